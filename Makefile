@@ -1,0 +1,189 @@
+# Shoal: a Kubernetes operator for a Redis-Cluster-compatible store of Go nodes.
+# Kubebuilder-shaped Makefile. Every tool is pinned and installed into ./bin.
+
+IMG_TAG ?= dev
+OPERATOR_IMG ?= shoal/operator:$(IMG_TAG)
+NODE_IMG ?= shoal/node:$(IMG_TAG)
+K8S_VERSION ?= 1.34.4
+SHOAL_CACHE ?= $(HOME)/.cache/shoal
+KIND_CLUSTER ?= shoal-e2e
+# How long the fuzz targets run in `make fuzz` (and in CI).
+FUZZTIME ?= 10s
+
+export GOTOOLCHAIN := local
+export IMG_TAG OPERATOR_IMG NODE_IMG K8S_VERSION SHOAL_CACHE
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+LOCALBIN ?= $(shell pwd)/bin
+DIST ?= $(shell pwd)/dist
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+## Pinned tools
+CONTROLLER_TOOLS_VERSION ?= v0.19.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM_VERSION ?= v3.16.4
+KUSTOMIZE_VERSION ?= v5.7.1
+KIND_VERSION ?= v0.24.0
+GINKGO_VERSION ?= v2.34.0
+
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
+GINKGO ?= $(LOCALBIN)/ginkgo-$(GINKGO_VERSION)
+
+# go-install-tool installs package $2 at version $3 as $1 (a versioned name in ./bin).
+define go-install-tool
+@[ -f "$(1)" ] || { \
+	set -e; \
+	echo "Installing $(2)@$(3) into $(LOCALBIN)"; \
+	GOBIN=$(LOCALBIN) go install $(2)@$(3); \
+	mv "$(LOCALBIN)/$$(basename $$(echo "$(2)" | sed 's|/v[0-9]*$$||'))" "$(1)"; \
+}
+endef
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs and RBAC into config/ and the chart.
+	$(CONTROLLER_GEN) rbac:roleName=shoal-manager-role crd paths="./api/...;./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	cp config/crd/bases/*.yaml charts/shoal/crds/
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: verify-generated
+verify-generated: manifests generate ## Fail when generated files are stale.
+	@git diff --exit-code -- api config charts/shoal/crds || { echo "generated files are stale: run make manifests generate"; exit 1; }
+
+.PHONY: fmt
+fmt: ## go fmt
+	go fmt ./...
+
+.PHONY: vet
+vet: ## go vet
+	go vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (linters listed in .golangci.yml).
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: test
+test: vet ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target briefly (FUZZTIME each).
+	hack/fuzz.sh $(FUZZTIME)
+
+.PHONY: test-e2e-local
+test-e2e-local: images ginkgo ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
+	hack/local-cluster.sh up
+	hack/local-cluster.sh load-image $(DIST)/images/node.tar
+	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
+	KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) ; rc=$$?; \
+	hack/local-cluster.sh down; exit $$rc
+
+.PHONY: test-e2e
+test-e2e: kind ginkgo ## e2e on kind (needs Docker): create cluster, build + kind load images, run the suite.
+	KIND=$(KIND) GINKGO=$(GINKGO) KIND_CLUSTER=$(KIND_CLUSTER) hack/kind-e2e.sh
+
+.PHONY: test-all
+test-all: ## Everything CI runs: tests, fuzz smoke, e2e on the local cluster.
+	$(MAKE) test
+	$(MAKE) fuzz
+	$(MAKE) test-e2e-local
+
+##@ Build
+
+.PHONY: build
+build: ## Build the operator and the node for this machine into ./bin.
+	go build -o $(LOCALBIN)/shoal-operator .
+	go build -o $(LOCALBIN)/shoal-node ./node/cmd/shoal-node
+
+.PHONY: images
+images: ## Build OCI image tarballs (FROM scratch, linux/amd64) into dist/images without Docker.
+	hack/build-images.sh $(DIST)/images
+
+.PHONY: run
+run: manifests generate ## Run the operator against the current KUBECONFIG.
+	go run ./main.go
+
+##@ Local cluster (no Docker)
+
+.PHONY: local-up
+local-up: ## Start the single-node Kubernetes (containerd + real kubelet).
+	hack/local-cluster.sh up
+
+.PHONY: local-down
+local-down: ## Stop it and leave the machine as found.
+	hack/local-cluster.sh down
+
+.PHONY: run-local
+run-local: images helm ## The whole thing: local cluster, images, helm install, sample RedisCluster.
+	hack/run-local.sh
+
+##@ Deployment
+
+.PHONY: install
+install: manifests kustomize ## Install CRDs into the cluster in KUBECONFIG.
+	$(KUSTOMIZE) build config/crd | kubectl apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests kustomize ## Remove CRDs.
+	$(KUSTOMIZE) build config/crd | kubectl delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: helm ## Install or upgrade the operator with the Helm chart.
+	$(HELM) upgrade --install shoal charts/shoal --namespace shoal-system --create-namespace \
+		--set image.tag=$(IMG_TAG) --set nodeImage.tag=$(IMG_TAG) --wait
+
+.PHONY: undeploy
+undeploy: helm ## Uninstall the operator.
+	$(HELM) uninstall shoal --namespace shoal-system --ignore-not-found
+
+##@ Benchmarks (reports, not tests)
+
+.PHONY: bench
+bench: ## Node vs Redis 7 side by side (redis-benchmark); prints ours/Redis ratios.
+	hack/bench-node.sh
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: helm
+helm: $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: kustomize
+kustomize: $(LOCALBIN)
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: kind
+kind: $(LOCALBIN)
+	$(call go-install-tool,$(KIND),sigs.k8s.io/kind,$(KIND_VERSION))
+
+.PHONY: ginkgo
+ginkgo: $(LOCALBIN)
+	$(call go-install-tool,$(GINKGO),github.com/onsi/ginkgo/v2/ginkgo,$(GINKGO_VERSION))
