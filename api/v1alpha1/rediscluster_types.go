@@ -1,0 +1,381 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// RedisClusterSpec is what the user asks for: a Redis Cluster of Masters
+// shards, each a master with ReplicasPerMaster replicas.
+//
+// Size limits: Redis Cluster needs at least 3 masters, because a node is only
+// marked FAIL (and a replica only elected) when a majority of masters agree,
+// and with fewer than 3 masters losing one master loses the majority. The
+// Redis Cluster specification suggests at most 1000 nodes in total, so
+// masters x (1 + replicasPerMaster) is capped at 1000.
+//
+// +kubebuilder:validation:XValidation:rule="self.masters * (1 + self.replicasPerMaster) <= 1000",message="masters x (1 + replicasPerMaster) must not exceed 1000 nodes, the Redis Cluster size limit"
+// +kubebuilder:validation:XValidation:rule="has(self.auth) == has(oldSelf.auth) && (!has(self.auth) || self.auth == oldSelf.auth)",message="auth is immutable: changing the password source is not supported yet"
+type RedisClusterSpec struct {
+	// Masters is the number of shards (master nodes). Each master owns a part
+	// of the 16384 hash slots. At least 3: a Redis Cluster needs a majority of
+	// masters to detect failures and elect replicas.
+	// +kubebuilder:validation:Minimum=3
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=3
+	Masters int32 `json:"masters"`
+
+	// ReplicasPerMaster is the number of replicas of every master.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +kubebuilder:default=1
+	// +optional
+	ReplicasPerMaster int32 `json:"replicasPerMaster"`
+
+	// Image is the data node image. Empty means the operator's default node
+	// image (its --default-node-image flag).
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// ImagePullPolicy of the data node container.
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	// +optional
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+
+	// ImagePullSecrets for the data node pods.
+	// +optional
+	ImagePullSecrets []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+
+	// Resources of the data node container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Storage of every node: a PersistentVolumeClaim per pod, or an emptyDir
+	// when ephemeral (tests only: data and node identity are lost when a pod
+	// is deleted).
+	// +kubebuilder:default={}
+	// +optional
+	Storage StorageSpec `json:"storage,omitempty"`
+
+	// NodeTimeout is the cluster-node-timeout: how long a node may be
+	// unreachable before it is flagged PFAIL.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('10m')",message="nodeTimeout must be between 1s and 10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:default="15s"
+	// +optional
+	NodeTimeout *metav1.Duration `json:"nodeTimeout,omitempty"`
+
+	// Config is passed through to the node configuration file (redis.conf
+	// syntax: one "key value" line per entry). Only keys on an allow-list are
+	// accepted; keys the operator manages (port, cluster-enabled, dir, ...)
+	// are refused.
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command'])",messageExpression="'config keys managed by the operator cannot be set: ' + self.filter(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command']).join(', ')"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold'])",messageExpression="'unsupported config keys: ' + self.filter(k, !(k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold'])).join(', ')"
+	// +optional
+	Config map[string]ConfigValue `json:"config,omitempty"`
+
+	// Auth selects the password clients and nodes use. Unset means the
+	// operator generates a random password in a Secret named
+	// <cluster>-auth. Immutable.
+	// +optional
+	Auth *AuthSpec `json:"auth,omitempty"`
+
+	// Scheduling constrains where the node pods run. When
+	// topologySpreadConstraints is empty the operator spreads the pods of
+	// every shard (its master and replicas) across hosts and zones.
+	// +optional
+	Scheduling SchedulingSpec `json:"scheduling,omitempty"`
+
+	// PodTemplate adds labels and annotations to the node pods.
+	// +optional
+	PodTemplate PodTemplateSpec `json:"podTemplate,omitempty"`
+
+	// PriorityClassName of the node pods.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// PodSecurityContext of the node pods. Unset means non-root (uid and gid
+	// 65532, fsGroup 65532) with the RuntimeDefault seccomp profile.
+	// +optional
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+
+	// SecurityContext of the node container. Unset means a read-only root
+	// filesystem, no privilege escalation and all capabilities dropped.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
+
+	// Service configures the client Service.
+	// +kubebuilder:default={}
+	// +optional
+	Service ServiceSpec `json:"service,omitempty"`
+
+	// PodDisruptionBudget configures the PodDisruptionBudget made for every
+	// shard.
+	// +kubebuilder:default={}
+	// +optional
+	PodDisruptionBudget PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+}
+
+// ConfigValue is the value of one node configuration directive. It must fit on
+// one line: a line break would let a value smuggle in other directives.
+// +kubebuilder:validation:MaxLength=1024
+// +kubebuilder:validation:Pattern=`^[^\r\n]*$`
+type ConfigValue string
+
+// StorageRetentionPolicy says what happens to the PersistentVolumeClaims when
+// the RedisCluster is deleted.
+// +kubebuilder:validation:Enum=Delete;Retain
+type StorageRetentionPolicy string
+
+const (
+	// StorageRetentionDelete deletes the claims with the RedisCluster.
+	StorageRetentionDelete StorageRetentionPolicy = "Delete"
+	// StorageRetentionRetain keeps the claims after the RedisCluster is gone.
+	StorageRetentionRetain StorageRetentionPolicy = "Retain"
+)
+
+// StorageSpec is the storage of every node: its data files and nodes.conf
+// (the node's identity).
+//
+// +kubebuilder:validation:XValidation:rule="self.ephemeral == oldSelf.ephemeral",message="storage.ephemeral is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="storage.storageClassName is immutable"
+// +kubebuilder:validation:XValidation:rule="self.size == oldSelf.size",message="storage.size is immutable: volume expansion is not supported yet"
+// +kubebuilder:validation:XValidation:rule="quantity(string(self.size)).compareTo(quantity('1Mi')) >= 0",message="storage.size must be at least 1Mi"
+type StorageSpec struct {
+	// Size of every node's volume (the sizeLimit of the emptyDir when
+	// ephemeral). Immutable.
+	// +kubebuilder:default="1Gi"
+	// +optional
+	Size resource.Quantity `json:"size,omitempty"`
+
+	// StorageClassName of the claims; unset means the cluster default.
+	// Immutable.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// Ephemeral uses an emptyDir instead of a PersistentVolumeClaim. Meant for
+	// tests: a deleted pod comes back empty with a new node ID. Immutable.
+	// +kubebuilder:default=false
+	// +optional
+	Ephemeral bool `json:"ephemeral"`
+
+	// RetentionPolicy says whether the claims are deleted with the
+	// RedisCluster (Delete) or kept (Retain). Claims of pods removed by
+	// scaling a shard in are always deleted: a node coming back with a
+	// stale nodes.conf would rejoin with a forgotten identity.
+	// +kubebuilder:default=Delete
+	// +optional
+	RetentionPolicy StorageRetentionPolicy `json:"retentionPolicy,omitempty"`
+}
+
+// AuthSpec selects an existing Secret holding the password.
+type AuthSpec struct {
+	// ExistingSecret is a Secret in the RedisCluster's namespace that holds
+	// the password under Key.
+	ExistingSecret SecretKeyRef `json:"existingSecret"`
+}
+
+// SecretKeyRef names one key of a Secret in the same namespace.
+type SecretKeyRef struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:default=password
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// SchedulingSpec constrains where the node pods run.
+type SchedulingSpec struct {
+	// Affinity of the node pods.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// Tolerations of the node pods.
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// NodeSelector of the node pods.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// TopologySpreadConstraints of the node pods. Empty means: spread the
+	// pods of each shard across hosts and zones (ScheduleAnyway), so that a
+	// master and its replicas do not share a failure domain when there is a
+	// choice.
+	// +optional
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+}
+
+// PodTemplateSpec adds metadata to the node pods. Labels the operator uses to
+// select its pods cannot be set.
+type PodTemplateSpec struct {
+	// Labels added to the node pods.
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.startsWith('redis.shoal.dev/') || k in ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/managed-by'])",message="podTemplate.labels cannot set redis.shoal.dev/* or the app.kubernetes.io name, instance, component and managed-by labels: the operator selects its pods by them"
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Annotations added to the node pods.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// ServiceSpec configures the client Service. Cluster clients use it only to
+// find a first node: they then connect to the addresses the nodes announce.
+type ServiceSpec struct {
+	// Type of the client Service.
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	// +kubebuilder:default=ClusterIP
+	// +optional
+	Type corev1.ServiceType `json:"type,omitempty"`
+
+	// Annotations of the client Service.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// PodDisruptionBudgetSpec configures the PodDisruptionBudget of every shard.
+type PodDisruptionBudgetSpec struct {
+	// Enabled makes a PodDisruptionBudget per shard.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// MaxUnavailable pods of one shard during voluntary disruptions.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	MaxUnavailable *int32 `json:"maxUnavailable,omitempty"`
+}
+
+// RedisClusterStatus is what the operator observed.
+type RedisClusterStatus struct {
+	// ObservedGeneration is the generation of the spec the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Progressing and Degraded.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadyMasters is the number of masters that are ready and own slots.
+	// +optional
+	ReadyMasters int32 `json:"readyMasters,omitempty"`
+
+	// ReadyReplicas is the number of replicas that are ready and linked to
+	// their master.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// SlotsAssigned is cluster_slots_assigned of CLUSTER INFO (16384 when
+	// every hash slot is served).
+	// +optional
+	SlotsAssigned int32 `json:"slotsAssigned,omitempty"`
+
+	// ClusterState is cluster_state of CLUSTER INFO: "ok" or "fail". Empty
+	// until the cluster is formed.
+	// +optional
+	ClusterState string `json:"clusterState,omitempty"`
+
+	// Shards is the observed view of every shard.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Shards []ShardStatus `json:"shards,omitempty"`
+
+	// Selector is the label selector of the node pods (for the scale
+	// subresource).
+	// +optional
+	Selector string `json:"selector,omitempty"`
+}
+
+// ShardStatus is the observed state of one shard (one StatefulSet).
+type ShardStatus struct {
+	// Name of the shard's StatefulSet.
+	Name string `json:"name"`
+
+	// Master of the shard, when one is known.
+	// +optional
+	Master *MasterStatus `json:"master,omitempty"`
+
+	// Replicas of the shard's master.
+	// +optional
+	Replicas []ReplicaStatus `json:"replicas,omitempty"`
+}
+
+// MasterStatus is one master as seen in CLUSTER NODES.
+type MasterStatus struct {
+	// Pod running the master.
+	Pod string `json:"pod"`
+
+	// NodeID is the 40-character node ID.
+	// +optional
+	NodeID string `json:"nodeID,omitempty"`
+
+	// Slots the master serves, as ranges "first-last" or single slots.
+	// +optional
+	Slots []string `json:"slots,omitempty"`
+}
+
+// ReplicaStatus is one replica as seen in CLUSTER NODES and INFO
+// replication.
+type ReplicaStatus struct {
+	// Pod running the replica.
+	Pod string `json:"pod"`
+
+	// NodeID is the 40-character node ID.
+	// +optional
+	NodeID string `json:"nodeID,omitempty"`
+
+	// LinkState of the replica's link to its master: "connected" or
+	// "disconnected".
+	// +optional
+	LinkState string `json:"linkState,omitempty"`
+
+	// LagBytes is how far the replica's replication offset is behind its
+	// master's.
+	// +optional
+	LagBytes int64 `json:"lagBytes,omitempty"`
+}
+
+// RedisCluster is a Redis Cluster of shoal data nodes: Masters shards, each
+// one StatefulSet of a master and its replicas.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.masters,statuspath=.status.readyMasters,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=rc,categories=shoal
+// +kubebuilder:printcolumn:name="Masters",type=integer,JSONPath=`.spec.masters`
+// +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicasPerMaster`,description="Replicas per master"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.clusterState`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type RedisCluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +kubebuilder:default={}
+	Spec   RedisClusterSpec   `json:"spec,omitempty"`
+	Status RedisClusterStatus `json:"status,omitempty"`
+}
+
+// RedisClusterList is a list of RedisClusters.
+//
+// +kubebuilder:object:root=true
+type RedisClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []RedisCluster `json:"items"`
+}
