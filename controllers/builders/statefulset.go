@@ -1,0 +1,204 @@
+package builders
+
+import (
+	"fmt"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+// ShardStatefulSet is the StatefulSet of shard i: 1 + replicasPerMaster pods
+// of the data node. Its update strategy is OnDelete, so that the operator
+// alone decides which pod restarts when (replicas first, then a failover,
+// then the old master). configHash is ConfigHash of the ConfigMap's node.conf.
+func ShardStatefulSet(rc *v1alpha1.RedisCluster, i int, configHash string) *appsv1.StatefulSet {
+	retention := appsv1.DeletePersistentVolumeClaimRetentionPolicyType
+	if rc.Spec.Storage.RetentionPolicy == v1alpha1.StorageRetentionRetain {
+		retention = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	sts := &appsv1.StatefulSet{
+		TypeMeta:   typeMeta("apps/v1", "StatefulSet"),
+		ObjectMeta: objectMeta(rc, ShardName(rc, i), shardLabels(rc, i)),
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            ptr.To(1 + rc.Spec.ReplicasPerMaster),
+			ServiceName:         HeadlessServiceName(rc),
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
+			Selector:            &metav1.LabelSelector{MatchLabels: ShardSelector(rc, i)},
+			Template:            podTemplate(rc, i, configHash),
+		},
+	}
+	if !rc.Spec.Storage.Ephemeral {
+		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{dataClaim(rc, i)}
+		sts.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+			WhenDeleted: retention,
+			// A replica removed by scaling in was forgotten by the cluster:
+			// its nodes.conf must not come back.
+			WhenScaled: appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
+		}
+	}
+	return sts
+}
+
+func dataClaim(rc *v1alpha1.RedisCluster, i int) corev1.PersistentVolumeClaim {
+	return corev1.PersistentVolumeClaim{
+		TypeMeta: typeMeta("v1", "PersistentVolumeClaim"),
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   dataVolumeName,
+			Labels: shardLabels(rc, i),
+		},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: rc.Spec.Storage.StorageClassName,
+			Resources: corev1.VolumeResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceStorage: rc.Spec.Storage.Size},
+			},
+		},
+	}
+}
+
+func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.PodTemplateSpec {
+	labels := copyMap(rc.Spec.PodTemplate.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for k, v := range shardLabels(rc, i) {
+		labels[k] = v
+	}
+	annotations := copyMap(rc.Spec.PodTemplate.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[AnnotationConfigHash] = configHash
+
+	podSC := rc.Spec.PodSecurityContext
+	if podSC == nil {
+		podSC = v1alpha1.DefaultPodSecurityContext()
+	}
+	spread := rc.Spec.Scheduling.TopologySpreadConstraints
+	if len(spread) == 0 {
+		spread = DefaultTopologySpread(rc, i)
+	}
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
+		Spec: corev1.PodSpec{
+			Containers:                    []corev1.Container{nodeContainer(rc)},
+			Volumes:                       volumes(rc),
+			SecurityContext:               podSC,
+			Affinity:                      rc.Spec.Scheduling.Affinity,
+			Tolerations:                   rc.Spec.Scheduling.Tolerations,
+			NodeSelector:                  rc.Spec.Scheduling.NodeSelector,
+			TopologySpreadConstraints:     spread,
+			PriorityClassName:             rc.Spec.PriorityClassName,
+			ImagePullSecrets:              rc.Spec.ImagePullSecrets,
+			AutomountServiceAccountToken:  ptr.To(false),
+			EnableServiceLinks:            ptr.To(false),
+			TerminationGracePeriodSeconds: ptr.To[int64](defaultTermGraceSec),
+		},
+	}
+}
+
+// DefaultTopologySpread spreads the pods of shard i (its master and its
+// replicas) across hosts and zones. ScheduleAnyway: on a cluster with one node
+// the pods still run, they are just not spread.
+func DefaultTopologySpread(rc *v1alpha1.RedisCluster, i int) []corev1.TopologySpreadConstraint {
+	spread := func(key string) corev1.TopologySpreadConstraint {
+		return corev1.TopologySpreadConstraint{
+			MaxSkew:           1,
+			TopologyKey:       key,
+			WhenUnsatisfiable: corev1.ScheduleAnyway,
+			LabelSelector:     &metav1.LabelSelector{MatchLabels: ShardSelector(rc, i)},
+		}
+	}
+	return []corev1.TopologySpreadConstraint{
+		spread(corev1.LabelHostname),
+		spread(corev1.LabelTopologyZone),
+	}
+}
+
+// NodeArgs is the command line of the data node: the configuration file, then
+// the settings that come from the pod's environment (Kubernetes expands
+// $(VAR) references in args).
+func NodeArgs() []string {
+	return []string{
+		"--config", ConfigDir + "/" + ConfigFileKey,
+		"--cluster-announce-ip", fmt.Sprintf("$(%s)", PodIPEnv),
+		"--requirepass", fmt.Sprintf("$(%s)", PasswordEnv),
+		"--masterauth", fmt.Sprintf("$(%s)", PasswordEnv),
+	}
+}
+
+func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
+	sc := rc.Spec.SecurityContext
+	if sc == nil {
+		sc = v1alpha1.DefaultContainerSecurityContext()
+	}
+	auth, _ := rc.AuthSecret()
+	return corev1.Container{
+		Name:            ContainerName,
+		Image:           rc.Spec.Image,
+		ImagePullPolicy: rc.Spec.ImagePullPolicy,
+		Command:         []string{NodeBinary},
+		Args:            NodeArgs(),
+		Env: []corev1.EnvVar{
+			{Name: PodIPEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
+			{Name: PasswordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: auth.Name},
+				Key:                  auth.Key,
+			}}},
+		},
+		Ports: []corev1.ContainerPort{
+			{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP},
+			{Name: BusPortName, ContainerPort: BusPort, Protocol: corev1.ProtocolTCP},
+		},
+		Resources:       rc.Spec.Resources,
+		SecurityContext: sc,
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: configVolumeName, MountPath: ConfigDir, ReadOnly: true},
+			{Name: dataVolumeName, MountPath: DataDir},
+			{Name: tmpVolumeName, MountPath: "/tmp"},
+		},
+		// The node accepts connections once it has loaded its data; until
+		// the node has a health command of its own, a TCP check on the
+		// client port is the probe.
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
+			PeriodSeconds:    5,
+			TimeoutSeconds:   2,
+			FailureThreshold: 3,
+		},
+		LivenessProbe: &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
+			PeriodSeconds:    10,
+			TimeoutSeconds:   5,
+			FailureThreshold: 6,
+		},
+		StartupProbe: &corev1.Probe{
+			// Loading a large snapshot may take a while: allow 5 minutes.
+			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
+			PeriodSeconds:    5,
+			FailureThreshold: 60,
+		},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+}
+
+func volumes(rc *v1alpha1.RedisCluster) []corev1.Volume {
+	vols := []corev1.Volume{
+		{Name: configVolumeName, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(rc)},
+		}}},
+		{Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	if rc.Spec.Storage.Ephemeral {
+		size := rc.Spec.Storage.Size
+		vols = append(vols, corev1.Volume{Name: dataVolumeName, VolumeSource: corev1.VolumeSource{
+			EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size},
+		}})
+	}
+	return vols
+}
