@@ -1,0 +1,98 @@
+package persistence
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"testing"
+)
+
+// goldenDumpHex freezes the DUMP payload of the string "bar": type 0, the
+// raw bytes, version 0x8001 little-endian, CRC-64/Jones little-endian.
+const goldenDumpHex = "00" + "626172" + "0180" + "f0155812fc07e4de"
+
+func stringCodecs(t testing.TB) *Codecs {
+	t.Helper()
+	c, err := NewCodecs(BytesStringCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDumpGoldenBytesV1(t *testing.T) {
+	got, err := stringCodecs(t).Dump(TypeString, []byte("bar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := must(hex.DecodeString(goldenDumpHex))
+	if !bytes.Equal(got[:len(got)-8], want[:len(want)-8]) {
+		t.Fatalf("DUMP payload changed:\n got %x\nwant %x", got, want)
+	}
+	if crc := CRC64(got[:len(got)-8]); !bytes.Equal(got[len(got)-8:], le64(crc)) {
+		t.Fatalf("trailer %x is not the CRC %016x", got[len(got)-8:], crc)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("DUMP payload changed:\n got %x\nwant %x", got, want)
+	}
+}
+
+func TestRestoreRoundTrip(t *testing.T) {
+	c := stringCodecs(t)
+	for _, v := range []string{"", "bar", string(bytes.Repeat([]byte{0, 0xff}, 5000))} {
+		p := must(c.Dump(TypeString, []byte(v)))
+		typ, got, err := c.Restore(p)
+		if err != nil || typ != TypeString || string(got.([]byte)) != v {
+			t.Fatalf("Restore(Dump(%q)) = %v %q %v", v[:min(len(v), 10)], typ, got, err)
+		}
+	}
+}
+
+// RESTORE rejects what DUMP did not produce with Redis's exact words.
+func TestRestoreRejectsBadPayloads(t *testing.T) {
+	c := stringCodecs(t)
+	good := must(hex.DecodeString(goldenDumpHex))
+	flip := func(i int) []byte { p := slices.Clone(good); p[i] ^= 0x01; return p }
+	redisPayload := []byte("\x00\x03bar\n\x00\xe6\xbeI`\xeef\xfd\x17") // DUMP from redis-server 7.0.15
+	resum := func(p []byte) []byte {
+		body := p[:len(p)-8]
+		return append(slices.Clone(body), le64(CRC64(body))...)
+	}
+	withVersion := func(v uint16) []byte {
+		p := slices.Clone(good)
+		p[len(p)-10], p[len(p)-9] = byte(v), byte(v>>8)
+		return resum(p)
+	}
+	cases := []struct {
+		name    string
+		payload []byte
+		want    error
+	}{
+		{"empty", nil, ErrDumpPayload},
+		{"shorter than a trailer", good[len(good)-9:], ErrDumpPayload},
+		{"trailer without a type tag", good[len(good)-10:], ErrDumpPayload},
+		{"flipped value byte", flip(1), ErrDumpPayload},
+		{"flipped version byte", flip(len(good) - 10), ErrDumpPayload},
+		{"flipped checksum byte", flip(len(good) - 1), ErrDumpPayload},
+		{"redis payload", redisPayload, ErrDumpPayload},
+		{"future version", withVersion(DumpVersion + 1), ErrDumpPayload},
+		{"version 0 with shoal flag", withVersion(dumpShoalFlag), ErrDumpPayload},
+		{"unknown type tag", resum(append([]byte{0x7f}, good[1:]...)), ErrBadDataFormat},
+		{"value that does not decode", resum(append([]byte{byte(TypeList)}, good[1:]...)), ErrBadDataFormat},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := c.Restore(tc.payload)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if ErrDumpPayload.Error() != "ERR DUMP payload version or checksum are wrong" {
+		t.Fatalf("wording changed: %q", ErrDumpPayload)
+	}
+	if ErrBadDataFormat.Error() != "ERR Bad data format" {
+		t.Fatalf("wording changed: %q", ErrBadDataFormat)
+	}
+}

@@ -1,0 +1,62 @@
+package persistence
+
+import "errors"
+
+// Snapshot file layout (format version 1). All fixed-width integers are
+// little-endian; "varint" is an unsigned LEB128 varint (encoding/binary
+// Uvarint); "bytes" is a varint length followed by that many bytes.
+//
+//	header   "SHOALSNP" (8 bytes magic), uint16 format version (= 1)
+//	records  any number of:
+//	  0xFA AUX       bytes name, bytes value      metadata ("shoal-ver", "ctime", ...)
+//	  0xFE SELECTDB  varint db                    following keys belong to db
+//	  0xFC EXPIREMS  int64 unix time in ms (>= 0) expiry of the next key record
+//	  0x00..0x04     type tag (ValueType), bytes key, bytes value encoding
+//	trailer  0xFF EOF, uint64 CRC-64/Jones of every byte before it
+//	         (magic through the 0xFF), then nothing.
+//
+// Keys before the first SELECTDB belong to db 0. The value encodings are
+// described in value.go (ValueEncodingVersion; the format version covers both).
+// A loader that meets an opcode or type tag it does not know stops with an
+// error: newer files are never half-read.
+
+// SnapshotMagic starts every snapshot file.
+const SnapshotMagic = "SHOALSNP"
+
+// SnapshotVersion is the format version this package writes and the highest
+// it reads.
+const SnapshotVersion = 1
+
+// NoExpire is the ExpireAt of a key without a time to live.
+const NoExpire int64 = -1
+
+const (
+	opAux      = 0xFA
+	opExpireMs = 0xFC
+	opSelectDB = 0xFE
+	opEOF      = 0xFF
+
+	snapshotHeaderLen = 10 // len(SnapshotMagic) + 2
+)
+
+// Errors a snapshot load can stop with, wrapped in a *LoadError.
+var (
+	ErrBadMagic       = errors.New("not a shoal snapshot (bad magic)")
+	ErrBadVersion     = errors.New("unsupported snapshot format version")
+	ErrBadChecksum    = errors.New("checksum mismatch")
+	ErrTruncated      = errors.New("unexpected end of file (truncated)")
+	ErrUnknownType    = errors.New("unknown record type tag")
+	ErrCorrupt        = errors.New("corrupt record")
+	ErrTrailingData   = errors.New("data after the end marker")
+	ErrBadExpireOrder = errors.New("expire time not followed by a key")
+)
+
+// Record is one key of a snapshot: its database, name, absolute expiry and
+// encoded value (decode it with Codecs.DecodeValue).
+type Record struct {
+	DB       int
+	Key      []byte
+	ExpireAt int64 // unix ms, NoExpire when none
+	Type     ValueType
+	Value    []byte
+}

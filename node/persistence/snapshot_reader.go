@@ -1,0 +1,244 @@
+package persistence
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// SnapshotHandler receives what a snapshot holds, in file order.
+type SnapshotHandler struct {
+	// Aux receives metadata fields; nil ignores them.
+	Aux func(name, value []byte) error
+	// Key receives each key. The record's slices are not reused by the
+	// loader, so the handler may keep them.
+	Key func(Record) error
+}
+
+// LoadError says why a snapshot or append-only file cannot be loaded and
+// where: the file name and the byte offset of the record at fault. Err wraps
+// one of the Err* values of this package (errors.Is works), an I/O error, or
+// the error a handler returned.
+type LoadError struct {
+	File   string
+	Offset int64
+	Err    error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("bad file %s at offset %d: %v", e.File, e.Offset, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadSnapshotFile reads the snapshot at path and streams its content to h.
+// A missing file is returned as the os error (errors.Is(err, fs.ErrNotExist)).
+// Records reach h as they are read and the checksum is checked at the end, so
+// when an error is returned the caller must discard what it loaded.
+func LoadSnapshotFile(path string, h SnapshotHandler) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return ReadSnapshot(f, path, h)
+}
+
+// ReadSnapshot is LoadSnapshotFile over any reader; name is used in errors.
+func ReadSnapshot(r io.Reader, name string, h SnapshotHandler) error {
+	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10)}
+	if err := sr.header(); err != nil {
+		return &LoadError{File: name, Offset: sr.recStart, Err: err}
+	}
+	if err := sr.records(h); err != nil {
+		return &LoadError{File: name, Offset: sr.recStart, Err: err}
+	}
+	return nil
+}
+
+// snapReader reads a snapshot, keeping the offset and the running checksum
+// of everything consumed.
+type snapReader struct {
+	r        *bufio.Reader
+	off      int64
+	recStart int64
+	crc      uint64
+}
+
+func (sr *snapReader) ReadByte() (byte, error) {
+	b, err := sr.r.ReadByte()
+	if err != nil {
+		return 0, truncatedIfEOF(err)
+	}
+	sr.crc = crcTables()[0][byte(sr.crc)^b] ^ sr.crc>>8
+	sr.off++
+	return b, nil
+}
+
+// full reads exactly n bytes into a fresh slice. It grows the slice as data
+// arrives, so a corrupt huge length costs no more memory than the file has.
+func (sr *snapReader) full(n uint64) ([]byte, error) {
+	if n > math.MaxInt32*16 {
+		return nil, fmt.Errorf("%w: length %d too large", ErrCorrupt, n)
+	}
+	const chunk = 1 << 20
+	buf := make([]byte, 0, min(n, chunk))
+	for uint64(len(buf)) < n {
+		want := min(n-uint64(len(buf)), chunk)
+		start := len(buf)
+		buf = append(buf, make([]byte, want)...)
+		got, err := io.ReadFull(sr.r, buf[start:])
+		sr.crc = crc64Update(sr.crc, buf[start:start+got])
+		sr.off += int64(got)
+		if err != nil {
+			return nil, truncatedIfEOF(err)
+		}
+	}
+	return buf, nil
+}
+
+func (sr *snapReader) uvarint() (uint64, error) {
+	v, err := binary.ReadUvarint(sr)
+	if err != nil && !errors.Is(err, ErrTruncated) {
+		return 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return v, err
+}
+
+func (sr *snapReader) bytes() ([]byte, error) {
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	return sr.full(n)
+}
+
+func truncatedIfEOF(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return ErrTruncated
+	}
+	return err
+}
+
+func (sr *snapReader) header() error {
+	magic := make([]byte, len(SnapshotMagic))
+	n, err := io.ReadFull(sr.r, magic)
+	sr.crc = crc64Update(sr.crc, magic[:n])
+	sr.off += int64(n)
+	if string(magic[:n]) != SnapshotMagic[:n] {
+		return ErrBadMagic
+	}
+	if err != nil {
+		return truncatedIfEOF(err)
+	}
+	sr.recStart = sr.off
+	v, err := sr.full(2)
+	if err != nil {
+		return err
+	}
+	if ver := binary.LittleEndian.Uint16(v); ver == 0 || ver > SnapshotVersion {
+		return fmt.Errorf("%w %d (this build reads up to %d)", ErrBadVersion, ver, SnapshotVersion)
+	}
+	return nil
+}
+
+func (sr *snapReader) records(h SnapshotHandler) error {
+	db := 0
+	expireAt := NoExpire
+	haveExpire := false
+	for {
+		if !haveExpire {
+			sr.recStart = sr.off
+		}
+		op, err := sr.ReadByte()
+		if err != nil {
+			return err
+		}
+		if haveExpire && (op == opAux || op == opSelectDB || op == opExpireMs || op == opEOF) {
+			return ErrBadExpireOrder
+		}
+		switch op {
+		case opAux:
+			name, err := sr.bytes()
+			if err != nil {
+				return err
+			}
+			value, err := sr.bytes()
+			if err != nil {
+				return err
+			}
+			if h.Aux != nil {
+				if err := h.Aux(name, value); err != nil {
+					return err
+				}
+			}
+		case opSelectDB:
+			n, err := sr.uvarint()
+			if err != nil {
+				return err
+			}
+			if n > math.MaxInt32 {
+				return fmt.Errorf("%w: db index %d", ErrCorrupt, n)
+			}
+			db = int(n)
+		case opExpireMs:
+			b, err := sr.full(8)
+			if err != nil {
+				return err
+			}
+			expireAt = int64(binary.LittleEndian.Uint64(b))
+			if expireAt < 0 {
+				return fmt.Errorf("%w: negative expire time %d", ErrCorrupt, expireAt)
+			}
+			haveExpire = true
+		case opEOF:
+			return sr.trailer()
+		default:
+			t := ValueType(op)
+			if !t.Valid() {
+				return fmt.Errorf("%w 0x%02x", ErrUnknownType, op)
+			}
+			key, err := sr.bytes()
+			if err != nil {
+				return err
+			}
+			value, err := sr.bytes()
+			if err != nil {
+				return err
+			}
+			rec := Record{DB: db, Key: key, ExpireAt: NoExpire, Type: t, Value: value}
+			if haveExpire {
+				rec.ExpireAt = expireAt
+			}
+			haveExpire = false
+			if h.Key != nil {
+				if err := h.Key(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func (sr *snapReader) trailer() error {
+	computed := sr.crc
+	sr.recStart = sr.off
+	b, err := sr.full(8)
+	if err != nil {
+		return err
+	}
+	if stored := binary.LittleEndian.Uint64(b); stored != computed {
+		return fmt.Errorf("%w: stored %016x, computed %016x", ErrBadChecksum, stored, computed)
+	}
+	sr.recStart = sr.off
+	if _, err := sr.r.ReadByte(); err == nil {
+		return ErrTrailingData
+	} else if !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}

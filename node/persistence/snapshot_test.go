@@ -1,0 +1,246 @@
+package persistence
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// goldenRecords is one key of every type, across two databases, with and
+// without expiry.
+func goldenRecords(t testing.TB) []Record {
+	list := must(AppendElements(nil, 2, slices.Values(bs("a", "bc"))))
+	set := must(AppendElements(nil, 1, slices.Values(bs("m"))))
+	zset := must(AppendScored(nil, 2, scoredOf(scored{"x", 1}, scored{"y", 2.5})))
+	hash := must(AppendPairs(nil, 1, pairsOf("f", "v")))
+	return []Record{
+		{DB: 0, Key: []byte("s"), ExpireAt: NoExpire, Type: TypeString, Value: []byte("v")},
+		{DB: 0, Key: []byte("e"), ExpireAt: 1700000000123, Type: TypeString, Value: []byte("x")},
+		{DB: 2, Key: []byte("l"), ExpireAt: NoExpire, Type: TypeList, Value: list},
+		{DB: 2, Key: []byte("t"), ExpireAt: NoExpire, Type: TypeSet, Value: set},
+		{DB: 2, Key: []byte("z"), ExpireAt: NoExpire, Type: TypeZSet, Value: zset},
+		{DB: 2, Key: []byte("h"), ExpireAt: 0, Type: TypeHash, Value: hash},
+	}
+}
+
+func writeSnapshot(t testing.TB, aux [][2]string, recs []Record) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewSnapshotWriter(&buf)
+	for _, a := range aux {
+		if err := w.Aux(a[0], a[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range recs {
+		if err := w.Key(r.DB, r.Key, r.ExpireAt, r.Type, r.Value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// goldenSnapshotHex freezes format version 1. If this test fails, the format
+// changed: bump SnapshotVersion and keep a loader for version 1 instead.
+const goldenSnapshotHex = "" +
+	"53484f414c534e50" + "0100" + // magic "SHOALSNP", version 1
+	"fa" + "0973686f616c2d766572" + "0131" + // AUX "shoal-ver" = "1"
+	"00" + "0173" + "0176" + // string "s" = "v"
+	"fc" + "7b68e5cf8b010000" + "00" + "0165" + "0178" + // EXPIREMS 1700000000123, string "e" = "x"
+	"fe" + "02" + // SELECTDB 2
+	"01" + "016c" + "06" + "02" + "0161" + "026263" + // list "l" = [a bc]
+	"02" + "0174" + "03" + "01" + "016d" + // set "t" = {m}
+	"03" + "017a" + "15" + "02" + "0178" + "000000000000f03f" + "0179" + "0000000000000440" + // zset "z" = {x:1 y:2.5}
+	"fc" + "0000000000000000" + "04" + "0168" + "05" + "01" + "0166" + "0176" + // EXPIREMS 0, hash "h" = {f:v}
+	"ff" + "CRC"
+
+func TestSnapshotGoldenBytesV1(t *testing.T) {
+	got := writeSnapshot(t, [][2]string{{"shoal-ver", "1"}}, goldenRecords(t))
+	body := goldenSnapshotHex[:len(goldenSnapshotHex)-len("CRC")]
+	wantBody := must(hex.DecodeString(body))
+	if !bytes.Equal(got[:len(got)-8], wantBody) {
+		t.Fatalf("snapshot bytes changed:\n got %x\nwant %x", got[:len(got)-8], wantBody)
+	}
+	if crc := CRC64(wantBody); !bytes.Equal(got[len(got)-8:], le64(crc)) {
+		t.Fatalf("trailer %x, want CRC-64/Jones %016x little-endian", got[len(got)-8:], crc)
+	}
+}
+
+func le64(v uint64) []byte {
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+	return b
+}
+
+func loadAll(t testing.TB, data []byte) ([]Record, map[string]string, error) {
+	t.Helper()
+	var recs []Record
+	aux := map[string]string{}
+	err := ReadSnapshot(bytes.NewReader(data), "test.snap", SnapshotHandler{
+		Aux: func(n, v []byte) error { aux[string(n)] = string(v); return nil },
+		Key: func(r Record) error { recs = append(recs, r); return nil },
+	})
+	return recs, aux, err
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	want := goldenRecords(t)
+	recs, aux, err := loadAll(t, writeSnapshot(t, [][2]string{{"shoal-ver", "1"}, {"ctime", "42"}}, want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aux["shoal-ver"] != "1" || aux["ctime"] != "42" {
+		t.Fatalf("aux = %v", aux)
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d", len(recs), len(want))
+	}
+	for i := range want {
+		g, w := recs[i], want[i]
+		if g.DB != w.DB || string(g.Key) != string(w.Key) || g.ExpireAt != w.ExpireAt || g.Type != w.Type || !bytes.Equal(g.Value, w.Value) {
+			t.Errorf("record %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func TestSnapshotLargeValueRoundTrip(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 300_000) // 4.8 MB, several read chunks
+	recs, _, err := loadAll(t, writeSnapshot(t, nil, []Record{{DB: 7, Key: []byte("big"), ExpireAt: NoExpire, Type: TypeString, Value: big}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].DB != 7 || !bytes.Equal(recs[0].Value, big) {
+		t.Fatalf("big value not loaded intact")
+	}
+}
+
+func TestSnapshotEmpty(t *testing.T) {
+	data := writeSnapshot(t, nil, nil)
+	if len(data) != snapshotHeaderLen+1+8 {
+		t.Fatalf("empty snapshot is %d bytes", len(data))
+	}
+	recs, _, err := loadAll(t, data)
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("recs %v err %v", recs, err)
+	}
+}
+
+// Every way a file can be bad stops the load with an error naming the file
+// and the offset, never a silent partial load.
+func TestSnapshotLoadErrors(t *testing.T) {
+	good := writeSnapshot(t, nil, goldenRecords(t))
+	eof := len(good) - 9 // offset of the 0xFF end marker
+	setByte := func(off int, b byte) []byte {
+		d := slices.Clone(good)
+		d[off] = b
+		return d
+	}
+	withVersion := func(v byte) []byte { return setByte(8, v) }
+	// A record whose type tag is unknown, with a correct checksum, so the
+	// tag check (not the checksum) is what stops the load.
+	unknownTag := func() []byte {
+		d := slices.Clone(good[:eof])
+		off := len(d)
+		d = append(d, 0x09, 0x01, 'k', 0x01, 'v', opEOF)
+		_ = off
+		return append(d, le64(CRC64(d))...)
+	}
+	cases := []struct {
+		name   string
+		data   []byte
+		want   error
+		offset int64
+	}{
+		{"empty file", nil, ErrTruncated, 0},
+		{"bad magic", append([]byte("REDIS0011"), good[9:]...), ErrBadMagic, 0},
+		{"short file with bad magic", []byte("RED"), ErrBadMagic, 0},
+		{"header only", good[:snapshotHeaderLen], ErrTruncated, snapshotHeaderLen},
+		{"version 0", withVersion(0), ErrBadVersion, 8},
+		{"future version", withVersion(SnapshotVersion + 1), ErrBadVersion, 8},
+		{"flipped value byte", setByte(snapshotHeaderLen+4, 'w'), ErrBadChecksum, int64(eof + 1)},
+		{"flipped checksum byte", setByte(len(good)-1, good[len(good)-1]^1), ErrBadChecksum, int64(eof + 1)},
+		{"no end marker", good[:eof], ErrTruncated, int64(eof)},
+		{"cut inside the checksum", good[:len(good)-3], ErrTruncated, int64(eof + 1)},
+		{"cut inside a record", good[:snapshotHeaderLen+3], ErrTruncated, snapshotHeaderLen},
+		{"trailing data", append(slices.Clone(good), 0), ErrTrailingData, int64(len(good))},
+		{"unknown type tag", unknownTag(), ErrUnknownType, int64(eof)},
+		{"expire then end", append(append(slices.Clone(good[:eof]), opExpireMs, 1, 0, 0, 0, 0, 0, 0, 0), good[eof:]...), ErrBadExpireOrder, int64(eof)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := loadAll(t, tc.data)
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("err = %v, want a *LoadError", err)
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if le.File != "test.snap" || le.Offset != tc.offset {
+				t.Fatalf("error at %s offset %d, want test.snap offset %d: %v", le.File, le.Offset, tc.offset, err)
+			}
+			if !strings.Contains(err.Error(), "test.snap") {
+				t.Fatalf("message does not name the file: %v", err)
+			}
+		})
+	}
+}
+
+func TestSnapshotHandlerErrorStopsLoad(t *testing.T) {
+	stop := errors.New("db index out of range")
+	n := 0
+	err := ReadSnapshot(bytes.NewReader(writeSnapshot(t, nil, goldenRecords(t))), "x", SnapshotHandler{
+		Key: func(r Record) error {
+			n++
+			if r.DB == 2 {
+				return stop
+			}
+			return nil
+		},
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Fatalf("err %v after %d records", err, n)
+	}
+}
+
+func TestSaveSnapshotFileIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dump.snap")
+	if err := SaveSnapshotFile(path, func(w *SnapshotWriter) error {
+		return w.Key(0, []byte("k"), NoExpire, TypeString, []byte("one"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A failing save leaves the previous file and no temp file behind.
+	boom := errors.New("boom")
+	if err := SaveSnapshotFile(path, func(w *SnapshotWriter) error {
+		w.Key(0, []byte("k"), NoExpire, TypeString, []byte("two"))
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "dump.snap" {
+		t.Fatalf("dir holds %v", entries)
+	}
+	var got []string
+	if err := LoadSnapshotFile(path, SnapshotHandler{Key: func(r Record) error {
+		got = append(got, string(r.Value))
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"one"}) {
+		t.Fatalf("loaded %v", got)
+	}
+}
