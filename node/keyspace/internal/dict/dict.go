@@ -126,6 +126,7 @@ func (t *Table[V]) Delete(key []byte) *Entry[V] {
 				}
 				e.next = nil
 				t.used[i]--
+				t.finishRehash()
 				t.shrinkIfNeeded()
 				return e
 			}
@@ -212,7 +213,12 @@ func (t *Table[V]) rehashStep() {
 		t.rehashIdx++
 		break
 	}
-	if t.used[0] == 0 {
+	t.finishRehash()
+}
+
+// finishRehash makes the new table the main one once the old is empty.
+func (t *Table[V]) finishRehash() {
+	if t.rehashing() && t.used[0] == 0 {
 		t.ht[0], t.ht[1] = t.ht[1], nil
 		t.used[0], t.used[1] = t.used[1], 0
 		t.rehashIdx = -1
