@@ -1,0 +1,190 @@
+package nodeadmin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// Client administers one node. A fake of it serves planner and reconciler
+// unit tests; NodeClient is the real one.
+type Client interface {
+	// ClusterView reads what the node reports about the cluster and itself.
+	ClusterView(ctx context.Context) (*topology.NodeView, error)
+	// Meet is CLUSTER MEET ip port bus-port.
+	Meet(ctx context.Context, ip string, port, busPort int) error
+	// AddSlots is CLUSTER ADDSLOTSRANGE first last [first last ...].
+	AddSlots(ctx context.Context, ranges []topology.SlotRange) error
+	// SetSlot is CLUSTER SETSLOT slot IMPORTING|MIGRATING|NODE id, or
+	// STABLE (nodeID ignored).
+	SetSlot(ctx context.Context, slot int, state SlotState, nodeID string) error
+	// Replicate is CLUSTER REPLICATE master-id.
+	Replicate(ctx context.Context, masterID string) error
+	// Failover is CLUSTER FAILOVER [FORCE|TAKEOVER], sent to a replica.
+	Failover(ctx context.Context, mode FailoverMode) error
+	// Forget is CLUSTER FORGET node-id.
+	Forget(ctx context.Context, nodeID string) error
+	// Close releases the connection.
+	Close() error
+}
+
+// Dialer opens a Client to the node at addr (ip:port).
+type Dialer func(addr string) Client
+
+// SlotState is the subcommand of CLUSTER SETSLOT.
+type SlotState string
+
+// The states of CLUSTER SETSLOT.
+const (
+	SlotImporting SlotState = "IMPORTING"
+	SlotMigrating SlotState = "MIGRATING"
+	SlotNode      SlotState = "NODE"
+	SlotStable    SlotState = "STABLE"
+)
+
+// FailoverMode is the option of CLUSTER FAILOVER: "" for the coordinated
+// manual failover, FORCE or TAKEOVER.
+type FailoverMode string
+
+// The modes of CLUSTER FAILOVER.
+const (
+	FailoverDefault  FailoverMode = ""
+	FailoverForce    FailoverMode = "FORCE"
+	FailoverTakeover FailoverMode = "TAKEOVER"
+)
+
+// Options of a NodeClient.
+type Options struct {
+	// Password for AUTH; empty for none.
+	Password string
+	// Timeout bounds dialing and every command.
+	Timeout time.Duration
+}
+
+// NodeClient is a Client over one go-redis connection.
+type NodeClient struct {
+	rdb *redis.Client
+}
+
+var _ Client = (*NodeClient)(nil)
+
+// New returns a client of the node at addr. It connects lazily.
+func New(addr string, o Options) *NodeClient {
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	return &NodeClient{rdb: redis.NewClient(&redis.Options{
+		Addr:            addr,
+		Password:        o.Password,
+		DialTimeout:     o.Timeout,
+		ReadTimeout:     o.Timeout,
+		WriteTimeout:    o.Timeout,
+		PoolSize:        1,
+		MaxRetries:      -1, // cluster commands are not all idempotent: never resend
+		DisableIdentity: true,
+		Protocol:        2,
+	})}
+}
+
+// NewDialer returns a Dialer of NodeClients with the given options.
+func NewDialer(o Options) Dialer {
+	return func(addr string) Client { return New(addr, o) }
+}
+
+// ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO
+// replication and parses the replies.
+func (c *NodeClient) ClusterView(ctx context.Context) (*topology.NodeView, error) {
+	pipe := c.rdb.Pipeline()
+	nodes := pipe.ClusterNodes(ctx)
+	info := pipe.ClusterInfo(ctx)
+	keys := pipe.DBSize(ctx)
+	repl := pipe.Info(ctx, "replication")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("reading cluster view of %s: %w", c.rdb.Options().Addr, err)
+	}
+	v := &topology.NodeView{Keys: keys.Val()}
+	var err error
+	if v.Nodes, err = ParseClusterNodes(nodes.Val()); err != nil {
+		return nil, err
+	}
+	if v.Info, err = ParseClusterInfo(info.Val()); err != nil {
+		return nil, err
+	}
+	if v.Replication, err = ParseInfoReplication(repl.Val()); err != nil {
+		return nil, err
+	}
+	if _, ok := v.Myself(); !ok {
+		return nil, fmt.Errorf("CLUSTER NODES of %s has no myself line", c.rdb.Options().Addr)
+	}
+	return v, nil
+}
+
+// Meet sends CLUSTER MEET ip port bus-port.
+func (c *NodeClient) Meet(ctx context.Context, ip string, port, busPort int) error {
+	return c.do(ctx, "CLUSTER", "MEET", ip, port, busPort)
+}
+
+// AddSlots sends CLUSTER ADDSLOTSRANGE with every range.
+func (c *NodeClient) AddSlots(ctx context.Context, ranges []topology.SlotRange) error {
+	if len(ranges) == 0 {
+		return nil
+	}
+	args := []any{"CLUSTER", "ADDSLOTSRANGE"}
+	for _, r := range ranges {
+		args = append(args, r.First, r.Last)
+	}
+	return c.do(ctx, args...)
+}
+
+// SetSlot sends CLUSTER SETSLOT.
+func (c *NodeClient) SetSlot(ctx context.Context, slot int, state SlotState, nodeID string) error {
+	if state == SlotStable {
+		return c.do(ctx, "CLUSTER", "SETSLOT", slot, string(state))
+	}
+	return c.do(ctx, "CLUSTER", "SETSLOT", slot, string(state), nodeID)
+}
+
+// Replicate sends CLUSTER REPLICATE.
+func (c *NodeClient) Replicate(ctx context.Context, masterID string) error {
+	return c.do(ctx, "CLUSTER", "REPLICATE", masterID)
+}
+
+// Failover sends CLUSTER FAILOVER with the mode, if any.
+func (c *NodeClient) Failover(ctx context.Context, mode FailoverMode) error {
+	if mode == FailoverDefault {
+		return c.do(ctx, "CLUSTER", "FAILOVER")
+	}
+	return c.do(ctx, "CLUSTER", "FAILOVER", string(mode))
+}
+
+// Forget sends CLUSTER FORGET.
+func (c *NodeClient) Forget(ctx context.Context, nodeID string) error {
+	return c.do(ctx, "CLUSTER", "FORGET", nodeID)
+}
+
+// Close closes the connection.
+func (c *NodeClient) Close() error { return c.rdb.Close() }
+
+func (c *NodeClient) do(ctx context.Context, args ...any) error {
+	if err := c.rdb.Do(ctx, args...).Err(); err != nil {
+		return fmt.Errorf("%v on %s: %w", args, c.rdb.Options().Addr, err)
+	}
+	return nil
+}
+
+// Execute carries out one planned action on the client of its node.
+func Execute(ctx context.Context, c Client, a topology.Action) error {
+	switch a.Type {
+	case topology.ActionMeet:
+		return c.Meet(ctx, a.IP, a.Port, a.BusPort)
+	case topology.ActionAddSlots:
+		return c.AddSlots(ctx, a.Slots)
+	case topology.ActionReplicate:
+		return c.Replicate(ctx, a.MasterID)
+	}
+	return fmt.Errorf("unknown action %q", a.Type)
+}

@@ -1,0 +1,324 @@
+package nodeadmin_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// These tests drive real Redis Cluster nodes (Debian's redis-server, the
+// reference implementation) with the admin client and the planner: what
+// forms a Redis cluster here forms one of our nodes once they speak the same
+// protocol.
+
+const (
+	password        = "test-password"
+	formationBudget = 90 * time.Second // generous: a loaded 2-core machine
+	pollEvery       = 100 * time.Millisecond
+)
+
+type redisNode struct {
+	port int
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+}
+
+func (n *redisNode) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
+
+// freeClusterPort finds a port p with p and p+10000 (the bus) both free.
+func freeClusterPort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		if p+10000 > 65535 {
+			continue
+		}
+		bus, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		if err != nil {
+			continue
+		}
+		_ = bus.Close()
+		return p
+	}
+	t.Fatal("no free port pair for a cluster node")
+	return 0
+}
+
+// startRedisNodes starts n cluster-enabled redis-servers on 127.0.0.1 and
+// waits until each answers PING. They are killed (by PID) when the test ends.
+func startRedisNodes(t *testing.T, n int) []*redisNode {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server is required (Debian package redis-server): ", err)
+	}
+	nodes := make([]*redisNode, n)
+	for i := range nodes {
+		dir := t.TempDir()
+		port := freeClusterPort(t)
+		node := &redisNode{port: port, log: &bytes.Buffer{}}
+		node.cmd = exec.Command(bin,
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
+			"--requirepass", password, "--masterauth", password, "--daemonize", "no")
+		node.cmd.Stdout, node.cmd.Stderr = node.log, node.log
+		if err := node.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = node.cmd.Process.Kill()
+			_ = node.cmd.Wait()
+			if t.Failed() {
+				t.Logf("redis-server %d log:\n%s", port, node.log.String())
+			}
+		})
+		nodes[i] = node
+	}
+	for _, node := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: node.addr(), Password: password, MaxRetries: -1})
+		eventually(t, 30*time.Second, func() error { return c.Ping(context.Background()).Err() })
+		_ = c.Close()
+	}
+	return nodes
+}
+
+// eventually polls f until it returns nil or the deadline passes.
+func eventually(t *testing.T, within time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %v", within, err)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// members observes every node, as the reconciler does for pods.
+func members(ctx context.Context, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Member {
+	out := make([]topology.Member, len(nodes))
+	for i, n := range nodes {
+		m := topology.Member{
+			Pod: fmt.Sprintf("node-%d", i), Shard: i / (1 + d.ReplicasPerMaster), Ordinal: i % (1 + d.ReplicasPerMaster),
+			IP: "127.0.0.1", Port: n.port, BusPort: n.port + 10000,
+		}
+		if v, err := clients[i].ClusterView(ctx); err == nil {
+			m.View = v
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// form runs observe-plan-execute rounds until the planner says Formed and
+// returns the phases it went through.
+func form(t *testing.T, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Phase {
+	t.Helper()
+	ctx := context.Background()
+	byPod := map[string]nodeadmin.Client{}
+	for i := range nodes {
+		byPod[fmt.Sprintf("node-%d", i)] = clients[i]
+	}
+	var phases []topology.Phase
+	eventually(t, formationBudget, func() error {
+		p := topology.PlanFormation(members(ctx, nodes, clients, d), d)
+		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+			phases = append(phases, p.Phase)
+		}
+		switch p.Phase {
+		case topology.PhaseFormed:
+			return nil
+		case topology.PhaseBlocked:
+			t.Fatalf("formation blocked: %s", p.Reason)
+		}
+		for _, a := range p.Actions {
+			if err := nodeadmin.Execute(ctx, byPod[a.Pod], a); err != nil {
+				t.Fatalf("%s: %v", a, err)
+			}
+		}
+		return errors.New(string(p.Phase) + ": " + p.Reason)
+	})
+	return phases
+}
+
+func dial(t *testing.T, nodes []*redisNode) []nodeadmin.Client {
+	clients := make([]nodeadmin.Client, len(nodes))
+	for i, n := range nodes {
+		clients[i] = nodeadmin.New(n.addr(), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+		c := clients[i]
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	return clients
+}
+
+func TestFormationOfRealRedisCluster(t *testing.T) {
+	d := topology.Desired{Masters: 3, ReplicasPerMaster: 1}
+	nodes := startRedisNodes(t, 6)
+	clients := dial(t, nodes)
+	phases := form(t, nodes, clients, d)
+	t.Logf("phases: %v", phases)
+	for _, want := range []topology.Phase{topology.PhaseMeeting, topology.PhaseAssigningSlots, topology.PhaseReplicating} {
+		found := false
+		for _, p := range phases {
+			found = found || p == want
+		}
+		if !found {
+			t.Errorf("formation skipped phase %s: %v", want, phases)
+		}
+	}
+
+	// redis-cli's own checker agrees.
+	if cli, err := exec.LookPath("redis-cli"); err != nil {
+		t.Fatal("redis-cli is required (Debian package redis-tools): ", err)
+	} else {
+		out, err := exec.Command(cli, "--cluster", "check", nodes[0].addr(), "-a", password, "--no-auth-warning").CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) || bytes.Contains(out, []byte("[ERR]")) {
+			t.Fatalf("redis-cli --cluster check: %v\n%s", err, out)
+		}
+	}
+
+	// A cluster client can write to every shard and read back.
+	ctx := context.Background()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr()}, Password: password})
+	defer cc.Close()
+	for i := range 300 {
+		if err := cc.Set(ctx, fmt.Sprintf("key:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 300 {
+		if v, err := cc.Get(ctx, fmt.Sprintf("key:%d", i)).Int(); err != nil || v != i {
+			t.Fatalf("key:%d = %d, %v", i, v, err)
+		}
+	}
+
+	// Formation is done and stays done: a new plan changes nothing. Now that
+	// the masters hold keys, a plan for more shards must not touch them.
+	if p := topology.PlanFormation(members(ctx, nodes, clients, d), d); p.Phase != topology.PhaseFormed || len(p.Actions) != 0 {
+		t.Errorf("second plan: %+v", p)
+	}
+
+	// The replica of shard 0 takes over by a coordinated CLUSTER FAILOVER.
+	oldMaster := members(ctx, nodes, clients, d)[0].ID()
+	if err := clients[1].Failover(ctx, nodeadmin.FailoverDefault); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, func() error {
+		v, err := clients[1].ClusterView(ctx)
+		if err != nil {
+			return err
+		}
+		if me, _ := v.Myself(); !me.IsMaster() || me.SlotCount() != 5461 {
+			return fmt.Errorf("node-1 after failover: %+v", me)
+		}
+		v0, err := clients[0].ClusterView(ctx)
+		if err != nil {
+			return err
+		}
+		if me, _ := v0.Myself(); !me.IsReplica() || v0.Replication.Role != "slave" {
+			return fmt.Errorf("node-0 after failover: %+v", me)
+		}
+		return nil
+	})
+	if p := topology.PlanFormation(members(ctx, nodes, clients, d), d); p.Phase == topology.PhaseBlocked || len(p.Actions) != 0 {
+		t.Errorf("plan after failover must not act: %+v", p)
+	}
+	if id := members(ctx, nodes, clients, d)[0].ID(); id != oldMaster {
+		t.Errorf("node ID changed across failover: %s -> %s", oldMaster, id)
+	}
+}
+
+func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
+	ctx := context.Background()
+	nodes := startRedisNodes(t, 2)
+	clients := dial(t, nodes)
+	if err := clients[0].Meet(ctx, "127.0.0.1", nodes[1].port, nodes[1].port+10000); err != nil {
+		t.Fatal(err)
+	}
+	var otherID string
+	eventually(t, 30*time.Second, func() error {
+		v, err := clients[1].ClusterView(ctx)
+		if err != nil {
+			return err
+		}
+		otherID = v.MyID()
+		v0, err := clients[0].ClusterView(ctx)
+		if err != nil {
+			return err
+		}
+		if !v0.Knows(otherID) {
+			return errors.New("node-0 does not know node-1 yet")
+		}
+		return nil
+	})
+
+	if err := clients[0].AddSlots(ctx, []topology.SlotRange{{First: 0, Last: 99}, {First: 200, Last: 200}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotMigrating, otherID); err != nil {
+		t.Fatal(err)
+	}
+	v, err := clients[0].ClusterView(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := v.Myself()
+	if topology.FormatSlots(me.Slots) != "0-99 200" || me.MigratingSlotsTo[7] != otherID {
+		t.Fatalf("after ADDSLOTSRANGE and SETSLOT MIGRATING: %+v", me)
+	}
+	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotStable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = clients[0].ClusterView(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if me, _ = v.Myself(); len(me.MigratingSlotsTo) != 0 {
+		t.Fatalf("after SETSLOT STABLE: %+v", me)
+	}
+
+	// A slot that is already assigned is refused, worded as Redis words it.
+	err = clients[0].AddSlots(ctx, []topology.SlotRange{{First: 5, Last: 5}})
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("ERR Slot 5 is already busy")) {
+		t.Errorf("ADDSLOTSRANGE of a busy slot: %v", err)
+	}
+
+	if err := clients[0].Forget(ctx, otherID); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = clients[0].ClusterView(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v.Knows(otherID) {
+		t.Error("node-0 still knows node-1 after CLUSTER FORGET")
+	}
+}
+
+func TestClusterViewOfUnreachableNode(t *testing.T) {
+	c := nodeadmin.New("127.0.0.1:1", nodeadmin.Options{Timeout: time.Second})
+	defer c.Close()
+	if _, err := c.ClusterView(context.Background()); err == nil {
+		t.Fatal("a node that does not listen must give an error")
+	}
+}
