@@ -1,0 +1,116 @@
+package hash
+
+import (
+	"errors"
+	"math"
+	"strconv"
+)
+
+// Errors worded as Redis words them.
+var (
+	ErrHashValueNotInteger = errors.New("ERR hash value is not an integer")
+	ErrOverflow            = errors.New("ERR increment or decrement would overflow")
+	ErrHashValueNotFloat   = errors.New("ERR hash value is not a float")
+	ErrNotFloat            = errors.New("ERR value is not a valid float")
+	ErrIncrNaNOrInfinity   = errors.New("ERR value is NaN or Infinity")
+	ErrResultNaNOrInfinity = errors.New("ERR increment would produce NaN or Infinity")
+)
+
+// parseInt is Redis's string2ll: a canonical signed 64-bit decimal, no
+// sign but '-', no leading zeros, no spaces.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return int64(-v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// IncrBy is HINCRBY: it adds incr to the integer in field (0 when absent)
+// and returns the new value.
+func (h *Hash) IncrBy(field []byte, incr int64, lim Limits) (int64, error) {
+	var old int64
+	if v, ok := h.Get(field); ok {
+		n, ok := parseInt(v)
+		if !ok {
+			return 0, ErrHashValueNotInteger
+		}
+		old = n
+	}
+	if (incr < 0 && old < 0 && incr < math.MinInt64-old) ||
+		(incr > 0 && old > 0 && incr > math.MaxInt64-old) {
+		return 0, ErrOverflow
+	}
+	n := old + incr
+	var buf [20]byte
+	h.Set(field, strconv.AppendInt(buf[:0], n, 10), lim)
+	return n, nil
+}
+
+// FloatIncrement is a parsed HINCRBYFLOAT increment, a C long double.
+type FloatIncrement struct {
+	ld longDouble
+}
+
+// ParseFloatIncrement parses HINCRBYFLOAT's increment argument as Redis
+// does before it looks the key up.
+func ParseFloatIncrement(arg []byte) (FloatIncrement, error) {
+	ld, ok := parseLongDouble(arg)
+	if !ok {
+		return FloatIncrement{}, ErrNotFloat
+	}
+	if ld.isInf() {
+		return FloatIncrement{}, ErrIncrNaNOrInfinity
+	}
+	return FloatIncrement{ld}, nil
+}
+
+// IncrByFloat is HINCRBYFLOAT: it adds incr to the number in field (0 when
+// absent), stores the result as Redis prints it and returns those bytes,
+// which is also what a replica or the AOF gets as HSET.
+func (h *Hash) IncrByFloat(field []byte, incr FloatIncrement, lim Limits) ([]byte, error) {
+	old := longDouble{newLD()}
+	if v, ok := h.Get(field); ok {
+		ld, ok := parseLongDouble(v)
+		if !ok {
+			return nil, ErrHashValueNotFloat
+		}
+		old = ld
+	}
+	sum, ok := addLongDouble(old, incr.ld)
+	if !ok {
+		return nil, ErrResultNaNOrInfinity
+	}
+	res := appendLongDoubleHuman(nil, sum)
+	h.Set(field, res, lim)
+	return res, nil
+}
