@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -75,6 +76,73 @@ func FuzzDumpPayload(f *testing.F) {
 			if _, _, err := codecs.Restore(again); err != nil {
 				t.Fatalf("re-dumped %s does not restore: %v", typ, err)
 			}
+		}
+	})
+}
+
+// FuzzAOFLoad: any byte stream loads, stops with a *LoadError (truncated or
+// corrupt), or with truncation allowed reports a tail that adds up to the
+// input; never a panic or a hang.
+func FuzzAOFLoad(f *testing.F) {
+	good := AppendCommand(nil, bs("SELECT", "0"))
+	good = AppendCommand(good, bs("SET", "k", "v"))
+	good = AppendCommand(good, bs("MULTI"))
+	good = AppendCommand(good, bs("INCR", "n"))
+	good = AppendCommand(good, bs("EXEC"))
+	f.Add(good)
+	f.Add(good[:len(good)-4])
+	f.Add([]byte("*1\r\n$-1\r\n"))
+	f.Add([]byte("*99999999999\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		_, err := ReadAOF(bytes.NewReader(data), "fuzz.aof", false, func(a [][]byte) error {
+			if len(a) == 0 {
+				t.Fatal("empty command delivered")
+			}
+			n++
+			return nil
+		})
+		var le *LoadError
+		if err != nil && !errors.As(err, &le) {
+			t.Fatalf("error is not a *LoadError: %v", err)
+		}
+		info, err2 := ReadAOF(bytes.NewReader(data), "fuzz.aof", true, func([][]byte) error { return nil })
+		switch {
+		case err == nil:
+			if err2 != nil || info.Truncated || info.Size != int64(len(data)) || info.Commands != int64(n) {
+				t.Fatalf("clean load disagrees: %+v %v", info, err2)
+			}
+		case errors.Is(err, ErrTruncated):
+			if err2 != nil || !info.Truncated || info.TruncatedAt != le.Offset || info.TruncatedAt+info.TailBytes != int64(len(data)) {
+				t.Fatalf("truncation report %+v (%v) vs %v", info, err2, err)
+			}
+		default:
+			if !errors.Is(err2, ErrCorrupt) {
+				t.Fatalf("corrupt input passed with truncation allowed: %v then %v", err, err2)
+			}
+		}
+	})
+}
+
+// FuzzAOFManifest: a manifest parses or fails with ErrBadManifest; what
+// parses encodes to a manifest that parses to the same files.
+func FuzzAOFManifest(f *testing.F) {
+	f.Add([]byte("file appendonly.aof.1.base.snap seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"))
+	f.Add([]byte("# c\ntype h seq 2 file x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseAOFManifest(bytes.NewReader(data), "fuzz.manifest")
+		if err != nil {
+			if !errors.Is(err, ErrBadManifest) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		again, err := ParseAOFManifest(bytes.NewReader(m.Encode()), "again")
+		if err != nil {
+			t.Fatalf("re-encoded manifest does not parse: %v\n%s", err, m.Encode())
+		}
+		if !slices.Equal(again.Files(), m.Files()) {
+			t.Fatalf("round trip changed the files: %v vs %v", again.Files(), m.Files())
 		}
 	})
 }

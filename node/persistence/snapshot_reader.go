@@ -26,7 +26,10 @@ type SnapshotHandler struct {
 type LoadError struct {
 	File   string
 	Offset int64
-	Err    error
+	// Tail is, for a truncated append-only file, how many bytes follow the
+	// last complete command (Offset).
+	Tail int64
+	Err  error
 }
 
 func (e *LoadError) Error() string {
