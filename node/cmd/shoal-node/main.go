@@ -1,43 +1,79 @@
-// Command shoal-node is the Shoal data node. This placeholder answers PING on
-// --port until the real server (node/server) replaces it.
+// Command shoal-node is the Shoal data node, a Redis-compatible server.
+//
+//	shoal-node [/path/to/redis.conf] [--name value ...]
+//
+// takes the same arguments as redis-server: an optional configuration file
+// in redis.conf syntax, then "--name value" overrides (--port 7000).
+// SIGTERM and SIGINT shut it down gracefully.
 package main
 
 import (
-	"bufio"
-	"flag"
 	"fmt"
-	"net"
 	"os"
-	"strings"
+	"os/signal"
+	"syscall"
+
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 func main() {
-	port := flag.Int("port", 6379, "TCP port")
-	flag.Parse()
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", *port))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			continue
-		}
-		go serve(c)
-	}
+	os.Exit(run(os.Args[1:]))
 }
 
-func serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if strings.Contains(strings.ToUpper(line), "PING") {
-			fmt.Fprint(c, "+PONG\r\n")
+func run(args []string) int {
+	for _, a := range args {
+		switch a {
+		case "-v", "--version":
+			fmt.Printf("shoal-node v=%s (Redis %s compatible)\n", server.RedisVersion, server.RedisVersion)
+			return 0
+		case "-h", "--help":
+			fmt.Println("Usage: shoal-node [/path/to/redis.conf] [--port 7000] [--name value ...]")
+			return 0
 		}
 	}
+	cfg, err := server.ParseArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "*** FATAL CONFIG FILE ERROR ***\n%v\n", err)
+		return 1
+	}
+	if cfg.Dir != "" && cfg.Dir != "." {
+		if err := os.Chdir(cfg.Dir); err != nil {
+			fmt.Fprintf(os.Stderr, "Can't chdir to '%s': %v\n", cfg.Dir, err)
+			return 1
+		}
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := srv.Listen(); err != nil {
+		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
+		return 1
+	}
+	if cfg.PidFile != "" {
+		_ = os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+		defer os.Remove(cfg.PidFile)
+	}
+	done := make(chan struct{})
+	srv.Exit = func() { close(done) }
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-sigs
+		srv.Logf("Received %s scheduling shutdown...", sig)
+		if err := srv.Shutdown(); err != nil {
+			srv.Logf("Error trying to shut down: %v", err)
+		}
+		close(done)
+	}()
+	srv.Logf("Server initialized, ready to accept connections tcp port %d", cfg.Port)
+	go func() {
+		if err := srv.Serve(); err != nil {
+			srv.Logf("serve: %v", err)
+		}
+	}()
+	<-done
+	srv.Logf("shoal-node is now ready to exit, bye bye...")
+	return 0
 }

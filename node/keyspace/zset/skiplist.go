@@ -37,7 +37,7 @@ type skiplist struct {
 	length int
 	level  int
 	index  *dict.Table[znode]
-	mem    int // bytes held by nodes and members
+	mem    int // bytes held by nodes (members are counted by the index)
 }
 
 func newSkiplist(hint int) *skiplist {
@@ -74,7 +74,7 @@ type (
 )
 
 // newNode allocates a node and returns it with the bytes it occupies
-// (node, levels and member).
+// (node and levels; the member is the index's to count).
 func newNode(level int, score float64, member string) (*node, int) {
 	var x *node
 	var size int
@@ -98,7 +98,7 @@ func newNode(level int, score float64, member string) (*node, int) {
 	}
 	x.Key = member
 	x.Val.score = score
-	return x, dict.AllocSize(size) + dict.AllocSize(len(member))
+	return x, dict.AllocSize(size)
 }
 
 func nodeMem(x *node) int {
@@ -107,7 +107,7 @@ func nodeMem(x *node) int {
 	if l > 4 {
 		size = int(unsafe.Sizeof(*x)) + dict.AllocSize(l*int(unsafe.Sizeof(zlevel{})))
 	}
-	return dict.AllocSize(size) + dict.AllocSize(len(x.Key))
+	return dict.AllocSize(size)
 }
 
 // before reports whether x orders before (score, member).

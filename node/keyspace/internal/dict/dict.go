@@ -34,6 +34,7 @@ type Table[V any] struct {
 	ht        [2][]*Entry[V]
 	used      [2]int
 	rehashIdx int // -1 when not rehashing; else next bucket of ht[0] to move
+	keyMem    int // bytes allocated for the keys of linked entries
 	seed      maphash.Seed
 }
 
@@ -100,6 +101,7 @@ func (t *Table[V]) Insert(e *Entry[V]) {
 	e.next = tab[b]
 	tab[b] = e
 	t.used[i]++
+	t.keyMem += AllocSize(len(e.Key))
 }
 
 // Delete unlinks and returns the entry whose key equals key, or nil.
@@ -126,6 +128,7 @@ func (t *Table[V]) Delete(key []byte) *Entry[V] {
 				}
 				e.next = nil
 				t.used[i]--
+				t.keyMem -= AllocSize(len(e.Key))
 				t.finishRehash()
 				t.shrinkIfNeeded()
 				return e
@@ -282,46 +285,68 @@ func (t *Table[V]) Scan(cursor uint64, fn func(*Entry[V])) uint64 {
 	return v
 }
 
-// Random returns a random entry, or nil when empty: a random non-empty
-// bucket, then a random entry of its chain (Redis's dictGetRandomKey).
+// fairChain is the chain length up to which Random is exactly uniform.
+const fairChain = 5
+
+// Random returns a uniformly random entry, or nil when empty. It picks a
+// random non-empty bucket and keeps it with probability min(k, fairChain)/
+// fairChain for a chain of k entries, then a random entry of the chain:
+// every entry of a chain no longer than fairChain (nearly all, at Redis's
+// load factors) is equally likely, unlike Redis's dictGetRandomKey, which
+// favours short chains.
 func (t *Table[V]) Random(rnd Rand) *Entry[V] {
 	if t.Len() == 0 {
 		return nil
 	}
 	t.rehashStep()
-	var head *Entry[V]
+	for {
+		head := t.randomBucket(rnd)
+		n := 0
+		for e := head; e != nil; e = e.next {
+			n++
+		}
+		if n < fairChain && rnd.IntN(fairChain) >= n {
+			continue
+		}
+		e := head
+		for i := rnd.IntN(n); i > 0; i-- {
+			e = e.next
+		}
+		return e
+	}
+}
+
+// randomBucket returns the head of a random non-empty bucket.
+func (t *Table[V]) randomBucket(rnd Rand) *Entry[V] {
 	if t.rehashing() {
 		// Buckets of ht[0] below rehashIdx are empty.
 		n0 := len(t.ht[0])
 		span := n0 + len(t.ht[1]) - t.rehashIdx
-		for head == nil {
+		for {
 			i := t.rehashIdx + rnd.IntN(span)
+			var head *Entry[V]
 			if i >= n0 {
 				head = t.ht[1][i-n0]
 			} else {
 				head = t.ht[0][i]
 			}
-		}
-	} else {
-		tab := t.ht[0]
-		for head == nil {
-			head = tab[rnd.IntN(len(tab))]
+			if head != nil {
+				return head
+			}
 		}
 	}
-	n := 0
-	for e := head; e != nil; e = e.next {
-		n++
+	tab := t.ht[0]
+	for {
+		if head := tab[rnd.IntN(len(tab))]; head != nil {
+			return head
+		}
 	}
-	e := head
-	for i := rnd.IntN(n); i > 0; i-- {
-		e = e.next
-	}
-	return e
 }
 
-// MemoryUsage estimates the bytes held by the bucket arrays and the table
-// header (not by entries, which belong to the caller).
+// MemoryUsage estimates the bytes held by the table header, the bucket
+// arrays and the entries' keys (not by the entries themselves, which the
+// caller allocates).
 func (t *Table[V]) MemoryUsage() int {
-	const header = 80
-	return header + AllocSize(8*len(t.ht[0])) + AllocSize(8*len(t.ht[1]))
+	const header = 88
+	return header + AllocSize(8*len(t.ht[0])) + AllocSize(8*len(t.ht[1])) + t.keyMem
 }

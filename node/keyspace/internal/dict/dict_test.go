@@ -171,3 +171,25 @@ func BenchmarkFind(b *testing.B) {
 		}
 	}
 }
+
+// TestRandomIsUniform checks that random picks do not favour entries in
+// short chains (Redis's dictGetRandomKey does).
+func TestRandomIsUniform(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{100, 1000, 1025} { // 1025 is mid-rehash
+		tab := New[int](0)
+		for i := 0; i < n; i++ {
+			insertKey(tab, fmt.Sprintf("u%d", i), i)
+		}
+		counts := make([]int, n)
+		const per = 400
+		for i := 0; i < n*per; i++ {
+			counts[tab.Random(rnd).Val]++
+		}
+		for k, c := range counts {
+			if c < per*6/10 || c > per*14/10 {
+				t.Fatalf("n=%d: entry %d picked %d times, expected about %d", n, k, c, per)
+			}
+		}
+	}
+}

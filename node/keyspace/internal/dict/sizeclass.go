@@ -12,8 +12,8 @@ var sizeClasses = [...]int{
 // AllocSize is the number of bytes the Go allocator really uses for an
 // allocation of n bytes (its size class, or whole pages for large objects).
 func AllocSize(n int) int {
-	if n <= 0 {
-		return 0
+	if n <= 32 {
+		return (max(n, 0) + 7) &^ 7 // classes 8, 16, 24, 32
 	}
 	if n > sizeClasses[len(sizeClasses)-1] {
 		const page = 8192

@@ -1,0 +1,380 @@
+package keyspace
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+)
+
+// Env is what all databases of a server share: the clock, the clock mode
+// of the eviction policy and the callback for keys that expire by
+// themselves. The server owns it and updates Now before each command.
+type Env struct {
+	// Now is the current unix time in milliseconds.
+	Now int64
+	// LFU makes the per-key clock an LFU counter (maxmemory-policy *-lfu).
+	LFU          bool
+	LFULogFactor int // lfu-log-factor (default 10)
+	LFUDecayTime int // lfu-decay-time in minutes (default 1)
+	// NoExpire keeps expired keys in place (a replica waits for the
+	// master's DEL); they still read as missing.
+	NoExpire bool
+	// Expired is called after a key was deleted because its TTL passed,
+	// lazily on access or by the active cycle (propagate DEL, signal WATCH).
+	Expired func(db *DB, key string)
+	// Rand returns a pseudo-random int in [0,n); nil uses math/rand/v2.
+	Rand func(n int) int
+}
+
+// NewEnv returns an Env with Redis's defaults.
+func NewEnv() *Env { return &Env{LFULogFactor: 10, LFUDecayTime: 1} }
+
+func (env *Env) rand(n int) int {
+	if env.Rand != nil {
+		return env.Rand(n)
+	}
+	return rand.IntN(n)
+}
+
+// KeyIndex is told about every key added or removed (the cluster's
+// per-slot index). A DB without one pays a nil check.
+type KeyIndex interface {
+	KeyAdded(key string)
+	KeyRemoved(key string)
+	Flushed()
+}
+
+// DB is one database.
+type DB struct {
+	ID       int
+	env      *Env
+	dict     dict
+	volatile map[*Entry]struct{}
+	index    KeyIndex
+	// ExpiredKeys counts keys removed because they expired.
+	ExpiredKeys int64
+	// avgTTL is the running average TTL estimate of the active cycle.
+	avgTTL int64
+}
+
+// New returns an empty database. DBs of one server share env.
+func New(id int, env *Env) *DB {
+	return &DB{ID: id, env: env, dict: newDict(maphash.MakeSeed()), volatile: map[*Entry]struct{}{}}
+}
+
+// SetIndex installs (or removes, with nil) the key index and replays the
+// existing keys into it.
+func (db *DB) SetIndex(ix KeyIndex) {
+	db.index = ix
+	if ix != nil {
+		db.dict.forEach(func(e *Entry) bool { ix.KeyAdded(e.key); return true })
+	}
+}
+
+// Len is the number of keys, including expired ones not yet removed
+// (DBSIZE counts those too, like Redis).
+func (db *DB) Len() int { return db.dict.n }
+
+// VolatileLen is the number of keys with a TTL.
+func (db *DB) VolatileLen() int { return len(db.volatile) }
+
+// AvgTTL is the estimate INFO keyspace reports (ms).
+func (db *DB) AvgTTL() int64 { return db.avgTTL }
+
+// IsExpired reports whether e's TTL has passed.
+func (db *DB) IsExpired(e *Entry) bool { return e.expire != 0 && db.env.Now > e.expire }
+
+// expireIfNeeded deletes e when it has expired and reports whether it is
+// logically gone.
+func (db *DB) expireIfNeeded(e *Entry) bool {
+	if !db.IsExpired(e) {
+		return false
+	}
+	if db.env.NoExpire {
+		return true
+	}
+	db.removeEntry(e)
+	db.ExpiredKeys++
+	if db.env.Expired != nil {
+		db.env.Expired(db, e.key)
+	}
+	return true
+}
+
+// PeekNoExpire finds a key even if it has expired, without deleting or
+// touching it (WATCH bookkeeping, DEBUG OBJECT).
+func (db *DB) PeekNoExpire(key []byte) *Entry { return db.dict.find(key) }
+
+// Peek finds a live key without touching its LRU/LFU clock (TYPE, OBJECT,
+// EXISTS). Expired keys are deleted and read as missing.
+func (db *DB) Peek(key []byte) *Entry {
+	e := db.dict.find(key)
+	if e == nil || db.expireIfNeeded(e) {
+		return nil
+	}
+	return e
+}
+
+// Lookup finds a live key for reading and touches its clock.
+func (db *DB) Lookup(key []byte) *Entry {
+	e := db.Peek(key)
+	if e != nil {
+		db.touch(e)
+	}
+	return e
+}
+
+// LookupWrite finds a live key that the caller is about to modify. Every
+// in-place modification of a value must start here (snapshots hook it).
+func (db *DB) LookupWrite(key []byte) *Entry { return db.Lookup(key) }
+
+func (db *DB) add(e *Entry) *Entry {
+	e.clock = db.initialClock()
+	db.dict.insert(e)
+	if db.index != nil {
+		db.index.KeyAdded(e.key)
+	}
+	return e
+}
+
+// AddString adds a string key that does not exist. key and val are copied.
+func (db *DB) AddString(key, val []byte) *Entry {
+	return db.add(&Entry{key: string(key), str: copyBytes(val), typ: TypeString})
+}
+
+// AddObject adds a key of a non-string type that does not exist; obj is
+// the value (*list.List, *hash.Hash, ...). key is copied.
+func (db *DB) AddObject(key []byte, typ Type, obj any) *Entry {
+	return db.add(&Entry{key: string(key), obj: obj, typ: typ})
+}
+
+// SetString sets key to a string value whatever existed (SET): an existing
+// key keeps its entry, loses its TTL unless keepTTL, and reuses its buffer
+// when it fits. val is copied.
+func (db *DB) SetString(key, val []byte, keepTTL bool) *Entry {
+	e := db.LookupWrite(key)
+	if e == nil {
+		return db.AddString(key, val)
+	}
+	if e.typ == TypeString && cap(e.str) >= len(val) && cap(e.str) <= 2*len(val)+16 {
+		e.str = append(e.str[:0], val...)
+	} else {
+		e.str = copyBytes(val)
+	}
+	e.obj = nil
+	e.typ = TypeString
+	if !keepTTL {
+		db.Persist(e)
+	}
+	return e
+}
+
+// ReplaceObject makes an existing entry hold a value of another type (SORT
+// STORE, *STORE commands), dropping its TTL.
+func (db *DB) ReplaceObject(e *Entry, typ Type, obj any) {
+	e.str = nil
+	e.obj = obj
+	e.typ = typ
+	db.Persist(e)
+}
+
+func copyBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{}
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+// Delete removes a live key and reports whether it existed.
+func (db *DB) Delete(key []byte) bool {
+	e := db.Peek(key)
+	if e == nil {
+		return false
+	}
+	db.removeEntry(e)
+	return true
+}
+
+// DeleteEntry removes an entry found by a lookup in this command.
+func (db *DB) DeleteEntry(e *Entry) { db.removeEntry(e) }
+
+func (db *DB) removeEntry(e *Entry) {
+	db.dict.unlink(e)
+	if e.expire != 0 {
+		delete(db.volatile, e)
+	}
+	if db.index != nil {
+		db.index.KeyRemoved(e.key)
+	}
+}
+
+// SetExpire sets the absolute expiry (unix ms) of a live entry.
+func (db *DB) SetExpire(e *Entry, at int64) {
+	if at == 0 {
+		db.Persist(e)
+		return
+	}
+	if e.expire == 0 {
+		db.volatile[e] = struct{}{}
+	}
+	e.expire = at
+}
+
+// Persist removes the TTL and reports whether there was one.
+func (db *DB) Persist(e *Entry) bool {
+	if e.expire == 0 {
+		return false
+	}
+	delete(db.volatile, e)
+	e.expire = 0
+	return true
+}
+
+// Rename moves the live entry e to newKey (which must be absent), keeping
+// its value, TTL and clock, and returns the new entry.
+func (db *DB) Rename(e *Entry, newKey []byte) *Entry {
+	expire, clock := e.expire, e.clock
+	db.removeEntry(e)
+	ne := &Entry{key: string(newKey), str: e.str, obj: e.obj, typ: e.typ}
+	db.add(ne)
+	ne.clock = clock
+	if expire != 0 {
+		db.SetExpire(ne, expire)
+	}
+	return ne
+}
+
+// Flush removes every key and returns how many there were.
+func (db *DB) Flush() int {
+	n := db.dict.n
+	db.dict.clear()
+	db.volatile = map[*Entry]struct{}{}
+	db.avgTTL = 0
+	if db.index != nil {
+		db.index.Flushed()
+	}
+	return n
+}
+
+// SwapWith exchanges the contents of two databases (SWAPDB).
+func (db *DB) SwapWith(o *DB) {
+	db.dict, o.dict = o.dict, db.dict
+	db.volatile, o.volatile = o.volatile, db.volatile
+	db.avgTTL, o.avgTTL = o.avgTTL, db.avgTTL
+}
+
+// Random returns a random live key, or nil (RANDOMKEY). Expired keys met on
+// the way are deleted, as Redis does.
+func (db *DB) Random() *Entry {
+	allVolatile := db.dict.n == len(db.volatile)
+	for tries := 0; db.dict.n > 0; tries++ {
+		e := db.dict.random(db.env.rand)
+		if !db.IsExpired(e) {
+			return e
+		}
+		if allVolatile && tries > 100 {
+			// Like Redis: do not loop for long when everything is
+			// expiring; a replica might never delete them.
+			return e
+		}
+		db.expireIfNeeded(e)
+	}
+	return nil
+}
+
+// Scan appends the entries of the buckets at cursor to dst and returns the
+// next cursor (0 at the end). It visits about count entries, at most
+// 10*count buckets, as Redis's SCAN. Entries may be expired: callers check
+// IsExpired (ScanLive does that).
+func (db *DB) Scan(cursor uint64, count int, dst []*Entry) ([]*Entry, uint64) {
+	if count < 1 {
+		count = 1
+	}
+	maxIter := count * 10
+	start := len(dst)
+	for {
+		cursor = db.dict.scan(cursor, func(e *Entry) { dst = append(dst, e) })
+		maxIter--
+		if cursor == 0 || maxIter <= 0 || len(dst)-start >= count {
+			return dst, cursor
+		}
+	}
+}
+
+// ForEach calls fn for every live key until fn returns false. fn must not
+// add or remove keys (KEYS, snapshots, DEBUG DIGEST).
+func (db *DB) ForEach(fn func(e *Entry) bool) {
+	db.dict.forEach(func(e *Entry) bool {
+		if db.IsExpired(e) {
+			return true
+		}
+		return fn(e)
+	})
+}
+
+// Rehash spends up to steps bucket moves on an ongoing rehash and reports
+// whether one is still in progress (the server's cron calls it).
+func (db *DB) Rehash(steps int) bool { return db.dict.rehashStep(steps) }
+
+// Expire-cycle tuning, as Redis's ACTIVE_EXPIRE_CYCLE_* defaults.
+const (
+	expireCycleKeysPerLoop = 20
+	expireCycleAcceptStale = 10 // percent
+)
+
+// ActiveExpireCycle samples keys with a TTL and deletes the expired ones,
+// repeating while more than 10% of a sample was expired and budget (number
+// of sampling loops) remains. It returns the number of keys deleted.
+func (db *DB) ActiveExpireCycle(budget int) int {
+	deleted := 0
+	for ; budget > 0 && len(db.volatile) > 0; budget-- {
+		sampled, expired := 0, 0
+		var ttlSum, ttlN int64
+		for e := range db.volatile {
+			if sampled >= expireCycleKeysPerLoop {
+				break
+			}
+			sampled++
+			if db.expireIfNeeded(e) {
+				expired++
+			} else if ttl := e.expire - db.env.Now; ttl > 0 {
+				ttlSum += ttl
+				ttlN++
+			}
+		}
+		deleted += expired
+		if ttlN > 0 {
+			avg := ttlSum / ttlN
+			if db.avgTTL == 0 {
+				db.avgTTL = avg
+			} else {
+				db.avgTTL = (db.avgTTL/50)*49 + avg/50
+			}
+		}
+		if sampled == 0 || expired*100/sampled <= expireCycleAcceptStale {
+			break
+		}
+	}
+	if len(db.volatile) == 0 {
+		db.avgTTL = 0
+	}
+	return deleted
+}
+
+// Sample appends up to n random live entries (eviction candidates); with
+// volatileOnly only keys with a TTL.
+func (db *DB) Sample(n int, volatileOnly bool, dst []*Entry) []*Entry {
+	if volatileOnly {
+		for e := range db.volatile {
+			if n == 0 {
+				break
+			}
+			dst = append(dst, e)
+			n--
+		}
+		return dst
+	}
+	for ; n > 0 && db.dict.n > 0; n-- {
+		dst = append(dst, db.dict.random(db.env.rand))
+	}
+	return dst
+}

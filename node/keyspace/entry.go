@@ -1,0 +1,157 @@
+package keyspace
+
+import "strconv"
+
+// Type is a value type, as TYPE reports it.
+type Type uint8
+
+// Value types.
+const (
+	TypeString Type = iota
+	TypeList
+	TypeSet
+	TypeZSet
+	TypeHash
+	TypeStream
+)
+
+var typeNames = [...]string{"string", "list", "set", "zset", "hash", "stream"}
+
+// String is the name TYPE replies with.
+func (t Type) String() string { return typeNames[t] }
+
+// TypeByName parses a TYPE name (SCAN ... TYPE).
+func TypeByName(name string) (Type, bool) {
+	for i, n := range typeNames {
+		if n == name {
+			return Type(i), true
+		}
+	}
+	return 0, false
+}
+
+// Entry is one key with its value and metadata. Entries are pointer-stable
+// for as long as the key exists; a handler may keep a *Entry for the
+// duration of one command.
+type Entry struct {
+	key    string
+	next   *Entry // hash bucket chain
+	str    []byte // TypeString value, owned by the entry
+	obj    any    // the value of the other types
+	expire int64  // absolute unix time in ms; 0 means no expiry
+	clock  uint32 // LRU clock (seconds, 24 bits) or LFU (16-bit minutes << 8 | counter)
+	typ    Type
+}
+
+// Key is the key's name.
+func (e *Entry) Key() string { return e.key }
+
+// Type is the value's type.
+func (e *Entry) Type() Type { return e.typ }
+
+// Bytes is a string value. The slice belongs to the entry: callers may
+// modify it in place only after LookupWrite, and must copy it to keep it.
+func (e *Entry) Bytes() []byte { return e.str }
+
+// SetBytes replaces a string value; b becomes owned by the entry.
+func (e *Entry) SetBytes(b []byte) { e.str = b }
+
+// Object is the value of a non-string type (*list.List, *hash.Hash, ...).
+func (e *Entry) Object() any { return e.obj }
+
+// SetObject replaces the value of a non-string entry (same type).
+func (e *Entry) SetObject(o any) { e.obj = o }
+
+// ExpireAt is the absolute expiry in unix milliseconds, or 0.
+func (e *Entry) ExpireAt() int64 { return e.expire }
+
+// Clock is the raw LRU/LFU field (for eviction and OBJECT IDLETIME/FREQ).
+func (e *Entry) Clock() uint32 { return e.clock }
+
+// Int parses a string value as Redis's string2ll does; ok is false for
+// non-strings and strings that are not a canonical 64-bit integer.
+func (e *Entry) Int() (int64, bool) {
+	if e.typ != TypeString {
+		return 0, false
+	}
+	return ParseInt(e.str)
+}
+
+// ParseInt parses a canonical signed 64-bit decimal (no '+', no leading
+// zeros, no spaces), as Redis's string2ll.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i := 0
+	if b[0] == '-' {
+		i = 1
+	}
+	if i >= len(b) || b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	for _, c := range b[i:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// Encoding is what OBJECT ENCODING reports, derived as Redis would encode
+// the value. Objects may implement Encoding() string themselves.
+func (e *Entry) Encoding() string {
+	if e.typ == TypeString {
+		if _, ok := ParseInt(e.str); ok {
+			return "int"
+		}
+		if len(e.str) <= 44 {
+			return "embstr"
+		}
+		return "raw"
+	}
+	if enc, ok := e.obj.(interface{ Encoding() string }); ok {
+		return enc.Encoding()
+	}
+	return "unknown"
+}
+
+// entryOverhead is the fixed cost of a key: the Entry (an 80-byte size
+// class) and its bucket slot.
+const entryOverhead = 80 + 16
+
+// MemoryUsage estimates the bytes a key and its value use (MEMORY USAGE,
+// eviction accounting). Objects report their own size by implementing
+// MemoryUsage() int.
+func MemoryUsage(e *Entry) int64 {
+	n := int64(entryOverhead + sizeClass(len(e.key)))
+	switch {
+	case e.typ == TypeString:
+		n += int64(sizeClass(cap(e.str)))
+	case e.obj != nil:
+		if m, ok := e.obj.(interface{ MemoryUsage() int }); ok {
+			n += int64(m.MemoryUsage())
+		}
+	}
+	return n
+}
+
+// sizeClass rounds an allocation up roughly as Go's allocator does.
+func sizeClass(n int) int {
+	switch {
+	case n == 0:
+		return 0
+	case n <= 16:
+		return 16
+	case n <= 128:
+		return (n + 15) &^ 15
+	case n <= 1024:
+		return (n + 127) &^ 127
+	default:
+		return (n + 1023) &^ 1023
+	}
+}

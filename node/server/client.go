@@ -1,0 +1,465 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/resp"
+)
+
+// Client is one connection. Its goroutine reads a batch of pipelined
+// commands, runs them under the server lock and flushes the replies once.
+// Handlers get the client and use the fields and methods documented in
+// doc.go; everything else is the framework's.
+type Client struct {
+	// Args is the command being executed, name first. The slices alias the
+	// read buffer: copy what you keep beyond the call.
+	Args [][]byte
+	// Cmd is the spec of the command being executed.
+	Cmd *command.Spec
+	// DB is the selected database.
+	DB *keyspace.DB
+	// W is where replies go.
+	W *resp.Writer
+
+	ID   int64
+	srv  *Server
+	conn net.Conn
+	rd   *resp.Reader
+
+	name          string
+	addr, laddr   string
+	created       time.Time
+	lastActive    time.Time
+	authenticated bool
+	user          string
+	closeAfter    bool // close once the replies are flushed (QUIT, protocol error, KILL)
+	killed        bool
+	lastCmd       string
+
+	multi   *multiState
+	watched []watchedKey
+	// propagation of the current call
+	rewrite    [][]byte
+	noProp     bool
+	inExec     bool
+	execFailed bool // a command failed while queueing (EXECABORT)
+	dirtyCAS   bool
+
+	blk      *blockedClient // non-nil while blocked on keys
+	reexec   bool           // the handler runs again because a key is ready
+	reblock  bool           // a re-run handler asked to stay blocked
+	pendRead chan error     // a read started while blocked
+	wake     chan struct{}
+
+	pausedArgs [][]byte // a command held by CLIENT PAUSE
+
+	// pub/sub
+	channels   map[string]struct{}
+	patterns   map[string]struct{}
+	async      bool // output may come from other clients (pub/sub, MONITOR)
+	notify     chan struct{}
+	writerDone chan struct{}
+	monitor    bool
+
+	outSoftSince time.Time
+	keysBuf      []int
+}
+
+func newClient(s *Server, conn net.Conn) *Client {
+	c := &Client{
+		ID:            s.nextID.Add(1),
+		srv:           s,
+		conn:          conn,
+		rd:            resp.NewReader(conn),
+		W:             resp.NewWriter(conn),
+		DB:            s.dbs[0],
+		created:       time.Now(),
+		authenticated: s.cfg.RequirePass == "",
+		user:          "default",
+		wake:          make(chan struct{}, 1),
+	}
+	c.lastActive = c.created
+	c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
+	c.rd.Unauthenticated = !c.authenticated
+	if a := conn.RemoteAddr(); a != nil {
+		c.addr = a.String()
+	}
+	if a := conn.LocalAddr(); a != nil {
+		c.laddr = a.String()
+	}
+	return c
+}
+
+// serve is the connection's goroutine.
+func (c *Client) serve() {
+	s := c.srv
+	defer s.wg.Done()
+	defer c.free()
+	needRead := true
+	for {
+		if needRead {
+			if err := c.read(); err != nil {
+				return
+			}
+		}
+		needRead = true
+		s.mu.Lock()
+		c.runBatch()
+		blocked, paused := c.blk != nil, c.pausedArgs != nil
+		var deadline time.Time
+		if blocked {
+			deadline = c.blk.deadline
+		}
+		closeAfter := c.closeAfter
+		s.mu.Unlock()
+		if err := c.flush(); err != nil || closeAfter {
+			return
+		}
+		if blocked {
+			if !c.waitUnblocked(deadline) {
+				return
+			}
+			needRead = false
+		}
+		if paused {
+			if !s.waitUnpaused(c) {
+				return
+			}
+			needRead = false
+		}
+	}
+}
+
+// read fills the read buffer, applying the idle timeout.
+func (c *Client) read() error {
+	if c.pendRead != nil {
+		err := <-c.pendRead
+		c.pendRead = nil
+		return err
+	}
+	if t := c.srv.cfg.Timeout; t > 0 && !c.async {
+		_ = c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+	}
+	return c.rd.Fill()
+}
+
+// runBatch executes every complete command in the read buffer. Called
+// with the lock held.
+func (c *Client) runBatch() {
+	s := c.srv
+	now := time.Now()
+	c.lastActive = now
+	if c.pausedArgs != nil {
+		args := c.pausedArgs
+		c.pausedArgs = nil
+		s.dispatch(c, args)
+		if c.blk != nil || c.pausedArgs != nil || c.closeAfter {
+			return
+		}
+	}
+	for !c.closeAfter {
+		args, err := c.rd.Next()
+		if err != nil {
+			if resp.IsProtocolError(err) {
+				c.W.Error(err.Error())
+				c.closeAfter = true
+			}
+			return
+		}
+		if args == nil {
+			return
+		}
+		s.dispatch(c, args)
+		if c.blk != nil || c.pausedArgs != nil {
+			return
+		}
+	}
+}
+
+// flush writes buffered replies. Output of async clients (pub/sub,
+// MONITOR), which others append to as well, is written by their writer
+// goroutine only, so the order of messages is kept.
+func (c *Client) flush() error {
+	if !c.async {
+		return c.W.Flush()
+	}
+	c.srv.mu.Lock()
+	c.wakeAsync()
+	c.srv.mu.Unlock()
+	return nil
+}
+
+// free unregisters the client. It runs on the client's goroutine.
+func (c *Client) free() {
+	s := c.srv
+	s.mu.Lock()
+	if c.blk != nil {
+		s.unblock(c)
+	}
+	c.unwatchAll()
+	s.pubsubUnsubscribeAll(c)
+	if c.monitor {
+		s.removeMonitor(c)
+	}
+	delete(s.clients, c.ID)
+	notify := c.notify
+	c.notify = nil
+	s.mu.Unlock()
+	if notify != nil {
+		close(notify)
+		<-c.writerDone
+	}
+	c.conn.Close()
+	if c.pendRead != nil {
+		<-c.pendRead
+	}
+}
+
+// kill closes the client from another goroutine (CLIENT KILL, output
+// buffer limits, timeout). Called with the lock held.
+func (c *Client) kill() {
+	c.killed = true
+	c.closeAfter = true
+	c.conn.Close()
+}
+
+// wakeAsync tells an async client's writer that output is pending.
+func (c *Client) wakeAsync() {
+	if c.notify == nil {
+		return
+	}
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// makeAsync lets other clients write to c (pub/sub, MONITOR): a writer
+// goroutine flushes what they append. Called with the lock held.
+func (c *Client) makeAsync() {
+	if c.async {
+		return
+	}
+	c.async = true
+	c.notify = make(chan struct{}, 1)
+	c.writerDone = make(chan struct{})
+	s := c.srv
+	notify := c.notify
+	go func() {
+		defer close(c.writerDone)
+		for range notify {
+			s.mu.Lock()
+			out := c.W.Detach(nil)
+			s.mu.Unlock()
+			if len(out) == 0 {
+				continue
+			}
+			if _, err := c.conn.Write(out); err != nil {
+				c.conn.Close()
+			}
+		}
+	}()
+}
+
+// checkOutputLimit applies client-output-buffer-limit to a client that
+// received output from someone else. Called with the lock held.
+func (c *Client) checkOutputLimit() {
+	class := ClassNormal
+	if len(c.channels)+len(c.patterns) > 0 {
+		class = ClassPubSub
+	}
+	l := c.srv.cfg.ClientOutputLimit[class]
+	n := int64(c.W.Len())
+	if l.Hard > 0 && n >= l.Hard {
+		c.srv.log.Printf("Client id=%d scheduled to be closed ASAP for overcoming of output buffer limits.", c.ID)
+		c.kill()
+		return
+	}
+	if l.Soft > 0 && n >= l.Soft {
+		if c.outSoftSince.IsZero() {
+			c.outSoftSince = time.Now()
+		} else if time.Since(c.outSoftSince) >= time.Duration(l.SoftSeconds)*time.Second {
+			c.kill()
+		}
+	} else {
+		c.outSoftSince = time.Time{}
+	}
+}
+
+// ---- helpers for handlers ----
+
+// Error replies with an error and counts it (errorstats).
+func (c *Client) Error(msg string) {
+	c.W.Error(msg)
+	c.srv.stats.countError(msg)
+	if c.Cmd != nil {
+		c.srv.cmdStats[c.Cmd.ID()].failed++
+	}
+}
+
+// WrongType replies with the WRONGTYPE error.
+func (c *Client) WrongType() { c.Error(ErrWrongType) }
+
+// LookupRead finds a key for reading (lazy expiry, LRU touch,
+// keyspace_hits/misses).
+func (c *Client) LookupRead(key []byte) *keyspace.Entry {
+	e := c.DB.Lookup(key)
+	if e == nil {
+		c.srv.stats.keyspaceMisses++
+	} else {
+		c.srv.stats.keyspaceHits++
+	}
+	return e
+}
+
+// LookupWrite finds a key the command is about to modify.
+func (c *Client) LookupWrite(key []byte) *keyspace.Entry { return c.DB.LookupWrite(key) }
+
+// ReadType looks up key for reading and checks its type. ok is false (and
+// WRONGTYPE has been replied) when the key holds another type; e is nil
+// when the key does not exist.
+func (c *Client) ReadType(key []byte, t keyspace.Type) (e *keyspace.Entry, ok bool) {
+	e = c.LookupRead(key)
+	if e != nil && e.Type() != t {
+		c.WrongType()
+		return nil, false
+	}
+	return e, true
+}
+
+// WriteType is ReadType for a key the command will modify.
+func (c *Client) WriteType(key []byte, t keyspace.Type) (e *keyspace.Entry, ok bool) {
+	e = c.LookupWrite(key)
+	if e != nil && e.Type() != t {
+		c.WrongType()
+		return nil, false
+	}
+	return e, true
+}
+
+// Modified records that key in the client's DB changed: WATCHers abort,
+// the change counts for `save` and the command is propagated.
+func (c *Client) Modified(key []byte) {
+	c.srv.dirty++
+	c.srv.touchWatched(c.DB.ID, string(key))
+}
+
+// ModifiedIn is Modified for a key of another database (MOVE, COPY DB).
+func (c *Client) ModifiedIn(db *keyspace.DB, key []byte) {
+	c.srv.dirty++
+	c.srv.touchWatched(db.ID, string(key))
+}
+
+// AddDirty counts n changes that are not about one key (FLUSHALL).
+func (c *Client) AddDirty(n int64) { c.srv.dirty += n }
+
+// Rewrite makes the command propagate as args instead of c.Args (SET EX
+// becomes SET ... PXAT, EXPIRE becomes PEXPIREAT, INCRBYFLOAT becomes SET,
+// a served BLPOP becomes LPOP). args are copied.
+func (c *Client) Rewrite(args ...[]byte) {
+	c.rewrite = copyArgs(args)
+}
+
+// RewriteStrings is Rewrite with string arguments.
+func (c *Client) RewriteStrings(args ...string) {
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	c.rewrite = b
+}
+
+// PreventPropagation keeps the command out of the AOF and replicas even
+// though it changed something.
+func (c *Client) PreventPropagation() { c.noProp = true }
+
+// AlsoPropagate queues an extra effective write (in the client's DB)
+// before the command itself.
+func (c *Client) AlsoPropagate(args ...[]byte) {
+	if c.srv.prop != nil {
+		c.srv.propBuf = append(c.srv.propBuf, propOp{db: c.DB.ID, args: copyArgs(args)})
+	}
+}
+
+// SignalReady tells clients blocked on key (in the client's DB) that it
+// may now serve them (after LPUSH, ZADD, LMOVE ...). Cheap when nobody
+// waits.
+func (c *Client) SignalReady(key []byte) { c.srv.signalReady(c.DB.ID, key) }
+
+// Now is the command's time in unix milliseconds.
+func (c *Client) Now() int64 { return c.srv.env.Now }
+
+// ParseInt parses an integer argument or replies "value is not an integer
+// or out of range".
+func (c *Client) ParseInt(arg []byte) (int64, bool) {
+	n, ok := keyspace.ParseInt(arg)
+	if !ok {
+		c.Error(ErrNotInteger)
+	}
+	return n, ok
+}
+
+// ParseFloat parses a float argument as Redis's getDoubleFromObject (no
+// NaN, no spaces) or replies "value is not a valid float".
+func (c *Client) ParseFloat(arg []byte) (float64, bool) {
+	f, ok := parseFloat(arg)
+	if !ok {
+		c.Error(ErrNotFloat)
+	}
+	return f, ok
+}
+
+func parseFloat(arg []byte) (float64, bool) {
+	if len(arg) == 0 || len(arg) > 5000 || isSpaceByte(arg[0]) || isSpaceByte(arg[len(arg)-1]) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(arg), 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			// strtod returns ±HUGE_VAL with ERANGE: Redis rejects it.
+			return 0, false
+		}
+		return 0, false
+	}
+	if f != f { // NaN
+		return 0, false
+	}
+	return f, true
+}
+
+func isSpaceByte(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
+}
+
+// ParseTimeout parses a blocking timeout in seconds (float) as Redis does,
+// replying the error on failure. 0 means forever.
+func (c *Client) ParseTimeout(arg []byte) (time.Duration, bool) {
+	f, err := strconv.ParseFloat(string(arg), 64)
+	if err != nil || f != f || f > 1e15 || f < -1e15 {
+		c.Error(ErrTimeoutNotFloat)
+		return 0, false
+	}
+	if f < 0 {
+		c.Error(ErrTimeoutNegative)
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
+}
+
+func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
+}

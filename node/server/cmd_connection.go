@@ -1,0 +1,534 @@
+package server
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RedisVersion is the Redis version the node is compatible with (HELLO,
+// INFO): clients enable features by it.
+const RedisVersion = "7.0.15"
+
+func connectionHandlers() map[string]Handler {
+	return map[string]Handler{
+		"ping":   cmdPing,
+		"echo":   cmdEcho,
+		"select": cmdSelect,
+		"quit":   cmdQuit,
+		"auth":   cmdAuth,
+		"hello":  cmdHello,
+		"reset":  cmdReset,
+
+		"client|id":       cmdClientID,
+		"client|setname":  cmdClientSetname,
+		"client|getname":  cmdClientGetname,
+		"client|list":     cmdClientList,
+		"client|info":     cmdClientInfo,
+		"client|kill":     cmdClientKill,
+		"client|pause":    cmdClientPause,
+		"client|unpause":  cmdClientUnpause,
+		"client|no-evict": cmdClientNoEvict,
+		"client|reply":    cmdClientReply,
+		"client|help":     cmdClientHelp,
+	}
+}
+
+func cmdPing(c *Client) {
+	if len(c.Args) > 2 {
+		c.Error("ERR wrong number of arguments for 'ping' command")
+		return
+	}
+	if c.W.Proto() == 2 && c.subscriptions() > 0 {
+		c.W.ArrayLen(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.Bulk(c.Args[1])
+		} else {
+			c.W.BulkString("")
+		}
+		return
+	}
+	if len(c.Args) == 2 {
+		c.W.Bulk(c.Args[1])
+		return
+	}
+	c.W.SimpleString("PONG")
+}
+
+func cmdEcho(c *Client) { c.W.Bulk(c.Args[1]) }
+
+func cmdSelect(c *Client) {
+	n, ok := c.ParseInt(c.Args[1])
+	if !ok {
+		return
+	}
+	if c.srv.cfg.ClusterEnabled && n != 0 {
+		c.Error("ERR SELECT is not allowed in cluster mode")
+		return
+	}
+	if n < 0 || n >= int64(len(c.srv.dbs)) {
+		c.Error(ErrInvalidDB)
+		return
+	}
+	c.DB = c.srv.dbs[n]
+	c.W.OK()
+}
+
+func cmdQuit(c *Client) {
+	c.W.OK()
+	c.closeAfter = true
+}
+
+// checkPassword checks user/password against requirepass (the default
+// user is the only one until ACL users land).
+func (s *Server) checkPassword(user, pass []byte) bool {
+	if user != nil && string(user) != "default" {
+		return false
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+}
+
+func (c *Client) setAuthenticated(ok bool) {
+	c.authenticated = ok
+	c.rd.Unauthenticated = !ok
+}
+
+func cmdAuth(c *Client) {
+	if len(c.Args) > 3 {
+		c.Error(ErrSyntax)
+		return
+	}
+	var user, pass []byte
+	if len(c.Args) == 2 {
+		pass = c.Args[1]
+		if c.srv.cfg.RequirePass == "" {
+			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+	} else {
+		user, pass = c.Args[1], c.Args[2]
+	}
+	if c.srv.cfg.RequirePass == "" && (user == nil || string(user) == "default") {
+		c.setAuthenticated(true)
+		c.W.OK()
+		return
+	}
+	if !c.srv.checkPassword(user, pass) {
+		c.Error(ErrWrongPass)
+		return
+	}
+	c.setAuthenticated(true)
+	c.W.OK()
+}
+
+func cmdHello(c *Client) {
+	ver := int64(0)
+	args := c.Args[1:]
+	if len(args) > 0 {
+		v, ok := strconvInt(args[0])
+		if !ok {
+			c.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		ver = v
+		if ver < 2 || ver > 3 {
+			c.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		args = args[1:]
+	}
+	var user, pass, name []byte
+	hasAuth, hasName := false, false
+	for i := 0; i < len(args); i++ {
+		more := len(args) - i - 1
+		switch {
+		case eqFold(args[i], "auth") && more >= 2:
+			user, pass, hasAuth = args[i+1], args[i+2], true
+			i += 2
+		case eqFold(args[i], "setname") && more >= 1:
+			name, hasName = args[i+1], true
+			i++
+		default:
+			c.Error("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
+			return
+		}
+	}
+	if hasAuth {
+		if c.srv.cfg.RequirePass == "" && string(user) == "default" {
+			c.setAuthenticated(true)
+		} else if !c.srv.checkPassword(user, pass) {
+			c.Error(ErrWrongPass)
+			return
+		} else {
+			c.setAuthenticated(true)
+		}
+	}
+	if !c.authenticated {
+		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if hasName {
+		if msg := validClientName(name); msg != "" {
+			c.Error(msg)
+			return
+		}
+		c.name = string(name)
+	}
+	if ver != 0 {
+		c.W.SetProto(int(ver))
+	}
+	w := c.W
+	w.MapLen(7)
+	w.BulkString("server")
+	w.BulkString("redis")
+	w.BulkString("version")
+	w.BulkString(RedisVersion)
+	w.BulkString("proto")
+	w.Int(int64(w.Proto()))
+	w.BulkString("id")
+	w.Int(c.ID)
+	w.BulkString("mode")
+	if c.srv.cfg.ClusterEnabled {
+		w.BulkString("cluster")
+	} else {
+		w.BulkString("standalone")
+	}
+	w.BulkString("role")
+	w.BulkString("master")
+	w.BulkString("modules")
+	w.ArrayLen(0)
+}
+
+func strconvInt(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+func cmdReset(c *Client) {
+	s := c.srv
+	if c.multi != nil {
+		c.discardTransaction()
+	}
+	c.unwatchAll()
+	s.pubsubUnsubscribeAll(c)
+	if c.monitor {
+		s.removeMonitor(c)
+	}
+	c.DB = s.dbs[0]
+	c.W.SetProto(2)
+	c.name = ""
+	if s.cfg.RequirePass != "" {
+		c.setAuthenticated(false)
+	}
+	c.W.SimpleString("RESET")
+}
+
+// validClientName returns the error for a bad CLIENT SETNAME name.
+func validClientName(name []byte) string {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return "ERR Client names cannot contain spaces, newlines or special characters."
+		}
+	}
+	return ""
+}
+
+func cmdClientID(c *Client) { c.W.Int(c.ID) }
+
+func cmdClientSetname(c *Client) {
+	if msg := validClientName(c.Args[2]); msg != "" {
+		c.Error(msg)
+		return
+	}
+	c.name = string(c.Args[2])
+	c.W.OK()
+}
+
+func cmdClientGetname(c *Client) {
+	if c.name == "" {
+		c.W.Null()
+		return
+	}
+	c.W.BulkString(c.name)
+}
+
+// flags is CLIENT LIST's flags field.
+func (c *Client) flagString() string {
+	var b strings.Builder
+	if c.subscriptions() > 0 {
+		b.WriteByte('P')
+	}
+	if c.monitor {
+		b.WriteByte('O')
+	}
+	if c.multi != nil {
+		b.WriteByte('x')
+	}
+	if c.blk != nil {
+		b.WriteByte('b')
+	}
+	if c.dirtyCAS {
+		b.WriteByte('d')
+	}
+	if c.closeAfter {
+		b.WriteByte('c')
+	}
+	if b.Len() == 0 {
+		b.WriteByte('N')
+	}
+	return b.String()
+}
+
+// infoLine is one CLIENT LIST line, with Redis 7.0's fields.
+func (c *Client) infoLine(now time.Time) string {
+	multi := -1
+	if c.multi != nil {
+		multi = len(c.multi.cmds)
+	}
+	cmd := c.lastCmd
+	if cmd == "" {
+		cmd = "NULL"
+	}
+	obl := c.W.Len()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+		c.ID, c.addr, c.laddr, 8+c.ID, c.name, int64(now.Sub(c.created).Seconds()), int64(now.Sub(c.lastActive).Seconds()),
+		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), multi, c.rd.Buffered(), 0,
+		16384, obl, obl, 16384+obl, cmd, c.user, c.W.Proto())
+}
+
+func cmdClientList(c *Client) {
+	s := c.srv
+	var ids []int64
+	typ := ""
+	args := c.Args[2:]
+	for i := 0; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "type") && i+1 < len(args):
+			typ = strings.ToLower(string(args[i+1]))
+			switch typ {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.Error("ERR Unknown client type '" + string(args[i+1]) + "'")
+				return
+			}
+			i++
+		case eqFold(args[i], "id") && i+1 < len(args):
+			for _, a := range args[i+1:] {
+				id, err := strconv.ParseInt(string(a), 10, 64)
+				if err != nil || id <= 0 {
+					c.Error("ERR Invalid client ID")
+					return
+				}
+				ids = append(ids, id)
+			}
+			i = len(args)
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	now := time.Now()
+	var b strings.Builder
+	for _, cl := range s.sortedClients() {
+		if ids != nil && !containsID(ids, cl.ID) {
+			continue
+		}
+		if typ != "" && cl.typeName() != typ {
+			continue
+		}
+		b.WriteString(cl.infoLine(now))
+		b.WriteByte('\n')
+	}
+	c.W.Verbatim("txt", b.String())
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) typeName() string {
+	if c.subscriptions() > 0 {
+		return "pubsub"
+	}
+	return "normal"
+}
+
+func (s *Server) sortedClients() []*Client {
+	out := make([]*Client, 0, len(s.clients))
+	for _, cl := range s.clients {
+		out = append(out, cl)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func cmdClientInfo(c *Client) {
+	c.W.Verbatim("txt", c.infoLine(time.Now())+"\n")
+}
+
+func cmdClientKill(c *Client) {
+	s := c.srv
+	args := c.Args[2:]
+	if len(args) == 1 {
+		// Old form: CLIENT KILL addr:port.
+		for _, cl := range s.clients {
+			if cl.addr == string(args[0]) {
+				cl.kill()
+				c.W.OK()
+				return
+			}
+		}
+		c.Error("ERR No such client")
+		return
+	}
+	if len(args)%2 != 0 {
+		c.Error(ErrSyntax)
+		return
+	}
+	var id int64
+	var addr, laddr, user, typ string
+	skipMe := true
+	for i := 0; i < len(args); i += 2 {
+		v := string(args[i+1])
+		switch {
+		case eqFold(args[i], "id"):
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				c.Error("ERR client-id should be greater than 0")
+				return
+			}
+			id = n
+		case eqFold(args[i], "addr"):
+			addr = v
+		case eqFold(args[i], "laddr"):
+			laddr = v
+		case eqFold(args[i], "user"):
+			user = v
+		case eqFold(args[i], "type"):
+			typ = strings.ToLower(v)
+			switch typ {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.Error("ERR Unknown client type '" + v + "'")
+				return
+			}
+		case eqFold(args[i], "skipme"):
+			switch strings.ToLower(v) {
+			case "yes":
+				skipMe = true
+			case "no":
+				skipMe = false
+			default:
+				c.Error(ErrSyntax)
+				return
+			}
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	killed := 0
+	for _, cl := range s.sortedClients() {
+		if (id != 0 && cl.ID != id) || (addr != "" && cl.addr != addr) || (laddr != "" && cl.laddr != laddr) ||
+			(user != "" && cl.user != user) || (typ != "" && cl.typeName() != typ) || (skipMe && cl == c) {
+			continue
+		}
+		cl.kill()
+		killed++
+	}
+	c.W.Int(int64(killed))
+}
+
+func cmdClientPause(c *Client) {
+	ms, ok := keyspaceInt(c.Args[2])
+	if !ok || ms < 0 {
+		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	all := true
+	if len(c.Args) == 4 {
+		switch {
+		case eqFold(c.Args[3], "write"):
+			all = false
+		case eqFold(c.Args[3], "all"):
+		default:
+			c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	} else if len(c.Args) > 4 {
+		c.Error(ErrSyntax)
+		return
+	}
+	c.srv.pauseClients(time.Duration(ms)*time.Millisecond, all)
+	c.W.OK()
+}
+
+func cmdClientUnpause(c *Client) {
+	c.srv.unpauseClients()
+	c.W.OK()
+}
+
+func cmdClientNoEvict(c *Client) {
+	if !eqFold(c.Args[2], "on") && !eqFold(c.Args[2], "off") {
+		c.Error(ErrSyntax)
+		return
+	}
+	c.W.OK()
+}
+
+func cmdClientReply(c *Client) {
+	if !eqFold(c.Args[2], "on") {
+		c.Error(ErrSyntax)
+		return
+	}
+	c.W.OK()
+}
+
+func cmdClientHelp(c *Client) {
+	replyHelp(c, "CLIENT", []string{
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"    * ID <client-id>",
+		"      Kill connections by client id.",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+	})
+}

@@ -1,0 +1,778 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
+
+func serverHandlers() map[string]Handler {
+	return map[string]Handler{
+		"command":         cmdCommand,
+		"command|count":   cmdCommandCount,
+		"command|info":    cmdCommandInfo,
+		"command|docs":    cmdCommandDocs,
+		"command|getkeys": cmdCommandGetkeys,
+		"command|list":    cmdCommandList,
+		"command|help":    cmdCommandHelp,
+		"dbsize":          cmdDbsize,
+		"flushdb":         cmdFlushdb,
+		"flushall":        cmdFlushall,
+		"swapdb":          cmdSwapdb,
+		"time":            cmdTime,
+		"info":            cmdInfo,
+		"lastsave":        cmdLastsave,
+		"save":            cmdSave,
+		"bgsave":          cmdBgsave,
+		"shutdown":        cmdShutdown,
+		"monitor":         cmdMonitor,
+
+		"config|get":       cmdConfigGet,
+		"config|set":       cmdConfigSet,
+		"config|resetstat": cmdConfigResetstat,
+		"config|rewrite":   cmdConfigRewrite,
+		"config|help":      cmdConfigHelp,
+
+		"slowlog|get":   cmdSlowlogGet,
+		"slowlog|len":   cmdSlowlogLen,
+		"slowlog|reset": cmdSlowlogReset,
+		"slowlog|help":  cmdSlowlogHelp,
+
+		"memory|usage": cmdMemoryUsage,
+		"memory|help":  cmdMemoryHelp,
+
+		"debug": cmdDebug,
+	}
+}
+
+// ---- COMMAND ----
+
+func cmdCommand(c *Client) {
+	cmds := c.srv.cmds.Commands()
+	c.W.ArrayLen(len(cmds))
+	for _, s := range cmds {
+		writeCommandInfo(c, s)
+	}
+}
+
+func cmdCommandCount(c *Client) { c.W.Int(int64(c.srv.cmds.Count())) }
+
+func writeCommandInfo(c *Client, s *command.Spec) {
+	w := c.W
+	w.ArrayLen(10)
+	w.BulkString(s.FullName())
+	w.Int(int64(s.Arity))
+	flags := s.Flags.Names()
+	w.SetLen(len(flags))
+	for _, f := range flags {
+		w.SimpleString(f)
+	}
+	w.Int(int64(s.FirstKey))
+	w.Int(int64(s.LastKey))
+	w.Int(int64(s.Step))
+	cats := s.Categories.Names()
+	w.SetLen(len(cats))
+	for _, f := range cats {
+		w.SimpleString(f)
+	}
+	w.SetLen(len(s.Tips))
+	for _, t := range s.Tips {
+		w.SimpleString(t)
+	}
+	w.ArrayLen(len(s.KeySpecs))
+	for _, ks := range s.KeySpecs {
+		writeKeySpec(c, ks)
+	}
+	subs := s.SubSpecs()
+	w.ArrayLen(len(subs))
+	for _, sub := range subs {
+		writeCommandInfo(c, sub)
+	}
+}
+
+func writeKeySpec(c *Client, ks command.KeySpec) {
+	w := c.W
+	n := 3
+	if ks.Notes != "" {
+		n++
+	}
+	w.MapLen(n)
+	if ks.Notes != "" {
+		w.BulkString("notes")
+		w.BulkString(ks.Notes)
+	}
+	w.BulkString("flags")
+	names := ks.Flags.Names()
+	w.SetLen(len(names))
+	for _, f := range names {
+		w.SimpleString(f)
+	}
+	w.BulkString("begin_search")
+	w.MapLen(2)
+	w.BulkString("type")
+	switch {
+	case ks.Begin.Index > 0:
+		w.BulkString("index")
+		w.BulkString("spec")
+		w.MapLen(1)
+		w.BulkString("index")
+		w.Int(int64(ks.Begin.Index))
+	case ks.Begin.Keyword != "":
+		w.BulkString("keyword")
+		w.BulkString("spec")
+		w.MapLen(2)
+		w.BulkString("keyword")
+		w.BulkString(ks.Begin.Keyword)
+		w.BulkString("startfrom")
+		w.Int(int64(ks.Begin.StartFrom))
+	default:
+		w.BulkString("unknown")
+		w.BulkString("spec")
+		w.MapLen(0)
+	}
+	w.BulkString("find_keys")
+	w.MapLen(2)
+	w.BulkString("type")
+	switch {
+	case ks.Find.Range:
+		w.BulkString("range")
+		w.BulkString("spec")
+		w.MapLen(3)
+		w.BulkString("lastkey")
+		w.Int(int64(ks.Find.LastKey))
+		w.BulkString("keystep")
+		w.Int(int64(ks.Find.KeyStep))
+		w.BulkString("limit")
+		w.Int(int64(ks.Find.Limit))
+	case ks.Find.Keynum:
+		w.BulkString("keynum")
+		w.BulkString("spec")
+		w.MapLen(3)
+		w.BulkString("keynumidx")
+		w.Int(int64(ks.Find.KeyNumIdx))
+		w.BulkString("firstkey")
+		w.Int(int64(ks.Find.FirstKey))
+		w.BulkString("keystep")
+		w.Int(int64(ks.Find.KeyStep))
+	default:
+		w.BulkString("unknown")
+		w.BulkString("spec")
+		w.MapLen(0)
+	}
+}
+
+// lookupSpecByName resolves "get" or "config|get" / "config get".
+func (s *Server) lookupSpecByName(name []byte) *command.Spec {
+	str := string(name)
+	if i := strings.IndexByte(str, '|'); i >= 0 {
+		base := s.cmds.Lookup([]byte(str[:i]))
+		if base == nil {
+			return nil
+		}
+		return base.Sub([]byte(str[i+1:]))
+	}
+	return s.cmds.Lookup(name)
+}
+
+func cmdCommandInfo(c *Client) {
+	if len(c.Args) == 2 {
+		cmdCommand(c)
+		return
+	}
+	c.W.ArrayLen(len(c.Args) - 2)
+	for _, name := range c.Args[2:] {
+		s := c.srv.lookupSpecByName(name)
+		if s == nil {
+			c.W.NullArray()
+			continue
+		}
+		writeCommandInfo(c, s)
+	}
+}
+
+func writeCommandDoc(c *Client, s *command.Spec) {
+	w := c.W
+	d := s.Doc
+	n := 4
+	if d.DeprecatedSince != "" {
+		n += 2
+	}
+	if len(d.DocFlags) > 0 {
+		n++
+	}
+	subs := s.SubSpecs()
+	if len(subs) > 0 {
+		n++
+	}
+	w.MapLen(n)
+	w.BulkString("summary")
+	w.BulkString(d.Summary)
+	w.BulkString("since")
+	w.BulkString(d.Since)
+	w.BulkString("group")
+	w.BulkString(d.Group)
+	w.BulkString("complexity")
+	w.BulkString(d.Complexity)
+	if len(d.DocFlags) > 0 {
+		w.BulkString("doc_flags")
+		w.SetLen(len(d.DocFlags))
+		for _, f := range d.DocFlags {
+			w.SimpleString(f)
+		}
+	}
+	if d.DeprecatedSince != "" {
+		w.BulkString("deprecated_since")
+		w.BulkString(d.DeprecatedSince)
+		w.BulkString("replaced_by")
+		w.BulkString(d.ReplacedBy)
+	}
+	if len(subs) > 0 {
+		w.BulkString("subcommands")
+		w.MapLen(len(subs))
+		for _, sub := range subs {
+			w.BulkString(sub.FullName())
+			writeCommandDoc(c, sub)
+		}
+	}
+}
+
+func cmdCommandDocs(c *Client) {
+	var specs []*command.Spec
+	if len(c.Args) == 2 {
+		specs = c.srv.cmds.Commands()
+	} else {
+		for _, name := range c.Args[2:] {
+			if s := c.srv.lookupSpecByName(name); s != nil {
+				specs = append(specs, s)
+			}
+		}
+	}
+	c.W.MapLen(len(specs))
+	for _, s := range specs {
+		c.W.BulkString(s.FullName())
+		writeCommandDoc(c, s)
+	}
+}
+
+func cmdCommandGetkeys(c *Client) {
+	args := c.Args[2:]
+	spec, unknownSub := c.srv.cmds.LookupArgs(args)
+	if spec == nil || unknownSub {
+		c.Error("ERR Invalid command specified")
+		return
+	}
+	if !spec.HasKeys() {
+		c.Error("ERR The command has no key arguments")
+		return
+	}
+	if !spec.ArityOK(len(args)) {
+		c.Error("ERR Invalid number of arguments specified for command")
+		return
+	}
+	keys, ok := spec.GetKeys(args, nil)
+	if !ok || len(keys) == 0 {
+		if spec.Is(command.NoMandatoryKeys) {
+			c.W.ArrayLen(0)
+			return
+		}
+		c.Error("ERR Invalid arguments specified for command")
+		return
+	}
+	c.W.ArrayLen(len(keys))
+	for _, i := range keys {
+		c.W.Bulk(args[i])
+	}
+}
+
+func cmdCommandList(c *Client) {
+	var pat []byte
+	filter := ""
+	if len(c.Args) == 5 && eqFold(c.Args[2], "filterby") {
+		switch {
+		case eqFold(c.Args[3], "pattern"):
+			pat = c.Args[4]
+			filter = "pattern"
+		case eqFold(c.Args[3], "aclcat"):
+			filter = "aclcat"
+		case eqFold(c.Args[3], "module"):
+			c.W.ArrayLen(0)
+			return
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	} else if len(c.Args) != 2 {
+		c.Error(ErrSyntax)
+		return
+	}
+	var cat command.Category
+	if filter == "aclcat" {
+		var ok bool
+		if cat, ok = command.CategoryByName(strings.ToLower(string(c.Args[4]))); !ok {
+			c.W.ArrayLen(0)
+			return
+		}
+	}
+	var names []string
+	add := func(s *command.Spec) {
+		switch filter {
+		case "pattern":
+			if !GlobMatch(pat, []byte(s.FullName()), true) {
+				return
+			}
+		case "aclcat":
+			if s.Categories&cat == 0 {
+				return
+			}
+		}
+		names = append(names, s.FullName())
+	}
+	for _, s := range c.srv.cmds.Commands() {
+		add(s)
+		for _, sub := range s.SubSpecs() {
+			add(sub)
+		}
+	}
+	c.W.StringArray(names...)
+}
+
+func cmdCommandHelp(c *Client) {
+	replyHelp(c, "COMMAND", []string{
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
+	})
+}
+
+// ---- databases ----
+
+func cmdDbsize(c *Client) { c.W.Int(int64(c.DB.Len())) }
+
+// parseFlushMode accepts the optional ASYNC|SYNC argument.
+func (c *Client) parseFlushMode() bool {
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !eqFold(c.Args[1], "async") && !eqFold(c.Args[1], "sync")) {
+		c.Error(ErrSyntax)
+		return false
+	}
+	return true
+}
+
+func (s *Server) flushDB(db *keyspace.DB) int {
+	s.touchAllWatchedInDB(db.ID, func(key string) bool { return db.Peek([]byte(key)) != nil })
+	return db.Flush()
+}
+
+func cmdFlushdb(c *Client) {
+	if !c.parseFlushMode() {
+		return
+	}
+	n := c.srv.flushDB(c.DB)
+	c.AddDirty(int64(n) + 1)
+	c.W.OK()
+}
+
+func cmdFlushall(c *Client) {
+	if !c.parseFlushMode() {
+		return
+	}
+	n := 0
+	for _, db := range c.srv.dbs {
+		n += c.srv.flushDB(db)
+	}
+	c.AddDirty(int64(n) + 1)
+	c.W.OK()
+}
+
+func cmdSwapdb(c *Client) {
+	s := c.srv
+	if s.cfg.ClusterEnabled {
+		c.Error("ERR SWAPDB is not allowed in cluster mode")
+		return
+	}
+	a, ok1 := keyspace.ParseInt(c.Args[1])
+	if !ok1 {
+		c.Error("ERR invalid first DB index")
+		return
+	}
+	b, ok2 := keyspace.ParseInt(c.Args[2])
+	if !ok2 {
+		c.Error("ERR invalid second DB index")
+		return
+	}
+	if a < 0 || a >= int64(len(s.dbs)) || b < 0 || b >= int64(len(s.dbs)) {
+		c.Error(ErrInvalidDB)
+		return
+	}
+	if a != b {
+		s.dbs[a].SwapWith(s.dbs[b])
+		s.touchAllWatchedInDB(int(a), nil)
+		s.touchAllWatchedInDB(int(b), nil)
+		for _, dk := range []int64{a, b} {
+			for key := range s.blocking.byKey {
+				if key.db == int(dk) {
+					s.signalReady(key.db, []byte(key.key))
+				}
+			}
+		}
+	}
+	c.AddDirty(1)
+	c.W.OK()
+}
+
+func cmdTime(c *Client) {
+	now := time.Now()
+	c.W.ArrayLen(2)
+	c.W.BulkString(strconv.FormatInt(now.Unix(), 10))
+	c.W.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// ---- persistence hooks ----
+
+// Persistence is what SAVE, BGSAVE, LASTSAVE and SHUTDOWN need from the
+// snapshot/AOF subsystem. Until one is installed they answer as a server
+// with nothing configured would.
+type Persistence interface {
+	Save() error   // called with the lock held
+	BGSave() error // must not hold the lock for long
+	LastSave() int64
+}
+
+// SetPersistence installs the persistence subsystem.
+func (s *Server) SetPersistence(p Persistence) {
+	s.mu.Lock()
+	s.persistence = p
+	s.mu.Unlock()
+}
+
+func cmdLastsave(c *Client) {
+	if p := c.srv.persistence; p != nil {
+		c.W.Int(p.LastSave())
+		return
+	}
+	c.W.Int(c.srv.start.Unix())
+}
+
+func cmdSave(c *Client) {
+	if p := c.srv.persistence; p != nil {
+		if err := p.Save(); err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+	}
+	c.srv.dirty = 0
+	c.W.OK()
+}
+
+func cmdBgsave(c *Client) {
+	if p := c.srv.persistence; p != nil {
+		if err := p.BGSave(); err != nil {
+			c.Error("ERR " + err.Error())
+			return
+		}
+	}
+	c.W.SimpleString("Background saving started")
+}
+
+func cmdShutdown(c *Client) {
+	save := c.srv.cfg.Save != ""
+	for _, a := range c.Args[1:] {
+		switch {
+		case eqFold(a, "nosave"):
+			save = false
+		case eqFold(a, "save"):
+			save = true
+		case eqFold(a, "now"), eqFold(a, "force"), eqFold(a, "abort"):
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	s := c.srv
+	if s.ShutdownHook != nil {
+		if err := s.ShutdownHook(save); err != nil {
+			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+	}
+	s.log.Printf("User requested shutdown...")
+	// Close outside the lock; the client's connection closes with the rest.
+	go func() {
+		s.Close()
+		if s.Exit != nil {
+			s.Exit()
+		}
+	}()
+	c.closeAfter = true
+}
+
+func cmdMonitor(c *Client) {
+	if c.multi != nil || c.inExec {
+		c.Error("ERR MONITOR isn't allowed for DENY BLOCKING client")
+		return
+	}
+	if c.monitor {
+		c.W.OK()
+		return
+	}
+	c.makeAsync()
+	c.monitor = true
+	c.srv.monitors = append(c.srv.monitors, c)
+	c.W.OK()
+}
+
+// ---- CONFIG ----
+
+func cmdConfigGet(c *Client) {
+	seen := map[string]bool{}
+	var pairs [][2]string
+	for _, pat := range c.Args[2:] {
+		for _, kv := range c.srv.cfg.Get(string(pat)) {
+			if !seen[kv[0]] {
+				seen[kv[0]] = true
+				pairs = append(pairs, kv)
+			}
+		}
+	}
+	c.W.MapLen(len(pairs))
+	for _, kv := range pairs {
+		c.W.BulkString(kv[0])
+		c.W.BulkString(kv[1])
+	}
+}
+
+func cmdConfigSet(c *Client) {
+	s := c.srv
+	args := c.Args[2:]
+	if len(args)%2 != 0 {
+		c.Error("ERR wrong number of arguments for 'config|set' command")
+		return
+	}
+	// Apply all or nothing, as Redis 7.
+	next := *s.cfg
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		p := findParam(s.params, name)
+		if p == nil {
+			c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
+			return
+		}
+		if seen[p.name] {
+			c.Error("ERR Duplicate parameter - " + string(args[i]))
+			return
+		}
+		seen[p.name] = true
+		if p.immutable {
+			c.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - can't set immutable config")
+			return
+		}
+		if err := p.set(&next, string(args[i+1])); err != nil {
+			c.Error("ERR CONFIG SET failed (possibly related to argument '" + string(args[i]) + "') - " + err.Error())
+			return
+		}
+	}
+	*s.cfg = next
+	s.configChanged()
+	c.W.OK()
+}
+
+// configChanged applies parameters that act at runtime.
+func (s *Server) configChanged() {
+	s.applyEvictionPolicy()
+	s.applyGC()
+	for _, cl := range s.clients {
+		cl.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
+	}
+	if s.cfg.MaxMemory > 0 {
+		s.performEvictions()
+	}
+}
+
+func cmdConfigResetstat(c *Client) {
+	s := c.srv
+	s.stats.reset()
+	for i := range s.cmdStats {
+		s.cmdStats[i] = cmdStat{}
+	}
+	c.W.OK()
+}
+
+func cmdConfigRewrite(c *Client) {
+	if err := c.srv.cfg.Rewrite(); err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	c.W.OK()
+}
+
+func cmdConfigHelp(c *Client) {
+	replyHelp(c, "CONFIG", []string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}
+
+// ---- SLOWLOG ----
+
+func cmdSlowlogGet(c *Client) {
+	l := &c.srv.slowlog
+	n := int64(10)
+	if len(c.Args) == 3 {
+		v, ok := keyspace.ParseInt(c.Args[2])
+		if !ok || v < -1 {
+			c.Error("ERR count should be greater than or equal to -1")
+			return
+		}
+		n = v
+	}
+	if n == -1 || n > int64(len(l.entries)) {
+		n = int64(len(l.entries))
+	}
+	c.W.ArrayLen(int(n))
+	for _, e := range l.entries[:n] {
+		c.W.ArrayLen(6)
+		c.W.Int(e.id)
+		c.W.Int(e.time)
+		c.W.Int(e.duration)
+		c.W.StringArray(e.args...)
+		c.W.BulkString(e.addr)
+		c.W.BulkString(e.name)
+	}
+}
+
+func cmdSlowlogLen(c *Client) { c.W.Int(int64(len(c.srv.slowlog.entries))) }
+
+func cmdSlowlogReset(c *Client) {
+	c.srv.slowlog.entries = nil
+	c.W.OK()
+}
+
+func cmdSlowlogHelp(c *Client) {
+	replyHelp(c, "SLOWLOG", []string{
+		"GET [<count>]",
+		"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+		"    Entries are made of:",
+		"    id, timestamp, time in microseconds, arguments array, client IP and port,",
+		"    client name",
+		"LEN",
+		"    Return the length of the slowlog.",
+		"RESET",
+		"    Reset the slowlog.",
+	})
+}
+
+// ---- MEMORY ----
+
+func cmdMemoryUsage(c *Client) {
+	if len(c.Args) > 3 {
+		if len(c.Args) != 5 || !eqFold(c.Args[3], "samples") {
+			c.Error(ErrSyntax)
+			return
+		}
+		if _, ok := c.ParseInt(c.Args[4]); !ok {
+			return
+		}
+	}
+	e := c.DB.Peek(c.Args[2])
+	if e == nil {
+		c.W.Null()
+		return
+	}
+	c.W.Int(keyspace.MemoryUsage(e))
+}
+
+func cmdMemoryHelp(c *Client) {
+	replyHelp(c, "MEMORY", []string{
+		"DOCTOR",
+		"    Return memory problems reports.",
+		"MALLOC-STATS",
+		"    Return internal statistics report from the memory allocator.",
+		"PURGE",
+		"    Attempt to purge dirty pages for reclamation by the allocator.",
+		"STATS",
+		"    Return information about the memory usage of the server.",
+		"USAGE <key> [SAMPLES <count>]",
+		"    Return memory in bytes used by <key> and its value. Nested values are",
+		"    sampled up to <count> times (default: 5, 0 means sample all).",
+	})
+}
+
+// ---- DEBUG ----
+
+func cmdDebug(c *Client) {
+	sub := c.Args[1]
+	switch {
+	case eqFold(sub, "sleep") && len(c.Args) == 3:
+		f, ok := c.ParseFloat(c.Args[2])
+		if !ok {
+			return
+		}
+		time.Sleep(time.Duration(f * float64(time.Second)))
+		c.W.OK()
+	case eqFold(sub, "set-active-expire") && len(c.Args) == 3:
+		c.srv.noActiveExpire = string(c.Args[2]) == "0"
+		c.W.OK()
+	case eqFold(sub, "populate") && len(c.Args) >= 3:
+		cmdDebugPopulate(c)
+	default:
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try DEBUG HELP.")
+	}
+}
+
+// cmdDebugPopulate is DEBUG POPULATE count [prefix] [size].
+func cmdDebugPopulate(c *Client) {
+	n, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	prefix := "key"
+	if len(c.Args) > 3 {
+		prefix = string(c.Args[3])
+	}
+	size := int64(-1)
+	if len(c.Args) > 4 {
+		if size, ok = c.ParseInt(c.Args[4]); !ok {
+			return
+		}
+	}
+	var kb, vb []byte
+	for i := int64(0); i < n; i++ {
+		kb = strconv.AppendInt(append(append(kb[:0], prefix...), ':'), i, 10)
+		if c.DB.Peek(kb) != nil {
+			continue
+		}
+		vb = strconv.AppendInt(append(vb[:0], "value:"...), i, 10)
+		if size >= 0 {
+			for int64(len(vb)) < size {
+				vb = append(vb, 0)
+			}
+			vb = vb[:size]
+		}
+		c.DB.AddString(kb, vb)
+	}
+	c.W.OK()
+}

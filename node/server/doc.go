@@ -1,0 +1,103 @@
+// Package server wires the data node together: listeners, one goroutine
+// per connection, configuration (redis.conf syntax and CONFIG), the
+// execution model, and the command handlers.
+//
+// # Execution model
+//
+// Each connection's goroutine reads what the socket has (a pipelined batch),
+// takes the server lock once, runs every complete command of the batch,
+// releases the lock and writes all replies with one write. The keyspace is
+// therefore only touched under Server.mu and needs no locking of its own.
+// Clients blocked on keys park their goroutine outside the lock; the client
+// whose write makes a key ready serves them under the lock.
+//
+// It owns the framework around commands (dispatch, arity/auth/OOM checks,
+// MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
+// INFO, CONFIG) but no data-structure logic: that lives in node/keyspace and
+// its sub-packages. It must not be imported by them.
+//
+// # Adding a command group
+//
+// A group (list, hash, set, zset, ...) is two files and nothing else:
+//
+//   - node/command/<group>.go: func <group>Commands() []command.Spec, the
+//     specs (name, arity, flags, key specs, ACL categories, docs). The files
+//     for list, hash, set and zset are already generated from Redis 7.0.15's
+//     COMMAND INFO/DOCS (node/command/internal/specgen); fix them by hand if
+//     needed. Groups() already lists them.
+//   - node/server/cmd_<group>.go: func <group>Handlers() map[string]Handler,
+//     handlers by lower-case command name ("lpush"; a subcommand is
+//     "object|encoding"). handlerGroups() already lists them.
+//
+// A spec without a handler stays unknown to clients ("ERR unknown command"),
+// so specs and handlers can land in any order.
+//
+// A Handler is func(c *Client). It runs under the server lock, after the
+// framework checked arity, authentication, maxmemory (DenyOOM) and MULTI
+// queueing. It must reply exactly once (unless it blocks) and never block
+// or sleep.
+//
+// Arguments: c.Args[0] is the command name, c.Args[1:] the arguments, as
+// []byte that alias the read buffer: copy what you store (string(arg) for a
+// map key or member, append([]byte(nil), arg...) for bytes). Helpers reply
+// the Redis error themselves and return ok=false: c.ParseInt(arg),
+// c.ParseFloat(arg), c.ParseTimeout(arg), c.ParseScanCursor(arg),
+// c.ParseScanOptions(args, false). Match keywords with eqFold(arg, "withscores").
+//
+// Replies go to c.W (node/resp.Writer), which speaks RESP2 or RESP3 by
+// itself: c.W.OK(), SimpleString, Int, Bulk, BulkString, Null (missing
+// value), NullArray (missing array), ArrayLen(n) then n elements, MapLen(n)
+// then n key/value pairs (HGETALL, a flat array in RESP2), SetLen(n)
+// (SMEMBERS), Double(f) (ZSCORE: "%.17g" as Redis 7.0; a bulk string in
+// RESP2), Bool. Errors: c.Error(msg) with the constants of errors.go
+// (ErrWrongType, ErrNotInteger, ErrSyntax, ...) or Redis's exact text; it
+// also counts errorstats. FormatFloat(f) formats a float the way
+// INCRBYFLOAT/HINCRBYFLOAT store it.
+//
+// Keys live in c.DB (*keyspace.DB, the selected database):
+//
+//	e, ok := c.ReadType(key, keyspace.TypeList)  // reading
+//	if !ok { return }                           // WRONGTYPE already replied
+//	if e == nil { c.W.Null(); return }          // no such key
+//	l := e.Object().(*list.List)
+//
+// For a write use c.WriteType (same contract); it is the point where a
+// value may be modified in place. Create with
+// c.DB.AddObject(key, keyspace.TypeList, obj) (key is copied), delete with
+// c.DB.DeleteEntry(e); an aggregate that becomes empty must be deleted, as
+// Redis never keeps empty lists, hashes, sets or sorted sets. Lookups apply
+// lazy expiry and count keyspace hits/misses. Expiry: c.DB.SetExpire(e, ms),
+// c.DB.Persist(e); time is c.Now() (unix ms, fixed for the command).
+//
+// After every change to a key call c.Modified(key): it invalidates WATCH,
+// counts the change for `save`, and makes the command propagate. A command
+// that changed nothing must not call it (then it is not propagated, as
+// Redis). ModifiedIn(db, key) is for another database.
+//
+// Propagation (AOF, replicas): by default a command that called Modified is
+// propagated as its own argv. When that would not replay to the same result
+// propagate the effective write instead: c.Rewrite(args...) replaces the
+// command (SPOP -> SREM key members; a served BLPOP -> LPOP key; relative
+// expiry -> PEXPIREAT), c.AlsoPropagate(args...) adds a write before it,
+// c.PreventPropagation() drops it. Arguments are copied.
+//
+// Blocking (BLPOP, BZPOPMIN, BLMOVE, ...): parse the timeout with
+// c.ParseTimeout (0 means forever); when there is nothing to serve call
+// c.BlockOnKeys(keys, timeout, nil) and return without replying. A write
+// that may serve blocked clients (LPUSH, ZADD, LMOVE's push, ...) calls
+// c.SignalReady(key) after it changed the key. The framework then runs the
+// blocked client's handler again, under the lock, with its original
+// arguments and database (c.Reexecuted() is true); the handler either
+// serves it (replying and propagating as usual) or calls BlockOnKeys again
+// to keep waiting with its place and deadline. On timeout the client gets
+// the null array, or whatever onTimeout (if not nil) replies. Inside
+// MULTI/EXEC BlockOnKeys replies the timeout reply at once.
+//
+// Values of the new types may implement, for the framework: Copy() any
+// (COPY), MemoryUsage() int (MEMORY USAGE and eviction accounting),
+// Encoding() string (OBJECT ENCODING, e.g. "listpack", "quicklist").
+//
+// Tests: put them beside the handlers (cmd_<group>_test.go) using the
+// harness in harness_test.go, which builds and starts a real node process
+// and gives a go-redis client and raw RESP access.
+package server

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+)
+
+// propOp is one effective write waiting to be handed to the Propagator.
+type propOp struct {
+	db   int
+	args [][]byte
+}
+
+// commands allowed while a RESP2 client is in subscribed state.
+func allowedInSubscribedContext(name string) bool {
+	switch name {
+	case "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// dispatch checks one command (Redis's processCommand) and runs or queues
+// it. Called with the lock held.
+func (s *Server) dispatch(c *Client, args [][]byte) {
+	s.env.Now = time.Now().UnixMilli()
+	spec, unknownSub := s.cmds.LookupArgs(args)
+	if spec == nil {
+		c.reject(command.UnknownCommandError(args))
+		return
+	}
+	if unknownSub {
+		c.reject(command.UnknownSubcommandError(args))
+		return
+	}
+	if !spec.ArityOK(len(args)) {
+		c.reject(command.ArityError(spec))
+		return
+	}
+	if s.monitors != nil && !spec.Is(command.SkipMonitor) && !spec.Is(command.Admin) {
+		s.feedMonitors(c, args)
+	}
+	if !c.authenticated && !spec.Is(command.NoAuth) {
+		c.reject(ErrNoAuth)
+		return
+	}
+	if c.multi == nil && s.pause.blocks(spec) {
+		c.pausedArgs = copyArgs(args)
+		return
+	}
+	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns) > 0 && !allowedInSubscribedContext(specName(spec)) {
+		c.reject("ERR Can't execute '" + spec.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if s.cfg.MaxMemory > 0 && spec.Is(command.DenyOOM) && !(c.multi != nil && queuedInMulti(spec)) {
+		if !s.performEvictions() {
+			c.reject(ErrOOM)
+			return
+		}
+	}
+	if c.multi != nil && queuedInMulti(spec) {
+		c.queue(spec, args)
+		return
+	}
+	c.Args = args
+	s.call(c, spec)
+	c.Args = nil
+	s.afterCommand()
+}
+
+// queuedInMulti reports whether the command is queued inside MULTI.
+func queuedInMulti(spec *command.Spec) bool {
+	switch spec.FullName() {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return false
+	}
+	return true
+}
+
+// reject replies with a dispatch error; inside MULTI it also makes EXEC
+// fail (EXECABORT).
+func (c *Client) reject(msg string) {
+	if c.multi != nil {
+		c.execFailed = true
+	}
+	c.W.Error(msg)
+	c.srv.stats.countError(msg)
+	c.srv.stats.rejectedCalls++
+}
+
+// call runs a handler and does the bookkeeping around it: statistics,
+// slowlog and propagation of what it changed (Redis's call()).
+func (s *Server) call(c *Client, spec *command.Spec) {
+	c.Cmd = spec
+	c.rewrite = nil
+	c.noProp = false
+	dirty := s.dirty
+	start := time.Now()
+	s.handlers[spec.ID()](c)
+	dur := time.Since(start)
+	if c.reexec || c.blk == nil {
+		st := &s.cmdStats[spec.ID()]
+		st.calls++
+		st.usec += dur.Microseconds()
+		s.stats.commands++
+	}
+	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {
+		s.slowlog.add(c, dur, s.cfg.SlowlogMaxLen)
+	}
+	if s.prop != nil && s.dirty != dirty && !c.noProp {
+		args := c.rewrite
+		if args == nil {
+			args = copyArgs(c.Args)
+		}
+		s.propBuf = append(s.propBuf, propOp{db: c.DB.ID, args: args})
+	}
+	c.lastCmd = spec.FullName()
+}
+
+// afterCommand runs after each top-level command: serve clients blocked
+// on keys that became ready, then hand the writes to the propagator.
+func (s *Server) afterCommand() {
+	if len(s.blocking.ready) > 0 {
+		s.serveReadyKeys()
+	}
+	if len(s.propBuf) > 0 {
+		s.flushPropagation()
+	}
+}
+
+// flushPropagation hands queued writes to the Propagator, wrapping the
+// writes of one command in MULTI/EXEC when there are several.
+func (s *Server) flushPropagation() {
+	if len(s.propBuf) == 0 {
+		return
+	}
+	ops := s.propBuf
+	s.propBuf = s.propBuf[:0]
+	if s.prop == nil {
+		return
+	}
+	wrap := len(ops) > 1 && string(ops[0].args[0]) != "MULTI"
+	if wrap {
+		s.prop.Propagate(ops[0].db, [][]byte{[]byte("MULTI")})
+	}
+	for _, op := range ops {
+		s.prop.Propagate(op.db, op.args)
+	}
+	if wrap {
+		s.prop.Propagate(ops[len(ops)-1].db, [][]byte{[]byte("EXEC")})
+	}
+}
+
+// Name is the command name in lower case (for subcommands the container's).
+func specName(spec *command.Spec) string {
+	if p := spec.Parent(); p != nil {
+		return p.Name
+	}
+	return spec.Name
+}

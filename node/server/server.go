@@ -1,0 +1,454 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
+
+// Handler executes one command for a client. It runs under the server
+// lock, reads c.Args, replies through c.W exactly once (unless it blocks
+// the client) and reports what it changed (see doc.go).
+type Handler func(c *Client)
+
+// Propagator receives every effective write, in execution order, for the
+// AOF and replicas. args are valid only during the call (copy to keep).
+// It runs under the server lock and must not block.
+type Propagator interface {
+	Propagate(db int, args [][]byte)
+}
+
+// Server is one data node.
+type Server struct {
+	mu sync.Mutex // serializes all command execution and keyspace access
+
+	cfg      *Config
+	params   []param
+	cmds     *command.Table
+	handlers []Handler // by command ID
+	env      *keyspace.Env
+	dbs      []*keyspace.DB
+
+	listeners []net.Listener
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	wg        sync.WaitGroup
+	closing   chan struct{}
+	closed    bool
+	log       *log.Logger
+
+	prop     Propagator
+	propBuf  []propOp
+	dirty    int64 // changes since the last save
+	watched  map[dbKey][]*Client
+	blocking blockState
+	pubsub   pubsubState
+	monitors []*Client
+	pause    pauseState
+
+	mem      memoryGauge
+	stats    stats
+	cmdStats []cmdStat
+	slowlog  slowlog
+	start    time.Time
+	runID    string
+
+	persistence    Persistence
+	infoSections   map[string]InfoSection
+	peakMemory     int64
+	noActiveExpire bool
+
+	// ShutdownHook runs (under the lock) before SHUTDOWN exits; persistence
+	// plugs in here. It returns an error to refuse the shutdown.
+	ShutdownHook func(save bool) error
+	// Exit is called by SHUTDOWN after the server stopped (main exits).
+	Exit func()
+}
+
+type dbKey struct {
+	db  int
+	key string
+}
+
+type cmdStat struct {
+	calls, usec, rejected, failed int64
+}
+
+// New builds a server from a configuration and the handler groups.
+func New(cfg *Config) (*Server, error) {
+	s := &Server{
+		cfg:     cfg,
+		params:  params(),
+		env:     keyspace.NewEnv(),
+		clients: map[int64]*Client{},
+		closing: make(chan struct{}),
+		watched: map[dbKey][]*Client{},
+		log:     log.New(os.Stderr, "", log.LstdFlags),
+		start:   time.Now(),
+		runID:   randomHex(40),
+	}
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		s.log.SetOutput(f)
+	}
+	if err := s.buildCommandTable(); err != nil {
+		return nil, err
+	}
+	s.env.Expired = s.keyExpired
+	s.applyEvictionPolicy()
+	s.env.Now = time.Now().UnixMilli()
+	for i := 0; i < cfg.Databases; i++ {
+		s.dbs = append(s.dbs, keyspace.New(i, s.env))
+	}
+	s.blocking.init()
+	s.pubsub.init()
+	s.slowlog.init()
+	s.applyGC()
+	return s, nil
+}
+
+// handlerGroups lists every group of handlers, one per cmd_<group>.go file.
+func handlerGroups() []map[string]Handler {
+	return []map[string]Handler{
+		connectionHandlers(),
+		serverHandlers(),
+		genericHandlers(),
+		stringHandlers(),
+		transactionHandlers(),
+		pubsubHandlers(),
+		listHandlers(),
+		hashHandlers(),
+		setHandlers(),
+		zsetHandlers(),
+	}
+}
+
+// buildCommandTable keeps the commands that have a handler: a spec without
+// one is unknown to clients, so groups can land specs before handlers.
+func (s *Server) buildCommandTable() error {
+	hs := map[string]Handler{}
+	for _, g := range handlerGroups() {
+		for name, h := range g {
+			if _, dup := hs[name]; dup {
+				return fmt.Errorf("two handlers for %q", name)
+			}
+			hs[name] = h
+		}
+	}
+	var groups [][]command.Spec
+	for _, g := range command.Groups() {
+		var keep []command.Spec
+		for _, sp := range g {
+			if len(sp.Subcommands) > 0 {
+				var subs []command.Spec
+				for _, sub := range sp.Subcommands {
+					if hs[sp.Name+"|"+sub.Name] != nil {
+						subs = append(subs, sub)
+					}
+				}
+				if len(subs) == 0 {
+					continue
+				}
+				sp.Subcommands = subs
+				keep = append(keep, sp)
+				continue
+			}
+			if hs[sp.Name] != nil {
+				keep = append(keep, sp)
+			}
+		}
+		groups = append(groups, keep)
+	}
+	t, err := command.NewTable(groups...)
+	if err != nil {
+		return err
+	}
+	s.cmds = t
+	s.handlers = make([]Handler, t.NumIDs())
+	s.cmdStats = make([]cmdStat, t.NumIDs())
+	for id := 0; id < t.NumIDs(); id++ {
+		s.handlers[id] = hs[t.ByID(id).FullName()]
+	}
+	return nil
+}
+
+// Commands is the command table the server serves.
+func (s *Server) Commands() *command.Table { return s.cmds }
+
+// SetPropagator installs the sink of effective writes (nil: none).
+func (s *Server) SetPropagator(p Propagator) {
+	s.mu.Lock()
+	s.prop = p
+	s.mu.Unlock()
+}
+
+// Lock and Unlock give other subsystems (persistence, replication, the
+// cluster bus) exclusive access to the keyspace, as commands have.
+func (s *Server) Lock()   { s.mu.Lock() }
+func (s *Server) Unlock() { s.mu.Unlock() }
+
+// DB returns database i; callers hold the lock.
+func (s *Server) DB(i int) *keyspace.DB { return s.dbs[i] }
+
+// NumDBs is the number of databases.
+func (s *Server) NumDBs() int { return len(s.dbs) }
+
+// Config returns the live configuration; callers hold the lock.
+func (s *Server) Config() *Config { return s.cfg }
+
+// Listen opens the listeners of the configured bind addresses and port.
+func (s *Server) Listen() error {
+	if s.cfg.Port == 0 {
+		return nil
+	}
+	for _, addr := range s.bindAddrs() {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		host := addr
+		if host == "*" {
+			host = "0.0.0.0"
+		} else if host == "::*" {
+			host = "::"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.Port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			s.closeListeners()
+			return err
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return fmt.Errorf("could not listen on any of %v port %d", s.cfg.Bind, s.cfg.Port)
+	}
+	return nil
+}
+
+func (s *Server) bindAddrs() []string {
+	if len(s.cfg.Bind) == 0 {
+		return []string{"*", "-::*"}
+	}
+	return s.cfg.Bind
+}
+
+// Addr is the address of the first listener (tests with port 0 use it).
+func (s *Server) Addr() net.Addr {
+	if len(s.listeners) == 0 {
+		return nil
+	}
+	return s.listeners[0].Addr()
+}
+
+// Serve accepts connections until Close and runs the periodic tasks.
+func (s *Server) Serve() error {
+	s.wg.Add(1)
+	go s.cronLoop()
+	errc := make(chan error, len(s.listeners))
+	for _, ln := range s.listeners {
+		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
+	}
+	var first error
+	for range s.listeners {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (s *Server) acceptLoop(ln net.Listener) error {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.closing:
+				return nil
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			s.log.Printf("accept: %v", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		s.accept(conn)
+	}
+}
+
+// accept registers a connection and starts its goroutine, or refuses it
+// (maxclients, protected mode) with Redis's error.
+func (s *Server) accept(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		if ka := s.cfg.TCPKeepalive; ka > 0 {
+			_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
+				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
+		}
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.stats.connectionsReceived++
+	if len(s.clients) >= s.cfg.MaxClients {
+		s.stats.rejectedConnections++
+		s.mu.Unlock()
+		refuse(conn, ErrMaxClients)
+		return
+	}
+	if s.protectedRefuses(conn) {
+		s.mu.Unlock()
+		refuse(conn, ErrProtected)
+		return
+	}
+	c := newClient(s, conn)
+	s.clients[c.ID] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.serve()
+}
+
+func refuse(conn net.Conn, msg string) {
+	_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = io.WriteString(conn, "-"+msg+"\r\n")
+	conn.Close()
+}
+
+// protectedRefuses applies protected mode: with no password and the
+// default bind, only loopback (and unix socket) clients are accepted.
+func (s *Server) protectedRefuses(conn net.Conn) bool {
+	if !s.cfg.ProtectedMode || s.cfg.RequirePass != "" {
+		return false
+	}
+	b := s.bindAddrs()
+	explicit := !(len(b) == 2 && b[0] == "*" && b[1] == "-::*")
+	if explicit {
+		return false
+	}
+	ta, ok := conn.RemoteAddr().(*net.TCPAddr)
+	return ok && !ta.IP.IsLoopback()
+}
+
+// Close stops listening, disconnects every client and waits for their
+// goroutines.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.closing)
+	s.closeListeners()
+	for _, c := range s.clients {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// cronLoop runs serverCron hz times a second: active expiry, incremental
+// rehashing, client timeouts, pause expiry and statistics.
+func (s *Server) cronLoop() {
+	defer s.wg.Done()
+	hz := s.cfg.Hz
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		s.cron()
+		if s.cfg.Hz != hz {
+			hz = s.cfg.Hz
+			t.Reset(time.Second / time.Duration(hz))
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) cron() {
+	now := time.Now()
+	s.env.Now = now.UnixMilli()
+	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
+	for _, db := range s.dbs {
+		if !s.noActiveExpire {
+			db.ActiveExpireCycle(16)
+		}
+		for db.Rehash(100) && time.Now().Before(deadline) {
+		}
+	}
+	s.stats.sampleInstantaneous(now)
+	s.clientsCron(now)
+	s.expirePause()
+	s.flushPropagation()
+}
+
+// keyExpired is the keyspace's callback for a key removed because its TTL
+// passed: propagate a DEL and invalidate WATCHers.
+func (s *Server) keyExpired(db *keyspace.DB, key string) {
+	s.stats.expiredKeys++
+	s.touchWatched(db.ID, key)
+	if s.prop != nil {
+		s.propBuf = append(s.propBuf, propOp{db: db.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
+	}
+}
+
+// applyGC tunes the collector for a large, long-lived heap: with
+// maxmemory set the runtime gets a soft memory limit just above it.
+func (s *Server) applyGC() {
+	setGCForMaxMemory(s.cfg.MaxMemory)
+}
+
+// NumGoroutine is exposed for tests of leaks.
+func NumGoroutine() int { return runtime.NumGoroutine() }
+
+// Logf writes to the server log.
+func (s *Server) Logf(format string, args ...any) { s.log.Printf(format, args...) }
+
+// Shutdown is the graceful stop of SIGTERM: refuse new work, run the
+// shutdown hook (persistence saves and fsyncs), then close everything.
+func (s *Server) Shutdown() error {
+	s.mu.Lock()
+	var err error
+	if s.ShutdownHook != nil {
+		err = s.ShutdownHook(s.cfg.Save != "")
+	}
+	s.mu.Unlock()
+	s.Close()
+	return err
+}
