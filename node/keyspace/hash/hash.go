@@ -232,3 +232,19 @@ func (h *Hash) All() iter.Seq2[[]byte, []byte] {
 		}
 	}
 }
+
+// Copy returns an independent copy of the hash (COPY), in the same
+// encoding.
+func (h *Hash) Copy() any { return h.Clone() }
+
+// Clone is Copy with its type.
+func (h *Hash) Clone() *Hash {
+	if h.table == nil {
+		return &Hash{lp: append([]byte(nil), h.lp...), n: h.n}
+	}
+	c := &Hash{table: dict.New[uint32](h.table.Len()), mem: h.mem}
+	for e := range h.table.All() {
+		c.table.Insert(newEntry(stringBytes(e.Key), entryValue(e)))
+	}
+	return c
+}

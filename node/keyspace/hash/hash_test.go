@@ -485,3 +485,25 @@ func TestParseIntIsString2ll(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyIsIndependent(t *testing.T) {
+	for _, lim := range []Limits{DefaultLimits(), {0, 0}} {
+		h := New()
+		set(h, lim, "a", "1", "b", "2")
+		c := h.Copy().(*Hash)
+		if c.Encoding() != h.Encoding() {
+			t.Fatalf("copy encoding %s, original %s", c.Encoding(), h.Encoding())
+		}
+		set(h, lim, "a", "changed", "x", "new")
+		c.Delete([]byte("b"))
+		if v, _ := get(c, "a"); v != "1" || c.Len() != 1 || c.Exists([]byte("x")) {
+			t.Fatalf("%s copy changed with the original: a=%q len %d", c.Encoding(), v, c.Len())
+		}
+		if v, _ := get(h, "b"); v != "2" || h.Len() != 3 {
+			t.Fatalf("%s original changed with the copy", h.Encoding())
+		}
+		if c.MemoryUsage() <= 0 {
+			t.Fatal("no memory")
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"strconv"
+
+	"github.com/shoal-dev/shoal/node/keyspace/longdouble"
 )
 
 // Errors worded as Redis words them.
@@ -78,17 +80,17 @@ func (h *Hash) IncrBy(field []byte, incr int64, lim Limits) (int64, error) {
 
 // FloatIncrement is a parsed HINCRBYFLOAT increment, a C long double.
 type FloatIncrement struct {
-	ld longDouble
+	ld longdouble.Value
 }
 
 // ParseFloatIncrement parses HINCRBYFLOAT's increment argument as Redis
 // does before it looks the key up.
 func ParseFloatIncrement(arg []byte) (FloatIncrement, error) {
-	ld, ok := parseLongDouble(arg)
+	ld, ok := longdouble.Parse(arg)
 	if !ok {
 		return FloatIncrement{}, ErrNotFloat
 	}
-	if ld.isInf() {
+	if ld.IsInf() {
 		return FloatIncrement{}, ErrIncrNaNOrInfinity
 	}
 	return FloatIncrement{ld}, nil
@@ -98,19 +100,19 @@ func ParseFloatIncrement(arg []byte) (FloatIncrement, error) {
 // absent), stores the result as Redis prints it and returns those bytes,
 // which is also what a replica or the AOF gets as HSET.
 func (h *Hash) IncrByFloat(field []byte, incr FloatIncrement, lim Limits) ([]byte, error) {
-	old := longDouble{newLD()}
+	old := longdouble.Zero()
 	if v, ok := h.Get(field); ok {
-		ld, ok := parseLongDouble(v)
+		ld, ok := longdouble.Parse(v)
 		if !ok {
 			return nil, ErrHashValueNotFloat
 		}
 		old = ld
 	}
-	sum, ok := addLongDouble(old, incr.ld)
+	sum, ok := longdouble.Add(old, incr.ld)
 	if !ok {
 		return nil, ErrResultNaNOrInfinity
 	}
-	res := appendLongDoubleHuman(nil, sum)
+	res := longdouble.AppendHuman(nil, sum)
 	h.Set(field, res, lim)
 	return res, nil
 }

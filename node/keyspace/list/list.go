@@ -179,3 +179,18 @@ func Move(src, dst *List, from, to End) ([]byte, bool) {
 	dst.Push(to, v)
 	return v, true
 }
+
+// Copy returns an independent copy of the list (COPY), each node packed
+// into a buffer of exactly its size.
+func (l *List) Copy() any { return l.Clone() }
+
+// Clone is Copy with its type.
+func (l *List) Clone() *List {
+	c := &List{count: l.count, fill: l.fill}
+	for n := l.head; n != nil; n = n.next {
+		m := &node{buf: allocBuf(n.size()), count: n.count}
+		m.hi = int32(copy(m.buf, n.buf[n.lo:n.hi]))
+		c.link(c.tail, m, nil)
+	}
+	return c
+}

@@ -292,3 +292,21 @@ func TestMemoryUsageGrowsWithTheElements(t *testing.T) {
 		t.Fatalf("MemoryUsage for 100000 8-byte elements = %d, small list %d", m, small)
 	}
 }
+
+func TestCopyIsIndependent(t *testing.T) {
+	for _, fill := range []int{DefaultFill, 2} {
+		l := fromStrings(fill, "a", "b", "c", "d", "e")
+		c := l.Copy().(*List)
+		checkInvariants(t, c)
+		l.Set(0, []byte("changed"))
+		l.Pop(Tail)
+		c.Push(Head, []byte("new"))
+		if got, want := contents(c), []string{"new", "a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
+			t.Fatalf("copy %q, want %q", got, want)
+		}
+		if got, want := contents(l), []string{"changed", "b", "c", "d"}; !slices.Equal(got, want) {
+			t.Fatalf("original %q, want %q", got, want)
+		}
+		checkInvariants(t, c)
+	}
+}

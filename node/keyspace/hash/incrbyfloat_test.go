@@ -65,26 +65,3 @@ func hincrbyfloat(h *Hash, incr []byte, lim Limits) string {
 	}
 	return string(res)
 }
-
-func TestLongDoubleParsingStopsAtNULAsStrtoldDoes(t *testing.T) {
-	ld, ok := parseLongDouble([]byte("12\x0034"))
-	if !ok || string(appendLongDoubleHuman(nil, ld)) != "12" {
-		t.Fatalf("parse 12\\0 34 = %v %v", ld, ok)
-	}
-	if _, ok := parseLongDouble([]byte("\x001")); ok {
-		t.Fatal("a string starting with NUL is not a number")
-	}
-}
-
-func TestLongDoubleInputOfMaxCharsIsRefused(t *testing.T) {
-	long := "1" + strings.Repeat("0", maxLongDoubleChars-1)
-	if _, ok := parseLongDouble([]byte(long)); ok {
-		t.Fatalf("a %d-character number was accepted", len(long))
-	}
-	if _, ok := parseLongDouble([]byte(long[:maxLongDoubleChars-1] + "e-4000")); ok {
-		t.Fatal("refusal is by length, even when the value would fit")
-	}
-	if _, ok := parseLongDouble([]byte("0." + strings.Repeat("0", 4000) + "1e4000")); !ok {
-		t.Fatal("a long input under the limit is a number")
-	}
-}

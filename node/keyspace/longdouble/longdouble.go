@@ -1,17 +1,13 @@
-package hash
+package longdouble
 
 import (
 	"bytes"
 	"math/big"
 )
 
-// Redis computes INCRBYFLOAT and HINCRBYFLOAT in C's long double, which on
-// x86-64 is the x87 80-bit extended format: a 64-bit significand and a
-// 15-bit exponent. Its results differ from float64 ones in the last printed
-// digits (1000.1 prints as 1000.09999999999999998, 0.1+0.2 as 0.3), so this
-// file emulates that format exactly with math/big: strtold's correctly
-// rounded parsing (decimal and hex, inf, subnormals), correctly rounded
-// addition, and printf("%.17Lf") with the trailing zeros Redis trims.
+// The emulation: strtold's correctly rounded parsing (decimal and hex, inf,
+// subnormals), correctly rounded addition, and printf("%.17Lf") with the
+// trailing zeros Redis trims.
 
 const (
 	// ldPrec is the significand width of the x87 extended format.
@@ -34,22 +30,26 @@ const (
 	minDecimalExp = -4952
 )
 
-// longDouble is a finite or infinite x87 extended value.
-type longDouble struct {
+// Value is a finite or infinite x87 extended value. The zero Value is not
+// usable; get one from Zero or Parse.
+type Value struct {
 	f *big.Float
 }
+
+// Zero is 0.
+func Zero() Value { return Value{newLD()} }
 
 func newLD() *big.Float {
 	return new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
 }
 
-// parseLongDouble is Redis's string2ld: strtold over the whole input, which
+// Parse is Redis's string2ld: strtold over the whole input, which
 // must not start with white space; an overflow to infinity, an underflow to
 // zero and NaN are not numbers, while a literal "inf" is. Like strtold on
 // Redis's NUL-terminated copy, it stops at a NUL byte.
-func parseLongDouble(s []byte) (longDouble, bool) {
+func Parse(s []byte) (Value, bool) {
 	if len(s) == 0 || len(s) >= maxLongDoubleChars || isCSpace(s[0]) {
-		return longDouble{}, false
+		return Value{}, false
 	}
 	if i := bytes.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
@@ -67,19 +67,19 @@ func parseLongDouble(s []byte) (longDouble, bool) {
 	case len(s) > 0 && (s[0] == 'i' || s[0] == 'I' || s[0] == 'n' || s[0] == 'N'):
 		// "inf" and "infinity" are numbers; NaN is refused.
 		if !bytes.EqualFold(s, []byte("inf")) && !bytes.EqualFold(s, []byte("infinity")) {
-			return longDouble{}, false
+			return Value{}, false
 		}
 		f, ok = newLD().SetInf(false), true
 	default:
 		f, ok = parseDecimalFloat(s)
 	}
 	if !ok {
-		return longDouble{}, false
+		return Value{}, false
 	}
 	if neg {
 		f.Neg(f)
 	}
-	return longDouble{f}, true
+	return Value{f}, true
 }
 
 // isCSpace is C's isspace in the C locale.
@@ -239,29 +239,29 @@ func roundExtended(r *big.Rat) (*big.Float, bool) {
 	return f, true
 }
 
-// isInf reports whether x is infinite.
-func (x longDouble) isInf() bool { return x.f.IsInf() }
+// IsInf reports whether x is infinite.
+func (x Value) IsInf() bool { return x.f.IsInf() }
 
-// addLongDouble returns a+b rounded to the extended format; ok is false
+// Add returns a+b rounded to the extended format; ok is false
 // when the sum is infinite or NaN (Redis: "increment would produce NaN or
 // Infinity").
-func addLongDouble(a, b longDouble) (longDouble, bool) {
+func Add(a, b Value) (Value, bool) {
 	if a.f.IsInf() || b.f.IsInf() {
-		return longDouble{}, false
+		return Value{}, false
 	}
 	sum := newLD().Add(a.f, b.f)
 	if sum.MantExp(nil) > ldMaxExp {
-		return longDouble{}, false
+		return Value{}, false
 	}
 	// The sum of two values on the subnormal grid is exact, so no second
 	// rounding is needed below the normal range.
-	return longDouble{sum}, true
+	return Value{sum}, true
 }
 
-// appendLongDoubleHuman appends x as Redis's ld2string in LD_STR_HUMAN mode
+// AppendHuman appends x as Redis's ld2string in LD_STR_HUMAN mode
 // prints it: printf("%.17Lf"), trailing zeros after the point removed, the
 // point too if nothing follows it, and "-0" printed as "0".
-func appendLongDoubleHuman(dst []byte, x longDouble) []byte {
+func AppendHuman(dst []byte, x Value) []byte {
 	start := len(dst)
 	dst = x.f.Append(dst, 'f', 17)
 	if bytes.IndexByte(dst[start:], '.') >= 0 {
