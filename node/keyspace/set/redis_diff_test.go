@@ -20,10 +20,10 @@ import (
 func TestRandomScriptMatchesRedisServer(t *testing.T) {
 	rdb := redistest.Start(t)
 	ctx := context.Background()
-	if err := rdb.ConfigSet(ctx, "set-max-intset-entries", "16").Err(); err != nil {
+	if err := rdb.ConfigSet(ctx, "set-max-intset-entries", "8").Err(); err != nil {
 		t.Fatal(err)
 	}
-	lim := Limits{MaxIntsetEntries: 16, MaxListpackEntries: 0, MaxListpackValue: 64}
+	lim := Limits{MaxIntsetEntries: 8, MaxListpackEntries: 0, MaxListpackValue: 64}
 	for seed := uint64(1); seed <= 6; seed++ {
 		rnd := rand.New(rand.NewPCG(seed, 3))
 		keys := []string{"a", "b", "c"}
