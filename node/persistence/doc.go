@@ -1,21 +1,85 @@
 // Package persistence owns the bytes shoal keeps on disk and puts on the
 // wire for DUMP/RESTORE: the snapshot file format, the value encodings, the
-// DUMP payload, the append-only file (writer with its fsync policies, loader,
-// multi-part manifest and rewrite), and the point-in-time capture that lets
-// BGSAVE and BGREWRITEAOF run while clients keep writing.
+// DUMP payload, the append-only file (writer with its fsync policies,
+// loader, multi-part manifest and rewrite), and the point-in-time capture
+// that lets BGSAVE and BGREWRITEAOF run while clients keep writing.
 //
-// It must not: know the command table or the network, hold or take the
-// server's lock on its own (callers pass a sync.Locker where a capture needs
-// it), keep package-level mutable state, or silently drop data — every load
-// either delivers all of a file or stops with an error naming the file and
-// the byte offset.
+// It must not: know the command table, clients or the network; take the
+// server's lock except where a caller hands it a sync.Locker (Capture.Write);
+// keep package-level mutable state; or silently drop data: every load either
+// delivers all of a file or stops with a *LoadError naming the file and the
+// byte offset.
 //
-// Formats (frozen by golden-byte tests; see snapshot_format.go, value.go,
-// dump.go for the byte layouts):
-//   - Snapshot: "SHOALSNP" + uint16 version, typed records (AUX, SELECTDB,
-//     EXPIREMS, one type tag per value type), 0xFF and a CRC-64/Jones (the
-//     variant Redis uses for RDB and DUMP) over the whole file. Written to a
-//     temp file in the same directory, fsynced, renamed, directory fsynced.
+// # Formats
+//
+// Frozen by golden-byte tests; the byte layouts are in snapshot_format.go,
+// value.go, dump.go and aof_manifest.go.
+//
+//   - Snapshot (dbfilename, and the base of the AOF): "SHOALSNP" + uint16
+//     version, typed records (AUX, SELECTDB, EXPIREMS, one type tag per value
+//     type), 0xFF, then a CRC-64/Jones (the variant Redis uses for RDB and
+//     DUMP: reflected polynomial 0xad93d23594c935a9, init 0, no xorout) over
+//     every byte before it. Written to a temp file in the same directory,
+//     fsynced, renamed over the target, the directory fsynced.
 //   - DUMP payload: type tag + value encoding + uint16 version (high bit set:
-//     a shoal payload) + CRC-64/Jones, as Redis lays out its own.
+//     a shoal payload) + CRC-64/Jones, laid out as Redis's. RESTORE errors
+//     are Redis's words: ErrDumpPayload, ErrBadDataFormat.
+//   - AOF: a directory with a manifest (Redis 7's syntax), one base (a
+//     snapshot) and incremental files of RESP commands. See aof_dir.go for
+//     the rewrite protocol, aof_writer.go for appendfsync and group commit,
+//     aof_reader.go for truncated and corrupt files.
+//
+// # Point-in-time snapshots without fork
+//
+// Redis forks and lets the kernel copy pages on write. A Go process cannot
+// fork, and copying the data set under the server lock stalls every client
+// for as long as the copy takes. shoal uses copy-on-write per key instead,
+// driven by a snapshot generation number:
+//
+//   - The server keeps one generation counter. A capture (BGSAVE,
+//     BGREWRITEAOF, later a replica's full resync) increments it under the
+//     lock and remembers the new value G. Starting costs O(1); the AOF
+//     rotation of a rewrite happens in the same lock hold, so the base and
+//     the new incremental file meet exactly.
+//   - Every key entry carries the generation that last claimed it. New
+//     entries are born with the current counter, so keys created after the
+//     start are never captured.
+//   - The capture walks each database with the keyspace's SCAN cursor, a
+//     chunk of keys (128) per lock hold: an entry with generation < G is
+//     claimed (stamped G), encoded under the lock and written to the file
+//     after the lock is released. SCAN returns every key present for the
+//     whole walk; the others changed, and the next rule covers them.
+//   - Before any change to an existing entry whose generation is < G (value
+//     modified in place, overwritten, TTL changed, deleted, expired,
+//     evicted, renamed away) the keyspace calls Capture.Preserve with the
+//     current value, which is encoded at once, and stamps G. The capture
+//     writes preserved records between chunks.
+//   - FLUSHDB/FLUSHALL during a capture hand the old table to
+//     Capture.AddDetached instead of preserving key by key; it is streamed
+//     at the end without the lock (nothing live reaches it). SWAPDB makes
+//     the server adapter swap which table it walks for each db index.
+//
+// Every key of the start state is written exactly once, with its value as
+// of the start (capture_test.go checks this against concurrent set, delete,
+// expire and flush). Costs: 8 bytes per key; one predictable branch per
+// write when no capture runs; a key changed during a capture is encoded
+// once more (the analogue of fork's page copy), so memory in the worst case
+// is one encoded copy of the data set, as fork's worst case is one copy of
+// its pages; the longest lock hold is one chunk, plus, for a write to a huge
+// key not yet claimed, that key's encoding (a 100 MB value costs about the
+// time to encode 100 MB, once per capture).
+//
+// What the keyspace (node/keyspace, owned by the server's author) provides,
+// and node/server/persist_capture.go adapts to CaptureSource: a generation
+// field on Entry; DB.BeginSnapshot(G, hook) / EndSnapshot(); a claim check
+// called from LookupWrite, SetString on an existing key, ReplaceObject,
+// SetExpire, Persist and removeEntry (DEL, expiry, eviction, RENAME/MOVE);
+// Flush handing its old table to the hook while a capture runs; SwapWith
+// telling the hook.
+//
+// Rejected alternatives: cloning the data set under the lock (a stall
+// proportional to its size); cloning in chunks without change tracking (not
+// a point in time: a MULTI that moves a value between two keys could be
+// seen twice or not at all); persistent data structures (every type
+// rewritten, and slower on the hot path).
 package persistence

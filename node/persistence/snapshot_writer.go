@@ -114,4 +114,9 @@ func (s *SnapshotWriter) Close() error {
 }
 
 // Size returns how many bytes have reached the underlying writer so far.
-func (s *SnapshotWriter) Size() int64 { return s.sum.n }
+func (s *SnapshotWriter) Size() int64 {
+	if s.closed && s.err == nil {
+		return s.sum.n + 8 // the checksum goes around the crcWriter
+	}
+	return s.sum.n
+}

@@ -1,0 +1,233 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Point-in-time capture without fork and without holding the server lock
+// for the whole save. See doc.go for the design and the keyspace's part.
+//
+// The persistence side is this file: a Capture collects the records of the
+// view as of its start, from three places:
+//
+//   - chunks: Write repeatedly takes the server lock, asks the CaptureSource
+//     for the next few keys the capture has not seen (the source claims them
+//     by stamping the capture's generation on their entries and encodes
+//     them), releases the lock and writes them out;
+//   - preserved records: before a write command changes or deletes a key
+//     that is not claimed yet, the keyspace calls Preserve (under the lock)
+//     with the key's current value, which is encoded at once; Write drains
+//     them between chunks;
+//   - detached sources: a FLUSHDB/FLUSHALL during the capture hands the old
+//     table over (AddDetached) instead of preserving every key; Write streams
+//     it at the end without the lock, since nothing live can reach it.
+//
+// Keys created after the start carry the new generation and are never
+// captured. Every key of the start state is thus written exactly once: by
+// the chunk that claimed it, or preserved by the change that claimed it.
+
+// CaptureSource is the live dataset as a capture sees it. NextChunk is
+// called with the server's lock held.
+type CaptureSource interface {
+	// Databases is the number of databases to capture (0..n-1).
+	Databases() int
+	// NextChunk appends to dst the records of up to about max keys of db
+	// (as of the capture's start) that are not claimed yet, claims them,
+	// and returns the next cursor; 0 means the database is done. cursor 0
+	// starts it. Keys met that are already claimed are skipped.
+	NextChunk(c *Capture, db int, cursor uint64, max int, dst []Record) ([]Record, uint64, error)
+}
+
+// CaptureStats describe a finished capture (for INFO, logs and the
+// BGSAVE-stall measurements).
+type CaptureStats struct {
+	Keys          int64         // records written
+	Preserved     int64         // of which preserved before a change
+	Detached      int64         // of which from flushed tables
+	Chunks        int64         // lock acquisitions
+	MaxLockHold   time.Duration // longest single hold of the server lock
+	TotalLockHold time.Duration
+	Bytes         int64 // snapshot bytes written
+	Duration      time.Duration
+}
+
+// Capture is one point-in-time view in progress.
+type Capture struct {
+	gen    uint64
+	codecs *Codecs
+
+	mu        sync.Mutex
+	preserved []Record
+	detached  []func(emit func(Record) error) error
+	err       error // first encoding failure in Preserve
+}
+
+// NewCapture starts a capture with generation gen (the keyspace's counter
+// after incrementing it, under the lock).
+func NewCapture(gen uint64, codecs *Codecs) *Capture {
+	return &Capture{gen: gen, codecs: codecs}
+}
+
+// Gen is the capture's generation: entries stamped with it (or newer) are
+// claimed.
+func (c *Capture) Gen() uint64 { return c.gen }
+
+// Codecs returns the codecs values are encoded with.
+func (c *Capture) Codecs() *Codecs { return c.codecs }
+
+// Record encodes one key into a Record (for CaptureSource implementations
+// and Preserve).
+func (c *Capture) Record(db int, key []byte, expireAt int64, t ValueType, v any) (Record, error) {
+	enc, err := c.codecs.AppendValue(nil, t, v)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{DB: db, Key: key, ExpireAt: expireAt, Type: t, Value: enc}, nil
+}
+
+// Preserve records the current state of a key the keyspace is about to
+// change or delete and that the capture has not claimed yet (the keyspace
+// claims it in the same step). Called under the server lock. key is copied.
+func (c *Capture) Preserve(db int, key []byte, expireAt int64, t ValueType, v any) {
+	r, err := c.Record(db, append([]byte(nil), key...), expireAt, t, v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if c.err == nil {
+			c.err = fmt.Errorf("preserving key %q: %w", key, err)
+		}
+		return
+	}
+	c.preserved = append(c.preserved, r)
+}
+
+// AddDetached hands over keys that left the live dataset in bulk (the old
+// table of a FLUSHDB or FLUSHALL). emit must be called once per key of the
+// start state in it that is not claimed; it runs later without the lock.
+func (c *Capture) AddDetached(src func(emit func(Record) error) error) {
+	c.mu.Lock()
+	c.detached = append(c.detached, src)
+	c.mu.Unlock()
+}
+
+func (c *Capture) takePreserved() ([]Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.preserved
+	c.preserved = nil
+	return p, c.err
+}
+
+// CaptureOptions tune Write.
+type CaptureOptions struct {
+	// ChunkKeys is how many keys one lock hold claims (default 128).
+	ChunkKeys int
+	// Aux fields written first (shoal-ver, ctime, ...).
+	Aux [][2]string
+}
+
+// Write streams the capture into w, taking lock (the server's) only around
+// each NextChunk call and the final hand-over. After it returns (with or
+// without an error) call the keyspace's end-of-capture so Preserve stops
+// being called; Write drains what was preserved up to its last lock hold.
+func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker, src CaptureSource, opt CaptureOptions) (CaptureStats, error) {
+	var st CaptureStats
+	start := time.Now()
+	if opt.ChunkKeys <= 0 {
+		opt.ChunkKeys = 128
+	}
+	for _, a := range opt.Aux {
+		if err := w.Aux(a[0], a[1]); err != nil {
+			return st, err
+		}
+	}
+	writeAll := func(recs []Record) error {
+		for _, r := range recs {
+			if err := w.Key(r.DB, r.Key, r.ExpireAt, r.Type, r.Value); err != nil {
+				return err
+			}
+			st.Keys++
+		}
+		return nil
+	}
+	var buf []Record
+	dbs := -1
+	for db := 0; dbs < 0 || db < dbs; db++ {
+		cursor := uint64(0)
+		for {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			lock.Lock()
+			held := time.Now()
+			if dbs < 0 {
+				dbs = src.Databases()
+			}
+			var err error
+			if db < dbs {
+				buf, cursor, err = src.NextChunk(c, db, cursor, opt.ChunkKeys, buf[:0])
+			}
+			preserved, perr := c.takePreserved()
+			hold := time.Since(held)
+			lock.Unlock()
+			st.Chunks++
+			st.TotalLockHold += hold
+			st.MaxLockHold = max(st.MaxLockHold, hold)
+			if err == nil {
+				err = perr
+			}
+			if err != nil {
+				return st, err
+			}
+			if err := writeAll(buf); err != nil {
+				return st, err
+			}
+			if err := writeAll(preserved); err != nil {
+				return st, err
+			}
+			st.Preserved += int64(len(preserved))
+			clear(buf) // drop references to encoded values
+			if db >= dbs || cursor == 0 {
+				break
+			}
+		}
+	}
+	// Everything live is claimed now. The final drain happens under the
+	// lock so no Preserve can slip in between it and the caller ending the
+	// capture (callers end it right after, still racing nothing: a change
+	// to a claimed key does not call Preserve).
+	lock.Lock()
+	preserved, err := c.takePreserved()
+	c.mu.Lock()
+	detached := c.detached
+	c.detached = nil
+	c.mu.Unlock()
+	lock.Unlock()
+	if err != nil {
+		return st, err
+	}
+	if err := writeAll(preserved); err != nil {
+		return st, err
+	}
+	st.Preserved += int64(len(preserved))
+	for _, d := range detached {
+		if err := d(func(r Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			st.Detached++
+			return writeAll([]Record{r})
+		}); err != nil {
+			return st, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return st, err
+	}
+	st.Bytes = w.Size()
+	st.Duration = time.Since(start)
+	return st, nil
+}
