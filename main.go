@@ -1,5 +1,182 @@
-// Command shoal-operator is the Shoal operator manager (placeholder until the
-// manager lands in this file).
+// Command shoal-operator is the Shoal operator manager: it runs the
+// RedisCluster controller with leader election, a metrics endpoint and health
+// probes, watching one namespace, several, or all.
 package main
 
-func main() {}
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers"
+	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+)
+
+// options are the operator's command-line settings.
+type options struct {
+	metricsAddr          string
+	probeAddr            string
+	leaderElect          bool
+	leaderElectionNS     string
+	watchNamespaces      []string // empty: all namespaces
+	defaultNodeImage     string
+	nodeTimeout          time.Duration
+	maxConcurrentWorkers int
+	zap                  zap.Options
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("shoal-operator", flag.ContinueOnError)
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint (\"0\" disables it).")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica of the operator reconciles.")
+	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the operator's own namespace).")
+	watch := fs.String("watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
+	fs.StringVar(&o.defaultNodeImage, "default-node-image", "shoal/node:dev", "Node image of RedisClusters that do not set spec.image.")
+	fs.DurationVar(&o.nodeTimeout, "node-timeout", 3*time.Second, "Timeout of every admin command sent to a data node.")
+	fs.IntVar(&o.maxConcurrentWorkers, "max-concurrent-reconciles", 4, "RedisClusters reconciled in parallel.")
+	o.zap = zap.Options{}
+	o.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	ns, err := parseNamespaces(*watch)
+	if err != nil {
+		return o, err
+	}
+	o.watchNamespaces = ns
+	if o.defaultNodeImage == "" {
+		return o, errors.New("--default-node-image must not be empty")
+	}
+	return o, nil
+}
+
+// parseNamespaces splits a comma-separated list, dropping blanks and
+// duplicates; empty means all namespaces.
+func parseNamespaces(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, ns := range strings.Split(s, ",") {
+		ns = strings.TrimSpace(ns)
+		if ns == "" || seen[ns] {
+			continue
+		}
+		if strings.ContainsAny(ns, " /") {
+			return nil, fmt.Errorf("--watch-namespaces: %q is not a namespace name", ns)
+		}
+		seen[ns] = true
+		out = append(out, ns)
+	}
+	return out, nil
+}
+
+func newScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// cacheOptions narrows what the manager caches: the watched namespaces, and
+// of the kinds the operator makes, only the objects it made (its label), so
+// that the operator neither holds every Secret of the cluster in memory nor
+// needs to.
+func cacheOptions(o options) cache.Options {
+	managed := cache.ByObject{Label: labels.SelectorFromSet(builders.ManagedByLabel())}
+	c := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:                   managed,
+			&corev1.Secret{}:                managed,
+			&corev1.ConfigMap{}:             managed,
+			&corev1.Service{}:               managed,
+			&appsv1.StatefulSet{}:           managed,
+			&policyv1.PodDisruptionBudget{}: managed,
+		},
+	}
+	if len(o.watchNamespaces) > 0 {
+		c.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range o.watchNamespaces {
+			c.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return c
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "shoal-operator:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	log := ctrl.Log.WithName("setup")
+
+	scheme, err := newScheme()
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "shoal-operator.redis.shoal.dev",
+		LeaderElectionNamespace: o.leaderElectionNS,
+		// The new leader starts at once when the old one stops cleanly.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOptions(o),
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	r := &controllers.RedisClusterReconciler{
+		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
+		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
+		DefaultNodeImage: o.defaultNodeImage,
+		Dial:             nodeadmin.NewDialer(o.nodeTimeout),
+		NewPassword:      controllers.RandomPassword,
+	}
+	if err := r.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
+		return fmt.Errorf("setting up the RedisCluster controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	log.Info("starting manager", "watchNamespaces", o.watchNamespaces, "defaultNodeImage", o.defaultNodeImage,
+		"leaderElection", o.leaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

@@ -47,6 +47,9 @@ const (
 	// ReasonSecretNotFound: auth.existingSecret names a Secret or key that
 	// does not exist.
 	ReasonSecretNotFound ConditionReason = "SecretNotFound"
+	// ReasonFormationBlocked: the nodes hold keys, slots or identities that
+	// formation must not touch; repair is needed.
+	ReasonFormationBlocked ConditionReason = "FormationBlocked"
 )
 
 // SetCondition records a condition for the current generation. It changes

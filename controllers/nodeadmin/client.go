@@ -32,8 +32,9 @@ type Client interface {
 	Close() error
 }
 
-// Dialer opens a Client to the node at addr (ip:port).
-type Dialer func(addr string) Client
+// Dialer opens a Client to the node at addr (ip:port), authenticating with
+// password (none when empty).
+type Dialer func(addr, password string) Client
 
 // SlotState is the subcommand of CLUSTER SETSLOT.
 type SlotState string
@@ -90,9 +91,10 @@ func New(addr string, o Options) *NodeClient {
 	})}
 }
 
-// NewDialer returns a Dialer of NodeClients with the given options.
-func NewDialer(o Options) Dialer {
-	return func(addr string) Client { return New(addr, o) }
+// NewDialer returns a Dialer of NodeClients whose dials and commands time out
+// after timeout.
+func NewDialer(timeout time.Duration) Dialer {
+	return func(addr, password string) Client { return New(addr, Options{Password: password, Timeout: timeout}) }
 }
 
 // ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO

@@ -1,0 +1,13 @@
+// Package controllers holds the RedisCluster reconciler: a short, ordered list
+// of steps (auth Secret, ConfigMap, Services, shard StatefulSets, PDBs, pods,
+// cluster formation, status), each of which returns early, over a state
+// struct that carries what was observed, with the status written once by a
+// deferred patch that skips no-ops.
+//
+// It owns the edges: API server calls, events, and calls to the nodes through
+// controllers/nodeadmin. What objects should look like is computed by
+// controllers/builders and what the nodes should do next by
+// controllers/topology; this package must not grow that logic itself. No
+// sleeps: one step of change per reconcile, then watches (owned objects and
+// pods) or a requeue bring it back to observe.
+package controllers

@@ -1,0 +1,207 @@
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// Least privilege: the operator reads RedisClusters and writes only their
+// status; it creates and patches (server-side apply) the objects it owns; it
+// reads pods; it only creates Secrets (a generated password is never
+// rewritten) and reads the Secret a RedisCluster names.
+//
+// +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Requeue delays for what no watch reports: the nodes' own progress
+// (gossip, replication) and a Secret the operator does not own.
+const (
+	formationRequeue = 2 * time.Second
+	blockedRequeue   = 30 * time.Second
+	nodeTimeout      = 3 * time.Second
+)
+
+// RedisClusterReconciler reconciles RedisCluster objects.
+type RedisClusterReconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	client.Client
+	// APIReader reads what the cache does not hold: Secrets the operator
+	// does not own.
+	APIReader client.Reader
+	Recorder  record.EventRecorder
+	// DefaultNodeImage is the node image of clusters whose spec.image is
+	// empty.
+	DefaultNodeImage string
+	// Dial opens an admin client to a node.
+	Dial nodeadmin.Dialer
+	// NewPassword makes the password of a generated auth Secret.
+	NewPassword func() (string, error)
+}
+
+// RandomPassword is a 256-bit random password, hex encoded.
+func RandomPassword() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// state is what one reconcile observed and decided. Steps fill it in order.
+type state struct {
+	log logr.Logger
+	// rc is the live object; steps change only its status.
+	rc *v1alpha1.RedisCluster
+	// desired is a copy of rc with its spec defaulted: the builders' input.
+	desired    *v1alpha1.RedisCluster
+	configHash string
+	password   string
+	pods       map[string]*corev1.Pod // by name, pods of the desired shards
+	members    []topology.Member
+	outcome    outcome
+	// halt ends the reconcile after the current step without an error.
+	halt bool
+}
+
+type step struct {
+	name string
+	fn   func(context.Context, *state) (ctrl.Result, error)
+}
+
+// steps is the reconcile, in order. Each step returns early by setting
+// st.halt, returning a non-zero Result, or an error.
+func (r *RedisClusterReconciler) steps() []step {
+	return []step{
+		{"paused", r.checkPaused},
+		{"auth secret", r.ensureAuthSecret},
+		{"configmap", r.ensureConfigMap},
+		{"headless service", r.ensureHeadlessService},
+		{"client service", r.ensureClientService},
+		{"statefulsets", r.ensureShards},
+		{"poddisruptionbudgets", r.ensurePDBs},
+		{"pods", r.observePods},
+		{"cluster formation", r.formCluster},
+		{"status", r.summarize},
+	}
+}
+
+// Reconcile runs the steps for one RedisCluster and writes its status once.
+func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
+	rc := &v1alpha1.RedisCluster{}
+	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !rc.DeletionTimestamp.IsZero() {
+		// Owner references hand everything to the garbage collector.
+		return ctrl.Result{}, nil
+	}
+	desired := rc.DeepCopy()
+	desired.Spec.Default(r.DefaultNodeImage)
+	st := &state{log: log.FromContext(ctx), rc: rc, desired: desired}
+	before := rc.DeepCopy()
+	defer func() {
+		writeConditions(rc, st.outcome, rc.IsPaused())
+		if perr := r.patchStatus(ctx, before, rc); perr != nil && err == nil {
+			err = perr
+		}
+	}()
+
+	for _, s := range r.steps() {
+		res, err := s.fn(ctx, st)
+		if err != nil {
+			st.log.Error(err, "reconcile step failed", "step", s.name)
+			r.Recorder.Eventf(rc, corev1.EventTypeWarning, string(v1alpha1.ReasonReconcileError), "%s: %v", s.name, err)
+			st.degrade(v1alpha1.ReasonReconcileError, fmt.Sprintf("%s: %v", s.name, err))
+			return ctrl.Result{}, err
+		}
+		if st.halt || !res.IsZero() {
+			st.log.V(1).Info("reconcile stopped early", "step", s.name, "requeueAfter", res.RequeueAfter)
+			return res, nil
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *RedisClusterReconciler) checkPaused(_ context.Context, st *state) (ctrl.Result, error) {
+	if !st.rc.IsPaused() {
+		return ctrl.Result{}, nil
+	}
+	st.rc.SetCondition(v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused,
+		fmt.Sprintf("reconciliation is paused by the annotation %s=true", v1alpha1.PausedAnnotation))
+	st.log.Info("paused: not reconciling")
+	st.halt = true
+	return ctrl.Result{}, nil
+}
+
+// SetupWithManager registers the controller: RedisClusters, the objects they
+// own, and their pods (owned by the StatefulSets, so mapped by label).
+func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.RedisCluster{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Owns(&appsv1.StatefulSet{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Secret{}).
+		Owns(&policyv1.PodDisruptionBudget{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster)).
+		Named("rediscluster").
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).
+		Complete(r)
+}
+
+// podToCluster maps a node pod to its RedisCluster by the cluster label.
+func podToCluster(_ context.Context, o client.Object) []reconcile.Request {
+	name, ok := o.GetLabels()[builders.LabelCluster]
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+// patchStatus writes the status when a step changed it. A merge patch of
+// the status subresource does not conflict with spec changes.
+func (r *RedisClusterReconciler) patchStatus(ctx context.Context, before, rc *v1alpha1.RedisCluster) error {
+	if statusEqual(before.Status, rc.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, rc, client.MergeFrom(before)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package controllers
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// outcome is what the steps of one reconcile concluded; conditions are
+// written from it once, at the end, so that a condition never flips back and
+// forth within one reconcile.
+type outcome struct {
+	progressReason  v1alpha1.ConditionReason
+	progressMessage string
+	degradedReason  v1alpha1.ConditionReason
+	degradedMessage string
+	ready           bool
+}
+
+// progress records that the cluster is not there yet, and why.
+func (st *state) progress(reason v1alpha1.ConditionReason, message string) {
+	st.outcome.progressReason, st.outcome.progressMessage = reason, message
+}
+
+// degrade records that something is wrong that this step cannot fix.
+func (st *state) degrade(reason v1alpha1.ConditionReason, message string) {
+	st.outcome.degradedReason, st.outcome.degradedMessage = reason, message
+}
+
+// summarize is the last step: every step passed, the cluster is formed.
+func (r *RedisClusterReconciler) summarize(_ context.Context, st *state) (ctrl.Result, error) {
+	st.outcome.ready = true
+	return ctrl.Result{}, nil
+}
+
+// writeConditions sets Ready, Progressing and Degraded from the outcome. A
+// paused cluster keeps its conditions except Progressing.
+func writeConditions(rc *v1alpha1.RedisCluster, o outcome, paused bool) {
+	if paused {
+		return
+	}
+	const (
+		t = metav1.ConditionTrue
+		f = metav1.ConditionFalse
+	)
+	if o.degradedReason != "" {
+		rc.SetCondition(v1alpha1.ConditionDegraded, t, o.degradedReason, o.degradedMessage)
+	} else {
+		rc.SetCondition(v1alpha1.ConditionDegraded, f, v1alpha1.ReasonAsExpected, "")
+	}
+	switch {
+	case o.ready:
+		rc.SetCondition(v1alpha1.ConditionProgressing, f, v1alpha1.ReasonAsExpected, "")
+		rc.SetCondition(v1alpha1.ConditionReady, t, v1alpha1.ReasonClusterOK, "every shard has a master serving its slots and cluster_state is ok")
+	case o.degradedReason != "":
+		rc.SetCondition(v1alpha1.ConditionProgressing, f, o.degradedReason, o.degradedMessage)
+		rc.SetCondition(v1alpha1.ConditionReady, f, o.degradedReason, o.degradedMessage)
+	case o.progressReason != "":
+		rc.SetCondition(v1alpha1.ConditionProgressing, t, o.progressReason, o.progressMessage)
+		rc.SetCondition(v1alpha1.ConditionReady, f, o.progressReason, o.progressMessage)
+	}
+}
+
+// summarizeNodes fills the observed part of the status (shards, counts,
+// cluster state) from the members' views. It is pure.
+func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, members []topology.Member) v1alpha1.RedisClusterStatus {
+	s.Shards = nil
+	s.ReadyMasters, s.ReadyReplicas, s.SlotsAssigned, s.ClusterState = 0, 0, 0, ""
+	byShard := make([][]topology.Member, rc.Spec.Masters)
+	for _, m := range members {
+		if m.Shard >= 0 && m.Shard < len(byShard) {
+			byShard[m.Shard] = append(byShard[m.Shard], m)
+		}
+	}
+	firstState := true
+	for _, m := range members {
+		if m.View == nil {
+			continue
+		}
+		if firstState || m.View.Info.SlotsAssigned < int(s.SlotsAssigned) {
+			s.SlotsAssigned = int32(m.View.Info.SlotsAssigned)
+		}
+		if firstState || s.ClusterState == topology.StateOK {
+			s.ClusterState = m.View.Info.State
+		}
+		firstState = false
+	}
+	for i, shard := range byShard {
+		ss := v1alpha1.ShardStatus{Name: builders.ShardName(rc, i)}
+		var master *topology.Member
+		for j := range shard {
+			if shard[j].View == nil {
+				continue
+			}
+			if me, _ := shard[j].View.Myself(); me.IsMaster() && len(me.Slots) > 0 {
+				master = &shard[j]
+				ss.Master = &v1alpha1.MasterStatus{Pod: shard[j].Pod, NodeID: me.ID, Slots: me.SlotStrings()}
+				s.ReadyMasters++
+			}
+		}
+		for _, m := range shard {
+			if master != nil && m.Pod == master.Pod {
+				continue
+			}
+			rs := v1alpha1.ReplicaStatus{Pod: m.Pod, LinkState: topology.LinkDisconnected}
+			if m.View != nil {
+				me, _ := m.View.Myself()
+				rs.NodeID = me.ID
+				linked := master != nil && me.IsReplica() && me.MasterID == master.ID() && m.View.Replication.MasterLinkStatus == "up"
+				if linked {
+					rs.LinkState = topology.LinkConnected
+					rs.LagBytes = max(0, master.View.Replication.Offset-m.View.Replication.Offset)
+					s.ReadyReplicas++
+				}
+			}
+			ss.Replicas = append(ss.Replicas, rs)
+		}
+		s.Shards = append(s.Shards, ss)
+	}
+	return s
+}
+
+func statusEqual(a, b v1alpha1.RedisClusterStatus) bool {
+	return equality.Semantic.DeepEqual(a, b)
+}
