@@ -21,6 +21,19 @@ var nodeFlagNames = [...]struct {
 	{bus.FlagNoFailover, "nofailover"},
 }
 
+// flagByName is the inverse of the table, plus "noflags" (no flag).
+func flagByName(name string) (bus.NodeFlags, bool) {
+	if name == "noflags" {
+		return 0, true
+	}
+	for _, f := range nodeFlagNames {
+		if f.name == name {
+			return f.flag, true
+		}
+	}
+	return 0, false
+}
+
 // appendFlags is representClusterNodeFlags.
 func appendFlags(b []byte, flags bus.NodeFlags) []byte {
 	start := len(b)

@@ -128,11 +128,8 @@ func TestClusterNodesFlagsAndAddresses(t *testing.T) {
 
 func flagsOf(names ...string) (f bus.NodeFlags) {
 	for _, name := range names {
-		for _, nf := range nodeFlagNames {
-			if nf.name == name {
-				f |= nf.flag
-			}
-		}
+		flag, _ := flagByName(name)
+		f |= flag
 	}
 	return f
 }

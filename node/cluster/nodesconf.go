@@ -168,32 +168,20 @@ func (m *Machine) parseNodeLine(argv []string, defined map[*node]bool) error {
 		return err
 	}
 	for _, f := range strings.Split(argv[2], ",") {
-		switch f {
-		case "myself":
+		flag, ok := flagByName(f)
+		if !ok {
+			return fmt.Errorf("unknown flag %q", f)
+		}
+		if flag == bus.FlagMyself {
 			if m.myself != nil {
 				return fmt.Errorf("more than one node flagged myself")
 			}
 			m.myself = n
-			n.flags |= bus.FlagMyself
-		case "master":
-			n.flags |= bus.FlagMaster
-		case "slave":
-			n.flags |= bus.FlagSlave
-		case "fail?":
-			n.flags |= bus.FlagPFail
-		case "fail":
-			n.flags |= bus.FlagFail
-			n.failTime = m.now
-		case "handshake":
-			n.flags |= bus.FlagHandshake
-		case "noaddr":
-			n.flags |= bus.FlagNoAddr
-		case "nofailover":
-			n.flags |= bus.FlagNoFailover
-		case "noflags":
-		default:
-			return fmt.Errorf("unknown flag %q", f)
 		}
+		if flag == bus.FlagFail {
+			n.failTime = m.now
+		}
+		n.flags |= flag
 	}
 	if n.flags&(bus.FlagMaster|bus.FlagSlave) == bus.FlagMaster|bus.FlagSlave {
 		return fmt.Errorf("node %s is both master and slave", id)
@@ -317,33 +305,34 @@ func (m *Machine) parseSlotField(n *node, s string) error {
 // WriteNodesConf replaces the file at path with data atomically: it writes
 // a temporary file in the same directory, fsyncs it, renames it over path
 // and fsyncs the directory, so that a crash leaves the old or the new file,
-// never a mix.
+// never a mix. (persistence.WriteFileAtomic does the same for snapshots; it
+// is not used here so that this pure package does not depend on the
+// keyspace through it.)
 func WriteNodesConf(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(f.Name())
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
-		return err
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if err == nil {
+		err = f.Chmod(0o644)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
+	if err == nil {
+		err = f.Close()
 	}
-	if err = f.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(f.Name(), path)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err != nil {
 		return err
 	}
 	d, err := os.Open(dir)
