@@ -53,7 +53,7 @@ func LoadSnapshotFile(path string, h SnapshotHandler) error {
 
 // ReadSnapshot is LoadSnapshotFile over any reader; name is used in errors.
 func ReadSnapshot(r io.Reader, name string, h SnapshotHandler) error {
-	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10)}
+	sr := &snapReader{r: bufio.NewReaderSize(r, 64<<10)}
 	if err := sr.header(); err != nil {
 		return &LoadError{File: name, Offset: sr.recStart, Err: err}
 	}
