@@ -165,7 +165,7 @@ func (c *Client) runBatch() {
 		args, err := c.rd.Next()
 		if err != nil {
 			if resp.IsProtocolError(err) {
-				c.W.Error(err.Error())
+				c.W.Error("ERR " + err.Error())
 				c.closeAfter = true
 			}
 			return

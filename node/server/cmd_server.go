@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +187,7 @@ func cmdCommandInfo(c *Client) {
 	for _, name := range c.Args[2:] {
 		s := c.srv.lookupSpecByName(name)
 		if s == nil {
-			c.W.NullArray()
+			c.W.Null()
 			continue
 		}
 		writeCommandInfo(c, s)
@@ -724,6 +725,17 @@ func cmdMemoryHelp(c *Client) {
 // ---- DEBUG ----
 
 func cmdDebug(c *Client) {
+	switch c.srv.cfg.EnableDebugCommand {
+	case "yes":
+	case "local":
+		if !c.isLocal() {
+			c.Error(errDebugDisabled)
+			return
+		}
+	default:
+		c.Error(errDebugDisabled)
+		return
+	}
 	sub := c.Args[1]
 	switch {
 	case eqFold(sub, "sleep") && len(c.Args) == 3:
@@ -741,6 +753,14 @@ func cmdDebug(c *Client) {
 	default:
 		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try DEBUG HELP.")
 	}
+}
+
+const errDebugDisabled = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+// isLocal reports whether the client connects over loopback.
+func (c *Client) isLocal() bool {
+	ta, ok := c.conn.RemoteAddr().(*net.TCPAddr)
+	return !ok || ta.IP.IsLoopback()
 }
 
 // cmdDebugPopulate is DEBUG POPULATE count [prefix] [size].

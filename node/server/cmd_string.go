@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/keyspace/longdouble"
 )
 
 // maxStringSize bounds SETRANGE/APPEND/SETBIT results (proto-max-bulk-len).
@@ -423,31 +424,34 @@ func FormatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
+// cmdIncrbyfloat computes in C long double like Redis (node/keyspace/
+// longdouble), so results print identically, and propagates SET KEEPTTL.
 func cmdIncrbyfloat(c *Client) {
 	key := c.Args[1]
-	by, ok := c.ParseFloat(c.Args[2])
-	if !ok {
-		return
-	}
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
 		return
 	}
-	cur := 0.0
+	cur := longdouble.Zero()
 	if e != nil {
-		f, ok := parseFloat(e.Bytes())
+		v, ok := longdouble.Parse(e.Bytes())
 		if !ok {
 			c.Error(ErrNotFloat)
 			return
 		}
-		cur = f
+		cur = v
 	}
-	cur += by
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+	by, ok := longdouble.Parse(c.Args[2])
+	if !ok {
+		c.Error(ErrNotFloat)
+		return
+	}
+	sum, ok := longdouble.Add(cur, by)
+	if !ok {
 		c.Error(ErrNaN)
 		return
 	}
-	s := []byte(FormatFloat(cur))
+	s := longdouble.AppendHuman(nil, sum)
 	if e == nil {
 		c.DB.AddString(key, s)
 	} else {

@@ -44,6 +44,7 @@ type Config struct {
 	ClusterConfigFile  string
 	ClusterNodeTimeout int64
 	Daemonize          bool
+	EnableDebugCommand string
 	PidFile            string
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
@@ -90,6 +91,7 @@ func DefaultConfig() *Config {
 		LFUDecayTime:       1,
 		ClusterConfigFile:  "nodes.conf",
 		ClusterNodeTimeout: 15000,
+		EnableDebugCommand: "no",
 	}
 }
 
@@ -267,6 +269,16 @@ func params() []param {
 		boolParam("cluster-enabled", true, func(c *Config) *bool { return &c.ClusterEnabled }),
 		stringParam("cluster-config-file", true, func(c *Config) *string { return &c.ClusterConfigFile }),
 		int64Param("cluster-node-timeout", 0, 1<<62, func(c *Config) *int64 { return &c.ClusterNodeTimeout }),
+		{name: "enable-debug-command", immutable: true,
+			get: func(c *Config) string { return c.EnableDebugCommand },
+			set: func(c *Config, v string) error {
+				switch v = strings.ToLower(v); v {
+				case "yes", "no", "local":
+					c.EnableDebugCommand = v
+					return nil
+				}
+				return fmt.Errorf("argument must be one of the following: no, yes, local")
+			}},
 		boolParam("daemonize", true, func(c *Config) *bool { return &c.Daemonize }),
 		stringParam("pidfile", true, func(c *Config) *string { return &c.PidFile }),
 	}
