@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of shoal-node against Debian's redis-server 7
+# (a report, not a test). Both run on loopback without persistence, in
+# temp dirs, on free ports; only the processes started here are stopped.
+#
+#   hack/bench-node.sh                 # full run (make bench)
+#   N=50000 hack/bench-node.sh         # quicker
+#   TESTS=set,get KEYS=100000 hack/bench-node.sh
+#
+# For every test and pipeline depth (-P 1 and -P 16) it runs
+# redis-benchmark against Redis and then against ours, back to back, and
+# prints rps and p99 with the ours/Redis ratios; then it loads KEYS keys
+# with 100-byte values into each and compares used_memory_rss.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-500000}"
+CLIENTS="${CLIENTS:-50}"
+TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
+PIPELINES="${PIPELINES:-1 16}"
+KEYS="${KEYS:-1000000}"
+VALUE_SIZE="${VALUE_SIZE:-100}"
+
+for tool in redis-server redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "bench-node: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_up() { # port
+  for _ in $(seq 1 200); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "bench-node: server on port $1 did not start" >&2
+  exit 1
+}
+
+echo "building shoal-node..."
+go build -o "$work/shoal-node" ./node/cmd/shoal-node
+
+rport="$(free_port)"
+mkdir -p "$work/redis" "$work/ours"
+redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/redis" \
+  --daemonize no --logfile "$work/redis/log" &
+pids+=($!)
+oport="$(free_port)"
+"$work/shoal-node" --port "$oport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/ours" \
+  >"$work/ours/log" 2>&1 &
+pids+=($!)
+wait_up "$rport"
+wait_up "$oport"
+echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on :$rport, shoal-node on :$oport"
+echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours"
+echo
+
+# supported PORT TEST: whether the server knows the command the test uses.
+supported() {
+  local cmd="${2%%_*}"
+  [[ "$2" == lrange_* ]] && cmd=lrange
+  [[ "$(redis-cli -p "$1" command info "$cmd" | head -1)" != "" ]]
+}
+
+# bench PORT TEST P -> "rps p99" of the test's last CSV line (lrange_100
+# first runs the LPUSH that fills the list; we keep the LRANGE line).
+bench() {
+  local out
+  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -q --csv 2>/dev/null || true)"
+  echo "$out" | awk -F'","' 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7} END {if (rps=="") print "n/a n/a"; else print rps, p99}'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a=="n/a" || b=="n/a" || b==0) print "n/a"; else printf "%.2f", a/b }'; }
+
+for P in $PIPELINES; do
+  printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' test P redis_rps ours_rps ratio redis_p99 ours_p99 ratio
+  IFS=',' read -ra tests <<<"$TESTS"
+  for t in "${tests[@]}"; do
+    read -r rrps rp99 < <(bench "$rport" "$t" "$P")
+    if supported "$oport" "$t"; then
+      read -r orps op99 < <(bench "$oport" "$t" "$P")
+    else
+      orps=n/a op99=n/a
+    fi
+    printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' "$t" "$P" "$rrps" "$orps" "$(ratio "$orps" "$rrps")" \
+      "$rp99" "$op99" "$(ratio "$op99" "$rp99")"
+  done
+  echo
+done
+
+# Memory: KEYS distinct keys with VALUE_SIZE-byte values, loaded with
+# redis-cli --pipe from one generated RESP stream.
+echo "loading $KEYS keys with ${VALUE_SIZE}-byte values into each..."
+awk -v n="$KEYS" -v size="$VALUE_SIZE" 'BEGIN {
+  v = ""; for (i = 0; i < size; i++) v = v "x";
+  for (i = 0; i < n; i++) {
+    k = sprintf("key:%012d", i);
+    printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, size, v;
+  }
+}' >"$work/load.resp"
+rss() { redis-cli -p "$1" info memory | awk -F: '/^used_memory_rss:/ {gsub(/\r/,"",$2); print $2}'; }
+for port in "$rport" "$oport"; do
+  redis-cli -p "$port" flushall >/dev/null
+  redis-cli -p "$port" --pipe <"$work/load.resp" >/dev/null
+done
+sleep 2 # let both settle (jemalloc purge, Go's background scavenger)
+rrss="$(rss "$rport")"
+orss="$(rss "$oport")"
+rkeys="$(redis-cli -p "$rport" dbsize)"
+okeys="$(redis-cli -p "$oport" dbsize)"
+printf '%-12s %14s %14s %7s\n' memory redis ours ratio
+printf '%-12s %14s %14s %7s\n' keys "$rkeys" "$okeys" ""
+printf '%-12s %14s %14s %7s\n' used_rss "$rrss" "$orss" "$(ratio "$orss" "$rrss")"
