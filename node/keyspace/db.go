@@ -50,6 +50,8 @@ type DB struct {
 	dict     dict
 	volatile map[*Entry]struct{}
 	index    KeyIndex
+	snap     SnapshotHook // non-nil while a point-in-time capture runs
+	snapGen  uint32       // the generation new and claimed entries get
 	// ExpiredKeys counts keys removed because they expired.
 	ExpiredKeys int64
 	// avgTTL is the running average TTL estimate of the active cycle.
@@ -125,10 +127,17 @@ func (db *DB) Lookup(key []byte) *Entry {
 
 // LookupWrite finds a live key that the caller is about to modify. Every
 // in-place modification of a value must start here (snapshots hook it).
-func (db *DB) LookupWrite(key []byte) *Entry { return db.Lookup(key) }
+func (db *DB) LookupWrite(key []byte) *Entry {
+	e := db.Lookup(key)
+	if e != nil {
+		db.claim(e)
+	}
+	return e
+}
 
 func (db *DB) add(e *Entry) *Entry {
-	e.clock = db.initialClock()
+	e.setClock(db.initialClock())
+	e.gen = db.snapGen
 	db.dict.insert(e)
 	if db.index != nil {
 		db.index.KeyAdded(e.key)
@@ -138,13 +147,17 @@ func (db *DB) add(e *Entry) *Entry {
 
 // AddString adds a string key that does not exist. key and val are copied.
 func (db *DB) AddString(key, val []byte) *Entry {
-	return db.add(&Entry{key: string(key), str: copyBytes(val), typ: TypeString})
+	e := &Entry{key: string(key), str: copyBytes(val)}
+	e.setType(TypeString)
+	return db.add(e)
 }
 
 // AddObject adds a key of a non-string type that does not exist; obj is
 // the value (*list.List, *hash.Hash, ...). key is copied.
 func (db *DB) AddObject(key []byte, typ Type, obj any) *Entry {
-	return db.add(&Entry{key: string(key), obj: obj, typ: typ})
+	e := &Entry{key: string(key), obj: obj}
+	e.setType(typ)
+	return db.add(e)
 }
 
 // SetString sets key to a string value whatever existed (SET): an existing
@@ -155,13 +168,13 @@ func (db *DB) SetString(key, val []byte, keepTTL bool) *Entry {
 	if e == nil {
 		return db.AddString(key, val)
 	}
-	if e.typ == TypeString && cap(e.str) >= len(val) && cap(e.str) <= 2*len(val)+16 {
+	if e.typ() == TypeString && cap(e.str) >= len(val) && cap(e.str) <= 2*len(val)+16 {
 		e.str = append(e.str[:0], val...)
 	} else {
 		e.str = copyBytes(val)
 	}
 	e.obj = nil
-	e.typ = TypeString
+	e.setType(TypeString)
 	if !keepTTL {
 		db.Persist(e)
 	}
@@ -171,9 +184,10 @@ func (db *DB) SetString(key, val []byte, keepTTL bool) *Entry {
 // ReplaceObject makes an existing entry hold a value of another type (SORT
 // STORE, *STORE commands), dropping its TTL.
 func (db *DB) ReplaceObject(e *Entry, typ Type, obj any) {
+	db.claim(e)
 	e.str = nil
 	e.obj = obj
-	e.typ = typ
+	e.setType(typ)
 	db.Persist(e)
 }
 
@@ -198,6 +212,7 @@ func (db *DB) Delete(key []byte) bool {
 func (db *DB) DeleteEntry(e *Entry) { db.removeEntry(e) }
 
 func (db *DB) removeEntry(e *Entry) {
+	db.claim(e)
 	db.dict.unlink(e)
 	if e.expire != 0 {
 		delete(db.volatile, e)
@@ -213,6 +228,7 @@ func (db *DB) SetExpire(e *Entry, at int64) {
 		db.Persist(e)
 		return
 	}
+	db.claim(e)
 	if e.expire == 0 {
 		db.volatile[e] = struct{}{}
 	}
@@ -224,6 +240,7 @@ func (db *DB) Persist(e *Entry) bool {
 	if e.expire == 0 {
 		return false
 	}
+	db.claim(e)
 	delete(db.volatile, e)
 	e.expire = 0
 	return true
@@ -232,11 +249,11 @@ func (db *DB) Persist(e *Entry) bool {
 // Rename moves the live entry e to newKey (which must be absent), keeping
 // its value, TTL and clock, and returns the new entry.
 func (db *DB) Rename(e *Entry, newKey []byte) *Entry {
-	expire, clock := e.expire, e.clock
+	expire, meta := e.expire, e.meta
 	db.removeEntry(e)
-	ne := &Entry{key: string(newKey), str: e.str, obj: e.obj, typ: e.typ}
+	ne := &Entry{key: string(newKey), str: e.str, obj: e.obj}
 	db.add(ne)
-	ne.clock = clock
+	ne.meta = meta
 	if expire != 0 {
 		db.SetExpire(ne, expire)
 	}
@@ -246,6 +263,11 @@ func (db *DB) Rename(e *Entry, newKey []byte) *Entry {
 // Flush removes every key and returns how many there were.
 func (db *DB) Flush() int {
 	n := db.dict.n
+	if db.snap != nil && n > 0 {
+		old := db.dict
+		db.snap.Detached(db, func(fn func(e *Entry) bool) { old.forEach(fn) })
+		db.dict = newDict(old.seed)
+	}
 	db.dict.clear()
 	db.volatile = map[*Entry]struct{}{}
 	db.avgTTL = 0
@@ -257,6 +279,11 @@ func (db *DB) Flush() int {
 
 // SwapWith exchanges the contents of two databases (SWAPDB).
 func (db *DB) SwapWith(o *DB) {
+	if db.snap != nil {
+		db.snap.Swapped(db, o)
+	} else if o.snap != nil {
+		o.snap.Swapped(db, o)
+	}
 	db.dict, o.dict = o.dict, db.dict
 	db.volatile, o.volatile = o.volatile, db.volatile
 	db.avgTTL, o.avgTTL = o.avgTTL, db.avgTTL
@@ -377,4 +404,50 @@ func (db *DB) Sample(n int, volatileOnly bool, dst []*Entry) []*Entry {
 		dst = append(dst, db.dict.random(db.env.rand))
 	}
 	return dst
+}
+
+// SnapshotHook is the point-in-time capture of persistence (BGSAVE, AOF
+// rewrite, full resync) seen from the keyspace. See node/persistence.
+type SnapshotHook interface {
+	// Preserve receives an entry not yet captured just before it changes
+	// or disappears; the hook encodes its current state.
+	Preserve(db *DB, e *Entry)
+	// Detached receives the contents of a database flushed during the
+	// capture; forEach walks them (entries not yet captured have Gen below
+	// the capture's generation). Nothing else references them any more.
+	Detached(db *DB, forEach func(fn func(e *Entry) bool))
+	// Swapped reports SWAPDB between two databases.
+	Swapped(a, b *DB)
+}
+
+// BeginSnapshot starts a capture at generation gen: every entry whose Gen
+// is below gen is preserved before its first change. New entries get gen.
+func (db *DB) BeginSnapshot(gen uint32, hook SnapshotHook) {
+	db.snapGen = gen
+	db.snap = hook
+}
+
+// EndSnapshot stops calling the hook (the generation stays).
+func (db *DB) EndSnapshot() { db.snap = nil }
+
+// SnapshotGen is the current generation.
+func (db *DB) SnapshotGen() uint32 { return db.snapGen }
+
+// Claim marks e as captured by the running snapshot and reports whether
+// it was not captured yet (the capture then encodes it itself).
+func (db *DB) Claim(e *Entry) bool {
+	if e.gen >= db.snapGen {
+		return false
+	}
+	e.gen = db.snapGen
+	return true
+}
+
+// claim preserves e for a running capture before it changes. One
+// predictable branch when no capture runs.
+func (db *DB) claim(e *Entry) {
+	if db.snap != nil && e.gen < db.snapGen {
+		db.snap.Preserve(db, e)
+		e.gen = db.snapGen
+	}
 }

@@ -39,15 +39,26 @@ type Entry struct {
 	str    []byte // TypeString value, owned by the entry
 	obj    any    // the value of the other types
 	expire int64  // absolute unix time in ms; 0 means no expiry
-	clock  uint32 // LRU clock (seconds, 24 bits) or LFU (16-bit minutes << 8 | counter)
-	typ    Type
+	// meta packs the type (high 8 bits) and the 24-bit LRU clock (seconds)
+	// or LFU value (16-bit minutes << 8 | counter), as Redis's robj.
+	meta uint32
+	// gen is the snapshot generation that last claimed the entry (see
+	// BeginSnapshot). The Entry stays in the 80-byte size class.
+	gen uint32
 }
+
+const clockMask = 1<<24 - 1
+
+func (e *Entry) typ() Type         { return Type(e.meta >> 24) }
+func (e *Entry) setType(t Type)    { e.meta = e.meta&clockMask | uint32(t)<<24 }
+func (e *Entry) clock() uint32     { return e.meta & clockMask }
+func (e *Entry) setClock(c uint32) { e.meta = e.meta&^clockMask | c&clockMask }
 
 // Key is the key's name.
 func (e *Entry) Key() string { return e.key }
 
 // Type is the value's type.
-func (e *Entry) Type() Type { return e.typ }
+func (e *Entry) Type() Type { return e.typ() }
 
 // Bytes is a string value. The slice belongs to the entry: callers may
 // modify it in place only after LookupWrite, and must copy it to keep it.
@@ -65,13 +76,16 @@ func (e *Entry) SetObject(o any) { e.obj = o }
 // ExpireAt is the absolute expiry in unix milliseconds, or 0.
 func (e *Entry) ExpireAt() int64 { return e.expire }
 
+// Gen is the snapshot generation that last claimed the entry.
+func (e *Entry) Gen() uint32 { return e.gen }
+
 // Clock is the raw LRU/LFU field (for eviction and OBJECT IDLETIME/FREQ).
-func (e *Entry) Clock() uint32 { return e.clock }
+func (e *Entry) Clock() uint32 { return e.clock() }
 
 // Int parses a string value as Redis's string2ll does; ok is false for
 // non-strings and strings that are not a canonical 64-bit integer.
 func (e *Entry) Int() (int64, bool) {
-	if e.typ != TypeString {
+	if e.typ() != TypeString {
 		return 0, false
 	}
 	return ParseInt(e.str)
@@ -105,7 +119,7 @@ func ParseInt(b []byte) (int64, bool) {
 // Encoding is what OBJECT ENCODING reports, derived as Redis would encode
 // the value. Objects may implement Encoding() string themselves.
 func (e *Entry) Encoding() string {
-	if e.typ == TypeString {
+	if e.typ() == TypeString {
 		if _, ok := ParseInt(e.str); ok {
 			return "int"
 		}
@@ -130,7 +144,7 @@ const entryOverhead = 80 + 16
 func MemoryUsage(e *Entry) int64 {
 	n := int64(entryOverhead + sizeClass(len(e.key)))
 	switch {
-	case e.typ == TypeString:
+	case e.typ() == TypeString:
 		n += int64(sizeClass(cap(e.str)))
 	case e.obj != nil:
 		if m, ok := e.obj.(interface{ MemoryUsage() int }); ok {

@@ -25,26 +25,27 @@ func (db *DB) touch(e *Entry) {
 	if db.env.LFU {
 		c := db.LFUCounter(e)
 		c = db.lfuLogIncr(c)
-		e.clock = db.env.lfuMinutes()<<8 | uint32(c)
+		e.setClock(db.env.lfuMinutes()<<8 | uint32(c))
 		return
 	}
-	e.clock = db.env.LRUClock()
+	e.setClock(db.env.LRUClock())
 }
 
 // IdleMillis is the estimated idle time of e in ms (OBJECT IDLETIME, LRU
 // eviction); meaningful only in LRU mode.
 func (db *DB) IdleMillis(e *Entry) int64 {
 	now := db.env.LRUClock()
-	if now >= e.clock {
-		return int64(now-e.clock) * lruClockResolution
+	clock := e.clock()
+	if now >= clock {
+		return int64(now-clock) * lruClockResolution
 	}
-	return int64(now+(lruClockMax-e.clock)) * lruClockResolution
+	return int64(now+(lruClockMax-clock)) * lruClockResolution
 }
 
 // LFUCounter is e's access-frequency counter after decay (OBJECT FREQ).
 func (db *DB) LFUCounter(e *Entry) uint8 {
-	ldt := e.clock >> 8
-	counter := e.clock & 255
+	ldt := e.clock() >> 8
+	counter := e.clock() & 255
 	if db.env.LFUDecayTime > 0 {
 		now := db.env.lfuMinutes()
 		var elapsed uint32
