@@ -144,6 +144,7 @@ func (m *Machine) finish() Ready {
 	if t&todoUpdateState != 0 || m.todo&todoUpdateState != 0 {
 		m.updateState()
 	}
+	m.updateMyselfFlags()
 	t |= m.todo // what the handlers above asked for
 	m.todo = 0
 	if t&todoSaveConfig != 0 {
@@ -155,6 +156,20 @@ func (m *Machine) finish() Ready {
 	rd := m.out
 	m.out = Ready{}
 	return rd
+}
+
+// updateMyselfFlags is clusterUpdateMyselfFlags: myself's NOFAILOVER flag
+// follows cluster-replica-no-failover.
+func (m *Machine) updateMyselfFlags() {
+	old := m.myself.flags
+	if m.cfg.ReplicaNoFailover {
+		m.myself.flags |= bus.FlagNoFailover
+	} else {
+		m.myself.flags &^= bus.FlagNoFailover
+	}
+	if m.myself.flags != old {
+		m.todo |= todoSaveConfig | todoFsyncConfig
+	}
 }
 
 // updateReplicationTarget reports a change of myself's master (role or

@@ -50,7 +50,14 @@ type simNode struct {
 	pausedUntil   time.Time
 	writesPaused  int // how many times writes were paused (manual failovers)
 	syncs         int
+	replBroken    bool
+	// writeRate is how many bytes of writes a master accepts per tick
+	// (while writes are not paused); replicas catch up at most replRate
+	// bytes per tick.
+	writeRate int64
 }
+
+const replRate = 300
 
 type simConn struct {
 	a, b         *simNode // a dialed b
@@ -81,6 +88,8 @@ type sim struct {
 	drop    float64
 	delayLo time.Duration
 	delayHi time.Duration
+	// configure, when set, adjusts the configuration of every node.
+	configure func(name string, c *Config)
 	sent    int
 	dropped int
 	codecOK int
@@ -98,6 +107,10 @@ func (s *sim) addNode(cfgFn func(*Config)) *simNode {
 	n := &simNode{
 		name: "n" + strconv.Itoa(i), seed: uint64(i) * 7919, ip: fmt.Sprintf("10.0.0.%d", i),
 		links: map[LinkID]*simConn{}, cfg: cfgFn,
+	}
+	if cfgFn == nil && s.configure != nil {
+		name := n.name
+		n.cfg = func(c *Config) { s.configure(name, c) }
 	}
 	s.nodes = append(s.nodes, n)
 	m, rd, err := New(s.now, n.config())
@@ -154,6 +167,10 @@ func (s *sim) name(id string) string {
 func (s *sim) reachable(a, b *simNode) bool {
 	return a.up && b.up && s.group[a] == s.group[b]
 }
+
+// partitionReplication breaks the replication link of replica n (the
+// cluster bus still works).
+func (s *sim) partitionReplication(n *simNode) { n.replBroken = true }
 
 func (s *sim) schedule(p *simPacket) {
 	s.seq++
@@ -272,16 +289,19 @@ func (s *sim) send(n *simNode, e Envelope) {
 // whose master is reachable is in sync with it.
 func (s *sim) replicate(n *simNode) {
 	if n.masterID == "" {
+		if n.writeRate > 0 && n.m.Myself().IsMaster() && (n.pausedUntil.IsZero() || !s.now.Before(n.pausedUntil)) {
+			n.offset += n.writeRate
+		}
 		n.m.SetReplicationState(ReplicationState{Offset: n.offset})
 		return
 	}
 	master := s.byID(n.masterID)
-	if master != nil && s.reachable(n, master) && n.ip != "" && master.m.Myself().IP != "" {
+	if master != nil && s.reachable(n, master) && !n.replBroken {
 		if !n.replConnected {
 			n.syncs++
 		}
 		n.replConnected, n.lastIO = true, s.now
-		n.offset = master.offset
+		n.offset = min(master.offset, n.offset+replRate)
 	} else if n.replConnected {
 		n.replConnected, n.downSince = false, s.now
 	}
@@ -592,7 +612,9 @@ func (s *sim) form(masters, replicas int, setEpochs bool) {
 		if s.now.Sub(lastMeet) > 3*time.Second {
 			lastMeet = s.now
 			for _, n := range s.nodes[1:] {
-				if _, ok := n.m.Node(s.nodes[0].m.Myself().ID); !ok {
+				_, knowsFirst := n.m.Node(s.nodes[0].m.Myself().ID)
+				_, known := s.nodes[0].m.Node(n.m.Myself().ID)
+				if !knowsFirst || !known {
 					s.meet(s.nodes[0], n)
 				}
 			}
