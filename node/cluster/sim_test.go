@@ -90,9 +90,9 @@ type sim struct {
 	delayHi time.Duration
 	// configure, when set, adjusts the configuration of every node.
 	configure func(name string, c *Config)
-	sent    int
-	dropped int
-	codecOK int
+	sent      int
+	dropped   int
+	codecOK   int
 }
 
 func newSim(t testing.TB, seed uint64) *sim {
