@@ -241,6 +241,9 @@ func (s *Set) Clone() *Set {
 	return &Set{enc: encHashtable, ht: ht}
 }
 
+// Copy is Clone for the keyspace's COPY.
+func (s *Set) Copy() any { return s.Clone() }
+
 // MemoryUsage estimates the bytes the value occupies (MEMORY USAGE).
 func (s *Set) MemoryUsage() int {
 	const header = 56 // the Set struct

@@ -549,3 +549,15 @@ func TestMemoryUsageTracksContents(t *testing.T) {
 		t.Errorf("emptied skiplist still accounts %d bytes (empty %d)", sl.MemoryUsage(), empty)
 	}
 }
+
+func TestFromSortedSortsUnorderedEntries(t *testing.T) {
+	for _, lim := range []Limits{DefaultLimits(), {}} {
+		z := FromSorted(lim, []Entry{{[]byte("c"), 2}, {[]byte("a"), 1}, {[]byte("b"), 1}})
+		if got := contents(z); got != "a=1 b=1 c=2" {
+			t.Errorf("%s: %q", z.Encoding(), got)
+		}
+		if r, _, _ := z.Rank([]byte("c"), false); r != 2 {
+			t.Errorf("%s: rank of c = %d", z.Encoding(), r)
+		}
+	}
+}

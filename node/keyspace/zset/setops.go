@@ -1,7 +1,6 @@
 package zset
 
 import (
-	"bytes"
 	"iter"
 	"math"
 	"slices"
@@ -131,17 +130,7 @@ func (a *arena) copy(m []byte) []byte {
 	return a.buf[n:len(a.buf):len(a.buf)]
 }
 
-func sortEntries(e []Entry) {
-	slices.SortFunc(e, func(a, b Entry) int {
-		switch {
-		case a.Score < b.Score:
-			return -1
-		case a.Score > b.Score:
-			return 1
-		}
-		return bytes.Compare(a.Member, b.Member)
-	})
-}
+func sortEntries(e []Entry) { slices.SortFunc(e, compareEntries) }
 
 // Inter is ZINTER/ZINTERSTORE: members present in every input, scored by
 // the weighted aggregate. The result's encoding is the one ZINTERSTORE

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"iter"
 	"math"
+	"slices"
 
 	"github.com/shoal-dev/shoal/node/keyspace/internal/dict"
 )
@@ -234,11 +235,15 @@ func (z *ZSet) All() iter.Seq2[[]byte, float64] {
 	}
 }
 
-// FromSorted builds a set from entries sorted by (score, member) with
-// unique members, choosing the encoding as the STORE commands do
-// (zsetConvertToListpackIfNeeded): listpack when both limits allow it.
-// Members are copied.
+// FromSorted builds a set from entries with unique members, choosing the
+// encoding as the STORE commands do (zsetConvertToListpackIfNeeded):
+// listpack when both limits allow it. Entries should be sorted by (score,
+// member); if they are not (a range read in reverse, a decoded payload),
+// they are sorted in place first. Members are copied.
 func FromSorted(lim Limits, entries []Entry) *ZSet {
+	if !slices.IsSortedFunc(entries, compareEntries) {
+		slices.SortFunc(entries, compareEntries)
+	}
 	maxLen := 0
 	for i := range entries {
 		maxLen = max(maxLen, len(entries[i].Member))
@@ -261,6 +266,17 @@ func FromSorted(lim Limits, entries []Entry) *ZSet {
 	return &ZSet{sl: sl}
 }
 
+// compareEntries orders entries by score, then member bytes.
+func compareEntries(a, b Entry) int {
+	switch {
+	case a.Score < b.Score:
+		return -1
+	case a.Score > b.Score:
+		return 1
+	}
+	return bytes.Compare(a.Member, b.Member)
+}
+
 // Clone returns a deep copy with the same encoding (COPY).
 func (z *ZSet) Clone() *ZSet {
 	if z.sl == nil {
@@ -272,6 +288,9 @@ func (z *ZSet) Clone() *ZSet {
 	}
 	return &ZSet{sl: sl}
 }
+
+// Copy is Clone for the keyspace's COPY.
+func (z *ZSet) Copy() any { return z.Clone() }
 
 // MemoryUsage estimates the bytes the value occupies (MEMORY USAGE).
 func (z *ZSet) MemoryUsage() int {
