@@ -81,7 +81,7 @@ func writeCommandInfo(c *Client, s *command.Spec) {
 	}
 	w.SetLen(len(s.Tips))
 	for _, t := range s.Tips {
-		w.SimpleString(t)
+		w.BulkString(t)
 	}
 	w.ArrayLen(len(s.KeySpecs))
 	for _, ks := range s.KeySpecs {

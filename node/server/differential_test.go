@@ -160,7 +160,7 @@ func TestDifferentialKeys(t *testing.T) {
 }
 
 func TestDifferentialErrors(t *testing.T) {
-	ours, ref := startNode(t), startRedis(t)
+	ours, ref := startNode(t, "--enable-debug-command", "no"), startRedis(t)
 	runDifferential(t, ours, ref, []step{
 		cmd("NOSUCHCOMMAND", "a", "b"), cmd("nosuch"), cmd("NOSUCH", strings.Repeat("x", 200)),
 		cmd("GET"), cmd("SET", "k"), cmd("CLIENT"), cmd("CLIENT", "NOPE"), cmd("CONFIG", "NOPE", "x"), cmd("OBJECT", "ENCODING"),

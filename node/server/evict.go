@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strings"
@@ -9,27 +10,55 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
-// memoryGauge estimates used_memory cheaply: a runtime/metrics reading of
-// the heap, refreshed at most every millisecond, minus what evictions
-// freed since (the heap only shrinks at the next GC).
+// memoryGauge estimates used_memory cheaply and in a way eviction can act
+// on: the live heap measured by the last GC, plus what write commands
+// brought in since (their argument bytes), minus what deletions and
+// evictions released since (estimated). A Go heap only shrinks at the next
+// GC, so the raw heap size would make eviction chase garbage.
 type memoryGauge struct {
-	sample []metrics.Sample
-	last   time.Time
-	heap   int64
-	freed  int64
+	sample  []metrics.Sample
+	last    time.Time
+	cycles  uint64
+	live    int64
+	written int64
+	freed   int64
+	forced  time.Time
+}
+
+func (g *memoryGauge) refresh(now time.Time) {
+	if g.sample == nil {
+		g.sample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	}
+	metrics.Read(g.sample)
+	g.last = now
+	if cycles := g.sample[1].Value.Uint64(); cycles != g.cycles || g.live == 0 {
+		g.cycles = cycles
+		g.live = int64(g.sample[0].Value.Uint64())
+		g.written, g.freed = 0, 0
+	}
 }
 
 func (g *memoryGauge) used() int64 {
-	if g.sample == nil {
-		g.sample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	}
 	if now := time.Now(); now.Sub(g.last) > time.Millisecond {
-		metrics.Read(g.sample)
-		g.heap = int64(g.sample[0].Value.Uint64())
-		g.last = now
-		g.freed = 0
+		g.refresh(now)
 	}
-	return g.heap - g.freed
+	u := g.live + g.written - g.freed
+	if u < 0 {
+		u = 0
+	}
+	return u
+}
+
+// forceGC collects garbage when the estimate is mostly writes since the
+// last GC (overwrites count twice until then), at most every 100ms.
+func (g *memoryGauge) forceGC(limit int64) bool {
+	if g.written < limit/8 || time.Since(g.forced) < 100*time.Millisecond {
+		return false
+	}
+	runtime.GC()
+	g.forced = time.Now()
+	g.refresh(g.forced)
+	return true
 }
 
 // setGCForMaxMemory gives the runtime a soft memory limit a little above
@@ -66,7 +95,10 @@ func (s *Server) performEvictions() bool {
 	}
 	policy := s.cfg.MaxMemoryPolicy
 	if policy == "noeviction" {
-		return false
+		return s.mem.forceGC(limit) && s.usedMemory() <= limit
+	}
+	if s.mem.forceGC(limit) && s.usedMemory() <= limit {
+		return true
 	}
 	volatile := strings.HasPrefix(policy, "volatile-")
 	samples := s.cfg.MaxMemorySamples
@@ -107,4 +139,13 @@ func (s *Server) performEvictions() bool {
 		}
 	}
 	return true
+}
+
+// noteWrite counts what a write command may add to the heap.
+func (g *memoryGauge) noteWrite(args [][]byte) {
+	n := int64(64 * len(args))
+	for _, a := range args {
+		n += int64(len(a))
+	}
+	g.written += n
 }

@@ -53,10 +53,13 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reject("ERR Can't execute '" + spec.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
-	if s.cfg.MaxMemory > 0 && spec.Is(command.DenyOOM) && !(c.multi != nil && queuedInMulti(spec)) {
-		if !s.performEvictions() {
+	if s.cfg.MaxMemory > 0 && !(c.multi != nil && queuedInMulti(spec)) {
+		if spec.Is(command.DenyOOM) && !s.performEvictions() {
 			c.reject(ErrOOM)
 			return
+		}
+		if spec.Is(command.Write) {
+			s.mem.noteWrite(args)
 		}
 	}
 	if c.multi != nil && queuedInMulti(spec) {

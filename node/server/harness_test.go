@@ -64,31 +64,35 @@ func freePort(t testing.TB) int {
 func startNode(t testing.TB, args ...string) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
-		n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "node.log")}
-		full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""}, args...)
-		logf, err := os.Create(n.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.cmd = exec.Command(nodeBinary, full...)
-		n.cmd.Stdout, n.cmd.Stderr = logf, logf
-		if err := n.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		logf.Close()
-		exited := make(chan struct{})
-		go func() { _ = n.cmd.Wait(); close(exited) }()
-		if waitListening(n.Addr, exited, 10*time.Second) {
-			t.Cleanup(func() { n.stop(t, exited) })
-			return n
-		}
+	port := freePort(t)
+	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "node.log")}
+	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--enable-debug-command", "yes"}, args...)
+	return runNode(t, n, full)
+}
+
+// runNode starts the binary with full arguments and waits until it listens.
+func runNode(t testing.TB, n *testNode, full []string) *testNode {
+	t.Helper()
+	logf, err := os.Create(n.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.cmd = exec.Command(nodeBinary, full...)
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logf.Close()
+	exited := make(chan struct{})
+	go func() { _ = n.cmd.Wait(); close(exited) }()
+	if !waitListening(n.Addr, exited, 10*time.Second) {
 		_ = n.cmd.Process.Kill()
 		<-exited
+		b, _ := os.ReadFile(n.log)
+		t.Fatalf("node did not start:\n%s", b)
 	}
-	t.Fatalf("node did not start")
-	return nil
+	t.Cleanup(func() { n.stop(t, exited) })
+	return n
 }
 
 func waitListening(addr string, exited chan struct{}, timeout time.Duration) bool {
