@@ -395,3 +395,24 @@ func TestListsWithGoRedis(t *testing.T) {
 		t.Fatalf("LLEN after concurrent pushes = %d", v)
 	}
 }
+
+// TestDifferentialListAndHashCommandInfo compares COMMAND INFO and
+// COMMAND GETKEYS of the list and hash commands with redis-server: cluster
+// clients route with them. HKEYS, HVALS, HGETALL, HRANDFIELD and HSCAN are
+// left out while COMMAND INFO prints request tips as simple strings
+// (Redis: bulk strings), a framework matter.
+func TestDifferentialListAndHashCommandInfo(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var script []step
+	for _, name := range []string{"lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange", "lindex", "lset",
+		"linsert", "lrem", "ltrim", "lpos", "lmove", "rpoplpush", "lmpop", "blpop", "brpop", "blmove", "brpoplpush", "blmpop",
+		"hset", "hsetnx", "hget", "hmset", "hmget", "hdel", "hlen", "hstrlen", "hexists", "hincrby", "hincrbyfloat"} {
+		script = append(script, cmd("COMMAND", "INFO", name))
+	}
+	script = append(script,
+		cmd("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"), cmd("COMMAND", "GETKEYS", "BLMPOP", "0", "3", "a", "b", "c", "RIGHT", "COUNT", "2"),
+		cmd("COMMAND", "GETKEYS", "BLPOP", "a", "b", "0"), cmd("COMMAND", "GETKEYS", "BLMOVE", "a", "b", "LEFT", "LEFT", "0"),
+		cmd("COMMAND", "GETKEYS", "HSET", "h", "f", "v"),
+	)
+	runDifferential(t, ours, ref, script)
+}
