@@ -64,8 +64,9 @@ func (m *Machine) updateSlotsConfigWith(sender *node, senderEpoch uint64, slots 
 			continue
 		}
 		// A slot we import is changed only by hand (the migration closes
-		// it with SETSLOT NODE).
-		if m.importingSlotsFrom[j] != nil {
+		// it with SETSLOT NODE), unless the claim comes from the node we
+		// import from (it was promoted in place of the old source).
+		if from := m.importingSlotsFrom[j]; from != nil && from != sender {
 			continue
 		}
 		if owner == nil || owner.configEpoch < senderEpoch {

@@ -329,12 +329,37 @@ func (m *Machine) setNodeAsMaster(n *node) {
 		n.master.removeReplica(n)
 		if n != m.myself {
 			n.flags |= bus.FlagMigrateTo
+			m.retargetOpenSlots(n.master, n)
 		}
 	}
 	n.flags &^= bus.FlagSlave
 	n.flags |= bus.FlagMaster
 	n.master = nil
 	m.todo |= todoSaveConfig | todoUpdateState
+}
+
+// retargetOpenSlots: a replica of old was promoted to master in its place,
+// so our migrations to or from old now go to or come from it. (A shoal
+// rule: with Redis a failover in the middle of a slot migration leaves the
+// other side pointing at a failed node, and the slot's keys unreachable.)
+func (m *Machine) retargetOpenSlots(old, promoted *node) {
+	for _, n := range m.list {
+		for i := range n.openSlots {
+			if n.openSlots[i].NodeID == old.id {
+				n.openSlots[i].NodeID = promoted.id
+			}
+		}
+	}
+	for j := range Slots {
+		if m.migratingSlotsTo[j] == old {
+			m.migratingSlotsTo[j] = promoted
+			m.todo |= todoSaveConfig
+		}
+		if m.importingSlotsFrom[j] == old {
+			m.importingSlotsFrom[j] = promoted
+			m.todo |= todoSaveConfig
+		}
+	}
 }
 
 // setMyMaster is clusterSetMaster: myself becomes a replica of n.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/bus"
@@ -189,7 +190,7 @@ func (m *Machine) processPingPongMeet(in Inbound, sender, linkNode *node) {
 	}
 	m.processGossipSection(msg, sender)
 	if sender.isMaster() {
-		sender.openSlots = msg.OpenSlots
+		sender.openSlots = slices.Clone(msg.OpenSlots)
 	}
 	if msg.Hostname != sender.hostname {
 		sender.hostname = msg.Hostname
