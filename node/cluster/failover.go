@@ -19,10 +19,15 @@ const (
 )
 
 func (m *Machine) logCantFailover(reason cantFailoverReason) {
-	if reason == m.cantFailoverReason {
+	m.cantFailoverReason = reason
+	// Don't repeat the same reason within 10 s, and don't log while the
+	// master failed only recently: this is for replicas stalled for long.
+	if reason == m.lastCantFailoverLogged && m.now-m.lastCantFailoverLog < 10_000 {
 		return
 	}
-	m.cantFailoverReason = reason
+	if master := m.myself.master; master != nil && master.failed() && m.now-master.failTime < m.cfg.nodeTimeout()+5000 {
+		return
+	}
 	var msg string
 	switch reason {
 	case cantFailoverDataAge:
@@ -36,6 +41,7 @@ func (m *Machine) logCantFailover(reason cantFailoverReason) {
 	default:
 		return
 	}
+	m.lastCantFailoverLogged, m.lastCantFailoverLog = reason, m.now
 	m.logf(LogNotice, "Currently unable to failover: %s", msg)
 }
 

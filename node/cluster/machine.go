@@ -49,14 +49,15 @@ type Machine struct {
 	blacklist     map[string]int64 // node ID -> expiry
 
 	// Replica election (failover_auth_*).
-	failoverAuthTime    int64
-	failoverAuthCount   int
-	failoverAuthVoters  map[*node]bool
-	failoverAuthSent    bool
-	failoverAuthRank    int
-	failoverAuthEpoch   uint64
-	cantFailoverReason  cantFailoverReason
-	lastCantFailoverLog int64
+	failoverAuthTime       int64
+	failoverAuthCount      int
+	failoverAuthVoters     map[*node]bool
+	failoverAuthSent       bool
+	failoverAuthRank       int
+	failoverAuthEpoch      uint64
+	cantFailoverReason     cantFailoverReason
+	lastCantFailoverLogged cantFailoverReason
+	lastCantFailoverLog    int64
 
 	// Manual failover (mf_*).
 	mfEnd          int64

@@ -127,6 +127,8 @@ func (n *simNode) config() Config {
 	cfg := DefaultConfig(simPort, rand.New(rand.NewPCG(n.seed, n.seed+1)))
 	cfg.NodeTimeout = simNodeTimeout
 	cfg.ReplPingReplicaPeriod = time.Second
+	// As the operator runs nodes: the pod IP is announced.
+	cfg.AnnounceIP = n.ip
 	if n.cfg != nil {
 		n.cfg(&cfg)
 	}
