@@ -11,23 +11,15 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	appsv1 "k8s.io/api/apps/v1"
-	policyv1 "k8s.io/api/policy/v1"
-
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers"
-	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 )
 
@@ -101,31 +93,6 @@ func newScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-// cacheOptions narrows what the manager caches: the watched namespaces, and
-// of the kinds the operator makes, only the objects it made (its label), so
-// that the operator neither holds every Secret of the cluster in memory nor
-// needs to.
-func cacheOptions(o options) cache.Options {
-	managed := cache.ByObject{Label: labels.SelectorFromSet(builders.ManagedByLabel())}
-	c := cache.Options{
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:                   managed,
-			&corev1.Secret{}:                managed,
-			&corev1.ConfigMap{}:             managed,
-			&corev1.Service{}:               managed,
-			&appsv1.StatefulSet{}:           managed,
-			&policyv1.PodDisruptionBudget{}: managed,
-		},
-	}
-	if len(o.watchNamespaces) > 0 {
-		c.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range o.watchNamespaces {
-			c.DefaultNamespaces[ns] = cache.Config{}
-		}
-	}
-	return c
-}
-
 func main() {
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "shoal-operator:", err)
@@ -154,7 +121,7 @@ func run(args []string) error {
 		LeaderElectionNamespace: o.leaderElectionNS,
 		// The new leader starts at once when the old one stops cleanly.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cacheOptions(o),
+		Cache:                         controllers.CacheOptions(o.watchNamespaces),
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -35,11 +35,4 @@ func TestParseFlagsDefaultsAndLogLevel(t *testing.T) {
 	if _, err := parseFlags([]string{"--default-node-image="}); err == nil {
 		t.Error("an empty default node image must be refused")
 	}
-	if cacheOptions(o).DefaultNamespaces != nil {
-		t.Error("no --watch-namespaces must watch all namespaces")
-	}
-	o.watchNamespaces = []string{"a", "b"}
-	if got := cacheOptions(o).DefaultNamespaces; len(got) != 2 {
-		t.Errorf("cache namespaces %v", got)
-	}
 }

@@ -48,7 +48,7 @@ import (
 // Requeue delays for what no watch reports: the nodes' own progress
 // (gossip, replication) and a Secret the operator does not own.
 const (
-	formationRequeue = 2 * time.Second
+	formationRequeue = 1 * time.Second
 	blockedRequeue   = 30 * time.Second
 	nodeTimeout      = 3 * time.Second
 )

@@ -36,8 +36,7 @@ func (r *RedisClusterReconciler) ensureAuthSecret(ctx context.Context, st *state
 		err := r.APIReader.Get(ctx, key, secret)
 		if apierrors.IsNotFound(err) || err == nil && len(secret.Data[ref.Key]) == 0 {
 			msg := fmt.Sprintf("Secret %s with key %q not found (spec.auth.existingSecret)", ref.Name, ref.Key)
-			st.rc.SetCondition(v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound, msg)
-			st.rc.SetCondition(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound, msg)
+			st.degrade(v1alpha1.ReasonSecretNotFound, msg)
 			r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), msg)
 			return ctrl.Result{RequeueAfter: blockedRequeue}, nil
 		}

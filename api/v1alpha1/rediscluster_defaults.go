@@ -61,8 +61,9 @@ func (s *RedisClusterSpec) Default(defaultImage string) {
 	if s.NodeTimeout == nil {
 		s.NodeTimeout = &metav1.Duration{Duration: DefaultNodeTimeout}
 	}
-	if s.Storage.Size.IsZero() {
-		s.Storage.Size = resource.MustParse(DefaultStorageSize)
+	if s.Storage.Size == nil {
+		size := resource.MustParse(DefaultStorageSize)
+		s.Storage.Size = &size
 	}
 	if s.Storage.RetentionPolicy == "" {
 		s.Storage.RetentionPolicy = DefaultStorageRetention

@@ -24,6 +24,7 @@ type RedisClusterSpec struct {
 	// +kubebuilder:validation:Minimum=3
 	// +kubebuilder:validation:Maximum=1000
 	// +kubebuilder:default=3
+	// +optional
 	Masters int32 `json:"masters"`
 
 	// ReplicasPerMaster is the number of replicas of every master.
@@ -71,9 +72,30 @@ type RedisClusterSpec struct {
 	// syntax: one "key value" line per entry). Only keys on an allow-list are
 	// accepted; keys the operator manages (port, cluster-enabled, dir, ...)
 	// are refused.
+	//
+	// Supported keys:
+	// maxmemory, maxmemory-policy, maxmemory-samples, maxclients, timeout,
+	// tcp-keepalive, tcp-backlog, hz, dynamic-hz, loglevel, appendonly,
+	// appendfsync, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size,
+	// no-appendfsync-on-rewrite, save, stop-writes-on-bgsave-error,
+	// rdbcompression, rdbchecksum, lazyfree-lazy-eviction, lazyfree-lazy-expire,
+	// lazyfree-lazy-server-del, lazyfree-lazy-user-del, replica-lazy-flush,
+	// repl-backlog-size, repl-backlog-ttl, repl-timeout, repl-diskless-sync,
+	// repl-diskless-sync-delay, repl-ping-replica-period,
+	// replica-serve-stale-data, replica-priority, min-replicas-to-write,
+	// min-replicas-max-lag, cluster-require-full-coverage,
+	// cluster-allow-reads-when-down, cluster-allow-pubsubshard-when-down,
+	// cluster-replica-validity-factor, cluster-migration-barrier,
+	// cluster-allow-replica-migration, cluster-replica-no-failover,
+	// slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold,
+	// notify-keyspace-events, hash-max-listpack-entries,
+	// hash-max-listpack-value, list-max-listpack-size, set-max-intset-entries,
+	// set-max-listpack-entries, zset-max-listpack-entries,
+	// zset-max-listpack-value, client-output-buffer-limit, proto-max-bulk-len,
+	// busy-reply-threshold.
 	// +kubebuilder:validation:MaxProperties=64
-	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command'])",messageExpression="'config keys managed by the operator cannot be set: ' + self.filter(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command']).join(', ')"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold'])",messageExpression="'unsupported config keys: ' + self.filter(k, !(k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold'])).join(', ')"
+	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command'])",messageExpression="'config key ' + self.filter(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command'])[0] + ' is managed by the operator and cannot be set'"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold'])",messageExpression="'config key ' + self.filter(k, !(k in ['port', 'bind', 'cluster-enabled', 'cluster-config-file', 'cluster-node-timeout', 'cluster-port', 'cluster-announce-ip', 'cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-hostname', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof', 'daemonize', 'pidfile', 'logfile', 'protected-mode', 'aclfile', 'include', 'unixsocket', 'unixsocketperm', 'supervised', 'rename-command', 'maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxclients', 'timeout', 'tcp-keepalive', 'tcp-backlog', 'hz', 'dynamic-hz', 'loglevel', 'appendonly', 'appendfsync', 'auto-aof-rewrite-percentage', 'auto-aof-rewrite-min-size', 'no-appendfsync-on-rewrite', 'save', 'stop-writes-on-bgsave-error', 'rdbcompression', 'rdbchecksum', 'lazyfree-lazy-eviction', 'lazyfree-lazy-expire', 'lazyfree-lazy-server-del', 'lazyfree-lazy-user-del', 'replica-lazy-flush', 'repl-backlog-size', 'repl-backlog-ttl', 'repl-timeout', 'repl-diskless-sync', 'repl-diskless-sync-delay', 'repl-ping-replica-period', 'replica-serve-stale-data', 'replica-priority', 'min-replicas-to-write', 'min-replicas-max-lag', 'cluster-require-full-coverage', 'cluster-allow-reads-when-down', 'cluster-allow-pubsubshard-when-down', 'cluster-replica-validity-factor', 'cluster-migration-barrier', 'cluster-allow-replica-migration', 'cluster-replica-no-failover', 'slowlog-log-slower-than', 'slowlog-max-len', 'latency-monitor-threshold', 'notify-keyspace-events', 'hash-max-listpack-entries', 'hash-max-listpack-value', 'list-max-listpack-size', 'set-max-intset-entries', 'set-max-listpack-entries', 'zset-max-listpack-entries', 'zset-max-listpack-value', 'client-output-buffer-limit', 'proto-max-bulk-len', 'busy-reply-threshold']))[0] + ' is not supported (kubectl explain redisclusters.spec.config lists the supported keys)'"
 	// +optional
 	Config map[string]ConfigValue `json:"config,omitempty"`
 
@@ -141,16 +163,16 @@ const (
 // StorageSpec is the storage of every node: its data files and nodes.conf
 // (the node's identity).
 //
-// +kubebuilder:validation:XValidation:rule="self.ephemeral == oldSelf.ephemeral",message="storage.ephemeral is immutable"
+// +kubebuilder:validation:XValidation:rule="(has(self.ephemeral) && self.ephemeral) == (has(oldSelf.ephemeral) && oldSelf.ephemeral)",message="storage.ephemeral is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="storage.storageClassName is immutable"
-// +kubebuilder:validation:XValidation:rule="self.size == oldSelf.size",message="storage.size is immutable: volume expansion is not supported yet"
-// +kubebuilder:validation:XValidation:rule="quantity(string(self.size)).compareTo(quantity('1Mi')) >= 0",message="storage.size must be at least 1Mi"
+// +kubebuilder:validation:XValidation:rule="has(self.size) == has(oldSelf.size) && (!has(self.size) || self.size == oldSelf.size)",message="storage.size is immutable: volume expansion is not supported yet"
+// +kubebuilder:validation:XValidation:rule="!has(self.size) || quantity(string(self.size)).compareTo(quantity('1Mi')) >= 0",message="storage.size must be at least 1Mi"
 type StorageSpec struct {
 	// Size of every node's volume (the sizeLimit of the emptyDir when
 	// ephemeral). Immutable.
 	// +kubebuilder:default="1Gi"
 	// +optional
-	Size resource.Quantity `json:"size,omitempty"`
+	Size *resource.Quantity `json:"size,omitempty"`
 
 	// StorageClassName of the claims; unset means the cluster default.
 	// Immutable.
@@ -221,11 +243,13 @@ type SchedulingSpec struct {
 // select its pods cannot be set.
 type PodTemplateSpec struct {
 	// Labels added to the node pods.
+	// +kubebuilder:validation:MaxProperties=64
 	// +kubebuilder:validation:XValidation:rule="!self.exists(k, k.startsWith('redis.shoal.dev/') || k in ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/managed-by'])",message="podTemplate.labels cannot set redis.shoal.dev/* or the app.kubernetes.io name, instance, component and managed-by labels: the operator selects its pods by them"
 	// +optional
 	Labels map[string]string `json:"labels,omitempty"`
 
 	// Annotations added to the node pods.
+	// +kubebuilder:validation:MaxProperties=64
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
@@ -367,8 +391,9 @@ type RedisCluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	// +kubebuilder:default={}
-	Spec   RedisClusterSpec   `json:"spec,omitempty"`
+	// +required
+	Spec RedisClusterSpec `json:"spec"`
+	// +optional
 	Status RedisClusterStatus `json:"status,omitempty"`
 }
 

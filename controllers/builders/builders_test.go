@@ -57,7 +57,7 @@ func TestNodeConfig(t *testing.T) {
 			name: "operator-owned directives and defaults",
 			want: []string{
 				"port 6379", "cluster-enabled yes", "cluster-port 16379",
-				"cluster-config-file /data/nodes.conf", "cluster-node-timeout 15000", "dir /data",
+				"cluster-config-file nodes.conf", "cluster-node-timeout 15000",
 				"appendonly yes",
 			},
 		},
@@ -73,7 +73,7 @@ func TestNodeConfig(t *testing.T) {
 					"maxmemory-policy": "allkeys-lru", "appendonly": "no", "maxmemory": "100mb",
 				}
 			},
-			want:    []string{"dir /data", "appendonly no", "maxmemory 100mb", "maxmemory-policy allkeys-lru"},
+			want:    []string{"cluster-node-timeout 15000", "appendonly no", "maxmemory 100mb", "maxmemory-policy allkeys-lru"},
 			notWant: []string{"appendonly yes"},
 		},
 		{
@@ -223,7 +223,7 @@ func TestShardStatefulSet(t *testing.T) {
 		{
 			name: "persistent storage is a claim template with size and class; Delete retention",
 			change: func(rc *v1alpha1.RedisCluster) {
-				rc.Spec.Storage.Size = resource.MustParse("5Gi")
+				rc.Spec.Storage.Size = ptr.To(resource.MustParse("5Gi"))
 				rc.Spec.Storage.StorageClassName = ptr.To("fast")
 			},
 			check: func(t *testing.T, sts *appsv1.StatefulSet) {
@@ -260,7 +260,7 @@ func TestShardStatefulSet(t *testing.T) {
 			name: "ephemeral storage is an emptyDir limited to the size",
 			change: func(rc *v1alpha1.RedisCluster) {
 				rc.Spec.Storage.Ephemeral = true
-				rc.Spec.Storage.Size = resource.MustParse("64Mi")
+				rc.Spec.Storage.Size = ptr.To(resource.MustParse("64Mi"))
 			},
 			check: func(t *testing.T, sts *appsv1.StatefulSet) {
 				if len(sts.Spec.VolumeClaimTemplates) != 0 || sts.Spec.PersistentVolumeClaimRetentionPolicy != nil {
@@ -361,7 +361,7 @@ func TestShardStatefulSet(t *testing.T) {
 			},
 			check: func(t *testing.T, sts *appsv1.StatefulSet) {
 				c := sts.Spec.Template.Spec.Containers[0]
-				if c.Image != testImage || c.Command[0] != "/shoal-node" || strings.Join(c.Args[:2], " ") != "--config /etc/shoal/node.conf" {
+				if c.Image != testImage || c.Command[0] != "/shoal-node" || strings.Join(c.Args[:4], " ") != "--config /etc/shoal/node.conf --dir /data" {
 					t.Errorf("image %s command %v args %v", c.Image, c.Command, c.Args)
 				}
 				if len(c.Ports) != 2 || c.Ports[0].ContainerPort != 6379 || c.Ports[1].ContainerPort != 16379 {

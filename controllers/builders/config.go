@@ -18,9 +18,10 @@ func configDefaults() map[string]string {
 
 // NodeConfig renders node.conf (redis.conf syntax) for the spec: first the
 // directives the operator owns, then spec.config merged over its defaults,
-// sorted by key so that the same spec always gives the same bytes. The
-// password and the announced IP are not in the file: they are passed on the
-// command line from the pod's environment.
+// sorted by key so that the same spec always gives the same bytes. The data
+// directory, the password and the announced IP are not in the file: they are
+// passed on the command line (NodeArgs), from the pod's volumes and
+// environment. cluster-config-file is relative to the data directory.
 func NodeConfig(rc *v1alpha1.RedisCluster) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# node.conf of RedisCluster %s/%s, written by %s: do not edit.\n", rc.Namespace, rc.Name, managedByValue)
@@ -30,7 +31,6 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 		{"cluster-port", fmt.Sprint(BusPort)},
 		{"cluster-config-file", NodesConfFile},
 		{"cluster-node-timeout", fmt.Sprint(rc.Spec.NodeTimeout.Milliseconds())},
-		{"dir", DataDir},
 	}
 	for _, kv := range owned {
 		writeDirective(&b, kv[0], kv[1])

@@ -24,8 +24,9 @@ const (
 	ConfigFileKey = "node.conf"
 	// DataDir holds the snapshot, the append-only log and nodes.conf.
 	DataDir = "/data"
-	// NodesConfFile is the cluster-config-file: the node's identity.
-	NodesConfFile = DataDir + "/nodes.conf"
+	// NodesConfFile is the cluster-config-file, relative to DataDir: the
+	// node's identity.
+	NodesConfFile = "nodes.conf"
 	// ContainerName is the name of the data node container.
 	ContainerName = "node"
 	// PasswordEnv is the environment variable carrying the password.

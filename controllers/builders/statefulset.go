@@ -55,7 +55,7 @@ func dataClaim(rc *v1alpha1.RedisCluster, i int) corev1.PersistentVolumeClaim {
 			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			StorageClassName: rc.Spec.Storage.StorageClassName,
 			Resources: corev1.VolumeResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceStorage: rc.Spec.Storage.Size},
+				Requests: corev1.ResourceList{corev1.ResourceStorage: *rc.Spec.Storage.Size},
 			},
 		},
 	}
@@ -126,6 +126,7 @@ func DefaultTopologySpread(rc *v1alpha1.RedisCluster, i int) []corev1.TopologySp
 func NodeArgs() []string {
 	return []string{
 		"--config", ConfigDir + "/" + ConfigFileKey,
+		"--dir", DataDir,
 		"--cluster-announce-ip", fmt.Sprintf("$(%s)", PodIPEnv),
 		"--requirepass", fmt.Sprintf("$(%s)", PasswordEnv),
 		"--masterauth", fmt.Sprintf("$(%s)", PasswordEnv),
@@ -195,7 +196,7 @@ func volumes(rc *v1alpha1.RedisCluster) []corev1.Volume {
 		{Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	if rc.Spec.Storage.Ephemeral {
-		size := rc.Spec.Storage.Size
+		size := *rc.Spec.Storage.Size
 		vols = append(vols, corev1.Volume{Name: dataVolumeName, VolumeSource: corev1.VolumeSource{
 			EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size},
 		}})

@@ -67,7 +67,7 @@ const (
 	// PhaseReplicating: replicas are attached to their shard's master.
 	PhaseReplicating Phase = "Replicating"
 	// PhaseConverging: every command is done; waiting until every node
-	// reports cluster_state:ok.
+	// reports cluster_state:ok and every replica's link to its master is up.
 	PhaseConverging Phase = "Converging"
 	// PhaseFormed: the cluster has the desired shape and is ok.
 	PhaseFormed Phase = "Formed"
@@ -151,6 +151,9 @@ func PlanFormation(members []Member, d Desired) Plan {
 	for _, m := range members {
 		if st := m.View.Info.State; st != StateOK {
 			return wait(PhaseConverging, "%s reports cluster_state:%s", m.Pod, st)
+		}
+		if me, _ := m.View.Myself(); me.IsReplica() && m.View.Replication.MasterLinkStatus != "up" {
+			return wait(PhaseConverging, "%s is synchronizing with its master", m.Pod)
 		}
 	}
 	return Plan{Phase: PhaseFormed, Reason: fmt.Sprintf("%d masters with %d replicas each, cluster_state:ok", d.Masters, d.ReplicasPerMaster)}

@@ -22,6 +22,7 @@ type fxNode struct {
 	slots     []SlotRange
 	keys      int64
 	state     string
+	link      string // master_link_status of a replica
 	knows     map[string]bool
 	handshake []string // IDs this node is in handshake with
 }
@@ -78,6 +79,7 @@ func (f *fixture) replicateAll() *fixture {
 func (f *fixture) ok() *fixture {
 	for _, n := range f.members {
 		n.state = StateOK
+		n.link = "up"
 	}
 	return f
 }
@@ -100,7 +102,10 @@ func (f *fixture) build() []Member {
 	out := make([]Member, 0, len(f.order))
 	for _, id := range f.order {
 		n := f.members[id]
-		v := &NodeView{Info: ClusterInfo{State: n.state}, Keys: n.keys}
+		v := &NodeView{Info: ClusterInfo{State: n.state}, Keys: n.keys, Replication: Replication{Role: "master"}}
+		if n.masterID != "" {
+			v.Replication = Replication{Role: "slave", MasterLinkStatus: n.link}
+		}
 		for _, other := range f.order {
 			if n.knows[other] {
 				v.Nodes = append(v.Nodes, f.entry(other, other == id))
@@ -315,6 +320,15 @@ func TestPlanFormation(t *testing.T) {
 				return f
 			},
 			wantPhase: PhaseConverging, wantReason: "rc-shard-2-1 reports cluster_state:fail",
+		},
+		{
+			name: "a replica still synchronizing with its master: converging",
+			fixture: func() *fixture {
+				f := newFixture(3, 1).meetAll().assignSlots().replicateAll().ok()
+				f.node(1, 1).link = "down"
+				return f
+			},
+			wantPhase: PhaseConverging, wantReason: "rc-shard-1-1 is synchronizing with its master",
 		},
 		{
 			name:      "formed",

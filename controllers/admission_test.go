@@ -1,0 +1,193 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+)
+
+// TestAdmissionRefusesImpossibleSpecs checks the CRD's schema and CEL rules
+// in the real API server: each bad spec is refused with a message that says
+// what is wrong.
+func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
+	ns := newNamespace(t)
+	tests := []struct {
+		name    string
+		rcName  string
+		change  func(*v1alpha1.RedisCluster)
+		wantMsg string
+	}{
+		{"fewer than 3 masters", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 2 },
+			"spec.masters: Invalid value: 2: spec.masters in body should be greater than or equal to 3"},
+		{"more than 1000 masters", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 1001 },
+			"spec.masters in body should be less than or equal to 1000"},
+		{"too many nodes in total", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 334, 2 },
+			"masters x (1 + replicasPerMaster) must not exceed 1000 nodes, the Redis Cluster size limit"},
+		{"negative replicas", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = -1 },
+			"spec.replicasPerMaster in body should be greater than or equal to 0"},
+		{"config key the operator owns", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"port": "7000", "maxmemory": "1gb"}
+		}, "spec.config: Invalid value: \"object\": config key port is managed by the operator and cannot be set"},
+		{"unknown config key", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb", "enable-debug-command": "yes"}
+		}, "config key enable-debug-command is not supported (kubectl explain redisclusters.spec.config lists the supported keys)"},
+		{"config value smuggling a directive on a new line", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb\ndir /"}
+		}, `spec.config.maxmemory in body should match '^[^\r\n]*$'`},
+		{"nodeTimeout too short", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.NodeTimeout = &metav1.Duration{Duration: 100e6}
+		}, "nodeTimeout must be between 1s and 10m"},
+		{"storage too small", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Size = ptr.To(resource.MustParse("1k")) },
+			"spec.storage: Invalid value: \"object\": storage.size must be at least 1Mi"},
+		{"operator label on pods", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.PodTemplate.Labels = map[string]string{"redis.shoal.dev/shard": "0"}
+		}, "podTemplate.labels cannot set redis.shoal.dev/*"},
+		{"unknown service type", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Service.Type = "ExternalName" },
+			`spec.service.type: Unsupported value: "ExternalName"`},
+		{"name too long for the objects named after it", strings.Repeat("a", 41), nil,
+			"metadata.name must be a DNS-1035 label of at most 40 characters"},
+		{"name starting with a digit", "1cache", nil,
+			"metadata.name must be a DNS-1035 label"},
+		{"pdb maxUnavailable 0", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.PodDisruptionBudget.MaxUnavailable = ptr.To[int32](0) },
+			"spec.podDisruptionBudget.maxUnavailable in body should be greater than or equal to 1"},
+		{"existing secret without a name", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: ""}}
+		}, "spec.auth.existingSecret.name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := tt.rcName
+			if name == "" {
+				name = "bad"
+			}
+			rc := newCluster(ns, name)
+			if tt.change != nil {
+				tt.change(rc)
+			}
+			err := testEnv.c.Create(context.Background(), rc)
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want an Invalid error, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %q\ndoes not say %q", err.Error(), tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestAdmissionAcceptsAGoodSpec(t *testing.T) {
+	ns := newNamespace(t)
+	rc := newCluster(ns, "good", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 333, 2 // 999 nodes
+		rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb", "maxmemory-policy": "allkeys-lru", "save": ""}
+		rc.Spec.NodeTimeout = &metav1.Duration{Duration: 5e9}
+		rc.Spec.PodTemplate.Labels = map[string]string{"app.kubernetes.io/part-of": "shop"}
+		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"} // nothing to reconcile
+	})
+	if err := testEnv.c.Create(context.Background(), rc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImmutableFieldsStayImmutable updates fields that cannot change after
+// creation and checks the API server refuses each with its message.
+func TestImmutableFieldsStayImmutable(t *testing.T) {
+	ns := newNamespace(t)
+	rc := newCluster(ns, "fixed", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.StorageClassName = ptr.To("fast")
+		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+	})
+	create(t, rc)
+	key := client.ObjectKeyFromObject(rc)
+	// Let the operator write its status first, so updates do not conflict.
+	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused)
+	tests := []struct {
+		name    string
+		change  func(*v1alpha1.RedisCluster)
+		wantMsg string
+	}{
+		{"storageClassName", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.StorageClassName = ptr.To("slow") },
+			"storage.storageClassName is immutable"},
+		{"storageClassName removed", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.StorageClassName = nil },
+			"storage.storageClassName is immutable"},
+		{"ephemeral", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Ephemeral = true },
+			"storage.ephemeral is immutable"},
+		{"size", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Size = ptr.To(resource.MustParse("5Gi")) },
+			"storage.size is immutable"},
+		{"auth", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: "other"}}
+		}, "auth is immutable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := &v1alpha1.RedisCluster{}
+			if err := testEnv.c.Get(context.Background(), key, cur); err != nil {
+				t.Fatal(err)
+			}
+			tt.change(cur)
+			err := testEnv.c.Update(context.Background(), cur)
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("update: %v\nwant Invalid saying %q", err, tt.wantMsg)
+			}
+		})
+	}
+
+	// Mutable fields do change.
+	cur := &v1alpha1.RedisCluster{}
+	if err := testEnv.c.Get(context.Background(), key, cur); err != nil {
+		t.Fatal(err)
+	}
+	cur.Spec.ReplicasPerMaster = 2
+	cur.Spec.Service.Type = corev1.ServiceTypeNodePort
+	if err := testEnv.c.Update(context.Background(), cur); err != nil {
+		t.Errorf("updating mutable fields: %v", err)
+	}
+}
+
+// TestScaleSubresource scales masters through /scale, as kubectl scale and
+// autoscalers do, and checks the same limits apply there.
+func TestScaleSubresource(t *testing.T) {
+	ns := newNamespace(t)
+	rc := newCluster(ns, "scaled", func(rc *v1alpha1.RedisCluster) {
+		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+	})
+	create(t, rc)
+	ctx := context.Background()
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused)
+
+	scale := &autoscalingv1.Scale{}
+	if err := testEnv.c.SubResource("scale").Get(ctx, rc, scale); err != nil {
+		t.Fatal(err)
+	}
+	if scale.Spec.Replicas != 3 {
+		t.Fatalf("scale.spec.replicas = %d, want 3", scale.Spec.Replicas)
+	}
+	scale.Spec.Replicas = 5
+	if err := testEnv.c.SubResource("scale").Update(ctx, rc, client.WithSubResourceBody(scale)); err != nil {
+		t.Fatal(err)
+	}
+	if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rc), rc); err != nil {
+		t.Fatal(err)
+	}
+	if rc.Spec.Masters != 5 {
+		t.Errorf("spec.masters = %d after scaling to 5", rc.Spec.Masters)
+	}
+	if err := testEnv.c.SubResource("scale").Get(ctx, rc, scale); err != nil {
+		t.Fatal(err)
+	}
+	scale.Spec.Replicas = 2
+	err := testEnv.c.SubResource("scale").Update(ctx, rc, client.WithSubResourceBody(scale))
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "greater than or equal to 3") {
+		t.Errorf("scaling to 2 masters: %v", err)
+	}
+}
