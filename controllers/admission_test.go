@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 )
@@ -189,5 +192,28 @@ func TestScaleSubresource(t *testing.T) {
 	err := testEnv.c.SubResource("scale").Update(ctx, rc, client.WithSubResourceBody(scale))
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "greater than or equal to 3") {
 		t.Errorf("scaling to 2 masters: %v", err)
+	}
+}
+
+// TestSamplesAreAccepted creates every sample of config/samples as it is.
+func TestSamplesAreAccepted(t *testing.T) {
+	ns := newNamespace(t)
+	files, err := filepath.Glob(filepath.Join("..", "config", "samples", "redis_*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no samples: %v", err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc := &v1alpha1.RedisCluster{}
+		if err := yaml.UnmarshalStrict(raw, rc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		rc.Namespace = ns
+		if err := testEnv.c.Create(context.Background(), rc); err != nil {
+			t.Errorf("%s refused: %v", f, err)
+		}
 	}
 }
