@@ -416,6 +416,7 @@ func (s *sim) restart(n *simNode, ip string) {
 // view is one node's view of the cluster configuration: what all nodes
 // must agree on.
 func (s *sim) view(n *simNode) string {
+	ranges := s.slotRangesByOwner(n)
 	var lines []string
 	for _, i := range n.m.Nodes() {
 		if i.Flags&bus.FlagHandshake != 0 {
@@ -429,40 +430,31 @@ func (s *sim) view(n *simNode) string {
 		if i.IsMaster() {
 			epoch = " epoch=" + strconv.FormatUint(i.ConfigEpoch, 10)
 		}
-		lines = append(lines, fmt.Sprintf("%s %s %s:%d%s slots=%s", s.name(i.ID), role, i.IP, i.Port, epoch, s.slotsOf(n, i.ID)))
+		slots := ranges[i.ID]
+		if slots == "" {
+			slots = "-"
+		}
+		lines = append(lines, fmt.Sprintf("%s %s %s:%d%s slots=%s", s.name(i.ID), role, i.IP, i.Port, epoch, slots))
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
 
-func (s *sim) slotsOf(n *simNode, id string) string {
-	var b []byte
-	for j := 0; j < Slots; j++ {
-		o, ok := n.m.SlotOwner(j)
-		if !ok || o.ID != id {
-			continue
+// slotRangesByOwner lists, per owner ID, the slot ranges n's view gives it
+// ("0-99,200").
+func (s *sim) slotRangesByOwner(n *simNode) map[string]string {
+	out := map[string]string{}
+	for _, r := range n.m.slotRanges() {
+		text := strconv.Itoa(r.start)
+		if r.end != r.start {
+			text += "-" + strconv.Itoa(r.end)
 		}
-		start := j
-		for j+1 < Slots {
-			o2, ok2 := n.m.SlotOwner(j + 1)
-			if !ok2 || o2.ID != id {
-				break
-			}
-			j++
+		if out[r.n.id] != "" {
+			text = out[r.n.id] + "," + text
 		}
-		if len(b) > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(start), 10)
-		if j != start {
-			b = append(b, '-')
-			b = strconv.AppendInt(b, int64(j), 10)
-		}
+		out[r.n.id] = text
 	}
-	if b == nil {
-		return "-"
-	}
-	return string(b)
+	return out
 }
 
 func (s *sim) up() []*simNode {
