@@ -118,7 +118,7 @@ func (s *Server) info(want map[string]bool) string {
 			ratio = float64(rss) / float64(used)
 		}
 		fmt.Fprintf(b, "used_memory:%d\r\nused_memory_human:%s\r\nused_memory_rss:%d\r\nused_memory_rss_human:%s\r\nused_memory_peak:%d\r\nused_memory_peak_human:%s\r\nused_memory_peak_perc:%.2f%%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:%d\r\nallocator_allocated:%d\r\nallocator_resident:%d\r\ntotal_system_memory:%d\r\ntotal_system_memory_human:%s\r\nused_memory_lua:31744\r\nused_memory_scripts:0\r\nmaxmemory:%d\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\nmem_allocator:go-%s\r\nlazyfree_pending_objects:0\r\ngc_heap_goal:%d\r\n",
-			used, humanBytes(used), rss, humanBytes(rss), peak, humanBytes(peak), 100*float64(used)/float64(max64(peak, 1)),
+			used, humanBytes(used), rss, humanBytes(rss), peak, humanBytes(peak), 100*float64(used)/float64(largerInt64(peak, 1)),
 			used, used, total, totalSystemMemory(), humanBytes(totalSystemMemory()), s.cfg.MaxMemory, humanBytes(s.cfg.MaxMemory), policy, ratio,
 			runtime.Version(), int64(samples[1].Value.Uint64()))
 	})
@@ -212,7 +212,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func max64(a, b int64) int64 {
+func largerInt64(a, b int64) int64 {
 	if a > b {
 		return a
 	}
