@@ -22,7 +22,7 @@ var ruleNow = time.UnixMilli(1_900_000_000_000)
 
 // ruleMachine loads the five-node table as seen by myself (one of the IDs),
 // with links to every node, and returns it after a tick.
-func ruleMachine(t *testing.T, myself string, edit func(string) string) *Machine {
+func ruleMachine(t testing.TB, myself string, edit func(string) string) *Machine {
 	t.Helper()
 	conf := "" +
 		idA + " 10.0.0.1:7000@17000 master - 0 0 1 connected 0-99\n" +
