@@ -270,9 +270,12 @@ type AOFRewrite struct {
 	finished bool
 }
 
-// BeginRewrite is step 1: it creates the next incremental file and lists
-// it in the manifest (when one exists). Pass IncrFile to AOFWriter.Rotate.
-func (d *AOFDir) BeginRewrite() (*AOFRewrite, error) {
+// BeginRewrite is step 1: it creates the next incremental file and, with
+// listNow, lists it in the manifest (when one exists) so that writes can go
+// to it at once: pass IncrFile to AOFWriter.Rotate. Without listNow (the
+// AOF is being turned on and the existing files are stale) the manifest
+// changes only at Commit.
+func (d *AOFDir) BeginRewrite(listNow bool) (*AOFRewrite, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.rewrite {
@@ -286,7 +289,7 @@ func (d *AOFDir) BeginRewrite() (*AOFRewrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.manifest != nil {
+	if d.manifest != nil && listNow {
 		m.Incr = append(m.Incr, info)
 		if err := d.writeManifest(m); err != nil {
 			f.Close()

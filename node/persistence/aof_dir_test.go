@@ -162,11 +162,11 @@ func TestAOFDirRewriteKeepsEveryWrite(t *testing.T) {
 	set(2, "b", "2")
 	check("before the rewrite")
 
-	rw, err := d.BeginRewrite()
+	rw, err := d.BeginRewrite(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.BeginRewrite(); !errors.Is(err, ErrRewriteInProgress) {
+	if _, err := d.BeginRewrite(true); !errors.Is(err, ErrRewriteInProgress) {
 		t.Fatalf("second rewrite: %v", err)
 	}
 	check("after BeginRewrite")
@@ -202,7 +202,7 @@ func TestAOFDirAbortedRewriteKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := NewAOFWriter(f, FsyncAlways)
-	rw, err := d.BeginRewrite()
+	rw, err := d.BeginRewrite(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestAOFDirAbortedRewriteKeepsData(t *testing.T) {
 		t.Fatalf("after an aborted rewrite: %v %v", got, err)
 	}
 	// A later rewrite works and cleans up.
-	if _, err := d.BeginRewrite(); err != nil {
+	if _, err := d.BeginRewrite(true); err != nil {
 		t.Fatalf("rewrite after abort: %v", err)
 	}
 }
@@ -292,7 +292,7 @@ func TestAOFDirLoadErrors(t *testing.T) {
 	})
 	t.Run("truncated incr that is not the last stops the load", func(t *testing.T) {
 		dir, d := setup(t)
-		rw, err := d.BeginRewrite() // lists incr 2 after incr 1
+		rw, err := d.BeginRewrite(true) // lists incr 2 after incr 1
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -153,17 +153,32 @@ func newAOFWriter(f syncFile, policy FsyncPolicy) *AOFWriter {
 		stop:   make(chan struct{}),
 	}
 	w.cond = sync.NewCond(&w.mu)
-	w.done.Add(1)
+	w.done.Add(2)
 	go w.flusher()
-	if policy == FsyncEverySec {
-		w.done.Add(1)
-		go w.everysec()
-	}
+	go w.everysec()
 	return w
 }
 
+// SetPolicy changes the fsync policy (CONFIG SET appendfsync). Switching
+// to FsyncAlways fsyncs what was written before, so no acknowledged write
+// is left unsynced.
+func (w *AOFWriter) SetPolicy(p FsyncPolicy) error {
+	w.mu.Lock()
+	old := w.policy
+	w.policy = p
+	w.mu.Unlock()
+	if p == FsyncAlways && old != FsyncAlways {
+		return w.Flush()
+	}
+	return nil
+}
+
 // Policy returns the fsync policy.
-func (w *AOFWriter) Policy() FsyncPolicy { return w.policy }
+func (w *AOFWriter) Policy() FsyncPolicy {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.policy
+}
 
 // Append queues argv, executed in db, and returns the logical offset just
 // past it, to pass to WaitSynced. A SELECT is queued first when db differs
@@ -230,6 +245,13 @@ func (w *AOFWriter) WaitSynced(off int64) error {
 }
 
 var errAOFClosed = errors.New("append only file closed")
+
+// Closed reports whether Close was called.
+func (w *AOFWriter) Closed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
 
 // Err returns the last write or fsync error, nil when the last attempt worked.
 func (w *AOFWriter) Err() error {
@@ -333,6 +355,7 @@ func (w *AOFWriter) flushOnce() {
 	rots := w.rotations
 	w.rotations = nil
 	f := w.file
+	policy := w.policy
 	w.mu.Unlock()
 	if len(data) == 0 && len(rots) == 0 {
 		return
@@ -365,7 +388,7 @@ func (w *AOFWriter) flushOnce() {
 		w.syncMu.Unlock()
 	}
 	if err == nil {
-		if write(data); err == nil && w.policy == FsyncAlways {
+		if write(data); err == nil && policy == FsyncAlways {
 			err = f.Datasync()
 		}
 	}
@@ -382,7 +405,7 @@ func (w *AOFWriter) flushOnce() {
 		w.err = err
 		return
 	}
-	if w.policy == FsyncAlways {
+	if policy == FsyncAlways {
 		w.synced = pos
 		w.stats.Fsyncs++
 		w.stats.LastFsyncAtUTC = time.Now().UTC()
@@ -421,8 +444,11 @@ func (w *AOFWriter) everysec() {
 			return
 		}
 		w.mu.Lock()
-		target := w.written
+		target, policy := w.written, w.policy
 		w.mu.Unlock()
+		if policy != FsyncEverySec {
+			continue
+		}
 		start := time.Now()
 		if err := w.syncNow(target); err == nil && time.Since(start) > 2*time.Second {
 			w.mu.Lock()

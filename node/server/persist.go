@@ -1,0 +1,465 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
+)
+
+// Persistence wiring: snapshot (SAVE, BGSAVE, save rules, LASTSAVE), the
+// append-only file (propagation, appendfsync, BGREWRITEAOF), loading at
+// start, SHUTDOWN and SIGTERM, DUMP/RESTORE. The formats and mechanisms
+// live in node/persistence; these persist_*.go files adapt them to the
+// server. All state is in a *persister installed as s.persistence.
+//
+// Call sites in files owned by the framework (each one line):
+//
+//   - node/cmd/shoal-node/main.go, after server.New and before Listen:
+//     if err := srv.StartPersistence(); err != nil { print it; exit 1 }.
+//     It loads the data (a corrupt file stops start-up here) and installs
+//     everything else.
+//   - server.go handlerGroups(): persistHandlers() (DUMP, RESTORE,
+//     RESTORE-ASKING, BGREWRITEAOF).
+//   - client.go serve(): mark := s.persistMark() before s.mu.Unlock() and
+//     s.persistWait(mark) after it, before c.flush(): the group commit of
+//     appendfsync always (replies leave only once their writes are
+//     fsynced; one fsync serves every client that wrote meanwhile). Until
+//     it is there, Propagate fsyncs under the lock, which is just as safe
+//     and much slower.
+//
+// Optional, picked up when they exist: config parameters aof-load-truncated
+// (default yes) and appenddirname (default appendonlydir); a SetClock(uint32)
+// method on keyspace.Entry for RESTORE's IDLETIME and FREQ.
+
+// snapshotAux is the shoal-ver aux field of the files this build writes.
+const snapshotAux = "shoal-ver"
+
+// persister is the persistence subsystem of a server. Its fields are
+// guarded by the server lock unless noted.
+type persister struct {
+	s      *Server
+	codecs *persistence.Codecs
+
+	lastSave         int64 // unix seconds of the last successful save
+	lastBgsaveOK     bool
+	lastBgsaveTry    time.Time
+	lastBgsaveSecs   int64
+	rdbSaves         int64
+	bgsave           *bgJob
+	lastLoadKeys     int64
+	lastLoadExpired  int64
+	lastLoadCommands int64 // replayed from the AOF
+	lastCaptureStats persistence.CaptureStats
+
+	capture *liveCapture // the one point-in-time capture in progress
+	gen     uint32
+
+	aofDir             *persistence.AOFDir
+	aof                *persistence.AOFWriter // set through setAOF
+	aofShared          atomic.Pointer[persistence.AOFWriter]
+	aofPolicy          string
+	rewrite            *bgJob
+	rewriteScheduled   bool
+	lastRewriteOK      bool
+	lastRewriteSecs    int64
+	aofRewrites        int64
+	rewriteFailures    int64
+	aofBaseSize        int64
+	barrierWired       atomic.Bool // client.go calls persistMark
+	shutdownInProgress bool
+}
+
+// bgJob is a BGSAVE or BGREWRITEAOF running in the background.
+type bgJob struct {
+	start        time.Time
+	dirtyAtStart int64
+	cancel       context.CancelFunc
+	keysTotal    int64
+}
+
+// StartPersistence loads the data set from disk and installs the
+// persistence subsystem. With appendonly yes it loads the AOF (or, when
+// there is none yet, the snapshot, and then writes the first AOF base from
+// it); otherwise the snapshot. A corrupt or unreadable file is an error:
+// the caller prints it and exits, as Redis does. Call it once, after New
+// and before Listen.
+func (s *Server) StartPersistence() error {
+	p := &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil), lastBgsaveOK: true, lastRewriteOK: true}
+	if err := p.startLocked(); err != nil {
+		return err
+	}
+	s.SetInfoSection("persistence", p.infoPersistence)
+	s.wg.Add(1)
+	go p.cron()
+	return nil
+}
+
+func (p *persister) startLocked() error {
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.lastSave = time.Now().Unix()
+	start := time.Now()
+	if err := p.load(); err != nil {
+		return err
+	}
+	s.dirty = 0
+	s.log.Printf("DB loaded from disk: %.3f seconds (%d keys from a snapshot, %d expired keys skipped, %d commands replayed)",
+		time.Since(start).Seconds(), p.lastLoadKeys, p.lastLoadExpired, p.lastLoadCommands)
+	if s.cfg.AppendOnly {
+		if err := p.openAOF(); err != nil {
+			return err
+		}
+	}
+	s.persistence = p
+	s.ShutdownHook = p.shutdown
+	return nil
+}
+
+// setAOF changes the writer (lock held); persistWait reads it without
+// the lock.
+func (p *persister) setAOF(w *persistence.AOFWriter) {
+	p.aof = w
+	p.aofShared.Store(w)
+}
+
+// persisterOf returns the installed persister, or nil.
+func (s *Server) persisterOf() *persister {
+	p, _ := s.persistence.(*persister)
+	return p
+}
+
+// ---- the Persistence interface (SAVE, BGSAVE, LASTSAVE) ----
+
+// Save is SAVE: a synchronous snapshot under the lock.
+func (p *persister) Save() error {
+	if p.bgsave != nil {
+		return errors.New("Background save already in progress")
+	}
+	if err := p.saveSync(); err != nil {
+		p.s.log.Printf("Error saving DB on disk: %v", err)
+		return err
+	}
+	return nil
+}
+
+// BGSave is BGSAVE: a point-in-time capture written in the background.
+func (p *persister) BGSave() error {
+	switch {
+	case p.bgsave != nil:
+		return errors.New("Background save already in progress")
+	case p.rewrite != nil:
+		return errors.New("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+	}
+	p.startBGSave()
+	return nil
+}
+
+// LastSave is LASTSAVE.
+func (p *persister) LastSave() int64 { return p.lastSave }
+
+func (p *persister) auxFields() [][2]string {
+	return [][2]string{
+		{snapshotAux, RedisVersion},
+		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
+	}
+}
+
+// saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
+func (p *persister) saveSync() error {
+	s := p.s
+	err := persistence.SaveSnapshotFile(s.cfg.DBFilename, func(w *persistence.SnapshotWriter) error {
+		for _, a := range p.auxFields() {
+			if err := w.Aux(a[0], a[1]); err != nil {
+				return err
+			}
+		}
+		return p.writeLive(w)
+	})
+	if err != nil {
+		return err
+	}
+	p.lastSave = time.Now().Unix()
+	p.lastBgsaveOK = true
+	p.rdbSaves++
+	s.log.Printf("DB saved on disk")
+	return nil
+}
+
+// writeLive writes every live key of every database (lock held).
+func (p *persister) writeLive(w *persistence.SnapshotWriter) error {
+	var buf []byte
+	var err error
+	for i, db := range p.s.dbs {
+		db.ForEach(func(e *keyspace.Entry) bool {
+			t, v, terr := entryValue(e)
+			if terr != nil {
+				err = terr
+				return false
+			}
+			buf, err = p.codecs.AppendValue(buf[:0], t, v)
+			if err == nil {
+				err = w.Key(i, []byte(e.Key()), expireOf(e), t, buf)
+			}
+			return err == nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *persister) startBGSave() {
+	s := p.s
+	ctx, cancel := context.WithCancel(context.Background())
+	job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
+	p.bgsave = job
+	p.lastBgsaveTry = job.start
+	lc := p.beginCapture()
+	path := s.cfg.DBFilename
+	s.log.Printf("Background saving started")
+	go func() {
+		var st persistence.CaptureStats
+		err := persistence.SaveSnapshotFile(path, func(w *persistence.SnapshotWriter) error {
+			var err error
+			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields()})
+			return err
+		})
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		p.endCapture(lc)
+		p.bgsave = nil
+		cancel()
+		p.lastBgsaveSecs = int64(time.Since(job.start).Seconds())
+		p.lastCaptureStats = st
+		if err != nil {
+			p.lastBgsaveOK = false
+			s.log.Printf("Background saving error: %v", err)
+			return
+		}
+		p.lastBgsaveOK = true
+		p.lastSave = time.Now().Unix()
+		p.rdbSaves++
+		s.dirty -= job.dirtyAtStart
+		if s.dirty < 0 {
+			s.dirty = 0
+		}
+		s.log.Printf("Background saving terminated with success: %d keys, %d bytes in %v, longest lock hold %v",
+			st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.MaxLockHold)
+	}()
+}
+
+func (p *persister) totalKeys() int64 {
+	var n int64
+	for _, db := range p.s.dbs {
+		n += int64(db.Len())
+	}
+	return n
+}
+
+// ---- loading ----
+
+// load reads the data set from disk (lock held, before serving).
+func (p *persister) load() error {
+	s := p.s
+	if s.cfg.AppendOnly {
+		dir, found, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
+		if err != nil {
+			return fatalLoad(err)
+		}
+		p.aofDir = dir
+		if found {
+			return p.loadAOF()
+		}
+	}
+	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{Key: p.loadRecord})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fatalLoad(err)
+	}
+	return nil
+}
+
+// fatalLoad words a load failure for the log and the exit.
+func fatalLoad(err error) error {
+	var le *persistence.LoadError
+	switch {
+	case errors.As(err, &le) && errors.Is(err, persistence.ErrTruncated):
+		return fmt.Errorf("Fatal error loading the DB: %w. Unexpected end of file: the file is truncated; "+
+			"for an append only file, set aof-load-truncated yes to load it anyway (its incomplete tail is trimmed). Exiting.", err)
+	case errors.As(err, &le):
+		return fmt.Errorf("Fatal error loading the DB: %w. The file is corrupt; make a backup of it and repair or remove it. Exiting.", err)
+	}
+	return fmt.Errorf("Fatal error loading the DB: %w. Exiting.", err)
+}
+
+// appendDirName and aofLoadTruncated read parameters the configuration
+// may not have yet, with Redis's defaults.
+func (p *persister) appendDirName() string { return p.configString("appenddirname", "appendonlydir") }
+
+func (p *persister) aofLoadTruncated() bool {
+	return p.configString("aof-load-truncated", "yes") == "yes"
+}
+
+func (p *persister) configString(name, def string) string {
+	for _, kv := range p.s.cfg.Get(name) {
+		if kv[0] == name {
+			return kv[1]
+		}
+	}
+	return def
+}
+
+// loadRecord adds one key of a snapshot (or AOF base) to the keyspace.
+// Keys whose TTL has passed are skipped, as Redis's master does.
+func (p *persister) loadRecord(r persistence.Record) error {
+	s := p.s
+	if r.DB >= len(s.dbs) {
+		return fmt.Errorf("the file has a key in database %d, but this server has %d databases (raise 'databases')", r.DB, len(s.dbs))
+	}
+	if r.ExpireAt != persistence.NoExpire && r.ExpireAt < time.Now().UnixMilli() {
+		p.lastLoadExpired++
+		return nil
+	}
+	db := s.dbs[r.DB]
+	if db.PeekNoExpire(r.Key) != nil {
+		return fmt.Errorf("%w: duplicate key %q in database %d", persistence.ErrCorrupt, r.Key, r.DB)
+	}
+	v, err := p.codecs.DecodeValue(r.Type, r.Value)
+	if err != nil {
+		return fmt.Errorf("key %q: %w", r.Key, err)
+	}
+	e := addValue(db, r.Key, r.Type, v)
+	if r.ExpireAt != persistence.NoExpire {
+		db.SetExpire(e, r.ExpireAt)
+	}
+	p.lastLoadKeys++
+	return nil
+}
+
+// ---- SHUTDOWN and SIGTERM ----
+
+// shutdown runs under the lock before the server exits: stop a running
+// background save, flush and fsync the AOF, save when asked.
+func (p *persister) shutdown(save bool) error {
+	s := p.s
+	p.shutdownInProgress = true
+	if p.bgsave != nil {
+		s.log.Printf("There is a child saving an .rdb. Killing it!")
+		p.bgsave.cancel()
+	}
+	if p.rewrite != nil {
+		s.log.Printf("There is a child rewriting the AOF. Killing it!")
+		p.rewrite.cancel()
+	}
+	if p.aof != nil {
+		s.log.Printf("Calling fsync() on the AOF file.")
+		if err := p.aof.Flush(); err != nil {
+			s.log.Printf("Error flushing the AOF on shutdown: %v", err)
+			p.shutdownInProgress = false
+			return err
+		}
+	}
+	if save {
+		s.log.Printf("Saving the final RDB snapshot before exiting.")
+		if err := p.saveSync(); err != nil {
+			s.log.Printf("Error trying to save the DB, can't exit.")
+			p.shutdownInProgress = false
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- save rules and the periodic checks ----
+
+// cron checks the save rules and configuration changes ten times a second.
+func (p *persister) cron() {
+	s := p.s
+	defer s.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		p.tick(time.Now())
+		s.mu.Unlock()
+	}
+}
+
+// tick is one round of cron (lock held).
+func (p *persister) tick(now time.Time) {
+	s := p.s
+	if p.shutdownInProgress {
+		return
+	}
+	p.applyAOFConfig()
+	if p.bgsave == nil && p.rewrite == nil {
+		if p.rewriteScheduled {
+			p.rewriteScheduled = false
+			p.startRewrite()
+			return
+		}
+		if rule, ok := dueSaveRule(s.cfg.Save, s.dirty, now.Unix()-p.lastSave); ok &&
+			(p.lastBgsaveOK || now.Sub(p.lastBgsaveTry) > 5*time.Second) {
+			s.log.Printf("%d changes in %d seconds. Saving...", rule[1], rule[0])
+			p.startBGSave()
+		}
+	}
+}
+
+// dueSaveRule returns the first "seconds changes" rule of save that dirty
+// changes in elapsed seconds satisfy.
+func dueSaveRule(save string, dirty, elapsed int64) ([2]int64, bool) {
+	f := strings.Fields(save)
+	for i := 0; i+1 < len(f); i += 2 {
+		secs, err1 := strconv.ParseInt(f[i], 10, 64)
+		changes, err2 := strconv.ParseInt(f[i+1], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if dirty >= changes && elapsed >= secs && dirty > 0 {
+			return [2]int64{secs, changes}, true
+		}
+	}
+	return [2]int64{}, false
+}
+
+// nullConn is the connection of the client that replays the AOF: replies
+// are discarded.
+type nullConn struct{}
+
+func (nullConn) Read([]byte) (int, error)           { return 0, os.ErrClosed }
+func (nullConn) Write(b []byte) (int, error)        { return len(b), nil }
+func (nullConn) Close() error                       { return nil }
+func (nullConn) LocalAddr() net.Addr                { return nil }
+func (nullConn) RemoteAddr() net.Addr               { return nil }
+func (nullConn) SetDeadline(time.Time) error        { return nil }
+func (nullConn) SetReadDeadline(time.Time) error    { return nil }
+func (nullConn) SetWriteDeadline(t time.Time) error { return nil }
+
+// codecsOrDefault returns the codecs of p, or the defaults when no
+// persister is installed (DUMP/RESTORE work without persistence).
+func (p *persister) codecsOrDefault() *persistence.Codecs {
+	if p == nil {
+		return persistence.KeyspaceCodecs(nil, nil, nil, nil)
+	}
+	return p.codecs
+}

@@ -1,0 +1,167 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
+)
+
+// liveCapture adapts the keyspace to a persistence.Capture: it is the
+// keyspace's SnapshotHook (changes to entries not yet captured, flushed
+// tables, SWAPDB) and the capture's CaptureSource (chunks of the SCAN
+// cursor). Database indexes in the file are those of the capture's start:
+// after a SWAPDB, db i is still read from the table it had then.
+type liveCapture struct {
+	p   *persister
+	c   *persistence.Capture
+	gen uint32
+	// table[i] is the index of the DB that now holds the table DB i had
+	// at the start; orig is its inverse.
+	table, orig []int
+	scratch     []*keyspace.Entry
+}
+
+// beginCapture starts a point-in-time capture (lock held): a new
+// generation on every database. O(number of databases).
+func (p *persister) beginCapture() *liveCapture {
+	p.gen++
+	for _, db := range p.s.dbs {
+		if g := db.SnapshotGen(); g >= p.gen {
+			p.gen = g + 1
+		}
+	}
+	lc := &liveCapture{p: p, c: persistence.NewCapture(uint64(p.gen), p.codecs), gen: p.gen}
+	for i, db := range p.s.dbs {
+		lc.table = append(lc.table, i)
+		lc.orig = append(lc.orig, i)
+		db.BeginSnapshot(p.gen, lc)
+	}
+	p.capture = lc
+	return lc
+}
+
+// endCapture stops the keyspace hooks (lock held).
+func (p *persister) endCapture(lc *liveCapture) {
+	if p.capture != lc {
+		return
+	}
+	for _, db := range p.s.dbs {
+		db.EndSnapshot()
+	}
+	p.capture = nil
+}
+
+// Preserve implements keyspace.SnapshotHook.
+func (lc *liveCapture) Preserve(db *keyspace.DB, e *keyspace.Entry) {
+	t, v, err := entryValue(e)
+	if err != nil {
+		return // a type this build cannot persist; SAVE reports it
+	}
+	lc.c.Preserve(lc.orig[db.ID], []byte(e.Key()), expireOf(e), t, v)
+}
+
+// Detached implements keyspace.SnapshotHook: the old table of a flushed
+// database is written at the end, outside the lock.
+func (lc *liveCapture) Detached(db *keyspace.DB, forEach func(fn func(e *keyspace.Entry) bool)) {
+	orig, gen := lc.orig[db.ID], lc.gen
+	lc.c.AddDetached(func(emit func(persistence.Record) error) error {
+		var err error
+		forEach(func(e *keyspace.Entry) bool {
+			if e.Gen() >= gen {
+				return true // captured already
+			}
+			t, v, terr := entryValue(e)
+			if terr != nil {
+				return true
+			}
+			var r persistence.Record
+			if r, err = lc.c.Record(orig, []byte(e.Key()), expireOf(e), t, v); err == nil {
+				err = emit(r)
+			}
+			return err == nil
+		})
+		return err
+	})
+}
+
+// Swapped implements keyspace.SnapshotHook (SWAPDB a b).
+func (lc *liveCapture) Swapped(a, b *keyspace.DB) {
+	i, j := lc.orig[a.ID], lc.orig[b.ID]
+	lc.table[i], lc.table[j] = b.ID, a.ID
+	lc.orig[a.ID], lc.orig[b.ID] = j, i
+}
+
+// Databases implements persistence.CaptureSource.
+func (lc *liveCapture) Databases() int { return len(lc.table) }
+
+// NextChunk implements persistence.CaptureSource (lock held).
+func (lc *liveCapture) NextChunk(c *persistence.Capture, i int, cursor uint64, max int, dst []persistence.Record) ([]persistence.Record, uint64, error) {
+	db := lc.p.s.dbs[lc.table[i]]
+	var next uint64
+	lc.scratch, next = db.Scan(cursor, max, lc.scratch[:0])
+	for _, e := range lc.scratch {
+		if !db.Claim(e) || db.IsExpired(e) {
+			continue
+		}
+		t, v, err := entryValue(e)
+		if err != nil {
+			return dst, 0, err
+		}
+		r, err := c.Record(i, []byte(e.Key()), expireOf(e), t, v)
+		if err != nil {
+			return dst, 0, err
+		}
+		dst = append(dst, r)
+	}
+	clear(lc.scratch)
+	return dst, next, nil
+}
+
+// entryValue maps a keyspace entry to its persistence type and value.
+func entryValue(e *keyspace.Entry) (persistence.ValueType, any, error) {
+	switch e.Type() {
+	case keyspace.TypeString:
+		return persistence.TypeString, e.Bytes(), nil
+	case keyspace.TypeList:
+		return persistence.TypeList, e.Object(), nil
+	case keyspace.TypeSet:
+		return persistence.TypeSet, e.Object(), nil
+	case keyspace.TypeZSet:
+		return persistence.TypeZSet, e.Object(), nil
+	case keyspace.TypeHash:
+		return persistence.TypeHash, e.Object(), nil
+	}
+	return 0, nil, fmt.Errorf("key %q: type %s cannot be persisted", e.Key(), e.Type())
+}
+
+// keyspaceType maps a persistence type tag to the keyspace's type.
+func keyspaceType(t persistence.ValueType) keyspace.Type {
+	switch t {
+	case persistence.TypeList:
+		return keyspace.TypeList
+	case persistence.TypeSet:
+		return keyspace.TypeSet
+	case persistence.TypeZSet:
+		return keyspace.TypeZSet
+	case persistence.TypeHash:
+		return keyspace.TypeHash
+	}
+	return keyspace.TypeString
+}
+
+// addValue adds a decoded value as a new key.
+func addValue(db *keyspace.DB, key []byte, t persistence.ValueType, v any) *keyspace.Entry {
+	if t == persistence.TypeString {
+		return db.AddString(key, v.([]byte))
+	}
+	return db.AddObject(key, keyspaceType(t), v)
+}
+
+// expireOf is an entry's expiry in the files' terms.
+func expireOf(e *keyspace.Entry) int64 {
+	if at := e.ExpireAt(); at != 0 {
+		return at
+	}
+	return persistence.NoExpire
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
+
+// persistHandlers are the persistence commands that are not SAVE, BGSAVE
+// or LASTSAVE (those go through the Persistence interface).
+func persistHandlers() map[string]Handler {
+	return map[string]Handler{
+		"dump":           cmdDump,
+		"restore":        cmdRestore,
+		"restore-asking": cmdRestore,
+		"bgrewriteaof":   cmdBgrewriteaof,
+	}
+}
+
+// DUMP key
+func cmdDump(c *Client) {
+	p := c.srv.persisterOf()
+	e := c.LookupRead(c.Args[1])
+	if e == nil {
+		c.W.Null()
+		return
+	}
+	t, v, err := entryValue(e)
+	if err == nil {
+		var payload []byte
+		if payload, err = p.codecsOrDefault().Dump(t, v); err == nil {
+			c.W.Bulk(payload)
+			return
+		}
+	}
+	c.Error("ERR " + err.Error())
+}
+
+// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+//
+// Checks in Redis's order: options, BUSYKEY, TTL, payload version and
+// checksum, payload contents.
+func cmdRestore(c *Client) {
+	args := c.Args
+	key := args[1]
+	replace, absttl := false, false
+	idle, freq := int64(-1), int64(-1)
+	for j := 4; j < len(args); j++ {
+		more := len(args) - j - 1
+		switch {
+		case eqFold(args[j], "replace"):
+			replace = true
+		case eqFold(args[j], "absttl"):
+			absttl = true
+		case eqFold(args[j], "idletime") && more >= 1 && freq == -1:
+			n, ok := c.ParseInt(args[j+1])
+			if !ok {
+				return
+			}
+			if n < 0 {
+				c.Error("ERR Invalid IDLETIME value, must be >= 0")
+				return
+			}
+			idle = n
+			j++
+		case eqFold(args[j], "freq") && more >= 1 && idle == -1:
+			n, ok := c.ParseInt(args[j+1])
+			if !ok {
+				return
+			}
+			if n < 0 || n > 255 {
+				c.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				return
+			}
+			freq = n
+			j++
+		default:
+			c.Error(ErrSyntax)
+			return
+		}
+	}
+	if !replace && c.LookupWrite(key) != nil {
+		c.Error("BUSYKEY Target key name already exists.")
+		return
+	}
+	ttl, ok := c.ParseInt(args[2])
+	if !ok {
+		return
+	}
+	if ttl < 0 {
+		c.Error("ERR Invalid TTL value, must be >= 0")
+		return
+	}
+	t, v, err := c.srv.persisterOf().codecsOrDefault().Restore(args[3])
+	if err != nil {
+		c.Error(err.Error())
+		return
+	}
+	deleted := replace && c.DB.Delete(key)
+	if ttl > 0 && !absttl {
+		ttl += c.Now()
+	}
+	if ttl > 0 && ttl <= c.Now() {
+		// Already expired: the key is not created (a replaced one is gone).
+		if deleted {
+			c.Rewrite([]byte("DEL"), key)
+			c.Modified(key)
+		}
+		c.W.OK()
+		return
+	}
+	e := addValue(c.DB, key, t, v)
+	if ttl > 0 {
+		c.DB.SetExpire(e, ttl)
+		if !absttl {
+			// Propagate the TTL as an absolute time.
+			rw := append(copyArgs(args[:2]), strconv.AppendInt(nil, ttl, 10))
+			rw = append(rw, args[3:]...)
+			c.Rewrite(append(rw, []byte("ABSTTL"))...)
+		}
+	}
+	setRestoredClock(c.srv.env, e, idle, freq)
+	c.Modified(key)
+	c.W.OK()
+}
+
+// setRestoredClock applies IDLETIME (LRU policies) or FREQ (LFU) as
+// Redis's objectSetLRUOrLFU does, when the keyspace lets the clock be set.
+func setRestoredClock(env *keyspace.Env, e *keyspace.Entry, idle, freq int64) {
+	setter, ok := any(e).(interface{ SetClock(uint32) })
+	if !ok {
+		return
+	}
+	const lruMax = 1<<24 - 1
+	switch {
+	case env.LFU && freq >= 0:
+		setter.SetClock(uint32(env.Now/60000)&65535<<8 | uint32(freq))
+	case !env.LFU && idle >= 0:
+		now := int64(env.LRUClock())
+		abs := now - idle
+		if abs < 0 {
+			abs = (now + lruMax/2) % lruMax
+		}
+		setter.SetClock(uint32(abs))
+	}
+}
