@@ -139,7 +139,7 @@ func (m *Machine) connect(n *node) {
 	link := m.nextLink
 	n.link, n.linkCTime = link, m.now
 	m.outLinks[link] = &outLink{node: n, ip: n.ip}
-	m.out.Dials = append(m.out.Dials, Dial{Link: link, NodeID: n.id, IP: n.ip, Port: n.cport})
+	m.out.Dials = append(m.out.Dials, Dial{Link: link, NodeID: n.id, IP: n.ip, Port: n.cport, Hostname: n.hostname})
 	// Queue a PING in the new connection ASAP: this is crucial to avoid
 	// false positives in failure detection. If there was an active ping
 	// before the link was disconnected, keep its time.

@@ -39,11 +39,18 @@ type Envelope struct {
 // Dial asks the I/O layer to open outbound link Link to the cluster bus at
 // IP:Port, queueing the messages sent on it until it is connected. When the
 // connection fails or breaks, report it with Machine.LinkDown.
+//
+// Hostname is the node's announced hostname, if any. When every node of a
+// cluster restarted with new IPs (pods of a StatefulSet), no saved IP
+// answers anymore; an I/O layer that dials Hostname:Port when IP:Port
+// fails lets the cluster find itself again without a MEET (the addresses
+// are then corrected by the PINGs that follow).
 type Dial struct {
-	Link   LinkID
-	NodeID string
-	IP     string
-	Port   int
+	Link     LinkID
+	NodeID   string
+	IP       string
+	Port     int
+	Hostname string
 }
 
 // ReplicationTarget is who myself must replicate from: MasterID "" means

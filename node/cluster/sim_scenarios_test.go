@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -233,4 +234,37 @@ func TestSimConvergesDespiteMessageLoss(t *testing.T) {
 		t.Fatal("nothing was dropped")
 	}
 	t.Logf("sent %d, dropped %d", s.sent, s.dropped)
+}
+
+// Every pod of the cluster restarts at once with a new IP: no saved IP
+// answers. Dialing the announced hostname (stable DNS names of a
+// StatefulSet) lets the nodes find each other and correct every address,
+// with no MEET.
+func TestSimWholeClusterRestartsWithNewIPs(t *testing.T) {
+	s := newSim(t, 31)
+	s.configure = func(name string, c *Config) { c.Hostname = name + ".shoal.default.svc" }
+	s.resolveHostnames = true
+	s.form(3, 1, true)
+	before := s.view(s.nodes[0])
+	for _, n := range s.nodes {
+		s.kill(n)
+	}
+	s.run(time.Second)
+	for i, n := range s.nodes {
+		s.restart(n, fmt.Sprintf("10.1.0.%d", i+1))
+	}
+	s.runUntil("every node at its new IP everywhere", 60*time.Second, func() bool {
+		for _, n := range s.nodes {
+			for _, o := range s.nodes {
+				if i, _ := o.m.Node(n.m.Myself().ID); i.IP != n.ip {
+					return false
+				}
+			}
+		}
+		return s.agree() && s.stateOK()
+	})
+	after := strings.ReplaceAll(s.view(s.nodes[0]), "10.1.0.", "10.0.0.")
+	if after != before {
+		t.Fatalf("configuration changed across the restart:\n%s\nwant\n%s", after, before)
+	}
 }

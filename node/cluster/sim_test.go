@@ -88,6 +88,8 @@ type sim struct {
 	drop    float64
 	delayLo time.Duration
 	delayHi time.Duration
+	// resolveHostnames: dials fall back to the announced hostname.
+	resolveHostnames bool
 	// configure, when set, adjusts the configuration of every node.
 	configure func(name string, c *Config)
 	sent      int
@@ -234,6 +236,14 @@ func (s *sim) findAddr(ip string, port int) *simNode {
 
 func (s *sim) dial(n *simNode, d Dial) {
 	target := s.findAddr(d.IP, d.Port)
+	if target == nil && d.Hostname != "" && s.resolveHostnames {
+		// The I/O layer falls back to the hostname (DNS of a StatefulSet).
+		for _, o := range s.nodes {
+			if o.up && o.config().Hostname == d.Hostname {
+				target = o
+			}
+		}
+	}
 	if target == nil || !s.reachable(n, target) {
 		// Refused, or no answer: the dial fails after a while.
 		wait := time.Millisecond
