@@ -347,8 +347,15 @@ func TestAddressUpdateWhenKnownNodeMoves(t *testing.T) {
 	if rd.Replication == nil || rd.Replication.IP != "10.1.0.1" || rd.Replication.MasterID != idA {
 		t.Fatalf("replication target %+v", rd.Replication)
 	}
+	// A restart on other ports (same IP) is an address change too.
+	moved := header(m, idA, bus.TypePing)
+	moved.Port, moved.CPort = 7100, 17100
+	m.Step(ruleNow.Add(4*time.Second), Inbound{Link: -9, RemoteIP: "10.1.0.1", Msg: moved})
+	if a.port != 7100 || a.cport != 17100 || m.replTarget.Port != 7100 {
+		t.Fatalf("ports %d/%d, replication target %+v", a.port, a.cport, m.replTarget)
+	}
 	// An announced IP wins over the socket's.
-	ping.IP = "10.2.0.1"
+	ping.IP, ping.Port, ping.CPort = "10.2.0.1", 7100, 17100
 	m.Step(ruleNow.Add(5*time.Second), Inbound{Link: -8, RemoteIP: "10.1.0.1", Msg: ping})
 	if a.ip != "10.2.0.1" {
 		t.Fatal(a.ip)
