@@ -318,6 +318,9 @@ func TestMeetFromUnknownNode(t *testing.T) {
 	if m.Myself().IP != "10.0.0.1" {
 		t.Fatalf("own IP %q", m.Myself().IP)
 	}
+	if _, ok := m.LinkNode(-3); ok {
+		t.Fatal("a MEET from an unknown node names no node yet")
+	}
 	nodes := m.Nodes()
 	if len(nodes) != 2 || nodes[1].IP != "10.0.0.2" || nodes[1].Port != 7001 || nodes[1].Flags != bus.FlagHandshake {
 		t.Fatalf("%+v", nodes)
@@ -340,6 +343,16 @@ func TestAddressUpdateWhenKnownNodeMoves(t *testing.T) {
 	rd := m.Step(ruleNow.Add(4*time.Second), Inbound{Link: -7, RemoteIP: "10.1.0.1", Msg: ping})
 	if a.ip != "10.1.0.1" || a.link != 0 {
 		t.Fatalf("address %s link %d", a.ip, a.link)
+	}
+	if id, ok := m.LinkNode(-7); !ok || id != idA {
+		t.Fatalf("inbound link -7 is from %q", id)
+	}
+	m.LinkDown(ruleNow.Add(4*time.Second), -7)
+	if _, ok := m.LinkNode(-7); ok {
+		t.Fatal("closed link still known")
+	}
+	if id, ok := m.LinkNode(m.lookup(idB).link); !ok || id != idB {
+		t.Fatalf("outbound link to B: %q", id)
 	}
 	if len(rd.Closes) != 1 || rd.Closes[0] != oldLink {
 		t.Fatalf("closes %v", rd.Closes)

@@ -157,9 +157,11 @@ func (m *Machine) connect(n *node) {
 	n.flags &^= bus.FlagMeet
 }
 
-// LinkDown reports that a link closed or failed to connect.
+// LinkDown reports that a link closed or failed to connect: outbound links
+// of Ready.Dials and inbound (accepted) links alike.
 func (m *Machine) LinkDown(now time.Time, link LinkID) Ready {
 	m.begin(now)
+	delete(m.inLinks, link)
 	if l := m.outLinks[link]; l != nil {
 		delete(m.outLinks, link)
 		if l.node.link == link {
@@ -167,4 +169,18 @@ func (m *Machine) LinkDown(now time.Time, link LinkID) Ready {
 		}
 	}
 	return m.finish()
+}
+
+// LinkNode is the node on the other side of a link, for CLUSTER LINKS: the
+// node an outbound link was opened to, or the node that last spoke on an
+// inbound link. ok is false when it is not known (yet).
+func (m *Machine) LinkNode(link LinkID) (id string, ok bool) {
+	if l := m.outLinks[link]; l != nil {
+		return l.node.id, true
+	}
+	id, ok = m.inLinks[link]
+	if ok && m.lookup(id) == nil {
+		return "", false
+	}
+	return id, ok
 }

@@ -74,6 +74,7 @@ type Machine struct {
 
 	nextLink LinkID
 	outLinks map[LinkID]*outLink
+	inLinks  map[LinkID]string // inbound link -> ID of the node that spoke on it
 
 	repl           ReplicationState
 	replTarget     ReplicationTarget
@@ -111,6 +112,7 @@ func newMachine(cfg Config) (*Machine, error) {
 		nodes:          map[string]*node{},
 		blacklist:      map[string]int64{},
 		outLinks:       map[LinkID]*outLink{},
+		inLinks:        map[LinkID]string{},
 		state:          bus.StateFail,
 		mfMasterOffset: -1,
 	}, nil

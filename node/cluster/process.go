@@ -42,6 +42,9 @@ func (m *Machine) processPacket(in Inbound) {
 	if sender != nil && sender.isMyself() {
 		return // a message from ourselves (a MEET to our own address)
 	}
+	if sender != nil && in.Link.Inbound() {
+		m.inLinks[in.Link] = sender.id
+	}
 	if sender != nil && !sender.inHandshake() {
 		sender.dataReceived = m.now
 		m.updateEpochsFromHeader(sender, msg)
