@@ -36,6 +36,7 @@ type Client struct {
 	lastActive    time.Time
 	authenticated bool
 	user          string
+	aclUser       *aclUser
 	closeAfter    bool // close once the replies are flushed (QUIT, protocol error, KILL)
 	killed        bool
 	lastCmd       string
@@ -71,20 +72,19 @@ type Client struct {
 
 func newClient(s *Server, conn net.Conn) *Client {
 	c := &Client{
-		ID:            s.nextID.Add(1),
-		srv:           s,
-		conn:          conn,
-		rd:            resp.NewReader(conn),
-		W:             resp.NewWriter(conn),
-		DB:            s.dbs[0],
-		created:       time.Now(),
-		authenticated: s.cfg.RequirePass == "",
-		user:          "default",
-		wake:          make(chan struct{}, 1),
+		ID:      s.nextID.Add(1),
+		srv:     s,
+		conn:    conn,
+		rd:      resp.NewReader(conn),
+		W:       resp.NewWriter(conn),
+		DB:      s.dbs[0],
+		created: time.Now(),
+		user:    "default",
+		wake:    make(chan struct{}, 1),
 	}
 	c.lastActive = c.created
 	c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
-	c.rd.Unauthenticated = !c.authenticated
+	c.resetAuth()
 	if a := conn.RemoteAddr(); a != nil {
 		c.addr = a.String()
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"strconv"
 	"strings"
@@ -82,18 +81,24 @@ func cmdQuit(c *Client) {
 	c.closeAfter = true
 }
 
-// checkPassword checks user/password against requirepass (the default
-// user is the only one until ACL users land).
-func (s *Server) checkPassword(user, pass []byte) bool {
-	if user != nil && string(user) != "default" {
-		return false
+// resetAuth logs the client in as the default user when that needs no
+// password, and out otherwise (new connections, RESET).
+func (c *Client) resetAuth() {
+	if c.srv.defaultAuthenticates() {
+		c.login(c.srv.acl.users["default"])
+		return
 	}
-	return subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+	c.authenticated = false
+	c.aclUser = nil
+	c.user = "default"
+	c.rd.Unauthenticated = true
 }
 
-func (c *Client) setAuthenticated(ok bool) {
-	c.authenticated = ok
-	c.rd.Unauthenticated = !ok
+func (c *Client) login(u *aclUser) {
+	c.authenticated = true
+	c.aclUser = u
+	c.user = u.name
+	c.rd.Unauthenticated = false
 }
 
 func cmdAuth(c *Client) {
@@ -101,26 +106,19 @@ func cmdAuth(c *Client) {
 		c.Error(ErrSyntax)
 		return
 	}
-	var user, pass []byte
-	if len(c.Args) == 2 {
-		pass = c.Args[1]
-		if c.srv.cfg.RequirePass == "" {
-			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-			return
-		}
-	} else {
-		user, pass = c.Args[1], c.Args[2]
-	}
-	if c.srv.cfg.RequirePass == "" && (user == nil || string(user) == "default") {
-		c.setAuthenticated(true)
-		c.W.OK()
+	user, pass := "default", c.Args[1]
+	if len(c.Args) == 3 {
+		user, pass = string(c.Args[1]), c.Args[2]
+	} else if c.srv.acl.users["default"].nopass {
+		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 		return
 	}
-	if !c.srv.checkPassword(user, pass) {
+	u := c.srv.authenticate(user, pass)
+	if u == nil {
 		c.Error(ErrWrongPass)
 		return
 	}
-	c.setAuthenticated(true)
+	c.login(u)
 	c.W.OK()
 }
 
@@ -142,6 +140,7 @@ func cmdHello(c *Client) {
 	}
 	var user, pass, name []byte
 	hasAuth, hasName := false, false
+	var authUser *aclUser
 	for i := 0; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
@@ -157,16 +156,12 @@ func cmdHello(c *Client) {
 		}
 	}
 	if hasAuth {
-		if c.srv.cfg.RequirePass == "" && string(user) == "default" {
-			c.setAuthenticated(true)
-		} else if !c.srv.checkPassword(user, pass) {
+		if authUser = c.srv.authenticate(string(user), pass); authUser == nil {
 			c.Error(ErrWrongPass)
 			return
-		} else {
-			c.setAuthenticated(true)
 		}
 	}
-	if !c.authenticated {
+	if !c.authenticated && authUser == nil {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
@@ -176,6 +171,9 @@ func cmdHello(c *Client) {
 			return
 		}
 		c.name = string(name)
+	}
+	if authUser != nil {
+		c.login(authUser)
 	}
 	if ver != 0 {
 		c.W.SetProto(int(ver))
@@ -220,9 +218,7 @@ func cmdReset(c *Client) {
 	c.DB = s.dbs[0]
 	c.W.SetProto(2)
 	c.name = ""
-	if s.cfg.RequirePass != "" {
-		c.setAuthenticated(false)
-	}
+	c.resetAuth()
 	c.W.SimpleString("RESET")
 }
 

@@ -591,6 +591,9 @@ func cmdConfigSet(c *Client) {
 		}
 	}
 	*s.cfg = next
+	if seen["requirepass"] {
+		s.syncRequirePass()
+	}
 	s.configChanged()
 	c.W.OK()
 }

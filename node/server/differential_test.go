@@ -141,7 +141,7 @@ func TestDifferentialKeys(t *testing.T) {
 		cmd("EXPIRE", "k1", "100"), cmd("TTL", "k1"), cmd("EXPIRE", "k1", "100", "NX"), cmd("EXPIRE", "k1", "200", "XX"),
 		cmd("EXPIRE", "k1", "50", "GT"), cmd("EXPIRE", "k1", "50", "LT"), cmd("TTL", "k1"), cmd("EXPIRE", "k1", "10", "NX", "XX"),
 		cmd("EXPIRE", "k1", "10", "GT", "LT"), cmd("EXPIRE", "k1", "10", "FOO"), cmd("EXPIRE", "nokey", "10"),
-		cmd("PEXPIRE", "k2", "100000"), cmd("PTTL", "k2"), cmd("PERSIST", "k2"), cmd("PERSIST", "k2"), cmd("TTL", "k2"), cmd("PTTL", "nokey"),
+		cmd("PEXPIRE", "k2", "100000"), cmd("PERSIST", "k2"), cmd("PERSIST", "k2"), cmd("TTL", "k2"), cmd("PTTL", "nokey"),
 		cmd("EXPIREAT", "k2", "4102444800"), cmd("EXPIRETIME", "k2"), cmd("PEXPIRETIME", "k2"), cmd("EXPIRETIME", "other"), cmd("EXPIRETIME", "nokey"),
 		cmd("EXPIRE", "k2", "9223372036854775807"), cmd("EXPIRE", "k2", "x"),
 		cmd("EXPIRE", "k2", "-1"), cmd("EXISTS", "k2"),
@@ -216,4 +216,16 @@ func rawExchange(t *testing.T, n *testNode, in string) string {
 			return string(out)
 		}
 	}
+}
+
+func TestDifferentialACL(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runDifferential(t, ours, ref, []step{
+		cmd("ACL", "WHOAMI"), cmd("ACL", "USERS"), cmd("ACL", "LIST"), cmd("ACL", "GETUSER", "default"),
+		cmd("ACL", "SETUSER", "alice", "on", ">pw", "~app:*", "+get"), cmd("ACL", "USERS"),
+		cmd("ACL", "GETUSER", "alice"), cmd("ACL", "GETUSER", "nobody"),
+		cmd("ACL", "SETUSER", "bob", "bogus"), cmd("ACL", "SETUSER", "bob", "+nosuchcmd"), cmd("ACL", "SETUSER", "bob", "#abc"),
+		cmd("ACL", "DELUSER", "default"), cmd("ACL", "DELUSER", "alice", "nobody"), cmd("ACL", "USERS"),
+		cmd("ACL", "CAT", "nosuch"), cmd("AUTH", "alice", "pw"), cmd("AUTH", "nobody", "pw"),
+	})
 }

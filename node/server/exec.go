@@ -45,6 +45,12 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reject(ErrNoAuth)
 		return
 	}
+	if c.aclUser != nil && !c.aclUser.unrestricted {
+		if msg := c.checkPermission(spec, args); msg != "" {
+			c.reject(msg)
+			return
+		}
+	}
 	if c.multi == nil && s.pause.blocks(spec) {
 		c.pausedArgs = copyArgs(args)
 		return

@@ -554,3 +554,59 @@ func TestSIGTERMShutdownIsGraceful(t *testing.T) {
 		t.Fatal("connection still open after SIGINT")
 	}
 }
+
+func TestACLUsersAndPermissions(t *testing.T) {
+	n := startNode(t)
+	admin := n.raw(t)
+	for _, rule := range [][]string{
+		{"ACL", "SETUSER", "app", "on", ">apppw", "~app:*", "&news", "+@read", "+@write", "-flushall", "+publish"},
+		{"ACL", "SETUSER", "ro", "on", "nopass", "%R~*", "+get"},
+	} {
+		if got := admin.do(rule...); got != "+OK\r\n" {
+			t.Fatalf("%v = %q", rule, got)
+		}
+	}
+	c := n.raw(t)
+	if got := c.do("AUTH", "app", "wrong"); !strings.HasPrefix(got, "-WRONGPASS") {
+		t.Fatalf("AUTH wrong = %q", got)
+	}
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"AUTH", "app", "apppw"}, "+OK\r\n"},
+		{[]string{"ACL", "WHOAMI"}, "-NOPERM this user has no permissions to run the 'acl|whoami' command\r\n"},
+		{[]string{"SET", "app:1", "v"}, "+OK\r\n"},
+		{[]string{"GET", "app:1"}, "$1\r\nv\r\n"},
+		{[]string{"SET", "other", "v"}, "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n"},
+		{[]string{"FLUSHALL"}, "-NOPERM this user has no permissions to run the 'flushall' command\r\n"},
+		{[]string{"CONFIG", "GET", "port"}, "-NOPERM this user has no permissions to run the 'config|get' command\r\n"},
+		{[]string{"PUBLISH", "news", "x"}, ":0\r\n"},
+		{[]string{"PUBLISH", "gossip", "x"}, "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n"},
+		{[]string{"AUTH", "ro", "anything"}, "+OK\r\n"},
+		{[]string{"GET", "app:1"}, "$1\r\nv\r\n"},
+		{[]string{"SET", "app:1", "w"}, "-NOPERM this user has no permissions to run the 'set' command\r\n"},
+	}
+	for _, s := range steps {
+		if got := c.do(s.args...); got != s.want {
+			t.Fatalf("%v = %q, want %q", s.args, got, s.want)
+		}
+	}
+	// Deleting a user disconnects its clients.
+	admin.do("ACL", "DELUSER", "ro")
+	_ = c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.rd.ReadByte(); err == nil {
+		t.Fatal("client of a deleted user still connected")
+	}
+	// requirepass drives the default user's password.
+	if got := admin.do("CONFIG", "SET", "requirepass", "pw"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	fresh := n.raw(t)
+	if got := fresh.do("GET", "x"); got != "-NOAUTH Authentication required.\r\n" {
+		t.Fatalf("after requirepass: %q", got)
+	}
+	if got := fresh.do("AUTH", "pw"); got != "+OK\r\n" {
+		t.Fatalf("AUTH pw = %q", got)
+	}
+}

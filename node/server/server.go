@@ -65,6 +65,7 @@ type Server struct {
 	start    time.Time
 	runID    string
 
+	acl            aclState
 	persistence    Persistence
 	infoSections   map[string]InfoSection
 	peakMemory     int64
@@ -109,6 +110,7 @@ func New(cfg *Config) (*Server, error) {
 	if err := s.buildCommandTable(); err != nil {
 		return nil, err
 	}
+	s.initACL()
 	s.env.Expired = s.keyExpired
 	s.applyEvictionPolicy()
 	s.env.Now = time.Now().UnixMilli()
@@ -131,6 +133,7 @@ func handlerGroups() []map[string]Handler {
 		stringHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
+		aclHandlers(),
 		listHandlers(),
 		hashHandlers(),
 		setHandlers(),

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/shoal-dev/shoal/node/server"
@@ -67,6 +68,12 @@ func run(args []string) int {
 		}
 		close(done)
 	}()
+	// SHOAL_CPUPROFILE=file profiles the whole run (pprof), for benchmarks.
+	if path := os.Getenv("SHOAL_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	srv.Logf("Server initialized, ready to accept connections tcp port %d", cfg.Port)
 	go func() {
 		if err := srv.Serve(); err != nil {
