@@ -38,7 +38,7 @@ func TestFormsClusterFromReadyPods(t *testing.T) {
 	rc := newCluster(ns, "formed", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Ephemeral = true })
 	create(t, rc)
 	key := client.ObjectKeyFromObject(rc)
-	rc = waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
 
 	secret := &corev1.Secret{}
 	get(t, ns, "formed-auth", secret)

@@ -141,7 +141,7 @@ func (r *RedisClusterReconciler) apply(ctx context.Context, st *state, obj, curr
 	if err != nil {
 		return err
 	}
-	if err := r.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
+	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
 		client.FieldOwner(builders.FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s: %w", kind, obj.GetName(), err)
 	}

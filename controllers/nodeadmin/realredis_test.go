@@ -202,7 +202,7 @@ func TestFormationOfRealRedisCluster(t *testing.T) {
 	// A cluster client can write to every shard and read back.
 	ctx := context.Background()
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr()}, Password: password})
-	defer cc.Close()
+	defer func() { _ = cc.Close() }()
 	for i := range 300 {
 		if err := cc.Set(ctx, fmt.Sprintf("key:%d", i), i, 0).Err(); err != nil {
 			t.Fatal(err)
@@ -317,7 +317,7 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 
 func TestClusterViewOfUnreachableNode(t *testing.T) {
 	c := nodeadmin.New("127.0.0.1:1", nodeadmin.Options{Timeout: time.Second})
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if _, err := c.ClusterView(context.Background()); err == nil {
 		t.Fatal("a node that does not listen must give an error")
 	}

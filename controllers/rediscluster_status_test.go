@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+func view(id, masterID, link string, offset int64, state string, slots ...topology.SlotRange) *topology.NodeView {
+	me := topology.Node{ID: id, Flags: []string{topology.FlagMyself, topology.FlagMaster}, Slots: slots}
+	repl := topology.Replication{Role: "master", Offset: offset}
+	if masterID != "" {
+		me.Flags = []string{topology.FlagMyself, topology.FlagReplica}
+		me.MasterID = masterID
+		repl = topology.Replication{Role: "slave", MasterLinkStatus: link, Offset: offset}
+	}
+	assigned := 0
+	if state == topology.StateOK {
+		assigned = topology.SlotCount
+	}
+	return &topology.NodeView{Nodes: []topology.Node{me}, Info: topology.ClusterInfo{State: state, SlotsAssigned: assigned}, Replication: repl}
+}
+
+// TestSummarizeNodes checks the shard view of status against hand-made views:
+// who is master, which replicas are linked, how far behind they are.
+func TestSummarizeNodes(t *testing.T) {
+	rc := newCluster("ns", "sum")
+	rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 3, 1
+	members := []topology.Member{
+		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1000, "ok", topology.SlotRange{First: 0, Last: 5460})},
+		{Pod: "sum-shard-0-1", Shard: 0, Ordinal: 1, View: view("a1", "a0", "up", 900, "ok")},
+		// Shard 1 after a failover: ordinal 1 is the master.
+		{Pod: "sum-shard-1-0", Shard: 1, View: view("b0", "b1", "down", 50, "ok")},
+		{Pod: "sum-shard-1-1", Shard: 1, Ordinal: 1, View: view("b1", "", "", 70, "ok", topology.SlotRange{First: 5461, Last: 10922})},
+		// Shard 2: the replica did not answer.
+		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 5, "fail", topology.SlotRange{First: 10923, Last: 16383})},
+		{Pod: "sum-shard-2-1", Shard: 2, Ordinal: 1},
+	}
+	s := summarizeNodes(v1alpha1.RedisClusterStatus{ObservedGeneration: 7}, rc, members)
+
+	if s.ObservedGeneration != 7 {
+		t.Error("summarizeNodes must keep the rest of the status")
+	}
+	if s.ReadyMasters != 3 || s.ReadyReplicas != 1 || s.ClusterState != "fail" || s.SlotsAssigned != 0 {
+		t.Errorf("counts: masters %d replicas %d state %q slots %d", s.ReadyMasters, s.ReadyReplicas, s.ClusterState, s.SlotsAssigned)
+	}
+	if len(s.Shards) != 3 {
+		t.Fatalf("shards %+v", s.Shards)
+	}
+	sh0 := s.Shards[0]
+	if sh0.Name != "sum-shard-0" || sh0.Master.Pod != "sum-shard-0-0" || sh0.Master.NodeID != "a0" || sh0.Master.Slots[0] != "0-5460" ||
+		sh0.Replicas[0].LinkState != "connected" || sh0.Replicas[0].LagBytes != 100 {
+		t.Errorf("shard 0: %+v %+v", sh0.Master, sh0.Replicas)
+	}
+	sh1 := s.Shards[1]
+	if sh1.Master.Pod != "sum-shard-1-1" || sh1.Replicas[0].Pod != "sum-shard-1-0" || sh1.Replicas[0].LinkState != "disconnected" ||
+		sh1.Replicas[0].LagBytes != 0 {
+		t.Errorf("shard 1: %+v %+v", sh1.Master, sh1.Replicas)
+	}
+	sh2 := s.Shards[2]
+	if sh2.Replicas[0].NodeID != "" || sh2.Replicas[0].LinkState != "disconnected" {
+		t.Errorf("shard 2 replica that did not answer: %+v", sh2.Replicas[0])
+	}
+}
+
+// TestWriteConditionsKeepsTransitionTimes checks that writing the same
+// outcome twice changes nothing, so the status patch is skipped.
+func TestWriteConditionsKeepsTransitionTimes(t *testing.T) {
+	rc := newCluster("ns", "cond")
+	rc.Generation = 3
+	o := outcome{progressReason: v1alpha1.ReasonWaitingForPods, progressMessage: "0 of 6 pods ready"}
+	writeConditions(rc, o, false)
+	before := rc.DeepCopy()
+	writeConditions(rc, o, false)
+	if !statusEqual(before.Status, rc.Status) {
+		t.Errorf("second write changed the status:\n%+v\n%+v", before.Status, rc.Status)
+	}
+	if c := rc.Condition(v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse || c.Reason != "WaitingForPods" || c.ObservedGeneration != 3 {
+		t.Errorf("Ready %+v", c)
+	}
+
+	writeConditions(rc, outcome{ready: true}, false)
+	for ct, want := range map[v1alpha1.ConditionType]metav1.ConditionStatus{
+		v1alpha1.ConditionReady: metav1.ConditionTrue, v1alpha1.ConditionProgressing: metav1.ConditionFalse, v1alpha1.ConditionDegraded: metav1.ConditionFalse,
+	} {
+		if c := rc.Condition(ct); c.Status != want {
+			t.Errorf("%s = %s, want %s", ct, c.Status, want)
+		}
+	}
+	writeConditions(rc, outcome{degradedReason: v1alpha1.ReasonFormationBlocked, degradedMessage: "x"}, false)
+	if c := rc.Condition(v1alpha1.ConditionDegraded); c.Status != metav1.ConditionTrue || c.Reason != "FormationBlocked" {
+		t.Errorf("Degraded %+v", c)
+	}
+	if c := rc.Condition(v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse {
+		t.Errorf("Ready %+v", c)
+	}
+	paused := rc.DeepCopy()
+	writeConditions(rc, outcome{ready: true}, true)
+	if !statusEqual(paused.Status, rc.Status) {
+		t.Error("a paused cluster's conditions changed")
+	}
+}
