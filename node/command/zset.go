@@ -162,7 +162,8 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "6.2.0", Summary: "Store a range of members from sorted set into another key", Complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."},
 		},
-		{Name: "zrank", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
+		// Arity -3 rather than 7.0's 3: Redis 7.2's WITHSCORE is supported.
+		{Name: "zrank", Arity: -3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSortedset | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
@@ -218,7 +219,8 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "2.2.0", Summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low", Complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).", DeprecatedSince: "6.2.0", ReplacedBy: "`ZRANGE` with the `REV` and `BYSCORE` arguments", DocFlags: []string{"deprecated"}},
 		},
-		{Name: "zrevrank", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
+		// Arity -3 rather than 7.0's 3: Redis 7.2's WITHSCORE is supported.
+		{Name: "zrevrank", Arity: -3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSortedset | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},

@@ -8,7 +8,7 @@ import "slices"
 // missing key, which makes the result empty.
 func Inter(lim Limits, sets []*Set) *Set {
 	dst := &Set{}
-	interEach(sets, 0, func(m []byte) { dst.Add(lim, m) })
+	InterEach(sets, 0, func(m []byte) { dst.Add(lim, m) })
 	return dst
 }
 
@@ -16,11 +16,15 @@ func Inter(lim Limits, sets []*Set) *Set {
 // means no limit).
 func InterCard(sets []*Set, limit int) int {
 	n := 0
-	interEach(sets, limit, func([]byte) { n++ })
+	InterEach(sets, limit, func([]byte) { n++ })
 	return n
 }
 
-func interEach(sets []*Set, limit int, emit func([]byte)) {
+// InterEach calls emit for each member of the intersection, in the order
+// of the smallest set (the order SINTER replies in), stopping after limit
+// members (0 means no limit). Emitted slices are only valid during the
+// call.
+func InterEach(sets []*Set, limit int, emit func([]byte)) {
 	if len(sets) == 0 || slices.Contains(sets, nil) {
 		return
 	}

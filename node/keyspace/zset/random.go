@@ -28,8 +28,9 @@ func (z *ZSet) RandomMember(rnd Rand) (Entry, bool) {
 }
 
 // AppendRandom is ZRANDMEMBER with a count. With unique (a positive count)
-// it appends min(count, Len) distinct members: the whole set in order when
-// count >= Len, else a uniform random subset in random order. Without
+// it appends min(count, Len) distinct members: the whole set from the
+// highest score down when count >= Len (the order Redis's set iterator
+// walks it), else a uniform random subset in random order. Without
 // unique (a negative count, whose magnitude is passed) it appends count
 // independent uniform picks.
 func (z *ZSet) AppendRandom(dst []Entry, count int, unique bool, rnd Rand) []Entry {
@@ -53,10 +54,7 @@ func (z *ZSet) AppendRandom(dst []Entry, count int, unique bool, rnd Rand) []Ent
 		return dst
 	}
 	if count >= n {
-		for m, s := range z.All() {
-			dst = append(dst, Entry{m, s})
-		}
-		return dst
+		return z.AppendRangeByRank(dst, 0, n-1, true)
 	}
 	if count*randomSubStrategyMul > n || z.sl == nil {
 		// Partial Fisher-Yates over all members: the first count of a

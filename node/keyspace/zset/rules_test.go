@@ -349,9 +349,9 @@ func TestZRandMember(t *testing.T) {
 			mustAdd(t, z, lim, fmt.Sprintf("m%02d", i), float64(i))
 		}
 		rnd := rand.New(rand.NewPCG(5, 6))
-		t.Run(enc+"/a count at least the size returns the whole set in order", func(t *testing.T) {
+		t.Run(enc+"/a count at least the size returns the whole set from the top", func(t *testing.T) {
 			got := z.AppendRandom(nil, n+5, true, rnd)
-			if len(got) != n || string(got[0].Member) != "m00" || string(got[n-1].Member) != "m39" {
+			if len(got) != n || string(got[0].Member) != "m39" || string(got[n-1].Member) != "m00" {
 				t.Fatalf("got %d members: %s", len(got), fmtEntries(got))
 			}
 		})
