@@ -76,6 +76,9 @@ func (e *Entry) SetObject(o any) { e.obj = o }
 // ExpireAt is the absolute expiry in unix milliseconds, or 0.
 func (e *Entry) ExpireAt() int64 { return e.expire }
 
+// SetClock sets the raw LRU/LFU field (RESTORE ... IDLETIME/FREQ).
+func (e *Entry) SetClock(c uint32) { e.setClock(c) }
+
 // Gen is the snapshot generation that last claimed the entry.
 func (e *Entry) Gen() uint32 { return e.gen }
 

@@ -115,7 +115,9 @@ func (c *Client) serve() {
 			deadline = c.blk.deadline
 		}
 		closeAfter := c.closeAfter
+		mark := s.persistMark()
 		s.mu.Unlock()
+		s.persistWait(mark)
 		if err := c.flush(); err != nil || closeAfter {
 			return
 		}

@@ -45,6 +45,8 @@ type Config struct {
 	ClusterNodeTimeout int64
 	Daemonize          bool
 	EnableDebugCommand string
+	AOFLoadTruncated   bool
+	AppendDirName      string
 	PidFile            string
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
@@ -92,6 +94,8 @@ func DefaultConfig() *Config {
 		ClusterConfigFile:  "nodes.conf",
 		ClusterNodeTimeout: 15000,
 		EnableDebugCommand: "no",
+		AOFLoadTruncated:   true,
+		AppendDirName:      "appendonlydir",
 	}
 }
 
@@ -279,6 +283,8 @@ func params() []param {
 				}
 				return fmt.Errorf("argument must be one of the following: no, yes, local")
 			}},
+		boolParam("aof-load-truncated", false, func(c *Config) *bool { return &c.AOFLoadTruncated }),
+		stringParam("appenddirname", true, func(c *Config) *string { return &c.AppendDirName }),
 		boolParam("daemonize", true, func(c *Config) *bool { return &c.Daemonize }),
 		stringParam("pidfile", true, func(c *Config) *string { return &c.PidFile }),
 	}

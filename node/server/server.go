@@ -134,6 +134,7 @@ func handlerGroups() []map[string]Handler {
 		transactionHandlers(),
 		pubsubHandlers(),
 		aclHandlers(),
+		persistHandlers(),
 		listHandlers(),
 		hashHandlers(),
 		setHandlers(),

@@ -48,6 +48,10 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if err := srv.StartPersistence(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := srv.Listen(); err != nil {
 		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
 		return 1
