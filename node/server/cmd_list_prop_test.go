@@ -115,8 +115,13 @@ func TestListWritesPropagateAsTheirEffect(t *testing.T) {
 	go func() { served <- waiter.BLMove(ctx, "empty", "out", "RIGHT", "LEFT", 0).Err() }()
 	waitBlocked(t, rdb, 1)
 	do("LPUSH", "empty", "v")
-	if err := <-served; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(blockDeadline):
+		t.Fatal("the blocked BLMOVE was not served")
 	}
 	expect("a served BLMOVE", "LPUSH empty v", "LMOVE empty out RIGHT LEFT")
 }

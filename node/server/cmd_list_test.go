@@ -161,6 +161,19 @@ type result struct {
 	err  error
 }
 
+// await receives a blocking command's result, failing the test when none
+// comes before the deadline.
+func await(t *testing.T, ch <-chan result, what string) result {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(blockDeadline):
+		t.Fatalf("%s: no reply within %v", what, blockDeadline)
+		return result{}
+	}
+}
+
 func TestBLPOPIsServedByAPushFromAnotherClient(t *testing.T) {
 	n := startNode(t)
 	waiter, pusher := n.client(t), n.client(t)
@@ -240,7 +253,7 @@ func TestBLPOPTimesOutWithNil(t *testing.T) {
 	}()
 	waitBlocked(t, rdb, 1)
 	rdb.RPush(ctxT(t), "tiny", "v")
-	if r := <-done; r.err != nil || !slices.Equal(r.vals, []string{"tiny", "v"}) {
+	if r := await(t, done, "BLPOP tiny"); r.err != nil || !slices.Equal(r.vals, []string{"tiny", "v"}) {
 		t.Fatalf("BLPOP tiny 0.0001 = %q %v", r.vals, r.err)
 	}
 }
@@ -284,14 +297,14 @@ func TestBLMOVEAndBLMPOPAreServedByPushes(t *testing.T) {
 	waitBlocked(t, pusher, 2)
 
 	pusher.RPush(ctxT(t), "src", "s1", "s2")
-	if r := <-moved; r.err != nil || r.vals[0] != "s1" {
+	if r := await(t, moved, "BLMOVE"); r.err != nil || r.vals[0] != "s1" {
 		t.Fatalf("BLMOVE = %q %v", r.vals, r.err)
 	}
 	if got := pusher.LRange(ctxT(t), "dst", 0, -1).Val(); !slices.Equal(got, []string{"s1"}) {
 		t.Fatalf("BLMOVE destination %q", got)
 	}
 	pusher.RPush(ctxT(t), "multi", "m1", "m2", "m3")
-	if r := <-popped; r.err != nil || !slices.Equal(r.vals, []string{"multi", "m3", "m2"}) {
+	if r := await(t, popped, "BLMPOP"); r.err != nil || !slices.Equal(r.vals, []string{"multi", "m3", "m2"}) {
 		t.Fatalf("BLMPOP RIGHT COUNT 2 = %q %v", r.vals, r.err)
 	}
 }
@@ -315,10 +328,10 @@ func TestBLMOVEChainServesAClientBlockedOnItsDestination(t *testing.T) {
 	}()
 	waitBlocked(t, pusher, 2)
 	pusher.LPush(ctxT(t), "a", "x")
-	if r := <-first; r.err != nil || r.vals[0] != "x" {
+	if r := await(t, first, "BLMOVE a b"); r.err != nil || r.vals[0] != "x" {
 		t.Fatalf("BLMOVE a b = %q %v", r.vals, r.err)
 	}
-	if r := <-second; r.err != nil || !slices.Equal(r.vals, []string{"b", "x"}) {
+	if r := await(t, second, "BLPOP b"); r.err != nil || !slices.Equal(r.vals, []string{"b", "x"}) {
 		t.Fatalf("BLPOP b = %q %v", r.vals, r.err)
 	}
 	if n := pusher.Exists(ctxT(t), "a", "b").Val(); n != 0 {
