@@ -48,6 +48,8 @@ type Config struct {
 	AOFLoadTruncated   bool
 	AppendDirName      string
 	PidFile            string
+	// Cluster is the rest of the cluster-* parameters (cluster_config.go).
+	Cluster ClusterConfig
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
 }
@@ -96,6 +98,7 @@ func DefaultConfig() *Config {
 		EnableDebugCommand: "no",
 		AOFLoadTruncated:   true,
 		AppendDirName:      "appendonlydir",
+		Cluster:            defaultClusterConfig(),
 	}
 }
 
@@ -288,6 +291,7 @@ func params() []param {
 		boolParam("daemonize", true, func(c *Config) *bool { return &c.Daemonize }),
 		stringParam("pidfile", true, func(c *Config) *string { return &c.PidFile }),
 	}
+	p = append(p, clusterParams()...)
 	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
 	return p
 }
