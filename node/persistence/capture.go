@@ -3,6 +3,7 @@ package persistence
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -34,11 +35,62 @@ import (
 type CaptureSource interface {
 	// Databases is the number of databases to capture (0..n-1).
 	Databases() int
-	// NextChunk appends to dst the records of up to about max keys of db
-	// (as of the capture's start) that are not claimed yet, claims them,
-	// and returns the next cursor; 0 means the database is done. cursor 0
+	// NextChunk adds to ch (Chunk.Add) up to about max keys of db (as of
+	// the capture's start) that are not claimed yet, claims them, and
+	// returns the next cursor; 0 means the database is done. cursor 0
 	// starts it. Keys met that are already claimed are skipped.
-	NextChunk(c *Capture, db int, cursor uint64, max int, dst []Record) ([]Record, uint64, error)
+	NextChunk(ch *Chunk, db int, cursor uint64, max int) (uint64, error)
+}
+
+// Chunk collects the encoded keys of one lock hold in a reused arena, so
+// a capture allocates next to nothing under the server lock (allocation
+// there would make the lock holder pay for garbage collection).
+type Chunk struct {
+	codecs *Codecs
+	arena  []byte
+	recs   []chunkRecord
+}
+
+type chunkRecord struct {
+	db             int
+	key, val, vend int // offsets in arena: key [key:val), value [val:vend)
+	expireAt       int64
+	t              ValueType
+}
+
+// Add encodes one key into the chunk.
+func (ch *Chunk) Add(db int, key string, expireAt int64, t ValueType, v any) error {
+	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: t}
+	ch.arena = append(ch.arena, key...)
+	r.val = len(ch.arena)
+	var err error
+	if ch.arena, err = ch.codecs.AppendValue(ch.arena, t, v); err != nil {
+		ch.arena = ch.arena[:r.key]
+		return err
+	}
+	r.vend = len(ch.arena)
+	ch.recs = append(ch.recs, r)
+	return nil
+}
+
+// Len is the number of keys in the chunk.
+func (ch *Chunk) Len() int { return len(ch.recs) }
+
+func (ch *Chunk) reset() {
+	ch.recs = ch.recs[:0]
+	if cap(ch.arena) > 4<<20 {
+		ch.arena = nil // do not keep a huge value's buffer
+	}
+	ch.arena = ch.arena[:0]
+}
+
+func (ch *Chunk) writeTo(w *SnapshotWriter) error {
+	for _, r := range ch.recs {
+		if err := w.Key(r.db, ch.arena[r.key:r.val], r.expireAt, r.t, ch.arena[r.val:r.vend]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CaptureStats describe a finished capture (for INFO, logs and the
@@ -127,6 +179,10 @@ type CaptureOptions struct {
 	ChunkKeys int
 	// Aux fields written first (shoal-ver, ctime, ...).
 	Aux [][2]string
+	// DutyCycle, when in (0,1), paces the capture so that it holds the
+	// server lock at most about this fraction of the time (the rest is
+	// the clients'); 0 only yields between chunks.
+	DutyCycle float64
 }
 
 // Write streams the capture into w, taking lock (the server's) only around
@@ -153,7 +209,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 		}
 		return nil
 	}
-	var buf []Record
+	ch := &Chunk{codecs: c.codecs}
 	dbs := -1
 	for db := 0; dbs < 0 || db < dbs; db++ {
 		cursor := uint64(0)
@@ -167,12 +223,21 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				dbs = src.Databases()
 			}
 			var err error
+			ch.reset()
 			if db < dbs {
-				buf, cursor, err = src.NextChunk(c, db, cursor, opt.ChunkKeys, buf[:0])
+				cursor, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys)
 			}
 			preserved, perr := c.takePreserved()
 			hold := time.Since(held)
 			lock.Unlock()
+			// Let the clients that queued for the lock meanwhile have it
+			// before the next chunk; with a duty cycle, leave them the lock
+			// for (1/duty - 1) times the hold.
+			if opt.DutyCycle > 0 && opt.DutyCycle < 1 {
+				time.Sleep(time.Duration(float64(hold) * (1/opt.DutyCycle - 1)))
+			} else {
+				runtime.Gosched()
+			}
 			st.Chunks++
 			st.TotalLockHold += hold
 			st.MaxLockHold = max(st.MaxLockHold, hold)
@@ -182,14 +247,14 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			if err != nil {
 				return st, err
 			}
-			if err := writeAll(buf); err != nil {
+			if err := ch.writeTo(w); err != nil {
 				return st, err
 			}
+			st.Keys += int64(ch.Len())
 			if err := writeAll(preserved); err != nil {
 				return st, err
 			}
 			st.Preserved += int64(len(preserved))
-			clear(buf) // drop references to encoded values
 			if db >= dbs || cursor == 0 {
 				break
 			}

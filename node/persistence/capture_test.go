@@ -108,26 +108,24 @@ func (m *model) begin(codecs *Codecs) *Capture {
 // CaptureSource
 func (m *model) Databases() int { return len(m.dbs) }
 
-func (m *model) NextChunk(c *Capture, db int, cursor uint64, max int, dst []Record) ([]Record, uint64, error) {
+func (m *model) NextChunk(ch *Chunk, db int, cursor uint64, max int) (uint64, error) {
 	d := m.dbs[db]
 	i := int(cursor)
 	for n := 0; i < len(d.entries) && n < max; i++ {
 		e := d.entries[i]
-		if e.dead || e.gen >= c.Gen() {
+		if e.dead || e.gen >= m.capture.Gen() {
 			continue
 		}
-		e.gen = c.Gen()
-		r, err := c.Record(db, []byte(e.key), e.expire, TypeString, []byte(e.val))
-		if err != nil {
-			return dst, 0, err
+		e.gen = m.capture.Gen()
+		if err := ch.Add(db, e.key, e.expire, TypeString, []byte(e.val)); err != nil {
+			return 0, err
 		}
-		dst = append(dst, r)
 		n++
 	}
 	if i >= len(d.entries) {
-		return dst, 0, nil
+		return 0, nil
 	}
-	return dst, uint64(i), nil
+	return uint64(i), nil
 }
 
 func loadState(t testing.TB, data []byte) map[string]string {

@@ -22,7 +22,7 @@ import (
 // live in node/persistence; these persist_*.go files adapt them to the
 // server. All state is in a *persister installed as s.persistence.
 //
-// Call sites in files owned by the framework (each one line):
+// Call sites in files owned by the framework (each one line, in place):
 //
 //   - node/cmd/shoal-node/main.go, after server.New and before Listen:
 //     if err := srv.StartPersistence(); err != nil { print it; exit 1 }.
@@ -33,13 +33,8 @@ import (
 //   - client.go serve(): mark := s.persistMark() before s.mu.Unlock() and
 //     s.persistWait(mark) after it, before c.flush(): the group commit of
 //     appendfsync always (replies leave only once their writes are
-//     fsynced; one fsync serves every client that wrote meanwhile). Until
-//     it is there, Propagate fsyncs under the lock, which is just as safe
-//     and much slower.
-//
-// Optional, picked up when they exist: config parameters aof-load-truncated
-// (default yes) and appenddirname (default appendonlydir); a SetClock(uint32)
-// method on keyspace.Entry for RESTORE's IDLETIME and FREQ.
+//     fsynced; one fsync serves every client that wrote meanwhile). Without
+//     it, Propagate would fsync under the lock: just as safe, much slower.
 
 // snapshotAux is the shoal-ver aux field of the files this build writes.
 const snapshotAux = "shoal-ver"
@@ -233,7 +228,7 @@ func (p *persister) startBGSave() {
 		var st persistence.CaptureStats
 		err := persistence.SaveSnapshotFile(path, func(w *persistence.SnapshotWriter) error {
 			var err error
-			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields()})
+			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
 			return err
 		})
 		s.mu.Lock()
@@ -306,22 +301,9 @@ func fatalLoad(err error) error {
 	return fmt.Errorf("Fatal error loading the DB: %w. Exiting.", err)
 }
 
-// appendDirName and aofLoadTruncated read parameters the configuration
-// may not have yet, with Redis's defaults.
-func (p *persister) appendDirName() string { return p.configString("appenddirname", "appendonlydir") }
+func (p *persister) appendDirName() string { return p.s.cfg.AppendDirName }
 
-func (p *persister) aofLoadTruncated() bool {
-	return p.configString("aof-load-truncated", "yes") == "yes"
-}
-
-func (p *persister) configString(name, def string) string {
-	for _, kv := range p.s.cfg.Get(name) {
-		if kv[0] == name {
-			return kv[1]
-		}
-	}
-	return def
-}
+func (p *persister) aofLoadTruncated() bool { return p.s.cfg.AOFLoadTruncated }
 
 // loadRecord adds one key of a snapshot (or AOF base) to the keyspace.
 // Keys whose TTL has passed are skipped, as Redis's master does.

@@ -95,8 +95,9 @@ func (lc *liveCapture) Swapped(a, b *keyspace.DB) {
 // Databases implements persistence.CaptureSource.
 func (lc *liveCapture) Databases() int { return len(lc.table) }
 
-// NextChunk implements persistence.CaptureSource (lock held).
-func (lc *liveCapture) NextChunk(c *persistence.Capture, i int, cursor uint64, max int, dst []persistence.Record) ([]persistence.Record, uint64, error) {
+// NextChunk implements persistence.CaptureSource (lock held). It
+// allocates nothing but the chunk's arena growth.
+func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, max int) (uint64, error) {
 	db := lc.p.s.dbs[lc.table[i]]
 	var next uint64
 	lc.scratch, next = db.Scan(cursor, max, lc.scratch[:0])
@@ -106,16 +107,14 @@ func (lc *liveCapture) NextChunk(c *persistence.Capture, i int, cursor uint64, m
 		}
 		t, v, err := entryValue(e)
 		if err != nil {
-			return dst, 0, err
+			return 0, err
 		}
-		r, err := c.Record(i, []byte(e.Key()), expireOf(e), t, v)
-		if err != nil {
-			return dst, 0, err
+		if err := ch.Add(i, e.Key(), expireOf(e), t, v); err != nil {
+			return 0, err
 		}
-		dst = append(dst, r)
 	}
 	clear(lc.scratch)
-	return dst, next, nil
+	return next, nil
 }
 
 // entryValue maps a keyspace entry to its persistence type and value.

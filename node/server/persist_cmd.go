@@ -125,22 +125,18 @@ func cmdRestore(c *Client) {
 }
 
 // setRestoredClock applies IDLETIME (LRU policies) or FREQ (LFU) as
-// Redis's objectSetLRUOrLFU does, when the keyspace lets the clock be set.
+// Redis's objectSetLRUOrLFU does.
 func setRestoredClock(env *keyspace.Env, e *keyspace.Entry, idle, freq int64) {
-	setter, ok := any(e).(interface{ SetClock(uint32) })
-	if !ok {
-		return
-	}
 	const lruMax = 1<<24 - 1
 	switch {
 	case env.LFU && freq >= 0:
-		setter.SetClock(uint32(env.Now/60000)&65535<<8 | uint32(freq))
+		e.SetClock(uint32(env.Now/60000)&65535<<8 | uint32(freq))
 	case !env.LFU && idle >= 0:
 		now := int64(env.LRUClock())
 		abs := now - idle
 		if abs < 0 {
 			abs = (now + lruMax/2) % lruMax
 		}
-		setter.SetClock(uint32(abs))
+		e.SetClock(uint32(abs))
 	}
 }

@@ -454,48 +454,48 @@ func TestPersistCorruptFilesStopStartup(t *testing.T) {
 			t.Fatalf("exit %d, want 1 and %q in the log:\n%s", code, wantMsg, log)
 		}
 	})
-	t.Run("snapshot checksum", func(t *testing.T) {
-		n := newPersistNode(t)
-		c := n.start()
-		requirePersistence(t, c)
-		c.Set(ctx, "a", "some value", 0)
-		c.Save(ctx)
-		n.stop()
-		path := filepath.Join(n.Dir, "dump.rdb")
-		data, _ := os.ReadFile(path)
-		i := strings.Index(string(data), "some value")
-		data[i] = 'S'
-		os.WriteFile(path, data, 0o644)
-		code, log := n.startFails()
-		if code != 1 || !strings.Contains(log, "bad file dump.rdb at offset") || !strings.Contains(log, "checksum mismatch") {
-			t.Fatalf("exit %d, log:\n%s", code, log)
-		}
-	})
-	t.Run("snapshot truncated", func(t *testing.T) {
-		n := newPersistNode(t)
-		c := n.start()
-		requirePersistence(t, c)
-		c.Set(ctx, "a", "some value", 0)
-		c.Save(ctx)
-		n.stop()
-		path := filepath.Join(n.Dir, "dump.rdb")
-		data, _ := os.ReadFile(path)
-		os.WriteFile(path, data[:len(data)-12], 0o644)
-		code, log := n.startFails()
-		if code != 1 || !strings.Contains(log, "bad file dump.rdb at offset") || !strings.Contains(log, "truncated") {
-			t.Fatalf("exit %d, log:\n%s", code, log)
-		}
-	})
-	t.Run("not a snapshot", func(t *testing.T) {
-		n := newPersistNode(t)
-		requirePersistence(t, n.start())
-		n.stop()
-		os.WriteFile(filepath.Join(n.Dir, "dump.rdb"), []byte("REDIS0010\xfa"), 0o644)
-		code, log := n.startFails()
-		if code != 1 || !strings.Contains(log, "bad file dump.rdb at offset 0: not a shoal snapshot (bad magic)") {
-			t.Fatalf("exit %d, log:\n%s", code, log)
-		}
-	})
+	snapshots := []struct {
+		name   string
+		damage func(data []byte) []byte
+		want   []string
+	}{
+		{"snapshot checksum", func(d []byte) []byte {
+			d[strings.Index(string(d), "some value")] = 'S'
+			return d
+		}, []string{"bad file dump.rdb at offset", "checksum mismatch"}},
+		{"snapshot truncated", func(d []byte) []byte { return d[:len(d)-12] },
+			[]string{"bad file dump.rdb at offset", "truncated"}},
+		{"snapshot of a future version", func(d []byte) []byte { d[8] = 2; return d },
+			[]string{"bad file dump.rdb at offset 8: unsupported snapshot format version 2"}},
+		{"not a snapshot", func([]byte) []byte { return []byte("REDIS0010\xfa") },
+			[]string{"bad file dump.rdb at offset 0: not a shoal snapshot (bad magic)"}},
+	}
+	for _, tc := range snapshots {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newPersistNode(t)
+			c := n.start()
+			requirePersistence(t, c)
+			c.Set(ctx, "a", "some value", 0)
+			if err := c.Save(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			n.stop()
+			path := filepath.Join(n.Dir, "dump.rdb")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, tc.damage(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, log := n.startFails()
+			for _, w := range tc.want {
+				if code != 1 || !strings.Contains(log, w) {
+					t.Fatalf("exit %d, want 1 and %q in the log:\n%s", code, w, log)
+				}
+			}
+		})
+	}
 }
 
 // errString is a reply's error text ("" for none).
