@@ -90,23 +90,37 @@ func (w *Writer) Int(n int64) {
 }
 
 func (w *Writer) header(prefix byte, n int) {
-	w.b = append(w.b, prefix)
-	w.b = strconv.AppendInt(w.b, int64(n), 10)
-	w.b = append(w.b, '\r', '\n')
+	w.b = appendHeader(w.b, prefix, n)
+}
+
+// appendHeader appends prefix, n and CRLF; small lengths (the common case
+// of bulk strings and arrays) skip strconv.
+func appendHeader(b []byte, prefix byte, n int) []byte {
+	switch {
+	case n >= 0 && n < 10:
+		return append(b, prefix, byte('0'+n), '\r', '\n')
+	case n >= 10 && n < 100:
+		return append(b, prefix, byte('0'+n/10), byte('0'+n%10), '\r', '\n')
+	case n >= 100 && n < 1000:
+		return append(b, prefix, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10), '\r', '\n')
+	}
+	b = append(b, prefix)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
 }
 
 // Bulk appends a bulk string.
 func (w *Writer) Bulk(p []byte) {
-	w.header('$', len(p))
-	w.b = append(w.b, p...)
-	w.b = append(w.b, '\r', '\n')
+	b := appendHeader(w.b, '$', len(p))
+	b = append(b, p...)
+	w.b = append(b, '\r', '\n')
 }
 
 // BulkString appends a bulk string.
 func (w *Writer) BulkString(s string) {
-	w.header('$', len(s))
-	w.b = append(w.b, s...)
-	w.b = append(w.b, '\r', '\n')
+	b := appendHeader(w.b, '$', len(s))
+	b = append(b, s...)
+	w.b = append(b, '\r', '\n')
 }
 
 // BulkInt appends n formatted as a bulk string.

@@ -24,7 +24,8 @@ func allowedInSubscribedContext(name string) bool {
 // dispatch checks one command (Redis's processCommand) and runs or queues
 // it. Called with the lock held.
 func (s *Server) dispatch(c *Client, args [][]byte) {
-	s.env.Now = time.Now().UnixMilli()
+	now := time.Now()
+	s.env.Now = now.UnixMilli()
 	spec, unknownSub := s.cmds.LookupArgs(args)
 	if spec == nil {
 		c.reject(command.UnknownCommandError(args))
@@ -73,7 +74,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	c.Args = args
-	s.call(c, spec)
+	s.callAt(c, spec, now)
 	c.Args = nil
 	s.afterCommand()
 }
@@ -100,12 +101,14 @@ func (c *Client) reject(msg string) {
 
 // call runs a handler and does the bookkeeping around it: statistics,
 // slowlog and propagation of what it changed (Redis's call()).
-func (s *Server) call(c *Client, spec *command.Spec) {
+func (s *Server) call(c *Client, spec *command.Spec) { s.callAt(c, spec, time.Now()) }
+
+// callAt is call with the start time already taken.
+func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.Cmd = spec
 	c.rewrite = nil
 	c.noProp = false
 	dirty := s.dirty
-	start := time.Now()
 	s.handlers[spec.ID()](c)
 	dur := time.Since(start)
 	if c.reexec || c.blk == nil {
