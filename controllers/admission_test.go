@@ -185,6 +185,8 @@ func TestScaleSubresource(t *testing.T) {
 	if rc.Spec.Masters != 5 {
 		t.Errorf("spec.masters = %d after scaling to 5", rc.Spec.Masters)
 	}
+	// The operator records the new generation in status; then scale again.
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused)
 	if err := testEnv.c.SubResource("scale").Get(ctx, rc, scale); err != nil {
 		t.Fatal(err)
 	}

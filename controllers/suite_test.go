@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
 
 	"go.uber.org/zap/zapcore"
 
@@ -88,7 +90,14 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		return 1
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	// The manager runs as the operator's ServiceAccount, with only the
+	// rights of the generated ClusterRole: a missing RBAC rule fails tests.
+	operatorCfg, err := operatorIdentity(c, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "operator RBAC:", err)
+		return 1
+	}
+	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -122,6 +131,36 @@ func runSuite(m *testing.M) int {
 
 	testEnv = env{cfg: cfg, c: c, scheme: scheme}
 	return m.Run()
+}
+
+// operatorIdentity installs config/rbac/role.yaml, binds it cluster-wide to
+// the operator's ServiceAccount (as config/rbac/role_binding.yaml does), and
+// returns a config that impersonates that ServiceAccount.
+func operatorIdentity(c client.Client, admin *rest.Config) (*rest.Config, error) {
+	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(raw, role); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if err := c.Create(ctx, role); err != nil {
+		return nil, err
+	}
+	const ns, sa = "shoal-system", "shoal-operator"
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "shoal-manager-rolebinding"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa}},
+	}
+	if err := c.Create(ctx, binding); err != nil {
+		return nil, err
+	}
+	cfg := rest.CopyConfig(admin)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", ns, sa)}
+	return cfg, nil
 }
 
 // zapLevel is the manager's log verbosity in tests: errors only unless
