@@ -2,6 +2,7 @@ package longdouble
 
 import (
 	"bytes"
+	"math"
 	"math/big"
 )
 
@@ -276,4 +277,21 @@ func AppendHuman(dst []byte, x Value) []byte {
 		dst = append(dst[:start], '0')
 	}
 	return dst
+}
+
+// MulTrunc is (long long)(x * k), the product rounded to the extended
+// format and truncated toward zero, as Redis turns a timeout in seconds
+// into milliseconds. ok is false when the product is infinite or outside
+// int64, where C's conversion has no defined result (x86-64 gives
+// LLONG_MIN, so Redis reports a negative timeout).
+func (x Value) MulTrunc(k int64) (int64, bool) {
+	if x.f.IsInf() {
+		return 0, false
+	}
+	p := newLD().Mul(x.f, newLD().SetInt64(k))
+	n, acc := p.Int64()
+	if (acc == big.Below && n == math.MaxInt64) || (acc == big.Above && n == math.MinInt64) {
+		return 0, false
+	}
+	return n, true
 }

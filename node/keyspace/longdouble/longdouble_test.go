@@ -83,3 +83,25 @@ func TestLongDoubleInputOfMaxCharsIsRefused(t *testing.T) {
 		t.Fatal("a long input under the limit is a number")
 	}
 }
+
+func TestMulTruncIsRedisTimeoutConversion(t *testing.T) {
+	cases := []struct {
+		in   string
+		ms   int64
+		isOK bool
+	}{
+		{"1", 1000, true}, {"0.5", 500, true}, {"1e-5", 0, true}, {"-0.0001", 0, true},
+		{"0x10", 16000, true}, {"9.2e15", 9200000000000000000, true}, {"9.3e15", 0, false},
+		{"inf", 0, false}, {"-1e300", 0, false}, {"-2", -2000, true}, {"0.0015", 1, true},
+	}
+	for _, c := range cases {
+		v, ok := Parse([]byte(c.in))
+		if !ok {
+			t.Fatalf("%q does not parse", c.in)
+		}
+		ms, ok := v.MulTrunc(1000)
+		if ms != c.ms || ok != c.isOK {
+			t.Errorf("%q * 1000 = %d,%v want %d,%v", c.in, ms, ok, c.ms, c.isOK)
+		}
+	}
+}
