@@ -30,7 +30,7 @@ func (z *ZSet) AppendRangeByRank(dst []Entry, start, stop int, rev bool) []Entry
 			if rev {
 				x = x.Val.backward
 			} else {
-				x = x.Val.level[0].forward
+				x = levels(x)[0].forward
 			}
 		}
 		return dst
@@ -179,7 +179,7 @@ func step(x *node, rev bool) *node {
 	if rev {
 		return x.Val.backward
 	}
-	return x.Val.level[0].forward
+	return levels(x)[0].forward
 }
 
 // slEdge is the first (or, with rev, last) node in range.

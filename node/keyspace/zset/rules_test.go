@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/shoal-dev/shoal/node/keyspace/internal/dict"
 )
 
 func mustAdd(t *testing.T, z *ZSet, lim Limits, member string, score float64) {
@@ -559,5 +562,26 @@ func TestFromSortedSortsUnorderedEntries(t *testing.T) {
 		if r, _, _ := z.Rank([]byte("c"), false); r != 2 {
 			t.Errorf("%s: rank of c = %d", z.Encoding(), r)
 		}
+	}
+}
+
+func TestSkiplistLevelsFollowTheirNode(t *testing.T) {
+	offsets := []uintptr{unsafe.Offsetof(node1{}.l), unsafe.Offsetof(node2{}.l), unsafe.Offsetof(node3{}.l),
+		unsafe.Offsetof(node4{}.l), unsafe.Offsetof(node8{}.l), unsafe.Offsetof(node16{}.l), unsafe.Offsetof(node32{}.l)}
+	for _, off := range offsets {
+		if off != nodeSize {
+			t.Fatalf("levels at offset %d, want %d", off, nodeSize)
+		}
+	}
+	if got := dict.AllocSize(int(unsafe.Sizeof(node1{}))); got != 64 {
+		t.Errorf("a level-1 node takes %d bytes, want 64", got)
+	}
+	for level := 1; level <= maxLevel; level++ {
+		x, _ := newNode(level, 1, "m")
+		l := levels(x)
+		if len(l) != level {
+			t.Fatalf("level %d node has %d levels", level, len(l))
+		}
+		l[level-1].span = 7 // writable to the end
 	}
 }

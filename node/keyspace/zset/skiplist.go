@@ -25,11 +25,22 @@ type zlevel struct {
 type znode struct {
 	score    float64
 	backward *node
-	level    []zlevel
+	nlevel   uint8 // number of levels, stored right after the node
 }
 
-// node is a skiplist node; Key is the member.
+// node is a skiplist node; Key is the member. Every node is the first
+// field of one of the nodeN structs below, whose level array follows it in
+// the same allocation: that saves a slice header per node (and puts a
+// level-1 node in a 64-byte size class instead of 80).
 type node = dict.Entry[znode]
+
+// nodeSize is the offset of the levels from their node.
+const nodeSize = unsafe.Sizeof(node{})
+
+// levels returns the level array of x.
+func levels(x *node) []zlevel {
+	return unsafe.Slice((*zlevel)(unsafe.Add(unsafe.Pointer(x), nodeSize)), x.Val.nlevel)
+}
 
 type skiplist struct {
 	header *node
@@ -41,8 +52,8 @@ type skiplist struct {
 }
 
 func newSkiplist(hint int) *skiplist {
-	h := &node{}
-	h.Val.level = make([]zlevel, maxLevel)
+	h := &new(node32).n
+	h.Val.nlevel = maxLevel
 	return &skiplist{header: h, level: 1, index: dict.New[znode](hint)}
 }
 
@@ -52,8 +63,8 @@ func randomLevel() int {
 	return min(l, maxLevel)
 }
 
-// Nodes with up to four levels (99.6% of them) carry their levels in the
-// same allocation.
+// The allocations that hold a node and its levels. Levels 1 to 4 (99.6%
+// of nodes) fit exactly; rarer higher nodes use the next of 8, 16 or 32.
 type (
 	node1 struct {
 		n node
@@ -71,43 +82,53 @@ type (
 		n node
 		l [4]zlevel
 	}
+	node8 struct {
+		n node
+		l [8]zlevel
+	}
+	node16 struct {
+		n node
+		l [16]zlevel
+	}
+	node32 struct {
+		n node
+		l [maxLevel]zlevel
+	}
 )
 
-// newNode allocates a node and returns it with the bytes it occupies
-// (node and levels; the member is the index's to count).
+// newNode allocates a node of the given level and returns it with the bytes
+// it occupies (node and levels; the member is the index's to count).
 func newNode(level int, score float64, member string) (*node, int) {
 	var x *node
-	var size int
-	switch level {
-	case 1:
-		w := new(node1)
-		x, w.n.Val.level, size = &w.n, w.l[:], int(unsafe.Sizeof(*w))
-	case 2:
-		w := new(node2)
-		x, w.n.Val.level, size = &w.n, w.l[:], int(unsafe.Sizeof(*w))
-	case 3:
-		w := new(node3)
-		x, w.n.Val.level, size = &w.n, w.l[:], int(unsafe.Sizeof(*w))
-	case 4:
-		w := new(node4)
-		x, w.n.Val.level, size = &w.n, w.l[:], int(unsafe.Sizeof(*w))
+	switch {
+	case level == 1:
+		x = &new(node1).n
+	case level == 2:
+		x = &new(node2).n
+	case level == 3:
+		x = &new(node3).n
+	case level == 4:
+		x = &new(node4).n
+	case level <= 8:
+		x = &new(node8).n
+	case level <= 16:
+		x = &new(node16).n
 	default:
-		x = new(node)
-		x.Val.level = make([]zlevel, level)
-		size = int(unsafe.Sizeof(*x)) + dict.AllocSize(level*int(unsafe.Sizeof(zlevel{})))
+		x = &new(node32).n
 	}
 	x.Key = member
 	x.Val.score = score
-	return x, dict.AllocSize(size)
+	x.Val.nlevel = uint8(level)
+	return x, nodeMem(x)
 }
 
+// nodeMem is the allocation size of x's node and levels.
 func nodeMem(x *node) int {
-	l := len(x.Val.level)
-	size := int(unsafe.Sizeof(*x)) + l*int(unsafe.Sizeof(zlevel{}))
-	if l > 4 {
-		size = int(unsafe.Sizeof(*x)) + dict.AllocSize(l*int(unsafe.Sizeof(zlevel{})))
+	capacity := int(x.Val.nlevel)
+	if capacity > 4 {
+		capacity = 1 << bits.Len(uint(capacity-1)) // 8, 16 or 32
 	}
-	return dict.AllocSize(size)
+	return dict.AllocSize(int(nodeSize) + capacity*int(unsafe.Sizeof(zlevel{})))
 }
 
 // before reports whether x orders before (score, member).
@@ -136,40 +157,40 @@ func (sl *skiplist) link(x *node) {
 			rank[i] = rank[i+1]
 		}
 		for {
-			f := cur.Val.level[i].forward
+			f := levels(cur)[i].forward
 			if f == nil || !before(f, score, member) {
 				break
 			}
-			rank[i] += cur.Val.level[i].span
+			rank[i] += levels(cur)[i].span
 			cur = f
 		}
 		update[i] = cur
 	}
-	lvl := len(x.Val.level)
+	lvl := int(x.Val.nlevel)
 	if lvl > sl.level {
 		for i := sl.level; i < lvl; i++ {
 			rank[i] = 0
 			update[i] = h
-			h.Val.level[i].span = sl.length
+			levels(h)[i].span = sl.length
 		}
 		sl.level = lvl
 	}
 	for i := 0; i < lvl; i++ {
-		ul := &update[i].Val.level[i]
-		x.Val.level[i].forward = ul.forward
+		ul := &levels(update[i])[i]
+		levels(x)[i].forward = ul.forward
 		ul.forward = x
-		x.Val.level[i].span = ul.span - (rank[0] - rank[i])
+		levels(x)[i].span = ul.span - (rank[0] - rank[i])
 		ul.span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < sl.level; i++ {
-		update[i].Val.level[i].span++
+		levels(update[i])[i].span++
 	}
 	if update[0] != h {
 		x.Val.backward = update[0]
 	} else {
 		x.Val.backward = nil
 	}
-	if f := x.Val.level[0].forward; f != nil {
+	if f := levels(x)[0].forward; f != nil {
 		f.Val.backward = x
 	} else {
 		sl.tail = x
@@ -183,7 +204,7 @@ func (sl *skiplist) findUpdate(update *[maxLevel]*node, score float64, member st
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
-			f := x.Val.level[i].forward
+			f := levels(x)[i].forward
 			if f == nil || !before(f, score, member) {
 				break
 			}
@@ -191,26 +212,26 @@ func (sl *skiplist) findUpdate(update *[maxLevel]*node, score float64, member st
 		}
 		update[i] = x
 	}
-	return x.Val.level[0].forward
+	return levels(x)[0].forward
 }
 
 // unlinkNode removes x given its predecessors (zslDeleteNode).
 func (sl *skiplist) unlinkNode(x *node, update *[maxLevel]*node) {
 	for i := 0; i < sl.level; i++ {
-		ul := &update[i].Val.level[i]
+		ul := &levels(update[i])[i]
 		if ul.forward == x {
-			ul.span += x.Val.level[i].span - 1
-			ul.forward = x.Val.level[i].forward
+			ul.span += levels(x)[i].span - 1
+			ul.forward = levels(x)[i].forward
 		} else {
 			ul.span--
 		}
 	}
-	if f := x.Val.level[0].forward; f != nil {
+	if f := levels(x)[0].forward; f != nil {
 		f.Val.backward = x.Val.backward
 	} else {
 		sl.tail = x.Val.backward
 	}
-	for sl.level > 1 && sl.header.Val.level[sl.level-1].forward == nil {
+	for sl.level > 1 && levels(sl.header)[sl.level-1].forward == nil {
 		sl.level--
 	}
 	sl.length--
@@ -244,7 +265,7 @@ func (sl *skiplist) removeNode(x *node, update *[maxLevel]*node) {
 // updateScore moves x to newscore (zslUpdateScore): in place when the order
 // is unchanged, otherwise relinked (keeping its levels, which are random).
 func (sl *skiplist) updateScore(x *node, newscore float64) {
-	b, f := x.Val.backward, x.Val.level[0].forward
+	b, f := x.Val.backward, levels(x)[0].forward
 	if (b == nil || b.Val.score < newscore) && (f == nil || f.Val.score > newscore) {
 		x.Val.score = newscore
 		return
@@ -260,11 +281,11 @@ func (sl *skiplist) rank(score float64, member string) int {
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
-			f := x.Val.level[i].forward
+			f := levels(x)[i].forward
 			if f == nil || !(f.Val.score < score || (f.Val.score == score && f.Key <= member)) {
 				break
 			}
-			r += x.Val.level[i].span
+			r += levels(x)[i].span
 			x = f
 		}
 		if x != sl.header && x.Key == member {
@@ -280,11 +301,11 @@ func (sl *skiplist) byRank(rank int) *node {
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
-			f := x.Val.level[i].forward
-			if f == nil || traversed+x.Val.level[i].span > rank {
+			f := levels(x)[i].forward
+			if f == nil || traversed+levels(x)[i].span > rank {
 				break
 			}
-			traversed += x.Val.level[i].span
+			traversed += levels(x)[i].span
 			x = f
 		}
 		if traversed == rank {
@@ -294,7 +315,7 @@ func (sl *skiplist) byRank(rank int) *node {
 	return nil
 }
 
-func (sl *skiplist) first() *node { return sl.header.Val.level[0].forward }
+func (sl *skiplist) first() *node { return levels(sl.header)[0].forward }
 
 // isInRange reports whether some part of the set may be inside r.
 func (sl *skiplist) isInRange(r *ScoreRange) bool {
@@ -311,11 +332,11 @@ func (sl *skiplist) firstInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && !r.gteMin(f.Val.score); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && !r.gteMin(f.Val.score); f = levels(x)[i].forward {
 			x = f
 		}
 	}
-	x = x.Val.level[0].forward
+	x = levels(x)[0].forward
 	if !r.lteMax(x.Val.score) {
 		return nil
 	}
@@ -329,7 +350,7 @@ func (sl *skiplist) lastInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && r.lteMax(f.Val.score); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && r.lteMax(f.Val.score); f = levels(x)[i].forward {
 			x = f
 		}
 	}
@@ -353,11 +374,11 @@ func (sl *skiplist) firstInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && !r.gteMin(sbytes(f.Key)); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && !r.gteMin(sbytes(f.Key)); f = levels(x)[i].forward {
 			x = f
 		}
 	}
-	x = x.Val.level[0].forward
+	x = levels(x)[0].forward
 	if !r.lteMax(sbytes(x.Key)) {
 		return nil
 	}
@@ -371,7 +392,7 @@ func (sl *skiplist) lastInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && r.lteMax(sbytes(f.Key)); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && r.lteMax(sbytes(f.Key)); f = levels(x)[i].forward {
 			x = f
 		}
 	}
@@ -386,14 +407,14 @@ func (sl *skiplist) removeRangeByScore(r *ScoreRange) int {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && !r.gteMin(f.Val.score); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && !r.gteMin(f.Val.score); f = levels(x)[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
 	removed := 0
-	for x = x.Val.level[0].forward; x != nil && r.lteMax(x.Val.score); removed++ {
-		next := x.Val.level[0].forward
+	for x = levels(x)[0].forward; x != nil && r.lteMax(x.Val.score); removed++ {
+		next := levels(x)[0].forward
 		sl.removeNode(x, &update)
 		x = next
 	}
@@ -405,14 +426,14 @@ func (sl *skiplist) removeRangeByLex(r *LexRange) int {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && !r.gteMin(sbytes(f.Key)); f = x.Val.level[i].forward {
+		for f := levels(x)[i].forward; f != nil && !r.gteMin(sbytes(f.Key)); f = levels(x)[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
 	removed := 0
-	for x = x.Val.level[0].forward; x != nil && r.lteMax(sbytes(x.Key)); removed++ {
-		next := x.Val.level[0].forward
+	for x = levels(x)[0].forward; x != nil && r.lteMax(sbytes(x.Key)); removed++ {
+		next := levels(x)[0].forward
 		sl.removeNode(x, &update)
 		x = next
 	}
@@ -425,16 +446,16 @@ func (sl *skiplist) removeRangeByRank(start, end int) int {
 	traversed := 0
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.Val.level[i].forward; f != nil && traversed+x.Val.level[i].span < start; f = x.Val.level[i].forward {
-			traversed += x.Val.level[i].span
+		for f := levels(x)[i].forward; f != nil && traversed+levels(x)[i].span < start; f = levels(x)[i].forward {
+			traversed += levels(x)[i].span
 			x = f
 		}
 		update[i] = x
 	}
 	traversed++
 	removed := 0
-	for x = x.Val.level[0].forward; x != nil && traversed <= end; traversed++ {
-		next := x.Val.level[0].forward
+	for x = levels(x)[0].forward; x != nil && traversed <= end; traversed++ {
+		next := levels(x)[0].forward
 		sl.removeNode(x, &update)
 		removed++
 		x = next
@@ -445,7 +466,7 @@ func (sl *skiplist) removeRangeByRank(start, end int) int {
 // memoryUsage estimates the bytes of the whole encoding.
 func (sl *skiplist) memoryUsage() int {
 	const list = 64 // the skiplist struct
-	header := dict.AllocSize(int(unsafe.Sizeof(node{}))) + dict.AllocSize(maxLevel*int(unsafe.Sizeof(zlevel{})))
+	header := dict.AllocSize(int(unsafe.Sizeof(node32{})))
 	return list + header + sl.mem + sl.index.MemoryUsage()
 }
 

@@ -218,7 +218,7 @@ func (z *ZSet) Rank(member []byte, rev bool) (rank int, score float64, ok bool) 
 func (z *ZSet) All() iter.Seq2[[]byte, float64] {
 	return func(yield func([]byte, float64) bool) {
 		if z.sl != nil {
-			for x := z.sl.first(); x != nil; x = x.Val.level[0].forward {
+			for x := z.sl.first(); x != nil; x = levels(x)[0].forward {
 				if !yield(sbytes(x.Key), x.Val.score) {
 					return
 				}
