@@ -68,6 +68,7 @@ type Client struct {
 
 	outSoftSince time.Time
 	keysBuf      []int
+	cl           clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -204,6 +205,7 @@ func (c *Client) free() {
 	}
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
+	s.sunsubscribeAll(c)
 	if c.monitor {
 		s.removeMonitor(c)
 	}

@@ -52,11 +52,14 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			return
 		}
 	}
+	if s.cl.node != nil && !s.clusterRoute(c, spec, args) {
+		return
+	}
 	if c.multi == nil && s.pause.blocks(spec) {
 		c.pausedArgs = copyArgs(args)
 		return
 	}
-	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns) > 0 && !allowedInSubscribedContext(specName(spec)) {
+	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns)+len(c.cl.shardChannels) > 0 && !allowedInSubscribedContext(specName(spec)) {
 		c.reject("ERR Can't execute '" + spec.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}

@@ -66,6 +66,7 @@ type Server struct {
 	runID    string
 
 	acl            aclState
+	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
 	peakMemory     int64
@@ -117,6 +118,9 @@ func New(cfg *Config) (*Server, error) {
 	for i := 0; i < cfg.Databases; i++ {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
+	if err := s.initCluster(); err != nil {
+		return nil, err
+	}
 	s.blocking.init()
 	s.pubsub.init()
 	s.slowlog.init()
@@ -139,6 +143,7 @@ func handlerGroups() []map[string]Handler {
 		hashHandlers(),
 		setHandlers(),
 		zsetHandlers(),
+		clusterHandlers(),
 	}
 }
 
@@ -242,6 +247,10 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return fmt.Errorf("could not listen on any of %v port %d", s.cfg.Bind, s.cfg.Port)
 	}
+	if err := s.listenCluster(); err != nil {
+		s.closeListeners()
+		return err
+	}
 	return nil
 }
 
@@ -264,6 +273,7 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) Serve() error {
 	s.wg.Add(1)
 	go s.cronLoop()
+	s.startCluster()
 	errc := make(chan error, len(s.listeners))
 	for _, ln := range s.listeners {
 		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
@@ -369,6 +379,7 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.closing)
 	s.closeListeners()
+	s.closeCluster()
 	for _, c := range s.clients {
 		c.conn.Close()
 	}

@@ -1,0 +1,373 @@
+package server
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
+
+	"github.com/shoal-dev/shoal/node/cluster"
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
+
+// Cluster mode (cluster-enabled yes): this file holds the node's
+// cluster.Machine and carries out what it asks (the Ready values);
+// bus_link.go moves its messages over TCP, cluster_route.go redirects
+// commands (MOVED, ASK, ...), cluster_cmd.go answers CLUSTER, ASKING,
+// READONLY and READWRITE, cluster_pubsub.go is sharded pub/sub and the
+// bus side of PUBLISH, migrate.go is MIGRATE.
+//
+// Locking: the machine, the link table and everything in clusterNode are
+// guarded by the server lock (Server.mu), the lock that also guards the
+// keyspace. So a Ready is carried out atomically with the commands around
+// it: nodes.conf is written (and fsynced when asked) before any message of
+// the same Ready is queued and before the client whose command produced it
+// gets its reply, as the Ready's documentation requires; the machine can
+// count keys (KeyCounter) while deciding; DelKeysInSlots runs before any
+// other command sees the new slot map. Sockets are never written under the
+// lock: messages go to a per-link queue drained by a writer goroutine.
+//
+// Call sites in files owned by the framework (each one line):
+//
+//   - server.go: the Server field `cl serverCluster`; New: s.initCluster()
+//     after the databases exist (it installs the per-slot key index before
+//     data is loaded); Listen: s.listenCluster(); Serve: s.startCluster();
+//     Close (under the lock): s.closeCluster(); handlerGroups: clusterHandlers().
+//   - exec.go dispatch: the redirection check s.clusterRoute(c, spec, args)
+//     after the ACL check (Redis's processCommand order), and the shard
+//     channels in the subscribed-context check.
+//   - client.go: the Client field `cl clientCluster`; free(): s.sunsubscribeAll(c).
+
+// serverCluster is the server's cluster-related state; node is nil unless
+// cluster-enabled.
+type serverCluster struct {
+	node *clusterNode
+	// shardChannels are the SSUBSCRIBE subscribers (in standalone mode too).
+	shardChannels map[string][]*Client
+	// migrate caches MIGRATE's connections to target instances.
+	migrate migrateCache
+}
+
+// clientCluster is a client's cluster-related state.
+type clientCluster struct {
+	asking        bool // ASKING: the next command may be served in an IMPORTING slot
+	readonly      bool // READONLY: a replica serves reads of its master's slots
+	shardChannels map[string]struct{}
+}
+
+// clusterNode is the running cluster side of the node.
+type clusterNode struct {
+	s     *Server
+	m     *cluster.Machine
+	path  string // nodes.conf
+	index *keyspace.SlotIndex
+	bus   busState
+	// applying is set while a Ready is carried out, so that link failures
+	// found meanwhile are reported to the machine after it (LinkDown).
+	applying bool
+	// replication is the last replication target the machine asked for
+	// ("Data node, part 3" plugs replication in here).
+	replication cluster.ReplicationTarget
+	saves       int64 // nodes.conf writes, for tests and INFO
+}
+
+// slotOfString is cluster.KeyHashSlot of a key held as a string (the slot
+// index's keys), without copying it.
+func slotOfString(key string) int {
+	return cluster.KeyHashSlot(unsafe.Slice(unsafe.StringData(key), len(key)))
+}
+
+// CountKeysInSlot and DBSize answer the machine's questions (KeyCounter).
+func (cn *clusterNode) CountKeysInSlot(slot int) int { return cn.index.CountKeysInSlot(slot) }
+func (cn *clusterNode) DBSize() int                  { return cn.s.dbs[0].Len() }
+
+// machineConfig builds the cluster.Config from the server configuration.
+func machineConfig(cfg *Config) (cluster.Config, error) {
+	var seed [16]byte
+	if _, err := crand.Read(seed[:]); err != nil {
+		return cluster.Config{}, err
+	}
+	rnd := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	port := cfg.Port
+	if cfg.Cluster.AnnouncePort != 0 {
+		port = cfg.Cluster.AnnouncePort
+	}
+	mc := cluster.DefaultConfig(port, rnd)
+	mc.BusPort = cfg.busPort()
+	if cfg.Cluster.AnnounceBusPort != 0 {
+		mc.BusPort = cfg.Cluster.AnnounceBusPort
+	}
+	mc.NodeTimeout = time.Duration(cfg.ClusterNodeTimeout) * time.Millisecond
+	mc.RequireFullCoverage = cfg.Cluster.RequireFullCoverage
+	mc.AllowReplicaMigration = cfg.Cluster.AllowReplicaMigration
+	mc.MigrationBarrier = cfg.Cluster.MigrationBarrier
+	mc.ReplicaValidityFactor = cfg.Cluster.ReplicaValidityFactor
+	mc.ReplicaNoFailover = cfg.Cluster.ReplicaNoFailover
+	mc.PreferredEndpointType = cfg.Cluster.PreferredEndpointType
+	mc.AnnounceIP = cfg.Cluster.AnnounceIP
+	mc.Hostname = cfg.Cluster.AnnounceHostname
+	return mc, nil
+}
+
+// initCluster creates the cluster side of a cluster-enabled server: the
+// per-slot key index on database 0 and the machine, loaded from nodes.conf
+// when there is one (identity, epochs, slot map) or new otherwise.
+func (s *Server) initCluster() error {
+	s.cl.shardChannels = map[string][]*Client{}
+	s.cl.migrate.conns = map[string]*migrateConn{}
+	if !s.cfg.ClusterEnabled {
+		return nil
+	}
+	if s.cfg.Port == 0 {
+		return errors.New("cluster mode needs a TCP port")
+	}
+	if bp := s.cfg.busPort(); bp <= 0 || bp > 65535 {
+		return fmt.Errorf("cluster bus port %d out of range: set cluster-port", bp)
+	}
+	mc, err := machineConfig(s.cfg)
+	if err != nil {
+		return err
+	}
+	cn := &clusterNode{s: s, path: s.cfg.ClusterConfigFile}
+	cn.index = keyspace.NewSlotIndex(cluster.Slots, slotOfString)
+	s.dbs[0].SetIndex(cn.index)
+	mc.Keys = cn
+	cn.bus.init()
+
+	now := time.Now()
+	data, err := os.ReadFile(cn.path)
+	var rd cluster.Ready
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && len(data) == 0):
+		cn.m, rd, err = cluster.New(now, mc)
+	case err != nil:
+		return fmt.Errorf("reading the cluster config file %s: %w", cn.path, err)
+	default:
+		cn.m, rd, err = cluster.Load(now, mc, data)
+		if err != nil {
+			return fmt.Errorf("Unrecoverable error: corrupted cluster config file %q: %w", cn.path, err)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.cl.node = cn
+	s.wrapPublishForCluster()
+	cn.apply(rd)
+	return nil
+}
+
+// apply carries out a Ready in the order its documentation gives. Called
+// with the server lock held.
+func (cn *clusterNode) apply(rd cluster.Ready) {
+	s := cn.s
+	if rd.SaveConfig {
+		cn.saveConfig(rd.NodesConf, rd.Fsync)
+	}
+	for _, id := range rd.Closes {
+		cn.closeLink(id)
+	}
+	for _, d := range rd.Dials {
+		cn.dial(d)
+	}
+	if len(rd.Messages) > 0 {
+		cn.sendAll(rd.Messages)
+	}
+	if rd.Replication != nil {
+		cn.replication = *rd.Replication
+	}
+	paused := false
+	if !rd.PauseWritesUntil.IsZero() {
+		s.pauseClients(time.Until(rd.PauseWritesUntil), false)
+		paused = true
+	}
+	if rd.UnpauseWrites {
+		s.unpauseClients()
+	}
+	if rd.FlushData {
+		cn.flushData()
+	}
+	for _, slot := range rd.DelKeysInSlots {
+		cn.delKeysInSlot(slot)
+	}
+	for _, p := range rd.Published {
+		if p.Sharded {
+			s.deliverShard(p.Channel, p.Message)
+		} else {
+			s.Publish(p.Channel, p.Message)
+		}
+	}
+	for _, l := range rd.Logs {
+		cn.logf(l.Level, "%s", l.Msg)
+	}
+	if paused {
+		// Writes are paused as soon as the lock is released.
+		cn.apply(cn.m.WritesPaused(time.Now(), cn.replicationState().Offset))
+	}
+	// Links found broken while carrying this out are reported now.
+	if !cn.applying {
+		cn.applying = true
+		for len(cn.bus.down) > 0 {
+			id := cn.bus.down[0]
+			cn.bus.down = cn.bus.down[1:]
+			cn.apply(cn.m.LinkDown(time.Now(), id))
+		}
+		cn.applying = false
+	}
+}
+
+// saveConfig writes nodes.conf atomically (temporary file, rename). With
+// fsync the file and the directory are fsynced first (votes and epochs
+// must be durable before anyone hears of them); without, the write is
+// like Redis's clusterSaveConfig(0). A node that cannot save its
+// configuration must not go on (clusterSaveConfigOrDie).
+func (cn *clusterNode) saveConfig(data []byte, fsync bool) {
+	cn.saves++
+	var err error
+	if fsync {
+		err = cluster.WriteNodesConf(cn.path, data)
+	} else {
+		err = writeFileRename(cn.path, data)
+	}
+	if err != nil {
+		cn.s.log.Printf("Fatal: can't update cluster config file: %v", err)
+		os.Exit(1)
+	}
+}
+
+// writeFileRename replaces path by data through a temporary file and a
+// rename, without fsync: a reader never sees a partial file.
+func writeFileRename(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// replicationState is what the machine is told before each Tick. Until
+// replication exists a node is a master at offset 0.
+func (cn *clusterNode) replicationState() cluster.ReplicationState {
+	return cluster.ReplicationState{}
+}
+
+// flushData deletes every key: a replica was reset (CLUSTER RESET).
+func (cn *clusterNode) flushData() {
+	s := cn.s
+	db := s.dbs[0]
+	n := db.Flush()
+	s.touchAllWatchedInDB(0, nil)
+	s.dirty += int64(n)
+	if s.prop != nil {
+		s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("FLUSHALL")}})
+		s.flushPropagation()
+	}
+}
+
+// delKeysInSlot deletes the keys of a slot this master lost
+// (delKeysInSlot), propagating a DEL for each.
+func (cn *clusterNode) delKeysInSlot(slot int) {
+	s := cn.s
+	db := s.dbs[0]
+	keys := cn.index.KeysInSlot(slot, cn.index.CountKeysInSlot(slot), nil)
+	for _, k := range keys {
+		if db.Delete([]byte(k)) {
+			s.dirty++
+			s.touchWatched(0, k)
+			if s.prop != nil {
+				s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("DEL"), []byte(k)}})
+			}
+		}
+	}
+	if len(keys) > 0 {
+		cn.logf(cluster.LogNotice, "Deleted %d keys from slot %d: the slot is served by another node now", len(keys), slot)
+	}
+	s.flushPropagation()
+}
+
+// minLogLevel is the least level loglevel lets through (nothing: none).
+func minLogLevel(loglevel string) cluster.LogLevel {
+	switch loglevel {
+	case "debug":
+		return cluster.LogDebug
+	case "verbose":
+		return cluster.LogVerbose
+	case "warning":
+		return cluster.LogWarning
+	case "nothing":
+		return cluster.LogWarning + 1
+	}
+	return cluster.LogNotice
+}
+
+func (cn *clusterNode) logf(level cluster.LogLevel, format string, args ...any) {
+	if level >= minLogLevel(cn.s.cfg.LogLevel) {
+		cn.s.log.Printf(format, args...)
+	}
+}
+
+// tickLoop calls Tick every cluster.CronInterval (clusterCron), telling
+// the machine the replication state first.
+func (cn *clusterNode) tickLoop() {
+	s := cn.s
+	defer s.wg.Done()
+	t := time.NewTicker(cluster.CronInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		if !cn.bus.closed {
+			cn.m.SetReplicationState(cn.replicationState())
+			cn.apply(cn.m.Tick(time.Now()))
+			s.cl.migrate.closeIdle(time.Now())
+		}
+		s.mu.Unlock()
+	}
+}
+
+// listenCluster opens the cluster bus listeners (after the client ones).
+func (s *Server) listenCluster() error {
+	if s.cl.node == nil {
+		return nil
+	}
+	return s.cl.node.listen()
+}
+
+// startCluster starts the bus and the cron of the cluster (from Serve).
+func (s *Server) startCluster() {
+	if cn := s.cl.node; cn != nil {
+		cn.start()
+	}
+}
+
+// closeCluster stops the bus: listeners and links. Called with the lock
+// held from Close; the goroutines exit by themselves.
+func (s *Server) closeCluster() {
+	if cn := s.cl.node; cn != nil {
+		cn.closeBus()
+	}
+	s.cl.migrate.closeAll()
+}

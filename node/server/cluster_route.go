@@ -1,0 +1,207 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/shoal-dev/shoal/node/cluster"
+	"github.com/shoal-dev/shoal/node/command"
+)
+
+// Redirections of cluster mode (getNodeByQuery + clusterRedirectClient),
+// with Redis's exact texts: clients match on the first word.
+const (
+	ErrCrossSlot          = "CROSSSLOT Keys in request don't hash to the same slot"
+	ErrTryAgain           = "TRYAGAIN Multiple keys request during rehashing of slot"
+	ErrClusterDown        = "CLUSTERDOWN The cluster is down"
+	ErrClusterDownRO      = "CLUSTERDOWN The cluster is down and only accepts read commands"
+	ErrClusterDownUnbound = "CLUSTERDOWN Hash slot not served"
+)
+
+// routeCmd is one command of a query: the command itself, or each queued
+// command of a MULTI for EXEC.
+type routeCmd struct {
+	spec *command.Spec
+	args [][]byte
+}
+
+// route is the outcome of getNodeByQuery: serve here (err == "" and
+// redirect == nil), an error, or a MOVED/ASK redirection.
+type route struct {
+	err      string
+	ask      bool
+	slot     int
+	redirect *cluster.Addr
+}
+
+// clusterRoute checks that this node may serve the command (Redis's
+// processCommand cluster check) and otherwise replies the redirection:
+// inside MULTI the transaction then fails with EXECABORT, and an EXEC that
+// is redirected discards it. It reports whether the command may go on.
+// Called with the lock held.
+func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool {
+	cn := s.cl.node
+	if cn == nil {
+		return true
+	}
+	name := spec.FullName()
+	isExec := name == "exec"
+	// ASKING lasts for one command, or for a whole MULTI ... EXEC.
+	asking := c.cl.asking
+	if name != "asking" && (c.multi == nil || isExec) {
+		c.cl.asking = false
+	}
+	if !isExec && !hasKeyArgs(spec) {
+		return true
+	}
+	var cmds []routeCmd
+	if isExec {
+		if c.multi == nil {
+			return true // EXEC without MULTI replies its own error
+		}
+		for _, q := range c.multi.cmds {
+			cmds = append(cmds, routeCmd{q.spec, q.args})
+		}
+	} else {
+		cmds = []routeCmd{{spec, args}}
+	}
+	r := cn.getNodeByQuery(c, cmds, asking)
+	if r.err == "" && r.redirect == nil {
+		return true
+	}
+	if isExec {
+		c.discardTransaction()
+	}
+	if r.err != "" {
+		c.reject(r.err)
+		return false
+	}
+	kind := "MOVED "
+	if r.ask {
+		kind = "ASK "
+	}
+	c.reject(kind + strconv.Itoa(r.slot) + " " + r.redirect.Endpoint + ":" + strconv.Itoa(r.redirect.Port))
+	return false
+}
+
+// hasKeyArgs reports whether a command takes keys (or channels, for
+// sharded pub/sub): the others always run locally.
+func hasKeyArgs(spec *command.Spec) bool {
+	return spec.FirstKey > 0 || len(spec.KeySpecs) > 0 || spec.Keys != nil || spec.Is(command.MovableKeys)
+}
+
+// commandKeys appends the key positions of a command to dst.
+func commandKeys(spec *command.Spec, args [][]byte, dst []int) []int {
+	if spec.Name == "migrate" && spec.Parent() == nil && spec.Keys == nil {
+		return command.MigrateKeys(args, dst)
+	}
+	keys, ok := spec.GetKeys(args, dst)
+	if !ok {
+		return dst[:0]
+	}
+	return keys
+}
+
+func isShardPubsub(spec *command.Spec) bool {
+	switch spec.FullName() {
+	case "spublish", "ssubscribe", "sunsubscribe":
+		return true
+	}
+	return false
+}
+
+// getNodeByQuery is the routing rule of the Redis Cluster specification:
+// all keys must hash to one slot; the slot must be served by myself (or by
+// my master, for a READONLY client's reads), with the MIGRATING/IMPORTING
+// exceptions that make slot migration work.
+func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) route {
+	m := cn.m
+	db := cn.s.dbs[0]
+	var firstKey []byte
+	slot := -1
+	var owner cluster.Addr
+	ownerIsMe := false
+	migrating, importing, multipleKeys, shardPubsub := false, false, false, false
+	missing, existing := 0, 0
+	var flags command.Flags
+	isMigrate := false
+	for _, q := range cmds {
+		flags |= q.spec.Flags
+		if isShardPubsub(q.spec) {
+			shardPubsub = true
+		}
+		if q.spec.FullName() == "migrate" {
+			isMigrate = true
+		}
+		c.keysBuf = commandKeys(q.spec, q.args, c.keysBuf[:0])
+		for _, pos := range c.keysBuf {
+			key := q.args[pos]
+			thisSlot := cluster.KeyHashSlot(key)
+			if firstKey == nil {
+				firstKey, slot = key, thisSlot
+				var ok bool
+				if owner, ok = m.SlotOwner(slot); !ok {
+					return route{err: ErrClusterDownUnbound}
+				}
+				ownerIsMe = m.MySlot(slot) && !m.IsReplica()
+				if _, mig := m.MigratingTo(slot); ownerIsMe && mig {
+					migrating = true
+				} else if _, imp := m.ImportingFrom(slot); imp {
+					importing = true
+				}
+			} else if string(key) != string(firstKey) {
+				if thisSlot != slot {
+					return route{err: ErrCrossSlot}
+				}
+				multipleKeys = true
+			}
+			if (migrating || importing) && !shardPubsub {
+				if db.Peek(key) == nil {
+					missing++
+				} else {
+					existing++
+				}
+			}
+		}
+	}
+	if firstKey == nil {
+		return route{} // no keys at all: served here
+	}
+	if !m.StateOK() {
+		cfg := &cn.s.cfg.Cluster
+		switch {
+		case shardPubsub:
+			if !cfg.AllowPubsubshardWhenDown {
+				return route{err: ErrClusterDown}
+			}
+		case !cfg.AllowReadsWhenDown:
+			return route{err: ErrClusterDown}
+		case flags&command.Write != 0:
+			return route{err: ErrClusterDownRO}
+		}
+	}
+	// MIGRATE always runs here when the slot is open: keys move freely.
+	if (migrating || importing) && isMigrate {
+		return route{}
+	}
+	if migrating && missing > 0 {
+		if existing > 0 {
+			return route{err: ErrTryAgain}
+		}
+		to, _ := m.MigratingTo(slot)
+		return route{ask: true, slot: slot, redirect: &to}
+	}
+	if importing && (asking || flags&command.Asking != 0) {
+		if multipleKeys && missing > 0 {
+			return route{err: ErrTryAgain}
+		}
+		return route{}
+	}
+	// A replica serves reads of its master's slots to READONLY clients.
+	if (c.cl.readonly || shardPubsub) && flags&command.Write == 0 && m.IsReplica() && m.MySlot(slot) {
+		return route{}
+	}
+	if !ownerIsMe {
+		return route{slot: slot, redirect: &owner}
+	}
+	return route{}
+}
