@@ -85,3 +85,27 @@ func runDifferentialBothProtocols(t *testing.T, script []step) {
 	}
 	t.Run("RESP3", func(t *testing.T) { runDifferentialRESP3(t, ours, ref, script) })
 }
+
+// TestDifferentialSetAndZSetCommandInfo compares COMMAND INFO and GETKEYS
+// for every set and sorted set command. ZRANK and ZREVRANK are left out:
+// their arity is -3 here (Redis 7.2's WITHSCORE) against 7.0's 3.
+func TestDifferentialSetAndZSetCommandInfo(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var script []step
+	for _, name := range []string{"sadd", "srem", "scard", "sismember", "smismember", "smembers", "srandmember", "spop", "smove",
+		"sinter", "sintercard", "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore", "sscan",
+		"zadd", "zincrby", "zrem", "zcard", "zcount", "zlexcount", "zscore", "zmscore", "zrange", "zrangestore", "zrevrange",
+		"zrangebyscore", "zrevrangebyscore", "zrangebylex", "zrevrangebylex", "zremrangebyrank", "zremrangebyscore",
+		"zremrangebylex", "zpopmin", "zpopmax", "bzpopmin", "bzpopmax", "zmpop", "bzmpop", "zunion", "zinter", "zdiff",
+		"zunionstore", "zinterstore", "zdiffstore", "zintercard", "zrandmember", "zscan"} {
+		script = append(script, cmd("COMMAND", "INFO", name))
+	}
+	script = append(script,
+		cmd("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"), cmd("COMMAND", "GETKEYS", "ZINTERCARD", "2", "a", "b"),
+		cmd("COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN"), cmd("COMMAND", "GETKEYS", "BZMPOP", "0", "1", "a", "MAX"),
+		cmd("COMMAND", "GETKEYS", "BZPOPMIN", "a", "b", "0"), cmd("COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0", "1"),
+		cmd("COMMAND", "GETKEYS", "SMOVE", "a", "b", "m"), cmd("COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"),
+		cmd("COMMAND", "GETKEYS", "SDIFFSTORE", "d", "a", "b"), cmd("COMMAND", "GETKEYS", "ZDIFF", "2", "a", "b"),
+	)
+	runDifferential(t, ours, ref, script)
+}
