@@ -24,12 +24,16 @@ import (
 
 const namespace = "shoal-system"
 
-// helmBinary is the pinned helm: $HELM (the Makefile sets it), else the one
-// `make helm` installs into ./bin. There is no skipping: without helm the
-// chart is untested, so the test fails.
+// helmBinary is the pinned helm: $HELM (the Makefile sets it; a relative
+// path is taken from the repository root), else the one `make helm` installs
+// into ./bin. There is no skipping: without helm the chart is untested, so
+// the test fails.
 func helmBinary(t *testing.T) string {
 	t.Helper()
 	if h := os.Getenv("HELM"); h != "" {
+		if !filepath.IsAbs(h) && strings.ContainsRune(h, filepath.Separator) {
+			return filepath.Join("..", "..", h)
+		}
 		return h
 	}
 	found, _ := filepath.Glob(filepath.Join("..", "..", "bin", "helm-v*"))

@@ -177,10 +177,14 @@ func splitImage(image string) (repo, tag string) {
 	return image[:i], image[i+1:]
 }
 
-// helmCommand runs the pinned helm: $HELM (the Makefile sets it), else the
-// one `make helm` installs into ./bin. KUBECONFIG passes through.
+// helmCommand runs the pinned helm: $HELM (the Makefile sets it; a relative
+// path is taken from the repository root), else the one `make helm` installs
+// into ./bin. KUBECONFIG passes through.
 func helmCommand(ctx context.Context, args ...string) (string, error) {
 	bin := os.Getenv("HELM")
+	if !filepath.IsAbs(bin) && strings.ContainsRune(bin, filepath.Separator) {
+		bin = filepath.Join("..", "..", bin)
+	}
 	if bin == "" {
 		found, _ := filepath.Glob(filepath.Join("..", "..", "bin", "helm-v*"))
 		if len(found) == 0 {
