@@ -307,3 +307,32 @@ func TestLoadAOFFileTrimsTruncatedTail(t *testing.T) {
 		t.Fatalf("file after trimming: %q (%v)", got, err)
 	}
 }
+
+// slowFile takes its time to write, as a disk that stalls.
+type slowFile struct {
+	flakyFile
+	delay time.Duration
+}
+
+func (f *slowFile) Write(p []byte) (int, error) {
+	time.Sleep(f.delay)
+	return f.flakyFile.Write(p)
+}
+
+// With everysec a client does not wait for a stalled disk for more than
+// MaxWriteWait; with always it waits for the fsync, however long.
+func TestAOFWriterEverySecDoesNotBlockOnASlowDisk(t *testing.T) {
+	f := &slowFile{delay: MaxWriteWait + 3*time.Second}
+	w := newAOFWriter(f, FsyncEverySec)
+	defer w.Close()
+	start := time.Now()
+	if err := w.WaitSynced(w.Append(0, argv("SET", "a", "1"))); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < MaxWriteWait || waited > MaxWriteWait+2*time.Second {
+		t.Fatalf("waited %v for a write that takes %v, want about %v", waited, f.delay, MaxWriteWait)
+	}
+	if w.Stats().DelayedWrites != 1 {
+		t.Fatalf("DelayedWrites = %d", w.Stats().DelayedWrites)
+	}
+}

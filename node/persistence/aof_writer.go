@@ -133,6 +133,7 @@ func (f osFile) Datasync() error { return fdatasync(f.File) }
 type AOFStats struct {
 	LastWriteErr   error // aof_last_write_status:err when not nil
 	DelayedFsyncs  int64 // aof_delayed_fsync: everysec fsyncs that took over 2s
+	DelayedWrites  int64 // replies that did not wait longer for a slow write
 	Fsyncs         int64
 	BytesWritten   int64
 	LastFsyncAtUTC time.Time
@@ -224,14 +225,26 @@ func (w *AOFWriter) wake() {
 }
 
 // WaitSynced blocks until everything up to off is durable as the policy
-// promises: fsynced for FsyncAlways, handed to the kernel otherwise. It
-// returns an error when the write or fsync failed; with FsyncAlways the
-// server cannot honour its promise then and should exit, as Redis does.
+// promises: fsynced for FsyncAlways. For the other policies it waits until
+// the bytes are handed to the kernel (so a crash of the process alone
+// loses nothing, as with Redis, which writes before it replies), but at
+// most MaxWriteWait: when the disk is so slow that write itself blocks,
+// clients get their replies anyway (Redis postpones its write for up to
+// two seconds while an fsync is in progress). It returns an error when the
+// write or fsync failed; with FsyncAlways the server cannot honour its
+// promise then and should exit, as Redis does.
 func (w *AOFWriter) WaitSynced(off int64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var timedOut bool
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
-		if w.policy == FsyncAlways && w.synced >= off || w.policy != FsyncAlways && w.written >= off {
+		if w.policy == FsyncAlways && w.synced >= off || w.policy != FsyncAlways && (w.written >= off || timedOut) {
 			return nil
 		}
 		if w.err != nil {
@@ -240,9 +253,22 @@ func (w *AOFWriter) WaitSynced(off int64) error {
 		if w.closed {
 			return errAOFClosed
 		}
+		if w.policy != FsyncAlways && timer == nil {
+			timer = time.AfterFunc(MaxWriteWait, func() {
+				w.mu.Lock()
+				timedOut = true
+				w.stats.DelayedWrites++
+				w.cond.Broadcast()
+				w.mu.Unlock()
+			})
+		}
 		w.cond.Wait()
 	}
 }
+
+// MaxWriteWait bounds how long WaitSynced waits for a write with the
+// everysec and no policies.
+const MaxWriteWait = 2 * time.Second
 
 var errAOFClosed = errors.New("append only file closed")
 

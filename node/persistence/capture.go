@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,6 +112,8 @@ type Capture struct {
 	gen    uint64
 	codecs *Codecs
 
+	progress atomic.Int64 // keys written so far
+
 	mu        sync.Mutex
 	preserved []Record
 	detached  []func(emit func(Record) error) error
@@ -122,6 +125,10 @@ type Capture struct {
 func NewCapture(gen uint64, codecs *Codecs) *Capture {
 	return &Capture{gen: gen, codecs: codecs}
 }
+
+// Progress is how many keys Write has written so far (INFO's
+// current_save_keys_processed).
+func (c *Capture) Progress() int64 { return c.progress.Load() }
 
 // Gen is the capture's generation: entries stamped with it (or newer) are
 // claimed.
@@ -206,6 +213,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				return err
 			}
 			st.Keys++
+			c.progress.Add(1)
 		}
 		return nil
 	}
@@ -251,6 +259,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				return st, err
 			}
 			st.Keys += int64(ch.Len())
+			c.progress.Add(int64(ch.Len()))
 			if err := writeAll(preserved); err != nil {
 				return st, err
 			}

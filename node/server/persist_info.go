@@ -33,6 +33,9 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 		bgsaveSecs = int64(now.Sub(p.bgsave.start).Seconds())
 		total = p.bgsave.keysTotal
 	}
+	if p.capture != nil {
+		processed = p.capture.c.Progress()
+	}
 	rewriteSecs := int64(-1)
 	if p.rewrite != nil {
 		rewriteSecs = int64(now.Sub(p.rewrite.start).Seconds())

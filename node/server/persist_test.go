@@ -505,3 +505,31 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// Switching appendonly on at a restart keeps the snapshot's data: with no
+// AOF yet, the node loads the snapshot and writes the first AOF base from
+// it, so the AOF alone has everything from then on.
+func TestPersistAppendonlyOnRestartStartsFromTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	n := newPersistNode(t)
+	c := n.start()
+	requirePersistence(t, c)
+	c.Set(ctx, "from-snapshot", "1", 0)
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+	c = n.start("--appendonly", "yes")
+	if c.Get(ctx, "from-snapshot").Val() != "1" {
+		t.Fatal("the snapshot was not loaded when the AOF did not exist yet")
+	}
+	c.Set(ctx, "from-aof", "2", 0)
+	n.stop()
+	if err := os.Remove(filepath.Join(n.Dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	c = n.start("--appendonly", "yes")
+	if c.Get(ctx, "from-snapshot").Val() != "1" || c.Get(ctx, "from-aof").Val() != "2" {
+		t.Fatalf("from the AOF alone: from-snapshot=%q from-aof=%q", c.Get(ctx, "from-snapshot").Val(), c.Get(ctx, "from-aof").Val())
+	}
+}
