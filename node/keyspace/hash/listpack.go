@@ -41,15 +41,27 @@ func lpAppend(lp, v []byte) []byte {
 	return append(lp, v...)
 }
 
+// lpLen decodes the length header at off: the entry's data length and
+// the header's size.
+func lpLen(lp []byte, off int) (n, h int) {
+	if b := lp[off]; b < 0x80 {
+		return int(b), 1
+	}
+	u, h := binary.Uvarint(lp[off:])
+	return int(u), h
+}
+
 // lpFind returns the offsets of the field entry equal to field and of its
-// value entry, or -1, -1.
+// value entry, or -1, -1. Only fields of the right length are compared.
 func lpFind(lp, field []byte) (foff, voff int) {
 	for off := 0; off < len(lp); {
-		f, next := lpRead(lp, off)
-		if len(f) == len(field) && bytes.Equal(f, field) {
-			return off, next
+		n, h := lpLen(lp, off)
+		end := off + h + n
+		if n == len(field) && bytes.Equal(lp[off+h:end], field) {
+			return off, end
 		}
-		_, off = lpRead(lp, next)
+		n, h = lpLen(lp, end)
+		off = end + h + n
 	}
 	return -1, -1
 }
