@@ -330,3 +330,15 @@ func TestMemoryUsage(t *testing.T) {
 		t.Errorf("hashtable of 100 short members: %d bytes", got)
 	}
 }
+
+func TestLongMembersInAListpackWithRaisedLimits(t *testing.T) {
+	lim := Limits{MaxIntsetEntries: 512, MaxListpackEntries: 128, MaxListpackValue: 1000}
+	long := strings.Repeat("L", 300) // a multi-byte length prefix
+	s := setOf(lim, "a", long, "b")
+	if s.Encoding() != "listpack" || !s.IsMember([]byte(long)) || !s.IsMember([]byte("b")) {
+		t.Fatalf("%s: members %v", s.Encoding(), members(s))
+	}
+	if !s.Remove([]byte(long)) || s.IsMember([]byte(long)) || sortedMembers(s) != "a,b" {
+		t.Fatalf("after removing the long member: %s", sortedMembers(s))
+	}
+}

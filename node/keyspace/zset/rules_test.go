@@ -585,3 +585,18 @@ func TestSkiplistLevelsFollowTheirNode(t *testing.T) {
 		l[level-1].span = 7 // writable to the end
 	}
 }
+
+func TestLongMembersInAListpackWithRaisedLimits(t *testing.T) {
+	lim := Limits{MaxListpackEntries: 128, MaxListpackValue: 1000}
+	z := New(lim, 0)
+	long := strings.Repeat("L", 300) // a multi-byte header
+	mustAdd(t, z, lim, "a", 1)
+	mustAdd(t, z, lim, long, 1e300)     // a float score
+	mustAdd(t, z, lim, "b", -123456789) // a multi-byte integer score
+	if got := contents(z); z.Encoding() != "listpack" || got != "b=-123456789 a=1 "+long+"=1.0000000000000001e+300" {
+		t.Fatalf("%s: %q", z.Encoding(), got)
+	}
+	if r, _, _ := z.Rank([]byte(long), false); r != 2 {
+		t.Fatalf("rank of the long member = %d", r)
+	}
+}

@@ -142,14 +142,6 @@ func (t *Table[V]) Delete(key []byte) *Entry[V] {
 	return nil
 }
 
-// Expand makes room for n entries without further growth.
-func (t *Table[V]) Expand(n int) {
-	if t.rehashing() || n <= len(t.ht[0]) {
-		return
-	}
-	t.resize(tableSize(n))
-}
-
 func (t *Table[V]) expandIfNeeded() {
 	if t.rehashing() {
 		return
