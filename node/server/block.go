@@ -200,6 +200,8 @@ func (c *Client) waitUnblocked(deadline time.Time) bool {
 	// is not served an element it would never read).
 	var readDone chan error
 	if c.pendRead == nil && c.rd.Buffered() == 0 {
+		// A blocked client is not idle: no timeout while it waits.
+		_ = c.conn.SetReadDeadline(time.Time{})
 		readDone = make(chan error, 1)
 		c.pendRead = readDone
 		go func() { readDone <- c.rd.Fill() }()

@@ -68,7 +68,12 @@ type Client struct {
 
 	outSoftSince time.Time
 	keysBuf      []int
-	cl           clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
+
+	// Taken under the lock at the end of each batch, for other clients'
+	// INFO and CLIENT LIST (the buffers themselves are the goroutine's).
+	qbufLen, obufLen int
+	idleTimeout      time.Duration
+	cl               clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -84,6 +89,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 		wake:    make(chan struct{}, 1),
 	}
 	c.lastActive = c.created
+	c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
 	c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
 	c.resetAuth()
 	if a := conn.RemoteAddr(); a != nil {
@@ -110,23 +116,44 @@ func (c *Client) serve() {
 		needRead = true
 		s.mu.Lock()
 		c.runBatch()
+		c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
+		c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
 		blocked, paused := c.blk != nil, c.pausedArgs != nil
 		var deadline time.Time
 		if blocked {
 			deadline = c.blk.deadline
 		}
 		closeAfter := c.closeAfter
+		// Once blocked, the client that serves us appends our reply to c.W
+		// under the lock: take the batch's replies out of it first.
+		detached := blocked && !c.async
+		var out []byte
+		if detached {
+			out = c.W.Detach(nil)
+		}
 		mark := s.persistMark()
 		s.mu.Unlock()
 		s.persistWait(mark)
-		if err := c.flush(); err != nil || closeAfter {
+		if detached {
+			if len(out) > 0 {
+				if _, err := c.conn.Write(out); err != nil {
+					return
+				}
+			}
+		} else if err := c.flush(); err != nil || closeAfter {
 			return
 		}
 		if blocked {
 			if !c.waitUnblocked(deadline) {
 				return
 			}
-			needRead = false
+			// The reply was written by the client that served us (or the
+			// timeout): send it, then take up the read that watched the
+			// connection meanwhile, or the commands already buffered.
+			if err := c.flush(); err != nil {
+				return
+			}
+			needRead = c.pendRead != nil
 		}
 		if paused {
 			if !s.waitUnpaused(c) {
@@ -144,8 +171,8 @@ func (c *Client) read() error {
 		c.pendRead = nil
 		return err
 	}
-	if t := c.srv.cfg.Timeout; t > 0 && !c.async {
-		_ = c.conn.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+	if t := c.idleTimeout; t > 0 && !c.async {
+		_ = c.conn.SetReadDeadline(time.Now().Add(t))
 	}
 	return c.rd.Fill()
 }

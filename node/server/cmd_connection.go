@@ -288,10 +288,13 @@ func (c *Client) infoLine(now time.Time) string {
 	if cmd == "" {
 		cmd = "NULL"
 	}
-	obl := c.W.Len()
+	obl, qbuf := c.obufLen, c.qbufLen
+	if c.async {
+		obl = c.W.Len() // appended under the lock by everyone
+	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		c.ID, c.addr, c.laddr, 8+c.ID, c.name, int64(now.Sub(c.created).Seconds()), int64(now.Sub(c.lastActive).Seconds()),
-		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), multi, c.rd.Buffered(), 0,
+		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), multi, qbuf, 0,
 		16384, obl, obl, 16384+obl, cmd, c.user, c.W.Proto())
 }
 

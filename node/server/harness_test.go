@@ -29,7 +29,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	nodeBinary = filepath.Join(dir, "shoal-node")
-	build := exec.Command("go", "build", "-o", nodeBinary, "github.com/shoal-dev/shoal/node/cmd/shoal-node")
+	// SHOAL_NODE_RACE=1 builds the node with the race detector; a race then
+	// shows in the node log (printed when a test fails) and fails stop().
+	buildArgs := []string{"build", "-o", nodeBinary}
+	if os.Getenv("SHOAL_NODE_RACE") == "1" {
+		buildArgs = append(buildArgs, "-race")
+	}
+	build := exec.Command("go", append(buildArgs, "github.com/shoal-dev/shoal/node/cmd/shoal-node")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building shoal-node:", err)
@@ -121,6 +127,9 @@ func (n *testNode) stop(t testing.TB, exited chan struct{}) {
 		_ = n.cmd.Process.Kill()
 		<-exited
 		t.Errorf("node %d did not exit on SIGTERM", n.cmd.Process.Pid)
+	}
+	if b, err := os.ReadFile(n.log); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
+		t.Errorf("data race in the node:\n%s", b)
 	}
 	if t.Failed() {
 		if b, err := os.ReadFile(n.log); err == nil {

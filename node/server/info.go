@@ -95,10 +95,10 @@ func (s *Server) info(want map[string]bool) string {
 			if c.subscriptions() > 0 {
 				pubsub++
 			}
-			if n := c.rd.Buffered(); n > maxIn {
+			if n := c.qbufLen; n > maxIn {
 				maxIn = n
 			}
-			if n := c.W.Len(); n > maxOut {
+			if n := c.obufLen; n > maxOut {
 				maxOut = n
 			}
 		}

@@ -315,9 +315,12 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 // accept registers a connection and starts its goroutine, or refuses it
 // (maxclients, protected mode) with Redis's error.
 func (s *Server) accept(conn net.Conn) {
+	s.mu.Lock()
+	ka := s.cfg.TCPKeepalive
+	s.mu.Unlock()
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
-		if ka := s.cfg.TCPKeepalive; ka > 0 {
+		if ka > 0 {
 			_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
 				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
 		}
@@ -397,7 +400,9 @@ func (s *Server) closeListeners() {
 // rehashing, client timeouts, pause expiry and statistics.
 func (s *Server) cronLoop() {
 	defer s.wg.Done()
+	s.mu.Lock()
 	hz := s.cfg.Hz
+	s.mu.Unlock()
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
 	for {
