@@ -75,13 +75,16 @@ func appendSelect(dst []byte, db int) []byte {
 // incremental AOF file.
 //
 // Append only copies into a memory buffer, so it is cheap under the server's
-// lock. A flusher goroutine writes the buffer to the file as soon as there is
-// data; with FsyncAlways it fsyncs after each write, and every command that
-// arrived while the previous fsync ran is written and fsynced together in the
-// next round: that is the group commit. The server acknowledges a client only
-// after WaitSynced(offset) returns, once per pipelined batch. With
-// FsyncEverySec a second goroutine fdatasyncs once a second; with FsyncNo the
-// kernel decides. Nothing ever blocks Append.
+// lock. The server acknowledges a client only after WaitSynced(offset)
+// returns, once per pipelined batch. With FsyncAlways the first waiter
+// writes and fsyncs everything buffered; every command that arrives while
+// that fsync runs is written and fsynced together in the next round, by one
+// of its waiters: that is the group commit. With FsyncEverySec a flusher
+// goroutine writes the buffer as soon as there is data and a second one
+// fdatasyncs once a second; with FsyncNo the kernel decides when to sync.
+// Nothing ever blocks Append, and with everysec and no a stalled disk holds
+// a reply for at most MaxWriteWait. The flusher also writes what no client
+// waits for (expiry DELs from the server's cron).
 //
 // A failed write keeps its bytes and is retried (at least once a second);
 // Err reports the failure meanwhile so the server can refuse writes as
@@ -101,6 +104,7 @@ type AOFWriter struct {
 	file      syncFile
 	rotations []rotation
 	err       error // the last write or fsync error, nil once a retry works
+	flushing  bool  // a goroutine is in flushOnce (the flusher or a waiter)
 	closed    bool
 	stats     AOFStats
 
@@ -253,6 +257,23 @@ func (w *AOFWriter) WaitSynced(off int64) error {
 		if w.closed {
 			return errAOFClosed
 		}
+		if !w.flushing && w.policy == FsyncAlways {
+			// Write and fsync the pending group ourselves instead of
+			// handing it to the flusher goroutine: one wake-up less per
+			// batch. Whoever arrives meanwhile waits for the next group,
+			// which one of them writes: that is the group commit. (With
+			// everysec and no the flusher writes, so that a stalled disk
+			// never holds a client for long.)
+			written := w.written
+			w.mu.Unlock()
+			if written >= off {
+				w.syncNow(off) // written under another policy: fsync it
+			} else {
+				w.flushOnce()
+			}
+			w.mu.Lock()
+			continue
+		}
 		if w.policy != FsyncAlways && timer == nil {
 			timer = time.AfterFunc(MaxWriteWait, func() {
 				w.mu.Lock()
@@ -375,6 +396,10 @@ func (w *AOFWriter) flusher() {
 // and fsyncs it for FsyncAlways.
 func (w *AOFWriter) flushOnce() {
 	w.mu.Lock()
+	if w.flushing {
+		w.mu.Unlock()
+		return
+	}
 	data := w.buf
 	w.buf, w.spare = w.spare[:0], nil
 	start := w.written
@@ -382,10 +407,12 @@ func (w *AOFWriter) flushOnce() {
 	w.rotations = nil
 	f := w.file
 	policy := w.policy
-	w.mu.Unlock()
 	if len(data) == 0 && len(rots) == 0 {
+		w.mu.Unlock()
 		return
 	}
+	w.flushing = true
+	w.mu.Unlock()
 	orig := data
 
 	pos := start
@@ -421,6 +448,10 @@ func (w *AOFWriter) flushOnce() {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.flushing = false
+	if len(w.buf) > 0 || len(w.rotations) > 0 {
+		w.wake() // more arrived meanwhile
+	}
 	w.stats.BytesWritten += pos - start
 	w.written = pos
 	w.cond.Broadcast()
