@@ -149,3 +149,54 @@ func TestBlockedClientDisconnectIsForgotten(t *testing.T) {
 		t.Fatalf("LLEN = %q", got)
 	}
 }
+
+// remoteConn makes a net.Pipe end look like a TCP peer at addr.
+type remoteConn struct {
+	net.Conn
+	addr net.Addr
+}
+
+func (r remoteConn) RemoteAddr() net.Addr { return r.addr }
+
+func TestProtectedModeAndMaxclients(t *testing.T) {
+	s := newInProcess(t, "--maxclients", "2")
+	external := &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 5555}
+	refused := func(s *Server) string {
+		a, b := net.Pipe()
+		defer a.Close()
+		go s.accept(remoteConn{b, external})
+		buf := make([]byte, 4096)
+		_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _ := a.Read(buf)
+		return string(buf[:n])
+	}
+	if got := refused(s); !strings.HasPrefix(got, "-DENIED Redis is running in protected mode") {
+		t.Fatalf("external client with protected mode: %q", got)
+	}
+	// Loopback clients are accepted, up to maxclients.
+	pipeClient(t, s).do("PING")
+	pipeClient(t, s).do("PING")
+	a, b := net.Pipe()
+	defer a.Close()
+	go s.accept(b)
+	buf := make([]byte, 100)
+	_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := a.Read(buf)
+	if got := string(buf[:n]); got != "-ERR max number of clients reached\r\n" {
+		t.Fatalf("over maxclients: %q", got)
+	}
+	// An explicit bind or a password turns protected mode off.
+	s2 := newInProcess(t, "--requirepass", "x")
+	ext := pipeClientFrom(t, s2, external)
+	if got := ext.do("PING"); got != "-NOAUTH Authentication required.\r\n" {
+		t.Fatalf("external client with a password: %q", got)
+	}
+}
+
+func pipeClientFrom(t *testing.T, s *Server, addr net.Addr) *rawConn {
+	t.Helper()
+	a, b := net.Pipe()
+	s.accept(remoteConn{b, addr})
+	t.Cleanup(func() { a.Close() })
+	return &rawConn{t: t, c: a, rd: bufio.NewReader(a)}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -609,4 +610,15 @@ func TestACLUsersAndPermissions(t *testing.T) {
 	if got := fresh.do("AUTH", "pw"); got != "+OK\r\n" {
 		t.Fatalf("AUTH pw = %q", got)
 	}
+}
+
+func TestShutdownCommand(t *testing.T) {
+	n := startNode(t)
+	out := n.redisCLI(t, "", "SHUTDOWN", "NOSAVE")
+	if strings.Contains(out, "ERR") {
+		t.Fatalf("SHUTDOWN: %q", out)
+	}
+	eventually(t, 10*time.Second, "process exit", func() bool {
+		return n.cmd.Process.Signal(syscall.Signal(0)) != nil
+	})
 }

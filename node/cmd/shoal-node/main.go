@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/shoal-dev/shoal/node/server"
@@ -61,7 +62,9 @@ func run(args []string) int {
 		defer os.Remove(cfg.PidFile)
 	}
 	done := make(chan struct{})
-	srv.Exit = func() { close(done) }
+	var once sync.Once
+	exit := func() { once.Do(func() { close(done) }) }
+	srv.Exit = exit
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
@@ -70,7 +73,7 @@ func run(args []string) int {
 		if err := srv.Shutdown(); err != nil {
 			srv.Logf("Error trying to shut down: %v", err)
 		}
-		close(done)
+		exit()
 	}()
 	// SHOAL_CPUPROFILE=file profiles the whole run (pprof), for benchmarks.
 	if path := os.Getenv("SHOAL_CPUPROFILE"); path != "" {
