@@ -109,6 +109,7 @@ func (s *Server) call(c *Client, spec *command.Spec) { s.callAt(c, spec, time.No
 // callAt is call with the start time already taken.
 func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.Cmd = spec
+	c.lastCmd = spec.FullName()
 	c.rewrite = nil
 	c.noProp = false
 	dirty := s.dirty
@@ -130,7 +131,6 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 		}
 		s.propBuf = append(s.propBuf, propOp{db: c.DB.ID, args: args})
 	}
-	c.lastCmd = spec.FullName()
 }
 
 // afterCommand runs after each top-level command: serve clients blocked
