@@ -285,7 +285,8 @@ const fairChain = 5
 // fairChain for a chain of k entries, then a random entry of the chain:
 // every entry of a chain no longer than fairChain (nearly all, at Redis's
 // load factors) is equally likely, unlike Redis's dictGetRandomKey, which
-// favours short chains.
+// favours short chains. rnd must be random: the search for a non-empty
+// bucket retries until it draws one.
 func (t *Table[V]) Random(rnd Rand) *Entry[V] {
 	if t.Len() == 0 {
 		return nil
