@@ -1,0 +1,136 @@
+package command
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func args(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
+}
+
+func TestDefaultTableIsConsistent(t *testing.T) {
+	tab := Default()
+	if tab.Count() < 200 {
+		t.Fatalf("only %d commands", tab.Count())
+	}
+	for id := 0; id < tab.NumIDs(); id++ {
+		s := tab.ByID(id)
+		if s.ID() != id {
+			t.Fatalf("%s has ID %d at %d", s.FullName(), s.ID(), id)
+		}
+		if s.Arity == 0 {
+			t.Errorf("%s has arity 0", s.FullName())
+		}
+		if s.Is(Write) && s.Is(ReadOnly) {
+			t.Errorf("%s is both write and readonly", s.FullName())
+		}
+	}
+	if _, err := NewTable(Groups()[0], Groups()[0]); err == nil {
+		t.Fatal("duplicate commands accepted")
+	}
+}
+
+func TestLookupIsCaseInsensitiveWithoutAllocating(t *testing.T) {
+	tab := Default()
+	for _, name := range []string{"get", "GET", "gEt"} {
+		if s := tab.Lookup([]byte(name)); s == nil || s.Name != "get" {
+			t.Fatalf("Lookup(%q) = %v", name, s)
+		}
+	}
+	if tab.Lookup([]byte("nosuch")) != nil || tab.Lookup([]byte(strings.Repeat("x", 100))) != nil {
+		t.Fatal("unknown command found")
+	}
+	name := []byte("SET")
+	if n := testing.AllocsPerRun(100, func() { tab.Lookup(name) }); n != 0 {
+		t.Fatalf("Lookup allocates %.0f times", n)
+	}
+	s, unknownSub := tab.LookupArgs(args("CONFIG GET maxmemory"))
+	if s == nil || s.FullName() != "config|get" || unknownSub {
+		t.Fatalf("config get = %v, %v", s, unknownSub)
+	}
+	if s, unknownSub := tab.LookupArgs(args("CONFIG NOPE")); s.FullName() != "config" || !unknownSub {
+		t.Fatal("unknown subcommand not reported")
+	}
+	if s, unknownSub := tab.LookupArgs(args("CONFIG")); s.FullName() != "config" || unknownSub {
+		t.Fatal("bare container should resolve to itself (arity error)")
+	}
+}
+
+func TestArityAndErrors(t *testing.T) {
+	tab := Default()
+	get := tab.Lookup([]byte("get"))
+	if get.ArityOK(1) || !get.ArityOK(2) || get.ArityOK(3) {
+		t.Fatal("GET arity")
+	}
+	mset := tab.Lookup([]byte("mset"))
+	if mset.ArityOK(2) || !mset.ArityOK(3) || !mset.ArityOK(7) {
+		t.Fatal("MSET arity")
+	}
+	if got := ArityError(get); got != "ERR wrong number of arguments for 'get' command" {
+		t.Fatal(got)
+	}
+	sub, _ := tab.LookupArgs(args("CLIENT SETNAME"))
+	if got := ArityError(sub); got != "ERR wrong number of arguments for 'client|setname' command" {
+		t.Fatal(got)
+	}
+	if got := UnknownCommandError(args("foo a b")); got != "ERR unknown command 'foo', with args beginning with: 'a' 'b' " {
+		t.Fatalf("%q", got)
+	}
+	if got := UnknownSubcommandError(args("config nope")); got != "ERR unknown subcommand 'nope'. Try CONFIG HELP." {
+		t.Fatalf("%q", got)
+	}
+	long := UnknownCommandError(args("foo " + strings.Repeat("y", 300)))
+	if !strings.HasSuffix(long, "'"+strings.Repeat("y", 128)+"' ") {
+		t.Fatalf("argument not truncated to 128 bytes: %q", long)
+	}
+}
+
+func TestGetKeys(t *testing.T) {
+	tab := Default()
+	cases := []struct {
+		cmd  string
+		want string
+		ok   bool
+	}{
+		{"GET k", "[1]", true},
+		{"MSET a 1 b 2", "[1 3]", true},
+		{"DEL a b c", "[1 2 3]", true},
+		{"ZUNIONSTORE d 2 a b WEIGHTS 1 2", "[1 3 4]", true},
+		{"ZUNIONSTORE d 5 a b", "[1]", false},
+		{"ZUNION 2 a b", "[2 3]", true},
+		{"LMPOP 2 a b LEFT", "[2 3]", true},
+		{"XREAD COUNT 2 STREAMS s1 s2 0 0", "[4 5]", true},
+		{"SET a b EX 10", "[1]", true},
+		{"BLPOP a b 0", "[1 2]", true},
+		{"MIGRATE h 6379 k 0 100", "[3]", true},
+	}
+	for _, tc := range cases {
+		a := args(tc.cmd)
+		s, _ := tab.LookupArgs(a)
+		if s == nil {
+			t.Fatalf("%s: no spec", tc.cmd)
+		}
+		got, ok := s.GetKeys(a, nil)
+		if ok != tc.ok || (ok && fmt.Sprint(got) != tc.want) {
+			t.Errorf("%s: keys %v ok %v, want %s %v", tc.cmd, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestFlagAndCategoryNames(t *testing.T) {
+	if got := fmt.Sprint((Write | DenyOOM | Fast).Names()); got != "[write denyoom fast]" {
+		t.Fatal(got)
+	}
+	if got := fmt.Sprint((CatWrite | CatString | CatFast).Names()); got != "[@write @string @fast]" {
+		t.Fatal(got)
+	}
+	if c, ok := CategoryByName("sortedset"); !ok || c != CatSortedset {
+		t.Fatal("CategoryByName")
+	}
+}
