@@ -105,7 +105,6 @@ func TestGetKeys(t *testing.T) {
 		{"ZUNIONSTORE d 5 a b", "[1]", false},
 		{"ZUNION 2 a b", "[2 3]", true},
 		{"LMPOP 2 a b LEFT", "[2 3]", true},
-		{"XREAD COUNT 2 STREAMS s1 s2 0 0", "[4 5]", true},
 		{"SET a b EX 10", "[1]", true},
 		{"BLPOP a b 0", "[1 2]", true},
 		{"MIGRATE h 6379 k 0 100", "[3]", true},
