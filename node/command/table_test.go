@@ -108,6 +108,7 @@ func TestGetKeys(t *testing.T) {
 		{"SET a b EX 10", "[1]", true},
 		{"BLPOP a b 0", "[1 2]", true},
 		{"MIGRATE h 6379 k 0 100", "[3]", true},
+		{"MIGRATE h 6379 x 0 100 KEYS a b", "[3 7 8]", true},
 	}
 	for _, tc := range cases {
 		a := args(tc.cmd)
