@@ -33,9 +33,10 @@
 // so specs and handlers can land in any order.
 //
 // A Handler is func(c *Client). It runs under the server lock, after the
-// framework checked arity, authentication, maxmemory (DenyOOM) and MULTI
-// queueing. It must reply exactly once (unless it blocks) and never block
-// or sleep.
+// framework checked arity, authentication, ACL permissions (commands, keys
+// and channels, from the spec's categories and key specs), cluster routing
+// (MOVED/ASK from the key specs), maxmemory (DenyOOM) and MULTI queueing.
+// It must reply exactly once (unless it blocks) and never block or sleep.
 //
 // Arguments: c.Args[0] is the command name, c.Args[1:] the arguments, as
 // []byte that alias the read buffer: copy what you store (string(arg) for a
@@ -99,5 +100,20 @@
 //
 // Tests: put them beside the handlers (cmd_<group>_test.go) using the
 // harness in harness_test.go, which builds and starts a real node process
-// and gives a go-redis client and raw RESP access.
+// and gives a go-redis client and raw RESP access; startRedis and
+// runDifferential (differential_test.go) compare replies with Debian's
+// redis-server byte for byte. SHOAL_NODE_RACE=1 builds the node with the
+// race detector and fails a test whose node logged a data race.
+//
+// # Hooks for the subsystems around the keyspace
+//
+//   - Propagation: SetPropagator receives every effective write in
+//     execution order (MULTI/EXEC around the writes of a transaction or of
+//     one command that wrote several), including DELs of keys that expired
+//     or were evicted. The AOF and replication consume it.
+//   - Persistence: SetPersistence (SAVE/BGSAVE/LASTSAVE), ShutdownHook,
+//     SetInfoSection; the keyspace's snapshot generations (BeginSnapshot,
+//     claims in LookupWrite and every removal) make BGSAVE fork-less.
+//   - Cluster: keyspace.SlotIndex through DB.SetIndex; routing uses
+//     command.Spec.GetKeys.
 package server
