@@ -46,9 +46,12 @@
 //     start are never captured.
 //   - The capture walks each database with the keyspace's SCAN cursor, a
 //     chunk of keys (128) per lock hold: an entry with generation < G is
-//     claimed (stamped G), encoded under the lock and written to the file
-//     after the lock is released. SCAN returns every key present for the
-//     whole walk; the others changed, and the next rule covers them.
+//     claimed (stamped G), encoded under the lock into a reused arena (no
+//     allocation, so the lock holder never pays for garbage collection) and
+//     written to the file after the lock is released. SCAN returns every
+//     key present for the whole walk; the others changed, and the next rule
+//     covers them. Between chunks the capture leaves the lock to the
+//     clients (CaptureOptions.DutyCycle: the server uses 50%).
 //   - Before any change to an existing entry whose generation is < G (value
 //     modified in place, overwritten, TTL changed, deleted, expired,
 //     evicted, renamed away) the keyspace calls Capture.Preserve with the

@@ -75,6 +75,6 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 		fmt.Fprintf(b, "shoal_aof_fsync_policy:%s\r\nshoal_aof_fsyncs:%d\r\n", p.aof.Policy(), st.Fsyncs)
 	}
 	cs := p.lastCaptureStats
-	fmt.Fprintf(b, "shoal_last_capture_keys:%d\r\nshoal_last_capture_preserved:%d\r\nshoal_last_capture_lock_holds:%d\r\nshoal_last_capture_max_lock_hold_usec:%d\r\nshoal_last_capture_total_lock_hold_usec:%d\r\n",
-		cs.Keys, cs.Preserved, cs.Chunks, cs.MaxLockHold.Microseconds(), cs.TotalLockHold.Microseconds())
+	fmt.Fprintf(b, "shoal_last_capture_keys:%d\r\nshoal_last_capture_preserved:%d\r\nshoal_last_capture_detached:%d\r\nshoal_last_capture_lock_holds:%d\r\nshoal_last_capture_max_lock_hold_usec:%d\r\nshoal_last_capture_total_lock_hold_usec:%d\r\n",
+		cs.Keys, cs.Preserved, cs.Detached, cs.Chunks, cs.MaxLockHold.Microseconds(), cs.TotalLockHold.Microseconds())
 }

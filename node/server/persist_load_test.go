@@ -231,3 +231,102 @@ func TestPersistBGSaveDoesNotStallClients(t *testing.T) {
 		t.Fatalf("%d keys after loading the BGSAVE file, want %d", got, keys)
 	}
 }
+
+// The BGSAVE file is the data set as of the BGSAVE, whatever happens
+// while it is written: SWAPDB, FLUSHALL and new writes do not leak in and
+// take nothing out, whether they come before the first chunk (the flushed
+// tables are written whole) or in the middle of the walk (changed keys are
+// preserved, and db 0 is still read from the table it had).
+func TestPersistBGSaveIsPointInTime(t *testing.T) {
+	const keys = 200_000
+	cases := []struct {
+		name      string
+		midway    bool // wait until the capture is under way
+		afterSave []func(ctx context.Context, p redis.Pipeliner)
+	}{
+		{"swapdb and flushall at once", false, []func(context.Context, redis.Pipeliner){
+			func(ctx context.Context, p redis.Pipeliner) { p.SwapDB(ctx, 0, 1) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Set(ctx, "key:1", "changed", 0) },
+			func(ctx context.Context, p redis.Pipeliner) { p.FlushAll(ctx) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Set(ctx, "new", "after", 0) },
+		}},
+		{"swapdb and writes in the middle of the walk", true, []func(context.Context, redis.Pipeliner){
+			func(ctx context.Context, p redis.Pipeliner) { p.SwapDB(ctx, 0, 1) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Select(ctx, 1) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Set(ctx, "key:1", "changed", 0) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Del(ctx, "key:2") },
+			func(ctx context.Context, p redis.Pipeliner) { p.Set(ctx, "new", "after", 0) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Select(ctx, 0) },
+			func(ctx context.Context, p redis.Pipeliner) { p.Del(ctx, "db1key") },
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newPersistNode(t, "--enable-debug-command", "yes")
+			c := n.start()
+			requirePersistence(t, c)
+			ctx := context.Background()
+			if err := c.Do(ctx, "DEBUG", "POPULATE", keys, "key", 10).Err(); err != nil {
+				t.Fatal(err)
+			}
+			pipe := c.Pipeline()
+			pipe.Select(ctx, 1)
+			pipe.Set(ctx, "db1key", "one", 0)
+			pipe.Select(ctx, 0)
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			before := c.Get(ctx, "key:1").Val()
+			// One connection, so the commands follow in order.
+			pipe = c.Pipeline()
+			pipe.BgSave(ctx)
+			if tc.midway {
+				if _, err := pipe.Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(60 * time.Second)
+				for p, _ := strconv.Atoi(infoField(t, c, "current_save_keys_processed")); p < 1000; p, _ = strconv.Atoi(infoField(t, c, "current_save_keys_processed")) {
+					if time.Now().After(deadline) || infoField(t, c, "rdb_bgsave_in_progress") == "0" {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				pipe = c.Pipeline()
+			}
+			for _, f := range tc.afterSave {
+				f(ctx, pipe)
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitInfo(t, c, "rdb_bgsave_in_progress", "0")
+			if infoField(t, c, "rdb_last_bgsave_status") != "ok" {
+				t.Fatal("BGSAVE failed")
+			}
+			t.Logf("capture: %s keys, %s preserved, %s from flushed tables",
+				infoField(t, c, "shoal_last_capture_keys"), infoField(t, c, "shoal_last_capture_preserved"), infoField(t, c, "shoal_last_capture_detached"))
+			n.kill()
+			c = n.start()
+			if got := c.DBSize(ctx).Val(); got != keys {
+				t.Fatalf("db 0 has %d keys, want %d", got, keys)
+			}
+			if got := c.Get(ctx, "key:1").Val(); got != before {
+				t.Fatalf("key:1 = %q, want the value before the BGSAVE", got)
+			}
+			if c.Exists(ctx, "key:2").Val() != 1 || c.Exists(ctx, "new").Val() != 0 {
+				t.Fatal("a change made after the BGSAVE is in the file")
+			}
+			pipe = c.Pipeline()
+			pipe.Select(ctx, 1)
+			size := pipe.DBSize(ctx)
+			v := pipe.Get(ctx, "db1key")
+			pipe.Select(ctx, 0)
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if size.Val() != 1 || v.Val() != "one" {
+				t.Fatalf("db 1: %d keys, db1key=%q", size.Val(), v.Val())
+			}
+		})
+	}
+}
