@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,56 +23,100 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 )
 
+// formationCase is one run of cluster formation by the operator over real
+// node processes standing in for pods.
+type formationCase struct {
+	name     string
+	binary   string // the node executable: redis-server or shoal-node
+	replicas int32
+	// args adjusts the container's args for this binary, if needed.
+	args func([]string) []string
+	// bindSource binds outgoing connections to the pod IP too (a pod has one
+	// address; loopback aliases do not). Our node announces its IP instead.
+	bindSource bool
+}
+
 // TestFormsClusterFromReadyPods plays the kubelet: for every pod the
 // StatefulSets ask for, it starts a real cluster node (Debian's
-// redis-server, the reference implementation, with the node.conf the
-// operator wrote) on a loopback address of its own, port 6379 and bus 16379
-// as in a pod, and creates the pod with that IP, Ready. The operator must
-// then form the cluster by itself (MEET, ADDSLOTSRANGE, REPLICATE) and report
-// it Ready with the shard view in status.
+// redis-server, the reference implementation, with the node.conf and the
+// command line the operator wrote) on a loopback address of its own, port
+// 6379 and bus 16379 as in a pod, and creates the pod with that IP, Ready.
+// The operator must then form the cluster by itself (MEET, ADDSLOTSRANGE,
+// REPLICATE) and report it Ready with the shard view in status.
 func TestFormsClusterFromReadyPods(t *testing.T) {
 	redisServer, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatal("redis-server is required (Debian package redis-server): ", err)
 	}
+	runFormation(t, formationCase{name: "formed", binary: redisServer, replicas: 1, bindSource: true})
+}
+
+// TestFormsClusterOfShoalNodes does the same with this repository's own data
+// node, masters only: the node has cluster mode but no replication yet.
+func TestFormsClusterOfShoalNodes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "shoal-node")
+	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building shoal-node: %v\n%s", err, out)
+	}
+	runFormation(t, formationCase{name: "ours", binary: bin, replicas: 0, args: func(a []string) []string {
+		// The node does not know masterauth until it has replication;
+		// drop this adjustment when it does.
+		i := slices.Index(a, "--masterauth")
+		return slices.Delete(slices.Clone(a), i, i+2)
+	}})
+}
+
+func runFormation(t *testing.T, fc formationCase) {
 	ns := newNamespace(t)
-	rc := newCluster(ns, "formed", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Ephemeral = true })
+	rc := newCluster(ns, fc.name, func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.ReplicasPerMaster = fc.replicas
+	})
 	create(t, rc)
 	key := client.ObjectKeyFromObject(rc)
 	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
 
 	secret := &corev1.Secret{}
-	get(t, ns, "formed-auth", secret)
+	get(t, ns, fc.name+"-auth", secret)
 	password := string(secret.Data["password"])
 	cm := &corev1.ConfigMap{}
-	get(t, ns, "formed-config", cm)
+	get(t, ns, fc.name+"-config", cm)
 	confPath := filepath.Join(t.TempDir(), "node.conf")
 	if err := os.WriteFile(confPath, []byte(cm.Data[builders.ConfigFileKey]), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	ips := freeLoopbackIPs(t, 6)
-	type node struct {
-		pod string
-		ip  string
-	}
-	var nodes []node
+	ips := freeLoopbackIPs(t, 3*int(1+fc.replicas))
+	var firstIP string
 	for s := range 3 {
 		sts := &appsv1.StatefulSet{}
-		get(t, ns, fmt.Sprintf("formed-shard-%d", s), sts)
+		get(t, ns, fmt.Sprintf("%s-shard-%d", fc.name, s), sts)
+		args := sts.Spec.Template.Spec.Containers[0].Args
+		if fc.args != nil {
+			args = fc.args(args)
+		}
 		for o := range int(*sts.Spec.Replicas) {
-			n := node{pod: fmt.Sprintf("%s-%d", sts.Name, o), ip: ips[len(nodes)]}
-			startNode(t, redisServer, sts.Spec.Template.Spec.Containers[0].Args, confPath, n.ip, password)
-			nodes = append(nodes, n)
-			makeReadyPod(t, sts, n.pod, n.ip)
+			ip := ips[0]
+			ips = ips[1:]
+			if firstIP == "" {
+				firstIP = ip
+			}
+			extra := []string{"--bind", ip}
+			if fc.bindSource {
+				extra = append(extra, "--bind-source-addr", ip)
+			}
+			startNode(t, fc.binary, append(slices.Clone(args), extra...), confPath, ip, password)
+			makeReadyPod(t, sts, fmt.Sprintf("%s-%d", sts.Name, o), ip)
 		}
 	}
 	start := time.Now()
 	rc = waitCondition(t, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)
-	t.Logf("pods ready to RedisCluster Ready: %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("%s: pods ready to RedisCluster Ready: %s", filepath.Base(fc.binary), time.Since(start).Round(time.Millisecond))
 
 	s := rc.Status
-	if s.ReadyMasters != 3 || s.ReadyReplicas != 3 || s.SlotsAssigned != 16384 || s.ClusterState != "ok" {
+	if s.ReadyMasters != 3 || s.ReadyReplicas != 3*fc.replicas || s.SlotsAssigned != 16384 || s.ClusterState != "ok" {
 		t.Errorf("status counts: masters %d replicas %d slots %d state %q", s.ReadyMasters, s.ReadyReplicas, s.SlotsAssigned, s.ClusterState)
 	}
 	wantSlots := []string{"0-5460", "5461-10922", "10923-16383"}
@@ -79,13 +124,17 @@ func TestFormsClusterFromReadyPods(t *testing.T) {
 		t.Fatalf("shards %+v", s.Shards)
 	}
 	for i, sh := range s.Shards {
-		if sh.Name != fmt.Sprintf("formed-shard-%d", i) || sh.Master == nil || sh.Master.Pod != fmt.Sprintf("formed-shard-%d-0", i) ||
+		if sh.Name != fmt.Sprintf("%s-shard-%d", fc.name, i) || sh.Master == nil || sh.Master.Pod != fmt.Sprintf("%s-shard-%d-0", fc.name, i) ||
 			len(sh.Master.NodeID) != 40 || !slices.Equal(sh.Master.Slots, wantSlots[i:i+1]) {
 			t.Errorf("shard %d: %+v master %+v", i, sh, sh.Master)
 		}
-		if len(sh.Replicas) != 1 || sh.Replicas[0].Pod != fmt.Sprintf("formed-shard-%d-1", i) ||
-			sh.Replicas[0].LinkState != "connected" || len(sh.Replicas[0].NodeID) != 40 {
+		if len(sh.Replicas) != int(fc.replicas) {
 			t.Errorf("shard %d replicas %+v", i, sh.Replicas)
+		}
+		for o, r := range sh.Replicas {
+			if r.Pod != fmt.Sprintf("%s-shard-%d-%d", fc.name, i, o+1) || r.LinkState != "connected" || len(r.NodeID) != 40 {
+				t.Errorf("shard %d replica %+v", i, r)
+			}
 		}
 	}
 	for _, c := range []v1alpha1.ConditionType{v1alpha1.ConditionProgressing, v1alpha1.ConditionDegraded} {
@@ -95,7 +144,7 @@ func TestFormsClusterFromReadyPods(t *testing.T) {
 	}
 
 	// redis-cli's own checker agrees the cluster is whole.
-	out, err := exec.Command("redis-cli", "--cluster", "check", nodes[0].ip+":6379", "-a", password, "--no-auth-warning").CombinedOutput()
+	out, err := exec.Command("redis-cli", "--cluster", "check", firstIP+":6379", "-a", password, "--no-auth-warning").CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) || bytes.Contains(out, []byte("[ERR]")) {
 		t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
 	}
@@ -105,15 +154,19 @@ func TestFormsClusterFromReadyPods(t *testing.T) {
 	if err := testEnv.c.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	var reasons []string
+	var messages []string
 	for _, e := range events.Items {
 		if e.Reason == string(v1alpha1.ReasonFormingCluster) {
-			reasons = append(reasons, e.Message)
+			messages = append(messages, e.Message)
 		}
 	}
-	for _, phase := range []string{"Meeting: CLUSTER MEET", "AssigningSlots: CLUSTER ADDSLOTSRANGE", "Replicating: CLUSTER REPLICATE"} {
-		if !slices.ContainsFunc(reasons, func(m string) bool { return bytes.HasPrefix([]byte(m), []byte(phase)) }) {
-			t.Errorf("no FormingCluster event starting %q among %q", phase, reasons)
+	phases := []string{"Meeting: CLUSTER MEET", "AssigningSlots: CLUSTER ADDSLOTSRANGE"}
+	if fc.replicas > 0 {
+		phases = append(phases, "Replicating: CLUSTER REPLICATE")
+	}
+	for _, phase := range phases {
+		if !slices.ContainsFunc(messages, func(m string) bool { return strings.HasPrefix(m, phase) }) {
+			t.Errorf("no FormingCluster event starting %q among %q", phase, messages)
 		}
 	}
 }
@@ -145,22 +198,19 @@ func portFree(ip string, port int) bool {
 	return true
 }
 
-// startNode runs redis-server as the pod's container runs our node: the
-// container's own args, with the config file, the data volume and the
-// environment ($(POD_IP), $(SHOAL_PASSWORD)) substituted as the kubelet and
-// the volumes would; redis-server takes the config file as its first
-// argument where our node takes --config. The pod's network namespace is
-// played by binding the pod IP.
+// startNode runs the node binary as the pod's container runs it (shoal-node
+// takes redis-server's arguments): the container's own args, with the config
+// file, the data volume and the environment ($(POD_IP), $(SHOAL_PASSWORD))
+// substituted as the volumes and the kubelet would. The pod's network
+// namespace is played by binding the pod IP (in containerArgs' tail).
 func startNode(t *testing.T, bin string, containerArgs []string, conf, ip, password string) {
 	t.Helper()
 	dir := t.TempDir()
-	args := []string{conf}
-	for i := 0; i < len(containerArgs); i++ {
-		a := containerArgs[i]
+	var args []string
+	for _, a := range containerArgs {
 		switch {
-		case a == "--config":
-			i++ // the config file is the first argument
-			continue
+		case a == builders.ConfigDir+"/"+builders.ConfigFileKey:
+			a = conf
 		case a == builders.DataDir:
 			a = dir
 		case a == fmt.Sprintf("$(%s)", builders.PodIPEnv):
@@ -170,21 +220,30 @@ func startNode(t *testing.T, bin string, containerArgs []string, conf, ip, passw
 		}
 		args = append(args, a)
 	}
-	args = append(args, "--bind", ip, "--bind-source-addr", ip, "--daemonize", "no")
 	var log bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 		if t.Failed() {
-			t.Logf("redis-server %v:\n%s", args, log.String())
+			t.Logf("%s %v:\n%s", bin, args, log.String())
 		}
 	})
 	eventually(t, func() error {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited at start: %s\n%s", bin, cmd.ProcessState, log.String())
+		default:
+		}
 		c, err := net.Dial("tcp", net.JoinHostPort(ip, fmt.Sprint(builders.RedisPort)))
 		if err != nil {
 			return err

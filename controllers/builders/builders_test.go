@@ -361,7 +361,7 @@ func TestShardStatefulSet(t *testing.T) {
 			},
 			check: func(t *testing.T, sts *appsv1.StatefulSet) {
 				c := sts.Spec.Template.Spec.Containers[0]
-				if c.Image != testImage || c.Command[0] != "/shoal-node" || strings.Join(c.Args[:4], " ") != "--config /etc/shoal/node.conf --dir /data" {
+				if c.Image != testImage || c.Command[0] != "/shoal-node" || strings.Join(c.Args[:3], " ") != "/etc/shoal/node.conf --dir /data" {
 					t.Errorf("image %s command %v args %v", c.Image, c.Command, c.Args)
 				}
 				if len(c.Ports) != 2 || c.Ports[0].ContainerPort != 6379 || c.Ports[1].ContainerPort != 16379 {

@@ -120,12 +120,13 @@ func DefaultTopologySpread(rc *v1alpha1.RedisCluster, i int) []corev1.TopologySp
 	}
 }
 
-// NodeArgs is the command line of the data node: the configuration file, then
-// the settings that come from the pod's environment (Kubernetes expands
-// $(VAR) references in args).
+// NodeArgs is the command line of the data node, which takes redis-server's
+// arguments: the configuration file first, then "--name value" overrides for
+// the settings that come from the pod's volumes and environment (Kubernetes
+// expands $(VAR) references in args).
 func NodeArgs() []string {
 	return []string{
-		"--config", ConfigDir + "/" + ConfigFileKey,
+		ConfigDir + "/" + ConfigFileKey,
 		"--dir", DataDir,
 		"--cluster-announce-ip", fmt.Sprintf("$(%s)", PodIPEnv),
 		"--requirepass", fmt.Sprintf("$(%s)", PasswordEnv),
