@@ -83,19 +83,19 @@ lint: golangci-lint ## Run golangci-lint (linters listed in .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: test
-test: vet ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
-	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+test: vet helm ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target briefly (FUZZTIME each).
 	hack/fuzz.sh $(FUZZTIME)
 
 .PHONY: test-e2e-local
-test-e2e-local: images ginkgo ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
+test-e2e-local: images ginkgo helm ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
 	hack/local-cluster.sh up
 	hack/local-cluster.sh load-image $(DIST)/images/node.tar
 	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
-	KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) ; rc=$$?; \
+	HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) ; rc=$$?; \
 	hack/local-cluster.sh down; exit $$rc
 
 .PHONY: test-e2e
