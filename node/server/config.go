@@ -50,6 +50,8 @@ type Config struct {
 	PidFile            string
 	// Cluster is the rest of the cluster-* parameters (cluster_config.go).
 	Cluster ClusterConfig
+	// Repl is the replication configuration (repl_config.go).
+	Repl ReplConfig
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
 }
@@ -99,6 +101,7 @@ func DefaultConfig() *Config {
 		AOFLoadTruncated:   true,
 		AppendDirName:      "appendonlydir",
 		Cluster:            defaultClusterConfig(),
+		Repl:               defaultReplConfig(),
 	}
 }
 
@@ -292,6 +295,7 @@ func params() []param {
 		stringParam("pidfile", true, func(c *Config) *string { return &c.PidFile }),
 	}
 	p = append(p, clusterParams()...)
+	p = append(p, replParams()...)
 	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
 	return p
 }
