@@ -246,7 +246,7 @@ func (s *Set) Copy() any { return s.Clone() }
 
 // MemoryUsage estimates the bytes the value occupies (MEMORY USAGE).
 func (s *Set) MemoryUsage() int {
-	const header = 56 // the Set struct
+	const header = 48 // the Set struct
 	if s.enc != encHashtable {
 		return header + dict.AllocSize(cap(s.data))
 	}
