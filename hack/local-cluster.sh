@@ -216,12 +216,14 @@ gen_pki() {
   mkdir -p "$PKI"
   (
     cd "$PKI"
-    openssl genrsa -out ca.key 2048 2>/dev/null
+    # ECDSA P-256 keys: RSA key generation costs seconds on a loaded machine.
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+    key ca.key
     openssl req -x509 -new -key ca.key -days 3650 -subj "/CN=shoal-local-ca" -out ca.crt 2>/dev/null
-    openssl genrsa -out sa.key 2048 2>/dev/null
-    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    key sa.key
+    openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
     sign() { # sign NAME SUBJECT EXTENSIONS
-      openssl genrsa -out "$1.key" 2048 2>/dev/null
+      key "$1.key"
       openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" 2>/dev/null
       printf '%s\n' "$3" >"$1.ext"
       openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
@@ -396,7 +398,10 @@ EOF
 
 start_containerd() {
   start_proc containerd "$(command -v containerd)" --config "$STATE/containerd.toml"
-  wait_for 30 "containerd" ctr --address "$CONTAINERD_SOCK" version
+}
+
+import_cluster_images() {
+  wait_for 60 "containerd" ctr --address "$CONTAINERD_SOCK" version
   ctr_k8s images import "$CACHE/images/pause.tar" >&2
   ctr_k8s images import "$CACHE/images/coredns.tar" >&2
 }
@@ -425,7 +430,6 @@ start_apiserver() {
     --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
     --kubelet-preferred-address-types InternalIP \
     --profiling=false --v=1
-  wait_for 90 "kube-apiserver /readyz" kubectl_admin get --raw /readyz
 }
 
 start_control_plane() {
@@ -494,13 +498,19 @@ cmd_up() {
   gen_pki "$hip"
   write_configs
   set_sysctls
+  # containerd and the images come up while etcd and the API server start.
   start_containerd
   start_etcd
   start_apiserver "$hip"
+  import_cluster_images
+  log "containerd ready at $((SECONDS - t0))s"
+  wait_for 120 "kube-apiserver /readyz" kubectl_admin get --raw /readyz
+  log "kube-apiserver ready at $((SECONDS - t0))s"
   start_control_plane
   start_node "$hip"
   apply_addons
   wait_for 120 "node $NODE_NAME Ready" kubectl_admin wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
+  log "node Ready at $((SECONDS - t0))s"
   wait_for 120 "CoreDNS" kubectl_admin -n kube-system rollout status deployment/coredns --timeout=5s
   log "up in $((SECONDS - t0))s; KUBECONFIG=$KUBECONFIG_ADMIN"
 }
@@ -553,20 +563,18 @@ unmount_all() {
 
 # clean_iptables removes KUBE-* and CNI-* chains and every rule jumping to them.
 clean_iptables() {
-  local ipt t rule chain
+  local ipt t rule chain rules chains
   for ipt in iptables ip6tables; do
     command -v "$ipt" >/dev/null || continue
     for t in "${IPT_TABLES[@]}"; do
-      "$ipt" -w 5 -t "$t" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | grep -vE '^-A (KUBE-|CNI-)' |
-        while read -r rule; do
-          eval "$ipt -w 5 -t $t ${rule/-A/-D}" 2>/dev/null || true
-        done
-      for chain in $("$ipt" -w 5 -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ { print $2 }'); do
-        "$ipt" -w 5 -t "$t" -F "$chain" 2>/dev/null || true
-      done
-      for chain in $("$ipt" -w 5 -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ { print $2 }'); do
-        "$ipt" -w 5 -t "$t" -X "$chain" 2>/dev/null || true
-      done
+      rules="$("$ipt" -w 5 -t "$t" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | grep -vE '^-A (KUBE-|CNI-)' || true)"
+      while read -r rule; do
+        # Rules come back in iptables -S syntax (quoted comments): eval re-splits them.
+        if [[ -n "$rule" ]]; then eval "$ipt -w 5 -t $t ${rule/-A/-D}" 2>/dev/null || true; fi
+      done <<<"$rules"
+      chains="$("$ipt" -w 5 -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ { print $2 }' || true)"
+      for chain in $chains; do "$ipt" -w 5 -t "$t" -F "$chain" 2>/dev/null || true; done
+      for chain in $chains; do "$ipt" -w 5 -t "$t" -X "$chain" 2>/dev/null || true; done
     done
   done
 }
