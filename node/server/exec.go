@@ -39,9 +39,6 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reject(command.ArityError(spec))
 		return
 	}
-	if s.monitors != nil && !spec.Is(command.SkipMonitor) && !spec.Is(command.Admin) {
-		s.feedMonitors(c, args)
-	}
 	if !c.authenticated && !spec.Is(command.NoAuth) {
 		c.reject(ErrNoAuth)
 		return
@@ -53,6 +50,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		}
 	}
 	if s.cl.node != nil && !s.clusterRoute(c, spec, args) {
+		return
+	}
+	if msg := s.replRefuses(c, spec); msg != "" {
+		c.reject(msg)
 		return
 	}
 	if c.multi == nil && s.pause.blocks(spec) {
@@ -71,6 +72,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		if spec.Is(command.Write) {
 			s.mem.noteWrite(args)
 		}
+	}
+	// MONITOR sees what passed the checks; never passwords (AUTH, HELLO).
+	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin|command.NoAuth) == 0 {
+		s.feedMonitors(c, args)
 	}
 	if c.multi != nil && queuedInMulti(spec) {
 		c.queue(spec, args)
@@ -124,7 +129,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {
 		s.slowlog.add(c, dur, s.cfg.SlowlogMaxLen)
 	}
-	if s.prop != nil && s.dirty != dirty && !c.noProp {
+	if s.propagates() && s.dirty != dirty && !c.noProp {
 		args := c.rewrite
 		if args == nil {
 			args = copyArgs(c.Args)
@@ -152,18 +157,18 @@ func (s *Server) flushPropagation() {
 	}
 	ops := s.propBuf
 	s.propBuf = s.propBuf[:0]
-	if s.prop == nil {
+	if !s.propagates() {
 		return
 	}
 	wrap := len(ops) > 1 && string(ops[0].args[0]) != "MULTI"
 	if wrap {
-		s.prop.Propagate(ops[0].db, [][]byte{[]byte("MULTI")})
+		s.propagate(ops[0].db, [][]byte{[]byte("MULTI")})
 	}
 	for _, op := range ops {
-		s.prop.Propagate(op.db, op.args)
+		s.propagate(op.db, op.args)
 	}
 	if wrap {
-		s.prop.Propagate(ops[len(ops)-1].db, [][]byte{[]byte("EXEC")})
+		s.propagate(ops[len(ops)-1].db, [][]byte{[]byte("EXEC")})
 	}
 }
 
