@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,11 @@ type persister struct {
 	lastLoadExpired  int64
 	lastLoadCommands int64 // replayed from the AOF
 	lastCaptureStats persistence.CaptureStats
+
+	// fileMu serialises replacing dbfilename (SAVE, the end of a BGSAVE).
+	// It is never held while waiting for the server lock, and SAVE takes it
+	// with the server lock held.
+	fileMu sync.Mutex
 
 	capture *liveCapture // the one point-in-time capture in progress
 	gen     uint32
@@ -173,6 +179,8 @@ func (p *persister) auxFields() [][2]string {
 // saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
 func (p *persister) saveSync() error {
 	s := p.s
+	p.fileMu.Lock()
+	defer p.fileMu.Unlock()
 	err := persistence.SaveSnapshotFile(s.cfg.DBFilename, func(w *persistence.SnapshotWriter) error {
 		for _, a := range p.auxFields() {
 			if err := w.Aux(a[0], a[1]); err != nil {
@@ -226,11 +234,22 @@ func (p *persister) startBGSave() {
 	s.log.Printf("Background saving started")
 	go func() {
 		var st persistence.CaptureStats
-		err := persistence.SaveSnapshotFile(path, func(w *persistence.SnapshotWriter) error {
-			var err error
-			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
-			return err
-		})
+		f, err := persistence.CreateAtomic(path)
+		if err == nil {
+			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
+			// The rename happens under fileMu and not at all once
+			// SHUTDOWN cancelled the job: its own save must be the last.
+			p.fileMu.Lock()
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err == nil {
+				err = f.Commit()
+			} else {
+				f.Abort()
+			}
+			p.fileMu.Unlock()
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		p.endCapture(lc)

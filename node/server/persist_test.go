@@ -533,3 +533,34 @@ func TestPersistAppendonlyOnRestartStartsFromTheSnapshot(t *testing.T) {
 		t.Fatalf("from the AOF alone: from-snapshot=%q from-aof=%q", c.Get(ctx, "from-snapshot").Val(), c.Get(ctx, "from-aof").Val())
 	}
 }
+
+// SHUTDOWN SAVE during a BGSAVE stops the background save, and its own
+// snapshot (with the writes made after the BGSAVE started) is the one on
+// disk.
+func TestPersistShutdownDuringBGSave(t *testing.T) {
+	ctx := context.Background()
+	n := newPersistNode(t, "--enable-debug-command", "yes")
+	c := n.start()
+	requirePersistence(t, c)
+	if err := c.Do(ctx, "DEBUG", "POPULATE", 200000, "key", 10).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pipe := c.Pipeline()
+	pipe.BgSave(ctx)
+	pipe.Set(ctx, "after-bgsave", "1", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Do(ctx, "SHUTDOWN", "SAVE")
+	<-n.exited
+	c = n.start()
+	if c.Get(ctx, "after-bgsave").Val() != "1" || c.DBSize(ctx).Val() != 200001 {
+		t.Fatalf("after SHUTDOWN SAVE during BGSAVE: after-bgsave=%q, %d keys", c.Get(ctx, "after-bgsave").Val(), c.DBSize(ctx).Val())
+	}
+	entries, _ := os.ReadDir(n.Dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "temp-") {
+			t.Fatalf("temp file %s left behind", e.Name())
+		}
+	}
+}
