@@ -473,7 +473,7 @@ func cmdACLGetuser(c *Client) {
 	if u.nopass {
 		flags = append(flags, "nopass")
 	}
-	w.ArrayLen(len(flags))
+	w.SetLen(len(flags))
 	for _, f := range flags {
 		w.BulkString(f)
 	}

@@ -83,12 +83,12 @@ func writeCommandInfo(c *Client, s *command.Spec) {
 	for _, t := range s.Tips {
 		w.BulkString(t)
 	}
-	w.ArrayLen(len(s.KeySpecs))
+	w.SetLen(len(s.KeySpecs))
 	for _, ks := range s.KeySpecs {
 		writeKeySpec(c, ks)
 	}
 	subs := s.SubSpecs()
-	w.ArrayLen(len(subs))
+	w.SetLen(len(subs))
 	for _, sub := range subs {
 		writeCommandInfo(c, sub)
 	}

@@ -229,3 +229,20 @@ func TestDifferentialACL(t *testing.T) {
 		cmd("ACL", "CAT", "nosuch"), cmd("AUTH", "alice", "pw"), cmd("AUTH", "nobody", "pw"),
 	})
 }
+
+func TestDifferentialRESP3(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	a, b := ours.raw(t), ref.raw(t)
+	a.do("HELLO", "3") // the reply carries the client id: not compared
+	b.do("HELLO", "3")
+	for _, s := range [][]string{
+		{"SET", "k", "v"}, {"GET", "nokey"}, {"CONFIG", "GET", "maxmemory"}, {"MGET", "k", "nokey"},
+		{"INCRBYFLOAT", "f", "1.5"}, {"OBJECT", "ENCODING", "nokey"}, {"TTL", "k"}, {"SCAN", "0"},
+		{"COMMAND", "INFO", "get"}, {"EXEC"}, {"PUBSUB", "NUMSUB", "a"}, {"CLIENT", "GETNAME"},
+		{"ACL", "GETUSER", "default"}, {"BLPOP", "nolist", "0.01"}, {"SLOWLOG", "GET", "0"},
+	} {
+		if got, want := a.do(s...), b.do(s...); got != want {
+			t.Errorf("RESP3 %q:\n ours  %q\n redis %q", s, got, want)
+		}
+	}
+}

@@ -232,7 +232,7 @@ func cmdPubsubChannels(c *Client) {
 }
 
 func cmdPubsubNumsub(c *Client) {
-	c.W.MapLen(len(c.Args) - 2)
+	c.W.ArrayLen(2 * (len(c.Args) - 2)) // a flat array in RESP3 too, as Redis
 	for _, ch := range c.Args[2:] {
 		c.W.Bulk(ch)
 		c.W.Int(int64(len(c.srv.pubsub.channels[string(ch)])))
