@@ -246,3 +246,33 @@ func TestDifferentialRESP3(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialPubSubReplies compares the subscribe family, where one
+// command gets one reply per channel, in RESP2 and RESP3.
+func TestDifferentialPubSubReplies(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	for _, proto := range []string{"2", "3"} {
+		a, b := ours.raw(t), ref.raw(t)
+		if proto == "3" {
+			a.do("HELLO", "3")
+			b.do("HELLO", "3")
+		}
+		for _, s := range []struct {
+			args    []string
+			replies int
+		}{
+			{[]string{"UNSUBSCRIBE"}, 1}, {[]string{"PUNSUBSCRIBE"}, 1},
+			{[]string{"SUBSCRIBE", "a", "b", "a"}, 3}, {[]string{"PSUBSCRIBE", "n*"}, 1},
+			{[]string{"PING"}, 1}, {[]string{"PING", "x"}, 1},
+			{[]string{"UNSUBSCRIBE", "b", "zz"}, 2}, {[]string{"PUNSUBSCRIBE"}, 1}, {[]string{"UNSUBSCRIBE"}, 1},
+		} {
+			a.send(encodeCommand(s.args...))
+			b.send(encodeCommand(s.args...))
+			for i := 0; i < s.replies; i++ {
+				if got, want := a.reply(), b.reply(); got != want {
+					t.Errorf("RESP%s %q reply %d:\n ours  %q\n redis %q", proto, s.args, i, got, want)
+				}
+			}
+		}
+	}
+}
