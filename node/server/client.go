@@ -117,6 +117,9 @@ func (c *Client) serve() {
 		s.mu.Lock()
 		c.runBatch()
 		c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
+		if l := s.cfg.ClientOutputLimit[ClassNormal]; l.Hard > 0 || l.Soft > 0 {
+			c.checkOutputLimit()
+		}
 		c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
 		blocked, paused := c.blk != nil, c.pausedArgs != nil
 		var deadline time.Time

@@ -622,3 +622,24 @@ func TestShutdownCommand(t *testing.T) {
 		return n.cmd.Process.Signal(syscall.Signal(0)) != nil
 	})
 }
+
+func TestClientOutputBufferLimitNormal(t *testing.T) {
+	n := startNode(t, "--client-output-buffer-limit", "normal 1mb 0 0")
+	r := n.raw(t)
+	r.do("SET", "big", strings.Repeat("x", 300000))
+	// Five copies of a 300kB value in one batch exceed the 1mb hard limit.
+	r.send(strings.Repeat(encodeCommand("GET", "big"), 5))
+	_ = r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1<<20)
+	total := 0
+	for {
+		k, err := r.c.Read(buf)
+		total += k
+		if err != nil {
+			break
+		}
+	}
+	if total >= 5*300000 {
+		t.Fatalf("client over its output limit got all %d bytes", total)
+	}
+}
