@@ -414,7 +414,7 @@ func (c *Client) PreventPropagation() { c.noProp = true }
 // AlsoPropagate queues an extra effective write (in the client's DB)
 // before the command itself.
 func (c *Client) AlsoPropagate(args ...[]byte) {
-	if c.srv.prop != nil {
+	if c.srv.propagates() {
 		c.srv.propBuf = append(c.srv.propBuf, propOp{db: c.DB.ID, args: copyArgs(args)})
 	}
 }

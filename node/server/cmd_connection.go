@@ -354,6 +354,9 @@ func containsID(ids []int64, id int64) bool {
 }
 
 func (c *Client) typeName() string {
+	if c.srv.replicaOfClient(c) != nil {
+		return "replica"
+	}
 	if c.subscriptions() > 0 {
 		return "pubsub"
 	}

@@ -134,7 +134,7 @@ func (s *Server) performEvictions() bool {
 		bestDB.DeleteEntry(best)
 		s.stats.evictedKeys++
 		s.touchWatched(bestDB.ID, key)
-		if s.prop != nil {
+		if s.propagates() {
 			s.propBuf = append(s.propBuf, propOp{db: bestDB.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
 		}
 	}

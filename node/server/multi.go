@@ -109,7 +109,7 @@ func cmdExec(c *Client) {
 	c.inExec = false
 	c.Cmd = execSpec
 	c.noProp = true // the queued commands propagated themselves
-	if s.prop != nil && len(s.propBuf) > mark+1 {
+	if s.propagates() && len(s.propBuf) > mark+1 {
 		ops := append([]propOp(nil), s.propBuf[mark:]...)
 		s.propBuf = append(s.propBuf[:mark], propOp{db: ops[0].db, args: [][]byte{[]byte("MULTI")}})
 		s.propBuf = append(s.propBuf, ops...)

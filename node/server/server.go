@@ -67,6 +67,7 @@ type Server struct {
 
 	acl            aclState
 	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
+	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
 	peakMemory     int64
@@ -118,6 +119,7 @@ func New(cfg *Config) (*Server, error) {
 	for i := 0; i < cfg.Databases; i++ {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
+	s.initRepl()
 	if err := s.initCluster(); err != nil {
 		return nil, err
 	}
@@ -144,6 +146,7 @@ func handlerGroups() []map[string]Handler {
 		setHandlers(),
 		zsetHandlers(),
 		clusterHandlers(),
+		replHandlers(),
 	}
 }
 
@@ -274,6 +277,7 @@ func (s *Server) Serve() error {
 	s.wg.Add(1)
 	go s.cronLoop()
 	s.startCluster()
+	s.startRepl()
 	errc := make(chan error, len(s.listeners))
 	for _, ln := range s.listeners {
 		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
@@ -383,6 +387,7 @@ func (s *Server) Close() {
 	close(s.closing)
 	s.closeListeners()
 	s.closeCluster()
+	s.closeRepl()
 	for _, c := range s.clients {
 		c.conn.Close()
 	}
@@ -434,6 +439,7 @@ func (s *Server) cron() {
 	}
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
+	s.replCron(now)
 	s.expirePause()
 	s.flushPropagation()
 }
@@ -443,7 +449,7 @@ func (s *Server) cron() {
 func (s *Server) keyExpired(db *keyspace.DB, key string) {
 	s.stats.expiredKeys++
 	s.touchWatched(db.ID, key)
-	if s.prop != nil {
+	if s.propagates() {
 		s.propBuf = append(s.propBuf, propOp{db: db.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
 	}
 }

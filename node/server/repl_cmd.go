@@ -1,0 +1,274 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/persistence"
+)
+
+// replHandlers are the replication commands.
+func replHandlers() map[string]Handler {
+	return map[string]Handler{
+		"psync":     cmdPsync,
+		"sync":      cmdPsync,
+		"replconf":  cmdReplconf,
+		"wait":      cmdWait,
+		"replicaof": cmdReplicaof,
+		"slaveof":   cmdReplicaof,
+	}
+}
+
+// cmdReplconf is REPLCONF option value ... (listening-port, ip-address,
+// capa, ACK, GETACK).
+func cmdReplconf(c *Client) {
+	s := c.srv
+	args := c.Args[1:]
+	if len(args)%2 != 0 {
+		c.Error(ErrSyntax)
+		return
+	}
+	for i := 0; i < len(args); i += 2 {
+		v := string(args[i+1])
+		switch {
+		case eqFold(args[i], "listening-port"):
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				c.Error("ERR value is out of range")
+				return
+			}
+			s.repl.ports[c.ID] = n
+		case eqFold(args[i], "ack"):
+			// From a replica: no reply.
+			r := s.replicaOfClient(c)
+			off, err := strconv.ParseInt(v, 10, 64)
+			if r == nil || err != nil {
+				return
+			}
+			if off > r.ackOffset {
+				r.ackOffset = off
+			}
+			r.ackTime = time.Now()
+			s.signalWaiters()
+			return
+		case eqFold(args[i], "getack"):
+			// Answered by the replica's link (repl_replica.go) when it
+			// comes from the master.
+			return
+		case eqFold(args[i], "ip-address"), eqFold(args[i], "capa"), eqFold(args[i], "rdb-only"),
+			eqFold(args[i], "rdb-filter-only"):
+		default:
+			c.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))
+			return
+		}
+	}
+	c.W.OK()
+}
+
+// signalWaiters wakes the clients blocked in WAIT to count the acks again.
+func (s *Server) signalWaiters() {
+	for _, w := range s.repl.waits {
+		s.signalReady(w.db, []byte(waitKey))
+	}
+}
+
+// ackedReplicas counts the replicas that acknowledged offset.
+func (s *Server) ackedReplicas(offset int64) int {
+	n := 0
+	for _, r := range s.repl.replicas {
+		if r.state == "online" && r.ackOffset >= offset {
+			n++
+		}
+	}
+	return n
+}
+
+// cmdWait is WAIT numreplicas timeout: block until that many replicas
+// acknowledged every write made so far, or the timeout (milliseconds, 0
+// forever) passes; reply how many did.
+func cmdWait(c *Client) {
+	s := c.srv
+	if s.isReplica() {
+		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
+	want, ok := c.ParseInt(c.Args[1])
+	if !ok {
+		return
+	}
+	ms, ok := c.ParseInt(c.Args[2])
+	if !ok {
+		return
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
+		return
+	}
+	w, waiting := s.repl.waits[c]
+	if !c.Reexecuted() || !waiting {
+		w = waitTarget{offset: s.repl.ids.Offset, db: c.DB.ID}
+	}
+	if n := s.ackedReplicas(w.offset); int64(n) >= want || c.inExec || s.repl.backlog == nil {
+		delete(s.repl.waits, c)
+		c.W.Int(int64(n))
+		return
+	}
+	if !c.Reexecuted() {
+		s.repl.waits[c] = w
+		// Ask the replicas for an ACK now rather than within a second.
+		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
+	}
+	c.BlockOnKeys([][]byte{[]byte(waitKey)}, time.Duration(ms)*time.Millisecond, func(c *Client) {
+		n := c.srv.ackedReplicas(w.offset)
+		delete(c.srv.repl.waits, c)
+		c.W.Int(int64(n))
+	})
+}
+
+// cmdReplicaof is REPLICAOF host port | NO ONE (and SLAVEOF).
+func cmdReplicaof(c *Client) {
+	s := c.srv
+	if s.cl.node != nil {
+		c.Error("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
+	if eqFold(c.Args[1], "no") && eqFold(c.Args[2], "one") {
+		if s.isReplica() {
+			s.promote()
+			s.log.Printf("MASTER MODE enabled (user request from '%s')", c.addr)
+		}
+		c.W.OK()
+		return
+	}
+	port, err := strconv.Atoi(string(c.Args[2]))
+	if err != nil || port < 0 || port > 65535 {
+		c.Error("ERR Invalid master port")
+		return
+	}
+	host := string(c.Args[1])
+	if l := s.repl.link; l != nil && l.host == host && l.port == port {
+		c.W.SimpleString("OK Already connected to specified master")
+		return
+	}
+	s.replicaOf(host, port)
+	s.log.Printf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.addr)
+	c.W.OK()
+}
+
+// replRefuses is the dispatch check of replication (lock held): writes to
+// a read-only replica, stale reads, and min-replicas-to-write.
+func (s *Server) replRefuses(c *Client, spec *command.Spec) string {
+	if l := s.repl.link; l != nil {
+		if l.state != "connected" && !s.cfg.Repl.ServeStaleData && !spec.Is(command.Stale) {
+			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+		}
+		if spec.Is(command.Write) && s.cfg.Repl.ReadOnly {
+			return "READONLY You can't write against a read only replica."
+		}
+		return ""
+	}
+	if spec.Is(command.Write) && s.cfg.Repl.MinReplicasToWrite > 0 && s.goodReplicas() < s.cfg.Repl.MinReplicasToWrite {
+		return "NOREPLICAS Not enough good replicas to write."
+	}
+	return ""
+}
+
+// goodReplicas counts online replicas whose last ACK is at most
+// min-replicas-max-lag seconds old.
+func (s *Server) goodReplicas() int {
+	n := 0
+	maxLag := time.Duration(s.cfg.Repl.MinReplicasMaxLag) * time.Second
+	now := time.Now()
+	for _, r := range s.repl.replicas {
+		if r.state == "online" && now.Sub(r.ackTime) <= maxLag {
+			n++
+		}
+	}
+	return n
+}
+
+// replCron drops replicas whose connection is gone or timed out, forgets
+// state of gone clients, resizes the backlog and pings the replicas.
+func (s *Server) replCron(now time.Time) {
+	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
+	for _, r := range append([]*replica(nil), s.repl.replicas...) {
+		if _, ok := s.clients[r.c.ID]; !ok {
+			s.dropReplica(r)
+		} else if r.state == "online" && now.Sub(r.ackTime) > timeout {
+			s.log.Printf("Disconnecting timedout replica (streaming sync): %s", r.c.addr)
+			s.dropReplica(r)
+		}
+	}
+	for id := range s.repl.ports {
+		if _, ok := s.clients[id]; !ok {
+			delete(s.repl.ports, id)
+		}
+	}
+	for c := range s.repl.waits {
+		if _, ok := s.clients[c.ID]; !ok || c.blk == nil {
+			delete(s.repl.waits, c)
+		}
+	}
+	if b := s.repl.backlog; b != nil && int64(b.Size()) != s.cfg.Repl.BacklogSize && s.cfg.Repl.BacklogSize > 0 {
+		b.Resize(int(s.cfg.Repl.BacklogSize))
+	}
+	if s.repl.link == nil && len(s.repl.replicas) > 0 &&
+		now.Sub(s.repl.lastPing) >= time.Duration(s.cfg.Repl.PingPeriod)*time.Second {
+		s.repl.lastPing = now
+		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("PING")}))
+	}
+}
+
+// infoReplication is INFO replication.
+func (s *Server) infoReplication(b *strings.Builder) {
+	now := time.Now()
+	if l := s.repl.link; l != nil {
+		fmt.Fprintf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\n", l.host, l.port)
+		up := l.state == "connected"
+		status := "down"
+		if up {
+			status = "up"
+		}
+		lastIO := -1
+		if !l.lastIO.IsZero() {
+			lastIO = int(now.Sub(l.lastIO).Seconds())
+		}
+		fmt.Fprintf(b, "master_link_status:%s\r\nmaster_last_io_seconds_ago:%d\r\nmaster_sync_in_progress:%d\r\n",
+			status, lastIO, boolInt(l.state == "sync"))
+		fmt.Fprintf(b, "slave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n", s.repl.ids.Offset, s.repl.ids.Offset)
+		if l.state == "sync" {
+			fmt.Fprintf(b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\nmaster_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
+				l.syncTotal, l.syncRead, l.syncTotal-l.syncRead, max(lastIO, 0))
+		}
+		if !up {
+			since := int64(-1)
+			if !l.downSince.IsZero() {
+				since = int64(now.Sub(l.downSince).Seconds())
+			}
+			fmt.Fprintf(b, "master_link_down_since_seconds:%d\r\n", since)
+		}
+		fmt.Fprintf(b, "slave_priority:%d\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n",
+			s.cfg.Repl.Priority, boolInt(s.cfg.Repl.ReadOnly), boolInt(s.cfg.Repl.Announced))
+	} else {
+		b.WriteString("role:master\r\n")
+	}
+	fmt.Fprintf(b, "connected_slaves:%d\r\n", len(s.repl.replicas))
+	if s.repl.link == nil && s.cfg.Repl.MinReplicasToWrite > 0 {
+		fmt.Fprintf(b, "min_slaves_good_slaves:%d\r\n", s.goodReplicas())
+	}
+	for i, r := range s.repl.replicas {
+		fmt.Fprintf(b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
+			i, r.ip, r.port, r.state, r.ackOffset, int64(now.Sub(r.ackTime).Seconds()))
+	}
+	fmt.Fprintf(b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:%d\r\nsecond_repl_offset:%d\r\n",
+		s.repl.ids.ID, s.repl.ids.ID2, s.repl.ids.Offset, s.repl.ids.SecondOffset)
+	if bl := s.repl.backlog; bl != nil {
+		fmt.Fprintf(b, "repl_backlog_active:1\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
+			bl.Size(), bl.FirstByteOffset(), bl.HistLen())
+	} else {
+		fmt.Fprintf(b, "repl_backlog_active:0\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", s.cfg.Repl.BacklogSize)
+	}
+}

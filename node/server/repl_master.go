@@ -1,0 +1,364 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/replication"
+)
+
+// Replication, master side: the replication ID and offset, the backlog fed
+// by the propagated write stream, PSYNC (full and partial
+// resynchronisation), REPLCONF, WAIT and min-replicas-to-write. The replica
+// side is repl_replica.go; the commands and INFO are repl_cmd.go.
+//
+// Call sites in files owned by the framework (each one line, in place):
+//
+//   - server.go: the Server field `repl replState`; New: s.initRepl();
+//     Serve: s.startRepl(); Close: s.closeRepl(); cron: s.replCron(now);
+//     handlerGroups: replHandlers(); keyExpired checks s.propagates().
+//   - exec.go: callAt checks s.propagates(); flushPropagation calls
+//     s.propagate for each write; dispatch: after cluster routing,
+//     `if msg := s.replRefuses(c, spec); msg != "" { c.reject(msg); return }`.
+//   - client.go AlsoPropagate, evict.go, multi.go, cluster_node.go check
+//     s.propagates() where they checked s.prop != nil.
+//   - info.go: INFO stats sync_full, sync_partial_ok, sync_partial_err.
+//   - cmd_connection.go typeName: "replica" for a replica's connection.
+
+// replState is the replication state of a server (lock held for all of it
+// unless noted).
+type replState struct {
+	ids      replication.IDs
+	backlog  *replication.Backlog // nil until the first replica syncs
+	replicas []*replica
+	lastDB   int // database of the last SELECT in the stream, -1: none
+	scratch  []byte
+
+	syncFull, syncPartialOK, syncPartialErr int64
+
+	link *masterLink // non-nil while this node is a replica (repl_replica.go)
+	// applying is set while the master's stream is executed: those
+	// writes reach the AOF but not the backlog (the raw stream does).
+	applying bool
+	lastPing time.Time
+	// ports are the listening ports announced by REPLCONF, by client ID;
+	// waits are the clients blocked in WAIT.
+	ports map[int64]int
+	waits map[*Client]waitTarget
+}
+
+// waitTarget is what a client blocked in WAIT waits for.
+type waitTarget struct {
+	offset int64
+	db     int
+}
+
+// replica is one replica connected to this master.
+type replica struct {
+	c          *Client
+	ip         string
+	port       int // REPLCONF listening-port
+	state      string
+	ackOffset  int64
+	ackTime    time.Time
+	buf        []byte // stream bytes not yet written
+	notify     chan struct{}
+	closed     bool
+	syncOffset int64 // where its stream started
+}
+
+// waitKey is the key WAIT blocks on; REPLCONF ACK signals it.
+const waitKey = "\x00shoal-repl-wait"
+
+// initRepl sets up the replication state (New).
+func (s *Server) initRepl() {
+	s.repl.ids = replication.IDs{ID: replication.NewReplID(), ID2: replication.NoReplID, SecondOffset: -1}
+	s.repl.lastDB = -1
+	s.repl.ports = map[int64]int{}
+	s.repl.waits = map[*Client]waitTarget{}
+	s.SetInfoSection("replication", s.infoReplication)
+}
+
+// startRepl starts the link to the master when the configuration says
+// replicaof (Serve). The periodic work runs in the server's cron.
+func (s *Server) startRepl() {
+	s.mu.Lock()
+	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && s.cl.node == nil {
+		port, _ := strconv.Atoi(f[1])
+		s.replicaOf(f[0], port)
+	}
+	s.mu.Unlock()
+}
+
+// closeRepl ends the link to the master (Close, lock held).
+func (s *Server) closeRepl() {
+	if l := s.repl.link; l != nil {
+		s.stopLink(l)
+	}
+}
+
+// isReplica reports whether this node replicates from a master.
+func (s *Server) isReplica() bool { return s.repl.link != nil }
+
+// propagates reports whether effective writes must be collected: for the
+// AOF, or for the backlog of a master that has one.
+func (s *Server) propagates() bool {
+	return s.prop != nil || (s.repl.backlog != nil && !s.repl.applying)
+}
+
+// propagate hands one effective write to the AOF and to the replicas.
+func (s *Server) propagate(db int, args [][]byte) {
+	if s.prop != nil {
+		s.prop.Propagate(db, args)
+	}
+	if s.repl.backlog != nil && !s.repl.applying && s.repl.link == nil {
+		b := s.repl.scratch[:0]
+		if db != s.repl.lastDB {
+			b = persistence.AppendCommand(b, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
+			s.repl.lastDB = db
+		}
+		b = persistence.AppendCommand(b, args)
+		s.feedReplicas(b)
+		s.repl.scratch = b[:0]
+	}
+}
+
+// feedReplicas appends raw stream bytes to the backlog and to every
+// replica's pending output, advancing the replication offset.
+func (s *Server) feedReplicas(b []byte) {
+	if s.repl.backlog == nil {
+		return
+	}
+	s.repl.backlog.Write(b)
+	s.repl.ids.Offset = s.repl.backlog.Offset()
+	limit := s.cfg.ClientOutputLimit[ClassReplica].Hard
+	for _, r := range s.repl.replicas {
+		if r.closed {
+			continue
+		}
+		r.buf = append(r.buf, b...)
+		if limit > 0 && int64(len(r.buf)) > limit {
+			s.log.Printf("Client id=%d (replica %s) scheduled to be closed ASAP for overcoming of output buffer limits.", r.c.ID, r.c.addr)
+			s.dropReplica(r)
+			continue
+		}
+		if r.state == "online" {
+			select {
+			case r.notify <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// createBacklog makes the backlog when the first replica syncs; as Redis,
+// a fresh backlog gets a new replication ID (no gap can be continued).
+func (s *Server) createBacklog() {
+	if s.repl.backlog != nil {
+		return
+	}
+	s.repl.ids.ID = replication.NewReplID()
+	s.repl.ids.ClearSecond()
+	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
+	s.repl.lastDB = -1
+}
+
+// replicaOfClient returns the replica record of a connection, or nil.
+func (s *Server) replicaOfClient(c *Client) *replica {
+	for _, r := range s.repl.replicas {
+		if r.c == c {
+			return r
+		}
+	}
+	return nil
+}
+
+// dropReplica closes a replica's connection and forgets it.
+func (s *Server) dropReplica(r *replica) {
+	if !r.closed {
+		r.closed = true
+		close(r.notify)
+		r.c.kill()
+	}
+	for i, x := range s.repl.replicas {
+		if x == r {
+			s.repl.replicas = append(s.repl.replicas[:i], s.repl.replicas[i+1:]...)
+			break
+		}
+	}
+}
+
+// ---- PSYNC / SYNC ----
+
+// cmdPsync is PSYNC replid offset (and SYNC: a full resync).
+func cmdPsync(c *Client) {
+	s := c.srv
+	if s.replicaOfClient(c) != nil {
+		return // already a replica connection: ignore
+	}
+	if s.isReplica() && (s.repl.link.state != "connected") {
+		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
+		return
+	}
+	replid, next := "?", int64(-1)
+	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
+		replid = string(c.Args[1])
+		n, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
+		if err != nil {
+			c.Error(ErrNotInteger)
+			return
+		}
+		next = n
+	}
+	s.flushPropagation()
+	if !s.isReplica() {
+		s.createBacklog()
+	}
+	r := &replica{c: c, notify: make(chan struct{}, 1), ackTime: time.Now(), port: s.repl.pendingPort(c)}
+	if host, _, err := net.SplitHostPort(c.addr); err == nil {
+		r.ip = host
+	}
+	if ok, why := replication.CanContinue(s.repl.ids, s.repl.backlog, replid, next); ok {
+		out := []byte("+CONTINUE " + s.repl.ids.ID + "\r\n")
+		out, _ = s.repl.backlog.AppendFrom(out, next)
+		r.state, r.syncOffset, r.ackOffset = "online", next-1, next-1
+		s.repl.replicas = append(s.repl.replicas, r)
+		s.repl.syncPartialOK++
+		s.log.Printf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.addr, len(out), next)
+		go s.replicaWriter(r, out, nil)
+		return
+	} else if replid != "?" {
+		s.repl.syncPartialErr++
+		s.log.Printf("Partial resynchronization not accepted: %s", why)
+	}
+	s.repl.syncFull++
+	s.log.Printf("Replica %s asks for synchronization; starting a full resync at offset %d", c.addr, s.repl.ids.Offset)
+	r.state = "wait_bgsave"
+	r.syncOffset = s.repl.ids.Offset
+	s.repl.replicas = append(s.repl.replicas, r)
+	// The replica loads the snapshot into database 0 selected: the stream
+	// after it starts with a SELECT.
+	s.repl.lastDB = -1
+	header := "+FULLRESYNC " + s.repl.ids.ID + " " + strconv.FormatInt(s.repl.ids.Offset, 10) + "\r\n"
+	snap := s.beginReplSnapshot()
+	go s.replicaWriter(r, []byte(header), snap)
+}
+
+// beginReplSnapshot starts a point-in-time capture of the data set (lock
+// held) and returns the function that produces the snapshot bytes outside
+// the lock. When a BGSAVE already runs, the snapshot is written now,
+// under the lock.
+func (s *Server) beginReplSnapshot() func() ([]byte, error) {
+	p := s.persisterOf()
+	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
+		ctx, cancel := context.WithCancel(context.Background())
+		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
+		p.bgsave = job
+		lc := p.beginCapture()
+		return func() ([]byte, error) {
+			var buf bytes.Buffer
+			w := persistence.NewSnapshotWriter(&buf)
+			_, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
+			if err == nil {
+				err = w.Close()
+			}
+			s.mu.Lock()
+			p.endCapture(lc)
+			if p.bgsave == job {
+				p.bgsave = nil
+			}
+			cancel()
+			s.mu.Unlock()
+			return buf.Bytes(), err
+		}
+	}
+	if p == nil {
+		p = &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil)}
+	}
+	var buf bytes.Buffer
+	w := persistence.NewSnapshotWriter(&buf)
+	err := p.writeLive(w)
+	if err == nil {
+		err = w.Close()
+	}
+	return func() ([]byte, error) { return buf.Bytes(), err }
+}
+
+// replicaWriter is a replica connection's writer goroutine: first the
+// PSYNC reply (and, for a full resync, the snapshot as $<len> and bytes),
+// then the stream as it is fed.
+func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, error)) {
+	conn := r.c.conn
+	fail := func(err error) {
+		s.mu.Lock()
+		if err != nil && !r.closed {
+			s.log.Printf("Connection with replica %s lost: %v", r.c.addr, err)
+		}
+		s.dropReplica(r)
+		s.mu.Unlock()
+	}
+	if snap != nil {
+		if _, err := conn.Write(first); err != nil {
+			fail(err)
+			return
+		}
+		data, err := snap()
+		if err != nil {
+			fail(err)
+			return
+		}
+		s.mu.Lock()
+		r.state = "send_bulk"
+		s.mu.Unlock()
+		hdr := strconv.AppendInt([]byte{'$'}, int64(len(data)), 10)
+		if _, err := conn.Write(append(hdr, '\r', '\n')); err != nil {
+			fail(err)
+			return
+		}
+		if _, err := conn.Write(data); err != nil {
+			fail(err)
+			return
+		}
+		s.mu.Lock()
+		if !r.closed {
+			r.state = "online"
+			r.ackTime = time.Now()
+			s.log.Printf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.addr, len(data))
+		}
+		s.mu.Unlock()
+	}
+	var out []byte
+	if snap != nil {
+		s.mu.Lock()
+		out, r.buf = r.buf, nil
+		s.mu.Unlock()
+	} else {
+		out = first
+	}
+	for {
+		if len(out) > 0 {
+			if _, err := conn.Write(out); err != nil {
+				fail(err)
+				return
+			}
+		}
+		spare := out[:0]
+		<-r.notify
+		s.mu.Lock()
+		out, r.buf = r.buf, spare
+		closed := r.closed
+		s.mu.Unlock()
+		if closed {
+			fail(nil)
+			return
+		}
+	}
+}
+
+// pendingPort is the listening port a connection announced with REPLCONF.
+func (st *replState) pendingPort(c *Client) int { return st.ports[c.ID] }

@@ -1,0 +1,474 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/replication"
+	"github.com/shoal-dev/shoal/node/resp"
+)
+
+// Replication, replica side: the link to the master. One goroutine per
+// link connects, authenticates (masterauth/masteruser), announces itself
+// (REPLCONF), asks for PSYNC with the replication ID and offset it has,
+// loads the snapshot of a full resync and then applies the stream under
+// the server lock, forwarding the raw bytes to its own backlog so it can
+// serve partial resyncs after a promotion. It acknowledges its offset
+// every second and reconnects after a disconnection.
+
+// masterLink is the state of a replica's link (guarded by the server lock).
+type masterLink struct {
+	host string
+	port int
+	// state: "connect" (waiting to connect), "connecting" (handshake),
+	// "sync" (receiving the snapshot), "connected" (streaming).
+	state     string
+	stop      chan struct{}
+	stopped   bool
+	conn      net.Conn
+	lastIO    time.Time
+	downSince time.Time
+	syncTotal int64
+	syncRead  int64
+	client    *Client // executes the master's stream
+	multi     [][][]byte
+	inMulti   bool
+	wmu       sync.Mutex // serializes writes to conn (ACKs)
+}
+
+// replicaOf makes this node a replica of host:port (lock held). A master
+// keeps its replication ID and offset as the "cached master", so it can
+// continue from the new master if that one was its replica.
+func (s *Server) replicaOf(host string, port int) {
+	if l := s.repl.link; l != nil {
+		s.stopLink(l)
+	}
+	// Our replicas must resync with the stream of the new master.
+	for _, r := range append([]*replica(nil), s.repl.replicas...) {
+		s.dropReplica(r)
+	}
+	mc := newClient(s, nullConn{})
+	mc.authenticated = true
+	mc.name = "master"
+	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
+	s.repl.link = l
+	s.repl.lastDB = -1
+	s.wg.Add(1)
+	go s.runLink(l)
+}
+
+// stopLink ends a link (lock held).
+func (s *Server) stopLink(l *masterLink) {
+	if l.stopped {
+		return
+	}
+	l.stopped = true
+	close(l.stop)
+	if l.conn != nil {
+		l.conn.Close()
+	}
+	if s.repl.link == l {
+		s.repl.link = nil
+	}
+}
+
+// promote makes this replica a master (REPLICAOF NO ONE, failover): the
+// master's replication ID becomes the previous ID, valid up to the current
+// offset, so the other replicas continue from here with a partial resync.
+func (s *Server) promote() {
+	if l := s.repl.link; l != nil {
+		s.stopLink(l)
+	}
+	s.repl.ids.Shift()
+	if s.repl.backlog == nil {
+		s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
+	}
+	s.repl.lastDB = -1
+	for _, r := range append([]*replica(nil), s.repl.replicas...) {
+		s.dropReplica(r)
+	}
+}
+
+// runLink keeps the link up until it is stopped.
+func (s *Server) runLink(l *masterLink) {
+	defer s.wg.Done()
+	for {
+		err := s.syncWithMaster(l)
+		s.mu.Lock()
+		if l.stopped {
+			s.mu.Unlock()
+			return
+		}
+		if l.state == "connected" || l.state == "sync" {
+			l.downSince = time.Now()
+		}
+		l.state = "connect"
+		l.conn = nil
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Printf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
+		}
+		select {
+		case <-l.stop:
+			return
+		case <-s.closing:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// linkConn is the buffered connection of one attempt.
+type linkConn struct {
+	l    *masterLink
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+func (lc *linkConn) send(args ...string) error {
+	bs := make([][]byte, len(args))
+	for i, a := range args {
+		bs[i] = []byte(a)
+	}
+	lc.l.wmu.Lock()
+	defer lc.l.wmu.Unlock()
+	_, err := lc.conn.Write(persistence.AppendCommand(nil, bs))
+	return err
+}
+
+// line reads one reply line, skipping the newlines a master sends as
+// keepalives while it prepares a snapshot.
+func (lc *linkConn) line() (string, error) {
+	for {
+		s, err := lc.br.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		s = strings.TrimRight(s, "\r\n")
+		if s != "" {
+			return s, nil
+		}
+	}
+}
+
+// command sends a command and returns its reply line.
+func (lc *linkConn) command(args ...string) (string, error) {
+	if err := lc.send(args...); err != nil {
+		return "", err
+	}
+	return lc.line()
+}
+
+// syncWithMaster is one connection to the master: handshake, PSYNC, then
+// the stream until an error or stop.
+func (s *Server) syncWithMaster(l *masterLink) error {
+	s.mu.Lock()
+	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
+	auth, user := s.cfg.Repl.MasterAuth, s.cfg.Repl.MasterUser
+	port := s.cfg.Port
+	if s.cfg.Repl.AnnouncePort != 0 {
+		port = s.cfg.Repl.AnnouncePort
+	}
+	announceIP := s.cfg.Repl.AnnounceIP
+	s.mu.Unlock()
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)), timeout)
+	if err != nil {
+		return fmt.Errorf("Error condition on socket for SYNC: %v", err)
+	}
+	s.mu.Lock()
+	if l.stopped {
+		s.mu.Unlock()
+		conn.Close()
+		return nil
+	}
+	l.conn, l.state, l.lastIO = conn, "connecting", time.Now()
+	s.mu.Unlock()
+	defer conn.Close()
+	s.log.Printf("Connecting to MASTER %s:%d", l.host, l.port)
+	lc := &linkConn{l: l, conn: conn, br: bufio.NewReaderSize(conn, 64<<10)}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	if r, err := lc.command("PING"); err != nil {
+		return err
+	} else if strings.HasPrefix(r, "-") && !strings.HasPrefix(r, "-NOAUTH") && !strings.HasPrefix(r, "-NOPERM") && !strings.HasPrefix(r, "-ERR operation not permitted") {
+		return fmt.Errorf("Error reply to PING from master: '%s'", r)
+	}
+	if auth != "" {
+		args := []string{"AUTH", auth}
+		if user != "" {
+			args = []string{"AUTH", user, auth}
+		}
+		if r, err := lc.command(args...); err != nil {
+			return err
+		} else if strings.HasPrefix(r, "-") {
+			return fmt.Errorf("Unable to AUTH to MASTER: %s", r)
+		}
+	}
+	if r, err := lc.command("REPLCONF", "listening-port", strconv.Itoa(port)); err != nil {
+		return err
+	} else if strings.HasPrefix(r, "-") {
+		s.log.Printf("(Non critical) Master does not understand REPLCONF listening-port: %s", r)
+	}
+	if announceIP != "" {
+		if _, err := lc.command("REPLCONF", "ip-address", announceIP); err != nil {
+			return err
+		}
+	}
+	if _, err := lc.command("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	replid, next := "?", int64(-1)
+	if s.repl.backlog != nil {
+		replid, next = s.repl.ids.ID, s.repl.ids.Offset+1
+	}
+	s.mu.Unlock()
+	r, err := lc.command("PSYNC", replid, strconv.FormatInt(next, 10))
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(r, "+") {
+		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", r)
+	}
+	reply, err := replication.ParseReply(r[1:])
+	if err != nil {
+		return err
+	}
+	if reply.Full {
+		if err := s.fullSync(l, lc, reply, timeout); err != nil {
+			return err
+		}
+	} else {
+		s.mu.Lock()
+		if l.stopped {
+			s.mu.Unlock()
+			return nil
+		}
+		if reply.ID != "" && reply.ID != s.repl.ids.ID {
+			// The master changed ID (it was promoted): the old one stays
+			// valid up to here for our own replicas.
+			s.repl.ids.ID2, s.repl.ids.SecondOffset = s.repl.ids.ID, s.repl.ids.Offset+1
+			s.repl.ids.ID = reply.ID
+		}
+		l.state, l.lastIO = "connected", time.Now()
+		s.mu.Unlock()
+		s.log.Printf("Successful partial resynchronization with master.")
+	}
+	_ = conn.SetDeadline(time.Time{})
+	done := make(chan struct{})
+	defer close(done)
+	go s.ackLoop(lc, done)
+	return s.applyStream(l, lc, timeout)
+}
+
+// fullSync reads the snapshot of a full resync and loads it in place of
+// the data set.
+func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
+	s.mu.Lock()
+	l.state, l.syncTotal, l.syncRead = "sync", -1, 0
+	s.mu.Unlock()
+	s.log.Printf("Full resync from master: %s:%d", reply.ID, reply.Offset)
+	var hdr string
+	for {
+		_ = lc.conn.SetReadDeadline(time.Now().Add(timeout))
+		h, err := lc.line()
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(h, "$") {
+			hdr = h
+			break
+		}
+		if strings.HasPrefix(h, "-") {
+			return fmt.Errorf("master aborted the sync: %s", h)
+		}
+	}
+	n, err := strconv.ParseInt(hdr[1:], 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("bad bulk length from master: %q", hdr)
+	}
+	s.mu.Lock()
+	l.syncTotal = n
+	s.mu.Unlock()
+	data := make([]byte, n)
+	for read := 0; read < len(data); {
+		_ = lc.conn.SetReadDeadline(time.Now().Add(timeout))
+		m, err := lc.br.Read(data[read:])
+		read += m
+		if err != nil && read < len(data) {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("I/O error reading the snapshot from master: %v", err)
+		}
+		s.mu.Lock()
+		l.syncRead, l.lastIO = int64(read), time.Now()
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.stopped {
+		return nil
+	}
+	start := time.Now()
+	keys, err := s.loadReplSnapshot(data)
+	if err != nil {
+		// A half-loaded data set must not be served as the master's.
+		for _, db := range s.dbs {
+			s.flushDB(db)
+		}
+		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
+	}
+	s.repl.ids.ID, s.repl.ids.Offset = reply.ID, reply.Offset
+	s.repl.ids.ClearSecond()
+	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
+	l.client.DB = s.dbs[0]
+	l.inMulti, l.multi = false, nil
+	l.state, l.lastIO = "connected", time.Now()
+	s.dirty++
+	if p := s.persisterOf(); p != nil && p.aof != nil {
+		p.rewriteScheduled = true // the AOF must start from the new data set
+	}
+	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys loaded in %v)", keys, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadReplSnapshot replaces the data set with a snapshot (lock held).
+func (s *Server) loadReplSnapshot(data []byte) (int64, error) {
+	for _, db := range s.dbs {
+		s.flushDB(db)
+	}
+	codecs := s.persisterOf().codecsOrDefault()
+	var keys int64
+	err := persistence.ReadSnapshot(bytes.NewReader(data), "master", persistence.SnapshotHandler{Key: func(r persistence.Record) error {
+		if r.DB >= len(s.dbs) {
+			return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(s.dbs))
+		}
+		db := s.dbs[r.DB]
+		if db.PeekNoExpire(r.Key) != nil {
+			return fmt.Errorf("duplicate key %q in database %d", r.Key, r.DB)
+		}
+		v, err := codecs.DecodeValue(r.Type, r.Value)
+		if err != nil {
+			return fmt.Errorf("key %q: %w", r.Key, err)
+		}
+		e := addValue(db, r.Key, r.Type, v)
+		if r.ExpireAt != persistence.NoExpire {
+			db.SetExpire(e, r.ExpireAt)
+		}
+		keys++
+		return nil
+	}})
+	return keys, err
+}
+
+// ackLoop sends REPLCONF ACK <offset> every second until done.
+func (s *Server) ackLoop(lc *linkConn, done chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		off := s.repl.ids.Offset
+		s.mu.Unlock()
+		if lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) != nil {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// applyStream executes the master's stream: each batch of complete
+// commands under one lock hold.
+func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration) error {
+	rd := resp.NewReader(lc.br)
+	rd.MaxBulkLen = 1 << 40
+	var raw []byte
+	for {
+		_ = lc.conn.SetReadDeadline(time.Now().Add(timeout))
+		if err := rd.Fill(); err != nil {
+			return fmt.Errorf("Connection with master lost: %v", err)
+		}
+		s.mu.Lock()
+		if l.stopped || s.repl.link != l {
+			s.mu.Unlock()
+			return nil
+		}
+		l.lastIO = time.Now()
+		for {
+			args, err := rd.Next()
+			if err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("protocol error from master: %v", err)
+			}
+			if args == nil {
+				break
+			}
+			raw = persistence.AppendCommand(raw[:0], args)
+			if len(args) >= 2 && eqFold(args[0], "replconf") && eqFold(args[1], "getack") {
+				off := s.repl.ids.Offset
+				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()
+			} else {
+				s.applyCommand(l, args)
+			}
+			s.feedReplicas(raw)
+			if s.repl.backlog == nil {
+				s.repl.ids.Offset += int64(len(raw))
+			}
+		}
+		_ = l.client.W.Flush()
+		s.mu.Unlock()
+	}
+}
+
+// applyCommand runs one command of the master's stream (lock held). The
+// commands of a MULTI ... EXEC run together, in one lock hold.
+func (s *Server) applyCommand(l *masterLink, args [][]byte) {
+	switch {
+	case eqFold(args[0], "ping"):
+		return
+	case eqFold(args[0], "multi"):
+		l.inMulti, l.multi = true, nil
+		return
+	case eqFold(args[0], "exec"):
+		cmds := l.multi
+		l.inMulti, l.multi = false, nil
+		for _, a := range cmds {
+			s.execFromMaster(l.client, a)
+		}
+		return
+	}
+	if l.inMulti {
+		l.multi = append(l.multi, copyArgs(args))
+		return
+	}
+	s.execFromMaster(l.client, args)
+}
+
+// execFromMaster executes one write of the master (lock held); what it
+// propagates reaches the AOF, not the backlog.
+func (s *Server) execFromMaster(c *Client, args [][]byte) {
+	spec, _ := s.cmds.LookupArgs(args)
+	if spec == nil || !spec.ArityOK(len(args)) {
+		s.log.Printf("Ignoring a command from the master that cannot run here: '%s'", args[0])
+		return
+	}
+	s.env.Now = time.Now().UnixMilli()
+	s.repl.applying = true
+	c.Args = args
+	s.call(c, spec)
+	c.Args = nil
+	s.afterCommand()
+	s.repl.applying = false
+}
