@@ -342,6 +342,7 @@ func (cn *clusterNode) tickLoop() {
 		if !cn.bus.closed {
 			cn.m.SetReplicationState(cn.replicationState())
 			cn.apply(cn.m.Tick(time.Now()))
+			cn.onSlotsChanged()
 			s.cl.migrate.closeIdle(time.Now())
 		}
 		s.mu.Unlock()

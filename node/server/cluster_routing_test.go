@@ -124,6 +124,7 @@ func TestClusterRouting(t *testing.T) {
 
 	t.Run("SlotMigrationProtocol", func(t *testing.T) { testSlotMigration(t, n0, n1, n2) })
 	t.Run("PubSubOverTheBus", func(t *testing.T) { testClusterPubSub(t, n0, n1, n2) })
+	t.Run("ClientsFollowAMovedSlot", func(t *testing.T) { testClientsFollowMovedSlot(t, n0, n1, n2) })
 	t.Run("ServerSubcommands", func(t *testing.T) {
 		r := dialRaw(t, n0)
 		if s := n0.text(t, "CLUSTER", "MYSHARDID"); len(s) != 40 {
@@ -290,8 +291,9 @@ func testClusterPubSub(t *testing.T, n0, n1, n2 *clusterProc) {
 // through.
 func testClusterDown(t *testing.T, nodes []*clusterProc) {
 	n0 := nodes[0]
-	lo, _ := slotRange(0, 3)
-	served, unbound := keyInSlot("up", lo+1), keyInSlot("down", lo)
+	own := mySlots(t, n0)
+	lo := own[0]
+	served, unbound := keyInSlot("up", own[1]), keyInSlot("down", lo)
 	if err := n0.do(t, "SET", served, "1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -356,4 +358,68 @@ func TestClusterCommandsStandalone(t *testing.T) {
 	if got := sub.do("GET", "k"); !strings.HasPrefix(got, "-ERR Can't execute 'get'") {
 		t.Errorf("GET while subscribed: %q", got)
 	}
+}
+
+// testClientsFollowMovedSlot: when a slot moves away, clients blocked on
+// its keys get MOVED, and its shard channels' subscribers are told with
+// sunsubscribe.
+func testClientsFollowMovedSlot(t *testing.T, src, dst, other *clusterProc) {
+	tag := "{" + keyOnNode("blk", 0, 3) + "}"
+	slot := cluster.KeyHashSlot([]byte(tag))
+	blocked, sub := dialRaw(t, src), dialRaw(t, src)
+	blocked.send(encodeCommand("BLPOP", tag+"queue", "0"))
+	expectReply(t, sub, "*3\r\n$10\r\nssubscribe\r\n$"+strconv.Itoa(len(tag+"ch"))+"\r\n"+tag+"ch\r\n:1\r\n", "SSUBSCRIBE", tag+"ch")
+	waitUntil(t, clusterWait, "the client to block", func() error {
+		if s := src.text(t, "INFO", "clients"); !strings.Contains(s, "blocked_clients:1") {
+			return fmt.Errorf("not blocked yet")
+		}
+		return nil
+	})
+	srcID, dstID := src.myID(t), dst.myID(t)
+	for _, step := range []struct {
+		p    *clusterProc
+		args []any
+	}{
+		{dst, []any{"CLUSTER", "SETSLOT", slot, "IMPORTING", srcID}},
+		{src, []any{"CLUSTER", "SETSLOT", slot, "MIGRATING", dstID}},
+		{dst, []any{"CLUSTER", "SETSLOT", slot, "NODE", dstID}},
+		{src, []any{"CLUSTER", "SETSLOT", slot, "NODE", dstID}},
+		{other, []any{"CLUSTER", "SETSLOT", slot, "NODE", dstID}},
+	} {
+		if s := step.p.text(t, step.args...); s != "OK" {
+			t.Fatalf("%v: %s", step.args, s)
+		}
+	}
+	if got := blocked.reply(); got != movedTo(slot, dst) {
+		t.Errorf("blocked client got %q, want %q", got, movedTo(slot, dst))
+	}
+	if got := sub.reply(); got != "*3\r\n$12\r\nsunsubscribe\r\n$"+strconv.Itoa(len(tag+"ch"))+"\r\n"+tag+"ch\r\n:0\r\n" {
+		t.Errorf("shard subscriber got %q", got)
+	}
+	waitAgreement(t, []*clusterProc{src, dst, other})
+}
+
+// mySlots lists the slots p serves, from its CLUSTER NODES myself line.
+func mySlots(t *testing.T, p *clusterProc) []int {
+	var slots []int
+	for _, l := range parseClusterNodes(p.text(t, "CLUSTER", "NODES")) {
+		if !strings.Contains(l.Flags, "myself") {
+			continue
+		}
+		for _, r := range l.Slots {
+			a, b, found := strings.Cut(r, "-")
+			lo, err := strconv.Atoi(a)
+			if err != nil {
+				continue // an open slot
+			}
+			hi := lo
+			if found {
+				hi, _ = strconv.Atoi(b)
+			}
+			for s := lo; s <= hi; s++ {
+				slots = append(slots, s)
+			}
+		}
+	}
+	return slots
 }
