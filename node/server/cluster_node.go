@@ -181,6 +181,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 	if rd.Replication != nil {
 		cn.replication = *rd.Replication
+		s.applyClusterReplication(*rd.Replication)
 	}
 	paused := false
 	if !rd.PauseWritesUntil.IsZero() {
@@ -264,10 +265,10 @@ func writeFileRename(path string, data []byte) error {
 	return err
 }
 
-// replicationState is what the machine is told before each Tick. Until
-// replication exists a node is a master at offset 0.
+// replicationState is what the machine is told before each Tick
+// (repl_cluster.go).
 func (cn *clusterNode) replicationState() cluster.ReplicationState {
-	return cluster.ReplicationState{}
+	return cn.s.clusterReplicationState()
 }
 
 // flushData deletes every key: a replica was reset (CLUSTER RESET).
@@ -277,7 +278,7 @@ func (cn *clusterNode) flushData() {
 	n := db.Flush()
 	s.touchAllWatchedInDB(0, nil)
 	s.dirty += int64(n)
-	if s.prop != nil {
+	if s.propagates() {
 		s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("FLUSHALL")}})
 		s.flushPropagation()
 	}
@@ -293,7 +294,7 @@ func (cn *clusterNode) delKeysInSlot(slot int) {
 		if db.Delete([]byte(k)) {
 			s.dirty++
 			s.touchWatched(0, k)
-			if s.prop != nil {
+			if s.propagates() {
 				s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("DEL"), []byte(k)}})
 			}
 		}
