@@ -308,7 +308,9 @@ func cmdClientList(c *Client) {
 		case eqFold(args[i], "type") && i+1 < len(args):
 			typ = strings.ToLower(string(args[i+1]))
 			switch typ {
-			case "normal", "master", "replica", "slave", "pubsub":
+			case "slave":
+				typ = "replica"
+			case "normal", "master", "replica", "pubsub":
 			default:
 				c.Error("ERR Unknown client type '" + string(args[i+1]) + "'")
 				return
@@ -421,7 +423,9 @@ func cmdClientKill(c *Client) {
 		case eqFold(args[i], "type"):
 			typ = strings.ToLower(v)
 			switch typ {
-			case "normal", "master", "replica", "slave", "pubsub":
+			case "slave":
+				typ = "replica"
+			case "normal", "master", "replica", "pubsub":
 			default:
 				c.Error("ERR Unknown client type '" + v + "'")
 				return

@@ -19,6 +19,7 @@ func replHandlers() map[string]Handler {
 		"wait":      cmdWait,
 		"replicaof": cmdReplicaof,
 		"slaveof":   cmdReplicaof,
+		"role":      cmdRole,
 	}
 }
 
@@ -156,6 +157,40 @@ func cmdReplicaof(c *Client) {
 	s.replicaOf(host, port)
 	s.log.Printf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.addr)
 	c.W.OK()
+}
+
+// cmdRole is ROLE: ["master", offset, [[ip, port, offset]...]] or
+// ["slave", host, port, state, offset].
+func cmdRole(c *Client) {
+	s := c.srv
+	if l := s.repl.link; l != nil {
+		c.W.ArrayLen(5)
+		c.W.BulkString("slave")
+		c.W.BulkString(l.host)
+		c.W.Int(int64(l.port))
+		c.W.BulkString(l.state)
+		c.W.Int(s.repl.ids.Offset)
+		return
+	}
+	c.W.ArrayLen(3)
+	c.W.BulkString("master")
+	c.W.Int(s.repl.ids.Offset)
+	n := 0
+	for _, r := range s.repl.replicas {
+		if r.state == "online" {
+			n++
+		}
+	}
+	c.W.ArrayLen(n)
+	for _, r := range s.repl.replicas {
+		if r.state != "online" {
+			continue
+		}
+		c.W.ArrayLen(3)
+		c.W.BulkString(r.ip)
+		c.W.BulkString(strconv.Itoa(r.port))
+		c.W.BulkString(strconv.FormatInt(r.ackOffset, 10))
+	}
 }
 
 // replRefuses is the dispatch check of replication (lock held): writes to

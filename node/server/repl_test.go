@@ -34,6 +34,11 @@ func replInfo(t testing.TB, c *redis.Client, section, field string) string {
 	return ""
 }
 
+func infoField0(t testing.TB, c *redis.Client, field string) string {
+	t.Helper()
+	return replInfo(t, c, "replication", field)
+}
+
 func replInfoInt(t testing.TB, c *redis.Client, section, field string) int64 {
 	t.Helper()
 	v := replInfo(t, c, section, field)
@@ -215,8 +220,9 @@ func TestReplicationPartialResync(t *testing.T) {
 	full := replInfoInt(t, mc, "stats", "sync_full")
 	partial := replInfoInt(t, mc, "stats", "sync_partial_ok")
 	for round := 0; round < 2; round++ {
-		if n, err := mc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Int(); err != nil || n != 1 {
-			t.Fatalf("CLIENT KILL TYPE replica = %d, %v", n, err)
+		typ := []string{"replica", "slave"}[round]
+		if n, err := mc.Do(ctx, "CLIENT", "KILL", "TYPE", typ).Int(); err != nil || n != 1 {
+			t.Fatalf("CLIENT KILL TYPE %s = %d, %v", typ, n, err)
 		}
 		replFill(t, mc, "b"+strconv.Itoa(round), 2000)
 		replWaitInSync(t, mc, rc)
@@ -307,6 +313,12 @@ func TestReplicationPromotion(t *testing.T) {
 	}
 	if id2 := replInfo(t, ac, "replication", "master_replid2"); id2 != oldID {
 		t.Fatalf("master_replid2 %q, want %q", id2, oldID)
+	}
+	if got := a.raw(t).do("ROLE"); got != "*3\r\n$6\r\nmaster\r\n:"+infoField0(t, ac, "master_repl_offset")+"\r\n*0\r\n" {
+		t.Fatalf("ROLE of the promoted node: %q", got)
+	}
+	if got := b.raw(t).do("ROLE"); !strings.HasPrefix(got, "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:"+strconv.Itoa(m.Port)+"\r\n$9\r\nconnected\r\n:") {
+		t.Fatalf("ROLE of a replica: %q", got)
 	}
 	if err := ac.Set(ctx, "after", "promotion", 0).Err(); err != nil {
 		t.Fatalf("write to the promoted node: %v", err)
