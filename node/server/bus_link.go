@@ -404,3 +404,12 @@ func (cn *clusterNode) links() []linkInfo {
 	}
 	return out
 }
+
+// clusterConnections is INFO's cluster_connections: the bus links, both
+// directions.
+func (s *Server) clusterConnections() int {
+	if s.cl.node == nil {
+		return 0
+	}
+	return len(s.cl.node.bus.links)
+}

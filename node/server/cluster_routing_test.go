@@ -142,6 +142,9 @@ func TestClusterRouting(t *testing.T) {
 		if s := n0.text(t, "INFO", "cluster"); !strings.Contains(s, "cluster_enabled:1") {
 			t.Errorf("INFO cluster: %q", s)
 		}
+		if s := n0.text(t, "INFO", "clients"); strings.Contains(s, "cluster_connections:0\r\n") || !strings.Contains(s, "cluster_connections:") {
+			t.Errorf("INFO clients of a node with two peers: %q", s)
+		}
 		help, err := n0.do(t, "CLUSTER", "HELP").StringSlice()
 		if err != nil || !strings.Contains(strings.Join(help, "\n"), "MYSHARDID") {
 			t.Errorf("CLUSTER HELP: %v %v", help, err)

@@ -102,8 +102,8 @@ func (s *Server) info(want map[string]bool) string {
 				maxOut = n
 			}
 		}
-		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:0\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
-			len(s.clients), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count, s.blocking.count)
+		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:%d\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
+			len(s.clients), s.clusterConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count, s.blocking.count)
 	})
 	section("memory", "Memory", func(b *strings.Builder) {
 		used := s.usedMemory()
