@@ -108,7 +108,8 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 	mc.AllowReplicaMigration = cfg.Cluster.AllowReplicaMigration
 	mc.MigrationBarrier = cfg.Cluster.MigrationBarrier
 	mc.ReplicaValidityFactor = cfg.Cluster.ReplicaValidityFactor
-	mc.ReplicaNoFailover = cfg.Cluster.ReplicaNoFailover
+	// replica-priority 0 means never promoted, as cluster-replica-no-failover.
+	mc.ReplicaNoFailover = cfg.Cluster.ReplicaNoFailover || cfg.Repl.Priority == 0
 	mc.PreferredEndpointType = cfg.Cluster.PreferredEndpointType
 	mc.AnnounceIP = cfg.Cluster.AnnounceIP
 	mc.Hostname = cfg.Cluster.AnnounceHostname
