@@ -6,6 +6,7 @@
 #   hack/bench-node.sh                 # full run (make bench)
 #   N=50000 hack/bench-node.sh         # quicker
 #   TESTS=set,get KEYS=100000 hack/bench-node.sh
+#   REPEAT=3 hack/bench-node.sh        # medians of 3 alternating runs
 #
 # For every test and pipeline depth (-P 1 and -P 16) it runs
 # redis-benchmark against Redis and then against ours, back to back, and
@@ -19,6 +20,7 @@ CLIENTS="${CLIENTS:-50}"
 TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
 PIPELINES="${PIPELINES:-1 16}"
 KEYS="${KEYS:-1000000}"
+REPEAT="${REPEAT:-1}"
 VALUE_SIZE="${VALUE_SIZE:-100}"
 
 for tool in redis-server redis-benchmark redis-cli; do
@@ -62,7 +64,7 @@ pids+=($!)
 wait_up "$rport"
 wait_up "$oport"
 echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on :$rport, shoal-node on :$oport"
-echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours"
+echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours, median of $REPEAT"
 echo
 
 # supported PORT TEST: whether the server knows the command the test uses.
@@ -80,18 +82,30 @@ bench() {
   echo "$out" | awk -F'","' 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7} END {if (rps=="") print "n/a n/a"; else print rps, p99}'
 }
 
+# median of its arguments ("n/a" if none is a number).
+median() {
+  printf '%s\n' "$@" | awk '$1 != "n/a" {v[n++] = $1} END {
+    if (n == 0) { print "n/a"; exit }
+    for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    print (n % 2) ? v[int(n/2)] : (v[n/2-1] + v[n/2]) / 2 }'
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a=="n/a" || b=="n/a" || b==0) print "n/a"; else printf "%.2f", a/b }'; }
 
 for P in $PIPELINES; do
   printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' test P redis_rps ours_rps ratio redis_p99 ours_p99 ratio
   IFS=',' read -ra tests <<<"$TESTS"
   for t in "${tests[@]}"; do
-    read -r rrps rp99 < <(bench "$rport" "$t" "$P")
-    if supported "$oport" "$t"; then
-      read -r orps op99 < <(bench "$oport" "$t" "$P")
-    else
-      orps=n/a op99=n/a
-    fi
+    rr=() rp=() or=() op=()
+    for _ in $(seq 1 "$REPEAT"); do
+      read -r a b < <(bench "$rport" "$t" "$P"); rr+=("$a"); rp+=("$b")
+      if supported "$oport" "$t"; then
+        read -r a b < <(bench "$oport" "$t" "$P"); or+=("$a"); op+=("$b")
+      else
+        or+=(n/a); op+=(n/a)
+      fi
+    done
+    rrps="$(median "${rr[@]}")" rp99="$(median "${rp[@]}")" orps="$(median "${or[@]}")" op99="$(median "${op[@]}")"
     printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' "$t" "$P" "$rrps" "$orps" "$(ratio "$orps" "$rrps")" \
       "$rp99" "$op99" "$(ratio "$op99" "$rp99")"
   done
