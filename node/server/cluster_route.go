@@ -45,9 +45,11 @@ func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool
 	}
 	name := spec.FullName()
 	isExec := name == "exec"
-	// ASKING lasts for one command, or for a whole MULTI ... EXEC.
+	// ASKING lasts for one command, or from MULTI to EXEC/DISCARD (Redis
+	// clears it after each command that leaves the client outside MULTI).
 	asking := c.cl.asking
-	if name != "asking" && (c.multi == nil || isExec) {
+	inMulti := (c.multi != nil || name == "multi") && !isExec && name != "discard"
+	if name != "asking" && !inMulti {
 		c.cl.asking = false
 	}
 	if !isExec && !hasKeyArgs(spec) {

@@ -192,6 +192,13 @@ func testSlotMigration(t *testing.T, src, dst, other *clusterProc) {
 	}
 	expectReply(t, rd, "+OK\r\n", "ASKING")
 	expectReply(t, rd, "$6\r\nviaask\r\n", "GET", absent)
+	// ASKING before MULTI covers the whole transaction.
+	expectReply(t, rd, "+OK\r\n", "ASKING")
+	expectReply(t, rd, "+OK\r\n", "MULTI")
+	expectReply(t, rd, "+QUEUED\r\n", "SET", tag+"tx", "1")
+	expectReply(t, rd, "+QUEUED\r\n", "INCR", tag+"tx")
+	expectReply(t, rd, "*2\r\n+OK\r\n:2\r\n", "EXEC")
+	expectReply(t, rd, movedTo(slot, src), "GET", tag+"tx")
 
 	// The source refuses to give the slot away while it holds keys.
 	expectReply(t, rs, fmt.Sprintf("-ERR Can't assign hashslot %d to a different node while I still hold keys for this hash slot.\r\n", slot),
