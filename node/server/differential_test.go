@@ -26,7 +26,13 @@ func startRedis(t testing.TB, args ...string) *testNode {
 	}
 	dir := t.TempDir()
 	port := freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "redis.log")}
+	host := "127.0.0.1"
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--bind" { // a later --bind wins, as in redis.conf
+			host = args[i+1]
+		}
+	}
+	n := &testNode{Port: port, Addr: net.JoinHostPort(host, strconv.Itoa(port)), Dir: dir, log: filepath.Join(dir, "redis.log")}
 	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", n.log}, args...)
 	n.cmd = exec.Command(bin, full...)
 	if err := n.cmd.Start(); err != nil {

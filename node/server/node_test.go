@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -642,4 +643,39 @@ func TestClientOutputBufferLimitNormal(t *testing.T) {
 	if total >= 5*300000 {
 		t.Fatalf("client over its output limit got all %d bytes", total)
 	}
+}
+
+func TestProtectedModeDifferential(t *testing.T) {
+	// Redis 7.0 refuses non-loopback clients while the default user has no
+	// password, even with an explicit bind address.
+	ip := nonLoopbackIP(t)
+	ours := startNodeBind(t, ip)
+	ref := startRedis(t, "--bind", ip)
+	got, want := rawExchange(t, ours, "PING\r\n"), rawExchange(t, ref, "PING\r\n")
+	if got != want || !strings.HasPrefix(got, "-DENIED") {
+		t.Fatalf("protected mode:\n ours  %q\n redis %q", got, want)
+	}
+}
+
+func nonLoopbackIP(t *testing.T) string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return ipn.IP.String()
+		}
+	}
+	t.Skip("no non-loopback IPv4 address")
+	return ""
+}
+
+// startNodeBind starts a node listening on ip instead of loopback.
+func startNodeBind(t *testing.T, ip string) *testNode {
+	t.Helper()
+	port := freePort(t)
+	n := &testNode{Port: port, Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: t.TempDir()}
+	n.log = filepath.Join(n.Dir, "node.log")
+	return runNode(t, n, []string{"--port", strconv.Itoa(port), "--bind", ip, "--dir", n.Dir, "--save", ""})
 }

@@ -360,15 +360,11 @@ func refuse(conn net.Conn, msg string) {
 	conn.Close()
 }
 
-// protectedRefuses applies protected mode: with no password and the
-// default bind, only loopback (and unix socket) clients are accepted.
+// protectedRefuses applies protected mode as Redis 7.0 does: while the
+// default user has no password, only loopback clients are accepted,
+// whatever the bind addresses.
 func (s *Server) protectedRefuses(conn net.Conn) bool {
-	if !s.cfg.ProtectedMode || s.cfg.RequirePass != "" {
-		return false
-	}
-	b := s.bindAddrs()
-	explicit := !(len(b) == 2 && b[0] == "*" && b[1] == "-::*")
-	if explicit {
+	if !s.cfg.ProtectedMode || !s.defaultAuthenticates() {
 		return false
 	}
 	ta, ok := conn.RemoteAddr().(*net.TCPAddr)
