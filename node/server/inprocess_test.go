@@ -185,7 +185,7 @@ func TestProtectedModeAndMaxclients(t *testing.T) {
 	if got := string(buf[:n]); got != "-ERR max number of clients reached\r\n" {
 		t.Fatalf("over maxclients: %q", got)
 	}
-	// An explicit bind or a password turns protected mode off.
+	// A password for the default user turns protected mode off.
 	s2 := newInProcess(t, "--requirepass", "x")
 	ext := pipeClientFrom(t, s2, external)
 	if got := ext.do("PING"); got != "-NOAUTH Authentication required.\r\n" {
