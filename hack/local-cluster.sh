@@ -101,23 +101,30 @@ proc_pid() {
 
 proc_running() { proc_pid "$1" >/dev/null; }
 
-# stop_pid PID: SIGTERM, then SIGKILL after 20s.
-stop_pid() {
-  local pid="$1"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  if ! wait_for 20 "pid $pid to exit" bash -c "! kill -0 $pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_for 10 "pid $pid to die" bash -c "! kill -0 $pid" || true
-  fi
+# stop_pids PID...: SIGTERM to all, then SIGKILL to those alive after 20s.
+stop_pids() {
+  local pid
+  (($#)) || return 0
+  kill -TERM "$@" 2>/dev/null || true
+  for pid in "$@"; do
+    if ! wait_for 20 "pid $pid to exit" bash -c "! kill -0 $pid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_for 10 "pid $pid to die" bash -c "! kill -0 $pid" || true
+    fi
+  done
 }
 
-stop_proc() {
-  local pid
-  if pid="$(proc_pid "$1")"; then
-    log "stopping $1 (pid $pid)"
-    stop_pid "$pid"
-  fi
-  rm -f "$(pidfile "$1")" "$STATE/pids/$1.exe"
+# stop_procs NAME... stops the named components (those running) together.
+stop_procs() {
+  local name pid pids=()
+  for name in "$@"; do
+    if pid="$(proc_pid "$name")"; then
+      log "stopping $name (pid $pid)"
+      pids+=("$pid")
+    fi
+  done
+  stop_pids "${pids[@]}"
+  for name in "$@"; do rm -f "$(pidfile "$name")" "$STATE/pids/$name.exe"; done
 }
 
 # shim_pids prints the PIDs of containerd shims serving our containerd.
@@ -471,6 +478,15 @@ set_sysctls() {
   write_sysctl net.bridge.bridge-nf-call-ip6tables 1
 }
 
+# check_ports_free fails when another program listens on a port we need.
+check_ports_free() {
+  local port busy
+  for port in "$API_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" 10248 10249 10250 10256 10257 10259; do
+    busy="$(ss -Htln "sport = :$port" 2>/dev/null)"
+    [[ -z "$busy" ]] || die "port $port is in use: $busy"
+  done
+}
+
 cluster_healthy() {
   local c
   [[ -f "$KUBECONFIG_ADMIN" ]] || return 1
@@ -492,6 +508,7 @@ cmd_up() {
   ensure_tools
   hip="$(host_ip)"
   if ip link show "$BRIDGE" >/dev/null 2>&1; then die "link $BRIDGE already exists"; fi
+  check_ports_free
   record_baseline
   mkdir -p "$STATE/pids" "$STATE/logs" "$RUN"
   log "starting (node $NODE_NAME, host IP $hip, state $STATE)"
@@ -527,6 +544,15 @@ drain_pods() {
     "[[ -z \"\$('$BIN/kubectl' --kubeconfig '$KUBECONFIG_ADMIN' get pods -A -o name 2>/dev/null)\" ]]" || true
 }
 
+# task_gone deletes task $1 (the CRI plugin may have done so already) and
+# reports whether it is gone.
+task_gone() {
+  local ids
+  ctr_k8s tasks delete -f "$1" >/dev/null 2>&1 || true
+  ids="$(ctr_k8s tasks ls -q 2>/dev/null)" || return 1
+  ! grep -qx "$1" <<<"$ids"
+}
+
 # stop_containers kills and deletes every task and container left in our
 # containerd (k8s.io namespace), so their shims exit.
 stop_containers() {
@@ -534,7 +560,7 @@ stop_containers() {
   proc_running containerd || return 0
   for id in $(ctr_k8s tasks ls -q 2>/dev/null || true); do
     ctr_k8s tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true
-    wait_for 20 "task $id to be deleted" ctr_k8s tasks delete -f "$id" || true
+    wait_for 20 "task $id to go" task_gone "$id" || true
   done
   for id in $(ctr_k8s containers ls -q 2>/dev/null || true); do
     ctr_k8s containers delete "$id" >/dev/null 2>&1 || true
@@ -582,7 +608,7 @@ clean_iptables() {
 clean_links() {
   local l
   if ip link show "$BRIDGE" >/dev/null 2>&1; then
-    for l in $(ip -o link show master "$BRIDGE" | awk -F': ' '{ print $2 }' | sed 's/@.*//'); do
+    for l in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//'); do
       ip link delete "$l" 2>/dev/null || true
     done
     ip link delete "$BRIDGE" 2>/dev/null || true
@@ -619,15 +645,23 @@ cmd_down() {
     log "not running"
     return 0
   fi
-  local c i pid
+  local t0=$SECONDS
   mkdir -p "$STATE/pids"
-  for c in provisioner kube-scheduler kube-controller-manager; do stop_proc "$c"; done
+  # Controllers and scheduler first so drained pods do not come back.
+  stop_procs provisioner kube-scheduler kube-controller-manager
   drain_pods
-  for c in kubelet kube-proxy; do stop_proc "$c"; done
+  log "pods drained at $((SECONDS - t0))s"
+  stop_procs kubelet kube-proxy
   stop_containers
-  for pid in $(shim_pids); do log "stopping shim pid $pid"; stop_pid "$pid"; done
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_proc "${COMPONENTS[i]}"; done
-  for pid in $(shim_pids); do stop_pid "$pid"; done
+  # shellcheck disable=SC2046 # one PID per word
+  stop_pids $(shim_pids)
+  # The API server removes its endpoint from etcd while shutting down.
+  stop_procs kube-apiserver
+  stop_procs etcd containerd
+  # shellcheck disable=SC2046
+  stop_pids $(shim_pids)
+  # Anything of COMPONENTS not stopped above (none today).
+  stop_procs "${COMPONENTS[@]}"
   if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
   unmount_all
   clean_links
@@ -636,7 +670,7 @@ cmd_down() {
   restore_host
   unmount_all
   rm -rf "$STATE" "$RUN"
-  log "down"
+  log "down in $((SECONDS - t0))s"
 }
 
 # ---------------------------------------------------------------- other commands
