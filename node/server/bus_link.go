@@ -101,9 +101,12 @@ func (s *Server) BusAddr() net.Addr {
 	return s.cl.node.bus.listeners[0].Addr()
 }
 
-// start runs the accept loops and the cron.
+// start runs the accept loops and the cron, once the data is loaded.
 func (cn *clusterNode) start() {
 	s := cn.s
+	s.mu.Lock()
+	cn.verifyConfigWithData()
+	s.mu.Unlock()
 	for _, ln := range cn.bus.listeners {
 		s.wg.Add(1)
 		go cn.acceptLoop(ln)

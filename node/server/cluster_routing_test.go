@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -432,4 +433,54 @@ func mySlots(t *testing.T, p *clusterProc) []int {
 		}
 	}
 	return slots
+}
+
+// TestClusterTakesSlotsOfItsData: a node started in cluster mode on data
+// written before (here by the same node in standalone mode) serves the
+// slots of its keys instead of hiding them (verifyClusterConfigWithData).
+func TestClusterTakesSlotsOfItsData(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd := exec.Command(nodeBinary, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if !waitListening(addr, exited, 20*time.Second) {
+		t.Fatal("standalone node did not start")
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	ctx := ctxT(t)
+	for _, k := range []string{"alpha", "beta", "gamma"} {
+		if err := c.Set(ctx, k, k, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Shutdown(ctx).Err() // the connection closes
+	c.Close()
+	<-exited
+
+	p := startClusterProc(t, dir, 0)
+	own := map[int]bool{}
+	for _, s := range mySlots(t, p) {
+		own[s] = true
+	}
+	for _, k := range []string{"alpha", "beta", "gamma"} {
+		slot := cluster.KeyHashSlot([]byte(k))
+		if !own[slot] {
+			t.Errorf("the node does not serve slot %d of its key %s", slot, k)
+		}
+		if n, err := p.do(t, "CLUSTER", "COUNTKEYSINSLOT", slot).Int(); err != nil || n != 1 {
+			t.Errorf("COUNTKEYSINSLOT %d = %d, %v", slot, n, err)
+		}
+	}
+	if len(own) != 3 {
+		t.Errorf("the node serves %d slots, want the 3 of its keys", len(own))
+	}
 }
