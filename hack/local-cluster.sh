@@ -472,6 +472,28 @@ apply_addons() {
     kubectl_admin apply -f - >&2
 }
 
+# kernel_has reports whether the feature of module $1 is there (built in or loaded).
+kernel_has() {
+  case "$1" in
+    br_netfilter) [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ;;
+    overlay) grep -qw overlay /proc/filesystems ;;
+  esac
+}
+
+# load_modules loads br_netfilter (bridged pod traffic through kube-proxy's
+# rules) and overlay (containerd's snapshotter) when they are neither built in
+# nor loaded, and records them so `down` unloads them again.
+load_modules() {
+  local m
+  : >"$BASELINE/modules"
+  for m in br_netfilter overlay; do
+    kernel_has "$m" && continue
+    ensure_packages modprobe kmod
+    modprobe "$m" || die "cannot load kernel module $m"
+    echo "$m" >>"$BASELINE/modules"
+  done
+}
+
 set_sysctls() {
   write_sysctl net.ipv4.ip_forward 1
   write_sysctl net.bridge.bridge-nf-call-iptables 1
@@ -514,6 +536,7 @@ cmd_up() {
   log "starting (node $NODE_NAME, host IP $hip, state $STATE)"
   gen_pki "$hip"
   write_configs
+  load_modules
   set_sysctls
   # containerd and the images come up while etcd and the API server start.
   start_containerd
@@ -624,9 +647,12 @@ clean_cgroups() {
 }
 
 restore_host() {
-  local s v d
+  local s v d m
   if [[ -f "$BASELINE/sysctls" ]]; then
     while read -r s v; do write_sysctl "$s" "$v"; done <"$BASELINE/sysctls"
+  fi
+  if [[ -f "$BASELINE/modules" ]]; then
+    while read -r m; do modprobe -r "$m" 2>/dev/null || log "cannot unload kernel module $m"; done <"$BASELINE/modules"
   fi
   for d in "${HOST_DIRS[@]}"; do
     [[ -e "$d" ]] || continue
@@ -727,11 +753,14 @@ cmd_verify_clean() {
     fi
   done
   for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do [[ -d "$d" ]] && left+=("cgroup $d"); done
+  if [[ -f "$BASELINE/modules" ]]; then
+    while read -r m; do kernel_has "$m" && left+=("kernel module $m"); done <"$BASELINE/modules"
+  fi
   if ((${#left[@]})); then
     printf 'left behind: %s\n' "${left[@]}"
     return 1
   fi
-  echo "clean: no processes, mounts, links, iptables rules, sysctls, dirs or cgroups left"
+  echo "clean: no processes, mounts, links, iptables rules, sysctls, dirs, cgroups or modules left"
 }
 
 main() {
