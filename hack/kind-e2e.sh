@@ -44,7 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! "$KIND" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+clusters="$("$KIND" get clusters 2>/dev/null || true)"
+if ! grep -qx "$KIND_CLUSTER" <<<"$clusters"; then
   log "creating kind cluster $KIND_CLUSTER"
   "$KIND" create cluster --name "$KIND_CLUSTER" --wait 180s
 fi
