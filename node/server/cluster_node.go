@@ -122,6 +122,7 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 func (s *Server) initCluster() error {
 	s.cl.shardChannels = map[string][]*Client{}
 	s.cl.migrate.conns = map[string]*migrateConn{}
+	s.wrapReset()
 	if !s.cfg.ClusterEnabled {
 		return nil
 	}

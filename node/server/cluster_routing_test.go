@@ -369,6 +369,12 @@ func TestClusterCommandsStandalone(t *testing.T) {
 	if got := sub.do("GET", "k"); !strings.HasPrefix(got, "-ERR Can't execute 'get'") {
 		t.Errorf("GET while subscribed: %q", got)
 	}
+	if got := sub.do("RESET"); got != "+RESET\r\n" {
+		t.Errorf("RESET: %q", got)
+	}
+	if got := r.do("PUBSUB", "SHARDNUMSUB", "b"); got != "*2\r\n$1\r\nb\r\n:0\r\n" {
+		t.Errorf("shard subscriptions left after RESET: %q", got)
+	}
 }
 
 // testClientsFollowMovedSlot: when a slot moves away, clients blocked on
