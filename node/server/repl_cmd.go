@@ -250,7 +250,10 @@ func (s *Server) replCron(now time.Time) {
 	if b := s.repl.backlog; b != nil && int64(b.Size()) != s.cfg.Repl.BacklogSize && s.cfg.Repl.BacklogSize > 0 {
 		b.Resize(int(s.cfg.Repl.BacklogSize))
 	}
-	if s.repl.link == nil && len(s.repl.replicas) > 0 &&
+	// No PING while writes are paused (CLIENT PAUSE, a manual failover):
+	// the offset a replica must reach would move, as Redis avoids.
+	paused := s.pause.done != nil && now.Before(s.pause.until)
+	if s.repl.link == nil && len(s.repl.replicas) > 0 && !paused &&
 		now.Sub(s.repl.lastPing) >= time.Duration(s.cfg.Repl.PingPeriod)*time.Second {
 		s.repl.lastPing = now
 		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("PING")}))

@@ -307,7 +307,7 @@ func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, er
 			fail(err)
 			return
 		}
-		data, err := snap()
+		data, err := snapWithKeepalive(conn, snap)
 		if err != nil {
 			fail(err)
 			return
@@ -358,6 +358,33 @@ func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, er
 			return
 		}
 	}
+}
+
+// snapWithKeepalive produces the snapshot while sending a newline four
+// times a second, as Redis does (once a second) while it prepares one, so that the replica's
+// read timeout (repl-timeout) does not expire on a large data set.
+func snapWithKeepalive(conn net.Conn, snap func() ([]byte, error)) ([]byte, error) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if _, err := conn.Write([]byte("\n")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	data, err := snap()
+	close(done)
+	<-stopped
+	return data, err
 }
 
 // pendingPort is the listening port a connection announced with REPLCONF.

@@ -129,9 +129,10 @@ func (s *Server) runLink(l *masterLink) {
 
 // linkConn is the buffered connection of one attempt.
 type linkConn struct {
-	l    *masterLink
-	conn net.Conn
-	br   *bufio.Reader
+	l       *masterLink
+	conn    net.Conn
+	br      *bufio.Reader
+	timeout time.Duration // repl-timeout: per line read
 }
 
 func (lc *linkConn) send(args ...string) error {
@@ -146,9 +147,10 @@ func (lc *linkConn) send(args ...string) error {
 }
 
 // line reads one reply line, skipping the newlines a master sends as
-// keepalives while it prepares a snapshot.
+// keepalives while it prepares a snapshot (each one renews the timeout).
 func (lc *linkConn) line() (string, error) {
 	for {
+		_ = lc.conn.SetReadDeadline(time.Now().Add(lc.timeout))
 		s, err := lc.br.ReadString('\n')
 		if err != nil {
 			return "", err
@@ -194,8 +196,8 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	s.mu.Unlock()
 	defer conn.Close()
 	s.log.Printf("Connecting to MASTER %s:%d", l.host, l.port)
-	lc := &linkConn{l: l, conn: conn, br: bufio.NewReaderSize(conn, 64<<10)}
-	_ = conn.SetDeadline(time.Now().Add(timeout))
+	lc := &linkConn{l: l, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), timeout: timeout}
+	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if r, err := lc.command("PING"); err != nil {
 		return err
 	} else if strings.HasPrefix(r, "-") && !strings.HasPrefix(r, "-NOAUTH") && !strings.HasPrefix(r, "-NOPERM") && !strings.HasPrefix(r, "-ERR operation not permitted") {
@@ -278,7 +280,6 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	s.log.Printf("Full resync from master: %s:%d", reply.ID, reply.Offset)
 	var hdr string
 	for {
-		_ = lc.conn.SetReadDeadline(time.Now().Add(timeout))
 		h, err := lc.line()
 		if err != nil {
 			return err

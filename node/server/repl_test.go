@@ -302,8 +302,17 @@ func TestReplicationPromotion(t *testing.T) {
 	mc, ac, bc := m.client(t), a.client(t), b.client(t)
 	ctx := ctxT(t)
 	replFill(t, mc, "p", 3000)
-	replWaitInSync(t, mc, ac)
-	replWaitInSync(t, mc, bc)
+	// Both replicas at the master's offset at once (a PING of the master
+	// reaching one only would make the other ahead of the promoted one).
+	waitUntil(t, 30*time.Second, "both replicas in sync", func() error {
+		mo := replInfoInt(t, mc, "replication", "master_repl_offset")
+		ao := replInfoInt(t, ac, "replication", "slave_repl_offset")
+		bo := replInfoInt(t, bc, "replication", "slave_repl_offset")
+		if ao != mo || bo != mo {
+			return fmt.Errorf("master %d, replicas %d and %d", mo, ao, bo)
+		}
+		return nil
+	})
 	oldID := replInfo(t, mc, "replication", "master_replid")
 	if err := ac.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
 		t.Fatal(err)
@@ -344,5 +353,26 @@ func TestReplicationPromotion(t *testing.T) {
 	replWaitInSync(t, ac, mc)
 	if v := mc.Get(ctx, "after").Val(); v != "promotion" {
 		t.Fatalf("old master after = %q", v)
+	}
+}
+
+// TestReplicationSlowSnapshotKeepalive: with repl-timeout 1 on the
+// replica, a snapshot that takes longer than that to produce still
+// completes (the master sends newlines meanwhile): one full sync, no retry.
+func TestReplicationSlowSnapshotKeepalive(t *testing.T) {
+	m := startNode(t)
+	mc := m.client(t)
+	ctx := ctxT(t)
+	if err := mc.Do(ctx, "DEBUG", "POPULATE", 400000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := startNode(t, "--repl-timeout", "1", "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	rc := r.client(t)
+	replWaitInSync(t, mc, rc)
+	if n := rc.DBSize(ctx).Val(); n != 400000 {
+		t.Fatalf("replica dbsize %d", n)
+	}
+	if full := replInfoInt(t, mc, "stats", "sync_full"); full != 1 {
+		t.Fatalf("sync_full %d: the replica timed out and retried", full)
 	}
 }
