@@ -112,7 +112,7 @@ func cmdWait(c *Client) {
 	if !c.Reexecuted() || !waiting {
 		w = waitTarget{offset: s.repl.ids.Offset, db: c.DB.ID}
 	}
-	if n := s.ackedReplicas(w.offset); int64(n) >= want || c.inExec || s.repl.backlog == nil {
+	if n := s.ackedReplicas(w.offset); int64(n) >= want || c.inExec {
 		delete(s.repl.waits, c)
 		c.W.Int(int64(n))
 		return

@@ -245,6 +245,9 @@ func cmdPsync(c *Client) {
 	// after it starts with a SELECT.
 	s.repl.lastDB = -1
 	header := "+FULLRESYNC " + s.repl.ids.ID + " " + strconv.FormatInt(s.repl.ids.Offset, 10) + "\r\n"
+	if eqFold(c.Args[0], "sync") {
+		header = "" // SYNC: the snapshot alone, as before PSYNC existed
+	}
 	snap := s.beginReplSnapshot()
 	go s.replicaWriter(r, []byte(header), snap)
 }

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // Replication tests with real node processes on 127.0.0.1: full sync
@@ -251,12 +254,17 @@ func TestReplicationPartialResync(t *testing.T) {
 // refuses writes without enough good replicas.
 func TestReplicationWaitReadOnlyMinReplicas(t *testing.T) {
 	m := startNode(t)
-	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
-	mc, rc := m.client(t), r.client(t)
+	mc := m.client(t)
 	ctx := ctxT(t)
+	start := time.Now()
+	if n, err := mc.Do(ctx, "WAIT", 1, 200).Int(); err != nil || n != 0 || time.Since(start) < 150*time.Millisecond {
+		t.Fatalf("WAIT 1 200 without replicas = %d, %v after %v", n, err, time.Since(start))
+	}
+	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	rc := r.client(t)
 	replWaitInSync(t, mc, rc)
 	mc.Set(ctx, "x", "1", 0)
-	start := time.Now()
+	start = time.Now()
 	if n, err := mc.Do(ctx, "WAIT", 1, 0).Int(); err != nil || n != 1 {
 		t.Fatalf("WAIT 1 0 = %d, %v", n, err)
 	}
@@ -374,5 +382,56 @@ func TestReplicationSlowSnapshotKeepalive(t *testing.T) {
 	}
 	if full := replInfoInt(t, mc, "stats", "sync_full"); full != 1 {
 		t.Fatalf("sync_full %d: the replica timed out and retried", full)
+	}
+}
+
+// TestReplicationSyncCommand: the old SYNC gets the snapshot alone (no
+// +FULLRESYNC line) as a bulk of the node's snapshot format, then the
+// stream.
+func TestReplicationSyncCommand(t *testing.T) {
+	m := startNode(t)
+	mc := m.client(t)
+	ctx := ctxT(t)
+	mc.Set(ctx, "k", "v", 0)
+	rc := m.raw(t)
+	_ = rc.c.SetDeadline(time.Now().Add(20 * time.Second))
+	rc.send(encodeCommand("SYNC"))
+	var hdr string
+	for hdr == "" || hdr == "\n" {
+		l, err := rc.rd.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr = l
+	}
+	if !strings.HasPrefix(hdr, "$") {
+		t.Fatalf("SYNC reply starts with %q", hdr)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(hdr[1:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, n)
+	if _, err := ioReadFull(rc.rd, body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(body), persistence.SnapshotMagic) || !strings.Contains(string(body), "k") {
+		t.Fatalf("snapshot body %q", body[:min(len(body), 32)])
+	}
+	mc.Set(ctx, "after", "1", 0)
+	// The stream: SELECT 0 then the write (PINGs of the master aside).
+	rd := resp.NewReader(rc.rd)
+	var got []string
+	for len(got) < 2 {
+		args, err := rd.ReadCommand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line := fmt.Sprintf("%q", args); line != `["PING"]` {
+			got = append(got, line)
+		}
+	}
+	if got[0] != `["SELECT" "0"]` || got[1] != `["set" "after" "1"]` {
+		t.Fatalf("stream after the snapshot: %v", got)
 	}
 }
