@@ -41,7 +41,9 @@ func cmdReplconf(c *Client) {
 				c.Error("ERR value is out of range")
 				return
 			}
-			s.repl.ports[c.ID] = n
+			a := s.repl.announced[c.ID]
+			a.port = n
+			s.repl.announced[c.ID] = a
 		case eqFold(args[i], "ack"):
 			// From a replica: no reply.
 			r := s.replicaOfClient(c)
@@ -59,7 +61,11 @@ func cmdReplconf(c *Client) {
 			// Answered by the replica's link (repl_replica.go) when it
 			// comes from the master.
 			return
-		case eqFold(args[i], "ip-address"), eqFold(args[i], "capa"), eqFold(args[i], "rdb-only"),
+		case eqFold(args[i], "ip-address"):
+			a := s.repl.announced[c.ID]
+			a.ip = v
+			s.repl.announced[c.ID] = a
+		case eqFold(args[i], "capa"), eqFold(args[i], "rdb-only"),
 			eqFold(args[i], "rdb-filter-only"):
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))
@@ -237,9 +243,9 @@ func (s *Server) replCron(now time.Time) {
 			s.dropReplica(r)
 		}
 	}
-	for id := range s.repl.ports {
+	for id := range s.repl.announced {
 		if _, ok := s.clients[id]; !ok {
-			delete(s.repl.ports, id)
+			delete(s.repl.announced, id)
 		}
 	}
 	for c := range s.repl.waits {

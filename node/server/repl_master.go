@@ -46,10 +46,11 @@ type replState struct {
 	// writes reach the AOF but not the backlog (the raw stream does).
 	applying bool
 	lastPing time.Time
-	// ports are the listening ports announced by REPLCONF, by client ID;
+	// announced are the listening port and address given by REPLCONF,
+	// by client ID;
 	// waits are the clients blocked in WAIT.
-	ports map[int64]int
-	waits map[*Client]waitTarget
+	announced map[int64]replAnnounce
+	waits     map[*Client]waitTarget
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -79,7 +80,7 @@ const waitKey = "\x00shoal-repl-wait"
 func (s *Server) initRepl() {
 	s.repl.ids = replication.IDs{ID: replication.NewReplID(), ID2: replication.NoReplID, SecondOffset: -1}
 	s.repl.lastDB = -1
-	s.repl.ports = map[int64]int{}
+	s.repl.announced = map[int64]replAnnounce{}
 	s.repl.waits = map[*Client]waitTarget{}
 	s.SetInfoSection("replication", s.infoReplication)
 }
@@ -219,8 +220,9 @@ func cmdPsync(c *Client) {
 	if !s.isReplica() {
 		s.createBacklog()
 	}
-	r := &replica{c: c, notify: make(chan struct{}, 1), ackTime: time.Now(), port: s.repl.pendingPort(c)}
-	if host, _, err := net.SplitHostPort(c.addr); err == nil {
+	ann := s.repl.announced[c.ID]
+	r := &replica{c: c, notify: make(chan struct{}, 1), ackTime: time.Now(), port: ann.port, ip: ann.ip}
+	if host, _, err := net.SplitHostPort(c.addr); err == nil && r.ip == "" {
 		r.ip = host
 	}
 	if ok, why := replication.CanContinue(s.repl.ids, s.repl.backlog, replid, next); ok {
@@ -390,5 +392,8 @@ func snapWithKeepalive(conn net.Conn, snap func() ([]byte, error)) ([]byte, erro
 	return data, err
 }
 
-// pendingPort is the listening port a connection announced with REPLCONF.
-func (st *replState) pendingPort(c *Client) int { return st.ports[c.ID] }
+// replAnnounce is what REPLCONF listening-port / ip-address announced.
+type replAnnounce struct {
+	port int
+	ip   string
+}

@@ -260,9 +260,12 @@ func TestReplicationWaitReadOnlyMinReplicas(t *testing.T) {
 	if n, err := mc.Do(ctx, "WAIT", 1, 200).Int(); err != nil || n != 0 || time.Since(start) < 150*time.Millisecond {
 		t.Fatalf("WAIT 1 200 without replicas = %d, %v after %v", n, err, time.Since(start))
 	}
-	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port), "--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "6390")
 	rc := r.client(t)
 	replWaitInSync(t, mc, rc)
+	if line := replInfo(t, mc, "replication", "slave0"); !strings.HasPrefix(line, "ip=10.1.2.3,port=6390,state=online,") {
+		t.Fatalf("slave0 with announced address: %s", line)
+	}
 	mc.Set(ctx, "x", "1", 0)
 	start = time.Now()
 	if n, err := mc.Do(ctx, "WAIT", 1, 0).Int(); err != nil || n != 1 {
