@@ -117,6 +117,30 @@ func TestClusterReplication(t *testing.T) {
 	if err := cc.Set(ctx, keys[0], "after", 0).Err(); err != nil {
 		t.Fatalf("write after failover: %v", err)
 	}
+	if n, err := rc.Do(ctx, "WAIT", 1, 10000).Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 on the new master = %d, %v", n, err)
+	}
+
+	// kill -9 of the new master: its replica (the old master) is elected
+	// by the other masters and serves every key, the acknowledged write
+	// included.
+	_ = replica.cmd.Process.Kill()
+	<-replica.exited
+	replica.cmd = nil
+	waitUntil(t, clusterWait, "the automatic failover", func() error {
+		if r := replInfo(t, mc, "replication", "role"); r != "master" {
+			return fmt.Errorf("role %s", r)
+		}
+		return nil
+	})
+	if v := mc.Get(ctx, keys[0]).Val(); v != "after" {
+		t.Fatalf("acknowledged write lost in the automatic failover: %q", v)
+	}
+	for _, k := range keys[1:] {
+		if mc.Get(ctx, k).Val() == "" {
+			t.Fatalf("automatic failover lost %s", k)
+		}
+	}
 }
 
 // keysServedBy returns the keys key:0..n-1 that the node mc holds.
