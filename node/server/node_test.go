@@ -97,10 +97,28 @@ func TestTransactionsAndWatch(t *testing.T) {
 		t.Fatalf("counter = %d", v)
 	}
 	// A watched key that expires makes EXEC fail (Redis 7).
+	// The key must still live when WATCH runs (Redis ignores a key that
+	// was already expired then), which a loaded machine can delay: SET and
+	// WATCH go in one write and are retried if WATCH came too late.
 	r := n.raw(t)
-	r.do("SET", "w", "v", "PX", "50")
-	r.do("WATCH", "w")
-	time.Sleep(120 * time.Millisecond)
+	const ttl = 500 * time.Millisecond
+	var sent time.Time
+	for attempt := 0; ; attempt++ {
+		sent = time.Now()
+		r.send(encodeCommand("SET", "w", "v", "PX", strconv.Itoa(int(ttl.Milliseconds()))) + encodeCommand("WATCH", "w"))
+		r.reply()
+		r.reply()
+		if time.Since(sent) < ttl*4/5 {
+			break
+		}
+		r.do("UNWATCH")
+		if attempt == 5 {
+			t.Fatal("SET and WATCH never answered within the key's TTL")
+		}
+	}
+	for time.Since(sent) < ttl+100*time.Millisecond { // the clock, not the server's state
+		time.Sleep(10 * time.Millisecond)
+	}
 	r.do("MULTI")
 	r.do("SET", "x", "1")
 	if got := r.do("EXEC"); got != "*-1\r\n" {
