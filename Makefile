@@ -95,7 +95,7 @@ test-e2e-local: images ginkgo helm ## e2e on a local single-node Kubernetes (no 
 	hack/local-cluster.sh up
 	hack/local-cluster.sh load-image $(DIST)/images/node.tar
 	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
-	HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) ; rc=$$?; \
+	rc=0; HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
 	hack/local-cluster.sh down; exit $$rc
 
 .PHONY: test-e2e

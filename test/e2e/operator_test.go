@@ -85,8 +85,15 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 
 	It("runs the operator Deployment until it is Available", func(ctx SpecContext) {
 		Eventually(func(g Gomega, ctx context.Context) {
-			var d appsv1.Deployment
-			g.Expect(c.Get(ctx, client.ObjectKey{Namespace: operatorNS, Name: operatorRelease + "-shoal"}, &d)).To(Succeed())
+			// Found by the chart's labels, not by name: the chart names objects
+			// after the release alone when the release name contains "shoal".
+			var list appsv1.DeploymentList
+			g.Expect(c.List(ctx, &list, client.InNamespace(operatorNS), client.MatchingLabels{
+				"app.kubernetes.io/instance":  operatorRelease,
+				"app.kubernetes.io/component": "operator",
+			})).To(Succeed())
+			g.Expect(list.Items).To(HaveLen(1), "operator Deployments of release %s", operatorRelease)
+			d := list.Items[0]
 			available := slices.ContainsFunc(d.Status.Conditions, func(cond appsv1.DeploymentCondition) bool {
 				return cond.Type == appsv1.DeploymentAvailable && cond.Status == corev1.ConditionTrue
 			})
