@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -55,15 +56,47 @@ type testNode struct {
 	log  string
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort returns a loopback port that is free now, for a process the
+// test starts next. It is picked at random below the kernel's ephemeral
+// range (where the kernel never hands out ports by itself) and above the
+// range's low end minus 12768 (20000-29999 by default, clear of Kubernetes
+// NodePorts): a port from the ephemeral range, as port 0 gives, can go to
+// any outgoing connection on this busy machine before the node binds it.
 func freePort(t testing.TB) int {
 	t.Helper()
+	if lo, n := spareRange(); n > 0 {
+		for range 200 {
+			p := lo + rand.IntN(n)
+			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
+				ln.Close()
+				return p
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// spareRange is the [lo, lo+n) range freePort draws from, n = 0 when the
+// ephemeral range leaves no room below it.
+func spareRange() (lo, n int) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil {
+				low = v
+			}
+		}
+	}
+	lo, hi := low-12768, low-2768
+	if lo < 1024 {
+		return 0, 0
+	}
+	return lo, hi - lo
 }
 
 // startNode starts a node with extra "--name value" arguments.
