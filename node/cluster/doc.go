@@ -37,9 +37,10 @@
 //     after a manual-failover pause took effect: WritesPaused.
 //
 // Every one of these calls returns a Ready: carry it out in the order its
-// documentation gives (save nodes.conf with WriteNodesConf before sending
-// anything or replying to the client, then close/dial/send, then apply the
-// replication target, pauses, key deletions, publications and logs).
+// documentation gives (save nodes.conf, with WriteNodesConf before sending
+// anything or replying to the client when Fsync is set, then close, dial
+// and send, then apply the replication target, pauses, key deletions,
+// publications and logs).
 // Routing reads the state directly: SlotOwner, MySlot, MigratingTo,
 // ImportingFrom, StateOK, IsReplica, Myself.
 package cluster

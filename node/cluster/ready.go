@@ -88,10 +88,14 @@ type LogEntry struct {
 // Ready is everything the I/O layer must do after a call into the machine,
 // in this order:
 //
-//  1. if SaveConfig, write NodesConf to nodes.conf atomically (WriteNodesConf),
-//     fsyncing when Fsync is set, before anything below and before replying
-//     to the client whose command produced this Ready (votes and epochs must
-//     be durable before anyone hears of them);
+//  1. if SaveConfig, write NodesConf to nodes.conf atomically. When Fsync
+//     is set, write and fsync it (WriteNodesConf) before anything below and
+//     before replying to the client whose command produced this Ready (votes
+//     and epochs must be durable before anyone hears of them). Without
+//     Fsync the write may be deferred and coalesced with later ones, as
+//     Redis's CLUSTER_TODO_SAVE_CONFIG is saved once in beforeSleep: only
+//     the latest NodesConf needs writing, and a later Fsync save includes
+//     it; a pending one must be written before a clean exit;
 //  2. close the Closes links, open the Dials links, send the Messages;
 //  3. apply Replication, PauseWritesUntil/UnpauseWrites, DelKeysInSlots,
 //     deliver Published, log Logs.

@@ -113,6 +113,7 @@ func (cn *clusterNode) start() {
 	}
 	s.wg.Add(1)
 	go cn.tickLoop()
+	cn.startConfSaver()
 }
 
 func (cn *clusterNode) acceptLoop(ln net.Listener) {

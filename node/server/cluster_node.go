@@ -26,9 +26,11 @@ import (
 // Locking: the machine, the link table and everything in clusterNode are
 // guarded by the server lock (Server.mu), the lock that also guards the
 // keyspace. So a Ready is carried out atomically with the commands around
-// it: nodes.conf is written (and fsynced when asked) before any message of
-// the same Ready is queued and before the client whose command produced it
-// gets its reply, as the Ready's documentation requires; the machine can
+// it: when the Ready asks for fsync, nodes.conf is written and fsynced
+// before any message of the same Ready is queued and before the client
+// whose command produced it gets its reply, as the Ready's documentation
+// requires (other saves are coalesced by a background saver,
+// cluster_confsave.go, as Redis saves once per event loop); the machine can
 // count keys (KeyCounter) while deciding; DelKeysInSlots runs before any
 // other command sees the new slot map. Sockets are never written under the
 // lock: messages go to a per-link queue drained by a writer goroutine.
@@ -74,7 +76,7 @@ type clusterNode struct {
 	// replication is the last replication target the machine asked for
 	// ("Data node, part 3" plugs replication in here).
 	replication cluster.ReplicationTarget
-	saves       int64 // nodes.conf writes, for tests and INFO
+	conf        *confSaver // nodes.conf (cluster_confsave.go)
 }
 
 // slotOfString is cluster.KeyHashSlot of a key held as a string (the slot
@@ -137,6 +139,10 @@ func (s *Server) initCluster() error {
 		return err
 	}
 	cn := &clusterNode{s: s, path: s.cfg.ClusterConfigFile}
+	cn.conf = newConfSaver(cn.path, func(err error) {
+		s.log.Printf("Fatal: can't update cluster config file: %v", err)
+		os.Exit(1)
+	})
 	cn.index = keyspace.NewSlotIndex(cluster.Slots, slotOfString)
 	s.dbs[0].SetIndex(cn.index)
 	mc.Keys = cn
@@ -225,23 +231,13 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 }
 
-// saveConfig writes nodes.conf atomically (temporary file, rename). With
-// fsync the file and the directory are fsynced first (votes and epochs
-// must be durable before anyone hears of them); without, the write is
-// like Redis's clusterSaveConfig(0). A node that cannot save its
-// configuration must not go on (clusterSaveConfigOrDie).
+// saveConfig saves nodes.conf (cluster_confsave.go): with fsync it is
+// written, fsynced and renamed before saveConfig returns (votes and epochs
+// must be durable before anyone hears of them); without, the background
+// saver writes the latest state soon after, like Redis's
+// CLUSTER_TODO_SAVE_CONFIG done once in beforeSleep.
 func (cn *clusterNode) saveConfig(data []byte, fsync bool) {
-	cn.saves++
-	var err error
-	if fsync {
-		err = cluster.WriteNodesConf(cn.path, data)
-	} else {
-		err = writeFileRename(cn.path, data)
-	}
-	if err != nil {
-		cn.s.log.Printf("Fatal: can't update cluster config file: %v", err)
-		os.Exit(1)
-	}
+	cn.conf.save(data, fsync)
 }
 
 // writeFileRename replaces path by data through a temporary file and a
@@ -367,11 +363,13 @@ func (s *Server) startCluster() {
 	}
 }
 
-// closeCluster stops the bus: listeners and links. Called with the lock
-// held from Close; the goroutines exit by themselves.
+// closeCluster stops the bus (listeners and links) and writes a pending
+// nodes.conf save. Called with the lock held from Close; the goroutines
+// exit by themselves.
 func (s *Server) closeCluster() {
 	if cn := s.cl.node; cn != nil {
 		cn.closeBus()
+		cn.conf.flush()
 	}
 	s.cl.migrate.closeAll()
 }

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/shoal-dev/shoal/node/cluster"
+)
+
+// Saving nodes.conf, as Redis 7.0 does (clusterSaveConfigOrDie from
+// clusterBeforeSleep with CLUSTER_TODO_SAVE_CONFIG and
+// CLUSTER_TODO_FSYNC_CONFIG):
+//
+//   - a Ready with Fsync (votes, epochs: what must be durable before anyone
+//     hears of it) is written, fsynced and renamed synchronously under the
+//     server lock, before any message of that Ready is queued and before
+//     the reply, as before;
+//   - a Ready without Fsync only records the latest serialized state (the
+//     machine serialized it under the lock); one saver goroutine writes it
+//     outside the lock (temporary file + rename, no fsync, like Redis's
+//     clusterSaveConfig(0)). Changes in quick succession (the five SETSLOTs
+//     of every slot a reshard moves) cost one write, not one each;
+//   - Close flushes what is pending synchronously, and once closed every
+//     save is synchronous again.
+//
+// Generations order the writes: a snapshot is only renamed over nodes.conf
+// when it is newer than the one there, so an fsynced save made while the
+// saver writes an older snapshot is never overwritten by it. Lock order:
+// the server lock, then confSaver.fileMu; the saver goroutine never holds
+// fileMu while taking the server lock.
+
+// confSaver is the nodes.conf writer of a clusterNode.
+type confSaver struct {
+	path string
+	// Guarded by the server lock.
+	gen     uint64        // generation of the latest state handed over
+	pending []byte        // latest state not yet handed to a write, nil when none
+	closed  bool          // before start and after Close: every save is synchronous
+	wake    chan struct{} // capacity 1: the saver has something to do
+	// fileMu serializes the writes of nodes.conf and guards written.
+	fileMu  sync.Mutex
+	written uint64 // generation on disk
+	writes  int64  // nodes.conf writes done (tests)
+	// fatal is called when nodes.conf cannot be written: a node that
+	// cannot save its configuration must not go on.
+	fatal func(error)
+}
+
+func newConfSaver(path string, fatal func(error)) *confSaver {
+	return &confSaver{path: path, closed: true, wake: make(chan struct{}, 1), fatal: fatal}
+}
+
+// save takes the state to write (lock held). With fsync, or once closed,
+// it is on disk when save returns; otherwise the saver writes it soon.
+func (cs *confSaver) save(data []byte, fsync bool) {
+	cs.gen++
+	if fsync || cs.closed {
+		cs.pending = nil
+		cs.write(cs.gen, data, fsync)
+		return
+	}
+	cs.pending = data
+	select {
+	case cs.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take hands the pending state to a write (lock held).
+func (cs *confSaver) take() (uint64, []byte) {
+	data := cs.pending
+	cs.pending = nil
+	return cs.gen, data
+}
+
+// flush writes the pending state now and makes later saves synchronous
+// (lock held; Close).
+func (cs *confSaver) flush() {
+	cs.closed = true
+	if gen, data := cs.take(); data != nil {
+		cs.write(gen, data, false)
+	}
+}
+
+// write puts generation gen on disk unless a newer one is there already.
+func (cs *confSaver) write(gen uint64, data []byte, fsync bool) {
+	cs.fileMu.Lock()
+	defer cs.fileMu.Unlock()
+	if gen <= cs.written {
+		return
+	}
+	var err error
+	if fsync {
+		err = cluster.WriteNodesConf(cs.path, data)
+	} else {
+		err = writeFileRename(cs.path, data)
+	}
+	if err != nil {
+		cs.fatal(err)
+		return
+	}
+	cs.written = gen
+	cs.writes++
+}
+
+// loop is the saver goroutine: it writes the latest pending state each
+// time there is one, until the server closes (Close flushes the rest).
+func (cs *confSaver) loop(mu sync.Locker, closing <-chan struct{}, done func()) {
+	defer done()
+	for {
+		select {
+		case <-closing:
+			return
+		case <-cs.wake:
+		}
+		mu.Lock()
+		gen, data := cs.take()
+		mu.Unlock()
+		if data != nil {
+			cs.write(gen, data, false)
+		}
+	}
+}
+
+// startConfSaver starts the saver goroutine (from start): saves without
+// fsync are written in the background from now on.
+func (cn *clusterNode) startConfSaver() {
+	s := cn.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	cn.conf.closed = false
+	s.wg.Add(1)
+	go cn.conf.loop(&s.mu, s.closing, s.wg.Done)
+}
