@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -38,18 +39,19 @@ type redisNode struct {
 func (n *redisNode) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
 
 // freeClusterPort finds a port p with p and p+10000 (the bus) both free.
+// p is drawn at random from 10000-19999, so the bus lands in 20000-29999:
+// both stay below the kernel's ephemeral range (32768 and up), where an
+// outgoing connection on this busy machine could take a port that port 0
+// returned before redis-server binds it.
 func freeClusterPort(t *testing.T) int {
 	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 200 {
+		p := 10000 + rand.IntN(10000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p+10000 > 65535 {
 			continue
 		}
+		_ = l.Close()
 		bus, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
 		if err != nil {
 			continue
