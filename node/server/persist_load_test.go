@@ -217,8 +217,12 @@ func TestPersistBGSaveDoesNotStallClients(t *testing.T) {
 	}
 	// Generous bounds for a loaded 2-core machine; a save that held the
 	// lock for the whole data set takes far longer than these.
-	if lockMax > 50_000 {
-		t.Errorf("the capture held the server lock for %dus at once", lockMax)
+	// A single hold can stretch when the machine preempts the holder, so
+	// it fails only when it is also a large share of all the holds (one
+	// hold for the whole data set is all of them).
+	holdSum, _ := strconv.Atoi(holdTotal)
+	if lockMax > 50_000 && lockMax > holdSum/4 {
+		t.Errorf("the capture held the server lock for %dus at once (%dus in all)", lockMax, holdSum)
 	}
 	if saveMax > 500*time.Millisecond && saveMax > 10*baseMax {
 		t.Errorf("a client waited %v during BGSAVE (%v without)", saveMax, baseMax)
