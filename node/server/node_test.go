@@ -145,7 +145,7 @@ func TestPubSub(t *testing.T) {
 		if err := ps.PSubscribe(ctx, "ne*"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "subscriptions", func() bool {
+		eventually(t, 20*time.Second, "subscriptions", func() bool {
 			return pub.PubSubNumPat(ctx).Val() == 1
 		})
 		if got := pub.Publish(ctx, "news", "hello").Val(); got != 2 {
@@ -166,7 +166,7 @@ func TestPubSub(t *testing.T) {
 			t.Fatalf("PUBSUB CHANNELS = %v", ch)
 		}
 		ps.Close()
-		eventually(t, 5*time.Second, "unsubscribe on close", func() bool {
+		eventually(t, 20*time.Second, "unsubscribe on close", func() bool {
 			return pub.PubSubNumPat(ctx).Val() == 0 && len(pub.PubSubChannels(ctx, "*").Val()) == 0
 		})
 	}
@@ -533,13 +533,13 @@ func TestBlockingWithTimeoutsAndFIFO(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			v, err := cl.BLPop(ctx, 10*time.Second, "q").Result()
+			v, err := cl.BLPop(ctx, 25*time.Second, "q").Result()
 			if err == nil {
 				results[i] = v[1]
 			}
 		}(i)
-		eventually(t, 5*time.Second, "client blocked", func() bool {
-			return strings.Contains(c.Info(ctx, "clients").Val(), fmt.Sprintf("blocked_clients:%d", i+1))
+		eventually(t, 20*time.Second, "client blocked", func() bool {
+			return strings.Contains(c.Info(ctx, "clients").Val(), fmt.Sprintf("blocked_clients:%d\r", i+1))
 		})
 	}
 	c.RPush(ctx, "q", "first", "second")
