@@ -232,7 +232,12 @@ func (p *persister) startBGSave() {
 	lc := p.beginCapture()
 	path := s.cfg.DBFilename
 	s.log.Printf("Background saving started")
+	// Close waits for the job, so a save that SHUTDOWN cancelled has
+	// removed its temp file before the process exits (Redis's
+	// rdbRemoveTempFile after killing the child).
+	s.wg.Add(1)
 	go func() {
+		defer s.wg.Done()
 		var st persistence.CaptureStats
 		f, err := persistence.CreateAtomic(path)
 		if err == nil {

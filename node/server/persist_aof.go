@@ -227,7 +227,9 @@ func (p *persister) startRewrite() {
 		p.aofDir = dir
 	}
 	turnOn := s.cfg.AppendOnly && p.aof == nil
+	s.wg.Add(1) // Close waits, so a cancelled rewrite cleans up its files
 	go func() {
+		defer s.wg.Done()
 		defer cancel()
 		// Step 1 (no lock): the new incremental file, listed in the
 		// manifest unless the AOF is only being turned on.
