@@ -496,20 +496,9 @@ func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
 	if !ok {
 		return
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(args); j++ {
-		if count == -1 && eqFold(args[j], "count") && j+1 < len(args) {
-			j++
-			if count, ok = c.parseAtLeastOne(args[j], errCountPositive); !ok {
-				return
-			}
-			continue
-		}
-		c.Error(ErrSyntax)
+	count, ok := c.parseMPopCount(args[whereIdx+1:])
+	if !ok {
 		return
-	}
-	if count == -1 {
-		count = 1
 	}
 	var timeout time.Duration
 	if block {
@@ -634,4 +623,26 @@ func (c *Client) blmoveGeneric(from, to list.End, timeout time.Duration) bool {
 	}
 	c.BlockOnKeys([][]byte{src}, timeout, nil)
 	return false
+}
+
+// parseMPopCount parses the options after LMPOP/ZMPOP's LEFT|RIGHT|MIN|MAX:
+// at most one COUNT n (n >= 1), default 1; anything else is a syntax error.
+func (c *Client) parseMPopCount(opts [][]byte) (int64, bool) {
+	count := int64(-1)
+	for j := 0; j < len(opts); j++ {
+		if count == -1 && eqFold(opts[j], "count") && j+1 < len(opts) {
+			j++
+			var ok bool
+			if count, ok = c.parseAtLeastOne(opts[j], errCountPositive); !ok {
+				return 0, false
+			}
+			continue
+		}
+		c.Error(ErrSyntax)
+		return 0, false
+	}
+	if count == -1 {
+		count = 1
+	}
+	return count, true
 }

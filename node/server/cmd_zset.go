@@ -639,20 +639,9 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 		c.Error(ErrSyntax)
 		return
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(args); j++ {
-		if count == -1 && eqFold(args[j], "count") && j+1 < len(args) {
-			j++
-			if count, ok = c.parseAtLeastOne(args[j], errCountPositive); !ok {
-				return
-			}
-			continue
-		}
-		c.Error(ErrSyntax)
+	count, ok := c.parseMPopCount(args[whereIdx+1:])
+	if !ok {
 		return
-	}
-	if count == -1 {
-		count = 1
 	}
 	keys := args[numkeysIdx+1 : whereIdx]
 	var timeout time.Duration
