@@ -63,6 +63,16 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 			"metadata.name must be a DNS-1035 label"},
 		{"pdb maxUnavailable 0", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.PodDisruptionBudget.MaxUnavailable = ptr.To[int32](0) },
 			"spec.podDisruptionBudget.maxUnavailable in body should be greater than or equal to 1"},
+		{"weights not one per master", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Rebalance.Weights = []int32{1, 2} },
+			"rebalance.weights must have one entry per master (spec.masters)"},
+		{"all weights zero", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Rebalance.Weights = []int32{0, 0, 0} },
+			"rebalance.weights needs at least one positive weight"},
+		{"unknown rebalance mode", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Rebalance.Mode = "Sometimes" },
+			`spec.rebalance.mode: Unsupported value: "Sometimes"`},
+		{"keysPerBatch 0", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.Migration.KeysPerBatch = ptr.To[int32](0) },
+			"spec.migration.keysPerBatch in body should be greater than or equal to 1"},
+		{"no shard may restart", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.UpdateStrategy.MaxConcurrentShards = ptr.To[int32](0) },
+			"spec.updateStrategy.maxConcurrentShards in body should be greater than or equal to 1"},
 		{"existing secret without a name", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: ""}}
 		}, "spec.auth.existingSecret.name"},

@@ -20,6 +20,12 @@ const (
 	// cannot fix on its own in this step (an invalid reference, an error
 	// from the API server, a shard without a master).
 	ConditionDegraded ConditionType = "Degraded"
+	// ConditionRebalancing is True while hash slots move between shards
+	// (scaling masters, rebalancing); its message gives the percentage.
+	ConditionRebalancing ConditionType = "Rebalancing"
+	// ConditionRollingUpdate is True while pods restart shard by shard for
+	// a change of image, resources or configuration.
+	ConditionRollingUpdate ConditionType = "RollingUpdate"
 )
 
 // ConditionReason is the reason of a RedisCluster condition: a CamelCase word

@@ -13,6 +13,11 @@ import (
 // value is "true". Objects already created stay as they are.
 const PausedAnnotation = "redis.shoal.dev/paused"
 
+// SwitchoverAnnotation asks the operator to make the named pod (a replica)
+// the master of its shard, with a coordinated CLUSTER FAILOVER. The outcome
+// is reported in status.lastSwitchover.
+const SwitchoverAnnotation = "redis.shoal.dev/switchover"
+
 // Defaults of the spec. The CRD schema carries the same values as
 // +kubebuilder:default markers (a test checks they agree); Default applies
 // them to objects that did not go through the API server's defaulting.
@@ -26,6 +31,11 @@ const (
 	DefaultServiceType          = corev1.ServiceTypeClusterIP
 	DefaultStorageRetention     = StorageRetentionDelete
 	DefaultNodeUserID           = 65532
+	DefaultKeysPerBatch         = 1000
+	DefaultSlotsInFlight        = 8
+	DefaultRebalanceMode        = RebalanceAuto
+	DefaultRebalanceThreshold   = 2
+	DefaultMaxConcurrentShards  = 1
 	generatedAuthSecretNameTail = "-auth"
 )
 
@@ -79,6 +89,21 @@ func (s *RedisClusterSpec) Default(defaultImage string) {
 	}
 	if s.PodDisruptionBudget.MaxUnavailable == nil {
 		s.PodDisruptionBudget.MaxUnavailable = ptr.To[int32](DefaultPDBMaxUnavailable)
+	}
+	if s.Migration.KeysPerBatch == nil {
+		s.Migration.KeysPerBatch = ptr.To[int32](DefaultKeysPerBatch)
+	}
+	if s.Migration.SlotsInFlight == nil {
+		s.Migration.SlotsInFlight = ptr.To[int32](DefaultSlotsInFlight)
+	}
+	if s.Rebalance.Mode == "" {
+		s.Rebalance.Mode = DefaultRebalanceMode
+	}
+	if s.Rebalance.ThresholdPercent == nil {
+		s.Rebalance.ThresholdPercent = ptr.To[int32](DefaultRebalanceThreshold)
+	}
+	if s.UpdateStrategy.MaxConcurrentShards == nil {
+		s.UpdateStrategy.MaxConcurrentShards = ptr.To[int32](DefaultMaxConcurrentShards)
 	}
 }
 

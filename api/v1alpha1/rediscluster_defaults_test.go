@@ -53,6 +53,11 @@ func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
 		{"podDisruptionBudget.enabled", jsonOf(*s.PodDisruptionBudget.Enabled)},
 		{"podDisruptionBudget.maxUnavailable", jsonOf(*s.PodDisruptionBudget.MaxUnavailable)},
 		{"auth.existingSecret.key", s.Auth.ExistingSecret.Key},
+		{"migration.keysPerBatch", jsonOf(*s.Migration.KeysPerBatch)},
+		{"migration.slotsInFlight", jsonOf(*s.Migration.SlotsInFlight)},
+		{"rebalance.mode", string(s.Rebalance.Mode)},
+		{"rebalance.thresholdPercent", jsonOf(*s.Rebalance.ThresholdPercent)},
+		{"updateStrategy.maxConcurrentShards", jsonOf(*s.UpdateStrategy.MaxConcurrentShards)},
 	}
 	for _, tt := range tests {
 		if got := defaultAt(tt.path); got != tt.goValue {

@@ -16,6 +16,7 @@ import (
 // masters x (1 + replicasPerMaster) is capped at 1000.
 //
 // +kubebuilder:validation:XValidation:rule="self.masters * (1 + self.replicasPerMaster) <= 1000",message="masters x (1 + replicasPerMaster) must not exceed 1000 nodes, the Redis Cluster size limit"
+// +kubebuilder:validation:XValidation:rule="!has(self.rebalance) || !has(self.rebalance.weights) || size(self.rebalance.weights) == self.masters",message="rebalance.weights must have one entry per master (spec.masters)"
 // +kubebuilder:validation:XValidation:rule="has(self.auth) == has(oldSelf.auth) && (!has(self.auth) || self.auth == oldSelf.auth)",message="auth is immutable: changing the password source is not supported yet"
 type RedisClusterSpec struct {
 	// Masters is the number of shards (master nodes). Each master owns a part
@@ -140,6 +141,99 @@ type RedisClusterSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	PodDisruptionBudget PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+
+	// Migration tunes how hash slots move between shards when masters are
+	// added or removed and when the cluster is rebalanced.
+	// +kubebuilder:default={}
+	// +optional
+	Migration MigrationSpec `json:"migration,omitempty"`
+
+	// Rebalance says when slots are moved toward the distribution the
+	// weights ask for (even by default).
+	// +kubebuilder:default={}
+	// +optional
+	Rebalance RebalanceSpec `json:"rebalance,omitempty"`
+
+	// UpdateStrategy says how pods are restarted when the image, resources
+	// or configuration that needs a restart change: shard by shard,
+	// replicas first, then a CLUSTER FAILOVER to an updated replica, then
+	// the old master.
+	// +kubebuilder:default={}
+	// +optional
+	UpdateStrategy UpdateStrategySpec `json:"updateStrategy,omitempty"`
+}
+
+// MigrationSpec tunes slot moves (the MIGRATING/IMPORTING protocol of the
+// Redis Cluster specification: SETSLOT IMPORTING on the target, MIGRATING on
+// the source, GETKEYSINSLOT + MIGRATE in batches, SETSLOT NODE everywhere).
+type MigrationSpec struct {
+	// KeysPerBatch is how many keys one MIGRATE command moves.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	// +kubebuilder:default=1000
+	// +optional
+	KeysPerBatch *int32 `json:"keysPerBatch,omitempty"`
+
+	// SlotsInFlight is how many slots are moved at the same time.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=64
+	// +kubebuilder:default=8
+	// +optional
+	SlotsInFlight *int32 `json:"slotsInFlight,omitempty"`
+}
+
+// RebalanceMode says what the operator does with an uneven slot
+// distribution.
+// +kubebuilder:validation:Enum=Auto;DryRun;Disabled
+type RebalanceMode string
+
+const (
+	// RebalanceAuto moves slots toward the target distribution.
+	RebalanceAuto RebalanceMode = "Auto"
+	// RebalanceDryRun writes the moves it would make to status.migration
+	// and moves nothing. Scaling masters in and out still moves slots.
+	RebalanceDryRun RebalanceMode = "DryRun"
+	// RebalanceDisabled never rebalances. Scaling masters in and out still
+	// moves slots.
+	RebalanceDisabled RebalanceMode = "Disabled"
+)
+
+// RebalanceSpec says when slots are moved toward the target distribution.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.weights) || self.weights.exists(w, w > 0)",message="rebalance.weights needs at least one positive weight"
+type RebalanceSpec struct {
+	// Mode of rebalancing: Auto, DryRun or Disabled.
+	// +kubebuilder:default=Auto
+	// +optional
+	Mode RebalanceMode `json:"mode,omitempty"`
+
+	// ThresholdPercent: a shard whose slot count is within this percentage
+	// of its target is left alone (redis-cli --cluster-threshold), so a
+	// nearly even cluster does not churn.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=2
+	// +optional
+	ThresholdPercent *int32 `json:"thresholdPercent,omitempty"`
+
+	// Weights of the shards, by shard index: a shard's target share of the
+	// slots is its weight over the sum. Empty means every shard weighs 1.
+	// When set it must have one entry per master. A weight of 0 empties a
+	// shard.
+	// +kubebuilder:validation:MaxItems=1000
+	// +kubebuilder:validation:items:Minimum=0
+	// +kubebuilder:validation:items:Maximum=1000
+	// +optional
+	Weights []int32 `json:"weights,omitempty"`
+}
+
+// UpdateStrategySpec says how pods are restarted for a change.
+type UpdateStrategySpec struct {
+	// MaxConcurrentShards is how many shards restart pods at the same time.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1
+	// +optional
+	MaxConcurrentShards *int32 `json:"maxConcurrentShards,omitempty"`
 }
 
 // ConfigValue is the value of one node configuration directive. It must fit on
@@ -323,6 +417,101 @@ type RedisClusterStatus struct {
 	// subresource).
 	// +optional
 	Selector string `json:"selector,omitempty"`
+
+	// Migration is the slot move in progress (or, with rebalance mode
+	// DryRun, the one the operator would make): the plan and how far it
+	// got. It lives in status so that a restarted operator resumes it.
+	// +optional
+	Migration *MigrationStatus `json:"migration,omitempty"`
+
+	// Rollout is the rolling restart in progress.
+	// +optional
+	Rollout *RolloutStatus `json:"rollout,omitempty"`
+
+	// LastSwitchover is the outcome of the last switchover asked for with
+	// the switchover annotation.
+	// +optional
+	LastSwitchover *SwitchoverStatus `json:"lastSwitchover,omitempty"`
+}
+
+// MigrationReason says why slots move.
+type MigrationReason string
+
+// The reasons of a slot migration.
+const (
+	MigrationScaleOut  MigrationReason = "ScaleOut"
+	MigrationScaleIn   MigrationReason = "ScaleIn"
+	MigrationRebalance MigrationReason = "Rebalance"
+)
+
+// MigrationStatus is a planned slot migration and its progress.
+type MigrationStatus struct {
+	// Reason of the migration: ScaleOut, ScaleIn or Rebalance.
+	Reason MigrationReason `json:"reason"`
+
+	// DryRun is true when the plan is only reported (rebalance mode
+	// DryRun): nothing moves.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+
+	// Moves is the plan: which slots go from which shard to which.
+	// +listType=atomic
+	// +optional
+	Moves []SlotMove `json:"moves,omitempty"`
+
+	// TotalSlots is the number of slots the plan moves.
+	TotalSlots int32 `json:"totalSlots"`
+
+	// MovedSlots is how many of them have moved.
+	// +optional
+	MovedSlots int32 `json:"movedSlots,omitempty"`
+
+	// StartTime is when the migration was planned.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+}
+
+// SlotMove is the part of a plan that moves slots from one shard to
+// another. Shards are named by index, not by node ID: a failover during the
+// move changes the node, not the shard.
+type SlotMove struct {
+	// FromShard is the index of the shard that gives the slots.
+	FromShard int32 `json:"fromShard"`
+	// ToShard is the index of the shard that receives them.
+	ToShard int32 `json:"toShard"`
+	// Slots are ranges "first-last" or single slots, as CLUSTER NODES
+	// prints them.
+	// +listType=atomic
+	Slots []string `json:"slots"`
+}
+
+// RolloutStatus is a rolling restart in progress.
+type RolloutStatus struct {
+	// UpdatedPods is the number of node pods running the current template.
+	UpdatedPods int32 `json:"updatedPods"`
+	// TotalPods is the number of node pods.
+	TotalPods int32 `json:"totalPods"`
+	// Shards being restarted now, by StatefulSet name.
+	// +listType=atomic
+	// +optional
+	Shards []string `json:"shards,omitempty"`
+	// Message says what the rollout waits for.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// SwitchoverStatus is the outcome of a switchover.
+type SwitchoverStatus struct {
+	// Pod that was asked to become master (the annotation's value).
+	Pod string `json:"pod"`
+	// Phase: InProgress, Succeeded or Failed.
+	Phase string `json:"phase"`
+	// Message explains the phase.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Time of the last phase change.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
 }
 
 // ShardStatus is the observed state of one shard (one StatefulSet).
