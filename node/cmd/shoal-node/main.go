@@ -5,6 +5,16 @@
 // takes the same arguments as redis-server: an optional configuration file
 // in redis.conf syntax, then "--name value" overrides (--port 7000).
 // SIGTERM and SIGINT shut it down gracefully.
+//
+// Two subcommands serve Kubernetes, run from the same binary inside the
+// node's container (the image holds nothing else):
+//
+//	shoal-node health live|ready [--port 6379] [--password-env NAME]
+//	shoal-node prestop [--port 6379] [--password-env NAME] [--timeout 15s]
+//
+// health is the exec probe (exit 0 when the check passes); prestop is the
+// preStop hook that hands a master's slots to its best replica with
+// CLUSTER FAILOVER before the node is stopped.
 package main
 
 import (
@@ -23,6 +33,14 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "health":
+			return runHealth(args[1:], os.Stdout, os.Stderr)
+		case "prestop":
+			return runPrestop(args[1:], os.Stdout, os.Stderr)
+		}
+	}
 	for _, a := range args {
 		switch a {
 		case "-v", "--version":

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// The preStop hook, run by the kubelet inside the node's container before it
+// sends SIGTERM:
+//
+//	shoal-node prestop [--port 6379] [--password-env NAME] [--timeout 15s]
+//
+// A master that serves slots hands them over before it goes: it sends
+// CLUSTER FAILOVER (the coordinated manual failover, no FORCE: the replica
+// catches up with the paused master first, so no acknowledged write is lost)
+// to its best replica, the connected, in-sync one with the highest
+// replication offset, and waits until it is itself a replica. When no
+// replica is fit, or this node is not a serving master, it returns at once
+// and the shutdown goes on: the cluster's own failover covers it then.
+
+const (
+	defaultPrestopLimit = 15 * time.Second
+	// prestopCallLimit bounds one command to a node (local or a replica).
+	prestopCallLimit = 2 * time.Second
+	// attemptLimit bounds one CLUSTER FAILOVER: Redis gives up a manual
+	// failover after 5 s (CLUSTER_MF_TIMEOUT) and the election may need a
+	// little more on a loaded node.
+	attemptLimit = 8 * time.Second
+	pollInterval = 200 * time.Millisecond
+)
+
+// replicaReport is what a replica of this node says about its replication.
+type replicaReport struct {
+	Node topology.Node
+	// Err is why the replica could not be asked (then it is not fit).
+	Err error
+	// Info is its INFO replication, parsed.
+	Info map[string]string
+	// MasterID is the master its own CLUSTER NODES names for it.
+	MasterID string
+}
+
+// candidate is a replica fit to take over, with its offset.
+type candidate struct {
+	Node   topology.Node
+	Offset int64
+}
+
+// servingMaster is this node's entry when it is a master serving slots.
+func servingMaster(v *topology.NodeView) (topology.Node, bool) {
+	me, ok := v.Myself()
+	if !ok || !me.IsMaster() || me.SlotCount() == 0 {
+		return topology.Node{}, false
+	}
+	return me, true
+}
+
+// replicasOf are the nodes the view lists as replicas of master and
+// reachable over the bus: not failing, past the handshake, link connected.
+func replicasOf(v *topology.NodeView, master string) []topology.Node {
+	var out []topology.Node
+	for _, n := range v.Nodes {
+		if n.MasterID != master || !n.IsReplica() {
+			continue
+		}
+		if n.HasFlag(topology.FlagFail) || n.HasFlag(topology.FlagPFail) ||
+			n.HasFlag(topology.FlagHandshake) || n.HasFlag(topology.FlagNoAddr) ||
+			n.LinkState != topology.LinkConnected {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// fitReplicas are the replicas that can take over from master, best first
+// (highest replication offset; node ID breaks ties so the choice is stable).
+// A replica is fit when it answered, replicates master (by its own account),
+// its link to master is up and it is not in a full synchronization.
+func fitReplicas(master string, reports []replicaReport) []candidate {
+	var out []candidate
+	for _, r := range reports {
+		if r.Err != nil || r.MasterID != master {
+			continue
+		}
+		if r.Info[infoRole] != roleReplica || r.Info[infoLinkStatus] != "up" || r.Info[infoSyncing] == "1" {
+			continue
+		}
+		offset, err := strconv.ParseInt(r.Info["slave_repl_offset"], 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, candidate{Node: r.Node, Offset: offset})
+	}
+	slices.SortFunc(out, func(a, b candidate) int {
+		if c := cmp.Compare(b.Offset, a.Offset); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Node.ID, b.Node.ID)
+	})
+	return out
+}
+
+// handedOver reports whether this node, after a failover to target, is no
+// longer a master serving slots: it is target's replica (or any replica).
+func handedOver(v *topology.NodeView) bool {
+	me, ok := v.Myself()
+	return ok && me.IsReplica()
+}
+
+// prestop carries out the hand-over. It returns a message for the log and an
+// error when the hand-over was attempted and did not complete in time.
+type prestop struct {
+	target probeTarget
+	logf   func(format string, args ...any)
+}
+
+func (p prestop) admin(addr string) *nodeadmin.NodeClient {
+	return nodeadmin.New(addr, nodeadmin.Options{Password: p.target.Password, Timeout: p.target.Timeout})
+}
+
+func (p prestop) localView(ctx context.Context) (*topology.NodeView, error) {
+	c := p.admin(p.target.localAddr())
+	defer c.Close() //nolint:errcheck // read-only use
+	return c.ClusterView(ctx)
+}
+
+// report asks one replica about its replication.
+func (p prestop) report(ctx context.Context, n topology.Node) replicaReport {
+	r := replicaReport{Node: n}
+	addr := net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
+	c := p.admin(addr)
+	defer c.Close() //nolint:errcheck // read-only use
+	v, err := c.ClusterView(ctx)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	me, _ := v.Myself()
+	r.MasterID = me.ID
+	if me.IsReplica() {
+		r.MasterID = me.MasterID
+	}
+	rdb := p.target.client(addr)
+	defer rdb.Close() //nolint:errcheck // read-only use
+	info, err := rdb.Info(ctx, "replication").Result()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Info = parseInfo(info)
+	return r
+}
+
+// run hands mastership over, or returns at once when there is nothing to
+// hand over or nobody to hand it to.
+func (p prestop) run(ctx context.Context) error {
+	v, err := p.localView(ctx)
+	if err != nil {
+		// Not in cluster mode, or not answering: nothing this hook can do.
+		p.logf("prestop: not handing over: %v", err)
+		return nil
+	}
+	me, ok := servingMaster(v)
+	if !ok {
+		p.logf("prestop: not a master serving slots: nothing to hand over")
+		return nil
+	}
+	var reports []replicaReport
+	for _, n := range replicasOf(v, me.ID) {
+		reports = append(reports, p.report(ctx, n))
+	}
+	fit := fitReplicas(me.ID, reports)
+	if len(fit) == 0 {
+		p.logf("prestop: master %s has no connected, in-sync replica: shutting down without a failover", me.ID)
+		return nil
+	}
+	for _, c := range fit {
+		done, err := p.failoverTo(ctx, c)
+		if done {
+			return nil
+		}
+		p.logf("prestop: failover to %s did not complete: %v", c.Node.ID, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fmt.Errorf("master %s is still a master: no replica took over in time", me.ID)
+}
+
+// failoverTo sends CLUSTER FAILOVER to c and waits until this node is a
+// replica (done), the attempt times out, or c stops answering.
+func (p prestop) failoverTo(ctx context.Context, c candidate) (bool, error) {
+	addr := net.JoinHostPort(c.Node.IP, strconv.Itoa(c.Node.Port))
+	p.logf("prestop: CLUSTER FAILOVER to replica %s at %s (offset %d)", c.Node.ID, addr, c.Offset)
+	rc := p.admin(addr)
+	defer rc.Close() //nolint:errcheck // one command
+	if err := rc.Failover(ctx, nodeadmin.FailoverDefault); err != nil {
+		return false, err
+	}
+	actx, cancel := context.WithTimeout(ctx, attemptLimit)
+	defer cancel()
+	peer := p.target.client(addr)
+	defer peer.Close() //nolint:errcheck // read-only use
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		if v, err := p.localView(actx); err == nil && handedOver(v) {
+			p.logf("prestop: handed over to %s", c.Node.ID)
+			return true, nil
+		}
+		// A replica that is itself shutting down (the whole cluster is
+		// being deleted) stops answering: no use waiting for it.
+		if err := peer.Ping(actx).Err(); err != nil && !isReplyError(err) && actx.Err() == nil {
+			return false, fmt.Errorf("replica stopped answering: %w", err)
+		}
+		select {
+		case <-actx.Done():
+			return false, actx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// isReplyError reports whether err is an error reply of the node (it
+// answered).
+func isReplyError(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply)
+}
+
+// runPrestop is `shoal-node prestop [flags]`.
+func runPrestop(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("prestop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf connFlags
+	cf.register(fs, defaultPrestopLimit)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
+	defer cancel()
+	p := prestop{
+		target: cf.target(prestopCallLimit),
+		logf:   func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) },
+	}
+	if err := p.run(ctx); err != nil {
+		fmt.Fprintf(stderr, "prestop: %v\n", err)
+		return 1
+	}
+	return 0
+}
