@@ -432,6 +432,14 @@ type RedisClusterStatus struct {
 	// the switchover annotation.
 	// +optional
 	LastSwitchover *SwitchoverStatus `json:"lastSwitchover,omitempty"`
+
+	// Failovers are the CLUSTER FAILOVERs the operator sent (for a rolling
+	// update, a switchover or a replica scale-down) and waits for: a
+	// restarted operator does not send them again while they may still
+	// complete.
+	// +listType=atomic
+	// +optional
+	Failovers []PendingFailover `json:"failovers,omitempty"`
 }
 
 // MigrationReason says why slots move.
@@ -498,6 +506,16 @@ type RolloutStatus struct {
 	// Message says what the rollout waits for.
 	// +optional
 	Message string `json:"message,omitempty"`
+}
+
+// PendingFailover is a coordinated CLUSTER FAILOVER sent to a replica pod.
+type PendingFailover struct {
+	// Pod the CLUSTER FAILOVER was sent to.
+	Pod string `json:"pod"`
+	// Reason: RollingUpdate, Switchover or ScaleDown.
+	Reason string `json:"reason"`
+	// Time the command was sent.
+	Time metav1.Time `json:"time"`
 }
 
 // SwitchoverStatus is the outcome of a switchover.
