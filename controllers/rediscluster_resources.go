@@ -76,7 +76,7 @@ func (r *RedisClusterReconciler) ensureAuthSecret(ctx context.Context, st *state
 
 func (r *RedisClusterReconciler) ensureConfigMap(ctx context.Context, st *state) (ctrl.Result, error) {
 	cm := builders.ConfigMap(st.desired)
-	st.configHash = builders.ConfigHash(cm.Data[builders.ConfigFileKey])
+	st.configHash = builders.RestartConfigHash(st.desired)
 	return ctrl.Result{}, r.apply(ctx, st, cm, &corev1.ConfigMap{})
 }
 

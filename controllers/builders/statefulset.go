@@ -83,7 +83,7 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 	if len(spread) == 0 {
 		spread = DefaultTopologySpread(rc, i)
 	}
-	return corev1.PodTemplateSpec{
+	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 		Spec: corev1.PodSpec{
 			Containers:                    []corev1.Container{nodeContainer(rc)},
@@ -100,6 +100,8 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 			TerminationGracePeriodSeconds: ptr.To[int64](defaultTermGraceSec),
 		},
 	}
+	annotations[AnnotationPodTemplateHash] = PodTemplateHash(t)
+	return t
 }
 
 // DefaultTopologySpread spreads the pods of shard i (its master and its
