@@ -56,6 +56,42 @@ const (
 	// ReasonFormationBlocked: the nodes hold keys, slots or identities that
 	// formation must not touch; repair is needed.
 	ReasonFormationBlocked ConditionReason = "FormationBlocked"
+	// ReasonConverging: every command is done; waiting until every node
+	// reports cluster_state:ok and every replica is linked.
+	ReasonConverging ConditionReason = "Converging"
+	// ReasonChangingMembership: nodes are being introduced (MEET), attached
+	// as replicas (REPLICATE) or forgotten (FORGET) in a formed cluster.
+	ReasonChangingMembership ConditionReason = "ChangingMembership"
+	// ReasonMembershipBlocked: a node is in a state the operator must not
+	// change on its own (a replica holding keys, a shard with two masters).
+	ReasonMembershipBlocked ConditionReason = "MembershipBlocked"
+	// ReasonFixingOpenSlots: a slot move was interrupted (MIGRATING or
+	// IMPORTING left open); it is being finished or rolled back.
+	ReasonFixingOpenSlots ConditionReason = "FixingOpenSlots"
+	// ReasonOpenSlotBlocked: an open slot cannot be fixed safely.
+	ReasonOpenSlotBlocked ConditionReason = "OpenSlotBlocked"
+	// ReasonAssigningUncoveredSlots: slots no master serves, and no node
+	// holds keys of, are being assigned.
+	ReasonAssigningUncoveredSlots ConditionReason = "AssigningUncoveredSlots"
+	// ReasonUncoveredSlotsHoldKeys: slots no master serves have keys on
+	// some node; assigning them could lose or shadow data.
+	ReasonUncoveredSlotsHoldKeys ConditionReason = "UncoveredSlotsHoldKeys"
+	// ReasonMigratingSlots: hash slots are moving (Rebalancing=True).
+	ReasonMigratingSlots ConditionReason = "MigratingSlots"
+	// ReasonMigrationPlanned: a slot migration is planned; the moves start
+	// in the next step.
+	ReasonMigrationPlanned ConditionReason = "MigrationPlanned"
+	// ReasonRebalanceDryRun: rebalance mode DryRun: the plan is in
+	// status.migration and nothing moves.
+	ReasonRebalanceDryRun ConditionReason = "RebalanceDryRun"
+	// ReasonBalanced: no slot needs to move (Rebalancing=False).
+	ReasonBalanced ConditionReason = "Balanced"
+	// ReasonScaleInRefused: the data of the shards that would leave does
+	// not fit the maxmemory of the shards that stay.
+	ReasonScaleInRefused ConditionReason = "ScaleInRefused"
+	// ReasonRemovingShards: the drained shards' nodes are forgotten and
+	// their StatefulSets deleted.
+	ReasonRemovingShards ConditionReason = "RemovingShards"
 )
 
 // SetCondition records a condition for the current generation. It changes
@@ -75,3 +111,27 @@ func (rc *RedisCluster) SetCondition(t ConditionType, status metav1.ConditionSta
 func (rc *RedisCluster) Condition(t ConditionType) *metav1.Condition {
 	return meta.FindStatusCondition(rc.Status.Conditions, string(t))
 }
+
+// The condition reasons of rolling updates, live configuration and
+// switchovers.
+const (
+	// ReasonRollingUpdate: pods restart shard by shard (RollingUpdate=True).
+	ReasonRollingUpdate ConditionReason = "RollingUpdate"
+	// ReasonRestartingMasterAlone: a shard without replicas restarts its
+	// master; its slots are unavailable until it is back.
+	ReasonRestartingMasterAlone ConditionReason = "RestartingMasterAlone"
+	// ReasonWaitingForMigration: a rolling update waits until the slot
+	// migration in progress ends.
+	ReasonWaitingForMigration ConditionReason = "WaitingForMigration"
+	// ReasonUpToDate: every pod runs the current template
+	// (RollingUpdate=False).
+	ReasonUpToDate ConditionReason = "UpToDate"
+	// ReasonApplyingConfig: configuration that changes live is being set
+	// with CONFIG SET on the nodes.
+	ReasonApplyingConfig ConditionReason = "ApplyingConfig"
+	// ReasonSwitchover: a switchover asked for by annotation is running.
+	ReasonSwitchover ConditionReason = "Switchover"
+	// ReasonScalingReplicasDown: a master on a pod that a replica
+	// scale-down removes hands over to a remaining replica first.
+	ReasonScalingReplicasDown ConditionReason = "ScalingReplicasDown"
+)

@@ -15,15 +15,7 @@ import (
 // the API server fills in) and Default (what the operator assumes for unset
 // fields) from drifting apart.
 func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "redis.shoal.dev_redisclusters.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := yaml.Unmarshal(raw, &crd); err != nil {
-		t.Fatal(err)
-	}
-	spec := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	spec := loadCRDSpecSchema(t)
 	defaultAt := func(path string) string {
 		s := spec
 		for _, p := range strings.Split(path, ".") {
@@ -95,4 +87,18 @@ func TestIsPaused(t *testing.T) {
 	if !rc.IsPaused() {
 		t.Error("not paused with \"true\"")
 	}
+}
+
+// loadCRDSpecSchema reads the generated CRD and returns the schema of spec.
+func loadCRDSpecSchema(t *testing.T) apiextensionsv1.JSONSchemaProps {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "redis.shoal.dev_redisclusters.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd apiextensionsv1.CustomResourceDefinition
+	if err := yaml.Unmarshal(raw, &crd); err != nil {
+		t.Fatal(err)
+	}
+	return crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
 }

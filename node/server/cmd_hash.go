@@ -35,8 +35,7 @@ func hashHandlers() map[string]Handler {
 }
 
 // hashLimits are hash-max-listpack-entries and hash-max-listpack-value.
-// Redis's defaults until the configuration carries the parameters.
-func (c *Client) hashLimits() hash.Limits { return hash.DefaultLimits() }
+func (c *Client) hashLimits() hash.Limits { return c.srv.cfg.Encoding.Hash }
 
 // hashRand is HRANDFIELD's random source: the server's injected one when
 // set (tests), math/rand/v2 otherwise.

@@ -41,9 +41,8 @@ func listHandlers() map[string]Handler {
 	}
 }
 
-// listFill is list-max-listpack-size for new lists. Redis's default until
-// the configuration carries the parameter.
-func (c *Client) listFill() int { return list.DefaultFill }
+// listFill is list-max-listpack-size for new lists.
+func (c *Client) listFill() int { return c.srv.cfg.Encoding.ListFill }
 
 // Error replies of the list commands worded as Redis 7.0 words them.
 const (

@@ -35,9 +35,8 @@ func setHandlers() map[string]Handler {
 }
 
 // setLimits are set-max-intset-entries, set-max-listpack-entries and
-// set-max-listpack-value: Redis's defaults until the configuration
-// carries the parameters.
-func (c *Client) setLimits() set.Limits { return set.DefaultLimits() }
+// set-max-listpack-value.
+func (c *Client) setLimits() set.Limits { return c.srv.cfg.Encoding.Set }
 
 // Error replies of the set commands worded as Redis 7.0 words them.
 const errNumkeysOverArgs = "ERR Number of keys can't be greater than number of args"

@@ -57,8 +57,7 @@ func zsetHandlers() map[string]Handler {
 }
 
 // zsetLimits are zset-max-listpack-entries and zset-max-listpack-value.
-// Redis's defaults until the configuration carries the parameters.
-func (c *Client) zsetLimits() zset.Limits { return zset.DefaultLimits() }
+func (c *Client) zsetLimits() zset.Limits { return c.srv.cfg.Encoding.ZSet }
 
 // randSource is the random source of ZRANDMEMBER, SRANDMEMBER and SPOP:
 // the server's injected one when set (tests), math/rand/v2 otherwise.

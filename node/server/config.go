@@ -48,6 +48,9 @@ type Config struct {
 	AOFLoadTruncated   bool
 	AppendDirName      string
 	PidFile            string
+	// Encoding is the *-max-listpack-* / *-max-intset-* parameters: when a
+	// small value switches to its big encoding.
+	Encoding EncodingConfig
 	// Cluster is the rest of the cluster-* parameters (cluster_config.go).
 	Cluster ClusterConfig
 	// Repl is the replication configuration (repl_config.go).
@@ -102,6 +105,7 @@ func DefaultConfig() *Config {
 		AppendDirName:      "appendonlydir",
 		Cluster:            defaultClusterConfig(),
 		Repl:               defaultReplConfig(),
+		Encoding:           defaultEncodingConfig(),
 	}
 }
 
@@ -296,6 +300,7 @@ func params() []param {
 	}
 	p = append(p, clusterParams()...)
 	p = append(p, replParams()...)
+	p = append(p, encodingParams()...)
 	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
 	return p
 }

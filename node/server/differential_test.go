@@ -301,3 +301,24 @@ func TestDifferentialPubSubReplies(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialEncodingConfig: the *-max-listpack-* parameters decide when
+// a hash or sorted set leaves its small encoding, as in Redis. (Sets and
+// lists are left out: Redis 7.0 has no listpack sets or lists, our node
+// encodes them as 7.2 does.)
+func TestDifferentialEncodingConfig(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runDifferential(t, ours, ref, []step{
+		cmd("CONFIG", "SET", "hash-max-listpack-entries", "2"), cmd("CONFIG", "GET", "hash-max-listpack-entries"),
+		cmd("HSET", "h", "a", "1", "b", "2"), cmd("OBJECT", "ENCODING", "h"),
+		cmd("HSET", "h", "c", "3"), cmd("OBJECT", "ENCODING", "h"),
+		cmd("CONFIG", "SET", "hash-max-listpack-value", "3"), cmd("HSET", "h2", "a", "long value"), cmd("OBJECT", "ENCODING", "h2"),
+		cmd("CONFIG", "SET", "zset-max-listpack-entries", "1"), cmd("ZADD", "z", "1", "a"), cmd("OBJECT", "ENCODING", "z"),
+		cmd("ZADD", "z", "2", "b"), cmd("OBJECT", "ENCODING", "z"),
+		cmd("CONFIG", "SET", "zset-max-listpack-value", "2"), cmd("ZADD", "z2", "1", "abc"), cmd("OBJECT", "ENCODING", "z2"),
+		cmd("CONFIG", "SET", "list-max-listpack-size", "-6"), cmd("CONFIG", "SET", "list-max-listpack-size", "5"),
+		cmd("CONFIG", "GET", "list-max-listpack-size"), cmd("CONFIG", "SET", "hash-max-listpack-entries", "-1"),
+		cmd("CONFIG", "SET", "set-max-intset-entries", "x"), cmd("CONFIG", "GET", "set-max-intset-entries"),
+		unordered("CONFIG", "GET", "zset-max-listpack-*"),
+	})
+}
