@@ -28,6 +28,11 @@ type Client interface {
 	Failover(ctx context.Context, mode FailoverMode) error
 	// Forget is CLUSTER FORGET node-id.
 	Forget(ctx context.Context, nodeID string) error
+	// ConfigGet is CONFIG GET key [key ...]: the values of the keys the node
+	// knows.
+	ConfigGet(ctx context.Context, keys ...string) (map[string]string, error)
+	// ConfigSet is CONFIG SET key value [key value ...], all or nothing.
+	ConfigSet(ctx context.Context, values map[string]string) error
 	// Close releases the connection.
 	Close() error
 }
