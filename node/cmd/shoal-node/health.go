@@ -38,6 +38,7 @@ const (
 	infoSyncing       = "master_sync_in_progress"
 	infoClusterOn     = "cluster_enabled"
 	infoLinkStatus    = "master_link_status"
+	infoReplicaOffset = "slave_repl_offset"
 	roleReplica       = "slave"
 	loadingErrPrefix  = "LOADING"
 	defaultProbePort  = 6379

@@ -86,23 +86,38 @@ func replicasOf(v *topology.NodeView, master string) []topology.Node {
 	return out
 }
 
-// fitReplicas are the replicas that can take over from master, best first
-// (highest replication offset; node ID breaks ties so the choice is stable).
-// A replica is fit when it answered, replicates master (by its own account),
-// its link to master is up and it is not in a full synchronization.
+// unfit says why a replica cannot take over from master, nil when it can:
+// it must have answered, replicate master (by its own account), have its
+// link to master up, and not be in a full synchronization.
+func unfit(master string, r replicaReport) error {
+	switch {
+	case r.Err != nil:
+		return r.Err
+	case r.MasterID != master:
+		return fmt.Errorf("replicates %q by its own account", r.MasterID)
+	case r.Info[infoRole] != roleReplica:
+		return fmt.Errorf("role %s", r.Info[infoRole])
+	case r.Info[infoLinkStatus] != "up":
+		return fmt.Errorf("master link %s", r.Info[infoLinkStatus])
+	case r.Info[infoSyncing] == "1":
+		return errors.New("in a full synchronization")
+	}
+	if _, err := strconv.ParseInt(r.Info[infoReplicaOffset], 10, 64); err != nil {
+		return fmt.Errorf("%s: %v", infoReplicaOffset, err)
+	}
+	return nil
+}
+
+// fitReplicas are the replicas that can take over from master (see unfit),
+// best first: highest replication offset, node ID breaking ties so that the
+// choice is stable.
 func fitReplicas(master string, reports []replicaReport) []candidate {
 	var out []candidate
 	for _, r := range reports {
-		if r.Err != nil || r.MasterID != master {
+		if unfit(master, r) != nil {
 			continue
 		}
-		if r.Info[infoRole] != roleReplica || r.Info[infoLinkStatus] != "up" || r.Info[infoSyncing] == "1" {
-			continue
-		}
-		offset, err := strconv.ParseInt(r.Info["slave_repl_offset"], 10, 64)
-		if err != nil {
-			continue
-		}
+		offset, _ := strconv.ParseInt(r.Info[infoReplicaOffset], 10, 64)
 		out = append(out, candidate{Node: r.Node, Offset: offset})
 	}
 	slices.SortFunc(out, func(a, b candidate) int {
@@ -181,7 +196,11 @@ func (p prestop) run(ctx context.Context) error {
 	}
 	var reports []replicaReport
 	for _, n := range replicasOf(v, me.ID) {
-		reports = append(reports, p.report(ctx, n))
+		r := p.report(ctx, n)
+		if err := unfit(me.ID, r); err != nil {
+			p.logf("prestop: replica %s is not fit: %v", n.ID, err)
+		}
+		reports = append(reports, r)
 	}
 	fit := fitReplicas(me.ID, reports)
 	if len(fit) == 0 {
