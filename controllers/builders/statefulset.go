@@ -7,7 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
 
@@ -166,29 +165,73 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 			{Name: dataVolumeName, MountPath: DataDir},
 			{Name: tmpVolumeName, MountPath: "/tmp"},
 		},
-		// The node accepts connections once it has loaded its data; until
-		// the node has a health command of its own, a TCP check on the
-		// client port is the probe.
+		// The probes and the preStop hook run the node binary itself (the
+		// image holds nothing else): see HealthCommand and PreStopCommand.
+		StartupProbe: &corev1.Probe{
+			// Loading a large snapshot may take a while: allow 5 minutes.
+			ProbeHandler:     execHandler(HealthCommand(HealthLive)),
+			PeriodSeconds:    2,
+			TimeoutSeconds:   probeTimeoutSec,
+			FailureThreshold: 150,
+		},
 		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
+			ProbeHandler:     execHandler(HealthCommand(HealthReady)),
 			PeriodSeconds:    5,
-			TimeoutSeconds:   2,
+			TimeoutSeconds:   probeTimeoutSec,
 			FailureThreshold: 3,
 		},
 		LivenessProbe: &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
+			// A minute without any reply: the node is stuck.
+			ProbeHandler:     execHandler(HealthCommand(HealthLive)),
 			PeriodSeconds:    10,
-			TimeoutSeconds:   5,
+			TimeoutSeconds:   probeTimeoutSec,
 			FailureThreshold: 6,
 		},
-		StartupProbe: &corev1.Probe{
-			// Loading a large snapshot may take a while: allow 5 minutes.
-			ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(RedisPortName)}},
-			PeriodSeconds:    5,
-			FailureThreshold: 60,
+		Lifecycle: &corev1.Lifecycle{
+			PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: PreStopCommand()}},
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+}
+
+// The checks of `shoal-node health`.
+const (
+	// HealthLive passes while the node answers PING at all.
+	HealthLive = "live"
+	// HealthReady passes when the node answers PONG, is not loading and is
+	// not a replica in a full synchronization.
+	HealthReady = "ready"
+)
+
+const (
+	// probeTimeoutSec is the kubelet's deadline of one probe; the health
+	// command's own deadline, healthCommandTimeout, is shorter, so that a
+	// slow node is reported with the command's reason, not a kill.
+	probeTimeoutSec      = 5
+	healthCommandTimeout = "3s"
+	// preStopTimeout bounds the hand-over: half the grace period, leaving the
+	// other half for the node's own shutdown after SIGTERM.
+	preStopTimeout = defaultTermGraceSec / 2
+)
+
+// HealthCommand is the exec probe running `shoal-node health check` against
+// the node on 127.0.0.1, with the password from the container's environment.
+func HealthCommand(check string) []string {
+	return []string{NodeBinary, "health", check,
+		"--port", fmt.Sprint(RedisPort), "--password-env", PasswordEnv, "--timeout", healthCommandTimeout}
+}
+
+// PreStopCommand is the preStop hook: `shoal-node prestop` hands a master's
+// slots to its best in-sync replica (CLUSTER FAILOVER) before the node stops,
+// within preStopTimeout seconds, and returns at once when there is nothing to
+// hand over or no replica fit to take it.
+func PreStopCommand() []string {
+	return []string{NodeBinary, "prestop",
+		"--port", fmt.Sprint(RedisPort), "--password-env", PasswordEnv, "--timeout", fmt.Sprintf("%ds", preStopTimeout)}
+}
+
+func execHandler(command []string) corev1.ProbeHandler {
+	return corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: command}}
 }
 
 func volumes(rc *v1alpha1.RedisCluster) []corev1.Volume {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/topology"
 )
 
@@ -203,4 +205,38 @@ func TestPrestopHandsMastershipOver(t *testing.T) {
 			t.Errorf("master whose replica died is now %v", v.Flags)
 		}
 	})
+}
+
+// TestPodCommandsAgainstANode runs the probe and hook commands exactly as the
+// operator writes them into the pod (controllers/builders), but for the
+// port, against a node with the password in the variable they name: the
+// flags the operator passes are the flags this command takes.
+func TestPodCommandsAgainstANode(t *testing.T) {
+	n := startNodeProc(t, true)
+	commands := [][]string{
+		builders.HealthCommand(builders.HealthLive),
+		builders.HealthCommand(builders.HealthReady),
+		builders.PreStopCommand(),
+	}
+	for _, command := range commands {
+		args := slices.Clone(command[1:])
+		i := slices.Index(args, "--port")
+		if i < 0 || args[i+1] != strconv.Itoa(builders.RedisPort) {
+			t.Fatalf("%v does not name the node's port", command)
+		}
+		args[i+1] = strconv.Itoa(n.Port)
+		cmd := exec.CommandContext(t.Context(), testBinary, args...)
+		cmd.Env = append(os.Environ(), builders.PasswordEnv+"="+testPassword)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%v: %v\n%s", command, err, out)
+		}
+	}
+	// And with a wrong password, readiness fails: the variable is read.
+	args := slices.Clone(builders.HealthCommand(builders.HealthReady)[1:])
+	args[slices.Index(args, "--port")+1] = strconv.Itoa(n.Port)
+	cmd := exec.CommandContext(t.Context(), testBinary, args...)
+	cmd.Env = append(os.Environ(), builders.PasswordEnv+"=not-"+testPassword)
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("ready with a wrong password: %s", out)
+	}
 }
