@@ -156,7 +156,9 @@ func runFormation(t *testing.T, fc formationCase) {
 	}
 	var messages []string
 	for _, e := range events.Items {
-		if e.Reason == string(v1alpha1.ReasonFormingCluster) {
+		// Once slots are assigned, membership (Day-2) attaches the
+		// replicas.
+		if e.Reason == string(v1alpha1.ReasonFormingCluster) || e.Reason == string(v1alpha1.ReasonChangingMembership) {
 			messages = append(messages, e.Message)
 		}
 	}

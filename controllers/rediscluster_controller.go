@@ -68,6 +68,10 @@ type RedisClusterReconciler struct {
 	Dial nodeadmin.Dialer
 	// NewPassword makes the password of a generated auth Secret.
 	NewPassword func() (string, error)
+	// Failpoint, when not nil (tests only), is asked at every named point
+	// between non-atomic steps (a slot move, a rolling restart); when it
+	// returns true the step stops there as if the operator had crashed.
+	Failpoint func(cluster client.ObjectKey, point string) bool
 }
 
 // RandomPassword is a 256-bit random password, hex encoded.
@@ -88,9 +92,12 @@ type state struct {
 	desired    *v1alpha1.RedisCluster
 	configHash string
 	password   string
-	pods       map[string]*corev1.Pod // by name, pods of the desired shards
-	members    []topology.Member
-	outcome    outcome
+	// pods are the node pods of the cluster by name, desired or not.
+	pods map[string]*corev1.Pod
+	// members are those pods placed by shard and ordinal, sorted, with the
+	// view each node reported (observeNodes).
+	members []topology.Member
+	outcome outcome
 	// halt ends the reconcile after the current step without an error.
 	halt bool
 }
@@ -112,7 +119,11 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
 		{"pods", r.observePods},
+		{"nodes", r.observeNodes},
+		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},
+		{"membership", r.ensureMembership},
+		{"converged", r.checkConverged},
 		{"status", r.summarize},
 	}
 }

@@ -72,9 +72,15 @@ func writeConditions(rc *v1alpha1.RedisCluster, o outcome, paused bool) {
 func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, members []topology.Member) v1alpha1.RedisClusterStatus {
 	s.Shards = nil
 	s.ReadyMasters, s.ReadyReplicas, s.SlotsAssigned, s.ClusterState = 0, 0, 0, ""
-	byShard := make([][]topology.Member, rc.Spec.Masters)
+	// Shards beyond spec.masters that still have pods (draining) are shown
+	// too.
+	n := int(rc.Spec.Masters)
 	for _, m := range members {
-		if m.Shard >= 0 && m.Shard < len(byShard) {
+		n = max(n, m.Shard+1)
+	}
+	byShard := make([][]topology.Member, n)
+	for _, m := range members {
+		if m.Shard >= 0 {
 			byShard[m.Shard] = append(byShard[m.Shard], m)
 		}
 	}
@@ -128,4 +134,15 @@ func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, me
 
 func statusEqual(a, b v1alpha1.RedisClusterStatus) bool {
 	return equality.Semantic.DeepEqual(a, b)
+}
+
+// checkConverged waits, requeueing, until every desired member reports
+// cluster_state:ok and every replica's link is up: what Ready means.
+func (r *RedisClusterReconciler) checkConverged(_ context.Context, st *state) (ctrl.Result, error) {
+	reason, ok := topology.Converged(topology.WithinShape(st.members, st.shape()))
+	if ok {
+		return ctrl.Result{}, nil
+	}
+	st.progress(v1alpha1.ReasonConverging, reason)
+	return ctrl.Result{RequeueAfter: formationRequeue}, nil
 }

@@ -192,6 +192,8 @@ func Execute(ctx context.Context, c Client, a topology.Action) error {
 		return c.AddSlots(ctx, a.Slots)
 	case topology.ActionReplicate:
 		return c.Replicate(ctx, a.MasterID)
+	case topology.ActionForget:
+		return c.Forget(ctx, a.NodeID)
 	}
 	return fmt.Errorf("unknown action %q", a.Type)
 }

@@ -38,6 +38,8 @@ type Action struct {
 	Slots []SlotRange
 	// Replicate: the node ID of the master.
 	MasterID string
+	// Forget: the node ID to forget.
+	NodeID string
 }
 
 func (a Action) String() string {
@@ -48,6 +50,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("CLUSTER ADDSLOTSRANGE %s on %s", FormatSlots(a.Slots), a.Pod)
 	case ActionReplicate:
 		return fmt.Sprintf("CLUSTER REPLICATE %s on %s", a.MasterID, a.Pod)
+	case ActionForget:
+		return fmt.Sprintf("CLUSTER FORGET %s on %s", a.NodeID, a.Pod)
 	}
 	return string(a.Type) + " on " + a.Pod
 }
@@ -148,13 +152,8 @@ func PlanFormation(members []Member, d Desired) Plan {
 	if p, ok := planReplicate(shards, masters); !ok {
 		return p
 	}
-	for _, m := range members {
-		if st := m.View.Info.State; st != StateOK {
-			return wait(PhaseConverging, "%s reports cluster_state:%s", m.Pod, st)
-		}
-		if me, _ := m.View.Myself(); me.IsReplica() && m.View.Replication.MasterLinkStatus != "up" {
-			return wait(PhaseConverging, "%s is synchronizing with its master", m.Pod)
-		}
+	if reason, ok := Converged(members); !ok {
+		return wait(PhaseConverging, "%s", reason)
 	}
 	return Plan{Phase: PhaseFormed, Reason: fmt.Sprintf("%d masters with %d replicas each, cluster_state:ok", d.Masters, d.ReplicasPerMaster)}
 }

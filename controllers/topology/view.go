@@ -144,6 +144,16 @@ func (v *NodeView) MyID() string {
 	return me.ID
 }
 
+// Node is the reporting node's entry of node id, past the handshake.
+func (v *NodeView) Node(id string) (Node, bool) {
+	for _, n := range v.Nodes {
+		if n.ID == id && !n.HasFlag(FlagHandshake) {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
 // Knows reports whether the reporting node has id in its table, past the
 // handshake.
 func (v *NodeView) Knows(id string) bool {
