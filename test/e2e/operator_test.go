@@ -14,12 +14,10 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -101,51 +99,25 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 		}).WithContext(ctx).WithTimeout(operatorAvailableTimeout).WithPolling(operatorPollInterval).Should(Succeed())
 	}, SpecTimeout(operatorAvailableTimeout+30*time.Second))
 
-	It("creates the objects of a RedisCluster and removes them with it", func(ctx SpecContext) {
-		rc := &v1alpha1.RedisCluster{
-			ObjectMeta: metav1.ObjectMeta{Namespace: appNS, Name: "e2e"},
-			Spec: v1alpha1.RedisClusterSpec{
-				Masters: 3, ReplicasPerMaster: 1,
-				Storage: v1alpha1.StorageSpec{Size: ptr.To(resource.MustParse("64Mi"))},
-			},
-		}
-		By("applying a 3-master, 1-replica RedisCluster")
-		Expect(c.Create(ctx, rc)).To(Succeed())
+	Describe("a 3-master 1-replica RedisCluster on persistent volumes", Ordered, func() {
+		var lc *lifecycle
+		BeforeAll(func() { lc = &lifecycle{c: c, cfg: cfg, ns: appNS} })
 
-		By("waiting for the Secret, ConfigMap, Services, StatefulSets and PDBs, owned by the RedisCluster")
-		Eventually(func(g Gomega, ctx context.Context) {
-			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(rc), rc)).To(Succeed())
-			for _, o := range ownedObjects(appNS) {
-				g.Expect(c.Get(ctx, client.ObjectKeyFromObject(o), o)).To(Succeed(), "%T %s", o, o.GetName())
-				ref := metav1.GetControllerOf(o)
-				g.Expect(ref).NotTo(BeNil(), "%T %s has no controller", o, o.GetName())
-				g.Expect(ref.UID).To(Equal(rc.UID))
-			}
-			g.Expect(rc.Status.ObservedGeneration).To(Equal(rc.Generation))
-			g.Expect(rc.Condition(v1alpha1.ConditionReady)).NotTo(BeNil())
-		}).WithContext(ctx).WithTimeout(objectsCreatedTimeout).WithPolling(operatorPollInterval).Should(Succeed())
+		It("forms the cluster and reports it Ready", func(ctx SpecContext) { lc.form(ctx) },
+			SpecTimeout(formTimeout+objectsCreatedTimeout))
+		It("serves 10,000 keys to a go-redis ClusterClient", func(ctx SpecContext) { lc.writeAndReadKeys(ctx) },
+			SpecTimeout(keysTimeout))
+		It("passes redis-cli --cluster check", func(ctx SpecContext) { lc.checkClean(ctx) },
+			SpecTimeout(checkTimeout))
+		It("recovers a deleted master pod with its node ID and every key", func(ctx SpecContext) { lc.recoverMaster(ctx) },
+			SpecTimeout(recoverTimeout+keysTimeout+checkTimeout))
+		It("removes every object, pod and claim with the RedisCluster", func(ctx SpecContext) { lc.deleteAll(ctx) },
+			SpecTimeout(objectsGoneTimeout+30*time.Second))
+	})
 
-		var sts appsv1.StatefulSet
-		Expect(c.Get(ctx, client.ObjectKey{Namespace: appNS, Name: "e2e-shard-0"}, &sts)).To(Succeed())
-		Expect(*sts.Spec.Replicas).To(Equal(int32(2)))
-		Expect(sts.Spec.UpdateStrategy.Type).To(Equal(appsv1.OnDeleteStatefulSetStrategyType))
-		Expect(sts.Spec.Template.Spec.Containers[0].Image).To(Equal(cfg.NodeImage), "the chart's default node image")
-
-		By("deleting the RedisCluster")
-		Expect(c.Delete(ctx, rc)).To(Succeed())
-		Eventually(func(g Gomega, ctx context.Context) {
-			for _, o := range ownedObjects(appNS) {
-				err := c.Get(ctx, client.ObjectKeyFromObject(o), o)
-				g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%T %s still there (%v)", o, o.GetName(), err)
-			}
-			var pods corev1.PodList
-			g.Expect(c.List(ctx, &pods, client.InNamespace(appNS))).To(Succeed())
-			g.Expect(pods.Items).To(BeEmpty(), "pods left")
-			var claims corev1.PersistentVolumeClaimList
-			g.Expect(c.List(ctx, &claims, client.InNamespace(appNS))).To(Succeed())
-			g.Expect(claims.Items).To(BeEmpty(), "claims left (retention policy Delete)")
-		}).WithContext(ctx).WithTimeout(objectsGoneTimeout).WithPolling(operatorPollInterval).Should(Succeed())
-	}, SpecTimeout(objectsCreatedTimeout+objectsGoneTimeout+time.Minute))
+	It("reports the operator's CPU and memory at idle with 10 RedisClusters", Label("figures"), func(ctx SpecContext) {
+		measureIdle(ctx, c, operatorNS)
+	}, SpecTimeout(idleFormTimeout+idleWindow+objectsGoneTimeout+2*time.Minute))
 })
 
 // ownedObjects are the objects the operator makes for the RedisCluster "e2e"
@@ -159,7 +131,9 @@ func ownedObjects(ns string) []client.Object {
 		&corev1.Service{ObjectMeta: meta("e2e")},
 	}
 	for i := range 3 {
-		objs = append(objs, &appsv1.StatefulSet{ObjectMeta: meta(fmt.Sprintf("e2e-shard-%d", i))})
+		objs = append(objs,
+			&appsv1.StatefulSet{ObjectMeta: meta(fmt.Sprintf("e2e-shard-%d", i))},
+			&policyv1.PodDisruptionBudget{ObjectMeta: meta(fmt.Sprintf("e2e-shard-%d", i))})
 	}
 	return objs
 }
