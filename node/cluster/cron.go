@@ -20,6 +20,7 @@ func (m *Machine) clusterCron() {
 	timeout := m.cfg.nodeTimeout()
 	handshakeTimeout := max(timeout, 1000)
 	m.statsPfailNodes = 0
+	updateState := m.flagAllAfterStall()
 
 	// Delete handshakes that timed out, count PFAIL nodes, and connect to
 	// the nodes we have no link to.
@@ -65,7 +66,6 @@ func (m *Machine) clusterCron() {
 	// Iterate the nodes to check if we need to flag something as failing,
 	// and find orphaned masters for replica migration.
 	orphanedMasters, maxReplicas, thisReplicas := 0, 0, 0
-	updateState := false
 	me := m.myself
 	for _, n := range m.list {
 		if n.has(bus.FlagMyself | bus.FlagNoAddr | bus.FlagHandshake) {
@@ -130,6 +130,38 @@ func (m *Machine) clusterCron() {
 	if updateState || m.state == bus.StateFail {
 		m.updateState()
 	}
+}
+
+// flagAllAfterStall: when the cron did not run for longer than the node
+// timeout, this process was stopped (SIGSTOP) or starved, and what it
+// knows of the others is that old: meanwhile they may have failed it over.
+// Every other node is flagged PFAIL until it answers a PING again, so that
+// a master counts itself in a minority (cluster state fail, then the rejoin
+// delay) and takes no write before it heard the cluster's news, as a
+// master cut off from the majority for node timeout would. Without this, a
+// master woken from SIGSTOP serves the writes its clients queued while it
+// was stopped (Redis does) although a replica took over its slots, and
+// those writes are lost when it learns it. It reports whether any flag
+// changed.
+func (m *Machine) flagAllAfterStall() bool {
+	last := m.lastCronTime
+	m.lastCronTime = m.now
+	stall := m.now - last
+	if last == 0 || stall <= m.cfg.nodeTimeout() {
+		return false
+	}
+	flagged := 0
+	for _, n := range m.list {
+		if n.has(bus.FlagMyself | bus.FlagNoAddr | bus.FlagHandshake | bus.FlagPFail | bus.FlagFail) {
+			continue
+		}
+		n.flags |= bus.FlagPFail
+		flagged++
+	}
+	if flagged > 0 {
+		m.logf(LogWarning, "Cluster cron stalled for %d milliseconds (process stopped or starved): %d nodes flagged as possibly failing until they answer again.", stall, flagged)
+	}
+	return flagged > 0
 }
 
 // connect creates the outbound link to n (clusterNodeCronHandleReconnect)

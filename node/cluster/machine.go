@@ -68,6 +68,7 @@ type Machine struct {
 	mfPausedOffset int64 // ... at this offset
 
 	iteration         int
+	lastCronTime      int64 // when clusterCron last ran (0: never)
 	statsPfailNodes   int
 	firstCallTime     int64
 	amongMinorityTime int64

@@ -190,3 +190,28 @@ func TestSimNoReplicaMigrationBelowBarrier(t *testing.T) {
 		}
 	}
 }
+
+// A master whose process was stopped (SIGSTOP) for longer than the node
+// timeout takes no write when it wakes up: its first cron flags every
+// other node PFAIL, so it counts itself in a minority (cluster state fail)
+// until it heard the news, here that its replica took its slots, and then
+// it follows the new master.
+func TestSimStoppedMasterWakesInMinority(t *testing.T) {
+	for seed := uint64(21); seed < 26; seed++ {
+		s := newSim(t, seed)
+		s.form(3, 1, true)
+		n1, n4 := s.nodes[0], s.nodes[3]
+		s.run(3 * time.Second) // pings settle: none outstanding, or some
+		n1.up = false          // stopped: no cron, no message processed
+		s.runUntil("n4 promoted", 30*time.Second, func() bool { return s.isMasterEverywhere(n4) && s.stateOK() })
+		n1.up = true
+		n1.nextTick = s.now.Add(CronInterval)
+		s.apply(n1, n1.m.Tick(s.now))
+		if n1.m.StateOK() {
+			t.Fatalf("seed %d: the woken master's cluster state is ok before it heard from anyone", seed)
+		}
+		s.runUntil("n1 follows n4", 30*time.Second, func() bool {
+			return s.isReplicaOfEverywhere(n1, n4) && s.agree() && s.stateOK()
+		})
+	}
+}

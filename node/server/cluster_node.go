@@ -77,6 +77,8 @@ type clusterNode struct {
 	// ("Data node, part 3" plugs replication in here).
 	replication cluster.ReplicationTarget
 	conf        *confSaver // nodes.conf (cluster_confsave.go)
+	// lastCron is when the cron last ran (cronIfLate).
+	lastCron time.Time
 }
 
 // slotOfString is cluster.KeyHashSlot of a key held as a string (the slot
@@ -339,13 +341,33 @@ func (cn *clusterNode) tickLoop() {
 		}
 		s.mu.Lock()
 		if !cn.bus.closed {
-			cn.m.SetReplicationState(cn.replicationState())
-			cn.apply(cn.m.Tick(time.Now()))
-			cn.onSlotsChanged()
-			s.cl.migrate.closeIdle(time.Now())
+			cn.cron(time.Now())
 		}
 		s.mu.Unlock()
 	}
+}
+
+// cron is one clusterCron (lock held).
+func (cn *clusterNode) cron(now time.Time) {
+	cn.lastCron = now
+	cn.m.SetReplicationState(cn.replicationState())
+	cn.apply(cn.m.Tick(now))
+	cn.onSlotsChanged()
+	cn.s.cl.migrate.closeIdle(now)
+}
+
+// cronIfLate runs the cron now when it has not run for longer than the
+// node timeout (lock held): the process was stopped (SIGSTOP) or starved,
+// and the commands its clients queued meanwhile must not be served before
+// the machine saw the stall (a master flags every other node PFAIL, so it
+// takes no write until it heard the cluster's news: maybe a replica took
+// over its slots meanwhile).
+func (cn *clusterNode) cronIfLate() {
+	now := time.Now()
+	if cn.bus.closed || cn.lastCron.IsZero() || now.Sub(cn.lastCron) <= time.Duration(cn.s.cfg.ClusterNodeTimeout)*time.Millisecond {
+		return
+	}
+	cn.cron(now)
 }
 
 // listenCluster opens the cluster bus listeners (after the client ones).

@@ -43,6 +43,7 @@ func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool
 	if cn == nil {
 		return true
 	}
+	cn.cronIfLate()
 	name := spec.FullName()
 	isExec := name == "exec"
 	// ASKING lasts for one command, or from MULTI to EXEC/DISCARD (Redis
