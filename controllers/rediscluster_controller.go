@@ -32,13 +32,14 @@ import (
 
 // Least privilege: the operator reads RedisClusters and writes only their
 // status; it creates and patches (server-side apply) the objects it owns; it
+// deletes the StatefulSets of drained shards (scale in); it
 // reads pods; it only creates Secrets (a generated password is never
 // rewritten) and reads the Secret a RedisCluster names.
 //
 // +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisclusters/finalizers,verbs=update
-// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
@@ -123,6 +124,10 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},
 		{"membership", r.ensureMembership},
+		{"open slots", r.fixOpenSlots},
+		{"slot coverage", r.ensureCoverage},
+		{"slot migration", r.migrateSlots},
+		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
 		{"status", r.summarize},
 	}

@@ -35,6 +35,7 @@ type Client interface {
 	ConfigSet(ctx context.Context, values map[string]string) error
 	// Close releases the connection.
 	Close() error
+	SlotMigrator
 }
 
 // Dialer opens a Client to the node at addr (ip:port), authenticating with

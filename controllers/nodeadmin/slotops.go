@@ -1,0 +1,158 @@
+package nodeadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// ErrStopped is returned when a failpoint stopped a slot move as if the
+// operator had crashed there.
+var ErrStopped = errors.New("stopped at a failpoint")
+
+// SlotMover carries out slot moves (topology.SlotOp) on the nodes of one
+// cluster: SETSLOT, and GETKEYSINSLOT + MIGRATE batches.
+type SlotMover struct {
+	// Dial opens clients; Password authenticates them and MIGRATE.
+	Dial     Dialer
+	Password string
+	// Addr resolves a node ID to ip and port.
+	Addr func(nodeID string) (ip string, port int, ok bool)
+	// KeysPerBatch is the number of keys one MIGRATE moves.
+	KeysPerBatch int
+	// CommandTimeout bounds each command; MigrateTimeout is MIGRATE's own
+	// timeout argument (the source's I/O with the target).
+	CommandTimeout time.Duration
+	MigrateTimeout time.Duration
+	// Failpoint, when not nil, is asked after each step that names one;
+	// true stops the move with ErrStopped.
+	Failpoint func(point string) bool
+}
+
+// session is one worker's connections, by address.
+type session struct {
+	m       *SlotMover
+	clients map[string]Client
+}
+
+func (s *session) client(nodeID string) (Client, string, int, error) {
+	ip, port, ok := s.m.Addr(nodeID)
+	if !ok {
+		return nil, "", 0, fmt.Errorf("node %s has no known address", nodeID)
+	}
+	addr := fmt.Sprintf("%s:%d", ip, port)
+	c, ok := s.clients[addr]
+	if !ok {
+		c = s.m.Dial(addr, s.m.Password)
+		s.clients[addr] = c
+	}
+	return c, ip, port, nil
+}
+
+func (s *session) close() {
+	for _, c := range s.clients {
+		_ = c.Close()
+	}
+}
+
+func (s *session) timed(ctx context.Context, f func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, s.m.CommandTimeout)
+	defer cancel()
+	return f(cctx)
+}
+
+// run carries out ops in order.
+func (s *session) run(ctx context.Context, ops []topology.SlotOp) error {
+	for _, op := range ops {
+		c, _, _, err := s.client(op.Node)
+		if err != nil {
+			return err
+		}
+		switch op.Type {
+		case topology.OpSetSlot:
+			err = s.timed(ctx, func(ctx context.Context) error { return c.SetSlot(ctx, op.Slot, SlotState(op.State), op.Arg) })
+		case topology.OpMoveKeys:
+			err = s.moveKeys(ctx, c, op)
+		default:
+			err = fmt.Errorf("unknown slot step %q", op.Type)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if op.Type != topology.OpMoveKeys && s.stop(op.Failpoint) {
+			return ErrStopped
+		}
+	}
+	return nil
+}
+
+func (s *session) stop(point string) bool {
+	return point != "" && s.m.Failpoint != nil && s.m.Failpoint(point)
+}
+
+// moveKeys migrates the slot's keys from c in batches until it holds none.
+func (s *session) moveKeys(ctx context.Context, c Client, op topology.SlotOp) error {
+	_, ip, port, err := s.client(op.Arg)
+	if err != nil {
+		return err
+	}
+	for batch := 0; ; batch++ {
+		var keys []string
+		if err := s.timed(ctx, func(ctx context.Context) (err error) {
+			keys, err = c.GetKeysInSlot(ctx, op.Slot, s.m.KeysPerBatch)
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		if err := s.timed(ctx, func(ctx context.Context) error {
+			return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Password)
+		}); err != nil {
+			return err
+		}
+		if batch == 0 && s.stop(op.Failpoint) {
+			return ErrStopped
+		}
+	}
+}
+
+// Run carries out jobs (each the steps of one slot, in order), up to
+// inFlight at a time, starting no job after deadline. It returns how many
+// jobs completed and the first error; an error or a failpoint cancels the
+// jobs in flight between their commands, as a crash would.
+func (m *SlotMover) Run(ctx context.Context, jobs [][]topology.SlotOp, inFlight int, deadline time.Time) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next, done atomic.Int64
+		errOnce    sync.Once
+		first      error
+		wg         sync.WaitGroup
+	)
+	for range max(1, min(inFlight, len(jobs))) {
+		wg.Go(func() {
+			s := &session{m: m, clients: map[string]Client{}}
+			defer s.close()
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					return
+				}
+				if err := s.run(ctx, jobs[i]); err != nil {
+					errOnce.Do(func() { first = err; cancel() })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(done.Load()), first
+}
