@@ -52,6 +52,8 @@ type lifecycle struct {
 	password string
 	// ids maps each pod to the node ID it had once the cluster was formed.
 	ids map[string]string
+	// volumes are the PersistentVolumes bound to the cluster's claims.
+	volumes []string
 }
 
 // newRedisCluster is a RedisCluster of masters x (1 + replicas) nodes.
@@ -67,7 +69,7 @@ func newRedisCluster(ns, name string, masters, replicas int32, ephemeral bool) *
 
 func (l *lifecycle) form(ctx SpecContext) {
 	l.rc = newRedisCluster(l.ns, "e2e", 3, 1, false)
-	By("applying a 3-master, 1-replica RedisCluster with 64Mi claims of the default StorageClass")
+	By("applying a RedisCluster of 3 masters with 1 replica each, 64Mi claims of the default StorageClass")
 	applied := time.Now()
 	Expect(l.c.Create(ctx, l.rc)).To(Succeed())
 
@@ -76,7 +78,7 @@ func (l *lifecycle) form(ctx SpecContext) {
 	took := time.Since(applied)
 	lastPod := lastPodStarted(ctx, l.c, l.rc)
 	ready := meta.FindStatusCondition(l.rc.Status.Conditions, string(v1alpha1.ConditionReady))
-	AddReportEntry("apply to Ready, 3 masters x 1 replica on PVCs", took.Round(100*time.Millisecond).String())
+	AddReportEntry("apply to Ready, 3 masters x (1 + 1 replica) on PVCs", took.Round(100*time.Millisecond).String())
 	AddReportEntry("last node container started to Ready (server clock, 1 s resolution)",
 		ready.LastTransitionTime.Sub(lastPod).String())
 	fmt.Fprintf(GinkgoWriter, "apply to Ready: %v; last node container started to Ready: %v\n",
@@ -96,17 +98,18 @@ func (l *lifecycle) form(ctx SpecContext) {
 	Expect(sts.Spec.Template.Spec.Containers[0].Image).To(Equal(l.cfg.NodeImage), "the chart's default node image")
 	var claims corev1.PersistentVolumeClaimList
 	Expect(l.c.List(ctx, &claims, client.InNamespace(l.ns), client.MatchingLabels(builders.ClusterSelector(l.rc)))).To(Succeed())
-	Expect(claims.Items).To(HaveLen(4))
+	Expect(claims.Items).To(HaveLen(6))
 	for _, claim := range claims.Items {
 		Expect(claim.Status.Phase).To(Equal(corev1.ClaimBound), "claim %s", claim.Name)
+		l.volumes = append(l.volumes, claim.Spec.VolumeName)
 	}
 	Expect(l.rc.Status.ReadyMasters).To(BeEquivalentTo(3))
-	Expect(l.rc.Status.ReadyReplicas).To(BeEquivalentTo(1))
+	Expect(l.rc.Status.ReadyReplicas).To(BeEquivalentTo(3))
 	Expect(l.rc.Status.SlotsAssigned).To(BeEquivalentTo(16384))
 
 	l.password = clusterPassword(ctx, l.c, l.rc)
 	l.ids = nodeIDs(ctx, l.c, l.rc, l.password)
-	Expect(l.ids).To(HaveLen(4))
+	Expect(l.ids).To(HaveLen(6))
 	fmt.Fprintf(GinkgoWriter, "node IDs: %v\n", l.ids)
 }
 
@@ -243,7 +246,7 @@ func (l *lifecycle) recoverMaster(ctx SpecContext) {
 		g.Expect(l.c.Get(ctx, client.ObjectKeyFromObject(l.rc), l.rc)).To(Succeed())
 		g.Expect(isReady(l.rc)).To(BeTrue(), "conditions %+v", l.rc.Status.Conditions)
 		g.Expect(l.rc.Status.ReadyMasters).To(BeEquivalentTo(3))
-		g.Expect(l.rc.Status.ReadyReplicas).To(BeEquivalentTo(1))
+		g.Expect(l.rc.Status.ReadyReplicas).To(BeEquivalentTo(3))
 		pods, err := nodePodsOrErr(ctx, l.c, l.rc)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(pods).NotTo(BeEmpty())
@@ -277,14 +280,13 @@ func (l *lifecycle) deleteAll(ctx SpecContext) {
 		var pods corev1.PodList
 		g.Expect(l.c.List(ctx, &pods, client.InNamespace(l.ns))).To(Succeed())
 		g.Expect(pods.Items).To(BeEmpty(), "pods left")
-		var sts appsv1.StatefulSet
-	Expect(l.c.Get(ctx, client.ObjectKey{Namespace: l.ns, Name: "e2e-shard-0"}, &sts)).To(Succeed())
-	Expect(*sts.Spec.Replicas).To(Equal(int32(2)))
-	Expect(sts.Spec.UpdateStrategy.Type).To(Equal(appsv1.OnDeleteStatefulSetStrategyType))
-	Expect(sts.Spec.Template.Spec.Containers[0].Image).To(Equal(l.cfg.NodeImage), "the chart's default node image")
-	var claims corev1.PersistentVolumeClaimList
+		var claims corev1.PersistentVolumeClaimList
 		g.Expect(l.c.List(ctx, &claims, client.InNamespace(l.ns))).To(Succeed())
 		g.Expect(claims.Items).To(BeEmpty(), "claims left (retention policy Delete)")
+		for _, name := range l.volumes {
+			err := l.c.Get(ctx, client.ObjectKey{Name: name}, &corev1.PersistentVolume{})
+			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "volume %s still there (%v)", name, err)
+		}
 	}).WithContext(ctx).WithTimeout(objectsGoneTimeout).WithPolling(operatorPollInterval).Should(Succeed())
 	AddReportEntry("RedisCluster deleted to everything gone", time.Since(deleted).Round(100*time.Millisecond).String())
 }

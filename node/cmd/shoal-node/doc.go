@@ -1,0 +1,24 @@
+// Command shoal-node is the Shoal data node, a Redis-compatible server.
+//
+//	shoal-node [/path/to/redis.conf] [--name value ...]
+//
+// takes the same arguments as redis-server: an optional configuration file
+// in redis.conf syntax, then "--name value" overrides (--port 7000).
+// SIGTERM and SIGINT shut it down gracefully.
+//
+// Two subcommands serve Kubernetes, run from the same binary inside the
+// node's container (the image holds nothing else):
+//
+//	shoal-node health live|ready [--port 6379] [--password-env NAME]
+//	shoal-node prestop [--port 6379] [--password-env NAME] [--timeout 15s]
+//
+// health is the exec probe (exit 0 when the check passes); prestop is the
+// preStop hook that hands a master's slots to its best replica with
+// CLUSTER FAILOVER before the node is stopped.
+//
+// It owns the command line and process lifecycle of the node, and the health
+// and hand-over logic of the two subcommands (pure functions over what the
+// node reports, with the I/O at the edges). It must not reach into the
+// server's internals: the subcommands talk to the node as any client does,
+// through controllers/nodeadmin and go-redis.
+package main
