@@ -193,6 +193,9 @@ func planShard(shard []RolloutPod, s int, in RolloutInput) (*RolloutAction, stri
 	}
 	for _, pod := range shard {
 		if pod.Pod != master.Pod && pod.Updated {
+			if why := ClusterAgrees(in.Shards, pod, *master); why != "" {
+				return nil, why, false
+			}
 			return &RolloutAction{Type: RolloutFailover, Pod: pod.Pod, Shard: s,
 				Reason: fmt.Sprintf("promoting the updated replica before restarting master %s", master.Pod)}, "", false
 		}
@@ -247,6 +250,31 @@ func ShardHealth(shard []RolloutPod, maxLag int64) (*RolloutPod, string) {
 		}
 	}
 	return master, ""
+}
+
+// ClusterAgrees says why a failover to replica would be refused now, ""
+// when it would not: every node that reported a view must know replica as
+// a replica of master, without a failure flag. The masters vote only for a
+// node they see as a replica (a node made a replica moments ago may still
+// be a master to them, until gossip tells them).
+func ClusterAgrees(shards [][]RolloutPod, replica, master RolloutPod) string {
+	for _, shard := range shards {
+		for _, pod := range shard {
+			if pod.View == nil || pod.Pod == replica.Pod {
+				continue
+			}
+			n, ok := nodeByID(pod.View, replica.ID())
+			switch {
+			case !ok:
+				return fmt.Sprintf("%s does not know %s yet", pod.Pod, replica.Pod)
+			case !n.IsReplica() || n.MasterID != master.ID():
+				return fmt.Sprintf("%s does not see %s as a replica of %s yet", pod.Pod, replica.Pod, master.Pod)
+			case n.HasFlag(FlagFail) || n.HasFlag(FlagPFail):
+				return fmt.Sprintf("%s flags %s as failing", pod.Pod, replica.Pod)
+			}
+		}
+	}
+	return ""
 }
 
 // shardMasterOf is the one pod of the shard whose node is a master serving

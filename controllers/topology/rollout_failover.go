@@ -63,6 +63,9 @@ func PlanSwitchover(target, lastPod, lastPhase string, shards [][]RolloutPod, pe
 			if _, why := ShardHealth(shard, maxLag); why != "" {
 				return inProgress(s, "waiting until shard %d is in sync: %s", s, why)
 			}
+			if why := ClusterAgrees(shards, pod, *master); why != "" {
+				return inProgress(s, "waiting for the cluster to agree: %s", why)
+			}
 			return SwitchoverDecision{Phase: SwitchoverInProgress, Failover: true, Shard: s,
 				Message: fmt.Sprintf("CLUSTER FAILOVER sent to %s to take over from %s", target, master.Pod)}
 		}
@@ -99,6 +102,10 @@ func PlanReplicaScaleDown(shards [][]RolloutPod, keep int, pending []PendingFail
 		}
 		for _, pod := range shard {
 			if pod.Ordinal < keep {
+				if why := ClusterAgrees(shards, pod, *master); why != "" {
+					wait(s, "waiting for the cluster to agree: %s", why)
+					break
+				}
 				actions = append(actions, RolloutAction{Type: RolloutFailover, Pod: pod.Pod, Shard: s,
 					Reason: fmt.Sprintf("master %s is on a pod the replica scale-down removes", master.Pod)})
 				break

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,20 +20,45 @@ type rpod struct {
 	down    bool  // master_link_status:down
 	pfail   bool  // the other pods of the shard flag it fail?
 	other   bool  // replicates a node outside the shard
+	// seenAsMaster: the other shards still see it as a master.
+	seenAsMaster bool
 }
 
 func rid(s, o int) string { return fmt.Sprintf("%040d", 1000+s*100+o) }
 
 // rshards builds the rollout input's shards: pods[s][o] is pod o of shard s.
+// Every node's view lists every node of every shard.
 func rshards(pods ...[]rpod) [][]RolloutPod {
-	out := make([][]RolloutPod, len(pods))
+	masterIDs := make([]string, len(pods))
 	for s, shard := range pods {
-		masterID := ""
 		for o, p := range shard {
 			if p.master {
-				masterID = rid(s, o)
+				masterIDs[s] = rid(s, o)
 			}
 		}
+	}
+	// node is what a node of shard vs sees about pod o of shard s.
+	node := func(vs, s, o int, q rpod) Node {
+		n := Node{ID: rid(s, o), Flags: []string{FlagMaster}, LinkState: LinkConnected}
+		switch {
+		case q.master:
+			n.Slots = []SlotRange{{First: s * 100, Last: s*100 + 99}}
+		case q.seenAsMaster && vs != s:
+			// Gossip has not told other shards it is a replica yet.
+		default:
+			n.Flags = []string{FlagReplica}
+			n.MasterID = masterIDs[s]
+			if q.other {
+				n.MasterID = strings.Repeat("f", 40)
+			}
+		}
+		if q.pfail {
+			n.Flags = append(n.Flags, FlagPFail)
+		}
+		return n
+	}
+	out := make([][]RolloutPod, len(pods))
+	for s, shard := range pods {
 		for o, p := range shard {
 			rp := RolloutPod{
 				Member:  Member{Pod: fmt.Sprintf("rc-shard-%d-%d", s, o), Shard: s, Ordinal: o, IP: fmt.Sprintf("10.0.%d.%d", s, o), Port: 6379, BusPort: 16379},
@@ -42,23 +68,14 @@ func rshards(pods ...[]rpod) [][]RolloutPod {
 			}
 			if !p.silent && !p.missing {
 				v := &NodeView{Info: ClusterInfo{State: StateOK}}
-				for oo, q := range shard {
-					n := Node{ID: rid(s, oo), Flags: []string{FlagMaster}, LinkState: LinkConnected}
-					if q.master {
-						n.Slots = []SlotRange{{First: s * 100, Last: s*100 + 99}}
-					} else {
-						n.Flags = []string{FlagReplica}
-						n.MasterID = masterID
-						if q.other {
-							n.MasterID = strings.Repeat("f", 40)
+				for ss, other := range pods {
+					for oo, q := range other {
+						n := node(s, ss, oo, q)
+						if ss == s && oo == o {
+							n.Flags = append([]string{FlagMyself}, slices.DeleteFunc(n.Flags, func(f string) bool { return f == FlagPFail })...)
 						}
+						v.Nodes = append(v.Nodes, n)
 					}
-					if oo == o {
-						n.Flags = append([]string{FlagMyself}, n.Flags...)
-					} else if q.pfail {
-						n.Flags = append(n.Flags, FlagPFail)
-					}
-					v.Nodes = append(v.Nodes, n)
 				}
 				v.Replication = Replication{Role: "master", Offset: 1000}
 				if !p.master {
@@ -127,6 +144,8 @@ func TestPlanRolloutReplicasFirstThenFailoverThenOldMaster(t *testing.T) {
 		{name: "a finished shard still coming back holds the next one",
 			shards: rshards([]rpod{{updated: true, unready: true}, {master: true, updated: true}}, []rpod{{master: true}, {}}),
 			wait:   "not ready"},
+		{name: "a replica other shards still see as a master: wait for gossip before the failover",
+			shards: rshards([]rpod{{master: true}, {updated: true, seenAsMaster: true}}, []rpod{{master: true, updated: true}}), wait: "as a replica"},
 		{name: "a replica of a node outside the shard: wait",
 			shards: rshards([]rpod{{master: true}, {updated: true, other: true}}), wait: "does not replicate"},
 	}
@@ -194,6 +213,7 @@ func TestPlanSwitchover(t *testing.T) {
 		{name: "replica in sync: failover", target: "rc-shard-1-1", shards: healthy, phase: SwitchoverInProgress, failover: true, msg: "take over from rc-shard-1-0"},
 		{name: "in progress switchover resumes", target: "rc-shard-1-1", lastPod: "rc-shard-1-1", lastPhase: SwitchoverInProgress, shards: healthy, phase: SwitchoverInProgress, failover: true},
 		{name: "failover sent: wait", target: "rc-shard-1-1", shards: healthy, pending: true, phase: SwitchoverInProgress, msg: "waiting until it is master"},
+		{name: "other shards still see it as a master: wait", target: "rc-shard-1-1", shards: rshards([]rpod{{master: true}}, []rpod{{master: true}, {seenAsMaster: true}}), phase: SwitchoverInProgress, msg: "as a replica"},
 		{name: "lagging replica: wait for it", target: "rc-shard-0-1", shards: lagging, phase: SwitchoverInProgress, msg: "bytes behind"},
 		{name: "already master: succeeded", target: "rc-shard-0-0", shards: healthy, phase: SwitchoverSucceeded, msg: "is the master of shard 0"},
 		{name: "no such pod: failed", target: "rc-shard-7-0", shards: healthy, phase: SwitchoverFailed, msg: "not a node of this cluster"},
@@ -223,6 +243,8 @@ func TestPlanReplicaScaleDownMovesTheMasterOffRemovedPods(t *testing.T) {
 			shards: rshards([]rpod{{}, {master: true}, {}}), want: "[]"},
 		{name: "shard not in sync: wait",
 			shards: rshards([]rpod{{lag: 1 << 20}, {}, {master: true}}), want: "[]", wait: "bytes behind"},
+		{name: "the cluster does not see the replica as one yet: wait",
+			shards: rshards([]rpod{{seenAsMaster: true}, {seenAsMaster: true}, {master: true}}, []rpod{{master: true}}), want: "[]", wait: "as a replica"},
 		{name: "failover sent: wait",
 			shards: rshards([]rpod{{}, {}, {master: true}}), pending: []PendingFailover{{Pod: "rc-shard-0-0"}}, want: "[]", wait: "CLUSTER FAILOVER sent"},
 	}
