@@ -218,6 +218,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 		return nil
 	}
 	ch := &Chunk{codecs: c.codecs}
+	pace := pacer{duty: opt.DutyCycle}
 	dbs := -1
 	for db := 0; dbs < 0 || db < dbs; db++ {
 		cursor := uint64(0)
@@ -240,12 +241,8 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			lock.Unlock()
 			// Let the clients that queued for the lock meanwhile have it
 			// before the next chunk; with a duty cycle, leave them the lock
-			// for (1/duty - 1) times the hold.
-			if opt.DutyCycle > 0 && opt.DutyCycle < 1 {
-				time.Sleep(time.Duration(float64(hold) * (1/opt.DutyCycle - 1)))
-			} else {
-				runtime.Gosched()
-			}
+			// for (1/duty - 1) times the hold, on average.
+			pace.after(hold)
 			st.Chunks++
 			st.TotalLockHold += hold
 			st.MaxLockHold = max(st.MaxLockHold, hold)
@@ -304,4 +301,36 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 	st.Bytes = w.Size()
 	st.Duration = time.Since(start)
 	return st, nil
+}
+
+// pacer keeps a capture's share of the server lock near its duty cycle.
+// A chunk holds the lock for tens of microseconds, far below what a sleep
+// can measure on a loaded machine (one sleep often lasts a millisecond or
+// more), so sleeping after every chunk made a capture of a million keys
+// take tens of seconds while the lock sat idle. The pacer owes the clients
+// (1/duty - 1) times each hold and pays the debt in one sleep once it
+// reaches minPaceSleep; an oversleep is credited to the next chunks. Between
+// chunks it always yields, so clients queued on the lock get it.
+type pacer struct {
+	duty float64
+	owed time.Duration
+}
+
+// minPaceSleep is the smallest sleep the pacer takes.
+const minPaceSleep = time.Millisecond
+
+// after is called after each lock hold.
+func (p *pacer) after(hold time.Duration) {
+	runtime.Gosched()
+	if p.duty <= 0 || p.duty >= 1 {
+		return
+	}
+	p.owed += time.Duration(float64(hold) * (1/p.duty - 1))
+	if p.owed < minPaceSleep {
+		return
+	}
+	start := time.Now()
+	time.Sleep(p.owed)
+	// Credit at most a few sleeps' worth of oversleeping.
+	p.owed = max(p.owed-time.Since(start), -4*minPaceSleep)
 }

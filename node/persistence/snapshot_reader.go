@@ -52,8 +52,24 @@ func LoadSnapshotFile(path string, h SnapshotHandler) error {
 }
 
 // ReadSnapshot is LoadSnapshotFile over any reader; name is used in errors.
+// The snapshot must be all that r holds.
 func ReadSnapshot(r io.Reader, name string, h SnapshotHandler) error {
-	sr := &snapReader{r: bufio.NewReaderSize(r, 64<<10)}
+	return readSnapshot(&snapReader{r: bufio.NewReaderSize(r, 64<<10)}, name, h)
+}
+
+// ReadSnapshotStream reads one snapshot from a stream that goes on after it
+// (a replication link): it consumes exactly the snapshot's bytes from br,
+// up to and including the checksum, and returns the number read. The
+// records reach h as they arrive, so a snapshot can be loaded while it is
+// sent; when an error is returned (a bad checksum is only known at the
+// end) the caller must discard what it loaded.
+func ReadSnapshotStream(br *bufio.Reader, name string, h SnapshotHandler) (int64, error) {
+	sr := &snapReader{r: br, stream: true}
+	err := readSnapshot(sr, name, h)
+	return sr.off, err
+}
+
+func readSnapshot(sr *snapReader, name string, h SnapshotHandler) error {
 	if err := sr.header(); err != nil {
 		return &LoadError{File: name, Offset: sr.recStart, Err: err}
 	}
@@ -70,6 +86,7 @@ type snapReader struct {
 	off      int64
 	recStart int64
 	crc      uint64
+	stream   bool // more data may follow the snapshot: do not look for it
 }
 
 func (sr *snapReader) ReadByte() (byte, error) {
@@ -238,6 +255,9 @@ func (sr *snapReader) trailer() error {
 		return fmt.Errorf("%w: stored %016x, computed %016x", ErrBadChecksum, stored, computed)
 	}
 	sr.recStart = sr.off
+	if sr.stream {
+		return nil
+	}
 	if _, err := sr.r.ReadByte(); err == nil {
 		return ErrTrailingData
 	} else if !errors.Is(err, io.EOF) {

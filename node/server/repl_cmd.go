@@ -65,7 +65,13 @@ func cmdReplconf(c *Client) {
 			a := s.repl.announced[c.ID]
 			a.ip = v
 			s.repl.announced[c.ID] = a
-		case eqFold(args[i], "capa"), eqFold(args[i], "rdb-only"),
+		case eqFold(args[i], "capa"):
+			if v == "eof" {
+				a := s.repl.announced[c.ID]
+				a.capaEOF = true
+				s.repl.announced[c.ID] = a
+			}
+		case eqFold(args[i], "rdb-only"),
 			eqFold(args[i], "rdb-filter-only"):
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -232,7 +233,7 @@ func cmdPsync(c *Client) {
 		s.repl.replicas = append(s.repl.replicas, r)
 		s.repl.syncPartialOK++
 		s.log.Printf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.addr, len(out), next)
-		go s.replicaWriter(r, out, nil)
+		go s.replicaWriter(r, out, nil, false)
 		return
 	} else if replid != "?" {
 		s.repl.syncPartialErr++
@@ -251,27 +252,27 @@ func cmdPsync(c *Client) {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
 	snap := s.beginReplSnapshot()
-	go s.replicaWriter(r, []byte(header), snap)
+	go s.replicaWriter(r, []byte(header), snap, ann.capaEOF && header != "")
 }
 
+// replSnapshot writes the snapshot of a full resync to w, outside the
+// lock, and returns the bytes written.
+type replSnapshot func(w io.Writer) (int64, error)
+
 // beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held) and returns the function that produces the snapshot bytes outside
-// the lock. When a BGSAVE already runs, the snapshot is written now,
-// under the lock.
-func (s *Server) beginReplSnapshot() func() ([]byte, error) {
+// held) and returns the function that writes it outside the lock, as it
+// is encoded: nothing is built in memory first. When a BGSAVE already runs,
+// the snapshot is encoded now, under the lock, into memory.
+func (s *Server) beginReplSnapshot() replSnapshot {
 	p := s.persisterOf()
 	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
 		ctx, cancel := context.WithCancel(context.Background())
 		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
 		p.bgsave = job
 		lc := p.beginCapture()
-		return func() ([]byte, error) {
-			var buf bytes.Buffer
-			w := persistence.NewSnapshotWriter(&buf)
-			_, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
-			if err == nil {
-				err = w.Close()
-			}
+		return func(dst io.Writer) (int64, error) {
+			w := persistence.NewSnapshotWriter(dst)
+			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
 			s.mu.Lock()
 			p.endCapture(lc)
 			if p.bgsave == job {
@@ -279,7 +280,11 @@ func (s *Server) beginReplSnapshot() func() ([]byte, error) {
 			}
 			cancel()
 			s.mu.Unlock()
-			return buf.Bytes(), err
+			if err == nil {
+				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v, longest lock hold %v",
+					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.MaxLockHold)
+			}
+			return w.Size(), err
 		}
 	}
 	if p == nil {
@@ -291,13 +296,88 @@ func (s *Server) beginReplSnapshot() func() ([]byte, error) {
 	if err == nil {
 		err = w.Close()
 	}
-	return func() ([]byte, error) { return buf.Bytes(), err }
+	return func(dst io.Writer) (int64, error) {
+		if err != nil {
+			return 0, err
+		}
+		n, werr := dst.Write(buf.Bytes())
+		return int64(n), werr
+	}
+}
+
+// replEOFMarkLen is the length of the random mark that ends a snapshot
+// sent without its length ($EOF:<mark>, Redis's diskless format).
+const replEOFMarkLen = 40
+
+// sendSnapshot sends the snapshot of a full resync. A replica that
+// announced capa eof gets it streamed as it is encoded, framed as Redis's
+// diskless sync frames it: $EOF:<40-byte mark>, the snapshot, the mark.
+// Others get $<length> and the bytes, so the snapshot is made in memory
+// first while newlines keep the link alive.
+func (s *Server) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, eof bool) (int64, error) {
+	timeout := s.replTimeout()
+	if !eof {
+		var buf bytes.Buffer
+		if err := snapWithKeepalive(conn, func() error { _, err := snap(&buf); return err }); err != nil {
+			return 0, err
+		}
+		s.setReplicaState(r, "send_bulk")
+		hdr := strconv.AppendInt([]byte{'$'}, int64(buf.Len()), 10)
+		dw := deadlineWriter{conn: conn, timeout: timeout}
+		if _, err := dw.Write(append(hdr, '\r', '\n')); err != nil {
+			return 0, err
+		}
+		n, err := dw.Write(buf.Bytes())
+		return int64(n), err
+	}
+	mark := replication.NewReplID()[:replEOFMarkLen]
+	s.setReplicaState(r, "send_bulk")
+	dw := deadlineWriter{conn: conn, timeout: timeout}
+	if _, err := dw.Write([]byte("$EOF:" + mark + "\r\n")); err != nil {
+		return 0, err
+	}
+	n, err := snap(dw)
+	if err != nil {
+		return n, err
+	}
+	_, err = dw.Write([]byte(mark))
+	return n, err
+}
+
+// setReplicaState changes a replica's state (takes the lock).
+func (s *Server) setReplicaState(r *replica, state string) {
+	s.mu.Lock()
+	r.state = state
+	s.mu.Unlock()
+}
+
+// replTimeout is repl-timeout (takes the lock).
+func (s *Server) replTimeout() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Duration(s.cfg.Repl.Timeout) * time.Second
+}
+
+// deadlineWriter gives every write to a replica repl-timeout to complete,
+// so a replica that stops reading ends its sync instead of holding a
+// capture open for ever.
+type deadlineWriter struct {
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	if d.timeout > 0 {
+		_ = d.conn.SetWriteDeadline(time.Now().Add(d.timeout))
+	}
+	return d.conn.Write(p)
 }
 
 // replicaWriter is a replica connection's writer goroutine: first the
-// PSYNC reply (and, for a full resync, the snapshot as $<len> and bytes),
-// then the stream as it is fed.
-func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, error)) {
+// PSYNC reply (and, for a full resync, the snapshot), then the stream as
+// it is fed. The writes made during a full resync wait in r.buf and
+// follow the snapshot.
+func (s *Server) replicaWriter(r *replica, first []byte, snap replSnapshot, eof bool) {
 	conn := r.c.conn
 	fail := func(err error) {
 		s.mu.Lock()
@@ -312,28 +392,17 @@ func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, er
 			fail(err)
 			return
 		}
-		data, err := snapWithKeepalive(conn, snap)
+		n, err := s.sendSnapshot(r, conn, snap, eof)
 		if err != nil {
 			fail(err)
 			return
 		}
-		s.mu.Lock()
-		r.state = "send_bulk"
-		s.mu.Unlock()
-		hdr := strconv.AppendInt([]byte{'$'}, int64(len(data)), 10)
-		if _, err := conn.Write(append(hdr, '\r', '\n')); err != nil {
-			fail(err)
-			return
-		}
-		if _, err := conn.Write(data); err != nil {
-			fail(err)
-			return
-		}
+		_ = conn.SetWriteDeadline(time.Time{})
 		s.mu.Lock()
 		if !r.closed {
 			r.state = "online"
 			r.ackTime = time.Now()
-			s.log.Printf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.addr, len(data))
+			s.log.Printf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.addr, n)
 		}
 		s.mu.Unlock()
 	}
@@ -368,7 +437,7 @@ func (s *Server) replicaWriter(r *replica, first []byte, snap func() ([]byte, er
 // snapWithKeepalive produces the snapshot while sending a newline four
 // times a second, as Redis does (once a second) while it prepares one, so that the replica's
 // read timeout (repl-timeout) does not expire on a large data set.
-func snapWithKeepalive(conn net.Conn, snap func() ([]byte, error)) ([]byte, error) {
+func snapWithKeepalive(conn net.Conn, snap func() error) error {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -386,14 +455,15 @@ func snapWithKeepalive(conn net.Conn, snap func() ([]byte, error)) ([]byte, erro
 			}
 		}
 	}()
-	data, err := snap()
+	err := snap()
 	close(done)
 	<-stopped
-	return data, err
+	return err
 }
 
 // replAnnounce is what REPLCONF listening-port / ip-address announced.
 type replAnnounce struct {
-	port int
-	ip   string
+	port    int
+	ip      string
+	capaEOF bool // REPLCONF capa eof: takes a snapshot without its length
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
@@ -131,8 +132,24 @@ func (s *Server) runLink(l *masterLink) {
 type linkConn struct {
 	l       *masterLink
 	conn    net.Conn
-	br      *bufio.Reader
+	rd      *linkReader
+	br      *bufio.Reader // over rd
 	timeout time.Duration // repl-timeout: per line read
+}
+
+// linkReader reads the master's connection, giving each read repl-timeout
+// and counting the bytes received.
+type linkReader struct {
+	conn    net.Conn
+	timeout time.Duration
+	n       atomic.Int64
+}
+
+func (r *linkReader) Read(p []byte) (int, error) {
+	_ = r.conn.SetReadDeadline(time.Now().Add(r.timeout))
+	n, err := r.conn.Read(p)
+	r.n.Add(int64(n))
+	return n, err
 }
 
 func (lc *linkConn) send(args ...string) error {
@@ -196,7 +213,8 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	s.mu.Unlock()
 	defer conn.Close()
 	s.log.Printf("Connecting to MASTER %s:%d", l.host, l.port)
-	lc := &linkConn{l: l, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), timeout: timeout}
+	rd := &linkReader{conn: conn, timeout: timeout}
+	lc := &linkConn{l: l, conn: conn, rd: rd, br: bufio.NewReaderSize(rd, 256<<10), timeout: timeout}
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if r, err := lc.command("PING"); err != nil {
 		return err
@@ -272,7 +290,11 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 }
 
 // fullSync reads the snapshot of a full resync and loads it in place of
-// the data set.
+// the data set. The snapshot is loaded as it arrives (the master streams
+// it as it encodes it), into new databases and outside the lock: the old
+// data set keeps serving reads meanwhile (Redis's replica-serve-stale-data),
+// a transfer that breaks or a corrupt payload leaves it as it was, and the
+// new one replaces it in one short lock hold at the end.
 func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
 	s.mu.Lock()
 	l.state, l.syncTotal, l.syncRead = "sync", -1, 0
@@ -292,83 +314,156 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 			return fmt.Errorf("master aborted the sync: %s", h)
 		}
 	}
-	n, err := strconv.ParseInt(hdr[1:], 10, 64)
-	if err != nil || n < 0 {
-		return fmt.Errorf("bad bulk length from master: %q", hdr)
+	total, mark, err := parseSnapshotHeader(hdr)
+	if err != nil {
+		return err
 	}
+	start := time.Now()
 	s.mu.Lock()
-	l.syncTotal = n
+	l.syncTotal = total
+	ld := s.newReplLoader(l, lc.rd)
 	s.mu.Unlock()
-	data := make([]byte, n)
-	for read := 0; read < len(data); {
-		_ = lc.conn.SetReadDeadline(time.Now().Add(timeout))
-		m, err := lc.br.Read(data[read:])
-		read += m
-		if err != nil && read < len(data) {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return fmt.Errorf("I/O error reading the snapshot from master: %v", err)
+	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add})
+	if err == nil && total >= 0 && n != total {
+		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
+	}
+	if err == nil && mark != "" {
+		end := make([]byte, len(mark))
+		if _, rerr := io.ReadFull(lc.br, end); rerr != nil {
+			err = rerr
+		} else if string(end) != mark {
+			err = errors.New("the snapshot is not followed by the end mark the master announced")
 		}
-		s.mu.Lock()
-		l.syncRead, l.lastIO = int64(read), time.Now()
-		s.mu.Unlock()
+	}
+	if err != nil {
+		if errors.Is(err, errLinkStopped) {
+			return nil
+		}
+		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l.stopped {
 		return nil
 	}
-	start := time.Now()
-	keys, err := s.loadReplSnapshot(data)
-	if err != nil {
-		// A half-loaded data set must not be served as the master's.
-		for _, db := range s.dbs {
-			s.flushDB(db)
-		}
-		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
-	}
+	s.installReplDataset(ld.dbs)
 	s.repl.ids.ID, s.repl.ids.Offset = reply.ID, reply.Offset
 	s.repl.ids.ClearSecond()
 	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
 	l.client.DB = s.dbs[0]
 	l.inMulti, l.multi = false, nil
+	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
 	s.dirty++
 	if p := s.persisterOf(); p != nil && p.aof != nil {
 		p.rewriteScheduled = true // the AOF must start from the new data set
 	}
-	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys loaded in %v)", keys, time.Since(start).Round(time.Millisecond))
+	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// loadReplSnapshot replaces the data set with a snapshot (lock held).
-func (s *Server) loadReplSnapshot(data []byte) (int64, error) {
-	for _, db := range s.dbs {
-		s.flushDB(db)
+// parseSnapshotHeader parses the line before a full resync's snapshot:
+// $<length>, or $EOF:<mark> when the master streams it without knowing
+// its length (the mark follows the snapshot). total is -1 for the latter.
+func parseSnapshotHeader(hdr string) (total int64, mark string, err error) {
+	if m, ok := strings.CutPrefix(hdr, "$EOF:"); ok {
+		if len(m) != replEOFMarkLen {
+			return 0, "", fmt.Errorf("bad end mark from master: %q", hdr)
+		}
+		return -1, m, nil
 	}
-	codecs := s.persisterOf().codecsOrDefault()
-	var keys int64
-	err := persistence.ReadSnapshot(bytes.NewReader(data), "master", persistence.SnapshotHandler{Key: func(r persistence.Record) error {
-		if r.DB >= len(s.dbs) {
-			return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(s.dbs))
+	n, err := strconv.ParseInt(hdr[1:], 10, 64)
+	if err != nil || n < 0 {
+		return 0, "", fmt.Errorf("bad bulk length from master: %q", hdr)
+	}
+	return n, "", nil
+}
+
+// errLinkStopped ends a load whose link was stopped (REPLICAOF, shutdown).
+var errLinkStopped = errors.New("replication link stopped")
+
+// replLoader loads a full resync's snapshot into databases of its own,
+// which no one else sees until installReplDataset, so it needs no lock.
+type replLoader struct {
+	s      *Server
+	l      *masterLink
+	rd     *linkReader
+	dbs    []*keyspace.DB
+	codecs *persistence.Codecs
+	keys   int64
+}
+
+// replLoadReport is how many keys the loader loads between updates of the
+// link's progress (INFO master_sync_read_bytes) and checks for a stop.
+const replLoadReport = 16384
+
+// newReplLoader makes a loader with one empty database per database of
+// the server (lock held). The databases have an Env of their own: the
+// server's is not for use outside the lock.
+func (s *Server) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
+	env := keyspace.NewEnv()
+	env.Now = time.Now().UnixMilli()
+	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
+	env.NoExpire = true
+	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.persisterOf().codecsOrDefault()}
+	for i := range s.dbs {
+		ld.dbs = append(ld.dbs, keyspace.New(i, env))
+	}
+	return ld
+}
+
+// add loads one key (a persistence.SnapshotHandler Key).
+func (ld *replLoader) add(r persistence.Record) error {
+	if r.DB >= len(ld.dbs) {
+		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
+	}
+	db := ld.dbs[r.DB]
+	if db.PeekNoExpire(r.Key) != nil {
+		return fmt.Errorf("duplicate key %q in database %d", r.Key, r.DB)
+	}
+	v, err := ld.codecs.DecodeValue(r.Type, r.Value)
+	if err != nil {
+		return fmt.Errorf("key %q: %w", r.Key, err)
+	}
+	e := addValue(db, r.Key, r.Type, v)
+	if r.ExpireAt != persistence.NoExpire {
+		db.SetExpire(e, r.ExpireAt)
+	}
+	ld.keys++
+	if ld.keys%replLoadReport == 0 {
+		ld.s.mu.Lock()
+		stopped := ld.l.stopped
+		ld.l.syncRead, ld.l.lastIO = ld.rd.n.Load(), time.Now()
+		ld.s.mu.Unlock()
+		if stopped {
+			return errLinkStopped
 		}
-		db := s.dbs[r.DB]
-		if db.PeekNoExpire(r.Key) != nil {
-			return fmt.Errorf("duplicate key %q in database %d", r.Key, r.DB)
+	}
+	return nil
+}
+
+// installReplDataset replaces the data set with the databases a
+// replLoader filled (lock held). A background save or AOF rewrite in
+// progress is stopped first, as Redis kills its child before loading the
+// master's data: its point in time is gone.
+func (s *Server) installReplDataset(dbs []*keyspace.DB) {
+	if p := s.persisterOf(); p != nil {
+		for _, j := range []*bgJob{p.bgsave, p.rewrite} {
+			if j != nil {
+				j.cancel()
+			}
 		}
-		v, err := codecs.DecodeValue(r.Type, r.Value)
-		if err != nil {
-			return fmt.Errorf("key %q: %w", r.Key, err)
+		if p.capture != nil {
+			p.endCapture(p.capture)
 		}
-		e := addValue(db, r.Key, r.Type, v)
-		if r.ExpireAt != persistence.NoExpire {
-			db.SetExpire(e, r.ExpireAt)
-		}
-		keys++
-		return nil
-	}})
-	return keys, err
+	}
+	for i, db := range s.dbs {
+		s.flushDB(db)
+		db.SwapWith(dbs[i])
+	}
+	if s.cl.node != nil {
+		s.dbs[0].SetIndex(s.cl.node.index)
+	}
 }
 
 // ackLoop sends REPLCONF ACK <offset> every second until done.
