@@ -283,15 +283,20 @@ func checkClean(t testing.TB, p *clusterProc) string {
 	return out
 }
 
-// clusterClient is a go-redis ClusterClient on the nodes.
-func clusterClient(t testing.TB, nodes []*clusterProc) *redis.ClusterClient {
+// clusterClient is a go-redis ClusterClient on the nodes; opts adjust its
+// options.
+func clusterClient(t testing.TB, nodes []*clusterProc, opts ...func(*redis.ClusterOptions)) *redis.ClusterClient {
 	t.Helper()
 	addrs := make([]string, len(nodes))
 	for i, p := range nodes {
 		addrs[i] = p.Addr()
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, DialTimeout: 5 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})
+	o := &redis.ClusterOptions{Addrs: addrs, DialTimeout: 5 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	for _, f := range opts {
+		f(o)
+	}
+	c := redis.NewClusterClient(o)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
