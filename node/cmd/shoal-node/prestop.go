@@ -181,18 +181,62 @@ func (p prestop) report(ctx context.Context, n topology.Node) replicaReport {
 }
 
 // run hands mastership over, or returns at once when there is nothing to
-// hand over or nobody to hand it to.
+// hand over or nobody to hand it to. A manual failover that did not complete
+// (Redis gives up after 5 s and unpauses the master) is tried again, with
+// the replicas judged afresh, until the deadline: a replica that stopped
+// answering meanwhile (the whole cluster is being deleted) is no longer fit,
+// and then the hook returns at once.
 func (p prestop) run(ctx context.Context) error {
+	tried := false
+	for {
+		fit, done := p.candidates(ctx, tried)
+		if done && tried && ctx.Err() != nil {
+			return fmt.Errorf("still a master: no replica took over in time")
+		}
+		if done {
+			return nil
+		}
+		for _, c := range fit {
+			started := time.Now()
+			ok, err := p.failoverTo(ctx, c)
+			if ok {
+				return nil
+			}
+			p.logf("prestop: failover to %s did not complete: %v", c.Node.ID, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("still a master: no replica took over in time")
+			}
+			// An attempt refused at once (an error reply) is not
+			// retried in a tight loop.
+			if time.Since(started) < pollInterval {
+				select {
+				case <-ctx.Done():
+				case <-time.After(pollInterval):
+				}
+			}
+		}
+		tried = true
+	}
+}
+
+// candidates reads this node's view and its replicas' reports and returns
+// the replicas fit to take over, best first; done is true when there is
+// nothing (more) to do: not a serving master (any more), or no fit replica.
+func (p prestop) candidates(ctx context.Context, tried bool) (fit []candidate, done bool) {
 	v, err := p.localView(ctx)
 	if err != nil {
 		// Not in cluster mode, or not answering: nothing this hook can do.
 		p.logf("prestop: not handing over: %v", err)
-		return nil
+		return nil, true
 	}
 	me, ok := servingMaster(v)
 	if !ok {
-		p.logf("prestop: not a master serving slots: nothing to hand over")
-		return nil
+		if tried && handedOver(v) {
+			p.logf("prestop: handed over")
+		} else {
+			p.logf("prestop: not a master serving slots: nothing to hand over")
+		}
+		return nil, true
 	}
 	var reports []replicaReport
 	for _, n := range replicasOf(v, me.ID) {
@@ -202,22 +246,12 @@ func (p prestop) run(ctx context.Context) error {
 		}
 		reports = append(reports, r)
 	}
-	fit := fitReplicas(me.ID, reports)
+	fit = fitReplicas(me.ID, reports)
 	if len(fit) == 0 {
 		p.logf("prestop: master %s has no connected, in-sync replica: shutting down without a failover", me.ID)
-		return nil
+		return nil, true
 	}
-	for _, c := range fit {
-		done, err := p.failoverTo(ctx, c)
-		if done {
-			return nil
-		}
-		p.logf("prestop: failover to %s did not complete: %v", c.Node.ID, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return fmt.Errorf("master %s is still a master: no replica took over in time", me.ID)
+	return fit, false
 }
 
 // failoverTo sends CLUSTER FAILOVER to c and waits until this node is a
