@@ -81,7 +81,7 @@ func (s *session) run(ctx context.Context, ops []topology.SlotOp) error {
 		default:
 			err = fmt.Errorf("unknown slot step %q", op.Type)
 		}
-		if err != nil {
+		if err != nil && !op.BestEffort {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		if op.Type != topology.OpMoveKeys && s.stop(op.Failpoint) {

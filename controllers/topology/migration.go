@@ -293,8 +293,10 @@ func ScaleInFits(used, maxmemory []int64, masters int) (bool, string) {
 }
 
 // Retired reports whether a shard at or above masters is drained: every
-// member reported, none serves slots or holds keys. Its nodes may then be
-// forgotten and its pods removed.
+// member reported, none serves slots or has a slot open, and none that is a
+// master holds keys (a replica's keys are its master's: a master that gave
+// away its last slot becomes a replica of the node that took it). Its nodes
+// may then be forgotten and its pods removed.
 func Retired(shard []Member, masters int) bool {
 	if len(shard) == 0 || shard[0].Shard < masters {
 		return false
@@ -303,7 +305,8 @@ func Retired(shard []Member, masters int) bool {
 		if m.View == nil {
 			return false
 		}
-		if me, _ := m.View.Myself(); len(me.Slots) > 0 || m.View.Keys > 0 || len(me.MigratingSlotsTo) > 0 || len(me.ImportingSlotsFrom) > 0 {
+		me, _ := m.View.Myself()
+		if len(me.Slots) > 0 || me.IsMaster() && m.View.Keys > 0 || len(me.MigratingSlotsTo) > 0 || len(me.ImportingSlotsFrom) > 0 {
 			return false
 		}
 	}

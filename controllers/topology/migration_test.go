@@ -212,3 +212,32 @@ func TestScaleInFits(t *testing.T) {
 		}
 	}
 }
+
+func TestRetired(t *testing.T) {
+	mk := func(slots []SlotRange, keys int64, replicaOf string) Member {
+		me := Node{ID: "x", Flags: []string{FlagMyself, FlagMaster}, Slots: slots}
+		if replicaOf != "" {
+			me.Flags, me.MasterID = []string{FlagMyself, FlagReplica}, replicaOf
+		}
+		return Member{Pod: "p", Shard: 3, View: &NodeView{Nodes: []Node{me}, Keys: keys}}
+	}
+	tests := []struct {
+		name  string
+		shard []Member
+		want  bool
+	}{
+		{"a drained empty master", []Member{mk(nil, 0, "")}, true},
+		{"a master still serving slots", []Member{mk([]SlotRange{{1, 1}}, 0, "")}, false},
+		{"a master without slots but with keys", []Member{mk(nil, 4, "")}, false},
+		{"a drained master that became a replica of the slots' new owner", []Member{mk(nil, 400, "owner")}, true},
+		{"a member that did not report", []Member{{Pod: "p", Shard: 3}}, false},
+	}
+	for _, tt := range tests {
+		if got := Retired(tt.shard, 3); got != tt.want {
+			t.Errorf("%s: Retired = %v", tt.name, got)
+		}
+	}
+	if Retired([]Member{mk(nil, 0, "")}, 4) {
+		t.Error("a desired shard is never retired")
+	}
+}

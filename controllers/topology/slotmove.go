@@ -45,6 +45,10 @@ type SlotOp struct {
 	Arg   string // SETSLOT: the node ID argument; MOVEKEYS: the target
 	// Failpoint names the point right after this step, if it is one.
 	Failpoint string
+	// BestEffort steps may fail without failing the move: telling the
+	// other masters the new owner only speeds up what gossip spreads
+	// anyway (and a drained master may have become a replica meanwhile).
+	BestEffort bool
 }
 
 func (o SlotOp) String() string {
@@ -78,7 +82,7 @@ func finishOps(slot int, source, target string, masters []string) []SlotOp {
 	}
 	for _, m := range masters {
 		if m != source && m != target {
-			ops = append(ops, SlotOp{Type: OpSetSlot, Slot: slot, Node: m, State: SlotNode, Arg: target})
+			ops = append(ops, SlotOp{Type: OpSetSlot, Slot: slot, Node: m, State: SlotNode, Arg: target, BestEffort: true})
 		}
 	}
 	return ops
