@@ -29,7 +29,9 @@ import (
 // to its best replica, the connected, in-sync one with the highest
 // replication offset, and waits until it is itself a replica. When no
 // replica is fit, or this node is not a serving master, it returns at once
-// and the shutdown goes on: the cluster's own failover covers it then.
+// and the shutdown goes on: then the cluster's own failover (a replica that
+// could not be asked may still be elected) or the node's return on its
+// volume brings the slots back.
 
 const (
 	defaultPrestopLimit = 15 * time.Second
@@ -136,8 +138,8 @@ func handedOver(v *topology.NodeView) bool {
 	return ok && me.IsReplica()
 }
 
-// prestop carries out the hand-over. It returns a message for the log and an
-// error when the hand-over was attempted and did not complete in time.
+// prestop carries out the hand-over against the local node (target), logging
+// each step with logf.
 type prestop struct {
 	target probeTarget
 	logf   func(format string, args ...any)
