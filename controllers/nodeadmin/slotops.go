@@ -66,22 +66,21 @@ func (s *session) timed(ctx context.Context, f func(context.Context) error) erro
 	return f(cctx)
 }
 
-// run carries out ops in order.
+// run carries out ops in order; consecutive best-effort steps (each to
+// another node) go out at the same time.
 func (s *session) run(ctx context.Context, ops []topology.SlotOp) error {
-	for _, op := range ops {
-		c, _, _, err := s.client(op.Node)
-		if err != nil {
-			return err
+	for i := 0; i < len(ops); i++ {
+		op := ops[i]
+		if op.BestEffort {
+			j := i
+			for j < len(ops) && ops[j].BestEffort {
+				j++
+			}
+			s.runBestEffort(ctx, ops[i:j])
+			i = j - 1
+			continue
 		}
-		switch op.Type {
-		case topology.OpSetSlot:
-			err = s.timed(ctx, func(ctx context.Context) error { return c.SetSlot(ctx, op.Slot, SlotState(op.State), op.Arg) })
-		case topology.OpMoveKeys:
-			err = s.moveKeys(ctx, c, op)
-		default:
-			err = fmt.Errorf("unknown slot step %q", op.Type)
-		}
-		if err != nil && !op.BestEffort {
+		if err := s.do(ctx, op); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		if op.Type != topology.OpMoveKeys && s.stop(op.Failpoint) {
@@ -89,6 +88,32 @@ func (s *session) run(ctx context.Context, ops []topology.SlotOp) error {
 		}
 	}
 	return nil
+}
+
+func (s *session) do(ctx context.Context, op topology.SlotOp) error {
+	c, _, _, err := s.client(op.Node)
+	if err != nil {
+		return err
+	}
+	switch op.Type {
+	case topology.OpSetSlot:
+		return s.timed(ctx, func(ctx context.Context) error { return c.SetSlot(ctx, op.Slot, SlotState(op.State), op.Arg) })
+	case topology.OpMoveKeys:
+		return s.moveKeys(ctx, c, op)
+	}
+	return fmt.Errorf("unknown slot step %q", op.Type)
+}
+
+// runBestEffort sends ops in parallel and ignores their errors.
+func (s *session) runBestEffort(ctx context.Context, ops []topology.SlotOp) {
+	for _, op := range ops {
+		_, _, _, _ = s.client(op.Node) // dial in this goroutine: the map is not shared
+	}
+	var wg sync.WaitGroup
+	for _, op := range ops {
+		wg.Go(func() { _ = s.do(ctx, op) })
+	}
+	wg.Wait()
 }
 
 func (s *session) stop(point string) bool {
@@ -119,6 +144,14 @@ func (s *session) moveKeys(ctx context.Context, c Client, op topology.SlotOp) er
 		}
 		if batch == 0 && s.stop(op.Failpoint) {
 			return ErrStopped
+		}
+		if len(keys) < s.m.KeysPerBatch {
+			// The slot held fewer keys than a batch, and a node whose
+			// slot is migrating, or that does not serve the slot, gets
+			// no new keys in it (new keys are redirected with ASK or
+			// MOVED): it is empty now. SETSLOT NODE on the source
+			// refuses if it is not.
+			return nil
 		}
 	}
 }
