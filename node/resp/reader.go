@@ -98,6 +98,10 @@ func (r *Reader) resetCommand() {
 	r.need = 0
 }
 
+// SetSource makes the reader read from rd from now on, keeping what is
+// buffered (a connection handed from one I/O model to another).
+func (r *Reader) SetSource(rd io.Reader) { r.rd = rd }
+
 // Buffered is the number of unread bytes in the buffer.
 func (r *Reader) Buffered() int { return r.w - r.r }
 

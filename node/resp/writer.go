@@ -50,6 +50,23 @@ func (w *Writer) Flush() error {
 	return err
 }
 
+// SetOutput makes Flush write to out from now on, keeping what is buffered.
+func (w *Writer) SetOutput(out io.Writer) { w.w = out }
+
+// Consume drops the first n buffered bytes, those the caller wrote out
+// itself (an event loop's non-blocking write).
+func (w *Writer) Consume(n int) {
+	if n >= len(w.b) {
+		if cap(w.b) > shrinkAbove {
+			w.b = nil
+		} else {
+			w.b = w.b[:0]
+		}
+		return
+	}
+	w.b = w.b[:copy(w.b, w.b[n:])]
+}
+
 // Detach hands the buffered bytes to the caller (who writes them out) and
 // continues with spare, which may be nil.
 func (w *Writer) Detach(spare []byte) []byte {

@@ -58,6 +58,11 @@ type Client struct {
 
 	pausedArgs [][]byte // a command held by CLIENT PAUSE
 
+	// Set while an event loop serves the connection (eventloop.go).
+	loop    *loopConn
+	readErr bool     // the loop's read failed: close
+	handoff [][]byte // a command to run once on a goroutine of its own
+
 	// pub/sub
 	channels   map[string]struct{}
 	patterns   map[string]struct{}
@@ -103,68 +108,96 @@ func newClient(s *Server, conn net.Conn) *Client {
 
 // serve is the connection's goroutine.
 func (c *Client) serve() {
-	s := c.srv
-	defer s.wg.Done()
+	defer c.srv.wg.Done()
 	defer c.free()
-	needRead := true
+	c.serveLoop(true)
+}
+
+// serveLoop reads and runs batches until the connection ends.
+func (c *Client) serveLoop(needRead bool) {
+	s := c.srv
 	for {
 		if needRead {
 			if err := c.read(); err != nil {
 				return
 			}
 		}
-		needRead = true
 		s.mu.Lock()
 		c.runBatch()
-		c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
-		if l := s.cfg.ClientOutputLimit[ClassNormal]; l.Hard > 0 || l.Soft > 0 {
-			c.checkOutputLimit()
-		}
-		c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
-		blocked, paused := c.blk != nil, c.pausedArgs != nil
-		var deadline time.Time
-		if blocked {
-			deadline = c.blk.deadline
-		}
-		closeAfter := c.closeAfter
-		// Once blocked, the client that serves us appends our reply to c.W
-		// under the lock: take the batch's replies out of it first.
-		detached := blocked && !c.async
-		var out []byte
-		if detached {
-			out = c.W.Detach(nil)
-		}
-		mark := s.persistMark()
+		e := c.endBatch()
 		s.mu.Unlock()
-		s.persistWait(mark)
-		if detached {
-			if len(out) > 0 {
-				if _, err := c.conn.Write(out); err != nil {
-					return
-				}
-			}
-		} else if err := c.flush(); err != nil || closeAfter {
+		var ok bool
+		if needRead, ok = c.finishBatch(e); !ok {
 			return
 		}
-		if blocked {
-			if !c.waitUnblocked(deadline) {
-				return
-			}
-			// The reply was written by the client that served us (or the
-			// timeout): send it, then take up the read that watched the
-			// connection meanwhile, or the commands already buffered.
-			if err := c.flush(); err != nil {
-				return
-			}
-			needRead = c.pendRead != nil
-		}
-		if paused {
-			if !s.waitUnpaused(c) {
-				return
-			}
-			needRead = false
-		}
 	}
+}
+
+// batchEnd is what endBatch took under the lock for finishBatch.
+type batchEnd struct {
+	blocked, paused, closeAfter, detached bool
+	deadline                              time.Time
+	out                                   []byte
+	mark                                  int64
+}
+
+// endBatch does the bookkeeping after a batch. Called with the lock held.
+func (c *Client) endBatch() batchEnd {
+	s := c.srv
+	c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
+	if l := s.cfg.ClientOutputLimit[ClassNormal]; l.Hard > 0 || l.Soft > 0 {
+		c.checkOutputLimit()
+	}
+	c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
+	e := batchEnd{blocked: c.blk != nil, paused: c.pausedArgs != nil, closeAfter: c.closeAfter}
+	if e.blocked {
+		e.deadline = c.blk.deadline
+	}
+	// Once blocked, the client that serves us appends our reply to c.W
+	// under the lock: take the batch's replies out of it first.
+	e.detached = e.blocked && !c.async
+	if e.detached {
+		e.out = c.W.Detach(nil)
+	}
+	e.mark = s.persistMark()
+	return e
+}
+
+// finishBatch writes the batch's replies and waits while the client is
+// blocked or paused. Called without the lock. It reports whether the next
+// batch needs a read first, and false when the connection ends.
+func (c *Client) finishBatch(e batchEnd) (needRead, ok bool) {
+	s := c.srv
+	s.persistWait(e.mark)
+	if e.detached {
+		if len(e.out) > 0 {
+			if _, err := c.conn.Write(e.out); err != nil {
+				return false, false
+			}
+		}
+	} else if err := c.flush(); err != nil || e.closeAfter {
+		return false, false
+	}
+	needRead = true
+	if e.blocked {
+		if !c.waitUnblocked(e.deadline) {
+			return false, false
+		}
+		// The reply was written by the client that served us (or the
+		// timeout): send it, then take up the read that watched the
+		// connection meanwhile, or the commands already buffered.
+		if err := c.flush(); err != nil {
+			return false, false
+		}
+		needRead = c.pendRead != nil
+	}
+	if e.paused {
+		if !s.waitUnpaused(c) {
+			return false, false
+		}
+		needRead = false
+	}
+	return needRead, true
 }
 
 // read fills the read buffer, applying the idle timeout.
@@ -185,10 +218,15 @@ func (c *Client) read() error {
 func (c *Client) runBatch() {
 	s := c.srv
 	now := time.Now()
+	s.clock = now
 	c.lastActive = now
-	if c.pausedArgs != nil {
-		args := c.pausedArgs
-		c.pausedArgs = nil
+	for c.handoff != nil || c.pausedArgs != nil {
+		held := &c.handoff
+		if *held == nil {
+			held = &c.pausedArgs
+		}
+		args := *held
+		*held = nil
 		s.dispatch(c, args)
 		if c.blk != nil || c.pausedArgs != nil || c.closeAfter {
 			return
@@ -206,11 +244,34 @@ func (c *Client) runBatch() {
 		if args == nil {
 			return
 		}
+		if c.loop != nil && runsOnGoroutine(args[0]) {
+			c.handoff = copyArgs(args)
+			return
+		}
 		s.dispatch(c, args)
 		if c.blk != nil || c.pausedArgs != nil {
 			return
 		}
 	}
+}
+
+// runsOnGoroutine reports whether a command needs a connection with a
+// goroutine of its own from the start: its handler hands the connection
+// to other goroutines (replication) or makes it async (pub/sub, MONITOR).
+func runsOnGoroutine(name []byte) bool {
+	switch len(name) {
+	case 4:
+		return eqFold(name, "sync")
+	case 5:
+		return eqFold(name, "psync")
+	case 7:
+		return eqFold(name, "monitor")
+	case 9:
+		return eqFold(name, "subscribe")
+	case 10:
+		return eqFold(name, "psubscribe") || eqFold(name, "ssubscribe")
+	}
+	return false
 }
 
 // flush writes buffered replies. Output of async clients (pub/sub,
@@ -230,6 +291,23 @@ func (c *Client) flush() error {
 func (c *Client) free() {
 	s := c.srv
 	s.mu.Lock()
+	notify := c.unregister()
+	s.mu.Unlock()
+	if notify != nil {
+		close(notify)
+		<-c.writerDone
+	}
+	c.conn.Close()
+	if c.pendRead != nil {
+		<-c.pendRead
+	}
+}
+
+// unregister removes the client from the server's state and returns the
+// notify channel of its writer goroutine (nil if none) for the caller to
+// close. Called with the lock held.
+func (c *Client) unregister() (notify chan struct{}) {
+	s := c.srv
 	if c.blk != nil {
 		s.unblock(c)
 	}
@@ -240,17 +318,9 @@ func (c *Client) free() {
 		s.removeMonitor(c)
 	}
 	delete(s.clients, c.ID)
-	notify := c.notify
+	notify = c.notify
 	c.notify = nil
-	s.mu.Unlock()
-	if notify != nil {
-		close(notify)
-		<-c.writerDone
-	}
-	c.conn.Close()
-	if c.pendRead != nil {
-		<-c.pendRead
-	}
+	return notify
 }
 
 // kill closes the client from another goroutine (CLIENT KILL, output

@@ -30,6 +30,7 @@ type Config struct {
 	MaxClients         int
 	Timeout            int // seconds, 0 = never
 	TCPKeepalive       int // seconds
+	EventLoops         int // epoll loops serving clients; 0: a goroutine per connection (eventloop.go)
 	Databases          int
 	LogLevel           string
 	LogFile            string
@@ -258,6 +259,7 @@ func params() []param {
 		intParam("maxclients", false, 1, 1<<31-1, func(c *Config) *int { return &c.MaxClients }),
 		intParam("timeout", false, 0, 1<<31-1, func(c *Config) *int { return &c.Timeout }),
 		intParam("tcp-keepalive", false, 0, 1<<31-1, func(c *Config) *int { return &c.TCPKeepalive }),
+		intParam("event-loops", true, 0, 64, func(c *Config) *int { return &c.EventLoops }),
 		intParam("databases", true, 1, 1<<31-1, func(c *Config) *int { return &c.Databases }),
 		enumParam("loglevel", []string{"debug", "verbose", "notice", "warning", "nothing"}, func(c *Config) *string { return &c.LogLevel }),
 		stringParam("logfile", true, func(c *Config) *string { return &c.LogFile }),

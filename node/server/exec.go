@@ -24,7 +24,7 @@ func allowedInSubscribedContext(name string) bool {
 // dispatch checks one command (Redis's processCommand) and runs or queues
 // it. Called with the lock held.
 func (s *Server) dispatch(c *Client, args [][]byte) {
-	now := time.Now()
+	now := s.clock
 	s.env.Now = now.UnixMilli()
 	spec, unknownSub := s.cmds.LookupArgs(args)
 	if spec == nil {
@@ -120,6 +120,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	dirty := s.dirty
 	s.handlers[spec.ID()](c)
 	dur := time.Since(start)
+	s.clock = start.Add(dur)
 	if c.reexec || c.blk == nil {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -33,6 +34,10 @@ type Propagator interface {
 // Server is one data node.
 type Server struct {
 	mu sync.Mutex // serializes all command execution and keyspace access
+	// clock is the time of the command being dispatched: read at the start
+	// of a batch and advanced by each command's measured duration, so a
+	// command costs one clock read (its duration), not three.
+	clock time.Time
 
 	cfg      *Config
 	params   []param
@@ -42,6 +47,8 @@ type Server struct {
 	dbs      []*keyspace.DB
 
 	listeners []net.Listener
+	loops     []*eventLoop // with event-loops > 0 (eventloop.go)
+	nextLoop  int
 	clients   map[int64]*Client
 	nextID    atomic.Int64
 	wg        sync.WaitGroup
@@ -278,6 +285,9 @@ func (s *Server) Serve() error {
 	go s.cronLoop()
 	s.startCluster()
 	s.startRepl()
+	if err := s.startLoops(); err != nil {
+		return err
+	}
 	errc := make(chan error, len(s.listeners))
 	for _, ln := range s.listeners {
 		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
@@ -347,11 +357,55 @@ func (s *Server) accept(conn net.Conn) {
 		refuse(conn, ErrProtected)
 		return
 	}
+	if len(s.loops) > 0 {
+		s.acceptToLoop(conn)
+		s.mu.Unlock()
+		return
+	}
 	c := newClient(s, conn)
 	s.clients[c.ID] = c
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go c.serve()
+}
+
+// startLoops starts the event loops of event-loops.
+func (s *Server) startLoops() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < s.cfg.EventLoops; i++ {
+		l, err := newEventLoop(s)
+		if err != nil {
+			return err
+		}
+		s.loops = append(s.loops, l)
+		s.wg.Add(1)
+		go l.run()
+	}
+	return nil
+}
+
+// acceptToLoop hands a new connection to the next event loop, or to a
+// goroutine when its socket cannot be taken. Called with the lock held.
+func (s *Server) acceptToLoop(conn net.Conn) {
+	laddr, raddr := conn.LocalAddr(), conn.RemoteAddr()
+	fd, err := takeSocket(conn)
+	if err != nil {
+		c := newClient(s, conn)
+		s.clients[c.ID] = c
+		s.wg.Add(1)
+		go c.serve()
+		return
+	}
+	lc := &loopConn{fd: fd, laddr: laddr, raddr: raddr}
+	l := s.loops[s.nextLoop%len(s.loops)]
+	s.nextLoop++
+	c := newClient(s, lc)
+	if err := l.add(c, lc); err != nil {
+		syscall.Close(fd)
+		return
+	}
+	s.clients[c.ID] = c
 }
 
 func refuse(conn net.Conn, msg string) {
