@@ -129,6 +129,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"slot migration", r.migrateSlots},
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
+		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}
 }

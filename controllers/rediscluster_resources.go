@@ -92,7 +92,9 @@ func (r *RedisClusterReconciler) ensureClientService(ctx context.Context, st *st
 // change (OnDelete): rolling them is a later, explicit step.
 func (r *RedisClusterReconciler) ensureShards(ctx context.Context, st *state) (ctrl.Result, error) {
 	for i := range int(st.desired.Spec.Masters) {
-		if err := r.apply(ctx, st, builders.ShardStatefulSet(st.desired, i, st.configHash), &appsv1.StatefulSet{}); err != nil {
+		sts := builders.ShardStatefulSet(st.desired, i, st.configHash)
+		keepMasterPod(st.rc, i, sts)
+		if err := r.apply(ctx, st, sts, &appsv1.StatefulSet{}); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -46,6 +46,8 @@ type env struct {
 	cfg    *rest.Config
 	c      client.Client
 	scheme *runtime.Scheme
+	// failpoints stop the manager's reconciler at named points.
+	failpoints *failpoints
 }
 
 // testEnv is set once by TestMain before any test runs and never changed.
@@ -107,6 +109,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		return 1
 	}
+	fp := newFailpoints()
 	r := &RedisClusterReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
@@ -114,6 +117,7 @@ func runSuite(m *testing.M) int {
 		DefaultNodeImage: testImage,
 		Dial:             nodeadmin.NewDialer(2 * time.Second),
 		NewPassword:      RandomPassword,
+		Failpoint:        fp.Hit,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
@@ -129,7 +133,7 @@ func runSuite(m *testing.M) int {
 		}
 	}()
 
-	testEnv = env{cfg: cfg, c: c, scheme: scheme}
+	testEnv = env{cfg: cfg, c: c, scheme: scheme, failpoints: fp}
 	return m.Run()
 }
 
