@@ -1,0 +1,440 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// day2Cluster is one RedisCluster of the Day-2 tests with its nodes.
+type day2Cluster struct {
+	t        *testing.T
+	e        *opEnv
+	key      client.ObjectKey
+	k        *kubelet
+	password string
+}
+
+func newDay2Cluster(t *testing.T, e *opEnv, bin, name string, change func(*v1alpha1.RedisCluster)) *day2Cluster {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "day2-"}}
+	if err := e.c.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	rc := newCluster(ns.Name, name, func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.PodDisruptionBudget.Enabled = ptr.To(false)
+		if change != nil {
+			change(rc)
+		}
+	})
+	if err := e.c.Create(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	c := &day2Cluster{t: t, e: e, key: client.ObjectKeyFromObject(rc)}
+	c.k = startKubelet(t, e.c, ns.Name, bin)
+	waitUntil(t, "auth secret", func() error {
+		var s corev1.Secret
+		if err := e.c.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: name + "-auth"}, &s); err != nil {
+			return err
+		}
+		c.password = string(s.Data["password"])
+		return nil
+	})
+	return c
+}
+
+func (c *day2Cluster) get() *v1alpha1.RedisCluster {
+	c.t.Helper()
+	rc := &v1alpha1.RedisCluster{}
+	if err := c.e.c.Get(context.Background(), c.key, rc); err != nil {
+		c.t.Fatal(err)
+	}
+	return rc
+}
+
+func (c *day2Cluster) update(change func(*v1alpha1.RedisCluster)) {
+	c.t.Helper()
+	waitUntil(c.t, "spec update", func() error {
+		rc := c.get()
+		change(rc)
+		return c.e.c.Update(context.Background(), rc)
+	})
+}
+
+// waitSettled waits until the cluster is Ready at its generation, no
+// migration is pending and the nodes that run are exactly the spec's.
+func (c *day2Cluster) waitSettled(what string) *v1alpha1.RedisCluster {
+	c.t.Helper()
+	var rc *v1alpha1.RedisCluster
+	waitUntil(c.t, what, func() error {
+		rc = c.get()
+		ready := rc.Condition(v1alpha1.ConditionReady)
+		switch {
+		case ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != rc.Generation:
+			return fmt.Errorf("Ready = %+v (generation %d)", ready, rc.Generation)
+		case rc.Status.Migration != nil && !rc.Status.Migration.DryRun:
+			return fmt.Errorf("migration pending: %+v", rc.Status.Migration)
+		case c.k.running() != int(rc.Spec.Masters)*(1+int(rc.Spec.ReplicasPerMaster)):
+			return fmt.Errorf("%d node processes run; conditions %+v", c.k.running(), rc.Status.Conditions)
+		case len(rc.Status.Shards) != int(rc.Spec.Masters):
+			return fmt.Errorf("%d shards in status", len(rc.Status.Shards))
+		}
+		return nil
+	})
+	return rc
+}
+
+func (c *day2Cluster) client() *redis.ClusterClient {
+	cc := clusterClient(c.k.addrs(), c.password)
+	c.t.Cleanup(func() { _ = cc.Close() })
+	return cc
+}
+
+// checkClean runs redis-cli --cluster check and CLUSTER NODES on every node:
+// all slots covered, no open slot, every node knows exactly the running
+// nodes.
+func (c *day2Cluster) checkClean() {
+	c.t.Helper()
+	addrs := c.k.addrs()
+	out, err := exec.Command("redis-cli", "--cluster", "check", addrs[0], "-a", c.password, "--no-auth-warning").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[OK] All 16384 slots covered.") || strings.Contains(string(out), "[ERR]") ||
+		strings.Contains(string(out), "[WARNING]") {
+		c.t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
+	}
+	for _, a := range addrs {
+		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
+		nodes, err := r.ClusterNodes(context.Background()).Result()
+		_ = r.Close()
+		if err != nil {
+			c.t.Errorf("CLUSTER NODES on %s: %v", a, err)
+			continue
+		}
+		if n := len(strings.Split(strings.TrimSpace(nodes), "\n")); n != len(addrs) {
+			c.t.Errorf("%s knows %d nodes, %d run:\n%s", a, n, len(addrs), nodes)
+		}
+		if strings.Contains(nodes, "->-") || strings.Contains(nodes, "-<-") {
+			c.t.Errorf("%s reports open slots:\n%s", a, nodes)
+		}
+	}
+}
+
+// slotCounts are the slot counts of the shards' masters in status.
+func slotCounts(rc *v1alpha1.RedisCluster) []int {
+	var out []int
+	for _, sh := range rc.Status.Shards {
+		n := 0
+		if sh.Master != nil {
+			for _, s := range sh.Master.Slots {
+				r, _ := topology.ParseSlotRange(s)
+				n += r.Len()
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// dataset writes keys and remembers their values: plain keys spread over
+// all slots, and hash-tagged groups that put many keys in a few slots (so a
+// slot takes several MIGRATE batches).
+type dataset struct {
+	mu   sync.Mutex
+	vals map[string]string
+}
+
+func writeDataset(t *testing.T, cc *redis.ClusterClient, n, groups, perGroup int) *dataset {
+	t.Helper()
+	d := &dataset{vals: map[string]string{}}
+	for i := range n {
+		d.vals[fmt.Sprintf("key:%d", i)] = fmt.Sprintf("value-%d-%s", i, strings.Repeat("x", 50))
+	}
+	for g := range groups {
+		for j := range perGroup {
+			d.vals[fmt.Sprintf("{group%d}:%d", g, j)] = fmt.Sprintf("g%d-%d", g, j)
+		}
+	}
+	ctx := context.Background()
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range d.vals {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for chunk := range slices.Chunk(keys, 500) {
+		_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range chunk {
+				p.Set(ctx, k, d.vals[k], 0)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("writing the dataset: %v", err)
+		}
+	}
+	return d
+}
+
+func (d *dataset) set(k, v string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.vals[k] = v
+}
+
+// verify reads every key back with its value.
+func (d *dataset) verify(t *testing.T, cc *redis.ClusterClient) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ctx := context.Background()
+	keys := make([]string, 0, len(d.vals))
+	for k := range d.vals {
+		keys = append(keys, k)
+	}
+	missing := 0
+	for chunk := range slices.Chunk(keys, 500) {
+		cmds, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range chunk {
+				p.Get(ctx, k)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatalf("reading keys back: %v", err)
+		}
+		for i, cmd := range cmds {
+			if got, _ := cmd.(*redis.StringCmd).Result(); got != d.vals[chunk[i]] {
+				if missing < 5 {
+					t.Errorf("%s = %q, want %q", chunk[i], got, d.vals[chunk[i]])
+				}
+				missing++
+			}
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d keys missing or wrong", missing, len(keys))
+	}
+}
+
+// writer writes unique keys while slots move, recording the acknowledged
+// ones in the dataset; stop returns how many writes were acknowledged and
+// how many failed.
+func (d *dataset) writer(cc *redis.ClusterClient) (stop func() (acked, failed int64)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var acked, failed atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil; i++ {
+			k, v := fmt.Sprintf("live:%d", i), fmt.Sprintf("v%d", i)
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := cc.Set(wctx, k, v, 0).Err()
+			wcancel()
+			switch {
+			case err == nil:
+				d.set(k, v)
+				acked.Add(1)
+			case ctx.Err() == nil:
+				failed.Add(1)
+			}
+		}
+	}()
+	return func() (int64, int64) {
+		cancel()
+		<-done
+		return acked.Load(), failed.Load()
+	}
+}
+
+// TestScaleOutInAndRebalanceMoveSlotsLive scales a cluster of our nodes 3 ->
+// 5 -> 3 masters with keys written before and a writer running during the
+// moves, then rebalances it by weights, first as a dry run: every key keeps
+// its value, redis-cli finds no open slot, the drained shards' nodes are
+// forgotten and their StatefulSets gone.
+func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
+	bin := buildShoalNode(t)
+	e := newOpEnv(t)
+	e.startOperator(t, nil)
+	c := newDay2Cluster(t, e, bin, "scale", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Migration.KeysPerBatch = ptr.To[int32](50)
+	})
+	c.waitSettled("formation")
+	cc := c.client()
+	data := writeDataset(t, cc, 20000, 20, 200)
+
+	stopWriter := data.writer(cc)
+	start := time.Now()
+	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 5 })
+	rc := c.waitSettled("scale out to 5 masters")
+	acked, failed := stopWriter()
+	t.Logf("scale out 3 -> 5: %s; live writes acknowledged %d, failed %d", time.Since(start).Round(time.Millisecond), acked, failed)
+	if got := slotCounts(rc); !slices.Equal(got, []int{3277, 3277, 3277, 3277, 3276}) && !evenish(got) {
+		t.Errorf("slot counts after scale out: %v", got)
+	}
+	if cond := rc.Condition(v1alpha1.ConditionRebalancing); cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != string(v1alpha1.ReasonBalanced) {
+		t.Errorf("Rebalancing = %+v", cond)
+	}
+	c.checkClean()
+	data.verify(t, c.client())
+	expectEvents(t, e.c, c.key.Namespace, v1alpha1.ReasonMigrationPlanned, "planned ScaleOut")
+
+	stopWriter = data.writer(cc)
+	start = time.Now()
+	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 3 })
+	rc = c.waitSettled("scale in to 3 masters")
+	acked, failed = stopWriter()
+	t.Logf("scale in 5 -> 3: %s; live writes acknowledged %d, failed %d", time.Since(start).Round(time.Millisecond), acked, failed)
+	if got := slotCounts(rc); !evenish(got) || len(got) != 3 {
+		t.Errorf("slot counts after scale in: %v", got)
+	}
+	for _, s := range []string{"scale-shard-3", "scale-shard-4"} {
+		var sts appsv1.StatefulSet
+		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: c.key.Namespace, Name: s}, &sts); err == nil {
+			t.Errorf("StatefulSet %s still exists", s)
+		}
+	}
+	c.checkClean()
+	data.verify(t, c.client())
+
+	// Rebalance by weights: first a dry run that moves nothing.
+	c.update(func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Rebalance.Mode = v1alpha1.RebalanceDryRun
+		rc.Spec.Rebalance.Weights = []int32{2, 1, 1}
+	})
+	waitUntil(t, "dry run plan", func() error {
+		rc = c.get()
+		cond := rc.Condition(v1alpha1.ConditionRebalancing)
+		if m := rc.Status.Migration; m == nil || !m.DryRun || m.Reason != v1alpha1.MigrationRebalance || cond == nil ||
+			cond.Reason != string(v1alpha1.ReasonRebalanceDryRun) || cond.ObservedGeneration != rc.Generation {
+			return fmt.Errorf("migration %+v, Rebalancing %+v", m, cond)
+		}
+		return nil
+	})
+	if m := rc.Status.Migration; m.TotalSlots != 8192-int32(slotCounts(rc)[0]) || m.MovedSlots != 0 || len(m.Moves) == 0 {
+		t.Errorf("dry-run plan %+v for slot counts %v", m, slotCounts(rc))
+	}
+	if got := slotCounts(c.waitSettled("dry run")); !evenish(got) {
+		t.Errorf("a dry run moved slots: %v", got)
+	}
+	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Rebalance.Mode = v1alpha1.RebalanceAuto })
+	waitUntil(t, "weighted rebalance", func() error {
+		rc = c.waitSettled("weighted rebalance")
+		if got := slotCounts(rc); !slices.Equal(got, []int{8192, 4096, 4096}) {
+			return fmt.Errorf("slot counts %v", got)
+		}
+		return nil
+	})
+	c.checkClean()
+	data.verify(t, c.client())
+}
+
+// evenish: every count within one slot of 16384/len.
+func evenish(counts []int) bool {
+	for _, n := range counts {
+		if d := n - topology.SlotCount/len(counts); d < -1 || d > 1 {
+			return false
+		}
+	}
+	return len(counts) > 0
+}
+
+func expectEvents(t *testing.T, c client.Client, ns string, reason v1alpha1.ConditionReason, prefix string) {
+	t.Helper()
+	var events corev1.EventList
+	if err := c.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		if e.Reason == string(reason) && strings.HasPrefix(e.Message, prefix) {
+			return
+		}
+	}
+	t.Errorf("no %s event starting %q", reason, prefix)
+}
+
+// TestOperatorCrashesMidSlotMoveLoseNothing stops the operator (its whole
+// manager, as a crash of its process would) at every point between the
+// non-atomic steps of a slot move, while it scales 3 -> 5 masters, and
+// starts a new one each time. Keys stay readable while a slot is left open,
+// and once a last operator finishes, every key is there with its value and
+// redis-cli finds no open slot.
+func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
+	bin := buildShoalNode(t)
+	e := newOpEnv(t)
+	stop := e.startOperator(t, nil)
+	c := newDay2Cluster(t, e, bin, "crash", func(rc *v1alpha1.RedisCluster) {
+		// Small batches, so that a slot of a hash-tagged group takes
+		// several MIGRATEs and the mid-keys point falls inside one.
+		rc.Spec.Migration.KeysPerBatch = ptr.To[int32](10)
+		rc.Spec.Migration.SlotsInFlight = ptr.To[int32](4)
+	})
+	c.waitSettled("formation")
+	data := writeDataset(t, c.client(), 3000, 300, 40)
+
+	stop()
+	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 5 })
+	for _, point := range []string{
+		topology.FailpointAfterImporting, topology.FailpointAfterMigrating,
+		topology.FailpointMidKeys, topology.FailpointAfterNodeOnTarget,
+	} {
+		hit := make(chan struct{})
+		var dead atomic.Bool
+		stop = e.startOperator(t, func(_ client.ObjectKey, p string) bool {
+			// Once it has "crashed", the operator does nothing more
+			// at any point until it is stopped.
+			if dead.Load() || p == point && dead.CompareAndSwap(false, true) {
+				if p == point {
+					select {
+					case <-hit:
+					default:
+						close(hit)
+					}
+				}
+				return true
+			}
+			return false
+		})
+		select {
+		case <-hit:
+		case <-time.After(day2Wait):
+			t.Fatalf("the operator never reached %s", point)
+		}
+		stop()
+		rc := c.get()
+		if rc.Status.Migration == nil || rc.Status.Migration.Reason != v1alpha1.MigrationScaleOut {
+			t.Fatalf("the plan is not in status: %+v", rc.Status.Migration)
+		}
+		t.Logf("operator stopped at %s; status.migration moved %d of %d", point, rc.Status.Migration.MovedSlots, rc.Status.Migration.TotalSlots)
+		// Clients still find every key (ASK redirections) while slots
+		// are open.
+		data.verify(t, c.client())
+	}
+	e.startOperator(t, nil)
+	rc := c.waitSettled("scale out after four operator crashes")
+	if got := slotCounts(rc); !evenish(got) || len(got) != 5 {
+		t.Errorf("slot counts %v", got)
+	}
+	c.checkClean()
+	data.verify(t, c.client())
+}
