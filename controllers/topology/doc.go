@@ -1,13 +1,23 @@
-// Package topology is the pure planner of cluster formation. It holds the
+// Package topology is the pure planner of the cluster's shape. It holds the
 // typed view of a Redis Cluster as its nodes report it (CLUSTER NODES,
 // CLUSTER INFO, DBSIZE, INFO replication: NodeView), the members the
-// RedisCluster expects (Member: pod, shard, ordinal, address), and the
-// functions that turn them into the next safe actions (MEET, ADDSLOTSRANGE,
-// REPLICATE).
+// RedisCluster has (Member: pod, shard, ordinal, address), and the functions
+// that turn them into the next safe actions:
+//   - formation of fresh nodes (PlanFormation: MEET, ADDSLOTSRANGE,
+//     REPLICATE), only while no node serves a slot;
+//   - membership of a formed cluster (PlanMembership: MEET new and
+//     re-addressed nodes, REPLICATE empty nodes, FORGET nodes of no pod,
+//     move a spare replica);
+//   - slot migration (PlanMigration for scale out, scale in and weighted
+//     rebalance, by shard index; Remaining; MoveSlotOps, the MIGRATING/
+//     IMPORTING protocol of the Redis Cluster specification as steps with
+//     failpoints between them);
+//   - repair of slots (OpenSlots and PlanOpenSlot, as redis-cli --cluster
+//     fix decides from where the keys are; Uncovered and PlanCoverage).
 //
 // It must not do I/O: no sockets, no API server, no clock. The node admin
-// client (controllers/nodeadmin) fills the views and carries out the actions.
-// It must never plan slot assignment or replication on a node that holds
-// keys, or slots other than the ones formation would give it: that is repair,
-// not formation.
+// client (controllers/nodeadmin) fills the views and carries out the
+// actions. It must never plan a step that drops a key: no slot assignment
+// or replication on a node that holds keys, no FORGET of a node that serves
+// slots or that a pod may still own, no SETSLOT that leaves keys hidden.
 package topology
