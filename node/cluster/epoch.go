@@ -70,17 +70,31 @@ func (m *Machine) updateSlotsConfigWith(sender *node, senderEpoch uint64, slots 
 			continue
 		}
 		if owner == nil || owner.configEpoch < senderEpoch {
-			// Our slot, that still has keys: they must go.
-			if owner == me && m.keysInSlot(j) > 0 {
-				dirty = append(dirty, j)
-			}
+			keys := 0
 			if owner != nil && owner == curMaster {
+				keys = m.keysInSlot(j)
 				newMaster = sender
 				migratedOurSlots++
 			}
+			// Our slot, that still has keys: they must go.
+			if owner == me && keys > 0 {
+				dirty = append(dirty, j)
+			}
 			m.delSlot(j)
 			m.addSlot(sender, j)
-			m.todo |= todoSaveConfig | todoUpdateState | todoFsyncConfig
+			m.todo |= todoSaveConfig | todoUpdateState
+			// Losing a slot of ours (or our master's) that holds keys is
+			// fsynced before we reply, as Redis does. An empty slot of
+			// ours (the end of a migration, which SETSLOT NODE saves
+			// without fsync in Redis too) or a slot moving between two
+			// other nodes (only our view of the routing, taught again
+			// by the owner's pings after a restart: the greater
+			// configEpoch wins) is saved without: otherwise every slot a
+			// reshard moves holds the lock of the source and of every
+			// bystander master for an fsync.
+			if keys > 0 {
+				m.todo |= todoFsyncConfig
+			}
 		}
 	}
 	switch {
