@@ -190,6 +190,10 @@ type CaptureOptions struct {
 	// server lock at most about this fraction of the time (the rest is
 	// the clients'); 0 only yields between chunks.
 	DutyCycle float64
+	// FlushEvery, when set, flushes the writer after a chunk once this
+	// long has passed since the last flush: a replica reading the
+	// snapshot from a connection sees it progress (its repl-timeout).
+	FlushEvery time.Duration
 }
 
 // Write streams the capture into w, taking lock (the server's) only around
@@ -219,6 +223,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 	}
 	ch := &Chunk{codecs: c.codecs}
 	pace := pacer{duty: opt.DutyCycle}
+	lastFlush := start
 	dbs := -1
 	for db := 0; dbs < 0 || db < dbs; db++ {
 		cursor := uint64(0)
@@ -261,6 +266,12 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				return st, err
 			}
 			st.Preserved += int64(len(preserved))
+			if opt.FlushEvery > 0 && time.Since(lastFlush) >= opt.FlushEvery {
+				if err := w.Flush(); err != nil {
+					return st, err
+				}
+				lastFlush = time.Now()
+			}
 			if db >= dbs || cursor == 0 {
 				break
 			}

@@ -96,6 +96,15 @@ func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, va
 	return s.err
 }
 
+// Flush hands what is buffered to the underlying writer, so a reader at
+// the other end of a connection sees progress (the snapshot stays open).
+func (s *SnapshotWriter) Flush() error {
+	if s.err == nil && !s.closed {
+		s.err = s.bw.Flush()
+	}
+	return s.err
+}
+
 // Close writes the end marker and the checksum and flushes. It does not
 // close the underlying writer (sync and close files yourself).
 func (s *SnapshotWriter) Close() error {

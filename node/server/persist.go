@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/replication"
 )
 
 // Persistence wiring: snapshot (SAVE, BGSAVE, save rules, LASTSAVE), the
@@ -176,13 +177,25 @@ func (p *persister) auxFields() [][2]string {
 	}
 }
 
+// snapshotAuxFields are the aux fields of a snapshot file taken now (lock
+// held): auxFields and the replication state the data corresponds to, so
+// that a replica restarted from the file continues with a partial resync.
+// (An AOF base has no replication state: the commands after it move on.)
+func (p *persister) snapshotAuxFields() [][2]string {
+	aux := p.auxFields()
+	if info, ok := p.s.replSaveInfo(); ok {
+		aux = append(aux, info.Aux()...)
+	}
+	return aux
+}
+
 // saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
 func (p *persister) saveSync() error {
 	s := p.s
 	p.fileMu.Lock()
 	defer p.fileMu.Unlock()
 	err := persistence.SaveSnapshotFile(s.cfg.DBFilename, func(w *persistence.SnapshotWriter) error {
-		for _, a := range p.auxFields() {
+		for _, a := range p.snapshotAuxFields() {
 			if err := w.Aux(a[0], a[1]); err != nil {
 				return err
 			}
@@ -230,6 +243,7 @@ func (p *persister) startBGSave() {
 	p.bgsave = job
 	p.lastBgsaveTry = job.start
 	lc := p.beginCapture()
+	aux := p.snapshotAuxFields()
 	path := s.cfg.DBFilename
 	s.log.Printf("Background saving started")
 	// Close waits for the job, so a save that SHUTDOWN cancelled has
@@ -241,7 +255,7 @@ func (p *persister) startBGSave() {
 		var st persistence.CaptureStats
 		f, err := persistence.CreateAtomic(path)
 		if err == nil {
-			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
+			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), &s.mu, lc, persistence.CaptureOptions{Aux: aux, DutyCycle: 0.5})
 			// The rename happens under fileMu and not at all once
 			// SHUTDOWN cancelled the job: its own save must be the last.
 			p.fileMu.Lock()
@@ -302,12 +316,20 @@ func (p *persister) load() error {
 			return p.loadAOF()
 		}
 	}
-	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{Key: p.loadRecord})
+	var repl replication.SaveInfoReader
+	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
+		Key: p.loadRecord,
+		Aux: func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
+	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fatalLoad(err)
+	}
+	if info, ok := repl.Info(); ok {
+		s.repl.cached = &info
+		s.log.Printf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
 	}
 	return nil
 }

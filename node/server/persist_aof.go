@@ -256,12 +256,13 @@ func (p *persister) startRewrite() {
 			rw.IncrFile().Close()
 		}
 		lc := p.beginCapture()
+		aux := append(p.auxFields(), [2]string{"aof-base", "1"})
 		s.mu.Unlock()
 		// Step 3 (background): the new base from the point-in-time view.
 		var st persistence.CaptureStats
 		err = rw.WriteBase(func(w *persistence.SnapshotWriter) error {
 			var err error
-			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: append(p.auxFields(), [2]string{"aof-base", "1"})})
+			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: aux})
 			return err
 		})
 		s.mu.Lock()

@@ -52,6 +52,12 @@ type replState struct {
 	// waits are the clients blocked in WAIT.
 	announced map[int64]replAnnounce
 	waits     map[*Client]waitTarget
+	// cached is the replication state the snapshot loaded at start was
+	// taken at (Redis's cached master made from an RDB's repl-id and
+	// repl-offset): it lets this node, restarted as a replica, continue
+	// its master's stream with a partial resync. Any write of its own
+	// (and any sync) ends it.
+	cached *replication.SaveInfo
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -110,13 +116,16 @@ func (s *Server) isReplica() bool { return s.repl.link != nil }
 // propagates reports whether effective writes must be collected: for the
 // AOF, or for the backlog of a master that has one.
 func (s *Server) propagates() bool {
-	return s.prop != nil || (s.repl.backlog != nil && !s.repl.applying)
+	return s.prop != nil || (s.repl.backlog != nil && !s.repl.applying) || (s.repl.cached != nil && !s.repl.applying)
 }
 
 // propagate hands one effective write to the AOF and to the replicas.
 func (s *Server) propagate(db int, args [][]byte) {
 	if s.prop != nil {
 		s.prop.Propagate(db, args)
+	}
+	if !s.repl.applying {
+		s.repl.cached = nil // the data set left the saved stream
 	}
 	if s.repl.backlog != nil && !s.repl.applying && s.repl.link == nil {
 		b := s.repl.scratch[:0]
@@ -272,7 +281,7 @@ func (s *Server) beginReplSnapshot() replSnapshot {
 		lc := p.beginCapture()
 		return func(dst io.Writer) (int64, error) {
 			w := persistence.NewSnapshotWriter(dst)
-			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5})
+			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: replFlushEvery})
 			s.mu.Lock()
 			p.endCapture(lc)
 			if p.bgsave == job {
@@ -304,6 +313,12 @@ func (s *Server) beginReplSnapshot() replSnapshot {
 		return int64(n), werr
 	}
 }
+
+// replFlushEvery is how often a snapshot streamed to a replica is flushed
+// while it is encoded (the keepalive newlines of the $<length> framing
+// cannot be interleaved with it): a replica with a short repl-timeout sees
+// it progress.
+const replFlushEvery = 100 * time.Millisecond
 
 // replEOFMarkLen is the length of the random mark that ends a snapshot
 // sent without its length ($EOF:<mark>, Redis's diskless format).
@@ -466,4 +481,31 @@ type replAnnounce struct {
 	port    int
 	ip      string
 	capaEOF bool // REPLCONF capa eof: takes a snapshot without its length
+}
+
+// replSaveInfo is the replication state a snapshot taken now corresponds
+// to (lock held), as Redis's rdbPopulateSaveInfo: a replica's position in
+// its master's stream, a master's own ID and offset, or the state loaded
+// at start while nothing has changed since. A replica in the middle of its
+// master's MULTI saves the offset before it: the queued commands are not
+// in the data yet.
+func (s *Server) replSaveInfo() (replication.SaveInfo, bool) {
+	if s.repl.backlog == nil {
+		if c := s.repl.cached; c != nil {
+			return *c, true
+		}
+		return replication.SaveInfo{}, false
+	}
+	info := replication.SaveInfo{ID: s.repl.ids.ID, Offset: s.repl.ids.Offset}
+	if l := s.repl.link; l != nil {
+		if l.client.DB != nil {
+			info.StreamDB = l.client.DB.ID
+		}
+		if l.inMulti {
+			info.Offset = l.multiOffset
+		}
+	} else if s.repl.lastDB > 0 {
+		info.StreamDB = s.repl.lastDB
+	}
+	return info, true
 }

@@ -43,7 +43,9 @@ type masterLink struct {
 	client    *Client // executes the master's stream
 	multi     [][][]byte
 	inMulti   bool
-	wmu       sync.Mutex // serializes writes to conn (ACKs)
+	// multiOffset is the offset before the MULTI being queued.
+	multiOffset int64
+	wmu         sync.Mutex // serializes writes to conn (ACKs)
 }
 
 // replicaOf makes this node a replica of host:port (lock held). A master
@@ -247,8 +249,11 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	}
 	s.mu.Lock()
 	replid, next := "?", int64(-1)
+	cached := s.repl.cached
 	if s.repl.backlog != nil {
 		replid, next = s.repl.ids.ID, s.repl.ids.Offset+1
+	} else if cached != nil {
+		replid, next = cached.ID, cached.Offset+1
 	}
 	s.mu.Unlock()
 	r, err := lc.command("PSYNC", replid, strconv.FormatInt(next, 10))
@@ -271,6 +276,9 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 		if l.stopped {
 			s.mu.Unlock()
 			return nil
+		}
+		if s.repl.backlog == nil && cached != nil && s.repl.cached == cached {
+			s.continueFromSaved(l, *cached)
 		}
 		if reply.ID != "" && reply.ID != s.repl.ids.ID {
 			// The master changed ID (it was promoted): the old one stays
@@ -347,6 +355,7 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 		return nil
 	}
 	s.installReplDataset(ld.dbs)
+	s.repl.cached = nil
 	s.repl.ids.ID, s.repl.ids.Offset = reply.ID, reply.Offset
 	s.repl.ids.ClearSecond()
 	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
@@ -360,6 +369,19 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	}
 	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// continueFromSaved takes up the replication state of the snapshot loaded
+// at start, which the master just accepted to continue (lock held).
+func (s *Server) continueFromSaved(l *masterLink, info replication.SaveInfo) {
+	s.repl.cached = nil
+	s.repl.ids.ID, s.repl.ids.Offset = info.ID, info.Offset
+	s.repl.ids.ClearSecond()
+	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), info.Offset)
+	if info.StreamDB < len(s.dbs) {
+		l.client.DB = s.dbs[info.StreamDB]
+	}
+	s.log.Printf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
 }
 
 // parseSnapshotHeader parses the line before a full resync's snapshot:
@@ -536,6 +558,7 @@ func (s *Server) applyCommand(l *masterLink, args [][]byte) {
 		return
 	case eqFold(args[0], "multi"):
 		l.inMulti, l.multi = true, nil
+		l.multiOffset = s.repl.ids.Offset
 		return
 	case eqFold(args[0], "exec"):
 		cmds := l.multi
