@@ -7,11 +7,14 @@
 #   N=50000 hack/bench-node.sh         # quicker
 #   TESTS=set,get KEYS=100000 hack/bench-node.sh
 #   REPEAT=3 hack/bench-node.sh        # medians of 3 alternating runs
+#   OURS_ARGS="--event-loops 0" hack/bench-node.sh   # extra node arguments
 #
 # For every test and pipeline depth (-P 1 and -P 16) it runs
 # redis-benchmark against Redis and then against ours, back to back, and
-# prints rps and p99 with the ours/Redis ratios; then it loads KEYS keys
-# with 100-byte values into each and compares used_memory_rss.
+# prints rps and p99 with the ours/Redis ratios, and each server's CPU time
+# per request (user+system, from /proc: on a busy machine the least noisy
+# of the three); then it loads KEYS keys with 100-byte values into each
+# and compares used_memory_rss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +24,7 @@ TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
 PIPELINES="${PIPELINES:-1 16}"
 KEYS="${KEYS:-1000000}"
 REPEAT="${REPEAT:-1}"
+OURS_ARGS="${OURS_ARGS:-}"
 VALUE_SIZE="${VALUE_SIZE:-100}"
 
 for tool in redis-server redis-benchmark redis-cli; do
@@ -58,13 +62,15 @@ redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$
   --daemonize no --logfile "$work/redis/log" &
 pids+=($!)
 oport="$(free_port)"
-"$work/shoal-node" --port "$oport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/ours" \
+# shellcheck disable=SC2086 # OURS_ARGS is a list of arguments
+"$work/shoal-node" --port "$oport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work/ours" $OURS_ARGS \
   >"$work/ours/log" 2>&1 &
 pids+=($!)
+rpid="${pids[0]}" opid="${pids[1]}"
 wait_up "$rport"
 wait_up "$oport"
 echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on :$rport, shoal-node on :$oport"
-echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours, median of $REPEAT"
+echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours, median of $REPEAT${OURS_ARGS:+ (ours with $OURS_ARGS)}"
 echo
 
 # supported PORT TEST: whether the server knows the command the test uses.
@@ -74,12 +80,21 @@ supported() {
   [[ "$(redis-cli -p "$1" command info "$cmd" | head -1)" != "" ]]
 }
 
-# bench PORT TEST P -> "rps p99" of the test's last CSV line (lrange_100
-# first runs the LPUSH that fills the list; we keep the LRANGE line).
+# cputicks PID: user+system clock ticks the process has used.
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# bench PORT PID TEST P -> "rps p99 cpu" of the test's last CSV line
+# (lrange_100 first runs the LPUSH that fills the list; we keep the LRANGE
+# line); cpu is the server's CPU microseconds per request over the whole
+# run (for lrange_100 that includes the LPUSHes).
 bench() {
-  local out
-  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -c "$CLIENTS" -n "$N" -P "$3" -q --csv 2>/dev/null || true)"
-  echo "$out" | awk -F'","' 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7} END {if (rps=="") print "n/a n/a"; else print rps, p99}'
+  local out c0 c1 tck
+  tck="$(getconf CLK_TCK)"
+  c0="$(cputicks "$2")"
+  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -c "$CLIENTS" -n "$N" -P "$4" -q --csv 2>/dev/null || true)"
+  c1="$(cputicks "$2")"
+  echo "$out" | awk -F'","' -v c=$((c1 - c0)) -v tck="$tck" -v n="$N" 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7}
+    END {if (rps=="") print "n/a n/a n/a"; else printf "%s %s %.2f\n", rps, p99, c * 1e6 / tck / n}'
 }
 
 # median of its arguments ("n/a" if none is a number).
@@ -93,21 +108,23 @@ median() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a=="n/a" || b=="n/a" || b==0) print "n/a"; else printf "%.2f", a/b }'; }
 
 for P in $PIPELINES; do
-  printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' test P redis_rps ours_rps ratio redis_p99 ours_p99 ratio
+  printf '%-12s %4s %12s %12s %7s %9s %9s %7s %9s %9s %7s\n' test P redis_rps ours_rps ratio redis_p99 ours_p99 ratio \
+    redis_cpu ours_cpu ratio
   IFS=',' read -ra tests <<<"$TESTS"
   for t in "${tests[@]}"; do
-    rr=() rp=() or=() op=()
+    rr=() rp=() rc=() or=() op=() oc=()
     for _ in $(seq 1 "$REPEAT"); do
-      read -r a b < <(bench "$rport" "$t" "$P"); rr+=("$a"); rp+=("$b")
+      read -r a b c < <(bench "$rport" "$rpid" "$t" "$P"); rr+=("$a"); rp+=("$b"); rc+=("$c")
       if supported "$oport" "$t"; then
-        read -r a b < <(bench "$oport" "$t" "$P"); or+=("$a"); op+=("$b")
+        read -r a b c < <(bench "$oport" "$opid" "$t" "$P"); or+=("$a"); op+=("$b"); oc+=("$c")
       else
-        or+=(n/a); op+=(n/a)
+        or+=(n/a); op+=(n/a); oc+=(n/a)
       fi
     done
     rrps="$(median "${rr[@]}")" rp99="$(median "${rp[@]}")" orps="$(median "${or[@]}")" op99="$(median "${op[@]}")"
-    printf '%-12s %4s %12s %12s %7s %9s %9s %7s\n' "$t" "$P" "$rrps" "$orps" "$(ratio "$orps" "$rrps")" \
-      "$rp99" "$op99" "$(ratio "$op99" "$rp99")"
+    rcpu="$(median "${rc[@]}")" ocpu="$(median "${oc[@]}")"
+    printf '%-12s %4s %12s %12s %7s %9s %9s %7s %9s %9s %7s\n' "$t" "$P" "$rrps" "$orps" "$(ratio "$orps" "$rrps")" \
+      "$rp99" "$op99" "$(ratio "$op99" "$rp99")" "$rcpu" "$ocpu" "$(ratio "$ocpu" "$rcpu")"
   done
   echo
 done
