@@ -796,3 +796,74 @@ func mapsEqual(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestRollingUpdateWithoutReplicasRestartsMastersAlone: with
+// replicasPerMaster 0 there is no replica to fail over to, so each master
+// restarts alone, one shard at a time, and status says so; its data comes
+// back from its own volume.
+func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
+	bin := buildRolloutNode(t)
+	ns := newNamespace(t)
+	rc := newCluster(ns, "alone", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.ReplicasPerMaster = 0
+	})
+	create(t, rc)
+	key := client.ObjectKeyFromObject(rc)
+	secret := &corev1.Secret{}
+	poll(t, waitFor, func() error {
+		return testEnv.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "alone-auth"}, secret)
+	})
+	password := string(secret.Data["password"])
+	sim := newPodSim(t, ns, bin, password)
+	waitReady(t, key)
+
+	ctx := context.Background()
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sim.addrs(), Password: password, MaxRedirects: 8})
+	t.Cleanup(func() { _ = rdb.Close() })
+	w := &writer{rdb: rdb, acked: map[string]string{}}
+	for i := range 200 {
+		k, v := fmt.Sprintf("before:%d", i), fmt.Sprintf("v%d", i)
+		if err := rdb.Set(ctx, k, v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		w.acked[k] = v
+	}
+
+	start := time.Now()
+	updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
+	sawAlone := false
+	poll(t, rolloutWait, func() error {
+		rc, err := getCluster(key)
+		if err != nil {
+			return err
+		}
+		ru := rc.Condition(v1alpha1.ConditionRollingUpdate)
+		if ru != nil && ru.Status == metav1.ConditionTrue && ru.Reason == string(v1alpha1.ReasonRestartingMasterAlone) {
+			sawAlone = true
+		}
+		ready := rc.Condition(v1alpha1.ConditionReady)
+		if ru == nil || ru.Status != metav1.ConditionFalse || ru.ObservedGeneration != rc.Generation ||
+			ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != rc.Generation {
+			return fmt.Errorf("rollout not finished: RollingUpdate %+v, Ready %+v", ru, ready)
+		}
+		return nil
+	})
+	t.Logf("restarted 3 masters alone in %s", time.Since(start).Round(time.Millisecond))
+	if !sawAlone {
+		t.Errorf("RollingUpdate never said %s", v1alpha1.ReasonRestartingMasterAlone)
+	}
+	deletions, _ := sim.snapshot()
+	if len(deletions) != 3 {
+		t.Errorf("deletions %v, want the 3 masters", deletions)
+	}
+	for _, d := range deletions {
+		if d.role != "master" {
+			t.Errorf("%s was %s when deleted", d.pod, d.role)
+		}
+	}
+	if err := w.verify(ctx); err != nil {
+		t.Error(err)
+	}
+	poll(t, waitFor, func() error { return clusterCheck(sim.addrs()[0], password) })
+}
