@@ -1,12 +1,15 @@
 // Package controllers holds the RedisCluster reconciler: a short, ordered list
 // of steps (auth Secret, ConfigMap, Services, shard StatefulSets, PDBs, pods,
 // nodes, cluster formation, then the Day-2 steps of a formed cluster:
-// membership, open slots, slot coverage, slot migration, shard removal;
-// status), each of which returns early, over a state struct that carries
+// membership, open slots, slot coverage, slot migration, shard removal,
+// pod operations (live config by CONFIG SET, switchover, replica scale-down
+// safety, rolling updates); status), each of which returns early, over a state struct that carries
 // what was observed, with the status written once by a deferred patch that
 // skips no-ops. A slot migration's plan and progress live in
 // status.migration, so a restarted operator resumes it from there and from
-// what the nodes report.
+// what the nodes report; a rolling update is decided afresh from the pods'
+// template hashes and the nodes' roles, and the failovers it sent are in
+// status.failovers.
 //
 // It owns the edges: API server calls, events, and calls to the nodes through
 // controllers/nodeadmin. What objects should look like is computed by

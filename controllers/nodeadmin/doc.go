@@ -1,7 +1,8 @@
 // Package nodeadmin is the admin client of one data node: it reads the node's
 // view of the cluster (CLUSTER NODES, CLUSTER INFO, DBSIZE, INFO replication)
 // into a typed topology.NodeView and sends the cluster commands the planner
-// asks for (MEET, ADDSLOTSRANGE, SETSLOT, REPLICATE, FAILOVER, FORGET), and
+// asks for (MEET, ADDSLOTSRANGE, SETSLOT, REPLICATE, FAILOVER, FORGET,
+// CONFIG GET/SET), and
 // carries out slot moves (SlotMover: SETSLOT, GETKEYSINSLOT + MIGRATE
 // batches, several slots at a time). It is
 // built on github.com/redis/go-redis/v9 and speaks to any Redis Cluster node,

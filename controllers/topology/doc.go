@@ -13,7 +13,13 @@
 //     IMPORTING protocol of the Redis Cluster specification as steps with
 //     failpoints between them);
 //   - repair of slots (OpenSlots and PlanOpenSlot, as redis-cli --cluster
-//     fix decides from where the keys are; Uncovered and PlanCoverage).
+//     fix decides from where the keys are; Uncovered and PlanCoverage);
+//   - pod operations (rollout*.go): rolling updates shard by shard
+//     (PlanRollout: replicas first, a coordinated CLUSTER FAILOVER to an
+//     updated in-sync replica, the old master last), switchovers
+//     (PlanSwitchover), moving a master off the ordinals a replica
+//     scale-down removes (PlanReplicaScaleDown), and the live config keys
+//     that differ from CONFIG GET (LiveConfigDiff).
 //
 // It must not do I/O: no sockets, no API server, no clock. The node admin
 // client (controllers/nodeadmin) fills the views and carries out the
