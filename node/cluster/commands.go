@@ -375,7 +375,7 @@ func (m *Machine) Failover(now time.Time, mode FailoverMode) (Ready, error) {
 		m.todo |= todoHandleFailover
 	default:
 		m.logf(LogWarning, "Manual failover user request accepted.")
-		m.sendTo(me.master, m.buildHeader(bus.TypeMFStart))
+		m.sendMFStart()
 	}
 	return m.finish(), nil
 }

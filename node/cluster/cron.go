@@ -119,6 +119,7 @@ func (m *Machine) clusterCron() {
 
 	m.manualFailoverCheckTimeout()
 	if me.isReplica() {
+		m.resendMFStart()
 		m.handleManualFailover()
 		m.handleReplicaFailover()
 		// Replica migration makes sense only if some master has at least

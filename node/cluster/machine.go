@@ -66,6 +66,7 @@ type Machine struct {
 	mfCanStart     bool
 	mfPaused       bool  // on a master: the I/O layer confirmed writes are paused
 	mfPausedOffset int64 // ... at this offset
+	mfStartLink    LinkID // on a replica: the link MFSTART last went out on
 
 	iteration         int
 	lastCronTime      int64 // when clusterCron last ran (0: never)
