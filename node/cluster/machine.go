@@ -64,8 +64,8 @@ type Machine struct {
 	mfReplica      *node // on a master: the replica that asked for it
 	mfMasterOffset int64 // on a replica: the master's offset when paused, -1 unknown
 	mfCanStart     bool
-	mfPaused       bool  // on a master: the I/O layer confirmed writes are paused
-	mfPausedOffset int64 // ... at this offset
+	mfPaused       bool   // on a master: the I/O layer confirmed writes are paused
+	mfPausedOffset int64  // ... at this offset
 	mfStartLink    LinkID // on a replica: the link MFSTART last went out on
 
 	iteration         int
