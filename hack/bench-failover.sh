@@ -7,6 +7,8 @@
 #   hack/bench-failover.sh                      # full run (make bench-failover)
 #   REPEAT=3 hack/bench-failover.sh             # 3 alternating rounds of each
 #   SYNC_KEYS=200000 NODE_TIMEOUT=2000 hack/bench-failover.sh   # quicker
+#   MEASURE=failover REPEAT=5 hack/bench-failover.sh   # one part only
+#   KEEP_WORK=1 hack/bench-failover.sh          # keep the servers' logs
 #
 # 1. Failover: a cluster of 3 masters + 3 replicas of each (redis-cli
 #    --cluster create --cluster-replicas 1, the same cluster-node-timeout).
@@ -38,6 +40,7 @@ NODE_TIMEOUT="${NODE_TIMEOUT:-5000}"
 SYNC_KEYS="${SYNC_KEYS:-1000000}"
 VALUE_SIZE="${VALUE_SIZE:-100}"
 KEY="${KEY:-failover-probe}"
+MEASURE="${MEASURE:-failover,fullsync}"
 
 for tool in redis-server redis-cli python3; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install redis-server redis-tools python3)"
@@ -50,7 +53,7 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -231,13 +234,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b==0) print "n/a"; else printf "%
 
 echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') vs shoal-node $(git rev-parse --short HEAD), REPEAT=$REPEAT, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
+result=""
+rf=() of=() rs=() os=()
+
 # ---- 1. failover ----
+if [[ $MEASURE == *failover* ]]; then
 log "starting two 6-node clusters (cluster-node-timeout $NODE_TIMEOUT ms)..."
 for kind in redis ours; do
   start_cluster "$kind"
 done
-result=""
-rf=() of=()
 for round in $(seq 1 "$REPEAT"); do
   log "failover round $round: redis"
   failover_round redis
@@ -251,8 +256,10 @@ for kind in redis ours; do
   for p in ${ports_of[$kind]}; do kill "${pid_of[$p]}" 2>/dev/null || true; done
   for p in ${ports_of[$kind]}; do wait "${pid_of[$p]}" 2>/dev/null || true; done
 done
+fi
 
 # ---- 2. full sync ----
+if [[ $MEASURE == *fullsync* ]]; then
 log "loading $SYNC_KEYS keys of $VALUE_SIZE bytes into a master of each..."
 declare -A smaster
 for kind in redis ours; do
@@ -262,7 +269,6 @@ for kind in redis ours; do
   n="$(redis-cli -p "${smaster[$kind]}" dbsize)"
   [[ "$n" == "$SYNC_KEYS" ]] || die "$kind master holds $n keys after DEBUG POPULATE, not $SYNC_KEYS"
 done
-rs=() os=()
 for round in $(seq 1 "$REPEAT"); do
   log "full sync round $round: redis"
   sync_round redis "${smaster[redis]}"
@@ -272,13 +278,18 @@ for round in $(seq 1 "$REPEAT"); do
   os+=("$result")
   log "full sync round $round: redis ${rs[-1]}s, ours ${os[-1]}s"
 done
+fi
 
 echo
 printf '%-32s %-22s %-22s %s\n' "seconds (min median max)" redis ours "ratio ours/redis (median)"
-read -r a b c < <(stats "${rf[@]}")
-read -r d e f < <(stats "${of[@]}")
-printf '%-32s %-22s %-22s %s\n' "failover: kill -9 to first write" "$a $b $c" "$d $e $f" "$(ratio "$e" "$b")"
-read -r a b c < <(stats "${rs[@]}")
-read -r d e f < <(stats "${os[@]}")
-printf '%-32s %-22s %-22s %s\n' "full sync of $SYNC_KEYS keys" "$a $b $c" "$d $e $f" "$(ratio "$e" "$b")"
+if ((${#rf[@]})); then
+  read -r a b c < <(stats "${rf[@]}")
+  read -r d e f < <(stats "${of[@]}")
+  printf '%-32s %-22s %-22s %s\n' "failover: kill -9 to first write" "$a $b $c" "$d $e $f" "$(ratio "$e" "$b")"
+fi
+if ((${#rs[@]})); then
+  read -r a b c < <(stats "${rs[@]}")
+  read -r d e f < <(stats "${os[@]}")
+  printf '%-32s %-22s %-22s %s\n' "full sync of $SYNC_KEYS keys" "$a $b $c" "$d $e $f" "$(ratio "$e" "$b")"
+fi
 echo "rounds: failover redis ${rf[*]} / ours ${of[*]}; full sync redis ${rs[*]} / ours ${os[*]}"
