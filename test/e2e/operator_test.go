@@ -115,6 +115,8 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 			SpecTimeout(objectsGoneTimeout+30*time.Second))
 	})
 
+	describeDay2(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
+
 	It("reports the operator's CPU and memory at idle with 10 RedisClusters", Label("figures"), func(ctx SpecContext) {
 		measureIdle(ctx, c, operatorNS)
 	}, SpecTimeout(idleFormTimeout+idleWindow+objectsGoneTimeout+2*time.Minute))
