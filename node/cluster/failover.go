@@ -251,6 +251,26 @@ func (m *Machine) sendFailoverAuthIfNeeded(n *node, req *bus.Message) {
 	m.logf(LogWarning, "Failover auth granted to %s for epoch %d", n.id, m.currentEpoch)
 }
 
+// updateReplicaRoleFromAuthRequest: a FAILOVER_AUTH_REQUEST's header is
+// the sender's own word that it is a replica and of whom. When a master
+// just became a replica (it followed its promoted replica) and is asked to
+// fail over back right away, its request can come before the PING that
+// tells us of its new role: we would deny the vote ("it is a master node")
+// and the manual failover would time out, as in Redis. The role is taken
+// from the header, as that PING would do.
+func (m *Machine) updateReplicaRoleFromAuthRequest(sender *node, msg *bus.Message) {
+	if msg.MasterID == "" || sender.inHandshake() {
+		return
+	}
+	if sender.isReplica() && sender.master != nil && sender.master.id == msg.MasterID {
+		return
+	}
+	if m.lookup(msg.MasterID) == nil {
+		return // a master we don't know: the gossip will tell
+	}
+	m.updateRoleFromHeader(sender, msg)
+}
+
 // processFailoverAuthAck counts a vote: from a master serving slots, for
 // the epoch of our election (or later).
 func (m *Machine) processFailoverAuthAck(msg *bus.Message, sender *node) {
@@ -306,9 +326,19 @@ func (m *Machine) failoverReplaceYourMaster() {
 
 // processMFStart: a replica of ours asks for a manual failover. Pause
 // writes; once the I/O layer confirms (WritesPaused), our PINGs carry the
-// offset the replica must reach.
+// offset the replica must reach. The sender's header is its own word on
+// whom it replicates: a replica attached a moment ago (CLUSTER REPLICATE,
+// or an old master that just followed its promoted replica) may ask before
+// a PING told us, and is taken as ours then, as that PING would (Redis
+// drops such a request, and the manual failover times out).
 func (m *Machine) processMFStart(in Inbound, sender *node) {
-	if sender == nil || sender.master != m.myself {
+	if sender == nil {
+		return
+	}
+	if sender.master != m.myself && in.Msg.MasterID == m.myself.id && m.myself.isMaster() {
+		m.updateRoleFromHeader(sender, in.Msg)
+	}
+	if sender.master != m.myself {
 		return
 	}
 	m.resetManualFailover()

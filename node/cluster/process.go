@@ -63,6 +63,7 @@ func (m *Machine) processPacket(in Inbound) {
 		m.processPublish(msg, sender)
 	case bus.TypeFailoverAuthRequest:
 		if sender != nil {
+			m.updateReplicaRoleFromAuthRequest(sender, msg)
 			m.sendFailoverAuthIfNeeded(sender, msg)
 		}
 	case bus.TypeFailoverAuthAck:

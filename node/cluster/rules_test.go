@@ -129,6 +129,17 @@ func TestFailoverAuthGrantRules(t *testing.T) {
 				r.MFlags |= bus.MsgFlagForceAck
 				return r
 			}},
+		{name: "requester we still see as a master says it is a replica now (FORCEACK)", myself: idB, grant: true,
+			setup: func(m *Machine) {
+				m.setNodeAsMaster(m.lookup(idRA)) // it just followed A, which took its slots
+				m.lookup(idA).flags &^= bus.FlagFail
+			},
+			req: func(m *Machine) *bus.Message {
+				r := voteRequest(m)
+				r.MasterID, r.Slots = idA, m.lookup(idA).slots
+				r.MFlags |= bus.MsgFlagForceAck
+				return r
+			}},
 		{name: "requester is a master", myself: idB, req: func(m *Machine) *bus.Message {
 			r := voteRequest(m)
 			r.Sender, r.MasterID = idC, ""
@@ -367,5 +378,26 @@ func TestClearNodeFailureRules(t *testing.T) {
 		if got := !n.failed(); got != tc.cleared {
 			t.Errorf("%s: cleared %v, want %v", tc.name, got, tc.cleared)
 		}
+	}
+}
+
+// A replica that was attached a moment ago (its PINGs did not tell us yet)
+// asks for a manual failover: its MFSTART header names us as its master,
+// and we pause writes for it instead of dropping the request.
+func TestMFStartFromReplicaNotYetKnownAsOurs(t *testing.T) {
+	m := ruleMachine(t, idA, nil)
+	msg := header(m, idRB, bus.TypeMFStart) // we still see RB as B's replica
+	msg.MasterID, msg.Slots = idA, m.lookup(idA).slots
+	rd := inbound(m, ruleNow.Add(4*time.Second), msg)
+	if rd.PauseWritesUntil.IsZero() {
+		t.Fatal("MFSTART from a replica announcing us as its master was dropped")
+	}
+	if rb := m.lookup(idRB); rb.master != m.myself {
+		t.Fatalf("RB's master is %v, want myself", rb.master)
+	}
+	// A node that names another master is still refused.
+	m = ruleMachine(t, idA, nil)
+	if rd := inbound(m, ruleNow.Add(4*time.Second), header(m, idRB, bus.TypeMFStart)); !rd.PauseWritesUntil.IsZero() {
+		t.Fatal("MFSTART from B's replica paused our writes")
 	}
 }
