@@ -521,9 +521,7 @@ func testManualFailoverUnderLoad(t *testing.T, nodes []*clusterProc) {
 	waitInSyncProcs(t, sh.master, sh.replica)
 	load := startAckLoad(t, failoverClient(t, nodes), 8, false, "mf")
 	load.waitProgress(t, 2000)
-	start := time.Now()
 	manualFailover(t, sh)
-	t.Logf("manual failover took %v", time.Since(start).Round(time.Millisecond))
 	load.waitProgress(t, 2000)
 	waitReplicaOf(t, sh.master, sh.replica)
 	load.verify(t, nodes)
@@ -535,12 +533,17 @@ func testManualFailoverUnderLoad(t *testing.T, nodes []*clusterProc) {
 func manualFailover(t *testing.T, sh failoverShard) {
 	t.Helper()
 	var asked time.Time
+	start, attempts := time.Now(), 0
+	defer func() {
+		t.Logf("manual failover of %s to %s took %v (%d CLUSTER FAILOVER)", sh.master.Addr(), sh.replica.Addr(), time.Since(start).Round(time.Millisecond), attempts)
+	}()
 	waitUntil(t, failoverWait, "the manual failover", func() error {
 		if time.Since(asked) > 7*time.Second {
 			if err := sh.replica.do(t, "CLUSTER", "FAILOVER").Err(); err != nil {
 				t.Fatalf("CLUSTER FAILOVER: %v", err)
 			}
 			asked = time.Now()
+			attempts++
 		}
 		if r, err := procInfo(sh.replica, "replication", "role"); err != nil || r != "master" {
 			return fmt.Errorf("replica's role %q, %v", r, err)
