@@ -6,12 +6,17 @@
 #
 #   hack/bench-cluster.sh                       # full run (make bench-cluster)
 #   N=50000 MOVE_KEYS=20000 hack/bench-cluster.sh   # quicker
+#   BENCH=0 ROUNDS=5 hack/bench-cluster.sh      # only the reshard, 5 rounds
 #
 # 1. redis-benchmark --cluster -t set,get -c CLIENTS -n N against each
-#    cluster, Redis first, then ours: rps and the ours/Redis ratio.
+#    cluster, Redis first, then ours: rps and the ours/Redis ratio
+#    (BENCH=0 skips it).
 # 2. Slot migration throughput: MOVE_KEYS keys are loaded into the first
 #    master's slots, then `redis-cli --cluster reshard` moves all of that
-#    master's slots to the second one; keys/s and the ratio.
+#    master's slots to the second one; keys/s and the ratio. ROUNDS rounds,
+#    each on fresh clusters, alternate which of the two goes first, so the
+#    noise of a shared machine falls on both; the summary gives each
+#    round's ratio and the ratio of the median keys/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +25,8 @@ CLIENTS="${CLIENTS:-50}"
 MOVE_KEYS="${MOVE_KEYS:-200000}"
 PIPELINE="${PIPELINE:-10}" # keys per MIGRATE, redis-cli's default
 NODE_TIMEOUT="${NODE_TIMEOUT:-5000}"
+ROUNDS="${ROUNDS:-3}"
+BENCH="${BENCH:-1}"
 
 for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "bench-cluster: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -55,6 +62,7 @@ go build -o "$work/shoal-node" ./node/cmd/shoal-node
 start_cluster() {
   local name="$1" bin="$2" i port bus dir
   started=()
+  started_pids=()
   for i in 1 2 3; do
     port="$(free_port)"
     bus="$(free_port)"
@@ -64,6 +72,7 @@ start_cluster() {
       --cluster-node-timeout "$NODE_TIMEOUT" --cluster-config-file nodes.conf --save "" --appendonly no \
       --dir "$dir" >"$dir/log" 2>&1) &
     pids+=($!)
+    started_pids+=($!)
     started+=("$port")
   done
   for port in "${started[@]}"; do wait_up "$port"; done
@@ -91,14 +100,28 @@ create() {
   exit 1
 }
 
-start_cluster redis redis-server
-rports=("${started[@]}")
-start_cluster ours "$work/shoal-node"
-oports=("${started[@]}")
-create "${rports[@]}"
-create "${oports[@]}"
-echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') cluster on ${rports[*]}, shoal-node cluster on ${oports[*]}"
-echo
+# start_both: fresh Redis and shoal clusters, their ports in rports and
+# oports, their PIDs in both_pids.
+start_both() {
+  start_cluster redis redis-server
+  rports=("${started[@]}")
+  both_pids=("${started_pids[@]}")
+  start_cluster ours "$work/shoal-node"
+  oports=("${started[@]}")
+  both_pids+=("${started_pids[@]}")
+  create "${rports[@]}"
+  create "${oports[@]}"
+  echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') cluster on ${rports[*]}, shoal-node cluster on ${oports[*]}"
+}
+
+# stop_both stops the clusters of start_both (their data dirs are reused
+# by the next start_both, so they are emptied).
+stop_both() {
+  local pid
+  for pid in "${both_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${both_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"/redis[123] "$work"/ours[123]
+}
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a=="n/a" || b=="n/a" || b==0) print "n/a"; else printf "%.2f", a/b }'; }
 
@@ -108,14 +131,19 @@ bench() {
     awk -F'","' 'NF>=2 && $1 ~ /'"${2^^}"'/ {gsub(/"/,"",$2); rps=$2} END {if (rps=="") print "n/a"; else print rps}'
 }
 
-echo "redis-benchmark --cluster -c $CLIENTS -n $N, Redis then ours"
-printf '%-8s %12s %12s %7s\n' test redis_rps ours_rps ratio
-for t in set get; do
-  r="$(bench "${rports[0]}" "$t")"
-  o="$(bench "${oports[0]}" "$t")"
-  printf '%-8s %12s %12s %7s\n' "$t" "$r" "$o" "$(ratio "$o" "$r")"
-done
-echo
+if [[ "$BENCH" != 0 ]]; then
+  start_both
+  echo
+  echo "redis-benchmark --cluster -c $CLIENTS -n $N, Redis then ours"
+  printf '%-8s %12s %12s %7s\n' test redis_rps ours_rps ratio
+  for t in set get; do
+    r="$(bench "${rports[0]}" "$t")"
+    o="$(bench "${oports[0]}" "$t")"
+    printf '%-8s %12s %12s %7s\n' "$t" "$r" "$o" "$(ratio "$o" "$r")"
+  done
+  echo
+  stop_both
+fi
 
 # Keys of the first master's slots as a RESP stream of SETs.
 python3 - "$MOVE_KEYS" "$work/move.resp" <<'EOF'
@@ -143,27 +171,52 @@ while made < n:
 open(path, "wb").write(b"".join(out))
 EOF
 
-# reshard PORTS... -> seconds to move all of the first master's slots (and keys) to the second.
+# reshard PORTS... -> keys moved, seconds and keys/s to move all of the
+# first master's slots (and keys) to the second. The first master, left
+# without slots, becomes a replica of the second (replica migration, as in
+# Redis) and copies its data: what counts is that the second gained every
+# key.
 reshard() {
-  local from to t0 t1
+  local from to t0 t1 before after keys
   redis-cli -p "$1" --pipe <"$work/move.resp" >/dev/null
   from="$(redis-cli -p "$1" cluster myid)"
   to="$(redis-cli -p "$2" cluster myid)"
-  local keys
   keys="$(redis-cli -p "$1" dbsize)"
+  before="$(redis-cli -p "$2" dbsize)"
   t0="$(date +%s.%N)"
   redis-cli --cluster reshard "127.0.0.1:$1" --cluster-from "$from" --cluster-to "$to" \
     --cluster-slots 5461 --cluster-pipeline "$PIPELINE" --cluster-yes >"$work/reshard.$1.log" 2>&1 ||
     { echo "bench-cluster: reshard failed:" >&2; tail -20 "$work/reshard.$1.log" >&2; exit 1; }
   t1="$(date +%s.%N)"
-  local left
-  left="$(redis-cli -p "$1" dbsize)"
-  [[ "$left" == 0 ]] || { echo "bench-cluster: $left keys left on the source after the reshard" >&2; exit 1; }
+  after="$(redis-cli -p "$2" dbsize)"
+  [[ $((after - before)) == "$keys" ]] ||
+    { echo "bench-cluster: the target gained $((after - before)) keys, not $keys" >&2; exit 1; }
   awk -v a="$t0" -v b="$t1" -v k="$keys" 'BEGIN { printf "%d %.2f %.0f\n", k, b-a, k/(b-a) }'
 }
 
-echo "slot migration: $MOVE_KEYS keys in 5461 slots, redis-cli --cluster reshard (pipeline $PIPELINE), Redis then ours"
-read -r rk rs rkps < <(reshard "${rports[@]}")
-read -r ok os okps < <(reshard "${oports[@]}")
-printf '%-8s %8s %10s %10s %10s %10s %7s\n' test keys redis_s ours_s redis_kps ours_kps ratio
-printf '%-8s %8s %10s %10s %10s %10s %7s\n' reshard "$ok" "$rs" "$os" "$rkps" "$okps" "$(ratio "$okps" "$rkps")"
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2] + v[NR/2+1]) / 2 }'; }
+
+echo "slot migration: $MOVE_KEYS keys in 5461 slots, redis-cli --cluster reshard (pipeline $PIPELINE), $ROUNDS rounds on fresh clusters"
+rk_all=() ok_all=() lines=()
+for round in $(seq 1 "$ROUNDS"); do
+  start_both
+  if ((round % 2)); then
+    read -r rk rs rkps < <(reshard "${rports[@]}")
+    read -r ok os okps < <(reshard "${oports[@]}")
+    order="redis,ours"
+  else
+    read -r ok os okps < <(reshard "${oports[@]}")
+    read -r rk rs rkps < <(reshard "${rports[@]}")
+    order="ours,redis"
+  fi
+  stop_both
+  rk_all+=("$rkps")
+  ok_all+=("$okps")
+  lines+=("$(printf '%-8s %-11s %8s %10s %10s %10s %10s %7s' "$round" "$order" "$ok" "$rs" "$os" "$rkps" "$okps" "$(ratio "$okps" "$rkps")")")
+done
+echo
+printf '%-8s %-11s %8s %10s %10s %10s %10s %7s\n' round order keys redis_s ours_s redis_kps ours_kps ratio
+printf '%s\n' "${lines[@]}"
+rmed="$(printf '%s\n' "${rk_all[@]}" | median)"
+omed="$(printf '%s\n' "${ok_all[@]}" | median)"
+printf '%-8s %-11s %8s %10s %10s %10s %10s %7s\n' median "" "" "" "" "$rmed" "$omed" "$(ratio "$omed" "$rmed")"
