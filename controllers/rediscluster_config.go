@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -17,7 +19,9 @@ import (
 
 // applyLiveConfig sets, with CONFIG SET, the live keys of the configuration
 // (builders.LiveConfig) on every node whose CONFIG GET differs. Changing
-// them restarts no pod: they are not in the pod template's hash. The
+// them restarts no pod: they are not in the pod template's hash. A node
+// that refuses a value (a reply error) fails the step; a node that cannot
+// be reached is tried again in the next reconcile. The
 // ConfigMap carries them too, so a node that restarts later starts with
 // them; CONFIG REWRITE is not needed.
 func (r *RedisClusterReconciler) applyLiveConfig(ctx context.Context, op *podOps) (bool, error) {
@@ -42,7 +46,9 @@ func (r *RedisClusterReconciler) applyLiveConfig(ctx context.Context, op *podOps
 		results []result
 		wg      sync.WaitGroup
 	)
-	for _, m := range st.members {
+	// Nodes leaving (drained shards, ordinals a scale-down removes) are
+	// left alone.
+	for _, m := range topology.WithinShape(st.members, st.shape()) {
 		if m.View == nil {
 			continue
 		}
@@ -55,11 +61,16 @@ func (r *RedisClusterReconciler) applyLiveConfig(ctx context.Context, op *podOps
 	}
 	wg.Wait()
 
-	var changed, failed []string
+	var changed, failed, unreachable []string
 	var firstErr error
 	settings := map[string]bool{}
 	for _, res := range results {
+		var refused redis.Error
 		switch {
+		case res.err != nil && !errors.As(res.err, &refused):
+			// Gone since its view was read (restarting): next time.
+			st.log.V(1).Info("live configuration: node unreachable", "pod", res.pod, "error", res.err.Error())
+			unreachable = append(unreachable, res.pod)
 		case res.err != nil:
 			failed = append(failed, res.pod)
 			if firstErr == nil {
@@ -87,7 +98,7 @@ func (r *RedisClusterReconciler) applyLiveConfig(ctx context.Context, op *podOps
 	if firstErr != nil {
 		return false, fmt.Errorf("live configuration on %s: %w", strings.Join(failed, ", "), firstErr)
 	}
-	return len(changed) > 0, nil
+	return len(changed) > 0 || len(unreachable) > 0, nil
 }
 
 // setLiveConfig reads the live keys of one node and sets those that differ,

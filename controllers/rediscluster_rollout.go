@@ -87,10 +87,11 @@ func (r *RedisClusterReconciler) ensurePodOperations(ctx context.Context, st *st
 		}
 		if op.crashed {
 			// As if the process died after the change: this step's status
-			// is not written.
+			// is not written, and the reconcile comes back as a restarted
+			// operator's first one would.
 			st.rc.Status = *startStatus
 			st.halt = true
-			return ctrl.Result{}, nil
+			return ctrl.Result{RequeueAfter: rolloutRequeue}, nil
 		}
 		if acted {
 			return ctrl.Result{RequeueAfter: rolloutRequeue}, nil
