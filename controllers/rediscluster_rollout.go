@@ -225,6 +225,9 @@ func (r *RedisClusterReconciler) ensureSwitchover(ctx context.Context, op *podOp
 	if d.Phase == "" {
 		return false, nil
 	}
+	if target == "" {
+		target = lastPod
+	}
 	if d.Failover {
 		if err := r.failover(ctx, op, target, failoverSwitchover, "switchover asked for by annotation"); err != nil {
 			return false, err

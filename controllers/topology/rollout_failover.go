@@ -24,10 +24,15 @@ type SwitchoverDecision struct {
 // switchover annotation's value). A switchover that already finished
 // (lastPod is target, lastPhase Succeeded or Failed) is not done again.
 // pending is true while a CLUSTER FAILOVER sent to target may still
-// complete. The target must be a replica of its shard's master, and the
+// complete. Removing the annotation ends a switchover in progress as
+// Failed (the last pod is the one it was for). The target must be a replica of its shard's master, and the
 // whole shard in sync, before the failover is sent: a coordinated CLUSTER
 // FAILOVER then loses no acknowledged write.
 func PlanSwitchover(target, lastPod, lastPhase string, shards [][]RolloutPod, pending bool, maxLag int64) SwitchoverDecision {
+	if target == "" && lastPhase == SwitchoverInProgress {
+		return SwitchoverDecision{Phase: SwitchoverFailed, Shard: -1,
+			Message: fmt.Sprintf("the switchover annotation was removed before %s became master", lastPod)}
+	}
 	if target == "" || lastPod == target && (lastPhase == SwitchoverSucceeded || lastPhase == SwitchoverFailed) {
 		return SwitchoverDecision{}
 	}

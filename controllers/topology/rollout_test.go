@@ -208,6 +208,7 @@ func TestPlanSwitchover(t *testing.T) {
 		msg                string
 	}{
 		{name: "no annotation", shards: healthy},
+		{name: "annotation removed mid-way: failed", lastPod: "rc-shard-0-1", lastPhase: SwitchoverInProgress, shards: healthy, phase: SwitchoverFailed, msg: "annotation was removed"},
 		{name: "finished switchover is not repeated", target: "rc-shard-0-1", lastPod: "rc-shard-0-1", lastPhase: SwitchoverSucceeded, shards: healthy},
 		{name: "failed switchover is not retried", target: "rc-shard-9-1", lastPod: "rc-shard-9-1", lastPhase: SwitchoverFailed, shards: healthy},
 		{name: "replica in sync: failover", target: "rc-shard-1-1", shards: healthy, phase: SwitchoverInProgress, failover: true, msg: "take over from rc-shard-1-0"},
