@@ -204,7 +204,10 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 		return route{}
 	}
 	if !ownerIsMe {
-		return route{slot: slot, redirect: &owner}
+		// A copy, so that owner stays on the stack of every command
+		// served here.
+		moved := owner
+		return route{slot: slot, redirect: &moved}
 	}
 	return route{}
 }
