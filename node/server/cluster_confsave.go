@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"time"
 
 	"github.com/shoal-dev/shoal/node/cluster"
 )
@@ -18,7 +19,10 @@ import (
 //     machine serialized it under the lock); one saver goroutine writes it
 //     outside the lock (temporary file + rename, no fsync, like Redis's
 //     clusterSaveConfig(0)). Changes in quick succession (the five SETSLOTs
-//     of every slot a reshard moves) cost one write, not one each;
+//     of every slot a reshard moves) cost one write, not one each: the
+//     saver writes at most once per confSaveInterval, since each rename
+//     over nodes.conf costs about a millisecond of journal work on ext4
+//     (a reshard's sequential SETSLOTs come every few hundred µs);
 //   - Close flushes what is pending synchronously, and once closed every
 //     save is synchronous again.
 //
@@ -27,6 +31,9 @@ import (
 // saver writes an older snapshot is never overwritten by it. Lock order:
 // the server lock, then confSaver.fileMu; the saver goroutine never holds
 // fileMu while taking the server lock.
+
+// confSaveInterval is the least time between two background writes.
+const confSaveInterval = 20 * time.Millisecond
 
 // confSaver is the nodes.conf writer of a clusterNode.
 type confSaver struct {
@@ -106,12 +113,25 @@ func (cs *confSaver) write(gen uint64, data []byte, fsync bool) {
 // time there is one, until the server closes (Close flushes the rest).
 func (cs *confSaver) loop(mu sync.Locker, closing <-chan struct{}, done func()) {
 	defer done()
+	var last time.Time
 	for {
 		select {
 		case <-closing:
 			return
 		case <-cs.wake:
 		}
+		// What comes meanwhile is written with it (Close writes what is
+		// still pending).
+		if wait := confSaveInterval - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-closing:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		last = time.Now()
 		mu.Lock()
 		gen, data := cs.take()
 		mu.Unlock()
