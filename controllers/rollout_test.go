@@ -81,6 +81,7 @@ func (f *failpoints) Hits(key client.ObjectKey, point string) int {
 // no longer asks for are stopped and their pods deleted.
 type podSim struct {
 	t        *testing.T
+	c        client.Client
 	ns       string
 	bin      string
 	password string
@@ -105,8 +106,8 @@ type simNode struct {
 	log     *bytes.Buffer
 }
 
-func newPodSim(t *testing.T, ns, bin, password string) *podSim {
-	s := &podSim{t: t, ns: ns, bin: bin, password: password, nodes: map[string]*simNode{}, starts: map[string]int{}}
+func newPodSim(t *testing.T, c client.Client, ns, bin, password string) *podSim {
+	s := &podSim{t: t, c: c, ns: ns, bin: bin, password: password, nodes: map[string]*simNode{}, starts: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -138,7 +139,7 @@ func newPodSim(t *testing.T, ns, bin, password string) *podSim {
 
 func (s *podSim) sync(ctx context.Context) error {
 	var list appsv1.StatefulSetList
-	if err := testEnv.c.List(ctx, &list, client.InNamespace(s.ns)); err != nil {
+	if err := s.c.List(ctx, &list, client.InNamespace(s.ns)); err != nil {
 		return err
 	}
 	for i := range list.Items {
@@ -158,7 +159,7 @@ func (s *podSim) sync(ctx context.Context) error {
 // syncPod makes sure the pod exists and its node runs.
 func (s *podSim) syncPod(ctx context.Context, sts *appsv1.StatefulSet, name string) error {
 	pod := &corev1.Pod{}
-	err := testEnv.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, pod)
+	err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: name}, pod)
 	if err == nil {
 		return nil
 	}
@@ -204,7 +205,7 @@ func (s *podSim) removeBeyond(ctx context.Context, sts *appsv1.StatefulSet) erro
 		n.stop()
 		delete(s.nodes, name)
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: name}}
-		if err := testEnv.c.Delete(ctx, pod); client.IgnoreNotFound(err) != nil {
+		if err := s.c.Delete(ctx, pod); client.IgnoreNotFound(err) != nil {
 			return err
 		}
 	}
@@ -216,7 +217,7 @@ func (s *podSim) removeBeyond(ctx context.Context, sts *appsv1.StatefulSet) erro
 // password substituted, bound to the pod's address.
 func (s *podSim) start(ctx context.Context, sts *appsv1.StatefulSet, n *simNode) error {
 	cm := &corev1.ConfigMap{}
-	if err := testEnv.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: sts.Labels[builders.LabelCluster] + "-config"}, cm); err != nil {
+	if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.ns, Name: sts.Labels[builders.LabelCluster] + "-config"}, cm); err != nil {
 		return err
 	}
 	conf := filepath.Join(n.dir, "node.conf")
@@ -278,7 +279,7 @@ func (s *podSim) makePod(ctx context.Context, sts *appsv1.StatefulSet, name, ip 
 		},
 		Spec: *sts.Spec.Template.Spec.DeepCopy(),
 	}
-	if err := testEnv.c.Create(ctx, pod); err != nil {
+	if err := s.c.Create(ctx, pod); err != nil {
 		return err
 	}
 	now := metav1.Now()
@@ -288,7 +289,7 @@ func (s *podSim) makePod(ctx context.Context, sts *appsv1.StatefulSet, name, ip 
 		PodIPs:     []corev1.PodIP{{IP: ip}},
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}},
 	}
-	return testEnv.c.Status().Update(ctx, pod)
+	return s.c.Status().Update(ctx, pod)
 }
 
 // stop sends SIGTERM and waits for the node to exit (SIGKILL after 20s).
@@ -460,21 +461,21 @@ func podUIDs(t *testing.T, ns string) map[string]string {
 	return out
 }
 
-func updateCluster(t *testing.T, key client.ObjectKey, change func(*v1alpha1.RedisCluster)) {
+func updateCluster(t *testing.T, c client.Client, key client.ObjectKey, change func(*v1alpha1.RedisCluster)) {
 	t.Helper()
 	poll(t, waitFor, func() error {
 		rc := &v1alpha1.RedisCluster{}
-		if err := testEnv.c.Get(context.Background(), key, rc); err != nil {
+		if err := c.Get(context.Background(), key, rc); err != nil {
 			return err
 		}
 		change(rc)
-		return testEnv.c.Update(context.Background(), rc)
+		return c.Update(context.Background(), rc)
 	})
 }
 
-func getCluster(key client.ObjectKey) (*v1alpha1.RedisCluster, error) {
+func getCluster(c client.Client, key client.ObjectKey) (*v1alpha1.RedisCluster, error) {
 	rc := &v1alpha1.RedisCluster{}
-	return rc, testEnv.c.Get(context.Background(), key, rc)
+	return rc, c.Get(context.Background(), key, rc)
 }
 
 // TestDay2PodOperationsOfShoalNodes runs a 3-master, 1-replica cluster of
@@ -496,11 +497,11 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 		return testEnv.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "day2-auth"}, secret)
 	})
 	password := string(secret.Data["password"])
-	sim := newPodSim(t, ns, bin, password)
+	sim := newPodSim(t, testEnv.c, ns, bin, password)
 
 	start := time.Now()
 	poll(t, rolloutWait, func() error {
-		rc, err := getCluster(key)
+		rc, err := getCluster(testEnv.c, key)
 		if err != nil {
 			return err
 		}
@@ -533,10 +534,10 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 		go func() { defer close(writing); w.run(wctx, "during") }()
 
 		start := time.Now()
-		updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
+		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
 		var sawRollout bool
 		poll(t, rolloutWait, func() error {
-			rc, err := getCluster(key)
+			rc, err := getCluster(testEnv.c, key)
 			if err != nil {
 				return err
 			}
@@ -605,7 +606,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 		}
 		// (Events are not counted: client-go's spam filter drops an
 		// object's events beyond a burst of 25.)
-		rc, err := getCluster(key)
+		rc, err := getCluster(testEnv.c, key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -629,7 +630,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 		uids := podUIDs(t, ns)
 		hashes := templateHashes(t, ns)
 		deletionsBefore, _ := sim.snapshot()
-		updateCluster(t, key, func(rc *v1alpha1.RedisCluster) {
+		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory-policy": "allkeys-lru", "slowlog-max-len": "333"}
 		})
 		poll(t, rolloutWait, func() error {
@@ -647,7 +648,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 			return nil
 		})
 		poll(t, waitFor, func() error {
-			rc, err := getCluster(key)
+			rc, err := getCluster(testEnv.c, key)
 			if err != nil {
 				return err
 			}
@@ -674,7 +675,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 			t.Fatalf("%s is %s before the switchover", target, role)
 		}
 		switchover := func(pod string) *v1alpha1.SwitchoverStatus {
-			updateCluster(t, key, func(rc *v1alpha1.RedisCluster) {
+			updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) {
 				if rc.Annotations == nil {
 					rc.Annotations = map[string]string{}
 				}
@@ -682,7 +683,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 			})
 			var last *v1alpha1.SwitchoverStatus
 			poll(t, rolloutWait, func() error {
-				rc, err := getCluster(key)
+				rc, err := getCluster(testEnv.c, key)
 				if err != nil {
 					return err
 				}
@@ -713,12 +714,12 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 	})
 
 	t.Run("replica scale-down moves the master off the removed pod first", func(t *testing.T) {
-		updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = 2 })
-		waitReady(t, key)
+		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = 2 })
+		waitReady(t, testEnv.c, key)
 		const target = "day2-shard-1-2"
-		updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Annotations[v1alpha1.SwitchoverAnnotation] = target })
+		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Annotations[v1alpha1.SwitchoverAnnotation] = target })
 		poll(t, rolloutWait, func() error {
-			rc, err := getCluster(key)
+			rc, err := getCluster(testEnv.c, key)
 			if err != nil {
 				return err
 			}
@@ -732,11 +733,11 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 		}
 
 		start := time.Now()
-		updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = 1 })
-		rc := waitReady(t, key)
+		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = 1 })
+		rc := waitReady(t, testEnv.c, key)
 		poll(t, rolloutWait, func() error {
 			if n := len(sim.addrs()); n != 6 {
-				rc, _ := getCluster(key)
+				rc, _ := getCluster(testEnv.c, key)
 				return fmt.Errorf("%d nodes running, want 6; sizes %v; status %+v", n, shardSizes(t, ns), rc.Status)
 			}
 			return clusterCheck(sim.addrs()[0], password)
@@ -753,7 +754,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 				t.Errorf("pod %s was removed while its node was %s", d.pod, d.role)
 			}
 		}
-		rc, err := getCluster(key)
+		rc, err := getCluster(testEnv.c, key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -769,12 +770,12 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 }
 
 // waitReady waits until the cluster is Ready for its current generation.
-func waitReady(t *testing.T, key client.ObjectKey) *v1alpha1.RedisCluster {
+func waitReady(t *testing.T, c client.Client, key client.ObjectKey) *v1alpha1.RedisCluster {
 	t.Helper()
 	var rc *v1alpha1.RedisCluster
 	poll(t, rolloutWait, func() error {
 		var err error
-		if rc, err = getCluster(key); err != nil {
+		if rc, err = getCluster(c, key); err != nil {
 			return err
 		}
 		if c := rc.Condition(v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != rc.Generation {
@@ -815,8 +816,8 @@ func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
 		return testEnv.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "alone-auth"}, secret)
 	})
 	password := string(secret.Data["password"])
-	sim := newPodSim(t, ns, bin, password)
-	waitReady(t, key)
+	sim := newPodSim(t, testEnv.c, ns, bin, password)
+	waitReady(t, testEnv.c, key)
 
 	ctx := context.Background()
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sim.addrs(), Password: password, MaxRedirects: 8})
@@ -831,10 +832,10 @@ func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
 	}
 
 	start := time.Now()
-	updateCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
+	updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
 	sawAlone := false
 	poll(t, rolloutWait, func() error {
-		rc, err := getCluster(key)
+		rc, err := getCluster(testEnv.c, key)
 		if err != nil {
 			return err
 		}
@@ -860,6 +861,112 @@ func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
 	for _, d := range deletions {
 		if d.role != "master" {
 			t.Errorf("%s was %s when deleted", d.pod, d.role)
+		}
+	}
+	if err := w.verify(ctx); err != nil {
+		t.Error(err)
+	}
+	poll(t, waitFor, func() error { return clusterCheck(sim.addrs()[0], password) })
+}
+
+// TestRollingUpdateResumesAfterOperatorRestarts stops the operator's
+// process for real in the middle of a rolling update — its manager is
+// cancelled right after it deleted a replica pod, and again right after it
+// sent a CLUSTER FAILOVER, each time before it wrote its status — and
+// starts a new one, which must finish the rollout from what it observes:
+// replicas before masters, every acknowledged write kept, the cluster clean.
+// It runs in an API server of its own (opEnv), where the test owns the
+// operator.
+func TestRollingUpdateResumesAfterOperatorRestarts(t *testing.T) {
+	bin := buildRolloutNode(t)
+	e := newOpEnv(t)
+	var mu sync.Mutex
+	armed := map[string]bool{FailpointAfterPodDelete: true, FailpointAfterFailover: true}
+	crashed := make(chan string, len(armed))
+	failpoint := func(_ client.ObjectKey, point string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if !armed[point] {
+			return false
+		}
+		delete(armed, point)
+		crashed <- point
+		return true
+	}
+	stop := e.startOperator(t, failpoint)
+
+	ctx := context.Background()
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "rollout-"}}
+	if err := e.c.Create(ctx, nsObj); err != nil {
+		t.Fatal(err)
+	}
+	ns := nsObj.Name
+	rc := newCluster(ns, "restart", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.ReplicasPerMaster = 1
+	})
+	if err := e.c.Create(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(rc)
+	secret := &corev1.Secret{}
+	poll(t, waitFor, func() error {
+		return e.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "restart-auth"}, secret)
+	})
+	password := string(secret.Data["password"])
+	sim := newPodSim(t, e.c, ns, bin, password)
+	waitReady(t, e.c, key)
+
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sim.addrs(), Password: password, MaxRedirects: 8})
+	t.Cleanup(func() { _ = rdb.Close() })
+	w := &writer{rdb: rdb, acked: map[string]string{}}
+	wctx, stopWriting := context.WithCancel(ctx)
+	writing := make(chan struct{})
+	go func() { defer close(writing); w.run(wctx, "k") }()
+	defer func() { stopWriting(); <-writing }()
+
+	start := time.Now()
+	updateCluster(t, e.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Image = "shoal/node:envtest-v2" })
+	for range 2 {
+		select {
+		case point := <-crashed:
+			stop()
+			deletions, _ := sim.snapshot()
+			t.Logf("operator stopped at %s after %d pod deletions; starting a new one", point, len(deletions))
+			stop = e.startOperator(t, failpoint)
+		case <-time.After(rolloutWait):
+			t.Fatal("the rollout never reached its failpoints")
+		}
+	}
+	poll(t, rolloutWait, func() error {
+		rc, err := getCluster(e.c, key)
+		if err != nil {
+			return err
+		}
+		ru := rc.Condition(v1alpha1.ConditionRollingUpdate)
+		ready := rc.Condition(v1alpha1.ConditionReady)
+		if ru == nil || ru.Status != metav1.ConditionFalse || ru.ObservedGeneration != rc.Generation ||
+			ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != rc.Generation {
+			return fmt.Errorf("rollout not finished: RollingUpdate %+v, Ready %+v", ru, ready)
+		}
+		return nil
+	})
+	stopWriting()
+	<-writing
+	t.Logf("rolled 6 pods across 2 operator restarts in %s; %d writes acknowledged, %d failed", time.Since(start).Round(time.Millisecond), len(w.acked), w.fails)
+
+	deletions, starts := sim.snapshot()
+	if len(deletions) != 6 {
+		t.Errorf("%d pod deletions, want 6: %v", len(deletions), deletions)
+	}
+	for _, d := range deletions {
+		if d.role != "slave" {
+			t.Errorf("pod %s was deleted while its node was %s", d.pod, d.role)
+		}
+	}
+	for name, n := range starts {
+		if n != 2 {
+			t.Errorf("pod %s started %d times, want twice (created, then rolled once)", name, n)
 		}
 	}
 	if err := w.verify(ctx); err != nil {
