@@ -28,6 +28,10 @@ import (
 // quick failovers, but long enough for a loaded 2-core machine.
 const failoverNodeTimeout = 1500
 
+// clientRecoveryBound bounds the time from kill -9 of a master to the
+// last error its ClusterClient sees.
+const clientRecoveryBound = 30 * time.Second
+
 // failoverWait bounds every wait for a failover, a recovery or a sync.
 const failoverWait = 90 * time.Second
 
@@ -579,6 +583,11 @@ func testKillMasterUnderLoad(t *testing.T, nodes []*clusterProc) {
 	lastErr := plain.waitRecovered(t, 3*time.Second)
 	t.Logf("replica promoted %v after kill -9; the client's last error %v after it (%d errors)",
 		promoted.Round(time.Millisecond), lastErr.Sub(killed).Round(time.Millisecond), plain.errs.Load())
+	// About 3 s with a 1.5 s node timeout (FAIL, election delay, client
+	// reload); the bound leaves room for a loaded machine.
+	if d := lastErr.Sub(killed); d > clientRecoveryBound {
+		t.Fatalf("the client still saw errors %v after the kill (bound %v)", d, clientRecoveryBound)
+	}
 	var others []*clusterProc
 	for _, p := range nodes {
 		if p != victim {
