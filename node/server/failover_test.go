@@ -184,8 +184,8 @@ func waitInSyncProcs(t *testing.T, master, replica *clusterProc) {
 // ackLoad writes through a ClusterClient and remembers what the cluster
 // acknowledged: every SET goes to a new key (so an acknowledged key must
 // exist with its value afterwards, an unacknowledged one may or may not),
-// and every worker INCRs its own counter (which must end between the
-// acknowledged and the attempted increments). With waitAck, each SET is
+// and every worker INCRs its own counter (which must end at least at the
+// acknowledged increments). With waitAck, each SET is
 // followed by WAIT 1 on the same connection and counts as acknowledged
 // only when a replica confirmed it.
 type ackLoad struct {
@@ -410,8 +410,10 @@ func (l *ackLoad) verify(t *testing.T, nodes []*clusterProc) {
 		if err != nil && !errors.Is(err, redis.Nil) {
 			t.Fatalf("GET %s: %v", k, err)
 		}
-		if got < c[0] || got > c[1] {
-			t.Errorf("counter %s = %d, want between %d acknowledged and %d attempted INCRs", k, got, c[0], c[1])
+		// Only the lower bound holds: go-redis retries a command that
+		// timed out, so an INCR may have run twice.
+		if got < c[0] {
+			t.Errorf("counter %s = %d, lost some of its %d acknowledged INCRs (%d attempted)", k, got, c[0], c[1])
 			lost++
 		}
 	}
