@@ -77,8 +77,8 @@ type clusterNode struct {
 	// ("Data node, part 3" plugs replication in here).
 	replication cluster.ReplicationTarget
 	conf        *confSaver // nodes.conf (cluster_confsave.go)
-	// lastCron is when the cron last ran (cronIfLate).
-	lastCron time.Time
+	// lastCron is when the cron last ran, in Unix ms (cronIfLate).
+	lastCron int64
 }
 
 // slotOfString is cluster.KeyHashSlot of a key held as a string (the slot
@@ -349,7 +349,7 @@ func (cn *clusterNode) tickLoop() {
 
 // cron is one clusterCron (lock held).
 func (cn *clusterNode) cron(now time.Time) {
-	cn.lastCron = now
+	cn.lastCron = now.UnixMilli()
 	cn.m.SetReplicationState(cn.replicationState())
 	cn.apply(cn.m.Tick(now))
 	cn.onSlotsChanged()
@@ -361,13 +361,13 @@ func (cn *clusterNode) cron(now time.Time) {
 // and the commands its clients queued meanwhile must not be served before
 // the machine saw the stall (a master flags every other node PFAIL, so it
 // takes no write until it heard the cluster's news: maybe a replica took
-// over its slots meanwhile).
+// over its slots meanwhile). It compares the command's time (s.env.Now,
+// set by dispatch) to spare a clock read per command.
 func (cn *clusterNode) cronIfLate() {
-	now := time.Now()
-	if cn.bus.closed || cn.lastCron.IsZero() || now.Sub(cn.lastCron) <= time.Duration(cn.s.cfg.ClusterNodeTimeout)*time.Millisecond {
+	if cn.bus.closed || cn.lastCron == 0 || cn.s.env.Now-cn.lastCron <= cn.s.cfg.ClusterNodeTimeout {
 		return
 	}
-	cn.cron(now)
+	cn.cron(time.Now())
 }
 
 // listenCluster opens the cluster bus listeners (after the client ones).
