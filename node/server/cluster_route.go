@@ -141,11 +141,13 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 			thisSlot := cluster.KeyHashSlot(key)
 			if firstKey == nil {
 				firstKey, slot = key, thisSlot
-				var ok bool
-				if owner, ok = m.SlotOwner(slot); !ok {
-					return route{err: ErrClusterDownUnbound}
+				// The owner's address is only needed to redirect.
+				if ownerIsMe = m.MySlot(slot) && !m.IsReplica(); !ownerIsMe {
+					var ok bool
+					if owner, ok = m.SlotOwner(slot); !ok {
+						return route{err: ErrClusterDownUnbound}
+					}
 				}
-				ownerIsMe = m.MySlot(slot) && !m.IsReplica()
 				if _, mig := m.MigratingTo(slot); ownerIsMe && mig {
 					migrating = true
 				} else if _, imp := m.ImportingFrom(slot); imp {
