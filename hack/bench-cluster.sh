@@ -7,6 +7,7 @@
 #   hack/bench-cluster.sh                       # full run (make bench-cluster)
 #   N=50000 MOVE_KEYS=20000 hack/bench-cluster.sh   # quicker
 #   BENCH=0 ROUNDS=5 hack/bench-cluster.sh      # only the reshard, 5 rounds
+#   SHOAL_NODE_BIN=/tmp/old-shoal-node hack/bench-cluster.sh   # a given build
 #
 # 1. redis-benchmark --cluster -t set,get -c CLIENTS -n N against each
 #    cluster, Redis first, then ours: rps and the ours/Redis ratio
@@ -54,8 +55,12 @@ wait_up() { # port
   exit 1
 }
 
-echo "building shoal-node..."
-go build -o "$work/shoal-node" ./node/cmd/shoal-node
+if [[ -n "${SHOAL_NODE_BIN:-}" ]]; then
+  cp "$SHOAL_NODE_BIN" "$work/shoal-node" # e.g. an older build, for before/after
+else
+  echo "building shoal-node..."
+  go build -o "$work/shoal-node" ./node/cmd/shoal-node
+fi
 
 # start_cluster NAME BINARY: three cluster-mode nodes; their client ports
 # in the array started (not a subshell: pids must reach cleanup).
