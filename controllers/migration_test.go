@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,6 +136,19 @@ func (c *day2Cluster) checkClean() {
 		}
 		if strings.Contains(nodes, "->-") || strings.Contains(nodes, "-<-") {
 			c.t.Errorf("%s reports open slots:\n%s", a, nodes)
+		}
+	}
+}
+
+// configSetAll sets a parameter on every node, as an administrator would.
+func (c *day2Cluster) configSetAll(param, value string) {
+	c.t.Helper()
+	for _, a := range c.k.addrs() {
+		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
+		err := r.ConfigSet(context.Background(), param, value).Err()
+		_ = r.Close()
+		if err != nil {
+			c.t.Fatalf("CONFIG SET %s %s on %s: %v", param, value, a, err)
 		}
 	}
 }
@@ -299,9 +313,25 @@ func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
 	data.verify(t, c.client())
 	expectEvents(t, e.c, c.key.Namespace, v1alpha1.ReasonMigrationPlanned, "planned ScaleOut")
 
+	// A scale in whose data would not fit the remaining maxmemory is
+	// refused, and goes ahead once it fits.
+	c.configSetAll("maxmemory", "1mb")
+	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 3 })
+	waitUntil(t, "scale in refused", func() error {
+		rc := c.get()
+		if cond := rc.Condition(v1alpha1.ConditionDegraded); cond == nil || cond.Reason != string(v1alpha1.ReasonScaleInRefused) ||
+			!strings.Contains(cond.Message, "would not fit the maxmemory") {
+			return fmt.Errorf("Degraded = %+v", cond)
+		}
+		return nil
+	})
+	if rc := c.get(); rc.Status.Migration != nil || !slices.Equal(slotCounts(rc), []int{3277, 3277, 3277, 3277, 3276}) && !evenish(slotCounts(rc)) {
+		t.Errorf("a refused scale in planned or moved slots: %+v %v", rc.Status.Migration, slotCounts(rc))
+	}
+	c.configSetAll("maxmemory", "0")
 	stopWriter = data.writer(cc)
 	start = time.Now()
-	c.update(func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 3 })
+	c.poke()
 	rc = c.waitSettled("scale in to 3 masters")
 	acked, failed = stopWriter()
 	t.Logf("scale in 5 -> 3: %s; live writes acknowledged %d, failed %d", time.Since(start).Round(time.Millisecond), acked, failed)
@@ -361,16 +391,33 @@ func evenish(counts []int) bool {
 
 func expectEvents(t *testing.T, c client.Client, ns string, reason v1alpha1.ConditionReason, prefix string) {
 	t.Helper()
+	if err := hasEvent(c, ns, reason, prefix); err != nil {
+		t.Error(err)
+	}
+}
+
+func hasEvent(c client.Client, ns string, reason v1alpha1.ConditionReason, prefix string) error {
 	var events corev1.EventList
 	if err := c.List(context.Background(), &events, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, e := range events.Items {
 		if e.Reason == string(reason) && strings.HasPrefix(e.Message, prefix) {
-			return
+			return nil
 		}
 	}
-	t.Errorf("no %s event starting %q", reason, prefix)
+	return fmt.Errorf("no %s event starting %q", reason, prefix)
+}
+
+// poke changes an annotation, which makes the operator reconcile now.
+func (c *day2Cluster) poke() {
+	c.t.Helper()
+	c.update(func(rc *v1alpha1.RedisCluster) {
+		if rc.Annotations == nil {
+			rc.Annotations = map[string]string{}
+		}
+		rc.Annotations["test/poke"] = time.Now().Format(time.RFC3339Nano)
+	})
 }
 
 // TestOperatorCrashesMidSlotMoveLoseNothing stops the operator (its whole
@@ -437,4 +484,126 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 	}
 	c.checkClean()
 	data.verify(t, c.client())
+
+	// Uncovered slots: an empty one is assigned again; one whose keys a
+	// node still holds is reported, and left to the administrator.
+	cc := c.client()
+	ctx := context.Background()
+	tagged := int(cc.ClusterKeySlot(ctx, "{group0}").Val())
+	empty := -1
+	for s := range topology.SlotCount {
+		if s == tagged {
+			continue
+		}
+		n, err := c.countKeysInSlot(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			empty = s
+			break
+		}
+	}
+	c.delSlotEverywhere(empty)
+	c.poke() // instead of waiting for the healthy cluster's resync
+	waitUntil(t, "an empty uncovered slot assigned again", func() error {
+		if err := hasEvent(e.c, c.key.Namespace, v1alpha1.ReasonAssigningUncoveredSlots, "AssigningSlots: CLUSTER ADDSLOTSRANGE"); err != nil {
+			return err
+		}
+		rc := c.waitSettled("uncovered slot")
+		total := 0
+		for _, n := range slotCounts(rc) {
+			total += n
+		}
+		if total != topology.SlotCount {
+			return fmt.Errorf("slot counts %v", slotCounts(rc))
+		}
+		return nil
+	})
+	holder := c.ownerAddr(tagged)
+	c.delSlotEverywhere(tagged)
+	c.poke()
+	waitUntil(t, "uncovered slot with keys reported", func() error {
+		cond := c.get().Condition(v1alpha1.ConditionDegraded)
+		if cond == nil || cond.Reason != string(v1alpha1.ReasonUncoveredSlotsHoldKeys) || !strings.Contains(cond.Message, fmt.Sprint(tagged)) {
+			return fmt.Errorf("Degraded = %+v", cond)
+		}
+		return nil
+	})
+	r := redis.NewClient(&redis.Options{Addr: holder, Password: c.password})
+	if err := r.Do(ctx, "CLUSTER", "ADDSLOTS", tagged).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+	c.poke()
+	c.waitSettled("slot assigned back by hand")
+	c.checkClean()
+	data.verify(t, c.client())
+}
+
+// delSlotEverywhere makes a slot uncovered: CLUSTER DELSLOTS on its owner
+// first (so its gossip stops claiming it), then on every other node.
+func (c *day2Cluster) delSlotEverywhere(slot int) {
+	c.t.Helper()
+	ctx := context.Background()
+	cc := c.client()
+	ranges, err := cc.ClusterSlots(ctx).Result()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	owner := ""
+	for _, r := range ranges {
+		if int(r.Start) <= slot && slot <= int(r.End) {
+			owner = r.Nodes[0].Addr
+		}
+	}
+	addrs := c.k.addrs()
+	slices.SortFunc(addrs, func(a, b string) int {
+		return cmp.Compare(btoi(b == owner), btoi(a == owner))
+	})
+	for _, a := range addrs {
+		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
+		err := r.Do(ctx, "CLUSTER", "DELSLOTS", slot).Err()
+		_ = r.Close()
+		if err != nil && !strings.Contains(err.Error(), "already unassigned") {
+			c.t.Fatalf("CLUSTER DELSLOTS %d on %s: %v", slot, a, err)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// countKeysInSlot sums COUNTKEYSINSLOT over every node.
+func (c *day2Cluster) countKeysInSlot(slot int) (int64, error) {
+	var total int64
+	for _, a := range c.k.addrs() {
+		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
+		n, err := r.ClusterCountKeysInSlot(context.Background(), slot).Result()
+		_ = r.Close()
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// ownerAddr is the address of the node that holds keys of slot.
+func (c *day2Cluster) ownerAddr(slot int) string {
+	c.t.Helper()
+	for _, a := range c.k.addrs() {
+		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
+		n, _ := r.ClusterCountKeysInSlot(context.Background(), slot).Result()
+		_ = r.Close()
+		if n > 0 {
+			return a
+		}
+	}
+	c.t.Fatalf("no node holds keys of slot %d", slot)
+	return ""
 }

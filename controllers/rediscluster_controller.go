@@ -51,6 +51,7 @@ import (
 const (
 	formationRequeue = 1 * time.Second
 	blockedRequeue   = 30 * time.Second
+	healthyResync    = 1 * time.Minute
 	nodeTimeout      = 3 * time.Second
 )
 

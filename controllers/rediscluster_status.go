@@ -34,9 +34,12 @@ func (st *state) degrade(reason v1alpha1.ConditionReason, message string) {
 }
 
 // summarize is the last step: every step passed, the cluster is formed.
+// What breaks inside the cluster without a pod changing (slots deleted by
+// hand, a node forgotten, an open slot left by a tool) reaches no watch, so
+// a healthy cluster is looked at again after healthyResync.
 func (r *RedisClusterReconciler) summarize(_ context.Context, st *state) (ctrl.Result, error) {
 	st.outcome.ready = true
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: healthyResync}, nil
 }
 
 // writeConditions sets Ready, Progressing and Degraded from the outcome. A
@@ -84,8 +87,12 @@ func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, me
 			byShard[m.Shard] = append(byShard[m.Shard], m)
 		}
 	}
+	// The cluster state is that of the desired members, as Ready is
+	// (checkConverged): a drained shard's node that is being forgotten may
+	// report cluster_state:fail while the cluster it leaves is ok.
 	firstState := true
-	for _, m := range members {
+	shape := topology.Desired{Masters: int(rc.Spec.Masters), ReplicasPerMaster: int(rc.Spec.ReplicasPerMaster)}
+	for _, m := range topology.WithinShape(members, shape) {
 		if m.View == nil {
 			continue
 		}
