@@ -66,6 +66,28 @@ func TestSummarizeNodes(t *testing.T) {
 	}
 }
 
+// TestSummarizeNodesStateOfDesiredMembers checks that the cluster state in
+// status is that of the members Ready looks at: a drained shard's node that
+// is being forgotten (found by the Day-2 e2e: Ready=True next to
+// clusterState fail during a scale in) does not count.
+func TestSummarizeNodesStateOfDesiredMembers(t *testing.T) {
+	rc := newCluster("ns", "sum")
+	rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 3, 0
+	members := []topology.Member{
+		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1, "ok", topology.SlotRange{First: 0, Last: 5460})},
+		{Pod: "sum-shard-1-0", Shard: 1, View: view("b0", "", "", 1, "ok", topology.SlotRange{First: 5461, Last: 10922})},
+		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 1, "ok", topology.SlotRange{First: 10923, Last: 16383})},
+		{Pod: "sum-shard-3-0", Shard: 3, View: view("d0", "", "", 1, "fail")},
+	}
+	s := summarizeNodes(v1alpha1.RedisClusterStatus{}, rc, members)
+	if s.ClusterState != topology.StateOK || s.SlotsAssigned != topology.SlotCount {
+		t.Errorf("state %q slots %d, want ok and all slots (the leaving shard 3 does not count)", s.ClusterState, s.SlotsAssigned)
+	}
+	if len(s.Shards) != 4 {
+		t.Errorf("the leaving shard is still shown: %+v", s.Shards)
+	}
+}
+
 // TestWriteConditionsKeepsTransitionTimes checks that writing the same
 // outcome twice changes nothing, so the status patch is skipped.
 func TestWriteConditionsKeepsTransitionTimes(t *testing.T) {

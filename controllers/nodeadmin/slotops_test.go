@@ -154,3 +154,41 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 		t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
 	}
 }
+
+// TestSlotMoverSetSlotNodeOnSourceTurnedReplica: a source that gave its last
+// slot away may become a replica of the new owner before its own SETSLOT
+// NODE arrives (found by the Day-2 e2e during a scale in). Redis then
+// answers "ERR Please use SETSLOT only with masters."; the move is done, as
+// redis-cli --cluster takes it. The same reply from the target still fails
+// the move.
+func TestSlotMoverSetSlotNodeOnSourceTurnedReplica(t *testing.T) {
+	d := topology.Desired{Masters: 3, ReplicasPerMaster: 1}
+	nodes := startRedisNodes(t, 6)
+	clients := dial(t, nodes)
+	form(t, nodes, clients, d)
+	ctx := context.Background()
+	ms := members(ctx, nodes, clients, d)
+	byID := map[string]topology.Member{}
+	for _, m := range ms {
+		byID[m.ID()] = m
+	}
+	master, replica := ms[0].ID(), ms[1].ID() // shard 0: ordinal 0 and 1
+	if me, _ := ms[1].View.Myself(); me.MasterID != master {
+		t.Fatalf("node-1 is not a replica of node-0: %+v", me)
+	}
+	mover := &nodeadmin.SlotMover{
+		Dial: func(addr, pw string) nodeadmin.Client {
+			return nodeadmin.New(addr, nodeadmin.Options{Password: pw, Timeout: 10 * time.Second})
+		},
+		Password: password, KeysPerBatch: 10, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
+		Addr: func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
+	}
+	onSource := topology.SlotOp{Type: topology.OpSetSlot, Slot: 0, Node: replica, State: topology.SlotNode, Arg: master}
+	if done, err := mover.Run(ctx, [][]topology.SlotOp{{onSource}}, 1, time.Now().Add(time.Minute)); err != nil || done != 1 {
+		t.Errorf("SETSLOT NODE on a source that is a replica now: done %d, %v; want done", done, err)
+	}
+	onTarget := topology.SlotOp{Type: topology.OpSetSlot, Slot: 0, Node: replica, State: topology.SlotNode, Arg: replica}
+	if _, err := mover.Run(ctx, [][]topology.SlotOp{{onTarget}}, 1, time.Now().Add(time.Minute)); err == nil {
+		t.Error("SETSLOT NODE on a target that is a replica succeeded")
+	}
+}
