@@ -42,6 +42,9 @@ const (
 	// may be after a scale (the planner's threshold is 2%).
 	slotSpreadPercent = 5
 	day2SlotsInFlight = 32
+	// day2Unexpected is a condition no planned change may show: nothing is
+	// broken, the operator is only busy.
+	day2Unexpected = "Degraded=True"
 	// maxMessages is how many distinct messages of a condition a sampler
 	// keeps.
 	maxMessages = 200
@@ -436,10 +439,14 @@ func reportStage(stage string, took time.Duration, stats *stageStats) {
 	fmt.Fprintf(GinkgoWriter, "Day-2 %s: %s\n", stage, line)
 }
 
+// expectSeen checks that the status told the truth during a stage, that the
+// conditions want were seen, and that the conditions in day2Unexpected were
+// not.
 func (d *day2) expectSeen(obs observations, want ...string) {
 	GinkgoHelper()
 	fmt.Fprintf(GinkgoWriter, "conditions seen in %d samples: %v\n", obs.samples, obs.seenList())
 	Expect(obs.violations).To(BeEmpty(), "status that did not tell the truth")
+	Expect(obs.seen).NotTo(HaveKey(day2Unexpected), "conditions seen: %v", obs.seenList())
 	for _, w := range want {
 		Expect(obs.seen).To(HaveKey(w), "conditions seen: %v", obs.seenList())
 	}
@@ -507,7 +514,12 @@ func (d *day2) startSampler(ctx context.Context) *sampler {
 					s.obs.seen[key] = append(m, c.Message)
 				}
 			}
-			s.obs.violations = append(s.obs.violations, statusContradictions(rc)...)
+			if c := statusContradictions(rc); len(c) > 0 {
+				if nodes := d.nodesNotOK(sctx); nodes != "" {
+					c = append(c, "nodes then: "+nodes)
+				}
+				s.obs.violations = append(s.obs.violations, c...)
+			}
 			switch {
 			case bad == "":
 				badSince = time.Time{}
