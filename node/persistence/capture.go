@@ -188,7 +188,9 @@ type CaptureOptions struct {
 	Aux [][2]string
 	// DutyCycle, when in (0,1), paces the capture so that it holds the
 	// server lock at most about this fraction of the time (the rest is
-	// the clients'); 0 only yields between chunks.
+	// the clients') while clients want it: a chunk whose lock was free
+	// when the capture came for it owes them nothing. 0 only yields
+	// between chunks.
 	DutyCycle float64
 	// FlushEvery, when set, flushes the writer after a chunk once this
 	// long has passed since the last flush: a replica reading the
@@ -231,7 +233,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
-			lock.Lock()
+			contended := lockNoting(lock)
 			held := time.Now()
 			if dbs < 0 {
 				dbs = src.Databases()
@@ -247,7 +249,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			// Let the clients that queued for the lock meanwhile have it
 			// before the next chunk; with a duty cycle, leave them the lock
 			// for (1/duty - 1) times the hold, on average.
-			pace.after(hold)
+			pace.after(hold, contended)
 			st.Chunks++
 			st.TotalLockHold += hold
 			st.MaxLockHold = max(st.MaxLockHold, hold)
@@ -320,20 +322,27 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 // more), so sleeping after every chunk made a capture of a million keys
 // take tens of seconds while the lock sat idle. The pacer owes the clients
 // (1/duty - 1) times each hold and pays the debt in one sleep once it
-// reaches minPaceSleep; an oversleep is credited to the next chunks. Between
-// chunks it always yields, so clients queued on the lock get it.
+// reaches minPaceSleep; an oversleep is credited to the next chunks (up to
+// maxPaceCredit): on an overloaded machine a 1ms sleep can last 30ms, and
+// without the credit the capture would spend nearly all its time asleep.
+// Between chunks it always yields, so clients queued on the lock get it.
 type pacer struct {
 	duty float64
 	owed time.Duration
 }
 
-// minPaceSleep is the smallest sleep the pacer takes.
-const minPaceSleep = time.Millisecond
+// minPaceSleep is the smallest sleep the pacer takes; maxPaceCredit is the
+// most oversleeping it credits.
+const (
+	minPaceSleep  = time.Millisecond
+	maxPaceCredit = 50 * time.Millisecond
+)
 
-// after is called after each lock hold.
-func (p *pacer) after(hold time.Duration) {
+// after is called after each lock hold; contended says whether someone
+// else held the lock when the capture asked for it.
+func (p *pacer) after(hold time.Duration, contended bool) {
 	runtime.Gosched()
-	if p.duty <= 0 || p.duty >= 1 {
+	if p.duty <= 0 || p.duty >= 1 || !contended {
 		return
 	}
 	p.owed += time.Duration(float64(hold) * (1/p.duty - 1))
@@ -342,6 +351,16 @@ func (p *pacer) after(hold time.Duration) {
 	}
 	start := time.Now()
 	time.Sleep(p.owed)
-	// Credit at most a few sleeps' worth of oversleeping.
-	p.owed = max(p.owed-time.Since(start), -4*minPaceSleep)
+	p.owed = max(p.owed-time.Since(start), -maxPaceCredit)
+}
+
+// lockNoting takes lock and reports whether it was contended: held by
+// someone else at the moment it was asked for. A lock without TryLock
+// counts as always contended.
+func lockNoting(lock sync.Locker) bool {
+	if t, ok := lock.(interface{ TryLock() bool }); ok && t.TryLock() {
+		return false
+	}
+	lock.Lock()
+	return true
 }

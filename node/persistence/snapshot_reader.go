@@ -15,8 +15,12 @@ type SnapshotHandler struct {
 	// Aux receives metadata fields; nil ignores them.
 	Aux func(name, value []byte) error
 	// Key receives each key. The record's slices are not reused by the
-	// loader, so the handler may keep them.
+	// loader, so the handler may keep them, unless Reuse is set.
 	Key func(Record) error
+	// Reuse lets the loader read each key and value into buffers it
+	// reuses: the record's slices are valid only during the Key call (a
+	// handler that copies them anyway saves two allocations per key).
+	Reuse bool
 }
 
 // LoadError says why a snapshot or append-only file cannot be loaded and
@@ -87,6 +91,32 @@ type snapReader struct {
 	recStart int64
 	crc      uint64
 	stream   bool // more data may follow the snapshot: do not look for it
+	// keyBuf and valBuf are reused for keys and values (SnapshotHandler.Reuse).
+	keyBuf, valBuf []byte
+}
+
+// bytesInto reads a length-prefixed field into buf, reusing its storage
+// when the field fits a reasonable size (a huge value gets its own slice,
+// so a buffer does not stay huge).
+func (sr *snapReader) bytesInto(buf *[]byte) ([]byte, error) {
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<20 {
+		return sr.full(n)
+	}
+	if uint64(cap(*buf)) < n {
+		*buf = make([]byte, n, max(n, 64))
+	}
+	b := (*buf)[:n]
+	got, err := io.ReadFull(sr.r, b)
+	sr.crc = crc64Update(sr.crc, b[:got])
+	sr.off += int64(got)
+	if err != nil {
+		return nil, truncatedIfEOF(err)
+	}
+	return b, nil
 }
 
 func (sr *snapReader) ReadByte() (byte, error) {
@@ -222,11 +252,20 @@ func (sr *snapReader) records(h SnapshotHandler) error {
 			if !t.Valid() {
 				return fmt.Errorf("%w 0x%02x", ErrUnknownType, op)
 			}
-			key, err := sr.bytes()
+			var key, value []byte
+			if h.Reuse {
+				key, err = sr.bytesInto(&sr.keyBuf)
+			} else {
+				key, err = sr.bytes()
+			}
 			if err != nil {
 				return err
 			}
-			value, err := sr.bytes()
+			if h.Reuse {
+				value, err = sr.bytesInto(&sr.valBuf)
+			} else {
+				value, err = sr.bytes()
+			}
 			if err != nil {
 				return err
 			}

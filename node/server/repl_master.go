@@ -290,8 +290,8 @@ func (s *Server) beginReplSnapshot() replSnapshot {
 			cancel()
 			s.mu.Unlock()
 			if err == nil {
-				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v, longest lock hold %v",
-					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.MaxLockHold)
+				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
+					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
 			}
 			return w.Size(), err
 		}

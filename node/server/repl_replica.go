@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -331,7 +332,7 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	l.syncTotal = total
 	ld := s.newReplLoader(l, lc.rd)
 	s.mu.Unlock()
-	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add})
+	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, Reuse: true})
 	if err == nil && total >= 0 && n != total {
 		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
 	}
@@ -443,7 +444,13 @@ func (ld *replLoader) add(r persistence.Record) error {
 	if db.PeekNoExpire(r.Key) != nil {
 		return fmt.Errorf("duplicate key %q in database %d", r.Key, r.DB)
 	}
-	v, err := ld.codecs.DecodeValue(r.Type, r.Value)
+	// The reader reuses r.Value: a string is copied by AddString, other
+	// types' decoders may keep slices of their input.
+	val := r.Value
+	if r.Type != persistence.TypeString {
+		val = bytes.Clone(val)
+	}
+	v, err := ld.codecs.DecodeValue(r.Type, val)
 	if err != nil {
 		return fmt.Errorf("key %q: %w", r.Key, err)
 	}
