@@ -37,7 +37,7 @@
 // driven by a snapshot generation number:
 //
 //   - The server keeps one generation counter. A capture (BGSAVE,
-//     BGREWRITEAOF, later a replica's full resync) increments it under the
+//     BGREWRITEAOF, a replica's full resync) increments it under the
 //     lock and remembers the new value G. Starting costs O(1); the AOF
 //     rotation of a rewrite happens in the same lock hold, so the base and
 //     the new incremental file meet exactly.
@@ -51,7 +51,11 @@
 //     written to the file after the lock is released. SCAN returns every
 //     key present for the whole walk; the others changed, and the next rule
 //     covers them. Between chunks the capture leaves the lock to the
-//     clients (CaptureOptions.DutyCycle: the server uses 50%).
+//     clients (CaptureOptions.DutyCycle: the server uses 50%, owed only
+//     for chunks whose lock a client held when the capture came for it, so
+//     an idle server captures at full speed). A replica's full resync
+//     streams the capture straight to the connection as it is encoded
+//     (flushed every 100ms), nothing is built in memory first.
 //   - Before any change to an existing entry whose generation is < G (value
 //     modified in place, overwritten, TTL changed, deleted, expired,
 //     evicted, renamed away) the keyspace calls Capture.Preserve with the

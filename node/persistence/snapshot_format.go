@@ -15,6 +15,18 @@ import "errors"
 //	trailer  0xFF EOF, uint64 CRC-64/Jones of every byte before it
 //	         (magic through the 0xFF), then nothing.
 //
+// AUX records are optional metadata: loaders ignore the names they do not
+// know, so new fields need no new format version and older snapshots
+// (without them) load as before. Fields written today: "shoal-ver",
+// "ctime", "aof-base" (an AOF base), and the replication state a snapshot
+// file was taken at, under Redis's RDB names (see node/replication
+// SaveInfo): "repl-stream-db", "repl-id", "repl-offset". A replica
+// restarted from the file continues its master's stream from there.
+//
+// A snapshot sent to a replica is this same format, streamed as it is
+// encoded; it is self-delimiting (the trailer ends it), so a reader on a
+// connection stops right after the checksum (ReadSnapshotStream).
+//
 // Keys before the first SELECTDB belong to db 0. The value encodings are
 // described in value.go (ValueEncodingVersion; the format version covers both).
 // A loader that meets an opcode or type tag it does not know stops with an
