@@ -406,8 +406,11 @@ func (w *writer) verify(ctx context.Context) error {
 	defer w.mu.Unlock()
 	for k, v := range w.acked {
 		got, err := w.rdb.Get(ctx, k).Result()
-		if err != nil || got != v {
-			return fmt.Errorf("key %s: got %q (%v), want %q", k, got, err, v)
+		if err != nil {
+			return fmt.Errorf("key %s: %w", k, err)
+		}
+		if got != v {
+			return fmt.Errorf("key %s: got %q, want %q", k, got, v)
 		}
 	}
 	return nil
@@ -415,9 +418,12 @@ func (w *writer) verify(ctx context.Context) error {
 
 func clusterCheck(addr, password string) error {
 	out, err := exec.Command("redis-cli", "--cluster", "check", addr, "-a", password, "--no-auth-warning").CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) ||
+	if err != nil {
+		return fmt.Errorf("redis-cli --cluster check: %w\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) ||
 		bytes.Contains(out, []byte("[ERR]")) || bytes.Contains(out, []byte("[WARNING]")) {
-		return fmt.Errorf("redis-cli --cluster check: %v\n%s", err, out)
+		return fmt.Errorf("redis-cli --cluster check:\n%s", out)
 	}
 	return nil
 }
@@ -734,7 +740,7 @@ func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
 
 		start := time.Now()
 		updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.ReplicasPerMaster = 1 })
-		rc := waitReady(t, testEnv.c, key)
+		waitReady(t, testEnv.c, key)
 		poll(t, rolloutWait, func() error {
 			if n := len(sim.addrs()); n != 6 {
 				rc, _ := getCluster(testEnv.c, key)
