@@ -683,3 +683,62 @@ func testStoppedMasterFailedOver(t *testing.T, nodes []*clusterProc) {
 	acked.waitProgress(t, 500)
 	acked.verify(t, nodes)
 }
+
+// TestClusterStoppedMasterWakesInMinority: a master without replicas,
+// stopped (SIGSTOP) until the others flagged it FAIL, does not serve the
+// write its client queued meanwhile as soon as it wakes up: it has not
+// heard from the cluster for longer than the node timeout, so it counts
+// itself in a minority (CLUSTERDOWN) until the others answered again, and
+// then takes writes again.
+func TestClusterStoppedMasterWakesInMinority(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	nodes := formCluster(t, 3, "--cluster-node-timeout", strconv.Itoa(failoverNodeTimeout))
+	p := nodes[0]
+	id := p.myID(t)
+	key := keyOnNode("wake:", 0, 3)
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), PoolSize: 1, ReadTimeout: time.Minute, MaxRetries: -1})
+	defer c.Close()
+	if err := c.Ping(ctxT(t)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	continued := false
+	defer func() {
+		if !continued {
+			_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	waitUntil(t, failoverWait, "the others to flag the stopped master FAIL", func() error {
+		for _, l := range parseClusterNodes(nodes[1].text(t, "CLUSTER", "NODES")) {
+			if l.ID == id && strings.Contains(l.Flags, "fail") && !strings.Contains(l.Flags, "fail?") {
+				return nil
+			}
+		}
+		return errors.New("not FAIL yet")
+	})
+	queued := make(chan error, 1)
+	go func() { queued <- c.Set(context.Background(), key, "queued", 0).Err() }()
+	// The SET waits in the stopped node's socket; give it time to get there
+	// (pacing, not state: the node cannot answer while stopped).
+	time.Sleep(200 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	continued = true
+	select {
+	case err := <-queued:
+		if err == nil || !strings.HasPrefix(err.Error(), "CLUSTERDOWN ") {
+			t.Fatalf("the write queued while the master was stopped: %v, want CLUSTERDOWN", err)
+		}
+	case <-time.After(failoverWait):
+		t.Fatal("no reply to the queued write after SIGCONT")
+	}
+	waitUntil(t, failoverWait, "the woken master to take writes again", func() error {
+		return c.Set(ctxT(t), key, "later", 0).Err()
+	})
+	waitAgreement(t, nodes)
+}
