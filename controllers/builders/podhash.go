@@ -35,7 +35,7 @@ func liveConfigKeys() []string {
 		"repl-backlog-size", "repl-backlog-ttl", "repl-diskless-sync", "repl-diskless-sync-delay",
 		"repl-ping-replica-period", "repl-timeout",
 		"replica-lazy-flush", "replica-priority", "replica-serve-stale-data",
-		"save", "set-max-intset-entries", "set-max-listpack-entries",
+		"save", "set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
 		"slowlog-log-slower-than", "slowlog-max-len",
 		"tcp-keepalive", "timeout",
 		"zset-max-listpack-entries", "zset-max-listpack-value",

@@ -1,9 +1,18 @@
 package nodeadmin_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 )
 
 // TestConfigSetAndGetOnRealRedis sets two live keys in one CONFIG SET and
@@ -30,5 +39,53 @@ func TestConfigSetAndGetOnRealRedis(t *testing.T) {
 	}
 	if got, _ := c.ConfigGet(ctx, "slowlog-max-len"); got["slowlog-max-len"] != "77" {
 		t.Errorf("a failed CONFIG SET changed slowlog-max-len to %q", got["slowlog-max-len"])
+	}
+}
+
+// TestLiveConfigKeysAreTheOnesTheNodeSetsLive checks builders' split of
+// spec.config against this repository's node: CONFIG SET (to the value the
+// node has) succeeds for every live key and fails for every other key
+// admission accepts, so a change of a live key is never lost to a refused
+// CONFIG SET, and a key the node cannot change at runtime always restarts.
+func TestLiveConfigKeysAreTheOnesTheNodeSetsLive(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "shoal-node")
+	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building shoal-node: %v\n%s", err, out)
+	}
+	port := freeClusterPort(t)
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir(),
+		"--cluster-enabled", "yes", "--requirepass", password)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("shoal-node log:\n%s", log.String())
+		}
+	})
+	c := nodeadmin.New(fmt.Sprintf("127.0.0.1:%d", port), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	eventually(t, 30*time.Second, func() error { _, err := c.ConfigGet(ctx, "port"); return err })
+
+	for _, key := range v1alpha1.SupportedConfigKeys() {
+		got, err := c.ConfigGet(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		value, known := got[key]
+		err = c.ConfigSet(ctx, map[string]string{key: value})
+		switch live := builders.IsLiveConfig(key); {
+		case live && (!known || err != nil):
+			t.Errorf("%s is live in builders but the node refuses CONFIG SET %s %q: %v", key, key, value, err)
+		case !live && known && err == nil:
+			t.Errorf("%s needs a restart in builders but the node sets it live: add it to builders' live keys", key)
+		}
 	}
 }
