@@ -8,6 +8,7 @@
 #   N=50000 MOVE_KEYS=20000 hack/bench-cluster.sh   # quicker
 #   BENCH=0 ROUNDS=5 hack/bench-cluster.sh      # only the reshard, 5 rounds
 #   SHOAL_NODE_BIN=/tmp/old-shoal-node hack/bench-cluster.sh   # a given build
+#   SHOAL_ARGS="--event-loops 2" hack/bench-cluster.sh   # extra options of our nodes
 #
 # 1. redis-benchmark --cluster -t set,get -c CLIENTS -n N against each
 #    cluster, Redis first, then ours: rps and the ours/Redis ratio
@@ -65,7 +66,8 @@ fi
 # start_cluster NAME BINARY: three cluster-mode nodes; their client ports
 # in the array started (not a subshell: pids must reach cleanup).
 start_cluster() {
-  local name="$1" bin="$2" i port bus dir
+  local name="$1" bin="$2" i port bus dir extra=()
+  [[ "$name" == ours ]] && read -r -a extra <<<"${SHOAL_ARGS:-}"
   started=()
   started_pids=()
   for i in 1 2 3; do
@@ -75,7 +77,7 @@ start_cluster() {
     mkdir -p "$dir"
     (cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-port "$bus" \
       --cluster-node-timeout "$NODE_TIMEOUT" --cluster-config-file nodes.conf --save "" --appendonly no \
-      --dir "$dir" >"$dir/log" 2>&1) &
+      --dir "$dir" "${extra[@]}" >"$dir/log" 2>&1) &
     pids+=($!)
     started_pids+=($!)
     started+=("$port")
