@@ -9,6 +9,7 @@
 #   SYNC_KEYS=200000 NODE_TIMEOUT=2000 hack/bench-failover.sh   # quicker
 #   MEASURE=failover REPEAT=5 hack/bench-failover.sh   # one part only
 #   KEEP_WORK=1 hack/bench-failover.sh          # keep the servers' logs
+#   OURS_BIN=/tmp/shoal-node hack/bench-failover.sh   # another build of ours
 #
 # 1. Failover: a cluster of 3 masters + 3 replicas of each (redis-cli
 #    --cluster create --cluster-replicas 1, the same cluster-node-timeout).
@@ -61,8 +62,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-log "building shoal-node..."
-go build -o "$work/shoal-node" ./node/cmd/shoal-node
+if [[ -n "${OURS_BIN:-}" ]]; then # another build of shoal-node to compare
+  cp "$OURS_BIN" "$work/shoal-node"
+else
+  log "building shoal-node..."
+  go build -o "$work/shoal-node" ./node/cmd/shoal-node
+fi
 
 # The probe: precise timing on a monotonic clock, over plain RESP.
 cat >"$work/probe.py" <<'EOF'
