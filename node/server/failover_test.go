@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -632,6 +634,9 @@ func testStoppedMasterFailedOver(t *testing.T, nodes []*clusterProc) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
+	// SIGSTOP takes effect when each thread is next scheduled: on a loaded
+	// machine the node could still serve the writes below before stopping.
+	waitStopped(t, sh.master.cmd.Process.Pid)
 	staleDone := make(chan []redis.Cmder, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*failoverWait)
@@ -682,6 +687,30 @@ func testStoppedMasterFailedOver(t *testing.T, nodes []*clusterProc) {
 	}
 	acked.waitProgress(t, 500)
 	acked.verify(t, nodes)
+}
+
+// waitStopped waits until every thread of process pid is stopped (state T
+// in /proc/<pid>/task/*/stat).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	waitUntil(t, failoverWait, fmt.Sprintf("process %d to stop", pid), func() error {
+		tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		if err != nil || len(tasks) == 0 {
+			return fmt.Errorf("no tasks: %v", err)
+		}
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			// pid (comm) state ...: comm may hold spaces, state follows the last ')'.
+			rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+			if fields := strings.Fields(rest); len(fields) == 0 || fields[0] != "T" {
+				return fmt.Errorf("%s: %.20s", f, rest)
+			}
+		}
+		return nil
+	})
 }
 
 // TestClusterStoppedMasterWakesInMinority: a master without replicas,
