@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -21,6 +22,13 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers"
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+)
+
+// Event rate limits per RedisCluster: a burst big enough for the events of
+// a rolling update or scale of a large cluster, then one a second.
+const (
+	eventBurst = 512
+	eventQPS   = 1
 )
 
 // options are the operator's command-line settings.
@@ -122,6 +130,15 @@ func run(args []string) error {
 		// The new leader starts at once when the old one stops cleanly.
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controllers.CacheOptions(o.watchNamespaces),
+		// client-go's default spam filter lets 25 events per object
+		// through, then one per 5 minutes: a rolling update or a scale of
+		// a big cluster records an event per pod and per failover, and
+		// they must not be dropped. The manager's lifetime is the
+		// process's, so the broadcaster it does not stop leaks nothing.
+		EventBroadcaster: record.NewBroadcasterWithCorrelatorOptions(record.CorrelatorOptions{ //nolint:staticcheck // see above
+			BurstSize: eventBurst,
+			QPS:       eventQPS,
+		}),
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
