@@ -1,6 +1,7 @@
-// Package server wires the data node together: listeners, one goroutine
-// per connection, configuration (redis.conf syntax and CONFIG), the
-// execution model, and the command handlers.
+// Package server wires the data node together: listeners, the client
+// connections (event loops, or one goroutine per connection),
+// configuration (redis.conf syntax and CONFIG), the execution model, and
+// the command handlers.
 //
 // # Execution model
 //
@@ -10,6 +11,15 @@
 // therefore only touched under Server.mu and needs no locking of its own.
 // Clients blocked on keys park their goroutine outside the lock; the client
 // whose write makes a key ready serves them under the lock.
+//
+// With event-loops N > 0 (eventloop.go) N epoll loops serve the
+// connections instead, as Redis's event loop does: a loop reads once from
+// every ready connection, runs all their batches in one hold of the lock
+// and writes each one's replies with one write, without a goroutine per
+// connection. A connection that must wait (blocked, paused), that others
+// write to (pub/sub, MONITOR), that becomes a replica, or whose replies do
+// not fit in its socket is handed to a goroutine of its own for good, and
+// continues there as above; handlers see no difference.
 //
 // It owns the framework around commands (dispatch, arity/auth/OOM checks,
 // MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
