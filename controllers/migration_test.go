@@ -292,6 +292,9 @@ func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
 	e.startOperator(t, nil)
 	c := newDay2Cluster(t, e, bin, "scale", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.Migration.KeysPerBatch = ptr.To[int32](50)
+		// Replicas: new shards' replicas attach to their master, and
+		// every replica follows its master through the moves.
+		rc.Spec.ReplicasPerMaster = 1
 	})
 	c.waitSettled("formation")
 	cc := c.client()
