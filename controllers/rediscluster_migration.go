@@ -366,6 +366,10 @@ func (r *RedisClusterReconciler) planMigration(ctx context.Context, st *state, d
 		st.rc.SetCondition(v1alpha1.ConditionRebalancing, metav1.ConditionFalse, v1alpha1.ReasonRebalanceDryRun, "rebalance mode DryRun: would move "+summary)
 		return ctrl.Result{}, nil
 	}
+	if podOperationInProgress(st.rc.Status) {
+		st.progress(v1alpha1.ReasonWaitingForRollout, fmt.Sprintf("%s of %d slots waits for the rolling update or planned failover in progress", reason, topology.SlotCountOf(moves)))
+		return ctrl.Result{RequeueAfter: formationRequeue}, nil
+	}
 	if reason == topology.ReasonScaleIn {
 		if res, ok, err := r.checkScaleInFits(ctx, st, d); err != nil || !ok {
 			return res, err
@@ -507,4 +511,12 @@ func knownBy(active, shard []topology.Member) string {
 		}
 	}
 	return ""
+}
+
+// podOperationInProgress reports whether a rolling update or a planned
+// failover is under way. One change at a time: a rollout waits for a
+// migration in progress, and a migration does not start under a rollout or
+// while a planned failover settles (its shard's master is changing).
+func podOperationInProgress(s v1alpha1.RedisClusterStatus) bool {
+	return s.Rollout != nil || len(s.Failovers) > 0
 }

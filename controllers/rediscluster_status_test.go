@@ -125,3 +125,21 @@ func TestWriteConditionsKeepsTransitionTimes(t *testing.T) {
 		t.Error("a paused cluster's conditions changed")
 	}
 }
+
+func TestPodOperationInProgressHoldsMigrations(t *testing.T) {
+	tests := []struct {
+		name   string
+		status v1alpha1.RedisClusterStatus
+		want   bool
+	}{
+		{"nothing going on", v1alpha1.RedisClusterStatus{}, false},
+		{"a dry-run plan is no pod operation", v1alpha1.RedisClusterStatus{Migration: &v1alpha1.MigrationStatus{DryRun: true}}, false},
+		{"a rolling update", v1alpha1.RedisClusterStatus{Rollout: &v1alpha1.RolloutStatus{UpdatedPods: 2, TotalPods: 6}}, true},
+		{"a planned failover settling", v1alpha1.RedisClusterStatus{Failovers: []v1alpha1.PendingFailover{{Pod: "c-shard-0-1", Reason: "Switchover"}}}, true},
+	}
+	for _, tt := range tests {
+		if got := podOperationInProgress(tt.status); got != tt.want {
+			t.Errorf("%s: podOperationInProgress = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -123,6 +123,9 @@ const (
 	// ReasonWaitingForMigration: a rolling update waits until the slot
 	// migration in progress ends.
 	ReasonWaitingForMigration ConditionReason = "WaitingForMigration"
+	// ReasonWaitingForRollout: a slot migration waits until the rolling
+	// update or planned failover in progress is over (one change at a time).
+	ReasonWaitingForRollout ConditionReason = "WaitingForRollout"
 	// ReasonUpToDate: every pod runs the current template
 	// (RollingUpdate=False).
 	ReasonUpToDate ConditionReason = "UpToDate"
