@@ -166,6 +166,14 @@ bench: ## Node vs Redis 7 side by side (redis-benchmark); prints ours/Redis rati
 bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benchmark --cluster set/get and reshard of 200k keys, ours/Redis ratios.
 	hack/bench-cluster.sh
 
+.PHONY: bench-failover
+bench-failover: ## Failover (kill -9 of a master to the first write to its slots) and full sync of 1M keys, ours vs Redis 7; ratios.
+	hack/bench-failover.sh
+
+.PHONY: bench-reshard
+bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
+	hack/bench-reshard.sh
+
 ##@ Tools
 
 .PHONY: controller-gen
