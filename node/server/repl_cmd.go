@@ -66,11 +66,10 @@ func cmdReplconf(c *Client) {
 			a.ip = v
 			s.repl.announced[c.ID] = a
 		case eqFold(args[i], "capa"):
-			if v == "eof" {
-				a := s.repl.announced[c.ID]
-				a.capaEOF = true
-				s.repl.announced[c.ID] = a
-			}
+			a := s.repl.announced[c.ID]
+			a.capaEOF = a.capaEOF || v == "eof"
+			a.capaStream = a.capaStream || v == replCapaStream
+			s.repl.announced[c.ID] = a
 		case eqFold(args[i], "rdb-only"),
 			eqFold(args[i], "rdb-filter-only"):
 		default:

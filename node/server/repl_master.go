@@ -261,7 +261,7 @@ func cmdPsync(c *Client) {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
 	snap := s.beginReplSnapshot()
-	go s.replicaWriter(r, []byte(header), snap, ann.capaEOF && header != "")
+	go s.replicaWriter(r, []byte(header), snap, ann.capaEOF && ann.capaStream && header != "")
 }
 
 // replSnapshot writes the snapshot of a full resync to w, outside the
@@ -478,10 +478,16 @@ func snapWithKeepalive(conn net.Conn, snap func() error) error {
 
 // replAnnounce is what REPLCONF listening-port / ip-address announced.
 type replAnnounce struct {
-	port    int
-	ip      string
-	capaEOF bool // REPLCONF capa eof: takes a snapshot without its length
+	port       int
+	ip         string
+	capaEOF    bool // REPLCONF capa eof: takes a snapshot without its length
+	capaStream bool // REPLCONF capa shoal-stream: see replCapaStream
 }
+
+// replCapaStream is the capability a replica announces (with eof) when it
+// loads a snapshot streamed as $EOF:<mark>. Builds before it announced eof
+// but read only $<length>, so eof alone does not make the master stream.
+const replCapaStream = "shoal-stream"
 
 // replSaveInfo is the replication state a snapshot taken now corresponds
 // to (lock held), as Redis's rdbPopulateSaveInfo: a replica's position in

@@ -245,7 +245,7 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 			return err
 		}
 	}
-	if _, err := lc.command("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
+	if _, err := lc.command("REPLCONF", "capa", "eof", "capa", "psync2", "capa", replCapaStream); err != nil {
 		return err
 	}
 	s.mu.Lock()

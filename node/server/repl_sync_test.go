@@ -151,3 +151,62 @@ func fakeMasterSync(c net.Conn, body []byte, withMark bool) error {
 		}
 	}
 }
+
+// TestReplicationSnapshotFraming: a replica that announces capa eof and
+// capa shoal-stream gets the snapshot streamed as $EOF:<mark> ... <mark>;
+// one that announces eof alone (builds that only read $<length>) gets
+// $<length> and the bytes.
+func TestReplicationSnapshotFraming(t *testing.T) {
+	m := startNode(t)
+	if err := m.client(t).Set(ctxT(t), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		capa []string
+		eof  bool
+	}{{[]string{"capa", "eof", "capa", "psync2", "capa", "shoal-stream"}, true}, {[]string{"capa", "eof", "capa", "psync2"}, false}} {
+		rc := m.raw(t)
+		_ = rc.c.SetDeadline(time.Now().Add(20 * time.Second))
+		rc.send(encodeCommand(append([]string{"REPLCONF"}, tc.capa...)...))
+		if l, err := rc.rd.ReadString('\n'); err != nil || l != "+OK\r\n" {
+			t.Fatalf("REPLCONF: %q, %v", l, err)
+		}
+		rc.send(encodeCommand("PSYNC", "?", "-1"))
+		var lines []string
+		for len(lines) < 2 {
+			l, err := rc.rd.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l != "\n" {
+				lines = append(lines, strings.TrimRight(l, "\r\n"))
+			}
+		}
+		if !strings.HasPrefix(lines[0], "+FULLRESYNC ") {
+			t.Fatalf("PSYNC reply %q", lines[0])
+		}
+		mark, eof := strings.CutPrefix(lines[1], "$EOF:")
+		if eof != tc.eof {
+			t.Fatalf("%v: snapshot header %q", tc.capa, lines[1])
+		}
+		if eof {
+			n, err := persistence.ReadSnapshotStream(rc.rd, "master", persistence.SnapshotHandler{})
+			if err != nil || n == 0 {
+				t.Fatalf("streamed snapshot: %d bytes, %v", n, err)
+			}
+			end := make([]byte, len(mark))
+			if _, err := ioReadFull(rc.rd, end); err != nil || string(end) != mark || len(mark) != 40 {
+				t.Fatalf("end mark %q, want %q (%v)", end, mark, err)
+			}
+			continue
+		}
+		n, err := strconv.ParseInt(lines[1][1:], 10, 64)
+		if err != nil || n <= 0 {
+			t.Fatalf("snapshot header %q", lines[1])
+		}
+		body := make([]byte, n)
+		if _, err := ioReadFull(rc.rd, body); err != nil || !bytes.HasPrefix(body, []byte(persistence.SnapshotMagic)) {
+			t.Fatalf("snapshot body: %v", err)
+		}
+	}
+}
