@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -357,8 +358,12 @@ func (l *eventLoop) run() {
 		default:
 		}
 		mark := s.persistMark()
+		fed := l.replicasFed()
 		s.mu.Unlock()
 		s.persistWait(mark)
+		if fed {
+			l.letReplicasTake()
+		}
 
 		for _, h := range handoffs {
 			go h.c.serveFrom(h.e)
@@ -404,6 +409,35 @@ func (l *eventLoop) wait() (int, error) {
 		return int(n), nil
 	}
 	return syscall.EpollWait(l.epfd, l.events, 100)
+}
+
+// replicasFed reports whether an online replica has stream bytes its
+// writer has not taken yet (lock held).
+func (l *eventLoop) replicasFed() bool {
+	for _, r := range l.s.repl.replicas {
+		if !r.closed && r.state == "online" && len(r.buf) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// letReplicasTake gives the replicas' writers the lock before the
+// replies go out, so the replication stream of this iteration's writes
+// leaves no later than their replies, as with a goroutine per connection:
+// the loop would otherwise take the lock again at once, and the writers
+// (readied on this P, which raw system calls never give up) would lag.
+func (l *eventLoop) letReplicasTake() {
+	s := l.s
+	for i := 0; i < 100; i++ {
+		runtime.Gosched()
+		s.mu.Lock()
+		fed := l.replicasFed()
+		s.mu.Unlock()
+		if !fed {
+			return
+		}
+	}
 }
 
 // write sends a client's replies with one non-blocking write. It returns
