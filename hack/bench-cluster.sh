@@ -21,6 +21,10 @@
 #    round's ratio and the ratio of the median keys/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck disable=SC2034 # read by hack/lib/common.sh
+SHOAL_LOG_PREFIX=bench-cluster
+# shellcheck source=hack/lib/common.sh
+source hack/lib/common.sh
 
 N="${N:-200000}"
 CLIENTS="${CLIENTS:-50}"
@@ -37,23 +41,13 @@ done
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_pids "${pids[@]}"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 wait_up() { # port
-  for _ in $(seq 1 400); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "bench-cluster: server on port $1 did not start" >&2
-  exit 1
+  wait_for 20 "the server on port $1" redis-cli -p "$1" ping || exit 1
 }
 
 if [[ -n "${SHOAL_NODE_BIN:-}" ]]; then
@@ -125,8 +119,7 @@ start_both() {
 # by the next start_both, so they are emptied).
 stop_both() {
   local pid
-  for pid in "${both_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${both_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_pids "${both_pids[@]}"
   rm -rf "$work"/redis[123] "$work"/ours[123]
 }
 
@@ -208,12 +201,12 @@ rk_all=() ok_all=() lines=()
 for round in $(seq 1 "$ROUNDS"); do
   start_both
   if ((round % 2)); then
-    read -r rk rs rkps < <(reshard "${rports[@]}")
+    read -r _ rs rkps < <(reshard "${rports[@]}")
     read -r ok os okps < <(reshard "${oports[@]}")
     order="redis,ours"
   else
     read -r ok os okps < <(reshard "${oports[@]}")
-    read -r rk rs rkps < <(reshard "${rports[@]}")
+    read -r _ rs rkps < <(reshard "${rports[@]}")
     order="ours,redis"
   fi
   stop_both

@@ -51,16 +51,10 @@ work="$(mktemp -d)"
 pids=()
 declare -A pid_of dir_of # port -> PID and directory of the server started on it
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_pids "${pids[@]}"
   if [[ -n "${KEEP_WORK:-}" ]]; then log "logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 if [[ -n "${OURS_BIN:-}" ]]; then # another build of shoal-node to compare
   cp "$OURS_BIN" "$work/shoal-node"

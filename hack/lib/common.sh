@@ -55,3 +55,16 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# free_port prints a TCP port of 127.0.0.1 that is free at this moment.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# stop_pids stops the processes a script started (their PIDs are the
+# arguments) and waits for them: only our own processes, by PID.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
