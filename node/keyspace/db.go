@@ -136,13 +136,19 @@ func (db *DB) LookupWrite(key []byte) *Entry {
 }
 
 func (db *DB) add(e *Entry) *Entry {
+	db.dict.insert(e)
+	db.added(e)
+	return e
+}
+
+// added completes an entry just linked into the table: its clock, its
+// snapshot generation and the key index.
+func (db *DB) added(e *Entry) {
 	e.setClock(db.initialClock())
 	e.gen = db.snapGen
-	db.dict.insert(e)
 	if db.index != nil {
 		db.index.KeyAdded(e.key)
 	}
-	return e
 }
 
 // AddString adds a string key that does not exist. key and val are copied.
@@ -159,6 +165,53 @@ func (db *DB) AddObject(key []byte, typ Type, obj any) *Entry {
 	e.setType(typ)
 	return db.add(e)
 }
+
+// AddStringIfAbsent adds a string key unless the key exists (expired or
+// not), in one hash and one probe of the table: it returns the new entry
+// and true, or the existing entry and false (nothing is added). key and
+// val are copied. Loading a snapshot uses it, as Redis's loader uses
+// dictAdd, to add each key and detect a duplicate at once.
+func (db *DB) AddStringIfAbsent(key, val []byte) (*Entry, bool) {
+	e := &Entry{key: string(key)}
+	if old := db.dict.addIfAbsent(e); old != nil {
+		return old, false
+	}
+	e.str = copyBytes(val)
+	e.setType(TypeString)
+	db.added(e)
+	return e, true
+}
+
+// AddObjectIfAbsent is AddStringIfAbsent for a value of another type (see
+// AddObject).
+func (db *DB) AddObjectIfAbsent(key []byte, typ Type, obj any) (*Entry, bool) {
+	e := &Entry{key: string(key), obj: obj}
+	e.setType(typ)
+	if old := db.dict.addIfAbsent(e); old != nil {
+		return old, false
+	}
+	db.added(e)
+	return e, true
+}
+
+// Reserve prepares the database for keys keys, volatile of them with a
+// TTL, so that adding them resizes nothing (Redis's RESIZEDB: a loader
+// told the size of a database before its keys expands its table once
+// instead of rehashing it about log2(keys) times). It only ever grows, and
+// bounds a huge hint.
+func (db *DB) Reserve(keys, volatile int) {
+	db.dict.reserve(keys)
+	if volatile > 0 && len(db.volatile) == 0 {
+		db.volatile = make(map[*Entry]struct{}, min(volatile, maxReserve))
+	}
+}
+
+// ShrinkToFit starts shrinking the table when it is mostly empty, as a
+// delete would (Redis's tryResizeHashTables): a loader calls it after
+// loading, in case a size hint announced more keys than were loaded (the
+// load skipped expired ones). A sparse table makes RANDOMKEY and eviction
+// sampling slow.
+func (db *DB) ShrinkToFit() { db.dict.maybeShrink() }
 
 // SetString sets key to a string value whatever existed (SET): an existing
 // key keeps its entry, loses its TTL unless keepTTL, and reuses its buffer

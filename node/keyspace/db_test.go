@@ -152,8 +152,11 @@ func TestScanGuarantee(t *testing.T) {
 			if cursor == 0 {
 				break
 			}
-			// Churn: grow a lot, or shrink, between calls.
-			switch r.IntN(3) {
+			// Churn: grow a lot, or shrink, or reserve room, between
+			// calls.
+			switch r.IntN(4) {
+			case 2:
+				db.Reserve(db.Len()*(2+r.IntN(6)), 0)
 			case 0:
 				for j := 0; j < r.IntN(400); j++ {
 					db.AddString([]byte(fmt.Sprint("churn", churn)), nil)
@@ -292,5 +295,96 @@ func BenchmarkLookup(b *testing.B) {
 		if db.Lookup(keys[i&(len(keys)-1)]) == nil {
 			b.Fatal("missing")
 		}
+	}
+}
+
+func TestAddIfAbsentIsDictAdd(t *testing.T) {
+	// Redis's dictAdd: add a key unless it exists, and say which. Checked
+	// across a growing table (incremental rehash in progress or not) and
+	// for expired keys, which still occupy their name.
+	db, env := newTestDB()
+	env.NoExpire = true
+	for i := 0; i < 5000; i++ {
+		k := []byte(fmt.Sprint("k", i))
+		var e *Entry
+		var added bool
+		if i%2 == 0 {
+			e, added = db.AddStringIfAbsent(k, []byte(fmt.Sprint("v", i)))
+		} else {
+			e, added = db.AddObjectIfAbsent(k, TypeList, i)
+		}
+		if !added || e.Key() != string(k) {
+			t.Fatalf("k%d: not added", i)
+		}
+		if i%7 == 0 {
+			db.SetExpire(e, env.Now-1)
+		}
+		// Every key added so far is refused, in whichever table it is.
+		j := i * 7919 % (i + 1)
+		dup, added := db.AddStringIfAbsent([]byte(fmt.Sprint("k", j)), []byte("other"))
+		if added || dup.Key() != fmt.Sprint("k", j) {
+			t.Fatalf("k%d added twice (after %d keys)", j, i+1)
+		}
+		if j%2 == 0 && string(dup.Bytes()) != fmt.Sprint("v", j) {
+			t.Fatalf("k%d: the refused add changed the value to %q", j, dup.Bytes())
+		}
+	}
+	if db.Len() != 5000 {
+		t.Fatalf("Len = %d, want 5000", db.Len())
+	}
+	if e := db.PeekNoExpire([]byte("k4998")); e == nil || string(e.Bytes()) != "v4998" {
+		t.Fatal("k4998 not found after the adds")
+	}
+	if e := db.PeekNoExpire([]byte("k4999")); e == nil || e.Object() != 4999 || e.Type() != TypeList {
+		t.Fatal("k4999 not found as an object")
+	}
+}
+
+func TestReserveSizesTheTableOnce(t *testing.T) {
+	// Redis's RESIZEDB: after Reserve(n), n adds resize nothing.
+	db, _ := newTestDB()
+	db.Reserve(10000, 10)
+	size := len(db.dict.t[0])
+	if size < 10000 || db.dict.rehashing() {
+		t.Fatalf("table of %d buckets (rehashing %v) after Reserve(10000)", size, db.dict.rehashing())
+	}
+	for i := 0; i < 10000; i++ {
+		db.AddStringIfAbsent([]byte(fmt.Sprint("k", i)), nil)
+		if len(db.dict.t[0]) != size || db.dict.rehashing() {
+			t.Fatalf("the table resized at key %d", i)
+		}
+	}
+	// It never shrinks, and a huge hint is bounded.
+	db.Reserve(10, 0)
+	if len(db.dict.t[0]) != size {
+		t.Fatal("Reserve shrank the table")
+	}
+	empty, _ := newTestDB()
+	empty.Reserve(1<<40, 0)
+	if n := len(empty.dict.t[0]); n > maxReserve {
+		t.Fatalf("Reserve(1<<40) allocated %d buckets", n)
+	}
+}
+
+func TestReserveGrowsAFilledTableIncrementally(t *testing.T) {
+	db, _ := newTestDB()
+	for i := 0; i < 1000; i++ {
+		db.AddString([]byte(fmt.Sprint("k", i)), nil)
+	}
+	for db.Rehash(100) {
+	}
+	db.Reserve(100000, 0)
+	if !db.dict.rehashing() || len(db.dict.t[1]) < 100000 {
+		t.Fatalf("Reserve on a filled table: rehashing %v, new table %d", db.dict.rehashing(), len(db.dict.t[1]))
+	}
+	for i := 0; i < 1000; i++ {
+		if db.PeekNoExpire([]byte(fmt.Sprint("k", i))) == nil {
+			t.Fatalf("k%d lost while rehashing", i)
+		}
+	}
+	for db.Rehash(100) {
+	}
+	if db.Len() != 1000 || len(db.dict.t[0]) < 100000 {
+		t.Fatalf("after the rehash: %d keys, %d buckets", db.Len(), len(db.dict.t[0]))
 	}
 }

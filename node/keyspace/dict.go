@@ -110,20 +110,76 @@ func (d *dict) find(key []byte) *Entry {
 
 // insert adds an entry whose key is known to be absent.
 func (d *dict) insert(e *Entry) {
+	d.prepareAdd()
+	d.link(e, d.hashString(e.key))
+}
+
+// addIfAbsent links e unless an entry with e's key is present, and returns
+// that entry (nil when e was linked): Redis's dictAdd, with one hash and
+// one walk of the key's bucket(s) where a lookup then an insert take two.
+func (d *dict) addIfAbsent(e *Entry) *Entry {
+	d.prepareAdd()
+	h := d.hashString(e.key)
+	for ti := 0; ti < 2; ti++ {
+		t := d.t[ti]
+		if t == nil {
+			break
+		}
+		for x := t[h&uint64(len(t)-1)]; x != nil; x = x.next {
+			if x.key == e.key {
+				return x
+			}
+		}
+		if !d.rehashing() {
+			break
+		}
+	}
+	d.link(e, h)
+	return nil
+}
+
+// prepareAdd does what precedes adding a key: a rehash step, and a grow
+// when the table is full (Redis's _dictExpandIfNeeded, load factor 1).
+func (d *dict) prepareAdd() {
 	if d.rehashing() {
 		d.rehashStep(1)
 	}
 	if !d.rehashing() && d.n >= len(d.t[0]) {
 		d.resize(d.n + 1)
 	}
+}
+
+// link puts e, whose key hashes to h, at the head of its bucket in the
+// table new keys go to (the new one during a rehash).
+func (d *dict) link(e *Entry, h uint64) {
 	t := d.t[0]
 	if d.rehashing() {
 		t = d.t[1]
 	}
-	i := d.hashString(e.key) & uint64(len(t)-1)
+	i := h & uint64(len(t)-1)
 	e.next = t[i]
 	t[i] = e
 	d.n++
+}
+
+// maxReserve bounds the buckets reserve allocates on a size hint (1 GiB
+// of bucket slots): a hint is read from a file or a master before the keys
+// it announces, and a bad one must not take all memory.
+const maxReserve = 1 << 27
+
+// reserve grows the table so that n keys fit without another resize
+// (Redis's dictExpand for RESIZEDB). An empty table gets its buckets at
+// once; a non-empty one starts an incremental rehash as a grow would. It
+// never shrinks, and does nothing during a rehash.
+func (d *dict) reserve(n int) {
+	n = min(n, maxReserve)
+	if d.rehashing() || n <= len(d.t[0]) {
+		return
+	}
+	if d.n == 0 {
+		d.t[0] = nil // a fresh allocation, not a rehash of nothing
+	}
+	d.resize(n)
 }
 
 // unlink removes e from the table.

@@ -43,6 +43,14 @@ type CaptureSource interface {
 	NextChunk(ch *Chunk, db int, cursor uint64, max int) (uint64, error)
 }
 
+// CaptureSizer is implemented by a CaptureSource that knows the size of a
+// database: the capture then writes it before the database's keys
+// (AuxResizeDB), so a loader sizes its table once. Called with the lock
+// held, when the capture starts the database.
+type CaptureSizer interface {
+	DBSize(db int) (keys, expires int)
+}
+
 // Chunk collects the encoded keys of one lock hold in a reused arena, so
 // a capture allocates next to nothing under the server lock (allocation
 // there would make the lock holder pay for garbage collection).
@@ -240,6 +248,10 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			}
 			var err error
 			ch.reset()
+			keys, expires := 0, 0
+			if sz, ok := src.(CaptureSizer); ok && db < dbs && cursor == 0 {
+				keys, expires = sz.DBSize(db)
+			}
 			if db < dbs {
 				cursor, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys)
 			}
@@ -258,6 +270,11 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			}
 			if err != nil {
 				return st, err
+			}
+			if keys > 0 {
+				if err := w.ResizeDB(db, keys, expires); err != nil {
+					return st, err
+				}
 			}
 			if err := ch.writeTo(w); err != nil {
 				return st, err

@@ -1,6 +1,10 @@
 package persistence
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
 
 // Snapshot file layout (format version 1). All fixed-width integers are
 // little-endian; "varint" is an unsigned LEB128 varint (encoding/binary
@@ -18,7 +22,8 @@ import "errors"
 // AUX records are optional metadata: loaders ignore the names they do not
 // know, so new fields need no new format version and older snapshots
 // (without them) load as before. Fields written today: "shoal-ver",
-// "ctime", "aof-base" (an AOF base), and the replication state a snapshot
+// "ctime", "aof-base" (an AOF base), "resize-db" (AuxResizeDB, before the
+// keys of each database), and the replication state a snapshot
 // file was taken at, under Redis's RDB names (see node/replication
 // SaveInfo): "repl-stream-db", "repl-id", "repl-offset". A replica
 // restarted from the file continues its master's stream from there.
@@ -34,6 +39,15 @@ import "errors"
 
 // SnapshotMagic starts every snapshot file.
 const SnapshotMagic = "SHOALSNP"
+
+// AuxResizeDB names the AUX field that announces the size of a database
+// before its keys, as Redis's RESIZEDB opcode does: its value is three
+// decimals separated by spaces, "<db> <keys> <keys with a TTL>" (counted
+// at the snapshot's start; a hint, not a promise). A loader that knows it
+// sizes its hash table once instead of growing it step by step; one that
+// does not (older builds) ignores it as any unknown AUX field, so the hint
+// needs no new format version, and snapshots without it load as before.
+const AuxResizeDB = "resize-db"
 
 // SnapshotVersion is the format version this package writes and the highest
 // it reads.
@@ -71,4 +85,28 @@ type Record struct {
 	ExpireAt int64 // unix ms, NoExpire when none
 	Type     ValueType
 	Value    []byte
+}
+
+// formatResizeDB is the value of an AuxResizeDB field.
+func formatResizeDB(db, keys, expires int) string {
+	return strconv.Itoa(db) + " " + strconv.Itoa(keys) + " " + strconv.Itoa(expires)
+}
+
+// parseResizeDB parses the value of an AuxResizeDB field: three
+// non-negative decimals (a db index, counts of keys; the loader bounds
+// what it reserves).
+func parseResizeDB(v string) (db, keys, expires int, ok bool) {
+	f := strings.Fields(v)
+	if len(f) != 3 {
+		return 0, 0, 0, false
+	}
+	var n [3]int
+	for i, s := range f {
+		x, err := strconv.ParseUint(s, 10, 63)
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		n[i] = int(x)
+	}
+	return n[0], n[1], n[2], true
 }

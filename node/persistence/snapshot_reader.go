@@ -12,8 +12,13 @@ import (
 
 // SnapshotHandler receives what a snapshot holds, in file order.
 type SnapshotHandler struct {
-	// Aux receives metadata fields; nil ignores them.
+	// Aux receives metadata fields; nil ignores them. The size hints
+	// (AuxResizeDB) go to ResizeDB instead.
 	Aux func(name, value []byte) error
+	// ResizeDB receives the size hint of a database, before its keys
+	// (Redis's RESIZEDB): keys keys, expires of them with a TTL. nil
+	// ignores it; snapshots of older builds have none.
+	ResizeDB func(db, keys, expires int) error
 	// Key receives each key. The record's slices are not reused by the
 	// loader, so the handler may keep them, unless Reuse is set.
 	Key func(Record) error
@@ -221,10 +226,8 @@ func (sr *snapReader) records(h SnapshotHandler) error {
 			if err != nil {
 				return err
 			}
-			if h.Aux != nil {
-				if err := h.Aux(name, value); err != nil {
-					return err
-				}
+			if err := h.aux(name, value); err != nil {
+				return err
 			}
 		case opSelectDB:
 			n, err := sr.uvarint()
@@ -281,6 +284,25 @@ func (sr *snapReader) records(h SnapshotHandler) error {
 			}
 		}
 	}
+}
+
+// aux hands an AUX field to the handler: a size hint, parsed, to
+// ResizeDB, any other field to Aux.
+func (h SnapshotHandler) aux(name, value []byte) error {
+	if string(name) != AuxResizeDB {
+		if h.Aux != nil {
+			return h.Aux(name, value)
+		}
+		return nil
+	}
+	db, keys, expires, ok := parseResizeDB(string(value))
+	if !ok {
+		return fmt.Errorf("%w: bad %s value %q", ErrCorrupt, AuxResizeDB, value)
+	}
+	if h.ResizeDB != nil {
+		return h.ResizeDB(db, keys, expires)
+	}
+	return nil
 }
 
 func (sr *snapReader) trailer() error {

@@ -62,6 +62,12 @@ func (s *SnapshotWriter) Aux(name, value string) error {
 	return s.err
 }
 
+// ResizeDB writes the size hint of database db (AuxResizeDB): keys keys,
+// expires of them with a TTL. Write it before the keys of db.
+func (s *SnapshotWriter) ResizeDB(db, keys, expires int) error {
+	return s.Aux(AuxResizeDB, formatResizeDB(db, keys, expires))
+}
+
 // Key writes one key of database db. value is the type's encoding (see
 // Codecs.AppendValue); expireAt is unix ms or NoExpire.
 func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, value []byte) error {

@@ -217,6 +217,11 @@ func (p *persister) writeLive(w *persistence.SnapshotWriter) error {
 	var buf []byte
 	var err error
 	for i, db := range p.s.dbs {
+		if db.Len() > 0 {
+			if err := w.ResizeDB(i, db.Len(), db.VolatileLen()); err != nil {
+				return err
+			}
+		}
 		db.ForEach(func(e *keyspace.Entry) bool {
 			t, v, terr := entryValue(e)
 			if terr != nil {
@@ -305,6 +310,15 @@ func (p *persister) totalKeys() int64 {
 
 // load reads the data set from disk (lock held, before serving).
 func (p *persister) load() error {
+	err := p.loadFiles()
+	for _, db := range p.s.dbs {
+		db.ShrinkToFit() // a size hint may have overstated what was loaded
+	}
+	return err
+}
+
+// loadFiles reads the AOF or, without one, the snapshot.
+func (p *persister) loadFiles() error {
 	s := p.s
 	if s.cfg.AppendOnly {
 		dir, found, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
@@ -318,8 +332,9 @@ func (p *persister) load() error {
 	}
 	var repl replication.SaveInfoReader
 	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
-		Key: p.loadRecord,
-		Aux: func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
+		Key:      p.loadRecord,
+		ResizeDB: p.loadResizeDB,
+		Aux:      func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
 	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -362,19 +377,21 @@ func (p *persister) loadRecord(r persistence.Record) error {
 		p.lastLoadExpired++
 		return nil
 	}
-	db := s.dbs[r.DB]
-	if db.PeekNoExpire(r.Key) != nil {
-		return fmt.Errorf("%w: duplicate key %q in database %d", persistence.ErrCorrupt, r.Key, r.DB)
-	}
-	v, err := p.codecs.DecodeValue(r.Type, r.Value)
-	if err != nil {
-		return fmt.Errorf("key %q: %w", r.Key, err)
-	}
-	e := addValue(db, r.Key, r.Type, v)
-	if r.ExpireAt != persistence.NoExpire {
-		db.SetExpire(e, r.ExpireAt)
+	if err := loadKey(s.dbs[r.DB], p.codecs, r, false); err != nil {
+		return err
 	}
 	p.lastLoadKeys++
+	return nil
+}
+
+// loadResizeDB sizes a database for the keys a snapshot (or AOF base)
+// announces for it (a SnapshotHandler ResizeDB). Keys that have expired
+// are skipped by the load, so a table may end up sparser than the hint:
+// finishLoad trims it.
+func (p *persister) loadResizeDB(db, keys, expires int) error {
+	if db < len(p.s.dbs) {
+		p.s.dbs[db].Reserve(keys, expires)
+	}
 	return nil
 }
 

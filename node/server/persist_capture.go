@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
@@ -92,6 +93,13 @@ func (lc *liveCapture) Swapped(a, b *keyspace.DB) {
 	lc.orig[a.ID], lc.orig[b.ID] = j, i
 }
 
+// DBSize implements persistence.CaptureSizer (lock held): the size hint
+// written before the keys of db i.
+func (lc *liveCapture) DBSize(i int) (keys, expires int) {
+	db := lc.p.s.dbs[lc.table[i]]
+	return db.Len(), db.VolatileLen()
+}
+
 // Databases implements persistence.CaptureSource.
 func (lc *liveCapture) Databases() int { return len(lc.table) }
 
@@ -155,6 +163,39 @@ func addValue(db *keyspace.DB, key []byte, t persistence.ValueType, v any) *keys
 		return db.AddString(key, v.([]byte))
 	}
 	return db.AddObject(key, keyspaceType(t), v)
+}
+
+// loadKey adds one key of a snapshot to db, for both loads (the file at
+// start, a full resync's stream). Like Redis's loader with dictAdd, it
+// hashes the key and probes the table once, to add it and to detect a
+// duplicate, which makes the snapshot corrupt. reused says that the reader
+// reuses r's buffers after the call (SnapshotHandler.Reuse): a value of a
+// type other than string is then copied before it is decoded, as decoders
+// may keep slices of their input. A string's encoding is its bytes
+// (persistence.BytesStringCodec), which the keyspace copies.
+func loadKey(db *keyspace.DB, codecs *persistence.Codecs, r persistence.Record, reused bool) error {
+	var e *keyspace.Entry
+	var added bool
+	if r.Type == persistence.TypeString {
+		e, added = db.AddStringIfAbsent(r.Key, r.Value)
+	} else {
+		val := r.Value
+		if reused {
+			val = bytes.Clone(val)
+		}
+		v, err := codecs.DecodeValue(r.Type, val)
+		if err != nil {
+			return fmt.Errorf("key %q: %w", r.Key, err)
+		}
+		e, added = db.AddObjectIfAbsent(r.Key, keyspaceType(r.Type), v)
+	}
+	if !added {
+		return fmt.Errorf("%w: duplicate key %q in database %d", persistence.ErrCorrupt, r.Key, r.DB)
+	}
+	if r.ExpireAt != persistence.NoExpire {
+		db.SetExpire(e, r.ExpireAt)
+	}
+	return nil
 }
 
 // expireOf is an entry's expiry in the files' terms.

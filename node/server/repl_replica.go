@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -332,7 +331,7 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	l.syncTotal = total
 	ld := s.newReplLoader(l, lc.rd)
 	s.mu.Unlock()
-	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, Reuse: true})
+	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true})
 	if err == nil && total >= 0 && n != total {
 		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
 	}
@@ -354,6 +353,9 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	defer s.mu.Unlock()
 	if l.stopped {
 		return nil
+	}
+	for _, db := range ld.dbs {
+		db.ShrinkToFit() // the size hint counted keys the snapshot skipped
 	}
 	s.installReplDataset(ld.dbs)
 	s.repl.cached = nil
@@ -440,23 +442,8 @@ func (ld *replLoader) add(r persistence.Record) error {
 	if r.DB >= len(ld.dbs) {
 		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
 	}
-	db := ld.dbs[r.DB]
-	if db.PeekNoExpire(r.Key) != nil {
-		return fmt.Errorf("duplicate key %q in database %d", r.Key, r.DB)
-	}
-	// The reader reuses r.Value: a string is copied by AddString, other
-	// types' decoders may keep slices of their input.
-	val := r.Value
-	if r.Type != persistence.TypeString {
-		val = bytes.Clone(val)
-	}
-	v, err := ld.codecs.DecodeValue(r.Type, val)
-	if err != nil {
-		return fmt.Errorf("key %q: %w", r.Key, err)
-	}
-	e := addValue(db, r.Key, r.Type, v)
-	if r.ExpireAt != persistence.NoExpire {
-		db.SetExpire(e, r.ExpireAt)
+	if err := loadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+		return err
 	}
 	ld.keys++
 	if ld.keys%replLoadReport == 0 {
@@ -467,6 +454,15 @@ func (ld *replLoader) add(r persistence.Record) error {
 		if stopped {
 			return errLinkStopped
 		}
+	}
+	return nil
+}
+
+// resizeDB sizes a database for the keys the master announces for it (a
+// persistence.SnapshotHandler ResizeDB), so loading them resizes nothing.
+func (ld *replLoader) resizeDB(db, keys, expires int) error {
+	if db < len(ld.dbs) {
+		ld.dbs[db].Reserve(keys, expires)
 	}
 	return nil
 }
