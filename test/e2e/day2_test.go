@@ -441,12 +441,22 @@ func (d *day2) settle(ctx context.Context, masters, replicas int) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(pods).To(HaveLen(masters*(1+replicas)), "pods")
 		views := map[string]clusterNodesView{}
+		ips := map[string]bool{}
+		for _, p := range pods {
+			ips[p.Status.PodIP] = true
+		}
 		for _, p := range pods {
 			g.Expect(podIsReady(&p)).To(BeTrue(), "pod %s: %s", p.Name, podSummary(&p))
 			v, err := nodeView(ctx, p.Status.PodIP, d.password)
 			g.Expect(err).NotTo(HaveOccurred(), "pod %s", p.Name)
 			g.Expect(v.state).To(Equal("ok"), "cluster_state of %s", p.Name)
 			g.Expect(v.nodes).To(HaveLen(len(pods)), "pod %s knows other nodes than those with pods:\n%s", p.Name, v.raw)
+			for _, n := range v.nodes {
+				g.Expect(ips).To(HaveKey(n.ip), "pod %s has node %s at an address no pod has:\n%s", p.Name, n.id, v.raw)
+			}
+			for _, ip := range v.slotsIPs {
+				g.Expect(ips).To(HaveKey(ip), "pod %s answers CLUSTER SLOTS with an address no pod has: %s", p.Name, ip)
+			}
 			views[p.Name] = v
 		}
 		masterCount := 0
@@ -686,6 +696,7 @@ func (d *day2) nodesNotOK(ctx context.Context) string {
 // clusterNode is one line of CLUSTER NODES.
 type clusterNode struct {
 	id, masterID string
+	ip           string
 	master       bool
 	myself       bool
 	slots        int
@@ -696,6 +707,8 @@ type clusterNodesView struct {
 	state string
 	nodes []clusterNode
 	raw   string
+	// slotsIPs are the addresses CLUSTER SLOTS gives clients.
+	slotsIPs []string
 }
 
 func (v clusterNodesView) myself() clusterNode {
@@ -729,7 +742,17 @@ func nodeView(ctx context.Context, ip, password string) (clusterNodesView, error
 	if err != nil {
 		return clusterNodesView{}, err
 	}
+	slots, err := rdb.ClusterSlots(ctx).Result()
+	if err != nil {
+		return clusterNodesView{}, err
+	}
 	v := clusterNodesView{raw: raw, nodes: parseClusterNodes(raw)}
+	for _, r := range slots {
+		for _, n := range r.Nodes {
+			ip, _, _ := strings.Cut(n.Addr, ":")
+			v.slotsIPs = append(v.slotsIPs, ip)
+		}
+	}
 	for line := range strings.Lines(info) {
 		if s, ok := strings.CutPrefix(strings.TrimSpace(line), "cluster_state:"); ok {
 			v.state = s
@@ -749,6 +772,9 @@ func parseClusterNodes(raw string) []clusterNode {
 		}
 		flags := strings.Split(f[2], ",")
 		n := clusterNode{id: f[0], master: slices.Contains(flags, "master"), myself: slices.Contains(flags, "myself")}
+		if hostPort, _, ok := strings.Cut(f[1], "@"); ok {
+			n.ip, _, _ = strings.Cut(hostPort, ":")
+		}
 		if f[3] != "-" {
 			n.masterID = f[3]
 		}
