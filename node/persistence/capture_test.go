@@ -128,6 +128,17 @@ func (m *model) NextChunk(ch *Chunk, db int, cursor uint64, max int) (uint64, er
 	return uint64(i), nil
 }
 
+// DBSize implements CaptureSizer.
+func (m *model) DBSize(db int) (keys, expires int) {
+	for _, e := range m.dbs[db].index {
+		keys++
+		if e.expire != NoExpire {
+			expires++
+		}
+	}
+	return keys, expires
+}
+
 func loadState(t testing.TB, data []byte) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -223,5 +234,48 @@ func TestCaptureStopsWhenCancelled(t *testing.T) {
 	cancel()
 	if _, err := c.Write(ctx, NewSnapshotWriter(&bytes.Buffer{}), &m.mu, m, CaptureOptions{}); err != context.Canceled {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Redis's RESIZEDB: a source that knows its databases' sizes gets a size
+// hint written before the keys of each non-empty database.
+func TestCaptureWritesResizeDBBeforeEachDatabase(t *testing.T) {
+	m := newModel(3)
+	for i := range 300 {
+		exp := NoExpire
+		if i%3 == 0 {
+			exp = 1700000000000
+		}
+		m.set(0, fmt.Sprint("a", i), "v", exp)
+		if i < 5 {
+			m.set(2, fmt.Sprint("b", i), "w", NoExpire)
+		}
+	}
+	var buf bytes.Buffer
+	c := m.begin(allTestCodecs())
+	if _, err := c.Write(context.Background(), NewSnapshotWriter(&buf), &m.mu, m, CaptureOptions{ChunkKeys: 16}); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	seen := map[int]bool{}
+	err := ReadSnapshot(bytes.NewReader(buf.Bytes()), "capture", SnapshotHandler{
+		ResizeDB: func(db, keys, expires int) error {
+			events = append(events, fmt.Sprintf("resize %d %d %d", db, keys, expires))
+			return nil
+		},
+		Key: func(r Record) error {
+			if !seen[r.DB] {
+				seen[r.DB] = true
+				events = append(events, fmt.Sprintf("first key of %d", r.DB))
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"resize 0 300 100", "first key of 0", "resize 2 5 0", "first key of 2"}
+	if fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", events, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -242,5 +243,81 @@ func TestSaveSnapshotFileIsAtomic(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"one"}) {
 		t.Fatalf("loaded %v", got)
+	}
+}
+
+// The size hint is an AUX record (no new format version): frozen bytes.
+func TestSnapshotResizeDBGoldenBytes(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewSnapshotWriter(&buf)
+	if err := w.ResizeDB(2, 1000, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := "53484f414c534e50" + "0100" + // magic, version 1
+		"fa" + "09" + hex.EncodeToString([]byte("resize-db")) + "08" + hex.EncodeToString([]byte("2 1000 7")) +
+		"ff"
+	if got := hex.EncodeToString(buf.Bytes()[:buf.Len()-8]); got != want {
+		t.Fatalf("bytes %s, want %s", got, want)
+	}
+}
+
+func TestSnapshotResizeDBReachesItsHandlerOnly(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewSnapshotWriter(&buf)
+	recs := goldenRecords(t)
+	mustOK(t, w.Aux("shoal-ver", "1"))
+	mustOK(t, w.ResizeDB(0, 2, 1))
+	for i, r := range recs {
+		if i == 2 {
+			mustOK(t, w.ResizeDB(2, 4, 1))
+		}
+		mustOK(t, w.Key(r.DB, r.Key, r.ExpireAt, r.Type, r.Value))
+	}
+	mustOK(t, w.Close())
+	data := buf.Bytes()
+
+	var hints [][3]int
+	aux := map[string]string{}
+	keys := 0
+	err := ReadSnapshot(bytes.NewReader(data), "test.snap", SnapshotHandler{
+		Aux:      func(n, v []byte) error { aux[string(n)] = string(v); return nil },
+		ResizeDB: func(db, k, e int) error { hints = append(hints, [3]int{db, k, e}); return nil },
+		Key:      func(Record) error { keys++; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(hints) != "[[0 2 1] [2 4 1]]" || keys != len(recs) {
+		t.Fatalf("hints %v, %d keys", hints, keys)
+	}
+	if _, ok := aux[AuxResizeDB]; ok || aux["shoal-ver"] != "1" {
+		t.Fatalf("aux %v: the hint must go to ResizeDB only", aux)
+	}
+	// A loader without a ResizeDB handler (as an older build, which sees
+	// an unknown AUX field) loads every key all the same.
+	got, _, err := loadAll(t, data)
+	if err != nil || len(got) != len(recs) {
+		t.Fatalf("without a ResizeDB handler: %d keys, %v", len(got), err)
+	}
+}
+
+func TestSnapshotBadResizeDBIsCorrupt(t *testing.T) {
+	for _, v := range []string{"", "1 2", "1 2 3 4", "-1 2 3", "a 2 3", "1 2 99999999999999999999"} {
+		data := writeSnapshot(t, [][2]string{{AuxResizeDB, v}}, nil)
+		_, _, err := loadAll(t, data)
+		var le *LoadError
+		if !errors.As(err, &le) || !errors.Is(err, ErrCorrupt) || le.Offset != snapshotHeaderLen {
+			t.Errorf("%q: %v, want a corrupt record at offset %d", v, err, snapshotHeaderLen)
+		}
+	}
+}
+
+func mustOK(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
