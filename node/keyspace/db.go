@@ -306,7 +306,7 @@ func (db *DB) Rename(e *Entry, newKey []byte) *Entry {
 	db.removeEntry(e)
 	ne := &Entry{key: string(newKey), str: e.str, obj: e.obj}
 	db.add(ne)
-	ne.meta = meta
+	ne.meta = meta&^tagMask | ne.tag() // the tag is the new key's
 	if expire != 0 {
 		db.SetExpire(ne, expire)
 	}

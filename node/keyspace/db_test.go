@@ -388,3 +388,40 @@ func TestReserveGrowsAFilledTableIncrementally(t *testing.T) {
 		t.Fatalf("after the rehash: %d keys, %d buckets", db.Len(), len(db.dict.t[0]))
 	}
 }
+
+func TestEntryMetaFieldsAreIndependent(t *testing.T) {
+	// meta packs the hash tag, the type and the clock: setting one keeps
+	// the others.
+	var e Entry
+	for _, tag := range []uint64{0, 1 << 59, 31 << 59, 17 << 59} {
+		for typ := TypeString; typ <= TypeStream; typ++ {
+			for _, clock := range []uint32{0, 1, clockMask, 0x123456} {
+				e.setTag(hashTag(tag))
+				e.setType(typ)
+				e.setClock(clock)
+				e.setTag(hashTag(tag)) // last, as link does
+				if e.typ() != typ || e.clock() != clock || e.tag() != hashTag(tag) {
+					t.Fatalf("tag %x type %v clock %x: got tag %x type %v clock %x", hashTag(tag), typ, clock, e.tag(), e.typ(), e.clock())
+				}
+			}
+		}
+	}
+}
+
+func TestFindComparesKeysWhenTagsCollide(t *testing.T) {
+	// 5-bit tags collide for 1 in 32 pairs of keys: with thousands of keys
+	// in a small table, chains hold colliding tags; every key is still
+	// found, and absent keys are not.
+	db, _ := newTestDB()
+	for i := 0; i < 4000; i++ {
+		db.AddString([]byte(fmt.Sprint("k", i)), []byte(fmt.Sprint(i)))
+	}
+	for i := 0; i < 4000; i++ {
+		if e := db.PeekNoExpire([]byte(fmt.Sprint("k", i))); e == nil || string(e.Bytes()) != fmt.Sprint(i) {
+			t.Fatalf("k%d not found", i)
+		}
+		if db.PeekNoExpire([]byte(fmt.Sprint("x", i))) != nil {
+			t.Fatalf("x%d found", i)
+		}
+	}
+}

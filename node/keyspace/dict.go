@@ -91,13 +91,14 @@ func (d *dict) find(key []byte) *Entry {
 		d.rehashStep(1)
 	}
 	h := d.hash(key)
+	tag := hashTag(h)
 	for ti := 0; ti < 2; ti++ {
 		t := d.t[ti]
 		if t == nil {
 			break
 		}
 		for e := t[h&uint64(len(t)-1)]; e != nil; e = e.next {
-			if e.key == string(key) {
+			if e.tag() == tag && e.key == string(key) {
 				return e
 			}
 		}
@@ -120,13 +121,14 @@ func (d *dict) insert(e *Entry) {
 func (d *dict) addIfAbsent(e *Entry) *Entry {
 	d.prepareAdd()
 	h := d.hashString(e.key)
+	tag := hashTag(h)
 	for ti := 0; ti < 2; ti++ {
 		t := d.t[ti]
 		if t == nil {
 			break
 		}
 		for x := t[h&uint64(len(t)-1)]; x != nil; x = x.next {
-			if x.key == e.key {
+			if x.tag() == tag && x.key == e.key {
 				return x
 			}
 		}
@@ -157,6 +159,7 @@ func (d *dict) link(e *Entry, h uint64) {
 		t = d.t[1]
 	}
 	i := h & uint64(len(t)-1)
+	e.setTag(hashTag(h))
 	e.next = t[i]
 	t[i] = e
 	d.n++

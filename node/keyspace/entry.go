@@ -34,25 +34,42 @@ func TypeByName(name string) (Type, bool) {
 // for as long as the key exists; a handler may keep a *Entry for the
 // duration of one command.
 type Entry struct {
-	key    string
-	next   *Entry // hash bucket chain
-	str    []byte // TypeString value, owned by the entry
-	obj    any    // the value of the other types
-	expire int64  // absolute unix time in ms; 0 means no expiry
-	// meta packs the type (high 8 bits) and the 24-bit LRU clock (seconds)
-	// or LFU value (16-bit minutes << 8 | counter), as Redis's robj.
+	key  string
+	next *Entry // hash bucket chain
+	// meta packs the key's hash tag (high 5 bits, see hashTag), the type (3
+	// bits) and the 24-bit LRU clock (seconds) or LFU value (16-bit
+	// minutes << 8 | counter), as Redis's robj. It sits next to key and
+	// next, which a walk of a bucket chain reads with it.
 	meta uint32
 	// gen is the snapshot generation that last claimed the entry (see
 	// BeginSnapshot). The Entry stays in the 80-byte size class.
-	gen uint32
+	gen    uint32
+	str    []byte // TypeString value, owned by the entry
+	obj    any    // the value of the other types
+	expire int64  // absolute unix time in ms; 0 means no expiry
 }
 
-const clockMask = 1<<24 - 1
+const (
+	clockMask = 1<<24 - 1
+	typeShift = 24
+	typeMask  = 7 << typeShift
+	tagShift  = 27
+	tagMask   = 31 << tagShift
+)
 
-func (e *Entry) typ() Type         { return Type(e.meta >> 24) }
-func (e *Entry) setType(t Type)    { e.meta = e.meta&clockMask | uint32(t)<<24 }
+func (e *Entry) typ() Type         { return Type(e.meta & typeMask >> typeShift) }
+func (e *Entry) setType(t Type)    { e.meta = e.meta&^typeMask | uint32(t)<<typeShift&typeMask }
 func (e *Entry) clock() uint32     { return e.meta & clockMask }
 func (e *Entry) setClock(c uint32) { e.meta = e.meta&^clockMask | c&clockMask }
+
+// hashTag is the part of a key's hash an entry keeps (its top 5 bits; the
+// bucket index uses the low bits). A walk of a bucket chain compares it
+// before the key, so most entries of other keys cost no read of their key's
+// bytes (another cache miss in a big table).
+func hashTag(h uint64) uint32 { return uint32(h>>59) << tagShift }
+
+func (e *Entry) tag() uint32       { return e.meta & tagMask }
+func (e *Entry) setTag(tag uint32) { e.meta = e.meta&^tagMask | tag }
 
 // Key is the key's name.
 func (e *Entry) Key() string { return e.key }
