@@ -82,6 +82,22 @@ func (ch *Chunk) Add(db int, key string, expireAt int64, t ValueType, v any) err
 	return nil
 }
 
+// AddString is Add for a string held as bytes: with raw strings
+// (Codecs.RawStrings) it copies val without boxing it in an interface,
+// which would allocate under the server lock for every key.
+func (ch *Chunk) AddString(db int, key string, expireAt int64, val []byte) error {
+	if !ch.codecs.RawStrings() {
+		return ch.Add(db, key, expireAt, TypeString, val)
+	}
+	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: TypeString}
+	ch.arena = append(ch.arena, key...)
+	r.val = len(ch.arena)
+	ch.arena = append(ch.arena, val...)
+	r.vend = len(ch.arena)
+	ch.recs = append(ch.recs, r)
+	return nil
+}
+
 // Len is the number of keys in the chunk.
 func (ch *Chunk) Len() int { return len(ch.recs) }
 

@@ -279,3 +279,39 @@ func TestCaptureWritesResizeDBBeforeEachDatabase(t *testing.T) {
 		t.Fatalf("events %q, want %q", events, want)
 	}
 }
+
+// upperStrings is a string codec other than the raw one (it upper-cases).
+type upperStrings struct{}
+
+func (upperStrings) Type() ValueType { return TypeString }
+func (upperStrings) AppendValue(dst []byte, v any) ([]byte, error) {
+	return append(dst, bytes.ToUpper(v.([]byte))...), nil
+}
+func (upperStrings) DecodeValue(b []byte) (any, error) { return b, nil }
+
+func TestChunkAddStringEncodesAsAdd(t *testing.T) {
+	// AddString skips the codec only for raw strings; either way the
+	// chunk holds what Add would have encoded.
+	for _, codecs := range []*Codecs{allTestCodecs(), must(NewCodecs(upperStrings{}))} {
+		var viaAdd, viaString bytes.Buffer
+		for _, c := range []struct {
+			buf *bytes.Buffer
+			add func(ch *Chunk) error
+		}{
+			{&viaAdd, func(ch *Chunk) error { return ch.Add(3, "k", 42, TypeString, []byte("val")) }},
+			{&viaString, func(ch *Chunk) error { return ch.AddString(3, "k", 42, []byte("val")) }},
+		} {
+			ch := &Chunk{codecs: codecs}
+			mustOK(t, c.add(ch))
+			w := NewSnapshotWriter(c.buf)
+			mustOK(t, ch.writeTo(w))
+			mustOK(t, w.Close())
+		}
+		if !bytes.Equal(viaAdd.Bytes(), viaString.Bytes()) {
+			t.Fatalf("raw %v: AddString wrote %x, Add %x", codecs.RawStrings(), viaString.Bytes(), viaAdd.Bytes())
+		}
+	}
+	if !allTestCodecs().RawStrings() || must(NewCodecs(upperStrings{})).RawStrings() {
+		t.Fatal("RawStrings wrong")
+	}
+}

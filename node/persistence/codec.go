@@ -50,6 +50,15 @@ func (c *Codecs) Codec(t ValueType) ValueCodec {
 	return c.byType[t]
 }
 
+// RawStrings reports whether strings are encoded as their bytes
+// (BytesStringCodec), so a caller may copy a string's bytes in and out
+// without the codec and without boxing them in an interface, which costs
+// an allocation per key.
+func (c *Codecs) RawStrings() bool {
+	_, ok := c.byType[TypeString].(BytesStringCodec)
+	return ok
+}
+
 // AppendValue appends the encoding of v, a value of type t, to dst.
 func (c *Codecs) AppendValue(dst []byte, t ValueType, v any) ([]byte, error) {
 	vc := c.Codec(t)

@@ -113,6 +113,12 @@ func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, ma
 		if !db.Claim(e) || db.IsExpired(e) {
 			continue
 		}
+		if e.Type() == keyspace.TypeString {
+			if err := ch.AddString(i, e.Key(), expireOf(e), e.Bytes()); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		t, v, err := entryValue(e)
 		if err != nil {
 			return 0, err
@@ -171,12 +177,12 @@ func addValue(db *keyspace.DB, key []byte, t persistence.ValueType, v any) *keys
 // duplicate, which makes the snapshot corrupt. reused says that the reader
 // reuses r's buffers after the call (SnapshotHandler.Reuse): a value of a
 // type other than string is then copied before it is decoded, as decoders
-// may keep slices of their input. A string's encoding is its bytes
-// (persistence.BytesStringCodec), which the keyspace copies.
+// may keep slices of their input. With raw strings, a string's encoding is
+// its bytes, which the keyspace copies.
 func loadKey(db *keyspace.DB, codecs *persistence.Codecs, r persistence.Record, reused bool) error {
 	var e *keyspace.Entry
 	var added bool
-	if r.Type == persistence.TypeString {
+	if r.Type == persistence.TypeString && codecs.RawStrings() {
 		e, added = db.AddStringIfAbsent(r.Key, r.Value)
 	} else {
 		val := r.Value
@@ -187,7 +193,11 @@ func loadKey(db *keyspace.DB, codecs *persistence.Codecs, r persistence.Record, 
 		if err != nil {
 			return fmt.Errorf("key %q: %w", r.Key, err)
 		}
-		e, added = db.AddObjectIfAbsent(r.Key, keyspaceType(r.Type), v)
+		if b, ok := v.([]byte); ok && r.Type == persistence.TypeString {
+			e, added = db.AddStringIfAbsent(r.Key, b)
+		} else {
+			e, added = db.AddObjectIfAbsent(r.Key, keyspaceType(r.Type), v)
+		}
 	}
 	if !added {
 		return fmt.Errorf("%w: duplicate key %q in database %d", persistence.ErrCorrupt, r.Key, r.DB)
