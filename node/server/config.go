@@ -30,7 +30,7 @@ type Config struct {
 	MaxClients         int
 	Timeout            int // seconds, 0 = never
 	TCPKeepalive       int // seconds
-	EventLoops         int // epoll loops serving clients; 0: a goroutine per connection (eventloop.go)
+	EventLoops         int // epoll loops serving clients (default 1); 0: a goroutine per connection (eventloop.go)
 	Databases          int
 	LogLevel           string
 	LogFile            string
@@ -90,6 +90,7 @@ func DefaultConfig() *Config {
 		MaxMemorySamples:   5,
 		MaxClients:         10000,
 		TCPKeepalive:       300,
+		EventLoops:         1,
 		Databases:          16,
 		LogLevel:           "notice",
 		ProtoMaxBulkLen:    512 << 20,

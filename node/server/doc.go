@@ -12,7 +12,8 @@
 // Clients blocked on keys park their goroutine outside the lock; the client
 // whose write makes a key ready serves them under the lock.
 //
-// With event-loops N > 0 (eventloop.go) N epoll loops serve the
+// With event-loops N > 0 (eventloop.go; the default is 1, 0 selects the
+// goroutine per connection above) N epoll loops serve the
 // connections instead, as Redis's event loop does: a loop reads once from
 // every ready connection, runs all their batches in one hold of the lock
 // and writes each one's replies with one write, without a goroutine per
