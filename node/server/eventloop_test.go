@@ -15,7 +15,15 @@ import (
 // the suite covers the commands themselves.
 
 func TestEventLoopPipelineAndBigReply(t *testing.T) {
-	n := startNode(t, "--event-loops", "1")
+	// event-loops 0 (a goroutine per connection) is checked here too: the
+	// other process tests run with the default loop.
+	for _, loops := range []string{"1", "0"} {
+		t.Run("event-loops="+loops, func(t *testing.T) { testPipelineAndBigReply(t, loops) })
+	}
+}
+
+func testPipelineAndBigReply(t *testing.T, loops string) {
+	n := startNode(t, "--event-loops", loops)
 	r := n.raw(t)
 	var b strings.Builder
 	for i := 0; i < 200; i++ {
