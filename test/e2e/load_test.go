@@ -159,12 +159,19 @@ func newLoadChecker(addrs []string, password string) *loadChecker {
 	}
 	l.cc = redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs: addrs, Password: password, Protocol: 2, DisableIdentity: true,
-		DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
+		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second,
 		MaxRedirects: 16, PoolSize: 2 * loadWorkers,
+		// Pods come back with new IPs and old ones vanish: a dial to an
+		// address nobody has waits for its timeout, go-redis's default of
+		// 5 retries makes that 25s, and a slot map reload tries addresses
+		// from its last maps one by one.
+		DialTimeout: time.Second, DialerRetries: 1,
 	})
 	// Every node client counts the INCRs it sends and those that got no
 	// reply (the cluster client retries some of those: each retry may add
-	// one more).
+	// one more); a dial error asks for a new slot map, as redis-py and
+	// Jedis do on connection errors (go-redis reloads only on MOVED/ASK or
+	// every 10s, and keeps dialling a master's old address until then).
 	l.cc.OnNewNode(func(rdb *redis.Client) { rdb.AddHook(unsureHook{l}) })
 	return l
 }
@@ -178,6 +185,9 @@ func (h unsureHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
 		h.l.noteAttempt(cmd, err)
+		if isDialError(err) {
+			h.l.cc.ReloadState(ctx)
+		}
 		return err
 	}
 }
@@ -190,6 +200,12 @@ func (h unsureHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		}
 		return err
 	}
+}
+
+// isDialError reports whether err is a failure to connect.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // noteAttempt records one INCR sent to a node. A reply, even an error reply
