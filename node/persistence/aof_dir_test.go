@@ -314,3 +314,42 @@ func TestAOFDirLoadErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestAOFDirBaseLoadPassesSizeHintsAndReuse(t *testing.T) {
+	// The base of an AOF is a snapshot: its resize-db hints reach the
+	// handler, and a handler that asks for reused buffers gets them.
+	dir := filepath.Join(t.TempDir(), "appendonlydir")
+	d, _, _ := OpenAOFDir(dir, "appendonly.aof")
+	f, err := d.Create(func(w *SnapshotWriter) error {
+		if err := w.ResizeDB(0, 2, 0); err != nil {
+			return err
+		}
+		return snapshotOf(map[string]string{"0/a": "1", "0/b": "2"})(w)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var hints []string
+	var firstKey []byte
+	keys := 0
+	_, err = d.Load(false, AOFHandler{Snapshot: SnapshotHandler{
+		ResizeDB: func(db, k, e int) error { hints = append(hints, fmt.Sprint(db, k, e)); return nil },
+		Key: func(r Record) error {
+			if keys++; keys == 1 {
+				firstKey = r.Key
+			}
+			return nil
+		},
+		Reuse: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(hints) != "[0 2 0]" || keys != 2 {
+		t.Fatalf("hints %v, %d keys", hints, keys)
+	}
+	if string(firstKey) != "b" { // the second key was read into the first's buffer
+		t.Fatalf("first key's buffer holds %q after the load: not reused", firstKey)
+	}
+}

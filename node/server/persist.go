@@ -334,6 +334,7 @@ func (p *persister) loadFiles() error {
 	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
 		Key:      p.loadRecord,
 		ResizeDB: p.loadResizeDB,
+		Reuse:    true, // loadRecord copies what it keeps
 		Aux:      func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -368,6 +369,7 @@ func (p *persister) aofLoadTruncated() bool { return p.s.cfg.AOFLoadTruncated }
 
 // loadRecord adds one key of a snapshot (or AOF base) to the keyspace.
 // Keys whose TTL has passed are skipped, as Redis's master does.
+// The reader reuses r's buffers (SnapshotHandler.Reuse): loadKey copies.
 func (p *persister) loadRecord(r persistence.Record) error {
 	s := p.s
 	if r.DB >= len(s.dbs) {
@@ -377,7 +379,7 @@ func (p *persister) loadRecord(r persistence.Record) error {
 		p.lastLoadExpired++
 		return nil
 	}
-	if err := loadKey(s.dbs[r.DB], p.codecs, r, false); err != nil {
+	if err := loadKey(s.dbs[r.DB], p.codecs, r, true); err != nil {
 		return err
 	}
 	p.lastLoadKeys++

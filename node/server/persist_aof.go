@@ -21,7 +21,7 @@ func (p *persister) loadAOF() error {
 	trim := p.aofLoadTruncated()
 	replay := newReplayClient(s)
 	rep, err := p.aofDir.Load(trim, persistence.AOFHandler{
-		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB},
+		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true},
 		Command:  replay.run,
 	})
 	if err != nil {
