@@ -329,7 +329,9 @@ func TestAOFDirBaseLoadPassesSizeHintsAndReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	var hints []string
 	var firstKey []byte
 	keys := 0
