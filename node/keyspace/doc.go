@@ -7,7 +7,9 @@
 // Keys live in a chained hash table with incremental rehashing, like
 // Redis's dict, so SCAN can use Redis's reverse-binary cursor: a key present
 // for the whole iteration is returned at least once, even while the table
-// grows or shrinks. Entries are pointer-stable.
+// grows or shrinks. Entries are pointer-stable. Loaders add each key with
+// one hash and one probe (AddStringIfAbsent, Redis's dictAdd) and size the
+// table once from a snapshot's hint (Reserve, Redis's RESIZEDB).
 //
 // String values are stored here; lists, hashes, sets and sorted sets are
 // objects from the sub-packages (list, hash, set, zset) held as `any`.
