@@ -383,7 +383,9 @@ func (d *day2) verifyLoad(ctx SpecContext) {
 	fmt.Fprintf(GinkgoWriter, "client-visible outcomes by stage:\n%s%s\n", report, summary)
 	AddReportEntry("Day-2 client-visible outcomes by stage", report)
 	AddReportEntry("Day-2 final check", summary)
-	Expect(d.load.Violations()).To(BeEmpty(), "reads that did not return the acknowledged value")
+	violations := d.load.Violations()
+	fmt.Fprintf(GinkgoWriter, "reads that did not return the acknowledged value: %q\nkeys and counters that do not match the acknowledgements: %q\n", violations, problems)
+	Expect(violations).To(BeEmpty(), "reads that did not return the acknowledged value")
 	Expect(problems).To(BeEmpty(), "keys and counters that do not match the acknowledgements")
 }
 
