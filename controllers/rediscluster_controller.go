@@ -53,6 +53,9 @@ const (
 	blockedRequeue   = 30 * time.Second
 	healthyResync    = 1 * time.Minute
 	nodeTimeout      = 3 * time.Second
+	// conflictRequeue: a status written from a stale copy was refused;
+	// observe again once the cache has the newer object.
+	conflictRequeue = 200 * time.Millisecond
 )
 
 // RedisClusterReconciler reconciles RedisCluster objects.
@@ -151,7 +154,17 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	before := rc.DeepCopy()
 	defer func() {
 		writeConditions(rc, st.outcome, rc.IsPaused())
-		if perr := r.patchStatus(ctx, before, rc); perr != nil && err == nil {
+		perr := r.patchStatus(ctx, before, rc)
+		switch {
+		case apierrors.IsConflict(perr):
+			// This reconcile began from a copy older than the stored
+			// object: its status is stale and is dropped; the next
+			// reconcile observes again from the newer copy.
+			st.log.V(1).Info("status not written: the object changed since it was read; observing again")
+			if err == nil {
+				res = ctrl.Result{RequeueAfter: conflictRequeue}
+			}
+		case perr != nil && err == nil:
 			err = perr
 		}
 	}()
@@ -215,7 +228,12 @@ func (r *RedisClusterReconciler) patchStatus(ctx context.Context, before, rc *v1
 	if statusEqual(before.Status, rc.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, rc, client.MergeFrom(before)); err != nil {
+	// The patch carries the resourceVersion the reconcile started from: a
+	// merge patch replaces whole lists (conditions), so one computed from
+	// a stale cached copy would put back old conditions next to newer
+	// fields written meanwhile (status.rollout without RollingUpdate).
+	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	if err := r.Status().Patch(ctx, rc, patch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

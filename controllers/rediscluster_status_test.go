@@ -1,9 +1,12 @@
 package controllers
 
 import (
+	"context"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/topology"
@@ -141,5 +144,45 @@ func TestPodOperationInProgressHoldsMigrations(t *testing.T) {
 		if got := podOperationInProgress(tt.status); got != tt.want {
 			t.Errorf("%s: podOperationInProgress = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestStatusFromAStaleCopyIsRefused: a reconcile that started from a copy
+// older than the stored object must not write its status over the newer
+// one (a merge patch replaces the whole conditions list).
+func TestStatusFromAStaleCopyIsRefused(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	rc := newCluster(ns, "stale")
+	if err := testEnv.c.Create(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	stale := rc.DeepCopy()
+
+	newer := rc.DeepCopy()
+	newer.Status.Rollout = &v1alpha1.RolloutStatus{UpdatedPods: 1, TotalPods: 6}
+	newer.SetCondition(v1alpha1.ConditionRollingUpdate, metav1.ConditionTrue, v1alpha1.ReasonRollingUpdate, "1 of 6 pods updated")
+	if err := testEnv.c.Status().Update(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+
+	r := &RedisClusterReconciler{Client: testEnv.c}
+	changed := stale.DeepCopy()
+	changed.SetCondition(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonWaitingForPods, "5 of 6 pods ready")
+	if err := r.patchStatus(ctx, stale, changed); !apierrors.IsConflict(err) {
+		t.Fatalf("patching status from a stale copy: want a conflict, got %v", err)
+	}
+	got := &v1alpha1.RedisCluster{}
+	if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rc), got); err != nil {
+		t.Fatal(err)
+	}
+	if ru := got.Condition(v1alpha1.ConditionRollingUpdate); got.Status.Rollout == nil || ru == nil || ru.Status != metav1.ConditionTrue {
+		t.Errorf("the newer status was overwritten: rollout %+v, RollingUpdate %+v", got.Status.Rollout, ru)
+	}
+
+	fresh := got.DeepCopy()
+	fresh.SetCondition(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonWaitingForPods, "5 of 6 pods ready")
+	if err := r.patchStatus(ctx, got, fresh); err != nil {
+		t.Fatalf("patching status from the current copy: %v", err)
 	}
 }
