@@ -149,27 +149,13 @@ func membershipSeed(members []Member) (Member, bool) {
 // or knows at another address, and then waits until every member knows
 // every other.
 func planRejoin(members []Member, seed Member) (Plan, bool) {
-	var meets []Action
-	for _, m := range members {
-		if m.View == nil || m.IP == "" || m.Pod == seed.Pod || seed.View.InHandshakeWith(m.IP, m.Port) {
-			continue
+	return introduce(members, seed, func(m Member) bool {
+		if m.View == nil || m.IP == "" {
+			return true // nothing to introduce yet
 		}
-		if n, ok := seed.View.Node(m.ID()); ok && n.IP == m.IP && n.Port == m.Port {
-			continue
-		}
-		meets = append(meets, Action{Type: ActionMeet, Pod: seed.Pod, IP: m.IP, Port: m.Port, BusPort: m.BusPort})
-	}
-	if len(meets) > 0 {
-		return Plan{Phase: PhaseMeeting, Actions: meets, Reason: fmt.Sprintf("introducing %d nodes to %s", len(meets), seed.Pod)}, false
-	}
-	for _, m := range members {
-		for _, o := range members {
-			if m.View != nil && o.View != nil && o.Pod != m.Pod && !m.View.Knows(o.ID()) {
-				return wait(PhaseMeeting, "waiting for gossip: %s does not know %s yet", m.Pod, o.Pod), false
-			}
-		}
-	}
-	return Plan{}, true
+		n, ok := seed.View.Node(m.ID())
+		return ok && n.IP == m.IP && n.Port == m.Port
+	})
 }
 
 // planReplicas attaches every member of a shard other than its master to

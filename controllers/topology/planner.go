@@ -210,9 +210,17 @@ func checkNoForeignNodes(members []Member) (Plan, bool) {
 // planMeet introduces every member to the seed; gossip then spreads the
 // introductions. It is done when every member knows every other.
 func planMeet(members []Member, seed Member) (Plan, bool) {
+	return introduce(members, seed, func(m Member) bool { return seed.View.Knows(m.ID()) })
+}
+
+// introduce MEETs the seed with every member it does not know (known says
+// which it does, the seed itself and handshakes in progress aside), then
+// waits until gossip has told every member about every other. Members
+// without a view are left out of the wait.
+func introduce(members []Member, seed Member, known func(Member) bool) (Plan, bool) {
 	var meets []Action
 	for _, m := range members {
-		if m.Pod == seed.Pod || seed.View.Knows(m.ID()) || seed.View.InHandshakeWith(m.IP, m.Port) {
+		if m.Pod == seed.Pod || seed.View.InHandshakeWith(m.IP, m.Port) || known(m) {
 			continue
 		}
 		meets = append(meets, Action{Type: ActionMeet, Pod: seed.Pod, IP: m.IP, Port: m.Port, BusPort: m.BusPort})
@@ -222,7 +230,7 @@ func planMeet(members []Member, seed Member) (Plan, bool) {
 	}
 	for _, m := range members {
 		for _, o := range members {
-			if o.Pod != m.Pod && !m.View.Knows(o.ID()) {
+			if m.View != nil && o.View != nil && o.Pod != m.Pod && !m.View.Knows(o.ID()) {
 				return wait(PhaseMeeting, "waiting for gossip: %s does not know %s yet", m.Pod, o.Pod), false
 			}
 		}

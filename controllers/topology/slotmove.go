@@ -111,14 +111,8 @@ func OpenSlots(members []Member) []OpenSlot {
 		open[slot] = o
 		return o
 	}
-	for _, m := range members {
-		if m.View == nil {
-			continue
-		}
-		me, _ := m.View.Myself()
-		if !me.IsMaster() {
-			continue
-		}
+	masters := masterSelves(members)
+	for _, me := range masters {
 		for slot, to := range me.MigratingSlotsTo {
 			get(slot).Migrating[me.ID] = to
 		}
@@ -126,14 +120,7 @@ func OpenSlots(members []Member) []OpenSlot {
 			get(slot).Importing[me.ID] = from
 		}
 	}
-	for _, m := range members {
-		if m.View == nil {
-			continue
-		}
-		me, _ := m.View.Myself()
-		if !me.IsMaster() {
-			continue
-		}
+	for _, me := range masters {
 		for slot, o := range open {
 			if servesSlot(me.Slots, slot) {
 				o.Owners = append(o.Owners, me.ID)
@@ -301,6 +288,21 @@ func PlanCoverage(uncovered []SlotRange, masters []*Member, n int) []Action {
 	var out []Action
 	for _, pod := range order {
 		out = append(out, Action{Type: ActionAddSlots, Pod: pod, Slots: Ranges(give[pod])})
+	}
+	return out
+}
+
+// masterSelves is the own entry of every member that reported a view and is
+// a master.
+func masterSelves(members []Member) []Node {
+	var out []Node
+	for _, m := range members {
+		if m.View == nil {
+			continue
+		}
+		if me, _ := m.View.Myself(); me.IsMaster() {
+			out = append(out, me)
+		}
 	}
 	return out
 }
