@@ -116,7 +116,7 @@ func PlanMembership(members []Member, d Desired) Plan {
 	if !ok {
 		return wait(PhaseWaitingForNodes, "no node serving slots reported its view")
 	}
-	if p, ok := planRejoin(members, seed); !ok {
+	if p, ok := planRejoin(members, seed, d.Masters); !ok {
 		return p
 	}
 	if p, ok := planReplicas(shards, masters); !ok {
@@ -147,8 +147,14 @@ func membershipSeed(members []Member) (Member, bool) {
 
 // planRejoin MEETs, through the seed, every member the seed does not know,
 // or knows at another address, and then waits until every member knows
-// every other.
-func planRejoin(members []Member, seed Member) (Plan, bool) {
+// every other. A node of a shard being removed (at or above masters) that
+// the seed does not know was forgotten on purpose: it is never introduced
+// again, even when its shard no longer counts as retired because one of its
+// pods stopped answering while its StatefulSet is deleted.
+func planRejoin(members []Member, seed Member, masters int) (Plan, bool) {
+	members = slices.DeleteFunc(slices.Clone(members), func(m Member) bool {
+		return m.Shard >= masters && !seed.View.Knows(m.ID())
+	})
 	return introduce(members, seed, func(m Member) bool {
 		if m.View == nil || m.IP == "" {
 			return true // nothing to introduce yet

@@ -69,6 +69,15 @@ func TestPlanMembership(t *testing.T) {
 			wantPhase: PhaseMeeting, wantActions: []string{"CLUSTER MEET 10.9.9.9 6379 16379 on rc-shard-0-0"},
 		},
 		{
+			name: "a forgotten node of a shard being removed is not met again when its other pod stops answering",
+			fixture: func() *fixture { return formed().grow(3, 0).grow(3, 1) }, d: Desired{3, 1},
+			edit: func(ms []Member) []Member {
+				ms[len(ms)-1].View = nil // terminating: its StatefulSet is being deleted
+				return ms
+			},
+			wantPhase: PhaseMembershipOK,
+		},
+		{
 			name: "a node of no pod, without slots, everyone reported: FORGET on every node that knows it",
 			fixture: func() *fixture {
 				f := formed().grow(9, 0)
