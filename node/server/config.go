@@ -31,6 +31,7 @@ type Config struct {
 	Timeout            int // seconds, 0 = never
 	TCPKeepalive       int // seconds
 	EventLoops         int // epoll loops serving clients (default 1); 0: a goroutine per connection (eventloop.go)
+	EventLoopBusyPoll  int // microseconds a busy event loop polls before it sleeps (busypoll.go); 0: never
 	Databases          int
 	LogLevel           string
 	LogFile            string
@@ -91,6 +92,7 @@ func DefaultConfig() *Config {
 		MaxClients:         10000,
 		TCPKeepalive:       300,
 		EventLoops:         1,
+		EventLoopBusyPoll:  50,
 		Databases:          16,
 		LogLevel:           "notice",
 		ProtoMaxBulkLen:    512 << 20,
@@ -261,6 +263,7 @@ func params() []param {
 		intParam("timeout", false, 0, 1<<31-1, func(c *Config) *int { return &c.Timeout }),
 		intParam("tcp-keepalive", false, 0, 1<<31-1, func(c *Config) *int { return &c.TCPKeepalive }),
 		intParam("event-loops", true, 0, 64, func(c *Config) *int { return &c.EventLoops }),
+		intParam("event-loop-busy-poll", true, 0, 1000, func(c *Config) *int { return &c.EventLoopBusyPoll }),
 		intParam("databases", true, 1, 1<<31-1, func(c *Config) *int { return &c.Databases }),
 		enumParam("loglevel", []string{"debug", "verbose", "notice", "warning", "nothing"}, func(c *Config) *string { return &c.LogLevel }),
 		stringParam("logfile", true, func(c *Config) *string { return &c.LogFile }),

@@ -45,6 +45,7 @@ type eventLoop struct {
 	pending  []pendingWrite
 	handoffs []handoff
 	lastScan time.Time
+	busy     busyPoll
 }
 
 type pendingWrite struct {
@@ -151,6 +152,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
 	l := &eventLoop{s: s, epfd: epfd, events: make([]syscall.EpollEvent, 256)}
+	l.busy.budget = busyPollBudget(s.cfg.EventLoopBusyPoll)
 	if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		syscall.Close(epfd)
 		return nil, os.NewSyscallError("pipe2", err)
@@ -399,16 +401,53 @@ func (l *eventLoop) run() {
 }
 
 // wait returns the ready events. It first polls without blocking, as a
-// raw system call that keeps the P (cheap when the loop is busy); only when
-// nothing is ready does it block in epoll_wait as a system call the
-// scheduler knows about, with a timeout for the idle-client scan.
+// raw system call that keeps the P (cheap when the loop is busy); when
+// nothing is ready it polls on for up to the busy-poll budget while that
+// pays (busypoll.go), and only then blocks in epoll_wait as a system call
+// the scheduler knows about, with a timeout for the idle-client scan.
 func (l *eventLoop) wait() (int, error) {
+	if n := l.poll(); n > 0 {
+		return n, nil
+	}
+	if l.busy.budget == 0 {
+		return syscall.EpollWait(l.epfd, l.events, 100)
+	}
+	idle := time.Now()
+	if l.busy.worth() {
+		for i := 1; ; i++ {
+			if i%8 == 0 {
+				if time.Since(idle) >= l.busy.budget {
+					break
+				}
+				// Let goroutines readied on this P (replication
+				// writers, hand-overs) run while the loop polls.
+				runtime.Gosched()
+			}
+			if n := l.poll(); n > 0 {
+				l.busy.record(time.Since(idle))
+				l.busy.hits.Add(1)
+				return n, nil
+			}
+		}
+		l.busy.misses.Add(1)
+	}
+	n, err := syscall.EpollWait(l.epfd, l.events, 100)
+	if n > 0 {
+		l.busy.record(time.Since(idle))
+	} else if err == nil {
+		l.busy.record(l.busy.budget) // a timeout: a long gap
+	}
+	return n, err
+}
+
+// poll is epoll_wait without waiting, as a raw system call.
+func (l *eventLoop) poll() int {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd),
 		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
-	if e == 0 && n > 0 {
-		return int(n), nil
+	if e != 0 {
+		return 0
 	}
-	return syscall.EpollWait(l.epfd, l.events, 100)
+	return int(n)
 }
 
 // replicasFed reports whether an online replica has stream bytes its
