@@ -28,5 +28,6 @@ func SupportedConfigKeys() []string {
 		"slowlog-max-len", "hash-max-listpack-entries", "hash-max-listpack-value", "list-max-listpack-size",
 		"set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
 		"zset-max-listpack-entries", "zset-max-listpack-value", "client-output-buffer-limit", "proto-max-bulk-len",
+		"event-loop-busy-poll",
 	}
 }

@@ -26,6 +26,7 @@ func configSamples() map[string]v1alpha1.ConfigValue {
 		"set-max-intset-entries": "1024", "set-max-listpack-entries": "64", "set-max-listpack-value": "32",
 		"zset-max-listpack-entries": "64", "zset-max-listpack-value": "32",
 		"client-output-buffer-limit": "pubsub 64mb 16mb 60", "proto-max-bulk-len": "64mb",
+		"event-loop-busy-poll": "0",
 	}
 }
 

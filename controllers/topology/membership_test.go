@@ -69,7 +69,7 @@ func TestPlanMembership(t *testing.T) {
 			wantPhase: PhaseMeeting, wantActions: []string{"CLUSTER MEET 10.9.9.9 6379 16379 on rc-shard-0-0"},
 		},
 		{
-			name: "a forgotten node of a shard being removed is not met again when its other pod stops answering",
+			name:    "a forgotten node of a shard being removed is not met again when its other pod stops answering",
 			fixture: func() *fixture { return formed().grow(3, 0).grow(3, 1) }, d: Desired{3, 1},
 			edit: func(ms []Member) []Member {
 				ms[len(ms)-1].View = nil // terminating: its StatefulSet is being deleted
