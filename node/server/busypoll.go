@@ -19,14 +19,17 @@ import (
 // to the next ready event) and polls only while at least half of them were
 // shorter than the budget. A lightly loaded node therefore never polls: a
 // client that sends a request every millisecond costs no polling at all.
+// Nor does a node whose CPU is contended: a poll that was preempted stops
+// polling until the history is mostly short gaps again (spun).
 // config: event-loop-busy-poll (microseconds, 0 disables).
 type busyPoll struct {
 	budget  time.Duration
 	history uint32 // the last 32 idle gaps, newest in bit 0: 1 = shorter than budget
 
-	// INFO stats event_loop_busy_poll_hits / _misses: polls that found a
-	// ready event, polls that ran out of budget and slept.
-	hits, misses atomic.Uint64
+	// INFO stats event_loop_busy_poll_hits / _misses / _preempted: polls
+	// that found a ready event, that ran out of budget and slept, that
+	// were preempted (spun).
+	hits, misses, preempted atomic.Uint64
 }
 
 // busyPollBudget is the polling budget for event-loop-busy-poll usec:
@@ -47,6 +50,30 @@ func busyPollBudget(usec int) time.Duration {
 // worth reports whether the loop should poll before it sleeps.
 func (b *busyPoll) worth() bool {
 	return b.budget > 0 && bits.OnesCount32(b.history) >= 16
+}
+
+// preemptionSlack is how far past its budget a poll may end before the
+// loop counts itself preempted: far more than a pass of Gosched and eight
+// polls, far less than a scheduler time slice.
+const preemptionSlack = 200 * time.Microsecond
+
+// spun records a poll that took took and found an event (hit) or ran out
+// of budget. One that ended far past its budget was preempted: the CPU is
+// contended (other nodes on the same cores, the clients themselves), and
+// polling would take it from whoever waits for it. The history is then
+// cleared, so polling stops until the gaps have been short again for 16
+// idle gaps in a row.
+func (b *busyPoll) spun(took time.Duration, hit bool) {
+	switch {
+	case took > b.budget+preemptionSlack:
+		b.history = 0
+		b.preempted.Add(1)
+	case hit:
+		b.record(took)
+		b.hits.Add(1)
+	default:
+		b.misses.Add(1)
+	}
 }
 
 // record adds an idle gap to the history.

@@ -414,22 +414,9 @@ func (l *eventLoop) wait() (int, error) {
 	}
 	idle := time.Now()
 	if l.busy.worth() {
-		for i := 1; ; i++ {
-			if i%8 == 0 {
-				if time.Since(idle) >= l.busy.budget {
-					break
-				}
-				// Let goroutines readied on this P (replication
-				// writers, hand-overs) run while the loop polls.
-				runtime.Gosched()
-			}
-			if n := l.poll(); n > 0 {
-				l.busy.record(time.Since(idle))
-				l.busy.hits.Add(1)
-				return n, nil
-			}
+		if n := l.spin(idle); n > 0 {
+			return n, nil
 		}
-		l.busy.misses.Add(1)
 	}
 	n, err := syscall.EpollWait(l.epfd, l.events, 100)
 	if n > 0 {
@@ -438,6 +425,24 @@ func (l *eventLoop) wait() (int, error) {
 		l.busy.record(l.busy.budget) // a timeout: a long gap
 	}
 	return n, err
+}
+
+// spin polls until an event is ready or the busy-poll budget is spent.
+func (l *eventLoop) spin(idle time.Time) int {
+	n := 0
+	for i := 1; n == 0; i++ {
+		if i%8 == 0 {
+			if time.Since(idle) >= l.busy.budget {
+				break
+			}
+			// Let goroutines readied on this P (replication writers,
+			// hand-overs) run while the loop polls.
+			runtime.Gosched()
+		}
+		n = l.poll()
+	}
+	l.busy.spun(time.Since(idle), n > 0)
+	return n
 }
 
 // poll is epoll_wait without waiting, as a raw system call.

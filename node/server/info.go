@@ -140,12 +140,13 @@ func (s *Server) info(want map[string]bool) string {
 			s.repl.syncFull, s.repl.syncPartialOK, s.repl.syncPartialErr,
 			st.expiredKeys, st.evictedKeys, st.keyspaceHits, st.keyspaceMisses, len(s.pubsub.channels), len(s.pubsub.patterns),
 			st.totalErrors, st.commands, st.commands)
-		var hits, misses uint64
+		var hits, misses, preempted uint64
 		for _, l := range s.loops {
 			hits += l.busy.hits.Load()
 			misses += l.busy.misses.Load()
+			preempted += l.busy.preempted.Load()
 		}
-		fmt.Fprintf(b, "event_loop_busy_poll_hits:%d\r\nevent_loop_busy_poll_misses:%d\r\n", hits, misses)
+		fmt.Fprintf(b, "event_loop_busy_poll_hits:%d\r\nevent_loop_busy_poll_misses:%d\r\nevent_loop_busy_poll_preempted:%d\r\n", hits, misses, preempted)
 		if f := s.infoSections["stats"]; f != nil {
 			f(b)
 		}
