@@ -69,6 +69,19 @@ func describeDay2(env func() (client.Client, suiteConfig, string)) {
 			d.c, d.cfg, d.operatorNS = env()
 			d.ns = createNamespace(ctx, d.c, "shoal-e2e-day2-")
 		})
+		// Evidence while it still exists: when a stage ended with new stale
+		// or lost reads, the logs of the pods that saw it (pods and the
+		// operator are replaced by later stages).
+		seen := 0
+		AfterEach(func(ctx SpecContext) {
+			if d.load == nil {
+				return
+			}
+			if v := d.load.Violations(); len(v) > seen {
+				seen = len(v)
+				d.dumpLogs(ctx)
+			}
+		})
 		AfterAll(func() {
 			if d.load != nil {
 				d.load.close()
@@ -108,6 +121,47 @@ func describeDay2(env func() (client.Client, suiteConfig, string)) {
 }
 
 // day2 is the state the ordered Day-2 specs share.
+// evidenceLine matches the log lines that tell how a write could be lost:
+// failovers, replication and syncs, role and epoch changes, pod operations.
+func evidenceLine(line string) bool {
+	l := strings.ToLower(line)
+	for _, k := range []string{"failover", "sync", "master", "replica", "paus", "epoch", "offset", "delet", "restart", "rollout", "rolling"} {
+		if strings.Contains(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// dumpLogs writes the evidence lines of the logs of every pod of the
+// cluster and of the operator to the spec's output.
+func (d *day2) dumpLogs(ctx context.Context) {
+	for _, ns := range []string{d.ns, d.operatorNS} {
+		pods, err := d.cfg.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			fmt.Fprintf(GinkgoWriter, "evidence: listing pods of %s: %v\n", ns, err)
+			continue
+		}
+		for _, p := range pods.Items {
+			raw, err := d.cfg.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To(int64(3000))}).DoRaw(ctx)
+			if err != nil {
+				fmt.Fprintf(GinkgoWriter, "evidence: logs of %s/%s: %v\n", ns, p.Name, err)
+				continue
+			}
+			var keep []string
+			for _, line := range strings.Split(string(raw), "\n") {
+				if evidenceLine(line) {
+					keep = append(keep, line)
+				}
+			}
+			if len(keep) > 400 {
+				keep = keep[len(keep)-400:]
+			}
+			fmt.Fprintf(GinkgoWriter, "evidence: %s/%s (%d lines):\n%s\n", ns, p.Name, len(keep), strings.Join(keep, "\n"))
+		}
+	}
+}
+
 type day2 struct {
 	c          client.Client
 	cfg        suiteConfig
