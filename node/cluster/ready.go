@@ -114,7 +114,9 @@ type Ready struct {
 	// then (a master in a manual failover). Once writes are paused the I/O
 	// layer must call Machine.WritesPaused with the replication offset.
 	PauseWritesUntil time.Time
-	// UnpauseWrites ends such a pause.
+	// UnpauseWrites ends such a pause. With PauseWritesUntil also set (a
+	// manual failover restarted by a new MFSTART) the old pause ends first
+	// and the new one starts: writes stay paused.
 	UnpauseWrites bool
 	// FlushData: myself was a replica and was reset: delete all keys.
 	FlushData bool

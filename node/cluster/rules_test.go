@@ -401,3 +401,23 @@ func TestMFStartFromReplicaNotYetKnownAsOurs(t *testing.T) {
 		t.Fatal("MFSTART from B's replica paused our writes")
 	}
 }
+
+// A second MFSTART (resent, or a new CLUSTER FAILOVER) restarts the manual
+// failover: the Ready ends the old pause and starts a new one, and the
+// server applies the end first (Ready.UnpauseWrites), so writes stay
+// paused.
+func TestSecondMFStartPausesAgain(t *testing.T) {
+	m := ruleMachine(t, idA, nil)
+	mfstart := func() *bus.Message {
+		msg := header(m, idRB, bus.TypeMFStart)
+		msg.MasterID, msg.Slots = idA, m.lookup(idA).slots
+		return msg
+	}
+	if rd := inbound(m, ruleNow.Add(4*time.Second), mfstart()); rd.PauseWritesUntil.IsZero() || rd.UnpauseWrites {
+		t.Fatalf("first MFSTART: pause until %v, unpause %v", rd.PauseWritesUntil, rd.UnpauseWrites)
+	}
+	rd := inbound(m, ruleNow.Add(5*time.Second), mfstart())
+	if rd.PauseWritesUntil.IsZero() || !rd.UnpauseWrites {
+		t.Fatalf("second MFSTART: pause until %v, unpause %v; want both", rd.PauseWritesUntil, rd.UnpauseWrites)
+	}
+}

@@ -193,14 +193,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 		cn.replication = *rd.Replication
 		s.applyClusterReplication(*rd.Replication)
 	}
-	paused := false
-	if !rd.PauseWritesUntil.IsZero() {
-		s.pauseClients(time.Until(rd.PauseWritesUntil), false)
-		paused = true
-	}
-	if rd.UnpauseWrites {
-		s.unpauseClients()
-	}
+	paused := s.applyWritePause(rd.PauseWritesUntil, rd.UnpauseWrites)
 	if rd.FlushData {
 		cn.flushData()
 	}

@@ -47,13 +47,20 @@ func startReplicatedCluster(t *testing.T) []*clusterProc {
 		nodes[i] = startClusterProc(t, "", 0, "--cluster-node-timeout", strconv.Itoa(failoverNodeTimeout))
 		addrs[i] = nodes[i].Addr()
 	}
+	createReplicatedCluster(t, nodes, addrs)
+	return nodes
+}
+
+// createReplicatedCluster joins the nodes with `redis-cli --cluster create
+// --cluster-replicas 1` and waits until they agree.
+func createReplicatedCluster(t *testing.T, nodes []*clusterProc, addrs []string) {
+	t.Helper()
 	out, err := runCLI(t, 2*time.Minute, "", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "1", "--cluster-yes")...)
 	if err != nil || !strings.Contains(out, "[OK] All 16384 slots covered.") {
 		t.Fatalf("redis-cli --cluster create --cluster-replicas 1: %v\n%s", err, out)
 	}
 	waitAgreement(t, nodes)
 	checkClean(t, nodes[0])
-	return nodes
 }
 
 // procInfo reads one field of INFO section, without failing the test (the

@@ -43,6 +43,25 @@ func (s *Server) pauseClients(d time.Duration, all bool) {
 	s.pause.all = s.pause.all || all
 }
 
+// applyWritePause applies a cluster Ready's pause fields (lock held):
+// first the end of a pause, then a new one, as Redis's MFSTART handler
+// unpauses (resetManualFailover) and pauses again in that order. A second
+// MFSTART (a replica that resent it, or asked again) yields both; applied
+// the other way round it left writes running while the replica was told
+// they were paused at an offset, and writes acknowledged after that
+// offset were lost when it took over. It reports whether writes were
+// paused.
+func (s *Server) applyWritePause(until time.Time, unpause bool) bool {
+	if unpause {
+		s.unpauseClients()
+	}
+	if until.IsZero() {
+		return false
+	}
+	s.pauseClients(time.Until(until), false)
+	return true
+}
+
 // unpauseClients ends the pause.
 func (s *Server) unpauseClients() {
 	if s.pause.done != nil {
