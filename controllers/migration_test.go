@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -124,9 +123,11 @@ func (c *day2Cluster) checkClean() {
 		c.t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
 	}
 	for _, a := range addrs {
-		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
-		nodes, err := r.ClusterNodes(context.Background()).Result()
-		_ = r.Close()
+		var nodes string
+		err := c.onNode(a, func(ctx context.Context, r *redis.Client) (err error) {
+			nodes, err = r.ClusterNodes(ctx).Result()
+			return err
+		})
 		if err != nil {
 			c.t.Errorf("CLUSTER NODES on %s: %v", a, err)
 			continue
@@ -140,13 +141,20 @@ func (c *day2Cluster) checkClean() {
 	}
 }
 
+// onNode runs f with a client of the node at addr.
+func (c *day2Cluster) onNode(addr string, f func(ctx context.Context, r *redis.Client) error) error {
+	r := redis.NewClient(&redis.Options{Addr: addr, Password: c.password})
+	defer r.Close() //nolint:errcheck // f's result is what counts
+	return f(context.Background(), r)
+}
+
 // configSetAll sets a parameter on every node, as an administrator would.
 func (c *day2Cluster) configSetAll(param, value string) {
 	c.t.Helper()
 	for _, a := range c.k.addrs() {
-		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
-		err := r.ConfigSet(context.Background(), param, value).Err()
-		_ = r.Close()
+		err := c.onNode(a, func(ctx context.Context, r *redis.Client) error {
+			return r.ConfigSet(ctx, param, value).Err()
+		})
 		if err != nil {
 			c.t.Fatalf("CONFIG SET %s %s on %s: %v", param, value, a, err)
 		}
@@ -533,11 +541,11 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 		}
 		return nil
 	})
-	r := redis.NewClient(&redis.Options{Addr: holder, Password: c.password})
-	if err := r.Do(ctx, "CLUSTER", "ADDSLOTS", tagged).Err(); err != nil {
+	if err := c.onNode(holder, func(ctx context.Context, r *redis.Client) error {
+		return r.Do(ctx, "CLUSTER", "ADDSLOTS", tagged).Err()
+	}); err != nil {
 		t.Fatal(err)
 	}
-	_ = r.Close()
 	c.poke()
 	c.waitSettled("slot assigned back by hand")
 	c.checkClean()
@@ -561,37 +569,31 @@ func (c *day2Cluster) delSlotEverywhere(slot int) {
 		}
 	}
 	addrs := c.k.addrs()
-	slices.SortFunc(addrs, func(a, b string) int {
-		return cmp.Compare(btoi(b == owner), btoi(a == owner))
-	})
+	if i := slices.Index(addrs, owner); i > 0 {
+		addrs[0], addrs[i] = addrs[i], addrs[0]
+	}
 	for _, a := range addrs {
-		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
-		err := r.Do(ctx, "CLUSTER", "DELSLOTS", slot).Err()
-		_ = r.Close()
+		err := c.onNode(a, func(ctx context.Context, r *redis.Client) error {
+			return r.Do(ctx, "CLUSTER", "DELSLOTS", slot).Err()
+		})
 		if err != nil && !strings.Contains(err.Error(), "already unassigned") {
 			c.t.Fatalf("CLUSTER DELSLOTS %d on %s: %v", slot, a, err)
 		}
 	}
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // countKeysInSlot sums COUNTKEYSINSLOT over every node.
 func (c *day2Cluster) countKeysInSlot(slot int) (int64, error) {
 	var total int64
 	for _, a := range c.k.addrs() {
-		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
-		n, err := r.ClusterCountKeysInSlot(context.Background(), slot).Result()
-		_ = r.Close()
+		err := c.onNode(a, func(ctx context.Context, r *redis.Client) error {
+			n, err := r.ClusterCountKeysInSlot(ctx, slot).Result()
+			total += n
+			return err
+		})
 		if err != nil {
 			return 0, err
 		}
-		total += n
 	}
 	return total, nil
 }
@@ -600,9 +602,11 @@ func (c *day2Cluster) countKeysInSlot(slot int) (int64, error) {
 func (c *day2Cluster) ownerAddr(slot int) string {
 	c.t.Helper()
 	for _, a := range c.k.addrs() {
-		r := redis.NewClient(&redis.Options{Addr: a, Password: c.password})
-		n, _ := r.ClusterCountKeysInSlot(context.Background(), slot).Result()
-		_ = r.Close()
+		var n int64
+		_ = c.onNode(a, func(ctx context.Context, r *redis.Client) (err error) {
+			n, err = r.ClusterCountKeysInSlot(ctx, slot).Result()
+			return err
+		})
 		if n > 0 {
 			return a
 		}

@@ -61,8 +61,8 @@ const preemptionSlack = 200 * time.Microsecond
 // of budget. One that ended far past its budget was preempted: the CPU is
 // contended (other nodes on the same cores, the clients themselves), and
 // polling would take it from whoever waits for it. The history is then
-// cleared, so polling stops until the gaps have been short again for 16
-// idle gaps in a row.
+// cleared, so polling stops until at least 16 of the last 32 idle gaps
+// have been short again.
 func (b *busyPoll) spun(took time.Duration, hit bool) {
 	switch {
 	case took > b.budget+preemptionSlack:
