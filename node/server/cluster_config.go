@@ -1,9 +1,6 @@
 package server
 
-import (
-	"fmt"
-	"strconv"
-)
+import "errors"
 
 // ClusterConfig is the cluster-mode configuration beyond cluster-enabled,
 // cluster-config-file and cluster-node-timeout (which live in Config).
@@ -52,46 +49,46 @@ func (c *Config) busPort() int {
 	return c.Port + 10000
 }
 
-// clusterParams are the cluster-* parameters of ClusterConfig. The ones the
-// cluster state machine reads are immutable at runtime: the machine takes
-// its configuration when it is created.
+// clusterParams are the cluster-* parameters of ClusterConfig. Redis lets
+// CONFIG SET change the announce-* ones, the endpoint type and the
+// failover knobs at runtime; the node refuses them there ("can't set
+// immutable config"): its cluster state machine takes its configuration
+// when it is created.
 func clusterParams() []param {
-	validity := func(c *Config) *int { return &c.Cluster.ReplicaValidityFactor }
-	noFailover := func(c *Config) *bool { return &c.Cluster.ReplicaNoFailover }
+	const imm = flagImmutable
 	return []param{
-		intParam("cluster-port", true, 0, 65535, func(c *Config) *int { return &c.Cluster.Port }),
-		stringParam("cluster-announce-ip", true, func(c *Config) *string { return &c.Cluster.AnnounceIP }),
-		intParam("cluster-announce-port", true, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnouncePort }),
-		intParam("cluster-announce-bus-port", true, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceBusPort }),
-		stringParam("cluster-announce-hostname", true, func(c *Config) *string { return &c.Cluster.AnnounceHostname }),
-		{name: "cluster-preferred-endpoint-type", immutable: true,
-			get: func(c *Config) string { return c.Cluster.PreferredEndpointType },
-			set: func(c *Config, v string) error {
-				switch v {
-				case "ip", "hostname", "unknown-endpoint":
-					c.Cluster.PreferredEndpointType = v
-					return nil
-				}
-				return fmt.Errorf("argument(s) must be one of the following: ip, hostname, unknown-endpoint")
-			}},
-		boolParam("cluster-require-full-coverage", true, func(c *Config) *bool { return &c.Cluster.RequireFullCoverage }),
-		boolParam("cluster-allow-reads-when-down", false, func(c *Config) *bool { return &c.Cluster.AllowReadsWhenDown }),
-		boolParam("cluster-allow-pubsubshard-when-down", false, func(c *Config) *bool { return &c.Cluster.AllowPubsubshardWhenDown }),
-		intParam("cluster-replica-validity-factor", true, 0, 1<<31-1, validity),
-		intParam("cluster-slave-validity-factor", true, 0, 1<<31-1, validity),
-		intParam("cluster-migration-barrier", true, 0, 1<<31-1, func(c *Config) *int { return &c.Cluster.MigrationBarrier }),
-		boolParam("cluster-replica-no-failover", true, noFailover),
-		boolParam("cluster-slave-no-failover", true, noFailover),
-		boolParam("cluster-allow-replica-migration", true, func(c *Config) *bool { return &c.Cluster.AllowReplicaMigration }),
-		{name: "cluster-link-sendbuf-limit",
-			get: func(c *Config) string { return strconv.FormatInt(c.Cluster.LinkSendbufLimit, 10) },
-			set: func(c *Config, v string) error {
-				n, ok := ParseMemory(v)
-				if !ok {
-					return fmt.Errorf("argument must be a memory value")
-				}
-				c.Cluster.LinkSendbufLimit = n
-				return nil
-			}},
+		intParam("cluster-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.Port }),
+		nullString(stringParam("cluster-announce-ip", "", imm, func(c *Config) *string { return &c.Cluster.AnnounceIP }, nil),
+			func(c *Config) *string { return &c.Cluster.AnnounceIP }),
+		intParam("cluster-announce-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnouncePort }),
+		intParam("cluster-announce-bus-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceBusPort }),
+		nullString(stringParam("cluster-announce-hostname", "", imm, func(c *Config) *string { return &c.Cluster.AnnounceHostname }, validateHostname),
+			func(c *Config) *string { return &c.Cluster.AnnounceHostname }),
+		enumParam("cluster-preferred-endpoint-type", "", imm, []string{"ip", "hostname", "unknown-endpoint"},
+			func(c *Config) *string { return &c.Cluster.PreferredEndpointType }),
+		boolParam("cluster-require-full-coverage", "", imm, func(c *Config) *bool { return &c.Cluster.RequireFullCoverage }),
+		boolParam("cluster-allow-reads-when-down", "", 0, func(c *Config) *bool { return &c.Cluster.AllowReadsWhenDown }),
+		boolParam("cluster-allow-pubsubshard-when-down", "", 0, func(c *Config) *bool { return &c.Cluster.AllowPubsubshardWhenDown }),
+		intParam("cluster-replica-validity-factor", "cluster-slave-validity-factor", imm, 0, intMax,
+			func(c *Config) *int { return &c.Cluster.ReplicaValidityFactor }),
+		intParam("cluster-migration-barrier", "", imm, 0, intMax, func(c *Config) *int { return &c.Cluster.MigrationBarrier }),
+		boolParam("cluster-replica-no-failover", "cluster-slave-no-failover", imm, func(c *Config) *bool { return &c.Cluster.ReplicaNoFailover }),
+		boolParam("cluster-allow-replica-migration", "", imm, func(c *Config) *bool { return &c.Cluster.AllowReplicaMigration }),
+		numParam("cluster-link-sendbuf-limit", "", 0, numSpec{max: ullongOK, memory: true, unsigned: true},
+			func(c *Config) *int64 { return &c.Cluster.LinkSendbufLimit }),
 	}
+}
+
+// validateHostname is Redis's isValidAnnouncedHostname.
+func validateHostname(v string) error {
+	if len(v) >= 256 {
+		return errors.New("Hostnames must be less than 256 characters")
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return errors.New("Hostnames may only contain alphanumeric characters, hyphens or dots")
+		}
+	}
+	return nil
 }

@@ -27,19 +27,22 @@ func defaultEncodingConfig() EncodingConfig {
 	}
 }
 
-// encodingParams are the encoding parameters, with Redis 7's bounds (sizes
-// are size_t up to LONG_MAX; list-max-listpack-size takes any int and is
-// clamped where it is used, as by Redis's quicklist).
+// encodingParams are the encoding parameters, with Redis 7's bounds and
+// its Redis 6 (ziplist) aliases. Sizes are size_t up to LONG_MAX, the
+// *-value ones memory values; list-max-listpack-size takes any int and is
+// clamped where it is used, as by Redis's quicklist. set-max-listpack-*
+// are Redis 7.2's, the node's own in 7.0.
 func encodingParams() []param {
-	const maxInt = 1<<63 - 1
+	entries := sizes(0, longMax)
+	value := memorySizes(0, longMax)
 	return []param{
-		intParam("hash-max-listpack-entries", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackEntries }),
-		intParam("hash-max-listpack-value", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackValue }),
-		intParam("list-max-listpack-size", false, -1<<31, 1<<31-1, func(c *Config) *int { return &c.Encoding.ListFill }),
-		intParam("set-max-intset-entries", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.Set.MaxIntsetEntries }),
-		intParam("set-max-listpack-entries", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.Set.MaxListpackEntries }),
-		intParam("set-max-listpack-value", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.Set.MaxListpackValue }),
-		intParam("zset-max-listpack-entries", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackEntries }),
-		intParam("zset-max-listpack-value", false, 0, maxInt, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackValue }),
+		numParam("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, entries, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackEntries }),
+		numParam("hash-max-listpack-value", "hash-max-ziplist-value", 0, value, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackValue }),
+		intParam("list-max-listpack-size", "list-max-ziplist-size", 0, intMin, intMax, func(c *Config) *int { return &c.Encoding.ListFill }),
+		numParam("set-max-intset-entries", "", 0, entries, func(c *Config) *int { return &c.Encoding.Set.MaxIntsetEntries }),
+		numParam("set-max-listpack-entries", "", 0, entries, func(c *Config) *int { return &c.Encoding.Set.MaxListpackEntries }),
+		numParam("set-max-listpack-value", "", 0, value, func(c *Config) *int { return &c.Encoding.Set.MaxListpackValue }),
+		numParam("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, entries, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackEntries }),
+		numParam("zset-max-listpack-value", "zset-max-ziplist-value", 0, value, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackValue }),
 	}
 }

@@ -1,11 +1,5 @@
 package server
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
-
 // ReplConfig is the replication configuration (redis.conf names; the
 // slave-* spellings are aliases of the replica-* ones).
 type ReplConfig struct {
@@ -70,66 +64,36 @@ func defaultReplConfig() ReplConfig {
 }
 
 // replParams are the replication parameters of ReplConfig, each under its
-// replica-* name and its slave-* alias, as Redis 7 lists both.
+// replica-* name and its slave-* alias, as Redis 7 lists both. replicaof
+// is in config_special.go.
 func replParams() []param {
-	ro := func(c *Config) *bool { return &c.Repl.ReadOnly }
-	stale := func(c *Config) *bool { return &c.Repl.ServeStaleData }
-	prio := func(c *Config) *int { return &c.Repl.Priority }
-	minW := func(c *Config) *int { return &c.Repl.MinReplicasToWrite }
-	minLag := func(c *Config) *int { return &c.Repl.MinReplicasMaxLag }
-	ping := func(c *Config) *int { return &c.Repl.PingPeriod }
-	aip := func(c *Config) *string { return &c.Repl.AnnounceIP }
-	aport := func(c *Config) *int { return &c.Repl.AnnouncePort }
-	announced := func(c *Config) *bool { return &c.Repl.Announced }
-	lazy := func(c *Config) *bool { return &c.Repl.LazyFlush }
-	const maxInt = 1<<31 - 1
+	nullStr := func(name, alias string, f func(c *Config) *string) param {
+		return nullString(stringParam(name, alias, 0, f, nil), f)
+	}
 	return []param{
-		stringParam("masterauth", false, func(c *Config) *string { return &c.Repl.MasterAuth }),
-		stringParam("masteruser", false, func(c *Config) *string { return &c.Repl.MasterUser }),
-		{name: "replicaof", immutable: true,
-			get: func(c *Config) string { return c.Repl.ReplicaOf },
-			set: func(c *Config, v string) error {
-				f := strings.Fields(v)
-				if len(f) != 2 {
-					return fmt.Errorf("wrong number of arguments")
-				}
-				if strings.EqualFold(f[0], "no") && strings.EqualFold(f[1], "one") {
-					c.Repl.ReplicaOf = ""
-					return nil
-				}
-				if n, err := strconv.Atoi(f[1]); err != nil || n < 0 || n > 65535 {
-					return fmt.Errorf("Invalid master port")
-				}
-				c.Repl.ReplicaOf = f[0] + " " + f[1]
-				return nil
-			}},
-		boolParam("replica-read-only", false, ro),
-		boolParam("slave-read-only", false, ro),
-		boolParam("replica-serve-stale-data", false, stale),
-		boolParam("slave-serve-stale-data", false, stale),
-		intParam("replica-priority", false, 0, maxInt, prio),
-		intParam("slave-priority", false, 0, maxInt, prio),
-		memParam("repl-backlog-size", func(c *Config) *int64 { return &c.Repl.BacklogSize }),
-		intParam("repl-backlog-ttl", false, 0, maxInt, func(c *Config) *int { return &c.Repl.BacklogTTL }),
-		intParam("repl-timeout", false, 1, maxInt, func(c *Config) *int { return &c.Repl.Timeout }),
-		intParam("repl-ping-replica-period", false, 1, maxInt, ping),
-		intParam("repl-ping-slave-period", false, 1, maxInt, ping),
-		intParam("min-replicas-to-write", false, 0, maxInt, minW),
-		intParam("min-slaves-to-write", false, 0, maxInt, minW),
-		intParam("min-replicas-max-lag", false, 0, maxInt, minLag),
-		intParam("min-slaves-max-lag", false, 0, maxInt, minLag),
-		stringParam("replica-announce-ip", false, aip),
-		stringParam("slave-announce-ip", false, aip),
-		intParam("replica-announce-port", false, 0, 65535, aport),
-		intParam("slave-announce-port", false, 0, 65535, aport),
-		boolParam("replica-announced", false, announced),
-		boolParam("slave-announced", false, announced),
-		boolParam("replica-lazy-flush", false, lazy),
-		boolParam("slave-lazy-flush", false, lazy),
-		boolParam("repl-diskless-sync", false, func(c *Config) *bool { return &c.Repl.DisklessSync }),
-		intParam("repl-diskless-sync-delay", false, 0, maxInt, func(c *Config) *int { return &c.Repl.DisklessSyncDelay }),
-		intParam("repl-diskless-sync-max-replicas", false, 0, maxInt, func(c *Config) *int { return &c.Repl.DisklessSyncMaxReplicas }),
-		enumParam("repl-diskless-load", []string{"disabled", "on-empty-db", "swapdb"}, func(c *Config) *string { return &c.Repl.DisklessLoad }),
-		boolParam("repl-disable-tcp-nodelay", false, func(c *Config) *bool { return &c.Repl.DisableTCPNoDelay }),
+		nullStr("masterauth", "", func(c *Config) *string { return &c.Repl.MasterAuth }),
+		nullStr("masteruser", "", func(c *Config) *string { return &c.Repl.MasterUser }),
+		boolParam("replica-read-only", "slave-read-only", 0, func(c *Config) *bool { return &c.Repl.ReadOnly }),
+		boolParam("replica-serve-stale-data", "slave-serve-stale-data", 0, func(c *Config) *bool { return &c.Repl.ServeStaleData }),
+		intParam("replica-priority", "slave-priority", 0, 0, intMax, func(c *Config) *int { return &c.Repl.Priority }),
+		numParam("repl-backlog-size", "", 0, memory(1, longMax), func(c *Config) *int64 { return &c.Repl.BacklogSize }),
+		intParam("repl-backlog-ttl", "", 0, 0, longMax, func(c *Config) *int { return &c.Repl.BacklogTTL }),
+		intParam("repl-timeout", "", 0, 1, intMax, func(c *Config) *int { return &c.Repl.Timeout }),
+		intParam("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, intMax, func(c *Config) *int { return &c.Repl.PingPeriod }),
+		intParam("min-replicas-to-write", "min-slaves-to-write", 0, 0, intMax, func(c *Config) *int { return &c.Repl.MinReplicasToWrite }),
+		intParam("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, intMax, func(c *Config) *int { return &c.Repl.MinReplicasMaxLag }),
+		nullStr("replica-announce-ip", "slave-announce-ip", func(c *Config) *string { return &c.Repl.AnnounceIP }),
+		intParam("replica-announce-port", "slave-announce-port", 0, 0, 65535, func(c *Config) *int { return &c.Repl.AnnouncePort }),
+		boolParam("replica-announced", "", 0, func(c *Config) *bool { return &c.Repl.Announced }),
+		noEffect(boolParam("replica-lazy-flush", "slave-lazy-flush", 0, func(c *Config) *bool { return &c.Repl.LazyFlush }),
+			"a replica's flush before loading its master's snapshot takes no visible time either way (values are freed by the Go collector)"),
+		noEffect(boolParam("repl-diskless-sync", "", 0, func(c *Config) *bool { return &c.Repl.DisklessSync }),
+			"a full sync always streams the snapshot over the socket (diskless), never through a file"),
+		intParam("repl-diskless-sync-delay", "", 0, 0, intMax, func(c *Config) *int { return &c.Repl.DisklessSyncDelay }),
+		noEffect(intParam("repl-diskless-sync-max-replicas", "", 0, 0, intMax, func(c *Config) *int { return &c.Repl.DisklessSyncMaxReplicas }),
+			"each replica's full sync gets its own snapshot stream, so there is no shared transfer to start early"),
+		noEffect(enumParam("repl-diskless-load", "", 0, []string{"disabled", "on-empty-db", "swapdb"}, func(c *Config) *string { return &c.Repl.DisklessLoad }),
+			"a replica always loads the snapshot from the socket into memory (as on-empty-db) without a temp file"),
+		boolParam("repl-disable-tcp-nodelay", "", 0, func(c *Config) *bool { return &c.Repl.DisableTCPNoDelay }),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -34,34 +35,55 @@ func run(args []string) int {
 			return 0
 		}
 	}
+	wd, _ := os.Getwd() // before the config's dir moves us: a daemon starts from here
+	pipe, child := isDaemonChild()
+	var daemon *daemonReporter
+	if child {
+		daemon = &daemonReporter{w: pipe}
+		defer daemon.failed(fmt.Errorf("the background process exited before it was ready"))
+	}
+	fail := func(format string, a ...any) int {
+		err := fmt.Errorf(format, a...)
+		fmt.Fprintln(os.Stderr, err)
+		daemon.failed(err)
+		return 1
+	}
 	cfg, err := server.ParseArgs(args)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "*** FATAL CONFIG FILE ERROR ***\n%v\n", err)
-		return 1
+		return fail("%v", err)
+	}
+	if cfg.Daemonize && !child {
+		return startDaemon(wd, args, os.Stderr)
 	}
 	if cfg.Dir != "" && cfg.Dir != "." {
 		if err := os.Chdir(cfg.Dir); err != nil {
-			fmt.Fprintf(os.Stderr, "Can't chdir to '%s': %v\n", cfg.Dir, err)
-			return 1
+			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail("%v", err)
 	}
 	if err := srv.StartPersistence(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return fail("%v", err)
 	}
 	if err := srv.Listen(); err != nil {
-		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
-		return 1
+		return fail("Could not create server TCP listening socket: %v", err)
+	}
+	if cfg.Daemonize && cfg.PidFile == "" {
+		cfg.PidFile = defaultPidFile // as Redis: a daemon always has a pid file
 	}
 	if cfg.PidFile != "" {
-		_ = os.WriteFile(cfg.PidFile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
-		defer os.Remove(cfg.PidFile)
+		if abs, err := filepath.Abs(cfg.PidFile); err == nil {
+			cfg.PidFile = abs // removed at exit even if CONFIG SET dir moved us
+		}
+		if err := writePidFile(cfg.PidFile); err != nil {
+			srv.Logf("Failed to write PID file: %v", err)
+		} else {
+			defer os.Remove(cfg.PidFile)
+		}
 	}
+	daemon.ready()
 	done := make(chan struct{})
 	var once sync.Once
 	exit := func() { once.Do(func() { close(done) }) }

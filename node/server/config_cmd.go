@@ -1,0 +1,146 @@
+package server
+
+import (
+	"strings"
+)
+
+// CONFIG GET/SET/REWRITE/RESETSTAT/HELP.
+
+func cmdConfigGet(c *Client) {
+	patterns := make([]string, 0, len(c.Args)-2)
+	for _, a := range c.Args[2:] {
+		patterns = append(patterns, string(a))
+	}
+	pairs := configGet(newParamTable(c.srv.params), c.srv.cfg, patterns)
+	c.W.MapLen(len(pairs))
+	for _, kv := range pairs {
+		c.W.BulkString(kv[0])
+		c.W.BulkString(kv[1])
+	}
+}
+
+// cmdConfigSet is Redis 7's CONFIG SET: every name is checked (known,
+// settable, not given twice) before any value is parsed, then all the
+// values are set on a copy of the configuration, which replaces the
+// running one only if every value was accepted.
+func cmdConfigSet(c *Client) {
+	s := c.srv
+	args := c.Args[2:]
+	if len(args)%2 != 0 {
+		c.Error(ErrSyntax)
+		return
+	}
+	t := newParamTable(s.params)
+	found := make([]*param, 0, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		if t.lookup(string(args[i])) == nil {
+			c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
+			return
+		}
+	}
+	for i := 0; i < len(args); i += 2 {
+		p := t.lookup(string(args[i]))
+		switch {
+		case p.is(flagImmutable):
+			c.Error(configSetError(string(args[i]), "can't set immutable config"))
+			return
+		case p.is(flagProtected) && !protectedActionAllowed(s.cfg.EnableProtectedConfigs, c):
+			c.Error(configSetError(string(args[i]), "can't set protected config"))
+			return
+		}
+		for _, q := range found {
+			if q == p {
+				c.Error(configSetError(string(args[i]), "duplicate parameter"))
+				return
+			}
+		}
+		found = append(found, p)
+	}
+	next := *s.cfg
+	for i, p := range found {
+		v := string(args[2*i+1])
+		vals := []string{v}
+		if p.is(flagMultiArg) {
+			vals = splitConfigValue(v)
+		}
+		if err := p.set(&next, vals); err != nil {
+			c.Error(configSetError(strings.ToLower(string(args[2*i])), err.Error()))
+			return
+		}
+	}
+	*s.cfg = next
+	for _, p := range found {
+		if p.name == "requirepass" {
+			s.syncRequirePass()
+		}
+	}
+	s.configChanged()
+	c.W.OK()
+}
+
+func configSetError(name, reason string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + reason
+}
+
+// splitConfigValue splits a multi-argument CONFIG SET value on single
+// spaces, as Redis's sdssplitlen (so "a  b" has an empty argument and ""
+// has none).
+func splitConfigValue(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, " ")
+}
+
+// protectedActionAllowed is Redis's allowProtectedAction for
+// enable-protected-configs and enable-debug-command: yes, or local for a
+// client on the loopback or a unix socket.
+func protectedActionAllowed(setting string, c *Client) bool {
+	return setting == "yes" || (setting == "local" && c.isLocal())
+}
+
+// configChanged applies parameters that act at runtime.
+func (s *Server) configChanged() {
+	s.applyEvictionPolicy()
+	s.applyGC()
+	for _, cl := range s.clients {
+		cl.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
+	}
+	if s.cfg.MaxMemory > 0 {
+		s.performEvictions()
+	}
+}
+
+func cmdConfigResetstat(c *Client) {
+	s := c.srv
+	s.stats.reset()
+	for i := range s.cmdStats {
+		s.cmdStats[i] = cmdStat{}
+	}
+	c.W.OK()
+}
+
+func cmdConfigRewrite(c *Client) {
+	if c.srv.cfg.File == "" {
+		c.Error("ERR The server is running without a config file")
+		return
+	}
+	if err := rewriteConfig(c.srv.cfg.File, newParamTable(c.srv.params), c.srv.cfg); err != nil {
+		c.Error("ERR Rewriting config file: " + errnoText(err))
+		return
+	}
+	c.W.OK()
+}
+
+func cmdConfigHelp(c *Client) {
+	replyHelp(c, "CONFIG", []string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}
