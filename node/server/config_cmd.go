@@ -20,8 +20,8 @@ func cmdConfigGet(c *Client) {
 }
 
 // cmdConfigSet is Redis 7's CONFIG SET: every name is checked (known,
-// settable, not given twice) before any value is parsed, then all the
-// values are set on a copy of the configuration, which replaces the
+// settable, not given twice) before any value is parsed, then the values
+// are set in order on a copy of the configuration, which replaces the
 // running one only if every value was accepted.
 func cmdConfigSet(c *Client) {
 	s := c.srv
@@ -32,28 +32,26 @@ func cmdConfigSet(c *Client) {
 	}
 	t := newParamTable(s.params)
 	found := make([]*param, 0, len(args)/2)
+	seen := make(map[string]bool, len(args)/2)
 	for i := 0; i < len(args); i += 2 {
-		if t.lookup(string(args[i])) == nil {
-			c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
-			return
-		}
-	}
-	for i := 0; i < len(args); i += 2 {
-		p := t.lookup(string(args[i]))
+		// The first refused name decides the error, in argument order.
+		name := string(args[i])
+		p := t.lookup(name)
 		switch {
+		case p == nil:
+			c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'")
+			return
 		case p.is(flagImmutable):
-			c.Error(configSetError(string(args[i]), "can't set immutable config"))
+			c.Error(configSetError(name, "can't set immutable config"))
 			return
 		case p.is(flagProtected) && !protectedActionAllowed(s.cfg.EnableProtectedConfigs, c):
-			c.Error(configSetError(string(args[i]), "can't set protected config"))
+			c.Error(configSetError(name, "can't set protected config"))
+			return
+		case seen[strings.ToLower(name)]: // a name and its alias are two parameters to Redis
+			c.Error(configSetError(name, "duplicate parameter"))
 			return
 		}
-		for _, q := range found {
-			if q == p {
-				c.Error(configSetError(string(args[i]), "duplicate parameter"))
-				return
-			}
-		}
+		seen[strings.ToLower(name)] = true
 		found = append(found, p)
 	}
 	next := *s.cfg
@@ -66,6 +64,11 @@ func cmdConfigSet(c *Client) {
 		if err := p.set(&next, vals); err != nil {
 			c.Error(configSetError(strings.ToLower(string(args[2*i])), err.Error()))
 			return
+		}
+	}
+	for _, p := range found {
+		if p.apply != nil {
+			p.apply(&next)
 		}
 	}
 	*s.cfg = next

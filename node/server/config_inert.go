@@ -237,35 +237,38 @@ func inertParams() []param {
 	}
 }
 
-// validateProcTitleTemplate is Redis's validateProcTitleTemplate: braces
-// name known variables and the template is not empty.
+// validateProcTitleTemplate is Redis's validateProcTitleTemplate: the
+// template expands ({{ and }} are literal braces, {name} a known variable)
+// to something not blank when the title, the server mode and the unix
+// socket are empty.
 func validateProcTitleTemplate(v string) error {
 	bad := errors.New("template format is invalid or contains unknown variables")
-	known := []string{"{title}", "{listen-addr}", "{server-mode}", "{port}", "{tls-port}", "{unixsocket}", "{config-file}"}
-	rest := v
-	for {
-		i := strings.IndexAny(rest, "{}")
-		if i < 0 {
-			break
-		}
-		if rest[i] == '}' {
+	vars := map[string]string{"title": "", "listen-addr": "*:6379", "server-mode": "", "port": "6379",
+		"tls-port": "0", "unixsocket": "", "config-file": "redis.conf"}
+	var out strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '{' && i+1 < len(v) && v[i+1] == '{', v[i] == '}' && i+1 < len(v) && v[i+1] == '}':
+			out.WriteByte(v[i])
+			i++
+		case v[i] == '{':
+			j := strings.IndexByte(v[i:], '}')
+			if j < 0 {
+				return bad
+			}
+			val, ok := vars[v[i+1:i+j]]
+			if !ok {
+				return bad
+			}
+			out.WriteString(val)
+			i += j
+		case v[i] == '}':
 			return bad
+		default:
+			out.WriteByte(v[i])
 		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			return bad
-		}
-		name := rest[i : i+j+1]
-		ok := false
-		for _, k := range known {
-			ok = ok || k == name
-		}
-		if !ok {
-			return bad
-		}
-		rest = rest[i+j+1:]
 	}
-	if strings.TrimSpace(v) == "" {
+	if strings.Trim(out.String(), " ") == "" {
 		return bad
 	}
 	return nil

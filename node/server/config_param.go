@@ -56,6 +56,9 @@ type param struct {
 	rewrite func(c, def *Config) []rewriteLine
 	// fileValue formats the value for the config file (nil: get).
 	fileValue func(c *Config) string
+	// apply adjusts the value after CONFIG SET accepted it (Redis's apply
+	// functions that clamp: hz, repl-backlog-size); nil: none.
+	apply func(c *Config)
 	// noEffect says why the node accepts the parameter but does nothing
 	// with it ("" = it has its Redis effect).
 	noEffect string

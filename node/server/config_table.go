@@ -80,6 +80,11 @@ func params() []param {
 var maxMemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
+func withApply(p param, apply func(c *Config)) param {
+	p.apply = apply
+	return p
+}
+
 func noEffect(p param, why string) param {
 	p.noEffect = why
 	return p

@@ -45,6 +45,10 @@ type ReplConfig struct {
 	DisableTCPNoDelay       bool
 }
 
+// minBacklogSize is the least backlog CONFIG SET repl-backlog-size gives
+// (Redis's CONFIG_REPL_BACKLOG_MIN_SIZE).
+const minBacklogSize = 16 << 10
+
 // defaultReplConfig is Redis 7's defaults.
 func defaultReplConfig() ReplConfig {
 	return ReplConfig{
@@ -76,7 +80,8 @@ func replParams() []param {
 		boolParam("replica-read-only", "slave-read-only", 0, func(c *Config) *bool { return &c.Repl.ReadOnly }),
 		boolParam("replica-serve-stale-data", "slave-serve-stale-data", 0, func(c *Config) *bool { return &c.Repl.ServeStaleData }),
 		intParam("replica-priority", "slave-priority", 0, 0, intMax, func(c *Config) *int { return &c.Repl.Priority }),
-		numParam("repl-backlog-size", "", 0, memory(1, longMax), func(c *Config) *int64 { return &c.Repl.BacklogSize }),
+		withApply(numParam("repl-backlog-size", "", 0, memory(1, longMax), func(c *Config) *int64 { return &c.Repl.BacklogSize }),
+			func(c *Config) { c.Repl.BacklogSize = max(c.Repl.BacklogSize, minBacklogSize) }),
 		intParam("repl-backlog-ttl", "", 0, 0, longMax, func(c *Config) *int { return &c.Repl.BacklogTTL }),
 		intParam("repl-timeout", "", 0, 1, intMax, func(c *Config) *int { return &c.Repl.Timeout }),
 		intParam("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, intMax, func(c *Config) *int { return &c.Repl.PingPeriod }),
