@@ -4,7 +4,11 @@
 //
 // takes the same arguments as redis-server: an optional configuration file
 // in redis.conf syntax, then "--name value" overrides (--port 7000).
-// SIGTERM and SIGINT shut it down gracefully.
+// SIGTERM and SIGINT shut it down gracefully. A configuration Redis would
+// refuse stops it with Redis's "*** FATAL CONFIG FILE ERROR ***" report and
+// exit status 1. With daemonize yes it re-executes itself in a new session
+// and returns once that daemon listens (daemon.go); pidfile is written in
+// both modes and removed at shutdown.
 //
 // Two subcommands serve Kubernetes, run from the same binary inside the
 // node's container (the image holds nothing else):
