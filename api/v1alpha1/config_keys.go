@@ -15,13 +15,15 @@ func ManagedConfigKeys() []string {
 
 // SupportedConfigKeys are the directives spec.config accepts: every one is
 // understood by the data node (a test renders each into node.conf and loads
-// it with the node's own parser).
+// it with the node's own parser) and has its Redis effect there. Keys the
+// node accepts with no effect (replica-lazy-flush, repl-diskless-sync,
+// repl-diskless-sync-delay: its full syncs are always diskless, one snapshot
+// stream per replica) are not offered.
 func SupportedConfigKeys() []string {
 	return []string{
 		"maxmemory", "maxmemory-policy", "maxmemory-samples", "maxclients", "timeout", "tcp-keepalive", "hz",
-		"loglevel", "appendonly", "appendfsync", "save", "replica-lazy-flush", "repl-backlog-size",
-		"repl-backlog-ttl", "repl-timeout", "repl-diskless-sync", "repl-diskless-sync-delay",
-		"repl-ping-replica-period", "replica-serve-stale-data", "replica-priority", "min-replicas-to-write",
+		"loglevel", "appendonly", "appendfsync", "save", "repl-backlog-size",
+		"repl-backlog-ttl", "repl-timeout", "repl-ping-replica-period", "replica-serve-stale-data", "replica-priority", "min-replicas-to-write",
 		"min-replicas-max-lag", "cluster-require-full-coverage", "cluster-allow-reads-when-down",
 		"cluster-allow-pubsubshard-when-down", "cluster-replica-validity-factor", "cluster-migration-barrier",
 		"cluster-allow-replica-migration", "cluster-replica-no-failover", "slowlog-log-slower-than",

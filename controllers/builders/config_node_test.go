@@ -15,9 +15,8 @@ func configSamples() map[string]v1alpha1.ConfigValue {
 	return map[string]v1alpha1.ConfigValue{
 		"maxmemory": "100mb", "maxmemory-policy": "allkeys-lru", "maxmemory-samples": "10", "maxclients": "5000",
 		"timeout": "300", "tcp-keepalive": "60", "hz": "20", "loglevel": "warning", "appendonly": "no",
-		"appendfsync": "always", "save": "900 1 300 10", "replica-lazy-flush": "yes", "repl-backlog-size": "16mb",
-		"repl-backlog-ttl": "7200", "repl-timeout": "120", "repl-diskless-sync": "yes", "repl-diskless-sync-delay": "0",
-		"repl-ping-replica-period": "5", "replica-serve-stale-data": "no", "replica-priority": "50",
+		"appendfsync": "always", "save": "900 1 300 10", "repl-backlog-size": "16mb",
+		"repl-backlog-ttl": "7200", "repl-timeout": "120", "repl-ping-replica-period": "5", "replica-serve-stale-data": "no", "replica-priority": "50",
 		"min-replicas-to-write": "1", "min-replicas-max-lag": "5", "cluster-require-full-coverage": "no",
 		"cluster-allow-reads-when-down": "yes", "cluster-allow-pubsubshard-when-down": "no",
 		"cluster-replica-validity-factor": "0", "cluster-migration-barrier": "2", "cluster-allow-replica-migration": "no",

@@ -258,6 +258,7 @@ func (s *Server) replCron(now time.Time) {
 			delete(s.repl.waits, c)
 		}
 	}
+	s.freeIdleBacklog(now)
 	if b := s.repl.backlog; b != nil && int64(b.Size()) != s.cfg.Repl.BacklogSize && s.cfg.Repl.BacklogSize > 0 {
 		b.Resize(int(s.cfg.Repl.BacklogSize))
 	}

@@ -18,7 +18,8 @@ type ReplConfig struct {
 	Priority int
 	// BacklogSize is repl-backlog-size in bytes.
 	BacklogSize int64
-	// BacklogTTL is repl-backlog-ttl in seconds.
+	// BacklogTTL is repl-backlog-ttl in seconds: how long a master keeps
+	// its backlog with no replica (freeIdleBacklog; 0 = for good).
 	BacklogTTL int
 	// Timeout is repl-timeout in seconds.
 	Timeout int
@@ -36,13 +37,15 @@ type ReplConfig struct {
 	// LazyFlush is replica-lazy-flush.
 	LazyFlush bool
 	// DisklessSync, DisklessSyncDelay, DisklessSyncMaxReplicas and
-	// DisklessLoad are accepted for compatibility: a full sync always
-	// streams the snapshot over the socket.
+	// DisklessLoad are accepted with no effect: a full sync always streams
+	// a snapshot of its own to each replica over the socket.
 	DisklessSync            bool
 	DisklessSyncDelay       int
 	DisklessSyncMaxReplicas int
 	DisklessLoad            string
-	DisableTCPNoDelay       bool
+	// DisableTCPNoDelay is repl-disable-tcp-nodelay: TCP_NODELAY off on a
+	// replica's connection (repl_master.go cmdPsync).
+	DisableTCPNoDelay bool
 }
 
 // minBacklogSize is the least backlog CONFIG SET repl-backlog-size gives
@@ -94,7 +97,8 @@ func replParams() []param {
 			"a replica's flush before loading its master's snapshot takes no visible time either way (values are freed by the Go collector)"),
 		noEffect(boolParam("repl-diskless-sync", "", 0, func(c *Config) *bool { return &c.Repl.DisklessSync }),
 			"a full sync always streams the snapshot over the socket (diskless), never through a file"),
-		intParam("repl-diskless-sync-delay", "", 0, 0, intMax, func(c *Config) *int { return &c.Repl.DisklessSyncDelay }),
+		noEffect(intParam("repl-diskless-sync-delay", "", 0, 0, intMax, func(c *Config) *int { return &c.Repl.DisklessSyncDelay }),
+			"a full sync starts at once: each replica gets its own snapshot stream, so waiting for more replicas to share one would save nothing"),
 		noEffect(intParam("repl-diskless-sync-max-replicas", "", 0, 0, intMax, func(c *Config) *int { return &c.Repl.DisklessSyncMaxReplicas }),
 			"each replica's full sync gets its own snapshot stream, so there is no shared transfer to start early"),
 		noEffect(enumParam("repl-diskless-load", "", 0, []string{"disabled", "on-empty-db", "swapdb"}, func(c *Config) *string { return &c.Repl.DisklessLoad }),

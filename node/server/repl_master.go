@@ -58,6 +58,9 @@ type replState struct {
 	// its master's stream with a partial resync. Any write of its own
 	// (and any sync) ends it.
 	cached *replication.SaveInfo
+	// noReplicasSince is when the last replica went (or the start):
+	// repl-backlog-ttl counts from it.
+	noReplicasSince time.Time
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -89,6 +92,7 @@ func (s *Server) initRepl() {
 	s.repl.lastDB = -1
 	s.repl.announced = map[int64]replAnnounce{}
 	s.repl.waits = map[*Client]waitTarget{}
+	s.repl.noReplicasSince = time.Now()
 	s.SetInfoSection("replication", s.infoReplication)
 }
 
@@ -202,6 +206,25 @@ func (s *Server) dropReplica(r *replica) {
 			break
 		}
 	}
+	if len(s.repl.replicas) == 0 {
+		s.repl.noReplicasSince = time.Now()
+	}
+}
+
+// freeIdleBacklog is repl-backlog-ttl: a master that has had no replica
+// for longer frees its backlog and, as Redis, takes a new replication ID
+// (a replica coming back after that needs a full resync). Replicas keep
+// theirs, for PSYNCs after a failover. 0 keeps the backlog for good.
+func (s *Server) freeIdleBacklog(now time.Time) {
+	ttl := time.Duration(s.cfg.Repl.BacklogTTL) * time.Second
+	if ttl <= 0 || s.repl.backlog == nil || s.repl.link != nil || len(s.repl.replicas) > 0 ||
+		now.Sub(s.repl.noReplicasSince) <= ttl {
+		return
+	}
+	s.repl.ids.ID = replication.NewReplID()
+	s.repl.ids.ClearSecond()
+	s.repl.backlog = nil
+	s.log.Printf("Replication backlog freed after %d seconds without connected replicas.", s.cfg.Repl.BacklogTTL)
 }
 
 // ---- PSYNC / SYNC ----
@@ -215,6 +238,11 @@ func cmdPsync(c *Client) {
 	if s.isReplica() && (s.repl.link.state != "connected") {
 		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
+	}
+	if s.cfg.Repl.DisableTCPNoDelay { // repl-disable-tcp-nodelay: fewer, bigger packets to the replica
+		if tc, ok := c.conn.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(false)
+		}
 	}
 	replid, next := "?", int64(-1)
 	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
