@@ -66,9 +66,13 @@ func cmdConfigSet(c *Client) {
 			return
 		}
 	}
-	for _, p := range found {
-		if p.apply != nil {
-			p.apply(&next)
+	for i, p := range found {
+		if p.apply == nil {
+			continue
+		}
+		if err := p.apply(s.cfg, &next); err != nil {
+			c.Error(configSetError(strings.ToLower(string(args[2*i])), err.Error()))
+			return
 		}
 	}
 	*s.cfg = next

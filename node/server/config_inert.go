@@ -69,10 +69,9 @@ func defaultInertConfig() InertConfig {
 // Reasons shared by several inert parameters.
 const (
 	whyAllocator = "the Go runtime allocates and collects memory; there is no jemalloc to tune"
-	whyEncoding  = "an internal encoding knob with no counterpart in the node's data structures"
+	whyEncoding  = "it tunes an internal encoding the node's data structures do not have"
 	whyProcess   = "process supervision is Kubernetes' job (the pod spec sets it)"
 	whyTLS       = "TLS comes in a later issue; enabling it is refused, file and cipher names are stored"
-	whyFork      = "the node saves without fork (copy-on-write per key), so fork-time options do not apply"
 	whyLazyfree  = "the node frees values on the Go garbage collector's schedule; no visible difference"
 	whyNoStreams = "streams are not served yet"
 	whyAutoAOF   = "the AOF is rewritten by BGREWRITEAOF only; automatic rewrite is not implemented"
@@ -168,7 +167,7 @@ func inertParams() []param {
 		b("crash-memcheck-enabled", "", 0, "there is no post-crash memory test in a Go process", func(i *InertConfig) *bool { return &i.CrashMemcheckEnabled }),
 		b("disable-thp", "", flagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
 		b("latency-tracking", "", 0, "INFO latencystats is not served yet", func(i *InertConfig) *bool { return &i.LatencyTracking }),
-		b("aof-disable-auto-gc", "", 0, "old AOF files are deleted as soon as a rewrite is done", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
+		b("aof-disable-auto-gc", "", 0, "the AOF's history files are deleted after a rewrite, as with the default (no)", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
 		b("replica-ignore-disk-write-errors", "", 0, "a replica never writes its master's stream to disk on its own", func(i *InertConfig) *bool { return &i.ReplicaIgnoreDiskWriteErrors }),
 		tlsOff(b("tls-cluster", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSCluster }), func(i *InertConfig) *bool { return &i.TLSCluster }),
 		tlsOff(b("tls-replication", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSReplication }), func(i *InertConfig) *bool { return &i.TLSReplication }),
@@ -180,7 +179,7 @@ func inertParams() []param {
 		s("bind-source-addr", 0, true, "outgoing connections (replication, MIGRATE) use the address the kernel picks", func(i *InertConfig) *string { return &i.BindSourceAddr }, nil),
 		s("ignore-warnings", 0, false, "the node prints none of the kernel warnings Redis can silence", func(i *InertConfig) *string { return &i.IgnoreWarnings }, nil),
 		s("proc-title-template", 0, false, "the Go process does not rewrite its title (the template is validated)", func(i *InertConfig) *string { return &i.ProcTitleTemplate }, validateProcTitleTemplate),
-		s("syslog-ident", flagImmutable, false, "see syslog-enabled", func(i *InertConfig) *string { return &i.SyslogIdent }, nil),
+		s("syslog-ident", flagImmutable, false, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogIdent }, nil),
 		s("server_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.ServerCPUList }, nil),
 		s("bio_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BioCPUList }, nil),
 		s("aof_rewrite_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.AOFRewriteCPUList }, nil),
@@ -199,9 +198,9 @@ func inertParams() []param {
 		s("tls-ciphersuites", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCiphersuites }, nil),
 
 		e("supervised", flagImmutable, []string{"upstart", "systemd", "auto", "no"}, whyProcess, func(i *InertConfig) *string { return &i.Supervised }),
-		e("syslog-facility", flagImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "see syslog-enabled", func(i *InertConfig) *string { return &i.SyslogFacility }),
+		e("syslog-facility", flagImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogFacility }),
 		oomAdj,
-		e("acl-pubsub-default", 0, []string{"allchannels", "resetchannels"}, "ACL SETUSER gives new users no channels (resetchannels) whatever this says", func(i *InertConfig) *string { return &i.ACLPubsubDefault }),
+		e("acl-pubsub-default", 0, []string{"allchannels", "resetchannels"}, "a new ACL user starts with no channels (resetchannels, the default) whatever this says", func(i *InertConfig) *string { return &i.ACLPubsubDefault }),
 		e("sanitize-dump-payload", 0, []string{"no", "yes", "clients"}, "RESTORE always checks the whole payload (CRC and structure)", func(i *InertConfig) *string { return &i.SanitizeDumpPayload }),
 		e("enable-module-command", flagImmutable, yesNoLocal, "modules are not supported; MODULE is not served", func(i *InertConfig) *string { return &i.EnableModuleCommand }),
 		e("propagation-error-behavior", 0, []string{"ignore", "panic", "panic-on-replicas"}, "a replica applies its master's stream as it comes (errors are ignored, as the default)", func(i *InertConfig) *string { return &i.PropagationErrorBehavior }),
@@ -219,7 +218,7 @@ func inertParams() []param {
 		n("list-compress-depth", "", 0, ints(0, intMax), whyEncoding, func(i *InertConfig) *int { return &i.ListCompressDepth }),
 		n("active-expire-effort", "", 0, ints(1, 10), "the active expiry cycle has a fixed effort", func(i *InertConfig) *int { return &i.ActiveExpireEffort }),
 		n("socket-mark-id", "", flagImmutable, sizes(0, uintMax), "sockets are not marked (SO_MARK)", func(i *InertConfig) *int { return &i.SocketMarkID }),
-		n("unixsocketperm", "", flagImmutable, numSpec{max: 0o777, unsigned: true, octal: true}, "see unixsocket", func(i *InertConfig) *int { return &i.UnixSocketPerm }),
+		n("unixsocketperm", "", flagImmutable, numSpec{max: 0o777, unsigned: true, octal: true}, "the node listens on TCP only (no unix socket to set permissions on)", func(i *InertConfig) *int { return &i.UnixSocketPerm }),
 		n("active-defrag-max-scan-fields", "", 0, sizes(1, longMax), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragMaxScanFields }),
 		tlsPort,
 		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),

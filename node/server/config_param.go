@@ -56,9 +56,10 @@ type param struct {
 	rewrite func(c, def *Config) []rewriteLine
 	// fileValue formats the value for the config file (nil: get).
 	fileValue func(c *Config) string
-	// apply adjusts the value after CONFIG SET accepted it (Redis's apply
-	// functions that clamp: hz, repl-backlog-size); nil: none.
-	apply func(c *Config)
+	// apply runs on CONFIG SET after every value was parsed (Redis's apply
+	// functions): it may adjust next (repl-backlog-size's floor) or refuse
+	// the change, which then leaves the configuration as it was.
+	apply func(old, next *Config) error
 	// noEffect says why the node accepts the parameter but does nothing
 	// with it ("" = it has its Redis effect).
 	noEffect string

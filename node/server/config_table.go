@@ -13,8 +13,8 @@ import (
 func params() []param {
 	maxMemory := numSpec{min: 0, max: ullongOK, memory: true, unsigned: true}
 	p := []param{
-		intParam("port", "", 0, 0, 65535, func(c *Config) *int { return &c.Port }),
-		bindParam(),
+		withApply(intParam("port", "", 0, 0, 65535, func(c *Config) *int { return &c.Port }), refuseRebind),
+		withApply(bindParam(), refuseRebind),
 		boolParam("protected-mode", "", 0, func(c *Config) *bool { return &c.ProtectedMode }),
 		nullString(stringParam("requirepass", "", 0, func(c *Config) *string { return &c.RequirePass }, nil),
 			func(c *Config) *string { return &c.RequirePass }),
@@ -80,9 +80,22 @@ func params() []param {
 var maxMemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
-func withApply(p param, apply func(c *Config)) param {
+func withApply(p param, apply func(old, next *Config) error) param {
 	p.apply = apply
 	return p
+}
+
+// refuseRebind is the apply of port and bind: Redis moves its listener;
+// the node does not rebind at runtime, so a new address is refused with
+// the error Redis gives when it cannot listen there (a restart takes it).
+func refuseRebind(old, next *Config) error {
+	switch {
+	case old.Port != next.Port:
+		return errors.New("Unable to listen on this port. Check server logs.")
+	case strings.Join(old.Bind, " ") != strings.Join(next.Bind, " "):
+		return errors.New("Failed to bind to specified addresses.")
+	}
+	return nil
 }
 
 func noEffect(p param, why string) param {

@@ -84,7 +84,10 @@ func replParams() []param {
 		boolParam("replica-serve-stale-data", "slave-serve-stale-data", 0, func(c *Config) *bool { return &c.Repl.ServeStaleData }),
 		intParam("replica-priority", "slave-priority", 0, 0, intMax, func(c *Config) *int { return &c.Repl.Priority }),
 		withApply(numParam("repl-backlog-size", "", 0, memory(1, longMax), func(c *Config) *int64 { return &c.Repl.BacklogSize }),
-			func(c *Config) { c.Repl.BacklogSize = max(c.Repl.BacklogSize, minBacklogSize) }),
+			func(_, next *Config) error {
+				next.Repl.BacklogSize = max(next.Repl.BacklogSize, minBacklogSize)
+				return nil
+			}),
 		intParam("repl-backlog-ttl", "", 0, 0, longMax, func(c *Config) *int { return &c.Repl.BacklogTTL }),
 		intParam("repl-timeout", "", 0, 1, intMax, func(c *Config) *int { return &c.Repl.Timeout }),
 		intParam("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, intMax, func(c *Config) *int { return &c.Repl.PingPeriod }),
