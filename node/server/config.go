@@ -195,6 +195,17 @@ func (l *loader) load(text string) error {
 			if !p.is(flagMultiArg) && len(args) != 1 {
 				return fail("wrong number of arguments")
 			}
+			if p.is(flagMultiArg) && len(args) == 1 && args[0] != "" {
+				// One quoted argument holds the words: save "3600 1 300 100".
+				words, ok := resp.SplitArgs([]byte(args[0]), nil)
+				if !ok {
+					return fail("Unbalanced quotes in configuration line")
+				}
+				args = args[:0]
+				for _, w := range words {
+					args = append(args, string(w))
+				}
+			}
 			var err error
 			if p.name == "save" {
 				err = l.c.appendSaveRules(args, !l.saveLoaded)

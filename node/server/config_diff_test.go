@@ -439,3 +439,16 @@ func startWithFileArgs(t *testing.T, bin, conf string) *testNode {
 	})
 	return n
 }
+
+// TestConfigMultiArgQuoted: a multi-argument parameter given as one
+// quoted argument (--save "3600 1 300 100") is split into its words, on
+// the command line and in the file, as Redis 7.0 does.
+func TestConfigMultiArgQuoted(t *testing.T) {
+	args := []string{"--save", "100 1 200 2", "--client-output-buffer-limit", "normal 1mb 0 0",
+		"--oom-score-adj-values", "0 100 900", "--latency-tracking-info-percentiles", "50 99"}
+	ours, ref := startNode(t, args...), startRedis(t, args...)
+	runDifferential(t, ours, ref, []step{
+		cmd("CONFIG", "GET", "save"), cmd("CONFIG", "GET", "client-output-buffer-limit"),
+		cmd("CONFIG", "GET", "oom-score-adj-values"), cmd("CONFIG", "GET", "latency-tracking-info-percentiles"),
+	})
+}
