@@ -222,16 +222,31 @@ func (l *loader) load(text string) error {
 			continue
 		}
 		if name == "include" && len(args) == 1 {
-			b, err := os.ReadFile(args[0])
-			if err != nil {
-				return &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", args[0], errnoText(err))}
-			}
-			if err := l.load(string(b)); err != nil {
+			if err := l.include(args[0]); err != nil {
 				return err
 			}
 			continue
 		}
 		return fail("Bad directive or wrong number of arguments")
+	}
+	return nil
+}
+
+// include loads another file; a pattern (conf.d/*.conf) loads every file
+// it matches, in order, and none when nothing matches, as Redis 7.
+func (l *loader) include(path string) error {
+	files := []string{path}
+	if strings.ContainsAny(path, "*?[") {
+		files, _ = filepath.Glob(path)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", f, errnoText(err))}
+		}
+		if err := l.load(string(b)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

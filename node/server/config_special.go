@@ -95,7 +95,8 @@ func parseSaveRules(args []string) (string, error) {
 }
 
 // appendSaveRules is a save line of the config file: the first one
-// replaces the defaults, the next ones add to it.
+// replaces the defaults, the next ones add to it, and save "" clears the
+// rules read so far.
 func (c *Config) appendSaveRules(args []string, first bool) error {
 	rules, err := parseSaveRules(args)
 	if err != nil {
@@ -103,8 +104,6 @@ func (c *Config) appendSaveRules(args []string, first bool) error {
 	}
 	if !first && c.Save != "" && rules != "" {
 		rules = c.Save + " " + rules
-	} else if !first && rules == "" {
-		rules = c.Save
 	}
 	c.Save = rules
 	return nil

@@ -116,9 +116,3 @@ func baseName(isPath, empty string) func(string) error {
 		return nil
 	}
 }
-
-// findParam finds a parameter by name or alias, in any case.
-func findParam(ps []param, name string) *param {
-	t := newParamTable(ps)
-	return t.lookup(name)
-}
