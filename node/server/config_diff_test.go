@@ -166,6 +166,7 @@ func probeValues(p *param, def string) []string {
 var probeOverride = map[string][]string{
 	"maxclients": {"0", "-1", "x", "4294967296", "1.5"},
 	"databases":  {"1"},
+	"timeout":    {"-1", "x", "2147483648", "1.5"}, // a real timeout would close the test's idle connections
 }
 
 var specialProbes = map[string][]string{
@@ -188,9 +189,10 @@ var specialProbes = map[string][]string{
 }
 
 // skipSet are the parameters the differential does not CONFIG SET: Redis
-// would rebind its listener (port, bind) or stop serving the test's
-// connection (requirepass is probed by its own test).
-var skipSet = map[string]bool{"port": true, "bind": true, "requirepass": true, "timeout": true}
+// would rebind its listener (port, bind; the node refuses a new address)
+// or stop serving the test's connection (requirepass: in
+// TestConfigDifferentialCommands).
+var skipSet = map[string]bool{"port": true, "bind": true, "requirepass": true}
 
 // TestConfigDifferential loads a redis.conf holding every name of Redis
 // 7.0's CONFIG GET * at Redis's default into both servers, then compares
