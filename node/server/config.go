@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,7 +327,14 @@ func configGet(t *paramTable, c *Config, patterns []string) [][2]string {
 func ParseArgs(args []string) (*Config, error) {
 	c := DefaultConfig()
 	var text string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+	if len(args) > 0 && args[0] == "-" { // the configuration on stdin
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return nil, &ConfigError{Reason: "Reading config from stdin: " + err.Error()}
+		}
+		text = string(b)
+		args = args[1:]
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		b, err := os.ReadFile(args[0])
 		if err != nil {
 			return nil, &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", args[0], errnoText(err))}

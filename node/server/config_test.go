@@ -112,3 +112,29 @@ func TestConfigSaveLines(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCommandLine: options as redis-server takes them: "--name
+// value" words, "--name value" in one argument, a bare --save (last, or
+// before another option) meaning save "".
+func TestConfigCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		name, want string
+	}{
+		{[]string{"--save", "--hz", "20"}, "save", ""},
+		{[]string{"--hz", "20", "--save"}, "save", ""},
+		{[]string{"--hz 30"}, "hz", "30"},
+		{[]string{"--bind", "127.0.0.1", "::1"}, "bind", "127.0.0.1 ::1"},
+		{[]string{"--requirepass", "a b\"c"}, "requirepass", "a b\"c"},
+		{[]string{"--hash-max-ziplist-entries", "7"}, "hash-max-listpack-entries", "7"},
+	} {
+		c, err := ParseArgs(tc.args)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if got := c.Get(tc.name); len(got) != 1 || got[0][1] != tc.want {
+			t.Errorf("%q: %s = %v, want %q", tc.args, tc.name, got, tc.want)
+		}
+	}
+}
