@@ -23,6 +23,9 @@ func dirParam() param {
 				return errors.New(errnoText(err))
 			}
 			c.Dir = v
+			if abs, err := os.Getwd(); err == nil {
+				c.Dir = abs // a second chdir to it (main) stays put
+			}
 			return nil
 		}),
 		rewrite: func(c, def *Config) []rewriteLine {
