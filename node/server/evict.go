@@ -108,7 +108,7 @@ func (s *Server) performEvictions() bool {
 		var bestDB *keyspace.DB
 		var bestScore int64
 		for _, db := range s.dbs {
-			cand = db.Sample(samples, volatile, cand[:0])
+			cand = db.Sample(min(samples, db.Len()), volatile, cand[:0]) // at most the keys there are: maxmemory-samples goes up to INT_MAX
 			for _, e := range cand {
 				var score int64 // higher evicts first
 				switch {
