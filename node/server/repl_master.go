@@ -216,9 +216,9 @@ func (s *Server) dropReplica(r *replica) {
 // (a replica coming back after that needs a full resync). Replicas keep
 // theirs, for PSYNCs after a failover. 0 keeps the backlog for good.
 func (s *Server) freeIdleBacklog(now time.Time) {
-	ttl := time.Duration(s.cfg.Repl.BacklogTTL) * time.Second
+	ttl := int64(s.cfg.Repl.BacklogTTL) // seconds, up to LONG_MAX: no Duration
 	if ttl <= 0 || s.repl.backlog == nil || s.repl.link != nil || len(s.repl.replicas) > 0 ||
-		now.Sub(s.repl.noReplicasSince) <= ttl {
+		int64(now.Sub(s.repl.noReplicasSince)/time.Second) <= ttl {
 		return
 	}
 	s.repl.ids.ID = replication.NewReplID()
