@@ -10,6 +10,21 @@ import (
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
+// Configuration, as Redis 7.0.15's config.c:
+//
+//   - config_table.go lists every parameter (every name of Redis 7.0's
+//     CONFIG GET *, aliases included, plus the node's own) built from the
+//     typed constructors of config_param.go (bool, numeric with Redis's
+//     bounds and memory/percent/octal forms, enum, string) and the special
+//     ones of config_special.go (save, bind, client-output-buffer-limit,
+//     ...). Each row has Redis's flags (immutable, protected, multi-arg)
+//     and, when the node accepts it without acting on it, the reason
+//     (noEffect; config_inert.go holds most of those).
+//   - config.go loads redis.conf text and command-line options as
+//     loadServerConfigFromString, with its error report; config_cmd.go is
+//     CONFIG GET/SET/REWRITE/RESETSTAT; config_rewrite.go is rewriteConfig.
+//   - config_diff_test.go checks all of it against redis-server.
+//
 // Config is the node's configuration (redis.conf names). The server reads
 // it under its lock; CONFIG SET changes it through the param table.
 type Config struct {
