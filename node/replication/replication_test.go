@@ -10,7 +10,7 @@ import (
 // yields exactly the tail of the whole stream, and older ones are refused.
 func TestBacklogMatchesStream(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for _, size := range []int{1, 7, 64, 1000} {
+	for _, size := range []int{1, 7, 64, 1000, 3*initialBacklogBytes + 5} {
 		b := NewBacklog(size, 100)
 		var stream []byte // bytes from offset 101 on
 		for i := 0; i < 300; i++ {
@@ -42,6 +42,33 @@ func TestBacklogMatchesStream(t *testing.T) {
 		if !bytes.Equal(got, stream[len(stream)-int(b.HistLen()):]) || b.Offset() != 100+int64(len(stream)) {
 			t.Fatalf("resize lost the tail")
 		}
+	}
+}
+
+// TestBacklogAllocatesAsBytesArrive: a huge repl-backlog-size is a limit,
+// not an allocation (CONFIG SET repl-backlog-size 1tb killed the node), and
+// growing past what is allocated keeps every byte held in order.
+func TestBacklogAllocatesAsBytesArrive(t *testing.T) {
+	b := NewBacklog(1<<40, 0)
+	if b.Size() != 1<<40 || len(b.buf) > initialBacklogBytes {
+		t.Fatalf("size %d, allocated %d", b.Size(), len(b.buf))
+	}
+	var stream []byte
+	for i := 0; i < 40; i++ {
+		p := bytes.Repeat([]byte{byte(i)}, 10000+i)
+		b.Write(p)
+		stream = append(stream, p...)
+	}
+	got, ok := b.AppendFrom(nil, 1)
+	if !ok || !bytes.Equal(got, stream) || b.HistLen() != int64(len(stream)) {
+		t.Fatalf("grown backlog lost bytes: ok=%v held %d of %d", ok, len(got), len(stream))
+	}
+	if len(b.buf) > 2*len(stream) {
+		t.Fatalf("allocated %d for %d bytes", len(b.buf), len(stream))
+	}
+	b.Resize(1 << 41)
+	if got, _ := b.AppendFrom(nil, 1); !bytes.Equal(got, stream) || b.Size() != 1<<41 {
+		t.Fatalf("raising the limit lost bytes")
 	}
 }
 
