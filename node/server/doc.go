@@ -44,8 +44,11 @@
 //     handlers by lower-case command name ("lpush"; a subcommand is
 //     "object|encoding"). handlerGroups() already lists them.
 //
-// A spec without a handler stays unknown to clients ("ERR unknown command"),
-// so specs and handlers can land in any order.
+// Specs and handlers must match one to one: New refuses a spec without a
+// handler and a handler whose name matches no spec (checkServed), so the
+// COMMAND list tells clients the truth. Land a spec with its handler, and
+// add its name to testdata/served_commands.txt (the checked list of what
+// the node serves; TestServedCommandsAreTheCheckedList).
 //
 // A Handler is func(c *Client). It runs under the server lock, after the
 // framework checked arity, authentication, ACL permissions (commands, keys

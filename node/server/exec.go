@@ -125,6 +125,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
 		st.usec += dur.Microseconds()
+		st.latency.add(dur)
 		s.stats.commands++
 	}
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {

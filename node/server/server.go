@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,7 @@ type dbKey struct {
 
 type cmdStat struct {
 	calls, usec, rejected, failed int64
+	latency                       latencyHistogram // LATENCY HISTOGRAM
 }
 
 // New builds a server from a configuration and the handler groups.
@@ -154,47 +156,26 @@ func handlerGroups() []map[string]Handler {
 		zsetHandlers(),
 		clusterHandlers(),
 		replHandlers(),
+		latencyHandlers(),
+		lolwutHandlers(),
+		lcsHandlers(),
 	}
 }
 
-// buildCommandTable keeps the commands that have a handler: a spec without
-// one is unknown to clients, so groups can land specs before handlers.
+// buildCommandTable joins the specs of node/command with the handlers by
+// full name ("get", "client|list"). The join is checked both ways (see
+// checkServed): the COMMAND list tells clients the truth, and a misspelled
+// handler name cannot be dropped without notice.
 func (s *Server) buildCommandTable() error {
-	hs := map[string]Handler{}
-	for _, g := range handlerGroups() {
-		for name, h := range g {
-			if _, dup := hs[name]; dup {
-				return fmt.Errorf("two handlers for %q", name)
-			}
-			hs[name] = h
-		}
-	}
-	var groups [][]command.Spec
-	for _, g := range command.Groups() {
-		var keep []command.Spec
-		for _, sp := range g {
-			if len(sp.Subcommands) > 0 {
-				var subs []command.Spec
-				for _, sub := range sp.Subcommands {
-					if hs[sp.Name+"|"+sub.Name] != nil {
-						subs = append(subs, sub)
-					}
-				}
-				if len(subs) == 0 {
-					continue
-				}
-				sp.Subcommands = subs
-				keep = append(keep, sp)
-				continue
-			}
-			if hs[sp.Name] != nil {
-				keep = append(keep, sp)
-			}
-		}
-		groups = append(groups, keep)
-	}
-	t, err := command.NewTable(groups...)
+	hs, err := mergeHandlers(handlerGroups())
 	if err != nil {
+		return err
+	}
+	t, err := command.NewTable(command.Groups()...)
+	if err != nil {
+		return err
+	}
+	if err := checkServed(t, hs); err != nil {
 		return err
 	}
 	s.cmds = t
@@ -204,6 +185,64 @@ func (s *Server) buildCommandTable() error {
 		s.handlers[id] = hs[t.ByID(id).FullName()]
 	}
 	return nil
+}
+
+// mergeHandlers joins the handler groups into one map, refusing a name
+// that two groups define.
+func mergeHandlers(groups []map[string]Handler) (map[string]Handler, error) {
+	hs := map[string]Handler{}
+	for _, g := range groups {
+		for name, h := range g {
+			if _, dup := hs[name]; dup {
+				return nil, fmt.Errorf("two handlers for %q", name)
+			}
+			hs[name] = h
+		}
+	}
+	return hs, nil
+}
+
+// checkServed is the rule that specs and handlers match one to one: every
+// command without subcommands and every subcommand has a handler, and
+// every handler names a command or subcommand of the table. A container
+// (COMMAND, CLIENT, ...) may have a handler of its own for its bare form
+// (COMMAND without arguments). The error lists every mismatch.
+func checkServed(t *command.Table, hs map[string]Handler) error {
+	var problems []string
+	for id := 0; id < t.NumIDs(); id++ {
+		sp := t.ByID(id)
+		if len(sp.Subcommands) == 0 && hs[sp.FullName()] == nil {
+			problems = append(problems, fmt.Sprintf("spec %q has no handler", sp.FullName()))
+		}
+	}
+	for name := range hs {
+		if lookupFullName(t, name) == nil {
+			problems = append(problems, fmt.Sprintf("handler %q matches no spec", name))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return fmt.Errorf("command table: %s", strings.Join(problems, "; "))
+}
+
+// lookupFullName finds a command ("get") or subcommand ("client|list") by
+// its exact lower-case full name.
+func lookupFullName(t *command.Table, name string) *command.Spec {
+	top, sub, hasSub := strings.Cut(name, "|")
+	sp := t.Lookup([]byte(top))
+	if sp == nil || sp.Name != top {
+		return nil
+	}
+	if !hasSub {
+		return sp
+	}
+	sc := sp.Sub([]byte(sub))
+	if sc == nil || sc.Name != sub {
+		return nil
+	}
+	return sc
 }
 
 // Commands is the command table the server serves.

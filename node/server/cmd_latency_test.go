@@ -1,0 +1,97 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+// LATENCY with the monitor off (latency-monitor-threshold 0, the default)
+// and LOLWUT, against Redis in RESP2 and RESP3 (DOCTOR and LOLWUT answer
+// verbatim strings).
+func TestDifferentialLatencyAndLolwut(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	script := [][]string{
+		{"LATENCY", "LATEST"}, {"LATENCY", "HISTORY", "command"}, {"LATENCY", "RESET"},
+		{"LATENCY", "RESET", "command", "fork"}, {"LATENCY", "DOCTOR"}, {"LATENCY", "GRAPH", "command"},
+		{"LATENCY", "HELP"}, {"LATENCY", "FOO"}, {"LATENCY"}, {"LATENCY", "LATEST", "x"},
+		{"LATENCY", "HISTOGRAM", "nosuchcommand"}, {"LATENCY", "HISTOGRAM", "lpush"},
+		{"LOLWUT"}, {"LOLWUT", "VERSION", "7"}, {"LOLWUT", "version", "4"}, {"LOLWUT", "VERSION", "-1"},
+		{"LOLWUT", "VERSION", "x"}, {"LOLWUT", "VERSION"}, {"LOLWUT", "foo", "bar"},
+	}
+	for _, proto := range []string{"2", "3"} {
+		a, b := ours.raw(t), ref.raw(t)
+		a.do("HELLO", proto)
+		b.do("HELLO", proto)
+		for _, s := range script {
+			if got, want := a.do(s...), b.do(s...); got != want {
+				t.Errorf("RESP%s %q:\n ours  %q\n redis %q", proto, s, got, want)
+			}
+		}
+	}
+}
+
+// LATENCY HISTOGRAM has the shape of Redis's: for each command named that
+// ran, calls and a cumulative histogram whose last count is the calls;
+// containers bring their subcommands; commands that never ran are left
+// out. Durations differ between servers, so the shape is what compares.
+func TestLatencyHistogramShape(t *testing.T) {
+	for _, n := range []*testNode{startNode(t), startRedis(t)} {
+		c := n.client(t)
+		ctx := ctxT(t)
+		for i := 0; i < 5; i++ {
+			c.Set(ctx, "k", "v", 0)
+		}
+		c.Do(ctx, "CLIENT", "ID")
+		res, err := c.Do(ctx, "LATENCY", "HISTOGRAM", "SET", "get", "nosuch", "client").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := res.(map[any]any)
+		if len(m) != 2 {
+			t.Fatalf("%s: %d entries, want set and client|id: %v", n.Addr, len(m), m)
+		}
+		set := m["set"].(map[any]any)
+		if set["calls"].(int64) != 5 {
+			t.Errorf("%s: set calls %v", n.Addr, set["calls"])
+		}
+		hist := set["histogram_usec"].(map[any]any)
+		var last int64
+		for _, v := range hist {
+			last = max(last, v.(int64))
+		}
+		if len(hist) == 0 || last != 5 {
+			t.Errorf("%s: set histogram %v does not end at 5 calls", n.Addr, hist)
+		}
+		if _, ok := m["client|id"]; !ok {
+			t.Errorf("%s: no client|id in %v", n.Addr, m)
+		}
+	}
+}
+
+// The buckets are Redis's: the reporting levels 1024<<k ns, each with its
+// hdr_histogram equivalence range. Redis 7.0.15 answered 33 for a SET and
+// 264, 1056, 2113, 4227, 16908, 135266 for DEBUG SLEEP 0 to 0.1.
+func TestLatencyHistogramBuckets(t *testing.T) {
+	wantTopsUsec := []int64{2, 3, 5, 9, 17, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266}
+	for k, want := range wantTopsUsec {
+		if got := latencyBucketTop(k) / 1000; got != want {
+			t.Errorf("bucket %d: top %d us, want %d", k, got, want)
+		}
+	}
+	var h latencyHistogram
+	for _, d := range []time.Duration{0, time.Microsecond, 2 * time.Microsecond, 3 * time.Microsecond, 33 * time.Microsecond, 34 * time.Microsecond, time.Hour} {
+		h.add(d)
+	}
+	// 0, 1 and 2 us are clamped up to 1024 ns or fall within 2047 ns: bucket
+	// 0; 3 us = 3000 ns <= 3071: bucket 1; 33 us <= 33791: bucket 5; 34 us:
+	// bucket 6; an hour is clamped to 1 s.
+	want := map[int]int64{0: 3, 1: 1, 5: 1, 6: 1, 20: 1}
+	for k, v := range h.counts {
+		if v != want[k] {
+			t.Errorf("bucket %d holds %d, want %d (%v)", k, v, want[k], h.counts)
+		}
+	}
+	if h.total() != 7 {
+		t.Errorf("total %d, want 7", h.total())
+	}
+}
