@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The cluster harness: real shoal-node processes in cluster mode on
@@ -150,9 +152,7 @@ func (p *clusterProc) myID(t testing.TB) string { return p.text(t, "CLUSTER", "M
 // runCLI runs redis-cli with a deadline and returns its output.
 func runCLI(t testing.TB, timeout time.Duration, stdin string, args ...string) (string, error) {
 	t.Helper()
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed (apt-get install redis-tools)")
-	}
+	testenv.LookTool(t, "redis-cli", "redis-tools")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "redis-cli", args...)

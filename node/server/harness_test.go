@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The harness: TestMain builds shoal-node once; startNode runs it on a
@@ -294,9 +296,7 @@ func ioReadFull(rd *bufio.Reader, buf []byte) (int, error) {
 // redisCLI runs Debian's redis-cli against the node.
 func (n *testNode) redisCLI(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed (apt-get install redis-tools)")
-	}
+	testenv.LookTool(t, "redis-cli", "redis-tools")
 	full := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(n.Port)}, args...)
 	cmd := exec.Command("redis-cli", full...)
 	cmd.Stdin = strings.NewReader(stdin)
