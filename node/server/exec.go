@@ -73,6 +73,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.mem.noteWrite(args)
 		}
 	}
+	if s.loading.active && !spec.Is(command.Loading) {
+		c.reject(ErrLoading)
+		return
+	}
 	// MONITOR sees what passed the checks; never passwords (AUTH, HELLO).
 	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin|command.NoAuth) == 0 {
 		s.feedMonitors(c, args)

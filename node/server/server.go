@@ -78,6 +78,7 @@ type Server struct {
 	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
+	loading        loadingState // the load at start-up (persist_loading.go)
 	peakMemory     int64
 	noActiveExpire bool
 
@@ -318,18 +319,24 @@ func (s *Server) Addr() net.Addr {
 	return s.listeners[0].Addr()
 }
 
-// Serve accepts connections until Close and runs the periodic tasks.
+// Serve accepts connections until Close and runs the periodic tasks; it
+// starts the cluster bus and replication once the load (StartLoading)
+// has ended.
 func (s *Server) Serve() error {
 	s.wg.Add(1)
 	go s.cronLoop()
-	s.startCluster()
-	s.startRepl()
 	if err := s.startLoops(); err != nil {
 		return err
 	}
 	errc := make(chan error, len(s.listeners))
 	for _, ln := range s.listeners {
 		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
+	}
+	// Clients are served (with -LOADING) while the data set loads; the
+	// cluster bus and the link to a master wait for the data.
+	if s.waitLoaded() {
+		s.startCluster()
+		s.startRepl()
 	}
 	var first error
 	for range s.listeners {
@@ -518,6 +525,13 @@ func (s *Server) cronLoop() {
 func (s *Server) cron() {
 	now := time.Now()
 	s.env.Now = now.UnixMilli()
+	if s.loading.active {
+		// As Redis's while-blocked cron: no expiry, rehashing or
+		// replication on a keyspace half loaded.
+		s.stats.sampleInstantaneous(now)
+		s.clientsCron(now)
+		return
+	}
 	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {

@@ -50,10 +50,8 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := srv.StartPersistence(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	// As Redis: listen first, then load the data set while clients get
+	// -LOADING (and the readiness probe a real "loading" state).
 	if err := srv.Listen(); err != nil {
 		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
 		return 1
@@ -82,13 +80,23 @@ func run(args []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	srv.Logf("Server initialized, ready to accept connections tcp port %d", cfg.Port)
+	srv.Logf("Server initialized, listening on tcp port %d", cfg.Port)
+	loaded := srv.StartLoading()
 	go func() {
 		if err := srv.Serve(); err != nil {
 			srv.Logf("serve: %v", err)
 		}
 	}()
-	<-done
+	select {
+	case err := <-loaded:
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		srv.Logf("Ready to accept connections tcp port %d", cfg.Port)
+		<-done
+	case <-done: // SIGTERM or SHUTDOWN while loading
+	}
 	srv.Logf("shoal-node is now ready to exit, bye bye...")
 	return 0
 }
