@@ -137,6 +137,8 @@ func runNode(t testing.TB, n *testNode, full []string) *testNode {
 }
 
 func waitListening(addr string, exited chan struct{}, timeout time.Duration) bool {
+	// A node listens before it loads its data (as Redis): a test starts
+	// using it once it answers anything but -LOADING.
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -146,8 +148,11 @@ func waitListening(addr string, exited chan struct{}, timeout time.Duration) boo
 		}
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
+			loading := answersLoading(c)
 			c.Close()
-			return true
+			if !loading {
+				return true
+			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -311,4 +316,15 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// answersLoading reports whether the server on c answers PING with
+// -LOADING (any other reply, or none, is not loading).
+func answersLoading(c net.Conn) bool {
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.HasPrefix(line, "-LOADING")
 }
