@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,5 +95,44 @@ func TestLatencyHistogramBuckets(t *testing.T) {
 	}
 	if h.total() != 7 {
 		t.Errorf("total %d, want 7", h.total())
+	}
+}
+
+// LOLWUT VERSION 5 with at most two rows of squares draws no random
+// square: the braille art compares byte for byte. VERSION 6 is random:
+// its frame (size, colours, credits) compares.
+func TestDifferentialLolwutArt(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var script []step
+	for _, args := range [][]string{
+		{"1", "1", "2"}, {"2", "3", "1"}, {"3", "1", "1"}, {"10", "2", "2"}, {"66", "8", "2"}, {"66", "8", "1"}, {"80", "3", "2"},
+		{"1000", "200", "2"}, {"5", "0", "-3"}, {"0", "1", "1"}, {"x"}, {"10", "x"}, {"10", "2", "2", "extra"},
+		{"40", "7", "2"}, {"33", "5", "1"}, {"7", "9", "2"},
+	} {
+		script = append(script, cmd(append([]string{"LOLWUT", "VERSION", "5"}, args...)...))
+	}
+	script = append(script, cmd("LOLWUT", "VERSION", "4294967301", "12", "3", "2"), cmd("LOLWUT", "VERSION", "6", "x"))
+	runDifferential(t, ours, ref, script)
+
+	// Rows 3 and on are random: the first two rows of squares (8 lines
+	// of braille for 66 columns and 8 squares a row) and the line count.
+	a, b := ours.raw(t), ref.raw(t)
+	got, want := a.do("LOLWUT", "VERSION", "5"), b.do("LOLWUT", "VERSION", "5")
+	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+	if len(gl) != len(wl) || strings.Join(gl[:8], "\n") != strings.Join(wl[:8], "\n") || gl[len(gl)-2] != wl[len(wl)-2] {
+		t.Errorf("LOLWUT VERSION 5:\n ours  %q\n redis %q", got, want)
+	}
+	// VERSION 6: 9 rows of 30 coloured cells, then the credits.
+	cells := func(reply string) []int {
+		var n []int
+		for _, line := range strings.Split(reply, "\n") {
+			n = append(n, strings.Count(line, "\x1b[0m"))
+		}
+		return n
+	}
+	got, want = a.do("LOLWUT", "VERSION", "6", "30", "9"), b.do("LOLWUT", "VERSION", "6", "30", "9")
+	const credits = "\nDedicated to the 8 bit game developers of past and present.\nOriginal 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n\r\n"
+	if gc, wc := cells(got), cells(want); fmt.Sprint(gc) != fmt.Sprint(wc) || !strings.HasSuffix(got, credits) || !strings.HasSuffix(want, credits) || strings.Count(fmt.Sprint(wc), "30") != 9 {
+		t.Errorf("LOLWUT VERSION 6 (cells a line: ours %v, redis %v):\n ours  %q\n redis %q", gc, wc, got, want)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -318,13 +319,19 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// answersLoading reports whether the server on c answers PING with
-// -LOADING (any other reply, or none, is not loading).
+// answersLoading reports whether the server on c is still loading: it
+// answers PING with -LOADING, or not within a second (a loading node
+// answers only between two buffers of its file). Any other reply, or a
+// closed connection, is not loading.
 func answersLoading(c net.Conn) bool {
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(time.Second))
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
 		return false
 	}
-	line, _ := bufio.NewReader(c).ReadString('\n')
+	line, err := bufio.NewReader(c).ReadString('\n')
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
 	return strings.HasPrefix(line, "-LOADING")
 }
