@@ -26,6 +26,13 @@
 // under a stream of requests from many clients that saves the sleep and
 // the wake-up the next client pays for.
 //
+// At start-up the node listens before it loads its data set, as Redis:
+// StartLoading hands the server lock to the loader, which gives it up
+// every 2 MB of file (or 20 ms); meanwhile commands without the loading flag get
+// -LOADING, INFO shows loading:1 with its progress, and Serve starts the
+// cluster bus and replication only once the load has ended
+// (persist_loading.go).
+//
 // It owns the framework around commands (dispatch, arity/auth/OOM checks,
 // MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
 // INFO, CONFIG) but no data-structure logic: that lives in node/keyspace and

@@ -106,7 +106,8 @@ func (s *Server) StartLoading() <-chan error {
 	s.SetInfoSection("persistence", p.infoPersistence)
 	errc := make(chan error, 1)
 	s.mu.Lock()
-	s.loading = loadingState{active: true, start: time.Now(), done: make(chan struct{})}
+	now := time.Now()
+	s.loading = loadingState{active: true, start: now, yieldedTime: now, done: make(chan struct{})}
 	go func() {
 		err := p.startLocked()
 		if err == nil {

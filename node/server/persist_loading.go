@@ -35,7 +35,8 @@ type loadingState struct {
 	start       time.Time
 	totalBytes  int64
 	loadedBytes int64
-	yieldedAt   int64 // loadedBytes when the loader last released the lock
+	yieldedAt   int64         // loadedBytes when the loader last released the lock
+	yieldedTime time.Time     // and when
 	done        chan struct{} // closed when the load ends
 }
 
@@ -66,22 +67,29 @@ func (s *Server) waitLoaded() bool {
 
 // loadEventsInterval is how many bytes the loader reads between two
 // releases of the lock: Redis's loading-process-events-interval-bytes
-// default. A file smaller than that loads in one hold, so clients never
-// see LOADING for a small data set (nor do they from Redis).
-const loadEventsInterval = 2 << 20
+// default: a small file loads in one hold, and clients do not see
+// LOADING for a small data set (nor do they from Redis). loadEventsPeriod bounds the time between two releases too: on a slow
+// disk or a slow build 2 MB can take seconds, and the liveness probe (a
+// PING with a 2 s timeout, which needs the lock to be accepted and again
+// to be answered) must not time out while the node loads.
+const (
+	loadEventsInterval = 2 << 20
+	loadEventsPeriod   = 20 * time.Millisecond
+)
 
 // loadRead is the loader's Progress hook (lock held): it counts the bytes
-// read and, every loadEventsInterval bytes, lets the clients that wait
-// for the lock run.
+// read and, every loadEventsInterval bytes or loadEventsPeriod, lets the
+// clients that wait for the lock run.
 func (s *Server) loadRead(n int) {
-	s.loading.loadedBytes += int64(n)
-	if s.loading.loadedBytes-s.loading.yieldedAt < loadEventsInterval {
+	st := &s.loading
+	st.loadedBytes += int64(n)
+	if st.loadedBytes-st.yieldedAt < loadEventsInterval && time.Since(st.yieldedTime) < loadEventsPeriod {
 		return
 	}
-	s.loading.yieldedAt = s.loading.loadedBytes
 	s.mu.Unlock()
 	runtime.Gosched()
 	s.mu.Lock()
+	st.yieldedAt, st.yieldedTime = st.loadedBytes, time.Now()
 }
 
 // loadTotalBytes is the size of what the load will read: the files of the

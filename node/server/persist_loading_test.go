@@ -194,3 +194,52 @@ func parseInfo(t *testing.T, raw string) map[string]string {
 	}
 	return out
 }
+
+// A replica does not connect to its master before its own load ends (a
+// full sync then would race the load): while the replica answers
+// LOADING its master has no replica; once loaded, it connects.
+func TestLoadingDelaysReplication(t *testing.T) {
+	n := newPersistNode(t, "--enable-debug-command", "yes")
+	c := n.start()
+	ctx := context.Background()
+	if err := c.Do(ctx, "DEBUG", "POPULATE", loadingKeys).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+	m := startNode(t)
+	mc := m.client(t)
+	n.spawn("--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	deadline := time.Now().Add(2 * time.Minute)
+	sawLoading := false
+	for {
+		if time.Now().After(deadline) || !n.running() {
+			t.Fatal("the replica did not finish loading")
+		}
+		conn, err := net.DialTimeout("tcp", n.Addr, 100*time.Millisecond)
+		if err != nil {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		loading := answersLoading(conn)
+		conn.Close()
+		if !loading {
+			break
+		}
+		sawLoading = true
+		if got := replInfo(t, mc, "replication", "connected_slaves"); got != "0" {
+			t.Fatalf("the master has %s replicas while its replica still loads", got)
+		}
+	}
+	if !sawLoading {
+		t.Fatal("the load ended before the test saw it: make the data set larger")
+	}
+	for replInfo(t, mc, "replication", "connected_slaves") != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not connect after its load")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
