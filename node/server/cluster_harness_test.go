@@ -104,6 +104,7 @@ func (p *clusterProc) stop(t testing.TB) {
 		t.Errorf("node %d did not exit on SIGTERM", p.cmd.Process.Pid)
 	}
 	p.cmd = nil
+	checkNodeRace(t, p.log)
 	if t.Failed() {
 		if b, err := os.ReadFile(p.log); err == nil {
 			t.Logf("log of node on port %d:\n%s", p.Port, tail(string(b), 60))

@@ -169,13 +169,20 @@ func (n *testNode) stop(t testing.TB, exited chan struct{}) {
 		<-exited
 		t.Errorf("node %d did not exit on SIGTERM", n.cmd.Process.Pid)
 	}
-	if b, err := os.ReadFile(n.log); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
-		t.Errorf("data race in the node:\n%s", b)
-	}
+	checkNodeRace(t, n.log)
 	if t.Failed() {
 		if b, err := os.ReadFile(n.log); err == nil {
 			t.Logf("node log:\n%s", b)
 		}
+	}
+}
+
+// checkNodeRace fails the test when a node's log reports a data race
+// (nodes built with SHOAL_NODE_RACE=1, as make test-race does).
+func checkNodeRace(t testing.TB, logPath string) {
+	t.Helper()
+	if b, err := os.ReadFile(logPath); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
+		t.Errorf("data race in the node (%s):\n%s", logPath, b)
 	}
 }
 

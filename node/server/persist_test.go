@@ -41,6 +41,7 @@ func newPersistNode(t *testing.T, args ...string) *persistNode {
 			_ = n.cmd.Process.Kill()
 			<-n.exited
 		}
+		checkNodeRace(t, n.log)
 		if t.Failed() {
 			if b, err := os.ReadFile(n.log); err == nil {
 				t.Logf("node log:\n%s", b)
