@@ -84,7 +84,20 @@ lint: golangci-lint ## Run golangci-lint (linters listed in .golangci.yml).
 
 .PHONY: test
 test: vet helm ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
-	HELM="$(HELM)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+	SHOAL_REQUIRE_TOOLS=1 HELM="$(HELM)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+
+# The tests the race detector runs (test-race): the epoll event loops, the
+# in-process engine, chunked capture (BGSAVE), loading while serving and
+# replication in node/server, with the node processes built with -race too
+# (SHOAL_NODE_RACE=1: a race in a node fails the test), and all of
+# node/persistence and node/replication. Chosen to stay under 4 minutes on
+# 2 cores; the whole node/server package under -race takes far longer.
+RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion
+
+.PHONY: test-race
+test-race: ## go test -race over node/persistence, node/replication and the concurrent parts of node/server (RACE_SERVER_TESTS).
+	SHOAL_REQUIRE_TOOLS=1 go test -race -count=1 -timeout 10m ./node/persistence ./node/replication
+	SHOAL_REQUIRE_TOOLS=1 SHOAL_NODE_RACE=1 go test -race -count=1 -timeout 10m ./node/server -run '^($(RACE_SERVER_TESTS))'
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target briefly (FUZZTIME each).
@@ -105,6 +118,7 @@ test-e2e: kind ginkgo ## e2e on kind (needs Docker): create cluster, build + kin
 .PHONY: test-all
 test-all: ## Everything CI runs: tests, fuzz smoke, e2e on the local cluster.
 	$(MAKE) test
+	$(MAKE) test-race
 	$(MAKE) fuzz
 	$(MAKE) test-e2e-local
 

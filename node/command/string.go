@@ -18,20 +18,6 @@ func stringCommands() []Spec {
 			},
 			Doc: Doc{Group: "bitmap", Since: "2.6.0", Summary: "Count set bits in a string", Complexity: "O(N)"},
 		},
-		{Name: "bitfield", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
-			Categories: CatWrite | CatBitmap | CatSlow,
-			KeySpecs: []KeySpec{
-				{Notes: "This command allows both access and modification of the key", Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
-			},
-			Doc: Doc{Group: "bitmap", Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Complexity: "O(1) for each subcommand specified"},
-		},
-		{Name: "bitfield_ro", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
-			Categories: CatRead | CatBitmap | CatFast,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
-			},
-			Doc: Doc{Group: "bitmap", Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Complexity: "O(1) for each subcommand specified"},
-		},
 		{Name: "bitop", Arity: -4, Flags: Write | DenyOOM, FirstKey: 2, LastKey: -1, Step: 1,
 			Categories: CatWrite | CatBitmap | CatSlow,
 			KeySpecs: []KeySpec{

@@ -16,7 +16,7 @@ func args(s string) [][]byte {
 
 func TestDefaultTableIsConsistent(t *testing.T) {
 	tab := Default()
-	if tab.Count() < 200 {
+	if tab.Count() < 190 { // the served set is checked name by name in node/server (testdata/commands.txt)
 		t.Fatalf("only %d commands", tab.Count())
 	}
 	for id := 0; id < tab.NumIDs(); id++ {

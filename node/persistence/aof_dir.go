@@ -92,6 +92,9 @@ type AOFHandler struct {
 	// Command receives each command; file is the file it came from, so the
 	// caller can reset its selected database when file changes.
 	Command func(file string, argv [][]byte) error
+	// Progress, when set, is called with the bytes each read took from
+	// any of the files (see SnapshotHandler.Progress).
+	Progress func(n int)
 }
 
 // AOFLoadReport says what Load found, for the log.
@@ -133,7 +136,7 @@ func (d *AOFDir) Load(trimTruncated bool, h AOFHandler) (AOFLoadReport, error) {
 		if snap {
 			fl.Snapshot = true
 			key := h.Snapshot.Key
-			err = LoadSnapshotFile(path, SnapshotHandler{Aux: h.Snapshot.Aux, ResizeDB: h.Snapshot.ResizeDB, Reuse: h.Snapshot.Reuse, Key: func(r Record) error {
+			err = LoadSnapshotFile(path, SnapshotHandler{Aux: h.Snapshot.Aux, ResizeDB: h.Snapshot.ResizeDB, Reuse: h.Snapshot.Reuse, Progress: h.Progress, Key: func(r Record) error {
 				fl.Keys++
 				if key == nil {
 					return nil
@@ -141,7 +144,7 @@ func (d *AOFDir) Load(trimTruncated bool, h AOFHandler) (AOFLoadReport, error) {
 				return key(r)
 			}})
 		} else {
-			fl.AOFLoadInfo, err = LoadAOFFile(path, trimTruncated && last, func(argv [][]byte) error {
+			fl.AOFLoadInfo, err = loadAOFFile(path, trimTruncated && last, h.Progress, func(argv [][]byte) error {
 				if h.Command == nil {
 					return nil
 				}

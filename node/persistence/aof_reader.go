@@ -222,11 +222,16 @@ func (ar *aofReader) bulk(n int64) ([]byte, error) {
 // cut off the file (os.Truncate to the end of the last complete command,
 // then fsync) and the load succeeds; the info says so, for the log.
 func LoadAOFFile(path string, trimTruncated bool, fn func(argv [][]byte) error) (AOFLoadInfo, error) {
+	return loadAOFFile(path, trimTruncated, nil, fn)
+}
+
+// loadAOFFile is LoadAOFFile reporting each read to progress (when set).
+func loadAOFFile(path string, trimTruncated bool, progress func(n int), fn func(argv [][]byte) error) (AOFLoadInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return AOFLoadInfo{}, err
 	}
-	info, err := ReadAOF(f, path, trimTruncated, fn)
+	info, err := ReadAOF(progressReader(f, progress), path, trimTruncated, fn)
 	f.Close()
 	if err != nil || !info.Truncated {
 		return info, err

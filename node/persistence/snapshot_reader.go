@@ -26,6 +26,10 @@ type SnapshotHandler struct {
 	// reuses: the record's slices are valid only during the Key call (a
 	// handler that copies them anyway saves two allocations per key).
 	Reuse bool
+	// Progress, when set, is called with the number of bytes each read
+	// took from the file (LoadSnapshotFile, AOFDir.Load), between records
+	// or within one: the loader's progress for INFO while loading.
+	Progress func(n int)
 }
 
 // LoadError says why a snapshot or append-only file cannot be loaded and
@@ -57,7 +61,28 @@ func LoadSnapshotFile(path string, h SnapshotHandler) error {
 		return err
 	}
 	defer f.Close()
-	return ReadSnapshot(f, path, h)
+	return ReadSnapshot(progressReader(f, h.Progress), path, h)
+}
+
+// progressReader reports every read from r to progress (none when nil).
+func progressReader(r io.Reader, progress func(n int)) io.Reader {
+	if progress == nil {
+		return r
+	}
+	return &countingReader{r: r, progress: progress}
+}
+
+type countingReader struct {
+	r        io.Reader
+	progress func(n int)
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.progress(n)
+	}
+	return n, err
 }
 
 // ReadSnapshot is LoadSnapshotFile over any reader; name is used in errors.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 func TestBusyPollWorthOnlyWhileMostGapsAreShort(t *testing.T) {
@@ -73,7 +75,7 @@ func TestBusyPollWorthOnlyWhileMostGapsAreShort(t *testing.T) {
 // poll; many clients sending back to back do.
 func TestEventLoopBusyPollOnlyUnderLoad(t *testing.T) {
 	if runtime.NumCPU() < 2 {
-		t.Skip("busy polling needs two CPUs")
+		testenv.Unavailable(t, "busy polling needs two CPUs, this machine has %d", runtime.NumCPU())
 	}
 	n := startNode(t, "--event-loop-busy-poll", "50")
 	ctx := ctxT(t)

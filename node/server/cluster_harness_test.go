@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The cluster harness: real shoal-node processes in cluster mode on
@@ -102,6 +104,7 @@ func (p *clusterProc) stop(t testing.TB) {
 		t.Errorf("node %d did not exit on SIGTERM", p.cmd.Process.Pid)
 	}
 	p.cmd = nil
+	checkNodeRace(t, p.log)
 	if t.Failed() {
 		if b, err := os.ReadFile(p.log); err == nil {
 			t.Logf("log of node on port %d:\n%s", p.Port, tail(string(b), 60))
@@ -150,9 +153,7 @@ func (p *clusterProc) myID(t testing.TB) string { return p.text(t, "CLUSTER", "M
 // runCLI runs redis-cli with a deadline and returns its output.
 func runCLI(t testing.TB, timeout time.Duration, stdin string, args ...string) (string, error) {
 	t.Helper()
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed (apt-get install redis-tools)")
-	}
+	testenv.LookTool(t, "redis-cli", "redis-tools")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "redis-cli", args...)

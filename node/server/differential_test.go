@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The differential tests send the same commands to Debian's redis-server
@@ -20,10 +22,7 @@ import (
 // persistence, in its own temp dir; it is stopped by PID at the end.
 func startRedis(t testing.TB, args ...string) *testNode {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server)")
-	}
+	bin := testenv.LookTool(t, "redis-server", "redis-server")
 	dir := t.TempDir()
 	port := freePort(t)
 	host := "127.0.0.1"

@@ -26,6 +26,13 @@
 // under a stream of requests from many clients that saves the sleep and
 // the wake-up the next client pays for.
 //
+// At start-up the node listens before it loads its data set, as Redis:
+// StartLoading hands the server lock to the loader, which gives it up
+// every 2 MB of file (or 20 ms); meanwhile commands without the loading flag get
+// -LOADING, INFO shows loading:1 with its progress, and Serve starts the
+// cluster bus and replication only once the load has ended
+// (persist_loading.go).
+//
 // It owns the framework around commands (dispatch, arity/auth/OOM checks,
 // MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
 // INFO, CONFIG) but no data-structure logic: that lives in node/keyspace and
@@ -44,8 +51,11 @@
 //     handlers by lower-case command name ("lpush"; a subcommand is
 //     "object|encoding"). handlerGroups() already lists them.
 //
-// A spec without a handler stays unknown to clients ("ERR unknown command"),
-// so specs and handlers can land in any order.
+// Specs and handlers must match one to one: New refuses a spec without a
+// handler and a handler whose name matches no spec (checkServed), so the
+// COMMAND list tells clients the truth. Land a spec with its handler, and
+// add its name to testdata/served_commands.txt (the checked list of what
+// the node serves; TestServedCommandsAreTheCheckedList).
 //
 // A Handler is func(c *Client). It runs under the server lock, after the
 // framework checked arity, authentication, ACL permissions (commands, keys

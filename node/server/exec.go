@@ -73,6 +73,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.mem.noteWrite(args)
 		}
 	}
+	if s.loading.active && !spec.Is(command.Loading) {
+		c.reject(ErrLoading)
+		return
+	}
 	// MONITOR sees what passed the checks; never passwords (AUTH, HELLO).
 	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin|command.NoAuth) == 0 {
 		s.feedMonitors(c, args)
@@ -125,6 +129,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
 		st.usec += dur.Microseconds()
+		st.latency.add(dur)
 		s.stats.commands++
 	}
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The harness: TestMain builds shoal-node once; startNode runs it on a
@@ -135,6 +138,8 @@ func runNode(t testing.TB, n *testNode, full []string) *testNode {
 }
 
 func waitListening(addr string, exited chan struct{}, timeout time.Duration) bool {
+	// A node listens before it loads its data (as Redis): a test starts
+	// using it once it answers anything but -LOADING.
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -144,8 +149,11 @@ func waitListening(addr string, exited chan struct{}, timeout time.Duration) boo
 		}
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
+			loading := answersLoading(c)
 			c.Close()
-			return true
+			if !loading {
+				return true
+			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -161,13 +169,20 @@ func (n *testNode) stop(t testing.TB, exited chan struct{}) {
 		<-exited
 		t.Errorf("node %d did not exit on SIGTERM", n.cmd.Process.Pid)
 	}
-	if b, err := os.ReadFile(n.log); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
-		t.Errorf("data race in the node:\n%s", b)
-	}
+	checkNodeRace(t, n.log)
 	if t.Failed() {
 		if b, err := os.ReadFile(n.log); err == nil {
 			t.Logf("node log:\n%s", b)
 		}
+	}
+}
+
+// checkNodeRace fails the test when a node's log reports a data race
+// (nodes built with SHOAL_NODE_RACE=1, as make test-race does).
+func checkNodeRace(t testing.TB, logPath string) {
+	t.Helper()
+	if b, err := os.ReadFile(logPath); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
+		t.Errorf("data race in the node (%s):\n%s", logPath, b)
 	}
 }
 
@@ -294,9 +309,7 @@ func ioReadFull(rd *bufio.Reader, buf []byte) (int, error) {
 // redisCLI runs Debian's redis-cli against the node.
 func (n *testNode) redisCLI(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli not installed (apt-get install redis-tools)")
-	}
+	testenv.LookTool(t, "redis-cli", "redis-tools")
 	full := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(n.Port)}, args...)
 	cmd := exec.Command("redis-cli", full...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -311,4 +324,21 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// answersLoading reports whether the server on c is still loading: it
+// answers PING with -LOADING, or not within a second (a loading node
+// answers only between two buffers of its file). Any other reply, or a
+// closed connection, is not loading.
+func answersLoading(c net.Conn) bool {
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return strings.HasPrefix(line, "-LOADING")
 }

@@ -26,10 +26,10 @@ import (
 //
 // Call sites in files owned by the framework (each one line, in place):
 //
-//   - node/cmd/shoal-node/main.go, after server.New and before Listen:
-//     if err := srv.StartPersistence(); err != nil { print it; exit 1 }.
-//     It loads the data (a corrupt file stops start-up here) and installs
-//     everything else.
+//   - node/cmd/shoal-node/main.go, after Listen and before Serve:
+//     loaded := srv.StartLoading(), then an error from loaded is printed
+//     and exits 1. It loads the data while clients get -LOADING (a
+//     corrupt file stops start-up) and installs everything else.
 //   - server.go handlerGroups(): persistHandlers() (DUMP, RESTORE,
 //     RESTORE-ASKING, BGREWRITEAOF).
 //   - client.go serve(): mark := s.persistMark() before s.mu.Unlock() and
@@ -90,26 +90,43 @@ type bgJob struct {
 }
 
 // StartPersistence loads the data set from disk and installs the
-// persistence subsystem. With appendonly yes it loads the AOF (or, when
-// there is none yet, the snapshot, and then writes the first AOF base from
-// it); otherwise the snapshot. A corrupt or unreadable file is an error:
-// the caller prints it and exits, as Redis does. Call it once, after New
-// and before Listen.
-func (s *Server) StartPersistence() error {
+// persistence subsystem, and returns when it is done. With appendonly yes
+// it loads the AOF (or, when there is none yet, the snapshot, and then
+// writes the first AOF base from it); otherwise the snapshot. A corrupt
+// or unreadable file is an error: the caller prints it and exits, as
+// Redis does. Call it once, after New.
+func (s *Server) StartPersistence() error { return <-s.StartLoading() }
+
+// StartLoading is StartPersistence on a goroutine of its own, for a server
+// that listens while it loads (persist_loading.go): it marks the server
+// loading and takes the lock before it returns, so call it before Serve.
+// The channel receives the result when the load ends.
+func (s *Server) StartLoading() <-chan error {
 	p := &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil), lastBgsaveOK: true, lastRewriteOK: true}
-	if err := p.startLocked(); err != nil {
-		return err
-	}
 	s.SetInfoSection("persistence", p.infoPersistence)
-	s.wg.Add(1)
-	go p.cron()
-	return nil
+	errc := make(chan error, 1)
+	s.mu.Lock()
+	now := time.Now()
+	s.loading = loadingState{active: true, start: now, yieldedTime: now, done: make(chan struct{})}
+	go func() {
+		err := p.startLocked()
+		if err == nil {
+			s.endLoading()
+			if !s.closed {
+				s.wg.Add(1)
+				go p.cron()
+			}
+		}
+		s.mu.Unlock()
+		errc <- err
+	}()
+	return errc
 }
 
+// startLocked loads and installs the subsystem (lock held; the load
+// releases it from time to time, see loadRead).
 func (p *persister) startLocked() error {
 	s := p.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p.lastSave = time.Now().Unix()
 	start := time.Now()
 	if err := p.load(); err != nil {
@@ -308,7 +325,8 @@ func (p *persister) totalKeys() int64 {
 
 // ---- loading ----
 
-// load reads the data set from disk (lock held, before serving).
+// load reads the data set from disk (lock held, released between
+// buffers of the file for clients, who get -LOADING).
 func (p *persister) load() error {
 	err := p.loadFiles()
 	for _, db := range p.s.dbs {
@@ -327,15 +345,18 @@ func (p *persister) loadFiles() error {
 		}
 		p.aofDir = dir
 		if found {
+			s.loading.totalBytes = p.loadTotalBytes(dir)
 			return p.loadAOF()
 		}
 	}
+	s.loading.totalBytes = p.loadTotalBytes(nil)
 	var repl replication.SaveInfoReader
 	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
 		Key:      p.loadRecord,
 		ResizeDB: p.loadResizeDB,
 		Reuse:    true, // loadRecord copies what it keeps
 		Aux:      func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
+		Progress: s.loadRead,
 	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

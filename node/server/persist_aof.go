@@ -15,7 +15,7 @@ import (
 // are durable as appendfsync promises, BGREWRITEAOF replaces the base
 // while writes go on (node/persistence/aof_dir.go has the protocol).
 
-// loadAOF replays the multi-part AOF (lock held, before serving).
+// loadAOF replays the multi-part AOF (lock held, see load).
 func (p *persister) loadAOF() error {
 	s := p.s
 	trim := p.aofLoadTruncated()
@@ -23,6 +23,7 @@ func (p *persister) loadAOF() error {
 	rep, err := p.aofDir.Load(trim, persistence.AOFHandler{
 		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true},
 		Command:  replay.run,
+		Progress: s.loadRead,
 	})
 	if err != nil {
 		return fatalLoad(err)

@@ -52,7 +52,7 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 	if p.aof != nil && p.aof.Err() != nil {
 		writeStatus = "err"
 	}
-	fmt.Fprintf(b, "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"+
+	fmt.Fprintf(b, "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"+
 		"current_save_keys_processed:%d\r\ncurrent_save_keys_total:%d\r\n"+
 		"rdb_changes_since_last_save:%d\r\nrdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\n"+
 		"rdb_last_bgsave_time_sec:%d\r\nrdb_current_bgsave_time_sec:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n"+
@@ -60,7 +60,7 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 		"aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\naof_last_rewrite_time_sec:%d\r\n"+
 		"aof_current_rewrite_time_sec:%d\r\naof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:%d\r\n"+
 		"aof_last_write_status:%s\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-		processed, total,
+		boolInt(s.loading.active), processed, total,
 		s.dirty, boolInt(p.bgsave != nil), p.lastSave, status(p.lastBgsaveOK),
 		lastBgsave, bgsaveSecs, p.rdbSaves,
 		p.lastLoadExpired, p.lastLoadKeys,
@@ -73,6 +73,11 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 		fmt.Fprintf(b, "aof_current_size:%d\r\naof_base_size:%d\r\naof_pending_rewrite:%d\r\naof_buffer_length:%d\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:%d\r\n",
 			size, p.aofBaseSize, boolInt(p.rewriteScheduled), p.aof.Offset()-st.BytesWritten, st.DelayedFsyncs)
 		fmt.Fprintf(b, "shoal_aof_fsync_policy:%s\r\nshoal_aof_fsyncs:%d\r\n", p.aof.Policy(), st.Fsyncs)
+	}
+	if st := s.loading; st.active {
+		perc, eta := loadingInfo(st, now)
+		fmt.Fprintf(b, "loading_start_time:%d\r\nloading_total_bytes:%d\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:%d\r\nloading_loaded_perc:%.2f\r\nloading_eta_seconds:%d\r\n",
+			st.start.Unix(), st.totalBytes, st.loadedBytes, perc, eta)
 	}
 	cs := p.lastCaptureStats
 	fmt.Fprintf(b, "shoal_last_capture_keys:%d\r\nshoal_last_capture_preserved:%d\r\nshoal_last_capture_detached:%d\r\nshoal_last_capture_lock_holds:%d\r\nshoal_last_capture_max_lock_hold_usec:%d\r\nshoal_last_capture_total_lock_hold_usec:%d\r\n",

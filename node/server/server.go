@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,7 @@ type Server struct {
 	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
+	loading        loadingState // the load at start-up (persist_loading.go)
 	peakMemory     int64
 	noActiveExpire bool
 
@@ -94,6 +96,7 @@ type dbKey struct {
 
 type cmdStat struct {
 	calls, usec, rejected, failed int64
+	latency                       latencyHistogram // LATENCY HISTOGRAM
 }
 
 // New builds a server from a configuration and the handler groups.
@@ -154,47 +157,26 @@ func handlerGroups() []map[string]Handler {
 		zsetHandlers(),
 		clusterHandlers(),
 		replHandlers(),
+		latencyHandlers(),
+		lolwutHandlers(),
+		lcsHandlers(),
 	}
 }
 
-// buildCommandTable keeps the commands that have a handler: a spec without
-// one is unknown to clients, so groups can land specs before handlers.
+// buildCommandTable joins the specs of node/command with the handlers by
+// full name ("get", "client|list"). The join is checked both ways (see
+// checkServed): the COMMAND list tells clients the truth, and a misspelled
+// handler name cannot be dropped without notice.
 func (s *Server) buildCommandTable() error {
-	hs := map[string]Handler{}
-	for _, g := range handlerGroups() {
-		for name, h := range g {
-			if _, dup := hs[name]; dup {
-				return fmt.Errorf("two handlers for %q", name)
-			}
-			hs[name] = h
-		}
-	}
-	var groups [][]command.Spec
-	for _, g := range command.Groups() {
-		var keep []command.Spec
-		for _, sp := range g {
-			if len(sp.Subcommands) > 0 {
-				var subs []command.Spec
-				for _, sub := range sp.Subcommands {
-					if hs[sp.Name+"|"+sub.Name] != nil {
-						subs = append(subs, sub)
-					}
-				}
-				if len(subs) == 0 {
-					continue
-				}
-				sp.Subcommands = subs
-				keep = append(keep, sp)
-				continue
-			}
-			if hs[sp.Name] != nil {
-				keep = append(keep, sp)
-			}
-		}
-		groups = append(groups, keep)
-	}
-	t, err := command.NewTable(groups...)
+	hs, err := mergeHandlers(handlerGroups())
 	if err != nil {
+		return err
+	}
+	t, err := command.NewTable(command.Groups()...)
+	if err != nil {
+		return err
+	}
+	if err := checkServed(t, hs); err != nil {
 		return err
 	}
 	s.cmds = t
@@ -204,6 +186,64 @@ func (s *Server) buildCommandTable() error {
 		s.handlers[id] = hs[t.ByID(id).FullName()]
 	}
 	return nil
+}
+
+// mergeHandlers joins the handler groups into one map, refusing a name
+// that two groups define.
+func mergeHandlers(groups []map[string]Handler) (map[string]Handler, error) {
+	hs := map[string]Handler{}
+	for _, g := range groups {
+		for name, h := range g {
+			if _, dup := hs[name]; dup {
+				return nil, fmt.Errorf("two handlers for %q", name)
+			}
+			hs[name] = h
+		}
+	}
+	return hs, nil
+}
+
+// checkServed is the rule that specs and handlers match one to one: every
+// command without subcommands and every subcommand has a handler, and
+// every handler names a command or subcommand of the table. A container
+// (COMMAND, CLIENT, ...) may have a handler of its own for its bare form
+// (COMMAND without arguments). The error lists every mismatch.
+func checkServed(t *command.Table, hs map[string]Handler) error {
+	var problems []string
+	for id := 0; id < t.NumIDs(); id++ {
+		sp := t.ByID(id)
+		if len(sp.Subcommands) == 0 && hs[sp.FullName()] == nil {
+			problems = append(problems, fmt.Sprintf("spec %q has no handler", sp.FullName()))
+		}
+	}
+	for name := range hs {
+		if lookupFullName(t, name) == nil {
+			problems = append(problems, fmt.Sprintf("handler %q matches no spec", name))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return fmt.Errorf("command table: %s", strings.Join(problems, "; "))
+}
+
+// lookupFullName finds a command ("get") or subcommand ("client|list") by
+// its exact lower-case full name.
+func lookupFullName(t *command.Table, name string) *command.Spec {
+	top, sub, hasSub := strings.Cut(name, "|")
+	sp := t.Lookup([]byte(top))
+	if sp == nil || sp.Name != top {
+		return nil
+	}
+	if !hasSub {
+		return sp
+	}
+	sc := sp.Sub([]byte(sub))
+	if sc == nil || sc.Name != sub {
+		return nil
+	}
+	return sc
 }
 
 // Commands is the command table the server serves.
@@ -279,18 +319,24 @@ func (s *Server) Addr() net.Addr {
 	return s.listeners[0].Addr()
 }
 
-// Serve accepts connections until Close and runs the periodic tasks.
+// Serve accepts connections until Close and runs the periodic tasks; it
+// starts the cluster bus and replication once the load (StartLoading)
+// has ended.
 func (s *Server) Serve() error {
 	s.wg.Add(1)
 	go s.cronLoop()
-	s.startCluster()
-	s.startRepl()
 	if err := s.startLoops(); err != nil {
 		return err
 	}
 	errc := make(chan error, len(s.listeners))
 	for _, ln := range s.listeners {
 		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
+	}
+	// Clients are served (with -LOADING) while the data set loads; the
+	// cluster bus and the link to a master wait for the data.
+	if s.waitLoaded() {
+		s.startCluster()
+		s.startRepl()
 	}
 	var first error
 	for range s.listeners {
@@ -479,6 +525,13 @@ func (s *Server) cronLoop() {
 func (s *Server) cron() {
 	now := time.Now()
 	s.env.Now = now.UnixMilli()
+	if s.loading.active {
+		// As Redis's while-blocked cron: no expiry, rehashing or
+		// replication on a keyspace half loaded.
+		s.stats.sampleInstantaneous(now)
+		s.clientsCron(now)
+		return
+	}
 	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {

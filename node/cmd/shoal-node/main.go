@@ -64,9 +64,8 @@ func run(args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if err := srv.StartPersistence(); err != nil {
-		return fail("%v", err)
-	}
+	// As Redis: listen first, then load the data set while clients get
+	// -LOADING (and the readiness probe a real "loading" state).
 	if err := srv.Listen(); err != nil {
 		return fail("Could not create server TCP listening socket: %v", err)
 	}
@@ -104,13 +103,22 @@ func run(args []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	srv.Logf("Server initialized, ready to accept connections tcp port %d", cfg.Port)
+	srv.Logf("Server initialized, listening on tcp port %d", cfg.Port)
+	loaded := srv.StartLoading()
 	go func() {
 		if err := srv.Serve(); err != nil {
 			srv.Logf("serve: %v", err)
 		}
 	}()
-	<-done
+	select {
+	case err := <-loaded:
+		if err != nil {
+			return fail("%v", err)
+		}
+		srv.Logf("Ready to accept connections tcp port %d", cfg.Port)
+		<-done
+	case <-done: // SIGTERM or SHUTDOWN while loading
+	}
 	srv.Logf("shoal-node is now ready to exit, bye bye...")
 	return 0
 }

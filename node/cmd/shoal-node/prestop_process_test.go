@@ -15,6 +15,8 @@ import (
 
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/topology"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 func TestHealthAgainstANode(t *testing.T) {
@@ -129,9 +131,7 @@ func clusterClient(nodes []*nodeProc) *redis.ClusterClient {
 // the others (a master without a replica, a replica) return at once; and a
 // master whose replica just died shuts down without waiting.
 func TestPrestopHandsMastershipOver(t *testing.T) {
-	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli (Debian redis-tools) is not installed")
-	}
+	testenv.LookTool(t, "redis-cli", "redis-tools")
 	masters := []*nodeProc{startNodeProc(t, true), startNodeProc(t, true), startNodeProc(t, true)}
 	replica := startNodeProc(t, true)
 	formCluster(t, masters, []*nodeProc{replica})

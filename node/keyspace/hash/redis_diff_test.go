@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // realRedis is a redis-server started for one test on a unix socket in a
@@ -27,10 +29,7 @@ type realRedis struct {
 // not installed. The server is stopped when the test ends.
 func startRedis(t *testing.T) *realRedis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed: differential test skipped")
-	}
+	bin := testenv.LookTool(t, "redis-server", "redis-server")
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "redis.sock")
 	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--dir", dir,

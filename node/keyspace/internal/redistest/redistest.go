@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // startTimeout bounds how long redis-server may take to accept connections
@@ -25,10 +27,7 @@ const startTimeout = 20 * time.Second
 // it. The test is skipped when redis-server is not installed.
 func Start(t testing.TB) *redis.Client {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server)")
-	}
+	bin := testenv.LookTool(t, "redis-server", "redis-server")
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "redis.sock")
 	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--dir", dir,
