@@ -183,7 +183,7 @@ func (cn *clusterNode) dial(d cluster.Dial) {
 	}
 	l := newBusLink(d.Link)
 	cn.bus.links[d.Link] = l
-	timeout := max(time.Duration(s.cfg.ClusterNodeTimeout)*time.Millisecond, time.Second)
+	timeout := max(nodeTimeout(s.cfg), time.Second)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -285,7 +285,7 @@ func (cn *clusterNode) send(id cluster.LinkID, frame []byte) {
 // queued into one write.
 func (cn *clusterNode) writeLink(l *busLink, conn net.Conn) {
 	defer cn.s.wg.Done()
-	timeout := max(time.Duration(cn.s.cfg.ClusterNodeTimeout)*time.Millisecond, time.Second)
+	timeout := max(nodeTimeout(cn.s.cfg), time.Second)
 	var buf []byte
 	failed := false
 	for frame := range l.out {

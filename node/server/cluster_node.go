@@ -107,7 +107,7 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 	if cfg.Cluster.AnnounceBusPort != 0 {
 		mc.BusPort = cfg.Cluster.AnnounceBusPort
 	}
-	mc.NodeTimeout = time.Duration(cfg.ClusterNodeTimeout) * time.Millisecond
+	mc.NodeTimeout = nodeTimeout(cfg)
 	mc.RequireFullCoverage = cfg.Cluster.RequireFullCoverage
 	mc.AllowReplicaMigration = cfg.Cluster.AllowReplicaMigration
 	mc.MigrationBarrier = cfg.Cluster.MigrationBarrier
@@ -387,4 +387,13 @@ func (s *Server) closeCluster() {
 		cn.conf.flush()
 	}
 	s.cl.migrate.closeAll()
+}
+
+// nodeTimeout is cluster-node-timeout as a Duration. The setting takes
+// Redis's range (up to LLONG_MAX ms), which overflows a Duration, and the
+// machine multiplies it (failure report validity, election timeouts): ten
+// years is as good as forever and leaves room for that arithmetic.
+func nodeTimeout(cfg *Config) time.Duration {
+	const maxTimeout = 10 * 365 * 24 * time.Hour
+	return time.Duration(min(cfg.ClusterNodeTimeout, int64(maxTimeout/time.Millisecond))) * time.Millisecond
 }
