@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -216,6 +215,7 @@ func (c *Client) read() error {
 // runBatch executes every complete command in the read buffer. Called
 // with the lock held.
 func (c *Client) runBatch() {
+	defer c.recoverBatch()
 	s := c.srv
 	now := time.Now()
 	s.clock = now
@@ -510,48 +510,11 @@ func (c *Client) ParseInt(arg []byte) (int64, bool) {
 // ParseFloat parses a float argument as Redis's getDoubleFromObject (no
 // NaN, no spaces) or replies "value is not a valid float".
 func (c *Client) ParseFloat(arg []byte) (float64, bool) {
-	f, ok := parseFloat(arg)
+	f, ok := parseDouble(arg)
 	if !ok {
 		c.Error(ErrNotFloat)
 	}
 	return f, ok
-}
-
-func parseFloat(arg []byte) (float64, bool) {
-	if len(arg) == 0 || len(arg) > 5000 || isSpaceByte(arg[0]) || isSpaceByte(arg[len(arg)-1]) {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			// strtod returns ±HUGE_VAL with ERANGE: Redis rejects it.
-			return 0, false
-		}
-		return 0, false
-	}
-	if f != f { // NaN
-		return 0, false
-	}
-	return f, true
-}
-
-func isSpaceByte(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
-}
-
-// ParseTimeout parses a blocking timeout in seconds (float) as Redis does,
-// replying the error on failure. 0 means forever.
-func (c *Client) ParseTimeout(arg []byte) (time.Duration, bool) {
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil || f != f || f > 1e15 || f < -1e15 {
-		c.Error(ErrTimeoutNotFloat)
-		return 0, false
-	}
-	if f < 0 {
-		c.Error(ErrTimeoutNegative)
-		return 0, false
-	}
-	return time.Duration(f * float64(time.Second)), true
 }
 
 func copyArgs(args [][]byte) [][]byte {

@@ -60,7 +60,7 @@ func cmdPing(c *Client) {
 func cmdEcho(c *Client) { c.W.Bulk(c.Args[1]) }
 
 func cmdSelect(c *Client) {
-	n, ok := c.ParseInt(c.Args[1])
+	n, ok := c.ParseInt32(c.Args[1], "")
 	if !ok {
 		return
 	}

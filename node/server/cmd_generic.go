@@ -247,8 +247,8 @@ type ScanOptions struct {
 
 // ParseScanCursor parses a SCAN cursor or replies "invalid cursor".
 func (c *Client) ParseScanCursor(arg []byte) (uint64, bool) {
-	n, err := strconv.ParseUint(string(arg), 10, 64)
-	if err != nil {
+	n, ok := parseScanCursor(arg)
+	if !ok {
 		c.Error("ERR invalid cursor")
 		return 0, false
 	}
@@ -357,8 +357,11 @@ func cmdCopy(c *Client) {
 		case eqFold(c.Args[i], "replace"):
 			replace = true
 		case eqFold(c.Args[i], "db") && i+1 < len(c.Args):
-			n, ok := keyspace.ParseInt(c.Args[i+1])
-			if !ok || n < 0 || n >= int64(len(c.srv.dbs)) {
+			n, ok := c.ParseInt32(c.Args[i+1], "")
+			if !ok {
+				return
+			}
+			if n < 0 || n >= int64(len(c.srv.dbs)) {
 				c.Error(ErrInvalidDB)
 				return
 			}
@@ -413,9 +416,8 @@ func cmdMove(c *Client) {
 		c.Error("ERR MOVE is not allowed in cluster mode")
 		return
 	}
-	n, ok := keyspace.ParseInt(c.Args[2])
+	n, ok := c.ParseInt32(c.Args[2], "")
 	if !ok {
-		c.Error(ErrNotInteger)
 		return
 	}
 	if n < 0 || n >= int64(len(c.srv.dbs)) {

@@ -599,7 +599,7 @@ func (c *Client) zpopMinMax(top bool) {
 // ZPOPMIN/ZPOPMAX key.
 func (c *Client) bzpopMinMax(top bool) {
 	keys := c.Args[1 : len(c.Args)-1]
-	timeout, ok := c.parseBlockTimeout(c.Args[len(c.Args)-1])
+	timeout, ok := c.ParseTimeout(c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
@@ -645,7 +645,7 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 	keys := args[numkeysIdx+1 : whereIdx]
 	var timeout time.Duration
 	if block {
-		if timeout, ok = c.parseBlockTimeout(args[1]); !ok {
+		if timeout, ok = c.ParseTimeout(args[1]); !ok {
 			return
 		}
 	}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Robustness: no argument a client sends crashes or freezes the node.
+// Every offset, count, length and index is range-checked before it is used,
+// with Redis's errors; the replies are compared with redis-server's.
+
+// edgeInts are the integers near the limits of the types a handler may
+// convert an argument to.
+var edgeInts = []string{
+	"0", "1", "-1", "2", "-2", "7", "-7",
+	"2147483647", "2147483648", "-2147483648", "-2147483649",
+	"4294967295", "4294967296", "1152921504606846976", "-1152921504606846976",
+	"4611686018427387904", "-4611686018427387904",
+	"9223372036854775807", "-9223372036854775808",
+	"9223372036854775808", "-9223372036854775809", "18446744073709551616",
+}
+
+// robustSetup is the data every range-check script starts from.
+var robustSetup = [][]string{
+	{"SET", "s", "Hello World"},
+	{"RPUSH", "l", "1", "2", "3", "2", "5"},
+	{"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
+	{"SADD", "st", "a", "b", "c", "d"},
+	{"HSET", "h", "a", "1", "b", "2", "c", "3"},
+}
+
+// rangeTemplates are commands with one or two integer slots (N, M) that
+// must refuse or clamp every edge value as Redis does. They do not change
+// the data the next template reads (the writes go to scratch keys).
+var rangeTemplates = [][]string{
+	{"SETRANGE", "w", "N", "x"}, {"SETRANGE", "s2", "N", ""}, {"SETRANGE", "s", "N", ""},
+	{"SETBIT", "b", "N", "1"}, {"GETBIT", "s", "N"},
+	{"GETRANGE", "s", "N", "M"}, {"SUBSTR", "s", "N", "M"},
+	{"BITPOS", "s", "1", "N", "M"}, {"BITPOS", "s", "0", "N", "M", "BIT"}, {"BITPOS", "s", "1", "N"},
+	{"BITCOUNT", "s", "N", "M"}, {"BITCOUNT", "s", "N", "M", "BIT"},
+	{"LRANGE", "l", "N", "M"}, {"LINDEX", "l", "N"}, {"LSET", "nol", "N", "x"},
+	{"LPOS", "l", "2", "RANK", "N"}, {"LPOS", "l", "2", "COUNT", "N"}, {"LPOS", "l", "2", "MAXLEN", "N"},
+	{"LPOS", "l", "2", "RANK", "N", "COUNT", "M"},
+	{"ZRANGE", "z", "N", "M"}, {"ZRANGE", "z", "N", "M", "REV", "WITHSCORES"},
+	{"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "N", "M"},
+	{"ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "N", "M"},
+	{"ZRANGE", "z", "-", "+", "BYLEX", "LIMIT", "N", "M"},
+	{"ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "N", "M"},
+	{"ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "N", "M"},
+	{"ZRANGEBYLEX", "z", "-", "+", "LIMIT", "N", "M"}, {"ZREVRANGEBYLEX", "z", "+", "-", "LIMIT", "N", "M"},
+	{"ZREVRANGE", "z", "N", "M"}, {"ZRANGESTORE", "zd", "z", "N", "M"},
+	{"ZRANGESTORE", "zd", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "N", "M"},
+	{"LPOP", "nol", "N"}, {"RPOP", "nol", "N"}, {"SPOP", "nost", "N"}, {"ZPOPMIN", "noz", "N"}, {"ZPOPMAX", "noz", "N"},
+	{"LMPOP", "N", "nol", "LEFT"}, {"LMPOP", "1", "nol", "LEFT", "COUNT", "N"},
+	{"ZMPOP", "N", "noz", "MIN"}, {"ZMPOP", "1", "noz", "MIN", "COUNT", "N"},
+	{"ZUNIONSTORE", "zd", "N", "z"}, {"ZINTER", "N", "z"}, {"SINTERCARD", "N", "st"}, {"SINTERCARD", "1", "st", "LIMIT", "N"},
+	{"ZINTERCARD", "N", "z"}, {"ZINTERCARD", "1", "z", "LIMIT", "N"},
+	{"SCAN", "0", "COUNT", "N"}, {"SSCAN", "st", "0", "COUNT", "N"}, {"HSCAN", "h", "0", "COUNT", "N"}, {"ZSCAN", "z", "0", "COUNT", "N"},
+	{"SCAN", "N"}, {"SSCAN", "st", "N"}, {"HSCAN", "h", "N"}, {"ZSCAN", "z", "N"},
+	{"EXPIRE", "nokey", "N"}, {"PEXPIRE", "nokey", "N"}, {"EXPIREAT", "nokey", "N"}, {"PEXPIREAT", "nokey", "N"},
+	{"SET", "w2", "v", "EX", "N"}, {"SET", "w2", "v", "PX", "N"}, {"SET", "w2", "v", "EXAT", "N"}, {"SET", "w2", "v", "PXAT", "N"},
+	{"SETEX", "w2", "N", "v"}, {"PSETEX", "w2", "N", "v"}, {"GETEX", "nokey", "EX", "N"}, {"GETEX", "nokey", "PXAT", "N"},
+	{"INCRBY", "nokey", "N"}, {"DECRBY", "nokey", "N"}, {"HINCRBY", "noh", "f", "N"},
+	{"SELECT", "N"}, {"MOVE", "nokey", "N"}, {"COPY", "nokey", "w3", "DB", "N"}, {"SWAPDB", "N", "M"},
+	{"RESTORE", "w4", "N", "x"}, {"OBJECT", "FREQ", "nokey"},
+	{"WAIT", "N", "M"}, {"SRANDMEMBER", "st", "N"}, {"HRANDFIELD", "h", "N"}, {"HRANDFIELD", "h", "N", "WITHVALUES"},
+	{"ZRANDMEMBER", "z", "N"}, {"ZRANDMEMBER", "z", "N", "WITHSCORES"}, {"SRANDMEMBER", "nost", "N"}, {"HRANDFIELD", "noh", "N"}, {"ZRANDMEMBER", "noz", "N"},
+	{"ZADD", "w5", "N", "m"}, {"ZINCRBY", "w5", "N", "m"}, {"ZCOUNT", "z", "N", "M"}, {"ZREMRANGEBYRANK", "noz", "N", "M"},
+	{"LTRIM", "nol", "N", "M"}, {"LINSERT", "nol", "BEFORE", "N", "x"},
+	{"BLPOP", "nol", "N"}, {"BZPOPMIN", "noz", "N"},
+}
+
+// expandRange yields every template with each edge value in its slots (M
+// is paired with a few values only, to bound the script).
+func expandRange(templates [][]string) [][]string {
+	var out [][]string
+	for _, tpl := range templates {
+		hasM := false
+		for _, a := range tpl {
+			hasM = hasM || a == "M"
+		}
+		ms := []string{""}
+		if hasM {
+			ms = []string{"0", "-1", "2", "9223372036854775807", "-9223372036854775808"}
+		}
+		for _, n := range edgeInts {
+			if strings.HasPrefix(tpl[0], "BL") || tpl[0] == "BZPOPMIN" || tpl[0] == "WAIT" {
+				if !strings.HasPrefix(n, "-") && len(n) < 15 {
+					continue // would block for real
+				}
+			}
+			for _, m := range ms {
+				if tpl[0] == "WAIT" && m != "-1" && m != "-9223372036854775808" {
+					continue
+				}
+				args := make([]string, len(tpl))
+				for i, a := range tpl {
+					switch a {
+					case "N":
+						a = n
+					case "M":
+						a = m
+					}
+					args[i] = a
+				}
+				out = append(out, args)
+			}
+		}
+	}
+	return out
+}
+
+// randomReply lists the commands whose reply is random: only its shape
+// (error text, or the number of elements) is compared.
+func randomReply(name string) bool {
+	switch strings.ToUpper(name) {
+	case "SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER", "SPOP", "SCAN", "SSCAN", "HSCAN", "ZSCAN":
+		return true
+	}
+	return false
+}
+
+// replyShape reduces a raw reply to its kind and size.
+func replyShape(raw string) string {
+	if raw == "" || raw[0] == '-' || raw[0] == ':' || raw[0] == '+' {
+		return raw
+	}
+	return raw[:strings.IndexByte(raw, '\n')+1]
+}
+
+// runScriptBoth runs setup then the script on both servers, comparing
+// every reply (random ones by shape), and fails at the first command our
+// node does not answer (a crash or a hang).
+func runScriptBoth(t *testing.T, ours, ref *testNode, setup, script [][]string) {
+	t.Helper()
+	a, b := ours.raw(t), ref.raw(t)
+	for _, args := range setup {
+		a.do(args...)
+		b.do(args...)
+	}
+	diffs, perCmd := 0, map[string]int{}
+	for _, args := range script {
+		want, err := tryDo(b, args)
+		if err != nil {
+			t.Fatalf("%q: no reply from redis-server (%v)", args, err)
+		}
+		got, err := tryDo(a, args)
+		if err != nil {
+			t.Errorf("%q: no reply from our node (%v); redis answered %q", args, err, want)
+			if a.c.Close(); ours.cmd.ProcessState != nil {
+				t.FailNow()
+			}
+			a = ours.raw(t)
+			continue
+		}
+		if strings.HasPrefix(got, "-"+ErrInternalPrefix) {
+			a.c.Close()
+			a = ours.raw(t)
+		}
+		if strings.EqualFold(args[0], "select") {
+			a.do("SELECT", "0")
+			b.do("SELECT", "0")
+		}
+		if randomReply(args[0]) {
+			got, want = replyShape(got), replyShape(want)
+		}
+		if got != want {
+			diffs++
+			if perCmd[args[0]]++; perCmd[args[0]] <= 3 {
+				t.Errorf("%q:\n ours  %.200q\n redis %.200q", args, got, want)
+			}
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d replies differ in all", diffs)
+	}
+}
+
+// tryDo is rawConn.do that returns the error instead of failing, with a
+// deadline of its own.
+func tryDo(r *rawConn, args []string) (string, error) {
+	if _, err := r.c.Write([]byte(encodeCommand(args...))); err != nil {
+		return "", err
+	}
+	_ = r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b strings.Builder
+	err := readRaw(r.rd, &b)
+	return b.String(), err
+}
+
+func TestRobustRangeArguments(t *testing.T) {
+	// A small proto-max-bulk-len keeps legal offsets small on both servers.
+	ours, ref := startNode(t, "--proto-max-bulk-len", "1mb"), startRedis(t, "--proto-max-bulk-len", "1mb")
+	script := expandRange(rangeTemplates)
+	runScriptBoth(t, ours, ref, robustSetup, script)
+	t.Logf("%d commands", len(script))
+}
+
+// readAll drains a connection until it is closed, within d.
+func readAll(r *rawConn, d time.Duration) (string, error) {
+	_ = r.c.SetReadDeadline(time.Now().Add(d))
+	b, err := io.ReadAll(bufio.NewReader(r.rd))
+	return string(b), err
+}
+
+var _ = strconv.Itoa
+
+// numberLiterals are arguments at the edges of Redis's integer and float
+// grammars (string2ll, strtod, string2ld, strtoul).
+var numberLiterals = []string{
+	"42\x00", "1.5\x00x", "1\x00", "\x001", " 1", "1 ", "\t1", "1\n", "+1", "-0", "00", "01", "-",
+	"", "0x10", "0X1P3", "0x1.8", "0x", "0x1p", ".5", "5.", ".", "1e", "1e+", "1e-400", "4e-320",
+	"1e5000", "-1e5000", "inf", "-inf", "+inf", "Infinity", "nan", "-nan", "1_0", "0b1", "1,5",
+	"9223372036854775807", "9223372036854775808", "-9223372036854775808", "18446744073709551615",
+	"123456789012345678901", "0.1", "1e308", "2.5e-324",
+}
+
+// numberTemplates read V as a number; each starts from fresh keys.
+var numberTemplates = [][]string{
+	{"SET", "n", "V"}, {"INCRBY", "n", "1"}, {"GET", "n"},
+	{"SET", "n", "V"}, {"INCRBYFLOAT", "n", "1"}, {"GET", "n"}, {"DEL", "n"},
+	{"INCRBY", "n2", "V"}, {"INCRBYFLOAT", "n3", "V"}, {"DECRBY", "n4", "V"},
+	{"HSET", "hh", "f", "V"}, {"HINCRBY", "hh", "f", "1"}, {"HINCRBYFLOAT", "hh", "f", "1"}, {"HGET", "hh", "f"}, {"DEL", "hh"},
+	{"HINCRBYFLOAT", "hh", "g", "V"}, {"HINCRBY", "hh", "h", "V"}, {"HGETALL", "hh"}, {"DEL", "hh"},
+	{"ZADD", "zz", "V", "m"}, {"ZINCRBY", "zz", "V", "m"}, {"ZSCORE", "zz", "m"}, {"DEL", "zz"},
+	{"ZRANGEBYSCORE", "z", "V", "+inf"}, {"ZCOUNT", "z", "-inf", "V"},
+	{"SCAN", "V", "COUNT", "100"}, {"EXPIRE", "nokey", "V"}, {"LRANGE", "l", "V", "1"}, {"LINDEX", "l", "V"},
+	{"SETRANGE", "s3", "V", "x"}, {"GETRANGE", "s", "V", "2"}, {"SRANDMEMBER", "nost", "V"},
+}
+
+func expandNumbers() [][]string {
+	var out [][]string
+	for _, v := range numberLiterals {
+		for _, tpl := range numberTemplates {
+			args := make([]string, len(tpl))
+			for i, a := range tpl {
+				if a == "V" {
+					a = v
+				}
+				args[i] = a
+			}
+			out = append(out, args)
+		}
+		if strings.ContainsAny(v, "e") && !strings.Contains(v, "\x00") || strings.HasPrefix(v, "0x1p-") {
+			out = append(out, []string{"BLPOP", "nol", v})
+		}
+	}
+	return out
+}
+
+func TestRobustNumberParsing(t *testing.T) {
+	ours, ref := startNode(t, "--proto-max-bulk-len", "1mb"), startRedis(t, "--proto-max-bulk-len", "1mb")
+	runScriptBoth(t, ours, ref, robustSetup, expandNumbers())
+}
