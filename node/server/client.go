@@ -188,6 +188,14 @@ func (c *Client) finishBatch(e batchEnd) (needRead, ok bool) {
 		if err := c.flush(); err != nil {
 			return false, false
 		}
+		// The handler that served us may have condemned the connection
+		// (it panicked: panic.go).
+		s.mu.Lock()
+		closing := c.closeAfter
+		s.mu.Unlock()
+		if closing {
+			return false, false
+		}
 		needRead = c.pendRead != nil
 	}
 	if e.paused {

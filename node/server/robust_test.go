@@ -256,3 +256,177 @@ func TestRobustNumberParsing(t *testing.T) {
 	ours, ref := startNode(t, "--proto-max-bulk-len", "1mb"), startRedis(t, "--proto-max-bulk-len", "1mb")
 	runScriptBoth(t, ours, ref, robustSetup, expandNumbers())
 }
+
+// listeningInProcess starts an in-process server that listens on
+// 127.0.0.1 (so the event loops serve its connections, as in production).
+func listeningInProcess(t *testing.T, args ...string) (*Server, *testNode) {
+	t.Helper()
+	port := freePort(t)
+	s := newInProcess(t, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...)...)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve() }()
+	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	if !waitListening(n.Addr, make(chan struct{}), 10*time.Second) {
+		t.Fatal("in-process server does not listen")
+	}
+	return s, n
+}
+
+// panicOn makes the handler of name panic from now on: a test-only way
+// to reach the recovery (no production build has one).
+func panicOn(s *Server, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spec := s.cmds.Lookup([]byte(name))
+	orig := s.handlers[spec.ID()]
+	s.handlers[spec.ID()] = func(c *Client) {
+		if c.Reexecuted() || len(c.Args) > 1 && string(c.Args[1]) == "boom" {
+			c.W.ArrayLen(3) // a half-written reply must not reach the client
+			panic("injected by the test")
+		}
+		orig(c)
+	}
+}
+
+// expectPanicReply checks that c got the internal error for name and was
+// closed.
+func expectPanicReply(t *testing.T, c *rawConn, name string) {
+	t.Helper()
+	want := "-" + ErrInternalPrefix + name + "', closing the connection\r\n"
+	if got, err := readAll(c, 5*time.Second); got != want || err != nil {
+		t.Fatalf("after the panic the client read %q (%v), want %q then the end", got, err, want)
+	}
+}
+
+// expectServing checks that the server still serves others (the lock is
+// free) and counted n panics.
+func expectServing(t *testing.T, n *testNode, panics int) {
+	t.Helper()
+	c := n.raw(t)
+	if got := c.do("SET", "k", "v"); got != "+OK\r\n" {
+		t.Fatalf("SET after the panic: %q", got)
+	}
+	info := c.do("INFO", "stats")
+	if !strings.Contains(info, "total_handler_panics:"+strconv.Itoa(panics)+"\r\n") {
+		t.Fatalf("INFO stats does not count %d panics:\n%s", panics, info)
+	}
+}
+
+func TestHandlerPanicIsRecoveredOnTheEventLoop(t *testing.T) {
+	s, n := listeningInProcess(t, "--event-loops", "1")
+	panicOn(s, "echo")
+	c := n.raw(t)
+	if got := c.do("ECHO", "fine"); got != "$4\r\nfine\r\n" {
+		t.Fatalf("ECHO: %q", got)
+	}
+	c.send(encodeCommand("ECHO", "boom") + encodeCommand("PING"))
+	expectPanicReply(t, c, "echo")
+	expectServing(t, n, 1)
+}
+
+func TestHandlerPanicIsRecoveredOnAGoroutineClient(t *testing.T) {
+	for _, loops := range []string{"0", "1"} {
+		t.Run("event-loops="+loops, func(t *testing.T) {
+			s, n := listeningInProcess(t, "--event-loops", loops)
+			panicOn(s, "echo")
+			c := n.raw(t)
+			// Once blocked, a connection runs on a goroutine of its own
+			// for good: its free() used to wait for the lock the panicking
+			// command held, freezing the node.
+			if got := c.do("BRPOP", "nokey", "0.01"); got != "*-1\r\n" {
+				t.Fatalf("BRPOP: %q", got)
+			}
+			c.send(encodeCommand("ECHO", "boom"))
+			expectPanicReply(t, c, "echo")
+			expectServing(t, n, 1)
+		})
+	}
+}
+
+// TestHandlerPanicOfAServedBlockedClient: the handler of a blocked client
+// runs again when another client's write makes its key ready; a panic
+// there closes the blocked client, not the writer.
+func TestHandlerPanicOfAServedBlockedClient(t *testing.T) {
+	s, n := listeningInProcess(t)
+	panicOn(s, "blpop")
+	blocked, writer := n.raw(t), n.raw(t)
+	blocked.send(encodeCommand("BLPOP", "q", "0"))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(writer.do("INFO", "clients"), "blocked_clients:1\r\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP did not block")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := writer.do("RPUSH", "q", "x"); got != ":1\r\n" {
+		t.Fatalf("RPUSH: %q", got)
+	}
+	expectPanicReply(t, blocked, "blpop")
+	if got := writer.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("the writer: %q", got)
+	}
+	expectServing(t, n, 1)
+}
+
+// TestGlobPatternsAnswerAtOnce is the repro (CVE-2022-36021's
+// class) through every command that matches a client's pattern: each
+// answers as Redis does, at once, instead of spinning under the lock.
+func TestGlobPatternsAnswerAtOnce(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	a40 := strings.Repeat("a", 40)
+	evil := strings.Repeat("a*", 20) + "b"
+	classes := strings.Repeat("[a-z]*", 15) + "x"
+	setup := [][]string{
+		{"SET", a40, "1"}, {"SADD", "st", a40}, {"HSET", "h", a40, "1"}, {"ZADD", "z", "1", a40},
+	}
+	script := [][]string{
+		{"KEYS", evil}, {"SCAN", "0", "MATCH", evil, "COUNT", "100"},
+		{"SSCAN", "st", "0", "MATCH", evil}, {"HSCAN", "h", "0", "MATCH", evil}, {"ZSCAN", "z", "0", "MATCH", evil},
+		{"CONFIG", "GET", evil},
+		{"PUBSUB", "CHANNELS", evil}, {"KEYS", strings.Repeat("*", 3000) + "b"},
+		{"KEYS", strings.Repeat("a*", 20)},
+	}
+	start := time.Now()
+	runScriptBoth(t, ours, ref, setup, script)
+	// CONFIG GET's names are another helper's (not all of Redis's exist
+	// yet): only that it answers is compared.
+	if got := ours.raw(t).do("CONFIG", "GET", classes, "["); !strings.HasPrefix(got, "*") {
+		t.Fatalf("CONFIG GET: %q", got)
+	}
+	// A pattern subscription matched against a channel of 40 a's.
+	sub, pub := ours.raw(t), ours.raw(t)
+	sub.do("PSUBSCRIBE", evil)
+	if got := pub.do("PUBLISH", a40, "m"); got != ":0\r\n" {
+		t.Fatalf("PUBLISH to a non-matching pattern: %q", got)
+	}
+	// An ACL key pattern checked against a key of 40 a's.
+	admin := ours.raw(t)
+	admin.do("ACL", "SETUSER", "u", "on", ">p", "~"+evil, "+@all")
+	u := ours.raw(t)
+	u.do("AUTH", "u", "p")
+	if got := u.do("GET", a40); !strings.HasPrefix(got, "-NOPERM") {
+		t.Fatalf("GET outside the user's key pattern: %q", got)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the patterns took %v", d)
+	}
+}
+
+// TestSetrangeAfterABlockingCommand is the freeze: a connection
+// that once blocked runs on its own goroutine; SETRANGE with an offset
+// near 2^63 panicked there and left the lock held. It now answers
+// Redis's error, and the node serves everyone.
+func TestSetrangeAfterABlockingCommand(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runScriptBoth(t, ours, ref, nil, [][]string{
+		{"BRPOP", "nokey", "0.01"},
+		{"SETRANGE", "K", "9223372036854775807", "A"}, {"SETRANGE", "K", "9223372036854775800", "ABCDEFGHIJ"},
+		{"SETRANGE", "K", "536870911", ""}, {"SETBIT", "K", "9223372036854775807", "1"},
+		{"APPEND", "K", "x"}, {"EXISTS", "K"}, {"PING"},
+	})
+	if got := ours.raw(t).do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("another client: %q", got)
+	}
+}
