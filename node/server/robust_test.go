@@ -3,8 +3,12 @@ package server
 import (
 	"bufio"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -428,5 +432,70 @@ func TestSetrangeAfterABlockingCommand(t *testing.T) {
 	})
 	if got := ours.raw(t).do("PING"); got != "+PONG\r\n" {
 		t.Fatalf("another client: %q", got)
+	}
+}
+
+// TestSigtermEndsTheNodeWithinShutdownTimeout: a command holding the lock
+// (DEBUG SLEEP, as a huge KEYS would) does not keep the node alive past
+// shutdown-timeout after SIGTERM.
+func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
+	// Started here rather than by startNode: the test waits for the exit.
+	dir, port := t.TempDir(), freePort(t)
+	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "node.log")}
+	logf, err := os.Create(n.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	n.cmd = exec.Command(nodeBinary, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--enable-debug-command", "yes")
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- n.cmd.Wait() }()
+	t.Cleanup(func() {
+		if n.cmd.ProcessState == nil {
+			_ = n.cmd.Process.Kill()
+		}
+	})
+	if !waitListening(n.Addr, make(chan struct{}), 10*time.Second) {
+		t.Fatal("node did not start")
+	}
+	c := n.raw(t)
+	grace := defaultShutdownTimeout
+	if c.do("CONFIG", "SET", "shutdown-timeout", "1") == "+OK\r\n" {
+		grace = time.Second
+	}
+	sleeper := n.raw(t)
+	sleeper.send(encodeCommand("DEBUG", "SLEEP", "60"))
+	// The sleeper holds the lock once another client cannot be served.
+	probe := n.raw(t)
+	probe.send(encodeCommand("PING"))
+	_ = probe.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := probe.rd.ReadString('\n'); err == nil {
+		t.Fatal("PING answered while DEBUG SLEEP 60 runs: the test holds no lock")
+	}
+	start := time.Now()
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		took := time.Since(start)
+		if took < grace-100*time.Millisecond {
+			t.Errorf("exited after %v, before the grace of %v", took, grace)
+		}
+		if err == nil {
+			t.Error("an exit without the graceful shutdown reported success")
+		}
+		b, _ := os.ReadFile(n.log)
+		if !strings.Contains(string(b), "Shutdown did not finish within shutdown-timeout") {
+			t.Errorf("the log does not say why:\n%s", b)
+		}
+		t.Logf("exited %v after SIGTERM (grace %v)", took, grace)
+	case <-time.After(grace + 5*time.Second):
+		_ = n.cmd.Process.Kill()
+		t.Fatalf("the node did not exit within %v of SIGTERM", grace+5*time.Second)
 	}
 }

@@ -51,6 +51,9 @@ type Server struct {
 	nextLoop  int
 	clients   map[int64]*Client
 	nextID    atomic.Int64
+	// shutdownGrace is shutdown-timeout as the last cron saw it, readable
+	// without the lock (shutdown.go).
+	shutdownGrace atomic.Int64
 	wg        sync.WaitGroup
 	closing   chan struct{}
 	closed    bool
@@ -134,6 +137,7 @@ func New(cfg *Config) (*Server, error) {
 	s.pubsub.init()
 	s.slowlog.init()
 	s.applyGC()
+	s.noteShutdownTimeout()
 	return s, nil
 }
 
@@ -488,6 +492,7 @@ func (s *Server) cron() {
 		}
 	}
 	s.stats.sampleInstantaneous(now)
+	s.noteShutdownTimeout()
 	s.clientsCron(now)
 	s.replCron(now)
 	s.expirePause()
