@@ -54,10 +54,10 @@ type Server struct {
 	// shutdownGrace is shutdown-timeout as the last cron saw it, readable
 	// without the lock (shutdown.go).
 	shutdownGrace atomic.Int64
-	wg        sync.WaitGroup
-	closing   chan struct{}
-	closed    bool
-	log       *log.Logger
+	wg            sync.WaitGroup
+	closing       chan struct{}
+	closed        bool
+	log           *log.Logger
 
 	prop     Propagator
 	propBuf  []propOp
