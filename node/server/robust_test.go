@@ -35,6 +35,11 @@ var robustSetup = [][]string{
 	{"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"},
 	{"SADD", "st", "a", "b", "c", "d"},
 	{"HSET", "h", "a", "1", "b", "2", "c", "3"},
+	{"RPUSH", "l2", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p"},
+	{"ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f", "7", "g", "8", "h", "9", "i"},
+	{"SADD", "st2", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"},
+	{"ZADD", "z3", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f", "7", "g", "8", "h", "9", "i"},
+	{"RPUSH", "l3", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p"},
 }
 
 // rangeTemplates are commands with one or two integer slots (N, M) that
@@ -76,6 +81,18 @@ var rangeTemplates = [][]string{
 	{"ZADD", "w5", "N", "m"}, {"ZINCRBY", "w5", "N", "m"}, {"ZCOUNT", "z", "N", "M"}, {"ZREMRANGEBYRANK", "noz", "N", "M"},
 	{"LTRIM", "nol", "N", "M"}, {"LINSERT", "nol", "BEFORE", "N", "x"},
 	{"BLPOP", "nol", "N"}, {"BZPOPMIN", "noz", "N"},
+	{"RESTORE", "w4", "0", "x", "IDLETIME", "N"}, {"RESTORE", "w4", "0", "x", "FREQ", "N"}, {"RESTORE", "w4", "N", "x", "ABSTTL"},
+	{"RESTORE", "s", "N", "x"}, {"RESTORE", "w4", "0", "x", "IDLETIME", "N", "FREQ", "M"},
+	{"MIGRATE", "127.0.0.1", "1", "nokey", "N", "M"}, {"MIGRATE", "127.0.0.1", "N", "nokey", "0", "M"},
+	{"MIGRATE", "127.0.0.1", "1", "", "0", "N", "KEYS", "nokey"},
+	{"LSET", "l", "N", "x"}, {"LINSERT", "l", "BEFORE", "x", "N"}, {"LPOS", "l", "x", "RANK", "N", "MAXLEN", "M"},
+	{"LTRIM", "l2", "N", "M"}, {"LRANGE", "l2", "0", "-1"},
+	{"ZREMRANGEBYRANK", "z2", "N", "M"}, {"ZRANGE", "z2", "0", "-1"},
+	{"SPOP", "st2", "N"}, {"ZPOPMIN", "z3", "N"}, {"LPOP", "l3", "N"},
+	// Growth up to proto-max-bulk-len (1mb in this test) and past it.
+	{"SETRANGE", "big", "1048575", "x"}, {"APPEND", "big", "y"}, {"SETRANGE", "big", "1048576", "x"},
+	{"SETBIT", "big", "8388607", "1"}, {"SETBIT", "big", "8388608", "1"}, {"STRLEN", "big"}, {"DEL", "big"},
+	{"APPEND", "big", "x"}, {"SETRANGE", "big", "1048575", ""}, {"SETRANGE", "big", "1048574", "xy"}, {"APPEND", "big", "z"},
 }
 
 // expandRange yields every template with each edge value in its slots (M
@@ -83,9 +100,13 @@ var rangeTemplates = [][]string{
 func expandRange(templates [][]string) [][]string {
 	var out [][]string
 	for _, tpl := range templates {
-		hasM := false
+		hasN, hasM := false, false
 		for _, a := range tpl {
-			hasM = hasM || a == "M"
+			hasN, hasM = hasN || a == "N", hasM || a == "M"
+		}
+		if !hasN {
+			out = append(out, tpl)
+			continue
 		}
 		ms := []string{""}
 		if hasM {
