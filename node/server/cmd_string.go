@@ -728,15 +728,15 @@ func cmdBitcount(c *Client) {
 
 func cmdBitpos(c *Client) {
 	args := c.Args
-	var bit byte
-	switch string(args[2]) {
-	case "1":
-		bit = 1
-	case "0":
-	default:
+	b, ok := c.ParseInt(args[2])
+	if !ok {
+		return
+	}
+	if b != 0 && b != 1 {
 		c.Error("ERR The bit argument must be 1 or 0.")
 		return
 	}
+	bit := byte(b)
 	var start, end int64
 	endGiven := false
 	isBit := false
@@ -744,7 +744,6 @@ func cmdBitpos(c *Client) {
 		c.Error(ErrSyntax)
 		return
 	}
-	var ok bool
 	if len(args) >= 4 {
 		if start, ok = c.ParseInt(args[3]); !ok {
 			return
