@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -301,11 +302,33 @@ func listeningInProcess(t *testing.T, args ...string) (*Server, *testNode) {
 	return s, n
 }
 
-// panicOn makes the handler of name panic from now on: a test-only way
-// to reach the recovery (no production build has one).
-func panicOn(s *Server, name string) {
+// syncLog is a log sink the test reads while the server writes.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// panicOn makes the handler of name panic from now on when its first
+// argument is "boom" (or when it runs again for a blocked client): a
+// test-only way to reach the recovery (no production build has one). The
+// server's log goes to the returned sink.
+func panicOn(s *Server, name string) *syncLog {
+	sink := &syncLog{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.log.SetOutput(sink)
 	spec := s.cmds.Lookup([]byte(name))
 	orig := s.handlers[spec.ID()]
 	s.handlers[spec.ID()] = func(c *Client) {
@@ -314,6 +337,20 @@ func panicOn(s *Server, name string) {
 			panic("injected by the test")
 		}
 		orig(c)
+	}
+	return sink
+}
+
+// expectLogged checks that the panic was logged with the command's name
+// and a stack, but not the arguments' values.
+func expectLogged(t *testing.T, sink *syncLog, name string) {
+	t.Helper()
+	log := sink.String()
+	if !strings.Contains(log, "PANIC in command '"+name+"'") || !strings.Contains(log, "runHandler") {
+		t.Errorf("the panic is not logged with the command and a stack:\n%s", log)
+	}
+	if strings.Contains(log, "boom") {
+		t.Errorf("the log shows an argument's value:\n%s", log)
 	}
 }
 
@@ -343,7 +380,7 @@ func expectServing(t *testing.T, n *testNode, panics int) {
 
 func TestHandlerPanicIsRecoveredOnTheEventLoop(t *testing.T) {
 	s, n := listeningInProcess(t, "--event-loops", "1")
-	panicOn(s, "echo")
+	sink := panicOn(s, "echo")
 	c := n.raw(t)
 	if got := c.do("ECHO", "fine"); got != "$4\r\nfine\r\n" {
 		t.Fatalf("ECHO: %q", got)
@@ -351,13 +388,14 @@ func TestHandlerPanicIsRecoveredOnTheEventLoop(t *testing.T) {
 	c.send(encodeCommand("ECHO", "boom") + encodeCommand("PING"))
 	expectPanicReply(t, c, "echo")
 	expectServing(t, n, 1)
+	expectLogged(t, sink, "echo")
 }
 
 func TestHandlerPanicIsRecoveredOnAGoroutineClient(t *testing.T) {
 	for _, loops := range []string{"0", "1"} {
 		t.Run("event-loops="+loops, func(t *testing.T) {
 			s, n := listeningInProcess(t, "--event-loops", loops)
-			panicOn(s, "echo")
+			sink := panicOn(s, "echo")
 			c := n.raw(t)
 			// Once blocked, a connection runs on a goroutine of its own
 			// for good: its free() used to wait for the lock the panicking
@@ -368,6 +406,7 @@ func TestHandlerPanicIsRecoveredOnAGoroutineClient(t *testing.T) {
 			c.send(encodeCommand("ECHO", "boom"))
 			expectPanicReply(t, c, "echo")
 			expectServing(t, n, 1)
+			expectLogged(t, sink, "echo")
 		})
 	}
 }
@@ -377,7 +416,7 @@ func TestHandlerPanicIsRecoveredOnAGoroutineClient(t *testing.T) {
 // there closes the blocked client, not the writer.
 func TestHandlerPanicOfAServedBlockedClient(t *testing.T) {
 	s, n := listeningInProcess(t)
-	panicOn(s, "blpop")
+	sink := panicOn(s, "blpop")
 	blocked, writer := n.raw(t), n.raw(t)
 	blocked.send(encodeCommand("BLPOP", "q", "0"))
 	deadline := time.Now().Add(5 * time.Second)
@@ -395,6 +434,7 @@ func TestHandlerPanicOfAServedBlockedClient(t *testing.T) {
 		t.Fatalf("the writer: %q", got)
 	}
 	expectServing(t, n, 1)
+	expectLogged(t, sink, "blpop")
 }
 
 // TestGlobPatternsAnswerAtOnce is the repro (CVE-2022-36021's
