@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // Robustness: no argument a client sends crashes or freezes the node.
@@ -562,5 +566,45 @@ func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
 	case <-time.After(grace + 5*time.Second):
 		_ = n.cmd.Process.Kill()
 		t.Fatalf("the node did not exit within %v of SIGTERM", grace+5*time.Second)
+	}
+}
+
+// TestRestoreRefusesHostilePayloads: payloads with a valid checksum whose
+// body declares huge counts or lengths, truncated ones and foreign ones
+// are refused with Redis's errors, at once, without a crash or a huge
+// allocation, and change nothing.
+func TestRestoreRefusesHostilePayloads(t *testing.T) {
+	n := startNode(t)
+	c := n.raw(t)
+	huge := binary.AppendUvarint(nil, 1<<62)
+	bodies := map[string][]byte{
+		"list element of 2^62 bytes": append(append([]byte{byte(persistence.TypeList), 1}, huge...), 'x'),
+		"list of 2^62 elements":      append(append([]byte{byte(persistence.TypeList)}, huge...), 1, 'a'),
+		"set of 2^62 members":        append(append([]byte{byte(persistence.TypeSet)}, huge...), 1, 'a'),
+		"hash of 2^62 fields":        append(append([]byte{byte(persistence.TypeHash)}, huge...), 1, 'a', 1, 'b'),
+		"zset of 2^62 members":       append(append([]byte{byte(persistence.TypeZSet)}, huge...), 1, 'a'),
+		"unknown type tag":           {0x7f, 1, 'a'},
+		"empty value of a list":      {byte(persistence.TypeList)},
+		"varint longer than 64b":     append([]byte{byte(persistence.TypeSet)}, bytes.Repeat([]byte{0xff}, 12)...),
+	}
+	for name, body := range bodies {
+		payload := binary.LittleEndian.AppendUint16(append([]byte(nil), body...), persistence.DumpVersion)
+		payload = binary.LittleEndian.AppendUint64(payload, persistence.CRC64(payload))
+		start := time.Now()
+		if got := c.do("RESTORE", "k", "0", string(payload)); got != "-ERR Bad data format\r\n" {
+			t.Errorf("%s: %q", name, got)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s took %v", name, d)
+		}
+	}
+	redisPayload := "\x00\x05hello\n\x00cr\xdfve4 \n" // DUMP of "hello" by Redis 7.0
+	for _, p := range []string{"", "x", redisPayload, redisPayload[:5], "\x00\x05hello\x01\x80\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		if got := c.do("RESTORE", "k", "0", p); got != "-ERR DUMP payload version or checksum are wrong\r\n" {
+			t.Errorf("RESTORE of %q: %q", p, got)
+		}
+	}
+	if got := c.do("EXISTS", "k"); got != ":0\r\n" {
+		t.Fatalf("a refused RESTORE left the key: %q", got)
 	}
 }
