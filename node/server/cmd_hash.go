@@ -346,6 +346,7 @@ func cmdHrandfield(c *Client) {
 	} else {
 		c.W.ArrayLen(n)
 	}
+	picked := 0
 	h.RandomFields(int(count), rnd, func(f, v []byte) bool {
 		if withValues && resp3 {
 			c.W.ArrayLen(2)
@@ -354,7 +355,9 @@ func cmdHrandfield(c *Client) {
 		if withValues {
 			c.W.Bulk(v)
 		}
-		return true
+		// A count of -10^18 must not hold the lock for good.
+		picked++
+		return picked%randomChunk != 0 || !c.randomReplyOverLimit()
 	})
 }
 

@@ -859,16 +859,25 @@ func (c *Client) randomReplyInChunks(count int64, emit func(n int)) {
 		n := int(min(count, randomChunk))
 		emit(n)
 		count -= int64(n)
-		c.checkOutputLimit()
-		if c.killed {
-			return
-		}
-		if c.W.Len() > maxRandomReplySize {
-			c.srv.log.Printf("Client id=%d closed: random reply over %d bytes.", c.ID, maxRandomReplySize)
-			c.kill()
+		if c.randomReplyOverLimit() {
 			return
 		}
 	}
+}
+
+// randomReplyOverLimit closes the client, and reports true, once a random
+// reply being written passes the output limits (randomReplyInChunks).
+func (c *Client) randomReplyOverLimit() bool {
+	c.checkOutputLimit()
+	if c.killed {
+		return true
+	}
+	if c.W.Len() > maxRandomReplySize {
+		c.srv.log.Printf("Client id=%d closed: random reply over %d bytes.", c.ID, maxRandomReplySize)
+		c.kill()
+		return true
+	}
+	return false
 }
 
 func cmdZscan(c *Client) {

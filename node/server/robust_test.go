@@ -608,3 +608,30 @@ func TestRestoreRefusesHostilePayloads(t *testing.T) {
 		t.Fatalf("a refused RESTORE left the key: %q", got)
 	}
 }
+
+// TestHugeRandomCountsCloseTheClient: SRANDMEMBER/HRANDFIELD/ZRANDMEMBER
+// with a count near -2^62 would write replies for ever under the lock (in
+// Redis too); the node closes that client once its reply passes the output
+// limit, and serves the others.
+func TestHugeRandomCountsCloseTheClient(t *testing.T) {
+	n := startNode(t, "--client-output-buffer-limit", "normal 1mb 0 0")
+	setup := n.raw(t)
+	setup.do("SADD", "st", "a", "b", "c")
+	setup.do("HSET", "h", "a", "1", "b", "2")
+	setup.do("ZADD", "z", "1", "a", "2", "b")
+	for _, args := range [][]string{
+		{"SRANDMEMBER", "st", "-4611686018427387903"}, {"HRANDFIELD", "h", "-4611686018427387903"},
+		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"}, {"ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES"},
+	} {
+		c := n.raw(t)
+		start := time.Now()
+		c.send(encodeCommand(args...))
+		if _, err := readAll(c, 10*time.Second); err != nil {
+			t.Errorf("%q: the connection was not closed: %v", args, err)
+		}
+		if got := setup.do("PING"); got != "+PONG\r\n" {
+			t.Fatalf("after %q: %q", args, got)
+		}
+		t.Logf("%q closed after %v", args, time.Since(start))
+	}
+}
