@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -201,8 +200,7 @@ func cmdHello(c *Client) {
 }
 
 func strconvInt(b []byte) (int64, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
+	return parseLongLong(b)
 }
 
 func cmdReset(c *Client) {
@@ -318,8 +316,8 @@ func cmdClientList(c *Client) {
 			i++
 		case eqFold(args[i], "id") && i+1 < len(args):
 			for _, a := range args[i+1:] {
-				id, err := strconv.ParseInt(string(a), 10, 64)
-				if err != nil || id <= 0 {
+				id, ok := parseLongLong(a)
+				if !ok || id <= 0 {
 					c.Error("ERR Invalid client ID")
 					return
 				}
@@ -408,8 +406,8 @@ func cmdClientKill(c *Client) {
 		v := string(args[i+1])
 		switch {
 		case eqFold(args[i], "id"):
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
+			n, ok := parseLongLong(args[i+1])
+			if !ok || n <= 0 {
 				c.Error("ERR client-id should be greater than 0")
 				return
 			}

@@ -262,6 +262,7 @@ var numberTemplates = [][]string{
 	{"ZRANGEBYSCORE", "z", "V", "+inf"}, {"ZCOUNT", "z", "-inf", "V"},
 	{"SCAN", "V", "COUNT", "100"}, {"EXPIRE", "nokey", "V"}, {"LRANGE", "l", "V", "1"}, {"LINDEX", "l", "V"},
 	{"SETRANGE", "s3", "V", "x"}, {"GETRANGE", "s", "V", "2"}, {"SRANDMEMBER", "nost", "V"},
+	{"CLIENT", "KILL", "ID", "V"}, {"ACL", "LOG", "V"}, {"SELECT", "V"}, {"SELECT", "0"},
 }
 
 func expandNumbers() [][]string {
