@@ -560,7 +560,7 @@ func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
 			t.Error("an exit without the graceful shutdown reported success")
 		}
 		b, _ := os.ReadFile(n.log)
-		if !strings.Contains(string(b), "Shutdown did not finish within shutdown-timeout") {
+		if !strings.Contains(string(b), "Shutdown did not start within shutdown-timeout") {
 			t.Errorf("the log does not say why:\n%s", b)
 		}
 		t.Logf("exited %v after SIGTERM (grace %v)", took, grace)

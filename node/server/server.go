@@ -523,11 +523,21 @@ func (s *Server) Logf(format string, args ...any) { s.log.Printf(format, args...
 
 // Shutdown is the graceful stop of SIGTERM: refuse new work, run the
 // shutdown hook (persistence saves and fsyncs), then close everything.
-func (s *Server) Shutdown() error {
+func (s *Server) Shutdown() error { return s.shutdown(nil) }
+
+// shutdown is Shutdown, reporting its progress to p if not nil
+// (ShutdownWithin).
+func (s *Server) shutdown(p *shutdownProgress) error {
 	s.mu.Lock()
+	if p != nil {
+		close(p.locked)
+	}
 	var err error
 	if s.ShutdownHook != nil {
 		err = s.ShutdownHook(s.cfg.Save != "")
+	}
+	if p != nil {
+		close(p.saved)
 	}
 	s.mu.Unlock()
 	s.Close()
