@@ -266,6 +266,7 @@ var numberTemplates = [][]string{
 	{"SCAN", "V", "COUNT", "100"}, {"EXPIRE", "nokey", "V"}, {"LRANGE", "l", "V", "1"}, {"LINDEX", "l", "V"},
 	{"SETRANGE", "s3", "V", "x"}, {"GETRANGE", "s", "V", "2"}, {"SRANDMEMBER", "nost", "V"},
 	{"CLIENT", "KILL", "ID", "V"}, {"ACL", "LOG", "V"}, {"SELECT", "V"}, {"SELECT", "0"},
+	{"SET", "gx", "v"}, {"GETEX", "gx", "EX", "V"}, {"GETEX", "nokey", "PX", "V"}, {"PTTL", "gx"},
 }
 
 func expandNumbers() [][]string {
@@ -397,6 +398,19 @@ func TestHandlerPanicIsRecoveredOnTheEventLoop(t *testing.T) {
 	expectPanicReply(t, c, "echo")
 	expectServing(t, n, 1)
 	expectLogged(t, sink, "echo")
+
+	// Inside EXEC the error is the element of the panicking command.
+	tx := n.raw(t)
+	tx.do("MULTI")
+	tx.do("ECHO", "boom")
+	tx.send(encodeCommand("EXEC"))
+	if got := tx.reply(); got != "*1\r\n-"+ErrInternalPrefix+"echo', closing the connection\r\n" {
+		t.Fatalf("EXEC: %q", got)
+	}
+	if rest, err := readAll(tx, 5*time.Second); rest != "" || err != nil {
+		t.Fatalf("after EXEC: %q, %v", rest, err)
+	}
+	expectServing(t, n, 2)
 }
 
 func TestHandlerPanicIsRecoveredOnAGoroutineClient(t *testing.T) {
