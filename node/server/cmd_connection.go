@@ -456,11 +456,6 @@ func cmdClientKill(c *Client) {
 }
 
 func cmdClientPause(c *Client) {
-	ms, ok := keyspaceInt(c.Args[2])
-	if !ok || ms < 0 {
-		c.Error("ERR timeout is not an integer or out of range")
-		return
-	}
 	all := true
 	if len(c.Args) == 4 {
 		switch {
@@ -475,7 +470,12 @@ func cmdClientPause(c *Client) {
 		c.Error(ErrSyntax)
 		return
 	}
-	c.srv.pauseClients(time.Duration(ms)*time.Millisecond, all)
+	// Redis checks the mode before the timeout.
+	d, ok := c.ParseTimeoutMillis(c.Args[2])
+	if !ok {
+		return
+	}
+	c.srv.pauseClients(d, all)
 	c.W.OK()
 }
 

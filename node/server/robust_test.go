@@ -84,7 +84,7 @@ var rangeTemplates = [][]string{
 	{"INCRBY", "nokey", "N"}, {"DECRBY", "nokey", "N"}, {"HINCRBY", "noh", "f", "N"},
 	{"SELECT", "N"}, {"MOVE", "nokey", "N"}, {"COPY", "nokey", "w3", "DB", "N"}, {"SWAPDB", "N", "M"},
 	{"RESTORE", "w4", "N", "x"}, {"OBJECT", "FREQ", "nokey"},
-	{"WAIT", "N", "M"}, {"SRANDMEMBER", "st", "N"}, {"HRANDFIELD", "h", "N"}, {"HRANDFIELD", "h", "N", "WITHVALUES"},
+	{"WAIT", "N", "M"}, {"WAIT", "0", "N"}, {"CLIENT", "PAUSE", "N", "BOGUS"}, {"SRANDMEMBER", "st", "N"}, {"HRANDFIELD", "h", "N"}, {"HRANDFIELD", "h", "N", "WITHVALUES"},
 	{"ZRANDMEMBER", "z", "N"}, {"ZRANDMEMBER", "z", "N", "WITHSCORES"}, {"SRANDMEMBER", "nost", "N"}, {"HRANDFIELD", "noh", "N"}, {"ZRANDMEMBER", "noz", "N"},
 	{"ZADD", "w5", "N", "m"}, {"ZINCRBY", "w5", "N", "m"}, {"ZCOUNT", "z", "N", "M"}, {"ZREMRANGEBYRANK", "noz", "N", "M"},
 	{"LTRIM", "nol", "N", "M"}, {"LINSERT", "nol", "BEFORE", "N", "x"},

@@ -243,3 +243,23 @@ func (c *Client) ParseTimeout(arg []byte) (time.Duration, bool) {
 	}
 	return time.Duration(ms) * time.Millisecond, true
 }
+
+// ErrTimeoutNotInteger is getTimeoutFromObjectOrReply's error for a
+// timeout in milliseconds that is not an integer.
+const ErrTimeoutNotInteger = "ERR timeout is not an integer or out of range"
+
+// ParseTimeoutMillis is Redis's getTimeoutFromObjectOrReply in
+// milliseconds (WAIT, CLIENT PAUSE): string2ll, negative refused. The
+// duration saturates where milliseconds overflow time.Duration.
+func (c *Client) ParseTimeoutMillis(arg []byte) (time.Duration, bool) {
+	ms, ok := parseLongLong(arg)
+	if !ok {
+		c.Error(ErrTimeoutNotInteger)
+		return 0, false
+	}
+	if ms < 0 {
+		c.Error(ErrTimeoutNegative)
+		return 0, false
+	}
+	return time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, true
+}
