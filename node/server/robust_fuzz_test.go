@@ -252,3 +252,12 @@ func TestGlobMatchBoundsItsWork(t *testing.T) {
 		t.Fatal("a*a*...a* must match 40 a's")
 	}
 }
+
+// BenchmarkGlobMatchManyStars is the KEYS pattern against its key.
+func BenchmarkGlobMatchManyStars(b *testing.B) {
+	s := []byte(strings.Repeat("a", 40))
+	p := []byte(strings.Repeat("a*", 20) + "b")
+	for b.Loop() {
+		GlobMatch(p, s, false)
+	}
+}
