@@ -317,7 +317,7 @@ func cmdClientList(c *Client) {
 		case eqFold(args[i], "id") && i+1 < len(args):
 			for _, a := range args[i+1:] {
 				id, ok := parseLongLong(a)
-				if !ok || id <= 0 {
+				if !ok { // an ID no client has (0, -1) just matches nothing
 					c.Error("ERR Invalid client ID")
 					return
 				}

@@ -74,10 +74,7 @@ func cmdType(c *Client) {
 // (expireGenericCommand): base is 0 or now in ms, unitMs 1000 or 1.
 func (c *Client) expireGeneric(base, unitMs int64) {
 	key := c.Args[1]
-	when, ok := c.ParseInt(c.Args[2])
-	if !ok {
-		return
-	}
+	// As Redis: the options first, then the time.
 	var nx, xx, gt, lt bool
 	for _, a := range c.Args[3:] {
 		switch {
@@ -90,7 +87,7 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 		case eqFold(a, "lt"):
 			lt = true
 		default:
-			c.Error("ERR Unsupported option " + string(a))
+			c.Error("ERR Unsupported option " + errorTail(a))
 			return
 		}
 	}
@@ -100,6 +97,10 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 	}
 	if gt && lt {
 		c.Error("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	when, ok := c.ParseInt(c.Args[2])
+	if !ok {
 		return
 	}
 	invalid := "ERR invalid expire time in '" + c.Cmd.Name + "' command"

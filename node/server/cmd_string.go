@@ -674,6 +674,16 @@ func popcount(b []byte) int64 {
 
 func cmdBitcount(c *Client) {
 	args := c.Args
+	// As Redis: the key first (a missing key counts 0 whatever the
+	// arguments), then the range.
+	val, exists, ok := c.getString(args[1])
+	if !ok {
+		return
+	}
+	if !exists {
+		c.W.Int(0)
+		return
+	}
 	var start, end int64
 	isBit := false
 	if len(args) == 3 || len(args) > 5 {
@@ -691,14 +701,6 @@ func cmdBitcount(c *Client) {
 		if isBit, ok = c.parseBitUnit(args, 4); !ok {
 			return
 		}
-	}
-	val, exists, ok := c.getString(args[1])
-	if !ok {
-		return
-	}
-	if !exists {
-		c.W.Int(0)
-		return
 	}
 	if len(args) == 2 {
 		c.W.Int(popcount(val))
@@ -737,6 +739,16 @@ func cmdBitpos(c *Client) {
 		return
 	}
 	bit := byte(b)
+	// As Redis: the bit, then the key (a missing one is all zeros
+	// whatever the range), then the range.
+	val, exists, ok := c.getString(args[1])
+	if !ok {
+		return
+	}
+	if !exists {
+		c.W.Int(int64(bit) * -1)
+		return
+	}
 	var start, end int64
 	endGiven := false
 	isBit := false
@@ -756,18 +768,6 @@ func cmdBitpos(c *Client) {
 		endGiven = true
 	}
 	if isBit, ok = c.parseBitUnit(args, 5); !ok {
-		return
-	}
-	val, exists, ok := c.getString(args[1])
-	if !ok {
-		return
-	}
-	if !exists {
-		if bit == 1 {
-			c.W.Int(-1)
-		} else {
-			c.W.Int(0)
-		}
 		return
 	}
 	n := int64(len(val))

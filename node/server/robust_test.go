@@ -267,6 +267,8 @@ var numberTemplates = [][]string{
 	{"SETRANGE", "s3", "V", "x"}, {"GETRANGE", "s", "V", "2"}, {"SRANDMEMBER", "nost", "V"},
 	{"CLIENT", "KILL", "ID", "V"}, {"ACL", "LOG", "V"}, {"SELECT", "V"}, {"SELECT", "0"},
 	{"SET", "gx", "v"}, {"GETEX", "gx", "EX", "V"}, {"GETEX", "nokey", "PX", "V"}, {"PTTL", "gx"},
+	{"EXPIRE", "gx", "V", "V"}, {"EXPIRE", "gx", "V", "NX", "XX"}, {"BITCOUNT", "nokey", "V", "V"}, {"BITCOUNT", "st", "V", "V"},
+	{"BITPOS", "nokey", "1", "V"}, {"BITPOS", "st", "0", "V"}, {"BITPOS", "nokey", "V"}, {"BITCOUNT", "s", "V", "2", "BIT"},
 }
 
 func expandNumbers() [][]string {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
@@ -262,4 +264,15 @@ func (c *Client) ParseTimeoutMillis(arg []byte) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, true
+}
+
+// errorTail is an argument that ends an error message as Redis's
+// addReplyErrorFormat prints it: "%s" stops at a zero byte, and the
+// message's trailing CR and LF are trimmed (the others become spaces when
+// the reply is written).
+func errorTail(arg []byte) string {
+	if i := bytes.IndexByte(arg, 0); i >= 0 {
+		arg = arg[:i]
+	}
+	return strings.TrimRight(string(arg), "\r\n")
 }
