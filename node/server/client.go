@@ -108,7 +108,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 // serve is the connection's goroutine.
 func (c *Client) serve() {
 	defer c.srv.wg.Done()
-	defer c.free()
+	defer c.freeUnlessPanicking()
 	c.serveLoop(true)
 }
 
@@ -293,6 +293,18 @@ func (c *Client) flush() error {
 	c.wakeAsync()
 	c.srv.mu.Unlock()
 	return nil
+}
+
+// freeUnlessPanicking frees the client when its goroutine ends, except
+// when it ends by a panic that escaped the recovery of handlers and
+// batches (panic.go): the lock may be held then, and free would wait for
+// it for ever, freezing the node. The panic goes on and ends the process,
+// as Go's would.
+func (c *Client) freeUnlessPanicking() {
+	if r := recover(); r != nil {
+		panic(r)
+	}
+	c.free()
 }
 
 // free unregisters the client. It runs on the client's goroutine.
