@@ -12,14 +12,20 @@ import (
 )
 
 // The number parsers of the node, in one place. Each follows the Redis
-// function whose rules a client can see, over the whole argument: a zero
-// byte, a space or any trailing byte makes the argument "not a number",
-// where C code that stopped at the NUL of its copy would read a prefix.
+// function whose rules a client can see. All but the cursor read the whole
+// argument: a zero byte, a space or any trailing byte makes it "not a
+// number" (Redis 7.0.15 checks the end pointer against the length).
 //
-//	parseLongLong  string2ll        integers (INCRBY, LRANGE, counts, ...)
-//	parseDouble    strtod, whole    getDoubleFromObject (ZADD, ZINCRBY, ...)
-//	longdouble.Parse string2ld      INCRBYFLOAT, HINCRBYFLOAT, timeouts
-//	parseScanCursor strtoul         SCAN cursors (Redis reads a C string)
+//	parseLongLong      string2ll   integers (INCRBY, LRANGE, counts, ...);
+//	                               c.ParseInt, c.ParseInt32 (C int: DB indexes)
+//	parseDouble        strtod      getDoubleFromObject (ZADD, ZINCRBY, ...)
+//	longdouble.Parse   string2ld   INCRBYFLOAT, HINCRBYFLOAT, c.ParseTimeout
+//	c.ParseTimeoutMillis string2ll timeouts in ms (WAIT, CLIENT PAUSE)
+//	parseScanCursor    strtoul     SCAN-family cursors: a C string, so it
+//	                               stops at a zero byte as Redis does
+//
+// The keyspace's copy of string2ll is keyspace/internal/number (values
+// read as numbers: INCR on a stored string, intset members).
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
