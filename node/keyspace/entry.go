@@ -1,6 +1,8 @@
 package keyspace
 
-import "strconv"
+import (
+	"github.com/shoal-dev/shoal/node/keyspace/internal/number"
+)
 
 // Type is a value type, as TYPE reports it.
 type Type uint8
@@ -113,28 +115,7 @@ func (e *Entry) Int() (int64, bool) {
 
 // ParseInt parses a canonical signed 64-bit decimal (no '+', no leading
 // zeros, no spaces), as Redis's string2ll.
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i := 0
-	if b[0] == '-' {
-		i = 1
-	}
-	if i >= len(b) || b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	for _, c := range b[i:] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
-}
+func ParseInt(b []byte) (int64, bool) { return number.ParseLongLong(b) }
 
 // Encoding is what OBJECT ENCODING reports, derived as Redis would encode
 // the value. Objects may implement Encoding() string themselves.

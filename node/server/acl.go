@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -593,7 +592,7 @@ func cmdACLLog(c *Client) {
 		return
 	}
 	if len(c.Args) == 3 {
-		if _, err := strconv.ParseInt(string(c.Args[2]), 10, 64); err != nil {
+		if _, ok := parseLongLong(c.Args[2]); !ok {
 			c.Error(ErrNotInteger)
 			return
 		}

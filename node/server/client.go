@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -109,7 +108,7 @@ func newClient(s *Server, conn net.Conn) *Client {
 // serve is the connection's goroutine.
 func (c *Client) serve() {
 	defer c.srv.wg.Done()
-	defer c.free()
+	defer c.freeUnlessPanicking()
 	c.serveLoop(true)
 }
 
@@ -189,6 +188,14 @@ func (c *Client) finishBatch(e batchEnd) (needRead, ok bool) {
 		if err := c.flush(); err != nil {
 			return false, false
 		}
+		// The handler that served us may have condemned the connection
+		// (it panicked: panic.go).
+		s.mu.Lock()
+		closing := c.closeAfter
+		s.mu.Unlock()
+		if closing {
+			return false, false
+		}
 		needRead = c.pendRead != nil
 	}
 	if e.paused {
@@ -216,6 +223,7 @@ func (c *Client) read() error {
 // runBatch executes every complete command in the read buffer. Called
 // with the lock held.
 func (c *Client) runBatch() {
+	defer c.recoverBatch()
 	s := c.srv
 	now := time.Now()
 	s.clock = now
@@ -285,6 +293,18 @@ func (c *Client) flush() error {
 	c.wakeAsync()
 	c.srv.mu.Unlock()
 	return nil
+}
+
+// freeUnlessPanicking frees the client when its goroutine ends, except
+// when it ends by a panic that escaped the recovery of handlers and
+// batches (panic.go): the lock may be held then, and free would wait for
+// it for ever, freezing the node. The panic goes on and ends the process,
+// as Go's would.
+func (c *Client) freeUnlessPanicking() {
+	if r := recover(); r != nil {
+		panic(r)
+	}
+	c.free()
 }
 
 // free unregisters the client. It runs on the client's goroutine.
@@ -510,48 +530,11 @@ func (c *Client) ParseInt(arg []byte) (int64, bool) {
 // ParseFloat parses a float argument as Redis's getDoubleFromObject (no
 // NaN, no spaces) or replies "value is not a valid float".
 func (c *Client) ParseFloat(arg []byte) (float64, bool) {
-	f, ok := parseFloat(arg)
+	f, ok := parseDouble(arg)
 	if !ok {
 		c.Error(ErrNotFloat)
 	}
 	return f, ok
-}
-
-func parseFloat(arg []byte) (float64, bool) {
-	if len(arg) == 0 || len(arg) > 5000 || isSpaceByte(arg[0]) || isSpaceByte(arg[len(arg)-1]) {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			// strtod returns ±HUGE_VAL with ERANGE: Redis rejects it.
-			return 0, false
-		}
-		return 0, false
-	}
-	if f != f { // NaN
-		return 0, false
-	}
-	return f, true
-}
-
-func isSpaceByte(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f'
-}
-
-// ParseTimeout parses a blocking timeout in seconds (float) as Redis does,
-// replying the error on failure. 0 means forever.
-func (c *Client) ParseTimeout(arg []byte) (time.Duration, bool) {
-	f, err := strconv.ParseFloat(string(arg), 64)
-	if err != nil || f != f || f > 1e15 || f < -1e15 {
-		c.Error(ErrTimeoutNotFloat)
-		return 0, false
-	}
-	if f < 0 {
-		c.Error(ErrTimeoutNegative)
-		return 0, false
-	}
-	return time.Duration(f * float64(time.Second)), true
 }
 
 func copyArgs(args [][]byte) [][]byte {

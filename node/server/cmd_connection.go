@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -60,7 +59,7 @@ func cmdPing(c *Client) {
 func cmdEcho(c *Client) { c.W.Bulk(c.Args[1]) }
 
 func cmdSelect(c *Client) {
-	n, ok := c.ParseInt(c.Args[1])
+	n, ok := c.ParseInt32(c.Args[1], "")
 	if !ok {
 		return
 	}
@@ -201,8 +200,7 @@ func cmdHello(c *Client) {
 }
 
 func strconvInt(b []byte) (int64, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
+	return parseLongLong(b)
 }
 
 func cmdReset(c *Client) {
@@ -318,8 +316,8 @@ func cmdClientList(c *Client) {
 			i++
 		case eqFold(args[i], "id") && i+1 < len(args):
 			for _, a := range args[i+1:] {
-				id, err := strconv.ParseInt(string(a), 10, 64)
-				if err != nil || id <= 0 {
+				id, ok := parseLongLong(a)
+				if !ok { // an ID no client has (0, -1) just matches nothing
 					c.Error("ERR Invalid client ID")
 					return
 				}
@@ -408,8 +406,8 @@ func cmdClientKill(c *Client) {
 		v := string(args[i+1])
 		switch {
 		case eqFold(args[i], "id"):
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
+			n, ok := parseLongLong(args[i+1])
+			if !ok || n <= 0 {
 				c.Error("ERR client-id should be greater than 0")
 				return
 			}
@@ -458,11 +456,6 @@ func cmdClientKill(c *Client) {
 }
 
 func cmdClientPause(c *Client) {
-	ms, ok := keyspaceInt(c.Args[2])
-	if !ok || ms < 0 {
-		c.Error("ERR timeout is not an integer or out of range")
-		return
-	}
 	all := true
 	if len(c.Args) == 4 {
 		switch {
@@ -477,7 +470,12 @@ func cmdClientPause(c *Client) {
 		c.Error(ErrSyntax)
 		return
 	}
-	c.srv.pauseClients(time.Duration(ms)*time.Millisecond, all)
+	// Redis checks the mode before the timeout.
+	d, ok := c.ParseTimeoutMillis(c.Args[2])
+	if !ok {
+		return
+	}
+	c.srv.pauseClients(d, all)
 	c.W.OK()
 }
 

@@ -74,10 +74,7 @@ func cmdType(c *Client) {
 // (expireGenericCommand): base is 0 or now in ms, unitMs 1000 or 1.
 func (c *Client) expireGeneric(base, unitMs int64) {
 	key := c.Args[1]
-	when, ok := c.ParseInt(c.Args[2])
-	if !ok {
-		return
-	}
+	// As Redis: the options first, then the time.
 	var nx, xx, gt, lt bool
 	for _, a := range c.Args[3:] {
 		switch {
@@ -90,7 +87,7 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 		case eqFold(a, "lt"):
 			lt = true
 		default:
-			c.Error("ERR Unsupported option " + string(a))
+			c.Error("ERR Unsupported option " + errorTail(a))
 			return
 		}
 	}
@@ -100,6 +97,10 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 	}
 	if gt && lt {
 		c.Error("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	when, ok := c.ParseInt(c.Args[2])
+	if !ok {
 		return
 	}
 	invalid := "ERR invalid expire time in '" + c.Cmd.Name + "' command"
@@ -247,8 +248,8 @@ type ScanOptions struct {
 
 // ParseScanCursor parses a SCAN cursor or replies "invalid cursor".
 func (c *Client) ParseScanCursor(arg []byte) (uint64, bool) {
-	n, err := strconv.ParseUint(string(arg), 10, 64)
-	if err != nil {
+	n, ok := parseScanCursor(arg)
+	if !ok {
 		c.Error("ERR invalid cursor")
 		return 0, false
 	}
@@ -357,8 +358,11 @@ func cmdCopy(c *Client) {
 		case eqFold(c.Args[i], "replace"):
 			replace = true
 		case eqFold(c.Args[i], "db") && i+1 < len(c.Args):
-			n, ok := keyspace.ParseInt(c.Args[i+1])
-			if !ok || n < 0 || n >= int64(len(c.srv.dbs)) {
+			n, ok := c.ParseInt32(c.Args[i+1], "")
+			if !ok {
+				return
+			}
+			if n < 0 || n >= int64(len(c.srv.dbs)) {
 				c.Error(ErrInvalidDB)
 				return
 			}
@@ -413,9 +417,8 @@ func cmdMove(c *Client) {
 		c.Error("ERR MOVE is not allowed in cluster mode")
 		return
 	}
-	n, ok := keyspace.ParseInt(c.Args[2])
+	n, ok := c.ParseInt32(c.Args[2], "")
 	if !ok {
-		c.Error(ErrNotInteger)
 		return
 	}
 	if n < 0 || n >= int64(len(c.srv.dbs)) {

@@ -346,6 +346,7 @@ func cmdHrandfield(c *Client) {
 	} else {
 		c.W.ArrayLen(n)
 	}
+	picked := 0
 	h.RandomFields(int(count), rnd, func(f, v []byte) bool {
 		if withValues && resp3 {
 			c.W.ArrayLen(2)
@@ -354,37 +355,14 @@ func cmdHrandfield(c *Client) {
 		if withValues {
 			c.W.Bulk(v)
 		}
-		return true
+		// A count of -10^18 must not hold the lock for good.
+		picked++
+		return picked%randomChunk != 0 || !c.randomReplyOverLimit()
 	})
 }
 
-// parseCursor is Redis 7.0's parseScanCursorOrReply, which is strtoul:
-// an optional sign ("-1" wraps to 2^64-1), decimal digits, the empty
-// string reads as 0; leading space, trailing junk and overflow are
-// refused with "invalid cursor".
-func (c *Client) parseCursor(arg []byte) (uint64, bool) {
-	s := arg
-	neg := false
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	if len(s) == 0 && len(arg) == 0 {
-		return 0, true
-	}
-	n, err := strconv.ParseUint(string(s), 10, 64)
-	if err != nil || len(s) == 0 || s[0] < '0' || s[0] > '9' {
-		c.Error("ERR invalid cursor")
-		return 0, false
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
 func cmdHscan(c *Client) {
-	cursor, ok := c.parseCursor(c.Args[2])
+	cursor, ok := c.ParseScanCursor(c.Args[2])
 	if !ok {
 		return
 	}

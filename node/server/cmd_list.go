@@ -1,13 +1,11 @@
 package server
 
 import (
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/list"
-	"github.com/shoal-dev/shoal/node/keyspace/longdouble"
 )
 
 // listHandlers returns the handlers of the list commands by command name
@@ -93,26 +91,6 @@ func (c *Client) parseAtLeastOne(arg []byte, msg string) (int64, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// parseBlockTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds:
-// a long double, turned into whole milliseconds by truncation (so a timeout
-// under a millisecond means forever, like 0), negative results refused.
-func (c *Client) parseBlockTimeout(arg []byte) (time.Duration, bool) {
-	v, ok := longdouble.Parse(arg)
-	if !ok {
-		c.Error(ErrTimeoutNotFloat)
-		return 0, false
-	}
-	ms, ok := v.MulTrunc(1000)
-	if !ok || ms < 0 {
-		c.Error(ErrTimeoutNegative)
-		return 0, false
-	}
-	if ms > math.MaxInt64/int64(time.Millisecond) {
-		return math.MaxInt64, true
-	}
-	return time.Duration(ms) * time.Millisecond, true
 }
 
 // listForRead looks key up for reading: l is nil when the key is missing
@@ -501,7 +479,7 @@ func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
 	}
 	var timeout time.Duration
 	if block {
-		if timeout, ok = c.parseBlockTimeout(args[1]); !ok {
+		if timeout, ok = c.ParseTimeout(args[1]); !ok {
 			return
 		}
 	}
@@ -551,7 +529,7 @@ func (c *Client) firstNonEmptyList(keys [][]byte) (e *keyspace.Entry, l *list.Li
 // blockingPop is BLPOP and BRPOP.
 func (c *Client) blockingPop(end list.End) {
 	keys := c.Args[1 : len(c.Args)-1]
-	timeout, ok := c.parseBlockTimeout(c.Args[len(c.Args)-1])
+	timeout, ok := c.ParseTimeout(c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
@@ -580,7 +558,7 @@ func cmdBlmove(c *Client) {
 	if !ok {
 		return
 	}
-	timeout, ok := c.parseBlockTimeout(c.Args[5])
+	timeout, ok := c.ParseTimeout(c.Args[5])
 	if !ok {
 		return
 	}
@@ -590,7 +568,7 @@ func cmdBlmove(c *Client) {
 }
 
 func cmdBrpoplpush(c *Client) {
-	timeout, ok := c.parseBlockTimeout(c.Args[3])
+	timeout, ok := c.ParseTimeout(c.Args[3])
 	if !ok {
 		return
 	}

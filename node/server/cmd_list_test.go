@@ -243,18 +243,22 @@ func TestBLPOPTimesOutWithNil(t *testing.T) {
 	if el := time.Since(start); el < 190*time.Millisecond {
 		t.Fatalf("BLPOP with 0.2s timeout returned after %v", el)
 	}
-	// A float timeout below a millisecond truncates to 0: forever, as in
-	// Redis. Check that it blocks, then serve it.
+	// Redis rounds a timeout up to whole milliseconds (ceill): 0.0001 s
+	// is 1 ms, not forever (the fuzzer's HANG 1), while -0.0001 s rounds
+	// up to 0: forever. Check that it blocks, then serve it.
+	if _, err := rdb.Do(ctxT(t), "BLPOP", "tiny", "0.0001").Result(); !errors.Is(err, redis.Nil) {
+		t.Fatalf("BLPOP tiny 0.0001 = %v, want a nil reply after 1 ms", err)
+	}
 	done := make(chan result, 1)
 	waiter := n.client(t)
 	go func() {
-		v, err := waiter.Do(ctxT(t), "BLPOP", "tiny", "0.0001").StringSlice()
+		v, err := waiter.Do(ctxT(t), "BLPOP", "tiny", "-0.0001").StringSlice()
 		done <- result{v, err}
 	}()
 	waitBlocked(t, rdb, 1)
 	rdb.RPush(ctxT(t), "tiny", "v")
 	if r := await(t, done, "BLPOP tiny"); r.err != nil || !slices.Equal(r.vals, []string{"tiny", "v"}) {
-		t.Fatalf("BLPOP tiny 0.0001 = %q %v", r.vals, r.err)
+		t.Fatalf("BLPOP tiny -0.0001 = %q %v", r.vals, r.err)
 	}
 }
 

@@ -408,14 +408,12 @@ func cmdSwapdb(c *Client) {
 		c.Error("ERR SWAPDB is not allowed in cluster mode")
 		return
 	}
-	a, ok1 := keyspace.ParseInt(c.Args[1])
-	if !ok1 {
-		c.Error("ERR invalid first DB index")
+	a, ok := c.ParseInt32(c.Args[1], "ERR invalid first DB index")
+	if !ok {
 		return
 	}
-	b, ok2 := keyspace.ParseInt(c.Args[2])
-	if !ok2 {
-		c.Error("ERR invalid second DB index")
+	b, ok := c.ParseInt32(c.Args[2], "ERR invalid second DB index")
+	if !ok {
 		return
 	}
 	if a < 0 || a >= int64(len(s.dbs)) || b < 0 || b >= int64(len(s.dbs)) {

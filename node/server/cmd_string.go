@@ -84,7 +84,18 @@ const (
 // parseExpireOptions parses SET/GETEX options from args. It returns the
 // flags and the absolute expiry in ms (0 if none).
 func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64, ok bool) {
-	var expireArg []byte
+	flags, expireArg, ok := c.parseSetFlags(args, getex)
+	if !ok {
+		return 0, 0, false
+	}
+	at, ok = c.expireArgAt(flags, expireArg, getex)
+	return flags, at, ok
+}
+
+// parseSetFlags is the syntax of SET's and GETEX's options; the expire
+// argument is returned unparsed (GETEX checks it only once the key exists,
+// as Redis does).
+func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg []byte, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		next := i+1 < len(args)
@@ -117,13 +128,19 @@ func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64
 			i++
 		default:
 			c.Error(ErrSyntax)
-			return 0, 0, false
+			return 0, nil, false
 		}
 	}
+	return flags, expireArg, true
+}
+
+// expireArgAt turns SET's or GETEX's expire argument into an absolute
+// unix time in ms (0 without one), replying the error when it is invalid.
+func (c *Client) expireArgAt(flags int, expireArg []byte, getex bool) (at int64, ok bool) {
 	if expireArg != nil {
 		n, ok := c.ParseInt(expireArg)
 		if !ok {
-			return 0, 0, false
+			return 0, false
 		}
 		name := "set"
 		if getex {
@@ -131,7 +148,7 @@ func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64
 		}
 		if n <= 0 || (flags&(setEX|setEXAT) != 0 && n > math.MaxInt64/1000) {
 			c.Error("ERR invalid expire time in '" + name + "' command")
-			return 0, 0, false
+			return 0, false
 		}
 		switch {
 		case flags&setEX != 0:
@@ -140,7 +157,7 @@ func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64
 		case flags&setPX != 0:
 			if n > math.MaxInt64-c.Now() {
 				c.Error("ERR invalid expire time in '" + name + "' command")
-				return 0, 0, false
+				return 0, false
 			}
 			at = c.Now() + n
 		case flags&setEXAT != 0:
@@ -149,7 +166,7 @@ func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64
 			at = n
 		}
 	}
-	return flags, at, true
+	return at, true
 }
 
 // setGeneric is SET with parsed options. It returns false when NX/XX
@@ -236,7 +253,7 @@ func cmdPsetex(c *Client) { c.setexGeneric(1) }
 
 func cmdGetex(c *Client) {
 	key := c.Args[1]
-	flags, at, ok := c.parseSetOptions(c.Args[2:], true)
+	flags, expireArg, ok := c.parseSetFlags(c.Args[2:], true)
 	if !ok {
 		return
 	}
@@ -246,6 +263,10 @@ func cmdGetex(c *Client) {
 	}
 	if e == nil {
 		c.W.Null()
+		return
+	}
+	at, ok := c.expireArgAt(flags, expireArg, true)
+	if !ok {
 		return
 	}
 	c.W.Bulk(e.Bytes())
@@ -489,6 +510,15 @@ func strRange(start, end, n int64) (int64, int64, bool) {
 	return start, end, false
 }
 
+// fromEnd makes a negative index count from the end of n elements,
+// clamped at 0.
+func fromEnd(i, n int64) int64 {
+	if i < 0 {
+		return max(i+n, 0)
+	}
+	return i
+}
+
 func cmdGetrange(c *Client) {
 	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
@@ -532,7 +562,7 @@ func cmdSetrange(c *Client) {
 		}
 		return
 	}
-	if off+int64(len(val)) > c.maxStringSize() {
+	if off > c.maxStringSize()-int64(len(val)) {
 		c.Error(ErrStringTooLong)
 		return
 	}
@@ -552,7 +582,7 @@ func cmdSetrange(c *Client) {
 
 func (c *Client) parseBitOffset(arg []byte) (int64, bool) {
 	n, ok := keyspace.ParseInt(arg)
-	if !ok || n < 0 || n >= c.maxStringSize()*8 {
+	if !ok || n < 0 || n>>3 >= c.maxStringSize() {
 		c.Error(ErrBitOffset)
 		return 0, false
 	}
@@ -644,6 +674,16 @@ func popcount(b []byte) int64 {
 
 func cmdBitcount(c *Client) {
 	args := c.Args
+	// As Redis: the key first (a missing key counts 0 whatever the
+	// arguments), then the range.
+	val, exists, ok := c.getString(args[1])
+	if !ok {
+		return
+	}
+	if !exists {
+		c.W.Int(0)
+		return
+	}
 	var start, end int64
 	isBit := false
 	if len(args) == 3 || len(args) > 5 {
@@ -661,14 +701,6 @@ func cmdBitcount(c *Client) {
 		if isBit, ok = c.parseBitUnit(args, 4); !ok {
 			return
 		}
-	}
-	val, exists, ok := c.getString(args[1])
-	if !ok {
-		return
-	}
-	if !exists {
-		c.W.Int(0)
-		return
 	}
 	if len(args) == 2 {
 		c.W.Int(popcount(val))
@@ -698,13 +730,23 @@ func cmdBitcount(c *Client) {
 
 func cmdBitpos(c *Client) {
 	args := c.Args
-	var bit byte
-	switch string(args[2]) {
-	case "1":
-		bit = 1
-	case "0":
-	default:
+	b, ok := c.ParseInt(args[2])
+	if !ok {
+		return
+	}
+	if b != 0 && b != 1 {
 		c.Error("ERR The bit argument must be 1 or 0.")
+		return
+	}
+	bit := byte(b)
+	// As Redis: the bit, then the key (a missing one is all zeros
+	// whatever the range), then the range.
+	val, exists, ok := c.getString(args[1])
+	if !ok {
+		return
+	}
+	if !exists {
+		c.W.Int(int64(bit) * -1)
 		return
 	}
 	var start, end int64
@@ -714,7 +756,6 @@ func cmdBitpos(c *Client) {
 		c.Error(ErrSyntax)
 		return
 	}
-	var ok bool
 	if len(args) >= 4 {
 		if start, ok = c.ParseInt(args[3]); !ok {
 			return
@@ -729,18 +770,6 @@ func cmdBitpos(c *Client) {
 	if isBit, ok = c.parseBitUnit(args, 5); !ok {
 		return
 	}
-	val, exists, ok := c.getString(args[1])
-	if !ok {
-		return
-	}
-	if !exists {
-		if bit == 1 {
-			c.W.Int(-1)
-		} else {
-			c.W.Int(0)
-		}
-		return
-	}
 	n := int64(len(val))
 	if isBit {
 		n *= 8
@@ -748,6 +777,10 @@ func cmdBitpos(c *Client) {
 	if !endGiven {
 		end = n - 1
 	}
+	// Unlike GETRANGE and BITCOUNT, Redis's BITPOS has no shortcut for a
+	// negative start after a negative end: both are made absolute and
+	// clamped at 0 first.
+	start, end = fromEnd(start, n), fromEnd(end, n)
 	s, e, empty := strRange(start, end, n)
 	if empty {
 		c.W.Int(-1)

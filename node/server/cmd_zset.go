@@ -599,7 +599,7 @@ func (c *Client) zpopMinMax(top bool) {
 // ZPOPMIN/ZPOPMAX key.
 func (c *Client) bzpopMinMax(top bool) {
 	keys := c.Args[1 : len(c.Args)-1]
-	timeout, ok := c.parseBlockTimeout(c.Args[len(c.Args)-1])
+	timeout, ok := c.ParseTimeout(c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
@@ -645,7 +645,7 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 	keys := args[numkeysIdx+1 : whereIdx]
 	var timeout time.Duration
 	if block {
-		if timeout, ok = c.parseBlockTimeout(args[1]); !ok {
+		if timeout, ok = c.ParseTimeout(args[1]); !ok {
 			return
 		}
 	}
@@ -859,16 +859,25 @@ func (c *Client) randomReplyInChunks(count int64, emit func(n int)) {
 		n := int(min(count, randomChunk))
 		emit(n)
 		count -= int64(n)
-		c.checkOutputLimit()
-		if c.killed {
-			return
-		}
-		if c.W.Len() > maxRandomReplySize {
-			c.srv.log.Printf("Client id=%d closed: random reply over %d bytes.", c.ID, maxRandomReplySize)
-			c.kill()
+		if c.randomReplyOverLimit() {
 			return
 		}
 	}
+}
+
+// randomReplyOverLimit closes the client, and reports true, once a random
+// reply being written passes the output limits (randomReplyInChunks).
+func (c *Client) randomReplyOverLimit() bool {
+	c.checkOutputLimit()
+	if c.killed {
+		return true
+	}
+	if c.W.Len() > maxRandomReplySize {
+		c.srv.log.Printf("Client id=%d closed: random reply over %d bytes.", c.ID, maxRandomReplySize)
+		c.kill()
+		return true
+	}
+	return false
 }
 
 func cmdZscan(c *Client) {

@@ -62,13 +62,20 @@
 // and channels, from the spec's categories and key specs), cluster routing
 // (MOVED/ASK from the key specs), maxmemory (DenyOOM) and MULTI queueing.
 // It must reply exactly once (unless it blocks) and never block or sleep.
+// A handler that panics (a bug) is recovered under the lock (panic.go): the
+// client gets "-ERR internal error in command '<name>'" and is closed, the
+// log gets the stack, INFO counts total_handler_panics; the node serves on.
 //
 // Arguments: c.Args[0] is the command name, c.Args[1:] the arguments, as
 // []byte that alias the read buffer: copy what you store (string(arg) for a
 // map key or member, append([]byte(nil), arg...) for bytes). Helpers reply
 // the Redis error themselves and return ok=false: c.ParseInt(arg),
-// c.ParseFloat(arg), c.ParseTimeout(arg), c.ParseScanCursor(arg),
-// c.ParseScanOptions(args, false). Match keywords with eqFold(arg, "withscores").
+// c.ParseInt32(arg, msg), c.ParseFloat(arg), c.ParseTimeout(arg),
+// c.ParseScanCursor(arg), c.ParseScanOptions(args, false). They read the
+// whole argument with Redis's rules (util.go): never parse a number any
+// other way. Range-check every offset, count and index before it sizes an
+// allocation or a slice, without overflow (off > max-len, not off+len >
+// max). Match keywords with eqFold(arg, "withscores").
 //
 // Replies go to c.W (node/resp.Writer), which speaks RESP2 or RESP3 by
 // itself: c.W.OK(), SimpleString, Int, Bulk, BulkString, Null (missing

@@ -525,7 +525,7 @@ func (l *eventLoop) closeIdle(now time.Time) {
 // finishes the batch the loop ran, then serves as serve does.
 func (c *Client) serveFrom(e batchEnd) {
 	defer c.srv.wg.Done()
-	defer c.free()
+	defer c.freeUnlessPanicking()
 	needRead, ok := c.finishBatch(e)
 	if !ok {
 		return

@@ -122,7 +122,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.rewrite = nil
 	c.noProp = false
 	dirty := s.dirty
-	s.handlers[spec.ID()](c)
+	s.runHandler(c, spec)
 	dur := time.Since(start)
 	s.clock = start.Add(dur)
 	if c.reexec || c.blk == nil {

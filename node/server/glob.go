@@ -2,9 +2,18 @@ package server
 
 // GlobMatch reports whether s matches the glob pattern as Redis's
 // stringmatchlen does (* ? [a-z] [^x] and \ escapes), optionally ignoring
-// case. Used by KEYS, SCAN MATCH, CONFIG GET and pattern subscriptions.
+// case. It is the one matcher of the node: KEYS, SCAN/SSCAN/HSCAN/ZSCAN
+// MATCH, PSUBSCRIBE and PUBSUB CHANNELS, ACL key and channel patterns,
+// CONFIG GET and COMMAND LIST FILTERBY PATTERN all use it.
+//
+// Its work is bounded as in Redis 7.0.15 (CVE-2022-36021): recursion stops
+// at a nesting of 1000 stars, and once the rest of the pattern after a '*'
+// matched nowhere in the rest of the string, no earlier '*' tries a longer
+// match (that could only start the rest later), so a pattern of n stars
+// costs O(n * len(s)) instead of len(s)^n.
 func GlobMatch(pattern, s []byte, nocase bool) bool {
-	return globMatch(pattern, s, nocase, 0)
+	skipLonger := false
+	return globMatch(pattern, s, nocase, 0, &skipLonger)
 }
 
 func lowerByte(c byte) byte {
@@ -14,7 +23,7 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-func globMatch(p, s []byte, nocase bool, nesting int) bool {
+func globMatch(p, s []byte, nocase bool, nesting int, skipLonger *bool) bool {
 	// Like Redis, bound the recursion a hostile pattern can cause.
 	if nesting > 1000 {
 		return false
@@ -29,11 +38,17 @@ func globMatch(p, s []byte, nocase bool, nesting int) bool {
 				return true
 			}
 			for len(s) > 0 {
-				if globMatch(p[1:], s, nocase, nesting+1) {
+				if globMatch(p[1:], s, nocase, nesting+1, skipLonger) {
 					return true
+				}
+				if *skipLonger {
+					return false
 				}
 				s = s[1:]
 			}
+			// The rest matched from no position: longer matches of any
+			// earlier '*' cannot help either.
+			*skipLonger = true
 			return false
 		case '?':
 			s = s[1:]

@@ -147,6 +147,7 @@ func (s *Server) info(want map[string]bool) string {
 			preempted += l.busy.preempted.Load()
 		}
 		fmt.Fprintf(b, "event_loop_busy_poll_hits:%d\r\nevent_loop_busy_poll_misses:%d\r\nevent_loop_busy_poll_preempted:%d\r\n", hits, misses, preempted)
+		fmt.Fprintf(b, "total_handler_panics:%d\r\n", st.handlerPanics)
 		if f := s.infoSections["stats"]; f != nil {
 			f(b)
 		}

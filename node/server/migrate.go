@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -146,7 +147,9 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 	if timeout <= 0 {
 		timeout = 1000
 	}
-	a.timeout = time.Duration(timeout) * time.Millisecond
+	// A timeout in ms beyond time.Duration's range is as good as forever
+	// (multiplied, it would wrap to a negative duration: no wait at all).
+	a.timeout = time.Duration(min(timeout, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
 	a.keys = args[firstKey : firstKey+numKeys]
 	return a, true
 }

@@ -111,12 +111,8 @@ func cmdWait(c *Client) {
 	if !ok {
 		return
 	}
-	ms, ok := c.ParseInt(c.Args[2])
+	timeout, ok := c.ParseTimeoutMillis(c.Args[2])
 	if !ok {
-		return
-	}
-	if ms < 0 {
-		c.Error("ERR timeout is negative")
 		return
 	}
 	w, waiting := s.repl.waits[c]
@@ -133,7 +129,7 @@ func cmdWait(c *Client) {
 		// Ask the replicas for an ACK now rather than within a second.
 		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
-	c.BlockOnKeys([][]byte{[]byte(waitKey)}, time.Duration(ms)*time.Millisecond, func(c *Client) {
+	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(c *Client) {
 		n := c.srv.ackedReplicas(w.offset)
 		delete(c.srv.repl.waits, c)
 		c.W.Int(int64(n))

@@ -247,8 +247,8 @@ func cmdPsync(c *Client) {
 	replid, next := "?", int64(-1)
 	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
-		n, err := strconv.ParseInt(string(c.Args[2]), 10, 64)
-		if err != nil {
+		n, ok := parseLongLong(c.Args[2])
+		if !ok {
 			c.Error(ErrNotInteger)
 			return
 		}

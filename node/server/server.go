@@ -52,10 +52,13 @@ type Server struct {
 	nextLoop  int
 	clients   map[int64]*Client
 	nextID    atomic.Int64
-	wg        sync.WaitGroup
-	closing   chan struct{}
-	closed    bool
-	log       *log.Logger
+	// shutdownGrace is shutdown-timeout as the last cron saw it, readable
+	// without the lock (shutdown.go).
+	shutdownGrace atomic.Int64
+	wg            sync.WaitGroup
+	closing       chan struct{}
+	closed        bool
+	log           *log.Logger
 
 	prop     Propagator
 	propBuf  []propOp
@@ -137,6 +140,7 @@ func New(cfg *Config) (*Server, error) {
 	s.pubsub.init()
 	s.slowlog.init()
 	s.applyGC()
+	s.noteShutdownTimeout()
 	return s, nil
 }
 
@@ -541,6 +545,7 @@ func (s *Server) cron() {
 		}
 	}
 	s.stats.sampleInstantaneous(now)
+	s.noteShutdownTimeout()
 	s.clientsCron(now)
 	s.replCron(now)
 	s.expirePause()
@@ -571,11 +576,21 @@ func (s *Server) Logf(format string, args ...any) { s.log.Printf(format, args...
 
 // Shutdown is the graceful stop of SIGTERM: refuse new work, run the
 // shutdown hook (persistence saves and fsyncs), then close everything.
-func (s *Server) Shutdown() error {
+func (s *Server) Shutdown() error { return s.shutdown(nil) }
+
+// shutdown is Shutdown, reporting its progress to p if not nil
+// (ShutdownWithin).
+func (s *Server) shutdown(p *shutdownProgress) error {
 	s.mu.Lock()
+	if p != nil {
+		close(p.locked)
+	}
 	var err error
 	if s.ShutdownHook != nil {
 		err = s.ShutdownHook(s.cfg.Save != "")
+	}
+	if p != nil {
+		close(p.saved)
 	}
 	s.mu.Unlock()
 	s.Close()

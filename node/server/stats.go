@@ -20,6 +20,7 @@ type stats struct {
 	netInput, netOutput int64
 	errors              map[string]int64 // by error code
 	totalErrors         int64
+	handlerPanics       int64 // commands whose handler panicked (panic.go)
 
 	// instantaneous_ops_per_sec: samples of the command counter.
 	samples    [16]int64

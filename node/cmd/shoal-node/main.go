@@ -92,7 +92,18 @@ func run(args []string) int {
 	go func() {
 		sig := <-sigs
 		srv.Logf("Received %s scheduling shutdown...", sig)
-		if err := srv.Shutdown(); err != nil {
+		// A second signal, as in Redis, ends the process at once.
+		go func() {
+			<-sigs
+			srv.Logf("You insist... exiting now.")
+			os.Exit(1)
+		}()
+		// Within shutdown-timeout even when a command holds the lock.
+		finished, err := srv.ShutdownWithin(srv.ShutdownGrace())
+		if !finished {
+			os.Exit(1)
+		}
+		if err != nil {
 			srv.Logf("Error trying to shut down: %v", err)
 		}
 		exit()

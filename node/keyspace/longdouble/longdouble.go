@@ -46,14 +46,12 @@ func newLD() *big.Float {
 
 // Parse is Redis's string2ld: strtold over the whole input, which
 // must not start with white space; an overflow to infinity, an underflow to
-// zero and NaN are not numbers, while a literal "inf" is. Like strtold on
-// Redis's NUL-terminated copy, it stops at a NUL byte.
+// zero and NaN are not numbers, while a literal "inf" is. A zero byte
+// anywhere makes the input not a number (Redis 7.0.15 checks that strtold
+// consumed all of it, so "1.5\x00x" is refused, not read as 1.5).
 func Parse(s []byte) (Value, bool) {
-	if len(s) == 0 || len(s) >= maxLongDoubleChars || isCSpace(s[0]) {
+	if len(s) == 0 || len(s) >= maxLongDoubleChars || isCSpace(s[0]) || bytes.IndexByte(s, 0) >= 0 {
 		return Value{}, false
-	}
-	if i := bytes.IndexByte(s, 0); i >= 0 {
-		s = s[:i]
 	}
 	neg := false
 	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
@@ -279,12 +277,13 @@ func AppendHuman(dst []byte, x Value) []byte {
 	return dst
 }
 
-// MulTrunc is (long long)(x * k), the product rounded to the extended
-// format and truncated toward zero, as Redis turns a timeout in seconds
-// into milliseconds. ok is false when the product is infinite or outside
-// int64, where C's conversion has no defined result (x86-64 gives
-// LLONG_MIN, so Redis reports a negative timeout).
-func (x Value) MulTrunc(k int64) (int64, bool) {
+// MulCeil is (long long)ceill(x * k), the product rounded to the extended
+// format, as Redis turns a timeout in seconds into milliseconds (so 1e-5
+// seconds is 1 ms, and -0.001, whose product is just above -1, is 0). ok
+// is false when the product is infinite or outside int64, where C's
+// conversion has no defined result (x86-64 gives LLONG_MIN, so Redis
+// reports a negative timeout).
+func (x Value) MulCeil(k int64) (int64, bool) {
 	if x.f.IsInf() {
 		return 0, false
 	}
@@ -292,6 +291,12 @@ func (x Value) MulTrunc(k int64) (int64, bool) {
 	n, acc := p.Int64()
 	if (acc == big.Below && n == math.MaxInt64) || (acc == big.Above && n == math.MinInt64) {
 		return 0, false
+	}
+	if acc == big.Below { // truncated toward zero from above
+		if n == math.MaxInt64 {
+			return 0, false
+		}
+		n++
 	}
 	return n, true
 }

@@ -61,13 +61,11 @@ func TestAddRoundsInExtendedPrecision(t *testing.T) {
 	}
 }
 
-func TestLongDoubleParsingStopsAtNULAsStrtoldDoes(t *testing.T) {
-	ld, ok := Parse([]byte("12\x0034"))
-	if !ok || string(AppendHuman(nil, ld)) != "12" {
-		t.Fatalf("parse 12\\0 34 = %v %v", ld, ok)
-	}
-	if _, ok := Parse([]byte("\x001")); ok {
-		t.Fatal("a string starting with NUL is not a number")
+func TestLongDoubleWithAZeroByteIsNotANumber(t *testing.T) {
+	for _, s := range []string{"12\x0034", "1.5\x00x", "1\x00", "\x001", "\x00"} {
+		if ld, ok := Parse([]byte(s)); ok {
+			t.Errorf("%q parsed as %s", s, AppendHuman(nil, ld))
+		}
 	}
 }
 
@@ -84,22 +82,23 @@ func TestLongDoubleInputOfMaxCharsIsRefused(t *testing.T) {
 	}
 }
 
-func TestMulTruncIsRedisTimeoutConversion(t *testing.T) {
+func TestMulCeilIsRedisTimeoutConversion(t *testing.T) {
 	cases := []struct {
 		in   string
 		ms   int64
 		isOK bool
 	}{
-		{"1", 1000, true}, {"0.5", 500, true}, {"1e-5", 0, true}, {"-0.0001", 0, true},
+		{"1", 1000, true}, {"0.5", 500, true}, {"1e-5", 1, true}, {"-0.0001", 0, true},
 		{"0x10", 16000, true}, {"9.2e15", 9200000000000000000, true}, {"9.3e15", 0, false},
-		{"inf", 0, false}, {"-1e300", 0, false}, {"-2", -2000, true}, {"0.0015", 1, true},
+		{"inf", 0, false}, {"-1e300", 0, false}, {"-2", -2000, true}, {"0.0015", 2, true},
+		{"-0.001", 0, true}, {"-0.0011", -1, true}, {"1e-400", 1, true},
 	}
 	for _, c := range cases {
 		v, ok := Parse([]byte(c.in))
 		if !ok {
 			t.Fatalf("%q does not parse", c.in)
 		}
-		ms, ok := v.MulTrunc(1000)
+		ms, ok := v.MulCeil(1000)
 		if ms != c.ms || ok != c.isOK {
 			t.Errorf("%q * 1000 = %d,%v want %d,%v", c.in, ms, ok, c.ms, c.isOK)
 		}

@@ -4,48 +4,16 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+
+	"github.com/shoal-dev/shoal/node/keyspace/internal/number"
 )
 
 // The "intset" encoding: n little-endian integers of the same width (2, 4
 // or 8 bytes), sorted ascending, in one byte slice. The width grows to fit
 // the widest member and never shrinks (as Redis's intset).
 
-// parseInt is Redis's string2ll: a canonical signed 64-bit decimal (no
-// sign on zero, no '+', no leading zeros, no spaces).
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	neg := b[0] == '-'
-	digits := b
-	if neg {
-		digits = b[1:]
-	}
-	if len(digits) == 0 || (digits[0] == '0' && (len(b) > 1)) {
-		return 0, len(b) == 1 && b[0] == '0'
-	}
-	var u uint64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if u > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		u = u*10 + d
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true // -(1<<63) wraps to itself, as wanted
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
+// parseInt is Redis's string2ll.
+func parseInt(b []byte) (int64, bool) { return number.ParseLongLong(b) }
 
 func widthOf(v int64) uint8 {
 	switch {
