@@ -110,6 +110,7 @@ func protectedActionAllowed(setting string, c *Client) bool {
 func (s *Server) configChanged() {
 	s.applyEvictionPolicy()
 	s.applyGC()
+	s.noteShutdownTimeout()
 	for _, cl := range s.clients {
 		cl.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
 	}

@@ -56,7 +56,7 @@ func params() []param {
 		nullString(stringParam("pidfile", "", flagImmutable, func(c *Config) *string { return &c.PidFile }, nil),
 			func(c *Config) *string { return &c.PidFile }),
 		noEffect(intParam("shutdown-timeout", "", 0, 0, intMax, func(c *Config) *int { return &c.ShutdownTimeout }),
-			"SHUTDOWN does not wait for lagging replicas yet (it saves and exits at once)"),
+			"SHUTDOWN does not wait for lagging replicas yet (it saves and exits at once); the node uses it to bound how long SIGTERM waits for a running command"),
 		noEffect(shutdownOnSignalParam("shutdown-on-sigint", func(c *Config) *string { return &c.ShutdownOnSigint }),
 			"SIGINT shuts down as 'default' (save when save points are set)"),
 		noEffect(shutdownOnSignalParam("shutdown-on-sigterm", func(c *Config) *string { return &c.ShutdownOnSigterm }),

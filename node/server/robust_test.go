@@ -552,9 +552,9 @@ func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
 		t.Fatal("node did not start")
 	}
 	c := n.raw(t)
-	grace := defaultShutdownTimeout
-	if c.do("CONFIG", "SET", "shutdown-timeout", "1") == "+OK\r\n" {
-		grace = time.Second
+	grace := time.Second
+	if r := c.do("CONFIG", "SET", "shutdown-timeout", "1"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET shutdown-timeout 1: %q", r)
 	}
 	sleeper := n.raw(t)
 	sleeper.send(encodeCommand("DEBUG", "SLEEP", "60"))

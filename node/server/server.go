@@ -545,7 +545,6 @@ func (s *Server) cron() {
 		}
 	}
 	s.stats.sampleInstantaneous(now)
-	s.noteShutdownTimeout()
 	s.clientsCron(now)
 	s.replCron(now)
 	s.expirePause()

@@ -1,9 +1,6 @@
 package server
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // SIGTERM ends the node within shutdown-timeout seconds, whatever runs.
 // The graceful path (Shutdown: flush the AOF, the final save, close the
@@ -23,14 +20,9 @@ const defaultShutdownTimeout = 10 * time.Second
 const minShutdownGrace = time.Second
 
 // noteShutdownTimeout caches shutdown-timeout for ShutdownGrace. Called
-// by cron with the lock held.
+// with the lock held, at start-up and after CONFIG SET.
 func (s *Server) noteShutdownTimeout() {
-	d := defaultShutdownTimeout
-	if kv := s.cfg.Get("shutdown-timeout"); len(kv) == 1 {
-		if n, err := strconv.ParseInt(kv[0][1], 10, 64); err == nil && n >= 0 && n < 1<<31 {
-			d = time.Duration(n) * time.Second
-		}
-	}
+	d := time.Duration(s.cfg.ShutdownTimeout) * time.Second
 	s.shutdownGrace.Store(int64(max(d, minShutdownGrace)))
 }
 
