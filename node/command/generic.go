@@ -62,7 +62,8 @@ func genericCommands() []Spec {
 			Tips:       []string{"request_policy:all_shards", "nondeterministic_output_order"},
 			Doc:        Doc{Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."},
 		},
-		{Name: "migrate", Arity: -6, Flags: Write | MovableKeys, FirstKey: 3, LastKey: 3, Step: 1,
+		{Name: "migrate", Arity: -6, Flags: Write, FirstKey: 3, LastKey: 3, Step: 1,
+			Secrets:    migrateSecrets,
 			Categories: CatKeyspace | CatWrite | CatSlow | CatDangerous,
 			Tips:       []string{"nondeterministic_output"},
 			KeySpecs: []KeySpec{
@@ -189,7 +190,7 @@ func genericCommands() []Spec {
 			Tips:       []string{"nondeterministic_output", "request_policy:special"},
 			Doc:        Doc{Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."},
 		},
-		{Name: "sort", Arity: -2, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "sort", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSet | CatSortedset | CatList | CatSlow | CatDangerous,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
@@ -198,7 +199,7 @@ func genericCommands() []Spec {
 			},
 			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Sort the elements in a list, set or sorted set", Complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."},
 		},
-		{Name: "sort_ro", Arity: -2, Flags: ReadOnly | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "sort_ro", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatSortedset | CatList | CatSlow | CatDangerous,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},

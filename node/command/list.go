@@ -12,7 +12,7 @@ func listCommands() []Spec {
 			},
 			Doc: Doc{Group: "list", Since: "6.2.0", Summary: "Pop an element from a list, push it to another list and return it; or block until one is available", Complexity: "O(1)"},
 		},
-		{Name: "blmpop", Arity: -5, Flags: Write | Blocking | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "blmpop", Arity: -5, Flags: Write | Blocking, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatWrite | CatList | CatSlow | CatBlocking,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(2), Find: FindKeynum(0, 1, 1)},
@@ -70,7 +70,7 @@ func listCommands() []Spec {
 			},
 			Doc: Doc{Group: "list", Since: "6.2.0", Summary: "Pop an element from a list, push it to another list and return it", Complexity: "O(1)"},
 		},
-		{Name: "lmpop", Arity: -4, Flags: Write | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "lmpop", Arity: -4, Flags: Write, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatWrite | CatList | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},

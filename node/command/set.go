@@ -42,7 +42,7 @@ func setCommands() []Spec {
 			},
 			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
 		},
-		{Name: "sintercard", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "sintercard", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSet | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},

@@ -26,6 +26,21 @@ const (
 	NoMulti
 	MovableKeys
 	AllowBusy
+
+	// Flags of ours, not Redis's: COMMAND INFO does not show them. They
+	// carry behaviour Redis decides by comparing command procs, so the
+	// engine needs no name lists.
+
+	// NoQueue runs the command at once inside MULTI instead of queueing
+	// it (Redis: EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+	NoQueue
+	// SubscribedContext allows the command while a RESP2 client is
+	// subscribed (Redis: PING, the (P|S)(UN)SUBSCRIBE family, QUIT, RESET).
+	SubscribedContext
+	// OwnGoroutine: the handler hands the connection to other goroutines
+	// (replication) or makes it async (pub/sub, MONITOR), so an event loop
+	// gives the connection a goroutine of its own before running it.
+	OwnGoroutine
 )
 
 var flagNames = [...]string{
@@ -215,7 +230,11 @@ type Spec struct {
 	// Keys, when set, extracts the key positions of commands whose key
 	// specs cannot (SORT ... STORE, MIGRATE ... KEYS). It appends the
 	// positions to dst.
-	Keys        func(args [][]byte, dst []int) []int
+	Keys func(args [][]byte, dst []int) []int
+	// Secrets, when set, appends the positions of arguments that are
+	// secrets (passwords): SLOWLOG and MONITOR show them as "(redacted)",
+	// as Redis's redactClientCommandArgument.
+	Secrets     func(args [][]byte, dst []int) []int
 	Doc         Doc
 	Subcommands []Spec
 

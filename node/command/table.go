@@ -62,6 +62,7 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 			return nil, fmt.Errorf("duplicate command %q", s.Name)
 		}
 		s.fullName = s.Name
+		s.Flags = withMovableKeys(s)
 		s.id = len(t.byID)
 		t.byName[s.Name] = s
 		t.byID = append(t.byID, s)
@@ -75,6 +76,7 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 					return nil, fmt.Errorf("duplicate subcommand %s|%s", s.Name, sub.Name)
 				}
 				sub.parent = s
+				sub.Flags = withMovableKeys(sub)
 				sub.fullName = s.Name + "|" + sub.Name
 				sub.id = len(t.byID)
 				s.subs[sub.Name] = sub
@@ -84,6 +86,23 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 	}
 	sort.Slice(t.top, func(i, j int) bool { return t.top[i].Name < t.top[j].Name })
 	return t, nil
+}
+
+// withMovableKeys returns the spec's flags with MovableKeys set as Redis
+// computes it (populateCommandMovableKeys): the command has a function of
+// its own to find its keys, or a key spec that does not start at a fixed
+// index or does not end at a fixed range (a keyword, a numkeys).
+func withMovableKeys(s *Spec) Flags {
+	f := s.Flags &^ MovableKeys
+	if s.Keys != nil {
+		return f | MovableKeys
+	}
+	for _, ks := range s.KeySpecs {
+		if ks.Begin.Index <= 0 || !ks.Find.Range {
+			return f | MovableKeys
+		}
+	}
+	return f
 }
 
 // Lookup finds a top-level command case-insensitively without allocating.

@@ -4,7 +4,7 @@ package command
 // from Redis 7.0's COMMAND INFO and COMMAND DOCS, then owned by hand.
 func zsetCommands() []Spec {
 	return []Spec{
-		{Name: "bzmpop", Arity: -5, Flags: Write | Blocking | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "bzmpop", Arity: -5, Flags: Write | Blocking, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatWrite | CatSortedset | CatSlow | CatBlocking,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(2), Find: FindKeynum(0, 1, 1)},
@@ -46,14 +46,14 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "2.0.0", Summary: "Count the members in a sorted set with scores within the given values", Complexity: "O(log(N)) with N being the number of elements in the sorted set."},
 		},
-		{Name: "zdiff", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "zdiff", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
 			},
 			Doc: Doc{Group: "sorted-set", Since: "6.2.0", Summary: "Subtract multiple sorted sets", Complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."},
 		},
-		{Name: "zdiffstore", Arity: -4, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "zdiffstore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
@@ -68,21 +68,21 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "1.2.0", Summary: "Increment the score of a member in a sorted set", Complexity: "O(log(N)) where N is the number of elements in the sorted set."},
 		},
-		{Name: "zinter", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "zinter", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
 			},
 			Doc: Doc{Group: "sorted-set", Since: "6.2.0", Summary: "Intersect multiple sorted sets", Complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."},
 		},
-		{Name: "zintercard", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "zintercard", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
 			},
 			Doc: Doc{Group: "sorted-set", Since: "7.0.0", Summary: "Intersect multiple sorted sets and return the cardinality of the result", Complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."},
 		},
-		{Name: "zinterstore", Arity: -4, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "zinterstore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
@@ -97,7 +97,7 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "2.8.9", Summary: "Count the number of members in a sorted set between a given lexicographical range", Complexity: "O(log(N)) with N being the number of elements in the sorted set."},
 		},
-		{Name: "zmpop", Arity: -4, Flags: Write | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "zmpop", Arity: -4, Flags: Write, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatWrite | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
@@ -242,14 +242,14 @@ func zsetCommands() []Spec {
 			},
 			Doc: Doc{Group: "sorted-set", Since: "1.2.0", Summary: "Get the score associated with the given member in a sorted set", Complexity: "O(1)"},
 		},
-		{Name: "zunion", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "zunion", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
 			},
 			Doc: Doc{Group: "sorted-set", Since: "6.2.0", Summary: "Add multiple sorted sets", Complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."},
 		},
-		{Name: "zunionstore", Arity: -4, Flags: Write | DenyOOM | MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "zunionstore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSortedset | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},

@@ -58,6 +58,10 @@ type Client struct {
 
 	pausedArgs [][]byte // a command held by CLIENT PAUSE
 
+	// CLIENT REPLY: OFF drops every reply; SKIP drops the next command's
+	// (replySkipNext turns into replySkip once the SKIP itself is done).
+	replyOff, replySkip, replySkipNext bool
+
 	// Set while an event loop serves the connection (eventloop.go).
 	loop    *loopConn
 	readErr bool     // the loop's read failed: close
@@ -227,7 +231,7 @@ func (c *Client) runBatch() {
 		}
 		args := *held
 		*held = nil
-		s.dispatch(c, args)
+		c.run(args)
 		if c.blk != nil || c.pausedArgs != nil || c.closeAfter {
 			return
 		}
@@ -244,34 +248,37 @@ func (c *Client) runBatch() {
 		if args == nil {
 			return
 		}
-		if c.loop != nil && runsOnGoroutine(args[0]) {
+		if c.loop != nil && s.runsOnGoroutine(args[0]) {
 			c.handoff = copyArgs(args)
 			return
 		}
-		s.dispatch(c, args)
+		c.run(args)
 		if c.blk != nil || c.pausedArgs != nil {
 			return
 		}
 	}
 }
 
-// runsOnGoroutine reports whether a command needs a connection with a
-// goroutine of its own from the start: its handler hands the connection
-// to other goroutines (replication) or makes it async (pub/sub, MONITOR).
-func runsOnGoroutine(name []byte) bool {
-	switch len(name) {
-	case 4:
-		return eqFold(name, "sync")
-	case 5:
-		return eqFold(name, "psync")
-	case 7:
-		return eqFold(name, "monitor")
-	case 9:
-		return eqFold(name, "subscribe")
-	case 10:
-		return eqFold(name, "psubscribe") || eqFold(name, "ssubscribe")
+// run dispatches one command and applies CLIENT REPLY OFF|SKIP to what
+// it replied. A command held by a pause or blocked has not finished: the
+// SKIP waits for the next one that does. Called with the lock held.
+func (c *Client) run(args [][]byte) {
+	mark := c.W.Len()
+	c.srv.dispatch(c, args)
+	if c.pausedArgs != nil || c.blk != nil {
+		return
 	}
-	return false
+	if c.replyOff || c.replySkip {
+		c.W.Truncate(mark)
+	}
+	c.replySkip, c.replySkipNext = c.replySkipNext, false
+}
+
+// runsOnGoroutine reports whether a command needs a connection with a
+// goroutine of its own from the start (command.OwnGoroutine).
+func (s *Server) runsOnGoroutine(name []byte) bool {
+	spec := s.cmds.Lookup(name)
+	return spec != nil && spec.Is(command.OwnGoroutine)
 }
 
 // flush writes buffered replies. Output of async clients (pub/sub,

@@ -218,6 +218,7 @@ func cmdReset(c *Client) {
 	c.DB = s.dbs[0]
 	c.W.SetProto(2)
 	c.name = ""
+	c.replyOff, c.replySkipNext = false, false
 	c.resetAuth()
 	c.W.SimpleString("RESET")
 }
@@ -419,6 +420,10 @@ func cmdClientKill(c *Client) {
 		case eqFold(args[i], "laddr"):
 			laddr = v
 		case eqFold(args[i], "user"):
+			if s.acl.users[v] == nil {
+				c.Error("ERR No such user '" + v + "'")
+				return
+			}
 			user = v
 		case eqFold(args[i], "type"):
 			typ = strings.ToLower(v)
@@ -494,12 +499,22 @@ func cmdClientNoEvict(c *Client) {
 	c.W.OK()
 }
 
+// cmdClientReply is CLIENT REPLY ON|OFF|SKIP: OFF and SKIP reply nothing
+// (Client.run drops the replies), ON clears both and replies OK.
 func cmdClientReply(c *Client) {
-	if !eqFold(c.Args[2], "on") {
+	switch {
+	case eqFold(c.Args[2], "on"):
+		c.replyOff, c.replySkip, c.replySkipNext = false, false, false
+		c.W.OK()
+	case eqFold(c.Args[2], "off"):
+		c.replyOff = true
+	case eqFold(c.Args[2], "skip"):
+		if !c.replyOff {
+			c.replySkipNext = true
+		}
+	default:
 		c.Error(ErrSyntax)
-		return
 	}
-	c.W.OK()
 }
 
 func cmdClientHelp(c *Client) {

@@ -197,7 +197,10 @@ func cmdCommandInfo(c *Client) {
 func writeCommandDoc(c *Client, s *command.Spec) {
 	w := c.W
 	d := s.Doc
-	n := 4
+	n := 3
+	if d.Complexity != "" { // Redis omits it where its JSON has none (SYNC)
+		n++
+	}
 	if d.DeprecatedSince != "" {
 		n += 2
 	}
@@ -215,8 +218,10 @@ func writeCommandDoc(c *Client, s *command.Spec) {
 	w.BulkString(d.Since)
 	w.BulkString("group")
 	w.BulkString(d.Group)
-	w.BulkString("complexity")
-	w.BulkString(d.Complexity)
+	if d.Complexity != "" {
+		w.BulkString("complexity")
+		w.BulkString(d.Complexity)
+	}
 	if len(d.DocFlags) > 0 {
 		w.BulkString("doc_flags")
 		w.SetLen(len(d.DocFlags))
