@@ -204,6 +204,10 @@ type KeySpec struct {
 	Flags KeyFlags
 	Begin BeginSearch
 	Find  FindKeys
+	// Variable, for a spec flagged variable_flags, gives the key's flags
+	// for one command line (Redis's getkeys proc: SET without GET only
+	// overwrites).
+	Variable func(args [][]byte) KeyFlags
 }
 
 // Doc is the documentation COMMAND DOCS returns.

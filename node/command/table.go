@@ -270,3 +270,49 @@ func (s *Spec) GetKeys(args [][]byte, dst []int) (keys []int, ok bool) {
 	}
 	return dst, true
 }
+
+// KeyRef is one key of a command line: its argument position and the
+// flags of the key spec that found it.
+type KeyRef struct {
+	Pos   int
+	Flags KeyFlags
+}
+
+// GetKeysWithFlags appends the keys of args with their key spec flags,
+// leaving out specs flagged not_key (SSUBSCRIBE's channels), as Redis's
+// getKeysFromCommandWithSpecs for ACL checks. Commands with a key function
+// of their own (SORT, MIGRATE) get the union of their specs' flags.
+func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) []KeyRef {
+	if s.Keys != nil || len(s.KeySpecs) == 0 {
+		var all KeyFlags
+		for _, ks := range s.KeySpecs {
+			all |= ks.Flags
+		}
+		if len(s.KeySpecs) == 0 { // legacy positions only: read and write
+			all = KeyRW | KeyAccess | KeyUpdate
+		}
+		if all&KeyNotKey != 0 {
+			return dst
+		}
+		pos, _ := s.GetKeys(args, nil)
+		for _, p := range pos {
+			dst = append(dst, KeyRef{Pos: p, Flags: all})
+		}
+		return dst
+	}
+	for i := range s.KeySpecs {
+		if s.KeySpecs[i].Flags&KeyNotKey != 0 {
+			continue
+		}
+		one := Spec{Flags: MovableKeys, KeySpecs: s.KeySpecs[i : i+1]}
+		pos, _ := one.GetKeys(args, nil)
+		flags := s.KeySpecs[i].Flags
+		if v := s.KeySpecs[i].Variable; v != nil {
+			flags = v(args)
+		}
+		for _, p := range pos {
+			dst = append(dst, KeyRef{Pos: p, Flags: flags})
+		}
+	}
+	return dst
+}

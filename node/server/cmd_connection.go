@@ -115,6 +115,7 @@ func cmdAuth(c *Client) {
 	}
 	u := c.srv.authenticate(user, pass)
 	if u == nil {
+		c.srv.aclLogAuthFailure(c, user)
 		c.Error(ErrWrongPass)
 		return
 	}
@@ -157,6 +158,7 @@ func cmdHello(c *Client) {
 	}
 	if hasAuth {
 		if authUser = c.srv.authenticate(string(user), pass); authUser == nil {
+			c.srv.aclLogAuthFailure(c, string(user))
 			c.Error(ErrWrongPass)
 			return
 		}

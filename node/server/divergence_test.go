@@ -308,3 +308,134 @@ func TestDivergenceCommandDocs(t *testing.T) {
 		}
 	}
 }
+
+// sortCommandRuns sorts, in each line of a raw reply, every run of
+// single-command ACL rules (+get -set ...): Redis 7.0 lists them in the
+// order of its command hash table, which is random per process.
+func sortCommandRuns(raw string) string {
+	lines := strings.Split(raw, "\r\n")
+	for i, l := range lines {
+		l = strings.ReplaceAll(strings.ReplaceAll(l, "(", "( "), ")", " )")
+		words := strings.Split(l, " ")
+		for j := 0; j < len(words); {
+			k := j
+			for k < len(words) && len(words[k]) > 1 && (words[k][0] == '+' || words[k][0] == '-') && words[k][1] != '@' {
+				k++
+			}
+			if k > j {
+				sort.Strings(words[j:k])
+				j = k
+			} else {
+				j++
+			}
+		}
+		lines[i] = strings.Join(words, " ")
+	}
+	return strings.Join(lines, "\r\n")
+}
+
+// runACLDifferential is runDifferential with single-command rules
+// compared as sets.
+func runACLDifferential(t *testing.T, a, b *rawConn, script []step) {
+	t.Helper()
+	for _, s := range script {
+		got, want := sortCommandRuns(a.do(s.args...)), sortCommandRuns(b.do(s.args...))
+		if got != want {
+			t.Errorf("%q:\n ours  %q\n redis %q", s.args, got, want)
+		}
+	}
+}
+
+// TestDivergenceACLSelectors: Redis 7.0 selectors, the rule syntax and its
+// errors, ACL LIST and GETUSER made from the permissions (not the rules as
+// typed), and checks that pass when the root or any selector allows the
+// command with its keys and channels.
+func TestDivergenceACLSelectors(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	a, b := ours.raw(t), ref.raw(t)
+	runACLDifferential(t, a, b, []step{
+		cmd("ACL", "SETUSER", "s1", "(+set %W~app*)"),
+		cmd("ACL", "SETUSER", "s2", "on", ">pw", "+get", "~a*", "&c*", "(+set %W~app* %R~r* ~x &ch)", "(+@read ~*)"),
+		cmd("ACL", "SETUSER", "s3", "(+set", "~a)"), cmd("ACL", "SETUSER", "s4", "(+set", "~a"), cmd("ACL", "SETUSER", "s4", "(+set", "~a)", ")"),
+		cmd("ACL", "SETUSER", "s4", "(+nosuch)"), cmd("ACL", "SETUSER", "s4", "(on)"), cmd("ACL", "SETUSER", "s4", "(~a) clearselectors"),
+		cmd("ACL", "SETUSER", "s4", "()"), cmd("ACL", "SETUSER", "s4", "(%X~a)"), cmd("ACL", "SETUSER", "s4", "(allkeys ~a)"),
+		cmd("ACL", "SETUSER", "s5", "(~a  +get)"), cmd("ACL", "SETUSER", "s6", "(+get", "x)"), cmd("ACL", "GETUSER", "s4"),
+		cmd("ACL", "SETUSER", "t1", "+get", "+set", "+del"), cmd("ACL", "SETUSER", "t4", "+@all", "-get", "+client|id", "-client", "+client|list"),
+		cmd("ACL", "SETUSER", "t5", "+get", "+set", "-get"), cmd("ACL", "SETUSER", "t6", "+@hash", "+hget", "-@hash"),
+		cmd("ACL", "SETUSER", "t7", "+config|get", "+config"), cmd("ACL", "SETUSER", "t8", "allcommands", "-@dangerous"),
+		cmd("ACL", "SETUSER", "t9", "nocommands", "+@hash"), cmd("ACL", "SETUSER", "t10", "+@all", "-@all", "+@pubsub", "-publish"),
+		cmd("ACL", "SETUSER", "e1", "%RW~*", "~a"), cmd("ACL", "SETUSER", "e2", "~a", "~a", "%R~a", "%W~a", "%RW~a", "%WR~b", "%R~c"),
+		cmd("ACL", "SETUSER", "e3", "%~a"), cmd("ACL", "SETUSER", "e4", "%R~"), cmd("ACL", "SETUSER", "e5", "&a", "&a", "~*", "allkeys"),
+		cmd("ACL", "SETUSER", "e6", "~a b"), cmd("ACL", "SETUSER", "e7", "%RR~x"), cmd("ACL", "SETUSER", "e9", "allchannels", "&x"),
+		cmd("ACL", "SETUSER", "e10", "&*", "resetchannels", "&y", "%R~*", "allkeys"), cmd("ACL", "SETUSER", "e11", "<nosuch"),
+		cmd("ACL", "SETUSER", "e12", "!nosuch"), cmd("ACL", "SETUSER", "r1", "on", "skip-sanitize-payload", "reset"),
+		cmd("ACL", "SETUSER", "r2", "sanitize-payload", ">x", "<x"),
+		cmd("ACL", "LIST"), cmd("ACL", "GETUSER", "s2"), cmd("ACL", "GETUSER", "t4"), cmd("ACL", "GETUSER", "e2"), cmd("ACL", "GETUSER", "r1"),
+		cmd("ACL", "SETUSER", "s2", "clearselectors"), cmd("ACL", "GETUSER", "s2"),
+		cmd("ACL", "SETUSER", "s2", "(+set %W~app* %R~r* ~x &ch)", "(+@read ~*)", "(+publish &n*)", "(+psubscribe &p*)"),
+		cmd("SET", "app1", "v"), cmd("SET", "r1", "v"), cmd("SET", "x", "v"),
+		cmd("AUTH", "s2", "pw"),
+		cmd("GET", "a1"), cmd("GET", "app1"), cmd("GET", "zzz"), cmd("SET", "app2", "v"), cmd("SET", "x", "v"), cmd("SET", "r1", "v"),
+		cmd("SET", "a1", "v"), cmd("DEL", "app1"), cmd("EXISTS", "app1", "a1", "r1"), cmd("MGET", "a1", "app1"), cmd("LPUSH", "app3", "v"),
+		cmd("PUBLISH", "c1", "m"), cmd("PUBLISH", "ch", "m"), cmd("PUBLISH", "n1", "m"), cmd("PUBLISH", "zz", "m"), cmd("INCR", "x"),
+		cmd("COPY", "app1", "a9"), cmd("CONFIG", "GET", "maxmemory"),
+		cmd("AUTH", "default", "x"), cmd("ACL", "WHOAMI"),
+	})
+}
+
+// normalizedACLLog replaces what differs between two servers in ACL LOG
+// entries: the age (checked to be a small number of seconds) and the
+// client-info (only its field names are kept).
+func normalizedACLLog(t *testing.T, raw string) value {
+	var out []value
+	for _, e := range parseReply(t, raw).([]value) {
+		m := mapOf(e)
+		if f, err := strconv.ParseFloat(str(m["age-seconds"]), 64); err != nil || f < 0 || f > 60 {
+			t.Errorf("age-seconds %v", m["age-seconds"])
+		}
+		m["age-seconds"] = "age"
+		var names []string
+		for _, kv := range strings.Fields(str(m["client-info"])) {
+			k, _, _ := strings.Cut(kv, "=")
+			names = append(names, k)
+		}
+		m["client-info"] = strings.Join(names, " ")
+		var keys []string // the field names in their order
+		l := e.([]value)
+		for i := 0; i < len(l); i += 2 {
+			keys = append(keys, str(l[i]))
+		}
+		out = append(out, []value{keys, m})
+	}
+	return out
+}
+
+// TestDivergenceACLLog: denied commands, keys and channels and failed
+// AUTHs are logged, grouped and counted as Redis does.
+func TestDivergenceACLLog(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var logs [2][]value
+	for i, n := range []*testNode{ours, ref} {
+		r := n.raw(t)
+		for _, c := range [][]string{
+			{"ACL", "LOG"}, {"ACL", "SETUSER", "lg", "on", ">pw", "+get", "+publish", "+multi", "+exec", "+subscribe", "~a*", "&ch*"},
+			{"AUTH", "lg", "pw"}, {"GET", "b"}, {"GET", "b"}, {"SET", "a", "1"}, {"PUBLISH", "zz", "1"}, {"MULTI"}, {"GET", "b"}, {"EXEC"},
+			{"CLIENT", "KILL", "ID", "1"}, {"SUBSCRIBE", "ch1", "x"}, {"UNSUBSCRIBE"}, {"AUTH", "lg", "wrong"}, {"AUTH", "nouser", "pw"},
+			{"HELLO", "2", "AUTH", "lg", "bad"}, {"AUTH", "default", "x"},
+		} {
+			r.do(c...)
+		}
+		for _, c := range [][]string{{"ACL", "LOG"}, {"ACL", "LOG", "2"}, {"ACL", "LOG", "0"}, {"ACL", "LOG", "-1"}} {
+			logs[i] = append(logs[i], normalizedACLLog(t, r.do(c...)))
+		}
+		for _, c := range [][]string{{"ACL", "LOG", "x"}, {"ACL", "LOG", "RESET"}, {"ACL", "LOG"}, {"ACL", "LOG", "1", "2"}} {
+			logs[i] = append(logs[i], r.do(c...))
+		}
+	}
+	if !reflect.DeepEqual(logs[0], logs[1]) {
+		t.Errorf("ACL LOG:\n ours  %v\n redis %v", logs[0], logs[1])
+	}
+	if n := len(logs[1][0].([]value)); n < 6 {
+		t.Errorf("the reference logged only %d entries", n)
+	}
+}
