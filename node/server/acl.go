@@ -581,7 +581,7 @@ func (c *Client) checkPermission(spec *command.Spec, args [][]byte) string {
 	if reason != aclDeniedCmd {
 		object = string(args[pos])
 	}
-	c.srv.aclLogAdd(c, reason, object, u.name)
+	c.srv.aclLogAdd(c, args, reason, object, u.name)
 	return noPermError(reason, spec)
 }
 

@@ -33,11 +33,12 @@ var aclReasonNames = map[int]string{
 }
 
 // aclLogAdd records a denial of the client (Redis's addACLLogEntry).
-func (s *Server) aclLogAdd(c *Client, reason int, object, username string) {
+// args is the command denied.
+func (s *Server) aclLogAdd(c *Client, args [][]byte, reason int, object, username string) {
 	now := time.Now()
 	e := aclLogEntry{
 		count: 1, reason: aclReasonNames[reason], context: "toplevel", object: object, username: username,
-		created: now, clientInfo: c.infoLine(now),
+		created: now, clientInfo: c.infoLineFor(now, args),
 	}
 	if c.multi != nil || c.inExec {
 		e.context = "multi"
@@ -60,7 +61,7 @@ func (s *Server) aclLogAdd(c *Client, reason int, object, username string) {
 // aclLogAuthFailure records a failed AUTH or HELLO AUTH; the object is
 // the command name as the client sent it.
 func (s *Server) aclLogAuthFailure(c *Client, username string) {
-	s.aclLogAdd(c, aclDeniedAuth, string(c.Args[0]), username)
+	s.aclLogAdd(c, c.Args, aclDeniedAuth, string(c.Args[0]), username)
 }
 
 // cmdACLLog is ACL LOG [count|RESET].

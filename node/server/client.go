@@ -79,8 +79,13 @@ type Client struct {
 	keysBuf      []int
 
 	// Taken under the lock at the end of each batch, for other clients'
-	// INFO and CLIENT LIST (the buffers themselves are the goroutine's).
-	qbufLen, obufLen int
+	// INFO and CLIENT LIST (the buffers themselves are the goroutine's):
+	// the unparsed bytes, the parsed arguments of a command still
+	// arriving, the read buffer's size and the replies not yet written.
+	qbufLen, argvPending, qbufCap, obufLen int
+	// batchLen is what the read buffer held when the batch began: Redis's
+	// qbuf while one of its commands runs (the buffer is trimmed after).
+	batchLen int
 	idleTimeout      time.Duration
 	cl               clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
 }
@@ -148,7 +153,8 @@ type batchEnd struct {
 // endBatch does the bookkeeping after a batch. Called with the lock held.
 func (c *Client) endBatch() batchEnd {
 	s := c.srv
-	c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
+	c.qbufLen, c.argvPending = c.rd.Pending()
+	c.qbufCap, c.obufLen = c.rd.Cap(), c.W.Len()
 	if l := s.cfg.ClientOutputLimit[ClassNormal]; l.Hard > 0 || l.Soft > 0 {
 		c.checkOutputLimit()
 	}
@@ -224,6 +230,7 @@ func (c *Client) runBatch() {
 	now := time.Now()
 	s.clock = now
 	c.lastActive = now
+	c.batchLen = c.rd.Buffered()
 	for c.handoff != nil || c.pausedArgs != nil {
 		held := &c.handoff
 		if *held == nil {

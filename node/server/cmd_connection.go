@@ -266,7 +266,7 @@ func (c *Client) flagString() string {
 	if c.multi != nil {
 		b.WriteByte('x')
 	}
-	if c.blk != nil {
+	if c.blk != nil || c.pausedArgs != nil { // Redis blocks paused clients
 		b.WriteByte('b')
 	}
 	if c.dirtyCAS {
@@ -282,7 +282,17 @@ func (c *Client) flagString() string {
 }
 
 // infoLine is one CLIENT LIST line, with Redis 7.0's fields.
-func (c *Client) infoLine(now time.Time) string {
+func (c *Client) infoLine(now time.Time) string { return c.infoLineFor(now, c.Args) }
+
+// infoLineFor is infoLine with cur the command c is running (its own
+// CLIENT LIST or INFO, a command an ACL LOG entry is about), nil for a
+// client another one looks at. Memory is counted as Redis counts it where
+// the node has the same thing: qbuf the bytes not parsed (the whole batch
+// while one of its commands runs), argv-mem the bytes of the arguments
+// held (the running, blocked or paused command, or those parsed of one
+// still arriving), multi-mem the queued commands' arguments and argv
+// pointers; qbuf-free, rbs and tot-mem are the node's own buffers.
+func (c *Client) infoLineFor(now time.Time, cur [][]byte) string {
 	multi := -1
 	if c.multi != nil {
 		multi = len(c.multi.cmds)
@@ -291,14 +301,33 @@ func (c *Client) infoLine(now time.Time) string {
 	if cmd == "" {
 		cmd = "NULL"
 	}
-	obl, qbuf := c.obufLen, c.qbufLen
+	qbuf, argvMem, qbufCap, obl := c.qbufLen, c.argvPending, c.qbufCap, c.obufLen
+	switch {
+	case cur != nil:
+		qbuf, argvMem, qbufCap, obl = c.batchLen, argsLen(cur), c.rd.Cap(), c.W.Len()
+	case c.blk != nil:
+		argvMem = argsLen(c.blk.args)
+	case c.pausedArgs != nil:
+		argvMem = argsLen(c.pausedArgs)
+	}
 	if c.async {
 		obl = c.W.Len() // appended under the lock by everyone
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	const rbs = 16384
+	multiMem := c.multi.memory()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		c.ID, c.addr, c.laddr, 8+c.ID, c.name, int64(now.Sub(c.created).Seconds()), int64(now.Sub(c.lastActive).Seconds()),
-		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), multi, qbuf, 0,
-		16384, obl, obl, 16384+obl, cmd, c.user, c.W.Proto())
+		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), len(c.cl.shardChannels), multi, qbuf, max(qbufCap-qbuf, 0), argvMem, multiMem,
+		rbs, rbs, obl, obl, qbufCap+argvMem+multiMem+rbs+obl, cmd, c.user, c.W.Proto())
+}
+
+// argsLen is the number of bytes of the arguments.
+func argsLen(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return n
 }
 
 func cmdClientList(c *Client) {

@@ -439,3 +439,85 @@ func TestDivergenceACLLog(t *testing.T) {
 		t.Errorf("the reference logged only %d entries", n)
 	}
 }
+
+// clientFields parses a CLIENT LIST line into its field names, in order,
+// and values.
+func clientFields(line string) (names []string, values map[string]string) {
+	values = map[string]string{}
+	for _, kv := range strings.Fields(line) {
+		k, v, _ := strings.Cut(kv, "=")
+		names = append(names, k)
+		values[k] = v
+	}
+	return names, values
+}
+
+// clientLine is the CLIENT LIST line of client id, seen by r.
+func clientLine(t *testing.T, r *rawConn, id string) string {
+	t.Helper()
+	for _, l := range strings.Split(str(parseReply(t, r.do("CLIENT", "LIST"))), "\n") {
+		if strings.HasPrefix(l, "id="+id+" ") {
+			return l
+		}
+	}
+	t.Fatalf("client %s not in CLIENT LIST", id)
+	return ""
+}
+
+// TestDivergenceClientListBuffers: CLIENT LIST has Redis 7.0's fields in
+// its order, and counts the query buffer, the arguments held and the
+// queued commands as Redis does: of the client that asks (its whole batch),
+// of one in MULTI, of one whose command is still arriving, of a blocked one.
+func TestDivergenceClientListBuffers(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var seen [2][]string
+	var names [2][]string
+	for i, n := range []*testNode{ours, ref} {
+		me, other := n.raw(t), n.raw(t)
+		id := str(parseReply(t, other.do("CLIENT", "ID")))
+		pick := func(line string, fields ...string) string {
+			var out []string
+			_, v := clientFields(line)
+			for _, f := range fields {
+				out = append(out, f+"="+v[f])
+			}
+			return strings.Join(out, " ")
+		}
+		self := str(parseReply(t, me.do("CLIENT", "INFO")))
+		names[i], _ = clientFields(self)
+		seen[i] = append(seen[i], "self "+pick(self, "qbuf", "argv-mem", "multi-mem", "flags", "cmd"))
+		other.do("MULTI")
+		other.do("SET", "key", "value")
+		other.do("SET", "key2", "value2")
+		other.do("GET", "k")
+		seen[i] = append(seen[i], "multi "+pick(clientLine(t, me, id), "qbuf", "argv-mem", "multi-mem", "multi", "flags", "cmd"))
+		other.do("DISCARD")
+		other.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n0123")
+		deadline := time.Now().Add(10 * time.Second)
+		line := clientLine(t, me, id)
+		for !strings.Contains(line, " qbuf=4 ") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			line = clientLine(t, me, id)
+		}
+		seen[i] = append(seen[i], "partial "+pick(line, "qbuf", "argv-mem", "multi-mem"))
+		other.send("456789\r\n")
+		if got := other.reply(); got != "+OK\r\n" {
+			t.Fatalf("SET: %q", got)
+		}
+		other.send(encodeCommand("BLPOP", "list", "0"))
+		line = clientLine(t, me, id)
+		for !strings.Contains(line, " flags=b ") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			line = clientLine(t, me, id)
+		}
+		seen[i] = append(seen[i], "blocked "+pick(line, "qbuf", "argv-mem", "multi-mem", "flags", "cmd"))
+		me.do("LPUSH", "list", "x")
+		other.reply()
+	}
+	if !reflect.DeepEqual(names[0], names[1]) {
+		t.Errorf("CLIENT INFO fields:\n ours  %v\n redis %v", names[0], names[1])
+	}
+	if !reflect.DeepEqual(seen[0], seen[1]) {
+		t.Errorf("CLIENT LIST buffers:\n ours  %q\n redis %q", seen[0], seen[1])
+	}
+}

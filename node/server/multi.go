@@ -9,6 +9,19 @@ type multiState struct {
 	cmds []queuedCmd
 }
 
+// memory is CLIENT LIST's multi-mem: the queued commands' argument bytes
+// and argv pointers (Redis's argv_len_sums); 0 outside MULTI.
+func (m *multiState) memory() int {
+	if m == nil {
+		return 0
+	}
+	n := 0
+	for _, q := range m.cmds {
+		n += argsLen(q.args) + 8*len(q.args)
+	}
+	return n
+}
+
 type queuedCmd struct {
 	spec *command.Spec
 	args [][]byte
@@ -22,6 +35,7 @@ type watchedKey struct {
 
 func (c *Client) queue(spec *command.Spec, args [][]byte) {
 	c.multi.cmds = append(c.multi.cmds, queuedCmd{spec: spec, args: copyArgs(args)})
+	c.lastCmd = spec.FullName() // CLIENT LIST's cmd, as Redis sets it before queueing
 	c.W.SimpleString("QUEUED")
 }
 
