@@ -569,20 +569,33 @@ const (
 // checkPermission returns the NOPERM error for a command the client's user
 // may not run (and logs it in ACL LOG), or "".
 func (c *Client) checkPermission(spec *command.Spec, args [][]byte) string {
+	if reason := c.aclDenial(spec, args); reason != aclOK {
+		return noPermError(reason, spec)
+	}
+	return ""
+}
+
+// aclDenial checks the command against the client's user and logs a
+// denial in ACL LOG; it returns the reason (aclOK when allowed).
+func (c *Client) aclDenial(spec *command.Spec, args [][]byte) int {
 	u := c.aclUser
 	if u == nil || u.unrestricted {
-		return ""
+		return aclOK
 	}
 	reason, pos := c.userPermits(u, spec, args)
-	if reason == aclOK {
-		return ""
+	if reason != aclOK {
+		c.srv.aclLogAdd(c, args, reason, deniedObject(reason, spec, args, pos), u.name)
 	}
-	object := spec.FullName()
-	if reason != aclDeniedCmd {
-		object = string(args[pos])
+	return reason
+}
+
+// deniedObject is what a denial is about: the command, or the key or
+// channel argument.
+func deniedObject(reason int, spec *command.Spec, args [][]byte, pos int) string {
+	if reason == aclDeniedCmd {
+		return spec.FullName()
 	}
-	c.srv.aclLogAdd(c, args, reason, object, u.name)
-	return noPermError(reason, spec)
+	return string(args[pos])
 }
 
 // noPermError is the NOPERM error for a denial.
@@ -692,6 +705,7 @@ func aclHandlers() map[string]Handler {
 		"acl|cat":     cmdACLCat,
 		"acl|genpass": cmdACLGenpass,
 		"acl|log":     cmdACLLog,
+		"acl|dryrun":  cmdACLDryrun,
 		"acl|help":    cmdACLHelp,
 	}
 }
@@ -761,6 +775,41 @@ func cmdACLGetuser(c *Client) {
 	for i := range u.selectors {
 		w.MapLen(3)
 		writeSelector(c, &u.selectors[i])
+	}
+}
+
+// cmdACLDryrun is ACL DRYRUN user command [arg ...]: whether the user may
+// run the command, without running or logging it.
+func cmdACLDryrun(c *Client) {
+	s := c.srv
+	u := s.acl.users[string(c.Args[2])]
+	if u == nil {
+		c.Error("ERR User '" + string(c.Args[2]) + "' not found")
+		return
+	}
+	args := c.Args[3:]
+	spec, unknownSub := s.cmds.LookupArgs(args)
+	if spec == nil || unknownSub {
+		c.Error("ERR Command '" + string(args[0]) + "' not found")
+		return
+	}
+	if !spec.ArityOK(len(args)) {
+		c.Error(command.ArityError(spec))
+		return
+	}
+	if u.unrestricted {
+		c.W.OK()
+		return
+	}
+	switch reason, pos := c.userPermits(u, spec, args); reason {
+	case aclOK:
+		c.W.OK()
+	case aclDeniedCmd:
+		c.W.BulkString("This user has no permissions to run the '" + spec.FullName() + "' command")
+	case aclDeniedKey:
+		c.W.BulkString("This user has no permissions to access the '" + string(args[pos]) + "' key")
+	default:
+		c.W.BulkString("This user has no permissions to access the '" + string(args[pos]) + "' channel")
 	}
 }
 
@@ -869,6 +918,8 @@ func cmdACLHelp(c *Client) {
 		"    when no category is specified.",
 		"DELUSER <username> [<username> ...]",
 		"    Delete a list of users.",
+		"DRYRUN <username> <command> [<arg> ...]",
+		"    Returns whether the user can execute the given command without executing the command.",
 		"GETUSER <username>",
 		"    Get the user's details.",
 		"GENPASS [<bits>]",

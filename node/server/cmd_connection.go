@@ -570,8 +570,6 @@ func cmdClientHelp(c *Client) {
 		"      Kill connections authenticated by <username>.",
 		"    * SKIPME (YES|NO)",
 		"      Skip killing current connection (default: yes).",
-		"    * ID <client-id>",
-		"      Kill connections by client id.",
 		"LIST [options ...]",
 		"    Return information about client connections. Options:",
 		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -580,7 +578,11 @@ func cmdClientHelp(c *Client) {
 		"    Stop the current client pause, resuming traffic.",
 		"PAUSE <timeout> [WRITE|ALL]",
 		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
 	})
 }

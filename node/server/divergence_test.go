@@ -521,3 +521,69 @@ func TestDivergenceClientListBuffers(t *testing.T) {
 		t.Errorf("CLIENT LIST buffers:\n ours  %q\n redis %q", seen[0], seen[1])
 	}
 }
+
+// connStep is a command sent on one of several connections.
+type connStep struct {
+	conn int
+	args []string
+}
+
+// runMultiConnDifferential runs the script over conns connections to each
+// server and reports every reply that differs.
+func runMultiConnDifferential(t *testing.T, ours, ref *testNode, conns int, script []connStep) {
+	t.Helper()
+	var a, b []*rawConn
+	for i := 0; i < conns; i++ {
+		a, b = append(a, ours.raw(t)), append(b, ref.raw(t))
+	}
+	for _, s := range script {
+		got, want := a[s.conn].do(s.args...), b[s.conn].do(s.args...)
+		if got != want {
+			t.Errorf("conn %d %q:\n ours  %q\n redis %q", s.conn, s.args, got, want)
+		}
+	}
+}
+
+// TestDivergenceExecRechecksACL: EXEC checks each queued command again, in
+// case the user's permissions changed after it was queued, and logs the
+// denial; ACL DRYRUN says what a user may run.
+func TestDivergenceExecRechecksACL(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runMultiConnDifferential(t, ours, ref, 2, []connStep{
+		{1, []string{"ACL", "SETUSER", "ex", "on", "nopass", "+@all", "~*", "&*"}},
+		{0, []string{"AUTH", "ex", "x"}}, {0, []string{"MULTI"}}, {0, []string{"SET", "k", "1"}}, {0, []string{"GET", "k"}},
+		{0, []string{"PUBLISH", "c", "m"}}, {0, []string{"GET", "k2"}}, {0, []string{"SET", "k2", "v"}},
+		{1, []string{"ACL", "SETUSER", "ex", "-get", "resetkeys", "~k2", "resetchannels"}},
+		{0, []string{"EXEC"}}, {1, []string{"ACL", "LOG", "0"}},
+		{1, []string{"ACL", "DRYRUN", "ex", "GET", "k"}}, {1, []string{"ACL", "DRYRUN", "ex", "SET", "k", "v"}},
+		{1, []string{"ACL", "DRYRUN", "ex", "SET", "k2", "v"}}, {1, []string{"ACL", "DRYRUN", "ex", "PUBLISH", "x", "v"}},
+		{1, []string{"ACL", "DRYRUN", "nouser", "GET", "k"}}, {1, []string{"ACL", "DRYRUN", "ex", "NOSUCH", "k"}},
+		{1, []string{"ACL", "DRYRUN", "ex", "GET"}}, {1, []string{"ACL", "DRYRUN", "ex", "CLIENT", "NOPE"}},
+		{1, []string{"ACL", "DRYRUN", "ex", "CLIENT"}}, {1, []string{"ACL", "DRYRUN", "ex", "client", "id"}},
+		{1, []string{"ACL", "DRYRUN", "default", "FLUSHALL"}}, {1, []string{"ACL", "DRYRUN", "ex"}},
+	})
+	// The three denials at EXEC are in the log, context multi.
+	for _, n := range []*testNode{ours, ref} {
+		entries := parseReply(t, n.raw(t).do("ACL", "LOG")).([]value)
+		var got []string
+		for _, e := range entries {
+			m := mapOf(e)
+			got = append(got, str(m["reason"])+" "+str(m["context"])+" "+str(m["object"])+" "+str(m["count"]))
+		}
+		want := []string{"command multi get 2", "channel multi c 1", "key multi k 1"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ACL LOG %q, want %q", n.Addr, got, want)
+		}
+	}
+}
+
+// TestDivergenceHelp compares the HELP of the containers whose every
+// subcommand the node serves ("Prints this help.", as Redis 7.0 words it).
+func TestDivergenceHelp(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var script []step
+	for _, c := range []string{"COMMAND", "CONFIG", "OBJECT", "PUBSUB", "SLOWLOG"} {
+		script = append(script, cmd(c, "HELP"))
+	}
+	runDifferential(t, ours, ref, script)
+}

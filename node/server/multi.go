@@ -88,6 +88,14 @@ func (c *Client) watchedKeyExpired() bool {
 	return false
 }
 
+// execDenialReasons word why EXEC refuses a queued command whose
+// permissions were taken away after it was queued.
+var execDenialReasons = map[int]string{
+	aclDeniedCmd:     "no permission to execute the command or subcommand",
+	aclDeniedKey:     "no permission to touch the specified keys",
+	aclDeniedChannel: "no permission to access one of the channels used as arguments",
+}
+
 func cmdExec(c *Client) {
 	s := c.srv
 	if c.multi == nil {
@@ -114,6 +122,10 @@ func cmdExec(c *Client) {
 	c.inExec = true
 	for _, q := range cmds {
 		c.Args = q.args
+		if reason := c.aclDenial(q.spec, q.args); reason != aclOK {
+			c.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + execDenialReasons[reason])
+			continue
+		}
 		if s.cfg.MaxMemory > 0 && q.spec.Is(command.DenyOOM) && !s.performEvictions() {
 			c.Error(ErrOOM)
 			continue

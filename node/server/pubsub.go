@@ -269,7 +269,7 @@ func replyHelp(c *Client, cmd string, lines []string) {
 		c.W.SimpleString(l)
 	}
 	c.W.SimpleString("HELP")
-	c.W.SimpleString("    Print this help.")
+	c.W.SimpleString("    Prints this help.")
 }
 
 // ---- MONITOR ----
