@@ -275,6 +275,13 @@ func (c *Client) run(args [][]byte) {
 	if c.pausedArgs != nil || c.blk != nil {
 		return
 	}
+	c.endReply(mark)
+}
+
+// endReply applies CLIENT REPLY OFF|SKIP to the reply the command wrote
+// after mark (also for a blocked command once served or timed out) and
+// moves a SKIP on to the next command.
+func (c *Client) endReply(mark int) {
 	if c.replyOff || c.replySkip {
 		c.W.Truncate(mark)
 	}

@@ -587,3 +587,38 @@ func TestDivergenceHelp(t *testing.T) {
 	}
 	runDifferential(t, ours, ref, script)
 }
+
+// TestDivergenceClientReplyBlocked: CLIENT REPLY OFF and SKIP also drop
+// the reply of a blocking command served later or timed out.
+func TestDivergenceClientReplyBlocked(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	var streams [2]string
+	for i, n := range []*testNode{ours, ref} {
+		blocked, pusher := n.raw(t), n.raw(t)
+		blocked.send(encodeCommand("CLIENT", "REPLY", "SKIP") + encodeCommand("BLPOP", "l1", "0"))
+		awaitInfoField(t, pusher, "clients", "blocked_clients", "1")
+		pusher.do("RPUSH", "l1", "a")
+		blocked.send(encodeCommand("CLIENT", "REPLY", "OFF") + encodeCommand("BLPOP", "l2", "0"))
+		awaitInfoField(t, pusher, "clients", "blocked_clients", "1")
+		pusher.do("RPUSH", "l2", "b")
+		blocked.send(encodeCommand("CLIENT", "REPLY", "SKIP") + encodeCommand("BLPOP", "l3", "0.05") +
+			encodeCommand("CLIENT", "REPLY", "ON") + encodeCommand("CLIENT", "REPLY", "SKIP") + encodeCommand("BLPOP", "l3", "0.05") +
+			encodeCommand("LRANGE", "l1", "0", "-1") + encodeCommand("LLEN", "l2") + encodeCommand("QUIT"))
+		var out strings.Builder
+		_ = blocked.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			var b strings.Builder
+			if err := readRaw(blocked.rd, &b); err != nil {
+				break
+			}
+			out.WriteString(b.String())
+		}
+		streams[i] = out.String()
+	}
+	if streams[0] != streams[1] {
+		t.Errorf("replies:\n ours  %q\n redis %q", streams[0], streams[1])
+	}
+	if want := "+OK\r\n*0\r\n:0\r\n+OK\r\n"; streams[1] != want {
+		t.Errorf("reference replied %q, want %q", streams[1], want)
+	}
+}
