@@ -7,7 +7,10 @@ func connectionCommands() []Spec {
 		{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, FirstKey: 0, LastKey: 0, Step: 0,
 			Secrets:    secretsFrom(1),
 			Categories: CatFast | CatConnection,
-			Doc:        Doc{Group: "connection", Since: "1.0.0", Summary: "Authenticate to the server", Complexity: "O(N) where N is the number of passwords defined for the user"},
+			Doc: Doc{Group: "connection", Since: "1.0.0", Summary: "Authenticate to the server", Complexity: "O(N) where N is the number of passwords defined for the user", History: [][2]string{{"6.0.0", "Added ACL style (username and password)."}}, Arguments: []Arg{
+				{Name: "username", Type: "string", Since: "6.0.0", Optional: true},
+				{Name: "password", Type: "string"},
+			}},
 		},
 		{Name: "client", Arity: -2, Flags: 0, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow,
@@ -15,7 +18,12 @@ func connectionCommands() []Spec {
 			Subcommands: []Spec{
 				{Name: "caching", Arity: 3, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "6.0.0", Summary: "Instruct the server about tracking or not keys in the next request", Complexity: "O(1)"},
+					Doc: Doc{Group: "connection", Since: "6.0.0", Summary: "Instruct the server about tracking or not keys in the next request", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "mode", Type: "oneof", Arguments: []Arg{
+							{Name: "yes", Type: "pure-token", Token: "YES"},
+							{Name: "no", Type: "pure-token", Token: "NO"},
+						}},
+					}},
 				},
 				{Name: "getname", Arity: 2, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
@@ -40,32 +48,90 @@ func connectionCommands() []Spec {
 				},
 				{Name: "kill", Arity: -3, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "2.4.0", Summary: "Kill the connection of a client", Complexity: "O(N) where N is the number of client connections"},
+					Doc: Doc{Group: "connection", Since: "2.4.0", Summary: "Kill the connection of a client", Complexity: "O(N) where N is the number of client connections", History: [][2]string{{"2.8.12", "Added new filter format."}, {"2.8.12", "`ID` option."}, {"3.2.0", "Added `master` type in for `TYPE` option."}, {"5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."}, {"6.2.0", "`LADDR` option."}}, Arguments: []Arg{
+						{Name: "filter", Type: "oneof", Arguments: []Arg{
+							{Name: "ip:port", Type: "string", DeprecatedSince: "2.8.12"},
+							{Name: "new-format", Type: "oneof", Multiple: true, Arguments: []Arg{
+								{Name: "client-id", Type: "integer", Token: "ID", Since: "2.8.12", Optional: true},
+								{Name: "normal_master_slave_pubsub", Type: "oneof", Token: "TYPE", Since: "2.8.12", Optional: true, Arguments: []Arg{
+									{Name: "normal", Type: "pure-token", Token: "NORMAL"},
+									{Name: "master", Type: "pure-token", Token: "MASTER", Since: "3.2.0"},
+									{Name: "slave", Type: "pure-token", Token: "SLAVE"},
+									{Name: "replica", Type: "pure-token", Token: "REPLICA", Since: "5.0.0"},
+									{Name: "pubsub", Type: "pure-token", Token: "PUBSUB"},
+								}},
+								{Name: "username", Type: "string", Token: "USER", Optional: true},
+								{Name: "ip:port", Type: "string", Token: "ADDR", Optional: true},
+								{Name: "ip:port", Type: "string", Token: "LADDR", Since: "6.2.0", Optional: true},
+								{Name: "yes/no", Type: "string", Token: "SKIPME", Optional: true},
+							}},
+						}},
+					}},
 				},
 				{Name: "list", Arity: -2, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
 					Tips:       []string{"nondeterministic_output"},
-					Doc:        Doc{Group: "connection", Since: "2.4.0", Summary: "Get the list of client connections", Complexity: "O(N) where N is the number of client connections"},
+					Doc: Doc{Group: "connection", Since: "2.4.0", Summary: "Get the list of client connections", Complexity: "O(N) where N is the number of client connections", History: [][2]string{{"2.8.12", "Added unique client `id` field."}, {"5.0.0", "Added optional `TYPE` filter."}, {"6.0.0", "Added `user` field."}, {"6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."}, {"7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."}, {"7.0.3", "Added `ssub` field."}}, Arguments: []Arg{
+						{Name: "normal_master_replica_pubsub", Type: "oneof", Token: "TYPE", Since: "5.0.0", Optional: true, Arguments: []Arg{
+							{Name: "normal", Type: "pure-token", Token: "NORMAL"},
+							{Name: "master", Type: "pure-token", Token: "MASTER"},
+							{Name: "replica", Type: "pure-token", Token: "REPLICA"},
+							{Name: "pubsub", Type: "pure-token", Token: "PUBSUB"},
+						}},
+						{Name: "id", Type: "block", Token: "ID", Since: "6.2.0", Optional: true, Arguments: []Arg{
+							{Name: "client-id", Type: "integer", Multiple: true},
+						}},
+					}},
 				},
 				{Name: "no-evict", Arity: 3, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "7.0.0", Summary: "Set client eviction mode for the current connection", Complexity: "O(1)"},
+					Doc: Doc{Group: "connection", Since: "7.0.0", Summary: "Set client eviction mode for the current connection", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "enabled", Type: "oneof", Arguments: []Arg{
+							{Name: "on", Type: "pure-token", Token: "ON"},
+							{Name: "off", Type: "pure-token", Token: "OFF"},
+						}},
+					}},
 				},
 				{Name: "pause", Arity: -3, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "2.9.50", Summary: "Stop processing commands from clients for some time", Complexity: "O(1)"},
+					Doc: Doc{Group: "connection", Since: "2.9.50", Summary: "Stop processing commands from clients for some time", Complexity: "O(1)", History: [][2]string{{"6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."}}, Arguments: []Arg{
+						{Name: "timeout", Type: "integer"},
+						{Name: "mode", Type: "oneof", Since: "6.2.0", Optional: true, Arguments: []Arg{
+							{Name: "write", Type: "pure-token", Token: "WRITE"},
+							{Name: "all", Type: "pure-token", Token: "ALL"},
+						}},
+					}},
 				},
 				{Name: "reply", Arity: 3, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "3.2.0", Summary: "Instruct the server whether to reply to commands", Complexity: "O(1)"},
+					Doc: Doc{Group: "connection", Since: "3.2.0", Summary: "Instruct the server whether to reply to commands", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "on_off_skip", Type: "oneof", Arguments: []Arg{
+							{Name: "on", Type: "pure-token", Token: "ON"},
+							{Name: "off", Type: "pure-token", Token: "OFF"},
+							{Name: "skip", Type: "pure-token", Token: "SKIP"},
+						}},
+					}},
 				},
 				{Name: "setname", Arity: 3, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "2.6.9", Summary: "Set the current connection name", Complexity: "O(1)"},
+					Doc: Doc{Group: "connection", Since: "2.6.9", Summary: "Set the current connection name", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "connection-name", Type: "string"},
+					}},
 				},
 				{Name: "tracking", Arity: -3, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "6.0.0", Summary: "Enable or disable server assisted client side caching support", Complexity: "O(1). Some options may introduce additional complexity."},
+					Doc: Doc{Group: "connection", Since: "6.0.0", Summary: "Enable or disable server assisted client side caching support", Complexity: "O(1). Some options may introduce additional complexity.", Arguments: []Arg{
+						{Name: "status", Type: "oneof", Arguments: []Arg{
+							{Name: "on", Type: "pure-token", Token: "ON"},
+							{Name: "off", Type: "pure-token", Token: "OFF"},
+						}},
+						{Name: "client-id", Type: "integer", Token: "REDIRECT", Optional: true},
+						{Name: "prefix", Type: "string", Token: "PREFIX", Optional: true, Multiple: true, MultipleToken: true},
+						{Name: "bcast", Type: "pure-token", Token: "BCAST", Optional: true},
+						{Name: "optin", Type: "pure-token", Token: "OPTIN", Optional: true},
+						{Name: "optout", Type: "pure-token", Token: "OPTOUT", Optional: true},
+						{Name: "noloop", Type: "pure-token", Token: "NOLOOP", Optional: true},
+					}},
 				},
 				{Name: "trackinginfo", Arity: 2, Flags: NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow | CatConnection,
@@ -73,7 +139,13 @@ func connectionCommands() []Spec {
 				},
 				{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
-					Doc:        Doc{Group: "connection", Since: "5.0.0", Summary: "Unblock a client blocked in a blocking command from a different connection", Complexity: "O(log N) where N is the number of client connections"},
+					Doc: Doc{Group: "connection", Since: "5.0.0", Summary: "Unblock a client blocked in a blocking command from a different connection", Complexity: "O(log N) where N is the number of client connections", Arguments: []Arg{
+						{Name: "client-id", Type: "integer"},
+						{Name: "timeout_error", Type: "oneof", Optional: true, Arguments: []Arg{
+							{Name: "timeout", Type: "pure-token", Token: "TIMEOUT"},
+							{Name: "error", Type: "pure-token", Token: "ERROR"},
+						}},
+					}},
 				},
 				{Name: "unpause", Arity: 2, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
@@ -83,17 +155,30 @@ func connectionCommands() []Spec {
 		},
 		{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatConnection,
-			Doc:        Doc{Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Complexity: "O(1)"},
+			Doc: Doc{Group: "connection", Since: "1.0.0", Summary: "Echo the given string", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "message", Type: "string"},
+			}},
 		},
 		{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, FirstKey: 0, LastKey: 0, Step: 0,
 			Secrets:    helloSecrets,
 			Categories: CatFast | CatConnection,
-			Doc:        Doc{Group: "connection", Since: "6.0.0", Summary: "Handshake with Redis", Complexity: "O(1)"},
+			Doc: Doc{Group: "connection", Since: "6.0.0", Summary: "Handshake with Redis", Complexity: "O(1)", History: [][2]string{{"6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."}}, Arguments: []Arg{
+				{Name: "arguments", Type: "block", Optional: true, Arguments: []Arg{
+					{Name: "protover", Type: "integer"},
+					{Name: "username_password", Type: "block", Token: "AUTH", Optional: true, Arguments: []Arg{
+						{Name: "username", Type: "string"},
+						{Name: "password", Type: "string"},
+					}},
+					{Name: "clientname", Type: "string", Token: "SETNAME", Optional: true},
+				}},
+			}},
 		},
 		{Name: "ping", Arity: -1, Flags: Fast | SubscribedContext, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatConnection,
 			Tips:       []string{"request_policy:all_shards", "response_policy:all_succeeded"},
-			Doc:        Doc{Group: "connection", Since: "1.0.0", Summary: "Ping the server", Complexity: "O(1)"},
+			Doc: Doc{Group: "connection", Since: "1.0.0", Summary: "Ping the server", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "message", Type: "string", Optional: true},
+			}},
 		},
 		{Name: "quit", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | NoQueue | SubscribedContext, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatConnection,
@@ -105,7 +190,9 @@ func connectionCommands() []Spec {
 		},
 		{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatConnection,
-			Doc:        Doc{Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Complexity: "O(1)"},
+			Doc: Doc{Group: "connection", Since: "1.0.0", Summary: "Change the selected database for the current connection", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "index", Type: "integer"},
+			}},
 		},
 	}
 }

@@ -215,7 +215,26 @@ type Doc struct {
 	Group, Since, Summary, Complexity string
 	DeprecatedSince, ReplacedBy       string
 	DocFlags                          []string
+	// History is the list of (version, change) pairs.
+	History [][2]string
+	// Arguments describe the command's arguments (redis-cli hints, tools
+	// that learn argument shapes from COMMAND DOCS).
+	Arguments []Arg
 }
+
+// Arg is one argument in COMMAND DOCS.
+type Arg struct {
+	Name, Type, Token      string
+	Since, DeprecatedSince string
+	// KeySpecIndex, for a key (or SORT's patterns), is the index of its
+	// key spec; nil for other arguments.
+	KeySpecIndex                      *int
+	Optional, Multiple, MultipleToken bool
+	Arguments                         []Arg
+}
+
+// KeySpecAt is a KeySpecIndex.
+func KeySpecAt(i int) *int { return &i }
 
 // Spec describes one command (or one subcommand of a container command).
 type Spec struct {

@@ -11,28 +11,74 @@ func stringCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyInsert, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.0.0", Summary: "Append a value to a key", Complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation."},
+			Doc: Doc{Group: "string", Since: "2.0.0", Summary: "Append a value to a key", Complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "bitcount", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatBitmap | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "2.6.0", Summary: "Count set bits in a string", Complexity: "O(N)"},
+			Doc: Doc{Group: "bitmap", Since: "2.6.0", Summary: "Count set bits in a string", Complexity: "O(N)", History: [][2]string{{"7.0.0", "Added the `BYTE|BIT` option."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "index", Type: "block", Optional: true, Arguments: []Arg{
+					{Name: "start", Type: "integer"},
+					{Name: "end", Type: "integer"},
+					{Name: "index_unit", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+						{Name: "byte", Type: "pure-token", Token: "BYTE"},
+						{Name: "bit", Type: "pure-token", Token: "BIT"},
+					}},
+				}},
+			}},
 		},
 		{Name: "bitfield", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatBitmap | CatSlow,
 			KeySpecs: []KeySpec{
 				{Notes: "This command allows both access and modification of the key", Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Complexity: "O(1) for each subcommand specified"},
+			Doc: Doc{Group: "bitmap", Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Complexity: "O(1) for each subcommand specified", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "operation", Type: "oneof", Optional: true, Multiple: true, Arguments: []Arg{
+					{Name: "encoding_offset", Type: "block", Token: "GET", Arguments: []Arg{
+						{Name: "encoding", Type: "string"},
+						{Name: "offset", Type: "integer"},
+					}},
+					{Name: "write", Type: "block", Arguments: []Arg{
+						{Name: "wrap_sat_fail", Type: "oneof", Token: "OVERFLOW", Optional: true, Arguments: []Arg{
+							{Name: "wrap", Type: "pure-token", Token: "WRAP"},
+							{Name: "sat", Type: "pure-token", Token: "SAT"},
+							{Name: "fail", Type: "pure-token", Token: "FAIL"},
+						}},
+						{Name: "write_operation", Type: "oneof", Arguments: []Arg{
+							{Name: "encoding_offset_value", Type: "block", Token: "SET", Arguments: []Arg{
+								{Name: "encoding", Type: "string"},
+								{Name: "offset", Type: "integer"},
+								{Name: "value", Type: "integer"},
+							}},
+							{Name: "encoding_offset_increment", Type: "block", Token: "INCRBY", Arguments: []Arg{
+								{Name: "encoding", Type: "string"},
+								{Name: "offset", Type: "integer"},
+								{Name: "increment", Type: "integer"},
+							}},
+						}},
+					}},
+				}},
+			}},
 		},
 		{Name: "bitfield_ro", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatBitmap | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Complexity: "O(1) for each subcommand specified"},
+			Doc: Doc{Group: "bitmap", Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", Complexity: "O(1) for each subcommand specified", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "encoding_offset", Type: "block", Token: "GET", Optional: true, Multiple: true, MultipleToken: true, Arguments: []Arg{
+					{Name: "encoding", Type: "string"},
+					{Name: "offset", Type: "integer"},
+				}},
+			}},
 		},
 		{Name: "bitop", Arity: -4, Flags: Write | DenyOOM, FirstKey: 2, LastKey: -1, Step: 1,
 			Categories: CatWrite | CatBitmap | CatSlow,
@@ -40,98 +86,158 @@ func stringCommands() []Spec {
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(3), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "2.6.0", Summary: "Perform bitwise operations between strings", Complexity: "O(N)"},
+			Doc: Doc{Group: "bitmap", Since: "2.6.0", Summary: "Perform bitwise operations between strings", Complexity: "O(N)", Arguments: []Arg{
+				{Name: "operation", Type: "string"},
+				{Name: "destkey", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(1), Multiple: true},
+			}},
 		},
 		{Name: "bitpos", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatBitmap | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "2.8.7", Summary: "Find first bit set or clear in a string", Complexity: "O(N)"},
+			Doc: Doc{Group: "bitmap", Since: "2.8.7", Summary: "Find first bit set or clear in a string", Complexity: "O(N)", History: [][2]string{{"7.0.0", "Added the `BYTE|BIT` option."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "bit", Type: "integer"},
+				{Name: "index", Type: "block", Optional: true, Arguments: []Arg{
+					{Name: "start", Type: "integer"},
+					{Name: "end_index", Type: "block", Optional: true, Arguments: []Arg{
+						{Name: "end", Type: "integer"},
+						{Name: "index_unit", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+							{Name: "byte", Type: "pure-token", Token: "BYTE"},
+							{Name: "bit", Type: "pure-token", Token: "BIT"},
+						}},
+					}},
+				}},
+			}},
 		},
 		{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by one", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by one", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by the given number", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Decrement the integer value of a key by the given number", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "decrement", Type: "integer"},
+			}},
 		},
 		{Name: "get", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get the value of a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get the value of a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "getbit", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatBitmap | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "2.2.0", Summary: "Returns the bit value at offset in the string value stored at key", Complexity: "O(1)"},
+			Doc: Doc{Group: "bitmap", Since: "2.2.0", Summary: "Returns the bit value at offset in the string value stored at key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "offset", Type: "integer"},
+			}},
 		},
 		{Name: "getdel", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "6.2.0", Summary: "Get the value of a key and delete the key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "6.2.0", Summary: "Get the value of a key and delete the key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "getex", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Notes: "RW and UPDATE because it changes the TTL", Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "6.2.0", Summary: "Get the value of a key and optionally set its expiration", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "6.2.0", Summary: "Get the value of a key and optionally set its expiration", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "expiration", Type: "oneof", Optional: true, Arguments: []Arg{
+					{Name: "seconds", Type: "integer", Token: "EX"},
+					{Name: "milliseconds", Type: "integer", Token: "PX"},
+					{Name: "unix-time-seconds", Type: "unix-time", Token: "EXAT"},
+					{Name: "unix-time-milliseconds", Type: "unix-time", Token: "PXAT"},
+					{Name: "persist", Type: "pure-token", Token: "PERSIST"},
+				}},
+			}},
 		},
 		{Name: "getrange", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.4.0", Summary: "Get a substring of the string stored at a key", Complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."},
+			Doc: Doc{Group: "string", Since: "2.4.0", Summary: "Get a substring of the string stored at a key", Complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "start", Type: "integer"},
+				{Name: "end", Type: "integer"},
+			}},
 		},
 		{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the string value of a key and return its old value", Complexity: "O(1)", DeprecatedSince: "6.2.0", ReplacedBy: "`SET` with the `!GET` argument", DocFlags: []string{"deprecated"}},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the string value of a key and return its old value", Complexity: "O(1)", DeprecatedSince: "6.2.0", ReplacedBy: "`SET` with the `!GET` argument", DocFlags: []string{"deprecated"}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by one", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by one", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by the given amount", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Increment the integer value of a key by the given amount", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "increment", Type: "integer"},
+			}},
 		},
 		{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.6.0", Summary: "Increment the float value of a key by the given amount", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "2.6.0", Summary: "Increment the float value of a key by the given amount", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "increment", Type: "double"},
+			}},
 		},
 		{Name: "lcs", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 2, Step: 1,
 			Categories: CatRead | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(1, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "7.0.0", Summary: "Find longest common substring", Complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively"},
+			Doc: Doc{Group: "string", Since: "7.0.0", Summary: "Find longest common substring", Complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", Arguments: []Arg{
+				{Name: "key1", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "key2", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "len", Type: "pure-token", Token: "LEN", Optional: true},
+				{Name: "idx", Type: "pure-token", Token: "IDX", Optional: true},
+				{Name: "len", Type: "integer", Token: "MINMATCHLEN", Optional: true},
+				{Name: "withmatchlen", Type: "pure-token", Token: "WITHMATCHLEN", Optional: true},
+			}},
 		},
 		{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatRead | CatString | CatFast,
@@ -139,7 +245,9 @@ func stringCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get the values of all the given keys", Complexity: "O(N) where N is the number of keys to retrieve."},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get the values of all the given keys", Complexity: "O(N) where N is the number of keys to retrieve.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "mset", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2,
 			Categories: CatWrite | CatString | CatSlow,
@@ -147,7 +255,12 @@ func stringCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(-1, 2, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values", Complexity: "O(N) where N is the number of keys to set."},
+			Doc: Doc{Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values", Complexity: "O(N) where N is the number of keys to set.", Arguments: []Arg{
+				{Name: "key_value", Type: "block", Multiple: true, Arguments: []Arg{
+					{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					{Name: "value", Type: "string"},
+				}},
+			}},
 		},
 		{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2,
 			Categories: CatWrite | CatString | CatSlow,
@@ -155,14 +268,23 @@ func stringCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyInsert, Begin: BeginIndex(1), Find: FindRange(-1, 2, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values, only if none of the keys exist", Complexity: "O(N) where N is the number of keys to set."},
+			Doc: Doc{Group: "string", Since: "1.0.1", Summary: "Set multiple keys to multiple values, only if none of the keys exist", Complexity: "O(N) where N is the number of keys to set.", Arguments: []Arg{
+				{Name: "key_value", Type: "block", Multiple: true, Arguments: []Arg{
+					{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					{Name: "value", Type: "string"},
+				}},
+			}},
 		},
 		{Name: "psetex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.6.0", Summary: "Set the value and expiration in milliseconds of a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "2.6.0", Summary: "Set the value and expiration in milliseconds of a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "milliseconds", Type: "integer"},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "set", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatSlow,
@@ -170,49 +292,85 @@ func stringCommands() []Spec {
 				{Notes: "RW and ACCESS due to the optional `GET` argument", Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Begin: BeginIndex(1), Find: FindRange(0, 1, 0),
 					Variable: setKeyFlags},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the string value of a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the string value of a key", Complexity: "O(1)", History: [][2]string{{"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."}, {"6.0.0", "Added the `KEEPTTL` option."}, {"6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."}, {"7.0.0", "Allowed the `NX` and `GET` options to be used together."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "value", Type: "string"},
+				{Name: "condition", Type: "oneof", Since: "2.6.12", Optional: true, Arguments: []Arg{
+					{Name: "nx", Type: "pure-token", Token: "NX"},
+					{Name: "xx", Type: "pure-token", Token: "XX"},
+				}},
+				{Name: "get", Type: "pure-token", Token: "GET", Since: "6.2.0", Optional: true},
+				{Name: "expiration", Type: "oneof", Optional: true, Arguments: []Arg{
+					{Name: "seconds", Type: "integer", Token: "EX", Since: "2.6.12"},
+					{Name: "milliseconds", Type: "integer", Token: "PX", Since: "2.6.12"},
+					{Name: "unix-time-seconds", Type: "unix-time", Token: "EXAT", Since: "6.2.0"},
+					{Name: "unix-time-milliseconds", Type: "unix-time", Token: "PXAT", Since: "6.2.0"},
+					{Name: "keepttl", Type: "pure-token", Token: "KEEPTTL", Since: "6.0.0"},
+				}},
+			}},
 		},
 		{Name: "setbit", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatBitmap | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "bitmap", Since: "2.2.0", Summary: "Sets or clears the bit at offset in the string value stored at key", Complexity: "O(1)"},
+			Doc: Doc{Group: "bitmap", Since: "2.2.0", Summary: "Sets or clears the bit at offset in the string value stored at key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "offset", Type: "integer"},
+				{Name: "value", Type: "integer"},
+			}},
 		},
 		{Name: "setex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.0.0", Summary: "Set the value and expiration of a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "2.0.0", Summary: "Set the value and expiration of a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "seconds", Type: "integer"},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "setnx", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyInsert, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the value of a key, only if the key does not exist", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Set the value of a key, only if the key does not exist", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.2.0", Summary: "Overwrite part of a string at key starting at the specified offset", Complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument."},
+			Doc: Doc{Group: "string", Since: "2.2.0", Summary: "Overwrite part of a string at key starting at the specified offset", Complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "offset", Type: "integer"},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatString | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "2.2.0", Summary: "Get the length of the value stored in a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "string", Since: "2.2.0", Summary: "Get the length of the value stored in a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "substr", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatString | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get a substring of the string stored at a key", Complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", DeprecatedSince: "2.0.0", ReplacedBy: "`GETRANGE`", DocFlags: []string{"deprecated"}},
+			Doc: Doc{Group: "string", Since: "1.0.0", Summary: "Get a substring of the string stored at a key", Complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", DeprecatedSince: "2.0.0", ReplacedBy: "`GETRANGE`", DocFlags: []string{"deprecated"}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "start", Type: "integer"},
+				{Name: "end", Type: "integer"},
+			}},
 		},
 	}
 }

@@ -25,7 +25,9 @@ func transactionsCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity: "O(1) for every key."},
+			Doc: Doc{Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity: "O(1) for every key.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 	}
 }

@@ -110,4 +110,3 @@ func cmdACLLog(c *Client) {
 		w.BulkString(e.clientInfo)
 	}
 }
-

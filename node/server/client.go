@@ -85,9 +85,9 @@ type Client struct {
 	qbufLen, argvPending, qbufCap, obufLen int
 	// batchLen is what the read buffer held when the batch began: Redis's
 	// qbuf while one of its commands runs (the buffer is trimmed after).
-	batchLen int
-	idleTimeout      time.Duration
-	cl               clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
+	batchLen    int
+	idleTimeout time.Duration
+	cl          clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
