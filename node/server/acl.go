@@ -29,10 +29,13 @@ type aclSelector struct {
 	// allCommands is Redis's reserved "future commands" bit: set by
 	// +@all, cleared by -@all. ACL LIST then starts from +@all.
 	allCommands bool
-	keys        []keyPattern
-	channels    []string
-	allKeys     bool
-	allChans    bool
+	// firstArgs are the first arguments allowed of a command otherwise
+	// denied (+select|0), by command ID.
+	firstArgs map[int][]string
+	keys      []keyPattern
+	channels  []string
+	allKeys   bool
+	allChans  bool
 }
 
 type aclUser struct {
@@ -75,6 +78,11 @@ func (sel aclSelector) clone() aclSelector {
 	sel.allowed = append([]bool(nil), sel.allowed...)
 	sel.keys = append([]keyPattern(nil), sel.keys...)
 	sel.channels = append([]string(nil), sel.channels...)
+	fa := make(map[int][]string, len(sel.firstArgs))
+	for id, args := range sel.firstArgs {
+		fa[id] = append([]string(nil), args...)
+	}
+	sel.firstArgs = fa
 	return sel
 }
 
@@ -132,18 +140,52 @@ func isHex64(s string) bool {
 
 // setCommand allows or denies a command ID and, for a container, all of its
 // subcommands (Redis's ACLChangeSelectorPerm).
+// Allowed first arguments of the command are dropped.
 func (sel *aclSelector) setCommand(spec *command.Spec, allow bool) {
-	sel.allowed[spec.ID()] = allow
+	sel.setID(spec.ID(), allow)
 	for _, sub := range spec.SubSpecs() {
-		sel.allowed[sub.ID()] = allow
+		sel.setID(sub.ID(), allow)
 	}
+}
+
+// setID allows or denies one command ID, dropping its allowed first
+// arguments.
+func (sel *aclSelector) setID(id int, allow bool) {
+	sel.allowed[id] = allow
+	delete(sel.firstArgs, id)
+}
+
+// allowFirstArg allows a first argument of an otherwise denied command.
+func (sel *aclSelector) allowFirstArg(id int, arg string) {
+	for _, a := range sel.firstArgs[id] {
+		if strings.EqualFold(a, arg) {
+			return
+		}
+	}
+	if sel.firstArgs == nil {
+		sel.firstArgs = map[int][]string{}
+	}
+	sel.firstArgs[id] = append(sel.firstArgs[id], arg)
+}
+
+// firstArgAllowed reports whether args[1] is an allowed first argument.
+func (sel *aclSelector) firstArgAllowed(id int, args [][]byte) bool {
+	if len(args) < 2 {
+		return false
+	}
+	for _, a := range sel.firstArgs[id] {
+		if strings.EqualFold(a, string(args[1])) {
+			return true
+		}
+	}
+	return false
 }
 
 // setCategory allows or denies every command and subcommand of a category.
 func (s *Server) setCategory(sel *aclSelector, cat command.Category, allow bool) {
 	for id := 0; id < s.cmds.NumIDs(); id++ {
 		if s.cmds.ByID(id).Categories&cat != 0 {
-			sel.allowed[id] = allow
+			sel.setID(id, allow)
 		}
 	}
 }
@@ -156,6 +198,7 @@ const (
 	aclErrChanAfterAll = "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels"
 	aclErrNoPassword   = "The password you are trying to remove from the user does not exist"
 	aclErrBadHash      = "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"
+	aclErrSubFirstArg  = "Allowing first-arg of a subcommand is not supported"
 )
 
 // mergeSelectorArgs joins the arguments of a selector split over several
@@ -302,12 +345,12 @@ func (s *Server) applySelectorRule(sel *aclSelector, r string) string {
 		for i := range sel.allowed {
 			sel.allowed[i] = true
 		}
-		sel.allCommands = true
+		sel.allCommands, sel.firstArgs = true, nil
 	case lr == "nocommands" || lr == "-@all":
 		for i := range sel.allowed {
 			sel.allowed[i] = false
 		}
-		sel.allCommands = false
+		sel.allCommands, sel.firstArgs = false, nil
 	case strings.HasPrefix(r, "~") || strings.HasPrefix(r, "%"):
 		if sel.allKeys {
 			return aclErrKeyAfterAll
@@ -333,6 +376,8 @@ func (s *Server) applySelectorRule(sel *aclSelector, r string) string {
 			return aclErrUnknown
 		}
 		s.setCategory(sel, cat, r[0] == '+')
+	case strings.HasPrefix(r, "+") && strings.Contains(r, "|"):
+		return s.allowWithFirstArg(sel, r[1:])
 	case strings.HasPrefix(r, "+") || strings.HasPrefix(r, "-"):
 		spec := s.lookupSpecByName([]byte(lr[1:]))
 		if spec == nil {
@@ -341,6 +386,30 @@ func (s *Server) applySelectorRule(sel *aclSelector, r string) string {
 		sel.setCommand(spec, r[0] == '+')
 	default:
 		return aclErrSyntax
+	}
+	return ""
+}
+
+// allowWithFirstArg applies +name|arg: a subcommand of a container, or
+// else an allowed first argument (+select|0), as Redis 7.0.
+func (s *Server) allowWithFirstArg(sel *aclSelector, rule string) string {
+	i := strings.LastIndexByte(rule, '|')
+	spec := s.lookupSpecByName([]byte(strings.ToLower(rule[:i])))
+	switch {
+	case spec == nil:
+		return aclErrUnknown
+	case spec.Parent() != nil:
+		return aclErrSubFirstArg
+	case i == len(rule)-1:
+		return aclErrSyntax
+	case spec.IsContainer():
+		sub := s.lookupSpecByName([]byte(strings.ToLower(rule)))
+		if sub == nil {
+			return aclErrUnknown
+		}
+		sel.setCommand(sub, true)
+	default:
+		sel.allowFirstArg(spec.ID(), rule[i+1:])
 	}
 	return ""
 }
@@ -461,6 +530,11 @@ func (s *Server) commandsDescription(sel *aclSelector) string {
 			}
 			rules = append(rules, op+spec.FullName())
 			fake.setCommand(spec, user)
+		}
+		if !sel.allowed[spec.ID()] {
+			for _, a := range sel.firstArgs[spec.ID()] {
+				rules = append(rules, "+"+spec.FullName()+"|"+a)
+			}
 		}
 	}
 	for _, spec := range s.cmds.Commands() {
@@ -625,7 +699,7 @@ func (c *Client) userPermits(u *aclUser, spec *command.Spec, args [][]byte) (rea
 
 // selectorPermits is Redis's ACLSelectorCheckCmd.
 func (c *Client) selectorPermits(sel *aclSelector, spec *command.Spec, args [][]byte) (reason, pos int) {
-	if !sel.allowed[spec.ID()] && !spec.Is(command.NoAuth) {
+	if !sel.allowed[spec.ID()] && !spec.Is(command.NoAuth) && !sel.firstArgAllowed(spec.ID(), args) {
 		return aclDeniedCmd, 0
 	}
 	if !sel.allKeys && spec.HasKeys() {

@@ -351,7 +351,7 @@ func cmdClientList(c *Client) {
 		case eqFold(args[i], "id") && i+1 < len(args):
 			for _, a := range args[i+1:] {
 				id, err := strconv.ParseInt(string(a), 10, 64)
-				if err != nil || id <= 0 {
+				if err != nil {
 					c.Error("ERR Invalid client ID")
 					return
 				}
@@ -493,10 +493,11 @@ func cmdClientKill(c *Client) {
 	c.W.Int(int64(killed))
 }
 
+// cmdClientPause is CLIENT PAUSE timeout [WRITE|ALL], checked in Redis's
+// order: the argument count, the mode, then the timeout.
 func cmdClientPause(c *Client) {
-	ms, ok := keyspaceInt(c.Args[2])
-	if !ok || ms < 0 {
-		c.Error("ERR timeout is not an integer or out of range")
+	if len(c.Args) > 4 {
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
 		return
 	}
 	all := true
@@ -509,8 +510,14 @@ func cmdClientPause(c *Client) {
 			c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
 		}
-	} else if len(c.Args) > 4 {
-		c.Error(ErrSyntax)
+	}
+	ms, ok := keyspaceInt(c.Args[2])
+	if !ok {
+		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
 		return
 	}
 	c.srv.pauseClients(time.Duration(ms)*time.Millisecond, all)

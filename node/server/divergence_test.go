@@ -126,10 +126,14 @@ func TestDivergenceClientReply(t *testing.T) {
 	}
 }
 
-// TestDivergenceClientKillUser: an unknown user is an error.
+// TestDivergenceClientKillUser: an unknown user is an error; CLIENT LIST
+// and PAUSE argument errors as Redis words them.
 func TestDivergenceClientKillUser(t *testing.T) {
 	ours, ref := startNode(t), startRedis(t)
 	runDifferential(t, ours, ref, []step{
+		cmd("CLIENT", "LIST", "ID", "0"), cmd("CLIENT", "LIST", "ID", "-5"), cmd("CLIENT", "LIST", "ID", "1", "abc"),
+		cmd("CLIENT", "PAUSE", "10", "write", "x"), cmd("CLIENT", "PAUSE", "-1"), cmd("CLIENT", "PAUSE", "abc", "FOO"),
+		cmd("CLIENT", "PAUSE", "-1", "FOO"), cmd("CLIENT", "PAUSE", "99999999999999999999"), cmd("CLIENT", "PAUSE", "0", "ALL"),
 		cmd("CLIENT", "KILL", "USER", "nosuch"), cmd("CLIENT", "KILL", "USER", "default", "SKIPME", "yes"),
 		cmd("ACL", "SETUSER", "u1"), cmd("CLIENT", "KILL", "USER", "u1"), cmd("CLIENT", "KILL", "ID", "999999", "USER", "nosuch"),
 	})
@@ -379,6 +383,12 @@ func TestDivergenceACLSelectors(t *testing.T) {
 		cmd("ACL", "SETUSER", "e10", "&*", "resetchannels", "&y", "%R~*", "allkeys"), cmd("ACL", "SETUSER", "e11", "<nosuch"),
 		cmd("ACL", "SETUSER", "e12", "!nosuch"), cmd("ACL", "SETUSER", "r1", "on", "skip-sanitize-payload", "reset"),
 		cmd("ACL", "SETUSER", "r2", "sanitize-payload", ">x", "<x"),
+		cmd("ACL", "SETUSER", "f1", "+select|0", "+select|1", "-client", "+config|get"), cmd("ACL", "SETUSER", "f2", "+select|0", "-select"),
+		cmd("ACL", "SETUSER", "f3", "+select|0", "+SELECT|0", "-@all", "+select|2"), cmd("ACL", "SETUSER", "f4", "+select", "+select|0"),
+		cmd("ACL", "SETUSER", "f5", "+client|id|x"), cmd("ACL", "SETUSER", "f6", "-select|0"), cmd("ACL", "SETUSER", "f7", "+select|"),
+		cmd("ACL", "SETUSER", "f8", "+config|nosuch"), cmd("ACL", "SETUSER", "f9", "+nosuch|0"), cmd("ACL", "SETUSER", "f10", "(+select|3)"),
+		cmd("ACL", "DRYRUN", "f1", "select", "0"), cmd("ACL", "DRYRUN", "f1", "SELECT", "2"), cmd("ACL", "DRYRUN", "f10", "select", "3"),
+		cmd("ACL", "DRYRUN", "f1", "config", "get", "x"),
 		cmd("ACL", "LIST"), cmd("ACL", "GETUSER", "s2"), cmd("ACL", "GETUSER", "t4"), cmd("ACL", "GETUSER", "e2"), cmd("ACL", "GETUSER", "r1"),
 		cmd("ACL", "SETUSER", "s2", "clearselectors"), cmd("ACL", "GETUSER", "s2"),
 		cmd("ACL", "SETUSER", "s2", "(+set %W~app* %R~r* ~x &ch)", "(+@read ~*)", "(+publish &n*)", "(+psubscribe &p*)"),
