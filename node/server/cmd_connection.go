@@ -301,7 +301,10 @@ func (c *Client) infoLineFor(now time.Time, cur [][]byte) string {
 	if cmd == "" {
 		cmd = "NULL"
 	}
-	qbuf, argvMem, qbufCap, obl := c.qbufLen, c.argvPending, c.qbufCap, c.obufLen
+	// obl: another client's replies are written once its batch ends (or
+	// it is handed a goroutine of its own when the socket is full), so
+	// none are pending unless others write to it (pub/sub, MONITOR).
+	qbuf, argvMem, qbufCap, obl := c.qbufLen, c.argvPending, c.qbufCap, 0
 	switch {
 	case cur != nil:
 		qbuf, argvMem, qbufCap, obl = c.batchLen, argsLen(cur), c.rd.Cap(), c.W.Len()

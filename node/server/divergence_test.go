@@ -509,7 +509,7 @@ func TestDivergenceClientListBuffers(t *testing.T) {
 		other.do("SET", "key", "value")
 		other.do("SET", "key2", "value2")
 		other.do("GET", "k")
-		seen[i] = append(seen[i], "multi "+pick(clientLine(t, me, id), "qbuf", "argv-mem", "multi-mem", "multi", "flags", "cmd"))
+		seen[i] = append(seen[i], "multi "+pick(clientLine(t, me, id), "qbuf", "argv-mem", "multi-mem", "multi", "flags", "cmd", "obl", "omem"))
 		other.do("DISCARD")
 		other.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n0123")
 		deadline := time.Now().Add(10 * time.Second)
