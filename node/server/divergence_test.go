@@ -641,3 +641,41 @@ func TestDivergenceClientReplyBlocked(t *testing.T) {
 		t.Errorf("reference replied %q, want %q", streams[1], want)
 	}
 }
+
+// monitorLines runs the commands on one connection while another MONITORs
+// and returns what MONITOR showed of each, without the time stamp and
+// client address.
+func monitorLines(t *testing.T, n *testNode, cmds [][]string) []string {
+	mon, r := n.raw(t), n.raw(t)
+	if got := mon.do("MONITOR"); got != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", got)
+	}
+	for _, c := range cmds {
+		r.do(c...)
+	}
+	r.do("ECHO", "end")
+	var out []string
+	for {
+		line := str(parseReply(t, mon.reply()))
+		_, args, _ := strings.Cut(line, "] ")
+		if args == `"ECHO" "end"` {
+			return out
+		}
+		out = append(out, args)
+	}
+}
+
+// TestDivergenceMonitorArgs: MONITOR shows what the client sent (SPOP,
+// not its rewrite), AUTH and HELLO included, with the secrets redacted.
+func TestDivergenceMonitorArgs(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	cmds := [][]string{
+		{"AUTH", "pw"}, {"AUTH", "u", "pw"}, {"HELLO", "2", "AUTH", "u", "p"}, {"MIGRATE", "127.0.0.1", "1", "k", "0", "10", "AUTH", "pw"},
+		{"SADD", "s", "a"}, {"SPOP", "s"}, {"SET", "k", "v", "EX", "100"}, {"CONFIG", "GET", "maxmemory"}, {"GET"}, {"NOSUCH"},
+		{"MULTI"}, {"INCRBYFLOAT", "f", "1.5"}, {"EXEC"},
+	}
+	got, want := monitorLines(t, ours, cmds), monitorLines(t, ref, cmds)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MONITOR:\n ours  %q\n redis %q", got, want)
+	}
+}

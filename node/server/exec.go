@@ -68,8 +68,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.mem.noteWrite(args)
 		}
 	}
-	// MONITOR sees what passed the checks; never passwords (AUTH, HELLO).
-	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin|command.NoAuth) == 0 {
+	// MONITOR sees what passed the checks, passwords redacted (AUTH, HELLO).
+	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin) == 0 {
 		s.feedMonitors(c, spec, args)
 	}
 	if c.multi != nil && queuedInMulti(spec) {
