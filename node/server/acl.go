@@ -802,6 +802,7 @@ func cmdACLSetuser(c *Client) {
 		c.Error("ERR Unmatched parenthesis in acl selector starting at '" + string(c.Args[3+open]) + "'.")
 		return
 	}
+	before := u.channelRules()
 	if bad, msg := s.applyUserRules(u, rules); bad != "" {
 		c.Error("ERR Error in ACL SETUSER modifier '" + bad + "': " + msg)
 		return
@@ -809,10 +810,63 @@ func cmdACLSetuser(c *Client) {
 	if created {
 		s.acl.users[name] = u
 	}
-	if !u.enabled {
-		s.killUserClients(u)
-	}
+	// Connections already authenticated keep working when the user is
+	// turned off, as in Redis; subscribers lose what they may no longer
+	// listen to.
+	s.killRevokedSubscribers(u, before)
 	c.W.OK()
+}
+
+// channelRules is every channel pattern of the user's selectors, nil
+// when one of them allows all channels.
+func (u *aclUser) channelRules() []string {
+	var out []string
+	for _, sel := range append([]aclSelector{u.root}, u.selectors...) {
+		if sel.allChans {
+			return nil
+		}
+		out = append(out, sel.channels...)
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// killRevokedSubscribers disconnects the user's subscribers that listen to
+// a channel or pattern its new permissions no longer allow (Redis's
+// ACLKillPubsubClientsIfNeeded). Nothing changes when the new patterns
+// still include all the old ones.
+func (s *Server) killRevokedSubscribers(u *aclUser, before []string) {
+	after := u.channelRules()
+	if after == nil {
+		return
+	}
+	lost := before == nil
+	for _, p := range before {
+		lost = lost || !contains(after, p)
+	}
+	if !lost {
+		return
+	}
+	all := aclSelector{channels: after}
+	for _, cl := range s.clients {
+		if cl.aclUser != u || cl.subscriptions()+len(cl.cl.shardChannels) == 0 {
+			continue
+		}
+		kill := false
+		for p := range cl.patterns {
+			kill = kill || !all.channelAllowed([]byte(p), true)
+		}
+		for _, chans := range []map[string]struct{}{cl.channels, cl.cl.shardChannels} {
+			for ch := range chans {
+				kill = kill || !all.channelAllowed([]byte(ch), false)
+			}
+		}
+		if kill {
+			cl.kill()
+		}
+	}
 }
 
 // writeSelector writes a selector's commands, keys and channels as ACL

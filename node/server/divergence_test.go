@@ -679,3 +679,56 @@ func TestDivergenceMonitorArgs(t *testing.T) {
 		t.Errorf("MONITOR:\n ours  %q\n redis %q", got, want)
 	}
 }
+
+// aliveAfter authenticates a new connection as a fresh user with the
+// rules before, subscribes it, applies the rules after from admin and
+// reports whether the connection still answers.
+func aliveAfter(t *testing.T, n *testNode, admin *rawConn, before []string, subscribe []string, after []string) string {
+	admin.do("ACL", "DELUSER", "pu")
+	admin.do(append([]string{"ACL", "SETUSER", "pu", "on", "nopass", "+@all"}, before...)...)
+	c := n.raw(t)
+	c.do("AUTH", "pu", "x")
+	if len(subscribe) > 0 {
+		c.do(subscribe...)
+	}
+	admin.do(append([]string{"ACL", "SETUSER", "pu"}, after...)...)
+	c.send(encodeCommand("PING"))
+	_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b strings.Builder
+	if err := readRaw(c.rd, &b); err != nil {
+		return "closed"
+	}
+	return "alive"
+}
+
+// TestDivergenceACLChangesAndConnections: turning a user off keeps its
+// authenticated connections (Redis only refuses new AUTHs); taking a
+// channel away disconnects the subscribers that listen to it.
+func TestDivergenceACLChangesAndConnections(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	cases := []struct{ before, sub, after []string }{
+		{[]string{"~*", "&*"}, nil, []string{"off"}},
+		{[]string{"&*"}, []string{"SUBSCRIBE", "a"}, []string{"resetchannels", "&b"}},
+		{[]string{"&*"}, []string{"SUBSCRIBE", "a"}, []string{"resetchannels", "&a"}},
+		{[]string{"resetchannels", "&a", "&b"}, []string{"SUBSCRIBE", "a"}, []string{"resetchannels", "&a"}},
+		{[]string{"resetchannels", "&a*"}, []string{"SUBSCRIBE", "a1"}, []string{"resetchannels", "&a1"}},
+		{[]string{"resetchannels", "&a*"}, []string{"PSUBSCRIBE", "a*"}, []string{"resetchannels", "&a1", "&a"}},
+		{[]string{"resetchannels", "&a*"}, []string{"SUBSCRIBE", "a1"}, []string{"resetchannels", "(&a*)"}},
+		{[]string{"resetchannels", "&a*"}, []string{"SSUBSCRIBE", "a1"}, []string{"resetchannels", "&b"}},
+		{[]string{"resetchannels", "&a*"}, nil, []string{"resetchannels", "&b"}},
+	}
+	a, b := ours.raw(t), ref.raw(t)
+	killed := 0
+	for _, c := range cases {
+		got, want := aliveAfter(t, ours, a, c.before, c.sub, c.after), aliveAfter(t, ref, b, c.before, c.sub, c.after)
+		if got != want {
+			t.Errorf("%q, %q, then %q: ours %s, redis %s", c.before, c.sub, c.after, got, want)
+		}
+		if want == "closed" {
+			killed++
+		}
+	}
+	if killed != 3 {
+		t.Errorf("the reference closed %d connections, want 3", killed)
+	}
+}
