@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -730,5 +731,28 @@ func TestDivergenceACLChangesAndConnections(t *testing.T) {
 	}
 	if killed != 3 {
 		t.Errorf("the reference closed %d connections, want 3", killed)
+	}
+}
+
+// TestDivergenceACLRESP3: ACL GETUSER with selectors, ACL LOG and ACL
+// DRYRUN replies in RESP3, byte for byte but for the client-info and age.
+func TestDivergenceACLRESP3(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	clientInfo := regexp.MustCompile(`\$\d+\r\nid=\d+ addr=[^\r]*`)
+	age := regexp.MustCompile(`,[0-9.e-]+\r\n`)
+	var out [2]string
+	for i, n := range []*testNode{ours, ref} {
+		s := exchange(t, n, []string{"HELLO", "3"},
+			[]string{"ACL", "SETUSER", "g3", "on", ">p", "~a", "%R~b", "&c", "+get", "(+set ~x)", "sanitize-payload"},
+			[]string{"ACL", "GETUSER", "g3"}, []string{"AUTH", "g3", "bad"}, []string{"ACL", "LOG"},
+			[]string{"ACL", "DRYRUN", "g3", "set", "y", "1"}, []string{"ACL", "DRYRUN", "g3", "set", "x", "1"})
+		s = s[strings.Index(s, "+OK"):] // after HELLO's reply, which has the client id
+		out[i] = age.ReplaceAllString(clientInfo.ReplaceAllString(s, "CLIENT-INFO"), ",AGE\r\n")
+	}
+	if out[0] != out[1] {
+		t.Errorf("RESP3 ACL replies:\n ours  %q\n redis %q", out[0], out[1])
+	}
+	if !strings.Contains(out[1], "selectors\r\n*1\r\n%3") || !strings.Contains(out[1], "CLIENT-INFO") {
+		t.Errorf("reference replies lack a selector or a log entry: %q", out[1])
 	}
 }
