@@ -96,6 +96,7 @@ func genericCommands() []Spec {
 			}},
 		},
 		{Name: "migrate", Arity: -6, Flags: Write, FirstKey: 3, LastKey: 3, Step: 1,
+			Keys:       MigrateKeys,
 			Secrets:    migrateSecrets,
 			Categories: CatKeyspace | CatWrite | CatSlow | CatDangerous,
 			Tips:       []string{"nondeterministic_output"},

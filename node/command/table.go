@@ -282,30 +282,35 @@ type KeyRef struct {
 // leaving out specs flagged not_key (SSUBSCRIBE's channels), as Redis's
 // getKeysFromCommandWithSpecs for ACL checks. Commands with a key function
 // of their own (SORT, MIGRATE) get the union of their specs' flags.
-func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) []KeyRef {
+// ok is false when the arguments do not fit the key specs.
+func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) (keys []KeyRef, ok bool) {
 	if s.Keys != nil || len(s.KeySpecs) == 0 {
 		var all KeyFlags
 		for _, ks := range s.KeySpecs {
 			all |= ks.Flags
 		}
+		// The key function finds every key: none is left incomplete.
+		all &^= KeyIncomplete | KeyVariableFlags
 		if len(s.KeySpecs) == 0 { // legacy positions only: read and write
 			all = KeyRW | KeyAccess | KeyUpdate
 		}
 		if all&KeyNotKey != 0 {
-			return dst
+			return dst, true
 		}
-		pos, _ := s.GetKeys(args, nil)
+		pos, ok := s.GetKeys(args, nil)
 		for _, p := range pos {
 			dst = append(dst, KeyRef{Pos: p, Flags: all})
 		}
-		return dst
+		return dst, ok
 	}
+	ok = true
 	for i := range s.KeySpecs {
 		if s.KeySpecs[i].Flags&KeyNotKey != 0 {
 			continue
 		}
 		one := Spec{Flags: MovableKeys, KeySpecs: s.KeySpecs[i : i+1]}
-		pos, _ := one.GetKeys(args, nil)
+		pos, fits := one.GetKeys(args, nil)
+		ok = ok && fits
 		flags := s.KeySpecs[i].Flags
 		if v := s.KeySpecs[i].Variable; v != nil {
 			flags = v(args)
@@ -314,5 +319,20 @@ func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) []KeyRef {
 			dst = append(dst, KeyRef{Pos: p, Flags: flags})
 		}
 	}
-	return dst
+	return dst, ok
+}
+
+// HasKeyArgs reports whether the command takes arguments that are keys,
+// leaving out what its specs flag not_key (SSUBSCRIBE's and SPUBLISH's
+// channels, which only route): Redis's doesCommandHaveKeys.
+func (s *Spec) HasKeyArgs() bool {
+	if s.Keys != nil || (len(s.KeySpecs) == 0 && s.FirstKey > 0) {
+		return true
+	}
+	for _, ks := range s.KeySpecs {
+		if ks.Flags&KeyNotKey == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -702,8 +702,9 @@ func (c *Client) selectorPermits(sel *aclSelector, spec *command.Spec, args [][]
 	if !sel.allowed[spec.ID()] && !spec.Is(command.NoAuth) && !sel.firstArgAllowed(spec.ID(), args) {
 		return aclDeniedCmd, 0
 	}
-	if !sel.allKeys && spec.HasKeys() {
-		for _, k := range spec.GetKeysWithFlags(args, nil) {
+	if !sel.allKeys && spec.HasKeyArgs() {
+		keys, _ := spec.GetKeysWithFlags(args, nil)
+		for _, k := range keys {
 			if !sel.keyAllowed(args[k.Pos], k.Flags) {
 				return aclDeniedKey, k.Pos
 			}

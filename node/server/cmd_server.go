@@ -46,6 +46,8 @@ func serverHandlers() map[string]Handler {
 		"memory|help":  cmdMemoryHelp,
 
 		"debug": cmdDebug,
+
+		"command|getkeysandflags": cmdCommandGetkeysandflags,
 	}
 }
 
@@ -320,14 +322,19 @@ func cmdCommandDocs(c *Client) {
 	}
 }
 
-func cmdCommandGetkeys(c *Client) {
+func cmdCommandGetkeys(c *Client)         { commandGetkeys(c, false) }
+func cmdCommandGetkeysandflags(c *Client) { commandGetkeys(c, true) }
+
+// commandGetkeys is COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a
+// command line (with their key spec flags), as Redis finds them for ACL.
+func commandGetkeys(c *Client, withFlags bool) {
 	args := c.Args[2:]
 	spec, unknownSub := c.srv.cmds.LookupArgs(args)
 	if spec == nil || unknownSub {
 		c.Error("ERR Invalid command specified")
 		return
 	}
-	if !spec.HasKeys() {
+	if !spec.HasKeyArgs() {
 		c.Error("ERR The command has no key arguments")
 		return
 	}
@@ -335,7 +342,7 @@ func cmdCommandGetkeys(c *Client) {
 		c.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
-	keys, ok := spec.GetKeys(args, nil)
+	keys, ok := spec.GetKeysWithFlags(args, nil)
 	if !ok || len(keys) == 0 {
 		if spec.Is(command.NoMandatoryKeys) {
 			c.W.ArrayLen(0)
@@ -345,8 +352,18 @@ func cmdCommandGetkeys(c *Client) {
 		return
 	}
 	c.W.ArrayLen(len(keys))
-	for _, i := range keys {
-		c.W.Bulk(args[i])
+	for _, k := range keys {
+		if !withFlags {
+			c.W.Bulk(args[k.Pos])
+			continue
+		}
+		c.W.ArrayLen(2)
+		c.W.Bulk(args[k.Pos])
+		names := k.Flags.Names()
+		c.W.SetLen(len(names))
+		for _, f := range names {
+			c.W.SimpleString(f)
+		}
 	}
 }
 

@@ -598,12 +598,28 @@ func TestDivergenceExecRechecksACL(t *testing.T) {
 }
 
 // TestDivergenceHelp compares the HELP of the containers whose every
-// subcommand the node serves ("Prints this help.", as Redis 7.0 words it).
+// subcommand the node serves ("Prints this help.", as Redis 7.0 words it),
+// and COMMAND GETKEYS / GETKEYSANDFLAGS.
 func TestDivergenceHelp(t *testing.T) {
 	ours, ref := startNode(t), startRedis(t)
 	var script []step
 	for _, c := range []string{"COMMAND", "CONFIG", "OBJECT", "PUBSUB", "SLOWLOG"} {
 		script = append(script, cmd(c, "HELP"))
+	}
+	// GETKEYS and GETKEYSANDFLAGS find keys as ACL checks do.
+	for _, line := range []string{
+		"SET k v", "SET k v GET", "SMOVE a b m", "ZUNIONSTORE d 2 a b", "ZUNIONSTORE d 5 a b", "PING", "GET", "NOPE",
+		"SSUBSCRIBE a", "SPUBLISH a m", "MIGRATE h 1 k 0 10", "MIGRATE h 1 \"\" 0 10 KEYS a b", "CLIENT ID", "LMPOP 2 a b LEFT",
+		"MSET a 1 b 2", "EXISTS a b", "DEL a", "GETDEL a", "LMOVE a b LEFT RIGHT", "BLPOP a b 0", "CONFIG NOPE",
+	} {
+		args := strings.Fields(line)
+		for i, a := range args {
+			if a == `""` {
+				args[i] = ""
+			}
+		}
+		script = append(script, cmd(append([]string{"COMMAND", "GETKEYS"}, args...)...),
+			cmd(append([]string{"COMMAND", "GETKEYSANDFLAGS"}, args...)...))
 	}
 	runDifferential(t, ours, ref, script)
 }
