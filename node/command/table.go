@@ -13,7 +13,13 @@ type Table struct {
 	byName map[string]*Spec
 	byID   []*Spec // every command and subcommand, by ID
 	top    []*Spec // top-level commands sorted by name
+	// byShape is the union of the flags of the top-level commands of each
+	// name length and first letter: MayHave answers most names without a
+	// lookup.
+	byShape [maxShapeLen + 1][26]Flags
 }
+
+const maxShapeLen = 32
 
 // Groups returns every command group of the data node, one slice per
 // file of this package.
@@ -85,7 +91,26 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 		}
 	}
 	sort.Slice(t.top, func(i, j int) bool { return t.top[i].Name < t.top[j].Name })
+	for _, s := range t.top {
+		if l, c := len(s.Name), s.Name[0]; l <= maxShapeLen && 'a' <= c && c <= 'z' {
+			t.byShape[l][c-'a'] |= s.Flags
+		}
+	}
 	return t, nil
+}
+
+// MayHave reports whether the top-level command named name may have all
+// the flags f; false is sure, true needs a Lookup. It costs no lookup for
+// most names (GET and SET are never OwnGoroutine).
+func (t *Table) MayHave(name []byte, f Flags) bool {
+	if len(name) == 0 || len(name) > maxShapeLen {
+		return true
+	}
+	c := name[0] | 0x20 // lower case for letters
+	if c < 'a' || c > 'z' {
+		return true
+	}
+	return t.byShape[len(name)][c-'a']&f == f
 }
 
 // withMovableKeys returns the spec's flags with MovableKeys set as Redis

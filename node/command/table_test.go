@@ -201,3 +201,22 @@ func TestRedactedArgs(t *testing.T) {
 		t.Errorf("CONFIG SET: %q", got)
 	}
 }
+
+func TestMayHaveNeverMissesAFlag(t *testing.T) {
+	tab := Default()
+	for _, s := range tab.Commands() {
+		for _, name := range []string{s.Name, strings.ToUpper(s.Name)} {
+			if !tab.MayHave([]byte(name), s.Flags) {
+				t.Errorf("MayHave(%s, %v) = false", name, s.Flags.Names())
+			}
+		}
+	}
+	for _, name := range []string{"get", "SET", "hget", "incr"} {
+		if tab.MayHave([]byte(name), OwnGoroutine) {
+			t.Errorf("%s may run on its own goroutine", name)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { tab.MayHave([]byte("GET"), OwnGoroutine) }); n != 0 {
+		t.Fatalf("MayHave allocates %.0f times", n)
+	}
+}

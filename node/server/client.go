@@ -291,6 +291,9 @@ func (c *Client) endReply(mark int) {
 // runsOnGoroutine reports whether a command needs a connection with a
 // goroutine of its own from the start (command.OwnGoroutine).
 func (s *Server) runsOnGoroutine(name []byte) bool {
+	if !s.cmds.MayHave(name, command.OwnGoroutine) {
+		return false
+	}
 	spec := s.cmds.Lookup(name)
 	return spec != nil && spec.Is(command.OwnGoroutine)
 }
