@@ -10,7 +10,12 @@ func genericCommands() []Spec {
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "6.2.0", Summary: "Copy a key", Complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."},
+			Doc: Doc{Group: "generic", Since: "6.2.0", Summary: "Copy a key", Complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", Arguments: []Arg{
+				{Name: "source", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "destination", Type: "key", KeySpecIndex: KeySpecAt(1)},
+				{Name: "destination-db", Type: "integer", Token: "DB", Optional: true},
+				{Name: "replace", Type: "pure-token", Token: "REPLACE", Optional: true},
+			}},
 		},
 		{Name: "del", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatSlow,
@@ -18,7 +23,9 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRM | KeyDelete, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Delete a key", Complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Delete a key", Complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "dump", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatSlow,
@@ -26,7 +33,9 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.", Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1)."},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.", Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "exists", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
@@ -34,49 +43,97 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Determine if a key exists", Complexity: "O(N) where N is the number of keys to check."},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Determine if a key exists", Complexity: "O(N) where N is the number of keys to check.", History: [][2]string{{"3.0.3", "Accepts multiple `key` arguments."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "expire", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Set a key's time to live in seconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Set a key's time to live in seconds", Complexity: "O(1)", History: [][2]string{{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "seconds", Type: "integer"},
+				{Name: "condition", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+					{Name: "nx", Type: "pure-token", Token: "NX"},
+					{Name: "xx", Type: "pure-token", Token: "XX"},
+					{Name: "gt", Type: "pure-token", Token: "GT"},
+					{Name: "lt", Type: "pure-token", Token: "LT"},
+				}},
+			}},
 		},
 		{Name: "expireat", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.2.0", Summary: "Set the expiration for a key as a UNIX timestamp", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.2.0", Summary: "Set the expiration for a key as a UNIX timestamp", Complexity: "O(1)", History: [][2]string{{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "unix-time-seconds", Type: "unix-time"},
+				{Name: "condition", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+					{Name: "nx", Type: "pure-token", Token: "NX"},
+					{Name: "xx", Type: "pure-token", Token: "XX"},
+					{Name: "gt", Type: "pure-token", Token: "GT"},
+					{Name: "lt", Type: "pure-token", Token: "LT"},
+				}},
+			}},
 		},
 		{Name: "expiretime", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "7.0.0", Summary: "Get the expiration Unix timestamp for a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "7.0.0", Summary: "Get the expiration Unix timestamp for a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "keys", Arity: 2, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatKeyspace | CatRead | CatSlow | CatDangerous,
 			Tips:       []string{"request_policy:all_shards", "nondeterministic_output_order"},
-			Doc:        Doc{Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Find all keys matching the given pattern", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", Arguments: []Arg{
+				{Name: "pattern", Type: "pattern"},
+			}},
 		},
-		{Name: "migrate", Arity: -6, Flags: Write | MovableKeys, FirstKey: 3, LastKey: 3, Step: 1,
+		{Name: "migrate", Arity: -6, Flags: Write, FirstKey: 3, LastKey: 3, Step: 1,
+			Keys:       MigrateKeys,
+			Secrets:    migrateSecrets,
 			Categories: CatKeyspace | CatWrite | CatSlow | CatDangerous,
 			Tips:       []string{"nondeterministic_output"},
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(3), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRW | KeyAccess | KeyDelete | KeyIncomplete, Begin: BeginKeyword("KEYS", -2), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Atomically transfer a key from a Redis instance to another one.", Complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed."},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Atomically transfer a key from a Redis instance to another one.", Complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", History: [][2]string{{"3.0.0", "Added the `COPY` and `REPLACE` options."}, {"3.0.6", "Added the `KEYS` option."}, {"4.0.7", "Added the `AUTH` option."}, {"6.0.0", "Added the `AUTH2` option."}}, Arguments: []Arg{
+				{Name: "host", Type: "string"},
+				{Name: "port", Type: "integer"},
+				{Name: "key_or_empty_string", Type: "oneof", Arguments: []Arg{
+					{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					{Name: "empty_string", Type: "pure-token", Token: ""},
+				}},
+				{Name: "destination-db", Type: "integer"},
+				{Name: "timeout", Type: "integer"},
+				{Name: "copy", Type: "pure-token", Token: "COPY", Since: "3.0.0", Optional: true},
+				{Name: "replace", Type: "pure-token", Token: "REPLACE", Since: "3.0.0", Optional: true},
+				{Name: "authentication", Type: "oneof", Optional: true, Arguments: []Arg{
+					{Name: "password", Type: "string", Token: "AUTH", Since: "4.0.7", Optional: true},
+					{Name: "username_password", Type: "block", Token: "AUTH2", Since: "6.0.0", Optional: true, Arguments: []Arg{
+						{Name: "username", Type: "string"},
+						{Name: "password", Type: "string"},
+					}},
+				}},
+				{Name: "key", Type: "key", Token: "KEYS", Since: "3.0.6", KeySpecIndex: KeySpecAt(1), Optional: true, Multiple: true},
+			}},
 		},
 		{Name: "move", Arity: 3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Move a key to another database", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Move a key to another database", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "db", Type: "integer"},
+			}},
 		},
 		{Name: "object", Arity: -2, Flags: 0, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow,
@@ -88,7 +145,9 @@ func genericCommands() []Spec {
 					KeySpecs: []KeySpec{
 						{Flags: KeyRO, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 					},
-					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Inspect the internal encoding of a Redis object", Complexity: "O(1)"},
+					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Inspect the internal encoding of a Redis object", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					}},
 				},
 				{Name: "freq", Arity: 3, Flags: ReadOnly, FirstKey: 2, LastKey: 2, Step: 1,
 					Categories: CatKeyspace | CatRead | CatSlow,
@@ -96,7 +155,9 @@ func genericCommands() []Spec {
 					KeySpecs: []KeySpec{
 						{Flags: KeyRO, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 					},
-					Doc: Doc{Group: "generic", Since: "4.0.0", Summary: "Get the logarithmic access frequency counter of a Redis object", Complexity: "O(1)"},
+					Doc: Doc{Group: "generic", Since: "4.0.0", Summary: "Get the logarithmic access frequency counter of a Redis object", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					}},
 				},
 				{Name: "help", Arity: 2, Flags: Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatKeyspace | CatSlow,
@@ -108,7 +169,9 @@ func genericCommands() []Spec {
 					KeySpecs: []KeySpec{
 						{Flags: KeyRO, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 					},
-					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Get the time since a Redis object was last accessed", Complexity: "O(1)"},
+					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Get the time since a Redis object was last accessed", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					}},
 				},
 				{Name: "refcount", Arity: 3, Flags: ReadOnly, FirstKey: 2, LastKey: 2, Step: 1,
 					Categories: CatKeyspace | CatRead | CatSlow,
@@ -116,7 +179,9 @@ func genericCommands() []Spec {
 					KeySpecs: []KeySpec{
 						{Flags: KeyRO, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 					},
-					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Get the number of references to the value of the key", Complexity: "O(1)"},
+					Doc: Doc{Group: "generic", Since: "2.2.3", Summary: "Get the number of references to the value of the key", Complexity: "O(1)", Arguments: []Arg{
+						{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+					}},
 				},
 			},
 		},
@@ -125,28 +190,50 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.2.0", Summary: "Remove the expiration from a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "2.2.0", Summary: "Remove the expiration from a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "pexpire", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Set a key's time to live in milliseconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Set a key's time to live in milliseconds", Complexity: "O(1)", History: [][2]string{{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "milliseconds", Type: "integer"},
+				{Name: "condition", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+					{Name: "nx", Type: "pure-token", Token: "NX"},
+					{Name: "xx", Type: "pure-token", Token: "XX"},
+					{Name: "gt", Type: "pure-token", Token: "GT"},
+					{Name: "lt", Type: "pure-token", Token: "LT"},
+				}},
+			}},
 		},
 		{Name: "pexpireat", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds", Complexity: "O(1)", History: [][2]string{{"7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "unix-time-milliseconds", Type: "unix-time"},
+				{Name: "condition", Type: "oneof", Since: "7.0.0", Optional: true, Arguments: []Arg{
+					{Name: "nx", Type: "pure-token", Token: "NX"},
+					{Name: "xx", Type: "pure-token", Token: "XX"},
+					{Name: "gt", Type: "pure-token", Token: "GT"},
+					{Name: "lt", Type: "pure-token", Token: "LT"},
+				}},
+			}},
 		},
 		{Name: "pexpiretime", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "7.0.0", Summary: "Get the expiration Unix timestamp for a key in milliseconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "7.0.0", Summary: "Get the expiration Unix timestamp for a key in milliseconds", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "pttl", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
@@ -154,7 +241,9 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Get the time to live for a key in milliseconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Get the time to live for a key in milliseconds", Complexity: "O(1)", History: [][2]string{{"2.8.0", "Added the -2 reply."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "randomkey", Arity: 1, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatKeyspace | CatRead | CatSlow,
@@ -167,7 +256,10 @@ func genericCommands() []Spec {
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Rename a key", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Rename a key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "newkey", Type: "key", KeySpecIndex: KeySpecAt(1)},
+			}},
 		},
 		{Name: "renamenx", Arity: 3, Flags: Write | Fast, FirstKey: 1, LastKey: 2, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
@@ -175,19 +267,35 @@ func genericCommands() []Spec {
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyOW | KeyInsert, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Rename a key, only if the new key does not exist", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Rename a key, only if the new key does not exist", Complexity: "O(1)", History: [][2]string{{"3.2.0", "The command no longer returns an error when source and destination names are the same."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "newkey", Type: "key", KeySpecIndex: KeySpecAt(1)},
+			}},
 		},
 		{Name: "restore", Arity: -4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatSlow | CatDangerous,
 			KeySpecs: []KeySpec{
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.", Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."},
+			Doc: Doc{Group: "generic", Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.", Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", History: [][2]string{{"3.0.0", "Added the `REPLACE` modifier."}, {"5.0.0", "Added the `ABSTTL` modifier."}, {"5.0.0", "Added the `IDLETIME` and `FREQ` options."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "ttl", Type: "integer"},
+				{Name: "serialized-value", Type: "string"},
+				{Name: "replace", Type: "pure-token", Token: "REPLACE", Since: "3.0.0", Optional: true},
+				{Name: "absttl", Type: "pure-token", Token: "ABSTTL", Since: "5.0.0", Optional: true},
+				{Name: "seconds", Type: "integer", Token: "IDLETIME", Since: "5.0.0", Optional: true},
+				{Name: "frequency", Type: "integer", Token: "FREQ", Since: "5.0.0", Optional: true},
+			}},
 		},
 		{Name: "scan", Arity: -2, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatKeyspace | CatRead | CatSlow,
 			Tips:       []string{"nondeterministic_output", "request_policy:special"},
-			Doc:        Doc{Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."},
+			Doc: Doc{Group: "generic", Since: "2.8.0", Summary: "Incrementally iterate the keys space", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", History: [][2]string{{"6.0.0", "Added the `TYPE` subcommand."}}, Arguments: []Arg{
+				{Name: "cursor", Type: "integer"},
+				{Name: "pattern", Type: "pattern", Token: "MATCH", Optional: true},
+				{Name: "count", Type: "integer", Token: "COUNT", Optional: true},
+				{Name: "type", Type: "string", Token: "TYPE", Since: "6.0.0", Optional: true},
+			}},
 		},
 		{Name: "touch", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
@@ -195,7 +303,9 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "3.2.1", Summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", Complexity: "O(N) where N is the number of keys that will be touched."},
+			Doc: Doc{Group: "generic", Since: "3.2.1", Summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.", Complexity: "O(N) where N is the number of keys that will be touched.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "ttl", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
@@ -203,14 +313,18 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Get the time to live for a key in seconds", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Get the time to live for a key in seconds", Complexity: "O(1)", History: [][2]string{{"2.8.0", "Added the -2 reply."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "type", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatKeyspace | CatRead | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Determine the type stored at key", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "1.0.0", Summary: "Determine the type stored at key", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "unlink", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatKeyspace | CatWrite | CatFast,
@@ -218,12 +332,17 @@ func genericCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRM | KeyDelete, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "generic", Since: "4.0.0", Summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."},
+			Doc: Doc{Group: "generic", Since: "4.0.0", Summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", Complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "wait", Arity: 3, Flags: NoScript, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow | CatConnection,
 			Tips:       []string{"request_policy:all_shards", "response_policy:agg_min"},
-			Doc:        Doc{Group: "generic", Since: "3.0.0", Summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", Complexity: "O(1)"},
+			Doc: Doc{Group: "generic", Since: "3.0.0", Summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "numreplicas", Type: "integer"},
+				{Name: "timeout", Type: "integer"},
+			}},
 		},
 	}
 }

@@ -9,21 +9,30 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Delete one or more hash fields", Complexity: "O(N) where N is the number of fields to be removed."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Delete one or more hash fields", Complexity: "O(N) where N is the number of fields to be removed.", History: [][2]string{{"2.4.0", "Accepts multiple `field` arguments."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string", Multiple: true},
+			}},
 		},
 		{Name: "hexists", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Determine if a hash field exists", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Determine if a hash field exists", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+			}},
 		},
 		{Name: "hget", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the value of a hash field", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the value of a hash field", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+			}},
 		},
 		{Name: "hgetall", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatSlow,
@@ -31,21 +40,31 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the fields and values in a hash", Complexity: "O(N) where N is the size of the hash."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the fields and values in a hash", Complexity: "O(N) where N is the size of the hash.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "hincrby", Arity: 4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Increment the integer value of a hash field by the given number", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Increment the integer value of a hash field by the given number", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+				{Name: "increment", Type: "integer"},
+			}},
 		},
 		{Name: "hincrbyfloat", Arity: 4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.6.0", Summary: "Increment the float value of a hash field by the given amount", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.6.0", Summary: "Increment the float value of a hash field by the given amount", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+				{Name: "increment", Type: "double"},
+			}},
 		},
 		{Name: "hkeys", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatSlow,
@@ -53,28 +72,41 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the fields in a hash", Complexity: "O(N) where N is the size of the hash."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the fields in a hash", Complexity: "O(N) where N is the size of the hash.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "hlen", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the number of fields in a hash", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the number of fields in a hash", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "hmget", Arity: -3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the values of all the given hash fields", Complexity: "O(N) where N is the number of fields being requested."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get the values of all the given hash fields", Complexity: "O(N) where N is the number of fields being requested.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string", Multiple: true},
+			}},
 		},
 		{Name: "hmset", Arity: -4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set multiple hash fields to multiple values", Complexity: "O(N) where N is the number of fields being set.", DeprecatedSince: "4.0.0", ReplacedBy: "`HSET` with multiple field-value pairs", DocFlags: []string{"deprecated"}},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set multiple hash fields to multiple values", Complexity: "O(N) where N is the number of fields being set.", DeprecatedSince: "4.0.0", ReplacedBy: "`HSET` with multiple field-value pairs", DocFlags: []string{"deprecated"}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field_value", Type: "block", Multiple: true, Arguments: []Arg{
+					{Name: "field", Type: "string"},
+					{Name: "value", Type: "string"},
+				}},
+			}},
 		},
 		{Name: "hrandfield", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatSlow,
@@ -82,7 +114,13 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "6.2.0", Summary: "Get one or multiple random fields from a hash", Complexity: "O(N) where N is the number of fields returned"},
+			Doc: Doc{Group: "hash", Since: "6.2.0", Summary: "Get one or multiple random fields from a hash", Complexity: "O(N) where N is the number of fields returned", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "options", Type: "block", Optional: true, Arguments: []Arg{
+					{Name: "count", Type: "integer"},
+					{Name: "withvalues", Type: "pure-token", Token: "WITHVALUES", Optional: true},
+				}},
+			}},
 		},
 		{Name: "hscan", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatSlow,
@@ -90,28 +128,46 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.8.0", Summary: "Incrementally iterate hash fields and associated values", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."},
+			Doc: Doc{Group: "hash", Since: "2.8.0", Summary: "Incrementally iterate hash fields and associated values", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "cursor", Type: "integer"},
+				{Name: "pattern", Type: "pattern", Token: "MATCH", Optional: true},
+				{Name: "count", Type: "integer", Token: "COUNT", Optional: true},
+			}},
 		},
 		{Name: "hset", Arity: -4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set the string value of a hash field", Complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set the string value of a hash field", Complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", History: [][2]string{{"4.0.0", "Accepts multiple `field` and `value` arguments."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field_value", Type: "block", Multiple: true, Arguments: []Arg{
+					{Name: "field", Type: "string"},
+					{Name: "value", Type: "string"},
+				}},
+			}},
 		},
 		{Name: "hsetnx", Arity: 4, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyInsert, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set the value of a hash field, only if the field does not exist", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Set the value of a hash field, only if the field does not exist", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+				{Name: "value", Type: "string"},
+			}},
 		},
 		{Name: "hstrlen", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "3.2.0", Summary: "Get the length of the value of a hash field", Complexity: "O(1)"},
+			Doc: Doc{Group: "hash", Since: "3.2.0", Summary: "Get the length of the value of a hash field", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "field", Type: "string"},
+			}},
 		},
 		{Name: "hvals", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatHash | CatSlow,
@@ -119,7 +175,9 @@ func hashCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the values in a hash", Complexity: "O(N) where N is the size of the hash."},
+			Doc: Doc{Group: "hash", Since: "2.0.0", Summary: "Get all the values in a hash", Complexity: "O(N) where N is the size of the hash.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 	}
 }

@@ -4,13 +4,20 @@ package command
 // from Redis 7.0's COMMAND INFO and COMMAND DOCS, then owned by hand.
 func pubsubCommands() []Spec {
 	return []Spec{
-		{Name: "psubscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "psubscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext | OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatPubsub | CatSlow,
-			Doc:        Doc{Group: "pubsub", Since: "2.0.0", Summary: "Listen for messages published to channels matching the given patterns", Complexity: "O(N) where N is the number of patterns the client is already subscribed to."},
+			Doc: Doc{Group: "pubsub", Since: "2.0.0", Summary: "Listen for messages published to channels matching the given patterns", Complexity: "O(N) where N is the number of patterns the client is already subscribed to.", Arguments: []Arg{
+				{Name: "pattern", Type: "block", Multiple: true, Arguments: []Arg{
+					{Name: "pattern", Type: "pattern"},
+				}},
+			}},
 		},
 		{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatPubsub | CatFast,
-			Doc:        Doc{Group: "pubsub", Since: "2.0.0", Summary: "Post a message to a channel", Complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."},
+			Doc: Doc{Group: "pubsub", Since: "2.0.0", Summary: "Post a message to a channel", Complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", Arguments: []Arg{
+				{Name: "channel", Type: "string"},
+				{Name: "message", Type: "string"},
+			}},
 		},
 		{Name: "pubsub", Arity: -2, Flags: 0, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow,
@@ -18,7 +25,9 @@ func pubsubCommands() []Spec {
 			Subcommands: []Spec{
 				{Name: "channels", Arity: -2, Flags: PubSub | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatPubsub | CatSlow,
-					Doc:        Doc{Group: "pubsub", Since: "2.8.0", Summary: "List active channels", Complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"},
+					Doc: Doc{Group: "pubsub", Since: "2.8.0", Summary: "List active channels", Complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", Arguments: []Arg{
+						{Name: "pattern", Type: "pattern", Optional: true},
+					}},
 				},
 				{Name: "help", Arity: 2, Flags: Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatSlow,
@@ -30,50 +39,69 @@ func pubsubCommands() []Spec {
 				},
 				{Name: "numsub", Arity: -2, Flags: PubSub | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatPubsub | CatSlow,
-					Doc:        Doc{Group: "pubsub", Since: "2.8.0", Summary: "Get the count of subscribers for channels", Complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels"},
+					Doc: Doc{Group: "pubsub", Since: "2.8.0", Summary: "Get the count of subscribers for channels", Complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels", Arguments: []Arg{
+						{Name: "channel", Type: "string", Optional: true, Multiple: true},
+					}},
 				},
 				{Name: "shardchannels", Arity: -2, Flags: PubSub | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatPubsub | CatSlow,
-					Doc:        Doc{Group: "pubsub", Since: "7.0.0", Summary: "List active shard channels", Complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."},
+					Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "List active shard channels", Complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", Arguments: []Arg{
+						{Name: "pattern", Type: "pattern", Optional: true},
+					}},
 				},
 				{Name: "shardnumsub", Arity: -2, Flags: PubSub | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatPubsub | CatSlow,
-					Doc:        Doc{Group: "pubsub", Since: "7.0.0", Summary: "Get the count of subscribers for shard channels", Complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"},
+					Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Get the count of subscribers for shard channels", Complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", Arguments: []Arg{
+						{Name: "shardchannel", Type: "string", Optional: true, Multiple: true},
+					}},
 				},
 			},
 		},
-		{Name: "punsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "punsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatPubsub | CatSlow,
-			Doc:        Doc{Group: "pubsub", Since: "2.0.0", Summary: "Stop listening for messages posted to channels matching the given patterns", Complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."},
+			Doc: Doc{Group: "pubsub", Since: "2.0.0", Summary: "Stop listening for messages posted to channels matching the given patterns", Complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", Arguments: []Arg{
+				{Name: "pattern", Type: "pattern", Optional: true, Multiple: true},
+			}},
 		},
 		{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatPubsub | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyNotKey, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Post a message to a shard channel", Complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel."},
+			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Post a message to a shard channel", Complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.", Arguments: []Arg{
+				{Name: "shardchannel", Type: "string"},
+				{Name: "message", Type: "string"},
+			}},
 		},
-		{Name: "ssubscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1,
+		{Name: "ssubscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext | OwnGoroutine, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatPubsub | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyNotKey, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Listen for messages published to the given shard channels", Complexity: "O(N) where N is the number of shard channels to subscribe to."},
+			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Listen for messages published to the given shard channels", Complexity: "O(N) where N is the number of shard channels to subscribe to.", Arguments: []Arg{
+				{Name: "shardchannel", Type: "string", Multiple: true},
+			}},
 		},
-		{Name: "subscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "subscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext | OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatPubsub | CatSlow,
-			Doc:        Doc{Group: "pubsub", Since: "2.0.0", Summary: "Listen for messages published to the given channels", Complexity: "O(N) where N is the number of channels to subscribe to."},
+			Doc: Doc{Group: "pubsub", Since: "2.0.0", Summary: "Listen for messages published to the given channels", Complexity: "O(N) where N is the number of channels to subscribe to.", Arguments: []Arg{
+				{Name: "channel", Type: "string", Multiple: true},
+			}},
 		},
-		{Name: "sunsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1,
+		{Name: "sunsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatPubsub | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyNotKey, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Stop listening for messages posted to the given shard channels", Complexity: "O(N) where N is the number of clients already subscribed to a shard channel."},
+			Doc: Doc{Group: "pubsub", Since: "7.0.0", Summary: "Stop listening for messages posted to the given shard channels", Complexity: "O(N) where N is the number of clients already subscribed to a shard channel.", Arguments: []Arg{
+				{Name: "shardchannel", Type: "string", Optional: true, Multiple: true},
+			}},
 		},
-		{Name: "unsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "unsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale | SubscribedContext, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatPubsub | CatSlow,
-			Doc:        Doc{Group: "pubsub", Since: "2.0.0", Summary: "Stop listening for messages posted to the given channels", Complexity: "O(N) where N is the number of clients already subscribed to a channel."},
+			Doc: Doc{Group: "pubsub", Since: "2.0.0", Summary: "Stop listening for messages posted to the given channels", Complexity: "O(N) where N is the number of clients already subscribed to a channel.", Arguments: []Arg{
+				{Name: "channel", Type: "string", Optional: true, Multiple: true},
+			}},
 		},
 	}
 }

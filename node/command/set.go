@@ -9,14 +9,19 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyInsert, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add one or more members to a set", Complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add one or more members to a set", Complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", History: [][2]string{{"2.4.0", "Accepts multiple `member` arguments."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "member", Type: "string", Multiple: true},
+			}},
 		},
 		{Name: "scard", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get the number of members in a set", Complexity: "O(1)"},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get the number of members in a set", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "sdiff", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -24,7 +29,9 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets", Complexity: "O(N) where N is the total number of elements in all given sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets", Complexity: "O(N) where N is the total number of elements in all given sets.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "sdiffstore", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatWrite | CatSet | CatSlow,
@@ -32,7 +39,10 @@ func setCommands() []Spec {
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(2), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets and store the resulting set in a key", Complexity: "O(N) where N is the total number of elements in all given sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Subtract multiple sets and store the resulting set in a key", Complexity: "O(N) where N is the total number of elements in all given sets.", Arguments: []Arg{
+				{Name: "destination", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(1), Multiple: true},
+			}},
 		},
 		{Name: "sinter", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -40,14 +50,20 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
-		{Name: "sintercard", Arity: -3, Flags: ReadOnly | MovableKeys, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "sintercard", Arity: -3, Flags: ReadOnly, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatRead | CatSet | CatSlow,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindKeynum(0, 1, 1)},
 			},
-			Doc: Doc{Group: "set", Since: "7.0.0", Summary: "Intersect multiple sets and return the cardinality of the result", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
+			Doc: Doc{Group: "set", Since: "7.0.0", Summary: "Intersect multiple sets and return the cardinality of the result", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", Arguments: []Arg{
+				{Name: "numkeys", Type: "integer"},
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+				{Name: "limit", Type: "integer", Token: "LIMIT", Optional: true},
+			}},
 		},
 		{Name: "sinterstore", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatWrite | CatSet | CatSlow,
@@ -55,14 +71,20 @@ func setCommands() []Spec {
 				{Flags: KeyRW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(2), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets and store the resulting set in a key", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Intersect multiple sets and store the resulting set in a key", Complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", Arguments: []Arg{
+				{Name: "destination", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(1), Multiple: true},
+			}},
 		},
 		{Name: "sismember", Arity: 3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Determine if a given value is a member of a set", Complexity: "O(1)"},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Determine if a given value is a member of a set", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "member", Type: "string"},
+			}},
 		},
 		{Name: "smembers", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -70,14 +92,19 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get all the members in a set", Complexity: "O(N) where N is the set cardinality."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get all the members in a set", Complexity: "O(N) where N is the set cardinality.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+			}},
 		},
 		{Name: "smismember", Arity: -3, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "6.2.0", Summary: "Returns the membership associated with the given elements for a set", Complexity: "O(N) where N is the number of elements being checked for membership"},
+			Doc: Doc{Group: "set", Since: "6.2.0", Summary: "Returns the membership associated with the given elements for a set", Complexity: "O(N) where N is the number of elements being checked for membership", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "member", Type: "string", Multiple: true},
+			}},
 		},
 		{Name: "smove", Arity: 4, Flags: Write | Fast, FirstKey: 1, LastKey: 2, Step: 1,
 			Categories: CatWrite | CatSet | CatFast,
@@ -85,7 +112,11 @@ func setCommands() []Spec {
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRW | KeyInsert, Begin: BeginIndex(2), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Move a member from one set to another", Complexity: "O(1)"},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Move a member from one set to another", Complexity: "O(1)", Arguments: []Arg{
+				{Name: "source", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "destination", Type: "key", KeySpecIndex: KeySpecAt(1)},
+				{Name: "member", Type: "string"},
+			}},
 		},
 		{Name: "spop", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSet | CatFast,
@@ -93,7 +124,10 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyAccess | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Remove and return one or multiple random members from a set", Complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Remove and return one or multiple random members from a set", Complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", History: [][2]string{{"3.2.0", "Added the `count` argument."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "count", Type: "integer", Since: "3.2.0", Optional: true},
+			}},
 		},
 		{Name: "srandmember", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -101,14 +135,20 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get one or multiple random members from a set", Complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Get one or multiple random members from a set", Complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", History: [][2]string{{"2.6.0", "Added the optional `count` argument."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "count", Type: "integer", Since: "2.6.0", Optional: true},
+			}},
 		},
 		{Name: "srem", Arity: -3, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatWrite | CatSet | CatFast,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRW | KeyDelete, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Remove one or more members from a set", Complexity: "O(N) where N is the number of members to be removed."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Remove one or more members from a set", Complexity: "O(N) where N is the number of members to be removed.", History: [][2]string{{"2.4.0", "Accepts multiple `member` arguments."}}, Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "member", Type: "string", Multiple: true},
+			}},
 		},
 		{Name: "sscan", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -116,7 +156,12 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "2.8.0", Summary: "Incrementally iterate Set elements", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."},
+			Doc: Doc{Group: "set", Since: "2.8.0", Summary: "Incrementally iterate Set elements", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "cursor", Type: "integer"},
+				{Name: "pattern", Type: "pattern", Token: "MATCH", Optional: true},
+				{Name: "count", Type: "integer", Token: "COUNT", Optional: true},
+			}},
 		},
 		{Name: "sunion", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatRead | CatSet | CatSlow,
@@ -124,7 +169,9 @@ func setCommands() []Spec {
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add multiple sets", Complexity: "O(N) where N is the total number of elements in all given sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add multiple sets", Complexity: "O(N) where N is the total number of elements in all given sets.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 		{Name: "sunionstore", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatWrite | CatSet | CatSlow,
@@ -132,7 +179,10 @@ func setCommands() []Spec {
 				{Flags: KeyOW | KeyUpdate, Begin: BeginIndex(1), Find: FindRange(0, 1, 0)},
 				{Flags: KeyRO | KeyAccess, Begin: BeginIndex(2), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add multiple sets and store the resulting set in a key", Complexity: "O(N) where N is the total number of elements in all given sets."},
+			Doc: Doc{Group: "set", Since: "1.0.0", Summary: "Add multiple sets and store the resulting set in a key", Complexity: "O(N) where N is the total number of elements in all given sets.", Arguments: []Arg{
+				{Name: "destination", Type: "key", KeySpecIndex: KeySpecAt(0)},
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(1), Multiple: true},
+			}},
 		},
 	}
 }

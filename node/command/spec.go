@@ -26,6 +26,21 @@ const (
 	NoMulti
 	MovableKeys
 	AllowBusy
+
+	// Flags of ours, not Redis's: COMMAND INFO does not show them. They
+	// carry behaviour Redis decides by comparing command procs, so the
+	// engine needs no name lists.
+
+	// NoQueue runs the command at once inside MULTI instead of queueing
+	// it (Redis: EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+	NoQueue
+	// SubscribedContext allows the command while a RESP2 client is
+	// subscribed (Redis: PING, the (P|S)(UN)SUBSCRIBE family, QUIT, RESET).
+	SubscribedContext
+	// OwnGoroutine: the handler hands the connection to other goroutines
+	// (replication) or makes it async (pub/sub, MONITOR), so an event loop
+	// gives the connection a goroutine of its own before running it.
+	OwnGoroutine
 )
 
 var flagNames = [...]string{
@@ -189,6 +204,10 @@ type KeySpec struct {
 	Flags KeyFlags
 	Begin BeginSearch
 	Find  FindKeys
+	// Variable, for a spec flagged variable_flags, gives the key's flags
+	// for one command line (Redis's getkeys proc: SET without GET only
+	// overwrites).
+	Variable func(args [][]byte) KeyFlags
 }
 
 // Doc is the documentation COMMAND DOCS returns.
@@ -196,7 +215,26 @@ type Doc struct {
 	Group, Since, Summary, Complexity string
 	DeprecatedSince, ReplacedBy       string
 	DocFlags                          []string
+	// History is the list of (version, change) pairs.
+	History [][2]string
+	// Arguments describe the command's arguments (redis-cli hints, tools
+	// that learn argument shapes from COMMAND DOCS).
+	Arguments []Arg
 }
+
+// Arg is one argument in COMMAND DOCS.
+type Arg struct {
+	Name, Type, Token      string
+	Since, DeprecatedSince string
+	// KeySpecIndex, for a key (or SORT's patterns), is the index of its
+	// key spec; nil for other arguments.
+	KeySpecIndex                      *int
+	Optional, Multiple, MultipleToken bool
+	Arguments                         []Arg
+}
+
+// KeySpecAt is a KeySpecIndex.
+func KeySpecAt(i int) *int { return &i }
 
 // Spec describes one command (or one subcommand of a container command).
 type Spec struct {
@@ -215,7 +253,11 @@ type Spec struct {
 	// Keys, when set, extracts the key positions of commands whose key
 	// specs cannot (SORT ... STORE, MIGRATE ... KEYS). It appends the
 	// positions to dst.
-	Keys        func(args [][]byte, dst []int) []int
+	Keys func(args [][]byte, dst []int) []int
+	// Secrets, when set, appends the positions of arguments that are
+	// secrets (passwords): SLOWLOG and MONITOR show them as "(redacted)",
+	// as Redis's redactClientCommandArgument.
+	Secrets     func(args [][]byte, dst []int) []int
 	Doc         Doc
 	Subcommands []Spec
 

@@ -13,7 +13,13 @@ type Table struct {
 	byName map[string]*Spec
 	byID   []*Spec // every command and subcommand, by ID
 	top    []*Spec // top-level commands sorted by name
+	// byShape is the union of the flags of the top-level commands of each
+	// name length and first letter: MayHave answers most names without a
+	// lookup.
+	byShape [maxShapeLen + 1][26]Flags
 }
+
+const maxShapeLen = 32
 
 // Groups returns every command group of the data node, one slice per
 // file of this package.
@@ -62,6 +68,7 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 			return nil, fmt.Errorf("duplicate command %q", s.Name)
 		}
 		s.fullName = s.Name
+		s.Flags = withMovableKeys(s)
 		s.id = len(t.byID)
 		t.byName[s.Name] = s
 		t.byID = append(t.byID, s)
@@ -75,6 +82,7 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 					return nil, fmt.Errorf("duplicate subcommand %s|%s", s.Name, sub.Name)
 				}
 				sub.parent = s
+				sub.Flags = withMovableKeys(sub)
 				sub.fullName = s.Name + "|" + sub.Name
 				sub.id = len(t.byID)
 				s.subs[sub.Name] = sub
@@ -83,7 +91,43 @@ func NewTable(groups ...[]Spec) (*Table, error) {
 		}
 	}
 	sort.Slice(t.top, func(i, j int) bool { return t.top[i].Name < t.top[j].Name })
+	for _, s := range t.top {
+		if l, c := len(s.Name), s.Name[0]; l <= maxShapeLen && 'a' <= c && c <= 'z' {
+			t.byShape[l][c-'a'] |= s.Flags
+		}
+	}
 	return t, nil
+}
+
+// MayHave reports whether the top-level command named name may have all
+// the flags f; false is sure, true needs a Lookup. It costs no lookup for
+// most names (GET and SET are never OwnGoroutine).
+func (t *Table) MayHave(name []byte, f Flags) bool {
+	if len(name) == 0 || len(name) > maxShapeLen {
+		return true
+	}
+	c := name[0] | 0x20 // lower case for letters
+	if c < 'a' || c > 'z' {
+		return true
+	}
+	return t.byShape[len(name)][c-'a']&f == f
+}
+
+// withMovableKeys returns the spec's flags with MovableKeys set as Redis
+// computes it (populateCommandMovableKeys): the command has a function of
+// its own to find its keys, or a key spec that does not start at a fixed
+// index or does not end at a fixed range (a keyword, a numkeys).
+func withMovableKeys(s *Spec) Flags {
+	f := s.Flags &^ MovableKeys
+	if s.Keys != nil {
+		return f | MovableKeys
+	}
+	for _, ks := range s.KeySpecs {
+		if ks.Begin.Index <= 0 || !ks.Find.Range {
+			return f | MovableKeys
+		}
+	}
+	return f
 }
 
 // Lookup finds a top-level command case-insensitively without allocating.
@@ -250,4 +294,70 @@ func (s *Spec) GetKeys(args [][]byte, dst []int) (keys []int, ok bool) {
 		}
 	}
 	return dst, true
+}
+
+// KeyRef is one key of a command line: its argument position and the
+// flags of the key spec that found it.
+type KeyRef struct {
+	Pos   int
+	Flags KeyFlags
+}
+
+// GetKeysWithFlags appends the keys of args with their key spec flags,
+// leaving out specs flagged not_key (SSUBSCRIBE's channels), as Redis's
+// getKeysFromCommandWithSpecs for ACL checks. Commands with a key function
+// of their own (SORT, MIGRATE) get the union of their specs' flags.
+// ok is false when the arguments do not fit the key specs.
+func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) (keys []KeyRef, ok bool) {
+	if s.Keys != nil || len(s.KeySpecs) == 0 {
+		var all KeyFlags
+		for _, ks := range s.KeySpecs {
+			all |= ks.Flags
+		}
+		// The key function finds every key: none is left incomplete.
+		all &^= KeyIncomplete | KeyVariableFlags
+		if len(s.KeySpecs) == 0 { // legacy positions only: read and write
+			all = KeyRW | KeyAccess | KeyUpdate
+		}
+		if all&KeyNotKey != 0 {
+			return dst, true
+		}
+		pos, ok := s.GetKeys(args, nil)
+		for _, p := range pos {
+			dst = append(dst, KeyRef{Pos: p, Flags: all})
+		}
+		return dst, ok
+	}
+	ok = true
+	for i := range s.KeySpecs {
+		if s.KeySpecs[i].Flags&KeyNotKey != 0 {
+			continue
+		}
+		one := Spec{Flags: MovableKeys, KeySpecs: s.KeySpecs[i : i+1]}
+		pos, fits := one.GetKeys(args, nil)
+		ok = ok && fits
+		flags := s.KeySpecs[i].Flags
+		if v := s.KeySpecs[i].Variable; v != nil {
+			flags = v(args)
+		}
+		for _, p := range pos {
+			dst = append(dst, KeyRef{Pos: p, Flags: flags})
+		}
+	}
+	return dst, ok
+}
+
+// HasKeyArgs reports whether the command takes arguments that are keys,
+// leaving out what its specs flag not_key (SSUBSCRIBE's and SPUBLISH's
+// channels, which only route): Redis's doesCommandHaveKeys.
+func (s *Spec) HasKeyArgs() bool {
+	if s.Keys != nil || (len(s.KeySpecs) == 0 && s.FirstKey > 0) {
+		return true
+	}
+	for _, ks := range s.KeySpecs {
+		if ks.Flags&KeyNotKey == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -108,7 +108,9 @@ func TestGetKeys(t *testing.T) {
 		{"SET a b EX 10", "[1]", true},
 		{"BLPOP a b 0", "[1 2]", true},
 		{"MIGRATE h 6379 k 0 100", "[3]", true},
-		{"MIGRATE h 6379 x 0 100 KEYS a b", "[3 7 8]", true},
+		// migrateGetKeys: with KEYS the key argument must be empty, else
+		// no key at all (COMMAND GETKEYS: "Invalid arguments").
+		{"MIGRATE h 6379 x 0 100 KEYS a b", "[]", true},
 	}
 	for _, tc := range cases {
 		a := args(tc.cmd)
@@ -132,5 +134,89 @@ func TestFlagAndCategoryNames(t *testing.T) {
 	}
 	if c, ok := CategoryByName("sortedset"); !ok || c != CatSortedset {
 		t.Fatal("CategoryByName")
+	}
+}
+
+func TestFlagsOfOursAreNotShown(t *testing.T) {
+	if got := (NoQueue | SubscribedContext | OwnGoroutine).Names(); len(got) != 0 {
+		t.Fatalf("COMMAND INFO would show %v", got)
+	}
+	if got := (Write | NoMulti | NoQueue).Names(); strings.Join(got, " ") != "write no_multi" {
+		t.Fatalf("Names = %v", got)
+	}
+}
+
+func TestMovableKeysComputedFromKeySpecs(t *testing.T) {
+	tab := Default()
+	for name, want := range map[string]bool{
+		"get": false, "mset": false, "zunionstore": true, "lmpop": true, "migrate": true, "set": false,
+	} {
+		if got := tab.Lookup([]byte(name)).Is(MovableKeys); got != want {
+			t.Errorf("%s movablekeys = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestGetKeysWithFlags(t *testing.T) {
+	tab := Default()
+	for _, c := range []struct {
+		line string
+		want []KeyRef
+	}{
+		{"SET k v", []KeyRef{{1, KeyOW | KeyUpdate}}},
+		{"SET k v GET", []KeyRef{{1, KeyRW | KeyAccess | KeyUpdate}}},
+		{"SMOVE a b m", []KeyRef{{1, KeyRW | KeyAccess | KeyDelete}, {2, KeyRW | KeyInsert}}},
+		{"SSUBSCRIBE ch", nil},
+	} {
+		a := args(c.line)
+		got, _ := tab.Lookup(a[0]).GetKeysWithFlags(a, nil)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: %v, want %v", c.line, got, c.want)
+		}
+	}
+}
+
+func TestRedactedArgs(t *testing.T) {
+	tab := Default()
+	for line, want := range map[string]string{
+		"AUTH pw":                             "AUTH (redacted)",
+		"AUTH u pw":                           "AUTH (redacted) (redacted)",
+		"HELLO 3 AUTH u p SETNAME n":          "HELLO 3 AUTH (redacted) (redacted) SETNAME n",
+		"MIGRATE h 1 k 0 10 AUTH2 u p KEYS a": "MIGRATE h 1 k 0 10 AUTH2 (redacted) (redacted) KEYS a",
+		"MIGRATE h 1 k 0 10 KEYS AUTH x":      "MIGRATE h 1 k 0 10 KEYS AUTH x",
+		"GET k":                               "GET k",
+	} {
+		a := args(line)
+		spec, _ := tab.LookupArgs(a)
+		var out []string
+		for _, x := range spec.RedactedArgs(a) {
+			out = append(out, string(x))
+		}
+		if got := strings.Join(out, " "); got != want {
+			t.Errorf("%s: %s, want %s", line, got, want)
+		}
+	}
+	cs, _ := tab.LookupArgs(args("CONFIG SET requirepass x maxmemory 1"))
+	if got := cs.RedactedArgs(args("CONFIG SET requirepass x maxmemory 1")); string(got[3]) != Redacted || string(got[5]) != "1" {
+		t.Errorf("CONFIG SET: %q", got)
+	}
+}
+
+func TestMayHaveNeverMissesAFlag(t *testing.T) {
+	tab := Default()
+	for _, s := range tab.Commands() {
+		for _, name := range []string{s.Name, strings.ToUpper(s.Name)} {
+			if !tab.MayHave([]byte(name), s.Flags) {
+				t.Errorf("MayHave(%s, %v) = false", name, s.Flags.Names())
+			}
+		}
+	}
+	for _, name := range []string{"get", "SET", "hget", "incr"} {
+		if tab.MayHave([]byte(name), OwnGoroutine) {
+			t.Errorf("%s may run on its own goroutine", name)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { tab.MayHave([]byte("GET"), OwnGoroutine) }); n != 0 {
+		t.Fatalf("MayHave allocates %.0f times", n)
 	}
 }

@@ -4,15 +4,15 @@ package command
 // from Redis 7.0's COMMAND INFO and COMMAND DOCS, then owned by hand.
 func transactionsCommands() []Spec {
 	return []Spec{
-		{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy | NoQueue, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatTransaction,
 			Doc:        Doc{Group: "transactions", Since: "2.0.0", Summary: "Discard all commands issued after MULTI", Complexity: "O(N), when N is the number of queued commands"},
 		},
-		{Name: "exec", Arity: 1, Flags: NoScript | Loading | Stale | SkipSlowlog, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "exec", Arity: 1, Flags: NoScript | Loading | Stale | SkipSlowlog | NoQueue, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow | CatTransaction,
 			Doc:        Doc{Group: "transactions", Since: "1.2.0", Summary: "Execute all commands issued after MULTI", Complexity: "Depends on commands in the transaction"},
 		},
-		{Name: "multi", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "multi", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy | NoQueue, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatFast | CatTransaction,
 			Doc:        Doc{Group: "transactions", Since: "1.2.0", Summary: "Mark the start of a transaction block", Complexity: "O(1)"},
 		},
@@ -20,12 +20,14 @@ func transactionsCommands() []Spec {
 			Categories: CatFast | CatTransaction,
 			Doc:        Doc{Group: "transactions", Since: "2.2.0", Summary: "Forget about all watched keys", Complexity: "O(1)"},
 		},
-		{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 1, LastKey: -1, Step: 1,
+		{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy | NoQueue, FirstKey: 1, LastKey: -1, Step: 1,
 			Categories: CatFast | CatTransaction,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO, Begin: BeginIndex(1), Find: FindRange(-1, 1, 0)},
 			},
-			Doc: Doc{Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity: "O(1) for every key."},
+			Doc: Doc{Group: "transactions", Since: "2.2.0", Summary: "Watch the given keys to determine execution of the MULTI/EXEC block", Complexity: "O(1) for every key.", Arguments: []Arg{
+				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0), Multiple: true},
+			}},
 		},
 	}
 }

@@ -105,6 +105,30 @@ func (r *Reader) SetSource(rd io.Reader) { r.rd = rd }
 // Buffered is the number of unread bytes in the buffer.
 func (r *Reader) Buffered() int { return r.w - r.r }
 
+// Pending describes what is buffered as Redis's CLIENT LIST counts it:
+// unparsed is the bytes not parsed yet (qbuf; the header of a bulk whose
+// body is still arriving counts as parsed), argBytes the bytes of the
+// arguments of a command still arriving that are already parsed (argv-mem).
+func (r *Reader) Pending() (unparsed, argBytes int) {
+	unparsed = r.w - r.r
+	if !r.inMultibulk {
+		return unparsed, 0
+	}
+	for _, s := range r.spans {
+		argBytes += s.end - s.start
+	}
+	unparsed -= r.pos
+	if r.r+r.pos < r.w && r.buf[r.r+r.pos] == '$' {
+		if _, next, ok, _ := r.countLine(r.pos, nil); ok {
+			unparsed = r.w - r.r - next
+		}
+	}
+	return unparsed, argBytes
+}
+
+// Cap is the size of the read buffer.
+func (r *Reader) Cap() int { return len(r.buf) }
+
 // Fill reads more data from the underlying reader, growing the buffer when a
 // request in progress needs it. It blocks until at least one byte arrives.
 func (r *Reader) Fill() error {

@@ -133,6 +133,7 @@ func (s *Server) reexecute(c *Client) {
 	c.DB = s.dbs[c.blk.keys[0].db]
 	c.Args = c.blk.args
 	c.reexec, c.reblock = true, false
+	mark := c.W.Len()
 	s.call(c, spec)
 	c.reexec = false
 	c.Args = nil
@@ -140,6 +141,7 @@ func (s *Server) reexecute(c *Client) {
 	if c.reblock {
 		return
 	}
+	c.endReply(mark)
 	s.unblock(c)
 	s.stats.commands++
 	select {
@@ -179,11 +181,13 @@ func (s *Server) unblock(c *Client) {
 func (s *Server) blockTimedOut(c *Client) {
 	b := c.blk
 	s.unblock(c)
+	mark := c.W.Len()
 	if b.onTimeout != nil {
 		b.onTimeout(c)
 	} else {
 		c.W.NullArray()
 	}
+	c.endReply(mark)
 }
 
 // waitUnblocked parks the client's goroutine until it is served, times

@@ -57,6 +57,10 @@ type Client struct {
 
 	pausedArgs [][]byte // a command held by CLIENT PAUSE
 
+	// CLIENT REPLY: OFF drops every reply; SKIP drops the next command's
+	// (replySkipNext turns into replySkip once the SKIP itself is done).
+	replyOff, replySkip, replySkipNext bool
+
 	// Set while an event loop serves the connection (eventloop.go).
 	loop    *loopConn
 	readErr bool     // the loop's read failed: close
@@ -74,10 +78,15 @@ type Client struct {
 	keysBuf      []int
 
 	// Taken under the lock at the end of each batch, for other clients'
-	// INFO and CLIENT LIST (the buffers themselves are the goroutine's).
-	qbufLen, obufLen int
-	idleTimeout      time.Duration
-	cl               clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
+	// INFO and CLIENT LIST (the buffers themselves are the goroutine's):
+	// the unparsed bytes, the parsed arguments of a command still
+	// arriving, the read buffer's size and the replies not yet written.
+	qbufLen, argvPending, qbufCap, obufLen int
+	// batchLen is what the read buffer held when the batch began: Redis's
+	// qbuf while one of its commands runs (the buffer is trimmed after).
+	batchLen    int
+	idleTimeout time.Duration
+	cl          clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {
@@ -143,7 +152,8 @@ type batchEnd struct {
 // endBatch does the bookkeeping after a batch. Called with the lock held.
 func (c *Client) endBatch() batchEnd {
 	s := c.srv
-	c.qbufLen, c.obufLen = c.rd.Buffered(), c.W.Len()
+	c.qbufLen, c.argvPending = c.rd.Pending()
+	c.qbufCap, c.obufLen = c.rd.Cap(), c.W.Len()
 	if l := s.cfg.ClientOutputLimit[ClassNormal]; l.Hard > 0 || l.Soft > 0 {
 		c.checkOutputLimit()
 	}
@@ -228,6 +238,7 @@ func (c *Client) runBatch() {
 	now := time.Now()
 	s.clock = now
 	c.lastActive = now
+	c.batchLen = c.rd.Buffered()
 	for c.handoff != nil || c.pausedArgs != nil {
 		held := &c.handoff
 		if *held == nil {
@@ -235,7 +246,7 @@ func (c *Client) runBatch() {
 		}
 		args := *held
 		*held = nil
-		s.dispatch(c, args)
+		c.run(args)
 		if c.blk != nil || c.pausedArgs != nil || c.closeAfter {
 			return
 		}
@@ -252,34 +263,47 @@ func (c *Client) runBatch() {
 		if args == nil {
 			return
 		}
-		if c.loop != nil && runsOnGoroutine(args[0]) {
+		if c.loop != nil && s.runsOnGoroutine(args[0]) {
 			c.handoff = copyArgs(args)
 			return
 		}
-		s.dispatch(c, args)
+		c.run(args)
 		if c.blk != nil || c.pausedArgs != nil {
 			return
 		}
 	}
 }
 
-// runsOnGoroutine reports whether a command needs a connection with a
-// goroutine of its own from the start: its handler hands the connection
-// to other goroutines (replication) or makes it async (pub/sub, MONITOR).
-func runsOnGoroutine(name []byte) bool {
-	switch len(name) {
-	case 4:
-		return eqFold(name, "sync")
-	case 5:
-		return eqFold(name, "psync")
-	case 7:
-		return eqFold(name, "monitor")
-	case 9:
-		return eqFold(name, "subscribe")
-	case 10:
-		return eqFold(name, "psubscribe") || eqFold(name, "ssubscribe")
+// run dispatches one command and applies CLIENT REPLY OFF|SKIP to what
+// it replied. A command held by a pause or blocked has not finished: the
+// SKIP waits for the next one that does. Called with the lock held.
+func (c *Client) run(args [][]byte) {
+	mark := c.W.Len()
+	c.srv.dispatch(c, args)
+	if c.pausedArgs != nil || c.blk != nil {
+		return
 	}
-	return false
+	c.endReply(mark)
+}
+
+// endReply applies CLIENT REPLY OFF|SKIP to the reply the command wrote
+// after mark (also for a blocked command once served or timed out) and
+// moves a SKIP on to the next command.
+func (c *Client) endReply(mark int) {
+	if c.replyOff || c.replySkip {
+		c.W.Truncate(mark)
+	}
+	c.replySkip, c.replySkipNext = c.replySkipNext, false
+}
+
+// runsOnGoroutine reports whether a command needs a connection with a
+// goroutine of its own from the start (command.OwnGoroutine).
+func (s *Server) runsOnGoroutine(name []byte) bool {
+	if !s.cmds.MayHave(name, command.OwnGoroutine) {
+		return false
+	}
+	spec := s.cmds.Lookup(name)
+	return spec != nil && spec.Is(command.OwnGoroutine)
 }
 
 // flush writes buffered replies. Output of async clients (pub/sub,

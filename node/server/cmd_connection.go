@@ -114,6 +114,7 @@ func cmdAuth(c *Client) {
 	}
 	u := c.srv.authenticate(user, pass)
 	if u == nil {
+		c.srv.aclLogAuthFailure(c, user)
 		c.Error(ErrWrongPass)
 		return
 	}
@@ -156,6 +157,7 @@ func cmdHello(c *Client) {
 	}
 	if hasAuth {
 		if authUser = c.srv.authenticate(string(user), pass); authUser == nil {
+			c.srv.aclLogAuthFailure(c, string(user))
 			c.Error(ErrWrongPass)
 			return
 		}
@@ -216,6 +218,7 @@ func cmdReset(c *Client) {
 	c.DB = s.dbs[0]
 	c.W.SetProto(2)
 	c.name = ""
+	c.replyOff, c.replySkipNext = false, false
 	c.resetAuth()
 	c.W.SimpleString("RESET")
 }
@@ -261,7 +264,7 @@ func (c *Client) flagString() string {
 	if c.multi != nil {
 		b.WriteByte('x')
 	}
-	if c.blk != nil {
+	if c.blk != nil || c.pausedArgs != nil { // Redis blocks paused clients
 		b.WriteByte('b')
 	}
 	if c.dirtyCAS {
@@ -277,7 +280,17 @@ func (c *Client) flagString() string {
 }
 
 // infoLine is one CLIENT LIST line, with Redis 7.0's fields.
-func (c *Client) infoLine(now time.Time) string {
+func (c *Client) infoLine(now time.Time) string { return c.infoLineFor(now, c.Args) }
+
+// infoLineFor is infoLine with cur the command c is running (its own
+// CLIENT LIST or INFO, a command an ACL LOG entry is about), nil for a
+// client another one looks at. Memory is counted as Redis counts it where
+// the node has the same thing: qbuf the bytes not parsed (the whole batch
+// while one of its commands runs), argv-mem the bytes of the arguments
+// held (the running, blocked or paused command, or those parsed of one
+// still arriving), multi-mem the queued commands' arguments and argv
+// pointers; qbuf-free, rbs and tot-mem are the node's own buffers.
+func (c *Client) infoLineFor(now time.Time, cur [][]byte) string {
 	multi := -1
 	if c.multi != nil {
 		multi = len(c.multi.cmds)
@@ -286,14 +299,36 @@ func (c *Client) infoLine(now time.Time) string {
 	if cmd == "" {
 		cmd = "NULL"
 	}
-	obl, qbuf := c.obufLen, c.qbufLen
+	// obl: another client's replies are written once its batch ends (or
+	// it is handed a goroutine of its own when the socket is full), so
+	// none are pending unless others write to it (pub/sub, MONITOR).
+	qbuf, argvMem, qbufCap, obl := c.qbufLen, c.argvPending, c.qbufCap, 0
+	switch {
+	case cur != nil:
+		qbuf, argvMem, qbufCap, obl = c.batchLen, argsLen(cur), c.rd.Cap(), c.W.Len()
+	case c.blk != nil:
+		argvMem = argsLen(c.blk.args)
+	case c.pausedArgs != nil:
+		argvMem = argsLen(c.pausedArgs)
+	}
 	if c.async {
 		obl = c.W.Len() // appended under the lock by everyone
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	const rbs = 16384
+	multiMem := c.multi.memory()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		c.ID, c.addr, c.laddr, 8+c.ID, c.name, int64(now.Sub(c.created).Seconds()), int64(now.Sub(c.lastActive).Seconds()),
-		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), multi, qbuf, 0,
-		16384, obl, obl, 16384+obl, cmd, c.user, c.W.Proto())
+		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), len(c.cl.shardChannels), multi, qbuf, max(qbufCap-qbuf, 0), argvMem, multiMem,
+		rbs, rbs, obl, obl, qbufCap+argvMem+multiMem+rbs+obl, cmd, c.user, c.W.Proto())
+}
+
+// argsLen is the number of bytes of the arguments.
+func argsLen(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return n
 }
 
 func cmdClientList(c *Client) {
@@ -417,6 +452,10 @@ func cmdClientKill(c *Client) {
 		case eqFold(args[i], "laddr"):
 			laddr = v
 		case eqFold(args[i], "user"):
+			if s.acl.users[v] == nil {
+				c.Error("ERR No such user '" + v + "'")
+				return
+			}
 			user = v
 		case eqFold(args[i], "type"):
 			typ = strings.ToLower(v)
@@ -455,7 +494,13 @@ func cmdClientKill(c *Client) {
 	c.W.Int(int64(killed))
 }
 
+// cmdClientPause is CLIENT PAUSE timeout [WRITE|ALL], checked in Redis's
+// order: the argument count, the mode, then the timeout.
 func cmdClientPause(c *Client) {
+	if len(c.Args) > 4 {
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
+		return
+	}
 	all := true
 	if len(c.Args) == 4 {
 		switch {
@@ -466,11 +511,7 @@ func cmdClientPause(c *Client) {
 			c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
 		}
-	} else if len(c.Args) > 4 {
-		c.Error(ErrSyntax)
-		return
 	}
-	// Redis checks the mode before the timeout.
 	d, ok := c.ParseTimeoutMillis(c.Args[2])
 	if !ok {
 		return
@@ -492,12 +533,22 @@ func cmdClientNoEvict(c *Client) {
 	c.W.OK()
 }
 
+// cmdClientReply is CLIENT REPLY ON|OFF|SKIP: OFF and SKIP reply nothing
+// (Client.run drops the replies), ON clears both and replies OK.
 func cmdClientReply(c *Client) {
-	if !eqFold(c.Args[2], "on") {
+	switch {
+	case eqFold(c.Args[2], "on"):
+		c.replyOff, c.replySkip, c.replySkipNext = false, false, false
+		c.W.OK()
+	case eqFold(c.Args[2], "off"):
+		c.replyOff = true
+	case eqFold(c.Args[2], "skip"):
+		if !c.replyOff {
+			c.replySkipNext = true
+		}
+	default:
 		c.Error(ErrSyntax)
-		return
 	}
-	c.W.OK()
 }
 
 func cmdClientHelp(c *Client) {
@@ -522,8 +573,6 @@ func cmdClientHelp(c *Client) {
 		"      Kill connections authenticated by <username>.",
 		"    * SKIPME (YES|NO)",
 		"      Skip killing current connection (default: yes).",
-		"    * ID <client-id>",
-		"      Kill connections by client id.",
 		"LIST [options ...]",
 		"    Return information about client connections. Options:",
 		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -532,7 +581,11 @@ func cmdClientHelp(c *Client) {
 		"    Stop the current client pause, resuming traffic.",
 		"PAUSE <timeout> [WRITE|ALL]",
 		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
 	})
 }

@@ -46,6 +46,8 @@ func serverHandlers() map[string]Handler {
 		"memory|help":  cmdMemoryHelp,
 
 		"debug": cmdDebug,
+
+		"command|getkeysandflags": cmdCommandGetkeysandflags,
 	}
 }
 
@@ -194,49 +196,111 @@ func cmdCommandInfo(c *Client) {
 	}
 }
 
+// mapField is one entry of a map reply whose entries are optional.
+type mapField struct {
+	key   string
+	write func()
+}
+
+// writeMap writes the entries as one map reply.
+func writeMap(c *Client, fields []mapField) {
+	c.W.MapLen(len(fields))
+	for _, f := range fields {
+		c.W.BulkString(f.key)
+		f.write()
+	}
+}
+
+// bulkField is a map entry with a bulk string value.
+func bulkField(c *Client, key, value string) mapField {
+	return mapField{key, func() { c.W.BulkString(value) }}
+}
+
+// flagsField is a map entry with a set of simple strings.
+func flagsField(c *Client, key string, flags []string) mapField {
+	return mapField{key, func() {
+		c.W.SetLen(len(flags))
+		for _, f := range flags {
+			c.W.SimpleString(f)
+		}
+	}}
+}
+
+// writeCommandDoc writes a COMMAND DOCS entry in Redis's field order.
 func writeCommandDoc(c *Client, s *command.Spec) {
 	w := c.W
 	d := s.Doc
-	n := 4
-	if d.DeprecatedSince != "" {
-		n += 2
+	fields := []mapField{bulkField(c, "summary", d.Summary), bulkField(c, "since", d.Since), bulkField(c, "group", d.Group)}
+	if d.Complexity != "" { // Redis omits it where its JSON has none (SYNC)
+		fields = append(fields, bulkField(c, "complexity", d.Complexity))
 	}
 	if len(d.DocFlags) > 0 {
-		n++
-	}
-	subs := s.SubSpecs()
-	if len(subs) > 0 {
-		n++
-	}
-	w.MapLen(n)
-	w.BulkString("summary")
-	w.BulkString(d.Summary)
-	w.BulkString("since")
-	w.BulkString(d.Since)
-	w.BulkString("group")
-	w.BulkString(d.Group)
-	w.BulkString("complexity")
-	w.BulkString(d.Complexity)
-	if len(d.DocFlags) > 0 {
-		w.BulkString("doc_flags")
-		w.SetLen(len(d.DocFlags))
-		for _, f := range d.DocFlags {
-			w.SimpleString(f)
-		}
+		fields = append(fields, flagsField(c, "doc_flags", d.DocFlags))
 	}
 	if d.DeprecatedSince != "" {
-		w.BulkString("deprecated_since")
-		w.BulkString(d.DeprecatedSince)
-		w.BulkString("replaced_by")
-		w.BulkString(d.ReplacedBy)
+		fields = append(fields, bulkField(c, "deprecated_since", d.DeprecatedSince), bulkField(c, "replaced_by", d.ReplacedBy))
 	}
-	if len(subs) > 0 {
-		w.BulkString("subcommands")
-		w.MapLen(len(subs))
-		for _, sub := range subs {
-			w.BulkString(sub.FullName())
-			writeCommandDoc(c, sub)
+	if len(d.History) > 0 {
+		fields = append(fields, mapField{"history", func() {
+			w.SetLen(len(d.History))
+			for _, h := range d.History {
+				w.ArrayLen(2)
+				w.BulkString(h[0])
+				w.BulkString(h[1])
+			}
+		}})
+	}
+	if len(d.Arguments) > 0 {
+		fields = append(fields, mapField{"arguments", func() { writeDocArgs(c, d.Arguments) }})
+	}
+	if subs := s.SubSpecs(); len(subs) > 0 {
+		fields = append(fields, mapField{"subcommands", func() {
+			w.MapLen(len(subs))
+			for _, sub := range subs {
+				w.BulkString(sub.FullName())
+				writeCommandDoc(c, sub)
+			}
+		}})
+	}
+	writeMap(c, fields)
+}
+
+// writeDocArgs writes COMMAND DOCS arguments in Redis's field order.
+func writeDocArgs(c *Client, args []command.Arg) {
+	c.W.ArrayLen(len(args))
+	for _, a := range args {
+		fields := []mapField{bulkField(c, "name", a.Name), bulkField(c, "type", a.Type)}
+		if a.KeySpecIndex != nil {
+			i := int64(*a.KeySpecIndex)
+			fields = append(fields, mapField{"key_spec_index", func() { c.W.Int(i) }})
 		}
+		// A pure token always has its token, even the empty one of MIGRATE.
+		if a.Token != "" || a.Type == "pure-token" {
+			fields = append(fields, bulkField(c, "token", a.Token))
+		}
+		if a.Since != "" {
+			fields = append(fields, bulkField(c, "since", a.Since))
+		}
+		if a.DeprecatedSince != "" {
+			fields = append(fields, bulkField(c, "deprecated_since", a.DeprecatedSince))
+		}
+		var flags []string
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{a.Optional, "optional"}, {a.Multiple, "multiple"}, {a.MultipleToken, "multiple_token"}} {
+			if f.on {
+				flags = append(flags, f.name)
+			}
+		}
+		if len(flags) > 0 {
+			fields = append(fields, flagsField(c, "flags", flags))
+		}
+		if len(a.Arguments) > 0 {
+			sub := a.Arguments
+			fields = append(fields, mapField{"arguments", func() { writeDocArgs(c, sub) }})
+		}
+		writeMap(c, fields)
 	}
 }
 
@@ -258,14 +322,19 @@ func cmdCommandDocs(c *Client) {
 	}
 }
 
-func cmdCommandGetkeys(c *Client) {
+func cmdCommandGetkeys(c *Client)         { commandGetkeys(c, false) }
+func cmdCommandGetkeysandflags(c *Client) { commandGetkeys(c, true) }
+
+// commandGetkeys is COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of a
+// command line (with their key spec flags), as Redis finds them for ACL.
+func commandGetkeys(c *Client, withFlags bool) {
 	args := c.Args[2:]
 	spec, unknownSub := c.srv.cmds.LookupArgs(args)
 	if spec == nil || unknownSub {
 		c.Error("ERR Invalid command specified")
 		return
 	}
-	if !spec.HasKeys() {
+	if !spec.HasKeyArgs() {
 		c.Error("ERR The command has no key arguments")
 		return
 	}
@@ -273,7 +342,7 @@ func cmdCommandGetkeys(c *Client) {
 		c.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
-	keys, ok := spec.GetKeys(args, nil)
+	keys, ok := spec.GetKeysWithFlags(args, nil)
 	if !ok || len(keys) == 0 {
 		if spec.Is(command.NoMandatoryKeys) {
 			c.W.ArrayLen(0)
@@ -283,8 +352,18 @@ func cmdCommandGetkeys(c *Client) {
 		return
 	}
 	c.W.ArrayLen(len(keys))
-	for _, i := range keys {
-		c.W.Bulk(args[i])
+	for _, k := range keys {
+		if !withFlags {
+			c.W.Bulk(args[k.Pos])
+			continue
+		}
+		c.W.ArrayLen(2)
+		c.W.Bulk(args[k.Pos])
+		names := k.Flags.Names()
+		c.W.SetLen(len(names))
+		for _, f := range names {
+			c.W.SimpleString(f)
+		}
 	}
 }
 

@@ -12,15 +12,6 @@ type propOp struct {
 	args [][]byte
 }
 
-// commands allowed while a RESP2 client is in subscribed state.
-func allowedInSubscribedContext(name string) bool {
-	switch name {
-	case "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "quit", "reset":
-		return true
-	}
-	return false
-}
-
 // dispatch checks one command (Redis's processCommand) and runs or queues
 // it. Called with the lock held.
 func (s *Server) dispatch(c *Client, args [][]byte) {
@@ -43,6 +34,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reject(ErrNoAuth)
 		return
 	}
+	if c.multi != nil && spec.Is(command.NoMulti) {
+		c.reject("ERR Command not allowed inside a transaction")
+		return
+	}
 	if c.aclUser != nil && !c.aclUser.unrestricted {
 		if msg := c.checkPermission(spec, args); msg != "" {
 			c.reject(msg)
@@ -60,7 +55,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.pausedArgs = copyArgs(args)
 		return
 	}
-	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns)+len(c.cl.shardChannels) > 0 && !allowedInSubscribedContext(specName(spec)) {
+	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns)+len(c.cl.shardChannels) > 0 && !spec.Is(command.SubscribedContext) {
 		c.reject("ERR Can't execute '" + spec.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
@@ -77,9 +72,9 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reject(ErrLoading)
 		return
 	}
-	// MONITOR sees what passed the checks; never passwords (AUTH, HELLO).
-	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin|command.NoAuth) == 0 {
-		s.feedMonitors(c, args)
+	// MONITOR sees what passed the checks, passwords redacted (AUTH, HELLO).
+	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin) == 0 {
+		s.feedMonitors(c, spec, args)
 	}
 	if c.multi != nil && queuedInMulti(spec) {
 		c.queue(spec, args)
@@ -92,13 +87,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 }
 
 // queuedInMulti reports whether the command is queued inside MULTI.
-func queuedInMulti(spec *command.Spec) bool {
-	switch spec.FullName() {
-	case "exec", "discard", "multi", "watch", "quit", "reset":
-		return false
-	}
-	return true
-}
+func queuedInMulti(spec *command.Spec) bool { return !spec.Is(command.NoQueue) }
 
 // reject replies with a dispatch error; inside MULTI it also makes EXEC
 // fail (EXECABORT).

@@ -91,9 +91,13 @@ func (s *Server) info(want map[string]bool) string {
 	section("clients", "Clients", func(b *strings.Builder) {
 		pubsub := 0
 		maxIn, maxOut := 0, 0
+		paused := 0 // Redis 7.0 blocks them (BLOCKED_POSTPONE) and counts them
 		for _, c := range s.clients {
 			if c.subscriptions() > 0 {
 				pubsub++
+			}
+			if c.pausedArgs != nil {
+				paused++
 			}
 			if n := c.qbufLen; n > maxIn {
 				maxIn = n
@@ -103,7 +107,7 @@ func (s *Server) info(want map[string]bool) string {
 			}
 		}
 		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:%d\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
-			len(s.clients), s.clusterConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count, s.blocking.count)
+			len(s.clients), s.clusterConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count+paused, s.blocking.count)
 	})
 	section("memory", "Memory", func(b *strings.Builder) {
 		used := s.usedMemory()

@@ -9,6 +9,19 @@ type multiState struct {
 	cmds []queuedCmd
 }
 
+// memory is CLIENT LIST's multi-mem: the queued commands' argument bytes
+// and argv pointers (Redis's argv_len_sums); 0 outside MULTI.
+func (m *multiState) memory() int {
+	if m == nil {
+		return 0
+	}
+	n := 0
+	for _, q := range m.cmds {
+		n += argsLen(q.args) + 8*len(q.args)
+	}
+	return n
+}
+
 type queuedCmd struct {
 	spec *command.Spec
 	args [][]byte
@@ -22,6 +35,7 @@ type watchedKey struct {
 
 func (c *Client) queue(spec *command.Spec, args [][]byte) {
 	c.multi.cmds = append(c.multi.cmds, queuedCmd{spec: spec, args: copyArgs(args)})
+	c.lastCmd = spec.FullName() // CLIENT LIST's cmd, as Redis sets it before queueing
 	c.W.SimpleString("QUEUED")
 }
 
@@ -74,6 +88,14 @@ func (c *Client) watchedKeyExpired() bool {
 	return false
 }
 
+// execDenialReasons word why EXEC refuses a queued command whose
+// permissions were taken away after it was queued.
+var execDenialReasons = map[int]string{
+	aclDeniedCmd:     "no permission to execute the command or subcommand",
+	aclDeniedKey:     "no permission to touch the specified keys",
+	aclDeniedChannel: "no permission to access one of the channels used as arguments",
+}
+
 func cmdExec(c *Client) {
 	s := c.srv
 	if c.multi == nil {
@@ -100,6 +122,10 @@ func cmdExec(c *Client) {
 	c.inExec = true
 	for _, q := range cmds {
 		c.Args = q.args
+		if reason := c.aclDenial(q.spec, q.args); reason != aclOK {
+			c.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + execDenialReasons[reason])
+			continue
+		}
 		if s.cfg.MaxMemory > 0 && q.spec.Is(command.DenyOOM) && !s.performEvictions() {
 			c.Error(ErrOOM)
 			continue

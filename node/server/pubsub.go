@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // pubsubState is who listens to what, in subscription order.
@@ -267,7 +269,7 @@ func replyHelp(c *Client, cmd string, lines []string) {
 		c.W.SimpleString(l)
 	}
 	c.W.SimpleString("HELP")
-	c.W.SimpleString("    Print this help.")
+	c.W.SimpleString("    Prints this help.")
 }
 
 // ---- MONITOR ----
@@ -282,7 +284,8 @@ func (s *Server) removeMonitor(c *Client) {
 
 // feedMonitors sends a command to MONITOR clients in Redis's format:
 // +1339518083.107412 [0 127.0.0.1:60866] "keys" "*"
-func (s *Server) feedMonitors(c *Client, args [][]byte) {
+func (s *Server) feedMonitors(c *Client, spec *command.Spec, args [][]byte) {
+	args = spec.RedactedArgs(args)
 	now := time.Now()
 	var b strings.Builder
 	b.WriteString(strconv.FormatInt(now.Unix(), 10))

@@ -28,10 +28,9 @@ func (l *slowlog) add(c *Client, d time.Duration, maxLen int) {
 	if maxLen <= 0 {
 		return
 	}
-	args := c.Args
-	if c.rewrite != nil {
-		args = c.rewrite
-	}
+	// What the client sent, not what propagates (SPOP, not SREM): Redis
+	// logs the original argv of a rewritten command, secrets redacted.
+	args := c.Cmd.RedactedArgs(c.Args)
 	n := len(args)
 	if n > slowlogMaxArgc {
 		n = slowlogMaxArgc

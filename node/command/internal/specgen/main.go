@@ -82,7 +82,53 @@ type doc struct {
 	DeprecatedSince string         `json:"deprecated_since"`
 	ReplacedBy      string         `json:"replaced_by"`
 	DocFlags        []string       `json:"doc_flags"`
+	History         [][2]string    `json:"history"`
+	Arguments       []arg          `json:"arguments"`
 	Subcommands     map[string]doc `json:"subcommands"`
+}
+
+type arg struct {
+	Name            string   `json:"name"`
+	Type            string   `json:"type"`
+	Token           string   `json:"token"`
+	Since           string   `json:"since"`
+	DeprecatedSince string   `json:"deprecated_since"`
+	KeySpecIndex    *int     `json:"key_spec_index"`
+	Flags           []string `json:"flags"`
+	Arguments       []arg    `json:"arguments"`
+}
+
+// writeArgs writes COMMAND DOCS arguments as []Arg elements.
+func writeArgs(b *bytes.Buffer, args []arg) {
+	for _, a := range args {
+		fmt.Fprintf(b, "{Name: %q, Type: %q", a.Name, a.Type)
+		for _, f := range []struct{ field, v string }{{"Token", a.Token}, {"Since", a.Since}, {"DeprecatedSince", a.DeprecatedSince}} {
+			if f.v != "" {
+				fmt.Fprintf(b, ", %s: %q", f.field, f.v)
+			}
+		}
+		if a.KeySpecIndex != nil {
+			fmt.Fprintf(b, ", KeySpecIndex: KeySpecAt(%d)", *a.KeySpecIndex)
+		}
+		for _, f := range a.Flags {
+			switch f {
+			case "optional":
+				b.WriteString(", Optional: true")
+			case "multiple":
+				b.WriteString(", Multiple: true")
+			case "multiple_token":
+				b.WriteString(", MultipleToken: true")
+			default:
+				log.Fatalf("unknown argument flag %q", f)
+			}
+		}
+		if len(a.Arguments) > 0 {
+			b.WriteString(", Arguments: []Arg{\n")
+			writeArgs(b, a.Arguments)
+			b.WriteString("}")
+		}
+		b.WriteString("},\n")
+	}
 }
 
 var flagNames = map[string]string{
@@ -175,6 +221,14 @@ func writeSpec(b *bytes.Buffer, c info, d doc, sub bool) {
 	}
 	if len(d.DocFlags) > 0 {
 		fmt.Fprintf(b, ", DocFlags: %#v", d.DocFlags)
+	}
+	if len(d.History) > 0 {
+		fmt.Fprintf(b, ", History: %#v", d.History)
+	}
+	if len(d.Arguments) > 0 {
+		b.WriteString(", Arguments: []Arg{\n")
+		writeArgs(b, d.Arguments)
+		b.WriteString("}")
 	}
 	b.WriteString("},\n")
 	if len(c.Subcommands) > 0 {
