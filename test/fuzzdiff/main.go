@@ -1,0 +1,202 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shoal-dev/shoal/test/fuzzdiff/gen"
+	"github.com/shoal-dev/shoal/test/fuzzdiff/resp"
+	"github.com/shoal-dev/shoal/test/fuzzdiff/shape"
+)
+
+// ciSeeds are the fixed seeds of -ci, run before one fresh seed.
+var ciSeeds = []uint64{1, 2, 3}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		seed     = flag.Uint64("seed", 0, "run this seed (0: a fresh one, printed)")
+		seeds    = flag.String("seeds", "", "comma-separated seeds to run one after another")
+		ci       = flag.Bool("ci", false, "run the fixed seeds "+fmt.Sprint(ciSeeds)+" and one fresh seed")
+		n        = flag.Int("n", 0, "commands per seed (0: until -duration ends)")
+		duration = flag.Duration("duration", 0, "total time for all seeds, split evenly (0: no limit; then -n must be set)")
+		hang     = flag.Duration("hang", 3*time.Second, "a reply of the node later than this (plus 4x Redis's time) is a HANG")
+		nodeBin  = flag.String("node", "", "shoal-node binary (default: built from -src)")
+		src      = flag.String("src", "", "module root to build shoal-node from (default: the current module)")
+		redisBin = flag.String("redis", "redis-server", "reference redis-server (7.0.15)")
+		top      = flag.Int("top", 15, "rows of the divergence table")
+		verbose  = flag.Bool("v", false, "print every divergence as it happens")
+		reset    = flag.Int("reset-every", 250, "re-create the setup keys every N commands (0: never)")
+	)
+	flag.Parse()
+	list, err := seedList(*seed, *seeds, *ci)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fuzzdiff:", err)
+		return 2
+	}
+	if *n == 0 && *duration == 0 {
+		*n = 2000
+	}
+	if *n == 0 {
+		*n = 1 << 30
+	}
+	tmp, err := os.MkdirTemp("", "fuzzdiff-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fuzzdiff:", err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+	o := &options{redisBin: *redisBin, nodeBin: *nodeBin, tmp: tmp, hang: *hang, verbose: *verbose}
+	if o.nodeBin == "" {
+		if o.nodeBin, err = buildNode(*src, tmp); err != nil {
+			fmt.Fprintln(os.Stderr, "fuzzdiff:", err)
+			return 2
+		}
+	}
+	if o.cmds, o.env.ConfigNames, err = learn(o); err != nil {
+		fmt.Fprintln(os.Stderr, "fuzzdiff: learning command shapes from Redis:", err)
+		return 2
+	}
+	o.env.Now, o.env.ResetEvery = time.Now().Unix(), *reset
+	leaves := gen.New(0, o.cmds, o.env).Commands()
+	fmt.Printf("fuzzdiff: %d commands from Redis's COMMAND DOCS (%d sent, the rest skipped); seeds %v; hang %v\n",
+		len(shape.Leaves(o.cmds)), len(leaves), list, o.hang)
+
+	// Stop the servers of an interrupted run: runSeed's defers run when
+	// its loop sees the deadline, which an interrupt moves to now.
+	stopAt := time.Now().Add(1 << 40)
+	if *duration > 0 {
+		stopAt = time.Now().Add(*duration)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	interrupted := false
+	var results []seedResult
+	for i, s := range list {
+		if interrupted {
+			break
+		}
+		deadline := stopAt
+		if *duration > 0 {
+			deadline = time.Now().Add(time.Until(stopAt) / time.Duration(len(list)-i))
+		}
+		done := make(chan struct{})
+		var res seedResult
+		var runErr error
+		go func() { res, runErr = o.runSeed(s, *n, deadline); close(done) }()
+		select {
+		case <-done:
+		case <-sig:
+			interrupted = true
+			fmt.Println("fuzzdiff: interrupted; stopping the servers")
+			o.interrupt()
+			<-done
+		}
+		if runErr != nil {
+			fmt.Fprintln(os.Stderr, "fuzzdiff:", runErr)
+			return 2
+		}
+		results = append(results, res)
+		printSeed(os.Stdout, res)
+	}
+	return report(os.Stdout, results, *top)
+}
+
+// seedList is the seeds to run: -seeds, else -ci's, else -seed or a fresh
+// one.
+func seedList(seed uint64, seeds string, ci bool) ([]uint64, error) {
+	fresh := uint64(time.Now().UnixNano()%1_000_000_000) + 1000
+	switch {
+	case seeds != "":
+		var out []uint64
+		for _, f := range strings.Split(seeds, ",") {
+			v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad seed %q", f)
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case ci:
+		return append(append([]uint64(nil), ciSeeds...), fresh), nil
+	case seed != 0:
+		return []uint64{seed}, nil
+	}
+	return []uint64{fresh}, nil
+}
+
+// buildNode builds shoal-node from the module at src (default: the one
+// the current directory is in) into dir.
+func buildNode(src, dir string) (string, error) {
+	out := filepath.Join(dir, "shoal-node")
+	cmd := exec.Command("go", "build", "-o", out, "./node/cmd/shoal-node")
+	if src == "" {
+		b, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil || strings.TrimSpace(string(b)) == "" || strings.TrimSpace(string(b)) == os.DevNull {
+			return "", fmt.Errorf("not in the shoal module; give -src or -node")
+		}
+		src = filepath.Dir(strings.TrimSpace(string(b)))
+	}
+	cmd.Dir = src
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building shoal-node in %s: %w", src, err)
+	}
+	return out, nil
+}
+
+// learn starts a reference Redis and reads COMMAND INFO, COMMAND DOCS and
+// CONFIG GET * from it.
+func learn(o *options) ([]*shape.Command, []string, error) {
+	ref, err := startServer("redis-learn", o.redisBin, o.tmp, []string{"--appendonly", "no", "--daemonize", "no", "--logfile", ""})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { ref.stop(); os.RemoveAll(ref.dir) }()
+	c, err := dial(ref.addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.close()
+	ask := func(args ...string) (resp.Value, error) {
+		v, err := c.do(args, time.Now().Add(10*time.Second))
+		if err == nil && v.IsError() {
+			err = fmt.Errorf("%s: %s", strings.Join(args, " "), v.Str)
+		}
+		return v, err
+	}
+	info, err := ask("COMMAND", "INFO")
+	if err != nil {
+		return nil, nil, err
+	}
+	docs, err := ask("COMMAND", "DOCS")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := ask("CONFIG", "GET", "*")
+	if err != nil {
+		return nil, nil, err
+	}
+	cmds, err := shape.Parse(info, docs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	for i := 0; i < len(cfg.Elems); i += 2 {
+		names = append(names, cfg.Elems[i].Str)
+	}
+	slices.Sort(names) // Redis's dict order changes from run to run
+	return cmds, names, nil
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-dev/shoal/test/fuzzdiff/compare"
+	"github.com/shoal-dev/shoal/test/fuzzdiff/gen"
+	"github.com/shoal-dev/shoal/test/fuzzdiff/resp"
+	"github.com/shoal-dev/shoal/test/fuzzdiff/shape"
+)
+
+// options are the settings of a run shared by every seed.
+type options struct {
+	redisBin, nodeBin string
+	tmp               string
+	hang              time.Duration
+	verbose           bool
+	cmds              []*shape.Command
+	env               gen.Env
+	stopped           atomic.Bool // set by an interrupt: every seed ends after its current line
+}
+
+func (o *options) interrupt() { o.stopped.Store(true) }
+
+// divergence is one reply of ours that differs from Redis's.
+type divergence struct {
+	seed    uint64
+	index   int
+	command string // lower-case name, "container|sub"
+	kind    string
+	line    []string
+	ours    string
+	ref     string
+	setup   bool
+}
+
+// finding is a CRASH or a HANG, with what reproduces it.
+type finding struct {
+	kind       string // "CRASH" or "HANG"
+	seed       uint64
+	index      int
+	line       []string
+	detail     string
+	repro      []gen.Line // the lines to send after the setup (if withSetup)
+	withSetup  bool
+	reproduced bool
+}
+
+// seedResult is what one seed's run found.
+type seedResult struct {
+	seed        uint64
+	sent        int
+	elapsed     time.Duration
+	findings    []finding
+	divergences []divergence
+	notes       []string // reference-server trouble, reconnects
+}
+
+// pair is a fresh Redis and a fresh node with one connection to each.
+type pair struct {
+	ref, ours *proc
+	rc, oc    *conn
+}
+
+func (o *options) startPair() (*pair, error) {
+	ref, err := startServer("redis", o.redisBin, o.tmp, []string{"--appendonly", "no", "--daemonize", "no", "--logfile", ""})
+	if err != nil {
+		return nil, err
+	}
+	ours, err := startServer("shoal-node", o.nodeBin, o.tmp, nil)
+	if err != nil {
+		ref.stop()
+		return nil, err
+	}
+	p := &pair{ref: ref, ours: ours}
+	if err := p.connect(); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *pair) connect() error {
+	p.rc.close()
+	p.oc.close()
+	var err1, err2 error
+	p.rc, err1 = dial(p.ref.addr)
+	p.oc, err2 = dial(p.ours.addr)
+	return errors.Join(err1, err2)
+}
+
+func (p *pair) stop() {
+	p.rc.close()
+	p.oc.close()
+	p.ref.stop()
+	p.ours.stop()
+	os.RemoveAll(p.ref.dir)
+	os.RemoveAll(p.ours.dir)
+}
+
+// outcome of one line on the pair.
+type outcome struct {
+	ours, ref       resp.Value
+	oursErr, refErr error
+	hang            bool
+	crash           bool
+}
+
+// send sends the line to both servers at once and waits for Redis, then
+// for the node until hang plus four times Redis's time has passed.
+func (p *pair) send(args []string, hang time.Duration) outcome {
+	start := time.Now()
+	type reply struct {
+		v   resp.Value
+		err error
+	}
+	ch := make(chan reply, 1)
+	oc := p.oc
+	go func() {
+		v, err := oc.do(args, start.Add(time.Hour))
+		ch <- reply{v, err}
+	}()
+	var o outcome
+	o.ref, o.refErr = p.rc.do(args, start.Add(60*time.Second))
+	wait := hang + 4*time.Since(start)
+	select {
+	case r := <-ch:
+		o.ours, o.oursErr = r.v, r.err
+	case <-time.After(time.Until(start.Add(wait))):
+		o.hang = true
+		p.oc.close()
+		<-ch
+		return o
+	}
+	if o.oursErr != nil && p.ours.waitDead(time.Second) {
+		o.crash = true
+	}
+	return o
+}
+
+// runSeed sends up to n generated lines (or until the deadline) to a
+// fresh pair, restarting it after each CRASH or HANG.
+func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, error) {
+	res := seedResult{seed: seed}
+	start := time.Now()
+	g := gen.New(seed, o.cmds, o.env)
+	p, err := o.startPair()
+	if err != nil {
+		return res, err
+	}
+	defer func() { p.stop() }()
+	var history []gen.Line
+	var tx txState
+	runLines := func(lines []gen.Line) (*finding, bool) {
+		for _, l := range lines {
+			res.sent++
+			history = append(history, l)
+			out := p.send(l.Args, o.hang)
+			if f := o.failure(p, seed, res.sent, l, out); f != nil {
+				return f, false
+			}
+			if out.refErr != nil || out.oursErr != nil {
+				res.notes = append(res.notes, connNote(res.sent, l, out))
+				if p.ref.dead() {
+					return nil, false
+				}
+				tx = txState{}
+				if err := p.connect(); err != nil {
+					return nil, false
+				}
+				continue
+			}
+			if d := o.diverge(&tx, seed, res.sent, l, out); d != nil {
+				if o.verbose {
+					fmt.Printf("seed %d #%d %s [%s]\n  ours  %s\n  redis %s\n", seed, d.index, resp.ShortLine(d.line, 80), d.kind, d.ours, d.ref)
+				}
+				res.divergences = append(res.divergences, *d)
+			}
+		}
+		return nil, true
+	}
+	restart := func() error {
+		p.stop()
+		var err error
+		if p, err = o.startPair(); err != nil {
+			return err
+		}
+		history, tx = nil, txState{}
+		return nil
+	}
+	setup := func() error {
+		f, ok := runLines(gen.Setup())
+		if f != nil || !ok {
+			return fmt.Errorf("seed %d: the setup failed on a fresh pair (%v)", seed, f)
+		}
+		history = nil
+		return nil
+	}
+	if err := setup(); err != nil {
+		return res, err
+	}
+	for res.sent < n && time.Now().Before(deadline) && !o.stopped.Load() {
+		f, ok := runLines([]gen.Line{g.Next()})
+		if f != nil {
+			fmt.Printf("seed %d #%d %s: %s\n", seed, f.index, f.kind, resp.ShortLine(f.line, 80))
+			o.minimise(f, history)
+			res.findings = append(res.findings, *f)
+		}
+		if !ok {
+			if err := restart(); err != nil {
+				return res, err
+			}
+			if err := setup(); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}
+
+func connNote(i int, l gen.Line, out outcome) string {
+	return fmt.Sprintf("#%d %s: connection lost (redis: %v, node: %v)", i, resp.ShortLine(l.Args, 60), out.refErr, out.oursErr)
+}
+
+// failure turns a crash or hang of ours into a finding.
+func (o *options) failure(p *pair, seed uint64, i int, l gen.Line, out outcome) *finding {
+	switch {
+	case out.crash:
+		return &finding{kind: "CRASH", seed: seed, index: i, line: l.Args, detail: p.ours.panicText(30)}
+	case out.hang:
+		detail := "no reply within " + o.hang.String() + " (Redis: " + short(out.ref) + ")"
+		if cc, err := dial(p.ours.addr); err == nil {
+			if v, err := cc.do([]string{"PING"}, time.Now().Add(2*time.Second)); err == nil {
+				detail += "; PING on another connection: " + short(v)
+			} else {
+				detail += "; PING on another connection: no reply (whole node stuck)"
+			}
+			cc.close()
+		}
+		if !p.ours.stop() {
+			detail += "; SIGTERM did not end it within 5s"
+		}
+		return &finding{kind: "HANG", seed: seed, index: i, line: l.Args, detail: detail}
+	}
+	return nil
+}
+
+// txState follows MULTI on the Redis side, so EXEC's reply is compared
+// element by element in each queued command's mode.
+type txState struct {
+	open   bool
+	queued []compare.Mode
+}
+
+func (o *options) diverge(tx *txState, seed uint64, i int, l gen.Line, out outcome) *divergence {
+	name := lineName(l)
+	mode := compare.ModeFor(l.Cmd)
+	var kind string
+	switch {
+	case name == "exec" && tx.open:
+		kind = compare.CompareExec(tx.queued, out.ours, out.ref)
+	default:
+		kind = compare.Compare(mode, out.ours, out.ref)
+	}
+	switch {
+	case name == "multi" && out.ref.Kind == '+':
+		*tx = txState{open: true}
+	case name == "exec" || name == "discard" || name == "reset":
+		*tx = txState{}
+	case tx.open && out.ref.Kind == '+' && out.ref.Str == "QUEUED":
+		tx.queued = append(tx.queued, mode)
+	}
+	if kind == "" {
+		return nil
+	}
+	return &divergence{seed: seed, index: i, command: name, kind: kind, line: l.Args,
+		ours: short(out.ours), ref: short(out.ref), setup: l.Setup}
+}
+
+func lineName(l gen.Line) string {
+	if l.Cmd != nil {
+		return l.Cmd.Name
+	}
+	if len(l.Args) == 0 {
+		return ""
+	}
+	return strings.ToLower(l.Args[0])
+}
+
+func short(v resp.Value) string {
+	s := resp.Encode(v)
+	if len(s) > 160 {
+		s = s[:160] + fmt.Sprintf("...(%d bytes)", len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
