@@ -50,7 +50,7 @@ func (o *options) replay(lines []gen.Line, withSetup bool) (string, int) {
 		fmt.Fprintln(os.Stderr, "replay:", err)
 		return "", -1
 	}
-	defer func() { node.stop(); os.RemoveAll(node.dir) }()
+	defer func() { node.kill(); os.RemoveAll(node.dir) }()
 	c, err := dial(node.addr)
 	if err != nil {
 		return "", -1

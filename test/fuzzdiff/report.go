@@ -94,17 +94,53 @@ func script(lines []gen.Line, withSetup bool) string {
 }
 
 // printTable prints the divergences grouped by (command, kind), most
-// frequent first, with one example each.
+// frequent first, with one example each; the commands and subcommands the
+// node does not know are listed apart, by count.
 func printTable(w io.Writer, divs []divergence, top int) {
-	type group struct {
-		command, kind string
-		n             int
-		ex            divergence
-	}
-	byKey := map[string]*group{}
 	kinds := map[string]int{}
+	var known, unknown []divergence
 	for _, d := range divs {
 		kinds[d.kind]++
+		if d.kind == compare.Unknown || d.kind == compare.UnknownSub {
+			unknown = append(unknown, d)
+		} else {
+			known = append(known, d)
+		}
+	}
+	fmt.Fprintf(w, "\n%d divergences by kind:", len(divs))
+	for _, k := range []string{compare.Unknown, compare.UnknownSub, compare.ErrorVsReply, compare.ReplyVsError,
+		compare.ErrorCode, compare.ErrorText, compare.Reply} {
+		fmt.Fprintf(w, " %s %d;", k, kinds[k])
+	}
+	groups := groupDivergences(known)
+	fmt.Fprintf(w, " %d distinct (command, kind) besides unknown commands\n\n", len(groups))
+	fmt.Fprintln(w, "| count | command | kind | example (seed #index) | node | Redis |")
+	fmt.Fprintln(w, "|---:|---|---|---|---|---|")
+	for i, g := range groups {
+		if i == top {
+			break
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | `%s` (%d #%d) | `%s` | `%s` |\n", g.n, g.command, g.kind,
+			cell(resp.ShortLine(g.ex.line, 40)), g.ex.seed, g.ex.index, cell(g.ex.ours), cell(g.ex.ref))
+	}
+	var names []string
+	for _, g := range groupDivergences(unknown) {
+		names = append(names, fmt.Sprintf("%s %d", g.command, g.n))
+	}
+	fmt.Fprintf(w, "\nunknown to the node (%d replies, %d commands): %s\n", len(unknown), len(names), strings.Join(names, ", "))
+}
+
+// group is the divergences of one (command, kind).
+type group struct {
+	command, kind string
+	n             int
+	ex            divergence
+}
+
+// groupDivergences groups by (command, kind), most frequent first.
+func groupDivergences(divs []divergence) []*group {
+	byKey := map[string]*group{}
+	for _, d := range divs {
 		k := d.command + "\x00" + d.kind
 		if byKey[k] == nil {
 			byKey[k] = &group{command: d.command, kind: d.kind, ex: d}
@@ -118,21 +154,7 @@ func printTable(w io.Writer, divs []divergence, top int) {
 	slices.SortFunc(groups, func(a, b *group) int {
 		return cmp.Or(b.n-a.n, strings.Compare(a.command, b.command), strings.Compare(a.kind, b.kind))
 	})
-	fmt.Fprintf(w, "\n%d divergences by kind:", len(divs))
-	for _, k := range []string{compare.Unknown, compare.UnknownSub, compare.ErrorVsReply, compare.ReplyVsError,
-		compare.ErrorCode, compare.ErrorText, compare.Reply} {
-		fmt.Fprintf(w, " %s %d;", k, kinds[k])
-	}
-	fmt.Fprintf(w, " %d distinct (command, kind)\n\n", len(groups))
-	fmt.Fprintln(w, "| count | command | kind | example (seed #index) | node | Redis |")
-	fmt.Fprintln(w, "|---:|---|---|---|---|---|")
-	for i, g := range groups {
-		if i == top {
-			break
-		}
-		fmt.Fprintf(w, "| %d | %s | %s | `%s` (%d #%d) | `%s` | `%s` |\n", g.n, g.command, g.kind,
-			cell(resp.ShortLine(g.ex.line, 40)), g.ex.seed, g.ex.index, cell(g.ex.ours), cell(g.ex.ref))
-	}
+	return groups
 }
 
 func cell(s string) string {

@@ -109,6 +109,14 @@ func (p *proc) stop() bool {
 	return false
 }
 
+// kill ends the process by PID with SIGKILL.
+func (p *proc) kill() {
+	if !p.dead() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
 // tail is the last n lines of the process's output.
 func (p *proc) tail(n int) string {
 	b, _ := os.ReadFile(p.log)

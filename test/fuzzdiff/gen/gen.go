@@ -102,10 +102,17 @@ func (g *Generator) line(c *shape.Command) []string {
 	default:
 		args = append(args, g.args(c, c.Args)...)
 	}
-	if g.r.IntN(10) == 0 && c.Name != "migrate" {
+	if g.r.IntN(10) == 0 && mutable(c) {
 		args = g.mutate(args, len(c.Words))
 	}
 	return Safe(c.Name, args)
+}
+
+// mutable reports whether a line of the command may be damaged at random:
+// not MIGRATE (a damaged line could name another host) nor a blocking
+// command or WAIT (a damaged line could wait for good).
+func mutable(c *shape.Command) bool {
+	return c.Name != "migrate" && c.Name != "wait" && !c.Flags["blocking"]
 }
 
 // inner is a whole generated command line of another command, for the

@@ -5,6 +5,8 @@
 package shape
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -206,4 +208,18 @@ func Leaves(cs []*Command) []*Command {
 		out = append(out, c.Subs...)
 	}
 	return out
+}
+
+// ParseRaw parses COMMAND INFO and COMMAND DOCS replies given as raw RESP
+// bytes (a stored capture, as in testdata/).
+func ParseRaw(infoRaw, docsRaw []byte) ([]*Command, error) {
+	info, err := resp.Read(bufio.NewReader(bytes.NewReader(infoRaw)))
+	if err != nil {
+		return nil, fmt.Errorf("shape: COMMAND INFO reply: %w", err)
+	}
+	docs, err := resp.Read(bufio.NewReader(bytes.NewReader(docsRaw)))
+	if err != nil {
+		return nil, fmt.Errorf("shape: COMMAND DOCS reply: %w", err)
+	}
+	return Parse(info, docs)
 }
