@@ -39,6 +39,7 @@ func run() int {
 		top      = flag.Int("top", 15, "rows of the divergence table")
 		verbose  = flag.Bool("v", false, "print every divergence as it happens")
 		reset    = flag.Int("reset-every", 250, "re-create the setup keys every N commands (0: never)")
+		print    = flag.Bool("print", false, "print the -n lines of each seed as a redis-cli script instead of running them")
 	)
 	flag.Parse()
 	list, err := seedList(*seed, *seeds, *ci)
@@ -70,6 +71,15 @@ func run() int {
 		return 2
 	}
 	o.env.Now, o.env.ResetEvery = time.Now().Unix(), *reset
+	if *print {
+		for _, s := range list {
+			g := gen.New(s, o.cmds, o.env)
+			for range *n {
+				fmt.Println(resp.ShortLine(g.Next().Args, longArg))
+			}
+		}
+		return 0
+	}
 	leaves := gen.New(0, o.cmds, o.env).Commands()
 	fmt.Printf("fuzzdiff: %d commands from Redis's COMMAND DOCS (%d sent, the rest skipped); seeds %v; hang %v\n",
 		len(shape.Leaves(o.cmds)), len(leaves), list, o.hang)
@@ -110,6 +120,9 @@ func run() int {
 		}
 		results = append(results, res)
 		printSeed(os.Stdout, res)
+		if *verbose {
+			printSlowest(os.Stdout, res, 8)
+		}
 	}
 	return report(os.Stdout, results, *top)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -29,6 +30,17 @@ func printSeed(w io.Writer, r seedResult) {
 	for _, note := range r.notes {
 		fmt.Fprintln(w, "  note:", note)
 	}
+}
+
+// printSlowest prints the commands the seed spent most time on.
+func printSlowest(w io.Writer, r seedResult, n int) {
+	names := slices.Collect(maps.Keys(r.time))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(r.time[b], r.time[a]) })
+	var parts []string
+	for _, name := range names[:min(n, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %.2fs", name, r.time[name].Seconds()))
+	}
+	fmt.Fprintf(w, "  slowest: %s\n", strings.Join(parts, ", "))
 }
 
 func count(fs []finding, kind string) int {

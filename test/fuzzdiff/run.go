@@ -59,6 +59,7 @@ type seedResult struct {
 	findings    []finding
 	divergences []divergence
 	notes       []string // reference-server trouble, reconnects
+	time        map[string]time.Duration // wall time per command name
 }
 
 // pair is a fresh Redis and a fresh node with one connection to each.
@@ -146,7 +147,7 @@ func (p *pair) send(args []string, hang time.Duration) outcome {
 // runSeed sends up to n generated lines (or until the deadline) to a
 // fresh pair, restarting it after each CRASH or HANG.
 func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, error) {
-	res := seedResult{seed: seed}
+	res := seedResult{seed: seed, time: map[string]time.Duration{}}
 	start := time.Now()
 	g := gen.New(seed, o.cmds, o.env)
 	p, err := o.startPair()
@@ -160,7 +161,9 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 		for _, l := range lines {
 			res.sent++
 			history = append(history, l)
+			t0 := time.Now()
 			out := p.send(l.Args, o.hang)
+			res.time[lineName(l)] += time.Since(t0)
 			if f := o.failure(p, seed, res.sent, l, out); f != nil {
 				return f, false
 			}
@@ -294,6 +297,9 @@ func lineName(l gen.Line) string {
 }
 
 func short(v resp.Value) string {
+	if len(v.Str) > 160 {
+		v.Str = v.Str[:160]
+	}
 	s := resp.Encode(v)
 	if len(s) > 160 {
 		s = s[:160] + fmt.Sprintf("...(%d bytes)", len(s))

@@ -96,6 +96,10 @@ func Compare(mode Mode, ours, ref resp.Value) string {
 		}
 		return unknownOr(ours, ErrorText)
 	}
+	if !ours.IsAggregate() && !ref.IsAggregate() && (mode == Exact || mode == NearSecond || mode == NearMilli) &&
+		ours.Kind == ref.Kind && ours.Null == ref.Null && ours.Str == ref.Str {
+		return "" // the common case, without copying a long string
+	}
 	if mode == Scan && !(cursorZero(ours) && cursorZero(ref)) {
 		mode = Kind
 	}

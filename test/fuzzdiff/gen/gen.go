@@ -317,12 +317,16 @@ func (g *Generator) settableConfig() string {
 	return "maxmemory-policy"
 }
 
-// integer is a small number most of the time, an edge value otherwise.
+// integer is a small number about half of the time, else an edge value or
+// something that is not quite an integer.
 func (g *Generator) integer() string {
-	if g.r.IntN(10) < 6 {
+	switch n := g.r.IntN(20); {
+	case n < 9:
 		return strconv.Itoa(g.r.IntN(14) - 3)
+	case n < 16:
+		return g.oneOf(edgeInts)
 	}
-	return g.oneOf(edgeInts)
+	return g.oneOf(notInts)
 }
 
 func (g *Generator) float() string {
@@ -378,6 +382,6 @@ func (g *Generator) mutate(args []string, words int) []string {
 		args[i], args[j] = args[j], args[i]
 		return args
 	}
-	pool := [][]string{edgeInts, edgeFloats, edgeStrings, edgePatterns}
+	pool := [][]string{edgeInts, notInts, edgeFloats, edgeStrings, edgePatterns}
 	return slices.Insert(args, words+g.r.IntN(n+1), g.oneOf(pool[g.r.IntN(len(pool))]))
 }

@@ -110,7 +110,7 @@ func TestNumkeysMatchesTheKeysMostly(t *testing.T) {
 		}
 		total++
 		n, err := strconv.Atoi(l.Args[1])
-		if err == nil && n >= 0 && len(l.Args) >= 2+n && (len(l.Args) == 2+n || l.Args[2+n] == "LIMIT" || l.Args[2+n] == "limit") {
+		if err == nil && n >= 0 && n <= len(l.Args)-2 && (len(l.Args) == 2+n || l.Args[2+n] == "LIMIT" || l.Args[2+n] == "limit") {
 			match++
 		}
 	}

@@ -122,7 +122,7 @@ func followUps(l Line) []Line {
 // SUBSCRIBE, SYNC, CLIENT REPLY), wait for good, or touch another host.
 var skipped = map[string]bool{
 	"shutdown": true, "debug": true, "monitor": true, "sync": true, "psync": true, "replconf": true,
-	"replicaof": true, "slaveof": true, "failover": true, "quit": true, "pfdebug": true,
+	"replicaof": true, "slaveof": true, "failover": true, "quit": true, "pfdebug": true, "pfselftest": true,
 	"subscribe": true, "psubscribe": true, "ssubscribe": true,
 	"unsubscribe": true, "punsubscribe": true, "sunsubscribe": true,
 	"client|kill": true, "client|pause": true, "client|reply": true, "client|tracking": true,

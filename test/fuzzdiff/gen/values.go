@@ -7,7 +7,9 @@ import (
 
 // Edge values. Every list is data the generator draws from; none holds a
 // value that makes Redis itself allocate without bound (a count below
-// -1000 for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER: see safeCount).
+// -1000 for SRANDMEMBER/HRANDFIELD/ZRANDMEMBER: see safeCount), and the
+// integers leave out the largest offsets Redis accepts (2^32-1 for SETBIT,
+// 2^29-1 for SETRANGE: half a gigabyte each); 2^31-1 stays (256 MB).
 
 // bigString is the ~1 MB argument.
 var bigString = strings.Repeat("x", 1<<20)
@@ -16,13 +18,15 @@ var bigString = strings.Repeat("x", 1<<20)
 // setup, so that glob patterns with many stars have something to chew on.
 var aaaa = strings.Repeat("a", 40)
 
+// edgeInts are the integers at the limits of int32, uint32 and int64;
+// notInts are what a lax parser would take for an integer.
 var edgeInts = []string{
-	"0", "-1", "1", "2", "-2", "2147483647", "2147483648", "4294967296",
-	"9223372036854775807", "-9223372036854775808", "9223372036854775808",
-	"18446744073709551616", "-9223372036854775809",
-	// not integers, or integers only to a lax parser
-	"", "abc", "1.5", "1e3", "+1", "-0", "007", " 1", "1 ", "0x10", "1\x00", "42\x00",
+	"0", "-1", "2147483647", "2147483648", "4294967296", "9223372036854775807",
+	"-9223372036854775808", "9223372036854775808", "18446744073709551616", "-9223372036854775809",
+	"536870912", "-4294967296", "-2147483649",
 }
+
+var notInts = []string{"", "abc", "1.5", "1e3", "+1", "-0", "007", " 1", "1 ", "0x10", "1\x00", "42\x00"}
 
 var edgeFloats = []string{
 	"0", "-0", "1", "-1", "1.5", "-2.5", "inf", "-inf", "+inf", "nan", "NaN",
@@ -93,7 +97,7 @@ var configDenied = map[string]bool{
 	"oom-score-adj": true, "oom-score-adj-values": true, "syslog-enabled": true, "syslog-ident": true,
 	"syslog-facility": true, "watchdog-period": true, "proc-title-template": true, "set-proc-title": true,
 	"tls-port": true, "tls-cluster": true, "tls-replication": true, "enable-debug-command": true,
-	"cluster-enabled": true, "cluster-config-file": true, "cluster-port": true,
+	"maxmemory-clients": true, "cluster-enabled": true, "cluster-config-file": true, "cluster-port": true,
 	"busy-reply-threshold": true, "lua-time-limit": true, "shutdown-timeout": true,
 }
 
