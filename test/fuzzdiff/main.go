@@ -66,7 +66,7 @@ func run() int {
 			return 2
 		}
 	}
-	if o.cmds, o.env.ConfigNames, err = learn(o); err != nil {
+	if o.cmds, o.env.ConfigNames, o.env.Payloads, err = learn(o); err != nil {
 		fmt.Fprintln(os.Stderr, "fuzzdiff: learning command shapes from Redis:", err)
 		return 2
 	}
@@ -172,15 +172,15 @@ func buildNode(src, dir string) (string, error) {
 
 // learn starts a reference Redis and reads COMMAND INFO, COMMAND DOCS and
 // CONFIG GET * from it.
-func learn(o *options) ([]*shape.Command, []string, error) {
+func learn(o *options) (cmds []*shape.Command, names, payloads []string, err error) {
 	ref, err := startServer("redis-learn", o.redisBin, o.tmp, []string{"--appendonly", "no", "--daemonize", "no", "--logfile", ""})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer func() { ref.stop(); os.RemoveAll(ref.dir) }()
 	c, err := dial(ref.addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer c.close()
 	ask := func(args ...string) (resp.Value, error) {
@@ -192,24 +192,35 @@ func learn(o *options) ([]*shape.Command, []string, error) {
 	}
 	info, err := ask("COMMAND", "INFO")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	docs, err := ask("COMMAND", "DOCS")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg, err := ask("CONFIG", "GET", "*")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	cmds, err := shape.Parse(info, docs)
+	cmds, err = shape.Parse(info, docs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var names []string
+	for _, l := range gen.Setup() {
+		if _, err := ask(l.Args...); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, k := range gen.DumpKeys {
+		v, err := ask("DUMP", k)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		payloads = append(payloads, v.Str)
+	}
 	for i := 0; i < len(cfg.Elems); i += 2 {
 		names = append(names, cfg.Elems[i].Str)
 	}
 	slices.Sort(names) // Redis's dict order changes from run to run
-	return cmds, names, nil
+	return cmds, names, payloads, nil
 }

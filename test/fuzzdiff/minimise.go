@@ -8,38 +8,49 @@ import (
 	"github.com/shoal-dev/shoal/test/fuzzdiff/gen"
 )
 
-// minimise looks for the shortest tail of the lines since the last restart
-// that, sent to a fresh node (after the setup, or on an empty node), makes
-// it fail the same way on the last line: the failing line alone, then the
-// last 2, 4, 8... lines. It sets f.repro, f.withSetup and f.reproduced;
-// when nothing shorter reproduces it, f.repro is every line since the
-// restart.
+// minimise looks for a short list of the lines since the last restart
+// that, sent to a fresh node (on an empty node, else after the setup),
+// makes it fail the same way on its last line: the shortest tail of 1, 2,
+// 4, 8... lines that does, then (for a tail of at most 40 lines) without
+// each earlier line that is not needed. It sets f.repro, f.withSetup and
+// f.reproduced; when nothing reproduces it, f.repro is every line since
+// the restart.
 func (o *options) minimise(f *finding, history []gen.Line) {
 	f.repro, f.withSetup = history, true
-	if len(history) == 0 {
-		return
+	try := func(lines []gen.Line, withSetup bool) bool {
+		kind, at := o.replay(lines, withSetup)
+		return kind == f.kind && at == len(lines)-1
 	}
-	try := func(tail []gen.Line, withSetup bool) bool {
-		kind, at := o.replay(tail, withSetup)
-		return kind == f.kind && at == len(tail)-1
-	}
-	if try(history[len(history)-1:], false) {
-		f.repro, f.withSetup, f.reproduced = history[len(history)-1:], false, true
-		return
-	}
-	for k := 1; ; k *= 2 {
-		if k > len(history) {
-			k = len(history)
-		}
+	for k := 1; len(history) > 0; k *= 2 {
+		k = min(k, len(history))
 		tail := history[len(history)-k:]
-		if try(tail, true) {
-			f.repro, f.reproduced = tail, true
-			return
+		for _, withSetup := range []bool{false, true} {
+			if try(tail, withSetup) {
+				f.repro, f.withSetup, f.reproduced = tail, withSetup, true
+				if len(tail) <= 40 {
+					f.repro = o.dropUnneeded(tail, withSetup, try)
+				}
+				return
+			}
 		}
 		if k == len(history) {
 			return
 		}
 	}
+}
+
+// dropUnneeded removes, one at a time from the first, every line but the
+// last whose removal still reproduces the failure.
+func (o *options) dropUnneeded(lines []gen.Line, withSetup bool, try func([]gen.Line, bool) bool) []gen.Line {
+	for i := 0; i < len(lines)-1; {
+		shorter := append(append([]gen.Line(nil), lines[:i]...), lines[i+1:]...)
+		if try(shorter, withSetup) {
+			lines = shorter
+			continue
+		}
+		i++
+	}
+	return lines
 }
 
 // replay sends the lines to a fresh node alone and reports the first

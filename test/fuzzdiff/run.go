@@ -183,6 +183,14 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 					fmt.Printf("seed %d #%d %s [%s]\n  ours  %s\n  redis %s\n", seed, d.index, resp.ShortLine(d.line, 80), d.kind, d.ours, d.ref)
 				}
 				res.divergences = append(res.divergences, *d)
+				if queued(out.ours) != queued(out.ref) {
+					// One server is inside MULTI, the other not: end it on
+					// both, or every later line would diverge the same way.
+					discard := gen.Line{Args: []string{"DISCARD"}, Setup: true}
+					history = append(history, discard)
+					p.send(discard.Args, o.hang)
+					tx = txState{}
+				}
 			}
 		}
 		return nil, true
@@ -285,6 +293,8 @@ func (o *options) diverge(tx *txState, seed uint64, i int, l gen.Line, out outco
 	return &divergence{seed: seed, index: i, command: name, kind: kind, line: l.Args,
 		ours: short(out.ours), ref: short(out.ref), setup: l.Setup}
 }
+
+func queued(v resp.Value) bool { return v.Kind == '+' && v.Str == "QUEUED" }
 
 func lineName(l gen.Line) string {
 	if l.Cmd != nil {

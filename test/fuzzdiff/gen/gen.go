@@ -23,6 +23,9 @@ type Env struct {
 	Now         int64    // unix seconds
 	// ResetEvery re-creates the setup keys after that many lines (0: never).
 	ResetEvery int
+	// Payloads are DUMP payloads of the DumpKeys after the setup, as the
+	// reference server makes them: RESTORE gets them whole or mangled.
+	Payloads []string
 }
 
 // Line is one command line and the shape it was generated from (nil for a
@@ -267,6 +270,12 @@ func (g *Generator) value(c *shape.Command, a shape.Arg) string {
 		return safeCount(g.integer())
 	case name == "id" || name == "last-id" || name == "max_deleted_entry_id":
 		return g.oneOf(streamIDs)
+	case name == "serialized-value" && len(g.env.Payloads) > 0:
+		p := g.oneOf(g.env.Payloads)
+		if g.r.IntN(10) < 3 {
+			return p
+		}
+		return Mangle(g.r, p)
 	case name == "script" || name == "function-code":
 		return g.oneOf(scripts)
 	case name == "sha1":

@@ -16,6 +16,10 @@ var setupKeys = []string{
 	"set", "intset", "bigset", "zset", "bigzset",
 }
 
+// DumpKeys are the setup keys whose DUMP payload is the same on every run
+// (no hash-table encodings, whose order depends on Redis's hash seed).
+var DumpKeys = []string{"str", "int", "float", "bits", "ttl", "list", "biglist", "hash", "intset", "zset", "bigzset"}
+
 // KeyPool is the keys commands are generated with.
 var KeyPool = append(append([]string(nil), setupKeys...), "nokey", "new1", "new2", "")
 
