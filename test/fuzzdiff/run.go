@@ -58,7 +58,7 @@ type seedResult struct {
 	elapsed     time.Duration
 	findings    []finding
 	divergences []divergence
-	notes       []string // reference-server trouble, reconnects
+	notes       []string                 // reference-server trouble, reconnects
 	time        map[string]time.Duration // wall time per command name
 }
 
