@@ -29,8 +29,8 @@ func run() int {
 	var (
 		seed     = flag.Uint64("seed", 0, "run this seed (0: a fresh one, printed)")
 		seeds    = flag.String("seeds", "", "comma-separated seeds to run one after another")
-		ci       = flag.Bool("ci", false, "run the fixed seeds "+fmt.Sprint(ciSeeds)+" and one fresh seed")
-		n        = flag.Int("n", 0, "commands per seed (0: until -duration ends)")
+		ci       = flag.Bool("ci", false, "run the fixed seeds "+fmt.Sprint(ciSeeds)+" (-n commands each, default 5000) and then one fresh seed until -duration ends")
+		n        = flag.Int("n", 0, "commands per seed (0: until -duration ends; 2000 without -duration)")
 		duration = flag.Duration("duration", 0, "total time for all seeds, split evenly (0: no limit; then -n must be set)")
 		hang     = flag.Duration("hang", 3*time.Second, "a reply of the node later than this (plus 4x Redis's time) is a HANG")
 		nodeBin  = flag.String("node", "", "shoal-node binary (default: built from -src)")
@@ -47,11 +47,21 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "fuzzdiff:", err)
 		return 2
 	}
-	if *n == 0 && *duration == 0 {
-		*n = 2000
-	}
-	if *n == 0 {
-		*n = 1 << 30
+	// perSeed is the number of commands of the i-th seed: with -ci the
+	// fixed seeds send a fixed number (so their divergence counts compare
+	// from run to run) and the fresh one fills the time left.
+	perSeed := func(i int) int {
+		switch {
+		case *ci && *duration > 0 && i == len(list)-1:
+			return 1 << 30
+		case *n > 0:
+			return *n
+		case *ci:
+			return 5000
+		case *duration == 0:
+			return 2000
+		}
+		return 1 << 30
 	}
 	tmp, err := os.MkdirTemp("", "fuzzdiff-")
 	if err != nil {
@@ -74,7 +84,7 @@ func run() int {
 	if *print {
 		for _, s := range list {
 			g := gen.New(s, o.cmds, o.env)
-			for range *n {
+			for range perSeed(0) {
 				fmt.Println(resp.ShortLine(g.Next().Args, longArg))
 			}
 		}
@@ -105,7 +115,7 @@ func run() int {
 		done := make(chan struct{})
 		var res seedResult
 		var runErr error
-		go func() { res, runErr = o.runSeed(s, *n, deadline); close(done) }()
+		go func() { res, runErr = o.runSeed(s, perSeed(i), deadline); close(done) }()
 		select {
 		case <-done:
 		case <-sig:
