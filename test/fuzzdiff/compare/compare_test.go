@@ -50,6 +50,8 @@ func TestCompare(t *testing.T) {
 		{"unknown command", Exact, "-ERR unknown command 'XADD', with args beginning with: \r\n", "+1-0\r\n", Unknown},
 		{"unknown command vs an error", Exact, "-ERR unknown command 'XADD'\r\n", "-WRONGTYPE x\r\n", Unknown},
 		{"unknown subcommand", Exact, "-ERR unknown subcommand 'X'. Try CLIENT HELP.\r\n", "-ERR syntax error\r\n", UnknownSub},
+		{"background save still running", Background, "+Background saving started\r\n", "-ERR Background save already in progress\r\n", ""},
+		{"background save refused for another reason", Background, "+Background saving started\r\n", "-ERR syntax error\r\n", ReplyVsError},
 		{"resp3 map reordered", Unordered, "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n", "%2\r\n+b\r\n:2\r\n+a\r\n:1\r\n", ""},
 	} {
 		if got := Compare(tc.mode, val(t, tc.ours), val(t, tc.ref)); got != tc.want {

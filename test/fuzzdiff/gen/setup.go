@@ -130,7 +130,7 @@ var skipped = map[string]bool{
 	"subscribe": true, "psubscribe": true, "ssubscribe": true,
 	"unsubscribe": true, "punsubscribe": true, "sunsubscribe": true,
 	"client|kill": true, "client|pause": true, "client|reply": true, "client|tracking": true,
-	"acl|load": true, "acl|save": true,
+	"acl|load": true, "acl|save": true, "script|debug": true, // a debugging session takes over the connection
 }
 
 // Skip reports whether the command (lower case, "container|sub") is never
