@@ -271,7 +271,7 @@ type txState struct {
 
 func (o *options) diverge(tx *txState, seed uint64, i int, l gen.Line, out outcome) *divergence {
 	name := lineName(l)
-	mode := compare.ModeFor(l.Cmd)
+	mode := compare.ModeForLine(l.Cmd, l.Args)
 	var kind string
 	switch {
 	case name == "exec" && tx.open:

@@ -52,6 +52,9 @@ func TestCompare(t *testing.T) {
 		{"unknown subcommand", Exact, "-ERR unknown subcommand 'X'. Try CLIENT HELP.\r\n", "-ERR syntax error\r\n", UnknownSub},
 		{"background save still running", Background, "+Background saving started\r\n", "-ERR Background save already in progress\r\n", ""},
 		{"background save refused for another reason", Background, "+Background saving started\r\n", "-ERR syntax error\r\n", ReplyVsError},
+		{"background save still running", Background, "+Background saving started\r\n", "-ERR Background save already in progress\r\n", ""},
+		{"background save scheduled", Background, "+Background saving started\r\n", "+Background saving scheduled\r\n", ""},
+		{"background save refused for another reason", Background, "+Background saving started\r\n", "-ERR syntax error\r\n", ReplyVsError},
 		{"resp3 map reordered", Unordered, "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n", "%2\r\n+b\r\n:2\r\n+a\r\n:1\r\n", ""},
 	} {
 		if got := Compare(tc.mode, val(t, tc.ours), val(t, tc.ref)); got != tc.want {
@@ -72,6 +75,25 @@ func TestCompareExecUsesEachQueuedMode(t *testing.T) {
 	}
 	if k := CompareExec(queued, val(t, "-EXECABORT x\r\n"), ref); k != ErrorVsReply {
 		t.Errorf("EXECABORT vs replies: %q", k)
+	}
+}
+
+func TestModeForLineScanFromAnotherCursor(t *testing.T) {
+	scan := &shape.Command{Name: "scan", Tips: map[string]bool{"nondeterministic_output": true}}
+	sscan := &shape.Command{Name: "sscan", Tips: map[string]bool{"nondeterministic_output": true}}
+	for _, tc := range []struct {
+		c    *shape.Command
+		args []string
+		want Mode
+	}{
+		{scan, []string{"SCAN", "0"}, Scan},
+		{scan, []string{"SCAN", "-2"}, Kind},
+		{sscan, []string{"SSCAN", "set", "0", "COUNT", "5"}, Scan},
+		{sscan, []string{"SSCAN", "set", "17"}, Kind},
+	} {
+		if got := ModeForLine(tc.c, tc.args); got != tc.want {
+			t.Errorf("ModeForLine(%q) = %d, want %d", tc.args, got, tc.want)
+		}
 	}
 }
 
