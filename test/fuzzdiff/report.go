@@ -27,7 +27,11 @@ func printSeed(w io.Writer, r seedResult) {
 	fmt.Fprintf(w, "seed %d: %d commands in %.1fs: %d CRASH, %d HANG, %d divergences (%d of them unknown command); reproduce: -seed %d -n %d\n",
 		r.seed, r.sent, r.elapsed.Seconds(), count(r.findings, "CRASH"), count(r.findings, "HANG"),
 		len(r.divergences), unknown, r.seed, r.sent)
-	for _, note := range r.notes {
+	for i, note := range r.notes {
+		if i == 10 {
+			fmt.Fprintf(w, "  (%d more notes)\n", len(r.notes)-10)
+			break
+		}
 		fmt.Fprintln(w, "  note:", note)
 	}
 }
@@ -121,7 +125,7 @@ func printTable(w io.Writer, divs []divergence, top int) {
 	}
 	fmt.Fprintf(w, "\n%d divergences by kind:", len(divs))
 	for _, k := range []string{compare.Unknown, compare.UnknownSub, compare.ErrorVsReply, compare.ReplyVsError,
-		compare.ErrorCode, compare.ErrorText, compare.Reply} {
+		compare.ErrorCode, compare.ErrorText, compare.Reply, compare.Closed} {
 		fmt.Fprintf(w, " %s %d;", k, kinds[k])
 	}
 	groups := groupDivergences(known)

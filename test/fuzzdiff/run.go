@@ -168,6 +168,10 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 				return f, false
 			}
 			if out.refErr != nil || out.oursErr != nil {
+				if out.refErr == nil {
+					res.divergences = append(res.divergences, divergence{seed: seed, index: res.sent, command: lineName(l),
+						kind: compare.Closed, line: l.Args, ours: out.oursErr.Error(), ref: short(out.ref), setup: l.Setup})
+				}
 				res.notes = append(res.notes, connNote(res.sent, l, out))
 				if p.ref.dead() {
 					return nil, false

@@ -101,6 +101,9 @@ const (
 	ErrorCode    = "other error code"
 	ErrorText    = "error text"
 	Reply        = "different reply"
+	// Closed is not found by Compare: the node closed the connection (and
+	// lives on) where Redis replied.
+	Closed = "node closed the connection"
 )
 
 // Compare reports the divergence of ours from ref under the mode, "" when
