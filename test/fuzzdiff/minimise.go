@@ -66,7 +66,12 @@ func (o *options) replay(lines []gen.Line, withSetup bool) (string, int) {
 	if err != nil {
 		return "", -1
 	}
-	defer func() { c.close() }()
+	c2, err := dial(node.addr)
+	if err != nil {
+		c.close()
+		return "", -1
+	}
+	defer func() { c.close(); c2.close() }()
 	if withSetup {
 		for _, l := range gen.Setup() {
 			if _, err := c.do(l.Args, time.Now().Add(o.hang)); err != nil {
@@ -74,8 +79,19 @@ func (o *options) replay(lines []gen.Line, withSetup bool) (string, int) {
 			}
 		}
 	}
+	async := false
 	for i, l := range lines {
+		if l.Async {
+			c2.write(l.Args)
+			started(c, c2, time.Now().Add(2*time.Second))
+			async = true
+			continue
+		}
 		_, err := c.do(l.Args, time.Now().Add(o.hang))
+		if err == nil && async {
+			_, err = c2.do(nil, time.Now().Add(o.hang))
+		}
+		async = false
 		if err == nil {
 			continue
 		}
@@ -86,7 +102,11 @@ func (o *options) replay(lines []gen.Line, withSetup bool) (string, int) {
 			return "HANG", i
 		}
 		c.close()
+		c2.close()
 		if c, err = dial(node.addr); err != nil {
+			return "", -1
+		}
+		if c2, err = dial(node.addr); err != nil {
 			return "", -1
 		}
 	}

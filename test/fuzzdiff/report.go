@@ -103,6 +103,9 @@ func script(lines []gen.Line, withSetup bool) string {
 		}
 	}
 	for _, l := range lines {
+		if l.Async {
+			b.WriteString("# on a second connection, its reply read after the next line:\n")
+		}
 		b.WriteString(resp.ShortLine(l.Args, longArg))
 		b.WriteByte('\n')
 	}

@@ -62,10 +62,12 @@ type seedResult struct {
 	time        map[string]time.Duration // wall time per command name
 }
 
-// pair is a fresh Redis and a fresh node with one connection to each.
+// pair is a fresh Redis and a fresh node with two connections to each:
+// rc and oc for the lines, rc2 and oc2 for async lines.
 type pair struct {
 	ref, ours *proc
 	rc, oc    *conn
+	rc2, oc2  *conn
 }
 
 func (o *options) startPair() (*pair, error) {
@@ -87,17 +89,23 @@ func (o *options) startPair() (*pair, error) {
 }
 
 func (p *pair) connect() error {
-	p.rc.close()
-	p.oc.close()
-	var err1, err2 error
+	p.closeConns()
+	var err1, err2, err3, err4 error
 	p.rc, err1 = dial(p.ref.addr)
 	p.oc, err2 = dial(p.ours.addr)
-	return errors.Join(err1, err2)
+	p.rc2, err3 = dial(p.ref.addr)
+	p.oc2, err4 = dial(p.ours.addr)
+	return errors.Join(err1, err2, err3, err4)
+}
+
+func (p *pair) closeConns() {
+	for _, c := range []*conn{p.rc, p.oc, p.rc2, p.oc2} {
+		c.close()
+	}
 }
 
 func (p *pair) stop() {
-	p.rc.close()
-	p.oc.close()
+	p.closeConns()
 	p.ref.stop()
 	p.ours.stop()
 	os.RemoveAll(p.ref.dir)
@@ -112,29 +120,49 @@ type outcome struct {
 	crash           bool
 }
 
-// send sends the line to both servers at once and waits for Redis, then
-// for the node until hang plus four times Redis's time has passed.
+// send sends the line to both servers at once on the first connections
+// and waits for Redis, then for the node until hang plus four times
+// Redis's time has passed.
 func (p *pair) send(args []string, hang time.Duration) outcome {
+	return p.exchange(p.rc, p.oc, args, hang)
+}
+
+// sendAsync sends the line on the second connections and waits until each
+// server has run it (see started); await reads the replies.
+func (p *pair) sendAsync(args []string) {
+	p.rc2.write(args)
+	p.oc2.write(args)
+	deadline := time.Now().Add(2 * time.Second)
+	started(p.rc, p.rc2, deadline)
+	started(p.oc, p.oc2, deadline)
+}
+
+func (p *pair) await(hang time.Duration) outcome {
+	return p.exchange(p.rc2, p.oc2, nil, hang)
+}
+
+// exchange sends args (unless nil) on rc and oc and reads one reply from
+// each, the node's by the hang deadline.
+func (p *pair) exchange(rc, oc *conn, args []string, hang time.Duration) outcome {
 	start := time.Now()
 	type reply struct {
 		v   resp.Value
 		err error
 	}
 	ch := make(chan reply, 1)
-	oc := p.oc
 	go func() {
 		v, err := oc.do(args, start.Add(time.Hour))
 		ch <- reply{v, err}
 	}()
 	var o outcome
-	o.ref, o.refErr = p.rc.do(args, start.Add(60*time.Second))
+	o.ref, o.refErr = rc.do(args, start.Add(60*time.Second))
 	wait := hang + 4*time.Since(start)
 	select {
 	case r := <-ch:
 		o.ours, o.oursErr = r.v, r.err
 	case <-time.After(time.Until(start.Add(wait))):
 		o.hang = true
-		p.oc.close()
+		oc.close()
 		<-ch
 		return o
 	}
@@ -157,44 +185,67 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 	defer func() { p.stop() }()
 	var history []gen.Line
 	var tx txState
+	// async is a line sent on the second connections whose replies are
+	// still to be read, and its index.
+	var async *gen.Line
+	asyncIndex := 0
+	// check handles the outcome of line l (sent as the index-th line):
+	// a finding, or false when the servers must be restarted.
+	check := func(index int, l gen.Line, out outcome) (*finding, bool) {
+		if f := o.failure(p, seed, index, l, out); f != nil {
+			return f, false
+		}
+		if out.refErr != nil || out.oursErr != nil {
+			if out.refErr == nil {
+				res.divergences = append(res.divergences, divergence{seed: seed, index: index, command: lineName(l),
+					kind: compare.Closed, line: l.Args, ours: out.oursErr.Error(), ref: short(out.ref), setup: l.Setup})
+			}
+			res.notes = append(res.notes, connNote(index, l, out))
+			async = nil // its connections are gone
+			if p.ref.dead() {
+				return nil, false
+			}
+			tx = txState{}
+			return nil, p.connect() == nil
+		}
+		d := o.diverge(&tx, seed, index, l, out)
+		if d == nil {
+			return nil, true
+		}
+		if o.verbose {
+			fmt.Printf("seed %d #%d %s [%s]\n  ours  %s\n  redis %s\n", seed, d.index, resp.ShortLine(d.line, 80), d.kind, d.ours, d.ref)
+		}
+		res.divergences = append(res.divergences, *d)
+		if queued(out.ours) != queued(out.ref) {
+			// One server is inside MULTI, the other not: end it on both,
+			// or every later line would diverge the same way.
+			discard := gen.Line{Args: []string{"DISCARD"}, Setup: true}
+			history = append(history, discard)
+			p.send(discard.Args, o.hang)
+			tx = txState{}
+		}
+		return nil, true
+	}
 	runLines := func(lines []gen.Line) (*finding, bool) {
 		for _, l := range lines {
 			res.sent++
 			history = append(history, l)
+			if l.Async {
+				async, asyncIndex = &l, res.sent
+				p.sendAsync(l.Args)
+				continue
+			}
 			t0 := time.Now()
 			out := p.send(l.Args, o.hang)
 			res.time[lineName(l)] += time.Since(t0)
-			if f := o.failure(p, seed, res.sent, l, out); f != nil {
+			f, ok := check(res.sent, l, out)
+			if a := async; a != nil && ok {
+				async = nil
+				f, ok = check(asyncIndex, *a, p.await(o.hang))
+			}
+			async = nil
+			if !ok {
 				return f, false
-			}
-			if out.refErr != nil || out.oursErr != nil {
-				if out.refErr == nil {
-					res.divergences = append(res.divergences, divergence{seed: seed, index: res.sent, command: lineName(l),
-						kind: compare.Closed, line: l.Args, ours: out.oursErr.Error(), ref: short(out.ref), setup: l.Setup})
-				}
-				res.notes = append(res.notes, connNote(res.sent, l, out))
-				if p.ref.dead() {
-					return nil, false
-				}
-				tx = txState{}
-				if err := p.connect(); err != nil {
-					return nil, false
-				}
-				continue
-			}
-			if d := o.diverge(&tx, seed, res.sent, l, out); d != nil {
-				if o.verbose {
-					fmt.Printf("seed %d #%d %s [%s]\n  ours  %s\n  redis %s\n", seed, d.index, resp.ShortLine(d.line, 80), d.kind, d.ours, d.ref)
-				}
-				res.divergences = append(res.divergences, *d)
-				if queued(out.ours) != queued(out.ref) {
-					// One server is inside MULTI, the other not: end it on
-					// both, or every later line would diverge the same way.
-					discard := gen.Line{Args: []string{"DISCARD"}, Setup: true}
-					history = append(history, discard)
-					p.send(discard.Args, o.hang)
-					tx = txState{}
-				}
 			}
 		}
 		return nil, true

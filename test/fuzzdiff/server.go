@@ -187,13 +187,38 @@ func dial(addr string) (*conn, error) {
 	return &conn{c: c, rd: bufio.NewReaderSize(c, 64<<10)}, nil
 }
 
-// do sends one command and reads its reply by the deadline.
+// do sends one command (none when args is nil) and reads a reply by the
+// deadline.
 func (c *conn) do(args []string, deadline time.Time) (resp.Value, error) {
 	_ = c.c.SetDeadline(deadline)
-	if _, err := c.c.Write(resp.AppendCommand(nil, args)); err != nil {
-		return resp.Value{}, err
+	if args != nil {
+		if _, err := c.c.Write(resp.AppendCommand(nil, args)); err != nil {
+			return resp.Value{}, err
+		}
 	}
 	return resp.Read(c.rd)
+}
+
+// started waits until the command just written on c2 has run: its reply
+// has come, or the server counts a blocked client (INFO on c). Otherwise
+// the next line on c could run first.
+func started(c, c2 *conn, deadline time.Time) {
+	for time.Now().Before(deadline) {
+		_ = c2.c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := c2.rd.Peek(1); err == nil {
+			return
+		}
+		v, err := c.do([]string{"INFO", "clients"}, deadline)
+		if err != nil || strings.Contains(v.Str, "blocked_clients:") && !strings.Contains(v.Str, "blocked_clients:0") {
+			return
+		}
+	}
+}
+
+// write sends one command without reading; an error shows in the next read.
+func (c *conn) write(args []string) {
+	_ = c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, _ = c.c.Write(resp.AppendCommand(nil, args))
 }
 
 func (c *conn) close() {

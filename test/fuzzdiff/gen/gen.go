@@ -35,6 +35,10 @@ type Line struct {
 	Args []string
 	// Setup marks a line of the shared setup (or of a reset of it).
 	Setup bool
+	// Async lines go to a second connection, whose reply is read only
+	// after the next line ran on the first: a blocking command there waits
+	// while the next line pushes to its key.
+	Async bool
 }
 
 // Generator produces lines. Not safe for concurrent use.
@@ -78,9 +82,55 @@ func (g *Generator) Next() Line {
 	}
 	c := g.pick()
 	l := Line{Cmd: c, Args: g.line(c)}
+	// A list or sorted-set blocking command (BLPOP... BZMPOP), one time in
+	// four, waits on a second connection while the next line pushes.
+	if c.Flags["blocking"] && c.Name[0] == 'b' && g.r.IntN(4) == 0 {
+		if key, ok := poolKey(l.Args[len(c.Words):]); ok {
+			l.Async = true
+			setTimeout(c, l.Args, "0.2")
+			g.pending = append(g.pending, Line{Args: g.pusher(c, key)})
+		}
+	}
 	g.pending = append(g.pending, followUps(l)...)
 	return l
 }
+
+// poolKey is the first argument that is a key of the pool.
+func poolKey(args []string) (string, bool) {
+	for _, a := range args {
+		if slices.Contains(KeyPool, a) {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// setTimeout sets the timeout of a blocking line (the first argument of
+// BLMPOP and BZMPOP, the last of the others) to t.
+func setTimeout(c *shape.Command, args []string, t string) {
+	switch c.Name {
+	case "blmpop", "bzmpop":
+		args[len(c.Words)] = t
+	default:
+		args[len(args)-1] = t
+	}
+}
+
+// pusher is a line that may wake a client blocked on key: a push of the
+// kind the blocked command waits for, mostly, or a write that does not
+// serve it (another type, a delete).
+func (g *Generator) pusher(c *shape.Command, key string) []string {
+	if g.r.IntN(5) == 0 {
+		return g.oneOfLines([][]string{{"DEL", key}, {"SET", key, "x"}, {"SADD", key, "a"}, {"EXPIRE", key, "0"}})
+	}
+	if strings.HasPrefix(c.Name, "bz") {
+		return g.oneOfLines([][]string{{"ZADD", key, "1", "a"}, {"ZADD", key, "2", "b", "3", "c"}, {"ZINCRBY", key, "inf", "z"}})
+	}
+	return g.oneOfLines([][]string{{"LPUSH", key, "a"}, {"RPUSH", key, "a", "b"}, {"LMOVE", "list", key, "LEFT", "RIGHT"},
+		{"RPOPLPUSH", "biglist", key}, {"LPUSH", key, aaaa, "b", "c"}})
+}
+
+func (g *Generator) oneOfLines(ls [][]string) []string { return slices.Clone(ls[g.r.IntN(len(ls))]) }
 
 // pick draws a command uniformly, but FLUSHALL and FLUSHDB (which empty
 // the pool) twenty times less often.

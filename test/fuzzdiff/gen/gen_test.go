@@ -54,7 +54,7 @@ func TestGeneratedLinesAreSafe(t *testing.T) {
 	g := sampleGenerator(t, 1)
 	seen := map[string]int{}
 	for _, l := range lines(g, 20000) {
-		if l.Setup {
+		if l.Setup || l.Cmd == nil { // the setup, or a push after an async blocking line
 			continue
 		}
 		name := l.Cmd.Name
@@ -72,7 +72,7 @@ func TestGeneratedLinesAreSafe(t *testing.T) {
 			if name == "blmpop" {
 				timeout = l.Args[1]
 			}
-			if !slices.Contains(smallBlockTimeouts, timeout) {
+			if !slices.Contains(smallBlockTimeouts, timeout) && !(l.Async && timeout == "0.2") {
 				t.Fatalf("blocking command with a timeout not in the small set: %q", l.Args)
 			}
 		case name == "wait":
@@ -98,6 +98,28 @@ func TestGeneratedLinesAreSafe(t *testing.T) {
 	}
 	if seen["shutdown"] != 0 {
 		t.Error("SHUTDOWN generated")
+	}
+}
+
+func TestAsyncBlockingLineIsFollowedByAPush(t *testing.T) {
+	g := sampleGenerator(t, 4)
+	ls := lines(g, 20000)
+	async := 0
+	for i, l := range ls {
+		if !l.Async {
+			continue
+		}
+		async++
+		if !l.Cmd.Flags["blocking"] {
+			t.Fatalf("async line of a command that does not block: %q", l.Args)
+		}
+		next := ls[i+1]
+		if next.Async || next.Cmd != nil || !slices.ContainsFunc(l.Args, func(a string) bool { return slices.Contains(next.Args, a) && slices.Contains(KeyPool, a) }) {
+			t.Fatalf("async %q followed by %q, want a push to one of its keys", l.Args, next.Args)
+		}
+	}
+	if async == 0 {
+		t.Error("no async blocking line in 20000")
 	}
 }
 
