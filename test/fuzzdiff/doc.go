@@ -4,7 +4,7 @@
 // differently.
 //
 //	go run ./test/fuzzdiff -seed 42 -n 5000       # one seed, 5000 commands
-//	go run ./test/fuzzdiff -ci -duration 60s      # seeds 1,2,3 (5000 commands each), then a fresh seed until 60 s
+//	go run ./test/fuzzdiff -ci -duration 60s      # seeds 2,3,4 (5000 commands each), then a fresh seed until 60 s
 //	go run ./test/fuzzdiff -seed 42 -n 300 -print # the lines only, as a redis-cli script
 //	go run ./test/fuzzdiff -src /work/main -seeds 1,2 -v
 //	make fuzz-diff                                # what CI runs (FUZZDIFF_TIME)

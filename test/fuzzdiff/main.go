@@ -18,8 +18,11 @@ import (
 	"github.com/shoal-dev/shoal/test/fuzzdiff/shape"
 )
 
-// ciSeeds are the fixed seeds of -ci, run before one fresh seed.
-var ciSeeds = []uint64{1, 2, 3}
+// ciSeeds are the fixed seeds of -ci, run before one fresh seed. On the
+// node of fd9f815 (before issue 12's fixes) they find, in 5000 commands
+// each, the SETRANGE crash, its deadlock after a blocked command, the
+// KEYS and ZSCAN MATCH globs and the 1 ms blocking timeouts.
+var ciSeeds = []uint64{2, 3, 4}
 
 func main() {
 	os.Exit(run())
