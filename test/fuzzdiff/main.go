@@ -83,6 +83,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "fuzzdiff: learning command shapes from Redis:", err)
 		return 2
 	}
+	if o.env.NodePayloads, err = dumps(o.nodeBin, tmp, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "fuzzdiff: DUMP payloads of the node:", err)
+		return 2
+	}
 	o.env.Now, o.env.ResetEvery = time.Now().Unix(), *reset
 	if *print {
 		for _, s := range list {
@@ -183,6 +187,51 @@ func buildNode(src, dir string) (string, error) {
 	return out, nil
 }
 
+// dumps starts bin, runs the setup on it and returns the DUMP payloads of
+// gen.DumpKeys.
+func dumps(bin, tmp string, args []string) ([]string, error) {
+	srv, err := startServer("dump", bin, tmp, args)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { srv.stop(); os.RemoveAll(srv.dir) }()
+	c, err := dial(srv.addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	return dumpKeys(asker(c))
+}
+
+// asker sends commands on c; an error reply is an error.
+func asker(c *conn) func(args ...string) (resp.Value, error) {
+	return func(args ...string) (resp.Value, error) {
+		v, err := c.do(args, time.Now().Add(10*time.Second))
+		if err == nil && v.IsError() {
+			err = fmt.Errorf("%s: %s", strings.Join(args, " "), v.Str)
+		}
+		return v, err
+	}
+}
+
+// dumpKeys runs the setup and returns the DUMP payloads of gen.DumpKeys.
+func dumpKeys(ask func(args ...string) (resp.Value, error)) ([]string, error) {
+	for _, l := range gen.Setup() {
+		if _, err := ask(l.Args...); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, k := range gen.DumpKeys {
+		v, err := ask("DUMP", k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v.Str)
+	}
+	return out, nil
+}
+
 // learn starts a reference Redis and reads COMMAND INFO, COMMAND DOCS and
 // CONFIG GET * from it.
 func learn(o *options) (cmds []*shape.Command, names, payloads []string, err error) {
@@ -196,13 +245,7 @@ func learn(o *options) (cmds []*shape.Command, names, payloads []string, err err
 		return nil, nil, nil, err
 	}
 	defer c.close()
-	ask := func(args ...string) (resp.Value, error) {
-		v, err := c.do(args, time.Now().Add(10*time.Second))
-		if err == nil && v.IsError() {
-			err = fmt.Errorf("%s: %s", strings.Join(args, " "), v.Str)
-		}
-		return v, err
-	}
+	ask := asker(c)
 	info, err := ask("COMMAND", "INFO")
 	if err != nil {
 		return nil, nil, nil, err
@@ -219,17 +262,8 @@ func learn(o *options) (cmds []*shape.Command, names, payloads []string, err err
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	for _, l := range gen.Setup() {
-		if _, err := ask(l.Args...); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	for _, k := range gen.DumpKeys {
-		v, err := ask("DUMP", k)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		payloads = append(payloads, v.Str)
+	if payloads, err = dumpKeys(ask); err != nil {
+		return nil, nil, nil, err
 	}
 	for i := 0; i < len(cfg.Elems); i += 2 {
 		names = append(names, cfg.Elems[i].Str)

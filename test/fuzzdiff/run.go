@@ -209,7 +209,7 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 			return nil, p.connect() == nil
 		}
 		d := o.diverge(&tx, seed, index, l, out)
-		if d == nil {
+		if d == nil || l.Loose {
 			return nil, true
 		}
 		if o.verbose {

@@ -24,8 +24,10 @@ type Env struct {
 	// ResetEvery re-creates the setup keys after that many lines (0: never).
 	ResetEvery int
 	// Payloads are DUMP payloads of the DumpKeys after the setup, as the
-	// reference server makes them: RESTORE gets them whole or mangled.
-	Payloads []string
+	// reference server makes them, and NodePayloads as the node makes
+	// them (its own format, which Redis refuses by design): RESTORE gets
+	// them whole or mangled, the node's to reach its decoder.
+	Payloads, NodePayloads []string
 }
 
 // Line is one command line and the shape it was generated from (nil for a
@@ -39,6 +41,9 @@ type Line struct {
 	// after the next line ran on the first: a blocking command there waits
 	// while the next line pushes to its key.
 	Async bool
+	// Loose lines differ from Redis by design (a RESTORE of the node's own
+	// payload): only a crash or hang counts.
+	Loose bool
 }
 
 // Generator produces lines. Not safe for concurrent use.
@@ -49,6 +54,7 @@ type Generator struct {
 	env      Env
 	pending  []Line
 	sinceRes int
+	loose    bool // the line being generated is Loose
 }
 
 // New returns a generator for the seed. It drops the commands Skip names.
@@ -81,7 +87,9 @@ func (g *Generator) Next() Line {
 		g.pending = append(g.pending, ResetAll()...)
 	}
 	c := g.pick()
+	g.loose = false
 	l := Line{Cmd: c, Args: g.line(c)}
+	l.Loose = g.loose
 	// A list or sorted-set blocking command (BLPOP... BZMPOP), one time in
 	// four, waits on a second connection while the next line pushes.
 	if c.Flags["blocking"] && c.Name[0] == 'b' && g.r.IntN(4) == 0 {
@@ -322,6 +330,9 @@ func (g *Generator) value(c *shape.Command, a shape.Arg) string {
 		return g.oneOf(streamIDs)
 	case name == "serialized-value" && len(g.env.Payloads) > 0:
 		p := g.oneOf(g.env.Payloads)
+		if len(g.env.NodePayloads) > 0 && g.r.IntN(2) == 0 {
+			p, g.loose = g.oneOf(g.env.NodePayloads), true
+		}
 		if g.r.IntN(10) < 3 {
 			return p
 		}
