@@ -24,7 +24,11 @@
 //     pool, and one line in ten damaged (an argument dropped, repeated,
 //     swapped or inserted). Commands that would stop or take over the server
 //     or the connection are never sent (gen.Skip); blocking commands get
-//     timeouts of at most 50 ms; MIGRATE only targets 127.0.0.1:1.
+//     timeouts of at most 50 ms; MIGRATE only targets 127.0.0.1:1. One list
+//     or sorted-set blocking command in four runs on a second connection
+//     (200 ms) while the next line pushes to its key. RESTORE gets DUMP
+//     payloads of the setup keys from Redis and from the node, whole or
+//     damaged with the CRC recomputed, so the node's decoder sees them.
 //   - Each reply pair is compared (package compare) after normalising what
 //     Redis leaves open, from its command tips: unordered replies are
 //     sorted, random ones compared by type and length, TTLs within a
