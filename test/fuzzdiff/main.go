@@ -42,6 +42,7 @@ func run() int {
 		top      = flag.Int("top", 15, "rows of the divergence table")
 		verbose  = flag.Bool("v", false, "print every divergence as it happens")
 		reset    = flag.Int("reset-every", 250, "re-create the setup keys every N commands (0: never)")
+		only     = flag.String("only", "", "comma-separated commands to send, nothing else (\"restore,config|set\")")
 		print    = flag.Bool("print", false, "print the -n lines of each seed as a redis-cli script instead of running them")
 	)
 	flag.Parse()
@@ -88,6 +89,9 @@ func run() int {
 		return 2
 	}
 	o.env.Now, o.env.ResetEvery = time.Now().Unix(), *reset
+	if *only != "" {
+		o.env.Only = strings.Split(strings.ToLower(*only), ",")
+	}
 	if *print {
 		for _, s := range list {
 			g := gen.New(s, o.cmds, o.env)
@@ -98,6 +102,10 @@ func run() int {
 		return 0
 	}
 	leaves := gen.New(0, o.cmds, o.env).Commands()
+	if len(leaves) == 0 {
+		fmt.Fprintln(os.Stderr, "fuzzdiff: -only names no command that may be sent")
+		return 2
+	}
 	fmt.Printf("fuzzdiff: %d commands from Redis's COMMAND DOCS (%d sent, the rest skipped); seeds %v; hang %v\n",
 		len(shape.Leaves(o.cmds)), len(leaves), list, o.hang)
 

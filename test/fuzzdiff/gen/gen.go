@@ -28,6 +28,9 @@ type Env struct {
 	// them (its own format, which Redis refuses by design): RESTORE gets
 	// them whole or mangled, the node's to reach its decoder.
 	Payloads, NodePayloads []string
+	// Only, when not empty, limits the commands to these names ("restore",
+	// "config|set").
+	Only []string
 }
 
 // Line is one command line and the shape it was generated from (nil for a
@@ -62,7 +65,7 @@ func New(seed uint64, cmds []*shape.Command, env Env) *Generator {
 	g := &Generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), env: env}
 	for _, c := range shape.Leaves(cmds) {
 		g.names = append(g.names, strings.ReplaceAll(c.Name, "|", " "))
-		if !Skip(c.Name) {
+		if !Skip(c.Name) && (len(env.Only) == 0 || slices.Contains(env.Only, c.Name)) {
 			g.cmds = append(g.cmds, c)
 		}
 	}
