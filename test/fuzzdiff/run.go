@@ -216,13 +216,22 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 			fmt.Printf("seed %d #%d %s [%s]\n  ours  %s\n  redis %s\n", seed, d.index, resp.ShortLine(d.line, 80), d.kind, d.ours, d.ref)
 		}
 		res.divergences = append(res.divergences, *d)
-		if queued(out.ours) != queued(out.ref) {
+		var resync []gen.Line
+		switch {
+		case queued(out.ours) != queued(out.ref):
 			// One server is inside MULTI, the other not: end it on both,
 			// or every later line would diverge the same way.
-			discard := gen.Line{Args: []string{"DISCARD"}, Setup: true}
-			history = append(history, discard)
-			p.send(discard.Args, o.hang)
+			resync = []gen.Line{{Args: []string{"DISCARD"}, Setup: true}}
 			tx = txState{}
+		case !tx.open && l.Cmd != nil && l.Cmd.Flags["write"]:
+			// A write that diverged may have left its keys different:
+			// set them up again on both, so one divergence does not
+			// become many.
+			resync = gen.ResetKeys(l.Args[len(l.Cmd.Words):])
+		}
+		for _, r := range resync {
+			history = append(history, r)
+			p.send(r.Args, o.hang)
 		}
 		return nil, true
 	}

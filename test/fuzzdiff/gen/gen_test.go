@@ -185,6 +185,22 @@ func TestResetsFollowSPOPAndFlushAndPeriod(t *testing.T) {
 	}
 }
 
+func TestResetKeysOncePerPoolKey(t *testing.T) {
+	got := ResetKeys([]string{"list", "x", "list", "nokey"})
+	var dels []string
+	for _, l := range got {
+		if l.Args[0] == "DEL" {
+			dels = append(dels, l.Args[1])
+		}
+		if !l.Setup {
+			t.Errorf("reset line %q not marked Setup", l.Args)
+		}
+	}
+	if !slices.Equal(dels, []string{"list", "nokey"}) || len(got) != 3 {
+		t.Errorf("ResetKeys = %v", got)
+	}
+}
+
 func TestSafeCount(t *testing.T) {
 	for in, want := range map[string]string{
 		"-5": "-5", "-1000": "-1000", "-1001": "-1000", "-2147483648": "-1000",

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,6 +94,19 @@ func ResetKey(key string) []Line {
 	out := []Line{{Args: []string{"DEL", key}, Setup: true}}
 	for _, args := range setupLines(key) {
 		out = append(out, Line{Args: args, Setup: true})
+	}
+	return out
+}
+
+// ResetKeys is ResetKey of every key of the pool among args, once each.
+func ResetKeys(args []string) []Line {
+	var out []Line
+	seen := map[string]bool{}
+	for _, a := range args {
+		if slices.Contains(KeyPool, a) && !seen[a] {
+			seen[a] = true
+			out = append(out, ResetKey(a)...)
+		}
 	}
 	return out
 }
