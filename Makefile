@@ -9,6 +9,8 @@ SHOAL_CACHE ?= $(HOME)/.cache/shoal
 KIND_CLUSTER ?= shoal-e2e
 # How long the fuzz targets run in `make fuzz` (and in CI).
 FUZZTIME ?= 10s
+# Total time of the differential fuzzer in `make fuzz-diff` (and in CI).
+FUZZDIFF_TIME ?= 60s
 
 export GOTOOLCHAIN := local
 export IMG_TAG OPERATOR_IMG NODE_IMG K8S_VERSION SHOAL_CACHE
@@ -103,6 +105,10 @@ test-race: ## go test -race over node/persistence, node/replication and the conc
 fuzz: ## Run every fuzz target briefly (FUZZTIME each).
 	hack/fuzz.sh $(FUZZTIME)
 
+.PHONY: fuzz-diff
+fuzz-diff: ## Differential fuzzer, node vs redis-server: fixed seeds + one fresh (FUZZDIFF_TIME in all); fails on CRASH or HANG.
+	go run ./test/fuzzdiff -ci -duration $(FUZZDIFF_TIME)
+
 .PHONY: test-e2e-local
 test-e2e-local: images ginkgo helm ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
 	hack/local-cluster.sh up
@@ -116,10 +122,11 @@ test-e2e: kind ginkgo ## e2e on kind (needs Docker): create cluster, build + kin
 	KIND=$(KIND) GINKGO=$(GINKGO) KIND_CLUSTER=$(KIND_CLUSTER) hack/kind-e2e.sh
 
 .PHONY: test-all
-test-all: ## Everything CI runs: tests, fuzz smoke, e2e on the local cluster.
+test-all: ## Everything CI runs: tests, fuzz smoke, differential fuzz, e2e on the local cluster.
 	$(MAKE) test
 	$(MAKE) test-race
 	$(MAKE) fuzz
+	$(MAKE) fuzz-diff
 	$(MAKE) test-e2e-local
 
 ##@ Build
