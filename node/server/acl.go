@@ -1028,8 +1028,11 @@ func cmdACLCat(c *Client) {
 func cmdACLGenpass(c *Client) {
 	bits := int64(256)
 	if len(c.Args) == 3 {
-		n, ok := keyspaceInt(c.Args[2])
-		if !ok || n <= 0 || n > 4096 {
+		n, ok := c.ParseInt(c.Args[2])
+		if !ok {
+			return
+		}
+		if n <= 0 || n > 4096 {
 			c.Error("ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096")
 			return
 		}

@@ -450,7 +450,7 @@ func TestDivergenceACLLog(t *testing.T) {
 		}
 		for _, c := range [][]string{{"ACL", "LOG", "x"}, {"ACL", "LOG", "RESET"}, {"ACL", "LOG"}, {"ACL", "LOG", "1", "2"}} {
 			logs[i] = append(logs[i], r.do(c...))
-		}		// acllog-max-len bounds the entries kept.
+		} // acllog-max-len bounds the entries kept.
 		for _, c := range [][]string{{"CONFIG", "SET", "acllog-max-len", "2"}, {"AUTH", "lg", "pw"}, {"GET", "b1"}, {"GET", "b2"}, {"GET", "b3"}, {"AUTH", "default", "x"}} {
 			r.do(c...)
 		}
@@ -778,4 +778,19 @@ func TestDivergenceACLRESP3(t *testing.T) {
 	if !strings.Contains(out[1], "selectors\r\n*1\r\n%3") || !strings.Contains(out[1], "CLIENT-INFO") {
 		t.Errorf("reference replies lack a selector or a log entry: %q", out[1])
 	}
+}
+
+// TestDivergenceRefusedExecAborts: an EXEC refused before it runs (wrong
+// arity) discards the transaction with EXECABORT and the reason, with or
+// without MULTI, as Redis's rejectCommand; ACL GENPASS checks the integer
+// before the range. Found by the differential fuzzer (make fuzz-diff).
+func TestDivergenceRefusedExecAborts(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runDifferential(t, ours, ref, []step{
+		cmd("MULTI"), cmd("SET", "a", "1"), cmd("EXEC", "0"), cmd("GET", "a"), cmd("EXEC", "0"),
+		cmd("MULTI"), cmd("EXEC", "1"), cmd("EXEC"), cmd("WATCH", "a"), cmd("EXEC", "x"),
+		cmd("MULTI"), cmd("GET"), cmd("EXEC"),
+		cmd("ACL", "GENPASS", "9223372036854775808"), cmd("ACL", "GENPASS", "abc"), cmd("ACL", "GENPASS", "0"),
+		cmd("ACL", "GENPASS", "4097"), cmd("INFO", "errorstats"),
+	})
 }

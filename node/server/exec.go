@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -19,28 +20,28 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	s.env.Now = now.UnixMilli()
 	spec, unknownSub := s.cmds.LookupArgs(args)
 	if spec == nil {
-		c.reject(command.UnknownCommandError(args))
+		c.rejectCommand(nil, command.UnknownCommandError(args))
 		return
 	}
 	if unknownSub {
-		c.reject(command.UnknownSubcommandError(args))
+		c.rejectCommand(spec, command.UnknownSubcommandError(args))
 		return
 	}
 	if !spec.ArityOK(len(args)) {
-		c.reject(command.ArityError(spec))
+		c.rejectCommand(spec, command.ArityError(spec))
 		return
 	}
 	if !c.authenticated && !spec.Is(command.NoAuth) {
-		c.reject(ErrNoAuth)
+		c.rejectCommand(spec, ErrNoAuth)
 		return
 	}
 	if c.multi != nil && spec.Is(command.NoMulti) {
-		c.reject("ERR Command not allowed inside a transaction")
+		c.rejectCommand(spec, "ERR Command not allowed inside a transaction")
 		return
 	}
 	if c.aclUser != nil && !c.aclUser.unrestricted {
 		if msg := c.checkPermission(spec, args); msg != "" {
-			c.reject(msg)
+			c.rejectCommand(spec, msg)
 			return
 		}
 	}
@@ -48,7 +49,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if msg := s.replRefuses(c, spec); msg != "" {
-		c.reject(msg)
+		c.rejectCommand(spec, msg)
 		return
 	}
 	if c.multi == nil && s.pause.blocks(spec) {
@@ -56,12 +57,12 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns)+len(c.cl.shardChannels) > 0 && !spec.Is(command.SubscribedContext) {
-		c.reject("ERR Can't execute '" + spec.FullName() + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		c.rejectCommand(spec, "ERR Can't execute '"+spec.FullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
 	if s.cfg.MaxMemory > 0 && !(c.multi != nil && queuedInMulti(spec)) {
 		if spec.Is(command.DenyOOM) && !s.performEvictions() {
-			c.reject(ErrOOM)
+			c.rejectCommand(spec, ErrOOM)
 			return
 		}
 		if spec.Is(command.Write) {
@@ -69,7 +70,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		}
 	}
 	if s.loading.active && !spec.Is(command.Loading) {
-		c.reject(ErrLoading)
+		c.rejectCommand(spec, ErrLoading)
 		return
 	}
 	// MONITOR sees what passed the checks, passwords redacted (AUTH, HELLO).
@@ -91,8 +92,16 @@ func queuedInMulti(spec *command.Spec) bool { return !spec.Is(command.NoQueue) }
 
 // reject replies with a dispatch error; inside MULTI it also makes EXEC
 // fail (EXECABORT).
-func (c *Client) reject(msg string) {
-	if c.multi != nil {
+func (c *Client) reject(msg string) { c.rejectCommand(nil, msg) }
+
+// rejectCommand is reject for a known command (Redis's rejectCommand): a
+// refused EXEC (wrong arity, ACL, ...) discards the transaction, with or
+// without one open, and says why in an EXECABORT.
+func (c *Client) rejectCommand(spec *command.Spec, msg string) {
+	if spec != nil && spec == c.srv.execSpec {
+		c.discardTransaction()
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+	} else if c.multi != nil {
 		c.execFailed = true
 	}
 	c.W.Error(msg)

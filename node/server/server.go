@@ -43,7 +43,8 @@ type Server struct {
 	cfg      *Config
 	params   []param
 	cmds     *command.Table
-	handlers []Handler // by command ID
+	execSpec *command.Spec // EXEC: refusing it discards the transaction
+	handlers []Handler     // by command ID
 	env      *keyspace.Env
 	dbs      []*keyspace.DB
 
@@ -184,6 +185,7 @@ func (s *Server) buildCommandTable() error {
 		return err
 	}
 	s.cmds = t
+	s.execSpec = t.Lookup([]byte("exec"))
 	s.handlers = make([]Handler, t.NumIDs())
 	s.cmdStats = make([]cmdStat, t.NumIDs())
 	for id := 0; id < t.NumIDs(); id++ {
