@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -55,7 +56,7 @@ type aclState struct {
 	log   aclLog
 }
 
-func (s *Server) initACL() {
+func (s *Server) initACL() error {
 	s.acl.users = map[string]*aclUser{}
 	u := s.newUser("default")
 	s.applyUserRules(u, []string{"on", "nopass", "~*", "&*", "+@all"})
@@ -63,6 +64,42 @@ func (s *Server) initACL() {
 		s.applyUserRules(u, []string{"resetpass", ">" + s.cfg.RequirePass})
 	}
 	s.acl.users["default"] = u
+	for _, line := range s.cfg.Users {
+		if err := s.loadConfiguredUser(line[0], line[1:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadConfiguredUser applies a config file's `user name rule...` line to a
+// new user, or to the default user after a reset (Redis's
+// ACLLoadConfiguredUsers).
+func (s *Server) loadConfiguredUser(name string, rules []string) error {
+	rules, open := mergeSelectorArgs(rules)
+	if open >= 0 {
+		return fmt.Errorf("Error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'.", name, rules[open])
+	}
+	u := s.acl.users[name]
+	if u == nil {
+		u = s.newUser(name)
+	} else {
+		s.applyRule(u, "reset")
+	}
+	if bad, msg := s.applyUserRules(u, rules); bad != "" {
+		return fmt.Errorf("Error loading ACL rule '%s' for the user named '%s': %s\nCritical error while loading ACLs. Exiting.", bad, name, msg)
+	}
+	s.acl.users[name] = u
+	return nil
+}
+
+// userLines are the `user` lines CONFIG REWRITE writes: ACL LIST's.
+func (s *Server) userLines() []string {
+	var out []string
+	for _, u := range s.sortedUsers() {
+		out = append(out, s.describe(u))
+	}
+	return out
 }
 
 func (s *Server) newUser(name string) *aclUser {

@@ -79,6 +79,9 @@ type Config struct {
 	NotifyKeyspaceEvents int
 	// ACLLogMaxLen is acllog-max-len.
 	ACLLogMaxLen int
+	// Users are the config file's `user <name> [rule ...]` lines, applied
+	// in order at start-up as Redis's ACLLoadConfiguredUsers does.
+	Users [][]string
 	// LatencyTrackingPercentiles is latency-tracking-info-percentiles.
 	LatencyTrackingPercentiles []float64
 	// OOMScoreAdjValues is oom-score-adj-values (master, replica, child).
@@ -235,6 +238,10 @@ func (l *loader) load(text string) error {
 			continue
 		}
 		if deprecatedDirective[name] && len(args) == 1 {
+			continue
+		}
+		if name == "user" && len(args) >= 1 {
+			l.c.Users = append(l.c.Users, args)
 			continue
 		}
 		if name == "include" && len(args) == 1 {

@@ -133,7 +133,7 @@ func cmdConfigRewrite(c *Client) {
 		c.Error("ERR The server is running without a config file")
 		return
 	}
-	if err := rewriteConfig(c.srv.cfg.File, newParamTable(c.srv.params), c.srv.cfg); err != nil {
+	if err := rewriteConfig(c.srv.cfg.File, newParamTable(c.srv.params), c.srv.cfg, c.srv.userLines()); err != nil {
 		c.Error("ERR Rewriting config file: " + errnoText(err))
 		return
 	}

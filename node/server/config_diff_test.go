@@ -342,7 +342,8 @@ func TestConfigRewriteDifferential(t *testing.T) {
 		"notify-keyspace-events Ex\n" +
 		"list-max-ziplist-entries 512\n" +
 		"\n\n\n" +
-		"appendfsync always\n"
+		"appendfsync always\n" +
+		"user alice on >pw ~app* +get\n"
 	files := [2]string{filepath.Join(t.TempDir(), "redis.conf"), filepath.Join(t.TempDir(), "redis.conf")}
 	for _, f := range files {
 		if err := os.WriteFile(f, []byte(original), 0o644); err != nil {
@@ -369,6 +370,9 @@ func TestConfigRewriteDifferential(t *testing.T) {
 				t.Fatalf("server %d: CONFIG SET %s %q: %q", i, kv[0], kv[1], got)
 			}
 		}
+		if got := r.do("ACL", "SETUSER", "bob", "on", "nopass", "%R~b*", "+@read", "(+set ~w*)"); got != "+OK\r\n" {
+			t.Fatalf("server %d: ACL SETUSER: %q", i, got)
+		}
 		if got := r.do("CONFIG", "REWRITE"); got != "+OK\r\n" {
 			t.Fatalf("server %d: CONFIG REWRITE: %q", i, got)
 		}
@@ -384,8 +388,8 @@ func TestConfigRewriteDifferential(t *testing.T) {
 		h, rest, _ := strings.Cut(string(b), rewriteSignature+"\n")
 		for _, l := range strings.Split(rest, "\n") {
 			switch f := strings.Fields(l); {
-			case len(f) == 0, instanceParams[f[0]] && f[0] != "save", f[0] == "user":
-				// per-process values; users are written by Redis only
+			case len(f) == 0, instanceParams[f[0]] && f[0] != "save":
+				// per-process values
 			default:
 				tail = append(tail, l)
 			}
@@ -401,9 +405,16 @@ func TestConfigRewriteDifferential(t *testing.T) {
 	if strings.Join(gotTail, "\n") != strings.Join(wantTail, "\n") {
 		t.Errorf("rewritten file, appended lines:\n%s\nRedis:\n%s", strings.Join(gotTail, "\n"), strings.Join(wantTail, "\n"))
 	}
-	// The node restarted from its rewritten file has the same configuration.
+	if !strings.Contains(gotHead, "user alice on #") || !strings.Contains(strings.Join(gotTail, "\n"), "user bob on nopass") {
+		t.Errorf("the users are not in the rewritten file:\n%s\n%s", gotHead, strings.Join(gotTail, "\n"))
+	}
+	// The node restarted from its rewritten file has the same configuration,
+	// and the same users as Redis restarted from its own.
 	restarted := startWithFileArgs(t, nodeBinary, files[1])
 	after := configGetAll(t, restarted.client(t))
+	if got, want := restarted.raw(t).do("ACL", "LIST"), startWithFileArgs(t, bin, files[0]).raw(t).do("ACL", "LIST"); got != want {
+		t.Errorf("ACL LIST after restart from the rewritten file:\n ours  %q\n redis %q", got, want)
+	}
 	for name, v := range before {
 		if !instanceParams[name] && after[name] != v {
 			t.Errorf("after restart from the rewritten file %s = %q, before %q", name, after[name], v)
@@ -453,4 +464,30 @@ func TestConfigMultiArgQuoted(t *testing.T) {
 		cmd("CONFIG", "GET", "save"), cmd("CONFIG", "GET", "client-output-buffer-limit"),
 		cmd("CONFIG", "GET", "oom-score-adj-values"), cmd("CONFIG", "GET", "latency-tracking-info-percentiles"),
 	})
+}
+
+// TestConfigUserLines: redis.conf `user` lines (Redis 7's way to declare
+// ACL users without an aclfile) create the users at start-up, as Redis
+// does (ACL LIST compared), and a bad rule stops the start with Redis's
+// reason.
+func TestConfigUserLines(t *testing.T) {
+	bin := redisServerBinary(t)
+	conf := filepath.Join(t.TempDir(), "redis.conf")
+	text := "user alice on >pw ~app:* +get (+set ~w*)\nuser default on nopass ~* &* +@all -flushall\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ours, ref := startWithFileArgs(t, nodeBinary, conf), startWithFileArgs(t, bin, conf)
+	runDifferential(t, ours, ref, []step{
+		cmd("ACL", "LIST"), cmd("FLUSHALL"), cmd("AUTH", "alice", "pw"), cmd("GET", "app:1"), cmd("GET", "other"),
+		cmd("SET", "w1", "x"), cmd("SET", "app:1", "x"), cmd("ACL", "WHOAMI"),
+	})
+	bad := filepath.Join(t.TempDir(), "bad.conf")
+	if err := os.WriteFile(bad, []byte("user alice on +nosuchcommand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(nodeBinary, bad, "--port", strconv.Itoa(freePort(t)), "--dir", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Error loading ACL rule '+nosuchcommand' for the user named 'alice': Unknown command or category name in ACL") {
+		t.Fatalf("bad user line: err %v, output:\n%s", err, out)
+	}
 }

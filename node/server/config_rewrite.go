@@ -51,11 +51,16 @@ func readOldConfig(path string, t *paramTable) (*rewriteState, error) {
 		if ok && len(argv) > 0 {
 			p = t.lookup(string(argv[0]))
 		}
-		if p == nil {
+		opt := ""
+		switch {
+		case p != nil:
+			opt = p.name // an alias's line is the parameter's line
+		case ok && len(argv) > 0 && strings.EqualFold(string(argv[0]), "user"):
+			opt = "user"
+		default:
 			st.lines = append(st.lines, "# ??? "+line)
 			continue
 		}
-		opt := p.name // an alias's line is the parameter's line
 		st.optionToLine[opt] = append(st.optionToLine[opt], len(st.lines))
 		st.lines = append(st.lines, line)
 	}
@@ -114,7 +119,9 @@ func (st *rewriteState) content() string {
 }
 
 // rewriteConfig rewrites the file at path with c's values.
-func rewriteConfig(path string, t *paramTable, c *Config) error {
+// users are the `user` lines to write (ACL LIST's), in place of the old
+// ones, as Redis's rewriteConfigUserOption.
+func rewriteConfig(path string, t *paramTable, c *Config, users []string) error {
 	st, err := readOldConfig(path, t)
 	if err != nil {
 		return err
@@ -126,6 +133,10 @@ func rewriteConfig(path string, t *paramTable, c *Config) error {
 		for _, l := range p.lines(c, def) {
 			st.rewriteLine(p.name, l)
 		}
+	}
+	st.rewritten["user"] = true
+	for _, u := range users {
+		st.rewriteLine("user", rewriteLine{text: u, force: true})
 	}
 	st.removeOrphaned()
 	return writeFileAtomic(path, []byte(st.content()))

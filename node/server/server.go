@@ -126,7 +126,9 @@ func New(cfg *Config) (*Server, error) {
 	if err := s.buildCommandTable(); err != nil {
 		return nil, err
 	}
-	s.initACL()
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
 	s.env.Expired = s.keyExpired
 	s.applyEvictionPolicy()
 	s.env.Now = time.Now().UnixMilli()
