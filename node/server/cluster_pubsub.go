@@ -141,8 +141,10 @@ func cmdPubsubShardChannels(c *Client) {
 }
 
 // PUBSUB SHARDNUMSUB [shardchannel ...]
+// cmdPubsubShardNumsub is PUBSUB SHARDNUMSUB: a flat array even in RESP3,
+// as Redis 7.0 replies (NUMSUB's is a map).
 func cmdPubsubShardNumsub(c *Client) {
-	c.W.MapLen(len(c.Args) - 2)
+	c.W.ArrayLen(2 * (len(c.Args) - 2))
 	for _, ch := range c.Args[2:] {
 		c.W.Bulk(ch)
 		c.W.Int(int64(len(c.srv.cl.shardChannels[string(ch)])))

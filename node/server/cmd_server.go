@@ -667,13 +667,20 @@ func cmdSlowlogHelp(c *Client) {
 
 // ---- MEMORY ----
 
+// cmdMemoryUsage is MEMORY USAGE key [SAMPLES count]..., options checked
+// as Redis's memoryCommand (repeatable, a negative count is a syntax error).
 func cmdMemoryUsage(c *Client) {
-	if len(c.Args) > 3 {
-		if len(c.Args) != 5 || !eqFold(c.Args[3], "samples") {
+	for j := 3; j < len(c.Args); j += 2 {
+		if !eqFold(c.Args[j], "samples") || j+1 >= len(c.Args) {
 			c.Error(ErrSyntax)
 			return
 		}
-		if _, ok := c.ParseInt(c.Args[4]); !ok {
+		n, ok := c.ParseInt(c.Args[j+1])
+		if !ok {
+			return
+		}
+		if n < 0 {
+			c.Error(ErrSyntax)
 			return
 		}
 	}

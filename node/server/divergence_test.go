@@ -794,3 +794,25 @@ func TestDivergenceRefusedExecAborts(t *testing.T) {
 		cmd("ACL", "GENPASS", "4097"), cmd("INFO", "errorstats"),
 	})
 }
+
+// TestDivergenceFuzzFindings: replies the differential fuzzer found
+// different: MEMORY USAGE's SAMPLES options (repeatable, negative is a
+// syntax error) and PUBSUB SHARDNUMSUB's flat array in RESP3.
+func TestDivergenceFuzzFindings(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	script := []step{
+		cmd("MEMORY", "USAGE", "k", "SAMPLES", "-3"), cmd("SET", "k", "v"), cmd("MEMORY", "USAGE", "k", "SAMPLES", "-3"),
+		cmd("MEMORY", "USAGE", "k", "SAMPLES", "1", "SAMPLES", "-1"), cmd("MEMORY", "USAGE", "k", "SAMPLES", "x"),
+		cmd("MEMORY", "USAGE", "k", "SAMPLES"), cmd("MEMORY", "USAGE", "k", "FOO", "1"),
+		cmd("PUBSUB", "SHARDNUMSUB", "a", "b"),
+	}
+	runDifferential(t, ours, ref, script)
+	a, b := ours.raw(t), ref.raw(t)
+	a.do("HELLO", "3") // the client IDs in the replies differ
+	b.do("HELLO", "3")
+	for _, args := range [][]string{{"PUBSUB", "SHARDNUMSUB"}, {"PUBSUB", "SHARDNUMSUB", "a", "b"}, {"PUBSUB", "NUMSUB", "a"}} {
+		if got, want := a.do(args...), b.do(args...); got != want {
+			t.Errorf("RESP3 %q:\n ours  %q\n redis %q", args, got, want)
+		}
+	}
+}
