@@ -531,6 +531,25 @@ type Persistence interface {
 	Save() error   // called with the lock held
 	BGSave() error // must not hold the lock for long
 	LastSave() int64
+	// LastBGSaveFailed reports whether the last background save failed
+	// (stop-writes-on-bgsave-error then refuses writes with MISCONF).
+	LastBGSaveFailed() bool
+}
+
+// ErrMisconf is Redis's reply to a write while the last background save
+// failed and stop-writes-on-bgsave-error is yes.
+const ErrMisconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// diskErrorRefuses is Redis's writeCommandsDeniedByDiskError check: a
+// master with save points whose last background save failed refuses
+// writes (and PING, as Redis does) while stop-writes-on-bgsave-error is
+// yes. A queued EXEC is checked by the writes it holds.
+func (s *Server) diskErrorRefuses(c *Client, spec *command.Spec) bool {
+	if s.persistence == nil || !s.cfg.Inert.StopWritesOnBgsaveError || s.cfg.Save == "" || s.isReplica() ||
+		!s.persistence.LastBGSaveFailed() {
+		return false
+	}
+	return spec.Is(command.Write) || spec == s.pingSpec || (spec == s.execSpec && c.multiHasWrite())
 }
 
 // SetPersistence installs the persistence subsystem.

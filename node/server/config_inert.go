@@ -144,7 +144,6 @@ func inertParams() []param {
 		b("rdbcompression", "", 0, "snapshot values are not LZF-compressed; the format is the node's own", func(i *InertConfig) *bool { return &i.RDBCompression }),
 		b("rdb-del-sync-files", "", 0, "a full sync streams the snapshot over the socket, so no sync file is left to delete", func(i *InertConfig) *bool { return &i.RDBDelSyncFiles }),
 		b("activerehashing", "", 0, "Go maps grow incrementally by themselves; there is no rehash step to run", func(i *InertConfig) *bool { return &i.ActiveRehashing }),
-		b("stop-writes-on-bgsave-error", "", 0, "writes are not refused with MISCONF after a failed BGSAVE yet", func(i *InertConfig) *bool { return &i.StopWritesOnBgsaveError }),
 		b("set-proc-title", "", flagImmutable, "the Go process does not rewrite its title", func(i *InertConfig) *bool { return &i.SetProcTitle }),
 		b("dynamic-hz", "", 0, "the cron runs at hz whatever the number of clients", func(i *InertConfig) *bool { return &i.DynamicHz }),
 		b("lazyfree-lazy-eviction", "", 0, whyLazyfree, func(i *InertConfig) *bool { return &i.LazyfreeEviction }),

@@ -61,6 +61,7 @@ func params() []param {
 			"SIGINT shuts down as 'default' (save when save points are set)"),
 		noEffect(shutdownOnSignalParam("shutdown-on-sigterm", func(c *Config) *string { return &c.ShutdownOnSigterm }),
 			"SIGTERM shuts down as 'default' (save when save points are set)"),
+		boolParam("stop-writes-on-bgsave-error", "", 0, func(c *Config) *bool { return &c.Inert.StopWritesOnBgsaveError }),
 		numParam("acllog-max-len", "", 0, sizes(0, longMax), func(c *Config) *int { return &c.ACLLogMaxLen }),
 		notifyParam(),
 		latencyPercentilesParam(),

@@ -3,6 +3,8 @@ package server
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -815,4 +817,69 @@ func TestDivergenceFuzzFindings(t *testing.T) {
 			t.Errorf("RESP3 %q:\n ours  %q\n redis %q", args, got, want)
 		}
 	}
+}
+
+// TestDivergenceStopWritesOnBgsaveError: after a failed BGSAVE a master
+// with save points refuses writes, PING and an EXEC holding a write with
+// MISCONF while stop-writes-on-bgsave-error is yes, and serves them again
+// after a good BGSAVE or with the setting off, as Redis does.
+func TestDivergenceStopWritesOnBgsaveError(t *testing.T) {
+	var conns [2]*rawConn
+	var subs [2]string
+	for i, start := range []func(testing.TB, ...string) *testNode{startNode, startRedis} {
+		subs[i] = filepath.Join(t.TempDir(), "data")
+		if err := os.Mkdir(subs[i], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = start(t, "--dir", subs[i], "--save", "3600 1").raw(t)
+	}
+	bgsave := func(wantStatus string) {
+		t.Helper()
+		for i, r := range conns {
+			if got := r.do("BGSAVE"); got != "+Background saving started\r\n" {
+				t.Fatalf("server %d: BGSAVE: %q", i, got)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				info := str(parseReply(t, r.do("INFO", "persistence")))
+				if strings.Contains(info, "rdb_bgsave_in_progress:0") && strings.Contains(info, "rdb_last_bgsave_status:"+wantStatus) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("server %d: no finished BGSAVE with status %s:\n%s", i, wantStatus, info)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	compare := func(script ...[]string) {
+		t.Helper()
+		for _, args := range script {
+			if got, want := conns[0].do(args...), conns[1].do(args...); got != want {
+				t.Errorf("%q:\n ours  %q\n redis %q", args, got, want)
+			}
+		}
+	}
+	compare([]string{"SET", "k", "v"}, []string{"PING"})
+	// A non-empty directory where the snapshot goes makes the save's final
+	// rename fail, on both servers.
+	for _, sub := range subs {
+		if err := os.MkdirAll(filepath.Join(sub, "dump.rdb", "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bgsave("err")
+	compare([]string{"SET", "k", "v2"}, []string{"PING"}, []string{"GET", "k"}, []string{"DEL", "k"},
+		[]string{"MULTI"}, []string{"GET", "k"}, []string{"EXEC"},
+		[]string{"MULTI"}, []string{"SET", "k", "v3"}, []string{"EXEC"},
+		[]string{"CONFIG", "SET", "stop-writes-on-bgsave-error", "no"}, []string{"SET", "k", "v4"}, []string{"PING"},
+		[]string{"CONFIG", "SET", "stop-writes-on-bgsave-error", "yes"}, []string{"SET", "k", "v5"},
+		[]string{"CONFIG", "GET", "stop-writes-on-bgsave-error"}, []string{"INFO", "errorstats"})
+	for _, sub := range subs {
+		if err := os.RemoveAll(filepath.Join(sub, "dump.rdb")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bgsave("ok")
+	compare([]string{"SET", "k", "v6"}, []string{"GET", "k"})
 }

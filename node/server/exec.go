@@ -69,6 +69,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.mem.noteWrite(args)
 		}
 	}
+	if s.diskErrorRefuses(c, spec) {
+		c.rejectCommand(spec, ErrMisconf)
+		return
+	}
 	if s.loading.active && !spec.Is(command.Loading) {
 		c.rejectCommand(spec, ErrLoading)
 		return

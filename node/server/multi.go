@@ -218,3 +218,17 @@ func (s *Server) touchAllWatchedInDB(db int, exists func(key string) bool) {
 		}
 	}
 }
+
+// multiHasWrite reports whether a queued command is a write (Redis's
+// mstate.cmd_flags & CMD_WRITE).
+func (c *Client) multiHasWrite() bool {
+	if c.multi == nil {
+		return false
+	}
+	for _, q := range c.multi.cmds {
+		if q.spec.Is(command.Write) {
+			return true
+		}
+	}
+	return false
+}

@@ -187,6 +187,9 @@ func (p *persister) BGSave() error {
 // LastSave is LASTSAVE.
 func (p *persister) LastSave() int64 { return p.lastSave }
 
+// LastBGSaveFailed is rdb_last_bgsave_status:err.
+func (p *persister) LastBGSaveFailed() bool { return !p.lastBgsaveOK }
+
 func (p *persister) auxFields() [][2]string {
 	return [][2]string{
 		{snapshotAux, RedisVersion},

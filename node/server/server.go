@@ -44,6 +44,7 @@ type Server struct {
 	params   []param
 	cmds     *command.Table
 	execSpec *command.Spec // EXEC: refusing it discards the transaction
+	pingSpec *command.Spec // PING: refused with the writes on a disk error
 	handlers []Handler     // by command ID
 	env      *keyspace.Env
 	dbs      []*keyspace.DB
@@ -188,6 +189,7 @@ func (s *Server) buildCommandTable() error {
 	}
 	s.cmds = t
 	s.execSpec = t.Lookup([]byte("exec"))
+	s.pingSpec = t.Lookup([]byte("ping"))
 	s.handlers = make([]Handler, t.NumIDs())
 	s.cmdStats = make([]cmdStat, t.NumIDs())
 	for id := 0; id < t.NumIDs(); id++ {
