@@ -462,3 +462,20 @@ func (m *Machine) PublishShard(now time.Time, channel, message []byte) Ready {
 // SetReplicationState records myself's replication offset and link state
 // (call it before each Tick and whenever they change).
 func (m *Machine) SetReplicationState(s ReplicationState) { m.repl = s }
+
+// Reconfigure is CONFIG SET of the cluster-* parameters at runtime: the
+// machine takes cfg's policy and announced address (keeping its own
+// randomness and key counter), myself announces the new address from the
+// next message on, and the configuration is saved as Redis's
+// clusterUpdateMyselfAnnouncedPorts / updateClusterHostname do.
+func (m *Machine) Reconfigure(now time.Time, cfg Config) (Ready, error) {
+	m.begin(now)
+	cfg.Rand, cfg.Keys = m.cfg.Rand, m.cfg.Keys
+	if err := cfg.validate(); err != nil {
+		return m.finish(), err
+	}
+	m.cfg = cfg
+	m.applyAnnounced()
+	m.todo |= todoSaveConfig | todoUpdateState
+	return m.finish(), nil
+}

@@ -411,3 +411,32 @@ func TestPublishPropagation(t *testing.T) {
 		t.Fatal("PUBLISH from an unknown node delivered")
 	}
 }
+
+// TestReconfigureAnnouncesAndSaves: CONFIG SET of cluster-announce-* and
+// the policy parameters at runtime reaches myself (the nodes.conf line and
+// the NOFAILOVER flag) and asks for a save, keeping the machine's own
+// randomness; an invalid configuration is refused and changes nothing.
+func TestReconfigureAnnouncesAndSaves(t *testing.T) {
+	m := ruleMachine(t, idA, nil)
+	now := ruleNow.Add(4 * time.Second)
+	cfg := m.cfg
+	cfg.Rand = nil // the machine keeps its own
+	cfg.AnnounceIP, cfg.Port, cfg.BusPort, cfg.Hostname = "10.9.9.9", 7100, 17100, "host-a"
+	cfg.ReplicaNoFailover = true
+	rd, err := m.Reconfigure(now, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(rd.NodesConf)
+	if !rd.SaveConfig || !strings.Contains(conf, idA+" 10.9.9.9:7100@17100,host-a,") || !strings.Contains(conf, " myself,master,nofailover ") {
+		t.Fatalf("reconfigured nodes.conf (save %v):\n%s", rd.SaveConfig, conf)
+	}
+	if m.cfg.Rand == nil {
+		t.Fatal("the machine lost its randomness")
+	}
+	bad := m.cfg
+	bad.PreferredEndpointType = "bogus"
+	if _, err := m.Reconfigure(now, bad); err == nil || m.cfg.PreferredEndpointType == "bogus" {
+		t.Fatalf("invalid configuration taken: err %v", err)
+	}
+}

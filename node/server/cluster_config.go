@@ -49,31 +49,30 @@ func (c *Config) busPort() int {
 	return c.Port + 10000
 }
 
-// clusterParams are the cluster-* parameters of ClusterConfig. Redis lets
-// CONFIG SET change the announce-* ones, the endpoint type and the
-// failover knobs at runtime; the node refuses them there ("can't set
-// immutable config"): its cluster state machine takes its configuration
-// when it is created.
+// clusterParams are the cluster-* parameters of ClusterConfig. As in
+// Redis, CONFIG SET changes the announce-* ones, the endpoint type and the
+// failover knobs at runtime (reconfigureCluster hands them to the
+// machine); cluster-port is immutable.
 func clusterParams() []param {
 	const imm = flagImmutable
 	return []param{
 		intParam("cluster-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.Port }),
-		nullString(stringParam("cluster-announce-ip", "", imm, func(c *Config) *string { return &c.Cluster.AnnounceIP }, nil),
+		nullString(stringParam("cluster-announce-ip", "", 0, func(c *Config) *string { return &c.Cluster.AnnounceIP }, nil),
 			func(c *Config) *string { return &c.Cluster.AnnounceIP }),
-		intParam("cluster-announce-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnouncePort }),
-		intParam("cluster-announce-bus-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceBusPort }),
-		nullString(stringParam("cluster-announce-hostname", "", imm, func(c *Config) *string { return &c.Cluster.AnnounceHostname }, validateHostname),
+		intParam("cluster-announce-port", "", 0, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnouncePort }),
+		intParam("cluster-announce-bus-port", "", 0, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceBusPort }),
+		nullString(stringParam("cluster-announce-hostname", "", 0, func(c *Config) *string { return &c.Cluster.AnnounceHostname }, validateHostname),
 			func(c *Config) *string { return &c.Cluster.AnnounceHostname }),
-		enumParam("cluster-preferred-endpoint-type", "", imm, []string{"ip", "hostname", "unknown-endpoint"},
+		enumParam("cluster-preferred-endpoint-type", "", 0, []string{"ip", "hostname", "unknown-endpoint"},
 			func(c *Config) *string { return &c.Cluster.PreferredEndpointType }),
-		boolParam("cluster-require-full-coverage", "", imm, func(c *Config) *bool { return &c.Cluster.RequireFullCoverage }),
+		boolParam("cluster-require-full-coverage", "", 0, func(c *Config) *bool { return &c.Cluster.RequireFullCoverage }),
 		boolParam("cluster-allow-reads-when-down", "", 0, func(c *Config) *bool { return &c.Cluster.AllowReadsWhenDown }),
 		boolParam("cluster-allow-pubsubshard-when-down", "", 0, func(c *Config) *bool { return &c.Cluster.AllowPubsubshardWhenDown }),
-		intParam("cluster-replica-validity-factor", "cluster-slave-validity-factor", imm, 0, intMax,
+		intParam("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, 0, intMax,
 			func(c *Config) *int { return &c.Cluster.ReplicaValidityFactor }),
-		intParam("cluster-migration-barrier", "", imm, 0, intMax, func(c *Config) *int { return &c.Cluster.MigrationBarrier }),
-		boolParam("cluster-replica-no-failover", "cluster-slave-no-failover", imm, func(c *Config) *bool { return &c.Cluster.ReplicaNoFailover }),
-		boolParam("cluster-allow-replica-migration", "", imm, func(c *Config) *bool { return &c.Cluster.AllowReplicaMigration }),
+		intParam("cluster-migration-barrier", "", 0, 0, intMax, func(c *Config) *int { return &c.Cluster.MigrationBarrier }),
+		boolParam("cluster-replica-no-failover", "cluster-slave-no-failover", 0, func(c *Config) *bool { return &c.Cluster.ReplicaNoFailover }),
+		boolParam("cluster-allow-replica-migration", "", 0, func(c *Config) *bool { return &c.Cluster.AllowReplicaMigration }),
 		numParam("cluster-link-sendbuf-limit", "", 0, numSpec{max: ullongOK, memory: true, unsigned: true},
 			func(c *Config) *int64 { return &c.Cluster.LinkSendbufLimit }),
 	}

@@ -65,11 +65,13 @@ type clientCluster struct {
 
 // clusterNode is the running cluster side of the node.
 type clusterNode struct {
-	s     *Server
-	m     *cluster.Machine
-	path  string // nodes.conf
-	index *keyspace.SlotIndex
-	bus   busState
+	s *Server
+	m *cluster.Machine
+	// applied is the configuration the machine runs with (clusterPolicy).
+	applied cluster.Config
+	path    string // nodes.conf
+	index   *keyspace.SlotIndex
+	bus     busState
 	// applying is set while a Ready is carried out, so that link failures
 	// found meanwhile are reported to the machine after it (LinkDown).
 	applying bool
@@ -97,12 +99,19 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 	if _, err := crand.Read(seed[:]); err != nil {
 		return cluster.Config{}, err
 	}
-	rnd := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	mc := clusterPolicy(cfg)
+	mc.Rand = rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	return mc, nil
+}
+
+// clusterPolicy is the machine's configuration from the node's, without
+// the randomness and the key counter the machine keeps for good.
+func clusterPolicy(cfg *Config) cluster.Config {
 	port := cfg.Port
 	if cfg.Cluster.AnnouncePort != 0 {
 		port = cfg.Cluster.AnnouncePort
 	}
-	mc := cluster.DefaultConfig(port, rnd)
+	mc := cluster.DefaultConfig(port, nil)
 	mc.BusPort = cfg.busPort()
 	if cfg.Cluster.AnnounceBusPort != 0 {
 		mc.BusPort = cfg.Cluster.AnnounceBusPort
@@ -117,7 +126,28 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 	mc.PreferredEndpointType = cfg.Cluster.PreferredEndpointType
 	mc.AnnounceIP = cfg.Cluster.AnnounceIP
 	mc.Hostname = cfg.Cluster.AnnounceHostname
-	return mc, nil
+	return mc
+}
+
+// reconfigureCluster hands CONFIG SET's changes of the cluster-*
+// parameters (and of those the machine derives from, such as
+// replica-priority) to the machine. Lock held.
+func (s *Server) reconfigureCluster() {
+	cn := s.cl.node
+	if cn == nil {
+		return
+	}
+	mc := clusterPolicy(s.cfg)
+	if mc == cn.applied {
+		return
+	}
+	rd, err := cn.m.Reconfigure(time.Now(), mc)
+	if err == nil {
+		cn.applied = mc
+	} else {
+		s.log.Printf("cluster: configuration not applied: %v", err)
+	}
+	cn.apply(rd)
 }
 
 // initCluster creates the cluster side of a cluster-enabled server: the
@@ -167,6 +197,7 @@ func (s *Server) initCluster() error {
 	if err != nil {
 		return err
 	}
+	cn.applied = clusterPolicy(s.cfg)
 	s.cl.node = cn
 	s.wrapPublishForCluster()
 	cn.apply(rd)

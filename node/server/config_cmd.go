@@ -111,6 +111,7 @@ func (s *Server) configChanged() {
 	s.applyEvictionPolicy()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.reconfigureCluster()
 	for _, cl := range s.clients {
 		cl.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
 	}

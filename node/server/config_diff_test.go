@@ -28,18 +28,6 @@ var instanceParams = map[string]bool{
 // knownConfigDivergences are the names whose replies still differ from
 // Redis's, each with the reason. The differential fails on any other.
 var knownConfigDivergences = map[string]string{
-	"cluster-announce-ip":             "immutable in the node: the cluster state machine takes it at creation (Redis: modifiable)",
-	"cluster-announce-port":           "immutable in the node (as cluster-announce-ip)",
-	"cluster-announce-bus-port":       "immutable in the node (as cluster-announce-ip)",
-	"cluster-announce-hostname":       "immutable in the node (as cluster-announce-ip)",
-	"cluster-preferred-endpoint-type": "immutable in the node (as cluster-announce-ip)",
-	"cluster-require-full-coverage":   "immutable in the node (as cluster-announce-ip)",
-	"cluster-replica-validity-factor": "immutable in the node (as cluster-announce-ip)",
-	"cluster-slave-validity-factor":   "immutable in the node (as cluster-announce-ip)",
-	"cluster-migration-barrier":       "immutable in the node (as cluster-announce-ip)",
-	"cluster-replica-no-failover":     "immutable in the node (as cluster-announce-ip)",
-	"cluster-slave-no-failover":       "immutable in the node (as cluster-announce-ip)",
-	"cluster-allow-replica-migration": "immutable in the node (as cluster-announce-ip)",
 }
 
 // configGetAll is CONFIG GET * as a map.
