@@ -40,6 +40,9 @@ func refDouble(b []byte) (float64, bool) {
 	if strings.HasPrefix(body, "0x") && !strings.Contains(body, "p") {
 		body += "p0"
 	}
+	if isZeroMantissa(body) {
+		return 0, true // 0e99999999999999999999: zero, however large the exponent (as strtod)
+	}
 	r, ok := new(big.Rat).SetString(body)
 	if !ok {
 		if strings.HasPrefix(body, "0x") {
@@ -63,6 +66,18 @@ func refDouble(b []byte) (float64, bool) {
 	return f, true
 }
 
+// isZeroMantissa reports whether a number matched by strtodGrammar (hex
+// ones with their p exponent) has only zero digits before its exponent.
+func isZeroMantissa(body string) bool {
+	mant := body
+	if strings.HasPrefix(mant, "0x") {
+		mant = mant[2:strings.IndexByte(mant, 'p')]
+	} else if i := strings.IndexByte(mant, 'e'); i >= 0 {
+		mant = mant[:i]
+	}
+	return strings.Trim(mant, "0.") == ""
+}
+
 func FuzzParseDouble(f *testing.F) {
 	for _, s := range numberLiterals {
 		f.Add([]byte(s))
@@ -83,7 +98,7 @@ func TestParseDoubleCases(t *testing.T) {
 	for in, want := range map[string]bool{
 		"1": true, "1\x00": false, "1.5\x00x": false, " 1": false, "1 ": false, "+1": true, "0x10": true,
 		"0x1p3": true, "0x1.8": true, "0x": false, "1e": false, ".": false, "5.": true, ".5": true,
-		"1e-400": false, "4e-320": true, "1e5000": false, "inf": true, "-Infinity": true, "nan": false, "1_0": false,
+		"1e-400": false, "4e-320": true, "0E10000000000000000000": true, "0x0p-99999999999999999999": true, "1e5000": false, "inf": true, "-Infinity": true, "nan": false, "1_0": false,
 	} {
 		if _, ok := parseDouble([]byte(in)); ok != want {
 			t.Errorf("parseDouble(%q) ok=%v, want %v", in, ok, want)
