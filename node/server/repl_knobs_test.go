@@ -20,7 +20,7 @@ import (
 func TestReplBacklogTTL(t *testing.T) {
 	m := startNode(t, "--repl-backlog-ttl", "1")
 	mc := m.client(t)
-	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port), "--repl-backlog-ttl", "1")
 	rc := r.client(t)
 	replFill(t, mc, "k", 10)
 	replWaitInSync(t, mc, rc)
@@ -40,6 +40,15 @@ func TestReplBacklogTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := time.Now()
+	// The promoted replica ran past its own ttl as a replica: its ttl counts
+	// from the promotion, so it keeps the backlog and the old ID (for the
+	// other replicas' partial resync) for a while, as Redis's.
+	for time.Since(gone) < 500*time.Millisecond {
+		if a, id2 := infoField0(t, rc, "repl_backlog_active"), infoField0(t, rc, "master_replid2"); a != "1" || id2 != id {
+			t.Fatalf("promoted replica freed its backlog at once: repl_backlog_active %q, master_replid2 %q (want %q)", a, id2, id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	waitUntil(t, 30*time.Second, "backlog freed", func() error {
 		if got := infoField0(t, mc, "repl_backlog_active"); got != "0" {
 			return fmt.Errorf("repl_backlog_active %q", got)

@@ -95,6 +95,11 @@ func (s *Server) promote() {
 	if s.repl.backlog == nil {
 		s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
 	}
+	// repl-backlog-ttl counts from now, as Redis's replicationUnsetMaster
+	// resets repl_no_slaves_since: a replica that ran longer than the TTL
+	// must not free the backlog (and change its ID) at its first cron as a
+	// master, which would cost every other replica a full resync.
+	s.repl.noReplicasSince = time.Now()
 	s.repl.lastDB = -1
 	for _, r := range append([]*replica(nil), s.repl.replicas...) {
 		s.dropReplica(r)

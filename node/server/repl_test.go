@@ -307,7 +307,9 @@ func TestReplicationWaitReadOnlyMinReplicas(t *testing.T) {
 // keeps the old replication ID as master_replid2; a second replica moved
 // to it continues with a partial resync.
 func TestReplicationPromotion(t *testing.T) {
-	m := startNode(t)
+	// No periodic PING from the master: one reaching b and not yet a after
+	// the wait below would put b ahead of the node it is to follow.
+	m := startNode(t, "--repl-ping-replica-period", "3600")
 	a := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
 	b := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
 	mc, ac, bc := m.client(t), a.client(t), b.client(t)
