@@ -187,9 +187,9 @@ func TestReconcileAppliesSpecChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.Spec.ReplicasPerMaster = 2
-	// maxmemory changes live (CONFIG SET); cluster-migration-barrier needs a
+	// maxmemory changes live (CONFIG SET); event-loop-busy-poll needs a
 	// restart, so only it changes the pod template.
-	rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "64mb", "cluster-migration-barrier": "2"}
+	rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "64mb", "event-loop-busy-poll": "0"}
 	rc.Spec.PodDisruptionBudget.Enabled = ptr.To(false)
 	if err := testEnv.c.Update(context.Background(), rc); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,8 @@ func liveConfigKeys() []string {
 		"appendfsync", "appendonly",
 		"client-output-buffer-limit",
 		"cluster-allow-pubsubshard-when-down", "cluster-allow-reads-when-down",
+		"cluster-allow-replica-migration", "cluster-migration-barrier", "cluster-replica-no-failover",
+		"cluster-replica-validity-factor", "cluster-require-full-coverage",
 		"hash-max-listpack-entries", "hash-max-listpack-value", "hz",
 		"list-max-listpack-size", "loglevel",
 		"maxclients", "maxmemory", "maxmemory-policy", "maxmemory-samples",

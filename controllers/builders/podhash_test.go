@@ -32,8 +32,8 @@ func TestPodTemplateHashRollsOnlyForRestartChanges(t *testing.T) {
 		{"pod annotation", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.PodTemplate.Annotations = map[string]string{"team": "cache"}
 		}, true},
-		{"restart-requiring config (cluster-migration-barrier)", func(rc *v1alpha1.RedisCluster) {
-			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"cluster-migration-barrier": "2"}
+		{"restart-requiring config (event-loop-busy-poll)", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"event-loop-busy-poll": "0"}
 		}, true},
 		{"live config (maxmemory-policy, slowlog-max-len)", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory-policy": "allkeys-lru", "slowlog-max-len": "512"}
@@ -62,14 +62,14 @@ func TestPodTemplateHashIgnoresItself(t *testing.T) {
 
 func TestLiveConfig(t *testing.T) {
 	rc := cluster(func(rc *v1alpha1.RedisCluster) {
-		rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "64mb", "cluster-migration-barrier": "2"}
+		rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "64mb", "event-loop-busy-poll": "0"}
 	})
 	got := LiveConfig(rc)
 	want := map[string]string{"maxmemory": "64mb", "appendonly": "yes"}
 	if len(got) != len(want) || got["maxmemory"] != "64mb" || got["appendonly"] != "yes" {
 		t.Errorf("LiveConfig = %v, want %v", got, want)
 	}
-	if IsLiveConfig("cluster-migration-barrier") || IsLiveConfig("tcp-backlog") || !IsLiveConfig("slowlog-max-len") {
-		t.Error("IsLiveConfig: cluster-migration-barrier and tcp-backlog need a restart, slowlog-max-len is live")
+	if IsLiveConfig("event-loop-busy-poll") || IsLiveConfig("tcp-backlog") || !IsLiveConfig("slowlog-max-len") {
+		t.Error("IsLiveConfig: event-loop-busy-poll and tcp-backlog need a restart, slowlog-max-len is live")
 	}
 }
