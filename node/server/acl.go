@@ -75,10 +75,10 @@ func (s *Server) initACL() error {
 // loadConfiguredUser applies a config file's `user name rule...` line to a
 // new user, or to the default user after a reset (Redis's
 // ACLLoadConfiguredUsers).
-func (s *Server) loadConfiguredUser(name string, rules []string) error {
-	rules, open := mergeSelectorArgs(rules)
+func (s *Server) loadConfiguredUser(name string, args []string) error {
+	rules, open := mergeSelectorArgs(args)
 	if open >= 0 {
-		return fmt.Errorf("Error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'.", name, rules[open])
+		return fmt.Errorf("Error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'.", name, args[open])
 	}
 	u := s.acl.users[name]
 	if u == nil {

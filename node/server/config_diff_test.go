@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/internal/testenv"
 )
 
 // The configuration differential: Debian's redis-server 7.0.15 is the
@@ -27,8 +29,7 @@ var instanceParams = map[string]bool{
 
 // knownConfigDivergences are the names whose replies still differ from
 // Redis's, each with the reason. The differential fails on any other.
-var knownConfigDivergences = map[string]string{
-}
+var knownConfigDivergences = map[string]string{}
 
 // configGetAll is CONFIG GET * as a map.
 func configGetAll(t *testing.T, c *redis.Client) map[string]string {
@@ -79,11 +80,18 @@ func defaultsConf(t *testing.T, ref map[string]string) string {
 // per-process options, and waits until it listens.
 func startWithFile(t *testing.T, bin, conf string, extra ...string) *testNode {
 	t.Helper()
+	return startConfigured(t, bin, conf, append([]string{"--save", "", "--daemonize", "no"}, extra...))
+}
+
+// startConfigured starts bin with the config file, a fresh port on
+// 127.0.0.1, its own dir and log file, then args; it waits until bin
+// listens and stops it by PID at the end.
+func startConfigured(t *testing.T, bin, conf string, args []string) *testNode {
+	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
 	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "server.log")}
-	args := append([]string{conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--daemonize", "no", "--logfile", n.log}, extra...)
+	args = append([]string{conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", n.log}, args...)
 	n.cmd = exec.Command(bin, args...)
 	out, err := os.Create(filepath.Join(dir, "stderr.log"))
 	if err != nil {
@@ -116,11 +124,7 @@ func startWithFile(t *testing.T, bin, conf string, extra ...string) *testNode {
 }
 
 func redisServerBinary(t *testing.T) string {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed (apt-get install redis-server)")
-	}
-	return bin
+	return testenv.LookTool(t, "redis-server", "redis-server")
 }
 
 // probeValues are the CONFIG SET values tried on a parameter: its default,
@@ -414,31 +418,7 @@ func TestConfigRewriteDifferential(t *testing.T) {
 // options (port, bind, dir, logfile).
 func startWithFileArgs(t *testing.T, bin, conf string) *testNode {
 	t.Helper()
-	dir := t.TempDir()
-	port := freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "server.log")}
-	n.cmd = exec.Command(bin, conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", n.log)
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(exited) }()
-	if !waitListening(n.Addr, exited, 10*time.Second) {
-		_ = n.cmd.Process.Kill()
-		<-exited
-		l, _ := os.ReadFile(n.log)
-		t.Fatalf("%s did not start with %s:\n%s", filepath.Base(bin), conf, l)
-	}
-	t.Cleanup(func() {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-exited
-		}
-	})
-	return n
+	return startConfigured(t, bin, conf, nil)
 }
 
 // TestConfigMultiArgQuoted: a multi-argument parameter given as one
@@ -477,5 +457,13 @@ func TestConfigUserLines(t *testing.T) {
 	out, err := exec.Command(nodeBinary, bad, "--port", strconv.Itoa(freePort(t)), "--dir", t.TempDir()).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Error loading ACL rule '+nosuchcommand' for the user named 'alice': Unknown command or category name in ACL") {
 		t.Fatalf("bad user line: err %v, output:\n%s", err, out)
+	}
+	// An unclosed selector is refused with the user named (as Redis), not a panic.
+	if err := os.WriteFile(bad, []byte("user alice on (+get ~a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(nodeBinary, bad, "--port", strconv.Itoa(freePort(t)), "--dir", t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Error in user declaration 'alice'") || strings.Contains(string(out), "panic") {
+		t.Fatalf("unclosed selector in a user line: err %v, output:\n%s", err, out)
 	}
 }
