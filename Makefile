@@ -9,6 +9,8 @@ SHOAL_CACHE ?= $(HOME)/.cache/shoal
 KIND_CLUSTER ?= shoal-e2e
 # How long the fuzz targets run in `make fuzz` (and in CI).
 FUZZTIME ?= 10s
+# Extra ginkgo flags of `make test-e2e-local`, e.g. E2E_ARGS=--label-filter=day2.
+E2E_ARGS ?=
 # Total time of the differential fuzzer in `make fuzz-diff` (and in CI).
 FUZZDIFF_TIME ?= 60s
 
@@ -114,7 +116,7 @@ test-e2e-local: images ginkgo helm ## e2e on a local single-node Kubernetes (no 
 	hack/local-cluster.sh up
 	hack/local-cluster.sh load-image $(DIST)/images/node.tar
 	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
-	rc=0; HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
+	rc=0; HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m $(E2E_ARGS) ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
 	hack/local-cluster.sh down; exit $$rc
 
 .PHONY: test-e2e
