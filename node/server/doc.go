@@ -139,6 +139,12 @@
 //
 // # Hooks for the subsystems around the keyspace
 //
+// A subsystem lives in a package of its own that imports this one, and
+// plugs in through New's plugins (hooks.go): a Plugin returns Hooks
+// (handlers of its commands, INFO sections, Start, Cron, a dispatch
+// Guard, Close), which the engine calls at one place each. The engine
+// never imports the subsystem; node/cmd/shoal-node wires them.
+//
 //   - Propagation: SetPropagator receives every effective write in
 //     execution order (MULTI/EXEC around the writes of a transaction or of
 //     one command that wrote several), including DELs of keys that expired

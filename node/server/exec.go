@@ -52,6 +52,12 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.rejectCommand(spec, msg)
 		return
 	}
+	if len(s.hooks.guard) > 0 {
+		if msg := s.guardRefuses(c, spec); msg != "" {
+			c.rejectCommand(spec, msg)
+			return
+		}
+	}
 	if c.multi == nil && s.pause.blocks(spec) {
 		c.pausedArgs = copyArgs(args)
 		return

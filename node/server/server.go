@@ -87,6 +87,8 @@ type Server struct {
 	peakMemory     int64
 	noActiveExpire bool
 
+	hooks hookSet // plugged subsystems (hooks.go)
+
 	// ShutdownHook runs (under the lock) before SHUTDOWN exits; persistence
 	// plugs in here. It returns an error to refuse the shutdown.
 	ShutdownHook func(save bool) error
@@ -104,8 +106,9 @@ type cmdStat struct {
 	latency                       latencyHistogram // LATENCY HISTOGRAM
 }
 
-// New builds a server from a configuration and the handler groups.
-func New(cfg *Config) (*Server, error) {
+// New builds a server from a configuration, the engine's handler groups
+// and the plugged subsystems (hooks.go).
+func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		params:  params(),
@@ -123,6 +126,9 @@ func New(cfg *Config) (*Server, error) {
 			return nil, err
 		}
 		s.log.SetOutput(f)
+	}
+	if err := s.plug(plugins); err != nil {
+		return nil, err
 	}
 	if err := s.buildCommandTable(); err != nil {
 		return nil, err
@@ -176,7 +182,7 @@ func handlerGroups() []map[string]Handler {
 // checkServed): the COMMAND list tells clients the truth, and a misspelled
 // handler name cannot be dropped without notice.
 func (s *Server) buildCommandTable() error {
-	hs, err := mergeHandlers(handlerGroups())
+	hs, err := mergeHandlers(append(handlerGroups(), s.hooks.handlers...))
 	if err != nil {
 		return err
 	}
@@ -347,6 +353,9 @@ func (s *Server) Serve() error {
 	if s.waitLoaded() {
 		s.startCluster()
 		s.startRepl()
+		for _, start := range s.hooks.start {
+			start()
+		}
 	}
 	var first error
 	for range s.listeners {
@@ -494,6 +503,9 @@ func (s *Server) Close() {
 	s.closeListeners()
 	s.closeCluster()
 	s.closeRepl()
+	for _, closeHook := range s.hooks.close {
+		closeHook()
+	}
 	for _, c := range s.clients {
 		c.conn.Close()
 	}
@@ -553,6 +565,9 @@ func (s *Server) cron() {
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
 	s.replCron(now)
+	for _, cron := range s.hooks.cron {
+		cron(now)
+	}
 	s.expirePause()
 	s.flushPropagation()
 }
