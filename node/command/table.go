@@ -32,10 +32,7 @@ func Groups() [][]Spec {
 		transactionsCommands(),
 		pubsubCommands(),
 		clusterCommands(),
-		listCommands(),
 		hashCommands(),
-		setCommands(),
-		zsetCommands(),
 	}
 }
 

@@ -782,7 +782,7 @@ func (sel *aclSelector) keyAllowed(key []byte, flags command.KeyFlags) bool {
 		if (needWrite && !k.write) || (needRead && !k.read) {
 			continue
 		}
-		if GlobMatch([]byte(k.pattern), key, false) {
+		if command.GlobMatch([]byte(k.pattern), key, false) {
 			return true
 		}
 	}
@@ -797,7 +797,7 @@ func (sel *aclSelector) channelAllowed(ch []byte, pattern bool) bool {
 			}
 			continue
 		}
-		if GlobMatch([]byte(p), ch, false) {
+		if command.GlobMatch([]byte(p), ch, false) {
 			return true
 		}
 	}

@@ -3,8 +3,8 @@ package server
 import (
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -78,16 +78,16 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 	var nx, xx, gt, lt bool
 	for _, a := range c.Args[3:] {
 		switch {
-		case eqFold(a, "nx"):
+		case command.EqFold(a, "nx"):
 			nx = true
-		case eqFold(a, "xx"):
+		case command.EqFold(a, "xx"):
 			xx = true
-		case eqFold(a, "gt"):
+		case command.EqFold(a, "gt"):
 			gt = true
-		case eqFold(a, "lt"):
+		case command.EqFold(a, "lt"):
 			lt = true
 		default:
-			c.Error("ERR Unsupported option " + errorTail(a))
+			c.Error("ERR Unsupported option " + command.ErrorTail(a))
 			return
 		}
 	}
@@ -191,7 +191,7 @@ func (c *Client) renameGeneric(nx bool) {
 	src, dst := c.Args[1], c.Args[2]
 	e := c.LookupWrite(src)
 	if e == nil {
-		c.Error(ErrNoSuchKey)
+		c.Error(command.ErrNoSuchKey)
 		return
 	}
 	if string(src) == string(dst) {
@@ -227,7 +227,7 @@ func cmdKeys(c *Client) {
 	all := len(pat) == 1 && pat[0] == '*'
 	var keys []string
 	c.DB.ForEach(func(e *keyspace.Entry) bool {
-		if all || GlobMatch(pat, []byte(e.Key()), false) {
+		if all || command.GlobMatch(pat, []byte(e.Key()), false) {
 			keys = append(keys, e.Key())
 		}
 		return true
@@ -236,62 +236,6 @@ func cmdKeys(c *Client) {
 	for _, k := range keys {
 		c.W.BulkString(k)
 	}
-}
-
-// ScanOptions are the parsed MATCH/COUNT/TYPE options of the SCAN family.
-type ScanOptions struct {
-	Match   []byte // nil: everything
-	Count   int
-	Type    string
-	NoValue bool
-}
-
-// ParseScanCursor parses a SCAN cursor or replies "invalid cursor".
-func (c *Client) ParseScanCursor(arg []byte) (uint64, bool) {
-	n, ok := parseScanCursor(arg)
-	if !ok {
-		c.Error("ERR invalid cursor")
-		return 0, false
-	}
-	return n, true
-}
-
-// ParseScanOptions parses the options after the cursor (allowType for
-// SCAN only), replying the error on failure.
-func (c *Client) ParseScanOptions(args [][]byte, allowType bool) (ScanOptions, bool) {
-	o := ScanOptions{Count: 10}
-	for i := 0; i < len(args); i++ {
-		more := i+1 < len(args)
-		switch {
-		case eqFold(args[i], "count") && more:
-			n, ok := c.ParseInt(args[i+1])
-			if !ok {
-				return o, false
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return o, false
-			}
-			if n > math.MaxInt32 {
-				n = math.MaxInt32
-			}
-			o.Count = int(n)
-			i++
-		case eqFold(args[i], "match") && more:
-			o.Match = args[i+1]
-			if len(o.Match) == 1 && o.Match[0] == '*' {
-				o.Match = nil
-			}
-			i++
-		case allowType && eqFold(args[i], "type") && more:
-			o.Type = strings.ToLower(string(args[i+1]))
-			i++
-		default:
-			c.Error(ErrSyntax)
-			return o, false
-		}
-	}
-	return o, true
 }
 
 func cmdScan(c *Client) {
@@ -310,7 +254,7 @@ func cmdScan(c *Client) {
 		if c.DB.Peek([]byte(k)) == nil { // expired: deleted now
 			continue
 		}
-		if o.Match != nil && !GlobMatch(o.Match, []byte(k), false) {
+		if o.Match != nil && !command.GlobMatch(o.Match, []byte(k), false) {
 			continue
 		}
 		if o.Type != "" && e.Type().String() != o.Type {
@@ -355,21 +299,21 @@ func cmdCopy(c *Client) {
 	replace := false
 	for i := 3; i < len(c.Args); i++ {
 		switch {
-		case eqFold(c.Args[i], "replace"):
+		case command.EqFold(c.Args[i], "replace"):
 			replace = true
-		case eqFold(c.Args[i], "db") && i+1 < len(c.Args):
+		case command.EqFold(c.Args[i], "db") && i+1 < len(c.Args):
 			n, ok := c.ParseInt32(c.Args[i+1], "")
 			if !ok {
 				return
 			}
 			if n < 0 || n >= int64(len(c.srv.dbs)) {
-				c.Error(ErrInvalidDB)
+				c.Error(command.ErrInvalidDB)
 				return
 			}
 			dstDB = c.srv.dbs[n]
 			i++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -378,7 +322,7 @@ func cmdCopy(c *Client) {
 		return
 	}
 	if dstDB == c.DB && string(src) == string(dst) {
-		c.Error(ErrSameObject)
+		c.Error(command.ErrSameObject)
 		return
 	}
 	e := c.LookupRead(src)
@@ -422,12 +366,12 @@ func cmdMove(c *Client) {
 		return
 	}
 	if n < 0 || n >= int64(len(c.srv.dbs)) {
-		c.Error(ErrInvalidDB)
+		c.Error(command.ErrInvalidDB)
 		return
 	}
 	dstDB := c.srv.dbs[n]
 	if dstDB == c.DB {
-		c.Error(ErrSameObject)
+		c.Error(command.ErrSameObject)
 		return
 	}
 	e := c.LookupWrite(key)

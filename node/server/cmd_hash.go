@@ -2,9 +2,9 @@ package server
 
 import (
 	"math"
-	"math/rand/v2"
 	"strconv"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 )
@@ -36,17 +36,6 @@ func hashHandlers() map[string]Handler {
 
 // hashLimits are hash-max-listpack-entries and hash-max-listpack-value.
 func (c *Client) hashLimits() hash.Limits { return c.srv.cfg.Encoding.Hash }
-
-// hashRand is HRANDFIELD's random source: the server's injected one when
-// set (tests), math/rand/v2 otherwise.
-type hashRand struct{ fn func(n int) int }
-
-func (r hashRand) IntN(n int) int {
-	if r.fn != nil {
-		return r.fn(n)
-	}
-	return rand.IntN(n)
-}
 
 // hashForRead looks key up for reading: h is nil when the key is missing
 // (nothing replied) or of another type (WRONGTYPE replied, ok false).
@@ -297,7 +286,7 @@ func cmdHincrbyfloat(c *Client) {
 }
 
 func cmdHrandfield(c *Client) {
-	rnd := hashRand{c.srv.env.Rand}
+	rnd := c.RandSource()
 	if len(c.Args) < 3 {
 		h, ok := c.hashForRead(c.Args[1])
 		if !ok {
@@ -320,8 +309,8 @@ func cmdHrandfield(c *Client) {
 		return
 	}
 	withValues := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !eqFold(c.Args[3], "withvalues")) {
-		c.Error(ErrSyntax)
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !command.EqFold(c.Args[3], "withvalues")) {
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(c.Args) == 4 {
@@ -357,7 +346,7 @@ func cmdHrandfield(c *Client) {
 		}
 		// A count of -10^18 must not hold the lock for good.
 		picked++
-		return picked%randomChunk != 0 || !c.randomReplyOverLimit()
+		return picked%command.RandomChunk != 0 || !c.RandomReplyOverLimit()
 	})
 }
 
@@ -382,7 +371,7 @@ func cmdHscan(c *Client) {
 	}
 	var out [][]byte
 	next := h.Scan(cursor, o.Count, func(f, v []byte) {
-		if o.Match == nil || GlobMatch(o.Match, f, false) {
+		if o.Match == nil || command.GlobMatch(o.Match, f, false) {
 			out = append(out, f, v)
 		}
 	})

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/shoal-dev/shoal/node/keyspace"
+import (
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
 
 // LCS, as Redis 7.0.15's lcsCommand: the longest common subsequence of
 // two string values by the dynamic-programming table of LCS lengths, with
@@ -100,13 +103,13 @@ func parseLCSOptions(c *Client, args [][]byte) (lcsOptions, bool) {
 	var o lcsOptions
 	for j := 0; j < len(args); j++ {
 		switch {
-		case eqFold(args[j], "idx"):
+		case command.EqFold(args[j], "idx"):
 			o.getIdx = true
-		case eqFold(args[j], "len"):
+		case command.EqFold(args[j], "len"):
 			o.getLen = true
-		case eqFold(args[j], "withmatchlen"):
+		case command.EqFold(args[j], "withmatchlen"):
 			o.withMatchLen = true
-		case eqFold(args[j], "minmatchlen") && j+1 < len(args):
+		case command.EqFold(args[j], "minmatchlen") && j+1 < len(args):
 			n, ok := c.ParseInt(args[j+1])
 			if !ok {
 				return o, false
@@ -114,7 +117,7 @@ func parseLCSOptions(c *Client, args [][]byte) (lcsOptions, bool) {
 			o.minMatchLen = max(n, 0)
 			j++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return o, false
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strconv"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/longdouble"
 )
@@ -100,34 +101,34 @@ func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg 
 		a := args[i]
 		next := i+1 < len(args)
 		switch {
-		case !getex && eqFold(a, "nx") && flags&(setXX) == 0:
+		case !getex && command.EqFold(a, "nx") && flags&(setXX) == 0:
 			flags |= setNX
-		case !getex && eqFold(a, "xx") && flags&(setNX) == 0:
+		case !getex && command.EqFold(a, "xx") && flags&(setNX) == 0:
 			flags |= setXX
-		case !getex && eqFold(a, "get"):
+		case !getex && command.EqFold(a, "get"):
 			flags |= setGet
-		case !getex && eqFold(a, "keepttl") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
+		case !getex && command.EqFold(a, "keepttl") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
 			flags |= setKeepTTL
-		case getex && eqFold(a, "persist") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
+		case getex && command.EqFold(a, "persist") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
 			flags |= setPersist
-		case eqFold(a, "ex") && flags&(setKeepTTL|setPersist|setPX|setEXAT|setPXAT) == 0 && next:
+		case command.EqFold(a, "ex") && flags&(setKeepTTL|setPersist|setPX|setEXAT|setPXAT) == 0 && next:
 			flags |= setEX
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "px") && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0 && next:
+		case command.EqFold(a, "px") && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0 && next:
 			flags |= setPX
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "exat") && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0 && next:
+		case command.EqFold(a, "exat") && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0 && next:
 			flags |= setEXAT
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "pxat") && flags&(setKeepTTL|setPersist|setEX|setPX|setEXAT) == 0 && next:
+		case command.EqFold(a, "pxat") && flags&(setKeepTTL|setPersist|setEX|setPX|setEXAT) == 0 && next:
 			flags |= setPXAT
 			expireArg = args[i+1]
 			i++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return 0, nil, false
 		}
 	}
@@ -370,7 +371,7 @@ func cmdAppend(c *Client) {
 		e = c.DB.AddString(key, val)
 	} else {
 		if int64(len(e.Bytes())+len(val)) > c.maxStringSize() {
-			c.Error(ErrStringTooLong)
+			c.Error(command.ErrStringTooLong)
 			return
 		}
 		e.SetBytes(append(e.Bytes(), val...))
@@ -397,13 +398,13 @@ func (c *Client) incrGeneric(by int64) {
 	if e != nil {
 		n, ok := e.Int()
 		if !ok {
-			c.Error(ErrNotInteger)
+			c.Error(command.ErrNotInteger)
 			return
 		}
 		cur = n
 	}
 	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
-		c.Error(ErrOverflow)
+		c.Error(command.ErrOverflow)
 		return
 	}
 	cur += by
@@ -457,19 +458,19 @@ func cmdIncrbyfloat(c *Client) {
 	if e != nil {
 		v, ok := longdouble.Parse(e.Bytes())
 		if !ok {
-			c.Error(ErrNotFloat)
+			c.Error(command.ErrNotFloat)
 			return
 		}
 		cur = v
 	}
 	by, ok := longdouble.Parse(c.Args[2])
 	if !ok {
-		c.Error(ErrNotFloat)
+		c.Error(command.ErrNotFloat)
 		return
 	}
 	sum, ok := longdouble.Add(cur, by)
 	if !ok {
-		c.Error(ErrNaN)
+		c.Error(command.ErrNaN)
 		return
 	}
 	s := longdouble.AppendHuman(nil, sum)
@@ -563,7 +564,7 @@ func cmdSetrange(c *Client) {
 		return
 	}
 	if off > c.maxStringSize()-int64(len(val)) {
-		c.Error(ErrStringTooLong)
+		c.Error(command.ErrStringTooLong)
 		return
 	}
 	if e == nil {
@@ -583,7 +584,7 @@ func cmdSetrange(c *Client) {
 func (c *Client) parseBitOffset(arg []byte) (int64, bool) {
 	n, ok := keyspace.ParseInt(arg)
 	if !ok || n < 0 || n>>3 >= c.maxStringSize() {
-		c.Error(ErrBitOffset)
+		c.Error(command.ErrBitOffset)
 		return 0, false
 	}
 	return n, true
@@ -601,7 +602,7 @@ func cmdSetbit(c *Client) {
 		on = true
 	case "0":
 	default:
-		c.Error(ErrBitValue)
+		c.Error(command.ErrBitValue)
 		return
 	}
 	e, ok := c.WriteType(key, keyspace.TypeString)
@@ -655,12 +656,12 @@ func (c *Client) parseBitUnit(args [][]byte, i int) (isBit, ok bool) {
 		return false, true
 	}
 	switch {
-	case eqFold(args[i], "bit"):
+	case command.EqFold(args[i], "bit"):
 		return true, true
-	case eqFold(args[i], "byte"):
+	case command.EqFold(args[i], "byte"):
 		return false, true
 	}
-	c.Error(ErrSyntax)
+	c.Error(command.ErrSyntax)
 	return false, false
 }
 
@@ -687,7 +688,7 @@ func cmdBitcount(c *Client) {
 	var start, end int64
 	isBit := false
 	if len(args) == 3 || len(args) > 5 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(args) >= 4 {
@@ -753,7 +754,7 @@ func cmdBitpos(c *Client) {
 	endGiven := false
 	isBit := false
 	if len(args) > 6 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(args) >= 4 {
@@ -810,20 +811,20 @@ func cmdBitop(c *Client) {
 	srcKeys := c.Args[3:]
 	var kind byte
 	switch {
-	case eqFold(op, "and"):
+	case command.EqFold(op, "and"):
 		kind = '&'
-	case eqFold(op, "or"):
+	case command.EqFold(op, "or"):
 		kind = '|'
-	case eqFold(op, "xor"):
+	case command.EqFold(op, "xor"):
 		kind = '^'
-	case eqFold(op, "not"):
+	case command.EqFold(op, "not"):
 		kind = '~'
 		if len(srcKeys) != 1 {
 			c.Error("ERR BITOP NOT must be called with a single source key.")
 			return
 		}
 	default:
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	srcs := make([][]byte, len(srcKeys))

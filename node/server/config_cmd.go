@@ -2,6 +2,8 @@ package server
 
 import (
 	"strings"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // CONFIG GET/SET/REWRITE/RESETSTAT/HELP.
@@ -27,7 +29,7 @@ func cmdConfigSet(c *Client) {
 	s := c.srv
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	t := newParamTable(s.params)

@@ -191,7 +191,7 @@ func (s *Server) Publish(channel, message []byte) int {
 		n++
 	}
 	for pat, clients := range s.pubsub.patterns {
-		if !GlobMatch([]byte(pat), channel, false) {
+		if !command.GlobMatch([]byte(pat), channel, false) {
 			continue
 		}
 		for _, c := range clients {
@@ -225,7 +225,7 @@ func cmdPubsubChannels(c *Client) {
 	}
 	var names []string
 	for name := range c.srv.pubsub.channels {
-		if pat == nil || GlobMatch(pat, []byte(name), false) {
+		if pat == nil || command.GlobMatch(pat, []byte(name), false) {
 			names = append(names, name)
 		}
 	}

@@ -1,0 +1,17 @@
+package commands
+
+import (
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/commands/list"
+	"github.com/shoal-dev/shoal/node/commands/set"
+	"github.com/shoal-dev/shoal/node/commands/zset"
+)
+
+// All is every command family of the data node: one line per family.
+func All() [][]command.Spec {
+	return [][]command.Spec{
+		list.Commands(),
+		set.Commands(),
+		zset.Commands(),
+	}
+}
