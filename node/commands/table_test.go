@@ -232,3 +232,30 @@ func fullTable(t *testing.T) *command.Table {
 	}
 	return tab
 }
+
+// Spec and handler are one row: every command and subcommand of every
+// family carries its Run, and the families share no name.
+func TestEveryFamilySpecHasItsRun(t *testing.T) {
+	seen := map[string]bool{}
+	var check func(prefix string, specs []command.Spec)
+	check = func(prefix string, specs []command.Spec) {
+		for _, s := range specs {
+			name := prefix + s.Name
+			if seen[name] {
+				t.Errorf("%s is in two families", name)
+			}
+			seen[name] = true
+			if len(s.Subcommands) > 0 {
+				check(name+"|", s.Subcommands)
+			} else if s.Run == nil {
+				t.Errorf("%s has no Run", name)
+			}
+		}
+	}
+	for _, f := range All() {
+		check("", f)
+	}
+	if len(seen) < 140 {
+		t.Fatalf("only %d family commands", len(seen))
+	}
+}

@@ -1081,7 +1081,7 @@ func cmdACLGenpass(c *Client) {
 }
 
 func cmdACLHelp(c *Client) {
-	replyHelp(c, "ACL", []string{
+	c.ReplyHelp("ACL", []string{
 		"CAT [<category>]",
 		"    List all commands that belong to <category>, or all command categories",
 		"    when no category is specified.",

@@ -555,7 +555,7 @@ func cmdClientReply(c *Client) {
 }
 
 func cmdClientHelp(c *Client) {
-	replyHelp(c, "CLIENT", []string{
+	c.ReplyHelp("CLIENT", []string{
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",

@@ -420,7 +420,7 @@ func cmdCommandList(c *Client) {
 }
 
 func cmdCommandHelp(c *Client) {
-	replyHelp(c, "COMMAND", []string{
+	c.ReplyHelp("COMMAND", []string{
 		"(no subcommand)",
 		"    Return details about all Redis commands.",
 		"COUNT",
@@ -671,7 +671,7 @@ func cmdSlowlogReset(c *Client) {
 }
 
 func cmdSlowlogHelp(c *Client) {
-	replyHelp(c, "SLOWLOG", []string{
+	c.ReplyHelp("SLOWLOG", []string{
 		"GET [<count>]",
 		"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
 		"    Entries are made of:",
@@ -712,7 +712,7 @@ func cmdMemoryUsage(c *Client) {
 }
 
 func cmdMemoryHelp(c *Client) {
-	replyHelp(c, "MEMORY", []string{
+	c.ReplyHelp("MEMORY", []string{
 		"DOCTOR",
 		"    Return memory problems reports.",
 		"MALLOC-STATS",

@@ -144,7 +144,7 @@ func cmdConfigRewrite(c *Client) {
 }
 
 func cmdConfigHelp(c *Client) {
-	replyHelp(c, "CONFIG", []string{
+	c.ReplyHelp("CONFIG", []string{
 		"GET <pattern>",
 		"    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>",

@@ -84,7 +84,7 @@
 // (SMEMBERS), Double(f) (ZSCORE: "%.17g" as Redis 7.0; a bulk string in
 // RESP2), Bool. Errors: c.Error(msg) with the constants of errors.go
 // (command.ErrWrongType, command.ErrNotInteger, command.ErrSyntax, ...) or Redis's exact text; it
-// also counts errorstats. FormatFloat(f) formats a float the way
+// also counts errorstats. command.FormatFloat(f) formats a float the way
 // INCRBYFLOAT/HINCRBYFLOAT store it.
 //
 // Keys live in c.DB (*keyspace.DB, the selected database):

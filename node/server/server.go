@@ -159,18 +159,14 @@ func handlerGroups() []map[string]Handler {
 	return []map[string]Handler{
 		connectionHandlers(),
 		serverHandlers(),
-		genericHandlers(),
-		stringHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
 		aclHandlers(),
 		persistHandlers(),
-		hashHandlers(),
 		clusterHandlers(),
 		replHandlers(),
 		latencyHandlers(),
 		lolwutHandlers(),
-		lcsHandlers(),
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package str
 
 import (
 	"math"
@@ -11,41 +11,10 @@ import (
 )
 
 // maxStringSize bounds SETRANGE/APPEND/SETBIT results (proto-max-bulk-len).
-func (c *Client) maxStringSize() int64 { return c.srv.cfg.ProtoMaxBulkLen }
-
-func stringHandlers() map[string]Handler {
-	return map[string]Handler{
-		"get":         cmdGet,
-		"set":         cmdSet,
-		"setnx":       cmdSetnx,
-		"setex":       cmdSetex,
-		"psetex":      cmdPsetex,
-		"getex":       cmdGetex,
-		"getdel":      cmdGetdel,
-		"getset":      cmdGetset,
-		"mget":        cmdMget,
-		"mset":        cmdMset,
-		"msetnx":      cmdMsetnx,
-		"append":      cmdAppend,
-		"strlen":      cmdStrlen,
-		"incr":        cmdIncr,
-		"decr":        cmdDecr,
-		"incrby":      cmdIncrby,
-		"decrby":      cmdDecrby,
-		"incrbyfloat": cmdIncrbyfloat,
-		"getrange":    cmdGetrange,
-		"substr":      cmdGetrange,
-		"setrange":    cmdSetrange,
-		"setbit":      cmdSetbit,
-		"getbit":      cmdGetbit,
-		"bitcount":    cmdBitcount,
-		"bitpos":      cmdBitpos,
-		"bitop":       cmdBitop,
-	}
-}
+func maxStringSize(c *command.Ctx) int64 { return c.Limits().ProtoMaxBulkLen }
 
 // getString looks a string key up for reading; ok is false after WRONGTYPE.
-func (c *Client) getString(key []byte) (val []byte, exists, ok bool) {
+func getString(c *command.Ctx, key []byte) (val []byte, exists, ok bool) {
 	e, ok := c.ReadType(key, keyspace.TypeString)
 	if !ok {
 		return nil, false, false
@@ -56,7 +25,7 @@ func (c *Client) getString(key []byte) (val []byte, exists, ok bool) {
 	return e.Bytes(), true, true
 }
 
-func cmdGet(c *Client) {
+func cmdGet(c *command.Ctx) {
 	e := c.LookupRead(c.Args[1])
 	if e == nil {
 		c.W.Null()
@@ -84,19 +53,19 @@ const (
 
 // parseExpireOptions parses SET/GETEX options from args. It returns the
 // flags and the absolute expiry in ms (0 if none).
-func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64, ok bool) {
-	flags, expireArg, ok := c.parseSetFlags(args, getex)
+func parseSetOptions(c *command.Ctx, args [][]byte, getex bool) (flags int, at int64, ok bool) {
+	flags, expireArg, ok := parseSetFlags(c, args, getex)
 	if !ok {
 		return 0, 0, false
 	}
-	at, ok = c.expireArgAt(flags, expireArg, getex)
+	at, ok = expireArgAt(c, flags, expireArg, getex)
 	return flags, at, ok
 }
 
 // parseSetFlags is the syntax of SET's and GETEX's options; the expire
 // argument is returned unparsed (GETEX checks it only once the key exists,
 // as Redis does).
-func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg []byte, ok bool) {
+func parseSetFlags(c *command.Ctx, args [][]byte, getex bool) (flags int, expireArg []byte, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		next := i+1 < len(args)
@@ -137,7 +106,7 @@ func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg 
 
 // expireArgAt turns SET's or GETEX's expire argument into an absolute
 // unix time in ms (0 without one), replying the error when it is invalid.
-func (c *Client) expireArgAt(flags int, expireArg []byte, getex bool) (at int64, ok bool) {
+func expireArgAt(c *command.Ctx, flags int, expireArg []byte, getex bool) (at int64, ok bool) {
 	if expireArg != nil {
 		n, ok := c.ParseInt(expireArg)
 		if !ok {
@@ -172,7 +141,7 @@ func (c *Client) expireArgAt(flags int, expireArg []byte, getex bool) (at int64,
 
 // setGeneric is SET with parsed options. It returns false when NX/XX
 // prevented the write.
-func (c *Client) setGeneric(key, val []byte, flags int, at int64) bool {
+func setGeneric(c *command.Ctx, key, val []byte, flags int, at int64) bool {
 	if flags&(setNX|setXX) != 0 {
 		exists := c.LookupWrite(key) != nil
 		if (flags&setNX != 0 && exists) || (flags&setXX != 0 && !exists) {
@@ -191,14 +160,14 @@ func pxatArgs(key, val []byte, at int64) [][]byte {
 	return [][]byte{[]byte("SET"), key, val, []byte("PXAT"), []byte(strconv.FormatInt(at, 10))}
 }
 
-func cmdSet(c *Client) {
+func cmdSet(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[2]
-	flags, at, ok := c.parseSetOptions(c.Args[3:], false)
+	flags, at, ok := parseSetOptions(c, c.Args[3:], false)
 	if !ok {
 		return
 	}
 	if flags&setGet != 0 {
-		old, exists, ok := c.getString(key)
+		old, exists, ok := getString(c, key)
 		if !ok {
 			return
 		}
@@ -206,7 +175,7 @@ func cmdSet(c *Client) {
 		if exists {
 			oldCopy = append([]byte(nil), old...)
 		}
-		if c.setGeneric(key, val, flags, at) && at != 0 && flags&setPXAT == 0 {
+		if setGeneric(c, key, val, flags, at) && at != 0 && flags&setPXAT == 0 {
 			c.Rewrite(pxatArgs(key, val, at)...)
 		}
 		if exists {
@@ -216,7 +185,7 @@ func cmdSet(c *Client) {
 		}
 		return
 	}
-	if !c.setGeneric(key, val, flags, at) {
+	if !setGeneric(c, key, val, flags, at) {
 		c.W.Null()
 		return
 	}
@@ -226,15 +195,15 @@ func cmdSet(c *Client) {
 	c.W.OK()
 }
 
-func cmdSetnx(c *Client) {
-	if c.setGeneric(c.Args[1], c.Args[2], setNX, 0) {
+func cmdSetnx(c *command.Ctx) {
+	if setGeneric(c, c.Args[1], c.Args[2], setNX, 0) {
 		c.W.Int(1)
 	} else {
 		c.W.Int(0)
 	}
 }
 
-func (c *Client) setexGeneric(unit int64) {
+func setexGeneric(c *command.Ctx, unit int64) {
 	n, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -244,17 +213,17 @@ func (c *Client) setexGeneric(unit int64) {
 		return
 	}
 	at := c.Now() + n*unit
-	c.setGeneric(c.Args[1], c.Args[3], 0, at)
+	setGeneric(c, c.Args[1], c.Args[3], 0, at)
 	c.Rewrite(pxatArgs(c.Args[1], c.Args[3], at)...)
 	c.W.OK()
 }
 
-func cmdSetex(c *Client)  { c.setexGeneric(1000) }
-func cmdPsetex(c *Client) { c.setexGeneric(1) }
+func cmdSetex(c *command.Ctx)  { setexGeneric(c, 1000) }
+func cmdPsetex(c *command.Ctx) { setexGeneric(c, 1) }
 
-func cmdGetex(c *Client) {
+func cmdGetex(c *command.Ctx) {
 	key := c.Args[1]
-	flags, expireArg, ok := c.parseSetFlags(c.Args[2:], true)
+	flags, expireArg, ok := parseSetFlags(c, c.Args[2:], true)
 	if !ok {
 		return
 	}
@@ -266,7 +235,7 @@ func cmdGetex(c *Client) {
 		c.W.Null()
 		return
 	}
-	at, ok := c.expireArgAt(flags, expireArg, true)
+	at, ok := expireArgAt(c, flags, expireArg, true)
 	if !ok {
 		return
 	}
@@ -288,7 +257,7 @@ func cmdGetex(c *Client) {
 	}
 }
 
-func cmdGetdel(c *Client) {
+func cmdGetdel(c *command.Ctx) {
 	key := c.Args[1]
 	e, ok := c.ReadType(key, keyspace.TypeString)
 	if !ok {
@@ -304,9 +273,9 @@ func cmdGetdel(c *Client) {
 	c.Rewrite([]byte("DEL"), key)
 }
 
-func cmdGetset(c *Client) {
+func cmdGetset(c *command.Ctx) {
 	key := c.Args[1]
-	old, exists, ok := c.getString(key)
+	old, exists, ok := getString(c, key)
 	if !ok {
 		return
 	}
@@ -319,7 +288,7 @@ func cmdGetset(c *Client) {
 	c.Modified(key)
 }
 
-func cmdMget(c *Client) {
+func cmdMget(c *command.Ctx) {
 	c.W.ArrayLen(len(c.Args) - 1)
 	for _, k := range c.Args[1:] {
 		e := c.LookupRead(k)
@@ -331,7 +300,7 @@ func cmdMget(c *Client) {
 	}
 }
 
-func cmdMset(c *Client) {
+func cmdMset(c *command.Ctx) {
 	if len(c.Args)%2 == 0 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
@@ -343,7 +312,7 @@ func cmdMset(c *Client) {
 	c.W.OK()
 }
 
-func cmdMsetnx(c *Client) {
+func cmdMsetnx(c *command.Ctx) {
 	if len(c.Args)%2 == 0 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
@@ -361,7 +330,7 @@ func cmdMsetnx(c *Client) {
 	c.W.Int(1)
 }
 
-func cmdAppend(c *Client) {
+func cmdAppend(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[2]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -370,7 +339,7 @@ func cmdAppend(c *Client) {
 	if e == nil {
 		e = c.DB.AddString(key, val)
 	} else {
-		if int64(len(e.Bytes())+len(val)) > c.maxStringSize() {
+		if int64(len(e.Bytes())+len(val)) > maxStringSize(c) {
 			c.Error(command.ErrStringTooLong)
 			return
 		}
@@ -380,15 +349,15 @@ func cmdAppend(c *Client) {
 	c.W.Int(int64(len(e.Bytes())))
 }
 
-func cmdStrlen(c *Client) {
-	val, _, ok := c.getString(c.Args[1])
+func cmdStrlen(c *command.Ctx) {
+	val, _, ok := getString(c, c.Args[1])
 	if ok {
 		c.W.Int(int64(len(val)))
 	}
 }
 
 // incrGeneric adds by to the integer at key.
-func (c *Client) incrGeneric(by int64) {
+func incrGeneric(c *command.Ctx, by int64) {
 	key := c.Args[1]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -419,16 +388,16 @@ func (c *Client) incrGeneric(by int64) {
 	c.W.Int(cur)
 }
 
-func cmdIncr(c *Client) { c.incrGeneric(1) }
-func cmdDecr(c *Client) { c.incrGeneric(-1) }
+func cmdIncr(c *command.Ctx) { incrGeneric(c, 1) }
+func cmdDecr(c *command.Ctx) { incrGeneric(c, -1) }
 
-func cmdIncrby(c *Client) {
+func cmdIncrby(c *command.Ctx) {
 	if n, ok := c.ParseInt(c.Args[2]); ok {
-		c.incrGeneric(n)
+		incrGeneric(c, n)
 	}
 }
 
-func cmdDecrby(c *Client) {
+func cmdDecrby(c *command.Ctx) {
 	n, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -437,18 +406,12 @@ func cmdDecrby(c *Client) {
 		c.Error("ERR decrement would overflow")
 		return
 	}
-	c.incrGeneric(-n)
-}
-
-// FormatFloat formats a float the way INCRBYFLOAT/HINCRBYFLOAT store it:
-// the shortest decimal that reads back as the same value, no exponent.
-func FormatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	incrGeneric(c, -n)
 }
 
 // cmdIncrbyfloat computes in C long double like Redis (node/keyspace/
 // longdouble), so results print identically, and propagates SET KEEPTTL.
-func cmdIncrbyfloat(c *Client) {
+func cmdIncrbyfloat(c *command.Ctx) {
 	key := c.Args[1]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -520,7 +483,7 @@ func fromEnd(i, n int64) int64 {
 	return i
 }
 
-func cmdGetrange(c *Client) {
+func cmdGetrange(c *command.Ctx) {
 	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -529,7 +492,7 @@ func cmdGetrange(c *Client) {
 	if !ok {
 		return
 	}
-	val, _, ok := c.getString(c.Args[1])
+	val, _, ok := getString(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -541,7 +504,7 @@ func cmdGetrange(c *Client) {
 	c.W.Bulk(val[s : e+1])
 }
 
-func cmdSetrange(c *Client) {
+func cmdSetrange(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[3]
 	off, ok := c.ParseInt(c.Args[2])
 	if !ok {
@@ -563,7 +526,7 @@ func cmdSetrange(c *Client) {
 		}
 		return
 	}
-	if off > c.maxStringSize()-int64(len(val)) {
+	if off > maxStringSize(c)-int64(len(val)) {
 		c.Error(command.ErrStringTooLong)
 		return
 	}
@@ -581,18 +544,18 @@ func cmdSetrange(c *Client) {
 	c.W.Int(int64(len(b)))
 }
 
-func (c *Client) parseBitOffset(arg []byte) (int64, bool) {
+func parseBitOffset(c *command.Ctx, arg []byte) (int64, bool) {
 	n, ok := keyspace.ParseInt(arg)
-	if !ok || n < 0 || n>>3 >= c.maxStringSize() {
+	if !ok || n < 0 || n>>3 >= maxStringSize(c) {
 		c.Error(command.ErrBitOffset)
 		return 0, false
 	}
 	return n, true
 }
 
-func cmdSetbit(c *Client) {
+func cmdSetbit(c *command.Ctx) {
 	key := c.Args[1]
-	off, ok := c.parseBitOffset(c.Args[2])
+	off, ok := parseBitOffset(c, c.Args[2])
 	if !ok {
 		return
 	}
@@ -633,12 +596,12 @@ func cmdSetbit(c *Client) {
 	}
 }
 
-func cmdGetbit(c *Client) {
-	off, ok := c.parseBitOffset(c.Args[2])
+func cmdGetbit(c *command.Ctx) {
+	off, ok := parseBitOffset(c, c.Args[2])
 	if !ok {
 		return
 	}
-	val, _, ok := c.getString(c.Args[1])
+	val, _, ok := getString(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -651,7 +614,7 @@ func cmdGetbit(c *Client) {
 }
 
 // parseBitUnit parses an optional BYTE|BIT argument.
-func (c *Client) parseBitUnit(args [][]byte, i int) (isBit, ok bool) {
+func parseBitUnit(c *command.Ctx, args [][]byte, i int) (isBit, ok bool) {
 	if i >= len(args) {
 		return false, true
 	}
@@ -673,11 +636,11 @@ func popcount(b []byte) int64 {
 	return int64(n)
 }
 
-func cmdBitcount(c *Client) {
+func cmdBitcount(c *command.Ctx) {
 	args := c.Args
 	// As Redis: the key first (a missing key counts 0 whatever the
 	// arguments), then the range.
-	val, exists, ok := c.getString(args[1])
+	val, exists, ok := getString(c, args[1])
 	if !ok {
 		return
 	}
@@ -699,7 +662,7 @@ func cmdBitcount(c *Client) {
 		if end, ok = c.ParseInt(args[3]); !ok {
 			return
 		}
-		if isBit, ok = c.parseBitUnit(args, 4); !ok {
+		if isBit, ok = parseBitUnit(c, args, 4); !ok {
 			return
 		}
 	}
@@ -729,7 +692,7 @@ func cmdBitcount(c *Client) {
 	c.W.Int(cnt)
 }
 
-func cmdBitpos(c *Client) {
+func cmdBitpos(c *command.Ctx) {
 	args := c.Args
 	b, ok := c.ParseInt(args[2])
 	if !ok {
@@ -742,7 +705,7 @@ func cmdBitpos(c *Client) {
 	bit := byte(b)
 	// As Redis: the bit, then the key (a missing one is all zeros
 	// whatever the range), then the range.
-	val, exists, ok := c.getString(args[1])
+	val, exists, ok := getString(c, args[1])
 	if !ok {
 		return
 	}
@@ -768,7 +731,7 @@ func cmdBitpos(c *Client) {
 		}
 		endGiven = true
 	}
-	if isBit, ok = c.parseBitUnit(args, 5); !ok {
+	if isBit, ok = parseBitUnit(c, args, 5); !ok {
 		return
 	}
 	n := int64(len(val))
@@ -805,7 +768,7 @@ func cmdBitpos(c *Client) {
 	c.W.Int(-1)
 }
 
-func cmdBitop(c *Client) {
+func cmdBitop(c *command.Ctx) {
 	op := c.Args[1]
 	dest := c.Args[2]
 	srcKeys := c.Args[3:]
