@@ -344,7 +344,7 @@ func TestAuthenticate(t *testing.T) {
 	if !us.DefaultAuthenticates() {
 		t.Fatal("requirepass \"\" keeps a password")
 	}
-	setuser(us, "a", ">p1", "#"+HashPassword([]byte("p2")))
+	setuser(us, "a", ">p1", "#"+hashPassword([]byte("p2")))
 	if us.Authenticate("a", []byte("p1")) != nil {
 		t.Fatal("a user that is off authenticated")
 	}

@@ -101,10 +101,10 @@ func (sel *Selector) keyAllowed(key []byte, flags command.KeyFlags) bool {
 	needRead := flags&command.KeyAccess != 0
 	needWrite := flags&(command.KeyInsert|command.KeyDelete|command.KeyUpdate) != 0
 	for _, k := range sel.keys {
-		if (needWrite && !k.Write) || (needRead && !k.Read) {
+		if (needWrite && !k.write) || (needRead && !k.read) {
 			continue
 		}
-		if command.GlobMatch([]byte(k.Pattern), key, false) {
+		if command.GlobMatch([]byte(k.pattern), key, false) {
 			return true
 		}
 	}

@@ -40,12 +40,12 @@ func (sel *Selector) KeysDescription() []string {
 	var out []string
 	for _, k := range sel.keys {
 		switch {
-		case k.Read && k.Write:
-			out = append(out, "~"+k.Pattern)
-		case k.Read:
-			out = append(out, "%R~"+k.Pattern)
+		case k.read && k.write:
+			out = append(out, "~"+k.pattern)
+		case k.read:
+			out = append(out, "%R~"+k.pattern)
 		default:
-			out = append(out, "%W~"+k.Pattern)
+			out = append(out, "%W~"+k.pattern)
 		}
 	}
 	return out

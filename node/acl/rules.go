@@ -91,7 +91,7 @@ func (us *Users) applyRule(u *User, r string) string {
 			us.applyRule(u, x)
 		}
 	case strings.HasPrefix(r, ">"):
-		h := HashPassword([]byte(r[1:]))
+		h := hashPassword([]byte(r[1:]))
 		u.nopass = false
 		if !contains(u.passwords, h) {
 			u.passwords = append(u.passwords, h)
@@ -105,7 +105,7 @@ func (us *Users) applyRule(u *User, r string) string {
 			u.passwords = append(u.passwords, r[1:])
 		}
 	case strings.HasPrefix(r, "<"):
-		h := HashPassword([]byte(r[1:]))
+		h := hashPassword([]byte(r[1:]))
 		if !contains(u.passwords, h) {
 			return ErrNoPassword
 		}
@@ -255,16 +255,16 @@ func (us *Users) setCategory(sel *Selector, cat command.Category, allow bool) {
 }
 
 // parseKeyPattern parses ~pattern and %R~, %W~, %RW~ patterns.
-func parseKeyPattern(r string) (KeyPattern, bool) {
-	var kp KeyPattern
+func parseKeyPattern(r string) (keyPattern, bool) {
+	var kp keyPattern
 	off := 1
 	if r[0] == '%' {
 		for ; off < len(r); off++ {
 			switch c := r[off]; {
-			case (c == 'R' || c == 'r') && !kp.Read:
-				kp.Read = true
-			case (c == 'W' || c == 'w') && !kp.Write:
-				kp.Write = true
+			case (c == 'R' || c == 'r') && !kp.read:
+				kp.read = true
+			case (c == 'W' || c == 'w') && !kp.write:
+				kp.write = true
 			case c == '~':
 			default:
 				return kp, false
@@ -274,14 +274,14 @@ func parseKeyPattern(r string) (KeyPattern, bool) {
 				break
 			}
 		}
-		if !kp.Read && !kp.Write {
+		if !kp.read && !kp.write {
 			return kp, false
 		}
 	} else {
-		kp.Read, kp.Write = true, true
+		kp.read, kp.write = true, true
 	}
-	kp.Pattern = r[off:]
-	if strings.ContainsRune(kp.Pattern, ' ') {
+	kp.pattern = r[off:]
+	if strings.ContainsRune(kp.pattern, ' ') {
 		return kp, false
 	}
 	return kp, true

@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// KeyPattern is a key pattern of a selector and the access it grants:
+// keyPattern is a key pattern of a selector and the access it grants:
 // ~pattern grants both, %R~ reading, %W~ writing.
-type KeyPattern struct {
-	Pattern     string
-	Read, Write bool
+type keyPattern struct {
+	pattern     string
+	read, write bool
 }
 
 // Selector is a set of permissions (Redis's aclSelector).
@@ -22,7 +22,7 @@ type Selector struct {
 	// firstArgs are the first arguments allowed of a command otherwise
 	// denied (+select|0), by command ID.
 	firstArgs map[int][]string
-	keys      []KeyPattern
+	keys      []keyPattern
 	channels  []string
 	allKeys   bool
 	allChans  bool
@@ -94,7 +94,7 @@ func (u *User) clone() User {
 // clone is a deep copy of the selector.
 func (sel Selector) clone() Selector {
 	sel.allowed = append([]bool(nil), sel.allowed...)
-	sel.keys = append([]KeyPattern(nil), sel.keys...)
+	sel.keys = append([]keyPattern(nil), sel.keys...)
 	sel.channels = append([]string(nil), sel.channels...)
 	fa := make(map[int][]string, len(sel.firstArgs))
 	for id, args := range sel.firstArgs {
@@ -104,8 +104,8 @@ func (sel Selector) clone() Selector {
 	return sel
 }
 
-// HashPassword is the hash a password is kept as (#<hash> rules).
-func HashPassword(p []byte) string {
+// hashPassword is the hash a password is kept as (#<hash> rules).
+func hashPassword(p []byte) string {
 	h := sha256.Sum256(p)
 	return hex.EncodeToString(h[:])
 }
@@ -157,11 +157,11 @@ func (sel *Selector) firstArgAllowed(id int, args [][]byte) bool {
 
 // addKeyPattern adds a pattern; one already there gains the new
 // permissions instead.
-func (sel *Selector) addKeyPattern(kp KeyPattern) {
+func (sel *Selector) addKeyPattern(kp keyPattern) {
 	for i := range sel.keys {
-		if sel.keys[i].Pattern == kp.Pattern {
-			sel.keys[i].Read = sel.keys[i].Read || kp.Read
-			sel.keys[i].Write = sel.keys[i].Write || kp.Write
+		if sel.keys[i].pattern == kp.pattern {
+			sel.keys[i].read = sel.keys[i].read || kp.read
+			sel.keys[i].write = sel.keys[i].write || kp.write
 			return
 		}
 	}

@@ -112,7 +112,7 @@ func (us *Users) Authenticate(name string, pass []byte) *User {
 	if u.nopass {
 		return u
 	}
-	h := HashPassword(pass)
+	h := hashPassword(pass)
 	for _, p := range u.passwords {
 		if subtle.ConstantTimeCompare([]byte(p), []byte(h)) == 1 {
 			return u
