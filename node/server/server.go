@@ -166,7 +166,6 @@ func handlerGroups() []map[string]Handler {
 		clusterHandlers(),
 		replHandlers(),
 		latencyHandlers(),
-		lolwutHandlers(),
 	}
 }
 
