@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
@@ -235,7 +236,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			}
 			ttl = max(ttl, 1)
 		}
-		t, v, err := entryValue(k.entry)
+		t, v, err := persistence.EntryValue(k.entry)
 		var payload []byte
 		if err == nil {
 			payload, err = p.Dump(t, v)

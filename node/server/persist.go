@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/replication"
 )
@@ -234,31 +233,7 @@ func (p *persister) saveSync() error {
 
 // writeLive writes every live key of every database (lock held).
 func (p *persister) writeLive(w *persistence.SnapshotWriter) error {
-	var buf []byte
-	var err error
-	for i, db := range p.s.dbs {
-		if db.Len() > 0 {
-			if err := w.ResizeDB(i, db.Len(), db.VolatileLen()); err != nil {
-				return err
-			}
-		}
-		db.ForEach(func(e *keyspace.Entry) bool {
-			t, v, terr := entryValue(e)
-			if terr != nil {
-				err = terr
-				return false
-			}
-			buf, err = p.codecs.AppendValue(buf[:0], t, v)
-			if err == nil {
-				err = w.Key(i, []byte(e.Key()), expireOf(e), t, buf)
-			}
-			return err == nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return persistence.WriteDatabases(w, p.codecs, p.s.dbs)
 }
 
 func (p *persister) startBGSave() {
@@ -393,7 +368,7 @@ func (p *persister) aofLoadTruncated() bool { return p.s.cfg.AOFLoadTruncated }
 
 // loadRecord adds one key of a snapshot (or AOF base) to the keyspace.
 // Keys whose TTL has passed are skipped, as Redis's master does.
-// The reader reuses r's buffers (SnapshotHandler.Reuse): loadKey copies.
+// The reader reuses r's buffers (SnapshotHandler.Reuse): LoadKey copies.
 func (p *persister) loadRecord(r persistence.Record) error {
 	s := p.s
 	if r.DB >= len(s.dbs) {
@@ -403,7 +378,7 @@ func (p *persister) loadRecord(r persistence.Record) error {
 		p.lastLoadExpired++
 		return nil
 	}
-	if err := loadKey(s.dbs[r.DB], p.codecs, r, true); err != nil {
+	if err := persistence.LoadKey(s.dbs[r.DB], p.codecs, r, true); err != nil {
 		return err
 	}
 	p.lastLoadKeys++

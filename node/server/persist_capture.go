@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"fmt"
-
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 )
@@ -55,11 +52,11 @@ func (p *persister) endCapture(lc *liveCapture) {
 
 // Preserve implements keyspace.SnapshotHook.
 func (lc *liveCapture) Preserve(db *keyspace.DB, e *keyspace.Entry) {
-	t, v, err := entryValue(e)
+	t, v, err := persistence.EntryValue(e)
 	if err != nil {
 		return // a type this build cannot persist; SAVE reports it
 	}
-	lc.c.Preserve(lc.orig[db.ID], []byte(e.Key()), expireOf(e), t, v)
+	lc.c.Preserve(lc.orig[db.ID], []byte(e.Key()), persistence.ExpireOf(e), t, v)
 }
 
 // Detached implements keyspace.SnapshotHook: the old table of a flushed
@@ -72,12 +69,12 @@ func (lc *liveCapture) Detached(db *keyspace.DB, forEach func(fn func(e *keyspac
 			if e.Gen() >= gen {
 				return true // captured already
 			}
-			t, v, terr := entryValue(e)
+			t, v, terr := persistence.EntryValue(e)
 			if terr != nil {
 				return true
 			}
 			var r persistence.Record
-			if r, err = lc.c.Record(orig, []byte(e.Key()), expireOf(e), t, v); err == nil {
+			if r, err = lc.c.Record(orig, []byte(e.Key()), persistence.ExpireOf(e), t, v); err == nil {
 				err = emit(r)
 			}
 			return err == nil
@@ -114,104 +111,19 @@ func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, ma
 			continue
 		}
 		if e.Type() == keyspace.TypeString {
-			if err := ch.AddString(i, e.Key(), expireOf(e), e.Bytes()); err != nil {
+			if err := ch.AddString(i, e.Key(), persistence.ExpireOf(e), e.Bytes()); err != nil {
 				return 0, err
 			}
 			continue
 		}
-		t, v, err := entryValue(e)
+		t, v, err := persistence.EntryValue(e)
 		if err != nil {
 			return 0, err
 		}
-		if err := ch.Add(i, e.Key(), expireOf(e), t, v); err != nil {
+		if err := ch.Add(i, e.Key(), persistence.ExpireOf(e), t, v); err != nil {
 			return 0, err
 		}
 	}
 	clear(lc.scratch)
 	return next, nil
-}
-
-// entryValue maps a keyspace entry to its persistence type and value.
-func entryValue(e *keyspace.Entry) (persistence.ValueType, any, error) {
-	switch e.Type() {
-	case keyspace.TypeString:
-		return persistence.TypeString, e.Bytes(), nil
-	case keyspace.TypeList:
-		return persistence.TypeList, e.Object(), nil
-	case keyspace.TypeSet:
-		return persistence.TypeSet, e.Object(), nil
-	case keyspace.TypeZSet:
-		return persistence.TypeZSet, e.Object(), nil
-	case keyspace.TypeHash:
-		return persistence.TypeHash, e.Object(), nil
-	}
-	return 0, nil, fmt.Errorf("key %q: type %s cannot be persisted", e.Key(), e.Type())
-}
-
-// keyspaceType maps a persistence type tag to the keyspace's type.
-func keyspaceType(t persistence.ValueType) keyspace.Type {
-	switch t {
-	case persistence.TypeList:
-		return keyspace.TypeList
-	case persistence.TypeSet:
-		return keyspace.TypeSet
-	case persistence.TypeZSet:
-		return keyspace.TypeZSet
-	case persistence.TypeHash:
-		return keyspace.TypeHash
-	}
-	return keyspace.TypeString
-}
-
-// addValue adds a decoded value as a new key.
-func addValue(db *keyspace.DB, key []byte, t persistence.ValueType, v any) *keyspace.Entry {
-	if t == persistence.TypeString {
-		return db.AddString(key, v.([]byte))
-	}
-	return db.AddObject(key, keyspaceType(t), v)
-}
-
-// loadKey adds one key of a snapshot to db, for both loads (the file at
-// start, a full resync's stream). Like Redis's loader with dictAdd, it
-// hashes the key and probes the table once, to add it and to detect a
-// duplicate, which makes the snapshot corrupt. reused says that the reader
-// reuses r's buffers after the call (SnapshotHandler.Reuse): a value of a
-// type other than string is then copied before it is decoded, as decoders
-// may keep slices of their input. With raw strings, a string's encoding is
-// its bytes, which the keyspace copies.
-func loadKey(db *keyspace.DB, codecs *persistence.Codecs, r persistence.Record, reused bool) error {
-	var e *keyspace.Entry
-	var added bool
-	if r.Type == persistence.TypeString && codecs.RawStrings() {
-		e, added = db.AddStringIfAbsent(r.Key, r.Value)
-	} else {
-		val := r.Value
-		if reused {
-			val = bytes.Clone(val)
-		}
-		v, err := codecs.DecodeValue(r.Type, val)
-		if err != nil {
-			return fmt.Errorf("key %q: %w", r.Key, err)
-		}
-		if b, ok := v.([]byte); ok && r.Type == persistence.TypeString {
-			e, added = db.AddStringIfAbsent(r.Key, b)
-		} else {
-			e, added = db.AddObjectIfAbsent(r.Key, keyspaceType(r.Type), v)
-		}
-	}
-	if !added {
-		return fmt.Errorf("%w: duplicate key %q in database %d", persistence.ErrCorrupt, r.Key, r.DB)
-	}
-	if r.ExpireAt != persistence.NoExpire {
-		db.SetExpire(e, r.ExpireAt)
-	}
-	return nil
-}
-
-// expireOf is an entry's expiry in the files' terms.
-func expireOf(e *keyspace.Entry) int64 {
-	if at := e.ExpireAt(); at != 0 {
-		return at
-	}
-	return persistence.NoExpire
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // persistHandlers are the persistence commands that are not SAVE, BGSAVE
@@ -25,7 +26,7 @@ func cmdDump(c *Client) {
 		c.W.Null()
 		return
 	}
-	t, v, err := entryValue(e)
+	t, v, err := persistence.EntryValue(e)
 	if err == nil {
 		var payload []byte
 		if payload, err = p.codecsOrDefault().Dump(t, v); err == nil {
@@ -109,7 +110,7 @@ func cmdRestore(c *Client) {
 		c.W.OK()
 		return
 	}
-	e := addValue(c.DB, key, t, v)
+	e := persistence.AddValue(c.DB, key, t, v)
 	if ttl > 0 {
 		c.DB.SetExpire(e, ttl)
 		if !absttl {

@@ -447,7 +447,7 @@ func (ld *replLoader) add(r persistence.Record) error {
 	if r.DB >= len(ld.dbs) {
 		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
 	}
-	if err := loadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+	if err := persistence.LoadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
 		return err
 	}
 	ld.keys++
