@@ -212,7 +212,7 @@ type migrateResult struct {
 // migrateOnce sends the keys on mc and reads the replies, deleting each
 // acknowledged key (unless COPY) and replying OK or the target's error.
 func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	p := c.srv.persisterOf().codecsOrDefault()
+	p := c.srv.codecs
 	var buf []byte
 	if a.auth {
 		if a.user != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -19,23 +20,13 @@ import (
 
 // Persistence wiring: snapshot (SAVE, BGSAVE, save rules, LASTSAVE), the
 // append-only file (propagation, appendfsync, BGREWRITEAOF), loading at
-// start, SHUTDOWN and SIGTERM, DUMP/RESTORE. The formats and mechanisms
-// live in node/persistence; these persist_*.go files adapt them to the
-// server. All state is in a *persister installed as s.persistence.
-//
-// Call sites in files owned by the framework (each one line, in place):
-//
-//   - node/cmd/shoal-node/main.go, after Listen and before Serve:
-//     loaded := srv.StartLoading(), then an error from loaded is printed
-//     and exits 1. It loads the data while clients get -LOADING (a
-//     corrupt file stops start-up) and installs everything else.
-//   - server.go handlerGroups(): persistHandlers() (DUMP, RESTORE,
-//     RESTORE-ASKING, BGREWRITEAOF).
-//   - client.go serve(): mark := s.persistMark() before s.mu.Unlock() and
-//     s.persistWait(mark) after it, before c.flush(): the group commit of
-//     appendfsync always (replies leave only once their writes are
-//     fsynced; one fsync serves every client that wrote meanwhile). Without
-//     it, Propagate would fsync under the lock: just as safe, much slower.
+// start, SHUTDOWN and SIGTERM, a replica's full resync snapshot. The
+// formats and mechanisms live in node/persistence; these persist_*.go
+// files adapt them to the server. All state is in a *persister, which
+// PersistencePlugin builds and plugs into the engine through its hooks
+// (hooks.go): Load, Persistence, Shutdown, ReplyMark/ReplyWait (the group
+// commit of appendfsync always), ReplSnapshot, DatasetReplaced and the
+// INFO persistence section. main.go passes it to New.
 
 // snapshotAux is the shoal-ver aux field of the files this build writes.
 const snapshotAux = "shoal-ver"
@@ -76,8 +67,9 @@ type persister struct {
 	aofRewrites        int64
 	rewriteFailures    int64
 	aofBaseSize        int64
-	barrierWired       atomic.Bool // client.go calls persistMark
+	barrierWired       atomic.Bool // the engine calls ReplyMark
 	shutdownInProgress bool
+	loaded             bool // the load at start-up succeeded
 }
 
 // bgJob is a BGSAVE or BGREWRITEAOF running in the background.
@@ -88,50 +80,35 @@ type bgJob struct {
 	keysTotal    int64
 }
 
-// StartPersistence loads the data set from disk and installs the
-// persistence subsystem, and returns when it is done. With appendonly yes
-// it loads the AOF (or, when there is none yet, the snapshot, and then
-// writes the first AOF base from it); otherwise the snapshot. A corrupt
-// or unreadable file is an error: the caller prints it and exits, as
-// Redis does. Call it once, after New.
-func (s *Server) StartPersistence() error { return <-s.StartLoading() }
-
-// StartLoading is StartPersistence on a goroutine of its own, for a server
-// that listens while it loads (persist_loading.go): it marks the server
-// loading and takes the lock before it returns, so call it before Serve.
-// The channel receives the result when the load ends.
-func (s *Server) StartLoading() <-chan error {
-	p := &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil), lastBgsaveOK: true, lastRewriteOK: true}
-	s.SetInfoSection("persistence", p.infoPersistence)
-	errc := make(chan error, 1)
-	s.mu.Lock()
-	now := time.Now()
-	s.loading = loadingState{active: true, start: now, yieldedTime: now, done: make(chan struct{})}
-	go func() {
-		err := p.startLocked()
-		if err == nil {
-			s.endLoading()
-			if !s.closed {
-				s.wg.Add(1)
-				go p.cron()
-			}
-		}
-		s.mu.Unlock()
-		errc <- err
-	}()
-	return errc
+// PersistencePlugin is the persistence subsystem of s, for New.
+func PersistencePlugin(s *Server) (Hooks, error) {
+	p := &persister{s: s, codecs: s.codecs, lastBgsaveOK: true, lastRewriteOK: true}
+	return Hooks{
+		Name:            "persistence",
+		Info:            map[string]InfoSection{"persistence": p.infoPersistence},
+		Load:            p.start,
+		Persistence:     p,
+		Shutdown:        p.shutdown,
+		ReplyMark:       p.replyMark,
+		ReplyWait:       p.replyWait,
+		ReplSnapshot:    p.replSnapshot,
+		DatasetReplaced: p.datasetReplaced,
+	}, nil
 }
 
-// startLocked loads and installs the subsystem (lock held; the load
-// releases it from time to time, see loadRead).
-func (p *persister) startLocked() error {
+// start loads the data set with the AOF (or, when there is none yet, the
+// snapshot, and then writes the first AOF base from it) when appendonly
+// is yes, otherwise the snapshot, then starts the AOF and the periodic
+// checks (the Load hook: lock held, released by l from time to time). A
+// corrupt or unreadable file is an error: the caller prints it and exits,
+// as Redis does.
+func (p *persister) start(l *Loader) error {
 	s := p.s
 	p.lastSave = time.Now().Unix()
 	start := time.Now()
-	if err := p.load(); err != nil {
+	if err := p.load(l); err != nil {
 		return err
 	}
-	s.dirty = 0
 	s.log.Printf("DB loaded from disk: %.3f seconds (%d keys from a snapshot, %d expired keys skipped, %d commands replayed)",
 		time.Since(start).Seconds(), p.lastLoadKeys, p.lastLoadExpired, p.lastLoadCommands)
 	if s.cfg.AppendOnly {
@@ -139,8 +116,11 @@ func (p *persister) startLocked() error {
 			return err
 		}
 	}
-	s.persistence = p
-	s.ShutdownHook = p.shutdown
+	p.loaded = true
+	if !s.closed {
+		s.wg.Add(1)
+		go p.cron()
+	}
 	return nil
 }
 
@@ -149,12 +129,6 @@ func (p *persister) startLocked() error {
 func (p *persister) setAOF(w *persistence.AOFWriter) {
 	p.aof = w
 	p.aofShared.Store(w)
-}
-
-// persisterOf returns the installed persister, or nil.
-func (s *Server) persisterOf() *persister {
-	p, _ := s.persistence.(*persister)
-	return p
 }
 
 // ---- the Persistence interface (SAVE, BGSAVE, LASTSAVE) ----
@@ -301,12 +275,60 @@ func (p *persister) totalKeys() int64 {
 	return n
 }
 
+// ---- a replica's full resync ----
+
+// replSnapshot is the ReplSnapshot hook (lock held): a point-in-time
+// capture written as it is encoded, or nil while another capture runs.
+func (p *persister) replSnapshot(flushEvery time.Duration) func(io.Writer) (int64, error) {
+	s := p.s
+	if p.bgsave != nil || p.rewrite != nil || p.capture != nil || p.shutdownInProgress {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
+	p.bgsave = job
+	lc := p.beginCapture()
+	return func(dst io.Writer) (int64, error) {
+		w := persistence.NewSnapshotWriter(dst)
+		st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: flushEvery})
+		s.mu.Lock()
+		p.endCapture(lc)
+		if p.bgsave == job {
+			p.bgsave = nil
+		}
+		cancel()
+		s.mu.Unlock()
+		if err == nil {
+			s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
+				st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
+		}
+		return w.Size(), err
+	}
+}
+
+// datasetReplaced is the DatasetReplaced hook (lock held): a full resync
+// replaces the data set, so the background jobs stop and the AOF starts
+// again from the new data set.
+func (p *persister) datasetReplaced() {
+	for _, j := range []*bgJob{p.bgsave, p.rewrite} {
+		if j != nil {
+			j.cancel()
+		}
+	}
+	if p.capture != nil {
+		p.endCapture(p.capture)
+	}
+	if p.aof != nil {
+		p.rewriteScheduled = true
+	}
+}
+
 // ---- loading ----
 
 // load reads the data set from disk (lock held, released between
 // buffers of the file for clients, who get -LOADING).
-func (p *persister) load() error {
-	err := p.loadFiles()
+func (p *persister) load(l *Loader) error {
+	err := p.loadFiles(l)
 	for _, db := range p.s.dbs {
 		db.ShrinkToFit() // a size hint may have overstated what was loaded
 	}
@@ -314,7 +336,7 @@ func (p *persister) load() error {
 }
 
 // loadFiles reads the AOF or, without one, the snapshot.
-func (p *persister) loadFiles() error {
+func (p *persister) loadFiles(l *Loader) error {
 	s := p.s
 	if s.cfg.AppendOnly {
 		dir, found, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
@@ -323,18 +345,18 @@ func (p *persister) loadFiles() error {
 		}
 		p.aofDir = dir
 		if found {
-			s.loading.totalBytes = p.loadTotalBytes(dir)
-			return p.loadAOF()
+			l.SetTotalBytes(p.loadTotalBytes(dir))
+			return p.loadAOF(l)
 		}
 	}
-	s.loading.totalBytes = p.loadTotalBytes(nil)
+	l.SetTotalBytes(p.loadTotalBytes(nil))
 	var repl replication.SaveInfoReader
 	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
 		Key:      p.loadRecord,
 		ResizeDB: p.loadResizeDB,
 		Reuse:    true, // loadRecord copies what it keeps
 		Aux:      func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
-		Progress: s.loadRead,
+		Progress: l.Read,
 	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -347,6 +369,27 @@ func (p *persister) loadFiles() error {
 		s.log.Printf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
 	}
 	return nil
+}
+
+// loadTotalBytes is the size of what the load will read: the files of the
+// AOF's manifest, or the snapshot.
+func (p *persister) loadTotalBytes(aof *persistence.AOFDir) int64 {
+	var paths []string
+	if aof != nil {
+		m := aof.Manifest()
+		for _, f := range m.Files() {
+			paths = append(paths, aof.Dir()+"/"+f.Name)
+		}
+	} else {
+		paths = []string{p.s.cfg.DBFilename}
+	}
+	var total int64
+	for _, path := range paths {
+		if fi, err := os.Stat(path); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
 }
 
 // fatalLoad words a load failure for the log and the exit.
@@ -402,6 +445,9 @@ func (p *persister) loadResizeDB(db, keys, expires int) error {
 // background save, flush and fsync the AOF, save when asked.
 func (p *persister) shutdown(save bool) error {
 	s := p.s
+	if !p.loaded {
+		return nil // nothing to save before the data set is in memory
+	}
 	p.shutdownInProgress = true
 	if p.bgsave != nil {
 		s.log.Printf("There is a child saving an .rdb. Killing it!")
@@ -500,12 +546,3 @@ func (nullConn) RemoteAddr() net.Addr               { return nil }
 func (nullConn) SetDeadline(time.Time) error        { return nil }
 func (nullConn) SetReadDeadline(time.Time) error    { return nil }
 func (nullConn) SetWriteDeadline(t time.Time) error { return nil }
-
-// codecsOrDefault returns the codecs of p, or the defaults when no
-// persister is installed (DUMP/RESTORE work without persistence).
-func (p *persister) codecsOrDefault() *persistence.Codecs {
-	if p == nil {
-		return persistence.KeyspaceCodecs(nil, nil, nil, nil)
-	}
-	return p.codecs
-}

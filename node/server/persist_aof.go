@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,14 +17,14 @@ import (
 // while writes go on (node/persistence/aof_dir.go has the protocol).
 
 // loadAOF replays the multi-part AOF (lock held, see load).
-func (p *persister) loadAOF() error {
+func (p *persister) loadAOF(l *Loader) error {
 	s := p.s
 	trim := p.aofLoadTruncated()
 	replay := newReplayClient(s)
 	rep, err := p.aofDir.Load(trim, persistence.AOFHandler{
 		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true},
 		Command:  replay.run,
-		Progress: s.loadRead,
+		Progress: l.Read,
 	})
 	if err != nil {
 		return fatalLoad(err)
@@ -140,7 +141,7 @@ func (p *persister) closeAOF() {
 }
 
 // Propagate implements Propagator: append the write to the AOF. Without
-// the reply barrier in client.go, appendfsync always waits here, under
+// the ReplyMark/ReplyWait hooks, appendfsync always waits here, under
 // the lock (safe, but one fsync per command).
 func (p *persister) Propagate(db int, args [][]byte) {
 	if p.aof == nil {
@@ -152,27 +153,22 @@ func (p *persister) Propagate(db int, args [][]byte) {
 	}
 }
 
-// persistMark is called with the lock held at the end of a client's
-// batch: the AOF offset its replies depend on.
-func (s *Server) persistMark() int64 {
-	p := s.persisterOf()
-	if p == nil || p.aof == nil {
+// replyMark is the ReplyMark hook, called with the lock held at the end
+// of a client's batch: the AOF offset its replies depend on.
+func (p *persister) replyMark() int64 {
+	if p.aof == nil {
 		return 0
 	}
 	p.barrierWired.Store(true)
 	return p.aof.Offset()
 }
 
-// persistWait is called after the lock is released and before the
-// replies are written: it returns once the writes up to mark are durable
-// as appendfsync promises (fsynced for always; written for the others).
-// Concurrent clients share the fsync: that is the group commit.
-func (s *Server) persistWait(mark int64) {
-	if mark == 0 {
-		return
-	}
-	// s.persistence is installed before any client exists.
-	p := s.persisterOf()
+// replyWait is the ReplyWait hook, called after the lock is released and
+// before the replies are written: it returns once the writes up to mark
+// are durable as appendfsync promises (fsynced for always; written for
+// the others). Concurrent clients share the fsync: that is the group
+// commit.
+func (p *persister) replyWait(mark int64) {
 	if w := p.aofShared.Load(); w != nil {
 		p.mustSync(w, w.WaitSynced(mark))
 	}
@@ -302,19 +298,16 @@ func (p *persister) rewriteDone(job *bgJob, err error) {
 	s.log.Printf("Background AOF rewrite finished successfully")
 }
 
-// BGREWRITEAOF
-func cmdBgrewriteaof(c *Client) {
-	p := c.srv.persisterOf()
+// BGRewriteAOF is BGREWRITEAOF (Persistence): the status reply, or the
+// error after "ERR ".
+func (p *persister) BGRewriteAOF() (string, error) {
 	switch {
-	case p == nil:
-		c.Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
 	case p.rewrite != nil:
-		c.Error("ERR Background append only file rewriting already in progress")
+		return "", errors.New("Background append only file rewriting already in progress")
 	case p.bgsave != nil:
 		p.rewriteScheduled = true
-		c.W.SimpleString("Background append only file rewriting scheduled")
-	default:
-		p.startRewrite()
-		c.W.SimpleString("Background append only file rewriting started")
+		return "Background append only file rewriting scheduled", nil
 	}
+	p.startRewrite()
+	return "Background append only file rewriting started", nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"strconv"
@@ -297,39 +296,19 @@ func cmdPsync(c *Client) {
 type replSnapshot func(w io.Writer) (int64, error)
 
 // beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held) and returns the function that writes it outside the lock, as it
-// is encoded: nothing is built in memory first. When a BGSAVE already runs,
-// the snapshot is encoded now, under the lock, into memory.
+// held; the ReplSnapshot hook) and returns the function that writes it
+// outside the lock, as it is encoded: nothing is built in memory first.
+// When none can start (a BGSAVE already runs, or no persistence), the
+// snapshot is encoded now, under the lock, into memory.
 func (s *Server) beginReplSnapshot() replSnapshot {
-	p := s.persisterOf()
-	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
-		ctx, cancel := context.WithCancel(context.Background())
-		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
-		p.bgsave = job
-		lc := p.beginCapture()
-		return func(dst io.Writer) (int64, error) {
-			w := persistence.NewSnapshotWriter(dst)
-			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: replFlushEvery})
-			s.mu.Lock()
-			p.endCapture(lc)
-			if p.bgsave == job {
-				p.bgsave = nil
-			}
-			cancel()
-			s.mu.Unlock()
-			if err == nil {
-				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
-					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
-			}
-			return w.Size(), err
+	for _, start := range s.hooks.replSnapshot {
+		if snap := start(replFlushEvery); snap != nil {
+			return snap
 		}
-	}
-	if p == nil {
-		p = &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil)}
 	}
 	var buf bytes.Buffer
 	w := persistence.NewSnapshotWriter(&buf)
-	err := p.writeLive(w)
+	err := persistence.WriteDatabases(w, s.codecs, s.dbs)
 	if err == nil {
 		err = w.Close()
 	}
