@@ -199,10 +199,3 @@ func (s *Server) persistWait(mark int64) {
 		s.hooks.replyWait(mark)
 	}
 }
-
-// datasetReplaced runs the DatasetReplaced hooks (lock held).
-func (s *Server) datasetReplaced() {
-	for _, f := range s.hooks.datasetReplaced {
-		f()
-	}
-}

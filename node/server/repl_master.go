@@ -295,31 +295,10 @@ func cmdPsync(c *Client) {
 // lock, and returns the bytes written.
 type replSnapshot func(w io.Writer) (int64, error)
 
-// beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held; the ReplSnapshot hook) and returns the function that writes it
-// outside the lock, as it is encoded: nothing is built in memory first.
-// When none can start (a BGSAVE already runs, or no persistence), the
-// snapshot is encoded now, under the lock, into memory.
-func (s *Server) beginReplSnapshot() replSnapshot {
-	for _, start := range s.hooks.replSnapshot {
-		if snap := start(replFlushEvery); snap != nil {
-			return snap
-		}
-	}
-	var buf bytes.Buffer
-	w := persistence.NewSnapshotWriter(&buf)
-	err := persistence.WriteDatabases(w, s.codecs, s.dbs)
-	if err == nil {
-		err = w.Close()
-	}
-	return func(dst io.Writer) (int64, error) {
-		if err != nil {
-			return 0, err
-		}
-		n, werr := dst.Write(buf.Bytes())
-		return int64(n), werr
-	}
-}
+// beginReplSnapshot starts the snapshot of a full resync (lock held;
+// SnapshotForReplica) and returns the function that writes it outside
+// the lock.
+func (s *Server) beginReplSnapshot() replSnapshot { return s.SnapshotForReplica(replFlushEvery) }
 
 // replFlushEvery is how often a snapshot streamed to a replica is flushed
 // while it is encoded (the keepalive newlines of the $<length> framing

@@ -474,7 +474,7 @@ func (ld *replLoader) resizeDB(db, keys, expires int) error {
 // progress is stopped first, as Redis kills its child before loading the
 // master's data: its point in time is gone.
 func (s *Server) installReplDataset(dbs []*keyspace.DB) {
-	s.datasetReplaced()
+	s.DatasetReplaced()
 	for i, db := range s.dbs {
 		s.flushDB(db)
 		db.SwapWith(dbs[i])

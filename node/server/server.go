@@ -85,7 +85,7 @@ type Server struct {
 	persistence    Persistence
 	codecs         *persistence.Codecs // the values' encodings: DUMP, RESTORE, MIGRATE, snapshots
 	infoSections   map[string]InfoSection
-	loading        loadingState // the load at start-up (persist_loading.go)
+	loading        loadingState // the load at start-up (loading.go)
 	peakMemory     int64
 	noActiveExpire bool
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/shoal-dev/shoal/node/persistence/persister"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -60,7 +61,7 @@ func run(args []string) int {
 			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
-	srv, err := server.New(cfg, server.PersistencePlugin)
+	srv, err := server.New(cfg, persister.Plugin)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -1,4 +1,4 @@
-package server
+package persister
 
 import (
 	"github.com/shoal-dev/shoal/node/keyspace"
@@ -24,13 +24,13 @@ type liveCapture struct {
 // generation on every database. O(number of databases).
 func (p *persister) beginCapture() *liveCapture {
 	p.gen++
-	for _, db := range p.s.dbs {
+	for _, db := range p.s.DBs() {
 		if g := db.SnapshotGen(); g >= p.gen {
 			p.gen = g + 1
 		}
 	}
 	lc := &liveCapture{p: p, c: persistence.NewCapture(uint64(p.gen), p.codecs), gen: p.gen}
-	for i, db := range p.s.dbs {
+	for i, db := range p.s.DBs() {
 		lc.table = append(lc.table, i)
 		lc.orig = append(lc.orig, i)
 		db.BeginSnapshot(p.gen, lc)
@@ -44,7 +44,7 @@ func (p *persister) endCapture(lc *liveCapture) {
 	if p.capture != lc {
 		return
 	}
-	for _, db := range p.s.dbs {
+	for _, db := range p.s.DBs() {
 		db.EndSnapshot()
 	}
 	p.capture = nil
@@ -93,7 +93,7 @@ func (lc *liveCapture) Swapped(a, b *keyspace.DB) {
 // DBSize implements persistence.CaptureSizer (lock held): the size hint
 // written before the keys of db i.
 func (lc *liveCapture) DBSize(i int) (keys, expires int) {
-	db := lc.p.s.dbs[lc.table[i]]
+	db := lc.p.s.DBs()[lc.table[i]]
 	return db.Len(), db.VolatileLen()
 }
 
@@ -103,7 +103,7 @@ func (lc *liveCapture) Databases() int { return len(lc.table) }
 // NextChunk implements persistence.CaptureSource (lock held). It
 // allocates nothing but the chunk's arena growth.
 func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, max int) (uint64, error) {
-	db := lc.p.s.dbs[lc.table[i]]
+	db := lc.p.s.DBs()[lc.table[i]]
 	var next uint64
 	lc.scratch, next = db.Scan(cursor, max, lc.scratch[:0])
 	for _, e := range lc.scratch {
