@@ -143,7 +143,8 @@
 // plugs in through New's plugins (hooks.go): a Plugin returns Hooks
 // (handlers of its commands, INFO sections, Start, Cron, a dispatch
 // Guard, Close), which the engine calls at one place each. The engine
-// never imports the subsystem; node/cmd/shoal-node wires them.
+// never imports the subsystem; node/cmd/shoal-node wires them. Besides
+// its hooks, the exports a subsystem needs are in subsystem.go.
 //
 //   - Propagation: SetPropagator receives every effective write in
 //     execution order (MULTI/EXEC around the writes of a transaction or of

@@ -46,15 +46,18 @@ type Hooks struct {
 	// (commands without the loading flag get -LOADING, INFO loading:1). It
 	// reports what it reads to l, which lets waiting clients run from time
 	// to time. An error stops start-up (main prints it and exits).
+	// Called from Server.load (loading.go).
 	Load func(l *Loader) error
 	// Persistence serves SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF and the
 	// MISCONF check. StartLoading installs it once the load succeeded
 	// (as SetPersistence); until then those commands answer as a server
-	// without persistence. At most one plugin sets it.
+	// without persistence. At most one plugin sets it. Installed by
+	// Server.load (loading.go).
 	Persistence Persistence
 	// Shutdown runs with the lock held before SHUTDOWN or SIGTERM stops
 	// the server (save: a final snapshot is asked for); an error refuses
-	// SHUTDOWN (SIGTERM stops anyway and logs it).
+	// SHUTDOWN (SIGTERM stops anyway and logs it). Called from
+	// runShutdown (cmdShutdown, Server.shutdown).
 	Shutdown func(save bool) error
 	// ReplyMark and ReplyWait are the group commit of appendfsync always:
 	// ReplyMark runs with the lock held at the end of each client's batch
@@ -62,19 +65,22 @@ type Hooks struct {
 	// for); ReplyWait(mark) runs once the lock is released, before the
 	// replies are written, and returns when what they acknowledge is as
 	// durable as promised. One wait serves every client that wrote
-	// meanwhile. At most one plugin sets them.
+	// meanwhile. At most one plugin sets them. Called from persistMark
+	// and persistWait, around each batch (client.go) and each event
+	// loop's round (eventloop.go).
 	ReplyMark func() int64
 	ReplyWait func(mark int64)
 	// ReplSnapshot starts, with the lock held, the point-in-time capture
 	// a replica's full resync sends and returns the function that writes
 	// it outside the lock, flushing every flushEvery while it encodes; nil
 	// when it cannot start one now (the engine then encodes the data set
-	// into memory under the lock).
+	// into memory under the lock). Called from SnapshotForReplica.
 	ReplSnapshot func(flushEvery time.Duration) func(w io.Writer) (int64, error)
 	// DatasetReplaced runs with the lock held just before a full resync
 	// replaces the data set with the master's: a background save's point
 	// in time is gone (Redis kills its child then), and an AOF must start
-	// again from the new data set.
+	// again from the new data set. Called from Server.DatasetReplaced
+	// (subsystem.go), which replication calls.
 	DatasetReplaced func()
 }
 
@@ -106,7 +112,7 @@ func (s *Server) plug(plugins []Plugin) error {
 			return err
 		}
 		if err := s.addHooks(h); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return fmt.Errorf("plugin %q: %w", h.Name, err)
 		}
 	}
 	return nil
