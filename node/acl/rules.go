@@ -190,7 +190,7 @@ func (us *Users) applySelectorRule(sel *Selector, r string) string {
 	case strings.HasPrefix(r, "+") && strings.Contains(r, "|"):
 		return us.allowWithFirstArg(sel, r[1:])
 	case strings.HasPrefix(r, "+") || strings.HasPrefix(r, "-"):
-		spec := us.lookupName(lr[1:])
+		spec := us.cmds.LookupName(lr[1:])
 		if spec == nil {
 			return ErrUnknown
 		}
@@ -205,7 +205,7 @@ func (us *Users) applySelectorRule(sel *Selector, r string) string {
 // else an allowed first argument (+select|0), as Redis 7.0.
 func (us *Users) allowWithFirstArg(sel *Selector, rule string) string {
 	i := strings.LastIndexByte(rule, '|')
-	spec := us.lookupName(strings.ToLower(rule[:i]))
+	spec := us.cmds.LookupName(strings.ToLower(rule[:i]))
 	switch {
 	case spec == nil:
 		return ErrUnknown
@@ -214,7 +214,7 @@ func (us *Users) allowWithFirstArg(sel *Selector, rule string) string {
 	case i == len(rule)-1:
 		return ErrSyntax
 	case spec.IsContainer():
-		sub := us.lookupName(strings.ToLower(rule))
+		sub := us.cmds.LookupName(strings.ToLower(rule))
 		if sub == nil {
 			return ErrUnknown
 		}
@@ -223,16 +223,6 @@ func (us *Users) allowWithFirstArg(sel *Selector, rule string) string {
 		sel.allowFirstArg(spec.ID(), rule[i+1:])
 	}
 	return ""
-}
-
-// lookupName resolves "get" or "config|get".
-func (us *Users) lookupName(name string) *command.Spec {
-	base, sub, ok := strings.Cut(name, "|")
-	spec := us.cmds.Lookup([]byte(base))
-	if !ok || spec == nil {
-		return spec
-	}
-	return spec.Sub([]byte(sub))
 }
 
 // setCommand allows or denies a command ID and, for a container, all of its
