@@ -31,7 +31,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // The Day-2 tests run in an API server of their own (a second envtest)
@@ -94,7 +94,7 @@ func (e *opEnv) startOperator(t *testing.T, failpoint func(client.ObjectKey, str
 	}
 	r := &RedisClusterReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
-		DefaultNodeImage: testImage, Dial: nodeadmin.NewDialer(10 * time.Second), NewPassword: RandomPassword,
+		DefaultNodeImage: testImage, Dial: clusteradmin.NewDialer(10 * time.Second), NewPassword: RandomPassword,
 		Failpoint: failpoint,
 	}
 	if err := r.SetupWithManager(mgr, 2); err != nil {

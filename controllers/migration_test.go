@@ -22,6 +22,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // day2Cluster is one RedisCluster of the Day-2 tests with its nodes.
@@ -393,7 +394,7 @@ func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
 // evenish: every count within one slot of 16384/len.
 func evenish(counts []int) bool {
 	for _, n := range counts {
-		if d := n - topology.SlotCount/len(counts); d < -1 || d > 1 {
+		if d := n - clusteradmin.SlotCount/len(counts); d < -1 || d > 1 {
 			return false
 		}
 	}
@@ -502,7 +503,7 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 	ctx := context.Background()
 	tagged := int(cc.ClusterKeySlot(ctx, "{group0}").Val())
 	empty := -1
-	for s := range topology.SlotCount {
+	for s := range clusteradmin.SlotCount {
 		if s == tagged {
 			continue
 		}
@@ -526,7 +527,7 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 		for _, n := range slotCounts(rc) {
 			total += n
 		}
-		if total != topology.SlotCount {
+		if total != clusteradmin.SlotCount {
 			return fmt.Errorf("slot counts %v", slotCounts(rc))
 		}
 		return nil

@@ -12,7 +12,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // TestConfigSetAndGetOnRealRedis sets two live keys in one CONFIG SET and
@@ -69,7 +69,7 @@ func TestLiveConfigKeysAreTheOnesTheNodeSetsLive(t *testing.T) {
 			t.Logf("shoal-node log:\n%s", log.String())
 		}
 	})
-	c := nodeadmin.New(fmt.Sprintf("127.0.0.1:%d", port), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+	c := clusteradmin.New(fmt.Sprintf("127.0.0.1:%d", port), clusteradmin.Options{Password: password, Timeout: 10 * time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	eventually(t, 30*time.Second, func() error { _, err := c.ConfigGet(ctx, "port"); return err })

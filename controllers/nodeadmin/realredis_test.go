@@ -17,6 +17,7 @@ import (
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // These tests drive real Redis Cluster nodes (Debian's redis-server, the
@@ -119,7 +120,7 @@ func eventually(t *testing.T, within time.Duration, f func() error) {
 }
 
 // members observes every node, as the reconciler does for pods.
-func members(ctx context.Context, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Member {
+func members(ctx context.Context, nodes []*redisNode, clients []clusteradmin.Client, d topology.Desired) []topology.Member {
 	out := make([]topology.Member, len(nodes))
 	for i, n := range nodes {
 		m := topology.Member{
@@ -136,10 +137,10 @@ func members(ctx context.Context, nodes []*redisNode, clients []nodeadmin.Client
 
 // form runs observe-plan-execute rounds until the planner says Formed and
 // returns the phases it went through.
-func form(t *testing.T, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Phase {
+func form(t *testing.T, nodes []*redisNode, clients []clusteradmin.Client, d topology.Desired) []topology.Phase {
 	t.Helper()
 	ctx := context.Background()
-	byPod := map[string]nodeadmin.Client{}
+	byPod := map[string]clusteradmin.Client{}
 	for i := range nodes {
 		byPod[fmt.Sprintf("node-%d", i)] = clients[i]
 	}
@@ -165,10 +166,10 @@ func form(t *testing.T, nodes []*redisNode, clients []nodeadmin.Client, d topolo
 	return phases
 }
 
-func dial(t *testing.T, nodes []*redisNode) []nodeadmin.Client {
-	clients := make([]nodeadmin.Client, len(nodes))
+func dial(t *testing.T, nodes []*redisNode) []clusteradmin.Client {
+	clients := make([]clusteradmin.Client, len(nodes))
 	for i, n := range nodes {
-		clients[i] = nodeadmin.New(n.addr(), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+		clients[i] = clusteradmin.New(n.addr(), clusteradmin.Options{Password: password, Timeout: 10 * time.Second})
 		c := clients[i]
 		t.Cleanup(func() { _ = c.Close() })
 	}
@@ -224,7 +225,7 @@ func TestFormationOfRealRedisCluster(t *testing.T) {
 
 	// The replica of shard 0 takes over by a coordinated CLUSTER FAILOVER.
 	oldMaster := members(ctx, nodes, clients, d)[0].ID()
-	if err := clients[1].Failover(ctx, nodeadmin.FailoverDefault); err != nil {
+	if err := clients[1].Failover(ctx, clusteradmin.FailoverDefault); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 60*time.Second, func() error {
@@ -276,10 +277,10 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 		return nil
 	})
 
-	if err := clients[0].AddSlots(ctx, []topology.SlotRange{{First: 0, Last: 99}, {First: 200, Last: 200}}); err != nil {
+	if err := clients[0].AddSlots(ctx, []clusteradmin.SlotRange{{First: 0, Last: 99}, {First: 200, Last: 200}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotMigrating, otherID); err != nil {
+	if err := clients[0].SetSlot(ctx, 7, clusteradmin.SlotMigrating, otherID); err != nil {
 		t.Fatal(err)
 	}
 	v, err := clients[0].ClusterView(ctx)
@@ -287,10 +288,10 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	me, _ := v.Myself()
-	if topology.FormatSlots(me.Slots) != "0-99 200" || me.MigratingSlotsTo[7] != otherID {
+	if clusteradmin.FormatSlots(me.Slots) != "0-99 200" || me.MigratingSlotsTo[7] != otherID {
 		t.Fatalf("after ADDSLOTSRANGE and SETSLOT MIGRATING: %+v", me)
 	}
-	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotStable, ""); err != nil {
+	if err := clients[0].SetSlot(ctx, 7, clusteradmin.SlotStable, ""); err != nil {
 		t.Fatal(err)
 	}
 	if v, err = clients[0].ClusterView(ctx); err != nil {
@@ -301,7 +302,7 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 	}
 
 	// A slot that is already assigned is refused, worded as Redis words it.
-	err = clients[0].AddSlots(ctx, []topology.SlotRange{{First: 5, Last: 5}})
+	err = clients[0].AddSlots(ctx, []clusteradmin.SlotRange{{First: 5, Last: 5}})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("ERR Slot 5 is already busy")) {
 		t.Errorf("ADDSLOTSRANGE of a busy slot: %v", err)
 	}
@@ -318,7 +319,7 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 }
 
 func TestClusterViewOfUnreachableNode(t *testing.T) {
-	c := nodeadmin.New("127.0.0.1:1", nodeadmin.Options{Timeout: time.Second})
+	c := clusteradmin.New("127.0.0.1:1", clusteradmin.Options{Timeout: time.Second})
 	defer func() { _ = c.Close() }()
 	if _, err := c.ClusterView(context.Background()); err == nil {
 		t.Fatal("a node that does not listen must give an error")

@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
 )
@@ -87,7 +87,7 @@ func formCluster(t *testing.T, masters, replicas []*nodeProc) {
 			id, master := r.mustView(t).MyID(), masters[i].mustView(t).MyID()
 			for _, n := range all {
 				v := n.mustView(t)
-				if !slices.ContainsFunc(replicasOf(v, master), func(n topology.Node) bool { return n.ID == id }) {
+				if !slices.ContainsFunc(replicasOf(v, master), func(n clusteradmin.Node) bool { return n.ID == id }) {
 					return fmt.Errorf("%s does not list %s as a connected replica of %s yet", n.Addr(), id, master)
 				}
 			}

@@ -17,8 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
-	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // The process harness: TestMain builds shoal-node once; the tests run it as
@@ -157,13 +156,13 @@ func (n *nodeProc) client() *redis.Client {
 }
 
 // view is the node's typed view of the cluster.
-func (n *nodeProc) view(ctx context.Context) (*topology.NodeView, error) {
-	c := nodeadmin.New(n.Addr(), nodeadmin.Options{Password: testPassword, Timeout: 5 * time.Second})
+func (n *nodeProc) view(ctx context.Context) (*clusteradmin.NodeView, error) {
+	c := clusteradmin.New(n.Addr(), clusteradmin.Options{Password: testPassword, Timeout: 5 * time.Second})
 	defer c.Close()
 	return c.ClusterView(ctx)
 }
 
-func (n *nodeProc) mustView(t *testing.T) *topology.NodeView {
+func (n *nodeProc) mustView(t *testing.T) *clusteradmin.NodeView {
 	t.Helper()
 	v, err := n.view(t.Context())
 	if err != nil {
