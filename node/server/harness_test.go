@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // The harness: TestMain builds shoal-node once; startNode runs it on a
@@ -230,14 +231,7 @@ func (r *rawConn) do(args ...string) string {
 	return r.reply()
 }
 
-func encodeCommand(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
-}
+func encodeCommand(args ...string) string { return string(resp.AppendCommand(nil, args)) }
 
 // reply reads one complete RESP2/RESP3 reply and returns its raw bytes.
 func (r *rawConn) reply() string {

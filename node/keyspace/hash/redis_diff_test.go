@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // realRedis is a redis-server started for one test on a unix socket in a
@@ -58,10 +59,7 @@ func startRedis(t *testing.T) *realRedis {
 
 // send queues one command.
 func (rr *realRedis) send(args ...string) {
-	fmt.Fprintf(rr.w, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(rr.w, "$%d\r\n%s\r\n", len(a), a)
-	}
+	_, _ = rr.w.Write(resp.AppendCommand(nil, args))
 }
 
 // reply reads one reply: a bulk or simple string, an integer as text, or
