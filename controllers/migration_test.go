@@ -23,6 +23,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/topology"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // day2Cluster is one RedisCluster of the Day-2 tests with its nodes.
@@ -296,7 +297,7 @@ func (d *dataset) writer(cc *redis.ClusterClient) (stop func() (acked, failed in
 // its value, redis-cli finds no open slot, the drained shards' nodes are
 // forgotten and their StatefulSets gone.
 func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
-	bin := buildShoalNode(t)
+	bin := nodetest.Binary(t)
 	e := newOpEnv(t)
 	e.startOperator(t, nil)
 	c := newDay2Cluster(t, e, bin, "scale", func(rc *v1alpha1.RedisCluster) {
@@ -439,7 +440,7 @@ func (c *day2Cluster) poke() {
 // and once a last operator finishes, every key is there with its value and
 // redis-cli finds no open slot.
 func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
-	bin := buildShoalNode(t)
+	bin := nodetest.Binary(t)
 	e := newOpEnv(t)
 	stop := e.startOperator(t, nil)
 	c := newDay2Cluster(t, e, bin, "crash", func(rc *v1alpha1.RedisCluster) {

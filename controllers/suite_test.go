@@ -25,6 +25,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The controller tests run the reconciler in a manager against a real
@@ -134,7 +135,7 @@ func runSuite(m *testing.M) int {
 	}()
 
 	testEnv = env{cfg: cfg, c: c, scheme: scheme, failpoints: fp}
-	return m.Run()
+	return nodetest.Run(m)
 }
 
 // operatorIdentity installs config/rbac/role.yaml, binds it cluster-wide to

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // These tests drive real Redis Cluster nodes (Debian's redis-server, the
@@ -31,10 +32,11 @@ const (
 	pollEvery       = 100 * time.Millisecond
 )
 
+func TestMain(m *testing.M) { os.Exit(nodetest.Run(m)) }
+
 type redisNode struct {
 	port int
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	proc *nodetest.Proc
 }
 
 func (n *redisNode) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
@@ -65,7 +67,8 @@ func freeClusterPort(t *testing.T) int {
 }
 
 // startRedisNodes starts n cluster-enabled redis-servers on 127.0.0.1 and
-// waits until each answers PING. They are killed (by PID) when the test ends.
+// waits until each answers PING. They are stopped (by PID) when the test
+// ends.
 func startRedisNodes(t *testing.T, n int) []*redisNode {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -75,30 +78,17 @@ func startRedisNodes(t *testing.T, n int) []*redisNode {
 	nodes := make([]*redisNode, n)
 	for i := range nodes {
 		dir := t.TempDir()
-		port := freeClusterPort(t)
-		node := &redisNode{port: port, log: &bytes.Buffer{}}
-		node.cmd = exec.Command(bin,
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		p := nodetest.Spawn(t, nodetest.Options{Binary: bin, Dir: dir, Port: freeClusterPort(t), Ready: 30 * time.Second, Args: []string{
 			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
 			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
-			"--requirepass", password, "--masterauth", password, "--daemonize", "no")
-		node.cmd.Stdout, node.cmd.Stderr = node.log, node.log
-		if err := node.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = node.cmd.Process.Kill()
-			_ = node.cmd.Wait()
-			if t.Failed() {
-				t.Logf("redis-server %d log:\n%s", port, node.log.String())
-			}
-		})
-		nodes[i] = node
+			"--requirepass", password, "--masterauth", password, "--daemonize", "no",
+		}})
+		nodes[i] = &redisNode{port: p.Port, proc: p}
 	}
 	for _, node := range nodes {
-		c := redis.NewClient(&redis.Options{Addr: node.addr(), Password: password, MaxRetries: -1})
-		eventually(t, 30*time.Second, func() error { return c.Ping(context.Background()).Err() })
-		_ = c.Close()
+		if err := node.proc.WaitReady(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return nodes
 }

@@ -27,8 +27,8 @@ var build struct {
 }
 
 // Binary is the path of shoal-node built from this module, built on the
-// first call in the test binary (with -race when RaceVar is 1). Call Main
-// from TestMain so that it is removed at the end.
+// first call in the test binary (with -race when RaceVar is 1). TestMain
+// calls Run so that it is removed at the end.
 func Binary(t testing.TB) string {
 	t.Helper()
 	build.once.Do(func() {
@@ -52,13 +52,14 @@ func Binary(t testing.TB) string {
 	return build.path
 }
 
-// Main runs the tests of m and removes the node binary built meanwhile.
-func Main(m *testing.M) {
+// Run runs the tests of m, removes the node binary built meanwhile and
+// returns the exit code: func TestMain(m *testing.M) { os.Exit(nodetest.Run(m)) }.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if build.dir != "" {
 		_ = os.RemoveAll(build.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // RedisServer is Debian's redis-server, or the test is Unavailable.

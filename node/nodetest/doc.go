@@ -1,10 +1,13 @@
 // Package nodetest starts the processes that tests run against: our data
-// node (shoal-node, built once per test binary from this module) and
-// Debian's redis-server, the reference. Start runs one on a free 127.0.0.1
-// port with the given arguments and its own directory, waits until it
-// answers PING (anything but -LOADING) within a deadline, and stops it by
-// PID when the test ends (SIGTERM, SIGKILL after a grace), checking the
-// node's log for data races and printing it when the test failed.
+// node (shoal-node, built once per test binary from this module: Binary,
+// removed by Run from TestMain) and Debian's redis-server, the reference.
+// Start runs one on a free 127.0.0.1 port with the given arguments and its
+// own directory, waits until it answers PING (anything but -LOADING) within
+// a deadline, without sleeps, and stops it by PID when the test ends
+// (SIGTERM, SIGKILL after a grace), failing the test on a data race in the
+// node's log and printing this run's log when the test failed. Launch does
+// the same for simulators that start processes off the test's goroutine
+// (pods of the operator's tests): they wait and stop them themselves.
 //
 // It is a normal package so that the tests of node/server (package server,
 // internal), node/cmd/shoal-node and controllers share it; only tests may

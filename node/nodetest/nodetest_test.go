@@ -3,12 +3,13 @@ package nodetest
 import (
 	"bufio"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+func TestMain(m *testing.M) { os.Exit(Run(m)) }
 
 func ping(t *testing.T, addr string) string {
 	t.Helper()

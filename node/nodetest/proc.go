@@ -22,6 +22,10 @@ type Options struct {
 	Config string
 	// Args follow the harness's own --port, --bind and --dir.
 	Args []string
+	// CommandLine, when not nil, is the whole command line instead (a pod's
+	// container args): the harness adds nothing, and Port, Host and Dir only
+	// say where the process listens and logs.
+	CommandLine []string
 	// Dir is the process's directory (--dir); "" is a fresh t.TempDir().
 	Dir string
 	// Port is the client port; 0 is a FreePort.
@@ -67,9 +71,8 @@ type Proc struct {
 func Start(t testing.TB, o Options) *Proc {
 	t.Helper()
 	p := Spawn(t, o)
-	if !Ready(p.Addr, p.exited, p.opts.Ready) {
-		p.Kill()
-		t.Fatalf("%s did not start (%v):\n%s", filepath.Base(p.opts.Binary), p.Cmd.ProcessState, p.Log())
+	if err := p.WaitReady(); err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
@@ -85,8 +88,31 @@ func Spawn(t testing.TB, o Options) *Proc {
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
+	p, err := Launch(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := o.Owner
+	if owner == nil {
+		owner = t
+	}
+	owner.Cleanup(func() { p.cleanup(owner) })
+	return p
+}
+
+// Launch runs the process and returns at once, for a simulator that starts
+// processes off the test's goroutine: the caller waits (WaitReady) and stops
+// it (Stop, Kill). Binary and Dir are required.
+func Launch(o Options) (*Proc, error) {
+	if o.Binary == "" || o.Dir == "" {
+		return nil, fmt.Errorf("nodetest.Launch: Binary and Dir are required")
+	}
 	if o.Port == 0 {
-		o.Port = FreePort(t)
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		o.Port = port
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
@@ -101,15 +127,17 @@ func Spawn(t testing.TB, o Options) *Proc {
 		o.Grace = 10 * time.Second
 	}
 	p := &Proc{Port: o.Port, Addr: net.JoinHostPort(o.Host, strconv.Itoa(o.Port)), Dir: o.Dir, LogPath: o.Log, opts: o}
-	var args []string
-	if o.Config != "" {
-		args = append(args, o.Config)
+	args := o.CommandLine
+	if args == nil {
+		if o.Config != "" {
+			args = append(args, o.Config)
+		}
+		args = append(args, "--port", strconv.Itoa(o.Port), "--bind", o.Host, "--dir", o.Dir)
+		args = append(args, o.Args...)
 	}
-	args = append(args, "--port", strconv.Itoa(o.Port), "--bind", o.Host, "--dir", o.Dir)
-	args = append(args, o.Args...)
 	logf, err := os.OpenFile(o.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer logf.Close()
 	if st, err := logf.Stat(); err == nil {
@@ -119,16 +147,22 @@ func Spawn(t testing.TB, o Options) *Proc {
 	p.Cmd.Stdout, p.Cmd.Stderr = logf, logf
 	p.Cmd.Env = o.Env
 	if err := p.Cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	p.exited = make(chan struct{})
 	go func() { _ = p.Cmd.Wait(); close(p.exited) }()
-	owner := o.Owner
-	if owner == nil {
-		owner = t
+	return p, nil
+}
+
+// WaitReady waits until the process answers PING (Ready, within
+// Options.Ready); if it exits or does not answer in time, it is killed and
+// the error carries its log.
+func (p *Proc) WaitReady() error {
+	if Ready(p.Addr, p.exited, p.opts.Ready) {
+		return nil
 	}
-	owner.Cleanup(func() { p.cleanup(owner) })
-	return p
+	p.Kill()
+	return fmt.Errorf("%s did not start on %s (%v):\n%s", filepath.Base(p.opts.Binary), p.Addr, p.Cmd.ProcessState, p.Log())
 }
 
 // Exited is closed when the process has exited.
@@ -207,4 +241,4 @@ func Tail(s string, lines int) string {
 	return strings.Join(l, "\n")
 }
 
-func (p *Proc) String() string { return fmt.Sprintf("%s on %s", filepath.Base(p.opts.Binary), p.Addr) }
+func (p *Proc) String() string { return filepath.Base(p.opts.Binary) + " on " + p.Addr }

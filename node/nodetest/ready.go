@@ -66,21 +66,29 @@ func AnswersLoading(c net.Conn) bool {
 // any outgoing connection on this busy machine before the node binds it.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+func freePort() (int, error) {
 	if lo, n := spareRange(); n > 0 {
 		for range 200 {
 			p := lo + rand.IntN(n)
 			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
 				ln.Close()
-				return p
+				return p, nil
 			}
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // spareRange is the [lo, lo+n) range FreePort draws from, n = 0 when the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // SHOAL_NODE_RACE=1 builds the node with the race detector; a race then
 // shows in the node log (printed when a test fails) and fails the test.
 
-func TestMain(m *testing.M) { nodetest.Main(m) }
+func TestMain(m *testing.M) { os.Exit(nodetest.Run(m)) }
 
 // testNode is a running node (or redis-server) process.
 type testNode struct{ *nodetest.Proc }
