@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/commands"
 	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
@@ -51,7 +52,7 @@ func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
-	s, err := New(cfg)
+	s, err := New(cfg, CommandFamilies(commands.All()...))
 	if err != nil {
 		t.Fatal(err)
 	}

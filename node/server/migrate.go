@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -108,25 +110,25 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 	for j := 6; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
-		case eqFold(args[j], "copy"):
+		case command.EqFold(args[j], "copy"):
 			a.copy = true
-		case eqFold(args[j], "replace"):
+		case command.EqFold(args[j], "replace"):
 			a.replace = true
-		case eqFold(args[j], "auth"):
+		case command.EqFold(args[j], "auth"):
 			if more < 1 {
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return a, false
 			}
 			j++
 			a.auth, a.user, a.password = true, "", string(args[j])
-		case eqFold(args[j], "auth2"):
+		case command.EqFold(args[j], "auth2"):
 			if more < 2 {
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return a, false
 			}
 			a.auth, a.user, a.password = true, string(args[j+1]), string(args[j+2])
 			j += 2
-		case eqFold(args[j], "keys"):
+		case command.EqFold(args[j], "keys"):
 			if len(args[3]) != 0 {
 				c.Error("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
 				return a, false
@@ -134,7 +136,7 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 			firstKey, numKeys = j+1, len(args)-j-1
 			j = len(args)
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return a, false
 		}
 	}
@@ -212,7 +214,7 @@ type migrateResult struct {
 // migrateOnce sends the keys on mc and reads the replies, deleting each
 // acknowledged key (unless COPY) and replying OK or the target's error.
 func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	p := c.srv.persisterOf().codecsOrDefault()
+	p := c.srv.codecs
 	var buf []byte
 	if a.auth {
 		if a.user != "" {
@@ -236,7 +238,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			}
 			ttl = max(ttl, 1)
 		}
-		t, v, err := entryValue(k.entry)
+		t, v, err := persistence.EntryValue(k.entry)
 		var payload []byte
 		if err == nil {
 			payload, err = p.Dump(t, v)

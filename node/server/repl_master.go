@@ -2,14 +2,14 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
 )
@@ -246,11 +246,11 @@ func cmdPsync(c *Client) {
 		}
 	}
 	replid, next := "?", int64(-1)
-	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
+	if len(c.Args) >= 3 && command.EqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
-		n, ok := parseLongLong(c.Args[2])
+		n, ok := keyspace.ParseInt(c.Args[2])
 		if !ok {
-			c.Error(ErrNotInteger)
+			c.Error(command.ErrNotInteger)
 			return
 		}
 		next = n
@@ -286,7 +286,7 @@ func cmdPsync(c *Client) {
 	// after it starts with a SELECT.
 	s.repl.lastDB = -1
 	header := "+FULLRESYNC " + s.repl.ids.ID + " " + strconv.FormatInt(s.repl.ids.Offset, 10) + "\r\n"
-	if eqFold(c.Args[0], "sync") {
+	if command.EqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
 	snap := s.beginReplSnapshot()
@@ -297,51 +297,10 @@ func cmdPsync(c *Client) {
 // lock, and returns the bytes written.
 type replSnapshot func(w io.Writer) (int64, error)
 
-// beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held) and returns the function that writes it outside the lock, as it
-// is encoded: nothing is built in memory first. When a BGSAVE already runs,
-// the snapshot is encoded now, under the lock, into memory.
-func (s *Server) beginReplSnapshot() replSnapshot {
-	p := s.persisterOf()
-	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
-		ctx, cancel := context.WithCancel(context.Background())
-		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
-		p.bgsave = job
-		lc := p.beginCapture()
-		return func(dst io.Writer) (int64, error) {
-			w := persistence.NewSnapshotWriter(dst)
-			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: replFlushEvery})
-			s.mu.Lock()
-			p.endCapture(lc)
-			if p.bgsave == job {
-				p.bgsave = nil
-			}
-			cancel()
-			s.mu.Unlock()
-			if err == nil {
-				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
-					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
-			}
-			return w.Size(), err
-		}
-	}
-	if p == nil {
-		p = &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil)}
-	}
-	var buf bytes.Buffer
-	w := persistence.NewSnapshotWriter(&buf)
-	err := p.writeLive(w)
-	if err == nil {
-		err = w.Close()
-	}
-	return func(dst io.Writer) (int64, error) {
-		if err != nil {
-			return 0, err
-		}
-		n, werr := dst.Write(buf.Bytes())
-		return int64(n), werr
-	}
-}
+// beginReplSnapshot starts the snapshot of a full resync (lock held;
+// SnapshotForReplica) and returns the function that writes it outside
+// the lock.
+func (s *Server) beginReplSnapshot() replSnapshot { return s.SnapshotForReplica(replFlushEvery) }
 
 // replFlushEvery is how often a snapshot streamed to a replica is flushed
 // while it is encoded (the keepalive newlines of the $<length> framing

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/replication"
@@ -372,9 +373,6 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
 	s.dirty++
-	if p := s.persisterOf(); p != nil && p.aof != nil {
-		p.rewriteScheduled = true // the AOF must start from the new data set
-	}
 	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -435,7 +433,7 @@ func (s *Server) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
 	env.Now = time.Now().UnixMilli()
 	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
 	env.NoExpire = true
-	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.persisterOf().codecsOrDefault()}
+	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.codecs}
 	for i := range s.dbs {
 		ld.dbs = append(ld.dbs, keyspace.New(i, env))
 	}
@@ -447,7 +445,7 @@ func (ld *replLoader) add(r persistence.Record) error {
 	if r.DB >= len(ld.dbs) {
 		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
 	}
-	if err := loadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+	if err := persistence.LoadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
 		return err
 	}
 	ld.keys++
@@ -477,16 +475,7 @@ func (ld *replLoader) resizeDB(db, keys, expires int) error {
 // progress is stopped first, as Redis kills its child before loading the
 // master's data: its point in time is gone.
 func (s *Server) installReplDataset(dbs []*keyspace.DB) {
-	if p := s.persisterOf(); p != nil {
-		for _, j := range []*bgJob{p.bgsave, p.rewrite} {
-			if j != nil {
-				j.cancel()
-			}
-		}
-		if p.capture != nil {
-			p.endCapture(p.capture)
-		}
-	}
+	s.DatasetReplaced()
 	for i, db := range s.dbs {
 		s.flushDB(db)
 		db.SwapWith(dbs[i])
@@ -542,7 +531,7 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 				break
 			}
 			raw = resp.AppendCommand(raw[:0], args)
-			if len(args) >= 2 && eqFold(args[0], "replconf") && eqFold(args[1], "getack") {
+			if len(args) >= 2 && command.EqFold(args[0], "replconf") && command.EqFold(args[1], "getack") {
 				off := s.repl.ids.Offset
 				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()
 			} else {
@@ -562,13 +551,13 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 // commands of a MULTI ... EXEC run together, in one lock hold.
 func (s *Server) applyCommand(l *masterLink, args [][]byte) {
 	switch {
-	case eqFold(args[0], "ping"):
+	case command.EqFold(args[0], "ping"):
 		return
-	case eqFold(args[0], "multi"):
+	case command.EqFold(args[0], "multi"):
 		l.inMulti, l.multi = true, nil
 		l.multiOffset = s.repl.ids.Offset
 		return
-	case eqFold(args[0], "exec"):
+	case command.EqFold(args[0], "exec"):
 		cmds := l.multi
 		l.inMulti, l.multi = false, nil
 		for _, a := range cmds {
@@ -577,7 +566,7 @@ func (s *Server) applyCommand(l *masterLink, args [][]byte) {
 		return
 	}
 	if l.inMulti {
-		l.multi = append(l.multi, copyArgs(args))
+		l.multi = append(l.multi, command.CopyArgs(args))
 		return
 	}
 	s.execFromMaster(l.client, args)

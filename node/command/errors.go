@@ -1,0 +1,32 @@
+package command
+
+// Error replies worded exactly as Redis words them (clients match on them).
+const (
+	ErrWrongType       = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNotInteger      = "ERR value is not an integer or out of range"
+	ErrNotFloat        = "ERR value is not a valid float"
+	ErrSyntax          = "ERR syntax error"
+	ErrNoSuchKey       = "ERR no such key"
+	ErrOutOfRange      = "ERR index out of range"
+	ErrOverflow        = "ERR increment or decrement would overflow"
+	ErrNaN             = "ERR increment would produce NaN or Infinity"
+	ErrTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative = "ERR timeout is negative"
+	ErrNoAuth          = "NOAUTH Authentication required."
+	ErrWrongPass       = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrOOM             = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrInvalidDB       = "ERR DB index is out of range"
+	ErrSelectInvalid   = "ERR invalid DB index"
+	ErrExecAbort       = "EXECABORT Transaction discarded because of previous errors."
+	ErrNestedMulti     = "ERR MULTI calls can not be nested"
+	ErrExecNoMulti     = "ERR EXEC without MULTI"
+	ErrDiscardNoMulti  = "ERR DISCARD without MULTI"
+	ErrWatchInMulti    = "ERR WATCH inside MULTI is not allowed"
+	ErrSameObject      = "ERR source and destination objects are the same"
+	ErrBitOffset       = "ERR bit offset is not an integer or out of range"
+	ErrBitValue        = "ERR bit is not an integer or out of range"
+	ErrStringTooLong   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrInvalidExpire   = "ERR invalid expire time in '%s' command"
+	ErrMaxClients      = "ERR max number of clients reached"
+	ErrProtected       = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+)
