@@ -233,18 +233,3 @@ var clusterHelp = []string{
 	"    Return information about all network links between this node and its peers.",
 	"    Output format is an array where each array element is a map containing attributes of a link",
 }
-
-// wrapReset makes RESET also clear the cluster state of the connection
-// (READONLY, ASKING, shard channels), as Redis's clearClientConnectionState.
-func (s *Server) wrapReset() {
-	spec := s.cmds.Lookup([]byte("reset"))
-	if spec == nil || s.handlers[spec.ID()] == nil {
-		return
-	}
-	reset := s.handlers[spec.ID()]
-	s.handlers[spec.ID()] = func(c *Client) {
-		c.srv.sunsubscribeAll(c)
-		c.cl = clientCluster{}
-		reset(c)
-	}
-}

@@ -35,16 +35,38 @@ import (
 // other command sees the new slot map. Sockets are never written under the
 // lock: messages go to a per-link queue drained by a writer goroutine.
 //
-// Call sites in files owned by the framework (each one line):
-//
-//   - server.go: the Server field `cl serverCluster`; New: s.initCluster()
-//     after the databases exist (it installs the per-slot key index before
-//     data is loaded); Listen: s.listenCluster(); Serve: s.startCluster();
-//     Close (under the lock): s.closeCluster(); handlerGroups: clusterHandlers().
-//   - exec.go dispatch: the redirection check s.clusterRoute(c, spec, args)
-//     after the ACL check (Redis's processCommand order), and the shard
-//     channels in the subscribed-context check.
-//   - client.go: the Client field `cl clientCluster`; free(): s.sunsubscribeAll(c).
+// It plugs into the engine through its hooks (clusterPlugin): Init
+// creates the machine and the per-slot key index, Listen opens the bus
+// port, Start starts the bus and the cron, Close stops them, Route
+// redirects commands, ConfigChanged hands CONFIG SET's changes to the
+// machine, Published carries PUBLISH and SPUBLISH over the bus,
+// Connections counts the bus links in INFO. Sharded pub/sub itself
+// (cluster_pubsub.go) and the client's flags (`cl clientCluster`:
+// ASKING, READONLY, shard channels) are the engine's.
+
+// clusterPlugin is the cluster node's Plugin: the commands of cluster
+// mode (CLUSTER, ASKING, READONLY, READWRITE) and MIGRATE are served in
+// standalone mode too; the other hooks only in cluster mode.
+func clusterPlugin(s *Server) (Hooks, error) {
+	h := Hooks{
+		Name:     "cluster",
+		Handlers: clusterHandlers(),
+		Init: func() error {
+			s.cl.migrate.conns = map[string]*migrateConn{}
+			return s.initCluster()
+		},
+		Close: s.closeCluster,
+	}
+	if s.cfg.ClusterEnabled {
+		h.Listen = s.listenCluster
+		h.Start = s.startCluster
+		h.Route = s.clusterRoute
+		h.ConfigChanged = s.reconfigureCluster
+		h.Published = s.publishToCluster
+		h.Connections = s.clusterConnections
+	}
+	return h, nil
+}
 
 // serverCluster is the server's cluster-related state; node is nil unless
 // cluster-enabled.
@@ -154,9 +176,6 @@ func (s *Server) reconfigureCluster() {
 // per-slot key index on database 0 and the machine, loaded from nodes.conf
 // when there is one (identity, epochs, slot map) or new otherwise.
 func (s *Server) initCluster() error {
-	s.cl.shardChannels = map[string][]*Client{}
-	s.cl.migrate.conns = map[string]*migrateConn{}
-	s.wrapReset()
 	if !s.cfg.ClusterEnabled {
 		return nil
 	}
@@ -177,6 +196,7 @@ func (s *Server) initCluster() error {
 	})
 	cn.index = keyspace.NewSlotIndex(cluster.Slots, slotOfString)
 	s.dbs[0].SetIndex(cn.index)
+	s.keyIndex = cn.index
 	mc.Keys = cn
 	cn.bus.init()
 
@@ -199,7 +219,6 @@ func (s *Server) initCluster() error {
 	}
 	cn.applied = clusterPolicy(s.cfg)
 	s.cl.node = cn
-	s.wrapPublishForCluster()
 	cn.apply(rd)
 	return nil
 }

@@ -11,20 +11,18 @@ import (
 // reaches the subscribers of every node of the shard over the bus, and a
 // PUBLISH those of every node of the cluster.
 
-// wrapPublishForCluster makes PUBLISH also go to every other node over the
-// bus (clusterPropagatePublish); the reply still counts local receivers,
-// as Redis's.
-func (s *Server) wrapPublishForCluster() {
-	spec := s.cmds.Lookup([]byte("publish"))
-	if spec == nil || s.handlers[spec.ID()] == nil {
+// publishToCluster is the Published hook: PUBLISH goes to every other
+// node over the bus (clusterPropagatePublish), SPUBLISH to the other nodes
+// of the shard; the reply still counts local receivers, as Redis's.
+func (s *Server) publishToCluster(channel, message []byte, sharded bool) {
+	cn := s.cl.node
+	if cn == nil {
 		return
 	}
-	local := s.handlers[spec.ID()]
-	s.handlers[spec.ID()] = func(c *Client) {
-		local(c)
-		if cn := c.srv.cl.node; cn != nil {
-			cn.apply(cn.m.Publish(time.Now(), c.Args[1], c.Args[2]))
-		}
+	if sharded {
+		cn.apply(cn.m.PublishShard(time.Now(), channel, message))
+	} else {
+		cn.apply(cn.m.Publish(time.Now(), channel, message))
 	}
 }
 
@@ -56,6 +54,9 @@ func cmdSSubscribe(c *Client) {
 		}
 		if _, ok := c.cl.shardChannels[name]; !ok {
 			c.cl.shardChannels[name] = struct{}{}
+			if s.cl.shardChannels == nil {
+				s.cl.shardChannels = map[string][]*Client{}
+			}
 			s.cl.shardChannels[name] = append(s.cl.shardChannels[name], c)
 		}
 		c.pushShardReply("ssubscribe", ch, false)
@@ -118,9 +119,7 @@ func (s *Server) deliverShard(channel, message []byte) int {
 // SPUBLISH shardchannel message
 func cmdSPublish(c *Client) {
 	n := c.srv.deliverShard(c.Args[1], c.Args[2])
-	if cn := c.srv.cl.node; cn != nil {
-		cn.apply(cn.m.PublishShard(time.Now(), c.Args[1], c.Args[2]))
-	}
+	c.srv.published(c.Args[1], c.Args[2], true)
 	c.W.Int(int64(n))
 }
 

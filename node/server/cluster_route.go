@@ -33,15 +33,14 @@ type route struct {
 	redirect *cluster.Addr
 }
 
-// clusterRoute checks that this node may serve the command (Redis's
-// processCommand cluster check) and otherwise replies the redirection:
-// inside MULTI the transaction then fails with EXECABORT, and an EXEC that
-// is redirected discards it. It reports whether the command may go on.
-// Called with the lock held.
-func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool {
+// clusterRoute is the Route hook: "" when this node may serve the command
+// (Redis's processCommand cluster check), otherwise the redirection or
+// error to reply (the engine then fails the transaction around it, or
+// discards the one an EXEC would run). Called with the lock held.
+func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) string {
 	cn := s.cl.node
 	if cn == nil {
-		return true
+		return ""
 	}
 	cn.cronIfLate()
 	name := spec.FullName()
@@ -54,12 +53,12 @@ func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool
 		c.cl.asking = false
 	}
 	if !isExec && !hasKeyArgs(spec) {
-		return true
+		return ""
 	}
 	var cmds []routeCmd
 	if isExec {
 		if c.multi == nil {
-			return true // EXEC without MULTI replies its own error
+			return "" // EXEC without MULTI replies its own error
 		}
 		for _, q := range c.multi.cmds {
 			cmds = append(cmds, routeCmd{q.spec, q.args})
@@ -68,22 +67,14 @@ func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool
 		cmds = []routeCmd{{spec, args}}
 	}
 	r := cn.getNodeByQuery(c, cmds, asking)
-	if r.err == "" && r.redirect == nil {
-		return true
-	}
-	if isExec {
-		c.discardTransaction()
-	}
-	if r.err != "" {
-		c.reject(r.err)
-		return false
+	if r.err != "" || r.redirect == nil {
+		return r.err
 	}
 	kind := "MOVED "
 	if r.ask {
 		kind = "ASK "
 	}
-	c.reject(kind + strconv.Itoa(r.slot) + " " + r.redirect.Endpoint + ":" + strconv.Itoa(r.redirect.Port))
-	return false
+	return kind + strconv.Itoa(r.slot) + " " + r.redirect.Endpoint + ":" + strconv.Itoa(r.redirect.Port)
 }
 
 // hasKeyArgs reports whether a command takes keys (or channels, for

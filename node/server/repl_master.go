@@ -100,7 +100,7 @@ func (s *Server) initRepl() {
 // replicaof (Serve). The periodic work runs in the server's cron.
 func (s *Server) startRepl() {
 	s.mu.Lock()
-	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && s.cl.node == nil {
+	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && !s.cfg.ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
 		s.replicaOf(f[0], port)
 	}

@@ -89,6 +89,10 @@ type Server struct {
 
 	hooks hookSet // plugged subsystems (hooks.go)
 
+	// keyIndex is the key index of database 0 (cluster mode's keys by
+	// slot), installed again on the data set a full sync swaps in.
+	keyIndex keyspace.KeyIndex
+
 	// ShutdownHook runs (under the lock) before SHUTDOWN exits; persistence
 	// plugs in here. It returns an error to refuse the shutdown.
 	ShutdownHook func(save bool) error
@@ -127,7 +131,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		}
 		s.log.SetOutput(f)
 	}
-	if err := s.plug(plugins); err != nil {
+	if err := s.plug(append([]Plugin{clusterPlugin}, plugins...)); err != nil {
 		return nil, err
 	}
 	if err := s.buildCommandTable(); err != nil {
@@ -143,8 +147,10 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
 	s.initRepl()
-	if err := s.initCluster(); err != nil {
-		return nil, err
+	for _, initHook := range s.hooks.init {
+		if err := initHook(); err != nil {
+			return nil, err
+		}
 	}
 	s.blocking.init()
 	s.pubsub.init()
@@ -169,7 +175,6 @@ func handlerGroups() []map[string]Handler {
 		hashHandlers(),
 		setHandlers(),
 		zsetHandlers(),
-		clusterHandlers(),
 		replHandlers(),
 		latencyHandlers(),
 		lolwutHandlers(),
@@ -313,9 +318,11 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return fmt.Errorf("could not listen on any of %v port %d", s.cfg.Bind, s.cfg.Port)
 	}
-	if err := s.listenCluster(); err != nil {
-		s.closeListeners()
-		return err
+	for _, listen := range s.hooks.listen {
+		if err := listen(); err != nil {
+			s.closeListeners()
+			return err
+		}
 	}
 	return nil
 }
@@ -351,7 +358,6 @@ func (s *Server) Serve() error {
 	// Clients are served (with -LOADING) while the data set loads; the
 	// cluster bus and the link to a master wait for the data.
 	if s.waitLoaded() {
-		s.startCluster()
 		s.startRepl()
 		for _, start := range s.hooks.start {
 			start()
@@ -501,7 +507,6 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.closing)
 	s.closeListeners()
-	s.closeCluster()
 	s.closeRepl()
 	for _, closeHook := range s.hooks.close {
 		closeHook()
