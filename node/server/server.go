@@ -79,7 +79,7 @@ type Server struct {
 	runID    string
 
 	acl            aclState
-	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
+	cl             serverCluster // sharded pub/sub (pubsub_shard.go)
 	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
@@ -131,7 +131,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		}
 		s.log.SetOutput(f)
 	}
-	if err := s.plug(append([]Plugin{clusterPlugin}, plugins...)); err != nil {
+	if err := s.plug(plugins); err != nil {
 		return nil, err
 	}
 	if err := s.buildCommandTable(); err != nil {
@@ -169,6 +169,7 @@ func handlerGroups() []map[string]Handler {
 		stringHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
+		shardPubsubHandlers(),
 		aclHandlers(),
 		persistHandlers(),
 		listHandlers(),

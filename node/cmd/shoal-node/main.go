@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/shoal-dev/shoal/node/clusternode"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -60,7 +61,7 @@ func run(args []string) int {
 			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
-	srv, err := server.New(cfg)
+	srv, err := server.New(cfg, clusternode.Plugin)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -2,27 +2,25 @@ package server
 
 import (
 	"sort"
-	"time"
 )
 
 // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB
 // SHARDCHANNELS/SHARDNUMSUB): channels in their own namespace, routed by
 // the slot of the channel name like keys. In cluster mode an SPUBLISH
 // reaches the subscribers of every node of the shard over the bus, and a
-// PUBLISH those of every node of the cluster.
+// PUBLISH those of every node of the cluster: the cluster node carries
+// them (Hooks.Published) and delivers what comes from the bus
+// (DeliverShard), and drops the subscriptions of the slots it loses
+// (DropShardChannels).
 
-// publishToCluster is the Published hook: PUBLISH goes to every other
-// node over the bus (clusterPropagatePublish), SPUBLISH to the other nodes
-// of the shard; the reply still counts local receivers, as Redis's.
-func (s *Server) publishToCluster(channel, message []byte, sharded bool) {
-	cn := s.cl.node
-	if cn == nil {
-		return
-	}
-	if sharded {
-		cn.apply(cn.m.PublishShard(time.Now(), channel, message))
-	} else {
-		cn.apply(cn.m.Publish(time.Now(), channel, message))
+// shardPubsubHandlers are the commands of sharded pub/sub.
+func shardPubsubHandlers() map[string]Handler {
+	return map[string]Handler{
+		"ssubscribe":           cmdSSubscribe,
+		"sunsubscribe":         cmdSUnsubscribe,
+		"spublish":             cmdSPublish,
+		"pubsub|shardchannels": cmdPubsubShardChannels,
+		"pubsub|shardnumsub":   cmdPubsubShardNumsub,
 	}
 }
 
@@ -102,9 +100,9 @@ func (s *Server) sunsubscribeAll(c *Client) {
 	}
 }
 
-// deliverShard sends an SPUBLISH message to the local subscribers of a
+// DeliverShard sends an SPUBLISH message to the local subscribers of a
 // shard channel and returns their number.
-func (s *Server) deliverShard(channel, message []byte) int {
+func (s *Server) DeliverShard(channel, message []byte) int {
 	clients := s.cl.shardChannels[string(channel)]
 	for _, c := range clients {
 		c.W.PushLen(3)
@@ -118,7 +116,7 @@ func (s *Server) deliverShard(channel, message []byte) int {
 
 // SPUBLISH shardchannel message
 func cmdSPublish(c *Client) {
-	n := c.srv.deliverShard(c.Args[1], c.Args[2])
+	n := c.srv.DeliverShard(c.Args[1], c.Args[2])
 	c.srv.published(c.Args[1], c.Args[2], true)
 	c.W.Int(int64(n))
 }
@@ -148,4 +146,33 @@ func cmdPubsubShardNumsub(c *Client) {
 		c.W.Bulk(ch)
 		c.W.Int(int64(len(c.srv.cl.shardChannels[string(ch)])))
 	}
+}
+
+// DropShardChannels unsubscribes the subscribers of the shard channels
+// lost reports, telling them with a sunsubscribe message
+// (removeChannelsInSlot): the cluster node's shard no longer serves their
+// slot, so cluster clients subscribe again where it went.
+func (s *Server) DropShardChannels(lost func(channel string) bool) {
+	for name, clients := range s.cl.shardChannels {
+		if !lost(name) {
+			continue
+		}
+		for _, c := range append([]*Client(nil), clients...) {
+			s.sunsubscribeChannel(c, name, true)
+			c.deliver()
+		}
+	}
+}
+
+// serverCluster is the server's side of sharded pub/sub.
+type serverCluster struct {
+	// shardChannels are the SSUBSCRIBE subscribers (in standalone mode
+	// too).
+	shardChannels map[string][]*Client
+}
+
+// clientCluster is a client's cluster-related state.
+type clientCluster struct {
+	flags         ClusterFlags
+	shardChannels map[string]struct{}
 }

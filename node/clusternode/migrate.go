@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
@@ -100,32 +101,32 @@ type migrateArgs struct {
 }
 
 // parseMigrate parses the options, replying the error itself.
-func parseMigrate(c *Client) (migrateArgs, bool) {
+func parseMigrate(c *server.Client) (migrateArgs, bool) {
 	args := c.Args
 	a := migrateArgs{addr: net.JoinHostPort(string(args[1]), string(args[2]))}
 	firstKey, numKeys := 3, 1
 	for j := 6; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
-		case eqFold(args[j], "copy"):
+		case server.EqFold(args[j], "copy"):
 			a.copy = true
-		case eqFold(args[j], "replace"):
+		case server.EqFold(args[j], "replace"):
 			a.replace = true
-		case eqFold(args[j], "auth"):
+		case server.EqFold(args[j], "auth"):
 			if more < 1 {
-				c.Error(ErrSyntax)
+				c.Error(server.ErrSyntax)
 				return a, false
 			}
 			j++
 			a.auth, a.user, a.password = true, "", string(args[j])
-		case eqFold(args[j], "auth2"):
+		case server.EqFold(args[j], "auth2"):
 			if more < 2 {
-				c.Error(ErrSyntax)
+				c.Error(server.ErrSyntax)
 				return a, false
 			}
 			a.auth, a.user, a.password = true, string(args[j+1]), string(args[j+2])
 			j += 2
-		case eqFold(args[j], "keys"):
+		case server.EqFold(args[j], "keys"):
 			if len(args[3]) != 0 {
 				c.Error("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
 				return a, false
@@ -133,7 +134,7 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 			firstKey, numKeys = j+1, len(args)-j-1
 			j = len(args)
 		default:
-			c.Error(ErrSyntax)
+			c.Error(server.ErrSyntax)
 			return a, false
 		}
 	}
@@ -160,12 +161,11 @@ type migrateKey struct {
 	entry *keyspace.Entry
 }
 
-func cmdMigrate(c *Client) {
+func (p *plugin) cmdMigrate(c *server.Client) {
 	a, ok := parseMigrate(c)
 	if !ok {
 		return
 	}
-	s := c.srv
 	var keys []migrateKey
 	for _, k := range a.keys {
 		if e := c.LookupRead(k); e != nil {
@@ -177,22 +177,22 @@ func cmdMigrate(c *Client) {
 		return
 	}
 	restore := "RESTORE"
-	if s.cl.node != nil {
+	if p.node != nil {
 		restore = "RESTORE-ASKING"
 	}
 	for retry := true; ; retry = false {
-		mc, err := s.cl.migrate.get(a.addr, a.timeout)
+		mc, err := p.migrate.get(a.addr, a.timeout)
 		if err != nil {
 			c.Error("IOERR error or timeout connecting to the client")
 			return
 		}
-		res := migrateOnce(c, mc, a, keys, restore)
+		res := p.migrateOnce(c, mc, a, keys, restore)
 		if res.ioErr == "" {
 			return
 		}
 		// Nothing was acknowledged and the cached connection may just
 		// have been stale: retry once, unless it was a timeout.
-		s.cl.migrate.close(a.addr)
+		p.migrate.close(a.addr)
 		if !(retry && res.acked == 0 && !res.timeout) {
 			c.Error(res.ioErr)
 			return
@@ -210,8 +210,7 @@ type migrateResult struct {
 
 // migrateOnce sends the keys on mc and reads the replies, deleting each
 // acknowledged key (unless COPY) and replying OK or the target's error.
-func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	p := c.srv.persisterOf().codecsOrDefault()
+func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
 	var buf []byte
 	if a.auth {
 		if a.user != "" {
@@ -235,11 +234,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			}
 			ttl = max(ttl, 1)
 		}
-		t, v, err := entryValue(k.entry)
-		var payload []byte
-		if err == nil {
-			payload, err = p.Dump(t, v)
-		}
+		payload, err := c.DumpPayload(k.entry)
 		if err != nil {
 			c.Error("ERR " + err.Error())
 			return migrateResult{}
@@ -293,7 +288,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			// Some keys moved: report what happened to them, then the
 			// socket error.
 			migrateDeleted(c, deleted)
-			c.srv.cl.migrate.close(a.addr)
+			p.migrate.close(a.addr)
 			c.Error("IOERR error or timeout reading to target instance")
 			return migrateResult{}
 		}
@@ -330,7 +325,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 
 // migrateDeleted makes MIGRATE propagate as DEL of the keys it moved
 // (nothing when it moved none).
-func migrateDeleted(c *Client, deleted [][]byte) {
+func migrateDeleted(c *server.Client, deleted [][]byte) {
 	if len(deleted) == 0 {
 		c.PreventPropagation()
 		return

@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"cmp"
@@ -7,11 +7,8 @@ import (
 
 	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
-
-// ErrClusterDisabled is the reply of the cluster commands in standalone
-// mode.
-const ErrClusterDisabled = "ERR This instance has cluster support disabled"
 
 // clusterSubcommands are the CLUSTER subcommands with a spec in
 // node/command/cluster.go; the machine answers those it knows
@@ -23,67 +20,74 @@ var clusterSubcommands = [...]string{
 	"reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
 }
 
-// clusterHandlers are the commands of cluster mode: CLUSTER, ASKING,
-// READONLY, READWRITE, MIGRATE and sharded pub/sub.
-func clusterHandlers() map[string]Handler {
-	h := map[string]Handler{
-		"asking":               cmdAsking,
-		"readonly":             cmdReadonly,
-		"readwrite":            cmdReadwrite,
-		"migrate":              cmdMigrate,
-		"ssubscribe":           cmdSSubscribe,
-		"sunsubscribe":         cmdSUnsubscribe,
-		"spublish":             cmdSPublish,
-		"pubsub|shardchannels": cmdPubsubShardChannels,
-		"pubsub|shardnumsub":   cmdPubsubShardNumsub,
+// handlers are the commands of cluster mode: CLUSTER, ASKING, READONLY,
+// READWRITE, and MIGRATE.
+func (p *plugin) handlers() map[string]server.Handler {
+	h := map[string]server.Handler{
+		"asking":    p.cmdAsking,
+		"readonly":  p.cmdReadonly,
+		"readwrite": p.cmdReadwrite,
+		"migrate":   p.cmdMigrate,
 	}
 	for _, sub := range clusterSubcommands {
-		h["cluster|"+sub] = cmdCluster
+		h["cluster|"+sub] = p.cmdCluster
 	}
 	return h
 }
 
-func cmdAsking(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdAsking(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.asking = true
+	c.ClusterFlags().Asking = true
 	c.W.OK()
 }
 
-func cmdReadonly(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdReadonly(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.readonly = true
+	c.ClusterFlags().ReadOnly = true
 	c.W.OK()
 }
 
-func cmdReadwrite(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdReadwrite(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.readonly = false
+	c.ClusterFlags().ReadOnly = false
 	c.W.OK()
+}
+
+// published is the Published hook: PUBLISH goes to every other node over
+// the bus (clusterPropagatePublish), SPUBLISH to the other nodes of the
+// shard; the reply still counts local receivers, as Redis's.
+func (p *plugin) published(channel, message []byte, sharded bool) {
+	cn := p.node
+	if sharded {
+		cn.apply(cn.m.PublishShard(time.Now(), channel, message))
+	} else {
+		cn.apply(cn.m.Publish(time.Now(), channel, message))
+	}
 }
 
 // clusterReplyWriter is what the machine replies through: errors count in
 // errorstats like every other error.
 type clusterReplyWriter struct {
 	*resp.Writer
-	c *Client
+	c *server.Client
 }
 
 func (w clusterReplyWriter) Error(msg string) { w.c.Error(msg) }
 
 // cmdCluster is CLUSTER <subcommand>.
-func cmdCluster(c *Client) {
-	cn := c.srv.cl.node
+func (p *plugin) cmdCluster(c *server.Client) {
+	cn := p.node
 	if cn == nil {
-		c.Error(ErrClusterDisabled)
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
 	now := time.Now()
@@ -121,7 +125,7 @@ func cmdCluster(c *Client) {
 	case "info":
 		c.W.Verbatim("txt", cn.m.ClusterInfo(cn.bus.bufLimitExceeded))
 	case "help":
-		replyHelp(c, "CLUSTER", clusterHelp)
+		c.ReplyHelp("CLUSTER", clusterHelp)
 	default:
 		rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
 		if !handled {
@@ -135,7 +139,7 @@ func cmdCluster(c *Client) {
 }
 
 // writeLinks is CLUSTER LINKS: one map per link, grouped by node.
-func (cn *clusterNode) writeLinks(c *Client) {
+func (cn *clusterNode) writeLinks(c *server.Client) {
 	links := cn.links()
 	slices.SortFunc(links, func(a, b linkInfo) int {
 		if r := cmp.Compare(a.node, b.node); r != 0 {
