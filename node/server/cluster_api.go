@@ -69,9 +69,6 @@ func (c *Client) DumpPayload(e *keyspace.Entry) ([]byte, error) {
 	return c.srv.persisterOf().codecsOrDefault().Dump(t, v)
 }
 
-// ReplyHelp replies the HELP of a command with subcommands (CLUSTER HELP).
-func (c *Client) ReplyHelp(cmd string, lines []string) { replyHelp(c, cmd, lines) }
-
 // BindAddrs is bind's addresses: the cluster bus listens on them too.
 func (s *Server) BindAddrs() []string { return s.bindAddrs() }
 
@@ -179,7 +176,3 @@ func (s *Server) RedirectBlocked(reply func(c *Client, key string, args [][]byte
 		}
 	}
 }
-
-// EqFold compares an argument with a lower-case keyword without
-// allocating, as every handler matches keywords (MIGRATE's options).
-func EqFold(arg []byte, lower string) bool { return eqFold(arg, lower) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/commands"
 )
 
 // recorder is a Propagator that keeps every propagated command as one
@@ -50,7 +51,7 @@ func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
-	s, err := New(cfg, TestPlugins...)
+	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -335,7 +336,7 @@ func configGet(t *paramTable, c *Config, patterns []string) [][2]string {
 			continue
 		}
 		for _, name := range t.names {
-			if GlobMatch([]byte(pat), []byte(name), true) {
+			if command.GlobMatch([]byte(pat), []byte(name), true) {
 				add(name, t.byName[name])
 			}
 		}

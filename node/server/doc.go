@@ -75,7 +75,7 @@
 // whole argument with Redis's rules (util.go): never parse a number any
 // other way. Range-check every offset, count and index before it sizes an
 // allocation or a slice, without overflow (off > max-len, not off+len >
-// max). Match keywords with eqFold(arg, "withscores").
+// max). Match keywords with command.EqFold(arg, "withscores").
 //
 // Replies go to c.W (node/resp.Writer), which speaks RESP2 or RESP3 by
 // itself: c.W.OK(), SimpleString, Int, Bulk, BulkString, Null (missing
@@ -83,8 +83,8 @@
 // then n key/value pairs (HGETALL, a flat array in RESP2), SetLen(n)
 // (SMEMBERS), Double(f) (ZSCORE: "%.17g" as Redis 7.0; a bulk string in
 // RESP2), Bool. Errors: c.Error(msg) with the constants of errors.go
-// (ErrWrongType, ErrNotInteger, ErrSyntax, ...) or Redis's exact text; it
-// also counts errorstats. FormatFloat(f) formats a float the way
+// (command.ErrWrongType, command.ErrNotInteger, command.ErrSyntax, ...) or Redis's exact text; it
+// also counts errorstats. command.FormatFloat(f) formats a float the way
 // INCRBYFLOAT/HINCRBYFLOAT store it.
 //
 // Keys live in c.DB (*keyspace.DB, the selected database):

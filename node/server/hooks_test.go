@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/commands"
 )
 
 func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
@@ -14,7 +15,7 @@ func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, append(TestPlugins[:len(TestPlugins):len(TestPlugins)], plugins...)...)
+	s, err := New(cfg, append(append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...), plugins...)...)
 	if err == nil {
 		t.Cleanup(s.Close)
 	}

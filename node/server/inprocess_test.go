@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/commands"
 )
 
 // In-process tests: a Server without listeners, clients over net.Pipe.
@@ -41,7 +43,7 @@ func newInProcess(t *testing.T, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, TestPlugins...)
+	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,13 +29,13 @@ func cmdReplconf(c *Client) {
 	s := c.srv
 	args := c.Args[1:]
 	if len(args)%2 != 0 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	for i := 0; i < len(args); i += 2 {
 		v := string(args[i+1])
 		switch {
-		case eqFold(args[i], "listening-port"):
+		case command.EqFold(args[i], "listening-port"):
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 65535 {
 				c.Error("ERR value is out of range")
@@ -44,7 +44,7 @@ func cmdReplconf(c *Client) {
 			a := s.repl.announced[c.ID]
 			a.port = n
 			s.repl.announced[c.ID] = a
-		case eqFold(args[i], "ack"):
+		case command.EqFold(args[i], "ack"):
 			// From a replica: no reply.
 			r := s.replicaOfClient(c)
 			off, err := strconv.ParseInt(v, 10, 64)
@@ -57,21 +57,21 @@ func cmdReplconf(c *Client) {
 			r.ackTime = time.Now()
 			s.signalWaiters()
 			return
-		case eqFold(args[i], "getack"):
+		case command.EqFold(args[i], "getack"):
 			// Answered by the replica's link (repl_replica.go) when it
 			// comes from the master.
 			return
-		case eqFold(args[i], "ip-address"):
+		case command.EqFold(args[i], "ip-address"):
 			a := s.repl.announced[c.ID]
 			a.ip = v
 			s.repl.announced[c.ID] = a
-		case eqFold(args[i], "capa"):
+		case command.EqFold(args[i], "capa"):
 			a := s.repl.announced[c.ID]
 			a.capaEOF = a.capaEOF || v == "eof"
 			a.capaStream = a.capaStream || v == replCapaStream
 			s.repl.announced[c.ID] = a
-		case eqFold(args[i], "rdb-only"),
-			eqFold(args[i], "rdb-filter-only"):
+		case command.EqFold(args[i], "rdb-only"),
+			command.EqFold(args[i], "rdb-filter-only"):
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))
 			return
@@ -129,7 +129,8 @@ func cmdWait(c *Client) {
 		// Ask the replicas for an ACK now rather than within a second.
 		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
-	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(c *Client) {
+	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(x *command.Ctx) {
+		c := clientOf(x)
 		n := c.srv.ackedReplicas(w.offset)
 		delete(c.srv.repl.waits, c)
 		c.W.Int(int64(n))
@@ -143,7 +144,7 @@ func cmdReplicaof(c *Client) {
 		c.Error("ERR REPLICAOF not allowed in cluster mode.")
 		return
 	}
-	if eqFold(c.Args[1], "no") && eqFold(c.Args[2], "one") {
+	if command.EqFold(c.Args[1], "no") && command.EqFold(c.Args[2], "one") {
 		if s.isReplica() {
 			s.promote()
 			s.log.Printf("MASTER MODE enabled (user request from '%s')", c.addr)

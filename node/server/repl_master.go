@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/replication"
 )
@@ -245,11 +247,11 @@ func cmdPsync(c *Client) {
 		}
 	}
 	replid, next := "?", int64(-1)
-	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
+	if len(c.Args) >= 3 && command.EqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
-		n, ok := parseLongLong(c.Args[2])
+		n, ok := keyspace.ParseInt(c.Args[2])
 		if !ok {
-			c.Error(ErrNotInteger)
+			c.Error(command.ErrNotInteger)
 			return
 		}
 		next = n
@@ -285,7 +287,7 @@ func cmdPsync(c *Client) {
 	// after it starts with a SELECT.
 	s.repl.lastDB = -1
 	header := "+FULLRESYNC " + s.repl.ids.ID + " " + strconv.FormatInt(s.repl.ids.Offset, 10) + "\r\n"
-	if eqFold(c.Args[0], "sync") {
+	if command.EqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
 	snap := s.beginReplSnapshot()

@@ -165,21 +165,14 @@ func handlerGroups() []map[string]Handler {
 	return []map[string]Handler{
 		connectionHandlers(),
 		serverHandlers(),
-		genericHandlers(),
-		stringHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
 		shardPubsubHandlers(),
 		aclHandlers(),
 		persistHandlers(),
-		listHandlers(),
-		hashHandlers(),
-		setHandlers(),
-		zsetHandlers(),
 		replHandlers(),
 		latencyHandlers(),
 		lolwutHandlers(),
-		lcsHandlers(),
 	}
 }
 
@@ -192,7 +185,7 @@ func (s *Server) buildCommandTable() error {
 	if err != nil {
 		return err
 	}
-	t, err := command.NewTable(command.Groups()...)
+	t, err := command.NewTable(append(command.Groups(), s.hooks.commands)...)
 	if err != nil {
 		return err
 	}
@@ -205,7 +198,12 @@ func (s *Server) buildCommandTable() error {
 	s.handlers = make([]Handler, t.NumIDs())
 	s.cmdStats = make([]cmdStat, t.NumIDs())
 	for id := 0; id < t.NumIDs(); id++ {
-		s.handlers[id] = hs[t.ByID(id).FullName()]
+		sp := t.ByID(id)
+		if run := sp.Run; run != nil {
+			s.handlers[id] = func(c *Client) { run(&c.Ctx) }
+		} else {
+			s.handlers[id] = hs[sp.FullName()]
+		}
 	}
 	return nil
 }
@@ -234,7 +232,11 @@ func checkServed(t *command.Table, hs map[string]Handler) error {
 	var problems []string
 	for id := 0; id < t.NumIDs(); id++ {
 		sp := t.ByID(id)
-		if len(sp.Subcommands) == 0 && hs[sp.FullName()] == nil {
+		h := hs[sp.FullName()]
+		switch {
+		case sp.Run != nil && h != nil:
+			problems = append(problems, fmt.Sprintf("spec %q has a Run and a handler by name", sp.FullName()))
+		case len(sp.Subcommands) == 0 && sp.Run == nil && h == nil:
 			problems = append(problems, fmt.Sprintf("spec %q has no handler", sp.FullName()))
 		}
 	}
@@ -421,12 +423,12 @@ func (s *Server) accept(conn net.Conn) {
 	if len(s.clients) >= s.cfg.MaxClients {
 		s.stats.rejectedConnections++
 		s.mu.Unlock()
-		refuse(conn, ErrMaxClients)
+		refuse(conn, command.ErrMaxClients)
 		return
 	}
 	if s.protectedRefuses(conn) {
 		s.mu.Unlock()
-		refuse(conn, ErrProtected)
+		refuse(conn, command.ErrProtected)
 		return
 	}
 	if len(s.loops) > 0 {

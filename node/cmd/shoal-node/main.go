@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/shoal-dev/shoal/node/clusternode"
+	"github.com/shoal-dev/shoal/node/commands"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -61,7 +62,7 @@ func run(args []string) int {
 			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
-	srv, err := server.New(cfg, clusternode.Plugin)
+	srv, err := server.New(cfg, server.CommandFamilies(commands.All()...), clusternode.Plugin)
 	if err != nil {
 		return fail("%v", err)
 	}
