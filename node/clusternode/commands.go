@@ -6,18 +6,29 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/cluster"
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
-// clusterSubcommands are the CLUSTER subcommands with a spec in
-// node/command/cluster.go; the machine answers those it knows
-// (cluster.Machine.Command), the server the others.
-var clusterSubcommands = [...]string{
-	"addslots", "addslotsrange", "bumpepoch", "count-failure-reports", "countkeysinslot",
-	"delslots", "delslotsrange", "failover", "flushslots", "forget", "getkeysinslot", "help",
-	"info", "keyslot", "links", "meet", "myid", "myshardid", "nodes", "replicas", "replicate",
-	"reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
+// clusterSubcommands are the names of CLUSTER's subcommands, from their
+// specs (node/command/cluster.go): the one list of them. The driver
+// answers those of ownSubcommands, the machine the others
+// (cluster.Machine.Command); TestEveryClusterSubcommandIsAnswered checks
+// that nothing falls between the two.
+func clusterSubcommands() []string {
+	var names []string
+	for _, g := range command.Groups() {
+		for _, sp := range g {
+			if sp.Name != "cluster" {
+				continue
+			}
+			for _, sub := range sp.Subcommands {
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	return names
 }
 
 // handlers are the commands of cluster mode: CLUSTER, ASKING, READONLY,
@@ -29,7 +40,7 @@ func (p *plugin) handlers() map[string]server.Handler {
 		"readwrite": p.cmdReadwrite,
 		"migrate":   p.cmdMigrate,
 	}
-	for _, sub := range clusterSubcommands {
+	for _, sub := range clusterSubcommands() {
 		h["cluster|"+sub] = p.cmdCluster
 	}
 	return h
@@ -91,8 +102,25 @@ func (p *plugin) cmdCluster(c *server.Client) {
 		return
 	}
 	now := time.Now()
-	switch c.Cmd.Name {
-	case "countkeysinslot":
+	if own := ownSubcommands[c.Cmd.Name]; own != nil {
+		own(cn, c, now)
+		return
+	}
+	rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
+	if !handled {
+		c.Error("ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP.")
+		return
+	}
+	// Saved (and fsynced when asked) before the reply leaves: the lock is
+	// held until the batch's replies are flushed.
+	cn.apply(rd)
+}
+
+// ownSubcommands are the CLUSTER subcommands the driver answers itself:
+// they need the key index, the links, nodes.conf or the bus statistics
+// (INFO, which the machine also answers without them).
+var ownSubcommands = map[string]func(cn *clusterNode, c *server.Client, now time.Time){
+	"countkeysinslot": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		slot, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return
@@ -102,7 +130,8 @@ func (p *plugin) cmdCluster(c *server.Client) {
 			return
 		}
 		c.W.Int(int64(cn.index.CountKeysInSlot(int(slot))))
-	case "getkeysinslot":
+	},
+	"getkeysinslot": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		slot, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return
@@ -117,25 +146,16 @@ func (p *plugin) cmdCluster(c *server.Client) {
 		}
 		n := min(int(count), cn.index.CountKeysInSlot(int(slot)))
 		c.W.StringArray(cn.index.KeysInSlot(int(slot), n, make([]string, 0, n))...)
-	case "links":
-		cn.writeLinks(c)
-	case "saveconfig":
+	},
+	"links": func(cn *clusterNode, c *server.Client, _ time.Time) { cn.writeLinks(c) },
+	"saveconfig": func(cn *clusterNode, c *server.Client, now time.Time) {
 		cn.apply(cn.m.SaveConfig(now))
 		c.W.OK()
-	case "info":
+	},
+	"info": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		c.W.Verbatim("txt", cn.m.ClusterInfo(cn.bus.bufLimitExceeded))
-	case "help":
-		c.ReplyHelp("CLUSTER", clusterHelp)
-	default:
-		rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
-		if !handled {
-			c.Error("ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP.")
-			return
-		}
-		// Saved (and fsynced when asked) before the reply leaves: the
-		// lock is held until the batch's replies are flushed.
-		cn.apply(rd)
-	}
+	},
+	"help": func(_ *clusterNode, c *server.Client, _ time.Time) { c.ReplyHelp("CLUSTER", clusterHelp) },
 }
 
 // writeLinks is CLUSTER LINKS: one map per link, grouped by node.

@@ -72,11 +72,9 @@ func hasKeyArgs(spec *command.Spec) bool {
 	return spec.FirstKey > 0 || len(spec.KeySpecs) > 0 || spec.Keys != nil || spec.Is(command.MovableKeys)
 }
 
-// commandKeys appends the key positions of a command to dst.
+// commandKeys appends the key positions of a command to dst (MIGRATE's
+// from its spec's Keys, command.MigrateKeys).
 func commandKeys(spec *command.Spec, args [][]byte, dst []int) []int {
-	if spec.Name == "migrate" && spec.Parent() == nil && spec.Keys == nil {
-		return command.MigrateKeys(args, dst)
-	}
 	keys, ok := spec.GetKeys(args, dst)
 	if !ok {
 		return dst[:0]
@@ -84,12 +82,11 @@ func commandKeys(spec *command.Spec, args [][]byte, dst []int) []int {
 	return keys
 }
 
+// isShardPubsub reports whether the command's "keys" are shard channels:
+// it has key specs and every one is flagged not_key (SPUBLISH,
+// SSUBSCRIBE, SUNSUBSCRIBE).
 func isShardPubsub(spec *command.Spec) bool {
-	switch spec.FullName() {
-	case "spublish", "ssubscribe", "sunsubscribe":
-		return true
-	}
-	return false
+	return len(spec.KeySpecs) > 0 && !spec.HasKeyArgs()
 }
 
 // getNodeByQuery is the routing rule of the Redis Cluster specification:
