@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -56,8 +57,7 @@ type Client struct {
 	replyOff, replySkip, replySkipNext bool
 
 	// Set while an event loop serves the connection (eventloop.go).
-	loop    *loopConn
-	readErr bool     // the loop's read failed: close
+	loop    *eventloop.Socket
 	handoff [][]byte // a command to run once on a goroutine of its own
 
 	// pub/sub

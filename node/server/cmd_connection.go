@@ -9,9 +9,8 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
-// RedisVersion is the Redis version the node is compatible with (HELLO,
-// INFO): clients enable features by it.
-const RedisVersion = "7.0.15"
+// RedisVersion is the Redis version the node is compatible with (command.RedisVersion).
+const RedisVersion = command.RedisVersion
 
 func connectionHandlers() map[string]Handler {
 	return map[string]Handler{

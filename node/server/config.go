@@ -46,7 +46,7 @@ type Config struct {
 	Timeout            int // seconds, 0 = never
 	TCPKeepalive       int // seconds
 	EventLoops         int // epoll loops serving clients (default 1); 0: a goroutine per connection (eventloop.go)
-	EventLoopBusyPoll  int // microseconds a busy event loop polls before it sleeps (busypoll.go); 0: never
+	EventLoopBusyPoll  int // microseconds a busy event loop polls before it sleeps (node/eventloop); 0: never
 	Databases          int
 	LogLevel           string
 	LogFile            string

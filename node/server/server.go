@@ -13,10 +13,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -50,7 +50,7 @@ type Server struct {
 	dbs      []*keyspace.DB
 
 	listeners []net.Listener
-	loops     []*eventLoop // with event-loops > 0 (eventloop.go)
+	loops     []*eventloop.Loop // with event-loops > 0 (eventloop.go)
 	nextLoop  int
 	clients   map[int64]*Client
 	nextID    atomic.Int64
@@ -172,7 +172,6 @@ func handlerGroups() []map[string]Handler {
 		persistHandlers(),
 		replHandlers(),
 		latencyHandlers(),
-		lolwutHandlers(),
 	}
 }
 
@@ -441,45 +440,6 @@ func (s *Server) accept(conn net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go c.serve()
-}
-
-// startLoops starts the event loops of event-loops.
-func (s *Server) startLoops() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < s.cfg.EventLoops; i++ {
-		l, err := newEventLoop(s)
-		if err != nil {
-			return err
-		}
-		s.loops = append(s.loops, l)
-		s.wg.Add(1)
-		go l.run()
-	}
-	return nil
-}
-
-// acceptToLoop hands a new connection to the next event loop, or to a
-// goroutine when its socket cannot be taken. Called with the lock held.
-func (s *Server) acceptToLoop(conn net.Conn) {
-	laddr, raddr := conn.LocalAddr(), conn.RemoteAddr()
-	fd, err := takeSocket(conn)
-	if err != nil {
-		c := newClient(s, conn)
-		s.clients[c.ID] = c
-		s.wg.Add(1)
-		go c.serve()
-		return
-	}
-	lc := &loopConn{fd: fd, laddr: laddr, raddr: raddr}
-	l := s.loops[s.nextLoop%len(s.loops)]
-	s.nextLoop++
-	c := newClient(s, lc)
-	if err := l.add(c, lc); err != nil {
-		syscall.Close(fd)
-		return
-	}
-	s.clients[c.ID] = c
 }
 
 func refuse(conn net.Conn, msg string) {
