@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -235,7 +236,11 @@ func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, k
 			}
 			ttl = max(ttl, 1)
 		}
-		payload, err := c.DumpPayload(k.entry)
+		t, v, err := persistence.EntryValue(k.entry)
+		var payload []byte
+		if err == nil {
+			payload, err = p.s.Codecs().Dump(t, v)
+		}
 		if err != nil {
 			c.Error("ERR " + err.Error())
 			return migrateResult{}

@@ -12,7 +12,8 @@ import (
 // What the engine exports for the cluster node's driver
 // (node/clusternode), which plugs in through hooks (hooks.go) and reaches
 // the engine through these only; each says which part of the driver needs
-// it. All but Go and Closing are called with the lock held.
+// it (Go, Closing and Codecs are subsystem.go's). All are called with
+// the lock held.
 
 // Redirections of cluster mode (getNodeByQuery + clusterRedirectClient),
 // with Redis's exact texts: clients match on the first word.
@@ -59,16 +60,6 @@ func (c *Client) Queued() iter.Seq2[*command.Spec, [][]byte] {
 	}
 }
 
-// DumpPayload is DUMP's serialization of e, with the persistence codecs
-// (MIGRATE sends it as RESTORE's payload).
-func (c *Client) DumpPayload(e *keyspace.Entry) ([]byte, error) {
-	t, v, err := entryValue(e)
-	if err != nil {
-		return nil, err
-	}
-	return c.srv.persisterOf().codecsOrDefault().Dump(t, v)
-}
-
 // BindAddrs is bind's addresses: the cluster bus listens on them too.
 func (s *Server) BindAddrs() []string { return s.bindAddrs() }
 
@@ -79,19 +70,6 @@ func (s *Server) SetKeyIndex(ix keyspace.KeyIndex) {
 	s.keyIndex = ix
 	s.dbs[0].SetIndex(ix)
 }
-
-// Go runs f on a goroutine that Close waits for (bus links, the cluster
-// cron, the nodes.conf saver). Called with or without the lock.
-func (s *Server) Go(f func()) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-}
-
-// Closing is closed when Close begins: the goroutines of Go end on it.
-func (s *Server) Closing() <-chan struct{} { return s.closing }
 
 // ApplyWritePause carries out a manual failover's pause of writes
 // (Ready.PauseWritesUntil, Ready.UnpauseWrites) and reports whether

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"strconv"
@@ -298,51 +297,10 @@ func cmdPsync(c *Client) {
 // lock, and returns the bytes written.
 type replSnapshot func(w io.Writer) (int64, error)
 
-// beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held) and returns the function that writes it outside the lock, as it
-// is encoded: nothing is built in memory first. When a BGSAVE already runs,
-// the snapshot is encoded now, under the lock, into memory.
-func (s *Server) beginReplSnapshot() replSnapshot {
-	p := s.persisterOf()
-	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
-		ctx, cancel := context.WithCancel(context.Background())
-		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
-		p.bgsave = job
-		lc := p.beginCapture()
-		return func(dst io.Writer) (int64, error) {
-			w := persistence.NewSnapshotWriter(dst)
-			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: replFlushEvery})
-			s.mu.Lock()
-			p.endCapture(lc)
-			if p.bgsave == job {
-				p.bgsave = nil
-			}
-			cancel()
-			s.mu.Unlock()
-			if err == nil {
-				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
-					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
-			}
-			return w.Size(), err
-		}
-	}
-	if p == nil {
-		p = &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil)}
-	}
-	var buf bytes.Buffer
-	w := persistence.NewSnapshotWriter(&buf)
-	err := p.writeLive(w)
-	if err == nil {
-		err = w.Close()
-	}
-	return func(dst io.Writer) (int64, error) {
-		if err != nil {
-			return 0, err
-		}
-		n, werr := dst.Write(buf.Bytes())
-		return int64(n), werr
-	}
-}
+// beginReplSnapshot starts the snapshot of a full resync (lock held;
+// SnapshotForReplica) and returns the function that writes it outside
+// the lock.
+func (s *Server) beginReplSnapshot() replSnapshot { return s.SnapshotForReplica(replFlushEvery) }
 
 // replFlushEvery is how often a snapshot streamed to a replica is flushed
 // while it is encoded (the keepalive newlines of the $<length> framing

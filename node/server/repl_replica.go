@@ -373,9 +373,6 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
 	s.dirty++
-	if p := s.persisterOf(); p != nil && p.aof != nil {
-		p.rewriteScheduled = true // the AOF must start from the new data set
-	}
 	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -436,7 +433,7 @@ func (s *Server) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
 	env.Now = time.Now().UnixMilli()
 	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
 	env.NoExpire = true
-	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.persisterOf().codecsOrDefault()}
+	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.codecs}
 	for i := range s.dbs {
 		ld.dbs = append(ld.dbs, keyspace.New(i, env))
 	}
@@ -448,7 +445,7 @@ func (ld *replLoader) add(r persistence.Record) error {
 	if r.DB >= len(ld.dbs) {
 		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
 	}
-	if err := loadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+	if err := persistence.LoadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
 		return err
 	}
 	ld.keys++
@@ -478,16 +475,7 @@ func (ld *replLoader) resizeDB(db, keys, expires int) error {
 // progress is stopped first, as Redis kills its child before loading the
 // master's data: its point in time is gone.
 func (s *Server) installReplDataset(dbs []*keyspace.DB) {
-	if p := s.persisterOf(); p != nil {
-		for _, j := range []*bgJob{p.bgsave, p.rewrite} {
-			if j != nil {
-				j.cancel()
-			}
-		}
-		if p.capture != nil {
-			p.endCapture(p.capture)
-		}
-	}
+	s.DatasetReplaced()
 	for i, db := range s.dbs {
 		s.flushDB(db)
 		db.SwapWith(dbs[i])

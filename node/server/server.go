@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // Handler executes one command for a client. It runs under the server
@@ -82,8 +83,9 @@ type Server struct {
 	cl             serverCluster // sharded pub/sub (pubsub_shard.go)
 	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
+	codecs         *persistence.Codecs // the values' encodings: DUMP, RESTORE, MIGRATE, snapshots
 	infoSections   map[string]InfoSection
-	loading        loadingState // the load at start-up (persist_loading.go)
+	loading        loadingState // the load at start-up (loading.go)
 	peakMemory     int64
 	noActiveExpire bool
 
@@ -93,9 +95,6 @@ type Server struct {
 	// slot), installed again on the data set a full sync swaps in.
 	keyIndex keyspace.KeyIndex
 
-	// ShutdownHook runs (under the lock) before SHUTDOWN exits; persistence
-	// plugs in here. It returns an error to refuse the shutdown.
-	ShutdownHook func(save bool) error
 	// Exit is called by SHUTDOWN after the server stopped (main exits).
 	Exit func()
 }
@@ -123,6 +122,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		log:     log.New(os.Stderr, "", log.LstdFlags),
 		start:   time.Now(),
 		runID:   randomHex(40),
+		codecs:  persistence.KeyspaceCodecs(nil, nil, nil, nil),
 	}
 	if cfg.LogFile != "" {
 		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -169,7 +169,7 @@ func handlerGroups() []map[string]Handler {
 		pubsubHandlers(),
 		shardPubsubHandlers(),
 		aclHandlers(),
-		persistHandlers(),
+		dumpHandlers(),
 		replHandlers(),
 		latencyHandlers(),
 	}
@@ -573,10 +573,7 @@ func (s *Server) shutdown(p *shutdownProgress) error {
 	if p != nil {
 		close(p.locked)
 	}
-	var err error
-	if s.ShutdownHook != nil {
-		err = s.ShutdownHook(s.cfg.Save != "")
-	}
+	err := s.runShutdown(s.cfg.Save != "")
 	if p != nil {
 		close(p.saved)
 	}
