@@ -47,28 +47,32 @@ type Hooks struct {
 	// Init runs at the end of New, once the databases and the command
 	// table exist and before the data set is loaded (the cluster node
 	// installs its per-slot key index and reads nodes.conf); an error
-	// fails New.
+	// fails New. Called from New (server.go).
 	Init func() error
 	// Listen runs from Listen once the client listeners are open (the
-	// cluster bus port); an error closes them and fails Listen.
+	// cluster bus port); an error closes them and fails Listen. Called
+	// from Server.Listen (server.go).
 	Listen func() error
 	// Route runs in dispatch after the ACL check, before the replication
 	// and Guard checks (Redis's processCommand cluster redirection), with
 	// the lock held: a non-empty result refuses the command with that
 	// reply (MOVED, ASK, CLUSTERDOWN, ...), as is: inside MULTI the
 	// transaction then fails with EXECABORT, and a refused EXEC discards
-	// its transaction.
+	// its transaction. Called from dispatch (exec.go).
 	Route func(c *Client, spec *command.Spec, args [][]byte) string
 	// ConfigChanged runs after CONFIG SET changed parameters, with the
 	// lock held (the cluster node hands its cluster-* changes to the
-	// machine).
+	// machine). Called from configChanged (config_cmd.go).
 	ConfigChanged func()
 	// Published runs after PUBLISH or SPUBLISH (sharded) delivered a
 	// client's message to the local subscribers, lock held
 	// (the cluster bus carries it to the other nodes). The engine's own
-	// deliveries (Server.Publish, DeliverShard) do not call it.
+	// deliveries (Server.Publish, DeliverShard) do not call it. Called
+	// through published from cmdPublish (pubsub.go) and cmdSPublish
+	// (pubsub_shard.go).
 	Published func(channel, message []byte, sharded bool)
 	// Connections adds to INFO's cluster_connections (the bus links).
+	// Called through hookConnections from INFO's clients section (info.go).
 	Connections func() int
 
 	// Load reads the data set at start-up: StartLoading runs it on a
