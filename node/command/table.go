@@ -356,3 +356,14 @@ func (s *Spec) HasKeyArgs() bool {
 	}
 	return false
 }
+
+// LookupName resolves a command ("get") or subcommand ("config|get") by
+// name, case-insensitively, or returns nil.
+func (t *Table) LookupName(name string) *Spec {
+	top, sub, hasSub := strings.Cut(name, "|")
+	spec := t.Lookup([]byte(top))
+	if !hasSub || spec == nil {
+		return spec
+	}
+	return spec.Sub([]byte(sub))
+}

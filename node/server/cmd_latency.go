@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"time"
 )
 
@@ -77,7 +76,7 @@ func cmdLatencyHistogram(c *Client) {
 		}
 	} else {
 		for _, arg := range c.Args[2:] {
-			sp := lookupFullName(s.cmds, string(bytes.ToLower(arg)))
+			sp := s.cmds.LookupName(string(arg))
 			if sp == nil {
 				continue
 			}

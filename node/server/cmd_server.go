@@ -168,19 +168,6 @@ func writeKeySpec(c *Client, ks command.KeySpec) {
 	}
 }
 
-// lookupSpecByName resolves "get" or "config|get" / "config get".
-func (s *Server) lookupSpecByName(name []byte) *command.Spec {
-	str := string(name)
-	if i := strings.IndexByte(str, '|'); i >= 0 {
-		base := s.cmds.Lookup([]byte(str[:i]))
-		if base == nil {
-			return nil
-		}
-		return base.Sub([]byte(str[i+1:]))
-	}
-	return s.cmds.Lookup(name)
-}
-
 func cmdCommandInfo(c *Client) {
 	if len(c.Args) == 2 {
 		cmdCommand(c)
@@ -188,7 +175,7 @@ func cmdCommandInfo(c *Client) {
 	}
 	c.W.ArrayLen(len(c.Args) - 2)
 	for _, name := range c.Args[2:] {
-		s := c.srv.lookupSpecByName(name)
+		s := c.srv.cmds.LookupName(string(name))
 		if s == nil {
 			c.W.Null()
 			continue
@@ -311,7 +298,7 @@ func cmdCommandDocs(c *Client) {
 		specs = c.srv.cmds.Commands()
 	} else {
 		for _, name := range c.Args[2:] {
-			if s := c.srv.lookupSpecByName(name); s != nil {
+			if s := c.srv.cmds.LookupName(string(name)); s != nil {
 				specs = append(specs, s)
 			}
 		}

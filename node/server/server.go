@@ -240,7 +240,7 @@ func checkServed(t *command.Table, hs map[string]Handler) error {
 		}
 	}
 	for name := range hs {
-		if lookupFullName(t, name) == nil {
+		if !servedName(t, name) {
 			problems = append(problems, fmt.Sprintf("handler %q matches no spec", name))
 		}
 	}
@@ -249,24 +249,6 @@ func checkServed(t *command.Table, hs map[string]Handler) error {
 	}
 	sort.Strings(problems)
 	return fmt.Errorf("command table: %s", strings.Join(problems, "; "))
-}
-
-// lookupFullName finds a command ("get") or subcommand ("client|list") by
-// its exact lower-case full name.
-func lookupFullName(t *command.Table, name string) *command.Spec {
-	top, sub, hasSub := strings.Cut(name, "|")
-	sp := t.Lookup([]byte(top))
-	if sp == nil || sp.Name != top {
-		return nil
-	}
-	if !hasSub {
-		return sp
-	}
-	sc := sp.Sub([]byte(sub))
-	if sc == nil || sc.Name != sub {
-		return nil
-	}
-	return sc
 }
 
 // Commands is the command table the server serves.
@@ -580,4 +562,11 @@ func (s *Server) shutdown(p *shutdownProgress) error {
 	s.mu.Unlock()
 	s.Close()
 	return err
+}
+
+// servedName reports whether name is exactly the lower-case full name of
+// a command ("get") or subcommand ("client|list") of t.
+func servedName(t *command.Table, name string) bool {
+	sp := t.LookupName(name)
+	return sp != nil && sp.FullName() == name
 }
