@@ -41,8 +41,8 @@ func defaultClusterConfig() ClusterConfig {
 	}
 }
 
-// busPort is the port the cluster bus listens on.
-func (c *Config) busPort() int {
+// BusPort is the port the cluster bus listens on.
+func (c *Config) BusPort() int {
 	if c.Cluster.Port != 0 {
 		return c.Cluster.Port
 	}
