@@ -62,6 +62,9 @@ type replState struct {
 	// noReplicasSince is when the last replica went (or the start):
 	// repl-backlog-ttl counts from it.
 	noReplicasSince time.Time
+	// linksStarted is set by startRepl once the data set is loaded: a
+	// link made before (replicaOf) waits until then to connect.
+	linksStarted bool
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -97,11 +100,15 @@ func (s *Server) initRepl() {
 	s.SetInfoSection("replication", s.infoReplication)
 }
 
-// startRepl starts the link to the master when the configuration says
-// replicaof (Serve). The periodic work runs in the server's cron.
+// startRepl starts the link to the master (Serve, once the data set is
+// loaded): the one the cluster asked for meanwhile, or the configuration's
+// replicaof. The periodic work runs in the server's cron.
 func (s *Server) startRepl() {
 	s.mu.Lock()
-	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && !s.cfg.ClusterEnabled {
+	s.repl.linksStarted = true
+	if l := s.repl.link; l != nil {
+		s.startLink(l)
+	} else if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && !s.cfg.ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
 		s.replicaOf(f[0], port)
 	}

@@ -36,6 +36,7 @@ type masterLink struct {
 	state     string
 	stop      chan struct{}
 	stopped   bool
+	running   bool // runLink started (startLink)
 	conn      net.Conn
 	lastIO    time.Time
 	downSince time.Time
@@ -51,7 +52,11 @@ type masterLink struct {
 
 // replicaOf makes this node a replica of host:port (lock held). A master
 // keeps its replication ID and offset as the "cached master", so it can
-// continue from the new master if that one was its replica.
+// continue from the new master if that one was its replica. Before Serve
+// started replication (startRepl: the data set is loaded) the link only
+// waits: the cluster names the master from nodes.conf as the node is
+// created, and a sync installed while the AOF still replays would get the
+// rest of the file replayed on top of the master's data.
 func (s *Server) replicaOf(host string, port int) {
 	if l := s.repl.link; l != nil {
 		s.stopLink(l)
@@ -66,6 +71,17 @@ func (s *Server) replicaOf(host string, port int) {
 	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
 	s.repl.link = l
 	s.repl.lastDB = -1
+	if s.repl.linksStarted {
+		s.startLink(l)
+	}
+}
+
+// startLink runs a link's goroutine (lock held).
+func (s *Server) startLink(l *masterLink) {
+	if l.running || l.stopped {
+		return
+	}
+	l.running = true
 	s.wg.Add(1)
 	go s.runLink(l)
 }
