@@ -72,13 +72,15 @@ func describeDay2(env func() (client.Client, suiteConfig, string)) {
 		// Evidence while it still exists: when a stage ended with new stale
 		// or lost reads, the logs of the pods that saw it (pods and the
 		// operator are replaced by later stages).
-		seen := 0
+		seen, jumps := 0, 0
 		AfterEach(func(ctx SpecContext) {
 			if d.load == nil {
 				return
 			}
-			if v := d.load.Violations(); len(v) > seen {
-				seen = len(v)
+			v, j := d.load.Violations(), d.load.CounterJumps()
+			if len(v) > seen || len(j) > jumps {
+				seen, jumps = len(v), len(j)
+				fmt.Fprintf(GinkgoWriter, "INCR replies beyond the acknowledgements: %q\n", j)
 				d.dumpLogs(ctx)
 			}
 		})
@@ -125,7 +127,8 @@ func describeDay2(env func() (client.Client, suiteConfig, string)) {
 // failovers, replication and syncs, role and epoch changes, pod operations.
 func evidenceLine(line string) bool {
 	l := strings.ToLower(line)
-	for _, k := range []string{"failover", "sync", "master", "replica", "paus", "epoch", "offset", "delet", "restart", "rollout", "rolling"} {
+	for _, k := range []string{"failover", "sync", "master", "replica", "paus", "epoch", "offset", "delet", "restart", "rollout", "rolling",
+		"aof", "rewrit", "loaded", "saving", "saved", "snapshot", "continu", "shutdown", "migrat"} {
 		if strings.Contains(l, k) {
 			return true
 		}
@@ -439,6 +442,10 @@ func (d *day2) verifyLoad(ctx SpecContext) {
 	AddReportEntry("Day-2 final check", summary)
 	violations := d.load.Violations()
 	fmt.Fprintf(GinkgoWriter, "reads that did not return the acknowledged value: %q\nkeys and counters that do not match the acknowledgements: %q\n", violations, problems)
+	if len(violations) > 0 || len(problems) > 0 {
+		fmt.Fprintf(GinkgoWriter, "stale or lost reads: %s\nINCR replies beyond the acknowledgements: %q\n", d.load.ViolationTail(), d.load.CounterJumps())
+		d.dumpLogs(ctx)
+	}
 	Expect(violations).To(BeEmpty(), "reads that did not return the acknowledged value")
 	Expect(problems).To(BeEmpty(), "keys and counters that do not match the acknowledgements")
 }

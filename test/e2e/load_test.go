@@ -103,6 +103,10 @@ type keyRecord struct {
 	acked     string
 	hasAcked  bool
 	ambiguous []string
+	// ackedAt is when the SET of acked returned, ackedBy the address of
+	// the master the client routed it to then (evidence for a failure).
+	ackedAt time.Time
+	ackedBy string
 }
 
 // allowed says whether v is a value the key may hold now.
@@ -120,8 +124,10 @@ type loadChecker struct {
 	stage atomic.Pointer[stageStats]
 	mu    sync.Mutex
 	// stages in the order they began.
-	stages     []*stageStats
-	violations []string
+	stages         []*stageStats
+	violations     []string
+	violationCount int
+	lastViolation  string
 
 	keys [][]keyRecord // by worker, then key index
 	// counterAcked counts the INCRs acknowledged per counter;
@@ -129,6 +135,10 @@ type loadChecker struct {
 	// that got no reply at all and so may have been applied.
 	counterAcked  [loadCounters]atomic.Int64
 	counterUnsure [loadCounters]atomic.Int64
+	// counterJumps are, per counter, the first INCR replies that exceeded
+	// what the acknowledged and unsure INCRs allow (evidence only: the
+	// final check decides).
+	counterJumps [loadCounters][]string
 	// incrAttempts counts every INCR sent to a node, to prove the hook
 	// that counts counterUnsure sees them all.
 	incrAttempts atomic.Int64
@@ -243,9 +253,20 @@ func (l *loadChecker) beginStage(name string) *stageStats {
 func (l *loadChecker) violate(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.violationCount++
 	if len(l.violations) < 50 {
 		l.violations = append(l.violations, fmt.Sprintf(format, args...))
+	} else {
+		l.lastViolation = fmt.Sprintf(format, args...)
 	}
+}
+
+// ViolationTail is how many stale or lost reads there were in all and the
+// last one beyond those Violations keeps (evidence: how long it lasted).
+func (l *loadChecker) ViolationTail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprintf("%d in all; last beyond the first 50: %q", l.violationCount, l.lastViolation)
 }
 
 // Violations are the stale or lost reads seen while the load ran.
@@ -307,6 +328,7 @@ func (l *loadChecker) work(ctx context.Context, w int) {
 			return l.cc.Set(ctx, loadKey(w, i%loadKeysPerWorker), val, 0).Err()
 		}); err == nil {
 			rec.acked, rec.hasAcked = val, true
+			rec.ackedAt, rec.ackedBy = time.Now(), l.masterOf(ctx, loadKey(w, i%loadKeysPerWorker))
 		} else if ctx.Err() == nil {
 			rec.ambiguous = append(rec.ambiguous, val)
 		} else {
@@ -316,10 +338,22 @@ func (l *loadChecker) work(ctx context.Context, w int) {
 		}
 
 		c := rng.IntN(loadCounters)
+		var n int64
 		if err := l.do(ctx, "INCR", func(ctx context.Context) error {
-			return l.cc.Incr(ctx, counterKey(c)).Err()
+			var err error
+			n, err = l.cc.Incr(ctx, counterKey(c)).Result()
+			return err
 		}); err == nil {
-			l.counterAcked[c].Add(1)
+			a := l.counterAcked[c].Add(1)
+			// Other workers' INCRs of the counter may be in flight.
+			if limit := a + l.counterUnsure[c].Load() + loadWorkers; n > limit {
+				l.mu.Lock()
+				if len(l.counterJumps[c]) < 3 {
+					l.counterJumps[c] = append(l.counterJumps[c], fmt.Sprintf("%s INCR %s = %d on %s, acknowledged %d",
+						time.Now().UTC().Format("15:04:05.000"), counterKey(c), n, l.masterOf(ctx, counterKey(c)), a))
+				}
+				l.mu.Unlock()
+			}
 		}
 
 		r := rng.IntN(min(i+1, loadKeysPerWorker))
@@ -337,11 +371,37 @@ func (l *loadChecker) work(ctx context.Context, w int) {
 		switch {
 		case err != nil || ctx.Err() != nil:
 		case nilReply && read.hasAcked:
-			l.violate("%s GET %s: nil, acknowledged %q", time.Now().UTC().Format("15:04:05.000"), loadKey(w, r), read.acked)
+			l.violate("%s GET %s: nil, acknowledged %q%s", time.Now().UTC().Format("15:04:05.000"), loadKey(w, r), read.acked, l.readEvidence(ctx, read, loadKey(w, r)))
 		case !nilReply && !read.allowed(got):
-			l.violate("%s GET %s: %q, acknowledged %q (unsure %v)", time.Now().UTC().Format("15:04:05.000"), loadKey(w, r), got, read.acked, read.ambiguous)
+			l.violate("%s GET %s: %q, acknowledged %q (unsure %v)%s", time.Now().UTC().Format("15:04:05.000"), loadKey(w, r), got, read.acked, read.ambiguous, l.readEvidence(ctx, read, loadKey(w, r)))
 		}
 	}
+}
+
+// masterOf is the address of the master the client routes key to now.
+func (l *loadChecker) masterOf(ctx context.Context, key string) string {
+	m, err := l.cc.MasterForKey(ctx, key)
+	if err != nil {
+		return "?"
+	}
+	return m.Options().Addr
+}
+
+// readEvidence says when and where the acknowledged value was written and
+// which master the read went to.
+func (l *loadChecker) readEvidence(ctx context.Context, rec *keyRecord, key string) string {
+	return fmt.Sprintf(" [acked %s by %s, read from %s]", rec.ackedAt.UTC().Format("15:04:05.000"), rec.ackedBy, l.masterOf(ctx, key))
+}
+
+// CounterJumps are the INCR replies that went beyond the acknowledgements.
+func (l *loadChecker) CounterJumps() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, j := range l.counterJumps {
+		out = append(out, j...)
+	}
+	return out
 }
 
 // do runs one command with its own deadline and records its outcome in the
