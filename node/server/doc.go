@@ -34,7 +34,11 @@
 // which gives it up every 2 MB of file (or 20 ms); meanwhile commands
 // without the loading flag get -LOADING, INFO shows loading:1 with its
 // progress, and Serve starts the cluster bus and replication only once
-// the load has ended (loading.go).
+// the load has ended (loading.go): a link to a master made earlier (a
+// cluster replica names its master from nodes.conf as it is created)
+// waits for replication's Start, or a full resync installed between two
+// buffers of the load would get the rest of the file replayed on top of
+// it.
 //
 // It owns the framework around commands (dispatch, arity/auth/OOM checks,
 // MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
