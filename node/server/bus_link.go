@@ -61,7 +61,7 @@ func newBusLink(id cluster.LinkID) *busLink {
 // listen opens the bus port on the addresses clients are served on.
 func (cn *clusterNode) listen() error {
 	s := cn.s
-	port := strconv.Itoa(s.cfg.busPort())
+	port := strconv.Itoa(s.cfg.BusPort())
 	for _, addr := range s.bindAddrs() {
 		optional := strings.HasPrefix(addr, "-")
 		host := strings.TrimPrefix(addr, "-")

@@ -112,7 +112,7 @@ func clusterPolicy(cfg *Config) cluster.Config {
 		port = cfg.Cluster.AnnouncePort
 	}
 	mc := cluster.DefaultConfig(port, nil)
-	mc.BusPort = cfg.busPort()
+	mc.BusPort = cfg.BusPort()
 	if cfg.Cluster.AnnounceBusPort != 0 {
 		mc.BusPort = cfg.Cluster.AnnounceBusPort
 	}
@@ -163,7 +163,7 @@ func (s *Server) initCluster() error {
 	if s.cfg.Port == 0 {
 		return errors.New("cluster mode needs a TCP port")
 	}
-	if bp := s.cfg.busPort(); bp <= 0 || bp > 65535 {
+	if bp := s.cfg.BusPort(); bp <= 0 || bp > 65535 {
 		return fmt.Errorf("cluster bus port %d out of range: set cluster-port", bp)
 	}
 	mc, err := machineConfig(s.cfg)

@@ -1,4 +1,4 @@
-package server
+package config
 
 import "errors"
 
@@ -41,8 +41,8 @@ func defaultClusterConfig() ClusterConfig {
 	}
 }
 
-// busPort is the port the cluster bus listens on.
-func (c *Config) busPort() int {
+// BusPort is the port the cluster bus listens on.
+func (c *Config) BusPort() int {
 	if c.Cluster.Port != 0 {
 		return c.Cluster.Port
 	}
@@ -53,9 +53,9 @@ func (c *Config) busPort() int {
 // Redis, CONFIG SET changes the announce-* ones, the endpoint type and the
 // failover knobs at runtime (reconfigureCluster hands them to the
 // machine); cluster-port is immutable.
-func clusterParams() []param {
-	const imm = flagImmutable
-	return []param{
+func clusterParams() []Param {
+	const imm = FlagImmutable
+	return []Param{
 		intParam("cluster-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.Port }),
 		nullString(stringParam("cluster-announce-ip", "", 0, func(c *Config) *string { return &c.Cluster.AnnounceIP }, nil),
 			func(c *Config) *string { return &c.Cluster.AnnounceIP }),
