@@ -21,7 +21,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Event rate limits per RedisCluster: a burst big enough for the events of
@@ -148,7 +148,7 @@ func run(args []string) error {
 		APIReader:        mgr.GetAPIReader(),
 		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
 		DefaultNodeImage: o.defaultNodeImage,
-		Dial:             nodeadmin.NewDialer(o.nodeTimeout),
+		Dial:             clusteradmin.NewDialer(o.nodeTimeout),
 		NewPassword:      controllers.RandomPassword,
 	}
 	if err := r.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {

@@ -12,7 +12,7 @@
 // status.failovers.
 //
 // It owns the edges: API server calls, events, and calls to the nodes through
-// controllers/nodeadmin. What objects should look like is computed by
+// node/clusteradmin and controllers/nodeadmin. What objects should look like is computed by
 // controllers/builders and what the nodes should do next by
 // controllers/topology; this package must not grow that logic itself. No
 // sleeps: one step of change per reconcile, then watches (owned objects and

@@ -21,6 +21,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // formationCase is one run of cluster formation by the operator over real
@@ -54,12 +55,7 @@ func TestFormsClusterFromReadyPods(t *testing.T) {
 // TestFormsClusterOfShoalNodes does the same with this repository's own data
 // node, masters only: the node has cluster mode but no replication yet.
 func TestFormsClusterOfShoalNodes(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "shoal-node")
-	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building shoal-node: %v\n%s", err, out)
-	}
+	bin := nodetest.Binary(t)
 	runFormation(t, formationCase{name: "ours", binary: bin, replicas: 0, args: func(a []string) []string {
 		// The node does not know masterauth until it has replication;
 		// drop this adjustment when it does.
@@ -222,36 +218,7 @@ func startNode(t *testing.T, bin string, containerArgs []string, conf, ip, passw
 		}
 		args = append(args, a)
 	}
-	var log bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("%s %v:\n%s", bin, args, log.String())
-		}
-	})
-	eventually(t, func() error {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited at start: %s\n%s", bin, cmd.ProcessState, log.String())
-		default:
-		}
-		c, err := net.Dial("tcp", net.JoinHostPort(ip, fmt.Sprint(builders.RedisPort)))
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	})
+	nodetest.Start(t, nodetest.Options{Binary: bin, CommandLine: args, Host: ip, Port: builders.RedisPort, Dir: dir, Ready: waitFor})
 }
 
 // makeReadyPod creates the pod the StatefulSet controller would, and marks

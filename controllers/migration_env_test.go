@@ -1,17 +1,14 @@
 package controllers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +28,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The Day-2 tests run in an API server of their own (a second envtest)
@@ -94,7 +92,7 @@ func (e *opEnv) startOperator(t *testing.T, failpoint func(client.ObjectKey, str
 	}
 	r := &RedisClusterReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
-		DefaultNodeImage: testImage, Dial: nodeadmin.NewDialer(10 * time.Second), NewPassword: RandomPassword,
+		DefaultNodeImage: testImage, Dial: clusteradmin.NewDialer(10 * time.Second), NewPassword: RandomPassword,
 		Failpoint: failpoint,
 	}
 	if err := r.SetupWithManager(mgr, 2); err != nil {
@@ -134,16 +132,11 @@ func waitUntil(t *testing.T, what string, f func() error) {
 
 // nodeProc is one node process standing in for a pod.
 type nodeProc struct {
-	cmd    *exec.Cmd
-	ip     string
-	exited chan struct{}
-	log    *bytes.Buffer
+	*nodetest.Proc
+	ip string
 }
 
-func (p *nodeProc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.exited
-}
+func (p *nodeProc) kill() { p.Kill() }
 
 // kubelet plays the StatefulSet controller and the kubelet for one
 // namespace: for every StatefulSet ordinal it starts a shoal-node process on
@@ -186,16 +179,11 @@ func startKubelet(t *testing.T, c client.Client, ns, bin string) *kubelet {
 		for name, p := range k.procs {
 			p.kill()
 			if t.Failed() {
-				t.Logf("%s (%s):\n%s", name, p.ip, tail(p.log.String(), 30))
+				t.Logf("%s (%s):\n%s", name, p.ip, nodetest.Tail(p.Log(), 30))
 			}
 		}
 	})
 	return k
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	return strings.Join(l[max(0, len(l)-lines):], "\n")
 }
 
 func (k *kubelet) sync(ctx context.Context) error {
@@ -280,32 +268,14 @@ func (k *kubelet) startPod(ctx context.Context, sts *appsv1.StatefulSet, name st
 		return err
 	}
 	args := podArgs(sts.Spec.Template.Spec.Containers[0].Args, conf, data, ip, string(secret.Data["password"]))
-	p := &nodeProc{cmd: exec.Command(k.bin, append(args, "--bind", ip)...), ip: ip, exited: make(chan struct{}), log: &bytes.Buffer{}}
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
+	proc, err := nodetest.Launch(nodetest.Options{Binary: k.bin, CommandLine: append(args, "--bind", ip), Host: ip,
+		Port: builders.RedisPort, Dir: data, Log: data + ".log", Ready: waitFor})
+	if err != nil {
 		return err
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
-	k.procs[name] = p
-	deadline := time.Now().Add(waitFor)
-	for {
-		c, err := net.Dial("tcp", net.JoinHostPort(ip, fmt.Sprint(builders.RedisPort)))
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("%s exited at start: %s", name, tail(p.log.String(), 20))
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s does not listen: %w", name, err)
-		}
-		time.Sleep(pollInterval)
+	k.procs[name] = &nodeProc{Proc: proc, ip: ip}
+	if err := proc.WaitReady(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: k.ns, Name: name, Labels: sts.Spec.Template.Labels, Annotations: sts.Spec.Template.Annotations},
@@ -361,16 +331,4 @@ func clusterClient(addrs []string, password string) *redis.ClusterClient {
 		Addrs: addrs, Password: password, MaxRedirects: 16,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, DialTimeout: 5 * time.Second,
 	})
-}
-
-// buildShoalNode builds the node binary once per test.
-func buildShoalNode(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "shoal-node")
-	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building shoal-node: %v\n%s", err, out)
-	}
-	return bin
 }

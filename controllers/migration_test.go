@@ -22,6 +22,8 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // day2Cluster is one RedisCluster of the Day-2 tests with its nodes.
@@ -295,7 +297,7 @@ func (d *dataset) writer(cc *redis.ClusterClient) (stop func() (acked, failed in
 // its value, redis-cli finds no open slot, the drained shards' nodes are
 // forgotten and their StatefulSets gone.
 func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
-	bin := buildShoalNode(t)
+	bin := nodetest.Binary(t)
 	e := newOpEnv(t)
 	e.startOperator(t, nil)
 	c := newDay2Cluster(t, e, bin, "scale", func(rc *v1alpha1.RedisCluster) {
@@ -393,7 +395,7 @@ func TestScaleOutInAndRebalanceMoveSlotsLive(t *testing.T) {
 // evenish: every count within one slot of 16384/len.
 func evenish(counts []int) bool {
 	for _, n := range counts {
-		if d := n - topology.SlotCount/len(counts); d < -1 || d > 1 {
+		if d := n - clusteradmin.SlotCount/len(counts); d < -1 || d > 1 {
 			return false
 		}
 	}
@@ -438,7 +440,7 @@ func (c *day2Cluster) poke() {
 // and once a last operator finishes, every key is there with its value and
 // redis-cli finds no open slot.
 func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
-	bin := buildShoalNode(t)
+	bin := nodetest.Binary(t)
 	e := newOpEnv(t)
 	stop := e.startOperator(t, nil)
 	c := newDay2Cluster(t, e, bin, "crash", func(rc *v1alpha1.RedisCluster) {
@@ -502,7 +504,7 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 	ctx := context.Background()
 	tagged := int(cc.ClusterKeySlot(ctx, "{group0}").Val())
 	empty := -1
-	for s := range topology.SlotCount {
+	for s := range clusteradmin.SlotCount {
 		if s == tagged {
 			continue
 		}
@@ -526,7 +528,7 @@ func TestOperatorCrashesMidSlotMoveLoseNothing(t *testing.T) {
 		for _, n := range slotCounts(rc) {
 			total += n
 		}
-		if total != topology.SlotCount {
+		if total != clusteradmin.SlotCount {
 			return fmt.Errorf("slot counts %v", slotCounts(rc))
 		}
 		return nil

@@ -26,8 +26,8 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Least privilege: the operator reads RedisClusters and writes only their
@@ -70,7 +70,7 @@ type RedisClusterReconciler struct {
 	// empty.
 	DefaultNodeImage string
 	// Dial opens an admin client to a node.
-	Dial nodeadmin.Dialer
+	Dial clusteradmin.Dialer
 	// NewPassword makes the password of a generated auth Secret.
 	NewPassword func() (string, error)
 	// Failpoint, when not nil (tests only), is asked at every named point

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"

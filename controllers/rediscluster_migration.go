@@ -20,6 +20,7 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 const (
@@ -38,7 +39,7 @@ const (
 type day2 struct {
 	shards  [][]topology.Member
 	masters []*topology.Member // by shard, nil when none
-	owners  [topology.SlotCount]int
+	owners  [clusteradmin.SlotCount]int
 }
 
 func observeDay2(st *state) day2 {
@@ -235,14 +236,14 @@ func (r *RedisClusterReconciler) ensureCoverage(ctx context.Context, st *state) 
 		}
 	}
 	if len(withKeys) > 0 {
-		msg := fmt.Sprintf("slots %s are served by no master but some node holds keys of them: assign them by hand (CLUSTER ADDSLOTS on the node that holds the keys)", topology.FormatSlots(topology.Ranges(withKeys)))
+		msg := fmt.Sprintf("slots %s are served by no master but some node holds keys of them: assign them by hand (CLUSTER ADDSLOTS on the node that holds the keys)", clusteradmin.FormatSlots(topology.Ranges(withKeys)))
 		st.degrade(v1alpha1.ReasonUncoveredSlotsHoldKeys, msg)
 		r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonUncoveredSlotsHoldKeys), msg)
 		return ctrl.Result{RequeueAfter: blockedRequeue}, nil
 	}
 	actions := topology.PlanCoverage(uncovered, d.masters, st.shape().Masters)
 	return r.runPlan(ctx, st, topology.Plan{Phase: topology.PhaseAssigningSlots, Actions: actions,
-		Reason: fmt.Sprintf("slots %s are served by no master and no node holds keys of them", topology.FormatSlots(uncovered))},
+		Reason: fmt.Sprintf("slots %s are served by no master and no node holds keys of them", clusteradmin.FormatSlots(uncovered))},
 		planReasons{done: topology.PhaseFormed, progress: v1alpha1.ReasonAssigningUncoveredSlots, blocked: v1alpha1.ReasonFormationBlocked})
 }
 
@@ -417,7 +418,7 @@ func (r *RedisClusterReconciler) checkScaleInFits(ctx context.Context, st *state
 	return ctrl.Result{}, true, nil
 }
 
-func slotStrings(rs []topology.SlotRange) []string {
+func slotStrings(rs []clusteradmin.SlotRange) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.String()

@@ -15,8 +15,8 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // The operator deletes pods (the StatefulSet makes them again) to roll them.
@@ -193,7 +193,7 @@ func (r *RedisClusterReconciler) failover(ctx context.Context, op *podOps, pod, 
 	defer c.Close() //nolint:errcheck // the command's reply is what counts
 	fctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 	defer cancel()
-	if err := c.Failover(fctx, nodeadmin.FailoverDefault); err != nil {
+	if err := c.Failover(fctx, clusteradmin.FailoverDefault); err != nil {
 		if strings.Contains(err.Error(), errNotAReplica) {
 			// It became master since it was observed (a failover sent by
 			// an operator that stopped before recording it).

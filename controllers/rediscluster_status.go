@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // outcome is what the steps of one reconcile concluded; conditions are
@@ -99,7 +100,7 @@ func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, me
 		if firstState || m.View.Info.SlotsAssigned < int(s.SlotsAssigned) {
 			s.SlotsAssigned = int32(m.View.Info.SlotsAssigned)
 		}
-		if firstState || s.ClusterState == topology.StateOK {
+		if firstState || s.ClusterState == clusteradmin.StateOK {
 			s.ClusterState = m.View.Info.State
 		}
 		firstState = false
@@ -121,13 +122,13 @@ func summarizeNodes(s v1alpha1.RedisClusterStatus, rc *v1alpha1.RedisCluster, me
 			if master != nil && m.Pod == master.Pod {
 				continue
 			}
-			rs := v1alpha1.ReplicaStatus{Pod: m.Pod, LinkState: topology.LinkDisconnected}
+			rs := v1alpha1.ReplicaStatus{Pod: m.Pod, LinkState: clusteradmin.LinkDisconnected}
 			if m.View != nil {
 				me, _ := m.View.Myself()
 				rs.NodeID = me.ID
 				linked := master != nil && me.IsReplica() && me.MasterID == master.ID() && m.View.Replication.MasterLinkStatus == "up"
 				if linked {
-					rs.LinkState = topology.LinkConnected
+					rs.LinkState = clusteradmin.LinkConnected
 					rs.LagBytes = max(0, master.View.Replication.Offset-m.View.Replication.Offset)
 					s.ReadyReplicas++
 				}

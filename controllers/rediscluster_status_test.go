@@ -10,21 +10,22 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
-func view(id, masterID, link string, offset int64, state string, slots ...topology.SlotRange) *topology.NodeView {
-	me := topology.Node{ID: id, Flags: []string{topology.FlagMyself, topology.FlagMaster}, Slots: slots}
-	repl := topology.Replication{Role: "master", Offset: offset}
+func view(id, masterID, link string, offset int64, state string, slots ...clusteradmin.SlotRange) *clusteradmin.NodeView {
+	me := clusteradmin.Node{ID: id, Flags: []string{clusteradmin.FlagMyself, clusteradmin.FlagMaster}, Slots: slots}
+	repl := clusteradmin.Replication{Role: "master", Offset: offset}
 	if masterID != "" {
-		me.Flags = []string{topology.FlagMyself, topology.FlagReplica}
+		me.Flags = []string{clusteradmin.FlagMyself, clusteradmin.FlagReplica}
 		me.MasterID = masterID
-		repl = topology.Replication{Role: "slave", MasterLinkStatus: link, Offset: offset}
+		repl = clusteradmin.Replication{Role: "slave", MasterLinkStatus: link, Offset: offset}
 	}
 	assigned := 0
-	if state == topology.StateOK {
-		assigned = topology.SlotCount
+	if state == clusteradmin.StateOK {
+		assigned = clusteradmin.SlotCount
 	}
-	return &topology.NodeView{Nodes: []topology.Node{me}, Info: topology.ClusterInfo{State: state, SlotsAssigned: assigned}, Replication: repl}
+	return &clusteradmin.NodeView{Nodes: []clusteradmin.Node{me}, Info: clusteradmin.ClusterInfo{State: state, SlotsAssigned: assigned}, Replication: repl}
 }
 
 // TestSummarizeNodes checks the shard view of status against hand-made views:
@@ -33,13 +34,13 @@ func TestSummarizeNodes(t *testing.T) {
 	rc := newCluster("ns", "sum")
 	rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 3, 1
 	members := []topology.Member{
-		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1000, "ok", topology.SlotRange{First: 0, Last: 5460})},
+		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1000, "ok", clusteradmin.SlotRange{First: 0, Last: 5460})},
 		{Pod: "sum-shard-0-1", Shard: 0, Ordinal: 1, View: view("a1", "a0", "up", 900, "ok")},
 		// Shard 1 after a failover: ordinal 1 is the master.
 		{Pod: "sum-shard-1-0", Shard: 1, View: view("b0", "b1", "down", 50, "ok")},
-		{Pod: "sum-shard-1-1", Shard: 1, Ordinal: 1, View: view("b1", "", "", 70, "ok", topology.SlotRange{First: 5461, Last: 10922})},
+		{Pod: "sum-shard-1-1", Shard: 1, Ordinal: 1, View: view("b1", "", "", 70, "ok", clusteradmin.SlotRange{First: 5461, Last: 10922})},
 		// Shard 2: the replica did not answer.
-		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 5, "fail", topology.SlotRange{First: 10923, Last: 16383})},
+		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 5, "fail", clusteradmin.SlotRange{First: 10923, Last: 16383})},
 		{Pod: "sum-shard-2-1", Shard: 2, Ordinal: 1},
 	}
 	s := summarizeNodes(v1alpha1.RedisClusterStatus{ObservedGeneration: 7}, rc, members)
@@ -77,13 +78,13 @@ func TestSummarizeNodesStateOfDesiredMembers(t *testing.T) {
 	rc := newCluster("ns", "sum")
 	rc.Spec.Masters, rc.Spec.ReplicasPerMaster = 3, 0
 	members := []topology.Member{
-		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1, "ok", topology.SlotRange{First: 0, Last: 5460})},
-		{Pod: "sum-shard-1-0", Shard: 1, View: view("b0", "", "", 1, "ok", topology.SlotRange{First: 5461, Last: 10922})},
-		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 1, "ok", topology.SlotRange{First: 10923, Last: 16383})},
+		{Pod: "sum-shard-0-0", Shard: 0, View: view("a0", "", "", 1, "ok", clusteradmin.SlotRange{First: 0, Last: 5460})},
+		{Pod: "sum-shard-1-0", Shard: 1, View: view("b0", "", "", 1, "ok", clusteradmin.SlotRange{First: 5461, Last: 10922})},
+		{Pod: "sum-shard-2-0", Shard: 2, View: view("c0", "", "", 1, "ok", clusteradmin.SlotRange{First: 10923, Last: 16383})},
 		{Pod: "sum-shard-3-0", Shard: 3, View: view("d0", "", "", 1, "fail")},
 	}
 	s := summarizeNodes(v1alpha1.RedisClusterStatus{}, rc, members)
-	if s.ClusterState != topology.StateOK || s.SlotsAssigned != topology.SlotCount {
+	if s.ClusterState != clusteradmin.StateOK || s.SlotsAssigned != clusteradmin.SlotCount {
 		t.Errorf("state %q slots %d, want ok and all slots (the leaving shard 3 does not count)", s.ClusterState, s.SlotsAssigned)
 	}
 	if len(s.Shards) != 4 {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // rolloutWait bounds the long waits of these tests (a whole rolling update
@@ -101,9 +101,7 @@ type simDeletion struct {
 
 type simNode struct {
 	ip, dir string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	log     *bytes.Buffer
+	proc    *nodetest.Proc
 }
 
 func newPodSim(t *testing.T, c client.Client, ns, bin, password string) *podSim {
@@ -130,7 +128,7 @@ func newPodSim(t *testing.T, c client.Client, ns, bin, password string) *podSim 
 		for name, n := range s.nodes {
 			n.stop()
 			if t.Failed() {
-				t.Logf("node %s (%s) log:\n%s", name, n.ip, n.log.String())
+				t.Logf("node %s (%s) log:\n%s", name, n.ip, n.log())
 			}
 		}
 	})
@@ -239,33 +237,13 @@ func (s *podSim) start(ctx context.Context, sts *appsv1.StatefulSet, n *simNode)
 		args = append(args, a)
 	}
 	args = append(args, "--bind", n.ip)
-	n.log = &bytes.Buffer{}
-	n.cmd = exec.Command(s.bin, args...)
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	if err := n.cmd.Start(); err != nil {
+	p, err := nodetest.Launch(nodetest.Options{Binary: s.bin, CommandLine: args, Host: n.ip, Port: builders.RedisPort,
+		Dir: n.dir, Log: n.dir + ".log", Ready: waitFor, Grace: 20 * time.Second})
+	if err != nil {
 		return err
 	}
-	n.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, exited chan struct{}) {
-		_ = cmd.Wait()
-		close(exited)
-	}(n.cmd, n.exited)
-	rdb := redis.NewClient(&redis.Options{Addr: n.ip + ":6379", Password: s.password, MaxRetries: -1, DialTimeout: time.Second})
-	defer rdb.Close() //nolint:errcheck // test probe
-	deadline := time.Now().Add(waitFor)
-	for {
-		select {
-		case <-n.exited:
-			return fmt.Errorf("node exited at start:\n%s", n.log.String())
-		default:
-		}
-		if err := rdb.Ping(ctx).Err(); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			return fmt.Errorf("node did not answer PING: %w", err)
-		}
-		time.Sleep(pollInterval)
-	}
+	n.proc = p
+	return p.WaitReady()
 }
 
 // makePod creates the pod from the StatefulSet's current template, running
@@ -294,16 +272,17 @@ func (s *podSim) makePod(ctx context.Context, sts *appsv1.StatefulSet, name, ip 
 
 // stop sends SIGTERM and waits for the node to exit (SIGKILL after 20s).
 func (n *simNode) stop() {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return
+	if n.proc != nil && !n.proc.Stop(20*time.Second) {
+		n.proc.Kill()
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.exited:
-	case <-time.After(20 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.exited
+}
+
+// log is what the node logged since it last started.
+func (n *simNode) log() string {
+	if n.proc == nil {
+		return ""
 	}
+	return n.proc.Log()
 }
 
 func nodeRole(ctx context.Context, ip, password string) string {
@@ -344,18 +323,6 @@ func (s *podSim) ip(pod string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nodes[pod].ip
-}
-
-// buildRolloutNode builds this repository's node for one test.
-func buildRolloutNode(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "shoal-node")
-	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building shoal-node: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // poll is eventually with its own deadline.
@@ -490,7 +457,7 @@ func getCluster(c client.Client, key client.ObjectKey) (*v1alpha1.RedisCluster, 
 // image update (with the operator stopped twice mid-way by failpoints), a
 // live configuration change and switchovers.
 func TestDay2PodOperationsOfShoalNodes(t *testing.T) {
-	bin := buildRolloutNode(t)
+	bin := nodetest.Binary(t)
 	ns := newNamespace(t)
 	rc := newCluster(ns, "day2", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.Storage.Ephemeral = true
@@ -809,7 +776,7 @@ func mapsEqual(a, b map[string]string) bool {
 // restarts alone, one shard at a time, and status says so; its data comes
 // back from its own volume.
 func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
-	bin := buildRolloutNode(t)
+	bin := nodetest.Binary(t)
 	ns := newNamespace(t)
 	rc := newCluster(ns, "alone", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.Storage.Ephemeral = true
@@ -884,7 +851,7 @@ func TestRollingUpdateWithoutReplicasRestartsMastersAlone(t *testing.T) {
 // It runs in an API server of its own (opEnv), where the test owns the
 // operator.
 func TestRollingUpdateResumesAfterOperatorRestarts(t *testing.T) {
-	bin := buildRolloutNode(t)
+	bin := nodetest.Binary(t)
 	e := newOpEnv(t)
 	var mu sync.Mutex
 	armed := map[string]bool{FailpointAfterPodDelete: true, FailpointAfterFailover: true}

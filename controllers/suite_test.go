@@ -24,7 +24,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The controller tests run the reconciler in a manager against a real
@@ -115,7 +116,7 @@ func runSuite(m *testing.M) int {
 		APIReader:        mgr.GetAPIReader(),
 		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
 		DefaultNodeImage: testImage,
-		Dial:             nodeadmin.NewDialer(2 * time.Second),
+		Dial:             clusteradmin.NewDialer(2 * time.Second),
 		NewPassword:      RandomPassword,
 		Failpoint:        fp.Hit,
 	}
@@ -134,7 +135,7 @@ func runSuite(m *testing.M) int {
 	}()
 
 	testEnv = env{cfg: cfg, c: c, scheme: scheme, failpoints: fp}
-	return m.Run()
+	return nodetest.Run(m)
 }
 
 // operatorIdentity installs config/rbac/role.yaml, binds it cluster-wide to

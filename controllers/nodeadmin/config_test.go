@@ -1,18 +1,15 @@
 package nodeadmin_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // TestConfigSetAndGetOnRealRedis sets two live keys in one CONFIG SET and
@@ -48,28 +45,9 @@ func TestConfigSetAndGetOnRealRedis(t *testing.T) {
 // admission accepts, so a change of a live key is never lost to a refused
 // CONFIG SET, and a key the node cannot change at runtime always restarts.
 func TestLiveConfigKeysAreTheOnesTheNodeSetsLive(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "shoal-node")
-	build := exec.Command("go", "build", "-o", bin, "./node/cmd/shoal-node")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building shoal-node: %v\n%s", err, out)
-	}
-	port := freeClusterPort(t)
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", t.TempDir(),
-		"--cluster-enabled", "yes", "--requirepass", password)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("shoal-node log:\n%s", log.String())
-		}
-	})
-	c := nodeadmin.New(fmt.Sprintf("127.0.0.1:%d", port), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+	port := nodetest.Start(t, nodetest.Options{Port: freeClusterPort(t), Ready: 30 * time.Second,
+		Args: []string{"--cluster-enabled", "yes", "--requirepass", password}}).Port
+	c := clusteradmin.New(fmt.Sprintf("127.0.0.1:%d", port), clusteradmin.Options{Password: password, Timeout: 10 * time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	eventually(t, 30*time.Second, func() error { _, err := c.ConfigGet(ctx, "port"); return err })

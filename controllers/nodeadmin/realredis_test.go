@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,6 +17,8 @@ import (
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // These tests drive real Redis Cluster nodes (Debian's redis-server, the
@@ -30,10 +32,11 @@ const (
 	pollEvery       = 100 * time.Millisecond
 )
 
+func TestMain(m *testing.M) { os.Exit(nodetest.Run(m)) }
+
 type redisNode struct {
 	port int
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	proc *nodetest.Proc
 }
 
 func (n *redisNode) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
@@ -64,7 +67,8 @@ func freeClusterPort(t *testing.T) int {
 }
 
 // startRedisNodes starts n cluster-enabled redis-servers on 127.0.0.1 and
-// waits until each answers PING. They are killed (by PID) when the test ends.
+// waits until each answers PING. They are stopped (by PID) when the test
+// ends.
 func startRedisNodes(t *testing.T, n int) []*redisNode {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -74,30 +78,17 @@ func startRedisNodes(t *testing.T, n int) []*redisNode {
 	nodes := make([]*redisNode, n)
 	for i := range nodes {
 		dir := t.TempDir()
-		port := freeClusterPort(t)
-		node := &redisNode{port: port, log: &bytes.Buffer{}}
-		node.cmd = exec.Command(bin,
-			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		p := nodetest.Spawn(t, nodetest.Options{Binary: bin, Dir: dir, Port: freeClusterPort(t), Ready: 30 * time.Second, Args: []string{
 			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
 			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
-			"--requirepass", password, "--masterauth", password, "--daemonize", "no")
-		node.cmd.Stdout, node.cmd.Stderr = node.log, node.log
-		if err := node.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = node.cmd.Process.Kill()
-			_ = node.cmd.Wait()
-			if t.Failed() {
-				t.Logf("redis-server %d log:\n%s", port, node.log.String())
-			}
-		})
-		nodes[i] = node
+			"--requirepass", password, "--masterauth", password, "--daemonize", "no",
+		}})
+		nodes[i] = &redisNode{port: p.Port, proc: p}
 	}
 	for _, node := range nodes {
-		c := redis.NewClient(&redis.Options{Addr: node.addr(), Password: password, MaxRetries: -1})
-		eventually(t, 30*time.Second, func() error { return c.Ping(context.Background()).Err() })
-		_ = c.Close()
+		if err := node.proc.WaitReady(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return nodes
 }
@@ -119,7 +110,7 @@ func eventually(t *testing.T, within time.Duration, f func() error) {
 }
 
 // members observes every node, as the reconciler does for pods.
-func members(ctx context.Context, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Member {
+func members(ctx context.Context, nodes []*redisNode, clients []clusteradmin.Client, d topology.Desired) []topology.Member {
 	out := make([]topology.Member, len(nodes))
 	for i, n := range nodes {
 		m := topology.Member{
@@ -136,10 +127,10 @@ func members(ctx context.Context, nodes []*redisNode, clients []nodeadmin.Client
 
 // form runs observe-plan-execute rounds until the planner says Formed and
 // returns the phases it went through.
-func form(t *testing.T, nodes []*redisNode, clients []nodeadmin.Client, d topology.Desired) []topology.Phase {
+func form(t *testing.T, nodes []*redisNode, clients []clusteradmin.Client, d topology.Desired) []topology.Phase {
 	t.Helper()
 	ctx := context.Background()
-	byPod := map[string]nodeadmin.Client{}
+	byPod := map[string]clusteradmin.Client{}
 	for i := range nodes {
 		byPod[fmt.Sprintf("node-%d", i)] = clients[i]
 	}
@@ -165,10 +156,10 @@ func form(t *testing.T, nodes []*redisNode, clients []nodeadmin.Client, d topolo
 	return phases
 }
 
-func dial(t *testing.T, nodes []*redisNode) []nodeadmin.Client {
-	clients := make([]nodeadmin.Client, len(nodes))
+func dial(t *testing.T, nodes []*redisNode) []clusteradmin.Client {
+	clients := make([]clusteradmin.Client, len(nodes))
 	for i, n := range nodes {
-		clients[i] = nodeadmin.New(n.addr(), nodeadmin.Options{Password: password, Timeout: 10 * time.Second})
+		clients[i] = clusteradmin.New(n.addr(), clusteradmin.Options{Password: password, Timeout: 10 * time.Second})
 		c := clients[i]
 		t.Cleanup(func() { _ = c.Close() })
 	}
@@ -224,7 +215,7 @@ func TestFormationOfRealRedisCluster(t *testing.T) {
 
 	// The replica of shard 0 takes over by a coordinated CLUSTER FAILOVER.
 	oldMaster := members(ctx, nodes, clients, d)[0].ID()
-	if err := clients[1].Failover(ctx, nodeadmin.FailoverDefault); err != nil {
+	if err := clients[1].Failover(ctx, clusteradmin.FailoverDefault); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 60*time.Second, func() error {
@@ -276,10 +267,10 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 		return nil
 	})
 
-	if err := clients[0].AddSlots(ctx, []topology.SlotRange{{First: 0, Last: 99}, {First: 200, Last: 200}}); err != nil {
+	if err := clients[0].AddSlots(ctx, []clusteradmin.SlotRange{{First: 0, Last: 99}, {First: 200, Last: 200}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotMigrating, otherID); err != nil {
+	if err := clients[0].SetSlot(ctx, 7, clusteradmin.SlotMigrating, otherID); err != nil {
 		t.Fatal(err)
 	}
 	v, err := clients[0].ClusterView(ctx)
@@ -287,10 +278,10 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	me, _ := v.Myself()
-	if topology.FormatSlots(me.Slots) != "0-99 200" || me.MigratingSlotsTo[7] != otherID {
+	if clusteradmin.FormatSlots(me.Slots) != "0-99 200" || me.MigratingSlotsTo[7] != otherID {
 		t.Fatalf("after ADDSLOTSRANGE and SETSLOT MIGRATING: %+v", me)
 	}
-	if err := clients[0].SetSlot(ctx, 7, nodeadmin.SlotStable, ""); err != nil {
+	if err := clients[0].SetSlot(ctx, 7, clusteradmin.SlotStable, ""); err != nil {
 		t.Fatal(err)
 	}
 	if v, err = clients[0].ClusterView(ctx); err != nil {
@@ -301,7 +292,7 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 	}
 
 	// A slot that is already assigned is refused, worded as Redis words it.
-	err = clients[0].AddSlots(ctx, []topology.SlotRange{{First: 5, Last: 5}})
+	err = clients[0].AddSlots(ctx, []clusteradmin.SlotRange{{First: 5, Last: 5}})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("ERR Slot 5 is already busy")) {
 		t.Errorf("ADDSLOTSRANGE of a busy slot: %v", err)
 	}
@@ -318,7 +309,7 @@ func TestSetSlotAndForgetOnRealRedis(t *testing.T) {
 }
 
 func TestClusterViewOfUnreachableNode(t *testing.T) {
-	c := nodeadmin.New("127.0.0.1:1", nodeadmin.Options{Timeout: time.Second})
+	c := clusteradmin.New("127.0.0.1:1", clusteradmin.Options{Timeout: time.Second})
 	defer func() { _ = c.Close() }()
 	if _, err := c.ClusterView(context.Background()); err == nil {
 		t.Fatal("a node that does not listen must give an error")

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // ErrStopped is returned when a failpoint stopped a slot move as if the
@@ -21,7 +22,7 @@ var ErrStopped = errors.New("stopped at a failpoint")
 // cluster: SETSLOT, and GETKEYSINSLOT + MIGRATE batches.
 type SlotMover struct {
 	// Dial opens clients; Password authenticates them and MIGRATE.
-	Dial     Dialer
+	Dial     clusteradmin.Dialer
 	Password string
 	// Addr resolves a node ID to ip and port.
 	Addr func(nodeID string) (ip string, port int, ok bool)
@@ -39,10 +40,10 @@ type SlotMover struct {
 // session is one worker's connections, by address.
 type session struct {
 	m       *SlotMover
-	clients map[string]Client
+	clients map[string]clusteradmin.Client
 }
 
-func (s *session) client(nodeID string) (Client, string, int, error) {
+func (s *session) client(nodeID string) (clusteradmin.Client, string, int, error) {
 	ip, port, ok := s.m.Addr(nodeID)
 	if !ok {
 		return nil, "", 0, fmt.Errorf("node %s has no known address", nodeID)
@@ -99,7 +100,9 @@ func (s *session) do(ctx context.Context, op topology.SlotOp) error {
 	}
 	switch op.Type {
 	case topology.OpSetSlot:
-		err := s.timed(ctx, func(ctx context.Context) error { return c.SetSlot(ctx, op.Slot, SlotState(op.State), op.Arg) })
+		err := s.timed(ctx, func(ctx context.Context) error {
+			return c.SetSlot(ctx, op.Slot, clusteradmin.SlotState(op.State), op.Arg)
+		})
 		if err != nil && op.State == topology.SlotNode && op.Node != op.Arg && isReplyError(err, errSetSlotOnReplica) {
 			// A source that gave its last slot away learns the new owner
 			// from the target's gossip and becomes its replica (Redis's
@@ -143,7 +146,7 @@ func (s *session) stop(point string) bool {
 }
 
 // moveKeys migrates the slot's keys from c in batches until it holds none.
-func (s *session) moveKeys(ctx context.Context, c Client, op topology.SlotOp) error {
+func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topology.SlotOp) error {
 	_, ip, port, err := s.client(op.Arg)
 	if err != nil {
 		return err
@@ -193,7 +196,7 @@ func (m *SlotMover) Run(ctx context.Context, jobs [][]topology.SlotOp, inFlight 
 	)
 	for range max(1, min(inFlight, len(jobs))) {
 		wg.Go(func() {
-			s := &session{m: m, clients: map[string]Client{}}
+			s := &session{m: m, clients: map[string]clusteradmin.Client{}}
 			defer s.close()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				i := int(next.Add(1)) - 1

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // TestSlotMoverAgainstRealRedis moves slots between Debian's redis-server
@@ -57,8 +58,8 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	}
 	mover := func(byID map[string]topology.Member, failpoint func(string) bool) *nodeadmin.SlotMover {
 		return &nodeadmin.SlotMover{
-			Dial: func(addr, pw string) nodeadmin.Client {
-				return nodeadmin.New(addr, nodeadmin.Options{Password: pw, Timeout: 10 * time.Second})
+			Dial: func(addr, pw string) clusteradmin.Client {
+				return clusteradmin.New(addr, clusteradmin.Options{Password: pw, Timeout: 10 * time.Second})
 			},
 			Password: password, KeysPerBatch: 30, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
 			Addr:      func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
@@ -177,8 +178,8 @@ func TestSlotMoverSetSlotNodeOnSourceTurnedReplica(t *testing.T) {
 		t.Fatalf("node-1 is not a replica of node-0: %+v", me)
 	}
 	mover := &nodeadmin.SlotMover{
-		Dial: func(addr, pw string) nodeadmin.Client {
-			return nodeadmin.New(addr, nodeadmin.Options{Password: pw, Timeout: 10 * time.Second})
+		Dial: func(addr, pw string) clusteradmin.Client {
+			return clusteradmin.New(addr, clusteradmin.Options{Password: pw, Timeout: 10 * time.Second})
 		},
 		Password: password, KeysPerBatch: 10, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
 		Addr: func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },

@@ -1,8 +1,8 @@
-// Package topology is the pure planner of the cluster's shape. It holds the
+// Package topology is the pure planner of the cluster's shape. It takes the
 // typed view of a Redis Cluster as its nodes report it (CLUSTER NODES,
-// CLUSTER INFO, DBSIZE, INFO replication: NodeView), the members the
-// RedisCluster has (Member: pod, shard, ordinal, address), and the functions
-// that turn them into the next safe actions:
+// CLUSTER INFO, DBSIZE, INFO replication: node/clusteradmin's NodeView),
+// holds the members the RedisCluster has (Member: pod, shard, ordinal,
+// address), and the functions that turn them into the next safe actions:
 //   - formation of fresh nodes (PlanFormation: MEET, ADDSLOTSRANGE,
 //     REPLICATE), only while no node serves a slot;
 //   - membership of a formed cluster (PlanMembership: MEET new and
@@ -22,8 +22,8 @@
 //     that differ from CONFIG GET (LiveConfigDiff).
 //
 // It must not do I/O: no sockets, no API server, no clock. The node admin
-// client (controllers/nodeadmin) fills the views and carries out the
-// actions. It must never plan a step that drops a key: no slot assignment
+// client (node/clusteradmin) fills the views and controllers/nodeadmin
+// carries out the actions. It must never plan a step that drops a key: no slot assignment
 // or replication on a node that holds keys, no FORGET of a node that serves
 // slots or that a pod may still own, no SETSLOT that leaves keys hidden.
 package topology

@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"slices"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // The actions of membership beyond formation's.
@@ -190,7 +192,7 @@ func planReplicas(shards [][]Member, masters []*Member) (Plan, bool) {
 				// shard: it stays until that shard has its own.
 				continue
 			case me.IsMaster() && len(me.Slots) > 0:
-				return blocked("%s serves slots %s but is not its shard's master: repair needed", m, FormatSlots(me.Slots)), false
+				return blocked("%s serves slots %s but is not its shard's master: repair needed", m, clusteradmin.FormatSlots(me.Slots)), false
 			case me.IsMaster() && m.View.Keys > 0:
 				return blocked("%s is a master without slots holding %d keys: the operator does not discard data", m, m.View.Keys), false
 			case !m.View.Knows(master.ID()):
@@ -247,7 +249,7 @@ func planForget(members []Member, d Desired) (Plan, bool) {
 	var order []string
 	for _, m := range members {
 		for _, n := range m.View.Nodes {
-			if ids[n.ID] || n.HasFlag(FlagHandshake) {
+			if ids[n.ID] || n.HasFlag(clusteradmin.FlagHandshake) {
 				continue
 			}
 			if len(n.Slots) > 0 {
@@ -333,10 +335,10 @@ func planSpareReplica(shards [][]Member, masters []*Member, d Desired) (Plan, bo
 
 // liveReplicas counts the replicas of id that v knows and does not mark
 // failing.
-func liveReplicas(v *NodeView, id string) int {
+func liveReplicas(v *clusteradmin.NodeView, id string) int {
 	n := 0
 	for _, x := range v.Nodes {
-		if x.MasterID == id && !x.HasFlag(FlagFail) && !x.HasFlag(FlagPFail) {
+		if x.MasterID == id && !x.HasFlag(clusteradmin.FlagFail) && !x.HasFlag(clusteradmin.FlagPFail) {
 			n++
 		}
 	}

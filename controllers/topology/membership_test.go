@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // grow adds the members of a new shard (or new ordinals) to a fixture: fresh
@@ -14,7 +16,7 @@ func (f *fixture) grow(s, o int) *fixture {
 	f.order = append(f.order, id)
 	f.members[id] = &fxNode{
 		m:     Member{Pod: fmt.Sprintf("rc-shard-%d-%d", s, o), Shard: s, Ordinal: o, IP: fmt.Sprintf("10.0.%d.%d", s, o), Port: 6379, BusPort: 16379},
-		state: StateFail, knows: map[string]bool{id: true},
+		state: clusteradmin.StateFail, knows: map[string]bool{id: true},
 	}
 	return f
 }
@@ -113,7 +115,7 @@ func TestPlanMembership(t *testing.T) {
 			name: "a gone node still serving slots is never forgotten",
 			fixture: func() *fixture {
 				f := formed().grow(9, 0)
-				f.node(9, 0).slots = []SlotRange{{16383, 16383}}
+				f.node(9, 0).slots = []clusteradmin.SlotRange{{First: 16383, Last: 16383}}
 				for _, id := range f.order {
 					f.members[id].knows[nodeID(9, 0)] = true
 				}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Move is part of a migration plan: slots that go from one shard to
@@ -13,7 +15,7 @@ import (
 // changes the node, not the shard.
 type Move struct {
 	From, To int
-	Slots    []SlotRange
+	Slots    []clusteradmin.SlotRange
 }
 
 // SlotTask is one slot of a plan that has not moved yet.
@@ -25,8 +27,8 @@ type SlotTask struct {
 // Owners maps every slot to the shard whose master claims it (its own
 // myself line), -1 when no shard master claims it, -2 when several do
 // (a transient state after SETSLOT NODE, until gossip settles it).
-func Owners(shards [][]Member) [SlotCount]int {
-	var out [SlotCount]int
+func Owners(shards [][]Member) [clusteradmin.SlotCount]int {
+	var out [clusteradmin.SlotCount]int
 	for i := range out {
 		out[i] = -1
 	}
@@ -51,7 +53,7 @@ func Owners(shards [][]Member) [SlotCount]int {
 
 // SlotsByShard lists, for every shard, the slots its master claims, in
 // order. n is the number of shards.
-func SlotsByShard(owners [SlotCount]int, n int) [][]int {
+func SlotsByShard(owners [clusteradmin.SlotCount]int, n int) [][]int {
 	out := make([][]int, n)
 	for slot, s := range owners {
 		if s >= 0 && s < n {
@@ -82,10 +84,10 @@ func Targets(n, masters int, weights []int32) []int {
 	}
 	given := 0
 	for s := range n {
-		out[s] = int(int64(SlotCount) * w[s] / sum)
+		out[s] = int(int64(clusteradmin.SlotCount) * w[s] / sum)
 		given += out[s]
 	}
-	for s := 0; given < SlotCount; s = (s + 1) % n {
+	for s := 0; given < clusteradmin.SlotCount; s = (s + 1) % n {
 		if w[s] > 0 {
 			out[s]++
 			given++
@@ -155,33 +157,33 @@ func abs(x int) int {
 }
 
 // Ranges compresses slots into contiguous ranges, in order.
-func Ranges(slots []int) []SlotRange {
+func Ranges(slots []int) []clusteradmin.SlotRange {
 	s := slices.Clone(slots)
 	slices.Sort(s)
-	var out []SlotRange
+	var out []clusteradmin.SlotRange
 	for _, x := range s {
 		if n := len(out); n > 0 && out[n-1].Last+1 == x {
 			out[n-1].Last = x
 			continue
 		}
-		out = append(out, SlotRange{First: x, Last: x})
+		out = append(out, clusteradmin.SlotRange{First: x, Last: x})
 	}
 	return out
 }
 
 // ParseSlotRange parses "first-last" or one slot, as CLUSTER NODES prints
 // them (SlotRange.String).
-func ParseSlotRange(s string) (SlotRange, error) {
+func ParseSlotRange(s string) (clusteradmin.SlotRange, error) {
 	a, b, isRange := strings.Cut(s, "-")
 	first, err := strconv.Atoi(a)
 	last := first
 	if err == nil && isRange {
 		last, err = strconv.Atoi(b)
 	}
-	if err != nil || first < 0 || last < first || last >= SlotCount {
-		return SlotRange{}, fmt.Errorf("slot range %q", s)
+	if err != nil || first < 0 || last < first || last >= clusteradmin.SlotCount {
+		return clusteradmin.SlotRange{}, fmt.Errorf("slot range %q", s)
 	}
-	return SlotRange{First: first, Last: last}, nil
+	return clusteradmin.SlotRange{First: first, Last: last}, nil
 }
 
 // SlotCountOf is the number of slots in moves.
@@ -200,7 +202,7 @@ func SlotCountOf(moves []Move) int {
 // a shard that is neither side (changed by hand) counts as moved: the plan
 // does not fight it. A slot whose ownership is unsettled (-2) or uncovered
 // (-1) is neither: it waits for repair.
-func Remaining(moves []Move, owners [SlotCount]int) (todo []SlotTask, moved, unsettled int) {
+func Remaining(moves []Move, owners [clusteradmin.SlotCount]int) (todo []SlotTask, moved, unsettled int) {
 	for _, m := range moves {
 		for _, r := range m.Slots {
 			for slot := r.First; slot <= r.Last; slot++ {
@@ -244,7 +246,7 @@ type MigrationGoal struct {
 // ScaleOut when a desired shard with a non-zero target serves none (both to
 // the exact targets, no threshold), else Rebalance toward the weights with
 // the threshold when enabled. No moves: nothing to do.
-func PlanMigration(owners [SlotCount]int, n int, g MigrationGoal) ([]Move, string) {
+func PlanMigration(owners [clusteradmin.SlotCount]int, n int, g MigrationGoal) ([]Move, string) {
 	n = max(n, g.Masters)
 	slots := SlotsByShard(owners, n)
 	targets := Targets(n, g.Masters, g.Weights)

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // ownersOf builds the slot owner table from ranges per shard.
-func ownersOf(byShard ...[]SlotRange) [SlotCount]int {
-	var o [SlotCount]int
+func ownersOf(byShard ...[]clusteradmin.SlotRange) [clusteradmin.SlotCount]int {
+	var o [clusteradmin.SlotCount]int
 	for i := range o {
 		o[i] = -1
 	}
@@ -22,16 +24,16 @@ func ownersOf(byShard ...[]SlotRange) [SlotCount]int {
 	return o
 }
 
-func evenOwners(n int) [SlotCount]int {
-	var byShard [][]SlotRange
+func evenOwners(n int) [clusteradmin.SlotCount]int {
+	var byShard [][]clusteradmin.SlotRange
 	for _, r := range EvenSlotRanges(n) {
-		byShard = append(byShard, []SlotRange{r})
+		byShard = append(byShard, []clusteradmin.SlotRange{r})
 	}
 	return ownersOf(byShard...)
 }
 
 // apply moves the planned slots in the owner table.
-func apply(o [SlotCount]int, moves []Move) [SlotCount]int {
+func apply(o [clusteradmin.SlotCount]int, moves []Move) [clusteradmin.SlotCount]int {
 	for _, m := range moves {
 		for _, r := range m.Slots {
 			for x := r.First; x <= r.Last; x++ {
@@ -42,7 +44,7 @@ func apply(o [SlotCount]int, moves []Move) [SlotCount]int {
 	return o
 }
 
-func counts(o [SlotCount]int, n int) []int {
+func counts(o [clusteradmin.SlotCount]int, n int) []int {
 	c := make([]int, n)
 	for _, s := range o {
 		if s >= 0 {
@@ -76,7 +78,7 @@ func TestTargets(t *testing.T) {
 func TestPlanMigration(t *testing.T) {
 	tests := []struct {
 		name       string
-		owners     [SlotCount]int
+		owners     [clusteradmin.SlotCount]int
 		n          int
 		goal       MigrationGoal
 		wantReason string
@@ -100,18 +102,18 @@ func TestPlanMigration(t *testing.T) {
 		},
 		{
 			name:   "even within the threshold: nothing",
-			owners: ownersOf([]SlotRange{{0, 5499}}, []SlotRange{{5500, 10922}}, []SlotRange{{10923, 16383}}), n: 3,
+			owners: ownersOf([]clusteradmin.SlotRange{{First: 0, Last: 5499}}, []clusteradmin.SlotRange{{First: 5500, Last: 10922}}, []clusteradmin.SlotRange{{First: 10923, Last: 16383}}), n: 3,
 			goal: MigrationGoal{Masters: 3, Rebalance: true, ThresholdPercent: 2},
 		},
 		{
 			name:   "uneven beyond the threshold: rebalance",
-			owners: ownersOf([]SlotRange{{0, 8191}}, []SlotRange{{8192, 12287}}, []SlotRange{{12288, 16383}}), n: 3,
+			owners: ownersOf([]clusteradmin.SlotRange{{First: 0, Last: 8191}}, []clusteradmin.SlotRange{{First: 8192, Last: 12287}}, []clusteradmin.SlotRange{{First: 12288, Last: 16383}}), n: 3,
 			goal:       MigrationGoal{Masters: 3, Rebalance: true, ThresholdPercent: 2},
 			wantReason: ReasonRebalance, wantCounts: []int{5462, 5461, 5461}, wantSlots: 8192 - 5462,
 		},
 		{
 			name:   "uneven, rebalancing disabled: nothing",
-			owners: ownersOf([]SlotRange{{0, 8191}}, []SlotRange{{8192, 12287}}, []SlotRange{{12288, 16383}}), n: 3,
+			owners: ownersOf([]clusteradmin.SlotRange{{First: 0, Last: 8191}}, []clusteradmin.SlotRange{{First: 8192, Last: 12287}}, []clusteradmin.SlotRange{{First: 12288, Last: 16383}}), n: 3,
 			goal: MigrationGoal{Masters: 3, ThresholdPercent: 2},
 		},
 		{
@@ -121,7 +123,7 @@ func TestPlanMigration(t *testing.T) {
 		},
 		{
 			name:   "a shard within the threshold neither gives nor takes",
-			owners: ownersOf([]SlotRange{{0, 5470}}, []SlotRange{{5471, 12000}}, []SlotRange{{12001, 16383}}), n: 3,
+			owners: ownersOf([]clusteradmin.SlotRange{{First: 0, Last: 5470}}, []clusteradmin.SlotRange{{First: 5471, Last: 12000}}, []clusteradmin.SlotRange{{First: 12001, Last: 16383}}), n: 3,
 			goal:       MigrationGoal{Masters: 3, Rebalance: true, ThresholdPercent: 5},
 			wantReason: ReasonRebalance, wantCounts: []int{5471, 5461 + 1069 - 1069, 4383 + 1069}, wantSlots: 1069,
 		},
@@ -166,8 +168,8 @@ func TestPlanMigration(t *testing.T) {
 }
 
 func TestRemaining(t *testing.T) {
-	moves := []Move{{From: 0, To: 3, Slots: []SlotRange{{0, 3}}}, {From: 1, To: 3, Slots: []SlotRange{{10, 11}}}}
-	o := ownersOf([]SlotRange{{0, 9}}, []SlotRange{{10, 16383}})
+	moves := []Move{{From: 0, To: 3, Slots: []clusteradmin.SlotRange{{First: 0, Last: 3}}}, {From: 1, To: 3, Slots: []clusteradmin.SlotRange{{First: 10, Last: 11}}}}
+	o := ownersOf([]clusteradmin.SlotRange{{First: 0, Last: 9}}, []clusteradmin.SlotRange{{First: 10, Last: 16383}})
 	o[0], o[1] = 3, 2 // slot 0 moved; slot 1 taken by hand by shard 2
 	o[2] = -2         // unsettled
 	todo, moved, unsettled := Remaining(moves, o)
@@ -179,7 +181,7 @@ func TestRemaining(t *testing.T) {
 
 func TestRangesAndParse(t *testing.T) {
 	got := Ranges([]int{5, 1, 2, 3, 7, 8, 16383})
-	want := []SlotRange{{1, 3}, {5, 5}, {7, 8}, {16383, 16383}}
+	want := []clusteradmin.SlotRange{{First: 1, Last: 3}, {First: 5, Last: 5}, {First: 7, Last: 8}, {First: 16383, Last: 16383}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Ranges = %v", got)
 	}
@@ -214,12 +216,12 @@ func TestScaleInFits(t *testing.T) {
 }
 
 func TestRetired(t *testing.T) {
-	mk := func(slots []SlotRange, keys int64, replicaOf string) Member {
-		me := Node{ID: "x", Flags: []string{FlagMyself, FlagMaster}, Slots: slots}
+	mk := func(slots []clusteradmin.SlotRange, keys int64, replicaOf string) Member {
+		me := clusteradmin.Node{ID: "x", Flags: []string{clusteradmin.FlagMyself, clusteradmin.FlagMaster}, Slots: slots}
 		if replicaOf != "" {
-			me.Flags, me.MasterID = []string{FlagMyself, FlagReplica}, replicaOf
+			me.Flags, me.MasterID = []string{clusteradmin.FlagMyself, clusteradmin.FlagReplica}, replicaOf
 		}
-		return Member{Pod: "p", Shard: 3, View: &NodeView{Nodes: []Node{me}, Keys: keys}}
+		return Member{Pod: "p", Shard: 3, View: &clusteradmin.NodeView{Nodes: []clusteradmin.Node{me}, Keys: keys}}
 	}
 	tests := []struct {
 		name  string
@@ -227,7 +229,7 @@ func TestRetired(t *testing.T) {
 		want  bool
 	}{
 		{"a drained empty master", []Member{mk(nil, 0, "")}, true},
-		{"a master still serving slots", []Member{mk([]SlotRange{{1, 1}}, 0, "")}, false},
+		{"a master still serving slots", []Member{mk([]clusteradmin.SlotRange{{First: 1, Last: 1}}, 0, "")}, false},
 		{"a master without slots but with keys", []Member{mk(nil, 4, "")}, false},
 		{"a drained master that became a replica of the slots' new owner", []Member{mk(nil, 400, "owner")}, true},
 		{"a member that did not report", []Member{{Pod: "p", Shard: 3}}, false},

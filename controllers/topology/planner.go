@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Desired is the shape the RedisCluster asks for.
@@ -35,7 +37,7 @@ type Action struct {
 	Port    int
 	BusPort int
 	// AddSlots: the slots to assign.
-	Slots []SlotRange
+	Slots []clusteradmin.SlotRange
 	// Replicate: the node ID of the master.
 	MasterID string
 	// Forget: the node ID to forget.
@@ -47,7 +49,7 @@ func (a Action) String() string {
 	case ActionMeet:
 		return fmt.Sprintf("CLUSTER MEET %s %d %d on %s", a.IP, a.Port, a.BusPort, a.Pod)
 	case ActionAddSlots:
-		return fmt.Sprintf("CLUSTER ADDSLOTSRANGE %s on %s", FormatSlots(a.Slots), a.Pod)
+		return fmt.Sprintf("CLUSTER ADDSLOTSRANGE %s on %s", clusteradmin.FormatSlots(a.Slots), a.Pod)
 	case ActionReplicate:
 		return fmt.Sprintf("CLUSTER REPLICATE %s on %s", a.MasterID, a.Pod)
 	case ActionForget:
@@ -99,22 +101,22 @@ func blocked(format string, args ...any) Plan {
 
 // EvenSlotRanges splits the 16384 slots into n contiguous ranges the way
 // redis-cli --cluster create does (0-5460, 5461-10922, 10923-16383 for 3).
-func EvenSlotRanges(n int) []SlotRange {
+func EvenSlotRanges(n int) []clusteradmin.SlotRange {
 	if n <= 0 {
 		return nil
 	}
-	per := float64(SlotCount) / float64(n)
-	out := make([]SlotRange, 0, n)
+	per := float64(clusteradmin.SlotCount) / float64(n)
+	out := make([]clusteradmin.SlotRange, 0, n)
 	first, cursor := 0, 0.0
 	for i := range n {
 		last := int(math.Round(cursor + per - 1))
-		if last > SlotCount-1 || i == n-1 {
-			last = SlotCount - 1
+		if last > clusteradmin.SlotCount-1 || i == n-1 {
+			last = clusteradmin.SlotCount - 1
 		}
 		if last < first {
 			last = first
 		}
-		out = append(out, SlotRange{First: first, Last: last})
+		out = append(out, clusteradmin.SlotRange{First: first, Last: last})
 		first = last + 1
 		cursor += per
 	}
@@ -199,7 +201,7 @@ func checkNoForeignNodes(members []Member) (Plan, bool) {
 	}
 	for _, m := range members {
 		for _, n := range m.View.Nodes {
-			if !n.HasFlag(FlagHandshake) && !ids[n.ID] {
+			if !n.HasFlag(clusteradmin.FlagHandshake) && !ids[n.ID] {
 				return blocked("%s knows node %s (%s:%d), which is not a member of this cluster: repair needed", m, n.ID, n.IP, n.Port), false
 			}
 		}
@@ -262,25 +264,25 @@ func shardMaster(shard []Member, s int) (Member, Plan, bool) {
 // planSlots gives every shard master its range. It never touches a node that
 // holds keys or serves other slots, and never assigns a slot another member
 // already serves.
-func planSlots(members, masters []Member, ranges []SlotRange) (Plan, bool) {
+func planSlots(members, masters []Member, ranges []clusteradmin.SlotRange) (Plan, bool) {
 	isMaster := make(map[string]bool, len(masters))
 	for _, m := range masters {
 		isMaster[m.Pod] = true
 	}
 	for _, m := range members {
 		if me, _ := m.View.Myself(); !isMaster[m.Pod] && len(me.Slots) > 0 {
-			return blocked("%s serves slots %s but is not its shard's master: repair needed", m, FormatSlots(me.Slots)), false
+			return blocked("%s serves slots %s but is not its shard's master: repair needed", m, clusteradmin.FormatSlots(me.Slots)), false
 		}
 	}
 	var adds []Action
 	for s, m := range masters {
 		me, _ := m.View.Myself()
-		want := []SlotRange{ranges[s]}
+		want := []clusteradmin.SlotRange{ranges[s]}
 		switch {
 		case slices.Equal(me.Slots, want):
 			continue
 		case len(me.Slots) > 0:
-			return blocked("%s serves slots %s, formation would give it %s: repair needed", m, FormatSlots(me.Slots), FormatSlots(want)), false
+			return blocked("%s serves slots %s, formation would give it %s: repair needed", m, clusteradmin.FormatSlots(me.Slots), clusteradmin.FormatSlots(want)), false
 		case m.View.Keys > 0:
 			return blocked("%s holds %d keys but no slots: formation only assigns slots to empty nodes", m, m.View.Keys), false
 		}
@@ -335,7 +337,7 @@ func planReplicate(shards [][]Member, masters []Member) (Plan, bool) {
 	return Plan{}, true
 }
 
-func overlaps(rs []SlotRange, r SlotRange) bool {
+func overlaps(rs []clusteradmin.SlotRange, r clusteradmin.SlotRange) bool {
 	for _, x := range rs {
 		if x.First <= r.Last && r.First <= x.Last {
 			return true

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // fixture is a hand-made cluster: the truth about every node (role, master,
@@ -19,7 +21,7 @@ type fixture struct {
 type fxNode struct {
 	m         Member
 	masterID  string
-	slots     []SlotRange
+	slots     []clusteradmin.SlotRange
 	keys      int64
 	state     string
 	link      string // master_link_status of a replica
@@ -37,7 +39,7 @@ func newFixture(masters, replicas int) *fixture {
 			f.order = append(f.order, id)
 			f.members[id] = &fxNode{
 				m:     Member{Pod: fmt.Sprintf("rc-shard-%d-%d", s, o), Shard: s, Ordinal: o, IP: fmt.Sprintf("10.0.%d.%d", s, o), Port: 6379, BusPort: 16379},
-				state: StateFail,
+				state: clusteradmin.StateFail,
 				knows: map[string]bool{id: true},
 			}
 		}
@@ -60,7 +62,7 @@ func (f *fixture) meetAll() *fixture {
 // assignSlots gives ordinal 0 of every shard its even range.
 func (f *fixture) assignSlots() *fixture {
 	for s, r := range EvenSlotRanges(f.d.Masters) {
-		f.node(s, 0).slots = []SlotRange{r}
+		f.node(s, 0).slots = []clusteradmin.SlotRange{r}
 	}
 	return f
 }
@@ -78,22 +80,22 @@ func (f *fixture) replicateAll() *fixture {
 
 func (f *fixture) ok() *fixture {
 	for _, n := range f.members {
-		n.state = StateOK
+		n.state = clusteradmin.StateOK
 		n.link = "up"
 	}
 	return f
 }
 
-func (f *fixture) entry(id string, self bool) Node {
+func (f *fixture) entry(id string, self bool) clusteradmin.Node {
 	n := f.members[id]
-	e := Node{ID: id, IP: n.m.IP, Port: n.m.Port, BusPort: n.m.BusPort, LinkState: LinkConnected, Slots: n.slots, MasterID: n.masterID}
+	e := clusteradmin.Node{ID: id, IP: n.m.IP, Port: n.m.Port, BusPort: n.m.BusPort, LinkState: clusteradmin.LinkConnected, Slots: n.slots, MasterID: n.masterID}
 	if self {
-		e.Flags = append(e.Flags, FlagMyself)
+		e.Flags = append(e.Flags, clusteradmin.FlagMyself)
 	}
 	if n.masterID == "" {
-		e.Flags = append(e.Flags, FlagMaster)
+		e.Flags = append(e.Flags, clusteradmin.FlagMaster)
 	} else {
-		e.Flags = append(e.Flags, FlagReplica)
+		e.Flags = append(e.Flags, clusteradmin.FlagReplica)
 	}
 	return e
 }
@@ -102,9 +104,9 @@ func (f *fixture) build() []Member {
 	out := make([]Member, 0, len(f.order))
 	for _, id := range f.order {
 		n := f.members[id]
-		v := &NodeView{Info: ClusterInfo{State: n.state}, Keys: n.keys, Replication: Replication{Role: "master"}}
+		v := &clusteradmin.NodeView{Info: clusteradmin.ClusterInfo{State: n.state}, Keys: n.keys, Replication: clusteradmin.Replication{Role: "master"}}
 		if n.masterID != "" {
-			v.Replication = Replication{Role: "slave", MasterLinkStatus: n.link}
+			v.Replication = clusteradmin.Replication{Role: "slave", MasterLinkStatus: n.link}
 		}
 		for _, other := range f.order {
 			if n.knows[other] {
@@ -113,7 +115,7 @@ func (f *fixture) build() []Member {
 		}
 		for _, hs := range n.handshake {
 			o := f.members[hs]
-			v.Nodes = append(v.Nodes, Node{ID: "ffff" + hs[4:], IP: o.m.IP, Port: o.m.Port, Flags: []string{FlagHandshake, FlagMaster}})
+			v.Nodes = append(v.Nodes, clusteradmin.Node{ID: "ffff" + hs[4:], IP: o.m.IP, Port: o.m.Port, Flags: []string{clusteradmin.FlagHandshake, clusteradmin.FlagMaster}})
 		}
 		m := n.m
 		m.View = v
@@ -133,7 +135,7 @@ func TestEvenSlotRanges(t *testing.T) {
 		{6, "0-2730 2731-5460 5461-8191 8192-10922 10923-13652 13653-16383"},
 	}
 	for _, tt := range tests {
-		if got := FormatSlots(EvenSlotRanges(tt.n)); got != tt.want {
+		if got := clusteradmin.FormatSlots(EvenSlotRanges(tt.n)); got != tt.want {
 			t.Errorf("EvenSlotRanges(%d) = %s, want %s", tt.n, got, tt.want)
 		}
 	}
@@ -145,7 +147,7 @@ func TestEvenSlotRangesCoverEverySlotOnce(t *testing.T) {
 		if len(rs) != n {
 			t.Fatalf("n=%d: %d ranges", n, len(rs))
 		}
-		next, minLen, maxLen := 0, SlotCount, 0
+		next, minLen, maxLen := 0, clusteradmin.SlotCount, 0
 		for _, r := range rs {
 			if r.First != next || r.Last < r.First {
 				t.Fatalf("n=%d: range %v after slot %d", n, r, next-1)
@@ -153,7 +155,7 @@ func TestEvenSlotRangesCoverEverySlotOnce(t *testing.T) {
 			next = r.Last + 1
 			minLen, maxLen = min(minLen, r.Len()), max(maxLen, r.Len())
 		}
-		if next != SlotCount {
+		if next != clusteradmin.SlotCount {
 			t.Fatalf("n=%d: ranges end at %d", n, next-1)
 		}
 		if maxLen-minLen > 1 {
@@ -226,7 +228,7 @@ func TestPlanFormation(t *testing.T) {
 			name: "resume after a crash between ADDSLOTSRANGE calls: only the masters still without slots",
 			fixture: func() *fixture {
 				f := newFixture(3, 1).meetAll()
-				f.node(0, 0).slots = []SlotRange{{0, 5460}}
+				f.node(0, 0).slots = []clusteradmin.SlotRange{{First: 0, Last: 5460}}
 				return f
 			},
 			wantPhase: PhaseAssigningSlots,
@@ -248,7 +250,7 @@ func TestPlanFormation(t *testing.T) {
 			name: "a master serving other slots than formation would give it blocks",
 			fixture: func() *fixture {
 				f := newFixture(3, 0).meetAll()
-				f.node(0, 0).slots = []SlotRange{{0, 100}}
+				f.node(0, 0).slots = []clusteradmin.SlotRange{{First: 0, Last: 100}}
 				return f
 			},
 			wantPhase: PhaseBlocked, wantReason: "serves slots 0-100, formation would give it 0-5460",
@@ -257,7 +259,7 @@ func TestPlanFormation(t *testing.T) {
 			name: "slots another master serves are never assigned again",
 			fixture: func() *fixture {
 				f := newFixture(3, 0).meetAll()
-				f.node(0, 0).slots = []SlotRange{{0, 5460}, {5461, 5500}}
+				f.node(0, 0).slots = []clusteradmin.SlotRange{{First: 0, Last: 5460}, {First: 5461, Last: 5500}}
 				return f
 			},
 			wantPhase: PhaseBlocked, wantReason: "rc-shard-0-0",
@@ -266,7 +268,7 @@ func TestPlanFormation(t *testing.T) {
 			name: "a replica ordinal serving slots blocks",
 			fixture: func() *fixture {
 				f := newFixture(3, 1).meetAll().assignSlots()
-				f.node(2, 1).slots = []SlotRange{{7, 7}}
+				f.node(2, 1).slots = []clusteradmin.SlotRange{{First: 7, Last: 7}}
 				return f
 			},
 			wantPhase: PhaseBlocked, wantReason: "shard 2 has 2 masters serving slots",
@@ -316,7 +318,7 @@ func TestPlanFormation(t *testing.T) {
 			name: "commands done, not every node ok yet: converging",
 			fixture: func() *fixture {
 				f := newFixture(3, 1).meetAll().assignSlots().replicateAll().ok()
-				f.node(2, 1).state = StateFail
+				f.node(2, 1).state = clusteradmin.StateFail
 				return f
 			},
 			wantPhase: PhaseConverging, wantReason: "rc-shard-2-1 reports cluster_state:fail",

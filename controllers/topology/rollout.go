@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Rolling updates: the pods of a shard restart one at a time, replicas
@@ -232,7 +234,7 @@ func ShardHealth(shard []RolloutPod, maxLag int64) (*RolloutPod, string) {
 			if other.Pod == pod.Pod {
 				continue
 			}
-			if n, ok := nodeByID(pod.View, other.ID()); !ok || n.HasFlag(FlagFail) || n.HasFlag(FlagPFail) || n.HasFlag(FlagHandshake) {
+			if n, ok := nodeByID(pod.View, other.ID()); !ok || n.HasFlag(clusteradmin.FlagFail) || n.HasFlag(clusteradmin.FlagPFail) || n.HasFlag(clusteradmin.FlagHandshake) {
 				return master, fmt.Sprintf("%s does not see %s as a healthy node yet", pod.Pod, other.Pod)
 			}
 		}
@@ -269,7 +271,7 @@ func ClusterAgrees(shards [][]RolloutPod, replica, master RolloutPod) string {
 				return fmt.Sprintf("%s does not know %s yet", pod.Pod, replica.Pod)
 			case !n.IsReplica() || n.MasterID != master.ID():
 				return fmt.Sprintf("%s does not see %s as a replica of %s yet", pod.Pod, replica.Pod, master.Pod)
-			case n.HasFlag(FlagFail) || n.HasFlag(FlagPFail):
+			case n.HasFlag(clusteradmin.FlagFail) || n.HasFlag(clusteradmin.FlagPFail):
 				return fmt.Sprintf("%s flags %s as failing", pod.Pod, replica.Pod)
 			}
 		}
@@ -295,13 +297,13 @@ func shardMasterOf(shard []RolloutPod) *RolloutPod {
 	return master
 }
 
-func nodeByID(v *NodeView, id string) (Node, bool) {
+func nodeByID(v *clusteradmin.NodeView, id string) (clusteradmin.Node, bool) {
 	for _, n := range v.Nodes {
 		if n.ID == id {
 			return n, true
 		}
 	}
-	return Node{}, false
+	return clusteradmin.Node{}, false
 }
 
 // pendingIn is the pod of the shard with a failover pending, "" if none.
@@ -321,7 +323,7 @@ func pendingIn(shard []RolloutPod, pending []PendingFailover) string {
 // master after timeout: the node gave up, as a manual failover times out).
 func ResolveFailovers(pending []PendingFailover, members []Member, now time.Time, timeout time.Duration) (open, done, expired []PendingFailover) {
 	for _, pf := range pending {
-		var view *NodeView
+		var view *clusteradmin.NodeView
 		for _, m := range members {
 			if m.Pod == pf.Pod {
 				view = m.View

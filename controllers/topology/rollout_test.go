@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // rpod describes one pod of a rollout fixture; the zero value is a healthy,
@@ -38,22 +40,22 @@ func rshards(pods ...[]rpod) [][]RolloutPod {
 		}
 	}
 	// node is what a node of shard vs sees about pod o of shard s.
-	node := func(vs, s, o int, q rpod) Node {
-		n := Node{ID: rid(s, o), Flags: []string{FlagMaster}, LinkState: LinkConnected}
+	node := func(vs, s, o int, q rpod) clusteradmin.Node {
+		n := clusteradmin.Node{ID: rid(s, o), Flags: []string{clusteradmin.FlagMaster}, LinkState: clusteradmin.LinkConnected}
 		switch {
 		case q.master:
-			n.Slots = []SlotRange{{First: s * 100, Last: s*100 + 99}}
+			n.Slots = []clusteradmin.SlotRange{{First: s * 100, Last: s*100 + 99}}
 		case q.seenAsMaster && vs != s:
 			// Gossip has not told other shards it is a replica yet.
 		default:
-			n.Flags = []string{FlagReplica}
+			n.Flags = []string{clusteradmin.FlagReplica}
 			n.MasterID = masterIDs[s]
 			if q.other {
 				n.MasterID = strings.Repeat("f", 40)
 			}
 		}
 		if q.pfail {
-			n.Flags = append(n.Flags, FlagPFail)
+			n.Flags = append(n.Flags, clusteradmin.FlagPFail)
 		}
 		return n
 	}
@@ -67,19 +69,19 @@ func rshards(pods ...[]rpod) [][]RolloutPod {
 				Updated: p.updated,
 			}
 			if !p.silent && !p.missing {
-				v := &NodeView{Info: ClusterInfo{State: StateOK}}
+				v := &clusteradmin.NodeView{Info: clusteradmin.ClusterInfo{State: clusteradmin.StateOK}}
 				for ss, other := range pods {
 					for oo, q := range other {
 						n := node(s, ss, oo, q)
 						if ss == s && oo == o {
-							n.Flags = append([]string{FlagMyself}, slices.DeleteFunc(n.Flags, func(f string) bool { return f == FlagPFail })...)
+							n.Flags = append([]string{clusteradmin.FlagMyself}, slices.DeleteFunc(n.Flags, func(f string) bool { return f == clusteradmin.FlagPFail })...)
 						}
 						v.Nodes = append(v.Nodes, n)
 					}
 				}
-				v.Replication = Replication{Role: "master", Offset: 1000}
+				v.Replication = clusteradmin.Replication{Role: "master", Offset: 1000}
 				if !p.master {
-					v.Replication = Replication{Role: "slave", MasterLinkStatus: "up", Offset: 1000 - p.lag}
+					v.Replication = clusteradmin.Replication{Role: "slave", MasterLinkStatus: "up", Offset: 1000 - p.lag}
 					if p.down {
 						v.Replication.MasterLinkStatus = "down"
 					}
@@ -196,7 +198,7 @@ func TestPlanSwitchover(t *testing.T) {
 	healthy := rshards([]rpod{{master: true}, {}}, []rpod{{master: true}, {}})
 	lagging := rshards([]rpod{{master: true}, {lag: 1 << 20}})
 	emptyMaster := rshards([]rpod{{master: true}, {}})
-	emptyMaster[0][1].View.Nodes[1].Flags = []string{FlagMyself, FlagMaster}
+	emptyMaster[0][1].View.Nodes[1].Flags = []string{clusteradmin.FlagMyself, clusteradmin.FlagMaster}
 	tests := []struct {
 		name               string
 		target             string

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // SlotOpType is one primitive of a slot move.
@@ -135,7 +137,7 @@ func OpenSlots(members []Member) []OpenSlot {
 	return out
 }
 
-func servesSlot(rs []SlotRange, slot int) bool {
+func servesSlot(rs []clusteradmin.SlotRange, slot int) bool {
 	for _, r := range rs {
 		if r.First <= slot && slot <= r.Last {
 			return true
@@ -221,8 +223,8 @@ func union(a, b map[string]string) map[string]bool {
 // Uncovered lists the slots no node, in any member's view, sees served.
 // A master that is down still shows with its slots in the others' views,
 // so its slots are not uncovered.
-func Uncovered(members []Member) []SlotRange {
-	var covered [SlotCount]bool
+func Uncovered(members []Member) []clusteradmin.SlotRange {
+	var covered [clusteradmin.SlotCount]bool
 	for _, m := range members {
 		if m.View == nil {
 			continue
@@ -249,7 +251,7 @@ func Uncovered(members []Member) []SlotRange {
 // have given it, when that shard has a master serving slots or an empty
 // one; else to the master with the fewest slots. masters is indexed by
 // shard (nil when none), n the desired number of masters.
-func PlanCoverage(uncovered []SlotRange, masters []*Member, n int) []Action {
+func PlanCoverage(uncovered []clusteradmin.SlotRange, masters []*Member, n int) []Action {
 	even := EvenSlotRanges(n)
 	give := map[string][]int{}
 	var order []string
@@ -294,8 +296,8 @@ func PlanCoverage(uncovered []SlotRange, masters []*Member, n int) []Action {
 
 // masterSelves is the own entry of every member that reported a view and is
 // a master.
-func masterSelves(members []Member) []Node {
-	var out []Node
+func masterSelves(members []Member) []clusteradmin.Node {
+	var out []clusteradmin.Node
 	for _, m := range members {
 		if m.View == nil {
 			continue

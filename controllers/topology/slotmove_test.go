@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 func opStrings(ops []SlotOp) []string {
@@ -136,12 +138,12 @@ func TestPlanOpenSlot(t *testing.T) {
 
 func TestOpenSlotsAndUncovered(t *testing.T) {
 	f := newFixture(2, 0).meetAll().assignSlots().ok()
-	f.node(0, 0).slots = []SlotRange{{0, 8191}}
-	f.node(1, 0).slots = []SlotRange{{8192, 16000}}
+	f.node(0, 0).slots = []clusteradmin.SlotRange{{First: 0, Last: 8191}}
+	f.node(1, 0).slots = []clusteradmin.SlotRange{{First: 8192, Last: 16000}}
 	members := f.build()
 	me0 := &members[0].View.Nodes[0]
 	for i := range members[0].View.Nodes {
-		if members[0].View.Nodes[i].HasFlag(FlagMyself) {
+		if members[0].View.Nodes[i].HasFlag(clusteradmin.FlagMyself) {
 			me0 = &members[0].View.Nodes[i]
 		}
 	}
@@ -150,17 +152,17 @@ func TestOpenSlotsAndUncovered(t *testing.T) {
 	if len(open) != 1 || open[0].Slot != 5 || !slices.Equal(open[0].Owners, []string{nodeID(0, 0)}) || open[0].Migrating[nodeID(0, 0)] != nodeID(1, 0) {
 		t.Errorf("OpenSlots = %+v", open)
 	}
-	if got := Uncovered(members); !slices.Equal(got, []SlotRange{{16001, 16383}}) {
+	if got := Uncovered(members); !slices.Equal(got, []clusteradmin.SlotRange{{First: 16001, Last: 16383}}) {
 		t.Errorf("Uncovered = %v", got)
 	}
 	masters := []*Member{&members[0], &members[1]}
-	got := PlanCoverage([]SlotRange{{16001, 16383}}, masters, 2)
+	got := PlanCoverage([]clusteradmin.SlotRange{{First: 16001, Last: 16383}}, masters, 2)
 	if len(got) != 1 || got[0].String() != "CLUSTER ADDSLOTSRANGE 16001-16383 on rc-shard-1-0" {
 		t.Errorf("PlanCoverage = %v", got)
 	}
 	// A down master's slots are still seen by the others: not uncovered.
 	members[1].View = nil
-	if got := Uncovered(members); !slices.Equal(got, []SlotRange{{16001, 16383}}) {
+	if got := Uncovered(members); !slices.Equal(got, []clusteradmin.SlotRange{{First: 16001, Last: 16383}}) {
 		t.Errorf("Uncovered with a silent master = %v", got)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 type options struct {
@@ -388,8 +389,8 @@ func logf(o options, format string, args ...any) {
 func moveOurs(ctx context.Context, o options, addrs []string) error {
 	st := &opStats{}
 	defer func() { logf(o, "ours: time per command: %s", st) }()
-	base := nodeadmin.NewDialer(30 * time.Second)
-	dial := func(addr, password string) nodeadmin.Client {
+	base := clusteradmin.NewDialer(30 * time.Second)
+	dial := func(addr, password string) clusteradmin.Client {
 		return &timedClient{Client: base(addr, password), st: st}
 	}
 	observe := func() ([]topology.Member, error) {
@@ -482,11 +483,11 @@ func (s *opStats) String() string {
 
 // timedClient measures the commands of a slot move.
 type timedClient struct {
-	nodeadmin.Client
+	clusteradmin.Client
 	st *opStats
 }
 
-func (c *timedClient) SetSlot(ctx context.Context, slot int, state nodeadmin.SlotState, id string) error {
+func (c *timedClient) SetSlot(ctx context.Context, slot int, state clusteradmin.SlotState, id string) error {
 	defer c.st.add("SETSLOT "+string(state), time.Now())
 	return c.Client.SetSlot(ctx, slot, state, id)
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 func TestManifestGoldenAndParse(t *testing.T) {
@@ -307,7 +309,7 @@ func TestAOFDirLoadErrors(t *testing.T) {
 	t.Run("RESP base loads", func(t *testing.T) {
 		dir, _ := setup(t)
 		base := filepath.Join(dir, BaseFileName("appendonly.aof", 1))
-		os.WriteFile(base, AppendCommand(nil, argv("SET", "x", "resp")), 0o644)
+		os.WriteFile(base, resp.AppendCommand(nil, argv("SET", "x", "resp")), 0o644)
 		got, _, err := loadDir(t, dir, false)
 		if err != nil || got["0/x"] != "resp" || got["0/y"] != "2" {
 			t.Fatalf("%v %v", got, err)

@@ -11,17 +11,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 func argv(s ...string) [][]byte { return bs(s...) }
-
-func TestAppendCommandGoldenBytes(t *testing.T) {
-	got := AppendCommand(nil, argv("SET", "k", ""))
-	want := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n"
-	if string(got) != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}
 
 func openAppend(t testing.TB, path string) *os.File {
 	t.Helper()
@@ -215,10 +209,10 @@ func TestReadAOFGolden(t *testing.T) {
 }
 
 func TestReadAOFTruncatedAndCorrupt(t *testing.T) {
-	one := string(AppendCommand(nil, argv("SET", "a", "1")))
-	two := string(AppendCommand(nil, argv("SET", "b", "2")))
-	multi := string(AppendCommand(nil, argv("MULTI"))) + string(AppendCommand(nil, argv("INCR", "c")))
-	exec := string(AppendCommand(nil, argv("EXEC")))
+	one := string(resp.AppendCommand(nil, argv("SET", "a", "1")))
+	two := string(resp.AppendCommand(nil, argv("SET", "b", "2")))
+	multi := string(resp.AppendCommand(nil, argv("MULTI"))) + string(resp.AppendCommand(nil, argv("INCR", "c")))
+	exec := string(resp.AppendCommand(nil, argv("EXEC")))
 	cases := []struct {
 		name      string
 		data      string
@@ -270,10 +264,10 @@ func TestReadAOFTruncatedAndCorrupt(t *testing.T) {
 }
 
 func TestReadAOFDeliversTransactionsWhole(t *testing.T) {
-	data := AppendCommand(nil, argv("MULTI"))
-	data = AppendCommand(data, argv("INCR", "a"))
-	data = AppendCommand(data, argv("INCR", "b"))
-	data = AppendCommand(data, argv("exec"))
+	data := resp.AppendCommand(nil, argv("MULTI"))
+	data = resp.AppendCommand(data, argv("INCR", "a"))
+	data = resp.AppendCommand(data, argv("INCR", "b"))
+	data = resp.AppendCommand(data, argv("exec"))
 	var got []string
 	if _, err := ReadAOF(bytes.NewReader(data), "x", false, func(a [][]byte) error {
 		got = append(got, string(a[0]))
@@ -288,7 +282,7 @@ func TestReadAOFDeliversTransactionsWhole(t *testing.T) {
 
 func TestLoadAOFFileTrimsTruncatedTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.aof")
-	good := AppendCommand(AppendCommand(nil, argv("SET", "a", "1")), argv("SET", "b", "2"))
+	good := resp.AppendCommand(resp.AppendCommand(nil, argv("SET", "a", "1")), argv("SET", "b", "2"))
 	if err := os.WriteFile(path, append(slices.Clone(good), "*3\r\n$3\r\nSET\r\n$1"...), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // FsyncPolicy is the appendfsync setting.
@@ -50,25 +52,9 @@ func (p FsyncPolicy) String() string {
 	return "unknown"
 }
 
-// AppendCommand appends the RESP encoding of argv (an array of bulk strings,
-// the form the AOF and replication streams use) to dst.
-func AppendCommand(dst []byte, argv [][]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(argv)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range argv {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
 // appendSelect appends SELECT db.
 func appendSelect(dst []byte, db int) []byte {
-	return AppendCommand(dst, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
+	return resp.AppendCommand(dst, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
 }
 
 // AOFWriter appends the write commands the server propagates to the current
@@ -190,7 +176,7 @@ func (w *AOFWriter) Policy() FsyncPolicy {
 // from the previous command's. Calls must come in execution order (the
 // server calls it under its lock).
 func (w *AOFWriter) Append(db int, argv [][]byte) int64 {
-	return w.append(db, func(b []byte) []byte { return AppendCommand(b, argv) })
+	return w.append(db, func(b []byte) []byte { return resp.AppendCommand(b, argv) })
 }
 
 // AppendRaw queues already encoded commands (e.g. a whole MULTI/EXEC block)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // withTrailer appends a correct checksum so the fuzzer gets past it and
@@ -84,11 +86,11 @@ func FuzzDumpPayload(f *testing.F) {
 // corrupt), or with truncation allowed reports a tail that adds up to the
 // input; never a panic or a hang.
 func FuzzAOFLoad(f *testing.F) {
-	good := AppendCommand(nil, bs("SELECT", "0"))
-	good = AppendCommand(good, bs("SET", "k", "v"))
-	good = AppendCommand(good, bs("MULTI"))
-	good = AppendCommand(good, bs("INCR", "n"))
-	good = AppendCommand(good, bs("EXEC"))
+	good := resp.AppendCommand(nil, bs("SELECT", "0"))
+	good = resp.AppendCommand(good, bs("SET", "k", "v"))
+	good = resp.AppendCommand(good, bs("MULTI"))
+	good = resp.AppendCommand(good, bs("INCR", "n"))
+	good = resp.AppendCommand(good, bs("EXEC"))
 	f.Add(good)
 	f.Add(good[:len(good)-4])
 	f.Add([]byte("*1\r\n$-1\r\n"))

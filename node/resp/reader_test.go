@@ -228,14 +228,7 @@ func FuzzReader(f *testing.F) {
 			if len(args) == 0 {
 				t.Fatal("empty command returned")
 			}
-			var enc bytes.Buffer
-			enc.WriteString("*" + itoa(len(args)) + "\r\n")
-			for _, a := range args {
-				enc.WriteString("$" + itoa(len(a)) + "\r\n")
-				enc.Write(a)
-				enc.WriteString("\r\n")
-			}
-			back, err := NewReader(&enc).ReadCommand()
+			back, err := NewReader(bytes.NewReader(AppendCommand(nil, args))).ReadCommand()
 			if err != nil || len(back) != len(args) {
 				t.Fatalf("round trip failed: %v", err)
 			}

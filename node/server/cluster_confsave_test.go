@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // runConfSaver starts a saver of a nodes.conf in a temporary directory
@@ -132,7 +134,7 @@ func TestClusterNodesConfAfterBurst(t *testing.T) {
 	}
 	out, err := runCLI(t, time.Minute, cmds.String(), "-p", strconv.Itoa(p.Port))
 	if err != nil || strings.Count(out, "OK") != slots+100+100 {
-		t.Fatalf("slot commands: %v\n%s", err, tail(out, 10))
+		t.Fatalf("slot commands: %v\n%s", err, nodetest.Tail(out, 10))
 	}
 	const wantSlots = "0-99 200-599 1000-1099"
 
@@ -174,7 +176,7 @@ func TestClusterNodesConfAfterBurst(t *testing.T) {
 		t.Fatalf("nodes.conf after SHUTDOWN has slots %q, want %q (burst %s):\n%s", got, finalSlots, wantSlots, conf)
 	}
 
-	p.Port = freePort(t)
+	p.Port = nodetest.FreePort(t)
 	p.start(t)
 	for _, l := range parseClusterNodes(p.text(t, "CLUSTER", "NODES")) {
 		if strings.Contains(l.Flags, "myself") {

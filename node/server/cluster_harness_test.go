@@ -3,20 +3,19 @@ package server
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The cluster harness: real shoal-node processes in cluster mode on
@@ -36,10 +35,13 @@ type clusterProc struct {
 	Port, BusPort int
 	Dir           string
 	extra         []string
-	cmd           *exec.Cmd
-	exited        chan struct{}
-	log           string
-	starts        int
+	// owner is the test whose end stops the node, restarts in its
+	// subtests included.
+	owner  testing.TB
+	proc   *nodetest.Proc
+	cmd    *exec.Cmd
+	exited <-chan struct{}
+	starts int
 }
 
 func (p *clusterProc) Addr() string { return "127.0.0.1:" + strconv.Itoa(p.Port) }
@@ -52,42 +54,26 @@ func startClusterProc(t testing.TB, dir string, busPort int, extra ...string) *c
 		dir = t.TempDir()
 	}
 	if busPort == 0 {
-		busPort = freePort(t)
+		busPort = nodetest.FreePort(t)
 	}
-	p := &clusterProc{Port: freePort(t), BusPort: busPort, Dir: dir, extra: extra}
+	p := &clusterProc{Port: nodetest.FreePort(t), BusPort: busPort, Dir: dir, extra: extra, owner: t}
 	p.start(t)
 	t.Cleanup(func() { p.stop(t) })
 	return p
 }
 
-// start runs the node (again) and waits until it accepts clients.
+// start runs the node (again, logging to a new file) and waits until it
+// accepts clients.
 func (p *clusterProc) start(t testing.TB) {
 	t.Helper()
 	p.starts++
-	p.log = filepath.Join(p.Dir, fmt.Sprintf("node.%d.log", p.starts))
-	logf, err := os.Create(p.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"--port", strconv.Itoa(p.Port), "--bind", "127.0.0.1", "--dir", p.Dir,
-		"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(p.BusPort),
+	args := append([]string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(p.BusPort),
 		"--cluster-node-timeout", clusterNodeTimeout, "--save", "3600 1000000000"}, p.extra...)
-	p.cmd = exec.Command(nodeBinary, args...)
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logf.Close()
-	exited := make(chan struct{})
-	p.exited = exited
-	cmd := p.cmd
-	go func() { _ = cmd.Wait(); close(exited) }()
-	if !waitListening(p.Addr(), exited, 20*time.Second) {
-		_ = p.cmd.Process.Kill()
-		<-exited
-		b, _ := os.ReadFile(p.log)
-		t.Fatalf("cluster node did not start:\n%s", b)
-	}
+	p.proc = nodetest.Start(t, nodetest.Options{
+		Dir: p.Dir, Port: p.Port, Log: filepath.Join(p.Dir, fmt.Sprintf("node.%d.log", p.starts)), Args: args,
+		Ready: 20 * time.Second, Grace: 30 * time.Second, Owner: p.owner,
+	})
+	p.cmd, p.exited = p.proc.Cmd, p.proc.Exited()
 }
 
 // stop sends SIGTERM (the node saves its data) and waits for the exit.
@@ -95,29 +81,11 @@ func (p *clusterProc) stop(t testing.TB) {
 	if p.cmd == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+	if !p.proc.Stop(30 * time.Second) {
+		p.proc.Kill()
 		t.Errorf("node %d did not exit on SIGTERM", p.cmd.Process.Pid)
 	}
 	p.cmd = nil
-	checkNodeRace(t, p.log)
-	if t.Failed() {
-		if b, err := os.ReadFile(p.log); err == nil {
-			t.Logf("log of node on port %d:\n%s", p.Port, tail(string(b), 60))
-		}
-	}
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
 }
 
 // restart stops the node and starts it again on its directory and bus
@@ -125,7 +93,7 @@ func tail(s string, lines int) string {
 func (p *clusterProc) restartOnNewPort(t testing.TB) {
 	t.Helper()
 	p.stop(t)
-	p.Port = freePort(t)
+	p.Port = nodetest.FreePort(t)
 	p.start(t)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // TestClusterLifecycle drives a cluster of six nodes through what an
@@ -282,7 +283,7 @@ func testReshardUnderLoad(t *testing.T, nodes []*clusterProc) {
 		"--cluster-from", from, "--cluster-to", to, "--cluster-slots", "1000", "--cluster-yes")
 	if err != nil || strings.Contains(out, "[ERR]") {
 		stopLoad()
-		t.Fatalf("reshard: %v\n%s", err, tail(out, 40))
+		t.Fatalf("reshard: %v\n%s", err, nodetest.Tail(out, 40))
 	}
 	t.Logf("reshard of 1000 slots in %v", time.Since(began))
 	checkClean(t, nodes[0])
@@ -294,10 +295,10 @@ func testReshardUnderLoad(t *testing.T, nodes []*clusterProc) {
 	out, err = runCLI(t, 3*time.Minute, "", "--cluster", "rebalance", nodes[0].Addr())
 	if err != nil || strings.Contains(out, "[ERR]") {
 		stopLoad()
-		t.Fatalf("rebalance: %v\n%s", err, tail(out, 40))
+		t.Fatalf("rebalance: %v\n%s", err, nodetest.Tail(out, 40))
 	}
 	if !strings.Contains(out, "Moving") {
-		t.Errorf("rebalance moved nothing:\n%s", tail(out, 20))
+		t.Errorf("rebalance moved nothing:\n%s", nodetest.Tail(out, 20))
 	}
 	t.Logf("rebalance in %v", time.Since(began))
 	checkClean(t, nodes[0])
@@ -354,7 +355,7 @@ func testRestartOnOtherPorts(t *testing.T, nodes []*clusterProc, before map[stri
 	began := time.Now()
 	stopAll(t, nodes)
 	for _, p := range nodes {
-		p.Port = freePort(t)
+		p.Port = nodetest.FreePort(t)
 		p.start(t)
 	}
 	after := waitAgreement(t, nodes)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shoal-dev/shoal/node/cluster"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // formCluster starts n nodes, splits the slots evenly with ADDSLOTSRANGE
@@ -212,7 +212,7 @@ func testSlotMigration(t *testing.T, src, dst, other *clusterProc) {
 
 	// MIGRATE: errors first.
 	expectReply(t, rs, "+NOKEY\r\n", "MIGRATE", "127.0.0.1", strconv.Itoa(dst.Port), absent, "0", "5000")
-	closed := freePort(t)
+	closed := nodetest.FreePort(t)
 	expectReply(t, rs, "-IOERR error or timeout connecting to the client\r\n", "MIGRATE", "127.0.0.1", strconv.Itoa(closed), present, "0", "1000")
 	expectReply(t, rs, "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string\r\n",
 		"MIGRATE", "127.0.0.1", strconv.Itoa(dst.Port), present, "0", "1000", "KEYS", present)
@@ -446,18 +446,8 @@ func mySlots(t *testing.T, p *clusterProc) []int {
 // slots of its keys instead of hiding them (verifyClusterConfigWithData).
 func TestClusterTakesSlotsOfItsData(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
-	cmd := exec.Command(nodeBinary, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if !waitListening(addr, exited, 20*time.Second) {
-		t.Fatal("standalone node did not start")
-	}
+	n := nodetest.Start(t, nodetest.Options{Dir: dir, Args: []string{"--save", ""}, Ready: 20 * time.Second})
+	addr := n.Addr
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	ctx := ctxT(t)
 	for _, k := range []string{"alpha", "beta", "gamma"} {
@@ -470,7 +460,7 @@ func TestClusterTakesSlotsOfItsData(t *testing.T) {
 	}
 	_ = c.Shutdown(ctx).Err() // the connection closes
 	c.Close()
-	<-exited
+	<-n.Exited()
 
 	p := startClusterProc(t, dir, 0)
 	own := map[int]bool{}

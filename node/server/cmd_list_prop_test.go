@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shoal-dev/shoal/node/commands"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // recorder is a Propagator that keeps every propagated command as one
@@ -47,7 +48,7 @@ func (r *recorder) take() []string {
 func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Port = freePort(t)
+	cfg.Port = nodetest.FreePort(t)
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()

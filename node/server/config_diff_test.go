@@ -8,14 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shoal-dev/shoal/internal/testenv"
 	"github.com/shoal-dev/shoal/node/config"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The configuration differential: Debian's redis-server 7.0.15 is the
@@ -90,42 +88,11 @@ func startWithFile(t *testing.T, bin, conf string, extra ...string) *testNode {
 func startConfigured(t *testing.T, bin, conf string, args []string) *testNode {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "server.log")}
-	args = append([]string{conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--logfile", n.log}, args...)
-	n.cmd = exec.Command(bin, args...)
-	out, err := os.Create(filepath.Join(dir, "stderr.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.cmd.Stdout, n.cmd.Stderr = out, out
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	exited := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(exited) }()
-	if !waitListening(n.Addr, exited, 10*time.Second) {
-		_ = n.cmd.Process.Kill()
-		<-exited
-		b, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-		l, _ := os.ReadFile(n.log)
-		t.Fatalf("%s did not start with %s:\n%s%s", filepath.Base(bin), conf, b, l)
-	}
-	t.Cleanup(func() {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-exited
-		}
-	})
-	return n
-}
-
-func redisServerBinary(t *testing.T) string {
-	return testenv.LookTool(t, "redis-server", "redis-server")
+	log := filepath.Join(dir, "server.log")
+	return &testNode{nodetest.Start(t, nodetest.Options{
+		Binary: bin, Config: conf, Dir: dir, Log: filepath.Join(dir, "stderr.log"), MoreLogs: []string{log},
+		Args: append([]string{"--logfile", log}, args...),
+	})}
 }
 
 // probeValues are the CONFIG SET values tried on a parameter: its default,
@@ -193,7 +160,7 @@ var skipSet = map[string]bool{"port": true, "bind": true, "requirepass": true}
 // generated per type (accepted or refused, the error text, the value
 // CONFIG GET reports afterwards) with Redis's replies.
 func TestConfigDifferential(t *testing.T) {
-	bin := redisServerBinary(t)
+	bin := nodetest.RedisServer(t)
 	probe := startRedis(t)
 	ref := configGetAll(t, probe.client(t))
 	conf := filepath.Join(t.TempDir(), "defaults.conf")
@@ -201,7 +168,7 @@ func TestConfigDifferential(t *testing.T) {
 		t.Fatal(err)
 	}
 	redisN := startWithFile(t, bin, conf)
-	ours := startWithFile(t, nodeBinary, conf)
+	ours := startWithFile(t, nodetest.Binary(t), conf)
 	table := config.NewTable()
 
 	theirs := configGetAll(t, redisN.client(t))
@@ -322,7 +289,7 @@ func TestConfigProtected(t *testing.T) {
 // the rest appended after the signature), and the node restarted from its
 // rewritten file reports the same configuration.
 func TestConfigRewriteDifferential(t *testing.T) {
-	bin := redisServerBinary(t)
+	bin := nodetest.RedisServer(t)
 	const original = "# a comment, kept\n" +
 		"maxmemory 10mb\n" +
 		"hash-max-ziplist-entries 100\n" +
@@ -347,7 +314,7 @@ func TestConfigRewriteDifferential(t *testing.T) {
 	start := func(bin, conf string) *testNode {
 		return startWithFileArgs(t, bin, conf)
 	}
-	nodes := [2]*testNode{start(bin, files[0]), start(nodeBinary, files[1])}
+	nodes := [2]*testNode{start(bin, files[0]), start(nodetest.Binary(t), files[1])}
 	sets := [][]string{
 		{"maxmemory", "1gb"}, {"hash-max-listpack-entries", "7"}, {"replica-read-only", "no"},
 		{"timeout", "0"}, {"save", "100 10"}, {"notify-keyspace-events", "KEA"},
@@ -403,7 +370,7 @@ func TestConfigRewriteDifferential(t *testing.T) {
 	}
 	// The node restarted from its rewritten file has the same configuration,
 	// and the same users as Redis restarted from its own.
-	restarted := startWithFileArgs(t, nodeBinary, files[1])
+	restarted := startWithFileArgs(t, nodetest.Binary(t), files[1])
 	after := configGetAll(t, restarted.client(t))
 	if got, want := restarted.raw(t).do("ACL", "LIST"), startWithFileArgs(t, bin, files[0]).raw(t).do("ACL", "LIST"); got != want {
 		t.Errorf("ACL LIST after restart from the rewritten file:\n ours  %q\n redis %q", got, want)
@@ -440,13 +407,13 @@ func TestConfigMultiArgQuoted(t *testing.T) {
 // does (ACL LIST compared), and a bad rule stops the start with Redis's
 // reason.
 func TestConfigUserLines(t *testing.T) {
-	bin := redisServerBinary(t)
+	bin := nodetest.RedisServer(t)
 	conf := filepath.Join(t.TempDir(), "redis.conf")
 	text := "user alice on >pw ~app:* +get (+set ~w*)\nuser default on nopass ~* &* +@all -flushall\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ours, ref := startWithFileArgs(t, nodeBinary, conf), startWithFileArgs(t, bin, conf)
+	ours, ref := startWithFileArgs(t, nodetest.Binary(t), conf), startWithFileArgs(t, bin, conf)
 	runDifferential(t, ours, ref, []step{
 		cmd("ACL", "LIST"), cmd("FLUSHALL"), cmd("AUTH", "alice", "pw"), cmd("GET", "app:1"), cmd("GET", "other"),
 		cmd("SET", "w1", "x"), cmd("SET", "app:1", "x"), cmd("ACL", "WHOAMI"),
@@ -455,7 +422,7 @@ func TestConfigUserLines(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("user alice on +nosuchcommand\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(nodeBinary, bad, "--port", strconv.Itoa(freePort(t)), "--dir", t.TempDir()).CombinedOutput()
+	out, err := exec.Command(nodetest.Binary(t), bad, "--port", strconv.Itoa(nodetest.FreePort(t)), "--dir", t.TempDir()).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Error loading ACL rule '+nosuchcommand' for the user named 'alice': Unknown command or category name in ACL") {
 		t.Fatalf("bad user line: err %v, output:\n%s", err, out)
 	}
@@ -463,7 +430,7 @@ func TestConfigUserLines(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("user alice on (+get ~a\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err = exec.Command(nodeBinary, bad, "--port", strconv.Itoa(freePort(t)), "--dir", t.TempDir()).CombinedOutput()
+	out, err = exec.Command(nodetest.Binary(t), bad, "--port", strconv.Itoa(nodetest.FreePort(t)), "--dir", t.TempDir()).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "Error in user declaration 'alice'") || strings.Contains(string(out), "panic") {
 		t.Fatalf("unclosed selector in a user line: err %v, output:\n%s", err, out)
 	}

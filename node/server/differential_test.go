@@ -3,16 +3,14 @@ package server
 import (
 	"bufio"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The differential tests send the same commands to Debian's redis-server
@@ -22,37 +20,17 @@ import (
 // persistence, in its own temp dir; it is stopped by PID at the end.
 func startRedis(t testing.TB, args ...string) *testNode {
 	t.Helper()
-	bin := testenv.LookTool(t, "redis-server", "redis-server")
-	dir := t.TempDir()
-	port := freePort(t)
 	host := "127.0.0.1"
 	for i := 0; i+1 < len(args); i++ {
 		if args[i] == "--bind" { // a later --bind wins, as in redis.conf
 			host = args[i+1]
 		}
 	}
-	n := &testNode{Port: port, Addr: net.JoinHostPort(host, strconv.Itoa(port)), Dir: dir, log: filepath.Join(dir, "redis.log")}
-	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", n.log}, args...)
-	n.cmd = exec.Command(bin, full...)
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(exited) }()
-	if !waitListening(n.Addr, exited, 10*time.Second) {
-		_ = n.cmd.Process.Kill()
-		t.Fatal("redis-server did not start")
-	}
-	t.Cleanup(func() {
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-exited
-		}
-	})
-	return n
+	dir := t.TempDir()
+	return &testNode{nodetest.Start(t, nodetest.Options{
+		Binary: nodetest.RedisServer(t), Host: host, Dir: dir, Log: filepath.Join(dir, "redis.log"),
+		Args: append([]string{"--save", "", "--appendonly", "no", "--daemonize", "no"}, args...),
+	})}
 }
 
 // step is one scripted command. sorted compares the elements of an array

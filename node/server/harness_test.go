@@ -3,187 +3,36 @@ package server
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/nodetest"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
-// The harness: TestMain builds shoal-node once; startNode runs it on a
+// The harness: nodetest builds shoal-node once; startNode runs it on a
 // free loopback port and stops it (by PID) when the test ends.
+// SHOAL_NODE_RACE=1 builds the node with the race detector; a race then
+// shows in the node log (printed when a test fails) and fails the test.
 
-var nodeBinary string // set once by TestMain, read-only afterwards
+func TestMain(m *testing.M) { os.Exit(nodetest.Run(m)) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "shoal-node-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	nodeBinary = filepath.Join(dir, "shoal-node")
-	// SHOAL_NODE_RACE=1 builds the node with the race detector; a race then
-	// shows in the node log (printed when a test fails) and fails stop().
-	buildArgs := []string{"build", "-o", nodeBinary}
-	if os.Getenv("SHOAL_NODE_RACE") == "1" {
-		buildArgs = append(buildArgs, "-race")
-	}
-	build := exec.Command("go", append(buildArgs, "github.com/shoal-dev/shoal/node/cmd/shoal-node")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building shoal-node:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// testNode is a running node process.
-type testNode struct {
-	Port int
-	Addr string
-	Dir  string
-	cmd  *exec.Cmd
-	log  string
-}
-
-// freePort returns a loopback port that is free now, for a process the
-// test starts next. It is picked at random below the kernel's ephemeral
-// range (where the kernel never hands out ports by itself) and above the
-// range's low end minus 12768 (20000-29999 by default, clear of Kubernetes
-// NodePorts): a port from the ephemeral range, as port 0 gives, can go to
-// any outgoing connection on this busy machine before the node binds it.
-func freePort(t testing.TB) int {
-	t.Helper()
-	if lo, n := spareRange(); n > 0 {
-		for range 200 {
-			p := lo + rand.IntN(n)
-			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
-				ln.Close()
-				return p
-			}
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// spareRange is the [lo, lo+n) range freePort draws from, n = 0 when the
-// ephemeral range leaves no room below it.
-func spareRange() (lo, n int) {
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if v, err := strconv.Atoi(f[0]); err == nil {
-				low = v
-			}
-		}
-	}
-	lo, hi := low-12768, low-2768
-	if lo < 1024 {
-		return 0, 0
-	}
-	return lo, hi - lo
-}
+// testNode is a running node (or redis-server) process.
+type testNode struct{ *nodetest.Proc }
 
 // startNode starts a node with extra "--name value" arguments.
 func startNode(t testing.TB, args ...string) *testNode {
 	t.Helper()
-	dir := t.TempDir()
-	port := freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "node.log")}
-	full := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--enable-debug-command", "yes"}, args...)
-	return runNode(t, n, full)
-}
-
-// runNode starts the binary with full arguments and waits until it listens.
-func runNode(t testing.TB, n *testNode, full []string) *testNode {
-	t.Helper()
-	logf, err := os.Create(n.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.cmd = exec.Command(nodeBinary, full...)
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logf.Close()
-	exited := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(exited) }()
-	if !waitListening(n.Addr, exited, 10*time.Second) {
-		_ = n.cmd.Process.Kill()
-		<-exited
-		b, _ := os.ReadFile(n.log)
-		t.Fatalf("node did not start:\n%s", b)
-	}
-	t.Cleanup(func() { n.stop(t, exited) })
-	return n
-}
-
-func waitListening(addr string, exited chan struct{}, timeout time.Duration) bool {
-	// A node listens before it loads its data (as Redis): a test starts
-	// using it once it answers anything but -LOADING.
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			loading := answersLoading(c)
-			c.Close()
-			if !loading {
-				return true
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return false
-}
-
-func (n *testNode) stop(t testing.TB, exited chan struct{}) {
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-exited
-		t.Errorf("node %d did not exit on SIGTERM", n.cmd.Process.Pid)
-	}
-	checkNodeRace(t, n.log)
-	if t.Failed() {
-		if b, err := os.ReadFile(n.log); err == nil {
-			t.Logf("node log:\n%s", b)
-		}
-	}
-}
-
-// checkNodeRace fails the test when a node's log reports a data race
-// (nodes built with SHOAL_NODE_RACE=1, as make test-race does).
-func checkNodeRace(t testing.TB, logPath string) {
-	t.Helper()
-	if b, err := os.ReadFile(logPath); err == nil && strings.Contains(string(b), "WARNING: DATA RACE") {
-		t.Errorf("data race in the node (%s):\n%s", logPath, b)
-	}
+	return &testNode{nodetest.Start(t, nodetest.Options{Args: append([]string{"--save", "", "--enable-debug-command", "yes"}, args...)})}
 }
 
 // client returns a go-redis client (RESP3 by default, as go-redis v9).
@@ -230,14 +79,7 @@ func (r *rawConn) do(args ...string) string {
 	return r.reply()
 }
 
-func encodeCommand(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
-}
+func encodeCommand(args ...string) string { return string(resp.AppendCommand(nil, args)) }
 
 // reply reads one complete RESP2/RESP3 reply and returns its raw bytes.
 func (r *rawConn) reply() string {
@@ -324,21 +166,4 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// answersLoading reports whether the server on c is still loading: it
-// answers PING with -LOADING, or not within a second (a loading node
-// answers only between two buffers of its file). Any other reply, or a
-// closed connection, is not loading.
-func answersLoading(c net.Conn) bool {
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	return strings.HasPrefix(line, "-LOADING")
 }

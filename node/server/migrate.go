@@ -12,6 +12,7 @@ import (
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
@@ -217,14 +218,14 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 	var buf []byte
 	if a.auth {
 		if a.user != "" {
-			buf = appendCommand(buf, []byte("AUTH"), []byte(a.user), []byte(a.password))
+			buf = resp.AppendCommand(buf, [][]byte{[]byte("AUTH"), []byte(a.user), []byte(a.password)})
 		} else {
-			buf = appendCommand(buf, []byte("AUTH"), []byte(a.password))
+			buf = resp.AppendCommand(buf, [][]byte{[]byte("AUTH"), []byte(a.password)})
 		}
 	}
 	selectDB := mc.lastDB != int(a.db)
 	if selectDB {
-		buf = appendCommand(buf, []byte("SELECT"), strconv.AppendInt(nil, a.db, 10))
+		buf = resp.AppendCommand(buf, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, a.db, 10)})
 	}
 	now := c.Now()
 	sent := keys[:0:0]
@@ -250,7 +251,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 		if a.replace {
 			cmd = append(cmd, []byte("REPLACE"))
 		}
-		buf = appendCommand(buf, cmd...)
+		buf = resp.AppendCommand(buf, cmd)
 		sent = append(sent, k)
 	}
 	_ = mc.conn.SetWriteDeadline(time.Now().Add(a.timeout))
@@ -343,19 +344,4 @@ func migrateDeleted(c *Client, deleted [][]byte) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
-// appendCommand appends a command as a RESP multibulk.
-func appendCommand(b []byte, args ...[]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // Tests against a real node process with real clients (go-redis,
@@ -354,13 +355,9 @@ func TestConfigFileOverridesAndRewrite(t *testing.T) {
 
 func startNodeWithFile(t *testing.T, conf string, args ...string) *testNode {
 	t.Helper()
-	// The harness puts its own options first; a config file must be the
-	// first argument, so run the binary the same way by hand.
-	port := freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: t.TempDir()}
-	n.log = filepath.Join(n.Dir, "node.log")
-	full := append([]string{conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.Dir, "--save", ""}, args...)
-	return runNode(t, n, full)
+	// A config file must be the first argument, before the harness's own
+	// options.
+	return &testNode{nodetest.Start(t, nodetest.Options{Config: conf, Args: append([]string{"--save", ""}, args...)})}
 }
 
 func TestMaxmemoryPolicies(t *testing.T) {
@@ -570,7 +567,7 @@ func TestSIGTERMShutdownIsGraceful(t *testing.T) {
 		_, err := bufio.NewReader(r.c).ReadByte()
 		done <- err
 	}()
-	_ = n.cmd.Process.Signal(os.Interrupt)
+	_ = n.Cmd.Process.Signal(os.Interrupt)
 	if err := <-done; err == nil {
 		t.Fatal("connection still open after SIGINT")
 	}
@@ -639,7 +636,7 @@ func TestShutdownCommand(t *testing.T) {
 		t.Fatalf("SHUTDOWN: %q", out)
 	}
 	eventually(t, 10*time.Second, "process exit", func() bool {
-		return n.cmd.Process.Signal(syscall.Signal(0)) != nil
+		return n.Cmd.Process.Signal(syscall.Signal(0)) != nil
 	})
 }
 
@@ -693,8 +690,5 @@ func nonLoopbackIP(t *testing.T) string {
 // startNodeBind starts a node listening on ip instead of loopback.
 func startNodeBind(t *testing.T, ip string) *testNode {
 	t.Helper()
-	port := freePort(t)
-	n := &testNode{Port: port, Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: t.TempDir()}
-	n.log = filepath.Join(n.Dir, "node.log")
-	return runNode(t, n, []string{"--port", strconv.Itoa(port), "--bind", ip, "--dir", n.Dir, "--save", ""})
+	return &testNode{nodetest.Start(t, nodetest.Options{Host: ip, Args: []string{"--save", ""}})}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // The node listens before it loads, as Redis: while a large data set
@@ -118,7 +120,7 @@ func observeLoading(t *testing.T, n *persistNode, totalBytes int64, keys int) *r
 			sawInfo = true
 		}
 		if !sawProbe {
-			out, err := exec.Command(nodeBinary, "health", "ready", "--port", port).CombinedOutput()
+			out, err := exec.Command(nodetest.Binary(t), "health", "ready", "--port", port).CombinedOutput()
 			if err == nil && !strings.Contains(string(out), "loading") {
 				// The load may have ended in between: only a pass during
 				// loading that the GET below still sees is wrong.
@@ -142,7 +144,7 @@ func observeLoading(t *testing.T, n *persistNode, totalBytes int64, keys int) *r
 	if got := rc.do("DBSIZE"); got != ":"+strconv.Itoa(keys)+"\r\n" {
 		t.Errorf("DBSIZE after the load: %q", got)
 	}
-	if out, err := exec.Command(nodeBinary, "health", "ready", "--port", port).CombinedOutput(); err != nil {
+	if out, err := exec.Command(nodetest.Binary(t), "health", "ready", "--port", port).CombinedOutput(); err != nil {
 		t.Errorf("health ready after the load: %v %s", err, out)
 	}
 	return rc
@@ -223,7 +225,7 @@ func TestLoadingDelaysReplication(t *testing.T) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		loading := answersLoading(conn)
+		loading := nodetest.AnswersLoading(conn)
 		conn.Close()
 		if !loading {
 			break

@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // Persistence tests against real node processes that restart on the same
@@ -26,8 +26,9 @@ type persistNode struct {
 	Dir    string
 	Addr   string
 	args   []string
+	proc   *nodetest.Proc
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 	log    string
 }
 
@@ -36,59 +37,30 @@ const persistStartTimeout = 30 * time.Second
 func newPersistNode(t *testing.T, args ...string) *persistNode {
 	n := &persistNode{t: t, Dir: t.TempDir(), args: args}
 	n.log = filepath.Join(n.Dir, "node.log")
-	t.Cleanup(func() {
-		if n.running() {
-			_ = n.cmd.Process.Kill()
-			<-n.exited
-		}
-		checkNodeRace(t, n.log)
-		if t.Failed() {
-			if b, err := os.ReadFile(n.log); err == nil {
-				t.Logf("node log:\n%s", b)
-			}
-		}
-	})
 	return n
 }
 
-func (n *persistNode) running() bool {
-	if n.cmd == nil {
-		return false
-	}
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (n *persistNode) running() bool { return n.proc != nil && n.proc.Running() }
 
-// spawn starts the process with extra arguments; it does not wait.
+// spawn starts the process with extra arguments; it does not wait. A
+// process still running when the test ends is killed.
 func (n *persistNode) spawn(extra ...string) {
 	n.t.Helper()
-	port := freePort(n.t)
-	n.Addr = "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.Dir, "--save", ""}, n.args...)
-	args = append(args, extra...)
-	logf, err := os.OpenFile(n.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.cmd = exec.Command(nodeBinary, args...)
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
-	if err := n.cmd.Start(); err != nil {
-		n.t.Fatal(err)
-	}
-	logf.Close()
-	n.exited = make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(n.exited) }()
+	args := append(append([]string{"--save", ""}, n.args...), extra...)
+	p := nodetest.Spawn(n.t, nodetest.Options{Dir: n.Dir, Log: n.log, Args: args})
+	n.proc, n.Addr, n.cmd, n.exited = p, p.Addr, p.Cmd, p.Exited()
+	n.t.Cleanup(func() {
+		if p.Running() {
+			p.Kill()
+		}
+	})
 }
 
 // start starts the node and waits until it accepts connections.
 func (n *persistNode) start(extra ...string) *redis.Client {
 	n.t.Helper()
 	n.spawn(extra...)
-	if !waitListening(n.Addr, n.exited, persistStartTimeout) {
+	if !nodetest.Ready(n.Addr, n.exited, persistStartTimeout) {
 		n.t.Fatalf("node did not start (exit: %v)", n.cmd.ProcessState)
 	}
 	c := redis.NewClient(&redis.Options{Addr: n.Addr, DialTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second})

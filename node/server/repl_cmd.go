@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
-	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // replHandlers are the replication commands.
@@ -127,7 +127,7 @@ func cmdWait(c *Client) {
 	if !c.Reexecuted() {
 		s.repl.waits[c] = w
 		// Ask the replicas for an ACK now rather than within a second.
-		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
+		s.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
 	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(x *command.Ctx) {
 		c := clientOf(x)
@@ -265,7 +265,7 @@ func (s *Server) replCron(now time.Time) {
 	if s.repl.link == nil && len(s.repl.replicas) > 0 && !paused &&
 		now.Sub(s.repl.lastPing) >= time.Duration(s.cfg.Repl.PingPeriod)*time.Second {
 		s.repl.lastPing = now
-		s.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("PING")}))
+		s.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("PING")}))
 	}
 }
 

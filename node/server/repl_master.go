@@ -10,8 +10,8 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
-	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/replication"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
 // Replication, master side: the replication ID and offset, the backlog fed
@@ -135,10 +135,10 @@ func (s *Server) propagate(db int, args [][]byte) {
 	if s.repl.backlog != nil && !s.repl.applying && s.repl.link == nil {
 		b := s.repl.scratch[:0]
 		if db != s.repl.lastDB {
-			b = persistence.AppendCommand(b, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
+			b = resp.AppendCommand(b, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
 			s.repl.lastDB = db
 		}
-		b = persistence.AppendCommand(b, args)
+		b = resp.AppendCommand(b, args)
 		s.feedReplicas(b)
 		s.repl.scratch = b[:0]
 	}

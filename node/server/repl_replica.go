@@ -167,7 +167,7 @@ func (lc *linkConn) send(args ...string) error {
 	}
 	lc.l.wmu.Lock()
 	defer lc.l.wmu.Unlock()
-	_, err := lc.conn.Write(persistence.AppendCommand(nil, bs))
+	_, err := lc.conn.Write(resp.AppendCommand(nil, bs))
 	return err
 }
 
@@ -530,7 +530,7 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 			if args == nil {
 				break
 			}
-			raw = persistence.AppendCommand(raw[:0], args)
+			raw = resp.AppendCommand(raw[:0], args)
 			if len(args) >= 2 && command.EqFold(args[0], "replconf") && command.EqFold(args[1], "getack") {
 				off := s.repl.ids.Offset
 				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()

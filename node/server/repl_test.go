@@ -232,11 +232,11 @@ func TestReplicationPartialResync(t *testing.T) {
 		replSame(t, mc, rc, "b"+strconv.Itoa(round), 2000)
 	}
 	// A replica frozen for a while (SIGSTOP) catches up on the same link.
-	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := r.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	replFill(t, mc, "c", 2000)
-	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := r.Cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	replWaitInSync(t, mc, rc)

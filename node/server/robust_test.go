@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/nodetest"
 	"github.com/shoal-dev/shoal/node/persistence"
 )
 
@@ -185,7 +184,7 @@ func runScriptBoth(t *testing.T, ours, ref *testNode, setup, script [][]string) 
 		got, err := tryDo(a, args)
 		if err != nil {
 			t.Errorf("%q: no reply from our node (%v); redis answered %q", args, err, want)
-			if a.c.Close(); ours.cmd.ProcessState != nil {
+			if a.c.Close(); ours.Cmd.ProcessState != nil {
 				t.FailNow()
 			}
 			a = ours.raw(t)
@@ -291,14 +290,14 @@ func TestRobustNumberParsing(t *testing.T) {
 // 127.0.0.1 (so the event loops serve its connections, as in production).
 func listeningInProcess(t *testing.T, args ...string) (*Server, *testNode) {
 	t.Helper()
-	port := freePort(t)
+	port := nodetest.FreePort(t)
 	s := newInProcess(t, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...)...)
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = s.Serve() }()
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
-	if !waitListening(n.Addr, make(chan struct{}), 10*time.Second) {
+	n := &testNode{&nodetest.Proc{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}}
+	if !nodetest.Ready(n.Addr, nil, 10*time.Second) {
 		t.Fatal("in-process server does not listen")
 	}
 	return s, n
@@ -519,29 +518,8 @@ func TestSetrangeAfterABlockingCommand(t *testing.T) {
 // (DEBUG SLEEP, as a huge KEYS would) does not keep the node alive past
 // shutdown-timeout after SIGTERM.
 func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
-	// Started here rather than by startNode: the test waits for the exit.
-	dir, port := t.TempDir(), freePort(t)
-	n := &testNode{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, log: filepath.Join(dir, "node.log")}
-	logf, err := os.Create(n.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	n.cmd = exec.Command(nodeBinary, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--enable-debug-command", "yes")
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- n.cmd.Wait() }()
-	t.Cleanup(func() {
-		if n.cmd.ProcessState == nil {
-			_ = n.cmd.Process.Kill()
-		}
-	})
-	if !waitListening(n.Addr, make(chan struct{}), 10*time.Second) {
-		t.Fatal("node did not start")
-	}
+	// The test waits for the exit itself (the harness's stop is then a no-op).
+	n := startNode(t)
 	c := n.raw(t)
 	grace := time.Second
 	if r := c.do("CONFIG", "SET", "shutdown-timeout", "1"); r != "+OK\r\n" {
@@ -557,25 +535,25 @@ func TestSigtermEndsTheNodeWithinShutdownTimeout(t *testing.T) {
 		t.Fatal("PING answered while DEBUG SLEEP 60 runs: the test holds no lock")
 	}
 	start := time.Now()
-	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := n.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
+	case <-n.Exited():
 		took := time.Since(start)
 		if took < grace-100*time.Millisecond {
 			t.Errorf("exited after %v, before the grace of %v", took, grace)
 		}
-		if err == nil {
+		if n.Cmd.ProcessState.Success() {
 			t.Error("an exit without the graceful shutdown reported success")
 		}
-		b, _ := os.ReadFile(n.log)
+		b, _ := os.ReadFile(n.LogPath)
 		if !strings.Contains(string(b), "Shutdown did not start within shutdown-timeout") {
 			t.Errorf("the log does not say why:\n%s", b)
 		}
 		t.Logf("exited %v after SIGTERM (grace %v)", took, grace)
 	case <-time.After(grace + 5*time.Second):
-		_ = n.cmd.Process.Kill()
+		_ = n.Cmd.Process.Kill()
 		t.Fatalf("the node did not exit within %v of SIGTERM", grace+5*time.Second)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	noderesp "github.com/shoal-dev/shoal/node/resp"
 	"github.com/shoal-dev/shoal/test/fuzzdiff/resp"
 )
 
@@ -192,7 +193,7 @@ func dial(addr string) (*conn, error) {
 func (c *conn) do(args []string, deadline time.Time) (resp.Value, error) {
 	_ = c.c.SetDeadline(deadline)
 	if args != nil {
-		if _, err := c.c.Write(resp.AppendCommand(nil, args)); err != nil {
+		if _, err := c.c.Write(noderesp.AppendCommand(nil, args)); err != nil {
 			return resp.Value{}, err
 		}
 	}
@@ -218,7 +219,7 @@ func started(c, c2 *conn, deadline time.Time) {
 // write sends one command without reading; an error shows in the next read.
 func (c *conn) write(args []string) {
 	_ = c.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, _ = c.c.Write(resp.AppendCommand(nil, args))
+	_, _ = c.c.Write(noderesp.AppendCommand(nil, args))
 }
 
 func (c *conn) close() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // readPid reads a pid file.
@@ -49,11 +50,11 @@ func sessionID(pid int) (int, error) {
 func TestDaemonize(t *testing.T) {
 	dir := t.TempDir()
 	pidfile := filepath.Join(dir, "node.pid")
-	port := freeTestPort(t)
+	port := nodetest.FreePort(t)
 	// A node that ignored daemonize would never return: bound the wait.
 	ctx, cancel := context.WithTimeout(t.Context(), testWait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testBinary, "--daemonize", "yes", "--pidfile", pidfile, "--port", strconv.Itoa(port),
+	cmd := exec.CommandContext(ctx, nodetest.Binary(t), "--daemonize", "yes", "--pidfile", pidfile, "--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1", "--dir", dir, "--save", "", "--logfile", filepath.Join(dir, "node.log"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -111,7 +112,7 @@ func TestDaemonizeFailure(t *testing.T) {
 	pidfile := filepath.Join(dir, "node.pid")
 	ctx, cancel := context.WithTimeout(t.Context(), testWait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testBinary, "--daemonize", "yes", "--pidfile", pidfile, "--port", strconv.Itoa(port),
+	cmd := exec.CommandContext(ctx, nodetest.Binary(t), "--daemonize", "yes", "--pidfile", pidfile, "--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1", "--dir", dir, "--save", "")
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -131,18 +132,8 @@ func TestDaemonizeFailure(t *testing.T) {
 func TestPidFileForeground(t *testing.T) {
 	dir := t.TempDir()
 	pidfile := filepath.Join(dir, "fg.pid")
-	port := freeTestPort(t)
-	cmd := exec.Command(testBinary, "--pidfile", pidfile, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--dir", dir, "--save", "")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+	p := nodetest.Spawn(t, nodetest.Options{Dir: dir, Args: []string{"--pidfile", pidfile, "--save", ""}})
+	cmd, exited := p.Cmd, p.Exited()
 	waitFor(t, "pid file", func() error {
 		pid, err := readPid(pidfile)
 		if err == nil && pid != cmd.Process.Pid {

@@ -24,5 +24,5 @@
 // and hand-over logic of the two subcommands (pure functions over what the
 // node reports, with the I/O at the edges). It must not reach into the
 // server's internals: the subcommands talk to the node as any client does,
-// through controllers/nodeadmin and go-redis.
+// through node/clusteradmin and go-redis.
 package main

@@ -14,8 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
-	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // The preStop hook, run by the kubelet inside the node's container before it
@@ -46,7 +45,7 @@ const (
 
 // replicaReport is what a replica of this node says about its replication.
 type replicaReport struct {
-	Node topology.Node
+	Node clusteradmin.Node
 	// Err is why the replica could not be asked (then it is not fit).
 	Err error
 	// Info is its INFO replication, parsed.
@@ -57,30 +56,30 @@ type replicaReport struct {
 
 // candidate is a replica fit to take over, with its offset.
 type candidate struct {
-	Node   topology.Node
+	Node   clusteradmin.Node
 	Offset int64
 }
 
 // servingMaster is this node's entry when it is a master serving slots.
-func servingMaster(v *topology.NodeView) (topology.Node, bool) {
+func servingMaster(v *clusteradmin.NodeView) (clusteradmin.Node, bool) {
 	me, ok := v.Myself()
 	if !ok || !me.IsMaster() || me.SlotCount() == 0 {
-		return topology.Node{}, false
+		return clusteradmin.Node{}, false
 	}
 	return me, true
 }
 
 // replicasOf are the nodes the view lists as replicas of master and
 // reachable over the bus: not failing, past the handshake, link connected.
-func replicasOf(v *topology.NodeView, master string) []topology.Node {
-	var out []topology.Node
+func replicasOf(v *clusteradmin.NodeView, master string) []clusteradmin.Node {
+	var out []clusteradmin.Node
 	for _, n := range v.Nodes {
 		if n.MasterID != master || !n.IsReplica() {
 			continue
 		}
-		if n.HasFlag(topology.FlagFail) || n.HasFlag(topology.FlagPFail) ||
-			n.HasFlag(topology.FlagHandshake) || n.HasFlag(topology.FlagNoAddr) ||
-			n.LinkState != topology.LinkConnected {
+		if n.HasFlag(clusteradmin.FlagFail) || n.HasFlag(clusteradmin.FlagPFail) ||
+			n.HasFlag(clusteradmin.FlagHandshake) || n.HasFlag(clusteradmin.FlagNoAddr) ||
+			n.LinkState != clusteradmin.LinkConnected {
 			continue
 		}
 		out = append(out, n)
@@ -133,7 +132,7 @@ func fitReplicas(master string, reports []replicaReport) []candidate {
 
 // handedOver reports whether this node, after a failover to target, is no
 // longer a master serving slots: it is target's replica (or any replica).
-func handedOver(v *topology.NodeView) bool {
+func handedOver(v *clusteradmin.NodeView) bool {
 	me, ok := v.Myself()
 	return ok && me.IsReplica()
 }
@@ -145,18 +144,18 @@ type prestop struct {
 	logf   func(format string, args ...any)
 }
 
-func (p prestop) admin(addr string) *nodeadmin.NodeClient {
-	return nodeadmin.New(addr, nodeadmin.Options{Password: p.target.Password, Timeout: p.target.Timeout})
+func (p prestop) admin(addr string) *clusteradmin.NodeClient {
+	return clusteradmin.New(addr, clusteradmin.Options{Password: p.target.Password, Timeout: p.target.Timeout})
 }
 
-func (p prestop) localView(ctx context.Context) (*topology.NodeView, error) {
+func (p prestop) localView(ctx context.Context) (*clusteradmin.NodeView, error) {
 	c := p.admin(p.target.localAddr())
 	defer c.Close() //nolint:errcheck // read-only use
 	return c.ClusterView(ctx)
 }
 
 // report asks one replica about its replication.
-func (p prestop) report(ctx context.Context, n topology.Node) replicaReport {
+func (p prestop) report(ctx context.Context, n clusteradmin.Node) replicaReport {
 	r := replicaReport{Node: n}
 	addr := net.JoinHostPort(n.IP, strconv.Itoa(n.Port))
 	c := p.admin(addr)
@@ -263,7 +262,7 @@ func (p prestop) failoverTo(ctx context.Context, c candidate) (bool, error) {
 	p.logf("prestop: CLUSTER FAILOVER to replica %s at %s (offset %d)", c.Node.ID, addr, c.Offset)
 	rc := p.admin(addr)
 	defer rc.Close() //nolint:errcheck // one command
-	if err := rc.Failover(ctx, nodeadmin.FailoverDefault); err != nil {
+	if err := rc.Failover(ctx, clusteradmin.FailoverDefault); err != nil {
 		return false, err
 	}
 	actx, cancel := context.WithTimeout(ctx, attemptLimit)

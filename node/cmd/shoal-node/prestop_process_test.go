@@ -14,7 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+	"github.com/shoal-dev/shoal/node/nodetest"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
 )
@@ -87,7 +88,7 @@ func formCluster(t *testing.T, masters, replicas []*nodeProc) {
 			id, master := r.mustView(t).MyID(), masters[i].mustView(t).MyID()
 			for _, n := range all {
 				v := n.mustView(t)
-				if !slices.ContainsFunc(replicasOf(v, master), func(n topology.Node) bool { return n.ID == id }) {
+				if !slices.ContainsFunc(replicasOf(v, master), func(n clusteradmin.Node) bool { return n.ID == id }) {
 					return fmt.Errorf("%s does not list %s as a connected replica of %s yet", n.Addr(), id, master)
 				}
 			}
@@ -225,7 +226,7 @@ func TestPodCommandsAgainstANode(t *testing.T) {
 			t.Fatalf("%v does not name the node's port", command)
 		}
 		args[i+1] = strconv.Itoa(n.Port)
-		cmd := exec.CommandContext(t.Context(), testBinary, args...)
+		cmd := exec.CommandContext(t.Context(), nodetest.Binary(t), args...)
 		cmd.Env = append(os.Environ(), builders.PasswordEnv+"="+testPassword)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%v: %v\n%s", command, err, out)
@@ -234,7 +235,7 @@ func TestPodCommandsAgainstANode(t *testing.T) {
 	// And with a wrong password, readiness fails: the variable is read.
 	args := slices.Clone(builders.HealthCommand(builders.HealthReady)[1:])
 	args[slices.Index(args, "--port")+1] = strconv.Itoa(n.Port)
-	cmd := exec.CommandContext(t.Context(), testBinary, args...)
+	cmd := exec.CommandContext(t.Context(), nodetest.Binary(t), args...)
 	cmd.Env = append(os.Environ(), builders.PasswordEnv+"=not-"+testPassword)
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("ready with a wrong password: %s", out)

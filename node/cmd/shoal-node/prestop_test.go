@@ -5,8 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/shoal-dev/shoal/controllers/nodeadmin"
-	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 const (
@@ -28,16 +27,16 @@ const masterAView = masterA + " 10.0.0.1:6379@16379 myself,master - 0 0 1 connec
 	replica4 + " 10.0.0.14:6379@16379 slave " + masterA + " 0 1 1 disconnected\n" +
 	"5555555555555555555555555555555555555555 10.0.0.15:6379@16379 slave " + masterB + " 0 1 2 connected\n"
 
-func view(t *testing.T, clusterNodes string) *topology.NodeView {
+func view(t *testing.T, clusterNodes string) *clusteradmin.NodeView {
 	t.Helper()
-	nodes, err := nodeadmin.ParseClusterNodes(clusterNodes)
+	nodes, err := clusteradmin.ParseClusterNodes(clusterNodes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &topology.NodeView{Nodes: nodes}
+	return &clusteradmin.NodeView{Nodes: nodes}
 }
 
-func ids(nodes []topology.Node) []string {
+func ids(nodes []clusteradmin.Node) []string {
 	out := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		out = append(out, n.ID)
@@ -74,14 +73,14 @@ func TestReplicasOfSkipsFailingAndDisconnectedReplicas(t *testing.T) {
 
 func TestFitReplicasPicksTheInSyncReplicaWithTheHighestOffset(t *testing.T) {
 	v := view(t, masterAView)
-	node := func(id string) topology.Node {
+	node := func(id string) clusteradmin.Node {
 		for _, n := range v.Nodes {
 			if n.ID == id {
 				return n
 			}
 		}
 		t.Fatalf("no node %s", id)
-		return topology.Node{}
+		return clusteradmin.Node{}
 	}
 	inSync := func(offset string) map[string]string {
 		return parseInfo("role:slave\r\nmaster_link_status:up\r\nmaster_sync_in_progress:0\r\nslave_repl_offset:" + offset + "\r\n")

@@ -6,19 +6,18 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/shoal-dev/shoal/internal/testenv"
+	"github.com/shoal-dev/shoal/node/nodetest"
+	"github.com/shoal-dev/shoal/node/resp"
 )
 
-// realRedis is a redis-server started for one test on a unix socket in a
-// temporary directory, and a minimal RESP2 client for it.
+// realRedis is a redis-server started for one test (nodetest), and a
+// minimal RESP2 client for it.
 type realRedis struct {
 	conn net.Conn
 	r    *bufio.Reader
@@ -29,39 +28,19 @@ type realRedis struct {
 // not installed. The server is stopped when the test ends.
 func startRedis(t *testing.T) *realRedis {
 	t.Helper()
-	bin := testenv.LookTool(t, "redis-server", "redis-server")
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--dir", dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	if err := cmd.Start(); err != nil {
+	p := nodetest.Start(t, nodetest.Options{Binary: nodetest.RedisServer(t), Ready: 20 * time.Second,
+		Args: []string{"--save", "", "--appendonly", "no", "--daemonize", "no"}})
+	conn, err := net.Dial("tcp", p.Addr)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		conn, err := net.Dial("unix", sock)
-		if err == nil {
-			rr := &realRedis{conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn)}
-			t.Cleanup(func() { conn.Close() })
-			return rr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not open %s: %v", sock, err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a socket that is not there yet
-	}
+	t.Cleanup(func() { conn.Close() })
+	return &realRedis{conn: conn, r: bufio.NewReader(conn), w: bufio.NewWriter(conn)}
 }
 
 // send queues one command.
 func (rr *realRedis) send(args ...string) {
-	fmt.Fprintf(rr.w, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(rr.w, "$%d\r\n%s\r\n", len(a), a)
-	}
+	_, _ = rr.w.Write(resp.AppendCommand(nil, args))
 }
 
 // reply reads one reply: a bulk or simple string, an integer as text, or

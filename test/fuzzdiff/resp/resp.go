@@ -1,6 +1,7 @@
-// Package resp reads RESP2 and RESP3 replies into a Value tree and writes
-// commands, for the differential fuzzer. It is a client-side codec: the
-// node's own node/resp parses requests, this one parses replies.
+// Package resp reads RESP2 and RESP3 replies into a Value tree, for the
+// differential fuzzer. It is a client-side codec: the node's own node/resp
+// parses requests and encodes the commands the fuzzer sends
+// (resp.AppendCommand), this one parses replies.
 //
 // It does no I/O of its own beyond the bufio.Reader it is given, keeps no
 // state between calls, and never interprets a reply (that is package
@@ -133,21 +134,6 @@ func readFull(rd *bufio.Reader, buf []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// AppendCommand appends args as a RESP multibulk request.
-func AppendCommand(b []byte, args []string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }
 
 // Encode writes v back as RESP, the canonical form replies are compared in.

@@ -37,13 +37,6 @@ func TestIsError(t *testing.T) {
 	}
 }
 
-func TestAppendCommand(t *testing.T) {
-	got := string(AppendCommand(nil, []string{"SET", "k", ""}))
-	if want := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n"; got != want {
-		t.Errorf("AppendCommand = %q, want %q", got, want)
-	}
-}
-
 func TestQuoteArgForRedisCli(t *testing.T) {
 	for in, want := range map[string]string{
 		"abc": "abc", "": `""`, "a b": `"a b"`, "a\x00b": `"a\x00b"`, `q"`: `"q\""`, `\`: `"\\"`,

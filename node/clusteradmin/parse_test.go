@@ -1,10 +1,8 @@
-package nodeadmin
+package clusteradmin
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/shoal-dev/shoal/controllers/topology"
 )
 
 // A CLUSTER NODES reply in the format of Redis 7.0 (from the Redis Cluster
@@ -38,11 +36,11 @@ func TestParseClusterNodes(t *testing.T) {
 	if nodes[2].MigratingSlotsTo[5461] != "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1" {
 		t.Errorf("migrating line: %+v", nodes[2])
 	}
-	if !nodes[4].HasFlag(topology.FlagPFail) || nodes[4].LinkState != topology.LinkDisconnected {
+	if !nodes[4].HasFlag(FlagPFail) || nodes[4].LinkState != LinkDisconnected {
 		t.Errorf("failing line: %+v", nodes[4])
 	}
 	me := nodes[5]
-	if !me.HasFlag(topology.FlagMyself) || !me.IsMaster() || me.MasterID != "" ||
+	if !me.HasFlag(FlagMyself) || !me.IsMaster() || me.MasterID != "" ||
 		strings.Join(me.SlotStrings(), " ") != "0-5460 7 9-10" || me.SlotCount() != 5461+1+2 {
 		t.Errorf("myself line: %+v", me)
 	}
@@ -96,7 +94,7 @@ func TestParseClusterInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := topology.ClusterInfo{State: "ok", SlotsAssigned: 16384, SlotsOK: 16383, SlotsPFail: 1, KnownNodes: 6, Size: 3, CurrentEpoch: 6, MyEpoch: 2}
+	want := ClusterInfo{State: "ok", SlotsAssigned: 16384, SlotsOK: 16383, SlotsPFail: 1, KnownNodes: 6, Size: 3, CurrentEpoch: 6, MyEpoch: 2}
 	if ci != want {
 		t.Errorf("got %+v, want %+v", ci, want)
 	}
@@ -112,12 +110,12 @@ func TestParseInfoReplication(t *testing.T) {
 	tests := []struct {
 		name  string
 		reply string
-		want  topology.Replication
+		want  Replication
 	}{
 		{"master", "# Replication\r\nrole:master\r\nconnected_slaves:1\r\nmaster_repl_offset:1234\r\n",
-			topology.Replication{Role: "master", Offset: 1234}},
+			Replication{Role: "master", Offset: 1234}},
 		{"replica", "# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_link_status:up\r\nmaster_repl_offset:1200\r\n",
-			topology.Replication{Role: "slave", MasterLinkStatus: "up", Offset: 1200}},
+			Replication{Role: "slave", MasterLinkStatus: "up", Offset: 1200}},
 	}
 	for _, tt := range tests {
 		got, err := ParseInfoReplication(tt.reply)
@@ -137,7 +135,7 @@ func FuzzParseClusterNodes(f *testing.F) {
 		}
 		for _, n := range nodes {
 			for _, r := range n.Slots {
-				if r.First < 0 || r.Last >= topology.SlotCount || r.Last < r.First {
+				if r.First < 0 || r.Last >= SlotCount || r.Last < r.First {
 					t.Fatalf("bad range %v accepted", r)
 				}
 			}

@@ -1,4 +1,4 @@
-package topology
+package clusteradmin
 
 import (
 	"fmt"
@@ -174,34 +174,6 @@ func (v *NodeView) InHandshakeWith(ip string, port int) bool {
 		}
 	}
 	return false
-}
-
-// Member is one pod of the RedisCluster: where it belongs (shard, ordinal),
-// where it listens, and what it reported (View is nil when it could not be
-// read).
-type Member struct {
-	Pod     string
-	Shard   int
-	Ordinal int
-	IP      string
-	Port    int
-	BusPort int
-	View    *NodeView
-}
-
-// Addr is ip:port of the member.
-func (m Member) Addr() string { return fmt.Sprintf("%s:%d", m.IP, m.Port) }
-
-// ID is the member's node ID, "" when unknown.
-func (m Member) ID() string {
-	if m.View == nil {
-		return ""
-	}
-	return m.View.MyID()
-}
-
-func (m Member) String() string {
-	return fmt.Sprintf("%s (shard %d, %s)", m.Pod, m.Shard, m.Addr())
 }
 
 // FormatSlots formats slot ranges as a space-separated list.

@@ -1,4 +1,4 @@
-package nodeadmin
+package clusteradmin
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package nodeadmin
+package clusteradmin
 
 import (
 	"context"
@@ -6,19 +6,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/shoal-dev/shoal/controllers/topology"
 )
 
 // Client administers one node. A fake of it serves planner and reconciler
 // unit tests; NodeClient is the real one.
 type Client interface {
 	// ClusterView reads what the node reports about the cluster and itself.
-	ClusterView(ctx context.Context) (*topology.NodeView, error)
+	ClusterView(ctx context.Context) (*NodeView, error)
 	// Meet is CLUSTER MEET ip port bus-port.
 	Meet(ctx context.Context, ip string, port, busPort int) error
 	// AddSlots is CLUSTER ADDSLOTSRANGE first last [first last ...].
-	AddSlots(ctx context.Context, ranges []topology.SlotRange) error
+	AddSlots(ctx context.Context, ranges []SlotRange) error
 	// SetSlot is CLUSTER SETSLOT slot IMPORTING|MIGRATING|NODE id, or
 	// STABLE (nodeID ignored).
 	SetSlot(ctx context.Context, slot int, state SlotState, nodeID string) error
@@ -105,7 +103,7 @@ func NewDialer(timeout time.Duration) Dialer {
 
 // ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO
 // replication and parses the replies.
-func (c *NodeClient) ClusterView(ctx context.Context) (*topology.NodeView, error) {
+func (c *NodeClient) ClusterView(ctx context.Context) (*NodeView, error) {
 	pipe := c.rdb.Pipeline()
 	nodes := pipe.ClusterNodes(ctx)
 	info := pipe.ClusterInfo(ctx)
@@ -114,7 +112,7 @@ func (c *NodeClient) ClusterView(ctx context.Context) (*topology.NodeView, error
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("reading cluster view of %s: %w", c.rdb.Options().Addr, err)
 	}
-	v := &topology.NodeView{Keys: keys.Val()}
+	v := &NodeView{Keys: keys.Val()}
 	var err error
 	if v.Nodes, err = ParseClusterNodes(nodes.Val()); err != nil {
 		return nil, err
@@ -137,7 +135,7 @@ func (c *NodeClient) Meet(ctx context.Context, ip string, port, busPort int) err
 }
 
 // AddSlots sends CLUSTER ADDSLOTSRANGE with every range.
-func (c *NodeClient) AddSlots(ctx context.Context, ranges []topology.SlotRange) error {
+func (c *NodeClient) AddSlots(ctx context.Context, ranges []SlotRange) error {
 	if len(ranges) == 0 {
 		return nil
 	}
@@ -182,19 +180,4 @@ func (c *NodeClient) do(ctx context.Context, args ...any) error {
 		return fmt.Errorf("%v on %s: %w", args, c.rdb.Options().Addr, err)
 	}
 	return nil
-}
-
-// Execute carries out one planned action on the client of its node.
-func Execute(ctx context.Context, c Client, a topology.Action) error {
-	switch a.Type {
-	case topology.ActionMeet:
-		return c.Meet(ctx, a.IP, a.Port, a.BusPort)
-	case topology.ActionAddSlots:
-		return c.AddSlots(ctx, a.Slots)
-	case topology.ActionReplicate:
-		return c.Replicate(ctx, a.MasterID)
-	case topology.ActionForget:
-		return c.Forget(ctx, a.NodeID)
-	}
-	return fmt.Errorf("unknown action %q", a.Type)
 }

@@ -1,12 +1,10 @@
-package nodeadmin
+package clusteradmin
 
 import (
 	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/shoal-dev/shoal/controllers/topology"
 )
 
 // ParseClusterNodes parses a CLUSTER NODES reply. Every line has the 8 fields
@@ -14,8 +12,8 @@ import (
 // master, ping-sent, pong-recv, config-epoch, link-state) followed by slots:
 // "n", "a-b", and open slots "[n->-id]" (migrating) or "[n-<-id]"
 // (importing).
-func ParseClusterNodes(reply string) ([]topology.Node, error) {
-	var nodes []topology.Node
+func ParseClusterNodes(reply string) ([]Node, error) {
+	var nodes []Node
 	sc := bufio.NewScanner(strings.NewReader(reply))
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -32,12 +30,12 @@ func ParseClusterNodes(reply string) ([]topology.Node, error) {
 	return nodes, sc.Err()
 }
 
-func parseNodeLine(line string) (topology.Node, error) {
+func parseNodeLine(line string) (Node, error) {
 	f := strings.Fields(line)
 	if len(f) < 8 {
-		return topology.Node{}, fmt.Errorf("want at least 8 fields, got %d", len(f))
+		return Node{}, fmt.Errorf("want at least 8 fields, got %d", len(f))
 	}
-	n := topology.Node{ID: f[0], Flags: strings.Split(f[2], ","), LinkState: f[7]}
+	n := Node{ID: f[0], Flags: strings.Split(f[2], ","), LinkState: f[7]}
 	if err := parseNodeAddr(f[1], &n); err != nil {
 		return n, err
 	}
@@ -65,7 +63,7 @@ func parseNodeLine(line string) (topology.Node, error) {
 // parseNodeAddr parses "ip:port@cport[,hostname]". The ip may be empty
 // (":0@0" for a node that does not know its address yet) or an IPv6 address
 // with colons: the port follows the last colon.
-func parseNodeAddr(s string, n *topology.Node) error {
+func parseNodeAddr(s string, n *Node) error {
 	addr, hostname, _ := strings.Cut(s, ",")
 	n.Hostname = hostname
 	hostPort, bus, ok := strings.Cut(addr, "@")
@@ -87,7 +85,7 @@ func parseNodeAddr(s string, n *topology.Node) error {
 	return nil
 }
 
-func parseSlotField(s string, n *topology.Node) error {
+func parseSlotField(s string, n *Node) error {
 	if strings.HasPrefix(s, "[") {
 		body := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 		if slot, id, ok := strings.Cut(body, "->-"); ok {
@@ -112,7 +110,7 @@ func parseSlotField(s string, n *topology.Node) error {
 	if b < a {
 		return fmt.Errorf("slot range %q", s)
 	}
-	n.Slots = append(n.Slots, topology.SlotRange{First: a, Last: b})
+	n.Slots = append(n.Slots, SlotRange{First: a, Last: b})
 	return nil
 }
 
@@ -130,7 +128,7 @@ func addOpenSlot(m *map[int]string, slot, id string) error {
 
 func parseSlot(s string) (int, error) {
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n >= topology.SlotCount {
+	if err != nil || n < 0 || n >= SlotCount {
 		return 0, fmt.Errorf("slot %q out of range", s)
 	}
 	return n, nil
@@ -174,13 +172,13 @@ func (r *fieldReader) int(key string) int64 {
 
 // ParseClusterInfo parses a CLUSTER INFO reply. Missing fields are zero;
 // fields that are present must be well formed.
-func ParseClusterInfo(reply string) (topology.ClusterInfo, error) {
+func ParseClusterInfo(reply string) (ClusterInfo, error) {
 	r := &fieldReader{fields: infoFields(reply), what: "CLUSTER INFO"}
 	state, ok := r.fields["cluster_state"]
 	if !ok {
-		return topology.ClusterInfo{}, fmt.Errorf("CLUSTER INFO: no cluster_state field")
+		return ClusterInfo{}, fmt.Errorf("CLUSTER INFO: no cluster_state field")
 	}
-	ci := topology.ClusterInfo{
+	ci := ClusterInfo{
 		State:         state,
 		SlotsAssigned: int(r.int("cluster_slots_assigned")),
 		SlotsOK:       int(r.int("cluster_slots_ok")),
@@ -195,13 +193,13 @@ func ParseClusterInfo(reply string) (topology.ClusterInfo, error) {
 }
 
 // ParseInfoReplication parses the replication section of INFO.
-func ParseInfoReplication(reply string) (topology.Replication, error) {
+func ParseInfoReplication(reply string) (Replication, error) {
 	r := &fieldReader{fields: infoFields(reply), what: "INFO replication"}
 	role, ok := r.fields["role"]
 	if !ok {
-		return topology.Replication{}, fmt.Errorf("INFO replication: no role field")
+		return Replication{}, fmt.Errorf("INFO replication: no role field")
 	}
-	rep := topology.Replication{
+	rep := Replication{
 		Role:             role,
 		MasterLinkStatus: r.fields["master_link_status"],
 		Offset:           r.int("master_repl_offset"),
