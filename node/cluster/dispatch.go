@@ -25,6 +25,13 @@ var subcommandArity = map[string]int{
 	"setslot": -4, "shards": 2, "slots": 2,
 }
 
+// Answers reports whether Command answers the CLUSTER subcommand sub
+// (lower case); the driver answers the others.
+func Answers(sub string) bool {
+	_, ok := subcommandArity[sub]
+	return ok
+}
+
 // ErrSyntax is Redis's generic syntax error.
 const ErrSyntax = ReplyError("ERR syntax error")
 

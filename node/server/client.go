@@ -81,7 +81,7 @@ type Client struct {
 	// qbuf while one of its commands runs (the buffer is trimmed after).
 	batchLen    int
 	idleTimeout time.Duration
-	cl          clientCluster // ASKING, READONLY, shard channels (cluster_node.go)
+	cl          clientCluster // ASKING, READONLY, shard channels (pubsub_shard.go)
 }
 
 func newClient(s *Server, conn net.Conn) *Client {

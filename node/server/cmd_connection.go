@@ -210,6 +210,8 @@ func strconvInt(b []byte) (int64, bool) {
 
 func cmdReset(c *Client) {
 	s := c.srv
+	s.sunsubscribeAll(c)
+	c.cl = clientCluster{}
 	if c.multi != nil {
 		c.discardTransaction()
 	}

@@ -52,7 +52,7 @@ func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
-	s, err := New(cfg, CommandFamilies(commands.All()...))
+	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,9 @@ func (s *Server) configChanged() {
 	s.applyEvictionPolicy()
 	s.applyGC()
 	s.noteShutdownTimeout()
-	s.reconfigureCluster()
+	for _, changed := range s.hooks.config {
+		changed()
+	}
 	for _, cl := range s.clients {
 		cl.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
 	}

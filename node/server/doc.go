@@ -182,6 +182,8 @@
 //     ReplSnapshot and DatasetReplaced hooks and an INFO section; the
 //     keyspace's snapshot generations (BeginSnapshot, claims in
 //     LookupWrite and every removal) make BGSAVE fork-less.
-//   - Cluster: keyspace.SlotIndex through DB.SetIndex; routing uses
-//     command.Spec.GetKeys.
+//   - Cluster: node/clusternode plugs in (Hooks: Init, Listen, Start,
+//     Close, Route, ConfigChanged, Published, Connections) and reaches the
+//     engine through cluster_api.go; its keyspace.SlotIndex goes in
+//     through SetKeyIndex; routing uses command.Spec.GetKeys.
 package server

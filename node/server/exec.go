@@ -45,8 +45,14 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if s.cl.node != nil && !s.clusterRoute(c, spec, args) {
-		return
+	if len(s.hooks.route) > 0 {
+		if msg := s.routeRefuses(c, spec, args); msg != "" {
+			if spec == s.execSpec {
+				c.discardTransaction()
+			}
+			c.reject(msg)
+			return
+		}
 	}
 	if msg := s.replRefuses(c, spec); msg != "" {
 		c.rejectCommand(spec, msg)

@@ -44,6 +44,37 @@ type Hooks struct {
 	// closed and before the clients are disconnected.
 	Close func()
 
+	// Init runs at the end of New, once the databases and the command
+	// table exist and before the data set is loaded (the cluster node
+	// installs its per-slot key index and reads nodes.conf); an error
+	// fails New. Called from New (server.go).
+	Init func() error
+	// Listen runs from Listen once the client listeners are open (the
+	// cluster bus port); an error closes them and fails Listen. Called
+	// from Server.Listen (server.go).
+	Listen func() error
+	// Route runs in dispatch after the ACL check, before the replication
+	// and Guard checks (Redis's processCommand cluster redirection), with
+	// the lock held: a non-empty result refuses the command with that
+	// reply (MOVED, ASK, CLUSTERDOWN, ...), as is: inside MULTI the
+	// transaction then fails with EXECABORT, and a refused EXEC discards
+	// its transaction. Called from dispatch (exec.go).
+	Route func(c *Client, spec *command.Spec, args [][]byte) string
+	// ConfigChanged runs after CONFIG SET changed parameters, with the
+	// lock held (the cluster node hands its cluster-* changes to the
+	// machine). Called from configChanged (config_cmd.go).
+	ConfigChanged func()
+	// Published runs after PUBLISH or SPUBLISH (sharded) delivered a
+	// client's message to the local subscribers, lock held
+	// (the cluster bus carries it to the other nodes). The engine's own
+	// deliveries (Server.Publish, DeliverShard) do not call it. Called
+	// through published from cmdPublish (pubsub.go) and cmdSPublish
+	// (pubsub_shard.go).
+	Published func(channel, message []byte, sharded bool)
+	// Connections adds to INFO's cluster_connections (the bus links).
+	// Called through hookConnections from INFO's clients section (info.go).
+	Connections func() int
+
 	// Load reads the data set at start-up: StartLoading runs it on a
 	// goroutine of its own with the lock held while the server is loading
 	// (commands without the loading flag get -LOADING, INFO loading:1). It
@@ -89,12 +120,18 @@ type Hooks struct {
 
 // hookSet is the plugged hooks, by kind, in plugin order.
 type hookSet struct {
-	commands []command.Spec
-	handlers []map[string]Handler
-	start    []func()
-	cron     []func(time.Time)
-	guard    []func(*Client, *command.Spec) string
-	close    []func()
+	commands  []command.Spec
+	handlers  []map[string]Handler
+	start     []func()
+	cron      []func(time.Time)
+	guard     []func(*Client, *command.Spec) string
+	close     []func()
+	init      []func() error
+	listen    []func() error
+	route     []func(*Client, *command.Spec, [][]byte) string
+	config    []func()
+	published []func(channel, message []byte, sharded bool)
+	conns     []func() int
 
 	load            []func(*Loader) error
 	persistence     Persistence
@@ -149,6 +186,24 @@ func (s *Server) addHooks(h Hooks) error {
 	if h.Close != nil {
 		s.hooks.close = append(s.hooks.close, h.Close)
 	}
+	if h.Init != nil {
+		s.hooks.init = append(s.hooks.init, h.Init)
+	}
+	if h.Listen != nil {
+		s.hooks.listen = append(s.hooks.listen, h.Listen)
+	}
+	if h.Route != nil {
+		s.hooks.route = append(s.hooks.route, h.Route)
+	}
+	if h.ConfigChanged != nil {
+		s.hooks.config = append(s.hooks.config, h.ConfigChanged)
+	}
+	if h.Published != nil {
+		s.hooks.published = append(s.hooks.published, h.Published)
+	}
+	if h.Connections != nil {
+		s.hooks.conns = append(s.hooks.conns, h.Connections)
+	}
 	if h.Load != nil {
 		s.hooks.load = append(s.hooks.load, h.Load)
 	}
@@ -181,6 +236,32 @@ func (s *Server) guardRefuses(c *Client, spec *command.Spec) string {
 		}
 	}
 	return ""
+}
+
+// routeRefuses is the first non-empty refusal of the Route hooks.
+func (s *Server) routeRefuses(c *Client, spec *command.Spec, args [][]byte) string {
+	for _, r := range s.hooks.route {
+		if msg := r(c, spec, args); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// published runs the Published hooks (PUBLISH, SPUBLISH).
+func (s *Server) published(channel, message []byte, sharded bool) {
+	for _, f := range s.hooks.published {
+		f(channel, message, sharded)
+	}
+}
+
+// hookConnections is the sum of the Connections hooks.
+func (s *Server) hookConnections() int {
+	n := 0
+	for _, f := range s.hooks.conns {
+		n += f()
+	}
+	return n
 }
 
 // runShutdown runs the Shutdown hooks (lock held) and stops at the first

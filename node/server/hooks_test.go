@@ -15,7 +15,7 @@ func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, plugins...)...)
+	s, err := New(cfg, append(append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...), plugins...)...)
 	if err == nil {
 		t.Cleanup(s.Close)
 	}

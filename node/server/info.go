@@ -107,7 +107,7 @@ func (s *Server) info(want map[string]bool) string {
 			}
 		}
 		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:%d\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
-			len(s.clients), s.clusterConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count+paused, s.blocking.count)
+			len(s.clients), s.hookConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count+paused, s.blocking.count)
 	})
 	section("memory", "Memory", func(b *strings.Builder) {
 		used := s.usedMemory()

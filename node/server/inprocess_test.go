@@ -43,7 +43,7 @@ func newInProcess(t *testing.T, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, CommandFamilies(commands.All()...))
+	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

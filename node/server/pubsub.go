@@ -216,6 +216,7 @@ func (c *Client) deliver() {
 func cmdPublish(c *Client) {
 	n := c.srv.Publish(c.Args[1], c.Args[2])
 	c.W.Int(int64(n))
+	c.srv.published(c.Args[1], c.Args[2], false)
 }
 
 func cmdPubsubChannels(c *Client) {

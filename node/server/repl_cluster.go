@@ -6,9 +6,10 @@ import (
 
 // Replication in cluster mode: the cluster machine decides whom this node
 // replicates from (CLUSTER REPLICATE, failover, replica migration) and
-// reads the replication state before each tick. Call sites in
-// cluster_node.go: apply() calls s.applyClusterReplication for
-// Ready.Replication; replicationState() returns s.clusterReplicationState().
+// reads the replication state before each tick. The cluster node
+// (node/clusternode) reaches both through cluster_api.go:
+// ApplyClusterReplication for Ready.Replication, ClusterReplicationState
+// before each tick.
 
 // applyClusterReplication carries out Ready.Replication (lock held): an
 // empty MasterID makes this node a master (promotion keeps the old

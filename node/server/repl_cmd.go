@@ -140,7 +140,7 @@ func cmdWait(c *Client) {
 // cmdReplicaof is REPLICAOF host port | NO ONE (and SLAVEOF).
 func cmdReplicaof(c *Client) {
 	s := c.srv
-	if s.cl.node != nil {
+	if s.cfg.ClusterEnabled {
 		c.Error("ERR REPLICAOF not allowed in cluster mode.")
 		return
 	}

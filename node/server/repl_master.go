@@ -27,7 +27,7 @@ import (
 //   - exec.go: callAt checks s.propagates(); flushPropagation calls
 //     s.propagate for each write; dispatch: after cluster routing,
 //     `if msg := s.replRefuses(c, spec); msg != "" { c.reject(msg); return }`.
-//   - client.go AlsoPropagate, evict.go, multi.go, cluster_node.go check
+//   - client.go AlsoPropagate, evict.go, multi.go, cluster_api.go check
 //     s.propagates() where they checked s.prop != nil.
 //   - info.go: INFO stats sync_full, sync_partial_ok, sync_partial_err.
 //   - cmd_connection.go typeName: "replica" for a replica's connection.
@@ -101,7 +101,7 @@ func (s *Server) initRepl() {
 // replicaof (Serve). The periodic work runs in the server's cron.
 func (s *Server) startRepl() {
 	s.mu.Lock()
-	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && s.cl.node == nil {
+	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && !s.cfg.ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
 		s.replicaOf(f[0], port)
 	}

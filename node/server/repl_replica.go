@@ -480,8 +480,8 @@ func (s *Server) installReplDataset(dbs []*keyspace.DB) {
 		s.flushDB(db)
 		db.SwapWith(dbs[i])
 	}
-	if s.cl.node != nil {
-		s.dbs[0].SetIndex(s.cl.node.index)
+	if s.keyIndex != nil {
+		s.dbs[0].SetIndex(s.keyIndex)
 	}
 }
 

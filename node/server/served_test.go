@@ -65,7 +65,7 @@ func TestEverySpecHasAHandlerAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := mergeHandlers(handlerGroups())
+	hs, err := mergeHandlers(append(handlerGroups(), testPluginHandlers(t)...))
 	if err != nil {
 		t.Fatal(err)
 	}

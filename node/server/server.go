@@ -81,7 +81,7 @@ type Server struct {
 	runID    string
 
 	acl            aclState
-	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
+	cl             serverCluster // sharded pub/sub (pubsub_shard.go)
 	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	codecs         *persistence.Codecs // the values' encodings: DUMP, RESTORE, MIGRATE, snapshots
@@ -91,6 +91,11 @@ type Server struct {
 	noActiveExpire bool
 
 	hooks hookSet // plugged subsystems (hooks.go)
+
+	// keyIndex is the key index of database 0 (cluster mode's keys by
+	// slot), installed again on the data set a full sync swaps in.
+	keyIndex keyspace.KeyIndex
+
 	// Exit is called by SHUTDOWN after the server stopped (main exits).
 	Exit func()
 }
@@ -143,8 +148,10 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
 	s.initRepl()
-	if err := s.initCluster(); err != nil {
-		return nil, err
+	for _, initHook := range s.hooks.init {
+		if err := initHook(); err != nil {
+			return nil, err
+		}
 	}
 	s.blocking.init()
 	s.pubsub.init()
@@ -161,9 +168,9 @@ func handlerGroups() []map[string]Handler {
 		serverHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
+		shardPubsubHandlers(),
 		aclHandlers(),
 		dumpHandlers(),
-		clusterHandlers(),
 		replHandlers(),
 		latencyHandlers(),
 	}
@@ -296,9 +303,11 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return fmt.Errorf("could not listen on any of %v port %d", s.cfg.Bind, s.cfg.Port)
 	}
-	if err := s.listenCluster(); err != nil {
-		s.closeListeners()
-		return err
+	for _, listen := range s.hooks.listen {
+		if err := listen(); err != nil {
+			s.closeListeners()
+			return err
+		}
 	}
 	return nil
 }
@@ -334,7 +343,6 @@ func (s *Server) Serve() error {
 	// Clients are served (with -LOADING) while the data set loads; the
 	// cluster bus and the link to a master wait for the data.
 	if s.waitLoaded() {
-		s.startCluster()
 		s.startRepl()
 		for _, start := range s.hooks.start {
 			start()
@@ -445,7 +453,6 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.closing)
 	s.closeListeners()
-	s.closeCluster()
 	s.closeRepl()
 	for _, closeHook := range s.hooks.close {
 		closeHook()

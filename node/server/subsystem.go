@@ -40,7 +40,8 @@ func (s *Server) MarkSaved(n int64) {
 }
 
 // Go runs f on a goroutine that Close waits for: a background save or
-// AOF rewrite removes its temporary files before the process exits.
+// AOF rewrite removes its temporary files before the process exits; the
+// cluster bus's links, accept loops and cron, the nodes.conf saver.
 func (s *Server) Go(f func()) {
 	s.wg.Add(1)
 	go func() {

@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"cmp"
@@ -6,89 +6,121 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/cluster"
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
-// ErrClusterDisabled is the reply of the cluster commands in standalone
-// mode.
-const ErrClusterDisabled = "ERR This instance has cluster support disabled"
-
-// clusterSubcommands are the CLUSTER subcommands with a spec in
-// node/command/cluster.go; the machine answers those it knows
-// (cluster.Machine.Command), the server the others.
-var clusterSubcommands = [...]string{
-	"addslots", "addslotsrange", "bumpepoch", "count-failure-reports", "countkeysinslot",
-	"delslots", "delslotsrange", "failover", "flushslots", "forget", "getkeysinslot", "help",
-	"info", "keyslot", "links", "meet", "myid", "myshardid", "nodes", "replicas", "replicate",
-	"reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
+// clusterSubcommands are the names of CLUSTER's subcommands, from their
+// specs (node/command/cluster.go): the one list of them. The driver
+// answers those of ownSubcommands, the machine the others
+// (cluster.Machine.Command); TestEveryClusterSubcommandIsAnswered checks
+// that nothing falls between the two.
+func clusterSubcommands() []string {
+	var names []string
+	for _, g := range command.Groups() {
+		for _, sp := range g {
+			if sp.Name != "cluster" {
+				continue
+			}
+			for _, sub := range sp.Subcommands {
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	return names
 }
 
-// clusterHandlers are the commands of cluster mode: CLUSTER, ASKING,
-// READONLY, READWRITE, MIGRATE and sharded pub/sub.
-func clusterHandlers() map[string]Handler {
-	h := map[string]Handler{
-		"asking":               cmdAsking,
-		"readonly":             cmdReadonly,
-		"readwrite":            cmdReadwrite,
-		"migrate":              cmdMigrate,
-		"ssubscribe":           cmdSSubscribe,
-		"sunsubscribe":         cmdSUnsubscribe,
-		"spublish":             cmdSPublish,
-		"pubsub|shardchannels": cmdPubsubShardChannels,
-		"pubsub|shardnumsub":   cmdPubsubShardNumsub,
+// handlers are the commands of cluster mode: CLUSTER, ASKING, READONLY,
+// READWRITE, and MIGRATE.
+func (p *plugin) handlers() map[string]server.Handler {
+	h := map[string]server.Handler{
+		"asking":    p.cmdAsking,
+		"readonly":  p.cmdReadonly,
+		"readwrite": p.cmdReadwrite,
+		"migrate":   p.cmdMigrate,
 	}
-	for _, sub := range clusterSubcommands {
-		h["cluster|"+sub] = cmdCluster
+	for _, sub := range clusterSubcommands() {
+		h["cluster|"+sub] = p.cmdCluster
 	}
 	return h
 }
 
-func cmdAsking(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdAsking(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.asking = true
+	c.ClusterFlags().Asking = true
 	c.W.OK()
 }
 
-func cmdReadonly(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdReadonly(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.readonly = true
+	c.ClusterFlags().ReadOnly = true
 	c.W.OK()
 }
 
-func cmdReadwrite(c *Client) {
-	if c.srv.cl.node == nil {
-		c.Error(ErrClusterDisabled)
+func (p *plugin) cmdReadwrite(c *server.Client) {
+	if p.node == nil {
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
-	c.cl.readonly = false
+	c.ClusterFlags().ReadOnly = false
 	c.W.OK()
+}
+
+// published is the Published hook: PUBLISH goes to every other node over
+// the bus (clusterPropagatePublish), SPUBLISH to the other nodes of the
+// shard; the reply still counts local receivers, as Redis's.
+func (p *plugin) published(channel, message []byte, sharded bool) {
+	cn := p.node
+	if sharded {
+		cn.apply(cn.m.PublishShard(time.Now(), channel, message))
+	} else {
+		cn.apply(cn.m.Publish(time.Now(), channel, message))
+	}
 }
 
 // clusterReplyWriter is what the machine replies through: errors count in
 // errorstats like every other error.
 type clusterReplyWriter struct {
 	*resp.Writer
-	c *Client
+	c *server.Client
 }
 
 func (w clusterReplyWriter) Error(msg string) { w.c.Error(msg) }
 
 // cmdCluster is CLUSTER <subcommand>.
-func cmdCluster(c *Client) {
-	cn := c.srv.cl.node
+func (p *plugin) cmdCluster(c *server.Client) {
+	cn := p.node
 	if cn == nil {
-		c.Error(ErrClusterDisabled)
+		c.Error(server.ErrClusterDisabled)
 		return
 	}
 	now := time.Now()
-	switch c.Cmd.Name {
-	case "countkeysinslot":
+	if own := ownSubcommands[c.Cmd.Name]; own != nil {
+		own(cn, c, now)
+		return
+	}
+	rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
+	if !handled {
+		c.Error("ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP.")
+		return
+	}
+	// Saved (and fsynced when asked) before the reply leaves: the lock is
+	// held until the batch's replies are flushed.
+	cn.apply(rd)
+}
+
+// ownSubcommands are the CLUSTER subcommands the driver answers itself:
+// they need the key index, the links, nodes.conf or the bus statistics
+// (INFO, which the machine also answers without them).
+var ownSubcommands = map[string]func(cn *clusterNode, c *server.Client, now time.Time){
+	"countkeysinslot": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		slot, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return
@@ -98,7 +130,8 @@ func cmdCluster(c *Client) {
 			return
 		}
 		c.W.Int(int64(cn.index.CountKeysInSlot(int(slot))))
-	case "getkeysinslot":
+	},
+	"getkeysinslot": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		slot, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return
@@ -113,29 +146,20 @@ func cmdCluster(c *Client) {
 		}
 		n := min(int(count), cn.index.CountKeysInSlot(int(slot)))
 		c.W.StringArray(cn.index.KeysInSlot(int(slot), n, make([]string, 0, n))...)
-	case "links":
-		cn.writeLinks(c)
-	case "saveconfig":
+	},
+	"links": func(cn *clusterNode, c *server.Client, _ time.Time) { cn.writeLinks(c) },
+	"saveconfig": func(cn *clusterNode, c *server.Client, now time.Time) {
 		cn.apply(cn.m.SaveConfig(now))
 		c.W.OK()
-	case "info":
+	},
+	"info": func(cn *clusterNode, c *server.Client, _ time.Time) {
 		c.W.Verbatim("txt", cn.m.ClusterInfo(cn.bus.bufLimitExceeded))
-	case "help":
-		c.ReplyHelp("CLUSTER", clusterHelp)
-	default:
-		rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
-		if !handled {
-			c.Error("ERR unknown subcommand '" + string(c.Args[1]) + "'. Try CLUSTER HELP.")
-			return
-		}
-		// Saved (and fsynced when asked) before the reply leaves: the
-		// lock is held until the batch's replies are flushed.
-		cn.apply(rd)
-	}
+	},
+	"help": func(_ *clusterNode, c *server.Client, _ time.Time) { c.ReplyHelp("CLUSTER", clusterHelp) },
 }
 
 // writeLinks is CLUSTER LINKS: one map per link, grouped by node.
-func (cn *clusterNode) writeLinks(c *Client) {
+func (cn *clusterNode) writeLinks(c *server.Client) {
 	links := cn.links()
 	slices.SortFunc(links, func(a, b linkInfo) int {
 		if r := cmp.Compare(a.node, b.node); r != 0 {
@@ -232,19 +256,4 @@ var clusterHelp = []string{
 	"LINKS",
 	"    Return information about all network links between this node and its peers.",
 	"    Output format is an array where each array element is a map containing attributes of a link",
-}
-
-// wrapReset makes RESET also clear the cluster state of the connection
-// (READONLY, ASKING, shard channels), as Redis's clearClientConnectionState.
-func (s *Server) wrapReset() {
-	spec := s.cmds.Lookup([]byte("reset"))
-	if spec == nil || s.handlers[spec.ID()] == nil {
-		return
-	}
-	reset := s.handlers[spec.ID()]
-	s.handlers[spec.ID()] = func(c *Client) {
-		c.srv.sunsubscribeAll(c)
-		c.cl = clientCluster{}
-		reset(c)
-	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"sort"
-	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
 )
@@ -11,22 +10,19 @@ import (
 // SHARDCHANNELS/SHARDNUMSUB): channels in their own namespace, routed by
 // the slot of the channel name like keys. In cluster mode an SPUBLISH
 // reaches the subscribers of every node of the shard over the bus, and a
-// PUBLISH those of every node of the cluster.
+// PUBLISH those of every node of the cluster: the cluster node carries
+// them (Hooks.Published) and delivers what comes from the bus
+// (DeliverShard), and drops the subscriptions of the slots it loses
+// (DropShardChannels).
 
-// wrapPublishForCluster makes PUBLISH also go to every other node over the
-// bus (clusterPropagatePublish); the reply still counts local receivers,
-// as Redis's.
-func (s *Server) wrapPublishForCluster() {
-	spec := s.cmds.Lookup([]byte("publish"))
-	if spec == nil || s.handlers[spec.ID()] == nil {
-		return
-	}
-	local := s.handlers[spec.ID()]
-	s.handlers[spec.ID()] = func(c *Client) {
-		local(c)
-		if cn := c.srv.cl.node; cn != nil {
-			cn.apply(cn.m.Publish(time.Now(), c.Args[1], c.Args[2]))
-		}
+// shardPubsubHandlers are the commands of sharded pub/sub.
+func shardPubsubHandlers() map[string]Handler {
+	return map[string]Handler{
+		"ssubscribe":           cmdSSubscribe,
+		"sunsubscribe":         cmdSUnsubscribe,
+		"spublish":             cmdSPublish,
+		"pubsub|shardchannels": cmdPubsubShardChannels,
+		"pubsub|shardnumsub":   cmdPubsubShardNumsub,
 	}
 }
 
@@ -58,6 +54,9 @@ func cmdSSubscribe(c *Client) {
 		}
 		if _, ok := c.cl.shardChannels[name]; !ok {
 			c.cl.shardChannels[name] = struct{}{}
+			if s.cl.shardChannels == nil {
+				s.cl.shardChannels = map[string][]*Client{}
+			}
 			s.cl.shardChannels[name] = append(s.cl.shardChannels[name], c)
 		}
 		c.pushShardReply("ssubscribe", ch, false)
@@ -103,9 +102,9 @@ func (s *Server) sunsubscribeAll(c *Client) {
 	}
 }
 
-// deliverShard sends an SPUBLISH message to the local subscribers of a
+// DeliverShard sends an SPUBLISH message to the local subscribers of a
 // shard channel and returns their number.
-func (s *Server) deliverShard(channel, message []byte) int {
+func (s *Server) DeliverShard(channel, message []byte) int {
 	clients := s.cl.shardChannels[string(channel)]
 	for _, c := range clients {
 		c.W.PushLen(3)
@@ -119,10 +118,8 @@ func (s *Server) deliverShard(channel, message []byte) int {
 
 // SPUBLISH shardchannel message
 func cmdSPublish(c *Client) {
-	n := c.srv.deliverShard(c.Args[1], c.Args[2])
-	if cn := c.srv.cl.node; cn != nil {
-		cn.apply(cn.m.PublishShard(time.Now(), c.Args[1], c.Args[2]))
-	}
+	n := c.srv.DeliverShard(c.Args[1], c.Args[2])
+	c.srv.published(c.Args[1], c.Args[2], true)
 	c.W.Int(int64(n))
 }
 
@@ -151,4 +148,33 @@ func cmdPubsubShardNumsub(c *Client) {
 		c.W.Bulk(ch)
 		c.W.Int(int64(len(c.srv.cl.shardChannels[string(ch)])))
 	}
+}
+
+// DropShardChannels unsubscribes the subscribers of the shard channels
+// lost reports, telling them with a sunsubscribe message
+// (removeChannelsInSlot): the cluster node's shard no longer serves their
+// slot, so cluster clients subscribe again where it went.
+func (s *Server) DropShardChannels(lost func(channel string) bool) {
+	for name, clients := range s.cl.shardChannels {
+		if !lost(name) {
+			continue
+		}
+		for _, c := range append([]*Client(nil), clients...) {
+			s.sunsubscribeChannel(c, name, true)
+			c.deliver()
+		}
+	}
+}
+
+// serverCluster is the server's side of sharded pub/sub.
+type serverCluster struct {
+	// shardChannels are the SSUBSCRIBE subscribers (in standalone mode
+	// too).
+	shardChannels map[string][]*Client
+}
+
+// clientCluster is a client's cluster-related state.
+type clientCluster struct {
+	flags         ClusterFlags
+	shardChannels map[string]struct{}
 }

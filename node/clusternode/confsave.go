@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"sync"
@@ -145,12 +145,13 @@ func (cs *confSaver) loop(mu sync.Locker, closing <-chan struct{}, done func()) 
 // fsync are written in the background from now on.
 func (cn *clusterNode) startConfSaver() {
 	s := cn.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
+	s.Lock()
+	defer s.Unlock()
+	select {
+	case <-s.Closing():
+		return // closed already
+	default:
 	}
 	cn.conf.closed = false
-	s.wg.Add(1)
-	go cn.conf.loop(&s.mu, s.closing, s.wg.Done)
+	s.Go(func() { cn.conf.loop(s, s.Closing(), func() {}) })
 }

@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"bufio"
@@ -61,8 +61,8 @@ func newBusLink(id cluster.LinkID) *busLink {
 // listen opens the bus port on the addresses clients are served on.
 func (cn *clusterNode) listen() error {
 	s := cn.s
-	port := strconv.Itoa(s.cfg.BusPort())
-	for _, addr := range s.bindAddrs() {
+	port := strconv.Itoa(s.Config().BusPort())
+	for _, addr := range s.BindAddrs() {
 		optional := strings.HasPrefix(addr, "-")
 		host := strings.TrimPrefix(addr, "-")
 		switch host {
@@ -93,32 +93,21 @@ func (cn *clusterNode) closeListeners() {
 	}
 }
 
-// BusAddr is the address of the first cluster bus listener (tests).
-func (s *Server) BusAddr() net.Addr {
-	if s.cl.node == nil || len(s.cl.node.bus.listeners) == 0 {
-		return nil
-	}
-	return s.cl.node.bus.listeners[0].Addr()
-}
-
 // start runs the accept loops and the cron, once the data is loaded.
 func (cn *clusterNode) start() {
 	s := cn.s
-	s.mu.Lock()
+	s.Lock()
 	cn.verifyConfigWithData()
-	s.mu.Unlock()
+	s.Unlock()
 	for _, ln := range cn.bus.listeners {
-		s.wg.Add(1)
-		go cn.acceptLoop(ln)
+		s.Go(func() { cn.acceptLoop(ln) })
 	}
-	s.wg.Add(1)
-	go cn.tickLoop()
+	s.Go(cn.tickLoop)
 	cn.startConfSaver()
 }
 
 func (cn *clusterNode) acceptLoop(ln net.Listener) {
 	s := cn.s
-	defer s.wg.Done()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -127,12 +116,12 @@ func (cn *clusterNode) acceptLoop(ln net.Listener) {
 				return
 			}
 			select {
-			case <-s.closing:
+			case <-s.Closing():
 				return
 			default:
 			}
 			if !(errors.As(err, &ne) && ne.Timeout()) {
-				s.log.Printf("cluster bus accept: %v", err)
+				s.Logf("cluster bus accept: %v", err)
 			}
 			time.Sleep(5 * time.Millisecond)
 			continue
@@ -145,8 +134,8 @@ func (cn *clusterNode) acceptLoop(ln net.Listener) {
 func (cn *clusterNode) addInbound(conn net.Conn) {
 	s := cn.s
 	setNoDelay(conn)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	if cn.bus.closed {
 		conn.Close()
 		return
@@ -167,10 +156,9 @@ func setNoDelay(conn net.Conn) {
 // startLinkIO starts the reader and writer of a connected link. Called
 // with the lock held.
 func (cn *clusterNode) startLinkIO(l *busLink) {
-	s := cn.s
-	s.wg.Add(2)
-	go cn.writeLink(l, l.conn)
-	go cn.readLink(l, l.conn)
+	conn := l.conn
+	cn.s.Go(func() { cn.writeLink(l, conn) })
+	cn.s.Go(func() { cn.readLink(l, conn) })
 }
 
 // dial opens outbound link d (Ready.Dials): the connection is made by a
@@ -183,18 +171,16 @@ func (cn *clusterNode) dial(d cluster.Dial) {
 	}
 	l := newBusLink(d.Link)
 	cn.bus.links[d.Link] = l
-	timeout := max(nodeTimeout(s.cfg), time.Second)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	timeout := max(nodeTimeout(s.Config()), time.Second)
+	s.Go(func() {
 		conn, err := net.DialTimeout("tcp", net.JoinHostPort(d.IP, strconv.Itoa(d.Port)), timeout)
 		if err != nil && d.Hostname != "" {
 			// A whole cluster restarted on new IPs: the saved IPs are
 			// stale, the announced hostname finds the node again.
 			conn, err = net.DialTimeout("tcp", net.JoinHostPort(d.Hostname, strconv.Itoa(d.Port)), timeout)
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.Lock()
+		defer s.Unlock()
 		if l.gone {
 			if conn != nil {
 				conn.Close()
@@ -209,7 +195,7 @@ func (cn *clusterNode) dial(d cluster.Dial) {
 		setNoDelay(conn)
 		l.conn = conn
 		cn.startLinkIO(l)
-	}()
+	})
 }
 
 // closeLink closes a link the machine gave up (Ready.Closes).
@@ -267,7 +253,7 @@ func (cn *clusterNode) send(id cluster.LinkID, frame []byte) {
 	if l == nil {
 		return
 	}
-	limit := cn.s.cfg.Cluster.LinkSendbufLimit
+	limit := cn.s.Config().Cluster.LinkSendbufLimit
 	if limit > 0 && l.queued.Load()+int64(len(frame)) > limit {
 		cn.bus.bufLimitExceeded++
 		cn.dropLink(l)
@@ -284,8 +270,7 @@ func (cn *clusterNode) send(id cluster.LinkID, frame []byte) {
 // writeLink drains a link's queue into its connection, batching what is
 // queued into one write.
 func (cn *clusterNode) writeLink(l *busLink, conn net.Conn) {
-	defer cn.s.wg.Done()
-	timeout := max(nodeTimeout(cn.s.cfg), time.Second)
+	timeout := max(nodeTimeout(cn.s.Config()), time.Second)
 	var buf []byte
 	failed := false
 	for frame := range l.out {
@@ -321,7 +306,6 @@ func (cn *clusterNode) writeLink(l *busLink, conn net.Conn) {
 // with each message.
 func (cn *clusterNode) readLink(l *busLink, conn net.Conn) {
 	s := cn.s
-	defer s.wg.Done()
 	remoteIP, localIP := hostIP(conn.RemoteAddr()), hostIP(conn.LocalAddr())
 	br := bufio.NewReaderSize(conn, busReadBuffer)
 	var buf []byte
@@ -343,26 +327,26 @@ func (cn *clusterNode) readLink(l *busLink, conn net.Conn) {
 		} else {
 			buf = nil
 		}
-		s.mu.Lock()
+		s.Lock()
 		if l.gone {
-			s.mu.Unlock()
+			s.Unlock()
 			return
 		}
 		cn.apply(cn.m.Step(time.Now(), cluster.Inbound{Link: l.id, RemoteIP: remoteIP, LocalIP: localIP, Msg: msg}))
-		s.mu.Unlock()
+		s.Unlock()
 	}
-	s.mu.Lock()
+	s.Lock()
 	if !l.gone {
 		cn.dropLink(l)
 		cn.apply(cluster.Ready{})
 	}
-	s.mu.Unlock()
+	s.Unlock()
 }
 
 func (cn *clusterNode) logLocked(level cluster.LogLevel, format string, args ...any) {
-	cn.s.mu.Lock()
+	cn.s.Lock()
 	cn.logf(level, format, args...)
-	cn.s.mu.Unlock()
+	cn.s.Unlock()
 }
 
 // hostIP is the IP of a TCP address as the bus writes it (IPv4-mapped
@@ -407,13 +391,4 @@ func (cn *clusterNode) links() []linkInfo {
 		out = append(out, linkInfo{to: !l.inbound(), node: id, created: l.created, queued: l.queued.Load()})
 	}
 	return out
-}
-
-// clusterConnections is INFO's cluster_connections: the bus links, both
-// directions.
-func (s *Server) clusterConnections() int {
-	if s.cl.node == nil {
-		return 0
-	}
-	return len(s.cl.node.bus.links)
 }

@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	crand "crypto/rand"
@@ -14,58 +14,65 @@ import (
 
 	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
-// Cluster mode (cluster-enabled yes): this file holds the node's
-// cluster.Machine and carries out what it asks (the Ready values);
-// bus_link.go moves its messages over TCP, cluster_route.go redirects
-// commands (MOVED, ASK, ...), cluster_cmd.go answers CLUSTER, ASKING,
-// READONLY and READWRITE, cluster_pubsub.go is sharded pub/sub and the
-// bus side of PUBLISH, migrate.go is MIGRATE.
+// This file holds the node's cluster.Machine and carries out what it
+// asks (the Ready values); bus_link.go moves its messages over TCP,
+// route.go redirects commands (MOVED, ASK, ...), commands.go answers
+// CLUSTER, ASKING, READONLY and READWRITE, migrate.go is MIGRATE.
 //
 // Locking: the machine, the link table and everything in clusterNode are
-// guarded by the server lock (Server.mu), the lock that also guards the
+// guarded by the server lock (Server.Lock), the lock that also guards the
 // keyspace. So a Ready is carried out atomically with the commands around
 // it: when the Ready asks for fsync, nodes.conf is written and fsynced
 // before any message of the same Ready is queued and before the client
 // whose command produced it gets its reply, as the Ready's documentation
 // requires (other saves are coalesced by a background saver,
-// cluster_confsave.go, as Redis saves once per event loop); the machine can
+// confsave.go, as Redis saves once per event loop); the machine can
 // count keys (KeyCounter) while deciding; DelKeysInSlots runs before any
 // other command sees the new slot map. Sockets are never written under the
 // lock: messages go to a per-link queue drained by a writer goroutine.
-//
-// Call sites in files owned by the framework (each one line):
-//
-//   - server.go: the Server field `cl serverCluster`; New: s.initCluster()
-//     after the databases exist (it installs the per-slot key index before
-//     data is loaded); Listen: s.listenCluster(); Serve: s.startCluster();
-//     Close (under the lock): s.closeCluster(); handlerGroups: clusterHandlers().
-//   - exec.go dispatch: the redirection check s.clusterRoute(c, spec, args)
-//     after the ACL check (Redis's processCommand order), and the shard
-//     channels in the subscribed-context check.
-//   - client.go: the Client field `cl clientCluster`; free(): s.sunsubscribeAll(c).
 
-// serverCluster is the server's cluster-related state; node is nil unless
-// cluster-enabled.
-type serverCluster struct {
+// plugin is the cluster side of one server: the running node in cluster
+// mode (nil in standalone mode) and MIGRATE's connections.
+type plugin struct {
+	s    *server.Server
 	node *clusterNode
-	// shardChannels are the SSUBSCRIBE subscribers (in standalone mode too).
-	shardChannels map[string][]*Client
 	// migrate caches MIGRATE's connections to target instances.
 	migrate migrateCache
 }
 
-// clientCluster is a client's cluster-related state.
-type clientCluster struct {
-	asking        bool // ASKING: the next command may be served in an IMPORTING slot
-	readonly      bool // READONLY: a replica serves reads of its master's slots
-	shardChannels map[string]struct{}
+// Plugin plugs the cluster node into a server
+// (server.New(cfg, clusternode.Plugin)). CLUSTER, ASKING, READONLY,
+// READWRITE and MIGRATE are served in standalone mode too; the other hooks
+// only in cluster mode: Init creates the machine and the per-slot key
+// index, Listen opens the bus port, Start starts the bus and the cron,
+// Close stops them, Route redirects commands, ConfigChanged hands CONFIG
+// SET's changes to the machine, Published carries PUBLISH and SPUBLISH
+// over the bus, Connections counts the bus links in INFO.
+func Plugin(s *server.Server) (server.Hooks, error) {
+	p := &plugin{s: s, migrate: migrateCache{conns: map[string]*migrateConn{}}}
+	h := server.Hooks{
+		Name:     "cluster",
+		Handlers: p.handlers(),
+		Close:    p.close,
+	}
+	if s.Config().ClusterEnabled {
+		h.Init = p.init
+		h.Listen = func() error { return p.node.listen() }
+		h.Start = func() { p.node.start() }
+		h.Route = p.route
+		h.ConfigChanged = func() { p.node.reconfigure() }
+		h.Published = p.published
+		h.Connections = func() int { return len(p.node.bus.links) }
+	}
+	return h, nil
 }
 
 // clusterNode is the running cluster side of the node.
 type clusterNode struct {
-	s *Server
+	s *server.Server
 	m *cluster.Machine
 	// applied is the configuration the machine runs with (clusterPolicy).
 	applied cluster.Config
@@ -78,9 +85,14 @@ type clusterNode struct {
 	// replication is the last replication target the machine asked for
 	// ("Data node, part 3" plugs replication in here).
 	replication cluster.ReplicationTarget
-	conf        *confSaver // nodes.conf (cluster_confsave.go)
+	conf        *confSaver // nodes.conf (confsave.go)
 	// lastCron is when the cron last ran, in Unix ms (cronIfLate).
 	lastCron int64
+	// migrate is the plugin's MIGRATE connections (closed when idle by
+	// the cron).
+	migrate *migrateCache
+	// keysBuf is the routing's buffer of key positions.
+	keysBuf []int
 }
 
 // slotOfString is cluster.KeyHashSlot of a key held as a string (the slot
@@ -91,10 +103,10 @@ func slotOfString(key string) int {
 
 // CountKeysInSlot and DBSize answer the machine's questions (KeyCounter).
 func (cn *clusterNode) CountKeysInSlot(slot int) int { return cn.index.CountKeysInSlot(slot) }
-func (cn *clusterNode) DBSize() int                  { return cn.s.dbs[0].Len() }
+func (cn *clusterNode) DBSize() int                  { return cn.s.DB(0).Len() }
 
 // machineConfig builds the cluster.Config from the server configuration.
-func machineConfig(cfg *Config) (cluster.Config, error) {
+func machineConfig(cfg *server.Config) (cluster.Config, error) {
 	var seed [16]byte
 	if _, err := crand.Read(seed[:]); err != nil {
 		return cluster.Config{}, err
@@ -106,7 +118,7 @@ func machineConfig(cfg *Config) (cluster.Config, error) {
 
 // clusterPolicy is the machine's configuration from the node's, without
 // the randomness and the key counter the machine keeps for good.
-func clusterPolicy(cfg *Config) cluster.Config {
+func clusterPolicy(cfg *server.Config) cluster.Config {
 	port := cfg.Port
 	if cfg.Cluster.AnnouncePort != 0 {
 		port = cfg.Cluster.AnnouncePort
@@ -129,15 +141,11 @@ func clusterPolicy(cfg *Config) cluster.Config {
 	return mc
 }
 
-// reconfigureCluster hands CONFIG SET's changes of the cluster-*
-// parameters (and of those the machine derives from, such as
-// replica-priority) to the machine. Lock held.
-func (s *Server) reconfigureCluster() {
-	cn := s.cl.node
-	if cn == nil {
-		return
-	}
-	mc := clusterPolicy(s.cfg)
+// reconfigure hands CONFIG SET's changes of the cluster-* parameters
+// (and of those the machine derives from, such as replica-priority) to
+// the machine (the ConfigChanged hook). Lock held.
+func (cn *clusterNode) reconfigure() {
+	mc := clusterPolicy(cn.s.Config())
 	if mc == cn.applied {
 		return
 	}
@@ -145,38 +153,35 @@ func (s *Server) reconfigureCluster() {
 	if err == nil {
 		cn.applied = mc
 	} else {
-		s.log.Printf("cluster: configuration not applied: %v", err)
+		cn.s.Logf("cluster: configuration not applied: %v", err)
 	}
 	cn.apply(rd)
 }
 
-// initCluster creates the cluster side of a cluster-enabled server: the
-// per-slot key index on database 0 and the machine, loaded from nodes.conf
-// when there is one (identity, epochs, slot map) or new otherwise.
-func (s *Server) initCluster() error {
-	s.cl.shardChannels = map[string][]*Client{}
-	s.cl.migrate.conns = map[string]*migrateConn{}
-	s.wrapReset()
-	if !s.cfg.ClusterEnabled {
-		return nil
-	}
-	if s.cfg.Port == 0 {
+// init creates the cluster side of a cluster-enabled server (the Init
+// hook): the per-slot key index on database 0 and the machine, loaded
+// from nodes.conf when there is one (identity, epochs, slot map) or new
+// otherwise.
+func (p *plugin) init() error {
+	s := p.s
+	cfg := s.Config()
+	if cfg.Port == 0 {
 		return errors.New("cluster mode needs a TCP port")
 	}
-	if bp := s.cfg.BusPort(); bp <= 0 || bp > 65535 {
+	if bp := cfg.BusPort(); bp <= 0 || bp > 65535 {
 		return fmt.Errorf("cluster bus port %d out of range: set cluster-port", bp)
 	}
-	mc, err := machineConfig(s.cfg)
+	mc, err := machineConfig(cfg)
 	if err != nil {
 		return err
 	}
-	cn := &clusterNode{s: s, path: s.cfg.ClusterConfigFile}
+	cn := &clusterNode{s: s, path: cfg.ClusterConfigFile, migrate: &p.migrate}
 	cn.conf = newConfSaver(cn.path, func(err error) {
-		s.log.Printf("Fatal: can't update cluster config file: %v", err)
+		s.Logf("Fatal: can't update cluster config file: %v", err)
 		os.Exit(1)
 	})
 	cn.index = keyspace.NewSlotIndex(cluster.Slots, slotOfString)
-	s.dbs[0].SetIndex(cn.index)
+	s.SetKeyIndex(cn.index)
 	mc.Keys = cn
 	cn.bus.init()
 
@@ -197,9 +202,8 @@ func (s *Server) initCluster() error {
 	if err != nil {
 		return err
 	}
-	cn.applied = clusterPolicy(s.cfg)
-	s.cl.node = cn
-	s.wrapPublishForCluster()
+	cn.applied = clusterPolicy(cfg)
+	p.node = cn
 	cn.apply(rd)
 	return nil
 }
@@ -222,9 +226,9 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 	if rd.Replication != nil {
 		cn.replication = *rd.Replication
-		s.applyClusterReplication(*rd.Replication)
+		s.ApplyClusterReplication(*rd.Replication)
 	}
-	paused := s.applyWritePause(rd.PauseWritesUntil, rd.UnpauseWrites)
+	paused := s.ApplyWritePause(rd.PauseWritesUntil, rd.UnpauseWrites)
 	if rd.FlushData {
 		cn.flushData()
 	}
@@ -233,7 +237,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 	for _, p := range rd.Published {
 		if p.Sharded {
-			s.deliverShard(p.Channel, p.Message)
+			s.DeliverShard(p.Channel, p.Message)
 		} else {
 			s.Publish(p.Channel, p.Message)
 		}
@@ -257,7 +261,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 }
 
-// saveConfig saves nodes.conf (cluster_confsave.go): with fsync it is
+// saveConfig saves nodes.conf (confsave.go): with fsync it is
 // written, fsynced and renamed before saveConfig returns (votes and epochs
 // must be durable before anyone hears of them); without, the background
 // saver writes the latest state soon after, like Redis's
@@ -289,44 +293,22 @@ func writeFileRename(path string, data []byte) error {
 	return err
 }
 
-// replicationState is what the machine is told before each Tick
-// (repl_cluster.go).
+// replicationState is what the machine is told before each Tick.
 func (cn *clusterNode) replicationState() cluster.ReplicationState {
-	return cn.s.clusterReplicationState()
+	return cn.s.ClusterReplicationState()
 }
 
 // flushData deletes every key: a replica was reset (CLUSTER RESET).
-func (cn *clusterNode) flushData() {
-	s := cn.s
-	db := s.dbs[0]
-	n := db.Flush()
-	s.touchAllWatchedInDB(0, nil)
-	s.dirty += int64(n)
-	if s.propagates() {
-		s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("FLUSHALL")}})
-		s.flushPropagation()
-	}
-}
+func (cn *clusterNode) flushData() { cn.s.EmptyData() }
 
 // delKeysInSlot deletes the keys of a slot this master lost
 // (delKeysInSlot), propagating a DEL for each.
 func (cn *clusterNode) delKeysInSlot(slot int) {
-	s := cn.s
-	db := s.dbs[0]
 	keys := cn.index.KeysInSlot(slot, cn.index.CountKeysInSlot(slot), nil)
-	for _, k := range keys {
-		if db.Delete([]byte(k)) {
-			s.dirty++
-			s.touchWatched(0, k)
-			if s.propagates() {
-				s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("DEL"), []byte(k)}})
-			}
-		}
-	}
+	cn.s.DelKeys(keys)
 	if len(keys) > 0 {
 		cn.logf(cluster.LogNotice, "Deleted %d keys from slot %d: the slot is served by another node now", len(keys), slot)
 	}
-	s.flushPropagation()
 }
 
 // minLogLevel is the least level loglevel lets through (nothing: none).
@@ -345,8 +327,8 @@ func minLogLevel(loglevel string) cluster.LogLevel {
 }
 
 func (cn *clusterNode) logf(level cluster.LogLevel, format string, args ...any) {
-	if level >= minLogLevel(cn.s.cfg.LogLevel) {
-		cn.s.log.Printf(format, args...)
+	if level >= minLogLevel(cn.s.Config().LogLevel) {
+		cn.s.Logf(format, args...)
 	}
 }
 
@@ -354,20 +336,19 @@ func (cn *clusterNode) logf(level cluster.LogLevel, format string, args ...any) 
 // the machine the replication state first.
 func (cn *clusterNode) tickLoop() {
 	s := cn.s
-	defer s.wg.Done()
 	t := time.NewTicker(cluster.CronInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.closing:
+		case <-s.Closing():
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
+		s.Lock()
 		if !cn.bus.closed {
 			cn.cron(time.Now())
 		}
-		s.mu.Unlock()
+		s.Unlock()
 	}
 }
 
@@ -377,7 +358,7 @@ func (cn *clusterNode) cron(now time.Time) {
 	cn.m.SetReplicationState(cn.replicationState())
 	cn.apply(cn.m.Tick(now))
 	cn.onSlotsChanged()
-	cn.s.cl.migrate.closeIdle(now)
+	cn.migrate.closeIdle(now)
 }
 
 // cronIfLate runs the cron now when it has not run for longer than the
@@ -385,46 +366,31 @@ func (cn *clusterNode) cron(now time.Time) {
 // and the commands its clients queued meanwhile must not be served before
 // the machine saw the stall (a master flags every other node PFAIL, so it
 // takes no write until it heard the cluster's news: maybe a replica took
-// over its slots meanwhile). It compares the command's time (s.env.Now,
-// set by dispatch) to spare a clock read per command.
-func (cn *clusterNode) cronIfLate() {
-	if cn.bus.closed || cn.lastCron == 0 || cn.s.env.Now-cn.lastCron <= cn.s.cfg.ClusterNodeTimeout {
+// over its slots meanwhile). It compares the command's time (now, the
+// client's, set by dispatch) to spare a clock read per command.
+func (cn *clusterNode) cronIfLate(now int64) {
+	if cn.bus.closed || cn.lastCron == 0 || now-cn.lastCron <= cn.s.Config().ClusterNodeTimeout {
 		return
 	}
 	cn.cron(time.Now())
 }
 
-// listenCluster opens the cluster bus listeners (after the client ones).
-func (s *Server) listenCluster() error {
-	if s.cl.node == nil {
-		return nil
-	}
-	return s.cl.node.listen()
-}
-
-// startCluster starts the bus and the cron of the cluster (from Serve).
-func (s *Server) startCluster() {
-	if cn := s.cl.node; cn != nil {
-		cn.start()
-	}
-}
-
-// closeCluster stops the bus (listeners and links) and writes a pending
-// nodes.conf save. Called with the lock held from Close; the goroutines
-// exit by themselves.
-func (s *Server) closeCluster() {
-	if cn := s.cl.node; cn != nil {
+// close stops the bus (listeners and links) and writes a pending
+// nodes.conf save, and closes MIGRATE's connections (the Close hook, with
+// the lock held); the goroutines exit by themselves.
+func (p *plugin) close() {
+	if cn := p.node; cn != nil {
 		cn.closeBus()
 		cn.conf.flush()
 	}
-	s.cl.migrate.closeAll()
+	p.migrate.closeAll()
 }
 
 // nodeTimeout is cluster-node-timeout as a Duration. The setting takes
 // Redis's range (up to LLONG_MAX ms), which overflows a Duration, and the
 // machine multiplies it (failure report validity, election timeouts): ten
 // years is as good as forever and leaves room for that arithmetic.
-func nodeTimeout(cfg *Config) time.Duration {
+func nodeTimeout(cfg *server.Config) time.Duration {
 	const maxTimeout = 10 * 365 * 24 * time.Hour
 	return time.Duration(min(cfg.ClusterNodeTimeout, int64(maxTimeout/time.Millisecond))) * time.Millisecond
 }

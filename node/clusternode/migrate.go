@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
@@ -103,7 +104,7 @@ type migrateArgs struct {
 }
 
 // parseMigrate parses the options, replying the error itself.
-func parseMigrate(c *Client) (migrateArgs, bool) {
+func parseMigrate(c *server.Client) (migrateArgs, bool) {
 	args := c.Args
 	a := migrateArgs{addr: net.JoinHostPort(string(args[1]), string(args[2]))}
 	firstKey, numKeys := 3, 1
@@ -163,12 +164,11 @@ type migrateKey struct {
 	entry *keyspace.Entry
 }
 
-func cmdMigrate(c *Client) {
+func (p *plugin) cmdMigrate(c *server.Client) {
 	a, ok := parseMigrate(c)
 	if !ok {
 		return
 	}
-	s := c.srv
 	var keys []migrateKey
 	for _, k := range a.keys {
 		if e := c.LookupRead(k); e != nil {
@@ -180,22 +180,22 @@ func cmdMigrate(c *Client) {
 		return
 	}
 	restore := "RESTORE"
-	if s.cl.node != nil {
+	if p.node != nil {
 		restore = "RESTORE-ASKING"
 	}
 	for retry := true; ; retry = false {
-		mc, err := s.cl.migrate.get(a.addr, a.timeout)
+		mc, err := p.migrate.get(a.addr, a.timeout)
 		if err != nil {
 			c.Error("IOERR error or timeout connecting to the client")
 			return
 		}
-		res := migrateOnce(c, mc, a, keys, restore)
+		res := p.migrateOnce(c, mc, a, keys, restore)
 		if res.ioErr == "" {
 			return
 		}
 		// Nothing was acknowledged and the cached connection may just
 		// have been stale: retry once, unless it was a timeout.
-		s.cl.migrate.close(a.addr)
+		p.migrate.close(a.addr)
 		if !(retry && res.acked == 0 && !res.timeout) {
 			c.Error(res.ioErr)
 			return
@@ -213,8 +213,7 @@ type migrateResult struct {
 
 // migrateOnce sends the keys on mc and reads the replies, deleting each
 // acknowledged key (unless COPY) and replying OK or the target's error.
-func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	p := c.srv.codecs
+func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
 	var buf []byte
 	if a.auth {
 		if a.user != "" {
@@ -241,7 +240,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 		t, v, err := persistence.EntryValue(k.entry)
 		var payload []byte
 		if err == nil {
-			payload, err = p.Dump(t, v)
+			payload, err = p.s.Codecs().Dump(t, v)
 		}
 		if err != nil {
 			c.Error("ERR " + err.Error())
@@ -296,7 +295,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			// Some keys moved: report what happened to them, then the
 			// socket error.
 			migrateDeleted(c, deleted)
-			c.srv.cl.migrate.close(a.addr)
+			p.migrate.close(a.addr)
 			c.Error("IOERR error or timeout reading to target instance")
 			return migrateResult{}
 		}
@@ -333,7 +332,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 
 // migrateDeleted makes MIGRATE propagate as DEL of the keys it moved
 // (nothing when it moved none).
-func migrateDeleted(c *Client, deleted [][]byte) {
+func migrateDeleted(c *server.Client, deleted [][]byte) {
 	if len(deleted) == 0 {
 		c.PreventPropagation()
 		return

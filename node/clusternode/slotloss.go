@@ -1,9 +1,10 @@
-package server
+package clusternode
 
 import (
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // What a node does for its clients when slots stop being its own (they
@@ -26,56 +27,28 @@ func (cn *clusterNode) slotServedHere(slot int, readonlyRead bool) bool {
 // new command would get: CLUSTERDOWN when the cluster is down or the slot
 // is unassigned, MOVED otherwise. A slot being imported keeps them.
 func (cn *clusterNode) redirectBlockedClients() {
-	s := cn.s
-	if s.blocking.count == 0 {
-		return
-	}
-	var victims []*Client
-	for dk, clients := range s.blocking.byKey {
-		if dk.db != 0 {
-			continue
-		}
-		for _, c := range clients {
-			if c.blk != nil && c.blk.keys[0] == dk {
-				victims = append(victims, c) // each client once: by its first key
-			}
-		}
-	}
-	for _, c := range victims {
-		msg := cn.blockedRedirect(c)
-		if msg == "" {
-			continue
-		}
-		s.unblock(c)
-		c.Error(msg)
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-		if c.async {
-			c.wakeAsync()
-		}
-	}
+	cn.s.RedirectBlocked(cn.blockedRedirect)
 }
 
-// blockedRedirect is the error for a blocked client, or "" to keep it.
-func (cn *clusterNode) blockedRedirect(c *Client) string {
+// blockedRedirect is the error for a client blocked on key by the
+// command args, or "" to keep it.
+func (cn *clusterNode) blockedRedirect(c *server.Client, key string, args [][]byte) string {
 	m := cn.m
 	if !m.StateOK() {
-		return ErrClusterDown
+		return server.ErrClusterDown
 	}
-	slot := slotOfString(c.blk.keys[0].key)
+	slot := slotOfString(key)
 	if _, importing := m.ImportingFrom(slot); importing {
 		return ""
 	}
-	spec, _ := cn.s.cmds.LookupArgs(c.blk.args)
-	readonlyRead := c.cl.readonly && spec != nil && !spec.Is(command.Write)
+	spec, _ := cn.s.Commands().LookupArgs(args)
+	readonlyRead := c.ClusterFlags().ReadOnly && spec != nil && !spec.Is(command.Write)
 	if cn.slotServedHere(slot, readonlyRead) {
 		return ""
 	}
 	owner, ok := m.SlotOwner(slot)
 	if !ok {
-		return ErrClusterDownUnbound
+		return server.ErrClusterDownUnbound
 	}
 	return "MOVED " + strconv.Itoa(slot) + " " + owner.Endpoint + ":" + strconv.Itoa(owner.Port)
 }
@@ -85,22 +58,11 @@ func (cn *clusterNode) blockedRedirect(c *Client) string {
 // sunsubscribe message (removeChannelsInSlot), so that cluster clients
 // subscribe again where the slot went.
 func (cn *clusterNode) dropLostShardChannels() {
-	s := cn.s
-	for name, clients := range s.cl.shardChannels {
-		if cn.m.MySlot(slotOfString(name)) {
-			continue
-		}
-		for _, c := range append([]*Client(nil), clients...) {
-			s.sunsubscribeChannel(c, name, true)
-			c.deliver()
-		}
-	}
+	cn.s.DropShardChannels(func(name string) bool { return !cn.m.MySlot(slotOfString(name)) })
 }
 
 // onSlotsChanged runs the reactions above (cluster cron).
 func (cn *clusterNode) onSlotsChanged() {
 	cn.redirectBlockedClients()
-	if len(cn.s.cl.shardChannels) > 0 {
-		cn.dropLostShardChannels()
-	}
+	cn.dropLostShardChannels()
 }

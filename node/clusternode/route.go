@@ -1,20 +1,11 @@
-package server
+package clusternode
 
 import (
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/command"
-)
-
-// Redirections of cluster mode (getNodeByQuery + clusterRedirectClient),
-// with Redis's exact texts: clients match on the first word.
-const (
-	ErrCrossSlot          = "CROSSSLOT Keys in request don't hash to the same slot"
-	ErrTryAgain           = "TRYAGAIN Multiple keys request during rehashing of slot"
-	ErrClusterDown        = "CLUSTERDOWN The cluster is down"
-	ErrClusterDownRO      = "CLUSTERDOWN The cluster is down and only accepts read commands"
-	ErrClusterDownUnbound = "CLUSTERDOWN Hash slot not served"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // routeCmd is one command of a query: the command itself, or each queued
@@ -33,57 +24,46 @@ type route struct {
 	redirect *cluster.Addr
 }
 
-// clusterRoute checks that this node may serve the command (Redis's
-// processCommand cluster check) and otherwise replies the redirection:
-// inside MULTI the transaction then fails with EXECABORT, and an EXEC that
-// is redirected discards it. It reports whether the command may go on.
-// Called with the lock held.
-func (s *Server) clusterRoute(c *Client, spec *command.Spec, args [][]byte) bool {
-	cn := s.cl.node
-	if cn == nil {
-		return true
-	}
-	cn.cronIfLate()
+// route is the Route hook: "" when this node may serve the command
+// (Redis's processCommand cluster check), otherwise the redirection or
+// error to reply (the engine then fails the transaction around it, or
+// discards the one an EXEC would run). Called with the lock held.
+func (p *plugin) route(c *server.Client, spec *command.Spec, args [][]byte) string {
+	cn := p.node
+	cn.cronIfLate(c.Now())
 	name := spec.FullName()
 	isExec := name == "exec"
 	// ASKING lasts for one command, or from MULTI to EXEC/DISCARD (Redis
 	// clears it after each command that leaves the client outside MULTI).
-	asking := c.cl.asking
-	inMulti := (c.multi != nil || name == "multi") && !isExec && name != "discard"
+	flags := c.ClusterFlags()
+	asking := flags.Asking
+	inMulti := (c.InMulti() || name == "multi") && !isExec && name != "discard"
 	if name != "asking" && !inMulti {
-		c.cl.asking = false
+		flags.Asking = false
 	}
 	if !isExec && !hasKeyArgs(spec) {
-		return true
+		return ""
 	}
 	var cmds []routeCmd
 	if isExec {
-		if c.multi == nil {
-			return true // EXEC without MULTI replies its own error
+		if !c.InMulti() {
+			return "" // EXEC without MULTI replies its own error
 		}
-		for _, q := range c.multi.cmds {
-			cmds = append(cmds, routeCmd{q.spec, q.args})
+		for spec, args := range c.Queued() {
+			cmds = append(cmds, routeCmd{spec, args})
 		}
 	} else {
 		cmds = []routeCmd{{spec, args}}
 	}
 	r := cn.getNodeByQuery(c, cmds, asking)
-	if r.err == "" && r.redirect == nil {
-		return true
-	}
-	if isExec {
-		c.discardTransaction()
-	}
-	if r.err != "" {
-		c.reject(r.err)
-		return false
+	if r.err != "" || r.redirect == nil {
+		return r.err
 	}
 	kind := "MOVED "
 	if r.ask {
 		kind = "ASK "
 	}
-	c.reject(kind + strconv.Itoa(r.slot) + " " + r.redirect.Endpoint + ":" + strconv.Itoa(r.redirect.Port))
-	return false
+	return kind + strconv.Itoa(r.slot) + " " + r.redirect.Endpoint + ":" + strconv.Itoa(r.redirect.Port)
 }
 
 // hasKeyArgs reports whether a command takes keys (or channels, for
@@ -92,11 +72,9 @@ func hasKeyArgs(spec *command.Spec) bool {
 	return spec.FirstKey > 0 || len(spec.KeySpecs) > 0 || spec.Keys != nil || spec.Is(command.MovableKeys)
 }
 
-// commandKeys appends the key positions of a command to dst.
+// commandKeys appends the key positions of a command to dst (MIGRATE's
+// from its spec's Keys, command.MigrateKeys).
 func commandKeys(spec *command.Spec, args [][]byte, dst []int) []int {
-	if spec.Name == "migrate" && spec.Parent() == nil && spec.Keys == nil {
-		return command.MigrateKeys(args, dst)
-	}
 	keys, ok := spec.GetKeys(args, dst)
 	if !ok {
 		return dst[:0]
@@ -104,21 +82,20 @@ func commandKeys(spec *command.Spec, args [][]byte, dst []int) []int {
 	return keys
 }
 
+// isShardPubsub reports whether the command's "keys" are shard channels:
+// it has key specs and every one is flagged not_key (SPUBLISH,
+// SSUBSCRIBE, SUNSUBSCRIBE).
 func isShardPubsub(spec *command.Spec) bool {
-	switch spec.FullName() {
-	case "spublish", "ssubscribe", "sunsubscribe":
-		return true
-	}
-	return false
+	return len(spec.KeySpecs) > 0 && !spec.HasKeyArgs()
 }
 
 // getNodeByQuery is the routing rule of the Redis Cluster specification:
 // all keys must hash to one slot; the slot must be served by myself (or by
 // my master, for a READONLY client's reads), with the MIGRATING/IMPORTING
 // exceptions that make slot migration work.
-func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) route {
+func (cn *clusterNode) getNodeByQuery(c *server.Client, cmds []routeCmd, asking bool) route {
 	m := cn.m
-	db := cn.s.dbs[0]
+	db := cn.s.DB(0)
 	var firstKey []byte
 	slot := -1
 	var owner cluster.Addr
@@ -135,8 +112,8 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 		if q.spec.FullName() == "migrate" {
 			isMigrate = true
 		}
-		c.keysBuf = commandKeys(q.spec, q.args, c.keysBuf[:0])
-		for _, pos := range c.keysBuf {
+		cn.keysBuf = commandKeys(q.spec, q.args, cn.keysBuf[:0])
+		for _, pos := range cn.keysBuf {
 			key := q.args[pos]
 			thisSlot := cluster.KeyHashSlot(key)
 			if firstKey == nil {
@@ -145,7 +122,7 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 				if ownerIsMe = m.MySlot(slot) && !m.IsReplica(); !ownerIsMe {
 					var ok bool
 					if owner, ok = m.SlotOwner(slot); !ok {
-						return route{err: ErrClusterDownUnbound}
+						return route{err: server.ErrClusterDownUnbound}
 					}
 				}
 				if _, mig := m.MigratingTo(slot); ownerIsMe && mig {
@@ -155,7 +132,7 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 				}
 			} else if string(key) != string(firstKey) {
 				if thisSlot != slot {
-					return route{err: ErrCrossSlot}
+					return route{err: server.ErrCrossSlot}
 				}
 				multipleKeys = true
 			}
@@ -172,16 +149,16 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 		return route{} // no keys at all: served here
 	}
 	if !m.StateOK() {
-		cfg := &cn.s.cfg.Cluster
+		cfg := &cn.s.Config().Cluster
 		switch {
 		case shardPubsub:
 			if !cfg.AllowPubsubshardWhenDown {
-				return route{err: ErrClusterDown}
+				return route{err: server.ErrClusterDown}
 			}
 		case !cfg.AllowReadsWhenDown:
-			return route{err: ErrClusterDown}
+			return route{err: server.ErrClusterDown}
 		case flags&command.Write != 0:
-			return route{err: ErrClusterDownRO}
+			return route{err: server.ErrClusterDownRO}
 		}
 	}
 	// MIGRATE always runs here when the slot is open: keys move freely.
@@ -190,19 +167,19 @@ func (cn *clusterNode) getNodeByQuery(c *Client, cmds []routeCmd, asking bool) r
 	}
 	if migrating && missing > 0 {
 		if existing > 0 {
-			return route{err: ErrTryAgain}
+			return route{err: server.ErrTryAgain}
 		}
 		to, _ := m.MigratingTo(slot)
 		return route{ask: true, slot: slot, redirect: &to}
 	}
 	if importing && (asking || flags&command.Asking != 0) {
 		if multipleKeys && missing > 0 {
-			return route{err: ErrTryAgain}
+			return route{err: server.ErrTryAgain}
 		}
 		return route{}
 	}
 	// A replica serves reads of its master's slots to READONLY clients.
-	if (c.cl.readonly || shardPubsub) && flags&command.Write == 0 && m.IsReplica() && m.MySlot(slot) {
+	if (c.ClusterFlags().ReadOnly || shardPubsub) && flags&command.Write == 0 && m.IsReplica() && m.MySlot(slot) {
 		return route{}
 	}
 	if !ownerIsMe {

@@ -1,4 +1,4 @@
-package server
+package clusternode
 
 import (
 	"os"
@@ -14,9 +14,9 @@ import (
 // reached with ASKING instead of being hidden). Called with the lock held.
 func (cn *clusterNode) verifyConfigWithData() {
 	m := cn.m
-	for _, db := range cn.s.dbs[1:] {
-		if db.Len() > 0 {
-			cn.s.log.Printf("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.")
+	for i := 1; i < cn.s.NumDBs(); i++ {
+		if cn.s.DB(i).Len() > 0 {
+			cn.s.Logf("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.")
 			os.Exit(1)
 		}
 	}

@@ -1,0 +1,28 @@
+package server
+
+import "testing"
+
+// TestPlugins are plugged, before a test's own, into every in-process
+// server of these tests (newInProcess, newPlugged): the subsystems that
+// live in packages of their own, which package server cannot import.
+// plugins_test.go, in package server_test, lists them.
+var TestPlugins []Plugin
+
+// testPluginHandlers are the handlers of TestPlugins, as plugged into a
+// standalone server.
+func testPluginHandlers(t *testing.T) []map[string]Handler {
+	t.Helper()
+	cfg, err := ParseArgs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]Handler
+	for _, p := range TestPlugins {
+		h, err := p(&Server{cfg: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, h.Handlers)
+	}
+	return out
+}
