@@ -51,8 +51,8 @@ func (c *Config) BusPort() int {
 
 // clusterParams are the cluster-* parameters of ClusterConfig. As in
 // Redis, CONFIG SET changes the announce-* ones, the endpoint type and the
-// failover knobs at runtime (reconfigureCluster hands them to the
-// machine); cluster-port is immutable.
+// failover knobs at runtime (node/clusternode's ConfigChanged hook hands them
+// to the machine); cluster-port is immutable.
 func clusterParams() []Param {
 	const imm = FlagImmutable
 	return []Param{
