@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/config"
 )
 
 // CONFIG GET/SET/REWRITE/RESETSTAT/HELP.
@@ -13,7 +14,7 @@ func cmdConfigGet(c *Client) {
 	for _, a := range c.Args[2:] {
 		patterns = append(patterns, string(a))
 	}
-	pairs := configGet(newParamTable(c.srv.params), c.srv.cfg, patterns)
+	pairs := c.srv.params.Get(c.srv.cfg, patterns)
 	c.W.MapLen(len(pairs))
 	for _, kv := range pairs {
 		c.W.BulkString(kv[0])
@@ -32,21 +33,21 @@ func cmdConfigSet(c *Client) {
 		c.Error(command.ErrSyntax)
 		return
 	}
-	t := newParamTable(s.params)
-	found := make([]*param, 0, len(args)/2)
+	t := s.params
+	found := make([]*config.Param, 0, len(args)/2)
 	seen := make(map[string]bool, len(args)/2)
 	for i := 0; i < len(args); i += 2 {
 		// The first refused name decides the error, in argument order.
 		name := string(args[i])
-		p := t.lookup(name)
+		p := t.Lookup(name)
 		switch {
 		case p == nil:
 			c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'")
 			return
-		case p.is(flagImmutable):
+		case p.Is(config.FlagImmutable):
 			c.Error(configSetError(name, "can't set immutable config"))
 			return
-		case p.is(flagProtected) && !protectedActionAllowed(s.cfg.EnableProtectedConfigs, c):
+		case p.Is(config.FlagProtected) && !protectedActionAllowed(s.cfg.EnableProtectedConfigs, c):
 			c.Error(configSetError(name, "can't set protected config"))
 			return
 		case seen[strings.ToLower(name)]: // a name and its alias are two parameters to Redis
@@ -60,26 +61,23 @@ func cmdConfigSet(c *Client) {
 	for i, p := range found {
 		v := string(args[2*i+1])
 		vals := []string{v}
-		if p.is(flagMultiArg) {
+		if p.Is(config.FlagMultiArg) {
 			vals = splitConfigValue(v)
 		}
-		if err := p.set(&next, vals); err != nil {
+		if err := p.Set(&next, vals); err != nil {
 			c.Error(configSetError(strings.ToLower(string(args[2*i])), err.Error()))
 			return
 		}
 	}
 	for i, p := range found {
-		if p.apply == nil {
-			continue
-		}
-		if err := p.apply(s.cfg, &next); err != nil {
+		if err := p.Apply(s.cfg, &next); err != nil {
 			c.Error(configSetError(strings.ToLower(string(args[2*i])), err.Error()))
 			return
 		}
 	}
 	*s.cfg = next
 	for _, p := range found {
-		if p.name == "requirepass" {
+		if p.Name() == "requirepass" {
 			s.syncRequirePass()
 		}
 	}
@@ -138,8 +136,8 @@ func cmdConfigRewrite(c *Client) {
 		c.Error("ERR The server is running without a config file")
 		return
 	}
-	if err := rewriteConfig(c.srv.cfg.File, newParamTable(c.srv.params), c.srv.cfg, c.srv.userLines()); err != nil {
-		c.Error("ERR Rewriting config file: " + errnoText(err))
+	if err := c.srv.params.Rewrite(c.srv.cfg.File, c.srv.cfg, c.srv.userLines()); err != nil {
+		c.Error("ERR Rewriting config file: " + config.ErrnoText(err))
 		return
 	}
 	c.W.OK()

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/node/config"
 	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
@@ -42,7 +44,7 @@ func configGetAll(t *testing.T, c *redis.Client) map[string]string {
 // file: as its words, or "" when empty.
 func configLine(name, value string, multi bool) string {
 	if !multi {
-		return name + " " + quoteRepr(value)
+		return name + " " + config.QuoteRepr(value)
 	}
 	if value == "" {
 		return name + ` ""`
@@ -54,7 +56,7 @@ func configLine(name, value string, multi bool) string {
 // CONFIG GET * at the value Redis reports, except the per-process ones.
 func defaultsConf(t *testing.T, ref map[string]string) string {
 	t.Helper()
-	table := newParamTable(params())
+	table := config.NewTable()
 	names := make([]string, 0, len(ref))
 	for name := range ref {
 		names = append(names, name)
@@ -66,8 +68,8 @@ func defaultsConf(t *testing.T, ref map[string]string) string {
 		if instanceParams[name] || ((name == "replicaof" || name == "slaveof") && ref[name] == "") {
 			continue
 		}
-		p := table.lookup(name)
-		multi := p != nil && p.is(flagMultiArg)
+		p := table.Lookup(name)
+		multi := p != nil && p.Is(config.FlagMultiArg)
 		b.WriteString(configLine(name, ref[name], multi) + "\n")
 	}
 	return b.String()
@@ -95,25 +97,25 @@ func startConfigured(t *testing.T, bin, conf string, args []string) *testNode {
 
 // probeValues are the CONFIG SET values tried on a parameter: its default,
 // and values of its type Redis refuses or canonicalises.
-func probeValues(p *param, def string) []string {
-	if v, ok := probeOverride[p.name]; ok {
+func probeValues(p *config.Param, def string) []string {
+	if v, ok := probeOverride[p.Name()]; ok {
 		return append([]string{def}, v...)
 	}
 	vals := []string{def}
-	switch p.kind {
-	case kindBool:
+	switch p.Kind() {
+	case config.KindBool:
 		vals = append(vals, "maybe", "YES", "")
-	case kindInt:
+	case config.KindInt:
 		vals = append(vals, "-1", "0", "1", "2147483648", "99999999999999999999", "1.5", "01", "+1", "1k", "")
-	case kindMemory:
+	case config.KindMemory:
 		vals = append(vals, "1xb", "-1", "0", "1gb", "2MB", "1k", "99999999999999999999", "10%", "")
-	case kindEnum:
+	case config.KindEnum:
 		vals = append(vals, "bogus", strings.ToUpper(def), "")
-		vals = append(vals, p.enum...)
-	case kindString:
+		vals = append(vals, p.Enum()...)
+	case config.KindString:
 		vals = append(vals, "x", "a/b", "a_b", "")
 	}
-	if v, ok := specialProbes[p.name]; ok {
+	if v, ok := specialProbes[p.Name()]; ok {
 		vals = append(vals, v...)
 	}
 	return vals
@@ -167,7 +169,7 @@ func TestConfigDifferential(t *testing.T) {
 	}
 	redisN := startWithFile(t, bin, conf)
 	ours := startWithFile(t, nodetest.Binary(t), conf)
-	table := newParamTable(params())
+	table := config.NewTable()
 
 	theirs := configGetAll(t, redisN.client(t))
 	mine := configGetAll(t, ours.client(t))
@@ -188,7 +190,7 @@ func TestConfigDifferential(t *testing.T) {
 			differs[name] = "CONFIG GET " + name + ": " + strconv.Quote(mine[name]) + ", Redis " + strconv.Quote(theirs[name])
 			continue
 		}
-		p := table.lookup(name)
+		p := table.Lookup(name)
 		if p == nil || skipSet[name] || instanceParams[name] {
 			continue
 		}
@@ -343,7 +345,7 @@ func TestConfigRewriteDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, rest, _ := strings.Cut(string(b), rewriteSignature+"\n")
+		h, rest, _ := strings.Cut(string(b), config.RewriteSignature+"\n")
 		for _, l := range strings.Split(rest, "\n") {
 			switch f := strings.Fields(l); {
 			case len(f) == 0, instanceParams[f[0]] && f[0] != "save":

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/config"
 	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
@@ -42,7 +43,7 @@ type Server struct {
 	clock time.Time
 
 	cfg      *Config
-	params   []param
+	params   *config.Table // the configuration parameters (CONFIG GET/SET/REWRITE)
 	cmds     *command.Table
 	execSpec *command.Spec // EXEC: refusing it discards the transaction
 	pingSpec *command.Spec // PING: refused with the writes on a disk error
@@ -114,7 +115,7 @@ type cmdStat struct {
 func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
-		params:  params(),
+		params:  config.NewTable(),
 		env:     keyspace.NewEnv(),
 		clients: map[int64]*Client{},
 		closing: make(chan struct{}),

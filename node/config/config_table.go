@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"errors"
@@ -10,21 +10,21 @@ import (
 // (with its alias), plus the node's own (event-loops, event-loop-busy-poll,
 // set-max-listpack-*), sorted by name. Types, ranges, flags and defaults
 // are Redis 7.0.15's.
-func params() []param {
+func params() []Param {
 	maxMemory := numSpec{min: 0, max: ullongOK, memory: true, unsigned: true}
-	p := []param{
+	p := []Param{
 		withApply(intParam("port", "", 0, 0, 65535, func(c *Config) *int { return &c.Port }), refuseRebind),
 		withApply(bindParam(), refuseRebind),
 		boolParam("protected-mode", "", 0, func(c *Config) *bool { return &c.ProtectedMode }),
 		nullString(stringParam("requirepass", "", 0, func(c *Config) *string { return &c.RequirePass }, nil),
 			func(c *Config) *string { return &c.RequirePass }),
 		dirParam(),
-		stringParam("dbfilename", "", flagProtected, func(c *Config) *string { return &c.DBFilename },
+		stringParam("dbfilename", "", FlagProtected, func(c *Config) *string { return &c.DBFilename },
 			baseName("dbfilename can't be a path, just a filename", "")),
 		boolParam("appendonly", "", 0, func(c *Config) *bool { return &c.AppendOnly }),
-		stringParam("appendfilename", "", flagImmutable, func(c *Config) *string { return &c.AppendFilename },
+		stringParam("appendfilename", "", FlagImmutable, func(c *Config) *string { return &c.AppendFilename },
 			baseName("appendfilename can't be a path, just a filename", "appendfilename can't be empty")),
-		stringParam("appenddirname", "", flagImmutable, func(c *Config) *string { return &c.AppendDirName },
+		stringParam("appenddirname", "", FlagImmutable, func(c *Config) *string { return &c.AppendDirName },
 			baseName("appenddirname can't be a path, just a dirname", "appenddirname can't be empty")),
 		enumParam("appendfsync", "", 0, []string{"everysec", "always", "no"}, func(c *Config) *string { return &c.AppendFsync }),
 		saveParam(),
@@ -34,11 +34,11 @@ func params() []param {
 		numParam("maxclients", "", 0, sizes(1, uintMax), func(c *Config) *int { return &c.MaxClients }),
 		intParam("timeout", "", 0, 0, intMax, func(c *Config) *int { return &c.Timeout }),
 		intParam("tcp-keepalive", "", 0, 0, intMax, func(c *Config) *int { return &c.TCPKeepalive }),
-		intParam("event-loops", "", flagImmutable, 0, 64, func(c *Config) *int { return &c.EventLoops }),
-		intParam("event-loop-busy-poll", "", flagImmutable, 0, 1000, func(c *Config) *int { return &c.EventLoopBusyPoll }),
-		intParam("databases", "", flagImmutable, 1, intMax, func(c *Config) *int { return &c.Databases }),
+		intParam("event-loops", "", FlagImmutable, 0, 64, func(c *Config) *int { return &c.EventLoops }),
+		intParam("event-loop-busy-poll", "", FlagImmutable, 0, 1000, func(c *Config) *int { return &c.EventLoopBusyPoll }),
+		intParam("databases", "", FlagImmutable, 1, intMax, func(c *Config) *int { return &c.Databases }),
 		enumParam("loglevel", "", 0, []string{"debug", "verbose", "notice", "warning"}, func(c *Config) *string { return &c.LogLevel }),
-		stringParam("logfile", "", flagImmutable, func(c *Config) *string { return &c.LogFile }, nil),
+		stringParam("logfile", "", FlagImmutable, func(c *Config) *string { return &c.LogFile }, nil),
 		numParam("proto-max-bulk-len", "", 0, memory(1<<20, longMax), func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 		outputLimitParam(),
 		numParam("slowlog-log-slower-than", "", 0, ints(-1, longMax), func(c *Config) *int64 { return &c.SlowlogSlowerThan }),
@@ -46,14 +46,14 @@ func params() []param {
 		hzParam(),
 		intParam("lfu-log-factor", "", 0, 0, intMax, func(c *Config) *int { return &c.LFULogFactor }),
 		intParam("lfu-decay-time", "", 0, 0, intMax, func(c *Config) *int { return &c.LFUDecayTime }),
-		boolParam("cluster-enabled", "", flagImmutable, func(c *Config) *bool { return &c.ClusterEnabled }),
-		stringParam("cluster-config-file", "", flagImmutable, func(c *Config) *string { return &c.ClusterConfigFile }, nil),
+		boolParam("cluster-enabled", "", FlagImmutable, func(c *Config) *bool { return &c.ClusterEnabled }),
+		stringParam("cluster-config-file", "", FlagImmutable, func(c *Config) *string { return &c.ClusterConfigFile }, nil),
 		numParam("cluster-node-timeout", "", 0, ints(0, longMax), func(c *Config) *int64 { return &c.ClusterNodeTimeout }),
-		enumParam("enable-debug-command", "", flagImmutable, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
-		enumParam("enable-protected-configs", "", flagImmutable, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableProtectedConfigs }),
+		enumParam("enable-debug-command", "", FlagImmutable, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
+		enumParam("enable-protected-configs", "", FlagImmutable, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableProtectedConfigs }),
 		boolParam("aof-load-truncated", "", 0, func(c *Config) *bool { return &c.AOFLoadTruncated }),
-		boolParam("daemonize", "", flagImmutable, func(c *Config) *bool { return &c.Daemonize }),
-		nullString(stringParam("pidfile", "", flagImmutable, func(c *Config) *string { return &c.PidFile }, nil),
+		boolParam("daemonize", "", FlagImmutable, func(c *Config) *bool { return &c.Daemonize }),
+		nullString(stringParam("pidfile", "", FlagImmutable, func(c *Config) *string { return &c.PidFile }, nil),
 			func(c *Config) *string { return &c.PidFile }),
 		noEffect(intParam("shutdown-timeout", "", 0, 0, intMax, func(c *Config) *int { return &c.ShutdownTimeout }),
 			"SHUTDOWN does not wait for lagging replicas yet (it saves and exits at once); the node uses it to bound how long SIGTERM waits for a running command"),
@@ -80,7 +80,7 @@ func params() []param {
 var maxMemoryPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
-func withApply(p param, apply func(old, next *Config) error) param {
+func withApply(p Param, apply func(old, next *Config) error) Param {
 	p.apply = apply
 	return p
 }
@@ -98,7 +98,7 @@ func refuseRebind(old, next *Config) error {
 	return nil
 }
 
-func noEffect(p param, why string) param {
+func noEffect(p Param, why string) Param {
 	p.noEffect = why
 	return p
 }

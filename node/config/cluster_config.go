@@ -1,4 +1,4 @@
-package server
+package config
 
 import "errors"
 
@@ -51,11 +51,11 @@ func (c *Config) BusPort() int {
 
 // clusterParams are the cluster-* parameters of ClusterConfig. As in
 // Redis, CONFIG SET changes the announce-* ones, the endpoint type and the
-// failover knobs at runtime (reconfigureCluster hands them to the
-// machine); cluster-port is immutable.
-func clusterParams() []param {
-	const imm = flagImmutable
-	return []param{
+// failover knobs at runtime (node/clusternode's ConfigChanged hook hands them
+// to the machine); cluster-port is immutable.
+func clusterParams() []Param {
+	const imm = FlagImmutable
+	return []Param{
 		intParam("cluster-port", "", imm, 0, 65535, func(c *Config) *int { return &c.Cluster.Port }),
 		nullString(stringParam("cluster-announce-ip", "", 0, func(c *Config) *string { return &c.Cluster.AnnounceIP }, nil),
 			func(c *Config) *string { return &c.Cluster.AnnounceIP }),

@@ -1,4 +1,4 @@
-package server
+package config
 
 // Keyspace notification classes (notify-keyspace-events), as Redis 7.0's
 // NOTIFY_* flags.

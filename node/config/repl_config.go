@@ -1,4 +1,4 @@
-package server
+package config
 
 // ReplConfig is the replication configuration (redis.conf names; the
 // slave-* spellings are aliases of the replica-* ones).
@@ -73,11 +73,11 @@ func defaultReplConfig() ReplConfig {
 // replParams are the replication parameters of ReplConfig, each under its
 // replica-* name and its slave-* alias, as Redis 7 lists both. replicaof
 // is in config_special.go.
-func replParams() []param {
-	nullStr := func(name, alias string, f func(c *Config) *string) param {
+func replParams() []Param {
+	nullStr := func(name, alias string, f func(c *Config) *string) Param {
 		return nullString(stringParam(name, alias, 0, f, nil), f)
 	}
-	return []param{
+	return []Param{
 		nullStr("masterauth", "", func(c *Config) *string { return &c.Repl.MasterAuth }),
 		nullStr("masteruser", "", func(c *Config) *string { return &c.Repl.MasterUser }),
 		boolParam("replica-read-only", "slave-read-only", 0, func(c *Config) *bool { return &c.Repl.ReadOnly }),

@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"fmt"
@@ -11,23 +11,8 @@ import (
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
-// Configuration, as Redis 7.0.15's config.c:
-//
-//   - config_table.go lists every parameter (every name of Redis 7.0's
-//     CONFIG GET *, aliases included, plus the node's own) built from the
-//     typed constructors of config_param.go (bool, numeric with Redis's
-//     bounds and memory/percent/octal forms, enum, string) and the special
-//     ones of config_special.go (save, bind, client-output-buffer-limit,
-//     ...). Each row has Redis's flags (immutable, protected, multi-arg)
-//     and, when the node accepts it without acting on it, the reason
-//     (noEffect; config_inert.go holds most of those).
-//   - config.go loads redis.conf text and command-line options as
-//     loadServerConfigFromString, with its error report; config_cmd.go is
-//     CONFIG GET/SET/REWRITE/RESETSTAT; config_rewrite.go is rewriteConfig.
-//   - config_diff_test.go checks all of it against redis-server.
-//
 // Config is the node's configuration (redis.conf names). The server reads
-// it under its lock; CONFIG SET changes it through the param table.
+// it under its lock; CONFIG SET changes it through the parameter table.
 type Config struct {
 	Port               int
 	Bind               []string
@@ -170,17 +155,17 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	if e.Line == 0 {
-		return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%s", RedisVersion, e.Reason)
+		return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%s", command.RedisVersion, e.Reason)
 	}
 	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
-		RedisVersion, e.Line, e.Text, e.Reason)
+		command.RedisVersion, e.Line, e.Text, e.Reason)
 }
 
 // loader reads redis.conf text into a Config as Redis's
 // loadServerConfigFromString does.
 type loader struct {
 	c     *Config
-	table *paramTable
+	table *Table
 	// saveLoaded: a save line was read; the first one replaces the
 	// default rules, the next ones add to them.
 	saveLoaded bool
@@ -212,10 +197,10 @@ func (l *loader) load(text string) error {
 			args = append(args, string(a))
 		}
 		if p := l.table.lookup(name); p != nil {
-			if !p.is(flagMultiArg) && len(args) != 1 {
+			if !p.is(FlagMultiArg) && len(args) != 1 {
 				return fail("wrong number of arguments")
 			}
-			if p.is(flagMultiArg) && len(args) == 1 && args[0] != "" {
+			if p.is(FlagMultiArg) && len(args) == 1 && args[0] != "" {
 				// One quoted argument holds the words: save "3600 1 300 100".
 				words, ok := resp.SplitArgs([]byte(args[0]), nil)
 				if !ok {
@@ -266,7 +251,7 @@ func (l *loader) include(path string) error {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", f, errnoText(err))}
+			return &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", f, ErrnoText(err))}
 		}
 		if err := l.load(string(b)); err != nil {
 			return err
@@ -280,7 +265,7 @@ func (l *loader) check() error {
 	if l.c.LogFile != "" {
 		f, err := os.OpenFile(l.c.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
-			return &ConfigError{Reason: "Can't open the log file: " + errnoText(err)}
+			return &ConfigError{Reason: "Can't open the log file: " + ErrnoText(err)}
 		}
 		f.Close()
 	}
@@ -319,10 +304,10 @@ func (c *Config) Get(pattern string) [][2]string {
 // parameter (or alias), in any case, and is answered under the name as
 // given; a glob pattern matches names and aliases case-insensitively.
 // Each name is answered once.
-func configGet(t *paramTable, c *Config, patterns []string) [][2]string {
+func configGet(t *Table, c *Config, patterns []string) [][2]string {
 	var out [][2]string
 	seen := map[string]bool{}
-	add := func(name string, p *param) {
+	add := func(name string, p *Param) {
 		if k := strings.ToLower(name); !seen[k] {
 			seen[k] = true
 			out = append(out, [2]string{name, p.get(c)})
@@ -360,7 +345,7 @@ func ParseArgs(args []string) (*Config, error) {
 	} else if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		b, err := os.ReadFile(args[0])
 		if err != nil {
-			return nil, &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", args[0], errnoText(err))}
+			return nil, &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %s", args[0], ErrnoText(err))}
 		}
 		abs, err := filepath.Abs(args[0])
 		if err != nil {
@@ -405,7 +390,7 @@ func commandLineOptions(args []string) (string, error) {
 		if b.Len() == 0 {
 			return "", &ConfigError{Reason: fmt.Sprintf("Invalid option %q: options start with --", a)}
 		}
-		b.WriteString(quoteRepr(a))
+		b.WriteString(QuoteRepr(a))
 		b.WriteByte(' ')
 		hasValue = true
 	}

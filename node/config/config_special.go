@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 // The parameters of Redis's createSpecialConfig rows, and the few typed
 // ones that need more than a type's parser.
 
-func dirParam() param {
-	return param{name: "dir", flags: flagProtected, kind: kindSpecial,
+func dirParam() Param {
+	return Param{name: "dir", flags: FlagProtected, kind: KindSpecial,
 		get: func(c *Config) string {
 			if d, err := os.Getwd(); err == nil {
 				return d
@@ -20,7 +20,7 @@ func dirParam() param {
 		},
 		set: setOne(func(c *Config, v string) error {
 			if err := os.Chdir(v); err != nil {
-				return errors.New(errnoText(err))
+				return errors.New(ErrnoText(err))
 			}
 			c.Dir = v
 			if abs, err := os.Getwd(); err == nil {
@@ -33,12 +33,12 @@ func dirParam() param {
 			if err != nil {
 				return nil
 			}
-			return []rewriteLine{{"dir " + quoteRepr(d), true}}
+			return []rewriteLine{{"dir " + QuoteRepr(d), true}}
 		}}
 }
 
-// errnoText is strerror's text for a failed system call.
-func errnoText(err error) string {
+// ErrnoText is strerror's text for a failed system call.
+func ErrnoText(err error) string {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		s := pe.Err.Error()
@@ -52,8 +52,8 @@ func errnoText(err error) string {
 // saveParam is save: pairs of seconds (>= 1) and changes (>= 0), "" for
 // none. In the config file each save line adds rules; CONFIG SET replaces
 // them. Config.Save holds them canonical ("3600 1 300 100").
-func saveParam() param {
-	return param{name: "save", flags: flagMultiArg, kind: kindSpecial,
+func saveParam() Param {
+	return Param{name: "save", flags: FlagMultiArg, kind: KindSpecial,
 		get: func(c *Config) string { return c.Save },
 		set: func(c *Config, args []string) error {
 			rules, err := parseSaveRules(args)
@@ -112,8 +112,8 @@ func (c *Config) appendSaveRules(args []string, first bool) error {
 	return nil
 }
 
-func outputLimitParam() param {
-	return param{name: "client-output-buffer-limit", flags: flagMultiArg, kind: kindSpecial,
+func outputLimitParam() Param {
+	return Param{name: "client-output-buffer-limit", flags: FlagMultiArg, kind: KindSpecial,
 		get: func(c *Config) string {
 			parts := make([]string, 0, 3)
 			for i, l := range c.ClientOutputLimit {
@@ -171,8 +171,8 @@ func setOutputLimits(c *Config, f []string) error {
 	return nil
 }
 
-func oomScoreAdjValuesParam() param {
-	return param{name: "oom-score-adj-values", flags: flagMultiArg, kind: kindSpecial,
+func oomScoreAdjValuesParam() Param {
+	return Param{name: "oom-score-adj-values", flags: FlagMultiArg, kind: KindSpecial,
 		noEffect: "the node does not write /proc/self/oom_score_adj; Kubernetes sets the pod's OOM score",
 		get: func(c *Config) string {
 			v := c.OOMScoreAdjValues
@@ -200,8 +200,8 @@ func oomScoreAdjValuesParam() param {
 		}}
 }
 
-func notifyParam() param {
-	return param{name: "notify-keyspace-events", kind: kindSpecial,
+func notifyParam() Param {
+	return Param{name: "notify-keyspace-events", kind: KindSpecial,
 		noEffect: "keyspace notifications come with their feature in a later issue; the flags are validated and stored",
 		get:      func(c *Config) string { return keyspaceEventsFlagsToString(c.NotifyKeyspaceEvents) },
 		set: setOne(func(c *Config, v string) error {
@@ -213,13 +213,13 @@ func notifyParam() param {
 			return nil
 		}),
 		rewrite: func(c, def *Config) []rewriteLine {
-			return []rewriteLine{{"notify-keyspace-events " + quoteRepr(keyspaceEventsFlagsToString(c.NotifyKeyspaceEvents)),
+			return []rewriteLine{{"notify-keyspace-events " + QuoteRepr(keyspaceEventsFlagsToString(c.NotifyKeyspaceEvents)),
 				c.NotifyKeyspaceEvents != 0}}
 		}}
 }
 
-func bindParam() param {
-	return param{name: "bind", flags: flagMultiArg, kind: kindSpecial,
+func bindParam() Param {
+	return Param{name: "bind", flags: FlagMultiArg, kind: KindSpecial,
 		get: func(c *Config) string { return strings.Join(c.Bind, " ") },
 		set: func(c *Config, args []string) error {
 			if len(args) > 16 {
@@ -242,8 +242,8 @@ func bindParam() param {
 		}}
 }
 
-func replicaofParam() param {
-	return param{name: "replicaof", alias: "slaveof", flags: flagImmutable | flagMultiArg, kind: kindSpecial,
+func replicaofParam() Param {
+	return Param{name: "replicaof", alias: "slaveof", flags: FlagImmutable | FlagMultiArg, kind: KindSpecial,
 		get: func(c *Config) string { return c.Repl.ReplicaOf },
 		set: func(c *Config, args []string) error {
 			if len(args) != 2 {
@@ -268,8 +268,8 @@ func replicaofParam() param {
 		}}
 }
 
-func latencyPercentilesParam() param {
-	return param{name: "latency-tracking-info-percentiles", flags: flagMultiArg, kind: kindSpecial,
+func latencyPercentilesParam() Param {
+	return Param{name: "latency-tracking-info-percentiles", flags: FlagMultiArg, kind: KindSpecial,
 		noEffect: "INFO latencystats is not served yet; the percentiles are validated and stored",
 		get:      func(c *Config) string { return formatPercentiles(c.LatencyTrackingPercentiles, " ") },
 		set: func(c *Config, args []string) error {
@@ -328,9 +328,9 @@ func parseRedisDouble(s string) (float64, bool) {
 
 // shutdownOnSignalParam is shutdown-on-sigint / shutdown-on-sigterm: one
 // or more of default, save, nosave, now, force.
-func shutdownOnSignalParam(name string, f func(c *Config) *string) param {
+func shutdownOnSignalParam(name string, f func(c *Config) *string) Param {
 	values := []string{"default", "save", "nosave", "now", "force"}
-	return param{name: name, flags: flagMultiArg, kind: kindEnum, enum: values,
+	return Param{name: name, flags: FlagMultiArg, kind: KindEnum, enum: values,
 		get: func(c *Config) string { return *f(c) },
 		set: func(c *Config, args []string) error {
 			set := map[string]bool{}
@@ -366,7 +366,7 @@ func shutdownOnSignalParam(name string, f func(c *Config) *string) param {
 }
 
 // hzParam is hz: any int >= 0, clamped to 1..500 as Redis's updateHZ.
-func hzParam() param {
+func hzParam() Param {
 	p := intParam("hz", "", 0, 0, intMax, func(c *Config) *int { return &c.Hz })
 	set := p.set
 	p.set = func(c *Config, args []string) error {
@@ -381,7 +381,7 @@ func hzParam() param {
 
 // refuseTrue makes a bool parameter refuse yes with Redis's error (for
 // what the node cannot do).
-func refuseTrue(p param, f func(c *Config) *bool, reason string) param {
+func refuseTrue(p Param, f func(c *Config) *bool, reason string) Param {
 	set := p.set
 	p.set = func(c *Config, args []string) error {
 		if err := set(c, args); err != nil {

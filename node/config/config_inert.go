@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"errors"
@@ -78,14 +78,14 @@ const (
 	whyThreads   = "the node's event loops are set by event-loops; Redis's I/O threads do not exist here"
 )
 
-func inertParams() []param {
+func inertParams() []Param {
 	in := func(c *Config) *InertConfig { return &c.Inert }
-	b := func(name, alias string, flags paramFlags, why string, f func(i *InertConfig) *bool) param {
+	b := func(name, alias string, flags Flags, why string, f func(i *InertConfig) *bool) Param {
 		p := boolParam(name, alias, flags, func(c *Config) *bool { return f(in(c)) })
 		p.noEffect = why
 		return p
 	}
-	s := func(name string, flags paramFlags, null bool, why string, f func(i *InertConfig) *string, validate func(string) error) param {
+	s := func(name string, flags Flags, null bool, why string, f func(i *InertConfig) *string, validate func(string) error) Param {
 		get := func(c *Config) *string { return f(in(c)) }
 		p := stringParam(name, "", flags, get, validate)
 		if null {
@@ -94,22 +94,22 @@ func inertParams() []param {
 		p.noEffect = why
 		return p
 	}
-	e := func(name string, flags paramFlags, values []string, why string, f func(i *InertConfig) *string) param {
+	e := func(name string, flags Flags, values []string, why string, f func(i *InertConfig) *string) Param {
 		p := enumParam(name, "", flags, values, func(c *Config) *string { return f(in(c)) })
 		p.noEffect = why
 		return p
 	}
-	n := func(name, alias string, flags paramFlags, spec numSpec, why string, f func(i *InertConfig) *int) param {
+	n := func(name, alias string, flags Flags, spec numSpec, why string, f func(i *InertConfig) *int) Param {
 		p := numParam(name, alias, flags, spec, func(c *Config) *int { return f(in(c)) })
 		p.noEffect = why
 		return p
 	}
-	n64 := func(name, alias string, flags paramFlags, spec numSpec, why string, f func(i *InertConfig) *int64) param {
+	n64 := func(name, alias string, flags Flags, spec numSpec, why string, f func(i *InertConfig) *int64) Param {
 		p := numParam(name, alias, flags, spec, func(c *Config) *int64 { return f(in(c)) })
 		p.noEffect = why
 		return p
 	}
-	tlsOff := func(p param, f func(i *InertConfig) *bool) param {
+	tlsOff := func(p Param, f func(i *InertConfig) *bool) Param {
 		return refuseTrue(p, func(c *Config) *bool { return f(in(c)) }, "Unable to update TLS configuration. Check server logs.")
 	}
 	cpulist := "the node does not pin threads to CPUs (the pod's CPU limits apply)"
@@ -137,14 +137,14 @@ func inertParams() []param {
 		}
 		return err
 	}
-	return []param{
-		b("rdbchecksum", "", flagImmutable, "snapshots are always checksummed (CRC-64); the format is the node's own", func(i *InertConfig) *bool { return &i.RDBChecksum }),
-		b("io-threads-do-reads", "", flagImmutable, whyThreads, func(i *InertConfig) *bool { return &i.IOThreadsDoReads }),
-		b("always-show-logo", "", flagImmutable, "the node prints no ASCII logo", func(i *InertConfig) *bool { return &i.AlwaysShowLogo }),
+	return []Param{
+		b("rdbchecksum", "", FlagImmutable, "snapshots are always checksummed (CRC-64); the format is the node's own", func(i *InertConfig) *bool { return &i.RDBChecksum }),
+		b("io-threads-do-reads", "", FlagImmutable, whyThreads, func(i *InertConfig) *bool { return &i.IOThreadsDoReads }),
+		b("always-show-logo", "", FlagImmutable, "the node prints no ASCII logo", func(i *InertConfig) *bool { return &i.AlwaysShowLogo }),
 		b("rdbcompression", "", 0, "snapshot values are not LZF-compressed; the format is the node's own", func(i *InertConfig) *bool { return &i.RDBCompression }),
 		b("rdb-del-sync-files", "", 0, "a full sync streams the snapshot over the socket, so no sync file is left to delete", func(i *InertConfig) *bool { return &i.RDBDelSyncFiles }),
 		b("activerehashing", "", 0, "Go maps grow incrementally by themselves; there is no rehash step to run", func(i *InertConfig) *bool { return &i.ActiveRehashing }),
-		b("set-proc-title", "", flagImmutable, "the Go process does not rewrite its title", func(i *InertConfig) *bool { return &i.SetProcTitle }),
+		b("set-proc-title", "", FlagImmutable, "the Go process does not rewrite its title", func(i *InertConfig) *bool { return &i.SetProcTitle }),
 		b("dynamic-hz", "", 0, "the cron runs at hz whatever the number of clients", func(i *InertConfig) *bool { return &i.DynamicHz }),
 		b("lazyfree-lazy-eviction", "", 0, whyLazyfree, func(i *InertConfig) *bool { return &i.LazyfreeEviction }),
 		b("lazyfree-lazy-expire", "", 0, whyLazyfree, func(i *InertConfig) *bool { return &i.LazyfreeExpire }),
@@ -161,10 +161,10 @@ func inertParams() []param {
 		refuseTrue(b("activedefrag", "", 0, whyAllocator, func(i *InertConfig) *bool { return &i.ActiveDefrag }),
 			func(c *Config) *bool { return &c.Inert.ActiveDefrag },
 			"Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"),
-		b("syslog-enabled", "", flagImmutable, "the node logs to stderr or logfile; the pod's log collector takes it", func(i *InertConfig) *bool { return &i.SyslogEnabled }),
+		b("syslog-enabled", "", FlagImmutable, "the node logs to stderr or logfile; the pod's log collector takes it", func(i *InertConfig) *bool { return &i.SyslogEnabled }),
 		b("crash-log-enabled", "", 0, "a Go panic prints its own stack trace", func(i *InertConfig) *bool { return &i.CrashLogEnabled }),
 		b("crash-memcheck-enabled", "", 0, "there is no post-crash memory test in a Go process", func(i *InertConfig) *bool { return &i.CrashMemcheckEnabled }),
-		b("disable-thp", "", flagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
+		b("disable-thp", "", FlagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
 		b("latency-tracking", "", 0, "INFO latencystats is not served yet (LATENCY HISTOGRAM always tracks)", func(i *InertConfig) *bool { return &i.LatencyTracking }),
 		b("aof-disable-auto-gc", "", 0, "the AOF's history files are deleted after a rewrite, as with the default (no)", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
 		b("replica-ignore-disk-write-errors", "", 0, "a replica never writes its master's stream to disk on its own", func(i *InertConfig) *bool { return &i.ReplicaIgnoreDiskWriteErrors }),
@@ -173,16 +173,16 @@ func inertParams() []param {
 		b("tls-prefer-server-ciphers", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSPreferServerCiphers }),
 		b("tls-session-caching", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSSessionCaching }),
 
-		s("aclfile", flagImmutable, false, "users come from the config file's user lines and ACL SETUSER; ACL LOAD/SAVE are not served", func(i *InertConfig) *string { return &i.ACLFile }, nil),
-		s("unixsocket", flagImmutable, true, "the node listens on TCP only (pods are reached over the network)", func(i *InertConfig) *string { return &i.UnixSocket }, nil),
+		s("aclfile", FlagImmutable, false, "users come from the config file's user lines and ACL SETUSER; ACL LOAD/SAVE are not served", func(i *InertConfig) *string { return &i.ACLFile }, nil),
+		s("unixsocket", FlagImmutable, true, "the node listens on TCP only (pods are reached over the network)", func(i *InertConfig) *string { return &i.UnixSocket }, nil),
 		s("bind-source-addr", 0, true, "outgoing connections (replication, MIGRATE) use the address the kernel picks", func(i *InertConfig) *string { return &i.BindSourceAddr }, nil),
 		s("ignore-warnings", 0, false, "the node prints none of the kernel warnings Redis can silence", func(i *InertConfig) *string { return &i.IgnoreWarnings }, nil),
 		s("proc-title-template", 0, false, "the Go process does not rewrite its title (the template is validated)", func(i *InertConfig) *string { return &i.ProcTitleTemplate }, validateProcTitleTemplate),
-		s("syslog-ident", flagImmutable, false, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogIdent }, nil),
-		s("server_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.ServerCPUList }, nil),
-		s("bio_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BioCPUList }, nil),
-		s("aof_rewrite_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.AOFRewriteCPUList }, nil),
-		s("bgsave_cpulist", flagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BgsaveCPUList }, nil),
+		s("syslog-ident", FlagImmutable, false, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogIdent }, nil),
+		s("server_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.ServerCPUList }, nil),
+		s("bio_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BioCPUList }, nil),
+		s("aof_rewrite_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.AOFRewriteCPUList }, nil),
+		s("bgsave_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BgsaveCPUList }, nil),
 		s("tls-cert-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCertFile }, nil),
 		s("tls-key-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSKeyFile }, nil),
 		s("tls-key-file-pass", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSKeyFilePass }, nil),
@@ -196,28 +196,28 @@ func inertParams() []param {
 		s("tls-ciphers", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCiphers }, nil),
 		s("tls-ciphersuites", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCiphersuites }, nil),
 
-		e("supervised", flagImmutable, []string{"upstart", "systemd", "auto", "no"}, whyProcess, func(i *InertConfig) *string { return &i.Supervised }),
-		e("syslog-facility", flagImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogFacility }),
+		e("supervised", FlagImmutable, []string{"upstart", "systemd", "auto", "no"}, whyProcess, func(i *InertConfig) *string { return &i.Supervised }),
+		e("syslog-facility", FlagImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogFacility }),
 		oomAdj,
 		e("acl-pubsub-default", 0, []string{"allchannels", "resetchannels"}, "a new ACL user starts with no channels (resetchannels, the default) whatever this says", func(i *InertConfig) *string { return &i.ACLPubsubDefault }),
 		e("sanitize-dump-payload", 0, []string{"no", "yes", "clients"}, "RESTORE always checks the whole payload (CRC and structure)", func(i *InertConfig) *string { return &i.SanitizeDumpPayload }),
-		e("enable-module-command", flagImmutable, yesNoLocal, "modules are not supported; MODULE is not served", func(i *InertConfig) *string { return &i.EnableModuleCommand }),
+		e("enable-module-command", FlagImmutable, yesNoLocal, "modules are not supported; MODULE is not served", func(i *InertConfig) *string { return &i.EnableModuleCommand }),
 		e("propagation-error-behavior", 0, []string{"ignore", "panic", "panic-on-replicas"}, "a replica applies its master's stream as it comes (errors are ignored, as the default)", func(i *InertConfig) *string { return &i.PropagationErrorBehavior }),
 		e("tls-auth-clients", 0, []string{"no", "yes", "optional"}, whyTLS, func(i *InertConfig) *string { return &i.TLSAuthClients }),
 
-		n("io-threads", "", flagImmutable, ints(1, 128), whyThreads, func(i *InertConfig) *int { return &i.IOThreads }),
+		n("io-threads", "", FlagImmutable, ints(1, 128), whyThreads, func(i *InertConfig) *int { return &i.IOThreads }),
 		n("auto-aof-rewrite-percentage", "", 0, ints(0, intMax), whyAutoAOF, func(i *InertConfig) *int { return &i.AutoAOFRewritePercentage }),
 		n("active-defrag-cycle-min", "", 0, ints(1, 99), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragCycleMin }),
 		n("active-defrag-cycle-max", "", 0, ints(1, 99), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragCycleMax }),
 		n("active-defrag-threshold-lower", "", 0, ints(0, 1000), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragThresholdLower }),
 		n("active-defrag-threshold-upper", "", 0, ints(0, 1000), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragThresholdUpper }),
 		n("maxmemory-eviction-tenacity", "", 0, ints(0, 100), "eviction runs to completion inside the command that needs the memory", func(i *InertConfig) *int { return &i.MaxmemoryEvictionTenacity }),
-		n("tcp-backlog", "", flagImmutable, ints(0, intMax), "Go's listener takes the kernel's somaxconn as its backlog", func(i *InertConfig) *int { return &i.TCPBacklog }),
+		n("tcp-backlog", "", FlagImmutable, ints(0, intMax), "Go's listener takes the kernel's somaxconn as its backlog", func(i *InertConfig) *int { return &i.TCPBacklog }),
 		n("cluster-announce-tls-port", "", 0, ints(0, 65535), whyTLS, func(i *InertConfig) *int { return &i.ClusterAnnounceTLSPort }),
 		n("list-compress-depth", "", 0, ints(0, intMax), whyEncoding, func(i *InertConfig) *int { return &i.ListCompressDepth }),
 		n("active-expire-effort", "", 0, ints(1, 10), "the active expiry cycle has a fixed effort", func(i *InertConfig) *int { return &i.ActiveExpireEffort }),
-		n("socket-mark-id", "", flagImmutable, sizes(0, uintMax), "sockets are not marked (SO_MARK)", func(i *InertConfig) *int { return &i.SocketMarkID }),
-		n("unixsocketperm", "", flagImmutable, numSpec{max: 0o777, unsigned: true, octal: true}, "the node listens on TCP only (no unix socket to set permissions on)", func(i *InertConfig) *int { return &i.UnixSocketPerm }),
+		n("socket-mark-id", "", FlagImmutable, sizes(0, uintMax), "sockets are not marked (SO_MARK)", func(i *InertConfig) *int { return &i.SocketMarkID }),
+		n("unixsocketperm", "", FlagImmutable, numSpec{max: 0o777, unsigned: true, octal: true}, "the node listens on TCP only (no unix socket to set permissions on)", func(i *InertConfig) *int { return &i.UnixSocketPerm }),
 		n("active-defrag-max-scan-fields", "", 0, sizes(1, longMax), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragMaxScanFields }),
 		tlsPort,
 		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),

@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"github.com/shoal-dev/shoal/node/command"
@@ -25,10 +25,10 @@ func defaultEncodingConfig() EncodingConfig {
 // *-value ones memory values; list-max-listpack-size takes any int and is
 // clamped where it is used, as by Redis's quicklist. set-max-listpack-*
 // are Redis 7.2's, the node's own in 7.0.
-func encodingParams() []param {
+func encodingParams() []Param {
 	entries := sizes(0, longMax)
 	value := memorySizes(0, longMax)
-	return []param{
+	return []Param{
 		numParam("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, entries, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackEntries }),
 		numParam("hash-max-listpack-value", "hash-max-ziplist-value", 0, value, func(c *Config) *int { return &c.Encoding.Hash.MaxListpackValue }),
 		intParam("list-max-listpack-size", "list-max-ziplist-size", 0, intMin, intMax, func(c *Config) *int { return &c.Encoding.ListFill }),

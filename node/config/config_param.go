@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"errors"
@@ -11,40 +11,40 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
-// paramFlags are the flags of Redis 7.0's standardConfig that the node
+// Flags are the flags of Redis 7.0's standardConfig that the node
 // honours.
-type paramFlags uint8
+type Flags uint8
 
 const (
-	// flagImmutable: CONFIG SET refuses it ("can't set immutable config").
-	flagImmutable paramFlags = 1 << iota
-	// flagProtected: CONFIG SET refuses it unless enable-protected-configs
+	// FlagImmutable: CONFIG SET refuses it ("can't set immutable config").
+	FlagImmutable Flags = 1 << iota
+	// FlagProtected: CONFIG SET refuses it unless enable-protected-configs
 	// allows the client ("can't set protected config").
-	flagProtected
-	// flagMultiArg: the value is several words (save, bind, ...): the
+	FlagProtected
+	// FlagMultiArg: the value is several words (save, bind, ...): the
 	// file gives them as arguments, CONFIG SET splits its value on spaces.
-	flagMultiArg
+	FlagMultiArg
 )
 
-// paramKind is the type of a parameter as Redis declares it. The
+// Kind is the type of a parameter as Redis declares it. The
 // differential test derives its invalid values from it.
-type paramKind uint8
+type Kind uint8
 
 const (
-	kindBool paramKind = iota
-	kindInt
-	kindMemory
-	kindEnum
-	kindString
-	kindSpecial
+	KindBool Kind = iota
+	KindInt
+	KindMemory
+	KindEnum
+	KindString
+	KindSpecial
 )
 
-// param is one configuration parameter (a row of Redis's config table).
-type param struct {
+// Param is one configuration parameter (a row of Redis's config table).
+type Param struct {
 	name  string
 	alias string // the other name Redis accepts for it ("" = none)
-	flags paramFlags
-	kind  paramKind
+	flags Flags
+	kind  Kind
 	// get is the CONFIG GET value.
 	get func(c *Config) string
 	// set parses the arguments of a config-file line (or of CONFIG SET,
@@ -63,7 +63,7 @@ type param struct {
 	// noEffect says why the node accepts the parameter but does nothing
 	// with it ("" = it has its Redis effect).
 	noEffect string
-	// enum lists the values of a kindEnum parameter.
+	// enum lists the values of a KindEnum parameter.
 	enum []string
 }
 
@@ -74,10 +74,10 @@ type rewriteLine struct {
 	force bool
 }
 
-func (p *param) is(f paramFlags) bool { return p.flags&f != 0 }
+func (p *Param) is(f Flags) bool { return p.flags&f != 0 }
 
 // lines is what CONFIG REWRITE writes for p.
-func (p *param) lines(c, def *Config) []rewriteLine {
+func (p *Param) lines(c, def *Config) []rewriteLine {
 	if p.rewrite != nil {
 		return p.rewrite(c, def)
 	}
@@ -100,8 +100,8 @@ func setOne(f func(c *Config, v string) error) func(c *Config, args []string) er
 	}
 }
 
-func boolParam(name, alias string, flags paramFlags, f func(c *Config) *bool) param {
-	return param{name: name, alias: alias, flags: flags, kind: kindBool,
+func boolParam(name, alias string, flags Flags, f func(c *Config) *bool) Param {
+	return Param{name: name, alias: alias, flags: flags, kind: KindBool,
 		get: func(c *Config) string { return yesNo(*f(c)) },
 		set: setOne(func(c *Config, v string) error {
 			b, ok := parseYesNo(v)
@@ -265,12 +265,12 @@ func formatMemory(b int64) string {
 	return strconv.FormatInt(b, 10)
 }
 
-func numParam[T int | int64](name, alias string, flags paramFlags, n numSpec, f func(c *Config) *T) param {
-	kind := kindInt
+func numParam[T int | int64](name, alias string, flags Flags, n numSpec, f func(c *Config) *T) Param {
+	kind := KindInt
 	if n.memory {
-		kind = kindMemory
+		kind = KindMemory
 	}
-	return param{name: name, alias: alias, flags: flags, kind: kind,
+	return Param{name: name, alias: alias, flags: flags, kind: kind,
 		get:       func(c *Config) string { return n.format(int64(*f(c))) },
 		fileValue: func(c *Config) string { return n.fileFormat(int64(*f(c))) },
 		set: setOne(func(c *Config, v string) error {
@@ -283,15 +283,15 @@ func numParam[T int | int64](name, alias string, flags paramFlags, n numSpec, f 
 		})}
 }
 
-func intParam(name, alias string, flags paramFlags, min, max int64, f func(c *Config) *int) param {
+func intParam(name, alias string, flags Flags, min, max int64, f func(c *Config) *int) Param {
 	return numParam(name, alias, flags, ints(min, max), f)
 }
 
 // stringParam is a free string. A validate func may refuse values.
-func stringParam(name, alias string, flags paramFlags, f func(c *Config) *string, validate func(string) error) param {
-	return param{name: name, alias: alias, flags: flags, kind: kindString,
+func stringParam(name, alias string, flags Flags, f func(c *Config) *string, validate func(string) error) Param {
+	return Param{name: name, alias: alias, flags: flags, kind: KindString,
 		get:       func(c *Config) string { return *f(c) },
-		fileValue: func(c *Config) string { return quoteRepr(*f(c)) },
+		fileValue: func(c *Config) string { return QuoteRepr(*f(c)) },
 		set: setOne(func(c *Config, v string) error {
 			if validate != nil {
 				if err := validate(v); err != nil {
@@ -305,20 +305,20 @@ func stringParam(name, alias string, flags paramFlags, f func(c *Config) *string
 
 // nullString marks a string parameter Redis stores as NULL when empty: an
 // empty value is left out of the rewritten file rather than written "".
-func nullString(p param, f func(c *Config) *string) param {
+func nullString(p Param, f func(c *Config) *string) Param {
 	p.rewrite = func(c, def *Config) []rewriteLine {
 		if *f(c) == "" {
 			return nil
 		}
-		return []rewriteLine{{p.name + " " + quoteRepr(*f(c)), true}}
+		return []rewriteLine{{p.name + " " + QuoteRepr(*f(c)), true}}
 	}
 	return p
 }
 
 // enumParam matches values case-insensitively and stores the value as
 // listed.
-func enumParam(name, alias string, flags paramFlags, values []string, f func(c *Config) *string) param {
-	return param{name: name, alias: alias, flags: flags, kind: kindEnum, enum: values,
+func enumParam(name, alias string, flags Flags, values []string, f func(c *Config) *string) Param {
+	return Param{name: name, alias: alias, flags: flags, kind: KindEnum, enum: values,
 		get: func(c *Config) string { return *f(c) },
 		set: setOne(func(c *Config, v string) error {
 			for _, ok := range values {
@@ -424,9 +424,9 @@ func strtollFull(s string, base int) (int64, bool) {
 	return int64(u), true
 }
 
-// quoteRepr is Redis's sdscatrepr: a double-quoted string with C escapes,
+// QuoteRepr is Redis's sdscatrepr: a double-quoted string with C escapes,
 // as CONFIG REWRITE writes string values.
-func quoteRepr(s string) string {
+func QuoteRepr(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
@@ -456,15 +456,15 @@ func quoteRepr(s string) string {
 	return b.String()
 }
 
-// paramTable is the parameter table with its lookup by either name.
-type paramTable struct {
-	params []param
-	byName map[string]*param // lower-case name or alias
+// Table is the parameter table with its lookup by either name.
+type Table struct {
+	params []Param
+	byName map[string]*Param // lower-case name or alias
 	names  []string          // every name and alias, sorted
 }
 
-func newParamTable(ps []param) *paramTable {
-	t := &paramTable{params: ps, byName: make(map[string]*param, 2*len(ps))}
+func newParamTable(ps []Param) *Table {
+	t := &Table{params: ps, byName: make(map[string]*Param, 2*len(ps))}
 	for i := range t.params {
 		p := &t.params[i]
 		for _, n := range []string{p.name, p.alias} {
@@ -483,6 +483,6 @@ func newParamTable(ps []param) *paramTable {
 }
 
 // lookup finds a parameter by name or alias, in any case.
-func (t *paramTable) lookup(name string) *param {
+func (t *Table) lookup(name string) *Param {
 	return t.byName[strings.ToLower(name)]
 }

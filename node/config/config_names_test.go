@@ -1,4 +1,4 @@
-package server
+package config
 
 import (
 	"fmt"
@@ -75,7 +75,7 @@ func TestConfigEveryRedisName(t *testing.T) {
 		if p.noEffect != "" && len(p.noEffect) < 20 {
 			t.Errorf("%s: a no-effect reason says why (%q)", p.name, p.noEffect)
 		}
-		if p.kind == kindEnum && len(p.enum) == 0 {
+		if p.kind == KindEnum && len(p.enum) == 0 {
 			t.Errorf("%s: an enum without values", p.name)
 		}
 	}
