@@ -222,7 +222,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 	if rd.Replication != nil {
 		cn.replication = *rd.Replication
-		s.applyClusterReplication(*rd.Replication)
+		s.ClusterReplicate(*rd.Replication)
 	}
 	paused := s.applyWritePause(rd.PauseWritesUntil, rd.UnpauseWrites)
 	if rd.FlushData {
@@ -290,9 +290,9 @@ func writeFileRename(path string, data []byte) error {
 }
 
 // replicationState is what the machine is told before each Tick
-// (repl_cluster.go).
+// (the ClusterReplicationState hook).
 func (cn *clusterNode) replicationState() cluster.ReplicationState {
-	return cn.s.clusterReplicationState()
+	return cn.s.ClusterReplicationState()
 }
 
 // flushData deletes every key: a replica was reset (CLUSTER RESET).

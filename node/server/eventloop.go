@@ -458,12 +458,7 @@ func (l *eventLoop) poll() int {
 // replicasFed reports whether an online replica has stream bytes its
 // writer has not taken yet (lock held).
 func (l *eventLoop) replicasFed() bool {
-	for _, r := range l.s.repl.replicas {
-		if !r.closed && r.state == "online" && len(r.buf) > 0 {
-			return true
-		}
-	}
-	return false
+	return l.s.writersPending()
 }
 
 // letReplicasTake gives the replicas' writers the lock before the

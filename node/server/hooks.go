@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/command"
 )
 
@@ -38,6 +39,52 @@ type Hooks struct {
 	// Close runs from Close with the lock held, after the listeners
 	// closed and before the clients are disconnected.
 	Close func()
+
+	// Propagates reports whether the subsystem wants the effective writes
+	// now (lock held): while no Propagates hook (nor the Propagator)
+	// does, commands collect none. Called by Server.propagates.
+	Propagates func() bool
+	// Propagate receives each effective write, in execution order, after
+	// the Propagator (the AOF), with the lock held; args are valid only
+	// during the call. Called by Server.propagate.
+	Propagate func(db int, args [][]byte)
+	// Replica reports whether this node replicates from a master (lock
+	// held): writes refused on a disk error are not refused on a replica.
+	// Called by Server.IsReplica.
+	Replica func() bool
+	// ClientType names the type of a client the subsystem owns ("replica"
+	// for a replica's connection; "" for others), for CLIENT LIST and
+	// CLIENT KILL TYPE. Called by Client.typeName.
+	ClientType func(c *Client) string
+	// WritersPending reports whether goroutines of the subsystem have
+	// output waiting for the lock (a replica's stream): an event loop
+	// lets them take it before it writes its replies, so the stream of a
+	// batch's writes leaves no later than their replies. Called by
+	// Server.writersPending (eventloop.go).
+	WritersPending func() bool
+	// SyncStats are the sync_full, sync_partial_ok and sync_partial_err
+	// counters of INFO stats. Called by Server.syncStats (info.go).
+	SyncStats func() (full, partialOK, partialErr int64)
+	// SaveAux returns aux fields a snapshot file taken now carries (the
+	// replication state it corresponds to), lock held. Called by
+	// Server.SaveAux.
+	SaveAux func() [][2]string
+	// LoadAux takes each aux field of the snapshot loaded at start (lock
+	// held); an error makes the snapshot corrupt. Called by
+	// Server.LoadAux.
+	LoadAux func(name, value string) error
+	// SnapshotLoaded runs once the snapshot loaded at start has been read
+	// whole (lock held), after its LoadAux calls. Called by
+	// Server.SnapshotLoaded.
+	SnapshotLoaded func()
+	// ClusterReplicate carries out the cluster machine's replication
+	// target (lock held): an empty MasterID makes this node a master.
+	// Called by Server.ClusterReplicate.
+	ClusterReplicate func(t cluster.ReplicationTarget)
+	// ClusterReplicationState is what the cluster machine is told of
+	// replication before each tick (lock held). Called by
+	// Server.ClusterReplicationState.
+	ClusterReplicationState func() cluster.ReplicationState
 }
 
 // hookSet is the plugged hooks, by kind, in plugin order.
@@ -47,6 +94,18 @@ type hookSet struct {
 	cron     []func(time.Time)
 	guard    []func(*Client, *command.Spec) string
 	close    []func()
+
+	propagates     []func() bool
+	propagate      []func(int, [][]byte)
+	replica        []func() bool
+	clientType     []func(*Client) string
+	writersPending []func() bool
+	syncStats      []func() (int64, int64, int64)
+	saveAux        []func() [][2]string
+	loadAux        []func(string, string) error
+	snapshotLoaded []func()
+	clusterRepl    []func(cluster.ReplicationTarget)
+	clusterState   []func() cluster.ReplicationState
 }
 
 // plug runs the plugins and files their hooks.
@@ -86,6 +145,39 @@ func (s *Server) addHooks(h Hooks) {
 	if h.Close != nil {
 		s.hooks.close = append(s.hooks.close, h.Close)
 	}
+	if h.Propagates != nil {
+		s.hooks.propagates = append(s.hooks.propagates, h.Propagates)
+	}
+	if h.Propagate != nil {
+		s.hooks.propagate = append(s.hooks.propagate, h.Propagate)
+	}
+	if h.Replica != nil {
+		s.hooks.replica = append(s.hooks.replica, h.Replica)
+	}
+	if h.ClientType != nil {
+		s.hooks.clientType = append(s.hooks.clientType, h.ClientType)
+	}
+	if h.WritersPending != nil {
+		s.hooks.writersPending = append(s.hooks.writersPending, h.WritersPending)
+	}
+	if h.SyncStats != nil {
+		s.hooks.syncStats = append(s.hooks.syncStats, h.SyncStats)
+	}
+	if h.SaveAux != nil {
+		s.hooks.saveAux = append(s.hooks.saveAux, h.SaveAux)
+	}
+	if h.LoadAux != nil {
+		s.hooks.loadAux = append(s.hooks.loadAux, h.LoadAux)
+	}
+	if h.SnapshotLoaded != nil {
+		s.hooks.snapshotLoaded = append(s.hooks.snapshotLoaded, h.SnapshotLoaded)
+	}
+	if h.ClusterReplicate != nil {
+		s.hooks.clusterRepl = append(s.hooks.clusterRepl, h.ClusterReplicate)
+	}
+	if h.ClusterReplicationState != nil {
+		s.hooks.clusterState = append(s.hooks.clusterState, h.ClusterReplicationState)
+	}
 }
 
 // guardRefuses is the first non-empty refusal of the Guard hooks.
@@ -96,4 +188,119 @@ func (s *Server) guardRefuses(c *Client, spec *command.Spec) string {
 		}
 	}
 	return ""
+}
+
+// propagates reports whether effective writes must be collected: for the
+// Propagator (the AOF) or a Propagates hook (a master's backlog).
+func (s *Server) propagates() bool {
+	if s.prop != nil {
+		return true
+	}
+	for _, f := range s.hooks.propagates {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// propagate hands one effective write to the Propagator and the
+// Propagate hooks.
+func (s *Server) propagate(db int, args [][]byte) {
+	if s.prop != nil {
+		s.prop.Propagate(db, args)
+	}
+	for _, f := range s.hooks.propagate {
+		f(db, args)
+	}
+}
+
+// IsReplica reports whether this node replicates from a master (lock
+// held). Exported for persistence (stop-writes-on-bgsave-error spares a
+// replica).
+func (s *Server) IsReplica() bool {
+	for _, f := range s.hooks.replica {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// pluggedClientType is the type a ClientType hook gives c, or "".
+func (s *Server) pluggedClientType(c *Client) string {
+	for _, f := range s.hooks.clientType {
+		if t := f(c); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// writersPending reports whether a WritersPending hook has output
+// waiting for the lock (lock held).
+func (s *Server) writersPending() bool {
+	for _, f := range s.hooks.writersPending {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// syncStats sums the SyncStats hooks for INFO stats.
+func (s *Server) syncStats() (full, partialOK, partialErr int64) {
+	for _, f := range s.hooks.syncStats {
+		a, b, c := f()
+		full, partialOK, partialErr = full+a, partialOK+b, partialErr+c
+	}
+	return full, partialOK, partialErr
+}
+
+// SaveAux is the aux fields the SaveAux hooks add to a snapshot file
+// taken now (lock held). Exported for persistence.
+func (s *Server) SaveAux() [][2]string {
+	var aux [][2]string
+	for _, f := range s.hooks.saveAux {
+		aux = append(aux, f()...)
+	}
+	return aux
+}
+
+// LoadAux hands one aux field of the snapshot loaded at start to the
+// LoadAux hooks (lock held). Exported for persistence.
+func (s *Server) LoadAux(name, value string) error {
+	for _, f := range s.hooks.loadAux {
+		if err := f(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SnapshotLoaded runs the SnapshotLoaded hooks once the snapshot loaded
+// at start has been read (lock held). Exported for persistence.
+func (s *Server) SnapshotLoaded() {
+	for _, f := range s.hooks.snapshotLoaded {
+		f()
+	}
+}
+
+// ClusterReplicate hands the cluster machine's replication target to the
+// ClusterReplicate hooks (lock held). Exported for the cluster node.
+func (s *Server) ClusterReplicate(t cluster.ReplicationTarget) {
+	for _, f := range s.hooks.clusterRepl {
+		f(t)
+	}
+}
+
+// ClusterReplicationState is the replication state the cluster machine is
+// told before each tick (lock held): the last ClusterReplicationState
+// hook's, or a master's at offset 0. Exported for the cluster node.
+func (s *Server) ClusterReplicationState() cluster.ReplicationState {
+	var st cluster.ReplicationState
+	for _, f := range s.hooks.clusterState {
+		st = f()
+	}
+	return st
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
 )
 
 // Persistence wiring: snapshot (SAVE, BGSAVE, save rules, LASTSAVE), the
@@ -203,10 +202,7 @@ func (p *persister) auxFields() [][2]string {
 // (An AOF base has no replication state: the commands after it move on.)
 func (p *persister) snapshotAuxFields() [][2]string {
 	aux := p.auxFields()
-	if info, ok := p.s.replSaveInfo(); ok {
-		aux = append(aux, info.Aux()...)
-	}
-	return aux
+	return append(aux, p.s.SaveAux()...)
 }
 
 // saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
@@ -353,12 +349,11 @@ func (p *persister) loadFiles() error {
 		}
 	}
 	s.loading.totalBytes = p.loadTotalBytes(nil)
-	var repl replication.SaveInfoReader
 	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
 		Key:      p.loadRecord,
 		ResizeDB: p.loadResizeDB,
 		Reuse:    true, // loadRecord copies what it keeps
-		Aux:      func(name, value []byte) error { return repl.Aux(string(name), string(value)) },
+		Aux:      func(name, value []byte) error { return s.LoadAux(string(name), string(value)) },
 		Progress: s.loadRead,
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -367,10 +362,7 @@ func (p *persister) loadFiles() error {
 	if err != nil {
 		return fatalLoad(err)
 	}
-	if info, ok := repl.Info(); ok {
-		s.repl.cached = &info
-		s.log.Printf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
-	}
+	s.SnapshotLoaded()
 	return nil
 }
 

@@ -51,26 +51,27 @@ type masterLink struct {
 // replicaOf makes this node a replica of host:port (lock held). A master
 // keeps its replication ID and offset as the "cached master", so it can
 // continue from the new master if that one was its replica.
-func (s *Server) replicaOf(host string, port int) {
-	if l := s.repl.link; l != nil {
-		s.stopLink(l)
+func (rs *replState) replicaOf(host string, port int) {
+	s := rs.s
+	if l := rs.link; l != nil {
+		rs.stopLink(l)
 	}
 	// Our replicas must resync with the stream of the new master.
-	for _, r := range append([]*replica(nil), s.repl.replicas...) {
-		s.dropReplica(r)
+	for _, r := range append([]*replica(nil), rs.replicas...) {
+		rs.dropReplica(r)
 	}
 	mc := newClient(s, nullConn{})
 	mc.authenticated = true
 	mc.name = "master"
 	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
-	s.repl.link = l
-	s.repl.lastDB = -1
+	rs.link = l
+	rs.lastDB = -1
 	s.wg.Add(1)
-	go s.runLink(l)
+	go rs.runLink(l)
 }
 
 // stopLink ends a link (lock held).
-func (s *Server) stopLink(l *masterLink) {
+func (rs *replState) stopLink(l *masterLink) {
 	if l.stopped {
 		return
 	}
@@ -79,38 +80,40 @@ func (s *Server) stopLink(l *masterLink) {
 	if l.conn != nil {
 		l.conn.Close()
 	}
-	if s.repl.link == l {
-		s.repl.link = nil
+	if rs.link == l {
+		rs.link = nil
 	}
 }
 
 // promote makes this replica a master (REPLICAOF NO ONE, failover): the
 // master's replication ID becomes the previous ID, valid up to the current
 // offset, so the other replicas continue from here with a partial resync.
-func (s *Server) promote() {
-	if l := s.repl.link; l != nil {
-		s.stopLink(l)
+func (rs *replState) promote() {
+	s := rs.s
+	if l := rs.link; l != nil {
+		rs.stopLink(l)
 	}
-	s.repl.ids.Shift()
-	if s.repl.backlog == nil {
-		s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
+	rs.ids.Shift()
+	if rs.backlog == nil {
+		rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), rs.ids.Offset)
 	}
 	// repl-backlog-ttl counts from now, as Redis's replicationUnsetMaster
 	// resets repl_no_slaves_since: a replica that ran longer than the TTL
 	// must not free the backlog (and change its ID) at its first cron as a
 	// master, which would cost every other replica a full resync.
-	s.repl.noReplicasSince = time.Now()
-	s.repl.lastDB = -1
-	for _, r := range append([]*replica(nil), s.repl.replicas...) {
-		s.dropReplica(r)
+	rs.noReplicasSince = time.Now()
+	rs.lastDB = -1
+	for _, r := range append([]*replica(nil), rs.replicas...) {
+		rs.dropReplica(r)
 	}
 }
 
 // runLink keeps the link up until it is stopped.
-func (s *Server) runLink(l *masterLink) {
+func (rs *replState) runLink(l *masterLink) {
+	s := rs.s
 	defer s.wg.Done()
 	for {
-		err := s.syncWithMaster(l)
+		err := rs.syncWithMaster(l)
 		s.mu.Lock()
 		if l.stopped {
 			s.mu.Unlock()
@@ -196,7 +199,8 @@ func (lc *linkConn) command(args ...string) (string, error) {
 
 // syncWithMaster is one connection to the master: handshake, PSYNC, then
 // the stream until an error or stop.
-func (s *Server) syncWithMaster(l *masterLink) error {
+func (rs *replState) syncWithMaster(l *masterLink) error {
+	s := rs.s
 	s.mu.Lock()
 	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
 	auth, user := s.cfg.Repl.MasterAuth, s.cfg.Repl.MasterUser
@@ -254,9 +258,9 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	}
 	s.mu.Lock()
 	replid, next := "?", int64(-1)
-	cached := s.repl.cached
-	if s.repl.backlog != nil {
-		replid, next = s.repl.ids.ID, s.repl.ids.Offset+1
+	cached := rs.cached
+	if rs.backlog != nil {
+		replid, next = rs.ids.ID, rs.ids.Offset+1
 	} else if cached != nil {
 		replid, next = cached.ID, cached.Offset+1
 	}
@@ -273,7 +277,7 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 		return err
 	}
 	if reply.Full {
-		if err := s.fullSync(l, lc, reply, timeout); err != nil {
+		if err := rs.fullSync(l, lc, reply, timeout); err != nil {
 			return err
 		}
 	} else {
@@ -282,14 +286,14 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 			s.mu.Unlock()
 			return nil
 		}
-		if s.repl.backlog == nil && cached != nil && s.repl.cached == cached {
-			s.continueFromSaved(l, *cached)
+		if rs.backlog == nil && cached != nil && rs.cached == cached {
+			rs.continueFromSaved(l, *cached)
 		}
-		if reply.ID != "" && reply.ID != s.repl.ids.ID {
+		if reply.ID != "" && reply.ID != rs.ids.ID {
 			// The master changed ID (it was promoted): the old one stays
 			// valid up to here for our own replicas.
-			s.repl.ids.ID2, s.repl.ids.SecondOffset = s.repl.ids.ID, s.repl.ids.Offset+1
-			s.repl.ids.ID = reply.ID
+			rs.ids.ID2, rs.ids.SecondOffset = rs.ids.ID, rs.ids.Offset+1
+			rs.ids.ID = reply.ID
 		}
 		l.state, l.lastIO = "connected", time.Now()
 		s.mu.Unlock()
@@ -298,8 +302,8 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	_ = conn.SetDeadline(time.Time{})
 	done := make(chan struct{})
 	defer close(done)
-	go s.ackLoop(lc, done)
-	return s.applyStream(l, lc, timeout)
+	go rs.ackLoop(lc, done)
+	return rs.applyStream(l, lc, timeout)
 }
 
 // fullSync reads the snapshot of a full resync and loads it in place of
@@ -308,7 +312,8 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 // data set keeps serving reads meanwhile (Redis's replica-serve-stale-data),
 // a transfer that breaks or a corrupt payload leaves it as it was, and the
 // new one replaces it in one short lock hold at the end.
-func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
+func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
+	s := rs.s
 	s.mu.Lock()
 	l.state, l.syncTotal, l.syncRead = "sync", -1, 0
 	s.mu.Unlock()
@@ -334,7 +339,7 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	start := time.Now()
 	s.mu.Lock()
 	l.syncTotal = total
-	ld := s.newReplLoader(l, lc.rd)
+	ld := rs.newReplLoader(l, lc.rd)
 	s.mu.Unlock()
 	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true})
 	if err == nil && total >= 0 && n != total {
@@ -362,11 +367,11 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 	for _, db := range ld.dbs {
 		db.ShrinkToFit() // the size hint counted keys the snapshot skipped
 	}
-	s.installReplDataset(ld.dbs)
-	s.repl.cached = nil
-	s.repl.ids.ID, s.repl.ids.Offset = reply.ID, reply.Offset
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
+	rs.installReplDataset(ld.dbs)
+	rs.cached = nil
+	rs.ids.ID, rs.ids.Offset = reply.ID, reply.Offset
+	rs.ids.ClearSecond()
+	rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
 	l.client.DB = s.dbs[0]
 	l.inMulti, l.multi = false, nil
 	l.syncRead = n
@@ -381,11 +386,12 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 
 // continueFromSaved takes up the replication state of the snapshot loaded
 // at start, which the master just accepted to continue (lock held).
-func (s *Server) continueFromSaved(l *masterLink, info replication.SaveInfo) {
-	s.repl.cached = nil
-	s.repl.ids.ID, s.repl.ids.Offset = info.ID, info.Offset
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), info.Offset)
+func (rs *replState) continueFromSaved(l *masterLink, info replication.SaveInfo) {
+	s := rs.s
+	rs.cached = nil
+	rs.ids.ID, rs.ids.Offset = info.ID, info.Offset
+	rs.ids.ClearSecond()
+	rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), info.Offset)
 	if info.StreamDB < len(s.dbs) {
 		l.client.DB = s.dbs[info.StreamDB]
 	}
@@ -430,7 +436,8 @@ const replLoadReport = 16384
 // newReplLoader makes a loader with one empty database per database of
 // the server (lock held). The databases have an Env of their own: the
 // server's is not for use outside the lock.
-func (s *Server) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
+func (rs *replState) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
+	s := rs.s
 	env := keyspace.NewEnv()
 	env.Now = time.Now().UnixMilli()
 	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
@@ -476,7 +483,8 @@ func (ld *replLoader) resizeDB(db, keys, expires int) error {
 // replLoader filled (lock held). A background save or AOF rewrite in
 // progress is stopped first, as Redis kills its child before loading the
 // master's data: its point in time is gone.
-func (s *Server) installReplDataset(dbs []*keyspace.DB) {
+func (rs *replState) installReplDataset(dbs []*keyspace.DB) {
+	s := rs.s
 	if p := s.persisterOf(); p != nil {
 		for _, j := range []*bgJob{p.bgsave, p.rewrite} {
 			if j != nil {
@@ -497,12 +505,13 @@ func (s *Server) installReplDataset(dbs []*keyspace.DB) {
 }
 
 // ackLoop sends REPLCONF ACK <offset> every second until done.
-func (s *Server) ackLoop(lc *linkConn, done chan struct{}) {
+func (rs *replState) ackLoop(lc *linkConn, done chan struct{}) {
+	s := rs.s
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		off := s.repl.ids.Offset
+		off := rs.ids.Offset
 		s.mu.Unlock()
 		if lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) != nil {
 			return
@@ -517,7 +526,8 @@ func (s *Server) ackLoop(lc *linkConn, done chan struct{}) {
 
 // applyStream executes the master's stream: each batch of complete
 // commands under one lock hold.
-func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration) error {
+func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Duration) error {
+	s := rs.s
 	rd := resp.NewReader(lc.br)
 	rd.MaxBulkLen = 1 << 40
 	var raw []byte
@@ -527,7 +537,7 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 			return fmt.Errorf("Connection with master lost: %v", err)
 		}
 		s.mu.Lock()
-		if l.stopped || s.repl.link != l {
+		if l.stopped || rs.link != l {
 			s.mu.Unlock()
 			return nil
 		}
@@ -543,14 +553,14 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 			}
 			raw = persistence.AppendCommand(raw[:0], args)
 			if len(args) >= 2 && eqFold(args[0], "replconf") && eqFold(args[1], "getack") {
-				off := s.repl.ids.Offset
+				off := rs.ids.Offset
 				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()
 			} else {
-				s.applyCommand(l, args)
+				rs.applyCommand(l, args)
 			}
-			s.feedReplicas(raw)
-			if s.repl.backlog == nil {
-				s.repl.ids.Offset += int64(len(raw))
+			rs.feedReplicas(raw)
+			if rs.backlog == nil {
+				rs.ids.Offset += int64(len(raw))
 			}
 		}
 		_ = l.client.W.Flush()
@@ -560,19 +570,19 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 
 // applyCommand runs one command of the master's stream (lock held). The
 // commands of a MULTI ... EXEC run together, in one lock hold.
-func (s *Server) applyCommand(l *masterLink, args [][]byte) {
+func (rs *replState) applyCommand(l *masterLink, args [][]byte) {
 	switch {
 	case eqFold(args[0], "ping"):
 		return
 	case eqFold(args[0], "multi"):
 		l.inMulti, l.multi = true, nil
-		l.multiOffset = s.repl.ids.Offset
+		l.multiOffset = rs.ids.Offset
 		return
 	case eqFold(args[0], "exec"):
 		cmds := l.multi
 		l.inMulti, l.multi = false, nil
 		for _, a := range cmds {
-			s.execFromMaster(l.client, a)
+			rs.execFromMaster(l.client, a)
 		}
 		return
 	}
@@ -580,22 +590,23 @@ func (s *Server) applyCommand(l *masterLink, args [][]byte) {
 		l.multi = append(l.multi, copyArgs(args))
 		return
 	}
-	s.execFromMaster(l.client, args)
+	rs.execFromMaster(l.client, args)
 }
 
 // execFromMaster executes one write of the master (lock held); what it
 // propagates reaches the AOF, not the backlog.
-func (s *Server) execFromMaster(c *Client, args [][]byte) {
+func (rs *replState) execFromMaster(c *Client, args [][]byte) {
+	s := rs.s
 	spec, _ := s.cmds.LookupArgs(args)
 	if spec == nil || !spec.ArityOK(len(args)) {
 		s.log.Printf("Ignoring a command from the master that cannot run here: '%s'", args[0])
 		return
 	}
 	s.env.Now = time.Now().UnixMilli()
-	s.repl.applying = true
+	rs.applying = true
 	c.Args = args
 	s.call(c, spec)
 	c.Args = nil
 	s.afterCommand()
-	s.repl.applying = false
+	rs.applying = false
 }

@@ -80,7 +80,6 @@ type Server struct {
 
 	acl            aclState
 	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
-	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	infoSections   map[string]InfoSection
 	loading        loadingState // the load at start-up (persist_loading.go)
@@ -127,7 +126,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		}
 		s.log.SetOutput(f)
 	}
-	if err := s.plug(plugins); err != nil {
+	if err := s.plug(append([]Plugin{replicationPlugin}, plugins...)); err != nil {
 		return nil, err
 	}
 	if err := s.buildCommandTable(); err != nil {
@@ -142,7 +141,6 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	for i := 0; i < cfg.Databases; i++ {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
-	s.initRepl()
 	if err := s.initCluster(); err != nil {
 		return nil, err
 	}
@@ -170,7 +168,6 @@ func handlerGroups() []map[string]Handler {
 		setHandlers(),
 		zsetHandlers(),
 		clusterHandlers(),
-		replHandlers(),
 		latencyHandlers(),
 		lolwutHandlers(),
 		lcsHandlers(),
@@ -352,7 +349,6 @@ func (s *Server) Serve() error {
 	// cluster bus and the link to a master wait for the data.
 	if s.waitLoaded() {
 		s.startCluster()
-		s.startRepl()
 		for _, start := range s.hooks.start {
 			start()
 		}
@@ -502,7 +498,6 @@ func (s *Server) Close() {
 	close(s.closing)
 	s.closeListeners()
 	s.closeCluster()
-	s.closeRepl()
 	for _, closeHook := range s.hooks.close {
 		closeHook()
 	}
@@ -564,7 +559,6 @@ func (s *Server) cron() {
 	}
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
-	s.replCron(now)
 	for _, cron := range s.hooks.cron {
 		cron(now)
 	}
