@@ -126,7 +126,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		}
 		s.log.SetOutput(f)
 	}
-	if err := s.plug(append([]Plugin{replicationPlugin}, plugins...)); err != nil {
+	if err := s.plug(plugins); err != nil {
 		return nil, err
 	}
 	if err := s.buildCommandTable(); err != nil {

@@ -60,7 +60,7 @@ func run(args []string) int {
 			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
-	srv, err := server.New(cfg)
+	srv, err := server.New(cfg, plugins()...)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"fmt"
@@ -8,11 +8,12 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // handlers are the replication commands.
-func (rs *replState) handlers() map[string]Handler {
-	return map[string]Handler{
+func (rs *replState) handlers() map[string]server.Handler {
+	return map[string]server.Handler{
 		"psync":     rs.cmdPsync,
 		"sync":      rs.cmdPsync,
 		"replconf":  rs.cmdReplconf,
@@ -25,10 +26,10 @@ func (rs *replState) handlers() map[string]Handler {
 
 // rs.cmdReplconf is REPLCONF option value ... (listening-port, ip-address,
 // capa, ACK, GETACK).
-func (rs *replState) cmdReplconf(c *Client) {
+func (rs *replState) cmdReplconf(c *server.Client) {
 	args := c.Args[1:]
 	if len(args)%2 != 0 {
-		c.Error(ErrSyntax)
+		c.Error(server.ErrSyntax)
 		return
 	}
 	for i := 0; i < len(args); i += 2 {
@@ -57,7 +58,7 @@ func (rs *replState) cmdReplconf(c *Client) {
 			rs.signalWaiters()
 			return
 		case eqFold(args[i], "getack"):
-			// Answered by the replica's link (repl_replica.go) when it
+			// Answered by the replica's link (replica.go) when it
 			// comes from the master.
 			return
 		case eqFold(args[i], "ip-address"):
@@ -83,7 +84,7 @@ func (rs *replState) cmdReplconf(c *Client) {
 func (rs *replState) signalWaiters() {
 	s := rs.s
 	for _, w := range rs.waits {
-		s.signalReady(w.db, []byte(waitKey))
+		s.SignalReady(w.db, []byte(waitKey))
 	}
 }
 
@@ -101,7 +102,7 @@ func (rs *replState) ackedReplicas(offset int64) int {
 // rs.cmdWait is WAIT numreplicas timeout: block until that many replicas
 // acknowledged every write made so far, or the timeout (milliseconds, 0
 // forever) passes; reply how many did.
-func (rs *replState) cmdWait(c *Client) {
+func (rs *replState) cmdWait(c *server.Client) {
 	if rs.isReplica() {
 		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 		return
@@ -118,7 +119,7 @@ func (rs *replState) cmdWait(c *Client) {
 	if !c.Reexecuted() || !waiting {
 		w = waitTarget{offset: rs.ids.Offset, db: c.DB.ID}
 	}
-	if n := rs.ackedReplicas(w.offset); int64(n) >= want || c.inExec {
+	if n := rs.ackedReplicas(w.offset); int64(n) >= want || c.InExec() {
 		delete(rs.waits, c)
 		c.W.Int(int64(n))
 		return
@@ -128,7 +129,7 @@ func (rs *replState) cmdWait(c *Client) {
 		// Ask the replicas for an ACK now rather than within a second.
 		rs.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
-	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(c *Client) {
+	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(c *server.Client) {
 		n := rs.ackedReplicas(w.offset)
 		delete(rs.waits, c)
 		c.W.Int(int64(n))
@@ -136,16 +137,16 @@ func (rs *replState) cmdWait(c *Client) {
 }
 
 // rs.cmdReplicaof is REPLICAOF host port | NO ONE (and SLAVEOF).
-func (rs *replState) cmdReplicaof(c *Client) {
+func (rs *replState) cmdReplicaof(c *server.Client) {
 	s := rs.s
-	if s.cl.node != nil {
+	if s.Config().ClusterEnabled {
 		c.Error("ERR REPLICAOF not allowed in cluster mode.")
 		return
 	}
 	if eqFold(c.Args[1], "no") && eqFold(c.Args[2], "one") {
 		if rs.isReplica() {
 			rs.promote()
-			s.log.Printf("MASTER MODE enabled (user request from '%s')", c.addr)
+			s.Logf("MASTER MODE enabled (user request from '%s')", c.Addr())
 		}
 		c.W.OK()
 		return
@@ -161,13 +162,13 @@ func (rs *replState) cmdReplicaof(c *Client) {
 		return
 	}
 	rs.replicaOf(host, port)
-	s.log.Printf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.addr)
+	s.Logf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.Addr())
 	c.W.OK()
 }
 
 // rs.cmdRole is ROLE: ["master", offset, [[ip, port, offset]...]] or
 // ["slave", host, port, state, offset].
-func (rs *replState) cmdRole(c *Client) {
+func (rs *replState) cmdRole(c *server.Client) {
 	if l := rs.link; l != nil {
 		c.W.ArrayLen(5)
 		c.W.BulkString("slave")
@@ -200,18 +201,18 @@ func (rs *replState) cmdRole(c *Client) {
 
 // replRefuses is the dispatch check of replication (lock held): writes to
 // a read-only replica, stale reads, and min-replicas-to-write.
-func (rs *replState) replRefuses(c *Client, spec *command.Spec) string {
+func (rs *replState) replRefuses(c *server.Client, spec *command.Spec) string {
 	s := rs.s
 	if l := rs.link; l != nil {
-		if l.state != "connected" && !s.cfg.Repl.ServeStaleData && !spec.Is(command.Stale) {
+		if l.state != "connected" && !s.Config().Repl.ServeStaleData && !spec.Is(command.Stale) {
 			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
-		if spec.Is(command.Write) && s.cfg.Repl.ReadOnly {
+		if spec.Is(command.Write) && s.Config().Repl.ReadOnly {
 			return "READONLY You can't write against a read only replica."
 		}
 		return ""
 	}
-	if spec.Is(command.Write) && s.cfg.Repl.MinReplicasToWrite > 0 && rs.goodReplicas() < s.cfg.Repl.MinReplicasToWrite {
+	if spec.Is(command.Write) && s.Config().Repl.MinReplicasToWrite > 0 && rs.goodReplicas() < s.Config().Repl.MinReplicasToWrite {
 		return "NOREPLICAS Not enough good replicas to write."
 	}
 	return ""
@@ -222,7 +223,7 @@ func (rs *replState) replRefuses(c *Client, spec *command.Spec) string {
 func (rs *replState) goodReplicas() int {
 	s := rs.s
 	n := 0
-	maxLag := time.Duration(s.cfg.Repl.MinReplicasMaxLag) * time.Second
+	maxLag := time.Duration(s.Config().Repl.MinReplicasMaxLag) * time.Second
 	now := time.Now()
 	for _, r := range rs.replicas {
 		if r.state == "online" && now.Sub(r.ackTime) <= maxLag {
@@ -236,40 +237,40 @@ func (rs *replState) goodReplicas() int {
 // state of gone clients, resizes the backlog and pings the replicas.
 func (rs *replState) replCron(now time.Time) {
 	s := rs.s
-	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
+	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
 	for _, r := range append([]*replica(nil), rs.replicas...) {
-		if _, ok := s.clients[r.c.ID]; !ok {
+		if !s.Connected(r.c.ID) {
 			rs.dropReplica(r)
 		} else if r.state == "online" && now.Sub(r.ackTime) > timeout {
-			s.log.Printf("Disconnecting timedout replica (streaming sync): %s", r.c.addr)
+			s.Logf("Disconnecting timedout replica (streaming sync): %s", r.c.Addr())
 			rs.dropReplica(r)
 		}
 	}
 	for id := range rs.announced {
-		if _, ok := s.clients[id]; !ok {
+		if !s.Connected(id) {
 			delete(rs.announced, id)
 		}
 	}
 	for c := range rs.waits {
-		if _, ok := s.clients[c.ID]; !ok || c.blk == nil {
+		if !s.Connected(c.ID) || !c.Blocked() {
 			delete(rs.waits, c)
 		}
 	}
 	rs.freeIdleBacklog(now)
-	if b := rs.backlog; b != nil && int64(b.Size()) != s.cfg.Repl.BacklogSize && s.cfg.Repl.BacklogSize > 0 {
-		b.Resize(int(s.cfg.Repl.BacklogSize))
+	if b := rs.backlog; b != nil && int64(b.Size()) != s.Config().Repl.BacklogSize && s.Config().Repl.BacklogSize > 0 {
+		b.Resize(int(s.Config().Repl.BacklogSize))
 	}
 	// No PING while writes are paused (CLIENT PAUSE, a manual failover):
 	// the offset a replica must reach would move, as Redis avoids.
-	paused := s.pause.done != nil && now.Before(s.pause.until)
+	paused := s.WritesPaused(now)
 	if rs.link == nil && len(rs.replicas) > 0 && !paused &&
-		now.Sub(rs.lastPing) >= time.Duration(s.cfg.Repl.PingPeriod)*time.Second {
+		now.Sub(rs.lastPing) >= time.Duration(s.Config().Repl.PingPeriod)*time.Second {
 		rs.lastPing = now
 		rs.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("PING")}))
 	}
 }
 
-// infoReplication is INFO replication.
+// infoReplication is INFO
 func (rs *replState) infoReplication(b *strings.Builder) {
 	s := rs.s
 	now := time.Now()
@@ -299,12 +300,12 @@ func (rs *replState) infoReplication(b *strings.Builder) {
 			fmt.Fprintf(b, "master_link_down_since_seconds:%d\r\n", since)
 		}
 		fmt.Fprintf(b, "slave_priority:%d\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n",
-			s.cfg.Repl.Priority, boolInt(s.cfg.Repl.ReadOnly), boolInt(s.cfg.Repl.Announced))
+			s.Config().Repl.Priority, boolInt(s.Config().Repl.ReadOnly), boolInt(s.Config().Repl.Announced))
 	} else {
 		b.WriteString("role:master\r\n")
 	}
 	fmt.Fprintf(b, "connected_slaves:%d\r\n", len(rs.replicas))
-	if rs.link == nil && s.cfg.Repl.MinReplicasToWrite > 0 {
+	if rs.link == nil && s.Config().Repl.MinReplicasToWrite > 0 {
 		fmt.Fprintf(b, "min_slaves_good_slaves:%d\r\n", rs.goodReplicas())
 	}
 	for i, r := range rs.replicas {
@@ -317,6 +318,6 @@ func (rs *replState) infoReplication(b *strings.Builder) {
 		fmt.Fprintf(b, "repl_backlog_active:1\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
 			bl.Size(), bl.FirstByteOffset(), bl.HistLen())
 	} else {
-		fmt.Fprintf(b, "repl_backlog_active:0\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", s.cfg.Repl.BacklogSize)
+		fmt.Fprintf(b, "repl_backlog_active:0\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", s.Config().Repl.BacklogSize)
 	}
 }

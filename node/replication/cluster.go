@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"github.com/shoal-dev/shoal/node/cluster"
@@ -18,14 +18,14 @@ func (rs *replState) applyClusterReplication(t cluster.ReplicationTarget) {
 	if t.MasterID == "" {
 		if rs.isReplica() {
 			rs.promote()
-			s.log.Printf("Cluster: this node is a master now; replication ID shifted (previous ID valid up to offset %d)", rs.ids.SecondOffset-1)
+			s.Logf("Cluster: this node is a master now; replication ID shifted (previous ID valid up to offset %d)", rs.ids.SecondOffset-1)
 		}
 		return
 	}
 	if l := rs.link; l != nil && l.host == t.IP && l.port == t.Port {
 		return
 	}
-	s.log.Printf("Cluster: replicating from %s (%s:%d)", t.MasterID, t.IP, t.Port)
+	s.Logf("Cluster: replicating from %s (%s:%d)", t.MasterID, t.IP, t.Port)
 	rs.replicaOf(t.IP, t.Port)
 }
 

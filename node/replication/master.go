@@ -1,24 +1,22 @@
-package server
+package replication
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // Replication, master side: the replication ID and offset, the backlog fed
 // by the propagated write stream, PSYNC (full and partial
 // resynchronisation), REPLCONF, WAIT and min-replicas-to-write. The replica
-// side is repl_replica.go; the commands and INFO are repl_cmd.go.
+// side is replica.go; the commands and INFO are commands.go.
 //
-// It plugs into the engine through its hooks only (replicationPlugin):
+// It plugs into the engine through its hooks only (Plugin):
 // the commands, INFO replication and the sync_* counters of INFO stats,
 // Start (the link to a configured master), Cron, Close, the dispatch
 // Guard (read-only replica, stale data, min-replicas-to-write), the
@@ -30,16 +28,16 @@ import (
 // replState is the replication state of a server (lock held for all of it
 // unless noted).
 type replState struct {
-	s        *Server
-	ids      replication.IDs
-	backlog  *replication.Backlog // nil until the first replica syncs
+	s        *server.Server
+	ids      IDs
+	backlog  *Backlog // nil until the first replica syncs
 	replicas []*replica
 	lastDB   int // database of the last SELECT in the stream, -1: none
 	scratch  []byte
 
 	syncFull, syncPartialOK, syncPartialErr int64
 
-	link *masterLink // non-nil while this node is a replica (repl_replica.go)
+	link *masterLink // non-nil while this node is a replica (replica.go)
 	// applying is set while the master's stream is executed: those
 	// writes reach the AOF but not the backlog (the raw stream does).
 	applying bool
@@ -48,19 +46,19 @@ type replState struct {
 	// by client ID;
 	// waits are the clients blocked in WAIT.
 	announced map[int64]replAnnounce
-	waits     map[*Client]waitTarget
+	waits     map[*server.Client]waitTarget
 	// cached is the replication state the snapshot loaded at start was
 	// taken at (Redis's cached master made from an RDB's repl-id and
 	// repl-offset): it lets this node, restarted as a replica, continue
 	// its master's stream with a partial resync. Any write of its own
 	// (and any sync) ends it.
-	cached *replication.SaveInfo
+	cached *SaveInfo
 	// noReplicasSince is when the last replica went (or the start):
 	// repl-backlog-ttl counts from it.
 	noReplicasSince time.Time
 	// loaded reads the replication state of the snapshot loaded at
 	// start (LoadAux), which becomes cached (SnapshotLoaded).
-	loaded replication.SaveInfoReader
+	loaded SaveInfoReader
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -71,7 +69,7 @@ type waitTarget struct {
 
 // replica is one replica connected to this master.
 type replica struct {
-	c          *Client
+	c          *server.Client
 	ip         string
 	port       int // REPLCONF listening-port
 	state      string
@@ -86,20 +84,21 @@ type replica struct {
 // waitKey is the key WAIT blocks on; REPLCONF ACK signals it.
 const waitKey = "\x00shoal-repl-wait"
 
-// replicationPlugin sets up the replication state of s and plugs it in.
-func replicationPlugin(s *Server) (Hooks, error) {
+// Plugin sets up the replication state of s and plugs it in: pass it to
+// server.New (node/cmd/shoal-node does).
+func Plugin(s *server.Server) (server.Hooks, error) {
 	rs := &replState{
 		s:               s,
-		ids:             replication.IDs{ID: replication.NewReplID(), ID2: replication.NoReplID, SecondOffset: -1},
+		ids:             IDs{ID: NewReplID(), ID2: NoReplID, SecondOffset: -1},
 		lastDB:          -1,
 		announced:       map[int64]replAnnounce{},
-		waits:           map[*Client]waitTarget{},
+		waits:           map[*server.Client]waitTarget{},
 		noReplicasSince: time.Now(),
 	}
-	return Hooks{
+	return server.Hooks{
 		Name:                    "replication",
 		Handlers:                rs.handlers(),
-		Info:                    map[string]InfoSection{"replication": rs.infoReplication},
+		Info:                    map[string]server.InfoSection{"replication": rs.infoReplication},
 		Start:                   rs.startRepl,
 		Cron:                    rs.replCron,
 		Guard:                   rs.replRefuses,
@@ -122,12 +121,12 @@ func replicationPlugin(s *Server) (Hooks, error) {
 // replicaof (Serve). The periodic work runs in the server's cron.
 func (rs *replState) startRepl() {
 	s := rs.s
-	s.mu.Lock()
-	if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && s.cl.node == nil {
+	s.Lock()
+	if f := strings.Fields(s.Config().Repl.ReplicaOf); len(f) == 2 && !s.Config().ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
 		rs.replicaOf(f[0], port)
 	}
-	s.mu.Unlock()
+	s.Unlock()
 }
 
 // closeRepl ends the link to the master (Close, lock held).
@@ -172,14 +171,14 @@ func (rs *replState) feedReplicas(b []byte) {
 	}
 	rs.backlog.Write(b)
 	rs.ids.Offset = rs.backlog.Offset()
-	limit := s.cfg.ClientOutputLimit[ClassReplica].Hard
+	limit := s.Config().ClientOutputLimit[server.ClassReplica].Hard
 	for _, r := range rs.replicas {
 		if r.closed {
 			continue
 		}
 		r.buf = append(r.buf, b...)
 		if limit > 0 && int64(len(r.buf)) > limit {
-			s.log.Printf("Client id=%d (replica %s) scheduled to be closed ASAP for overcoming of output buffer limits.", r.c.ID, r.c.addr)
+			s.Logf("Client id=%d (replica %s) scheduled to be closed ASAP for overcoming of output buffer limits.", r.c.ID, r.c.Addr())
 			rs.dropReplica(r)
 			continue
 		}
@@ -199,14 +198,14 @@ func (rs *replState) createBacklog() {
 	if rs.backlog != nil {
 		return
 	}
-	rs.ids.ID = replication.NewReplID()
+	rs.ids.ID = NewReplID()
 	rs.ids.ClearSecond()
-	rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), rs.ids.Offset)
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), rs.ids.Offset)
 	rs.lastDB = -1
 }
 
 // clientType is "replica" for a replica's connection (CLIENT LIST).
-func (rs *replState) clientType(c *Client) string {
+func (rs *replState) clientType(c *server.Client) string {
 	if rs.replicaOfClient(c) != nil {
 		return "replica"
 	}
@@ -243,12 +242,12 @@ func (rs *replState) saveAux() [][2]string {
 func (rs *replState) snapshotLoaded() {
 	if info, ok := rs.loaded.Info(); ok {
 		rs.cached = &info
-		rs.s.log.Printf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
+		rs.s.Logf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
 	}
 }
 
 // replicaOfClient returns the replica record of a connection, or nil.
-func (rs *replState) replicaOfClient(c *Client) *replica {
+func (rs *replState) replicaOfClient(c *server.Client) *replica {
 	for _, r := range rs.replicas {
 		if r.c == c {
 			return r
@@ -262,7 +261,7 @@ func (rs *replState) dropReplica(r *replica) {
 	if !r.closed {
 		r.closed = true
 		close(r.notify)
-		r.c.kill()
+		r.c.Kill()
 	}
 	for i, x := range rs.replicas {
 		if x == r {
@@ -281,21 +280,21 @@ func (rs *replState) dropReplica(r *replica) {
 // theirs, for PSYNCs after a failover. 0 keeps the backlog for good.
 func (rs *replState) freeIdleBacklog(now time.Time) {
 	s := rs.s
-	ttl := int64(s.cfg.Repl.BacklogTTL) // seconds, up to LONG_MAX: no Duration
+	ttl := int64(s.Config().Repl.BacklogTTL) // seconds, up to LONG_MAX: no Duration
 	if ttl <= 0 || rs.backlog == nil || rs.link != nil || len(rs.replicas) > 0 ||
 		int64(now.Sub(rs.noReplicasSince)/time.Second) <= ttl {
 		return
 	}
-	rs.ids.ID = replication.NewReplID()
+	rs.ids.ID = NewReplID()
 	rs.ids.ClearSecond()
 	rs.backlog = nil
-	s.log.Printf("Replication backlog freed after %d seconds without connected replicas.", s.cfg.Repl.BacklogTTL)
+	s.Logf("Replication backlog freed after %d seconds without connected replicas.", s.Config().Repl.BacklogTTL)
 }
 
 // ---- PSYNC / SYNC ----
 
 // rs.cmdPsync is PSYNC replid offset (and SYNC: a full resync).
-func (rs *replState) cmdPsync(c *Client) {
+func (rs *replState) cmdPsync(c *server.Client) {
 	s := rs.s
 	if rs.replicaOfClient(c) != nil {
 		return // already a replica connection: ignore
@@ -304,45 +303,44 @@ func (rs *replState) cmdPsync(c *Client) {
 		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
-	if s.cfg.Repl.DisableTCPNoDelay { // repl-disable-tcp-nodelay: fewer, bigger packets to the replica
-		if tc, ok := c.conn.(*net.TCPConn); ok {
+	if s.Config().Repl.DisableTCPNoDelay { // repl-disable-tcp-nodelay: fewer, bigger packets to the replica
+		if tc, ok := c.Conn().(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(false)
 		}
 	}
 	replid, next := "?", int64(-1)
 	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
-		n, ok := parseLongLong(c.Args[2])
+		n, ok := c.ParseInt(c.Args[2])
 		if !ok {
-			c.Error(ErrNotInteger)
 			return
 		}
 		next = n
 	}
-	s.flushPropagation()
+	s.FlushPropagation()
 	if !rs.isReplica() {
 		rs.createBacklog()
 	}
 	ann := rs.announced[c.ID]
 	r := &replica{c: c, notify: make(chan struct{}, 1), ackTime: time.Now(), port: ann.port, ip: ann.ip}
-	if host, _, err := net.SplitHostPort(c.addr); err == nil && r.ip == "" {
+	if host, _, err := net.SplitHostPort(c.Addr()); err == nil && r.ip == "" {
 		r.ip = host
 	}
-	if ok, why := replication.CanContinue(rs.ids, rs.backlog, replid, next); ok {
+	if ok, why := CanContinue(rs.ids, rs.backlog, replid, next); ok {
 		out := []byte("+CONTINUE " + rs.ids.ID + "\r\n")
 		out, _ = rs.backlog.AppendFrom(out, next)
 		r.state, r.syncOffset, r.ackOffset = "online", next-1, next-1
 		rs.replicas = append(rs.replicas, r)
 		rs.syncPartialOK++
-		s.log.Printf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.addr, len(out), next)
+		s.Logf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.Addr(), len(out), next)
 		go rs.replicaWriter(r, out, nil, false)
 		return
 	} else if replid != "?" {
 		rs.syncPartialErr++
-		s.log.Printf("Partial resynchronization not accepted: %s", why)
+		s.Logf("Partial resynchronization not accepted: %s", why)
 	}
 	rs.syncFull++
-	s.log.Printf("Replica %s asks for synchronization; starting a full resync at offset %d", c.addr, rs.ids.Offset)
+	s.Logf("Replica %s asks for synchronization; starting a full resync at offset %d", c.Addr(), rs.ids.Offset)
 	r.state = "wait_bgsave"
 	r.syncOffset = rs.ids.Offset
 	rs.replicas = append(rs.replicas, r)
@@ -353,66 +351,9 @@ func (rs *replState) cmdPsync(c *Client) {
 	if eqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
-	snap := rs.beginReplSnapshot()
+	snap := s.BeginSyncSnapshot()
 	go rs.replicaWriter(r, []byte(header), snap, ann.capaEOF && ann.capaStream && header != "")
 }
-
-// replSnapshot writes the snapshot of a full resync to w, outside the
-// lock, and returns the bytes written.
-type replSnapshot func(w io.Writer) (int64, error)
-
-// beginReplSnapshot starts a point-in-time capture of the data set (lock
-// held) and returns the function that writes it outside the lock, as it
-// is encoded: nothing is built in memory first. When a BGSAVE already runs,
-// the snapshot is encoded now, under the lock, into memory.
-func (rs *replState) beginReplSnapshot() replSnapshot {
-	s := rs.s
-	p := s.persisterOf()
-	if p != nil && p.bgsave == nil && p.rewrite == nil && p.capture == nil && !p.shutdownInProgress {
-		ctx, cancel := context.WithCancel(context.Background())
-		job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
-		p.bgsave = job
-		lc := p.beginCapture()
-		return func(dst io.Writer) (int64, error) {
-			w := persistence.NewSnapshotWriter(dst)
-			st, err := lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: replFlushEvery})
-			s.mu.Lock()
-			p.endCapture(lc)
-			if p.bgsave == job {
-				p.bgsave = nil
-			}
-			cancel()
-			s.mu.Unlock()
-			if err == nil {
-				s.log.Printf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
-					st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
-			}
-			return w.Size(), err
-		}
-	}
-	if p == nil {
-		p = &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil)}
-	}
-	var buf bytes.Buffer
-	w := persistence.NewSnapshotWriter(&buf)
-	err := p.writeLive(w)
-	if err == nil {
-		err = w.Close()
-	}
-	return func(dst io.Writer) (int64, error) {
-		if err != nil {
-			return 0, err
-		}
-		n, werr := dst.Write(buf.Bytes())
-		return int64(n), werr
-	}
-}
-
-// replFlushEvery is how often a snapshot streamed to a replica is flushed
-// while it is encoded (the keepalive newlines of the $<length> framing
-// cannot be interleaved with it): a replica with a short repl-timeout sees
-// it progress.
-const replFlushEvery = 100 * time.Millisecond
 
 // replEOFMarkLen is the length of the random mark that ends a snapshot
 // sent without its length ($EOF:<mark>, Redis's diskless format).
@@ -423,7 +364,7 @@ const replEOFMarkLen = 40
 // diskless sync frames it: $EOF:<40-byte mark>, the snapshot, the mark.
 // Others get $<length> and the bytes, so the snapshot is made in memory
 // first while newlines keep the link alive.
-func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, eof bool) (int64, error) {
+func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap server.SyncSnapshot, eof bool) (int64, error) {
 	timeout := rs.replTimeout()
 	if !eof {
 		var buf bytes.Buffer
@@ -439,7 +380,7 @@ func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, 
 		n, err := dw.Write(buf.Bytes())
 		return int64(n), err
 	}
-	mark := replication.NewReplID()[:replEOFMarkLen]
+	mark := NewReplID()[:replEOFMarkLen]
 	rs.setReplicaState(r, "send_bulk")
 	dw := deadlineWriter{conn: conn, timeout: timeout}
 	if _, err := dw.Write([]byte("$EOF:" + mark + "\r\n")); err != nil {
@@ -456,17 +397,17 @@ func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, 
 // setReplicaState changes a replica's state (takes the lock).
 func (rs *replState) setReplicaState(r *replica, state string) {
 	s := rs.s
-	s.mu.Lock()
+	s.Lock()
 	r.state = state
-	s.mu.Unlock()
+	s.Unlock()
 }
 
 // replTimeout is repl-timeout (takes the lock).
 func (rs *replState) replTimeout() time.Duration {
 	s := rs.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Duration(s.cfg.Repl.Timeout) * time.Second
+	s.Lock()
+	defer s.Unlock()
+	return time.Duration(s.Config().Repl.Timeout) * time.Second
 }
 
 // deadlineWriter gives every write to a replica repl-timeout to complete,
@@ -488,16 +429,16 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 // PSYNC reply (and, for a full resync, the snapshot), then the stream as
 // it is fed. The writes made during a full resync wait in r.buf and
 // follow the snapshot.
-func (rs *replState) replicaWriter(r *replica, first []byte, snap replSnapshot, eof bool) {
+func (rs *replState) replicaWriter(r *replica, first []byte, snap server.SyncSnapshot, eof bool) {
 	s := rs.s
-	conn := r.c.conn
+	conn := r.c.Conn()
 	fail := func(err error) {
-		s.mu.Lock()
+		s.Lock()
 		if err != nil && !r.closed {
-			s.log.Printf("Connection with replica %s lost: %v", r.c.addr, err)
+			s.Logf("Connection with replica %s lost: %v", r.c.Addr(), err)
 		}
 		rs.dropReplica(r)
-		s.mu.Unlock()
+		s.Unlock()
 	}
 	if snap != nil {
 		if _, err := conn.Write(first); err != nil {
@@ -510,19 +451,19 @@ func (rs *replState) replicaWriter(r *replica, first []byte, snap replSnapshot, 
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Time{})
-		s.mu.Lock()
+		s.Lock()
 		if !r.closed {
 			r.state = "online"
 			r.ackTime = time.Now()
-			s.log.Printf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.addr, n)
+			s.Logf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.Addr(), n)
 		}
-		s.mu.Unlock()
+		s.Unlock()
 	}
 	var out []byte
 	if snap != nil {
-		s.mu.Lock()
+		s.Lock()
 		out, r.buf = r.buf, nil
-		s.mu.Unlock()
+		s.Unlock()
 	} else {
 		out = first
 	}
@@ -535,10 +476,10 @@ func (rs *replState) replicaWriter(r *replica, first []byte, snap replSnapshot, 
 		}
 		spare := out[:0]
 		<-r.notify
-		s.mu.Lock()
+		s.Lock()
 		out, r.buf = r.buf, spare
 		closed := r.closed
-		s.mu.Unlock()
+		s.Unlock()
 		if closed {
 			fail(nil)
 			return
@@ -592,14 +533,14 @@ const replCapaStream = "shoal-stream"
 // at start while nothing has changed since. A replica in the middle of its
 // master's MULTI saves the offset before it: the queued commands are not
 // in the data yet.
-func (rs *replState) replSaveInfo() (replication.SaveInfo, bool) {
+func (rs *replState) replSaveInfo() (SaveInfo, bool) {
 	if rs.backlog == nil {
 		if c := rs.cached; c != nil {
 			return *c, true
 		}
-		return replication.SaveInfo{}, false
+		return SaveInfo{}, false
 	}
-	info := replication.SaveInfo{ID: rs.ids.ID, Offset: rs.ids.Offset}
+	info := SaveInfo{ID: rs.ids.ID, Offset: rs.ids.Offset}
 	if l := rs.link; l != nil {
 		if l.client.DB != nil {
 			info.StreamDB = l.client.DB.ID

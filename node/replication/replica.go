@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"bufio"
@@ -12,10 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // Replication, replica side: the link to the master. One goroutine per
@@ -40,7 +39,7 @@ type masterLink struct {
 	downSince time.Time
 	syncTotal int64
 	syncRead  int64
-	client    *Client // executes the master's stream
+	client    *server.Client // executes the master's stream
 	multi     [][][]byte
 	inMulti   bool
 	// multiOffset is the offset before the MULTI being queued.
@@ -60,14 +59,11 @@ func (rs *replState) replicaOf(host string, port int) {
 	for _, r := range append([]*replica(nil), rs.replicas...) {
 		rs.dropReplica(r)
 	}
-	mc := newClient(s, nullConn{})
-	mc.authenticated = true
-	mc.name = "master"
+	mc := s.NewInternalClient("master")
 	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
 	rs.link = l
 	rs.lastDB = -1
-	s.wg.Add(1)
-	go rs.runLink(l)
+	s.Go(func() { rs.runLink(l) })
 }
 
 // stopLink ends a link (lock held).
@@ -95,7 +91,7 @@ func (rs *replState) promote() {
 	}
 	rs.ids.Shift()
 	if rs.backlog == nil {
-		rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), rs.ids.Offset)
+		rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), rs.ids.Offset)
 	}
 	// repl-backlog-ttl counts from now, as Redis's replicationUnsetMaster
 	// resets repl_no_slaves_since: a replica that ran longer than the TTL
@@ -111,12 +107,11 @@ func (rs *replState) promote() {
 // runLink keeps the link up until it is stopped.
 func (rs *replState) runLink(l *masterLink) {
 	s := rs.s
-	defer s.wg.Done()
 	for {
 		err := rs.syncWithMaster(l)
-		s.mu.Lock()
+		s.Lock()
 		if l.stopped {
-			s.mu.Unlock()
+			s.Unlock()
 			return
 		}
 		if l.state == "connected" || l.state == "sync" {
@@ -124,14 +119,14 @@ func (rs *replState) runLink(l *masterLink) {
 		}
 		l.state = "connect"
 		l.conn = nil
-		s.mu.Unlock()
+		s.Unlock()
 		if err != nil {
-			s.log.Printf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
+			s.Logf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
 		}
 		select {
 		case <-l.stop:
 			return
-		case <-s.closing:
+		case <-s.Closing():
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
@@ -201,29 +196,29 @@ func (lc *linkConn) command(args ...string) (string, error) {
 // the stream until an error or stop.
 func (rs *replState) syncWithMaster(l *masterLink) error {
 	s := rs.s
-	s.mu.Lock()
-	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
-	auth, user := s.cfg.Repl.MasterAuth, s.cfg.Repl.MasterUser
-	port := s.cfg.Port
-	if s.cfg.Repl.AnnouncePort != 0 {
-		port = s.cfg.Repl.AnnouncePort
+	s.Lock()
+	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
+	auth, user := s.Config().Repl.MasterAuth, s.Config().Repl.MasterUser
+	port := s.Config().Port
+	if s.Config().Repl.AnnouncePort != 0 {
+		port = s.Config().Repl.AnnouncePort
 	}
-	announceIP := s.cfg.Repl.AnnounceIP
-	s.mu.Unlock()
+	announceIP := s.Config().Repl.AnnounceIP
+	s.Unlock()
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)), timeout)
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)
 	}
-	s.mu.Lock()
+	s.Lock()
 	if l.stopped {
-		s.mu.Unlock()
+		s.Unlock()
 		conn.Close()
 		return nil
 	}
 	l.conn, l.state, l.lastIO = conn, "connecting", time.Now()
-	s.mu.Unlock()
+	s.Unlock()
 	defer conn.Close()
-	s.log.Printf("Connecting to MASTER %s:%d", l.host, l.port)
+	s.Logf("Connecting to MASTER %s:%d", l.host, l.port)
 	rd := &linkReader{conn: conn, timeout: timeout}
 	lc := &linkConn{l: l, conn: conn, rd: rd, br: bufio.NewReaderSize(rd, 256<<10), timeout: timeout}
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
@@ -246,7 +241,7 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	if r, err := lc.command("REPLCONF", "listening-port", strconv.Itoa(port)); err != nil {
 		return err
 	} else if strings.HasPrefix(r, "-") {
-		s.log.Printf("(Non critical) Master does not understand REPLCONF listening-port: %s", r)
+		s.Logf("(Non critical) Master does not understand REPLCONF listening-port: %s", r)
 	}
 	if announceIP != "" {
 		if _, err := lc.command("REPLCONF", "ip-address", announceIP); err != nil {
@@ -256,7 +251,7 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	if _, err := lc.command("REPLCONF", "capa", "eof", "capa", "psync2", "capa", replCapaStream); err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.Lock()
 	replid, next := "?", int64(-1)
 	cached := rs.cached
 	if rs.backlog != nil {
@@ -264,7 +259,7 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	} else if cached != nil {
 		replid, next = cached.ID, cached.Offset+1
 	}
-	s.mu.Unlock()
+	s.Unlock()
 	r, err := lc.command("PSYNC", replid, strconv.FormatInt(next, 10))
 	if err != nil {
 		return err
@@ -272,7 +267,7 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	if !strings.HasPrefix(r, "+") {
 		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", r)
 	}
-	reply, err := replication.ParseReply(r[1:])
+	reply, err := ParseReply(r[1:])
 	if err != nil {
 		return err
 	}
@@ -281,9 +276,9 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 			return err
 		}
 	} else {
-		s.mu.Lock()
+		s.Lock()
 		if l.stopped {
-			s.mu.Unlock()
+			s.Unlock()
 			return nil
 		}
 		if rs.backlog == nil && cached != nil && rs.cached == cached {
@@ -296,8 +291,8 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 			rs.ids.ID = reply.ID
 		}
 		l.state, l.lastIO = "connected", time.Now()
-		s.mu.Unlock()
-		s.log.Printf("Successful partial resynchronization with master.")
+		s.Unlock()
+		s.Logf("Successful partial resynchronization with master.")
 	}
 	_ = conn.SetDeadline(time.Time{})
 	done := make(chan struct{})
@@ -312,12 +307,12 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 // data set keeps serving reads meanwhile (Redis's replica-serve-stale-data),
 // a transfer that breaks or a corrupt payload leaves it as it was, and the
 // new one replaces it in one short lock hold at the end.
-func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
+func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout time.Duration) error {
 	s := rs.s
-	s.mu.Lock()
+	s.Lock()
 	l.state, l.syncTotal, l.syncRead = "sync", -1, 0
-	s.mu.Unlock()
-	s.log.Printf("Full resync from master: %s:%d", reply.ID, reply.Offset)
+	s.Unlock()
+	s.Logf("Full resync from master: %s:%d", reply.ID, reply.Offset)
 	var hdr string
 	for {
 		h, err := lc.line()
@@ -337,10 +332,10 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply replication.Rep
 		return err
 	}
 	start := time.Now()
-	s.mu.Lock()
+	s.Lock()
 	l.syncTotal = total
 	ld := rs.newReplLoader(l, lc.rd)
-	s.mu.Unlock()
+	s.Unlock()
 	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true})
 	if err == nil && total >= 0 && n != total {
 		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
@@ -359,43 +354,39 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply replication.Rep
 		}
 		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	if l.stopped {
 		return nil
 	}
-	for _, db := range ld.dbs {
+	for _, db := range ld.data.DBs {
 		db.ShrinkToFit() // the size hint counted keys the snapshot skipped
 	}
-	rs.installReplDataset(ld.dbs)
+	s.ReplaceDataset(ld.data) // stops background saves, rewrites the AOF
 	rs.cached = nil
 	rs.ids.ID, rs.ids.Offset = reply.ID, reply.Offset
 	rs.ids.ClearSecond()
-	rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
-	l.client.DB = s.dbs[0]
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), reply.Offset)
+	l.client.DB = s.DB(0)
 	l.inMulti, l.multi = false, nil
 	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
-	s.dirty++
-	if p := s.persisterOf(); p != nil && p.aof != nil {
-		p.rewriteScheduled = true // the AOF must start from the new data set
-	}
-	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
+	s.Logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 // continueFromSaved takes up the replication state of the snapshot loaded
 // at start, which the master just accepted to continue (lock held).
-func (rs *replState) continueFromSaved(l *masterLink, info replication.SaveInfo) {
+func (rs *replState) continueFromSaved(l *masterLink, info SaveInfo) {
 	s := rs.s
 	rs.cached = nil
 	rs.ids.ID, rs.ids.Offset = info.ID, info.Offset
 	rs.ids.ClearSecond()
-	rs.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), info.Offset)
-	if info.StreamDB < len(s.dbs) {
-		l.client.DB = s.dbs[info.StreamDB]
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), info.Offset)
+	if info.StreamDB < s.NumDBs() {
+		l.client.DB = s.DB(info.StreamDB)
 	}
-	s.log.Printf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
+	s.Logf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
 }
 
 // parseSnapshotHeader parses the line before a full resync's snapshot:
@@ -418,51 +409,40 @@ func parseSnapshotHeader(hdr string) (total int64, mark string, err error) {
 // errLinkStopped ends a load whose link was stopped (REPLICAOF, shutdown).
 var errLinkStopped = errors.New("replication link stopped")
 
-// replLoader loads a full resync's snapshot into databases of its own,
-// which no one else sees until installReplDataset, so it needs no lock.
+// replLoader loads a full resync's snapshot into a data set of its own
+// (server.Dataset), which no one else sees until it replaces the live
+// one, so it needs no lock.
 type replLoader struct {
-	s      *Server
-	l      *masterLink
-	rd     *linkReader
-	dbs    []*keyspace.DB
-	codecs *persistence.Codecs
-	keys   int64
+	s    *server.Server
+	l    *masterLink
+	rd   *linkReader
+	data *server.Dataset
+	keys int64
 }
 
 // replLoadReport is how many keys the loader loads between updates of the
 // link's progress (INFO master_sync_read_bytes) and checks for a stop.
 const replLoadReport = 16384
 
-// newReplLoader makes a loader with one empty database per database of
-// the server (lock held). The databases have an Env of their own: the
-// server's is not for use outside the lock.
+// newReplLoader makes a loader into an empty data set (lock held).
 func (rs *replState) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
-	s := rs.s
-	env := keyspace.NewEnv()
-	env.Now = time.Now().UnixMilli()
-	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
-	env.NoExpire = true
-	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.persisterOf().codecsOrDefault()}
-	for i := range s.dbs {
-		ld.dbs = append(ld.dbs, keyspace.New(i, env))
-	}
-	return ld
+	return &replLoader{s: rs.s, l: l, rd: rd, data: rs.s.NewDataset()}
 }
 
 // add loads one key (a persistence.SnapshotHandler Key).
 func (ld *replLoader) add(r persistence.Record) error {
-	if r.DB >= len(ld.dbs) {
-		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
+	if r.DB >= len(ld.data.DBs) {
+		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.data.DBs))
 	}
-	if err := loadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+	if err := ld.data.Load(r); err != nil {
 		return err
 	}
 	ld.keys++
 	if ld.keys%replLoadReport == 0 {
-		ld.s.mu.Lock()
+		ld.s.Lock()
 		stopped := ld.l.stopped
 		ld.l.syncRead, ld.l.lastIO = ld.rd.n.Load(), time.Now()
-		ld.s.mu.Unlock()
+		ld.s.Unlock()
 		if stopped {
 			return errLinkStopped
 		}
@@ -473,35 +453,10 @@ func (ld *replLoader) add(r persistence.Record) error {
 // resizeDB sizes a database for the keys the master announces for it (a
 // persistence.SnapshotHandler ResizeDB), so loading them resizes nothing.
 func (ld *replLoader) resizeDB(db, keys, expires int) error {
-	if db < len(ld.dbs) {
-		ld.dbs[db].Reserve(keys, expires)
+	if db < len(ld.data.DBs) {
+		ld.data.DBs[db].Reserve(keys, expires)
 	}
 	return nil
-}
-
-// installReplDataset replaces the data set with the databases a
-// replLoader filled (lock held). A background save or AOF rewrite in
-// progress is stopped first, as Redis kills its child before loading the
-// master's data: its point in time is gone.
-func (rs *replState) installReplDataset(dbs []*keyspace.DB) {
-	s := rs.s
-	if p := s.persisterOf(); p != nil {
-		for _, j := range []*bgJob{p.bgsave, p.rewrite} {
-			if j != nil {
-				j.cancel()
-			}
-		}
-		if p.capture != nil {
-			p.endCapture(p.capture)
-		}
-	}
-	for i, db := range s.dbs {
-		s.flushDB(db)
-		db.SwapWith(dbs[i])
-	}
-	if s.cl.node != nil {
-		s.dbs[0].SetIndex(s.cl.node.index)
-	}
 }
 
 // ackLoop sends REPLCONF ACK <offset> every second until done.
@@ -510,9 +465,9 @@ func (rs *replState) ackLoop(lc *linkConn, done chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		s.mu.Lock()
+		s.Lock()
 		off := rs.ids.Offset
-		s.mu.Unlock()
+		s.Unlock()
 		if lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) != nil {
 			return
 		}
@@ -536,16 +491,16 @@ func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Durat
 		if err := rd.Fill(); err != nil {
 			return fmt.Errorf("Connection with master lost: %v", err)
 		}
-		s.mu.Lock()
+		s.Lock()
 		if l.stopped || rs.link != l {
-			s.mu.Unlock()
+			s.Unlock()
 			return nil
 		}
 		l.lastIO = time.Now()
 		for {
 			args, err := rd.Next()
 			if err != nil {
-				s.mu.Unlock()
+				s.Unlock()
 				return fmt.Errorf("protocol error from master: %v", err)
 			}
 			if args == nil {
@@ -564,7 +519,7 @@ func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Durat
 			}
 		}
 		_ = l.client.W.Flush()
-		s.mu.Unlock()
+		s.Unlock()
 	}
 }
 
@@ -595,18 +550,11 @@ func (rs *replState) applyCommand(l *masterLink, args [][]byte) {
 
 // execFromMaster executes one write of the master (lock held); what it
 // propagates reaches the AOF, not the backlog.
-func (rs *replState) execFromMaster(c *Client, args [][]byte) {
-	s := rs.s
-	spec, _ := s.cmds.LookupArgs(args)
-	if spec == nil || !spec.ArityOK(len(args)) {
-		s.log.Printf("Ignoring a command from the master that cannot run here: '%s'", args[0])
-		return
-	}
-	s.env.Now = time.Now().UnixMilli()
+func (rs *replState) execFromMaster(c *server.Client, args [][]byte) {
 	rs.applying = true
-	c.Args = args
-	s.call(c, spec)
-	c.Args = nil
-	s.afterCommand()
+	ok := rs.s.Run(c, args)
 	rs.applying = false
+	if !ok {
+		rs.s.Logf("Ignoring a command from the master that cannot run here: '%s'", args[0])
+	}
 }
