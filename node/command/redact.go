@@ -26,9 +26,9 @@ func helloSecrets(args [][]byte, dst []int) []int {
 	return dst
 }
 
-// migrateSecrets redacts MIGRATE's AUTH password and AUTH2 user and
+// MigrateSecrets redacts MIGRATE's AUTH password and AUTH2 user and
 // password, in the options before KEYS as Redis parses them.
-func migrateSecrets(args [][]byte, dst []int) []int {
+func MigrateSecrets(args [][]byte, dst []int) []int {
 	for i := 6; i < len(args); i++ {
 		switch strings.ToLower(string(args[i])) {
 		case "auth":

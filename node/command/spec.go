@@ -260,6 +260,10 @@ type Spec struct {
 	Secrets     func(args [][]byte, dst []int) []int
 	Doc         Doc
 	Subcommands []Spec
+	// Run is the handler, in the same row as the spec (a command family's
+	// specs carry theirs). A spec of the engine's own commands has none:
+	// node/server joins its handler by name.
+	Run Handler
 
 	// Filled by NewTable.
 	id       int

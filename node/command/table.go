@@ -25,17 +25,12 @@ const maxShapeLen = 32
 // file of this package.
 func Groups() [][]Spec {
 	return [][]Spec{
-		genericCommands(),
-		stringCommands(),
+		subsystemCommands(),
 		connectionCommands(),
 		serverCommands(),
 		transactionsCommands(),
 		pubsubCommands(),
 		clusterCommands(),
-		listCommands(),
-		hashCommands(),
-		setCommands(),
-		zsetCommands(),
 	}
 }
 

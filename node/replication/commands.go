@@ -29,13 +29,13 @@ func (rs *replState) handlers() map[string]server.Handler {
 func (rs *replState) cmdReplconf(c *server.Client) {
 	args := c.Args[1:]
 	if len(args)%2 != 0 {
-		c.Error(server.ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	for i := 0; i < len(args); i += 2 {
 		v := string(args[i+1])
 		switch {
-		case eqFold(args[i], "listening-port"):
+		case command.EqFold(args[i], "listening-port"):
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 65535 {
 				c.Error("ERR value is out of range")
@@ -44,7 +44,7 @@ func (rs *replState) cmdReplconf(c *server.Client) {
 			a := rs.announced[c.ID]
 			a.port = n
 			rs.announced[c.ID] = a
-		case eqFold(args[i], "ack"):
+		case command.EqFold(args[i], "ack"):
 			// From a replica: no reply.
 			r := rs.replicaOfClient(c)
 			off, err := strconv.ParseInt(v, 10, 64)
@@ -57,21 +57,21 @@ func (rs *replState) cmdReplconf(c *server.Client) {
 			r.ackTime = time.Now()
 			rs.signalWaiters()
 			return
-		case eqFold(args[i], "getack"):
+		case command.EqFold(args[i], "getack"):
 			// Answered by the replica's link (replica.go) when it
 			// comes from the master.
 			return
-		case eqFold(args[i], "ip-address"):
+		case command.EqFold(args[i], "ip-address"):
 			a := rs.announced[c.ID]
 			a.ip = v
 			rs.announced[c.ID] = a
-		case eqFold(args[i], "capa"):
+		case command.EqFold(args[i], "capa"):
 			a := rs.announced[c.ID]
 			a.capaEOF = a.capaEOF || v == "eof"
 			a.capaStream = a.capaStream || v == replCapaStream
 			rs.announced[c.ID] = a
-		case eqFold(args[i], "rdb-only"),
-			eqFold(args[i], "rdb-filter-only"):
+		case command.EqFold(args[i], "rdb-only"),
+			command.EqFold(args[i], "rdb-filter-only"):
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(args[i]))
 			return
@@ -129,10 +129,10 @@ func (rs *replState) cmdWait(c *server.Client) {
 		// Ask the replicas for an ACK now rather than within a second.
 		rs.feedReplicas(persistence.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
-	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(c *server.Client) {
+	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(x *command.Ctx) {
 		n := rs.ackedReplicas(w.offset)
-		delete(rs.waits, c)
-		c.W.Int(int64(n))
+		delete(rs.waits, c) // x is c's
+		x.W.Int(int64(n))
 	})
 }
 
@@ -143,7 +143,7 @@ func (rs *replState) cmdReplicaof(c *server.Client) {
 		c.Error("ERR REPLICAOF not allowed in cluster mode.")
 		return
 	}
-	if eqFold(c.Args[1], "no") && eqFold(c.Args[2], "one") {
+	if command.EqFold(c.Args[1], "no") && command.EqFold(c.Args[2], "one") {
 		if rs.isReplica() {
 			rs.promote()
 			s.Logf("MASTER MODE enabled (user request from '%s')", c.Addr())

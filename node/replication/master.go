@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/server"
 )
@@ -309,7 +310,7 @@ func (rs *replState) cmdPsync(c *server.Client) {
 		}
 	}
 	replid, next := "?", int64(-1)
-	if len(c.Args) >= 3 && eqFold(c.Args[0], "psync") {
+	if len(c.Args) >= 3 && command.EqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
 		n, ok := c.ParseInt(c.Args[2])
 		if !ok {
@@ -348,7 +349,7 @@ func (rs *replState) cmdPsync(c *server.Client) {
 	// after it starts with a SELECT.
 	rs.lastDB = -1
 	header := "+FULLRESYNC " + rs.ids.ID + " " + strconv.FormatInt(rs.ids.Offset, 10) + "\r\n"
-	if eqFold(c.Args[0], "sync") {
+	if command.EqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
 	snap := s.BeginSyncSnapshot()

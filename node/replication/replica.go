@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
 	"github.com/shoal-dev/shoal/node/server"
@@ -507,7 +508,7 @@ func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Durat
 				break
 			}
 			raw = persistence.AppendCommand(raw[:0], args)
-			if len(args) >= 2 && eqFold(args[0], "replconf") && eqFold(args[1], "getack") {
+			if len(args) >= 2 && command.EqFold(args[0], "replconf") && command.EqFold(args[1], "getack") {
 				off := rs.ids.Offset
 				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()
 			} else {
@@ -527,13 +528,13 @@ func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Durat
 // commands of a MULTI ... EXEC run together, in one lock hold.
 func (rs *replState) applyCommand(l *masterLink, args [][]byte) {
 	switch {
-	case eqFold(args[0], "ping"):
+	case command.EqFold(args[0], "ping"):
 		return
-	case eqFold(args[0], "multi"):
+	case command.EqFold(args[0], "multi"):
 		l.inMulti, l.multi = true, nil
 		l.multiOffset = rs.ids.Offset
 		return
-	case eqFold(args[0], "exec"):
+	case command.EqFold(args[0], "exec"):
 		cmds := l.multi
 		l.inMulti, l.multi = false, nil
 		for _, a := range cmds {
@@ -542,7 +543,7 @@ func (rs *replState) applyCommand(l *masterLink, args [][]byte) {
 		return
 	}
 	if l.inMulti {
-		l.multi = append(l.multi, copyArgs(args))
+		l.multi = append(l.multi, command.CopyArgs(args))
 		return
 	}
 	rs.execFromMaster(l.client, args)

@@ -782,7 +782,7 @@ func (sel *aclSelector) keyAllowed(key []byte, flags command.KeyFlags) bool {
 		if (needWrite && !k.write) || (needRead && !k.read) {
 			continue
 		}
-		if GlobMatch([]byte(k.pattern), key, false) {
+		if command.GlobMatch([]byte(k.pattern), key, false) {
 			return true
 		}
 	}
@@ -797,7 +797,7 @@ func (sel *aclSelector) channelAllowed(ch []byte, pattern bool) bool {
 			}
 			continue
 		}
-		if GlobMatch([]byte(p), ch, false) {
+		if command.GlobMatch([]byte(p), ch, false) {
 			return true
 		}
 	}
@@ -1081,7 +1081,7 @@ func cmdACLGenpass(c *Client) {
 }
 
 func cmdACLHelp(c *Client) {
-	replyHelp(c, "ACL", []string{
+	c.ReplyHelp("ACL", []string{
 		"CAT [<category>]",
 		"    List all commands that belong to <category>, or all command categories",
 		"    when no category is specified.",

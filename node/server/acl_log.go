@@ -2,6 +2,8 @@ package server
 
 import (
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // ACL LOG: the latest denials (commands, keys, channels, failed AUTH), as
@@ -72,7 +74,7 @@ func cmdACLLog(c *Client) {
 		return
 	}
 	if len(c.Args) == 3 {
-		if eqFold(c.Args[2], "reset") {
+		if command.EqFold(c.Args[2], "reset") {
 			l.entries = nil
 			c.W.OK()
 			return

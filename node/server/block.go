@@ -2,6 +2,8 @@ package server
 
 import (
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // blockState tracks clients blocked on keys (BLPOP, BZPOPMIN, ...).
@@ -18,7 +20,7 @@ type blockedClient struct {
 	keys      []dbKey
 	deadline  time.Time // zero: forever
 	args      [][]byte  // the command to run again, copied
-	onTimeout func(c *Client)
+	onTimeout func(c *command.Ctx)
 }
 
 func (b *blockState) init() {
@@ -36,21 +38,21 @@ func (b *blockState) init() {
 //
 // Inside MULTI/EXEC a blocking command does not block: it times out at
 // once, as in Redis.
-func (c *Client) BlockOnKeys(keys [][]byte, timeout time.Duration, onTimeout func(c *Client)) {
+func (c *Client) blockOnKeys(keys [][]byte, timeout time.Duration, onTimeout func(c *command.Ctx)) {
 	if c.reexec {
 		c.reblock = true
 		return
 	}
 	if c.inExec {
 		if onTimeout != nil {
-			onTimeout(c)
+			onTimeout(&c.Ctx)
 		} else {
 			c.W.NullArray()
 		}
 		return
 	}
 	s := c.srv
-	b := &blockedClient{args: copyArgs(c.Args), onTimeout: onTimeout}
+	b := &blockedClient{args: command.CopyArgs(c.Args), onTimeout: onTimeout}
 	if timeout > 0 {
 		b.deadline = time.Now().Add(timeout)
 	}
@@ -75,10 +77,6 @@ func (c *Client) BlockOnKeys(keys [][]byte, timeout time.Duration, onTimeout fun
 	c.blk = b
 	s.blocking.count++
 }
-
-// Reexecuted reports whether the handler runs again for a blocked client
-// because one of its keys became ready.
-func (c *Client) Reexecuted() bool { return c.reexec }
 
 // signalReady queues key for serving if some client is blocked on it.
 func (s *Server) signalReady(db int, key []byte) {
@@ -183,7 +181,7 @@ func (s *Server) blockTimedOut(c *Client) {
 	s.unblock(c)
 	mark := c.W.Len()
 	if b.onTimeout != nil {
-		b.onTimeout(c)
+		b.onTimeout(&c.Ctx)
 	} else {
 		c.W.NullArray()
 	}

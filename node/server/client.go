@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
-	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -14,15 +14,10 @@ import (
 // Handlers get the client and use the fields and methods documented in
 // doc.go; everything else is the framework's.
 type Client struct {
-	// Args is the command being executed, name first. The slices alias the
-	// read buffer: copy what you keep beyond the call.
-	Args [][]byte
-	// Cmd is the spec of the command being executed.
-	Cmd *command.Spec
-	// DB is the selected database.
-	DB *keyspace.DB
-	// W is where replies go.
-	W *resp.Writer
+	// Ctx is what a handler sees (node/command): Args, Cmd, DB, W, Env
+	// and the engine calls; Client implements command.Engine for it
+	// (client_engine.go).
+	command.Ctx
 
 	ID   int64
 	srv  *Server
@@ -62,8 +57,7 @@ type Client struct {
 	replyOff, replySkip, replySkipNext bool
 
 	// Set while an event loop serves the connection (eventloop.go).
-	loop    *loopConn
-	readErr bool     // the loop's read failed: close
+	loop    *eventloop.Socket
 	handoff [][]byte // a command to run once on a goroutine of its own
 
 	// pub/sub
@@ -95,12 +89,14 @@ func newClient(s *Server, conn net.Conn) *Client {
 		srv:     s,
 		conn:    conn,
 		rd:      resp.NewReader(conn),
-		W:       resp.NewWriter(conn),
-		DB:      s.dbs[0],
 		created: time.Now(),
 		user:    "default",
 		wake:    make(chan struct{}, 1),
 	}
+	c.W = resp.NewWriter(conn)
+	c.DB = s.dbs[0]
+	c.Env = s.env
+	c.Bind(c)
 	c.lastActive = c.created
 	c.idleTimeout = time.Duration(s.cfg.Timeout) * time.Second
 	c.rd.MaxBulkLen = s.cfg.ProtoMaxBulkLen
@@ -264,7 +260,7 @@ func (c *Client) runBatch() {
 			return
 		}
 		if c.loop != nil && s.runsOnGoroutine(args[0]) {
-			c.handoff = copyArgs(args)
+			c.handoff = command.CopyArgs(args)
 			return
 		}
 		c.run(args)
@@ -436,141 +432,4 @@ func (c *Client) checkOutputLimit() {
 	} else {
 		c.outSoftSince = time.Time{}
 	}
-}
-
-// ---- helpers for handlers ----
-
-// Error replies with an error and counts it (errorstats).
-func (c *Client) Error(msg string) {
-	c.W.Error(msg)
-	c.srv.stats.countError(msg)
-	if c.Cmd != nil {
-		c.srv.cmdStats[c.Cmd.ID()].failed++
-	}
-}
-
-// WrongType replies with the WRONGTYPE error.
-func (c *Client) WrongType() { c.Error(ErrWrongType) }
-
-// LookupRead finds a key for reading (lazy expiry, LRU touch,
-// keyspace_hits/misses).
-func (c *Client) LookupRead(key []byte) *keyspace.Entry {
-	e := c.DB.Lookup(key)
-	if e == nil {
-		c.srv.stats.keyspaceMisses++
-	} else {
-		c.srv.stats.keyspaceHits++
-	}
-	return e
-}
-
-// LookupWrite finds a key the command is about to modify.
-func (c *Client) LookupWrite(key []byte) *keyspace.Entry { return c.DB.LookupWrite(key) }
-
-// ReadType looks up key for reading and checks its type. ok is false (and
-// WRONGTYPE has been replied) when the key holds another type; e is nil
-// when the key does not exist.
-func (c *Client) ReadType(key []byte, t keyspace.Type) (e *keyspace.Entry, ok bool) {
-	e = c.LookupRead(key)
-	if e != nil && e.Type() != t {
-		c.WrongType()
-		return nil, false
-	}
-	return e, true
-}
-
-// WriteType is ReadType for a key the command will modify.
-func (c *Client) WriteType(key []byte, t keyspace.Type) (e *keyspace.Entry, ok bool) {
-	e = c.LookupWrite(key)
-	if e != nil && e.Type() != t {
-		c.WrongType()
-		return nil, false
-	}
-	return e, true
-}
-
-// Modified records that key in the client's DB changed: WATCHers abort,
-// the change counts for `save` and the command is propagated.
-func (c *Client) Modified(key []byte) {
-	c.srv.dirty++
-	c.srv.touchWatched(c.DB.ID, string(key))
-}
-
-// ModifiedIn is Modified for a key of another database (MOVE, COPY DB).
-func (c *Client) ModifiedIn(db *keyspace.DB, key []byte) {
-	c.srv.dirty++
-	c.srv.touchWatched(db.ID, string(key))
-}
-
-// AddDirty counts n changes that are not about one key (FLUSHALL).
-func (c *Client) AddDirty(n int64) { c.srv.dirty += n }
-
-// Rewrite makes the command propagate as args instead of c.Args (SET EX
-// becomes SET ... PXAT, EXPIRE becomes PEXPIREAT, INCRBYFLOAT becomes SET,
-// a served BLPOP becomes LPOP). args are copied.
-func (c *Client) Rewrite(args ...[]byte) {
-	c.rewrite = copyArgs(args)
-}
-
-// RewriteStrings is Rewrite with string arguments.
-func (c *Client) RewriteStrings(args ...string) {
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	c.rewrite = b
-}
-
-// PreventPropagation keeps the command out of the AOF and replicas even
-// though it changed something.
-func (c *Client) PreventPropagation() { c.noProp = true }
-
-// AlsoPropagate queues an extra effective write (in the client's DB)
-// before the command itself.
-func (c *Client) AlsoPropagate(args ...[]byte) {
-	if c.srv.propagates() {
-		c.srv.propBuf = append(c.srv.propBuf, propOp{db: c.DB.ID, args: copyArgs(args)})
-	}
-}
-
-// SignalReady tells clients blocked on key (in the client's DB) that it
-// may now serve them (after LPUSH, ZADD, LMOVE ...). Cheap when nobody
-// waits.
-func (c *Client) SignalReady(key []byte) { c.srv.signalReady(c.DB.ID, key) }
-
-// Now is the command's time in unix milliseconds.
-func (c *Client) Now() int64 { return c.srv.env.Now }
-
-// ParseInt parses an integer argument or replies "value is not an integer
-// or out of range".
-func (c *Client) ParseInt(arg []byte) (int64, bool) {
-	n, ok := keyspace.ParseInt(arg)
-	if !ok {
-		c.Error(ErrNotInteger)
-	}
-	return n, ok
-}
-
-// ParseFloat parses a float argument as Redis's getDoubleFromObject (no
-// NaN, no spaces) or replies "value is not a valid float".
-func (c *Client) ParseFloat(arg []byte) (float64, bool) {
-	f, ok := parseDouble(arg)
-	if !ok {
-		c.Error(ErrNotFloat)
-	}
-	return f, ok
-}
-
-func copyArgs(args [][]byte) [][]byte {
-	n := 0
-	for _, a := range args {
-		n += len(a)
-	}
-	buf := make([]byte, 0, n)
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		buf = append(buf, a...)
-		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
-	return out
 }

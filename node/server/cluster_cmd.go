@@ -121,7 +121,7 @@ func cmdCluster(c *Client) {
 	case "info":
 		c.W.Verbatim("txt", cn.m.ClusterInfo(cn.bus.bufLimitExceeded))
 	case "help":
-		replyHelp(c, "CLUSTER", clusterHelp)
+		c.ReplyHelp("CLUSTER", clusterHelp)
 	default:
 		rd, handled := cn.m.Command(now, c.Args[1:], clusterReplyWriter{c.W, c})
 		if !handled {

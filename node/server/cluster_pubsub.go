@@ -3,6 +3,8 @@ package server
 import (
 	"sort"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH, PUBSUB
@@ -132,7 +134,7 @@ func cmdPubsubShardChannels(c *Client) {
 	}
 	var names []string
 	for name := range c.srv.cl.shardChannels {
-		if pat == nil || GlobMatch(pat, []byte(name), false) {
+		if pat == nil || command.GlobMatch(pat, []byte(name), false) {
 			names = append(names, name)
 		}
 	}

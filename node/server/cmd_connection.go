@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
 // RedisVersion is the Redis version the node is compatible with (HELLO,
@@ -68,7 +71,7 @@ func cmdSelect(c *Client) {
 		return
 	}
 	if n < 0 || n >= int64(len(c.srv.dbs)) {
-		c.Error(ErrInvalidDB)
+		c.Error(command.ErrInvalidDB)
 		return
 	}
 	c.DB = c.srv.dbs[n]
@@ -102,7 +105,7 @@ func (c *Client) login(u *aclUser) {
 
 func cmdAuth(c *Client) {
 	if len(c.Args) > 3 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	user, pass := "default", c.Args[1]
@@ -115,7 +118,7 @@ func cmdAuth(c *Client) {
 	u := c.srv.authenticate(user, pass)
 	if u == nil {
 		c.srv.aclLogAuthFailure(c, user)
-		c.Error(ErrWrongPass)
+		c.Error(command.ErrWrongPass)
 		return
 	}
 	c.login(u)
@@ -144,10 +147,10 @@ func cmdHello(c *Client) {
 	for i := 0; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
-		case eqFold(args[i], "auth") && more >= 2:
+		case command.EqFold(args[i], "auth") && more >= 2:
 			user, pass, hasAuth = args[i+1], args[i+2], true
 			i += 2
-		case eqFold(args[i], "setname") && more >= 1:
+		case command.EqFold(args[i], "setname") && more >= 1:
 			name, hasName = args[i+1], true
 			i++
 		default:
@@ -158,7 +161,7 @@ func cmdHello(c *Client) {
 	if hasAuth {
 		if authUser = c.srv.authenticate(string(user), pass); authUser == nil {
 			c.srv.aclLogAuthFailure(c, string(user))
-			c.Error(ErrWrongPass)
+			c.Error(command.ErrWrongPass)
 			return
 		}
 	}
@@ -202,7 +205,7 @@ func cmdHello(c *Client) {
 }
 
 func strconvInt(b []byte) (int64, bool) {
-	return parseLongLong(b)
+	return keyspace.ParseInt(b)
 }
 
 func cmdReset(c *Client) {
@@ -338,7 +341,7 @@ func cmdClientList(c *Client) {
 	args := c.Args[2:]
 	for i := 0; i < len(args); i++ {
 		switch {
-		case eqFold(args[i], "type") && i+1 < len(args):
+		case command.EqFold(args[i], "type") && i+1 < len(args):
 			typ = strings.ToLower(string(args[i+1]))
 			switch typ {
 			case "slave":
@@ -349,9 +352,9 @@ func cmdClientList(c *Client) {
 				return
 			}
 			i++
-		case eqFold(args[i], "id") && i+1 < len(args):
+		case command.EqFold(args[i], "id") && i+1 < len(args):
 			for _, a := range args[i+1:] {
-				id, ok := parseLongLong(a)
+				id, ok := keyspace.ParseInt(a)
 				if !ok { // an ID no client has (0, -1) just matches nothing
 					c.Error("ERR Invalid client ID")
 					return
@@ -360,7 +363,7 @@ func cmdClientList(c *Client) {
 			}
 			i = len(args)
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -431,7 +434,7 @@ func cmdClientKill(c *Client) {
 		return
 	}
 	if len(args)%2 != 0 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	var id int64
@@ -440,24 +443,24 @@ func cmdClientKill(c *Client) {
 	for i := 0; i < len(args); i += 2 {
 		v := string(args[i+1])
 		switch {
-		case eqFold(args[i], "id"):
-			n, ok := parseLongLong(args[i+1])
+		case command.EqFold(args[i], "id"):
+			n, ok := keyspace.ParseInt(args[i+1])
 			if !ok || n <= 0 {
 				c.Error("ERR client-id should be greater than 0")
 				return
 			}
 			id = n
-		case eqFold(args[i], "addr"):
+		case command.EqFold(args[i], "addr"):
 			addr = v
-		case eqFold(args[i], "laddr"):
+		case command.EqFold(args[i], "laddr"):
 			laddr = v
-		case eqFold(args[i], "user"):
+		case command.EqFold(args[i], "user"):
 			if s.acl.users[v] == nil {
 				c.Error("ERR No such user '" + v + "'")
 				return
 			}
 			user = v
-		case eqFold(args[i], "type"):
+		case command.EqFold(args[i], "type"):
 			typ = strings.ToLower(v)
 			switch typ {
 			case "slave":
@@ -467,18 +470,18 @@ func cmdClientKill(c *Client) {
 				c.Error("ERR Unknown client type '" + v + "'")
 				return
 			}
-		case eqFold(args[i], "skipme"):
+		case command.EqFold(args[i], "skipme"):
 			switch strings.ToLower(v) {
 			case "yes":
 				skipMe = true
 			case "no":
 				skipMe = false
 			default:
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return
 			}
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -504,9 +507,9 @@ func cmdClientPause(c *Client) {
 	all := true
 	if len(c.Args) == 4 {
 		switch {
-		case eqFold(c.Args[3], "write"):
+		case command.EqFold(c.Args[3], "write"):
 			all = false
-		case eqFold(c.Args[3], "all"):
+		case command.EqFold(c.Args[3], "all"):
 		default:
 			c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
@@ -526,8 +529,8 @@ func cmdClientUnpause(c *Client) {
 }
 
 func cmdClientNoEvict(c *Client) {
-	if !eqFold(c.Args[2], "on") && !eqFold(c.Args[2], "off") {
-		c.Error(ErrSyntax)
+	if !command.EqFold(c.Args[2], "on") && !command.EqFold(c.Args[2], "off") {
+		c.Error(command.ErrSyntax)
 		return
 	}
 	c.W.OK()
@@ -537,22 +540,22 @@ func cmdClientNoEvict(c *Client) {
 // (Client.run drops the replies), ON clears both and replies OK.
 func cmdClientReply(c *Client) {
 	switch {
-	case eqFold(c.Args[2], "on"):
+	case command.EqFold(c.Args[2], "on"):
 		c.replyOff, c.replySkip, c.replySkipNext = false, false, false
 		c.W.OK()
-	case eqFold(c.Args[2], "off"):
+	case command.EqFold(c.Args[2], "off"):
 		c.replyOff = true
-	case eqFold(c.Args[2], "skip"):
+	case command.EqFold(c.Args[2], "skip"):
 		if !c.replyOff {
 			c.replySkipNext = true
 		}
 	default:
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 	}
 }
 
 func cmdClientHelp(c *Client) {
-	replyHelp(c, "CLIENT", []string{
+	c.ReplyHelp("CLIENT", []string{
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",

@@ -50,7 +50,7 @@ func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
-	s, err := New(cfg, testPlugins...)
+	s, err := New(cfg, enginePlugins()...)
 	if err != nil {
 		t.Fatal(err)
 	}

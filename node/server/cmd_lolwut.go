@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // LOLWUT, as Redis 7.0: computer art and the version line. Without
@@ -20,7 +22,7 @@ func lolwutHandlers() map[string]Handler {
 
 func cmdLolwut(c *Client) {
 	version, args := int64(0), c.Args[1:]
-	if len(c.Args) >= 3 && eqFold(c.Args[1], "version") {
+	if len(c.Args) >= 3 && command.EqFold(c.Args[1], "version") {
 		v, ok := c.ParseInt(c.Args[2])
 		if !ok {
 			return

@@ -370,22 +370,22 @@ func commandGetkeys(c *Client, withFlags bool) {
 func cmdCommandList(c *Client) {
 	var pat []byte
 	filter := ""
-	if len(c.Args) == 5 && eqFold(c.Args[2], "filterby") {
+	if len(c.Args) == 5 && command.EqFold(c.Args[2], "filterby") {
 		switch {
-		case eqFold(c.Args[3], "pattern"):
+		case command.EqFold(c.Args[3], "pattern"):
 			pat = c.Args[4]
 			filter = "pattern"
-		case eqFold(c.Args[3], "aclcat"):
+		case command.EqFold(c.Args[3], "aclcat"):
 			filter = "aclcat"
-		case eqFold(c.Args[3], "module"):
+		case command.EqFold(c.Args[3], "module"):
 			c.W.ArrayLen(0)
 			return
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	} else if len(c.Args) != 2 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	var cat command.Category
@@ -400,7 +400,7 @@ func cmdCommandList(c *Client) {
 	add := func(s *command.Spec) {
 		switch filter {
 		case "pattern":
-			if !GlobMatch(pat, []byte(s.FullName()), true) {
+			if !command.GlobMatch(pat, []byte(s.FullName()), true) {
 				return
 			}
 		case "aclcat":
@@ -420,7 +420,7 @@ func cmdCommandList(c *Client) {
 }
 
 func cmdCommandHelp(c *Client) {
-	replyHelp(c, "COMMAND", []string{
+	c.ReplyHelp("COMMAND", []string{
 		"(no subcommand)",
 		"    Return details about all Redis commands.",
 		"COUNT",
@@ -448,8 +448,8 @@ func cmdDbsize(c *Client) { c.W.Int(int64(c.DB.Len())) }
 
 // parseFlushMode accepts the optional ASYNC|SYNC argument.
 func (c *Client) parseFlushMode() bool {
-	if len(c.Args) > 2 || (len(c.Args) == 2 && !eqFold(c.Args[1], "async") && !eqFold(c.Args[1], "sync")) {
-		c.Error(ErrSyntax)
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !command.EqFold(c.Args[1], "async") && !command.EqFold(c.Args[1], "sync")) {
+		c.Error(command.ErrSyntax)
 		return false
 	}
 	return true
@@ -496,7 +496,7 @@ func cmdSwapdb(c *Client) {
 		return
 	}
 	if a < 0 || a >= int64(len(s.dbs)) || b < 0 || b >= int64(len(s.dbs)) {
-		c.Error(ErrInvalidDB)
+		c.Error(command.ErrInvalidDB)
 		return
 	}
 	if a != b {
@@ -592,13 +592,13 @@ func cmdShutdown(c *Client) {
 	save := c.srv.cfg.Save != ""
 	for _, a := range c.Args[1:] {
 		switch {
-		case eqFold(a, "nosave"):
+		case command.EqFold(a, "nosave"):
 			save = false
-		case eqFold(a, "save"):
+		case command.EqFold(a, "save"):
 			save = true
-		case eqFold(a, "now"), eqFold(a, "force"), eqFold(a, "abort"):
+		case command.EqFold(a, "now"), command.EqFold(a, "force"), command.EqFold(a, "abort"):
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -671,7 +671,7 @@ func cmdSlowlogReset(c *Client) {
 }
 
 func cmdSlowlogHelp(c *Client) {
-	replyHelp(c, "SLOWLOG", []string{
+	c.ReplyHelp("SLOWLOG", []string{
 		"GET [<count>]",
 		"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
 		"    Entries are made of:",
@@ -690,8 +690,8 @@ func cmdSlowlogHelp(c *Client) {
 // as Redis's memoryCommand (repeatable, a negative count is a syntax error).
 func cmdMemoryUsage(c *Client) {
 	for j := 3; j < len(c.Args); j += 2 {
-		if !eqFold(c.Args[j], "samples") || j+1 >= len(c.Args) {
-			c.Error(ErrSyntax)
+		if !command.EqFold(c.Args[j], "samples") || j+1 >= len(c.Args) {
+			c.Error(command.ErrSyntax)
 			return
 		}
 		n, ok := c.ParseInt(c.Args[j+1])
@@ -699,7 +699,7 @@ func cmdMemoryUsage(c *Client) {
 			return
 		}
 		if n < 0 {
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -712,7 +712,7 @@ func cmdMemoryUsage(c *Client) {
 }
 
 func cmdMemoryHelp(c *Client) {
-	replyHelp(c, "MEMORY", []string{
+	c.ReplyHelp("MEMORY", []string{
 		"DOCTOR",
 		"    Return memory problems reports.",
 		"MALLOC-STATS",
@@ -743,17 +743,17 @@ func cmdDebug(c *Client) {
 	}
 	sub := c.Args[1]
 	switch {
-	case eqFold(sub, "sleep") && len(c.Args) == 3:
+	case command.EqFold(sub, "sleep") && len(c.Args) == 3:
 		f, ok := c.ParseFloat(c.Args[2])
 		if !ok {
 			return
 		}
 		time.Sleep(time.Duration(f * float64(time.Second)))
 		c.W.OK()
-	case eqFold(sub, "set-active-expire") && len(c.Args) == 3:
+	case command.EqFold(sub, "set-active-expire") && len(c.Args) == 3:
 		c.srv.noActiveExpire = string(c.Args[2]) == "0"
 		c.W.OK()
-	case eqFold(sub, "populate") && len(c.Args) >= 3:
+	case command.EqFold(sub, "populate") && len(c.Args) >= 3:
 		cmdDebugPopulate(c)
 	default:
 		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(sub) + "'. Try DEBUG HELP.")

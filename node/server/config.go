@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -45,7 +46,7 @@ type Config struct {
 	Timeout            int // seconds, 0 = never
 	TCPKeepalive       int // seconds
 	EventLoops         int // epoll loops serving clients (default 1); 0: a goroutine per connection (eventloop.go)
-	EventLoopBusyPoll  int // microseconds a busy event loop polls before it sleeps (busypoll.go); 0: never
+	EventLoopBusyPoll  int // microseconds a busy event loop polls before it sleeps (node/eventloop); 0: never
 	Databases          int
 	LogLevel           string
 	LogFile            string
@@ -335,7 +336,7 @@ func configGet(t *paramTable, c *Config, patterns []string) [][2]string {
 			continue
 		}
 		for _, name := range t.names {
-			if GlobMatch([]byte(pat), []byte(name), true) {
+			if command.GlobMatch([]byte(pat), []byte(name), true) {
 				add(name, t.byName[name])
 			}
 		}

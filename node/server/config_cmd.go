@@ -2,6 +2,8 @@ package server
 
 import (
 	"strings"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // CONFIG GET/SET/REWRITE/RESETSTAT/HELP.
@@ -27,7 +29,7 @@ func cmdConfigSet(c *Client) {
 	s := c.srv
 	args := c.Args[2:]
 	if len(args)%2 != 0 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	t := newParamTable(s.params)
@@ -142,7 +144,7 @@ func cmdConfigRewrite(c *Client) {
 }
 
 func cmdConfigHelp(c *Client) {
-	replyHelp(c, "CONFIG", []string{
+	c.ReplyHelp("CONFIG", []string{
 		"GET <pattern>",
 		"    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>",

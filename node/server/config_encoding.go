@@ -1,22 +1,15 @@
 package server
 
 import (
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 	"github.com/shoal-dev/shoal/node/keyspace/list"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
 )
 
-// EncodingConfig holds the parameters that decide when a small value
-// switches to its big encoding, as Redis's hash-max-listpack-entries and
-// friends. A change applies to values written afterwards; a value already
-// converted stays converted, as in Redis.
-type EncodingConfig struct {
-	Hash     hash.Limits
-	Set      set.Limits
-	ZSet     zset.Limits
-	ListFill int // list-max-listpack-size
-}
+// EncodingConfig is the encoding parameters (command.Encoding).
+type EncodingConfig = command.Encoding
 
 func defaultEncodingConfig() EncodingConfig {
 	return EncodingConfig{

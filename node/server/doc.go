@@ -12,19 +12,19 @@
 // Clients blocked on keys park their goroutine outside the lock; the client
 // whose write makes a key ready serves them under the lock.
 //
-// With event-loops N > 0 (eventloop.go; the default is 1, 0 selects the
-// goroutine per connection above) N epoll loops serve the
-// connections instead, as Redis's event loop does: a loop reads once from
-// every ready connection, runs all their batches in one hold of the lock
-// and writes each one's replies with one write, without a goroutine per
-// connection. A connection that must wait (blocked, paused), that others
-// write to (pub/sub, MONITOR), that becomes a replica, or whose replies do
-// not fit in its socket is handed to a goroutine of its own for good, and
-// continues there as above; handlers see no difference. A loop that finds
-// nothing ready polls a little longer before it sleeps while most of its
-// recent idle gaps were that short (busypoll.go, event-loop-busy-poll):
-// under a stream of requests from many clients that saves the sleep and
-// the wake-up the next client pays for.
+// With event-loops N > 0 (node/eventloop, plugged in by eventloop.go;
+// the default is 1, 0 selects the goroutine per connection above) N epoll
+// loops serve the connections instead, as Redis's event loop does: a loop
+// reads once from every ready connection, runs all their batches in one
+// hold of the lock and writes each one's replies with one write, without
+// a goroutine per connection. A connection that must wait (blocked,
+// paused), that others write to (pub/sub, MONITOR), that becomes a
+// replica, or whose replies do not fit in its socket is handed to a
+// goroutine of its own for good, and continues there as above; handlers
+// see no difference. A loop that finds nothing ready polls a little
+// longer before it sleeps while most of its recent idle gaps were that
+// short (event-loop-busy-poll): under a stream of requests from many
+// clients that saves the sleep and the wake-up the next client pays for.
 //
 // At start-up the node listens before it loads its data set, as Redis:
 // StartLoading hands the server lock to the loader, which gives it up
@@ -75,7 +75,7 @@
 // whole argument with Redis's rules (util.go): never parse a number any
 // other way. Range-check every offset, count and index before it sizes an
 // allocation or a slice, without overflow (off > max-len, not off+len >
-// max). Match keywords with eqFold(arg, "withscores").
+// max). Match keywords with command.EqFold(arg, "withscores").
 //
 // Replies go to c.W (node/resp.Writer), which speaks RESP2 or RESP3 by
 // itself: c.W.OK(), SimpleString, Int, Bulk, BulkString, Null (missing
@@ -83,8 +83,8 @@
 // then n key/value pairs (HGETALL, a flat array in RESP2), SetLen(n)
 // (SMEMBERS), Double(f) (ZSCORE: "%.17g" as Redis 7.0; a bulk string in
 // RESP2), Bool. Errors: c.Error(msg) with the constants of errors.go
-// (ErrWrongType, ErrNotInteger, ErrSyntax, ...) or Redis's exact text; it
-// also counts errorstats. FormatFloat(f) formats a float the way
+// (command.ErrWrongType, command.ErrNotInteger, command.ErrSyntax, ...) or Redis's exact text; it
+// also counts errorstats. command.FormatFloat(f) formats a float the way
 // INCRBYFLOAT/HINCRBYFLOAT store it.
 //
 // Keys live in c.DB (*keyspace.DB, the selected database):

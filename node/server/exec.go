@@ -32,7 +32,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if !c.authenticated && !spec.Is(command.NoAuth) {
-		c.rejectCommand(spec, ErrNoAuth)
+		c.rejectCommand(spec, command.ErrNoAuth)
 		return
 	}
 	if c.multi != nil && spec.Is(command.NoMulti) {
@@ -55,7 +55,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		}
 	}
 	if c.multi == nil && s.pause.blocks(spec) {
-		c.pausedArgs = copyArgs(args)
+		c.pausedArgs = command.CopyArgs(args)
 		return
 	}
 	if c.W.Proto() == 2 && len(c.channels)+len(c.patterns)+len(c.cl.shardChannels) > 0 && !spec.Is(command.SubscribedContext) {
@@ -64,7 +64,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	}
 	if s.cfg.MaxMemory > 0 && !(c.multi != nil && queuedInMulti(spec)) {
 		if spec.Is(command.DenyOOM) && !s.performEvictions() {
-			c.rejectCommand(spec, ErrOOM)
+			c.rejectCommand(spec, command.ErrOOM)
 			return
 		}
 		if spec.Is(command.Write) {
@@ -142,7 +142,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	if s.propagates() && s.dirty != dirty && !c.noProp {
 		args := c.rewrite
 		if args == nil {
-			args = copyArgs(c.Args)
+			args = command.CopyArgs(c.Args)
 		}
 		s.propBuf = append(s.propBuf, propOp{db: c.DB.ID, args: args})
 	}

@@ -25,6 +25,9 @@ type Hooks struct {
 	// name ("psync", "cluster|nodes"); they join the engine's own as if
 	// listed in handlerGroups (checkServed applies to them).
 	Handlers map[string]Handler
+	// Commands are specs with their handlers (Run): a command family
+	// (node/commands/<family>) plugs in this way (CommandFamilies).
+	Commands []command.Spec
 	// Info adds INFO sections by name (as SetInfoSection).
 	Info map[string]InfoSection
 	// Start runs from Serve once the data set is loaded, before clients
@@ -89,6 +92,7 @@ type Hooks struct {
 
 // hookSet is the plugged hooks, by kind, in plugin order.
 type hookSet struct {
+	commands []command.Spec
 	handlers []map[string]Handler
 	start    []func()
 	cron     []func(time.Time)
@@ -124,6 +128,7 @@ func (s *Server) plug(plugins []Plugin) error {
 }
 
 func (s *Server) addHooks(h Hooks) {
+	s.hooks.commands = append(s.hooks.commands, h.Commands...)
 	if h.Handlers != nil {
 		s.hooks.handlers = append(s.hooks.handlers, h.Handlers)
 	}
@@ -303,4 +308,16 @@ func (s *Server) ClusterReplicationState() cluster.ReplicationState {
 		st = f()
 	}
 	return st
+}
+
+// CommandFamilies plugs command families into the engine: each family is
+// the specs of a node/commands package, every one with its Run.
+func CommandFamilies(families ...[]command.Spec) Plugin {
+	return func(*Server) (Hooks, error) {
+		var all []command.Spec
+		for _, f := range families {
+			all = append(all, f...)
+		}
+		return Hooks{Name: "commands", Commands: all}, nil
+	}
 }

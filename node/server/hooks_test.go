@@ -14,7 +14,7 @@ func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, append(append([]Plugin(nil), testPlugins...), plugins...)...)
+	s, err := New(cfg, enginePlugins(plugins...)...)
 	if err == nil {
 		t.Cleanup(s.Close)
 	}

@@ -147,9 +147,8 @@ func (s *Server) info(want map[string]bool) string {
 			st.totalErrors, st.commands, st.commands)
 		var hits, misses, preempted uint64
 		for _, l := range s.loops {
-			hits += l.busy.hits.Load()
-			misses += l.busy.misses.Load()
-			preempted += l.busy.preempted.Load()
+			h, m, p := l.BusyPollStats()
+			hits, misses, preempted = hits+h, misses+m, preempted+p
 		}
 		fmt.Fprintf(b, "event_loop_busy_poll_hits:%d\r\nevent_loop_busy_poll_misses:%d\r\nevent_loop_busy_poll_preempted:%d\r\n", hits, misses, preempted)
 		fmt.Fprintf(b, "total_handler_panics:%d\r\n", st.handlerPanics)

@@ -41,7 +41,7 @@ func newInProcess(t *testing.T, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, testPlugins...)
+	s, err := New(cfg, enginePlugins()...)
 	if err != nil {
 		t.Fatal(err)
 	}

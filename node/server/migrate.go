@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -107,25 +108,25 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 	for j := 6; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
-		case eqFold(args[j], "copy"):
+		case command.EqFold(args[j], "copy"):
 			a.copy = true
-		case eqFold(args[j], "replace"):
+		case command.EqFold(args[j], "replace"):
 			a.replace = true
-		case eqFold(args[j], "auth"):
+		case command.EqFold(args[j], "auth"):
 			if more < 1 {
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return a, false
 			}
 			j++
 			a.auth, a.user, a.password = true, "", string(args[j])
-		case eqFold(args[j], "auth2"):
+		case command.EqFold(args[j], "auth2"):
 			if more < 2 {
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return a, false
 			}
 			a.auth, a.user, a.password = true, string(args[j+1]), string(args[j+2])
 			j += 2
-		case eqFold(args[j], "keys"):
+		case command.EqFold(args[j], "keys"):
 			if len(args[3]) != 0 {
 				c.Error("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
 				return a, false
@@ -133,7 +134,7 @@ func parseMigrate(c *Client) (migrateArgs, bool) {
 			firstKey, numKeys = j+1, len(args)-j-1
 			j = len(args)
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return a, false
 		}
 	}

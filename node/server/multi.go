@@ -34,7 +34,7 @@ type watchedKey struct {
 }
 
 func (c *Client) queue(spec *command.Spec, args [][]byte) {
-	c.multi.cmds = append(c.multi.cmds, queuedCmd{spec: spec, args: copyArgs(args)})
+	c.multi.cmds = append(c.multi.cmds, queuedCmd{spec: spec, args: command.CopyArgs(args)})
 	c.lastCmd = spec.FullName() // CLIENT LIST's cmd, as Redis sets it before queueing
 	c.W.SimpleString("QUEUED")
 }
@@ -51,7 +51,7 @@ func transactionHandlers() map[string]Handler {
 
 func cmdMulti(c *Client) {
 	if c.multi != nil {
-		c.Error(ErrNestedMulti)
+		c.Error(command.ErrNestedMulti)
 		return
 	}
 	c.multi = &multiState{}
@@ -67,7 +67,7 @@ func (c *Client) discardTransaction() {
 
 func cmdDiscard(c *Client) {
 	if c.multi == nil {
-		c.Error(ErrDiscardNoMulti)
+		c.Error(command.ErrDiscardNoMulti)
 		return
 	}
 	c.discardTransaction()
@@ -99,12 +99,12 @@ var execDenialReasons = map[int]string{
 func cmdExec(c *Client) {
 	s := c.srv
 	if c.multi == nil {
-		c.Error(ErrExecNoMulti)
+		c.Error(command.ErrExecNoMulti)
 		return
 	}
 	if c.execFailed {
 		c.discardTransaction()
-		c.Error(ErrExecAbort)
+		c.Error(command.ErrExecAbort)
 		return
 	}
 	if c.dirtyCAS || c.watchedKeyExpired() {
@@ -127,7 +127,7 @@ func cmdExec(c *Client) {
 			continue
 		}
 		if s.cfg.MaxMemory > 0 && q.spec.Is(command.DenyOOM) && !s.performEvictions() {
-			c.Error(ErrOOM)
+			c.Error(command.ErrOOM)
 			continue
 		}
 		s.call(c, q.spec)
@@ -145,7 +145,7 @@ func cmdExec(c *Client) {
 
 func cmdWatch(c *Client) {
 	if c.multi != nil {
-		c.Error(ErrWatchInMulti)
+		c.Error(command.ErrWatchInMulti)
 		return
 	}
 	for _, k := range c.Args[1:] {

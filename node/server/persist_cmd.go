@@ -3,6 +3,7 @@ package server
 import (
 	"strconv"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -48,11 +49,11 @@ func cmdRestore(c *Client) {
 	for j := 4; j < len(args); j++ {
 		more := len(args) - j - 1
 		switch {
-		case eqFold(args[j], "replace"):
+		case command.EqFold(args[j], "replace"):
 			replace = true
-		case eqFold(args[j], "absttl"):
+		case command.EqFold(args[j], "absttl"):
 			absttl = true
-		case eqFold(args[j], "idletime") && more >= 1 && freq == -1:
+		case command.EqFold(args[j], "idletime") && more >= 1 && freq == -1:
 			n, ok := c.ParseInt(args[j+1])
 			if !ok {
 				return
@@ -63,7 +64,7 @@ func cmdRestore(c *Client) {
 			}
 			idle = n
 			j++
-		case eqFold(args[j], "freq") && more >= 1 && idle == -1:
+		case command.EqFold(args[j], "freq") && more >= 1 && idle == -1:
 			n, ok := c.ParseInt(args[j+1])
 			if !ok {
 				return
@@ -75,7 +76,7 @@ func cmdRestore(c *Client) {
 			freq = n
 			j++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -114,7 +115,7 @@ func cmdRestore(c *Client) {
 		c.DB.SetExpire(e, ttl)
 		if !absttl {
 			// Propagate the TTL as an absolute time.
-			rw := append(copyArgs(args[:2]), strconv.AppendInt(nil, ttl, 10))
+			rw := append(command.CopyArgs(args[:2]), strconv.AppendInt(nil, ttl, 10))
 			rw = append(rw, args[3:]...)
 			c.Rewrite(append(rw, []byte("ABSTTL"))...)
 		}

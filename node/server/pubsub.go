@@ -191,7 +191,7 @@ func (s *Server) Publish(channel, message []byte) int {
 		n++
 	}
 	for pat, clients := range s.pubsub.patterns {
-		if !GlobMatch([]byte(pat), channel, false) {
+		if !command.GlobMatch([]byte(pat), channel, false) {
 			continue
 		}
 		for _, c := range clients {
@@ -225,7 +225,7 @@ func cmdPubsubChannels(c *Client) {
 	}
 	var names []string
 	for name := range c.srv.pubsub.channels {
-		if pat == nil || GlobMatch(pat, []byte(name), false) {
+		if pat == nil || command.GlobMatch(pat, []byte(name), false) {
 			names = append(names, name)
 		}
 	}
@@ -246,7 +246,7 @@ func cmdPubsubNumpat(c *Client) {
 }
 
 func cmdPubsubHelp(c *Client) {
-	replyHelp(c, "PUBSUB", []string{
+	c.ReplyHelp("PUBSUB", []string{
 		"CHANNELS [<pattern>]",
 		"    Return the currently active channels matching a <pattern> (default: '*').",
 		"NUMPAT",
@@ -259,17 +259,6 @@ func cmdPubsubHelp(c *Client) {
 		"SHARDNUMSUB [<shardchannel> ...]",
 		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
-}
-
-// replyHelp answers a HELP subcommand as Redis's addReplyHelp.
-func replyHelp(c *Client, cmd string, lines []string) {
-	c.W.ArrayLen(len(lines) + 3)
-	c.W.SimpleString(cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.W.SimpleString(l)
-	}
-	c.W.SimpleString("HELP")
-	c.W.SimpleString("    Prints this help.")
 }
 
 // ---- MONITOR ----

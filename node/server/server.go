@@ -13,10 +13,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -50,7 +50,7 @@ type Server struct {
 	dbs      []*keyspace.DB
 
 	listeners []net.Listener
-	loops     []*eventLoop // with event-loops > 0 (eventloop.go)
+	loops     []*eventloop.Loop // with event-loops > 0 (eventloop.go)
 	nextLoop  int
 	clients   map[int64]*Client
 	nextID    atomic.Int64
@@ -157,20 +157,13 @@ func handlerGroups() []map[string]Handler {
 	return []map[string]Handler{
 		connectionHandlers(),
 		serverHandlers(),
-		genericHandlers(),
-		stringHandlers(),
 		transactionHandlers(),
 		pubsubHandlers(),
 		aclHandlers(),
 		persistHandlers(),
-		listHandlers(),
-		hashHandlers(),
-		setHandlers(),
-		zsetHandlers(),
 		clusterHandlers(),
 		latencyHandlers(),
 		lolwutHandlers(),
-		lcsHandlers(),
 	}
 }
 
@@ -183,7 +176,7 @@ func (s *Server) buildCommandTable() error {
 	if err != nil {
 		return err
 	}
-	t, err := command.NewTable(command.Groups()...)
+	t, err := command.NewTable(append(command.Groups(), s.hooks.commands)...)
 	if err != nil {
 		return err
 	}
@@ -196,7 +189,12 @@ func (s *Server) buildCommandTable() error {
 	s.handlers = make([]Handler, t.NumIDs())
 	s.cmdStats = make([]cmdStat, t.NumIDs())
 	for id := 0; id < t.NumIDs(); id++ {
-		s.handlers[id] = hs[t.ByID(id).FullName()]
+		sp := t.ByID(id)
+		if run := sp.Run; run != nil {
+			s.handlers[id] = func(c *Client) { run(&c.Ctx) }
+		} else {
+			s.handlers[id] = hs[sp.FullName()]
+		}
 	}
 	return nil
 }
@@ -225,7 +223,11 @@ func checkServed(t *command.Table, hs map[string]Handler) error {
 	var problems []string
 	for id := 0; id < t.NumIDs(); id++ {
 		sp := t.ByID(id)
-		if len(sp.Subcommands) == 0 && hs[sp.FullName()] == nil {
+		h := hs[sp.FullName()]
+		switch {
+		case sp.Run != nil && h != nil:
+			problems = append(problems, fmt.Sprintf("spec %q has a Run and a handler by name", sp.FullName()))
+		case len(sp.Subcommands) == 0 && sp.Run == nil && h == nil:
 			problems = append(problems, fmt.Sprintf("spec %q has no handler", sp.FullName()))
 		}
 	}
@@ -410,12 +412,12 @@ func (s *Server) accept(conn net.Conn) {
 	if len(s.clients) >= s.cfg.MaxClients {
 		s.stats.rejectedConnections++
 		s.mu.Unlock()
-		refuse(conn, ErrMaxClients)
+		refuse(conn, command.ErrMaxClients)
 		return
 	}
 	if s.protectedRefuses(conn) {
 		s.mu.Unlock()
-		refuse(conn, ErrProtected)
+		refuse(conn, command.ErrProtected)
 		return
 	}
 	if len(s.loops) > 0 {
@@ -428,45 +430,6 @@ func (s *Server) accept(conn net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go c.serve()
-}
-
-// startLoops starts the event loops of event-loops.
-func (s *Server) startLoops() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < s.cfg.EventLoops; i++ {
-		l, err := newEventLoop(s)
-		if err != nil {
-			return err
-		}
-		s.loops = append(s.loops, l)
-		s.wg.Add(1)
-		go l.run()
-	}
-	return nil
-}
-
-// acceptToLoop hands a new connection to the next event loop, or to a
-// goroutine when its socket cannot be taken. Called with the lock held.
-func (s *Server) acceptToLoop(conn net.Conn) {
-	laddr, raddr := conn.LocalAddr(), conn.RemoteAddr()
-	fd, err := takeSocket(conn)
-	if err != nil {
-		c := newClient(s, conn)
-		s.clients[c.ID] = c
-		s.wg.Add(1)
-		go c.serve()
-		return
-	}
-	lc := &loopConn{fd: fd, laddr: laddr, raddr: raddr}
-	l := s.loops[s.nextLoop%len(s.loops)]
-	s.nextLoop++
-	c := newClient(s, lc)
-	if err := l.add(c, lc); err != nil {
-		syscall.Close(fd)
-		return
-	}
-	s.clients[c.ID] = c
 }
 
 func refuse(conn net.Conn, msg string) {

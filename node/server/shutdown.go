@@ -6,7 +6,7 @@ import "time"
 // The graceful path (Shutdown: flush the AOF, the final save, close the
 // clients) needs the server lock; a command that holds it for long (a
 // huge KEYS, DEBUG SLEEP, a bug) must not keep the node alive past the
-// grace a pod's terminationGracePeriodSeconds is sized for. Redis's
+// grace a pod's terminationGracePeriodSeconds is command.Sized for. Redis's
 // shutdown-timeout bounds its wait for lagging replicas; ours bounds the
 // wait for the lock, and then the closing of the connections, but not the
 // final save in between (cutting it short would lose the writes it

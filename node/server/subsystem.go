@@ -26,10 +26,6 @@ func (c *Client) Conn() net.Conn { return c.conn }
 // when its goroutine sees it (a replica dropped by replication).
 func (c *Client) Kill() { c.kill() }
 
-// InExec reports whether the command runs inside EXEC (WAIT does not
-// block there).
-func (c *Client) InExec() bool { return c.inExec }
-
 // Blocked reports whether the client is blocked on keys (replication
 // forgets a WAIT whose client is not).
 func (c *Client) Blocked() bool { return c.blk != nil }

@@ -1,16 +1,18 @@
 package main
 
 import (
+	"github.com/shoal-dev/shoal/node/commands"
 	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
-// plugins are the subsystems plugged into the engine (node/server
-// hooks.go), in the order the engine calls their hooks. Replication comes
-// first: its dispatch Guard (MASTERDOWN, READONLY, NOREPLICAS) refuses
-// right after the cluster routing, before the other subsystems' checks.
+// plugins are what the node plugs into the engine (node/server hooks.go),
+// in the order the engine calls their hooks: the command families, then
+// the subsystems. Replication's dispatch Guard (MASTERDOWN, READONLY,
+// NOREPLICAS) refuses right after the cluster routing.
 func plugins() []server.Plugin {
 	return []server.Plugin{
+		server.CommandFamilies(commands.All()...),
 		replication.Plugin,
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package command
 
 // GlobMatch reports whether s matches the glob pattern as Redis's
 // stringmatchlen does (* ? [a-z] [^x] and \ escapes), optionally ignoring

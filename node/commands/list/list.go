@@ -1,55 +1,22 @@
-package server
+package list
 
 import (
 	"strconv"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/list"
 )
 
-// listHandlers returns the handlers of the list commands by command name
-// (see "Adding a command group" in doc.go). The command specs live in
-// node/command/list.go. The argument checks follow Redis 7.0's t_list.c
-// in order, since the order decides which error a client sees.
-func listHandlers() map[string]Handler {
-	return map[string]Handler{
-		"lpush":      func(c *Client) { c.pushGeneric(list.Head, false) },
-		"rpush":      func(c *Client) { c.pushGeneric(list.Tail, false) },
-		"lpushx":     func(c *Client) { c.pushGeneric(list.Head, true) },
-		"rpushx":     func(c *Client) { c.pushGeneric(list.Tail, true) },
-		"lpop":       func(c *Client) { c.popGeneric(list.Head) },
-		"rpop":       func(c *Client) { c.popGeneric(list.Tail) },
-		"llen":       cmdLlen,
-		"lrange":     cmdLrange,
-		"lindex":     cmdLindex,
-		"lset":       cmdLset,
-		"linsert":    cmdLinsert,
-		"lrem":       cmdLrem,
-		"ltrim":      cmdLtrim,
-		"lpos":       cmdLpos,
-		"lmove":      cmdLmove,
-		"rpoplpush":  func(c *Client) { c.lmoveGeneric(list.Tail, list.Head) },
-		"lmpop":      func(c *Client) { c.mpopGeneric(1, false) },
-		"blpop":      func(c *Client) { c.blockingPop(list.Head) },
-		"brpop":      func(c *Client) { c.blockingPop(list.Tail) },
-		"blmove":     cmdBlmove,
-		"brpoplpush": cmdBrpoplpush,
-		"blmpop":     func(c *Client) { c.mpopGeneric(2, true) },
-	}
-}
-
 // listFill is list-max-listpack-size for new lists.
-func (c *Client) listFill() int { return c.srv.cfg.Encoding.ListFill }
+func listFill(c *command.Ctx) int { return c.Limits().Encoding.ListFill }
 
 // Error replies of the list commands worded as Redis 7.0 words them.
 const (
-	errMustBePositive  = "ERR value is out of range, must be positive"
-	errRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errCountNegative   = "ERR COUNT can't be negative"
-	errMaxlenNegative  = "ERR MAXLEN can't be negative"
-	errNumkeysPositive = "ERR numkeys should be greater than 0"
-	errCountPositive   = "ERR count should be greater than 0"
+	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountNegative  = "ERR COUNT can't be negative"
+	errMaxlenNegative = "ERR MAXLEN can't be negative"
 )
 
 // popName is the non-blocking pop a served blocking pop propagates as.
@@ -61,41 +28,20 @@ func popName(end list.End) []byte {
 }
 
 // parseEnd parses LEFT or RIGHT, replying a syntax error otherwise.
-func (c *Client) parseEnd(arg []byte) (list.End, bool) {
+func parseEnd(c *command.Ctx, arg []byte) (list.End, bool) {
 	switch {
-	case eqFold(arg, "left"):
+	case command.EqFold(arg, "left"):
 		return list.Head, true
-	case eqFold(arg, "right"):
+	case command.EqFold(arg, "right"):
 		return list.Tail, true
 	}
-	c.Error(ErrSyntax)
+	c.Error(command.ErrSyntax)
 	return 0, false
-}
-
-// parsePositive is getPositiveLongFromObjectOrReply: a non-negative integer,
-// with msg as the reply both for junk and for a negative number.
-func (c *Client) parsePositive(arg []byte, msg string) (int64, bool) {
-	n, ok := keyspace.ParseInt(arg)
-	if !ok || n < 0 {
-		c.Error(msg)
-		return 0, false
-	}
-	return n, true
-}
-
-// parseAtLeastOne is getRangeLongFromObjectOrReply(1, LONG_MAX) with msg.
-func (c *Client) parseAtLeastOne(arg []byte, msg string) (int64, bool) {
-	n, ok := keyspace.ParseInt(arg)
-	if !ok || n < 1 {
-		c.Error(msg)
-		return 0, false
-	}
-	return n, true
 }
 
 // listForRead looks key up for reading: l is nil when the key is missing
 // (nothing replied) or of another type (WRONGTYPE replied, ok false).
-func (c *Client) listForRead(key []byte) (l *list.List, ok bool) {
+func listForRead(c *command.Ctx, key []byte) (l *list.List, ok bool) {
 	e, ok := c.ReadType(key, keyspace.TypeList)
 	if !ok || e == nil {
 		return nil, ok
@@ -104,7 +50,7 @@ func (c *Client) listForRead(key []byte) (l *list.List, ok bool) {
 }
 
 // listForWrite is listForRead for a command that changes the list.
-func (c *Client) listForWrite(key []byte) (e *keyspace.Entry, l *list.List, ok bool) {
+func listForWrite(c *command.Ctx, key []byte) (e *keyspace.Entry, l *list.List, ok bool) {
 	e, ok = c.WriteType(key, keyspace.TypeList)
 	if !ok || e == nil {
 		return nil, nil, ok
@@ -114,7 +60,7 @@ func (c *Client) listForWrite(key []byte) (e *keyspace.Entry, l *list.List, ok b
 
 // listRemoved finishes a command that removed n elements from the list at
 // key: an emptied list is deleted, as Redis keeps no empty lists.
-func (c *Client) listRemoved(e *keyspace.Entry, l *list.List, key []byte, n int) {
+func listRemoved(c *command.Ctx, e *keyspace.Entry, l *list.List, key []byte, n int) {
 	if l.Len() == 0 {
 		c.DB.DeleteEntry(e)
 	}
@@ -123,9 +69,9 @@ func (c *Client) listRemoved(e *keyspace.Entry, l *list.List, key []byte, n int)
 }
 
 // pushGeneric is LPUSH, RPUSH and, with xx, LPUSHX and RPUSHX.
-func (c *Client) pushGeneric(end list.End, xx bool) {
+func pushGeneric(c *command.Ctx, end list.End, xx bool) {
 	key := c.Args[1]
-	_, l, ok := c.listForWrite(key)
+	_, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -134,7 +80,7 @@ func (c *Client) pushGeneric(end list.End, xx bool) {
 			c.W.Int(0)
 			return
 		}
-		l = list.New(c.listFill())
+		l = list.New(listFill(c))
 		c.DB.AddObject(key, keyspace.TypeList, l)
 	}
 	for _, v := range c.Args[2:] {
@@ -147,7 +93,7 @@ func (c *Client) pushGeneric(end list.End, xx bool) {
 }
 
 // popGeneric is LPOP and RPOP, with the optional count.
-func (c *Client) popGeneric(end list.End) {
+func popGeneric(c *command.Ctx, end list.End) {
 	if len(c.Args) > 3 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
@@ -156,12 +102,12 @@ func (c *Client) popGeneric(end list.End) {
 	var count int64
 	if hasCount {
 		var ok bool
-		if count, ok = c.parsePositive(c.Args[2], errMustBePositive); !ok {
+		if count, ok = c.ParsePositive(c.Args[2], command.ErrMustBePositive); !ok {
 			return
 		}
 	}
 	key := c.Args[1]
-	e, l, ok := c.listForWrite(key)
+	e, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -176,7 +122,7 @@ func (c *Client) popGeneric(end list.End) {
 	if !hasCount {
 		v, _ := l.Pop(end)
 		c.W.Bulk(v)
-		c.listRemoved(e, l, key, 1)
+		listRemoved(c, e, l, key, 1)
 		return
 	}
 	if count == 0 {
@@ -184,13 +130,13 @@ func (c *Client) popGeneric(end list.End) {
 		return
 	}
 	n := int(min(count, int64(l.Len())))
-	c.replyPops(l, end, n)
-	c.listRemoved(e, l, key, n)
+	replyPops(c, l, end, n)
+	listRemoved(c, e, l, key, n)
 }
 
 // replyPops pops n elements from the given end and replies them as an
 // array, in the order they were popped.
-func (c *Client) replyPops(l *list.List, end list.End, n int) {
+func replyPops(c *command.Ctx, l *list.List, end list.End, n int) {
 	c.W.ArrayLen(n)
 	for range n {
 		v, _ := l.Pop(end)
@@ -198,8 +144,8 @@ func (c *Client) replyPops(l *list.List, end list.End, n int) {
 	}
 }
 
-func cmdLlen(c *Client) {
-	l, ok := c.listForRead(c.Args[1])
+func cmdLlen(c *command.Ctx) {
+	l, ok := listForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -210,7 +156,7 @@ func cmdLlen(c *Client) {
 	c.W.Int(int64(l.Len()))
 }
 
-func cmdLrange(c *Client) {
+func cmdLrange(c *command.Ctx) {
 	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -219,7 +165,7 @@ func cmdLrange(c *Client) {
 	if !ok {
 		return
 	}
-	l, ok := c.listForRead(c.Args[1])
+	l, ok := listForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -234,8 +180,8 @@ func cmdLrange(c *Client) {
 	}
 }
 
-func cmdLindex(c *Client) {
-	l, ok := c.listForRead(c.Args[1])
+func cmdLindex(c *command.Ctx) {
+	l, ok := listForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -255,14 +201,14 @@ func cmdLindex(c *Client) {
 	c.W.Bulk(v)
 }
 
-func cmdLset(c *Client) {
+func cmdLset(c *command.Ctx) {
 	key := c.Args[1]
-	_, l, ok := c.listForWrite(key)
+	_, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.Error(ErrNoSuchKey)
+		c.Error(command.ErrNoSuchKey)
 		return
 	}
 	i, ok := c.ParseInt(c.Args[2])
@@ -270,25 +216,25 @@ func cmdLset(c *Client) {
 		return
 	}
 	if !l.Set(int(i), c.Args[3]) {
-		c.Error(ErrOutOfRange)
+		c.Error(command.ErrOutOfRange)
 		return
 	}
 	c.W.OK()
 	c.Modified(key)
 }
 
-func cmdLinsert(c *Client) {
+func cmdLinsert(c *command.Ctx) {
 	var after bool
 	switch {
-	case eqFold(c.Args[2], "after"):
+	case command.EqFold(c.Args[2], "after"):
 		after = true
-	case eqFold(c.Args[2], "before"):
+	case command.EqFold(c.Args[2], "before"):
 	default:
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	key := c.Args[1]
-	_, l, ok := c.listForWrite(key)
+	_, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -303,13 +249,13 @@ func cmdLinsert(c *Client) {
 	}
 }
 
-func cmdLrem(c *Client) {
+func cmdLrem(c *command.Ctx) {
 	count, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
 	}
 	key := c.Args[1]
-	e, l, ok := c.listForWrite(key)
+	e, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -320,11 +266,11 @@ func cmdLrem(c *Client) {
 	n := l.Remove(int(count), c.Args[3])
 	c.W.Int(int64(n))
 	if n > 0 {
-		c.listRemoved(e, l, key, n)
+		listRemoved(c, e, l, key, n)
 	}
 }
 
-func cmdLtrim(c *Client) {
+func cmdLtrim(c *command.Ctx) {
 	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -334,7 +280,7 @@ func cmdLtrim(c *Client) {
 		return
 	}
 	key := c.Args[1]
-	e, l, ok := c.listForWrite(key)
+	e, l, ok := listForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -347,21 +293,21 @@ func cmdLtrim(c *Client) {
 	removed := before - l.Len()
 	// Redis signals the key (WATCH) even when nothing was trimmed, but
 	// propagates only a change.
-	c.listRemoved(e, l, key, max(removed, 1))
+	listRemoved(c, e, l, key, max(removed, 1))
 	if removed == 0 {
 		c.PreventPropagation()
 	}
 	c.W.OK()
 }
 
-func cmdLpos(c *Client) {
+func cmdLpos(c *command.Ctx) {
 	rank, count, maxlen := int64(1), int64(-1), int64(0) // count -1: no COUNT
 	args := c.Args
 	for j := 3; j < len(args); j++ {
 		more := j+1 < len(args)
 		var ok bool
 		switch {
-		case eqFold(args[j], "rank") && more:
+		case command.EqFold(args[j], "rank") && more:
 			j++
 			if rank, ok = c.ParseInt(args[j]); !ok {
 				return
@@ -370,22 +316,22 @@ func cmdLpos(c *Client) {
 				c.Error(errRankZero)
 				return
 			}
-		case eqFold(args[j], "count") && more:
+		case command.EqFold(args[j], "count") && more:
 			j++
-			if count, ok = c.parsePositive(args[j], errCountNegative); !ok {
+			if count, ok = c.ParsePositive(args[j], errCountNegative); !ok {
 				return
 			}
-		case eqFold(args[j], "maxlen") && more:
+		case command.EqFold(args[j], "maxlen") && more:
 			j++
-			if maxlen, ok = c.parsePositive(args[j], errMaxlenNegative); !ok {
+			if maxlen, ok = c.ParsePositive(args[j], errMaxlenNegative); !ok {
 				return
 			}
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
-	l, ok := c.listForRead(c.Args[1])
+	l, ok := listForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -413,23 +359,23 @@ func cmdLpos(c *Client) {
 	}
 }
 
-func cmdLmove(c *Client) {
-	from, ok := c.parseEnd(c.Args[3])
+func cmdLmove(c *command.Ctx) {
+	from, ok := parseEnd(c, c.Args[3])
 	if !ok {
 		return
 	}
-	to, ok := c.parseEnd(c.Args[4])
+	to, ok := parseEnd(c, c.Args[4])
 	if !ok {
 		return
 	}
-	c.lmoveGeneric(from, to)
+	lmoveGeneric(c, from, to)
 }
 
 // lmoveGeneric is LMOVE and RPOPLPUSH (and BLMOVE, BRPOPLPUSH when the
 // source has elements). It reports whether an element moved.
-func (c *Client) lmoveGeneric(from, to list.End) bool {
+func lmoveGeneric(c *command.Ctx, from, to list.End) bool {
 	src, dst := c.Args[1], c.Args[2]
-	se, sl, ok := c.listForWrite(src)
+	se, sl, ok := listForWrite(c, src)
 	if !ok {
 		return false
 	}
@@ -437,12 +383,12 @@ func (c *Client) lmoveGeneric(from, to list.End) bool {
 		c.W.Null()
 		return false
 	}
-	_, dl, ok := c.listForWrite(dst)
+	_, dl, ok := listForWrite(c, dst)
 	if !ok {
 		return false
 	}
 	if dl == nil {
-		dl = list.New(c.listFill())
+		dl = list.New(listFill(c))
 		c.DB.AddObject(dst, keyspace.TypeList, dl)
 	}
 	v, _ := list.Move(sl, dl, from, to)
@@ -458,22 +404,22 @@ func (c *Client) lmoveGeneric(from, to list.End) bool {
 
 // mpopGeneric is LMPOP and BLMPOP: numkeys is at c.Args[numkeysIdx], the
 // timeout (BLMPOP) at c.Args[1].
-func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
+func mpopGeneric(c *command.Ctx, numkeysIdx int, block bool) {
 	args := c.Args
-	numkeys, ok := c.parseAtLeastOne(args[numkeysIdx], errNumkeysPositive)
+	numkeys, ok := c.ParseAtLeastOne(args[numkeysIdx], command.ErrNumkeysPositive)
 	if !ok {
 		return
 	}
 	if numkeys >= int64(len(args)) || numkeysIdx+int(numkeys)+1 >= len(args) {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	whereIdx := numkeysIdx + int(numkeys) + 1
-	end, ok := c.parseEnd(args[whereIdx])
+	end, ok := parseEnd(c, args[whereIdx])
 	if !ok {
 		return
 	}
-	count, ok := c.parseMPopCount(args[whereIdx+1:])
+	count, ok := c.ParseMPopCount(args[whereIdx+1:])
 	if !ok {
 		return
 	}
@@ -484,7 +430,7 @@ func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
 		}
 	}
 	keys := args[numkeysIdx+1 : whereIdx]
-	e, l, key, ok := c.firstNonEmptyList(keys)
+	e, l, key, ok := firstNonEmptyList(c, keys)
 	if !ok {
 		return
 	}
@@ -499,8 +445,8 @@ func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
 	n := int(min(count, int64(l.Len())))
 	c.W.ArrayLen(2)
 	c.W.Bulk(key)
-	c.replyPops(l, end, n)
-	c.listRemoved(e, l, key, n)
+	replyPops(c, l, end, n)
+	listRemoved(c, e, l, key, n)
 	c.Rewrite(popName(end), key, strconv.AppendInt(nil, int64(n), 10))
 }
 
@@ -508,7 +454,7 @@ func (c *Client) mpopGeneric(numkeysIdx int, block bool) {
 // never empty). A key of another type replies WRONGTYPE (ok false), except
 // when a blocked client is served again: Redis 7.0 then serves it from the
 // list that became ready and ignores its other keys, so they are skipped.
-func (c *Client) firstNonEmptyList(keys [][]byte) (e *keyspace.Entry, l *list.List, key []byte, ok bool) {
+func firstNonEmptyList(c *command.Ctx, keys [][]byte) (e *keyspace.Entry, l *list.List, key []byte, ok bool) {
 	for _, k := range keys {
 		e := c.LookupWrite(k)
 		if e == nil {
@@ -527,13 +473,13 @@ func (c *Client) firstNonEmptyList(keys [][]byte) (e *keyspace.Entry, l *list.Li
 }
 
 // blockingPop is BLPOP and BRPOP.
-func (c *Client) blockingPop(end list.End) {
+func blockingPop(c *command.Ctx, end list.End) {
 	keys := c.Args[1 : len(c.Args)-1]
 	timeout, ok := c.ParseTimeout(c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
-	e, l, key, ok := c.firstNonEmptyList(keys)
+	e, l, key, ok := firstNonEmptyList(c, keys)
 	if !ok {
 		return
 	}
@@ -545,16 +491,16 @@ func (c *Client) blockingPop(end list.End) {
 	c.W.ArrayLen(2)
 	c.W.Bulk(key)
 	c.W.Bulk(v)
-	c.listRemoved(e, l, key, 1)
+	listRemoved(c, e, l, key, 1)
 	c.Rewrite(popName(end), key)
 }
 
-func cmdBlmove(c *Client) {
-	from, ok := c.parseEnd(c.Args[3])
+func cmdBlmove(c *command.Ctx) {
+	from, ok := parseEnd(c, c.Args[3])
 	if !ok {
 		return
 	}
-	to, ok := c.parseEnd(c.Args[4])
+	to, ok := parseEnd(c, c.Args[4])
 	if !ok {
 		return
 	}
@@ -562,24 +508,24 @@ func cmdBlmove(c *Client) {
 	if !ok {
 		return
 	}
-	if c.blmoveGeneric(from, to, timeout) {
+	if blmoveGeneric(c, from, to, timeout) {
 		c.Rewrite([]byte("LMOVE"), c.Args[1], c.Args[2], c.Args[3], c.Args[4])
 	}
 }
 
-func cmdBrpoplpush(c *Client) {
+func cmdBrpoplpush(c *command.Ctx) {
 	timeout, ok := c.ParseTimeout(c.Args[3])
 	if !ok {
 		return
 	}
-	if c.blmoveGeneric(list.Tail, list.Head, timeout) {
+	if blmoveGeneric(c, list.Tail, list.Head, timeout) {
 		c.Rewrite([]byte("RPOPLPUSH"), c.Args[1], c.Args[2])
 	}
 }
 
 // blmoveGeneric moves like LMOVE when the source has elements and blocks
 // otherwise. It reports whether an element moved.
-func (c *Client) blmoveGeneric(from, to list.End, timeout time.Duration) bool {
+func blmoveGeneric(c *command.Ctx, from, to list.End, timeout time.Duration) bool {
 	src := c.Args[1]
 	e := c.LookupWrite(src)
 	if e != nil && e.Type() != keyspace.TypeList {
@@ -590,9 +536,9 @@ func (c *Client) blmoveGeneric(from, to list.End, timeout time.Duration) bool {
 		e = nil // not a list any more: keep waiting, as Redis 7.0 does
 	}
 	if e != nil {
-		return c.lmoveGeneric(from, to)
+		return lmoveGeneric(c, from, to)
 	}
-	if c.inExec {
+	if c.InExec() {
 		// Inside MULTI a blocking command cannot block: Redis replies the
 		// null bulk here, while a real timeout replies the null array.
 		c.W.Null()
@@ -600,26 +546,4 @@ func (c *Client) blmoveGeneric(from, to list.End, timeout time.Duration) bool {
 	}
 	c.BlockOnKeys([][]byte{src}, timeout, nil)
 	return false
-}
-
-// parseMPopCount parses the options after LMPOP/ZMPOP's LEFT|RIGHT|MIN|MAX:
-// at most one COUNT n (n >= 1), default 1; anything else is a syntax error.
-func (c *Client) parseMPopCount(opts [][]byte) (int64, bool) {
-	count := int64(-1)
-	for j := 0; j < len(opts); j++ {
-		if count == -1 && eqFold(opts[j], "count") && j+1 < len(opts) {
-			j++
-			var ok bool
-			if count, ok = c.parseAtLeastOne(opts[j], errCountPositive); !ok {
-				return 0, false
-			}
-			continue
-		}
-		c.Error(ErrSyntax)
-		return 0, false
-	}
-	if count == -1 {
-		count = 1
-	}
-	return count, true
 }

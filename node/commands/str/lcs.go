@@ -1,16 +1,15 @@
-package server
+package str
 
-import "github.com/shoal-dev/shoal/node/keyspace"
+import (
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/keyspace"
+)
 
 // LCS, as Redis 7.0.15's lcsCommand: the longest common subsequence of
 // two string values by the dynamic-programming table of LCS lengths, with
 // LEN, IDX, MINMATCHLEN and WITHMATCHLEN. The table takes 4 bytes per
 // cell, (len1+1)*(len2+1) cells; as Redis, a table larger than
 // proto-max-bulk-len is refused before anything is allocated.
-
-func lcsHandlers() map[string]Handler {
-	return map[string]Handler{"lcs": cmdLCS}
-}
 
 // lcsOptions are LCS's arguments after the two keys.
 type lcsOptions struct {
@@ -24,7 +23,7 @@ type lcsMatch struct {
 	aStart, aEnd, bStart, bEnd int
 }
 
-func cmdLCS(c *Client) {
+func cmdLCS(c *command.Ctx) {
 	a, okA := lcsValue(c, c.Args[1])
 	b, okB := lcsValue(c, c.Args[2])
 	if !okA || !okB {
@@ -43,7 +42,7 @@ func cmdLCS(c *Client) {
 		c.Error("ERR String too long for LCS")
 		return
 	}
-	if cells := uint64(len(a)+1) * uint64(len(b)+1); cells*4 > uint64(c.srv.cfg.ProtoMaxBulkLen) {
+	if cells := uint64(len(a)+1) * uint64(len(b)+1); cells*4 > uint64(c.Limits().ProtoMaxBulkLen) {
 		c.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
 		return
 	}
@@ -83,7 +82,7 @@ func cmdLCS(c *Client) {
 
 // lcsValue reads a key's string for LCS: a missing key is the empty
 // string, a key of another type is not ok.
-func lcsValue(c *Client, key []byte) ([]byte, bool) {
+func lcsValue(c *command.Ctx, key []byte) ([]byte, bool) {
 	e := c.LookupRead(key)
 	if e == nil {
 		return nil, true
@@ -96,17 +95,17 @@ func lcsValue(c *Client, key []byte) ([]byte, bool) {
 
 // parseLCSOptions parses IDX, LEN, WITHMATCHLEN and MINMATCHLEN n (a
 // negative n is 0), replying the error itself when it fails.
-func parseLCSOptions(c *Client, args [][]byte) (lcsOptions, bool) {
+func parseLCSOptions(c *command.Ctx, args [][]byte) (lcsOptions, bool) {
 	var o lcsOptions
 	for j := 0; j < len(args); j++ {
 		switch {
-		case eqFold(args[j], "idx"):
+		case command.EqFold(args[j], "idx"):
 			o.getIdx = true
-		case eqFold(args[j], "len"):
+		case command.EqFold(args[j], "len"):
 			o.getLen = true
-		case eqFold(args[j], "withmatchlen"):
+		case command.EqFold(args[j], "withmatchlen"):
 			o.withMatchLen = true
-		case eqFold(args[j], "minmatchlen") && j+1 < len(args):
+		case command.EqFold(args[j], "minmatchlen") && j+1 < len(args):
 			n, ok := c.ParseInt(args[j+1])
 			if !ok {
 				return o, false
@@ -114,7 +113,7 @@ func parseLCSOptions(c *Client, args [][]byte) (lcsOptions, bool) {
 			o.minMatchLen = max(n, 0)
 			j++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return o, false
 		}
 	}

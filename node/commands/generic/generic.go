@@ -1,46 +1,14 @@
-package server
+package generic
 
 import (
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
-func genericHandlers() map[string]Handler {
-	return map[string]Handler{
-		"del":         cmdDel,
-		"unlink":      cmdDel,
-		"exists":      cmdExists,
-		"type":        cmdType,
-		"expire":      cmdExpire,
-		"pexpire":     cmdPexpire,
-		"expireat":    cmdExpireat,
-		"pexpireat":   cmdPexpireat,
-		"ttl":         cmdTTL,
-		"pttl":        cmdPTTL,
-		"expiretime":  cmdExpiretime,
-		"pexpiretime": cmdPexpiretime,
-		"persist":     cmdPersist,
-		"rename":      cmdRename,
-		"renamenx":    cmdRenamenx,
-		"keys":        cmdKeys,
-		"scan":        cmdScan,
-		"randomkey":   cmdRandomkey,
-		"touch":       cmdTouch,
-		"copy":        cmdCopy,
-		"move":        cmdMove,
-
-		"object|encoding": cmdObjectEncoding,
-		"object|idletime": cmdObjectIdletime,
-		"object|freq":     cmdObjectFreq,
-		"object|refcount": cmdObjectRefcount,
-		"object|help":     cmdObjectHelp,
-	}
-}
-
-func cmdDel(c *Client) {
+func cmdDel(c *command.Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
 		if c.DB.Delete(k) {
@@ -51,7 +19,7 @@ func cmdDel(c *Client) {
 	c.W.Int(n)
 }
 
-func cmdExists(c *Client) {
+func cmdExists(c *command.Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
 		if c.DB.Peek(k) != nil {
@@ -61,7 +29,7 @@ func cmdExists(c *Client) {
 	c.W.Int(n)
 }
 
-func cmdType(c *Client) {
+func cmdType(c *command.Ctx) {
 	e := c.DB.Peek(c.Args[1])
 	if e == nil {
 		c.W.SimpleString("none")
@@ -72,22 +40,22 @@ func cmdType(c *Client) {
 
 // expireGeneric implements EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT
 // (expireGenericCommand): base is 0 or now in ms, unitMs 1000 or 1.
-func (c *Client) expireGeneric(base, unitMs int64) {
+func expireGeneric(c *command.Ctx, base, unitMs int64) {
 	key := c.Args[1]
 	// As Redis: the options first, then the time.
 	var nx, xx, gt, lt bool
 	for _, a := range c.Args[3:] {
 		switch {
-		case eqFold(a, "nx"):
+		case command.EqFold(a, "nx"):
 			nx = true
-		case eqFold(a, "xx"):
+		case command.EqFold(a, "xx"):
 			xx = true
-		case eqFold(a, "gt"):
+		case command.EqFold(a, "gt"):
 			gt = true
-		case eqFold(a, "lt"):
+		case command.EqFold(a, "lt"):
 			lt = true
 		default:
-			c.Error("ERR Unsupported option " + errorTail(a))
+			c.Error("ERR Unsupported option " + command.ErrorTail(a))
 			return
 		}
 	}
@@ -127,7 +95,7 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 		c.W.Int(0)
 		return
 	}
-	if when <= c.Now() && !c.srv.env.NoExpire {
+	if when <= c.Now() && !c.Env.NoExpire {
 		c.DB.DeleteEntry(e)
 		c.Modified(key)
 		c.Rewrite([]byte("DEL"), key)
@@ -142,13 +110,13 @@ func (c *Client) expireGeneric(base, unitMs int64) {
 	c.W.Int(1)
 }
 
-func cmdExpire(c *Client)    { c.expireGeneric(c.Now(), 1000) }
-func cmdPexpire(c *Client)   { c.expireGeneric(c.Now(), 1) }
-func cmdExpireat(c *Client)  { c.expireGeneric(0, 1000) }
-func cmdPexpireat(c *Client) { c.expireGeneric(0, 1) }
+func cmdExpire(c *command.Ctx)    { expireGeneric(c, c.Now(), 1000) }
+func cmdPexpire(c *command.Ctx)   { expireGeneric(c, c.Now(), 1) }
+func cmdExpireat(c *command.Ctx)  { expireGeneric(c, 0, 1000) }
+func cmdPexpireat(c *command.Ctx) { expireGeneric(c, 0, 1) }
 
 // ttlGeneric implements TTL, PTTL, EXPIRETIME and PEXPIRETIME.
-func (c *Client) ttlGeneric(ms, abs bool) {
+func ttlGeneric(c *command.Ctx, ms, abs bool) {
 	e := c.DB.Peek(c.Args[1])
 	if e == nil {
 		c.W.Int(-2)
@@ -172,12 +140,12 @@ func (c *Client) ttlGeneric(ms, abs bool) {
 	c.W.Int(v)
 }
 
-func cmdTTL(c *Client)         { c.ttlGeneric(false, false) }
-func cmdPTTL(c *Client)        { c.ttlGeneric(true, false) }
-func cmdExpiretime(c *Client)  { c.ttlGeneric(false, true) }
-func cmdPexpiretime(c *Client) { c.ttlGeneric(true, true) }
+func cmdTTL(c *command.Ctx)         { ttlGeneric(c, false, false) }
+func cmdPTTL(c *command.Ctx)        { ttlGeneric(c, true, false) }
+func cmdExpiretime(c *command.Ctx)  { ttlGeneric(c, false, true) }
+func cmdPexpiretime(c *command.Ctx) { ttlGeneric(c, true, true) }
 
-func cmdPersist(c *Client) {
+func cmdPersist(c *command.Ctx) {
 	e := c.LookupWrite(c.Args[1])
 	if e == nil || !c.DB.Persist(e) {
 		c.W.Int(0)
@@ -187,11 +155,11 @@ func cmdPersist(c *Client) {
 	c.W.Int(1)
 }
 
-func (c *Client) renameGeneric(nx bool) {
+func renameGeneric(c *command.Ctx, nx bool) {
 	src, dst := c.Args[1], c.Args[2]
 	e := c.LookupWrite(src)
 	if e == nil {
-		c.Error(ErrNoSuchKey)
+		c.Error(command.ErrNoSuchKey)
 		return
 	}
 	if string(src) == string(dst) {
@@ -219,15 +187,15 @@ func (c *Client) renameGeneric(nx bool) {
 	}
 }
 
-func cmdRename(c *Client)   { c.renameGeneric(false) }
-func cmdRenamenx(c *Client) { c.renameGeneric(true) }
+func cmdRename(c *command.Ctx)   { renameGeneric(c, false) }
+func cmdRenamenx(c *command.Ctx) { renameGeneric(c, true) }
 
-func cmdKeys(c *Client) {
+func cmdKeys(c *command.Ctx) {
 	pat := c.Args[1]
 	all := len(pat) == 1 && pat[0] == '*'
 	var keys []string
 	c.DB.ForEach(func(e *keyspace.Entry) bool {
-		if all || GlobMatch(pat, []byte(e.Key()), false) {
+		if all || command.GlobMatch(pat, []byte(e.Key()), false) {
 			keys = append(keys, e.Key())
 		}
 		return true
@@ -238,63 +206,7 @@ func cmdKeys(c *Client) {
 	}
 }
 
-// ScanOptions are the parsed MATCH/COUNT/TYPE options of the SCAN family.
-type ScanOptions struct {
-	Match   []byte // nil: everything
-	Count   int
-	Type    string
-	NoValue bool
-}
-
-// ParseScanCursor parses a SCAN cursor or replies "invalid cursor".
-func (c *Client) ParseScanCursor(arg []byte) (uint64, bool) {
-	n, ok := parseScanCursor(arg)
-	if !ok {
-		c.Error("ERR invalid cursor")
-		return 0, false
-	}
-	return n, true
-}
-
-// ParseScanOptions parses the options after the cursor (allowType for
-// SCAN only), replying the error on failure.
-func (c *Client) ParseScanOptions(args [][]byte, allowType bool) (ScanOptions, bool) {
-	o := ScanOptions{Count: 10}
-	for i := 0; i < len(args); i++ {
-		more := i+1 < len(args)
-		switch {
-		case eqFold(args[i], "count") && more:
-			n, ok := c.ParseInt(args[i+1])
-			if !ok {
-				return o, false
-			}
-			if n < 1 {
-				c.Error(ErrSyntax)
-				return o, false
-			}
-			if n > math.MaxInt32 {
-				n = math.MaxInt32
-			}
-			o.Count = int(n)
-			i++
-		case eqFold(args[i], "match") && more:
-			o.Match = args[i+1]
-			if len(o.Match) == 1 && o.Match[0] == '*' {
-				o.Match = nil
-			}
-			i++
-		case allowType && eqFold(args[i], "type") && more:
-			o.Type = strings.ToLower(string(args[i+1]))
-			i++
-		default:
-			c.Error(ErrSyntax)
-			return o, false
-		}
-	}
-	return o, true
-}
-
-func cmdScan(c *Client) {
+func cmdScan(c *command.Ctx) {
 	cursor, ok := c.ParseScanCursor(c.Args[1])
 	if !ok {
 		return
@@ -310,7 +222,7 @@ func cmdScan(c *Client) {
 		if c.DB.Peek([]byte(k)) == nil { // expired: deleted now
 			continue
 		}
-		if o.Match != nil && !GlobMatch(o.Match, []byte(k), false) {
+		if o.Match != nil && !command.GlobMatch(o.Match, []byte(k), false) {
 			continue
 		}
 		if o.Type != "" && e.Type().String() != o.Type {
@@ -326,7 +238,7 @@ func cmdScan(c *Client) {
 	}
 }
 
-func cmdRandomkey(c *Client) {
+func cmdRandomkey(c *command.Ctx) {
 	e := c.DB.Random()
 	if e == nil {
 		c.W.Null()
@@ -335,7 +247,7 @@ func cmdRandomkey(c *Client) {
 	c.W.BulkString(e.Key())
 }
 
-func cmdTouch(c *Client) {
+func cmdTouch(c *command.Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
 		if c.DB.Lookup(k) != nil {
@@ -349,36 +261,35 @@ func cmdTouch(c *Client) {
 // duplicate them.
 type Copier interface{ Copy() any }
 
-func cmdCopy(c *Client) {
+func cmdCopy(c *command.Ctx) {
 	src, dst := c.Args[1], c.Args[2]
 	dstDB := c.DB
 	replace := false
 	for i := 3; i < len(c.Args); i++ {
 		switch {
-		case eqFold(c.Args[i], "replace"):
+		case command.EqFold(c.Args[i], "replace"):
 			replace = true
-		case eqFold(c.Args[i], "db") && i+1 < len(c.Args):
+		case command.EqFold(c.Args[i], "db") && i+1 < len(c.Args):
 			n, ok := c.ParseInt32(c.Args[i+1], "")
 			if !ok {
 				return
 			}
-			if n < 0 || n >= int64(len(c.srv.dbs)) {
-				c.Error(ErrInvalidDB)
+			if dstDB = c.Database(n); dstDB == nil {
+				c.Error(command.ErrInvalidDB)
 				return
 			}
-			dstDB = c.srv.dbs[n]
 			i++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
-	if c.srv.cfg.ClusterEnabled && dstDB != c.DB {
+	if c.Limits().ClusterEnabled && dstDB != c.DB {
 		c.Error("ERR Copying to another database is not allowed in cluster mode")
 		return
 	}
 	if dstDB == c.DB && string(src) == string(dst) {
-		c.Error(ErrSameObject)
+		c.Error(command.ErrSameObject)
 		return
 	}
 	e := c.LookupRead(src)
@@ -411,9 +322,9 @@ func cmdCopy(c *Client) {
 	c.W.Int(1)
 }
 
-func cmdMove(c *Client) {
+func cmdMove(c *command.Ctx) {
 	key := c.Args[1]
-	if c.srv.cfg.ClusterEnabled {
+	if c.Limits().ClusterEnabled {
 		c.Error("ERR MOVE is not allowed in cluster mode")
 		return
 	}
@@ -421,13 +332,13 @@ func cmdMove(c *Client) {
 	if !ok {
 		return
 	}
-	if n < 0 || n >= int64(len(c.srv.dbs)) {
-		c.Error(ErrInvalidDB)
+	dstDB := c.Database(n)
+	if dstDB == nil {
+		c.Error(command.ErrInvalidDB)
 		return
 	}
-	dstDB := c.srv.dbs[n]
 	if dstDB == c.DB {
-		c.Error(ErrSameObject)
+		c.Error(command.ErrSameObject)
 		return
 	}
 	e := c.LookupWrite(key)
@@ -450,7 +361,7 @@ func cmdMove(c *Client) {
 	c.W.Int(1)
 }
 
-func cmdObjectEncoding(c *Client) {
+func cmdObjectEncoding(c *command.Ctx) {
 	e := c.DB.Peek(c.Args[2])
 	if e == nil {
 		c.W.Null()
@@ -461,33 +372,33 @@ func cmdObjectEncoding(c *Client) {
 
 const lfuAdjustNote = " Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 
-func cmdObjectIdletime(c *Client) {
+func cmdObjectIdletime(c *command.Ctx) {
 	e := c.DB.Peek(c.Args[2])
 	if e == nil {
 		c.W.Null()
 		return
 	}
-	if c.srv.env.LFU {
+	if c.Env.LFU {
 		c.Error("ERR An LFU maxmemory policy is selected, idle time not tracked." + lfuAdjustNote)
 		return
 	}
 	c.W.Int(c.DB.IdleMillis(e) / 1000)
 }
 
-func cmdObjectFreq(c *Client) {
+func cmdObjectFreq(c *command.Ctx) {
 	e := c.DB.Peek(c.Args[2])
 	if e == nil {
 		c.W.Null()
 		return
 	}
-	if !c.srv.env.LFU {
+	if !c.Env.LFU {
 		c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked." + lfuAdjustNote)
 		return
 	}
 	c.W.Int(int64(c.DB.LFUCounter(e)))
 }
 
-func cmdObjectRefcount(c *Client) {
+func cmdObjectRefcount(c *command.Ctx) {
 	e := c.DB.Peek(c.Args[2])
 	if e == nil {
 		c.W.Null()
@@ -496,8 +407,8 @@ func cmdObjectRefcount(c *Client) {
 	c.W.Int(1)
 }
 
-func cmdObjectHelp(c *Client) {
-	replyHelp(c, "OBJECT", []string{
+func cmdObjectHelp(c *command.Ctx) {
+	c.ReplyHelp("OBJECT", []string{
 		"ENCODING <key>",
 		"    Return the kind of internal representation used in order to store the value",
 		"    associated with a <key>.",

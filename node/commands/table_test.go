@@ -1,9 +1,11 @@
-package command
+package commands
 
 import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 func args(s string) [][]byte {
@@ -15,7 +17,7 @@ func args(s string) [][]byte {
 }
 
 func TestDefaultTableIsConsistent(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	if tab.Count() < 190 { // the served set is checked name by name in node/server (testdata/commands.txt)
 		t.Fatalf("only %d commands", tab.Count())
 	}
@@ -27,17 +29,17 @@ func TestDefaultTableIsConsistent(t *testing.T) {
 		if s.Arity == 0 {
 			t.Errorf("%s has arity 0", s.FullName())
 		}
-		if s.Is(Write) && s.Is(ReadOnly) {
+		if s.Is(command.Write) && s.Is(command.ReadOnly) {
 			t.Errorf("%s is both write and readonly", s.FullName())
 		}
 	}
-	if _, err := NewTable(Groups()[0], Groups()[0]); err == nil {
+	if _, err := command.NewTable(command.Groups()[0], command.Groups()[0]); err == nil {
 		t.Fatal("duplicate commands accepted")
 	}
 }
 
 func TestLookupIsCaseInsensitiveWithoutAllocating(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	for _, name := range []string{"get", "GET", "gEt"} {
 		if s := tab.Lookup([]byte(name)); s == nil || s.Name != "get" {
 			t.Fatalf("Lookup(%q) = %v", name, s)
@@ -63,7 +65,7 @@ func TestLookupIsCaseInsensitiveWithoutAllocating(t *testing.T) {
 }
 
 func TestArityAndErrors(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	get := tab.Lookup([]byte("get"))
 	if get.ArityOK(1) || !get.ArityOK(2) || get.ArityOK(3) {
 		t.Fatal("GET arity")
@@ -72,27 +74,27 @@ func TestArityAndErrors(t *testing.T) {
 	if mset.ArityOK(2) || !mset.ArityOK(3) || !mset.ArityOK(7) {
 		t.Fatal("MSET arity")
 	}
-	if got := ArityError(get); got != "ERR wrong number of arguments for 'get' command" {
+	if got := command.ArityError(get); got != "ERR wrong number of arguments for 'get' command" {
 		t.Fatal(got)
 	}
 	sub, _ := tab.LookupArgs(args("CLIENT SETNAME"))
-	if got := ArityError(sub); got != "ERR wrong number of arguments for 'client|setname' command" {
+	if got := command.ArityError(sub); got != "ERR wrong number of arguments for 'client|setname' command" {
 		t.Fatal(got)
 	}
-	if got := UnknownCommandError(args("foo a b")); got != "ERR unknown command 'foo', with args beginning with: 'a' 'b' " {
+	if got := command.UnknownCommandError(args("foo a b")); got != "ERR unknown command 'foo', with args beginning with: 'a' 'b' " {
 		t.Fatalf("%q", got)
 	}
-	if got := UnknownSubcommandError(args("config nope")); got != "ERR unknown subcommand 'nope'. Try CONFIG HELP." {
+	if got := command.UnknownSubcommandError(args("config nope")); got != "ERR unknown subcommand 'nope'. Try CONFIG HELP." {
 		t.Fatalf("%q", got)
 	}
-	long := UnknownCommandError(args("foo " + strings.Repeat("y", 300)))
+	long := command.UnknownCommandError(args("foo " + strings.Repeat("y", 300)))
 	if !strings.HasSuffix(long, "'"+strings.Repeat("y", 128)+"' ") {
 		t.Fatalf("argument not truncated to 128 bytes: %q", long)
 	}
 }
 
 func TestGetKeys(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	cases := []struct {
 		cmd  string
 		want string
@@ -126,46 +128,46 @@ func TestGetKeys(t *testing.T) {
 }
 
 func TestFlagAndCategoryNames(t *testing.T) {
-	if got := fmt.Sprint((Write | DenyOOM | Fast).Names()); got != "[write denyoom fast]" {
+	if got := fmt.Sprint((command.Write | command.DenyOOM | command.Fast).Names()); got != "[write denyoom fast]" {
 		t.Fatal(got)
 	}
-	if got := fmt.Sprint((CatWrite | CatString | CatFast).Names()); got != "[@write @string @fast]" {
+	if got := fmt.Sprint((command.CatWrite | command.CatString | command.CatFast).Names()); got != "[@write @string @fast]" {
 		t.Fatal(got)
 	}
-	if c, ok := CategoryByName("sortedset"); !ok || c != CatSortedset {
+	if c, ok := command.CategoryByName("sortedset"); !ok || c != command.CatSortedset {
 		t.Fatal("CategoryByName")
 	}
 }
 
 func TestFlagsOfOursAreNotShown(t *testing.T) {
-	if got := (NoQueue | SubscribedContext | OwnGoroutine).Names(); len(got) != 0 {
+	if got := (command.NoQueue | command.SubscribedContext | command.OwnGoroutine).Names(); len(got) != 0 {
 		t.Fatalf("COMMAND INFO would show %v", got)
 	}
-	if got := (Write | NoMulti | NoQueue).Names(); strings.Join(got, " ") != "write no_multi" {
+	if got := (command.Write | command.NoMulti | command.NoQueue).Names(); strings.Join(got, " ") != "write no_multi" {
 		t.Fatalf("Names = %v", got)
 	}
 }
 
 func TestMovableKeysComputedFromKeySpecs(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	for name, want := range map[string]bool{
 		"get": false, "mset": false, "zunionstore": true, "lmpop": true, "migrate": true, "set": false,
 	} {
-		if got := tab.Lookup([]byte(name)).Is(MovableKeys); got != want {
+		if got := tab.Lookup([]byte(name)).Is(command.MovableKeys); got != want {
 			t.Errorf("%s movablekeys = %v, want %v", name, got, want)
 		}
 	}
 }
 
 func TestGetKeysWithFlags(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	for _, c := range []struct {
 		line string
-		want []KeyRef
+		want []command.KeyRef
 	}{
-		{"SET k v", []KeyRef{{1, KeyOW | KeyUpdate}}},
-		{"SET k v GET", []KeyRef{{1, KeyRW | KeyAccess | KeyUpdate}}},
-		{"SMOVE a b m", []KeyRef{{1, KeyRW | KeyAccess | KeyDelete}, {2, KeyRW | KeyInsert}}},
+		{"SET k v", []command.KeyRef{{Pos: 1, Flags: command.KeyOW | command.KeyUpdate}}},
+		{"SET k v GET", []command.KeyRef{{Pos: 1, Flags: command.KeyRW | command.KeyAccess | command.KeyUpdate}}},
+		{"SMOVE a b m", []command.KeyRef{{Pos: 1, Flags: command.KeyRW | command.KeyAccess | command.KeyDelete}, {Pos: 2, Flags: command.KeyRW | command.KeyInsert}}},
 		{"SSUBSCRIBE ch", nil},
 	} {
 		a := args(c.line)
@@ -177,7 +179,7 @@ func TestGetKeysWithFlags(t *testing.T) {
 }
 
 func TestRedactedArgs(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	for line, want := range map[string]string{
 		"AUTH pw":                             "AUTH (redacted)",
 		"AUTH u pw":                           "AUTH (redacted) (redacted)",
@@ -197,13 +199,13 @@ func TestRedactedArgs(t *testing.T) {
 		}
 	}
 	cs, _ := tab.LookupArgs(args("CONFIG SET requirepass x maxmemory 1"))
-	if got := cs.RedactedArgs(args("CONFIG SET requirepass x maxmemory 1")); string(got[3]) != Redacted || string(got[5]) != "1" {
+	if got := cs.RedactedArgs(args("CONFIG SET requirepass x maxmemory 1")); string(got[3]) != command.Redacted || string(got[5]) != "1" {
 		t.Errorf("CONFIG SET: %q", got)
 	}
 }
 
 func TestMayHaveNeverMissesAFlag(t *testing.T) {
-	tab := Default()
+	tab := fullTable(t)
 	for _, s := range tab.Commands() {
 		for _, name := range []string{s.Name, strings.ToUpper(s.Name)} {
 			if !tab.MayHave([]byte(name), s.Flags) {
@@ -212,11 +214,48 @@ func TestMayHaveNeverMissesAFlag(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"get", "SET", "hget", "incr"} {
-		if tab.MayHave([]byte(name), OwnGoroutine) {
+		if tab.MayHave([]byte(name), command.OwnGoroutine) {
 			t.Errorf("%s may run on its own goroutine", name)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { tab.MayHave([]byte("GET"), OwnGoroutine) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { tab.MayHave([]byte("GET"), command.OwnGoroutine) }); n != 0 {
 		t.Fatalf("MayHave allocates %.0f times", n)
+	}
+}
+
+// fullTable is the node's whole table: the engine's groups and every family.
+func fullTable(t *testing.T) *command.Table {
+	t.Helper()
+	tab, err := command.NewTable(append(command.Groups(), All()...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+// Spec and handler are one row: every command and subcommand of every
+// family carries its Run, and the families share no name.
+func TestEveryFamilySpecHasItsRun(t *testing.T) {
+	seen := map[string]bool{}
+	var check func(prefix string, specs []command.Spec)
+	check = func(prefix string, specs []command.Spec) {
+		for _, s := range specs {
+			name := prefix + s.Name
+			if seen[name] {
+				t.Errorf("%s is in two families", name)
+			}
+			seen[name] = true
+			if len(s.Subcommands) > 0 {
+				check(name+"|", s.Subcommands)
+			} else if s.Run == nil {
+				t.Errorf("%s has no Run", name)
+			}
+		}
+	}
+	for _, f := range All() {
+		check("", f)
+	}
+	if len(seen) < 140 {
+		t.Fatalf("only %d family commands", len(seen))
 	}
 }

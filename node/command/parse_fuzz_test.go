@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"bytes"
@@ -79,17 +79,17 @@ func isZeroMantissa(body string) bool {
 }
 
 func FuzzParseDouble(f *testing.F) {
-	for _, s := range numberLiterals {
+	for _, s := range NumberEdgeCases {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 400 {
 			return // big.Rat's exponent arithmetic, not the parser, would be slow
 		}
-		got, ok := parseDouble(b)
+		got, ok := ParseDouble(b)
 		want, wantOK := refDouble(b)
 		if ok != wantOK || (ok && got != want && !(got == 0 && want == 0)) {
-			t.Fatalf("parseDouble(%q) = %v,%v; reference %v,%v", b, got, ok, want, wantOK)
+			t.Fatalf("ParseDouble(%q) = %v,%v; reference %v,%v", b, got, ok, want, wantOK)
 		}
 	})
 }
@@ -100,18 +100,18 @@ func TestParseDoubleCases(t *testing.T) {
 		"0x1p3": true, "0x1.8": true, "0x": false, "1e": false, ".": false, "5.": true, ".5": true,
 		"1e-400": false, "4e-320": true, "0E10000000000000000000": true, "0x0p-99999999999999999999": true, "1e5000": false, "inf": true, "-Infinity": true, "nan": false, "1_0": false,
 	} {
-		if _, ok := parseDouble([]byte(in)); ok != want {
-			t.Errorf("parseDouble(%q) ok=%v, want %v", in, ok, want)
+		if _, ok := ParseDouble([]byte(in)); ok != want {
+			t.Errorf("ParseDouble(%q) ok=%v, want %v", in, ok, want)
 		}
 	}
 }
 
 func FuzzParseScanCursor(f *testing.F) {
-	for _, s := range numberLiterals {
+	for _, s := range NumberEdgeCases {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := parseScanCursor(b)
+		got, ok := ScanCursor(b)
 		// Reference: strtoul's grammar up to the first NUL, in big.Int.
 		s := b
 		if i := bytes.IndexByte(s, 0); i >= 0 {
@@ -133,7 +133,7 @@ func FuzzParseScanCursor(f *testing.F) {
 			}
 		}
 		if ok != wantOK || (ok && got != want) {
-			t.Fatalf("parseScanCursor(%q) = %d,%v; reference %d,%v", b, got, ok, want, wantOK)
+			t.Fatalf("ScanCursor(%q) = %d,%v; reference %d,%v", b, got, ok, want, wantOK)
 		}
 	})
 }

@@ -1,50 +1,20 @@
-package server
+package str
 
 import (
 	"math"
 	"math/bits"
 	"strconv"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/longdouble"
 )
 
 // maxStringSize bounds SETRANGE/APPEND/SETBIT results (proto-max-bulk-len).
-func (c *Client) maxStringSize() int64 { return c.srv.cfg.ProtoMaxBulkLen }
-
-func stringHandlers() map[string]Handler {
-	return map[string]Handler{
-		"get":         cmdGet,
-		"set":         cmdSet,
-		"setnx":       cmdSetnx,
-		"setex":       cmdSetex,
-		"psetex":      cmdPsetex,
-		"getex":       cmdGetex,
-		"getdel":      cmdGetdel,
-		"getset":      cmdGetset,
-		"mget":        cmdMget,
-		"mset":        cmdMset,
-		"msetnx":      cmdMsetnx,
-		"append":      cmdAppend,
-		"strlen":      cmdStrlen,
-		"incr":        cmdIncr,
-		"decr":        cmdDecr,
-		"incrby":      cmdIncrby,
-		"decrby":      cmdDecrby,
-		"incrbyfloat": cmdIncrbyfloat,
-		"getrange":    cmdGetrange,
-		"substr":      cmdGetrange,
-		"setrange":    cmdSetrange,
-		"setbit":      cmdSetbit,
-		"getbit":      cmdGetbit,
-		"bitcount":    cmdBitcount,
-		"bitpos":      cmdBitpos,
-		"bitop":       cmdBitop,
-	}
-}
+func maxStringSize(c *command.Ctx) int64 { return c.Limits().ProtoMaxBulkLen }
 
 // getString looks a string key up for reading; ok is false after WRONGTYPE.
-func (c *Client) getString(key []byte) (val []byte, exists, ok bool) {
+func getString(c *command.Ctx, key []byte) (val []byte, exists, ok bool) {
 	e, ok := c.ReadType(key, keyspace.TypeString)
 	if !ok {
 		return nil, false, false
@@ -55,7 +25,7 @@ func (c *Client) getString(key []byte) (val []byte, exists, ok bool) {
 	return e.Bytes(), true, true
 }
 
-func cmdGet(c *Client) {
+func cmdGet(c *command.Ctx) {
 	e := c.LookupRead(c.Args[1])
 	if e == nil {
 		c.W.Null()
@@ -83,51 +53,51 @@ const (
 
 // parseExpireOptions parses SET/GETEX options from args. It returns the
 // flags and the absolute expiry in ms (0 if none).
-func (c *Client) parseSetOptions(args [][]byte, getex bool) (flags int, at int64, ok bool) {
-	flags, expireArg, ok := c.parseSetFlags(args, getex)
+func parseSetOptions(c *command.Ctx, args [][]byte, getex bool) (flags int, at int64, ok bool) {
+	flags, expireArg, ok := parseSetFlags(c, args, getex)
 	if !ok {
 		return 0, 0, false
 	}
-	at, ok = c.expireArgAt(flags, expireArg, getex)
+	at, ok = expireArgAt(c, flags, expireArg, getex)
 	return flags, at, ok
 }
 
 // parseSetFlags is the syntax of SET's and GETEX's options; the expire
 // argument is returned unparsed (GETEX checks it only once the key exists,
 // as Redis does).
-func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg []byte, ok bool) {
+func parseSetFlags(c *command.Ctx, args [][]byte, getex bool) (flags int, expireArg []byte, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		next := i+1 < len(args)
 		switch {
-		case !getex && eqFold(a, "nx") && flags&(setXX) == 0:
+		case !getex && command.EqFold(a, "nx") && flags&(setXX) == 0:
 			flags |= setNX
-		case !getex && eqFold(a, "xx") && flags&(setNX) == 0:
+		case !getex && command.EqFold(a, "xx") && flags&(setNX) == 0:
 			flags |= setXX
-		case !getex && eqFold(a, "get"):
+		case !getex && command.EqFold(a, "get"):
 			flags |= setGet
-		case !getex && eqFold(a, "keepttl") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
+		case !getex && command.EqFold(a, "keepttl") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
 			flags |= setKeepTTL
-		case getex && eqFold(a, "persist") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
+		case getex && command.EqFold(a, "persist") && flags&(setEX|setPX|setEXAT|setPXAT) == 0:
 			flags |= setPersist
-		case eqFold(a, "ex") && flags&(setKeepTTL|setPersist|setPX|setEXAT|setPXAT) == 0 && next:
+		case command.EqFold(a, "ex") && flags&(setKeepTTL|setPersist|setPX|setEXAT|setPXAT) == 0 && next:
 			flags |= setEX
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "px") && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0 && next:
+		case command.EqFold(a, "px") && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0 && next:
 			flags |= setPX
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "exat") && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0 && next:
+		case command.EqFold(a, "exat") && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0 && next:
 			flags |= setEXAT
 			expireArg = args[i+1]
 			i++
-		case eqFold(a, "pxat") && flags&(setKeepTTL|setPersist|setEX|setPX|setEXAT) == 0 && next:
+		case command.EqFold(a, "pxat") && flags&(setKeepTTL|setPersist|setEX|setPX|setEXAT) == 0 && next:
 			flags |= setPXAT
 			expireArg = args[i+1]
 			i++
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return 0, nil, false
 		}
 	}
@@ -136,7 +106,7 @@ func (c *Client) parseSetFlags(args [][]byte, getex bool) (flags int, expireArg 
 
 // expireArgAt turns SET's or GETEX's expire argument into an absolute
 // unix time in ms (0 without one), replying the error when it is invalid.
-func (c *Client) expireArgAt(flags int, expireArg []byte, getex bool) (at int64, ok bool) {
+func expireArgAt(c *command.Ctx, flags int, expireArg []byte, getex bool) (at int64, ok bool) {
 	if expireArg != nil {
 		n, ok := c.ParseInt(expireArg)
 		if !ok {
@@ -171,7 +141,7 @@ func (c *Client) expireArgAt(flags int, expireArg []byte, getex bool) (at int64,
 
 // setGeneric is SET with parsed options. It returns false when NX/XX
 // prevented the write.
-func (c *Client) setGeneric(key, val []byte, flags int, at int64) bool {
+func setGeneric(c *command.Ctx, key, val []byte, flags int, at int64) bool {
 	if flags&(setNX|setXX) != 0 {
 		exists := c.LookupWrite(key) != nil
 		if (flags&setNX != 0 && exists) || (flags&setXX != 0 && !exists) {
@@ -190,14 +160,14 @@ func pxatArgs(key, val []byte, at int64) [][]byte {
 	return [][]byte{[]byte("SET"), key, val, []byte("PXAT"), []byte(strconv.FormatInt(at, 10))}
 }
 
-func cmdSet(c *Client) {
+func cmdSet(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[2]
-	flags, at, ok := c.parseSetOptions(c.Args[3:], false)
+	flags, at, ok := parseSetOptions(c, c.Args[3:], false)
 	if !ok {
 		return
 	}
 	if flags&setGet != 0 {
-		old, exists, ok := c.getString(key)
+		old, exists, ok := getString(c, key)
 		if !ok {
 			return
 		}
@@ -205,7 +175,7 @@ func cmdSet(c *Client) {
 		if exists {
 			oldCopy = append([]byte(nil), old...)
 		}
-		if c.setGeneric(key, val, flags, at) && at != 0 && flags&setPXAT == 0 {
+		if setGeneric(c, key, val, flags, at) && at != 0 && flags&setPXAT == 0 {
 			c.Rewrite(pxatArgs(key, val, at)...)
 		}
 		if exists {
@@ -215,7 +185,7 @@ func cmdSet(c *Client) {
 		}
 		return
 	}
-	if !c.setGeneric(key, val, flags, at) {
+	if !setGeneric(c, key, val, flags, at) {
 		c.W.Null()
 		return
 	}
@@ -225,15 +195,15 @@ func cmdSet(c *Client) {
 	c.W.OK()
 }
 
-func cmdSetnx(c *Client) {
-	if c.setGeneric(c.Args[1], c.Args[2], setNX, 0) {
+func cmdSetnx(c *command.Ctx) {
+	if setGeneric(c, c.Args[1], c.Args[2], setNX, 0) {
 		c.W.Int(1)
 	} else {
 		c.W.Int(0)
 	}
 }
 
-func (c *Client) setexGeneric(unit int64) {
+func setexGeneric(c *command.Ctx, unit int64) {
 	n, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -243,17 +213,17 @@ func (c *Client) setexGeneric(unit int64) {
 		return
 	}
 	at := c.Now() + n*unit
-	c.setGeneric(c.Args[1], c.Args[3], 0, at)
+	setGeneric(c, c.Args[1], c.Args[3], 0, at)
 	c.Rewrite(pxatArgs(c.Args[1], c.Args[3], at)...)
 	c.W.OK()
 }
 
-func cmdSetex(c *Client)  { c.setexGeneric(1000) }
-func cmdPsetex(c *Client) { c.setexGeneric(1) }
+func cmdSetex(c *command.Ctx)  { setexGeneric(c, 1000) }
+func cmdPsetex(c *command.Ctx) { setexGeneric(c, 1) }
 
-func cmdGetex(c *Client) {
+func cmdGetex(c *command.Ctx) {
 	key := c.Args[1]
-	flags, expireArg, ok := c.parseSetFlags(c.Args[2:], true)
+	flags, expireArg, ok := parseSetFlags(c, c.Args[2:], true)
 	if !ok {
 		return
 	}
@@ -265,7 +235,7 @@ func cmdGetex(c *Client) {
 		c.W.Null()
 		return
 	}
-	at, ok := c.expireArgAt(flags, expireArg, true)
+	at, ok := expireArgAt(c, flags, expireArg, true)
 	if !ok {
 		return
 	}
@@ -287,7 +257,7 @@ func cmdGetex(c *Client) {
 	}
 }
 
-func cmdGetdel(c *Client) {
+func cmdGetdel(c *command.Ctx) {
 	key := c.Args[1]
 	e, ok := c.ReadType(key, keyspace.TypeString)
 	if !ok {
@@ -303,9 +273,9 @@ func cmdGetdel(c *Client) {
 	c.Rewrite([]byte("DEL"), key)
 }
 
-func cmdGetset(c *Client) {
+func cmdGetset(c *command.Ctx) {
 	key := c.Args[1]
-	old, exists, ok := c.getString(key)
+	old, exists, ok := getString(c, key)
 	if !ok {
 		return
 	}
@@ -318,7 +288,7 @@ func cmdGetset(c *Client) {
 	c.Modified(key)
 }
 
-func cmdMget(c *Client) {
+func cmdMget(c *command.Ctx) {
 	c.W.ArrayLen(len(c.Args) - 1)
 	for _, k := range c.Args[1:] {
 		e := c.LookupRead(k)
@@ -330,7 +300,7 @@ func cmdMget(c *Client) {
 	}
 }
 
-func cmdMset(c *Client) {
+func cmdMset(c *command.Ctx) {
 	if len(c.Args)%2 == 0 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
@@ -342,7 +312,7 @@ func cmdMset(c *Client) {
 	c.W.OK()
 }
 
-func cmdMsetnx(c *Client) {
+func cmdMsetnx(c *command.Ctx) {
 	if len(c.Args)%2 == 0 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
@@ -360,7 +330,7 @@ func cmdMsetnx(c *Client) {
 	c.W.Int(1)
 }
 
-func cmdAppend(c *Client) {
+func cmdAppend(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[2]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -369,8 +339,8 @@ func cmdAppend(c *Client) {
 	if e == nil {
 		e = c.DB.AddString(key, val)
 	} else {
-		if int64(len(e.Bytes())+len(val)) > c.maxStringSize() {
-			c.Error(ErrStringTooLong)
+		if int64(len(e.Bytes())+len(val)) > maxStringSize(c) {
+			c.Error(command.ErrStringTooLong)
 			return
 		}
 		e.SetBytes(append(e.Bytes(), val...))
@@ -379,15 +349,15 @@ func cmdAppend(c *Client) {
 	c.W.Int(int64(len(e.Bytes())))
 }
 
-func cmdStrlen(c *Client) {
-	val, _, ok := c.getString(c.Args[1])
+func cmdStrlen(c *command.Ctx) {
+	val, _, ok := getString(c, c.Args[1])
 	if ok {
 		c.W.Int(int64(len(val)))
 	}
 }
 
 // incrGeneric adds by to the integer at key.
-func (c *Client) incrGeneric(by int64) {
+func incrGeneric(c *command.Ctx, by int64) {
 	key := c.Args[1]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -397,13 +367,13 @@ func (c *Client) incrGeneric(by int64) {
 	if e != nil {
 		n, ok := e.Int()
 		if !ok {
-			c.Error(ErrNotInteger)
+			c.Error(command.ErrNotInteger)
 			return
 		}
 		cur = n
 	}
 	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
-		c.Error(ErrOverflow)
+		c.Error(command.ErrOverflow)
 		return
 	}
 	cur += by
@@ -418,16 +388,16 @@ func (c *Client) incrGeneric(by int64) {
 	c.W.Int(cur)
 }
 
-func cmdIncr(c *Client) { c.incrGeneric(1) }
-func cmdDecr(c *Client) { c.incrGeneric(-1) }
+func cmdIncr(c *command.Ctx) { incrGeneric(c, 1) }
+func cmdDecr(c *command.Ctx) { incrGeneric(c, -1) }
 
-func cmdIncrby(c *Client) {
+func cmdIncrby(c *command.Ctx) {
 	if n, ok := c.ParseInt(c.Args[2]); ok {
-		c.incrGeneric(n)
+		incrGeneric(c, n)
 	}
 }
 
-func cmdDecrby(c *Client) {
+func cmdDecrby(c *command.Ctx) {
 	n, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -436,18 +406,12 @@ func cmdDecrby(c *Client) {
 		c.Error("ERR decrement would overflow")
 		return
 	}
-	c.incrGeneric(-n)
-}
-
-// FormatFloat formats a float the way INCRBYFLOAT/HINCRBYFLOAT store it:
-// the shortest decimal that reads back as the same value, no exponent.
-func FormatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	incrGeneric(c, -n)
 }
 
 // cmdIncrbyfloat computes in C long double like Redis (node/keyspace/
 // longdouble), so results print identically, and propagates SET KEEPTTL.
-func cmdIncrbyfloat(c *Client) {
+func cmdIncrbyfloat(c *command.Ctx) {
 	key := c.Args[1]
 	e, ok := c.WriteType(key, keyspace.TypeString)
 	if !ok {
@@ -457,19 +421,19 @@ func cmdIncrbyfloat(c *Client) {
 	if e != nil {
 		v, ok := longdouble.Parse(e.Bytes())
 		if !ok {
-			c.Error(ErrNotFloat)
+			c.Error(command.ErrNotFloat)
 			return
 		}
 		cur = v
 	}
 	by, ok := longdouble.Parse(c.Args[2])
 	if !ok {
-		c.Error(ErrNotFloat)
+		c.Error(command.ErrNotFloat)
 		return
 	}
 	sum, ok := longdouble.Add(cur, by)
 	if !ok {
-		c.Error(ErrNaN)
+		c.Error(command.ErrNaN)
 		return
 	}
 	s := longdouble.AppendHuman(nil, sum)
@@ -519,7 +483,7 @@ func fromEnd(i, n int64) int64 {
 	return i
 }
 
-func cmdGetrange(c *Client) {
+func cmdGetrange(c *command.Ctx) {
 	start, ok := c.ParseInt(c.Args[2])
 	if !ok {
 		return
@@ -528,7 +492,7 @@ func cmdGetrange(c *Client) {
 	if !ok {
 		return
 	}
-	val, _, ok := c.getString(c.Args[1])
+	val, _, ok := getString(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -540,7 +504,7 @@ func cmdGetrange(c *Client) {
 	c.W.Bulk(val[s : e+1])
 }
 
-func cmdSetrange(c *Client) {
+func cmdSetrange(c *command.Ctx) {
 	key, val := c.Args[1], c.Args[3]
 	off, ok := c.ParseInt(c.Args[2])
 	if !ok {
@@ -562,8 +526,8 @@ func cmdSetrange(c *Client) {
 		}
 		return
 	}
-	if off > c.maxStringSize()-int64(len(val)) {
-		c.Error(ErrStringTooLong)
+	if off > maxStringSize(c)-int64(len(val)) {
+		c.Error(command.ErrStringTooLong)
 		return
 	}
 	if e == nil {
@@ -580,18 +544,18 @@ func cmdSetrange(c *Client) {
 	c.W.Int(int64(len(b)))
 }
 
-func (c *Client) parseBitOffset(arg []byte) (int64, bool) {
+func parseBitOffset(c *command.Ctx, arg []byte) (int64, bool) {
 	n, ok := keyspace.ParseInt(arg)
-	if !ok || n < 0 || n>>3 >= c.maxStringSize() {
-		c.Error(ErrBitOffset)
+	if !ok || n < 0 || n>>3 >= maxStringSize(c) {
+		c.Error(command.ErrBitOffset)
 		return 0, false
 	}
 	return n, true
 }
 
-func cmdSetbit(c *Client) {
+func cmdSetbit(c *command.Ctx) {
 	key := c.Args[1]
-	off, ok := c.parseBitOffset(c.Args[2])
+	off, ok := parseBitOffset(c, c.Args[2])
 	if !ok {
 		return
 	}
@@ -601,7 +565,7 @@ func cmdSetbit(c *Client) {
 		on = true
 	case "0":
 	default:
-		c.Error(ErrBitValue)
+		c.Error(command.ErrBitValue)
 		return
 	}
 	e, ok := c.WriteType(key, keyspace.TypeString)
@@ -632,12 +596,12 @@ func cmdSetbit(c *Client) {
 	}
 }
 
-func cmdGetbit(c *Client) {
-	off, ok := c.parseBitOffset(c.Args[2])
+func cmdGetbit(c *command.Ctx) {
+	off, ok := parseBitOffset(c, c.Args[2])
 	if !ok {
 		return
 	}
-	val, _, ok := c.getString(c.Args[1])
+	val, _, ok := getString(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -650,17 +614,17 @@ func cmdGetbit(c *Client) {
 }
 
 // parseBitUnit parses an optional BYTE|BIT argument.
-func (c *Client) parseBitUnit(args [][]byte, i int) (isBit, ok bool) {
+func parseBitUnit(c *command.Ctx, args [][]byte, i int) (isBit, ok bool) {
 	if i >= len(args) {
 		return false, true
 	}
 	switch {
-	case eqFold(args[i], "bit"):
+	case command.EqFold(args[i], "bit"):
 		return true, true
-	case eqFold(args[i], "byte"):
+	case command.EqFold(args[i], "byte"):
 		return false, true
 	}
-	c.Error(ErrSyntax)
+	c.Error(command.ErrSyntax)
 	return false, false
 }
 
@@ -672,11 +636,11 @@ func popcount(b []byte) int64 {
 	return int64(n)
 }
 
-func cmdBitcount(c *Client) {
+func cmdBitcount(c *command.Ctx) {
 	args := c.Args
 	// As Redis: the key first (a missing key counts 0 whatever the
 	// arguments), then the range.
-	val, exists, ok := c.getString(args[1])
+	val, exists, ok := getString(c, args[1])
 	if !ok {
 		return
 	}
@@ -687,7 +651,7 @@ func cmdBitcount(c *Client) {
 	var start, end int64
 	isBit := false
 	if len(args) == 3 || len(args) > 5 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(args) >= 4 {
@@ -698,7 +662,7 @@ func cmdBitcount(c *Client) {
 		if end, ok = c.ParseInt(args[3]); !ok {
 			return
 		}
-		if isBit, ok = c.parseBitUnit(args, 4); !ok {
+		if isBit, ok = parseBitUnit(c, args, 4); !ok {
 			return
 		}
 	}
@@ -728,7 +692,7 @@ func cmdBitcount(c *Client) {
 	c.W.Int(cnt)
 }
 
-func cmdBitpos(c *Client) {
+func cmdBitpos(c *command.Ctx) {
 	args := c.Args
 	b, ok := c.ParseInt(args[2])
 	if !ok {
@@ -741,7 +705,7 @@ func cmdBitpos(c *Client) {
 	bit := byte(b)
 	// As Redis: the bit, then the key (a missing one is all zeros
 	// whatever the range), then the range.
-	val, exists, ok := c.getString(args[1])
+	val, exists, ok := getString(c, args[1])
 	if !ok {
 		return
 	}
@@ -753,7 +717,7 @@ func cmdBitpos(c *Client) {
 	endGiven := false
 	isBit := false
 	if len(args) > 6 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(args) >= 4 {
@@ -767,7 +731,7 @@ func cmdBitpos(c *Client) {
 		}
 		endGiven = true
 	}
-	if isBit, ok = c.parseBitUnit(args, 5); !ok {
+	if isBit, ok = parseBitUnit(c, args, 5); !ok {
 		return
 	}
 	n := int64(len(val))
@@ -804,26 +768,26 @@ func cmdBitpos(c *Client) {
 	c.W.Int(-1)
 }
 
-func cmdBitop(c *Client) {
+func cmdBitop(c *command.Ctx) {
 	op := c.Args[1]
 	dest := c.Args[2]
 	srcKeys := c.Args[3:]
 	var kind byte
 	switch {
-	case eqFold(op, "and"):
+	case command.EqFold(op, "and"):
 		kind = '&'
-	case eqFold(op, "or"):
+	case command.EqFold(op, "or"):
 		kind = '|'
-	case eqFold(op, "xor"):
+	case command.EqFold(op, "xor"):
 		kind = '^'
-	case eqFold(op, "not"):
+	case command.EqFold(op, "not"):
 		kind = '~'
 		if len(srcKeys) != 1 {
 			c.Error("ERR BITOP NOT must be called with a single source key.")
 			return
 		}
 	default:
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	srcs := make([][]byte, len(srcKeys))

@@ -1,4 +1,4 @@
-package server
+package zset
 
 import (
 	"math"
@@ -6,75 +6,24 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
 )
 
-// zsetHandlers returns the handlers of the zset commands by command name
-// (see "Adding a command group" in doc.go). The command specs live in
-// node/command/zset.go. Argument checks follow Redis 7.0's t_zset.c in
-// order, since the order decides which error a client sees; ZRANK and
-// ZREVRANK also take Redis 7.2's WITHSCORE.
-func zsetHandlers() map[string]Handler {
-	return map[string]Handler{
-		"zadd":             func(c *Client) { c.zaddGeneric(0) },
-		"zincrby":          func(c *Client) { c.zaddGeneric(zset.AddIncr) },
-		"zrem":             func(c *Client) { removeMembers[*zset.ZSet](c, keyspace.TypeZSet) },
-		"zcard":            func(c *Client) { cardinality(c, keyspace.TypeZSet) },
-		"zcount":           func(c *Client) { c.zcountGeneric(rangeScore) },
-		"zlexcount":        func(c *Client) { c.zcountGeneric(rangeLex) },
-		"zscore":           cmdZscore,
-		"zmscore":          cmdZmscore,
-		"zrank":            func(c *Client) { c.zrankGeneric(false) },
-		"zrevrank":         func(c *Client) { c.zrankGeneric(true) },
-		"zrange":           func(c *Client) { c.zrangeGeneric(1, false, rangeAuto, dirAuto) },
-		"zrangestore":      func(c *Client) { c.zrangeGeneric(2, true, rangeAuto, dirAuto) },
-		"zrevrange":        func(c *Client) { c.zrangeGeneric(1, false, rangeRank, dirReverse) },
-		"zrangebyscore":    func(c *Client) { c.zrangeGeneric(1, false, rangeScore, dirForward) },
-		"zrevrangebyscore": func(c *Client) { c.zrangeGeneric(1, false, rangeScore, dirReverse) },
-		"zrangebylex":      func(c *Client) { c.zrangeGeneric(1, false, rangeLex, dirForward) },
-		"zrevrangebylex":   func(c *Client) { c.zrangeGeneric(1, false, rangeLex, dirReverse) },
-		"zremrangebyrank":  func(c *Client) { c.zremrangeGeneric(rangeRank) },
-		"zremrangebyscore": func(c *Client) { c.zremrangeGeneric(rangeScore) },
-		"zremrangebylex":   func(c *Client) { c.zremrangeGeneric(rangeLex) },
-		"zpopmin":          func(c *Client) { c.zpopMinMax(false) },
-		"zpopmax":          func(c *Client) { c.zpopMinMax(true) },
-		"bzpopmin":         func(c *Client) { c.bzpopMinMax(false) },
-		"bzpopmax":         func(c *Client) { c.bzpopMinMax(true) },
-		"zmpop":            func(c *Client) { c.zmpopGeneric(1, false) },
-		"bzmpop":           func(c *Client) { c.zmpopGeneric(2, true) },
-		"zunion":           func(c *Client) { c.zsetOpGeneric(opUnion, false, false) },
-		"zinter":           func(c *Client) { c.zsetOpGeneric(opInter, false, false) },
-		"zdiff":            func(c *Client) { c.zsetOpGeneric(opDiff, false, false) },
-		"zunionstore":      func(c *Client) { c.zsetOpGeneric(opUnion, true, false) },
-		"zinterstore":      func(c *Client) { c.zsetOpGeneric(opInter, true, false) },
-		"zdiffstore":       func(c *Client) { c.zsetOpGeneric(opDiff, true, false) },
-		"zintercard":       func(c *Client) { c.zsetOpGeneric(opInter, false, true) },
-		"zrandmember":      cmdZrandmember,
-		"zscan":            cmdZscan,
-	}
-}
-
 // zsetLimits are zset-max-listpack-entries and zset-max-listpack-value.
-func (c *Client) zsetLimits() zset.Limits { return c.srv.cfg.Encoding.ZSet }
-
-// randSource is the random source of ZRANDMEMBER, SRANDMEMBER and SPOP:
-// the server's injected one when set (tests), math/rand/v2 otherwise.
-func (c *Client) randSource() zset.Rand { return hashRand{c.srv.env.Rand} }
+func zsetLimits(c *command.Ctx) zset.Limits { return c.Limits().Encoding.ZSet }
 
 // Error replies of the sorted set commands worded as Redis 7.0 words them.
 const (
-	errZaddXXNX        = "ERR XX and NX options at the same time are not compatible"
-	errZaddGTLTNX      = "ERR GT, LT, and/or NX options at the same time are not compatible"
-	errZaddIncrPair    = "ERR INCR option supports a single increment-element pair"
-	errLimitRank       = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
-	errWithscoresLex   = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errWeightNotFloat  = "ERR weight value is not a float"
-	errLimitNegative   = "ERR LIMIT can't be negative"
-	errOutOfRange      = "ERR value is out of range"
-	errOutOfRangeLong  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	maxRandomReplySize = 1 << 30 // see randomReplyInChunks
+	errZaddXXNX       = "ERR XX and NX options at the same time are not compatible"
+	errZaddGTLTNX     = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errZaddIncrPair   = "ERR INCR option supports a single increment-element pair"
+	errLimitRank      = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	errWithscoresLex  = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	errWeightNotFloat = "ERR weight value is not a float"
+	errOutOfRange     = "ERR value is out of range"
 )
 
 // rangeType and direction are zrangeGenericCommand's ZRANGE_* parameters.
@@ -97,32 +46,32 @@ const (
 
 // zsetForRead looks key up for reading: z is nil when the key is missing
 // (nothing replied) or of another type (WRONGTYPE replied, ok false).
-func (c *Client) zsetForRead(key []byte) (*zset.ZSet, bool) {
-	return objectForRead[*zset.ZSet](c, key, keyspace.TypeZSet)
+func zsetForRead(c *command.Ctx, key []byte) (*zset.ZSet, bool) {
+	return command.ObjectForRead[*zset.ZSet](c, key, keyspace.TypeZSet)
 }
 
 // zsetForWrite is zsetForRead for a command that changes the set.
-func (c *Client) zsetForWrite(key []byte) (*keyspace.Entry, *zset.ZSet, bool) {
-	return objectForWrite[*zset.ZSet](c, key, keyspace.TypeZSet)
+func zsetForWrite(c *command.Ctx, key []byte) (*keyspace.Entry, *zset.ZSet, bool) {
+	return command.ObjectForWrite[*zset.ZSet](c, key, keyspace.TypeZSet)
 }
 
 // replyScored replies members, with their scores if withScores: a flat
 // array in RESP2, an array of [member, score] pairs in RESP3.
-func (c *Client) replyScored(es []zset.Entry, withScores bool) {
-	c.replyScoredHeader(len(es), withScores)
+func replyScored(c *command.Ctx, es []zset.Entry, withScores bool) {
+	replyScoredHeader(c, len(es), withScores)
 	for _, e := range es {
-		c.replyScoredEntry(e, withScores)
+		replyScoredEntry(c, e, withScores)
 	}
 }
 
-func (c *Client) replyScoredHeader(n int, withScores bool) {
+func replyScoredHeader(c *command.Ctx, n int, withScores bool) {
 	if withScores && c.W.Proto() == 2 {
 		n *= 2
 	}
 	c.W.ArrayLen(n)
 }
 
-func (c *Client) replyScoredEntry(e zset.Entry, withScores bool) {
+func replyScoredEntry(c *command.Ctx, e zset.Entry, withScores bool) {
 	if withScores && c.W.Proto() > 2 {
 		c.W.ArrayLen(2)
 	}
@@ -133,7 +82,7 @@ func (c *Client) replyScoredEntry(e zset.Entry, withScores bool) {
 }
 
 // zaddGeneric is ZADD and (with AddIncr) ZINCRBY.
-func (c *Client) zaddGeneric(flags zset.AddFlags) {
+func zaddGeneric(c *command.Ctx, flags zset.AddFlags) {
 	args := c.Args
 	key := args[1]
 	ch := false
@@ -141,17 +90,17 @@ func (c *Client) zaddGeneric(flags zset.AddFlags) {
 options:
 	for ; i < len(args); i++ {
 		switch a := args[i]; {
-		case eqFold(a, "nx"):
+		case command.EqFold(a, "nx"):
 			flags |= zset.AddNX
-		case eqFold(a, "xx"):
+		case command.EqFold(a, "xx"):
 			flags |= zset.AddXX
-		case eqFold(a, "ch"):
+		case command.EqFold(a, "ch"):
 			ch = true
-		case eqFold(a, "incr"):
+		case command.EqFold(a, "incr"):
 			flags |= zset.AddIncr
-		case eqFold(a, "gt"):
+		case command.EqFold(a, "gt"):
 			flags |= zset.AddGT
-		case eqFold(a, "lt"):
+		case command.EqFold(a, "lt"):
 			flags |= zset.AddLT
 		default:
 			break options
@@ -159,7 +108,7 @@ options:
 	}
 	elements := len(args) - i
 	if elements%2 != 0 || elements == 0 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	elements /= 2
@@ -180,20 +129,20 @@ options:
 	for j := 0; j < elements; j++ {
 		s, ok := zset.ParseScore(args[i+2*j])
 		if !ok {
-			c.Error(ErrNotFloat)
+			c.Error(command.ErrNotFloat)
 			return
 		}
 		scores = append(scores, s)
 	}
-	_, z, ok := c.zsetForWrite(key)
+	_, z, ok := zsetForWrite(c, key)
 	if !ok {
 		return
 	}
-	lim := c.zsetLimits()
+	lim := zsetLimits(c)
 	created := false
 	if z == nil {
 		if xx {
-			c.zaddReply(incr, ch, 0, 0, 0, 0)
+			zaddReply(c, incr, ch, 0, 0, 0, 0)
 			return
 		}
 		z = zset.New(lim, len(args[i+1]))
@@ -219,7 +168,7 @@ options:
 	if err != nil {
 		c.Error(err.Error())
 	} else {
-		c.zaddReply(incr, ch, added, updated, processed, score)
+		zaddReply(c, incr, ch, added, updated, processed, score)
 	}
 	if added+updated > 0 {
 		c.Modified(key)
@@ -230,7 +179,7 @@ options:
 	}
 }
 
-func (c *Client) zaddReply(incr, ch bool, added, updated, processed int, score float64) {
+func zaddReply(c *command.Ctx, incr, ch bool, added, updated, processed int, score float64) {
 	switch {
 	case incr && processed > 0:
 		c.W.Double(score)
@@ -244,15 +193,15 @@ func (c *Client) zaddReply(incr, ch bool, added, updated, processed int, score f
 }
 
 // parseScoreRange and parseLexRange reply Redis's error on failure.
-func (c *Client) parseScoreRange(lo, hi []byte) (zset.ScoreRange, bool) {
+func parseScoreRange(c *command.Ctx, lo, hi []byte) (zset.ScoreRange, bool) {
 	return parseRange(c, zset.ParseScoreRange, lo, hi)
 }
 
-func (c *Client) parseLexRange(lo, hi []byte) (zset.LexRange, bool) {
+func parseLexRange(c *command.Ctx, lo, hi []byte) (zset.LexRange, bool) {
 	return parseRange(c, zset.ParseLexRange, lo, hi)
 }
 
-func parseRange[R any](c *Client, parse func(lo, hi []byte) (R, error), lo, hi []byte) (R, bool) {
+func parseRange[R any](c *command.Ctx, parse func(lo, hi []byte) (R, error), lo, hi []byte) (R, bool) {
 	r, err := parse(lo, hi)
 	if err != nil {
 		c.Error(err.Error())
@@ -262,19 +211,19 @@ func parseRange[R any](c *Client, parse func(lo, hi []byte) (R, error), lo, hi [
 }
 
 // zcountGeneric is ZCOUNT and ZLEXCOUNT: the range is parsed first.
-func (c *Client) zcountGeneric(rt rangeType) {
+func zcountGeneric(c *command.Ctx, rt rangeType) {
 	var sr zset.ScoreRange
 	var lr zset.LexRange
 	var ok bool
 	if rt == rangeScore {
-		sr, ok = c.parseScoreRange(c.Args[2], c.Args[3])
+		sr, ok = parseScoreRange(c, c.Args[2], c.Args[3])
 	} else {
-		lr, ok = c.parseLexRange(c.Args[2], c.Args[3])
+		lr, ok = parseLexRange(c, c.Args[2], c.Args[3])
 	}
 	if !ok {
 		return
 	}
-	z, ok := c.zsetForRead(c.Args[1])
+	z, ok := zsetForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -288,8 +237,8 @@ func (c *Client) zcountGeneric(rt rangeType) {
 	}
 }
 
-func cmdZscore(c *Client) {
-	z, ok := c.zsetForRead(c.Args[1])
+func cmdZscore(c *command.Ctx) {
+	z, ok := zsetForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -304,8 +253,8 @@ func cmdZscore(c *Client) {
 	c.W.Null()
 }
 
-func cmdZmscore(c *Client) {
-	z, ok := c.zsetForRead(c.Args[1])
+func cmdZmscore(c *command.Ctx) {
+	z, ok := zsetForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -322,7 +271,7 @@ func cmdZmscore(c *Client) {
 }
 
 // zrankGeneric is ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE.
-func (c *Client) zrankGeneric(rev bool) {
+func zrankGeneric(c *command.Ctx, rev bool) {
 	args := c.Args
 	if len(args) > 4 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.FullName() + "' command")
@@ -330,8 +279,8 @@ func (c *Client) zrankGeneric(rev bool) {
 	}
 	withScore := false
 	if len(args) == 4 {
-		if !eqFold(args[3], "withscore") {
-			c.Error(ErrSyntax)
+		if !command.EqFold(args[3], "withscore") {
+			c.Error(command.ErrSyntax)
 			return
 		}
 		withScore = true
@@ -343,7 +292,7 @@ func (c *Client) zrankGeneric(rev bool) {
 			c.W.Null()
 		}
 	}
-	z, ok := c.zsetForRead(args[1])
+	z, ok := zsetForRead(c, args[1])
 	if !ok {
 		return
 	}
@@ -368,7 +317,7 @@ func (c *Client) zrankGeneric(rev bool) {
 // zrangeGeneric is zrangeGenericCommand: ZRANGE (argStart 1) and
 // ZRANGESTORE (argStart 2, store), and with a fixed range type and
 // direction ZREVRANGE, Z[REV]RANGEBYSCORE and Z[REV]RANGEBYLEX.
-func (c *Client) zrangeGeneric(argStart int, store bool, rt rangeType, dir direction) {
+func zrangeGeneric(c *command.Ctx, argStart int, store bool, rt rangeType, dir direction) {
 	args := c.Args
 	key := args[argStart]
 	minIdx, maxIdx := argStart+1, argStart+2
@@ -377,9 +326,9 @@ func (c *Client) zrangeGeneric(argStart int, store bool, rt rangeType, dir direc
 	for j := argStart + 3; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch a := args[j]; {
-		case !store && eqFold(a, "withscores"):
+		case !store && command.EqFold(a, "withscores"):
 			withScores = true
-		case eqFold(a, "limit") && left >= 2:
+		case command.EqFold(a, "limit") && left >= 2:
 			var ok bool
 			if offset, ok = c.ParseInt(args[j+1]); !ok {
 				return
@@ -388,14 +337,14 @@ func (c *Client) zrangeGeneric(argStart int, store bool, rt rangeType, dir direc
 				return
 			}
 			j += 2
-		case dir == dirAuto && eqFold(a, "rev"):
+		case dir == dirAuto && command.EqFold(a, "rev"):
 			dir = dirReverse
-		case rt == rangeAuto && eqFold(a, "bylex"):
+		case rt == rangeAuto && command.EqFold(a, "bylex"):
 			rt = rangeLex
-		case rt == rangeAuto && eqFold(a, "byscore"):
+		case rt == rangeAuto && command.EqFold(a, "byscore"):
 			rt = rangeScore
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
@@ -417,11 +366,11 @@ func (c *Client) zrangeGeneric(argStart int, store bool, rt rangeType, dir direc
 	if rev && rt != rangeRank {
 		minIdx, maxIdx = maxIdx, minIdx // given as max min
 	}
-	spec, ok := c.parseZrange(rt, args[minIdx], args[maxIdx])
+	spec, ok := parseZrange(c, rt, args[minIdx], args[maxIdx])
 	if !ok {
 		return
 	}
-	z, ok := c.zsetForRead(key)
+	z, ok := zsetForRead(c, key)
 	if !ok {
 		return
 	}
@@ -430,26 +379,20 @@ func (c *Client) zrangeGeneric(argStart int, store bool, rt rangeType, dir direc
 	if z != nil {
 		switch rt {
 		case rangeRank:
-			if s, e, ok := zset.RankRange(clampInt(spec.start), clampInt(spec.stop), z.Len()); ok {
+			if s, e, ok := zset.RankRange(command.ClampInt(spec.start), command.ClampInt(spec.stop), z.Len()); ok {
 				es = z.AppendRangeByRank(es, s, e, rev)
 			}
 		case rangeScore:
-			es = z.AppendRangeByScore(es, spec.score, rev, clampInt(offset), clampInt(limit))
+			es = z.AppendRangeByScore(es, spec.score, rev, command.ClampInt(offset), command.ClampInt(limit))
 		case rangeLex:
-			es = z.AppendRangeByLex(es, spec.lex, rev, clampInt(offset), clampInt(limit))
+			es = z.AppendRangeByLex(es, spec.lex, rev, command.ClampInt(offset), command.ClampInt(limit))
 		}
 	}
 	if store {
-		c.storeValue(args[1], keyspace.TypeZSet, zset.FromSorted(c.zsetLimits(), es))
+		c.StoreValue(args[1], keyspace.TypeZSet, zset.FromSorted(zsetLimits(c), es))
 		return
 	}
-	c.replyScored(es, withScores)
-}
-
-// clampInt converts a parsed 64-bit argument to int (a no-op on 64-bit
-// platforms).
-func clampInt(n int64) int {
-	return int(max(min(n, math.MaxInt), math.MinInt))
+	replyScored(c, es, withScores)
 }
 
 // zrangeSpec is a parsed rank, score or lex range.
@@ -461,7 +404,7 @@ type zrangeSpec struct {
 
 // parseZrange parses lo and hi as a range of type rt (a rank range as
 // integers), replying the error on failure.
-func (c *Client) parseZrange(rt rangeType, lo, hi []byte) (spec zrangeSpec, ok bool) {
+func parseZrange(c *command.Ctx, rt rangeType, lo, hi []byte) (spec zrangeSpec, ok bool) {
 	switch rt {
 	case rangeRank:
 		if spec.start, ok = c.ParseInt(lo); !ok {
@@ -469,21 +412,21 @@ func (c *Client) parseZrange(rt rangeType, lo, hi []byte) (spec zrangeSpec, ok b
 		}
 		spec.stop, ok = c.ParseInt(hi)
 	case rangeScore:
-		spec.score, ok = c.parseScoreRange(lo, hi)
+		spec.score, ok = parseScoreRange(c, lo, hi)
 	default:
-		spec.lex, ok = c.parseLexRange(lo, hi)
+		spec.lex, ok = parseLexRange(c, lo, hi)
 	}
 	return spec, ok
 }
 
 // zremrangeGeneric is ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX.
-func (c *Client) zremrangeGeneric(rt rangeType) {
-	spec, ok := c.parseZrange(rt, c.Args[2], c.Args[3])
+func zremrangeGeneric(c *command.Ctx, rt rangeType) {
+	spec, ok := parseZrange(c, rt, c.Args[2], c.Args[3])
 	if !ok {
 		return
 	}
 	key := c.Args[1]
-	e, z, ok := c.zsetForWrite(key)
+	e, z, ok := zsetForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -494,7 +437,7 @@ func (c *Client) zremrangeGeneric(rt rangeType) {
 	deleted := 0
 	switch rt {
 	case rangeRank:
-		if s, e, ok := zset.RankRange(clampInt(spec.start), clampInt(spec.stop), z.Len()); ok {
+		if s, e, ok := zset.RankRange(command.ClampInt(spec.start), command.ClampInt(spec.stop), z.Len()); ok {
 			deleted = z.RemoveRangeByRank(s, e)
 		}
 	case rangeScore:
@@ -503,7 +446,7 @@ func (c *Client) zremrangeGeneric(rt rangeType) {
 		deleted = z.RemoveRangeByLex(spec.lex)
 	}
 	c.W.Int(int64(deleted))
-	c.removedFrom(e, z, key, deleted)
+	c.RemovedFrom(e, z, key, deleted)
 }
 
 // zpopName returns ZPOPMIN or ZPOPMAX (top), the commands the blocking
@@ -519,7 +462,7 @@ func zpopName(top bool) []byte {
 // are never empty). A key of another type replies WRONGTYPE (ok false),
 // except when a blocked client is served again: Redis 7.0 then serves it
 // from the key that became ready, so the others are skipped.
-func (c *Client) firstZset(keys [][]byte) (e *keyspace.Entry, key []byte, ok bool) {
+func firstZset(c *command.Ctx, keys [][]byte) (e *keyspace.Entry, key []byte, ok bool) {
 	for _, k := range keys {
 		e := c.LookupWrite(k)
 		if e == nil {
@@ -542,7 +485,7 @@ func (c *Client) firstZset(keys [][]byte) (e *keyspace.Entry, key []byte, ok boo
 // emitKey BZPOPMIN's [key, member, score]) or nested (ZPOPMIN with a count
 // in RESP3; with emitKey ZMPOP's [key, [[member, score], ...]]). It returns
 // how many it popped.
-func (c *Client) zpopReply(e *keyspace.Entry, key []byte, top bool, count int64, emitKey, nested bool) int {
+func zpopReply(c *command.Ctx, e *keyspace.Entry, key []byte, top bool, count int64, emitKey, nested bool) int {
 	z := e.Object().(*zset.ZSet)
 	popped := z.Pop(int(min(count, int64(z.Len()))), top)
 	n := len(popped)
@@ -566,24 +509,24 @@ func (c *Client) zpopReply(e *keyspace.Entry, key []byte, top bool, count int64,
 		c.W.Bulk(p.Member)
 		c.W.Double(p.Score)
 	}
-	c.removedFrom(e, z, key, n)
+	c.RemovedFrom(e, z, key, n)
 	return n
 }
 
 // zpopMinMax is ZPOPMIN and ZPOPMAX.
-func (c *Client) zpopMinMax(top bool) {
+func zpopMinMax(c *command.Ctx, top bool) {
 	if len(c.Args) > 3 {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	count := int64(-1)
 	if len(c.Args) == 3 {
 		var ok bool
-		if count, ok = c.parsePositive(c.Args[2], errMustBePositive); !ok {
+		if count, ok = c.ParsePositive(c.Args[2], command.ErrMustBePositive); !ok {
 			return
 		}
 	}
-	e, key, ok := c.firstZset(c.Args[1:2])
+	e, key, ok := firstZset(c, c.Args[1:2])
 	if !ok {
 		return
 	}
@@ -592,18 +535,18 @@ func (c *Client) zpopMinMax(top bool) {
 		return
 	}
 	nested := c.W.Proto() > 2 && count != -1
-	c.zpopReply(e, key, top, max(count, 1), false, nested)
+	zpopReply(c, e, key, top, max(count, 1), false, nested)
 }
 
 // bzpopMinMax is BZPOPMIN and BZPOPMAX; served, they propagate as
 // ZPOPMIN/ZPOPMAX key.
-func (c *Client) bzpopMinMax(top bool) {
+func bzpopMinMax(c *command.Ctx, top bool) {
 	keys := c.Args[1 : len(c.Args)-1]
 	timeout, ok := c.ParseTimeout(c.Args[len(c.Args)-1])
 	if !ok {
 		return
 	}
-	e, key, ok := c.firstZset(keys)
+	e, key, ok := firstZset(c, keys)
 	if !ok {
 		return
 	}
@@ -611,34 +554,34 @@ func (c *Client) bzpopMinMax(top bool) {
 		c.BlockOnKeys(keys, timeout, nil)
 		return
 	}
-	c.zpopReply(e, key, top, 1, true, false)
+	zpopReply(c, e, key, top, 1, true, false)
 	c.Rewrite(zpopName(top), key)
 }
 
 // zmpopGeneric is ZMPOP (numkeys at 1) and BZMPOP (timeout at 1, numkeys
 // at 2). Both propagate as ZPOPMIN/ZPOPMAX key count: ZMPOP with the count
 // asked for, a served BZMPOP with the count popped, as Redis 7.0.
-func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
+func zmpopGeneric(c *command.Ctx, numkeysIdx int, block bool) {
 	args := c.Args
-	numkeys, ok := c.parseAtLeastOne(args[numkeysIdx], errNumkeysPositive)
+	numkeys, ok := c.ParseAtLeastOne(args[numkeysIdx], command.ErrNumkeysPositive)
 	if !ok {
 		return
 	}
 	if numkeys >= int64(len(args)) || numkeysIdx+int(numkeys)+1 >= len(args) {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	whereIdx := numkeysIdx + int(numkeys) + 1
 	var top bool
 	switch {
-	case eqFold(args[whereIdx], "min"):
-	case eqFold(args[whereIdx], "max"):
+	case command.EqFold(args[whereIdx], "min"):
+	case command.EqFold(args[whereIdx], "max"):
 		top = true
 	default:
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
-	count, ok := c.parseMPopCount(args[whereIdx+1:])
+	count, ok := c.ParseMPopCount(args[whereIdx+1:])
 	if !ok {
 		return
 	}
@@ -649,7 +592,7 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 			return
 		}
 	}
-	e, key, ok := c.firstZset(keys)
+	e, key, ok := firstZset(c, keys)
 	if !ok {
 		return
 	}
@@ -661,26 +604,17 @@ func (c *Client) zmpopGeneric(numkeysIdx int, block bool) {
 		}
 		return
 	}
-	n := int64(c.zpopReply(e, key, top, count, true, true))
+	n := int64(zpopReply(c, e, key, top, count, true, true))
 	if !block {
 		n = count
 	}
 	c.Rewrite(zpopName(top), key, strconv.AppendInt(nil, n, 10))
 }
 
-// setOp is ZUNION/ZINTER/ZDIFF's operation (also SUNION/SINTER/SDIFF's).
-type setOp uint8
-
-const (
-	opUnion setOp = iota
-	opInter
-	opDiff
-)
-
 // zsetOpGeneric is zunionInterDiffGenericCommand: ZUNION, ZINTER, ZDIFF,
 // their STORE variants and ZINTERCARD (cardOnly). Plain sets are accepted
 // as inputs with score 1.
-func (c *Client) zsetOpGeneric(op setOp, store, cardOnly bool) {
+func zsetOpGeneric(c *command.Ctx, op command.SetOp, store, cardOnly bool) {
 	args := c.Args
 	nkIdx := 1
 	if store {
@@ -695,7 +629,7 @@ func (c *Client) zsetOpGeneric(op setOp, store, cardOnly bool) {
 		return
 	}
 	if setnum > int64(len(args)-(nkIdx+1)) {
-		c.Error(ErrSyntax)
+		c.Error(command.ErrSyntax)
 		return
 	}
 	inputs := make([]zset.Input, setnum)
@@ -722,7 +656,7 @@ func (c *Client) zsetOpGeneric(op setOp, store, cardOnly bool) {
 	limit := int64(0)
 	for remaining := len(args) - j; remaining > 0; remaining = len(args) - j {
 		switch a := args[j]; {
-		case op != opDiff && !cardOnly && remaining >= int(setnum)+1 && eqFold(a, "weights"):
+		case op != command.OpDiff && !cardOnly && remaining >= int(setnum)+1 && command.EqFold(a, "weights"):
 			j++
 			for i := range inputs {
 				w, ok := zset.ParseScore(args[j])
@@ -733,60 +667,60 @@ func (c *Client) zsetOpGeneric(op setOp, store, cardOnly bool) {
 				inputs[i].Weight = w
 				j++
 			}
-		case op != opDiff && !cardOnly && remaining >= 2 && eqFold(a, "aggregate"):
+		case op != command.OpDiff && !cardOnly && remaining >= 2 && command.EqFold(a, "aggregate"):
 			switch v := args[j+1]; {
-			case eqFold(v, "sum"):
+			case command.EqFold(v, "sum"):
 				agg = zset.AggregateSum
-			case eqFold(v, "min"):
+			case command.EqFold(v, "min"):
 				agg = zset.AggregateMin
-			case eqFold(v, "max"):
+			case command.EqFold(v, "max"):
 				agg = zset.AggregateMax
 			default:
-				c.Error(ErrSyntax)
+				c.Error(command.ErrSyntax)
 				return
 			}
 			j += 2
-		case !store && !cardOnly && eqFold(a, "withscores"):
+		case !store && !cardOnly && command.EqFold(a, "withscores"):
 			withScores = true
 			j++
-		case cardOnly && remaining >= 2 && eqFold(a, "limit"):
-			if limit, ok = c.parsePositive(args[j+1], errLimitNegative); !ok {
+		case cardOnly && remaining >= 2 && command.EqFold(a, "limit"):
+			if limit, ok = c.ParsePositive(args[j+1], command.ErrLimitNegative); !ok {
 				return
 			}
 			j += 2
 		default:
-			c.Error(ErrSyntax)
+			c.Error(command.ErrSyntax)
 			return
 		}
 	}
 	if cardOnly {
-		c.W.Int(int64(zset.InterCard(inputs, clampInt(limit))))
+		c.W.Int(int64(zset.InterCard(inputs, command.ClampInt(limit))))
 		return
 	}
-	lim := c.zsetLimits()
+	lim := zsetLimits(c)
 	var res *zset.ZSet
 	switch op {
-	case opUnion:
+	case command.OpUnion:
 		res = zset.Union(lim, inputs, agg)
-	case opInter:
+	case command.OpInter:
 		res = zset.Inter(lim, inputs, agg)
 	default:
 		res = zset.Diff(lim, inputs)
 	}
 	if store {
-		c.storeValue(args[1], keyspace.TypeZSet, res)
+		c.StoreValue(args[1], keyspace.TypeZSet, res)
 		return
 	}
-	c.replyScoredHeader(res.Len(), withScores)
+	replyScoredHeader(c, res.Len(), withScores)
 	for m, s := range res.All() {
-		c.replyScoredEntry(zset.Entry{Member: m, Score: s}, withScores)
+		replyScoredEntry(c, zset.Entry{Member: m, Score: s}, withScores)
 	}
 }
 
-func cmdZrandmember(c *Client) {
+func cmdZrandmember(c *command.Ctx) {
 	args := c.Args
 	if len(args) < 3 {
-		z, ok := c.zsetForRead(args[1])
+		z, ok := zsetForRead(c, args[1])
 		if !ok {
 			return
 		}
@@ -794,16 +728,16 @@ func cmdZrandmember(c *Client) {
 			c.W.Null()
 			return
 		}
-		e, _ := z.RandomMember(c.randSource())
+		e, _ := z.RandomMember(c.RandSource())
 		c.W.Bulk(e.Member)
 		return
 	}
-	l, ok := c.parseRandomCount(args[2])
+	l, ok := c.ParseRandomCount(args[2])
 	if !ok {
 		return
 	}
-	if len(args) > 4 || (len(args) == 4 && !eqFold(args[3], "withscores")) {
-		c.Error(ErrSyntax)
+	if len(args) > 4 || (len(args) == 4 && !command.EqFold(args[3], "withscores")) {
+		c.Error(command.ErrSyntax)
 		return
 	}
 	withScores := len(args) == 4
@@ -811,7 +745,7 @@ func cmdZrandmember(c *Client) {
 		c.Error(errOutOfRange)
 		return
 	}
-	z, ok := c.zsetForRead(args[1])
+	z, ok := zsetForRead(c, args[1])
 	if !ok {
 		return
 	}
@@ -819,77 +753,33 @@ func cmdZrandmember(c *Client) {
 		c.W.ArrayLen(0)
 		return
 	}
-	rnd := c.randSource()
+	rnd := c.RandSource()
 	if l > 0 {
-		c.replyScored(z.AppendRandom(nil, clampInt(l), true, rnd), withScores)
+		replyScored(c, z.AppendRandom(nil, command.ClampInt(l), true, rnd), withScores)
 		return
 	}
 	// A negative count: -l independent picks, written in chunks so the
 	// reply buffer, not a list of picks, holds them.
 	count := -l
-	c.replyScoredHeader(clampInt(count), withScores)
-	var buf [randomChunk]zset.Entry
-	c.randomReplyInChunks(count, func(n int) {
+	replyScoredHeader(c, command.ClampInt(count), withScores)
+	var buf [command.RandomChunk]zset.Entry
+	c.RandomReplyInChunks(count, func(n int) {
 		for _, e := range z.AppendRandom(buf[:0], n, false, rnd) {
-			c.replyScoredEntry(e, withScores)
+			replyScoredEntry(c, e, withScores)
 		}
 	})
 }
 
-// parseRandomCount parses ZRANDMEMBER's and SRANDMEMBER's count, a long
-// between -LONG_MAX and LONG_MAX, replying the error on failure.
-func (c *Client) parseRandomCount(arg []byte) (int64, bool) {
-	l, ok := c.ParseInt(arg)
-	if ok && l == math.MinInt64 {
-		c.Error(errOutOfRangeLong)
-		return 0, false
-	}
-	return l, ok
-}
-
-// randomChunk is how many random picks are drawn and written at a time.
-const randomChunk = 1024
-
-// randomReplyInChunks calls emit(n) until count picks are written. Redis
-// would build a reply of any size here (a count of -10^18 never finishes);
-// we close the client, as an output buffer limit would, once the reply
-// passes maxRandomReplySize or the configured limit.
-func (c *Client) randomReplyInChunks(count int64, emit func(n int)) {
-	for count > 0 {
-		n := int(min(count, randomChunk))
-		emit(n)
-		count -= int64(n)
-		if c.randomReplyOverLimit() {
-			return
-		}
-	}
-}
-
-// randomReplyOverLimit closes the client, and reports true, once a random
-// reply being written passes the output limits (randomReplyInChunks).
-func (c *Client) randomReplyOverLimit() bool {
-	c.checkOutputLimit()
-	if c.killed {
-		return true
-	}
-	if c.W.Len() > maxRandomReplySize {
-		c.srv.log.Printf("Client id=%d closed: random reply over %d bytes.", c.ID, maxRandomReplySize)
-		c.kill()
-		return true
-	}
-	return false
-}
-
-func cmdZscan(c *Client) {
-	e, cursor, o, ok := c.scanStart(keyspace.TypeZSet)
+func cmdZscan(c *command.Ctx) {
+	e, cursor, o, ok := c.ScanStart(keyspace.TypeZSet)
 	if !ok {
 		return
 	}
 	next, es := e.Object().(*zset.ZSet).Scan(cursor, o.Count, nil)
 	if o.Match != nil {
-		es = slices.DeleteFunc(es, func(e zset.Entry) bool { return !GlobMatch(o.Match, e.Member, false) })
+		es = slices.DeleteFunc(es, func(e zset.Entry) bool { return !command.GlobMatch(o.Match, e.Member, false) })
 	}
-	c.replyScanHeader(next, 2*len(es))
+	c.ReplyScanHeader(next, 2*len(es))
 	var tmp [32]byte
 	for _, e := range es {
 		c.W.Bulk(e.Member)

@@ -1,4 +1,4 @@
-package server
+package command
 
 // Error replies worded exactly as Redis words them (clients match on them).
 const (

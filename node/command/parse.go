@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // eqFold compares an argument with a lower-case keyword without allocating.
-func eqFold(arg []byte, lower string) bool {
+func EqFold(arg []byte, lower string) bool {
 	if len(arg) != len(lower) {
 		return false
 	}
@@ -48,9 +48,6 @@ func eqFold(arg []byte, lower string) bool {
 
 // parseLongLong is Redis's string2ll: a canonical signed 64-bit decimal
 // (no '+', no leading zeros, no spaces, at most 20 bytes).
-func parseLongLong(b []byte) (int64, bool) { return keyspace.ParseInt(b) }
-
-func keyspaceInt(b []byte) (int64, bool) { return parseLongLong(b) }
 
 // ErrOutOfInt32 is getIntFromObjectOrReply's error for an integer outside
 // a C int.
@@ -59,8 +56,8 @@ const ErrOutOfInt32 = "ERR value is out of range, value must between -2147483648
 // ParseInt32 parses an integer argument that Redis reads as a C int
 // (getIntFromObjectOrReply: SELECT, MOVE, COPY ... DB), replying its
 // errors: msg when not empty, otherwise Redis's defaults.
-func (c *Client) ParseInt32(arg []byte, msg string) (int64, bool) {
-	n, ok := parseLongLong(arg)
+func (c *Ctx) ParseInt32(arg []byte, msg string) (int64, bool) {
+	n, ok := keyspace.ParseInt(arg)
 	switch {
 	case ok && n == int64(int32(n)):
 		return n, true
@@ -78,7 +75,7 @@ func (c *Client) ParseInt32(arg []byte, msg string) (int64, bool) {
 // "inf"/"infinity") over the whole input, which must not start with white
 // space; NaN, an overflow to infinity and an underflow to zero are not
 // numbers.
-func parseDouble(arg []byte) (float64, bool) {
+func ParseDouble(arg []byte) (float64, bool) {
 	lit, ok := strtodLiteral(arg)
 	if !ok {
 		return 0, false
@@ -102,7 +99,7 @@ func strtodLiteral(arg []byte) (string, bool) {
 	}
 	rest := arg[i:]
 	switch {
-	case eqFold(rest, "inf"), eqFold(rest, "infinity"):
+	case EqFold(rest, "inf"), EqFold(rest, "infinity"):
 		return string(arg[:i]) + "inf", true
 	case len(rest) >= 2 && rest[0] == '0' && rest[1]|0x20 == 'x':
 		n, exp := scanMantissa(rest[2:], isHexDigitByte), 0
@@ -190,7 +187,7 @@ func hasNonZeroDigit(arg []byte) bool {
 // byte; '+' and '-' are accepted (a negative cursor wraps around, as
 // strtoul's); an empty string is cursor 0; a value beyond 64 bits is out
 // of range.
-func parseScanCursor(arg []byte) (uint64, bool) {
+func ScanCursor(arg []byte) (uint64, bool) {
 	if len(arg) > 0 && isSpaceByte(arg[0]) {
 		return 0, false
 	}
@@ -235,7 +232,7 @@ func isSpaceByte(b byte) bool {
 // ParseTimeout is Redis 7.0's getTimeoutFromObjectOrReply in seconds:
 // a long double (string2ld), times 1000 rounded up to whole milliseconds
 // (so 1e-5 is 1 ms, and -0.0001 is 0, forever), negative results refused.
-func (c *Client) ParseTimeout(arg []byte) (time.Duration, bool) {
+func (c *Ctx) ParseTimeout(arg []byte) (time.Duration, bool) {
 	v, ok := longdouble.Parse(arg)
 	if !ok {
 		c.Error(ErrTimeoutNotFloat)
@@ -259,8 +256,8 @@ const ErrTimeoutNotInteger = "ERR timeout is not an integer or out of range"
 // ParseTimeoutMillis is Redis's getTimeoutFromObjectOrReply in
 // milliseconds (WAIT, CLIENT PAUSE): string2ll, negative refused. The
 // duration saturates where milliseconds overflow time.Duration.
-func (c *Client) ParseTimeoutMillis(arg []byte) (time.Duration, bool) {
-	ms, ok := parseLongLong(arg)
+func (c *Ctx) ParseTimeoutMillis(arg []byte) (time.Duration, bool) {
+	ms, ok := keyspace.ParseInt(arg)
 	if !ok {
 		c.Error(ErrTimeoutNotInteger)
 		return 0, false
@@ -276,9 +273,85 @@ func (c *Client) ParseTimeoutMillis(arg []byte) (time.Duration, bool) {
 // addReplyErrorFormat prints it: "%s" stops at a zero byte, and the
 // message's trailing CR and LF are trimmed (the others become spaces when
 // the reply is written).
-func errorTail(arg []byte) string {
+func ErrorTail(arg []byte) string {
 	if i := bytes.IndexByte(arg, 0); i >= 0 {
 		arg = arg[:i]
 	}
 	return strings.TrimRight(string(arg), "\r\n")
+}
+
+// ScanOptions are the parsed MATCH/COUNT/TYPE options of the SCAN family.
+type ScanOptions struct {
+	Match   []byte // nil: everything
+	Count   int
+	Type    string
+	NoValue bool
+}
+
+// ParseScanCursor parses a SCAN cursor or replies "invalid cursor".
+func (c *Ctx) ParseScanCursor(arg []byte) (uint64, bool) {
+	n, ok := ScanCursor(arg)
+	if !ok {
+		c.Error("ERR invalid cursor")
+		return 0, false
+	}
+	return n, true
+}
+
+// ParseScanOptions parses the options after the cursor (allowType for
+// SCAN only), replying the error on failure.
+func (c *Ctx) ParseScanOptions(args [][]byte, allowType bool) (ScanOptions, bool) {
+	o := ScanOptions{Count: 10}
+	for i := 0; i < len(args); i++ {
+		more := i+1 < len(args)
+		switch {
+		case EqFold(args[i], "count") && more:
+			n, ok := c.ParseInt(args[i+1])
+			if !ok {
+				return o, false
+			}
+			if n < 1 {
+				c.Error(ErrSyntax)
+				return o, false
+			}
+			if n > math.MaxInt32 {
+				n = math.MaxInt32
+			}
+			o.Count = int(n)
+			i++
+		case EqFold(args[i], "match") && more:
+			o.Match = args[i+1]
+			if len(o.Match) == 1 && o.Match[0] == '*' {
+				o.Match = nil
+			}
+			i++
+		case allowType && EqFold(args[i], "type") && more:
+			o.Type = strings.ToLower(string(args[i+1]))
+			i++
+		default:
+			c.Error(ErrSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// ParseInt parses an integer argument or replies "value is not an integer
+// or out of range".
+func (c *Ctx) ParseInt(arg []byte) (int64, bool) {
+	n, ok := keyspace.ParseInt(arg)
+	if !ok {
+		c.Error(ErrNotInteger)
+	}
+	return n, ok
+}
+
+// ParseFloat parses a float argument as Redis's getDoubleFromObject (no
+// NaN, no spaces) or replies "value is not a valid float".
+func (c *Ctx) ParseFloat(arg []byte) (float64, bool) {
+	f, ok := ParseDouble(arg)
+	if !ok {
+		c.Error(ErrNotFloat)
+	}
+	return f, ok
 }

@@ -1,56 +1,20 @@
-package server
+package hash
 
 import (
 	"math"
-	"math/rand/v2"
 	"strconv"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 )
 
-// hashHandlers returns the handlers of the hash commands by command name
-// (see "Adding a command group" in doc.go). The command specs live in
-// node/command/hash.go. The argument checks follow Redis 7.0's t_hash.c in
-// order, since the order decides which error a client sees.
-func hashHandlers() map[string]Handler {
-	return map[string]Handler{
-		"hset":         func(c *Client) { c.hsetGeneric(false) },
-		"hmset":        func(c *Client) { c.hsetGeneric(true) },
-		"hsetnx":       cmdHsetnx,
-		"hget":         cmdHget,
-		"hmget":        cmdHmget,
-		"hdel":         cmdHdel,
-		"hlen":         cmdHlen,
-		"hstrlen":      cmdHstrlen,
-		"hexists":      cmdHexists,
-		"hkeys":        func(c *Client) { c.hgetallGeneric(true, false) },
-		"hvals":        func(c *Client) { c.hgetallGeneric(false, true) },
-		"hgetall":      func(c *Client) { c.hgetallGeneric(true, true) },
-		"hincrby":      cmdHincrby,
-		"hincrbyfloat": cmdHincrbyfloat,
-		"hrandfield":   cmdHrandfield,
-		"hscan":        cmdHscan,
-	}
-}
-
 // hashLimits are hash-max-listpack-entries and hash-max-listpack-value.
-func (c *Client) hashLimits() hash.Limits { return c.srv.cfg.Encoding.Hash }
-
-// hashRand is HRANDFIELD's random source: the server's injected one when
-// set (tests), math/rand/v2 otherwise.
-type hashRand struct{ fn func(n int) int }
-
-func (r hashRand) IntN(n int) int {
-	if r.fn != nil {
-		return r.fn(n)
-	}
-	return rand.IntN(n)
-}
+func hashLimits(c *command.Ctx) hash.Limits { return c.Limits().Encoding.Hash }
 
 // hashForRead looks key up for reading: h is nil when the key is missing
 // (nothing replied) or of another type (WRONGTYPE replied, ok false).
-func (c *Client) hashForRead(key []byte) (h *hash.Hash, ok bool) {
+func hashForRead(c *command.Ctx, key []byte) (h *hash.Hash, ok bool) {
 	e, ok := c.ReadType(key, keyspace.TypeHash)
 	if !ok || e == nil {
 		return nil, ok
@@ -60,7 +24,7 @@ func (c *Client) hashForRead(key []byte) (h *hash.Hash, ok bool) {
 
 // hashForWrite is hashTypeLookupWriteOrCreate: the hash at key, or a new
 // empty one (e nil) that the caller adds once it holds a field.
-func (c *Client) hashForWrite(key []byte) (e *keyspace.Entry, h *hash.Hash, ok bool) {
+func hashForWrite(c *command.Ctx, key []byte) (e *keyspace.Entry, h *hash.Hash, ok bool) {
 	e, ok = c.WriteType(key, keyspace.TypeHash)
 	if !ok {
 		return nil, nil, false
@@ -73,7 +37,7 @@ func (c *Client) hashForWrite(key []byte) (e *keyspace.Entry, h *hash.Hash, ok b
 
 // hashChanged finishes a command that changed n fields of the hash at key,
 // adding a new hash to the database.
-func (c *Client) hashChanged(e *keyspace.Entry, h *hash.Hash, key []byte, n int) {
+func hashChanged(c *command.Ctx, e *keyspace.Entry, h *hash.Hash, key []byte, n int) {
 	if e == nil {
 		c.DB.AddObject(key, keyspace.TypeHash, h)
 	}
@@ -82,17 +46,17 @@ func (c *Client) hashChanged(e *keyspace.Entry, h *hash.Hash, key []byte, n int)
 }
 
 // hsetGeneric is HSET (replies the number of new fields) and HMSET (OK).
-func (c *Client) hsetGeneric(hmset bool) {
+func hsetGeneric(c *command.Ctx, hmset bool) {
 	if len(c.Args)%2 == 1 {
 		c.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 		return
 	}
 	key := c.Args[1]
-	e, h, ok := c.hashForWrite(key)
+	e, h, ok := hashForWrite(c, key)
 	if !ok {
 		return
 	}
-	lim := c.hashLimits()
+	lim := hashLimits(c)
 	h.TryConversion(lim, c.Args[2:]...)
 	created := 0
 	for i := 2; i < len(c.Args); i += 2 {
@@ -105,12 +69,12 @@ func (c *Client) hsetGeneric(hmset bool) {
 	} else {
 		c.W.Int(int64(created))
 	}
-	c.hashChanged(e, h, key, (len(c.Args)-2)/2)
+	hashChanged(c, e, h, key, (len(c.Args)-2)/2)
 }
 
-func cmdHsetnx(c *Client) {
+func cmdHsetnx(c *command.Ctx) {
 	key, field := c.Args[1], c.Args[2]
-	e, h, ok := c.hashForWrite(key)
+	e, h, ok := hashForWrite(c, key)
 	if !ok {
 		return
 	}
@@ -118,15 +82,15 @@ func cmdHsetnx(c *Client) {
 		c.W.Int(0)
 		return
 	}
-	lim := c.hashLimits()
+	lim := hashLimits(c)
 	h.TryConversion(lim, field, c.Args[3])
 	h.Set(field, c.Args[3], lim)
 	c.W.Int(1)
-	c.hashChanged(e, h, key, 1)
+	hashChanged(c, e, h, key, 1)
 }
 
-func cmdHget(c *Client) {
-	h, ok := c.hashForRead(c.Args[1])
+func cmdHget(c *command.Ctx) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -142,8 +106,8 @@ func cmdHget(c *Client) {
 	c.W.Bulk(v)
 }
 
-func cmdHmget(c *Client) {
-	h, ok := c.hashForRead(c.Args[1])
+func cmdHmget(c *command.Ctx) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -162,7 +126,7 @@ func cmdHmget(c *Client) {
 	}
 }
 
-func cmdHdel(c *Client) {
+func cmdHdel(c *command.Ctx) {
 	key := c.Args[1]
 	e, ok := c.WriteType(key, keyspace.TypeHash)
 	if !ok {
@@ -190,8 +154,8 @@ func cmdHdel(c *Client) {
 	c.W.Int(int64(deleted))
 }
 
-func cmdHlen(c *Client) {
-	h, ok := c.hashForRead(c.Args[1])
+func cmdHlen(c *command.Ctx) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -202,8 +166,8 @@ func cmdHlen(c *Client) {
 	c.W.Int(int64(h.Len()))
 }
 
-func cmdHstrlen(c *Client) {
-	h, ok := c.hashForRead(c.Args[1])
+func cmdHstrlen(c *command.Ctx) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -214,8 +178,8 @@ func cmdHstrlen(c *Client) {
 	c.W.Int(int64(h.StrLen(c.Args[2])))
 }
 
-func cmdHexists(c *Client) {
-	h, ok := c.hashForRead(c.Args[1])
+func cmdHexists(c *command.Ctx) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -227,8 +191,8 @@ func cmdHexists(c *Client) {
 }
 
 // hgetallGeneric is HKEYS, HVALS and HGETALL, which replies a map in RESP3.
-func (c *Client) hgetallGeneric(fields, values bool) {
-	h, ok := c.hashForRead(c.Args[1])
+func hgetallGeneric(c *command.Ctx, fields, values bool) {
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -254,52 +218,52 @@ func (c *Client) hgetallGeneric(fields, values bool) {
 	}
 }
 
-func cmdHincrby(c *Client) {
+func cmdHincrby(c *command.Ctx) {
 	incr, ok := c.ParseInt(c.Args[3])
 	if !ok {
 		return
 	}
 	key := c.Args[1]
-	e, h, ok := c.hashForWrite(key)
+	e, h, ok := hashForWrite(c, key)
 	if !ok {
 		return
 	}
-	n, err := h.IncrBy(c.Args[2], incr, c.hashLimits())
+	n, err := h.IncrBy(c.Args[2], incr, hashLimits(c))
 	if err != nil {
 		c.Error(err.Error())
 		return
 	}
 	c.W.Int(n)
-	c.hashChanged(e, h, key, 1)
+	hashChanged(c, e, h, key, 1)
 }
 
-func cmdHincrbyfloat(c *Client) {
+func cmdHincrbyfloat(c *command.Ctx) {
 	incr, err := hash.ParseFloatIncrement(c.Args[3])
 	if err != nil {
 		c.Error(err.Error())
 		return
 	}
 	key, field := c.Args[1], c.Args[2]
-	e, h, ok := c.hashForWrite(key)
+	e, h, ok := hashForWrite(c, key)
 	if !ok {
 		return
 	}
-	res, err := h.IncrByFloat(field, incr, c.hashLimits())
+	res, err := h.IncrByFloat(field, incr, hashLimits(c))
 	if err != nil {
 		c.Error(err.Error())
 		return
 	}
 	c.W.Bulk(res)
-	c.hashChanged(e, h, key, 1)
+	hashChanged(c, e, h, key, 1)
 	// Replicas and the AOF get the result, so float formatting can never
 	// make them differ.
 	c.Rewrite([]byte("HSET"), key, field, res)
 }
 
-func cmdHrandfield(c *Client) {
-	rnd := hashRand{c.srv.env.Rand}
+func cmdHrandfield(c *command.Ctx) {
+	rnd := c.RandSource()
 	if len(c.Args) < 3 {
-		h, ok := c.hashForRead(c.Args[1])
+		h, ok := hashForRead(c, c.Args[1])
 		if !ok {
 			return
 		}
@@ -320,8 +284,8 @@ func cmdHrandfield(c *Client) {
 		return
 	}
 	withValues := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !eqFold(c.Args[3], "withvalues")) {
-		c.Error(ErrSyntax)
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !command.EqFold(c.Args[3], "withvalues")) {
+		c.Error(command.ErrSyntax)
 		return
 	}
 	if len(c.Args) == 4 {
@@ -331,7 +295,7 @@ func cmdHrandfield(c *Client) {
 			return
 		}
 	}
-	h, ok := c.hashForRead(c.Args[1])
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -357,16 +321,16 @@ func cmdHrandfield(c *Client) {
 		}
 		// A count of -10^18 must not hold the lock for good.
 		picked++
-		return picked%randomChunk != 0 || !c.randomReplyOverLimit()
+		return picked%command.RandomChunk != 0 || !c.RandomReplyOverLimit()
 	})
 }
 
-func cmdHscan(c *Client) {
+func cmdHscan(c *command.Ctx) {
 	cursor, ok := c.ParseScanCursor(c.Args[2])
 	if !ok {
 		return
 	}
-	h, ok := c.hashForRead(c.Args[1])
+	h, ok := hashForRead(c, c.Args[1])
 	if !ok {
 		return
 	}
@@ -382,7 +346,7 @@ func cmdHscan(c *Client) {
 	}
 	var out [][]byte
 	next := h.Scan(cursor, o.Count, func(f, v []byte) {
-		if o.Match == nil || GlobMatch(o.Match, f, false) {
+		if o.Match == nil || command.GlobMatch(o.Match, f, false) {
 			out = append(out, f, v)
 		}
 	})
