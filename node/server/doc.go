@@ -1,7 +1,10 @@
-// Package server wires the data node together: listeners, the client
-// connections (event loops, or one goroutine per connection),
-// configuration (redis.conf syntax and CONFIG), the execution model, and
-// the command handlers.
+// Package server is the data node's engine: listeners, the client
+// connections (served by node/eventloop's loops, or one goroutine per
+// connection), dispatch, MULTI/EXEC, blocking, pub/sub delivery, pause,
+// ACL, configuration (redis.conf syntax and CONFIG), INFO and the
+// engine's own commands. Command families (node/commands/<family>) and
+// subsystems (replication, persistence, the cluster node) plug into it;
+// it imports neither.
 //
 // # Execution model
 //
@@ -38,26 +41,50 @@
 // INFO, CONFIG) but no data-structure logic: that lives in node/keyspace and
 // its sub-packages. It must not be imported by them.
 //
-// # Adding a command group
+// # Adding a command family
 //
-// A group (list, hash, set, zset, ...) is two files and nothing else:
+// A family (string, list, hash, set, zset, generic, ...) is a package
+// under node/commands and one registration line. The package owns its
+// specs and its handlers side by side, in one row each, as Redis's
+// commands.def rows name their function:
 //
-//   - node/command/<group>.go: func <group>Commands() []command.Spec, the
-//     specs (name, arity, flags, key specs, ACL categories, docs). The files
-//     for list, hash, set and zset are already generated from Redis 7.0.15's
-//     COMMAND INFO/DOCS (node/command/internal/specgen); fix them by hand if
-//     needed. Groups() already lists them.
-//   - node/server/cmd_<group>.go: func <group>Handlers() map[string]Handler,
-//     handlers by lower-case command name ("lpush"; a subcommand is
-//     "object|encoding"). handlerGroups() already lists them.
+//	// node/commands/echo2/specs.go
+//	package echo2
 //
-// Specs and handlers must match one to one: New refuses a spec without a
-// handler and a handler whose name matches no spec (checkServed), so the
-// COMMAND list tells clients the truth. Land a spec with its handler, and
-// add its name to testdata/served_commands.txt (the checked list of what
-// the node serves; TestServedCommandsAreTheCheckedList).
+//	func Commands() []command.Spec {
+//		return []command.Spec{
+//			{Name: "echo2", Run: cmdEcho2, Arity: 2, Flags: command.Fast,
+//				Categories: command.CatConnection | command.CatFast},
+//		}
+//	}
 //
-// A Handler is func(c *Client). It runs under the server lock, after the
+//	func cmdEcho2(c *command.Ctx) { c.W.Bulk(c.Args[1]) }
+//
+// and the line `echo2.Commands(),` in node/commands.All(). The specs of
+// the existing families were generated from Redis 7.0.15's COMMAND
+// INFO/DOCS (node/command/internal/specgen) and are owned by hand since.
+// A spec without its Run, or two families serving one name, fails
+// node/commands' TestEveryFamilySpecHasItsRun and New (checkServed), so
+// the COMMAND list tells clients the truth. Add the name to
+// testdata/served_commands.txt too (TestServedCommandsAreTheCheckedList).
+//
+// The engine's own commands (CLIENT, CONFIG, COMMAND, ACL, INFO, MULTI,
+// pub/sub, ...) keep their specs in node/command and their handlers, which
+// see the whole *Client, in this package; subsystems plug theirs in with
+// Hooks.Handlers (hooks.go). Both are joined by name.
+//
+// # What a handler may touch
+//
+// A family's handler is func(c *command.Ctx) and sees only the Ctx: its
+// arguments (Args, Cmd), its reply writer (W), its database (DB, and
+// Database(n) for MOVE/COPY), the clock and randomness (Env.Now, Env.Rand
+// through RandSource), the limits (Limits()), and the engine calls of the
+// Ctx (Modified, Rewrite, AlsoPropagate, BlockOnKeys, SignalReady, ...).
+// It never reaches the Server, other clients, the config or the I/O; a
+// family that needs more asks for a new Ctx call, documented in
+// node/command/ctx.go. The rules below hold for every handler.
+//
+// A handler runs under the server lock, after the
 // framework checked arity, authentication, ACL permissions (commands, keys
 // and channels, from the spec's categories and key specs), cluster routing
 // (MOVED/ASK from the key specs), maxmemory (DenyOOM) and MULTI queueing.
@@ -72,7 +99,7 @@
 // the Redis error themselves and return ok=false: c.ParseInt(arg),
 // c.ParseInt32(arg, msg), c.ParseFloat(arg), c.ParseTimeout(arg),
 // c.ParseScanCursor(arg), c.ParseScanOptions(args, false). They read the
-// whole argument with Redis's rules (util.go): never parse a number any
+// whole argument with Redis's rules (node/command/parse.go): never parse a number any
 // other way. Range-check every offset, count and index before it sizes an
 // allocation or a slice, without overflow (off > max-len, not off+len >
 // max). Match keywords with command.EqFold(arg, "withscores").
@@ -130,9 +157,9 @@
 // (COPY), MemoryUsage() int (MEMORY USAGE and eviction accounting),
 // Encoding() string (OBJECT ENCODING, e.g. "listpack", "quicklist").
 //
-// Tests: put them beside the handlers (cmd_<group>_test.go) using the
-// harness in harness_test.go, which builds and starts a real node process
-// and gives a go-redis client and raw RESP access; startRedis and
+// Tests: the node-level tests of a family are in this package
+// (cmd_<family>_test.go), using the harness in harness_test.go, which
+// builds and starts a real node process and gives a go-redis client and raw RESP access; startRedis and
 // runDifferential (differential_test.go) compare replies with Debian's
 // redis-server byte for byte. SHOAL_NODE_RACE=1 builds the node with the
 // race detector and fails a test whose node logged a data race.
