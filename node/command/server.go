@@ -259,12 +259,6 @@ func serverCommands() []Spec {
 				},
 			},
 		},
-		{Name: "lolwut", Arity: -1, Flags: ReadOnly | Fast, FirstKey: 0, LastKey: 0, Step: 0,
-			Categories: CatRead | CatFast,
-			Doc: Doc{Group: "server", Since: "5.0.0", Summary: "Display some computer art and the Redis version", Complexity: "", Arguments: []Arg{
-				{Name: "version", Type: "integer", Token: "VERSION", Optional: true},
-			}},
-		},
 		{Name: "memory", Arity: -2, Flags: 0, FirstKey: 0, LastKey: 0, Step: 0,
 			Categories: CatSlow,
 			Doc:        Doc{Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands", Complexity: "Depends on subcommand."},

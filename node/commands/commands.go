@@ -5,6 +5,7 @@ import (
 	"github.com/shoal-dev/shoal/node/commands/generic"
 	"github.com/shoal-dev/shoal/node/commands/hash"
 	"github.com/shoal-dev/shoal/node/commands/list"
+	"github.com/shoal-dev/shoal/node/commands/lolwut"
 	"github.com/shoal-dev/shoal/node/commands/set"
 	"github.com/shoal-dev/shoal/node/commands/str"
 	"github.com/shoal-dev/shoal/node/commands/zset"
@@ -16,6 +17,7 @@ func All() [][]command.Spec {
 		generic.Commands(),
 		hash.Commands(),
 		list.Commands(),
+		lolwut.Commands(),
 		set.Commands(),
 		str.Commands(),
 		zset.Commands(),

@@ -77,8 +77,8 @@
 // time to encode 100 MB, once per capture).
 //
 // What the keyspace (node/keyspace, owned by the server's author) provides,
-// and node/server/persist_capture.go adapts to CaptureSource: a generation
-// field on Entry; DB.BeginSnapshot(G, hook) / EndSnapshot(); a claim check
+// and node/persistence/persister/capture.go adapts to CaptureSource: a
+// generation field on Entry; DB.BeginSnapshot(G, hook) / EndSnapshot(); a claim check
 // called from LookupWrite, SetString on an existing key, ReplaceObject,
 // SetExpire, Persist and removeEntry (DEL, expiry, eviction, RENAME/MOVE);
 // Flush handing its old table to the hook while a capture runs; SwapWith

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -352,9 +353,15 @@ func (rs *replState) cmdPsync(c *server.Client) {
 	if command.EqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
-	snap := s.BeginSyncSnapshot()
+	snap := s.SnapshotForReplica(replFlushEvery)
 	go rs.replicaWriter(r, []byte(header), snap, ann.capaEOF && ann.capaStream && header != "")
 }
+
+// replFlushEvery is how often a snapshot streamed to a replica is flushed
+// while it is encoded (the keepalive newlines of the $<length> framing
+// cannot be interleaved with it): a replica with a short repl-timeout sees
+// it progress.
+const replFlushEvery = 100 * time.Millisecond
 
 // replEOFMarkLen is the length of the random mark that ends a snapshot
 // sent without its length ($EOF:<mark>, Redis's diskless format).
@@ -365,7 +372,7 @@ const replEOFMarkLen = 40
 // diskless sync frames it: $EOF:<40-byte mark>, the snapshot, the mark.
 // Others get $<length> and the bytes, so the snapshot is made in memory
 // first while newlines keep the link alive.
-func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap server.SyncSnapshot, eof bool) (int64, error) {
+func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap func(io.Writer) (int64, error), eof bool) (int64, error) {
 	timeout := rs.replTimeout()
 	if !eof {
 		var buf bytes.Buffer
@@ -430,7 +437,7 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 // PSYNC reply (and, for a full resync, the snapshot), then the stream as
 // it is fed. The writes made during a full resync wait in r.buf and
 // follow the snapshot.
-func (rs *replState) replicaWriter(r *replica, first []byte, snap server.SyncSnapshot, eof bool) {
+func (rs *replState) replicaWriter(r *replica, first []byte, snap func(io.Writer) (int64, error), eof bool) {
 	s := rs.s
 	conn := r.c.Conn()
 	fail := func(err error) {

@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/acl"
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/resp"
@@ -30,7 +31,7 @@ type Client struct {
 	lastActive    time.Time
 	authenticated bool
 	user          string
-	aclUser       *aclUser
+	aclUser       *acl.User
 	closeAfter    bool // close once the replies are flushed (QUIT, protocol error, KILL)
 	killed        bool
 	lastCmd       string

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/acl"
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
-// RedisVersion is the Redis version the node is compatible with (HELLO,
-// INFO): clients enable features by it.
-const RedisVersion = "7.0.15"
+// RedisVersion is the Redis version the node is compatible with (command.RedisVersion).
+const RedisVersion = command.RedisVersion
 
 func connectionHandlers() map[string]Handler {
 	return map[string]Handler{
@@ -87,7 +87,7 @@ func cmdQuit(c *Client) {
 // password, and out otherwise (new connections, RESET).
 func (c *Client) resetAuth() {
 	if c.srv.defaultAuthenticates() {
-		c.login(c.srv.acl.users["default"])
+		c.login(c.srv.acl.users.Default())
 		return
 	}
 	c.authenticated = false
@@ -96,10 +96,10 @@ func (c *Client) resetAuth() {
 	c.rd.Unauthenticated = true
 }
 
-func (c *Client) login(u *aclUser) {
+func (c *Client) login(u *acl.User) {
 	c.authenticated = true
 	c.aclUser = u
-	c.user = u.name
+	c.user = u.Name()
 	c.rd.Unauthenticated = false
 }
 
@@ -111,7 +111,7 @@ func cmdAuth(c *Client) {
 	user, pass := "default", c.Args[1]
 	if len(c.Args) == 3 {
 		user, pass = string(c.Args[1]), c.Args[2]
-	} else if c.srv.acl.users["default"].nopass {
+	} else if c.srv.acl.users.Default().NoPass() {
 		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 		return
 	}
@@ -143,7 +143,7 @@ func cmdHello(c *Client) {
 	}
 	var user, pass, name []byte
 	hasAuth, hasName := false, false
-	var authUser *aclUser
+	var authUser *acl.User
 	for i := 0; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
@@ -455,7 +455,7 @@ func cmdClientKill(c *Client) {
 		case command.EqFold(args[i], "laddr"):
 			laddr = v
 		case command.EqFold(args[i], "user"):
-			if s.acl.users[v] == nil {
+			if s.acl.users.Get(v) == nil {
 				c.Error("ERR No such user '" + v + "'")
 				return
 			}

@@ -28,6 +28,7 @@ func serverHandlers() map[string]Handler {
 		"lastsave":        cmdLastsave,
 		"save":            cmdSave,
 		"bgsave":          cmdBgsave,
+		"bgrewriteaof":    cmdBgrewriteaof,
 		"shutdown":        cmdShutdown,
 		"monitor":         cmdMonitor,
 
@@ -524,13 +525,17 @@ func cmdTime(c *Client) {
 
 // ---- persistence hooks ----
 
-// Persistence is what SAVE, BGSAVE, LASTSAVE and SHUTDOWN need from the
-// snapshot/AOF subsystem. Until one is installed they answer as a server
-// with nothing configured would.
+// Persistence is what SAVE, BGSAVE, LASTSAVE and BGREWRITEAOF need from
+// the snapshot/AOF subsystem (Hooks.Persistence). Until one is installed
+// they answer as a server with nothing configured would. All run with the
+// lock held; an error's text follows "ERR " in the reply.
 type Persistence interface {
 	Save() error   // called with the lock held
 	BGSave() error // must not hold the lock for long
 	LastSave() int64
+	// BGRewriteAOF starts (or schedules) an AOF rewrite and returns the
+	// status reply.
+	BGRewriteAOF() (string, error)
 	// LastBGSaveFailed reports whether the last background save failed
 	// (stop-writes-on-bgsave-error then refuses writes with MISCONF).
 	LastBGSaveFailed() bool
@@ -588,6 +593,20 @@ func cmdBgsave(c *Client) {
 	c.W.SimpleString("Background saving started")
 }
 
+func cmdBgrewriteaof(c *Client) {
+	p := c.srv.persistence
+	if p == nil {
+		c.Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+		return
+	}
+	msg, err := p.BGRewriteAOF()
+	if err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	c.W.SimpleString(msg)
+}
+
 func cmdShutdown(c *Client) {
 	save := c.srv.cfg.Save != ""
 	for _, a := range c.Args[1:] {
@@ -603,11 +622,9 @@ func cmdShutdown(c *Client) {
 		}
 	}
 	s := c.srv
-	if s.ShutdownHook != nil {
-		if err := s.ShutdownHook(save); err != nil {
-			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
-			return
-		}
+	if err := s.runShutdown(save); err != nil {
+		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
 	}
 	s.log.Printf("User requested shutdown...")
 	// Close outside the lock; the client's connection closes with the rest.

@@ -30,11 +30,11 @@
 // clients that saves the sleep and the wake-up the next client pays for.
 //
 // At start-up the node listens before it loads its data set, as Redis:
-// StartLoading hands the server lock to the loader, which gives it up
-// every 2 MB of file (or 20 ms); meanwhile commands without the loading flag get
-// -LOADING, INFO shows loading:1 with its progress, and Serve starts the
-// cluster bus and replication only once the load has ended
-// (persist_loading.go).
+// StartLoading hands the server lock to the loader (the Load hooks),
+// which gives it up every 2 MB of file (or 20 ms); meanwhile commands
+// without the loading flag get -LOADING, INFO shows loading:1 with its
+// progress, and Serve starts the cluster bus and replication only once
+// the load has ended (loading.go).
 //
 // It owns the framework around commands (dispatch, arity/auth/OOM checks,
 // MULTI/EXEC/WATCH, blocking, pub/sub, propagation of effective writes,
@@ -170,15 +170,18 @@
 // plugs in through New's plugins (hooks.go): a Plugin returns Hooks
 // (handlers of its commands, INFO sections, Start, Cron, a dispatch
 // Guard, Close), which the engine calls at one place each. The engine
-// never imports the subsystem; node/cmd/shoal-node wires them.
+// never imports the subsystem; node/cmd/shoal-node wires them. Besides
+// its hooks, the exports a subsystem needs are in subsystem.go.
 //
 //   - Propagation: SetPropagator receives every effective write in
 //     execution order (MULTI/EXEC around the writes of a transaction or of
 //     one command that wrote several), including DELs of keys that expired
 //     or were evicted. The AOF and replication consume it.
-//   - Persistence: SetPersistence (SAVE/BGSAVE/LASTSAVE), ShutdownHook,
-//     SetInfoSection; the keyspace's snapshot generations (BeginSnapshot,
-//     claims in LookupWrite and every removal) make BGSAVE fork-less.
+//   - Persistence: the Load, Persistence (SAVE/BGSAVE/LASTSAVE/
+//     BGREWRITEAOF), Shutdown, ReplyMark/ReplyWait (group commit),
+//     ReplSnapshot and DatasetReplaced hooks and an INFO section; the
+//     keyspace's snapshot generations (BeginSnapshot, claims in
+//     LookupWrite and every removal) make BGSAVE fork-less.
 //   - Cluster: keyspace.SlotIndex through DB.SetIndex; routing uses
 //     command.Spec.GetKeys.
 package server

@@ -39,7 +39,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.rejectCommand(spec, "ERR Command not allowed inside a transaction")
 		return
 	}
-	if c.aclUser != nil && !c.aclUser.unrestricted {
+	if c.aclUser != nil && !c.aclUser.Unrestricted() {
 		if msg := c.checkPermission(spec, args); msg != "" {
 			c.rejectCommand(spec, msg)
 			return

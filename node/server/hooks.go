@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/cluster"
@@ -70,15 +72,15 @@ type Hooks struct {
 	SyncStats func() (full, partialOK, partialErr int64)
 	// SaveAux returns aux fields a snapshot file taken now carries (the
 	// replication state it corresponds to), lock held. Called by
-	// Server.SaveAux.
+	// Server.ReplSaveAux (subsystem.go), which persistence calls.
 	SaveAux func() [][2]string
 	// LoadAux takes each aux field of the snapshot loaded at start (lock
 	// held); an error makes the snapshot corrupt. Called by
-	// Server.LoadAux.
+	// ReplAuxLoader.Aux (subsystem.go), which persistence calls.
 	LoadAux func(name, value string) error
 	// SnapshotLoaded runs once the snapshot loaded at start has been read
 	// whole (lock held), after its LoadAux calls. Called by
-	// Server.SnapshotLoaded.
+	// ReplAuxLoader.Loaded (subsystem.go), which persistence calls.
 	SnapshotLoaded func()
 	// ClusterReplicate carries out the cluster machine's replication
 	// target (lock held): an empty MasterID makes this node a master.
@@ -88,6 +90,48 @@ type Hooks struct {
 	// replication before each tick (lock held). Called by
 	// Server.ClusterReplicationState.
 	ClusterReplicationState func() cluster.ReplicationState
+
+	// Load reads the data set at start-up: StartLoading runs it on a
+	// goroutine of its own with the lock held while the server is loading
+	// (commands without the loading flag get -LOADING, INFO loading:1). It
+	// reports what it reads to l, which lets waiting clients run from time
+	// to time. An error stops start-up (main prints it and exits).
+	// Called from Server.load (loading.go).
+	Load func(l *Loader) error
+	// Persistence serves SAVE, BGSAVE, LASTSAVE, BGREWRITEAOF and the
+	// MISCONF check. StartLoading installs it once the load succeeded
+	// (as SetPersistence); until then those commands answer as a server
+	// without persistence. At most one plugin sets it. Installed by
+	// Server.load (loading.go).
+	Persistence Persistence
+	// Shutdown runs with the lock held before SHUTDOWN or SIGTERM stops
+	// the server (save: a final snapshot is asked for); an error refuses
+	// SHUTDOWN (SIGTERM stops anyway and logs it). Called from
+	// runShutdown (cmdShutdown, Server.shutdown).
+	Shutdown func(save bool) error
+	// ReplyMark and ReplyWait are the group commit of appendfsync always:
+	// ReplyMark runs with the lock held at the end of each client's batch
+	// (each event loop's round) and returns a mark (0: nothing to wait
+	// for); ReplyWait(mark) runs once the lock is released, before the
+	// replies are written, and returns when what they acknowledge is as
+	// durable as promised. One wait serves every client that wrote
+	// meanwhile. At most one plugin sets them. Called from persistMark
+	// and persistWait, around each batch (client.go) and each event
+	// loop's round (eventloop.go).
+	ReplyMark func() int64
+	ReplyWait func(mark int64)
+	// ReplSnapshot starts, with the lock held, the point-in-time capture
+	// a replica's full resync sends and returns the function that writes
+	// it outside the lock, flushing every flushEvery while it encodes; nil
+	// when it cannot start one now (the engine then encodes the data set
+	// into memory under the lock). Called from SnapshotForReplica.
+	ReplSnapshot func(flushEvery time.Duration) func(w io.Writer) (int64, error)
+	// DatasetReplaced runs with the lock held just before a full resync
+	// replaces the data set with the master's: a background save's point
+	// in time is gone (Redis kills its child then), and an AOF must start
+	// again from the new data set. Called from Server.ReplaceDataset
+	// (dataset.go), which replication calls.
+	DatasetReplaced func()
 }
 
 // hookSet is the plugged hooks, by kind, in plugin order.
@@ -110,6 +154,14 @@ type hookSet struct {
 	snapshotLoaded []func()
 	clusterRepl    []func(cluster.ReplicationTarget)
 	clusterState   []func() cluster.ReplicationState
+
+	load            []func(*Loader) error
+	persistence     Persistence
+	shutdown        []func(bool) error
+	replyMark       func() int64
+	replyWait       func(int64)
+	replSnapshot    []func(time.Duration) func(io.Writer) (int64, error)
+	datasetReplaced []func()
 }
 
 // plug runs the plugins and files their hooks.
@@ -122,12 +174,18 @@ func (s *Server) plug(plugins []Plugin) error {
 			}
 			return err
 		}
-		s.addHooks(h)
+		if err := s.addHooks(h); err != nil {
+			return fmt.Errorf("plugin %q: %w", h.Name, err)
+		}
 	}
 	return nil
 }
 
-func (s *Server) addHooks(h Hooks) {
+func (s *Server) addHooks(h Hooks) error {
+	if (h.Persistence != nil && s.hooks.persistence != nil) ||
+		(h.ReplyMark != nil && s.hooks.replyMark != nil) || (h.ReplyWait != nil && s.hooks.replyWait != nil) {
+		return errors.New("a second plugin sets Persistence, ReplyMark or ReplyWait")
+	}
 	s.hooks.commands = append(s.hooks.commands, h.Commands...)
 	if h.Handlers != nil {
 		s.hooks.handlers = append(s.hooks.handlers, h.Handlers)
@@ -183,6 +241,28 @@ func (s *Server) addHooks(h Hooks) {
 	if h.ClusterReplicationState != nil {
 		s.hooks.clusterState = append(s.hooks.clusterState, h.ClusterReplicationState)
 	}
+	if h.Load != nil {
+		s.hooks.load = append(s.hooks.load, h.Load)
+	}
+	if h.Persistence != nil {
+		s.hooks.persistence = h.Persistence
+	}
+	if h.Shutdown != nil {
+		s.hooks.shutdown = append(s.hooks.shutdown, h.Shutdown)
+	}
+	if h.ReplyMark != nil {
+		s.hooks.replyMark = h.ReplyMark
+	}
+	if h.ReplyWait != nil {
+		s.hooks.replyWait = h.ReplyWait
+	}
+	if h.ReplSnapshot != nil {
+		s.hooks.replSnapshot = append(s.hooks.replSnapshot, h.ReplSnapshot)
+	}
+	if h.DatasetReplaced != nil {
+		s.hooks.datasetReplaced = append(s.hooks.datasetReplaced, h.DatasetReplaced)
+	}
+	return nil
 }
 
 // guardRefuses is the first non-empty refusal of the Guard hooks.
@@ -262,33 +342,15 @@ func (s *Server) syncStats() (full, partialOK, partialErr int64) {
 	return full, partialOK, partialErr
 }
 
-// SaveAux is the aux fields the SaveAux hooks add to a snapshot file
-// taken now (lock held). Exported for persistence.
-func (s *Server) SaveAux() [][2]string {
-	var aux [][2]string
-	for _, f := range s.hooks.saveAux {
-		aux = append(aux, f()...)
-	}
-	return aux
-}
-
-// LoadAux hands one aux field of the snapshot loaded at start to the
-// LoadAux hooks (lock held). Exported for persistence.
-func (s *Server) LoadAux(name, value string) error {
-	for _, f := range s.hooks.loadAux {
-		if err := f(name, value); err != nil {
+// runShutdown runs the Shutdown hooks (lock held) and stops at the first
+// that refuses.
+func (s *Server) runShutdown(save bool) error {
+	for _, f := range s.hooks.shutdown {
+		if err := f(save); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// SnapshotLoaded runs the SnapshotLoaded hooks once the snapshot loaded
-// at start has been read (lock held). Exported for persistence.
-func (s *Server) SnapshotLoaded() {
-	for _, f := range s.hooks.snapshotLoaded {
-		f()
-	}
 }
 
 // ClusterReplicate hands the cluster machine's replication target to the
@@ -308,6 +370,23 @@ func (s *Server) ClusterReplicationState() cluster.ReplicationState {
 		st = f()
 	}
 	return st
+}
+
+// persistMark is the ReplyMark hook (lock held, at the end of a batch),
+// 0 without one. (Named for its first user, the AOF's group commit.)
+func (s *Server) persistMark() int64 {
+	if s.hooks.replyMark == nil {
+		return 0
+	}
+	return s.hooks.replyMark()
+}
+
+// persistWait is the ReplyWait hook (lock released, before the replies
+// of the batch that returned mark are written).
+func (s *Server) persistWait(mark int64) {
+	if mark != 0 && s.hooks.replyWait != nil {
+		s.hooks.replyWait(mark)
+	}
 }
 
 // CommandFamilies plugs command families into the engine: each family is

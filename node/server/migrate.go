@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
@@ -212,7 +213,7 @@ type migrateResult struct {
 // migrateOnce sends the keys on mc and reads the replies, deleting each
 // acknowledged key (unless COPY) and replying OK or the target's error.
 func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	p := c.srv.persisterOf().codecsOrDefault()
+	p := c.srv.codecs
 	var buf []byte
 	if a.auth {
 		if a.user != "" {
@@ -236,7 +237,7 @@ func migrateOnce(c *Client, mc *migrateConn, a migrateArgs, keys []migrateKey, r
 			}
 			ttl = max(ttl, 1)
 		}
-		t, v, err := entryValue(k.entry)
+		t, v, err := persistence.EntryValue(k.entry)
 		var payload []byte
 		if err == nil {
 			payload, err = p.Dump(t, v)

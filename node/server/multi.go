@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/shoal-dev/shoal/node/acl"
 	"github.com/shoal-dev/shoal/node/command"
 )
 
@@ -88,14 +89,6 @@ func (c *Client) watchedKeyExpired() bool {
 	return false
 }
 
-// execDenialReasons word why EXEC refuses a queued command whose
-// permissions were taken away after it was queued.
-var execDenialReasons = map[int]string{
-	aclDeniedCmd:     "no permission to execute the command or subcommand",
-	aclDeniedKey:     "no permission to touch the specified keys",
-	aclDeniedChannel: "no permission to access one of the channels used as arguments",
-}
-
 func cmdExec(c *Client) {
 	s := c.srv
 	if c.multi == nil {
@@ -122,8 +115,8 @@ func cmdExec(c *Client) {
 	c.inExec = true
 	for _, q := range cmds {
 		c.Args = q.args
-		if reason := c.aclDenial(q.spec, q.args); reason != aclOK {
-			c.Error("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + execDenialReasons[reason])
+		if reason := c.aclDenial(q.spec, q.args); reason != acl.OK {
+			c.Error(acl.ExecDenialError(reason))
 			continue
 		}
 		if s.cfg.MaxMemory > 0 && q.spec.Is(command.DenyOOM) && !s.performEvictions() {

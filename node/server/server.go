@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/eventloop"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // Handler executes one command for a client. It runs under the server
@@ -81,16 +82,13 @@ type Server struct {
 	acl            aclState
 	cl             serverCluster // cluster mode, sharded pub/sub, MIGRATE (cluster_node.go)
 	persistence    Persistence
+	codecs         *persistence.Codecs // the values' encodings: DUMP, RESTORE, MIGRATE, snapshots
 	infoSections   map[string]InfoSection
-	loading        loadingState // the load at start-up (persist_loading.go)
+	loading        loadingState // the load at start-up (loading.go)
 	peakMemory     int64
 	noActiveExpire bool
 
 	hooks hookSet // plugged subsystems (hooks.go)
-
-	// ShutdownHook runs (under the lock) before SHUTDOWN exits; persistence
-	// plugs in here. It returns an error to refuse the shutdown.
-	ShutdownHook func(save bool) error
 	// Exit is called by SHUTDOWN after the server stopped (main exits).
 	Exit func()
 }
@@ -118,6 +116,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		log:     log.New(os.Stderr, "", log.LstdFlags),
 		start:   time.Now(),
 		runID:   randomHex(40),
+		codecs:  persistence.KeyspaceCodecs(nil, nil, nil, nil),
 	}
 	if cfg.LogFile != "" {
 		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -160,10 +159,9 @@ func handlerGroups() []map[string]Handler {
 		transactionHandlers(),
 		pubsubHandlers(),
 		aclHandlers(),
-		persistHandlers(),
+		dumpHandlers(),
 		clusterHandlers(),
 		latencyHandlers(),
-		lolwutHandlers(),
 	}
 }
 
@@ -562,10 +560,7 @@ func (s *Server) shutdown(p *shutdownProgress) error {
 	if p != nil {
 		close(p.locked)
 	}
-	var err error
-	if s.ShutdownHook != nil {
-		err = s.ShutdownHook(s.cfg.Save != "")
-	}
+	err := s.runShutdown(s.cfg.Save != "")
 	if p != nil {
 		close(p.saved)
 	}

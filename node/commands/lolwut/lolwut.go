@@ -1,4 +1,4 @@
-package server
+package lolwut
 
 import (
 	"math"
@@ -16,11 +16,7 @@ import (
 // drawings are random where Redis's are (rows of squares after the
 // second, the buildings), so only their deterministic part compares.
 
-func lolwutHandlers() map[string]Handler {
-	return map[string]Handler{"lolwut": cmdLolwut}
-}
-
-func cmdLolwut(c *Client) {
+func cmdLolwut(c *command.Ctx) {
 	version, args := int64(0), c.Args[1:]
 	if len(c.Args) >= 3 && command.EqFold(c.Args[1], "version") {
 		v, ok := c.ParseInt(c.Args[2])
@@ -51,12 +47,12 @@ func cmdLolwut(c *Client) {
 			"\nDedicated to the 8 bit game developers of past and present.\n" +
 			"Original 8 bit image from Plaguemon by hikikomori. "
 	}
-	c.W.Verbatim("txt", art+"Redis ver. "+RedisVersion+"\n")
+	c.W.Verbatim("txt", art+"Redis ver. "+command.RedisVersion+"\n")
 }
 
 // lolwutParams parses the optional integer arguments over defaults (each
 // an integer or Redis's error) and clamps them to [1, max].
-func lolwutParams(c *Client, args [][]byte, defaults, maxes []int64) ([]int64, bool) {
+func lolwutParams(c *command.Ctx, args [][]byte, defaults, maxes []int64) ([]int64, bool) {
 	p := append([]int64(nil), defaults...)
 	for i := range p {
 		if i < len(args) {

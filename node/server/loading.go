@@ -1,17 +1,14 @@
 package server
 
 import (
-	"os"
 	"runtime"
 	"time"
-
-	"github.com/shoal-dev/shoal/node/persistence"
 )
 
 // Loading at start-up, as Redis: the node listens first (main: Listen,
-// StartLoading, Serve) and loads its
-// data set while clients are connected. Until the load ends a command
-// without the loading flag is refused with -LOADING (INFO, CONFIG, AUTH,
+// StartLoading, Serve) and loads its data set (the Load hooks, hooks.go)
+// while clients are connected. Until the load ends a command without the
+// loading flag is refused with -LOADING (INFO, CONFIG, AUTH,
 // HELLO and the other commands Redis flags CMD_LOADING run), INFO
 // persistence says loading:1 with the loading_* progress fields, the
 // periodic tasks leave the keyspace alone, and Serve starts neither the
@@ -38,6 +35,49 @@ type loadingState struct {
 	yieldedAt   int64         // loadedBytes when the loader last released the lock
 	yieldedTime time.Time     // and when
 	done        chan struct{} // closed when the load ends
+}
+
+// StartPersistence loads the data set (the Load hooks) and installs the
+// plugged Persistence, and returns when it is done; a failure is an error
+// the caller prints before it exits, as Redis does. Call it once, after
+// New.
+func (s *Server) StartPersistence() error { return <-s.StartLoading() }
+
+// StartLoading is StartPersistence on a goroutine of its own, for a server
+// that listens while it loads: it marks the server loading and takes the
+// lock before it returns, so call it before Serve. The channel receives
+// the result when the load ends.
+func (s *Server) StartLoading() <-chan error {
+	errc := make(chan error, 1)
+	s.mu.Lock()
+	now := time.Now()
+	s.loading = loadingState{active: true, start: now, yieldedTime: now, done: make(chan struct{})}
+	go func() {
+		err := s.load()
+		if err == nil {
+			s.endLoading()
+		}
+		s.mu.Unlock()
+		errc <- err
+	}()
+	return errc
+}
+
+// load runs the Load hooks (lock held, released from time to time by
+// Loader.Read) and installs the plugged Persistence. The data set as
+// loaded is the saved one: no changes since the last save.
+func (s *Server) load() error {
+	l := &Loader{s: s}
+	for _, load := range s.hooks.load {
+		if err := load(l); err != nil {
+			return err
+		}
+	}
+	s.dirty = 0
+	if p := s.hooks.persistence; p != nil {
+		s.persistence = p
+	}
+	return nil
 }
 
 // endLoading ends the loading state and releases Serve (lock held).
@@ -77,10 +117,18 @@ const (
 	loadEventsPeriod   = 20 * time.Millisecond
 )
 
-// loadRead is the loader's Progress hook (lock held): it counts the bytes
+// Loader is what a Load hook reports its progress to (lock held).
+type Loader struct{ s *Server }
+
+// SetTotalBytes sets the size of what the load will read (INFO
+// loading_total_bytes).
+func (l *Loader) SetTotalBytes(n int64) { l.s.loading.totalBytes = n }
+
+// Read is the loader's Progress hook (lock held): it counts the bytes
 // read and, every loadEventsInterval bytes or loadEventsPeriod, lets the
 // clients that wait for the lock run.
-func (s *Server) loadRead(n int) {
+func (l *Loader) Read(n int) {
+	s := l.s
 	st := &s.loading
 	st.loadedBytes += int64(n)
 	if st.loadedBytes-st.yieldedAt < loadEventsInterval && time.Since(st.yieldedTime) < loadEventsPeriod {
@@ -90,27 +138,6 @@ func (s *Server) loadRead(n int) {
 	runtime.Gosched()
 	s.mu.Lock()
 	st.yieldedAt, st.yieldedTime = st.loadedBytes, time.Now()
-}
-
-// loadTotalBytes is the size of what the load will read: the files of the
-// AOF's manifest, or the snapshot.
-func (p *persister) loadTotalBytes(aof *persistence.AOFDir) int64 {
-	var paths []string
-	if aof != nil {
-		m := aof.Manifest()
-		for _, f := range m.Files() {
-			paths = append(paths, aof.Dir()+"/"+f.Name)
-		}
-	} else {
-		paths = []string{p.s.cfg.DBFilename}
-	}
-	var total int64
-	for _, path := range paths {
-		if fi, err := os.Stat(path); err == nil {
-			total += fi.Size()
-		}
-	}
-	return total
 }
 
 // loadingInfo is the loading_* fields of INFO persistence while loading,

@@ -1,38 +1,40 @@
-package server
+package persister
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // The append-only file seen from the server: Propagate appends every
-// effective write, persistMark/persistWait hold replies until their writes
-// are durable as appendfsync promises, BGREWRITEAOF replaces the base
-// while writes go on (node/persistence/aof_dir.go has the protocol).
+// effective write, the ReplyMark/ReplyWait hooks hold replies until their
+// writes are durable as appendfsync promises, BGREWRITEAOF replaces the
+// base while writes go on (node/persistence/aof_dir.go has the protocol).
 
 // loadAOF replays the multi-part AOF (lock held, see load).
-func (p *persister) loadAOF() error {
+func (p *persister) loadAOF(l *server.Loader) error {
 	s := p.s
 	trim := p.aofLoadTruncated()
 	replay := newReplayClient(s)
 	rep, err := p.aofDir.Load(trim, persistence.AOFHandler{
 		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true},
 		Command:  replay.run,
-		Progress: s.loadRead,
+		Progress: l.Read,
 	})
 	if err != nil {
 		return fatalLoad(err)
 	}
 	for _, f := range rep.Files {
 		if f.Truncated {
-			s.log.Printf("!!! Warning: short read while loading the AOF file %s!!!", f.Name)
-			s.log.Printf("!!! Truncating the AOF %s at offset %d (%d bytes of an incomplete command dropped) !!!", f.Name, f.TruncatedAt, f.TailBytes)
-			s.log.Printf("AOF loaded anyway because aof-load-truncated is enabled")
+			s.Logf("!!! Warning: short read while loading the AOF file %s!!!", f.Name)
+			s.Logf("!!! Truncating the AOF %s at offset %d (%d bytes of an incomplete command dropped) !!!", f.Name, f.TruncatedAt, f.TailBytes)
+			s.Logf("AOF loaded anyway because aof-load-truncated is enabled")
 		}
 		if f.Type == persistence.AOFBase {
 			if fi, err := os.Stat(p.aofDir.Dir() + "/" + f.Name); err == nil {
@@ -47,42 +49,30 @@ func (p *persister) loadAOF() error {
 // replayClient runs the commands of an AOF as a client with no
 // connection. Each file starts in database 0.
 type replayClient struct {
-	s        *Server
-	c        *Client
+	s        *server.Server
+	c        *server.Client
 	file     string
 	commands int64
 }
 
-func newReplayClient(s *Server) *replayClient {
-	c := newClient(s, nullConn{})
-	c.authenticated = true
-	return &replayClient{s: s, c: c}
+func newReplayClient(s *server.Server) *replayClient {
+	return &replayClient{s: s, c: s.NewReplayClient()}
 }
 
 // run executes one command of file (the AOFHandler callback).
 func (r *replayClient) run(file string, args [][]byte) error {
-	s, c := r.s, r.c
 	if file != r.file {
-		r.file, c.DB = file, s.dbs[0]
+		r.file, r.c.DB = file, r.s.DB(0)
 	}
 	name := strings.ToLower(string(args[0]))
 	if name == "multi" || name == "exec" {
 		return nil // the loader delivers whole transactions only
 	}
-	spec, _ := s.cmds.LookupArgs(args)
-	if spec == nil {
-		return fmt.Errorf("%w: unknown command '%s' reading the append only file", persistence.ErrCorrupt, args[0])
+	if err := r.c.Replay(args); err != nil {
+		return err
 	}
-	if !spec.ArityOK(len(args)) {
-		return fmt.Errorf("%w: wrong number of arguments for '%s' reading the append only file", persistence.ErrCorrupt, args[0])
-	}
-	s.env.Now = time.Now().UnixMilli()
-	c.Args = args
-	s.call(c, spec)
-	c.Args = nil
-	s.propBuf = s.propBuf[:0]
 	r.commands++
-	return c.W.Flush()
+	return nil
 }
 
 // openAOF starts appending (lock held, at start-up): to the last
@@ -91,7 +81,7 @@ func (r *replayClient) run(file string, args [][]byte) error {
 func (p *persister) openAOF() error {
 	s := p.s
 	if p.aofDir == nil {
-		dir, _, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
+		dir, _, err := persistence.OpenAOFDir(p.appendDirName(), s.Config().AppendFilename)
 		if err != nil {
 			return err
 		}
@@ -100,7 +90,7 @@ func (p *persister) openAOF() error {
 	var f *os.File
 	var err error
 	if m := p.aofDir.Manifest(); m.Base == nil && len(m.Incr) == 0 {
-		s.log.Printf("Creating AOF base file %s on server start", persistence.BaseFileName(s.cfg.AppendFilename, 1))
+		s.Logf("Creating AOF base file %s on server start", persistence.BaseFileName(s.Config().AppendFilename, 1))
 		f, err = p.aofDir.Create(func(w *persistence.SnapshotWriter) error {
 			for _, a := range p.auxFields() {
 				if err := w.Aux(a[0], a[1]); err != nil {
@@ -115,13 +105,13 @@ func (p *persister) openAOF() error {
 	if err != nil {
 		return fmt.Errorf("Can't open the append-only file: %w", err)
 	}
-	policy, err := persistence.ParseFsyncPolicy(s.cfg.AppendFsync)
+	policy, err := persistence.ParseFsyncPolicy(s.Config().AppendFsync)
 	if err != nil {
 		policy = persistence.FsyncEverySec
 	}
 	p.setAOF(persistence.NewAOFWriter(f, policy))
-	p.aofPolicy = s.cfg.AppendFsync
-	s.prop = p
+	p.aofPolicy = s.Config().AppendFsync
+	p.propagate(true)
 	return nil
 }
 
@@ -131,16 +121,26 @@ func (p *persister) closeAOF() {
 		return
 	}
 	if err := p.aof.Close(); err != nil {
-		p.s.log.Printf("Error closing the AOF: %v", err)
+		p.s.Logf("Error closing the AOF: %v", err)
 	}
 	p.setAOF(nil)
-	if p.s.prop == Propagator(p) {
-		p.s.prop = nil
-	}
+	p.propagate(false)
 }
 
-// Propagate implements Propagator: append the write to the AOF. Without
-// the reply barrier in client.go, appendfsync always waits here, under
+// propagate makes the AOF the server's sink of effective writes, or stops
+// it being one (lock held).
+func (p *persister) propagate(on bool) {
+	switch {
+	case on:
+		p.s.PropagateTo(p)
+	case p.propagating:
+		p.s.PropagateTo(nil)
+	}
+	p.propagating = on
+}
+
+// Propagate implements server.Propagator: append the write to the AOF. Without
+// the ReplyMark/ReplyWait hooks, appendfsync always waits here, under
 // the lock (safe, but one fsync per command).
 func (p *persister) Propagate(db int, args [][]byte) {
 	if p.aof == nil {
@@ -152,27 +152,22 @@ func (p *persister) Propagate(db int, args [][]byte) {
 	}
 }
 
-// persistMark is called with the lock held at the end of a client's
-// batch: the AOF offset its replies depend on.
-func (s *Server) persistMark() int64 {
-	p := s.persisterOf()
-	if p == nil || p.aof == nil {
+// replyMark is the ReplyMark hook, called with the lock held at the end
+// of a client's batch: the AOF offset its replies depend on.
+func (p *persister) replyMark() int64 {
+	if p.aof == nil {
 		return 0
 	}
 	p.barrierWired.Store(true)
 	return p.aof.Offset()
 }
 
-// persistWait is called after the lock is released and before the
-// replies are written: it returns once the writes up to mark are durable
-// as appendfsync promises (fsynced for always; written for the others).
-// Concurrent clients share the fsync: that is the group commit.
-func (s *Server) persistWait(mark int64) {
-	if mark == 0 {
-		return
-	}
-	// s.persistence is installed before any client exists.
-	p := s.persisterOf()
+// replyWait is the ReplyWait hook, called after the lock is released and
+// before the replies are written: it returns once the writes up to mark
+// are durable as appendfsync promises (fsynced for always; written for
+// the others). Concurrent clients share the fsync: that is the group
+// commit.
+func (p *persister) replyWait(mark int64) {
 	if w := p.aofShared.Load(); w != nil {
 		p.mustSync(w, w.WaitSynced(mark))
 	}
@@ -186,7 +181,7 @@ func (p *persister) mustSync(w *persistence.AOFWriter, err error) {
 		return
 	}
 	if w.Policy() == persistence.FsyncAlways && !w.Closed() {
-		p.s.log.Printf("Can't recover from AOF write error when the AOF fsync policy is 'always': %v. Exiting...", err)
+		p.s.Logf("Can't recover from AOF write error when the AOF fsync policy is 'always': %v. Exiting...", err)
 		os.Exit(1)
 	}
 }
@@ -195,17 +190,17 @@ func (p *persister) mustSync(w *persistence.AOFWriter, err error) {
 func (p *persister) applyAOFConfig() {
 	s := p.s
 	switch {
-	case s.cfg.AppendOnly && p.aof == nil && p.rewrite == nil:
-		s.log.Printf("Background append only file rewriting started by CONFIG SET appendonly yes")
+	case s.Config().AppendOnly && p.aof == nil && p.rewrite == nil:
+		s.Logf("Background append only file rewriting started by CONFIG SET appendonly yes")
 		p.startRewrite()
-	case !s.cfg.AppendOnly && p.aof != nil && p.rewrite == nil:
+	case !s.Config().AppendOnly && p.aof != nil && p.rewrite == nil:
 		p.closeAOF()
 	}
-	if p.aof != nil && s.cfg.AppendFsync != p.aofPolicy {
-		if policy, err := persistence.ParseFsyncPolicy(s.cfg.AppendFsync); err == nil {
-			p.aofPolicy = s.cfg.AppendFsync
+	if p.aof != nil && s.Config().AppendFsync != p.aofPolicy {
+		if policy, err := persistence.ParseFsyncPolicy(s.Config().AppendFsync); err == nil {
+			p.aofPolicy = s.Config().AppendFsync
 			if err := p.aof.SetPolicy(policy); err != nil {
-				s.log.Printf("appendfsync %s: %v", s.cfg.AppendFsync, err)
+				s.Logf("appendfsync %s: %v", s.Config().AppendFsync, err)
 			}
 		}
 	}
@@ -220,37 +215,35 @@ func (p *persister) startRewrite() {
 	job := &bgJob{start: time.Now(), cancel: cancel}
 	p.rewrite = job
 	if p.aofDir == nil {
-		dir, _, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
+		dir, _, err := persistence.OpenAOFDir(p.appendDirName(), s.Config().AppendFilename)
 		if err != nil {
 			p.rewriteDone(job, err)
 			return
 		}
 		p.aofDir = dir
 	}
-	turnOn := s.cfg.AppendOnly && p.aof == nil
-	s.wg.Add(1) // Close waits, so a cancelled rewrite cleans up its files
-	go func() {
-		defer s.wg.Done()
+	turnOn := s.Config().AppendOnly && p.aof == nil
+	s.Go(func() { // Close waits, so a cancelled rewrite cleans up its files
 		defer cancel()
 		// Step 1 (no lock): the new incremental file, listed in the
 		// manifest unless the AOF is only being turned on.
 		rw, err := p.aofDir.BeginRewrite(!turnOn)
 		if err != nil {
-			s.mu.Lock()
+			s.Lock()
 			p.rewriteDone(job, err)
-			s.mu.Unlock()
+			s.Unlock()
 			return
 		}
 		// Step 2 (lock, O(1)): writes switch to it, the capture starts.
-		s.mu.Lock()
+		s.Lock()
 		if turnOn {
-			policy, perr := persistence.ParseFsyncPolicy(s.cfg.AppendFsync)
+			policy, perr := persistence.ParseFsyncPolicy(s.Config().AppendFsync)
 			if perr != nil {
 				policy = persistence.FsyncEverySec
 			}
 			p.setAOF(persistence.NewAOFWriter(rw.IncrFile(), policy))
-			p.aofPolicy = s.cfg.AppendFsync
-			s.prop = p
+			p.aofPolicy = s.Config().AppendFsync
+			p.propagate(true)
 		} else if p.aof != nil {
 			p.aof.Rotate(rw.IncrFile())
 		} else {
@@ -258,31 +251,31 @@ func (p *persister) startRewrite() {
 		}
 		lc := p.beginCapture()
 		aux := append(p.auxFields(), [2]string{"aof-base", "1"})
-		s.mu.Unlock()
+		s.Unlock()
 		// Step 3 (background): the new base from the point-in-time view.
 		var st persistence.CaptureStats
 		err = rw.WriteBase(func(w *persistence.SnapshotWriter) error {
 			var err error
-			st, err = lc.c.Write(ctx, w, &s.mu, lc, persistence.CaptureOptions{Aux: aux})
+			st, err = lc.c.Write(ctx, w, s, lc, persistence.CaptureOptions{Aux: aux})
 			return err
 		})
-		s.mu.Lock()
+		s.Lock()
 		p.endCapture(lc)
-		s.mu.Unlock()
+		s.Unlock()
 		// Step 4: the manifest switches atomically.
 		if err == nil {
 			err = rw.Commit()
 		} else {
 			rw.Abort()
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.Lock()
+		defer s.Unlock()
 		if err == nil {
 			p.aofBaseSize = st.Bytes
 			p.lastCaptureStats = st
 		}
 		p.rewriteDone(job, err)
-	}()
+	})
 }
 
 // rewriteDone records the end of a rewrite (lock held).
@@ -293,28 +286,25 @@ func (p *persister) rewriteDone(job *bgJob, err error) {
 	if err != nil {
 		p.lastRewriteOK = false
 		p.rewriteFailures++
-		s.log.Printf("Background AOF rewrite failed: %v", err)
+		s.Logf("Background AOF rewrite failed: %v", err)
 		return
 	}
 	p.lastRewriteOK = true
 	p.rewriteFailures = 0
 	p.aofRewrites++
-	s.log.Printf("Background AOF rewrite finished successfully")
+	s.Logf("Background AOF rewrite finished successfully")
 }
 
-// BGREWRITEAOF
-func cmdBgrewriteaof(c *Client) {
-	p := c.srv.persisterOf()
+// BGRewriteAOF is BGREWRITEAOF (Persistence): the status reply, or the
+// error after "ERR ".
+func (p *persister) BGRewriteAOF() (string, error) {
 	switch {
-	case p == nil:
-		c.Error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
 	case p.rewrite != nil:
-		c.Error("ERR Background append only file rewriting already in progress")
+		return "", errors.New("Background append only file rewriting already in progress")
 	case p.bgsave != nil:
 		p.rewriteScheduled = true
-		c.W.SimpleString("Background append only file rewriting scheduled")
-	default:
-		p.startRewrite()
-		c.W.SimpleString("Background append only file rewriting started")
+		return "Background append only file rewriting scheduled", nil
 	}
+	p.startRewrite()
+	return "Background append only file rewriting started", nil
 }

@@ -1,11 +1,11 @@
-package server
+package persister
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -13,29 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
+	"github.com/shoal-dev/shoal/node/server"
 )
-
-// Persistence wiring: snapshot (SAVE, BGSAVE, save rules, LASTSAVE), the
-// append-only file (propagation, appendfsync, BGREWRITEAOF), loading at
-// start, SHUTDOWN and SIGTERM, DUMP/RESTORE. The formats and mechanisms
-// live in node/persistence; these persist_*.go files adapt them to the
-// server. All state is in a *persister installed as s.persistence.
-//
-// Call sites in files owned by the framework (each one line, in place):
-//
-//   - node/cmd/shoal-node/main.go, after Listen and before Serve:
-//     loaded := srv.StartLoading(), then an error from loaded is printed
-//     and exits 1. It loads the data while clients get -LOADING (a
-//     corrupt file stops start-up) and installs everything else.
-//   - server.go handlerGroups(): persistHandlers() (DUMP, RESTORE,
-//     RESTORE-ASKING, BGREWRITEAOF).
-//   - client.go serve(): mark := s.persistMark() before s.mu.Unlock() and
-//     s.persistWait(mark) after it, before c.flush(): the group commit of
-//     appendfsync always (replies leave only once their writes are
-//     fsynced; one fsync serves every client that wrote meanwhile). Without
-//     it, Propagate would fsync under the lock: just as safe, much slower.
 
 // snapshotAux is the shoal-ver aux field of the files this build writes.
 const snapshotAux = "shoal-ver"
@@ -43,7 +23,7 @@ const snapshotAux = "shoal-ver"
 // persister is the persistence subsystem of a server. Its fields are
 // guarded by the server lock unless noted.
 type persister struct {
-	s      *Server
+	s      *server.Server
 	codecs *persistence.Codecs
 
 	lastSave         int64 // unix seconds of the last successful save
@@ -76,8 +56,10 @@ type persister struct {
 	aofRewrites        int64
 	rewriteFailures    int64
 	aofBaseSize        int64
-	barrierWired       atomic.Bool // client.go calls persistMark
+	propagating        bool        // the AOF is the server's Propagator
+	barrierWired       atomic.Bool // the engine calls ReplyMark
 	shutdownInProgress bool
+	loaded             bool // the load at start-up succeeded
 }
 
 // bgJob is a BGSAVE or BGREWRITEAOF running in the background.
@@ -88,59 +70,48 @@ type bgJob struct {
 	keysTotal    int64
 }
 
-// StartPersistence loads the data set from disk and installs the
-// persistence subsystem, and returns when it is done. With appendonly yes
-// it loads the AOF (or, when there is none yet, the snapshot, and then
-// writes the first AOF base from it); otherwise the snapshot. A corrupt
-// or unreadable file is an error: the caller prints it and exits, as
-// Redis does. Call it once, after New.
-func (s *Server) StartPersistence() error { return <-s.StartLoading() }
-
-// StartLoading is StartPersistence on a goroutine of its own, for a server
-// that listens while it loads (persist_loading.go): it marks the server
-// loading and takes the lock before it returns, so call it before Serve.
-// The channel receives the result when the load ends.
-func (s *Server) StartLoading() <-chan error {
-	p := &persister{s: s, codecs: persistence.KeyspaceCodecs(nil, nil, nil, nil), lastBgsaveOK: true, lastRewriteOK: true}
-	s.SetInfoSection("persistence", p.infoPersistence)
-	errc := make(chan error, 1)
-	s.mu.Lock()
-	now := time.Now()
-	s.loading = loadingState{active: true, start: now, yieldedTime: now, done: make(chan struct{})}
-	go func() {
-		err := p.startLocked()
-		if err == nil {
-			s.endLoading()
-			if !s.closed {
-				s.wg.Add(1)
-				go p.cron()
-			}
-		}
-		s.mu.Unlock()
-		errc <- err
-	}()
-	return errc
+// Plugin is the persistence subsystem of s, for server.New.
+func Plugin(s *server.Server) (server.Hooks, error) {
+	p := &persister{s: s, codecs: s.Codecs(), lastBgsaveOK: true, lastRewriteOK: true}
+	return server.Hooks{
+		Name:            "persistence",
+		Info:            map[string]server.InfoSection{"persistence": p.infoPersistence},
+		Load:            p.start,
+		Persistence:     p,
+		Shutdown:        p.shutdown,
+		ReplyMark:       p.replyMark,
+		ReplyWait:       p.replyWait,
+		ReplSnapshot:    p.replSnapshot,
+		DatasetReplaced: p.datasetReplaced,
+	}, nil
 }
 
-// startLocked loads and installs the subsystem (lock held; the load
-// releases it from time to time, see loadRead).
-func (p *persister) startLocked() error {
+// start loads the data set with the AOF (or, when there is none yet, the
+// snapshot, and then writes the first AOF base from it) when appendonly
+// is yes, otherwise the snapshot, then starts the AOF and the periodic
+// checks (the Load hook: lock held, released by l from time to time). A
+// corrupt or unreadable file is an error: the caller prints it and exits,
+// as Redis does.
+func (p *persister) start(l *server.Loader) error {
 	s := p.s
 	p.lastSave = time.Now().Unix()
 	start := time.Now()
-	if err := p.load(); err != nil {
+	if err := p.load(l); err != nil {
 		return err
 	}
-	s.dirty = 0
-	s.log.Printf("DB loaded from disk: %.3f seconds (%d keys from a snapshot, %d expired keys skipped, %d commands replayed)",
+	s.Logf("DB loaded from disk: %.3f seconds (%d keys from a snapshot, %d expired keys skipped, %d commands replayed)",
 		time.Since(start).Seconds(), p.lastLoadKeys, p.lastLoadExpired, p.lastLoadCommands)
-	if s.cfg.AppendOnly {
+	if s.Config().AppendOnly {
 		if err := p.openAOF(); err != nil {
 			return err
 		}
 	}
-	s.persistence = p
-	s.ShutdownHook = p.shutdown
+	p.loaded = true
+	select {
+	case <-s.Closing():
+	default:
+		s.Go(p.cron)
+	}
 	return nil
 }
 
@@ -151,12 +122,6 @@ func (p *persister) setAOF(w *persistence.AOFWriter) {
 	p.aofShared.Store(w)
 }
 
-// persisterOf returns the installed persister, or nil.
-func (s *Server) persisterOf() *persister {
-	p, _ := s.persistence.(*persister)
-	return p
-}
-
 // ---- the Persistence interface (SAVE, BGSAVE, LASTSAVE) ----
 
 // Save is SAVE: a synchronous snapshot under the lock.
@@ -165,7 +130,7 @@ func (p *persister) Save() error {
 		return errors.New("Background save already in progress")
 	}
 	if err := p.saveSync(); err != nil {
-		p.s.log.Printf("Error saving DB on disk: %v", err)
+		p.s.Logf("Error saving DB on disk: %v", err)
 		return err
 	}
 	return nil
@@ -191,7 +156,7 @@ func (p *persister) LastBGSaveFailed() bool { return !p.lastBgsaveOK }
 
 func (p *persister) auxFields() [][2]string {
 	return [][2]string{
-		{snapshotAux, RedisVersion},
+		{snapshotAux, server.RedisVersion},
 		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
 	}
 }
@@ -202,7 +167,7 @@ func (p *persister) auxFields() [][2]string {
 // (An AOF base has no replication state: the commands after it move on.)
 func (p *persister) snapshotAuxFields() [][2]string {
 	aux := p.auxFields()
-	return append(aux, p.s.SaveAux()...)
+	return append(aux, p.s.ReplSaveAux()...)
 }
 
 // saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
@@ -210,7 +175,7 @@ func (p *persister) saveSync() error {
 	s := p.s
 	p.fileMu.Lock()
 	defer p.fileMu.Unlock()
-	err := persistence.SaveSnapshotFile(s.cfg.DBFilename, func(w *persistence.SnapshotWriter) error {
+	err := persistence.SaveSnapshotFile(s.Config().DBFilename, func(w *persistence.SnapshotWriter) error {
 		for _, a := range p.snapshotAuxFields() {
 			if err := w.Aux(a[0], a[1]); err != nil {
 				return err
@@ -224,59 +189,33 @@ func (p *persister) saveSync() error {
 	p.lastSave = time.Now().Unix()
 	p.lastBgsaveOK = true
 	p.rdbSaves++
-	s.log.Printf("DB saved on disk")
+	s.Logf("DB saved on disk")
 	return nil
 }
 
 // writeLive writes every live key of every database (lock held).
 func (p *persister) writeLive(w *persistence.SnapshotWriter) error {
-	var buf []byte
-	var err error
-	for i, db := range p.s.dbs {
-		if db.Len() > 0 {
-			if err := w.ResizeDB(i, db.Len(), db.VolatileLen()); err != nil {
-				return err
-			}
-		}
-		db.ForEach(func(e *keyspace.Entry) bool {
-			t, v, terr := entryValue(e)
-			if terr != nil {
-				err = terr
-				return false
-			}
-			buf, err = p.codecs.AppendValue(buf[:0], t, v)
-			if err == nil {
-				err = w.Key(i, []byte(e.Key()), expireOf(e), t, buf)
-			}
-			return err == nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return persistence.WriteDatabases(w, p.codecs, p.s.DBs())
 }
 
 func (p *persister) startBGSave() {
 	s := p.s
 	ctx, cancel := context.WithCancel(context.Background())
-	job := &bgJob{start: time.Now(), dirtyAtStart: s.dirty, cancel: cancel, keysTotal: p.totalKeys()}
+	job := &bgJob{start: time.Now(), dirtyAtStart: s.Dirty(), cancel: cancel, keysTotal: p.totalKeys()}
 	p.bgsave = job
 	p.lastBgsaveTry = job.start
 	lc := p.beginCapture()
 	aux := p.snapshotAuxFields()
-	path := s.cfg.DBFilename
-	s.log.Printf("Background saving started")
+	path := s.Config().DBFilename
+	s.Logf("Background saving started")
 	// Close waits for the job, so a save that SHUTDOWN cancelled has
 	// removed its temp file before the process exits (Redis's
 	// rdbRemoveTempFile after killing the child).
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.Go(func() {
 		var st persistence.CaptureStats
 		f, err := persistence.CreateAtomic(path)
 		if err == nil {
-			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), &s.mu, lc, persistence.CaptureOptions{Aux: aux, DutyCycle: 0.5})
+			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), s, lc, persistence.CaptureOptions{Aux: aux, DutyCycle: 0.5})
 			// The rename happens under fileMu and not at all once
 			// SHUTDOWN cancelled the job: its own save must be the last.
 			p.fileMu.Lock()
@@ -290,8 +229,8 @@ func (p *persister) startBGSave() {
 			}
 			p.fileMu.Unlock()
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.Lock()
+		defer s.Unlock()
 		p.endCapture(lc)
 		p.bgsave = nil
 		cancel()
@@ -299,62 +238,108 @@ func (p *persister) startBGSave() {
 		p.lastCaptureStats = st
 		if err != nil {
 			p.lastBgsaveOK = false
-			s.log.Printf("Background saving error: %v", err)
+			s.Logf("Background saving error: %v", err)
 			return
 		}
 		p.lastBgsaveOK = true
 		p.lastSave = time.Now().Unix()
 		p.rdbSaves++
-		s.dirty -= job.dirtyAtStart
-		if s.dirty < 0 {
-			s.dirty = 0
-		}
-		s.log.Printf("Background saving terminated with success: %d keys, %d bytes in %v, longest lock hold %v",
+		s.MarkSaved(job.dirtyAtStart)
+		s.Logf("Background saving terminated with success: %d keys, %d bytes in %v, longest lock hold %v",
 			st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.MaxLockHold)
-	}()
+	})
 }
 
 func (p *persister) totalKeys() int64 {
 	var n int64
-	for _, db := range p.s.dbs {
+	for _, db := range p.s.DBs() {
 		n += int64(db.Len())
 	}
 	return n
+}
+
+// ---- a replica's full resync ----
+
+// replSnapshot is the ReplSnapshot hook (lock held): a point-in-time
+// capture written as it is encoded, or nil while another capture runs.
+func (p *persister) replSnapshot(flushEvery time.Duration) func(io.Writer) (int64, error) {
+	s := p.s
+	if p.bgsave != nil || p.rewrite != nil || p.capture != nil || p.shutdownInProgress {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	job := &bgJob{start: time.Now(), dirtyAtStart: s.Dirty(), cancel: cancel, keysTotal: p.totalKeys()}
+	p.bgsave = job
+	lc := p.beginCapture()
+	return func(dst io.Writer) (int64, error) {
+		w := persistence.NewSnapshotWriter(dst)
+		st, err := lc.c.Write(ctx, w, s, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: flushEvery})
+		s.Lock()
+		p.endCapture(lc)
+		if p.bgsave == job {
+			p.bgsave = nil
+		}
+		cancel()
+		s.Unlock()
+		if err == nil {
+			s.Logf("Snapshot for a replica: %d keys, %d bytes in %v; server lock held %d times, %v in all, longest %v",
+				st.Keys, st.Bytes, st.Duration.Round(time.Millisecond), st.Chunks, st.TotalLockHold.Round(time.Millisecond), st.MaxLockHold)
+		}
+		return w.Size(), err
+	}
+}
+
+// datasetReplaced is the DatasetReplaced hook (lock held): a full resync
+// replaces the data set, so the background jobs stop and the AOF starts
+// again from the new data set.
+func (p *persister) datasetReplaced() {
+	for _, j := range []*bgJob{p.bgsave, p.rewrite} {
+		if j != nil {
+			j.cancel()
+		}
+	}
+	if p.capture != nil {
+		p.endCapture(p.capture)
+	}
+	if p.aof != nil {
+		p.rewriteScheduled = true
+	}
 }
 
 // ---- loading ----
 
 // load reads the data set from disk (lock held, released between
 // buffers of the file for clients, who get -LOADING).
-func (p *persister) load() error {
-	err := p.loadFiles()
-	for _, db := range p.s.dbs {
+func (p *persister) load(l *server.Loader) error {
+	err := p.loadFiles(l)
+	for _, db := range p.s.DBs() {
 		db.ShrinkToFit() // a size hint may have overstated what was loaded
 	}
 	return err
 }
 
 // loadFiles reads the AOF or, without one, the snapshot.
-func (p *persister) loadFiles() error {
+func (p *persister) loadFiles(l *server.Loader) error {
 	s := p.s
-	if s.cfg.AppendOnly {
-		dir, found, err := persistence.OpenAOFDir(p.appendDirName(), s.cfg.AppendFilename)
+	if s.Config().AppendOnly {
+		dir, found, err := persistence.OpenAOFDir(p.appendDirName(), s.Config().AppendFilename)
 		if err != nil {
 			return fatalLoad(err)
 		}
 		p.aofDir = dir
 		if found {
-			s.loading.totalBytes = p.loadTotalBytes(dir)
-			return p.loadAOF()
+			l.SetTotalBytes(p.loadTotalBytes(dir))
+			return p.loadAOF(l)
 		}
 	}
-	s.loading.totalBytes = p.loadTotalBytes(nil)
-	err := persistence.LoadSnapshotFile(s.cfg.DBFilename, persistence.SnapshotHandler{
+	l.SetTotalBytes(p.loadTotalBytes(nil))
+	repl := s.NewReplAuxLoader()
+	err := persistence.LoadSnapshotFile(s.Config().DBFilename, persistence.SnapshotHandler{
 		Key:      p.loadRecord,
 		ResizeDB: p.loadResizeDB,
 		Reuse:    true, // loadRecord copies what it keeps
-		Aux:      func(name, value []byte) error { return s.LoadAux(string(name), string(value)) },
-		Progress: s.loadRead,
+		Aux:      repl.Aux,
+		Progress: l.Read,
 	})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -362,8 +347,29 @@ func (p *persister) loadFiles() error {
 	if err != nil {
 		return fatalLoad(err)
 	}
-	s.SnapshotLoaded()
+	repl.Loaded()
 	return nil
+}
+
+// loadTotalBytes is the size of what the load will read: the files of the
+// AOF's manifest, or the snapshot.
+func (p *persister) loadTotalBytes(aof *persistence.AOFDir) int64 {
+	var paths []string
+	if aof != nil {
+		m := aof.Manifest()
+		for _, f := range m.Files() {
+			paths = append(paths, aof.Dir()+"/"+f.Name)
+		}
+	} else {
+		paths = []string{p.s.Config().DBFilename}
+	}
+	var total int64
+	for _, path := range paths {
+		if fi, err := os.Stat(path); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
 }
 
 // fatalLoad words a load failure for the log and the exit.
@@ -379,23 +385,23 @@ func fatalLoad(err error) error {
 	return fmt.Errorf("Fatal error loading the DB: %w. Exiting.", err)
 }
 
-func (p *persister) appendDirName() string { return p.s.cfg.AppendDirName }
+func (p *persister) appendDirName() string { return p.s.Config().AppendDirName }
 
-func (p *persister) aofLoadTruncated() bool { return p.s.cfg.AOFLoadTruncated }
+func (p *persister) aofLoadTruncated() bool { return p.s.Config().AOFLoadTruncated }
 
 // loadRecord adds one key of a snapshot (or AOF base) to the keyspace.
 // Keys whose TTL has passed are skipped, as Redis's master does.
-// The reader reuses r's buffers (SnapshotHandler.Reuse): loadKey copies.
+// The reader reuses r's buffers (SnapshotHandler.Reuse): LoadKey copies.
 func (p *persister) loadRecord(r persistence.Record) error {
 	s := p.s
-	if r.DB >= len(s.dbs) {
-		return fmt.Errorf("the file has a key in database %d, but this server has %d databases (raise 'databases')", r.DB, len(s.dbs))
+	if r.DB >= len(s.DBs()) {
+		return fmt.Errorf("the file has a key in database %d, but this server has %d databases (raise 'databases')", r.DB, len(s.DBs()))
 	}
 	if r.ExpireAt != persistence.NoExpire && r.ExpireAt < time.Now().UnixMilli() {
 		p.lastLoadExpired++
 		return nil
 	}
-	if err := loadKey(s.dbs[r.DB], p.codecs, r, true); err != nil {
+	if err := persistence.LoadKey(s.DBs()[r.DB], p.codecs, r, true); err != nil {
 		return err
 	}
 	p.lastLoadKeys++
@@ -407,8 +413,8 @@ func (p *persister) loadRecord(r persistence.Record) error {
 // are skipped by the load, so a table may end up sparser than the hint:
 // finishLoad trims it.
 func (p *persister) loadResizeDB(db, keys, expires int) error {
-	if db < len(p.s.dbs) {
-		p.s.dbs[db].Reserve(keys, expires)
+	if db < len(p.s.DBs()) {
+		p.s.DBs()[db].Reserve(keys, expires)
 	}
 	return nil
 }
@@ -419,27 +425,30 @@ func (p *persister) loadResizeDB(db, keys, expires int) error {
 // background save, flush and fsync the AOF, save when asked.
 func (p *persister) shutdown(save bool) error {
 	s := p.s
+	if !p.loaded {
+		return nil // nothing to save before the data set is in memory
+	}
 	p.shutdownInProgress = true
 	if p.bgsave != nil {
-		s.log.Printf("There is a child saving an .rdb. Killing it!")
+		s.Logf("There is a child saving an .rdb. Killing it!")
 		p.bgsave.cancel()
 	}
 	if p.rewrite != nil {
-		s.log.Printf("There is a child rewriting the AOF. Killing it!")
+		s.Logf("There is a child rewriting the AOF. Killing it!")
 		p.rewrite.cancel()
 	}
 	if p.aof != nil {
-		s.log.Printf("Calling fsync() on the AOF file.")
+		s.Logf("Calling fsync() on the AOF file.")
 		if err := p.aof.Flush(); err != nil {
-			s.log.Printf("Error flushing the AOF on shutdown: %v", err)
+			s.Logf("Error flushing the AOF on shutdown: %v", err)
 			p.shutdownInProgress = false
 			return err
 		}
 	}
 	if save {
-		s.log.Printf("Saving the final RDB snapshot before exiting.")
+		s.Logf("Saving the final RDB snapshot before exiting.")
 		if err := p.saveSync(); err != nil {
-			s.log.Printf("Error trying to save the DB, can't exit.")
+			s.Logf("Error trying to save the DB, can't exit.")
 			p.shutdownInProgress = false
 			return err
 		}
@@ -452,18 +461,17 @@ func (p *persister) shutdown(save bool) error {
 // cron checks the save rules and configuration changes ten times a second.
 func (p *persister) cron() {
 	s := p.s
-	defer s.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.closing:
+		case <-s.Closing():
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
+		s.Lock()
 		p.tick(time.Now())
-		s.mu.Unlock()
+		s.Unlock()
 	}
 }
 
@@ -480,9 +488,9 @@ func (p *persister) tick(now time.Time) {
 			p.startRewrite()
 			return
 		}
-		if rule, ok := dueSaveRule(s.cfg.Save, s.dirty, now.Unix()-p.lastSave); ok &&
+		if rule, ok := dueSaveRule(s.Config().Save, s.Dirty(), now.Unix()-p.lastSave); ok &&
 			(p.lastBgsaveOK || now.Sub(p.lastBgsaveTry) > 5*time.Second) {
-			s.log.Printf("%d changes in %d seconds. Saving...", rule[1], rule[0])
+			s.Logf("%d changes in %d seconds. Saving...", rule[1], rule[0])
 			p.startBGSave()
 		}
 	}
@@ -503,26 +511,4 @@ func dueSaveRule(save string, dirty, elapsed int64) ([2]int64, bool) {
 		}
 	}
 	return [2]int64{}, false
-}
-
-// nullConn is the connection of the client that replays the AOF: replies
-// are discarded.
-type nullConn struct{}
-
-func (nullConn) Read([]byte) (int, error)           { return 0, os.ErrClosed }
-func (nullConn) Write(b []byte) (int, error)        { return len(b), nil }
-func (nullConn) Close() error                       { return nil }
-func (nullConn) LocalAddr() net.Addr                { return nil }
-func (nullConn) RemoteAddr() net.Addr               { return nil }
-func (nullConn) SetDeadline(time.Time) error        { return nil }
-func (nullConn) SetReadDeadline(time.Time) error    { return nil }
-func (nullConn) SetWriteDeadline(t time.Time) error { return nil }
-
-// codecsOrDefault returns the codecs of p, or the defaults when no
-// persister is installed (DUMP/RESTORE work without persistence).
-func (p *persister) codecsOrDefault() *persistence.Codecs {
-	if p == nil {
-		return persistence.KeyspaceCodecs(nil, nil, nil, nil)
-	}
-	return p.codecs
 }

@@ -5,31 +5,30 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence"
 )
 
-// persistHandlers are the persistence commands that are not SAVE, BGSAVE
-// or LASTSAVE (those go through the Persistence interface).
-func persistHandlers() map[string]Handler {
+// dumpHandlers are DUMP and RESTORE: the DUMP payload is
+// node/persistence's, with the server's codecs (no persistence needed).
+func dumpHandlers() map[string]Handler {
 	return map[string]Handler{
 		"dump":           cmdDump,
 		"restore":        cmdRestore,
 		"restore-asking": cmdRestore,
-		"bgrewriteaof":   cmdBgrewriteaof,
 	}
 }
 
 // DUMP key
 func cmdDump(c *Client) {
-	p := c.srv.persisterOf()
 	e := c.LookupRead(c.Args[1])
 	if e == nil {
 		c.W.Null()
 		return
 	}
-	t, v, err := entryValue(e)
+	t, v, err := persistence.EntryValue(e)
 	if err == nil {
 		var payload []byte
-		if payload, err = p.codecsOrDefault().Dump(t, v); err == nil {
+		if payload, err = c.srv.codecs.Dump(t, v); err == nil {
 			c.W.Bulk(payload)
 			return
 		}
@@ -92,7 +91,7 @@ func cmdRestore(c *Client) {
 		c.Error("ERR Invalid TTL value, must be >= 0")
 		return
 	}
-	t, v, err := c.srv.persisterOf().codecsOrDefault().Restore(args[3])
+	t, v, err := c.srv.codecs.Restore(args[3])
 	if err != nil {
 		c.Error(err.Error())
 		return
@@ -110,7 +109,7 @@ func cmdRestore(c *Client) {
 		c.W.OK()
 		return
 	}
-	e := addValue(c.DB, key, t, v)
+	e := persistence.AddValue(c.DB, key, t, v)
 	if ttl > 0 {
 		c.DB.SetExpire(e, ttl)
 		if !absttl {

@@ -1,4 +1,4 @@
-package server
+package persister
 
 import (
 	"fmt"
@@ -22,6 +22,7 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 	}
 	s := p.s
 	now := time.Now()
+	lp, loading := s.Loading(now)
 	status := func(ok bool) string {
 		if ok {
 			return "ok"
@@ -60,8 +61,8 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 		"aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\naof_last_rewrite_time_sec:%d\r\n"+
 		"aof_current_rewrite_time_sec:%d\r\naof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:%d\r\n"+
 		"aof_last_write_status:%s\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-		boolInt(s.loading.active), processed, total,
-		s.dirty, boolInt(p.bgsave != nil), p.lastSave, status(p.lastBgsaveOK),
+		boolInt(loading), processed, total,
+		s.Dirty(), boolInt(p.bgsave != nil), p.lastSave, status(p.lastBgsaveOK),
 		lastBgsave, bgsaveSecs, p.rdbSaves,
 		p.lastLoadExpired, p.lastLoadKeys,
 		boolInt(p.aof != nil), boolInt(p.rewrite != nil), boolInt(p.rewriteScheduled), lastRewrite,
@@ -74,12 +75,18 @@ func (p *persister) infoPersistence(b *strings.Builder) {
 			size, p.aofBaseSize, boolInt(p.rewriteScheduled), p.aof.Offset()-st.BytesWritten, st.DelayedFsyncs)
 		fmt.Fprintf(b, "shoal_aof_fsync_policy:%s\r\nshoal_aof_fsyncs:%d\r\n", p.aof.Policy(), st.Fsyncs)
 	}
-	if st := s.loading; st.active {
-		perc, eta := loadingInfo(st, now)
+	if loading {
 		fmt.Fprintf(b, "loading_start_time:%d\r\nloading_total_bytes:%d\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:%d\r\nloading_loaded_perc:%.2f\r\nloading_eta_seconds:%d\r\n",
-			st.start.Unix(), st.totalBytes, st.loadedBytes, perc, eta)
+			lp.Start.Unix(), lp.TotalBytes, lp.LoadedBytes, lp.Perc, lp.ETASeconds)
 	}
 	cs := p.lastCaptureStats
 	fmt.Fprintf(b, "shoal_last_capture_keys:%d\r\nshoal_last_capture_preserved:%d\r\nshoal_last_capture_detached:%d\r\nshoal_last_capture_lock_holds:%d\r\nshoal_last_capture_max_lock_hold_usec:%d\r\nshoal_last_capture_total_lock_hold_usec:%d\r\n",
 		cs.Keys, cs.Preserved, cs.Detached, cs.Chunks, cs.MaxLockHold.Microseconds(), cs.TotalLockHold.Microseconds())
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
