@@ -58,6 +58,9 @@ type replState struct {
 	// noReplicasSince is when the last replica went (or the start):
 	// repl-backlog-ttl counts from it.
 	noReplicasSince time.Time
+	// linksStarted is set by startRepl once the data set is loaded: a
+	// link made before (replicaOf) waits until then to connect.
+	linksStarted bool
 	// loaded reads the replication state of the snapshot loaded at
 	// start (LoadAux), which becomes cached (SnapshotLoaded).
 	loaded SaveInfoReader
@@ -119,12 +122,16 @@ func Plugin(s *server.Server) (server.Hooks, error) {
 	}, nil
 }
 
-// startRepl starts the link to the master when the configuration says
-// replicaof (Serve). The periodic work runs in the server's cron.
+// startRepl starts the link to the master (the Start hook: Serve, once
+// the data set is loaded): the one the cluster asked for meanwhile, or the
+// configuration's replicaof. The periodic work runs in the server's cron.
 func (rs *replState) startRepl() {
 	s := rs.s
 	s.Lock()
-	if f := strings.Fields(s.Config().Repl.ReplicaOf); len(f) == 2 && !s.Config().ClusterEnabled {
+	rs.linksStarted = true
+	if l := rs.link; l != nil {
+		rs.startLink(l)
+	} else if f := strings.Fields(s.Config().Repl.ReplicaOf); len(f) == 2 && !s.Config().ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
 		rs.replicaOf(f[0], port)
 	}

@@ -35,6 +35,7 @@ type masterLink struct {
 	state     string
 	stop      chan struct{}
 	stopped   bool
+	running   bool // runLink started (startLink)
 	conn      net.Conn
 	lastIO    time.Time
 	downSince time.Time
@@ -50,7 +51,11 @@ type masterLink struct {
 
 // replicaOf makes this node a replica of host:port (lock held). A master
 // keeps its replication ID and offset as the "cached master", so it can
-// continue from the new master if that one was its replica.
+// continue from the new master if that one was its replica. Before Serve
+// started replication (startRepl: the data set is loaded) the link only
+// waits: the cluster names the master from nodes.conf as the node is
+// created, and a sync installed while the AOF still replays would get the
+// rest of the file replayed on top of the master's data.
 func (rs *replState) replicaOf(host string, port int) {
 	s := rs.s
 	if l := rs.link; l != nil {
@@ -64,7 +69,18 @@ func (rs *replState) replicaOf(host string, port int) {
 	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
 	rs.link = l
 	rs.lastDB = -1
-	s.Go(func() { rs.runLink(l) })
+	if rs.linksStarted {
+		rs.startLink(l)
+	}
+}
+
+// startLink runs a link's goroutine (lock held).
+func (rs *replState) startLink(l *masterLink) {
+	if l.running || l.stopped {
+		return
+	}
+	l.running = true
+	rs.s.Go(func() { rs.runLink(l) })
 }
 
 // stopLink ends a link (lock held).

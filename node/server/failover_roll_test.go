@@ -17,13 +17,7 @@ func TestClusterRollingRestartKeepsAckedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts six nodes")
 	}
-	nodes := make([]*clusterProc, 6)
-	addrs := make([]string, len(nodes))
-	for i := range nodes {
-		nodes[i] = startClusterProc(t, "", 0, "--cluster-node-timeout", strconv.Itoa(failoverNodeTimeout), "--appendonly", "yes")
-		addrs[i] = nodes[i].Addr()
-	}
-	createReplicatedCluster(t, nodes, addrs)
+	nodes := startAOFCluster(t)
 	load := startAckLoad(t, failoverClient(t, nodes), 8, false, "roll")
 	load.waitProgress(t, 2000)
 	for _, sh := range clusterShards(t, nodes, nodes[0]) {
@@ -46,4 +40,18 @@ func TestClusterRollingRestartKeepsAckedWrites(t *testing.T) {
 	}
 	load.verify(t, nodes)
 	checkClean(t, nodes[0])
+}
+
+// startAOFCluster starts three masters with a replica each on
+// appendonly yes, as the operator's pods run.
+func startAOFCluster(t *testing.T) []*clusterProc {
+	t.Helper()
+	nodes := make([]*clusterProc, 6)
+	addrs := make([]string, len(nodes))
+	for i := range nodes {
+		nodes[i] = startClusterProc(t, "", 0, "--cluster-node-timeout", strconv.Itoa(failoverNodeTimeout), "--appendonly", "yes")
+		addrs[i] = nodes[i].Addr()
+	}
+	createReplicatedCluster(t, nodes, addrs)
+	return nodes
 }

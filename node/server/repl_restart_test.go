@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -81,5 +82,60 @@ func TestReplicationRestartedReplicaContinues(t *testing.T) {
 	}
 	if v, err := rc.Exists(ctx, "own").Result(); err != nil || v != 0 {
 		t.Fatalf("the replica kept its own write after a full sync (%d, %v)", v, err)
+	}
+}
+
+// TestClusterReplicaRestartLoadsBeforeSync: a cluster replica restarted
+// on its append-only file follows its master only once the file is
+// loaded, as Redis (which runs no cron, so no replication, while it
+// loads). The link used to start from nodes.conf as the node was created,
+// and a quick full resync was installed between two buffers of a long
+// AOF replay: the rest of the file was then replayed on top of the
+// master's data set, applying its INCRs a second time and putting back
+// older values (the day-2 e2e's doubled counters and stale reads after
+// the restarted replica was promoted).
+func TestClusterReplicaRestartLoadsBeforeSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts six nodes")
+	}
+	nodes := startAOFCluster(t)
+	sh := clusterShards(t, nodes, nodes[0])[0]
+	keys := keysOfNode(t, sh.master, "restart:", 2)
+	ctr, key := keys[0], keys[1]
+	mc := redis.NewClient(&redis.Options{Addr: sh.master.Addr(), Protocol: 2})
+	defer mc.Close()
+	ctx := ctxT(t)
+	// A long AOF on the replica (the master's stream), a small data set.
+	const incrs, batch = 300000, 10000
+	for i := 0; i < incrs; i += batch {
+		if _, err := mc.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for range batch {
+				p.Incr(ctx, ctr)
+			}
+			p.Set(ctx, key, "before-"+strconv.Itoa(i), 0)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitInSyncProcs(t, sh.master, sh.replica)
+	sh.replica.stop(t)
+	// Written while the replica is down: only a resync brings them.
+	if err := mc.Set(ctx, key, "while-down", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.IncrBy(ctx, ctr, 7).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sh.replica.start(t)
+	waitInSyncProcs(t, sh.master, sh.replica)
+	rc := redis.NewClient(&redis.Options{Addr: sh.replica.Addr(), Protocol: 2,
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
+	defer rc.Close()
+	if got, err := rc.Get(ctx, ctr).Int64(); err != nil || got != incrs+7 {
+		t.Errorf("restarted replica: %s = %d (%v), want %d", ctr, got, err, incrs+7)
+	}
+	if got, err := rc.Get(ctx, key).Result(); err != nil || got != "while-down" {
+		t.Errorf("restarted replica: %s = %q (%v), want %q", key, got, err, "while-down")
 	}
 }
