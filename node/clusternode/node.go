@@ -226,7 +226,7 @@ func (cn *clusterNode) apply(rd cluster.Ready) {
 	}
 	if rd.Replication != nil {
 		cn.replication = *rd.Replication
-		s.ApplyClusterReplication(*rd.Replication)
+		s.ClusterReplicate(*rd.Replication)
 	}
 	paused := s.ApplyWritePause(rd.PauseWritesUntil, rd.UnpauseWrites)
 	if rd.FlushData {
@@ -293,7 +293,8 @@ func writeFileRename(path string, data []byte) error {
 	return err
 }
 
-// replicationState is what the machine is told before each Tick.
+// replicationState is what the machine is told before each Tick
+// (the ClusterReplicationState hook).
 func (cn *clusterNode) replicationState() cluster.ReplicationState {
 	return cn.s.ClusterReplicationState()
 }

@@ -44,7 +44,7 @@ type ReplConfig struct {
 	DisklessSyncMaxReplicas int
 	DisklessLoad            string
 	// DisableTCPNoDelay is repl-disable-tcp-nodelay: TCP_NODELAY off on a
-	// replica's connection (repl_master.go cmdPsync).
+	// replica's connection (node/replication cmdPsync).
 	DisableTCPNoDelay bool
 }
 

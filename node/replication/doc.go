@@ -1,12 +1,23 @@
-// Package replication holds the pure parts of master-replica replication
-// as Redis does it: the replication ID and offset, the backlog (a ring
+// Package replication is master-replica replication as Redis does it.
+//
+// The pure parts: the replication ID and offset, the backlog (a ring
 // buffer of the most recent bytes of the replication stream), the PSYNC
-// decision (full or partial resynchronisation) and the parsing of the
+// decision (full or partial resynchronisation), the parsing of the
 // master's PSYNC replies, and the replication state a snapshot is saved
 // at (SaveInfo: repl-id, repl-offset, repl-stream-db) so that a restarted
-// replica can continue with a partial resync.
+// replica can continue with a partial resync (psync.go, backlog.go,
+// saveinfo.go).
 //
-// It owns no sockets, goroutines, clocks or keyspace: node/server carries
-// the stream over connections, captures and loads snapshots and applies
-// the commands (node/server/repl_*.go). It must not import node/server.
+// The I/O, which plugs into the engine (node/server) through its hooks
+// only (Plugin, passed to server.New by node/cmd/shoal-node): the master
+// side (master.go: the backlog fed by the propagated writes, PSYNC/SYNC
+// with a snapshot streamed to the replica, the replicas' writers), the
+// replica side (replica.go: the link to the master, the full sync loaded
+// beside the live data set, the stream applied under the server lock),
+// the commands and INFO replication (commands.go) and the cluster
+// machine's replication target (cluster.go).
+//
+// It imports node/server; node/server must not import it. The
+// replication configuration (ReplConfig, the repl-* and replica-*
+// parameters) stays with the engine's CONFIG.
 package replication

@@ -4,7 +4,6 @@ import (
 	"iter"
 	"time"
 
-	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
@@ -76,17 +75,6 @@ func (s *Server) SetKeyIndex(ix keyspace.KeyIndex) {
 // writes are paused (pause.go).
 func (s *Server) ApplyWritePause(until time.Time, unpause bool) bool {
 	return s.applyWritePause(until, unpause)
-}
-
-// ApplyClusterReplication carries out Ready.Replication (repl_cluster.go).
-func (s *Server) ApplyClusterReplication(t cluster.ReplicationTarget) {
-	s.applyClusterReplication(t)
-}
-
-// ClusterReplicationState is what the machine is told before each tick
-// (repl_cluster.go).
-func (s *Server) ClusterReplicationState() cluster.ReplicationState {
-	return s.clusterReplicationState()
 }
 
 // EmptyData deletes every key of database 0, the only one cluster mode

@@ -394,8 +394,8 @@ func containsID(ids []int64, id int64) bool {
 }
 
 func (c *Client) typeName() string {
-	if c.srv.replicaOfClient(c) != nil {
-		return "replica"
+	if t := c.srv.pluggedClientType(c); t != "" {
+		return t
 	}
 	if c.subscriptions() > 0 {
 		return "pubsub"

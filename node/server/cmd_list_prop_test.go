@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/shoal-dev/shoal/node/commands"
 	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
@@ -52,7 +51,7 @@ func startWithRecorder(t *testing.T) (*redis.Client, *recorder) {
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.Save = ""
 	cfg.Dir = t.TempDir()
-	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
+	s, err := New(cfg, enginePlugins()...)
 	if err != nil {
 		t.Fatal(err)
 	}

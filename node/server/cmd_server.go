@@ -537,7 +537,7 @@ const ErrMisconf = "MISCONF Redis is configured to save RDB snapshots, but it's 
 // writes (and PING, as Redis does) while stop-writes-on-bgsave-error is
 // yes. A queued EXEC is checked by the writes it holds.
 func (s *Server) diskErrorRefuses(c *Client, spec *command.Spec) bool {
-	if s.persistence == nil || !s.cfg.Inert.StopWritesOnBgsaveError || s.cfg.Save == "" || s.isReplica() ||
+	if s.persistence == nil || !s.cfg.Inert.StopWritesOnBgsaveError || s.cfg.Save == "" || s.IsReplica() ||
 		!s.persistence.LastBGSaveFailed() {
 		return false
 	}

@@ -94,12 +94,7 @@ func (e *loopEngine) Logf(format string, args ...any) { e.s.log.Printf(format, a
 // replicasFed reports whether an online replica has stream bytes its
 // writer has not taken yet (lock held).
 func (e *loopEngine) replicasFed() bool {
-	for _, r := range e.s.repl.replicas {
-		if !r.closed && r.state == "online" && len(r.buf) > 0 {
-			return true
-		}
-	}
-	return false
+	return e.s.writersPending()
 }
 
 // letReplicasTake gives the replicas' writers the lock before the

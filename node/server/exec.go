@@ -54,10 +54,6 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if msg := s.replRefuses(c, spec); msg != "" {
-		c.rejectCommand(spec, msg)
-		return
-	}
 	if len(s.hooks.guard) > 0 {
 		if msg := s.guardRefuses(c, spec); msg != "" {
 			c.rejectCommand(spec, msg)

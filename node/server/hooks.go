@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/command"
 )
 
@@ -74,6 +75,51 @@ type Hooks struct {
 	// Connections adds to INFO's cluster_connections (the bus links).
 	// Called through hookConnections from INFO's clients section (info.go).
 	Connections func() int
+	// Propagates reports whether the subsystem wants the effective writes
+	// now (lock held): while no Propagates hook (nor the Propagator)
+	// does, commands collect none. Called by Server.propagates.
+	Propagates func() bool
+	// Propagate receives each effective write, in execution order, after
+	// the Propagator (the AOF), with the lock held; args are valid only
+	// during the call. Called by Server.propagate.
+	Propagate func(db int, args [][]byte)
+	// Replica reports whether this node replicates from a master (lock
+	// held): writes refused on a disk error are not refused on a replica.
+	// Called by Server.IsReplica.
+	Replica func() bool
+	// ClientType names the type of a client the subsystem owns ("replica"
+	// for a replica's connection; "" for others), for CLIENT LIST and
+	// CLIENT KILL TYPE. Called by Client.typeName.
+	ClientType func(c *Client) string
+	// WritersPending reports whether goroutines of the subsystem have
+	// output waiting for the lock (a replica's stream): an event loop
+	// lets them take it before it writes its replies, so the stream of a
+	// batch's writes leaves no later than their replies. Called by
+	// Server.writersPending (eventloop.go).
+	WritersPending func() bool
+	// SyncStats are the sync_full, sync_partial_ok and sync_partial_err
+	// counters of INFO stats. Called by Server.syncStats (info.go).
+	SyncStats func() (full, partialOK, partialErr int64)
+	// SaveAux returns aux fields a snapshot file taken now carries (the
+	// replication state it corresponds to), lock held. Called by
+	// Server.ReplSaveAux (subsystem.go), which persistence calls.
+	SaveAux func() [][2]string
+	// LoadAux takes each aux field of the snapshot loaded at start (lock
+	// held); an error makes the snapshot corrupt. Called by
+	// ReplAuxLoader.Aux (subsystem.go), which persistence calls.
+	LoadAux func(name, value string) error
+	// SnapshotLoaded runs once the snapshot loaded at start has been read
+	// whole (lock held), after its LoadAux calls. Called by
+	// ReplAuxLoader.Loaded (subsystem.go), which persistence calls.
+	SnapshotLoaded func()
+	// ClusterReplicate carries out the cluster machine's replication
+	// target (lock held): an empty MasterID makes this node a master.
+	// Called by Server.ClusterReplicate.
+	ClusterReplicate func(t cluster.ReplicationTarget)
+	// ClusterReplicationState is what the cluster machine is told of
+	// replication before each tick (lock held). Called by
+	// Server.ClusterReplicationState.
+	ClusterReplicationState func() cluster.ReplicationState
 
 	// Load reads the data set at start-up: StartLoading runs it on a
 	// goroutine of its own with the lock held while the server is loading
@@ -113,8 +159,8 @@ type Hooks struct {
 	// DatasetReplaced runs with the lock held just before a full resync
 	// replaces the data set with the master's: a background save's point
 	// in time is gone (Redis kills its child then), and an AOF must start
-	// again from the new data set. Called from Server.DatasetReplaced
-	// (subsystem.go), which replication calls.
+	// again from the new data set. Called from Server.ReplaceDataset
+	// (dataset.go), which replication calls.
 	DatasetReplaced func()
 }
 
@@ -132,6 +178,18 @@ type hookSet struct {
 	config    []func()
 	published []func(channel, message []byte, sharded bool)
 	conns     []func() int
+
+	propagates     []func() bool
+	propagate      []func(int, [][]byte)
+	replica        []func() bool
+	clientType     []func(*Client) string
+	writersPending []func() bool
+	syncStats      []func() (int64, int64, int64)
+	saveAux        []func() [][2]string
+	loadAux        []func(string, string) error
+	snapshotLoaded []func()
+	clusterRepl    []func(cluster.ReplicationTarget)
+	clusterState   []func() cluster.ReplicationState
 
 	load            []func(*Loader) error
 	persistence     Persistence
@@ -204,6 +262,39 @@ func (s *Server) addHooks(h Hooks) error {
 	if h.Connections != nil {
 		s.hooks.conns = append(s.hooks.conns, h.Connections)
 	}
+	if h.Propagates != nil {
+		s.hooks.propagates = append(s.hooks.propagates, h.Propagates)
+	}
+	if h.Propagate != nil {
+		s.hooks.propagate = append(s.hooks.propagate, h.Propagate)
+	}
+	if h.Replica != nil {
+		s.hooks.replica = append(s.hooks.replica, h.Replica)
+	}
+	if h.ClientType != nil {
+		s.hooks.clientType = append(s.hooks.clientType, h.ClientType)
+	}
+	if h.WritersPending != nil {
+		s.hooks.writersPending = append(s.hooks.writersPending, h.WritersPending)
+	}
+	if h.SyncStats != nil {
+		s.hooks.syncStats = append(s.hooks.syncStats, h.SyncStats)
+	}
+	if h.SaveAux != nil {
+		s.hooks.saveAux = append(s.hooks.saveAux, h.SaveAux)
+	}
+	if h.LoadAux != nil {
+		s.hooks.loadAux = append(s.hooks.loadAux, h.LoadAux)
+	}
+	if h.SnapshotLoaded != nil {
+		s.hooks.snapshotLoaded = append(s.hooks.snapshotLoaded, h.SnapshotLoaded)
+	}
+	if h.ClusterReplicate != nil {
+		s.hooks.clusterRepl = append(s.hooks.clusterRepl, h.ClusterReplicate)
+	}
+	if h.ClusterReplicationState != nil {
+		s.hooks.clusterState = append(s.hooks.clusterState, h.ClusterReplicationState)
+	}
 	if h.Load != nil {
 		s.hooks.load = append(s.hooks.load, h.Load)
 	}
@@ -248,6 +339,53 @@ func (s *Server) routeRefuses(c *Client, spec *command.Spec, args [][]byte) stri
 	return ""
 }
 
+// propagates reports whether effective writes must be collected: for the
+// Propagator (the AOF) or a Propagates hook (a master's backlog).
+func (s *Server) propagates() bool {
+	if s.prop != nil {
+		return true
+	}
+	for _, f := range s.hooks.propagates {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// propagate hands one effective write to the Propagator and the
+// Propagate hooks.
+func (s *Server) propagate(db int, args [][]byte) {
+	if s.prop != nil {
+		s.prop.Propagate(db, args)
+	}
+	for _, f := range s.hooks.propagate {
+		f(db, args)
+	}
+}
+
+// IsReplica reports whether this node replicates from a master (lock
+// held). Exported for persistence (stop-writes-on-bgsave-error spares a
+// replica).
+func (s *Server) IsReplica() bool {
+	for _, f := range s.hooks.replica {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// pluggedClientType is the type a ClientType hook gives c, or "".
+func (s *Server) pluggedClientType(c *Client) string {
+	for _, f := range s.hooks.clientType {
+		if t := f(c); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
 // published runs the Published hooks (PUBLISH, SPUBLISH).
 func (s *Server) published(channel, message []byte, sharded bool) {
 	for _, f := range s.hooks.published {
@@ -264,6 +402,26 @@ func (s *Server) hookConnections() int {
 	return n
 }
 
+// writersPending reports whether a WritersPending hook has output
+// waiting for the lock (lock held).
+func (s *Server) writersPending() bool {
+	for _, f := range s.hooks.writersPending {
+		if f() {
+			return true
+		}
+	}
+	return false
+}
+
+// syncStats sums the SyncStats hooks for INFO stats.
+func (s *Server) syncStats() (full, partialOK, partialErr int64) {
+	for _, f := range s.hooks.syncStats {
+		a, b, c := f()
+		full, partialOK, partialErr = full+a, partialOK+b, partialErr+c
+	}
+	return full, partialOK, partialErr
+}
+
 // runShutdown runs the Shutdown hooks (lock held) and stops at the first
 // that refuses.
 func (s *Server) runShutdown(save bool) error {
@@ -273,6 +431,25 @@ func (s *Server) runShutdown(save bool) error {
 		}
 	}
 	return nil
+}
+
+// ClusterReplicate hands the cluster machine's replication target to the
+// ClusterReplicate hooks (lock held). Exported for the cluster node.
+func (s *Server) ClusterReplicate(t cluster.ReplicationTarget) {
+	for _, f := range s.hooks.clusterRepl {
+		f(t)
+	}
+}
+
+// ClusterReplicationState is the replication state the cluster machine is
+// told before each tick (lock held): the last ClusterReplicationState
+// hook's, or a master's at offset 0. Exported for the cluster node.
+func (s *Server) ClusterReplicationState() cluster.ReplicationState {
+	var st cluster.ReplicationState
+	for _, f := range s.hooks.clusterState {
+		st = f()
+	}
+	return st
 }
 
 // persistMark is the ReplyMark hook (lock held, at the end of a batch),

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/shoal-dev/shoal/node/command"
-	"github.com/shoal-dev/shoal/node/commands"
 )
 
 func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
@@ -15,7 +14,7 @@ func newPlugged(t *testing.T, plugins ...Plugin) (*Server, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, append(append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...), plugins...)...)
+	s, err := New(cfg, enginePlugins(plugins...)...)
 	if err == nil {
 		t.Cleanup(s.Close)
 	}

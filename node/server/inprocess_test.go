@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/shoal-dev/shoal/node/commands"
 )
 
 // In-process tests: a Server without listeners, clients over net.Pipe.
@@ -43,7 +41,7 @@ func newInProcess(t *testing.T, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(cfg, append([]Plugin{CommandFamilies(commands.All()...)}, TestPlugins...)...)
+	s, err := New(cfg, enginePlugins()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -136,8 +135,8 @@ func fakeMasterSync(c net.Conn, body []byte, withMark bool) error {
 		case "PING":
 			_, err = c.Write([]byte("+PONG\r\n"))
 		case "PSYNC", "SYNC":
-			mark := replication.NewReplID()
-			out := "+FULLRESYNC " + replication.NewReplID() + " 0\r\n$EOF:" + mark + "\r\n"
+			mark := randomHex(40)
+			out := "+FULLRESYNC " + randomHex(40) + " 0\r\n$EOF:" + mark + "\r\n"
 			if _, err := c.Write(append([]byte(out), body...)); err != nil || !withMark {
 				return err
 			}

@@ -82,7 +82,6 @@ type Server struct {
 
 	acl            aclState
 	cl             serverCluster // sharded pub/sub (pubsub_shard.go)
-	repl           replState     // replication (repl_master.go, repl_replica.go)
 	persistence    Persistence
 	codecs         *persistence.Codecs // the values' encodings: DUMP, RESTORE, MIGRATE, snapshots
 	infoSections   map[string]InfoSection
@@ -147,7 +146,6 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	for i := 0; i < cfg.Databases; i++ {
 		s.dbs = append(s.dbs, keyspace.New(i, s.env))
 	}
-	s.initRepl()
 	for _, initHook := range s.hooks.init {
 		if err := initHook(); err != nil {
 			return nil, err
@@ -171,7 +169,6 @@ func handlerGroups() []map[string]Handler {
 		shardPubsubHandlers(),
 		aclHandlers(),
 		dumpHandlers(),
-		replHandlers(),
 		latencyHandlers(),
 	}
 }
@@ -343,7 +340,6 @@ func (s *Server) Serve() error {
 	// Clients are served (with -LOADING) while the data set loads; the
 	// cluster bus and the link to a master wait for the data.
 	if s.waitLoaded() {
-		s.startRepl()
 		for _, start := range s.hooks.start {
 			start()
 		}
@@ -453,7 +449,6 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.closing)
 	s.closeListeners()
-	s.closeRepl()
 	for _, closeHook := range s.hooks.close {
 		closeHook()
 	}
@@ -515,7 +510,6 @@ func (s *Server) cron() {
 	}
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
-	s.replCron(now)
 	for _, cron := range s.hooks.cron {
 		cron(now)
 	}

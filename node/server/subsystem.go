@@ -10,7 +10,6 @@ import (
 
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
 )
 
 // What a plugged subsystem (hooks.go) may use of the engine besides its
@@ -41,7 +40,8 @@ func (s *Server) MarkSaved(n int64) {
 
 // Go runs f on a goroutine that Close waits for: a background save or
 // AOF rewrite removes its temporary files before the process exits; the
-// cluster bus's links, accept loops and cron, the nodes.conf saver.
+// cluster bus's links, accept loops and cron, the nodes.conf saver; the
+// link to a master ends before Close returns.
 func (s *Server) Go(f func()) {
 	s.wg.Add(1)
 	go func() {
@@ -109,36 +109,43 @@ func (c *Client) Replay(args [][]byte) error {
 	return c.W.Flush()
 }
 
-// ReplSaveAux is the aux fields of the replication state a snapshot taken
-// now corresponds to (lock held), so that a replica restarted from the
-// file continues with a partial resync; none without replication state.
+// ReplSaveAux is the aux fields the SaveAux hooks (replication's) add to
+// a snapshot file taken now (lock held), so that a replica restarted from
+// the file continues with a partial resync; none without replication
+// state. The persister calls it.
 func (s *Server) ReplSaveAux() [][2]string {
-	if info, ok := s.replSaveInfo(); ok {
-		return info.Aux()
+	var aux [][2]string
+	for _, f := range s.hooks.saveAux {
+		aux = append(aux, f()...)
 	}
-	return nil
+	return aux
 }
 
-// ReplAuxLoader reads the replication state from the aux fields of the
-// snapshot loaded at start-up (the persister's load).
-type ReplAuxLoader struct {
-	s *Server
-	r replication.SaveInfoReader
-}
+// ReplAuxLoader hands the aux fields of the snapshot loaded at start-up
+// to the LoadAux and SnapshotLoaded hooks (replication's), for the
+// persister's load.
+type ReplAuxLoader struct{ s *Server }
 
 // NewReplAuxLoader starts reading a snapshot's replication state.
 func (s *Server) NewReplAuxLoader() *ReplAuxLoader { return &ReplAuxLoader{s: s} }
 
-// Aux takes one aux field (a persistence.SnapshotHandler Aux).
-func (l *ReplAuxLoader) Aux(name, value []byte) error { return l.r.Aux(string(name), string(value)) }
+// Aux takes one aux field (a persistence.SnapshotHandler Aux); an error
+// makes the snapshot corrupt.
+func (l *ReplAuxLoader) Aux(name, value []byte) error {
+	for _, f := range l.s.hooks.loadAux {
+		if err := f(string(name), string(value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-// Loaded makes the state read the one this node continues from once the
-// snapshot loaded (lock held): a restarted replica then asks its master
-// for a partial resync from it.
+// Loaded runs the SnapshotLoaded hooks once the snapshot loaded (lock
+// held): a restarted replica then asks its master for a partial resync
+// from the state read.
 func (l *ReplAuxLoader) Loaded() {
-	if info, ok := l.r.Info(); ok {
-		l.s.repl.cached = &info
-		l.s.log.Printf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
+	for _, f := range l.s.hooks.snapshotLoaded {
+		f()
 	}
 }
 
@@ -183,10 +190,77 @@ func (s *Server) SnapshotForReplica(flushEvery time.Duration) func(w io.Writer) 
 	}
 }
 
-// DatasetReplaced runs the DatasetReplaced hooks (lock held): replication
-// calls it just before a full resync replaces the data set.
-func (s *Server) DatasetReplaced() {
-	for _, f := range s.hooks.datasetReplaced {
-		f()
-	}
+// Replication's (node/replication).
+
+// Addr is the client's remote address ("ip:port"), for logs and the
+// replica list of INFO replication.
+func (c *Client) Addr() string { return c.addr }
+
+// Conn is the client's connection, for a subsystem that writes to it
+// itself once the client's command made it a stream's destination (a
+// replica after PSYNC: its writer sends the snapshot and the stream,
+// while the engine goes on reading the replica's REPLCONF ACKs). PSYNC
+// runs on a goroutine of its own (command.OwnGoroutine), so no event loop
+// writes to it.
+func (c *Client) Conn() net.Conn { return c.conn }
+
+// Kill closes the client's connection; the engine forgets the client
+// when its goroutine sees it (a replica dropped by replication).
+func (c *Client) Kill() { c.kill() }
+
+// Blocked reports whether the client is blocked on keys (replication
+// forgets a WAIT whose client is not).
+func (c *Client) Blocked() bool { return c.blk != nil }
+
+// NewInternalClient makes an authenticated client without a connection
+// that runs commands the node receives otherwise than from a client (the
+// master's stream on a replica). It is not in CLIENT LIST; its replies go
+// nowhere.
+func (s *Server) NewInternalClient(name string) *Client {
+	c := newClient(s, nullConn{})
+	c.authenticated = true
+	c.name = name
+	return c
 }
+
+// Run executes one command as c without the dispatch checks (ACL,
+// routing, OOM, the Guard hooks), then serves the clients it made ready
+// and propagates its writes, as after any command (the master's stream
+// on a replica). It reports false, running nothing, for a command the
+// table does not have or with the wrong number of arguments. args must
+// stay valid during the call.
+func (s *Server) Run(c *Client, args [][]byte) bool {
+	spec, _ := s.cmds.LookupArgs(args)
+	if spec == nil || !spec.ArityOK(len(args)) {
+		return false
+	}
+	s.env.Now = time.Now().UnixMilli()
+	c.Args = args
+	s.call(c, spec)
+	c.Args = nil
+	s.afterCommand()
+	return true
+}
+
+// FlushPropagation hands the writes the current command queued so far to
+// the Propagator and the Propagate hooks now (PSYNC: the writes before
+// the sync point must reach the backlog before it is taken).
+func (s *Server) FlushPropagation() { s.flushPropagation() }
+
+// Connected reports whether the client with this ID is still connected
+// (replication forgets what it kept about gone clients).
+func (s *Server) Connected(id int64) bool {
+	_, ok := s.clients[id]
+	return ok
+}
+
+// WritesPaused reports whether a CLIENT PAUSE (or a manual failover's
+// pause) holds writes at now (a master sends no PING meanwhile).
+func (s *Server) WritesPaused(now time.Time) bool {
+	return s.pause.done != nil && now.Before(s.pause.until)
+}
+
+// SignalReady tells the clients blocked on key in database db that it
+// may serve them (Client.SignalReady for another database, or a key no
+// command writes: WAIT's, signalled by REPLCONF ACK).
+func (s *Server) SignalReady(db int, key []byte) { s.signalReady(db, key) }

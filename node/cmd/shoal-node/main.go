@@ -9,9 +9,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/shoal-dev/shoal/node/clusternode"
-	"github.com/shoal-dev/shoal/node/commands"
-	"github.com/shoal-dev/shoal/node/persistence/persister"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -63,7 +60,7 @@ func run(args []string) int {
 			return fail("Can't chdir to '%s': %v", cfg.Dir, err)
 		}
 	}
-	srv, err := server.New(cfg, server.CommandFamilies(commands.All()...), persister.Plugin, clusternode.Plugin)
+	srv, err := server.New(cfg, plugins()...)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"bytes"
@@ -9,41 +9,37 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
-	"github.com/shoal-dev/shoal/node/keyspace"
-	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // Replication, master side: the replication ID and offset, the backlog fed
 // by the propagated write stream, PSYNC (full and partial
 // resynchronisation), REPLCONF, WAIT and min-replicas-to-write. The replica
-// side is repl_replica.go; the commands and INFO are repl_cmd.go.
+// side is replica.go; the commands and INFO are commands.go.
 //
-// Call sites in files owned by the framework (each one line, in place):
-//
-//   - server.go: the Server field `repl replState`; New: s.initRepl();
-//     Serve: s.startRepl(); Close: s.closeRepl(); cron: s.replCron(now);
-//     handlerGroups: replHandlers(); keyExpired checks s.propagates().
-//   - exec.go: callAt checks s.propagates(); flushPropagation calls
-//     s.propagate for each write; dispatch: after cluster routing,
-//     `if msg := s.replRefuses(c, spec); msg != "" { c.reject(msg); return }`.
-//   - client.go AlsoPropagate, evict.go, multi.go, cluster_api.go check
-//     s.propagates() where they checked s.prop != nil.
-//   - info.go: INFO stats sync_full, sync_partial_ok, sync_partial_err.
-//   - cmd_connection.go typeName: "replica" for a replica's connection.
+// It plugs into the engine through its hooks only (Plugin):
+// the commands, INFO replication and the sync_* counters of INFO stats,
+// Start (the link to a configured master), Cron, Close, the dispatch
+// Guard (read-only replica, stale data, min-replicas-to-write), the
+// propagation of effective writes (Propagates, Propagate), the replica
+// connections' client type and pending stream, the replication state
+// saved in and loaded from a snapshot file, and the cluster machine's
+// replication target.
 
 // replState is the replication state of a server (lock held for all of it
 // unless noted).
 type replState struct {
-	ids      replication.IDs
-	backlog  *replication.Backlog // nil until the first replica syncs
+	s        *server.Server
+	ids      IDs
+	backlog  *Backlog // nil until the first replica syncs
 	replicas []*replica
 	lastDB   int // database of the last SELECT in the stream, -1: none
 	scratch  []byte
 
 	syncFull, syncPartialOK, syncPartialErr int64
 
-	link *masterLink // non-nil while this node is a replica (repl_replica.go)
+	link *masterLink // non-nil while this node is a replica (replica.go)
 	// applying is set while the master's stream is executed: those
 	// writes reach the AOF but not the backlog (the raw stream does).
 	applying bool
@@ -52,19 +48,22 @@ type replState struct {
 	// by client ID;
 	// waits are the clients blocked in WAIT.
 	announced map[int64]replAnnounce
-	waits     map[*Client]waitTarget
+	waits     map[*server.Client]waitTarget
 	// cached is the replication state the snapshot loaded at start was
 	// taken at (Redis's cached master made from an RDB's repl-id and
 	// repl-offset): it lets this node, restarted as a replica, continue
 	// its master's stream with a partial resync. Any write of its own
 	// (and any sync) ends it.
-	cached *replication.SaveInfo
+	cached *SaveInfo
 	// noReplicasSince is when the last replica went (or the start):
 	// repl-backlog-ttl counts from it.
 	noReplicasSince time.Time
 	// linksStarted is set by startRepl once the data set is loaded: a
 	// link made before (replicaOf) waits until then to connect.
 	linksStarted bool
+	// loaded reads the replication state of the snapshot loaded at
+	// start (LoadAux), which becomes cached (SnapshotLoaded).
+	loaded SaveInfoReader
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -75,7 +74,7 @@ type waitTarget struct {
 
 // replica is one replica connected to this master.
 type replica struct {
-	c          *Client
+	c          *server.Client
 	ip         string
 	port       int // REPLCONF listening-port
 	state      string
@@ -90,84 +89,106 @@ type replica struct {
 // waitKey is the key WAIT blocks on; REPLCONF ACK signals it.
 const waitKey = "\x00shoal-repl-wait"
 
-// initRepl sets up the replication state (New).
-func (s *Server) initRepl() {
-	s.repl.ids = replication.IDs{ID: replication.NewReplID(), ID2: replication.NoReplID, SecondOffset: -1}
-	s.repl.lastDB = -1
-	s.repl.announced = map[int64]replAnnounce{}
-	s.repl.waits = map[*Client]waitTarget{}
-	s.repl.noReplicasSince = time.Now()
-	s.SetInfoSection("replication", s.infoReplication)
+// Plugin sets up the replication state of s and plugs it in: pass it to
+// server.New (node/cmd/shoal-node does).
+func Plugin(s *server.Server) (server.Hooks, error) {
+	rs := &replState{
+		s:               s,
+		ids:             IDs{ID: NewReplID(), ID2: NoReplID, SecondOffset: -1},
+		lastDB:          -1,
+		announced:       map[int64]replAnnounce{},
+		waits:           map[*server.Client]waitTarget{},
+		noReplicasSince: time.Now(),
+	}
+	return server.Hooks{
+		Name:                    "replication",
+		Handlers:                rs.handlers(),
+		Info:                    map[string]server.InfoSection{"replication": rs.infoReplication},
+		Start:                   rs.startRepl,
+		Cron:                    rs.replCron,
+		Guard:                   rs.replRefuses,
+		Close:                   rs.closeRepl,
+		Propagates:              rs.propagates,
+		Propagate:               rs.propagate,
+		Replica:                 rs.isReplica,
+		ClientType:              rs.clientType,
+		WritersPending:          rs.replicasFed,
+		SyncStats:               rs.syncStats,
+		SaveAux:                 rs.saveAux,
+		LoadAux:                 rs.loaded.Aux,
+		SnapshotLoaded:          rs.snapshotLoaded,
+		ClusterReplicate:        rs.applyClusterReplication,
+		ClusterReplicationState: rs.clusterReplicationState,
+	}, nil
 }
 
-// startRepl starts the link to the master (Serve, once the data set is
-// loaded): the one the cluster asked for meanwhile, or the configuration's
-// replicaof. The periodic work runs in the server's cron.
-func (s *Server) startRepl() {
-	s.mu.Lock()
-	s.repl.linksStarted = true
-	if l := s.repl.link; l != nil {
-		s.startLink(l)
-	} else if f := strings.Fields(s.cfg.Repl.ReplicaOf); len(f) == 2 && !s.cfg.ClusterEnabled {
+// startRepl starts the link to the master (the Start hook: Serve, once
+// the data set is loaded): the one the cluster asked for meanwhile, or the
+// configuration's replicaof. The periodic work runs in the server's cron.
+func (rs *replState) startRepl() {
+	s := rs.s
+	s.Lock()
+	rs.linksStarted = true
+	if l := rs.link; l != nil {
+		rs.startLink(l)
+	} else if f := strings.Fields(s.Config().Repl.ReplicaOf); len(f) == 2 && !s.Config().ClusterEnabled {
 		port, _ := strconv.Atoi(f[1])
-		s.replicaOf(f[0], port)
+		rs.replicaOf(f[0], port)
 	}
-	s.mu.Unlock()
+	s.Unlock()
 }
 
 // closeRepl ends the link to the master (Close, lock held).
-func (s *Server) closeRepl() {
-	if l := s.repl.link; l != nil {
-		s.stopLink(l)
+func (rs *replState) closeRepl() {
+	if l := rs.link; l != nil {
+		rs.stopLink(l)
 	}
 }
 
 // isReplica reports whether this node replicates from a master.
-func (s *Server) isReplica() bool { return s.repl.link != nil }
+func (rs *replState) isReplica() bool { return rs.link != nil }
 
-// propagates reports whether effective writes must be collected: for the
-// AOF, or for the backlog of a master that has one.
-func (s *Server) propagates() bool {
-	return s.prop != nil || (s.repl.backlog != nil && !s.repl.applying) || (s.repl.cached != nil && !s.repl.applying)
+// propagates reports whether effective writes must be collected for the
+// backlog of a master that has one (or a saved stream to end).
+func (rs *replState) propagates() bool {
+	return (rs.backlog != nil && !rs.applying) || (rs.cached != nil && !rs.applying)
 }
 
-// propagate hands one effective write to the AOF and to the replicas.
-func (s *Server) propagate(db int, args [][]byte) {
-	if s.prop != nil {
-		s.prop.Propagate(db, args)
+// propagate hands one effective write to the replicas (after the AOF).
+func (rs *replState) propagate(db int, args [][]byte) {
+	if !rs.applying {
+		rs.cached = nil // the data set left the saved stream
 	}
-	if !s.repl.applying {
-		s.repl.cached = nil // the data set left the saved stream
-	}
-	if s.repl.backlog != nil && !s.repl.applying && s.repl.link == nil {
-		b := s.repl.scratch[:0]
-		if db != s.repl.lastDB {
+	if rs.backlog != nil && !rs.applying && rs.link == nil {
+		b := rs.scratch[:0]
+		if db != rs.lastDB {
 			b = resp.AppendCommand(b, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
-			s.repl.lastDB = db
+			rs.lastDB = db
 		}
 		b = resp.AppendCommand(b, args)
-		s.feedReplicas(b)
-		s.repl.scratch = b[:0]
+		rs.feedReplicas(b)
+		rs.scratch = b[:0]
 	}
 }
 
 // feedReplicas appends raw stream bytes to the backlog and to every
 // replica's pending output, advancing the replication offset.
-func (s *Server) feedReplicas(b []byte) {
-	if s.repl.backlog == nil {
+func (rs *replState) feedReplicas(b []byte) {
+	s := rs.s
+	if rs.backlog == nil {
 		return
 	}
-	s.repl.backlog.Write(b)
-	s.repl.ids.Offset = s.repl.backlog.Offset()
-	limit := s.cfg.ClientOutputLimit[ClassReplica].Hard
-	for _, r := range s.repl.replicas {
+	rs.backlog.Write(b)
+	rs.ids.Offset = rs.backlog.Offset()
+	limit := s.Config().ClientOutputLimit[server.ClassReplica].Hard
+	for _, r := range rs.replicas {
 		if r.closed {
 			continue
 		}
 		r.buf = append(r.buf, b...)
 		if limit > 0 && int64(len(r.buf)) > limit {
-			s.log.Printf("Client id=%d (replica %s) scheduled to be closed ASAP for overcoming of output buffer limits.", r.c.ID, r.c.addr)
-			s.dropReplica(r)
+			s.Logf("Client id=%d (replica %s) scheduled to be closed ASAP for overcoming of output buffer limits.", r.c.ID, r.c.Addr())
+			rs.dropReplica(r)
 			continue
 		}
 		if r.state == "online" {
@@ -181,19 +202,62 @@ func (s *Server) feedReplicas(b []byte) {
 
 // createBacklog makes the backlog when the first replica syncs; as Redis,
 // a fresh backlog gets a new replication ID (no gap can be continued).
-func (s *Server) createBacklog() {
-	if s.repl.backlog != nil {
+func (rs *replState) createBacklog() {
+	s := rs.s
+	if rs.backlog != nil {
 		return
 	}
-	s.repl.ids.ID = replication.NewReplID()
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
-	s.repl.lastDB = -1
+	rs.ids.ID = NewReplID()
+	rs.ids.ClearSecond()
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), rs.ids.Offset)
+	rs.lastDB = -1
+}
+
+// clientType is "replica" for a replica's connection (CLIENT LIST).
+func (rs *replState) clientType(c *server.Client) string {
+	if rs.replicaOfClient(c) != nil {
+		return "replica"
+	}
+	return ""
+}
+
+// replicasFed reports whether an online replica has stream bytes its
+// writer has not taken yet (lock held).
+func (rs *replState) replicasFed() bool {
+	for _, r := range rs.replicas {
+		if !r.closed && r.state == "online" && len(r.buf) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// syncStats are INFO stats' sync_full, sync_partial_ok, sync_partial_err.
+func (rs *replState) syncStats() (full, partialOK, partialErr int64) {
+	return rs.syncFull, rs.syncPartialOK, rs.syncPartialErr
+}
+
+// saveAux is the replication state's aux fields for a snapshot file
+// taken now (lock held).
+func (rs *replState) saveAux() [][2]string {
+	if info, ok := rs.replSaveInfo(); ok {
+		return info.Aux()
+	}
+	return nil
+}
+
+// snapshotLoaded takes the replication state of the snapshot loaded at
+// start as the cached master (lock held).
+func (rs *replState) snapshotLoaded() {
+	if info, ok := rs.loaded.Info(); ok {
+		rs.cached = &info
+		rs.s.Logf("The snapshot was taken at offset %d of replication stream %s", info.Offset, info.ID)
+	}
 }
 
 // replicaOfClient returns the replica record of a connection, or nil.
-func (s *Server) replicaOfClient(c *Client) *replica {
-	for _, r := range s.repl.replicas {
+func (rs *replState) replicaOfClient(c *server.Client) *replica {
+	for _, r := range rs.replicas {
 		if r.c == c {
 			return r
 		}
@@ -202,20 +266,20 @@ func (s *Server) replicaOfClient(c *Client) *replica {
 }
 
 // dropReplica closes a replica's connection and forgets it.
-func (s *Server) dropReplica(r *replica) {
+func (rs *replState) dropReplica(r *replica) {
 	if !r.closed {
 		r.closed = true
 		close(r.notify)
-		r.c.kill()
+		r.c.Kill()
 	}
-	for i, x := range s.repl.replicas {
+	for i, x := range rs.replicas {
 		if x == r {
-			s.repl.replicas = append(s.repl.replicas[:i], s.repl.replicas[i+1:]...)
+			rs.replicas = append(rs.replicas[:i], rs.replicas[i+1:]...)
 			break
 		}
 	}
-	if len(s.repl.replicas) == 0 {
-		s.repl.noReplicasSince = time.Now()
+	if len(rs.replicas) == 0 {
+		rs.noReplicasSince = time.Now()
 	}
 }
 
@@ -223,91 +287,82 @@ func (s *Server) dropReplica(r *replica) {
 // for longer frees its backlog and, as Redis, takes a new replication ID
 // (a replica coming back after that needs a full resync). Replicas keep
 // theirs, for PSYNCs after a failover. 0 keeps the backlog for good.
-func (s *Server) freeIdleBacklog(now time.Time) {
-	ttl := int64(s.cfg.Repl.BacklogTTL) // seconds, up to LONG_MAX: no Duration
-	if ttl <= 0 || s.repl.backlog == nil || s.repl.link != nil || len(s.repl.replicas) > 0 ||
-		int64(now.Sub(s.repl.noReplicasSince)/time.Second) <= ttl {
+func (rs *replState) freeIdleBacklog(now time.Time) {
+	s := rs.s
+	ttl := int64(s.Config().Repl.BacklogTTL) // seconds, up to LONG_MAX: no Duration
+	if ttl <= 0 || rs.backlog == nil || rs.link != nil || len(rs.replicas) > 0 ||
+		int64(now.Sub(rs.noReplicasSince)/time.Second) <= ttl {
 		return
 	}
-	s.repl.ids.ID = replication.NewReplID()
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = nil
-	s.log.Printf("Replication backlog freed after %d seconds without connected replicas.", s.cfg.Repl.BacklogTTL)
+	rs.ids.ID = NewReplID()
+	rs.ids.ClearSecond()
+	rs.backlog = nil
+	s.Logf("Replication backlog freed after %d seconds without connected replicas.", s.Config().Repl.BacklogTTL)
 }
 
 // ---- PSYNC / SYNC ----
 
-// cmdPsync is PSYNC replid offset (and SYNC: a full resync).
-func cmdPsync(c *Client) {
-	s := c.srv
-	if s.replicaOfClient(c) != nil {
+// rs.cmdPsync is PSYNC replid offset (and SYNC: a full resync).
+func (rs *replState) cmdPsync(c *server.Client) {
+	s := rs.s
+	if rs.replicaOfClient(c) != nil {
 		return // already a replica connection: ignore
 	}
-	if s.isReplica() && (s.repl.link.state != "connected") {
+	if rs.isReplica() && (rs.link.state != "connected") {
 		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
-	if s.cfg.Repl.DisableTCPNoDelay { // repl-disable-tcp-nodelay: fewer, bigger packets to the replica
-		if tc, ok := c.conn.(*net.TCPConn); ok {
+	if s.Config().Repl.DisableTCPNoDelay { // repl-disable-tcp-nodelay: fewer, bigger packets to the replica
+		if tc, ok := c.Conn().(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(false)
 		}
 	}
 	replid, next := "?", int64(-1)
 	if len(c.Args) >= 3 && command.EqFold(c.Args[0], "psync") {
 		replid = string(c.Args[1])
-		n, ok := keyspace.ParseInt(c.Args[2])
+		n, ok := c.ParseInt(c.Args[2])
 		if !ok {
-			c.Error(command.ErrNotInteger)
 			return
 		}
 		next = n
 	}
-	s.flushPropagation()
-	if !s.isReplica() {
-		s.createBacklog()
+	s.FlushPropagation()
+	if !rs.isReplica() {
+		rs.createBacklog()
 	}
-	ann := s.repl.announced[c.ID]
+	ann := rs.announced[c.ID]
 	r := &replica{c: c, notify: make(chan struct{}, 1), ackTime: time.Now(), port: ann.port, ip: ann.ip}
-	if host, _, err := net.SplitHostPort(c.addr); err == nil && r.ip == "" {
+	if host, _, err := net.SplitHostPort(c.Addr()); err == nil && r.ip == "" {
 		r.ip = host
 	}
-	if ok, why := replication.CanContinue(s.repl.ids, s.repl.backlog, replid, next); ok {
-		out := []byte("+CONTINUE " + s.repl.ids.ID + "\r\n")
-		out, _ = s.repl.backlog.AppendFrom(out, next)
+	if ok, why := CanContinue(rs.ids, rs.backlog, replid, next); ok {
+		out := []byte("+CONTINUE " + rs.ids.ID + "\r\n")
+		out, _ = rs.backlog.AppendFrom(out, next)
 		r.state, r.syncOffset, r.ackOffset = "online", next-1, next-1
-		s.repl.replicas = append(s.repl.replicas, r)
-		s.repl.syncPartialOK++
-		s.log.Printf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.addr, len(out), next)
-		go s.replicaWriter(r, out, nil, false)
+		rs.replicas = append(rs.replicas, r)
+		rs.syncPartialOK++
+		s.Logf("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", c.Addr(), len(out), next)
+		go rs.replicaWriter(r, out, nil, false)
 		return
 	} else if replid != "?" {
-		s.repl.syncPartialErr++
-		s.log.Printf("Partial resynchronization not accepted: %s", why)
+		rs.syncPartialErr++
+		s.Logf("Partial resynchronization not accepted: %s", why)
 	}
-	s.repl.syncFull++
-	s.log.Printf("Replica %s asks for synchronization; starting a full resync at offset %d", c.addr, s.repl.ids.Offset)
+	rs.syncFull++
+	s.Logf("Replica %s asks for synchronization; starting a full resync at offset %d", c.Addr(), rs.ids.Offset)
 	r.state = "wait_bgsave"
-	r.syncOffset = s.repl.ids.Offset
-	s.repl.replicas = append(s.repl.replicas, r)
+	r.syncOffset = rs.ids.Offset
+	rs.replicas = append(rs.replicas, r)
 	// The replica loads the snapshot into database 0 selected: the stream
 	// after it starts with a SELECT.
-	s.repl.lastDB = -1
-	header := "+FULLRESYNC " + s.repl.ids.ID + " " + strconv.FormatInt(s.repl.ids.Offset, 10) + "\r\n"
+	rs.lastDB = -1
+	header := "+FULLRESYNC " + rs.ids.ID + " " + strconv.FormatInt(rs.ids.Offset, 10) + "\r\n"
 	if command.EqFold(c.Args[0], "sync") {
 		header = "" // SYNC: the snapshot alone, as before PSYNC existed
 	}
-	snap := s.beginReplSnapshot()
-	go s.replicaWriter(r, []byte(header), snap, ann.capaEOF && ann.capaStream && header != "")
+	snap := s.SnapshotForReplica(replFlushEvery)
+	go rs.replicaWriter(r, []byte(header), snap, ann.capaEOF && ann.capaStream && header != "")
 }
-
-// replSnapshot writes the snapshot of a full resync to w, outside the
-// lock, and returns the bytes written.
-type replSnapshot func(w io.Writer) (int64, error)
-
-// beginReplSnapshot starts the snapshot of a full resync (lock held;
-// SnapshotForReplica) and returns the function that writes it outside
-// the lock.
-func (s *Server) beginReplSnapshot() replSnapshot { return s.SnapshotForReplica(replFlushEvery) }
 
 // replFlushEvery is how often a snapshot streamed to a replica is flushed
 // while it is encoded (the keepalive newlines of the $<length> framing
@@ -324,14 +379,14 @@ const replEOFMarkLen = 40
 // diskless sync frames it: $EOF:<40-byte mark>, the snapshot, the mark.
 // Others get $<length> and the bytes, so the snapshot is made in memory
 // first while newlines keep the link alive.
-func (s *Server) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, eof bool) (int64, error) {
-	timeout := s.replTimeout()
+func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap func(io.Writer) (int64, error), eof bool) (int64, error) {
+	timeout := rs.replTimeout()
 	if !eof {
 		var buf bytes.Buffer
 		if err := snapWithKeepalive(conn, func() error { _, err := snap(&buf); return err }); err != nil {
 			return 0, err
 		}
-		s.setReplicaState(r, "send_bulk")
+		rs.setReplicaState(r, "send_bulk")
 		hdr := strconv.AppendInt([]byte{'$'}, int64(buf.Len()), 10)
 		dw := deadlineWriter{conn: conn, timeout: timeout}
 		if _, err := dw.Write(append(hdr, '\r', '\n')); err != nil {
@@ -340,8 +395,8 @@ func (s *Server) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, eof 
 		n, err := dw.Write(buf.Bytes())
 		return int64(n), err
 	}
-	mark := replication.NewReplID()[:replEOFMarkLen]
-	s.setReplicaState(r, "send_bulk")
+	mark := NewReplID()[:replEOFMarkLen]
+	rs.setReplicaState(r, "send_bulk")
 	dw := deadlineWriter{conn: conn, timeout: timeout}
 	if _, err := dw.Write([]byte("$EOF:" + mark + "\r\n")); err != nil {
 		return 0, err
@@ -355,17 +410,19 @@ func (s *Server) sendSnapshot(r *replica, conn net.Conn, snap replSnapshot, eof 
 }
 
 // setReplicaState changes a replica's state (takes the lock).
-func (s *Server) setReplicaState(r *replica, state string) {
-	s.mu.Lock()
+func (rs *replState) setReplicaState(r *replica, state string) {
+	s := rs.s
+	s.Lock()
 	r.state = state
-	s.mu.Unlock()
+	s.Unlock()
 }
 
 // replTimeout is repl-timeout (takes the lock).
-func (s *Server) replTimeout() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Duration(s.cfg.Repl.Timeout) * time.Second
+func (rs *replState) replTimeout() time.Duration {
+	s := rs.s
+	s.Lock()
+	defer s.Unlock()
+	return time.Duration(s.Config().Repl.Timeout) * time.Second
 }
 
 // deadlineWriter gives every write to a replica repl-timeout to complete,
@@ -387,40 +444,41 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 // PSYNC reply (and, for a full resync, the snapshot), then the stream as
 // it is fed. The writes made during a full resync wait in r.buf and
 // follow the snapshot.
-func (s *Server) replicaWriter(r *replica, first []byte, snap replSnapshot, eof bool) {
-	conn := r.c.conn
+func (rs *replState) replicaWriter(r *replica, first []byte, snap func(io.Writer) (int64, error), eof bool) {
+	s := rs.s
+	conn := r.c.Conn()
 	fail := func(err error) {
-		s.mu.Lock()
+		s.Lock()
 		if err != nil && !r.closed {
-			s.log.Printf("Connection with replica %s lost: %v", r.c.addr, err)
+			s.Logf("Connection with replica %s lost: %v", r.c.Addr(), err)
 		}
-		s.dropReplica(r)
-		s.mu.Unlock()
+		rs.dropReplica(r)
+		s.Unlock()
 	}
 	if snap != nil {
 		if _, err := conn.Write(first); err != nil {
 			fail(err)
 			return
 		}
-		n, err := s.sendSnapshot(r, conn, snap, eof)
+		n, err := rs.sendSnapshot(r, conn, snap, eof)
 		if err != nil {
 			fail(err)
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Time{})
-		s.mu.Lock()
+		s.Lock()
 		if !r.closed {
 			r.state = "online"
 			r.ackTime = time.Now()
-			s.log.Printf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.addr, n)
+			s.Logf("Synchronization with replica %s succeeded (%d bytes of snapshot)", r.c.Addr(), n)
 		}
-		s.mu.Unlock()
+		s.Unlock()
 	}
 	var out []byte
 	if snap != nil {
-		s.mu.Lock()
+		s.Lock()
 		out, r.buf = r.buf, nil
-		s.mu.Unlock()
+		s.Unlock()
 	} else {
 		out = first
 	}
@@ -433,10 +491,10 @@ func (s *Server) replicaWriter(r *replica, first []byte, snap replSnapshot, eof 
 		}
 		spare := out[:0]
 		<-r.notify
-		s.mu.Lock()
+		s.Lock()
 		out, r.buf = r.buf, spare
 		closed := r.closed
-		s.mu.Unlock()
+		s.Unlock()
 		if closed {
 			fail(nil)
 			return
@@ -490,23 +548,23 @@ const replCapaStream = "shoal-stream"
 // at start while nothing has changed since. A replica in the middle of its
 // master's MULTI saves the offset before it: the queued commands are not
 // in the data yet.
-func (s *Server) replSaveInfo() (replication.SaveInfo, bool) {
-	if s.repl.backlog == nil {
-		if c := s.repl.cached; c != nil {
+func (rs *replState) replSaveInfo() (SaveInfo, bool) {
+	if rs.backlog == nil {
+		if c := rs.cached; c != nil {
 			return *c, true
 		}
-		return replication.SaveInfo{}, false
+		return SaveInfo{}, false
 	}
-	info := replication.SaveInfo{ID: s.repl.ids.ID, Offset: s.repl.ids.Offset}
-	if l := s.repl.link; l != nil {
+	info := SaveInfo{ID: rs.ids.ID, Offset: rs.ids.Offset}
+	if l := rs.link; l != nil {
 		if l.client.DB != nil {
 			info.StreamDB = l.client.DB.ID
 		}
 		if l.inMulti {
 			info.Offset = l.multiOffset
 		}
-	} else if s.repl.lastDB > 0 {
-		info.StreamDB = s.repl.lastDB
+	} else if rs.lastDB > 0 {
+		info.StreamDB = rs.lastDB
 	}
 	return info, true
 }

@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"bufio"
@@ -13,10 +13,9 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
-	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/persistence"
-	"github.com/shoal-dev/shoal/node/replication"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
 // Replication, replica side: the link to the master. One goroutine per
@@ -42,7 +41,7 @@ type masterLink struct {
 	downSince time.Time
 	syncTotal int64
 	syncRead  int64
-	client    *Client // executes the master's stream
+	client    *server.Client // executes the master's stream
 	multi     [][][]byte
 	inMulti   bool
 	// multiOffset is the offset before the MULTI being queued.
@@ -57,37 +56,35 @@ type masterLink struct {
 // waits: the cluster names the master from nodes.conf as the node is
 // created, and a sync installed while the AOF still replays would get the
 // rest of the file replayed on top of the master's data.
-func (s *Server) replicaOf(host string, port int) {
-	if l := s.repl.link; l != nil {
-		s.stopLink(l)
+func (rs *replState) replicaOf(host string, port int) {
+	s := rs.s
+	if l := rs.link; l != nil {
+		rs.stopLink(l)
 	}
 	// Our replicas must resync with the stream of the new master.
-	for _, r := range append([]*replica(nil), s.repl.replicas...) {
-		s.dropReplica(r)
+	for _, r := range append([]*replica(nil), rs.replicas...) {
+		rs.dropReplica(r)
 	}
-	mc := newClient(s, nullConn{})
-	mc.authenticated = true
-	mc.name = "master"
+	mc := s.NewInternalClient("master")
 	l := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), client: mc, downSince: time.Now()}
-	s.repl.link = l
-	s.repl.lastDB = -1
-	if s.repl.linksStarted {
-		s.startLink(l)
+	rs.link = l
+	rs.lastDB = -1
+	if rs.linksStarted {
+		rs.startLink(l)
 	}
 }
 
 // startLink runs a link's goroutine (lock held).
-func (s *Server) startLink(l *masterLink) {
+func (rs *replState) startLink(l *masterLink) {
 	if l.running || l.stopped {
 		return
 	}
 	l.running = true
-	s.wg.Add(1)
-	go s.runLink(l)
+	rs.s.Go(func() { rs.runLink(l) })
 }
 
 // stopLink ends a link (lock held).
-func (s *Server) stopLink(l *masterLink) {
+func (rs *replState) stopLink(l *masterLink) {
 	if l.stopped {
 		return
 	}
@@ -96,41 +93,42 @@ func (s *Server) stopLink(l *masterLink) {
 	if l.conn != nil {
 		l.conn.Close()
 	}
-	if s.repl.link == l {
-		s.repl.link = nil
+	if rs.link == l {
+		rs.link = nil
 	}
 }
 
 // promote makes this replica a master (REPLICAOF NO ONE, failover): the
 // master's replication ID becomes the previous ID, valid up to the current
 // offset, so the other replicas continue from here with a partial resync.
-func (s *Server) promote() {
-	if l := s.repl.link; l != nil {
-		s.stopLink(l)
+func (rs *replState) promote() {
+	s := rs.s
+	if l := rs.link; l != nil {
+		rs.stopLink(l)
 	}
-	s.repl.ids.Shift()
-	if s.repl.backlog == nil {
-		s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), s.repl.ids.Offset)
+	rs.ids.Shift()
+	if rs.backlog == nil {
+		rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), rs.ids.Offset)
 	}
 	// repl-backlog-ttl counts from now, as Redis's replicationUnsetMaster
 	// resets repl_no_slaves_since: a replica that ran longer than the TTL
 	// must not free the backlog (and change its ID) at its first cron as a
 	// master, which would cost every other replica a full resync.
-	s.repl.noReplicasSince = time.Now()
-	s.repl.lastDB = -1
-	for _, r := range append([]*replica(nil), s.repl.replicas...) {
-		s.dropReplica(r)
+	rs.noReplicasSince = time.Now()
+	rs.lastDB = -1
+	for _, r := range append([]*replica(nil), rs.replicas...) {
+		rs.dropReplica(r)
 	}
 }
 
 // runLink keeps the link up until it is stopped.
-func (s *Server) runLink(l *masterLink) {
-	defer s.wg.Done()
+func (rs *replState) runLink(l *masterLink) {
+	s := rs.s
 	for {
-		err := s.syncWithMaster(l)
-		s.mu.Lock()
+		err := rs.syncWithMaster(l)
+		s.Lock()
 		if l.stopped {
-			s.mu.Unlock()
+			s.Unlock()
 			return
 		}
 		if l.state == "connected" || l.state == "sync" {
@@ -138,14 +136,14 @@ func (s *Server) runLink(l *masterLink) {
 		}
 		l.state = "connect"
 		l.conn = nil
-		s.mu.Unlock()
+		s.Unlock()
 		if err != nil {
-			s.log.Printf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
+			s.Logf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
 		}
 		select {
 		case <-l.stop:
 			return
-		case <-s.closing:
+		case <-s.Closing():
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
@@ -213,30 +211,31 @@ func (lc *linkConn) command(args ...string) (string, error) {
 
 // syncWithMaster is one connection to the master: handshake, PSYNC, then
 // the stream until an error or stop.
-func (s *Server) syncWithMaster(l *masterLink) error {
-	s.mu.Lock()
-	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
-	auth, user := s.cfg.Repl.MasterAuth, s.cfg.Repl.MasterUser
-	port := s.cfg.Port
-	if s.cfg.Repl.AnnouncePort != 0 {
-		port = s.cfg.Repl.AnnouncePort
+func (rs *replState) syncWithMaster(l *masterLink) error {
+	s := rs.s
+	s.Lock()
+	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
+	auth, user := s.Config().Repl.MasterAuth, s.Config().Repl.MasterUser
+	port := s.Config().Port
+	if s.Config().Repl.AnnouncePort != 0 {
+		port = s.Config().Repl.AnnouncePort
 	}
-	announceIP := s.cfg.Repl.AnnounceIP
-	s.mu.Unlock()
+	announceIP := s.Config().Repl.AnnounceIP
+	s.Unlock()
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)), timeout)
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)
 	}
-	s.mu.Lock()
+	s.Lock()
 	if l.stopped {
-		s.mu.Unlock()
+		s.Unlock()
 		conn.Close()
 		return nil
 	}
 	l.conn, l.state, l.lastIO = conn, "connecting", time.Now()
-	s.mu.Unlock()
+	s.Unlock()
 	defer conn.Close()
-	s.log.Printf("Connecting to MASTER %s:%d", l.host, l.port)
+	s.Logf("Connecting to MASTER %s:%d", l.host, l.port)
 	rd := &linkReader{conn: conn, timeout: timeout}
 	lc := &linkConn{l: l, conn: conn, rd: rd, br: bufio.NewReaderSize(rd, 256<<10), timeout: timeout}
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
@@ -259,7 +258,7 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	if r, err := lc.command("REPLCONF", "listening-port", strconv.Itoa(port)); err != nil {
 		return err
 	} else if strings.HasPrefix(r, "-") {
-		s.log.Printf("(Non critical) Master does not understand REPLCONF listening-port: %s", r)
+		s.Logf("(Non critical) Master does not understand REPLCONF listening-port: %s", r)
 	}
 	if announceIP != "" {
 		if _, err := lc.command("REPLCONF", "ip-address", announceIP); err != nil {
@@ -269,15 +268,15 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	if _, err := lc.command("REPLCONF", "capa", "eof", "capa", "psync2", "capa", replCapaStream); err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.Lock()
 	replid, next := "?", int64(-1)
-	cached := s.repl.cached
-	if s.repl.backlog != nil {
-		replid, next = s.repl.ids.ID, s.repl.ids.Offset+1
+	cached := rs.cached
+	if rs.backlog != nil {
+		replid, next = rs.ids.ID, rs.ids.Offset+1
 	} else if cached != nil {
 		replid, next = cached.ID, cached.Offset+1
 	}
-	s.mu.Unlock()
+	s.Unlock()
 	r, err := lc.command("PSYNC", replid, strconv.FormatInt(next, 10))
 	if err != nil {
 		return err
@@ -285,38 +284,38 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 	if !strings.HasPrefix(r, "+") {
 		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", r)
 	}
-	reply, err := replication.ParseReply(r[1:])
+	reply, err := ParseReply(r[1:])
 	if err != nil {
 		return err
 	}
 	if reply.Full {
-		if err := s.fullSync(l, lc, reply, timeout); err != nil {
+		if err := rs.fullSync(l, lc, reply, timeout); err != nil {
 			return err
 		}
 	} else {
-		s.mu.Lock()
+		s.Lock()
 		if l.stopped {
-			s.mu.Unlock()
+			s.Unlock()
 			return nil
 		}
-		if s.repl.backlog == nil && cached != nil && s.repl.cached == cached {
-			s.continueFromSaved(l, *cached)
+		if rs.backlog == nil && cached != nil && rs.cached == cached {
+			rs.continueFromSaved(l, *cached)
 		}
-		if reply.ID != "" && reply.ID != s.repl.ids.ID {
+		if reply.ID != "" && reply.ID != rs.ids.ID {
 			// The master changed ID (it was promoted): the old one stays
 			// valid up to here for our own replicas.
-			s.repl.ids.ID2, s.repl.ids.SecondOffset = s.repl.ids.ID, s.repl.ids.Offset+1
-			s.repl.ids.ID = reply.ID
+			rs.ids.ID2, rs.ids.SecondOffset = rs.ids.ID, rs.ids.Offset+1
+			rs.ids.ID = reply.ID
 		}
 		l.state, l.lastIO = "connected", time.Now()
-		s.mu.Unlock()
-		s.log.Printf("Successful partial resynchronization with master.")
+		s.Unlock()
+		s.Logf("Successful partial resynchronization with master.")
 	}
 	_ = conn.SetDeadline(time.Time{})
 	done := make(chan struct{})
 	defer close(done)
-	go s.ackLoop(lc, done)
-	return s.applyStream(l, lc, timeout)
+	go rs.ackLoop(lc, done)
+	return rs.applyStream(l, lc, timeout)
 }
 
 // fullSync reads the snapshot of a full resync and loads it in place of
@@ -325,11 +324,12 @@ func (s *Server) syncWithMaster(l *masterLink) error {
 // data set keeps serving reads meanwhile (Redis's replica-serve-stale-data),
 // a transfer that breaks or a corrupt payload leaves it as it was, and the
 // new one replaces it in one short lock hold at the end.
-func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, timeout time.Duration) error {
-	s.mu.Lock()
+func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout time.Duration) error {
+	s := rs.s
+	s.Lock()
 	l.state, l.syncTotal, l.syncRead = "sync", -1, 0
-	s.mu.Unlock()
-	s.log.Printf("Full resync from master: %s:%d", reply.ID, reply.Offset)
+	s.Unlock()
+	s.Logf("Full resync from master: %s:%d", reply.ID, reply.Offset)
 	var hdr string
 	for {
 		h, err := lc.line()
@@ -349,10 +349,10 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 		return err
 	}
 	start := time.Now()
-	s.mu.Lock()
+	s.Lock()
 	l.syncTotal = total
-	ld := s.newReplLoader(l, lc.rd)
-	s.mu.Unlock()
+	ld := rs.newReplLoader(l, lc.rd)
+	s.Unlock()
 	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true})
 	if err == nil && total >= 0 && n != total {
 		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
@@ -371,39 +371,39 @@ func (s *Server) fullSync(l *masterLink, lc *linkConn, reply replication.Reply, 
 		}
 		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	if l.stopped {
 		return nil
 	}
-	for _, db := range ld.dbs {
+	for _, db := range ld.data.DBs {
 		db.ShrinkToFit() // the size hint counted keys the snapshot skipped
 	}
-	s.installReplDataset(ld.dbs)
-	s.repl.cached = nil
-	s.repl.ids.ID, s.repl.ids.Offset = reply.ID, reply.Offset
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), reply.Offset)
-	l.client.DB = s.dbs[0]
+	s.ReplaceDataset(ld.data) // stops background saves, rewrites the AOF
+	rs.cached = nil
+	rs.ids.ID, rs.ids.Offset = reply.ID, reply.Offset
+	rs.ids.ClearSecond()
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), reply.Offset)
+	l.client.DB = s.DB(0)
 	l.inMulti, l.multi = false, nil
 	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
-	s.dirty++
-	s.log.Printf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
+	s.Logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 // continueFromSaved takes up the replication state of the snapshot loaded
 // at start, which the master just accepted to continue (lock held).
-func (s *Server) continueFromSaved(l *masterLink, info replication.SaveInfo) {
-	s.repl.cached = nil
-	s.repl.ids.ID, s.repl.ids.Offset = info.ID, info.Offset
-	s.repl.ids.ClearSecond()
-	s.repl.backlog = replication.NewBacklog(int(s.cfg.Repl.BacklogSize), info.Offset)
-	if info.StreamDB < len(s.dbs) {
-		l.client.DB = s.dbs[info.StreamDB]
+func (rs *replState) continueFromSaved(l *masterLink, info SaveInfo) {
+	s := rs.s
+	rs.cached = nil
+	rs.ids.ID, rs.ids.Offset = info.ID, info.Offset
+	rs.ids.ClearSecond()
+	rs.backlog = NewBacklog(int(s.Config().Repl.BacklogSize), info.Offset)
+	if info.StreamDB < s.NumDBs() {
+		l.client.DB = s.DB(info.StreamDB)
 	}
-	s.log.Printf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
+	s.Logf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
 }
 
 // parseSnapshotHeader parses the line before a full resync's snapshot:
@@ -426,50 +426,40 @@ func parseSnapshotHeader(hdr string) (total int64, mark string, err error) {
 // errLinkStopped ends a load whose link was stopped (REPLICAOF, shutdown).
 var errLinkStopped = errors.New("replication link stopped")
 
-// replLoader loads a full resync's snapshot into databases of its own,
-// which no one else sees until installReplDataset, so it needs no lock.
+// replLoader loads a full resync's snapshot into a data set of its own
+// (server.Dataset), which no one else sees until it replaces the live
+// one, so it needs no lock.
 type replLoader struct {
-	s      *Server
-	l      *masterLink
-	rd     *linkReader
-	dbs    []*keyspace.DB
-	codecs *persistence.Codecs
-	keys   int64
+	s    *server.Server
+	l    *masterLink
+	rd   *linkReader
+	data *server.Dataset
+	keys int64
 }
 
 // replLoadReport is how many keys the loader loads between updates of the
 // link's progress (INFO master_sync_read_bytes) and checks for a stop.
 const replLoadReport = 16384
 
-// newReplLoader makes a loader with one empty database per database of
-// the server (lock held). The databases have an Env of their own: the
-// server's is not for use outside the lock.
-func (s *Server) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
-	env := keyspace.NewEnv()
-	env.Now = time.Now().UnixMilli()
-	env.LFU, env.LFULogFactor, env.LFUDecayTime = s.env.LFU, s.env.LFULogFactor, s.env.LFUDecayTime
-	env.NoExpire = true
-	ld := &replLoader{s: s, l: l, rd: rd, codecs: s.codecs}
-	for i := range s.dbs {
-		ld.dbs = append(ld.dbs, keyspace.New(i, env))
-	}
-	return ld
+// newReplLoader makes a loader into an empty data set (lock held).
+func (rs *replState) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
+	return &replLoader{s: rs.s, l: l, rd: rd, data: rs.s.NewDataset()}
 }
 
 // add loads one key (a persistence.SnapshotHandler Key).
 func (ld *replLoader) add(r persistence.Record) error {
-	if r.DB >= len(ld.dbs) {
-		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.dbs))
+	if r.DB >= len(ld.data.DBs) {
+		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.data.DBs))
 	}
-	if err := persistence.LoadKey(ld.dbs[r.DB], ld.codecs, r, true); err != nil {
+	if err := ld.data.Load(r); err != nil {
 		return err
 	}
 	ld.keys++
 	if ld.keys%replLoadReport == 0 {
-		ld.s.mu.Lock()
+		ld.s.Lock()
 		stopped := ld.l.stopped
 		ld.l.syncRead, ld.l.lastIO = ld.rd.n.Load(), time.Now()
-		ld.s.mu.Unlock()
+		ld.s.Unlock()
 		if stopped {
 			return errLinkStopped
 		}
@@ -480,35 +470,21 @@ func (ld *replLoader) add(r persistence.Record) error {
 // resizeDB sizes a database for the keys the master announces for it (a
 // persistence.SnapshotHandler ResizeDB), so loading them resizes nothing.
 func (ld *replLoader) resizeDB(db, keys, expires int) error {
-	if db < len(ld.dbs) {
-		ld.dbs[db].Reserve(keys, expires)
+	if db < len(ld.data.DBs) {
+		ld.data.DBs[db].Reserve(keys, expires)
 	}
 	return nil
 }
 
-// installReplDataset replaces the data set with the databases a
-// replLoader filled (lock held). A background save or AOF rewrite in
-// progress is stopped first, as Redis kills its child before loading the
-// master's data: its point in time is gone.
-func (s *Server) installReplDataset(dbs []*keyspace.DB) {
-	s.DatasetReplaced()
-	for i, db := range s.dbs {
-		s.flushDB(db)
-		db.SwapWith(dbs[i])
-	}
-	if s.keyIndex != nil {
-		s.dbs[0].SetIndex(s.keyIndex)
-	}
-}
-
 // ackLoop sends REPLCONF ACK <offset> every second until done.
-func (s *Server) ackLoop(lc *linkConn, done chan struct{}) {
+func (rs *replState) ackLoop(lc *linkConn, done chan struct{}) {
+	s := rs.s
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		s.mu.Lock()
-		off := s.repl.ids.Offset
-		s.mu.Unlock()
+		s.Lock()
+		off := rs.ids.Offset
+		s.Unlock()
 		if lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) != nil {
 			return
 		}
@@ -522,7 +498,8 @@ func (s *Server) ackLoop(lc *linkConn, done chan struct{}) {
 
 // applyStream executes the master's stream: each batch of complete
 // commands under one lock hold.
-func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration) error {
+func (rs *replState) applyStream(l *masterLink, lc *linkConn, timeout time.Duration) error {
+	s := rs.s
 	rd := resp.NewReader(lc.br)
 	rd.MaxBulkLen = 1 << 40
 	var raw []byte
@@ -531,16 +508,16 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 		if err := rd.Fill(); err != nil {
 			return fmt.Errorf("Connection with master lost: %v", err)
 		}
-		s.mu.Lock()
-		if l.stopped || s.repl.link != l {
-			s.mu.Unlock()
+		s.Lock()
+		if l.stopped || rs.link != l {
+			s.Unlock()
 			return nil
 		}
 		l.lastIO = time.Now()
 		for {
 			args, err := rd.Next()
 			if err != nil {
-				s.mu.Unlock()
+				s.Unlock()
 				return fmt.Errorf("protocol error from master: %v", err)
 			}
 			if args == nil {
@@ -548,36 +525,36 @@ func (s *Server) applyStream(l *masterLink, lc *linkConn, timeout time.Duration)
 			}
 			raw = resp.AppendCommand(raw[:0], args)
 			if len(args) >= 2 && command.EqFold(args[0], "replconf") && command.EqFold(args[1], "getack") {
-				off := s.repl.ids.Offset
+				off := rs.ids.Offset
 				go func() { _ = lc.send("REPLCONF", "ACK", strconv.FormatInt(off, 10)) }()
 			} else {
-				s.applyCommand(l, args)
+				rs.applyCommand(l, args)
 			}
-			s.feedReplicas(raw)
-			if s.repl.backlog == nil {
-				s.repl.ids.Offset += int64(len(raw))
+			rs.feedReplicas(raw)
+			if rs.backlog == nil {
+				rs.ids.Offset += int64(len(raw))
 			}
 		}
 		_ = l.client.W.Flush()
-		s.mu.Unlock()
+		s.Unlock()
 	}
 }
 
 // applyCommand runs one command of the master's stream (lock held). The
 // commands of a MULTI ... EXEC run together, in one lock hold.
-func (s *Server) applyCommand(l *masterLink, args [][]byte) {
+func (rs *replState) applyCommand(l *masterLink, args [][]byte) {
 	switch {
 	case command.EqFold(args[0], "ping"):
 		return
 	case command.EqFold(args[0], "multi"):
 		l.inMulti, l.multi = true, nil
-		l.multiOffset = s.repl.ids.Offset
+		l.multiOffset = rs.ids.Offset
 		return
 	case command.EqFold(args[0], "exec"):
 		cmds := l.multi
 		l.inMulti, l.multi = false, nil
 		for _, a := range cmds {
-			s.execFromMaster(l.client, a)
+			rs.execFromMaster(l.client, a)
 		}
 		return
 	}
@@ -585,22 +562,16 @@ func (s *Server) applyCommand(l *masterLink, args [][]byte) {
 		l.multi = append(l.multi, command.CopyArgs(args))
 		return
 	}
-	s.execFromMaster(l.client, args)
+	rs.execFromMaster(l.client, args)
 }
 
 // execFromMaster executes one write of the master (lock held); what it
 // propagates reaches the AOF, not the backlog.
-func (s *Server) execFromMaster(c *Client, args [][]byte) {
-	spec, _ := s.cmds.LookupArgs(args)
-	if spec == nil || !spec.ArityOK(len(args)) {
-		s.log.Printf("Ignoring a command from the master that cannot run here: '%s'", args[0])
-		return
+func (rs *replState) execFromMaster(c *server.Client, args [][]byte) {
+	rs.applying = true
+	ok := rs.s.Run(c, args)
+	rs.applying = false
+	if !ok {
+		rs.s.Logf("Ignoring a command from the master that cannot run here: '%s'", args[0])
 	}
-	s.env.Now = time.Now().UnixMilli()
-	s.repl.applying = true
-	c.Args = args
-	s.call(c, spec)
-	c.Args = nil
-	s.afterCommand()
-	s.repl.applying = false
 }

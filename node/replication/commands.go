@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"fmt"
@@ -8,25 +8,25 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/server"
 )
 
-// replHandlers are the replication commands.
-func replHandlers() map[string]Handler {
-	return map[string]Handler{
-		"psync":     cmdPsync,
-		"sync":      cmdPsync,
-		"replconf":  cmdReplconf,
-		"wait":      cmdWait,
-		"replicaof": cmdReplicaof,
-		"slaveof":   cmdReplicaof,
-		"role":      cmdRole,
+// handlers are the replication commands.
+func (rs *replState) handlers() map[string]server.Handler {
+	return map[string]server.Handler{
+		"psync":     rs.cmdPsync,
+		"sync":      rs.cmdPsync,
+		"replconf":  rs.cmdReplconf,
+		"wait":      rs.cmdWait,
+		"replicaof": rs.cmdReplicaof,
+		"slaveof":   rs.cmdReplicaof,
+		"role":      rs.cmdRole,
 	}
 }
 
-// cmdReplconf is REPLCONF option value ... (listening-port, ip-address,
+// rs.cmdReplconf is REPLCONF option value ... (listening-port, ip-address,
 // capa, ACK, GETACK).
-func cmdReplconf(c *Client) {
-	s := c.srv
+func (rs *replState) cmdReplconf(c *server.Client) {
 	args := c.Args[1:]
 	if len(args)%2 != 0 {
 		c.Error(command.ErrSyntax)
@@ -41,12 +41,12 @@ func cmdReplconf(c *Client) {
 				c.Error("ERR value is out of range")
 				return
 			}
-			a := s.repl.announced[c.ID]
+			a := rs.announced[c.ID]
 			a.port = n
-			s.repl.announced[c.ID] = a
+			rs.announced[c.ID] = a
 		case command.EqFold(args[i], "ack"):
 			// From a replica: no reply.
-			r := s.replicaOfClient(c)
+			r := rs.replicaOfClient(c)
 			off, err := strconv.ParseInt(v, 10, 64)
 			if r == nil || err != nil {
 				return
@@ -55,21 +55,21 @@ func cmdReplconf(c *Client) {
 				r.ackOffset = off
 			}
 			r.ackTime = time.Now()
-			s.signalWaiters()
+			rs.signalWaiters()
 			return
 		case command.EqFold(args[i], "getack"):
-			// Answered by the replica's link (repl_replica.go) when it
+			// Answered by the replica's link (replica.go) when it
 			// comes from the master.
 			return
 		case command.EqFold(args[i], "ip-address"):
-			a := s.repl.announced[c.ID]
+			a := rs.announced[c.ID]
 			a.ip = v
-			s.repl.announced[c.ID] = a
+			rs.announced[c.ID] = a
 		case command.EqFold(args[i], "capa"):
-			a := s.repl.announced[c.ID]
+			a := rs.announced[c.ID]
 			a.capaEOF = a.capaEOF || v == "eof"
 			a.capaStream = a.capaStream || v == replCapaStream
-			s.repl.announced[c.ID] = a
+			rs.announced[c.ID] = a
 		case command.EqFold(args[i], "rdb-only"),
 			command.EqFold(args[i], "rdb-filter-only"):
 		default:
@@ -81,16 +81,17 @@ func cmdReplconf(c *Client) {
 }
 
 // signalWaiters wakes the clients blocked in WAIT to count the acks again.
-func (s *Server) signalWaiters() {
-	for _, w := range s.repl.waits {
-		s.signalReady(w.db, []byte(waitKey))
+func (rs *replState) signalWaiters() {
+	s := rs.s
+	for _, w := range rs.waits {
+		s.SignalReady(w.db, []byte(waitKey))
 	}
 }
 
 // ackedReplicas counts the replicas that acknowledged offset.
-func (s *Server) ackedReplicas(offset int64) int {
+func (rs *replState) ackedReplicas(offset int64) int {
 	n := 0
-	for _, r := range s.repl.replicas {
+	for _, r := range rs.replicas {
 		if r.state == "online" && r.ackOffset >= offset {
 			n++
 		}
@@ -98,12 +99,11 @@ func (s *Server) ackedReplicas(offset int64) int {
 	return n
 }
 
-// cmdWait is WAIT numreplicas timeout: block until that many replicas
+// rs.cmdWait is WAIT numreplicas timeout: block until that many replicas
 // acknowledged every write made so far, or the timeout (milliseconds, 0
 // forever) passes; reply how many did.
-func cmdWait(c *Client) {
-	s := c.srv
-	if s.isReplica() {
+func (rs *replState) cmdWait(c *server.Client) {
+	if rs.isReplica() {
 		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 		return
 	}
@@ -115,39 +115,38 @@ func cmdWait(c *Client) {
 	if !ok {
 		return
 	}
-	w, waiting := s.repl.waits[c]
+	w, waiting := rs.waits[c]
 	if !c.Reexecuted() || !waiting {
-		w = waitTarget{offset: s.repl.ids.Offset, db: c.DB.ID}
+		w = waitTarget{offset: rs.ids.Offset, db: c.DB.ID}
 	}
-	if n := s.ackedReplicas(w.offset); int64(n) >= want || c.inExec {
-		delete(s.repl.waits, c)
+	if n := rs.ackedReplicas(w.offset); int64(n) >= want || c.InExec() {
+		delete(rs.waits, c)
 		c.W.Int(int64(n))
 		return
 	}
 	if !c.Reexecuted() {
-		s.repl.waits[c] = w
+		rs.waits[c] = w
 		// Ask the replicas for an ACK now rather than within a second.
-		s.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
+		rs.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("GETACK"), []byte("*")}))
 	}
 	c.BlockOnKeys([][]byte{[]byte(waitKey)}, timeout, func(x *command.Ctx) {
-		c := clientOf(x)
-		n := c.srv.ackedReplicas(w.offset)
-		delete(c.srv.repl.waits, c)
-		c.W.Int(int64(n))
+		n := rs.ackedReplicas(w.offset)
+		delete(rs.waits, c) // x is c's
+		x.W.Int(int64(n))
 	})
 }
 
-// cmdReplicaof is REPLICAOF host port | NO ONE (and SLAVEOF).
-func cmdReplicaof(c *Client) {
-	s := c.srv
-	if s.cfg.ClusterEnabled {
+// rs.cmdReplicaof is REPLICAOF host port | NO ONE (and SLAVEOF).
+func (rs *replState) cmdReplicaof(c *server.Client) {
+	s := rs.s
+	if s.Config().ClusterEnabled {
 		c.Error("ERR REPLICAOF not allowed in cluster mode.")
 		return
 	}
 	if command.EqFold(c.Args[1], "no") && command.EqFold(c.Args[2], "one") {
-		if s.isReplica() {
-			s.promote()
-			s.log.Printf("MASTER MODE enabled (user request from '%s')", c.addr)
+		if rs.isReplica() {
+			rs.promote()
+			s.Logf("MASTER MODE enabled (user request from '%s')", c.Addr())
 		}
 		c.W.OK()
 		return
@@ -158,39 +157,38 @@ func cmdReplicaof(c *Client) {
 		return
 	}
 	host := string(c.Args[1])
-	if l := s.repl.link; l != nil && l.host == host && l.port == port {
+	if l := rs.link; l != nil && l.host == host && l.port == port {
 		c.W.SimpleString("OK Already connected to specified master")
 		return
 	}
-	s.replicaOf(host, port)
-	s.log.Printf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.addr)
+	rs.replicaOf(host, port)
+	s.Logf("REPLICAOF %s:%d enabled (user request from '%s')", host, port, c.Addr())
 	c.W.OK()
 }
 
-// cmdRole is ROLE: ["master", offset, [[ip, port, offset]...]] or
+// rs.cmdRole is ROLE: ["master", offset, [[ip, port, offset]...]] or
 // ["slave", host, port, state, offset].
-func cmdRole(c *Client) {
-	s := c.srv
-	if l := s.repl.link; l != nil {
+func (rs *replState) cmdRole(c *server.Client) {
+	if l := rs.link; l != nil {
 		c.W.ArrayLen(5)
 		c.W.BulkString("slave")
 		c.W.BulkString(l.host)
 		c.W.Int(int64(l.port))
 		c.W.BulkString(l.state)
-		c.W.Int(s.repl.ids.Offset)
+		c.W.Int(rs.ids.Offset)
 		return
 	}
 	c.W.ArrayLen(3)
 	c.W.BulkString("master")
-	c.W.Int(s.repl.ids.Offset)
+	c.W.Int(rs.ids.Offset)
 	n := 0
-	for _, r := range s.repl.replicas {
+	for _, r := range rs.replicas {
 		if r.state == "online" {
 			n++
 		}
 	}
 	c.W.ArrayLen(n)
-	for _, r := range s.repl.replicas {
+	for _, r := range rs.replicas {
 		if r.state != "online" {
 			continue
 		}
@@ -203,17 +201,18 @@ func cmdRole(c *Client) {
 
 // replRefuses is the dispatch check of replication (lock held): writes to
 // a read-only replica, stale reads, and min-replicas-to-write.
-func (s *Server) replRefuses(c *Client, spec *command.Spec) string {
-	if l := s.repl.link; l != nil {
-		if l.state != "connected" && !s.cfg.Repl.ServeStaleData && !spec.Is(command.Stale) {
+func (rs *replState) replRefuses(c *server.Client, spec *command.Spec) string {
+	s := rs.s
+	if l := rs.link; l != nil {
+		if l.state != "connected" && !s.Config().Repl.ServeStaleData && !spec.Is(command.Stale) {
 			return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 		}
-		if spec.Is(command.Write) && s.cfg.Repl.ReadOnly {
+		if spec.Is(command.Write) && s.Config().Repl.ReadOnly {
 			return "READONLY You can't write against a read only replica."
 		}
 		return ""
 	}
-	if spec.Is(command.Write) && s.cfg.Repl.MinReplicasToWrite > 0 && s.goodReplicas() < s.cfg.Repl.MinReplicasToWrite {
+	if spec.Is(command.Write) && s.Config().Repl.MinReplicasToWrite > 0 && rs.goodReplicas() < s.Config().Repl.MinReplicasToWrite {
 		return "NOREPLICAS Not enough good replicas to write."
 	}
 	return ""
@@ -221,11 +220,12 @@ func (s *Server) replRefuses(c *Client, spec *command.Spec) string {
 
 // goodReplicas counts online replicas whose last ACK is at most
 // min-replicas-max-lag seconds old.
-func (s *Server) goodReplicas() int {
+func (rs *replState) goodReplicas() int {
+	s := rs.s
 	n := 0
-	maxLag := time.Duration(s.cfg.Repl.MinReplicasMaxLag) * time.Second
+	maxLag := time.Duration(s.Config().Repl.MinReplicasMaxLag) * time.Second
 	now := time.Now()
-	for _, r := range s.repl.replicas {
+	for _, r := range rs.replicas {
 		if r.state == "online" && now.Sub(r.ackTime) <= maxLag {
 			n++
 		}
@@ -235,44 +235,46 @@ func (s *Server) goodReplicas() int {
 
 // replCron drops replicas whose connection is gone or timed out, forgets
 // state of gone clients, resizes the backlog and pings the replicas.
-func (s *Server) replCron(now time.Time) {
-	timeout := time.Duration(s.cfg.Repl.Timeout) * time.Second
-	for _, r := range append([]*replica(nil), s.repl.replicas...) {
-		if _, ok := s.clients[r.c.ID]; !ok {
-			s.dropReplica(r)
+func (rs *replState) replCron(now time.Time) {
+	s := rs.s
+	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
+	for _, r := range append([]*replica(nil), rs.replicas...) {
+		if !s.Connected(r.c.ID) {
+			rs.dropReplica(r)
 		} else if r.state == "online" && now.Sub(r.ackTime) > timeout {
-			s.log.Printf("Disconnecting timedout replica (streaming sync): %s", r.c.addr)
-			s.dropReplica(r)
+			s.Logf("Disconnecting timedout replica (streaming sync): %s", r.c.Addr())
+			rs.dropReplica(r)
 		}
 	}
-	for id := range s.repl.announced {
-		if _, ok := s.clients[id]; !ok {
-			delete(s.repl.announced, id)
+	for id := range rs.announced {
+		if !s.Connected(id) {
+			delete(rs.announced, id)
 		}
 	}
-	for c := range s.repl.waits {
-		if _, ok := s.clients[c.ID]; !ok || c.blk == nil {
-			delete(s.repl.waits, c)
+	for c := range rs.waits {
+		if !s.Connected(c.ID) || !c.Blocked() {
+			delete(rs.waits, c)
 		}
 	}
-	s.freeIdleBacklog(now)
-	if b := s.repl.backlog; b != nil && int64(b.Size()) != s.cfg.Repl.BacklogSize && s.cfg.Repl.BacklogSize > 0 {
-		b.Resize(int(s.cfg.Repl.BacklogSize))
+	rs.freeIdleBacklog(now)
+	if b := rs.backlog; b != nil && int64(b.Size()) != s.Config().Repl.BacklogSize && s.Config().Repl.BacklogSize > 0 {
+		b.Resize(int(s.Config().Repl.BacklogSize))
 	}
 	// No PING while writes are paused (CLIENT PAUSE, a manual failover):
 	// the offset a replica must reach would move, as Redis avoids.
-	paused := s.pause.done != nil && now.Before(s.pause.until)
-	if s.repl.link == nil && len(s.repl.replicas) > 0 && !paused &&
-		now.Sub(s.repl.lastPing) >= time.Duration(s.cfg.Repl.PingPeriod)*time.Second {
-		s.repl.lastPing = now
-		s.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("PING")}))
+	paused := s.WritesPaused(now)
+	if rs.link == nil && len(rs.replicas) > 0 && !paused &&
+		now.Sub(rs.lastPing) >= time.Duration(s.Config().Repl.PingPeriod)*time.Second {
+		rs.lastPing = now
+		rs.feedReplicas(resp.AppendCommand(nil, [][]byte{[]byte("PING")}))
 	}
 }
 
-// infoReplication is INFO replication.
-func (s *Server) infoReplication(b *strings.Builder) {
+// infoReplication is INFO
+func (rs *replState) infoReplication(b *strings.Builder) {
+	s := rs.s
 	now := time.Now()
-	if l := s.repl.link; l != nil {
+	if l := rs.link; l != nil {
 		fmt.Fprintf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\n", l.host, l.port)
 		up := l.state == "connected"
 		status := "down"
@@ -285,7 +287,7 @@ func (s *Server) infoReplication(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "master_link_status:%s\r\nmaster_last_io_seconds_ago:%d\r\nmaster_sync_in_progress:%d\r\n",
 			status, lastIO, boolInt(l.state == "sync"))
-		fmt.Fprintf(b, "slave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n", s.repl.ids.Offset, s.repl.ids.Offset)
+		fmt.Fprintf(b, "slave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n", rs.ids.Offset, rs.ids.Offset)
 		if l.state == "sync" {
 			fmt.Fprintf(b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\nmaster_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
 				l.syncTotal, l.syncRead, l.syncTotal-l.syncRead, max(lastIO, 0))
@@ -298,24 +300,24 @@ func (s *Server) infoReplication(b *strings.Builder) {
 			fmt.Fprintf(b, "master_link_down_since_seconds:%d\r\n", since)
 		}
 		fmt.Fprintf(b, "slave_priority:%d\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n",
-			s.cfg.Repl.Priority, boolInt(s.cfg.Repl.ReadOnly), boolInt(s.cfg.Repl.Announced))
+			s.Config().Repl.Priority, boolInt(s.Config().Repl.ReadOnly), boolInt(s.Config().Repl.Announced))
 	} else {
 		b.WriteString("role:master\r\n")
 	}
-	fmt.Fprintf(b, "connected_slaves:%d\r\n", len(s.repl.replicas))
-	if s.repl.link == nil && s.cfg.Repl.MinReplicasToWrite > 0 {
-		fmt.Fprintf(b, "min_slaves_good_slaves:%d\r\n", s.goodReplicas())
+	fmt.Fprintf(b, "connected_slaves:%d\r\n", len(rs.replicas))
+	if rs.link == nil && s.Config().Repl.MinReplicasToWrite > 0 {
+		fmt.Fprintf(b, "min_slaves_good_slaves:%d\r\n", rs.goodReplicas())
 	}
-	for i, r := range s.repl.replicas {
+	for i, r := range rs.replicas {
 		fmt.Fprintf(b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
 			i, r.ip, r.port, r.state, r.ackOffset, int64(now.Sub(r.ackTime).Seconds()))
 	}
 	fmt.Fprintf(b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:%d\r\nsecond_repl_offset:%d\r\n",
-		s.repl.ids.ID, s.repl.ids.ID2, s.repl.ids.Offset, s.repl.ids.SecondOffset)
-	if bl := s.repl.backlog; bl != nil {
+		rs.ids.ID, rs.ids.ID2, rs.ids.Offset, rs.ids.SecondOffset)
+	if bl := rs.backlog; bl != nil {
 		fmt.Fprintf(b, "repl_backlog_active:1\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
 			bl.Size(), bl.FirstByteOffset(), bl.HistLen())
 	} else {
-		fmt.Fprintf(b, "repl_backlog_active:0\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", s.cfg.Repl.BacklogSize)
+		fmt.Fprintf(b, "repl_backlog_active:0\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", s.Config().Repl.BacklogSize)
 	}
 }
