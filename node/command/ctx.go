@@ -97,10 +97,6 @@ type Encoding struct {
 // client).
 func (c *Ctx) Bind(e Engine) { c.eng = e }
 
-// Engine is the engine the context is bound to (the engine uses it to find
-// its client again).
-func (c *Ctx) Engine() Engine { return c.eng }
-
 // Error replies with an error and counts it (errorstats).
 func (c *Ctx) Error(msg string) {
 	c.W.Error(msg)

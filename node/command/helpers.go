@@ -256,12 +256,6 @@ const (
 	OpDiff
 )
 
-// FormatFloat formats a float the way INCRBYFLOAT/HINCRBYFLOAT store it:
-// the shortest decimal that reads back as the same value, no exponent.
-func FormatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
 // ReplyHelp answers a HELP subcommand as Redis's addReplyHelp.
 func (c *Ctx) ReplyHelp(cmd string, lines []string) {
 	c.W.ArrayLen(len(lines) + 3)

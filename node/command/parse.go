@@ -27,8 +27,6 @@ import (
 // The keyspace's copy of string2ll is keyspace/internal/number (values
 // read as numbers: INCR on a stored string, intset members).
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
 // eqFold compares an argument with a lower-case keyword without allocating.
 func EqFold(arg []byte, lower string) bool {
 	if len(arg) != len(lower) {

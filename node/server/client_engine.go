@@ -12,9 +12,6 @@ import (
 
 var _ command.Engine = (*Client)(nil)
 
-// clientOf is the client whose Ctx x is.
-func clientOf(x *command.Ctx) *Client { return x.Engine().(*Client) }
-
 // CountError counts an error reply (errorstats, failed calls).
 func (c *Client) CountError(msg string) {
 	c.srv.stats.countError(msg)

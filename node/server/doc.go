@@ -113,10 +113,10 @@
 // value), NullArray (missing array), ArrayLen(n) then n elements, MapLen(n)
 // then n key/value pairs (HGETALL, a flat array in RESP2), SetLen(n)
 // (SMEMBERS), Double(f) (ZSCORE: "%.17g" as Redis 7.0; a bulk string in
-// RESP2), Bool. Errors: c.Error(msg) with the constants of errors.go
-// (command.ErrWrongType, command.ErrNotInteger, command.ErrSyntax, ...) or Redis's exact text; it
-// also counts errorstats. command.FormatFloat(f) formats a float the way
-// INCRBYFLOAT/HINCRBYFLOAT store it.
+// RESP2), Bool. Errors: c.Error(msg) with the constants of
+// node/command/errors.go (command.ErrWrongType, command.ErrNotInteger,
+// command.ErrSyntax, ...) or Redis's exact text; it also counts
+// errorstats.
 //
 // Keys live in c.DB (*keyspace.DB, the selected database):
 //
