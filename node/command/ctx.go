@@ -70,6 +70,8 @@ type Engine interface {
 	// OutputOverLimit closes the client, and reports true, once its
 	// pending replies pass the output buffer limits or max bytes.
 	OutputOverLimit(max int) bool
+	// Notify fires a keyspace event (see Ctx.Notify).
+	Notify(class NotifyClass, event string, db int, key []byte)
 }
 
 // Limits are the configuration a handler may read.

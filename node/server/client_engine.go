@@ -93,3 +93,8 @@ func (c *Client) OutputOverLimit(max int) bool {
 func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func(*command.Ctx)) {
 	c.blockOnKeys(keys, timeout, onTimeout)
 }
+
+// Notify fires a keyspace event about key in db.
+func (c *Client) Notify(class command.NotifyClass, event string, db int, key []byte) {
+	c.srv.notifyKeyspaceEvent(class, event, db, key)
+}
