@@ -99,7 +99,7 @@ custom_command() {
     xreadgroup) echo "XREADGROUP GROUP benchgroup consumer COUNT 1 STREAMS bench:stream >" ;;
     pfadd) echo "PFADD bench:hll element:__rand_int__" ;;
     pfcount) echo "PFCOUNT bench:hll" ;;
-    geoadd) echo "GEOADD bench:geo 13.361389 38.115556 member:__rand_int__" ;;
+    geoadd) echo "GEOADD bench:geo -100.5 40.25 member:__rand_int__" ;; # far from GEOSEARCH's circle
     geosearch) echo "GEOSEARCH bench:geo FROMLONLAT 15 37 BYRADIUS 200 km ASC COUNT 10" ;;
     *) echo "" ;;
   esac
