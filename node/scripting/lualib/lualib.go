@@ -5,6 +5,9 @@ import lua "github.com/yuin/gopher-lua"
 // Open registers cjson, cmsgpack, bit and struct as globals of L, as Redis's
 // scripting engine loads them (luaLoadLib for each).
 func Open(L *lua.LState) {
+	null := L.NewUserData()
+	null.Value = jsonNullValue{}
+	L.SetGlobal("cjson", newCjsonLib(L, null))
 	L.SetGlobal("bit", newBitLib(L))
 }
 

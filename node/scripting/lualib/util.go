@@ -9,10 +9,23 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// raise raises a Lua error without a position prefix, as luaL_error does
-// from a C function (luaL_where of a C frame is empty).
+// raise is luaL_error from a C function: the message is prefixed with
+// luaL_where(L, 1), the position of the caller when the caller is a Lua
+// function ("chunk:line: "), nothing when it is a Go function (pcall).
 func raise(L *lua.LState, format string, args ...any) {
-	L.Error(lua.LString(fmt.Sprintf(format, args...)), 0)
+	L.Error(lua.LString(where(L)+fmt.Sprintf(format, args...)), 0)
+}
+
+// where is luaL_where(L, 1) as seen from a Go function.
+func where(L *lua.LState) string {
+	dbg, ok := L.GetStack(1)
+	if !ok {
+		return ""
+	}
+	if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
 }
 
 // funcName is the name luaL_argerror reports for the running Go function:
@@ -93,3 +106,8 @@ func checkNumber(L *lua.LState, n int) float64 {
 	}
 	return f
 }
+
+var (
+	posInf = math.Inf(1)
+	nan    = math.NaN()
+)
