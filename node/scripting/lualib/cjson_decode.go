@@ -368,19 +368,28 @@ func (d *jsonDecoder) parseArray() lua.LValue {
 	if tok.typ != tArrEnd {
 		for i := 1; ; i++ {
 			t.RawSetInt(i, d.processValue(&tok))
-			d.nextToken(&tok)
-			if tok.typ == tArrEnd {
+			if d.endOrComma(&tok, tArrEnd, "comma or array end") {
 				break
 			}
-			if tok.typ != tComma {
-				d.throwParseError("comma or array end", &tok)
-			}
-			d.nextToken(&tok)
 		}
 	}
 	d.slots--
 	d.depth--
 	return t
+}
+
+// endOrComma reads the token after a member: true at the container's end,
+// false after a comma (tok is then the next member's first token).
+func (d *jsonDecoder) endOrComma(tok *jsonTok, end jsonToken, expected string) bool {
+	d.nextToken(tok)
+	if tok.typ == end {
+		return true
+	}
+	if tok.typ != tComma {
+		d.throwParseError(expected, tok)
+	}
+	d.nextToken(tok)
+	return false
 }
 
 func (d *jsonDecoder) parseObject() lua.LValue {
@@ -401,14 +410,9 @@ func (d *jsonDecoder) parseObject() lua.LValue {
 			}
 			d.nextToken(&tok)
 			t.RawSetString(key, d.processValue(&tok))
-			d.nextToken(&tok)
-			if tok.typ == tObjEnd {
+			if d.endOrComma(&tok, tObjEnd, "comma or object end") {
 				break
 			}
-			if tok.typ != tComma {
-				d.throwParseError("comma or object end", &tok)
-			}
-			d.nextToken(&tok)
 		}
 	}
 	d.slots -= 2
