@@ -1,18 +1,13 @@
 package lualib
 
-import (
-	"testing"
-
-	lua "github.com/yuin/gopher-lua"
-)
+import "testing"
 
 // run runs a chunk on a fresh state with the libraries and returns its
 // first result as a string (tostring), or the error text.
 func run(t testing.TB, src string) string {
 	t.Helper()
-	L := lua.NewState()
+	L := newState()
 	defer L.Close()
-	Open(L)
 	if err := L.DoString(src); err != nil {
 		return "ERR " + err.Error()
 	}

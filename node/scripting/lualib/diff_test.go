@@ -58,9 +58,8 @@ func diffScript(body string) string { return diffPrelude + body + "\nend)" }
 
 // runGopher runs script on a fresh gopher-lua state with the libraries.
 func runGopher(script string) (string, error) {
-	L := lua.NewState()
+	L := newState()
 	defer L.Close()
-	Open(L)
 	fn, err := L.Load(strings.NewReader(script), "user_script")
 	if err != nil {
 		return "", err
@@ -70,6 +69,15 @@ func runGopher(script string) (string, error) {
 		return "", err
 	}
 	return L.Get(-1).String(), nil
+}
+
+// newState is a gopher-lua state with the libraries and a registry that
+// holds as many values as C Lua's stack (LUAI_MAXCSTACK), as the scripting
+// engine's states must.
+func newState() *lua.LState {
+	L := lua.NewState(lua.Options{RegistrySize: 1024, RegistryMaxSize: 2 * luaCStackMax})
+	Open(L)
+	return L
 }
 
 // startRedis starts Debian's redis-server for the test.

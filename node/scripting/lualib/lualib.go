@@ -8,6 +8,7 @@ func Open(L *lua.LState) {
 	null := L.NewUserData()
 	null.Value = jsonNullValue{}
 	L.SetGlobal("cjson", newCjsonLib(L, null))
+	L.SetGlobal("cmsgpack", newCmsgpackLib(L))
 	L.SetGlobal("bit", newBitLib(L))
 }
 

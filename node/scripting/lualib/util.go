@@ -16,6 +16,12 @@ func raise(L *lua.LState, format string, args ...any) {
 	L.Error(lua.LString(where(L)+fmt.Sprintf(format, args...)), 0)
 }
 
+// raiseRuntime is luaG_runerror raised inside a C function (lua_settable's
+// "table index is nil"): no position.
+func raiseRuntime(L *lua.LState, msg string) {
+	L.Error(lua.LString(msg), 0)
+}
+
 // where is luaL_where(L, 1) as seen from a Go function.
 func where(L *lua.LState) string {
 	dbg, ok := L.GetStack(1)
@@ -48,7 +54,11 @@ func argError(L *lua.LState, n int, msg string) {
 
 // typeError is luaL_typerror: "<type> expected, got <type>".
 func typeError(L *lua.LState, n int, want string) {
-	argError(L, n, fmt.Sprintf("%s expected, got %s", want, typeName(L.Get(n))))
+	got := "no value"
+	if n <= L.GetTop() {
+		got = typeName(L.Get(n))
+	}
+	argError(L, n, fmt.Sprintf("%s expected, got %s", want, got))
 }
 
 // typeName is lua_typename of v ("no value" for an absent argument is not
