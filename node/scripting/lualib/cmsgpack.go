@@ -454,4 +454,3 @@ func mpUnpackFull(L *lua.LState, limit, offset int64) int {
 	}
 	return len(out) + 1
 }
-
