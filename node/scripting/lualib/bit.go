@@ -130,8 +130,8 @@ func bitTohex(L *lua.LState) int {
 	if n > 8 {
 		n = 8
 	}
-	if n < 0 { // -(-2^31) stays negative in C: no digits
-		n = 0
+	if n < 0 { // -(-2^31) overflows; Redis's build prints 8 digits
+		n = 8
 	}
 	buf := make([]byte, n)
 	for i := n - 1; i >= 0; i-- {

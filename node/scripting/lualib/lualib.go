@@ -10,6 +10,7 @@ func Open(L *lua.LState) {
 	L.SetGlobal("cjson", newCjsonLib(L, null))
 	L.SetGlobal("cmsgpack", newCmsgpackLib(L))
 	L.SetGlobal("bit", newBitLib(L))
+	L.SetGlobal("struct", newStructLib(L))
 }
 
 // newLib returns a table holding fns.
