@@ -49,7 +49,7 @@ func newStructFormat(L *lua.LState, f string) *structFormat {
 }
 
 func (f *structFormat) more() bool { return f.i < len(f.fmt) }
-func (f *structFormat) next() byte  { c := f.fmt[f.i]; f.i++; return c }
+func (f *structFormat) next() byte { c := f.fmt[f.i]; f.i++; return c }
 
 // getnum reads the optional decimal count after an option.
 func (f *structFormat) getnum(df int) int {
