@@ -22,6 +22,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 const (
@@ -31,8 +32,8 @@ const (
 )
 
 // TestFunctionsLoadedEverywhere runs the functions step on a formed cluster
-// of real nodes (Debian's redis-server: our node serves FUNCTION once the
-// scripting work lands; the test then runs unchanged with nodetest.Binary).
+// of real nodes, Debian's redis-server (the reference), then our own
+// (TestFunctionsLoadedOnShoalNodes).
 // A library from a ConfigMap is loaded on every master and reaches every
 // replica; a new version in the ConfigMap replaces it everywhere; a library
 // with a syntax error is an Event with FUNCTION LOAD's error and its status
@@ -44,6 +45,19 @@ func TestFunctionsLoadedEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal("redis-server is required (Debian package redis-server): ", err)
 	}
+	runFunctions(t, redisServer, []string{"--bind-source-addr"})
+}
+
+// TestFunctionsLoadedOnShoalNodes is the same over shoal-node processes;
+// it skips while the node does not serve FUNCTION (a build without the
+// scripting engine).
+func TestFunctionsLoadedOnShoalNodes(t *testing.T) {
+	runFunctions(t, nodetest.Binary(t), nil)
+}
+
+// runFunctions runs the test over nodes of bin; bindSource is the option
+// that binds a node's outgoing connections to its pod IP, if it needs one.
+func runFunctions(t *testing.T, bin string, bindSource []string) {
 	ns := newNamespace(t)
 	ctx := context.Background()
 	libs := &corev1.ConfigMap{
@@ -73,8 +87,11 @@ func TestFunctionsLoadedEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	startPod := func(sts *appsv1.StatefulSet, ordinal int, ip string) {
-		args := append(slices.Clone(sts.Spec.Template.Spec.Containers[0].Args), "--bind", ip, "--bind-source-addr", ip)
-		startNode(t, redisServer, args, confPath, ip, password)
+		args := append(slices.Clone(sts.Spec.Template.Spec.Containers[0].Args), "--bind", ip)
+		if bindSource != nil {
+			args = append(args, append(bindSource, ip)...)
+		}
+		startNode(t, bin, args, confPath, ip, password)
 		makeReadyPod(t, sts, fmt.Sprintf("%s-%d", sts.Name, ordinal), ip)
 	}
 	ips := freeLoopbackIPs(t, 9)
@@ -88,6 +105,10 @@ func TestFunctionsLoadedEverywhere(t *testing.T) {
 			startPod(sts, o, ip)
 			addrOf[fmt.Sprintf("%s-%d", sts.Name, o)] = fmt.Sprintf("%s:%d", ip, builders.RedisPort)
 		}
+	}
+	err := onAddr(addrOf["fn-shard-0-0"], password, func(r *redis.Client) error { return r.FunctionList(ctx, redis.FunctionListQuery{}).Err() })
+	if err != nil && strings.Contains(err.Error(), "unknown command") {
+		t.Skip("the node does not serve FUNCTION: built without the scripting engine")
 	}
 	waitCondition(t, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)
 
