@@ -159,4 +159,3 @@ func decodeGroup(d *decoder, s *stream.Stream) {
 		}
 	}
 }
-
