@@ -260,4 +260,3 @@ func firstDifference(got, want string) string {
 	from := max(i-80, 0)
 	return fmt.Sprintf("at byte %d:\n got ...%s\nwant ...%s", i, got[from:min(i+200, len(got))], want[from:min(i+200, len(want))])
 }
-
