@@ -19,7 +19,10 @@ type block struct {
 	last    ID // the greatest ID in the block, deleted or not
 	live    int32
 	deleted int32
-	data    []byte
+	// lastDeleted: the entry at last is deleted (LastEntryID must look
+	// further back).
+	lastDeleted bool
+	data        []byte
 }
 
 const (
@@ -102,6 +105,7 @@ func (b *block) append(id ID, fv [][]byte) {
 		}
 	}
 	b.last = id
+	b.lastDeleted = false
 	b.live++
 }
 
@@ -112,6 +116,7 @@ type cursor struct {
 	off    int
 	// current entry
 	at      int // offset of the current entry's flags
+	flags   byte
 	id      ID
 	deleted bool
 	fv      [][]byte
@@ -124,14 +129,25 @@ func (b *block) cursor(scratch *cursor) *cursor {
 	return c
 }
 
-// next decodes the entry at c.off; false at the end.
+// next decodes the entry at c.off (ID, flags and fields); false at the
+// end.
 func (c *cursor) next() bool {
+	if !c.nextHeader() {
+		return false
+	}
+	c.readFields()
+	return true
+}
+
+// nextHeader decodes the ID and flags of the entry at c.off; the fields
+// are read by readFields or skipped by skipFields.
+func (c *cursor) nextHeader() bool {
 	data := c.b.data
 	if c.off >= len(data) {
 		return false
 	}
 	c.at = c.off
-	flags := data[c.off]
+	c.flags = data[c.off]
 	off := c.off + 1
 	msd, k := binary.Uvarint(data[off:])
 	off += k
@@ -142,9 +158,16 @@ func (c *cursor) next() bool {
 	} else {
 		c.id = ID{c.b.first.Ms + msd, seq}
 	}
-	c.deleted = flags&flagDeleted != 0
+	c.deleted = c.flags&flagDeleted != 0
+	c.off = off
+	return true
+}
+
+// readFields decodes the current entry's fields into c.fv.
+func (c *cursor) readFields() {
+	data, off := c.b.data, c.off
 	c.fv = c.fv[:0]
-	if flags&flagSameFields != 0 {
+	if c.flags&flagSameFields != 0 {
 		for _, f := range c.master {
 			var v []byte
 			v, off = readString(data, off)
@@ -160,12 +183,30 @@ func (c *cursor) next() bool {
 		}
 	}
 	c.off = off
-	return true
+}
+
+// skipFields moves past the current entry's fields.
+func (c *cursor) skipFields() {
+	data, off := c.b.data, c.off
+	n := uint64(len(c.master))
+	if c.flags&flagSameFields == 0 {
+		m, k := binary.Uvarint(data[off:])
+		off += k
+		n = 2 * m
+	}
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(data[off:])
+		off += k + int(l)
+	}
+	c.off = off
 }
 
 // markDeleted flags the current entry deleted.
 func (c *cursor) markDeleted() {
 	c.b.data[c.at] |= flagDeleted
+	if c.id == c.b.last {
+		c.b.lastDeleted = true
+	}
 	c.b.live--
 	c.b.deleted++
 	c.deleted = true
@@ -175,8 +216,9 @@ func (c *cursor) markDeleted() {
 func (b *block) offsets(dst []int) []int {
 	var c cursor
 	b.cursor(&c)
-	for c.next() {
+	for c.nextHeader() {
 		dst = append(dst, c.at)
+		c.skipFields()
 	}
 	return dst
 }

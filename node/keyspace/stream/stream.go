@@ -104,6 +104,13 @@ func (s *Stream) Append(id ID, fv [][]byte, lim Limits) {
 		}
 	}
 	if b == nil {
+		if n := len(s.blocks); n > 0 {
+			// A full block takes no more appends: give back its spare
+			// capacity (append grows by doubling).
+			if last := s.blocks[n-1]; cap(last.data)-len(last.data) > 64 {
+				last.data = append(make([]byte, 0, len(last.data)), last.data...)
+			}
+		}
 		capHint := 64
 		if lim.NodeMaxBytes > 0 && lim.NodeMaxBytes <= 1<<16 {
 			capHint = 0
@@ -161,13 +168,15 @@ func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool
 				continue
 			}
 			b.cursor(&c)
-			for c.next() {
+			for c.nextHeader() {
 				if c.deleted || c.id.Less(start) {
+					c.skipFields()
 					continue
 				}
 				if end.Less(c.id) {
 					return
 				}
+				c.readFields()
 				if !fn(c.id, c.fv) {
 					return
 				}
@@ -222,7 +231,8 @@ func (s *Stream) Delete(id ID) bool {
 	}
 	var c cursor
 	b.cursor(&c)
-	for c.next() {
+	for c.nextHeader() {
+		c.skipFields()
 		if c.id == id {
 			if c.deleted {
 				return false
@@ -254,6 +264,9 @@ func (s *Stream) updateFirstID() {
 
 // LastEntryID is the ID of the last entry (0-0 when empty).
 func (s *Stream) LastEntryID() ID {
+	if n := len(s.blocks); n > 0 && !s.blocks[n-1].lastDeleted {
+		return s.blocks[n-1].last
+	}
 	var last ID
 	s.Range(ID{}, MaxID, true, func(id ID, _ [][]byte) bool { last = id; return false })
 	return last
@@ -310,7 +323,8 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 		}
 		var c cursor
 		b.cursor(&c)
-		for c.next() {
+		for c.nextHeader() {
+			c.skipFields()
 			var stop bool
 			if a.Strategy == TrimMaxLen {
 				stop = s.length <= a.MaxLen
