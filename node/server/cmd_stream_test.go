@@ -260,7 +260,9 @@ func streamScript() []step {
 		cmd("xadd", "s", "7-1", "a", "1"),
 		cmd("xinfo", "groups", "s"), cmd("flushall"),
 		cmd("xadd", "big", "1-1", "f", strings.Repeat("v", 5000)),
-		cmd("xadd", "big", "1-2", "f", "v"), cmd("xadd", "big", "1-3", "g", "v", "h", "w"),
+		cmd("xadd", "big", "1-2", "f", "v"), cmd("xgroup", "create", "big", "g", "0"),
+		cmd("xack", "big", "g", "-", "1-*"), cmd("xack", "big", "nog", "-"), cmd("xack", "big", "g", "1-1", "x"),
+		cmd("xtrim", "big", "minid", "1\x00-2"), cmd("xdel", "big", "1-1\x00x"), cmd("xadd", "big", "1-3", "g", "v", "h", "w"),
 	}
 }
 

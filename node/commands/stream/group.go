@@ -210,6 +210,10 @@ func cmdXack(c *command.Ctx) {
 	if e != nil {
 		g = s.Group(c.Args[2])
 	}
+	if g == nil { // Redis 7.0 answers 0 before it parses the IDs
+		c.W.Int(0)
+		return
+	}
 	ids := make([]stream.ID, 0, len(c.Args)-3)
 	for _, arg := range c.Args[3:] {
 		id, ok := parseStrictID(c, arg)
@@ -217,10 +221,6 @@ func cmdXack(c *command.Ctx) {
 			return
 		}
 		ids = append(ids, id)
-	}
-	if g == nil {
-		c.W.Int(0)
-		return
 	}
 	n := 0
 	for _, id := range ids {

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"strconv"
 )
 
@@ -70,6 +71,9 @@ func (a ID) String() string { return string(a.Append(nil)) }
 func ParseID(b []byte, missingSeq uint64, special bool) (id ID, seqGiven bool, ok bool) {
 	if len(b) > 127 {
 		return ID{}, false, false
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i] // Redis parses a C string: a zero byte ends it
 	}
 	if special && len(b) == 1 {
 		switch b[0] {
