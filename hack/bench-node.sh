@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 N="${N:-500000}"
 CLIENTS="${CLIENTS:-50}"
-TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
+TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset,xadd,xreadgroup}"
 PIPELINES="${PIPELINES:-1 16}"
 KEYS="${KEYS:-1000000}"
 REPEAT="${REPEAT:-1}"
@@ -83,15 +83,32 @@ supported() {
 # cputicks PID: user+system clock ticks the process has used.
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# testargs PORT TEST: redis-benchmark's arguments for TEST. xadd and
+# xreadgroup are commands of their own (not -t tests): xreadgroup first
+# fills a stream with N entries and creates its group, then each call
+# reads the next entry (COUNT 1), which becomes pending.
+testargs() {
+  case "$2" in
+  xadd) echo "XADD bench:xadd * f1 __rand_int__ f2 value-of-field-2" ;;
+  xreadgroup)
+    redis-cli -p "$1" del bench:xrg >/dev/null
+    redis-benchmark -h 127.0.0.1 -p "$1" -c 4 -n "$N" -P 64 -q XADD bench:xrg '*' f1 __rand_int__ f2 v >/dev/null 2>&1 || true
+    redis-cli -p "$1" xgroup create bench:xrg g 0 >/dev/null
+    echo "XREADGROUP GROUP g c COUNT 1 STREAMS bench:xrg >" ;;
+  *) echo "-t $2" ;;
+  esac
+}
+
 # bench PORT PID TEST P -> "rps p99 cpu" of the test's last CSV line
 # (lrange_100 first runs the LPUSH that fills the list; we keep the LRANGE
 # line); cpu is the server's CPU microseconds per request over the whole
 # run (for lrange_100 that includes the LPUSHes).
 bench() {
-  local out c0 c1 tck
+  local out c0 c1 tck args
   tck="$(getconf CLK_TCK)"
+  read -ra args < <(testargs "$1" "$3")
   c0="$(cputicks "$2")"
-  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -c "$CLIENTS" -n "$N" -P "$4" -q --csv 2>/dev/null || true)"
+  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -P "$4" -q --csv "${args[@]}" 2>/dev/null || true)"
   c1="$(cputicks "$2")"
   echo "$out" | awk -F'","' -v c=$((c1 - c0)) -v tck="$tck" -v n="$N" 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7}
     END {if (rps=="") print "n/a n/a n/a"; else printf "%s %s %.2f\n", rps, p99, c * 1e6 / tck / n}'
@@ -152,3 +169,15 @@ okeys="$(redis-cli -p "$oport" dbsize)"
 printf '%-12s %14s %14s %7s\n' memory redis ours ratio
 printf '%-12s %14s %14s %7s\n' keys "$rkeys" "$okeys" ""
 printf '%-12s %14s %14s %7s\n' used_rss "$rrss" "$orss" "$(ratio "$orss" "$rrss")"
+
+# Streams: STREAM_ENTRIES entries of 2 fields in one stream, by XADD *.
+STREAM_ENTRIES="${STREAM_ENTRIES:-1000000}"
+for port in "$rport" "$oport"; do
+  redis-cli -p "$port" flushall >/dev/null
+  redis-benchmark -h 127.0.0.1 -p "$port" -c 4 -n "$STREAM_ENTRIES" -P 64 -q XADD s '*' f1 __rand_int__ f2 value-of-field-2 >/dev/null 2>&1 || true
+done
+sleep 2
+rrss="$(rss "$rport")"
+orss="$(rss "$oport")"
+printf '%-12s %14s %14s %7s\n' stream_len "$(redis-cli -p "$rport" xlen s)" "$(redis-cli -p "$oport" xlen s)" ""
+printf '%-12s %14s %14s %7s\n' stream_rss "$rrss" "$orss" "$(ratio "$orss" "$rrss")"
