@@ -15,8 +15,9 @@ const (
 	errNoKeyGroup = "NOGROUP No such key '%s' or consumer group '%s'"
 )
 
-// limits are the block limits of new entries.
-func limits(*command.Ctx) stream.Limits { return stream.DefaultLimits() }
+// limits are the block limits of new entries (stream-node-max-bytes,
+// stream-node-max-entries).
+func limits(c *command.Ctx) stream.Limits { return c.Limits().Encoding.Stream }
 
 // parseID is streamParseIDOrReply ("-" and "+" allowed).
 func parseID(c *command.Ctx, arg []byte, missingSeq uint64) (stream.ID, bool) {
