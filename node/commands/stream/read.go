@@ -2,6 +2,7 @@ package stream
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -330,13 +331,46 @@ func replyConsumerPEL(c *command.Ctx, s *stream.Stream, cons *stream.Consumer, s
 
 // propagateXclaim is streamPropagateXCLAIM.
 func propagateXclaim(c *command.Ctx, key []byte, g *stream.Group, id stream.ID, p *stream.Pending) {
-	c.AlsoPropagate([]byte("XCLAIM"), key, []byte(g.Name), []byte(p.Consumer.Name), []byte("0"),
-		id.Append(nil), []byte("TIME"), keyspaceItoa(p.DeliveryTime), []byte("RETRYCOUNT"),
-		keyspaceItoa(p.DeliveryCount), []byte("FORCE"), []byte("JUSTID"), []byte("LASTID"), g.LastID.Append(nil))
+	var a argBuilder
+	a.add("XCLAIM").addBytes(key).add(g.Name).add(p.Consumer.Name).add("0").addID(id).add("TIME").
+		addInt(p.DeliveryTime).add("RETRYCOUNT").addInt(p.DeliveryCount).add("FORCE").add("JUSTID").
+		add("LASTID").addID(g.LastID)
+	c.AlsoPropagate(a.args()...)
 }
 
 // propagateGroupID is streamPropagateGroupID.
 func propagateGroupID(c *command.Ctx, key []byte, g *stream.Group) {
-	c.AlsoPropagate([]byte("XGROUP"), []byte("SETID"), key, []byte(g.Name), g.LastID.Append(nil),
-		[]byte("ENTRIESREAD"), keyspaceItoa(g.EntriesRead))
+	var a argBuilder
+	a.add("XGROUP").add("SETID").addBytes(key).add(g.Name).addID(g.LastID).add("ENTRIESREAD").addInt(g.EntriesRead)
+	c.AlsoPropagate(a.args()...)
+}
+
+// argBuilder lays a command's arguments out in one buffer.
+type argBuilder struct {
+	buf  []byte
+	ends [16]int
+	n    int
+}
+
+func (a *argBuilder) end() *argBuilder {
+	a.ends[a.n] = len(a.buf)
+	a.n++
+	return a
+}
+
+func (a *argBuilder) add(s string) *argBuilder       { a.buf = append(a.buf, s...); return a.end() }
+func (a *argBuilder) addBytes(b []byte) *argBuilder  { a.buf = append(a.buf, b...); return a.end() }
+func (a *argBuilder) addID(id stream.ID) *argBuilder { a.buf = id.Append(a.buf); return a.end() }
+func (a *argBuilder) addInt(n int64) *argBuilder {
+	a.buf = strconv.AppendInt(a.buf, n, 10)
+	return a.end()
+}
+func (a *argBuilder) args() [][]byte {
+	out := make([][]byte, a.n)
+	start := 0
+	for i := range out {
+		out[i] = a.buf[start:a.ends[i]:a.ends[i]]
+		start = a.ends[i]
+	}
+	return out
 }

@@ -71,10 +71,11 @@ func cmdXadd(c *command.Ctx) {
 		}
 		c.Rewrite(trimRewrite(c, s, &a, idArgp)...)
 	case !a.idGiven || !a.seqGiven:
-		args := make([][]byte, len(c.Args))
-		copy(args, c.Args)
-		args[a.idPos] = idArg
-		c.Rewrite(args...)
+		// Propagate the ID chosen (Rewrite copies the arguments).
+		arg := c.Args[a.idPos]
+		c.Args[a.idPos] = idArg
+		c.Rewrite(c.Args...)
+		c.Args[a.idPos] = arg
 	}
 	c.SignalReady(key)
 }

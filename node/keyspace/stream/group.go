@@ -152,6 +152,9 @@ func removePending(pel []*Pending, id ID) []*Pending {
 
 // Pending finds an entry of the group's PEL.
 func (g *Group) Pending(id ID) *Pending {
+	if n := len(g.pel); n == 0 || g.pel[n-1].ID.Less(id) {
+		return nil // the common case: a new entry, after every pending one
+	}
 	i, ok := searchPending(g.pel, id)
 	if !ok {
 		return nil
