@@ -29,7 +29,7 @@ func cmdXgroupHelp(c *command.Ctx) { c.ReplyHelp("XGROUP", xgroupHelp) }
 
 func subcommandSyntaxError(c *command.Ctx) {
 	c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try XGROUP HELP.",
-		command.ErrorTail(c.Args[1])))
+		errArg(c.Args[1])))
 }
 
 // parseEntriesRead parses ENTRIESREAD's value.
@@ -64,7 +64,7 @@ func xgroupLookup(c *command.Ctx, mkstream, needGroup bool) (*stream.Stream, *st
 	}
 	if g == nil && needGroup {
 		c.Error(fmt.Sprintf("NOGROUP No such consumer group '%s' for key name '%s'",
-			command.ErrorTail(c.Args[3]), command.ErrorTail(key)))
+			errArg(c.Args[3]), errArg(key)))
 		return nil, nil, false
 	}
 	return s, g, true
@@ -283,7 +283,7 @@ func cmdXpending(c *command.Ctx) {
 		g = s.Group(args[2])
 	}
 	if g == nil {
-		c.Error(fmt.Sprintf(errNoKeyGroup, command.ErrorTail(args[1]), command.ErrorTail(args[2])))
+		c.Error(fmt.Sprintf(errNoKeyGroup, errArg(args[1]), errArg(args[2])))
 		return
 	}
 	if justInfo {
@@ -415,7 +415,7 @@ func cmdXclaim(c *command.Ctx) {
 			}
 			lastID = id
 		default:
-			c.Error(fmt.Sprintf("ERR Unrecognized XCLAIM option '%s'", command.ErrorTail(opt)))
+			c.Error(fmt.Sprintf("ERR Unrecognized XCLAIM option '%s'", errArg(opt)))
 			return
 		}
 	}
@@ -614,7 +614,7 @@ func groupForWrite(c *command.Ctx, key, group []byte) (*stream.Stream, *stream.G
 		g = s.Group(group)
 	}
 	if g == nil {
-		c.Error(fmt.Sprintf(errNoKeyGroup, command.ErrorTail(key), command.ErrorTail(group)))
+		c.Error(fmt.Sprintf(errNoKeyGroup, errArg(key), errArg(group)))
 		return nil, nil, false
 	}
 	return s, g, true

@@ -39,7 +39,7 @@ func cmdXinfoConsumers(c *command.Ctx) {
 	g := s.Group(c.Args[3])
 	if g == nil {
 		c.Error(fmt.Sprintf("NOGROUP No such consumer group '%s' for key name '%s'",
-			command.ErrorTail(c.Args[3]), command.ErrorTail(c.Args[2])))
+			errArg(c.Args[3]), errArg(c.Args[2])))
 		return
 	}
 	now := c.Now()
@@ -114,7 +114,7 @@ func cmdXinfoStream(c *command.Ctx) {
 			i += 2
 		default:
 			c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try XINFO HELP.",
-				command.ErrorTail(c.Args[1])))
+				errArg(c.Args[1])))
 			return
 		}
 	}

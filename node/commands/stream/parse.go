@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -271,4 +272,14 @@ func replyEntry(c *command.Ctx, id stream.ID, fv [][]byte) {
 	for _, x := range fv {
 		c.W.Bulk(x)
 	}
+}
+
+// errArg is an argument quoted inside an error message, as Redis's
+// addReplyErrorFormat prints it: "%s" stops at a zero byte; CR and LF
+// become spaces when the reply is written.
+func errArg(arg []byte) string {
+	if i := bytes.IndexByte(arg, 0); i >= 0 {
+		arg = arg[:i]
+	}
+	return string(arg)
 }

@@ -133,7 +133,7 @@ func xreadGeneric(c *command.Ctx, xreadgroup bool) {
 					return
 				}
 				c.Error(fmt.Sprintf("NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option",
-					command.ErrorTail(key), command.ErrorTail(a.group)))
+					errArg(key), errArg(a.group)))
 				return
 			}
 			groups[i] = g
