@@ -6,6 +6,7 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
+	"github.com/shoal-dev/shoal/node/keyspace/stream"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
 	"github.com/shoal-dev/shoal/node/resp"
 )
@@ -92,7 +93,8 @@ type Encoding struct {
 	Hash     hash.Limits
 	Set      set.Limits
 	ZSet     zset.Limits
-	ListFill int // list-max-listpack-size
+	ListFill int           // list-max-listpack-size
+	Stream   stream.Limits // stream-node-max-bytes, stream-node-max-entries
 }
 
 // Bind makes c the context of engine e (the engine calls it once per

@@ -36,8 +36,8 @@ type InertConfig struct {
 	TCPBacklog, ClusterAnnounceTLSPort, ListCompressDepth, ActiveExpireEffort             int
 	SocketMarkID, UnixSocketPerm, ActiveDefragMaxScanFields, TLSPort                      int
 	TLSSessionCacheSize, TLSSessionCacheTimeout                                           int
-	BusyReplyThreshold, LatencyMonitorThreshold, StreamNodeMaxEntries                     int64
-	ActiveDefragIgnoreBytes, StreamNodeMaxBytes, HLLSparseMaxBytes                        int64
+	BusyReplyThreshold, LatencyMonitorThreshold                                           int64
+	ActiveDefragIgnoreBytes, HLLSparseMaxBytes                                            int64
 	TrackingTableMaxKeys, ClientQueryBufferLimit, MaxmemoryClients, AutoAOFRewriteMinSize int64
 }
 
@@ -60,8 +60,8 @@ func defaultInertConfig() InertConfig {
 		ActiveDefragThresholdLower: 10, ActiveDefragThresholdUpper: 100, MaxmemoryEvictionTenacity: 10,
 		TCPBacklog: 511, ActiveExpireEffort: 1, ActiveDefragMaxScanFields: 1000,
 		TLSSessionCacheSize: 20480, TLSSessionCacheTimeout: 300,
-		BusyReplyThreshold: 5000, StreamNodeMaxEntries: 100, ActiveDefragIgnoreBytes: 100 << 20,
-		StreamNodeMaxBytes: 4096, HLLSparseMaxBytes: 3000, TrackingTableMaxKeys: 1000000,
+		BusyReplyThreshold: 5000, ActiveDefragIgnoreBytes: 100 << 20,
+		HLLSparseMaxBytes: 3000, TrackingTableMaxKeys: 1000000,
 		ClientQueryBufferLimit: 1 << 30, AutoAOFRewriteMinSize: 64 << 20,
 	}
 }
@@ -73,7 +73,6 @@ const (
 	whyProcess   = "process supervision is Kubernetes' job (the pod spec sets it)"
 	whyTLS       = "TLS comes in a later issue; enabling it is refused, file and cipher names are stored"
 	whyLazyfree  = "the node frees values on the Go garbage collector's schedule; no visible difference"
-	whyNoStreams = "streams are not served yet"
 	whyAutoAOF   = "the AOF is rewritten by BGREWRITEAOF only; automatic rewrite is not implemented"
 	whyThreads   = "the node's event loops are set by event-loops; Redis's I/O threads do not exist here"
 )
@@ -224,9 +223,7 @@ func inertParams() []Param {
 		n("tls-session-cache-timeout", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheTimeout }),
 		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "scripting (Lua, functions) is not served yet", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
 		n64("latency-monitor-threshold", "", 0, ints(0, longMax), "the latency monitor records no events: LATENCY LATEST/HISTORY answer as Redis does with it off (LATENCY HISTOGRAM is served)", func(i *InertConfig) *int64 { return &i.LatencyMonitorThreshold }),
-		n64("stream-node-max-entries", "", 0, ints(0, longMax), whyNoStreams, func(i *InertConfig) *int64 { return &i.StreamNodeMaxEntries }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
-		n64("stream-node-max-bytes", "", 0, memorySizes(0, longMax), whyNoStreams, func(i *InertConfig) *int64 { return &i.StreamNodeMaxBytes }),
 		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "HyperLogLog is not served yet", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
 		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "client-side caching (CLIENT TRACKING) is not served yet", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
 		n64("client-query-buffer-limit", "", 0, memorySizes(1<<20, longMax), "the query buffer is bounded by proto-max-bulk-len and the reader's own limits, not by this total", func(i *InertConfig) *int64 { return &i.ClientQueryBufferLimit }),

@@ -33,6 +33,7 @@ func (c *Client) CountLookup(hit bool) {
 func (c *Client) KeyModified(db *keyspace.DB, key []byte) {
 	c.srv.dirty++
 	c.srv.touchWatched(db.ID, string(key))
+	c.srv.signalDeletedKeyAsReady(db, key)
 }
 
 // CountDirty counts n changes not about one key (FLUSHALL).
