@@ -80,20 +80,9 @@ func cmdPfadd(c *command.Ctx) {
 func cmdPfcount(c *command.Ctx) {
 	if len(c.Args) > 2 {
 		var max hll.Raw
-		for _, key := range c.Args[1:] {
-			e := c.LookupRead(key)
-			if e == nil {
-				continue
-			}
-			if !hllEntry(c, e) {
-				return
-			}
-			if max.Merge(e.Bytes()) != nil {
-				c.Error(errInvalid)
-				return
-			}
+		if _, ok := mergeKeys(c, c.Args[1:], &max); ok {
+			c.W.Int(int64(max.Count()))
 		}
-		c.W.Int(int64(max.Count()))
 		return
 	}
 	key := c.Args[1]
@@ -120,27 +109,37 @@ func cmdPfcount(c *command.Ctx) {
 	c.W.Int(int64(card))
 }
 
-// cmdPfmerge is PFMERGE destkey [sourcekey ...]: the register-wise
-// maximum of every input (destkey included) into destkey, dense when any
-// input is dense.
-func cmdPfmerge(c *command.Ctx) {
-	var max hll.Raw
-	dense := false
-	for _, key := range c.Args[1:] {
+// mergeKeys merges the HyperLogLogs at keys (missing ones are empty)
+// into max, and reports whether any was dense; ok is false when it
+// replied an error.
+func mergeKeys(c *command.Ctx, keys [][]byte, max *hll.Raw) (dense, ok bool) {
+	for _, key := range keys {
 		e := c.LookupRead(key)
 		if e == nil {
 			continue
 		}
 		if !hllEntry(c, e) {
-			return
+			return false, false
 		}
 		if hll.Encoding(e.Bytes()) == hll.EncDense {
 			dense = true
 		}
 		if max.Merge(e.Bytes()) != nil {
 			c.Error(errInvalid)
-			return
+			return false, false
 		}
+	}
+	return dense, true
+}
+
+// cmdPfmerge is PFMERGE destkey [sourcekey ...]: the register-wise
+// maximum of every input (destkey included) into destkey, dense when any
+// input is dense.
+func cmdPfmerge(c *command.Ctx) {
+	var max hll.Raw
+	dense, ok := mergeKeys(c, c.Args[1:], &max)
+	if !ok {
+		return
 	}
 	dst := c.Args[1]
 	e := c.LookupWrite(dst)
