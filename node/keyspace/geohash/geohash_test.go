@@ -2,6 +2,7 @@ package geohash
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -16,8 +17,9 @@ func TestEncodeDecodePalermo(t *testing.T) {
 	if !ok || math.Abs(lon-13.361389) > 1e-5 || math.Abs(lat-38.115556) > 1e-5 {
 		t.Fatalf("DecodeScore = %v, %v", lon, lat)
 	}
-	if d := Distance(13.361389, 38.115556, 15.087269, 37.502669); math.Abs(d-166274.1516) > 0.01 {
-		t.Fatalf("Distance Palermo-Catania = %v", d)
+	lon2, lat2, _ := DecodeScore(3479447370796909) // Catania
+	if d := Distance(lon, lat, lon2, lat2); strconv.FormatFloat(d, 'f', 4, 64) != "166274.1516" {
+		t.Fatalf("Distance Palermo-Catania = %v, GEODIST says 166274.1516", d)
 	}
 }
 
