@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 N="${N:-500000}"
 CLIENTS="${CLIENTS:-50}"
-TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
+TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset,pfadd,pfcount,geoadd,geosearch}"
 PIPELINES="${PIPELINES:-1 16}"
 KEYS="${KEYS:-1000000}"
 REPEAT="${REPEAT:-1}"
@@ -80,6 +80,19 @@ supported() {
   [[ "$(redis-cli -p "$1" command info "$cmd" | head -1)" != "" ]]
 }
 
+# custom TEST: the command line of a test redis-benchmark has no -t for
+# (__rand_int__ is a 12-digit random number: -r 1e12 spreads it over all
+# of them). pfcount reads the key pfadd filled, geosearch the points
+# geoadd spread over one degree square around (13.5, 38.5).
+custom() {
+  case "$1" in
+  pfadd) echo "PFADD bench:hll e:__rand_int__" ;;
+  pfcount) echo "PFCOUNT bench:hll" ;;
+  geoadd) echo "GEOADD bench:geo 13.__rand_int__ 38.__rand_int__ m:__rand_int__" ;;
+  geosearch) echo "GEOSEARCH bench:geo FROMLONLAT 13.5 38.5 BYRADIUS 500 m COUNT 10 ASC" ;;
+  esac
+}
+
 # cputicks PID: user+system clock ticks the process has used.
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -91,7 +104,10 @@ bench() {
   local out c0 c1 tck
   tck="$(getconf CLK_TCK)"
   c0="$(cputicks "$2")"
-  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -c "$CLIENTS" -n "$N" -P "$4" -q --csv 2>/dev/null || true)"
+  local -a what=(-t "$3")
+  # shellcheck disable=SC2207 # the custom command is split into words on purpose
+  [[ -n "$(custom "$3")" ]] && what=(-r 1000000000000 $(custom "$3"))
+  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -P "$4" -q --csv "${what[@]}" 2>/dev/null || true)"
   c1="$(cputicks "$2")"
   echo "$out" | awk -F'","' -v c=$((c1 - c0)) -v tck="$tck" -v n="$N" 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7}
     END {if (rps=="") print "n/a n/a n/a"; else printf "%s %s %.2f\n", rps, p99, c * 1e6 / tck / n}'

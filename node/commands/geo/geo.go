@@ -181,6 +181,7 @@ parsed:
 	zargs := make([][]byte, 0, i+2*elements)
 	zargs = append(zargs, []byte("zadd"))
 	zargs = append(zargs, args[1:i]...)
+	scores := make([]byte, 0, 16*elements)
 	for j := 0; j < elements; j++ {
 		p := args[i+3*j:]
 		lon, lat, ok := lonLat(c, p)
@@ -188,7 +189,9 @@ parsed:
 			return
 		}
 		h, _ := geohash.Encode(lon, lat, geohash.StepMax)
-		zargs = append(zargs, strconv.AppendUint(nil, geohash.Align52(h), 10), p[2])
+		n := len(scores)
+		scores = strconv.AppendUint(scores, geohash.Align52(h), 10)
+		zargs = append(zargs, scores[n:len(scores):len(scores)], p[2])
 	}
 	orig := c.Args
 	c.Args = zargs
@@ -529,7 +532,9 @@ func membersOfAllNeighbors(z *zset.ZSet, s *geohash.Shape, limit int) []point {
 			if !in {
 				continue
 			}
-			pts = append(pts, point{lon: lon, lat: lat, dist: d, score: en.Score, member: append([]byte(nil), en.Member...)})
+			// Members alias the set, unchanged until the reply or the
+			// store (which copies them) is done.
+			pts = append(pts, point{lon: lon, lat: lat, dist: d, score: en.Score, member: en.Member})
 			if limit > 0 && len(pts) >= limit {
 				break
 			}

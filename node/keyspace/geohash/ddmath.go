@@ -165,9 +165,9 @@ func asin(y float64) float64 {
 		return math.Asin(y)
 	}
 	z := math.Asin(y)
-	// z' = z - (sin z - y) / cos z
+	// z' = z - (sin z - y) / cos z: the residual needs double-double
+	// precision, the derivative only a double's.
 	s := sinDD(z).add(dd{-y, 0})
-	c := cosDD(z)
-	corr := s.hi / c.hi
+	corr := s.hi / math.Cos(z)
 	return dd{z, 0}.add(dd{-corr, 0}).hi
 }

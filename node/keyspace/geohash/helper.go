@@ -12,6 +12,8 @@ type Shape struct {
 	Conversion    float64
 	// Bounds are min lon, min lat, max lon, max lat, set by Areas.
 	Bounds [4]float64
+	// cosLat is cos of the centre's latitude in radians, set by Areas.
+	cosLat float64
 }
 
 // Radius is the 9 cells a search covers (GeoHashRadius).
@@ -76,6 +78,7 @@ func (s *Shape) boundingBox() {
 // bounding box) and its neighbours, those outside the box zeroed.
 func (s *Shape) Areas() Radius {
 	s.boundingBox()
+	s.cosLat = cos(degRad(s.Lat))
 	minLon, minLat, maxLon, maxLat := s.Bounds[0], s.Bounds[1], s.Bounds[2], s.Bounds[3]
 	radiusMeters := s.Radius
 	if s.Box {
@@ -138,6 +141,12 @@ func LatDistance(lat1, lat2 float64) float64 {
 // Distance is geohashGetDistance: haversine on Redis's earth radius, along
 // the meridian when the longitudes' half-difference has a zero sine.
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
+	return distance(lon1, lat1, lon2, lat2, math.NaN())
+}
+
+// distance is Distance with cos(lat1 in radians) given when known (not
+// NaN): the same value, computed once per search.
+func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
 	lon1r := degRad(lon1)
 	lon2r := degRad(lon2)
 	v := sin((lon2r - lon1r) / 2)
@@ -147,7 +156,10 @@ func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 	lat1r := degRad(lat1)
 	lat2r := degRad(lat2)
 	u := sin((lat2r - lat1r) / 2)
-	a := u*u + cos(lat1r)*cos(lat2r)*v*v
+	if math.IsNaN(cosLat1) {
+		cosLat1 = cos(lat1r)
+	}
+	a := u*u + cosLat1*cos(lat2r)*v*v
 	return 2.0 * EarthRadius * asin(math.Sqrt(a))
 }
 
@@ -157,7 +169,7 @@ func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 // the centre in meters.
 func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	if !s.Box {
-		d := Distance(s.Lon, s.Lat, lon, lat)
+		d := distance(s.Lon, s.Lat, lon, lat, s.cosLat)
 		return d, d <= s.Radius*s.Conversion
 	}
 	w, h := s.Width*s.Conversion, s.Height*s.Conversion
@@ -167,5 +179,5 @@ func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	if Distance(lon, lat, s.Lon, lat) > w/2 {
 		return 0, false
 	}
-	return Distance(s.Lon, s.Lat, lon, lat), true
+	return distance(s.Lon, s.Lat, lon, lat, s.cosLat), true
 }
