@@ -523,12 +523,18 @@ func membersOfAllNeighbors(z *zset.ZSet, s *geohash.Shape, limit int) []point {
 		cell.Bits++
 		max := geohash.Align52(cell)
 		buf = z.AppendRangeByScore(buf[:0], zset.ScoreRange{Min: float64(min), Max: float64(max), MaxEx: true}, false, 0, -1)
+		// Equal scores are equal positions: the last test is reused.
+		prev, lon, lat, d, in := math.NaN(), 0.0, 0.0, 0.0, false
 		for _, en := range buf {
-			lon, lat, ok := geohash.DecodeScore(en.Score)
-			if !ok {
-				continue
+			if en.Score != prev {
+				prev = en.Score
+				var ok bool
+				if lon, lat, ok = geohash.DecodeScore(en.Score); !ok {
+					in = false
+					continue
+				}
+				d, in = s.Contains(lon, lat)
 			}
-			d, in := s.Contains(lon, lat)
 			if !in {
 				continue
 			}
