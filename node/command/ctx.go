@@ -83,6 +83,9 @@ type Limits struct {
 	Encoding Encoding
 	// ClusterEnabled: only database 0 exists for a client.
 	ClusterEnabled bool
+	// HLLSparseMaxBytes is hll-sparse-max-bytes: a sparse HyperLogLog
+	// that would grow past it turns dense.
+	HLLSparseMaxBytes int64
 }
 
 // Encoding holds the parameters that decide when a small value switches

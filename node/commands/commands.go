@@ -3,7 +3,9 @@ package commands
 import (
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/commands/generic"
+	"github.com/shoal-dev/shoal/node/commands/geo"
 	"github.com/shoal-dev/shoal/node/commands/hash"
+	"github.com/shoal-dev/shoal/node/commands/hyperloglog"
 	"github.com/shoal-dev/shoal/node/commands/list"
 	"github.com/shoal-dev/shoal/node/commands/lolwut"
 	"github.com/shoal-dev/shoal/node/commands/set"
@@ -16,7 +18,9 @@ import (
 func All() [][]command.Spec {
 	return [][]command.Spec{
 		generic.Commands(),
+		geo.Commands(),
 		hash.Commands(),
+		hyperloglog.Commands(),
 		list.Commands(),
 		lolwut.Commands(),
 		set.Commands(),

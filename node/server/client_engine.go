@@ -72,7 +72,8 @@ func (c *Client) Database(n int64) *keyspace.DB {
 // Limits are the configured limits a handler may read.
 func (c *Client) Limits() command.Limits {
 	cfg := c.srv.cfg
-	return command.Limits{ProtoMaxBulkLen: cfg.ProtoMaxBulkLen, Encoding: cfg.Encoding, ClusterEnabled: cfg.ClusterEnabled}
+	return command.Limits{ProtoMaxBulkLen: cfg.ProtoMaxBulkLen, Encoding: cfg.Encoding, ClusterEnabled: cfg.ClusterEnabled,
+		HLLSparseMaxBytes: cfg.Inert.HLLSparseMaxBytes}
 }
 
 // OutputOverLimit closes the client, and reports true, once its pending
