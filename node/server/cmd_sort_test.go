@@ -107,6 +107,15 @@ func TestDifferentialSort(t *testing.T) {
 			cmd(append([]string{"SORT", key, "BY", "nosort"}, lim...)...),
 		)
 	}
+	// BY and GET patterns read keys named by the data: only for a user who
+	// may read every key (these run last: AUTH changes the user).
+	script = append(script,
+		cmd("ACL", "SETUSER", "lim", "on", "nopass", "~l*", "~w_*", "+@all"), cmd("ACL", "SETUSER", "rd", "on", "nopass", "%R~*", "~l*", "+@all"),
+		cmd("AUTH", "lim", "x"), cmd("SORT", "l", "LIMIT", "0", "3"), cmd("SORT", "l", "BY", "w_*"), cmd("SORT", "l", "GET", "#"),
+		cmd("SORT", "l", "BY", "nosort", "LIMIT", "0", "2"), cmd("SORT", "l", "BOGUS", "GET", "#"), cmd("SORT_RO", "l", "GET", "w_*"),
+		cmd("SORT", "l", "GET", "#", "STORE", "other"),
+		cmd("AUTH", "rd", "x"), cmd("SORT", "l", "BY", "w_*", "GET", "#", "GET", "h_*->name", "LIMIT", "0", "3"),
+	)
 	runDifferential(t, ours, ref, script)
 
 	// RESP3: a missing GET value is the RESP3 null.

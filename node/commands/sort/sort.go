@@ -18,6 +18,8 @@ const (
 	errByCluster  = "ERR BY option of SORT denied in Cluster mode."
 	errGetCluster = "ERR GET option of SORT denied in Cluster mode."
 	errNotDouble  = "ERR One or more scores can't be converted into double"
+	errByACL      = "ERR BY option of SORT denied due to insufficient ACL permissions."
+	errGetACL     = "ERR GET option of SORT denied due to insufficient ACL permissions."
 )
 
 // options are SORT's arguments after the key.
@@ -97,10 +99,12 @@ func sortGeneric(c *command.Ctx, readOnly bool) {
 
 // parseOptions parses ASC, DESC, ALPHA, LIMIT off count, STORE dst (not
 // for SORT_RO), BY pattern and GET pattern, replying the error itself. In
-// cluster mode BY with a pattern and any GET are refused, as Redis 7.0.
+// cluster mode BY with a pattern and any GET are refused, as Redis 7.0,
+// and so they are for a user who may not read every key (ACL).
 func parseOptions(c *command.Ctx, args [][]byte, readOnly bool) (options, bool) {
 	o := options{limitCnt: -1}
 	cluster := c.Limits().ClusterEnabled
+	fullAccess := c.FullKeyAccess()
 	for j := 0; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch {
@@ -132,11 +136,19 @@ func parseOptions(c *command.Ctx, args [][]byte, readOnly bool) (options, bool) 
 					c.Error(errByCluster)
 					return o, false
 				}
+				if !fullAccess {
+					c.Error(errByACL)
+					return o, false
+				}
 			}
 			j++
 		case command.EqFold(args[j], "get") && left >= 1:
 			if cluster {
 				c.Error(errGetCluster)
+				return o, false
+			}
+			if !fullAccess {
+				c.Error(errGetACL)
 				return o, false
 			}
 			o.gets = append(o.gets, args[j+1])
