@@ -115,6 +115,10 @@ func TestDifferentialSort(t *testing.T) {
 		cmd("SORT", "l", "BY", "nosort", "LIMIT", "0", "2"), cmd("SORT", "l", "BOGUS", "GET", "#"), cmd("SORT_RO", "l", "GET", "w_*"),
 		cmd("SORT", "l", "GET", "#", "STORE", "other"),
 		cmd("AUTH", "rd", "x"), cmd("SORT", "l", "BY", "w_*", "GET", "#", "GET", "h_*->name", "LIMIT", "0", "3"),
+		// The key is read, the destination written (sortGetKeys's flags).
+		cmd("AUTH", "default", "x"), cmd("ACL", "SETUSER", "ro", "on", "nopass", "%R~*", "%W~dst*", "+@all"), cmd("ACL", "SETUSER", "sel", "on", "nopass", "~l*", "+@all", "(%R~* +sort)"),
+		cmd("AUTH", "ro", "x"), cmd("SORT", "l", "BY", "w_*", "LIMIT", "0", "2"), cmd("SORT", "l", "STORE", "dst1"), cmd("SORT", "l", "STORE", "l2"),
+		cmd("SORT_RO", "w_1", "GET", "#"), cmd("AUTH", "sel", "x"), cmd("SORT", "l", "BY", "w_*", "LIMIT", "0", "2"), cmd("SORT", "zz", "BY", "w_*"),
 	)
 	runDifferential(t, ours, ref, script)
 

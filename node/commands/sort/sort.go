@@ -456,6 +456,29 @@ func store(c *command.Ctx, o *options, out []elem) {
 // (options of SORT are skipped with their arguments on the way).
 func sortKeys(args [][]byte, dst []int) []int {
 	dst = append(dst, 1)
+	if store := storeKey(args); store > 0 {
+		dst = append(dst, store)
+	}
+	return dst
+}
+
+// sortKeyRefs is sortKeys with each key's flags: the key is read, the
+// destination overwritten.
+func sortKeyRefs(args [][]byte, dst []command.KeyRef) []command.KeyRef {
+	dst = append(dst, command.KeyRef{Pos: 1, Flags: command.KeyRO | command.KeyAccess})
+	if store := storeKey(args); store > 0 {
+		dst = append(dst, command.KeyRef{Pos: store, Flags: command.KeyOW | command.KeyUpdate})
+	}
+	return dst
+}
+
+// sortROKeyRefs is sortROKeys with the key's flags.
+func sortROKeyRefs(args [][]byte, dst []command.KeyRef) []command.KeyRef {
+	return append(dst, command.KeyRef{Pos: 1, Flags: command.KeyRO | command.KeyAccess})
+}
+
+// storeKey is the position of the last STORE's destination, 0 for none.
+func storeKey(args [][]byte) int {
 	store := 0
 	for i := 2; i < len(args); i++ {
 		switch a := string(args[i]); {
@@ -467,10 +490,7 @@ func sortKeys(args [][]byte, dst []int) []int {
 			store = i + 1
 		}
 	}
-	if store > 0 {
-		dst = append(dst, store)
-	}
-	return dst
+	return store
 }
 
 // sortROKeys is sortROGetKeys: only the key.

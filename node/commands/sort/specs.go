@@ -6,7 +6,7 @@ import "github.com/shoal-dev/shoal/node/command"
 // from Redis 7.0's COMMAND INFO and COMMAND DOCS, then owned by hand.
 func Commands() []command.Spec {
 	return []command.Spec{
-		{Name: "sort", Run: cmdSort, Keys: sortKeys, Arity: -2, Flags: command.Write | command.DenyOOM | command.MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "sort", Run: cmdSort, Keys: sortKeys, KeyRefs: sortKeyRefs, Arity: -2, Flags: command.Write | command.DenyOOM | command.MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: command.CatWrite | command.CatSet | command.CatSortedset | command.CatList | command.CatSlow | command.CatDangerous,
 			KeySpecs: []command.KeySpec{
 				{Flags: command.KeyRO | command.KeyAccess, Begin: command.BeginIndex(1), Find: command.FindRange(0, 1, 0)},
@@ -29,7 +29,7 @@ func Commands() []command.Spec {
 				{Name: "destination", Type: "key", Token: "STORE", KeySpecIndex: command.KeySpecAt(2), Optional: true},
 			}},
 		},
-		{Name: "sort_ro", Run: cmdSort_ro, Keys: sortROKeys, Arity: -2, Flags: command.ReadOnly | command.MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
+		{Name: "sort_ro", Run: cmdSort_ro, Keys: sortROKeys, KeyRefs: sortROKeyRefs, Arity: -2, Flags: command.ReadOnly | command.MovableKeys, FirstKey: 1, LastKey: 1, Step: 1,
 			Categories: command.CatRead | command.CatSet | command.CatSortedset | command.CatList | command.CatSlow | command.CatDangerous,
 			KeySpecs: []command.KeySpec{
 				{Flags: command.KeyRO | command.KeyAccess, Begin: command.BeginIndex(1), Find: command.FindRange(0, 1, 0)},
