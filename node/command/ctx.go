@@ -73,6 +73,9 @@ type Engine interface {
 	OutputOverLimit(max int) bool
 	// Notify fires a keyspace event (see Ctx.Notify).
 	Notify(class NotifyClass, event string, db int, key []byte)
+	// FullKeyAccess reports whether the client's user may run spec with
+	// args reading any key (see Ctx.FullKeyAccess).
+	FullKeyAccess(spec *Spec, args [][]byte) bool
 }
 
 // Limits are the configuration a handler may read.
@@ -217,6 +220,11 @@ func (c *Ctx) Limits() Limits { return c.eng.Limits() }
 // replies pass the output buffer limits or max bytes (a reply written in
 // chunks checks between them).
 func (c *Ctx) OutputOverLimit(max int) bool { return c.eng.OutputOverLimit(max) }
+
+// FullKeyAccess reports whether the client's user may read any key with
+// this command (ACL allkeys or %R~*), as SORT's BY and GET patterns,
+// which read keys named by the data, require.
+func (c *Ctx) FullKeyAccess() bool { return c.eng.FullKeyAccess(c.Cmd, c.Args) }
 
 // CopyArgs copies arguments that alias a read buffer, into one buffer.
 func CopyArgs(args [][]byte) [][]byte {

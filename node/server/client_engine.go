@@ -96,6 +96,13 @@ func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func(*com
 	c.blockOnKeys(keys, timeout, onTimeout)
 }
 
+// FullKeyAccess reports whether the client's user may run spec reading
+// any key (SORT's BY and GET); a client without a user may.
+func (c *Client) FullKeyAccess(spec *command.Spec, args [][]byte) bool {
+	u := c.aclUser
+	return u == nil || u.FullKeyAccess(spec, args)
+}
+
 // Notify fires a keyspace event about key in db.
 func (c *Client) Notify(class command.NotifyClass, event string, db int, key []byte) {
 	c.srv.notifyKeyspaceEvent(class, event, db, key)
