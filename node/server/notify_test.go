@@ -148,9 +148,7 @@ var eventScript = [][]string{
 // redis-server, with every event class on, and compares the event
 // streams a PSUBSCRIBE '__key*__:*' connection receives.
 func TestKeyspaceEventsDifferential(t *testing.T) {
-	ours, ref := startNode(t), startRedis(t)
-	var got, want []string
-	for i, n := range []*testNode{ours, ref} {
+	compareOnBoth(t, func(n *testNode) []string {
 		c := n.raw(t)
 		if r := c.do("CONFIG", "SET", "notify-keyspace-events", "KAnm"); r != "+OK\r\n" {
 			t.Fatalf("config set: %q", r)
@@ -167,13 +165,16 @@ func TestKeyspaceEventsDifferential(t *testing.T) {
 				}
 			}
 		}
-		ev := sub.until(c)
-		if i == 0 {
-			got = ev
-		} else {
-			want = ev
-		}
-	}
+		return sub.until(c)
+	})
+}
+
+// compareOnBoth runs fn on our node and on redis-server and compares the
+// transcripts it returns.
+func compareOnBoth(t *testing.T, fn func(n *testNode) []string) {
+	t.Helper()
+	got := fn(startNode(t))
+	want := fn(startRedis(t))
 	compareEvents(t, got, want)
 }
 

@@ -42,6 +42,7 @@ type Server struct {
 	// command costs one clock read (its duration), not three.
 	clock time.Time
 
+	trk      trackingState // client-side caching (tracking.go)
 	cfg      *Config
 	params   *config.Table // the configuration parameters (CONFIG GET/SET/REWRITE)
 	cmds     *command.Table
