@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // eventSub is a connection subscribed to every keyspace event and to a
@@ -239,4 +241,87 @@ func at(l []string, i int) string {
 		return ""
 	}
 	return l[i]
+}
+
+// TestNotifyKeyspaceEventsConfig compares CONFIG SET/GET of
+// notify-keyspace-events with Redis's: the classes come back in Redis's
+// normalised order, A standing for its classes.
+func TestNotifyKeyspaceEventsConfig(t *testing.T) {
+	var script []step
+	for _, v := range []string{"", "K", "E", "KEA", "AKE", "EKA", "gx$lshzetdnmKE", "Ag", "An", "Anm", "mE", "g$lshzxetd",
+		"g$lshzxetdK", "nK", "xyz", "KEA!", "a"} {
+		script = append(script, cmd("CONFIG", "SET", "notify-keyspace-events", v), cmd("CONFIG", "GET", "notify-keyspace-events"))
+	}
+	runDifferential(t, startNode(t), startRedis(t), script)
+}
+
+// TestKeyspaceEventsExpiryEviction checks the events (and the tracking
+// invalidations) of keys that expire lazily, expire in the active
+// cycle, and are evicted, on both servers: the keyevent channel and the
+// RESP3 invalidation pushes, polling with a deadline (no sleeps).
+func TestKeyspaceEventsExpiryEviction(t *testing.T) {
+	compareOnBoth(t, func(n *testNode) []string {
+		c := n.raw(t)
+		var out []string
+		c.do("CONFIG", "SET", "notify-keyspace-events", "Exe")
+		out = append(out, c.do("CONFIG", "GET", "notify-keyspace-events"))
+		sub := n.raw(t)
+		sub.do("PSUBSCRIBE", "__keyevent@*")
+		trk := n.raw(t)
+		trk.do("HELLO", "3")
+		trk.do("CLIENT", "TRACKING", "ON")
+
+		// Lazy: the active cycle is off, an access finds the key expired.
+		c.do("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+		c.do("SET", "lazy", "v", "PX", "30")
+		trk.do("GET", "lazy")
+		deadline := time.Now().Add(10 * time.Second)
+		for c.do("PTTL", "lazy") != ":-2\r\n" {
+			if time.Now().After(deadline) {
+				t.Fatal("lazy never expired")
+			}
+		}
+		out = append(out, "lazy: "+sub.reply(), "lazy: "+trk.reply())
+
+		// Active: nobody touches the key.
+		c.do("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+		c.do("SET", "active", "v", "PX", "100")
+		trk.do("GET", "active") // tracked even if already gone
+		out = append(out, "active: "+sub.reply(), "active: "+trk.reply())
+
+		// Eviction: every key goes once maxmemory is tiny.
+		var evicted []string
+		for _, k := range []string{"e1", "e2", "e3"} {
+			c.do("SET", k, "v")
+		}
+		c.do("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+		c.do("CONFIG", "SET", "maxmemory", "1")
+		for range 3 {
+			evicted = append(evicted, sub.reply())
+		}
+		c.do("CONFIG", "SET", "maxmemory", "0")
+		sort.Strings(evicted)
+		return append(out, evicted...)
+	})
+}
+
+// TestKeyspaceEventsOff checks that with notify-keyspace-events empty
+// (the default) nothing is published, and that K without E uses only
+// the keyspace channel.
+func TestKeyspaceEventsOff(t *testing.T) {
+	n := startNode(t)
+	c := n.raw(t)
+	sub := subscribeEvents(t, n)
+	c.do("SET", "a", "1")
+	c.do("DEL", "a")
+	if ev := sub.until(c); len(ev) != 0 {
+		t.Fatalf("events with notifications off: %q", ev)
+	}
+	c.do("CONFIG", "SET", "notify-keyspace-events", "K$")
+	c.do("SET", "a", "1")
+	c.do("DEL", "a") // generic: not asked for
+	ev := sub.until(c)
+	if len(ev) != 1 || ev[0] != "__keyspace@0__:a set" {
+		t.Fatalf("events with K$: %q", ev)
+	}
 }

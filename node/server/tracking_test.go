@@ -181,3 +181,35 @@ func TestTrackingDifferential(t *testing.T) {
 		return openTrackConns(t, n, []string{"a", "c", "d"}, []string{"b", "e", "r"}).run(steps)
 	})
 }
+
+// TestTrackingTableMaxKeysAndInfo checks tracking-table-max-keys (the
+// oldest tracked key is invalidated when the table passes the limit) and
+// INFO's tracking fields.
+func TestTrackingTableMaxKeysAndInfo(t *testing.T) {
+	n := startNode(t)
+	c := n.raw(t)
+	c.do("CONFIG", "SET", "tracking-table-max-keys", "2")
+	trk := n.raw(t)
+	trk.do("HELLO", "3")
+	trk.do("CLIENT", "TRACKING", "ON")
+	bc := n.raw(t)
+	bc.do("HELLO", "3")
+	bc.do("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "p:", "PREFIX", "q:")
+	trk.do("GET", "k1")
+	trk.do("GET", "k2")
+	if r := trk.do("MGET", "k3", "k2"); r != "*2\r\n_\r\n_\r\n" {
+		t.Fatalf("MGET: %q", r)
+	}
+	if r := trk.reply(); r != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nk1\r\n" {
+		t.Fatalf("eviction of the oldest key: %q", r)
+	}
+	info := c.do("INFO", "everything")
+	for _, want := range []string{"tracking_clients:2\r\n", "tracking_total_keys:2\r\n", "tracking_total_items:2\r\n", "tracking_total_prefixes:2\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if r := c.do("CLIENT", "LIST"); !strings.Contains(r, "flags=tB ") || !strings.Contains(r, "flags=t ") {
+		t.Errorf("CLIENT LIST flags: %q", r)
+	}
+}
