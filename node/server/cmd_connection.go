@@ -600,7 +600,7 @@ func cmdClientHelp(c *Client) {
 		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
-		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix>]",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
 		"         [OPTIN] [OPTOUT] [NOLOOP]",
 		"    Control server assisted client side caching.",
 		"TRACKINGINFO",
