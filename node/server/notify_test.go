@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
 )
 
 // eventSub is a connection subscribed to every keyspace event and to a
@@ -32,6 +34,12 @@ func subscribeEvents(t *testing.T, n *testNode) *eventSub {
 func (s *eventSub) until(pub *rawConn) []string {
 	s.r.t.Helper()
 	pub.do("PUBLISH", eventsEnd, "x")
+	return s.untilMarker()
+}
+
+// untilMarker reads messages until the marker (already published).
+func (s *eventSub) untilMarker() []string {
+	s.r.t.Helper()
 	var out []string
 	for {
 		msg := parsePush(s.r.reply())
@@ -323,5 +331,50 @@ func TestKeyspaceEventsOff(t *testing.T) {
 	ev := sub.until(c)
 	if len(ev) != 1 || ev[0] != "__keyspace@0__:a set" {
 		t.Fatalf("events with K$: %q", ev)
+	}
+}
+
+// TestKeyspaceEventsClusterLocal checks that in cluster mode keyspace
+// events reach only the subscribers of the node that owns the key, as
+// Redis publishes them locally, while PUBLISH still crosses the bus.
+func TestKeyspaceEventsClusterLocal(t *testing.T) {
+	a := startClusterProc(t, "", 0)
+	b := startClusterProc(t, "", 0)
+	a.do(t, "CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+	a.do(t, "CLUSTER", "MEET", "127.0.0.1", b.Port, b.BusPort)
+	waitAgreement(t, []*clusterProc{a, b})
+	a.do(t, "CONFIG", "SET", "notify-keyspace-events", "KEA")
+	b.do(t, "CONFIG", "SET", "notify-keyspace-events", "KEA")
+	subA := subscribeEvents(t, &testNode{a.proc})
+	subB := subscribeEvents(t, &testNode{b.proc})
+	c := (&testNode{a.proc}).raw(t)
+	c.do("SET", "k", "v")
+	if ev := subB.until(c); len(ev) != 0 { // the marker came over the bus
+		t.Errorf("events on the other node: %q", ev)
+	}
+	want := []string{"__keyspace@0__:k set", "__keyevent@0__:set k"}
+	if got := subA.untilMarker(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("events on the owner: %q, want %q", got, want)
+	}
+}
+
+// BenchmarkNotifyOff is the cost of an event nobody asked for (the
+// default): one flag test. BenchmarkNotifyOn publishes it to nobody.
+func BenchmarkNotifyOff(b *testing.B) { benchmarkNotify(b, "") }
+func BenchmarkNotifyOn(b *testing.B)  { benchmarkNotify(b, "KEA") }
+
+func benchmarkNotify(b *testing.B, flags string) {
+	cfg, err := ParseArgs([]string{"--port", "0", "--save", "", "--notify-keyspace-events", flags})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(cfg, enginePlugins()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	key := []byte("key:000001")
+	for b.Loop() {
+		s.notifyKeyspaceEvent(command.NotifyString, "set", 0, key)
 	}
 }
