@@ -364,15 +364,7 @@ func BenchmarkNotifyOff(b *testing.B) { benchmarkNotify(b, "") }
 func BenchmarkNotifyOn(b *testing.B)  { benchmarkNotify(b, "KEA") }
 
 func benchmarkNotify(b *testing.B, flags string) {
-	cfg, err := ParseArgs([]string{"--port", "0", "--save", "", "--notify-keyspace-events", flags})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(cfg, enginePlugins()...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(s.Close)
+	s := newInProcess(b, "--notify-keyspace-events", flags)
 	key := []byte("key:000001")
 	for b.Loop() {
 		s.notifyKeyspaceEvent(command.NotifyString, "set", 0, key)
