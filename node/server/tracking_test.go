@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // trackStep is one command of a tracking scenario, sent on the named
@@ -71,8 +72,7 @@ func (tc *trackConns) run(steps []trackStep) []string {
 			args[i] = a
 		}
 		if st.args[0] == "CLOSE" {
-			tc.conns[st.conn].c.Close()
-			delete(tc.conns, st.conn)
+			tc.close(st.conn)
 			out = append(out, st.conn+" closed")
 			continue
 		}
@@ -97,6 +97,21 @@ func (tc *trackConns) run(steps []trackStep) []string {
 		}
 	}
 	return out
+}
+
+// close closes a connection and waits until the server has let it go
+// (CLIENT LIST from connection "b", the writer that tracks nothing, no
+// longer shows it).
+func (tc *trackConns) close(name string) {
+	tc.conns[name].c.Close()
+	delete(tc.conns, name)
+	other := tc.conns["b"]
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(other.do("CLIENT", "LIST"), "id="+tc.ids[name]+" ") {
+		if time.Now().After(deadline) {
+			tc.t.Fatalf("connection %s still listed", name)
+		}
+	}
 }
 
 func (tc *trackConns) unID(s string) string {
