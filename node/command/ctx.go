@@ -117,10 +117,13 @@ func (c *Ctx) Error(msg string) {
 func (c *Ctx) WrongType() { c.Error(ErrWrongType) }
 
 // LookupRead finds a key for reading (lazy expiry, LRU touch,
-// keyspace_hits/misses).
+// keyspace_hits/misses, the keymiss event).
 func (c *Ctx) LookupRead(key []byte) *keyspace.Entry {
 	e := c.DB.Lookup(key)
 	c.eng.CountLookup(e != nil)
+	if e == nil {
+		c.eng.Notify(NotifyKeyMiss, "keymiss", c.DB.ID, key)
+	}
 	return e
 }
 

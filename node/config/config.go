@@ -60,8 +60,8 @@ type Config struct {
 	// who may CONFIG SET dir and dbfilename.
 	EnableProtectedConfigs string
 	// NotifyKeyspaceEvents is notify-keyspace-events as flags
-	// (config_notify.go). Stored and validated; the notifications come
-	// with their feature.
+	// (config_notify.go), read by the engine at every event
+	// (node/server/notify.go).
 	NotifyKeyspaceEvents int
 	// ACLLogMaxLen is acllog-max-len.
 	ACLLogMaxLen int

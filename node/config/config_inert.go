@@ -225,7 +225,7 @@ func inertParams() []Param {
 		n64("latency-monitor-threshold", "", 0, ints(0, longMax), "the latency monitor records no events: LATENCY LATEST/HISTORY answer as Redis does with it off (LATENCY HISTOGRAM is served)", func(i *InertConfig) *int64 { return &i.LatencyMonitorThreshold }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
 		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
-		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "client-side caching (CLIENT TRACKING) is not served yet", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
+		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
 		n64("client-query-buffer-limit", "", 0, memorySizes(1<<20, longMax), "the query buffer is bounded by proto-max-bulk-len and the reader's own limits, not by this total", func(i *InertConfig) *int64 { return &i.ClientQueryBufferLimit }),
 		n64("maxmemory-clients", "", 0, numSpec{min: -100, max: longMax, memory: true, percent: true}, "client buffers are not counted against a limit of their own; maxmemory eviction applies", func(i *InertConfig) *int64 { return &i.MaxmemoryClients }),
 		n64("auto-aof-rewrite-min-size", "", 0, memory(0, longMax), whyAutoAOF, func(i *InertConfig) *int64 { return &i.AutoAOFRewriteMinSize }),

@@ -72,6 +72,8 @@ type Client struct {
 	outSoftSince time.Time
 	keysBuf      []int
 
+	trk clientTracking // CLIENT TRACKING (tracking.go)
+
 	// Taken under the lock at the end of each batch, for other clients'
 	// INFO and CLIENT LIST (the buffers themselves are the goroutine's):
 	// the unparsed bytes, the parsed arguments of a command still
@@ -355,6 +357,7 @@ func (c *Client) unregister() (notify chan struct{}) {
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
 	s.sunsubscribeAll(c)
+	s.disableTracking(c)
 	if c.monitor {
 		s.removeMonitor(c)
 	}

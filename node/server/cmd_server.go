@@ -453,6 +453,7 @@ func cmdFlushdb(c *Client) {
 		return
 	}
 	n := c.srv.flushDB(c.DB)
+	c.srv.trackingFlush()
 	c.AddDirty(int64(n) + 1)
 	c.W.OK()
 }
@@ -465,6 +466,7 @@ func cmdFlushall(c *Client) {
 	for _, db := range c.srv.dbs {
 		n += c.srv.flushDB(db)
 	}
+	c.srv.trackingFlush()
 	c.AddDirty(int64(n) + 1)
 	c.W.OK()
 }

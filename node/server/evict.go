@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -134,6 +135,7 @@ func (s *Server) performEvictions() bool {
 		bestDB.DeleteEntry(best)
 		s.stats.evictedKeys++
 		s.touchWatched(bestDB.ID, key)
+		s.notifyKeyspaceEvent(command.NotifyEvicted, "evicted", bestDB.ID, []byte(key))
 		if s.propagates() {
 			s.propBuf = append(s.propBuf, propOp{db: bestDB.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
 		}

@@ -94,8 +94,17 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	c.Args = args
+	if s.trk.active() {
+		s.trk.current = c
+	}
 	s.callAt(c, spec, now)
 	c.Args = nil
+	if s.trk.active() {
+		s.trackingAfterCommand(c, spec)
+		s.afterCommand()
+		s.trackingEndCommand()
+		return
+	}
 	s.afterCommand()
 }
 
@@ -133,6 +142,9 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.noProp = false
 	dirty := s.dirty
 	s.runHandler(c, spec)
+	if c.trk.flags&trkOn != 0 {
+		s.trackingRememberKeys(c, spec, c.Args)
+	}
 	dur := time.Since(start)
 	s.clock = start.Add(dur)
 	if c.reexec || c.blk == nil {

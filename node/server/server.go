@@ -42,6 +42,7 @@ type Server struct {
 	// command costs one clock read (its duration), not three.
 	clock time.Time
 
+	trk      trackingState // client-side caching (tracking.go)
 	cfg      *Config
 	params   *config.Table // the configuration parameters (CONFIG GET/SET/REWRITE)
 	cmds     *command.Table
@@ -141,6 +142,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		return nil, err
 	}
 	s.env.Expired = s.keyExpired
+	s.applyNotifyConfig()
 	s.applyEvictionPolicy()
 	s.env.Now = time.Now().UnixMilli()
 	for i := 0; i < cfg.Databases; i++ {
@@ -521,6 +523,7 @@ func (s *Server) cron() {
 // passed: propagate a DEL and invalidate WATCHers.
 func (s *Server) keyExpired(db *keyspace.DB, key string) {
 	s.stats.expiredKeys++
+	s.notifyKeyspaceEvent(command.NotifyExpired, "expired", db.ID, []byte(key))
 	s.touchWatched(db.ID, key)
 	if s.propagates() {
 		s.propBuf = append(s.propBuf, propOp{db: db.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
