@@ -111,6 +111,7 @@ func (s *Server) configChanged() {
 	s.applyEvictionPolicy()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.applyLatencyConfig()
 	for _, changed := range s.hooks.config {
 		changed()
 	}

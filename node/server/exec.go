@@ -139,8 +139,13 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
 		st.usec += dur.Microseconds()
-		st.latency.add(dur)
+		if s.cfg.LatencyTracking {
+			st.recordLatency(dur)
+		}
 		s.stats.commands++
+		if s.latency.threshold.Load() > 0 {
+			s.latency.addIfNeeded(latencyEventOf(spec), dur)
+		}
 	}
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {
 		s.slowlog.add(c, dur, s.cfg.SlowlogMaxLen)

@@ -89,6 +89,8 @@ type Server struct {
 	peakMemory     int64
 	noActiveExpire bool
 
+	latency latencyMonitor // LATENCY (latency.go)
+
 	hooks hookSet // plugged subsystems (hooks.go)
 
 	// keyIndex is the key index of database 0 (cluster mode's keys by
@@ -106,7 +108,7 @@ type dbKey struct {
 
 type cmdStat struct {
 	calls, usec, rejected, failed int64
-	latency                       latencyHistogram // LATENCY HISTOGRAM
+	hist                          *latencyHist // latency_hist.go, made on the first record
 }
 
 // New builds a server from a configuration, the engine's handler groups
@@ -156,6 +158,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s.slowlog.init()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.applyLatencyConfig()
 	return s, nil
 }
 
@@ -501,13 +504,17 @@ func (s *Server) cron() {
 		return
 	}
 	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
+	var expiring time.Duration // the active expire cycle's, for the latency monitor
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {
+			start := time.Now()
 			db.ActiveExpireCycle(16)
+			expiring += time.Since(start)
 		}
 		for db.Rehash(100) && time.Now().Before(deadline) {
 		}
 	}
+	s.latency.addIfNeeded("expire-cycle", expiring)
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
 	for _, cron := range s.hooks.cron {

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// digits normalises the numbers of a reply that differ by nature between
+// two servers (times, latencies): every run of digits becomes "N", and
+// a RESP length prefix is dropped with it.
+var digitsRe = regexp.MustCompile(`[0-9]+`)
+
+func normaliseDigits(s string) string { return digitsRe.ReplaceAllString(s, "N") }
+
+// The latency monitor with a low threshold: a DEBUG SLEEP records a
+// "command" event, and LATEST, HISTORY, GRAPH, DOCTOR and RESET answer
+// as Redis's with the times and latencies normalised.
+func TestDifferentialLatencyMonitor(t *testing.T) {
+	ours, ref := startNode(t, "--slowlog-log-slower-than", "-1"), startRedis(t, "--enable-debug-command", "yes", "--slowlog-log-slower-than", "-1")
+	for _, proto := range []string{"2", "3"} {
+		a, b := ours.raw(t), ref.raw(t)
+		replies := func(args ...string) (string, string) { return a.do(args...), b.do(args...) }
+		for _, s := range [][]string{{"HELLO", proto}, {"LATENCY", "RESET"}, {"CONFIG", "SET", "latency-monitor-threshold", "40"},
+			{"LATENCY", "DOCTOR"}, {"LATENCY", "LATEST"}} {
+			if got, want := replies(s...); normaliseDigits(got) != normaliseDigits(want) {
+				t.Errorf("RESP%s %q:\n ours  %q\n redis %q", proto, s, got, want)
+			}
+		}
+		replies("DEBUG", "SLEEP", "0.06")
+		replies("DEBUG", "SLEEP", "0.05")
+		for _, s := range [][]string{{"LATENCY", "LATEST"}, {"LATENCY", "HISTORY", "command"}, {"LATENCY", "HISTORY", "COMMAND"},
+			{"LATENCY", "GRAPH", "command"}, {"LATENCY", "DOCTOR"}, {"LATENCY", "GRAPH", "fast-command"},
+			{"LATENCY", "RESET", "Command", "command", "nosuch"}, {"LATENCY", "LATEST"}, {"LATENCY", "HISTORY", "command"},
+			{"CONFIG", "SET", "latency-monitor-threshold", "0"}, {"LATENCY", "DOCTOR"}} {
+			got, want := replies(s...)
+			if normaliseDigits(got) != normaliseDigits(want) {
+				t.Errorf("RESP%s %q:\n ours  %q\n redis %q", proto, s, got, want)
+			}
+		}
+	}
+	// The sample: this second, at least the threshold, at most the
+	// longest sleep (with some slack for a loaded machine).
+	c := ours.client(t)
+	ctx := ctxT(t)
+	c.ConfigSet(ctx, "latency-monitor-threshold", "30")
+	c.Do(ctx, "DEBUG", "SLEEP", "0.04")
+	res, err := c.Do(ctx, "LATENCY", "LATEST").Slice()
+	if err != nil || len(res) != 1 {
+		t.Fatalf("LATENCY LATEST: %v %v", res, err)
+	}
+	ev := res[0].([]any)
+	if ev[0] != "command" || ev[2].(int64) < 30 || ev[3].(int64) < ev[2].(int64) || time.Now().Unix()-ev[1].(int64) > 5 {
+		t.Errorf("LATENCY LATEST %v", ev)
+	}
+	graph, err := c.Do(ctx, "LATENCY", "GRAPH", "command").Text()
+	if err != nil || !strings.HasPrefix(graph, "command - high ") || !strings.HasSuffix(graph, "\n_\n \n0\ns\n") {
+		t.Errorf("LATENCY GRAPH %q %v", graph, err)
+	}
+}
+
+// A fast command that takes long is a "fast-command" event: the event
+// name follows the command's fast flag.
+func TestLatencyEventOfFastCommand(t *testing.T) {
+	n := startNode(t)
+	c := n.client(t)
+	ctx := ctxT(t)
+	c.ConfigSet(ctx, "latency-monitor-threshold", "1")
+	// A sorted set big enough that ZRANGE 0 -1 (not fast) takes over 1 ms,
+	// while ZCARD (fast) does not: only "command" is recorded.
+	args := []any{"ZADD", "z"}
+	for i := 0; i < 200000; i++ {
+		args = append(args, i, i)
+	}
+	c.Do(ctx, args...)
+	c.Do(ctx, "LATENCY", "RESET")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.Do(ctx, "ZRANGE", "z", "0", "-1")
+		res, _ := c.Do(ctx, "LATENCY", "LATEST").Slice()
+		if len(res) > 0 {
+			if ev := res[0].([]any); ev[0] != "command" {
+				t.Fatalf("ZRANGE recorded as %v", ev)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no command event")
+		}
+	}
+}
