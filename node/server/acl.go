@@ -28,7 +28,7 @@ func (s *Server) initACL() error {
 			return err
 		}
 	}
-	return nil
+	return s.loadACLFileAtStart()
 }
 
 // userLines are the `user` lines CONFIG REWRITE writes: ACL LIST's.

@@ -89,7 +89,9 @@ type Server struct {
 	peakMemory     int64
 	noActiveExpire bool
 
-	latency latencyMonitor // LATENCY (latency.go)
+	latency    latencyMonitor // LATENCY (latency.go)
+	memStartup int64          // used memory once started (MEMORY STATS' startup.allocated)
+	purging    atomic.Bool    // a MEMORY PURGE is running
 
 	hooks hookSet // plugged subsystems (hooks.go)
 
@@ -159,6 +161,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s.applyGC()
 	s.noteShutdownTimeout()
 	s.applyLatencyConfig()
+	s.memStartup = s.usedMemory()
 	return s, nil
 }
 
@@ -173,6 +176,7 @@ func handlerGroups() []map[string]Handler {
 		aclHandlers(),
 		dumpHandlers(),
 		latencyHandlers(),
+		introspectionHandlers(),
 	}
 }
 
