@@ -2,6 +2,7 @@ package server
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,39 @@ func TestLatencyEventOfFastCommand(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("no command event")
+		}
+	}
+}
+
+// INFO latencystats: a line per command that ran, with the configured
+// percentiles (Redis's names, values normalised), none with
+// latency-tracking off; OBJECT FREQ under the LFU policies and its error
+// under the others.
+func TestDifferentialLatencyStatsAndObjectFreq(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	a, b := ours.raw(t), ref.raw(t)
+	sortedLines := func(s string) string {
+		lines := strings.Split(normaliseDigits(s), "\r\n")
+		sort.Strings(lines[1:])
+		return strings.Join(lines, "\r\n")
+	}
+	for _, s := range [][]string{
+		{"CONFIG", "RESETSTAT"}, {"SET", "a", "b"}, {"GET", "a"}, {"CLIENT", "ID"}, {"INFO", "latencystats"},
+		{"CONFIG", "SET", "latency-tracking-info-percentiles", "0 12.5 99.99 100"}, {"INFO", "LATENCYSTATS"},
+		{"CONFIG", "SET", "latency-tracking", "no"}, {"INFO", "latencystats"}, {"CONFIG", "GET", "latency-tracking"},
+		{"CONFIG", "SET", "latency-tracking", "yes"}, {"CONFIG", "SET", "latency-tracking-info-percentiles", ""}, {"INFO", "latencystats"},
+		{"CONFIG", "SET", "latency-monitor-threshold", "-1"}, {"CONFIG", "SET", "latency-monitor-threshold", "x"}, {"CONFIG", "GET", "latency-monitor-threshold"},
+		{"OBJECT", "FREQ", "a"}, {"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"}, {"SET", "f", "v"}, {"OBJECT", "FREQ", "f"},
+		{"GET", "f"}, {"OBJECT", "FREQ", "f"}, {"OBJECT", "FREQ", "nosuch"}, {"OBJECT", "IDLETIME", "f"},
+		{"CONFIG", "SET", "maxmemory-policy", "volatile-lfu"}, {"OBJECT", "FREQ", "f"},
+		{"CONFIG", "SET", "maxmemory-policy", "volatile-lru"}, {"OBJECT", "FREQ", "f"}, {"OBJECT", "FREQ"}, {"OBJECT", "HELP"},
+	} {
+		got, want := a.do(s...), b.do(s...)
+		if s[0] == "INFO" || s[0] == "CLIENT" {
+			got, want = sortedLines(got), sortedLines(want)
+		}
+		if got != want {
+			t.Errorf("%q:\n ours  %q\n redis %q", s, got, want)
 		}
 	}
 }
