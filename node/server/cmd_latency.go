@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
@@ -39,7 +40,7 @@ func cmdLatencyLatest(c *Client) {
 // cmdLatencyHistory answers the event's samples, oldest first, as
 // [unix time, ms] pairs (none for an unknown event).
 func cmdLatencyHistory(c *Client) {
-	events := c.srv.latency.snapshot(string(c.Args[2]))
+	events := c.srv.latency.snapshot(cString(c.Args[2]))
 	if len(events) == 0 {
 		c.W.ArrayLen(0)
 		return
@@ -52,10 +53,19 @@ func cmdLatencyHistory(c *Client) {
 	}
 }
 
+// cString is an argument as Redis's latency code reads it: a C string,
+// up to its first NUL byte.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
 func cmdLatencyReset(c *Client) {
 	names := make([]string, 0, len(c.Args)-2)
 	for _, a := range c.Args[2:] {
-		names = append(names, string(a))
+		names = append(names, cString(a))
 	}
 	if len(names) == 0 {
 		c.W.Int(int64(c.srv.latency.reset(nil)))
@@ -69,9 +79,10 @@ func cmdLatencyReset(c *Client) {
 }
 
 func cmdLatencyGraph(c *Client) {
-	events := c.srv.latency.snapshot(string(c.Args[2]))
+	name := cString(c.Args[2])
+	events := c.srv.latency.snapshot(name)
 	if len(events) == 0 {
-		c.Error("ERR No samples available for event '" + string(c.Args[2]) + "'")
+		c.Error("ERR No samples available for event '" + name + "'")
 		return
 	}
 	c.W.Verbatim("txt", latencyGraph(events[0], time.Now().Unix()))

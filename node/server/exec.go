@@ -135,6 +135,9 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	s.runHandler(c, spec)
 	dur := time.Since(start)
 	s.clock = start.Add(dur)
+	if c.blk != nil && !c.reexec {
+		c.blk.ran = dur
+	}
 	if c.reexec || c.blk == nil {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
@@ -143,7 +146,7 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 			st.recordLatency(dur)
 		}
 		s.stats.commands++
-		if s.latency.threshold.Load() > 0 {
+		if s.latency.threshold.Load() > 0 && !c.reexec { // a served blocked command is no "command" event
 			s.latency.addIfNeeded(latencyEventOf(spec), dur)
 		}
 	}

@@ -145,3 +145,17 @@ func (s *Server) latencyStatsSection(b *strings.Builder) {
 		}
 	}
 }
+
+// countTimedOutCall counts a blocked command that timed out as one call
+// of the time its blocking run took, as Redis 7.0's updateStatsOnUnblock
+// (which leaves the latency histogram out).
+func (s *Server) countTimedOutCall(b *blockedClient) {
+	spec, _ := s.cmds.LookupArgs(b.args)
+	if spec == nil {
+		return
+	}
+	st := &s.cmdStats[spec.ID()]
+	st.calls++
+	st.usec += b.ran.Microseconds()
+	s.stats.commands++
+}

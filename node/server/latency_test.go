@@ -124,3 +124,31 @@ func TestDifferentialLatencyStatsAndObjectFreq(t *testing.T) {
 		}
 	}
 }
+
+// A blocking command that times out counts as a call in INFO
+// commandstats but not in its latency histogram; one served later counts
+// in both, as in Redis 7.0.15.
+func TestDifferentialBlockedCallStats(t *testing.T) {
+	calls := regexp.MustCompile(`cmdstat_blpop:calls=([0-9]+),`)
+	for _, n := range []*testNode{startNode(t), startRedis(t)} {
+		r, other := n.raw(t), n.raw(t)
+		r.do("CONFIG", "RESETSTAT")
+		r.do("BLPOP", "nokey", "0.01")
+		r.do("LPUSH", "l", "a")
+		r.do("BLPOP", "l", "0")
+		r.send(encodeCommand("BLPOP", "l2", "0"))
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(other.do("CLIENT", "LIST"), "flags=b") {
+			if time.Now().After(deadline) {
+				t.Fatal("BLPOP never blocked")
+			}
+		}
+		other.do("LPUSH", "l2", "x")
+		r.reply()
+		m := calls.FindStringSubmatch(other.do("INFO", "commandstats"))
+		hist := other.do("LATENCY", "HISTOGRAM", "blpop")
+		if m == nil || m[1] != "3" || !strings.Contains(hist, "$5\r\ncalls\r\n:2\r\n") {
+			t.Errorf("%s: blpop commandstats %v, histogram %q", n.Addr, m, hist)
+		}
+	}
+}
