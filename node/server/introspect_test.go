@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/shoal-dev/shoal/node/nodetest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -285,4 +286,26 @@ func (r *rawConn) replyOrEOF() string {
 		return ""
 	}
 	return b.String()
+}
+
+// With an aclfile, CONFIG REWRITE writes no user lines (the users are the
+// file's), as Redis's rewriteConfigUserOption.
+func TestDifferentialConfigRewriteWithACLFile(t *testing.T) {
+	for _, bin := range []string{nodetest.Binary(t), nodetest.RedisServer(t)} {
+		dir := t.TempDir()
+		acl, conf := filepath.Join(dir, "users.acl"), filepath.Join(dir, "redis.conf")
+		writeACL(t, acl, "user default on nopass ~* &* +@all\n")
+		writeACL(t, conf, "aclfile "+acl+"\n")
+		r := startWithFile(t, bin, conf).raw(t)
+		if got := r.do("ACL", "SETUSER", "bob", "on", "+get"); got != "+OK\r\n" {
+			t.Fatalf("%s: ACL SETUSER %q", bin, got)
+		}
+		if got := r.do("CONFIG", "REWRITE"); got != "+OK\r\n" {
+			t.Fatalf("%s: CONFIG REWRITE %q", bin, got)
+		}
+		data, _ := os.ReadFile(conf)
+		if strings.Contains(string(data), "\nuser ") || !strings.Contains(string(data), "aclfile \""+acl+"\"") {
+			t.Errorf("%s: rewritten config\n%s", bin, data)
+		}
+	}
 }
