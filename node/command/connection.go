@@ -137,6 +137,16 @@ func connectionCommands() []Spec {
 					Categories: CatSlow | CatConnection,
 					Doc:        Doc{Group: "connection", Since: "6.2.0", Summary: "Return information about server assisted client side caching for the current connection", Complexity: "O(1)"},
 				},
+				{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
+					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
+					Doc: Doc{Group: "connection", Since: "5.0.0", Summary: "Unblock a client blocked in a blocking command from a different connection", Complexity: "O(log N) where N is the number of client connections", Arguments: []Arg{
+						{Name: "client-id", Type: "integer"},
+						{Name: "timeout_error", Type: "oneof", Optional: true, Arguments: []Arg{
+							{Name: "timeout", Type: "pure-token", Token: "TIMEOUT"},
+							{Name: "error", Type: "pure-token", Token: "ERROR"},
+						}},
+					}},
+				},
 				{Name: "unpause", Arity: 2, Flags: Admin | NoScript | Loading | Stale, FirstKey: 0, LastKey: 0, Step: 0,
 					Categories: CatAdmin | CatSlow | CatDangerous | CatConnection,
 					Doc:        Doc{Group: "connection", Since: "6.2.0", Summary: "Resume processing of clients that were paused", Complexity: "O(N) Where N is the number of paused clients"},

@@ -18,15 +18,15 @@ type InertConfig struct {
 	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite          bool
 	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled                bool
 	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled          bool
-	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP, LatencyTracking             bool
+	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                              bool
 	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                                 bool
 	TLSCluster, TLSReplication, TLSPreferServerCiphers, TLSSessionCaching          bool
 
-	ACLFile, UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent string
-	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                         string
-	TLSCertFile, TLSKeyFile, TLSKeyFilePass, TLSClientCertFile, TLSClientKeyFile        string
-	TLSClientKeyFilePass, TLSDHParamsFile, TLSCACertFile, TLSCACertDir                  string
-	TLSProtocols, TLSCiphers, TLSCiphersuites                                           string
+	UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent   string
+	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                  string
+	TLSCertFile, TLSKeyFile, TLSKeyFilePass, TLSClientCertFile, TLSClientKeyFile string
+	TLSClientKeyFilePass, TLSDHParamsFile, TLSCACertFile, TLSCACertDir           string
+	TLSProtocols, TLSCiphers, TLSCiphersuites                                    string
 
 	Supervised, SyslogFacility, OOMScoreAdj, ACLPubsubDefault, SanitizeDumpPayload string
 	EnableModuleCommand, PropagationErrorBehavior, TLSAuthClients                  string
@@ -36,7 +36,7 @@ type InertConfig struct {
 	TCPBacklog, ClusterAnnounceTLSPort, ListCompressDepth, ActiveExpireEffort             int
 	SocketMarkID, UnixSocketPerm, ActiveDefragMaxScanFields, TLSPort                      int
 	TLSSessionCacheSize, TLSSessionCacheTimeout                                           int
-	BusyReplyThreshold, LatencyMonitorThreshold                                           int64
+	BusyReplyThreshold                                                                    int64
 	ActiveDefragIgnoreBytes, HLLSparseMaxBytes                                            int64
 	TrackingTableMaxKeys, ClientQueryBufferLimit, MaxmemoryClients, AutoAOFRewriteMinSize int64
 }
@@ -47,7 +47,7 @@ func defaultInertConfig() InertConfig {
 		RDBChecksum: true, RDBCompression: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
 		SetProcTitle: true, DynamicHz: true, AOFRewriteIncrementalFsync: true, RDBSaveIncrementalFsync: true,
 		AOFUseRDBPreamble: true, ReplicaIgnoreMaxmemory: true, JemallocBgThread: true,
-		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true, LatencyTracking: true,
+		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true,
 		TLSSessionCaching: true,
 
 		ProcTitleTemplate: "{title} {listen-addr} {server-mode}", SyslogIdent: "redis",
@@ -164,7 +164,6 @@ func inertParams() []Param {
 		b("crash-log-enabled", "", 0, "a Go panic prints its own stack trace", func(i *InertConfig) *bool { return &i.CrashLogEnabled }),
 		b("crash-memcheck-enabled", "", 0, "there is no post-crash memory test in a Go process", func(i *InertConfig) *bool { return &i.CrashMemcheckEnabled }),
 		b("disable-thp", "", FlagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
-		b("latency-tracking", "", 0, "INFO latencystats is not served yet (LATENCY HISTOGRAM always tracks)", func(i *InertConfig) *bool { return &i.LatencyTracking }),
 		b("aof-disable-auto-gc", "", 0, "the AOF's history files are deleted after a rewrite, as with the default (no)", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
 		b("replica-ignore-disk-write-errors", "", 0, "a replica never writes its master's stream to disk on its own", func(i *InertConfig) *bool { return &i.ReplicaIgnoreDiskWriteErrors }),
 		tlsOff(b("tls-cluster", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSCluster }), func(i *InertConfig) *bool { return &i.TLSCluster }),
@@ -172,7 +171,6 @@ func inertParams() []Param {
 		b("tls-prefer-server-ciphers", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSPreferServerCiphers }),
 		b("tls-session-caching", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSSessionCaching }),
 
-		s("aclfile", FlagImmutable, false, "users come from the config file's user lines and ACL SETUSER; ACL LOAD/SAVE are not served", func(i *InertConfig) *string { return &i.ACLFile }, nil),
 		s("unixsocket", FlagImmutable, true, "the node listens on TCP only (pods are reached over the network)", func(i *InertConfig) *string { return &i.UnixSocket }, nil),
 		s("bind-source-addr", 0, true, "outgoing connections (replication, MIGRATE) use the address the kernel picks", func(i *InertConfig) *string { return &i.BindSourceAddr }, nil),
 		s("ignore-warnings", 0, false, "the node prints none of the kernel warnings Redis can silence", func(i *InertConfig) *string { return &i.IgnoreWarnings }, nil),
@@ -222,7 +220,6 @@ func inertParams() []Param {
 		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),
 		n("tls-session-cache-timeout", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheTimeout }),
 		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "scripting (Lua, functions) is not served yet", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
-		n64("latency-monitor-threshold", "", 0, ints(0, longMax), "the latency monitor records no events: LATENCY LATEST/HISTORY answer as Redis does with it off (LATENCY HISTOGRAM is served)", func(i *InertConfig) *int64 { return &i.LatencyMonitorThreshold }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
 		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
 		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),

@@ -44,6 +44,7 @@ type Client struct {
 	inExec     bool
 	execFailed bool // a command failed while queueing (EXECABORT)
 	dirtyCAS   bool
+	noEvict    bool // CLIENT NO-EVICT on (flag e)
 
 	blk      *blockedClient // non-nil while blocked on keys
 	reexec   bool           // the handler runs again because a key is ready

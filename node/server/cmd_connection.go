@@ -284,6 +284,9 @@ func (c *Client) flagString() string {
 	if c.closeAfter {
 		b.WriteByte('c')
 	}
+	if c.noEvict {
+		b.WriteByte('e')
+	}
 	if b.Len() == 0 {
 		b.WriteByte('N')
 	}
@@ -537,7 +540,12 @@ func cmdClientUnpause(c *Client) {
 }
 
 func cmdClientNoEvict(c *Client) {
-	if !command.EqFold(c.Args[2], "on") && !command.EqFold(c.Args[2], "off") {
+	switch {
+	case command.EqFold(c.Args[2], "on"):
+		c.noEvict = true
+	case command.EqFold(c.Args[2], "off"):
+		c.noEvict = false
+	default:
 		c.Error(command.ErrSyntax)
 		return
 	}

@@ -709,7 +709,7 @@ func cmdMemoryUsage(c *Client) {
 			return
 		}
 	}
-	e := c.DB.Peek(c.Args[2])
+	e := c.DB.PeekNoExpire(c.Args[2]) // Redis's dictFind: an expired key not yet removed counts
 	if e == nil {
 		c.W.Null()
 		return

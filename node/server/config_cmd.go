@@ -112,6 +112,7 @@ func (s *Server) configChanged() {
 	s.applyGC()
 	s.noteShutdownTimeout()
 	s.applyNotifyConfig()
+	s.applyLatencyConfig()
 	for _, changed := range s.hooks.config {
 		changed()
 	}

@@ -206,4 +206,7 @@
 //     Close, Route, ConfigChanged, Published, Connections) and reaches the
 //     engine through cluster_api.go; its keyspace.SlotIndex goes in
 //     through SetKeyIndex; routing uses command.Spec.GetKeys.
+//   - Latency: LatencySample (latency.go) reports an event under Redis's
+//     name to the latency monitor from any goroutine (the AOF writer's
+//     aof-write and aof-fsync-always).
 package server

@@ -101,6 +101,8 @@ func (s *Server) performEvictions() bool {
 	if s.mem.forceGC(limit) && s.usedMemory() <= limit {
 		return true
 	}
+	start := time.Now()
+	defer func() { s.latency.addIfNeeded("eviction-cycle", time.Since(start)) }()
 	volatile := strings.HasPrefix(policy, "volatile-")
 	samples := s.cfg.MaxMemorySamples
 	var cand []*keyspace.Entry

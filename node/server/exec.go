@@ -147,12 +147,20 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	}
 	dur := time.Since(start)
 	s.clock = start.Add(dur)
+	if c.blk != nil && !c.reexec {
+		c.blk.ran = dur
+	}
 	if c.reexec || c.blk == nil {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
 		st.usec += dur.Microseconds()
-		st.latency.add(dur)
+		if s.cfg.LatencyTracking {
+			st.recordLatency(dur)
+		}
 		s.stats.commands++
+		if s.latency.threshold.Load() > 0 && !c.reexec { // a served blocked command is no "command" event
+			s.latency.addIfNeeded(latencyEventOf(spec), dur)
+		}
 	}
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {
 		s.slowlog.add(c, dur, s.cfg.SlowlogMaxLen)

@@ -196,6 +196,7 @@ func (s *Server) info(want map[string]bool) string {
 			fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", code, s.stats.errors[code])
 		}
 	})
+	section("latencystats", "Latencystats", s.latencyStatsSection)
 	section("cluster", "Cluster", func(b *strings.Builder) {
 		fmt.Fprintf(b, "cluster_enabled:%d\r\n", boolInt(s.cfg.ClusterEnabled))
 	})

@@ -90,6 +90,10 @@ type Server struct {
 	peakMemory     int64
 	noActiveExpire bool
 
+	latency    latencyMonitor // LATENCY (latency.go)
+	memStartup int64          // used memory once started (MEMORY STATS' startup.allocated)
+	purging    atomic.Bool    // a MEMORY PURGE is running
+
 	hooks hookSet // plugged subsystems (hooks.go)
 
 	// keyIndex is the key index of database 0 (cluster mode's keys by
@@ -107,7 +111,7 @@ type dbKey struct {
 
 type cmdStat struct {
 	calls, usec, rejected, failed int64
-	latency                       latencyHistogram // LATENCY HISTOGRAM
+	hist                          *latencyHist // latency_hist.go, made on the first record
 }
 
 // New builds a server from a configuration, the engine's handler groups
@@ -158,6 +162,8 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s.slowlog.init()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.applyLatencyConfig()
+	s.memStartup = s.usedMemory()
 	return s, nil
 }
 
@@ -172,6 +178,7 @@ func handlerGroups() []map[string]Handler {
 		aclHandlers(),
 		dumpHandlers(),
 		latencyHandlers(),
+		introspectionHandlers(),
 	}
 }
 
@@ -503,13 +510,17 @@ func (s *Server) cron() {
 		return
 	}
 	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
+	var expiring time.Duration // the active expire cycle's, for the latency monitor
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {
+			start := time.Now()
 			db.ActiveExpireCycle(16)
+			expiring += time.Since(start)
 		}
 		for db.Rehash(100) && time.Now().Before(deadline) {
 		}
 	}
+	s.latency.addIfNeeded("expire-cycle", expiring)
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
 	for _, cron := range s.hooks.cron {
