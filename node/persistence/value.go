@@ -20,8 +20,11 @@ const (
 	TypeSet    ValueType = 2
 	TypeZSet   ValueType = 3
 	TypeHash   ValueType = 4
+	// TypeStream has no codec until the keyspace has a stream type:
+	// loading one is ErrStreamUnsupported.
+	TypeStream ValueType = 5
 
-	numValueTypes = 5
+	numValueTypes = 6
 )
 
 // String returns the name TYPE replies for t.
@@ -37,6 +40,8 @@ func (t ValueType) String() string {
 		return "zset"
 	case TypeHash:
 		return "hash"
+	case TypeStream:
+		return "stream"
 	}
 	return fmt.Sprintf("unknown(0x%02x)", byte(t))
 }
