@@ -34,7 +34,7 @@ type StreamConsumer struct {
 type StreamGroup struct {
 	Name        []byte
 	LastID      StreamID
-	EntriesRead int64 // -1 when unknown (type 15 files)
+	EntriesRead int64 // -1 when unknown (type 15 files, or after deletions)
 	PEL         []StreamNACK
 	Consumers   []StreamConsumer
 }
