@@ -151,3 +151,30 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// withinTTL returns got with each key's expiry replaced by want's when
+// they differ by at most tol ms (MIGRATE sends relative TTLs, as Redis
+// does, so an expiry moves by the transfer's time).
+func withinTTL(got, want map[string]string, tol int64) map[string]string {
+	out := map[string]string{}
+	for k, g := range got {
+		out[k] = g
+		w, ok := want[k]
+		if !ok {
+			continue
+		}
+		gt, gexp, grest, ok1 := splitRendering(g)
+		wt, wexp, wrest, ok2 := splitRendering(w)
+		if ok1 && ok2 && gt == wt && grest == wrest && gexp >= 0 && wexp >= 0 && max(gexp-wexp, wexp-gexp) <= tol {
+			out[k] = w
+		}
+	}
+	return out
+}
+
+func splitRendering(s string) (typ string, exp int64, rest string, ok bool) {
+	typ, s, ok1 := strings.Cut(s, " ")
+	e, rest, ok2 := strings.Cut(s, " ")
+	n, err := strconv.ParseInt(e, 10, 64)
+	return typ, n, rest, ok1 && ok2 && err == nil
+}
