@@ -122,3 +122,21 @@ func parseResizeDB(v string) (db, keys, expires int, ok bool) {
 	}
 	return n[0], n[1], n[2], true
 }
+
+// IsFormatError reports whether err says that a snapshot's content cannot
+// be loaded by this build (a format, version, type, module, functions or
+// stream it does not load, or a corrupt record), as opposed to a transfer
+// that went wrong (truncated, checksum mismatch, I/O): reading the same
+// snapshot again fails again, so a replica backs off.
+func IsFormatError(err error) bool {
+	if err == nil || errors.Is(err, ErrTruncated) || errors.Is(err, ErrBadChecksum) {
+		return false
+	}
+	for _, e := range []error{ErrBadMagic, ErrBadVersion, ErrUnknownType, ErrModule, ErrFunctions,
+		ErrStreamUnsupported, ErrCorrupt, ErrBadValue, ErrBadExpireOrder} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
