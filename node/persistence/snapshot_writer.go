@@ -108,7 +108,7 @@ func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, va
 		return fmt.Errorf("persistence: cannot write unknown type tag 0x%02x", byte(t))
 	}
 	if len(value) == 0 || !rdb.IsObjectType(value[0]) {
-		return fmt.Errorf("persistence: key %q: not an RDB object", key)
+		return fmt.Errorf("persistence: key %q: not an RDB object", string(key)) // a copy: key must not escape
 	}
 	if db < 0 {
 		return fmt.Errorf("persistence: negative db %d", db)

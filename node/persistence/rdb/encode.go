@@ -36,17 +36,38 @@ func patchLen32(dst []byte, at int, n uint64) {
 }
 
 // canonicalInt parses s when it is an integer in its canonical decimal
-// form (what Redis stores as an integer in its packed encodings).
+// form (what Redis stores as an integer in its packed encodings: no sign
+// but '-', no leading zero, no "-0", within int64). It does not allocate:
+// it runs for every key a snapshot writes.
 func canonicalInt(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > 20 {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(string(s), 10, 64)
-	if err != nil {
+	neg := s[0] == '-'
+	d := s
+	if neg {
+		d = s[1:]
+	}
+	if len(d) == 0 || d[0] == '0' && (len(d) > 1 || neg) {
 		return 0, false
 	}
-	var buf [24]byte
-	return v, string(strconv.AppendInt(buf[:0], v, 10)) == string(s)
+	var u uint64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if u > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	case neg && u <= 1<<63:
+		return int64(-u), true
+	}
+	return 0, false
 }
 
 // AppendString appends a string, as an integer when it is one that fits

@@ -278,3 +278,16 @@ func (s *sliceSource) AppendN(dst []byte, n uint64) ([]byte, error) {
 	s.b = s.b[n:]
 	return dst, nil
 }
+
+func TestCanonicalInt(t *testing.T) {
+	for _, s := range []string{"0", "1", "-1", "9223372036854775807", "-9223372036854775808", "123", "-70000"} {
+		if v, ok := canonicalInt([]byte(s)); !ok || fmt.Sprint(v) != s {
+			t.Errorf("%q: %d %v", s, v, ok)
+		}
+	}
+	for _, s := range []string{"", "-", "-0", "00", "01", "+1", " 1", "1 ", "9223372036854775808", "-9223372036854775809", "99999999999999999999", "1.0", "key:1"} {
+		if v, ok := canonicalInt([]byte(s)); ok {
+			t.Errorf("%q: took it for %d", s, v)
+		}
+	}
+}
