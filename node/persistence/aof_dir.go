@@ -171,7 +171,7 @@ func isSnapshotFile(path string) (bool, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return false, err
 	}
-	return string(head[:n]) == SnapshotMagic, nil
+	return string(head[:n]) == SnapshotMagic || n >= len(RDBMagic) && string(head[:len(RDBMagic)]) == RDBMagic, nil
 }
 
 // Create starts a fresh multi-part AOF from the current dataset: fill

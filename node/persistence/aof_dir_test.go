@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -21,7 +22,7 @@ func TestManifestGoldenAndParse(t *testing.T) {
 			{Name: IncrFileName("appendonly.aof", 6), Seq: 6, Type: AOFIncr},
 		},
 	}
-	want := "file appendonly.aof.3.base.snap seq 3 type b\n" +
+	want := "file appendonly.aof.3.base.rdb seq 3 type b\n" +
 		"file appendonly.aof.5.incr.aof seq 5 type i\n" +
 		"file appendonly.aof.6.incr.aof seq 6 type i\n"
 	if got := string(m.Encode()); got != want {
@@ -76,7 +77,7 @@ func loadDir(t testing.TB, dir string, trim bool) (map[string]string, AOFLoadRep
 	db, lastFile := 0, ""
 	rep, err := d.Load(trim, AOFHandler{
 		Snapshot: SnapshotHandler{Key: func(r Record) error {
-			data[fmt.Sprintf("%d/%s", r.DB, r.Key)] = string(r.Value)
+			data[fmt.Sprintf("%d/%s", r.DB, r.Key)] = string(must(decodeRDBString(r.Value)))
 			return nil
 		}},
 		Command: func(file string, a [][]byte) error {
@@ -105,7 +106,7 @@ func snapshotOf(data map[string]string) func(*SnapshotWriter) error {
 			var db int
 			var key string
 			fmt.Sscanf(strings.Replace(k, "/", " ", 1), "%d %s", &db, &key)
-			if err := w.Key(db, []byte(key), NoExpire, TypeString, []byte(data[k])); err != nil {
+			if err := w.Key(db, []byte(key), NoExpire, TypeString, rdb.AppendStringObject(nil, []byte(data[k]))); err != nil {
 				return err
 			}
 		}
@@ -190,7 +191,7 @@ func TestAOFDirRewriteKeepsEveryWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after more writes")
-	want := []string{"appendonly.aof.2.base.snap", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"}
+	want := []string{"appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"}
 	if got := listDir(t, dir); !slices.Equal(got, want) {
 		t.Fatalf("dir holds %v, want %v", got, want)
 	}

@@ -24,8 +24,10 @@ import (
 // history (no longer needed, deleted). Blank lines and lines starting with
 // '#' are ignored. Names are plain file names inside the directory.
 //
-// File names: <appendfilename>.<seq>.base.snap for a base (a shoal snapshot,
-// the same format as dbfilename), <appendfilename>.<seq>.incr.aof for an
+// File names: <appendfilename>.<seq>.base.rdb for a base (an RDB file, the
+// same format as dbfilename, as Redis 7 names it with aof-use-rdb-preamble;
+// earlier builds wrote .base.snap, a shoal snapshot, which still loads: the
+// names come from the manifest), <appendfilename>.<seq>.incr.aof for an
 // incremental file (RESP commands), <appendfilename>.manifest for the
 // manifest. A base may also be a RESP command stream (loaders look at its
 // first bytes), which is what a hand-converted file would be.
@@ -191,7 +193,7 @@ func parseManifestLine(text string) (AOFFileInfo, error) {
 }
 
 const (
-	baseSuffix     = ".base.snap"
+	baseSuffix     = ".base.rdb"
 	incrSuffix     = ".incr.aof"
 	manifestSuffix = ".manifest"
 )

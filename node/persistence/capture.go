@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // Point-in-time capture without fork and without holding the server lock
@@ -92,7 +94,7 @@ func (ch *Chunk) AddString(db int, key string, expireAt int64, val []byte) error
 	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: TypeString}
 	ch.arena = append(ch.arena, key...)
 	r.val = len(ch.arena)
-	ch.arena = append(ch.arena, val...)
+	ch.arena = rdb.AppendStringObject(ch.arena, val)
 	r.vend = len(ch.arena)
 	ch.recs = append(ch.recs, r)
 	return nil

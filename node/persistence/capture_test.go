@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // A tiny keyspace with the keyspace-side contract of a capture (doc.go):
@@ -80,7 +82,7 @@ func (m *model) flush(db int) {
 					continue
 				}
 				e.gen = c.Gen()
-				if err := emit(Record{DB: db, Key: []byte(e.key), ExpireAt: e.expire, Type: TypeString, Value: []byte(e.val)}); err != nil {
+				if err := emit(Record{DB: db, Key: []byte(e.key), ExpireAt: e.expire, Type: TypeString, Value: rdb.AppendStringObject(nil, []byte(e.val))}); err != nil {
 					return err
 				}
 			}
@@ -151,7 +153,7 @@ func loadState(t testing.TB, data []byte) map[string]string {
 		if exp == NoExpire {
 			exp = 0
 		}
-		out[k] = fmt.Sprintf("%s@%d", r.Value, exp)
+		out[k] = fmt.Sprintf("%s@%d", must(decodeRDBString(r.Value)), exp)
 		return nil
 	}})
 	if err != nil {
@@ -285,9 +287,10 @@ type upperStrings struct{}
 
 func (upperStrings) Type() ValueType { return TypeString }
 func (upperStrings) AppendValue(dst []byte, v any) ([]byte, error) {
-	return append(dst, bytes.ToUpper(v.([]byte))...), nil
+	return rdb.AppendStringObject(dst, bytes.ToUpper(v.([]byte))), nil
 }
-func (upperStrings) DecodeValue(b []byte) (any, error) { return b, nil }
+func (upperStrings) DecodeValue(b []byte) (any, error)  { return decodeRDBString(b) }
+func (upperStrings) DecodeLegacy(b []byte) (any, error) { return b, nil }
 
 func TestChunkAddStringEncodesAsAdd(t *testing.T) {
 	// AddString skips the codec only for raw strings; either way the

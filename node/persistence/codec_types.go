@@ -1,12 +1,14 @@
 package persistence
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 	"github.com/shoal-dev/shoal/node/keyspace/list"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // Codecs for the keyspace's value types. Each decodes into the type's
@@ -38,6 +40,35 @@ func KeyspaceCodecs(listFill func() int, hashLim func() hash.Limits, setLim func
 	return c
 }
 
+// countCheck reports a value whose iterator yielded a different number of
+// elements than its length.
+func countCheck(n, got int) error {
+	if n != got {
+		return fmt.Errorf("persistence: %d elements announced, %d given", n, got)
+	}
+	return nil
+}
+
+// decodeRDB decodes an RDB object (type byte, then the object) that must
+// be of kind k. An empty collection is ErrEmptyValue: Redis skips such a
+// key in a file and refuses it in a RESTORE.
+func decodeRDB(b []byte, k rdb.Kind) (rdb.Object, error) {
+	if len(b) == 0 {
+		return rdb.Object{}, fmt.Errorf("%w: empty encoding", ErrBadValue)
+	}
+	o, err := rdb.DecodeObject(b[0], b[1:])
+	if err != nil {
+		if errors.Is(err, rdb.ErrEmpty) {
+			return o, fmt.Errorf("%w: %w", ErrBadValue, ErrEmptyValue)
+		}
+		return o, fmt.Errorf("%w: %w", ErrBadValue, err)
+	}
+	if o.Kind != k {
+		return o, fmt.Errorf("%w: a %s where a %s was expected", ErrBadValue, o.Kind, k)
+	}
+	return o, nil
+}
+
 func wrongValue(codec string, v any) error {
 	return fmt.Errorf("persistence: %s codec given %T", codec, v)
 }
@@ -54,12 +85,26 @@ func (ListCodec) AppendValue(dst []byte, v any) ([]byte, error) {
 	if !ok {
 		return dst, wrongValue("list", v)
 	}
-	return AppendElements(dst, l.Len(), l.All())
+	dst, got := rdb.AppendListObject(dst, l.Len(), l.All())
+	return dst, countCheck(l.Len(), got)
 }
 
-// DecodeValue implements ValueCodec. An empty list is corrupt: Redis never
-// keeps one.
+// DecodeValue implements ValueCodec.
 func (c ListCodec) DecodeValue(b []byte) (any, error) {
+	o, err := decodeRDB(b, rdb.KindList)
+	if err != nil {
+		return nil, err
+	}
+	l := list.New(c.Fill())
+	for _, e := range o.Elems {
+		l.Push(list.Tail, e)
+	}
+	return l, nil
+}
+
+// DecodeLegacy implements ValueCodec. An empty list is corrupt: Redis never
+// keeps one.
+func (c ListCodec) DecodeLegacy(b []byte) (any, error) {
 	l := list.New(c.Fill())
 	err := DecodeElements(b, nil, func(e []byte) error {
 		l.Push(list.Tail, e)
@@ -83,11 +128,28 @@ func (HashCodec) AppendValue(dst []byte, v any) ([]byte, error) {
 	if !ok {
 		return dst, wrongValue("hash", v)
 	}
-	return AppendPairs(dst, h.Len(), h.All())
+	dst, got := rdb.AppendHashObject(dst, h.Len(), h.All(), h.Encoding() == "listpack")
+	return dst, countCheck(h.Len(), got)
 }
 
 // DecodeValue implements ValueCodec.
 func (c HashCodec) DecodeValue(b []byte) (any, error) {
+	o, err := decodeRDB(b, rdb.KindHash)
+	if err != nil {
+		return nil, err
+	}
+	lim := c.Limits()
+	h := hash.New()
+	for i := 0; i+1 < len(o.Elems); i += 2 {
+		if !h.Set(o.Elems[i], o.Elems[i+1], lim) {
+			return nil, fmt.Errorf("%w: duplicate hash field", ErrBadValue)
+		}
+	}
+	return h, nil
+}
+
+// DecodeLegacy implements ValueCodec.
+func (c HashCodec) DecodeLegacy(b []byte) (any, error) {
 	lim := c.Limits()
 	h := hash.New()
 	err := DecodePairs(b, nil, func(f, v []byte) error {
@@ -114,11 +176,28 @@ func (SetCodec) AppendValue(dst []byte, v any) ([]byte, error) {
 	if !ok {
 		return dst, wrongValue("set", v)
 	}
-	return AppendElements(dst, s.Len(), s.All())
+	dst, got := rdb.AppendSetObject(dst, s.Len(), s.All(), s.Encoding() == "intset")
+	return dst, countCheck(s.Len(), got)
 }
 
 // DecodeValue implements ValueCodec.
 func (c SetCodec) DecodeValue(b []byte) (any, error) {
+	o, err := decodeRDB(b, rdb.KindSet)
+	if err != nil {
+		return nil, err
+	}
+	lim := c.Limits()
+	s := set.New(lim, o.Elems[0], len(o.Elems))
+	for _, m := range o.Elems {
+		if !s.Add(lim, m) {
+			return nil, fmt.Errorf("%w: duplicate set member", ErrBadValue)
+		}
+	}
+	return s, nil
+}
+
+// DecodeLegacy implements ValueCodec.
+func (c SetCodec) DecodeLegacy(b []byte) (any, error) {
 	lim := c.Limits()
 	var s *set.Set
 	n := 0
@@ -149,11 +228,33 @@ func (ZSetCodec) AppendValue(dst []byte, v any) ([]byte, error) {
 	if !ok {
 		return dst, wrongValue("zset", v)
 	}
-	return AppendScored(dst, z.Len(), z.All())
+	dst, got := rdb.AppendZSetObject(dst, z.Len(), z.All(), z.Encoding() == "listpack")
+	return dst, countCheck(z.Len(), got)
 }
 
 // DecodeValue implements ValueCodec.
 func (c ZSetCodec) DecodeValue(b []byte) (any, error) {
+	o, err := decodeRDB(b, rdb.KindZSet)
+	if err != nil {
+		return nil, err
+	}
+	members, scores := o.SortedMembers()
+	entries := make([]zset.Entry, len(members))
+	for i, m := range members {
+		entries[i] = zset.Entry{Member: m, Score: scores[i]}
+	}
+	seen := make(map[string]struct{}, len(members))
+	for _, m := range members {
+		if _, dup := seen[string(m)]; dup {
+			return nil, fmt.Errorf("%w: duplicate sorted set member", ErrBadValue)
+		}
+		seen[string(m)] = struct{}{}
+	}
+	return zset.FromSorted(c.Limits(), entries), nil
+}
+
+// DecodeLegacy implements ValueCodec.
+func (c ZSetCodec) DecodeLegacy(b []byte) (any, error) {
 	var entries []zset.Entry
 	seen := map[string]struct{}{}
 	err := DecodeScored(b, func(n int) { entries = make([]zset.Entry, 0, n) }, func(m []byte, s float64) error {

@@ -12,21 +12,30 @@
 //
 // # Formats
 //
-// Frozen by golden-byte tests; the byte layouts are in snapshot_format.go,
-// value.go, dump.go and aof_manifest.go.
+// Redis's own, so data moves between shoal and Redis 7.0 either way. Frozen
+// by golden-byte tests and by files redis-server 7.0.15 wrote
+// (interop/testdata); the byte layouts are in package rdb, snapshot_rdb.go,
+// dump.go and aof_manifest.go.
 //
-//   - Snapshot (dbfilename, and the base of the AOF): "SHOALSNP" + uint16
-//     version, typed records (AUX, SELECTDB, EXPIREMS, one type tag per value
-//     type), 0xFF, then a CRC-64/Jones (the variant Redis uses for RDB and
-//     DUMP: reflected polynomial 0xad93d23594c935a9, init 0, no xorout) over
-//     every byte before it. Written to a temp file in the same directory,
-//     fsynced, renamed over the target, the directory fsynced.
-//   - DUMP payload: type tag + value encoding + uint16 version (high bit set:
-//     a shoal payload) + CRC-64/Jones, laid out as Redis's. RESTORE errors
-//     are Redis's words: ErrDumpPayload, ErrBadDataFormat.
-//   - AOF: a directory with a manifest (Redis 7's syntax), one base (a
-//     snapshot) and incremental files of RESP commands. See aof_dir.go for
-//     the rewrite protocol, aof_writer.go for appendfsync and group commit,
+//   - Snapshot (dbfilename, the base of the AOF, a full sync's stream): an
+//     RDB file, version 10: "REDIS0010", AUX fields, SELECTDB and RESIZEDB
+//     before each database's keys, EXPIRETIME_MS, one RDB object per key
+//     (package rdb: listpacks for small hashes and sorted sets, intsets,
+//     quicklists of listpacks, plain forms otherwise), EOF, then a
+//     CRC-64/Jones (reflected polynomial 0xad93d23594c935a9, init 0, no
+//     xorout) over every byte before it. Written to a temp file in the same
+//     directory, fsynced, renamed over the target, the directory fsynced.
+//     The reader takes RDB versions 1 to 10 (FUNCTION2 records to a hook,
+//     IDLE/FREQ skipped, modules refused) and the "SHOALSNP" snapshots of
+//     earlier builds (snapshot_format.go), told apart by their magic.
+//   - DUMP payload: RDB object + uint16 RDB version (10) + CRC-64/Jones,
+//     byte for byte Redis's; payloads of earlier builds (version with the
+//     high bit set) still restore. RESTORE errors are Redis's words:
+//     ErrDumpPayload, ErrBadDataFormat.
+//   - AOF: a directory with a manifest (Redis 7's syntax), one base (an RDB
+//     file, <name>.N.base.rdb, as Redis 7 writes with aof-use-rdb-preamble)
+//     and incremental files of RESP commands. See aof_dir.go for the
+//     rewrite protocol, aof_writer.go for appendfsync and group commit,
 //     aof_reader.go for truncated and corrupt files.
 //
 // # Point-in-time snapshots without fork

@@ -3,18 +3,21 @@ package persistence
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
-// DUMP payload layout, modelled on Redis's:
+// DUMP payload layout, Redis's:
 //
-//	type tag (1 byte) | value encoding (value.go) | uint16 version | uint64 CRC-64/Jones
+//	RDB object (type byte, object) | uint16 RDB version | uint64 CRC-64/Jones
 //
-// Both integers are little-endian; the CRC covers every byte before it. The
-// version's high bit marks a shoal payload and its low 15 bits carry
-// ValueEncodingVersion: Redis accepts only its own small RDB version numbers,
-// so a shoal payload given to Redis (or a Redis payload given to shoal) is
-// rejected with "DUMP payload version or checksum are wrong" instead of being
-// misread.
+// Both integers are little-endian; the CRC covers every byte before it.
+// This build writes version 10 (Redis 7.0's) and accepts 1 to 10, so a
+// payload moves between shoal and Redis 7.0 either way (MIGRATE, DUMP and
+// RESTORE). Payloads of earlier shoal builds (version with the high bit
+// set, value.go encodings) are still accepted, for mixed-version clusters
+// during an upgrade.
 
 const (
 	dumpShoalFlag  = 0x8000
@@ -22,7 +25,7 @@ const (
 )
 
 // DumpVersion is the version field this build writes.
-const DumpVersion uint16 = dumpShoalFlag | ValueEncodingVersion
+const DumpVersion uint16 = rdb.Version
 
 // The errors RESTORE replies with, worded (with the ERR prefix) as Redis words them.
 var (
@@ -30,44 +33,58 @@ var (
 	ErrBadDataFormat = errors.New("ERR Bad data format")
 )
 
-// AppendDump appends a DUMP payload for a value of type t whose encoding is
-// value.
-func AppendDump(dst []byte, t ValueType, value []byte) []byte {
+// AppendDump appends a DUMP payload for a value whose RDB encoding (type
+// byte, object) is value.
+func AppendDump(dst []byte, value []byte) []byte {
 	start := len(dst)
-	dst = append(dst, byte(t))
 	dst = append(dst, value...)
 	dst = binary.LittleEndian.AppendUint16(dst, DumpVersion)
 	return binary.LittleEndian.AppendUint64(dst, CRC64(dst[start:]))
 }
 
 // VerifyDump checks a payload's version and checksum (Redis's
-// verifyDumpPayload). It returns ErrDumpPayload when they are wrong.
-func VerifyDump(payload []byte) error {
+// verifyDumpPayload). It returns ErrDumpPayload when they are wrong, and
+// whether the payload is of an earlier shoal build.
+func VerifyDump(payload []byte) (legacy bool, err error) {
 	if len(payload) < 1+dumpTrailerLen {
-		return ErrDumpPayload
+		return false, ErrDumpPayload
 	}
 	body := payload[:len(payload)-8]
 	ver := binary.LittleEndian.Uint16(body[len(body)-2:])
-	if ver&dumpShoalFlag == 0 || ver&^dumpShoalFlag == 0 || ver&^dumpShoalFlag > ValueEncodingVersion {
-		return ErrDumpPayload
+	if ver&dumpShoalFlag != 0 {
+		legacy = true
+		if ver&^dumpShoalFlag == 0 || ver&^dumpShoalFlag > ValueEncodingVersion {
+			return false, ErrDumpPayload
+		}
+	} else if ver > rdb.Version {
+		return false, ErrDumpPayload
 	}
 	if CRC64(body) != binary.LittleEndian.Uint64(payload[len(payload)-8:]) {
-		return ErrDumpPayload
+		return false, ErrDumpPayload
 	}
-	return nil
+	return legacy, nil
 }
 
-// DecodeDump verifies a payload and splits it into type and value encoding
-// (a slice of payload). An unknown type tag is ErrBadDataFormat.
-func DecodeDump(payload []byte) (ValueType, []byte, error) {
-	if err := VerifyDump(payload); err != nil {
-		return 0, nil, err
+// DecodeDump verifies a payload and returns its type and value encoding
+// (a slice of payload: the RDB object, or for a legacy payload the
+// value.go encoding). An unknown type is ErrBadDataFormat.
+func DecodeDump(payload []byte) (t ValueType, value []byte, legacy bool, err error) {
+	if legacy, err = VerifyDump(payload); err != nil {
+		return 0, nil, false, err
 	}
-	t := ValueType(payload[0])
-	if !t.Valid() {
-		return 0, nil, ErrBadDataFormat
+	body := payload[:len(payload)-dumpTrailerLen]
+	if legacy {
+		t = ValueType(body[0])
+		if !t.Valid() || t == TypeStream {
+			return 0, nil, false, ErrBadDataFormat
+		}
+		return t, body[1:], true, nil
 	}
-	return t, payload[1 : len(payload)-dumpTrailerLen], nil
+	t, ok := valueType(body[0])
+	if !ok {
+		return 0, nil, false, ErrBadDataFormat
+	}
+	return t, body, false, nil
 }
 
 // Dump returns the DUMP payload of v, a value of type t.
@@ -76,18 +93,28 @@ func (c *Codecs) Dump(t ValueType, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return AppendDump(make([]byte, 0, len(enc)+1+dumpTrailerLen), t, enc), nil
+	return AppendDump(make([]byte, 0, len(enc)+dumpTrailerLen), enc), nil
 }
 
 // Restore decodes a DUMP payload into a value: ErrDumpPayload for a bad
 // version or checksum, ErrBadDataFormat when the checksum holds but the
-// value does not decode. The value may alias payload.
+// value does not decode (an empty collection included, as Redis), and
+// ErrStreamUnsupported (wrapped) for a stream while no codec loads one.
+// The value may alias payload.
 func (c *Codecs) Restore(payload []byte) (ValueType, any, error) {
-	t, enc, err := DecodeDump(payload)
+	t, enc, legacy, err := DecodeDump(payload)
 	if err != nil {
 		return 0, nil, err
 	}
-	v, err := c.DecodeValue(t, enc)
+	var v any
+	if legacy {
+		v, err = c.DecodeLegacy(t, enc)
+	} else {
+		v, err = c.DecodeValue(t, enc)
+	}
+	if errors.Is(err, ErrStreamUnsupported) {
+		return 0, nil, fmt.Errorf("ERR %w", ErrStreamUnsupported)
+	}
 	if err != nil {
 		return 0, nil, ErrBadDataFormat
 	}

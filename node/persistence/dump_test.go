@@ -6,11 +6,18 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
-// goldenDumpHex freezes the DUMP payload of the string "bar": type 0, the
-// raw bytes, version 0x8001 little-endian, CRC-64/Jones little-endian.
-const goldenDumpHex = "00" + "626172" + "0180" + "f0155812fc07e4de"
+// goldenDumpHex freezes the DUMP payload of the string "bar", byte for
+// byte Redis 7.0.15's: type 0, length 3, the bytes, RDB version 10
+// little-endian, CRC-64/Jones little-endian.
+const goldenDumpHex = "00" + "03626172" + "0a00" + "e6be4960ee66fd17"
+
+// legacyDumpHex is the same value's payload from earlier shoal builds
+// (version 0x8001): still accepted.
+const legacyDumpHex = "00" + "626172" + "0180" + "f0155812fc07e4de"
 
 func stringCodecs(t testing.TB) *Codecs {
 	t.Helper()
@@ -21,7 +28,7 @@ func stringCodecs(t testing.TB) *Codecs {
 	return c
 }
 
-func TestDumpGoldenBytesV1(t *testing.T) {
+func TestDumpGoldenBytesRedis(t *testing.T) {
 	got, err := stringCodecs(t).Dump(TypeString, []byte("bar"))
 	if err != nil {
 		t.Fatal(err)
@@ -75,10 +82,11 @@ func TestRestoreRejectsBadPayloads(t *testing.T) {
 		{"flipped value byte", flip(1), ErrDumpPayload},
 		{"flipped version byte", flip(len(good) - 10), ErrDumpPayload},
 		{"flipped checksum byte", flip(len(good) - 1), ErrDumpPayload},
-		{"redis payload", redisPayload, ErrDumpPayload},
 		{"future version", withVersion(DumpVersion + 1), ErrDumpPayload},
 		{"version 0 with shoal flag", withVersion(dumpShoalFlag), ErrDumpPayload},
+		{"legacy version too new", withVersion(dumpShoalFlag | (ValueEncodingVersion + 1)), ErrDumpPayload},
 		{"unknown type tag", resum(append([]byte{0x7f}, good[1:]...)), ErrBadDataFormat},
+		{"module type", resum(append([]byte{rdb.TypeModule2}, good[1:]...)), ErrBadDataFormat},
 		{"value that does not decode", resum(append([]byte{byte(TypeList)}, good[1:]...)), ErrBadDataFormat},
 	}
 	for _, tc := range cases {
@@ -88,6 +96,11 @@ func TestRestoreRejectsBadPayloads(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 		})
+	}
+	for name, p := range map[string][]byte{"redis": redisPayload, "legacy shoal": must(hex.DecodeString(legacyDumpHex))} {
+		if typ, v, err := c.Restore(p); err != nil || typ != TypeString || string(v.([]byte)) != "bar" {
+			t.Errorf("%s payload: %v %q %v", name, typ, v, err)
+		}
 	}
 	if ErrDumpPayload.Error() != "ERR DUMP payload version or checksum are wrong" {
 		t.Fatalf("wording changed: %q", ErrDumpPayload)

@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
@@ -11,6 +12,9 @@ import (
 // keyspace entry and a (type, value, expiry) record, for the snapshot
 // writer, the loaders (the files at start, a full resync's stream),
 // DUMP/RESTORE and MIGRATE.
+
+// ErrEmptyValue is an RDB collection without elements.
+var ErrEmptyValue = errors.New("empty collection")
 
 // EntryValue maps a keyspace entry to its persistence type and value.
 func EntryValue(e *keyspace.Entry) (ValueType, any, error) {
@@ -64,17 +68,37 @@ func AddValue(db *keyspace.DB, key []byte, t ValueType, v any) *keyspace.Entry {
 // type other than string is then copied before it is decoded, as decoders
 // may keep slices of their input. With raw strings, a string's encoding is
 // its bytes, which the keyspace copies.
+//
+// A collection without elements (ErrEmptyValue) is skipped, as Redis
+// skips it. A stream is ErrStreamUnsupported until a stream codec is
+// registered.
 func LoadKey(db *keyspace.DB, codecs *Codecs, r Record, reused bool) error {
 	var e *keyspace.Entry
 	var added bool
 	if r.Type == TypeString && codecs.RawStrings() {
-		e, added = db.AddStringIfAbsent(r.Key, r.Value)
+		s := r.Value
+		if !r.Legacy {
+			var err error
+			if s, err = decodeRDBString(r.Value); err != nil {
+				return fmt.Errorf("key %q: %w", r.Key, err)
+			}
+		}
+		e, added = db.AddStringIfAbsent(r.Key, s)
 	} else {
 		val := r.Value
 		if reused {
 			val = bytes.Clone(val)
 		}
-		v, err := codecs.DecodeValue(r.Type, val)
+		var v any
+		var err error
+		if r.Legacy {
+			v, err = codecs.DecodeLegacy(r.Type, val)
+		} else {
+			v, err = codecs.DecodeValue(r.Type, val)
+		}
+		if errors.Is(err, ErrEmptyValue) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("key %q: %w", r.Key, err)
 		}

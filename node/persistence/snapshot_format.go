@@ -37,8 +37,13 @@ import (
 // A loader that meets an opcode or type tag it does not know stops with an
 // error: newer files are never half-read.
 
-// SnapshotMagic starts every snapshot file.
+// SnapshotMagic starts every snapshot file of earlier shoal builds (the
+// format above); they still load. Files written today are RDB files
+// (snapshot_rdb.go).
 const SnapshotMagic = "SHOALSNP"
+
+// RDBMagic starts an RDB file, followed by the version in four digits.
+const RDBMagic = "REDIS"
 
 // AuxResizeDB names the AUX field that announces the size of a database
 // before its keys, as Redis's RESIZEDB opcode does: its value is three
@@ -63,11 +68,14 @@ const (
 	opEOF      = 0xFF
 
 	snapshotHeaderLen = 10 // len(SnapshotMagic) + 2
+	rdbHeaderLen      = 9  // "REDIS" + 4 digits
 )
 
 // Errors a snapshot load can stop with, wrapped in a *LoadError.
 var (
-	ErrBadMagic       = errors.New("not a shoal snapshot (bad magic)")
+	ErrBadMagic       = errors.New("not an RDB file nor a shoal snapshot (bad magic)")
+	ErrFunctions      = errors.New("the file holds functions and nothing here loads them")
+	ErrModule         = errors.New("the file holds module data (modules are not supported)")
 	ErrBadVersion     = errors.New("unsupported snapshot format version")
 	ErrBadChecksum    = errors.New("checksum mismatch")
 	ErrTruncated      = errors.New("unexpected end of file (truncated)")
@@ -84,7 +92,11 @@ type Record struct {
 	Key      []byte
 	ExpireAt int64 // unix ms, NoExpire when none
 	Type     ValueType
-	Value    []byte
+	// Value is the RDB encoding (type byte, object; Codecs.DecodeValue),
+	// or, for Legacy records (the snapshots of earlier builds), the
+	// encoding of value.go (Codecs.DecodeLegacy).
+	Value  []byte
+	Legacy bool
 }
 
 // formatResizeDB is the value of an AuxResizeDB field.
@@ -109,4 +121,22 @@ func parseResizeDB(v string) (db, keys, expires int, ok bool) {
 		n[i] = int(x)
 	}
 	return n[0], n[1], n[2], true
+}
+
+// IsFormatError reports whether err says that a snapshot's content cannot
+// be loaded by this build (a format, version, type, module, functions or
+// stream it does not load, or a corrupt record), as opposed to a transfer
+// that went wrong (truncated, checksum mismatch, I/O): reading the same
+// snapshot again fails again, so a replica backs off.
+func IsFormatError(err error) bool {
+	if err == nil || errors.Is(err, ErrTruncated) || errors.Is(err, ErrBadChecksum) {
+		return false
+	}
+	for _, e := range []error{ErrBadMagic, ErrBadVersion, ErrUnknownType, ErrModule, ErrFunctions,
+		ErrStreamUnsupported, ErrCorrupt, ErrBadValue, ErrBadExpireOrder} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

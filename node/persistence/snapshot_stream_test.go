@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // TestReadSnapshotStreamStopsAtTheChecksum: on a stream that goes on after
@@ -13,7 +15,7 @@ import (
 // copied during the call.
 func TestReadSnapshotStreamStopsAtTheChecksum(t *testing.T) {
 	want := goldenRecords(t)
-	want = append(want, Record{DB: 2, Key: []byte("big"), ExpireAt: NoExpire, Type: TypeString, Value: bytes.Repeat([]byte("x"), 2<<20)})
+	want = append(want, Record{DB: 2, Key: []byte("big"), ExpireAt: NoExpire, Type: TypeString, Value: rdb.AppendStringObject(nil, bytes.Repeat([]byte("x"), 2<<20))})
 	snap := writeSnapshot(t, [][2]string{{"shoal-ver", "1"}}, want)
 	after := []byte("*1\r\n$4\r\nPING\r\n")
 	br := bufio.NewReaderSize(bytes.NewReader(append(bytes.Clone(snap), after...)), 4096)

@@ -5,11 +5,14 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
-// SnapshotWriter streams a snapshot into an io.Writer. It keeps the running
-// checksum and the current database, so callers only pass records. Errors
-// stick: after the first failure every call returns it.
+// SnapshotWriter streams an RDB file (version 10, as Redis 7.0 writes it)
+// into an io.Writer. It keeps the running checksum and the current
+// database, so callers only pass records. Errors stick: after the first
+// failure every call returns it.
 type SnapshotWriter struct {
 	dst     io.Writer
 	bw      *bufio.Writer
@@ -37,9 +40,8 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 // NewSnapshotWriter starts a snapshot on w by writing the header.
 func NewSnapshotWriter(w io.Writer) *SnapshotWriter {
 	sum := &crcWriter{w: w}
-	s := &SnapshotWriter{dst: w, sum: sum, bw: bufio.NewWriterSize(sum, 256<<10)}
-	s.write([]byte(SnapshotMagic))
-	s.write(binary.LittleEndian.AppendUint16(s.scratch[:0], SnapshotVersion))
+	s := &SnapshotWriter{dst: w, sum: sum, bw: bufio.NewWriterSize(sum, 256<<10), db: -1}
+	s.write(fmt.Appendf(nil, "%s%04d", RDBMagic, rdb.Version))
 	return s
 }
 
@@ -54,22 +56,50 @@ func (s *SnapshotWriter) write(p []byte) {
 
 // Aux writes a metadata field.
 func (s *SnapshotWriter) Aux(name, value string) error {
-	b := append(s.scratch[:0], opAux)
-	b = appendBytes(b, []byte(name))
-	b = appendBytes(b, []byte(value))
+	b := append(s.scratch[:0], rdb.OpAux)
+	b = rdb.AppendString(b, []byte(name))
+	b = rdb.AppendString(b, []byte(value))
 	s.scratch = b[:0]
 	s.write(b)
 	return s.err
 }
 
-// ResizeDB writes the size hint of database db (AuxResizeDB): keys keys,
-// expires of them with a TTL. Write it before the keys of db.
-func (s *SnapshotWriter) ResizeDB(db, keys, expires int) error {
-	return s.Aux(AuxResizeDB, formatResizeDB(db, keys, expires))
+// Function writes a function library's code (RDB_OPCODE_FUNCTION2).
+func (s *SnapshotWriter) Function(code []byte) error {
+	b := append(s.scratch[:0], rdb.OpFunction2)
+	b = rdb.AppendString(b, code)
+	s.scratch = b[:0]
+	s.write(b)
+	return s.err
 }
 
-// Key writes one key of database db. value is the type's encoding (see
-// Codecs.AppendValue); expireAt is unix ms or NoExpire.
+// ResizeDB selects database db and writes its size hint (RESIZEDB): keys
+// keys, expires of them with a TTL. Write it before the keys of db.
+func (s *SnapshotWriter) ResizeDB(db, keys, expires int) error {
+	if db < 0 || keys < 0 || expires < 0 {
+		return fmt.Errorf("persistence: bad size hint %d %d %d", db, keys, expires)
+	}
+	b := s.selectDB(s.scratch[:0], db)
+	b = append(b, rdb.OpResizeDB)
+	b = rdb.AppendLen(b, uint64(keys))
+	b = rdb.AppendLen(b, uint64(expires))
+	s.scratch = b[:0]
+	s.write(b)
+	return s.err
+}
+
+func (s *SnapshotWriter) selectDB(b []byte, db int) []byte {
+	if db != s.db {
+		b = append(b, rdb.OpSelectDB)
+		b = rdb.AppendLen(b, uint64(db))
+		s.db = db
+	}
+	return b
+}
+
+// Key writes one key of database db. value is the type's RDB encoding
+// (type byte, object: see Codecs.AppendValue); expireAt is unix ms or
+// NoExpire.
 func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, value []byte) error {
 	if s.err != nil {
 		return s.err
@@ -77,28 +107,25 @@ func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, va
 	if !t.Valid() {
 		return fmt.Errorf("persistence: cannot write unknown type tag 0x%02x", byte(t))
 	}
+	if len(value) == 0 || !rdb.IsObjectType(value[0]) {
+		return fmt.Errorf("persistence: key %q: not an RDB object", string(key)) // a copy: key must not escape
+	}
 	if db < 0 {
 		return fmt.Errorf("persistence: negative db %d", db)
 	}
 	if expireAt < NoExpire {
 		return fmt.Errorf("persistence: bad expire time %d", expireAt)
 	}
-	b := s.scratch[:0]
-	if db != s.db {
-		b = append(b, opSelectDB)
-		b = binary.AppendUvarint(b, uint64(db))
-		s.db = db
-	}
+	b := s.selectDB(s.scratch[:0], db)
 	if expireAt != NoExpire {
-		b = append(b, opExpireMs)
+		b = append(b, rdb.OpExpireTimeMs)
 		b = binary.LittleEndian.AppendUint64(b, uint64(expireAt))
 	}
-	b = append(b, byte(t))
-	b = appendBytes(b, key)
-	b = binary.AppendUvarint(b, uint64(len(value)))
+	b = append(b, value[0])
+	b = rdb.AppendString(b, key)
 	s.scratch = b[:0]
 	s.write(b)
-	s.write(value)
+	s.write(value[1:])
 	return s.err
 }
 
@@ -117,7 +144,7 @@ func (s *SnapshotWriter) Close() error {
 	if s.closed {
 		return s.err
 	}
-	s.write([]byte{opEOF})
+	s.write([]byte{rdb.OpEOF})
 	s.closed = true
 	if s.err == nil {
 		s.err = s.bw.Flush()

@@ -47,6 +47,22 @@ type masterLink struct {
 	// multiOffset is the offset before the MULTI being queued.
 	multiOffset int64
 	wmu         sync.Mutex // serializes writes to conn (ACKs)
+	// formatFailures counts the full syncs in a row that failed for a
+	// reason that will not change by retrying (the master's snapshot holds
+	// what this node cannot load): the retry waits syncBackoff.
+	formatFailures int
+}
+
+// syncBackoff is the wait before the next attempt after n full syncs in a
+// row failed on the snapshot's content (persistence.IsFormatError): 1s,
+// doubling up to 5 minutes, so a master is not made to produce a snapshot
+// every half second for nothing. Other failures (the network, a truncated
+// or damaged transfer) retry after 500ms, as before.
+func syncBackoff(n int) time.Duration {
+	if n <= 0 {
+		return 500 * time.Millisecond
+	}
+	return min(time.Second<<min(n-1, 20), 5*time.Minute)
 }
 
 // replicaOf makes this node a replica of host:port (lock held). A master
@@ -137,7 +153,12 @@ func (rs *replState) runLink(l *masterLink) {
 		l.state = "connect"
 		l.conn = nil
 		s.Unlock()
-		if err != nil {
+		wait := syncBackoff(0)
+		if persistence.IsFormatError(err) {
+			l.formatFailures++
+			wait = syncBackoff(l.formatFailures)
+			s.Logf("Replication with MASTER %s:%d: %v (it will not load as it is: next attempt in %v)", l.host, l.port, err, wait)
+		} else if err != nil {
 			s.Logf("Replication with MASTER %s:%d: %v", l.host, l.port, err)
 		}
 		select {
@@ -145,7 +166,7 @@ func (rs *replState) runLink(l *masterLink) {
 			return
 		case <-s.Closing():
 			return
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -384,7 +405,7 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout 
 		if errors.Is(err, errLinkStopped) {
 			return nil
 		}
-		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %v", err)
+		return fmt.Errorf("Failed trying to load the MASTER synchronization DB from socket: %w", err)
 	}
 	s.Lock()
 	defer s.Unlock()
@@ -403,6 +424,7 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout 
 	l.inMulti, l.multi = false, nil
 	l.syncRead = n
 	l.state, l.lastIO = "connected", time.Now()
+	l.formatFailures = 0
 	s.Logf("MASTER <-> REPLICA sync: Finished with success (%d keys, %d bytes received and loaded in %v)", ld.keys, n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

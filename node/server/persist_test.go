@@ -421,10 +421,10 @@ func TestPersistCorruptFilesStopStartup(t *testing.T) {
 		}, []string{"bad file dump.rdb at offset", "checksum mismatch"}},
 		{"snapshot truncated", func(d []byte) []byte { return d[:len(d)-12] },
 			[]string{"bad file dump.rdb at offset", "truncated"}},
-		{"snapshot of a future version", func(d []byte) []byte { d[8] = 2; return d },
-			[]string{"bad file dump.rdb at offset 8: unsupported snapshot format version 2"}},
-		{"not a snapshot", func([]byte) []byte { return []byte("REDIS0010\xfa") },
-			[]string{"bad file dump.rdb at offset 0: not a shoal snapshot (bad magic)"}},
+		{"snapshot of a future version", func(d []byte) []byte { d[7], d[8] = '1', '1'; return d },
+			[]string{"bad file dump.rdb at offset 0: unsupported snapshot format version: RDB version 11"}},
+		{"not a snapshot", func([]byte) []byte { return []byte("NOTRDB0010\xfa") },
+			[]string{"bad file dump.rdb at offset 0: not an RDB file nor a shoal snapshot (bad magic)"}},
 	}
 	for _, tc := range snapshots {
 		t.Run(tc.name, func(t *testing.T) {

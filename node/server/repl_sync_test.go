@@ -110,7 +110,7 @@ func testSnapshot(t *testing.T, n int) []byte {
 	var buf bytes.Buffer
 	w := persistence.NewSnapshotWriter(&buf)
 	for i := range n {
-		if err := w.Key(0, []byte("k:"+strconv.Itoa(i)), persistence.NoExpire, persistence.TypeString, []byte("v:"+strconv.Itoa(i))); err != nil {
+		if err := w.Key(0, []byte("k:"+strconv.Itoa(i)), persistence.NoExpire, persistence.TypeString, persistence.StringValue([]byte("v:"+strconv.Itoa(i)))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,7 +204,7 @@ func TestReplicationSnapshotFraming(t *testing.T) {
 			t.Fatalf("snapshot header %q", lines[1])
 		}
 		body := make([]byte, n)
-		if _, err := ioReadFull(rc.rd, body); err != nil || !bytes.HasPrefix(body, []byte(persistence.SnapshotMagic)) {
+		if _, err := ioReadFull(rc.rd, body); err != nil || !bytes.HasPrefix(body, []byte(persistence.RDBMagic)) {
 			t.Fatalf("snapshot body: %v", err)
 		}
 	}

@@ -420,7 +420,7 @@ func TestReplicationSyncCommand(t *testing.T) {
 	if _, err := ioReadFull(rc.rd, body); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(body), persistence.SnapshotMagic) || !strings.Contains(string(body), "k") {
+	if !strings.HasPrefix(string(body), persistence.RDBMagic) || !strings.Contains(string(body), "k") {
 		t.Fatalf("snapshot body %q", body[:min(len(body), 32)])
 	}
 	mc.Set(ctx, "after", "1", 0)
