@@ -1,22 +1,11 @@
 package persistence
 
 import (
-	"encoding/binary"
+	"fmt"
 
 	"github.com/shoal-dev/shoal/node/keyspace/stream"
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
-
-// The stream encoding (type tag 5). IDs are two uvarints (ms, seq);
-// times are signed varints (unix ms); the rest as in value.go.
-//
-//	entries   count, then count x (ID, uvarint pair count >= 1, the pairs as bytes)
-//	          in ascending ID order
-//	meta      last ID, max deleted ID, uvarint entries added
-//	groups    count, then count x (bytes name, last ID, uvarint entries read + 1
-//	          (0: unknown), consumers)
-//	consumers count, then count x (bytes name, varint seen time, pending)
-//	pending   count, then count x (ID, varint delivery time, uvarint delivery count),
-//	          the consumer's pending entries; an ID is pending for one consumer
 
 // StreamCodec encodes *stream.Stream, with its groups, consumers and PEL.
 type StreamCodec struct{}
@@ -24,138 +13,97 @@ type StreamCodec struct{}
 // Type implements ValueCodec.
 func (StreamCodec) Type() ValueType { return TypeStream }
 
-func appendID(dst []byte, id stream.ID) []byte {
-	dst = binary.AppendUvarint(dst, id.Ms)
-	return binary.AppendUvarint(dst, id.Seq)
-}
-
-func (d *decoder) id() stream.ID { return stream.ID{Ms: d.uvarint(), Seq: d.uvarint()} }
-
-// AppendValue implements ValueCodec.
+// AppendValue implements ValueCodec: RDB_TYPE_STREAM_LISTPACKS_2.
 func (StreamCodec) AppendValue(dst []byte, v any) ([]byte, error) {
 	s, ok := v.(*stream.Stream)
 	if !ok {
 		return dst, wrongValue("stream", v)
 	}
-	dst = binary.AppendUvarint(dst, uint64(s.Length()))
-	s.All(func(id stream.ID, fv [][]byte) bool {
-		dst = appendID(dst, id)
-		dst = binary.AppendUvarint(dst, uint64(len(fv)/2))
-		for _, x := range fv {
-			dst = appendBytes(dst, x)
-		}
-		return true
-	})
-	dst = appendID(dst, s.LastID())
-	dst = appendID(dst, s.MaxDeletedID())
-	dst = binary.AppendUvarint(dst, uint64(s.EntriesAdded()))
-	dst = binary.AppendUvarint(dst, uint64(len(s.Groups())))
-	for _, g := range s.Groups() {
-		dst = appendBytes(dst, []byte(g.Name))
-		dst = appendID(dst, g.LastID)
-		dst = binary.AppendUvarint(dst, uint64(g.EntriesRead+1))
-		dst = binary.AppendUvarint(dst, uint64(len(g.Consumers())))
-		for _, c := range g.Consumers() {
-			dst = appendBytes(dst, []byte(c.Name))
-			dst = binary.AppendVarint(dst, c.SeenTime)
-			dst = binary.AppendUvarint(dst, uint64(len(c.PEL())))
-			for _, p := range c.PEL() {
-				dst = appendID(dst, p.ID)
-				dst = binary.AppendVarint(dst, p.DeliveryTime)
-				dst = binary.AppendUvarint(dst, uint64(p.DeliveryCount))
-			}
-		}
+	meta := &rdb.Stream{
+		Length: uint64(s.Length()), LastID: rdbID(s.LastID()), FirstID: rdbID(s.FirstID()),
+		MaxDeletedID: rdbID(s.MaxDeletedID()), EntriesAdded: uint64(s.EntriesAdded()),
 	}
-	return dst, nil
+	for _, g := range s.Groups() {
+		rg := rdb.StreamGroup{Name: []byte(g.Name), LastID: rdbID(g.LastID), EntriesRead: g.EntriesRead}
+		for _, p := range g.PEL() {
+			rg.PEL = append(rg.PEL, rdb.StreamNACK{ID: rdbID(p.ID), DeliveryTime: p.DeliveryTime, DeliveryCount: uint64(p.DeliveryCount)})
+		}
+		for _, c := range g.Consumers() {
+			rc := rdb.StreamConsumer{Name: []byte(c.Name), SeenTime: c.SeenTime}
+			for _, p := range c.PEL() {
+				rc.Pending = append(rc.Pending, rdbID(p.ID))
+			}
+			rg.Consumers = append(rg.Consumers, rc)
+		}
+		meta.Groups = append(meta.Groups, rg)
+	}
+	entries := func(yield func(rdb.StreamID, [][]byte) bool) {
+		s.All(func(id stream.ID, fv [][]byte) bool { return yield(rdbID(id), fv) })
+	}
+	dst, got := rdb.AppendStreamObject(dst, meta, entries)
+	return dst, countCheck(s.Len(), got)
 }
 
-// DecodeValue implements ValueCodec. Entries out of order, an empty
-// entry, duplicate groups, consumers or pending IDs are corrupt.
+func rdbID(id stream.ID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: id.Seq} }
+
+func streamID(id rdb.StreamID) stream.ID { return stream.ID{Ms: id.Ms, Seq: id.Seq} }
+
+// DecodeValue implements ValueCodec: a stream of either RDB stream type
+// (15, Redis 5-6; 19, Redis 7), with its groups, consumers and PEL.
 func (StreamCodec) DecodeValue(b []byte) (any, error) {
-	d := decoder{b: b}
+	o, err := decodeRDB(b, rdb.KindStream)
+	if err != nil {
+		return nil, err
+	}
+	return buildStream(o.Stream)
+}
+
+// buildStream makes the keyspace's stream of a decoded one. Duplicate
+// groups or consumers, and counters below the entries, are corrupt.
+func buildStream(rs *rdb.Stream) (*stream.Stream, error) {
 	s := stream.New()
 	lim := stream.DefaultLimits()
-	n := d.count(3)
-	var fv [][]byte
-	var prev stream.ID
-	for i := 0; i < n && d.err == nil; i++ {
-		id := d.id()
-		pairs := d.count(2)
-		if d.err == nil && pairs == 0 {
-			d.fail("stream entry without fields")
+	for i, e := range rs.Entries {
+		if len(e.Fields) == 0 || len(e.Fields)%2 != 0 {
+			return nil, fmt.Errorf("%w: stream entry with %d fields and values", ErrBadValue, len(e.Fields))
 		}
-		fv = fv[:0]
-		for j := 0; j < 2*pairs && d.err == nil; j++ {
-			fv = append(fv, d.bytes())
+		if i > 0 && !streamID(rs.Entries[i-1].ID).Less(streamID(e.ID)) {
+			return nil, fmt.Errorf("%w: stream entries out of order", ErrBadValue)
 		}
-		if d.err != nil {
-			break
-		}
-		if i > 0 && !prev.Less(id) {
-			d.fail("stream entries out of order")
-			break
-		}
-		s.Append(id, fv, lim)
-		prev = id
+		s.Append(streamID(e.ID), e.Fields, lim)
 	}
-	last, maxDel := d.id(), d.id()
-	added := d.uvarint()
-	if d.err == nil && (n > 0 && last.Less(prev) || added > 1<<62 || int64(added) < s.Length()) {
-		d.fail("stream counters below its entries")
+	last := streamID(rs.LastID)
+	if n := len(rs.Entries); n > 0 && last.Less(streamID(rs.Entries[n-1].ID)) || rs.EntriesAdded > 1<<62 || rs.EntriesAdded < uint64(n) {
+		return nil, fmt.Errorf("%w: stream counters below its entries", ErrBadValue)
 	}
-	s.SetMeta(last, maxDel, int64(added))
-	ng := d.count(4)
-	for i := 0; i < ng && d.err == nil; i++ {
-		decodeGroup(&d, s)
-	}
-	if err := d.finish(); err != nil {
-		return nil, err
+	s.SetMeta(last, streamID(rs.MaxDeletedID), int64(rs.EntriesAdded))
+	for _, rg := range rs.Groups {
+		g := s.AddGroup(rg.Name, streamID(rg.LastID), rg.EntriesRead)
+		if g == nil {
+			return nil, fmt.Errorf("%w: duplicate consumer group", ErrBadValue)
+		}
+		consumers := make(map[string]*stream.Consumer, len(rg.Consumers))
+		for _, rc := range rg.Consumers {
+			c := g.AddConsumer(rc.Name, rc.SeenTime)
+			if c == nil {
+				return nil, fmt.Errorf("%w: duplicate consumer", ErrBadValue)
+			}
+			consumers[string(rc.Name)] = c
+		}
+		for _, n := range rg.PEL {
+			c := consumers[string(n.Consumer)]
+			if c == nil || n.DeliveryCount > 1<<62 || g.Pending(streamID(n.ID)) != nil {
+				return nil, fmt.Errorf("%w: bad pending entry", ErrBadValue)
+			}
+			g.AddPending(streamID(n.ID), c, n.DeliveryTime, int64(n.DeliveryCount))
+		}
 	}
 	s.Compact()
 	return s, nil
 }
 
-func decodeGroup(d *decoder, s *stream.Stream) {
-	name := d.bytes()
-	lastID := d.id()
-	er := d.uvarint()
-	if d.err != nil {
-		return
-	}
-	if er > 1<<62 {
-		d.fail("bad entries read")
-		return
-	}
-	g := s.AddGroup(name, lastID, int64(er)-1)
-	if g == nil {
-		d.fail("duplicate consumer group")
-		return
-	}
-	nc := d.count(2)
-	for i := 0; i < nc && d.err == nil; i++ {
-		cname := d.bytes()
-		seen := d.varint()
-		np := d.count(4)
-		if d.err != nil {
-			return
-		}
-		c := g.AddConsumer(cname, seen)
-		if c == nil {
-			d.fail("duplicate consumer")
-			return
-		}
-		for j := 0; j < np && d.err == nil; j++ {
-			id := d.id()
-			at := d.varint()
-			count := d.uvarint()
-			if d.err != nil {
-				return
-			}
-			if g.Pending(id) != nil || count > 1<<62 {
-				d.fail("duplicate pending entry %s", id)
-				return
-			}
-			g.AddPending(id, c, at, int64(count))
-		}
-	}
+// DecodeLegacy implements ValueCodec. Snapshots of earlier shoal builds
+// hold no streams (the type did not exist).
+func (StreamCodec) DecodeLegacy([]byte) (any, error) {
+	return nil, fmt.Errorf("%w: a stream in the legacy format", ErrBadValue)
 }

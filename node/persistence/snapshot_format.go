@@ -123,6 +123,10 @@ func parseResizeDB(v string) (db, keys, expires int, ok bool) {
 	return n[0], n[1], n[2], true
 }
 
+// ErrDatabaseIndex is a key of a database this server does not have (the
+// writer had more 'databases'): loading it again fails again.
+var ErrDatabaseIndex = errors.New("database index out of range")
+
 // IsFormatError reports whether err says that a snapshot's content cannot
 // be loaded by this build (a format, version, type, module, functions or
 // stream it does not load, or a corrupt record), as opposed to a transfer
@@ -133,7 +137,7 @@ func IsFormatError(err error) bool {
 		return false
 	}
 	for _, e := range []error{ErrBadMagic, ErrBadVersion, ErrUnknownType, ErrModule, ErrFunctions,
-		ErrStreamUnsupported, ErrCorrupt, ErrBadValue, ErrBadExpireOrder} {
+		ErrStreamUnsupported, ErrCorrupt, ErrBadValue, ErrBadExpireOrder, ErrDatabaseIndex} {
 		if errors.Is(err, e) {
 			return true
 		}

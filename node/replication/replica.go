@@ -486,7 +486,7 @@ func (rs *replState) newReplLoader(l *masterLink, rd *linkReader) *replLoader {
 // add loads one key (a persistence.SnapshotHandler Key).
 func (ld *replLoader) add(r persistence.Record) error {
 	if r.DB >= len(ld.data.DBs) {
-		return fmt.Errorf("the master sent a key in database %d, but this server has %d databases", r.DB, len(ld.data.DBs))
+		return fmt.Errorf("%w: the master sent a key in database %d, but this server has %d databases", persistence.ErrDatabaseIndex, r.DB, len(ld.data.DBs))
 	}
 	if err := ld.data.Load(r); err != nil {
 		return err
