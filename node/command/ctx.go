@@ -72,6 +72,8 @@ type Engine interface {
 	OutputOverLimit(max int) bool
 	// Notify fires a keyspace event (see Ctx.Notify).
 	Notify(class NotifyClass, event string, db int, key []byte)
+	// ScriptEngine runs scripts' commands (script.go).
+	ScriptEngine
 }
 
 // Limits are the configuration a handler may read.

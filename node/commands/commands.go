@@ -6,6 +6,7 @@ import (
 	"github.com/shoal-dev/shoal/node/commands/hash"
 	"github.com/shoal-dev/shoal/node/commands/list"
 	"github.com/shoal-dev/shoal/node/commands/lolwut"
+	"github.com/shoal-dev/shoal/node/commands/scripting"
 	"github.com/shoal-dev/shoal/node/commands/set"
 	"github.com/shoal-dev/shoal/node/commands/str"
 	"github.com/shoal-dev/shoal/node/commands/zset"
@@ -20,6 +21,7 @@ func All() [][]command.Spec {
 		lolwut.Commands(),
 		set.Commands(),
 		str.Commands(),
+		scripting.Commands(),
 		zset.Commands(),
 	}
 }

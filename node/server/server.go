@@ -66,7 +66,8 @@ type Server struct {
 
 	prop     Propagator
 	propBuf  []propOp
-	dirty    int64 // changes since the last save
+	script   scriptState // EVAL/FCALL: the script client, the running script (script_engine.go)
+	dirty    int64       // changes since the last save
 	watched  map[dbKey][]*Client
 	blocking blockState
 	pubsub   pubsubState

@@ -1,0 +1,257 @@
+package server
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/resp"
+)
+
+// The engine side of scripting (EVAL, FCALL; node/scripting runs the Lua,
+// node/commands/scripting serves the commands): the script client that
+// runs redis.call's commands under the lock the script already holds, as
+// Redis's scriptCall, and the busy state of a script that runs long.
+
+// scriptState is the server's scripting state (Server.script).
+type scriptState struct {
+	runtime any     // node/scripting's runtime, made on first use
+	client  *Client // the script client (Redis's lctx.lua_client)
+	// running is the script being run, nil between scripts; busy is set
+	// once it passed busy-reply-threshold and lets other clients in.
+	running *command.ScriptRun
+	caller  *Client
+	start   time.Time
+	busy    bool
+	yields  int
+}
+
+// ScriptRuntime is the server's scripting runtime, made by mk on first
+// use (command.ScriptEngine).
+func (c *Client) ScriptRuntime(mk func() any) any {
+	st := &c.srv.script
+	if st.runtime == nil {
+		st.runtime = mk()
+	}
+	return st.runtime
+}
+
+// scriptClient is the client redis.call runs commands as: no connection,
+// authenticated, its replies kept in its writer for the script to read.
+func (s *Server) scriptClient() *Client {
+	if s.script.client == nil {
+		c := newClient(s, nullConn{})
+		c.authenticated = true
+		c.name = "lua"
+		c.W = resp.NewWriter(nullConn{})
+		c.Bind(c)
+		s.script.client = c
+	}
+	return s.script.client
+}
+
+// Script errors, as Redis 7.0's scriptCall.
+const (
+	errScriptUnknown  = "Unknown Redis command called from script"
+	errScriptArity    = "Wrong number of args calling Redis command from script"
+	errScriptNoScript = "This Redis command is not allowed from script"
+	errScriptWriteRO  = "Write commands are not allowed from read-only scripts."
+	errScriptACL      = "The user executing the script can't run this command or subcommand"
+)
+
+// ScriptCall runs args as the script client of c (command.ScriptEngine),
+// with the checks of Redis's scriptCall.
+func (c *Client) ScriptCall(run *command.ScriptRun, args [][]byte) ([]byte, string) {
+	s := c.srv
+	spec, _ := s.cmds.LookupArgs(args)
+	if spec == nil {
+		return nil, errScriptUnknown
+	}
+	if !spec.ArityOK(len(args)) {
+		return nil, errScriptArity
+	}
+	if spec.Is(command.NoScript) {
+		return nil, errScriptNoScript
+	}
+	sc := s.scriptClient()
+	sc.aclUser = c.aclUser
+	sc.user = c.user
+	if c.aclUser != nil && !c.aclUser.Unrestricted() {
+		if reason := c.aclDenial(spec, args); reason != 0 {
+			return nil, errScriptACL
+		}
+	}
+	write := spec.Is(command.Write)
+	if run.ReadOnly && (write || mayReplicate(spec)) {
+		return nil, errScriptWriteRO
+	}
+	if write && !run.Wrote {
+		if len(s.hooks.guard) > 0 {
+			if msg := s.guardRefuses(c, spec); msg != "" {
+				return nil, "-" + msg
+			}
+		}
+		if s.diskErrorRefuses(c, spec) {
+			return nil, "-" + ErrMisconf
+		}
+	}
+	if !run.AllowOOM && !run.Wrote && s.cfg.MaxMemory > 0 && spec.Is(command.DenyOOM) && !s.performEvictions() {
+		return nil, "-" + command.ErrOOM
+	}
+	if msg := s.scriptRouteRefuses(c, run, spec, args); msg != "" {
+		return nil, msg
+	}
+	if write {
+		run.Wrote = true
+	}
+	if run.DB < 0 || run.DB >= len(s.dbs) {
+		run.DB = 0
+	}
+	sc.DB = s.dbs[run.DB]
+	sc.W.SetProto(run.Proto)
+	sc.W.Truncate(0)
+	sc.inExec = true // a blocking command answers at once, as in MULTI
+	mark := len(s.propBuf)
+	sc.Args = args
+	s.call(sc, spec)
+	sc.Args = nil
+	run.DB = sc.DB.ID
+	if run.Repl == 0 && len(s.propBuf) > mark {
+		s.propBuf = s.propBuf[:mark]
+	}
+	return sc.W.Bytes(), ""
+}
+
+// scriptRouteRefuses is the cluster check of a command a script runs
+// (Redis's scriptVerifyClusterState): filled by the cluster step.
+func (s *Server) scriptRouteRefuses(c *Client, run *command.ScriptRun, spec *command.Spec, args [][]byte) string {
+	return ""
+}
+
+// ScriptStart checks a run against the server's state (Redis's
+// scriptPrepareForRun) and marks its start (lock held).
+func (c *Client) ScriptStart(run *command.ScriptRun) string {
+	s := c.srv
+	f := run.Flags
+	compat := f&command.ScriptEvalCompat != 0
+	if !compat {
+		if f&command.ScriptNoCluster != 0 && s.cfg.ClusterEnabled {
+			return "ERR Can not run script on cluster, 'no-cluster' flag is set."
+		}
+		if f&command.ScriptNoWrites == 0 {
+			if s.IsReplica() && s.cfg.Repl.ReadOnly {
+				return "READONLY Can not run script with write flag on readonly replica"
+			}
+			if s.diskErrorRefuses(c, s.setSpec()) {
+				return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+			}
+			if run.RO {
+				return "ERR Can not execute a script with write flag using *_ro command."
+			}
+		}
+		if s.cfg.MaxMemory > 0 && f&(command.ScriptAllowOOM|command.ScriptNoWrites) == 0 && s.usedMemory() > s.cfg.MaxMemory && !s.performEvictions() {
+			return "OOM allowed memory has exceeded 'maxmemory' and the script cannot be run, 'allow-oom' flag is not set on the script"
+		}
+	}
+	run.ReadOnly = run.RO || (!compat && f&command.ScriptNoWrites != 0)
+	run.AllowOOM = !compat && f&command.ScriptAllowOOM != 0
+	run.AllowCrossSlot = compat || f&command.ScriptAllowCrossSlot != 0
+	run.DB = c.DB.ID
+	run.Proto = 2
+	run.Repl = 3
+	st := &s.script
+	st.running = run
+	st.caller = c
+	st.start = time.Now()
+	st.busy = false
+	st.yields = 0
+	return ""
+}
+
+// setSpec is SET's spec, a write command for the disk error check.
+func (s *Server) setSpec() *command.Spec { return s.cmds.Lookup([]byte("set")) }
+
+// ScriptEnd marks the end of the script run ScriptStart began.
+func (c *Client) ScriptEnd(run *command.ScriptRun) {
+	st := &c.srv.script
+	if st.running == run {
+		st.running = nil
+		st.caller = nil
+		st.busy = false
+	}
+}
+
+// ScriptYield runs from the runtime's instruction hook (lock held): once
+// the script passed busy-reply-threshold it lets the other clients take
+// the lock for a moment, to be answered BUSY or to SCRIPT KILL it.
+func (c *Client) ScriptYield(run *command.ScriptRun) {
+	s := c.srv
+	st := &s.script
+	if st.running != run {
+		return
+	}
+	limit := s.cfg.Inert.BusyReplyThreshold
+	if limit <= 0 || time.Since(st.start) < time.Duration(limit)*time.Millisecond {
+		return
+	}
+	if !st.busy {
+		st.busy = true
+		s.log.Printf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", time.Since(st.start).Milliseconds())
+	}
+	st.yields++
+	s.mu.Unlock()
+	runtime.Gosched()
+	s.mu.Lock()
+}
+
+// busyRefuses is the BUSY refusal of a command while a script runs long
+// (processCommand's isInsideYieldingLongCommand).
+func (s *Server) busyRefuses(c *Client, spec *command.Spec) string {
+	st := &s.script
+	if !st.busy || st.running == nil || c == st.caller || spec.Is(command.AllowBusy) {
+		return ""
+	}
+	if st.running.Function != "" {
+		return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	}
+	return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+}
+
+// ScriptKill is SCRIPT KILL / FUNCTION KILL (Redis's scriptKill).
+func (c *Client) ScriptKill(function bool) string {
+	st := &c.srv.script
+	run := st.running
+	switch {
+	case run == nil:
+		return "NOTBUSY No scripts in execution right now."
+	case run.Wrote:
+		return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	case !function && run.Function != "":
+		return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	case function && run.Function == "":
+		return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	}
+	run.Killed = true
+	return ""
+}
+
+// ScriptACLCheck reports whether c's user may run args
+// (redis.acl_check_cmd).
+func (c *Client) ScriptACLCheck(args [][]byte) (allowed, known bool) {
+	spec, _ := c.srv.cmds.LookupArgs(args)
+	if spec == nil {
+		return false, false
+	}
+	u := c.aclUser
+	if u == nil || u.Unrestricted() {
+		return true, true
+	}
+	reason, _ := u.Check(spec, args)
+	return reason == 0, true
+}
+
+// mayReplicate is Redis's CMD_MAY_REPLICATE, which COMMAND INFO does not
+// show for PUBLISH and SPUBLISH: a read-only script may not run them.
+func mayReplicate(spec *command.Spec) bool {
+	return spec.Is(command.MayReplicate) || spec.Name == "publish" || spec.Name == "spublish"
+}
