@@ -8,6 +8,12 @@
 #   TESTS=set,get KEYS=100000 hack/bench-node.sh
 #   REPEAT=3 hack/bench-node.sh        # medians of 3 alternating runs
 #   OURS_ARGS="--event-loops 0" hack/bench-node.sh   # extra node arguments
+#   TESTS=evalsha_1,evalsha_10,fcall_1,fcall_10 hack/bench-node.sh   # scripting
+#   TESTS=xadd,xreadgroup,pfadd,pfcount,geoadd,geosearch hack/bench-node.sh
+#
+# Tests are redis-benchmark's own (-t NAME) or one of the command lines of
+# custom_command below (scripts and functions loaded, a stream group made,
+# points added first, the same on both servers).
 #
 # For every test and pipeline depth (-P 1 and -P 16) it runs
 # redis-benchmark against Redis and then against ours, back to back, and
@@ -20,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 N="${N:-500000}"
 CLIENTS="${CLIENTS:-50}"
-TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset}"
+TESTS="${TESTS:-set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset,evalsha_1,evalsha_10,fcall_1,fcall_10,xadd,xreadgroup,pfadd,pfcount,geoadd,geosearch}"
 PIPELINES="${PIPELINES:-1 16}"
 KEYS="${KEYS:-1000000}"
 REPEAT="${REPEAT:-1}"
@@ -73,10 +79,52 @@ echo "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on :
 echo "redis-benchmark -c $CLIENTS -n $N -q --csv, per test, Redis then ours, median of $REPEAT${OURS_ARGS:+ (ours with $OURS_ARGS)}"
 echo
 
+# The scripts of the scripting tests: one call, and ten.
+SCRIPT_1="return redis.call('INCR', KEYS[1])"
+SCRIPT_10="local v for i = 1, 10 do v = redis.call('INCR', KEYS[1]) end return v"
+FUNCTIONS="#!lua name=benchlib
+redis.register_function('incr1', function(keys, args) return redis.call('INCR', keys[1]) end)
+redis.register_function('incr10', function(keys, args) local v for i = 1, 10 do v = redis.call('INCR', keys[1]) end return v end)"
+sha1_of() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
+
+# custom_command TEST: the command line of a custom test ("" for
+# redis-benchmark's own tests). __rand_int__ is redis-benchmark's -r key.
+custom_command() {
+  case "$1" in
+    evalsha_1) echo "EVALSHA $(sha1_of "$SCRIPT_1") 1 counter:__rand_int__" ;;
+    evalsha_10) echo "EVALSHA $(sha1_of "$SCRIPT_10") 1 counter:__rand_int__" ;;
+    fcall_1) echo "FCALL incr1 1 counter:__rand_int__" ;;
+    fcall_10) echo "FCALL incr10 1 counter:__rand_int__" ;;
+    xadd) echo "XADD bench:stream * field1 __rand_int__ field2 value" ;;
+    xreadgroup) echo "XREADGROUP GROUP benchgroup consumer COUNT 1 STREAMS bench:stream >" ;;
+    pfadd) echo "PFADD bench:hll element:__rand_int__" ;;
+    pfcount) echo "PFCOUNT bench:hll" ;;
+    geoadd) echo "GEOADD bench:geo 13.361389 38.115556 member:__rand_int__" ;;
+    geosearch) echo "GEOSEARCH bench:geo FROMLONLAT 15 37 BYRADIUS 200 km ASC COUNT 10" ;;
+    *) echo "" ;;
+  esac
+}
+
+# prepare PORT: what the custom tests need, made the same way on a server
+# (errors are ignored: a server without the command shows n/a).
+prepare() {
+  local p="$1"
+  redis-cli -p "$p" script load "$SCRIPT_1" >/dev/null 2>&1 || true
+  redis-cli -p "$p" script load "$SCRIPT_10" >/dev/null 2>&1 || true
+  redis-cli -p "$p" function load replace "$FUNCTIONS" >/dev/null 2>&1 || true
+  redis-cli -p "$p" xgroup create bench:stream benchgroup '$' mkstream >/dev/null 2>&1 || true
+  for i in $(seq 1 200); do echo "GEOADD bench:geo $((i % 40 - 20)).$((i * 7 % 100)) $((i % 30 + 10)).$((i * 13 % 100)) p$i"; done |
+    redis-cli -p "$p" >/dev/null 2>&1 || true
+}
+prepare "$rport"
+prepare "$oport"
+
 # supported PORT TEST: whether the server knows the command the test uses.
 supported() {
-  local cmd="${2%%_*}"
+  local cmd="${2%%_*}" line
   [[ "$2" == lrange_* ]] && cmd=lrange
+  line="$(custom_command "$2")"
+  [ -n "$line" ] && cmd="${line%% *}"
   [[ "$(redis-cli -p "$1" command info "$cmd" | head -1)" != "" ]]
 }
 
@@ -91,7 +139,15 @@ bench() {
   local out c0 c1 tck
   tck="$(getconf CLK_TCK)"
   c0="$(cputicks "$2")"
-  out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -c "$CLIENTS" -n "$N" -P "$4" -q --csv 2>/dev/null || true)"
+  local line
+  line="$(custom_command "$3")"
+  if [ -n "$line" ]; then
+    local -a words
+    read -ra words <<<"$line" # split into words, no glob (XADD's *)
+    out="$(redis-benchmark -h 127.0.0.1 -p "$1" -r 100000 -c "$CLIENTS" -n "$N" -P "$4" -q --csv "${words[@]}" 2>/dev/null || true)"
+  else
+    out="$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -c "$CLIENTS" -n "$N" -P "$4" -q --csv 2>/dev/null || true)"
+  fi
   c1="$(cputicks "$2")"
   echo "$out" | awk -F'","' -v c=$((c1 - c0)) -v tck="$tck" -v n="$N" 'NR>1 && NF>=7 {gsub(/"/,"",$2); gsub(/"/,"",$7); rps=$2; p99=$7}
     END {if (rps=="") print "n/a n/a n/a"; else printf "%s %s %.2f\n", rps, p99, c * 1e6 / tck / n}'
