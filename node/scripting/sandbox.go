@@ -5,12 +5,14 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/shoal-dev/shoal/node/scripting/lualib"
 	lua "github.com/yuin/gopher-lua"
 )
 
 // The sandbox, as Redis 7.0.15's scriptingInit and luaRegisterRedisAPI:
 // the base library without dofile, loadfile, print, module and require;
-// table, string, math (its random from Redis's lrand48), coroutine; no
+// table, string, math (its random from Redis's lrand48), coroutine, and
+// cjson, cmsgpack, bit and struct (node/scripting/lualib); no
 // os or io (Redis 7.0 has neither). The globals and the library tables
 // are read-only: scripts see them through proxies whose __newindex
 // raises "Attempt to modify a readonly table" and reading an undefined
@@ -43,8 +45,7 @@ func (rt *Runtime) sandbox() {
 	for _, name := range removedGlobals {
 		g.RawSetString(name, lua.LNil)
 	}
-	// TODO(lualib): lualib.Open(L) once the libs branch has it (cjson,
-	// cmsgpack, bit, struct).
+	lualib.Open(L)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("error", L.NewFunction(luaErrorFn))
 	g.RawSetString("tostring", L.NewFunction(luaToString))
