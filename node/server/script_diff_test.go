@@ -160,3 +160,34 @@ func TestDifferentialScriptRESP3(t *testing.T) {
 		}
 	}
 }
+
+// scriptFlagSteps are the shebang flags against a server state.
+var scriptFlagSteps = []step{
+	eval("return redis.call('GET', 'a')"), eval("return redis.call('SET', 'a', 'b')"),
+	eval("#!lua\nreturn redis.call('GET', 'a')"), eval("#!lua\nreturn 1"),
+	eval("#!lua flags=no-writes\nreturn redis.call('GET', 'a')"),
+	eval("#!lua flags=no-writes\nreturn redis.call('SET', 'a', 'b')"),
+	eval("#!lua flags=allow-oom\nreturn redis.call('SET', 'a', 'b')"),
+	eval("#!lua flags=allow-oom\nreturn redis.call('GET', 'a')"),
+	eval("#!lua flags=allow-stale,no-writes\nreturn 1"),
+	cmd("EVAL_RO", "return redis.call('GET', 'a')", "0"),
+	cmd("EVAL_RO", "#!lua\nreturn 1", "0"),
+	cmd("EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"),
+	eval("return redis.pcall('SET', 'a', 'b')"),
+	eval("local r = redis.pcall('SET', 'a', 'b') return r.err"),
+}
+
+// TestDifferentialScriptFlagsOnReplica runs the flags on a read-only
+// replica (of a master that is not there).
+func TestDifferentialScriptFlagsOnReplica(t *testing.T) {
+	args := []string{"--replicaof", "127.0.0.1", "1"}
+	ours, ref := startNode(t, args...), startRedis(t, args...)
+	runDifferential(t, ours, ref, scriptFlagSteps)
+}
+
+// TestDifferentialScriptFlagsOOM runs the flags above maxmemory.
+func TestDifferentialScriptFlagsOOM(t *testing.T) {
+	args := []string{"--maxmemory", "1"}
+	ours, ref := startNode(t, args...), startRedis(t, args...)
+	runDifferential(t, ours, ref, scriptFlagSteps)
+}

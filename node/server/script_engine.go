@@ -135,22 +135,14 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	f := run.Flags
 	compat := f&command.ScriptEvalCompat != 0
 	if !compat {
+		if msg := s.scriptCommandRefuses(c, f); msg != "" {
+			return msg
+		}
 		if f&command.ScriptNoCluster != 0 && s.cfg.ClusterEnabled {
 			return "ERR Can not run script on cluster, 'no-cluster' flag is set."
 		}
-		if f&command.ScriptNoWrites == 0 {
-			if s.IsReplica() && s.cfg.Repl.ReadOnly {
-				return "READONLY Can not run script with write flag on readonly replica"
-			}
-			if s.diskErrorRefuses(c, s.setSpec()) {
-				return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
-			}
-			if run.RO {
-				return "ERR Can not execute a script with write flag using *_ro command."
-			}
-		}
-		if s.cfg.MaxMemory > 0 && f&(command.ScriptAllowOOM|command.ScriptNoWrites) == 0 && s.usedMemory() > s.cfg.MaxMemory && !s.performEvictions() {
-			return "OOM allowed memory has exceeded 'maxmemory' and the script cannot be run, 'allow-oom' flag is not set on the script"
+		if f&command.ScriptNoWrites == 0 && run.RO {
+			return "ERR Can not execute a script with write flag using *_ro command."
 		}
 	}
 	run.ReadOnly = run.RO || (!compat && f&command.ScriptNoWrites != 0)
@@ -165,6 +157,35 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	st.start = time.Now()
 	st.busy = false
 	st.yields = 0
+	return ""
+}
+
+// scriptCommandRefuses is what processCommand refuses for a script with a
+// shebang, whose flags replace EVAL's command flags (Redis's
+// scriptFlagsToCmdFlags): denyoom unless allow-oom or no-writes, write
+// unless no-writes, stale only with allow-stale.
+func (s *Server) scriptCommandRefuses(c *Client, f command.ScriptFlags) string {
+	write := f&command.ScriptNoWrites == 0
+	if write && f&command.ScriptAllowOOM == 0 && s.cfg.MaxMemory > 0 && !s.performEvictions() {
+		return command.ErrOOM
+	}
+	if write && s.diskErrorRefuses(c, s.setSpec()) {
+		return ErrMisconf
+	}
+	if len(s.hooks.guard) > 0 {
+		// The Guard hooks (replication's) refuse as for a command with
+		// the script's flags: SET is a write, GET is neither write nor
+		// stale.
+		probe := s.cmds.Lookup([]byte("get"))
+		if write {
+			probe = s.setSpec()
+		}
+		if f&command.ScriptAllowStale == 0 || write {
+			if msg := s.guardRefuses(c, probe); msg != "" {
+				return msg
+			}
+		}
+	}
 	return ""
 }
 
