@@ -22,6 +22,7 @@ type scriptState struct {
 	running *command.ScriptRun
 	caller  *Client
 	start   time.Time
+	now     int64 // the command time of the script's commands (unix ms)
 	busy    bool
 	yields  int
 }
@@ -111,6 +112,7 @@ func (c *Client) ScriptCall(run *command.ScriptRun, args [][]byte) ([]byte, stri
 	sc.W.SetProto(run.Proto)
 	sc.W.Truncate(0)
 	sc.inExec = true // a blocking command answers at once, as in MULTI
+	s.env.Now = s.script.now
 	mark := len(s.propBuf)
 	sc.Args = args
 	s.call(sc, spec)
@@ -155,6 +157,7 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	st.running = run
 	st.caller = c
 	st.start = time.Now()
+	st.now = s.env.Now
 	st.busy = false
 	st.yields = 0
 	return ""
@@ -223,6 +226,13 @@ func (c *Client) ScriptYield(run *command.ScriptRun) {
 	s.mu.Unlock()
 	runtime.Gosched()
 	s.mu.Lock()
+	select {
+	case <-s.closing:
+		// The server closes (SIGTERM, SHUTDOWN NOSAVE): the script ends
+		// at once, as Redis exits from its while-blocked cron.
+		run.Killed = true
+	default:
+	}
 }
 
 // busyRefuses is the BUSY refusal of a command while a script runs long
@@ -275,4 +285,19 @@ func (c *Client) ScriptACLCheck(args [][]byte) (allowed, known bool) {
 // show for PUBLISH and SPUBLISH: a read-only script may not run them.
 func mayReplicate(spec *command.Spec) bool {
 	return spec.Is(command.MayReplicate) || spec.Name == "publish" || spec.Name == "spublish"
+}
+
+// shutdownDuringScript is SHUTDOWN while a script runs long: refused
+// unless NOSAVE (BUSY, as Redis), and then the script is ended at its
+// next instruction hook, so the server can close.
+func (s *Server) shutdownDuringScript(nosave bool) string {
+	st := &s.script
+	if !st.busy || st.running == nil {
+		return ""
+	}
+	if !nosave {
+		return s.busyRefuses(nil, s.setSpec())
+	}
+	st.running.Killed = true
+	return ""
 }

@@ -494,8 +494,9 @@ func (s *Server) cronLoop() {
 func (s *Server) cron() {
 	now := time.Now()
 	s.env.Now = now.UnixMilli()
-	if s.loading.active {
-		// As Redis's while-blocked cron: no expiry, rehashing or
+	if s.loading.active || s.script.busy {
+		// As Redis's while-blocked cron (also while a script runs long
+		// and lets clients in for BUSY): no expiry, rehashing or
 		// replication on a keyspace half loaded.
 		s.stats.sampleInstantaneous(now)
 		s.clientsCron(now)
