@@ -15,6 +15,25 @@ import (
 type hook struct {
 	rt *Runtime
 	n  int
+	// loadDeadline bounds FUNCTION LOAD's run of a library's code
+	// (Redis's 500 ms load timeout); loadTimedOut says it passed.
+	loadDeadline time.Time
+	loadTimedOut bool
+}
+
+// loadTimeout is Redis's LOAD_TIMEOUT_MS.
+const loadTimeout = 500 * time.Millisecond
+
+func (h *hook) startLoad() {
+	h.n = 0
+	h.loadDeadline = time.Now().Add(loadTimeout)
+	h.loadTimedOut = false
+}
+
+// endLoad ends a load and reports whether it timed out.
+func (h *hook) endLoad() bool {
+	h.loadDeadline = time.Time{}
+	return h.loadTimedOut
 }
 
 const hookEvery = 10000
@@ -30,6 +49,14 @@ func (h *hook) Done() <-chan struct{} {
 		return nil
 	}
 	h.n = 0
+	if !h.loadDeadline.IsZero() {
+		if h.loadTimedOut || time.Now().After(h.loadDeadline) {
+			h.loadTimedOut = true
+			h.n = hookEvery
+			return closed
+		}
+		return nil
+	}
 	run := h.rt.run
 	if run == nil {
 		return nil

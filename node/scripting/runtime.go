@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
 	lua "github.com/yuin/gopher-lua"
@@ -18,6 +19,7 @@ type Runtime struct {
 	L       *lua.LState
 	globals *lua.LTable // the real globals (scripts see them through env)
 	env     *lua.LTable // the read-only view of the globals scripts get
+	envMT   *lua.LTable // env's metatable (FUNCTION LOAD swaps its __index)
 	// protected are the read-only views (globals, libraries): rawset and
 	// setmetatable refuse them.
 	protected  map[*lua.LTable]bool
@@ -38,9 +40,10 @@ type Script struct {
 
 // Run is one script or function run: its caller and engine state.
 type Run struct {
-	c    *command.Ctx
-	st   command.ScriptRun
-	name string // the SHA1 or function name of error texts
+	c     *command.Ctx
+	start time.Time
+	st    command.ScriptRun
+	name  string // the SHA1 or function name of error texts
 }
 
 // Of is the runtime of the server c runs on (made on first use).
@@ -153,6 +156,7 @@ func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]by
 func (rt *Runtime) call(run *Run, nargs int) {
 	L := rt.L
 	c := run.c
+	run.start = time.Now()
 	rt.run = run
 	rt.hook.start()
 	L.SetContext(&rt.hook)

@@ -64,7 +64,7 @@ func (rt *Runtime) sandbox() {
 	rt.protected = map[*lua.LTable]bool{}
 	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct"} {
 		if t, ok := g.RawGetString(name).(*lua.LTable); ok {
-			g.RawSetString(name, rt.readOnly(t, nil))
+			g.RawSetString(name, rt.readOnly(t))
 		}
 	}
 	g.RawSetString("rawset", L.NewFunction(rt.rawSet))
@@ -73,13 +73,19 @@ func (rt *Runtime) sandbox() {
 	gmt := L.CreateTable(0, 1)
 	gmt.RawSetString("__index", L.NewFunction(nonexistentGlobal))
 	L.SetMetatable(g, gmt)
-	rt.env = rt.readOnly(g, nil)
+	rt.env, rt.envMT = rt.readOnlyView(g)
 	g.RawSetString("_G", rt.env)
 	L.Env = rt.env
 }
 
 // readOnly is a read-only view of t.
-func (rt *Runtime) readOnly(t *lua.LTable, _ *lua.LTable) *lua.LTable {
+func (rt *Runtime) readOnly(t *lua.LTable) *lua.LTable {
+	p, _ := rt.readOnlyView(t)
+	return p
+}
+
+// readOnlyView is readOnly that also returns the view's metatable.
+func (rt *Runtime) readOnlyView(t *lua.LTable) (*lua.LTable, *lua.LTable) {
 	L := rt.L
 	p := L.CreateTable(0, 0)
 	mt := L.CreateTable(0, 3)
@@ -89,7 +95,7 @@ func (rt *Runtime) readOnly(t *lua.LTable, _ *lua.LTable) *lua.LTable {
 	L.SetMetatable(p, mt)
 	rt.protected[p] = true
 	rt.protected[t] = true
-	return p
+	return p, mt
 }
 
 // clearEnv drops what a script stored in the views with rawset-like

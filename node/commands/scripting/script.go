@@ -57,7 +57,7 @@ func cmdScriptDebug(c *command.Ctx) {
 }
 
 func cmdScriptHelp(c *command.Ctx) {
-	c.W.StringArray(
+	help(c,
 		"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"DEBUG (YES|SYNC|NO)",
 		"    Set the debug mode for subsequent scripts executed.",
@@ -74,6 +74,14 @@ func cmdScriptHelp(c *command.Ctx) {
 		"LOAD <script>",
 		"    Load a script into the scripts cache without executing it.",
 		"HELP",
-		"    Print this help.",
+		"    Prints this help.",
 	)
+}
+
+// help replies a HELP text as Redis's addReplyHelp: status lines.
+func help(c *command.Ctx, lines ...string) {
+	c.W.ArrayLen(len(lines))
+	for _, l := range lines {
+		c.W.SimpleString(l)
+	}
 }
