@@ -1,10 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
 )
 
@@ -25,6 +27,9 @@ type scriptState struct {
 	now     int64 // the command time of the script's commands (unix ms)
 	busy    bool
 	yields  int
+	// pendingFunctions are libraries loaded from a snapshot before the
+	// runtime exists: it restores them when it is made.
+	pendingFunctions []byte
 }
 
 // ScriptRuntime is the server's scripting runtime, made by mk on first
@@ -33,6 +38,14 @@ func (c *Client) ScriptRuntime(mk func() any) any {
 	st := &c.srv.script
 	if st.runtime == nil {
 		st.runtime = mk()
+		if p := st.pendingFunctions; p != nil {
+			st.pendingFunctions = nil
+			if libs, ok := st.runtime.(functionLibraries); ok {
+				if msg := libs.Restore(p, "flush"); msg != "" {
+					c.srv.log.Printf("Function libraries of the snapshot not restored: %s", msg)
+				}
+			}
+		}
 	}
 	return st.runtime
 }
@@ -301,3 +314,97 @@ func (s *Server) shutdownDuringScript(nosave bool) string {
 	st.running.Killed = true
 	return ""
 }
+
+// Functions in snapshots: the libraries ride in an aux field of every
+// snapshot (files, the AOF base, a replica's full sync) as a FUNCTION
+// DUMP payload (Redis writes them as RDB_OPCODE_FUNCTION2 records; our
+// snapshot format keeps its own records for keys only).
+
+// FunctionsAuxField names the aux field of the function libraries.
+const FunctionsAuxField = "shoal-functions"
+
+// functionLibraries is what the engine needs of the scripting runtime
+// (node/scripting's Runtime) to keep its functions in snapshots.
+type functionLibraries interface {
+	Dump() []byte
+	Restore(payload []byte, policy string) string
+	FunctionCount() int
+}
+
+// FunctionsAux is the aux field of the loaded function libraries, none
+// without functions (lock held). Persistence adds it to every snapshot.
+func (s *Server) FunctionsAux() [][2]string {
+	st := &s.script
+	if st.runtime == nil {
+		if st.pendingFunctions == nil {
+			return nil
+		}
+		return [][2]string{{FunctionsAuxField, string(st.pendingFunctions)}}
+	}
+	libs, ok := st.runtime.(functionLibraries)
+	if !ok || libs.FunctionCount() == 0 {
+		return nil
+	}
+	return [][2]string{{FunctionsAuxField, string(libs.Dump())}}
+}
+
+// LoadFunctionsAux takes an aux field of a snapshot being loaded (lock
+// held): the function libraries replace the loaded ones (Redis flushes
+// them before loading an RDB). Other fields are ignored.
+func (s *Server) LoadFunctionsAux(name, value []byte) error {
+	if string(name) != FunctionsAuxField {
+		return nil
+	}
+	return s.replaceFunctions(append([]byte(nil), value...))
+}
+
+// replaceFunctions installs a FUNCTION DUMP payload in place of the
+// loaded libraries (nil: none).
+func (s *Server) replaceFunctions(payload []byte) error {
+	st := &s.script
+	if st.runtime == nil {
+		st.pendingFunctions = payload
+		return nil
+	}
+	libs, ok := st.runtime.(functionLibraries)
+	if !ok {
+		return nil
+	}
+	if payload == nil {
+		return nil
+	}
+	if msg := libs.Restore(payload, "flush"); msg != "" {
+		return fmt.Errorf("%w: function libraries: %s", persistence.ErrCorrupt, msg)
+	}
+	return nil
+}
+
+// replaceAllFunctions is a full resync's: the master's libraries replace
+// ours, none when it has none.
+func (s *Server) replaceAllFunctions(payload []byte) {
+	st := &s.script
+	if st.runtime == nil {
+		st.pendingFunctions = payload
+		return
+	}
+	if libs, ok := st.runtime.(functionLibraries); ok {
+		if payload == nil {
+			libs.Restore(emptyFunctionsDump, "flush")
+			return
+		}
+		if msg := libs.Restore(payload, "flush"); msg != "" {
+			s.log.Printf("Function libraries of the master not restored: %s", msg)
+		}
+	}
+}
+
+// emptyFunctionsDump is FUNCTION DUMP with no library: RDB version 10
+// and the CRC64 of those two bytes.
+var emptyFunctionsDump = func() []byte {
+	b := []byte{10, 0}
+	crc := persistence.CRC64(b)
+	for i := 0; i < 8; i++ {
+		b = append(b, byte(crc>>(8*i)))
+	}
+	return b
+}()
