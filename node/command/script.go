@@ -12,6 +12,9 @@ type ScriptRun struct {
 	Flags ScriptFlags
 	RO    bool
 	DB    int // the script client's selected database
+	// Slot is the cluster slot the script's keys must hash to (the
+	// declared keys', or the first key a command touched), -1 none yet.
+	Slot  int
 	Proto int // 2 or 3 (redis.setresp)
 	// ReadOnly refuses write commands (EVAL_RO, FCALL_RO, no-writes).
 	ReadOnly bool

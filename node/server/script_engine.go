@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/cluster"
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
@@ -138,9 +140,54 @@ func (c *Client) ScriptCall(run *command.ScriptRun, args [][]byte) ([]byte, stri
 }
 
 // scriptRouteRefuses is the cluster check of a command a script runs
-// (Redis's scriptVerifyClusterState): filled by the cluster step.
+// (Redis's scriptVerifyClusterState): its keys must be served here, and,
+// unless the script allows cross-slot keys, in the slot of the keys the
+// script declared (or of the first key it touched).
 func (s *Server) scriptRouteRefuses(c *Client, run *command.ScriptRun, spec *command.Spec, args [][]byte) string {
+	if !s.cfg.ClusterEnabled || len(s.hooks.route) == 0 {
+		return ""
+	}
+	sc := s.scriptClient()
+	sc.cl.flags = c.cl.flags // ASKING and READONLY are the caller's
+	if msg := s.routeRefuses(sc, spec, args); msg != "" {
+		switch {
+		case strings.HasPrefix(msg, "CLUSTERDOWN") && strings.Contains(msg, "read"):
+			return "Script attempted to execute a write command while the cluster is down and readonly"
+		case strings.HasPrefix(msg, "CLUSTERDOWN"):
+			return "Script attempted to execute a command while the cluster is down"
+		}
+		return "Script attempted to access a non local key in a cluster node"
+	}
+	if run.AllowCrossSlot {
+		return ""
+	}
+	keys, ok := spec.GetKeys(args, sc.keysBuf[:0])
+	sc.keysBuf = keys
+	if !ok || len(keys) == 0 {
+		return ""
+	}
+	slot := cluster.KeyHashSlot(args[keys[0]])
+	switch {
+	case run.Slot < 0:
+		run.Slot = slot
+	case run.Slot != slot:
+		return "Script attempted to access keys that do not hash to the same slot"
+	}
 	return ""
+}
+
+// declaredSlot is the slot of the first key a command declares, -1
+// without keys (Redis's client slot after getNodeByQuery).
+func (s *Server) declaredSlot(c *Client) int {
+	if !s.cfg.ClusterEnabled || c.Cmd == nil {
+		return -1
+	}
+	keys, ok := c.Cmd.GetKeys(c.Args, c.keysBuf[:0])
+	c.keysBuf = keys
+	if !ok || len(keys) == 0 {
+		return -1
+	}
+	return cluster.KeyHashSlot(c.Args[keys[0]])
 }
 
 // ScriptStart checks a run against the server's state (Redis's
@@ -164,6 +211,7 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	run.AllowOOM = !compat && f&command.ScriptAllowOOM != 0
 	run.AllowCrossSlot = compat || f&command.ScriptAllowCrossSlot != 0
 	run.DB = c.DB.ID
+	run.Slot = s.declaredSlot(c)
 	run.Proto = 2
 	run.Repl = 3
 	st := &s.script
