@@ -35,6 +35,10 @@ func keysAndArgs(c *command.Ctx) (keys, args [][]byte, ok bool) {
 
 // evalGeneric is Redis's evalGenericCommand.
 func evalGeneric(c *command.Ctx, evalsha, ro bool) {
+	if evalsha && len(c.Args[1]) != 40 {
+		c.Error(errNoScript) // no match possible: before numkeys, as Redis
+		return
+	}
 	keys, args, ok := keysAndArgs(c)
 	if !ok {
 		return
