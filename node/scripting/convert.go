@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ type replyParser struct {
 
 // line returns the rest of the current line after its type byte.
 func (p *replyParser) line() string {
-	i := strings.IndexByte(string(p.b[p.pos:]), '\r')
+	i := bytes.IndexByte(p.b[p.pos:], '\r')
 	if i < 0 {
 		p.pos = len(p.b)
 		return ""
