@@ -76,6 +76,16 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"existing secret without a name", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: ""}}
 		}, "spec.auth.existingSecret.name"},
+		{"the same library source twice", "", func(rc *v1alpha1.RedisCluster) {
+			ref := v1alpha1.ConfigMapKeyRef{Name: "libs", Key: "lock.lua"}
+			rc.Spec.Functions = []v1alpha1.FunctionLibrarySource{{ConfigMapRef: ref}, {ConfigMapRef: ref}}
+		}, "functions: each ConfigMap key may be listed once"},
+		{"a ConfigMap key that cannot exist", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Functions = []v1alpha1.FunctionLibrarySource{{ConfigMapRef: v1alpha1.ConfigMapKeyRef{Name: "libs", Key: "a/b.lua"}}}
+		}, "spec.functions[0].configMapRef.key in body should match"},
+		{"a function source without a ConfigMap name", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Functions = []v1alpha1.FunctionLibrarySource{{ConfigMapRef: v1alpha1.ConfigMapKeyRef{Key: "a.lua"}}}
+		}, "spec.functions[0].configMapRef.name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

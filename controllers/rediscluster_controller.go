@@ -105,6 +105,9 @@ type state struct {
 	outcome outcome
 	// halt ends the reconcile after the current step without an error.
 	halt bool
+	// functionsPending: some node lacks a library of spec.functions (a
+	// replica still syncing, an unreachable node): look again soon.
+	functionsPending bool
 }
 
 type step struct {
@@ -128,6 +131,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},
 		{"membership", r.ensureMembership},
+		{"functions", r.ensureFunctions},
 		{"open slots", r.fixOpenSlots},
 		{"slot coverage", r.ensureCoverage},
 		{"slot migration", r.migrateSlots},

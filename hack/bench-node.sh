@@ -99,7 +99,7 @@ custom_command() {
     xreadgroup) echo "XREADGROUP GROUP benchgroup consumer COUNT 1 STREAMS bench:stream >" ;;
     pfadd) echo "PFADD bench:hll element:__rand_int__" ;;
     pfcount) echo "PFCOUNT bench:hll" ;;
-    geoadd) echo "GEOADD bench:geo 13.361389 38.115556 member:__rand_int__" ;;
+    geoadd) echo "GEOADD bench:geo -100.5 40.25 member:__rand_int__" ;; # far from GEOSEARCH's circle
     geosearch) echo "GEOSEARCH bench:geo FROMLONLAT 15 37 BYRADIUS 200 km ASC COUNT 10" ;;
     *) echo "" ;;
   esac
@@ -208,3 +208,15 @@ okeys="$(redis-cli -p "$oport" dbsize)"
 printf '%-12s %14s %14s %7s\n' memory redis ours ratio
 printf '%-12s %14s %14s %7s\n' keys "$rkeys" "$okeys" ""
 printf '%-12s %14s %14s %7s\n' used_rss "$rrss" "$orss" "$(ratio "$orss" "$rrss")"
+
+# Streams: STREAM_ENTRIES entries of 2 fields in one stream, by XADD *.
+STREAM_ENTRIES="${STREAM_ENTRIES:-1000000}"
+for port in "$rport" "$oport"; do
+  redis-cli -p "$port" flushall >/dev/null
+  redis-benchmark -h 127.0.0.1 -p "$port" -c 4 -n "$STREAM_ENTRIES" -P 64 -q XADD s '*' f1 __rand_int__ f2 value-of-field-2 >/dev/null 2>&1 || true
+done
+sleep 2
+rrss="$(rss "$rport")"
+orss="$(rss "$oport")"
+printf '%-12s %14s %14s %7s\n' stream_len "$(redis-cli -p "$rport" xlen s)" "$(redis-cli -p "$oport" xlen s)" ""
+printf '%-12s %14s %14s %7s\n' stream_rss "$rrss" "$orss" "$(ratio "$orss" "$rrss")"

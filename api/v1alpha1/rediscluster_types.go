@@ -157,6 +157,43 @@ type RedisClusterSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	UpdateStrategy UpdateStrategySpec `json:"updateStrategy,omitempty"`
+
+	// Functions are Redis Functions libraries (Lua code starting with
+	// "#!lua name=<library>") kept in ConfigMaps of the RedisCluster's
+	// namespace. The operator loads each with FUNCTION LOAD REPLACE into
+	// every master, including masters that join later (scale out, a
+	// replaced pod); replicas receive them by replication, as Redis copies
+	// functions to its replicas. status.functions says how many nodes have
+	// each library's current code. A change to a ConfigMap is picked up at
+	// the next reconcile (at most a minute later). Removing an entry does
+	// not delete the library from the nodes (FUNCTION DELETE does).
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(f, self.exists_one(g, g.configMapRef.name == f.configMapRef.name && g.configMapRef.key == f.configMapRef.key))",message="functions: each ConfigMap key may be listed once"
+	// +listType=atomic
+	// +optional
+	Functions []FunctionLibrarySource `json:"functions,omitempty"`
+}
+
+// FunctionLibrarySource is where one Redis Functions library's code is.
+type FunctionLibrarySource struct {
+	// ConfigMapRef names the ConfigMap and the key holding the library's
+	// code.
+	ConfigMapRef ConfigMapKeyRef `json:"configMapRef"`
+}
+
+// ConfigMapKeyRef names one key of a ConfigMap in the same namespace.
+type ConfigMapKeyRef struct {
+	// Name of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// Key in the ConfigMap's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
 }
 
 // MigrationSpec tunes slot moves (the MIGRATING/IMPORTING protocol of the
@@ -436,6 +473,47 @@ type RedisClusterStatus struct {
 	// +listType=atomic
 	// +optional
 	Failovers []PendingFailover `json:"failovers,omitempty"`
+
+	// Functions is, for every library of spec.functions, its current code's
+	// hash and how many nodes have that code loaded.
+	// +listType=atomic
+	// +optional
+	Functions []FunctionLibraryStatus `json:"functions,omitempty"`
+}
+
+// FunctionLibraryStatus is where one library of spec.functions is loaded.
+type FunctionLibraryStatus struct {
+	// Name of the library (the "name=" of its "#!lua" line); empty when
+	// the code could not be read.
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// Source is the ConfigMap and key, "configmap/key".
+	Source string `json:"source"`
+
+	// SHA256 of the code in the ConfigMap (hex), the version the nodes
+	// should have.
+	// +optional
+	SHA256 string `json:"sha256,omitempty"`
+
+	// LoadedNodes is how many nodes (masters and replicas) have this code
+	// loaded.
+	LoadedNodes int32 `json:"loadedNodes"`
+
+	// Nodes is how many nodes were asked (those that answered FUNCTION
+	// LIST).
+	Nodes int32 `json:"nodes"`
+
+	// Missing are the pods that do not have this code yet (at most 10).
+	// +listType=atomic
+	// +optional
+	Missing []string `json:"missing,omitempty"`
+
+	// Error is why the library is not loaded: the ConfigMap or key is
+	// missing, the code has no valid "#!lua name=" line, two sources name
+	// the same library, or FUNCTION LOAD's error (a syntax error).
+	// +optional
+	Error string `json:"error,omitempty"`
 }
 
 // MigrationReason says why slots move.

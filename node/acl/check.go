@@ -52,6 +52,38 @@ func (u *User) Check(spec *command.Spec, args [][]byte) (reason Reason, pos int)
 	return reason, pos
 }
 
+// FullKeyAccess is Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess for
+// read access: whether a selector that allows the command also lets it
+// read any key (allkeys, or a readable "*" pattern). SORT's BY and GET
+// read keys named by the data, which only such a user may do.
+func (u *User) FullKeyAccess(spec *command.Spec, args [][]byte) bool {
+	if u.unrestricted {
+		return true
+	}
+	if r, _ := u.root.check(spec, args); r == OK && u.root.readsAnyKey() {
+		return true
+	}
+	for i := range u.selectors {
+		if r, _ := u.selectors[i].check(spec, args); r == OK && u.selectors[i].readsAnyKey() {
+			return true
+		}
+	}
+	return false
+}
+
+// readsAnyKey is ACLSelectorHasUnrestrictedKeyAccess for read access.
+func (sel *Selector) readsAnyKey() bool {
+	if sel.allKeys {
+		return true
+	}
+	for _, k := range sel.keys {
+		if k.read && k.pattern == "*" {
+			return true
+		}
+	}
+	return false
+}
+
 // check is Redis's ACLSelectorCheckCmd.
 func (sel *Selector) check(spec *command.Spec, args [][]byte) (reason Reason, pos int) {
 	if !sel.allowed[spec.ID()] && !spec.Is(command.NoAuth) && !sel.firstArgAllowed(spec.ID(), args) {

@@ -316,6 +316,7 @@ func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, k
 		if !a.copy {
 			if c.DB.Delete(k.key) {
 				c.Modified(k.key)
+				c.Notify(command.NotifyGeneric, "del", c.DB.ID, k.key)
 				deleted = append(deleted, k.key)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace"
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
+	"github.com/shoal-dev/shoal/node/keyspace/stream"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
 	"github.com/shoal-dev/shoal/node/resp"
 )
@@ -72,6 +73,9 @@ type Engine interface {
 	OutputOverLimit(max int) bool
 	// Notify fires a keyspace event (see Ctx.Notify).
 	Notify(class NotifyClass, event string, db int, key []byte)
+	// FullKeyAccess reports whether the client's user may run spec with
+	// args reading any key (see Ctx.FullKeyAccess).
+	FullKeyAccess(spec *Spec, args [][]byte) bool
 	// ScriptEngine runs scripts' commands (script.go).
 	ScriptEngine
 }
@@ -84,6 +88,9 @@ type Limits struct {
 	Encoding Encoding
 	// ClusterEnabled: only database 0 exists for a client.
 	ClusterEnabled bool
+	// HLLSparseMaxBytes is hll-sparse-max-bytes: a sparse HyperLogLog
+	// that would grow past it turns dense.
+	HLLSparseMaxBytes int64
 }
 
 // Encoding holds the parameters that decide when a small value switches
@@ -94,7 +101,8 @@ type Encoding struct {
 	Hash     hash.Limits
 	Set      set.Limits
 	ZSet     zset.Limits
-	ListFill int // list-max-listpack-size
+	ListFill int           // list-max-listpack-size
+	Stream   stream.Limits // stream-node-max-bytes, stream-node-max-entries
 }
 
 // Bind makes c the context of engine e (the engine calls it once per
@@ -111,10 +119,13 @@ func (c *Ctx) Error(msg string) {
 func (c *Ctx) WrongType() { c.Error(ErrWrongType) }
 
 // LookupRead finds a key for reading (lazy expiry, LRU touch,
-// keyspace_hits/misses).
+// keyspace_hits/misses, the keymiss event).
 func (c *Ctx) LookupRead(key []byte) *keyspace.Entry {
 	e := c.DB.Lookup(key)
 	c.eng.CountLookup(e != nil)
+	if e == nil {
+		c.eng.Notify(NotifyKeyMiss, "keymiss", c.DB.ID, key)
+	}
 	return e
 }
 
@@ -214,6 +225,11 @@ func (c *Ctx) Limits() Limits { return c.eng.Limits() }
 // replies pass the output buffer limits or max bytes (a reply written in
 // chunks checks between them).
 func (c *Ctx) OutputOverLimit(max int) bool { return c.eng.OutputOverLimit(max) }
+
+// FullKeyAccess reports whether the client's user may read any key with
+// this command (ACL allkeys or %R~*), as SORT's BY and GET patterns,
+// which read keys named by the data, require.
+func (c *Ctx) FullKeyAccess() bool { return c.eng.FullKeyAccess(c.Cmd, c.Args) }
 
 // CopyArgs copies arguments that alias a read buffer, into one buffer.
 func CopyArgs(args [][]byte) [][]byte {

@@ -86,15 +86,34 @@ func ObjectForWrite[T any](c *Ctx, key []byte, t keyspace.Type) (e *keyspace.Ent
 // Sized is a set or sorted set value.
 type Sized interface{ Len() int }
 
+// typeNotifyClass is the keyspace event class of a value type.
+func typeNotifyClass(t keyspace.Type) NotifyClass {
+	switch t {
+	case keyspace.TypeString:
+		return NotifyString
+	case keyspace.TypeList:
+		return NotifyList
+	case keyspace.TypeSet:
+		return NotifySet
+	case keyspace.TypeHash:
+		return NotifyHash
+	case keyspace.TypeZSet:
+		return NotifyZSet
+	}
+	return NotifyGeneric
+}
+
 // RemovedFrom finishes a command that removed n members from the set or
-// sorted set v at key: an emptied value is deleted, as Redis keeps no empty
-// aggregates.
-func (c *Ctx) RemovedFrom(e *keyspace.Entry, v Sized, key []byte, n int) {
+// sorted set v at key: it fires event (of the value's class), and an
+// emptied value is deleted ("del"), as Redis keeps no empty aggregates.
+func (c *Ctx) RemovedFrom(e *keyspace.Entry, v Sized, key []byte, n int, event string) {
 	if n == 0 {
 		return
 	}
+	c.Notify(typeNotifyClass(e.Type()), event, key)
 	if v.Len() == 0 {
 		c.DB.DeleteEntry(e)
+		c.Notify(NotifyGeneric, "del", key)
 	}
 	c.Modified(key)
 	c.AddDirty(int64(n - 1))
@@ -102,8 +121,9 @@ func (c *Ctx) RemovedFrom(e *keyspace.Entry, v Sized, key []byte, n int) {
 
 // StoreValue makes dst hold v, a set or sorted set of type t (the STORE
 // variants: any old value and its TTL are replaced; clients blocked on dst
-// are signalled); an empty result deletes dst. It replies the size.
-func (c *Ctx) StoreValue(dst []byte, t keyspace.Type, v Sized) {
+// are signalled) and fires event; an empty result deletes dst ("del"). It
+// replies the size.
+func (c *Ctx) StoreValue(dst []byte, t keyspace.Type, v Sized, event string) {
 	e := c.LookupWrite(dst)
 	n := v.Len()
 	c.W.Int(int64(n))
@@ -111,6 +131,7 @@ func (c *Ctx) StoreValue(dst []byte, t keyspace.Type, v Sized) {
 		if e != nil {
 			c.DB.DeleteEntry(e)
 			c.Modified(dst)
+			c.Notify(NotifyGeneric, "del", dst)
 		}
 		return
 	}
@@ -120,6 +141,7 @@ func (c *Ctx) StoreValue(dst []byte, t keyspace.Type, v Sized) {
 		c.DB.AddObject(dst, t, v)
 	}
 	c.Modified(dst)
+	c.Notify(typeNotifyClass(t), event, dst)
 	c.SignalReady(dst)
 }
 
@@ -231,7 +253,7 @@ func RemoveMembers[T MemberRemover](c *Ctx, t keyspace.Type) {
 		}
 	}
 	c.W.Int(int64(deleted))
-	c.RemovedFrom(e, v, key, deleted)
+	c.RemovedFrom(e, v, key, deleted, c.Cmd.Name) // "srem", "zrem"
 }
 
 // Cardinality is SCARD and ZCARD.

@@ -254,6 +254,11 @@ type Spec struct {
 	// specs cannot (SORT ... STORE, MIGRATE ... KEYS). It appends the
 	// positions to dst.
 	Keys func(args [][]byte, dst []int) []int
+	// KeyRefs, when set beside Keys, gives each key the flags of its own
+	// key spec for the ACL check, as Redis's getkeys functions do (SORT's
+	// key is read, its STORE destination written); without it every key
+	// gets the union of the specs' flags.
+	KeyRefs func(args [][]byte, dst []KeyRef) []KeyRef
 	// Secrets, when set, appends the positions of arguments that are
 	// secrets (passwords): SLOWLOG and MONITOR show them as "(redacted)",
 	// as Redis's redactClientCommandArgument.

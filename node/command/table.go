@@ -304,6 +304,9 @@ type KeyRef struct {
 // of their own (SORT, MIGRATE) get the union of their specs' flags.
 // ok is false when the arguments do not fit the key specs.
 func (s *Spec) GetKeysWithFlags(args [][]byte, dst []KeyRef) (keys []KeyRef, ok bool) {
+	if s.KeyRefs != nil {
+		return s.KeyRefs(args, dst), true
+	}
 	if s.Keys != nil || len(s.KeySpecs) == 0 {
 		var all KeyFlags
 		for _, ks := range s.KeySpecs {

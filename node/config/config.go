@@ -60,8 +60,8 @@ type Config struct {
 	// who may CONFIG SET dir and dbfilename.
 	EnableProtectedConfigs string
 	// NotifyKeyspaceEvents is notify-keyspace-events as flags
-	// (config_notify.go). Stored and validated; the notifications come
-	// with their feature.
+	// (config_notify.go), read by the engine at every event
+	// (node/server/notify.go).
 	NotifyKeyspaceEvents int
 	// ACLLogMaxLen is acllog-max-len.
 	ACLLogMaxLen int
@@ -70,6 +70,15 @@ type Config struct {
 	Users [][]string
 	// LatencyTrackingPercentiles is latency-tracking-info-percentiles.
 	LatencyTrackingPercentiles []float64
+	// LatencyTracking is latency-tracking: per-command latency histograms
+	// (LATENCY HISTOGRAM, INFO latencystats).
+	LatencyTracking bool
+	// LatencyMonitorThreshold is latency-monitor-threshold (ms; 0: the
+	// latency monitor records no events).
+	LatencyMonitorThreshold int64
+	// ACLFile is aclfile: the users file ACL LOAD and ACL SAVE use, loaded
+	// at start-up.
+	ACLFile string
 	// OOMScoreAdjValues is oom-score-adj-values (master, replica, child).
 	OOMScoreAdjValues [3]int
 	// Inert holds the parameters accepted with no effect (config_inert.go).
@@ -137,6 +146,7 @@ func DefaultConfig() *Config {
 		ACLLogMaxLen:               128,
 		EnableProtectedConfigs:     "no",
 		LatencyTrackingPercentiles: []float64{50, 99, 99.9},
+		LatencyTracking:            true,
 		OOMScoreAdjValues:          [3]int{0, 200, 800},
 		Inert:                      defaultInertConfig(),
 		Cluster:                    defaultClusterConfig(),

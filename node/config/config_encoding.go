@@ -5,6 +5,7 @@ import (
 	"github.com/shoal-dev/shoal/node/keyspace/hash"
 	"github.com/shoal-dev/shoal/node/keyspace/list"
 	"github.com/shoal-dev/shoal/node/keyspace/set"
+	"github.com/shoal-dev/shoal/node/keyspace/stream"
 	"github.com/shoal-dev/shoal/node/keyspace/zset"
 )
 
@@ -17,6 +18,7 @@ func defaultEncodingConfig() EncodingConfig {
 		Set:      set.DefaultLimits(),
 		ZSet:     zset.DefaultLimits(),
 		ListFill: list.DefaultFill,
+		Stream:   stream.DefaultLimits(),
 	}
 }
 
@@ -37,5 +39,7 @@ func encodingParams() []Param {
 		numParam("set-max-listpack-value", "", 0, value, func(c *Config) *int { return &c.Encoding.Set.MaxListpackValue }),
 		numParam("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, entries, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackEntries }),
 		numParam("zset-max-listpack-value", "zset-max-ziplist-value", 0, value, func(c *Config) *int { return &c.Encoding.ZSet.MaxListpackValue }),
+		numParam("stream-node-max-bytes", "", 0, value, func(c *Config) *int64 { return &c.Encoding.Stream.NodeMaxBytes }),
+		numParam("stream-node-max-entries", "", 0, ints(0, longMax), func(c *Config) *int64 { return &c.Encoding.Stream.NodeMaxEntries }),
 	}
 }

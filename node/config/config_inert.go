@@ -18,15 +18,15 @@ type InertConfig struct {
 	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite          bool
 	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled                bool
 	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled          bool
-	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP, LatencyTracking             bool
+	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                              bool
 	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                                 bool
 	TLSCluster, TLSReplication, TLSPreferServerCiphers, TLSSessionCaching          bool
 
-	ACLFile, UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent string
-	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                         string
-	TLSCertFile, TLSKeyFile, TLSKeyFilePass, TLSClientCertFile, TLSClientKeyFile        string
-	TLSClientKeyFilePass, TLSDHParamsFile, TLSCACertFile, TLSCACertDir                  string
-	TLSProtocols, TLSCiphers, TLSCiphersuites                                           string
+	UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent   string
+	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                  string
+	TLSCertFile, TLSKeyFile, TLSKeyFilePass, TLSClientCertFile, TLSClientKeyFile string
+	TLSClientKeyFilePass, TLSDHParamsFile, TLSCACertFile, TLSCACertDir           string
+	TLSProtocols, TLSCiphers, TLSCiphersuites                                    string
 
 	Supervised, SyslogFacility, OOMScoreAdj, ACLPubsubDefault, SanitizeDumpPayload string
 	EnableModuleCommand, PropagationErrorBehavior, TLSAuthClients                  string
@@ -36,8 +36,8 @@ type InertConfig struct {
 	TCPBacklog, ClusterAnnounceTLSPort, ListCompressDepth, ActiveExpireEffort             int
 	SocketMarkID, UnixSocketPerm, ActiveDefragMaxScanFields, TLSPort                      int
 	TLSSessionCacheSize, TLSSessionCacheTimeout                                           int
-	BusyReplyThreshold, LatencyMonitorThreshold, StreamNodeMaxEntries                     int64
-	ActiveDefragIgnoreBytes, StreamNodeMaxBytes, HLLSparseMaxBytes                        int64
+	BusyReplyThreshold                                                                    int64
+	ActiveDefragIgnoreBytes, HLLSparseMaxBytes                                            int64
 	TrackingTableMaxKeys, ClientQueryBufferLimit, MaxmemoryClients, AutoAOFRewriteMinSize int64
 }
 
@@ -47,7 +47,7 @@ func defaultInertConfig() InertConfig {
 		RDBChecksum: true, RDBCompression: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
 		SetProcTitle: true, DynamicHz: true, AOFRewriteIncrementalFsync: true, RDBSaveIncrementalFsync: true,
 		AOFUseRDBPreamble: true, ReplicaIgnoreMaxmemory: true, JemallocBgThread: true,
-		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true, LatencyTracking: true,
+		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true,
 		TLSSessionCaching: true,
 
 		ProcTitleTemplate: "{title} {listen-addr} {server-mode}", SyslogIdent: "redis",
@@ -60,8 +60,8 @@ func defaultInertConfig() InertConfig {
 		ActiveDefragThresholdLower: 10, ActiveDefragThresholdUpper: 100, MaxmemoryEvictionTenacity: 10,
 		TCPBacklog: 511, ActiveExpireEffort: 1, ActiveDefragMaxScanFields: 1000,
 		TLSSessionCacheSize: 20480, TLSSessionCacheTimeout: 300,
-		BusyReplyThreshold: 5000, StreamNodeMaxEntries: 100, ActiveDefragIgnoreBytes: 100 << 20,
-		StreamNodeMaxBytes: 4096, HLLSparseMaxBytes: 3000, TrackingTableMaxKeys: 1000000,
+		BusyReplyThreshold: 5000, ActiveDefragIgnoreBytes: 100 << 20,
+		HLLSparseMaxBytes: 3000, TrackingTableMaxKeys: 1000000,
 		ClientQueryBufferLimit: 1 << 30, AutoAOFRewriteMinSize: 64 << 20,
 	}
 }
@@ -73,7 +73,6 @@ const (
 	whyProcess   = "process supervision is Kubernetes' job (the pod spec sets it)"
 	whyTLS       = "TLS comes in a later issue; enabling it is refused, file and cipher names are stored"
 	whyLazyfree  = "the node frees values on the Go garbage collector's schedule; no visible difference"
-	whyNoStreams = "streams are not served yet"
 	whyAutoAOF   = "the AOF is rewritten by BGREWRITEAOF only; automatic rewrite is not implemented"
 	whyThreads   = "the node's event loops are set by event-loops; Redis's I/O threads do not exist here"
 )
@@ -165,7 +164,6 @@ func inertParams() []Param {
 		b("crash-log-enabled", "", 0, "a Go panic prints its own stack trace", func(i *InertConfig) *bool { return &i.CrashLogEnabled }),
 		b("crash-memcheck-enabled", "", 0, "there is no post-crash memory test in a Go process", func(i *InertConfig) *bool { return &i.CrashMemcheckEnabled }),
 		b("disable-thp", "", FlagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
-		b("latency-tracking", "", 0, "INFO latencystats is not served yet (LATENCY HISTOGRAM always tracks)", func(i *InertConfig) *bool { return &i.LatencyTracking }),
 		b("aof-disable-auto-gc", "", 0, "the AOF's history files are deleted after a rewrite, as with the default (no)", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
 		b("replica-ignore-disk-write-errors", "", 0, "a replica never writes its master's stream to disk on its own", func(i *InertConfig) *bool { return &i.ReplicaIgnoreDiskWriteErrors }),
 		tlsOff(b("tls-cluster", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSCluster }), func(i *InertConfig) *bool { return &i.TLSCluster }),
@@ -173,7 +171,6 @@ func inertParams() []Param {
 		b("tls-prefer-server-ciphers", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSPreferServerCiphers }),
 		b("tls-session-caching", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSSessionCaching }),
 
-		s("aclfile", FlagImmutable, false, "users come from the config file's user lines and ACL SETUSER; ACL LOAD/SAVE are not served", func(i *InertConfig) *string { return &i.ACLFile }, nil),
 		s("unixsocket", FlagImmutable, true, "the node listens on TCP only (pods are reached over the network)", func(i *InertConfig) *string { return &i.UnixSocket }, nil),
 		s("bind-source-addr", 0, true, "outgoing connections (replication, MIGRATE) use the address the kernel picks", func(i *InertConfig) *string { return &i.BindSourceAddr }, nil),
 		s("ignore-warnings", 0, false, "the node prints none of the kernel warnings Redis can silence", func(i *InertConfig) *string { return &i.IgnoreWarnings }, nil),
@@ -223,12 +220,9 @@ func inertParams() []Param {
 		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),
 		n("tls-session-cache-timeout", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheTimeout }),
 		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "scripting (Lua, functions) is not served yet", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
-		n64("latency-monitor-threshold", "", 0, ints(0, longMax), "the latency monitor records no events: LATENCY LATEST/HISTORY answer as Redis does with it off (LATENCY HISTOGRAM is served)", func(i *InertConfig) *int64 { return &i.LatencyMonitorThreshold }),
-		n64("stream-node-max-entries", "", 0, ints(0, longMax), whyNoStreams, func(i *InertConfig) *int64 { return &i.StreamNodeMaxEntries }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
-		n64("stream-node-max-bytes", "", 0, memorySizes(0, longMax), whyNoStreams, func(i *InertConfig) *int64 { return &i.StreamNodeMaxBytes }),
-		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "HyperLogLog is not served yet", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
-		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "client-side caching (CLIENT TRACKING) is not served yet", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
+		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
+		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
 		n64("client-query-buffer-limit", "", 0, memorySizes(1<<20, longMax), "the query buffer is bounded by proto-max-bulk-len and the reader's own limits, not by this total", func(i *InertConfig) *int64 { return &i.ClientQueryBufferLimit }),
 		n64("maxmemory-clients", "", 0, numSpec{min: -100, max: longMax, memory: true, percent: true}, "client buffers are not counted against a limit of their own; maxmemory eviction applies", func(i *InertConfig) *int64 { return &i.MaxmemoryClients }),
 		n64("auto-aof-rewrite-min-size", "", 0, memory(0, longMax), whyAutoAOF, func(i *InertConfig) *int64 { return &i.AutoAOFRewriteMinSize }),

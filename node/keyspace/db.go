@@ -21,6 +21,10 @@ type Env struct {
 	// Expired is called after a key was deleted because its TTL passed,
 	// lazily on access or by the active cycle (propagate DEL, signal WATCH).
 	Expired func(db *DB, key string)
+	// Added, when not nil, is called after a command added a key (Add*,
+	// Rename; not the loaders' Add*IfAbsent): the "new" keyspace event of
+	// Redis's dbAdd.
+	Added func(db *DB, key string)
 	// Rand returns a pseudo-random int in [0,n); nil uses math/rand/v2.
 	Rand func(n int) int
 }
@@ -138,6 +142,9 @@ func (db *DB) LookupWrite(key []byte) *Entry {
 func (db *DB) add(e *Entry) *Entry {
 	db.dict.insert(e)
 	db.added(e)
+	if db.env.Added != nil {
+		db.env.Added(db, e.key)
+	}
 	return e
 }
 

@@ -15,7 +15,8 @@ import (
 // RESTOREs), and rejects duplicates the encoding forbids.
 
 // KeyspaceCodecs returns the codec set for the keyspace's types: strings as
-// []byte, *list.List, *hash.Hash, *set.Set, *zset.ZSet. Nil getters use the
+// []byte, *list.List, *hash.Hash, *set.Set, *zset.ZSet,
+// *stream.Stream. Nil getters use the
 // types' defaults (and list-max-listpack-size -2).
 func KeyspaceCodecs(listFill func() int, hashLim func() hash.Limits, setLim func() set.Limits, zsetLim func() zset.Limits) *Codecs {
 	if listFill == nil {
@@ -30,9 +31,9 @@ func KeyspaceCodecs(listFill func() int, hashLim func() hash.Limits, setLim func
 	if zsetLim == nil {
 		zsetLim = zset.DefaultLimits
 	}
-	c, err := NewCodecs(BytesStringCodec{}, ListCodec{listFill}, HashCodec{hashLim}, SetCodec{setLim}, ZSetCodec{zsetLim})
+	c, err := NewCodecs(BytesStringCodec{}, ListCodec{listFill}, HashCodec{hashLim}, SetCodec{setLim}, ZSetCodec{zsetLim}, StreamCodec{})
 	if err != nil {
-		panic(err) // five distinct types: cannot happen
+		panic(err) // six distinct types: cannot happen
 	}
 	return c
 }

@@ -25,6 +25,8 @@ func EntryValue(e *keyspace.Entry) (ValueType, any, error) {
 		return TypeZSet, e.Object(), nil
 	case keyspace.TypeHash:
 		return TypeHash, e.Object(), nil
+	case keyspace.TypeStream:
+		return TypeStream, e.Object(), nil
 	}
 	return 0, nil, fmt.Errorf("key %q: type %s cannot be persisted", e.Key(), e.Type())
 }
@@ -40,6 +42,8 @@ func keyspaceType(t ValueType) keyspace.Type {
 		return keyspace.TypeZSet
 	case TypeHash:
 		return keyspace.TypeHash
+	case TypeStream:
+		return keyspace.TypeStream
 	}
 	return keyspace.TypeString
 }

@@ -20,8 +20,9 @@ const (
 	TypeSet    ValueType = 2
 	TypeZSet   ValueType = 3
 	TypeHash   ValueType = 4
+	TypeStream ValueType = 5
 
-	numValueTypes = 5
+	numValueTypes = 6
 )
 
 // String returns the name TYPE replies for t.
@@ -37,6 +38,8 @@ func (t ValueType) String() string {
 		return "zset"
 	case TypeHash:
 		return "hash"
+	case TypeStream:
+		return "stream"
 	}
 	return fmt.Sprintf("unknown(0x%02x)", byte(t))
 }
@@ -59,6 +62,7 @@ const ValueEncodingVersion = 1
 //	zset:   count, then count x (bytes member, 8-byte little-endian IEEE-754 score),
 //	        ascending by (score, member); no NaN, no duplicate members
 //	hash:   count, then count x (bytes field, bytes value), no duplicate fields
+//	stream: see codec_stream.go
 //
 // Decoders check that counts fit the remaining input and that the input is
 // consumed exactly, so corrupt input is an error, never a huge allocation.
@@ -214,6 +218,20 @@ func (d *decoder) uvarint() uint64 {
 
 // count reads an element count; every element takes at least minSize bytes,
 // so a count larger than the remaining input divided by minSize is corrupt.
+// varint reads a signed varint.
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
 func (d *decoder) count(minSize int) int {
 	n := d.uvarint()
 	if d.err == nil && n > uint64(len(d.b)-d.off)/uint64(minSize) {

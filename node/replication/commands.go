@@ -257,6 +257,7 @@ func (rs *replState) replCron(now time.Time) {
 		}
 	}
 	rs.freeIdleBacklog(now)
+	rs.updateFailover(now)
 	if b := rs.backlog; b != nil && int64(b.Size()) != s.Config().Repl.BacklogSize && s.Config().Repl.BacklogSize > 0 {
 		b.Resize(int(s.Config().Repl.BacklogSize))
 	}
@@ -312,8 +313,8 @@ func (rs *replState) infoReplication(b *strings.Builder) {
 		fmt.Fprintf(b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
 			i, r.ip, r.port, r.state, r.ackOffset, int64(now.Sub(r.ackTime).Seconds()))
 	}
-	fmt.Fprintf(b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:%d\r\nsecond_repl_offset:%d\r\n",
-		rs.ids.ID, rs.ids.ID2, rs.ids.Offset, rs.ids.SecondOffset)
+	fmt.Fprintf(b, "master_failover_state:%s\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\nmaster_repl_offset:%d\r\nsecond_repl_offset:%d\r\n",
+		rs.fo.phase.name(), rs.ids.ID, rs.ids.ID2, rs.ids.Offset, rs.ids.SecondOffset)
 	if bl := rs.backlog; bl != nil {
 		fmt.Fprintf(b, "repl_backlog_active:1\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
 			bl.Size(), bl.FirstByteOffset(), bl.HistLen())

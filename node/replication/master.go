@@ -64,6 +64,8 @@ type replState struct {
 	// loaded reads the replication state of the snapshot loaded at
 	// start (LoadAux), which becomes cached (SnapshotLoaded).
 	loaded SaveInfoReader
+	// fo is the FAILOVER in progress, if any (failover.go).
+	fo failover
 }
 
 // waitTarget is what a client blocked in WAIT waits for.
@@ -103,6 +105,7 @@ func Plugin(s *server.Server) (server.Hooks, error) {
 	return server.Hooks{
 		Name:                    "replication",
 		Handlers:                rs.handlers(),
+		Commands:                []command.Spec{rs.failoverSpec()},
 		Info:                    map[string]server.InfoSection{"replication": rs.infoReplication},
 		Start:                   rs.startRepl,
 		Cron:                    rs.replCron,
@@ -307,6 +310,15 @@ func (rs *replState) cmdPsync(c *server.Client) {
 	s := rs.s
 	if rs.replicaOfClient(c) != nil {
 		return // already a replica connection: ignore
+	}
+	if len(c.Args) > 3 && command.EqFold(c.Args[0], "psync") && command.EqFold(c.Args[3], "failover") {
+		if !rs.psyncFailover(c, string(c.Args[1])) {
+			return
+		}
+	}
+	if rs.fo.phase != noFailover {
+		c.Error("NOMASTERLINK Can't SYNC while failing over")
+		return
 	}
 	if rs.isReplica() && (rs.link.state != "connected") {
 		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")

@@ -213,6 +213,15 @@ func (lc *linkConn) command(args ...string) (string, error) {
 // the stream until an error or stop.
 func (rs *replState) syncWithMaster(l *masterLink) error {
 	s := rs.s
+	// A failover whose target fails before it answered PSYNC is aborted.
+	answered := false
+	defer func() {
+		if !answered {
+			s.Lock()
+			rs.failoverLinkFailed(l)
+			s.Unlock()
+		}
+	}()
 	s.Lock()
 	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
 	auth, user := s.Config().Repl.MasterAuth, s.Config().Repl.MasterUser
@@ -276,17 +285,23 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	} else if cached != nil {
 		replid, next = cached.ID, cached.Offset+1
 	}
+	psync := rs.failoverPSYNCArgs(replid, strconv.FormatInt(next, 10))
 	s.Unlock()
-	r, err := lc.command("PSYNC", replid, strconv.FormatInt(next, 10))
+	r, err := lc.command(psync...)
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(r, "+") {
-		return fmt.Errorf("Unexpected reply to PSYNC from master: %s", r)
+	var reply Reply
+	perr := fmt.Errorf("Unexpected reply to PSYNC from master: %s", r)
+	if strings.HasPrefix(r, "+") {
+		reply, perr = ParseReply(r[1:])
 	}
-	reply, err := ParseReply(r[1:])
-	if err != nil {
-		return err
+	s.Lock()
+	answered = true
+	goOn := rs.failoverPSYNCAnswered(perr == nil)
+	s.Unlock()
+	if perr != nil || !goOn {
+		return perr
 	}
 	if reply.Full {
 		if err := rs.fullSync(l, lc, reply, timeout); err != nil {

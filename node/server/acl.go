@@ -28,11 +28,18 @@ func (s *Server) initACL() error {
 			return err
 		}
 	}
-	return nil
+	return s.loadACLFileAtStart()
 }
 
-// userLines are the `user` lines CONFIG REWRITE writes: ACL LIST's.
-func (s *Server) userLines() []string { return s.acl.users.Lines() }
+// userLines are the `user` lines CONFIG REWRITE writes: ACL LIST's, or
+// none with an aclfile (the users are the file's, as Redis's
+// rewriteConfigUserOption drops them from the config).
+func (s *Server) userLines() []string {
+	if s.cfg.ACLFile != "" {
+		return nil
+	}
+	return s.acl.users.Lines()
+}
 
 // syncRequirePass makes the default user follow requirepass (CONFIG SET).
 func (s *Server) syncRequirePass() { s.acl.users.SetRequirePass(s.cfg.RequirePass) }

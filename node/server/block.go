@@ -21,6 +21,7 @@ type blockedClient struct {
 	deadline  time.Time // zero: forever
 	args      [][]byte  // the command to run again, copied
 	onTimeout func(c *command.Ctx)
+	ran       time.Duration // the run that blocked (its call's duration if it times out)
 }
 
 func (b *blockState) init() {
@@ -184,6 +185,7 @@ func (s *Server) blockTimedOut(c *Client) {
 		b.onTimeout(&c.Ctx)
 	} else {
 		c.W.NullArray()
+		s.countTimedOutCall(b) // as Redis's updateStatsOnUnblock for a list, zset or stream
 	}
 	c.endReply(mark)
 }

@@ -44,6 +44,7 @@ type Client struct {
 	inExec     bool
 	execFailed bool // a command failed while queueing (EXECABORT)
 	dirtyCAS   bool
+	noEvict    bool // CLIENT NO-EVICT on (flag e)
 
 	blk      *blockedClient // non-nil while blocked on keys
 	reexec   bool           // the handler runs again because a key is ready
@@ -71,6 +72,8 @@ type Client struct {
 
 	outSoftSince time.Time
 	keysBuf      []int
+
+	trk clientTracking // CLIENT TRACKING (tracking.go)
 
 	// Taken under the lock at the end of each batch, for other clients'
 	// INFO and CLIENT LIST (the buffers themselves are the goroutine's):
@@ -355,6 +358,7 @@ func (c *Client) unregister() (notify chan struct{}) {
 	c.unwatchAll()
 	s.pubsubUnsubscribeAll(c)
 	s.sunsubscribeAll(c)
+	s.disableTracking(c)
 	if c.monitor {
 		s.removeMonitor(c)
 	}

@@ -33,6 +33,7 @@ func (c *Client) CountLookup(hit bool) {
 func (c *Client) KeyModified(db *keyspace.DB, key []byte) {
 	c.srv.dirty++
 	c.srv.touchWatched(db.ID, string(key))
+	c.srv.signalDeletedKeyAsReady(db, key)
 }
 
 // CountDirty counts n changes not about one key (FLUSHALL).
@@ -71,7 +72,8 @@ func (c *Client) Database(n int64) *keyspace.DB {
 // Limits are the configured limits a handler may read.
 func (c *Client) Limits() command.Limits {
 	cfg := c.srv.cfg
-	return command.Limits{ProtoMaxBulkLen: cfg.ProtoMaxBulkLen, Encoding: cfg.Encoding, ClusterEnabled: cfg.ClusterEnabled}
+	return command.Limits{ProtoMaxBulkLen: cfg.ProtoMaxBulkLen, Encoding: cfg.Encoding, ClusterEnabled: cfg.ClusterEnabled,
+		HLLSparseMaxBytes: cfg.Inert.HLLSparseMaxBytes}
 }
 
 // OutputOverLimit closes the client, and reports true, once its pending
@@ -92,6 +94,13 @@ func (c *Client) OutputOverLimit(max int) bool {
 // Block parks the client on keys (command.Ctx.BlockOnKeys).
 func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func(*command.Ctx)) {
 	c.blockOnKeys(keys, timeout, onTimeout)
+}
+
+// FullKeyAccess reports whether the client's user may run spec reading
+// any key (SORT's BY and GET); a client without a user may.
+func (c *Client) FullKeyAccess(spec *command.Spec, args [][]byte) bool {
+	u := c.aclUser
+	return u == nil || u.FullKeyAccess(spec, args)
 }
 
 // Notify fires a keyspace event about key in db.

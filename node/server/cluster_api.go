@@ -83,6 +83,7 @@ func (s *Server) ApplyWritePause(until time.Time, unpause bool) bool {
 func (s *Server) EmptyData() {
 	n := s.dbs[0].Flush()
 	s.touchAllWatchedInDB(0, nil)
+	s.trackingFlush()
 	s.dirty += int64(n)
 	if s.propagates() {
 		s.propBuf = append(s.propBuf, propOp{db: 0, args: [][]byte{[]byte("FLUSHALL")}})

@@ -34,6 +34,11 @@ func connectionHandlers() map[string]Handler {
 		"client|no-evict": cmdClientNoEvict,
 		"client|reply":    cmdClientReply,
 		"client|help":     cmdClientHelp,
+
+		"client|tracking":     cmdClientTracking,
+		"client|caching":      cmdClientCaching,
+		"client|getredir":     cmdClientGetredir,
+		"client|trackinginfo": cmdClientTrackinginfo,
 	}
 }
 
@@ -272,11 +277,15 @@ func (c *Client) flagString() string {
 	if c.blk != nil || c.pausedArgs != nil { // Redis blocks paused clients
 		b.WriteByte('b')
 	}
+	b.WriteString(c.trk.flagLetters())
 	if c.dirtyCAS {
 		b.WriteByte('d')
 	}
 	if c.closeAfter {
 		b.WriteByte('c')
+	}
+	if c.noEvict {
+		b.WriteByte('e')
 	}
 	if b.Len() == 0 {
 		b.WriteByte('N')
@@ -321,10 +330,10 @@ func (c *Client) infoLineFor(now time.Time, cur [][]byte) string {
 	}
 	const rbs = 16384
 	multiMem := c.multi.memory()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=%d rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		c.ID, c.addr, c.laddr, 8+c.ID, c.name, int64(now.Sub(c.created).Seconds()), int64(now.Sub(c.lastActive).Seconds()),
 		c.flagString(), c.DB.ID, len(c.channels), len(c.patterns), len(c.cl.shardChannels), multi, qbuf, max(qbufCap-qbuf, 0), argvMem, multiMem,
-		rbs, rbs, obl, obl, qbufCap+argvMem+multiMem+rbs+obl, cmd, c.user, c.W.Proto())
+		rbs, rbs, obl, obl, qbufCap+argvMem+multiMem+rbs+obl, cmd, c.user, c.trk.redir(), c.W.Proto())
 }
 
 // argsLen is the number of bytes of the arguments.
@@ -531,7 +540,12 @@ func cmdClientUnpause(c *Client) {
 }
 
 func cmdClientNoEvict(c *Client) {
-	if !command.EqFold(c.Args[2], "on") && !command.EqFold(c.Args[2], "off") {
+	switch {
+	case command.EqFold(c.Args[2], "on"):
+		c.noEvict = true
+	case command.EqFold(c.Args[2], "off"):
+		c.noEvict = false
+	default:
 		c.Error(command.ErrSyntax)
 		return
 	}
@@ -558,6 +572,10 @@ func cmdClientReply(c *Client) {
 
 func cmdClientHelp(c *Client) {
 	c.ReplyHelp("CLIENT", []string{
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
 		"GETNAME",
 		"    Return the name of the current connection.",
 		"ID",
@@ -590,6 +608,11 @@ func cmdClientHelp(c *Client) {
 		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
 		"NO-EVICT (ON|OFF)",
 		"    Protect current client connection from eviction.",
 	})

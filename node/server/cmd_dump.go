@@ -105,6 +105,7 @@ func cmdRestore(c *Client) {
 		if deleted {
 			c.Rewrite([]byte("DEL"), key)
 			c.Modified(key)
+			c.srv.notifyKeyspaceEvent(command.NotifyGeneric, "del", c.DB.ID, key)
 		}
 		c.W.OK()
 		return
@@ -121,6 +122,7 @@ func cmdRestore(c *Client) {
 	}
 	setRestoredClock(c.srv.env, e, idle, freq)
 	c.Modified(key)
+	c.srv.notifyKeyspaceEvent(command.NotifyGeneric, "restore", c.DB.ID, key)
 	c.W.OK()
 }
 

@@ -70,31 +70,36 @@ func TestLatencyHistogramShape(t *testing.T) {
 	}
 }
 
-// The buckets are Redis's: the reporting levels 1024<<k ns, each with its
-// hdr_histogram equivalence range. Redis 7.0.15 answered 33 for a SET and
-// 264, 1056, 2113, 4227, 16908, 135266 for DEBUG SLEEP 0 to 0.1.
+// The buckets are Redis's hdr_histogram(1, 1e9, 2). Redis 7.0.15, for
+// three SETs, answered LATENCY HISTOGRAM 8:1, 16:2, 132:3 and INFO
+// latencystats p50=9.023,p99=73.215,p99.9=73.215; 8, 9 and 73 us are
+// durations that give exactly those.
 func TestLatencyHistogramBuckets(t *testing.T) {
-	wantTopsUsec := []int64{2, 3, 5, 9, 17, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266}
-	for k, want := range wantTopsUsec {
-		if got := latencyBucketTop(k) / 1000; got != want {
-			t.Errorf("bucket %d: top %d us, want %d", k, got, want)
-		}
+	var h latencyHist
+	for _, d := range []time.Duration{8 * time.Microsecond, 9 * time.Microsecond, 73 * time.Microsecond} {
+		h.record(d)
 	}
-	var h latencyHistogram
-	for _, d := range []time.Duration{0, time.Microsecond, 2 * time.Microsecond, 3 * time.Microsecond, 33 * time.Microsecond, 34 * time.Microsecond, time.Hour} {
-		h.add(d)
+	usec, cum := h.cdf()
+	if fmt.Sprint(usec, cum) != "[8 16 132] [1 2 3]" {
+		t.Errorf("cdf %v %v, want [8 16 132] [1 2 3]", usec, cum)
 	}
-	// 0, 1 and 2 us are clamped up to 1024 ns or fall within 2047 ns: bucket
-	// 0; 3 us = 3000 ns <= 3071: bucket 1; 33 us <= 33791: bucket 5; 34 us:
-	// bucket 6; an hour is clamped to 1 s.
-	want := map[int]int64{0: 3, 1: 1, 5: 1, 6: 1, 20: 1}
-	for k, v := range h.counts {
-		if v != want[k] {
-			t.Errorf("bucket %d holds %d, want %d (%v)", k, v, want[k], h.counts)
-		}
+	var b strings.Builder
+	writeLatencyPercentiles(&b, "set", &h, []float64{50, 99, 99.9})
+	if want := "latency_percentiles_usec_set:p50=9.023,p99=73.215,p99.9=73.215\r\n"; b.String() != want {
+		t.Errorf("latencystats %q, want %q", b.String(), want)
 	}
-	if h.total() != 7 {
-		t.Errorf("total %d, want 7", h.total())
+	// Below 1024 ns is clamped up, an hour down to 1 s; the reporting
+	// levels' tops are Redis's (1031 ns, 264191 ns, 1082130431 ns).
+	var e latencyHist
+	for _, d := range []time.Duration{0, time.Microsecond, 260 * time.Microsecond, time.Hour} {
+		e.record(d)
+	}
+	usec, cum = e.cdf()
+	if fmt.Sprint(usec, cum) != "[1 264 1082130] [2 3 4]" {
+		t.Errorf("cdf %v %v", usec, cum)
+	}
+	if e.valueAtPercentile(0) != 1024 || e.valueAtPercentile(100) != 1002438655 {
+		t.Errorf("p0 %d p100 %d", e.valueAtPercentile(0), e.valueAtPercentile(100))
 	}
 }
 

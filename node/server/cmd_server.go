@@ -453,6 +453,7 @@ func cmdFlushdb(c *Client) {
 		return
 	}
 	n := c.srv.flushDB(c.DB)
+	c.srv.trackingFlush()
 	c.AddDirty(int64(n) + 1)
 	c.W.OK()
 }
@@ -465,6 +466,7 @@ func cmdFlushall(c *Client) {
 	for _, db := range c.srv.dbs {
 		n += c.srv.flushDB(db)
 	}
+	c.srv.trackingFlush()
 	c.AddDirty(int64(n) + 1)
 	c.W.OK()
 }
@@ -712,7 +714,7 @@ func cmdMemoryUsage(c *Client) {
 			return
 		}
 	}
-	e := c.DB.Peek(c.Args[2])
+	e := c.DB.PeekNoExpire(c.Args[2]) // Redis's dictFind: an expired key not yet removed counts
 	if e == nil {
 		c.W.Null()
 		return

@@ -111,6 +111,8 @@ func (s *Server) configChanged() {
 	s.applyEvictionPolicy()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.applyNotifyConfig()
+	s.applyLatencyConfig()
 	for _, changed := range s.hooks.config {
 		changed()
 	}

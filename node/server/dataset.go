@@ -69,6 +69,7 @@ func (s *Server) ReplaceDataset(d *Dataset) {
 		s.flushDB(db)
 		db.SwapWith(d.DBs[i])
 	}
+	s.trackingFlush()
 	if s.keyIndex != nil {
 		s.dbs[0].SetIndex(s.keyIndex)
 	}

@@ -168,6 +168,22 @@
 // redis-server byte for byte. SHOAL_NODE_RACE=1 builds the node with the
 // race detector and fails a test whose node logged a data race.
 //
+// # Keyspace notifications and client-side caching
+//
+// A handler fires its keyspace events with c.Notify(class, event, key)
+// where Redis calls notifyKeyspaceEvent (after the change, before the
+// "del" of an emptied aggregate); notify.go publishes them on
+// __keyspace@<db>__ and __keyevent@<db>__ to this node's subscribers, as
+// notify-keyspace-events asks, at the cost of one flag test when it does
+// not. The engine fires expired, evicted, keymiss (Ctx.LookupRead) and
+// new (the keyspace's Added hook, set only while the class is on).
+// tracking.go is CLIENT TRACKING: read-only commands of a tracking client
+// remember their keys (callAt), every change reaches it through
+// touchWatched (KeyModified, expiry, eviction, DelKeys) and every flush
+// through trackingFlush; invalidations the running client caused for
+// itself follow its reply, and BCAST prefixes are sent after each
+// command.
+//
 // # Hooks for the subsystems around the keyspace
 //
 // A subsystem lives in a package of its own that imports this one, and
@@ -190,4 +206,7 @@
 //     Close, Route, ConfigChanged, Published, Connections) and reaches the
 //     engine through cluster_api.go; its keyspace.SlotIndex goes in
 //     through SetKeyIndex; routing uses command.Spec.GetKeys.
+//   - Latency: LatencySample (latency.go) reports an event under Redis's
+//     name to the latency monitor from any goroutine (the AOF writer's
+//     aof-write and aof-fsync-always).
 package server

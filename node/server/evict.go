@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/keyspace"
 )
 
@@ -100,6 +101,8 @@ func (s *Server) performEvictions() bool {
 	if s.mem.forceGC(limit) && s.usedMemory() <= limit {
 		return true
 	}
+	start := time.Now()
+	defer func() { s.latency.addIfNeeded("eviction-cycle", time.Since(start)) }()
 	volatile := strings.HasPrefix(policy, "volatile-")
 	samples := s.cfg.MaxMemorySamples
 	var cand []*keyspace.Entry
@@ -134,6 +137,7 @@ func (s *Server) performEvictions() bool {
 		bestDB.DeleteEntry(best)
 		s.stats.evictedKeys++
 		s.touchWatched(bestDB.ID, key)
+		s.notifyKeyspaceEvent(command.NotifyEvicted, "evicted", bestDB.ID, []byte(key))
 		if s.propagates() {
 			s.propBuf = append(s.propBuf, propOp{db: bestDB.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})
 		}

@@ -100,8 +100,17 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	c.Args = args
+	if s.trk.active() {
+		s.trk.current = c
+	}
 	s.callAt(c, spec, now)
 	c.Args = nil
+	if s.trk.active() {
+		s.trackingAfterCommand(c, spec)
+		s.afterCommand()
+		s.trackingEndCommand()
+		return
+	}
 	s.afterCommand()
 }
 
@@ -139,14 +148,25 @@ func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.noProp = false
 	dirty := s.dirty
 	s.runHandler(c, spec)
+	if c.trk.flags&trkOn != 0 {
+		s.trackingRememberKeys(c, spec, c.Args)
+	}
 	dur := time.Since(start)
 	s.clock = start.Add(dur)
+	if c.blk != nil && !c.reexec {
+		c.blk.ran = dur
+	}
 	if c.reexec || c.blk == nil {
 		st := &s.cmdStats[spec.ID()]
 		st.calls++
 		st.usec += dur.Microseconds()
-		st.latency.add(dur)
+		if s.cfg.LatencyTracking {
+			st.recordLatency(dur)
+		}
 		s.stats.commands++
+		if s.latency.threshold.Load() > 0 && !c.reexec { // a served blocked command is no "command" event
+			s.latency.addIfNeeded(latencyEventOf(spec), dur)
+		}
 	}
 	if t := s.cfg.SlowlogSlowerThan; t >= 0 && dur.Microseconds() >= t && !spec.Is(command.SkipSlowlog) {
 		s.slowlog.add(c, dur, s.cfg.SlowlogMaxLen)

@@ -106,8 +106,8 @@ func (s *Server) info(want map[string]bool) string {
 				maxOut = n
 			}
 		}
-		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:%d\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:0\r\nclients_in_timeout_table:%d\r\n",
-			len(s.clients), s.hookConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count+paused, s.blocking.count)
+		fmt.Fprintf(b, "connected_clients:%d\r\ncluster_connections:%d\r\nmaxclients:%d\r\nclient_recent_max_input_buffer:%d\r\nclient_recent_max_output_buffer:%d\r\nblocked_clients:%d\r\ntracking_clients:%d\r\nclients_in_timeout_table:%d\r\n",
+			len(s.clients), s.hookConnections(), s.cfg.MaxClients, maxIn, maxOut, s.blocking.count+paused, s.trk.clients, s.blocking.count)
 	})
 	section("memory", "Memory", func(b *strings.Builder) {
 		used := s.usedMemory()
@@ -140,10 +140,11 @@ func (s *Server) info(want map[string]bool) string {
 	section("stats", "Stats", func(b *strings.Builder) {
 		st := &s.stats
 		syncFull, syncPartialOK, syncPartialErr := s.syncStats()
-		fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:%d\r\nsync_partial_ok:%d\r\nsync_partial_err:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+		fmt.Fprintf(b, "total_connections_received:%d\r\ntotal_commands_processed:%d\r\ninstantaneous_ops_per_sec:%d\r\ntotal_net_input_bytes:%d\r\ntotal_net_output_bytes:%d\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:%d\r\nsync_full:%d\r\nsync_partial_ok:%d\r\nsync_partial_err:%d\r\nexpired_keys:%d\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:%d\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%d\r\nkeyspace_misses:%d\r\npubsub_channels:%d\r\npubsub_patterns:%d\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:%d\r\ntracking_total_items:%d\r\ntracking_total_prefixes:%d\r\nunexpected_error_replies:0\r\ntotal_error_replies:%d\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:%d\r\ntotal_writes_processed:%d\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
 			st.connectionsReceived, st.commands, st.opsPerSec, st.netInput, st.netOutput, st.rejectedConnections,
 			syncFull, syncPartialOK, syncPartialErr,
 			st.expiredKeys, st.evictedKeys, st.keyspaceHits, st.keyspaceMisses, len(s.pubsub.channels), len(s.pubsub.patterns),
+			len(s.trk.table), s.trk.items, len(s.trk.prefixes),
 			st.totalErrors, st.commands, st.commands)
 		var hits, misses, preempted uint64
 		for _, l := range s.loops {
@@ -195,6 +196,7 @@ func (s *Server) info(want map[string]bool) string {
 			fmt.Fprintf(b, "errorstat_%s:count=%d\r\n", code, s.stats.errors[code])
 		}
 	})
+	section("latencystats", "Latencystats", s.latencyStatsSection)
 	section("cluster", "Cluster", func(b *strings.Builder) {
 		fmt.Fprintf(b, "cluster_enabled:%d\r\n", boolInt(s.cfg.ClusterEnabled))
 	})

@@ -35,7 +35,7 @@ func (p *recordingPropagator) take() []string {
 	return out
 }
 
-func newInProcess(t *testing.T, args ...string) *Server {
+func newInProcess(t testing.TB, args ...string) *Server {
 	t.Helper()
 	cfg, err := ParseArgs(append([]string{"--port", "0", "--save", ""}, args...))
 	if err != nil {

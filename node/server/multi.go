@@ -191,6 +191,9 @@ func (c *Client) unwatchAll() {
 
 // touchWatched marks every client WATCHing key as dirty (signalModifiedKey).
 func (s *Server) touchWatched(db int, key string) {
+	if s.trk.active() {
+		s.trackingInvalidateKey(key, true)
+	}
 	if len(s.watched) == 0 {
 		return
 	}

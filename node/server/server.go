@@ -42,6 +42,7 @@ type Server struct {
 	// command costs one clock read (its duration), not three.
 	clock time.Time
 
+	trk      trackingState // client-side caching (tracking.go)
 	cfg      *Config
 	params   *config.Table // the configuration parameters (CONFIG GET/SET/REWRITE)
 	cmds     *command.Table
@@ -90,6 +91,10 @@ type Server struct {
 	peakMemory     int64
 	noActiveExpire bool
 
+	latency    latencyMonitor // LATENCY (latency.go)
+	memStartup int64          // used memory once started (MEMORY STATS' startup.allocated)
+	purging    atomic.Bool    // a MEMORY PURGE is running
+
 	hooks hookSet // plugged subsystems (hooks.go)
 
 	// keyIndex is the key index of database 0 (cluster mode's keys by
@@ -107,7 +112,7 @@ type dbKey struct {
 
 type cmdStat struct {
 	calls, usec, rejected, failed int64
-	latency                       latencyHistogram // LATENCY HISTOGRAM
+	hist                          *latencyHist // latency_hist.go, made on the first record
 }
 
 // New builds a server from a configuration, the engine's handler groups
@@ -142,6 +147,7 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 		return nil, err
 	}
 	s.env.Expired = s.keyExpired
+	s.applyNotifyConfig()
 	s.applyEvictionPolicy()
 	s.env.Now = time.Now().UnixMilli()
 	for i := 0; i < cfg.Databases; i++ {
@@ -157,6 +163,8 @@ func New(cfg *Config, plugins ...Plugin) (*Server, error) {
 	s.slowlog.init()
 	s.applyGC()
 	s.noteShutdownTimeout()
+	s.applyLatencyConfig()
+	s.memStartup = s.usedMemory()
 	return s, nil
 }
 
@@ -171,6 +179,7 @@ func handlerGroups() []map[string]Handler {
 		aclHandlers(),
 		dumpHandlers(),
 		latencyHandlers(),
+		introspectionHandlers(),
 	}
 }
 
@@ -503,13 +512,17 @@ func (s *Server) cron() {
 		return
 	}
 	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
+	var expiring time.Duration // the active expire cycle's, for the latency monitor
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {
+			start := time.Now()
 			db.ActiveExpireCycle(16)
+			expiring += time.Since(start)
 		}
 		for db.Rehash(100) && time.Now().Before(deadline) {
 		}
 	}
+	s.latency.addIfNeeded("expire-cycle", expiring)
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)
 	for _, cron := range s.hooks.cron {
@@ -523,6 +536,7 @@ func (s *Server) cron() {
 // passed: propagate a DEL and invalidate WATCHers.
 func (s *Server) keyExpired(db *keyspace.DB, key string) {
 	s.stats.expiredKeys++
+	s.notifyKeyspaceEvent(command.NotifyExpired, "expired", db.ID, []byte(key))
 	s.touchWatched(db.ID, key)
 	if s.propagates() {
 		s.propBuf = append(s.propBuf, propOp{db: db.ID, args: [][]byte{[]byte("DEL"), []byte(key)}})

@@ -114,7 +114,8 @@ func run(args []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	srv.Logf("Server initialized, listening on tcp port %d", cfg.Port)
+	port := cfg.Port // read before clients may CONFIG SET (which replaces *cfg under the server's lock)
+	srv.Logf("Server initialized, listening on tcp port %d", port)
 	loaded := srv.StartLoading()
 	go func() {
 		if err := srv.Serve(); err != nil {
@@ -126,7 +127,7 @@ func run(args []string) int {
 		if err != nil {
 			return fail("%v", err)
 		}
-		srv.Logf("Ready to accept connections tcp port %d", cfg.Port)
+		srv.Logf("Ready to accept connections tcp port %d", port)
 		<-done
 	case <-done: // SIGTERM or SHUTDOWN while loading
 	}

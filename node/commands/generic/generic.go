@@ -13,16 +13,27 @@ func cmdDel(c *command.Ctx) {
 	for _, k := range c.Args[1:] {
 		if c.DB.Delete(k) {
 			c.Modified(k)
+			c.Notify(command.NotifyGeneric, "del", k)
 			n++
 		}
 	}
 	c.W.Int(n)
 }
 
+// peekRead is Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): a lookup
+// that leaves the key's clock alone but fires the keymiss event.
+func peekRead(c *command.Ctx, key []byte) *keyspace.Entry {
+	e := c.DB.Peek(key)
+	if e == nil {
+		c.Notify(command.NotifyKeyMiss, "keymiss", key)
+	}
+	return e
+}
+
 func cmdExists(c *command.Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
-		if c.DB.Peek(k) != nil {
+		if peekRead(c, k) != nil {
 			n++
 		}
 	}
@@ -30,7 +41,7 @@ func cmdExists(c *command.Ctx) {
 }
 
 func cmdType(c *command.Ctx) {
-	e := c.DB.Peek(c.Args[1])
+	e := peekRead(c, c.Args[1])
 	if e == nil {
 		c.W.SimpleString("none")
 		return
@@ -99,11 +110,13 @@ func expireGeneric(c *command.Ctx, base, unitMs int64) {
 		c.DB.DeleteEntry(e)
 		c.Modified(key)
 		c.Rewrite([]byte("DEL"), key)
+		c.Notify(command.NotifyGeneric, "del", key)
 		c.W.Int(1)
 		return
 	}
 	c.DB.SetExpire(e, when)
 	c.Modified(key)
+	c.Notify(command.NotifyGeneric, "expire", key)
 	if c.Cmd.Name != "pexpireat" {
 		c.Rewrite([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(when, 10)))
 	}
@@ -117,7 +130,7 @@ func cmdPexpireat(c *command.Ctx) { expireGeneric(c, 0, 1) }
 
 // ttlGeneric implements TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func ttlGeneric(c *command.Ctx, ms, abs bool) {
-	e := c.DB.Peek(c.Args[1])
+	e := peekRead(c, c.Args[1])
 	if e == nil {
 		c.W.Int(-2)
 		return
@@ -152,6 +165,7 @@ func cmdPersist(c *command.Ctx) {
 		return
 	}
 	c.Modified(c.Args[1])
+	c.Notify(command.NotifyGeneric, "persist", c.Args[1])
 	c.W.Int(1)
 }
 
@@ -180,6 +194,8 @@ func renameGeneric(c *command.Ctx, nx bool) {
 	c.DB.Rename(e, dst)
 	c.Modified(src)
 	c.Modified(dst)
+	c.Notify(command.NotifyGeneric, "rename_from", src)
+	c.Notify(command.NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -250,7 +266,7 @@ func cmdRandomkey(c *command.Ctx) {
 func cmdTouch(c *command.Ctx) {
 	n := int64(0)
 	for _, k := range c.Args[1:] {
-		if c.DB.Lookup(k) != nil {
+		if c.LookupRead(k) != nil {
 			n++
 		}
 	}
@@ -319,6 +335,7 @@ func cmdCopy(c *command.Ctx) {
 		dstDB.SetExpire(ne, at)
 	}
 	c.ModifiedIn(dstDB, dst)
+	c.NotifyIn(command.NotifyGeneric, "copy_to", dstDB.ID, dst)
 	c.W.Int(1)
 }
 
@@ -358,6 +375,8 @@ func cmdMove(c *command.Ctx) {
 	c.DB.DeleteEntry(e)
 	c.Modified(key)
 	c.ModifiedIn(dstDB, key)
+	c.Notify(command.NotifyGeneric, "move_from", key)
+	c.NotifyIn(command.NotifyGeneric, "move_to", dstDB.ID, key)
 	c.W.Int(1)
 }
 

@@ -36,12 +36,13 @@ func hashForWrite(c *command.Ctx, key []byte) (e *keyspace.Entry, h *hash.Hash, 
 }
 
 // hashChanged finishes a command that changed n fields of the hash at key,
-// adding a new hash to the database.
-func hashChanged(c *command.Ctx, e *keyspace.Entry, h *hash.Hash, key []byte, n int) {
+// adding a new hash to the database, and fires event.
+func hashChanged(c *command.Ctx, e *keyspace.Entry, h *hash.Hash, key []byte, n int, event string) {
 	if e == nil {
 		c.DB.AddObject(key, keyspace.TypeHash, h)
 	}
 	c.Modified(key)
+	c.Notify(command.NotifyHash, event, key)
 	c.AddDirty(int64(n - 1))
 }
 
@@ -69,7 +70,7 @@ func hsetGeneric(c *command.Ctx, hmset bool) {
 	} else {
 		c.W.Int(int64(created))
 	}
-	hashChanged(c, e, h, key, (len(c.Args)-2)/2)
+	hashChanged(c, e, h, key, (len(c.Args)-2)/2, "hset")
 }
 
 func cmdHsetnx(c *command.Ctx) {
@@ -86,7 +87,7 @@ func cmdHsetnx(c *command.Ctx) {
 	h.TryConversion(lim, field, c.Args[3])
 	h.Set(field, c.Args[3], lim)
 	c.W.Int(1)
-	hashChanged(c, e, h, key, 1)
+	hashChanged(c, e, h, key, 1, "hset")
 }
 
 func cmdHget(c *command.Ctx) {
@@ -137,18 +138,23 @@ func cmdHdel(c *command.Ctx) {
 		return
 	}
 	h := e.Object().(*hash.Hash)
-	deleted := 0
+	deleted, removed := 0, false
 	for _, f := range c.Args[2:] {
 		if h.Delete(f) {
 			deleted++
 			if h.Len() == 0 {
 				c.DB.DeleteEntry(e)
+				removed = true
 				break
 			}
 		}
 	}
 	if deleted > 0 {
 		c.Modified(key)
+		c.Notify(command.NotifyHash, "hdel", key)
+		if removed {
+			c.Notify(command.NotifyGeneric, "del", key)
+		}
 		c.AddDirty(int64(deleted - 1))
 	}
 	c.W.Int(int64(deleted))
@@ -234,7 +240,7 @@ func cmdHincrby(c *command.Ctx) {
 		return
 	}
 	c.W.Int(n)
-	hashChanged(c, e, h, key, 1)
+	hashChanged(c, e, h, key, 1, "hincrby")
 }
 
 func cmdHincrbyfloat(c *command.Ctx) {
@@ -254,7 +260,7 @@ func cmdHincrbyfloat(c *command.Ctx) {
 		return
 	}
 	c.W.Bulk(res)
-	hashChanged(c, e, h, key, 1)
+	hashChanged(c, e, h, key, 1, "hincrbyfloat")
 	// Replicas and the AOF get the result, so float formatting can never
 	// make them differ.
 	c.Rewrite([]byte("HSET"), key, field, res)

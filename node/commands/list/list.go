@@ -58,11 +58,30 @@ func listForWrite(c *command.Ctx, key []byte) (e *keyspace.Entry, l *list.List, 
 	return e, e.Object().(*list.List), true
 }
 
+// popEvent is the keyspace event of a pop from end.
+func popEvent(end list.End) string {
+	if end == list.Head {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+// pushEvent is the keyspace event of a push at end.
+func pushEvent(end list.End) string {
+	if end == list.Head {
+		return "lpush"
+	}
+	return "rpush"
+}
+
 // listRemoved finishes a command that removed n elements from the list at
-// key: an emptied list is deleted, as Redis keeps no empty lists.
-func listRemoved(c *command.Ctx, e *keyspace.Entry, l *list.List, key []byte, n int) {
+// key: it fires event, and an emptied list is deleted ("del"), as Redis
+// keeps no empty lists.
+func listRemoved(c *command.Ctx, e *keyspace.Entry, l *list.List, key []byte, n int, event string) {
+	c.Notify(command.NotifyList, event, key)
 	if l.Len() == 0 {
 		c.DB.DeleteEntry(e)
+		c.Notify(command.NotifyGeneric, "del", key)
 	}
 	c.Modified(key)
 	c.AddDirty(int64(n - 1))
@@ -88,6 +107,7 @@ func pushGeneric(c *command.Ctx, end list.End, xx bool) {
 	}
 	c.W.Int(int64(l.Len()))
 	c.Modified(key)
+	c.Notify(command.NotifyList, pushEvent(end), key)
 	c.AddDirty(int64(len(c.Args) - 3))
 	c.SignalReady(key)
 }
@@ -122,7 +142,7 @@ func popGeneric(c *command.Ctx, end list.End) {
 	if !hasCount {
 		v, _ := l.Pop(end)
 		c.W.Bulk(v)
-		listRemoved(c, e, l, key, 1)
+		listRemoved(c, e, l, key, 1, popEvent(end))
 		return
 	}
 	if count == 0 {
@@ -131,7 +151,7 @@ func popGeneric(c *command.Ctx, end list.End) {
 	}
 	n := int(min(count, int64(l.Len())))
 	replyPops(c, l, end, n)
-	listRemoved(c, e, l, key, n)
+	listRemoved(c, e, l, key, n, popEvent(end))
 }
 
 // replyPops pops n elements from the given end and replies them as an
@@ -221,6 +241,7 @@ func cmdLset(c *command.Ctx) {
 	}
 	c.W.OK()
 	c.Modified(key)
+	c.Notify(command.NotifyList, "lset", key)
 }
 
 func cmdLinsert(c *command.Ctx) {
@@ -246,6 +267,7 @@ func cmdLinsert(c *command.Ctx) {
 	c.W.Int(int64(n))
 	if n > 0 {
 		c.Modified(key)
+		c.Notify(command.NotifyList, "linsert", key)
 	}
 }
 
@@ -266,7 +288,7 @@ func cmdLrem(c *command.Ctx) {
 	n := l.Remove(int(count), c.Args[3])
 	c.W.Int(int64(n))
 	if n > 0 {
-		listRemoved(c, e, l, key, n)
+		listRemoved(c, e, l, key, n, "lrem")
 	}
 }
 
@@ -293,7 +315,7 @@ func cmdLtrim(c *command.Ctx) {
 	removed := before - l.Len()
 	// Redis signals the key (WATCH) even when nothing was trimmed, but
 	// propagates only a change.
-	listRemoved(c, e, l, key, max(removed, 1))
+	listRemoved(c, e, l, key, max(removed, 1), "ltrim")
 	if removed == 0 {
 		c.PreventPropagation()
 	}
@@ -394,8 +416,11 @@ func lmoveGeneric(c *command.Ctx, from, to list.End) bool {
 	v, _ := list.Move(sl, dl, from, to)
 	c.W.Bulk(v)
 	c.Modified(dst)
+	c.Notify(command.NotifyList, pushEvent(to), dst)
+	c.Notify(command.NotifyList, popEvent(from), src)
 	if sl.Len() == 0 {
 		c.DB.DeleteEntry(se)
+		c.Notify(command.NotifyGeneric, "del", src)
 	}
 	c.Modified(src)
 	c.SignalReady(dst)
@@ -446,7 +471,7 @@ func mpopGeneric(c *command.Ctx, numkeysIdx int, block bool) {
 	c.W.ArrayLen(2)
 	c.W.Bulk(key)
 	replyPops(c, l, end, n)
-	listRemoved(c, e, l, key, n)
+	listRemoved(c, e, l, key, n, popEvent(end))
 	c.Rewrite(popName(end), key, strconv.AppendInt(nil, int64(n), 10))
 }
 
@@ -491,7 +516,7 @@ func blockingPop(c *command.Ctx, end list.End) {
 	c.W.ArrayLen(2)
 	c.W.Bulk(key)
 	c.W.Bulk(v)
-	listRemoved(c, e, l, key, 1)
+	listRemoved(c, e, l, key, 1, popEvent(end))
 	c.Rewrite(popName(end), key)
 }
 

@@ -50,6 +50,7 @@ func cmdSadd(c *command.Ctx) {
 	c.W.Int(int64(added))
 	if added > 0 {
 		c.Modified(key)
+		c.Notify(command.NotifySet, "sadd", key)
 		c.AddDirty(int64(added - 1))
 	}
 }
@@ -104,9 +105,9 @@ func sinterGeneric(c *command.Ctx, keys [][]byte, dst []byte, cardOnly bool, lim
 	}
 	switch {
 	case dst != nil && missing > 0:
-		c.StoreValue(dst, keyspace.TypeSet, &set.Set{})
+		c.StoreValue(dst, keyspace.TypeSet, &set.Set{}, "sinterstore")
 	case dst != nil:
-		c.StoreValue(dst, keyspace.TypeSet, set.Inter(setLimits(c), sets))
+		c.StoreValue(dst, keyspace.TypeSet, set.Inter(setLimits(c), sets), "sinterstore")
 	case cardOnly && missing > 0:
 		c.W.Int(0)
 	case cardOnly:
@@ -167,7 +168,11 @@ func sunionDiffGeneric(c *command.Ctx, keys [][]byte, dst []byte, op command.Set
 		res = set.Diff(setLimits(c), sets)
 	}
 	if dst != nil {
-		c.StoreValue(dst, keyspace.TypeSet, res)
+		event := "sunionstore"
+		if op != command.OpUnion {
+			event = "sdiffstore"
+		}
+		c.StoreValue(dst, keyspace.TypeSet, res, event)
 		return
 	}
 	replySet(c, res)
@@ -250,7 +255,7 @@ func cmdSpop(c *command.Ctx) {
 		}
 		m := s.Pop(1, c.RandSource())[0]
 		c.W.Bulk(m)
-		c.RemovedFrom(e, s, key, 1)
+		c.RemovedFrom(e, s, key, 1, "spop")
 		c.Rewrite([]byte("SREM"), key, m)
 		return
 	}
@@ -270,7 +275,9 @@ func cmdSpop(c *command.Ctx) {
 		// Redis replies SUNION key (a rebuilt set) and deletes the key.
 		replySet(c, set.Union(setLimits(c), []*set.Set{s}))
 		n := s.Len()
+		c.Notify(command.NotifySet, "spop", key)
 		c.DB.DeleteEntry(e)
+		c.Notify(command.NotifyGeneric, "del", key)
 		c.Modified(key)
 		c.AddDirty(int64(n - 1))
 		c.Rewrite([]byte("DEL"), key)
@@ -281,7 +288,7 @@ func cmdSpop(c *command.Ctx) {
 	for _, m := range popped {
 		c.W.Bulk(m)
 	}
-	c.RemovedFrom(e, s, key, len(popped))
+	c.RemovedFrom(e, s, key, len(popped), "spop")
 	srem := []byte("SREM")
 	for i := 0; i < len(popped); i += spopBatch {
 		batch := popped[i:min(i+spopBatch, len(popped))]
@@ -311,8 +318,10 @@ func cmdSmove(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
+	c.Notify(command.NotifySet, "srem", src)
 	if ss.Len() == 0 {
 		c.DB.DeleteEntry(se)
+		c.Notify(command.NotifyGeneric, "del", src)
 	}
 	lim := setLimits(c)
 	var ds *set.Set
@@ -325,6 +334,7 @@ func cmdSmove(c *command.Ctx) {
 	c.Modified(src)
 	if ds.Add(lim, member) {
 		c.Modified(dst)
+		c.Notify(command.NotifySet, "sadd", dst)
 	}
 	c.W.Int(1)
 }

@@ -153,6 +153,10 @@ func setGeneric(c *command.Ctx, key, val []byte, flags int, at int64) bool {
 		c.DB.SetExpire(e, at)
 	}
 	c.Modified(key)
+	c.Notify(command.NotifyString, "set", key)
+	if at != 0 {
+		c.Notify(command.NotifyGeneric, "expire", key)
+	}
 	return true
 }
 
@@ -245,14 +249,17 @@ func cmdGetex(c *command.Ctx) {
 		c.DB.DeleteEntry(e)
 		c.Modified(key)
 		c.Rewrite([]byte("DEL"), key)
+		c.Notify(command.NotifyGeneric, "del", key)
 	case at != 0:
 		c.DB.SetExpire(e, at)
 		c.Modified(key)
 		c.Rewrite([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(at, 10)))
+		c.Notify(command.NotifyGeneric, "expire", key)
 	case flags&setPersist != 0:
 		if c.DB.Persist(e) {
 			c.Modified(key)
 			c.Rewrite([]byte("PERSIST"), key)
+			c.Notify(command.NotifyGeneric, "persist", key)
 		}
 	}
 }
@@ -271,6 +278,7 @@ func cmdGetdel(c *command.Ctx) {
 	c.DB.DeleteEntry(e)
 	c.Modified(key)
 	c.Rewrite([]byte("DEL"), key)
+	c.Notify(command.NotifyGeneric, "del", key)
 }
 
 func cmdGetset(c *command.Ctx) {
@@ -286,6 +294,7 @@ func cmdGetset(c *command.Ctx) {
 	}
 	c.DB.SetString(key, c.Args[2], false)
 	c.Modified(key)
+	c.Notify(command.NotifyString, "set", key)
 }
 
 func cmdMget(c *command.Ctx) {
@@ -308,6 +317,7 @@ func cmdMset(c *command.Ctx) {
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], false)
 		c.Modified(c.Args[i])
+		c.Notify(command.NotifyString, "set", c.Args[i])
 	}
 	c.W.OK()
 }
@@ -326,6 +336,7 @@ func cmdMsetnx(c *command.Ctx) {
 	for i := 1; i < len(c.Args); i += 2 {
 		c.DB.SetString(c.Args[i], c.Args[i+1], false)
 		c.Modified(c.Args[i])
+		c.Notify(command.NotifyString, "set", c.Args[i])
 	}
 	c.W.Int(1)
 }
@@ -346,6 +357,7 @@ func cmdAppend(c *command.Ctx) {
 		e.SetBytes(append(e.Bytes(), val...))
 	}
 	c.Modified(key)
+	c.Notify(command.NotifyString, "append", key)
 	c.W.Int(int64(len(e.Bytes())))
 }
 
@@ -385,6 +397,7 @@ func incrGeneric(c *command.Ctx, by int64) {
 		e.SetBytes(append(e.Bytes()[:0], digits...))
 	}
 	c.Modified(key)
+	c.Notify(command.NotifyString, "incrby", key)
 	c.W.Int(cur)
 }
 
@@ -443,6 +456,7 @@ func cmdIncrbyfloat(c *command.Ctx) {
 		e.SetBytes(s)
 	}
 	c.Modified(key)
+	c.Notify(command.NotifyString, "incrbyfloat", key)
 	c.Rewrite([]byte("SET"), key, s, []byte("KEEPTTL"))
 	c.W.Bulk(s)
 }
@@ -541,6 +555,7 @@ func cmdSetrange(c *command.Ctx) {
 	copy(b[off:], val)
 	e.SetBytes(b)
 	c.Modified(key)
+	c.Notify(command.NotifyString, "setrange", key)
 	c.W.Int(int64(len(b)))
 }
 
@@ -572,6 +587,7 @@ func cmdSetbit(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	dirty := e == nil // created, grown or the bit changed: Redis's dirty
 	if e == nil {
 		e = c.DB.AddString(key, nil)
 	}
@@ -579,6 +595,7 @@ func cmdSetbit(c *command.Ctx) {
 	idx := int(off >> 3)
 	if idx >= len(b) {
 		b = append(b, make([]byte, idx+1-len(b))...)
+		dirty = true
 	}
 	mask := byte(1) << (7 - uint(off&7))
 	old := b[idx]&mask != 0
@@ -588,7 +605,10 @@ func cmdSetbit(c *command.Ctx) {
 		b[idx] &^= mask
 	}
 	e.SetBytes(b)
-	c.Modified(key)
+	if dirty || old != on {
+		c.Modified(key)
+		c.Notify(command.NotifyString, "setbit", key)
+	}
 	if old {
 		c.W.Int(1)
 	} else {
@@ -832,11 +852,13 @@ func cmdBitop(c *command.Ctx) {
 	if maxLen == 0 {
 		if c.DB.Delete(dest) {
 			c.Modified(dest)
+			c.Notify(command.NotifyGeneric, "del", dest)
 		}
 		c.W.Int(0)
 		return
 	}
 	c.DB.SetString(dest, res, false)
 	c.Modified(dest)
+	c.Notify(command.NotifyString, "set", dest)
 	c.W.Int(int64(maxLen))
 }

@@ -172,6 +172,11 @@ options:
 	}
 	if added+updated > 0 {
 		c.Modified(key)
+		if incr {
+			c.Notify(command.NotifyZSet, "zincr", key)
+		} else {
+			c.Notify(command.NotifyZSet, "zadd", key)
+		}
 		c.AddDirty(int64(added + updated - 1))
 	}
 	if created {
@@ -389,7 +394,7 @@ func zrangeGeneric(c *command.Ctx, argStart int, store bool, rt rangeType, dir d
 		}
 	}
 	if store {
-		c.StoreValue(args[1], keyspace.TypeZSet, zset.FromSorted(zsetLimits(c), es))
+		c.StoreValue(args[1], keyspace.TypeZSet, zset.FromSorted(zsetLimits(c), es), c.Cmd.Name) // "zrangestore"
 		return
 	}
 	replyScored(c, es, withScores)
@@ -446,7 +451,7 @@ func zremrangeGeneric(c *command.Ctx, rt rangeType) {
 		deleted = z.RemoveRangeByLex(spec.lex)
 	}
 	c.W.Int(int64(deleted))
-	c.RemovedFrom(e, z, key, deleted)
+	c.RemovedFrom(e, z, key, deleted, c.Cmd.Name) // "zremrangebyrank", ...
 }
 
 // zpopName returns ZPOPMIN or ZPOPMAX (top), the commands the blocking
@@ -509,7 +514,11 @@ func zpopReply(c *command.Ctx, e *keyspace.Entry, key []byte, top bool, count in
 		c.W.Bulk(p.Member)
 		c.W.Double(p.Score)
 	}
-	c.RemovedFrom(e, z, key, n)
+	event := "zpopmin"
+	if top {
+		event = "zpopmax"
+	}
+	c.RemovedFrom(e, z, key, n, event)
 	return n
 }
 
@@ -708,7 +717,7 @@ func zsetOpGeneric(c *command.Ctx, op command.SetOp, store, cardOnly bool) {
 		res = zset.Diff(lim, inputs)
 	}
 	if store {
-		c.StoreValue(args[1], keyspace.TypeZSet, res)
+		c.StoreValue(args[1], keyspace.TypeZSet, res, c.Cmd.Name) // "zunionstore", ...
 		return
 	}
 	replyScoredHeader(c, res.Len(), withScores)

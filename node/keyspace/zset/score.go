@@ -191,3 +191,9 @@ func hexFloat(b []byte, i int, neg bool) (float64, int, bool) {
 func isSubnormal(f float64) bool {
 	return f != 0 && math.Abs(f) < 0x1p-1022
 }
+
+// Strtod is C's strtod on b, for callers that keep C's looser rules (SORT
+// reads weights with it, accepting leading space): the value of the longest
+// prefix that is a number, that prefix's length (0 when there is none) and
+// whether the conversion set errno to ERANGE.
+func Strtod(b []byte) (v float64, n int, erange bool) { return strtod(b) }

@@ -118,6 +118,9 @@ func (p *persister) start(l *server.Loader) error {
 // setAOF changes the writer (lock held); persistWait reads it without
 // the lock.
 func (p *persister) setAOF(w *persistence.AOFWriter) {
+	if w != nil {
+		w.SetLatencyHook(p.s.LatencySample)
+	}
 	p.aof = w
 	p.aofShared.Store(w)
 }

@@ -1,0 +1,183 @@
+package geohash
+
+import "math"
+
+// Shape is a search area (GeoShape): a circle of Radius or a box of
+// Width x Height around (Lon, Lat), in a unit of Conversion meters.
+type Shape struct {
+	Box           bool
+	Lon, Lat      float64
+	Radius        float64
+	Width, Height float64
+	Conversion    float64
+	// Bounds are min lon, min lat, max lon, max lat, set by Areas.
+	Bounds [4]float64
+	// cosLat is cos of the centre's latitude in radians, set by Areas.
+	cosLat float64
+}
+
+// Radius is the 9 cells a search covers (GeoHashRadius).
+type Radius struct {
+	Hash      Bits
+	Area      Area
+	Neighbors Neighbors
+}
+
+// EstimateSteps is geohashEstimateStepsByRadius.
+func EstimateSteps(rangeMeters, lat float64) uint8 {
+	if rangeMeters == 0 {
+		return 26
+	}
+	step := 1
+	for rangeMeters < mercatorMax {
+		rangeMeters *= 2
+		step++
+	}
+	step -= 2
+	if lat > 66 || lat < -66 {
+		step--
+		if lat > 80 || lat < -80 {
+			step--
+		}
+	}
+	if step < 1 {
+		step = 1
+	}
+	if step > 26 {
+		step = 26
+	}
+	return uint8(step)
+}
+
+// boundingBox is geohashBoundingBox.
+func (s *Shape) boundingBox() {
+	var height, width float64
+	if s.Box {
+		height = s.Conversion * (s.Height / 2)
+		width = s.Conversion * (s.Width / 2)
+	} else {
+		height = s.Conversion * s.Radius
+		width = s.Conversion * s.Radius
+	}
+	latDelta := radDeg(height / EarthRadius)
+	longDeltaTop := radDeg(width / EarthRadius / cos(degRad(s.Lat+latDelta)))
+	longDeltaBottom := radDeg(width / EarthRadius / cos(degRad(s.Lat-latDelta)))
+	if s.Lat < 0 {
+		s.Bounds[0] = s.Lon - longDeltaBottom
+		s.Bounds[2] = s.Lon + longDeltaBottom
+	} else {
+		s.Bounds[0] = s.Lon - longDeltaTop
+		s.Bounds[2] = s.Lon + longDeltaTop
+	}
+	s.Bounds[1] = s.Lat - latDelta
+	s.Bounds[3] = s.Lat + latDelta
+}
+
+// Areas is geohashCalculateAreasByShapeWGS84: the centre cell at the
+// estimated step (one step coarser when a neighbour does not reach the
+// bounding box) and its neighbours, those outside the box zeroed.
+func (s *Shape) Areas() Radius {
+	s.boundingBox()
+	s.cosLat = cos(degRad(s.Lat))
+	minLon, minLat, maxLon, maxLat := s.Bounds[0], s.Bounds[1], s.Bounds[2], s.Bounds[3]
+	radiusMeters := s.Radius
+	if s.Box {
+		radiusMeters = math.Sqrt((s.Width/2)*(s.Width/2) + (s.Height/2)*(s.Height/2))
+	}
+	radiusMeters *= s.Conversion
+
+	steps := EstimateSteps(radiusMeters, s.Lat)
+	hash, _ := Encode(s.Lon, s.Lat, steps)
+	nb := NeighborsOf(hash)
+	area, _ := Decode(hash)
+
+	decrease := false
+	{
+		north, _ := Decode(nb.North)
+		south, _ := Decode(nb.South)
+		east, _ := Decode(nb.East)
+		west, _ := Decode(nb.West)
+		if north.Lat.Max < maxLat {
+			decrease = true
+		}
+		if south.Lat.Min > minLat {
+			decrease = true
+		}
+		if east.Long.Max < maxLon {
+			decrease = true
+		}
+		if west.Long.Min > minLon {
+			decrease = true
+		}
+	}
+	if steps > 1 && decrease {
+		steps--
+		hash, _ = Encode(s.Lon, s.Lat, steps)
+		nb = NeighborsOf(hash)
+		area, _ = Decode(hash)
+	}
+	if steps >= 2 {
+		if area.Lat.Min < minLat {
+			nb.South, nb.SouthWest, nb.SouthEast = Bits{}, Bits{}, Bits{}
+		}
+		if area.Lat.Max > maxLat {
+			nb.North, nb.NorthEast, nb.NorthWest = Bits{}, Bits{}, Bits{}
+		}
+		if area.Long.Min < minLon {
+			nb.West, nb.SouthWest, nb.NorthWest = Bits{}, Bits{}, Bits{}
+		}
+		if area.Long.Max > maxLon {
+			nb.East, nb.SouthEast, nb.NorthEast = Bits{}, Bits{}, Bits{}
+		}
+	}
+	return Radius{Hash: hash, Area: area, Neighbors: nb}
+}
+
+// LatDistance is geohashGetLatDistance: the distance along a meridian.
+func LatDistance(lat1, lat2 float64) float64 {
+	return EarthRadius * math.Abs(degRad(lat2)-degRad(lat1))
+}
+
+// Distance is geohashGetDistance: haversine on Redis's earth radius, along
+// the meridian when the longitudes' half-difference has a zero sine.
+func Distance(lon1, lat1, lon2, lat2 float64) float64 {
+	return distance(lon1, lat1, lon2, lat2, math.NaN())
+}
+
+// distance is Distance with cos(lat1 in radians) given when known (not
+// NaN): the same value, computed once per search.
+func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
+	lon1r := degRad(lon1)
+	lon2r := degRad(lon2)
+	v := sin((lon2r - lon1r) / 2)
+	if v == 0 {
+		return LatDistance(lat1, lat2)
+	}
+	lat1r := degRad(lat1)
+	lat2r := degRad(lat2)
+	u := sin((lat2r - lat1r) / 2)
+	if math.IsNaN(cosLat1) {
+		cosLat1 = cos(lat1r)
+	}
+	a := u*u + cosLat1*cos(lat2r)*v*v
+	return 2.0 * EarthRadius * asin(math.Sqrt(a))
+}
+
+// Contains is geoAppendIfWithinShape's test of a point (lon, lat): within
+// the circle, or within the box (the meridian and parallel distances to
+// its centre at most half its height and width); dist is its distance to
+// the centre in meters.
+func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
+	if !s.Box {
+		d := distance(s.Lon, s.Lat, lon, lat, s.cosLat)
+		return d, d <= s.Radius*s.Conversion
+	}
+	w, h := s.Width*s.Conversion, s.Height*s.Conversion
+	if LatDistance(lat, s.Lat) > h/2 {
+		return 0, false
+	}
+	if Distance(lon, lat, s.Lon, lat) > w/2 {
+		return 0, false
+	}
+	return distance(s.Lon, s.Lat, lon, lat, s.cosLat), true
+}
