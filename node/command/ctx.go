@@ -76,6 +76,8 @@ type Engine interface {
 	// FullKeyAccess reports whether the client's user may run spec with
 	// args reading any key (see Ctx.FullKeyAccess).
 	FullKeyAccess(spec *Spec, args [][]byte) bool
+	// ScriptEngine runs scripts' commands (script.go).
+	ScriptEngine
 }
 
 // Limits are the configuration a handler may read.

@@ -9,6 +9,7 @@ import (
 	"github.com/shoal-dev/shoal/node/commands/hyperloglog"
 	"github.com/shoal-dev/shoal/node/commands/list"
 	"github.com/shoal-dev/shoal/node/commands/lolwut"
+	"github.com/shoal-dev/shoal/node/commands/scripting"
 	"github.com/shoal-dev/shoal/node/commands/set"
 	"github.com/shoal-dev/shoal/node/commands/sort"
 	"github.com/shoal-dev/shoal/node/commands/str"
@@ -26,6 +27,7 @@ func All() [][]command.Spec {
 		hyperloglog.Commands(),
 		list.Commands(),
 		lolwut.Commands(),
+		scripting.Commands(),
 		set.Commands(),
 		sort.Commands(),
 		str.Commands(),

@@ -598,10 +598,11 @@ func cmdBgrewriteaof(c *Client) {
 
 func cmdShutdown(c *Client) {
 	save := c.srv.cfg.Save != ""
+	nosave := false
 	for _, a := range c.Args[1:] {
 		switch {
 		case command.EqFold(a, "nosave"):
-			save = false
+			save, nosave = false, true
 		case command.EqFold(a, "save"):
 			save = true
 		case command.EqFold(a, "now"), command.EqFold(a, "force"), command.EqFold(a, "abort"):
@@ -611,6 +612,10 @@ func cmdShutdown(c *Client) {
 		}
 	}
 	s := c.srv
+	if msg := s.shutdownDuringScript(nosave); msg != "" {
+		c.Error(msg)
+		return
+	}
 	if err := s.runShutdown(save); err != nil {
 		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
 		return

@@ -19,6 +19,18 @@ type Dataset struct {
 	// DBs are its databases, one per database of the server.
 	DBs    []*keyspace.DB
 	codecs *persistence.Codecs
+	// functions is the function libraries' payload of the snapshot
+	// (FunctionsAux), nil when it had none.
+	functions []byte
+}
+
+// Aux takes an aux field of the snapshot (a persistence.SnapshotHandler
+// Aux): the function libraries it carries.
+func (d *Dataset) Aux(name, value []byte) error {
+	if string(name) == FunctionsAuxField {
+		d.functions = append([]byte(nil), value...)
+	}
+	return nil
 }
 
 // NewDataset makes an empty data set (lock held). Its databases have an
@@ -61,5 +73,6 @@ func (s *Server) ReplaceDataset(d *Dataset) {
 	if s.keyIndex != nil {
 		s.dbs[0].SetIndex(s.keyIndex)
 	}
+	s.replaceAllFunctions(d.functions)
 	s.dirty++
 }

@@ -85,6 +85,12 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.rejectCommand(spec, ErrLoading)
 		return
 	}
+	if s.script.busy {
+		if msg := s.busyRefuses(c, spec); msg != "" {
+			c.rejectCommand(spec, msg)
+			return
+		}
+	}
 	// MONITOR sees what passed the checks, passwords redacted (AUTH, HELLO).
 	if s.monitors != nil && spec.Flags&(command.SkipMonitor|command.Admin) == 0 {
 		s.feedMonitors(c, spec, args)

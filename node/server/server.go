@@ -67,7 +67,8 @@ type Server struct {
 
 	prop     Propagator
 	propBuf  []propOp
-	dirty    int64 // changes since the last save
+	script   scriptState // EVAL/FCALL: the script client, the running script (script_engine.go)
+	dirty    int64       // changes since the last save
 	watched  map[dbKey][]*Client
 	blocking blockState
 	pubsub   pubsubState
@@ -502,8 +503,9 @@ func (s *Server) cronLoop() {
 func (s *Server) cron() {
 	now := time.Now()
 	s.env.Now = now.UnixMilli()
-	if s.loading.active {
-		// As Redis's while-blocked cron: no expiry, rehashing or
+	if s.loading.active || s.script.busy {
+		// As Redis's while-blocked cron (also while a script runs long
+		// and lets clients in for BUSY): no expiry, rehashing or
 		// replication on a keyspace half loaded.
 		s.stats.sampleInstantaneous(now)
 		s.clientsCron(now)

@@ -132,6 +132,9 @@ func (s *Server) NewReplAuxLoader() *ReplAuxLoader { return &ReplAuxLoader{s: s}
 // Aux takes one aux field (a persistence.SnapshotHandler Aux); an error
 // makes the snapshot corrupt.
 func (l *ReplAuxLoader) Aux(name, value []byte) error {
+	if err := l.s.LoadFunctionsAux(name, value); err != nil {
+		return err
+	}
 	for _, f := range l.s.hooks.loadAux {
 		if err := f(string(name), string(value)); err != nil {
 			return err

@@ -158,10 +158,10 @@ func (p *persister) LastSave() int64 { return p.lastSave }
 func (p *persister) LastBGSaveFailed() bool { return !p.lastBgsaveOK }
 
 func (p *persister) auxFields() [][2]string {
-	return [][2]string{
+	return append([][2]string{
 		{snapshotAux, server.RedisVersion},
 		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
-	}
+	}, p.s.FunctionsAux()...) // the function libraries (FUNCTION LOAD)
 }
 
 // snapshotAuxFields are the aux fields of a snapshot file taken now (lock

@@ -1,0 +1,217 @@
+package scripting
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/shoal-dev/shoal/node/command"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Runtime is a server's Lua: one state reused by every script and
+// function, the compiled scripts by SHA1 (Redis's lctx.lua_scripts) and
+// the function libraries.
+type Runtime struct {
+	L       *lua.LState
+	globals *lua.LTable // the real globals (scripts see them through env)
+	env     *lua.LTable // the read-only view of the globals scripts get
+	envMT   *lua.LTable // env's metatable (FUNCTION LOAD swaps its __index)
+	// protected are the read-only views (globals, libraries): rawset and
+	// setmetatable refuse them.
+	protected  map[*lua.LTable]bool
+	errHandler *lua.LFunction
+	scripts    map[string]*Script
+	rand       lrand48
+	hook       hook
+	run        *Run // the script being run, nil between runs
+	funcs      *functions
+}
+
+// Script is a compiled EVAL script.
+type Script struct {
+	Body  string
+	Flags Flags
+	fn    *lua.LFunction
+}
+
+// Run is one script or function run: its caller and engine state.
+type Run struct {
+	c     *command.Ctx
+	start time.Time
+	st    command.ScriptRun
+	name  string // the SHA1 or function name of error texts
+}
+
+// Of is the runtime of the server c runs on (made on first use).
+func Of(c *command.Ctx) *Runtime {
+	return c.ScriptRuntime(func() any { return New() }).(*Runtime)
+}
+
+// New makes a runtime with a fresh Lua state.
+func New() *Runtime {
+	rt := &Runtime{scripts: map[string]*Script{}}
+	rt.reset()
+	rt.funcs = newFunctions()
+	return rt
+}
+
+// reset makes a new Lua state and forgets the scripts (SCRIPT FLUSH).
+func (rt *Runtime) reset() {
+	if rt.L != nil {
+		rt.L.Close()
+	}
+	rt.scripts = map[string]*Script{}
+	rt.rand.seed(0)
+	rt.L = lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
+	rt.hook.rt = rt
+	rt.sandbox()
+}
+
+// SHA1Hex is the lower-case hex SHA1 of s (script names, redis.sha1hex).
+func SHA1Hex(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// compile compiles a chunk named user_script (Redis's "@user_script").
+func (rt *Runtime) compile(body, name string) (*lua.LFunction, error) {
+	chunk, err := parse.Parse(strings.NewReader(body), name)
+	if err != nil {
+		return nil, err
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, err
+	}
+	fn := rt.L.NewFunctionFromProto(proto)
+	fn.Env = rt.env
+	return fn, nil
+}
+
+// CreateScript compiles and caches body (luaCreateFunction): the SHA1
+// and "" on success, else the error reply.
+func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
+	sha := SHA1Hex(body)
+	if s := rt.scripts[sha]; s != nil {
+		return sha, s, ""
+	}
+	flags, n, msg := ShebangFlags(body)
+	if msg != "" {
+		return "", nil, "ERR " + msg
+	}
+	// The shebang line is skipped but its line feed kept, so line
+	// numbers stay the user's.
+	fn, err := rt.compile(body[n:], "user_script")
+	if err != nil {
+		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
+	}
+	s := &Script{Body: body, Flags: flags, fn: fn}
+	rt.scripts[sha] = s
+	return sha, s, ""
+}
+
+// compileError is gopher-lua's syntax error in Lua's "chunk:line: msg"
+// shape where it can be found.
+func compileError(err error) string {
+	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
+	if m := parseErrorShape.FindStringSubmatch(msg); m != nil {
+		return m[1] + ":" + m[2] + ": " + strings.TrimSpace(m[4]) + " near '" + m[3] + "'"
+	}
+	return msg
+}
+
+// parseErrorShape is gopher-lua's "chunk line:N(column:M) near 'tok': msg".
+var parseErrorShape = regexp.MustCompile(`^(\S+) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
+
+// Lookup is the cached script of sha (lower case), or nil.
+func (rt *Runtime) Lookup(sha string) *Script { return rt.scripts[strings.ToLower(sha)] }
+
+// Flush forgets every script and starts a new Lua state (SCRIPT FLUSH);
+// the function libraries are compiled again into it.
+func (rt *Runtime) Flush() {
+	rt.reset()
+	rt.funcs.recompile(rt)
+}
+
+// Eval runs a script for c (evalGenericCommand, luaCallFunction): keys
+// and args become KEYS and ARGV; the reply goes to c.
+func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]byte, ro bool) {
+	run := &Run{c: c, name: sha, st: command.ScriptRun{Flags: s.Flags, RO: ro}}
+	if msg := c.ScriptStart(&run.st); msg != "" {
+		c.Error(msg)
+		return
+	}
+	rt.globals.RawSetString("KEYS", rt.array(keys))
+	rt.globals.RawSetString("ARGV", rt.array(args))
+	rt.L.Push(s.fn)
+	rt.call(run, 0)
+}
+
+// call runs the function (and nargs arguments) on the stack with the
+// error handler, and replies; the run has been started (ScriptStart).
+func (rt *Runtime) call(run *Run, nargs int) {
+	L := rt.L
+	c := run.c
+	run.start = time.Now()
+	rt.run = run
+	rt.hook.start()
+	L.SetContext(&rt.hook)
+	err := L.PCall(nargs, 1, rt.errHandler)
+	L.RemoveContext()
+	c.ScriptEnd(&run.st)
+	rt.run = nil
+	if err != nil {
+		rt.replyError(c, run, err)
+	} else {
+		v := L.Get(-1)
+		writeReply(c.W, v, run.st.Proto, 0)
+	}
+	L.SetTop(0)
+	rt.clearEnv()
+}
+
+// replyError replies the error a script ended with (luaCallFunction).
+func (rt *Runtime) replyError(c *command.Ctx, run *Run, err error) {
+	var obj lua.LValue = lua.LString(err.Error())
+	if ae, ok := err.(*lua.ApiError); ok {
+		obj = ae.Object
+	}
+	t, ok := obj.(*lua.LTable)
+	if !ok {
+		msg := "execution failure"
+		if s, ok := obj.(lua.LString); ok {
+			msg = string(s)
+		}
+		if len(msg) > 100 {
+			msg = msg[:100]
+		}
+		c.Error("ERR Error running script " + run.name + ", " + msg)
+		return
+	}
+	msg := lua.LVAsString(t.RawGetString("err"))
+	if run.st.Killed {
+		msg = "ERR Script killed by user with SCRIPT KILL..."
+	}
+	source, sok := t.RawGetString("source").(lua.LString)
+	line := t.RawGetString("line")
+	if sok && line != lua.LNil {
+		msg += " script: " + run.name + ", on " + string(source) + ":" + lua.LVAsString(line) + "."
+	}
+	c.Error(msg)
+}
+
+// array is a Lua array of the strings of v (luaCreateArray).
+func (rt *Runtime) array(v [][]byte) *lua.LTable {
+	t := rt.L.CreateTable(len(v), 0)
+	for i, b := range v {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	return t
+}
+
+// Exists reports whether sha is cached.
+func (rt *Runtime) Exists(sha string) bool { return rt.Lookup(sha) != nil }
