@@ -50,11 +50,13 @@ var flagNames = [...]string{
 	"allow_busy",
 }
 
-// Names lists the flags by name in Redis's order.
+// Names lists the flags by name in Redis's order. Like Redis 7.0.15's
+// COMMAND INFO it does not name may_replicate (EVAL, EVALSHA and FCALL
+// carry it, so that a write pause holds them).
 func (f Flags) Names() []string {
 	var out []string
 	for i, n := range flagNames {
-		if f&(1<<i) != 0 {
+		if f&(1<<i) != 0 && Flags(1<<i) != MayReplicate {
 			out = append(out, n)
 		}
 	}
