@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,6 +124,13 @@ func (s *session) do(ctx context.Context, op topology.SlotOp) error {
 // when it is a replica.
 const errSetSlotOnReplica = "ERR Please use SETSLOT only with masters."
 
+// isBusyKey reports whether err is MIGRATE's "ERR Target instance replied
+// with error: BUSYKEY ..." (a key of the batch exists on the target).
+func isBusyKey(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply) && strings.Contains(reply.Error(), "error: BUSYKEY ")
+}
+
 // isReplyError reports whether err carries the error reply msg.
 func isReplyError(err error, msg string) bool {
 	var reply redis.Error
@@ -162,9 +170,23 @@ func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topolo
 		if len(keys) == 0 {
 			return nil
 		}
-		if err := s.timed(ctx, func(ctx context.Context) error {
-			return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Password)
-		}); err != nil {
+		migrate := func(replace bool) error {
+			return s.timed(ctx, func(ctx context.Context) error {
+				return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Password, replace)
+			})
+		}
+		err := migrate(false)
+		if isBusyKey(err) {
+			// The target holds a key the source still serves: a copy a
+			// MIGRATE left there before it failed (a target restarted
+			// mid-move, a source that lost the reply). While the slot is
+			// migrating, a key the source holds is the source's to serve,
+			// and writes to it went to the source, so the source's value is
+			// the acknowledged one: send it again with REPLACE. Retrying
+			// without it would fail the same way forever.
+			err = migrate(true)
+		}
+		if err != nil {
 			return err
 		}
 		if batch == 0 && s.stop(op.Failpoint) {

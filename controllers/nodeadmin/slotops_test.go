@@ -127,6 +127,10 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	if keys[ids[to]] != 220 || keys[ids[from]] != 30 {
 		t.Errorf("keys after one batch: %v", keys)
 	}
+	// A stale copy of a key the source still serves, on the importing
+	// target (as a MIGRATE that failed after the target restored it
+	// leaves one): the fix must move the source's value over it.
+	staleKey := busyCopy(t, nodes[to].addr(), nodes[from].addr(), tagSlot) // moving back: to -> from
 	fix := topology.PlanOpenSlot(open[0], keys, ids)
 	if fix.Blocked != "" || fix.Wait != "" {
 		t.Fatalf("fix %+v", fix)
@@ -146,7 +150,7 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 
 	for k, v := range want {
 		if got, err := cc.Get(ctx, k).Result(); got != v {
-			t.Fatalf("%s = %q (%v), want %q", k, got, err, v)
+			t.Fatalf("%s = %q (%v), want %q (the stale copy was %s)", k, got, err, v, staleKey)
 		}
 	}
 	out, err := exec.Command("redis-cli", "--cluster", "check", nodes[0].addr(), "-a", password, "--no-auth-warning").CombinedOutput()
@@ -192,4 +196,27 @@ func TestSlotMoverSetSlotNodeOnSourceTurnedReplica(t *testing.T) {
 	if _, err := mover.Run(ctx, [][]topology.SlotOp{{onTarget}}, 1, time.Now().Add(time.Minute)); err == nil {
 		t.Error("SETSLOT NODE on a target that is a replica succeeded")
 	}
+}
+
+// busyCopy writes, on the importing target, a stale value of a key of slot
+// that the migrating source still holds (ASKING lets the target take it),
+// and returns the key.
+func busyCopy(t *testing.T, source, target string, slot int) string {
+	t.Helper()
+	ctx := context.Background()
+	src := redis.NewClient(&redis.Options{Addr: source, Password: password})
+	defer src.Close()
+	keys, err := src.ClusterGetKeysInSlot(ctx, slot, 1).Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("CLUSTER GETKEYSINSLOT %d on the source: %v %v", slot, keys, err)
+	}
+	dst := redis.NewClient(&redis.Options{Addr: target, Password: password})
+	defer dst.Close()
+	pipe := dst.Pipeline()
+	pipe.Do(ctx, "ASKING")
+	set := pipe.Set(ctx, keys[0], "stale copy", 0)
+	if _, err := pipe.Exec(ctx); err != nil || set.Err() != nil {
+		t.Fatalf("ASKING + SET %s on the target: %v %v", keys[0], err, set.Err())
+	}
+	return keys[0]
 }

@@ -497,7 +497,7 @@ func (c *timedClient) GetKeysInSlot(ctx context.Context, slot, n int) ([]string,
 	return c.Client.GetKeysInSlot(ctx, slot, n)
 }
 
-func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string) error {
+func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error {
 	defer c.st.add("MIGRATE", time.Now())
-	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, password)
+	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, password, replace)
 }

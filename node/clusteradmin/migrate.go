@@ -16,9 +16,10 @@ type SlotMigrator interface {
 	CountKeysInSlots(ctx context.Context, slots []int) ([]int64, error)
 	// GetKeysInSlot is CLUSTER GETKEYSINSLOT slot count.
 	GetKeysInSlot(ctx context.Context, slot, count int) ([]string, error)
-	// MigrateKeys is MIGRATE ip port "" 0 timeout [AUTH password] KEYS
-	// key [key ...]. A reply of NOKEY (the keys vanished) is no error.
-	MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string) error
+	// MigrateKeys is MIGRATE ip port "" 0 timeout [REPLACE] [AUTH
+	// password] KEYS key [key ...]. A reply of NOKEY (the keys vanished) is
+	// no error.
+	MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error
 	// Memory reads used_memory and maxmemory (0: no limit) of INFO memory.
 	Memory(ctx context.Context) (used, maxmemory int64, err error)
 }
@@ -50,12 +51,15 @@ func (c *NodeClient) GetKeysInSlot(ctx context.Context, slot, count int) ([]stri
 }
 
 // MigrateKeys sends MIGRATE with the KEYS form.
-func (c *NodeClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string) error {
+func (c *NodeClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	args := make([]any, 0, 10+len(keys))
 	args = append(args, "MIGRATE", ip, port, "", 0, timeout.Milliseconds())
+	if replace {
+		args = append(args, "REPLACE")
+	}
 	if password != "" {
 		args = append(args, "AUTH", password)
 	}
