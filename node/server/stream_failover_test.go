@@ -89,12 +89,13 @@ func TestClusterStreamFailoverKeepsEntries(t *testing.T) {
 					if n%2 == 0 {
 						continue // left pending
 					}
-					if c, err := cc.XAck(context.Background(), s, "g", m.ID).Result(); err == nil && c == 1 {
-						mu.Lock()
-						delete(pending, k)
+					c, err := cc.XAck(context.Background(), s, "g", m.ID).Result()
+					mu.Lock()
+					delete(pending, k) // acknowledged, or unknown when the reply was lost
+					if err == nil && c == 1 {
 						xacked[k] = true
-						mu.Unlock()
 					}
+					mu.Unlock()
 				}
 			}
 		})
