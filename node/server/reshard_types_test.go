@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,7 +59,7 @@ func TestClusterReshardMovesStreamsAndHLL(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	errs := make([][]string, workers)
-	ops := make([]int, workers)
+	ops := make([]atomic.Int64, workers)
 	for w := range workers {
 		wg.Go(func() {
 			for n := 0; ; n++ {
@@ -77,15 +78,15 @@ func TestClusterReshardMovesStreamsAndHLL(t *testing.T) {
 				if err != nil {
 					errs[w] = append(errs[w], err.Error())
 				}
-				ops[w]++
+				ops[w].Add(1)
 			}
 		})
 	}
 	defer func() { close(stop); wg.Wait() }()
 	waitUntil(t, time.Minute, "the load to write every key", func() error {
 		for w := range workers {
-			if ops[w] < 3*keysPerWorker {
-				return fmt.Errorf("worker %d at %d operations", w, ops[w])
+			if n := ops[w].Load(); n < 3*keysPerWorker {
+				return fmt.Errorf("worker %d at %d operations", w, n)
 			}
 		}
 		return nil
@@ -123,9 +124,9 @@ func TestClusterReshardMovesStreamsAndHLL(t *testing.T) {
 	t.Logf("%d operations during the reshard, %d streams and %d HLLs compared with redis-server", sum(ops), len(keys), len(keys))
 }
 
-func sum(v []int) (n int) {
-	for _, x := range v {
-		n += x
+func sum(v []atomic.Int64) (n int64) {
+	for i := range v {
+		n += v[i].Load()
 	}
 	return n
 }
