@@ -219,7 +219,7 @@ func inertParams() []Param {
 		tlsPort,
 		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),
 		n("tls-session-cache-timeout", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheTimeout }),
-		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "scripting (Lua, functions) is not served yet", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
+		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
 		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),
 		n64("tracking-table-max-keys", "", 0, sizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.TrackingTableMaxKeys }),
