@@ -136,7 +136,7 @@ func (d *AOFDir) Load(trimTruncated bool, h AOFHandler) (AOFLoadReport, error) {
 		if snap {
 			fl.Snapshot = true
 			key := h.Snapshot.Key
-			err = LoadSnapshotFile(path, SnapshotHandler{Aux: h.Snapshot.Aux, ResizeDB: h.Snapshot.ResizeDB, Reuse: h.Snapshot.Reuse, Progress: h.Progress, Key: func(r Record) error {
+			err = LoadSnapshotFile(path, SnapshotHandler{Aux: h.Snapshot.Aux, Function: h.Snapshot.Function, ResizeDB: h.Snapshot.ResizeDB, Reuse: h.Snapshot.Reuse, Progress: h.Progress, Key: func(r Record) error {
 				fl.Keys++
 				if key == nil {
 					return nil

@@ -389,7 +389,7 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout 
 	l.syncTotal = total
 	ld := rs.newReplLoader(l, lc.rd)
 	s.Unlock()
-	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true, Aux: ld.data.Aux})
+	n, err := persistence.ReadSnapshotStream(lc.br, "master", persistence.SnapshotHandler{Key: ld.add, ResizeDB: ld.resizeDB, Reuse: true, Aux: ld.data.Aux, Function: ld.data.Function})
 	if err == nil && total >= 0 && n != total {
 		err = fmt.Errorf("the snapshot is %d bytes, the master announced %d", n, total)
 	}

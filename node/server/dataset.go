@@ -20,8 +20,19 @@ type Dataset struct {
 	DBs    []*keyspace.DB
 	codecs *persistence.Codecs
 	// functions is the function libraries' payload of the snapshot
-	// (FunctionsAux), nil when it had none.
+	// (FunctionsAux, or its RDB_OPCODE_FUNCTION2 records), nil when it
+	// had none.
 	functions []byte
+	codes     [][]byte
+}
+
+// Function takes a library's code of the snapshot (a
+// persistence.SnapshotHandler Function: Redis writes its libraries as
+// RDB_OPCODE_FUNCTION2 records).
+func (d *Dataset) Function(code []byte) error {
+	d.codes = append(d.codes, code)
+	d.functions = persistence.FunctionsPayload(d.codes)
+	return nil
 }
 
 // Aux takes an aux field of the snapshot (a persistence.SnapshotHandler

@@ -32,6 +32,9 @@ type scriptState struct {
 	// pendingFunctions are libraries loaded from a snapshot before the
 	// runtime exists: it restores them when it is made.
 	pendingFunctions []byte
+	// loadedCodes are the RDB_OPCODE_FUNCTION2 libraries of the
+	// snapshot loaded at start-up.
+	loadedCodes [][]byte
 }
 
 // ScriptRuntime is the server's scripting runtime, made by mk on first
@@ -404,6 +407,15 @@ func (s *Server) LoadFunctionsAux(name, value []byte) error {
 		return nil
 	}
 	return s.replaceFunctions(append([]byte(nil), value...))
+}
+
+// LoadFunctionCode takes a library's code of the snapshot being loaded
+// at start-up (lock held): a file of Redis carries its libraries as
+// RDB_OPCODE_FUNCTION2 records. The libraries read so far replace the
+// loaded ones, as Redis loads them into an emptied set.
+func (s *Server) LoadFunctionCode(code []byte) error {
+	s.script.loadedCodes = append(s.script.loadedCodes, code)
+	return s.replaceFunctions(persistence.FunctionsPayload(s.script.loadedCodes))
 }
 
 // replaceFunctions installs a FUNCTION DUMP payload in place of the

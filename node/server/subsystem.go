@@ -129,6 +129,10 @@ type ReplAuxLoader struct{ s *Server }
 // NewReplAuxLoader starts reading a snapshot's replication state.
 func (s *Server) NewReplAuxLoader() *ReplAuxLoader { return &ReplAuxLoader{s: s} }
 
+// Function takes a function library's code (a persistence.SnapshotHandler
+// Function).
+func (l *ReplAuxLoader) Function(code []byte) error { return l.s.LoadFunctionCode(code) }
+
 // Aux takes one aux field (a persistence.SnapshotHandler Aux); an error
 // makes the snapshot corrupt.
 func (l *ReplAuxLoader) Aux(name, value []byte) error {

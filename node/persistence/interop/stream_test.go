@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
@@ -113,4 +115,40 @@ func TestGoldenFunctions(t *testing.T) {
 	if !errors.Is(err, persistence.ErrFunctions) {
 		t.Fatalf("without a hook: %v", err)
 	}
+}
+
+// TestGoldenFunctionsLoadIntoNode: redis-server's file with a function
+// library (an RDB_OPCODE_FUNCTION2 record) loads into our node with the
+// library, which FCALL then runs; and our node, made the replica of a
+// redis-server master holding a library, gets it by the full sync.
+func TestGoldenFunctionsLoadIntoNode(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	copyFile(t, filepath.Join("testdata", "functions.rdb"), filepath.Join(dir, "dump.rdb"))
+	n := startNode(t, dir)
+	c := redis.NewClient(&redis.Options{Addr: n.Addr, Protocol: 2})
+	defer c.Close()
+	if got, err := c.FCall(ctx, "myfunc", nil).Int(); err != nil || got != 1 {
+		t.Fatalf("FCALL myfunc after loading redis-server's file = %v, %v", got, err)
+	}
+	if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET k = %q, %v", v, err)
+	}
+
+	mp := startRedis(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	m := redis.NewClient(&redis.Options{Addr: mp.Addr, Protocol: 2})
+	defer m.Close()
+	if err := m.FunctionLoad(ctx, strings.Replace(libraryCode, "mylib", "fromredis", 1)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rp := startNode(t, t.TempDir())
+	r := redis.NewClient(&redis.Options{Addr: rp.Addr, Protocol: 2})
+	defer r.Close()
+	if err := r.Do(ctx, "REPLICAOF", "127.0.0.1", mp.Port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica to have the master's library", func() bool {
+		libs, err := r.FunctionList(ctx, redis.FunctionListQuery{}).Result()
+		return err == nil && len(libs) == 1 && libs[0].Name == "fromredis"
+	})
 }

@@ -23,7 +23,7 @@ func (p *persister) loadAOF(l *server.Loader) error {
 	trim := p.aofLoadTruncated()
 	replay := newReplayClient(s)
 	rep, err := p.aofDir.Load(trim, persistence.AOFHandler{
-		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true, Aux: s.LoadFunctionsAux},
+		Snapshot: persistence.SnapshotHandler{Key: p.loadRecord, ResizeDB: p.loadResizeDB, Reuse: true, Aux: s.LoadFunctionsAux, Function: s.LoadFunctionCode},
 		Command:  replay.run,
 		Progress: l.Read,
 	})

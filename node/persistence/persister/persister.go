@@ -342,6 +342,7 @@ func (p *persister) loadFiles(l *server.Loader) error {
 		ResizeDB: p.loadResizeDB,
 		Reuse:    true, // loadRecord copies what it keeps
 		Aux:      repl.Aux,
+		Function: repl.Function,
 		Progress: l.Read,
 	})
 	if errors.Is(err, fs.ErrNotExist) {
