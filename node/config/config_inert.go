@@ -153,7 +153,7 @@ func inertParams() []Param {
 		b("aof-rewrite-incremental-fsync", "", 0, "the rewrite's writer fsyncs once at the end", func(i *InertConfig) *bool { return &i.AOFRewriteIncrementalFsync }),
 		b("no-appendfsync-on-rewrite", "", 0, "appendfsync applies during a rewrite too (no fork competing for the disk)", func(i *InertConfig) *bool { return &i.NoAppendfsyncOnRewrite }),
 		b("rdb-save-incremental-fsync", "", 0, "the snapshot writer fsyncs once before the rename", func(i *InertConfig) *bool { return &i.RDBSaveIncrementalFsync }),
-		b("aof-use-rdb-preamble", "", 0, "the AOF base is always a snapshot (Redis 7's multi-part AOF with a preamble)", func(i *InertConfig) *bool { return &i.AOFUseRDBPreamble }),
+		b("aof-use-rdb-preamble", "", 0, "the AOF base is always an RDB file (Redis 7's multi-part AOF with a preamble)", func(i *InertConfig) *bool { return &i.AOFUseRDBPreamble }),
 		b("aof-timestamp-enabled", "", 0, "the AOF carries no timestamp annotations", func(i *InertConfig) *bool { return &i.AOFTimestampEnabled }),
 		b("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, "a replica never evicts on its own; it applies its master's DELs", func(i *InertConfig) *bool { return &i.ReplicaIgnoreMaxmemory }),
 		b("jemalloc-bg-thread", "", 0, whyAllocator, func(i *InertConfig) *bool { return &i.JemallocBgThread }),

@@ -202,8 +202,7 @@ func oomScoreAdjValuesParam() Param {
 
 func notifyParam() Param {
 	return Param{name: "notify-keyspace-events", kind: KindSpecial,
-		noEffect: "keyspace notifications come with their feature in a later issue; the flags are validated and stored",
-		get:      func(c *Config) string { return keyspaceEventsFlagsToString(c.NotifyKeyspaceEvents) },
+		get: func(c *Config) string { return keyspaceEventsFlagsToString(c.NotifyKeyspaceEvents) },
 		set: setOne(func(c *Config, v string) error {
 			f, ok := keyspaceEventsStringToFlags(v)
 			if !ok {
@@ -270,8 +269,7 @@ func replicaofParam() Param {
 
 func latencyPercentilesParam() Param {
 	return Param{name: "latency-tracking-info-percentiles", flags: FlagMultiArg, kind: KindSpecial,
-		noEffect: "INFO latencystats is not served yet; the percentiles are validated and stored",
-		get:      func(c *Config) string { return formatPercentiles(c.LatencyTrackingPercentiles, " ") },
+		get: func(c *Config) string { return formatPercentiles(c.LatencyTrackingPercentiles, " ") },
 		set: func(c *Config, args []string) error {
 			if len(args) == 1 && args[0] == "" {
 				args = nil
