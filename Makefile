@@ -86,8 +86,12 @@ vet: ## go vet
 lint: golangci-lint ## Run golangci-lint (linters listed in .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
+.PHONY: node-clients
+node-clients: ## Node.js client libraries of test/clients (BullMQ, ioredis), pinned by its package-lock.json.
+	hack/node-clients.sh
+
 .PHONY: test
-test: vet helm ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
+test: vet helm node-clients ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
 	SHOAL_REQUIRE_TOOLS=1 HELM="$(HELM)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 # The tests the race detector runs (test-race): the epoll event loops, the
