@@ -29,6 +29,12 @@ func TestDifferentialLatencyMonitor(t *testing.T) {
 				t.Errorf("RESP%s %q:\n ours  %q\n redis %q", proto, s, got, want)
 			}
 		}
+		// Both servers record one sample per second: the four sleeps
+		// (about 0.25 s) must fall in one second on both, so they start
+		// at the beginning of one.
+		if now := time.Now(); now.Nanosecond() > 200e6 {
+			<-time.After(now.Truncate(time.Second).Add(time.Second).Sub(now))
+		}
 		replies("DEBUG", "SLEEP", "0.06")
 		replies("DEBUG", "SLEEP", "0.05")
 		for _, s := range [][]string{{"LATENCY", "LATEST"}, {"LATENCY", "HISTORY", "command"}, {"LATENCY", "HISTORY", "COMMAND"},
