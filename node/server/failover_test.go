@@ -542,6 +542,26 @@ func testManualFailoverUnderLoad(t *testing.T, nodes []*clusterProc) {
 	load.verify(t, nodes)
 }
 
+// failoverUnderCountedLoad waits for n more operations counted by ok,
+// fails the shard over with manualFailover, waits for n more and for the
+// old master to follow the new one.
+func failoverUnderCountedLoad(t *testing.T, sh failoverShard, ok *atomic.Int64, n int64, what string) {
+	t.Helper()
+	waitOps := func() {
+		base := ok.Load()
+		waitUntil(t, failoverWait, "the "+what+" load to make progress", func() error {
+			if got := ok.Load() - base; got < n {
+				return fmt.Errorf("%d of %d %s", got, n, what)
+			}
+			return nil
+		})
+	}
+	waitOps()
+	manualFailover(t, sh)
+	waitOps()
+	waitReplicaOf(t, sh.master, sh.replica)
+}
+
 // manualFailover runs CLUSTER FAILOVER on the shard's replica until it is
 // the master and the old master follows it. A manual failover that timed
 // out (5 s on a loaded machine) is asked for again, as an operator would.

@@ -74,19 +74,7 @@ func TestClusterScriptFailoverKeepsEffects(t *testing.T) {
 			}
 		})
 	}
-	waitOps := func(n int64) {
-		base := ok.Load()
-		waitUntil(t, failoverWait, "the script load to make progress", func() error {
-			if got := ok.Load() - base; got < n {
-				return fmt.Errorf("%d of %d scripts", got, n)
-			}
-			return nil
-		})
-	}
-	waitOps(2000)
-	manualFailover(t, sh)
-	waitOps(2000)
-	waitReplicaOf(t, sh.master, sh.replica)
+	failoverUnderCountedLoad(t, sh, &ok, 2000, "scripts")
 	close(stop)
 	wg.Wait()
 

@@ -100,19 +100,7 @@ func TestClusterStreamFailoverKeepsEntries(t *testing.T) {
 			}
 		})
 	}
-	waitOps := func(n int64) {
-		base := ok.Load()
-		waitUntil(t, failoverWait, "the stream load to make progress", func() error {
-			if got := ok.Load() - base; got < n {
-				return fmt.Errorf("%d of %d XADDs", got, n)
-			}
-			return nil
-		})
-	}
-	waitOps(2000)
-	manualFailover(t, sh)
-	waitOps(2000)
-	waitReplicaOf(t, sh.master, sh.replica)
+	failoverUnderCountedLoad(t, sh, &ok, 2000, "XADDs")
 	close(stop)
 	wg.Wait()
 

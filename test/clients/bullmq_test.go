@@ -1,9 +1,7 @@
 package clients
 
 import (
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestBullMQ runs a BullMQ queue (node/bullmq.mjs: a producer, two
@@ -14,22 +12,5 @@ import (
 // use streams, sorted sets, hashes, lists and cmsgpack. The script checks
 // that every job completes exactly once after the attempts it was given.
 func TestBullMQ(t *testing.T) {
-	for _, srv := range servers {
-		for _, mode := range []string{"single", "cluster"} {
-			t.Run(srv.name+"/"+mode, func(t *testing.T) {
-				bin := srv.bin(t)
-				var addrs []string
-				if mode == "single" {
-					addrs = []string{startSingle(t, bin)}
-				} else {
-					addrs = startCluster(t, bin)
-				}
-				out, err := nodeScript(t, 2*time.Minute, "bullmq.mjs", mode, strings.Join(addrs, ","))
-				if err != nil {
-					t.Fatalf("bullmq against %s (%s): %v\n%s", srv.name, mode, err, out)
-				}
-				t.Logf("%s", strings.TrimSpace(out))
-			})
-		}
-	}
+	runScenario(t, "bullmq.mjs", "bullmq")
 }

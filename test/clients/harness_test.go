@@ -92,3 +92,27 @@ func nodeScript(t *testing.T, timeout time.Duration, script string, args ...stri
 	}
 	return run(t, timeout, "node", node, append([]string{script}, args...)...)
 }
+
+// runScenario runs the Node.js scenario script against each server,
+// standalone and as a cluster: it fails the test when the script exits
+// with an error, and logs its one-line summary.
+func runScenario(t *testing.T, script, what string) {
+	for _, srv := range servers {
+		for _, mode := range []string{"single", "cluster"} {
+			t.Run(srv.name+"/"+mode, func(t *testing.T) {
+				bin := srv.bin(t)
+				var addrs []string
+				if mode == "single" {
+					addrs = []string{startSingle(t, bin)}
+				} else {
+					addrs = startCluster(t, bin)
+				}
+				out, err := nodeScript(t, 2*time.Minute, script, mode, strings.Join(addrs, ","))
+				if err != nil {
+					t.Fatalf("%s against %s (%s): %v\n%s", what, srv.name, mode, err, out)
+				}
+				t.Logf("%s", strings.TrimSpace(out))
+			})
+		}
+	}
+}
