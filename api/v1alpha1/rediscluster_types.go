@@ -661,7 +661,7 @@ type ReplicaStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:subresource:scale:specpath=.spec.masters,statuspath=.status.readyMasters,selectorpath=.status.selector
-// +kubebuilder:resource:shortName={rc,rdc},categories=shoal
+// +kubebuilder:resource:shortName=rdc,categories=shoal
 // +kubebuilder:printcolumn:name="Masters",type=integer,JSONPath=`.spec.masters`
 // +kubebuilder:printcolumn:name="Replicas",type=integer,JSONPath=`.spec.replicasPerMaster`,description="Replicas per master"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
