@@ -138,9 +138,10 @@ test-all: ## Everything CI runs: tests, fuzz smoke, differential fuzz, e2e on th
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator and the node for this machine into ./bin.
+build: ## Build the operator, the node and the kubectl plugin (kubectl-shoal) for this machine into ./bin.
 	go build -o $(LOCALBIN)/shoal-operator .
 	go build -o $(LOCALBIN)/shoal-node ./node/cmd/shoal-node
+	go build -o $(LOCALBIN)/kubectl-shoal ./cmd/kubectl-shoal
 
 .PHONY: images
 images: ## Build OCI image tarballs (FROM scratch, linux/amd64) into dist/images without Docker.
