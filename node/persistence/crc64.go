@@ -59,6 +59,11 @@ func crc64Update(crc uint64, p []byte) uint64 {
 	return crc
 }
 
+// CRC64Update continues a CRC-64/Jones computation over p (start with 0),
+// for checksums of data that arrives in pieces (a snapshot streamed by a
+// master).
+func CRC64Update(crc uint64, p []byte) uint64 { return crc64Update(crc, p) }
+
 // CRC64 returns the CRC-64/Jones checksum of p (the checksum Redis puts in
 // RDB files and DUMP payloads, and the one shoal's snapshot and DUMP formats use).
 func CRC64(p []byte) uint64 { return crc64Update(0, p) }
