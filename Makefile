@@ -142,6 +142,7 @@ build: ## Build the operator, the node and the kubectl plugin (kubectl-shoal) fo
 	go build -o $(LOCALBIN)/shoal-operator .
 	go build -o $(LOCALBIN)/shoal-node ./node/cmd/shoal-node
 	go build -o $(LOCALBIN)/kubectl-shoal ./cmd/kubectl-shoal
+	install -m 0755 cmd/kubectl-shoal/kubectl_complete-shoal $(LOCALBIN)/
 
 .PHONY: images
 images: ## Build OCI image tarballs (FROM scratch, linux/amd64) into dist/images without Docker.
