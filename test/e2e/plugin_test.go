@@ -47,14 +47,19 @@ func describePlugin(env func() (client.Client, suiteConfig, string)) {
 			c, _, _ = env()
 			ns = createNamespace(ctx, c, "shoal-e2e-plugin-")
 			bin = filepath.Join(GinkgoT().TempDir(), "kubectl-shoal")
+		}, NodeTimeout(time.Minute))
+
+		// The slow setup is a spec of its own: an Ordered container's
+		// BeforeAll runs inside the first spec's SpecTimeout.
+		It("builds kubectl-shoal and forms a 3x1 RedisCluster on ephemeral storage", func(ctx SpecContext) {
 			By("building kubectl-shoal")
 			out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../cmd/kubectl-shoal").CombinedOutput()
 			Expect(err).NotTo(HaveOccurred(), "go build:\n%s", out)
-			By("forming a 3x1 RedisCluster on ephemeral storage")
+			By("forming the RedisCluster")
 			rc = newRedisCluster(ns, "plug", 3, 1, true)
 			Expect(c.Create(ctx, rc)).To(Succeed())
 			waitReady(ctx, c, rc, formTimeout)
-		}, NodeTimeout(pluginBuildTimeout+formTimeout))
+		}, SpecTimeout(pluginBuildTimeout+formTimeout))
 
 		It("shows every pod with its role, slots and the node's own figures", func(ctx SpecContext) {
 			out, errOut, err := shoal(ctx, "status", "plug")
