@@ -159,7 +159,9 @@ func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
 	if math.IsNaN(cosLat1) {
 		cosLat1 = cos(lat1r)
 	}
-	a := u*u + cosLat1*cos(lat2r)*v*v
+	// The conversions keep each product rounded, as C's are (Go may fuse
+	// x*y+z into one FMA on some targets; geohash_helper.c is not).
+	a := float64(u*u) + float64(cosLat1*cos(lat2r)*v*v)
 	return 2.0 * EarthRadius * asin(math.Sqrt(a))
 }
 
