@@ -3,6 +3,8 @@ package tlsconf
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -122,4 +124,21 @@ func (st *Store) Client(conn net.Conn, timeout time.Duration) (net.Conn, error) 
 	}
 	_ = tc.SetDeadline(time.Time{})
 	return tc, nil
+}
+
+// ClientConfigFromPEM is the configuration of a client of nodes (the
+// operator's admin client) from PEM bytes: certPEM/keyPEM its client
+// certificate, caPEM the CA the nodes' chains are verified against (not
+// their names: nodes are dialled by pod IP).
+func ClientConfigFromPEM(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("tlsconf: no CA certificate")
+	}
+	m := &Material{clientCert: cert, pool: pool, minVer: tls.VersionTLS12, maxVer: tls.VersionTLS13}
+	return m.clientConfig(), nil
 }
