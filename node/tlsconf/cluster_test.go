@@ -73,13 +73,17 @@ func TestTLSClusterCreateAndClusterClient(t *testing.T) {
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, TLSConfig: p.clientTLS(t, true), DialTimeout: 5 * time.Second})
 	defer cc.Close()
+	// Every node, not just one, must see the cluster ok (slots and epochs
+	// reach them by gossip over the TLS bus).
 	eventually(t, 20*time.Second, func() error {
-		info, err := cc.ClusterInfo(ctx).Result()
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:3") {
-			return fmt.Errorf("cluster not formed:\n%s", info)
+		for _, a := range addrs {
+			info, err := tlsClient(t, a, p.clientTLS(t, true)).ClusterInfo(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:3") {
+				return fmt.Errorf("%s: cluster not formed:\n%s", a, info)
+			}
 		}
 		return nil
 	})
