@@ -108,6 +108,9 @@ type state struct {
 	// functionsPending: some node lacks a library of spec.functions (a
 	// replica still syncing, an unreachable node): look again soon.
 	functionsPending bool
+	// usersPending: spec.users are not on every node yet (a node that
+	// does not answer, a missing Secret): look again soon.
+	usersPending bool
 }
 
 type step struct {
@@ -127,6 +130,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
 		{"pods", r.observePods},
+		{"acl users", r.ensureUsers},
 		{"nodes", r.observeNodes},
 		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},

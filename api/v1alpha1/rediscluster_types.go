@@ -172,6 +172,16 @@ type RedisClusterSpec struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibrarySource `json:"functions,omitempty"`
+
+	// Users are ACL users the operator keeps on every node (see UserSpec;
+	// rediscluster_users_types.go). Users removed from this list are
+	// deleted from the nodes (ACL DELUSER); users the operator did not
+	// make are left alone.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Users []UserSpec `json:"users,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
@@ -479,6 +489,13 @@ type RedisClusterStatus struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibraryStatus `json:"functions,omitempty"`
+
+	// ManagedUsers are the ACL users the operator made on the nodes: those
+	// of spec.users, and removed ones until every node has deleted them.
+	// Only these are ever deleted by the operator.
+	// +listType=set
+	// +optional
+	ManagedUsers []string `json:"managedUsers,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.

@@ -1,0 +1,126 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/users"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+)
+
+// ensureUsers makes the ACL users of every node with an address equal to
+// spec.users, and deletes the users the operator made that the spec no
+// longer lists. It runs on every reconcile, before anything else talks to
+// the nodes, so that a node that joins or restarts (its users live in
+// memory only) gets the users as soon as its pod has an IP. A node that
+// does not answer yet is tried again soon; it does not stop the reconcile.
+func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ctrl.Result, error) {
+	managed := st.rc.Status.ManagedUsers
+	if len(st.desired.Spec.Users) == 0 && len(managed) == 0 {
+		return ctrl.Result{}, nil
+	}
+	set, held, err := r.readUsers(ctx, st)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	plan := users.PlanUsers(set, held, managed)
+
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+	)
+	for i := range st.members {
+		m := st.members[i]
+		if m.IP == "" {
+			continue
+		}
+		wg.Go(func() {
+			if err := r.applyUsers(ctx, st, m.Addr(), plan); err != nil {
+				st.log.V(1).Info("users not applied", "pod", m.Pod, "error", err.Error())
+				mu.Lock()
+				failed = append(failed, m.Pod)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// A node without an address has no users to delete: when it starts,
+	// it has only the users of its command line, and gets the spec's here.
+	st.rc.Status.ManagedUsers = plan.Managed(len(failed) == 0)
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		st.usersPending = true
+		st.log.Info("ACL users not applied on some nodes yet", "pods", failed)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, plan users.Plan) error {
+	c := r.Dial(addr, st.password)
+	defer c.Close() //nolint:errcheck // the replies are what count
+	aa, ok := c.(clusteradmin.ACLAdmin)
+	if !ok {
+		return errors.New("the node client cannot set ACL users")
+	}
+	cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
+	defer cancel()
+	return aa.ApplyUsers(cctx, plan.Set, plan.Delete)
+}
+
+// readUsers reads the passwords of every spec.users entry from its Secrets
+// (the user's, not in the cache: read through the API reader). A user
+// whose Secret or key is missing or empty is held: not applied, not
+// deleted, and the cluster reports it as Degraded.
+func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set []clusteradmin.ACLUser, held []string, err error) {
+	secrets := map[string]*corev1.Secret{}
+	var missing []string
+	for _, u := range st.desired.Spec.Users {
+		var passwords []string
+		for _, ref := range u.Passwords {
+			s, ok := secrets[ref.Name]
+			if !ok {
+				s = &corev1.Secret{}
+				err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: st.rc.Namespace, Name: ref.Name}, s)
+				switch {
+				case apierrors.IsNotFound(err):
+					s = nil
+				case err != nil:
+					return nil, nil, fmt.Errorf("reading Secret %s of user %s: %w", ref.Name, u.Name, err)
+				}
+				secrets[ref.Name] = s
+			}
+			key := ref.Key
+			if key == "" {
+				key = v1alpha1.DefaultAuthSecretKey
+			}
+			if s == nil || len(s.Data[key]) == 0 {
+				missing = append(missing, fmt.Sprintf("%s (Secret %s, key %q)", u.Name, ref.Name, key))
+				passwords = nil
+				break
+			}
+			passwords = append(passwords, string(s.Data[key]))
+		}
+		if passwords == nil {
+			held = append(held, u.Name)
+			continue
+		}
+		set = append(set, users.SetUser(u, passwords))
+	}
+	if len(missing) > 0 {
+		msg := "passwords of users not found, users left as they are: " + strings.Join(missing, ", ")
+		st.degrade(v1alpha1.ReasonSecretNotFound, msg)
+		r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), msg)
+	}
+	return set, held, nil
+}
