@@ -237,3 +237,55 @@ func patchSecret(t *testing.T, ns, name string, change func(*corev1.Secret)) {
 		t.Fatal(err)
 	}
 }
+
+// TestAdmissionOfUsers: spec.users entries the nodes would refuse, or that
+// would fight the operator, are refused by the API server; good ones pass.
+func TestAdmissionOfUsers(t *testing.T) {
+	ns := newNamespace(t)
+	pw := []v1alpha1.SecretKeyRef{{Name: "s", Key: "k"}}
+	tests := []struct {
+		name    string
+		users   []v1alpha1.UserSpec
+		wantMsg string // empty: accepted
+	}{
+		{"a good user", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{
+			"~app:*", "%R~cache:*", "%W~out:*", "%RW~rw:*", "&news.*", "+@read", "-@dangerous", "+client|setname", "+select|0",
+			"allkeys", "resetkeys", "allchannels", "resetchannels", "allcommands", "nocommands", "-flushall"}}}, ""},
+		{"the default user", []v1alpha1.UserSpec{{Name: "default", Passwords: pw}},
+			"the default user is set by spec.auth, not spec.users"},
+		{"an operator name", []v1alpha1.UserSpec{{Name: "shoal-operator", Passwords: pw}},
+			"user names starting with shoal- are reserved for the operator"},
+		{"a name with a space", []v1alpha1.UserSpec{{Name: "a b", Passwords: pw}}, "spec.users[0].name in body should match"},
+		{"two rules in one entry", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{"~app:* +@read"}}},
+			"spec.users[0].rules[0] in body should match"},
+		{"a password as a rule", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{">secret"}}},
+			"spec.users[0].rules[0] in body should match"},
+		{"nopass as a rule", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{"nopass"}}},
+			"spec.users[0].rules[0] in body should match"},
+		{"on as a rule", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{"on"}}},
+			"spec.users[0].rules[0] in body should match"},
+		{"a selector", []v1alpha1.UserSpec{{Name: "app", Passwords: pw, Rules: []string{"(+get"}}},
+			"spec.users[0].rules[0] in body should match"},
+		{"no password", []v1alpha1.UserSpec{{Name: "app"}}, "spec.users[0].passwords"},
+		{"the same user twice", []v1alpha1.UserSpec{{Name: "app", Passwords: pw}, {Name: "app", Passwords: pw}},
+			"Duplicate value"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := newCluster(ns, fmt.Sprintf("u%d", i), func(rc *v1alpha1.RedisCluster) {
+				rc.Spec.Users = tt.users
+				rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+			})
+			err := testEnv.c.Create(context.Background(), rc)
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %v\ndoes not say %q", err, tt.wantMsg)
+			}
+		})
+	}
+}
