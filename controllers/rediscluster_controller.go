@@ -96,7 +96,10 @@ type state struct {
 	// desired is a copy of rc with its spec defaulted: the builders' input.
 	desired    *v1alpha1.RedisCluster
 	configHash string
-	password   string
+	// password is the default user's (spec.auth); auth is who the operator
+	// talks to the nodes as (shoal-operator, ensureUsers).
+	password string
+	auth     clusteradmin.Auth
 	// pods are the node pods of the cluster by name, desired or not.
 	pods map[string]*corev1.Pod
 	// members are those pods placed by shard and ordinal, sorted, with the
@@ -124,6 +127,7 @@ func (r *RedisClusterReconciler) steps() []step {
 	return []step{
 		{"paused", r.checkPaused},
 		{"auth secret", r.ensureAuthSecret},
+		{"operator secret", r.ensureOperatorSecret},
 		{"configmap", r.ensureConfigMap},
 		{"headless service", r.ensureHeadlessService},
 		{"client service", r.ensureClientService},

@@ -14,26 +14,58 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/users"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
-// ensureUsers makes the ACL users of every node with an address equal to
-// spec.users, and deletes the users the operator made that the spec no
-// longer lists. It runs on every reconcile, before anything else talks to
-// the nodes, so that a node that joins or restarts (its users live in
-// memory only) gets the users as soon as its pod has an IP. A node that
-// does not answer yet is tried again soon; it does not stop the reconcile.
-func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ctrl.Result, error) {
-	managed := st.rc.Status.ManagedUsers
-	if len(st.desired.Spec.Users) == 0 && len(managed) == 0 {
-		return ctrl.Result{}, nil
+// ensureOperatorSecret makes sure the operator's own password exists and
+// loads it: the Secret <cluster>-operator, generated once, never rewritten.
+// From here on the operator talks to the nodes as shoal-operator.
+func (r *RedisClusterReconciler) ensureOperatorSecret(ctx context.Context, st *state) (ctrl.Result, error) {
+	key := client.ObjectKey{Namespace: st.rc.Namespace, Name: builders.OperatorSecretName(st.rc)}
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		password, perr := r.NewPassword()
+		if perr != nil {
+			return ctrl.Result{}, fmt.Errorf("generating a password: %w", perr)
+		}
+		secret = builders.OperatorSecret(st.desired, password)
+		err = r.Create(ctx, secret)
+		switch {
+		case err == nil:
+			r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventCreated, "Created Secret %s with the operator's generated password", key.Name)
+		case apierrors.IsAlreadyExists(err):
+			// Created by an earlier reconcile the cache has not seen yet.
+			err = r.APIReader.Get(ctx, key, secret)
+		}
 	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	password := secret.Data[builders.OperatorSecretPasswordKey]
+	if len(password) == 0 {
+		return ctrl.Result{}, fmt.Errorf("secret %s has no key %q", key.Name, builders.OperatorSecretPasswordKey)
+	}
+	st.auth = clusteradmin.Auth{Username: users.OperatorUser, Password: string(password)}
+	return ctrl.Result{}, nil
+}
+
+// ensureUsers makes the ACL users of every node with an address equal to
+// spec.users plus the operator's own (shoal-operator, shoal-replication),
+// and deletes the users the operator made that the spec no longer lists.
+// It runs on every reconcile, before anything else talks to the nodes, so
+// that a node that joins or restarts (users set by ACL SETUSER live in
+// memory only) gets them as soon as its pod has an IP. A node that does not
+// answer yet is tried again soon; it does not stop the reconcile.
+func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ctrl.Result, error) {
 	set, held, err := r.readUsers(ctx, st)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	plan := users.PlanUsers(set, held, managed)
+	plan := users.PlanUsers(set, held, st.rc.Status.ManagedUsers)
+	system := users.SystemUsers(st.auth.Password)
 
 	var (
 		mu     sync.Mutex
@@ -46,7 +78,7 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 			continue
 		}
 		wg.Go(func() {
-			if err := r.applyUsers(ctx, st, m.Addr(), plan); err != nil {
+			if err := r.applyUsers(ctx, st, m.Addr(), system, plan); err != nil {
 				st.log.V(1).Info("users not applied", "pod", m.Pod, "error", err.Error())
 				mu.Lock()
 				failed = append(failed, m.Pod)
@@ -66,8 +98,25 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 	return ctrl.Result{}, nil
 }
 
-func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, plan users.Plan) error {
-	c := r.Dial(addr, st.password)
+// applyUsers sends one node the operator's users and the plan, as
+// shoal-operator; a node that does not know shoal-operator yet (started
+// with the default user on, before the operator made its user there) is
+// sent them as the default user.
+func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, system []clusteradmin.ACLUser, plan users.Plan) error {
+	set := append(slices.Clone(system), plan.Set...)
+	err := r.applyUsersAs(ctx, addr, st.auth, set, plan.Delete)
+	if err == nil {
+		return nil
+	}
+	if ferr := r.applyUsersAs(ctx, addr, clusteradmin.Auth{Password: st.password}, set, plan.Delete); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	st.log.Info("made the operator's ACL users on a node as the default user", "addr", addr)
+	return nil
+}
+
+func (r *RedisClusterReconciler) applyUsersAs(ctx context.Context, addr string, auth clusteradmin.Auth, set []clusteradmin.ACLUser, del []string) error {
+	c := r.Dial(addr, auth)
 	defer c.Close() //nolint:errcheck // the replies are what count
 	aa, ok := c.(clusteradmin.ACLAdmin)
 	if !ok {
@@ -75,7 +124,7 @@ func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr
 	}
 	cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 	defer cancel()
-	return aa.ApplyUsers(cctx, plan.Set, plan.Delete)
+	return aa.ApplyUsers(cctx, set, del)
 }
 
 // readUsers reads the passwords of every spec.users entry from its Secrets

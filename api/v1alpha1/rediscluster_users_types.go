@@ -65,3 +65,9 @@ const (
 	// clients must AUTH as a user of spec.users.
 	DefaultUserDisabled DefaultUserMode = "Disabled"
 )
+
+// IsDefaultUserDisabled reports whether spec.auth turns the default user
+// off.
+func (s *RedisClusterSpec) IsDefaultUserDisabled() bool {
+	return s.Auth != nil && s.Auth.DefaultUser == DefaultUserDisabled
+}

@@ -36,9 +36,16 @@ type Client interface {
 	SlotMigrator
 }
 
-// Dialer opens a Client to the node at addr (ip:port), authenticating with
-// password (none when empty).
-type Dialer func(addr, password string) Client
+// Auth is who a client authenticates as: AUTH <Username> <Password>, or
+// AUTH <Password> (the default user) when Username is empty; nothing when
+// both are empty.
+type Auth struct {
+	Username string
+	Password string
+}
+
+// Dialer opens a client of the node at addr, authenticated with auth.
+type Dialer func(addr string, auth Auth) Client
 
 // SlotState is the subcommand of CLUSTER SETSLOT.
 type SlotState string
@@ -64,6 +71,8 @@ const (
 
 // Options of a NodeClient.
 type Options struct {
+	// Username for AUTH; empty for the default user.
+	Username string
 	// Password for AUTH; empty for none.
 	Password string
 	// Timeout bounds dialing and every command.
@@ -84,6 +93,7 @@ func New(addr string, o Options) *NodeClient {
 	}
 	return &NodeClient{rdb: redis.NewClient(&redis.Options{
 		Addr:            addr,
+		Username:        o.Username,
 		Password:        o.Password,
 		DialTimeout:     o.Timeout,
 		ReadTimeout:     o.Timeout,
@@ -98,7 +108,9 @@ func New(addr string, o Options) *NodeClient {
 // NewDialer returns a Dialer of NodeClients whose dials and commands time out
 // after timeout.
 func NewDialer(timeout time.Duration) Dialer {
-	return func(addr, password string) Client { return New(addr, Options{Password: password, Timeout: timeout}) }
+	return func(addr string, auth Auth) Client {
+		return New(addr, Options{Username: auth.Username, Password: auth.Password, Timeout: timeout})
+	}
 }
 
 // ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO
