@@ -85,6 +85,9 @@ type podSim struct {
 	ns       string
 	bin      string
 	password string
+	// env are the pod's other environment variables, expanded as the
+	// kubelet expands $(NAME) anywhere in an argument.
+	env map[string]string
 
 	mu        sync.Mutex
 	nodes     map[string]*simNode
@@ -104,8 +107,11 @@ type simNode struct {
 	proc    *nodetest.Proc
 }
 
-func newPodSim(t *testing.T, c client.Client, ns, bin, password string) *podSim {
+func newPodSim(t *testing.T, c client.Client, ns, bin, password string, env ...map[string]string) *podSim {
 	s := &podSim{t: t, c: c, ns: ns, bin: bin, password: password, nodes: map[string]*simNode{}, starts: map[string]int{}}
+	if len(env) > 0 {
+		s.env = env[0]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -233,6 +239,9 @@ func (s *podSim) start(ctx context.Context, sts *appsv1.StatefulSet, n *simNode)
 			a = n.ip
 		case fmt.Sprintf("$(%s)", builders.PasswordEnv):
 			a = s.password
+		}
+		for k, v := range s.env {
+			a = strings.ReplaceAll(a, "$("+k+")", v)
 		}
 		args = append(args, a)
 	}

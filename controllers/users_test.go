@@ -289,3 +289,106 @@ func TestAdmissionOfUsers(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultUserOffOfShoalNodes: with spec.auth.defaultUser Disabled the
+// nodes start with the default user off; the operator still forms the
+// cluster, attaches replicas (replication as shoal-replication) and sets
+// configuration live, all as shoal-operator with only its listed
+// commands; the pods' health check passes as shoal-operator; clients get
+// in only as users of spec.users.
+func TestDefaultUserOffOfShoalNodes(t *testing.T) {
+	bin := nodetest.Binary(t)
+	ns := newNamespace(t)
+	ctx := context.Background()
+	create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "admin-pw"},
+		Data:       map[string][]byte{"password": []byte("admin-secret-pw")},
+	})
+	rc := newCluster(ns, "nodef", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.ReplicasPerMaster = 1
+		rc.Spec.Auth = &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}
+		rc.Spec.Users = []v1alpha1.UserSpec{{
+			Name: "admin", Rules: []string{"allkeys", "allchannels", "allcommands"},
+			Passwords: []v1alpha1.SecretKeyRef{{Name: "admin-pw"}},
+		}}
+	})
+	create(t, rc)
+	key := client.ObjectKeyFromObject(rc)
+	auth, op := &corev1.Secret{}, &corev1.Secret{}
+	poll(t, waitFor, func() error {
+		if err := testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "nodef-auth"}, auth); err != nil {
+			return err
+		}
+		return testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "nodef-operator"}, op)
+	})
+	password := string(auth.Data["password"])
+	opPassword := string(op.Data["password"])
+	sim := newPodSim(t, testEnv.c, ns, bin, password, map[string]string{
+		"SHOAL_OPERATOR_PASSWORD":        opPassword,
+		"SHOAL_OPERATOR_PASSWORD_SHA256": string(op.Data["sha256"]),
+	})
+	start := time.Now()
+	rc = waitReady(t, testEnv.c, key)
+	t.Logf("formed in %s", time.Since(start).Round(time.Millisecond))
+	if rc.Status.ReadyMasters != 3 || rc.Status.ReadyReplicas != 3 {
+		t.Errorf("ready masters %d replicas %d, want 3 and 3", rc.Status.ReadyMasters, rc.Status.ReadyReplicas)
+	}
+	addrs := sim.addrs()
+
+	// The default user is off: neither its password nor no AUTH at all
+	// gets a client in.
+	for _, a := range addrs {
+		if err := authAs(ctx, a, "default", password); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+			t.Errorf("AUTH default on %s: %v, want WRONGPASS", a, err)
+		}
+		c := redis.NewClient(&redis.Options{Addr: a, MaxRetries: -1, DisableIdentity: true, Protocol: 2})
+		err := c.Ping(ctx).Err()
+		_ = c.Close()
+		if err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+			t.Errorf("PING without AUTH on %s: %v, want NOAUTH", a, err)
+		}
+	}
+
+	// A client of spec.users works through the cluster.
+	admin := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Username: "admin", Password: "admin-secret-pw", MaxRedirects: 8})
+	t.Cleanup(func() { _ = admin.Close() })
+	for i := range 50 {
+		if err := admin.Set(ctx, fmt.Sprintf("k%d", i), "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What the pods' probes send (shoal-node health: PING, INFO, CLUSTER
+	// INFO) works as shoal-operator; a data command does not.
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a, Username: "shoal-operator", Password: opPassword, MaxRetries: -1, DisableIdentity: true, Protocol: 2})
+		for _, cmd := range [][]any{{"PING"}, {"INFO", "persistence", "replication", "cluster"}, {"CLUSTER", "INFO"}} {
+			if err := c.Do(ctx, cmd...).Err(); err != nil {
+				t.Errorf("%v as shoal-operator on %s: %v", cmd, a, err)
+			}
+		}
+		if err := c.Do(ctx, "GET", "k1").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("GET as shoal-operator on %s: %v, want NOPERM", a, err)
+		}
+		_ = c.Close()
+	}
+
+	// The operator still sets configuration live.
+	updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory-samples": "7"}
+	})
+	poll(t, waitFor, func() error {
+		return admin.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			v, err := c.ConfigGet(ctx, "maxmemory-samples").Result()
+			if err != nil {
+				return err
+			}
+			if v["maxmemory-samples"] != "7" {
+				return fmt.Errorf("maxmemory-samples on %s = %q", c.Options().Addr, v["maxmemory-samples"])
+			}
+			return nil
+		})
+	})
+	waitReady(t, testEnv.c, key)
+}
