@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -133,6 +134,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"client service", r.ensureClientService},
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
+		{"networkpolicy", r.ensureNetworkPolicy},
 		{"pods", r.observePods},
 		{"acl users", r.ensureUsers},
 		{"nodes", r.observeNodes},
@@ -219,6 +221,7 @@ func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int)
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster)).
 		Named("rediscluster").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).

@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -391,4 +393,30 @@ func TestDefaultUserOffOfShoalNodes(t *testing.T) {
 		})
 	})
 	waitReady(t, testEnv.c, key)
+}
+
+// TestNetworkPolicyFollowsTheSpec: spec.networkPolicy makes the
+// NetworkPolicy (with the operator's RBAC) and turning it off deletes it.
+func TestNetworkPolicyFollowsTheSpec(t *testing.T) {
+	ns := newNamespace(t)
+	rc := newCluster(ns, "np", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.NetworkPolicy = &v1alpha1.NetworkPolicySpec{Enabled: true}
+	})
+	create(t, rc)
+	key := client.ObjectKeyFromObject(rc)
+	np := &networkingv1.NetworkPolicy{}
+	npKey := client.ObjectKey{Namespace: ns, Name: "np-nodes"}
+	poll(t, waitFor, func() error { return testEnv.c.Get(context.Background(), npKey, np) })
+	if len(np.Spec.Ingress) != 2 || np.Spec.PodSelector.MatchLabels["redis.shoal.dev/cluster"] != "np" {
+		t.Errorf("policy %+v", np.Spec)
+	}
+	updateCluster(t, testEnv.c, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.NetworkPolicy.Enabled = false })
+	poll(t, waitFor, func() error {
+		err := testEnv.c.Get(context.Background(), npKey, &networkingv1.NetworkPolicy{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%v)", err)
+	})
 }

@@ -183,6 +183,11 @@ type RedisClusterSpec struct {
 	// +listMapKey=name
 	// +optional
 	Users []UserSpec `json:"users,omitempty"`
+
+	// NetworkPolicy is the opt-in NetworkPolicy of the node pods (see
+	// NetworkPolicySpec; rediscluster_networkpolicy_types.go).
+	// +optional
+	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
