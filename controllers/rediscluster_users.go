@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -105,8 +106,8 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, system []clusteradmin.ACLUser, plan users.Plan) error {
 	set := append(slices.Clone(system), plan.Set...)
 	err := r.applyUsersAs(ctx, addr, st.auth, set, plan.Delete)
-	if err == nil {
-		return nil
+	if err == nil || !isAuthError(err) {
+		return err
 	}
 	if ferr := r.applyUsersAs(ctx, addr, clusteradmin.Auth{Password: st.password}, set, plan.Delete); ferr != nil {
 		return errors.Join(err, ferr)
@@ -172,4 +173,15 @@ func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set 
 		r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), msg)
 	}
 	return set, held, nil
+}
+
+// isAuthError reports whether a node refused who the client is (the user
+// does not exist there, or lacks a right), not that it could not be reached.
+func isAuthError(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	return strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "NOPERM")
 }
