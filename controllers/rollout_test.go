@@ -89,6 +89,9 @@ type podSim struct {
 	// kubelet expands $(NAME) anywhere in an argument.
 	env map[string]string
 
+	// nodeName, when set, is the Kubernetes node each pod is placed on.
+	nodeName func(pod string) string
+
 	mu        sync.Mutex
 	nodes     map[string]*simNode
 	deletions []simDeletion
@@ -107,10 +110,10 @@ type simNode struct {
 	proc    *nodetest.Proc
 }
 
-func newPodSim(t *testing.T, c client.Client, ns, bin, password string, env ...map[string]string) *podSim {
+func newPodSim(t *testing.T, c client.Client, ns, bin, password string, opts ...func(*podSim)) *podSim {
 	s := &podSim{t: t, c: c, ns: ns, bin: bin, password: password, nodes: map[string]*simNode{}, starts: map[string]int{}}
-	if len(env) > 0 {
-		s.env = env[0]
+	for _, o := range opts {
+		o(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -265,6 +268,9 @@ func (s *podSim) makePod(ctx context.Context, sts *appsv1.StatefulSet, name, ip 
 			Annotations: sts.Spec.Template.Annotations,
 		},
 		Spec: *sts.Spec.Template.Spec.DeepCopy(),
+	}
+	if s.nodeName != nil {
+		pod.Spec.NodeName = s.nodeName(name)
 	}
 	if err := s.c.Create(ctx, pod); err != nil {
 		return err

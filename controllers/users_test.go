@@ -326,9 +326,11 @@ func TestDefaultUserOffOfShoalNodes(t *testing.T) {
 	})
 	password := string(auth.Data["password"])
 	opPassword := string(op.Data["password"])
-	sim := newPodSim(t, testEnv.c, ns, bin, password, map[string]string{
-		"SHOAL_OPERATOR_PASSWORD":        opPassword,
-		"SHOAL_OPERATOR_PASSWORD_SHA256": string(op.Data["sha256"]),
+	sim := newPodSim(t, testEnv.c, ns, bin, password, func(s *podSim) {
+		s.env = map[string]string{
+			"SHOAL_OPERATOR_PASSWORD":        opPassword,
+			"SHOAL_OPERATOR_PASSWORD_SHA256": string(op.Data["sha256"]),
+		}
 	})
 	start := time.Now()
 	rc = waitReady(t, testEnv.c, key)

@@ -33,7 +33,7 @@ func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
 	}
 
 	var s RedisClusterSpec
-	s.Auth = &AuthSpec{}
+	s.Auth = &AuthSpec{ExistingSecret: &SecretKeyRef{}}
 	s.Default("img")
 	tests := []struct{ path, goValue string }{
 		{"masters", jsonOf(s.Masters)},
