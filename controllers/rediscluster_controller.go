@@ -108,6 +108,9 @@ type state struct {
 	// functionsPending: some node lacks a library of spec.functions (a
 	// replica still syncing, an unreachable node): look again soon.
 	functionsPending bool
+	// importRequeue: spec.bootstrap.fromRedis has more to copy; look
+	// again after this long (rediscluster_fromredis.go).
+	importRequeue time.Duration
 }
 
 type step struct {
@@ -137,6 +140,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"slot migration", r.migrateSlots},
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
+		{"bootstrap from redis", r.ensureFromRedis},
 		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}

@@ -172,6 +172,11 @@ type RedisClusterSpec struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibrarySource `json:"functions,omitempty"`
+
+	// Bootstrap brings in the data of an existing Redis or Redis Cluster
+	// (rediscluster_bootstrap_types.go).
+	// +optional
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
@@ -479,6 +484,10 @@ type RedisClusterStatus struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibraryStatus `json:"functions,omitempty"`
+
+	// FromRedis is the progress of spec.bootstrap.fromRedis.
+	// +optional
+	FromRedis *FromRedisStatus `json:"fromRedis,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.
