@@ -107,12 +107,12 @@ func StartImportPass(st *v1alpha1.FromRedisStatus, phase v1alpha1.FromRedisPhase
 // began is in the cluster. A cut-over pass completes the import.
 func FinishImportPass(st *v1alpha1.FromRedisStatus, now time.Time) {
 	st.LastSyncedTime = st.PassStarted
+	st.Sources = nil // the next pass finds the source nodes again
 	if st.Phase == v1alpha1.FromRedisCuttingOver {
 		st.Phase = v1alpha1.FromRedisCompleted
 		t := metav1.NewTime(now)
 		st.CompletedTime = &t
 		st.PausedUntil = nil
-		st.Sources = nil
 		st.LagSeconds = 0
 		return
 	}
