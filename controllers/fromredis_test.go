@@ -65,7 +65,9 @@ func TestBootstrapFromRedis(t *testing.T) {
 	if fs.LastSyncedTime == nil || fs.Pass < 1 || (fs.Pass == 1 && (fs.KeysCopied != 3002 || len(fs.Shards) != 3)) {
 		t.Fatalf("status after the first pass: %+v", fs)
 	}
-	eventually(t, func() error { return hasEvent(testEnv.c, ns, "ImportPassFinished", "First pass over the source finished") })
+	eventually(t, func() error {
+		return hasEvent(testEnv.c, ns, "ImportPassFinished", "First pass over the source finished")
+	})
 
 	// The source keeps serving: a writer writes and deletes while passes
 	// run; then the application "moves": the writer stops, the cut-over is
