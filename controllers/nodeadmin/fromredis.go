@@ -16,7 +16,10 @@ import (
 
 // Import I/O (spec.bootstrap.fromRedis; the steps are topology.PlanImport's):
 // the source is read with SCAN, then PTTL and DUMP of each key in one
-// MULTI (a batch is a snapshot of its keys); each key is restored with
+// pipeline (not a MULTI: a Redis Cluster refuses a transaction over keys
+// of several slots; a key changed between its PTTL and its DUMP is copied
+// right by a later pass, and the cut-over pass runs while the source's
+// writes are held); each key is restored with
 // RESTORE ... REPLACE on the master of its slot, so a key copied again in
 // a later pass takes the source's newer value. The payloads are Redis's
 // DUMP format, which our nodes load.
@@ -183,11 +186,11 @@ func CopyBatch(ctx context.Context, src *redis.Client, cursor uint64, count int6
 	return next, copied, nil
 }
 
-// dumpKeys reads PTTL and DUMP of keys in one MULTI.
+// dumpKeys reads PTTL and DUMP of keys in one pipeline.
 func dumpKeys(ctx context.Context, src *redis.Client, keys []string) ([]dumpedKey, error) {
 	pttls := make([]*redis.DurationCmd, len(keys))
 	dumps := make([]*redis.StringCmd, len(keys))
-	_, err := src.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := src.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
 			pttls[i] = p.PTTL(ctx, k)
 			dumps[i] = p.Dump(ctx, k)
