@@ -337,6 +337,8 @@ func TestBootstrapAdmission(t *testing.T) {
 	}
 	rc := newCluster(ns, "good", from(v1alpha1.FromRedisSpec{Mode: v1alpha1.FromRedisCluster, Addresses: []string{"10.0.0.1:7000", "[fd00::1]:7001", "redis-0.redis.prod.svc:6379"}}))
 	create(t, rc)
+	// Let the operator write its status first, so updates do not conflict.
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused)
 	got := &v1alpha1.RedisCluster{}
 	get(t, ns, "good", got)
 	if f := got.Spec.Bootstrap.FromRedis; f.BatchSize != 500 {
