@@ -171,7 +171,8 @@ type FromRedisStatus struct {
 	LastSyncedTime *metav1.Time `json:"lastSyncedTime,omitempty"`
 
 	// LagSeconds is how old the cluster's copy may be: the time since
-	// LastSyncedTime (0 once Completed).
+	// LastSyncedTime (0 before the first pass finished, and once
+	// Completed).
 	// +optional
 	LagSeconds int64 `json:"lagSeconds,omitempty"`
 
