@@ -31,8 +31,11 @@ const (
 // Timing of an import.
 const (
 	// importBudget is how long one reconcile copies batches before it
-	// writes its progress to status.
-	importBudget = 1 * time.Second
+	// writes its progress to status; importCutoverBudget during the
+	// cut-over, while the source's writers wait (the hold is renewed
+	// within the loop).
+	importBudget        = 1 * time.Second
+	importCutoverBudget = 5 * time.Second
 	// importRequeue is the pause between two reconciles that copy.
 	importRequeue = 20 * time.Millisecond
 	// importHold is the length of the hold on the source's writes during
@@ -79,7 +82,11 @@ func (r *RedisClusterReconciler) ensureFromRedis(ctx context.Context, st *state)
 	}
 	run := &importRun{r: r, st: st, spec: spec, auth: *auth, sources: map[string]*redis.Client{}}
 	defer run.close()
-	deadline := time.Now().Add(importBudget)
+	budget := importBudget
+	if status.Phase == v1alpha1.FromRedisCuttingOver {
+		budget = importCutoverBudget
+	}
+	deadline := time.Now().Add(budget)
 	for time.Now().Before(deadline) {
 		now := time.Now()
 		a := topology.PlanImport(status, st.rc.WantsCutover(), true, now, importRenewBefore)
