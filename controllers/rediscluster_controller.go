@@ -126,6 +126,9 @@ type state struct {
 	// usersPending: spec.users are not on every node yet (a node that
 	// does not answer, a missing Secret): look again soon.
 	usersPending bool
+	// importRequeue: spec.bootstrap.fromRedis has more to copy; look
+	// again after this long (rediscluster_fromredis.go).
+	importRequeue time.Duration
 }
 
 type step struct {
@@ -160,6 +163,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"slot migration", r.migrateSlots},
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
+		{"bootstrap from redis", r.ensureFromRedis},
 		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}

@@ -199,6 +199,10 @@ type RedisClusterSpec struct {
 	// NetworkPolicySpec; rediscluster_networkpolicy_types.go).
 	// +optional
 	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
+	// Bootstrap brings in the data of an existing Redis or Redis Cluster
+	// (rediscluster_bootstrap_types.go).
+	// +optional
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
@@ -525,6 +529,9 @@ type RedisClusterStatus struct {
 	// +listType=set
 	// +optional
 	ManagedUsers []string `json:"managedUsers,omitempty"`
+	// FromRedis is the progress of spec.bootstrap.fromRedis.
+	// +optional
+	FromRedis *FromRedisStatus `json:"fromRedis,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.

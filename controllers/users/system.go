@@ -21,7 +21,8 @@ const (
 // functions, users), `shoal-node health` (PING, INFO, CLUSTER INFO),
 // `shoal-node prestop` (the cluster view, INFO, CLUSTER FAILOVER) and what
 // a node's MIGRATE sends to the target on the operator's behalf (SELECT,
-// RESTORE-ASKING). ACL SETUSER lets its holder define any user: it is
+// RESTORE-ASKING), and spec.bootstrap.fromRedis's RESTORE and FLUSHALL on
+// the masters. ACL SETUSER lets its holder define any user: it is
 // there for spec.users.
 func OperatorCommands() []string {
 	return []string{
@@ -31,6 +32,7 @@ func OperatorCommands() []string {
 		"config|get", "config|set",
 		"function|list", "function|load",
 		"migrate", "restore-asking", "select",
+		"restore", "flushall", // spec.bootstrap.fromRedis: the copy and the cut-over's empty start
 		"acl|setuser", "acl|deluser",
 	}
 }
