@@ -287,9 +287,20 @@ func (c *Client) ScriptYield(run *command.ScriptRun) {
 		s.log.Printf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", time.Since(st.start).Milliseconds())
 	}
 	st.yields++
+	mark := s.persistMark()
 	s.mu.Unlock()
+	if c.loop != nil {
+		// The replies of the loop's iteration go out with the BUSY
+		// replies: their writes must be durable first.
+		s.persistWait(mark)
+	}
 	runtime.Gosched()
 	s.mu.Lock()
+	if c.loop != nil {
+		// The script runs on its connection's event loop: the loop's
+		// other connections are answered from here.
+		c.loop.ServeWhileBlocked()
+	}
 	select {
 	case <-s.closing:
 		// The server closes (SIGTERM, SHUTDOWN NOSAVE): the script ends
