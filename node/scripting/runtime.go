@@ -87,6 +87,11 @@ func (rt *Runtime) compile(body, name string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A main chunk has no 'arg' table in Lua 5.1 (only its vararg
+	// functions do), but gopher-lua's compatibility mode makes one on
+	// every call of the chunk: a table and a map per EVALSHA, for a value
+	// no name refers to.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	fn := rt.L.NewFunctionFromProto(proto)
 	fn.Env = rt.env
 	return fn, nil
