@@ -29,6 +29,10 @@ type Runtime struct {
 	hook       hook
 	run        *Run // the script being run, nil between runs
 	funcs      *functions
+	// last is the command that used the runtime last (Of): the engine
+	// redis.log writes to outside a run (a library's code run by FUNCTION
+	// LOAD).
+	last *command.Ctx
 }
 
 // Script is a compiled EVAL script.
@@ -48,8 +52,12 @@ type Run struct {
 
 // Of is the runtime of the server c runs on (made on first use).
 func Of(c *command.Ctx) *Runtime {
-	return c.ScriptRuntime(func() any { return New() }).(*Runtime)
+	rt := c.ScriptRuntime(newRuntime).(*Runtime)
+	rt.last = c
+	return rt
 }
+
+func newRuntime() any { return New() }
 
 // New makes a runtime with a fresh Lua state.
 func New() *Runtime {

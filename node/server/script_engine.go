@@ -356,6 +356,30 @@ func (c *Client) ScriptACLCheck(args [][]byte) (allowed, known bool) {
 	return reason == 0, true
 }
 
+// ScriptLog is redis.log (Redis's luaLogCommand and serverLogRaw): the
+// message is logged when its level is at least loglevel's.
+func (c *Client) ScriptLog(level int, msg string) {
+	s := c.srv
+	if level < logVerbosity(s.cfg.LogLevel) {
+		return
+	}
+	s.log.Print(msg)
+}
+
+// logVerbosity is the level number of a loglevel (LL_DEBUG 0 ...
+// LL_WARNING 3; notice for anything else).
+func logVerbosity(name string) int {
+	switch name {
+	case "debug":
+		return 0
+	case "verbose":
+		return 1
+	case "warning":
+		return 3
+	}
+	return 2
+}
+
 // mayReplicate is Redis's CMD_MAY_REPLICATE, which COMMAND INFO does not
 // show for PUBLISH and SPUBLISH: a read-only script may not run them.
 func mayReplicate(spec *command.Spec) bool {
