@@ -256,6 +256,17 @@ func (s *Server) scriptCommandRefuses(c *Client, f command.ScriptFlags) string {
 	return ""
 }
 
+// callFlags are the flags of one call of spec (Redis's
+// getCommandFlags): a script's or function's flags replace EVAL's and
+// FCALL's (command.Spec.CallFlags), so a no-writes script does not wait
+// for CLIENT PAUSE WRITE.
+func (s *Server) callFlags(c *Client, spec *command.Spec, args [][]byte) command.Flags {
+	if spec.CallFlags == nil {
+		return spec.Flags
+	}
+	return spec.CallFlags(&c.Ctx, args, spec.Flags)
+}
+
 // setSpec is SET's spec, a write command for the disk error check.
 func (s *Server) setSpec() *command.Spec { return s.cmds.Lookup([]byte("set")) }
 
