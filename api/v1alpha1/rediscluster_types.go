@@ -172,6 +172,12 @@ type RedisClusterSpec struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibrarySource `json:"functions,omitempty"`
+
+	// Monitoring serves Prometheus metrics from every node and makes the
+	// Prometheus Operator's PodMonitor and PrometheusRule
+	// (rediscluster_monitoring_types.go).
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
