@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,29 +44,11 @@ func Plugin(s *server.Server) (server.Hooks, error) {
 
 // listen opens the port on every bind address and serves it.
 func (ep *endpoint) listen() error {
-	port := strconv.Itoa(ep.port)
-	for _, addr := range ep.s.BindAddrs() {
-		optional := strings.HasPrefix(addr, "-")
-		host := strings.TrimPrefix(addr, "-")
-		switch host {
-		case "*":
-			host = "0.0.0.0"
-		case "::*":
-			host = "::"
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
-		if err != nil {
-			if optional {
-				continue
-			}
-			ep.closeListeners()
-			return errors.New("metrics-port: " + err.Error())
-		}
-		ep.listeners = append(ep.listeners, ln)
+	lns, err := ep.s.ListenOnBind(ep.port)
+	if err != nil {
+		return errors.New("metrics-port: " + err.Error())
 	}
-	if len(ep.listeners) == 0 {
-		return errors.New("could not listen on metrics-port " + port)
-	}
+	ep.listeners = lns
 	ep.reader = ep.s.NewScrapeReader(LatencyBoundsNs())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", ep.serveMetrics)
