@@ -162,7 +162,10 @@ func (h *latencyHist) cumulative(bounds []int64) []int64 {
 	return out
 }
 
-// levels is cdf with every level up to the last used one.
+// levels is hdr's logarithmic iteration from 1024 ns by powers of two:
+// the top of each level in µs with the count of durations up to it, for
+// every level up to the first that holds them all (cdf keeps those whose
+// count grew).
 func (h *latencyHist) levels() (usec, cum []int64) {
 	var c int64
 	for j := 0; j <= latencyHistLevels && c < h.total; j++ {
