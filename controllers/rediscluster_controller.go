@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -72,6 +73,11 @@ type RedisClusterReconciler struct {
 	DefaultNodeImage string
 	// Dial opens an admin client to a node.
 	Dial clusteradmin.Dialer
+	// DialTLS, when not nil, makes the Dialer of a cluster with spec.tls
+	// (rediscluster_tls.go).
+	DialTLS func(*tls.Config) clusteradmin.Dialer
+	// Now is the clock of certificate renewal (nil: time.Now).
+	Now func() time.Time
 	// NewPassword makes the password of a generated auth Secret.
 	NewPassword func() (string, error)
 	// Failpoint, when not nil (tests only), is asked at every named point
@@ -102,6 +108,8 @@ type state struct {
 	desired    *v1alpha1.RedisCluster
 	configHash string
 	password   string
+	// tls is the admin client's TLS configuration (spec.tls), or nil.
+	tls *tls.Config
 	// pods are the node pods of the cluster by name, desired or not.
 	pods map[string]*corev1.Pod
 	// members are those pods placed by shard and ordinal, sorted, with the
@@ -129,6 +137,7 @@ func (r *RedisClusterReconciler) steps() []step {
 	return []step{
 		{"paused", r.checkPaused},
 		{"auth secret", r.ensureAuthSecret},
+		{"tls", r.ensureTLS},
 		{"configmap", r.ensureConfigMap},
 		{"headless service", r.ensureHeadlessService},
 		{"client service", r.ensureClientService},

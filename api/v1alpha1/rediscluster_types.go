@@ -102,6 +102,11 @@ type RedisClusterSpec struct {
 	// +optional
 	Auth *AuthSpec `json:"auth,omitempty"`
 
+	// TLS encrypts client, replication and cluster-bus traffic
+	// (rediscluster_tls_types.go). Unset: plain TCP.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+
 	// Scheduling constrains where the node pods run. When
 	// topologySpreadConstraints is empty the operator spreads the pods of
 	// every shard (its master and replicas) across hosts and zones.

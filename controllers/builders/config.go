@@ -35,6 +35,7 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 	if port := rc.MetricsPort(); port != 0 {
 		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
 	}
+	owned = append(owned, tlsDirectives(rc)...)
 	for _, kv := range owned {
 		writeDirective(&b, kv[0], kv[1])
 	}

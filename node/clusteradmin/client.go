@@ -2,6 +2,7 @@ package clusteradmin
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -68,6 +69,8 @@ type Options struct {
 	Password string
 	// Timeout bounds dialing and every command.
 	Timeout time.Duration
+	// TLS, when not nil, is how the node's port is spoken to (spec.tls).
+	TLS *tls.Config
 }
 
 // NodeClient is a Client over one go-redis connection.
@@ -85,6 +88,7 @@ func New(addr string, o Options) *NodeClient {
 	return &NodeClient{rdb: redis.NewClient(&redis.Options{
 		Addr:            addr,
 		Password:        o.Password,
+		TLSConfig:       o.TLS,
 		DialTimeout:     o.Timeout,
 		ReadTimeout:     o.Timeout,
 		WriteTimeout:    o.Timeout,
@@ -99,6 +103,13 @@ func New(addr string, o Options) *NodeClient {
 // after timeout.
 func NewDialer(timeout time.Duration) Dialer {
 	return func(addr, password string) Client { return New(addr, Options{Password: password, Timeout: timeout}) }
+}
+
+// NewTLSDialer is NewDialer over TLS with cfg.
+func NewTLSDialer(timeout time.Duration, cfg *tls.Config) Dialer {
+	return func(addr, password string) Client {
+		return New(addr, Options{Password: password, Timeout: timeout, TLS: cfg})
+	}
 }
 
 // ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,6 +126,8 @@ type probeTarget struct {
 	Port     int
 	Password string
 	Timeout  time.Duration
+	// TLS, when not nil, is how the port is spoken to (--tls-dir).
+	TLS *tls.Config
 }
 
 // client is a one-connection client of the node at addr that never retries.
@@ -132,6 +135,7 @@ func (t probeTarget) client(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:            addr,
 		Password:        t.Password,
+		TLSConfig:       t.TLS,
 		DialTimeout:     t.Timeout,
 		ReadTimeout:     t.Timeout,
 		WriteTimeout:    t.Timeout,
@@ -181,18 +185,23 @@ type connFlags struct {
 	port        int
 	passwordEnv string
 	timeout     time.Duration
+	tlsDir      string
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.IntVar(&c.port, "port", defaultProbePort, "client port of the node on 127.0.0.1")
 	fs.StringVar(&c.passwordEnv, "password-env", "", "environment variable holding the password (none when empty)")
 	fs.DurationVar(&c.timeout, "timeout", timeout, "deadline of the whole command")
+	fs.StringVar(&c.tlsDir, "tls-dir", "", "speak TLS with tls.crt, tls.key and ca.crt of this directory (the node's port is a tls-port)")
 }
 
 func (c *connFlags) target(perCall time.Duration) probeTarget {
 	t := probeTarget{Port: c.port, Timeout: min(perCall, c.timeout)}
 	if c.passwordEnv != "" {
 		t.Password = os.Getenv(c.passwordEnv)
+	}
+	if c.tlsDir != "" {
+		t.TLS = probeTLS(c.tlsDir)
 	}
 	return t
 }
