@@ -189,6 +189,10 @@ undeploy: helm ## Uninstall the operator.
 bench: ## Node vs Redis 7 side by side (redis-benchmark); prints ours/Redis ratios.
 	hack/bench-node.sh
 
+.PHONY: bench-metrics
+bench-metrics: ## What serving metrics costs: redis-benchmark with and without a 1 s /metrics scraper; prints the ratio.
+	hack/bench-metrics.sh
+
 .PHONY: bench-cluster
 bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benchmark --cluster set/get and reshard of 200k keys, ours/Redis ratios.
 	hack/bench-cluster.sh

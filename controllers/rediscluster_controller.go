@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -84,6 +85,10 @@ type RedisClusterReconciler struct {
 	// between non-atomic steps (a slot move, a rolling restart); when it
 	// returns true the step stops there as if the operator had crashed.
 	Failpoint func(cluster client.ObjectKey, point string) bool
+
+	// metrics are the operator's own per-cluster metrics (metrics.go),
+	// made by SetupWithManager; nil records nothing.
+	metrics *clusterMetrics
 }
 
 // RandomPassword is a 256-bit random password, hex encoded.
@@ -150,6 +155,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
 		{"networkpolicy", r.ensureNetworkPolicy},
+		{"monitoring", r.ensureMonitoring},
 		{"pods", r.observePods},
 		{"acl users", r.ensureUsers},
 		{"placement", r.observePlacement},
@@ -173,6 +179,9 @@ func (r *RedisClusterReconciler) steps() []step {
 func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	rc := &v1alpha1.RedisCluster{}
 	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.forget(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !rc.DeletionTimestamp.IsZero() {
@@ -183,8 +192,10 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	desired.Spec.Default(r.DefaultNodeImage)
 	st := &state{log: log.FromContext(ctx), rc: rc, desired: desired}
 	before := rc.DeepCopy()
+	failedStep := ""
 	defer func() {
 		writeConditions(rc, st.outcome, rc.IsPaused())
+		r.metrics.observe(before, rc, failedStep)
 		perr := r.patchStatus(ctx, before, rc)
 		switch {
 		case apierrors.IsConflict(perr):
@@ -204,6 +215,7 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		res, err := s.fn(ctx, st)
 		if err != nil {
 			st.log.Error(err, "reconcile step failed", "step", s.name)
+			failedStep = s.name
 			r.Recorder.Eventf(rc, corev1.EventTypeWarning, string(v1alpha1.ReasonReconcileError), "%s: %v", s.name, err)
 			st.degrade(v1alpha1.ReasonReconcileError, fmt.Sprintf("%s: %v", s.name, err))
 			return ctrl.Result{}, err
@@ -230,6 +242,7 @@ func (r *RedisClusterReconciler) checkPaused(_ context.Context, st *state) (ctrl
 // SetupWithManager registers the controller: RedisClusters, the objects they
 // own, and their pods (owned by the StatefulSets, so mapped by label).
 func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.metrics = newClusterMetrics(ctrlmetrics.Registry)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RedisCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).

@@ -203,6 +203,11 @@ type RedisClusterSpec struct {
 	// (rediscluster_bootstrap_types.go).
 	// +optional
 	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
+	// Monitoring serves Prometheus metrics from every node and makes the
+	// Prometheus Operator's PodMonitor and PrometheusRule
+	// (rediscluster_monitoring_types.go).
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.

@@ -21,8 +21,8 @@ func NetworkPolicyName(rc *v1alpha1.RedisCluster) string { return rc.Name + "-no
 // NetworkPolicy lets into the node pods only: the cluster's own pods on the
 // client and bus ports (replication and MIGRATE use the client port, gossip
 // the bus port), and on the client port the client pods of
-// spec.networkPolicy and the operator. Every other ingress is denied; egress
-// is not restricted. rc.Spec.NetworkPolicy must be set.
+// spec.networkPolicy and the operator; with spec.monitoring, the metrics port
+// to anyone. Every other ingress is denied; egress is not restricted. rc.Spec.NetworkPolicy must be set.
 func NetworkPolicy(rc *v1alpha1.RedisCluster) *networkingv1.NetworkPolicy {
 	np := rc.Spec.NetworkPolicy
 	clients := np.ClientPodSelector
@@ -40,7 +40,7 @@ func NetworkPolicy(rc *v1alpha1.RedisCluster) *networkingv1.NetworkPolicy {
 		return networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &n}
 	}
 	members := &metav1.LabelSelector{MatchLabels: ClusterSelector(rc)}
-	return &networkingv1.NetworkPolicy{
+	pol := &networkingv1.NetworkPolicy{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
 		ObjectMeta: objectMeta(rc, NetworkPolicyName(rc), ClusterLabels(rc)),
 		Spec: networkingv1.NetworkPolicySpec{
@@ -61,4 +61,12 @@ func NetworkPolicy(rc *v1alpha1.RedisCluster) *networkingv1.NetworkPolicy {
 			},
 		},
 	}
+	if p := rc.MetricsPort(); p != 0 {
+		// spec.monitoring: Prometheus may run anywhere; the metrics port
+		// serves counters, never keys or values.
+		pol.Spec.Ingress = append(pol.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{
+			Ports: []networkingv1.NetworkPolicyPort{port(int(p))},
+		})
+	}
+	return pol
 }

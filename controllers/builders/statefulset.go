@@ -166,10 +166,7 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 				Key:                  auth.Key,
 			}}},
 		},
-		Ports: []corev1.ContainerPort{
-			{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP},
-			{Name: BusPortName, ContainerPort: BusPort, Protocol: corev1.ProtocolTCP},
-		},
+		Ports:           nodePorts(rc),
 		Resources:       rc.Spec.Resources,
 		SecurityContext: sc,
 		VolumeMounts: []corev1.VolumeMount{

@@ -188,3 +188,19 @@ func equalSelector(a, b *metav1.LabelSelector) bool {
 	}
 	return true
 }
+
+// With spec.monitoring the metrics port is open to any source (Prometheus
+// runs anywhere); the data ports keep their rules.
+func TestNetworkPolicyOpensTheMetricsPort(t *testing.T) {
+	np := NetworkPolicy(cluster(func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.NetworkPolicy = &v1alpha1.NetworkPolicySpec{Enabled: true}
+		rc.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true}
+	}))
+	if len(np.Spec.Ingress) != 3 {
+		t.Fatalf("ingress rules %+v", np.Spec.Ingress)
+	}
+	m := np.Spec.Ingress[2]
+	if len(m.From) != 0 || !slices.Equal(ports(m.Ports), []string{"TCP/9121"}) {
+		t.Errorf("metrics rule %+v", m)
+	}
+}

@@ -82,6 +82,10 @@ type Config struct {
 	ACLFile string
 	// OOMScoreAdjValues is oom-score-adj-values (master, replica, child).
 	OOMScoreAdjValues [3]int
+	// MetricsPort is metrics-port, the node's own: the port of its
+	// Prometheus metrics endpoint (node/metrics) on the bind addresses; 0
+	// (the default) serves none.
+	MetricsPort int
 	// Inert holds the parameters accepted with no effect (config_inert.go).
 	Inert InertConfig
 	// Encoding is the *-max-listpack-* / *-max-intset-* parameters: when a

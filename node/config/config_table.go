@@ -7,7 +7,7 @@ import (
 )
 
 // params is the parameter table: every name of Redis 7.0's CONFIG GET *
-// (with its alias), plus the node's own (event-loops, event-loop-busy-poll,
+// (with its alias), plus the node's own (event-loops, event-loop-busy-poll, metrics-port,
 // set-max-listpack-*), sorted by name. Types, ranges, flags and defaults
 // are Redis 7.0.15's.
 func params() []Param {
@@ -36,6 +36,7 @@ func params() []Param {
 		intParam("tcp-keepalive", "", 0, 0, intMax, func(c *Config) *int { return &c.TCPKeepalive }),
 		intParam("event-loops", "", FlagImmutable, 0, 64, func(c *Config) *int { return &c.EventLoops }),
 		intParam("event-loop-busy-poll", "", FlagImmutable, 0, 1000, func(c *Config) *int { return &c.EventLoopBusyPoll }),
+		intParam("metrics-port", "", FlagImmutable, 0, 65535, func(c *Config) *int { return &c.MetricsPort }),
 		intParam("databases", "", FlagImmutable, 1, intMax, func(c *Config) *int { return &c.Databases }),
 		enumParam("loglevel", "", 0, []string{"debug", "verbose", "notice", "warning"}, func(c *Config) *string { return &c.LogLevel }),
 		stringParam("logfile", "", FlagImmutable, func(c *Config) *string { return &c.LogFile }, nil),
