@@ -210,19 +210,19 @@ func lzfDecompress(dst, in []byte, ulen uint64) ([]byte, error) {
 	return dst[:start+n0], nil
 }
 
-// AppendObject appends the object obj (type byte, then the object as the
-// Append*Object functions write it) with its strings LZF-compressed as
+// AppendObjectBody appends the object obj (type byte, then the object as
+// the Append*Object functions write it) without its type byte (which a
+// file writes before the key), with its strings LZF-compressed as
 // Redis writes them with rdbcompression yes: a string value, the blob of
 // a listpack or intset, each node of a quicklist, the members and fields
 // of the plain forms. Streams, and anything it does not recognise, are
 // copied as they are (a loader takes both forms).
-func (z *LZF) AppendObject(dst, obj []byte) []byte {
+func (z *LZF) AppendObjectBody(dst, obj []byte) []byte {
 	if len(obj) < 1+lzfMinCompress {
-		return append(dst, obj...)
+		return append(dst, obj[1:]...)
 	}
 	start := len(dst)
 	r := Reader{b: obj[1:]}
-	dst = append(dst, obj[0])
 	str := func() {
 		s := r.String()
 		if r.err == nil {
@@ -256,10 +256,10 @@ func (z *LZF) AppendObject(dst, obj []byte) []byte {
 			}
 		}
 	default:
-		return append(dst[:start], obj...)
+		return append(dst[:start], obj[1:]...)
 	}
 	if r.err != nil || r.Left() != 0 {
-		return append(dst[:start], obj...)
+		return append(dst[:start], obj[1:]...)
 	}
 	return dst
 }
