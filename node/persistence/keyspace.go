@@ -80,8 +80,11 @@ func LoadKey(db *keyspace.DB, codecs *Codecs, r Record, reused bool) error {
 	if r.Type == TypeString && codecs.RawStrings() {
 		s := r.Value
 		if !r.Legacy {
+			// An LZF string expands into buf, on the stack when small:
+			// the keyspace copies it.
+			var buf [64]byte
 			var err error
-			if s, err = decodeRDBString(r.Value); err != nil {
+			if s, err = appendRDBString(buf[:0], r.Value); err != nil {
 				return fmt.Errorf("key %q: %w", r.Key, err)
 			}
 		}

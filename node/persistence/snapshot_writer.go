@@ -176,7 +176,14 @@ func (s *SnapshotWriter) key(db int, key []byte, expireAt int64, t ValueType, va
 	if expireAt < NoExpire {
 		return fmt.Errorf("persistence: bad expire time %d", expireAt)
 	}
-	b := s.selectDB(s.scratch[:0], db)
+	// Encode straight into the buffered writer's free space when the
+	// record fits there (one copy fewer), else into scratch.
+	b := s.scratch[:0]
+	fromBuf := !s.closed && s.bw.Available() >= len(key)+len(value)+48
+	if fromBuf {
+		b = s.bw.AvailableBuffer()
+	}
+	b = s.selectDB(b, db)
 	if expireAt != NoExpire {
 		b = append(b, rdb.OpExpireTimeMs)
 		b = binary.LittleEndian.AppendUint64(b, uint64(expireAt))
@@ -189,17 +196,22 @@ func (s *SnapshotWriter) key(db int, key []byte, expireAt int64, t ValueType, va
 		}
 	}
 	b = append(b, value[0])
-	if s.lzf == nil || !s.opt.Compress {
+	switch {
+	case s.lzf != nil && s.opt.Compress:
+		b = s.lzf.AppendString(b, key)
+		b = s.lzf.AppendObjectBody(b, value)
+		s.write(b)
+	case fromBuf:
 		b = rdb.AppendString(b, key)
-		s.scratch = b[:0]
+		s.write(append(b, value[1:]...))
+	default: // a large value: no copy of it
+		b = rdb.AppendString(b, key)
 		s.write(b)
 		s.write(value[1:])
-		return s.err
 	}
-	b = s.lzf.AppendString(b, key)
-	b = s.lzf.AppendObjectBody(b, value)
-	s.scratch = b[:0]
-	s.write(b)
+	if !fromBuf && cap(b) <= 1<<20 {
+		s.scratch = b[:0]
+	}
 	return s.err
 }
 

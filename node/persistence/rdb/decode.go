@@ -227,6 +227,29 @@ func parseScore(b []byte) (float64, bool) {
 	return f, !math.IsNaN(f)
 }
 
+// AppendDecodedString decodes b, exactly one encoded string, appending
+// what it expands to (an integer's digits, an LZF string) to dst; a
+// plain string is returned as a slice of b without a copy.
+func AppendDecodedString(dst, b []byte) ([]byte, error) {
+	if len(b) > 0 && b[0]>>6 == 3 && b[0]&0x3f == encLZF {
+		clen, ulen, n, ok := lzfHeader(b[1:])
+		if !ok || clen != uint64(len(b)-1-n) {
+			return DecodeString(b)
+		}
+		return lzfDecompress(dst, b[1+n:], ulen)
+	}
+	return DecodeString(b)
+}
+
+// lzfHeader reads the two lengths of an LZF string after its encoding
+// byte, and how many bytes they took.
+func lzfHeader(b []byte) (clen, ulen uint64, n int, ok bool) {
+	r := Reader{b: b}
+	clen = r.Len()
+	ulen = r.Len()
+	return clen, ulen, r.off, r.err == nil
+}
+
 // DecodeString decodes b, exactly one encoded string.
 func DecodeString(b []byte) ([]byte, error) {
 	r := Reader{b: b}
