@@ -47,6 +47,12 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"config value smuggling a directive on a new line", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb\ndir /"}
 		}, `spec.config.maxmemory in body should match '^[^\r\n]*$'`},
+		{"placement key repeated", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Placement = &v1alpha1.PlacementSpec{TopologyKeys: []string{"rack", "rack"}}
+		}, "placement.topologyKeys must not repeat a key"},
+		{"placement spread mode unknown", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Placement = &v1alpha1.PlacementSpec{ShardSpread: "Always"}
+		}, `spec.placement.shardSpread: Unsupported value: "Always"`},
 		{"nodeTimeout too short", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.NodeTimeout = &metav1.Duration{Duration: 100e6}
 		}, "nodeTimeout must be between 1s and 10m"},

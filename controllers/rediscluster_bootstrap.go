@@ -133,7 +133,7 @@ func (r *RedisClusterReconciler) observeNodes(ctx context.Context, st *state) (c
 		})
 	}
 	wg.Wait()
-	st.rc.Status = summarizeNodes(st.rc.Status, st.desired, st.members)
+	st.rc.Status = withPlacement(summarizeNodes(st.rc.Status, st.desired, st.members), st.pods, st.domains, st.desired.Spec.Placement.Keys())
 	return ctrl.Result{}, nil
 }
 

@@ -102,6 +102,9 @@ type state struct {
 	// members are those pods placed by shard and ordinal, sorted, with the
 	// view each node reported (observeNodes).
 	members []topology.Member
+	// domains is each scheduled pod's value of every placement topology
+	// key (observePlacement).
+	domains map[string]map[string]string
 	outcome outcome
 	// halt ends the reconcile after the current step without an error.
 	halt bool
@@ -127,6 +130,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
 		{"pods", r.observePods},
+		{"placement", r.observePlacement},
 		{"nodes", r.observeNodes},
 		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},

@@ -79,7 +79,7 @@ func (r *RedisClusterReconciler) ensurePodOperations(ctx context.Context, st *st
 	op := &podOps{state: st}
 	op.pending = r.resolveFailovers(st, time.Now())
 	for _, f := range []func(context.Context, *podOps) (bool, error){
-		r.applyLiveConfig, r.ensureSwitchover, r.protectScaleDown, r.rollPods,
+		r.applyLiveConfig, r.ensureSwitchover, r.protectScaleDown, r.rollPods, r.balanceMasters,
 	} {
 		acted, err := f(ctx, op)
 		if err != nil {

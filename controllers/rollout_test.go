@@ -86,6 +86,9 @@ type podSim struct {
 	bin      string
 	password string
 
+	// nodeName, when set, is the Kubernetes node each pod is placed on.
+	nodeName func(pod string) string
+
 	mu        sync.Mutex
 	nodes     map[string]*simNode
 	deletions []simDeletion
@@ -104,8 +107,11 @@ type simNode struct {
 	proc    *nodetest.Proc
 }
 
-func newPodSim(t *testing.T, c client.Client, ns, bin, password string) *podSim {
+func newPodSim(t *testing.T, c client.Client, ns, bin, password string, opts ...func(*podSim)) *podSim {
 	s := &podSim{t: t, c: c, ns: ns, bin: bin, password: password, nodes: map[string]*simNode{}, starts: map[string]int{}}
+	for _, o := range opts {
+		o(s)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -256,6 +262,9 @@ func (s *podSim) makePod(ctx context.Context, sts *appsv1.StatefulSet, name, ip 
 			Annotations: sts.Spec.Template.Annotations,
 		},
 		Spec: *sts.Spec.Template.Spec.DeepCopy(),
+	}
+	if s.nodeName != nil {
+		pod.Spec.NodeName = s.nodeName(name)
 	}
 	if err := s.c.Create(ctx, pod); err != nil {
 		return err

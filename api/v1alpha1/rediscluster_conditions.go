@@ -26,6 +26,10 @@ const (
 	// ConditionRollingUpdate is True while pods restart shard by shard for
 	// a change of image, resources or configuration.
 	ConditionRollingUpdate ConditionType = "RollingUpdate"
+	// ConditionPlacement (with spec.placement) is True when no two members
+	// of a shard share a failure domain and the masters are spread as
+	// evenly as the pods allow; False says which rule is not met and why.
+	ConditionPlacement ConditionType = "Placement"
 )
 
 // ConditionReason is the reason of a RedisCluster condition: a CamelCase word
@@ -36,6 +40,19 @@ type ConditionReason string
 const (
 	// ReasonReconciling: the operator is creating or updating objects.
 	ReasonReconciling ConditionReason = "Reconciling"
+	// ReasonPlacementMet: every placement rule holds.
+	ReasonPlacementMet ConditionReason = "PlacementMet"
+	// ReasonShardsShareDomain: members of a shard share a node or zone
+	// (the nodes do not allow better, or pods are still moving).
+	ReasonShardsShareDomain ConditionReason = "ShardsShareDomain"
+	// ReasonMastersCrowded: more masters share a domain than an even
+	// spread needs (a switchover will move one when a replica allows).
+	ReasonMastersCrowded ConditionReason = "MastersCrowded"
+	// ReasonUnschedulable: a pod cannot be scheduled (Required spread).
+	ReasonUnschedulable ConditionReason = "Unschedulable"
+	// ReasonBalancingMasters: a switchover moves a master role to a less
+	// crowded failure domain.
+	ReasonBalancingMasters ConditionReason = "BalancingMasters"
 	// ReasonWaitingForPods: objects exist, pods are not all ready yet.
 	ReasonWaitingForPods ConditionReason = "WaitingForPods"
 	// ReasonFormingCluster: pods are ready, the cluster is being formed

@@ -108,6 +108,12 @@ type RedisClusterSpec struct {
 	// +optional
 	Scheduling SchedulingSpec `json:"scheduling,omitempty"`
 
+	// Placement keeps a master and its replicas in different failure
+	// domains and spreads the masters; unset, the pods of each shard are
+	// only spread softly (see scheduling).
+	// +optional
+	Placement *PlacementSpec `json:"placement,omitempty"`
+
 	// PodTemplate adds labels and annotations to the node pods.
 	// +optional
 	PodTemplate PodTemplateSpec `json:"podTemplate,omitempty"`
@@ -586,7 +592,7 @@ type RolloutStatus struct {
 type PendingFailover struct {
 	// Pod the CLUSTER FAILOVER was sent to.
 	Pod string `json:"pod"`
-	// Reason: RollingUpdate, Switchover or ScaleDown.
+	// Reason: RollingUpdate, Switchover, ScaleDown or Placement.
 	Reason string `json:"reason"`
 	// Time the command was sent.
 	Time metav1.Time `json:"time"`
@@ -632,6 +638,8 @@ type MasterStatus struct {
 	// Slots the master serves, as ranges "first-last" or single slots.
 	// +optional
 	Slots []string `json:"slots,omitempty"`
+
+	MemberPlacement `json:",inline"`
 }
 
 // ReplicaStatus is one replica as seen in CLUSTER NODES and INFO
@@ -653,6 +661,8 @@ type ReplicaStatus struct {
 	// master's.
 	// +optional
 	LagBytes int64 `json:"lagBytes,omitempty"`
+
+	MemberPlacement `json:",inline"`
 }
 
 // RedisCluster is a Redis Cluster of shoal data nodes: Masters shards, each

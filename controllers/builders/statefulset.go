@@ -78,17 +78,14 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 	if podSC == nil {
 		podSC = v1alpha1.DefaultPodSecurityContext()
 	}
-	spread := rc.Spec.Scheduling.TopologySpreadConstraints
-	if len(spread) == 0 {
-		spread = DefaultTopologySpread(rc, i)
-	}
+	affinity, spread := scheduling(rc, i)
 	t := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 		Spec: corev1.PodSpec{
 			Containers:                    []corev1.Container{nodeContainer(rc)},
 			Volumes:                       volumes(rc),
 			SecurityContext:               podSC,
-			Affinity:                      rc.Spec.Scheduling.Affinity,
+			Affinity:                      affinity,
 			Tolerations:                   rc.Spec.Scheduling.Tolerations,
 			NodeSelector:                  rc.Spec.Scheduling.NodeSelector,
 			TopologySpreadConstraints:     spread,

@@ -167,7 +167,7 @@ func planShard(shard []RolloutPod, s int, in RolloutInput) (*RolloutAction, stri
 			return nil, fmt.Sprintf("%s is being recreated", pod.Pod), false
 		}
 	}
-	master := shardMasterOf(shard)
+	master := ServingMaster(shard)
 	if master == nil {
 		_, why := ShardHealth(shard, in.MaxLagBytes)
 		return nil, why, false
@@ -279,9 +279,9 @@ func ClusterAgrees(shards [][]RolloutPod, replica, master RolloutPod) string {
 	return ""
 }
 
-// shardMasterOf is the one pod of the shard whose node is a master serving
+// ServingMaster is the one pod of the shard whose node is a master serving
 // slots, nil when there is none or more than one.
-func shardMasterOf(shard []RolloutPod) *RolloutPod {
+func ServingMaster(shard []RolloutPod) *RolloutPod {
 	var master *RolloutPod
 	for i, pod := range shard {
 		if pod.View == nil {

@@ -57,7 +57,7 @@ func PlanSwitchover(target, lastPod, lastPhase string, shards [][]RolloutPod, pe
 			case pending:
 				return inProgress(s, "CLUSTER FAILOVER sent to %s, waiting until it is master", target)
 			}
-			master := shardMasterOf(shard)
+			master := ServingMaster(shard)
 			if master == nil {
 				return inProgress(s, "shard %d has no single master serving slots", s)
 			}
@@ -93,7 +93,7 @@ func PlanReplicaScaleDown(shards [][]RolloutPod, keep int, pending []PendingFail
 		}
 	}
 	for s, shard := range shards {
-		master := shardMasterOf(shard)
+		master := ServingMaster(shard)
 		if len(shard) <= keep || master == nil || master.Ordinal < keep {
 			continue
 		}

@@ -61,7 +61,23 @@ type Chunk struct {
 	access AccessPolicy
 	arena  []byte
 	recs   []chunkRecord
+	// again: the source stopped early (Full) and wants the same cursor
+	// once more (Again).
+	again bool
 }
+
+// chunkBytes is how much a chunk encodes under one hold of the lock
+// before the source stops (Full): a few big values (a 512 MB string)
+// would otherwise be copied, and the arena regrown, all in one hold.
+const chunkBytes = 1 << 20
+
+// Full reports whether the chunk holds chunkBytes of encoded keys: the
+// source should stop adding, call Again, and return the cursor it was
+// given (the keys it did not claim are met again next time).
+func (ch *Chunk) Full() bool { return len(ch.arena) >= chunkBytes }
+
+// Again asks for the next NextChunk call to get the same cursor.
+func (ch *Chunk) Again() { ch.again = true }
 
 type chunkRecord struct {
 	db             int
@@ -108,6 +124,7 @@ func (ch *Chunk) Len() int { return len(ch.recs) }
 
 func (ch *Chunk) reset() {
 	ch.recs = ch.recs[:0]
+	ch.again = false
 	if cap(ch.arena) > 4<<20 {
 		ch.arena = nil // do not keep a huge value's buffer
 	}
@@ -279,7 +296,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 	dbs := -1
 	for db := 0; dbs < 0 || db < dbs; db++ {
 		cursor := uint64(0)
-		for {
+		for first := true; ; first = false {
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
@@ -291,11 +308,14 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			var err error
 			ch.reset()
 			keys, expires := 0, 0
-			if sz, ok := src.(CaptureSizer); ok && db < dbs && cursor == 0 {
+			if sz, ok := src.(CaptureSizer); ok && db < dbs && first {
 				keys, expires = sz.DBSize(db)
 			}
 			if db < dbs {
-				cursor, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys)
+				var next uint64
+				if next, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys); !ch.again {
+					cursor = next
+				}
 			}
 			preserved, perr := c.takePreserved()
 			hold := time.Since(held)
@@ -333,7 +353,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				}
 				lastFlush = time.Now()
 			}
-			if db >= dbs || cursor == 0 {
+			if db >= dbs || cursor == 0 && !ch.again {
 				break
 			}
 		}

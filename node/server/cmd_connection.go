@@ -349,34 +349,32 @@ func cmdClientList(c *Client) {
 	s := c.srv
 	var ids []int64
 	typ := ""
+	// Redis 7.0's CLIENT LIST takes exactly TYPE <type> or ID <id>...,
+	// never both (clientCommand).
 	args := c.Args[2:]
-	for i := 0; i < len(args); i++ {
-		switch {
-		case command.EqFold(args[i], "type") && i+1 < len(args):
-			typ = strings.ToLower(string(args[i+1]))
-			switch typ {
-			case "slave":
-				typ = "replica"
-			case "normal", "master", "replica", "pubsub":
-			default:
-				c.Error("ERR Unknown client type '" + string(args[i+1]) + "'")
-				return
-			}
-			i++
-		case command.EqFold(args[i], "id") && i+1 < len(args):
-			for _, a := range args[i+1:] {
-				id, ok := keyspace.ParseInt(a)
-				if !ok { // an ID no client has (0, -1) just matches nothing
-					c.Error("ERR Invalid client ID")
-					return
-				}
-				ids = append(ids, id)
-			}
-			i = len(args)
+	switch {
+	case len(args) == 2 && command.EqFold(args[0], "type"):
+		typ = strings.ToLower(string(args[1]))
+		switch typ {
+		case "slave":
+			typ = "replica"
+		case "normal", "master", "replica", "pubsub":
 		default:
-			c.Error(command.ErrSyntax)
+			c.Error("ERR Unknown client type '" + string(args[1]) + "'")
 			return
 		}
+	case len(args) > 1 && command.EqFold(args[0], "id"):
+		for _, a := range args[1:] {
+			id, ok := keyspace.ParseInt(a)
+			if !ok { // an ID no client has (0, -1) just matches nothing
+				c.Error("ERR Invalid client ID")
+				return
+			}
+			ids = append(ids, id)
+		}
+	case len(args) != 0:
+		c.Error(command.ErrSyntax)
+		return
 	}
 	now := time.Now()
 	var b strings.Builder
@@ -608,6 +606,8 @@ func cmdClientHelp(c *Client) {
 		"    Control the replies sent to the current connection.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
 		"         [OPTIN] [OPTOUT] [NOLOOP]",
 		"    Control server assisted client side caching.",

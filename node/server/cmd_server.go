@@ -573,6 +573,11 @@ func cmdSave(c *Client) {
 }
 
 func cmdBgsave(c *Client) {
+	// BGSAVE [SCHEDULE]: anything else is a syntax error, as in Redis.
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !command.EqFold(c.Args[1], "schedule")) {
+		c.Error(command.ErrSyntax)
+		return
+	}
 	if p := c.srv.persistence; p != nil {
 		if err := p.BGSave(); err != nil {
 			c.Error("ERR " + err.Error())
@@ -651,6 +656,10 @@ func cmdMonitor(c *Client) {
 func cmdSlowlogGet(c *Client) {
 	l := &c.srv.slowlog
 	n := int64(10)
+	if len(c.Args) > 3 {
+		c.Error("ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.")
+		return
+	}
 	if len(c.Args) == 3 {
 		v, ok := keyspace.ParseInt(c.Args[2])
 		if !ok || v < -1 {

@@ -612,7 +612,7 @@ func TestDivergenceExecRechecksACL(t *testing.T) {
 func TestDivergenceHelp(t *testing.T) {
 	ours, ref := startNode(t), startRedis(t)
 	var script []step
-	for _, c := range []string{"COMMAND", "CONFIG", "OBJECT", "PUBSUB", "SLOWLOG"} {
+	for _, c := range []string{"COMMAND", "CONFIG", "OBJECT", "PUBSUB", "SLOWLOG", "CLIENT", "ACL"} {
 		script = append(script, cmd(c, "HELP"))
 	}
 	// GETKEYS and GETKEYSANDFLAGS find keys as ACL checks do.
@@ -807,6 +807,12 @@ func TestDivergenceFuzzFindings(t *testing.T) {
 		cmd("MEMORY", "USAGE", "k", "SAMPLES", "1", "SAMPLES", "-1"), cmd("MEMORY", "USAGE", "k", "SAMPLES", "x"),
 		cmd("MEMORY", "USAGE", "k", "SAMPLES"), cmd("MEMORY", "USAGE", "k", "FOO", "1"),
 		cmd("PUBSUB", "SHARDNUMSUB", "a", "b"),
+		// CLIENT LIST takes TYPE or ID, not both; SLOWLOG GET one count;
+		// BGSAVE only SCHEDULE.
+		cmd("CLIENT", "LIST", "TYPE", "PUBSUB", "ID", "9"), cmd("CLIENT", "LIST", "ID", "x"),
+		cmd("CLIENT", "LIST", "TYPE"), cmd("CLIENT", "LIST", "ID"), cmd("CLIENT", "LIST", "FOO", "1"),
+		cmd("SLOWLOG", "GET", "1", "b"), cmd("SLOWLOG", "GET", "536870912", "536870912"),
+		cmd("BGSAVE", "SCHEDULE", "SCHEDULE"), cmd("BGSAVE", "NOW"),
 	}
 	runDifferential(t, ours, ref, script)
 	a, b := ours.raw(t), ref.raw(t)

@@ -41,9 +41,13 @@
 //     lines and the shortest tail of the commands since the last restart
 //     that crashes a fresh node (replayed to find it), as a redis-cli
 //     script.
-//   - HANG: the node did not answer within -hang (plus four times Redis's
-//     time) while Redis answered; whether PING on another connection still
-//     works and whether SIGTERM ended it. Same script.
+//   - HANG: the node did not answer within ten times -hang plus four
+//     times Redis's time while Redis answered; whether PING on another
+//     connection still works and whether SIGTERM ended it. Same script.
+//   - SLOW (a note, not a failure): the node answered after -hang (plus
+//     four times Redis's time) but before the HANG deadline: a loaded
+//     machine or a large value, not a frozen node. Printed with both
+//     servers' times, so a command slow on every run stands out.
 //   - Divergences, counted by kind: the node does not know the command or
 //     subcommand; error where Redis replied and the reverse; another error
 //     code (first word: ERR, WRONGTYPE...); the same code with another text

@@ -35,7 +35,7 @@ func run() int {
 		ci       = flag.Bool("ci", false, "run the fixed seeds "+fmt.Sprint(ciSeeds)+" (-n commands each, default 5000) and then one fresh seed until -duration ends")
 		n        = flag.Int("n", 0, "commands per seed (0: until -duration ends; 2000 without -duration)")
 		duration = flag.Duration("duration", 0, "total time for all seeds, split evenly (0: no limit; then -n must be set)")
-		hang     = flag.Duration("hang", 3*time.Second, "a reply of the node later than this (plus 4x Redis's time) is a HANG")
+		hang     = flag.Duration("hang", 3*time.Second, "a reply of the node later than this (plus 4x Redis's time) is SLOW, and later than ten times that a HANG")
 		nodeBin  = flag.String("node", "", "shoal-node binary (default: built from -src)")
 		src      = flag.String("src", "", "module root to build shoal-node from (default: the current module)")
 		redisBin = flag.String("redis", "redis-server", "reference redis-server (7.0.15)")

@@ -24,8 +24,8 @@ func printSeed(w io.Writer, r seedResult) {
 			unknown++
 		}
 	}
-	fmt.Fprintf(w, "seed %d: %d commands in %.1fs: %d CRASH, %d HANG, %d divergences (%d of them unknown command); reproduce: -seed %d -n %d\n",
-		r.seed, r.sent, r.elapsed.Seconds(), count(r.findings, "CRASH"), count(r.findings, "HANG"),
+	fmt.Fprintf(w, "seed %d: %d commands in %.1fs: %d CRASH, %d HANG, %d SLOW, %d divergences (%d of them unknown command); reproduce: -seed %d -n %d\n",
+		r.seed, r.sent, r.elapsed.Seconds(), count(r.findings, "CRASH"), count(r.findings, "HANG"), r.slow,
 		len(r.divergences), unknown, r.seed, r.sent)
 	for i, note := range r.notes {
 		if i == 10 {
@@ -70,8 +70,11 @@ func report(w io.Writer, results []seedResult, top int) int {
 		printFinding(w, f)
 	}
 	printTable(w, divs, top)
-	crashes, hangs := count(all, "CRASH"), count(all, "HANG")
-	fmt.Fprintf(w, "fuzzdiff: %d CRASH, %d HANG, %d divergences over %d seeds\n", crashes, hangs, len(divs), len(results))
+	crashes, hangs, slow := count(all, "CRASH"), count(all, "HANG"), 0
+	for _, r := range results {
+		slow += r.slow
+	}
+	fmt.Fprintf(w, "fuzzdiff: %d CRASH, %d HANG, %d SLOW, %d divergences over %d seeds\n", crashes, hangs, slow, len(divs), len(results))
 	if crashes+hangs > 0 {
 		return 1
 	}

@@ -58,7 +58,8 @@ type seedResult struct {
 	elapsed     time.Duration
 	findings    []finding
 	divergences []divergence
-	notes       []string                 // reference-server trouble, reconnects
+	slow        int                      // replies later than the hang deadline (outcome.slow)
+	notes       []string                 // reference-server trouble, reconnects, slow replies
 	time        map[string]time.Duration // wall time per command name
 }
 
@@ -118,7 +119,17 @@ type outcome struct {
 	oursErr, refErr error
 	hang            bool
 	crash           bool
+	// slow is set when the node's reply came after the hang deadline but
+	// within slowFactor times it: a slow reply (a loaded machine, a
+	// large value), not a frozen node. oursTime and refTime are the
+	// servers' reply times then.
+	slow              bool
+	oursTime, refTime time.Duration
 }
+
+// slowFactor: a reply later than the hang deadline is waited for up to
+// this many times the deadline before it counts as a HANG.
+const slowFactor = 10
 
 // send sends the line to both servers at once on the first connections
 // and waits for Redis, then for the node until hang plus four times
@@ -156,15 +167,22 @@ func (p *pair) exchange(rc, oc *conn, args []string, hang time.Duration) outcome
 	}()
 	var o outcome
 	o.ref, o.refErr = rc.do(args, start.Add(60*time.Second))
-	wait := hang + 4*time.Since(start)
+	o.refTime = time.Since(start)
+	wait := hang + 4*o.refTime
 	select {
 	case r := <-ch:
 		o.ours, o.oursErr = r.v, r.err
 	case <-time.After(time.Until(start.Add(wait))):
-		o.hang = true
-		oc.close()
-		<-ch
-		return o
+		select {
+		case r := <-ch:
+			o.ours, o.oursErr = r.v, r.err
+			o.slow, o.oursTime = true, time.Since(start)
+		case <-time.After(time.Until(start.Add(slowFactor * wait))):
+			o.hang = true
+			oc.close()
+			<-ch
+			return o
+		}
 	}
 	if o.oursErr != nil && p.ours.waitDead(time.Second) {
 		o.crash = true
@@ -194,6 +212,11 @@ func (o *options) runSeed(seed uint64, n int, deadline time.Time) (seedResult, e
 	check := func(index int, l gen.Line, out outcome) (*finding, bool) {
 		if f := o.failure(p, seed, index, l, out); f != nil {
 			return f, false
+		}
+		if out.slow {
+			res.slow++
+			res.notes = append(res.notes, fmt.Sprintf("#%d %s: SLOW, the node replied in %v (Redis in %v)",
+				index, resp.ShortLine(l.Args, 60), out.oursTime.Round(time.Millisecond), out.refTime.Round(time.Millisecond)))
 		}
 		if out.refErr != nil || out.oursErr != nil {
 			if out.refErr == nil {

@@ -112,6 +112,12 @@ func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, ma
 	var next uint64
 	lc.scratch, next = db.Scan(cursor, max, lc.scratch[:0])
 	for _, e := range lc.scratch {
+		if ch.Full() {
+			// Big values: leave the rest unclaimed for the next hold.
+			ch.Again()
+			clear(lc.scratch)
+			return cursor, nil
+		}
 		if !db.Claim(e) || db.IsExpired(e) {
 			continue
 		}
