@@ -9,7 +9,7 @@ import "math"
 // bytes back).
 
 const (
-	lzfHashLog = 14
+	lzfHashLog = 13
 	lzfMaxLit  = 32
 	lzfMaxOff  = 1 << 13
 	lzfMaxRef  = 7 + 255 + 2 // the longest back reference, in bytes
