@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,6 +73,11 @@ type RedisClusterReconciler struct {
 	DefaultNodeImage string
 	// Dial opens an admin client to a node.
 	Dial clusteradmin.Dialer
+	// DialTLS, when not nil, makes the Dialer of a cluster with spec.tls
+	// (rediscluster_tls.go).
+	DialTLS func(*tls.Config) clusteradmin.Dialer
+	// Now is the clock of certificate renewal (nil: time.Now).
+	Now func() time.Time
 	// NewPassword makes the password of a generated auth Secret.
 	NewPassword func() (string, error)
 	// Failpoint, when not nil (tests only), is asked at every named point
@@ -96,7 +103,12 @@ type state struct {
 	// desired is a copy of rc with its spec defaulted: the builders' input.
 	desired    *v1alpha1.RedisCluster
 	configHash string
-	password   string
+	// password is the default user's (spec.auth); auth is who the operator
+	// talks to the nodes as (shoal-operator, ensureUsers).
+	password string
+	auth     clusteradmin.Auth
+	// tls is the admin client's TLS configuration (spec.tls), or nil.
+	tls *tls.Config
 	// pods are the node pods of the cluster by name, desired or not.
 	pods map[string]*corev1.Pod
 	// members are those pods placed by shard and ordinal, sorted, with the
@@ -111,6 +123,12 @@ type state struct {
 	// functionsPending: some node lacks a library of spec.functions (a
 	// replica still syncing, an unreachable node): look again soon.
 	functionsPending bool
+	// usersPending: spec.users are not on every node yet (a node that
+	// does not answer, a missing Secret): look again soon.
+	usersPending bool
+	// importRequeue: spec.bootstrap.fromRedis has more to copy; look
+	// again after this long (rediscluster_fromredis.go).
+	importRequeue time.Duration
 }
 
 type step struct {
@@ -124,12 +142,16 @@ func (r *RedisClusterReconciler) steps() []step {
 	return []step{
 		{"paused", r.checkPaused},
 		{"auth secret", r.ensureAuthSecret},
+		{"operator secret", r.ensureOperatorSecret},
+		{"tls", r.ensureTLS},
 		{"configmap", r.ensureConfigMap},
 		{"headless service", r.ensureHeadlessService},
 		{"client service", r.ensureClientService},
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
+		{"networkpolicy", r.ensureNetworkPolicy},
 		{"pods", r.observePods},
+		{"acl users", r.ensureUsers},
 		{"placement", r.observePlacement},
 		{"nodes", r.observeNodes},
 		{"pods ready", r.waitForPods},
@@ -141,6 +163,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"slot migration", r.migrateSlots},
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
+		{"bootstrap from redis", r.ensureFromRedis},
 		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}
@@ -215,6 +238,7 @@ func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int)
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster)).
 		Named("rediscluster").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).

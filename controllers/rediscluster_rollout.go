@@ -189,7 +189,7 @@ func (r *RedisClusterReconciler) failover(ctx context.Context, op *podOps, pod, 
 			addr = m.Addr()
 		}
 	}
-	c := r.Dial(addr, st.password)
+	c := r.dial(st)(addr, st.auth)
 	defer c.Close() //nolint:errcheck // the command's reply is what counts
 	fctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 	defer cancel()

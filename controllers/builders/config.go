@@ -32,6 +32,7 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 		{"cluster-config-file", NodesConfFile},
 		{"cluster-node-timeout", fmt.Sprint(rc.Spec.NodeTimeout.Milliseconds())},
 	}
+	owned = append(owned, tlsDirectives(rc)...)
 	for _, kv := range owned {
 		writeDirective(&b, kv[0], kv[1])
 	}

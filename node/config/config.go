@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // Config is the node's configuration (redis.conf names). The server reads
@@ -91,6 +92,8 @@ type Config struct {
 	Cluster ClusterConfig
 	// Repl is the replication configuration (repl_config.go).
 	Repl ReplConfig
+	// TLS is the tls-* configuration (tls_config.go).
+	TLS TLSConfig
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
 }
@@ -153,6 +156,7 @@ func DefaultConfig() *Config {
 		Inert:                      defaultInertConfig(),
 		Cluster:                    defaultClusterConfig(),
 		Repl:                       defaultReplConfig(),
+		TLS:                        TLSConfig{Settings: tlsconf.Default()},
 		Encoding:                   defaultEncodingConfig(),
 	}
 }

@@ -76,6 +76,7 @@ func params() []Param {
 	p = append(p, replParams()...)
 	p = append(p, encodingParams()...)
 	p = append(p, inertParams()...)
+	p = append(p, tlsParams()...)
 	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
 	return p
 }
