@@ -25,6 +25,7 @@ type Config struct {
 	AppendFilename     string
 	AppendFsync        string
 	Save               string
+	RDBCompression     bool  // rdbcompression: LZF for strings of more than 20 bytes in snapshots
 	MaxMemory          int64 // unsigned in Redis: -1 is ULLONG_MAX, no limit
 	MaxMemoryPolicy    string
 	MaxMemorySamples   int
@@ -127,6 +128,7 @@ func DefaultConfig() *Config {
 		AppendFilename:             "appendonly.aof",
 		AppendFsync:                "everysec",
 		Save:                       "3600 1 300 100 60 10000",
+		RDBCompression:             true,
 		MaxMemoryPolicy:            "noeviction",
 		MaxMemorySamples:           5,
 		MaxClients:                 10000,

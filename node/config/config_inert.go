@@ -12,14 +12,14 @@ import (
 // Each one's reason is its row's noEffect in inertParams; a parameter that
 // gains its effect moves out of this struct.
 type InertConfig struct {
-	RDBChecksum, IOThreadsDoReads, AlwaysShowLogo, RDBCompression, RDBDelSyncFiles bool
-	ActiveRehashing, StopWritesOnBgsaveError, SetProcTitle, DynamicHz              bool
-	LazyfreeEviction, LazyfreeExpire, LazyfreeServerDel, LazyfreeUserDel           bool
-	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite          bool
-	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled                bool
-	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled          bool
-	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                              bool
-	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                                 bool
+	RDBChecksum, IOThreadsDoReads, AlwaysShowLogo, RDBDelSyncFiles        bool
+	ActiveRehashing, StopWritesOnBgsaveError, SetProcTitle, DynamicHz     bool
+	LazyfreeEviction, LazyfreeExpire, LazyfreeServerDel, LazyfreeUserDel  bool
+	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite bool
+	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled       bool
+	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled bool
+	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                     bool
+	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                        bool
 
 	UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent string
 	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                string
@@ -39,7 +39,7 @@ type InertConfig struct {
 // defaultInertConfig is Redis 7.0's defaults.
 func defaultInertConfig() InertConfig {
 	return InertConfig{
-		RDBChecksum: true, RDBCompression: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
+		RDBChecksum: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
 		SetProcTitle: true, DynamicHz: true, AOFRewriteIncrementalFsync: true, RDBSaveIncrementalFsync: true,
 		AOFUseRDBPreamble: true, ReplicaIgnoreMaxmemory: true, JemallocBgThread: true,
 		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true,
@@ -113,10 +113,9 @@ func inertParams() []Param {
 		return err
 	}
 	return []Param{
-		b("rdbchecksum", "", FlagImmutable, "snapshots are always checksummed (CRC-64); the format is the node's own", func(i *InertConfig) *bool { return &i.RDBChecksum }),
+		b("rdbchecksum", "", FlagImmutable, "snapshots are always checksummed (CRC-64)", func(i *InertConfig) *bool { return &i.RDBChecksum }),
 		b("io-threads-do-reads", "", FlagImmutable, whyThreads, func(i *InertConfig) *bool { return &i.IOThreadsDoReads }),
 		b("always-show-logo", "", FlagImmutable, "the node prints no ASCII logo", func(i *InertConfig) *bool { return &i.AlwaysShowLogo }),
-		b("rdbcompression", "", 0, "snapshot values are not LZF-compressed; the format is the node's own", func(i *InertConfig) *bool { return &i.RDBCompression }),
 		b("rdb-del-sync-files", "", 0, "a full sync streams the snapshot over the socket, so no sync file is left to delete", func(i *InertConfig) *bool { return &i.RDBDelSyncFiles }),
 		b("activerehashing", "", 0, "Go maps grow incrementally by themselves; there is no rehash step to run", func(i *InertConfig) *bool { return &i.ActiveRehashing }),
 		b("set-proc-title", "", FlagImmutable, "the Go process does not rewrite its title", func(i *InertConfig) *bool { return &i.SetProcTitle }),

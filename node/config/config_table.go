@@ -28,6 +28,7 @@ func params() []Param {
 			baseName("appenddirname can't be a path, just a dirname", "appenddirname can't be empty")),
 		enumParam("appendfsync", "", 0, []string{"everysec", "always", "no"}, func(c *Config) *string { return &c.AppendFsync }),
 		saveParam(),
+		boolParam("rdbcompression", "", 0, func(c *Config) *bool { return &c.RDBCompression }),
 		numParam("maxmemory", "", 0, maxMemory, func(c *Config) *int64 { return &c.MaxMemory }),
 		enumParam("maxmemory-policy", "", 0, maxMemoryPolicies, func(c *Config) *string { return &c.MaxMemoryPolicy }),
 		intParam("maxmemory-samples", "", 0, 1, intMax, func(c *Config) *int { return &c.MaxMemorySamples }),
