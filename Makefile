@@ -191,6 +191,10 @@ undeploy: helm ## Uninstall the operator.
 bench: ## Node vs Redis 7 side by side (redis-benchmark); prints ours/Redis ratios.
 	hack/bench-node.sh
 
+.PHONY: bench-metrics
+bench-metrics: ## What serving metrics costs: redis-benchmark with and without a 1 s /metrics scraper; prints the ratio.
+	hack/bench-metrics.sh
+
 .PHONY: bench-cluster
 bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benchmark --cluster set/get and reshard of 200k keys, ours/Redis ratios.
 	hack/bench-cluster.sh
@@ -198,6 +202,10 @@ bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benc
 .PHONY: bench-failover
 bench-failover: ## Failover (kill -9 of a master to the first write to its slots) and full sync of 1M keys, ours vs Redis 7; ratios.
 	hack/bench-failover.sh
+
+.PHONY: bench-persist
+bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key.
+	node/persistence/interop/bench_rdb.sh
 
 .PHONY: bench-reshard
 bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.

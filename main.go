@@ -4,6 +4,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -149,6 +150,7 @@ func run(args []string) error {
 		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
 		DefaultNodeImage: o.defaultNodeImage,
 		Dial:             clusteradmin.NewDialer(o.nodeTimeout),
+		DialTLS:          func(cfg *tls.Config) clusteradmin.Dialer { return clusteradmin.NewTLSDialer(o.nodeTimeout, cfg) },
 		NewPassword:      controllers.RandomPassword,
 	}
 	if err := r.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {

@@ -80,7 +80,7 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"no shard may restart", "", func(rc *v1alpha1.RedisCluster) { rc.Spec.UpdateStrategy.MaxConcurrentShards = ptr.To[int32](0) },
 			"spec.updateStrategy.maxConcurrentShards in body should be greater than or equal to 1"},
 		{"existing secret without a name", "", func(rc *v1alpha1.RedisCluster) {
-			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: ""}}
+			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: ""}}
 		}, "spec.auth.existingSecret.name"},
 		{"the same library source twice", "", func(rc *v1alpha1.RedisCluster) {
 			ref := v1alpha1.ConfigMapKeyRef{Name: "libs", Key: "lock.lua"}
@@ -154,8 +154,8 @@ func TestImmutableFieldsStayImmutable(t *testing.T) {
 		{"size", func(rc *v1alpha1.RedisCluster) { rc.Spec.Storage.Size = ptr.To(resource.MustParse("5Gi")) },
 			"storage.size is immutable"},
 		{"auth", func(rc *v1alpha1.RedisCluster) {
-			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: "other"}}
-		}, "auth is immutable"},
+			rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "other"}}
+		}, "auth.existingSecret is immutable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

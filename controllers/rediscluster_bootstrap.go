@@ -120,7 +120,7 @@ func (r *RedisClusterReconciler) observeNodes(ctx context.Context, st *state) (c
 			continue
 		}
 		wg.Go(func() {
-			c := r.Dial(m.Addr(), st.password)
+			c := r.dial(st)(m.Addr(), st.auth)
 			defer c.Close() //nolint:errcheck // read-only use
 			vctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 			defer cancel()
@@ -208,7 +208,7 @@ func (r *RedisClusterReconciler) execute(ctx context.Context, st *state, actions
 	done := make([]string, 0, len(actions))
 	for _, a := range actions {
 		err := func() error {
-			c := r.Dial(addr[a.Pod], st.password)
+			c := r.dial(st)(addr[a.Pod], st.auth)
 			defer c.Close() //nolint:errcheck // closing a connection that already did its work
 			actx, cancel := context.WithTimeout(ctx, nodeTimeout)
 			defer cancel()

@@ -104,7 +104,7 @@ func (r *RedisClusterReconciler) applyLiveConfig(ctx context.Context, op *podOps
 // setLiveConfig reads the live keys of one node and sets those that differ,
 // in one CONFIG SET. It returns what it set.
 func (r *RedisClusterReconciler) setLiveConfig(ctx context.Context, st *state, m topology.Member, want map[string]string, keys []string) (map[string]string, error) {
-	c := r.Dial(m.Addr(), st.password)
+	c := r.dial(st)(m.Addr(), st.auth)
 	defer c.Close() //nolint:errcheck // the replies are what count
 	cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 	defer cancel()

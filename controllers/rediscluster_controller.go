@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -71,12 +74,21 @@ type RedisClusterReconciler struct {
 	DefaultNodeImage string
 	// Dial opens an admin client to a node.
 	Dial clusteradmin.Dialer
+	// DialTLS, when not nil, makes the Dialer of a cluster with spec.tls
+	// (rediscluster_tls.go).
+	DialTLS func(*tls.Config) clusteradmin.Dialer
+	// Now is the clock of certificate renewal (nil: time.Now).
+	Now func() time.Time
 	// NewPassword makes the password of a generated auth Secret.
 	NewPassword func() (string, error)
 	// Failpoint, when not nil (tests only), is asked at every named point
 	// between non-atomic steps (a slot move, a rolling restart); when it
 	// returns true the step stops there as if the operator had crashed.
 	Failpoint func(cluster client.ObjectKey, point string) bool
+
+	// metrics are the operator's own per-cluster metrics (metrics.go),
+	// made by SetupWithManager; nil records nothing.
+	metrics *clusterMetrics
 }
 
 // RandomPassword is a 256-bit random password, hex encoded.
@@ -96,7 +108,12 @@ type state struct {
 	// desired is a copy of rc with its spec defaulted: the builders' input.
 	desired    *v1alpha1.RedisCluster
 	configHash string
-	password   string
+	// password is the default user's (spec.auth); auth is who the operator
+	// talks to the nodes as (shoal-operator, ensureUsers).
+	password string
+	auth     clusteradmin.Auth
+	// tls is the admin client's TLS configuration (spec.tls), or nil.
+	tls *tls.Config
 	// pods are the node pods of the cluster by name, desired or not.
 	pods map[string]*corev1.Pod
 	// members are those pods placed by shard and ordinal, sorted, with the
@@ -111,6 +128,12 @@ type state struct {
 	// functionsPending: some node lacks a library of spec.functions (a
 	// replica still syncing, an unreachable node): look again soon.
 	functionsPending bool
+	// usersPending: spec.users are not on every node yet (a node that
+	// does not answer, a missing Secret): look again soon.
+	usersPending bool
+	// importRequeue: spec.bootstrap.fromRedis has more to copy; look
+	// again after this long (rediscluster_fromredis.go).
+	importRequeue time.Duration
 }
 
 type step struct {
@@ -124,12 +147,17 @@ func (r *RedisClusterReconciler) steps() []step {
 	return []step{
 		{"paused", r.checkPaused},
 		{"auth secret", r.ensureAuthSecret},
+		{"operator secret", r.ensureOperatorSecret},
+		{"tls", r.ensureTLS},
 		{"configmap", r.ensureConfigMap},
 		{"headless service", r.ensureHeadlessService},
 		{"client service", r.ensureClientService},
 		{"statefulsets", r.ensureShards},
 		{"poddisruptionbudgets", r.ensurePDBs},
+		{"networkpolicy", r.ensureNetworkPolicy},
+		{"monitoring", r.ensureMonitoring},
 		{"pods", r.observePods},
+		{"acl users", r.ensureUsers},
 		{"placement", r.observePlacement},
 		{"nodes", r.observeNodes},
 		{"pods ready", r.waitForPods},
@@ -141,6 +169,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"slot migration", r.migrateSlots},
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
+		{"bootstrap from redis", r.ensureFromRedis},
 		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}
@@ -150,6 +179,9 @@ func (r *RedisClusterReconciler) steps() []step {
 func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	rc := &v1alpha1.RedisCluster{}
 	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.forget(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !rc.DeletionTimestamp.IsZero() {
@@ -160,8 +192,10 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	desired.Spec.Default(r.DefaultNodeImage)
 	st := &state{log: log.FromContext(ctx), rc: rc, desired: desired}
 	before := rc.DeepCopy()
+	failedStep := ""
 	defer func() {
 		writeConditions(rc, st.outcome, rc.IsPaused())
+		r.metrics.observe(before, rc, failedStep)
 		perr := r.patchStatus(ctx, before, rc)
 		switch {
 		case apierrors.IsConflict(perr):
@@ -181,6 +215,7 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		res, err := s.fn(ctx, st)
 		if err != nil {
 			st.log.Error(err, "reconcile step failed", "step", s.name)
+			failedStep = s.name
 			r.Recorder.Eventf(rc, corev1.EventTypeWarning, string(v1alpha1.ReasonReconcileError), "%s: %v", s.name, err)
 			st.degrade(v1alpha1.ReasonReconcileError, fmt.Sprintf("%s: %v", s.name, err))
 			return ctrl.Result{}, err
@@ -207,6 +242,7 @@ func (r *RedisClusterReconciler) checkPaused(_ context.Context, st *state) (ctrl
 // SetupWithManager registers the controller: RedisClusters, the objects they
 // own, and their pods (owned by the StatefulSets, so mapped by label).
 func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.metrics = newClusterMetrics(ctrlmetrics.Registry)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RedisCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
@@ -215,6 +251,7 @@ func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int)
 		Owns(&corev1.ConfigMap{}).
 		Owns(&corev1.Secret{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToCluster)).
 		Named("rediscluster").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).

@@ -268,7 +268,7 @@ func TestPauseAnnotationStopsReconciliation(t *testing.T) {
 func TestExistingSecretIsUsedOrReported(t *testing.T) {
 	ns := newNamespace(t)
 	rc := newCluster(ns, "byo", func(rc *v1alpha1.RedisCluster) {
-		rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: "mine", Key: "pw"}}
+		rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "mine", Key: "pw"}}
 	})
 	create(t, rc)
 	key := client.ObjectKeyFromObject(rc)

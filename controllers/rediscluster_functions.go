@@ -204,7 +204,7 @@ func (r *RedisClusterReconciler) loadFunctions(ctx context.Context, st *state, m
 // functions.
 func (r *RedisClusterReconciler) withFunctionAdmin(ctx context.Context, st *state, m topology.Member,
 	f func(context.Context, clusteradmin.FunctionAdmin) (map[string]string, error)) (map[string]string, error) {
-	c := r.Dial(m.Addr(), st.password)
+	c := r.dial(st)(m.Addr(), st.auth)
 	defer c.Close() //nolint:errcheck // the replies are what count
 	fa, ok := c.(clusteradmin.FunctionAdmin)
 	if !ok {

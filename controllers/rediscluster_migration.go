@@ -76,7 +76,7 @@ func (r *RedisClusterReconciler) mover(st *state) *nodeadmin.SlotMover {
 	}
 	key := client.ObjectKeyFromObject(st.rc)
 	m := &nodeadmin.SlotMover{
-		Dial: r.Dial, Password: st.password,
+		Dial: r.dial(st), Auth: st.auth,
 		Addr: func(id string) (string, int, bool) {
 			m, ok := byID[id]
 			return m.IP, m.Port, ok && m.IP != ""
@@ -111,7 +111,7 @@ func (r *RedisClusterReconciler) countKeys(ctx context.Context, st *state, maste
 			continue
 		}
 		wg.Go(func() {
-			c := r.Dial(m.Addr(), st.password)
+			c := r.dial(st)(m.Addr(), st.auth)
 			defer c.Close() //nolint:errcheck // read-only use
 			cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 			defer cancel()
@@ -397,7 +397,7 @@ func (r *RedisClusterReconciler) checkScaleInFits(ctx context.Context, st *state
 			continue
 		}
 		err := func() error {
-			c := r.Dial(m.Addr(), st.password)
+			c := r.dial(st)(m.Addr(), st.auth)
 			defer c.Close() //nolint:errcheck // read-only use
 			cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 			defer cancel()

@@ -166,6 +166,7 @@ func (r *RedisClusterReconciler) resolveFailovers(st *state, now time.Time) []to
 	open, done, expired := topology.ResolveFailovers(pending, st.members, now, failoverTimeout)
 	for _, f := range done {
 		r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventFailoverDone, "%s is master (%s)", f.Pod, f.Reason)
+		r.metrics.failoverSeen(st.rc, f.Reason)
 	}
 	for _, f := range expired {
 		r.Recorder.Eventf(st.rc, corev1.EventTypeWarning, eventFailoverTimedOut, "CLUSTER FAILOVER sent to %s (%s) did not make it master within %s", f.Pod, f.Reason, failoverTimeout)
@@ -189,7 +190,7 @@ func (r *RedisClusterReconciler) failover(ctx context.Context, op *podOps, pod, 
 			addr = m.Addr()
 		}
 	}
-	c := r.Dial(addr, st.password)
+	c := r.dial(st)(addr, st.auth)
 	defer c.Close() //nolint:errcheck // the command's reply is what counts
 	fctx, cancel := context.WithTimeout(ctx, nodeTimeout)
 	defer cancel()

@@ -40,7 +40,10 @@ func (st *state) degrade(reason v1alpha1.ConditionReason, message string) {
 // a healthy cluster is looked at again after healthyResync.
 func (r *RedisClusterReconciler) summarize(_ context.Context, st *state) (ctrl.Result, error) {
 	st.outcome.ready = true
-	if st.functionsPending {
+	if st.importRequeue > 0 {
+		return ctrl.Result{RequeueAfter: min(st.importRequeue, healthyResync)}, nil
+	}
+	if st.functionsPending || st.usersPending {
 		return ctrl.Result{RequeueAfter: formationRequeue}, nil
 	}
 	return ctrl.Result{RequeueAfter: healthyResync}, nil

@@ -85,6 +85,9 @@ type podSim struct {
 	ns       string
 	bin      string
 	password string
+	// env are the pod's other environment variables, expanded as the
+	// kubelet expands $(NAME) anywhere in an argument.
+	env map[string]string
 
 	// nodeName, when set, is the Kubernetes node each pod is placed on.
 	nodeName func(pod string) string
@@ -239,6 +242,9 @@ func (s *podSim) start(ctx context.Context, sts *appsv1.StatefulSet, n *simNode)
 			a = n.ip
 		case fmt.Sprintf("$(%s)", builders.PasswordEnv):
 			a = s.password
+		}
+		for k, v := range s.env {
+			a = strings.ReplaceAll(a, "$("+k+")", v)
 		}
 		args = append(args, a)
 	}

@@ -47,8 +47,8 @@ func (rc *RedisCluster) IsPaused() bool {
 // AuthSecret returns the Secret and key that hold the password: the existing
 // Secret of spec.auth, or the one the operator generates (<name>-auth).
 func (rc *RedisCluster) AuthSecret() (ref SecretKeyRef, generated bool) {
-	if rc.Spec.Auth != nil {
-		ref = rc.Spec.Auth.ExistingSecret
+	if rc.Spec.Auth != nil && rc.Spec.Auth.ExistingSecret != nil {
+		ref = *rc.Spec.Auth.ExistingSecret
 		if ref.Key == "" {
 			ref.Key = DefaultAuthSecretKey
 		}
@@ -78,7 +78,7 @@ func (s *RedisClusterSpec) Default(defaultImage string) {
 	if s.Storage.RetentionPolicy == "" {
 		s.Storage.RetentionPolicy = DefaultStorageRetention
 	}
-	if s.Auth != nil && s.Auth.ExistingSecret.Key == "" {
+	if s.Auth != nil && s.Auth.ExistingSecret != nil && s.Auth.ExistingSecret.Key == "" {
 		s.Auth.ExistingSecret.Key = DefaultAuthSecretKey
 	}
 	if s.Service.Type == "" {

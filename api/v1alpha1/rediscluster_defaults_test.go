@@ -33,7 +33,7 @@ func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
 	}
 
 	var s RedisClusterSpec
-	s.Auth = &AuthSpec{}
+	s.Auth = &AuthSpec{ExistingSecret: &SecretKeyRef{}}
 	s.Default("img")
 	tests := []struct{ path, goValue string }{
 		{"masters", jsonOf(s.Masters)},
@@ -69,7 +69,7 @@ func TestAuthSecret(t *testing.T) {
 	if ref, generated := rc.AuthSecret(); !generated || ref.Name != "cache-auth" || ref.Key != "password" {
 		t.Errorf("generated: %+v %v", ref, generated)
 	}
-	rc.Spec.Auth = &AuthSpec{ExistingSecret: SecretKeyRef{Name: "mine"}}
+	rc.Spec.Auth = &AuthSpec{ExistingSecret: &SecretKeyRef{Name: "mine"}}
 	if ref, generated := rc.AuthSecret(); generated || ref.Name != "mine" || ref.Key != "password" {
 		t.Errorf("existing: %+v %v", ref, generated)
 	}

@@ -17,7 +17,7 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="self.masters * (1 + self.replicasPerMaster) <= 1000",message="masters x (1 + replicasPerMaster) must not exceed 1000 nodes, the Redis Cluster size limit"
 // +kubebuilder:validation:XValidation:rule="!has(self.rebalance) || !has(self.rebalance.weights) || size(self.rebalance.weights) == self.masters",message="rebalance.weights must have one entry per master (spec.masters)"
-// +kubebuilder:validation:XValidation:rule="has(self.auth) == has(oldSelf.auth) && (!has(self.auth) || self.auth == oldSelf.auth)",message="auth is immutable: changing the password source is not supported yet"
+// +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.existingSecret)) == (has(oldSelf.auth) && has(oldSelf.auth.existingSecret)) && (!has(self.auth) || !has(self.auth.existingSecret) || self.auth.existingSecret == oldSelf.auth.existingSecret)",message="auth.existingSecret is immutable: changing the password source is not supported yet"
 type RedisClusterSpec struct {
 	// Masters is the number of shards (master nodes). Each master owns a part
 	// of the 16384 hash slots. At least 3: a Redis Cluster needs a majority of
@@ -96,11 +96,17 @@ type RedisClusterSpec struct {
 	// +optional
 	Config map[string]ConfigValue `json:"config,omitempty"`
 
-	// Auth selects the password clients and nodes use. Unset means the
-	// operator generates a random password in a Secret named
-	// <cluster>-auth. Immutable.
+	// Auth selects the password of the default user and whether that
+	// user is on. Unset means the operator generates a random password in
+	// a Secret named <cluster>-auth and the default user is on.
+	// auth.existingSecret is immutable.
 	// +optional
 	Auth *AuthSpec `json:"auth,omitempty"`
+
+	// TLS encrypts client, replication and cluster-bus traffic
+	// (rediscluster_tls_types.go). Unset: plain TCP.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
 
 	// Scheduling constrains where the node pods run. When
 	// topologySpreadConstraints is empty the operator spreads the pods of
@@ -178,6 +184,30 @@ type RedisClusterSpec struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibrarySource `json:"functions,omitempty"`
+
+	// Users are ACL users the operator keeps on every node (see UserSpec;
+	// rediscluster_users_types.go). Users removed from this list are
+	// deleted from the nodes (ACL DELUSER); users the operator did not
+	// make are left alone.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Users []UserSpec `json:"users,omitempty"`
+
+	// NetworkPolicy is the opt-in NetworkPolicy of the node pods (see
+	// NetworkPolicySpec; rediscluster_networkpolicy_types.go).
+	// +optional
+	NetworkPolicy *NetworkPolicySpec `json:"networkPolicy,omitempty"`
+	// Bootstrap brings in the data of an existing Redis or Redis Cluster
+	// (rediscluster_bootstrap_types.go).
+	// +optional
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
+	// Monitoring serves Prometheus metrics from every node and makes the
+	// Prometheus Operator's PodMonitor and PrometheusRule
+	// (rediscluster_monitoring_types.go).
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
@@ -328,11 +358,23 @@ type StorageSpec struct {
 	RetentionPolicy StorageRetentionPolicy `json:"retentionPolicy,omitempty"`
 }
 
-// AuthSpec selects an existing Secret holding the password.
+// AuthSpec selects the default user's password and state.
 type AuthSpec struct {
 	// ExistingSecret is a Secret in the RedisCluster's namespace that holds
-	// the password under Key.
-	ExistingSecret SecretKeyRef `json:"existingSecret"`
+	// the password under Key. Unset means the operator generates one in a
+	// Secret named <cluster>-auth.
+	// +optional
+	ExistingSecret *SecretKeyRef `json:"existingSecret,omitempty"`
+
+	// DefaultUser turns the default user (clients that send AUTH with a
+	// password only, or no AUTH) on or off. Disabled: the default user is
+	// off with no password and no rights from the moment a node starts;
+	// clients authenticate as users of spec.users, replicas as
+	// shoal-replication, the operator and the pods' probes as
+	// shoal-operator. A change restarts the pods shard by shard (a rolling
+	// update). Unset means Enabled.
+	// +optional
+	DefaultUser DefaultUserMode `json:"defaultUser,omitempty"`
 }
 
 // SecretKeyRef names one key of a Secret in the same namespace.
@@ -485,6 +527,16 @@ type RedisClusterStatus struct {
 	// +listType=atomic
 	// +optional
 	Functions []FunctionLibraryStatus `json:"functions,omitempty"`
+
+	// ManagedUsers are the ACL users the operator made on the nodes: those
+	// of spec.users, and removed ones until every node has deleted them.
+	// Only these are ever deleted by the operator.
+	// +listType=set
+	// +optional
+	ManagedUsers []string `json:"managedUsers,omitempty"`
+	// FromRedis is the progress of spec.bootstrap.fromRedis.
+	// +optional
+	FromRedis *FromRedisStatus `json:"fromRedis,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.

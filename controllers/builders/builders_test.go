@@ -357,7 +357,7 @@ func TestShardStatefulSet(t *testing.T) {
 		{
 			name: "the node container runs the node binary with its config, ports and probes",
 			change: func(rc *v1alpha1.RedisCluster) {
-				rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: v1alpha1.SecretKeyRef{Name: "mine", Key: "pw"}}
+				rc.Spec.Auth = &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "mine", Key: "pw"}}
 			},
 			check: func(t *testing.T, sts *appsv1.StatefulSet) {
 				c := sts.Spec.Template.Spec.Containers[0]

@@ -32,6 +32,10 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 		{"cluster-config-file", NodesConfFile},
 		{"cluster-node-timeout", fmt.Sprint(rc.Spec.NodeTimeout.Milliseconds())},
 	}
+	if port := rc.MetricsPort(); port != 0 {
+		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
+	}
+	owned = append(owned, tlsDirectives(rc)...)
 	for _, kv := range owned {
 		writeDirective(&b, kv[0], kv[1])
 	}

@@ -96,6 +96,7 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 			TerminationGracePeriodSeconds: ptr.To[int64](defaultTermGraceSec),
 		},
 	}
+	withTLS(rc, &t.Spec)
 	annotations[AnnotationPodTemplateHash] = PodTemplateHash(t)
 	return t
 }
@@ -132,18 +133,32 @@ func NodeArgs() []string {
 	}
 }
 
+// NodeArgsOf is NodeArgs for rc: with spec.auth.defaultUser Disabled, the
+// default user is off from the start and the operator's users are defined
+// on the command line (defaultUserOffArgs) instead of requirepass.
+func NodeArgsOf(rc *v1alpha1.RedisCluster) []string {
+	if !rc.Spec.IsDefaultUserDisabled() {
+		return NodeArgs()
+	}
+	return append(NodeArgs()[:5], defaultUserOffArgs()...)
+}
+
 func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 	sc := rc.Spec.SecurityContext
 	if sc == nil {
 		sc = v1alpha1.DefaultContainerSecurityContext()
 	}
 	auth, _ := rc.AuthSecret()
-	return corev1.Container{
+	probe := func(cmd []string) []string { return cmd }
+	if rc.Spec.IsDefaultUserDisabled() {
+		probe = asOperator
+	}
+	c := corev1.Container{
 		Name:            ContainerName,
 		Image:           rc.Spec.Image,
 		ImagePullPolicy: rc.Spec.ImagePullPolicy,
 		Command:         []string{NodeBinary},
-		Args:            NodeArgs(),
+		Args:            NodeArgsOf(rc),
 		Env: []corev1.EnvVar{
 			{Name: PodIPEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
 			{Name: PasswordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
@@ -151,10 +166,7 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 				Key:                  auth.Key,
 			}}},
 		},
-		Ports: []corev1.ContainerPort{
-			{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP},
-			{Name: BusPortName, ContainerPort: BusPort, Protocol: corev1.ProtocolTCP},
-		},
+		Ports:           nodePorts(rc),
 		Resources:       rc.Spec.Resources,
 		SecurityContext: sc,
 		VolumeMounts: []corev1.VolumeMount{
@@ -166,13 +178,13 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 		// image holds nothing else): see HealthCommand and PreStopCommand.
 		StartupProbe: &corev1.Probe{
 			// Loading a large snapshot may take a while: allow 5 minutes.
-			ProbeHandler:     execHandler(HealthCommand(HealthLive)),
+			ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
 			PeriodSeconds:    2,
 			TimeoutSeconds:   probeTimeoutSec,
 			FailureThreshold: 150,
 		},
 		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     execHandler(HealthCommand(HealthReady)),
+			ProbeHandler:     execHandler(probe(HealthCommand(HealthReady))),
 			PeriodSeconds:    5,
 			TimeoutSeconds:   probeTimeoutSec,
 			FailureThreshold: 3,
@@ -183,16 +195,20 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 			// liveness runs less often than readiness, whose period is
 			// what a new pod waits for before the operator forms the
 			// cluster.
-			ProbeHandler:     execHandler(HealthCommand(HealthLive)),
+			ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
 			PeriodSeconds:    20,
 			TimeoutSeconds:   probeTimeoutSec,
 			FailureThreshold: 3,
 		},
 		Lifecycle: &corev1.Lifecycle{
-			PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: PreStopCommand()}},
+			PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: probe(PreStopCommand())}},
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+	if rc.Spec.IsDefaultUserDisabled() {
+		c.Env = append(c.Env, operatorEnv(rc)...)
+	}
+	return c
 }
 
 // The checks of `shoal-node health`.

@@ -22,9 +22,9 @@ var ErrStopped = errors.New("stopped at a failpoint")
 // SlotMover carries out slot moves (topology.SlotOp) on the nodes of one
 // cluster: SETSLOT, and GETKEYSINSLOT + MIGRATE batches.
 type SlotMover struct {
-	// Dial opens clients; Password authenticates them and MIGRATE.
-	Dial     clusteradmin.Dialer
-	Password string
+	// Dial opens clients; Auth authenticates them and MIGRATE.
+	Dial clusteradmin.Dialer
+	Auth clusteradmin.Auth
 	// Addr resolves a node ID to ip and port.
 	Addr func(nodeID string) (ip string, port int, ok bool)
 	// KeysPerBatch is the number of keys one MIGRATE moves.
@@ -52,7 +52,7 @@ func (s *session) client(nodeID string) (clusteradmin.Client, string, int, error
 	addr := fmt.Sprintf("%s:%d", ip, port)
 	c, ok := s.clients[addr]
 	if !ok {
-		c = s.m.Dial(addr, s.m.Password)
+		c = s.m.Dial(addr, s.m.Auth)
 		s.clients[addr] = c
 	}
 	return c, ip, port, nil
@@ -172,7 +172,7 @@ func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topolo
 		}
 		migrate := func(replace bool) error {
 			return s.timed(ctx, func(ctx context.Context) error {
-				return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Password, replace)
+				return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Auth, replace)
 			})
 		}
 		err := migrate(false)

@@ -58,10 +58,10 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	}
 	mover := func(byID map[string]topology.Member, failpoint func(string) bool) *nodeadmin.SlotMover {
 		return &nodeadmin.SlotMover{
-			Dial: func(addr, pw string) clusteradmin.Client {
-				return clusteradmin.New(addr, clusteradmin.Options{Password: pw, Timeout: 10 * time.Second})
+			Dial: func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
+				return clusteradmin.New(addr, clusteradmin.Options{Password: auth.Password, Timeout: 10 * time.Second})
 			},
-			Password: password, KeysPerBatch: 30, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
+			Auth: clusteradmin.Auth{Password: password}, KeysPerBatch: 30, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
 			Addr:      func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
 			Failpoint: failpoint,
 		}
@@ -182,10 +182,10 @@ func TestSlotMoverSetSlotNodeOnSourceTurnedReplica(t *testing.T) {
 		t.Fatalf("node-1 is not a replica of node-0: %+v", me)
 	}
 	mover := &nodeadmin.SlotMover{
-		Dial: func(addr, pw string) clusteradmin.Client {
-			return clusteradmin.New(addr, clusteradmin.Options{Password: pw, Timeout: 10 * time.Second})
+		Dial: func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
+			return clusteradmin.New(addr, clusteradmin.Options{Password: auth.Password, Timeout: 10 * time.Second})
 		},
-		Password: password, KeysPerBatch: 10, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
+		Auth: clusteradmin.Auth{Password: password}, KeysPerBatch: 10, CommandTimeout: 10 * time.Second, MigrateTimeout: 5 * time.Second,
 		Addr: func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
 	}
 	onSource := topology.SlotOp{Type: topology.OpSetSlot, Slot: 0, Node: replica, State: topology.SlotNode, Arg: master}

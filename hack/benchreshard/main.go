@@ -390,8 +390,8 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 	st := &opStats{}
 	defer func() { logf(o, "ours: time per command: %s", st) }()
 	base := clusteradmin.NewDialer(30 * time.Second)
-	dial := func(addr, password string) clusteradmin.Client {
-		return &timedClient{Client: base(addr, password), st: st}
+	dial := func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
+		return &timedClient{Client: base(addr, auth), st: st}
 	}
 	observe := func() ([]topology.Member, error) {
 		members := make([]topology.Member, len(addrs))
@@ -399,7 +399,7 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 			host, port, _ := net.SplitHostPort(a)
 			var p int
 			fmt.Sscan(port, &p)
-			c := dial(a, "")
+			c := dial(a, clusteradmin.Auth{})
 			v, err := c.ClusterView(ctx)
 			_ = c.Close()
 			if err != nil {
@@ -497,7 +497,7 @@ func (c *timedClient) GetKeysInSlot(ctx context.Context, slot, n int) ([]string,
 	return c.Client.GetKeysInSlot(ctx, slot, n)
 }
 
-func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error {
+func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, auth clusteradmin.Auth, replace bool) error {
 	defer c.st.add("MIGRATE", time.Now())
-	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, password, replace)
+	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, auth, replace)
 }

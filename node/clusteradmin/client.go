@@ -2,6 +2,7 @@ package clusteradmin
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -36,9 +37,16 @@ type Client interface {
 	SlotMigrator
 }
 
-// Dialer opens a Client to the node at addr (ip:port), authenticating with
-// password (none when empty).
-type Dialer func(addr, password string) Client
+// Auth is who a client authenticates as: AUTH <Username> <Password>, or
+// AUTH <Password> (the default user) when Username is empty; nothing when
+// both are empty.
+type Auth struct {
+	Username string
+	Password string
+}
+
+// Dialer opens a client of the node at addr, authenticated with auth.
+type Dialer func(addr string, auth Auth) Client
 
 // SlotState is the subcommand of CLUSTER SETSLOT.
 type SlotState string
@@ -64,10 +72,14 @@ const (
 
 // Options of a NodeClient.
 type Options struct {
+	// Username for AUTH; empty for the default user.
+	Username string
 	// Password for AUTH; empty for none.
 	Password string
 	// Timeout bounds dialing and every command.
 	Timeout time.Duration
+	// TLS, when not nil, is how the node's port is spoken to (spec.tls).
+	TLS *tls.Config
 }
 
 // NodeClient is a Client over one go-redis connection.
@@ -84,7 +96,9 @@ func New(addr string, o Options) *NodeClient {
 	}
 	return &NodeClient{rdb: redis.NewClient(&redis.Options{
 		Addr:            addr,
+		Username:        o.Username,
 		Password:        o.Password,
+		TLSConfig:       o.TLS,
 		DialTimeout:     o.Timeout,
 		ReadTimeout:     o.Timeout,
 		WriteTimeout:    o.Timeout,
@@ -98,7 +112,16 @@ func New(addr string, o Options) *NodeClient {
 // NewDialer returns a Dialer of NodeClients whose dials and commands time out
 // after timeout.
 func NewDialer(timeout time.Duration) Dialer {
-	return func(addr, password string) Client { return New(addr, Options{Password: password, Timeout: timeout}) }
+	return func(addr string, auth Auth) Client {
+		return New(addr, Options{Username: auth.Username, Password: auth.Password, Timeout: timeout})
+	}
+}
+
+// NewTLSDialer is NewDialer over TLS with cfg.
+func NewTLSDialer(timeout time.Duration, cfg *tls.Config) Dialer {
+	return func(addr string, auth Auth) Client {
+		return New(addr, Options{Username: auth.Username, Password: auth.Password, Timeout: timeout, TLS: cfg})
+	}
 }
 
 // ClusterView pipelines CLUSTER NODES, CLUSTER INFO, DBSIZE and INFO

@@ -16,10 +16,10 @@ type SlotMigrator interface {
 	CountKeysInSlots(ctx context.Context, slots []int) ([]int64, error)
 	// GetKeysInSlot is CLUSTER GETKEYSINSLOT slot count.
 	GetKeysInSlot(ctx context.Context, slot, count int) ([]string, error)
-	// MigrateKeys is MIGRATE ip port "" 0 timeout [REPLACE] [AUTH
-	// password] KEYS key [key ...]. A reply of NOKEY (the keys vanished) is
+	// MigrateKeys is MIGRATE ip port "" 0 timeout [REPLACE] [AUTH password |
+	// AUTH2 username password] KEYS key [key ...]. A reply of NOKEY (the keys vanished) is
 	// no error.
-	MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error
+	MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, auth Auth, replace bool) error
 	// Memory reads used_memory and maxmemory (0: no limit) of INFO memory.
 	Memory(ctx context.Context) (used, maxmemory int64, err error)
 }
@@ -51,7 +51,7 @@ func (c *NodeClient) GetKeysInSlot(ctx context.Context, slot, count int) ([]stri
 }
 
 // MigrateKeys sends MIGRATE with the KEYS form.
-func (c *NodeClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, password string, replace bool) error {
+func (c *NodeClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, auth Auth, replace bool) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -60,8 +60,11 @@ func (c *NodeClient) MigrateKeys(ctx context.Context, ip string, port int, keys 
 	if replace {
 		args = append(args, "REPLACE")
 	}
-	if password != "" {
-		args = append(args, "AUTH", password)
+	switch {
+	case auth.Username != "":
+		args = append(args, "AUTH2", auth.Username, auth.Password)
+	case auth.Password != "":
+		args = append(args, "AUTH", auth.Password)
 	}
 	args = append(args, "KEYS")
 	for _, k := range keys {

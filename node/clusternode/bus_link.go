@@ -79,7 +79,7 @@ func (cn *clusterNode) listen() error {
 			cn.closeListeners()
 			return err
 		}
-		cn.bus.listeners = append(cn.bus.listeners, ln)
+		cn.bus.listeners = append(cn.bus.listeners, cn.busListener(ln))
 	}
 	if len(cn.bus.listeners) == 0 {
 		return errors.New("could not listen on the cluster bus port " + port)
@@ -148,7 +148,7 @@ func (cn *clusterNode) addInbound(conn net.Conn) {
 }
 
 func setNoDelay(conn net.Conn) {
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := netConn(conn).(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
 }
@@ -178,6 +178,9 @@ func (cn *clusterNode) dial(d cluster.Dial) {
 			// A whole cluster restarted on new IPs: the saved IPs are
 			// stale, the announced hostname finds the node again.
 			conn, err = net.DialTimeout("tcp", net.JoinHostPort(d.Hostname, strconv.Itoa(d.Port)), timeout)
+		}
+		if err == nil {
+			conn, err = cn.busClient(conn, timeout)
 		}
 		s.Lock()
 		defer s.Unlock()

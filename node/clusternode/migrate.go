@@ -3,6 +3,7 @@ package clusternode
 import (
 	"bufio"
 	"errors"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 	"math"
 	"net"
 	"os"
@@ -46,7 +47,8 @@ type migrateCache struct {
 }
 
 // get returns the cached connection to addr, or connects within timeout.
-func (mc *migrateCache) get(addr string, timeout time.Duration) (*migrateConn, error) {
+// tlsc, when not nil, wraps a new connection in TLS (tls-cluster).
+func (mc *migrateCache) get(addr string, timeout time.Duration, tlsc *tlsconf.Store) (*migrateConn, error) {
 	if c := mc.conns[addr]; c != nil {
 		c.lastUse = time.Now()
 		return c, nil
@@ -62,6 +64,11 @@ func (mc *migrateCache) get(addr string, timeout time.Duration) (*migrateConn, e
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
+	}
+	if tlsc != nil {
+		if conn, err = tlsc.Client(conn, timeout); err != nil {
+			return nil, err
+		}
 	}
 	setNoDelay(conn)
 	c := &migrateConn{conn: conn, rd: bufio.NewReader(conn), lastDB: -1, lastUse: time.Now()}
@@ -184,7 +191,7 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 		restore = "RESTORE-ASKING"
 	}
 	for retry := true; ; retry = false {
-		mc, err := p.migrate.get(a.addr, a.timeout)
+		mc, err := p.migrate.get(a.addr, a.timeout, p.migrateTLS())
 		if err != nil {
 			c.Error("IOERR error or timeout connecting to the client")
 			return

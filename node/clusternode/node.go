@@ -119,11 +119,7 @@ func machineConfig(cfg *server.Config) (cluster.Config, error) {
 // clusterPolicy is the machine's configuration from the node's, without
 // the randomness and the key counter the machine keeps for good.
 func clusterPolicy(cfg *server.Config) cluster.Config {
-	port := cfg.Port
-	if cfg.Cluster.AnnouncePort != 0 {
-		port = cfg.Cluster.AnnouncePort
-	}
-	mc := cluster.DefaultConfig(port, nil)
+	mc := cluster.DefaultConfig(announcedPort(cfg), nil)
 	mc.BusPort = cfg.BusPort()
 	if cfg.Cluster.AnnounceBusPort != 0 {
 		mc.BusPort = cfg.Cluster.AnnounceBusPort
@@ -165,7 +161,7 @@ func (cn *clusterNode) reconfigure() {
 func (p *plugin) init() error {
 	s := p.s
 	cfg := s.Config()
-	if cfg.Port == 0 {
+	if cfg.ClusterClientPort() == 0 {
 		return errors.New("cluster mode needs a TCP port")
 	}
 	if bp := cfg.BusPort(); bp <= 0 || bp > 65535 {

@@ -49,7 +49,8 @@ type Engine interface {
 	KeyModified(db *keyspace.DB, key []byte)
 	// CountDirty counts n changes not about one key.
 	CountDirty(n int64)
-	// SetRewrite makes the command propagate as args (already copied).
+	// SetRewrite makes the command propagate as args, which it copies
+	// when writes propagate (and ignores when nothing collects them).
 	SetRewrite(args [][]byte)
 	// SetNoPropagation keeps the command out of the AOF and replicas.
 	SetNoPropagation()
@@ -167,7 +168,7 @@ func (c *Ctx) AddDirty(n int64) { c.eng.CountDirty(n) }
 // Rewrite makes the command propagate as args instead of c.Args (SET EX
 // becomes SET ... PXAT, EXPIRE becomes PEXPIREAT, INCRBYFLOAT becomes SET,
 // a served BLPOP becomes LPOP). args are copied.
-func (c *Ctx) Rewrite(args ...[]byte) { c.eng.SetRewrite(CopyArgs(args)) }
+func (c *Ctx) Rewrite(args ...[]byte) { c.eng.SetRewrite(args) }
 
 // RewriteStrings is Rewrite with string arguments.
 func (c *Ctx) RewriteStrings(args ...string) {

@@ -80,6 +80,9 @@ type ScriptEngine interface {
 	// ScriptACLCheck reports whether the caller's user may run args
 	// (redis.acl_check_cmd); known is false for an unknown command.
 	ScriptACLCheck(args [][]byte) (allowed, known bool)
+	// ScriptLog is redis.log: msg goes to the node's log when level (0
+	// debug, 1 verbose, 2 notice, 3 warning) passes loglevel.
+	ScriptLog(level int, msg string)
 }
 
 // ScriptRuntime is the server's scripting runtime (see ScriptEngine).
@@ -104,3 +107,6 @@ func (c *Ctx) ScriptKill(function bool) string { return c.eng.ScriptKill(functio
 
 // ScriptACLCheck checks a command against the caller's ACL user.
 func (c *Ctx) ScriptACLCheck(args [][]byte) (allowed, known bool) { return c.eng.ScriptACLCheck(args) }
+
+// ScriptLog writes a script's redis.log message (see ScriptEngine).
+func (c *Ctx) ScriptLog(level int, msg string) { c.eng.ScriptLog(level, msg) }

@@ -264,7 +264,13 @@ type Spec struct {
 	// Secrets, when set, appends the positions of arguments that are
 	// secrets (passwords): SLOWLOG and MONITOR show them as "(redacted)",
 	// as Redis's redactClientCommandArgument.
-	Secrets     func(args [][]byte, dst []int) []int
+	Secrets func(args [][]byte, dst []int) []int
+	// CallFlags, when set, gives the flags of one call whose arguments
+	// decide them (Redis's getCommandFlags: the flags of the script EVAL
+	// runs or of the function FCALL calls replace the command's), from
+	// the command's flags. The engine asks it where Redis asks
+	// getCommandFlags before running (CLIENT PAUSE WRITE).
+	CallFlags   func(c *Ctx, args [][]byte, flags Flags) Flags
 	Doc         Doc
 	Subcommands []Spec
 	// Run is the handler, in the same row as the spec (a command family's

@@ -41,12 +41,24 @@ func defaultClusterConfig() ClusterConfig {
 	}
 }
 
-// BusPort is the port the cluster bus listens on.
+// BusPort is the port the cluster bus listens on: cluster-port, or as in
+// Redis the client port plus 10000, where the client port is tls-port
+// when tls-cluster is on.
 func (c *Config) BusPort() int {
 	if c.Cluster.Port != 0 {
 		return c.Cluster.Port
 	}
-	return c.Port + 10000
+	return c.ClusterClientPort() + 10000
+}
+
+// ClusterClientPort is the client port the cluster knows this node by
+// (CLUSTER NODES, SLOTS, SHARDS, MOVED): tls-port when tls-cluster is on
+// (Redis 7.0: myself->port), the plain port otherwise.
+func (c *Config) ClusterClientPort() int {
+	if c.TLS.Cluster && c.TLS.Port != 0 {
+		return c.TLS.Port
+	}
+	return c.Port
 }
 
 // clusterParams are the cluster-* parameters of ClusterConfig. As in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // Config is the node's configuration (redis.conf names). The server reads
@@ -24,6 +25,7 @@ type Config struct {
 	AppendFilename     string
 	AppendFsync        string
 	Save               string
+	RDBCompression     bool  // rdbcompression: LZF for strings of more than 20 bytes in snapshots
 	MaxMemory          int64 // unsigned in Redis: -1 is ULLONG_MAX, no limit
 	MaxMemoryPolicy    string
 	MaxMemorySamples   int
@@ -81,6 +83,10 @@ type Config struct {
 	ACLFile string
 	// OOMScoreAdjValues is oom-score-adj-values (master, replica, child).
 	OOMScoreAdjValues [3]int
+	// MetricsPort is metrics-port, the node's own: the port of its
+	// Prometheus metrics endpoint (node/metrics) on the bind addresses; 0
+	// (the default) serves none.
+	MetricsPort int
 	// Inert holds the parameters accepted with no effect (config_inert.go).
 	Inert InertConfig
 	// Encoding is the *-max-listpack-* / *-max-intset-* parameters: when a
@@ -90,6 +96,8 @@ type Config struct {
 	Cluster ClusterConfig
 	// Repl is the replication configuration (repl_config.go).
 	Repl ReplConfig
+	// TLS is the tls-* configuration (tls_config.go).
+	TLS TLSConfig
 	// File is the config file CONFIG REWRITE writes, or "".
 	File string
 }
@@ -120,6 +128,7 @@ func DefaultConfig() *Config {
 		AppendFilename:             "appendonly.aof",
 		AppendFsync:                "everysec",
 		Save:                       "3600 1 300 100 60 10000",
+		RDBCompression:             true,
 		MaxMemoryPolicy:            "noeviction",
 		MaxMemorySamples:           5,
 		MaxClients:                 10000,
@@ -151,6 +160,7 @@ func DefaultConfig() *Config {
 		Inert:                      defaultInertConfig(),
 		Cluster:                    defaultClusterConfig(),
 		Repl:                       defaultReplConfig(),
+		TLS:                        TLSConfig{Settings: tlsconf.Default()},
 		Encoding:                   defaultEncodingConfig(),
 	}
 }

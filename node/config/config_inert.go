@@ -12,30 +12,25 @@ import (
 // Each one's reason is its row's noEffect in inertParams; a parameter that
 // gains its effect moves out of this struct.
 type InertConfig struct {
-	RDBChecksum, IOThreadsDoReads, AlwaysShowLogo, RDBCompression, RDBDelSyncFiles bool
-	ActiveRehashing, StopWritesOnBgsaveError, SetProcTitle, DynamicHz              bool
-	LazyfreeEviction, LazyfreeExpire, LazyfreeServerDel, LazyfreeUserDel           bool
-	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite          bool
-	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled                bool
-	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled          bool
-	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                              bool
-	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                                 bool
-	TLSCluster, TLSReplication, TLSPreferServerCiphers, TLSSessionCaching          bool
+	RDBChecksum, IOThreadsDoReads, AlwaysShowLogo, RDBDelSyncFiles        bool
+	ActiveRehashing, StopWritesOnBgsaveError, SetProcTitle, DynamicHz     bool
+	LazyfreeEviction, LazyfreeExpire, LazyfreeServerDel, LazyfreeUserDel  bool
+	LazyfreeUserFlush, AOFRewriteIncrementalFsync, NoAppendfsyncOnRewrite bool
+	RDBSaveIncrementalFsync, AOFUseRDBPreamble, AOFTimestampEnabled       bool
+	ReplicaIgnoreMaxmemory, JemallocBgThread, ActiveDefrag, SyslogEnabled bool
+	CrashLogEnabled, CrashMemcheckEnabled, DisableTHP                     bool
+	AOFDisableAutoGC, ReplicaIgnoreDiskWriteErrors                        bool
 
-	UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent   string
-	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                  string
-	TLSCertFile, TLSKeyFile, TLSKeyFilePass, TLSClientCertFile, TLSClientKeyFile string
-	TLSClientKeyFilePass, TLSDHParamsFile, TLSCACertFile, TLSCACertDir           string
-	TLSProtocols, TLSCiphers, TLSCiphersuites                                    string
+	UnixSocket, BindSourceAddr, IgnoreWarnings, ProcTitleTemplate, SyslogIdent string
+	ServerCPUList, BioCPUList, AOFRewriteCPUList, BgsaveCPUList                string
 
 	Supervised, SyslogFacility, OOMScoreAdj, ACLPubsubDefault, SanitizeDumpPayload string
-	EnableModuleCommand, PropagationErrorBehavior, TLSAuthClients                  string
+	EnableModuleCommand, PropagationErrorBehavior                                  string
 
 	IOThreads, AutoAOFRewritePercentage, ActiveDefragCycleMin, ActiveDefragCycleMax       int
 	ActiveDefragThresholdLower, ActiveDefragThresholdUpper, MaxmemoryEvictionTenacity     int
-	TCPBacklog, ClusterAnnounceTLSPort, ListCompressDepth, ActiveExpireEffort             int
-	SocketMarkID, UnixSocketPerm, ActiveDefragMaxScanFields, TLSPort                      int
-	TLSSessionCacheSize, TLSSessionCacheTimeout                                           int
+	TCPBacklog, ListCompressDepth, ActiveExpireEffort                                     int
+	SocketMarkID, UnixSocketPerm, ActiveDefragMaxScanFields                               int
 	BusyReplyThreshold                                                                    int64
 	ActiveDefragIgnoreBytes, HLLSparseMaxBytes                                            int64
 	TrackingTableMaxKeys, ClientQueryBufferLimit, MaxmemoryClients, AutoAOFRewriteMinSize int64
@@ -44,22 +39,19 @@ type InertConfig struct {
 // defaultInertConfig is Redis 7.0's defaults.
 func defaultInertConfig() InertConfig {
 	return InertConfig{
-		RDBChecksum: true, RDBCompression: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
+		RDBChecksum: true, ActiveRehashing: true, StopWritesOnBgsaveError: true,
 		SetProcTitle: true, DynamicHz: true, AOFRewriteIncrementalFsync: true, RDBSaveIncrementalFsync: true,
 		AOFUseRDBPreamble: true, ReplicaIgnoreMaxmemory: true, JemallocBgThread: true,
 		CrashLogEnabled: true, CrashMemcheckEnabled: true, DisableTHP: true,
-		TLSSessionCaching: true,
 
 		ProcTitleTemplate: "{title} {listen-addr} {server-mode}", SyslogIdent: "redis",
 
 		Supervised: "no", SyslogFacility: "local0", OOMScoreAdj: "no", ACLPubsubDefault: "resetchannels",
 		SanitizeDumpPayload: "no", EnableModuleCommand: "no", PropagationErrorBehavior: "ignore",
-		TLSAuthClients: "yes",
 
 		IOThreads: 1, AutoAOFRewritePercentage: 100, ActiveDefragCycleMin: 1, ActiveDefragCycleMax: 25,
 		ActiveDefragThresholdLower: 10, ActiveDefragThresholdUpper: 100, MaxmemoryEvictionTenacity: 10,
 		TCPBacklog: 511, ActiveExpireEffort: 1, ActiveDefragMaxScanFields: 1000,
-		TLSSessionCacheSize: 20480, TLSSessionCacheTimeout: 300,
 		BusyReplyThreshold: 5000, ActiveDefragIgnoreBytes: 100 << 20,
 		HLLSparseMaxBytes: 3000, TrackingTableMaxKeys: 1000000,
 		ClientQueryBufferLimit: 1 << 30, AutoAOFRewriteMinSize: 64 << 20,
@@ -71,7 +63,6 @@ const (
 	whyAllocator = "the Go runtime allocates and collects memory; there is no jemalloc to tune"
 	whyEncoding  = "it tunes an internal encoding the node's data structures do not have"
 	whyProcess   = "process supervision is Kubernetes' job (the pod spec sets it)"
-	whyTLS       = "TLS comes in a later issue; enabling it is refused, file and cipher names are stored"
 	whyLazyfree  = "the node frees values on the Go garbage collector's schedule; no visible difference"
 	whyAutoAOF   = "the AOF is rewritten by BGREWRITEAOF only; automatic rewrite is not implemented"
 	whyThreads   = "the node's event loops are set by event-loops; Redis's I/O threads do not exist here"
@@ -108,23 +99,8 @@ func inertParams() []Param {
 		p.noEffect = why
 		return p
 	}
-	tlsOff := func(p Param, f func(i *InertConfig) *bool) Param {
-		return refuseTrue(p, func(c *Config) *bool { return f(in(c)) }, "Unable to update TLS configuration. Check server logs.")
-	}
 	cpulist := "the node does not pin threads to CPUs (the pod's CPU limits apply)"
 	yesNoLocal := []string{"no", "yes", "local"}
-	tlsPort := n("tls-port", "", 0, ints(0, 65535), whyTLS, func(i *InertConfig) *int { return &i.TLSPort })
-	tlsPortSet := tlsPort.set
-	tlsPort.set = func(c *Config, args []string) error {
-		if err := tlsPortSet(c, args); err != nil {
-			return err
-		}
-		if c.Inert.TLSPort != 0 {
-			c.Inert.TLSPort = 0
-			return errors.New("Unable to update TLS configuration. Check server logs.")
-		}
-		return nil
-	}
 	oomAdj := e("oom-score-adj", 0, []string{"no", "yes", "relative", "absolute"},
 		"the node does not write /proc/self/oom_score_adj; Kubernetes sets the pod's OOM score",
 		func(i *InertConfig) *string { return &i.OOMScoreAdj })
@@ -137,10 +113,9 @@ func inertParams() []Param {
 		return err
 	}
 	return []Param{
-		b("rdbchecksum", "", FlagImmutable, "snapshots are always checksummed (CRC-64); the format is the node's own", func(i *InertConfig) *bool { return &i.RDBChecksum }),
+		b("rdbchecksum", "", FlagImmutable, "snapshots are always checksummed (CRC-64)", func(i *InertConfig) *bool { return &i.RDBChecksum }),
 		b("io-threads-do-reads", "", FlagImmutable, whyThreads, func(i *InertConfig) *bool { return &i.IOThreadsDoReads }),
 		b("always-show-logo", "", FlagImmutable, "the node prints no ASCII logo", func(i *InertConfig) *bool { return &i.AlwaysShowLogo }),
-		b("rdbcompression", "", 0, "snapshot values are not LZF-compressed; the format is the node's own", func(i *InertConfig) *bool { return &i.RDBCompression }),
 		b("rdb-del-sync-files", "", 0, "a full sync streams the snapshot over the socket, so no sync file is left to delete", func(i *InertConfig) *bool { return &i.RDBDelSyncFiles }),
 		b("activerehashing", "", 0, "Go maps grow incrementally by themselves; there is no rehash step to run", func(i *InertConfig) *bool { return &i.ActiveRehashing }),
 		b("set-proc-title", "", FlagImmutable, "the Go process does not rewrite its title", func(i *InertConfig) *bool { return &i.SetProcTitle }),
@@ -166,10 +141,6 @@ func inertParams() []Param {
 		b("disable-thp", "", FlagImmutable, whyAllocator, func(i *InertConfig) *bool { return &i.DisableTHP }),
 		b("aof-disable-auto-gc", "", 0, "the AOF's history files are deleted after a rewrite, as with the default (no)", func(i *InertConfig) *bool { return &i.AOFDisableAutoGC }),
 		b("replica-ignore-disk-write-errors", "", 0, "a replica never writes its master's stream to disk on its own", func(i *InertConfig) *bool { return &i.ReplicaIgnoreDiskWriteErrors }),
-		tlsOff(b("tls-cluster", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSCluster }), func(i *InertConfig) *bool { return &i.TLSCluster }),
-		tlsOff(b("tls-replication", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSReplication }), func(i *InertConfig) *bool { return &i.TLSReplication }),
-		b("tls-prefer-server-ciphers", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSPreferServerCiphers }),
-		b("tls-session-caching", "", 0, whyTLS, func(i *InertConfig) *bool { return &i.TLSSessionCaching }),
 
 		s("unixsocket", FlagImmutable, true, "the node listens on TCP only (pods are reached over the network)", func(i *InertConfig) *string { return &i.UnixSocket }, nil),
 		s("bind-source-addr", 0, true, "outgoing connections (replication, MIGRATE) use the address the kernel picks", func(i *InertConfig) *string { return &i.BindSourceAddr }, nil),
@@ -180,18 +151,6 @@ func inertParams() []Param {
 		s("bio_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BioCPUList }, nil),
 		s("aof_rewrite_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.AOFRewriteCPUList }, nil),
 		s("bgsave_cpulist", FlagImmutable, true, cpulist, func(i *InertConfig) *string { return &i.BgsaveCPUList }, nil),
-		s("tls-cert-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCertFile }, nil),
-		s("tls-key-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSKeyFile }, nil),
-		s("tls-key-file-pass", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSKeyFilePass }, nil),
-		s("tls-client-cert-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSClientCertFile }, nil),
-		s("tls-client-key-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSClientKeyFile }, nil),
-		s("tls-client-key-file-pass", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSClientKeyFilePass }, nil),
-		s("tls-dh-params-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSDHParamsFile }, nil),
-		s("tls-ca-cert-file", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCACertFile }, nil),
-		s("tls-ca-cert-dir", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCACertDir }, nil),
-		s("tls-protocols", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSProtocols }, nil),
-		s("tls-ciphers", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCiphers }, nil),
-		s("tls-ciphersuites", 0, true, whyTLS, func(i *InertConfig) *string { return &i.TLSCiphersuites }, nil),
 
 		e("supervised", FlagImmutable, []string{"upstart", "systemd", "auto", "no"}, whyProcess, func(i *InertConfig) *string { return &i.Supervised }),
 		e("syslog-facility", FlagImmutable, []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, "the node logs to stderr or logfile, never to syslog", func(i *InertConfig) *string { return &i.SyslogFacility }),
@@ -200,7 +159,6 @@ func inertParams() []Param {
 		e("sanitize-dump-payload", 0, []string{"no", "yes", "clients"}, "RESTORE always checks the whole payload (CRC and structure)", func(i *InertConfig) *string { return &i.SanitizeDumpPayload }),
 		e("enable-module-command", FlagImmutable, yesNoLocal, "modules are not supported; MODULE is not served", func(i *InertConfig) *string { return &i.EnableModuleCommand }),
 		e("propagation-error-behavior", 0, []string{"ignore", "panic", "panic-on-replicas"}, "a replica applies its master's stream as it comes (errors are ignored, as the default)", func(i *InertConfig) *string { return &i.PropagationErrorBehavior }),
-		e("tls-auth-clients", 0, []string{"no", "yes", "optional"}, whyTLS, func(i *InertConfig) *string { return &i.TLSAuthClients }),
 
 		n("io-threads", "", FlagImmutable, ints(1, 128), whyThreads, func(i *InertConfig) *int { return &i.IOThreads }),
 		n("auto-aof-rewrite-percentage", "", 0, ints(0, intMax), whyAutoAOF, func(i *InertConfig) *int { return &i.AutoAOFRewritePercentage }),
@@ -210,15 +168,11 @@ func inertParams() []Param {
 		n("active-defrag-threshold-upper", "", 0, ints(0, 1000), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragThresholdUpper }),
 		n("maxmemory-eviction-tenacity", "", 0, ints(0, 100), "eviction runs to completion inside the command that needs the memory", func(i *InertConfig) *int { return &i.MaxmemoryEvictionTenacity }),
 		n("tcp-backlog", "", FlagImmutable, ints(0, intMax), "Go's listener takes the kernel's somaxconn as its backlog", func(i *InertConfig) *int { return &i.TCPBacklog }),
-		n("cluster-announce-tls-port", "", 0, ints(0, 65535), whyTLS, func(i *InertConfig) *int { return &i.ClusterAnnounceTLSPort }),
 		n("list-compress-depth", "", 0, ints(0, intMax), whyEncoding, func(i *InertConfig) *int { return &i.ListCompressDepth }),
 		n("active-expire-effort", "", 0, ints(1, 10), "the active expiry cycle has a fixed effort", func(i *InertConfig) *int { return &i.ActiveExpireEffort }),
 		n("socket-mark-id", "", FlagImmutable, sizes(0, uintMax), "sockets are not marked (SO_MARK)", func(i *InertConfig) *int { return &i.SocketMarkID }),
 		n("unixsocketperm", "", FlagImmutable, numSpec{max: 0o777, unsigned: true, octal: true}, "the node listens on TCP only (no unix socket to set permissions on)", func(i *InertConfig) *int { return &i.UnixSocketPerm }),
 		n("active-defrag-max-scan-fields", "", 0, sizes(1, longMax), whyAllocator, func(i *InertConfig) *int { return &i.ActiveDefragMaxScanFields }),
-		tlsPort,
-		n("tls-session-cache-size", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheSize }),
-		n("tls-session-cache-timeout", "", 0, ints(0, intMax), whyTLS, func(i *InertConfig) *int { return &i.TLSSessionCacheTimeout }),
 		n64("busy-reply-threshold", "lua-time-limit", 0, ints(0, longMax), "", func(i *InertConfig) *int64 { return &i.BusyReplyThreshold }),
 		n64("active-defrag-ignore-bytes", "", 0, memorySizes(1, longMax), whyAllocator, func(i *InertConfig) *int64 { return &i.ActiveDefragIgnoreBytes }),
 		n64("hll-sparse-max-bytes", "", 0, memorySizes(0, longMax), "", func(i *InertConfig) *int64 { return &i.HLLSparseMaxBytes }),

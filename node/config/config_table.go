@@ -7,7 +7,7 @@ import (
 )
 
 // params is the parameter table: every name of Redis 7.0's CONFIG GET *
-// (with its alias), plus the node's own (event-loops, event-loop-busy-poll,
+// (with its alias), plus the node's own (event-loops, event-loop-busy-poll, metrics-port,
 // set-max-listpack-*), sorted by name. Types, ranges, flags and defaults
 // are Redis 7.0.15's.
 func params() []Param {
@@ -28,6 +28,7 @@ func params() []Param {
 			baseName("appenddirname can't be a path, just a dirname", "appenddirname can't be empty")),
 		enumParam("appendfsync", "", 0, []string{"everysec", "always", "no"}, func(c *Config) *string { return &c.AppendFsync }),
 		saveParam(),
+		boolParam("rdbcompression", "", 0, func(c *Config) *bool { return &c.RDBCompression }),
 		numParam("maxmemory", "", 0, maxMemory, func(c *Config) *int64 { return &c.MaxMemory }),
 		enumParam("maxmemory-policy", "", 0, maxMemoryPolicies, func(c *Config) *string { return &c.MaxMemoryPolicy }),
 		intParam("maxmemory-samples", "", 0, 1, intMax, func(c *Config) *int { return &c.MaxMemorySamples }),
@@ -36,6 +37,7 @@ func params() []Param {
 		intParam("tcp-keepalive", "", 0, 0, intMax, func(c *Config) *int { return &c.TCPKeepalive }),
 		intParam("event-loops", "", FlagImmutable, 0, 64, func(c *Config) *int { return &c.EventLoops }),
 		intParam("event-loop-busy-poll", "", FlagImmutable, 0, 1000, func(c *Config) *int { return &c.EventLoopBusyPoll }),
+		intParam("metrics-port", "", FlagImmutable, 0, 65535, func(c *Config) *int { return &c.MetricsPort }),
 		intParam("databases", "", FlagImmutable, 1, intMax, func(c *Config) *int { return &c.Databases }),
 		enumParam("loglevel", "", 0, []string{"debug", "verbose", "notice", "warning"}, func(c *Config) *string { return &c.LogLevel }),
 		stringParam("logfile", "", FlagImmutable, func(c *Config) *string { return &c.LogFile }, nil),
@@ -75,6 +77,7 @@ func params() []Param {
 	p = append(p, replParams()...)
 	p = append(p, encodingParams()...)
 	p = append(p, inertParams()...)
+	p = append(p, tlsParams()...)
 	sort.Slice(p, func(i, j int) bool { return p[i].name < p[j].name })
 	return p
 }

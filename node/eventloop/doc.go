@@ -29,6 +29,12 @@
 // loop stopped. The engine decides the first four (Batch.HandOver); the
 // loop the last.
 //
+// A command that runs long on the loop (a script past
+// busy-reply-threshold) calls Socket.ServeWhileBlocked from time to time:
+// the loop's other connections are read, run (the engine answers BUSY)
+// and written from inside it, as Redis's processEventsWhileBlocked
+// (blocked.go).
+//
 // A loop that finds nothing ready polls a little longer before it sleeps
 // while most of its recent idle gaps were that short (busypoll.go): under
 // a stream of requests from many clients that saves the sleep and the

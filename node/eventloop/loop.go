@@ -102,6 +102,7 @@ type Loop struct {
 	closing []*Socket  // closed by others: the loop closes them
 
 	lastScan time.Time
+	blocked  bool // in ServeWhileBlocked (blocked.go)
 }
 
 type pendingWrite struct {
@@ -243,6 +244,9 @@ func (l *Loop) Run() {
 		for _, s := range ready {
 			if s.failed {
 				l.drop(s)
+				continue
+			}
+			if s.done { // dropped or handed over by ServeWhileBlocked
 				continue
 			}
 			b := s.conn.Run()

@@ -78,3 +78,21 @@ func (db *DB) lfuLogIncr(counter uint8) uint8 {
 	}
 	return counter
 }
+
+// SetAccessHint applies the access information a snapshot saved with a
+// key (RDB_OPCODE_FREQ, RDB_OPCODE_IDLE) as Redis's objectSetLRUOrLFU
+// does when loading: under an LFU policy the counter freq (when >= 0),
+// otherwise the idle time idleSecs (when >= 0).
+func (db *DB) SetAccessHint(e *Entry, idleSecs int64, freq int) {
+	switch {
+	case db.env.LFU && freq >= 0:
+		e.setClock(db.env.lfuMinutes()<<8 | uint32(min(freq, 255)))
+	case !db.env.LFU && idleSecs >= 0:
+		now := int64(db.env.LRUClock())
+		abs := now - idleSecs*1000/lruClockResolution
+		if abs < 0 {
+			abs = (now + lruClockMax/2) % lruClockMax
+		}
+		e.setClock(uint32(abs))
+	}
+}

@@ -58,20 +58,39 @@ type CaptureSizer interface {
 // there would make the lock holder pay for garbage collection).
 type Chunk struct {
 	codecs *Codecs
+	access AccessPolicy
 	arena  []byte
 	recs   []chunkRecord
+	// again: the source stopped early (Full) and wants the same cursor
+	// once more (Again).
+	again bool
 }
+
+// chunkBytes is how much a chunk encodes under one hold of the lock
+// before the source stops (Full): a few big values (a 512 MB string)
+// would otherwise be copied, and the arena regrown, all in one hold.
+const chunkBytes = 1 << 20
+
+// Full reports whether the chunk holds chunkBytes of encoded keys: the
+// source should stop adding, call Again, and return the cursor it was
+// given (the keys it did not claim are met again next time).
+func (ch *Chunk) Full() bool { return len(ch.arena) >= chunkBytes }
+
+// Again asks for the next NextChunk call to get the same cursor.
+func (ch *Chunk) Again() { ch.again = true }
 
 type chunkRecord struct {
 	db             int
 	key, val, vend int // offsets in arena: key [key:val), value [val:vend)
 	expireAt       int64
+	access         uint64
 	t              ValueType
 }
 
-// Add encodes one key into the chunk.
-func (ch *Chunk) Add(db int, key string, expireAt int64, t ValueType, v any) error {
-	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: t}
+// Add encodes one key into the chunk. access is its access information
+// of the capture's kind (Capture.Access; AccessOf).
+func (ch *Chunk) Add(db int, key string, expireAt int64, t ValueType, v any, access uint64) error {
+	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: t, access: access}
 	ch.arena = append(ch.arena, key...)
 	r.val = len(ch.arena)
 	var err error
@@ -87,11 +106,11 @@ func (ch *Chunk) Add(db int, key string, expireAt int64, t ValueType, v any) err
 // AddString is Add for a string held as bytes: with raw strings
 // (Codecs.RawStrings) it copies val without boxing it in an interface,
 // which would allocate under the server lock for every key.
-func (ch *Chunk) AddString(db int, key string, expireAt int64, val []byte) error {
+func (ch *Chunk) AddString(db int, key string, expireAt int64, val []byte, access uint64) error {
 	if !ch.codecs.RawStrings() {
-		return ch.Add(db, key, expireAt, TypeString, val)
+		return ch.Add(db, key, expireAt, TypeString, val, access)
 	}
-	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: TypeString}
+	r := chunkRecord{db: db, key: len(ch.arena), expireAt: expireAt, t: TypeString, access: access}
 	ch.arena = append(ch.arena, key...)
 	r.val = len(ch.arena)
 	ch.arena = rdb.AppendStringObject(ch.arena, val)
@@ -105,6 +124,7 @@ func (ch *Chunk) Len() int { return len(ch.recs) }
 
 func (ch *Chunk) reset() {
 	ch.recs = ch.recs[:0]
+	ch.again = false
 	if cap(ch.arena) > 4<<20 {
 		ch.arena = nil // do not keep a huge value's buffer
 	}
@@ -113,7 +133,9 @@ func (ch *Chunk) reset() {
 
 func (ch *Chunk) writeTo(w *SnapshotWriter) error {
 	for _, r := range ch.recs {
-		if err := w.Key(r.db, ch.arena[r.key:r.val], r.expireAt, r.t, ch.arena[r.val:r.vend]); err != nil {
+		rec := Record{DB: r.db, Key: ch.arena[r.key:r.val], ExpireAt: r.expireAt, Type: r.t,
+			Value: ch.arena[r.val:r.vend], AccessKind: ch.access, Access: r.access}
+		if err := w.WriteRecord(rec); err != nil {
 			return err
 		}
 	}
@@ -137,6 +159,7 @@ type CaptureStats struct {
 type Capture struct {
 	gen    uint64
 	codecs *Codecs
+	access AccessPolicy
 
 	progress atomic.Int64 // keys written so far
 
@@ -151,6 +174,14 @@ type Capture struct {
 func NewCapture(gen uint64, codecs *Codecs) *Capture {
 	return &Capture{gen: gen, codecs: codecs}
 }
+
+// SetAccess sets the kind of access information the capture's records
+// carry (the snapshot's SnapshotOptions.Access); call it before the
+// capture is used.
+func (c *Capture) SetAccess(p AccessPolicy) { c.access = p }
+
+// Access is the kind of access information the records carry.
+func (c *Capture) Access() AccessPolicy { return c.access }
 
 // Progress is how many keys Write has written so far (INFO's
 // current_save_keys_processed).
@@ -170,14 +201,16 @@ func (c *Capture) Record(db int, key []byte, expireAt int64, t ValueType, v any)
 	if err != nil {
 		return Record{}, err
 	}
-	return Record{DB: db, Key: key, ExpireAt: expireAt, Type: t, Value: enc}, nil
+	return Record{DB: db, Key: key, ExpireAt: expireAt, Type: t, Value: enc, AccessKind: c.access}, nil
 }
 
 // Preserve records the current state of a key the keyspace is about to
 // change or delete and that the capture has not claimed yet (the keyspace
 // claims it in the same step). Called under the server lock. key is copied.
-func (c *Capture) Preserve(db int, key []byte, expireAt int64, t ValueType, v any) {
+// access is the key's access information (Capture.Access; AccessOf).
+func (c *Capture) Preserve(db int, key []byte, expireAt int64, t ValueType, v any, access uint64) {
 	r, err := c.Record(db, append([]byte(nil), key...), expireAt, t, v)
+	r.Access = access
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -212,6 +245,9 @@ type CaptureOptions struct {
 	ChunkKeys int
 	// Aux fields written first (shoal-ver, ctime, ...).
 	Aux [][2]string
+	// Functions are the function libraries' codes, written after the aux
+	// fields as RDB_OPCODE_FUNCTION2 records (Redis's rdbSaveFunctions).
+	Functions [][]byte
 	// DutyCycle, when in (0,1), paces the capture so that it holds the
 	// server lock at most about this fraction of the time (the rest is
 	// the clients') while clients want it: a chunk whose lock was free
@@ -239,9 +275,14 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			return st, err
 		}
 	}
+	for _, code := range opt.Functions {
+		if err := w.Function(code); err != nil {
+			return st, err
+		}
+	}
 	writeAll := func(recs []Record) error {
 		for _, r := range recs {
-			if err := w.Key(r.DB, r.Key, r.ExpireAt, r.Type, r.Value); err != nil {
+			if err := w.WriteRecord(r); err != nil {
 				return err
 			}
 			st.Keys++
@@ -249,13 +290,13 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 		}
 		return nil
 	}
-	ch := &Chunk{codecs: c.codecs}
+	ch := &Chunk{codecs: c.codecs, access: c.access}
 	pace := pacer{duty: opt.DutyCycle}
 	lastFlush := start
 	dbs := -1
 	for db := 0; dbs < 0 || db < dbs; db++ {
 		cursor := uint64(0)
-		for {
+		for first := true; ; first = false {
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
@@ -267,11 +308,14 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 			var err error
 			ch.reset()
 			keys, expires := 0, 0
-			if sz, ok := src.(CaptureSizer); ok && db < dbs && cursor == 0 {
+			if sz, ok := src.(CaptureSizer); ok && db < dbs && first {
 				keys, expires = sz.DBSize(db)
 			}
 			if db < dbs {
-				cursor, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys)
+				var next uint64
+				if next, err = src.NextChunk(ch, db, cursor, opt.ChunkKeys); !ch.again {
+					cursor = next
+				}
 			}
 			preserved, perr := c.takePreserved()
 			hold := time.Since(held)
@@ -309,7 +353,7 @@ func (c *Capture) Write(ctx context.Context, w *SnapshotWriter, lock sync.Locker
 				}
 				lastFlush = time.Now()
 			}
-			if db >= dbs || cursor == 0 {
+			if db >= dbs || cursor == 0 && !ch.again {
 				break
 			}
 		}

@@ -46,7 +46,7 @@ func newModel(dbs int) *model {
 // beforeChange is the hook every modification goes through.
 func (m *model) beforeChange(db int, e *modelEntry) {
 	if m.capture != nil && e.gen < m.capture.Gen() {
-		m.capture.Preserve(db, []byte(e.key), e.expire, TypeString, []byte(e.val))
+		m.capture.Preserve(db, []byte(e.key), e.expire, TypeString, []byte(e.val), 0)
 		e.gen = m.capture.Gen()
 	}
 }
@@ -119,7 +119,7 @@ func (m *model) NextChunk(ch *Chunk, db int, cursor uint64, max int) (uint64, er
 			continue
 		}
 		e.gen = m.capture.Gen()
-		if err := ch.Add(db, e.key, e.expire, TypeString, []byte(e.val)); err != nil {
+		if err := ch.Add(db, e.key, e.expire, TypeString, []byte(e.val), 0); err != nil {
 			return 0, err
 		}
 		n++
@@ -301,8 +301,8 @@ func TestChunkAddStringEncodesAsAdd(t *testing.T) {
 			buf *bytes.Buffer
 			add func(ch *Chunk) error
 		}{
-			{&viaAdd, func(ch *Chunk) error { return ch.Add(3, "k", 42, TypeString, []byte("val")) }},
-			{&viaString, func(ch *Chunk) error { return ch.AddString(3, "k", 42, []byte("val")) }},
+			{&viaAdd, func(ch *Chunk) error { return ch.Add(3, "k", 42, TypeString, []byte("val"), 0) }},
+			{&viaString, func(ch *Chunk) error { return ch.AddString(3, "k", 42, []byte("val"), 0) }},
 		} {
 			ch := &Chunk{codecs: codecs}
 			mustOK(t, c.add(ch))

@@ -134,8 +134,17 @@ func (BytesStringCodec) DecodeLegacy(b []byte) (any, error) { return b, nil }
 
 // decodeRDBString decodes a string object (type byte 0, then the string).
 func decodeRDBString(b []byte) ([]byte, error) {
+	return appendRDBString(nil, b)
+}
+
+// appendRDBString decodes a string object, expanding an encoded string
+// (integer, LZF) into dst.
+func appendRDBString(dst, b []byte) ([]byte, error) {
 	if len(b) == 0 || b[0] != rdb.TypeString {
 		return nil, fmt.Errorf("%w: not a string", ErrBadValue)
+	}
+	if s, err := rdb.AppendDecodedString(dst, b[1:]); err == nil {
+		return s, nil
 	}
 	r := rdb.NewReader(b[1:])
 	s := r.String()

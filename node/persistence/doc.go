@@ -18,16 +18,21 @@
 // dump.go and aof_manifest.go.
 //
 //   - Snapshot (dbfilename, the base of the AOF, a full sync's stream): an
-//     RDB file, version 10: "REDIS0010", AUX fields, SELECTDB and RESIZEDB
-//     before each database's keys, EXPIRETIME_MS, one RDB object per key
+//     RDB file, version 10: "REDIS0010", AUX fields, the function
+//     libraries as FUNCTION2 records, SELECTDB and RESIZEDB before each
+//     database's keys, EXPIRETIME_MS, IDLE or FREQ under an LRU or LFU
+//     maxmemory-policy (SnapshotOptions.Access), one RDB object per key
 //     (package rdb: listpacks for small hashes and sorted sets, intsets,
-//     quicklists of listpacks, plain forms otherwise), EOF, then a
+//     quicklists of listpacks, plain forms otherwise; with rdbcompression
+//     its strings of more than 20 bytes LZF-compressed), EOF, then a
 //     CRC-64/Jones (reflected polynomial 0xad93d23594c935a9, init 0, no
 //     xorout) over every byte before it. Written to a temp file in the same
 //     directory, fsynced, renamed over the target, the directory fsynced.
 //     The reader takes RDB versions 1 to 10 (FUNCTION2 records to a hook,
-//     IDLE/FREQ skipped, modules refused) and the "SHOALSNP" snapshots of
-//     earlier builds (snapshot_format.go), told apart by their magic.
+//     IDLE/FREQ into the key's clock, modules refused) and the "SHOALSNP"
+//     snapshots of earlier builds (snapshot_format.go), told apart by
+//     their magic; files of earlier RDB builds carry the function
+//     libraries in a "shoal-functions" aux field, which still loads.
 //   - DUMP payload: RDB object + uint16 RDB version (10) + CRC-64/Jones,
 //     byte for byte Redis's; payloads of earlier builds (version with the
 //     high bit set) still restore. RESTORE errors are Redis's words:

@@ -30,6 +30,8 @@ func FuzzSnapshotLoad(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	f.Add(writeWith(f, SnapshotOptions{Compress: true, Access: AccessLRU}, optionRecords()))
+	f.Add(writeWith(f, SnapshotOptions{Compress: true, Access: AccessLFU}, optionRecords()))
 	f.Add([]byte(SnapshotMagic))
 	f.Add([]byte{})
 	codecs := KeyspaceCodecs(nil, nil, nil, nil)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
+	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // The keyspace's entries in the files' terms: the mapping between a
@@ -78,8 +80,11 @@ func LoadKey(db *keyspace.DB, codecs *Codecs, r Record, reused bool) error {
 	if r.Type == TypeString && codecs.RawStrings() {
 		s := r.Value
 		if !r.Legacy {
+			// An LZF string expands into buf, on the stack when small:
+			// the keyspace copies it.
+			var buf [64]byte
 			var err error
-			if s, err = decodeRDBString(r.Value); err != nil {
+			if s, err = appendRDBString(buf[:0], r.Value); err != nil {
 				return fmt.Errorf("key %q: %w", r.Key, err)
 			}
 		}
@@ -114,7 +119,25 @@ func LoadKey(db *keyspace.DB, codecs *Codecs, r Record, reused bool) error {
 	if r.ExpireAt != NoExpire {
 		db.SetExpire(e, r.ExpireAt)
 	}
+	switch r.AccessKind {
+	case AccessLRU:
+		db.SetAccessHint(e, int64(min(r.Access, 1<<40)), -1)
+	case AccessLFU:
+		db.SetAccessHint(e, -1, int(min(r.Access, 255)))
+	}
 	return nil
+}
+
+// AccessOf is e's access information of kind p, as Redis saves it: the
+// estimated idle time in seconds (LRU) or the decayed counter (LFU).
+func AccessOf(db *keyspace.DB, e *keyspace.Entry, p AccessPolicy) uint64 {
+	switch p {
+	case AccessLRU:
+		return uint64(max(db.IdleMillis(e), 0) / 1000)
+	case AccessLFU:
+		return uint64(db.LFUCounter(e))
+	}
+	return 0
 }
 
 // ExpireOf is an entry's expiry in the files' terms.
@@ -126,10 +149,13 @@ func ExpireOf(e *keyspace.Entry) int64 {
 }
 
 // WriteDatabases writes every live key of dbs to w, each database's keys
-// after its size hint (the caller holds the lock that guards dbs).
+// after its size hint, with the access hints of the writer's options (the
+// caller holds the lock that guards dbs).
 func WriteDatabases(w *SnapshotWriter, codecs *Codecs, dbs []*keyspace.DB) error {
 	var buf []byte
 	var err error
+	policy := w.Options().Access
+	raw := codecs.RawStrings()
 	for i, db := range dbs {
 		if db.Len() > 0 {
 			if err := w.ResizeDB(i, db.Len(), db.VolatileLen()); err != nil {
@@ -137,15 +163,27 @@ func WriteDatabases(w *SnapshotWriter, codecs *Codecs, dbs []*keyspace.DB) error
 			}
 		}
 		db.ForEach(func(e *keyspace.Entry) bool {
-			t, v, terr := EntryValue(e)
-			if terr != nil {
-				err = terr
-				return false
+			r := Record{DB: i, ExpireAt: ExpireOf(e), AccessKind: policy}
+			if policy != AccessNone {
+				r.Access = AccessOf(db, e, policy)
 			}
-			buf, err = codecs.AppendValue(buf[:0], t, v)
-			if err == nil {
-				err = w.Key(i, []byte(e.Key()), ExpireOf(e), t, buf)
+			if raw && e.Type() == keyspace.TypeString {
+				// Without boxing the bytes in an interface (an
+				// allocation per key).
+				r.Type, buf = TypeString, rdb.AppendStringObject(buf[:0], e.Bytes())
+			} else {
+				t, v, terr := EntryValue(e)
+				if terr != nil {
+					err = terr
+					return false
+				}
+				r.Type = t
+				if buf, err = codecs.AppendValue(buf[:0], t, v); err != nil {
+					return false
+				}
 			}
+			r.Key, r.Value = keyBytes(e), buf
+			err = w.WriteRecord(r)
 			return err == nil
 		})
 		if err != nil {
@@ -153,4 +191,11 @@ func WriteDatabases(w *SnapshotWriter, codecs *Codecs, dbs []*keyspace.DB) error
 		}
 	}
 	return nil
+}
+
+// keyBytes is e's key as bytes without a copy, for writers that only read
+// it while the entry cannot change (the caller holds the keyspace's lock).
+func keyBytes(e *keyspace.Entry) []byte {
+	k := e.Key()
+	return unsafe.Slice(unsafe.StringData(k), len(k))
 }

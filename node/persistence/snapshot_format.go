@@ -97,6 +97,10 @@ type Record struct {
 	// encoding of value.go (Codecs.DecodeLegacy).
 	Value  []byte
 	Legacy bool
+	// AccessKind says what Access is: none, the key's LRU idle time in
+	// seconds, or its LFU counter (RDB_OPCODE_IDLE, RDB_OPCODE_FREQ).
+	AccessKind AccessPolicy
+	Access     uint64
 }
 
 // formatResizeDB is the value of an AuxResizeDB field.

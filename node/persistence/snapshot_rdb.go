@@ -102,6 +102,7 @@ func valueType(t byte) (ValueType, bool) {
 func (sr *snapReader) rdbRecords(h SnapshotHandler, version int) error {
 	db := 0
 	expireAt := NoExpire
+	accessKind, access := AccessNone, uint64(0)
 	var nameBuf, auxBuf []byte
 	for {
 		sr.recStart = sr.off
@@ -166,16 +167,19 @@ func (sr *snapReader) rdbRecords(h SnapshotHandler, version int) error {
 			expireAt = max(int64(int32(binary.LittleEndian.Uint32(b))), 0) * 1000
 			continue
 		case rdb.OpIdle:
-			// LRU idle time: a hint this node does not keep.
-			if _, err := sr.rdbLen(); err != nil {
+			// The next key's LRU idle time in seconds.
+			if access, err = sr.rdbLen(); err != nil {
 				return err
 			}
+			accessKind = AccessLRU
 			continue
 		case rdb.OpFreq:
-			// LFU counter: likewise.
-			if _, err := sr.ReadByte(); err != nil {
+			// The next key's LFU counter.
+			b, err := sr.ReadByte()
+			if err != nil {
 				return err
 			}
+			accessKind, access = AccessLFU, uint64(b)
 			continue
 		case rdb.OpFunction2:
 			var buf []byte
@@ -207,8 +211,8 @@ func (sr *snapReader) rdbRecords(h SnapshotHandler, version int) error {
 			}
 			return fmt.Errorf("%w 0x%02x", ErrUnknownType, op)
 		}
-		rec := Record{DB: db, ExpireAt: expireAt, Type: t}
-		expireAt = NoExpire
+		rec := Record{DB: db, ExpireAt: expireAt, Type: t, AccessKind: accessKind, Access: access}
+		expireAt, accessKind, access = NoExpire, AccessNone, 0
 		if h.Reuse {
 			rec.Key, err = sr.rdbString(&sr.keyBuf)
 		} else {

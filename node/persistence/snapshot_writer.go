@@ -21,6 +21,44 @@ type SnapshotWriter struct {
 	closed  bool
 	err     error
 	scratch []byte
+	opt     SnapshotOptions
+	lzf     *rdb.LZF
+}
+
+// SnapshotOptions are Redis's settings of what a snapshot holds beyond
+// the keys and values.
+type SnapshotOptions struct {
+	// Compress is rdbcompression yes: strings longer than 20 bytes (keys,
+	// string values, the blobs of packed encodings, the members of plain
+	// ones) are written LZF-compressed when that saves 4 bytes or more.
+	Compress bool
+	// Access is the access hint written before each key whose Record
+	// carries one of that kind: its LRU idle time (RDB_OPCODE_IDLE) or
+	// its LFU counter (RDB_OPCODE_FREQ), as Redis writes them when its
+	// maxmemory-policy is an LRU or LFU one.
+	Access AccessPolicy
+}
+
+// AccessPolicy is the kind of a key's access information: Redis's
+// maxmemory-policy flags MAXMEMORY_FLAG_LRU and MAXMEMORY_FLAG_LFU.
+type AccessPolicy uint8
+
+// The access policies.
+const (
+	AccessNone AccessPolicy = iota
+	AccessLRU               // Record.Access is the idle time in seconds
+	AccessLFU               // Record.Access is the LFU counter (0-255)
+)
+
+// AccessPolicyOf maps a maxmemory-policy to the hint Redis saves with it.
+func AccessPolicyOf(maxmemoryPolicy string) AccessPolicy {
+	switch maxmemoryPolicy {
+	case "allkeys-lru", "volatile-lru":
+		return AccessLRU
+	case "allkeys-lfu", "volatile-lfu":
+		return AccessLFU
+	}
+	return AccessNone
 }
 
 // crcWriter checksums everything that passes through it.
@@ -44,6 +82,18 @@ func NewSnapshotWriter(w io.Writer) *SnapshotWriter {
 	s.write(fmt.Appendf(nil, "%s%04d", RDBMagic, rdb.Version))
 	return s
 }
+
+// SetOptions sets what the keys written from now on carry (call it
+// before the first key).
+func (s *SnapshotWriter) SetOptions(o SnapshotOptions) {
+	s.opt = o
+	if o.Compress && s.lzf == nil {
+		s.lzf = new(rdb.LZF)
+	}
+}
+
+// Options are the writer's options.
+func (s *SnapshotWriter) Options() SnapshotOptions { return s.opt }
 
 func (s *SnapshotWriter) write(p []byte) {
 	if s.closed && s.err == nil {
@@ -101,6 +151,16 @@ func (s *SnapshotWriter) selectDB(b []byte, db int) []byte {
 // (type byte, object: see Codecs.AppendValue); expireAt is unix ms or
 // NoExpire.
 func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, value []byte) error {
+	return s.key(db, key, expireAt, t, value, AccessNone, 0)
+}
+
+// WriteRecord writes one key with its access hint when the record
+// carries one of the writer's kind (SnapshotOptions.Access).
+func (s *SnapshotWriter) WriteRecord(r Record) error {
+	return s.key(r.DB, r.Key, r.ExpireAt, r.Type, r.Value, r.AccessKind, r.Access)
+}
+
+func (s *SnapshotWriter) key(db int, key []byte, expireAt int64, t ValueType, value []byte, kind AccessPolicy, access uint64) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -116,16 +176,42 @@ func (s *SnapshotWriter) Key(db int, key []byte, expireAt int64, t ValueType, va
 	if expireAt < NoExpire {
 		return fmt.Errorf("persistence: bad expire time %d", expireAt)
 	}
-	b := s.selectDB(s.scratch[:0], db)
+	// Encode straight into the buffered writer's free space when the
+	// record fits there (one copy fewer), else into scratch.
+	b := s.scratch[:0]
+	fromBuf := !s.closed && s.bw.Available() >= len(key)+len(value)+48
+	if fromBuf {
+		b = s.bw.AvailableBuffer()
+	}
+	b = s.selectDB(b, db)
 	if expireAt != NoExpire {
 		b = append(b, rdb.OpExpireTimeMs)
 		b = binary.LittleEndian.AppendUint64(b, uint64(expireAt))
 	}
+	if kind != AccessNone && kind == s.opt.Access {
+		if kind == AccessLRU {
+			b = rdb.AppendLen(append(b, rdb.OpIdle), access)
+		} else {
+			b = append(b, rdb.OpFreq, byte(min(access, 255)))
+		}
+	}
 	b = append(b, value[0])
-	b = rdb.AppendString(b, key)
-	s.scratch = b[:0]
-	s.write(b)
-	s.write(value[1:])
+	switch {
+	case s.lzf != nil && s.opt.Compress:
+		b = s.lzf.AppendString(b, key)
+		b = s.lzf.AppendObjectBody(b, value)
+		s.write(b)
+	case fromBuf:
+		b = rdb.AppendString(b, key)
+		s.write(append(b, value[1:]...))
+	default: // a large value: no copy of it
+		b = rdb.AppendString(b, key)
+		s.write(b)
+		s.write(value[1:])
+	}
+	if !fromBuf && cap(b) <= 1<<20 {
+		s.scratch = b[:0]
+	}
 	return s.err
 }
 

@@ -246,15 +246,18 @@ func (rs *replState) syncWithMaster(l *masterLink) error {
 	s.Lock()
 	timeout := time.Duration(s.Config().Repl.Timeout) * time.Second
 	auth, user := s.Config().Repl.MasterAuth, s.Config().Repl.MasterUser
-	port := s.Config().Port
-	if s.Config().Repl.AnnouncePort != 0 {
-		port = s.Config().Repl.AnnouncePort
-	}
+	port := listeningPort(s.Config())
 	announceIP := s.Config().Repl.AnnounceIP
+	useTLS := s.Config().TLS.Replication
 	s.Unlock()
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort(l.host, strconv.Itoa(l.port)), timeout)
 	if err != nil {
 		return fmt.Errorf("Error condition on socket for SYNC: %v", err)
+	}
+	if useTLS {
+		if conn, err = dialTLS(s, conn, timeout); err != nil {
+			return fmt.Errorf("Error condition on socket for SYNC: %v", err)
+		}
 	}
 	s.Lock()
 	if l.stopped {

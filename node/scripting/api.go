@@ -70,19 +70,36 @@ func (rt *Runtime) current(L *lua.LState, what string) *Run {
 	return rt.run
 }
 
-// argv converts the arguments of redis.call (luaArgsToRedisArgv).
+// argv converts the arguments of redis.call (luaArgsToRedisArgv), all
+// in one buffer. They are the command's own: a command may keep them
+// (a rewrite for propagation keeps its key) until the script ends.
 func argv(L *lua.LState) ([][]byte, string) {
 	n := L.GetTop()
 	if n == 0 {
 		return nil, "Please specify at least one argument for this redis lib call"
 	}
-	args := make([][]byte, n)
+	size := 0
 	for i := 1; i <= n; i++ {
-		s, ok := argString(L.Get(i))
-		if !ok {
+		switch x := L.Get(i).(type) {
+		case lua.LString:
+			size += len(x)
+		case lua.LNumber:
+			size += 24 // "%.17g" of a double is at most 24 bytes
+		default:
 			return nil, "Lua redis lib command arguments must be strings or integers"
 		}
-		args[i-1] = []byte(s)
+	}
+	buf := make([]byte, 0, size)
+	args := make([][]byte, n)
+	for i := 1; i <= n; i++ {
+		start := len(buf)
+		switch x := L.Get(i).(type) {
+		case lua.LString:
+			buf = append(buf, x...)
+		case lua.LNumber:
+			buf = append(buf, formatG17(float64(x))...)
+		}
+		args[i-1] = buf[start:len(buf):len(buf)]
 	}
 	return args, ""
 }
@@ -154,8 +171,8 @@ func statusReply(L *lua.LState) int {
 	return 1
 }
 
-// redisLog is redis.log: the arguments are checked as Redis does; the
-// node has no log reachable from a handler, so the message is dropped.
+// redisLog is redis.log (luaLogCommand): the message goes to the node's
+// log, filtered by loglevel.
 func (rt *Runtime) redisLog(L *lua.LState) int {
 	n := L.GetTop()
 	if n < 2 {
@@ -171,8 +188,32 @@ func (rt *Runtime) redisLog(L *lua.LState) int {
 	if !ok {
 		return raise(L, "First argument must be a number (log level).")
 	}
-	if level := int(lv); level < logDebug || level > logWarning {
+	level := int(lv)
+	if level < logDebug || level > logWarning {
 		return raise(L, "Invalid debug level.")
+	}
+	// The arguments after the level, as lua_tolstring makes them (strings
+	// and numbers; others are skipped), joined by spaces.
+	var msg strings.Builder
+	for i := 2; i <= n; i++ {
+		var part string
+		switch x := L.Get(i).(type) {
+		case lua.LString:
+			part = string(x)
+		case lua.LNumber:
+			part = formatG(float64(x), 14)
+		default:
+			continue
+		}
+		if i != 2 {
+			msg.WriteByte(' ')
+		}
+		msg.WriteString(part)
+	}
+	if run := rt.run; run != nil {
+		run.c.ScriptLog(level, msg.String())
+	} else if rt.last != nil { // FUNCTION LOAD running a library's code
+		rt.last.ScriptLog(level, msg.String())
 	}
 	return 0
 }

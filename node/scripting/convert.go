@@ -44,6 +44,35 @@ func (p *replyParser) line() string {
 	return s
 }
 
+// integer reads an integer line without making a string of it (the
+// reply of most commands scripts call).
+func (p *replyParser) integer() int64 {
+	i := bytes.IndexByte(p.b[p.pos:], '\r')
+	if i < 0 {
+		p.pos = len(p.b)
+		return 0
+	}
+	line := p.b[p.pos+1 : p.pos+i]
+	p.pos += i + 2
+	digits := line
+	neg := len(digits) > 0 && digits[0] == '-'
+	if neg {
+		digits = digits[1:]
+	}
+	var n int64
+	for _, d := range digits {
+		if d < '0' || d > '9' || n > (math.MaxInt64-9)/10 {
+			v, _ := strconv.ParseInt(string(line), 10, 64)
+			return v
+		}
+		n = n*10 + int64(d-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
 func (p *replyParser) count() int {
 	n, _ := strconv.Atoi(p.line())
 	return n
@@ -68,8 +97,7 @@ func (p *replyParser) value() lua.LValue {
 	L := p.L
 	switch p.b[p.pos] {
 	case ':':
-		n, _ := strconv.ParseInt(p.line(), 10, 64)
-		return lua.LNumber(n)
+		return lua.LNumber(p.integer())
 	case '$':
 		if s, ok := p.bulk(); ok {
 			return lua.LString(s)

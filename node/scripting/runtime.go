@@ -29,6 +29,10 @@ type Runtime struct {
 	hook       hook
 	run        *Run // the script being run, nil between runs
 	funcs      *functions
+	// last is the command that used the runtime last (Of): the engine
+	// redis.log writes to outside a run (a library's code run by FUNCTION
+	// LOAD).
+	last *command.Ctx
 }
 
 // Script is a compiled EVAL script.
@@ -48,8 +52,12 @@ type Run struct {
 
 // Of is the runtime of the server c runs on (made on first use).
 func Of(c *command.Ctx) *Runtime {
-	return c.ScriptRuntime(func() any { return New() }).(*Runtime)
+	rt := c.ScriptRuntime(newRuntime).(*Runtime)
+	rt.last = c
+	return rt
 }
+
+func newRuntime() any { return New() }
 
 // New makes a runtime with a fresh Lua state.
 func New() *Runtime {
@@ -87,6 +95,11 @@ func (rt *Runtime) compile(body, name string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A main chunk has no 'arg' table in Lua 5.1 (only its vararg
+	// functions do), but gopher-lua's compatibility mode makes one on
+	// every call of the chunk: a table and a map per EVALSHA, for a value
+	// no name refers to.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	fn := rt.L.NewFunctionFromProto(proto)
 	fn.Env = rt.env
 	return fn, nil

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/shoal-dev/shoal/node/command"
+	lua "github.com/yuin/gopher-lua"
 )
 
 func TestShebangFlags(t *testing.T) {
@@ -70,5 +71,25 @@ func TestDumpRoundTrip(t *testing.T) {
 	}
 	if s, err := lzfDecompress([]byte{2, 'a', 'b', 'c', 0x20, 2}, 6); err != nil || s != "abcabc" {
 		t.Fatalf("lzf = %q, %v", s, err)
+	}
+}
+
+// TestIntegerReplyToLua: an integer reply becomes a Lua number
+// (luaRedisGenericCommand's conversion), at both ends of int64 too.
+func TestIntegerReplyToLua(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	for _, c := range []struct {
+		reply string
+		want  float64
+	}{
+		{":0\r\n", 0}, {":42\r\n", 42}, {":-7\r\n", -7},
+		{":9223372036854775807\r\n", 9223372036854775807},
+		{":-9223372036854775808\r\n", -9223372036854775808},
+	} {
+		v, isErr := replyToLua(L, []byte(c.reply))
+		if n, ok := v.(lua.LNumber); !ok || float64(n) != c.want || isErr {
+			t.Errorf("%q: %v (error %v), want %v", c.reply, v, isErr, c.want)
+		}
 	}
 }

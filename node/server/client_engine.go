@@ -39,8 +39,14 @@ func (c *Client) KeyModified(db *keyspace.DB, key []byte) {
 // CountDirty counts n changes not about one key (FLUSHALL).
 func (c *Client) CountDirty(n int64) { c.srv.dirty += n }
 
-// SetRewrite makes the command propagate as args (already copied).
-func (c *Client) SetRewrite(args [][]byte) { c.rewrite = args }
+// SetRewrite makes the command propagate as a copy of args; without an
+// AOF or replicas nothing propagates and nothing is copied (XADD rewrites
+// every call).
+func (c *Client) SetRewrite(args [][]byte) {
+	if c.srv.propagates() {
+		c.rewrite = command.CopyArgs(args)
+	}
+}
 
 // SetNoPropagation keeps the command out of the AOF and replicas.
 func (c *Client) SetNoPropagation() { c.noProp = true }

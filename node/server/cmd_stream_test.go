@@ -289,14 +289,19 @@ func repliesNear(a, b string) bool {
 	return true
 }
 
-func runStreamDifferential(t *testing.T, resp3 bool) {
+func runStreamDifferential(t *testing.T, resp3 bool) { runTimedDifferential(t, streamScript(), resp3) }
+
+// runTimedDifferential runs script on a node and on Redis; timed steps may
+// differ in their integers (times) by up to a minute.
+func runTimedDifferential(t *testing.T, script []step, resp3 bool) {
+	t.Helper()
 	ours, ref := startNode(t), startRedis(t)
 	a, b := ours.raw(t), ref.raw(t)
 	if resp3 {
 		a.do("HELLO", "3")
 		b.do("HELLO", "3")
 	}
-	for _, s := range streamScript() {
+	for _, s := range script {
 		got, want := a.do(s.args...), b.do(s.args...)
 		if got != want && (s.nearBy != -1 || !repliesNear(got, want)) {
 			t.Errorf("resp3=%v %q:\n ours  %q\n redis %q", resp3, s.args, got, want)
@@ -306,3 +311,53 @@ func runStreamDifferential(t *testing.T, resp3 bool) {
 
 func TestDifferentialStreamsRESP2(t *testing.T) { runStreamDifferential(t, false) }
 func TestDifferentialStreamsRESP3(t *testing.T) { runStreamDifferential(t, true) }
+
+// XINFO and XGROUP argument shapes in Redis's order of checks: the key
+// (no such key, WRONGTYPE, the group) before the options of XINFO STREAM,
+// XGROUP's options (ENTRIESREAD's value, MKSTREAM) before the key, the
+// subcommand's arity last (found by test/fuzzdiff).
+func TestDifferentialStreamSubcommandShapes(t *testing.T) {
+	script := []step{
+		cmd("XADD", "s", "1-1", "a", "b"), cmd("XADD", "s", "2-1", "c", "d"), cmd("SET", "str", "x"),
+		cmd("XGROUP", "CREATE", "s", "g", "$"), cmd("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"),
+	}
+	for _, key := range []string{"s", "str", "nokey"} {
+		for _, tail := range [][]string{nil, {"FULL"}, {"full", "COUNT", "1"}, {"FULL", "count", "x"}, {"FULL", "COUNT", " 1"},
+			{"FULL", "COUNT", "+1"}, {"FULL", "COUNT", "-5"}, {"FULL", "COUNT", "0"}, {"FULL", "COUNT"}, {"FULL", "COUNT", "1", "x"},
+			{"FULL", "bogus", "5"}, {"bogus"}, {"COUNT", "1"}, {"FULL", "FULL"}, {"FULL", "FULL", "FULL"}} {
+			script = append(script, cmd(append([]string{"XINFO", "STREAM", key}, tail...)...))
+		}
+		script = append(script,
+			cmd("XINFO", "GROUPS", key), cmd("XINFO", "GROUPS", key, "extra"),
+			cmd("XINFO", "CONSUMERS", key, "g"), cmd("XINFO", "CONSUMERS", key, "nog"), cmd("XINFO", "CONSUMERS", key, "g", "extra"),
+			cmd("XINFO", "BOGUS", key), cmd("XINFO", "HELP", key),
+			cmd("XGROUP", "SETID", key, "g", "0", "ENTRIESREAD", "1", "ENTRIESREAD", "2"),
+			cmd("XGROUP", "SETID", key, "g", "0", "ENTRIESREAD", "x", "ENTRIESREAD", "2"),
+			cmd("XGROUP", "SETID", key, "nog", "0", "ENTRIESREAD", "1", "ENTRIESREAD", "2"),
+			cmd("XGROUP", "SETID", key, "g", "0", "ENTRIESREAD", "-5"),
+			cmd("XGROUP", "SETID", key, "g", "0", "ENTRIESREAD", "-1"),
+			cmd("XGROUP", "SETID", key, "g", "0", "ENTRIESREAD"),
+			cmd("XGROUP", "SETID", key, "g", "0", "MKSTREAM"),
+			cmd("XGROUP", "SETID", key, "g", "x", "ENTRIESREAD", "3"),
+			cmd("XGROUP", "SETID", key, "g", "$", "entriesread", "3"),
+			cmd("XGROUP", "SETID", key, "g"),
+			cmd("XGROUP", "CREATE", key, "g2", "0", "MKSTREAM", "MKSTREAM", "MKSTREAM", "ENTRIESREAD", "1"),
+			cmd("XGROUP", "CREATE", key, "g3", "0", "MKSTREAM", "MKSTREAM", "ENTRIESREAD", "1"),
+			cmd("XGROUP", "CREATE", key, "g4", "0", "ENTRIESREAD", "x", "MKSTREAM"),
+			cmd("XGROUP", "CREATE", key, "g5", "0", "ENTRIESREAD", "1"),
+			cmd("XGROUP", "CREATE", key, "g6", "x", "MKSTREAM"),
+			cmd("XGROUP", "CREATE", key, "g7", "0", "BOGUS"),
+			cmd("XGROUP", "CREATE", key, "g"),
+			cmd("XGROUP", "DESTROY", key, "g", "extra"), cmd("XGROUP", "DESTROY", key, "g", "MKSTREAM"),
+			cmd("XGROUP", "DESTROY", key, "g", "ENTRIESREAD", "1"),
+			cmd("XGROUP", "CREATECONSUMER", key, "nog", "c"), cmd("XGROUP", "CREATECONSUMER", key, "g", "c", "ENTRIESREAD", "5"),
+			cmd("XGROUP", "DELCONSUMER", key, "nog", "c"), cmd("XGROUP", "DELCONSUMER", key, "g", "c", "x"),
+			cmd("XGROUP", "BOGUS", key, "g"), cmd("XGROUP", "HELP", key),
+			cmd("XINFO", "GROUPS", "s"),
+		)
+	}
+	for i := range script {
+		script[i].nearBy = -1 // XINFO's idle and seen times
+	}
+	runTimedDifferential(t, script, false)
+}

@@ -60,7 +60,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if c.multi == nil && s.pause.blocks(spec) {
+	if c.multi == nil && s.pause.done != nil && s.pause.blocksFlags(s.callFlags(c, spec, args)) {
 		c.pausedArgs = command.CopyArgs(args)
 		return
 	}

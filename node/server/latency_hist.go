@@ -87,25 +87,14 @@ func (h *latencyHist) valueAtPercentile(p float64) int64 {
 // from 1024 ns by powers of two, each level with the count of durations
 // up to the top of its bucket, for the levels whose count grew.
 func (h *latencyHist) cdf() (usec, cum []int64) {
-	var c, prev int64
-	for j := 0; j <= latencyHistLevels; j++ {
-		level := j * latencyHistSub
-		if j < latencyHistLevels {
-			for i := max(0, level-latencyHistSub+1); i <= level; i++ {
-				c += h.counts[i]
-			}
-		} else {
-			c = h.total
-		}
+	levels, counts := h.levels() // scrape.go
+	var prev int64
+	for i, c := range counts {
 		if c > prev {
-			top := int64(latencyHistMinNs)<<j + int64(1)<<(j+latencyHistMinBit-7) - 1
-			usec = append(usec, top/1000)
+			usec = append(usec, levels[i])
 			cum = append(cum, c)
 		}
 		prev = c
-		if c == h.total {
-			break
-		}
 	}
 	return usec, cum
 }

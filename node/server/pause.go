@@ -14,7 +14,10 @@ type pauseState struct {
 }
 
 // blocks reports whether the command must wait for the pause to end.
-func (p *pauseState) blocks(spec *command.Spec) bool {
+func (p *pauseState) blocks(spec *command.Spec) bool { return p.blocksFlags(spec.Flags) }
+
+// blocksFlags is blocks for a call with flags (Server.callFlags).
+func (p *pauseState) blocksFlags(flags command.Flags) bool {
 	if p.done == nil {
 		return false
 	}
@@ -24,7 +27,7 @@ func (p *pauseState) blocks(spec *command.Spec) bool {
 	if p.all {
 		return true
 	}
-	return spec.Flags&(command.Write|command.MayReplicate) != 0
+	return flags&(command.Write|command.MayReplicate) != 0
 }
 
 // pauseClients starts or extends a pause.

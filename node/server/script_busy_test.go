@@ -83,3 +83,29 @@ func TestBusyScriptWithGoroutinesPerConnection(t *testing.T) {
 		t.Fatalf("after the kill EVAL = %q", got)
 	}
 }
+
+// TestBusyScriptOnTheLoopAnswersItsNeighbours: the script runs on the
+// event loop that serves the other connections too (event-loops 1), and
+// a neighbour whose command was read, or even answered, in the same
+// iteration as the EVAL still gets its reply and can SCRIPT KILL.
+func TestBusyScriptOnTheLoopAnswersItsNeighbours(t *testing.T) {
+	n := startNode(t, "--busy-reply-threshold", "50", "--event-loops", "1")
+	script, other := n.raw(t), n.raw(t)
+	for i := 0; i < 5; i++ {
+		other.send(encodeCommand("PING"))
+		script.send(encodeCommand("EVAL", "while true do end", "0"))
+		if got := other.reply(); got != "+PONG\r\n" && !strings.HasPrefix(got, "-BUSY") {
+			t.Fatalf("round %d: PING = %q", i, got)
+		}
+		waitBusy(t, other)
+		if got := other.do("SCRIPT", "KILL"); got != "+OK\r\n" {
+			t.Fatalf("round %d: SCRIPT KILL = %q", i, got)
+		}
+		if got := script.reply(); !strings.HasPrefix(got, "-ERR Script killed by user") {
+			t.Fatalf("round %d: killed script = %q", i, got)
+		}
+	}
+	if got := other.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("after the kills PING = %q", got)
+	}
+}

@@ -256,6 +256,17 @@ func (s *Server) scriptCommandRefuses(c *Client, f command.ScriptFlags) string {
 	return ""
 }
 
+// callFlags are the flags of one call of spec (Redis's
+// getCommandFlags): a script's or function's flags replace EVAL's and
+// FCALL's (command.Spec.CallFlags), so a no-writes script does not wait
+// for CLIENT PAUSE WRITE.
+func (s *Server) callFlags(c *Client, spec *command.Spec, args [][]byte) command.Flags {
+	if spec.CallFlags == nil {
+		return spec.Flags
+	}
+	return spec.CallFlags(&c.Ctx, args, spec.Flags)
+}
+
 // setSpec is SET's spec, a write command for the disk error check.
 func (s *Server) setSpec() *command.Spec { return s.cmds.Lookup([]byte("set")) }
 
@@ -287,9 +298,20 @@ func (c *Client) ScriptYield(run *command.ScriptRun) {
 		s.log.Printf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the SCRIPT KILL command.", time.Since(st.start).Milliseconds())
 	}
 	st.yields++
+	mark := s.persistMark()
 	s.mu.Unlock()
+	if c.loop != nil {
+		// The replies of the loop's iteration go out with the BUSY
+		// replies: their writes must be durable first.
+		s.persistWait(mark)
+	}
 	runtime.Gosched()
 	s.mu.Lock()
+	if c.loop != nil {
+		// The script runs on its connection's event loop: the loop's
+		// other connections are answered from here.
+		c.loop.ServeWhileBlocked()
+	}
 	select {
 	case <-s.closing:
 		// The server closes (SIGTERM, SHUTDOWN NOSAVE): the script ends
@@ -343,6 +365,30 @@ func (c *Client) ScriptACLCheck(args [][]byte) (allowed, known bool) {
 	}
 	reason, _ := u.Check(spec, args)
 	return reason == 0, true
+}
+
+// ScriptLog is redis.log (Redis's luaLogCommand and serverLogRaw): the
+// message is logged when its level is at least loglevel's.
+func (c *Client) ScriptLog(level int, msg string) {
+	s := c.srv
+	if level < logVerbosity(s.cfg.LogLevel) {
+		return
+	}
+	s.log.Print(msg)
+}
+
+// logVerbosity is the level number of a loglevel (LL_DEBUG 0 ...
+// LL_WARNING 3; notice for anything else).
+func logVerbosity(name string) int {
+	switch name {
+	case "debug":
+		return 0
+	case "verbose":
+		return 1
+	case "warning":
+		return 3
+	}
+	return 2
 }
 
 // mayReplicate is Redis's CMD_MAY_REPLICATE, which COMMAND INFO does not

@@ -53,6 +53,7 @@ type Server struct {
 	dbs      []*keyspace.DB
 
 	listeners []net.Listener
+	tls       tlsState          // the TLS material (tls.go)
 	loops     []*eventloop.Loop // with event-loops > 0 (eventloop.go)
 	nextLoop  int
 	clients   map[int64]*Client
@@ -285,18 +286,15 @@ func (s *Server) Config() *Config { return s.cfg }
 
 // Listen opens the listeners of the configured bind addresses and port.
 func (s *Server) Listen() error {
-	if s.cfg.Port == 0 {
+	if s.cfg.Port == 0 && s.cfg.TLS.Port == 0 {
 		return nil
 	}
 	for _, addr := range s.bindAddrs() {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		host := addr
-		if host == "*" {
-			host = "0.0.0.0"
-		} else if host == "::*" {
-			host = "::"
+		if s.cfg.Port == 0 { // port 0: the TLS port only (tls.go)
+			break
 		}
+		optional := strings.HasPrefix(addr, "-")
+		host := bindHost(strings.TrimPrefix(addr, "-"))
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.Port)))
 		if err != nil {
 			if optional {
@@ -306,6 +304,10 @@ func (s *Server) Listen() error {
 			return err
 		}
 		s.listeners = append(s.listeners, ln)
+	}
+	if err := s.listenTLS(); err != nil {
+		s.closeListeners()
+		return err
 	}
 	if len(s.listeners) == 0 {
 		return fmt.Errorf("could not listen on any of %v port %d", s.cfg.Bind, s.cfg.Port)
@@ -394,7 +396,7 @@ func (s *Server) accept(conn net.Conn) {
 	s.mu.Lock()
 	ka := s.cfg.TCPKeepalive
 	s.mu.Unlock()
-	if tc, ok := conn.(*net.TCPConn); ok {
+	if tc, ok := netConn(conn).(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		if ka > 0 {
 			_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,

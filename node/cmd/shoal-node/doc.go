@@ -13,8 +13,8 @@
 // Two subcommands serve Kubernetes, run from the same binary inside the
 // node's container (the image holds nothing else):
 //
-//	shoal-node health live|ready [--port 6379] [--password-env NAME]
-//	shoal-node prestop [--port 6379] [--password-env NAME] [--timeout 15s]
+//	shoal-node health live|ready [--port 6379] [--user NAME] [--password-env NAME]
+//	shoal-node prestop [--port 6379] [--user NAME] [--password-env NAME] [--timeout 15s]
 //
 // health is the exec probe (exit 0 when the check passes); prestop is the
 // preStop hook that hands a master's slots to its best replica with

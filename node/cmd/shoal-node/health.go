@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,7 +19,7 @@ import (
 // Health checks, run by the kubelet as exec probes inside the node's own
 // container:
 //
-//	shoal-node health live|ready [--port 6379] [--password-env NAME] [--timeout 2s]
+//	shoal-node health live|ready [--port 6379] [--user NAME] [--password-env NAME] [--timeout 2s]
 //
 // They talk to the node on 127.0.0.1 as any client does, with the password
 // read from the environment variable NAME (the container's), and exit 0 when
@@ -123,15 +124,20 @@ func parseInfo(reply string) map[string]string {
 // probeTarget is where and how a check reaches the node.
 type probeTarget struct {
 	Port     int
+	Username string
 	Password string
 	Timeout  time.Duration
+	// TLS, when not nil, is how the port is spoken to (--tls-dir).
+	TLS *tls.Config
 }
 
 // client is a one-connection client of the node at addr that never retries.
 func (t probeTarget) client(addr string) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:            addr,
+		Username:        t.Username,
 		Password:        t.Password,
+		TLSConfig:       t.TLS,
 		DialTimeout:     t.Timeout,
 		ReadTimeout:     t.Timeout,
 		WriteTimeout:    t.Timeout,
@@ -179,20 +185,27 @@ func observe(ctx context.Context, t probeTarget, want string) observation {
 // connFlags are the flags of every subcommand that connects to the node.
 type connFlags struct {
 	port        int
+	user        string
 	passwordEnv string
 	timeout     time.Duration
+	tlsDir      string
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.IntVar(&c.port, "port", defaultProbePort, "client port of the node on 127.0.0.1")
+	fs.StringVar(&c.user, "user", "", "ACL user to authenticate as (the default user when empty)")
 	fs.StringVar(&c.passwordEnv, "password-env", "", "environment variable holding the password (none when empty)")
 	fs.DurationVar(&c.timeout, "timeout", timeout, "deadline of the whole command")
+	fs.StringVar(&c.tlsDir, "tls-dir", "", "speak TLS with tls.crt, tls.key and ca.crt of this directory (the node's port is a tls-port)")
 }
 
 func (c *connFlags) target(perCall time.Duration) probeTarget {
-	t := probeTarget{Port: c.port, Timeout: min(perCall, c.timeout)}
+	t := probeTarget{Port: c.port, Username: c.user, Timeout: min(perCall, c.timeout)}
 	if c.passwordEnv != "" {
 		t.Password = os.Getenv(c.passwordEnv)
+	}
+	if c.tlsDir != "" {
+		t.TLS = probeTLS(c.tlsDir)
 	}
 	return t
 }
@@ -204,7 +217,7 @@ func runHealth(args []string, stdout, stderr io.Writer) int {
 	var cf connFlags
 	cf.register(fs, defaultProbeLimit)
 	if len(args) == 0 || (args[0] != checkLive && args[0] != checkReady) {
-		fmt.Fprintln(stderr, "Usage: shoal-node health live|ready [--port 6379] [--password-env NAME] [--timeout 2s]")
+		fmt.Fprintln(stderr, "Usage: shoal-node health live|ready [--port 6379] [--user NAME] [--password-env NAME] [--timeout 2s]")
 		return 2
 	}
 	check := args[0]

@@ -20,7 +20,7 @@ import (
 // The preStop hook, run by the kubelet inside the node's container before it
 // sends SIGTERM:
 //
-//	shoal-node prestop [--port 6379] [--password-env NAME] [--timeout 15s]
+//	shoal-node prestop [--port 6379] [--user NAME] [--password-env NAME] [--timeout 15s]
 //
 // A master that serves slots hands them over before it goes: it sends
 // CLUSTER FAILOVER (the coordinated manual failover, no FORCE: the replica
@@ -145,7 +145,7 @@ type prestop struct {
 }
 
 func (p prestop) admin(addr string) *clusteradmin.NodeClient {
-	return clusteradmin.New(addr, clusteradmin.Options{Password: p.target.Password, Timeout: p.target.Timeout})
+	return clusteradmin.New(addr, clusteradmin.Options{Username: p.target.Username, Password: p.target.Password, Timeout: p.target.Timeout})
 }
 
 func (p prestop) localView(ctx context.Context) (*clusteradmin.NodeView, error) {

@@ -2,7 +2,7 @@ package geo
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -107,7 +107,8 @@ func box(c *command.Ctx, args [][]byte, s *geohash.Shape) bool {
 
 // appendDistance is addReplyDoubleDistance's "%.4f".
 func replyDistance(c *command.Ctx, d float64) {
-	c.W.BulkString(strconv.FormatFloat(d, 'f', 4, 64))
+	var buf [40]byte
+	c.W.Bulk(strconv.AppendFloat(buf[:0], d, 'f', 4, 64))
 }
 
 // humanLongDouble is Redis's ld2string(LD_STR_HUMAN): "%.17Lf" without
@@ -473,7 +474,11 @@ func searchGeneric(c *command.Ctx, srcIdx, flags int) {
 	if o.any {
 		limit = int(min(o.count, math.MaxInt32))
 	}
-	pts := membersOfAllNeighbors(z, &shape, limit)
+	// Most searches find a few dozen points: their buffers live on the
+	// stack (the members alias the set, as below).
+	var ptsBuf [32]point
+	var cellBuf [64]zset.Entry
+	pts := membersOfAllNeighbors(z, &shape, limit, ptsBuf[:0], cellBuf[:0])
 	if len(pts) == 0 && o.storeKey == nil {
 		c.W.ArrayLen(0)
 		return
@@ -502,12 +507,11 @@ func deleteStore(c *command.Ctx, key []byte) {
 // membersOfAllNeighbors walks the centre cell and its 8 neighbours (a
 // cell the same as the previous one walked is skipped) and collects the
 // points inside the shape, stopping at limit (COUNT ANY) when not 0.
-func membersOfAllNeighbors(z *zset.ZSet, s *geohash.Shape, limit int) []point {
+// pts and buf are buffers to append to (the points, a cell's entries).
+func membersOfAllNeighbors(z *zset.ZSet, s *geohash.Shape, limit int, pts []point, buf []zset.Entry) []point {
 	r := s.Areas()
 	cells := [9]geohash.Bits{r.Hash, r.Neighbors.North, r.Neighbors.South, r.Neighbors.East, r.Neighbors.West,
 		r.Neighbors.NorthEast, r.Neighbors.NorthWest, r.Neighbors.SouthEast, r.Neighbors.SouthWest}
-	var pts []point
-	var buf []zset.Entry
 	last := 0
 	for i, cell := range cells {
 		if cell.IsZero() {
@@ -556,20 +560,9 @@ func sortPoints(pts []point, order, n int) {
 	if order == sortNone {
 		return
 	}
-	cmp := func(a, b *point) int {
-		r := 0
-		if a.dist > b.dist {
-			r = 1
-		} else if a.dist < b.dist {
-			r = -1
-		}
-		if order == sortDesc {
-			r = -r
-		}
-		return r
-	}
+	cmp := distOrder{desc: order == sortDesc}
 	if n == len(pts) {
-		sort.SliceStable(pts, func(i, j int) bool { return cmp(&pts[i], &pts[j]) < 0 })
+		slices.SortStableFunc(pts, func(a, b point) int { return cmp.compare(&a, &b) })
 		return
 	}
 	pqsort(pts, cmp, 0, n-1)

@@ -3,24 +3,24 @@ package geo
 // pqsort is Redis's pqsort.c (NetBSD's qsort, Bentley & McIlroy, that only
 // recurses into partitions overlapping [lrange, rrange]), over points, so
 // COUNT without ANY orders ties of distance as Redis does.
-func pqsort(a []point, cmp func(a, b *point) int, lrange, rrange int) {
+func pqsort(a []point, cmp distOrder, lrange, rrange int) {
 	pqsortRange(a, 0, len(a), cmp, lrange, rrange)
 }
 
-func med3(a []point, i, j, k int, cmp func(a, b *point) int) int {
-	if cmp(&a[i], &a[j]) < 0 {
-		if cmp(&a[j], &a[k]) < 0 {
+func med3(a []point, i, j, k int, cmp distOrder) int {
+	if cmp.compare(&a[i], &a[j]) < 0 {
+		if cmp.compare(&a[j], &a[k]) < 0 {
 			return j
 		}
-		if cmp(&a[i], &a[k]) < 0 {
+		if cmp.compare(&a[i], &a[k]) < 0 {
 			return k
 		}
 		return i
 	}
-	if cmp(&a[j], &a[k]) > 0 {
+	if cmp.compare(&a[j], &a[k]) > 0 {
 		return j
 	}
-	if cmp(&a[i], &a[k]) < 0 {
+	if cmp.compare(&a[i], &a[k]) < 0 {
 		return i
 	}
 	return k
@@ -34,16 +34,16 @@ func vecswap(a []point, i, j, n int) {
 	}
 }
 
-func insertionSort(a []point, lo, n int, cmp func(a, b *point) int) {
+func insertionSort(a []point, lo, n int, cmp distOrder) {
 	for m := lo + 1; m < lo+n; m++ {
-		for l := m; l > lo && cmp(&a[l-1], &a[l]) > 0; l-- {
+		for l := m; l > lo && cmp.compare(&a[l-1], &a[l]) > 0; l-- {
 			a[l], a[l-1] = a[l-1], a[l]
 		}
 	}
 }
 
 // pqsortRange sorts a[lo:lo+n] (indices, not bytes: the C code's es is 1).
-func pqsortRange(a []point, lo, n int, cmp func(a, b *point) int, lrange, rrange int) {
+func pqsortRange(a []point, lo, n int, cmp distOrder, lrange, rrange int) {
 	for {
 		if n < 7 {
 			insertionSort(a, lo, n, cmp)
@@ -66,7 +66,7 @@ func pqsortRange(a []point, lo, n int, cmp func(a, b *point) int, lrange, rrange
 		swapped := false
 		for {
 			for pb <= pc {
-				r := cmp(&a[pb], &a[lo])
+				r := cmp.compare(&a[pb], &a[lo])
 				if r > 0 {
 					break
 				}
@@ -78,7 +78,7 @@ func pqsortRange(a []point, lo, n int, cmp func(a, b *point) int, lrange, rrange
 				pb++
 			}
 			for pb <= pc {
-				r := cmp(&a[pc], &a[lo])
+				r := cmp.compare(&a[pc], &a[lo])
 				if r < 0 {
 					break
 				}
@@ -119,4 +119,22 @@ func pqsortRange(a []point, lo, n int, cmp func(a, b *point) int, lrange, rrange
 		}
 		return
 	}
+}
+
+// distOrder orders points by distance, ascending or (desc) descending;
+// equal distances compare equal. A type, not a func value, so the points
+// sorted can stay on the stack.
+type distOrder struct{ desc bool }
+
+func (o distOrder) compare(a, b *point) int {
+	r := 0
+	if a.dist > b.dist {
+		r = 1
+	} else if a.dist < b.dist {
+		r = -1
+	}
+	if o.desc {
+		r = -r
+	}
+	return r
 }

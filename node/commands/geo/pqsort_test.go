@@ -10,15 +10,7 @@ import (
 // the ties and sizes (insertion sort under 7, median of 3 or of 9).
 func TestPqsortSortsTheRequestedRange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	cmp := func(a, b *point) int {
-		switch {
-		case a.dist < b.dist:
-			return -1
-		case a.dist > b.dist:
-			return 1
-		}
-		return 0
-	}
+	cmp := distOrder{}
 	for iter := 0; iter < 2000; iter++ {
 		n := 1 + rng.IntN(120)
 		pts := make([]point, n)

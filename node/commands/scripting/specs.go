@@ -6,7 +6,7 @@ import "github.com/shoal-dev/shoal/node/command"
 // from Redis 7.0's COMMAND INFO and COMMAND DOCS, then owned by hand.
 func Commands() []command.Spec {
 	return append(functionSpecs(), []command.Spec{
-		{Name: "eval", Run: cmdEval, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "eval", Run: cmdEval, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: evalCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", Flags: command.KeyRW | command.KeyAccess | command.KeyUpdate, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},
@@ -18,7 +18,7 @@ func Commands() []command.Spec {
 				{Name: "arg", Type: "string", Optional: true, Multiple: true},
 			}},
 		},
-		{Name: "eval_ro", Run: cmdEvalRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "eval_ro", Run: cmdEvalRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: evalCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", Flags: command.KeyRO | command.KeyAccess, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},
@@ -30,7 +30,7 @@ func Commands() []command.Spec {
 				{Name: "arg", Type: "string", Optional: true, Multiple: true},
 			}},
 		},
-		{Name: "evalsha", Run: cmdEvalsha, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "evalsha", Run: cmdEvalsha, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: evalshaCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Flags: command.KeyRW | command.KeyAccess | command.KeyUpdate, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},
@@ -42,7 +42,7 @@ func Commands() []command.Spec {
 				{Name: "arg", Type: "string", Optional: true, Multiple: true},
 			}},
 		},
-		{Name: "evalsha_ro", Run: cmdEvalshaRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "evalsha_ro", Run: cmdEvalshaRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: evalshaCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Flags: command.KeyRO | command.KeyAccess, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},
@@ -109,7 +109,7 @@ func Commands() []command.Spec {
 // functionSpecs are the specs of FCALL, FCALL_RO and FUNCTION.
 func functionSpecs() []command.Spec {
 	return []command.Spec{
-		{Name: "fcall", Run: cmdFcall, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "fcall", Run: cmdFcall, Arity: -3, Flags: command.MayReplicate | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: fcallCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", Flags: command.KeyRW | command.KeyAccess | command.KeyUpdate, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},
@@ -121,7 +121,7 @@ func functionSpecs() []command.Spec {
 				{Name: "arg", Type: "string", Optional: true, Multiple: true},
 			}},
 		},
-		{Name: "fcall_ro", Run: cmdFcallRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys | command.OwnGoroutine, FirstKey: 0, LastKey: 0, Step: 0,
+		{Name: "fcall_ro", Run: cmdFcallRO, Arity: -3, Flags: command.ReadOnly | command.NoScript | command.Stale | command.SkipMonitor | command.NoMandatoryKeys | command.MovableKeys, FirstKey: 0, LastKey: 0, Step: 0, CallFlags: fcallCallFlags,
 			Categories: command.CatSlow | command.CatScripting,
 			KeySpecs: []command.KeySpec{
 				{Notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", Flags: command.KeyRO | command.KeyAccess, Begin: command.BeginIndex(2), Find: command.FindKeynum(0, 1, 1)},

@@ -70,31 +70,41 @@ func xgroupLookup(c *command.Ctx, mkstream, needGroup bool) (*stream.Stream, *st
 	return s, g, true
 }
 
-func cmdXgroupCreate(c *command.Ctx) {
-	if len(c.Args) > 8 {
-		subcommandSyntaxError(c)
-		return
-	}
-	mkstream := false
-	entriesRead := stream.InvalidEntriesRead
-	for i := 5; i < len(c.Args); i++ {
+// xgroupOptions parses the options after the ID as Redis does, before it
+// looks the key up: MKSTREAM (CREATE) and ENTRIESREAD n (CREATE, SETID),
+// in any number; the subcommand's own arity is checked after the lookup.
+func xgroupOptions(c *command.Ctx) (mkstream bool, entriesRead int64, ok bool) {
+	entriesRead = stream.InvalidEntriesRead
+	create, setid := command.EqFold(c.Args[1], "create"), command.EqFold(c.Args[1], "setid")
+	for i := 5; i < len(c.Args); {
 		switch {
-		case command.EqFold(c.Args[i], "mkstream"):
+		case create && command.EqFold(c.Args[i], "mkstream"):
 			mkstream = true
-		case command.EqFold(c.Args[i], "entriesread") && i+1 < len(c.Args):
-			n, ok := parseEntriesRead(c, c.Args[i+1])
-			if !ok {
-				return
-			}
-			entriesRead = n
 			i++
+		case (create || setid) && command.EqFold(c.Args[i], "entriesread") && i+1 < len(c.Args):
+			if entriesRead, ok = parseEntriesRead(c, c.Args[i+1]); !ok {
+				return false, 0, false
+			}
+			i += 2
 		default:
 			subcommandSyntaxError(c)
-			return
+			return false, 0, false
 		}
+	}
+	return mkstream, entriesRead, true
+}
+
+func cmdXgroupCreate(c *command.Ctx) {
+	mkstream, entriesRead, ok := xgroupOptions(c)
+	if !ok {
+		return
 	}
 	s, _, ok := xgroupLookup(c, mkstream, false)
 	if !ok {
+		return
+	}
+	if len(c.Args) > 8 {
+		subcommandSyntaxError(c)
 		return
 	}
 	key := c.Args[2]
@@ -121,25 +131,16 @@ func cmdXgroupCreate(c *command.Ctx) {
 }
 
 func cmdXgroupSetid(c *command.Ctx) {
-	entriesRead := stream.InvalidEntriesRead
-	switch len(c.Args) {
-	case 5:
-	case 7:
-		if !command.EqFold(c.Args[5], "entriesread") {
-			subcommandSyntaxError(c)
-			return
-		}
-		n, ok := parseEntriesRead(c, c.Args[6])
-		if !ok {
-			return
-		}
-		entriesRead = n
-	default:
-		subcommandSyntaxError(c)
+	_, entriesRead, ok := xgroupOptions(c)
+	if !ok {
 		return
 	}
 	s, g, ok := xgroupLookup(c, false, true)
 	if !ok {
+		return
+	}
+	if len(c.Args) != 5 && len(c.Args) != 7 {
+		subcommandSyntaxError(c)
 		return
 	}
 	var id stream.ID

@@ -94,16 +94,26 @@ func replyLag(c *command.Ctx, s *stream.Stream, g *stream.Group) {
 	}
 }
 
+// cmdXinfoStream is XINFO STREAM <key> [FULL [COUNT <count>]]: the key is
+// looked up first, then the options, whose only shapes are FULL and FULL
+// COUNT n (Redis's xinfoReplyWithStreamInfo).
 func cmdXinfoStream(c *command.Ctx) {
-	full := false
+	s, ok := xinfoStream(c)
+	if !ok {
+		return
+	}
+	opts := c.Args[3:]
+	full := len(opts) > 0
 	count := int64(10)
-	for i := 3; i < len(c.Args); {
-		switch {
-		case command.EqFold(c.Args[i], "full"):
-			full = true
-			i++
-		case full && command.EqFold(c.Args[i], "count") && i+1 < len(c.Args):
-			n, ok := c.ParseInt(c.Args[i+1])
+	if full {
+		if len(opts) != 1 && len(opts) != 3 || !command.EqFold(opts[0], "full") ||
+			len(opts) == 3 && !command.EqFold(opts[1], "count") {
+			c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try XINFO HELP.",
+				errArg(c.Args[1])))
+			return
+		}
+		if len(opts) == 3 {
+			n, ok := c.ParseInt(opts[2])
 			if !ok {
 				return
 			}
@@ -111,16 +121,7 @@ func cmdXinfoStream(c *command.Ctx) {
 				n = 10
 			}
 			count = n
-			i += 2
-		default:
-			c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try XINFO HELP.",
-				errArg(c.Args[1])))
-			return
 		}
-	}
-	s, ok := xinfoStream(c)
-	if !ok {
-		return
 	}
 	if full {
 		xinfoStreamFull(c, s, count)

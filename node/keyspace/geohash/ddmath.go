@@ -137,8 +137,33 @@ func cosDD(x float64) dd {
 // it (only bounding boxes of absurd radii get there) Go's functions do.
 const largeArg = 1e6
 
-// sin is glibc's sin for the arguments distances use.
+// sin is glibc's sin for the arguments distances use: the fast path of
+// fastmath.go when it can decide, else the double-double evaluation.
 func sin(x float64) float64 {
+	if v, ok := sinFast(x); ok {
+		return v
+	}
+	return sinSlow(x)
+}
+
+// cos is glibc's cos for the arguments distances use (as sin).
+func cos(x float64) float64 {
+	if v, ok := cosFast(x); ok {
+		return v
+	}
+	return cosSlow(x)
+}
+
+// asin is glibc's asin on [-1, 1] (as sin).
+func asin(y float64) float64 {
+	if v, ok := asinFast(y); ok {
+		return v
+	}
+	return asinSlow(y)
+}
+
+// sinSlow is sin x evaluated in double-double and rounded once.
+func sinSlow(x float64) float64 {
 	if x == 0 || math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > largeArg {
 		return math.Sin(x)
 	}
@@ -150,17 +175,17 @@ func sin(x float64) float64 {
 	return sinDD(x).hi
 }
 
-// cos is glibc's cos for the arguments distances use.
-func cos(x float64) float64 {
+// cosSlow is cos x evaluated in double-double and rounded once.
+func cosSlow(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > largeArg {
 		return math.Cos(x)
 	}
 	return cosDD(x).hi
 }
 
-// asin is glibc's asin on [-1, 1]: Go's value refined by one Newton step
+// asinSlow is asin y on [-1, 1]: Go's value refined by one Newton step
 // on sin in double-double.
-func asin(y float64) float64 {
+func asinSlow(y float64) float64 {
 	if !(y > -1 && y < 1) || y == 0 {
 		return math.Asin(y)
 	}

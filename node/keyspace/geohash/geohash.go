@@ -112,10 +112,11 @@ func Decode(h Bits) (Area, bool) {
 	ilono := uint32(sep >> 32)
 	div := float64(uint64(1) << h.Step)
 	a := Area{Hash: h}
-	a.Lat.Min = latRange.Min + (float64(ilato)*1.0/div)*latScale
-	a.Lat.Max = latRange.Min + ((float64(ilato)+1)*1.0/div)*latScale
-	a.Long.Min = longRange.Min + (float64(ilono)*1.0/div)*longScale
-	a.Long.Max = longRange.Min + ((float64(ilono)+1)*1.0/div)*longScale
+	// float64() keeps the products rounded (no FMA), as in geohash.c.
+	a.Lat.Min = latRange.Min + float64((float64(ilato)*1.0/div)*latScale)
+	a.Lat.Max = latRange.Min + float64(((float64(ilato)+1)*1.0/div)*latScale)
+	a.Long.Min = longRange.Min + float64((float64(ilono)*1.0/div)*longScale)
+	a.Long.Max = longRange.Min + float64(((float64(ilono)+1)*1.0/div)*longScale)
 	return a, true
 }
 

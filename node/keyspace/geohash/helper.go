@@ -159,7 +159,9 @@ func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
 	if math.IsNaN(cosLat1) {
 		cosLat1 = cos(lat1r)
 	}
-	a := u*u + cosLat1*cos(lat2r)*v*v
+	// The conversions keep each product rounded, as C's are (Go may fuse
+	// x*y+z into one FMA on some targets; geohash_helper.c is not).
+	a := float64(u*u) + float64(cosLat1*cos(lat2r)*v*v)
 	return 2.0 * EarthRadius * asin(math.Sqrt(a))
 }
 
@@ -167,17 +169,47 @@ func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
 // the circle, or within the box (the meridian and parallel distances to
 // its centre at most half its height and width); dist is its distance to
 // the centre in meters.
+//
+// Only the points inside need their exact distance: one certainly outside
+// (by a bound, see beyond) is rejected without it.
 func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	if !s.Box {
+		r := s.Radius * s.Conversion
+		if LatDistance(lat, s.Lat) > r*(1+boundMargin) || beyond(s.Lon, s.Lat, lon, lat, s.cosLat, r) {
+			return 0, false
+		}
 		d := distance(s.Lon, s.Lat, lon, lat, s.cosLat)
-		return d, d <= s.Radius*s.Conversion
+		return d, d <= r
 	}
 	w, h := s.Width*s.Conversion, s.Height*s.Conversion
 	if LatDistance(lat, s.Lat) > h/2 {
 		return 0, false
 	}
-	if Distance(lon, lat, s.Lon, lat) > w/2 {
+	if beyond(lon, lat, s.Lon, lat, math.NaN(), w/2) || Distance(lon, lat, s.Lon, lat) > w/2 {
 		return 0, false
 	}
 	return distance(s.Lon, s.Lat, lon, lat, s.cosLat), true
+}
+
+// boundMargin is the relative margin of the cheap bounds on a distance.
+// Redis's distance is within 1e-14 of the true one (a few roundings of
+// 2^-53) except near the antipode, where asin's slope magnifies them, yet
+// to at most 5e-9 (asin(1-e) moves by sqrt(2e) with e one rounding); the
+// meridian distance never exceeds the true one, and the approximation of
+// beyond stays within 1e-14 of it where it is used.
+const boundMargin = 1e-7
+
+// beyond reports whether Redis's distance between the two points is
+// certainly above limit, from an approximation with Go's sin, cos and
+// asin (each within a couple of ulps) where asin's slope is small;
+// false when it cannot tell. cosLat1 is cos(lat1 in radians) if known.
+func beyond(lon1, lat1, lon2, lat2, cosLat1, limit float64) bool {
+	v := math.Sin((degRad(lon2) - degRad(lon1)) / 2)
+	lat1r, lat2r := degRad(lat1), degRad(lat2)
+	u := math.Sin((lat2r - lat1r) / 2)
+	if math.IsNaN(cosLat1) {
+		cosLat1 = math.Cos(lat1r)
+	}
+	y := math.Sqrt(u*u + cosLat1*math.Cos(lat2r)*v*v)
+	return y <= asinFastMax && 2*EarthRadius*math.Asin(y) > limit*(1+boundMargin)
 }

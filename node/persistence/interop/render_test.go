@@ -18,9 +18,15 @@ import (
 // the same. Streams render their entries only (XRANGE).
 func render(t testing.TB, addr string) map[string]string {
 	t.Helper()
+	return renderDBs(t, addr, 16)
+}
+
+// renderDBs is render of databases 0 to n-1 (1 in cluster mode).
+func renderDBs(t testing.TB, addr string, n int) map[string]string {
+	t.Helper()
 	ctx := context.Background()
 	out := map[string]string{}
-	for db := range 16 {
+	for db := range n {
 		c := redis.NewClient(&redis.Options{Addr: addr, DB: db, Protocol: 2})
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {

@@ -92,10 +92,8 @@ func (p *persister) openAOF() error {
 	if m := p.aofDir.Manifest(); m.Base == nil && len(m.Incr) == 0 {
 		s.Logf("Creating AOF base file %s on server start", persistence.BaseFileName(s.Config().AppendFilename, 1))
 		f, err = p.aofDir.Create(func(w *persistence.SnapshotWriter) error {
-			for _, a := range p.auxFields() {
-				if err := w.Aux(a[0], a[1]); err != nil {
-					return err
-				}
+			if err := p.head(false).write(w); err != nil {
+				return err
 			}
 			return p.writeLive(w)
 		})
@@ -250,13 +248,14 @@ func (p *persister) startRewrite() {
 			rw.IncrFile().Close()
 		}
 		lc := p.beginCapture()
-		aux := append(p.auxFields(), [2]string{"aof-base", "1"})
+		head := p.head(false)
+		head.aux = append(head.aux, [2]string{"aof-base", "1"})
 		s.Unlock()
 		// Step 3 (background): the new base from the point-in-time view.
 		var st persistence.CaptureStats
 		err = rw.WriteBase(func(w *persistence.SnapshotWriter) error {
 			var err error
-			st, err = lc.c.Write(ctx, w, s, lc, persistence.CaptureOptions{Aux: aux})
+			st, err = lc.c.Write(ctx, w, s, lc, head.capture(w))
 			return err
 		})
 		s.Lock()

@@ -30,6 +30,7 @@ func (p *persister) beginCapture() *liveCapture {
 		}
 	}
 	lc := &liveCapture{p: p, c: persistence.NewCapture(uint64(p.gen), p.codecs), gen: p.gen}
+	lc.c.SetAccess(p.snapshotOptions().Access) // as head's, in the same lock hold
 	for i, db := range p.s.DBs() {
 		lc.table = append(lc.table, i)
 		lc.orig = append(lc.orig, i)
@@ -56,7 +57,7 @@ func (lc *liveCapture) Preserve(db *keyspace.DB, e *keyspace.Entry) {
 	if err != nil {
 		return // a type this build cannot persist; SAVE reports it
 	}
-	lc.c.Preserve(lc.orig[db.ID], []byte(e.Key()), persistence.ExpireOf(e), t, v)
+	lc.c.Preserve(lc.orig[db.ID], []byte(e.Key()), persistence.ExpireOf(e), t, v, persistence.AccessOf(db, e, lc.c.Access()))
 }
 
 // Detached implements keyspace.SnapshotHook: the old table of a flushed
@@ -75,6 +76,9 @@ func (lc *liveCapture) Detached(db *keyspace.DB, forEach func(fn func(e *keyspac
 			}
 			var r persistence.Record
 			if r, err = lc.c.Record(orig, []byte(e.Key()), persistence.ExpireOf(e), t, v); err == nil {
+				// No access hint: the clock is not for use outside the
+				// lock.
+				r.AccessKind = persistence.AccessNone
 				err = emit(r)
 			}
 			return err == nil
@@ -104,14 +108,25 @@ func (lc *liveCapture) Databases() int { return len(lc.table) }
 // allocates nothing but the chunk's arena growth.
 func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, max int) (uint64, error) {
 	db := lc.p.s.DBs()[lc.table[i]]
+	policy := lc.c.Access()
 	var next uint64
 	lc.scratch, next = db.Scan(cursor, max, lc.scratch[:0])
 	for _, e := range lc.scratch {
+		if ch.Full() {
+			// Big values: leave the rest unclaimed for the next hold.
+			ch.Again()
+			clear(lc.scratch)
+			return cursor, nil
+		}
 		if !db.Claim(e) || db.IsExpired(e) {
 			continue
 		}
+		var access uint64
+		if policy != persistence.AccessNone {
+			access = persistence.AccessOf(db, e, policy)
+		}
 		if e.Type() == keyspace.TypeString {
-			if err := ch.AddString(i, e.Key(), persistence.ExpireOf(e), e.Bytes()); err != nil {
+			if err := ch.AddString(i, e.Key(), persistence.ExpireOf(e), e.Bytes(), access); err != nil {
 				return 0, err
 			}
 			continue
@@ -120,7 +135,7 @@ func (lc *liveCapture) NextChunk(ch *persistence.Chunk, i int, cursor uint64, ma
 		if err != nil {
 			return 0, err
 		}
-		if err := ch.Add(i, e.Key(), persistence.ExpireOf(e), t, v); err != nil {
+		if err := ch.Add(i, e.Key(), persistence.ExpireOf(e), t, v, access); err != nil {
 			return 0, err
 		}
 	}

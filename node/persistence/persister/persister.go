@@ -157,20 +157,74 @@ func (p *persister) LastSave() int64 { return p.lastSave }
 // LastBGSaveFailed is rdb_last_bgsave_status:err.
 func (p *persister) LastBGSaveFailed() bool { return !p.lastBgsaveOK }
 
-func (p *persister) auxFields() [][2]string {
-	return append([][2]string{
-		{snapshotAux, server.RedisVersion},
-		{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
-	}, p.s.FunctionsAux()...) // the function libraries (FUNCTION LOAD)
+// snapshotHead is what a snapshot taken now holds before its keys: aux
+// fields, the function libraries, and the options its keys are written
+// with.
+type snapshotHead struct {
+	aux       [][2]string
+	functions [][]byte // each library's code (RDB_OPCODE_FUNCTION2)
+	opt       persistence.SnapshotOptions
 }
 
-// snapshotAuxFields are the aux fields of a snapshot file taken now (lock
-// held): auxFields and the replication state the data corresponds to, so
-// that a replica restarted from the file continues with a partial resync.
-// (An AOF base has no replication state: the commands after it move on.)
-func (p *persister) snapshotAuxFields() [][2]string {
-	aux := p.auxFields()
-	return append(aux, p.s.ReplSaveAux()...)
+// head is the snapshotHead of a snapshot taken now (lock held): an AOF
+// base's (no replication state: the commands after it move on), or with
+// withRepl, a snapshot file's, with the replication state the data
+// corresponds to, so that a replica restarted from the file continues
+// with a partial resync.
+func (p *persister) head(withRepl bool) snapshotHead {
+	h := snapshotHead{
+		aux: [][2]string{
+			{snapshotAux, server.RedisVersion},
+			{"ctime", strconv.FormatInt(time.Now().Unix(), 10)},
+		},
+		opt: p.snapshotOptions(),
+	}
+	// The function libraries (FUNCTION LOAD), as Redis writes them, so
+	// that Redis loading the file gets them. Files of earlier builds
+	// carry them in an aux field, which the loader still reads.
+	for _, a := range p.s.FunctionsAux() {
+		codes, err := persistence.FunctionCodes([]byte(a[1]))
+		if err != nil {
+			p.s.Logf("Function libraries kept in the %s aux field: %v", a[0], err)
+			h.aux = append(h.aux, a)
+			continue
+		}
+		h.functions = append(h.functions, codes...)
+	}
+	if withRepl {
+		h.aux = append(h.aux, p.s.ReplSaveAux()...)
+	}
+	return h
+}
+
+// write sets w's options and writes the head.
+func (h snapshotHead) write(w *persistence.SnapshotWriter) error {
+	w.SetOptions(h.opt)
+	for _, a := range h.aux {
+		if err := w.Aux(a[0], a[1]); err != nil {
+			return err
+		}
+	}
+	for _, code := range h.functions {
+		if err := w.Function(code); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// capture sets w's options and returns the capture options that write
+// the head.
+func (h snapshotHead) capture(w *persistence.SnapshotWriter) persistence.CaptureOptions {
+	w.SetOptions(h.opt)
+	return persistence.CaptureOptions{Aux: h.aux, Functions: h.functions}
+}
+
+// snapshotOptions are the rdbcompression and maxmemory-policy settings
+// of a snapshot written now (lock held).
+func (p *persister) snapshotOptions() persistence.SnapshotOptions {
+	c := p.s.Config()
+	return persistence.SnapshotOptions{Compress: c.RDBCompression, Access: persistence.AccessPolicyOf(c.MaxMemoryPolicy)}
 }
 
 // saveSync writes the snapshot with the lock held (SAVE, SHUTDOWN).
@@ -179,10 +233,8 @@ func (p *persister) saveSync() error {
 	p.fileMu.Lock()
 	defer p.fileMu.Unlock()
 	err := persistence.SaveSnapshotFile(s.Config().DBFilename, func(w *persistence.SnapshotWriter) error {
-		for _, a := range p.snapshotAuxFields() {
-			if err := w.Aux(a[0], a[1]); err != nil {
-				return err
-			}
+		if err := p.head(true).write(w); err != nil {
+			return err
 		}
 		return p.writeLive(w)
 	})
@@ -208,7 +260,7 @@ func (p *persister) startBGSave() {
 	p.bgsave = job
 	p.lastBgsaveTry = job.start
 	lc := p.beginCapture()
-	aux := p.snapshotAuxFields()
+	head := p.head(true)
 	path := s.Config().DBFilename
 	s.Logf("Background saving started")
 	// Close waits for the job, so a save that SHUTDOWN cancelled has
@@ -218,7 +270,10 @@ func (p *persister) startBGSave() {
 		var st persistence.CaptureStats
 		f, err := persistence.CreateAtomic(path)
 		if err == nil {
-			st, err = lc.c.Write(ctx, persistence.NewSnapshotWriter(f), s, lc, persistence.CaptureOptions{Aux: aux, DutyCycle: 0.5})
+			w := persistence.NewSnapshotWriter(f)
+			opt := head.capture(w)
+			opt.DutyCycle = 0.5
+			st, err = lc.c.Write(ctx, w, s, lc, opt)
 			// The rename happens under fileMu and not at all once
 			// SHUTDOWN cancelled the job: its own save must be the last.
 			p.fileMu.Lock()
@@ -274,9 +329,12 @@ func (p *persister) replSnapshot(flushEvery time.Duration) func(io.Writer) (int6
 	job := &bgJob{start: time.Now(), dirtyAtStart: s.Dirty(), cancel: cancel, keysTotal: p.totalKeys()}
 	p.bgsave = job
 	lc := p.beginCapture()
+	head := p.head(false)
 	return func(dst io.Writer) (int64, error) {
 		w := persistence.NewSnapshotWriter(dst)
-		st, err := lc.c.Write(ctx, w, s, lc, persistence.CaptureOptions{Aux: p.auxFields(), DutyCycle: 0.5, FlushEvery: flushEvery})
+		opt := head.capture(w)
+		opt.DutyCycle, opt.FlushEvery = 0.5, flushEvery
+		st, err := lc.c.Write(ctx, w, s, lc, opt)
 		s.Lock()
 		p.endCapture(lc)
 		if p.bgsave == job {

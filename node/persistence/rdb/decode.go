@@ -160,7 +160,7 @@ func (r *Reader) String() []byte {
 		if r.err != nil {
 			return nil
 		}
-		out, err := lzfDecompress(c, ulen)
+		out, err := lzfDecompress(nil, c, ulen)
 		if err != nil {
 			r.fail("%v", err)
 			return nil
@@ -227,52 +227,27 @@ func parseScore(b []byte) (float64, bool) {
 	return f, !math.IsNaN(f)
 }
 
-// lzfDecompress expands LZF data (Redis's lzf_d.c) into exactly ulen
-// bytes. LZF expands at most about 88 times (a 3-byte back reference
-// yields 264 bytes), so a larger claim is corrupt and not reserved.
-func lzfDecompress(in []byte, ulen uint64) ([]byte, error) {
-	if ulen == 0 || ulen > uint64(len(in))*100+64 {
-		return nil, corrupt("LZF length %d for %d compressed bytes", ulen, len(in))
+// AppendDecodedString decodes b, exactly one encoded string, appending
+// what it expands to (an integer's digits, an LZF string) to dst; a
+// plain string is returned as a slice of b without a copy.
+func AppendDecodedString(dst, b []byte) ([]byte, error) {
+	if len(b) > 0 && b[0]>>6 == 3 && b[0]&0x3f == encLZF {
+		clen, ulen, n, ok := lzfHeader(b[1:])
+		if !ok || clen != uint64(len(b)-1-n) {
+			return DecodeString(b)
+		}
+		return lzfDecompress(dst, b[1+n:], ulen)
 	}
-	out := make([]byte, 0, ulen)
-	ip := 0
-	for ip < len(in) {
-		ctrl := int(in[ip])
-		ip++
-		if ctrl < 32 {
-			n := ctrl + 1
-			if ip+n > len(in) || uint64(len(out)+n) > ulen {
-				return nil, corrupt("LZF literal run past the end")
-			}
-			out = append(out, in[ip:ip+n]...)
-			ip += n
-			continue
-		}
-		n := ctrl >> 5
-		if n == 7 {
-			if ip >= len(in) {
-				return nil, corrupt("LZF truncated")
-			}
-			n += int(in[ip])
-			ip++
-		}
-		if ip >= len(in) {
-			return nil, corrupt("LZF truncated")
-		}
-		ref := len(out) - (ctrl&0x1f)<<8 - 1 - int(in[ip])
-		ip++
-		n += 2
-		if ref < 0 || uint64(len(out)+n) > ulen {
-			return nil, corrupt("LZF back reference out of range")
-		}
-		for i := 0; i < n; i++ {
-			out = append(out, out[ref+i])
-		}
-	}
-	if uint64(len(out)) != ulen {
-		return nil, corrupt("LZF expanded to %d bytes, %d announced", len(out), ulen)
-	}
-	return out, nil
+	return DecodeString(b)
+}
+
+// lzfHeader reads the two lengths of an LZF string after its encoding
+// byte, and how many bytes they took.
+func lzfHeader(b []byte) (clen, ulen uint64, n int, ok bool) {
+	r := Reader{b: b}
+	clen = r.Len()
+	ulen = r.Len()
+	return clen, ulen, r.off, r.err == nil
 }
 
 // DecodeString decodes b, exactly one encoded string.

@@ -73,7 +73,7 @@ func canonicalInt(s []byte) (int64, bool) {
 // AppendString appends a string, as an integer when it is one that fits
 // 32 bits (Redis's rdbTryIntegerEncoding), else as its bytes.
 func AppendString(dst, s []byte) []byte {
-	if len(s) <= 11 {
+	if len(s) <= 11 && len(s) > 0 && (s[0] >= '0' && s[0] <= '9' || s[0] == '-') {
 		if v, ok := canonicalInt(s); ok {
 			switch {
 			case v >= math.MinInt8 && v <= math.MaxInt8:

@@ -1,0 +1,208 @@
+package builders
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The Prometheus Operator's objects for spec.monitoring, built as
+// unstructured objects (the operator does not depend on its Go module):
+// a PodMonitor scraping every node's metrics port and a PrometheusRule
+// with the alerts of AlertRules.
+
+// Prometheus Operator kinds (monitoring.coreos.com/v1).
+var (
+	PodMonitorGVK     = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "PodMonitor"}
+	PrometheusRuleGVK = schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"}
+)
+
+// Labels the PodMonitor adds to every node series, and the operator to
+// its own (its scrape's namespace label is the operator's namespace).
+const (
+	MetricLabelCluster          = "rediscluster"
+	MetricLabelShard            = "shard"
+	MetricLabelClusterNamespace = "rediscluster_namespace"
+)
+
+const (
+	podMonitorNameTail     = "-nodes"
+	prometheusRuleNameTail = "-alerts"
+)
+
+// PodMonitorName and PrometheusRuleName name the monitoring objects.
+func PodMonitorName(rc *v1alpha1.RedisCluster) string     { return rc.Name + podMonitorNameTail }
+func PrometheusRuleName(rc *v1alpha1.RedisCluster) string { return rc.Name + prometheusRuleNameTail }
+
+// metaLabelOf is the service-discovery label of a pod label.
+func metaLabelOf(podLabel string) string {
+	r := strings.NewReplacer(".", "_", "/", "_", "-", "_")
+	return "__meta_kubernetes_pod_label_" + r.Replace(podLabel)
+}
+
+// monitoringObject is an unstructured object of kind gvk owned by rc.
+func monitoringObject(rc *v1alpha1.RedisCluster, gvk schema.GroupVersionKind, name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(name)
+	u.SetNamespace(rc.Namespace)
+	labels := ClusterLabels(rc)
+	for k, v := range rc.Spec.Monitoring.Labels {
+		labels[k] = v
+	}
+	u.SetLabels(labels)
+	u.SetOwnerReferences([]metav1.OwnerReference{OwnerReference(rc)})
+	return u
+}
+
+// nodePorts are the node container's ports: client, bus, and metrics
+// when spec.monitoring serves them.
+func nodePorts(rc *v1alpha1.RedisCluster) []corev1.ContainerPort {
+	ports := []corev1.ContainerPort{
+		{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP},
+		{Name: BusPortName, ContainerPort: BusPort, Protocol: corev1.ProtocolTCP},
+	}
+	if p := rc.MetricsPort(); p != 0 {
+		ports = append(ports, corev1.ContainerPort{Name: v1alpha1.MetricsPortName, ContainerPort: p, Protocol: corev1.ProtocolTCP})
+	}
+	return ports
+}
+
+// PodMonitor scrapes the metrics port of every node of rc and labels the
+// series with the cluster and the shard.
+func PodMonitor(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
+	u := monitoringObject(rc, PodMonitorGVK, PodMonitorName(rc))
+	interval := rc.Spec.Monitoring.Interval
+	if interval == "" {
+		interval = v1alpha1.DefaultScrapeInterval
+	}
+	selector := map[string]any{}
+	for k, v := range ClusterSelector(rc) {
+		selector[k] = v
+	}
+	u.Object["spec"] = map[string]any{
+		"selector": map[string]any{"matchLabels": selector},
+		"podMetricsEndpoints": []any{map[string]any{
+			"port":     v1alpha1.MetricsPortName,
+			"path":     "/metrics",
+			"interval": interval,
+			"relabelings": []any{
+				map[string]any{"sourceLabels": []any{metaLabelOf(LabelCluster)}, "targetLabel": MetricLabelCluster, "action": "replace"},
+				map[string]any{"sourceLabels": []any{metaLabelOf(LabelShard)}, "targetLabel": MetricLabelShard, "action": "replace"},
+			},
+		}},
+	}
+	return u
+}
+
+// AlertRule is one Prometheus alerting rule.
+type AlertRule struct {
+	Alert       string
+	Expr        string
+	For         string
+	Severity    string
+	Summary     string
+	Description string
+}
+
+// NodeSelector is the PromQL label matcher of rc's node series; operator
+// series are matched with OperatorSelector.
+func NodeSelector(rc *v1alpha1.RedisCluster) string {
+	return fmt.Sprintf(`namespace=%q,%s=%q`, rc.Namespace, MetricLabelCluster, rc.Name)
+}
+
+// OperatorSelector matches the operator's series of rc (controllers/metrics.go).
+func OperatorSelector(rc *v1alpha1.RedisCluster) string {
+	return fmt.Sprintf(`%s=%q,%s=%q`, MetricLabelClusterNamespace, rc.Namespace, MetricLabelCluster, rc.Name)
+}
+
+// AlertRules are the alerts of a healthy cluster, on the node metrics
+// (node/metrics, redis_exporter's names) and the operator's.
+func AlertRules(rc *v1alpha1.RedisCluster) []AlertRule {
+	n, o := NodeSelector(rc), OperatorSelector(rc)
+	rules := []AlertRule{
+		{Alert: "RedisClusterNodeDown", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`up{%s} == 0`, n),
+			Summary:     "A node of RedisCluster {{ $labels.namespace }}/{{ $labels.rediscluster }} does not answer its metrics scrape",
+			Description: "{{ $labels.pod }} (shard {{ $labels.shard }}) has been unreachable for a minute."},
+		{Alert: "RedisClusterStateNotOK", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`redis_cluster_state{%s} == 0`, n),
+			Summary:     "cluster_state is fail on {{ $labels.pod }}",
+			Description: "The node sees slots without a reachable master: clients get CLUSTERDOWN."},
+		{Alert: "RedisClusterSlotsNotOK", For: "2m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_cluster_slots_ok{%s} < 16384`, n),
+			Summary:     "{{ $labels.pod }} sees {{ $value }} of 16384 slots served",
+			Description: "Slots are unassigned, or their master is flagged PFAIL or FAIL."},
+		{Alert: "RedisReplicaLinkDown", For: "1m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_master_link_up{%s} == 0`, n),
+			Summary:     "The replica {{ $labels.pod }} lost its master link",
+			Description: "master_link_status is down: the replica serves stale data and cannot take over cleanly."},
+		{Alert: "RedisReplicaLagHigh", For: "2m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_connected_slave_lag_seconds{%s} > 10`, n),
+			Summary:     "A replica of {{ $labels.pod }} is {{ $value }}s behind",
+			Description: "The master has had no acknowledgement from replica {{ $labels.slave_ip }} for more than 10 seconds."},
+		{Alert: "RedisMemoryNearMax", For: "5m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_memory_used_bytes{%[1]s} / (redis_memory_max_bytes{%[1]s} > 0) > 0.9`, n),
+			Summary:     "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory",
+			Description: "Writes will be refused (noeviction) or keys evicted soon."},
+		{Alert: "RedisPersistenceWriteErrors", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`redis_aof_last_write_status{%[1]s} == 0 or redis_rdb_last_bgsave_status{%[1]s} == 0 or redis_aof_last_bgrewrite_status{%[1]s} == 0`, n),
+			Summary:     "{{ $labels.pod }} cannot write its AOF or snapshot",
+			Description: "The last write of the append-only file or the last snapshot failed: writes may be refused (MISCONF) and a restart may lose data."},
+		{Alert: "ShoalMigrationNotProgressing", For: "15m", Severity: "warning",
+			Expr:        fmt.Sprintf(`shoal_rediscluster_migration_slots_remaining{%[1]s} > 0 and increase(shoal_rediscluster_migration_slots_moved_total{%[1]s}[15m]) == 0`, o),
+			Summary:     "Slot migration of {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }} is stuck",
+			Description: "{{ $value }} slots remain to move and none moved in 15 minutes."},
+		{Alert: "ShoalRolloutNotProgressing", For: "30m", Severity: "warning",
+			Expr:        fmt.Sprintf(`shoal_rediscluster_rollout_pods_pending{%[1]s} > 0 and changes(shoal_rediscluster_rollout_pods_pending{%[1]s}[30m]) == 0`, o),
+			Summary:     "The rollout of {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }} is stuck",
+			Description: "{{ $value }} pods wait for a restart and the count has not changed in 30 minutes."},
+		{Alert: "ShoalReconcileErrors", For: "15m", Severity: "warning",
+			Expr:        fmt.Sprintf(`increase(shoal_rediscluster_reconcile_errors_total{%s}[10m]) > 0`, o),
+			Summary:     "The operator keeps failing to reconcile {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }}",
+			Description: "Reconcile errors for 15 minutes; kubectl describe the RedisCluster for its events."},
+	}
+	if rc.Spec.ReplicasPerMaster > 0 {
+		rules = append(rules, AlertRule{Alert: "RedisMasterWithoutReplica", For: "5m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_connected_slaves{%[1]s} == 0 and on(namespace, pod) redis_instance_info{%[1]s,role="master"}`, n),
+			Summary:     "The master {{ $labels.pod }} has no replica",
+			Description: "Losing this pod loses its shard's data since the last snapshot, and its slots go down until it is back."})
+	}
+	return rules
+}
+
+// PrometheusRule holds AlertRules as one rule group.
+func PrometheusRule(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
+	u := monitoringObject(rc, PrometheusRuleGVK, PrometheusRuleName(rc))
+	u.Object["spec"] = map[string]any{"groups": []any{RuleGroup(rc, "")}}
+	return u
+}
+
+// RuleGroup is AlertRules as a Prometheus rule group (the PrometheusRule's
+// spec.groups item, and a rule file's groups item); forOverride, when
+// not "", replaces every rule's for (tests).
+func RuleGroup(rc *v1alpha1.RedisCluster, forOverride string) map[string]any {
+	var rules []any
+	for _, r := range AlertRules(rc) {
+		f := r.For
+		if forOverride != "" {
+			f = forOverride
+		}
+		rules = append(rules, map[string]any{
+			"alert":  r.Alert,
+			"expr":   r.Expr,
+			"for":    f,
+			"labels": map[string]any{"severity": r.Severity, MetricLabelCluster: rc.Name},
+			"annotations": map[string]any{
+				"summary":     r.Summary,
+				"description": r.Description,
+			},
+		})
+	}
+	return map[string]any{"name": "shoal.rediscluster." + rc.Namespace + "." + rc.Name, "rules": rules}
+}

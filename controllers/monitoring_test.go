@@ -1,0 +1,140 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
+)
+
+// installMonitoringCRDs installs the Prometheus Operator's PodMonitor and
+// PrometheusRule kinds (schemaless stand-ins for its CRDs: the operator
+// only creates and deletes them) and waits until they are served.
+func installMonitoringCRDs(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	for _, gvk := range []schema.GroupVersionKind{builders.PodMonitorGVK, builders.PrometheusRuleGVK} {
+		plural := strings.ToLower(gvk.Kind) + "s"
+		crd := &apiextensionsv1.CustomResourceDefinition{
+			ObjectMeta: metav1.ObjectMeta{Name: plural + "." + gvk.Group},
+			Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+				Group: gvk.Group,
+				Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: plural, Kind: gvk.Kind, ListKind: gvk.Kind + "List"},
+				Scope: apiextensionsv1.NamespaceScoped,
+				Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: gvk.Version, Served: true, Storage: true,
+					Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+						Type: "object", XPreserveUnknownFields: ptr.To(true)}}}},
+			},
+		}
+		if _, err := envtest.InstallCRDs(testEnv.cfg, envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, func() error {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			return testEnv.c.List(ctx, l)
+		})
+	}
+}
+
+// TestMonitoringObjects: spec.monitoring serves the metrics on a named
+// port (node.conf's metrics-port) and makes the PodMonitor and the
+// PrometheusRule, owned by the cluster; turning them off deletes them.
+func TestMonitoringObjects(t *testing.T) {
+	installMonitoringCRDs(t)
+	ns := newNamespace(t)
+	rc := newCluster(ns, "watched", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Labels: map[string]string{"release": "prom"}}
+	})
+	create(t, rc)
+	get(t, ns, rc.Name, rc)
+	if rc.Spec.Monitoring.Port != 9121 || rc.Spec.Monitoring.Interval != "30s" || !ptr.Deref(rc.Spec.Monitoring.PodMonitor, false) {
+		t.Errorf("defaults not applied: %+v", rc.Spec.Monitoring)
+	}
+
+	cm := &corev1.ConfigMap{}
+	get(t, ns, "watched-config", cm)
+	if !strings.Contains(cm.Data["node.conf"], "metrics-port 9121\n") {
+		t.Errorf("node.conf lacks metrics-port:\n%s", cm.Data["node.conf"])
+	}
+	sts := &appsv1.StatefulSet{}
+	get(t, ns, "watched-shard-0", sts)
+	var port *corev1.ContainerPort
+	for i, p := range sts.Spec.Template.Spec.Containers[0].Ports {
+		if p.Name == "metrics" {
+			port = &sts.Spec.Template.Spec.Containers[0].Ports[i]
+		}
+	}
+	if port == nil || port.ContainerPort != 9121 {
+		t.Errorf("container ports %+v", sts.Spec.Template.Spec.Containers[0].Ports)
+	}
+
+	pm := &unstructured.Unstructured{}
+	pm.SetGroupVersionKind(builders.PodMonitorGVK)
+	get(t, ns, "watched-nodes", pm)
+	assertControlledBy(t, pm, rc)
+	if pm.GetLabels()["release"] != "prom" {
+		t.Errorf("PodMonitor labels %v", pm.GetLabels())
+	}
+	endpoints, _, _ := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
+	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" {
+		t.Errorf("podMetricsEndpoints %v", endpoints)
+	}
+	sel, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
+	if sel[builders.LabelCluster] != "watched" {
+		t.Errorf("selector %v", sel)
+	}
+
+	pr := &unstructured.Unstructured{}
+	pr.SetGroupVersionKind(builders.PrometheusRuleGVK)
+	get(t, ns, "watched-alerts", pr)
+	assertControlledBy(t, pr, rc)
+	groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+	if len(groups) != 1 {
+		t.Fatalf("groups %v", groups)
+	}
+	alerts := map[string]string{}
+	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
+		m := r.(map[string]any)
+		alerts[m["alert"].(string)] = m["expr"].(string)
+	}
+	for _, a := range []string{"RedisClusterStateNotOK", "RedisMasterWithoutReplica", "RedisReplicaLinkDown", "RedisReplicaLagHigh",
+		"RedisMemoryNearMax", "RedisPersistenceWriteErrors", "RedisClusterNodeDown", "ShoalMigrationNotProgressing", "ShoalRolloutNotProgressing"} {
+		if !strings.Contains(alerts[a], fmt.Sprintf(`rediscluster="watched"`)) {
+			t.Errorf("alert %s: %q", a, alerts[a])
+		}
+	}
+
+	// Off: the objects go, the port stays off the pods.
+	eventually(t, func() error {
+		if err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(rc), rc); err != nil {
+			return err
+		}
+		rc.Spec.Monitoring.PodMonitor = ptr.To(false)
+		rc.Spec.Monitoring.PrometheusRule = ptr.To(false)
+		return testEnv.c.Update(context.Background(), rc)
+	})
+	for _, u := range []*unstructured.Unstructured{pm, pr} {
+		eventually(t, func() error {
+			err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(u), u.DeepCopy())
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("%s %s still there (%v)", u.GetKind(), u.GetName(), err)
+		})
+	}
+}

@@ -1,0 +1,187 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/builders"
+	"github.com/shoal-dev/shoal/controllers/users"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+)
+
+// ensureOperatorSecret makes sure the operator's own password exists and
+// loads it: the Secret <cluster>-operator, generated once, never rewritten.
+// From here on the operator talks to the nodes as shoal-operator.
+func (r *RedisClusterReconciler) ensureOperatorSecret(ctx context.Context, st *state) (ctrl.Result, error) {
+	key := client.ObjectKey{Namespace: st.rc.Namespace, Name: builders.OperatorSecretName(st.rc)}
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		password, perr := r.NewPassword()
+		if perr != nil {
+			return ctrl.Result{}, fmt.Errorf("generating a password: %w", perr)
+		}
+		secret = builders.OperatorSecret(st.desired, password)
+		err = r.Create(ctx, secret)
+		switch {
+		case err == nil:
+			r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventCreated, "Created Secret %s with the operator's generated password", key.Name)
+		case apierrors.IsAlreadyExists(err):
+			// Created by an earlier reconcile the cache has not seen yet.
+			err = r.APIReader.Get(ctx, key, secret)
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	password := secret.Data[builders.OperatorSecretPasswordKey]
+	if len(password) == 0 {
+		return ctrl.Result{}, fmt.Errorf("secret %s has no key %q", key.Name, builders.OperatorSecretPasswordKey)
+	}
+	st.auth = clusteradmin.Auth{Username: users.OperatorUser, Password: string(password)}
+	return ctrl.Result{}, nil
+}
+
+// ensureUsers makes the ACL users of every node with an address equal to
+// spec.users plus the operator's own (shoal-operator, shoal-replication),
+// and deletes the users the operator made that the spec no longer lists.
+// It runs on every reconcile, before anything else talks to the nodes, so
+// that a node that joins or restarts (users set by ACL SETUSER live in
+// memory only) gets them as soon as its pod has an IP. A node that does not
+// answer yet is tried again soon; it does not stop the reconcile.
+func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ctrl.Result, error) {
+	set, held, err := r.readUsers(ctx, st)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	plan := users.PlanUsers(set, held, st.rc.Status.ManagedUsers)
+	system := users.SystemUsers(st.auth.Password)
+
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+	)
+	for i := range st.members {
+		m := st.members[i]
+		if m.IP == "" {
+			continue
+		}
+		wg.Go(func() {
+			if err := r.applyUsers(ctx, st, m.Addr(), system, plan); err != nil {
+				st.log.V(1).Info("users not applied", "pod", m.Pod, "error", err.Error())
+				mu.Lock()
+				failed = append(failed, m.Pod)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	// A node without an address has no users to delete: when it starts,
+	// it has only the users of its command line, and gets the spec's here.
+	st.rc.Status.ManagedUsers = plan.Managed(len(failed) == 0)
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		st.usersPending = true
+		st.log.Info("ACL users not applied on some nodes yet", "pods", failed)
+	}
+	return ctrl.Result{}, nil
+}
+
+// applyUsers sends one node the operator's users and the plan, as
+// shoal-operator; a node that does not know shoal-operator yet (started
+// with the default user on, before the operator made its user there) is
+// sent them as the default user.
+func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, system []clusteradmin.ACLUser, plan users.Plan) error {
+	set := append(slices.Clone(system), plan.Set...)
+	err := r.applyUsersAs(ctx, addr, st.auth, set, plan.Delete)
+	if err == nil || !isAuthError(err) {
+		return err
+	}
+	if ferr := r.applyUsersAs(ctx, addr, clusteradmin.Auth{Password: st.password}, set, plan.Delete); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	st.log.Info("made the operator's ACL users on a node as the default user", "addr", addr)
+	return nil
+}
+
+func (r *RedisClusterReconciler) applyUsersAs(ctx context.Context, addr string, auth clusteradmin.Auth, set []clusteradmin.ACLUser, del []string) error {
+	c := r.Dial(addr, auth)
+	defer c.Close() //nolint:errcheck // the replies are what count
+	aa, ok := c.(clusteradmin.ACLAdmin)
+	if !ok {
+		return errors.New("the node client cannot set ACL users")
+	}
+	cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
+	defer cancel()
+	return aa.ApplyUsers(cctx, set, del)
+}
+
+// readUsers reads the passwords of every spec.users entry from its Secrets
+// (the user's, not in the cache: read through the API reader). A user
+// whose Secret or key is missing or empty is held: not applied, not
+// deleted, and the cluster reports it as Degraded.
+func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set []clusteradmin.ACLUser, held []string, err error) {
+	secrets := map[string]*corev1.Secret{}
+	var missing []string
+	for _, u := range st.desired.Spec.Users {
+		var passwords []string
+		for _, ref := range u.Passwords {
+			s, ok := secrets[ref.Name]
+			if !ok {
+				s = &corev1.Secret{}
+				err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: st.rc.Namespace, Name: ref.Name}, s)
+				switch {
+				case apierrors.IsNotFound(err):
+					s = nil
+				case err != nil:
+					return nil, nil, fmt.Errorf("reading Secret %s of user %s: %w", ref.Name, u.Name, err)
+				}
+				secrets[ref.Name] = s
+			}
+			key := ref.Key
+			if key == "" {
+				key = v1alpha1.DefaultAuthSecretKey
+			}
+			if s == nil || len(s.Data[key]) == 0 {
+				missing = append(missing, fmt.Sprintf("%s (Secret %s, key %q)", u.Name, ref.Name, key))
+				passwords = nil
+				break
+			}
+			passwords = append(passwords, string(s.Data[key]))
+		}
+		if passwords == nil {
+			held = append(held, u.Name)
+			continue
+		}
+		set = append(set, users.SetUser(u, passwords))
+	}
+	if len(missing) > 0 {
+		msg := "passwords of users not found, users left as they are: " + strings.Join(missing, ", ")
+		st.degrade(v1alpha1.ReasonSecretNotFound, msg)
+		r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), msg)
+	}
+	return set, held, nil
+}
+
+// isAuthError reports whether a node refused who the client is (the user
+// does not exist there, or lacks a right), not that it could not be reached.
+func isAuthError(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	return strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "NOPERM")
+}

@@ -1,0 +1,76 @@
+package users
+
+import (
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+)
+
+// The operator's own users, on every node.
+const (
+	// OperatorUser is who the operator, the pods' probes and the preStop
+	// hook authenticate as, and who MIGRATE authenticates as on the
+	// target node.
+	OperatorUser = "shoal-operator"
+	// ReplicationUser is who a replica authenticates as on its master
+	// (masteruser) when the default user is off.
+	ReplicationUser = "shoal-replication"
+)
+
+// OperatorCommands are all the commands sent as OperatorUser, and nothing
+// else: the operator's admin client (node/clusteradmin: the cluster view,
+// formation, membership, slot moves, failovers, live configuration,
+// functions, users), `shoal-node health` (PING, INFO, CLUSTER INFO),
+// `shoal-node prestop` (the cluster view, INFO, CLUSTER FAILOVER) and what
+// a node's MIGRATE sends to the target on the operator's behalf (SELECT,
+// RESTORE-ASKING), and spec.bootstrap.fromRedis's RESTORE and FLUSHALL on
+// the masters. ACL SETUSER lets its holder define any user: it is
+// there for spec.users.
+func OperatorCommands() []string {
+	return []string{
+		"cluster|nodes", "cluster|info", "cluster|meet", "cluster|addslotsrange", "cluster|setslot",
+		"cluster|replicate", "cluster|failover", "cluster|forget", "cluster|countkeysinslot", "cluster|getkeysinslot",
+		"dbsize", "info", "ping",
+		"config|get", "config|set",
+		"function|list", "function|load",
+		"migrate", "restore-asking", "select",
+		"restore", "flushall", // spec.bootstrap.fromRedis: the copy and the cut-over's empty start
+		"acl|setuser", "acl|deluser",
+	}
+}
+
+// ReplicationCommands are what a replica sends to its master.
+func ReplicationCommands() []string { return []string{"psync", "replconf", "ping"} }
+
+// OperatorRules are the rules of OperatorUser after its state and password:
+// every key (MIGRATE reads and deletes them, RESTORE-ASKING writes them),
+// no channel, OperatorCommands.
+func OperatorRules() []string {
+	return append([]string{"~*", "resetchannels", "-@all"}, allow(OperatorCommands())...)
+}
+
+// ReplicationRules are the rules of ReplicationUser: no key, no channel,
+// ReplicationCommands.
+func ReplicationRules() []string {
+	return append([]string{"resetkeys", "resetchannels", "-@all"}, allow(ReplicationCommands())...)
+}
+
+// DefaultUserOffRules turn the default user off with no password and no
+// rights.
+func DefaultUserOffRules() []string { return []string{"reset"} }
+
+// SystemUsers are the ACL SETUSERs of OperatorUser and ReplicationUser,
+// both with password, as every node must have them.
+func SystemUsers(password string) []clusteradmin.ACLUser {
+	hash := PasswordHash(password)
+	return []clusteradmin.ACLUser{
+		{Name: OperatorUser, Rules: append([]string{"reset", "on", hash}, OperatorRules()...)},
+		{Name: ReplicationUser, Rules: append([]string{"reset", "on", hash}, ReplicationRules()...)},
+	}
+}
+
+func allow(cmds []string) []string {
+	out := make([]string, len(cmds))
+	for i, c := range cmds {
+		out[i] = "+" + c
+	}
+	return out
+}
