@@ -66,9 +66,6 @@ func podDomains(nodeName string, node *corev1.Node, keys []string) map[string]st
 			d[k] = nodeName
 		}
 	}
-	if d[corev1.LabelHostname] == "" && node != nil {
-		d[corev1.LabelHostname] = node.Labels[corev1.LabelHostname]
-	}
 	return d
 }
 

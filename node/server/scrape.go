@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/resp"
@@ -185,34 +183,12 @@ func (h *latencyHist) levels() (usec, cum []int64) {
 }
 
 // ListenOnBind opens port on bind's addresses, as Listen opens the client
-// port ("*" all IPv4, "::*" all IPv6, a leading "-" for an address that
-// may be missing): the metrics endpoint's listeners. On an error it
-// closes what it opened.
+// port: the metrics endpoint's listeners. On an error it closes what it
+// opened; no address at all is an error.
 func (s *Server) ListenOnBind(port int) ([]net.Listener, error) {
-	var lns []net.Listener
-	for _, addr := range s.bindAddrs() {
-		optional := strings.HasPrefix(addr, "-")
-		host := strings.TrimPrefix(addr, "-")
-		switch host {
-		case "*":
-			host = "0.0.0.0"
-		case "::*":
-			host = "::"
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-		if err != nil {
-			if optional {
-				continue
-			}
-			for _, l := range lns {
-				l.Close()
-			}
-			return nil, err
-		}
-		lns = append(lns, ln)
+	lns, err := s.listenBind(port)
+	if err == nil && len(lns) == 0 {
+		err = fmt.Errorf("could not listen on any of %v port %d", s.bindAddrs(), port)
 	}
-	if len(lns) == 0 {
-		return nil, fmt.Errorf("could not listen on any of %v port %d", s.bindAddrs(), port)
-	}
-	return lns, nil
+	return lns, err
 }

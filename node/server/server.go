@@ -289,21 +289,12 @@ func (s *Server) Listen() error {
 	if s.cfg.Port == 0 && s.cfg.TLS.Port == 0 {
 		return nil
 	}
-	for _, addr := range s.bindAddrs() {
-		if s.cfg.Port == 0 { // port 0: the TLS port only (tls.go)
-			break
-		}
-		optional := strings.HasPrefix(addr, "-")
-		host := bindHost(strings.TrimPrefix(addr, "-"))
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.Port)))
+	if s.cfg.Port != 0 { // port 0: the TLS port only (tls.go)
+		lns, err := s.listenBind(s.cfg.Port)
 		if err != nil {
-			if optional {
-				continue
-			}
-			s.closeListeners()
 			return err
 		}
-		s.listeners = append(s.listeners, ln)
+		s.listeners = append(s.listeners, lns...)
 	}
 	if err := s.listenTLS(); err != nil {
 		s.closeListeners()
@@ -319,6 +310,29 @@ func (s *Server) Listen() error {
 		}
 	}
 	return nil
+}
+
+// listenBind opens port on every bind address ("*" all IPv4, "::*" all
+// IPv6); an address with a leading "-" that cannot be had is skipped. On
+// an error it closes what it opened.
+func (s *Server) listenBind(port int) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range s.bindAddrs() {
+		optional := strings.HasPrefix(addr, "-")
+		host := bindHost(strings.TrimPrefix(addr, "-"))
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 func (s *Server) bindAddrs() []string {

@@ -3,8 +3,6 @@ package server
 import (
 	"crypto/tls"
 	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -70,16 +68,11 @@ func (s *Server) listenTLS() error {
 	if err != nil {
 		return err
 	}
-	for _, addr := range s.bindAddrs() {
-		optional := strings.HasPrefix(addr, "-")
-		host := bindHost(strings.TrimPrefix(addr, "-"))
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.TLS.Port)))
-		if err != nil {
-			if optional {
-				continue
-			}
-			return err
-		}
+	lns, err := s.listenBind(s.cfg.TLS.Port)
+	if err != nil {
+		return err
+	}
+	for _, ln := range lns {
 		s.listeners = append(s.listeners, st.Listen(ln))
 	}
 	return nil
