@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -129,6 +131,18 @@ func TestClusterReplicaRestartLoadsBeforeSync(t *testing.T) {
 	}
 	sh.replica.start(t)
 	waitInSyncProcs(t, sh.master, sh.replica)
+	// A restarted node answers CLUSTERDOWN until its own view covers every
+	// slot again, which may come a moment after the resync (as in Redis).
+	waitUntil(t, failoverWait, sh.replica.Addr()+" cluster_state ok", func() error {
+		info, err := sh.replica.do(t, "CLUSTER", "INFO").Text()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(info, "cluster_state:ok") {
+			return fmt.Errorf("cluster_state is not ok")
+		}
+		return nil
+	})
 	rc := redis.NewClient(&redis.Options{Addr: sh.replica.Addr(), Protocol: 2,
 		OnConnect: func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }})
 	defer rc.Close()
