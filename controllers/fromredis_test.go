@@ -172,7 +172,9 @@ func TestBootstrapFromRedisReplicate(t *testing.T) {
 	if d := done.Status.FromRedis; d.Phase != v1alpha1.FromRedisCompleted || d.CompletedTime == nil || d.LagSeconds != 0 || d.LagBytes != 0 {
 		t.Fatalf("status after the cut-over: %+v", d)
 	}
-	eventually(t, func() error { return hasEvent(testEnv.c, ns, "ImportCompleted", "Import completed: the cluster applied") })
+	eventually(t, func() error {
+		return hasEvent(testEnv.c, ns, "ImportCompleted", "Import completed: the cluster applied")
+	})
 
 	compareWithSource(ctx, t, source, cc)
 	for k, v := range acked {
