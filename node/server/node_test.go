@@ -266,7 +266,7 @@ func TestActiveExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nobody reads the keys: the active cycle must remove them.
-	eventually(t, 10*time.Second, "active expiry", func() bool { return c.DBSize(ctx).Val() == 1 })
+	eventually(t, 30*time.Second, "active expiry", func() bool { return c.DBSize(ctx).Val() == 1 })
 	info := c.Info(ctx, "stats").Val()
 	if !strings.Contains(info, "expired_keys:500") {
 		t.Fatalf("expired_keys not 500:\n%s", info)
@@ -635,7 +635,7 @@ func TestShutdownCommand(t *testing.T) {
 	if strings.Contains(out, "ERR") {
 		t.Fatalf("SHUTDOWN: %q", out)
 	}
-	eventually(t, 10*time.Second, "process exit", func() bool {
+	eventually(t, 30*time.Second, "process exit", func() bool {
 		return n.Cmd.Process.Signal(syscall.Signal(0)) != nil
 	})
 }
