@@ -295,6 +295,9 @@ func cmdHello(s *Sentinel, c *client, w *resp.Writer, argv []string) bool {
 	return false
 }
 
+// clientSubcommands are the CLIENT subcommands a sentinel serves.
+var clientSubcommands = map[string]bool{"setname": true, "getname": true, "id": true, "list": true, "info": true, "kill": true}
+
 func cmdClient(s *Sentinel, c *client, w *resp.Writer, argv []string) bool {
 	sub := strings.ToLower(argv[1])
 	switch {
@@ -344,8 +347,10 @@ func cmdClient(s *Sentinel, c *client, w *resp.Writer, argv []string) bool {
 		} else {
 			w.Int(int64(n))
 		}
+	case clientSubcommands[sub]:
+		w.Error(fmt.Sprintf("ERR wrong number of arguments for 'client|%s' command", sub))
 	default:
-		w.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try CLIENT HELP.", argv[1]))
+		w.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLIENT HELP.", truncate(argv[1], 128)))
 	}
 	return false
 }

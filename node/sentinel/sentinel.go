@@ -96,10 +96,10 @@ func (s *Sentinel) event(level byte, typ string, ri *instance, format string, ar
 	} else {
 		msg = fmt.Sprintf(format, args...)
 	}
-	s.logf(level, "%s %s", typ, msg)
-	if level != 'v' {
-		s.pubsub.publish(typ, msg)
+	if level != 'v' { // verbose events are published, not logged (loglevel notice)
+		s.logf(level, "%s %s", typ, msg)
 	}
+	s.pubsub.publish(typ, msg)
 }
 
 // parseAddr checks an instance address as createSentinelAddr does.
@@ -201,7 +201,7 @@ func (s *Sentinel) applyDirective(argv []string, loading bool) error {
 			return fmt.Errorf("Quorum must be 1 or greater.")
 		}
 		if s.masters[argv[1]] != nil {
-			return fmt.Errorf("Duplicated master name.")
+			return fmt.Errorf("Duplicate master name.")
 		}
 		addr, err := s.parseAddr(argv[2], argv[3])
 		if err != nil {

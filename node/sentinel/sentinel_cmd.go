@@ -287,7 +287,7 @@ func (s *Sentinel) cmdMonitor(w *resp.Writer, argv []string) {
 		return
 	}
 	if s.masters[argv[2]] != nil {
-		w.Error("ERR Duplicated master name")
+		w.Error("ERR Duplicate master name.")
 		return
 	}
 	if port <= 0 || port > 65535 {
@@ -469,7 +469,7 @@ func (s *Sentinel) cmdConfig(w *resp.Writer, argv []string) {
 		}
 	case sub == "set" && len(argv) == 5:
 		p, v := strings.ToLower(argv[3]), argv[4]
-		bad := func() { w.Error(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET '%s'", v, argv[3])) }
+		bad := func() { w.Error(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", v, argv[3])) }
 		switch p {
 		case "resolve-hostnames", "announce-hostnames":
 			b, ok := yesNo(v)
