@@ -181,7 +181,9 @@ func instances(v any) []inst {
 	return out
 }
 
-func sortByName(a []inst) { sort.Slice(a, func(i, j int) bool { return a[i].vals["name"] < a[j].vals["name"] }) }
+func sortByName(a []inst) {
+	sort.Slice(a, func(i, j int) bool { return a[i].vals["name"] < a[j].vals["name"] })
+}
 
 // eventLog records the events a sentinel publishes (PSUBSCRIBE *).
 type eventLog struct {
