@@ -327,7 +327,11 @@ func (s *Sentinel) resetMaster(m *instance, keepSentinels, generateEvent bool) {
 		}
 		m.sentinels = map[string]*instance{}
 	}
+	// A new link: a connection still being dialled to the old address
+	// must not become the link of the new one.
 	s.closeLink(m.link)
+	m.link.dead = true
+	m.link = &link{disconnected: true}
 	m.flags &= flagMaster
 	m.leader = ""
 	m.failoverState = failoverNone
@@ -361,6 +365,12 @@ func (s *Sentinel) resetMasterAndChangeAddress(m *instance, addr Addr) {
 		replicas = append(replicas, m.addr)
 	}
 	s.resetMaster(m, true, false)
+	// What the other sentinels said about the old address is not about
+	// the new one.
+	for _, ri := range m.sentinels {
+		ri.flags &^= flagMasterDown
+		ri.lastMasterDownReplyTime = time.Time{}
+	}
 	m.addr = addr
 	m.oDownSince = time.Time{}
 	m.sDownSince = time.Time{}

@@ -3,6 +3,7 @@ package sentinel_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -18,6 +19,9 @@ import (
 // client follows, every write acknowledged by WAIT 1 is on the new master,
 // and the old master comes back as a replica of it.
 func TestFailoverKillMasterUnderLoad(t *testing.T) {
+	if os.Getenv("SHOW_LOGS") != "" {
+		defer t.Fail()
+	}
 	ctx := ctxT(t)
 	m := startNode(t)
 	r1 := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))

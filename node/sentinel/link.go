@@ -98,6 +98,9 @@ func (s *Sentinel) connect(addr string, ready func(c *conn), onPush func(rep Rep
 		for {
 			rep, err := readReply(br)
 			s.mu.Lock()
+			if err == nil && c.closed {
+				err = net.ErrClosed // a reply read before the close is not delivered
+			}
 			if err != nil {
 				c.closed = true
 				nc.Close()

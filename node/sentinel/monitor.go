@@ -380,6 +380,7 @@ func (s *Sentinel) processHello(hello string) {
 	if si != nil && !si.addr.equal(addr) {
 		// The sentinel moved: drop it and add it back at its new address.
 		s.closeLink(si.link)
+		si.link.dead = true
 		delete(m.sentinels, runID)
 		si = s.addSentinel(m, addr, runID)
 		s.event('*', "+sentinel-address-switch", m, "@ ip %s port %d for %s", ip, port, runID)

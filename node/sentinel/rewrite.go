@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // stateLines are the "sentinel ..." lines sentinelFlushConfig writes:
@@ -113,6 +114,12 @@ func (s *Sentinel) flushConfig() {
 		s.logf('#', "WARNING: Sentinel was not able to save the new configuration on disk!!!: %v", err)
 		return
 	}
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 200*time.Millisecond {
+			s.logf('#', "Saving the configuration took %v", d)
+		}
+	}()
 	text := rewriteConfigText(string(old), s.stateLines())
 	if err := writeFileAtomic(s.cfg.File, []byte(text)); err != nil {
 		s.logf('#', "WARNING: Sentinel was not able to save the new configuration on disk!!!: %v", err)
