@@ -55,14 +55,14 @@ func ParseArgs(args []string) (*Config, error) {
 		switch {
 		case i == 0 && !strings.HasPrefix(a, "--"):
 			file = a
-		case a == "--sentinel":
+		case a == "--sentinel" && file == "" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") &&
+			(i+2 == len(args) || strings.HasPrefix(args[i+2], "--")):
 			// "--sentinel /path/sentinel.conf": a lone value is the file.
-			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") &&
-				(i+2 == len(args) || strings.HasPrefix(args[i+2], "--")) && file == "" {
-				file = args[i+1]
-				i++
-			}
+			file = args[i+1]
+			i++
 		case strings.HasPrefix(a, "--"):
+			// "--sentinel" alone is the mode; "--sentinel monitor ..." a
+			// directive, as any "--name value ..." is a config line.
 			line := a[2:]
 			for i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 				i++
