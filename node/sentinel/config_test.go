@@ -214,7 +214,7 @@ func TestVoteLeaderOncePerEpoch(t *testing.T) {
 func TestParseReplicaLine(t *testing.T) {
 	for in, want := range map[string]Addr{
 		"ip=10.0.0.1,port=6380,state=online,offset=10,lag=0": {"10.0.0.1", 6380},
-		"10.0.0.2,6381,online": {"10.0.0.2", 6381},
+		"10.0.0.2,6381,online":                               {"10.0.0.2", 6381},
 	} {
 		if got, ok := parseReplicaLine(in); !ok || got != want {
 			t.Errorf("%q: %v %v", in, got, ok)
