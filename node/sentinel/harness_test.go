@@ -73,6 +73,7 @@ func eventually(t *testing.T, within time.Duration, what string, f func() error)
 	for {
 		err := f()
 		if err == nil {
+			t.Logf("%s: after %v", what, time.Until(deadline.Add(-within)).Abs().Round(time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {
