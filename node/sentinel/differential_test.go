@@ -52,6 +52,29 @@ func render(v any, err error) string {
 	return fmt.Sprintf("%#v", v)
 }
 
+// A master with requirepass: with auth-pass both sentinels see it and its
+// replicas as healthy.
+func TestDifferentialAuthPass(t *testing.T) {
+	ctx := ctxT(t)
+	auth := []string{"--requirepass", "pw", "--masterauth", "pw"}
+	m := startNode(t, auth...)
+	startNode(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(m.Port)}, auth...)...)
+	for _, bin := range []string{"", nodetest.RedisServer(t)} {
+		s := startSentinel(t, bin, m.Port, 1, "sentinel auth-pass "+masterName+" pw")
+		c := client(t, s.Addr)
+		eventually(t, settleTimeout, "the replica discovered through AUTH", func() error {
+			f, err := masterFields(ctx, c)
+			if err != nil {
+				return err
+			}
+			if f["num-slaves"] != "1" || f["flags"] != "master" || f["runid"] == "" {
+				return fmt.Errorf("master %v", f)
+			}
+			return nil
+		})
+	}
+}
+
 // The same commands to our sentinel and to Redis's: the same replies, for
 // errors, addresses, quorum checks, roles and the instance replies' fields.
 func TestDifferentialReplies(t *testing.T) {
@@ -82,6 +105,10 @@ func TestDifferentialReplies(t *testing.T) {
 		{"SENTINEL", "CONFIG", "FOO"}, {"SENTINEL", "INFO-CACHE", "nope"}, {"SENTINEL", "PENDING-SCRIPTS"},
 		{"PUBLISH", "foo", "bar"}, {"CLIENT", "GETNAME"}, {"CLIENT", "FOO"}, {"AUTH", "x"},
 		{"SENTINEL", "SET", masterName, "parallel-syncs", "1"},
+		{"SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "2"}, {"SENTINEL", "MONITOR", "other", "127.0.0.1", "1", "2"},
+		{"SENTINEL", "SET", "other", "quorum", "3", "down-after-milliseconds", "2000"},
+		{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "other"}, {"SENTINEL", "REMOVE", "other"},
+		{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "other"},
 	}
 	for _, proto := range []int{2, 3} {
 		ours, ref := clientProto(t, top.ours.Addr, proto), clientProto(t, top.redis.Addr, proto)
