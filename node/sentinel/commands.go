@@ -419,7 +419,11 @@ func cmdInfo(s *Sentinel, _ *client, w *resp.Writer, argv []string) bool {
 	add("stats", "total_connections_received:"+strconv.FormatInt(s.connections, 10),
 		"total_commands_processed:"+strconv.FormatInt(s.commands, 10),
 		"pubsub_channels:"+strconv.Itoa(len(s.pubsub.channels)), "pubsub_patterns:"+strconv.Itoa(len(s.pubsub.patterns)))
-	lines := []string{"sentinel_masters:" + strconv.Itoa(len(s.masters)), "sentinel_tilt:0", "sentinel_tilt_since_seconds:-1",
+	tilt, tiltSince := "0", "-1"
+	if s.tilt {
+		tilt, tiltSince = "1", strconv.Itoa(int(time.Since(s.tiltStart).Seconds()))
+	}
+	lines := []string{"sentinel_masters:" + strconv.Itoa(len(s.masters)), "sentinel_tilt:" + tilt, "sentinel_tilt_since_seconds:" + tiltSince,
 		"sentinel_running_scripts:0", "sentinel_scripts_queue_length:0", "sentinel_simulate_failure_flags:0"}
 	for i, m := range s.sortedMasters() {
 		status := "ok"

@@ -261,3 +261,31 @@ func TestProcessHello(t *testing.T) {
 		t.Error("the old master is not a replica of the new one")
 	}
 }
+
+// sentinelCheckTiltCondition: a late timer enters TILT, in which the
+// sentinel does not mark instances down, for tiltPeriod.
+func TestTiltOnLateTimer(t *testing.T) {
+	conf := writeConf(t, "sentinel monitor m 127.0.0.1 1 1\nsentinel down-after-milliseconds m 100\n")
+	cfg, _ := ParseArgs([]string{conf, "--sentinel"})
+	s, err := New(cfg, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.masters["m"]
+	now := time.Now()
+	s.tick(now)
+	s.tick(now.Add(3 * time.Second)) // the timer ran 3 s late
+	if !s.tilt {
+		t.Fatal("no TILT after a 3 s late timer")
+	}
+	if m.flags&flagSDown != 0 {
+		t.Fatal("SDOWN in TILT")
+	}
+	later := now.Add(3*time.Second + tiltPeriod + time.Second)
+	for at := now.Add(3 * time.Second); !at.After(later); at = at.Add(time.Second) {
+		s.tick(at)
+	}
+	if s.tilt || m.flags&flagSDown == 0 {
+		t.Fatalf("after the TILT period: tilt %v, flags %s", s.tilt, m.flagString())
+	}
+}

@@ -40,6 +40,8 @@ const (
 	defaultPort         = 26379
 	helloChannel        = "__sentinel__:hello"
 	runIDLen            = 40
+	tiltTrigger         = 2 * time.Second
+	tiltPeriod          = 30 * time.Second
 )
 
 // Failover states, as SENTINEL_FAILOVER_STATE_*.

@@ -10,6 +10,7 @@ import (
 // periodic work on every instance, then the switch of masters whose
 // failover ended. The caller holds s.mu.
 func (s *Sentinel) tick(now time.Time) {
+	s.checkTiltCondition(now)
 	var switchTo []*instance
 	for _, m := range s.sortedMasters() {
 		s.handleInstance(m, now)
@@ -26,6 +27,20 @@ func (s *Sentinel) tick(now time.Time) {
 	for _, m := range switchTo {
 		s.switchToPromoted(m)
 	}
+}
+
+// checkTiltCondition is sentinelCheckTiltCondition: a timer that ran
+// late (the process stalled) or a clock that went back makes every
+// timeout meaningless, so the sentinel only watches for tiltPeriod.
+func (s *Sentinel) checkTiltCondition(now time.Time) {
+	if !s.lastTick.IsZero() {
+		delta := now.Sub(s.lastTick)
+		if delta < 0 || delta > tiltTrigger {
+			s.tilt = true
+			s.tiltStart = now
+			s.event('#', "+tilt", nil, "#tilt mode entered")
+		}
+	}
 	s.lastTick = now
 }
 
@@ -33,6 +48,14 @@ func (s *Sentinel) tick(now time.Time) {
 func (s *Sentinel) handleInstance(ri *instance, now time.Time) {
 	s.reconnect(ri, now)
 	s.sendPeriodicCommands(ri, now)
+	// In TILT mode the sentinel keeps monitoring but does not act.
+	if s.tilt {
+		if now.Sub(s.tiltStart) < tiltPeriod {
+			return
+		}
+		s.tilt = false
+		s.event('#', "-tilt", nil, "#tilt mode exited")
+	}
 	s.checkSubjectivelyDown(ri, now)
 	if ri.flags&flagMaster != 0 {
 		s.checkObjectivelyDown(ri, now)
@@ -490,7 +513,8 @@ func (s *Sentinel) refreshInfo(ri *instance, info string, now time.Time) {
 		}
 		s.event('v', typ, ri, "@ new reported role is %s", map[int]string{flagMaster: "master", flagReplica: "slave"}[role])
 	}
-	if ri.flags&flagReplica == 0 {
+	// Nothing below acts in TILT mode.
+	if ri.flags&flagReplica == 0 || s.tilt {
 		return
 	}
 	m := ri.master

@@ -44,6 +44,8 @@ type Sentinel struct {
 	listeners   []net.Listener
 	done        chan struct{}
 	lastTick    time.Time
+	tilt        bool
+	tiltStart   time.Time
 	connections int64
 	commands    int64
 	// dirty says the config file needs a rewrite (flushed by the timer

@@ -248,7 +248,7 @@ func (s *Sentinel) cmdIsMasterDownByAddr(w *resp.Writer, argv []string, now time
 			break
 		}
 	}
-	down := ri != nil && ri.flags&flagSDown != 0
+	down := !s.tilt && ri != nil && ri.flags&flagSDown != 0
 	leader, leaderEpoch := "", uint64(0)
 	if ri != nil && argv[5] != "*" && epoch >= 0 {
 		leader, leaderEpoch = s.voteLeader(ri, uint64(epoch), argv[5], now)
