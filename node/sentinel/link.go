@@ -17,7 +17,9 @@ type link struct {
 	// dead is set when the instance is dropped: nothing reconnects it.
 	dead bool
 	cc   *conn // command connection
-	pc   *conn // pub/sub connection (nil for sentinels)
+	// infoPending is the connection an INFO is waiting on.
+	infoPending *conn
+	pc          *conn // pub/sub connection (nil for sentinels)
 
 	ccConnTime     time.Time
 	pcConnTime     time.Time

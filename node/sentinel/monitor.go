@@ -201,12 +201,20 @@ func (s *Sentinel) sendPeriodicCommands(ri *instance, now time.Time) {
 		period = time.Second
 	}
 	ping := ri.pingPeriodOf()
-	if ri.flags&flagSentinel == 0 && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > period) {
-		l.cc.send(func(rep Reply, err error) {
+	// One INFO at a time: on a slow instance the requests would pile up
+	// every tick until the first answer.
+	if ri.flags&flagSentinel == 0 && l.infoPending != l.cc && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > period) {
+		c := l.cc
+		if c.send(func(rep Reply, err error) {
+			if l.infoPending == c {
+				l.infoPending = nil
+			}
 			if err == nil && rep.Type == '$' && !rep.Nil {
 				s.refreshInfo(ri, rep.Str, time.Now())
 			}
-		}, "INFO")
+		}, "INFO") {
+			l.infoPending = c
+		}
 	}
 	if now.Sub(l.lastPongTime) > ping && now.Sub(l.lastPingTime) > ping/2 {
 		s.sendPing(ri, now)
