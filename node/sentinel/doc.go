@@ -12,6 +12,17 @@
 // events on its own pub/sub and rewrites its state (myid, epochs, known
 // replicas and sentinels) into its config file so a restart keeps it.
 //
+// Command line (the contract the operator's pods use):
+//
+//	shoal-node --sentinel /path/sentinel.conf [--name value ...]
+//	shoal-node /path/sentinel.conf --sentinel [--name value ...]
+//
+// sentinel.conf is in Redis's syntax and must be writable (the state is
+// rewritten into it, as redis-sentinel does); port 26379 unless "port" or
+// --port says otherwise; each "--name value ..." is one more config line
+// after the file's ("--sentinel monitor m 10.0.0.1 6379 2" is a
+// directive, "--sentinel" alone only the mode).
+//
 // Layout: config.go parses sentinel.conf and the command line, rewrite.go
 // writes the state back; instance.go holds the instances; link.go is the
 // asynchronous connection to an instance (replies in order to callbacks, as
