@@ -224,9 +224,10 @@ func (z *LZF) AppendString(dst, s []byte) []byte {
 }
 
 // lzfDecompress expands LZF data (Redis's lzf_d.c) into exactly ulen
-// bytes, appended to dst. LZF expands at most about 88 times (a 3-byte
-// back reference yields 264 bytes), so a larger claim is corrupt and not
-// reserved.
+// bytes, appended to dst; it allocates only when dst has not the room.
+// LZF expands at most about 88 times (a 3-byte back reference yields 264
+// bytes), so a larger claim is corrupt and not reserved. Every length and
+// offset is checked against the input and the announced size before use.
 func lzfDecompress(dst, in []byte, ulen uint64) ([]byte, error) {
 	if ulen == 0 || ulen > uint64(len(in))*100+64 {
 		return dst, corrupt("LZF length %d for %d compressed bytes", ulen, len(in))
@@ -245,10 +246,10 @@ func lzfDecompress(dst, in []byte, ulen uint64) ([]byte, error) {
 		ip++
 		if ctrl < 32 {
 			n := ctrl + 1
-			if ip+n > len(in) || op+n > n0 {
+			if n > len(in)-ip || n > n0-op {
 				return dst[:start], corrupt("LZF literal run past the end")
 			}
-			copy(out[op:], in[ip:ip+n])
+			copy(out[op:op+n], in[ip:ip+n])
 			op += n
 			ip += n
 			continue
@@ -267,23 +268,28 @@ func lzfDecompress(dst, in []byte, ulen uint64) ([]byte, error) {
 		ref := op - (ctrl&0x1f)<<8 - 1 - int(in[ip])
 		ip++
 		n += 2
-		if ref < 0 || op+n > n0 {
+		if ref < 0 || n > n0-op {
 			return dst[:start], corrupt("LZF back reference out of range")
 		}
-		if op-ref >= n {
-			copy(out[op:op+n], out[ref:ref+n])
-			op += n
-			continue
-		}
-		for i := 0; i < n; i++ { // overlapping: a repeated pattern
-			out[op] = out[ref+i]
-			op++
-		}
+		lzfCopyBack(out, op, ref, n)
+		op += n
 	}
 	if op != n0 {
 		return dst[:start], corrupt("LZF expanded to %d bytes, %d announced", op, n0)
 	}
 	return dst[:start+n0], nil
+}
+
+// lzfCopyBack copies n bytes from out[ref:] to out[op:] byte after byte
+// as LZF means it (ref < op: when they overlap, the copy repeats the
+// pattern out[ref:op]), a non-overlapping piece at a time.
+func lzfCopyBack(out []byte, op, ref, n int) {
+	dst := out[op : op+n]
+	for len(dst) > 0 {
+		k := copy(dst, out[ref:op]) // at most op-ref bytes: no overlap
+		dst = dst[k:]
+		op += k
+	}
 }
 
 // AppendObjectBody appends the object obj (type byte, then the object as
