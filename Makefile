@@ -204,7 +204,7 @@ bench-failover: ## Failover (kill -9 of a master to the first write to its slots
 	hack/bench-failover.sh
 
 .PHONY: bench-persist
-bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key.
+bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key. BEFORE_COMMIT=<commit> adds that build's RDB rows.
 	node/persistence/interop/bench_rdb.sh
 
 .PHONY: bench-reshard
