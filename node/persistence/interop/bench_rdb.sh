@@ -17,10 +17,12 @@
 #
 # BEFORE_COMMIT=<commit> adds the RDB rows of the node built from that
 # commit (rdbcompression yes and no), for a change's figures before and
-# after in one run.
+# after in one run; BEFORE_NODE=<binary> does the same with a binary
+# already built.
 set -euo pipefail
 OLD_COMMIT=${OLD_COMMIT:-560329d212976d4eb28df2d059e8dd4330368e48}
 BEFORE_COMMIT=${BEFORE_COMMIT:-}
+BEFORE_NODE=${BEFORE_NODE:-}
 ITER=${ITER:-3}
 work=$(mktemp -d)
 pids=()
@@ -41,8 +43,8 @@ else
 	(cd "$root" && go build -o "$work/shoal-node-new" ./node/cmd/shoal-node)
 	old=$work/shoal-node-old new=$work/shoal-node-new
 fi
-before=
-if [ -n "$BEFORE_COMMIT" ]; then
+before=$BEFORE_NODE
+if [ -z "$before" ] && [ -n "$BEFORE_COMMIT" ]; then
 	root=$(git rev-parse --show-toplevel)
 	mkdir -p "$work/beforesrc"
 	git -C "$root" archive "$BEFORE_COMMIT" | tar -x -C "$work/beforesrc"

@@ -83,14 +83,7 @@ func TestLZFBothWays(t *testing.T) {
 
 	rdir2 := t.TempDir()
 	r2 := startRedis(t, rdir2)
-	db, closeAll := dbClients(r2.Addr)
-	defer closeAll()
-	if err := fillLZF(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	if err := do(ctx, db(0), "SAVE"); err != nil {
-		t.Fatal(err)
-	}
+	fillAndSave(t, ctx, r2.Addr, fillLZF)
 	ndir := t.TempDir()
 	copyFile(t, filepath.Join(rdir2, "dump.rdb"), filepath.Join(ndir, "dump.rdb"))
 	n := startNode(t, ndir)
