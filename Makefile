@@ -208,7 +208,7 @@ bench-sentinel: ## Sentinel failover: kill -9 of the master to the first write a
 	SHOAL_SENTINEL_FIGURE=1 go test ./node/sentinel -run TestFigureKillToFirstWrite -count=1 -v -timeout 30m | grep -E 'round|mean|FAIL|ok'
 
 .PHONY: bench-persist
-bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key.
+bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key. BEFORE_COMMIT=<commit> adds that build's RDB rows.
 	node/persistence/interop/bench_rdb.sh
 
 .PHONY: bench-reshard
