@@ -115,9 +115,10 @@ func (s *secured) form(ctx SpecContext) {
 	s.rc = newRedisCluster(s.ns, secCluster, 3, 1, false)
 	s.rc.Spec.TLS = &v1alpha1.TLSSpec{AuthClients: "yes"}
 	s.rc.Spec.Users = []v1alpha1.UserSpec{{Name: appUser,
-		// A cluster client reads the slot map (CLUSTER SLOTS), as with
-		// Redis: the one command beyond +@read it needs.
-		Rules:     []string{"~app:*", "+@read", "+cluster|slots"},
+		// A cluster client reads the slot map (CLUSTER SLOTS), and
+		// go-redis's the command table once (COMMAND, else it asks again
+		// before every command): the two commands beyond +@read it needs.
+		Rules:     []string{"~app:*", "+@read", "+cluster|slots", "+command"},
 		Passwords: []v1alpha1.SecretKeyRef{{Name: appSecret, Key: "v1"}}}}
 	s.rc.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Interval: "2s"}
 	By("applying a 3x1 RedisCluster with spec.tls (the operator's CA), spec.users and spec.monitoring")
@@ -407,6 +408,8 @@ func (s *secured) usersLimited(ctx SpecContext) {
 	for i := range appKeys {
 		Expect(app.Get(ctx, fmt.Sprintf("app:%d", i)).Val()).To(Equal("v"), "GET app:%d", i)
 	}
+	// KEYS * is not in the list: it is in @read and key patterns do not
+	// restrict it, in Redis 7.0 as here (it lists other:* keys too).
 	By("everything else is refused with NOPERM")
 	denied := map[string]error{
 		"GET other:1":   app.Get(ctx, "other:1").Err(),
@@ -414,7 +417,8 @@ func (s *secured) usersLimited(ctx SpecContext) {
 		"DEL app:1":     app.Del(ctx, "app:1").Err(),
 		"FLUSHALL":      app.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }),
 		"CONFIG GET *":  app.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.ConfigGet(ctx, "*").Err() }),
-		"KEYS *":        app.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.Keys(ctx, "*").Err() }),
+		"SET other:1":   app.Set(ctx, "other:1", "x", 0).Err(),
+		"INCR app:n":    app.Incr(ctx, "app:n").Err(),
 		"PUBLISH ch hi": app.Publish(ctx, "ch", "hi").Err(),
 	}
 	for cmd, err := range denied {
