@@ -42,15 +42,16 @@ const (
 
 // promServer is a Prometheus process run by the suite, on loopback.
 type promServer struct {
-	base string
-	cmd  *exec.Cmd
-	dir  string
+	base     string
+	cmd      *exec.Cmd
+	dir      string
+	exited   chan struct{}
+	stopSync context.CancelFunc
 }
 
-// ensurePrometheus starts (once) a Prometheus that discovers the pods of
-// the cluster through the Kubernetes API (as the PodMonitor the operator
-// makes does, with its relabelling), scrapes the operator, and loads the
-// rules of the operator's PrometheusRule with for: 0s.
+// ensurePrometheus starts (once) a Prometheus that scrapes the pods of the
+// cluster as the PodMonitor the operator makes does, and the operator,
+// and loads the rules of the operator's PrometheusRule with for: 0s.
 func (s *secured) ensurePrometheus(ctx context.Context) *promServer {
 	GinkgoHelper()
 	if s.prom != nil {
@@ -58,35 +59,23 @@ func (s *secured) ensurePrometheus(ctx context.Context) *promServer {
 	}
 	bin, err := exec.LookPath("prometheus")
 	Expect(err).NotTo(HaveOccurred(), "Debian's prometheus package (.ci/run installs it)")
-	kubeconfig, err := filepath.Abs(filepath.SplitList(os.Getenv("KUBECONFIG"))[0])
-	Expect(err).NotTo(HaveOccurred())
 	dir, err := os.MkdirTemp("", "shoal-e2e-prometheus-")
 	Expect(err).NotTo(HaveOccurred())
 
 	rules, err := yaml.Marshal(map[string]any{"groups": []any{builders.RuleGroup(s.rc, "0s")}})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o600)).To(Succeed())
-	label := func(podLabel string) string {
-		return "__meta_kubernetes_pod_label_" + strings.NewReplacer(".", "_", "/", "_", "-", "_").Replace(podLabel)
-	}
-	relabel := func(source, target string) map[string]any {
-		return map[string]any{"source_labels": []string{source}, "target_label": target, "action": "replace"}
-	}
+	// Debian's Prometheus is built without Kubernetes discovery: the
+	// node targets are what the PodMonitor resolves to (every pod of the
+	// cluster with an IP, its metrics port, the PodMonitor's labels),
+	// written to a file_sd file that follows the pods (syncTargets).
+	targets := filepath.Join(dir, "nodes.json")
 	cfg, err := yaml.Marshal(map[string]any{
 		"global":     map[string]any{"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
 		"rule_files": []string{filepath.Join(dir, "rules.yml")},
 		"scrape_configs": []any{
 			map[string]any{"job_name": "shoal-nodes",
-				"kubernetes_sd_configs": []any{map[string]any{"role": "pod", "kubeconfig_file": kubeconfig,
-					"namespaces": map[string]any{"names": []string{s.ns}}}},
-				"relabel_configs": []any{
-					map[string]any{"source_labels": []string{label(builders.LabelCluster)}, "regex": s.rc.Name, "action": "keep"},
-					map[string]any{"source_labels": []string{"__meta_kubernetes_pod_container_port_name"}, "regex": "metrics", "action": "keep"},
-					relabel("__meta_kubernetes_namespace", "namespace"),
-					relabel("__meta_kubernetes_pod_name", "pod"),
-					relabel(label(builders.LabelCluster), builders.MetricLabelCluster),
-					relabel(label(builders.LabelShard), builders.MetricLabelShard),
-				}},
+				"file_sd_configs": []any{map[string]any{"files": []string{targets}, "refresh_interval": "1s"}}},
 			map[string]any{"job_name": "shoal-operator",
 				"static_configs": []any{map[string]any{"targets": []string{operatorMetricsAddr(ctx, s.c, s.operatorNS)}}}},
 		},
@@ -103,13 +92,20 @@ func (s *secured) ensurePrometheus(ctx context.Context) *promServer {
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	Expect(s.writeTargets(ctx, targets)).To(Succeed())
 	Expect(cmd.Start()).To(Succeed())
 	logFile.Close()
-	s.prom = &promServer{base: "http://" + addr, cmd: cmd, dir: dir}
+	syncCtx, stopSync := context.WithCancel(context.Background())
+	p := &promServer{base: "http://" + addr, cmd: cmd, dir: dir, exited: make(chan struct{}), stopSync: stopSync}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	go s.syncTargets(syncCtx, targets)
+	s.prom = p
 	By("started Prometheus (pid " + strconv.Itoa(cmd.Process.Pid) + ") on " + addr)
 	Eventually(func(ctx context.Context) error {
-		if cmd.ProcessState != nil {
-			return StopTrying("prometheus exited: " + s.prom.log())
+		select {
+		case <-p.exited:
+			return StopTrying("prometheus exited: " + p.log())
+		default:
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.prom.base+"/-/ready", nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -125,6 +121,52 @@ func (s *secured) ensurePrometheus(ctx context.Context) *promServer {
 	return s.prom
 }
 
+// writeTargets writes the node targets file: every pod of the cluster
+// with an IP, at its metrics port, with the labels the PodMonitor's
+// relabelling gives (namespace, pod, rediscluster, shard). It is written
+// to a temporary file and renamed, so Prometheus never reads half of it.
+func (s *secured) writeTargets(ctx context.Context, file string) error {
+	pods, err := nodePodsOrErr(ctx, s.c, s.rc)
+	if err != nil {
+		return err
+	}
+	groups := []any{}
+	for _, p := range pods {
+		groups = append(groups, map[string]any{
+			"targets": []string{net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(s.rc.MetricsPort())))},
+			"labels": map[string]string{"namespace": p.Namespace, "pod": p.Name,
+				builders.MetricLabelCluster: p.Labels[builders.LabelCluster], builders.MetricLabelShard: p.Labels[builders.LabelShard]},
+		})
+	}
+	b, err := json.Marshal(groups)
+	if err != nil {
+		return err
+	}
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
+}
+
+// syncTargets rewrites the targets file every second until ctx ends, as
+// the Prometheus Operator follows a PodMonitor's pods.
+func (s *secured) syncTargets(ctx context.Context, file string) {
+	defer GinkgoRecover()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.writeTargets(ctx, file); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(GinkgoWriter, "writing the Prometheus targets: %v\n", err)
+		}
+	}
+}
+
 func (p *promServer) log() string {
 	b, _ := os.ReadFile(filepath.Join(p.dir, "prometheus.log"))
 	return string(b)
@@ -133,8 +175,9 @@ func (p *promServer) log() string {
 // stop ends the Prometheus this suite started (by its PID) and removes
 // its files.
 func (p *promServer) stop() {
+	p.stopSync()
 	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
+	<-p.exited
 	fmt.Fprintf(GinkgoWriter, "prometheus log:\n%s", p.log())
 	_ = os.RemoveAll(p.dir)
 }
