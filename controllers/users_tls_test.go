@@ -62,7 +62,7 @@ func TestUsersAppliedOverTLS(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))
 	plan := users.PlanUsers([]clusteradmin.ACLUser{{Name: "app", Rules: []string{"reset", "on", ">app-pw", "~app:*", "+@read"}}}, nil, nil)
 	ctx := context.Background()
-	if err := r.applyUsers(ctx, st, addr, users.SystemUsers("operator-pw"), plan); err != nil {
+	if err := r.applyUsers(ctx, st, addr, users.SystemUsers("operator-pw", false), plan); err != nil {
 		t.Fatalf("applyUsers over TLS: %v", err)
 	}
 	for _, u := range []struct{ name, password string }{{users.OperatorUser, "operator-pw"}, {"app", "app-pw"}} {
