@@ -51,7 +51,9 @@ func TestBackupAndRestore(t *testing.T) {
 	defer cc.Close() //nolint:errcheck // test client
 	fillCluster(t, cc, 3000)
 
-	// A slot left MIGRATING: the backup waits.
+	// A slot left MIGRATING: the backup waits. The RedisCluster is paused
+	// meanwhile, or its reconciler would close the open slot first.
+	setAnnotation(t, client.ObjectKeyFromObject(src), v1alpha1.PausedAnnotation, "true")
 	m0 := redis.NewClient(&redis.Options{Addr: addrs[0], Password: password})
 	defer m0.Close() //nolint:errcheck // test client
 	m1 := redis.NewClient(&redis.Options{Addr: addrs[1], Password: password})
@@ -73,6 +75,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := m0.Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
 		t.Fatal(err)
 	}
+	setAnnotation(t, client.ObjectKeyFromObject(src), v1alpha1.PausedAnnotation, "false")
 	done := waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
 		if b.Status.Phase != v1alpha1.BackupCompleted {
 			return fmt.Errorf("phase %s (%s)", b.Status.Phase, b.Status.Reason)

@@ -55,7 +55,10 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	case v1alpha1.RestoreCompleted:
 		return ctrl.Result{}, nil
 	case v1alpha1.RestoreFailed:
+		// Not Ready, ever: the cluster holds none or part of the backup.
+		// Delete it and restore from another backup.
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+status.Message)
+		st.halt = true
 		return ctrl.Result{}, nil
 	}
 	waiting := func(msg string) (ctrl.Result, error) {
@@ -71,6 +74,7 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 		st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreRefused, msg)
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+msg)
 		r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventRestoreRefused, msg)
+		st.halt = true
 		return ctrl.Result{}, nil
 	}
 
