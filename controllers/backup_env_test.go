@@ -298,3 +298,59 @@ func compareClusters(ctx context.Context, t *testing.T, a, b *redis.ClusterClien
 		t.Error("nothing to compare")
 	}
 }
+
+// TestScheduledBackupsArePruned runs spec.backup every 2 seconds with a
+// retention of 2 on a cluster of three real nodes: RedisBackups are made
+// and complete, old ones are pruned (the event says so), and the store
+// holds the folders of the kept backups only.
+func TestScheduledBackupsArePruned(t *testing.T) {
+	ctx := context.Background()
+	s3 := s3test.Start(t, "127.0.0.1", testBucket)
+	ns := newNamespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+		StringData: map[string]string{"accessKeyID": "shoal", "secretAccessKey": "shoal-secret"}})
+	rc := newCluster(ns, "sched", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 2s",
+			Destination: v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true,
+				CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}},
+			Retention: v1alpha1.BackupRetention{Count: 2}}
+	})
+	create(t, rc)
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	startShoalPods(t, ns, "sched", 3)
+	eventually(t, func() error { return hasEvent(testEnv.c, ns, "BackupPruned", "RedisBackup sched-") })
+	store, err := backup.NewStore(backup.StoreConfig{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true, AccessKeyID: "shoal", SecretAccessKey: "shoal-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schedule goes on: the retention holds while backups come.
+	eventually(t, func() error {
+		var list v1alpha1.RedisBackupList
+		if err := testEnv.c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelBackupCluster: "sched"}); err != nil {
+			return err
+		}
+		folders := map[string]bool{}
+		completed := 0
+		for _, b := range list.Items {
+			if b.Status.Phase == v1alpha1.BackupCompleted {
+				completed++
+			}
+			folders[backup.Folder("", ns, "sched", b.Name)] = true
+		}
+		if completed == 0 || completed > 3 {
+			return fmt.Errorf("%d completed scheduled backups kept", completed)
+		}
+		keys, err := store.List(ctx, ns+"/sched/")
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !folders[k[:strings.LastIndex(k, "/")+1]] {
+				return fmt.Errorf("object %s belongs to no kept backup (kept %v)", k, folders)
+			}
+		}
+		return nil
+	})
+}

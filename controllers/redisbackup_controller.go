@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ const (
 	backupStreamTimeout = 30 * time.Second
 )
 
+// errStaleBackup: the backup changed since the cache's copy was read.
+var errStaleBackup = errors.New("stale RedisBackup")
+
 // RedisBackupReconciler takes RedisBackups: each is taken once, Pending
 // until the cluster can be backed up consistently, then Running while the
 // shards' snapshots stream to the store, then Completed or Failed. A
@@ -71,6 +75,9 @@ func (r *RedisBackupReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	before := b.DeepCopy()
 	res, err := r.take(ctx, b)
+	if errors.Is(err, errStaleBackup) {
+		return res, nil
+	}
 	if perr := r.patchBackupStatus(ctx, before, b); perr != nil && err == nil {
 		err = perr
 	}
@@ -150,6 +157,10 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupStarted, "Backup of %d shards to %s started", len(sources), b.Status.Location)
 	running := b.DeepCopy()
 	if err := r.Status().Update(ctx, running); err != nil {
+		if apierrors.IsConflict(err) {
+			// Read from a stale cache: observe again, write nothing.
+			return ctrl.Result{RequeueAfter: conflictRequeue}, errStaleBackup
+		}
 		return ctrl.Result{}, err
 	}
 	b.ResourceVersion = running.ResourceVersion
