@@ -207,8 +207,12 @@ bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benc
 bench-failover: ## Failover (kill -9 of a master to the first write to its slots) and full sync of 1M keys, ours vs Redis 7; ratios.
 	hack/bench-failover.sh
 
+.PHONY: bench-sentinel
+bench-sentinel: ## Sentinel failover: kill -9 of the master to the first write a FailoverClient gets accepted, our sentinels vs redis-sentinel (same down-after-milliseconds); ROUNDS=n.
+	SHOAL_SENTINEL_FIGURE=1 go test ./node/sentinel -run TestFigureKillToFirstWrite -count=1 -v -timeout 30m | grep -E 'round|mean|FAIL|ok'
+
 .PHONY: bench-persist
-bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key.
+bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key. BEFORE_COMMIT=<commit> adds that build's RDB rows.
 	node/persistence/interop/bench_rdb.sh
 
 .PHONY: bench-reshard
