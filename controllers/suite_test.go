@@ -128,6 +128,17 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 1
 	}
+	br := &RedisBackupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial}
+	if err := br.SetupWithManager(mgr, 2); err != nil {
+		fmt.Fprintln(os.Stderr, "backup controller:", err)
+		return 1
+	}
+	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	if err := sr.SetupWithManager(mgr); err != nil {
+		fmt.Fprintln(os.Stderr, "backup schedule controller:", err)
+		return 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
