@@ -252,7 +252,12 @@ func leaderTypes(events []string) ([]string, bool) {
 	var out []string
 	for _, e := range events {
 		typ, _, _ := strings.Cut(e, " ")
-		if typ == "+role-change" || typ == "-role-change" {
+		switch typ {
+		case "+role-change", "-role-change", "+sdown", "-sdown":
+			// Timing, not the failover's steps: when an INFO shows a
+			// role change, and a replica briefly past
+			// down-after-milliseconds while its links are killed and
+			// reconnected on a busy machine.
 			continue
 		}
 		out = append(out, typ)
@@ -266,9 +271,10 @@ func leaderTypes(events []string) ([]string, bool) {
 // SENTINEL FAILOVER on our sentinel, then on Redis's (each in a fresh
 // topology where both monitor the master): the leader of each publishes
 // the same events in the same order, and both sentinels end up with the
-// same master. The verbose ±role-change events are left out: when a
-// sentinel sees a role change depends on its INFO period, not on the
-// failover.
+// same master. The verbose ±role-change events and a transient ±sdown
+// are left out: when a sentinel sees a role change depends on its INFO
+// period, and a replica's links are killed and reconnected during the
+// failover, which on a busy machine can outlast down-after-milliseconds.
 func TestDifferentialFailoverEvents(t *testing.T) {
 	ctx := ctxT(t)
 	var runs [][]string

@@ -128,6 +128,19 @@ func waitDiscovered(t *testing.T, ctx context.Context, c *redis.Client, replicas
 		if f["num-slaves"] != strconv.Itoa(replicas) || f["num-other-sentinels"] != strconv.Itoa(others) {
 			return fmt.Errorf("num-slaves %s num-other-sentinels %s", f["num-slaves"], f["num-other-sentinels"])
 		}
+		// Discovered is not yet connected: a sentinel learnt from a hello
+		// is "disconnected" until its link is up (ours and Redis's alike).
+		for _, sub := range []string{"REPLICAS", "SENTINELS"} {
+			v, err := c.Do(ctx, "SENTINEL", sub, masterName).Result()
+			if err != nil {
+				return err
+			}
+			for _, in := range instances(v) {
+				if strings.Contains(in.vals["flags"], "disconnected") {
+					return fmt.Errorf("%s %s: flags %s", sub, in.vals["name"], in.vals["flags"])
+				}
+			}
+		}
 		return nil
 	})
 }
