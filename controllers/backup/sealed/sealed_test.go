@@ -184,4 +184,3 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
-
