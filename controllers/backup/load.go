@@ -21,7 +21,7 @@ var ErrChecksum = errors.New("checksum mismatch")
 // authenticate every chunk (a wrong key is sealed.ErrWrongKey, an object
 // that does not decrypt sealed.ErrCorrupt): nothing of a shard is loaded
 // before its object passed.
-func VerifyObject(ctx context.Context, s *Store, key string, f Format, size int64, sha string) error {
+func VerifyObject(ctx context.Context, s Objects, key string, f Format, size int64, sha string) error {
 	r, err := s.Get(ctx, key)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func checkSum(key string, h *countingHash, size int64, sha string) error {
 // object's size and SHA-256 once more (it may have changed since
 // VerifyObject) and the snapshot's own CRC-64. An error after records were
 // passed means the caller must not trust what it loaded.
-func ReadShard(ctx context.Context, s *Store, key string, f Format, size int64, sha string, h persistence.SnapshotHandler) error {
+func ReadShard(ctx context.Context, s Objects, key string, f Format, size int64, sha string, h persistence.SnapshotHandler) error {
 	r, err := s.Get(ctx, key)
 	if err != nil {
 		return err

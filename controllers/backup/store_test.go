@@ -16,14 +16,19 @@ import (
 
 // TestUploadShardAndReadBack streams a real node's snapshot into a real
 // S3-compatible server (gofakes3, a separate process, on disk) with each
-// compression, plain and encrypted, then reads it back: the object's
+// compression, plain and encrypted, and into a directory (DirStore, as on
+// a mounted volume), then reads it back: the object's
 // checksum is the one UploadShard reported, every key comes back, and a
 // truncated or altered copy is refused (ErrChecksum; sealed.ErrCorrupt when
 // encrypted) by VerifyObject and ReadShard alike; another key is refused
 // (sealed.ErrWrongKey) before any record is passed.
 func TestUploadShardAndReadBack(t *testing.T) {
 	srv := s3test.Start(t, "127.0.0.1", "shard-objects")
-	store, err := NewStore(StoreConfig{Endpoint: srv.Endpoint, Bucket: "shard-objects", Insecure: true, AccessKeyID: "a", SecretAccessKey: "s"})
+	s3Store, err := NewStore(StoreConfig{Endpoint: srv.Endpoint, Bucket: "shard-objects", Insecure: true, AccessKeyID: "a", SecretAccessKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := NewDirStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +36,13 @@ func TestUploadShardAndReadBack(t *testing.T) {
 	fill(t, p.Addr, "pw")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	for name, store := range map[string]Objects{"s3": s3Store, "dir": dir} {
+		t.Run(name, func(t *testing.T) { uploadAndReadBack(ctx, t, store, p.Addr) })
+	}
+}
+
+// uploadAndReadBack is TestUploadShardAndReadBack on one store.
+func uploadAndReadBack(ctx context.Context, t *testing.T, store Objects, addr string) {
 	encKey := bytes.Repeat([]byte{1}, sealed.KeySize)
 	formats := []Format{{Compression: CompressionNone}, {Compression: CompressionGzip}, {Compression: CompressionZstd},
 		{Compression: CompressionNone, Key: encKey}, {Compression: CompressionZstd, Key: encKey}}
@@ -38,7 +50,7 @@ func TestUploadShardAndReadBack(t *testing.T) {
 		comp := f.Compression
 		t.Run(ObjectName(0, f), func(t *testing.T) {
 			key := "f/" + ObjectName(0, f)
-			obj, err := UploadShard(ctx, store, key, p.Addr, f, Options{Password: "pw", Timeout: 10 * time.Second})
+			obj, err := UploadShard(ctx, store, key, addr, f, Options{Password: "pw", Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +106,7 @@ func TestUploadShardAndReadBack(t *testing.T) {
 		})
 	}
 	// A node that refuses (wrong password) leaves no object.
-	if _, err := UploadShard(ctx, store, "f/refused", p.Addr, Format{Compression: CompressionNone}, Options{Password: "wrong", Timeout: 5 * time.Second}); err == nil {
+	if _, err := UploadShard(ctx, store, "f/refused", addr, Format{Compression: CompressionNone}, Options{Password: "wrong", Timeout: 5 * time.Second}); err == nil {
 		t.Fatal("upload with a wrong password passed")
 	}
 	if keys, err := store.List(ctx, "f/refused"); err != nil || len(keys) != 0 {
@@ -112,7 +124,7 @@ func TestUploadShardAndReadBack(t *testing.T) {
 // decrypt.
 func refused(err error) bool { return errors.Is(err, ErrChecksum) || errors.Is(err, sealed.ErrCorrupt) }
 
-func getAll(t *testing.T, s *Store, key string) []byte {
+func getAll(t *testing.T, s Objects, key string) []byte {
 	t.Helper()
 	r, err := s.Get(context.Background(), key)
 	if err != nil {

@@ -26,7 +26,7 @@ type ShardObject struct {
 // most a part of the upload is in memory. A snapshot that fails (a short
 // or corrupted transfer, a node that refuses) aborts the upload, so no
 // object is left under key by this call.
-func UploadShard(ctx context.Context, s *Store, key, addr string, f Format, o Options) (ShardObject, error) {
+func UploadShard(ctx context.Context, s Objects, key, addr string, f Format, o Options) (ShardObject, error) {
 	start := time.Now()
 	out := ShardObject{Key: key}
 	pr, pw := io.Pipe()
