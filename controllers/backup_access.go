@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/topology"
 	"github.com/shoal-dev/shoal/controllers/users"
@@ -124,4 +125,31 @@ func openStore(ctx context.Context, c client.Reader, ns string, d *v1alpha1.S3De
 		return nil, err.Error(), nil
 	}
 	return s, "", nil
+}
+
+// readBackupKey reads the encryption key of enc (in namespace ns): nil
+// when enc is nil; problem says what is missing or wrong.
+func readBackupKey(ctx context.Context, c client.Reader, ns string, enc *v1alpha1.BackupEncryption) ([]byte, string, error) {
+	if enc == nil {
+		return nil, "", nil
+	}
+	ref := enc.KeySecret
+	k := cmp.Or(ref.Key, "key")
+	secret := &corev1.Secret{}
+	err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Sprintf("encryption key: Secret %s not found", ref.Name), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	raw, ok := secret.Data[k]
+	if !ok {
+		return nil, fmt.Sprintf("encryption key: Secret %s has no key %s", ref.Name, k), nil
+	}
+	key, err := sealed.ParseKey(raw)
+	if err != nil {
+		return nil, fmt.Sprintf("encryption key: Secret %s, key %s: %v", ref.Name, k, err), nil
+	}
+	return key, "", nil
 }

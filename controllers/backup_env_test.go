@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,17 +40,7 @@ func TestBackupAndRestore(t *testing.T) {
 	dest := v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Prefix: "backups", Insecure: true,
 		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}
 
-	src := newCluster(ns, "src", func(rc *v1alpha1.RedisCluster) {
-		rc.Spec.ReplicasPerMaster = 0
-		rc.Spec.Storage.Ephemeral = true
-	})
-	create(t, src)
-	waitCondition(t, client.ObjectKeyFromObject(src), v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
-	password, addrs := startShoalPods(t, ns, "src", 3)
-	waitCondition(t, client.ObjectKeyFromObject(src), v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
-	defer cc.Close() //nolint:errcheck // test client
-	fillCluster(t, cc, 3000)
+	src, password, addrs, cc := startFilledCluster(t, ns, "src", 3000)
 
 	// A slot left MIGRATING: the backup waits. The RedisCluster is paused
 	// meanwhile, or its reconciler would close the open slot first.
@@ -160,14 +151,41 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	bc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: baddrs, Password: bpw})
 	defer bc.Close() //nolint:errcheck // test client
-	var n int64
-	if err := bc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		k, err := m.DBSize(ctx).Result()
-		n += k
-		return err
-	}); err != nil || n != 0 {
+	if n, err := clusterKeys(ctx, bc); err != nil || n != 0 {
 		t.Errorf("the refused backup loaded %d keys (%v)", n, err)
 	}
+}
+
+// startFilledCluster creates a RedisCluster of three shoal-node masters,
+// starts its pods, waits until it is Ready and writes n keys to it.
+func startFilledCluster(t *testing.T, ns, name string, n int) (*v1alpha1.RedisCluster, string, []string, *redis.ClusterClient) {
+	t.Helper()
+	rc := newCluster(ns, name, func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.Storage.Ephemeral = true
+	})
+	create(t, rc)
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	password, addrs := startShoalPods(t, ns, name, 3)
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
+	t.Cleanup(func() { _ = cc.Close() })
+	fillCluster(t, cc, n)
+	return rc, password, addrs, cc
+}
+
+// clusterKeys is the number of keys on the cluster's masters.
+func clusterKeys(ctx context.Context, cc *redis.ClusterClient) (int64, error) {
+	var n int64
+	var mu sync.Mutex
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		k, err := m.DBSize(ctx).Result()
+		mu.Lock()
+		n += k
+		mu.Unlock()
+		return err
+	})
+	return n, err
 }
 
 func waitBackup(t *testing.T, key client.ObjectKey, check func(*v1alpha1.RedisBackup) error) *v1alpha1.RedisBackup {

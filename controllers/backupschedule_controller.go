@@ -100,7 +100,7 @@ func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, rc *v1al
 			Labels:      map[string]string{v1alpha1.LabelBackupCluster: rc.Name},
 			Annotations: map[string]string{v1alpha1.AnnotationScheduledTime: due.UTC().Format(time.RFC3339)},
 		},
-		Spec: v1alpha1.RedisBackupSpec{Cluster: rc.Name, Destination: spec.Destination, Source: spec.Source, Compression: spec.Compression},
+		Spec: v1alpha1.RedisBackupSpec{Cluster: rc.Name, Destination: spec.Destination, Source: spec.Source, Compression: spec.Compression, Encryption: spec.Encryption},
 	}
 	err := r.Create(ctx, b)
 	if apierrors.IsAlreadyExists(err) {

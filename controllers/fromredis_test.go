@@ -114,15 +114,24 @@ func startImport(t *testing.T, method v1alpha1.FromRedisMethod) (*redis.Client, 
 
 	ns := newNamespace(t)
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}, StringData: map[string]string{"pw": srcPassword}})
+	key, cc := importInto(t, ns, v1alpha1.FromRedisSpec{
+		Method:            method,
+		Addresses:         []string{src.Addr},
+		CredentialsSecret: &v1alpha1.FromRedisCredentials{Name: "src", PasswordKey: "pw"},
+		BatchSize:         200,
+	})
+	return source, key, cc
+}
+
+// importInto creates a RedisCluster "imp" of three shoal-node masters in
+// ns importing from spec, starts its pods, and returns its key and a
+// client of the cluster.
+func importInto(t *testing.T, ns string, spec v1alpha1.FromRedisSpec) (client.ObjectKey, *redis.ClusterClient) {
+	t.Helper()
 	rc := newCluster(ns, "imp", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
-		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromRedis: &v1alpha1.FromRedisSpec{
-			Method:            method,
-			Addresses:         []string{src.Addr},
-			CredentialsSecret: &v1alpha1.FromRedisCredentials{Name: "src", PasswordKey: "pw"},
-			BatchSize:         200,
-		}}
+		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromRedis: &spec}
 	})
 	create(t, rc)
 	key := client.ObjectKeyFromObject(rc)
@@ -130,7 +139,7 @@ func startImport(t *testing.T, method v1alpha1.FromRedisMethod) (*redis.Client, 
 	password, addrs := startShoalPods(t, ns, "imp", 3)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
 	t.Cleanup(func() { _ = cc.Close() })
-	return source, key, cc
+	return key, cc
 }
 
 // TestBootstrapFromRedisReplicate imports a real Redis with method
@@ -401,6 +410,14 @@ func TestBootstrapAdmission(t *testing.T) {
 		{"unknown mode", v1alpha1.FromRedisSpec{Mode: "Sentinel", Addresses: []string{"a:1"}}, `Unsupported value: "Sentinel"`},
 		{"unknown method", v1alpha1.FromRedisSpec{Method: "Rsync", Addresses: []string{"a:1"}}, `Unsupported value: "Rsync"`},
 		{"batch of zero keys", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, BatchSize: -1}, "batchSize in body should be greater than or equal to 1"},
+		{"insecureSkipVerify with a CA", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, TLS: &v1alpha1.FromRedisTLS{InsecureSkipVerify: true,
+			CASecret: &v1alpha1.FromRedisSecretKey{Name: "ca"}}}, "insecureSkipVerify verifies nothing"},
+		{"insecureSkipVerify with a server name", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, TLS: &v1alpha1.FromRedisTLS{InsecureSkipVerify: true,
+			ServerName: "redis.example"}}, "insecureSkipVerify verifies nothing"},
+		{"a server name with a port", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, TLS: &v1alpha1.FromRedisTLS{ServerName: "redis.example:6379"}},
+			"spec.bootstrap.fromRedis.tls.serverName in body should match"},
+		{"a CA Secret without a name", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, TLS: &v1alpha1.FromRedisTLS{CASecret: &v1alpha1.FromRedisSecretKey{}}},
+			"spec.bootstrap.fromRedis.tls.caSecret.name"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
@@ -122,6 +123,13 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	if problem != "" {
 		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
 	}
+	encKey, problem, err := readBackupKey(ctx, r.APIReader, b.Namespace, b.Spec.Encryption)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
+	}
 	access, problem, err := readClusterAccess(ctx, r.APIReader, rc)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -169,7 +177,8 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	if compression == "" {
 		compression = backup.CompressionNone
 	}
-	objects, err := uploadShards(ctx, store, folder, compression, sources, backup.Options{
+	format := backup.Format{Compression: compression, Key: encKey}
+	objects, err := uploadShards(ctx, store, folder, format, sources, backup.Options{
 		Username: access.replication.Username, Password: access.replication.Password, TLS: access.tls, Timeout: backupStreamTimeout})
 	if err != nil {
 		r.fail(b, err.Error())
@@ -191,7 +200,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	}
 
 	done := metav1.Now()
-	m := manifestOf(b, compression, sources, objects, start.Time, done.Time)
+	m := manifestOf(b, format, sources, objects, start.Time, done.Time)
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return ctrl.Result{}, err
@@ -215,14 +224,14 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 // uploadShards streams every source's snapshot to the store at once (the
 // snapshots are as close in time as the nodes allow). The first failure
 // fails the whole backup, with the shard named.
-func uploadShards(ctx context.Context, s *backup.Store, folder, compression string, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
+func uploadShards(ctx context.Context, s *backup.Store, folder string, f backup.Format, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
 	out := make([]backup.ShardObject, len(sources))
 	errs := make([]error, len(sources))
 	var wg sync.WaitGroup
 	for i, src := range sources {
 		wg.Go(func() {
-			key := folder + backup.ObjectName(src.Shard, compression)
-			out[i], errs[i] = backup.UploadShard(ctx, s, key, src.Addr, compression, o)
+			key := folder + backup.ObjectName(src.Shard, f)
+			out[i], errs[i] = backup.UploadShard(ctx, s, key, src.Addr, f, o)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("shard %d (pod %s): %w", src.Shard, src.Pod, errs[i])
 			}
@@ -237,9 +246,12 @@ func uploadShards(ctx context.Context, s *backup.Store, folder, compression stri
 	return out, nil
 }
 
-func manifestOf(b *v1alpha1.RedisBackup, compression string, sources []backup.Source, objects []backup.ShardObject, start, done time.Time) backup.Manifest {
+func manifestOf(b *v1alpha1.RedisBackup, f backup.Format, sources []backup.Source, objects []backup.ShardObject, start, done time.Time) backup.Manifest {
 	m := backup.Manifest{Format: backup.ManifestFormat, Namespace: b.Namespace, Cluster: b.Spec.Cluster, Backup: b.Name,
-		StartTime: start.UTC(), CompletionTime: done.UTC(), Compression: compression}
+		StartTime: start.UTC(), CompletionTime: done.UTC(), Compression: f.Compression}
+	if f.Key != nil {
+		m.Encryption, m.KeyID = sealed.Algorithm, sealed.KeyID(f.Key)
+	}
 	for i, src := range sources {
 		o := objects[i]
 		m.Shards = append(m.Shards, backup.ManifestShard{

@@ -75,7 +75,7 @@ func (r *RedisClusterReconciler) ensureFromRedis(ctx context.Context, st *state)
 	}
 	if problem != "" {
 		if status.Message != problem {
-			r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventImportFailed, "credentialsSecret: "+problem)
+			r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventImportFailed, problem)
 		}
 		status.Message = problem
 		st.rc.SetCondition(v1alpha1.ConditionFromRedisSynced, metav1.ConditionFalse, v1alpha1.ReasonImportBlocked, problem)
@@ -265,10 +265,14 @@ func (run *importRun) copyBatch(ctx context.Context, i int) error {
 	return nil
 }
 
-// sourceAuth reads the source's credentials; a problem (the Secret or its
-// key is missing) is the user's to fix, not an error of the step.
+// sourceAuth reads the source's credentials and TLS configuration; a
+// problem (a Secret or its key is missing) is the user's to fix, not an
+// error of the step.
 func (r *RedisClusterReconciler) sourceAuth(ctx context.Context, ns string, spec *v1alpha1.FromRedisSpec) (auth *nodeadmin.SourceAuth, problem string, err error) {
 	auth = &nodeadmin.SourceAuth{Timeout: importSourceTimeout}
+	if auth.TLS, problem, err = r.sourceTLS(ctx, ns, spec.TLS); problem != "" || err != nil {
+		return nil, problem, err
+	}
 	ref := spec.CredentialsSecret
 	if ref == nil {
 		return auth, "", nil
@@ -276,7 +280,7 @@ func (r *RedisClusterReconciler) sourceAuth(ctx context.Context, ns string, spec
 	secret := &corev1.Secret{}
 	err = r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, secret)
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Sprintf("Secret %s not found", ref.Name), nil
+		return nil, fmt.Sprintf("credentialsSecret: Secret %s not found", ref.Name), nil
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("reading Secret %s: %w", ref.Name, err)
@@ -287,13 +291,13 @@ func (r *RedisClusterReconciler) sourceAuth(ctx context.Context, ns string, spec
 	}
 	pw, ok := secret.Data[key]
 	if !ok {
-		return nil, fmt.Sprintf("Secret %s has no key %s", ref.Name, key), nil
+		return nil, fmt.Sprintf("credentialsSecret: Secret %s has no key %s", ref.Name, key), nil
 	}
 	auth.Password = string(pw)
 	if ref.UsernameKey != "" {
 		u, ok := secret.Data[ref.UsernameKey]
 		if !ok {
-			return nil, fmt.Sprintf("Secret %s has no key %s", ref.Name, ref.UsernameKey), nil
+			return nil, fmt.Sprintf("credentialsSecret: Secret %s has no key %s", ref.Name, ref.UsernameKey), nil
 		}
 		auth.Username = string(u)
 	}

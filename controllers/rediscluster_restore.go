@@ -16,6 +16,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/node/persistence"
 )
@@ -78,7 +79,14 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 		return ctrl.Result{}, nil
 	}
 
-	store, folder, problem, err := r.backupLocation(ctx, st.rc.Namespace, spec)
+	store, folder, enc, problem, err := r.backupLocation(ctx, st.rc.Namespace, spec)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		return waiting(problem)
+	}
+	encKey, problem, err := readBackupKey(ctx, r.APIReader, st.rc.Namespace, enc)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -97,6 +105,9 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	if err != nil {
 		return waiting(err.Error())
 	}
+	if err := m.CheckKey(encKey); err != nil {
+		return refuse(err.Error() + "; nothing was loaded")
+	}
 	if status.Phase == v1alpha1.RestoreWaiting {
 		now := metav1.Now()
 		status.Phase, status.StartTime, status.Shards = v1alpha1.RestoreLoading, &now, int32(len(m.Shards))
@@ -107,8 +118,12 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	}
 	shard := m.Shards[i]
 	key := folder + shard.Object
-	if err := backup.VerifyObject(ctx, store, key, shard.Size, shard.SHA256); err != nil {
-		if errors.Is(err, backup.ErrChecksum) || errors.Is(err, backup.ErrNotFound) {
+	format := backup.Format{Compression: m.Compression}
+	if m.Encryption != "" {
+		format.Key = encKey
+	}
+	if err := backup.VerifyObject(ctx, store, key, format, shard.Size, shard.SHA256); err != nil {
+		if errors.Is(err, backup.ErrChecksum) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, sealed.ErrCorrupt) || errors.Is(err, sealed.ErrWrongKey) {
 			return refuse(fmt.Sprintf("shard %d: %v; nothing of it was loaded", shard.Shard, err))
 		}
 		return waiting(err.Error())
@@ -119,11 +134,11 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	if err != nil {
 		return waiting(err.Error())
 	}
-	loaded, err := loadShard(ctx, store, key, m.Compression, shard, target)
+	loaded, err := loadShard(ctx, store, key, format, shard, target)
 	if err != nil {
 		var le *persistence.LoadError
 		var te *targetError
-		if !errors.As(err, &te) && (errors.Is(err, backup.ErrChecksum) || errors.As(err, &le)) {
+		if !errors.As(err, &te) && (errors.Is(err, backup.ErrChecksum) || errors.As(err, &le) || errors.Is(err, sealed.ErrCorrupt) || errors.Is(err, sealed.ErrWrongKey)) {
 			return refuse(fmt.Sprintf("shard %d: %v", shard.Shard, err))
 		}
 		return waiting(fmt.Sprintf("shard %d: %v", shard.Shard, err))
@@ -159,26 +174,30 @@ func restoreSpec(rc *v1alpha1.RedisCluster) *v1alpha1.FromBackupSpec {
 	return rc.Spec.Bootstrap.FromBackup
 }
 
-// backupLocation is the store and folder of the backup to load.
-func (r *RedisClusterReconciler) backupLocation(ctx context.Context, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, string, error) {
-	dest, folder := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/"
+// backupLocation is the store and folder of the backup to load, and its
+// encryption key's Secret (spec's, else the RedisBackup's; nil: none).
+func (r *RedisClusterReconciler) backupLocation(ctx context.Context, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, *v1alpha1.BackupEncryption, string, error) {
+	dest, folder, enc := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
 	if spec.BackupName != "" {
 		b := &v1alpha1.RedisBackup{}
 		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
 		if apierrors.IsNotFound(err) {
-			return nil, "", fmt.Sprintf("RedisBackup %s not found", spec.BackupName), nil
+			return nil, "", nil, fmt.Sprintf("RedisBackup %s not found", spec.BackupName), nil
 		}
 		if err != nil {
-			return nil, "", "", err
+			return nil, "", nil, "", err
 		}
 		if b.Status.Phase != v1alpha1.BackupCompleted {
-			return nil, "", fmt.Sprintf("RedisBackup %s is %s, not Completed", spec.BackupName, b.Status.Phase), nil
+			return nil, "", nil, fmt.Sprintf("RedisBackup %s is %s, not Completed", spec.BackupName, b.Status.Phase), nil
 		}
 		dest = &b.Spec.Destination.S3
 		folder = strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
+		if enc == nil {
+			enc = b.Spec.Encryption
+		}
 	}
 	store, problem, err := openStore(ctx, r.APIReader, ns, dest)
-	return store, folder, problem, err
+	return store, folder, enc, problem, err
 }
 
 // badManifestError: the manifest is there but cannot be used.
@@ -205,7 +224,7 @@ func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.
 
 // loadShard restores every key of one shard object into the cluster, and
 // its function libraries into every master.
-func loadShard(ctx context.Context, s *backup.Store, key, compression string, shard backup.ManifestShard, target *nodeadmin.ImportTarget) (int64, error) {
+func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format, shard backup.ManifestShard, target *nodeadmin.ImportTarget) (int64, error) {
 	var batch []nodeadmin.RestoreKey
 	var libraries []string
 	var loaded int64
@@ -249,7 +268,7 @@ func loadShard(ctx context.Context, s *backup.Store, key, compression string, sh
 			return nil
 		},
 	}
-	if err := backup.ReadShard(ctx, s, key, compression, shard.Size, shard.SHA256, h); err != nil {
+	if err := backup.ReadShard(ctx, s, key, f, shard.Size, shard.SHA256, h); err != nil {
 		return loaded, err
 	}
 	if err := flush(); err != nil {

@@ -34,6 +34,38 @@ type RedisBackupSpec struct {
 	// +kubebuilder:default=None
 	// +optional
 	Compression BackupCompression `json:"compression,omitempty"`
+
+	// Encryption encrypts the shards' objects at rest with a key from a
+	// Secret. Unset: the objects are stored as written (compressed or not).
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="encryption is immutable"
+	// +optional
+	Encryption *BackupEncryption `json:"encryption,omitempty"`
+}
+
+// BackupEncryption encrypts a backup's shard objects with AES-256-GCM in
+// chunks (the format: controllers/backup/sealed). The manifest records the
+// algorithm and the key's ID (a hash, not the key), so a restore with
+// another key is refused before anything is loaded.
+type BackupEncryption struct {
+	// KeySecret holds the 32-byte key: raw, or in base64 (as
+	// `openssl rand -base64 32` prints) or hex.
+	KeySecret BackupKeySecret `json:"keySecret"`
+}
+
+// BackupKeySecret is a key of a Secret in the namespace of the backup (or
+// of the restored RedisCluster).
+type BackupKeySecret struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:default=key
+	// +optional
+	Key string `json:"key,omitempty"`
 }
 
 // BackupSource is which node of a shard a backup reads.
@@ -147,7 +179,8 @@ const (
 	// node has slots MIGRATING or IMPORTING): the backup waits, as a
 	// snapshot per shard would miss keys or hold them twice.
 	ReasonBackupSlotsMoving ConditionReason = "SlotsMoving"
-	// ReasonBackupCredentials: the credentials Secret or a key is missing.
+	// ReasonBackupCredentials: the credentials Secret or a key is missing,
+	// or the encryption key's Secret or key (or the key is not 32 bytes).
 	ReasonBackupCredentials ConditionReason = "CredentialsNotFound"
 	// ReasonBackupRunning: snapshots are being streamed.
 	ReasonBackupRunning ConditionReason = "Running"

@@ -32,6 +32,12 @@ type FromBackupSpec struct {
 	// +kubebuilder:validation:Pattern=`^[^\s]+$`
 	// +optional
 	Path string `json:"path,omitempty"`
+
+	// Encryption is the key of an encrypted backup. Unset with backupName:
+	// the RedisBackup's. A backup encrypted with another key, or an
+	// encrypted backup without a key, is refused before anything is loaded.
+	// +optional
+	Encryption *BackupEncryption `json:"encryption,omitempty"`
 }
 
 // ConditionRestored is True once spec.bootstrap.fromBackup is loaded;
@@ -122,6 +128,10 @@ type ScheduledBackupSpec struct {
 	// +kubebuilder:default=None
 	// +optional
 	Compression BackupCompression `json:"compression,omitempty"`
+
+	// Encryption of the backups' objects (see RedisBackupSpec).
+	// +optional
+	Encryption *BackupEncryption `json:"encryption,omitempty"`
 
 	// Retention says which completed backups are kept.
 	// +kubebuilder:default={}

@@ -30,7 +30,8 @@ const (
 	// ReasonImportFailed: the source or the cluster refused a step (its
 	// error is the message); the step is tried again.
 	ReasonImportFailed ConditionReason = "ImportFailed"
-	// ReasonImportBlocked: the credentials Secret or its key is missing.
+	// ReasonImportBlocked: the credentials Secret or its key is missing,
+	// or a TLS Secret (tls.caSecret, tls.clientCertSecret) or its key.
 	ReasonImportBlocked ConditionReason = "CredentialsNotFound"
 )
 
@@ -120,6 +121,11 @@ type FromRedisSpec struct {
 	// +optional
 	CredentialsSecret *FromRedisCredentials `json:"credentialsSecret,omitempty"`
 
+	// TLS connects to the source over TLS (both methods: the replication
+	// link and the commands the operator sends). Unset: plain TCP.
+	// +optional
+	TLS *FromRedisTLS `json:"tls,omitempty"`
+
 	// BatchSize is the SCAN COUNT of one batch (method Copy): how many keys
 	// are read from the source and restored in one round trip.
 	// +kubebuilder:validation:Minimum=1
@@ -148,6 +154,58 @@ type FromRedisCredentials struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	UsernameKey string `json:"usernameKey,omitempty"`
+}
+
+// FromRedisTLS is how the operator connects to a source over TLS (a Redis
+// with tls-port, or a managed service's TLS endpoint). The source's
+// certificate chain is verified against caSecret (the system's roots when
+// unset) and its name against serverName (the host of each address when
+// unset), unless insecureSkipVerify.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.insecureSkipVerify) && self.insecureSkipVerify && (has(self.caSecret) || has(self.serverName)))",message="insecureSkipVerify verifies nothing: it cannot go with caSecret or serverName"
+type FromRedisTLS struct {
+	// CASecret holds the PEM CA bundle the source's certificate is
+	// verified against. Unset: the operator's system roots (a source with
+	// a publicly trusted certificate).
+	// +optional
+	CASecret *FromRedisSecretKey `json:"caSecret,omitempty"`
+
+	// ClientCertSecret names a Secret holding tls.crt and tls.key (type
+	// kubernetes.io/tls): the client certificate presented to a source
+	// that asks for one (tls-auth-clients yes).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ClientCertSecret string `json:"clientCertSecret,omitempty"`
+
+	// ServerName is the name the source's certificate must hold, for
+	// every address (SNI too). Unset: the host of each address.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[^\s/:]+$`
+	// +optional
+	ServerName string `json:"serverName,omitempty"`
+
+	// InsecureSkipVerify accepts any certificate of the source: the
+	// traffic is encrypted but the source is not authenticated (tests
+	// only).
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// FromRedisSecretKey is a key of a Secret in the RedisCluster's namespace.
+type FromRedisSecretKey struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:default=ca.crt
+	// +optional
+	Key string `json:"key,omitempty"`
 }
 
 // FromRedisPhase is where an import stands.

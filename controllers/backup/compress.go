@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 )
 
 // The compressions of a shard object (the API's BackupCompression).
@@ -23,6 +25,64 @@ func compressionSuffix(c string) string {
 		return ".zst"
 	}
 	return ""
+}
+
+// Format is how a shard object encodes its snapshot: compressed
+// (Compression), then, when Key is set, sealed (package sealed) with Key.
+type Format struct {
+	Compression string
+	// Key is the 32-byte encryption key; nil: not encrypted.
+	Key []byte
+}
+
+// encoder wraps w with the format's encryption and compression; Close
+// ends both (not w).
+func (f Format) encoder(w io.Writer) (io.WriteCloser, error) {
+	var sw *sealed.Writer
+	if f.Key != nil {
+		var err error
+		if sw, err = sealed.NewWriter(w, f.Key, 0); err != nil {
+			return nil, err
+		}
+		w = sw
+	}
+	cw, err := newCompressor(w, f.Compression)
+	if err != nil || sw == nil {
+		return cw, err
+	}
+	return chainCloser{cw, sw}, nil
+}
+
+// decoder reads the snapshot of the object in r: decrypted (every chunk
+// authenticated before it is used; a wrong key is refused before any is
+// read), then decompressed. drain reads what is left, which checks the
+// sealed object's end.
+func (f Format) decoder(r io.Reader) (d io.ReadCloser, drain func() error, err error) {
+	drain = func() error { return nil }
+	if f.Key != nil {
+		sr, err := sealed.NewReader(r, f.Key)
+		if err != nil {
+			return nil, nil, err
+		}
+		r = sr
+		drain = func() error { _, err := io.Copy(io.Discard, sr); return err }
+	}
+	d, err = newDecompressor(r, f.Compression, false)
+	return d, drain, err
+}
+
+// chainCloser closes its closers in order, reporting the first error.
+type chainCloser struct {
+	io.WriteCloser
+	next io.Closer
+}
+
+func (c chainCloser) Close() error {
+	err := c.WriteCloser.Close()
+	if nerr := c.next.Close(); err == nil {
+		err = nerr
+	}
+	return err
 }
 
 // nopCloser is a WriteCloser whose Close does nothing.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/node/persistence"
 )
 
@@ -16,16 +17,28 @@ import (
 var ErrChecksum = errors.New("checksum mismatch")
 
 // VerifyObject reads the whole object at key and checks its size and
-// SHA-256 against the manifest's: nothing of a shard is loaded before its
-// object passed.
-func VerifyObject(ctx context.Context, s *Store, key string, size int64, sha string) error {
+// SHA-256 against the manifest's and, when f has a key, decrypts it to
+// authenticate every chunk (a wrong key is sealed.ErrWrongKey, an object
+// that does not decrypt sealed.ErrCorrupt): nothing of a shard is loaded
+// before its object passed.
+func VerifyObject(ctx context.Context, s Objects, key string, f Format, size int64, sha string) error {
 	r, err := s.Get(ctx, key)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	h := &countingHash{h: sha256.New()}
-	if _, err := io.Copy(h, r); err != nil {
+	tee := io.TeeReader(r, h)
+	if f.Key != nil {
+		sr, err := sealed.NewReader(tee, f.Key)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if _, err := io.Copy(io.Discard, sr); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return fmt.Errorf("reading %s: %w", key, err)
 	}
 	return checkSum(key, h, size, sha)
@@ -39,19 +52,20 @@ func checkSum(key string, h *countingHash, size int64, sha string) error {
 	return nil
 }
 
-// ReadShard reads the snapshot in the object at key (decompressed) and
-// passes its records to h, then checks the object's size and SHA-256 once
-// more (it may have changed since VerifyObject) and the snapshot's own
-// CRC-64. An error after records were passed means the caller must not
-// trust what it loaded.
-func ReadShard(ctx context.Context, s *Store, key, compression string, size int64, sha string, h persistence.SnapshotHandler) error {
+// ReadShard reads the snapshot in the object at key (decrypted and
+// decompressed as f says) and passes its records to h, then checks the
+// object's size and SHA-256 once more (it may have changed since
+// VerifyObject) and the snapshot's own CRC-64. An error after records were
+// passed means the caller must not trust what it loaded.
+func ReadShard(ctx context.Context, s Objects, key string, f Format, size int64, sha string, h persistence.SnapshotHandler) error {
 	r, err := s.Get(ctx, key)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	sum := &countingHash{h: sha256.New()}
-	d, err := newDecompressor(io.TeeReader(r, sum), compression, false)
+	tee := io.TeeReader(r, sum)
+	d, drain, err := f.decoder(tee)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
@@ -60,8 +74,12 @@ func ReadShard(ctx context.Context, s *Store, key, compression string, size int6
 		return err
 	}
 	// Whatever follows the snapshot (nothing, in an object this operator
-	// wrote) still counts in the checksum.
-	if _, err := io.Copy(io.Discard, io.TeeReader(r, sum)); err != nil {
+	// wrote) still counts in the checksum; a sealed object's end is
+	// authenticated.
+	if err := drain(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return fmt.Errorf("reading %s: %w", key, err)
 	}
 	return checkSum(key, sum, size, sha)

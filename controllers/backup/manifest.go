@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/controllers/topology"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
@@ -31,8 +32,12 @@ type Manifest struct {
 	StartTime      time.Time `json:"startTime"`
 	CompletionTime time.Time `json:"completionTime"`
 	// Compression of every shard object: None, Gzip or Zstd.
-	Compression string          `json:"compression"`
-	Shards      []ManifestShard `json:"shards"`
+	Compression string `json:"compression"`
+	// Encryption of every shard object: "" (none) or AES-256-GCM (the
+	// sealed format), with the ID of its key.
+	Encryption string          `json:"encryption,omitempty"`
+	KeyID      string          `json:"keyID,omitempty"`
+	Shards     []ManifestShard `json:"shards"`
 }
 
 // ManifestShard is one shard's snapshot.
@@ -59,9 +64,28 @@ func Folder(prefix, namespace, cluster, backup string) string {
 	return path.Join(prefix, namespace, cluster, backup) + "/"
 }
 
-// ObjectName is a shard's object name for a compression.
-func ObjectName(shard int, compression string) string {
-	return fmt.Sprintf("shard-%d.rdb", shard) + compressionSuffix(compression)
+// ObjectName is a shard's object name for a format: shard-<n>.rdb, then
+// .gz or .zst when compressed, then .enc when encrypted.
+func ObjectName(shard int, f Format) string {
+	name := fmt.Sprintf("shard-%d.rdb", shard) + compressionSuffix(f.Compression)
+	if f.Key != nil {
+		name += ".enc"
+	}
+	return name
+}
+
+// CheckKey reports whether key opens the manifest's objects: nil when it
+// is encrypted with key, or not encrypted (key is then not used).
+func (m *Manifest) CheckKey(key []byte) error {
+	switch {
+	case m.Encryption == "":
+		return nil
+	case key == nil:
+		return fmt.Errorf("the backup is encrypted (%s, key ID %s): its key is needed", m.Encryption, m.KeyID)
+	case sealed.KeyID(key) != m.KeyID:
+		return fmt.Errorf("%w: the backup's key ID is %s, the key given has %s", sealed.ErrWrongKey, m.KeyID, sealed.KeyID(key))
+	}
+	return nil
 }
 
 // ParseManifest decodes and validates a manifest: its format, the shards'
@@ -85,6 +109,12 @@ func (m *Manifest) Validate() error {
 	}
 	if _, err := newDecompressor(strings.NewReader(""), m.Compression, true); err != nil {
 		return err
+	}
+	if m.Encryption != "" && m.Encryption != sealed.Algorithm {
+		return fmt.Errorf("unknown encryption %q", m.Encryption)
+	}
+	if b, err := hex.DecodeString(m.KeyID); (m.Encryption != "") != (m.KeyID != "") || err != nil || m.KeyID != "" && len(b) != 8 {
+		return fmt.Errorf("bad key ID %q for encryption %q", m.KeyID, m.Encryption)
 	}
 	if len(m.Shards) == 0 {
 		return errors.New("no shard")

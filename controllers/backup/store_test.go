@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-dev/shoal/controllers/backup/sealed"
 	"github.com/shoal-dev/shoal/internal/s3test"
 	"github.com/shoal-dev/shoal/node/nodetest"
 	"github.com/shoal-dev/shoal/node/persistence"
@@ -15,12 +16,19 @@ import (
 
 // TestUploadShardAndReadBack streams a real node's snapshot into a real
 // S3-compatible server (gofakes3, a separate process, on disk) with each
-// compression, then reads it back: the object's checksum is the one
-// UploadShard reported, every key comes back, and a truncated or altered
-// copy is refused (ErrChecksum) by VerifyObject and ReadShard alike.
+// compression, plain and encrypted, and into a directory (DirStore, as on
+// a mounted volume), then reads it back: the object's
+// checksum is the one UploadShard reported, every key comes back, and a
+// truncated or altered copy is refused (ErrChecksum; sealed.ErrCorrupt when
+// encrypted) by VerifyObject and ReadShard alike; another key is refused
+// (sealed.ErrWrongKey) before any record is passed.
 func TestUploadShardAndReadBack(t *testing.T) {
 	srv := s3test.Start(t, "127.0.0.1", "shard-objects")
-	store, err := NewStore(StoreConfig{Endpoint: srv.Endpoint, Bucket: "shard-objects", Insecure: true, AccessKeyID: "a", SecretAccessKey: "s"})
+	s3Store, err := NewStore(StoreConfig{Endpoint: srv.Endpoint, Bucket: "shard-objects", Insecure: true, AccessKeyID: "a", SecretAccessKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := NewDirStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,22 +36,47 @@ func TestUploadShardAndReadBack(t *testing.T) {
 	fill(t, p.Addr, "pw")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for _, comp := range []string{CompressionNone, CompressionGzip, CompressionZstd} {
-		t.Run(comp, func(t *testing.T) {
-			key := "f/" + ObjectName(0, comp)
-			obj, err := UploadShard(ctx, store, key, p.Addr, comp, Options{Password: "pw", Timeout: 10 * time.Second})
+	for name, store := range map[string]Objects{"s3": s3Store, "dir": dir} {
+		t.Run(name, func(t *testing.T) { uploadAndReadBack(ctx, t, store, p.Addr) })
+	}
+}
+
+// uploadAndReadBack is TestUploadShardAndReadBack on one store.
+func uploadAndReadBack(ctx context.Context, t *testing.T, store Objects, addr string) {
+	encKey := bytes.Repeat([]byte{1}, sealed.KeySize)
+	formats := []Format{{Compression: CompressionNone}, {Compression: CompressionGzip}, {Compression: CompressionZstd},
+		{Compression: CompressionNone, Key: encKey}, {Compression: CompressionZstd, Key: encKey}}
+	for _, f := range formats {
+		comp := f.Compression
+		t.Run(ObjectName(0, f), func(t *testing.T) {
+			key := "f/" + ObjectName(0, f)
+			obj, err := UploadShard(ctx, store, key, addr, f, Options{Password: "pw", Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if obj.ObjectSize <= 0 || len(obj.ObjectSHA256) != 64 || (comp == CompressionNone) != (obj.ObjectSize == obj.Size) {
+			if obj.ObjectSize <= 0 || len(obj.ObjectSHA256) != 64 || (comp == CompressionNone && f.Key == nil) != (obj.ObjectSize == obj.Size) {
 				t.Fatalf("object %+v", obj)
 			}
-			if err := VerifyObject(ctx, store, key, obj.ObjectSize, obj.ObjectSHA256); err != nil {
+			if err := VerifyObject(ctx, store, key, f, obj.ObjectSize, obj.ObjectSHA256); err != nil {
 				t.Fatal(err)
+			}
+			if f.Key != nil {
+				if b := getAll(t, store, key); bytes.Contains(b, []byte("REDIS")) || bytes.Contains(b, []byte("stream:")) {
+					t.Error("the encrypted object holds the snapshot's plain text")
+				}
+				wrong := Format{Compression: comp, Key: bytes.Repeat([]byte{2}, sealed.KeySize)}
+				if err := VerifyObject(ctx, store, key, wrong, obj.ObjectSize, obj.ObjectSHA256); !errors.Is(err, sealed.ErrWrongKey) {
+					t.Errorf("another key: VerifyObject = %v, want sealed.ErrWrongKey", err)
+				}
+				passed := 0
+				count := persistence.SnapshotHandler{Key: func(persistence.Record) error { passed++; return nil }}
+				if err := ReadShard(ctx, store, key, wrong, obj.ObjectSize, obj.ObjectSHA256, count); !errors.Is(err, sealed.ErrWrongKey) || passed != 0 {
+					t.Errorf("another key: ReadShard = %v after %d records, want sealed.ErrWrongKey before any", err, passed)
+				}
 			}
 			keys := 0
 			h := persistence.SnapshotHandler{Key: func(persistence.Record) error { keys++; return nil }}
-			if err := ReadShard(ctx, store, key, comp, obj.ObjectSize, obj.ObjectSHA256, h); err != nil {
+			if err := ReadShard(ctx, store, key, f, obj.ObjectSize, obj.ObjectSHA256, h); err != nil {
 				t.Fatal(err)
 			}
 			if keys != streamKeys+streamKeys/10 {
@@ -55,8 +88,8 @@ func TestUploadShardAndReadBack(t *testing.T) {
 			if err := store.Put(ctx, key+".short", bytes.NewReader(short), int64(len(short)), ""); err != nil {
 				t.Fatal(err)
 			}
-			if err := VerifyObject(ctx, store, key+".short", obj.ObjectSize, obj.ObjectSHA256); !errors.Is(err, ErrChecksum) {
-				t.Errorf("truncated object: VerifyObject = %v, want ErrChecksum", err)
+			if err := VerifyObject(ctx, store, key+".short", f, obj.ObjectSize, obj.ObjectSHA256); !refused(err) {
+				t.Errorf("truncated object: VerifyObject = %v, want ErrChecksum or sealed.ErrCorrupt", err)
 			}
 			// A flipped byte in the middle, same size.
 			bad := bytes.Clone(b)
@@ -64,16 +97,16 @@ func TestUploadShardAndReadBack(t *testing.T) {
 			if err := store.Put(ctx, key+".bad", bytes.NewReader(bad), int64(len(bad)), ""); err != nil {
 				t.Fatal(err)
 			}
-			if err := VerifyObject(ctx, store, key+".bad", obj.ObjectSize, obj.ObjectSHA256); !errors.Is(err, ErrChecksum) {
-				t.Errorf("altered object: VerifyObject = %v, want ErrChecksum", err)
+			if err := VerifyObject(ctx, store, key+".bad", f, obj.ObjectSize, obj.ObjectSHA256); !refused(err) {
+				t.Errorf("altered object: VerifyObject = %v, want ErrChecksum or sealed.ErrCorrupt", err)
 			}
-			if err := ReadShard(ctx, store, key+".bad", comp, obj.ObjectSize, obj.ObjectSHA256, persistence.SnapshotHandler{Key: func(persistence.Record) error { return nil }}); err == nil {
+			if err := ReadShard(ctx, store, key+".bad", f, obj.ObjectSize, obj.ObjectSHA256, persistence.SnapshotHandler{Key: func(persistence.Record) error { return nil }}); err == nil {
 				t.Error("altered object: ReadShard passed")
 			}
 		})
 	}
 	// A node that refuses (wrong password) leaves no object.
-	if _, err := UploadShard(ctx, store, "f/refused", p.Addr, CompressionNone, Options{Password: "wrong", Timeout: 5 * time.Second}); err == nil {
+	if _, err := UploadShard(ctx, store, "f/refused", addr, Format{Compression: CompressionNone}, Options{Password: "wrong", Timeout: 5 * time.Second}); err == nil {
 		t.Fatal("upload with a wrong password passed")
 	}
 	if keys, err := store.List(ctx, "f/refused"); err != nil || len(keys) != 0 {
@@ -87,7 +120,11 @@ func TestUploadShardAndReadBack(t *testing.T) {
 	}
 }
 
-func getAll(t *testing.T, s *Store, key string) []byte {
+// refused: a checksum mismatch, or an encrypted object that does not
+// decrypt.
+func refused(err error) bool { return errors.Is(err, ErrChecksum) || errors.Is(err, sealed.ErrCorrupt) }
+
+func getAll(t *testing.T, s Objects, key string) []byte {
 	t.Helper()
 	r, err := s.Get(context.Background(), key)
 	if err != nil {
@@ -115,6 +152,9 @@ func TestParseManifestRefuses(t *testing.T) {
 		"sha":          strings.Replace(good, sha+`"}]`, `abc"}]`, 1),
 		"compression":  strings.Replace(good, `"None"`, `"Lz4"`, 1),
 		"not json":     good[:20],
+		"encryption":   strings.Replace(good, `"None"`, `"None","encryption":"ROT13","keyID":"0011223344556677"`, 1),
+		"no key ID":    strings.Replace(good, `"None"`, `"None","encryption":"AES-256-GCM"`, 1),
+		"bad key ID":   strings.Replace(good, `"None"`, `"None","encryption":"AES-256-GCM","keyID":"00"`, 1),
 	} {
 		if _, err := ParseManifest([]byte(m)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -22,11 +22,11 @@ type ShardObject struct {
 }
 
 // UploadShard streams the snapshot of the node at addr (Stream) to key in
-// the store, compressed, as it arrives: no copy is made on disk and at
+// the store, compressed and encrypted as f says, as it arrives: no copy is made on disk and at
 // most a part of the upload is in memory. A snapshot that fails (a short
 // or corrupted transfer, a node that refuses) aborts the upload, so no
 // object is left under key by this call.
-func UploadShard(ctx context.Context, s *Store, key, addr, compression string, o Options) (ShardObject, error) {
+func UploadShard(ctx context.Context, s Objects, key, addr string, f Format, o Options) (ShardObject, error) {
 	start := time.Now()
 	out := ShardObject{Key: key}
 	pr, pw := io.Pipe()
@@ -35,7 +35,7 @@ func UploadShard(ctx context.Context, s *Store, key, addr, compression string, o
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		cw, err := newCompressor(io.MultiWriter(pw, sum), compression)
+		cw, err := f.encoder(io.MultiWriter(pw, sum))
 		if err == nil {
 			out.Snapshot, err = Stream(ctx, addr, cw, o)
 			if cerr := cw.Close(); err == nil {
