@@ -86,7 +86,12 @@ func SHA1Hex(s string) string {
 }
 
 // compile compiles a chunk named user_script (Redis's "@user_script").
+// Lua 5.1's syntax check runs first (syntax.go): its errors are Lua
+// 5.1's, and what Lua 5.1 refuses is refused.
 func (rt *Runtime) compile(body, name string) (*lua.LFunction, error) {
+	if err := checkSyntax(body, name); err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(strings.NewReader(body), name)
 	if err != nil {
 		return nil, err
@@ -130,6 +135,9 @@ func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
 // compileError is gopher-lua's syntax error in Lua's "chunk:line: msg"
 // shape where it can be found.
 func compileError(err error) string {
+	if se, ok := err.(*syntaxError); ok {
+		return se.msg
+	}
 	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
 	if m := parseErrorShape.FindStringSubmatch(msg); m != nil {
 		return m[1] + ":" + m[2] + ": " + strings.TrimSpace(m[4]) + " near '" + m[3] + "'"
