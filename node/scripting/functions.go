@@ -327,7 +327,7 @@ func (rt *Runtime) Function(name string) *Function { return rt.funcs.funcs[name]
 
 // FCall runs a function for c (fcallCommandGeneric).
 func (rt *Runtime) FCall(c *command.Ctx, fn *Function, keys, args [][]byte, ro bool) {
-	run := &Run{c: c, name: fn.Name, st: command.ScriptRun{Flags: fn.Flags, RO: ro, Function: fn.Name}}
+	run := rt.newRun(c, fn.Name, command.ScriptRun{Flags: fn.Flags, RO: ro, Function: fn.Name})
 	if msg := c.ScriptStart(&run.st); msg != "" {
 		c.Error(msg)
 		return

@@ -33,6 +33,11 @@ type Runtime struct {
 	// redis.log writes to outside a run (a library's code run by FUNCTION
 	// LOAD).
 	last *command.Ctx
+	// runBuf is the one Run (runs do not nest); argBuf and argVec the
+	// buffers of redis.call's arguments (argv).
+	runBuf Run
+	argBuf []byte
+	argVec [][]byte
 }
 
 // Script is a compiled EVAL script.
@@ -161,7 +166,7 @@ func (rt *Runtime) Flush() {
 // Eval runs a script for c (evalGenericCommand, luaCallFunction): keys
 // and args become KEYS and ARGV; the reply goes to c.
 func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]byte, ro bool) {
-	run := &Run{c: c, name: sha, st: command.ScriptRun{Flags: s.Flags, RO: ro}}
+	run := rt.newRun(c, sha, command.ScriptRun{Flags: s.Flags, RO: ro})
 	if msg := c.ScriptStart(&run.st); msg != "" {
 		c.Error(msg)
 		return
@@ -170,6 +175,15 @@ func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]by
 	rt.globals.RawSetString("ARGV", rt.array(args))
 	rt.L.Push(s.fn)
 	rt.call(run, 0)
+}
+
+// newRun is the runtime's Run, reset for a new run.
+func (rt *Runtime) newRun(c *command.Ctx, name string, st command.ScriptRun) *Run {
+	if rt.run != nil { // not expected: a command run while a script is busy
+		return &Run{c: c, name: name, st: st}
+	}
+	rt.runBuf = Run{c: c, name: name, st: st}
+	return &rt.runBuf
 }
 
 // call runs the function (and nargs arguments) on the stack with the
