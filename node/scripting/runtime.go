@@ -38,6 +38,9 @@ type Runtime struct {
 	runBuf Run
 	argBuf []byte
 	argVec [][]byte
+	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
+	// the next EVAL when the script left them as they were (refill).
+	keysT, argvT *lua.LTable
 }
 
 // Script is a compiled EVAL script.
@@ -78,6 +81,7 @@ func (rt *Runtime) reset() {
 		rt.L.Close()
 	}
 	rt.scripts = map[string]*Script{}
+	rt.keysT, rt.argvT = nil, nil
 	rt.rand.seed(0)
 	rt.L = lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
 	rt.hook.rt = rt
@@ -171,8 +175,10 @@ func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]by
 		c.Error(msg)
 		return
 	}
-	rt.globals.RawSetString("KEYS", rt.array(keys))
-	rt.globals.RawSetString("ARGV", rt.array(args))
+	rt.keysT = rt.refill(rt.keysT, keys)
+	rt.argvT = rt.refill(rt.argvT, args)
+	rt.globals.RawSetString("KEYS", rt.keysT)
+	rt.globals.RawSetString("ARGV", rt.argvT)
 	rt.L.Push(s.fn)
 	rt.call(run, 0)
 }
@@ -242,6 +248,32 @@ func (rt *Runtime) replyError(c *command.Ctx, run *Run, err error) {
 // array is a Lua array of the strings of v (luaCreateArray).
 func (rt *Runtime) array(v [][]byte) *lua.LTable {
 	t := rt.L.CreateTable(len(v), 0)
+	for i, b := range v {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	return t
+}
+
+// refill is t (a KEYS or ARGV table of the last EVAL) holding v, when
+// t holds exactly as many values, at 1..n, and has no metatable: else a
+// new table. A script cannot keep a reference to KEYS or ARGV past its
+// run (the globals are read-only), so what it finds is what it would
+// find in a new table. FCALL's tables are always new: a library's
+// closure may keep them.
+func (rt *Runtime) refill(t *lua.LTable, v [][]byte) *lua.LTable {
+	if t == nil || t.Metatable != lua.LNil || t.Len() != len(v) {
+		return rt.array(v)
+	}
+	n := 0
+	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
+	if n != len(v) {
+		return rt.array(v)
+	}
+	for i := range v {
+		if t.RawGetInt(i+1) == lua.LNil {
+			return rt.array(v)
+		}
+	}
 	for i, b := range v {
 		t.RawSetInt(i+1, lua.LString(b))
 	}
