@@ -184,7 +184,7 @@ func (rt *Runtime) runLoad(lib *Library, body string) string {
 		if t, ok := obj.(*lua.LTable); ok {
 			msg = lua.LVAsString(t.RawGetString("err"))
 		} else if s, ok := obj.(lua.LString); ok {
-			msg = "ERR " + quoteArgErrorFunc(string(s))
+			msg = "ERR " + rt.lua51Message(string(s))
 		}
 		return "Error registering functions: " + msg
 	}

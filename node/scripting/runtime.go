@@ -41,6 +41,9 @@ type Runtime struct {
 	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
 	// the next EVAL when the script left them as they were (refill).
 	keysT, argvT *lua.LTable
+	// nargs is the argument count of the last library function called
+	// (countArgs).
+	nargs int
 }
 
 // Script is a compiled EVAL script.
