@@ -70,10 +70,13 @@ func (rt *Runtime) current(L *lua.LState, what string) *Run {
 	return rt.run
 }
 
-// argv converts the arguments of redis.call (luaArgsToRedisArgv), all
-// in one buffer. They are the command's own: a command may keep them
-// (a rewrite for propagation keeps its key) until the script ends.
-func argv(L *lua.LState) ([][]byte, string) {
+// argv converts the arguments of redis.call (luaArgsToRedisArgv) into
+// the runtime's argument buffers, reused by the next call as Redis
+// reuses its lua_argv: a command that keeps an argument past its call
+// copies it (a propagated rewrite, a key signalled ready, a stored value),
+// as it does with a client's read buffer. A call with more than
+// maxKeptArgBytes of arguments gets buffers of its own.
+func (rt *Runtime) argv(L *lua.LState) ([][]byte, string) {
 	n := L.GetTop()
 	if n == 0 {
 		return nil, "Please specify at least one argument for this redis lib call"
@@ -89,26 +92,38 @@ func argv(L *lua.LState) ([][]byte, string) {
 			return nil, "Lua redis lib command arguments must be strings or integers"
 		}
 	}
-	buf := make([]byte, 0, size)
-	args := make([][]byte, n)
+	buf, args := rt.argBuf[:0], rt.argVec[:0]
+	if size > cap(buf) {
+		buf = make([]byte, 0, size)
+	}
+	if n > cap(args) {
+		args = make([][]byte, 0, n)
+	}
 	for i := 1; i <= n; i++ {
 		start := len(buf)
 		switch x := L.Get(i).(type) {
 		case lua.LString:
 			buf = append(buf, x...)
 		case lua.LNumber:
-			buf = append(buf, formatG17(float64(x))...)
+			buf = appendG17(buf, float64(x))
 		}
-		args[i-1] = buf[start:len(buf):len(buf)]
+		args = append(args, buf[start:len(buf):len(buf)])
+	}
+	if cap(buf) <= maxKeptArgBytes {
+		rt.argBuf, rt.argVec = buf, args
 	}
 	return args, ""
 }
+
+// maxKeptArgBytes bounds the argument buffer a runtime keeps between
+// calls.
+const maxKeptArgBytes = 64 << 10
 
 // redisCall is redis.call (raise true) and redis.pcall
 // (luaRedisGenericCommand).
 func (rt *Runtime) redisCall(L *lua.LState, raiseErr bool) int {
 	run := rt.current(L, "redis.call/pcall")
-	args, msg := argv(L)
+	args, msg := rt.argv(L)
 	L.SetTop(0)
 	if msg != "" {
 		if raiseErr {
@@ -250,7 +265,7 @@ func (rt *Runtime) setRepl(L *lua.LState) int {
 // command (Redis's ACLCheckAllUserCommandPerm).
 func (rt *Runtime) aclCheckCmd(L *lua.LState) int {
 	run := rt.current(L, "redis.acl_check_cmd")
-	args, msg := argv(L)
+	args, msg := rt.argv(L)
 	if msg != "" {
 		return raise(L, msg)
 	}

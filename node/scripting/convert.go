@@ -352,3 +352,11 @@ func formatG(f float64, prec int) string {
 	}
 	return strconv.FormatFloat(f, 'g', prec, 64)
 }
+
+// appendG17 appends formatG17(f), integers without a string.
+func appendG17(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && !(f == 0 && math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return append(b, formatG17(f)...)
+}

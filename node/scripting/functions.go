@@ -184,7 +184,7 @@ func (rt *Runtime) runLoad(lib *Library, body string) string {
 		if t, ok := obj.(*lua.LTable); ok {
 			msg = lua.LVAsString(t.RawGetString("err"))
 		} else if s, ok := obj.(lua.LString); ok {
-			msg = "ERR " + quoteArgErrorFunc(string(s))
+			msg = "ERR " + rt.lua51Message(string(s))
 		}
 		return "Error registering functions: " + msg
 	}
@@ -327,7 +327,7 @@ func (rt *Runtime) Function(name string) *Function { return rt.funcs.funcs[name]
 
 // FCall runs a function for c (fcallCommandGeneric).
 func (rt *Runtime) FCall(c *command.Ctx, fn *Function, keys, args [][]byte, ro bool) {
-	run := &Run{c: c, name: fn.Name, st: command.ScriptRun{Flags: fn.Flags, RO: ro, Function: fn.Name}}
+	run := rt.newRun(c, fn.Name, command.ScriptRun{Flags: fn.Flags, RO: ro, Function: fn.Name})
 	if msg := c.ScriptStart(&run.st); msg != "" {
 		c.Error(msg)
 		return

@@ -33,6 +33,17 @@ type Runtime struct {
 	// redis.log writes to outside a run (a library's code run by FUNCTION
 	// LOAD).
 	last *command.Ctx
+	// runBuf is the one Run (runs do not nest); argBuf and argVec the
+	// buffers of redis.call's arguments (argv).
+	runBuf Run
+	argBuf []byte
+	argVec [][]byte
+	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
+	// the next EVAL when the script left them as they were (refill).
+	keysT, argvT *lua.LTable
+	// nargs is the argument count of the last library function called
+	// (countArgs).
+	nargs int
 }
 
 // Script is a compiled EVAL script.
@@ -73,6 +84,7 @@ func (rt *Runtime) reset() {
 		rt.L.Close()
 	}
 	rt.scripts = map[string]*Script{}
+	rt.keysT, rt.argvT = nil, nil
 	rt.rand.seed(0)
 	rt.L = lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
 	rt.hook.rt = rt
@@ -86,7 +98,12 @@ func SHA1Hex(s string) string {
 }
 
 // compile compiles a chunk named user_script (Redis's "@user_script").
+// Lua 5.1's syntax check runs first (syntax.go): its errors are Lua
+// 5.1's, and what Lua 5.1 refuses is refused.
 func (rt *Runtime) compile(body, name string) (*lua.LFunction, error) {
+	if err := checkSyntax(body, name); err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(strings.NewReader(body), name)
 	if err != nil {
 		return nil, err
@@ -130,6 +147,9 @@ func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
 // compileError is gopher-lua's syntax error in Lua's "chunk:line: msg"
 // shape where it can be found.
 func compileError(err error) string {
+	if se, ok := err.(*syntaxError); ok {
+		return se.msg
+	}
 	msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
 	if m := parseErrorShape.FindStringSubmatch(msg); m != nil {
 		return m[1] + ":" + m[2] + ": " + strings.TrimSpace(m[4]) + " near '" + m[3] + "'"
@@ -153,15 +173,26 @@ func (rt *Runtime) Flush() {
 // Eval runs a script for c (evalGenericCommand, luaCallFunction): keys
 // and args become KEYS and ARGV; the reply goes to c.
 func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]byte, ro bool) {
-	run := &Run{c: c, name: sha, st: command.ScriptRun{Flags: s.Flags, RO: ro}}
+	run := rt.newRun(c, sha, command.ScriptRun{Flags: s.Flags, RO: ro})
 	if msg := c.ScriptStart(&run.st); msg != "" {
 		c.Error(msg)
 		return
 	}
-	rt.globals.RawSetString("KEYS", rt.array(keys))
-	rt.globals.RawSetString("ARGV", rt.array(args))
+	rt.keysT = rt.refill(rt.keysT, keys)
+	rt.argvT = rt.refill(rt.argvT, args)
+	rt.globals.RawSetString("KEYS", rt.keysT)
+	rt.globals.RawSetString("ARGV", rt.argvT)
 	rt.L.Push(s.fn)
 	rt.call(run, 0)
+}
+
+// newRun is the runtime's Run, reset for a new run.
+func (rt *Runtime) newRun(c *command.Ctx, name string, st command.ScriptRun) *Run {
+	if rt.run != nil { // not expected: a command run while a script is busy
+		return &Run{c: c, name: name, st: st}
+	}
+	rt.runBuf = Run{c: c, name: name, st: st}
+	return &rt.runBuf
 }
 
 // call runs the function (and nargs arguments) on the stack with the
@@ -220,6 +251,32 @@ func (rt *Runtime) replyError(c *command.Ctx, run *Run, err error) {
 // array is a Lua array of the strings of v (luaCreateArray).
 func (rt *Runtime) array(v [][]byte) *lua.LTable {
 	t := rt.L.CreateTable(len(v), 0)
+	for i, b := range v {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	return t
+}
+
+// refill is t (a KEYS or ARGV table of the last EVAL) holding v, when
+// t holds exactly as many values, at 1..n, and has no metatable: else a
+// new table. A script cannot keep a reference to KEYS or ARGV past its
+// run (the globals are read-only), so what it finds is what it would
+// find in a new table. FCALL's tables are always new: a library's
+// closure may keep them.
+func (rt *Runtime) refill(t *lua.LTable, v [][]byte) *lua.LTable {
+	if t == nil || t.Metatable != lua.LNil || t.Len() != len(v) {
+		return rt.array(v)
+	}
+	n := 0
+	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
+	if n != len(v) {
+		return rt.array(v)
+	}
+	for i := range v {
+		if t.RawGetInt(i+1) == lua.LNil {
+			return rt.array(v)
+		}
+	}
 	for i, b := range v {
 		t.RawSetInt(i+1, lua.LString(b))
 	}

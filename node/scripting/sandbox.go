@@ -1,9 +1,7 @@
 package scripting
 
 import (
-	"regexp"
 	"runtime"
-	"strings"
 
 	"github.com/shoal-dev/shoal/node/scripting/lualib"
 	lua "github.com/yuin/gopher-lua"
@@ -46,7 +44,7 @@ func (rt *Runtime) sandbox() {
 		g.RawSetString(name, lua.LNil)
 	}
 	lualib.Open(L)
-	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("pcall", L.NewFunction(rt.luaPcall))
 	g.RawSetString("error", L.NewFunction(luaErrorFn))
 	g.RawSetString("tostring", L.NewFunction(luaToString))
 	g.RawSetString("gcinfo", L.NewFunction(gcinfo))
@@ -58,7 +56,12 @@ func (rt *Runtime) sandbox() {
 	math.RawSetString("random", L.NewFunction(rt.mathRandom))
 	math.RawSetString("randomseed", L.NewFunction(rt.mathRandomSeed))
 	g.RawSetString("redis", rt.redisAPI())
-	rt.errHandler = L.NewFunction(errHandler)
+	// Before the error handler joins the globals: it must not count.
+	rt.countArgs(g)
+	for _, name := range []string{"string", "table", "math"} {
+		rt.countArgs(g.RawGetString(name).(*lua.LTable))
+	}
+	rt.errHandler = L.NewFunction(rt.errorHandler)
 	g.RawSetString("__redis__err__handler", rt.errHandler)
 
 	rt.protected = map[*lua.LTable]bool{}
@@ -159,14 +162,14 @@ func (rt *Runtime) setMetatable(L *lua.LState) int {
 
 // errHandler is Redis's __redis__err__handler: the error becomes a table
 // {err=..., source=..., line=...} naming the Lua line that raised it.
-func errHandler(L *lua.LState) int {
+func (rt *Runtime) errorHandler(L *lua.LState) int {
 	err := L.Get(1)
 	t, ok := err.(*lua.LTable)
 	if !ok {
 		t = L.CreateTable(0, 3)
 		msg := err.String()
 		if s, ok := err.(lua.LString); ok {
-			msg = quoteArgErrorFunc(string(s))
+			msg = rt.lua51Message(string(s))
 		}
 		t.RawSetString("err", lua.LString("ERR "+msg))
 	}
@@ -191,7 +194,7 @@ func errHandler(L *lua.LState) int {
 
 // luaPcall is Redis's luaRedisPcall: pcall whose error, when it is a
 // redis error table, is its err string (Redis 6 scripts expect a string).
-func luaPcall(L *lua.LState) int {
+func (rt *Runtime) luaPcall(L *lua.LState) int {
 	L.CheckAny(1)
 	top := L.GetTop()
 	err := L.PCall(top-1, lua.MultRet, nil)
@@ -207,6 +210,8 @@ func luaPcall(L *lua.LState) int {
 		if s, ok := t.RawGetString("err").(lua.LString); ok {
 			obj = s
 		}
+	} else if s, ok := obj.(lua.LString); ok {
+		obj = lua.LString(rt.lua51Message(string(s)))
 	}
 	L.SetTop(0)
 	L.Push(lua.LFalse)
@@ -250,17 +255,6 @@ func floor(f float64) float64 {
 func (rt *Runtime) mathRandomSeed(L *lua.LState) int {
 	rt.rand.seed(int32(L.CheckInt(1)))
 	return 0
-}
-
-// argErrorFunc finds gopher-lua's "bad argument #n to f (" to quote the
-// function's name as Lua 5.1 does ("to 'f' (").
-var argErrorFunc = regexp.MustCompile(`bad argument #(\d+) to ([A-Za-z_][A-Za-z0-9_.:]*) \(`)
-
-func quoteArgErrorFunc(s string) string {
-	if !strings.Contains(s, "bad argument #") {
-		return s
-	}
-	return argErrorFunc.ReplaceAllString(s, "bad argument #$1 to '$2' (")
 }
 
 // luaErrorFn is Lua 5.1's error: a number message gets the position as a

@@ -105,7 +105,6 @@ var scriptErrorSteps = []step{
 	eval("#!lua flags=no-cluster\nreturn 1"), eval("#!lua flags=allow-cross-slot-keys\nreturn 1"),
 	cmd("SCRIPT", "LOAD", "return 'loaded'"),
 	cmd("EVALSHA", "7b5a6d9d3f0a0c4b2d8bda3c7e70b1d1f9f4ec0d", "0"),
-	// gopher-lua's syntax errors are worded otherwise than Lua 5.1's.
 	cmd("SCRIPT", "LOAD", "#!lua flags=bad\n"),
 	cmd("SCRIPT", "EXISTS", "0000", "ffffffffffffffffffffffffffffffffffffffff"),
 	cmd("SCRIPT", "FLUSH", "bad"), cmd("SCRIPT", "FLUSH", "SYNC", "x"), cmd("SCRIPT", "KILL"), cmd("SCRIPT"),

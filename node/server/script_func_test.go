@@ -16,6 +16,8 @@ var functionSteps = []step{
 	fload("#!lua name=x\nx = 1"),
 	fload(libX), fload(libX), fload("#!lua name=y\nredis.register_function('f', function() return 1 end)"),
 	cmd("FUNCTION", "LOAD", "REPLACE", libX), cmd("FUNCTION", "LOAD", "BAD", libX), cmd("FUNCTION", "LOAD"),
+	cmd("FUNCTION", "LOAD", "REPLACE", "REPLACE", "return 1"), cmd("FUNCTION", "LOAD", "REPLACE", "1.5", ""),
+	cmd("FUNCTION", "LOAD", "42\x00x", "REPLACE", "return 1"), cmd("FUNCTION", "LOAD", "replace", "a\r\nb", "return 1"),
 	cmd("FCALL", "nosuch", "0"), cmd("FCALL", "f", "x"), cmd("FCALL", "f", "2", "a"), cmd("FCALL", "f", "-1"),
 	cmd("FCALL", "f", "1", "k", "a"), cmd("FCALL_RO", "f", "1", "k", "a"), cmd("FCALL", "f", "0"),
 	cmd("FUNCTION", "LIST"), cmd("FUNCTION", "LIST", "WITHCODE"), cmd("FUNCTION", "LIST", "LIBRARYNAME", "x*"),

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -40,11 +41,17 @@ func fcallGeneric(c *command.Ctx, ro bool) {
 }
 
 func cmdFunctionLoad(c *command.Ctx) {
+	// functionLoadCommand: every argument before the last is REPLACE,
+	// else the first other one is refused (printed as C's %s, up to a NUL).
 	replace := false
 	args := c.Args[2:]
-	if len(args) == 2 {
+	for len(args) > 1 {
 		if !command.EqFold(args[0], "replace") {
-			c.Error("ERR Unknown option given: " + string(args[0]))
+			opt := args[0]
+			if i := bytes.IndexByte(opt, 0); i >= 0 {
+				opt = opt[:i]
+			}
+			c.Error("ERR Unknown option given: " + string(opt))
 			return
 		}
 		replace, args = true, args[1:]
