@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func TestExternalAccessAnnouncesNodePorts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !mapsEqualBool(got, want) {
+			if !maps.Equal(got, want) {
 				return fmt.Errorf("CLUSTER SLOTS endpoints %v, want %v", got, want)
 			}
 			return nil
@@ -143,7 +144,7 @@ func TestExternalAccessAnnouncesNodePorts(t *testing.T) {
 		want[fmt.Sprintf("redis.example.test:%d", nodePorts[pod])] = true
 	}
 	waitSlots(want)
-	if _, starts := sim.snapshot(); !mapsEqualInt(starts, startsBefore) {
+	if _, starts := sim.snapshot(); !maps.Equal(starts, startsBefore) {
 		t.Errorf("pods restarted for an address change: starts %v, before %v", starts, startsBefore)
 	}
 
@@ -258,28 +259,4 @@ func patchCluster(t *testing.T, key client.ObjectKey, change func(*v1alpha1.Redi
 		change(rc)
 		return testEnv.c.Update(context.Background(), rc)
 	})
-}
-
-func mapsEqualBool(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
-}
-
-func mapsEqualInt(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
