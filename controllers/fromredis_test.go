@@ -169,7 +169,8 @@ func TestBootstrapFromRedisReplicate(t *testing.T) {
 	})
 	setAnnotation(t, key, v1alpha1.CutoverAnnotation, "true")
 	done := waitCondition(t, key, v1alpha1.ConditionFromRedisSynced, metav1.ConditionTrue, v1alpha1.ReasonImportCompleted)
-	if d := done.Status.FromRedis; d.Phase != v1alpha1.FromRedisCompleted || d.CompletedTime == nil || d.LagSeconds != 0 || d.LagBytes != 0 {
+	if d := done.Status.FromRedis; d.Phase != v1alpha1.FromRedisCompleted || d.CompletedTime == nil || d.LagSeconds != 0 || d.LagBytes != 0 ||
+		len(d.Links) != 1 || d.Links[0].FullSyncs != 1 || d.Links[0].LastError != "" {
 		t.Fatalf("status after the cut-over: %+v", d)
 	}
 	eventually(t, func() error {

@@ -154,6 +154,18 @@ func importMasters(st *state) []nodeadmin.TargetMaster {
 	return masters
 }
 
+// replicatesSource reports whether the cluster replicates a source now
+// (method Replicate, not completed): the operator's user then needs the
+// rights to apply the source's stream (users.ImportRules).
+func replicatesSource(st *state) bool {
+	spec := importSpec(st.desired)
+	if spec == nil || spec.Method == v1alpha1.FromRedisCopy {
+		return false
+	}
+	fs := st.rc.Status.FromRedis
+	return fs == nil || fs.Phase != v1alpha1.FromRedisCompleted
+}
+
 // replicatedImport is one reconcile of an import with method Replicate.
 func (r *RedisClusterReconciler) replicatedImport(ctx context.Context, st *state, spec *v1alpha1.FromRedisSpec, auth nodeadmin.SourceAuth) (ctrl.Result, error) {
 	status := st.rc.Status.FromRedis
