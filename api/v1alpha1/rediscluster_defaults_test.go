@@ -50,8 +50,7 @@ func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
 		{"rebalance.mode", string(s.Rebalance.Mode)},
 		{"rebalance.thresholdPercent", jsonOf(*s.Rebalance.ThresholdPercent)},
 		{"updateStrategy.maxConcurrentShards", jsonOf(*s.UpdateStrategy.MaxConcurrentShards)},
-		// "5m" in the CRD, 5m0s as a Go duration.
-		{"scaling.coolDown", strings.TrimSuffix(s.Scaling.CoolDown.Duration.String(), "0s")},
+		{"scaling.coolDown", s.Scaling.CoolDown.Duration.String()},
 	}
 	for _, tt := range tests {
 		if got := defaultAt(tt.path); got != tt.goValue {

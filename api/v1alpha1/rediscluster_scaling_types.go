@@ -3,17 +3,22 @@ package v1alpha1
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // ScalingSpec keeps the scale subresource (a HorizontalPodAutoscaler or
-// KEDA on spec.masters) from flapping: a change of spec.masters is acted on
-// only after coolDown has passed since the last one, and never while a
-// slot migration or a rolling update runs. A deferred change is not
-// rejected: the ScaleDeferred condition and an event say why it waits, and
-// it is acted on as soon as it may.
+// KEDA on spec.masters) from flapping: a change of spec.masters is never
+// acted on while a slot migration or a rolling update runs, and, when
+// coolDown is set, only after coolDown has passed since the last one. A
+// deferred change is not rejected: the ScaleDeferred condition and an
+// event say why it waits, and it is acted on as soon as it may.
 type ScalingSpec struct {
 	// CoolDown is the least time between two changes of the number of
-	// masters the operator acts on.
+	// masters the operator acts on. The default, 0s, waits only for the
+	// migration or rolling update in progress: a change made by hand is
+	// acted on at once, and a HorizontalPodAutoscaler already holds back
+	// scale-downs by its own behavior.scaleDown.stabilizationWindowSeconds
+	// (300s by default). Set it (for example 5m) for autoscalers without
+	// such a window.
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="scaling.coolDown must be between 0s and 24h"
 	// +kubebuilder:validation:Type=string
-	// +kubebuilder:default="5m"
+	// +kubebuilder:default="0s"
 	// +optional
 	CoolDown *metav1.Duration `json:"coolDown,omitempty"`
 }
@@ -44,4 +49,4 @@ const (
 )
 
 // DefaultScaleCoolDown is spec.scaling.coolDown's default.
-const DefaultScaleCoolDown = "5m"
+const DefaultScaleCoolDown = "0s"

@@ -220,3 +220,55 @@ func TestClusterAnnounceClientPort(t *testing.T) {
 		t.Fatalf("CONFIG GET cluster-announce-client-*: %q %v", cfg, err)
 	}
 }
+
+// TestMeetWithRedisServerFailsSafely: the bus format is shoal's own
+// (node/bus), so Redis 7.0 never reads the client-port extension (type 2)
+// at all. A mistaken MEET between Debian's redis-server and a node that
+// gossips it, in both directions, forms no link and harms neither: both
+// drop the handshake when it times out, neither learns the other's node
+// ID, and both keep serving. (Older shoal nodes skip extension 2 as any
+// unknown extension: node/bus TestUnknownExtensionIsSkipped.)
+func TestMeetWithRedisServerFailsSafely(t *testing.T) {
+	r := startRedisClusterProc(t)
+	ours := startClusterProc(t, "", 0)
+	setAnnounce(t, ours, "cluster-announce-hostname", "ext-ours.example",
+		"cluster-preferred-endpoint-type", "hostname", "cluster-announce-client-port", "31001")
+	rID, oursID := r.myID(t), ours.myID(t)
+	met := time.Now()
+	for _, m := range []struct{ from, to *clusterProc }{{r, ours}, {ours, r}} {
+		if err := m.from.do(t, "CLUSTER", "MEET", "127.0.0.1", strconv.Itoa(m.to.Port), strconv.Itoa(m.to.BusPort)).Err(); err != nil {
+			t.Fatalf("MEET from %s: %v", m.from.Addr(), err)
+		}
+	}
+	// Both saw the handshake start (checked only when the machine was fast
+	// enough to look before the handshake timeout)...
+	for _, p := range []*clusterProc{r, ours} {
+		if nodes := p.text(t, "CLUSTER", "NODES"); !strings.Contains(nodes, "handshake") && time.Since(met) < 2*time.Second {
+			t.Errorf("no handshake in CLUSTER NODES of %s right after MEET:\n%s", p.Addr(), nodes)
+		}
+	}
+	// ...and both drop it after cluster-node-timeout, alone again.
+	waitUntil(t, clusterWait, "both nodes to drop the handshake", func() error {
+		for _, p := range []*clusterProc{r, ours} {
+			nodes := p.text(t, "CLUSTER", "NODES")
+			if strings.Count(strings.TrimSpace(nodes), "\n") != 0 {
+				return fmt.Errorf("CLUSTER NODES of %s:\n%s", p.Addr(), nodes)
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		p       *clusterProc
+		otherID string
+	}{{r, oursID}, {ours, rID}} {
+		if nodes := c.p.text(t, "CLUSTER", "NODES"); strings.Contains(nodes, c.otherID) {
+			t.Errorf("%s learned the other's node ID %s:\n%s", c.p.Addr(), c.otherID, nodes)
+		}
+		if err := c.p.do(t, "PING").Err(); err != nil {
+			t.Errorf("PING %s after the MEET: %v", c.p.Addr(), err)
+		}
+		if info := c.p.text(t, "CLUSTER", "INFO"); !strings.Contains(info, "cluster_known_nodes:1\r\n") {
+			t.Errorf("CLUSTER INFO of %s:\n%s", c.p.Addr(), info)
+		}
+	}
+}
