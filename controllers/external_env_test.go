@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,8 +209,25 @@ func TestScaleGateDefersWithinCoolDown(t *testing.T) {
 		return testEnv.c.Status().Patch(ctx, rc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 	})
 
-	patchCluster(t, key, func(rc *v1alpha1.RedisCluster) { rc.Spec.Masters = 4 })
+	// The change comes through /scale, as from a HorizontalPodAutoscaler.
+	poll(t, waitFor, func() error {
+		scale := &autoscalingv1.Scale{}
+		if err := testEnv.c.SubResource("scale").Get(ctx, rc, scale); err != nil {
+			return err
+		}
+		scale.Spec.Replicas = 4
+		return testEnv.c.SubResource("scale").Update(ctx, rc, client.WithSubResourceBody(scale))
+	})
 	deferred := waitCondition(t, key, v1alpha1.ConditionScaleDeferred, metav1.ConditionTrue, v1alpha1.ReasonScaleCoolDown)
+	// What an autoscaler reads back: the 4 it asked for, 3 masters serving,
+	// and the selector of the node pods it averages pod metrics over.
+	scale := &autoscalingv1.Scale{}
+	if err := testEnv.c.SubResource("scale").Get(ctx, deferred, scale); err != nil {
+		t.Fatal(err)
+	}
+	if scale.Spec.Replicas != 4 || scale.Status.Replicas != 3 || !strings.Contains(scale.Status.Selector, builders.LabelCluster+"=gate") {
+		t.Errorf("scale while deferred: spec %d status %d selector %q; want 4, 3 and the cluster's pods", scale.Spec.Replicas, scale.Status.Replicas, scale.Status.Selector)
+	}
 	if !strings.Contains(deferred.Condition(v1alpha1.ConditionScaleDeferred).Message, "spec.masters 4 waits") {
 		t.Errorf("message %q", deferred.Condition(v1alpha1.ConditionScaleDeferred).Message)
 	}

@@ -53,15 +53,9 @@ func (r *RedisClusterReconciler) ensureExternalAccess(ctx context.Context, st *s
 	endpoints := map[string]builders.Endpoint{}
 	nodes := map[string]*corev1.Node{}
 	for _, m := range st.members {
-		if err := r.apply(ctx, st, builders.ExternalService(st.desired, m.Pod), &corev1.Service{}); err != nil {
+		svc, err := r.ensureExternalService(ctx, st, m.Pod)
+		if err != nil {
 			return ctrl.Result{}, err
-		}
-		svc := &corev1.Service{}
-		if err := r.Get(ctx, client.ObjectKey{Namespace: st.rc.Namespace, Name: builders.ExternalServiceName(m.Pod)}, svc); err != nil {
-			if !apierrors.IsNotFound(err) {
-				return ctrl.Result{}, err
-			}
-			svc = nil // created by this apply, not in the cache yet
 		}
 		endpoints[m.Pod] = builders.ExternalEndpoint(ea, svc, r.podNode(ctx, st, m.Pod, nodes))
 	}
@@ -71,6 +65,33 @@ func (r *RedisClusterReconciler) ensureExternalAccess(ctx context.Context, st *s
 	st.rc.Status.ExternalEndpoints = externalStatus(st.rc, st.members, endpoints, announced)
 	writeExternalCondition(st.rc)
 	return ctrl.Result{}, nil
+}
+
+// ensureExternalService applies pod's external Service unless the cached
+// one is already current, and returns it as cached (nil when just created
+// and not in the cache yet).
+func (r *RedisClusterReconciler) ensureExternalService(ctx context.Context, st *state, pod string) (*corev1.Service, error) {
+	want := builders.ExternalService(st.desired, pod)
+	key := client.ObjectKeyFromObject(want)
+	svc := &corev1.Service{}
+	err := r.Get(ctx, key, svc)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, err
+	}
+	if err == nil && builders.ExternalServiceCurrent(want, svc) {
+		return svc, nil
+	}
+	if err := r.apply(ctx, st, want, &corev1.Service{}); err != nil {
+		return nil, err
+	}
+	svc = &corev1.Service{}
+	if err := r.Get(ctx, key, svc); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+		return nil, nil // created by this apply, not in the cache yet
+	}
+	return svc, nil
 }
 
 // podNode is the Kubernetes node pod runs on, nil when unknown (not

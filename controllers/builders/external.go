@@ -2,6 +2,7 @@ package builders
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 
@@ -56,6 +57,37 @@ func ExternalService(rc *v1alpha1.RedisCluster, pod string) *corev1.Service {
 			Ports:                    []corev1.ServicePort{servicePort(RedisPortName, RedisPort)},
 		},
 	}
+}
+
+// ExternalServiceCurrent reports whether live already is what
+// ExternalService built (want): its type, selector, client port, labels,
+// annotations and controller. Then applying want again would change
+// nothing, and a reconcile skips the API call (one per pod, every
+// reconcile: during a slot move, one reconcile per batch). What the API
+// server fills in (cluster IP, node port) is not compared; anything else
+// differing, an annotation a cloud controller added included, means apply.
+func ExternalServiceCurrent(want, live *corev1.Service) bool {
+	if live == nil || live.Spec.Type != want.Spec.Type ||
+		live.Spec.PublishNotReadyAddresses != want.Spec.PublishNotReadyAddresses ||
+		!maps.Equal(live.Spec.Selector, want.Spec.Selector) ||
+		!maps.Equal(live.Labels, want.Labels) || !maps.Equal(live.Annotations, want.Annotations) ||
+		len(live.Spec.Ports) != len(want.Spec.Ports) || len(live.OwnerReferences) != len(want.OwnerReferences) {
+		return false
+	}
+	for i, w := range want.Spec.Ports {
+		l := live.Spec.Ports[i]
+		if l.Name != w.Name || l.Port != w.Port || l.TargetPort != w.TargetPort || l.Protocol != w.Protocol {
+			return false
+		}
+	}
+	for i, w := range want.OwnerReferences {
+		l := live.OwnerReferences[i]
+		if l.UID != w.UID || l.Kind != w.Kind || l.APIVersion != w.APIVersion || l.Name != w.Name ||
+			l.Controller == nil || *l.Controller != *w.Controller {
+			return false
+		}
+	}
+	return true
 }
 
 // ExternalSelector selects the external Services of a cluster.

@@ -38,6 +38,47 @@ func TestExternalService(t *testing.T) {
 	}
 }
 
+// TestExternalServiceCurrent: a Service as the API server returns it
+// (defaults and a node port filled in) is current; any field the operator
+// sets that differs is not, so the reconcile applies it.
+func TestExternalServiceCurrent(t *testing.T) {
+	rc := cluster(withExternal(v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalNodePort, Annotations: map[string]string{"a": "1"}}))
+	rc.UID = "uid-1"
+	want := ExternalService(rc, "cache-shard-0-0")
+	served := func(change func(*corev1.Service)) *corev1.Service {
+		s := want.DeepCopy()
+		s.ResourceVersion, s.Spec.ClusterIP, s.Spec.SessionAffinity = "7", "10.96.0.9", corev1.ServiceAffinityNone
+		s.Spec.Ports[0].NodePort = 31001
+		if change != nil {
+			change(s)
+		}
+		return s
+	}
+	if !ExternalServiceCurrent(want, served(nil)) {
+		t.Error("the Service as served is not current")
+	}
+	for name, change := range map[string]func(*corev1.Service){
+		"type":                 func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeLoadBalancer },
+		"selector":             func(s *corev1.Service) { s.Spec.Selector[PodNameLabel] = "cache-shard-0-1" },
+		"annotation removed":   func(s *corev1.Service) { s.Annotations = nil },
+		"annotation added":     func(s *corev1.Service) { s.Annotations["b"] = "2" },
+		"label":                func(s *corev1.Service) { s.Labels[LabelExternal] = "false" },
+		"port":                 func(s *corev1.Service) { s.Spec.Ports[0].Port = 6380 },
+		"second port":          func(s *corev1.Service) { s.Spec.Ports = append(s.Spec.Ports, s.Spec.Ports[0]) },
+		"not ready hidden":     func(s *corev1.Service) { s.Spec.PublishNotReadyAddresses = false },
+		"other owner":          func(s *corev1.Service) { s.OwnerReferences[0].UID = "uid-2" },
+		"no owner":             func(s *corev1.Service) { s.OwnerReferences = nil },
+		"owner not controller": func(s *corev1.Service) { s.OwnerReferences[0].Controller = nil },
+	} {
+		if ExternalServiceCurrent(want, served(change)) {
+			t.Errorf("%s: a differing Service is taken as current", name)
+		}
+	}
+	if ExternalServiceCurrent(want, nil) {
+		t.Error("a missing Service is taken as current")
+	}
+}
+
 func node(addrs ...string) *corev1.Node {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "k1"}}
 	for i := 0; i+1 < len(addrs); i += 2 {
