@@ -41,6 +41,10 @@ func (r *RedisClusterReconciler) gateScale(_ context.Context, st *state) (ctrl.R
 	}
 	d := topology.DecideScale(in)
 	st.desired.Spec.Masters = d.Masters
+	if d.Settling && s != nil {
+		// The cool-down counts from the end of the scale's slot move.
+		s.LastScaleTime = &metav1.Time{Time: in.Now.Truncate(time.Second)}
+	}
 	if d.Deferred != topology.ScaleNotDeferred {
 		st.scaleRetry = d.RetryAfter
 		if st.rc.SetCondition(v1alpha1.ConditionScaleDeferred, metav1.ConditionTrue, v1alpha1.ConditionReason(d.Deferred), d.Message) {

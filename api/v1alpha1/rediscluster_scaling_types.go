@@ -9,8 +9,9 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // deferred change is not rejected: the ScaleDeferred condition and an
 // event say why it waits, and it is acted on as soon as it may.
 type ScalingSpec struct {
-	// CoolDown is the least time between two changes of the number of
-	// masters the operator acts on. The default, 0s, waits only for the
+	// CoolDown is the least time between the end of a change of the
+	// number of masters (its slots moved) and the next change the
+	// operator acts on. The default, 0s, waits only for the
 	// migration or rolling update in progress: a change made by hand is
 	// acted on at once, and a HorizontalPodAutoscaler already holds back
 	// scale-downs by its own behavior.scaleDown.stabilizationWindowSeconds
@@ -29,7 +30,9 @@ type ScalingStatus struct {
 	// Masters is the spec.masters the operator acts on; a newer value
 	// waits while ScaleDeferred is True.
 	Masters int32 `json:"masters"`
-	// LastScaleTime is when Masters last changed.
+	// LastScaleTime is when Masters last changed or, later, the last time
+	// slots were seen moving: coolDown counts from the end of a scale's
+	// slot move.
 	// +optional
 	LastScaleTime *metav1.Time `json:"lastScaleTime,omitempty"`
 }

@@ -13,7 +13,8 @@ type ScaleInput struct {
 	// Applied is the number of masters acted on so far (status.scaling);
 	// 0 when none was recorded (a new cluster, an operator upgrade).
 	Applied int32
-	// LastScale is when Applied last changed; zero for never.
+	// LastScale is when Applied last changed, or slots last moved for
+	// it; zero for never.
 	LastScale time.Time
 	Now       time.Time
 	CoolDown  time.Duration
@@ -43,6 +44,9 @@ type ScaleDecision struct {
 	// Scaled: Masters differs from a recorded Applied (LastScale becomes
 	// Now).
 	Scaled bool
+	// Settling: the last scale's slots are still moving; LastScale becomes
+	// Now, so that the cool-down counts from the end of the move.
+	Settling bool
 	// Deferred says why Requested waits; Message says it for people.
 	Deferred ScaleDeferral
 	Message  string
@@ -52,13 +56,17 @@ type ScaleDecision struct {
 
 // DecideScale refuses flapping: a change of the number of masters is acted
 // on only when no slot migration and no rolling update runs, and coolDown
-// has passed since the last change. A first value (nothing applied yet) is
-// taken as it is. A change back to Applied while one waits cancels it.
+// has passed since the last change finished moving slots (a move longer
+// than coolDown would otherwise leave none: an autoscaler reading metrics
+// of the cluster before the move ends could scale again at once). A first
+// value (nothing applied yet) is taken as it is. A change back to Applied
+// while one waits cancels it.
 func DecideScale(in ScaleInput) ScaleDecision {
+	settling := in.MigrationRunning && !in.LastScale.IsZero()
 	if in.Applied == 0 || in.Requested == in.Applied {
-		return ScaleDecision{Masters: in.Requested}
+		return ScaleDecision{Masters: in.Requested, Settling: settling && in.Applied != 0}
 	}
-	wait := ScaleDecision{Masters: in.Applied}
+	wait := ScaleDecision{Masters: in.Applied, Settling: settling}
 	switch {
 	case in.MigrationRunning:
 		wait.Deferred = ScaleDeferredMigration

@@ -30,6 +30,9 @@ func TestDecideScale(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := DecideScale(tt.in)
+			if want := tt.in.MigrationRunning && tt.in.Applied != 0 && !tt.in.LastScale.IsZero(); d.Settling != want {
+				t.Errorf("Settling = %v, want %v (only while a recorded scale's slots move)", d.Settling, want)
+			}
 			if d.Masters != tt.masters || d.Scaled != tt.scaled || d.Deferred != tt.deferred || d.RetryAfter != tt.retry {
 				t.Errorf("DecideScale = %+v; want masters %d scaled %v deferred %q retry %v", d, tt.masters, tt.scaled, tt.deferred, tt.retry)
 			}
@@ -58,5 +61,39 @@ func TestDecideScaleRefusesFlapping(t *testing.T) {
 	}
 	if changes > 5 || changes < 3 {
 		t.Fatalf("%d changes in 20 minutes with a 5 minute cool-down; want 3 to 5", changes)
+	}
+}
+
+// TestCoolDownCountsFromTheEndOfTheMove: a scale whose slots move for 20
+// minutes with a 5 minute cool-down: a change asked for right after the
+// move ends waits the cool-down out (counted from the end of the move, not
+// from the start of the scale), then goes on.
+func TestCoolDownCountsFromTheEndOfTheMove(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	cool := 5 * time.Minute
+	in := ScaleInput{Requested: 4, Applied: 3, Now: t0, CoolDown: cool}
+	d := DecideScale(in)
+	if !d.Scaled || d.Masters != 4 {
+		t.Fatalf("first scale: %+v", d)
+	}
+	in.Applied, in.LastScale = 4, t0
+	end := t0.Add(20 * time.Minute)
+	for now := t0.Add(time.Minute); !now.After(end); now = now.Add(time.Minute) {
+		in.Now, in.MigrationRunning = now, true
+		in.Requested = 3 // the autoscaler changes its mind while slots move
+		d = DecideScale(in)
+		if d.Deferred != ScaleDeferredMigration || !d.Settling {
+			t.Fatalf("at %s while slots move: %+v", now.Sub(t0), d)
+		}
+		in.LastScale = now // what the reconciler records when Settling
+	}
+	in.MigrationRunning = false
+	in.Now = end.Add(time.Minute)
+	if d = DecideScale(in); d.Deferred != ScaleDeferredCoolDown || d.RetryAfter != 4*time.Minute {
+		t.Fatalf("a minute after the move: %+v; want the cool-down, 4m left", d)
+	}
+	in.Now = end.Add(cool)
+	if d = DecideScale(in); !d.Scaled || d.Masters != 3 {
+		t.Fatalf("the cool-down after the move over: %+v", d)
 	}
 }
