@@ -53,6 +53,27 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"placement spread mode unknown", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Placement = &v1alpha1.PlacementSpec{ShardSpread: "Always"}
 		}, `spec.placement.shardSpread: Unsupported value: "Always"`},
+		{"external access NodePort with a load balancer address", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalNodePort, AddressSource: v1alpha1.AddressIngressIP}
+		}, "externalAccess.addressSource: NodePort takes ExternalIP, InternalIP or Host; LoadBalancer takes IngressIP or IngressHostname"},
+		{"external access LoadBalancer with a node address", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalLoadBalancer, AddressSource: v1alpha1.AddressInternalIP}
+		}, "externalAccess.addressSource: NodePort takes ExternalIP, InternalIP or Host; LoadBalancer takes IngressIP or IngressHostname"},
+		{"external access Host without a host", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalNodePort, AddressSource: v1alpha1.AddressHost}
+		}, "externalAccess.host is set exactly when addressSource is Host"},
+		{"external access host without Host", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalNodePort, Host: "redis.example.com"}
+		}, "externalAccess.host is set exactly when addressSource is Host"},
+		{"external access host that cannot be announced", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalNodePort, AddressSource: v1alpha1.AddressHost, Host: "redis_1.example.com"}
+		}, "spec.externalAccess.host in body should match"},
+		{"external access type ClusterIP", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: "ClusterIP"}
+		}, `spec.externalAccess.type: Unsupported value: "ClusterIP"`},
+		{"scaling cool-down too long", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Scaling.CoolDown = &metav1.Duration{Duration: 48 * 3600e9}
+		}, "scaling.coolDown must be between 0s and 24h"},
 		{"nodeTimeout too short", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.NodeTimeout = &metav1.Duration{Duration: 100e6}
 		}, "nodeTimeout must be between 1s and 10m"},
@@ -121,6 +142,9 @@ func TestAdmissionAcceptsAGoodSpec(t *testing.T) {
 		rc.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb", "maxmemory-policy": "allkeys-lru", "save": ""}
 		rc.Spec.NodeTimeout = &metav1.Duration{Duration: 5e9}
 		rc.Spec.PodTemplate.Labels = map[string]string{"app.kubernetes.io/part-of": "shop"}
+		rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalLoadBalancer, AddressSource: v1alpha1.AddressIngressHostname,
+			Annotations: map[string]string{"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}}
+		rc.Spec.Scaling.CoolDown = &metav1.Duration{Duration: 10 * 60e9}
 		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"} // nothing to reconcile
 	})
 	if err := testEnv.c.Create(context.Background(), rc); err != nil {

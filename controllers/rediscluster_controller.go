@@ -137,6 +137,9 @@ type state struct {
 	// importRequeue: spec.bootstrap.fromRedis has more to copy; look
 	// again after this long (rediscluster_fromredis.go).
 	importRequeue time.Duration
+	// scaleRetry: a change of spec.masters waits for a cool-down that
+	// ends after this long (rediscluster_scaling.go).
+	scaleRetry time.Duration
 }
 
 type step struct {
@@ -149,6 +152,7 @@ type step struct {
 func (r *RedisClusterReconciler) steps() []step {
 	return []step{
 		{"paused", r.checkPaused},
+		{"scale gate", r.gateScale},
 		{"auth secret", r.ensureAuthSecret},
 		{"operator secret", r.ensureOperatorSecret},
 		{"tls", r.ensureTLS},
@@ -163,6 +167,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"acl users", r.ensureUsers},
 		{"placement", r.observePlacement},
 		{"nodes", r.observeNodes},
+		{"external access", r.ensureExternalAccess},
 		{"pods ready", r.waitForPods},
 		{"cluster formation", r.formCluster},
 		{"membership", r.ensureMembership},

@@ -43,6 +43,9 @@ func (r *RedisClusterReconciler) summarize(_ context.Context, st *state) (ctrl.R
 	if st.importRequeue > 0 {
 		return ctrl.Result{RequeueAfter: min(st.importRequeue, healthyResync)}, nil
 	}
+	if st.scaleRetry > 0 {
+		return ctrl.Result{RequeueAfter: min(st.scaleRetry, healthyResync)}, nil
+	}
 	if st.functionsPending || st.usersPending {
 		return ctrl.Result{RequeueAfter: formationRequeue}, nil
 	}

@@ -96,6 +96,10 @@ func (s *RedisClusterSpec) Default(defaultImage string) {
 	if s.Migration.SlotsInFlight == nil {
 		s.Migration.SlotsInFlight = ptr.To[int32](DefaultSlotsInFlight)
 	}
+	if s.Scaling.CoolDown == nil {
+		d, _ := time.ParseDuration(DefaultScaleCoolDown)
+		s.Scaling.CoolDown = &metav1.Duration{Duration: d}
+	}
 	if s.Rebalance.Mode == "" {
 		s.Rebalance.Mode = DefaultRebalanceMode
 	}

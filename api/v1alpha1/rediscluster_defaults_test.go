@@ -50,6 +50,7 @@ func TestCRDDefaultsMatchGoDefaults(t *testing.T) {
 		{"rebalance.mode", string(s.Rebalance.Mode)},
 		{"rebalance.thresholdPercent", jsonOf(*s.Rebalance.ThresholdPercent)},
 		{"updateStrategy.maxConcurrentShards", jsonOf(*s.UpdateStrategy.MaxConcurrentShards)},
+		{"scaling.coolDown", s.Scaling.CoolDown.Duration.String()},
 	}
 	for _, tt := range tests {
 		if got := defaultAt(tt.path); got != tt.goValue {

@@ -212,6 +212,15 @@ type RedisClusterSpec struct {
 	// (rediscluster_monitoring_types.go).
 	// +optional
 	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
+	// ExternalAccess exposes every node outside the Kubernetes cluster
+	// through a Service per pod (rediscluster_external_types.go).
+	// +optional
+	ExternalAccess *ExternalAccessSpec `json:"externalAccess,omitempty"`
+	// Scaling keeps changes of spec.masters (the scale subresource) from
+	// flapping (rediscluster_scaling_types.go).
+	// +kubebuilder:default={}
+	// +optional
+	Scaling ScalingSpec `json:"scaling,omitempty"`
 }
 
 // FunctionLibrarySource is where one Redis Functions library's code is.
@@ -541,6 +550,16 @@ type RedisClusterStatus struct {
 	// FromRedis is the progress of spec.bootstrap.fromRedis.
 	// +optional
 	FromRedis *FromRedisStatus `json:"fromRedis,omitempty"`
+	// ExternalEndpoints are the endpoints clients outside the Kubernetes
+	// cluster reach each node at (spec.externalAccess).
+	// +listType=map
+	// +listMapKey=pod
+	// +optional
+	ExternalEndpoints []ExternalEndpoint `json:"externalEndpoints,omitempty"`
+	// Scaling is the number of masters acted on and when it last changed
+	// (spec.scaling).
+	// +optional
+	Scaling *ScalingStatus `json:"scaling,omitempty"`
 	// FromBackup is the progress of spec.bootstrap.fromBackup
 	// (rediscluster_backup_types.go).
 	// +optional

@@ -43,6 +43,8 @@ import (
 //	             Extension 1 (open slots, PING/PONG/MEET only): u16 count,
 //	             count entries of 2 slot, 1 kind (0 migrating, 1 importing),
 //	             40 node ID.
+//	             Extension 2 (client port, PING/PONG/MEET only, when not 0):
+//	             u16 port clients are told to use.
 //
 // The decoder requires the total length to equal the bytes given and every
 // byte to be consumed.
@@ -70,6 +72,7 @@ const (
 	gossipFixed   = NodeIDLen + 8 + 8 + 2 + 2 + 2 + 1
 	openSlotLen   = 2 + 1 + NodeIDLen
 	extOpenSlots  = 1
+	extClientPort = 2
 	slotBitmapLen = len(SlotBitmap{})
 )
 
@@ -132,8 +135,20 @@ func Encode(dst []byte, m *Message) ([]byte, error) {
 		w.bytes(m.Publish.Channel)
 		w.bytes(m.Publish.Message)
 	}
+	exts := 0
 	if len(m.OpenSlots) > 0 {
-		w.u16(1)
+		exts++
+	}
+	if m.ClientPort != 0 {
+		exts++
+	}
+	w.u16(uint16(exts))
+	if m.ClientPort != 0 {
+		w.u16(extClientPort)
+		w.u32(2)
+		w.u16(m.ClientPort)
+	}
+	if len(m.OpenSlots) > 0 {
 		w.u16(extOpenSlots)
 		w.u32(uint32(2 + len(m.OpenSlots)*openSlotLen))
 		w.u16(uint16(len(m.OpenSlots)))
@@ -146,8 +161,6 @@ func Encode(dst []byte, m *Message) ([]byte, error) {
 			}
 			w.id(o.NodeID)
 		}
-	} else {
-		w.u16(0)
 	}
 	total := len(w.b) - start
 	if total > MaxLen {
@@ -190,6 +203,9 @@ func validate(m *Message) error {
 	}
 	if len(m.OpenSlots) > 0 && !hasGossip(m.Type) {
 		return fmt.Errorf("bus: %s messages carry no open slots", m.Type)
+	}
+	if m.ClientPort != 0 && !hasGossip(m.Type) {
+		return fmt.Errorf("bus: %s messages carry no client port", m.Type)
 	}
 	for _, o := range m.OpenSlots {
 		if int(o.Slot) >= 16384 || !ValidNodeID(o.NodeID) {
@@ -472,6 +488,18 @@ func (r *reader) extensions(m *Message) {
 			return
 		}
 		data := r.take(int(size))
+		if typ == extClientPort {
+			if !hasGossip(m.Type) || m.ClientPort != 0 || len(data) != 2 {
+				r.fail("unexpected client port extension of %d bytes in %s", len(data), m.Type)
+				return
+			}
+			m.ClientPort = binary.BigEndian.Uint16(data)
+			if m.ClientPort == 0 {
+				r.fail("client port extension with port 0")
+				return
+			}
+			continue
+		}
 		if typ != extOpenSlots {
 			continue
 		}

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -269,5 +271,44 @@ func TestSlotBitmap(t *testing.T) {
 	b.Clear(7)
 	if b.Has(7) || b.Count() != 3 {
 		t.Fatal("clear")
+	}
+}
+
+// TestClientPortExtension: the client port travels in extension 2 of
+// PING/PONG/MEET, next to the open slots, and a message without one encodes
+// as before (the golden files above do not change).
+func TestClientPortExtension(t *testing.T) {
+	m := sampleMessages()["ping"]
+	m.ClientPort = 31001
+	b := encode(t, m)
+	got, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Fatalf("round trip\n got %+v\nwant %+v", got, m)
+	}
+	tail := []byte{0, 2, 0, 0, 0, 2, 0x79, 0x19} // type 2, length 2, 31001
+	if !bytes.Contains(b, tail) {
+		t.Fatalf("no client port extension in % x", b[len(b)-64:])
+	}
+
+	fail := sampleMessages()["fail"]
+	fail.ClientPort = 31001
+	if _, err := Encode(nil, fail); err == nil {
+		t.Error("Encode of a FAIL with a client port: want an error")
+	}
+	// Port 0 and a second client port extension are malformed.
+	pong := encode(t, sampleMessages()["pong"])
+	for name, ext := range map[string][]byte{
+		"port 0": {0, 1, 0, 2, 0, 0, 0, 2, 0, 0},
+		"twice":  {0, 2, 0, 2, 0, 0, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0, 1},
+		"short":  {0, 1, 0, 2, 0, 0, 0, 1, 7},
+	} {
+		b := append(slices.Clone(pong[:len(pong)-2]), ext...)
+		binary.BigEndian.PutUint32(b[4:], uint32(len(b)))
+		if _, err := Decode(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: Decode = %v, want ErrMalformed", name, err)
+		}
 	}
 }

@@ -114,9 +114,13 @@ type Header struct {
 	IP string
 	// Hostname is the sender's announced hostname, "" for none.
 	Hostname string
-	Flags    NodeFlags
-	State    ClusterState
-	MFlags   MsgFlags
+	// ClientPort is the port the sender tells clients to use
+	// (cluster-announce-client-port, or -client-tls-port with TLS), 0 for
+	// Port. Carried in extension 2 of PING, PONG and MEET.
+	ClientPort uint16
+	Flags      NodeFlags
+	State      ClusterState
+	MFlags     MsgFlags
 }
 
 // Gossip is what the sender knows about one other node (clusterMsgDataGossip),

@@ -65,6 +65,12 @@ type Config struct {
 	Port, BusPort int
 	// Hostname is cluster-announce-hostname.
 	Hostname string
+	// ClientPort is the port clients are told to use in CLUSTER SLOTS,
+	// CLUSTER SHARDS and MOVED/ASK (cluster-announce-client-port, or
+	// -client-tls-port with tls-cluster, as Valkey names them); 0 means
+	// Port. Port stays what peers replicate from: behind a NodePort the
+	// two differ.
+	ClientPort int
 
 	// Rand is the only source of randomness (node IDs, gossip sampling,
 	// election delays). Seed it from crypto/rand in production and with a
@@ -97,6 +103,8 @@ func (c *Config) validate() error {
 		return errors.New("cluster: Config.Rand is required")
 	case c.NodeTimeout <= 0:
 		return errors.New("cluster: Config.NodeTimeout must be positive")
+	case c.ClientPort < 0 || c.ClientPort > 65535:
+		return errors.New("cluster: Config.ClientPort out of range")
 	case c.Port <= 0 || c.Port > 65535 || c.BusPort <= 0 || c.BusPort > 65535:
 		return errors.New("cluster: Config.Port and BusPort must be valid TCP ports")
 	case c.PreferredEndpointType != "ip" && c.PreferredEndpointType != "hostname" && c.PreferredEndpointType != "unknown-endpoint":

@@ -125,6 +125,7 @@ func newMachine(cfg Config) (*Machine, error) {
 func (m *Machine) applyAnnounced() {
 	me := m.myself
 	me.port, me.cport, me.hostname = m.cfg.Port, m.cfg.BusPort, m.cfg.Hostname
+	me.clientPort = m.cfg.ClientPort
 	if m.cfg.AnnounceIP != "" {
 		me.ip = m.cfg.AnnounceIP
 	}

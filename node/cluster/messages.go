@@ -30,6 +30,9 @@ func (m *Machine) buildHeader(t bus.Type) *bus.Message {
 	if me.master != nil {
 		msg.MasterID = me.master.id
 	}
+	if t == bus.TypePing || t == bus.TypePong || t == bus.TypeMeet {
+		msg.ClientPort = uint16(me.clientPort)
+	}
 	if me.isMaster() && m.mfEnd != 0 && m.mfPaused {
 		msg.MFlags |= bus.MsgFlagPaused
 		msg.Offset = m.mfPausedOffset

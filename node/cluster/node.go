@@ -17,6 +17,9 @@ type node struct {
 	ip          string
 	port, cport int
 	hostname    string
+	// clientPort is the port the node tells clients to use, 0 for port
+	// (bus.Header.ClientPort). Not saved: peers learn it again by gossip.
+	clientPort int
 
 	master   *node   // slaveof: the master of a replica
 	replicas []*node // replicas of a master, in the order they were learned
@@ -58,8 +61,17 @@ func (n *node) isReplica() bool   { return n.has(bus.FlagSlave) }
 func (n *node) isMyself() bool    { return n.has(bus.FlagMyself) }
 func (n *node) inHandshake() bool { return n.has(bus.FlagHandshake) }
 func (n *node) hasAddr() bool     { return !n.has(bus.FlagNoAddr) }
-func (n *node) timedOut() bool    { return n.has(bus.FlagPFail) } // nodeTimedOut
-func (n *node) failed() bool      { return n.has(bus.FlagFail) }  // nodeFailed
+
+// clientFacingPort is the port clients are sent to: the announced client
+// port, or the node's port.
+func (n *node) clientFacingPort() int {
+	if n.clientPort != 0 {
+		return n.clientPort
+	}
+	return n.port
+}
+func (n *node) timedOut() bool { return n.has(bus.FlagPFail) } // nodeTimedOut
+func (n *node) failed() bool   { return n.has(bus.FlagFail) }  // nodeFailed
 func (n *node) cantFailover() bool {
 	return n.has(bus.FlagNoFailover)
 }

@@ -200,6 +200,9 @@ func (m *Machine) processPingPongMeet(in Inbound, sender, linkNode *node) {
 		sender.hostname = msg.Hostname
 		m.todo |= todoSaveConfig
 	}
+	if msg.Type == bus.TypePing || msg.Type == bus.TypePong || msg.Type == bus.TypeMeet {
+		sender.clientPort = int(msg.ClientPort)
+	}
 	if msg.ShardID != "" && msg.ShardID != sender.shardID {
 		sender.shardID = msg.ShardID
 		m.todo |= todoSaveConfig

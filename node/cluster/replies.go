@@ -29,7 +29,7 @@ func (m *Machine) writeSlotsNode(w ReplyWriter, n *node) {
 	default:
 		w.BulkString(n.ip)
 	}
-	w.Int(int64(n.port))
+	w.Int(int64(n.clientFacingPort()))
 	w.BulkString(n.id)
 	// The other known networking information, as a map.
 	withIP := m.cfg.PreferredEndpointType != "ip"
@@ -147,7 +147,7 @@ func (m *Machine) writeShardNode(w ReplyWriter, n *node) {
 	w.BulkString(n.id)
 	if n.port != 0 {
 		w.BulkString("port")
-		w.Int(int64(n.port))
+		w.Int(int64(n.clientFacingPort()))
 	}
 	w.BulkString("ip")
 	w.BulkString(n.ip)

@@ -98,7 +98,7 @@ func (m *Machine) endpoint(n *node) string {
 }
 
 func (m *Machine) addr(n *node) Addr {
-	return Addr{ID: n.id, Endpoint: m.endpoint(n), Port: n.port}
+	return Addr{ID: n.id, Endpoint: m.endpoint(n), Port: n.clientFacingPort()}
 }
 
 // SlotOwner is the master serving slot; ok is false for an unassigned slot.

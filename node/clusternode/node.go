@@ -134,6 +134,7 @@ func clusterPolicy(cfg *server.Config) cluster.Config {
 	mc.PreferredEndpointType = cfg.Cluster.PreferredEndpointType
 	mc.AnnounceIP = cfg.Cluster.AnnounceIP
 	mc.Hostname = cfg.Cluster.AnnounceHostname
+	mc.ClientPort = cfg.AnnouncedClientPort()
 	return mc
 }
 

@@ -15,6 +15,13 @@ type ClusterConfig struct {
 	AnnouncePort     int
 	AnnounceBusPort  int
 	AnnounceHostname string
+	// AnnounceClientPort and AnnounceClientTLSPort are the node's own
+	// cluster-announce-client-port and -client-tls-port (Valkey's names):
+	// the port clients are told to use in CLUSTER SLOTS, SHARDS and
+	// MOVED/ASK, while peers keep replicating from the announced port
+	// (behind a NodePort the two differ). 0: the announced port.
+	AnnounceClientPort    int
+	AnnounceClientTLSPort int
 	// PreferredEndpointType is cluster-preferred-endpoint-type (ip,
 	// hostname, unknown-endpoint): what MOVED/ASK and CLUSTER SLOTS name.
 	PreferredEndpointType string
@@ -61,6 +68,16 @@ func (c *Config) ClusterClientPort() int {
 	return c.Port
 }
 
+// AnnouncedClientPort is the port this node tells clients to use, 0 for
+// its announced port: cluster-announce-client-tls-port when tls-cluster is
+// on (clients then speak TLS), cluster-announce-client-port otherwise.
+func (c *Config) AnnouncedClientPort() int {
+	if c.TLS.Cluster && c.TLS.Port != 0 {
+		return c.Cluster.AnnounceClientTLSPort
+	}
+	return c.Cluster.AnnounceClientPort
+}
+
 // clusterParams are the cluster-* parameters of ClusterConfig. As in
 // Redis, CONFIG SET changes the announce-* ones, the endpoint type and the
 // failover knobs at runtime (node/clusternode's ConfigChanged hook hands them
@@ -75,6 +92,8 @@ func clusterParams() []Param {
 		intParam("cluster-announce-bus-port", "", 0, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceBusPort }),
 		nullString(stringParam("cluster-announce-hostname", "", 0, func(c *Config) *string { return &c.Cluster.AnnounceHostname }, validateHostname),
 			func(c *Config) *string { return &c.Cluster.AnnounceHostname }),
+		intParam("cluster-announce-client-port", "", 0, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceClientPort }),
+		intParam("cluster-announce-client-tls-port", "", 0, 0, 65535, func(c *Config) *int { return &c.Cluster.AnnounceClientTLSPort }),
 		enumParam("cluster-preferred-endpoint-type", "", 0, []string{"ip", "hostname", "unknown-endpoint"},
 			func(c *Config) *string { return &c.Cluster.PreferredEndpointType }),
 		boolParam("cluster-require-full-coverage", "", 0, func(c *Config) *bool { return &c.Cluster.RequireFullCoverage }),

@@ -8,6 +8,7 @@ import (
 
 // params is the parameter table: every name of Redis 7.0's CONFIG GET *
 // (with its alias), plus the node's own (event-loops, event-loop-busy-poll, metrics-port,
+// cluster-announce-client-port, cluster-announce-client-tls-port,
 // set-max-listpack-*), sorted by name. Types, ranges, flags and defaults
 // are Redis 7.0.15's.
 func params() []Param {

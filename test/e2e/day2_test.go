@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -139,28 +140,35 @@ func evidenceLine(line string) bool {
 // dumpLogs writes the evidence lines of the logs of every pod of the
 // cluster and of the operator to the spec's output.
 func (d *day2) dumpLogs(ctx context.Context) {
-	for _, ns := range []string{d.ns, d.operatorNS} {
-		pods, err := d.cfg.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	writePodLogs(ctx, d.cfg.Client, "evidence", []string{d.ns, d.operatorNS}, 3000, 400,
+		func(_, line string) bool { return evidenceLine(line) })
+}
+
+// writePodLogs writes to the spec's output, for every pod of namespaces,
+// the last max lines that keep accepts of the last tail lines of its log.
+func writePodLogs(ctx context.Context, cs kubernetes.Interface, label string, namespaces []string, tail int64, max int, keep func(ns, line string) bool) {
+	for _, ns := range namespaces {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			fmt.Fprintf(GinkgoWriter, "evidence: listing pods of %s: %v\n", ns, err)
+			fmt.Fprintf(GinkgoWriter, "%s: listing pods of %s: %v\n", label, ns, err)
 			continue
 		}
 		for _, p := range pods.Items {
-			raw, err := d.cfg.Client.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To(int64(3000))}).DoRaw(ctx)
+			raw, err := cs.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To(tail)}).DoRaw(ctx)
 			if err != nil {
-				fmt.Fprintf(GinkgoWriter, "evidence: logs of %s/%s: %v\n", ns, p.Name, err)
+				fmt.Fprintf(GinkgoWriter, "%s: logs of %s/%s: %v\n", label, ns, p.Name, err)
 				continue
 			}
-			var keep []string
+			var kept []string
 			for _, line := range strings.Split(string(raw), "\n") {
-				if evidenceLine(line) {
-					keep = append(keep, line)
+				if keep(ns, line) {
+					kept = append(kept, line)
 				}
 			}
-			if len(keep) > 400 {
-				keep = keep[len(keep)-400:]
+			if len(kept) > max {
+				kept = kept[len(kept)-max:]
 			}
-			fmt.Fprintf(GinkgoWriter, "evidence: %s/%s (%d lines):\n%s\n", ns, p.Name, len(keep), strings.Join(keep, "\n"))
+			fmt.Fprintf(GinkgoWriter, "%s: %s/%s (%d lines):\n%s\n", label, ns, p.Name, len(kept), strings.Join(kept, "\n"))
 		}
 	}
 }

@@ -118,6 +118,7 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 	describeDay2(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describePlugin(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeFromRedis(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
+	describeExternal(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeBackup(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeSecurity(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 
