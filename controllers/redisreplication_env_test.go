@@ -423,7 +423,9 @@ func TestRedisReplication(t *testing.T) {
 		if err := testEnv.c.Get(ctx, types2(ns, name), sts); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(sts.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "RedisReplication" && ptr.Deref(o.Controller, false) }) {
+		if !slices.ContainsFunc(sts.OwnerReferences, func(o metav1.OwnerReference) bool {
+			return o.Kind == "RedisReplication" && ptr.Deref(o.Controller, false)
+		}) {
 			t.Fatalf("%s owner %v", name, sts.OwnerReferences)
 		}
 	}

@@ -22,7 +22,7 @@ type RedisReplicationSpec struct {
 	// +kubebuilder:validation:Maximum=100
 	// +kubebuilder:default=3
 	// +optional
-	Replicas int32 `json:"replicas"`
+	Replicas int32 `json:"replicas,omitempty"`
 
 	// Image is the node image of the data nodes and the sentinels. Empty
 	// means the operator's default node image.
@@ -114,7 +114,7 @@ type SentinelSpec struct {
 	// +kubebuilder:validation:Maximum=9
 	// +kubebuilder:default=3
 	// +optional
-	Replicas int32 `json:"replicas"`
+	Replicas int32 `json:"replicas,omitempty"`
 
 	// Quorum is how many sentinels must agree that the master is down
 	// (ODOWN) before a failover starts. Unset: a majority of replicas.
@@ -128,7 +128,7 @@ type SentinelSpec struct {
 	// +kubebuilder:validation:Maximum=3600000
 	// +kubebuilder:default=5000
 	// +optional
-	DownAfterMilliseconds int32 `json:"downAfterMilliseconds"`
+	DownAfterMilliseconds int32 `json:"downAfterMilliseconds,omitempty"`
 
 	// FailoverTimeout in milliseconds (failover-timeout): how long a
 	// failover may take before another sentinel may try again.
@@ -136,7 +136,7 @@ type SentinelSpec struct {
 	// +kubebuilder:validation:Maximum=86400000
 	// +kubebuilder:default=60000
 	// +optional
-	FailoverTimeout int32 `json:"failoverTimeout"`
+	FailoverTimeout int32 `json:"failoverTimeout,omitempty"`
 
 	// ParallelSyncs is how many replicas resynchronize with a new master at
 	// the same time after a failover (parallel-syncs).
@@ -144,7 +144,7 @@ type SentinelSpec struct {
 	// +kubebuilder:validation:Maximum=100
 	// +kubebuilder:default=1
 	// +optional
-	ParallelSyncs int32 `json:"parallelSyncs"`
+	ParallelSyncs int32 `json:"parallelSyncs,omitempty"`
 
 	// Resources of the sentinel container.
 	// +optional
