@@ -89,6 +89,9 @@ type replState struct {
 	// (more than spec.replicas while the master must first move off a
 	// pod a scale-in removes).
 	nodeSetSize int
+	// preparingFailover: replica-priority 0 is set on the replicas a
+	// failover must not promote; the live config must not undo it.
+	preparingFailover bool
 }
 
 // Reconcile brings one RedisReplication one step closer to its spec.
@@ -446,7 +449,7 @@ func (r *RedisReplicationReconciler) dayTwo(ctx context.Context, st *replState) 
 			return true, r.act(ctx, st, act)
 		}
 	}
-	act := replication.NextRollout(st.decision, st.in.Nodes)
+	act := replication.NextRollout(st.decision, st.in.Nodes, st.nodeSetSize)
 	if act.Kind == replication.ActNone || (act.Kind == replication.ActWait && st.decision.Master == "") {
 		return false, nil
 	}
@@ -473,7 +476,9 @@ func (r *RedisReplicationReconciler) act(ctx context.Context, st *replState, act
 				}
 			}
 		}
-		if err := r.sentinelFailover(ctx, st); err != nil {
+		st.preparingFailover = true
+		sent, err := r.sentinelFailover(ctx, st, act.Exclude)
+		if err != nil || !sent {
 			return err
 		}
 		st.log.Info("SENTINEL FAILOVER", "reason", act.Message)
@@ -484,29 +489,82 @@ func (r *RedisReplicationReconciler) act(ctx context.Context, st *replState, act
 }
 
 // sentinelFailover sends SENTINEL FAILOVER to the first sentinel that
-// accepts it.
-func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *replState) error {
+// already sees replica-priority 0 on every excluded replica (a sentinel
+// reads its replicas' INFO every few seconds, and chooses the replica to
+// promote from what it last read) and accepts the command. It reports
+// false, to be tried again, while no sentinel sees the priorities yet.
+func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *replState, exclude []string) (bool, error) {
 	var last error
-	for _, name := range slices.Sorted(maps.Keys(st.sents)) {
-		p := st.sents[name]
+	name := st.desired.SentinelMasterName()
+	for _, pod := range slices.Sorted(maps.Keys(st.sents)) {
+		p := st.sents[pod]
 		if p.Status.PodIP == "" {
 			continue
 		}
 		c := r.sentinelClient(p.Status.PodIP)
-		last = c.Do(ctx, "SENTINEL", "FAILOVER", st.desired.SentinelMasterName()).Err()
+		ok, err := r.sentinelSeesPriorityZero(ctx, c, st, exclude)
+		if err == nil && ok {
+			err = c.Do(ctx, "SENTINEL", "FAILOVER", name).Err()
+		}
 		_ = c.Close()
-		if last == nil {
-			return nil
+		if err == nil && ok {
+			return true, nil
+		}
+		last = err
+	}
+	if last != nil {
+		return false, fmt.Errorf("SENTINEL FAILOVER: %w", last)
+	}
+	return false, nil
+}
+
+// sentinelSeesPriorityZero reports whether SENTINEL REPLICAS lists every
+// excluded pod with slave-priority 0.
+func (r *RedisReplicationReconciler) sentinelSeesPriorityZero(ctx context.Context, c *redis.Client, st *replState, exclude []string) (bool, error) {
+	if len(exclude) == 0 {
+		return true, nil
+	}
+	reply, err := c.Do(ctx, "SENTINEL", "REPLICAS", st.desired.SentinelMasterName()).Slice()
+	if err != nil {
+		return false, err
+	}
+	zero := map[string]bool{}
+	for _, item := range reply {
+		fields := replyFields(item)
+		if pod := replication.PodOf(st.in.Nodes, fields["ip"]); pod != "" {
+			zero[pod] = fields["slave-priority"] == "0"
 		}
 	}
-	return fmt.Errorf("SENTINEL FAILOVER: %v", last)
+	for _, pod := range exclude {
+		if !zero[pod] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// replyFields reads a Sentinel instance description: a flat list of field
+// names and values (RESP2) or a map (RESP3).
+func replyFields(item any) map[string]string {
+	out := map[string]string{}
+	switch t := item.(type) {
+	case []any:
+		for i := 0; i+1 < len(t); i += 2 {
+			out[fmt.Sprint(t[i])] = fmt.Sprint(t[i+1])
+		}
+	case map[any]any:
+		for k, v := range t {
+			out[fmt.Sprint(k)] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 // applyReplicationLiveConfig sets spec.config's live keys on every data
 // node that answers (replica-priority back to its spec value too, once no
 // failover is pending).
 func (r *RedisReplicationReconciler) applyReplicationLiveConfig(ctx context.Context, st *replState) error {
-	if st.rr.Status.Failover != nil {
+	if st.rr.Status.Failover != nil || st.preparingFailover {
 		return nil
 	}
 	want := builders.ReplicationLiveConfig(st.desired)

@@ -40,16 +40,26 @@ type replSim struct {
 	bin      string
 	sentinel string
 	password string
+	// root holds the pods' directories and logs.
+	root string
 
 	mu    sync.Mutex
 	ips   map[string]string
 	procs map[string]*simNode
+	// deletions are the data node pods the operator deleted, with the
+	// role (ROLE) their node had then.
+	deletions []simDeletion
 }
 
 func newReplSim(t *testing.T, rr *v1alpha1.RedisReplication, password string) *replSim {
 	s := &replSim{t: t, c: testEnv.c, rr: rr, bin: nodetest.Binary(t), password: password,
 		ips: map[string]string{}, procs: map[string]*simNode{}}
 	s.sentinel = nodetest.RedisServer(t)
+	root, err := os.MkdirTemp("", "replsim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.root = root
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -75,6 +85,11 @@ func newReplSim(t *testing.T, rr *v1alpha1.RedisReplication, password string) *r
 				t.Logf("%s (%s) log:\n%s", name, n.ip, n.log())
 			}
 		}
+		if t.Failed() && os.Getenv("SHOAL_KEEP_SIM") != "" {
+			t.Logf("pods' directories and logs kept in %s", root)
+			return
+		}
+		_ = os.RemoveAll(root)
 	})
 	return s
 }
@@ -147,9 +162,22 @@ func (s *replSim) syncPod(ctx context.Context, sts *appsv1.StatefulSet, name str
 	}
 	n := s.proc(name)
 	if n != nil {
-		n.stop() // the operator deleted the pod
+		// The operator deleted the pod.
+		if len(sts.Spec.Template.Spec.InitContainers) == 0 {
+			role := nodeRole(ctx, n.ip, s.password)
+			s.mu.Lock()
+			s.deletions = append(s.deletions, simDeletion{pod: name, role: role})
+			s.mu.Unlock()
+		}
+		n.stop()
 	} else {
-		n = &simNode{ip: s.ip(name), dir: s.t.TempDir()}
+		// Not t.TempDir: its cleanup would remove the logs before the
+		// simulator's prints them.
+		dir, err := os.MkdirTemp(s.root, name+"-")
+		if err != nil {
+			return err
+		}
+		n = &simNode{ip: s.ip(name), dir: dir}
 	}
 	if err := s.start(ctx, sts, name, n); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
@@ -258,7 +286,7 @@ func TestRedisReplication(t *testing.T) {
 			Storage:  v1alpha1.StorageSpec{Ephemeral: true},
 			Auth:     &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "pw"}},
 			Config:   map[string]v1alpha1.ConfigValue{"maxmemory-policy": "allkeys-lru"},
-			Sentinel: v1alpha1.SentinelSpec{Replicas: 3, DownAfterMilliseconds: 1000, FailoverTimeout: 10000, ParallelSyncs: 1},
+			Sentinel: v1alpha1.SentinelSpec{Replicas: 3, DownAfterMilliseconds: 5000, FailoverTimeout: 10000, ParallelSyncs: 1},
 		},
 	}
 	if err := testEnv.c.Create(ctx, rr); err != nil {
@@ -416,6 +444,46 @@ func TestRedisReplication(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A rolling update (a new image): replicas restart first, each while
+	// a slave, then the master moves by SENTINEL FAILOVER, then the old
+	// master restarts, a replica by then.
+	start = time.Now()
+	updated := get()
+	updated.Spec.Image = "shoal/node:envtest-2"
+	if err := testEnv.c.Update(ctx, updated); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 3*waitFor, func() error {
+		sim.mu.Lock()
+		n := len(sim.deletions)
+		sim.mu.Unlock()
+		if n < 3 {
+			return fmt.Errorf("%d of 3 pods restarted", n)
+		}
+		cur := get()
+		if c := cur.Condition(v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != cur.Generation {
+			return fmt.Errorf("not Ready after the rollout: %+v", c)
+		}
+		return nil
+	})
+	sim.mu.Lock()
+	deletions := slices.Clone(sim.deletions)
+	sim.mu.Unlock()
+	restarted := map[string]bool{}
+	for _, d := range deletions {
+		if d.role != "slave" {
+			t.Fatalf("rolling update restarted %s while it was %s: %v", d.pod, d.role, deletions)
+		}
+		restarted[d.pod] = true
+	}
+	if len(deletions) != 3 || len(restarted) != 3 {
+		t.Fatalf("rolling update restarted %v, want each pod once", deletions)
+	}
+	t.Logf("rolling update of 3 data nodes: %v", time.Since(start).Round(time.Millisecond))
+	if v, err := client(get().Status.Master).Get(ctx, "k").Result(); err != nil || v != "v1" {
+		t.Fatalf("after the rollout the master has %q %v", v, err)
+	}
 
 	// The objects the operator owns.
 	for _, name := range []string{"rp-node", "rp-sentinel"} {

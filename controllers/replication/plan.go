@@ -133,6 +133,13 @@ func Plan(in Input) Decision {
 		d.Master = ""
 		return d
 	}
+	// REPLICAOF only when the sentinels are unanimous (while one of them
+	// runs a failover it may name the promoted replica and the others
+	// still the old master), and only to stray nodes (strayNode): the
+	// sentinels reconfigure the nodes they know themselves, and a
+	// promoted replica, a master already while every sentinel still
+	// names the old one, must not be pointed back.
+	repoint := d.Source == Seeded || unanimous(nodes, in.Sentinels, d.Master)
 	d.Roles = map[string]string{}
 	for _, n := range nodes {
 		if n.Pod == d.Master {
@@ -145,7 +152,9 @@ func Plan(in Input) Decision {
 		}
 		following := n.Info.Role == "slave" && master.matches(n.Info.MasterHost)
 		if !following {
-			d.ReplicaOf = append(d.ReplicaOf, n.Pod)
+			if repoint && strayNode(nodes, n) {
+				d.ReplicaOf = append(d.ReplicaOf, n.Pod)
+			}
 			continue
 		}
 		r := ReplicaState{Pod: n.Pod, LinkUp: n.Info.LinkUp, Offset: n.Info.Offset}
@@ -174,4 +183,28 @@ func (d Decision) Ready(in Input) (bool, string) {
 		return false, fmt.Sprintf("%d of %d sentinels monitor the master", d.AgreeingSentinels, in.WantSentinels)
 	}
 	return true, fmt.Sprintf("master %s, %d replicas in sync, %d sentinels", d.Master, d.ReadyReplicas, d.AgreeingSentinels)
+}
+
+// unanimous reports whether every sentinel that answered names master.
+func unanimous(nodes []Node, sentinels []Sentinel, master string) bool {
+	for _, s := range sentinels {
+		if s.Reachable && PodOf(nodes, s.MasterHost) != master {
+			return false
+		}
+	}
+	return true
+}
+
+// strayNode reports whether n is a node the sentinels cannot have
+// reconfigured: a fresh master (a new pod, or one restarted without its
+// replication state: offset 0, no replicas), or a replica of a host that is
+// none of the data nodes.
+func strayNode(nodes []Node, n Node) bool {
+	switch n.Info.Role {
+	case "master":
+		return n.Info.Offset == 0 && n.Info.ConnectedReplicas == 0
+	case "slave":
+		return PodOf(nodes, n.Info.MasterHost) == ""
+	}
+	return false
 }

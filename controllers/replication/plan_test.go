@@ -113,20 +113,25 @@ func TestRolloutReplicasFirstThenFailoverThenOldMaster(t *testing.T) {
 		nodes[i].Updated = false
 	}
 	in := Input{Nodes: nodes, Sentinels: sentinels("n-0.h", "n-0.h", "n-0.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"}
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActDeletePod || a.Pod != "n-1" {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActDeletePod || a.Pod != "n-1" {
 		t.Fatalf("first step %+v", a)
+	}
+	// n-1 deleted and not made again yet: nothing else restarts.
+	if a := NextRollout(Plan(Input{Nodes: []Node{nodes[0], nodes[2]}, Sentinels: in.Sentinels, WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"}),
+		[]Node{nodes[0], nodes[2]}, 3); a.Kind != ActWait {
+		t.Fatalf("restarted while a pod is missing: %+v", a)
 	}
 	nodes[1].Updated = true
 	nodes[2].Info.LinkUp = false
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActWait {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActWait {
 		t.Fatalf("restarted while a replica is out of sync: %+v", a)
 	}
 	nodes[2].Info.LinkUp = true
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActDeletePod || a.Pod != "n-2" {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActDeletePod || a.Pod != "n-2" {
 		t.Fatalf("second step %+v", a)
 	}
 	nodes[2].Updated = true
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActFailover {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActFailover {
 		t.Fatalf("third step %+v", a)
 	}
 	// After the failover the old master is an outdated replica.
@@ -134,11 +139,11 @@ func TestRolloutReplicasFirstThenFailoverThenOldMaster(t *testing.T) {
 	nodes[0].Updated = false
 	nodes[2] = replica("n-2", 2, "n-1", 10, true)
 	in.Sentinels = sentinels("n-1.h", "n-1.h", "n-1.h")
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActDeletePod || a.Pod != "n-0" {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActDeletePod || a.Pod != "n-0" {
 		t.Fatalf("last step %+v", a)
 	}
 	nodes[0].Updated = true
-	if a := NextRollout(Plan(in), nodes); a.Kind != ActNone {
+	if a := NextRollout(Plan(in), nodes, 3); a.Kind != ActNone {
 		t.Fatalf("done %+v", a)
 	}
 }
@@ -169,5 +174,27 @@ func TestScaleInMovesMasterOffRemovedOrdinal(t *testing.T) {
 	d = Plan(Input{Nodes: nodes, Sentinels: sentinels("n-0.h", "n-0.h", "n-0.h"), WantReplicas: 1, WantSentinels: 3, KnownMaster: "n-0"})
 	if a, keep := NextScaleIn(d, nodes, 1); a.Kind != ActNone || keep != 1 {
 		t.Fatalf("%+v keep %d", a, keep)
+	}
+}
+
+// While a failover runs, the leader sentinel names the promoted replica and
+// the others the old master: the promoted replica, a master by now, must
+// not be pointed back at the old one.
+func TestPlanDoesNotUndoARunningFailover(t *testing.T) {
+	nodes := []Node{master("n-0", 0, 10), master("n-1", 1, 0), replica("n-2", 2, "n-0", 10, true)}
+	d := Plan(Input{Nodes: nodes, Sentinels: sentinels("n-0.h", "n-0.h", "n-1.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if d.Master != "n-0" || len(d.ReplicaOf) != 0 {
+		t.Fatalf("%+v", d)
+	}
+	d = Plan(Input{Nodes: nodes, Sentinels: sentinels("n-0.h", "n-0.h", "n-0.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if !slices.Equal(d.ReplicaOf, []string{"n-1"}) {
+		t.Fatalf("unanimous sentinels, fresh node: ReplicaOf %v", d.ReplicaOf)
+	}
+	// Promoted (offset > 0) while every sentinel still names the old
+	// master (the leader waits for the promotion): left alone.
+	nodes[1].Info.Offset = 10
+	d = Plan(Input{Nodes: nodes, Sentinels: sentinels("n-0.h", "n-0.h", "n-0.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if len(d.ReplicaOf) != 0 {
+		t.Fatalf("promoted replica pointed back: %v", d.ReplicaOf)
 	}
 }

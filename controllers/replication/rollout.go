@@ -37,8 +37,19 @@ func (d Decision) replica(pod string) (ReplicaState, bool) {
 	return ReplicaState{}, false
 }
 
-// allSynced reports whether every node but the master is a synced replica.
-func (d Decision) allSynced(nodes []Node) (bool, string) {
+// allSynced reports whether every ordinal below want has a pod, and every
+// node but the master is a Ready, synced replica. A pod just deleted and
+// not made again yet counts as missing, not as fine.
+func (d Decision) allSynced(nodes []Node, want int) (bool, string) {
+	present := map[int]bool{}
+	for _, n := range nodes {
+		present[n.Ordinal] = true
+	}
+	for o := range want {
+		if !present[o] {
+			return false, fmt.Sprintf("waiting for the pod of ordinal %d", o)
+		}
+	}
 	for _, n := range sortedNodes(nodes) {
 		if n.Pod == d.Master {
 			continue
@@ -54,8 +65,9 @@ func (d Decision) allSynced(nodes []Node) (bool, string) {
 // restarted one at a time, each only when every replica is in sync; then,
 // with every replica updated, SENTINEL FAILOVER moves the master to one of
 // them; the old master, now an outdated replica, is restarted last. A
-// master without replicas is restarted alone.
-func NextRollout(d Decision, nodes []Node) Action {
+// master without replicas (want is 1) is restarted alone. want is the
+// number of data node ordinals.
+func NextRollout(d Decision, nodes []Node, want int) Action {
 	if d.Master == "" {
 		return Action{Kind: ActWait, Message: d.Problem}
 	}
@@ -72,13 +84,13 @@ func NextRollout(d Decision, nodes []Node) Action {
 	if len(outdated) == 0 && master.Updated {
 		return Action{}
 	}
-	if ok, why := d.allSynced(nodes); !ok {
+	if ok, why := d.allSynced(nodes, want); !ok {
 		return Action{Kind: ActWait, Message: why}
 	}
 	if len(outdated) > 0 {
 		return Action{Kind: ActDeletePod, Pod: outdated[0], Message: "restarting replica " + outdated[0]}
 	}
-	if len(d.Replicas) == 0 {
+	if want <= 1 {
 		return Action{Kind: ActDeletePod, Pod: master.Pod, Message: "restarting master " + master.Pod + " (no replica to fail over to)"}
 	}
 	return Action{Kind: ActFailover, Message: "failing master " + master.Pod + " over to an updated replica"}
