@@ -28,7 +28,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -682,18 +681,9 @@ func (r *RedisReplicationReconciler) SetupWithManager(mgr ctrl.Manager, workers 
 		Owns(&corev1.Service{}).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToReplication)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(podToOwner(builders.LabelReplication))).
 		WatchesRawSource(source.Channel(r.watcher.events, &handler.TypedEnqueueRequestForObject[*v1alpha1.RedisReplication]{})).
 		Named("redisreplication").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).
 		Complete(r)
-}
-
-// podToReplication maps a pod to its RedisReplication by label.
-func podToReplication(_ context.Context, o client.Object) []reconcile.Request {
-	name, ok := o.GetLabels()[builders.LabelReplication]
-	if !ok {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 }

@@ -60,23 +60,9 @@ func newReplSim(t *testing.T, rr *v1alpha1.RedisReplication, password string) *r
 		t.Fatal(err)
 	}
 	s.root = root
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			if err := s.sync(ctx); err != nil && ctx.Err() == nil {
-				t.Logf("replication pod simulator: %v", err)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(pollInterval):
-			}
-		}
-	}()
+	stop := simLoop(t, "replication pod simulator", s.sync)
 	t.Cleanup(func() {
-		cancel()
-		<-done
+		stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for name, n := range s.procs {

@@ -25,14 +25,7 @@ func (rr *RedisReplication) IsPaused() bool {
 // AuthSecret returns the Secret and key that hold the password: the existing
 // Secret of spec.auth, or the one the operator generates (<name>-auth).
 func (rr *RedisReplication) AuthSecret() (ref SecretKeyRef, generated bool) {
-	if rr.Spec.Auth != nil && rr.Spec.Auth.ExistingSecret != nil {
-		ref = *rr.Spec.Auth.ExistingSecret
-		if ref.Key == "" {
-			ref.Key = DefaultAuthSecretKey
-		}
-		return ref, false
-	}
-	return SecretKeyRef{Name: rr.Name + generatedAuthSecretNameTail, Key: DefaultAuthSecretKey}, true
+	return authSecret(rr.Spec.Auth, rr.Name)
 }
 
 // SentinelMasterName is the name the sentinels monitor the master under
@@ -91,13 +84,7 @@ func (s *RedisReplicationSpec) Default(defaultImage string) {
 // SetCondition records a condition for the current generation and reports
 // whether anything changed.
 func (rr *RedisReplication) SetCondition(t ConditionType, status metav1.ConditionStatus, reason ConditionReason, message string) bool {
-	return meta.SetStatusCondition(&rr.Status.Conditions, metav1.Condition{
-		Type:               string(t),
-		Status:             status,
-		Reason:             string(reason),
-		Message:            message,
-		ObservedGeneration: rr.Generation,
-	})
+	return setCondition(&rr.Status.Conditions, rr.Generation, t, status, reason, message)
 }
 
 // Condition returns the condition of type t, or nil.
