@@ -139,11 +139,15 @@ func runFormation(t *testing.T, fc formationCase) {
 		}
 	}
 
-	// redis-cli's own checker agrees the cluster is whole.
-	out, err := exec.Command("redis-cli", "--cluster", "check", firstIP+":6379", "-a", password, "--no-auth-warning").CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) || bytes.Contains(out, []byte("[ERR]")) {
-		t.Errorf("redis-cli --cluster check: %v\n%s", err, out)
-	}
+	// redis-cli's own checker agrees the cluster is whole (polled: the
+	// replicas' attachment reaches some nodes by gossip a moment later).
+	poll(t, waitFor, func() error {
+		out, err := exec.Command("redis-cli", "--cluster", "check", firstIP+":6379", "-a", password, "--no-auth-warning").CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("[OK] All 16384 slots covered.")) || bytes.Contains(out, []byte("[ERR]")) {
+			return fmt.Errorf("redis-cli --cluster check: %v\n%s", err, out)
+		}
+		return nil
+	})
 
 	// The formation steps were announced as events.
 	var events corev1.EventList

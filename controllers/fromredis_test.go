@@ -35,31 +35,8 @@ import (
 // source's writes are released once the import completed.
 func TestBootstrapFromRedis(t *testing.T) {
 	ctx := context.Background()
-	const srcPassword = "source-secret"
-	src := nodetest.Start(t, nodetest.Options{Binary: nodetest.RedisServer(t),
-		Args: []string{"--requirepass", srcPassword, "--save", "", "--appendonly", "no"}})
-	source := redis.NewClient(&redis.Options{Addr: src.Addr, Password: srcPassword})
-	defer source.Close() //nolint:errcheck // test client
-	fillSource(t, source, 3000)
-
-	ns := newNamespace(t)
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}, StringData: map[string]string{"pw": srcPassword}})
-	rc := newCluster(ns, "imp", func(rc *v1alpha1.RedisCluster) {
-		rc.Spec.ReplicasPerMaster = 0
-		rc.Spec.Storage.Ephemeral = true
-		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromRedis: &v1alpha1.FromRedisSpec{
-			Addresses:         []string{src.Addr},
-			CredentialsSecret: &v1alpha1.FromRedisCredentials{Name: "src", PasswordKey: "pw"},
-			BatchSize:         200,
-		}}
-	})
-	create(t, rc)
-	key := client.ObjectKeyFromObject(rc)
-	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
-	password, addrs := startShoalPods(t, ns, "imp", 3)
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
-	defer cc.Close() //nolint:errcheck // test client
-
+	source, key, cc := startImport(t, v1alpha1.FromRedisCopy)
+	ns := key.Namespace
 	synced := waitCondition(t, key, v1alpha1.ConditionFromRedisSynced, metav1.ConditionTrue, v1alpha1.ReasonImportSyncing)
 	fs := synced.Status.FromRedis
 	if fs.LastSyncedTime == nil || fs.Pass < 1 || (fs.Pass == 1 && (fs.KeysCopied != 3002 || len(fs.Shards) != 3)) {
@@ -116,6 +93,102 @@ func TestBootstrapFromRedis(t *testing.T) {
 		t.Errorf("the source still holds writes after the import: %v", err)
 	}
 	// Completed is final: nothing is copied any more.
+	if n, err := cc.Exists(ctx, "after").Result(); err != nil || n != 0 {
+		t.Errorf("a write to the source after the cut-over reached the cluster: %d, %v", n, err)
+	}
+}
+
+// startImport starts a source redis-server with a password (from a
+// Secret) and 3000 keys, and a RedisCluster of three shoal-node masters
+// importing it with method; it returns the source's client, the
+// cluster's key and a client of the cluster.
+func startImport(t *testing.T, method v1alpha1.FromRedisMethod) (*redis.Client, client.ObjectKey, *redis.ClusterClient) {
+	t.Helper()
+	const srcPassword = "source-secret"
+	src := nodetest.Start(t, nodetest.Options{Binary: nodetest.RedisServer(t),
+		Args: []string{"--requirepass", srcPassword, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"}})
+	source := redis.NewClient(&redis.Options{Addr: src.Addr, Password: srcPassword})
+	t.Cleanup(func() { _ = source.Close() })
+	fillSource(t, source, 3000)
+
+	ns := newNamespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}, StringData: map[string]string{"pw": srcPassword}})
+	rc := newCluster(ns, "imp", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromRedis: &v1alpha1.FromRedisSpec{
+			Method:            method,
+			Addresses:         []string{src.Addr},
+			CredentialsSecret: &v1alpha1.FromRedisCredentials{Name: "src", PasswordKey: "pw"},
+			BatchSize:         200,
+		}}
+	})
+	create(t, rc)
+	key := client.ObjectKeyFromObject(rc)
+	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	password, addrs := startShoalPods(t, ns, "imp", 3)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
+	t.Cleanup(func() { _ = cc.Close() })
+	return source, key, cc
+}
+
+// TestBootstrapFromRedisReplicate imports a real Redis with method
+// Replicate (the default) while a writer writes to it: the operator's
+// link loads the source's snapshot and then applies its writes, so the
+// cluster follows the source (FromRedisSynced True, Syncing, no lag in
+// bytes), deletions included, before any cut-over; the cut-over holds the
+// source's writes only until the cluster applied the rest of the stream;
+// every acknowledged write is in the cluster, the cluster holds exactly
+// the source's keys, and the source's writes are released.
+func TestBootstrapFromRedisReplicate(t *testing.T) {
+	ctx := context.Background()
+	source, key, cc := startImport(t, "")
+	ns := key.Namespace
+
+	synced := waitCondition(t, key, v1alpha1.ConditionFromRedisSynced, metav1.ConditionTrue, v1alpha1.ReasonImportSyncing)
+	fs := synced.Status.FromRedis
+	if fs.LastSyncedTime == nil || fs.KeysCopied != 3002 || len(fs.Links) != 1 || fs.Links[0].Phase != "Streaming" || fs.Links[0].FullSyncs != 1 {
+		t.Fatalf("status once synced: %+v", fs)
+	}
+	eventually(t, func() error { return hasEvent(testEnv.c, ns, "ImportLinkStarted", "Replicating 1 source node") })
+
+	acked := runWriter(ctx, t, source, 2*time.Second)
+	for i := range 50 {
+		if err := source.Del(ctx, fmt.Sprintf("str:%d", i)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Replicated, deletions reach the cluster before any cut-over.
+	eventually(t, func() error {
+		for _, k := range []string{"str:0", "str:49"} {
+			if n, err := cc.Exists(ctx, k).Result(); err != nil || n != 0 {
+				return fmt.Errorf("%s deleted on the source: EXISTS %d, %v", k, n, err)
+			}
+		}
+		return nil
+	})
+	setAnnotation(t, key, v1alpha1.CutoverAnnotation, "true")
+	done := waitCondition(t, key, v1alpha1.ConditionFromRedisSynced, metav1.ConditionTrue, v1alpha1.ReasonImportCompleted)
+	if d := done.Status.FromRedis; d.Phase != v1alpha1.FromRedisCompleted || d.CompletedTime == nil || d.LagSeconds != 0 || d.LagBytes != 0 ||
+		len(d.Links) != 1 || d.Links[0].FullSyncs != 1 || d.Links[0].LastError != "" {
+		t.Fatalf("status after the cut-over: %+v", d)
+	}
+	eventually(t, func() error {
+		return hasEvent(testEnv.c, ns, "ImportCompleted", "Import completed: the cluster applied")
+	})
+
+	compareWithSource(ctx, t, source, cc)
+	for k, v := range acked {
+		if got, err := cc.Get(ctx, k).Result(); err != nil || got != v {
+			t.Errorf("acknowledged write %s=%s: the cluster has %q, %v", k, v, got, err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := source.Set(wctx, "after", "1", 0).Err(); err != nil {
+		t.Errorf("the source still holds writes after the import: %v", err)
+	}
+	// Completed is final: the link is stopped.
 	if n, err := cc.Exists(ctx, "after").Result(); err != nil || n != 0 {
 		t.Errorf("a write to the source after the cut-over reached the cluster: %d, %v", n, err)
 	}
@@ -325,6 +398,7 @@ func TestBootstrapAdmission(t *testing.T) {
 		{"no address", v1alpha1.FromRedisSpec{Addresses: []string{}}, "spec.bootstrap.fromRedis.addresses"},
 		{"address without a port", v1alpha1.FromRedisSpec{Addresses: []string{"redis.example"}}, "spec.bootstrap.fromRedis.addresses[0] in body should match"},
 		{"unknown mode", v1alpha1.FromRedisSpec{Mode: "Sentinel", Addresses: []string{"a:1"}}, `Unsupported value: "Sentinel"`},
+		{"unknown method", v1alpha1.FromRedisSpec{Method: "Rsync", Addresses: []string{"a:1"}}, `Unsupported value: "Rsync"`},
 		{"batch of zero keys", v1alpha1.FromRedisSpec{Addresses: []string{"a:1"}, BatchSize: -1}, "batchSize in body should be greater than or equal to 1"},
 	}
 	for _, tt := range bad {
@@ -341,8 +415,8 @@ func TestBootstrapAdmission(t *testing.T) {
 	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionFalse, v1alpha1.ReasonPaused)
 	got := &v1alpha1.RedisCluster{}
 	get(t, ns, "good", got)
-	if f := got.Spec.Bootstrap.FromRedis; f.BatchSize != 500 {
-		t.Errorf("batchSize defaults to 500, got %d", f.BatchSize)
+	if f := got.Spec.Bootstrap.FromRedis; f.BatchSize != 500 || f.Method != v1alpha1.FromRedisReplicate {
+		t.Errorf("batchSize defaults to 500 and method to Replicate, got %d and %q", f.BatchSize, f.Method)
 	}
 	got.Spec.Bootstrap.FromRedis.Addresses = []string{"10.0.0.2:7000"}
 	if err := testEnv.c.Update(ctx, got); err == nil || !strings.Contains(err.Error(), "bootstrap is immutable") {

@@ -89,6 +89,9 @@ type RedisClusterReconciler struct {
 	// metrics are the operator's own per-cluster metrics (metrics.go),
 	// made by SetupWithManager; nil records nothing.
 	metrics *clusterMetrics
+	// imports are the replication links of spec.bootstrap.fromRedis
+	// imports (method Replicate), running between reconciles.
+	imports importLinks
 }
 
 // RandomPassword is a 256-bit random password, hex encoded.
@@ -181,11 +184,13 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.metrics.forget(req.Namespace, req.Name)
+			r.imports.stop(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !rc.DeletionTimestamp.IsZero() {
 		// Owner references hand everything to the garbage collector.
+		r.imports.stop(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	desired := rc.DeepCopy()

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis/go-redis/v9"
 
@@ -60,6 +61,7 @@ const (
 func (r *RedisClusterReconciler) ensureFromRedis(ctx context.Context, st *state) (ctrl.Result, error) {
 	spec := importSpec(st.desired)
 	if spec == nil {
+		r.imports.stop(client.ObjectKeyFromObject(st.rc))
 		st.rc.Status.FromRedis = nil
 		return ctrl.Result{}, nil
 	}
@@ -79,6 +81,9 @@ func (r *RedisClusterReconciler) ensureFromRedis(ctx context.Context, st *state)
 		st.rc.SetCondition(v1alpha1.ConditionFromRedisSynced, metav1.ConditionFalse, v1alpha1.ReasonImportBlocked, problem)
 		st.importRequeue = blockedRequeue
 		return ctrl.Result{}, nil
+	}
+	if spec.Method != v1alpha1.FromRedisCopy {
+		return r.replicatedImport(ctx, st, spec, *auth)
 	}
 	run := &importRun{r: r, st: st, spec: spec, auth: *auth, sources: map[string]*redis.Client{}}
 	defer run.close()
@@ -161,17 +166,7 @@ func (run *importRun) importTarget() (*nodeadmin.ImportTarget, error) {
 		return run.target, nil
 	}
 	st := run.st
-	var masters []nodeadmin.TargetMaster
-	for _, m := range topology.WithinShape(st.members, st.shape()) {
-		if m.View == nil {
-			continue
-		}
-		me, ok := m.View.Myself()
-		if !ok || !me.IsMaster() || len(me.Slots) == 0 {
-			continue
-		}
-		masters = append(masters, nodeadmin.TargetMaster{Shard: m.Shard, Addr: m.Addr(), Slots: me.Slots})
-	}
+	masters := importMasters(st)
 	t, err := nodeadmin.NewImportTarget(masters, nodeadmin.SourceAuth{
 		Username: st.auth.Username, Password: st.auth.Password, Timeout: importSourceTimeout, TLS: st.tls})
 	run.target = t

@@ -66,7 +66,7 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 		return ctrl.Result{}, err
 	}
 	plan := users.PlanUsers(set, held, st.rc.Status.ManagedUsers)
-	system := users.SystemUsers(st.auth.Password)
+	system := users.SystemUsers(st.auth.Password, replicatesSource(st))
 
 	var (
 		mu     sync.Mutex

@@ -54,13 +54,34 @@ const (
 	FromRedisCluster    FromRedisMode = "Cluster"
 )
 
+// FromRedisMethod is how an import brings the keys across.
+type FromRedisMethod string
+
+// The methods of spec.bootstrap.fromRedis.
+const (
+	// FromRedisReplicate: the operator follows each source node as a
+	// replica does (PSYNC): its snapshot, then every write as it happens,
+	// each on the master of its keys' slot; a broken link continues with
+	// a partial resync. The lag is bytes of the source's stream, and the
+	// cut-over waits only for the cluster to apply what the source took
+	// before its writes were held.
+	FromRedisReplicate FromRedisMethod = "Replicate"
+	// FromRedisCopy: passes of SCAN, DUMP and RESTORE, for sources that
+	// refuse PSYNC (managed services that disable it); the lag is a pass,
+	// and the cut-over makes a last pass over an emptied cluster.
+	FromRedisCopy FromRedisMethod = "Copy"
+)
+
 // FromRedisSpec is an existing Redis whose keys are copied in.
 //
-// The operator copies the source's keys of database 0 in passes (SCAN,
-// then DUMP and PTTL on the source, RESTORE REPLACE on the master of each
-// key's slot), again and again until the cut-over annotation is set; then
-// it holds the source's writes and makes one last pass over an emptied
-// cluster, so that the cluster holds exactly what the source held.
+// With method Replicate (the default) the operator is a replica of each
+// source node and applies its stream to the cluster. With method Copy it
+// copies the source's keys of database 0 in passes (SCAN, then DUMP and
+// PTTL on the source, RESTORE REPLACE on the master of each key's slot),
+// again and again until the cut-over annotation is set; then it holds the
+// source's writes and makes one last pass over an emptied cluster. Either
+// way, after the cut-over the cluster holds exactly what the source held
+// in its database 0.
 //
 // +kubebuilder:validation:XValidation:rule="self.mode != 'Standalone' || size(self.addresses) == 1",message="a Standalone source has exactly one address"
 type FromRedisSpec struct {
@@ -70,6 +91,14 @@ type FromRedisSpec struct {
 	// +kubebuilder:default=Standalone
 	// +optional
 	Mode FromRedisMode `json:"mode,omitempty"`
+
+	// Method is Replicate (the operator replicates the source: lag in bytes,
+	// a cut-over of about a second) or Copy (passes of SCAN and
+	// DUMP/RESTORE, for sources that refuse PSYNC).
+	// +kubebuilder:validation:Enum=Replicate;Copy
+	// +kubebuilder:default=Replicate
+	// +optional
+	Method FromRedisMethod `json:"method,omitempty"`
 
 	// Addresses of the source, "host:port": the Redis, or some nodes of the
 	// Redis Cluster (the first that answers names the masters).
@@ -85,8 +114,8 @@ type FromRedisSpec struct {
 	// +optional
 	CredentialsSecret *FromRedisCredentials `json:"credentialsSecret,omitempty"`
 
-	// BatchSize is the SCAN COUNT of one batch: how many keys are read
-	// from the source and restored in one round trip.
+	// BatchSize is the SCAN COUNT of one batch (method Copy): how many keys
+	// are read from the source and restored in one round trip.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10000
 	// +kubebuilder:default=500
@@ -122,10 +151,12 @@ type FromRedisPhase string
 const (
 	// FromRedisWaiting: the cluster is not formed yet.
 	FromRedisWaiting FromRedisPhase = "Waiting"
-	// FromRedisCopying: a first pass over the source is running.
+	// FromRedisCopying: a first pass over the source is running (Copy), or
+	// the source's snapshot is being loaded (Replicate).
 	FromRedisCopying FromRedisPhase = "Copying"
 	// FromRedisSyncing: at least one pass finished; passes go on until the
-	// cut-over, each refreshing what changed.
+	// cut-over, each refreshing what changed (Copy); or the source's
+	// writes are applied as they come (Replicate).
 	FromRedisSyncing FromRedisPhase = "Syncing"
 	// FromRedisCuttingOver: the source's writes are held and the last pass
 	// runs over an emptied cluster.
@@ -172,9 +203,20 @@ type FromRedisStatus struct {
 
 	// LagSeconds is how old the cluster's copy may be: the time since
 	// LastSyncedTime (0 before the first pass finished, and once
-	// Completed).
+	// Completed; with Replicate, 0 while the cluster holds all of the
+	// source's stream).
 	// +optional
 	LagSeconds int64 `json:"lagSeconds,omitempty"`
+
+	// LagBytes (Replicate) is how much of the source's replication stream
+	// the cluster does not hold yet, summed over the source nodes.
+	// +optional
+	LagBytes int64 `json:"lagBytes,omitempty"`
+
+	// Links (Replicate) is each source node's replication link.
+	// +listType=atomic
+	// +optional
+	Links []FromRedisLinkStatus `json:"links,omitempty"`
 
 	// PausedUntil is when the hold on the source's writes (taken for the
 	// cut-over) ends unless renewed.
@@ -207,4 +249,37 @@ type FromRedisShardStatus struct {
 	Shard int32 `json:"shard"`
 	// KeysCopied is the number of keys restored on the shard's master.
 	KeysCopied int64 `json:"keysCopied"`
+}
+
+// FromRedisLinkStatus is the operator's replication link to one source
+// node (method Replicate).
+type FromRedisLinkStatus struct {
+	// Address of the source node, host:port.
+	Address string `json:"address"`
+	// Phase: Connecting, Loading (its snapshot) or Streaming.
+	Phase string `json:"phase"`
+	// ReplicationID and Offset: the source's stream, and how far of it
+	// the cluster holds.
+	// +optional
+	ReplicationID string `json:"replicationID,omitempty"`
+	// +optional
+	Offset int64 `json:"offset,omitempty"`
+	// SourceOffset is the source's master_repl_offset when last read.
+	// +optional
+	SourceOffset int64 `json:"sourceOffset,omitempty"`
+	// KeysLoaded by the last full resynchronisation.
+	// +optional
+	KeysLoaded int64 `json:"keysLoaded,omitempty"`
+	// FullSyncs and PartialSyncs count the resynchronisations.
+	// +optional
+	FullSyncs int64 `json:"fullSyncs,omitempty"`
+	// +optional
+	PartialSyncs int64 `json:"partialSyncs,omitempty"`
+	// Skipped counts keys and commands of databases other than 0 (a
+	// cluster has only database 0).
+	// +optional
+	Skipped int64 `json:"skipped,omitempty"`
+	// LastError is why the link last broke.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -259,3 +261,68 @@ func (t *ImportTarget) restore(ctx context.Context, keys []dumpedKey) (map[int]i
 	}
 	return copied, nil
 }
+
+// Masters is the number of masters of the target.
+func (t *ImportTarget) Masters() int { return len(t.masters) }
+
+// Owner is the index (0 to Masters()-1) of the master serving key's slot.
+func (t *ImportTarget) Owner(key []byte) int {
+	return t.slotOwner[cluster.KeyHashSlot(key)]
+}
+
+// Exec sends perMaster[i] to master i as one pipeline, the masters
+// concurrently, and waits for every reply. A command is its arguments;
+// an EXEC's reply is checked element by element. The first error (a
+// failed connection or an error reply) is returned, naming the shard and
+// the command.
+func (t *ImportTarget) Exec(ctx context.Context, perMaster [][][]any) error {
+	errs := make([]error, len(t.masters))
+	var wg sync.WaitGroup
+	for i, cmds := range perMaster {
+		if len(cmds) == 0 || i >= len(t.masters) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = t.masters[i].exec(ctx, cmds)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (m targetMaster) exec(ctx context.Context, cmds [][]any) error {
+	replies, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, c := range cmds {
+			p.Do(ctx, c...)
+		}
+		return nil
+	})
+	for i, r := range replies {
+		if e := r.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			return fmt.Errorf("shard %d: %s: %w", m.shard, commandName(cmds[i]), e)
+		}
+		if vals, ok := r.(*redis.Cmd).Val().([]any); ok && isExec(cmds[i]) {
+			for _, v := range vals {
+				if e, ok := v.(error); ok {
+					return fmt.Errorf("shard %d: a command of a transaction: %w", m.shard, e)
+				}
+			}
+		}
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("shard %d: %w", m.shard, err)
+	}
+	return nil
+}
+
+// commandName is the name of a command, for errors.
+func commandName(c []any) string {
+	if len(c) == 0 {
+		return "(empty)"
+	}
+	return strings.ToUpper(fmt.Sprint(c[0]))
+}
+
+func isExec(c []any) bool { return len(c) == 1 && strings.EqualFold(fmt.Sprint(c[0]), "exec") }

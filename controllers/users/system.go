@@ -57,12 +57,25 @@ func ReplicationRules() []string {
 // rights.
 func DefaultUserOffRules() []string { return []string{"reset"} }
 
+// ImportRules are what OperatorUser may do besides while the cluster
+// replicates a source (spec.bootstrap.fromRedis, method Replicate): apply
+// the source's stream, which may hold any write command, in transactions
+// (MULTI/EXEC, also a script's effects), and its function libraries.
+func ImportRules() []string {
+	return []string{"+@write", "+multi", "+exec", "+function|delete", "+function|flush", "+function|restore"}
+}
+
 // SystemUsers are the ACL SETUSERs of OperatorUser and ReplicationUser,
-// both with password, as every node must have them.
-func SystemUsers(password string) []clusteradmin.ACLUser {
+// both with password, as every node must have them; importing adds
+// ImportRules to OperatorUser.
+func SystemUsers(password string, importing bool) []clusteradmin.ACLUser {
 	hash := PasswordHash(password)
+	op := append([]string{"reset", "on", hash}, OperatorRules()...)
+	if importing {
+		op = append(op, ImportRules()...)
+	}
 	return []clusteradmin.ACLUser{
-		{Name: OperatorUser, Rules: append([]string{"reset", "on", hash}, OperatorRules()...)},
+		{Name: OperatorUser, Rules: op},
 		{Name: ReplicationUser, Rules: append([]string{"reset", "on", hash}, ReplicationRules()...)},
 	}
 }

@@ -252,7 +252,7 @@ func TestReplicationMetrics(t *testing.T) {
 	r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
 	ctx := context.Background()
 	m.rdb.Set(ctx, "a", "1", 0)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ri := r.info(t, "replication")
 		mi := m.info(t, "replication")
@@ -307,7 +307,7 @@ func TestClusterMetrics(t *testing.T) {
 	if err := n.rdb.Do(ctx, "cluster", "addslotsrange", "0", "16383").Err(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	var ci map[string]string
 	for {
 		txt, err := n.rdb.ClusterInfo(ctx).Result()

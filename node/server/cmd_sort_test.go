@@ -159,7 +159,7 @@ func TestDifferentialSortClusterMode(t *testing.T) {
 		if got := r.do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); got != "+OK\r\n" {
 			t.Fatalf("ADDSLOTSRANGE: %q", got)
 		}
-		eventually(t, 10*time.Second, "cluster state ok", func() bool {
+		eventually(t, 30*time.Second, "cluster state ok", func() bool {
 			return strings.HasPrefix(r.do("SORT", "l", "BY", "nosort"), "*0")
 		})
 	}

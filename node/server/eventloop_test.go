@@ -146,10 +146,12 @@ func TestEventLoopClientKillAndQuit(t *testing.T) {
 func TestEventLoopIdleTimeout(t *testing.T) {
 	n := startNode(t, "--event-loops", "1", "--timeout", "1")
 	idle := n.raw(t)
+	// The idle time counts from when the node read PING: start before
+	// sending it (after the reply, a slow reply would eat the margin).
+	start := time.Now()
 	if got := idle.do("PING"); got != "+PONG\r\n" {
 		t.Fatalf("PING = %q", got)
 	}
-	start := time.Now()
 	_ = idle.c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if _, err := idle.rd.ReadByte(); err == nil {
 		t.Fatal("the idle connection got data instead of being closed")
@@ -163,10 +165,15 @@ func TestEventLoopClientPause(t *testing.T) {
 	n := startNode(t, "--event-loops", "1")
 	ctx := ctxT(t)
 	admin, writer := n.client(t), n.client(t)
+	if err := writer.Ping(ctx).Err(); err != nil { // connected before the clock starts
+		t.Fatal(err)
+	}
+	// The pause counts from when the node ran PAUSE: start before sending
+	// it (after the reply, a slow reply would eat the margin).
+	start := time.Now()
 	if err := admin.Do(ctx, "CLIENT", "PAUSE", "500", "WRITE").Err(); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	if err := writer.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -573,14 +573,17 @@ func manualFailover(t *testing.T, sh failoverShard) {
 		t.Logf("manual failover of %s to %s took %v (%d CLUSTER FAILOVER)", sh.master.Addr(), sh.replica.Addr(), time.Since(start).Round(time.Millisecond), attempts)
 	}()
 	waitUntil(t, failoverWait, "the manual failover", func() error {
-		if time.Since(asked) > 7*time.Second {
-			if err := sh.replica.do(t, "CLUSTER", "FAILOVER").Err(); err != nil {
+		r, err := procInfo(sh.replica, "replication", "role")
+		// Asked again only while it is still a replica: a promoted node
+		// whose old master has not switched yet refuses it.
+		if err == nil && r == "slave" && time.Since(asked) > 7*time.Second {
+			if err := sh.replica.do(t, "CLUSTER", "FAILOVER").Err(); err != nil && !isNotReplicaErr(err) {
 				t.Fatalf("CLUSTER FAILOVER: %v", err)
 			}
 			asked = time.Now()
 			attempts++
 		}
-		if r, err := procInfo(sh.replica, "replication", "role"); err != nil || r != "master" {
+		if err != nil || r != "master" {
 			return fmt.Errorf("replica's role %q, %v", r, err)
 		}
 		if r, err := procInfo(sh.master, "replication", "role"); err != nil || r != "slave" {
@@ -588,6 +591,12 @@ func manualFailover(t *testing.T, sh failoverShard) {
 		}
 		return nil
 	})
+}
+
+// isNotReplicaErr is CLUSTER FAILOVER's refusal on a master: a node
+// promoted between a check of its role and the command.
+func isNotReplicaErr(err error) bool {
+	return err != nil && err.Error() == "ERR You should send CLUSTER FAILOVER to a replica"
 }
 
 // testKillMasterUnderLoad: kill -9 of a master while a ClusterClient

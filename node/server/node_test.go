@@ -266,7 +266,7 @@ func TestActiveExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nobody reads the keys: the active cycle must remove them.
-	eventually(t, 10*time.Second, "active expiry", func() bool { return c.DBSize(ctx).Val() == 1 })
+	eventually(t, 30*time.Second, "active expiry", func() bool { return c.DBSize(ctx).Val() == 1 })
 	info := c.Info(ctx, "stats").Val()
 	if !strings.Contains(info, "expired_keys:500") {
 		t.Fatalf("expired_keys not 500:\n%s", info)
@@ -404,8 +404,10 @@ func TestMaxmemoryPolicies(t *testing.T) {
 func TestIdleTimeoutAndClientKill(t *testing.T) {
 	n := startNode(t, "--timeout", "1")
 	r := n.raw(t)
-	r.do("PING")
+	// The idle time counts from when the node read PING: start before
+	// sending it (after the reply, a slow reply would eat the margin).
 	start := time.Now()
+	r.do("PING")
 	_ = r.c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := r.rd.ReadByte(); err == nil {
 		t.Fatal("idle connection not closed")
@@ -437,6 +439,7 @@ func TestClientPauseWrite(t *testing.T) {
 	c := n.client(t)
 	// A 3s pause with 1.5s margins either way: a loaded machine can stall
 	// a reply for a few hundred milliseconds.
+	paused := time.Now() // before the node runs PAUSE: the write's lower bound
 	if err := c.Do(ctx, "CLIENT", "PAUSE", "3000", "WRITE").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +453,7 @@ func TestClientPauseWrite(t *testing.T) {
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 1500*time.Millisecond {
+	if d := time.Since(paused); d < 1500*time.Millisecond {
 		t.Fatalf("write ran %v into a 3s pause", d)
 	}
 }
@@ -635,7 +638,7 @@ func TestShutdownCommand(t *testing.T) {
 	if strings.Contains(out, "ERR") {
 		t.Fatalf("SHUTDOWN: %q", out)
 	}
-	eventually(t, 10*time.Second, "process exit", func() bool {
+	eventually(t, 30*time.Second, "process exit", func() bool {
 		return n.Cmd.Process.Signal(syscall.Signal(0)) != nil
 	})
 }

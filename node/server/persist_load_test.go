@@ -217,12 +217,17 @@ func TestPersistBGSaveDoesNotStallClients(t *testing.T) {
 	}
 	// Generous bounds for a loaded 2-core machine; a save that held the
 	// lock for the whole data set takes far longer than these.
-	// A single hold can stretch when the machine preempts the holder, so
-	// it fails only when it is also a large share of all the holds (one
-	// hold for the whole data set is all of them).
+	// A single hold can stretch when the machine preempts the holder
+	// (127ms of 476ms in all seen on one busy CPU), so it fails only when
+	// it is also half of all the holds (one hold for the whole data set is
+	// all of them); and the capture must take the lock many times, for a
+	// chunk of keys each, however fast the machine.
 	holdSum, _ := strconv.Atoi(holdTotal)
-	if lockMax > 50_000 && lockMax > holdSum/4 {
+	if lockMax > 50_000 && lockMax > holdSum/2 {
 		t.Errorf("the capture held the server lock for %dus at once (%dus in all)", lockMax, holdSum)
+	}
+	if nHolds, _ := strconv.Atoi(holds); nHolds < 100 {
+		t.Errorf("the capture took the server lock %d times for %d keys: chunks of %d keys", nHolds, keys, keys/max(nHolds, 1))
 	}
 	// One slow reply can be the machine (581ms seen with the lock never
 	// held over 5ms); the lock check above catches a capture that stalls

@@ -54,7 +54,7 @@ func testFailoverSwapsRoles(t *testing.T, to bool) {
 			mu.Unlock()
 		}
 	}()
-	waitUntil(t, 10*time.Second, "writes flowing", func() error {
+	waitUntil(t, 60*time.Second, "writes flowing", func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if acked < 100 {
@@ -69,7 +69,7 @@ func testFailoverSwapsRoles(t *testing.T, to bool) {
 	if err := mc.Do(ctx, args...).Err(); err != nil {
 		t.Fatalf("%v: %v", args, err)
 	}
-	waitUntil(t, 20*time.Second, "roles swapped", func() error {
+	waitUntil(t, 60*time.Second, "roles swapped", func() error {
 		if role := replInfo(t, rc, "replication", "role"); role != "master" {
 			return fmt.Errorf("target role %q", role)
 		}
@@ -128,7 +128,7 @@ func TestDifferentialFailoverErrors(t *testing.T) {
 		mc := p[0].client(t)
 		replWaitInSync(t, mc, p[1].client(t))
 		// Redis puts a replica online at its first ACK after the sync.
-		waitUntil(t, 10*time.Second, "replica online on "+p[0].String(), func() error {
+		waitUntil(t, 60*time.Second, "replica online on "+p[0].String(), func() error {
 			if s := replInfo(t, mc, "replication", "slave0"); !strings.Contains(s, "state=online") {
 				return errors.New(s)
 			}
@@ -151,12 +151,15 @@ func TestDifferentialFailoverErrors(t *testing.T) {
 		}
 	}
 
-	// Freeze the replicas and write: the failover waits for them.
+	// Freeze the replicas and write: the failover waits for them. SIGSTOP
+	// takes effect when the threads are next scheduled: a replica still
+	// running could take the write and answer the master's GETACK.
 	for _, n := range []*testNode{oursR, refR} {
 		if err := n.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = n.Cmd.Process.Signal(syscall.SIGCONT) })
+		waitStopped(t, n.Cmd.Process.Pid)
 	}
 	for _, n := range []*testNode{ours, ref} {
 		if err := n.client(t).Set(ctxT(t), "k", "v", 0).Err(); err != nil {
@@ -180,7 +183,7 @@ func TestDifferentialFailoverErrors(t *testing.T) {
 	// The TIMEOUT passes: both give up and take writes again.
 	for _, n := range []*testNode{ours, ref} {
 		c := n.client(t)
-		waitUntil(t, 10*time.Second, "failover timed out on "+n.String(), func() error {
+		waitUntil(t, 60*time.Second, "failover timed out on "+n.String(), func() error {
 			if st := replInfo(t, c, "replication", "master_failover_state"); st != "no-failover" {
 				return errors.New(st)
 			}

@@ -155,7 +155,7 @@ func TestReplicationFullSyncUnderWrites(t *testing.T) {
 		return nil
 	})
 	// Keep writing a little after the sync, then stop.
-	waitUntil(t, 10*time.Second, "writes after the sync", func() error {
+	waitUntil(t, 60*time.Second, "writes after the sync", func() error {
 		if written.Load() < 200 {
 			return fmt.Errorf("%d writes", written.Load())
 		}

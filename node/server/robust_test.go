@@ -492,7 +492,9 @@ func TestGlobPatternsAnswerAtOnce(t *testing.T) {
 	if got := u.do("GET", a40); !strings.HasPrefix(got, "-NOPERM") {
 		t.Fatalf("GET outside the user's key pattern: %q", got)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	// Backtracking would take minutes; 20 s leaves room for fifty round
+	// trips on a busy machine.
+	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("the patterns took %v", d)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // TestTLSReplicaOfTLSMaster: a replica with tls-replication dials its
@@ -25,7 +27,7 @@ func TestTLSReplicaOfTLSMaster(t *testing.T) {
 	host, port := master.Addr[:strings.LastIndexByte(master.Addr, ':')], strconv.Itoa(master.Port)
 	replica := startTLSNode(t, p, "--tls-replication", "yes", "--replicaof", host, port)
 	rc := tlsClient(t, replica.Addr, p.clientTLS(t, true))
-	eventually(t, 10*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		info, err := rc.Info(ctx, "replication").Result()
 		if err != nil {
 			return err
@@ -38,7 +40,7 @@ func TestTLSReplicaOfTLSMaster(t *testing.T) {
 	if err := mc.Set(ctx, "after", "2", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	eventually(t, 30*time.Second, func() error {
 		for k, want := range map[string]string{"before": "1", "after": "2"} {
 			if v, err := rc.Get(ctx, k).Result(); err != nil || v != want {
 				return fmt.Errorf("replica GET %s = %q, %v", k, v, err)
@@ -61,9 +63,13 @@ func TestTLSClusterCreateAndClusterClient(t *testing.T) {
 	p := newPKI(t)
 	var addrs []string
 	ports := map[int]bool{}
+	var busPort int
 	for i := 0; i < 3; i++ {
+		// Its own bus port: tls-port+10000 lies in the kernel's ephemeral
+		// range, where another connection may hold it.
+		busPort = nodetest.FreePort(t)
 		n := startTLSNode(t, p, "--cluster-enabled", "yes", "--tls-cluster", "yes", "--tls-replication", "yes",
-			"--cluster-node-timeout", "2000", "--appendonly", "no")
+			"--cluster-node-timeout", "2000", "--appendonly", "no", "--cluster-port", strconv.Itoa(busPort))
 		addrs = append(addrs, n.Addr)
 		ports[n.Port] = true
 	}
@@ -75,7 +81,7 @@ func TestTLSClusterCreateAndClusterClient(t *testing.T) {
 	defer cc.Close()
 	// Every node, not just one, must see the cluster ok (slots and epochs
 	// reach them by gossip over the TLS bus).
-	eventually(t, 20*time.Second, func() error {
+	eventually(t, 60*time.Second, func() error {
 		for _, a := range addrs {
 			info, err := tlsClient(t, a, p.clientTLS(t, true)).ClusterInfo(ctx).Result()
 			if err != nil {
@@ -111,19 +117,15 @@ func TestTLSClusterCreateAndClusterClient(t *testing.T) {
 			}
 		}
 	}
-	// The bus (tls-port + 10000) speaks TLS and wants a peer certificate.
-	var anyPort int
-	for pn := range ports {
-		anyPort = pn
-	}
-	bus := "127.0.0.1:" + strconv.Itoa(anyPort+10000)
+	// The bus speaks TLS and wants a peer certificate.
+	bus := "127.0.0.1:" + strconv.Itoa(busPort)
 	if c, err := tls.Dial("tcp", bus, p.clientTLS(t, true)); err != nil {
 		t.Fatalf("TLS to the bus with a certificate: %v", err)
 	} else {
 		c.Close()
 	}
 	if c, err := tls.Dial("tcp", bus, p.clientTLS(t, false)); err == nil {
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second)) // the refusal comes as soon as the node reads the handshake
 		if _, err := c.Read(make([]byte, 1)); err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("the bus accepted a peer without a certificate (read: %v)", err)
 		}

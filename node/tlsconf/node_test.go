@@ -55,7 +55,7 @@ func TestTLSClientPortAuthClients(t *testing.T) {
 	if err := withCert.ConfigSet(ctx, "tls-auth-clients", "optional").Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error { return noCert.Ping(ctx).Err() })
+	eventually(t, 30*time.Second, func() error { return noCert.Ping(ctx).Err() })
 	if out, err := p.redisCLI(t, n.Addr, false, "PING"); err != nil || out != "PONG" {
 		t.Fatalf("redis-cli --tls without a certificate, tls-auth-clients optional: %q, %v", out, err)
 	}
@@ -89,7 +89,7 @@ func TestTLSConfigSetRefusesBadFiles(t *testing.T) {
 	}
 	cfg := p.clientTLS(t, true)
 	cfg.MaxVersion = tls.VersionTLS12
-	eventually(t, 5*time.Second, func() error {
+	eventually(t, 30*time.Second, func() error {
 		if err := tlsClient(t, n.Addr, cfg).Ping(ctx).Err(); err == nil {
 			return errors.New("a TLSv1.2 client is still served after tls-protocols TLSv1.3")
 		}
@@ -145,7 +145,7 @@ func TestTLSCertificateRotationUnderLoad(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // a reload tick sees a certificate without its key
 	write(t, p.keyFile, next.KeyPEM)
 	want, _ := parseSerial(next.CertPEM)
-	eventually(t, 5*time.Second, func() error {
+	eventually(t, 30*time.Second, func() error {
 		if got := servedSerial(t, n.Addr, p.clientTLS(t, true)); got != want {
 			return fmt.Errorf("served serial %s, want the rotated %s (before: %s)", got, want, before)
 		}

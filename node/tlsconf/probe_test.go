@@ -24,12 +24,12 @@ func TestOperatorNodeConfWithTLSProbe(t *testing.T) {
 	write(t, filepath.Join(secret, "tls.crt"), p.node.CertPEM)
 	write(t, filepath.Join(secret, "tls.key"), p.node.KeyPEM)
 	write(t, filepath.Join(secret, "ca.crt"), p.ca.CertPEM)
-	port := nodetest.FreePort(t)
+	port, busPort := nodetest.FreePort(t), nodetest.FreePort(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "node.conf")
-	write(t, conf, fmt.Appendf(nil, "port 6379\ncluster-enabled yes\ncluster-config-file nodes.conf\nport 0\ntls-port %d\n"+
+	write(t, conf, fmt.Appendf(nil, "port 6379\ncluster-enabled yes\ncluster-config-file nodes.conf\nport 0\ntls-port %d\ncluster-port %d\n"+
 		"tls-cluster yes\ntls-replication yes\ntls-cert-file %s/tls.crt\ntls-key-file %s/tls.key\ntls-ca-cert-file %s/ca.crt\ntls-auth-clients yes\n",
-		port, secret, secret, secret))
+		port, busPort, secret, secret, secret))
 	bin := nodetest.Binary(t)
 	n := nodetest.Start(t, nodetest.Options{Port: port, Dir: dir, CommandLine: []string{conf, "--dir", dir, "--save", ""}})
 

@@ -107,7 +107,7 @@ func runScenario(t *testing.T, script, what string) {
 				} else {
 					addrs = startCluster(t, bin)
 				}
-				out, err := nodeScript(t, 2*time.Minute, script, mode, strings.Join(addrs, ","))
+				out, err := nodeScript(t, 3*time.Minute, script, mode, strings.Join(addrs, ","))
 				if err != nil {
 					t.Fatalf("%s against %s (%s): %v\n%s", what, srv.name, mode, err, out)
 				}

@@ -45,9 +45,15 @@ func startCluster(t *testing.T) []string {
 	ctx := context.Background()
 	var addrs []string
 	var procs []*nodetest.Proc
+	var busPorts []int
 	for range 3 {
-		p := startNode(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+		// Its own bus port: port+10000 lies in the kernel's ephemeral
+		// range, where another connection may hold it.
+		bus := nodetest.FreePort(t)
+		p := startNode(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+			"--cluster-port", strconv.Itoa(bus))
 		procs = append(procs, p)
+		busPorts = append(busPorts, bus)
 		addrs = append(addrs, p.Addr)
 	}
 	ranges := [][2]int{{0, 5460}, {5461, 10922}, {10923, 16383}}
@@ -57,7 +63,7 @@ func startCluster(t *testing.T) []string {
 			t.Fatal(err)
 		}
 		if i > 0 {
-			if err := c.ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(procs[0].Port)).Err(); err != nil {
+			if err := c.Do(ctx, "CLUSTER", "MEET", "127.0.0.1", procs[0].Port, busPorts[0]).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -197,17 +203,20 @@ func contention(t *testing.T, rs *redsync.Redsync, c redis.UniversalClient, name
 
 // extend: a lock extended before it expires outlives its first expiry; a
 // second mutex cannot take it meanwhile, and takes it once it is
-// released.
+// released. For a loaded machine the expiry leaves 750 ms between two
+// extensions, and each lock attempt half the expiry (redsync's default
+// is 5%: 20 ms for a 400 ms lock, which a busy machine's round trip can
+// exceed, making the single try of a free lock fail).
 func extend(t *testing.T, rs *redsync.Redsync, name string) {
 	ctx := context.Background()
-	const expiry = 400 * time.Millisecond
-	m := rs.NewMutex(name, redsync.WithExpiry(expiry))
+	const expiry = time.Second
+	m := rs.NewMutex(name, redsync.WithExpiry(expiry), redsync.WithTimeoutFactor(0.5))
 	if err := m.LockContext(ctx); err != nil {
 		t.Fatal(err)
 	}
-	other := rs.NewMutex(name, redsync.WithExpiry(expiry), redsync.WithTries(1))
+	other := rs.NewMutex(name, redsync.WithExpiry(expiry), redsync.WithTries(1), redsync.WithTimeoutFactor(0.5))
 	start := time.Now()
-	for time.Since(start) < 3*expiry {
+	for time.Since(start) < 2*expiry {
 		if ok, err := m.ExtendContext(ctx); !ok || err != nil {
 			t.Fatalf("Extend after %s = %v, %v", time.Since(start), ok, err)
 		}
@@ -232,7 +241,7 @@ func extend(t *testing.T, rs *redsync.Redsync, name string) {
 // the value (the unlock script answers 0, "taken", as on Redis).
 func expiredUnlock(t *testing.T, rs *redsync.Redsync, c redis.UniversalClient, name string) {
 	ctx := context.Background()
-	first := rs.NewMutex(name, redsync.WithExpiry(200*time.Millisecond))
+	first := rs.NewMutex(name, redsync.WithExpiry(200*time.Millisecond), redsync.WithTimeoutFactor(0.5))
 	if err := first.LockContext(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ if (!['single', 'cluster'].includes(mode) || nodes.length === 0) {
 const JOBS = Number(process.env.BULLMQ_JOBS || 300);
 const DELAYED_EVERY = 10; // every 10th job is delayed
 const FLAKY_EVERY = 7; // every 7th job fails twice, then succeeds
-const TIMEOUT_MS = Number(process.env.BULLMQ_TIMEOUT_MS || 60000);
+const TIMEOUT_MS = Number(process.env.BULLMQ_TIMEOUT_MS || 90000);
 
 function connect() {
   if (mode === 'cluster') {
@@ -87,7 +87,7 @@ async function main() {
     console.error(`queue counts ${JSON.stringify(counts)}`); bad++;
   }
   // QueueEvents reads the events stream with XREAD BLOCK: it must see them all.
-  const deadline = Date.now() + 10000;
+  const deadline = Date.now() + 30000;
   while (eventsCompleted < JOBS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (eventsCompleted !== JOBS) { console.error(`QueueEvents saw ${eventsCompleted} completed events, want ${JOBS}`); bad++; }
   console.log(JSON.stringify({ mode, jobs: JOBS, ms: Date.now() - start, counts, eventsCompleted, bad }));

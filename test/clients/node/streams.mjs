@@ -21,7 +21,7 @@ if (!['single', 'cluster'].includes(mode) || nodes.length === 0) {
 }
 const STREAMS = ['{orders}:s', '{payments}:s', '{mail}:s'];
 const PER_STREAM = Number(process.env.STREAM_ENTRIES || 500);
-const TIMEOUT_MS = Number(process.env.STREAM_TIMEOUT_MS || 60000);
+const TIMEOUT_MS = Number(process.env.STREAM_TIMEOUT_MS || 90000);
 const GROUP = 'workers';
 
 const conns = [];
