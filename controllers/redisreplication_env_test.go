@@ -258,11 +258,11 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 // and so the master Service; a switchover by annotation moves it to the
 // pod asked for.
 func TestRedisReplication(t *testing.T) {
-	// Passed 3 of 4 runs on the loaded machine; one run had a replica that
-	// never synced at seeding (not understood yet): kept out of CI until
+	// Since the last planner fixes: one pass, one run where a replica
+	// never synced at seeding (not understood yet). Kept out of CI until
 	// that is found.
 	if os.Getenv("SHOAL_REPLICATION_ENVTEST") == "" {
-		t.Skip("set SHOAL_REPLICATION_ENVTEST=1: flaky at seeding (one run of four), under investigation")
+		t.Skip("set SHOAL_REPLICATION_ENVTEST=1: flaky at seeding, under investigation")
 	}
 	ctx := context.Background()
 	ns := newNamespace(t)
