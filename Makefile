@@ -32,6 +32,9 @@ HELM_VERSION ?= v3.16.4
 KUSTOMIZE_VERSION ?= v5.7.1
 KIND_VERSION ?= v0.24.0
 GINKGO_VERSION ?= v2.34.0
+# The S3-compatible server of the backup tests (a separate process on
+# 127.0.0.1 with its bolt on-disk backend; it does not check signatures).
+GOFAKES3_VERSION ?= v1.2.0
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
@@ -39,6 +42,7 @@ HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
 GINKGO ?= $(LOCALBIN)/ginkgo-$(GINKGO_VERSION)
+S3SERVER ?= $(LOCALBIN)/gofakes3-$(GOFAKES3_VERSION)
 
 # go-install-tool installs package $2 at version $3 as $1 (a versioned name in ./bin).
 define go-install-tool
@@ -91,8 +95,8 @@ node-clients: ## Node.js client libraries of test/clients (BullMQ, ioredis), pin
 	hack/node-clients.sh
 
 .PHONY: test
-test: vet helm node-clients ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
-	SHOAL_REQUIRE_TOOLS=1 HELM="$(HELM)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+test: vet helm node-clients s3server ## Unit, node integration and envtest tests (real kube-apiserver + etcd).
+	SHOAL_REQUIRE_TOOLS=1 HELM="$(HELM)" SHOAL_S3SERVER="$(S3SERVER)" KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 30m $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 # The tests the race detector runs (test-race): the epoll event loops, the
 # in-process engine, chunked capture (BGSAVE), loading while serving and
@@ -116,11 +120,11 @@ fuzz-diff: ## Differential fuzzer, node vs redis-server: fixed seeds + one fresh
 	go run ./test/fuzzdiff -ci -duration $(FUZZDIFF_TIME)
 
 .PHONY: test-e2e-local
-test-e2e-local: images ginkgo helm ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
+test-e2e-local: images ginkgo helm s3server ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
 	hack/local-cluster.sh up
 	hack/local-cluster.sh load-image $(DIST)/images/node.tar
 	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
-	rc=0; HELM="$(HELM)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m $(E2E_ARGS) ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
+	rc=0; HELM="$(HELM)" SHOAL_S3SERVER="$(S3SERVER)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m $(E2E_ARGS) ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
 	hack/local-cluster.sh down; exit $$rc
 
 .PHONY: test-e2e
@@ -203,8 +207,12 @@ bench-cluster: ## 3-master shoal cluster vs 3-master Redis 7 cluster: redis-benc
 bench-failover: ## Failover (kill -9 of a master to the first write to its slots) and full sync of 1M keys, ours vs Redis 7; ratios.
 	hack/bench-failover.sh
 
+.PHONY: bench-sentinel
+bench-sentinel: ## Sentinel failover: kill -9 of the master to the first write a FailoverClient gets accepted, our sentinels vs redis-sentinel (same down-after-milliseconds); ROUNDS=n.
+	SHOAL_SENTINEL_FIGURE=1 go test ./node/sentinel -run TestFigureKillToFirstWrite -count=1 -v -timeout 30m | grep -E 'round|mean|FAIL|ok'
+
 .PHONY: bench-persist
-bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key.
+bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key. BEFORE_COMMIT=<commit> adds that build's RDB rows.
 	node/persistence/interop/bench_rdb.sh
 
 .PHONY: bench-reshard
@@ -220,6 +228,10 @@ controller-gen: $(LOCALBIN)
 .PHONY: golangci-lint
 golangci-lint: $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: s3server
+s3server: $(LOCALBIN) ## The S3-compatible server of the backup tests (gofakes3, on-disk bolt backend).
+	$(call go-install-tool,$(S3SERVER),github.com/johannesboyne/gofakes3/cmd/gofakes3,$(GOFAKES3_VERSION))
 
 .PHONY: helm
 helm: $(LOCALBIN)

@@ -167,6 +167,20 @@ func run(args []string) error {
 	if err := rr.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisReplication controller: %w", err)
 	}
+	br := &controllers.RedisBackupReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorderFor("shoal-operator"),
+		Dial:      r.Dial,
+		DialTLS:   r.DialTLS,
+	}
+	if err := br.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
+		return fmt.Errorf("setting up the RedisBackup controller: %w", err)
+	}
+	sr := &controllers.BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	if err := sr.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the backup schedule controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}

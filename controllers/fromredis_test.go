@@ -86,8 +86,9 @@ func TestBootstrapFromRedis(t *testing.T) {
 			t.Errorf("acknowledged write %s=%s: the cluster has %q, %v", k, v, got, err)
 		}
 	}
-	// The source's writes are released.
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	// The source's writes are released (a hold left in place would last
+	// importHold, 30 s: 10 s tells them apart on a busy machine).
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := source.Set(wctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("the source still holds writes after the import: %v", err)
@@ -183,7 +184,7 @@ func TestBootstrapFromRedisReplicate(t *testing.T) {
 			t.Errorf("acknowledged write %s=%s: the cluster has %q, %v", k, v, got, err)
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a hold left in place lasts 30 s
 	defer cancel()
 	if err := source.Set(wctx, "after", "1", 0).Err(); err != nil {
 		t.Errorf("the source still holds writes after the import: %v", err)

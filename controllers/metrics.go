@@ -94,16 +94,15 @@ func (m *clusterMetrics) observe(before, rc *v1alpha1.RedisCluster, failedStep s
 	if failedStep != "" {
 		m.reconcileErrors.WithLabelValues(rc.Namespace, rc.Name, failedStep).Inc()
 	}
-	if moved := slotsMovedBetween(before.Status.Migration, rc.Status.Migration); moved > 0 {
-		m.slotsMoved.WithLabelValues(l...).Add(float64(moved))
-	}
+	// The counters exist at 0 from the first reconcile, so that the
+	// dashboard's rate() and increase() of a cluster that never migrated
+	// or failed over show 0, not "No data".
+	m.slotsMoved.WithLabelValues(l...).Add(float64(max(slotsMovedBetween(before.Status.Migration, rc.Status.Migration), 0)))
 	m.slotsRemaining.WithLabelValues(l...).Set(float64(slotsRemaining(rc.Status.Migration)))
 	pending, updated := rolloutProgress(rc.Status.Rollout)
 	m.rolloutPending.WithLabelValues(l...).Set(float64(pending))
 	m.rolloutUpdated.WithLabelValues(l...).Set(float64(updated))
-	if n := unplannedMasterChanges(before.Status, rc.Status); n > 0 {
-		m.failovers.WithLabelValues(rc.Namespace, rc.Name, failoverByNodes).Add(float64(n))
-	}
+	m.failovers.WithLabelValues(rc.Namespace, rc.Name, failoverByNodes).Add(float64(unplannedMasterChanges(before.Status, rc.Status)))
 }
 
 // failoverSeen counts a failover the operator asked for that completed.

@@ -82,6 +82,19 @@ func TestClusterMetricsObserve(t *testing.T) {
 	if n := testutil.CollectAndCount(reg, metricSlotsRemaining); n != 1 {
 		t.Errorf("%d series of %s", n, metricSlotsRemaining)
 	}
+	// A cluster that never migrated nor failed over has its counters at 0
+	// (the dashboard's rate() and increase() show 0, not "No data").
+	calm := newCluster("ns", "calm")
+	m.observe(calm, calm.DeepCopy(), "")
+	for _, name := range []string{metricSlotsMoved, metricFailovers} {
+		if n := testutil.CollectAndCount(reg, name); n < 2 {
+			t.Errorf("%d series of %s: the calm cluster has none", n, name)
+		}
+	}
+	if got := testutil.ToFloat64(m.failovers.WithLabelValues("ns", "calm", failoverByNodes)); got != 0 {
+		t.Errorf("failovers of the calm cluster = %v", got)
+	}
+	m.forget("ns", "calm")
 	// A second registration shares the vectors (two managers in a process).
 	if m2 := newClusterMetrics(reg); m2.slotsMoved != m.slotsMoved {
 		t.Error("a second newClusterMetrics made new vectors")

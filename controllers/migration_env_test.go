@@ -53,6 +53,10 @@ func newOpEnv(t *testing.T) *opEnv {
 	te := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// envtest waits 20 s by default for etcd and kube-apiserver: a
+		// busy machine took longer five times in a row.
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
 	}
 	cfg, err := te.Start()
 	if err != nil {

@@ -173,6 +173,7 @@ func (r *RedisClusterReconciler) steps() []step {
 		{"shard removal", r.removeShards},
 		{"converged", r.checkConverged},
 		{"bootstrap from redis", r.ensureFromRedis},
+		{"bootstrap from backup", r.ensureFromBackup},
 		{"pod operations", r.ensurePodOperations},
 		{"status", r.summarize},
 	}

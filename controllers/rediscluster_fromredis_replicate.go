@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/shoal-dev/shoal/controllers/importlink"
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // An import with method Replicate (spec.bootstrap.fromRedis): the
@@ -57,6 +56,7 @@ type linkSet struct {
 	uid         types.UID
 	fingerprint string // the sources and the masters they were started for
 	sources     []string
+	auth        nodeadmin.SourceAuth // of the sources
 	target      *nodeadmin.ImportTarget
 	links       []*importlink.Link
 	clients     []*redis.Client // of the sources, for their offsets
@@ -110,7 +110,7 @@ func startLinks(uid types.UID, fingerprint string, sources []string, masters []n
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &linkSet{uid: uid, fingerprint: fingerprint, sources: sources, target: target, cancel: cancel, ended: make([]error, len(sources))}
+	s := &linkSet{uid: uid, fingerprint: fingerprint, sources: sources, auth: srcAuth, target: target, cancel: cancel, ended: make([]error, len(sources))}
 	for _, addr := range sources {
 		l, err := importlink.New(importlink.Options{Addr: addr, Auth: srcAuth, Target: target, Logf: logf})
 		if err != nil {
@@ -302,7 +302,7 @@ func (r *RedisClusterReconciler) linkCutover(ctx context.Context, st *state, set
 	r.imports.stop(client.ObjectKeyFromObject(st.rc))
 	var errs []error
 	for _, addr := range set.sources {
-		c := nodeadmin.DialSource(addr, set.clientAuth())
+		c := nodeadmin.DialSource(addr, set.auth)
 		if err := nodeadmin.UnpauseWrites(ctx, c); err != nil {
 			errs = append(errs, err)
 		}
@@ -320,22 +320,12 @@ func (r *RedisClusterReconciler) linkCutover(ctx context.Context, st *state, set
 	return nil
 }
 
-// clientAuth is how the set's source clients authenticate.
-func (s *linkSet) clientAuth() nodeadmin.SourceAuth {
-	o := s.clients[0].Options()
-	return nodeadmin.SourceAuth{Username: o.Username, Password: o.Password, TLS: o.TLSConfig, Timeout: importSourceTimeout}
-}
-
 // sourceReplOffset is a source's master_repl_offset.
 func sourceReplOffset(ctx context.Context, c *redis.Client) (int64, error) {
 	info, err := c.Info(ctx, "replication").Result()
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "master_repl_offset:"); ok {
-			return strconv.ParseInt(v, 10, 64)
-		}
-	}
-	return 0, errors.New("INFO replication has no master_repl_offset")
+	rep, err := clusteradmin.ParseInfoReplication(info)
+	return rep.Offset, err
 }

@@ -105,19 +105,21 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 // sent them as the default user.
 func (r *RedisClusterReconciler) applyUsers(ctx context.Context, st *state, addr string, system []clusteradmin.ACLUser, plan users.Plan) error {
 	set := append(slices.Clone(system), plan.Set...)
-	err := r.applyUsersAs(ctx, addr, st.auth, set, plan.Delete)
+	err := r.applyUsersAs(ctx, st, addr, st.auth, set, plan.Delete)
 	if err == nil || !isAuthError(err) {
 		return err
 	}
-	if ferr := r.applyUsersAs(ctx, addr, clusteradmin.Auth{Password: st.password}, set, plan.Delete); ferr != nil {
+	if ferr := r.applyUsersAs(ctx, st, addr, clusteradmin.Auth{Password: st.password}, set, plan.Delete); ferr != nil {
 		return errors.Join(err, ferr)
 	}
 	st.log.Info("made the operator's ACL users on a node as the default user", "addr", addr)
 	return nil
 }
 
-func (r *RedisClusterReconciler) applyUsersAs(ctx context.Context, addr string, auth clusteradmin.Auth, set []clusteradmin.ACLUser, del []string) error {
-	c := r.Dial(addr, auth)
+// It dials as every other step does (r.dial: over TLS with spec.tls, where
+// the nodes have no plain port).
+func (r *RedisClusterReconciler) applyUsersAs(ctx context.Context, st *state, addr string, auth clusteradmin.Auth, set []clusteradmin.ACLUser, del []string) error {
+	c := r.dial(st)(addr, auth)
 	defer c.Close() //nolint:errcheck // the replies are what count
 	aa, ok := c.(clusteradmin.ACLAdmin)
 	if !ok {

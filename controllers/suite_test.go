@@ -69,6 +69,10 @@ func runSuite(m *testing.M) int {
 	te := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
+		// envtest waits 20 s by default for etcd and kube-apiserver: a
+		// busy machine took longer five times in a row.
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
 	}
 	cfg, err := te.Start()
 	if err != nil {
@@ -136,6 +140,17 @@ func runSuite(m *testing.M) int {
 	}
 	if err := rr.SetupWithManager(mgr, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "replication controller:", err)
+		return 1
+	}
+	br := &RedisBackupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial}
+	if err := br.SetupWithManager(mgr, 2); err != nil {
+		fmt.Fprintln(os.Stderr, "backup controller:", err)
+		return 1
+	}
+	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	if err := sr.SetupWithManager(mgr); err != nil {
+		fmt.Fprintln(os.Stderr, "backup schedule controller:", err)
 		return 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())

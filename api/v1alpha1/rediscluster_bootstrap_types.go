@@ -38,11 +38,17 @@ const (
 // It cannot be changed once set (it may be removed after the cut-over).
 //
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="bootstrap is immutable (it may be removed)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.fromRedis) && has(self.fromBackup))",message="bootstrap takes one of fromRedis and fromBackup"
 type BootstrapSpec struct {
 	// FromRedis copies the keys of an existing Redis (standalone) or Redis
 	// Cluster into this cluster while the source keeps serving.
 	// +optional
 	FromRedis *FromRedisSpec `json:"fromRedis,omitempty"`
+
+	// FromBackup loads a backup (a RedisBackup, or a backup's folder in an
+	// object store) into the new cluster (rediscluster_backup_types.go).
+	// +optional
+	FromBackup *FromBackupSpec `json:"fromBackup,omitempty"`
 }
 
 // FromRedisMode is the kind of the source: one Redis, or a Redis Cluster.

@@ -203,6 +203,10 @@ type RedisClusterSpec struct {
 	// (rediscluster_bootstrap_types.go).
 	// +optional
 	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
+	// Backup takes RedisBackups on a schedule and prunes them
+	// (rediscluster_backup_types.go).
+	// +optional
+	Backup *ScheduledBackupSpec `json:"backup,omitempty"`
 	// Monitoring serves Prometheus metrics from every node and makes the
 	// Prometheus Operator's PodMonitor and PrometheusRule
 	// (rediscluster_monitoring_types.go).
@@ -537,6 +541,10 @@ type RedisClusterStatus struct {
 	// FromRedis is the progress of spec.bootstrap.fromRedis.
 	// +optional
 	FromRedis *FromRedisStatus `json:"fromRedis,omitempty"`
+	// FromBackup is the progress of spec.bootstrap.fromBackup
+	// (rediscluster_backup_types.go).
+	// +optional
+	FromBackup *RestoreStatus `json:"fromBackup,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -34,8 +35,12 @@ type Snapshot struct {
 
 // Options of Stream.
 type Options struct {
-	// Password for AUTH; empty for none.
+	// Username and Password for AUTH; an empty Password for none, an
+	// empty Username for the default user.
+	Username string
 	Password string
+	// TLS, when not nil, wraps the connection (a node under spec.tls).
+	TLS *tls.Config
 	// Timeout bounds the dial and each read: a master sends a newline at
 	// least once a second while it prepares the snapshot.
 	Timeout time.Duration
@@ -71,11 +76,22 @@ func Stream(ctx context.Context, addr string, w io.Writer, o Options) (Snapshot,
 	if err != nil {
 		return Snapshot{}, err
 	}
+	if o.TLS != nil {
+		tc := tls.Client(conn, o.TLS)
+		hctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		err = tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return Snapshot{}, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+		}
+		conn = tc
+	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
 	s := &session{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), timeout: o.Timeout}
-	snap, err := s.run(w, o.Password)
+	snap, err := s.run(w, o.Username, o.Password)
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
@@ -91,9 +107,13 @@ type session struct {
 	timeout time.Duration
 }
 
-func (s *session) run(w io.Writer, password string) (Snapshot, error) {
+func (s *session) run(w io.Writer, username, password string) (Snapshot, error) {
 	if password != "" {
-		if err := s.command("AUTH", password); err != nil {
+		auth := []string{"AUTH", password}
+		if username != "" {
+			auth = []string{"AUTH", username, password}
+		}
+		if err := s.command(auth...); err != nil {
 			return Snapshot{}, err
 		}
 	}

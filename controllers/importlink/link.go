@@ -271,7 +271,7 @@ func (l *Link) fullSync(ctx context.Context, c *conn, replID string, offset int6
 	if strings.HasPrefix(hdr, "-") {
 		return fmt.Errorf("the source aborted the sync: %s", hdr)
 	}
-	total, mark, err := parseSnapshotHeader(hdr)
+	total, mark, err := persistence.ParseSyncHeader(hdr)
 	if err != nil {
 		return err
 	}
@@ -465,26 +465,6 @@ func (l *Link) ackLoop(c *conn, done chan struct{}) {
 			}
 		}
 	}
-}
-
-// parseSnapshotHeader parses the line before a full resync's snapshot:
-// $<length>, or $EOF:<mark> for a diskless one (the mark follows the
-// snapshot); total is -1 for the latter.
-func parseSnapshotHeader(hdr string) (total int64, mark string, err error) {
-	if m, ok := strings.CutPrefix(hdr, "$EOF:"); ok {
-		if len(m) != 40 {
-			return 0, "", fmt.Errorf("bad end mark from the source: %q", hdr)
-		}
-		return -1, m, nil
-	}
-	if !strings.HasPrefix(hdr, "$") {
-		return 0, "", fmt.Errorf("bad snapshot header from the source: %q", hdr)
-	}
-	n, err := strconv.ParseInt(hdr[1:], 10, 64)
-	if err != nil || n < 0 {
-		return 0, "", fmt.Errorf("bad bulk length from the source: %q", hdr)
-	}
-	return n, "", nil
 }
 
 // appendCommand appends args as a RESP array of bulk strings.

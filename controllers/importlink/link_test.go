@@ -319,7 +319,7 @@ func TestLinkImportsAndStreams(t *testing.T) {
 			if err := src.Set(ctx, "waited", "1", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := src.Wait(ctx, 1, 10*time.Second).Result(); err != nil || n != 1 {
+			if n, err := src.Wait(ctx, 1, wait).Result(); err != nil || n != 1 { // returns at the ack: a long bound costs nothing
 				t.Fatalf("WAIT 1 on the source: %d, %v", n, err)
 			}
 

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"github.com/shoal-dev/shoal/node/keyspace"
-	"github.com/shoal-dev/shoal/node/persistence/rdb"
 )
 
 // The keyspace's entries in the files' terms: the mapping between a
@@ -152,40 +150,48 @@ func ExpireOf(e *keyspace.Entry) int64 {
 // after its size hint, with the access hints of the writer's options (the
 // caller holds the lock that guards dbs).
 func WriteDatabases(w *SnapshotWriter, codecs *Codecs, dbs []*keyspace.DB) error {
-	var buf []byte
-	var err error
 	policy := w.Options().Access
-	raw := codecs.RawStrings()
+	// Keys are encoded a batch at a time into an arena, then written:
+	// reading the keyspace is a chain of cache misses (entry, key,
+	// value), which the CPU overlaps when the loop that takes them is
+	// short; the writer's own work (LZF, the checksum) then runs on
+	// data in the cache.
+	ch := &Chunk{codecs: codecs, access: policy}
+	flush := func() error {
+		err := ch.writeTo(w)
+		ch.reset()
+		return err
+	}
 	for i, db := range dbs {
 		if db.Len() > 0 {
 			if err := w.ResizeDB(i, db.Len(), db.VolatileLen()); err != nil {
 				return err
 			}
 		}
+		var err error
 		db.ForEach(func(e *keyspace.Entry) bool {
-			r := Record{DB: i, ExpireAt: ExpireOf(e), AccessKind: policy}
+			var access uint64
 			if policy != AccessNone {
-				r.Access = AccessOf(db, e, policy)
+				access = AccessOf(db, e, policy)
 			}
-			if raw && e.Type() == keyspace.TypeString {
-				// Without boxing the bytes in an interface (an
-				// allocation per key).
-				r.Type, buf = TypeString, rdb.AppendStringObject(buf[:0], e.Bytes())
+			if e.Type() == keyspace.TypeString {
+				err = ch.AddString(i, e.Key(), ExpireOf(e), e.Bytes(), access)
 			} else {
 				t, v, terr := EntryValue(e)
 				if terr != nil {
 					err = terr
 					return false
 				}
-				r.Type = t
-				if buf, err = codecs.AppendValue(buf[:0], t, v); err != nil {
-					return false
-				}
+				err = ch.Add(i, e.Key(), ExpireOf(e), t, v, access)
 			}
-			r.Key, r.Value = keyBytes(e), buf
-			err = w.WriteRecord(r)
+			if err == nil && (ch.Len() >= writeBatchKeys || len(ch.arena) >= writeBatchBytes) {
+				err = flush()
+			}
 			return err == nil
 		})
+		if err == nil {
+			err = flush()
+		}
 		if err != nil {
 			return err
 		}
@@ -193,9 +199,9 @@ func WriteDatabases(w *SnapshotWriter, codecs *Codecs, dbs []*keyspace.DB) error
 	return nil
 }
 
-// keyBytes is e's key as bytes without a copy, for writers that only read
-// it while the entry cannot change (the caller holds the keyspace's lock).
-func keyBytes(e *keyspace.Entry) []byte {
-	k := e.Key()
-	return unsafe.Slice(unsafe.StringData(k), len(k))
-}
+// A batch of WriteDatabases: enough keys for the CPU to overlap their
+// cache misses, few enough bytes to stay in its cache.
+const (
+	writeBatchKeys  = 256
+	writeBatchBytes = 64 << 10
+)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
+	"github.com/shoal-dev/shoal/node/persistence"
 	"github.com/shoal-dev/shoal/node/resp"
 	"github.com/shoal-dev/shoal/node/server"
 )
@@ -382,10 +383,6 @@ func (rs *replState) cmdPsync(c *server.Client) {
 // it progress.
 const replFlushEvery = 100 * time.Millisecond
 
-// replEOFMarkLen is the length of the random mark that ends a snapshot
-// sent without its length ($EOF:<mark>, Redis's diskless format).
-const replEOFMarkLen = 40
-
 // sendSnapshot sends the snapshot of a full resync. A replica that
 // announced capa eof gets it streamed as it is encoded, framed as Redis's
 // diskless sync frames it: $EOF:<40-byte mark>, the snapshot, the mark.
@@ -407,7 +404,7 @@ func (rs *replState) sendSnapshot(r *replica, conn net.Conn, snap func(io.Writer
 		n, err := dw.Write(buf.Bytes())
 		return int64(n), err
 	}
-	mark := NewReplID()[:replEOFMarkLen]
+	mark := NewReplID()[:persistence.SyncEOFMarkLen]
 	rs.setReplicaState(r, "send_bulk")
 	dw := deadlineWriter{conn: conn, timeout: timeout}
 	if _, err := dw.Write([]byte("$EOF:" + mark + "\r\n")); err != nil {

@@ -383,7 +383,7 @@ func (rs *replState) fullSync(l *masterLink, lc *linkConn, reply Reply, timeout 
 			return fmt.Errorf("master aborted the sync: %s", h)
 		}
 	}
-	total, mark, err := parseSnapshotHeader(hdr)
+	total, mark, err := persistence.ParseSyncHeader(hdr)
 	if err != nil {
 		return err
 	}
@@ -444,23 +444,6 @@ func (rs *replState) continueFromSaved(l *masterLink, info SaveInfo) {
 		l.client.DB = s.DB(info.StreamDB)
 	}
 	s.Logf("Continuing the replication stream %s from offset %d, as saved in the snapshot loaded at start", info.ID, info.Offset+1)
-}
-
-// parseSnapshotHeader parses the line before a full resync's snapshot:
-// $<length>, or $EOF:<mark> when the master streams it without knowing
-// its length (the mark follows the snapshot). total is -1 for the latter.
-func parseSnapshotHeader(hdr string) (total int64, mark string, err error) {
-	if m, ok := strings.CutPrefix(hdr, "$EOF:"); ok {
-		if len(m) != replEOFMarkLen {
-			return 0, "", fmt.Errorf("bad end mark from master: %q", hdr)
-		}
-		return -1, m, nil
-	}
-	n, err := strconv.ParseInt(hdr[1:], 10, 64)
-	if err != nil || n < 0 {
-		return 0, "", fmt.Errorf("bad bulk length from master: %q", hdr)
-	}
-	return n, "", nil
 }
 
 // errLinkStopped ends a load whose link was stopped (REPLICAOF, shutdown).

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/shoal-dev/shoal/node/sentinel"
 	"github.com/shoal-dev/shoal/node/server"
 )
 
@@ -33,9 +34,12 @@ func run(args []string) int {
 			fmt.Printf("shoal-node v=%s (Redis %s compatible)\n", server.RedisVersion, server.RedisVersion)
 			return 0
 		case "-h", "--help":
-			fmt.Println("Usage: shoal-node [/path/to/redis.conf] [--port 7000] [--name value ...]")
+			fmt.Println("Usage: shoal-node [/path/to/redis.conf] [--port 7000] [--name value ...]\n       shoal-node /path/to/sentinel.conf --sentinel [--name value ...]")
 			return 0
 		}
+	}
+	if sentinel.IsSentinelMode(args) {
+		return runSentinel(args)
 	}
 	wd, _ := os.Getwd() // before the config's dir moves us: a daemon starts from here
 	pipe, child := isDaemonChild()

@@ -144,8 +144,12 @@ type prestop struct {
 	logf   func(format string, args ...any)
 }
 
+// admin is an admin client of the node at addr, spoken to as the local
+// one is: over TLS with --tls-dir (a TLS cluster's nodes have no plain
+// port; without it the hand-over silently did not happen there).
 func (p prestop) admin(addr string) *clusteradmin.NodeClient {
-	return clusteradmin.New(addr, clusteradmin.Options{Username: p.target.Username, Password: p.target.Password, Timeout: p.target.Timeout})
+	return clusteradmin.New(addr, clusteradmin.Options{Username: p.target.Username, Password: p.target.Password,
+		Timeout: p.target.Timeout, TLS: p.target.TLS})
 }
 
 func (p prestop) localView(ctx context.Context) (*clusteradmin.NodeView, error) {

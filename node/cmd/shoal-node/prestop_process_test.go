@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 	"github.com/shoal-dev/shoal/node/nodetest"
+	"github.com/shoal-dev/shoal/node/tlsconf/certgen"
 
 	"github.com/shoal-dev/shoal/internal/testenv"
 )
@@ -239,5 +242,45 @@ func TestPodCommandsAgainstANode(t *testing.T) {
 	cmd.Env = append(os.Environ(), builders.PasswordEnv+"=not-"+testPassword)
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("ready with a wrong password: %s", out)
+	}
+}
+
+// TestPrestopSpeaksTLS: with --tls-dir the hook reads the node over its TLS
+// port (a TLS cluster's nodes have no plain port): it finds a master
+// serving slots with no replica and says so, instead of failing to read
+// the node and skipping the hand-over.
+func TestPrestopSpeaksTLS(t *testing.T) {
+	now := time.Now().Add(-time.Minute)
+	ca, err := certgen.NewCA("prestop CA", now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := certgen.Issue(ca, certgen.Request{CommonName: "node", IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore: now, Validity: time.Hour, Client: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"tls.crt": leaf.CertPEM, "tls.key": leaf.KeyPEM, "ca.crt": ca.CertPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tlsPort := nodetest.FreePort(t)
+	// The plain port serves the harness's readiness PING and the setup.
+	p := nodetest.Start(t, nodetest.Options{Ready: testWait, Args: []string{"--save", "", "--requirepass", testPassword,
+		"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(nodetest.FreePort(t)), "--cluster-node-timeout", testNodeTimeout,
+		"--tls-port", strconv.Itoa(tlsPort), "--tls-cluster", "yes", "--tls-replication", "yes",
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt")}})
+	n := &nodeProc{Port: p.Port, proc: p}
+	c := n.client()
+	defer c.Close() //nolint:errcheck // test client
+	if err := c.Do(t.Context(), "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := runSubcommand(t, "prestop", "--port", strconv.Itoa(tlsPort), "--password-env", testPasswordEnv, "--tls-dir", dir)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "no connected, in-sync replica") {
+		t.Errorf("prestop over TLS: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }

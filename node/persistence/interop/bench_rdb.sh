@@ -14,8 +14,15 @@
 # CPU time per key (utime+stime from /proc: on a shared machine the CPU
 # time is the steadier figure). Free 127.0.0.1 ports, files under a fresh
 # temp directory; the servers it starts are stopped by PID on exit.
+#
+# BEFORE_COMMIT=<commit> adds the RDB rows of the node built from that
+# commit (rdbcompression yes and no), for a change's figures before and
+# after in one run; BEFORE_NODE=<binary> does the same with a binary
+# already built.
 set -euo pipefail
 OLD_COMMIT=${OLD_COMMIT:-560329d212976d4eb28df2d059e8dd4330368e48}
+BEFORE_COMMIT=${BEFORE_COMMIT:-}
+BEFORE_NODE=${BEFORE_NODE:-}
 ITER=${ITER:-3}
 work=$(mktemp -d)
 pids=()
@@ -35,6 +42,14 @@ else
 	(cd "$work/oldsrc" && go build -o "$work/shoal-node-old" ./node/cmd/shoal-node)
 	(cd "$root" && go build -o "$work/shoal-node-new" ./node/cmd/shoal-node)
 	old=$work/shoal-node-old new=$work/shoal-node-new
+fi
+before=$BEFORE_NODE
+if [ -z "$before" ] && [ -n "$BEFORE_COMMIT" ]; then
+	root=$(git rev-parse --show-toplevel)
+	mkdir -p "$work/beforesrc"
+	git -C "$root" archive "$BEFORE_COMMIT" | tar -x -C "$work/beforesrc"
+	(cd "$work/beforesrc" && go build -o "$work/shoal-node-before" ./node/cmd/shoal-node)
+	before=$work/shoal-node-before
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -102,6 +117,10 @@ bench_node() { # name binary port args...
 
 echo "$n keys (DEBUG POPULATE $n key 32), best of $ITER; load cpu includes the process's start"
 bench_node old-format "$old" "$(free_port)"
+if [ -n "$before" ]; then
+	bench_node "rdb-before" "$before" "$(free_port)"
+	bench_node "rdb-before-compression-no" "$before" "$(free_port)" --rdbcompression no
+fi
 bench_node rdb "$new" "$(free_port)"
 bench_node rdb-rdbcompression-no "$new" "$(free_port)" --rdbcompression no
 

@@ -18,7 +18,15 @@ func saveFile(t *testing.T, fill func(context.Context, func(int) *redis.Client) 
 	ctx := context.Background()
 	dir := t.TempDir()
 	n := startNode(t, dir, args...)
-	db, closeAll := dbClients(n.Addr)
+	fillAndSave(t, ctx, n.Addr, fill)
+	return filepath.Join(dir, "dump.rdb"), render(t, n.Addr)
+}
+
+// fillAndSave fills the server at addr (ours or redis-server) by fill and
+// SAVEs.
+func fillAndSave(t *testing.T, ctx context.Context, addr string, fill func(context.Context, func(int) *redis.Client) error) {
+	t.Helper()
+	db, closeAll := dbClients(addr)
 	defer closeAll()
 	if err := fill(ctx, db); err != nil {
 		t.Fatal(err)
@@ -26,7 +34,6 @@ func saveFile(t *testing.T, fill func(context.Context, func(int) *redis.Client) 
 	if err := do(ctx, db(0), "SAVE"); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, "dump.rdb"), render(t, n.Addr)
 }
 
 // TestNodeFileCompression: with rdbcompression yes (the default) the

@@ -1,0 +1,181 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
+)
+
+// Events of a backup schedule.
+const (
+	eventScheduledBackup = "ScheduledBackupCreated"
+	eventBackupPruned    = "BackupPruned"
+	eventScheduleInvalid = "InvalidBackupSchedule"
+)
+
+// BackupScheduleReconciler carries out spec.backup of RedisClusters: a
+// RedisBackup at every run time of the schedule, and the removal of the
+// backups the retention policy no longer keeps. It keeps no state of its
+// own: the last run is the newest scheduled RedisBackup's time (the
+// RedisCluster's creation before the first), and a run's RedisBackup has a
+// name derived from its time, so a run is never taken twice.
+type BackupScheduleReconciler struct {
+	client.Client
+	APIReader client.Reader
+	Recorder  record.EventRecorder
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Reconcile takes the due backup and prunes, then waits for the next run.
+func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	rc := &v1alpha1.RedisCluster{}
+	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	spec := rc.Spec.Backup
+	if spec == nil || !rc.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	sched, err := backup.ParseSchedule(spec.Schedule)
+	if err != nil {
+		r.Recorder.Event(rc, corev1.EventTypeWarning, eventScheduleInvalid, err.Error())
+		return ctrl.Result{}, nil
+	}
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	var list v1alpha1.RedisBackupList
+	if err := r.List(ctx, &list, client.InNamespace(rc.Namespace), client.MatchingLabels{v1alpha1.LabelBackupCluster: rc.Name}); err != nil {
+		return ctrl.Result{}, err
+	}
+	last := rc.CreationTimestamp.Time
+	var kept []backup.Kept
+	for _, b := range list.Items {
+		t, err := time.Parse(time.RFC3339, b.Annotations[v1alpha1.AnnotationScheduledTime])
+		if err != nil {
+			continue
+		}
+		if t.After(last) {
+			last = t
+		}
+		kept = append(kept, backup.Kept{Name: b.Name, Time: t, Completed: b.Status.Phase == v1alpha1.BackupCompleted,
+			Finished: b.Status.Phase == v1alpha1.BackupCompleted || b.Status.Phase == v1alpha1.BackupFailed})
+	}
+	due, ok, next := backup.Due(sched, last, now)
+	if ok {
+		if err := r.createScheduled(ctx, rc, due); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if err := r.prune(ctx, rc, list.Items, kept, now); err != nil {
+		return ctrl.Result{}, err
+	}
+	// Pruning looks again soon while a backup runs; otherwise at the next
+	// run time.
+	return ctrl.Result{RequeueAfter: min(max(next.Sub(now), time.Second), healthyResync)}, nil
+}
+
+func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, rc *v1alpha1.RedisCluster, due time.Time) error {
+	spec := rc.Spec.Backup
+	b := &v1alpha1.RedisBackup{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:   rc.Namespace,
+			Name:        scheduledBackupName(rc.Name, due),
+			Labels:      map[string]string{v1alpha1.LabelBackupCluster: rc.Name},
+			Annotations: map[string]string{v1alpha1.AnnotationScheduledTime: due.UTC().Format(time.RFC3339)},
+		},
+		Spec: v1alpha1.RedisBackupSpec{Cluster: rc.Name, Destination: spec.Destination, Source: spec.Source, Compression: spec.Compression},
+	}
+	err := r.Create(ctx, b)
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.Recorder.Eventf(rc, corev1.EventTypeNormal, eventScheduledBackup, "RedisBackup %s created for the run of %s", b.Name, due.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// scheduledBackupName is <cluster>-<unix seconds of the run>.
+func scheduledBackupName(cluster string, due time.Time) string {
+	return cluster + "-" + strconv.FormatInt(due.Unix(), 10)
+}
+
+// prune removes the objects of each backup the retention policy drops,
+// then the RedisBackup.
+func (r *BackupScheduleReconciler) prune(ctx context.Context, rc *v1alpha1.RedisCluster, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) error {
+	ret := rc.Spec.Backup.Retention
+	count := int(ret.Count)
+	if count < 1 {
+		count = 7
+	}
+	var maxAge time.Duration
+	if ret.MaxAge != nil {
+		maxAge = ret.MaxAge.Duration
+	}
+	drop := backup.Prune(kept, count, maxAge, now)
+	for _, name := range drop {
+		var b *v1alpha1.RedisBackup
+		for i := range items {
+			if items[i].Name == name {
+				b = &items[i]
+			}
+		}
+		if b == nil {
+			continue
+		}
+		if b.Status.Manifest != "" {
+			store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+			if err != nil {
+				return err
+			}
+			if problem != "" {
+				return fmt.Errorf("pruning %s: %s", b.Name, problem)
+			}
+			folder := strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
+			if err := store.RemoveAll(ctx, folder); err != nil {
+				return fmt.Errorf("pruning %s: %w", b.Name, err)
+			}
+		}
+		if err := r.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		r.Recorder.Eventf(rc, corev1.EventTypeNormal, eventBackupPruned, "RedisBackup %s (run of %s) and its objects removed by the retention policy",
+			b.Name, b.Annotations[v1alpha1.AnnotationScheduledTime])
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller: RedisClusters, and the
+// RedisBackups a schedule made (by label), so pruning follows a backup's
+// completion.
+func (r *BackupScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.RedisCluster{}).
+		Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			name, ok := o.GetLabels()[v1alpha1.LabelBackupCluster]
+			if !ok {
+				return nil
+			}
+			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+		})).
+		Named("backupschedule").
+		Complete(r)
+}

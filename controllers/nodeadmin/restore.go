@@ -1,0 +1,65 @@
+package nodeadmin
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/node/cluster"
+)
+
+// RestoreKey is one key of a backup: its DUMP payload and its absolute
+// expiry (unix ms; 0 for none).
+type RestoreKey struct {
+	Key      string
+	Payload  string
+	ExpireAt int64
+}
+
+// RestoreKeys writes keys to the master of each key's slot with RESTORE
+// key <expire-at-ms> payload REPLACE ABSTTL (0: no expiry), pipelined per
+// master, and returns the number restored by shard. A key already expired
+// at restore time is skipped by the node as Redis skips it. Restoring the
+// same keys again gives the same values.
+func (t *ImportTarget) RestoreKeys(ctx context.Context, keys []RestoreKey) (map[int]int64, error) {
+	byMaster := map[int][]RestoreKey{}
+	for _, k := range keys {
+		o := t.slotOwner[cluster.KeyHashSlot([]byte(k.Key))]
+		byMaster[o] = append(byMaster[o], k)
+	}
+	restored := map[int]int64{}
+	for o, ks := range byMaster {
+		m := t.masters[o]
+		cmds, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range ks {
+				p.Do(ctx, "RESTORE", k.Key, strconv.FormatInt(k.ExpireAt, 10), k.Payload, "REPLACE", "ABSTTL")
+			}
+			return nil
+		})
+		if err != nil {
+			for i, c := range cmds {
+				if c.Err() != nil {
+					return nil, fmt.Errorf("RESTORE %q on shard %d: %w", ks[i].Key, m.shard, c.Err())
+				}
+			}
+			return nil, fmt.Errorf("RESTORE on shard %d: %w", m.shard, err)
+		}
+		restored[m.shard] += int64(len(ks))
+	}
+	return restored, nil
+}
+
+// LoadFunctions loads function libraries into every master (FUNCTION LOAD
+// REPLACE); replicas receive them by replication.
+func (t *ImportTarget) LoadFunctions(ctx context.Context, libraries []string) error {
+	for _, m := range t.masters {
+		for _, code := range libraries {
+			if err := m.client.Do(ctx, "FUNCTION", "LOAD", "REPLACE", code).Err(); err != nil {
+				return fmt.Errorf("FUNCTION LOAD on shard %d: %w", m.shard, err)
+			}
+		}
+	}
+	return nil
+}

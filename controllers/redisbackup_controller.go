@@ -1,0 +1,295 @@
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
+)
+
+// +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisbackups,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=redis.shoal.dev,resources=redisbackups/status,verbs=get;update;patch
+
+// Events of a backup.
+const (
+	eventBackupStarted   = "BackupStarted"
+	eventBackupCompleted = "BackupCompleted"
+	eventBackupFailed    = "BackupFailed"
+	eventBackupWaiting   = "BackupWaiting"
+)
+
+// backupWaitRequeue is how soon a waiting backup looks again (slots that
+// move, a cluster not ready); the store and node timeouts bound each
+// snapshot's reads.
+const (
+	backupWaitRequeue   = 5 * time.Second
+	backupStreamTimeout = 30 * time.Second
+)
+
+// errStaleBackup: the backup changed since the cache's copy was read.
+var errStaleBackup = errors.New("stale RedisBackup")
+
+// RedisBackupReconciler takes RedisBackups: each is taken once, Pending
+// until the cluster can be backed up consistently, then Running while the
+// shards' snapshots stream to the store, then Completed or Failed. A
+// backup found Running (the operator restarted in the middle) is taken
+// again from the start: its objects are overwritten.
+type RedisBackupReconciler struct {
+	client.Client
+	// APIReader reads the Secrets (not cached).
+	APIReader client.Reader
+	Recorder  record.EventRecorder
+	// Dial and DialTLS open admin clients to nodes (as the RedisCluster
+	// controller's).
+	Dial    clusteradmin.Dialer
+	DialTLS func(*tls.Config) clusteradmin.Dialer
+}
+
+// Reconcile takes one backup.
+func (r *RedisBackupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	b := &v1alpha1.RedisBackup{}
+	if err := r.Get(ctx, req.NamespacedName, b); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if b.Status.Phase == v1alpha1.BackupCompleted || b.Status.Phase == v1alpha1.BackupFailed || !b.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	before := b.DeepCopy()
+	res, err := r.take(ctx, b)
+	if errors.Is(err, errStaleBackup) {
+		return res, nil
+	}
+	if perr := r.patchBackupStatus(ctx, before, b); perr != nil && err == nil {
+		err = perr
+	}
+	return res, err
+}
+
+// wait records why the backup waits.
+func (r *RedisBackupReconciler) wait(b *v1alpha1.RedisBackup, reason v1alpha1.ConditionReason, msg string) (ctrl.Result, error) {
+	b.Status.Phase = v1alpha1.BackupPending
+	if b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionFalse, reason, msg) {
+		r.Recorder.Event(b, corev1.EventTypeNormal, eventBackupWaiting, msg)
+	}
+	return ctrl.Result{RequeueAfter: backupWaitRequeue}, nil
+}
+
+// fail ends the backup.
+func (r *RedisBackupReconciler) fail(b *v1alpha1.RedisBackup, msg string) {
+	now := metav1.Now()
+	b.Status.Phase = v1alpha1.BackupFailed
+	b.Status.Reason = msg
+	b.Status.CompletionTime = &now
+	b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionFalse, v1alpha1.ReasonBackupFailed, msg)
+	r.Recorder.Event(b, corev1.EventTypeWarning, eventBackupFailed, msg)
+}
+
+func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBackup) (ctrl.Result, error) {
+	rc := &v1alpha1.RedisCluster{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: b.Namespace, Name: b.Spec.Cluster}, rc)
+	if apierrors.IsNotFound(err) {
+		return r.wait(b, v1alpha1.ReasonBackupWaitingForCluster, fmt.Sprintf("RedisCluster %s not found", b.Spec.Cluster))
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if m := rc.Status.Migration; m != nil {
+		return r.wait(b, v1alpha1.ReasonBackupSlotsMoving, fmt.Sprintf("slots are moving (%s, %d of %d slots moved)", m.Reason, m.MovedSlots, m.TotalSlots))
+	}
+	store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
+	}
+	access, problem, err := readClusterAccess(ctx, r.APIReader, rc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		return r.wait(b, v1alpha1.ReasonBackupWaitingForCluster, problem)
+	}
+	dial := r.Dial
+	if access.tls != nil && r.DialTLS != nil {
+		dial = r.DialTLS(access.tls)
+	}
+	members, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	sources, why := backup.ChooseSources(members, b.Spec.Source == v1alpha1.BackupFromReplica)
+	if why != "" {
+		reason := v1alpha1.ReasonBackupWaitingForCluster
+		if strings.HasPrefix(why, "slots are moving") {
+			reason = v1alpha1.ReasonBackupSlotsMoving
+		}
+		return r.wait(b, reason, why)
+	}
+
+	// Running is written before the snapshots start, so a watcher sees it.
+	start := metav1.Now()
+	folder := backup.Folder(b.Spec.Destination.S3.Prefix, b.Namespace, b.Spec.Cluster, b.Name)
+	b.Status.Phase = v1alpha1.BackupRunning
+	b.Status.StartTime = &start
+	b.Status.Location = "s3://" + store.Bucket() + "/" + folder
+	b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionFalse, v1alpha1.ReasonBackupRunning,
+		fmt.Sprintf("streaming the snapshots of %d shards", len(sources)))
+	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupStarted, "Backup of %d shards to %s started", len(sources), b.Status.Location)
+	running := b.DeepCopy()
+	if err := r.Status().Update(ctx, running); err != nil {
+		if apierrors.IsConflict(err) {
+			// Read from a stale cache: observe again, write nothing.
+			return ctrl.Result{RequeueAfter: conflictRequeue}, errStaleBackup
+		}
+		return ctrl.Result{}, err
+	}
+	b.ResourceVersion = running.ResourceVersion
+
+	compression := string(b.Spec.Compression)
+	if compression == "" {
+		compression = backup.CompressionNone
+	}
+	objects, err := uploadShards(ctx, store, folder, compression, sources, backup.Options{
+		Username: access.replication.Username, Password: access.replication.Password, TLS: access.tls, Timeout: backupStreamTimeout})
+	if err != nil {
+		r.fail(b, err.Error())
+		return ctrl.Result{}, nil
+	}
+	// The slot map must not have changed while the snapshots were taken:
+	// keys moved between two shards' snapshots would be missed or doubled.
+	after, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	now, why := backup.ChooseSources(after, false)
+	if why == "" {
+		why = backup.SlotMapChanged(sources, now)
+	}
+	if why != "" {
+		r.fail(b, "the cluster changed during the backup, which is not consistent: "+why)
+		return ctrl.Result{}, nil
+	}
+
+	done := metav1.Now()
+	m := manifestOf(b, compression, sources, objects, start.Time, done.Time)
+	body, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	key := folder + backup.ManifestName
+	if err := store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "application/json"); err != nil {
+		r.fail(b, err.Error())
+		return ctrl.Result{}, nil
+	}
+	b.Status.Manifest = key
+	b.Status.Shards, b.Status.Size = shardStatuses(sources, objects)
+	b.Status.Phase = v1alpha1.BackupCompleted
+	b.Status.CompletionTime = &done
+	msg := fmt.Sprintf("%d shards, %d bytes, in %s", len(objects), b.Status.Size, done.Sub(start.Time).Round(time.Millisecond))
+	b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionTrue, v1alpha1.ReasonBackupSucceeded, msg)
+	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupCompleted, "Backup completed: %s", msg)
+	log.FromContext(ctx).Info("backup completed", "location", b.Status.Location, "shards", len(objects), "bytes", b.Status.Size)
+	return ctrl.Result{}, nil
+}
+
+// uploadShards streams every source's snapshot to the store at once (the
+// snapshots are as close in time as the nodes allow). The first failure
+// fails the whole backup, with the shard named.
+func uploadShards(ctx context.Context, s *backup.Store, folder, compression string, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
+	out := make([]backup.ShardObject, len(sources))
+	errs := make([]error, len(sources))
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		wg.Go(func() {
+			key := folder + backup.ObjectName(src.Shard, compression)
+			out[i], errs[i] = backup.UploadShard(ctx, s, key, src.Addr, compression, o)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("shard %d (pod %s): %w", src.Shard, src.Pod, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func manifestOf(b *v1alpha1.RedisBackup, compression string, sources []backup.Source, objects []backup.ShardObject, start, done time.Time) backup.Manifest {
+	m := backup.Manifest{Format: backup.ManifestFormat, Namespace: b.Namespace, Cluster: b.Spec.Cluster, Backup: b.Name,
+		StartTime: start.UTC(), CompletionTime: done.UTC(), Compression: compression}
+	for i, src := range sources {
+		o := objects[i]
+		m.Shards = append(m.Shards, backup.ManifestShard{
+			Shard: src.Shard, NodeID: src.MasterID, Pod: src.Pod, Slots: slotStrings(src.Slots),
+			Object: o.Key[strings.LastIndex(o.Key, "/")+1:], Size: o.ObjectSize, SHA256: o.ObjectSHA256,
+			RDBSize: o.Size, RDBSHA256: o.SHA256, ReplicationID: o.ReplID, ReplicationOffset: o.Offset,
+			DurationMillis: o.Duration.Milliseconds(),
+		})
+	}
+	return m
+}
+
+func shardStatuses(sources []backup.Source, objects []backup.ShardObject) ([]v1alpha1.BackupShardStatus, int64) {
+	var out []v1alpha1.BackupShardStatus
+	var total int64
+	for i, src := range sources {
+		o := objects[i]
+		total += o.ObjectSize
+		out = append(out, v1alpha1.BackupShardStatus{
+			Shard: int32(src.Shard), NodeID: src.MasterID, Pod: src.Pod, Slots: slotStrings(src.Slots),
+			Object: o.Key, Size: o.ObjectSize, RDBSize: o.Size, SHA256: o.ObjectSHA256,
+			ReplicationID: o.ReplID, ReplicationOffset: o.Offset, DurationMillis: o.Duration.Milliseconds(),
+		})
+	}
+	return out, total
+}
+
+func (r *RedisBackupReconciler) patchBackupStatus(ctx context.Context, before, b *v1alpha1.RedisBackup) error {
+	if equalJSON(before.Status, b.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, b, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("patching status: %w", err)
+	}
+	return nil
+}
+
+func equalJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// SetupWithManager registers the controller. Snapshots stream within a
+// reconcile, so backups of different clusters run side by side on
+// workers of their own.
+func (r *RedisBackupReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.RedisBackup{}).
+		Named("redisbackup").
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).
+		Complete(r)
+}

@@ -1,0 +1,269 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+	"github.com/shoal-dev/shoal/node/persistence"
+)
+
+// Events of a restore.
+const (
+	eventRestoreShardLoaded = "RestoreShardLoaded"
+	eventRestoreCompleted   = "RestoreCompleted"
+	eventRestoreRefused     = "RestoreRefused"
+)
+
+// restoreBatch is how many keys one pipelined RESTORE round carries.
+const restoreBatch = 500
+
+// ensureFromBackup carries out spec.bootstrap.fromBackup on the formed,
+// converged cluster, one shard object per reconcile: the object's SHA-256
+// is checked against the manifest first (a corrupt or truncated object is
+// refused before any of its keys is loaded), then its snapshot is read
+// and every key is restored, with its absolute expiry, on the master of
+// its slot. Keys go where the new cluster's slot map puts them, so a
+// backup of N masters loads into any number of masters without a slot
+// move. Until the last shard is loaded the cluster is not Ready (clients
+// can connect to an empty or partial cluster; Ready says when to).
+// Progress (shards loaded) lives in status.fromBackup; a shard
+// interrupted by an operator restart is loaded again (RESTORE REPLACE).
+func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state) (ctrl.Result, error) {
+	spec := restoreSpec(st.desired)
+	if spec == nil {
+		st.rc.Status.FromBackup = nil
+		return ctrl.Result{}, nil
+	}
+	if st.rc.Status.FromBackup == nil {
+		st.rc.Status.FromBackup = &v1alpha1.RestoreStatus{Phase: v1alpha1.RestoreWaiting}
+	}
+	status := st.rc.Status.FromBackup
+	switch status.Phase {
+	case v1alpha1.RestoreCompleted:
+		return ctrl.Result{}, nil
+	case v1alpha1.RestoreFailed:
+		// Not Ready, ever: the cluster holds none or part of the backup.
+		// Delete it and restore from another backup.
+		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+status.Message)
+		st.halt = true
+		return ctrl.Result{}, nil
+	}
+	waiting := func(msg string) (ctrl.Result, error) {
+		status.Message = msg
+		st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreWaiting, msg)
+		st.progress(v1alpha1.ReasonRestoreWaiting, "restore from a backup: "+msg)
+		st.halt = true
+		return ctrl.Result{RequeueAfter: backupWaitRequeue}, nil
+	}
+	refuse := func(msg string) (ctrl.Result, error) {
+		now := metav1.Now()
+		status.Phase, status.Message, status.CompletionTime = v1alpha1.RestoreFailed, msg, &now
+		st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreRefused, msg)
+		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+msg)
+		r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventRestoreRefused, msg)
+		st.halt = true
+		return ctrl.Result{}, nil
+	}
+
+	store, folder, problem, err := r.backupLocation(ctx, st.rc.Namespace, spec)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		return waiting(problem)
+	}
+	status.Location = "s3://" + store.Bucket() + "/" + folder
+	m, err := readManifest(ctx, store, folder)
+	if errors.Is(err, backup.ErrNotFound) {
+		return refuse(fmt.Sprintf("%s has no %s: not a completed backup", status.Location, backup.ManifestName))
+	}
+	var bad *badManifestError
+	if errors.As(err, &bad) {
+		return refuse(err.Error())
+	}
+	if err != nil {
+		return waiting(err.Error())
+	}
+	if status.Phase == v1alpha1.RestoreWaiting {
+		now := metav1.Now()
+		status.Phase, status.StartTime, status.Shards = v1alpha1.RestoreLoading, &now, int32(len(m.Shards))
+	}
+	i := int(status.ShardsLoaded)
+	if i >= len(m.Shards) {
+		return r.restoreDone(st, status)
+	}
+	shard := m.Shards[i]
+	key := folder + shard.Object
+	if err := backup.VerifyObject(ctx, store, key, shard.Size, shard.SHA256); err != nil {
+		if errors.Is(err, backup.ErrChecksum) || errors.Is(err, backup.ErrNotFound) {
+			return refuse(fmt.Sprintf("shard %d: %v; nothing of it was loaded", shard.Shard, err))
+		}
+		return waiting(err.Error())
+	}
+	run := &importRun{r: r, st: st}
+	defer run.close()
+	target, err := run.importTarget()
+	if err != nil {
+		return waiting(err.Error())
+	}
+	loaded, err := loadShard(ctx, store, key, m.Compression, shard, target)
+	if err != nil {
+		var le *persistence.LoadError
+		var te *targetError
+		if !errors.As(err, &te) && (errors.Is(err, backup.ErrChecksum) || errors.As(err, &le)) {
+			return refuse(fmt.Sprintf("shard %d: %v", shard.Shard, err))
+		}
+		return waiting(fmt.Sprintf("shard %d: %v", shard.Shard, err))
+	}
+	status.ShardsLoaded++
+	status.KeysLoaded += loaded
+	status.Message = ""
+	r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventRestoreShardLoaded, "Shard %d of the backup loaded (%d keys)", shard.Shard, loaded)
+	if int(status.ShardsLoaded) == len(m.Shards) {
+		return r.restoreDone(st, status)
+	}
+	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
+	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)
+	st.progress(v1alpha1.ReasonRestoreLoading, "restoring from a backup: "+msg)
+	st.halt = true
+	return ctrl.Result{RequeueAfter: importRequeue}, nil
+}
+
+func (r *RedisClusterReconciler) restoreDone(st *state, status *v1alpha1.RestoreStatus) (ctrl.Result, error) {
+	now := metav1.Now()
+	status.Phase, status.CompletionTime, status.Message = v1alpha1.RestoreCompleted, &now, ""
+	msg := fmt.Sprintf("%d shards, %d keys loaded from %s", status.Shards, status.KeysLoaded, status.Location)
+	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionTrue, v1alpha1.ReasonRestoreCompleted, msg)
+	r.Recorder.Event(st.rc, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
+	return ctrl.Result{}, nil
+}
+
+// restoreSpec is spec.bootstrap.fromBackup, nil when unset.
+func restoreSpec(rc *v1alpha1.RedisCluster) *v1alpha1.FromBackupSpec {
+	if rc.Spec.Bootstrap == nil {
+		return nil
+	}
+	return rc.Spec.Bootstrap.FromBackup
+}
+
+// backupLocation is the store and folder of the backup to load.
+func (r *RedisClusterReconciler) backupLocation(ctx context.Context, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, string, error) {
+	dest, folder := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/"
+	if spec.BackupName != "" {
+		b := &v1alpha1.RedisBackup{}
+		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
+		if apierrors.IsNotFound(err) {
+			return nil, "", fmt.Sprintf("RedisBackup %s not found", spec.BackupName), nil
+		}
+		if err != nil {
+			return nil, "", "", err
+		}
+		if b.Status.Phase != v1alpha1.BackupCompleted {
+			return nil, "", fmt.Sprintf("RedisBackup %s is %s, not Completed", spec.BackupName, b.Status.Phase), nil
+		}
+		dest = &b.Spec.Destination.S3
+		folder = strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
+	}
+	store, problem, err := openStore(ctx, r.APIReader, ns, dest)
+	return store, folder, problem, err
+}
+
+// badManifestError: the manifest is there but cannot be used.
+type badManifestError struct{ err error }
+
+func (e *badManifestError) Error() string { return e.err.Error() }
+
+func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.Manifest, error) {
+	rd, err := s.Get(ctx, folder+backup.ManifestName)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(io.LimitReader(rd, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	m, err := backup.ParseManifest(b)
+	if err != nil {
+		return nil, &badManifestError{err}
+	}
+	return m, nil
+}
+
+// loadShard restores every key of one shard object into the cluster, and
+// its function libraries into every master.
+func loadShard(ctx context.Context, s *backup.Store, key, compression string, shard backup.ManifestShard, target *nodeadmin.ImportTarget) (int64, error) {
+	var batch []nodeadmin.RestoreKey
+	var libraries []string
+	var loaded int64
+	now := time.Now().UnixMilli()
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if _, err := target.RestoreKeys(ctx, batch); err != nil {
+			return err
+		}
+		loaded += int64(len(batch))
+		batch = batch[:0]
+		return nil
+	}
+	h := persistence.SnapshotHandler{
+		Key: func(rec persistence.Record) error {
+			if rec.Legacy {
+				return fmt.Errorf("key %q: a record of an earlier snapshot format", rec.Key)
+			}
+			if rec.DB != 0 {
+				return fmt.Errorf("key %q in database %d: a cluster has database 0 only", rec.Key, rec.DB)
+			}
+			expireAt := int64(0)
+			if rec.ExpireAt != persistence.NoExpire {
+				if rec.ExpireAt <= now {
+					return nil // expired: Redis does not load it either
+				}
+				expireAt = rec.ExpireAt
+			}
+			batch = append(batch, nodeadmin.RestoreKey{Key: string(rec.Key), Payload: string(persistence.AppendDump(nil, rec.Value)), ExpireAt: expireAt})
+			if len(batch) >= restoreBatch {
+				if err := flush(); err != nil {
+					return &targetError{err}
+				}
+			}
+			return nil
+		},
+		Function: func(code []byte) error {
+			libraries = append(libraries, string(code))
+			return nil
+		},
+	}
+	if err := backup.ReadShard(ctx, s, key, compression, shard.Size, shard.SHA256, h); err != nil {
+		return loaded, err
+	}
+	if err := flush(); err != nil {
+		return loaded, &targetError{err}
+	}
+	if err := target.LoadFunctions(ctx, libraries); err != nil {
+		return loaded, &targetError{err}
+	}
+	return loaded, nil
+}
+
+// targetError: the cluster refused or did not answer a write of the
+// restore (tried again), as opposed to a backup that cannot be read.
+type targetError struct{ err error }
+
+func (e *targetError) Error() string { return e.err.Error() }
+func (e *targetError) Unwrap() error { return e.err }
