@@ -28,17 +28,15 @@ import (
 // replSim plays the StatefulSet controller and the kubelet for the pods of
 // one RedisReplication: data node pods run the real node with the
 // container's arguments; sentinel pods run the init container's real
-// `shoal-node install-file` with its arguments, then a Sentinel on the
-// file it wrote. The Sentinel is Debian's redis-sentinel (the protocol and
-// sentinel.conf syntax the node's own --sentinel mode implements), bound
-// to the pod's loopback address. envtest has no DNS: every pod's stable
-// host name in arguments and files is replaced by its address.
+// `shoal-node install-file` with its arguments, then the container's
+// `shoal-node --sentinel` on the file it wrote, bound to the pod's
+// loopback address. envtest has no DNS: every pod's stable host name in
+// arguments and files is replaced by its address.
 type replSim struct {
 	t        *testing.T
 	c        client.Client
 	rr       *v1alpha1.RedisReplication
 	bin      string
-	sentinel string
 	password string
 	// root holds the pods' directories and logs.
 	root string
@@ -54,7 +52,6 @@ type replSim struct {
 func newReplSim(t *testing.T, rr *v1alpha1.RedisReplication, password string) *replSim {
 	s := &replSim{t: t, c: testEnv.c, rr: rr, bin: nodetest.Binary(t), password: password,
 		ips: map[string]string{}, procs: map[string]*simNode{}}
-	s.sentinel = nodetest.RedisServer(t)
 	root, err := os.MkdirTemp("", "replsim-")
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +239,11 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 	if err := os.WriteFile(conf, []byte(strings.ReplaceAll(string(body), "dir "+builders.DataDir+"\n", "dir "+n.dir+"\n")), 0o600); err != nil {
 		return err
 	}
-	p, err := nodetest.Launch(nodetest.Options{Binary: s.sentinel, CommandLine: []string{conf, "--sentinel"}, Host: n.ip,
+	var args []string
+	for _, a := range spec.Containers[0].Args {
+		args = append(args, s.subst(a, pod, n.dir))
+	}
+	p, err := nodetest.Launch(nodetest.Options{Binary: s.bin, CommandLine: args, Host: n.ip,
 		Port: builders.SentinelPort, Dir: n.dir, Log: n.dir + ".log", Ready: waitFor, Grace: 20 * time.Second})
 	if err != nil {
 		return err
