@@ -254,8 +254,7 @@ func (r *RedisReplicationReconciler) observeReplication(ctx context.Context, st 
 	for name, p := range st.sents {
 		s := replication.Sentinel{Pod: name}
 		if p.Status.PodIP != "" {
-			host, err := r.sentinelMasterHost(ctx, p.Status.PodIP, rr.SentinelMasterName())
-			s.Reachable, s.MasterHost = err == nil, host
+			s = r.observeSentinel(ctx, name, p.Status.PodIP, rr.SentinelMasterName())
 		}
 		in.Sentinels = append(in.Sentinels, s)
 	}
@@ -293,19 +292,57 @@ func (r *RedisReplicationReconciler) nodeInfo(ctx context.Context, ip, password 
 	return c.Info(ctx, "replication").Result()
 }
 
-// sentinelMasterHost is SENTINEL GET-MASTER-ADDR-BY-NAME's host, "" when the
-// sentinel monitors no master of that name (a null reply).
-func (r *RedisReplicationReconciler) sentinelMasterHost(ctx context.Context, ip, name string) (string, error) {
+// observeSentinel asks a sentinel for the master's address (SENTINEL
+// GET-MASTER-ADDR-BY-NAME; a null reply is no master of that name) and
+// for the replicas it could use (SENTINEL REPLICAS). Reachable only when
+// both answer.
+func (r *RedisReplicationReconciler) observeSentinel(ctx context.Context, pod, ip, name string) replication.Sentinel {
+	s := replication.Sentinel{Pod: pod}
 	c := r.sentinelClient(ip)
 	defer c.Close() //nolint:errcheck // a probe
 	reply, err := c.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name).StringSlice()
-	if err == redis.Nil {
-		return "", nil
+	switch {
+	case err == redis.Nil:
+		s.Reachable = true
+		return s
+	case err != nil || len(reply) != 2:
+		return s
 	}
-	if err != nil || len(reply) != 2 {
-		return "", fmt.Errorf("SENTINEL GET-MASTER-ADDR-BY-NAME: %v %v", reply, err)
+	replicas, err := sentinelReplicas(ctx, c, name)
+	if err != nil {
+		return s
 	}
-	return reply[0], nil
+	for _, f := range replicas {
+		if !sentinelFlagged(f["flags"], "s_down", "o_down", "disconnected") {
+			s.Replicas = append(s.Replicas, f["ip"])
+		}
+	}
+	s.Reachable, s.MasterHost = true, reply[0]
+	return s
+}
+
+// sentinelReplicas is SENTINEL REPLICAS, one field map per replica.
+func sentinelReplicas(ctx context.Context, c *redis.Client, name string) ([]map[string]string, error) {
+	reply, err := c.Do(ctx, "SENTINEL", "REPLICAS", name).Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]string, 0, len(reply))
+	for _, item := range reply {
+		out = append(out, replyFields(item))
+	}
+	return out, nil
+}
+
+// sentinelFlagged reports whether a Sentinel "flags" field (comma
+// separated) holds one of the flags.
+func sentinelFlagged(flags string, want ...string) bool {
+	for _, f := range strings.Split(flags, ",") {
+		if slices.Contains(want, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // masterHostForTemplate is the host sentinel.conf's template monitors: the
@@ -488,10 +525,11 @@ func (r *RedisReplicationReconciler) act(ctx context.Context, st *replState, act
 }
 
 // sentinelFailover sends SENTINEL FAILOVER to the first sentinel that
-// already sees replica-priority 0 on every excluded replica (a sentinel
-// reads its replicas' INFO every few seconds, and chooses the replica to
-// promote from what it last read) and accepts the command. It reports
-// false, to be tried again, while no sentinel sees the priorities yet.
+// knows every replica and already sees replica-priority 0 on every
+// excluded one (a sentinel reads its replicas' INFO every few seconds,
+// and chooses the replica to promote from what it last read) and accepts
+// the command. It reports false, to be tried again, while no sentinel
+// is ready to.
 func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *replState, exclude []string) (bool, error) {
 	var last error
 	name := st.desired.SentinelMasterName()
@@ -501,7 +539,7 @@ func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *r
 			continue
 		}
 		c := r.sentinelClient(p.Status.PodIP)
-		ok, err := r.sentinelSeesPriorityZero(ctx, c, st, exclude)
+		ok, err := r.sentinelReadyToFailover(ctx, c, st, exclude)
 		if err == nil && ok {
 			err = c.Do(ctx, "SENTINEL", "FAILOVER", name).Err()
 		}
@@ -517,25 +555,27 @@ func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *r
 	return false, nil
 }
 
-// sentinelSeesPriorityZero reports whether SENTINEL REPLICAS lists every
-// excluded pod with slave-priority 0.
-func (r *RedisReplicationReconciler) sentinelSeesPriorityZero(ctx context.Context, c *redis.Client, st *replState, exclude []string) (bool, error) {
-	if len(exclude) == 0 {
-		return true, nil
-	}
-	reply, err := c.Do(ctx, "SENTINEL", "REPLICAS", st.desired.SentinelMasterName()).Slice()
+// sentinelReadyToFailover reports whether SENTINEL REPLICAS lists every
+// replica of the master (a failover leaves a replica it does not know
+// behind the old master) and every excluded pod with slave-priority 0.
+func (r *RedisReplicationReconciler) sentinelReadyToFailover(ctx context.Context, c *redis.Client, st *replState, exclude []string) (bool, error) {
+	replicas, err := sentinelReplicas(ctx, c, st.desired.SentinelMasterName())
 	if err != nil {
 		return false, err
 	}
-	zero := map[string]bool{}
-	for _, item := range reply {
-		fields := replyFields(item)
-		if pod := replication.PodOf(st.in.Nodes, fields["ip"]); pod != "" {
-			zero[pod] = fields["slave-priority"] == "0"
+	priority := map[string]string{}
+	for _, f := range replicas {
+		if pod := replication.PodOf(st.in.Nodes, f["ip"]); pod != "" {
+			priority[pod] = f["slave-priority"]
+		}
+	}
+	for _, rep := range st.decision.Replicas {
+		if _, ok := priority[rep.Pod]; !ok {
+			return false, nil
 		}
 	}
 	for _, pod := range exclude {
-		if !zero[pod] {
+		if priority[pod] != "0" {
 			return false, nil
 		}
 	}

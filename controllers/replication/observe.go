@@ -87,6 +87,11 @@ type Sentinel struct {
 	// MasterHost is the host of its answer, empty when it monitors no
 	// master of that name.
 	MasterHost string
+	// Replicas are the hosts SENTINEL REPLICAS lists as usable (neither
+	// down nor disconnected): the replicas a failover it leads could
+	// promote or reconfigure. A sentinel discovers replicas from the
+	// master's INFO, every 10 s.
+	Replicas []string
 }
 
 // matches reports whether host names n.

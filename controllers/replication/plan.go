@@ -182,7 +182,34 @@ func (d Decision) Ready(in Input) (bool, string) {
 	case d.AgreeingSentinels < in.WantSentinels:
 		return false, fmt.Sprintf("%d of %d sentinels monitor the master", d.AgreeingSentinels, in.WantSentinels)
 	}
+	if s, pod := d.UnknownReplica(in); pod != "" {
+		return false, fmt.Sprintf("sentinel %s does not know replica %s yet", s, pod)
+	}
 	return true, fmt.Sprintf("master %s, %d replicas in sync, %d sentinels", d.Master, d.ReadyReplicas, d.AgreeingSentinels)
+}
+
+// UnknownReplica is a sentinel naming the master and a replica of the
+// master it does not list as usable, or "", "". A failover led by that
+// sentinel would leave the replica behind the old master (a sentinel
+// reconfigures only the replicas it knows), so the replication is not
+// Ready, and no planned failover starts, until every sentinel knows every
+// replica.
+func (d Decision) UnknownReplica(in Input) (sentinel, pod string) {
+	for _, s := range in.Sentinels {
+		if !s.Reachable || PodOf(in.Nodes, s.MasterHost) != d.Master {
+			continue
+		}
+		known := map[string]bool{}
+		for _, h := range s.Replicas {
+			known[PodOf(in.Nodes, h)] = true
+		}
+		for _, r := range d.Replicas {
+			if !known[r.Pod] {
+				return s.Pod, r.Pod
+			}
+		}
+	}
+	return "", ""
 }
 
 // unanimous reports whether every sentinel that answered names master.
@@ -197,14 +224,23 @@ func unanimous(nodes []Node, sentinels []Sentinel, master string) bool {
 
 // strayNode reports whether n is a node the sentinels cannot have
 // reconfigured: a fresh master (a new pod, or one restarted without its
-// replication state: offset 0, no replicas), or a replica of a host that is
-// none of the data nodes.
+// replication state: offset 0, no replicas), a replica of a host that is
+// none of the data nodes, or a replica of a data node that is itself a
+// replica. The last is a replica the sentinels had not discovered yet when
+// they failed its master over: they reconfigure only the replicas they
+// know, then turn the old master into a replica, and the unknown one stays
+// chained behind it.
 func strayNode(nodes []Node, n Node) bool {
 	switch n.Info.Role {
 	case "master":
 		return n.Info.Offset == 0 && n.Info.ConnectedReplicas == 0
 	case "slave":
-		return PodOf(nodes, n.Info.MasterHost) == ""
+		for _, up := range nodes {
+			if up.matches(n.Info.MasterHost) {
+				return up.Reachable && up.Info.Role == "slave"
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -198,3 +198,48 @@ func TestPlanDoesNotUndoARunningFailover(t *testing.T) {
 		t.Fatalf("promoted replica pointed back: %v", d.ReplicaOf)
 	}
 }
+
+// A replica the sentinels had not discovered when they failed its master
+// over stays behind the old master once that one is turned into a
+// replica: it is pointed at the new master, but only once every sentinel
+// names it (not while a failover may still be running).
+func TestPlanRepointsReplicaChainedBehindOldMaster(t *testing.T) {
+	nodes := []Node{replica("n-0", 0, "n-1", 80, true), master("n-1", 1, 80), replica("n-2", 2, "n-0", 80, true)}
+	d := Plan(Input{Nodes: nodes, Sentinels: sentinels("n-1.h", "n-1.h", "n-1.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if d.Master != "n-1" || !slices.Equal(d.ReplicaOf, []string{"n-2"}) {
+		t.Fatalf("master %q ReplicaOf %v", d.Master, d.ReplicaOf)
+	}
+	if d.Roles["n-2"] != "" || d.ReadyReplicas != 1 {
+		t.Fatalf("chained replica counted: %+v", d)
+	}
+	split := Plan(Input{Nodes: nodes, Sentinels: sentinels("n-1.h", "n-1.h", "n-0.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if len(split.ReplicaOf) != 0 {
+		t.Fatalf("repointed while the sentinels disagree: %v", split.ReplicaOf)
+	}
+	// The replica of a master that is not the sentinels' (the old master
+	// still running as one) is left to the sentinels.
+	nodes[0] = master("n-0", 0, 80)
+	d = Plan(Input{Nodes: nodes, Sentinels: sentinels("n-1.h", "n-1.h", "n-1.h"), WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"})
+	if len(d.ReplicaOf) != 0 {
+		t.Fatalf("replica of the old master repointed before the sentinels turned it: %v", d.ReplicaOf)
+	}
+}
+
+// Ready waits until every sentinel lists every replica: a failover led by
+// a sentinel that does not know a replica leaves that replica behind.
+func TestReadyWaitsUntilSentinelsKnowEveryReplica(t *testing.T) {
+	nodes := []Node{master("n-0", 0, 10), replica("n-1", 1, "n-0", 10, true), replica("n-2", 2, "n-0", 10, true)}
+	ss := sentinels("n-0.h", "n-0.h", "n-0.h")
+	for i := range ss {
+		ss[i].Replicas = []string{"n-1.h", "10.0.0.2"}
+	}
+	ss[2].Replicas = []string{"n-1.h"}
+	in := Input{Nodes: nodes, Sentinels: ss, WantReplicas: 3, WantSentinels: 3, KnownMaster: "n-0"}
+	if ok, why := Plan(in).Ready(in); ok || why != "sentinel s-2 does not know replica n-2 yet" {
+		t.Fatalf("ready %v: %s", ok, why)
+	}
+	ss[2].Replicas = append(ss[2].Replicas, "n-2.h")
+	if ok, why := Plan(in).Ready(in); !ok {
+		t.Fatalf("not ready: %s", why)
+	}
+}
