@@ -253,19 +253,14 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 }
 
 // TestRedisReplication: the objects are made, the first pod seeds the
-// master and is labelled, the Services select by role, the status fills
-// in; data written to the master reaches a replica; a master change made
+// master and is labelled, every sentinel knows every replica once Ready,
+// the Services select by role, the status fills in; data written to the master reaches a replica; a master change made
 // by the sentinels (SENTINEL FAILOVER) moves the master label, the status
 // and so the master Service; a switchover by annotation moves it to the
 // pod asked for.
 func TestRedisReplication(t *testing.T) {
-	// Since the last planner fixes: one pass, one run where a replica
-	// never synced at seeding (not understood yet). Kept out of CI until
-	// that is found.
-	if os.Getenv("SHOAL_REPLICATION_ENVTEST") == "" {
-		t.Skip("set SHOAL_REPLICATION_ENVTEST=1: flaky at seeding, under investigation")
-	}
 	ctx := context.Background()
+	begin := time.Now()
 	ns := newNamespace(t)
 	const password = "repl-secret"
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pw"}, Data: map[string][]byte{"password": []byte(password)}}
@@ -333,6 +328,7 @@ func TestRedisReplication(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("seeded: rp-node-0 is the master, Ready after %v", time.Since(begin).Round(time.Millisecond))
 	cur := get()
 	if len(cur.Status.Replicas) != 2 || cur.Status.ReadyReplicas != 2 || cur.Status.Sentinels != 3 || cur.Status.ObservedGeneration != cur.Generation {
 		t.Fatalf("status %+v", cur.Status)
@@ -340,6 +336,26 @@ func TestRedisReplication(t *testing.T) {
 	for _, r := range cur.Status.Replicas {
 		if !r.Synced || r.LinkState != "up" {
 			t.Fatalf("replica %+v", r)
+		}
+	}
+
+	// Ready means every sentinel knows every replica: a failover it leads
+	// reconfigures only the replicas it knows.
+	for o := range 3 {
+		sc := redis.NewClient(&redis.Options{Addr: sim.ip(fmt.Sprintf("rp-sentinel-%d", o)) + ":26379", MaxRetries: -1})
+		reply, err := sc.Do(ctx, "SENTINEL", "REPLICAS", "rp").Slice()
+		_ = sc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := map[string]bool{}
+		for _, item := range reply {
+			known[replyFields(item)["ip"]] = true
+		}
+		for _, r := range cur.Status.Replicas {
+			if !known[sim.ip(r.Pod)] {
+				t.Fatalf("Ready, but rp-sentinel-%d does not list %s (%s): %v", o, r.Pod, sim.ip(r.Pod), reply)
+			}
 		}
 	}
 
@@ -411,6 +427,7 @@ func TestRedisReplication(t *testing.T) {
 	if target == "" {
 		target = master
 	}
+	start = time.Now()
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.SwitchoverAnnotation, target)
 	if err := testEnv.c.Patch(ctx, get(), ctrlRawMerge(patch)); err != nil {
 		t.Fatal(err)
@@ -421,6 +438,7 @@ func TestRedisReplication(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("switchover: %s is the master, labelled and Ready after %v", target, time.Since(start).Round(time.Millisecond))
 	poll(t, waitFor, func() error {
 		if ls := get().Status.LastSwitchover; ls == nil || ls.Phase != "Succeeded" || ls.Pod != target {
 			return fmt.Errorf("lastSwitchover %+v", ls)
