@@ -97,7 +97,9 @@ const (
 	// ReasonSeedingMaster: no sentinel names a master yet; the first pod
 	// is made master and the others its replicas.
 	ReasonSeedingMaster ConditionReason = "SeedingMaster"
-	// ReasonReplicasSyncing: a replica is not linked or in sync yet.
+	// ReasonReplicasSyncing: a replica is not linked or in sync yet, or a
+	// sentinel has not discovered it yet (a failover that sentinel led
+	// would leave the replica behind).
 	ReasonReplicasSyncing ConditionReason = "ReplicasSyncing"
 	// ReasonSentinelsMissing: fewer sentinels than spec.sentinel.replicas
 	// answer and monitor the master.
@@ -106,6 +108,6 @@ const (
 	// RedisReplication, or it does not answer.
 	ReasonNoMaster ConditionReason = "NoMaster"
 	// ReasonReplicationOK: the master answers, every replica is in sync and
-	// every sentinel monitors the master.
+	// every sentinel monitors the master and knows every replica.
 	ReasonReplicationOK ConditionReason = "ReplicationOK"
 )
