@@ -102,13 +102,14 @@ test: vet helm node-clients s3server ## Unit, node integration and envtest tests
 # in-process engine, chunked capture (BGSAVE), loading while serving and
 # replication in node/server, with the node processes built with -race too
 # (SHOAL_NODE_RACE=1: a race in a node fails the test), and all of
-# node/persistence and node/replication. Chosen to stay under 4 minutes on
+# node/persistence, node/replication and node/keyspace/... (the value types
+# use unsafe; -race turns on checkptr). Chosen to stay under 5 minutes on
 # 2 cores; the whole node/server package under -race takes far longer.
 RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion
 
 .PHONY: test-race
-test-race: ## go test -race over node/persistence, node/replication and the concurrent parts of node/server (RACE_SERVER_TESTS).
-	SHOAL_REQUIRE_TOOLS=1 go test -race -count=1 -timeout 10m ./node/persistence ./node/replication
+test-race: ## go test -race (and so checkptr) over node/persistence, node/replication, node/keyspace/... and the concurrent parts of node/server (RACE_SERVER_TESTS).
+	SHOAL_REQUIRE_TOOLS=1 go test -race -count=1 -timeout 10m ./node/persistence ./node/replication ./node/keyspace/...
 	SHOAL_REQUIRE_TOOLS=1 SHOAL_NODE_RACE=1 go test -race -count=1 -timeout 10m ./node/server -run '^($(RACE_SERVER_TESTS))'
 
 .PHONY: fuzz

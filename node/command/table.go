@@ -199,6 +199,13 @@ func UnknownSubcommandError(args [][]byte) string {
 		strings.ToUpper(string(args[0])) + " HELP."
 }
 
+// SubcommandSyntaxError is Redis's addReplySubcommandSyntaxError: a known
+// subcommand given the wrong number of arguments, or an unknown one.
+func SubcommandSyntaxError(args [][]byte) string {
+	return "ERR unknown subcommand or wrong number of arguments for '" + string(truncate128(args[1])) +
+		"'. Try " + strings.ToUpper(string(args[0])) + " HELP."
+}
+
 // GetKeys appends the argument positions of the keys in args (the whole
 // argv, name first) to dst. ok is false when the arguments do not fit the
 // key specs (COMMAND GETKEYS then says "Invalid arguments specified").

@@ -220,6 +220,10 @@ func cmdPublish(c *Client) {
 }
 
 func cmdPubsubChannels(c *Client) {
+	if len(c.Args) > 3 {
+		c.Error(command.SubcommandSyntaxError(c.Args))
+		return
+	}
 	var pat []byte
 	if len(c.Args) > 2 {
 		pat = c.Args[2]

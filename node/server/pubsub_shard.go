@@ -125,6 +125,10 @@ func cmdSPublish(c *Client) {
 
 // PUBSUB SHARDCHANNELS [pattern]
 func cmdPubsubShardChannels(c *Client) {
+	if len(c.Args) > 3 {
+		c.Error(command.SubcommandSyntaxError(c.Args))
+		return
+	}
 	var pat []byte
 	if len(c.Args) > 2 {
 		pat = c.Args[2]

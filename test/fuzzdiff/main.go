@@ -176,10 +176,12 @@ func seedList(seed uint64, seeds string, ci bool) ([]uint64, error) {
 }
 
 // buildNode builds shoal-node from the module at src (default: the one
-// the current directory is in) into dir.
+// the current directory is in) into dir, with checkptr on: an unsafe
+// pointer conversion that leaves its allocation then stops the node (a
+// CRASH with the stack) instead of corrupting the heap some time later.
 func buildNode(src, dir string) (string, error) {
 	out := filepath.Join(dir, "shoal-node")
-	cmd := exec.Command("go", "build", "-o", out, "./node/cmd/shoal-node")
+	cmd := exec.Command("go", "build", "-gcflags=all=-d=checkptr", "-o", out, "./node/cmd/shoal-node")
 	if src == "" {
 		b, err := exec.Command("go", "env", "GOMOD").Output()
 		if err != nil || strings.TrimSpace(string(b)) == "" || strings.TrimSpace(string(b)) == os.DevNull {

@@ -72,7 +72,11 @@ func cmdFunctionDelete(c *command.Ctx) {
 }
 
 func cmdFunctionFlush(c *command.Ctx) {
-	if len(c.Args) > 3 || (len(c.Args) == 3 && !command.EqFold(c.Args[2], "sync") && !command.EqFold(c.Args[2], "async")) {
+	if len(c.Args) > 3 {
+		c.Error(command.SubcommandSyntaxError(c.Args))
+		return
+	}
+	if len(c.Args) == 3 && !command.EqFold(c.Args[2], "sync") && !command.EqFold(c.Args[2], "async") {
 		c.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}

@@ -38,8 +38,14 @@ func newEntry(field, value []byte) *dict.Entry[uint32] {
 	return &dict.Entry[uint32]{Key: kv[:len(field)], Val: uint32(len(value))}
 }
 
-// entryValue is the value bytes of e.
+// entryValue is the value bytes of e. An empty value has no bytes after
+// the field: its slice must not point one past the field's allocation (a
+// pointer to the next object or to a free span, which the garbage collector
+// may find and fail on: "found bad pointer in Go heap").
 func entryValue(e *dict.Entry[uint32]) []byte {
+	if e.Val == 0 {
+		return []byte{}
+	}
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(e.Key)), len(e.Key))), e.Val)
 }
 

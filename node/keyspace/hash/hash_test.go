@@ -7,8 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func set(h *Hash, lim Limits, pairs ...string) int {
@@ -505,5 +507,41 @@ func TestCopyIsIndependent(t *testing.T) {
 		if c.MemoryUsage() <= 0 {
 			t.Fatal("no memory")
 		}
+	}
+}
+
+// An empty value's slice must not point one past its field's allocation:
+// that pointer lies in the next object or a free span, and the garbage
+// collector fails on it ("found bad pointer in Go heap"); checkptr under
+// -race reported it ("pointer arithmetic result points to invalid
+// allocation") in a snapshot of a hashtable hash with an empty value.
+func TestEmptyValueDoesNotPointPastTheField(t *testing.T) {
+	for _, field := range []string{"", "f", "sixteen-byte-fld", "a field of thirty-two bytes long"} {
+		e := newEntry([]byte(field), nil)
+		v := entryValue(e)
+		if len(v) != 0 {
+			t.Fatalf("field %q: value %q, want empty", field, v)
+		}
+		if len(field) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(v))) == uintptr(unsafe.Pointer(unsafe.StringData(e.Key)))+uintptr(len(e.Key)) {
+			t.Fatalf("field %q: the empty value points one past the field's bytes", field)
+		}
+	}
+	h := New()
+	lim := Limits{MaxListpackEntries: 1, MaxListpackValue: 64}
+	for i := range 100 {
+		h.Set([]byte(strconv.Itoa(i)), nil, lim)
+	}
+	if h.Encoding() != "hashtable" {
+		t.Fatalf("encoding %s, want hashtable", h.Encoding())
+	}
+	n := 0
+	for _, v := range h.All() {
+		if len(v) != 0 {
+			t.Fatalf("value %q, want empty", v)
+		}
+		n++
+	}
+	if n != 100 {
+		t.Fatalf("%d fields iterated, want 100", n)
 	}
 }
