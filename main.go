@@ -156,6 +156,17 @@ func run(args []string) error {
 	if err := r.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisCluster controller: %w", err)
 	}
+	rr := &controllers.RedisReplicationReconciler{
+		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
+		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
+		DefaultNodeImage: o.defaultNodeImage,
+		NewPassword:      controllers.RandomPassword,
+		NodeTimeout:      o.nodeTimeout,
+	}
+	if err := rr.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
+		return fmt.Errorf("setting up the RedisReplication controller: %w", err)
+	}
 	br := &controllers.RedisBackupReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),

@@ -270,12 +270,19 @@ func (r *RedisClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int)
 }
 
 // podToCluster maps a node pod to its RedisCluster by the cluster label.
-func podToCluster(_ context.Context, o client.Object) []reconcile.Request {
-	name, ok := o.GetLabels()[builders.LabelCluster]
-	if !ok {
-		return nil
+func podToCluster(ctx context.Context, o client.Object) []reconcile.Request {
+	return podToOwner(builders.LabelCluster)(ctx, o)
+}
+
+// podToOwner maps a pod to the object named by its label.
+func podToOwner(label string) handler.MapFunc {
+	return func(_ context.Context, o client.Object) []reconcile.Request {
+		name, ok := o.GetLabels()[label]
+		if !ok {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 }
 
 // patchStatus writes the status when a step changed it. A merge patch of

@@ -115,23 +115,9 @@ func newPodSim(t *testing.T, c client.Client, ns, bin, password string, opts ...
 	for _, o := range opts {
 		o(s)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			if err := s.sync(ctx); err != nil && ctx.Err() == nil {
-				t.Logf("pod simulator: %v", err)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(pollInterval):
-			}
-		}
-	}()
+	stop := simLoop(t, "pod simulator", s.sync)
 	t.Cleanup(func() {
-		cancel()
-		<-done
+		stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for name, n := range s.nodes {
@@ -142,6 +128,29 @@ func newPodSim(t *testing.T, c client.Client, ns, bin, password string, opts ...
 		}
 	})
 	return s
+}
+
+// simLoop runs sync every pollInterval, logging its errors as name's,
+// until the returned stop is called; stop returns once sync has returned.
+func simLoop(t *testing.T, name string, sync func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if err := sync(ctx); err != nil && ctx.Err() == nil {
+				t.Logf("%s: %v", name, err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(pollInterval):
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 func (s *podSim) sync(ctx context.Context) error {

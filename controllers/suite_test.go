@@ -128,6 +128,20 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "controller:", err)
 		return 1
 	}
+	rr := &RedisReplicationReconciler{
+		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
+		Recorder:         mgr.GetEventRecorderFor("shoal-operator"),
+		DefaultNodeImage: testImage,
+		NewPassword:      RandomPassword,
+		NodeTimeout:      2 * time.Second,
+		// envtest has no cluster DNS: the pods' addresses are their IPs.
+		PodHost: func(_ *v1alpha1.RedisReplication, p *corev1.Pod) string { return p.Status.PodIP },
+	}
+	if err := rr.SetupWithManager(mgr, 2); err != nil {
+		fmt.Fprintln(os.Stderr, "replication controller:", err)
+		return 1
+	}
 	br := &RedisBackupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial}
 	if err := br.SetupWithManager(mgr, 2); err != nil {
@@ -203,6 +217,7 @@ func newNamespace(t *testing.T) string {
 		// envtest has no namespace controller: remove the clusters so the
 		// manager stops reconciling them, then the namespace.
 		_ = testEnv.c.DeleteAllOf(context.Background(), &v1alpha1.RedisCluster{}, client.InNamespace(ns.Name))
+		_ = testEnv.c.DeleteAllOf(context.Background(), &v1alpha1.RedisReplication{}, client.InNamespace(ns.Name))
 		_ = testEnv.c.Delete(context.Background(), ns)
 	})
 	return ns.Name

@@ -14,7 +14,7 @@ var GroupVersion = schema.GroupVersion{Group: "redis.shoal.dev", Version: "v1alp
 // function rather than a package-level SchemeBuilder so that nothing is
 // registered as a side effect of importing the package.
 func AddToScheme(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &RedisCluster{}, &RedisClusterList{}, &RedisBackup{}, &RedisBackupList{})
+	s.AddKnownTypes(GroupVersion, &RedisCluster{}, &RedisClusterList{}, &RedisReplication{}, &RedisReplicationList{}, &RedisBackup{}, &RedisBackupList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

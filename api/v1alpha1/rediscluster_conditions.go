@@ -115,12 +115,17 @@ const (
 // LastTransitionTime only when the status flips, and reports whether anything
 // changed.
 func (rc *RedisCluster) SetCondition(t ConditionType, status metav1.ConditionStatus, reason ConditionReason, message string) bool {
-	return meta.SetStatusCondition(&rc.Status.Conditions, metav1.Condition{
+	return setCondition(&rc.Status.Conditions, rc.Generation, t, status, reason, message)
+}
+
+// setCondition records a condition of generation in conds.
+func setCondition(conds *[]metav1.Condition, generation int64, t ConditionType, status metav1.ConditionStatus, reason ConditionReason, message string) bool {
+	return meta.SetStatusCondition(conds, metav1.Condition{
 		Type:               string(t),
 		Status:             status,
 		Reason:             string(reason),
 		Message:            message,
-		ObservedGeneration: rc.Generation,
+		ObservedGeneration: generation,
 	})
 }
 

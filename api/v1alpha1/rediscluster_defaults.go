@@ -47,14 +47,20 @@ func (rc *RedisCluster) IsPaused() bool {
 // AuthSecret returns the Secret and key that hold the password: the existing
 // Secret of spec.auth, or the one the operator generates (<name>-auth).
 func (rc *RedisCluster) AuthSecret() (ref SecretKeyRef, generated bool) {
-	if rc.Spec.Auth != nil && rc.Spec.Auth.ExistingSecret != nil {
-		ref = *rc.Spec.Auth.ExistingSecret
+	return authSecret(rc.Spec.Auth, rc.Name)
+}
+
+// authSecret is the Secret and key of auth's password, or the generated
+// <name>-auth.
+func authSecret(auth *AuthSpec, name string) (ref SecretKeyRef, generated bool) {
+	if auth != nil && auth.ExistingSecret != nil {
+		ref = *auth.ExistingSecret
 		if ref.Key == "" {
 			ref.Key = DefaultAuthSecretKey
 		}
 		return ref, false
 	}
-	return SecretKeyRef{Name: rc.Name + generatedAuthSecretNameTail, Key: DefaultAuthSecretKey}, true
+	return SecretKeyRef{Name: name + generatedAuthSecretNameTail, Key: DefaultAuthSecretKey}, true
 }
 
 // Default fills the unset fields of the spec in place. defaultImage is the

@@ -36,11 +36,18 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
 	}
 	owned = append(owned, tlsDirectives(rc)...)
+	writeDirectives(&b, owned, rc.Spec.Config)
+	return b.String()
+}
+
+// writeDirectives writes the operator's own directives, then config merged
+// over configDefaults, sorted by key.
+func writeDirectives(b *strings.Builder, owned [][2]string, config map[string]v1alpha1.ConfigValue) {
 	for _, kv := range owned {
-		writeDirective(&b, kv[0], kv[1])
+		writeDirective(b, kv[0], kv[1])
 	}
 	merged := configDefaults()
-	for k, v := range rc.Spec.Config {
+	for k, v := range config {
 		merged[k] = string(v)
 	}
 	keys := make([]string, 0, len(merged))
@@ -49,9 +56,8 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		writeDirective(&b, k, merged[k])
+		writeDirective(b, k, merged[k])
 	}
-	return b.String()
 }
 
 func writeDirective(b *strings.Builder, key, value string) {

@@ -131,11 +131,17 @@ func OwnerReference(rc *v1alpha1.RedisCluster) metav1.OwnerReference {
 }
 
 func objectMeta(rc *v1alpha1.RedisCluster, name string, labels map[string]string) metav1.ObjectMeta {
+	return ownedMeta(OwnerReference(rc), rc.Namespace, name, labels)
+}
+
+// ownedMeta is the metadata of an object named name in namespace ns,
+// controlled by owner.
+func ownedMeta(owner metav1.OwnerReference, ns, name string, labels map[string]string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:            name,
-		Namespace:       rc.Namespace,
+		Namespace:       ns,
 		Labels:          labels,
-		OwnerReferences: []metav1.OwnerReference{OwnerReference(rc)},
+		OwnerReferences: []metav1.OwnerReference{owner},
 	}
 }
 

@@ -51,13 +51,18 @@ func IsLiveConfig(key string) bool { return slices.Contains(liveConfigKeys(), ke
 // LiveConfig is the value every node must have, by CONFIG SET, of each live
 // key: spec.config merged over the operator's defaults, live keys only.
 func LiveConfig(rc *v1alpha1.RedisCluster) map[string]string {
+	return liveConfigOf(rc.Spec.Config)
+}
+
+// liveConfigOf is the live keys of config merged over the defaults.
+func liveConfigOf(config map[string]v1alpha1.ConfigValue) map[string]string {
 	out := map[string]string{}
 	for k, v := range configDefaults() {
 		if IsLiveConfig(k) {
 			out[k] = v
 		}
 	}
-	for k, v := range rc.Spec.Config {
+	for k, v := range config {
 		if IsLiveConfig(k) {
 			out[k] = string(v)
 		}

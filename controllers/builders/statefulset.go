@@ -15,10 +15,6 @@ import (
 // alone decides which pod restarts when (replicas first, then a failover,
 // then the old master). configHash is ConfigHash of the ConfigMap's node.conf.
 func ShardStatefulSet(rc *v1alpha1.RedisCluster, i int, configHash string) *appsv1.StatefulSet {
-	retention := appsv1.DeletePersistentVolumeClaimRetentionPolicyType
-	if rc.Spec.Storage.RetentionPolicy == v1alpha1.StorageRetentionRetain {
-		retention = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
-	}
 	sts := &appsv1.StatefulSet{
 		TypeMeta:   typeMeta("apps/v1", "StatefulSet"),
 		ObjectMeta: objectMeta(rc, ShardName(rc, i), shardLabels(rc, i)),
@@ -31,32 +27,39 @@ func ShardStatefulSet(rc *v1alpha1.RedisCluster, i int, configHash string) *apps
 			Template:            podTemplate(rc, i, configHash),
 		},
 	}
-	if !rc.Spec.Storage.Ephemeral {
-		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{dataClaim(rc, i)}
-		sts.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
-			WhenDeleted: retention,
-			// A replica removed by scaling in was forgotten by the cluster:
-			// its nodes.conf must not come back.
-			WhenScaled: appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
-		}
-	}
+	withDataClaim(&sts.Spec, rc.Spec.Storage, shardLabels(rc, i))
 	return sts
 }
 
-func dataClaim(rc *v1alpha1.RedisCluster, i int) corev1.PersistentVolumeClaim {
-	return corev1.PersistentVolumeClaim{
+// withDataClaim gives a StatefulSet the data volume claim of storage,
+// unless it is ephemeral. The claims of ordinals removed by scaling in are
+// deleted: a replica removed by scaling in was forgotten by the cluster and
+// its nodes.conf must not come back (nor stale data on a later scale-up).
+func withDataClaim(spec *appsv1.StatefulSetSpec, storage v1alpha1.StorageSpec, labels map[string]string) {
+	if storage.Ephemeral {
+		return
+	}
+	retention := appsv1.DeletePersistentVolumeClaimRetentionPolicyType
+	if storage.RetentionPolicy == v1alpha1.StorageRetentionRetain {
+		retention = appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
 		TypeMeta: typeMeta("v1", "PersistentVolumeClaim"),
 		ObjectMeta: metav1.ObjectMeta{
 			Name:   dataVolumeName,
-			Labels: shardLabels(rc, i),
+			Labels: labels,
 		},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			StorageClassName: rc.Spec.Storage.StorageClassName,
+			StorageClassName: storage.StorageClassName,
 			Resources: corev1.VolumeResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceStorage: *rc.Spec.Storage.Size},
+				Requests: corev1.ResourceList{corev1.ResourceStorage: *storage.Size},
 			},
 		},
+	}}
+	spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+		WhenDeleted: retention,
+		WhenScaled:  appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
 	}
 }
 
@@ -105,12 +108,18 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 // replicas) across hosts and zones. ScheduleAnyway: on a cluster with one node
 // the pods still run, they are just not spread.
 func DefaultTopologySpread(rc *v1alpha1.RedisCluster, i int) []corev1.TopologySpreadConstraint {
+	return spreadAcrossHostsAndZones(ShardSelector(rc, i))
+}
+
+// spreadAcrossHostsAndZones spreads the pods selector selects across hosts
+// and zones, ScheduleAnyway.
+func spreadAcrossHostsAndZones(selector map[string]string) []corev1.TopologySpreadConstraint {
 	spread := func(key string) corev1.TopologySpreadConstraint {
 		return corev1.TopologySpreadConstraint{
 			MaxSkew:           1,
 			TopologyKey:       key,
 			WhenUnsatisfiable: corev1.ScheduleAnyway,
-			LabelSelector:     &metav1.LabelSelector{MatchLabels: ShardSelector(rc, i)},
+			LabelSelector:     &metav1.LabelSelector{MatchLabels: selector},
 		}
 	}
 	return []corev1.TopologySpreadConstraint{
@@ -174,41 +183,48 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 			{Name: dataVolumeName, MountPath: DataDir},
 			{Name: tmpVolumeName, MountPath: "/tmp"},
 		},
-		// The probes and the preStop hook run the node binary itself (the
-		// image holds nothing else): see HealthCommand and PreStopCommand.
-		StartupProbe: &corev1.Probe{
-			// Loading a large snapshot may take a while: allow 5 minutes.
-			ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
-			PeriodSeconds:    2,
-			TimeoutSeconds:   probeTimeoutSec,
-			FailureThreshold: 150,
-		},
-		ReadinessProbe: &corev1.Probe{
-			ProbeHandler:     execHandler(probe(HealthCommand(HealthReady))),
-			PeriodSeconds:    5,
-			TimeoutSeconds:   probeTimeoutSec,
-			FailureThreshold: 3,
-		},
-		LivenessProbe: &corev1.Probe{
-			// A minute without any reply: the node is stuck. Every exec
-			// probe costs a runc exec (measured about 30 ms of CPU), so
-			// liveness runs less often than readiness, whose period is
-			// what a new pod waits for before the operator forms the
-			// cluster.
-			ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
-			PeriodSeconds:    20,
-			TimeoutSeconds:   probeTimeoutSec,
-			FailureThreshold: 3,
-		},
 		Lifecycle: &corev1.Lifecycle{
 			PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: probe(PreStopCommand())}},
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+	// The probes and the preStop hook run the node binary itself (the
+	// image holds nothing else): see HealthCommand and PreStopCommand.
+	withNodeProbes(&c, probe)
 	if rc.Spec.IsDefaultUserDisabled() {
 		c.Env = append(c.Env, operatorEnv(rc)...)
 	}
 	return c
+}
+
+// withNodeProbes sets the data node container's startup, readiness and
+// liveness probes: `shoal-node health`, its command passed through probe
+// (asOperator when the default user is off).
+func withNodeProbes(c *corev1.Container, probe func([]string) []string) {
+	c.StartupProbe = &corev1.Probe{
+		// Loading a large snapshot may take a while: allow 5 minutes.
+		ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
+		PeriodSeconds:    2,
+		TimeoutSeconds:   probeTimeoutSec,
+		FailureThreshold: 150,
+	}
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler:     execHandler(probe(HealthCommand(HealthReady))),
+		PeriodSeconds:    5,
+		TimeoutSeconds:   probeTimeoutSec,
+		FailureThreshold: 3,
+	}
+	c.LivenessProbe = &corev1.Probe{
+		// A minute without any reply: the node is stuck. Every exec
+		// probe costs a runc exec (measured about 30 ms of CPU), so
+		// liveness runs less often than readiness, whose period is
+		// what a new pod waits for before the operator forms the
+		// cluster.
+		ProbeHandler:     execHandler(probe(HealthCommand(HealthLive))),
+		PeriodSeconds:    20,
+		TimeoutSeconds:   probeTimeoutSec,
+		FailureThreshold: 3,
+	}
 }
 
 // The checks of `shoal-node health`.

@@ -121,6 +121,7 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 	describeExternal(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeBackup(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeSecurity(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
+	describeReplication(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 
 	It("reports the operator's CPU and memory at idle with 10 RedisClusters", Label("figures"), func(ctx SpecContext) {
 		measureIdle(ctx, c, operatorNS)

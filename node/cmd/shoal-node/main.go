@@ -24,6 +24,8 @@ func run(args []string) int {
 			return runHealth(args[1:], os.Stdout, os.Stderr)
 		case "prestop":
 			return runPrestop(args[1:], os.Stdout, os.Stderr)
+		case "install-file":
+			return runInstallFile(args[1:], os.Stderr)
 		}
 	}
 	for _, a := range args {

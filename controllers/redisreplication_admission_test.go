@@ -1,0 +1,114 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+)
+
+// TestReplicationAdmissionRefusesImpossibleSpecs checks the
+// RedisReplication CRD's schema and CEL rules in the real API server.
+func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
+	ns := newNamespace(t)
+	tests := []struct {
+		name    string
+		rrName  string
+		change  func(*v1alpha1.RedisReplication)
+		wantMsg string
+	}{
+		{"no data node", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Replicas = -1 },
+			"spec.replicas in body should be greater than or equal to 1"},
+		{"too many data nodes", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Replicas = 101 },
+			"spec.replicas in body should be less than or equal to 100"},
+		{"too many sentinels", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Sentinel.Replicas = 10 },
+			"spec.sentinel.replicas in body should be less than or equal to 9"},
+		{"quorum above the sentinels", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Sentinel.Replicas, rr.Spec.Sentinel.Quorum = 3, ptr.To[int32](4)
+		}, "sentinel.quorum must not exceed sentinel.replicas"},
+		{"quorum 0", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Sentinel.Quorum = ptr.To[int32](0) },
+			"spec.sentinel.quorum in body should be greater than or equal to 1"},
+		{"down-after too short", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Sentinel.DownAfterMilliseconds = 10 },
+			"spec.sentinel.downAfterMilliseconds in body should be greater than or equal to 100"},
+		{"failover-timeout too short", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Sentinel.FailoverTimeout = 10 },
+			"spec.sentinel.failoverTimeout in body should be greater than or equal to 1000"},
+		{"parallel-syncs 0", "", func(rr *v1alpha1.RedisReplication) { rr.Spec.Sentinel.ParallelSyncs = -1 },
+			"spec.sentinel.parallelSyncs in body should be greater than or equal to 1"},
+		{"cluster config key", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Config = map[string]v1alpha1.ConfigValue{"cluster-node-timeout": "5000"}
+		}, "config key cluster-node-timeout is not supported or is managed by the operator"},
+		{"config key the operator owns", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Config = map[string]v1alpha1.ConfigValue{"replicaof": "a 6379"}
+		}, "config key replicaof is not supported or is managed by the operator"},
+		{"config value smuggling a directive", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb\nreplicaof x 1"}
+		}, `spec.config.maxmemory in body should match '^[^\r\n]*$'`},
+		{"default user disabled", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Auth = &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}
+		}, "auth.defaultUser Disabled is not supported by RedisReplication yet"},
+		{"operator label on pods", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.PodTemplate.Labels = map[string]string{"redis.shoal.dev/role": "master"}
+		}, "podTemplate.labels cannot set redis.shoal.dev/*"},
+		{"name too long", strings.Repeat("a", 41), nil, "metadata.name must be a DNS-1035 label of at most 40 characters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := tc.rrName
+			if name == "" {
+				name = "bad"
+			}
+			rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+			if tc.change != nil {
+				tc.change(rr)
+			}
+			err := testEnv.c.Create(context.Background(), rr)
+			if err == nil {
+				_ = testEnv.c.Delete(context.Background(), rr)
+				t.Fatalf("accepted; want refusal with %q", tc.wantMsg)
+			}
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("error %v; want Invalid with %q", err, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestReplicationAdmissionDefaults: an empty spec gets the documented
+// defaults from the API server, the same ones Default applies, and
+// auth.existingSecret cannot be changed.
+func TestReplicationAdmissionDefaults(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "defaults"},
+		Spec: v1alpha1.RedisReplicationSpec{Auth: &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "a"}}}}
+	if err := testEnv.c.Create(ctx, rr); err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.RedisReplication{}
+	if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), got); err != nil {
+		t.Fatal(err)
+	}
+	want := got.Spec.DeepCopy()
+	want.Default("")
+	if got.Spec.Replicas != v1alpha1.DefaultReplicationReplicas || got.Spec.Sentinel.Replicas != v1alpha1.DefaultSentinelReplicas ||
+		got.Spec.Sentinel.DownAfterMilliseconds != v1alpha1.DefaultSentinelDownAfterMillis ||
+		got.Spec.Sentinel.FailoverTimeout != v1alpha1.DefaultSentinelFailoverTimeout ||
+		got.Spec.Sentinel.ParallelSyncs != v1alpha1.DefaultSentinelParallelSyncs ||
+		got.Spec.Storage.Size.String() != v1alpha1.DefaultStorageSize || got.Spec.Auth.ExistingSecret.Key != "password" {
+		t.Fatalf("API server defaults %+v", got.Spec)
+	}
+	if want.Replicas != got.Spec.Replicas || !equality.Semantic.DeepEqual(want.Sentinel, got.Spec.Sentinel) || got.Spec.Sentinel.QuorumOrMajority() != 2 {
+		t.Fatalf("Default disagrees with the CRD: %+v vs %+v", want, got.Spec)
+	}
+	got.Spec.Auth.ExistingSecret.Name = "b"
+	if err := testEnv.c.Update(ctx, got); err == nil || !strings.Contains(err.Error(), "auth.existingSecret is immutable") {
+		t.Fatalf("existingSecret changed: %v", err)
+	}
+}
