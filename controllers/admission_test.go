@@ -259,12 +259,24 @@ func TestSamplesAreAccepted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rc := &v1alpha1.RedisCluster{}
-		if err := yaml.UnmarshalStrict(raw, rc); err != nil {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(raw, &tm); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		rc.Namespace = ns
-		if err := testEnv.c.Create(context.Background(), rc); err != nil {
+		var obj client.Object
+		switch tm.Kind {
+		case "RedisCluster":
+			obj = &v1alpha1.RedisCluster{}
+		case "RedisReplication":
+			obj = &v1alpha1.RedisReplication{}
+		default:
+			t.Fatalf("%s: a sample of kind %q", f, tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict(raw, obj); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		obj.SetNamespace(ns)
+		if err := testEnv.c.Create(context.Background(), obj); err != nil {
 			t.Errorf("%s refused: %v", f, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,8 +108,20 @@ func TestReplicationAdmissionDefaults(t *testing.T) {
 	if want.Replicas != got.Spec.Replicas || !equality.Semantic.DeepEqual(want.Sentinel, got.Spec.Sentinel) || got.Spec.Sentinel.QuorumOrMajority() != 2 {
 		t.Fatalf("Default disagrees with the CRD: %+v vs %+v", want, got.Spec)
 	}
-	got.Spec.Auth.ExistingSecret.Name = "b"
-	if err := testEnv.c.Update(ctx, got); err == nil || !strings.Contains(err.Error(), "auth.existingSecret is immutable") {
+	// The reconciler may update the object between the Get and the
+	// Update (a conflict, not the refusal looked for): read it again.
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got.Spec.Auth.ExistingSecret.Name = "b"
+		err = testEnv.c.Update(ctx, got)
+		if !apierrors.IsConflict(err) || time.Now().After(deadline) {
+			break
+		}
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "auth.existingSecret is immutable") {
 		t.Fatalf("existingSecret changed: %v", err)
 	}
 }
