@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -99,7 +100,7 @@ func measureIdle(ctx SpecContext, c client.Client, operatorNS string) {
 
 	for _, rc := range clusters {
 		Expect(c.Get(ctx, client.ObjectKeyFromObject(rc), rc)).To(Succeed())
-		Expect(isReady(rc)).To(BeTrue(), "%s stopped being Ready while idle", rc.Name)
+		Expect(isReady(rc)).To(BeTrue(), "%s stopped being Ready while idle: %+v", rc.Name, meta.FindStatusCondition(rc.Status.Conditions, string(v1alpha1.ConditionReady)))
 	}
 	cpuFigure := fmt.Sprintf("%.2f%% of one core (%.3f CPU-s over %v)", 100*cpu,
 		last.CPUSeconds-first.CPUSeconds, last.At.Sub(first.At).Round(time.Second))
