@@ -201,22 +201,7 @@ func (r *RedisClusterReconciler) setAnnounce(ctx context.Context, st *state, m t
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	c := r.dial(st)(m.Addr(), st.auth)
-	defer c.Close() //nolint:errcheck // the replies are what count
-	cctx, cancel := context.WithTimeout(ctx, nodeTimeout)
-	defer cancel()
-	got, err := c.ConfigGet(cctx, keys...)
-	if err != nil {
-		return nil, err
-	}
-	diff := topology.LiveConfigDiff(want, got)
-	if len(diff) == 0 {
-		return nil, nil
-	}
-	if err := c.ConfigSet(cctx, diff); err != nil {
-		return nil, err
-	}
-	return diff, nil
+	return r.setLiveConfig(ctx, st, m, want, keys)
 }
 
 func formatSettings(m map[string]string) string {

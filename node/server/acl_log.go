@@ -32,7 +32,7 @@ func cmdACLLog(c *Client) {
 	l := &c.srv.acl.log
 	n := len(l.Entries())
 	if len(c.Args) > 3 {
-		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try ACL HELP.")
+		c.Error(command.SubcommandSyntaxError(c.Args))
 		return
 	}
 	if len(c.Args) == 3 {

@@ -510,7 +510,7 @@ func cmdClientKill(c *Client) {
 // order: the argument count, the mode, then the timeout.
 func cmdClientPause(c *Client) {
 	if len(c.Args) > 4 {
-		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
+		c.Error(command.SubcommandSyntaxError(c.Args))
 		return
 	}
 	all := true

@@ -33,7 +33,7 @@ const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 // UNBLOCKED error, as if its wait had ended; 1 if there was one, else 0.
 func cmdClientUnblock(c *Client) {
 	if len(c.Args) > 4 {
-		c.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Args[1]) + "'. Try CLIENT HELP.")
+		c.Error(command.SubcommandSyntaxError(c.Args))
 		return
 	}
 	unblockError := false
