@@ -64,3 +64,20 @@ func TestSpawnReportsTheExitAndLog(t *testing.T) {
 		t.Errorf("the logs of the two runs are %q and %q, want each naming the bad option once", logs[0], logs[1])
 	}
 }
+
+// TestFreePortIsNeverHandedOutTwice: a port FreePort returned stays
+// claimed for this process's life, so no later call (here or in another
+// test process) returns it while the first node may still be binding it.
+func TestFreePortIsNeverHandedOutTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 50 {
+		p := FreePort(t)
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+		if claim(p) {
+			t.Fatalf("port %d can be claimed again after FreePort returned it", p)
+		}
+	}
+}

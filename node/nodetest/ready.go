@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,6 +79,9 @@ func freePort() (int, error) {
 	if lo, n := spareRange(); n > 0 {
 		for range 200 {
 			p := lo + rand.IntN(n)
+			if !claim(p) {
+				continue
+			}
 			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
 				ln.Close()
 				return p, nil
@@ -89,6 +94,31 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// claim reports whether this process now holds port's claim: an exclusive
+// flock on a file named after the port in a directory every test process
+// shares, kept until the process exits. Between FreePort's check and the
+// node's bind the port is closed, and test packages run side by side (CI
+// saw a node of one package lose its port to another's); a claimed port
+// is never handed out twice, in this process or another. The descriptor is
+// a raw one on purpose: an *os.File would be closed by its finalizer, and
+// the lock with it. Where the directory cannot be made, every port can be
+// claimed (the old behaviour).
+func claim(port int) bool {
+	dir := filepath.Join(os.TempDir(), "shoal-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true
+	}
+	fd, err := syscall.Open(filepath.Join(dir, strconv.Itoa(port)), syscall.O_CREAT|syscall.O_RDWR|syscall.O_CLOEXEC, 0o666)
+	if err != nil {
+		return true
+	}
+	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		syscall.Close(fd)
+		return false
+	}
+	return true
 }
 
 // spareRange is the [lo, lo+n) range FreePort draws from, n = 0 when the
