@@ -706,24 +706,21 @@ func zsetOpGeneric(c *command.Ctx, op command.SetOp, store, cardOnly bool) {
 		c.W.Int(int64(zset.InterCard(inputs, command.ClampInt(limit))))
 		return
 	}
-	lim := zsetLimits(c)
-	var res *zset.ZSet
+	var res []zset.Entry
 	switch op {
 	case command.OpUnion:
-		res = zset.Union(lim, inputs, agg)
+		res = zset.UnionEntries(inputs, agg)
 	case command.OpInter:
-		res = zset.Inter(lim, inputs, agg)
+		res = zset.InterEntries(inputs, agg)
 	default:
-		res = zset.Diff(lim, inputs)
+		res = zset.DiffEntries(inputs)
 	}
 	if store {
-		c.StoreValue(args[1], keyspace.TypeZSet, res, c.Cmd.Name) // "zunionstore", ...
+		// "zunionstore", ...
+		c.StoreValue(args[1], keyspace.TypeZSet, zset.FromSorted(zsetLimits(c), res), c.Cmd.Name)
 		return
 	}
-	replyScoredHeader(c, res.Len(), withScores)
-	for m, s := range res.All() {
-		replyScoredEntry(c, zset.Entry{Member: m, Score: s}, withScores)
-	}
+	replyScored(c, res, withScores)
 }
 
 func cmdZrandmember(c *command.Ctx) {

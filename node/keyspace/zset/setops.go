@@ -136,7 +136,14 @@ func sortEntries(e []Entry) { slices.SortFunc(e, compareEntries) }
 // the weighted aggregate. The result's encoding is the one ZINTERSTORE
 // stores.
 func Inter(lim Limits, inputs []Input, agg Aggregate) *ZSet {
-	return FromSorted(lim, interEntries(inputs, agg, 0))
+	return FromSorted(lim, InterEntries(inputs, agg))
+}
+
+// InterEntries is Inter's entries in order, for ZINTER's reply: a reply
+// keeps what a stored set would not (a -0 score, which Redis's listpack
+// stores as 0 but its ZINTER answers as -0).
+func InterEntries(inputs []Input, agg Aggregate) []Entry {
+	return interEntries(inputs, agg, 0)
 }
 
 // InterCard is ZINTERCARD: the intersection's size, stopping at limit
@@ -189,6 +196,12 @@ func interEntries(inputs []Input, agg Aggregate, limit int) []Entry {
 // Union is ZUNION/ZUNIONSTORE: every member of any input, scored by the
 // weighted aggregate over the inputs that hold it.
 func Union(lim Limits, inputs []Input, agg Aggregate) *ZSet {
+	return FromSorted(lim, UnionEntries(inputs, agg))
+}
+
+// UnionEntries is Union's entries in order, for ZUNION's reply (see
+// InterEntries).
+func UnionEntries(inputs []Input, agg Aggregate) []Entry {
 	src := bySize(inputs)
 	size := 0
 	if len(src) > 0 {
@@ -211,18 +224,24 @@ func Union(lim Limits, inputs []Input, agg Aggregate) *ZSet {
 		}
 	}
 	sortEntries(out)
-	return FromSorted(lim, out)
+	return out
 }
 
 // Diff is ZDIFF/ZDIFFSTORE: members of the first input that are in no
 // other, with their first-input scores (weights do not apply).
 func Diff(lim Limits, inputs []Input) *ZSet {
+	return FromSorted(lim, DiffEntries(inputs))
+}
+
+// DiffEntries is Diff's entries in order, for ZDIFF's reply (see
+// InterEntries).
+func DiffEntries(inputs []Input) []Entry {
 	if len(inputs) == 0 || inputs[0].len() == 0 {
-		return FromSorted(lim, nil)
+		return nil
 	}
 	for j := 1; j < len(inputs); j++ {
 		if inputs[j].same(&inputs[0]) {
-			return FromSorted(lim, nil)
+			return nil
 		}
 	}
 	var out []Entry
@@ -237,5 +256,5 @@ next:
 		out = append(out, Entry{ar.copy(m), s})
 	}
 	sortEntries(out)
-	return FromSorted(lim, out)
+	return out
 }
