@@ -15,6 +15,7 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.existingSecret)) == (has(oldSelf.auth) && has(oldSelf.auth.existingSecret)) && (!has(self.auth) || !has(self.auth.existingSecret) || self.auth.existingSecret == oldSelf.auth.existingSecret)",message="auth.existingSecret is immutable: changing the password source is not supported yet"
 // +kubebuilder:validation:XValidation:rule="!has(self.auth) || !has(self.auth.defaultUser) || self.auth.defaultUser == 'Enabled'",message="auth.defaultUser Disabled is not supported by RedisReplication yet: Sentinel and the replicas authenticate as the default user"
+// +kubebuilder:validation:XValidation:rule="has(self.tls) == has(oldSelf.tls)",message="spec.tls cannot be added or removed after creation: during the rolling update nodes and sentinels with and without TLS could not reach each other"
 type RedisReplicationSpec struct {
 	// Replicas is the number of data nodes: one master and Replicas-1
 	// replicas of it.
@@ -71,6 +72,18 @@ type RedisReplicationSpec struct {
 	// from their own clients. Unset: a generated password in <name>-auth.
 	// +optional
 	Auth *AuthSpec `json:"auth,omitempty"`
+
+	// TLS encrypts client, replication and Sentinel traffic with the
+	// same certificate sources as RedisCluster's spec.tls
+	// (rediscluster_tls_types.go): the data nodes serve TLS only on 6379
+	// and replicate over TLS (tls-replication yes), the sentinels serve
+	// TLS only on 26379 and reach the data nodes and each other over TLS,
+	// and the operator connects with the certificate and CA of the
+	// Secret. The certificate is valid for the master, replicas and
+	// sentinel Services and every pod of <name>-nodes. Set at creation
+	// only. Unset: plain TCP.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
 
 	// Sentinel configures the sentinels that watch the master and fail
 	// it over.

@@ -1155,6 +1155,11 @@ func (in *RedisReplicationSpec) DeepCopyInto(out *RedisReplicationSpec) {
 		*out = new(AuthSpec)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.TLS != nil {
+		in, out := &in.TLS, &out.TLS
+		*out = new(TLSSpec)
+		(*in).DeepCopyInto(*out)
+	}
 	in.Sentinel.DeepCopyInto(&out.Sentinel)
 	in.Scheduling.DeepCopyInto(&out.Scheduling)
 	in.PodTemplate.DeepCopyInto(&out.PodTemplate)
