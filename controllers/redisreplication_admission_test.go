@@ -67,6 +67,22 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"tls issuer of an unknown kind", "", func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.TLS = &v1alpha1.TLSSpec{IssuerRef: &v1alpha1.TLSIssuerRef{Name: "ca", Kind: "Vault"}}
 		}, `spec.tls.issuerRef.kind: Unsupported value: "Vault"`},
+		{"user named default", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "default", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "the default user is set by spec.auth, not spec.users"},
+		{"user with the operator's prefix", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "shoal-me", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "user names starting with shoal- are reserved for the operator"},
+		{"user without a password", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app"}}
+		}, "spec.users[0].passwords"},
+		{"user rule outside the grammar", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app", Rules: []string{"on >secret"}, Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "spec.users[0].rules[0] in body should match"},
+		{"the same user twice", "", func(rr *v1alpha1.RedisReplication) {
+			u := v1alpha1.UserSpec{Name: "app", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}
+			rr.Spec.Users = []v1alpha1.UserSpec{u, u}
+		}, `spec.users[1]: Duplicate value`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

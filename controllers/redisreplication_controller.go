@@ -94,6 +94,10 @@ type replState struct {
 	// (more than spec.replicas while the master must first move off a
 	// pod a scale-in removes).
 	nodeSetSize int
+	// usersPending: spec.users could not be applied on every data node
+	// yet; usersMissing says which users' Secrets are missing.
+	usersPending bool
+	usersMissing string
 	// preparingFailover: replica-priority 0 is set on the replicas a
 	// failover must not promote; the live config must not undo it.
 	preparingFailover bool
@@ -146,6 +150,9 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 	if err := r.labelRoles(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.ensureReplicationUsers(ctx, st); err != nil {
+		return ctrl.Result{}, err
+	}
 	acted, err := r.dayTwo(ctx, st)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -154,7 +161,10 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 		st.log.V(1).Info("live config not applied yet", "error", err)
 	}
 	ready := r.writeReplicationStatus(st)
-	if acted || !ready {
+	if st.usersMissing != "" {
+		st.rr.SetCondition(v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound, st.usersMissing)
+	}
+	if acted || !ready || st.usersPending {
 		return ctrl.Result{RequeueAfter: replicationConverging}, nil
 	}
 	return ctrl.Result{RequeueAfter: replicationResync}, nil

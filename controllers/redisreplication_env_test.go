@@ -669,3 +669,87 @@ func mountsSecret(spec corev1.PodSpec, name string) bool {
 	}
 	return false
 }
+
+// TestRedisReplicationUsers: a spec.users entry becomes an ACL user of
+// every data node with the password of its Secret: it authenticates,
+// may run what its rules allow on its keys, is refused other commands
+// and keys (NOPERM), and reaches a node that starts later; removed from
+// the spec, it is deleted from every node and from status.managedUsers.
+func TestRedisReplicationUsers(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	const password, appPassword = "repl-users-secret", "app-secret"
+	app := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app-pw"}, Data: map[string][]byte{"password": []byte(appPassword)}}
+	if err := testEnv.c.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	rr, sim := startReplication(t, ns, "ru", password, func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Replicas, rr.Spec.Sentinel.Replicas = 2, 1
+		rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app", Rules: []string{"+get", "+set", "+ping", "~app:*"},
+			Passwords: []v1alpha1.SecretKeyRef{{Name: "app-pw"}}}}
+	})
+	cur := &v1alpha1.RedisReplication{}
+	poll(t, 3*waitFor, func() error {
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), cur); err != nil {
+			return err
+		}
+		if c := cur.Condition(v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || !slices.Equal(cur.Status.ManagedUsers, []string{"app"}) {
+			return fmt.Errorf("not Ready with the user: %+v, managed %v", c, cur.Status.ManagedUsers)
+		}
+		return nil
+	})
+	as := func(pod, user, pw string) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: sim.ip(pod) + ":6379", Username: user, Password: pw, MaxRetries: -1, DialTimeout: nodeTimeout})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	master, replica := cur.Status.Master, cur.Status.Replicas[0].Pod
+	if err := as(master, "app", appPassword).Set(ctx, "app:k", "v", 0).Err(); err != nil {
+		t.Fatalf("app's SET on its key: %v", err)
+	}
+	for _, refused := range [][]any{{"SET", "other:k", "v"}, {"FLUSHALL"}, {"CONFIG", "GET", "maxmemory"}} {
+		if err := as(master, "app", appPassword).Do(ctx, refused...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("app's %v: %v, want NOPERM", refused, err)
+		}
+	}
+	if err := as(master, "app", "wrong").Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Errorf("app with a wrong password: %v, want WRONGPASS", err)
+	}
+	poll(t, waitFor, func() error {
+		v, err := as(replica, "app", appPassword).Get(ctx, "app:k").Result()
+		if v != "v" {
+			return fmt.Errorf("app's GET on the replica: %q %v", v, err)
+		}
+		return nil
+	})
+
+	// A node that starts later (scale out) gets the user too.
+	if err := updateReplication(t, cur, func(rr *v1alpha1.RedisReplication) { rr.Spec.Replicas = 3 }); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 2*waitFor, func() error {
+		if sim.ip("ru-node-2") == "" {
+			return fmt.Errorf("ru-node-2 not started")
+		}
+		return as("ru-node-2", "app", appPassword).Ping(ctx).Err()
+	})
+
+	// Removed from the spec: deleted from every node, then no longer managed.
+	if err := updateReplication(t, cur, func(rr *v1alpha1.RedisReplication) { rr.Spec.Users = nil }); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, waitFor, func() error {
+		for _, pod := range []string{"ru-node-0", "ru-node-1", "ru-node-2"} {
+			if err := as(pod, "app", appPassword).Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+				return fmt.Errorf("%s still authenticates app: %v", pod, err)
+			}
+		}
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), cur); err != nil {
+			return err
+		}
+		if len(cur.Status.ManagedUsers) != 0 {
+			return fmt.Errorf("managedUsers %v", cur.Status.ManagedUsers)
+		}
+		return nil
+	})
+}

@@ -85,6 +85,18 @@ type RedisReplicationSpec struct {
 	// +optional
 	TLS *TLSSpec `json:"tls,omitempty"`
 
+	// Users are ACL users kept on every data node, as RedisCluster's
+	// spec.users (rediscluster_users_types.go): made equal to the entry
+	// with one ACL SETUSER, on nodes that start later too; users removed
+	// from the list are deleted (ACL DELUSER). The sentinels have no ACL
+	// users: they, the replicas and the operator authenticate as the
+	// default user with spec.auth's password.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Users []UserSpec `json:"users,omitempty"`
+
 	// Sentinel configures the sentinels that watch the master and fail
 	// it over.
 	// +kubebuilder:default={}
@@ -210,6 +222,13 @@ type RedisReplicationStatus struct {
 	// the switchover annotation.
 	// +optional
 	LastSwitchover *SwitchoverStatus `json:"lastSwitchover,omitempty"`
+
+	// ManagedUsers are the ACL users the operator made on the data nodes:
+	// those of spec.users, and removed ones until every node has deleted
+	// them. Only these are ever deleted by the operator.
+	// +listType=set
+	// +optional
+	ManagedUsers []string `json:"managedUsers,omitempty"`
 
 	// Failover is the SENTINEL FAILOVER the operator sent (rolling update or
 	// switchover) and waits for: a restarted operator does not send it

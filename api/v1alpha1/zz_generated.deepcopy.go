@@ -1160,6 +1160,13 @@ func (in *RedisReplicationSpec) DeepCopyInto(out *RedisReplicationSpec) {
 		*out = new(TLSSpec)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.Users != nil {
+		in, out := &in.Users, &out.Users
+		*out = make([]UserSpec, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	in.Sentinel.DeepCopyInto(&out.Sentinel)
 	in.Scheduling.DeepCopyInto(&out.Scheduling)
 	in.PodTemplate.DeepCopyInto(&out.PodTemplate)
@@ -1205,6 +1212,11 @@ func (in *RedisReplicationStatus) DeepCopyInto(out *RedisReplicationStatus) {
 		in, out := &in.LastSwitchover, &out.LastSwitchover
 		*out = new(SwitchoverStatus)
 		(*in).DeepCopyInto(*out)
+	}
+	if in.ManagedUsers != nil {
+		in, out := &in.ManagedUsers, &out.ManagedUsers
+		*out = make([]string, len(*in))
+		copy(*out, *in)
 	}
 	if in.Failover != nil {
 		in, out := &in.Failover, &out.Failover
