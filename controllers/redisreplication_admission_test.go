@@ -83,6 +83,12 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 			u := v1alpha1.UserSpec{Name: "app", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}
 			rr.Spec.Users = []v1alpha1.UserSpec{u, u}
 		}, `spec.users[1]: Duplicate value`},
+		{"monitoring with the cluster's alerts", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true}
+		}, "monitoring.prometheusRule must be false for a RedisReplication"},
+		{"monitoring on the client port", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 6379, PrometheusRule: ptr.To(false)}
+		}, "monitoring.port must differ from the client (6379) and bus (16379) ports"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,6 +143,9 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 	if err := r.applyReplicationObjects(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.ensureReplicationMonitoring(ctx, st); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.watcher.ensure(client.ObjectKeyFromObject(st.rr), r.sentinelAddrs(st), st.tls)
 	if err := r.pointReplicas(ctx, st); err != nil {
 		return ctrl.Result{}, err

@@ -1167,6 +1167,11 @@ func (in *RedisReplicationSpec) DeepCopyInto(out *RedisReplicationSpec) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.Monitoring != nil {
+		in, out := &in.Monitoring, &out.Monitoring
+		*out = new(MonitoringSpec)
+		(*in).DeepCopyInto(*out)
+	}
 	in.Sentinel.DeepCopyInto(&out.Sentinel)
 	in.Scheduling.DeepCopyInto(&out.Scheduling)
 	in.PodTemplate.DeepCopyInto(&out.PodTemplate)

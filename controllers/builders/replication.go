@@ -156,6 +156,9 @@ func ReplicationNodeConfig(rr *v1alpha1.RedisReplication) string {
 		{"port", fmt.Sprint(RedisPort)},
 		{"cluster-enabled", "no"},
 	}
+	if port := rr.MetricsPort(); port != 0 {
+		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
+	}
 	writeDirectives(&b, append(owned, tlsDirectives(rr.Spec.TLS, false)...), rr.Spec.Config)
 	return b.String()
 }
@@ -334,6 +337,9 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 	c.Command = []string{NodeBinary}
 	c.Args = ReplicationNodeArgs(rr)
 	c.Ports = []corev1.ContainerPort{{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP}}
+	if p := rr.MetricsPort(); p != 0 {
+		c.Ports = append(c.Ports, metricsContainerPort(p))
+	}
 	withNodeProbes(&c, func(cmd []string) []string { return cmd })
 	vols := []corev1.Volume{configVolume(rr), {Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	if rr.Spec.Storage.Ephemeral {

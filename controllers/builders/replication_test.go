@@ -127,3 +127,40 @@ func TestReplicationTLSTarget(t *testing.T) {
 		t.Errorf("Certificate secretName %v", got)
 	}
 }
+
+// spec.monitoring: metrics-port in node.conf and a "metrics" port on the
+// data node container only; the PodMonitor selects the data nodes and
+// labels series with the RedisReplication and the role.
+func TestReplicationMonitoring(t *testing.T) {
+	off := replication()
+	if strings.Contains(ReplicationNodeConfig(off), "metrics-port") || len(ReplicationNodeStatefulSet(off, "h").Spec.Template.Spec.Containers[0].Ports) != 1 {
+		t.Error("metrics served without spec.monitoring")
+	}
+	rr := replication(func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 9200, Interval: "10s"}
+	})
+	if conf := ReplicationNodeConfig(rr); !strings.Contains(conf, "metrics-port 9200\n") {
+		t.Errorf("node.conf lacks metrics-port:\n%s", conf)
+	}
+	ports := ReplicationNodeStatefulSet(rr, "h").Spec.Template.Spec.Containers[0].Ports
+	if len(ports) != 2 || ports[1].Name != v1alpha1.MetricsPortName || ports[1].ContainerPort != 9200 {
+		t.Errorf("node ports %+v", ports)
+	}
+	if p := ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.Containers[0].Ports; len(p) != 1 {
+		t.Errorf("sentinel ports %+v", p)
+	}
+	pm := ReplicationPodMonitor(rr)
+	spec := pm.Object["spec"].(map[string]any)
+	sel := spec["selector"].(map[string]any)["matchLabels"].(map[string]any)
+	if sel[LabelReplication] != "rp" || sel[LabelComponent] != componentNode || pm.GetName() != "rp-nodes" {
+		t.Errorf("PodMonitor %s selector %v", pm.GetName(), sel)
+	}
+	ep := spec["podMetricsEndpoints"].([]any)[0].(map[string]any)
+	var targets []string
+	for _, r := range ep["relabelings"].([]any) {
+		targets = append(targets, r.(map[string]any)["targetLabel"].(string))
+	}
+	if ep["interval"] != "10s" || !slices.Equal(targets, []string{MetricLabelReplication, MetricLabelRole}) {
+		t.Errorf("endpoint %v", ep)
+	}
+}
