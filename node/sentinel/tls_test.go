@@ -1,7 +1,9 @@
 package sentinel_test
 
 import (
+	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,12 +13,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/node/nodetest"
+	"github.com/shoal-dev/shoal/node/tlsconf/certgen"
 )
 
 // TestSentinelOverTLS: sentinels with tls-port and port 0 serve TLS
 // only, and with tls-replication yes reach the TLS-only data nodes and
 // each other over TLS (sentinel.c's instanceLinkNegotiateTLS): they
-// discover the replica and the other sentinel, and fail the master over.
+// discover the replica and the other sentinel, and fail the master over;
+// rotated certificate files are served without a restart.
 func TestSentinelOverTLS(t *testing.T) {
 	ctx := ctxT(t)
 	pki := nodetest.NewTLSFiles(t, "sentinel test CA")
@@ -38,6 +42,7 @@ func TestSentinelOverTLS(t *testing.T) {
 	waitInSync(t, ctx, tlsClient(master.Addr), 1)
 
 	var sentinels []*redis.Client
+	var sentinelAddrs []string
 	for range 2 {
 		port := nodetest.FreePort(t)
 		sdir := t.TempDir()
@@ -50,6 +55,7 @@ func TestSentinelOverTLS(t *testing.T) {
 		p := nodetest.Start(t, nodetest.Options{Dir: sdir, Port: port, Config: conf,
 			Args: append([]string{"--sentinel", "--tls-port", strconv.Itoa(port)}, tlsArgs...)})
 		sentinels = append(sentinels, tlsClient(p.Addr))
+		sentinelAddrs = append(sentinelAddrs, p.Addr)
 
 		// TLS only: a plain client gets no reply.
 		plain := redis.NewClient(&redis.Options{Addr: p.Addr, DialTimeout: time.Second, ReadTimeout: time.Second, MaxRetries: -1})
@@ -78,6 +84,34 @@ func TestSentinelOverTLS(t *testing.T) {
 		role, err := tlsClient(replica.Addr).Do(ctx, "ROLE").Slice()
 		if err != nil || len(role) == 0 || role[0] != "master" {
 			return fmt.Errorf("ROLE %v %v", role, err)
+		}
+		return nil
+	})
+
+	// A rotated certificate (the kubelet rewriting the Secret's files) is
+	// served by the sentinels without a restart.
+	rotated, err := certgen.Issue(pki.CA, certgen.Request{CommonName: "rotated", IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore: pki.NotBefore, Validity: time.Hour, Client: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pki.KeyFile, rotated.KeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pki.CertFile, rotated.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, settleTimeout, "the rotated certificate served", func() error {
+		for _, addr := range sentinelAddrs {
+			conn, err := tls.Dial("tcp", addr, cfg)
+			if err != nil {
+				return err
+			}
+			cn := conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+			conn.Close()
+			if cn != "rotated" {
+				return fmt.Errorf("%s serves %q", addr, cn)
+			}
 		}
 		return nil
 	})
