@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,22 +67,7 @@ func TestMonitoringObjects(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", rc.Spec.Monitoring)
 	}
 
-	cm := &corev1.ConfigMap{}
-	get(t, ns, "watched-config", cm)
-	if !strings.Contains(cm.Data["node.conf"], "metrics-port 9121\n") {
-		t.Errorf("node.conf lacks metrics-port:\n%s", cm.Data["node.conf"])
-	}
-	sts := &appsv1.StatefulSet{}
-	get(t, ns, "watched-shard-0", sts)
-	var port *corev1.ContainerPort
-	for i, p := range sts.Spec.Template.Spec.Containers[0].Ports {
-		if p.Name == "metrics" {
-			port = &sts.Spec.Template.Spec.Containers[0].Ports[i]
-		}
-	}
-	if port == nil || port.ContainerPort != 9121 {
-		t.Errorf("container ports %+v", sts.Spec.Template.Spec.Containers[0].Ports)
-	}
+	assertServesMetrics(t, ns, "watched-config", "watched-shard-0")
 
 	pm := &unstructured.Unstructured{}
 	pm.SetGroupVersionKind(builders.PodMonitorGVK)
@@ -136,5 +122,75 @@ func TestMonitoringObjects(t *testing.T) {
 			}
 			return fmt.Errorf("%s %s still there (%v)", u.GetKind(), u.GetName(), err)
 		})
+	}
+}
+
+// TestReplicationMonitoringObjects: a RedisReplication's spec.monitoring
+// serves the data nodes' metrics on the named port (node.conf's
+// metrics-port) and makes their PodMonitor, owned by the
+// RedisReplication and labelled by it and the node's role; turned off,
+// the PodMonitor goes.
+func TestReplicationMonitoringObjects(t *testing.T) {
+	installMonitoringCRDs(t)
+	ns := newNamespace(t)
+	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "rwatch"},
+		Spec: v1alpha1.RedisReplicationSpec{Monitoring: &v1alpha1.MonitoringSpec{Enabled: true, PrometheusRule: ptr.To(false),
+			Labels: map[string]string{"release": "prom"}}}}
+	create(t, rr)
+
+	assertServesMetrics(t, ns, "rwatch-config", "rwatch-node")
+
+	pm := &unstructured.Unstructured{}
+	pm.SetGroupVersionKind(builders.PodMonitorGVK)
+	get(t, ns, "rwatch-nodes", pm)
+	if ref := metav1.GetControllerOf(pm); ref == nil || ref.UID != rr.UID || ref.Kind != "RedisReplication" {
+		t.Errorf("PodMonitor controller %+v, want RedisReplication rwatch", ref)
+	}
+	if pm.GetLabels()["release"] != "prom" {
+		t.Errorf("PodMonitor labels %v", pm.GetLabels())
+	}
+	sel, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
+	if sel[builders.LabelReplication] != "rwatch" || sel[builders.LabelComponent] != "node" {
+		t.Errorf("selector %v: not the data nodes of rwatch", sel)
+	}
+	endpoints, _, _ := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
+	if len(endpoints) != 1 || !strings.Contains(fmt.Sprint(endpoints[0]), "targetLabel:"+builders.MetricLabelReplication) ||
+		!strings.Contains(fmt.Sprint(endpoints[0]), "targetLabel:"+builders.MetricLabelRole) {
+		t.Errorf("podMetricsEndpoints %v", endpoints)
+	}
+
+	// Off: the PodMonitor goes.
+	eventually(t, func() error {
+		if err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(rr), rr); err != nil {
+			return err
+		}
+		rr.Spec.Monitoring.Enabled = false
+		return testEnv.c.Update(context.Background(), rr)
+	})
+	eventually(t, func() error {
+		err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(pm), pm.DeepCopy())
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("PodMonitor still there (%v)", err)
+	})
+}
+
+// assertServesMetrics checks that the node.conf of ConfigMap configMap
+// has metrics-port 9121 and that the first container of StatefulSet sts
+// has a "metrics" port 9121.
+func assertServesMetrics(t *testing.T, ns, configMap, sts string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	get(t, ns, configMap, cm)
+	if !strings.Contains(cm.Data["node.conf"], "metrics-port 9121\n") {
+		t.Errorf("node.conf lacks metrics-port:\n%s", cm.Data["node.conf"])
+	}
+	set := &appsv1.StatefulSet{}
+	get(t, ns, sts, set)
+	if ports := set.Spec.Template.Spec.Containers[0].Ports; !slices.ContainsFunc(ports, func(p corev1.ContainerPort) bool {
+		return p.Name == "metrics" && p.ContainerPort == 9121
+	}) {
+		t.Errorf("%s container ports %+v", sts, ports)
 	}
 }

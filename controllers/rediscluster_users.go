@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-logr/logr"
 	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,35 +69,44 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 	plan := users.PlanUsers(set, held, st.rc.Status.ManagedUsers)
 	system := users.SystemUsers(st.auth.Password, replicatesSource(st))
 
+	addrs := map[string]string{}
+	for _, m := range st.members {
+		if m.IP != "" {
+			addrs[m.Pod] = m.Addr()
+		}
+	}
+	failed := applyToNodes(st.log, addrs, func(addr string) error { return r.applyUsers(ctx, st, addr, system, plan) })
+	// A node without an address has no users to delete: when it starts,
+	// it has only the users of its command line, and gets the spec's here.
+	st.rc.Status.ManagedUsers = plan.Managed(len(failed) == 0)
+	if len(failed) > 0 {
+		st.usersPending = true
+		st.log.Info("ACL users not applied on some nodes yet", "pods", failed)
+	}
+	return ctrl.Result{}, nil
+}
+
+// applyToNodes runs apply on every node of addrs (pod: address) at once
+// and returns the pods where it failed, sorted (each logged at V(1)).
+func applyToNodes(log logr.Logger, addrs map[string]string, apply func(addr string) error) []string {
 	var (
 		mu     sync.Mutex
 		failed []string
 		wg     sync.WaitGroup
 	)
-	for i := range st.members {
-		m := st.members[i]
-		if m.IP == "" {
-			continue
-		}
+	for pod, addr := range addrs {
 		wg.Go(func() {
-			if err := r.applyUsers(ctx, st, m.Addr(), system, plan); err != nil {
-				st.log.V(1).Info("users not applied", "pod", m.Pod, "error", err.Error())
+			if err := apply(addr); err != nil {
+				log.V(1).Info("users not applied", "pod", pod, "error", err.Error())
 				mu.Lock()
-				failed = append(failed, m.Pod)
+				failed = append(failed, pod)
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	// A node without an address has no users to delete: when it starts,
-	// it has only the users of its command line, and gets the spec's here.
-	st.rc.Status.ManagedUsers = plan.Managed(len(failed) == 0)
-	if len(failed) > 0 {
-		slices.Sort(failed)
-		st.usersPending = true
-		st.log.Info("ACL users not applied on some nodes yet", "pods", failed)
-	}
-	return ctrl.Result{}, nil
+	slices.Sort(failed)
+	return failed
 }
 
 // applyUsers sends one node the operator's users and the plan, as
@@ -130,25 +140,39 @@ func (r *RedisClusterReconciler) applyUsersAs(ctx context.Context, st *state, ad
 	return aa.ApplyUsers(cctx, set, del)
 }
 
-// readUsers reads the passwords of every spec.users entry from its Secrets
-// (the user's, not in the cache: read through the API reader). A user
-// whose Secret or key is missing or empty is held: not applied, not
-// deleted, and the cluster reports it as Degraded.
+// readUsers reads the passwords of every spec.users entry (readUserSecrets);
+// a user whose Secret or key is missing is held and the cluster reports
+// it as Degraded.
 func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set []clusteradmin.ACLUser, held []string, err error) {
+	set, held, missing, err := readUserSecrets(ctx, r.APIReader, st.rc.Namespace, st.desired.Spec.Users)
+	if err != nil || missing == "" {
+		return set, held, err
+	}
+	st.degrade(v1alpha1.ReasonSecretNotFound, missing)
+	r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), missing)
+	return set, held, nil
+}
+
+// readUserSecrets reads the passwords of every spec.users entry from its
+// Secrets in ns (the user's, not in the cache: read through an API
+// reader) and makes their ACL SETUSER. A user whose Secret or key is
+// missing or empty is held: not applied, not deleted; missing says which
+// ("" when none is).
+func readUserSecrets(ctx context.Context, reader client.Reader, ns string, specUsers []v1alpha1.UserSpec) (set []clusteradmin.ACLUser, held []string, missing string, err error) {
 	secrets := map[string]*corev1.Secret{}
-	var missing []string
-	for _, u := range st.desired.Spec.Users {
+	var absent []string
+	for _, u := range specUsers {
 		var passwords []string
 		for _, ref := range u.Passwords {
 			s, ok := secrets[ref.Name]
 			if !ok {
 				s = &corev1.Secret{}
-				err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: st.rc.Namespace, Name: ref.Name}, s)
+				err := reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, s)
 				switch {
 				case apierrors.IsNotFound(err):
 					s = nil
 				case err != nil:
-					return nil, nil, fmt.Errorf("reading Secret %s of user %s: %w", ref.Name, u.Name, err)
+					return nil, nil, "", fmt.Errorf("reading Secret %s of user %s: %w", ref.Name, u.Name, err)
 				}
 				secrets[ref.Name] = s
 			}
@@ -157,7 +181,7 @@ func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set 
 				key = v1alpha1.DefaultAuthSecretKey
 			}
 			if s == nil || len(s.Data[key]) == 0 {
-				missing = append(missing, fmt.Sprintf("%s (Secret %s, key %q)", u.Name, ref.Name, key))
+				absent = append(absent, fmt.Sprintf("%s (Secret %s, key %q)", u.Name, ref.Name, key))
 				passwords = nil
 				break
 			}
@@ -169,12 +193,10 @@ func (r *RedisClusterReconciler) readUsers(ctx context.Context, st *state) (set 
 		}
 		set = append(set, users.SetUser(u, passwords))
 	}
-	if len(missing) > 0 {
-		msg := "passwords of users not found, users left as they are: " + strings.Join(missing, ", ")
-		st.degrade(v1alpha1.ReasonSecretNotFound, msg)
-		r.Recorder.Event(st.rc, corev1.EventTypeWarning, string(v1alpha1.ReasonSecretNotFound), msg)
+	if len(absent) > 0 {
+		missing = "passwords of users not found, users left as they are: " + strings.Join(absent, ", ")
 	}
-	return set, held, nil
+	return set, held, missing, nil
 }
 
 // isAuthError reports whether a node refused who the client is (the user

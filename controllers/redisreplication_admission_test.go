@@ -58,6 +58,37 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 			rr.Spec.PodTemplate.Labels = map[string]string{"redis.shoal.dev/role": "master"}
 		}, "podTemplate.labels cannot set redis.shoal.dev/*"},
 		{"name too long", strings.Repeat("a", 41), nil, "metadata.name must be a DNS-1035 label of at most 40 characters"},
+		{"tls Secret and issuer both", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.TLS = &v1alpha1.TLSSpec{SecretName: "mine", IssuerRef: &v1alpha1.TLSIssuerRef{Name: "ca"}}
+		}, "secretName and issuerRef are exclusive"},
+		{"tls authClients unknown", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.TLS = &v1alpha1.TLSSpec{AuthClients: "maybe"}
+		}, `spec.tls.authClients: Unsupported value: "maybe"`},
+		{"tls issuer of an unknown kind", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.TLS = &v1alpha1.TLSSpec{IssuerRef: &v1alpha1.TLSIssuerRef{Name: "ca", Kind: "Vault"}}
+		}, `spec.tls.issuerRef.kind: Unsupported value: "Vault"`},
+		{"user named default", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "default", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "the default user is set by spec.auth, not spec.users"},
+		{"user with the operator's prefix", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "shoal-me", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "user names starting with shoal- are reserved for the operator"},
+		{"user without a password", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app"}}
+		}, "spec.users[0].passwords"},
+		{"user rule outside the grammar", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app", Rules: []string{"on >secret"}, Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}}
+		}, "spec.users[0].rules[0] in body should match"},
+		{"the same user twice", "", func(rr *v1alpha1.RedisReplication) {
+			u := v1alpha1.UserSpec{Name: "app", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}
+			rr.Spec.Users = []v1alpha1.UserSpec{u, u}
+		}, `spec.users[1]: Duplicate value`},
+		{"monitoring with the cluster's alerts", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true}
+		}, "monitoring.prometheusRule must be false for a RedisReplication"},
+		{"monitoring on the client port", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 6379, PrometheusRule: ptr.To(false)}
+		}, "monitoring.port must differ from the client (6379) and bus (16379) ports"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,20 +139,44 @@ func TestReplicationAdmissionDefaults(t *testing.T) {
 	if want.Replicas != got.Spec.Replicas || !equality.Semantic.DeepEqual(want.Sentinel, got.Spec.Sentinel) || got.Spec.Sentinel.QuorumOrMajority() != 2 {
 		t.Fatalf("Default disagrees with the CRD: %+v vs %+v", want, got.Spec)
 	}
-	// The reconciler may update the object between the Get and the
-	// Update (a conflict, not the refusal looked for): read it again.
-	var err error
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		got.Spec.Auth.ExistingSecret.Name = "b"
-		err = testEnv.c.Update(ctx, got)
-		if !apierrors.IsConflict(err) || time.Now().After(deadline) {
-			break
-		}
-		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), got); err != nil {
-			t.Fatal(err)
-		}
-	}
+	err := updateReplication(t, got, func(rr *v1alpha1.RedisReplication) { rr.Spec.Auth.ExistingSecret.Name = "b" })
 	if err == nil || !strings.Contains(err.Error(), "auth.existingSecret is immutable") {
 		t.Fatalf("existingSecret changed: %v", err)
+	}
+	// spec.tls is set at creation only, in either direction.
+	err = updateReplication(t, got, func(rr *v1alpha1.RedisReplication) { rr.Spec.TLS = &v1alpha1.TLSSpec{} })
+	if err == nil || !strings.Contains(err.Error(), "spec.tls cannot be added or removed after creation") {
+		t.Fatalf("spec.tls added: %v", err)
+	}
+	withTLS := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "with-tls"},
+		Spec: v1alpha1.RedisReplicationSpec{TLS: &v1alpha1.TLSSpec{SecretName: "mine"}}}
+	if err := testEnv.c.Create(ctx, withTLS); err != nil {
+		t.Fatal(err)
+	}
+	err = updateReplication(t, withTLS, func(rr *v1alpha1.RedisReplication) { rr.Spec.TLS = nil })
+	if err == nil || !strings.Contains(err.Error(), "spec.tls cannot be added or removed after creation") {
+		t.Fatalf("spec.tls removed: %v", err)
+	}
+	// Its fields may change (another Secret, on a rotation).
+	if err := updateReplication(t, withTLS, func(rr *v1alpha1.RedisReplication) { rr.Spec.TLS.SecretName = "other" }); err != nil {
+		t.Fatalf("spec.tls.secretName changed: %v", err)
+	}
+}
+
+// updateReplication reads rr, applies change and updates it; the
+// reconciler may update the object between the Get and the Update (a
+// conflict, not the refusal looked for), so it tries again for a while.
+func updateReplication(t *testing.T, rr *v1alpha1.RedisReplication, change func(*v1alpha1.RedisReplication)) error {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), rr); err != nil {
+			t.Fatal(err)
+		}
+		change(rr)
+		err := testEnv.c.Update(ctx, rr)
+		if !apierrors.IsConflict(err) || time.Now().After(deadline) {
+			return err
+		}
 	}
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"maps"
 	"net"
@@ -70,6 +71,8 @@ type RedisReplicationReconciler struct {
 	// (builders.ReplicationPodHost). Tests without cluster DNS use the pod
 	// IP.
 	PodHost func(rr *v1alpha1.RedisReplication, pod *corev1.Pod) string
+	// Now is the clock of certificate renewals (nil: the wall clock).
+	Now func() time.Time
 
 	watcher *switchWatcher
 }
@@ -80,6 +83,9 @@ type replState struct {
 	rr       *v1alpha1.RedisReplication
 	desired  *v1alpha1.RedisReplication
 	password string
+	// tls is the configuration of the operator's clients of the data
+	// nodes and sentinels with spec.tls (nil: plain TCP).
+	tls      *tls.Config
 	nodes    map[string]*corev1.Pod
 	sents    map[string]*corev1.Pod
 	in       replication.Input
@@ -88,6 +94,10 @@ type replState struct {
 	// (more than spec.replicas while the master must first move off a
 	// pod a scale-in removes).
 	nodeSetSize int
+	// usersPending: spec.users could not be applied on every data node
+	// yet; usersMissing says which users' Secrets are missing.
+	usersPending bool
+	usersMissing string
 	// preparingFailover: replica-priority 0 is set on the replicas a
 	// failover must not promote; the live config must not undo it.
 	preparingFailover bool
@@ -124,17 +134,26 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 	if err := r.ensureReplicationSecret(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
+	if res, err := r.ensureReplicationTLS(ctx, st); err != nil || !res.IsZero() {
+		return res, err
+	}
 	if err := r.observeReplication(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.applyReplicationObjects(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.watcher.ensure(client.ObjectKeyFromObject(st.rr), r.sentinelAddrs(st))
+	if err := r.ensureReplicationMonitoring(ctx, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.watcher.ensure(client.ObjectKeyFromObject(st.rr), r.sentinelAddrs(st), st.tls)
 	if err := r.pointReplicas(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.labelRoles(ctx, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureReplicationUsers(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
 	acted, err := r.dayTwo(ctx, st)
@@ -145,7 +164,10 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 		st.log.V(1).Info("live config not applied yet", "error", err)
 	}
 	ready := r.writeReplicationStatus(st)
-	if acted || !ready {
+	if st.usersMissing != "" {
+		st.rr.SetCondition(v1alpha1.ConditionDegraded, metav1.ConditionTrue, v1alpha1.ReasonSecretNotFound, st.usersMissing)
+	}
+	if acted || !ready || st.usersPending {
 		return ctrl.Result{RequeueAfter: replicationConverging}, nil
 	}
 	return ctrl.Result{RequeueAfter: replicationResync}, nil
@@ -245,7 +267,7 @@ func (r *RedisReplicationReconciler) observeReplication(ctx context.Context, st 
 			Updated: template == "" || p.Annotations[builders.AnnotationPodTemplateHash] == template,
 			Hosts:   []string{r.podHost(rr, p), builders.ReplicationPodHost(rr, name), p.Status.PodIP}}
 		if p.Status.PodIP != "" {
-			if info, err := r.nodeInfo(ctx, p.Status.PodIP, st.password); err == nil {
+			if info, err := r.nodeInfo(ctx, st, p.Status.PodIP); err == nil {
 				n.Reachable, n.Info = true, replication.ParseInfo(info)
 			}
 		}
@@ -254,7 +276,7 @@ func (r *RedisReplicationReconciler) observeReplication(ctx context.Context, st 
 	for name, p := range st.sents {
 		s := replication.Sentinel{Pod: name}
 		if p.Status.PodIP != "" {
-			s = r.observeSentinel(ctx, name, p.Status.PodIP, rr.SentinelMasterName())
+			s = r.observeSentinel(ctx, st, name, p.Status.PodIP)
 		}
 		in.Sentinels = append(in.Sentinels, s)
 	}
@@ -270,24 +292,28 @@ func (r *RedisReplicationReconciler) timeout() time.Duration {
 	return nodeTimeout
 }
 
-func (r *RedisReplicationReconciler) nodeClient(ip, password string) *redis.Client {
+// nodeClient is a client of the data node at ip, with the password and,
+// with spec.tls, over TLS.
+func (r *RedisReplicationReconciler) nodeClient(st *replState, ip string) *redis.Client {
+	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.RedisPort)), st.password)
+}
+
+// sentinelClient is a client of the sentinel at ip (over TLS with
+// spec.tls).
+func (r *RedisReplicationReconciler) sentinelClient(st *replState, ip string) *redis.Client {
+	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.SentinelPort)), "")
+}
+
+func (r *RedisReplicationReconciler) client(st *replState, addr, password string) *redis.Client {
 	return redis.NewClient(&redis.Options{
-		Addr: net.JoinHostPort(ip, strconv.Itoa(builders.RedisPort)), Password: password,
+		Addr: addr, Password: password, TLSConfig: tlsConfigOf(st.tls),
 		DialTimeout: r.timeout(), ReadTimeout: r.timeout(), WriteTimeout: r.timeout(),
 		MaxRetries: -1, PoolSize: 1, DisableIdentity: true,
 	})
 }
 
-func (r *RedisReplicationReconciler) sentinelClient(ip string) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:        net.JoinHostPort(ip, strconv.Itoa(builders.SentinelPort)),
-		DialTimeout: r.timeout(), ReadTimeout: r.timeout(), WriteTimeout: r.timeout(),
-		MaxRetries: -1, PoolSize: 1, DisableIdentity: true,
-	})
-}
-
-func (r *RedisReplicationReconciler) nodeInfo(ctx context.Context, ip, password string) (string, error) {
-	c := r.nodeClient(ip, password)
+func (r *RedisReplicationReconciler) nodeInfo(ctx context.Context, st *replState, ip string) (string, error) {
+	c := r.nodeClient(st, ip)
 	defer c.Close() //nolint:errcheck // a probe
 	return c.Info(ctx, "replication").Result()
 }
@@ -296,9 +322,10 @@ func (r *RedisReplicationReconciler) nodeInfo(ctx context.Context, ip, password 
 // GET-MASTER-ADDR-BY-NAME; a null reply is no master of that name) and
 // for the replicas it could use (SENTINEL REPLICAS). Reachable only when
 // both answer.
-func (r *RedisReplicationReconciler) observeSentinel(ctx context.Context, pod, ip, name string) replication.Sentinel {
+func (r *RedisReplicationReconciler) observeSentinel(ctx context.Context, st *replState, pod, ip string) replication.Sentinel {
+	name := st.desired.SentinelMasterName()
 	s := replication.Sentinel{Pod: pod}
-	c := r.sentinelClient(ip)
+	c := r.sentinelClient(st, ip)
 	defer c.Close() //nolint:errcheck // a probe
 	reply, err := c.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name).StringSlice()
 	switch {
@@ -382,13 +409,8 @@ func (r *RedisReplicationReconciler) applyReplicationObjects(ctx context.Context
 		}
 	}
 	for _, obj := range objs {
-		u, err := applyConfiguration(obj)
-		if err != nil {
+		if err := serverSideApply(ctx, r.Client, obj); err != nil {
 			return err
-		}
-		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u),
-			client.FieldOwner(builders.FieldManager), client.ForceOwnership); err != nil {
-			return fmt.Errorf("applying %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 		}
 	}
 	return nil
@@ -406,7 +428,7 @@ func (r *RedisReplicationReconciler) pointReplicas(ctx context.Context, st *repl
 	host := r.podHost(st.desired, st.nodes[d.Master])
 	for _, pod := range d.ReplicaOf {
 		p := st.nodes[pod]
-		c := r.nodeClient(p.Status.PodIP, st.password)
+		c := r.nodeClient(st, p.Status.PodIP)
 		err := c.Do(ctx, "REPLICAOF", host, strconv.Itoa(builders.RedisPort)).Err()
 		_ = c.Close()
 		if err != nil {
@@ -504,7 +526,7 @@ func (r *RedisReplicationReconciler) act(ctx context.Context, st *replState, act
 			// replica-priority 0: never promoted. applyReplicationLiveConfig
 			// sets spec.config's value back once no failover is pending.
 			if p, ok := st.nodes[pod]; ok {
-				c := r.nodeClient(p.Status.PodIP, st.password)
+				c := r.nodeClient(st, p.Status.PodIP)
 				err := c.ConfigSet(ctx, "replica-priority", "0").Err()
 				_ = c.Close()
 				if err != nil {
@@ -538,7 +560,7 @@ func (r *RedisReplicationReconciler) sentinelFailover(ctx context.Context, st *r
 		if p.Status.PodIP == "" {
 			continue
 		}
-		c := r.sentinelClient(p.Status.PodIP)
+		c := r.sentinelClient(st, p.Status.PodIP)
 		ok, err := r.sentinelReadyToFailover(ctx, c, st, exclude)
 		if err == nil && ok {
 			err = c.Do(ctx, "SENTINEL", "FAILOVER", name).Err()
@@ -614,7 +636,7 @@ func (r *RedisReplicationReconciler) applyReplicationLiveConfig(ctx context.Cont
 		if !n.Reachable {
 			continue
 		}
-		c := r.nodeClient(st.nodes[n.Pod].Status.PodIP, st.password)
+		c := r.nodeClient(st, st.nodes[n.Pod].Status.PodIP)
 		err := setLive(ctx, c, want)
 		_ = c.Close()
 		if err != nil {

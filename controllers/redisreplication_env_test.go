@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/node/nodetest"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // replSim plays the StatefulSet controller and the kubelet for the pods of
@@ -209,6 +211,9 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 		}
 	}
 	spec := sts.Spec.Template.Spec
+	if err := s.mountSecrets(ctx, spec, pod, n.dir); err != nil {
+		return err
+	}
 	if len(spec.InitContainers) == 0 {
 		var args []string
 		for _, a := range spec.Containers[0].Args {
@@ -252,6 +257,66 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 	return p.WaitReady()
 }
 
+// mountSecrets writes the Secret volumes of the pod's container into the
+// pod's directory where subst puts their mount path, as the kubelet
+// mounts them (the TLS Secret at builders.TLSDir).
+func (s *replSim) mountSecrets(ctx context.Context, spec corev1.PodSpec, pod, dir string) error {
+	secrets := map[string]string{}
+	for _, v := range spec.Volumes {
+		if v.Secret != nil {
+			secrets[v.Name] = v.Secret.SecretName
+		}
+	}
+	for _, m := range spec.Containers[0].VolumeMounts {
+		name, ok := secrets[m.Name]
+		if !ok {
+			continue
+		}
+		sec := &corev1.Secret{}
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.rr.Namespace, Name: name}, sec); err != nil {
+			return err
+		}
+		to := s.subst(m.MountPath, pod, dir)
+		if err := os.MkdirAll(to, 0o700); err != nil {
+			return err
+		}
+		for key, b := range sec.Data {
+			if err := os.WriteFile(filepath.Join(to, key), b, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// startReplication creates, in ns, the password Secret "pw" and a
+// RedisReplication of 3 data nodes and 3 sentinels using it (then
+// changed by change), and the simulator that runs its pods.
+func startReplication(t *testing.T, ns, name, password string, change func(*v1alpha1.RedisReplication)) (*v1alpha1.RedisReplication, *replSim) {
+	t.Helper()
+	ctx := context.Background()
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pw"}, Data: map[string][]byte{"password": []byte(password)}}
+	if err := testEnv.c.Create(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	rr := &v1alpha1.RedisReplication{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.RedisReplicationSpec{
+			Replicas: 3,
+			Storage:  v1alpha1.StorageSpec{Ephemeral: true},
+			Auth:     &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "pw"}},
+			Sentinel: v1alpha1.SentinelSpec{Replicas: 3, DownAfterMilliseconds: 5000, FailoverTimeout: 10000, ParallelSyncs: 1},
+		},
+	}
+	if change != nil {
+		change(rr)
+	}
+	if err := testEnv.c.Create(ctx, rr); err != nil {
+		t.Fatal(err)
+	}
+	return rr, newReplSim(t, rr, password)
+}
+
 // TestRedisReplication: the objects are made, the first pod seeds the
 // master and is labelled, every sentinel knows every replica once Ready,
 // the Services select by role, the status fills in; data written to the master reaches a replica; a master change made
@@ -263,24 +328,9 @@ func TestRedisReplication(t *testing.T) {
 	begin := time.Now()
 	ns := newNamespace(t)
 	const password = "repl-secret"
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pw"}, Data: map[string][]byte{"password": []byte(password)}}
-	if err := testEnv.c.Create(ctx, sec); err != nil {
-		t.Fatal(err)
-	}
-	rr := &v1alpha1.RedisReplication{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "rp"},
-		Spec: v1alpha1.RedisReplicationSpec{
-			Replicas: 3,
-			Storage:  v1alpha1.StorageSpec{Ephemeral: true},
-			Auth:     &v1alpha1.AuthSpec{ExistingSecret: &v1alpha1.SecretKeyRef{Name: "pw"}},
-			Config:   map[string]v1alpha1.ConfigValue{"maxmemory-policy": "allkeys-lru"},
-			Sentinel: v1alpha1.SentinelSpec{Replicas: 3, DownAfterMilliseconds: 5000, FailoverTimeout: 10000, ParallelSyncs: 1},
-		},
-	}
-	if err := testEnv.c.Create(ctx, rr); err != nil {
-		t.Fatal(err)
-	}
-	sim := newReplSim(t, rr, password)
+	rr, sim := startReplication(t, ns, "rp", password, func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory-policy": "allkeys-lru"}
+	})
 
 	get := func() *v1alpha1.RedisReplication {
 		cur := &v1alpha1.RedisReplication{}
@@ -514,4 +564,192 @@ func types2(ns, name string) client.ObjectKey { return client.ObjectKey{Namespac
 
 func ctrlRawMerge(patch string) client.Patch {
 	return client.RawPatch("application/merge-patch+json", []byte(patch))
+}
+
+// TestRedisReplicationTLS: with spec.tls (the operator's own CA) the
+// operator issues the Secret, the data nodes and the sentinels (real
+// processes on the files of the mounted Secret) serve TLS only, the
+// replica replicates over TLS and is in sync, every sentinel names the
+// master over TLS, and the operator, which observes all of it through
+// its TLS clients, reports Ready.
+func TestRedisReplicationTLS(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	const password = "repl-tls-secret"
+	rr, sim := startReplication(t, ns, "rt", password, func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Replicas, rr.Spec.TLS = 2, &v1alpha1.TLSSpec{}
+	})
+
+	cur := &v1alpha1.RedisReplication{}
+	poll(t, 3*waitFor, func() error {
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), cur); err != nil {
+			return err
+		}
+		if c := cur.Condition(v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || cur.Status.Sentinels != 3 {
+			return fmt.Errorf("not Ready: %+v, %d sentinels", c, cur.Status.Sentinels)
+		}
+		return nil
+	})
+	master := cur.Status.Master
+	if len(cur.Status.Replicas) != 1 || !cur.Status.Replicas[0].Synced {
+		t.Fatalf("replicas %+v", cur.Status.Replicas)
+	}
+	replica := cur.Status.Replicas[0].Pod
+
+	// The operator's CA signed the Secret the pods mount.
+	caSec, nodeSec := &corev1.Secret{}, &corev1.Secret{}
+	get(t, ns, "rt-tls-ca", caSec)
+	get(t, ns, "rt-tls", nodeSec)
+	leaf := verifyNodeSecret(t, nodeSec, caSec.Data[builders.TLSCAKey])
+	for _, want := range []string{"rt-master", "rt-sentinel." + ns + ".svc", "*.rt-nodes." + ns + ".svc"} {
+		if !containsString(leaf.DNSNames, want) {
+			t.Errorf("the certificate names %v, not %s", leaf.DNSNames, want)
+		}
+	}
+	for _, name := range []string{"rt-node", "rt-sentinel"} {
+		sts := &appsv1.StatefulSet{}
+		get(t, ns, name, sts)
+		if !mountsSecret(sts.Spec.Template.Spec, "rt-tls") {
+			t.Errorf("%s does not mount rt-tls: %+v", name, sts.Spec.Template.Spec.Volumes)
+		}
+	}
+
+	cfg, err := tlsconf.ClientConfigFromPEM(nodeSec.Data[builders.TLSCertKey], nodeSec.Data[builders.TLSKeyKey], nodeSec.Data[builders.TLSCAKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(addr, password string, cfg *tls.Config) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: addr, Password: password, TLSConfig: cfg, MaxRetries: -1, DialTimeout: nodeTimeout, ReadTimeout: nodeTimeout})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	nodeAddr := func(pod string) string { return sim.ip(pod) + ":6379" }
+
+	// TLS only: the client port refuses plain text, on the data nodes and
+	// on the sentinels.
+	for _, addr := range []string{nodeAddr(master), nodeAddr(replica), sim.ip("rt-sentinel-0") + ":26379"} {
+		if err := dial(addr, password, nil).Ping(ctx).Err(); err == nil {
+			t.Errorf("%s answered a plain-text PING", addr)
+		}
+	}
+
+	// The replica replicates over TLS: a write on the master reaches it.
+	mc := dial(nodeAddr(master), password, cfg.Clone())
+	if err := mc.Set(ctx, "k", "over-tls", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, waitFor, func() error {
+		info, err := mc.Info(ctx, "replication").Result()
+		if err != nil || !strings.Contains(info, "connected_slaves:1") || !strings.Contains(info, "state=online") {
+			return fmt.Errorf("master's INFO replication %q %v", info, err)
+		}
+		v, err := dial(nodeAddr(replica), password, cfg.Clone()).Get(ctx, "k").Result()
+		if v != "over-tls" {
+			return fmt.Errorf("replica has %q %v", v, err)
+		}
+		return nil
+	})
+
+	// Every sentinel names the master, over TLS.
+	for o := range 3 {
+		addr, err := dial(sim.ip(fmt.Sprintf("rt-sentinel-%d", o))+":26379", "", cfg.Clone()).
+			Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "rt").StringSlice()
+		if err != nil || len(addr) != 2 || addr[0] != sim.ip(master) || addr[1] != "6379" {
+			t.Fatalf("rt-sentinel-%d names %v %v, want %s:6379", o, addr, err, sim.ip(master))
+		}
+	}
+}
+
+// mountsSecret reports whether a pod spec has a volume of Secret name.
+func mountsSecret(spec corev1.PodSpec, name string) bool {
+	for _, v := range spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRedisReplicationUsers: a spec.users entry becomes an ACL user of
+// every data node with the password of its Secret: it authenticates,
+// may run what its rules allow on its keys, is refused other commands
+// and keys (NOPERM), and reaches a node that starts later; removed from
+// the spec, it is deleted from every node and from status.managedUsers.
+func TestRedisReplicationUsers(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	const password, appPassword = "repl-users-secret", "app-secret"
+	app := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app-pw"}, Data: map[string][]byte{"password": []byte(appPassword)}}
+	if err := testEnv.c.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	rr, sim := startReplication(t, ns, "ru", password, func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Replicas, rr.Spec.Sentinel.Replicas = 2, 1
+		rr.Spec.Users = []v1alpha1.UserSpec{{Name: "app", Rules: []string{"+get", "+set", "+ping", "~app:*"},
+			Passwords: []v1alpha1.SecretKeyRef{{Name: "app-pw"}}}}
+	})
+	cur := &v1alpha1.RedisReplication{}
+	poll(t, 3*waitFor, func() error {
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), cur); err != nil {
+			return err
+		}
+		if c := cur.Condition(v1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue || !slices.Equal(cur.Status.ManagedUsers, []string{"app"}) {
+			return fmt.Errorf("not Ready with the user: %+v, managed %v", c, cur.Status.ManagedUsers)
+		}
+		return nil
+	})
+	as := func(pod, user, pw string) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: sim.ip(pod) + ":6379", Username: user, Password: pw, MaxRetries: -1, DialTimeout: nodeTimeout})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	master, replica := cur.Status.Master, cur.Status.Replicas[0].Pod
+	if err := as(master, "app", appPassword).Set(ctx, "app:k", "v", 0).Err(); err != nil {
+		t.Fatalf("app's SET on its key: %v", err)
+	}
+	for _, refused := range [][]any{{"SET", "other:k", "v"}, {"FLUSHALL"}, {"CONFIG", "GET", "maxmemory"}} {
+		if err := as(master, "app", appPassword).Do(ctx, refused...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+			t.Errorf("app's %v: %v, want NOPERM", refused, err)
+		}
+	}
+	if err := as(master, "app", "wrong").Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+		t.Errorf("app with a wrong password: %v, want WRONGPASS", err)
+	}
+	poll(t, waitFor, func() error {
+		v, err := as(replica, "app", appPassword).Get(ctx, "app:k").Result()
+		if v != "v" {
+			return fmt.Errorf("app's GET on the replica: %q %v", v, err)
+		}
+		return nil
+	})
+
+	// A node that starts later (scale out) gets the user too.
+	if err := updateReplication(t, cur, func(rr *v1alpha1.RedisReplication) { rr.Spec.Replicas = 3 }); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 2*waitFor, func() error {
+		if sim.ip("ru-node-2") == "" {
+			return fmt.Errorf("ru-node-2 not started")
+		}
+		return as("ru-node-2", "app", appPassword).Ping(ctx).Err()
+	})
+
+	// Removed from the spec: deleted from every node, then no longer managed.
+	if err := updateReplication(t, cur, func(rr *v1alpha1.RedisReplication) { rr.Spec.Users = nil }); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, waitFor, func() error {
+		for _, pod := range []string{"ru-node-0", "ru-node-1", "ru-node-2"} {
+			if err := as(pod, "app", appPassword).Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+				return fmt.Errorf("%s still authenticates app: %v", pod, err)
+			}
+		}
+		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), cur); err != nil {
+			return err
+		}
+		if len(cur.Status.ManagedUsers) != 0 {
+			return fmt.Errorf("managedUsers %v", cur.Status.ManagedUsers)
+		}
+		return nil
+	})
 }

@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"slices"
 	"sync"
 	"time"
@@ -36,6 +38,7 @@ type switchWatcher struct {
 
 type switchSub struct {
 	addrs  []string
+	tls    *tls.Config
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 }
@@ -61,9 +64,9 @@ func (w *switchWatcher) Start(ctx context.Context) error {
 	return nil
 }
 
-// ensure subscribes to addrs for key, replacing a subscription to other
-// addresses.
-func (w *switchWatcher) ensure(key types.NamespacedName, addrs []string) {
+// ensure subscribes to addrs for key (over TLS with cfg), replacing a
+// subscription to other addresses or with another certificate.
+func (w *switchWatcher) ensure(key types.NamespacedName, addrs []string, cfg *tls.Config) {
 	if w == nil {
 		return
 	}
@@ -73,7 +76,7 @@ func (w *switchWatcher) ensure(key types.NamespacedName, addrs []string) {
 		return
 	}
 	if s, ok := w.subs[key]; ok {
-		if slices.Equal(s.addrs, addrs) {
+		if slices.Equal(s.addrs, addrs) && sameCertificate(s.tls, cfg) {
 			return
 		}
 		s.cancel()
@@ -84,12 +87,12 @@ func (w *switchWatcher) ensure(key types.NamespacedName, addrs []string) {
 		return
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
-	s := &switchSub{addrs: slices.Clone(addrs), cancel: cancel}
+	s := &switchSub{addrs: slices.Clone(addrs), tls: cfg, cancel: cancel}
 	for _, addr := range addrs {
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
-			w.subscribe(ctx, key, addr)
+			w.subscribe(ctx, key, addr, cfg)
 		}()
 	}
 	w.subs[key] = s
@@ -111,8 +114,8 @@ func (w *switchWatcher) stop(key types.NamespacedName) {
 
 // subscribe listens on one sentinel until ctx ends; go-redis reconnects a
 // broken subscription by itself.
-func (w *switchWatcher) subscribe(ctx context.Context, key types.NamespacedName, addr string) {
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: nodeTimeout, MaxRetries: -1, DisableIdentity: true})
+func (w *switchWatcher) subscribe(ctx context.Context, key types.NamespacedName, addr string, cfg *tls.Config) {
+	c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: tlsConfigOf(cfg), DialTimeout: nodeTimeout, MaxRetries: -1, DisableIdentity: true})
 	defer c.Close() //nolint:errcheck // closing a subscription
 	ps := c.Subscribe(ctx, switchMasterChannel)
 	defer ps.Close() //nolint:errcheck // closing a subscription
@@ -135,4 +138,17 @@ func (w *switchWatcher) subscribe(ctx context.Context, key types.NamespacedName,
 			}
 		}
 	}
+}
+
+// sameCertificate reports whether two client configurations present the
+// same certificate (both nil: plain TCP): a renewed certificate makes the
+// subscriptions dial again with it.
+func sameCertificate(a, b *tls.Config) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if len(a.Certificates) == 0 || len(b.Certificates) == 0 {
+		return len(a.Certificates) == len(b.Certificates)
+	}
+	return slices.EqualFunc(a.Certificates[0].Certificate, b.Certificates[0].Certificate, bytes.Equal)
 }

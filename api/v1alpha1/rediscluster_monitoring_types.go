@@ -56,29 +56,39 @@ const (
 )
 
 // MetricsEnabled reports whether the nodes serve metrics.
-func (rc *RedisCluster) MetricsEnabled() bool {
-	return rc.Spec.Monitoring != nil && rc.Spec.Monitoring.Enabled
-}
+func (rc *RedisCluster) MetricsEnabled() bool { return rc.Spec.Monitoring.metricsEnabled() }
 
 // MetricsPort is the nodes' metrics port (0 when off).
-func (rc *RedisCluster) MetricsPort() int32 {
-	if !rc.MetricsEnabled() {
+func (rc *RedisCluster) MetricsPort() int32 { return rc.Spec.Monitoring.metricsPort() }
+
+// WantsPodMonitor and WantsPrometheusRule report whether those objects
+// should exist (when their CRDs do).
+func (rc *RedisCluster) WantsPodMonitor() bool { return rc.Spec.Monitoring.wantsPodMonitor() }
+
+func (rc *RedisCluster) WantsPrometheusRule() bool {
+	m := rc.Spec.Monitoring
+	return m.metricsEnabled() && (m.PrometheusRule == nil || *m.PrometheusRule)
+}
+
+// MetricsPort is the data nodes' metrics port (0 when off).
+func (rr *RedisReplication) MetricsPort() int32 { return rr.Spec.Monitoring.metricsPort() }
+
+// WantsPodMonitor reports whether the data nodes' PodMonitor should exist
+// (when its CRD does).
+func (rr *RedisReplication) WantsPodMonitor() bool { return rr.Spec.Monitoring.wantsPodMonitor() }
+
+func (m *MonitoringSpec) metricsEnabled() bool { return m != nil && m.Enabled }
+
+func (m *MonitoringSpec) metricsPort() int32 {
+	if !m.metricsEnabled() {
 		return 0
 	}
-	if p := rc.Spec.Monitoring.Port; p != 0 {
-		return p
+	if m.Port != 0 {
+		return m.Port
 	}
 	return DefaultMetricsPort
 }
 
-// WantsPodMonitor and WantsPrometheusRule report whether those objects
-// should exist (when their CRDs do).
-func (rc *RedisCluster) WantsPodMonitor() bool {
-	m := rc.Spec.Monitoring
-	return rc.MetricsEnabled() && (m.PodMonitor == nil || *m.PodMonitor)
-}
-
-func (rc *RedisCluster) WantsPrometheusRule() bool {
-	m := rc.Spec.Monitoring
-	return rc.MetricsEnabled() && (m.PrometheusRule == nil || *m.PrometheusRule)
+func (m *MonitoringSpec) wantsPodMonitor() bool {
+	return m.metricsEnabled() && (m.PodMonitor == nil || *m.PodMonitor)
 }

@@ -45,15 +45,26 @@ type TLSIssuerRef struct {
 
 // TLSSecretName is the Secret the nodes mount: the user's, or the one the
 // operator (its own CA) or cert-manager writes.
-func (rc *RedisCluster) TLSSecretName() string {
-	if rc.Spec.TLS == nil {
-		return ""
-	}
-	if rc.Spec.TLS.SecretName != "" {
-		return rc.Spec.TLS.SecretName
-	}
-	return rc.Name + "-tls"
-}
+func (rc *RedisCluster) TLSSecretName() string { return tlsSecretName(rc.Spec.TLS, rc.Name) }
 
 // TLSCASecretName is the Secret of the operator's own CA for this cluster.
 func (rc *RedisCluster) TLSCASecretName() string { return rc.Name + "-tls-ca" }
+
+// TLSSecretName is the Secret the data nodes and sentinels mount, as a
+// RedisCluster's.
+func (rr *RedisReplication) TLSSecretName() string { return tlsSecretName(rr.Spec.TLS, rr.Name) }
+
+// TLSCASecretName is the Secret of the operator's own CA for rr.
+func (rr *RedisReplication) TLSCASecretName() string { return rr.Name + "-tls-ca" }
+
+// tlsSecretName is "" without spec.tls, the user's Secret, or
+// <owner>-tls.
+func tlsSecretName(spec *TLSSpec, owner string) string {
+	if spec == nil {
+		return ""
+	}
+	if spec.SecretName != "" {
+		return spec.SecretName
+	}
+	return owner + "-tls"
+}

@@ -15,6 +15,7 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.existingSecret)) == (has(oldSelf.auth) && has(oldSelf.auth.existingSecret)) && (!has(self.auth) || !has(self.auth.existingSecret) || self.auth.existingSecret == oldSelf.auth.existingSecret)",message="auth.existingSecret is immutable: changing the password source is not supported yet"
 // +kubebuilder:validation:XValidation:rule="!has(self.auth) || !has(self.auth.defaultUser) || self.auth.defaultUser == 'Enabled'",message="auth.defaultUser Disabled is not supported by RedisReplication yet: Sentinel and the replicas authenticate as the default user"
+// +kubebuilder:validation:XValidation:rule="has(self.tls) == has(oldSelf.tls)",message="spec.tls cannot be added or removed after creation: during the rolling update nodes and sentinels with and without TLS could not reach each other"
 type RedisReplicationSpec struct {
 	// Replicas is the number of data nodes: one master and Replicas-1
 	// replicas of it.
@@ -71,6 +72,41 @@ type RedisReplicationSpec struct {
 	// from their own clients. Unset: a generated password in <name>-auth.
 	// +optional
 	Auth *AuthSpec `json:"auth,omitempty"`
+
+	// TLS encrypts client, replication and Sentinel traffic with the
+	// same certificate sources as RedisCluster's spec.tls
+	// (rediscluster_tls_types.go): the data nodes serve TLS only on 6379
+	// and replicate over TLS (tls-replication yes), the sentinels serve
+	// TLS only on 26379 and reach the data nodes and each other over TLS,
+	// and the operator connects with the certificate and CA of the
+	// Secret. The certificate is valid for the master, replicas and
+	// sentinel Services and every pod of <name>-nodes. Set at creation
+	// only. Unset: plain TCP.
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+
+	// Users are ACL users kept on every data node, as RedisCluster's
+	// spec.users (rediscluster_users_types.go): made equal to the entry
+	// with one ACL SETUSER, on nodes that start later too; users removed
+	// from the list are deleted (ACL DELUSER). The sentinels have no ACL
+	// users: they, the replicas and the operator authenticate as the
+	// default user with spec.auth's password.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Users []UserSpec `json:"users,omitempty"`
+
+	// Monitoring serves the data nodes' Prometheus metrics (redis_exporter's
+	// names) on a container port named "metrics" and makes a PodMonitor
+	// <name>-nodes scraping them, as RedisCluster's spec.monitoring
+	// (rediscluster_monitoring_types.go). Its alerts are a cluster's, so a
+	// RedisReplication makes no PrometheusRule: prometheusRule must be
+	// false. Turning it on or off restarts the data nodes (rolling
+	// update: it is in node.conf).
+	// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.prometheusRule) && !self.prometheusRule)",message="monitoring.prometheusRule must be false for a RedisReplication: its alerts are a RedisCluster's"
+	// +optional
+	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 
 	// Sentinel configures the sentinels that watch the master and fail
 	// it over.
@@ -197,6 +233,13 @@ type RedisReplicationStatus struct {
 	// the switchover annotation.
 	// +optional
 	LastSwitchover *SwitchoverStatus `json:"lastSwitchover,omitempty"`
+
+	// ManagedUsers are the ACL users the operator made on the data nodes:
+	// those of spec.users, and removed ones until every node has deleted
+	// them. Only these are ever deleted by the operator.
+	// +listType=set
+	// +optional
+	ManagedUsers []string `json:"managedUsers,omitempty"`
 
 	// Failover is the SENTINEL FAILOVER the operator sent (rolling update or
 	// switchover) and waits for: a restarted operator does not send it

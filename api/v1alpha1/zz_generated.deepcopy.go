@@ -1155,6 +1155,23 @@ func (in *RedisReplicationSpec) DeepCopyInto(out *RedisReplicationSpec) {
 		*out = new(AuthSpec)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.TLS != nil {
+		in, out := &in.TLS, &out.TLS
+		*out = new(TLSSpec)
+		(*in).DeepCopyInto(*out)
+	}
+	if in.Users != nil {
+		in, out := &in.Users, &out.Users
+		*out = make([]UserSpec, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
+	if in.Monitoring != nil {
+		in, out := &in.Monitoring, &out.Monitoring
+		*out = new(MonitoringSpec)
+		(*in).DeepCopyInto(*out)
+	}
 	in.Sentinel.DeepCopyInto(&out.Sentinel)
 	in.Scheduling.DeepCopyInto(&out.Scheduling)
 	in.PodTemplate.DeepCopyInto(&out.PodTemplate)
@@ -1200,6 +1217,11 @@ func (in *RedisReplicationStatus) DeepCopyInto(out *RedisReplicationStatus) {
 		in, out := &in.LastSwitchover, &out.LastSwitchover
 		*out = new(SwitchoverStatus)
 		(*in).DeepCopyInto(*out)
+	}
+	if in.ManagedUsers != nil {
+		in, out := &in.ManagedUsers, &out.ManagedUsers
+		*out = make([]string, len(*in))
+		copy(*out, *in)
 	}
 	if in.Failover != nil {
 		in, out := &in.Failover, &out.Failover

@@ -35,7 +35,7 @@ func NodeConfig(rc *v1alpha1.RedisCluster) string {
 	if port := rc.MetricsPort(); port != 0 {
 		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
 	}
-	owned = append(owned, tlsDirectives(rc)...)
+	owned = append(owned, tlsDirectives(rc.Spec.TLS, true)...)
 	writeDirectives(&b, owned, rc.Spec.Config)
 	return b.String()
 }

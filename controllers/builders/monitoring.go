@@ -28,6 +28,10 @@ const (
 	MetricLabelCluster          = "rediscluster"
 	MetricLabelShard            = "shard"
 	MetricLabelClusterNamespace = "rediscluster_namespace"
+	// MetricLabelReplication and MetricLabelRole label a RedisReplication's
+	// data node series: its name and the node's role (master, replica).
+	MetricLabelReplication = "redisreplication"
+	MetricLabelRole        = "role"
 )
 
 const (
@@ -39,6 +43,12 @@ const (
 func PodMonitorName(rc *v1alpha1.RedisCluster) string     { return rc.Name + podMonitorNameTail }
 func PrometheusRuleName(rc *v1alpha1.RedisCluster) string { return rc.Name + prometheusRuleNameTail }
 
+// ReplicationPodMonitorName names the PodMonitor of a RedisReplication's
+// data nodes.
+func ReplicationPodMonitorName(rr *v1alpha1.RedisReplication) string {
+	return rr.Name + podMonitorNameTail
+}
+
 // metaLabelOf is the service-discovery label of a pod label.
 func metaLabelOf(podLabel string) string {
 	r := strings.NewReplacer(".", "_", "/", "_", "-", "_")
@@ -47,17 +57,30 @@ func metaLabelOf(podLabel string) string {
 
 // monitoringObject is an unstructured object of kind gvk owned by rc.
 func monitoringObject(rc *v1alpha1.RedisCluster, gvk schema.GroupVersionKind, name string) *unstructured.Unstructured {
+	return monitoringObjectOf(gvk, objectMeta(rc, name, ClusterLabels(rc)), rc.Spec.Monitoring)
+}
+
+// monitoringObjectOf is an unstructured object of kind gvk with meta,
+// plus spec.monitoring's labels (m may be nil).
+func monitoringObjectOf(gvk schema.GroupVersionKind, meta metav1.ObjectMeta, m *v1alpha1.MonitoringSpec) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gvk)
-	u.SetName(name)
-	u.SetNamespace(rc.Namespace)
-	labels := ClusterLabels(rc)
-	for k, v := range rc.Spec.Monitoring.Labels {
-		labels[k] = v
+	u.SetName(meta.Name)
+	u.SetNamespace(meta.Namespace)
+	labels := meta.Labels
+	if m != nil {
+		for k, v := range m.Labels {
+			labels[k] = v
+		}
 	}
 	u.SetLabels(labels)
-	u.SetOwnerReferences([]metav1.OwnerReference{OwnerReference(rc)})
+	u.SetOwnerReferences(meta.OwnerReferences)
 	return u
+}
+
+// metricsContainerPort is the container port of the metrics endpoint.
+func metricsContainerPort(p int32) corev1.ContainerPort {
+	return corev1.ContainerPort{Name: v1alpha1.MetricsPortName, ContainerPort: p, Protocol: corev1.ProtocolTCP}
 }
 
 // nodePorts are the node container's ports: client, bus, and metrics
@@ -68,7 +91,7 @@ func nodePorts(rc *v1alpha1.RedisCluster) []corev1.ContainerPort {
 		{Name: BusPortName, ContainerPort: BusPort, Protocol: corev1.ProtocolTCP},
 	}
 	if p := rc.MetricsPort(); p != 0 {
-		ports = append(ports, corev1.ContainerPort{Name: v1alpha1.MetricsPortName, ContainerPort: p, Protocol: corev1.ProtocolTCP})
+		ports = append(ports, metricsContainerPort(p))
 	}
 	return ports
 }
@@ -76,25 +99,41 @@ func nodePorts(rc *v1alpha1.RedisCluster) []corev1.ContainerPort {
 // PodMonitor scrapes the metrics port of every node of rc and labels the
 // series with the cluster and the shard.
 func PodMonitor(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
-	u := monitoringObject(rc, PodMonitorGVK, PodMonitorName(rc))
-	interval := rc.Spec.Monitoring.Interval
-	if interval == "" {
-		interval = v1alpha1.DefaultScrapeInterval
+	return podMonitor(monitoringObject(rc, PodMonitorGVK, PodMonitorName(rc)), rc.Spec.Monitoring, ClusterSelector(rc),
+		[][2]string{{LabelCluster, MetricLabelCluster}, {LabelShard, MetricLabelShard}})
+}
+
+// ReplicationPodMonitor scrapes the metrics port of every data node of rr
+// and labels the series with the RedisReplication and the node's role.
+func ReplicationPodMonitor(rr *v1alpha1.RedisReplication) *unstructured.Unstructured {
+	u := monitoringObjectOf(PodMonitorGVK, replMeta(rr, ReplicationPodMonitorName(rr), ReplicationLabels(rr, componentNode)), rr.Spec.Monitoring)
+	return podMonitor(u, rr.Spec.Monitoring, ReplicationNodeSelector(rr),
+		[][2]string{{LabelReplication, MetricLabelReplication}, {LabelRole, MetricLabelRole}})
+}
+
+// podMonitor fills u's spec: scrape the metrics port of the pods
+// selector selects every m.Interval, copying each pod label of relabel
+// onto the series as the label named beside it.
+func podMonitor(u *unstructured.Unstructured, m *v1alpha1.MonitoringSpec, selector map[string]string, relabel [][2]string) *unstructured.Unstructured {
+	interval := v1alpha1.DefaultScrapeInterval
+	if m != nil && m.Interval != "" {
+		interval = m.Interval
 	}
-	selector := map[string]any{}
-	for k, v := range ClusterSelector(rc) {
-		selector[k] = v
+	match := map[string]any{}
+	for k, v := range selector {
+		match[k] = v
+	}
+	relabelings := make([]any, 0, len(relabel))
+	for _, r := range relabel {
+		relabelings = append(relabelings, map[string]any{"sourceLabels": []any{metaLabelOf(r[0])}, "targetLabel": r[1], "action": "replace"})
 	}
 	u.Object["spec"] = map[string]any{
-		"selector": map[string]any{"matchLabels": selector},
+		"selector": map[string]any{"matchLabels": match},
 		"podMetricsEndpoints": []any{map[string]any{
-			"port":     v1alpha1.MetricsPortName,
-			"path":     "/metrics",
-			"interval": interval,
-			"relabelings": []any{
-				map[string]any{"sourceLabels": []any{metaLabelOf(LabelCluster)}, "targetLabel": MetricLabelCluster, "action": "replace"},
-				map[string]any{"sourceLabels": []any{metaLabelOf(LabelShard)}, "targetLabel": MetricLabelShard, "action": "replace"},
-			},
+			"port":        v1alpha1.MetricsPortName,
+			"path":        "/metrics",
+			"interval":    interval,
+			"relabelings": relabelings,
 		}},
 	}
 	return u

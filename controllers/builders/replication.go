@@ -152,10 +152,14 @@ func ReplicationRoleSelector(rr *v1alpha1.RedisReplication, role string) map[str
 func ReplicationNodeConfig(rr *v1alpha1.RedisReplication) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# node.conf of RedisReplication %s/%s, written by %s: do not edit.\n", rr.Namespace, rr.Name, managedByValue)
-	writeDirectives(&b, [][2]string{
+	owned := [][2]string{
 		{"port", fmt.Sprint(RedisPort)},
 		{"cluster-enabled", "no"},
-	}, rr.Spec.Config)
+	}
+	if port := rr.MetricsPort(); port != 0 {
+		owned = append(owned, [2]string{"metrics-port", fmt.Sprint(port)})
+	}
+	writeDirectives(&b, append(owned, tlsDirectives(rr.Spec.TLS, false)...), rr.Spec.Config)
 	return b.String()
 }
 
@@ -183,7 +187,17 @@ func SentinelConfig(rr *v1alpha1.RedisReplication, masterHost string) string {
 	name := rr.SentinelMasterName()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# sentinel.conf template of RedisReplication %s/%s, written by %s: do not edit.\n", rr.Namespace, rr.Name, managedByValue)
-	fmt.Fprintf(&b, "port %d\n", SentinelPort)
+	if rr.Spec.TLS == nil {
+		fmt.Fprintf(&b, "port %d\n", SentinelPort)
+	} else {
+		// TLS only, on the sentinel port; the links to the data nodes and
+		// the other sentinels over TLS too (tls-replication).
+		b.WriteString("port 0\n")
+		fmt.Fprintf(&b, "tls-port %d\n", SentinelPort)
+		for _, kv := range tlsFileDirectives(rr.Spec.TLS) {
+			writeDirective(&b, kv[0], kv[1])
+		}
+	}
 	fmt.Fprintf(&b, "dir %s\n", DataDir)
 	b.WriteString("sentinel resolve-hostnames yes\n")
 	b.WriteString("sentinel announce-hostnames yes\n")
@@ -323,6 +337,9 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 	c.Command = []string{NodeBinary}
 	c.Args = ReplicationNodeArgs(rr)
 	c.Ports = []corev1.ContainerPort{{Name: RedisPortName, ContainerPort: RedisPort, Protocol: corev1.ProtocolTCP}}
+	if p := rr.MetricsPort(); p != 0 {
+		c.Ports = append(c.Ports, metricsContainerPort(p))
+	}
 	withNodeProbes(&c, func(cmd []string) []string { return cmd })
 	vols := []corev1.Volume{configVolume(rr), {Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	if rr.Spec.Storage.Ephemeral {
@@ -331,7 +348,7 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 			EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &size},
 		}})
 	}
-	sts.Spec.Template = replPodTemplate(rr, componentNode, configHash, []corev1.Container{c}, nil, vols)
+	sts.Spec.Template = replPodTemplate(rr, componentNode, configHash, []corev1.Container{c}, nil, vols, ContainerName)
 	withDataClaim(&sts.Spec, rr.Spec.Storage, labels)
 	return sts
 }
@@ -383,7 +400,7 @@ func ReplicationSentinelStatefulSet(rr *v1alpha1.RedisReplication) *appsv1.State
 	c.ReadinessProbe = probe(5, 3)
 	c.LivenessProbe = probe(20, 3)
 	vols := []corev1.Volume{configVolume(rr), {Name: dataVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
-	sts.Spec.Template = replPodTemplate(rr, componentSentinel, "", []corev1.Container{c}, []corev1.Container{initC}, vols)
+	sts.Spec.Template = replPodTemplate(rr, componentSentinel, "", []corev1.Container{c}, []corev1.Container{initC}, vols, SentinelContainerName)
 	return sts
 }
 
@@ -423,7 +440,9 @@ func replContainer(rr *v1alpha1.RedisReplication, name string, res corev1.Resour
 	}
 }
 
-func replPodTemplate(rr *v1alpha1.RedisReplication, component, configHash string, containers, initContainers []corev1.Container, vols []corev1.Volume) corev1.PodTemplateSpec {
+// replPodTemplate is the pod template of a data node or a sentinel; the
+// TLS Secret (spec.tls) is mounted into tlsContainer.
+func replPodTemplate(rr *v1alpha1.RedisReplication, component, configHash string, containers, initContainers []corev1.Container, vols []corev1.Volume, tlsContainer string) corev1.PodTemplateSpec {
 	labels := copyMap(rr.Spec.PodTemplate.Labels)
 	if labels == nil {
 		labels = map[string]string{}
@@ -461,6 +480,7 @@ func replPodTemplate(rr *v1alpha1.RedisReplication, component, configHash string
 			TerminationGracePeriodSeconds: ptr.To[int64](defaultTermGraceSec),
 		},
 	}
+	withTLS(rr.TLSSecretName(), &t.Spec, tlsContainer)
 	annotations[AnnotationPodTemplateHash] = PodTemplateHash(t)
 	return t
 }

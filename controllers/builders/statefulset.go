@@ -99,7 +99,7 @@ func podTemplate(rc *v1alpha1.RedisCluster, i int, configHash string) corev1.Pod
 			TerminationGracePeriodSeconds: ptr.To[int64](defaultTermGraceSec),
 		},
 	}
-	withTLS(rc, &t.Spec)
+	withTLS(rc.TLSSecretName(), &t.Spec, ContainerName)
 	annotations[AnnotationPodTemplateHash] = PodTemplateHash(t)
 	return t
 }

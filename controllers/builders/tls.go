@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -38,19 +40,71 @@ const (
 	TLSLeafValidity = 90 * 24 * time.Hour
 )
 
-// tlsDirectives are node.conf's tls-* lines for spec.tls (none without).
-func tlsDirectives(rc *v1alpha1.RedisCluster) [][2]string {
-	if rc.Spec.TLS == nil {
+// TLSTarget is what the TLS objects of one RedisCluster or
+// RedisReplication are made from: its spec.tls, the Secrets' names, the
+// names the certificate must be valid for and the metadata of what the
+// operator creates for it.
+type TLSTarget struct {
+	Spec *v1alpha1.TLSSpec
+	// CommonName of the nodes' certificate (<name>.<namespace>).
+	CommonName string
+	// SecretName is the Secret the pods mount; CASecretName the
+	// operator's own CA.
+	SecretName, CASecretName string
+	// Services are the Services clients reach the pods through; Headless
+	// the one that names every pod.
+	Services []string
+	Headless string
+	// Namespace of the owner.
+	Namespace string
+	// Meta is the metadata of an object of the owner named name.
+	Meta func(name string) metav1.ObjectMeta
+}
+
+// ClusterTLS is the TLS target of a RedisCluster.
+func ClusterTLS(rc *v1alpha1.RedisCluster) TLSTarget {
+	return TLSTarget{Spec: rc.Spec.TLS, CommonName: rc.Name + "." + rc.Namespace,
+		SecretName: rc.TLSSecretName(), CASecretName: rc.TLSCASecretName(),
+		Services: []string{ClientServiceName(rc)}, Headless: HeadlessServiceName(rc), Namespace: rc.Namespace,
+		Meta: func(name string) metav1.ObjectMeta { return objectMeta(rc, name, ClusterLabels(rc)) }}
+}
+
+// ReplicationTLS is the TLS target of a RedisReplication: one
+// certificate for its data nodes and its sentinels.
+func ReplicationTLS(rr *v1alpha1.RedisReplication) TLSTarget {
+	return TLSTarget{Spec: rr.Spec.TLS, CommonName: rr.Name + "." + rr.Namespace,
+		SecretName: rr.TLSSecretName(), CASecretName: rr.TLSCASecretName(),
+		Services: []string{ReplicationMasterServiceName(rr), ReplicationReplicasServiceName(rr), ReplicationSentinelServiceName(rr)},
+		Headless: ReplicationHeadlessName(rr), Namespace: rr.Namespace,
+		Meta: func(name string) metav1.ObjectMeta { return replMeta(rr, name, ReplicationLabels(rr, componentNode)) }}
+}
+
+// tlsDirectives are node.conf's tls-* lines for spec (none without): a
+// cluster node's (the bus over TLS too) or, without cluster, a
+// replication data node's.
+func tlsDirectives(spec *v1alpha1.TLSSpec, cluster bool) [][2]string {
+	if spec == nil {
 		return nil
 	}
-	auth := rc.Spec.TLS.AuthClients
+	out := [][2]string{
+		{"port", "0"}, // overrides the plain port above: the last line wins
+		{"tls-port", fmt.Sprint(RedisPort)},
+	}
+	if cluster {
+		out = append(out, [2]string{"tls-cluster", "yes"})
+	}
+	return append(out, tlsFileDirectives(spec)...)
+}
+
+// tlsFileDirectives are the tls-* lines every TLS server of ours has, data
+// node or sentinel: replication links (a sentinel's links) over TLS, the
+// files of the mounted Secret, and tls-auth-clients.
+func tlsFileDirectives(spec *v1alpha1.TLSSpec) [][2]string {
+	auth := spec.AuthClients
 	if auth == "" {
 		auth = "yes"
 	}
 	return [][2]string{
-		{"port", "0"}, // overrides the plain port above: the last line wins
-		{"tls-port", fmt.Sprint(RedisPort)},
-		{"tls-cluster", "yes"},
 		{"tls-replication", "yes"},
 		{"tls-cert-file", filepath.Join(TLSDir, TLSCertKey)},
 		{"tls-key-file", filepath.Join(TLSDir, TLSKeyKey)},
@@ -59,18 +113,19 @@ func tlsDirectives(rc *v1alpha1.RedisCluster) [][2]string {
 	}
 }
 
-// withTLS mounts the TLS Secret into the node container and makes its
-// probes and pre-stop hook speak TLS (shoal-node health --tls-dir).
-func withTLS(rc *v1alpha1.RedisCluster, spec *corev1.PodSpec) {
-	if rc.Spec.TLS == nil {
+// withTLS mounts the TLS Secret (secretName, none when "") into the
+// named containers and makes their exec probes and pre-stop hook speak
+// TLS (shoal-node health --tls-dir).
+func withTLS(secretName string, spec *corev1.PodSpec, containers ...string) {
+	if secretName == "" {
 		return
 	}
 	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: tlsVolumeName, VolumeSource: corev1.VolumeSource{
-		Secret: &corev1.SecretVolumeSource{SecretName: rc.TLSSecretName(), DefaultMode: ptrInt32(0o440)},
+		Secret: &corev1.SecretVolumeSource{SecretName: secretName, DefaultMode: ptrInt32(0o440)},
 	}})
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
-		if c.Name != ContainerName {
+		if !slices.Contains(containers, c.Name) {
 			continue
 		}
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: tlsVolumeName, MountPath: TLSDir, ReadOnly: true})
@@ -87,24 +142,25 @@ func withTLS(rc *v1alpha1.RedisCluster, spec *corev1.PodSpec) {
 
 func ptrInt32(v int32) *int32 { return &v }
 
-// TLSDNSNames are the names the nodes' certificate is valid for: the
-// client Service and every pod of the headless Service (clients that
+// DNSNames are the names the nodes' certificate is valid for: the
+// client Services and every pod of the headless Service (clients that
 // check host names connect through these; nodes dial each other by IP
 // and check the chain only, as Redis).
-func TLSDNSNames(rc *v1alpha1.RedisCluster) []string {
-	svc, headless, ns := ClientServiceName(rc), HeadlessServiceName(rc), rc.Namespace
-	return []string{
-		svc, fmt.Sprintf("%s.%s", svc, ns), fmt.Sprintf("%s.%s.svc", svc, ns), fmt.Sprintf("%s.%s.svc.cluster.local", svc, ns),
-		fmt.Sprintf("*.%s.%s.svc", headless, ns), fmt.Sprintf("*.%s.%s.svc.cluster.local", headless, ns),
-		"localhost",
+func (t TLSTarget) DNSNames() []string {
+	var out []string
+	for _, svc := range t.Services {
+		out = append(out, svc, fmt.Sprintf("%s.%s", svc, t.Namespace), fmt.Sprintf("%s.%s.svc", svc, t.Namespace),
+			fmt.Sprintf("%s.%s.svc.cluster.local", svc, t.Namespace))
 	}
+	return append(out, fmt.Sprintf("*.%s.%s.svc", t.Headless, t.Namespace),
+		fmt.Sprintf("*.%s.%s.svc.cluster.local", t.Headless, t.Namespace), "localhost")
 }
 
 // TLSLeafRequest is the certificate the operator's CA issues for the
-// nodes of rc at now (server and client use: the nodes dial each other,
+// nodes of t at now (server and client use: the nodes dial each other,
 // the operator's admin client presents it too).
-func TLSLeafRequest(rc *v1alpha1.RedisCluster, now time.Time) certgen.Request {
-	return certgen.Request{CommonName: rc.Name + "." + rc.Namespace, DNSNames: TLSDNSNames(rc),
+func TLSLeafRequest(t TLSTarget, now time.Time) certgen.Request {
+	return certgen.Request{CommonName: t.CommonName, DNSNames: t.DNSNames(),
 		IPs: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: now.Add(-5 * time.Minute), Validity: TLSLeafValidity, Client: true}
 }
 
@@ -129,11 +185,11 @@ func TLSRenewal(certPEM, caPEM []byte, now time.Time) (bool, string) {
 	return false, ""
 }
 
-// TLSCASecret is the operator's CA for rc (ca.crt, ca.key).
-func TLSCASecret(rc *v1alpha1.RedisCluster, ca certgen.Pair) *corev1.Secret {
+// TLSCASecret is the operator's CA for t (ca.crt, ca.key).
+func TLSCASecret(t TLSTarget, ca certgen.Pair) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta:   typeMeta("v1", "Secret"),
-		ObjectMeta: objectMeta(rc, rc.TLSCASecretName(), ClusterLabels(rc)),
+		ObjectMeta: t.Meta(t.CASecretName),
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{TLSCAKey: ca.CertPEM, TLSCAKeyKey: ca.KeyPEM},
 	}
@@ -141,10 +197,10 @@ func TLSCASecret(rc *v1alpha1.RedisCluster, ca certgen.Pair) *corev1.Secret {
 
 // TLSNodeSecret is the nodes' certificate issued by the operator's CA
 // (tls.crt, tls.key, ca.crt), the Secret the pods mount.
-func TLSNodeSecret(rc *v1alpha1.RedisCluster, leaf certgen.Pair, caPEM []byte) *corev1.Secret {
+func TLSNodeSecret(t TLSTarget, leaf certgen.Pair, caPEM []byte) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta:   typeMeta("v1", "Secret"),
-		ObjectMeta: objectMeta(rc, rc.TLSSecretName(), ClusterLabels(rc)),
+		ObjectMeta: t.Meta(t.SecretName),
 		Type:       corev1.SecretTypeTLS,
 		Data:       map[string][]byte{TLSCertKey: leaf.CertPEM, TLSKeyKey: leaf.KeyPEM, TLSCAKey: caPEM},
 	}
@@ -153,8 +209,8 @@ func TLSNodeSecret(rc *v1alpha1.RedisCluster, leaf certgen.Pair, caPEM []byte) *
 // CertManagerCertificate is the cert-manager Certificate asking
 // spec.tls.issuerRef for the nodes' certificate, written to the Secret
 // the pods mount (with ca.crt, as cert-manager's CA issuers write it).
-func CertManagerCertificate(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
-	ref := rc.Spec.TLS.IssuerRef
+func CertManagerCertificate(t TLSTarget) *unstructured.Unstructured {
+	ref := t.Spec.IssuerRef
 	kind, group := ref.Kind, ref.Group
 	if kind == "" {
 		kind = "Issuer"
@@ -163,15 +219,15 @@ func CertManagerCertificate(rc *v1alpha1.RedisCluster) *unstructured.Unstructure
 		group = "cert-manager.io"
 	}
 	dns := make([]any, 0, 8)
-	for _, n := range TLSDNSNames(rc) {
+	for _, n := range t.DNSNames() {
 		dns = append(dns, n)
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "cert-manager.io/v1",
 		"kind":       "Certificate",
 		"spec": map[string]any{
-			"secretName":  rc.TLSSecretName(),
-			"commonName":  rc.Name + "." + rc.Namespace,
+			"secretName":  t.SecretName,
+			"commonName":  t.CommonName,
 			"dnsNames":    dns,
 			"ipAddresses": []any{"127.0.0.1"},
 			"duration":    TLSLeafValidity.String(),
@@ -180,7 +236,7 @@ func CertManagerCertificate(rc *v1alpha1.RedisCluster) *unstructured.Unstructure
 			"issuerRef":   map[string]any{"name": ref.Name, "kind": kind, "group": group},
 		},
 	}}
-	meta := objectMeta(rc, rc.TLSSecretName(), ClusterLabels(rc))
+	meta := t.Meta(t.SecretName)
 	u.SetName(meta.Name)
 	u.SetNamespace(meta.Namespace)
 	u.SetLabels(meta.Labels)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // Config is what the command line and sentinel.conf say. Server
@@ -26,6 +27,17 @@ type Config struct {
 	LogFile     string
 	PidFile     string
 	RequirePass string
+	// TLSPort is tls-port: clients (and other sentinels) connect over
+	// TLS there; 0 is none. With a TLS port, port 0 means no plain port
+	// (as Redis), not an ephemeral one.
+	TLSPort int
+	// TLSReplication is tls-replication: the links to the monitored
+	// masters, their replicas and the other sentinels speak TLS, as
+	// sentinel.c's instanceLinkNegotiateTLS does.
+	TLSReplication bool
+	// TLS are the tls-* settings of the certificate, the key, the CA and
+	// the handshake (tls-auth-clients).
+	TLS tlsconf.Settings
 	// Sentinel lists the arguments after "sentinel" of each directive.
 	Sentinel [][]string
 	// Ignored lists the server directives accepted with no effect.
@@ -89,7 +101,7 @@ func ParseArgs(args []string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &Config{File: abs, Port: defaultPort}
+	cfg := &Config{File: abs, Port: defaultPort, TLS: tlsconf.Default()}
 	text := data + "\n" + strings.Join(options, "\n")
 	if err := cfg.parse(text); err != nil {
 		return nil, err
@@ -174,6 +186,10 @@ func (cfg *Config) parse(text string) error {
 			cfg.PidFile = argv[1]
 		case name == "requirepass" && len(argv) == 2:
 			cfg.RequirePass = argv[1]
+		case strings.HasPrefix(name, "tls-") && len(argv) == 2:
+			if err := cfg.parseTLS(name, argv[1]); err != nil {
+				return configError(n+1, line, err.Error())
+			}
 		case ignoredDirectives[name]:
 			cfg.Ignored = append(cfg.Ignored, name)
 		default:
@@ -182,6 +198,74 @@ func (cfg *Config) parse(text string) error {
 	}
 	return nil
 }
+
+// tlsFiles are the tls-* directives that name a file or a list.
+var tlsFiles = map[string]func(*tlsconf.Settings) *string{
+	"tls-cert-file":            func(t *tlsconf.Settings) *string { return &t.CertFile },
+	"tls-key-file":             func(t *tlsconf.Settings) *string { return &t.KeyFile },
+	"tls-key-file-pass":        func(t *tlsconf.Settings) *string { return &t.KeyFilePass },
+	"tls-client-cert-file":     func(t *tlsconf.Settings) *string { return &t.ClientCertFile },
+	"tls-client-key-file":      func(t *tlsconf.Settings) *string { return &t.ClientKeyFile },
+	"tls-client-key-file-pass": func(t *tlsconf.Settings) *string { return &t.ClientKeyFilePass },
+	"tls-ca-cert-file":         func(t *tlsconf.Settings) *string { return &t.CACertFile },
+	"tls-ca-cert-dir":          func(t *tlsconf.Settings) *string { return &t.CACertDir },
+	"tls-protocols":            func(t *tlsconf.Settings) *string { return &t.Protocols },
+	"tls-ciphers":              func(t *tlsconf.Settings) *string { return &t.Ciphers },
+}
+
+// tlsInert are the tls-* directives accepted with no effect on a
+// sentinel (no cluster bus) or in Go's TLS.
+var tlsInert = map[string]bool{
+	"tls-cluster": true, "tls-dh-params-file": true, "tls-ciphersuites": true, "tls-prefer-server-ciphers": true,
+	"tls-session-cache-size": true, "tls-session-cache-timeout": true,
+}
+
+// parseTLS reads one tls-* directive (redis.conf's names and values).
+func (cfg *Config) parseTLS(name, v string) error {
+	yesNo := func(dst *bool) error {
+		switch strings.ToLower(v) {
+		case "yes":
+			*dst = true
+		case "no":
+			*dst = false
+		default:
+			return errors.New("argument must be 'yes' or 'no'")
+		}
+		return nil
+	}
+	if field, ok := tlsFiles[name]; ok {
+		*field(&cfg.TLS) = v
+		return nil
+	}
+	switch {
+	case name == "tls-port":
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			return errors.New("Invalid tls-port")
+		}
+		cfg.TLSPort = p
+	case name == "tls-replication":
+		return yesNo(&cfg.TLSReplication)
+	case name == "tls-session-caching":
+		return yesNo(&cfg.TLS.SessionCaching)
+	case name == "tls-auth-clients":
+		switch strings.ToLower(v) {
+		case "yes", "no", "optional":
+			cfg.TLS.AuthClients = strings.ToLower(v)
+		default:
+			return errors.New("argument(s) must be one of the following: no, yes, optional")
+		}
+	case tlsInert[name]:
+		cfg.Ignored = append(cfg.Ignored, name)
+	default:
+		return errors.New("Bad directive or wrong number of arguments")
+	}
+	return nil
+}
+
+// UsesTLS reports whether the sentinel needs TLS material: a TLS port or
+// TLS links.
+func (cfg *Config) UsesTLS() bool { return cfg.TLSPort != 0 || cfg.TLSReplication }
 
 func configError(n int, line, msg string) error {
 	return fmt.Errorf("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s", n, line, msg)

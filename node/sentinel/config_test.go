@@ -70,6 +70,12 @@ func TestConfigErrorsAreFatalAsInRedis(t *testing.T) {
 		"sentinel frobnicate yes\n",
 		"nosuchdirective 1\n",
 		"sentinel monitor m \"127.0.0.1 6379 2\n",
+		"tls-port 70000\n",
+		"tls-replication maybe\n",
+		"tls-auth-clients sometimes\n",
+		"tls-frobnicate yes\n",
+		// tls-port with files that do not exist: New fails to load them.
+		"tls-port 26380\ntls-cert-file /nonexistent/tls.crt\ntls-key-file /nonexistent/tls.key\n",
 	} {
 		cfg, err := ParseArgs([]string{writeConf(t, text), "--sentinel"})
 		if err == nil {
@@ -78,6 +84,27 @@ func TestConfigErrorsAreFatalAsInRedis(t *testing.T) {
 		if err == nil {
 			t.Errorf("%q: accepted", text)
 		}
+	}
+}
+
+// The tls-* directives of redis.conf: the TLS port, TLS links, the files
+// and tls-auth-clients; tls-cluster and the settings Go has no use for are
+// accepted with no effect.
+func TestTLSDirectives(t *testing.T) {
+	conf := writeConf(t, "port 0\ntls-port 26380\ntls-replication yes\ntls-auth-clients OPTIONAL\n"+
+		"tls-cert-file /t/tls.crt\ntls-key-file /t/tls.key\ntls-ca-cert-file /t/ca.crt\ntls-cluster yes\ntls-ciphersuites x\n")
+	cfg, err := ParseArgs([]string{conf, "--sentinel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 0 || cfg.TLSPort != 26380 || !cfg.TLSReplication || !cfg.UsesTLS() || cfg.TLS.AuthClients != "optional" ||
+		cfg.TLS.CertFile != "/t/tls.crt" || cfg.TLS.KeyFile != "/t/tls.key" || cfg.TLS.CACertFile != "/t/ca.crt" ||
+		len(cfg.Ignored) != 2 {
+		t.Errorf("config %+v", cfg)
+	}
+	plain, err := ParseArgs([]string{writeConf(t, "port 26379\n"), "--sentinel"})
+	if err != nil || plain.UsesTLS() {
+		t.Errorf("a plain sentinel uses TLS: %+v %v", plain, err)
 	}
 }
 

@@ -84,6 +84,9 @@ const dialTimeout = 2 * time.Second
 func (s *Sentinel) connect(addr string, ready func(c *conn), onPush func(rep Reply), gone func(c *conn)) {
 	go func() {
 		nc, err := net.DialTimeout("tcp", addr, dialTimeout)
+		if err == nil && s.cfg.TLSReplication {
+			nc, err = s.tls.Client(nc, dialTimeout)
+		}
 		s.mu.Lock()
 		if err != nil || s.stopped {
 			if nc != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // Sentinel is one sentinel process's state: sentinelState of sentinel.c.
@@ -39,9 +41,12 @@ type Sentinel struct {
 	rand      *mrand.Rand
 	logger    *log.Logger
 
-	pubsub      *hub
-	clients     map[*client]struct{}
-	listeners   []net.Listener
+	pubsub    *hub
+	clients   map[*client]struct{}
+	listeners []net.Listener
+	// tls is the certificate material of the TLS port and the TLS links
+	// (nil without tls-port and tls-replication), reloaded every second.
+	tls         *tlsconf.Store
 	done        chan struct{}
 	lastTick    time.Time
 	tilt        bool
@@ -62,6 +67,13 @@ func New(cfg *Config, logOut io.Writer) (*Sentinel, error) {
 		logger: log.New(logOut, "", 0),
 		pubsub: newHub(), clients: map[*client]struct{}{}, done: make(chan struct{}),
 		runID: randomHex(runIDLen),
+	}
+	if cfg.UsesTLS() {
+		st, err := tlsconf.NewStore(cfg.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("Failed to configure TLS. Check logs for more info: %v", err)
+		}
+		s.tls = st
 	}
 	for _, d := range cfg.Sentinel {
 		if err := s.applyDirective(d, true); err != nil {
@@ -349,6 +361,10 @@ func (s *Sentinel) announceAddr(c *conn) (string, int) {
 	port := s.announcePort
 	if port == 0 {
 		port = s.port
+		if s.cfg.TLSReplication && s.cfg.TLSPort != 0 {
+			// As sentinelSendHello: peers reach us the way we reach them.
+			port = s.cfg.TLSPort
+		}
 	}
 	return ip, port
 }

@@ -9,10 +9,14 @@ import (
 
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/resp"
+	"github.com/shoal-dev/shoal/node/tlsconf"
 )
 
 // timerPeriod is how often the sentinel's timer runs (hz 10).
 const timerPeriod = 100 * time.Millisecond
+
+// tlsReloadPeriod is how often the TLS files are checked for a rotation.
+const tlsReloadPeriod = time.Second
 
 // clientOutQueue bounds the replies and messages waiting for a slow
 // client; a subscriber that falls that far behind is disconnected.
@@ -121,25 +125,46 @@ func (s *Sentinel) Listen() error {
 	if len(binds) == 0 {
 		binds = []string{""}
 	}
+	// With a TLS port, port 0 is no plain port (Redis's meaning);
+	// without one it is an ephemeral port (tests).
+	plain := s.cfg.Port != 0 || s.cfg.TLSPort == 0
 	for _, b := range binds {
 		b = strings.TrimPrefix(b, "-")
 		if b == "*" || b == "::*" {
 			b = ""
 		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(b, strconv.Itoa(s.cfg.Port)))
-		if err != nil {
-			for _, l := range s.listeners {
-				l.Close()
+		if plain {
+			ln, err := net.Listen("tcp", net.JoinHostPort(b, strconv.Itoa(s.cfg.Port)))
+			if err != nil {
+				s.closeListeners()
+				return err
 			}
-			return err
+			s.listeners = append(s.listeners, ln)
+			if s.cfg.Port == 0 {
+				s.cfg.Port = ln.Addr().(*net.TCPAddr).Port
+				s.port = s.cfg.Port
+			}
 		}
-		s.listeners = append(s.listeners, ln)
-		if s.cfg.Port == 0 {
-			s.cfg.Port = ln.Addr().(*net.TCPAddr).Port
-			s.port = s.cfg.Port
+		if s.cfg.TLSPort != 0 {
+			ln, err := net.Listen("tcp", net.JoinHostPort(b, strconv.Itoa(s.cfg.TLSPort)))
+			if err != nil {
+				s.closeListeners()
+				return err
+			}
+			s.listeners = append(s.listeners, s.tls.Listen(ln))
 		}
 	}
+	if !plain {
+		s.port = s.cfg.TLSPort
+	}
 	return nil
+}
+
+func (s *Sentinel) closeListeners() {
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.listeners = nil
 }
 
 // Addr is the first listening address.
@@ -164,6 +189,19 @@ func (s *Sentinel) Run() {
 	s.mu.Unlock()
 	for _, ln := range s.listeners {
 		go s.accept(ln)
+	}
+	if s.tls != nil {
+		// Rotated files (a Secret volume updated by the kubelet) take
+		// effect for new connections, as the data node's TLS reload.
+		go s.tls.Watch(s.done, tlsReloadPeriod, func() tlsconf.Settings { return s.cfg.TLS }, func(changed bool, err error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if err != nil {
+				s.logf('#', "Failed to reload the TLS certificates: %v", err)
+			} else if changed {
+				s.logf('*', "TLS certificates reloaded")
+			}
+		})
 	}
 	t := time.NewTicker(timerPeriod)
 	defer t.Stop()
