@@ -341,6 +341,7 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 		c.Ports = append(c.Ports, metricsContainerPort(p))
 	}
 	withNodeProbes(&c, func(cmd []string) []string { return cmd })
+	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: ReplicationPreStopCommand(rr)}}}
 	vols := []corev1.Volume{configVolume(rr), {Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	if rr.Spec.Storage.Ephemeral {
 		size := *rr.Spec.Storage.Size
@@ -351,6 +352,18 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 	sts.Spec.Template = replPodTemplate(rr, componentNode, configHash, []corev1.Container{c}, nil, vols, ContainerName)
 	withDataClaim(&sts.Spec, rr.Spec.Storage, labels)
 	return sts
+}
+
+// ReplicationPreStopCommand is the data nodes' preStop hook: `shoal-node
+// prestop --sentinel` pauses a master's writes until a replica has them
+// all, then asks a sentinel (through their Service) for SENTINEL FAILOVER
+// and waits until the sentinels name the new master, so that a deleted or
+// evicted master pod costs clients a hand-over instead of
+// down-after-milliseconds and an election. Replicas return at once.
+func ReplicationPreStopCommand(rr *v1alpha1.RedisReplication) []string {
+	return append(PreStopCommand(),
+		"--sentinel", fmt.Sprintf("%s:%d", ReplicationSentinelServiceName(rr), SentinelPort),
+		"--master-name", rr.SentinelMasterName())
 }
 
 // ReplicationSentinelStatefulSet is the StatefulSet of the sentinels: an

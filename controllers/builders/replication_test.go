@@ -80,7 +80,7 @@ func TestReplicationStatefulSetsMountTLS(t *testing.T) {
 		t.Fatalf("node volumes %+v", node.Spec.Template.Spec.Volumes)
 	}
 	c := node.Spec.Template.Spec.Containers[0]
-	if !hasMount(c, TLSDir) || !slices.Contains(c.ReadinessProbe.Exec.Command, "--tls-dir") {
+	if !hasMount(c, TLSDir) || !slices.Contains(c.ReadinessProbe.Exec.Command, "--tls-dir") || !slices.Contains(c.Lifecycle.PreStop.Exec.Command, "--tls-dir") {
 		t.Errorf("node container mounts %+v, readiness %v", c.VolumeMounts, c.ReadinessProbe.Exec.Command)
 	}
 	sent := ReplicationSentinelStatefulSet(rr)
@@ -162,5 +162,23 @@ func TestReplicationMonitoring(t *testing.T) {
 	}
 	if ep["interval"] != "10s" || !slices.Equal(targets, []string{MetricLabelReplication, MetricLabelRole}) {
 		t.Errorf("endpoint %v", ep)
+	}
+}
+
+// The data nodes' preStop hook hands a master's role over through the
+// sentinels' Service, under the name they monitor it by.
+func TestReplicationPreStopAsksTheSentinels(t *testing.T) {
+	rr := replication()
+	c := ReplicationNodeStatefulSet(rr, "h").Spec.Template.Spec.Containers[0]
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Exec == nil {
+		t.Fatalf("no preStop exec hook: %+v", c.Lifecycle)
+	}
+	cmd := strings.Join(c.Lifecycle.PreStop.Exec.Command, " ")
+	want := "prestop --port 6379 --password-env " + PasswordEnv
+	if !strings.Contains(cmd, want) || !strings.Contains(cmd, "--sentinel rp-sentinel:26379 --master-name "+rr.SentinelMasterName()) {
+		t.Errorf("preStop %q, want %q with the sentinels' Service and master name", cmd, want)
+	}
+	if s := ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.Containers[0]; s.Lifecycle != nil {
+		t.Errorf("a sentinel has a preStop hook: %+v", s.Lifecycle)
 	}
 }

@@ -15,10 +15,13 @@
 //
 //	shoal-node health live|ready [--port 6379] [--user NAME] [--password-env NAME]
 //	shoal-node prestop [--port 6379] [--user NAME] [--password-env NAME] [--timeout 15s]
+//	                   [--sentinel HOST:PORT --master-name NAME]
 //
 // health is the exec probe (exit 0 when the check passes); prestop is the
 // preStop hook that hands a master's slots to its best replica with
-// CLUSTER FAILOVER before the node is stopped.
+// CLUSTER FAILOVER before the node is stopped, or, with --sentinel, a
+// Sentinel-watched master's role with SENTINEL FAILOVER after pausing
+// writes until a replica has them all.
 //
 // It owns the command line and process lifecycle of the node, and the health
 // and hand-over logic of the two subcommands (pure functions over what the

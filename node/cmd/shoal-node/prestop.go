@@ -306,16 +306,23 @@ func runPrestop(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cf connFlags
 	cf.register(fs, defaultPrestopLimit)
+	sentinel := fs.String("sentinel", "", "host:port of a sentinel: hand a Sentinel-watched master's role over (prestop_sentinel.go) instead of a cluster master's slots")
+	masterName := fs.String("master-name", "", "the name the sentinels monitor the master under (with --sentinel)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if (*sentinel == "") != (*masterName == "") {
+		fmt.Fprintln(stderr, "prestop: --sentinel and --master-name go together")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cf.timeout)
 	defer cancel()
-	p := prestop{
-		target: cf.target(prestopCallLimit),
-		logf:   func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) },
+	logf := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+	var run func(context.Context) error = prestop{target: cf.target(prestopCallLimit), logf: logf}.run
+	if *sentinel != "" {
+		run = sentinelPrestop{target: cf.target(prestopCallLimit), sentinel: *sentinel, master: *masterName, logf: logf}.run
 	}
-	if err := p.run(ctx); err != nil {
+	if err := run(ctx); err != nil {
 		fmt.Fprintf(stderr, "prestop: %v\n", err)
 		return 1
 	}

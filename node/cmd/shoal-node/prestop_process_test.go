@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 	"github.com/shoal-dev/shoal/node/nodetest"
@@ -221,6 +223,7 @@ func TestPodCommandsAgainstANode(t *testing.T) {
 		builders.HealthCommand(builders.HealthLive),
 		builders.HealthCommand(builders.HealthReady),
 		builders.PreStopCommand(),
+		builders.ReplicationPreStopCommand(&v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Name: "rp", Namespace: "ns"}}),
 	}
 	for _, command := range commands {
 		args := slices.Clone(command[1:])
