@@ -69,13 +69,8 @@ func TestMonitoringObjects(t *testing.T) {
 
 	assertServesMetrics(t, ns, "watched-config", "watched-shard-0")
 
-	pm := &unstructured.Unstructured{}
-	pm.SetGroupVersionKind(builders.PodMonitorGVK)
-	get(t, ns, "watched-nodes", pm)
+	pm := getMonitoringObject(t, builders.PodMonitorGVK, ns, "watched-nodes")
 	assertControlledBy(t, pm, rc)
-	if pm.GetLabels()["release"] != "prom" {
-		t.Errorf("PodMonitor labels %v", pm.GetLabels())
-	}
 	endpoints, _, _ := unstructured.NestedSlice(pm.Object, "spec", "podMetricsEndpoints")
 	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != "metrics" || endpoints[0].(map[string]any)["interval"] != "30s" {
 		t.Errorf("podMetricsEndpoints %v", endpoints)
@@ -85,19 +80,9 @@ func TestMonitoringObjects(t *testing.T) {
 		t.Errorf("selector %v", sel)
 	}
 
-	pr := &unstructured.Unstructured{}
-	pr.SetGroupVersionKind(builders.PrometheusRuleGVK)
-	get(t, ns, "watched-alerts", pr)
+	pr := getMonitoringObject(t, builders.PrometheusRuleGVK, ns, "watched-alerts")
 	assertControlledBy(t, pr, rc)
-	groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
-	if len(groups) != 1 {
-		t.Fatalf("groups %v", groups)
-	}
-	alerts := map[string]string{}
-	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
-		m := r.(map[string]any)
-		alerts[m["alert"].(string)] = m["expr"].(string)
-	}
+	alerts := alertExprs(t, pr)
 	for _, a := range []string{"RedisClusterStateNotOK", "RedisMasterWithoutReplica", "RedisReplicaLinkDown", "RedisReplicaLagHigh",
 		"RedisMemoryNearMax", "RedisPersistenceWriteErrors", "RedisClusterNodeDown", "ShoalMigrationNotProgressing", "ShoalRolloutNotProgressing"} {
 		if !strings.Contains(alerts[a], fmt.Sprintf(`rediscluster="watched"`)) {
@@ -114,7 +99,41 @@ func TestMonitoringObjects(t *testing.T) {
 		rc.Spec.Monitoring.PrometheusRule = ptr.To(false)
 		return testEnv.c.Update(context.Background(), rc)
 	})
-	for _, u := range []*unstructured.Unstructured{pm, pr} {
+	waitGone(t, pm, pr)
+}
+
+// getMonitoringObject gets the object ns/name of kind gvk and checks that
+// it carries spec.monitoring's labels (the tests' release: prom).
+func getMonitoringObject(t *testing.T, gvk schema.GroupVersionKind, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	get(t, ns, name, u)
+	if u.GetLabels()["release"] != "prom" {
+		t.Errorf("%s %s labels %v", gvk.Kind, name, u.GetLabels())
+	}
+	return u
+}
+
+// alertExprs are the alerts of PrometheusRule pr's one group, by name.
+func alertExprs(t *testing.T, pr *unstructured.Unstructured) map[string]string {
+	t.Helper()
+	groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+	if len(groups) != 1 {
+		t.Fatalf("groups %v", groups)
+	}
+	alerts := map[string]string{}
+	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
+		m := r.(map[string]any)
+		alerts[m["alert"].(string)] = m["expr"].(string)
+	}
+	return alerts
+}
+
+// waitGone waits until each of objs is deleted.
+func waitGone(t *testing.T, objs ...*unstructured.Unstructured) {
+	t.Helper()
+	for _, u := range objs {
 		eventually(t, func() error {
 			err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(u), u.DeepCopy())
 			if apierrors.IsNotFound(err) {
@@ -128,27 +147,21 @@ func TestMonitoringObjects(t *testing.T) {
 // TestReplicationMonitoringObjects: a RedisReplication's spec.monitoring
 // serves the data nodes' metrics on the named port (node.conf's
 // metrics-port) and makes their PodMonitor, owned by the
-// RedisReplication and labelled by it and the node's role; turned off,
-// the PodMonitor goes.
+// RedisReplication and labelled by it and the node's role, and their
+// PrometheusRule, whose alerts select its series; prometheusRule: false
+// deletes the PrometheusRule only, and turned off, the PodMonitor goes.
 func TestReplicationMonitoringObjects(t *testing.T) {
 	installMonitoringCRDs(t)
 	ns := newNamespace(t)
 	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "rwatch"},
-		Spec: v1alpha1.RedisReplicationSpec{Monitoring: &v1alpha1.MonitoringSpec{Enabled: true, PrometheusRule: ptr.To(false),
+		Spec: v1alpha1.RedisReplicationSpec{Monitoring: &v1alpha1.MonitoringSpec{Enabled: true,
 			Labels: map[string]string{"release": "prom"}}}}
 	create(t, rr)
 
 	assertServesMetrics(t, ns, "rwatch-config", "rwatch-node")
 
-	pm := &unstructured.Unstructured{}
-	pm.SetGroupVersionKind(builders.PodMonitorGVK)
-	get(t, ns, "rwatch-nodes", pm)
-	if ref := metav1.GetControllerOf(pm); ref == nil || ref.UID != rr.UID || ref.Kind != "RedisReplication" {
-		t.Errorf("PodMonitor controller %+v, want RedisReplication rwatch", ref)
-	}
-	if pm.GetLabels()["release"] != "prom" {
-		t.Errorf("PodMonitor labels %v", pm.GetLabels())
-	}
+	pm := getMonitoringObject(t, builders.PodMonitorGVK, ns, "rwatch-nodes")
+	assertControlledByReplication(t, pm, rr)
 	sel, _, _ := unstructured.NestedStringMap(pm.Object, "spec", "selector", "matchLabels")
 	if sel[builders.LabelReplication] != "rwatch" || sel[builders.LabelComponent] != "node" {
 		t.Errorf("selector %v: not the data nodes of rwatch", sel)
@@ -159,21 +172,45 @@ func TestReplicationMonitoringObjects(t *testing.T) {
 		t.Errorf("podMetricsEndpoints %v", endpoints)
 	}
 
-	// Off: the PodMonitor goes.
+	pr := getMonitoringObject(t, builders.PrometheusRuleGVK, ns, "rwatch-alerts")
+	assertControlledByReplication(t, pr, rr)
+	alerts := alertExprs(t, pr)
+	for _, a := range []string{"RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisMasterWithoutReplica",
+		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors"} {
+		if !strings.Contains(alerts[a], fmt.Sprintf(`namespace=%q,redisreplication="rwatch"`, ns)) {
+			t.Errorf("alert %s: %q", a, alerts[a])
+		}
+	}
+
+	// prometheusRule: false: the PrometheusRule goes, the PodMonitor stays.
+	setReplicationMonitoring(t, rr, func(m *v1alpha1.MonitoringSpec) { m.PrometheusRule = ptr.To(false) })
+	waitGone(t, pr)
+	get(t, ns, "rwatch-nodes", pm)
+
+	// Off: the PodMonitor goes too.
+	setReplicationMonitoring(t, rr, func(m *v1alpha1.MonitoringSpec) { m.Enabled = false })
+	waitGone(t, pm)
+}
+
+// setReplicationMonitoring changes rr's spec.monitoring (again on a
+// conflict with the reconciler).
+func setReplicationMonitoring(t *testing.T, rr *v1alpha1.RedisReplication, change func(*v1alpha1.MonitoringSpec)) {
+	t.Helper()
 	eventually(t, func() error {
 		if err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(rr), rr); err != nil {
 			return err
 		}
-		rr.Spec.Monitoring.Enabled = false
+		change(rr.Spec.Monitoring)
 		return testEnv.c.Update(context.Background(), rr)
 	})
-	eventually(t, func() error {
-		err := testEnv.c.Get(context.Background(), client.ObjectKeyFromObject(pm), pm.DeepCopy())
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("PodMonitor still there (%v)", err)
-	})
+}
+
+// assertControlledByReplication checks that obj's controller is rr.
+func assertControlledByReplication(t *testing.T, obj client.Object, rr *v1alpha1.RedisReplication) {
+	t.Helper()
+	if ref := metav1.GetControllerOf(obj); ref == nil || ref.UID != rr.UID || ref.Kind != "RedisReplication" {
+		t.Errorf("%s %s: controller %+v, want RedisReplication %s", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), ref, rr.Name)
+	}
 }
 
 // assertServesMetrics checks that the node.conf of ConfigMap configMap

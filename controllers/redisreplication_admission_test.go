@@ -83,11 +83,8 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 			u := v1alpha1.UserSpec{Name: "app", Passwords: []v1alpha1.SecretKeyRef{{Name: "s"}}}
 			rr.Spec.Users = []v1alpha1.UserSpec{u, u}
 		}, `spec.users[1]: Duplicate value`},
-		{"monitoring with the cluster's alerts", "", func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true}
-		}, "monitoring.prometheusRule must be false for a RedisReplication"},
 		{"monitoring on the client port", "", func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 6379, PrometheusRule: ptr.To(false)}
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 6379}
 		}, "monitoring.port must differ from the client (6379) and bus (16379) ports"},
 	}
 	for _, tc := range tests {
@@ -109,6 +106,26 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 				t.Fatalf("error %v; want Invalid with %q", err, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// TestReplicationAdmissionAcceptsMonitoring: monitoring: {enabled: true}
+// is accepted as it stands, with the PodMonitor and the PrometheusRule
+// defaulted on (both are made for this kind).
+func TestReplicationAdmissionAcceptsMonitoring(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "monitored"},
+		Spec: v1alpha1.RedisReplicationSpec{Monitoring: &v1alpha1.MonitoringSpec{Enabled: true}}}
+	if err := testEnv.c.Create(ctx, rr); err != nil {
+		t.Fatalf("monitoring: {enabled: true} refused: %v", err)
+	}
+	got := &v1alpha1.RedisReplication{}
+	if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(rr), got); err != nil {
+		t.Fatal(err)
+	}
+	if m := got.Spec.Monitoring; !ptr.Deref(m.PrometheusRule, false) || !ptr.Deref(m.PodMonitor, false) || m.Port != v1alpha1.DefaultMetricsPort {
+		t.Fatalf("monitoring defaults %+v", m)
 	}
 }
 

@@ -28,7 +28,9 @@ type MonitoringSpec struct {
 	// PrometheusRule makes a PrometheusRule <cluster>-alerts with the
 	// alerts of a healthy cluster (cluster_state, a master without a
 	// replica, replica link down or lagging, memory near maxmemory, write
-	// errors, a node down, slot migration or rollout not progressing).
+	// errors, a node down, slot migration or rollout not progressing); a
+	// RedisReplication's <name>-alerts has the alerts of its data nodes
+	// (redisreplication_types.go).
 	// +kubebuilder:default=true
 	// +optional
 	PrometheusRule *bool `json:"prometheusRule,omitempty"`
@@ -65,17 +67,22 @@ func (rc *RedisCluster) MetricsPort() int32 { return rc.Spec.Monitoring.metricsP
 // should exist (when their CRDs do).
 func (rc *RedisCluster) WantsPodMonitor() bool { return rc.Spec.Monitoring.wantsPodMonitor() }
 
-func (rc *RedisCluster) WantsPrometheusRule() bool {
-	m := rc.Spec.Monitoring
-	return m.metricsEnabled() && (m.PrometheusRule == nil || *m.PrometheusRule)
-}
+func (rc *RedisCluster) WantsPrometheusRule() bool { return rc.Spec.Monitoring.wantsPrometheusRule() }
 
 // MetricsPort is the data nodes' metrics port (0 when off).
 func (rr *RedisReplication) MetricsPort() int32 { return rr.Spec.Monitoring.metricsPort() }
 
-// WantsPodMonitor reports whether the data nodes' PodMonitor should exist
-// (when its CRD does).
+// WantsPodMonitor and WantsPrometheusRule report whether the data nodes'
+// PodMonitor and PrometheusRule should exist (when their CRDs do).
 func (rr *RedisReplication) WantsPodMonitor() bool { return rr.Spec.Monitoring.wantsPodMonitor() }
+
+func (rr *RedisReplication) WantsPrometheusRule() bool {
+	return rr.Spec.Monitoring.wantsPrometheusRule()
+}
+
+func (m *MonitoringSpec) wantsPrometheusRule() bool {
+	return m.metricsEnabled() && (m.PrometheusRule == nil || *m.PrometheusRule)
+}
 
 func (m *MonitoringSpec) metricsEnabled() bool { return m != nil && m.Enabled }
 

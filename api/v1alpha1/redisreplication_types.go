@@ -100,11 +100,12 @@ type RedisReplicationSpec struct {
 	// Monitoring serves the data nodes' Prometheus metrics (redis_exporter's
 	// names) on a container port named "metrics" and makes a PodMonitor
 	// <name>-nodes scraping them, as RedisCluster's spec.monitoring
-	// (rediscluster_monitoring_types.go). Its alerts are a cluster's, so a
-	// RedisReplication makes no PrometheusRule: prometheusRule must be
-	// false. Turning it on or off restarts the data nodes (rolling
-	// update: it is in node.conf).
-	// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || (has(self.prometheusRule) && !self.prometheusRule)",message="monitoring.prometheusRule must be false for a RedisReplication: its alerts are a RedisCluster's"
+	// (rediscluster_monitoring_types.go), and a PrometheusRule
+	// <name>-alerts with the alerts of a master, its replicas and
+	// Sentinel (node down, not exactly one master, master without
+	// replica, replica link down or lagging, memory near maxmemory,
+	// persistence write errors). Turning it on or off restarts the data
+	// nodes (rolling update: it is in node.conf).
 	// +optional
 	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
 

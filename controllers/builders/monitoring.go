@@ -14,7 +14,8 @@ import (
 // The Prometheus Operator's objects for spec.monitoring, built as
 // unstructured objects (the operator does not depend on its Go module):
 // a PodMonitor scraping every node's metrics port and a PrometheusRule
-// with the alerts of AlertRules.
+// with the alerts of AlertRules (ReplicationAlertRules for a
+// RedisReplication's data nodes).
 
 // Prometheus Operator kinds (monitoring.coreos.com/v1).
 var (
@@ -165,10 +166,8 @@ func OperatorSelector(rc *v1alpha1.RedisCluster) string {
 func AlertRules(rc *v1alpha1.RedisCluster) []AlertRule {
 	n, o := NodeSelector(rc), OperatorSelector(rc)
 	rules := []AlertRule{
-		{Alert: "RedisClusterNodeDown", For: "1m", Severity: "critical",
-			Expr:        fmt.Sprintf(`up{%s} == 0`, n),
-			Summary:     "A node of RedisCluster {{ $labels.namespace }}/{{ $labels.rediscluster }} does not answer its metrics scrape",
-			Description: "{{ $labels.pod }} (shard {{ $labels.shard }}) has been unreachable for a minute."},
+		nodeDown("RedisClusterNodeDown", n, "A node of RedisCluster {{ $labels.namespace }}/{{ $labels.rediscluster }}",
+			"{{ $labels.pod }} (shard {{ $labels.shard }})"),
 		{Alert: "RedisClusterStateNotOK", For: "1m", Severity: "critical",
 			Expr:        fmt.Sprintf(`redis_cluster_state{%s} == 0`, n),
 			Summary:     "cluster_state is fail on {{ $labels.pod }}",
@@ -177,48 +176,134 @@ func AlertRules(rc *v1alpha1.RedisCluster) []AlertRule {
 			Expr:        fmt.Sprintf(`redis_cluster_slots_ok{%s} < 16384`, n),
 			Summary:     "{{ $labels.pod }} sees {{ $value }} of 16384 slots served",
 			Description: "Slots are unassigned, or their master is flagged PFAIL or FAIL."},
-		{Alert: "RedisReplicaLinkDown", For: "1m", Severity: "warning",
-			Expr:        fmt.Sprintf(`redis_master_link_up{%s} == 0`, n),
-			Summary:     "The replica {{ $labels.pod }} lost its master link",
-			Description: "master_link_status is down: the replica serves stale data and cannot take over cleanly."},
-		{Alert: "RedisReplicaLagHigh", For: "2m", Severity: "warning",
-			Expr:        fmt.Sprintf(`redis_connected_slave_lag_seconds{%s} > 10`, n),
-			Summary:     "A replica of {{ $labels.pod }} is {{ $value }}s behind",
-			Description: "The master has had no acknowledgement from replica {{ $labels.slave_ip }} for more than 10 seconds."},
-		{Alert: "RedisMemoryNearMax", For: "5m", Severity: "warning",
-			Expr:        fmt.Sprintf(`redis_memory_used_bytes{%[1]s} / (redis_memory_max_bytes{%[1]s} > 0) > 0.9`, n),
-			Summary:     "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory",
-			Description: "Writes will be refused (noeviction) or keys evicted soon."},
-		{Alert: "RedisPersistenceWriteErrors", For: "1m", Severity: "critical",
-			Expr:        fmt.Sprintf(`redis_aof_last_write_status{%[1]s} == 0 or redis_rdb_last_bgsave_status{%[1]s} == 0 or redis_aof_last_bgrewrite_status{%[1]s} == 0`, n),
-			Summary:     "{{ $labels.pod }} cannot write its AOF or snapshot",
-			Description: "The last write of the append-only file or the last snapshot failed: writes may be refused (MISCONF) and a restart may lose data."},
-		{Alert: "ShoalMigrationNotProgressing", For: "15m", Severity: "warning",
+	}
+	rules = append(rules, nodeAlertRules(n)...)
+	rules = append(rules,
+		AlertRule{Alert: "ShoalMigrationNotProgressing", For: "15m", Severity: "warning",
 			Expr:        fmt.Sprintf(`shoal_rediscluster_migration_slots_remaining{%[1]s} > 0 and increase(shoal_rediscluster_migration_slots_moved_total{%[1]s}[15m]) == 0`, o),
 			Summary:     "Slot migration of {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }} is stuck",
 			Description: "{{ $value }} slots remain to move and none moved in 15 minutes."},
-		{Alert: "ShoalRolloutNotProgressing", For: "30m", Severity: "warning",
+		AlertRule{Alert: "ShoalRolloutNotProgressing", For: "30m", Severity: "warning",
 			Expr:        fmt.Sprintf(`shoal_rediscluster_rollout_pods_pending{%[1]s} > 0 and changes(shoal_rediscluster_rollout_pods_pending{%[1]s}[30m]) == 0`, o),
 			Summary:     "The rollout of {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }} is stuck",
 			Description: "{{ $value }} pods wait for a restart and the count has not changed in 30 minutes."},
-		{Alert: "ShoalReconcileErrors", For: "15m", Severity: "warning",
+		AlertRule{Alert: "ShoalReconcileErrors", For: "15m", Severity: "warning",
 			Expr:        fmt.Sprintf(`increase(shoal_rediscluster_reconcile_errors_total{%s}[10m]) > 0`, o),
 			Summary:     "The operator keeps failing to reconcile {{ $labels.rediscluster_namespace }}/{{ $labels.rediscluster }}",
 			Description: "Reconcile errors for 15 minutes; kubectl describe the RedisCluster for its events."},
-	}
+	)
 	if rc.Spec.ReplicasPerMaster > 0 {
-		rules = append(rules, AlertRule{Alert: "RedisMasterWithoutReplica", For: "5m", Severity: "warning",
-			Expr:        fmt.Sprintf(`redis_connected_slaves{%[1]s} == 0 and on(namespace, pod) redis_instance_info{%[1]s,role="master"}`, n),
-			Summary:     "The master {{ $labels.pod }} has no replica",
-			Description: "Losing this pod loses its shard's data since the last snapshot, and its slots go down until it is back."})
+		rules = append(rules, masterWithoutReplica(n, fmt.Sprintf(`redis_instance_info{%s,role="master"}`, n),
+			"Losing this pod loses its shard's data since the last snapshot, and its slots go down until it is back."))
+	}
+	return rules
+}
+
+// nodeDown fires on a node of sel whose metrics scrape fails; which
+// and pod name it in the summary and the description.
+func nodeDown(alert, sel, which, pod string) AlertRule {
+	return AlertRule{Alert: alert, For: "1m", Severity: "critical",
+		Expr:        fmt.Sprintf(`up{%s} == 0`, sel),
+		Summary:     which + " does not answer its metrics scrape",
+		Description: pod + " has been unreachable for a minute."}
+}
+
+// nodeAlertRules are the alerts of any master or replica, whatever its
+// topology, on the node series sel matches.
+func nodeAlertRules(sel string) []AlertRule {
+	return []AlertRule{
+		{Alert: "RedisReplicaLinkDown", For: "1m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_master_link_up{%s} == 0`, sel),
+			Summary:     "The replica {{ $labels.pod }} lost its master link",
+			Description: "master_link_status is down: the replica serves stale data and cannot take over cleanly."},
+		{Alert: "RedisReplicaLagHigh", For: "2m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_connected_slave_lag_seconds{%s} > 10`, sel),
+			Summary:     "A replica of {{ $labels.pod }} is {{ $value }}s behind",
+			Description: "The master has had no acknowledgement from replica {{ $labels.slave_ip }} for more than 10 seconds."},
+		{Alert: "RedisMemoryNearMax", For: "5m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_memory_used_bytes{%[1]s} / (redis_memory_max_bytes{%[1]s} > 0) > 0.9`, sel),
+			Summary:     "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory",
+			Description: "Writes will be refused (noeviction) or keys evicted soon."},
+		{Alert: "RedisPersistenceWriteErrors", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`redis_aof_last_write_status{%[1]s} == 0 or redis_rdb_last_bgsave_status{%[1]s} == 0 or redis_aof_last_bgrewrite_status{%[1]s} == 0`, sel),
+			Summary:     "{{ $labels.pod }} cannot write its AOF or snapshot",
+			Description: "The last write of the append-only file or the last snapshot failed: writes may be refused (MISCONF) and a restart may lose data."},
+	}
+}
+
+// masterWithoutReplica fires on a node of sel that has no replica while
+// masters (a PromQL expression of the masters' series, with namespace
+// and pod labels) holds it.
+func masterWithoutReplica(sel, masters, description string) AlertRule {
+	return AlertRule{Alert: "RedisMasterWithoutReplica", For: "5m", Severity: "warning",
+		Expr:        fmt.Sprintf(`redis_connected_slaves{%s} == 0 and on(namespace, pod) %s`, sel, masters),
+		Summary:     "The master {{ $labels.pod }} has no replica",
+		Description: description}
+}
+
+// ReplicationSelector is the PromQL label matcher of rr's data node
+// series (the labels ReplicationPodMonitor's scrape gives them).
+func ReplicationSelector(rr *v1alpha1.RedisReplication) string {
+	return fmt.Sprintf(`namespace=%q,%s=%q`, rr.Namespace, MetricLabelReplication, rr.Name)
+}
+
+// replicationMasters is the redis_instance_info series of the data nodes
+// of sel that say they are masters. ReplicationPodMonitor puts the pod's
+// role label (the operator's view) on every series as "role", so
+// Prometheus renames the node's own role label of redis_instance_info to
+// exported_role; a pod the operator has not labelled yet keeps it as
+// role. The alerts count what the nodes say: two masters is a split
+// brain the operator's labels would not show.
+func replicationMasters(sel string) string {
+	return fmt.Sprintf(`(redis_instance_info{%[1]s,exported_role="master"} or redis_instance_info{%[1]s,role="master",exported_role=""})`, sel)
+}
+
+// ReplicationAlertRules are the alerts of a healthy master, its replicas
+// and their sentinels, on rr's data node metrics: the node alerts of a
+// RedisCluster without the cluster's own, plus one for the number of
+// masters (the sentinels serve no metrics).
+func ReplicationAlertRules(rr *v1alpha1.RedisReplication) []AlertRule {
+	s := ReplicationSelector(rr)
+	masters := replicationMasters(s)
+	by := "namespace, " + MetricLabelReplication
+	rules := []AlertRule{
+		nodeDown("RedisReplicationNodeDown", s, "A data node of RedisReplication {{ $labels.namespace }}/{{ $labels.redisreplication }}",
+			"{{ $labels.pod }}"),
+		// count() of nothing is nothing: the up series give a 0 when no
+		// node says it is master.
+		{Alert: "RedisReplicationMasterCountNotOne", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`(count by (%[1]s) (%[2]s) or count by (%[1]s) (up{%[3]s}) * 0) != 1`, by, masters, s),
+			Summary:     "RedisReplication {{ $labels.namespace }}/{{ $labels.redisreplication }} has {{ $value }} masters",
+			Description: "With none, writes fail until Sentinel promotes a replica; with more than one, the data nodes disagree (split brain) and writes to the master that is made a replica again are lost."},
+	}
+	rules = append(rules, nodeAlertRules(s)...)
+	if rr.Spec.Replicas > 1 {
+		rules = append(rules, masterWithoutReplica(s, masters,
+			"Losing this pod loses the data written since the last snapshot, and Sentinel has no replica to promote."))
 	}
 	return rules
 }
 
 // PrometheusRule holds AlertRules as one rule group.
 func PrometheusRule(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
-	u := monitoringObject(rc, PrometheusRuleGVK, PrometheusRuleName(rc))
-	u.Object["spec"] = map[string]any{"groups": []any{RuleGroup(rc, "")}}
+	return prometheusRule(monitoringObject(rc, PrometheusRuleGVK, PrometheusRuleName(rc)), RuleGroup(rc, ""))
+}
+
+// ReplicationPrometheusRuleName names the PrometheusRule of a
+// RedisReplication.
+func ReplicationPrometheusRuleName(rr *v1alpha1.RedisReplication) string {
+	return rr.Name + prometheusRuleNameTail
+}
+
+// ReplicationPrometheusRule holds ReplicationAlertRules as one rule group.
+func ReplicationPrometheusRule(rr *v1alpha1.RedisReplication) *unstructured.Unstructured {
+	u := monitoringObjectOf(PrometheusRuleGVK, replMeta(rr, ReplicationPrometheusRuleName(rr), ReplicationLabels(rr, componentNode)), rr.Spec.Monitoring)
+	return prometheusRule(u, ReplicationRuleGroup(rr, ""))
+}
+
+// prometheusRule fills u's spec with the one rule group.
+func prometheusRule(u *unstructured.Unstructured, group map[string]any) *unstructured.Unstructured {
+	u.Object["spec"] = map[string]any{"groups": []any{group}}
 	return u
 }
 
@@ -226,22 +311,34 @@ func PrometheusRule(rc *v1alpha1.RedisCluster) *unstructured.Unstructured {
 // spec.groups item, and a rule file's groups item); forOverride, when
 // not "", replaces every rule's for (tests).
 func RuleGroup(rc *v1alpha1.RedisCluster, forOverride string) map[string]any {
-	var rules []any
-	for _, r := range AlertRules(rc) {
+	return ruleGroup("shoal.rediscluster."+rc.Namespace+"."+rc.Name, AlertRules(rc), MetricLabelCluster, rc.Name, forOverride)
+}
+
+// ReplicationRuleGroup is ReplicationAlertRules as a Prometheus rule
+// group, as RuleGroup.
+func ReplicationRuleGroup(rr *v1alpha1.RedisReplication, forOverride string) map[string]any {
+	return ruleGroup("shoal.redisreplication."+rr.Namespace+"."+rr.Name, ReplicationAlertRules(rr), MetricLabelReplication, rr.Name, forOverride)
+}
+
+// ruleGroup is rules as the rule group name; every alert is labelled
+// with its severity and ownerLabel=owner (the object it watches).
+func ruleGroup(name string, rules []AlertRule, ownerLabel, owner, forOverride string) map[string]any {
+	var out []any
+	for _, r := range rules {
 		f := r.For
 		if forOverride != "" {
 			f = forOverride
 		}
-		rules = append(rules, map[string]any{
+		out = append(out, map[string]any{
 			"alert":  r.Alert,
 			"expr":   r.Expr,
 			"for":    f,
-			"labels": map[string]any{"severity": r.Severity, MetricLabelCluster: rc.Name},
+			"labels": map[string]any{"severity": r.Severity, ownerLabel: owner},
 			"annotations": map[string]any{
 				"summary":     r.Summary,
 				"description": r.Description,
 			},
 		})
 	}
-	return map[string]any{"name": "shoal.rediscluster." + rc.Namespace + "." + rc.Name, "rules": rules}
+	return map[string]any{"name": name, "rules": out}
 }

@@ -63,3 +63,70 @@ func TestAlertRulesSelectTheirCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationAlertRulesSelectTheirReplication: every alert of a
+// RedisReplication matches its own data node series only, on the label
+// its PodMonitor puts there; none is a cluster's; the master-without-
+// replica alert exists only when replicas are asked for.
+func TestReplicationAlertRulesSelectTheirReplication(t *testing.T) {
+	rr := replication()
+	var relabelled []string
+	ep := ReplicationPodMonitor(rr).Object["spec"].(map[string]any)["podMetricsEndpoints"].([]any)[0].(map[string]any)
+	for _, r := range ep["relabelings"].([]any) {
+		relabelled = append(relabelled, r.(map[string]any)["targetLabel"].(string))
+	}
+	if !slices.Contains(relabelled, MetricLabelReplication) {
+		t.Fatalf("the PodMonitor labels series %v, not %s", relabelled, MetricLabelReplication)
+	}
+	names := map[string]string{}
+	for _, r := range ReplicationAlertRules(rr) {
+		names[r.Alert] = r.Expr
+		if !strings.Contains(r.Expr, `namespace="ns",redisreplication="rp"`) || r.For == "" || r.Severity == "" || r.Summary == "" || r.Description == "" {
+			t.Errorf("%s: %+v", r.Alert, r)
+		}
+		if strings.HasPrefix(r.Alert, "RedisCluster") || strings.Contains(r.Expr, "cluster") || strings.Contains(r.Expr, "shoal_") {
+			t.Errorf("%s is a cluster's: %s", r.Alert, r.Expr)
+		}
+	}
+	for _, a := range []string{"RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisMasterWithoutReplica",
+		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors"} {
+		if _, ok := names[a]; !ok {
+			t.Errorf("no %s in %v", a, names)
+		}
+	}
+	if e := names["RedisReplicationMasterCountNotOne"]; !strings.Contains(e, "count by (namespace, redisreplication)") || !strings.HasSuffix(e, "!= 1") {
+		t.Errorf("master count %q", e)
+	}
+	rr.Spec.Replicas = 1
+	for _, r := range ReplicationAlertRules(rr) {
+		if r.Alert == "RedisMasterWithoutReplica" {
+			t.Error("RedisMasterWithoutReplica with a single data node")
+		}
+	}
+}
+
+// TestReplicationPrometheusRule: <name>-alerts, owned by the
+// RedisReplication, with spec.monitoring's labels and one group whose
+// rules carry the redisreplication label (the group the cluster's
+// RuleGroup makes, from other rules).
+func TestReplicationPrometheusRule(t *testing.T) {
+	rr := replication(func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Labels: map[string]string{"release": "prom"}}
+	})
+	pr := ReplicationPrometheusRule(rr)
+	refs := pr.GetOwnerReferences()
+	if pr.GetName() != "rp-alerts" || pr.GetNamespace() != "ns" || pr.GetKind() != "PrometheusRule" || pr.GetLabels()["release"] != "prom" ||
+		len(refs) != 1 || refs[0].Kind != "RedisReplication" || refs[0].UID != "uid-rp" {
+		t.Fatalf("PrometheusRule meta %s/%s %v %v", pr.GetNamespace(), pr.GetName(), pr.GetLabels(), refs)
+	}
+	groups := pr.Object["spec"].(map[string]any)["groups"].([]any)
+	g := groups[0].(map[string]any)
+	if len(groups) != 1 || g["name"] != "shoal.redisreplication.ns.rp" || len(g["rules"].([]any)) != len(ReplicationAlertRules(rr)) {
+		t.Fatalf("groups %v", groups)
+	}
+	for _, r := range g["rules"].([]any) {
+		if l := r.(map[string]any)["labels"].(map[string]any); l[MetricLabelReplication] != "rp" || l["severity"] == "" {
+			t.Errorf("rule %v labels %v", r.(map[string]any)["alert"], l)
+		}
+	}
+}

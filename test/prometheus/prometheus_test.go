@@ -37,17 +37,22 @@ const (
 	dashboardFile = "../../charts/shoal/dashboards/shoal-rediscluster.json"
 )
 
-// member is a cluster-mode node with the ports it keeps across restarts.
+// member is a node with the ports it keeps across restarts: cluster
+// mode, or a plain master or replica (standalone).
 type member struct {
 	pod                        string
 	port, busPort, metricsPort int
+	standalone                 bool
 	dir                        string
 	proc                       *nodetest.Proc
 }
 
 func (m *member) args() []string {
-	return []string{"--save", "", "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(m.busPort),
-		"--metrics-port", strconv.Itoa(m.metricsPort), "--cluster-node-timeout", "2000"}
+	args := []string{"--save", "", "--metrics-port", strconv.Itoa(m.metricsPort)}
+	if m.standalone {
+		return args
+	}
+	return append(args, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(m.busPort), "--cluster-node-timeout", "2000")
 }
 
 func (m *member) start(t *testing.T) {
@@ -57,6 +62,12 @@ func (m *member) start(t *testing.T) {
 
 func newMember(t *testing.T, pod string) *member {
 	m := &member{pod: pod, port: nodetest.FreePort(t), busPort: nodetest.FreePort(t), metricsPort: nodetest.FreePort(t), dir: t.TempDir()}
+	m.start(t)
+	return m
+}
+
+func newStandaloneMember(t *testing.T, pod string) *member {
+	m := &member{pod: pod, port: nodetest.FreePort(t), metricsPort: nodetest.FreePort(t), standalone: true, dir: t.TempDir()}
 	m.start(t)
 	return m
 }
@@ -124,30 +135,12 @@ func TestPrometheusScrapesNodes(t *testing.T) {
 	// The rules the operator's PrometheusRule holds, with short for:.
 	rc := &v1alpha1.RedisCluster{ObjectMeta: metav1.ObjectMeta{Name: testCluster, Namespace: testNamespace},
 		Spec: v1alpha1.RedisClusterSpec{Masters: 3, ReplicasPerMaster: 1}}
-	dir := t.TempDir()
-	rules, err := yaml.Marshal(map[string]any{"groups": []any{builders.RuleGroup(rc, "1s")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "rules.yml"), rules)
-	if out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "rules.yml")).CombinedOutput(); err != nil {
-		t.Fatalf("promtool check rules: %v\n%s", err, out)
-	}
 	var targets []any
 	for i, m := range []*member{master, replica} {
-		targets = append(targets, map[string]any{
-			"targets": []string{fmt.Sprintf("127.0.0.1:%d", m.metricsPort)},
-			"labels": map[string]string{"namespace": testNamespace, builders.MetricLabelCluster: testCluster,
-				builders.MetricLabelShard: "0", "pod": m.pod, "container": "node", "role_hint": strconv.Itoa(i)},
-		})
+		targets = append(targets, m.target(map[string]string{builders.MetricLabelCluster: testCluster,
+			builders.MetricLabelShard: "0", "role_hint": strconv.Itoa(i)}))
 	}
-	cfg, _ := yaml.Marshal(map[string]any{
-		"global":         map[string]any{"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
-		"rule_files":     []string{filepath.Join(dir, "rules.yml")},
-		"scrape_configs": []any{map[string]any{"job_name": "shoal-nodes", "static_configs": targets}},
-	})
-	writeFile(t, filepath.Join(dir, "prometheus.yml"), cfg)
-	prom := startPrometheus(t, promBin, dir)
+	prom := startPrometheusWithRules(t, promBin, promtool, builders.RuleGroup(rc, "1s"), targets)
 
 	// Traffic, so that the rates and the latency quantiles have data.
 	stop := make(chan struct{})
@@ -193,36 +186,116 @@ func TestPrometheusScrapesNodes(t *testing.T) {
 	})
 
 	t.Run("alerts fire when the replica dies and clear when it is back", func(t *testing.T) {
-		// Polled: on a busy machine one scrape can miss its 900 ms
-		// timeout (up 0), which makes RedisClusterNodeDown pending for a
-		// moment; an alert that stays pending or firing fails the test.
-		for _, a := range []string{"RedisClusterNodeDown", "RedisMasterWithoutReplica", "RedisReplicaLinkDown"} {
-			poll(t, alertTimeout, a+" inactive before anything failed", func() string {
-				if s := prom.alertState(t, a); s != "" {
-					return "state " + s
-				}
-				return ""
-			})
-		}
+		prom.waitAlerts(t, "", "RedisClusterNodeDown", "RedisMasterWithoutReplica", "RedisReplicaLinkDown")
 		replica.proc.Kill()
-		for _, a := range []string{"RedisClusterNodeDown", "RedisMasterWithoutReplica"} {
-			poll(t, alertTimeout, a+" fires", func() string {
-				if s := prom.alertState(t, a); s != "firing" {
-					return "state " + strconv.Quote(s)
-				}
-				return ""
-			})
-		}
+		prom.waitAlerts(t, "firing", "RedisClusterNodeDown", "RedisMasterWithoutReplica")
 		replica.start(t)
-		for _, a := range []string{"RedisClusterNodeDown", "RedisMasterWithoutReplica"} {
-			poll(t, alertTimeout, a+" clears", func() string {
-				if s := prom.alertState(t, a); s != "" {
-					return "state " + s
-				}
-				return ""
-			})
-		}
+		prom.waitAlerts(t, "", "RedisClusterNodeDown", "RedisMasterWithoutReplica")
 	})
+}
+
+// TestPrometheusReplicationAlerts: a real Prometheus scrapes a
+// RedisReplication's master and replica, labelled as its PodMonitor
+// labels them (the replica's pod carries the operator's role label,
+// which Prometheus puts before the node's own: the master's does not
+// yet), with the rules of the RedisReplication's PrometheusRule: nothing
+// fires while healthy; killing the replica fires node down and master
+// without replica; the replica back without REPLICAOF is a second
+// master; REPLICAOF clears everything; killing the master leaves no
+// master and the replica's link down.
+func TestPrometheusReplicationAlerts(t *testing.T) {
+	promBin := testenv.LookTool(t, "prometheus", "prometheus")
+	promtool := testenv.LookTool(t, "promtool", "prometheus")
+	ctx := context.Background()
+
+	master := newStandaloneMember(t, "repl-node-0")
+	replica := newStandaloneMember(t, "repl-node-1")
+	rcl := replica.client(t)
+	follow := func() {
+		if err := rcl.Do(ctx, "replicaof", "127.0.0.1", strconv.Itoa(master.port)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		poll(t, readyTimeout, "the replica follows the master", func() string {
+			if info, _ := rcl.Info(ctx, "replication").Result(); !strings.Contains(info, "master_link_status:up") {
+				return "replica link not up"
+			}
+			return ""
+		})
+	}
+	follow()
+
+	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Name: "repl", Namespace: testNamespace},
+		Spec: v1alpha1.RedisReplicationSpec{Replicas: 2}}
+	labels := func(role string) map[string]string {
+		l := map[string]string{builders.MetricLabelReplication: rr.Name}
+		if role != "" {
+			l[builders.MetricLabelRole] = role
+		}
+		return l
+	}
+	targets := []any{master.target(labels("")), replica.target(labels(builders.RoleReplica))}
+	prom := startPrometheusWithRules(t, promBin, promtool, builders.ReplicationRuleGroup(rr, "1s"), targets)
+
+	all := []string{"RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisMasterWithoutReplica", "RedisReplicaLinkDown"}
+	prom.waitAlerts(t, "", all...)
+	replica.proc.Kill()
+	prom.waitAlerts(t, "firing", "RedisReplicationNodeDown", "RedisMasterWithoutReplica")
+	replica.start(t) // a master of its own, with no REPLICAOF
+	prom.waitAlerts(t, "firing", "RedisReplicationMasterCountNotOne")
+	follow()
+	prom.waitAlerts(t, "", all...)
+	master.proc.Kill()
+	prom.waitAlerts(t, "firing", "RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisReplicaLinkDown")
+}
+
+// target is m's static scrape target with the labels a PodMonitor gives
+// it (namespace, pod, container) and more.
+func (m *member) target(more map[string]string) map[string]any {
+	labels := map[string]string{"namespace": testNamespace, "pod": m.pod, "container": "node"}
+	for k, v := range more {
+		labels[k] = v
+	}
+	return map[string]any{"targets": []string{fmt.Sprintf("127.0.0.1:%d", m.metricsPort)}, "labels": labels}
+}
+
+// startPrometheusWithRules writes the rule file of group, checks it with
+// promtool and starts Prometheus scraping targets every second and
+// evaluating the rules every second.
+func startPrometheusWithRules(t *testing.T, promBin, promtool string, group map[string]any, targets []any) *promServer {
+	t.Helper()
+	dir := t.TempDir()
+	rules, err := yaml.Marshal(map[string]any{"groups": []any{group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "rules.yml"), rules)
+	if out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "rules.yml")).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+	cfg, _ := yaml.Marshal(map[string]any{
+		"global":         map[string]any{"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+		"rule_files":     []string{filepath.Join(dir, "rules.yml")},
+		"scrape_configs": []any{map[string]any{"job_name": "shoal-nodes", "static_configs": targets}},
+	})
+	writeFile(t, filepath.Join(dir, "prometheus.yml"), cfg)
+	return startPrometheus(t, promBin, dir)
+}
+
+// waitAlerts polls until every alert of names is in state ("firing", or
+// "" for inactive). Polled for inactive too: on a busy machine one
+// scrape can miss its 900 ms timeout (up 0), which makes a node-down
+// alert pending for a moment.
+func (p *promServer) waitAlerts(t *testing.T, state string, names ...string) {
+	t.Helper()
+	what := map[string]string{"": " inactive", "firing": " fires"}[state]
+	for _, a := range names {
+		poll(t, alertTimeout, a+what, func() string {
+			if s := p.alertState(t, a); s != state {
+				return "state " + strconv.Quote(s)
+			}
+			return ""
+		})
+	}
 }
 
 func writeFile(t *testing.T, path string, b []byte) {
