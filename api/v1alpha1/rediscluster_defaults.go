@@ -77,16 +77,8 @@ func (s *RedisClusterSpec) Default(defaultImage string) {
 	if s.NodeTimeout == nil {
 		s.NodeTimeout = &metav1.Duration{Duration: DefaultNodeTimeout}
 	}
-	if s.Storage.Size == nil {
-		size := resource.MustParse(DefaultStorageSize)
-		s.Storage.Size = &size
-	}
-	if s.Storage.RetentionPolicy == "" {
-		s.Storage.RetentionPolicy = DefaultStorageRetention
-	}
-	if s.Auth != nil && s.Auth.ExistingSecret != nil && s.Auth.ExistingSecret.Key == "" {
-		s.Auth.ExistingSecret.Key = DefaultAuthSecretKey
-	}
+	s.Storage.setDefaults()
+	s.Auth.setDefaults()
 	if s.Service.Type == "" {
 		s.Service.Type = DefaultServiceType
 	}
@@ -141,5 +133,25 @@ func DefaultContainerSecurityContext() *corev1.SecurityContext {
 		AllowPrivilegeEscalation: ptr.To(false),
 		Privileged:               ptr.To(false),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+// setDefaults fills the storage defaults both kinds share: the claim's
+// size and its retention policy.
+func (s *StorageSpec) setDefaults() {
+	if s.Size == nil {
+		size := resource.MustParse(DefaultStorageSize)
+		s.Size = &size
+	}
+	if s.RetentionPolicy == "" {
+		s.RetentionPolicy = DefaultStorageRetention
+	}
+}
+
+// setDefaults fills the key of an existing password Secret (nil: no auth
+// section).
+func (a *AuthSpec) setDefaults() {
+	if a != nil && a.ExistingSecret != nil && a.ExistingSecret.Key == "" {
+		a.ExistingSecret.Key = DefaultAuthSecretKey
 	}
 }

@@ -2,7 +2,6 @@ package v1alpha1
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -51,16 +50,8 @@ func (s *RedisReplicationSpec) Default(defaultImage string) {
 	if s.Image == "" {
 		s.Image = defaultImage
 	}
-	if s.Storage.Size == nil {
-		size := resource.MustParse(DefaultStorageSize)
-		s.Storage.Size = &size
-	}
-	if s.Storage.RetentionPolicy == "" {
-		s.Storage.RetentionPolicy = DefaultStorageRetention
-	}
-	if s.Auth != nil && s.Auth.ExistingSecret != nil && s.Auth.ExistingSecret.Key == "" {
-		s.Auth.ExistingSecret.Key = DefaultAuthSecretKey
-	}
+	s.Storage.setDefaults()
+	s.Auth.setDefaults()
 	if s.PodDisruptionBudget.Enabled == nil {
 		s.PodDisruptionBudget.Enabled = ptr.To(true)
 	}

@@ -79,10 +79,9 @@ type sentinelPrestop struct {
 	logf             func(format string, args ...any)
 }
 
-func (p sentinelPrestop) localInfo(ctx context.Context) (map[string]string, error) {
-	rdb := p.target.client(p.target.localAddr())
-	defer rdb.Close() //nolint:errcheck // read-only use
-	s, err := rdb.Info(ctx, "replication").Result()
+// replicationInfo is local's INFO replication, parsed.
+func replicationInfo(ctx context.Context, local *redis.Client) (map[string]string, error) {
+	s, err := local.Info(ctx, "replication").Result()
 	if err != nil {
 		return nil, err
 	}
@@ -90,9 +89,7 @@ func (p sentinelPrestop) localInfo(ctx context.Context) (map[string]string, erro
 }
 
 // masterAddr is the sentinel's GET-MASTER-ADDR-BY-NAME as host:port.
-func (p sentinelPrestop) masterAddr(ctx context.Context) (string, error) {
-	sc := p.sentinelClient()
-	defer sc.Close() //nolint:errcheck // read-only use
+func (p sentinelPrestop) masterAddr(ctx context.Context, sc *redis.Client) (string, error) {
 	v, err := sc.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", p.master).StringSlice()
 	if err != nil {
 		return "", err
@@ -112,7 +109,9 @@ func (p sentinelPrestop) sentinelClient() *redis.Client {
 }
 
 func (p sentinelPrestop) run(ctx context.Context) error {
-	info, err := p.localInfo(ctx)
+	local := p.target.client(p.target.localAddr())
+	defer local.Close() //nolint:errcheck // admin use
+	info, err := replicationInfo(ctx, local)
 	if err != nil {
 		p.logf("prestop: not handing over: %v", err)
 		return nil
@@ -125,13 +124,13 @@ func (p sentinelPrestop) run(ctx context.Context) error {
 		p.logf("prestop: master without an online replica: shutting down without a failover")
 		return nil
 	}
-	before, err := p.masterAddr(ctx)
+	sc := p.sentinelClient()
+	defer sc.Close() //nolint:errcheck // admin use
+	before, err := p.masterAddr(ctx, sc)
 	if err != nil {
 		p.logf("prestop: sentinel %s does not answer (%v): shutting down without a failover", p.sentinel, err)
 		return nil
 	}
-	local := p.target.client(p.target.localAddr())
-	defer local.Close() //nolint:errcheck // admin use
 	// Until the node exits: the kubelet's grace period ends it anyway.
 	pause := time.Hour
 	if d, ok := ctx.Deadline(); ok {
@@ -148,11 +147,9 @@ func (p sentinelPrestop) run(ctx context.Context) error {
 		defer cancel()
 		return local.Do(uctx, "CLIENT", "UNPAUSE").Err()
 	}
-	if err := p.waitCaughtUp(ctx); err != nil {
+	if err := waitCaughtUp(ctx, local); err != nil {
 		return unpause(err.Error())
 	}
-	sc := p.sentinelClient()
-	defer sc.Close() //nolint:errcheck // one command
 	p.logf("prestop: writes paused, a replica has the whole stream: SENTINEL FAILOVER %s at %s", p.master, p.sentinel)
 	if err := sc.Do(ctx, "SENTINEL", "FAILOVER", p.master).Err(); err != nil && !strings.HasPrefix(err.Error(), "INPROG") {
 		return unpause("SENTINEL FAILOVER: " + err.Error())
@@ -160,7 +157,7 @@ func (p sentinelPrestop) run(ctx context.Context) error {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		if now, err := p.masterAddr(ctx); err == nil && now != before {
+		if now, err := p.masterAddr(ctx, sc); err == nil && now != before {
 			p.logf("prestop: the sentinels name %s the master: handed over", now)
 			return nil
 		}
@@ -174,13 +171,13 @@ func (p sentinelPrestop) run(ctx context.Context) error {
 
 // waitCaughtUp waits until an online replica has the paused master's
 // whole replication stream, at most catchUpLimit.
-func (p sentinelPrestop) waitCaughtUp(ctx context.Context) error {
+func waitCaughtUp(ctx context.Context, local *redis.Client) error {
 	cctx, cancel := context.WithTimeout(ctx, catchUpLimit)
 	defer cancel()
 	tick := time.NewTicker(pollInterval / 4)
 	defer tick.Stop()
 	for {
-		info, err := p.localInfo(cctx)
+		info, err := replicationInfo(cctx, local)
 		if err == nil && caughtUp(info) {
 			return nil
 		}

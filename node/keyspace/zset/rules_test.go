@@ -484,22 +484,22 @@ func TestSetOperations(t *testing.T) {
 		got  *ZSet
 		want string
 	}{
-		{"ZUNION sums scores", Union(lim, []Input{in(a, 1), in(b, 1)}, AggregateSum), "x=1 y=12 z=23 w=30"},
-		{"ZUNION applies WEIGHTS", Union(lim, []Input{in(a, 2), in(b, 0.5)}, AggregateSum), "x=2 y=9 w=15 z=16"},
-		{"ZUNION AGGREGATE MIN", Union(lim, []Input{in(a, 1), in(b, 1)}, AggregateMin), "x=1 y=2 z=3 w=30"},
-		{"ZUNION AGGREGATE MAX", Union(lim, []Input{in(a, 1), in(b, 1)}, AggregateMax), "x=1 y=10 z=20 w=30"},
-		{"ZUNION counts a plain set's members as score 1", Union(lim, []Input{in(a, 1), {Set: plain, Weight: 1}}, AggregateSum), "v=1 w=1 x=1 y=2 z=4"},
-		{"ZUNION treats a missing key as empty", Union(lim, []Input{in(a, 1), {Weight: 1}}, AggregateSum), "x=1 y=2 z=3"},
-		{"weight 0 times inf is 0, not NaN", Union(lim, []Input{in(infs, 0)}, AggregateSum), "x=0 y=0"},
-		{"a sum of inf and -inf is 0, not NaN", Union(lim, []Input{in(infs, 1), in(zsetOf(t, "x", -inf), 1)}, AggregateSum), "y=-inf x=0"},
-		{"ZINTER keeps common members", Inter(lim, []Input{in(a, 1), in(b, 1)}, AggregateSum), "y=12 z=23"},
-		{"ZINTER with a plain set", Inter(lim, []Input{in(a, 1), {Set: plain, Weight: 3}}, AggregateSum), "z=6"},
-		{"ZINTER of a key with itself", Inter(lim, []Input{in(a, 1), in(a, 2)}, AggregateSum), "x=3 y=6 z=9"},
-		{"ZINTER with a missing key is empty", Inter(lim, []Input{in(a, 1), {Weight: 1}}, AggregateSum), ""},
-		{"ZDIFF keeps the first set's members not elsewhere", Diff(lim, []Input{in(a, 1), in(b, 1)}), "x=1"},
-		{"ZDIFF against a plain set", Diff(lim, []Input{in(b, 1), {Set: plain}}), "y=10"},
-		{"ZDIFF of a key with itself is empty", Diff(lim, []Input{in(a, 1), in(a, 1)}), ""},
-		{"ZDIFF of a plain set first scores 1", Diff(lim, []Input{{Set: plain}, in(a, 1)}), "v=1 w=1"},
+		{"ZUNION sums scores", unionSet(lim, []Input{in(a, 1), in(b, 1)}, AggregateSum), "x=1 y=12 z=23 w=30"},
+		{"ZUNION applies WEIGHTS", unionSet(lim, []Input{in(a, 2), in(b, 0.5)}, AggregateSum), "x=2 y=9 w=15 z=16"},
+		{"ZUNION AGGREGATE MIN", unionSet(lim, []Input{in(a, 1), in(b, 1)}, AggregateMin), "x=1 y=2 z=3 w=30"},
+		{"ZUNION AGGREGATE MAX", unionSet(lim, []Input{in(a, 1), in(b, 1)}, AggregateMax), "x=1 y=10 z=20 w=30"},
+		{"ZUNION counts a plain set's members as score 1", unionSet(lim, []Input{in(a, 1), {Set: plain, Weight: 1}}, AggregateSum), "v=1 w=1 x=1 y=2 z=4"},
+		{"ZUNION treats a missing key as empty", unionSet(lim, []Input{in(a, 1), {Weight: 1}}, AggregateSum), "x=1 y=2 z=3"},
+		{"weight 0 times inf is 0, not NaN", unionSet(lim, []Input{in(infs, 0)}, AggregateSum), "x=0 y=0"},
+		{"a sum of inf and -inf is 0, not NaN", unionSet(lim, []Input{in(infs, 1), in(zsetOf(t, "x", -inf), 1)}, AggregateSum), "y=-inf x=0"},
+		{"ZINTER keeps common members", interSet(lim, []Input{in(a, 1), in(b, 1)}, AggregateSum), "y=12 z=23"},
+		{"ZINTER with a plain set", interSet(lim, []Input{in(a, 1), {Set: plain, Weight: 3}}, AggregateSum), "z=6"},
+		{"ZINTER of a key with itself", interSet(lim, []Input{in(a, 1), in(a, 2)}, AggregateSum), "x=3 y=6 z=9"},
+		{"ZINTER with a missing key is empty", interSet(lim, []Input{in(a, 1), {Weight: 1}}, AggregateSum), ""},
+		{"ZDIFF keeps the first set's members not elsewhere", diffSet(lim, []Input{in(a, 1), in(b, 1)}), "x=1"},
+		{"ZDIFF against a plain set", diffSet(lim, []Input{in(b, 1), {Set: plain}}), "y=10"},
+		{"ZDIFF of a key with itself is empty", diffSet(lim, []Input{in(a, 1), in(a, 1)}), ""},
+		{"ZDIFF of a plain set first scores 1", diffSet(lim, []Input{{Set: plain}, in(a, 1)}), "v=1 w=1"},
 	}
 	for _, c := range cases {
 		if got := contents(c.got); got != c.want {
@@ -518,15 +518,15 @@ func TestStoreResultEncoding(t *testing.T) {
 	// ZUNIONSTORE and friends store a listpack when the result fits.
 	lim := Limits{MaxListpackEntries: 3, MaxListpackValue: 5}
 	small := zsetOf(t, "a", 1.0, "b", 2.0)
-	if got := Union(lim, []Input{{Z: small, Weight: 1}}, AggregateSum).Encoding(); got != "listpack" {
+	if got := unionSet(lim, []Input{{Z: small, Weight: 1}}, AggregateSum).Encoding(); got != "listpack" {
 		t.Errorf("small result: %s", got)
 	}
 	big := zsetOf(t, "a", 1.0, "b", 2.0, "c", 3.0, "d", 4.0)
-	if got := Union(lim, []Input{{Z: big, Weight: 1}}, AggregateSum).Encoding(); got != "skiplist" {
+	if got := unionSet(lim, []Input{{Z: big, Weight: 1}}, AggregateSum).Encoding(); got != "skiplist" {
 		t.Errorf("4 members over a limit of 3: %s", got)
 	}
 	long := zsetOf(t, "longer", 1.0)
-	if got := Union(lim, []Input{{Z: long, Weight: 1}}, AggregateSum).Encoding(); got != "skiplist" {
+	if got := unionSet(lim, []Input{{Z: long, Weight: 1}}, AggregateSum).Encoding(); got != "skiplist" {
 		t.Errorf("6-byte member over a limit of 5: %s", got)
 	}
 }
@@ -600,3 +600,13 @@ func TestLongMembersInAListpackWithRaisedLimits(t *testing.T) {
 		t.Fatalf("rank of the long member = %d", r)
 	}
 }
+
+// unionSet, interSet and diffSet are the sets ZUNIONSTORE, ZINTERSTORE and
+// ZDIFFSTORE store.
+func unionSet(lim Limits, in []Input, agg Aggregate) *ZSet {
+	return FromSorted(lim, UnionEntries(in, agg))
+}
+func interSet(lim Limits, in []Input, agg Aggregate) *ZSet {
+	return FromSorted(lim, InterEntries(in, agg))
+}
+func diffSet(lim Limits, in []Input) *ZSet { return FromSorted(lim, DiffEntries(in)) }

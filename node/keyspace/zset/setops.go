@@ -132,16 +132,11 @@ func (a *arena) copy(m []byte) []byte {
 
 func sortEntries(e []Entry) { slices.SortFunc(e, compareEntries) }
 
-// Inter is ZINTER/ZINTERSTORE: members present in every input, scored by
-// the weighted aggregate. The result's encoding is the one ZINTERSTORE
-// stores.
-func Inter(lim Limits, inputs []Input, agg Aggregate) *ZSet {
-	return FromSorted(lim, InterEntries(inputs, agg))
-}
-
-// InterEntries is Inter's entries in order, for ZINTER's reply: a reply
-// keeps what a stored set would not (a -0 score, which Redis's listpack
-// stores as 0 but its ZINTER answers as -0).
+// InterEntries is ZINTER/ZINTERSTORE: members present in every input,
+// scored by the weighted aggregate, in order. ZINTERSTORE stores them with
+// FromSorted; ZINTER replies with them as they are, which keeps what a
+// stored set would not (a -0 score, which Redis's listpack stores as 0 but
+// its ZINTER answers as -0).
 func InterEntries(inputs []Input, agg Aggregate) []Entry {
 	return interEntries(inputs, agg, 0)
 }
@@ -193,13 +188,8 @@ func interEntries(inputs []Input, agg Aggregate, limit int) []Entry {
 	return out
 }
 
-// Union is ZUNION/ZUNIONSTORE: every member of any input, scored by the
-// weighted aggregate over the inputs that hold it.
-func Union(lim Limits, inputs []Input, agg Aggregate) *ZSet {
-	return FromSorted(lim, UnionEntries(inputs, agg))
-}
-
-// UnionEntries is Union's entries in order, for ZUNION's reply (see
+// UnionEntries is ZUNION/ZUNIONSTORE: every member of any input, scored by
+// the weighted aggregate over the inputs that hold it, in order (see
 // InterEntries).
 func UnionEntries(inputs []Input, agg Aggregate) []Entry {
 	src := bySize(inputs)
@@ -227,14 +217,9 @@ func UnionEntries(inputs []Input, agg Aggregate) []Entry {
 	return out
 }
 
-// Diff is ZDIFF/ZDIFFSTORE: members of the first input that are in no
-// other, with their first-input scores (weights do not apply).
-func Diff(lim Limits, inputs []Input) *ZSet {
-	return FromSorted(lim, DiffEntries(inputs))
-}
-
-// DiffEntries is Diff's entries in order, for ZDIFF's reply (see
-// InterEntries).
+// DiffEntries is ZDIFF/ZDIFFSTORE: members of the first input that are in
+// no other, with their first-input scores (weights do not apply), in order
+// (see InterEntries).
 func DiffEntries(inputs []Input) []Entry {
 	if len(inputs) == 0 || inputs[0].len() == 0 {
 		return nil
