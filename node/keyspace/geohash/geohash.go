@@ -60,13 +60,21 @@ func interleave64(xlo, ylo uint32) uint64 {
 }
 
 func deinterleave64(v uint64) uint64 {
-	b := [...]uint64{0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F, 0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF}
-	s := [...]uint{0, 1, 2, 4, 8, 16}
+	// The steps of geohash.c's loop, unrolled: x gathers the even bits
+	// (latitude), y the odd ones (longitude).
 	x, y := v, v>>1
-	for i := 0; i < 6; i++ {
-		x = (x | x>>s[i]) & b[i]
-		y = (y | y>>s[i]) & b[i]
-	}
+	x &= 0x5555555555555555
+	y &= 0x5555555555555555
+	x = (x | x>>1) & 0x3333333333333333
+	y = (y | y>>1) & 0x3333333333333333
+	x = (x | x>>2) & 0x0F0F0F0F0F0F0F0F
+	y = (y | y>>2) & 0x0F0F0F0F0F0F0F0F
+	x = (x | x>>4) & 0x00FF00FF00FF00FF
+	y = (y | y>>4) & 0x00FF00FF00FF00FF
+	x = (x | x>>8) & 0x0000FFFF0000FFFF
+	y = (y | y>>8) & 0x0000FFFF0000FFFF
+	x = (x | x>>16) & 0x00000000FFFFFFFF
+	y = (y | y>>16) & 0x00000000FFFFFFFF
 	return x | y<<32
 }
 
@@ -110,22 +118,36 @@ func Decode(h Bits) (Area, bool) {
 	longScale := longRange.Max - longRange.Min
 	ilato := uint32(sep)
 	ilono := uint32(sep >> 32)
-	div := float64(uint64(1) << h.Step)
+	// Dividing by 2^step is multiplying by 2^-step exactly (no rounding
+	// either way for these integers), without four divisions.
+	inv := 1 / float64(uint64(1)<<h.Step)
 	a := Area{Hash: h}
 	// float64() keeps the products rounded (no FMA), as in geohash.c.
-	a.Lat.Min = latRange.Min + float64((float64(ilato)*1.0/div)*latScale)
-	a.Lat.Max = latRange.Min + float64(((float64(ilato)+1)*1.0/div)*latScale)
-	a.Long.Min = longRange.Min + float64((float64(ilono)*1.0/div)*longScale)
-	a.Long.Max = longRange.Min + float64(((float64(ilono)+1)*1.0/div)*longScale)
+	a.Lat.Min = latRange.Min + float64((float64(ilato)*inv)*latScale)
+	a.Lat.Max = latRange.Min + float64(((float64(ilato)+1)*inv)*latScale)
+	a.Long.Min = longRange.Min + float64((float64(ilono)*inv)*longScale)
+	a.Long.Max = longRange.Min + float64(((float64(ilono)+1)*inv)*longScale)
 	return a, true
 }
 
 // Center is geohashDecodeAreaToLongLat: the cell's centre, clamped.
 func (a Area) Center() (lon, lat float64) {
+	// Plain comparisons, as geohash.c's (math.Min and Max are calls that
+	// also order NaNs and zeros' signs, which a cell never has).
 	lon = (a.Long.Min + a.Long.Max) / 2
-	lon = math.Min(math.Max(lon, LongMin), LongMax)
+	if lon > LongMax {
+		lon = LongMax
+	}
+	if lon < LongMin {
+		lon = LongMin
+	}
 	lat = (a.Lat.Min + a.Lat.Max) / 2
-	lat = math.Min(math.Max(lat, LatMin), LatMax)
+	if lat > LatMax {
+		lat = LatMax
+	}
+	if lat < LatMin {
+		lat = LatMin
+	}
 	return lon, lat
 }
 

@@ -14,6 +14,10 @@ type Shape struct {
 	Bounds [4]float64
 	// cosLat is cos of the centre's latitude in radians, set by Areas.
 	cosLat float64
+	// lonBound (degrees), when hasLonBound, is a longitude difference
+	// beyond which a point is certainly outside the circle; set by Areas.
+	lonBound    float64
+	hasLonBound bool
 }
 
 // Radius is the 9 cells a search covers (GeoHashRadius).
@@ -79,6 +83,9 @@ func (s *Shape) boundingBox() {
 func (s *Shape) Areas() Radius {
 	s.boundingBox()
 	s.cosLat = cos(degRad(s.Lat))
+	if !s.Box {
+		s.lonBound, s.hasLonBound = lonBound(s.cosLat, s.Radius*s.Conversion)
+	}
 	minLon, minLat, maxLon, maxLat := s.Bounds[0], s.Bounds[1], s.Bounds[2], s.Bounds[3]
 	radiusMeters := s.Radius
 	if s.Box {
@@ -175,7 +182,7 @@ func distance(lon1, lat1, lon2, lat2, cosLat1 float64) float64 {
 func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 	if !s.Box {
 		r := s.Radius * s.Conversion
-		if LatDistance(lat, s.Lat) > r*(1+boundMargin) || beyond(s.Lon, s.Lat, lon, lat, s.cosLat, r) {
+		if LatDistance(lat, s.Lat) > r*(1+boundMargin) || s.hasLonBound && lonDelta(lon, s.Lon) > s.lonBound {
 			return 0, false
 		}
 		d := distance(s.Lon, s.Lat, lon, lat, s.cosLat)
@@ -189,6 +196,35 @@ func (s *Shape) Contains(lon, lat float64) (dist float64, ok bool) {
 		return 0, false
 	}
 	return distance(s.Lon, s.Lat, lon, lat, s.cosLat), true
+}
+
+// lonBound is, for a circle of radius meters around latitude lat (whose
+// cosine is cosLat), a longitude difference (degrees) beyond which every
+// point is farther than the radius; ok is false when there is none (the
+// circle reaches a pole).
+//
+// A point at longitude difference dl is at least as far as the great
+// circle of that meridian: sin(d/R) >= cos(lat) |sin dl| for |dl| <= 90
+// degrees, and d >= 90 - |lat| degrees (the nearer pole) beyond 90. So
+// when the circle does not reach the pole, |dl| > asin(sin(r/R)/cos(lat))
+// is outside. Cheaper and only larger: sin(r/R) <= r/R, and asin x <=
+// x/sqrt(1-x^2). The radius is taken with boundMargin, so the rounding of
+// this bound and of Redis's distance cannot turn an inside point out.
+func lonBound(cosLat, meters float64) (float64, bool) {
+	x := meters * (1 + boundMargin) / EarthRadius / cosLat
+	if !(x < 0.5) {
+		return 0, false // or a pole in reach: no bound worth its cost
+	}
+	return radDeg(x/math.Sqrt(1-x*x)) * (1 + boundMargin), true
+}
+
+// lonDelta is the longitude difference of two points, in [0, 180].
+func lonDelta(lon1, lon2 float64) float64 {
+	d := math.Abs(lon1 - lon2)
+	if d > 180 {
+		d = 360 - d
+	}
+	return d
 }
 
 // boundMargin is the relative margin of the cheap bounds on a distance.

@@ -127,7 +127,17 @@ func (z *ZSet) lpLastIn(mt matcher, offs []int) int {
 // AppendRangeByScore appends members in r (ZRANGEBYSCORE, or
 // ZREVRANGEBYSCORE with rev) after skipping offset, at most count.
 func (z *ZSet) AppendRangeByScore(dst []Entry, r ScoreRange, rev bool, offset, count int) []Entry {
-	return z.appendRange(dst, scoreMatcher{&r}, rev, offset, count)
+	if z.sl != nil && !rev && offset == 0 {
+		// The common walk (GEOSEARCH's cells, ZRANGEBYSCORE without
+		// LIMIT) without the matcher interface, which would move r to
+		// the heap on every call.
+		for x := z.sl.firstInRange(&r); x != nil && count != 0 && r.lteMax(x.Val.score); x, count = step(x, false), count-1 {
+			dst = append(dst, Entry{sbytes(x.Key), x.Val.score})
+		}
+		return dst
+	}
+	rc := r
+	return z.appendRange(dst, scoreMatcher{&rc}, rev, offset, count)
 }
 
 // AppendRangeByLex appends members in r (ZRANGEBYLEX, or ZREVRANGEBYLEX
