@@ -74,6 +74,9 @@ func (c *Ctx) ParseInt32(arg []byte, msg string) (int64, bool) {
 // space; NaN, an overflow to infinity and an underflow to zero are not
 // numbers.
 func ParseDouble(arg []byte) (float64, bool) {
+	if f, ok := smallInteger(arg); ok {
+		return f, true
+	}
 	lit, ok := strtodLiteral(arg)
 	if !ok {
 		return 0, false
@@ -84,6 +87,32 @@ func ParseDouble(arg []byte) (float64, bool) {
 	}
 	if f == 0 && hasNonZeroDigit(arg) {
 		return 0, false // underflow to zero: ERANGE
+	}
+	return f, true
+}
+
+// smallInteger is the common case of ParseDouble without strtod's
+// grammar: an optional sign and 1 to 15 decimal digits, a value below
+// 2^53 that strtod converts exactly (a minus zero included).
+func smallInteger(arg []byte) (float64, bool) {
+	digits, neg := arg, false
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		neg = digits[0] == '-'
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(d-'0')
+	}
+	f := float64(n)
+	if neg {
+		f = -f
 	}
 	return f, true
 }

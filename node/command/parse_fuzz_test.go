@@ -18,6 +18,9 @@ import (
 // input must be one number.
 var strtodGrammar = regexp.MustCompile(`^[+-]?(?i:inf|infinity|nan|0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[+-]?[0-9]+)?|([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?)$`)
 
+// hugeExponent finds an exponent's digits without their leading zeros.
+var hugeExponent = regexp.MustCompile(`[ep][+-]?0*([0-9]+)$`)
+
 // refDouble is the reference for parseDouble: the grammar, NaN refused,
 // the value rounded by math/big; a result beyond float64 (overflow) or
 // rounded to zero from a non-zero value (underflow) refused.
@@ -42,6 +45,12 @@ func refDouble(b []byte) (float64, bool) {
 	}
 	if isZeroMantissa(body) {
 		return 0, true // 0e99999999999999999999: zero, however large the exponent (as strtod)
+	}
+	if m := hugeExponent.FindStringSubmatch(body); m != nil && len(m[1]) > 6 {
+		// beyond 10^999999 or 2^999999 either way, whatever the (at most
+		// 400) digits: an overflow or an underflow, both refused; big.Rat
+		// would take minutes to say so.
+		return 0, false
 	}
 	r, ok := new(big.Rat).SetString(body)
 	if !ok {
@@ -102,6 +111,12 @@ func TestParseDoubleCases(t *testing.T) {
 	} {
 		if _, ok := ParseDouble([]byte(in)); ok != want {
 			t.Errorf("ParseDouble(%q) ok=%v, want %v", in, ok, want)
+		}
+	}
+	// strtod keeps the sign of a zero, and the integer fast path must too.
+	for in, neg := range map[string]bool{"-0": true, "0": false, "+0": false, "-000": true, "-0.0": true} {
+		if f, ok := ParseDouble([]byte(in)); !ok || f != 0 || math.Signbit(f) != neg {
+			t.Errorf("ParseDouble(%q) = %v,%v; want a zero with sign bit %v", in, f, ok, neg)
 		}
 	}
 }
