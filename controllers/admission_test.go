@@ -74,6 +74,12 @@ func TestAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"scaling cool-down too long", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.Scaling.CoolDown = &metav1.Duration{Duration: 48 * 3600e9}
 		}, "scaling.coolDown must be between 0s and 24h"},
+		{"migration pacing below the timer resolution", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Migration.MaxLatencyImpact = &metav1.Duration{Duration: 10e3}
+		}, "migration.maxLatencyImpact must be between 100us and 10s"},
+		{"migration pacing beyond a client timeout", "", func(rc *v1alpha1.RedisCluster) {
+			rc.Spec.Migration.MaxLatencyImpact = &metav1.Duration{Duration: 60e9}
+		}, "migration.maxLatencyImpact must be between 100us and 10s"},
 		{"nodeTimeout too short", "", func(rc *v1alpha1.RedisCluster) {
 			rc.Spec.NodeTimeout = &metav1.Duration{Duration: 100e6}
 		}, "nodeTimeout must be between 1s and 10m"},
@@ -145,6 +151,7 @@ func TestAdmissionAcceptsAGoodSpec(t *testing.T) {
 		rc.Spec.ExternalAccess = &v1alpha1.ExternalAccessSpec{Type: v1alpha1.ExternalLoadBalancer, AddressSource: v1alpha1.AddressIngressHostname,
 			Annotations: map[string]string{"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}}
 		rc.Spec.Scaling.CoolDown = &metav1.Duration{Duration: 10 * 60e9}
+		rc.Spec.Migration.MaxLatencyImpact = &metav1.Duration{Duration: 2e6}
 		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"} // nothing to reconcile
 	})
 	if err := testEnv.c.Create(context.Background(), rc); err != nil {

@@ -84,6 +84,7 @@ func (r *RedisClusterReconciler) mover(st *state) *nodeadmin.SlotMover {
 		KeysPerBatch:   int(*st.desired.Spec.Migration.KeysPerBatch),
 		CommandTimeout: migrateTimeout + nodeTimeout,
 		MigrateTimeout: migrateTimeout,
+		Pacer:          migrationPacer(st.desired.Spec.Migration),
 	}
 	if r.Failpoint != nil {
 		m.Failpoint = func(point string) bool {
@@ -520,4 +521,14 @@ func knownBy(active, shard []topology.Member) string {
 // while a planned failover settles (its shard's master is changing).
 func podOperationInProgress(s v1alpha1.RedisClusterStatus) bool {
 	return s.Rollout != nil || len(s.Failovers) > 0
+}
+
+// migrationPacer is the pacer spec.migration.maxLatencyImpact asks for (nil
+// when unset: fixed batches). A new one per batch of slots learns the
+// nodes' time per key again within a few MIGRATEs.
+func migrationPacer(m v1alpha1.MigrationSpec) *nodeadmin.Pacer {
+	if m.MaxLatencyImpact == nil || m.MaxLatencyImpact.Duration <= 0 {
+		return nil
+	}
+	return nodeadmin.NewPacer(m.MaxLatencyImpact.Duration, int(*m.KeysPerBatch))
 }

@@ -262,6 +262,17 @@ type MigrationSpec struct {
 	// +kubebuilder:default=8
 	// +optional
 	SlotsInFlight *int32 `json:"slotsInFlight,omitempty"`
+
+	// MaxLatencyImpact paces slot moves for the clients: a MIGRATE holds
+	// the event loops of its source and target while it runs, so the
+	// operator keeps each one near half of this by resizing its batches
+	// from the durations it observes (between redis-cli's 10 keys and
+	// keysPerBatch), and lets one MIGRATE at a time touch a node
+	// (slotsInFlight still bounds the slots in flight). Unset: fixed
+	// batches of keysPerBatch, the fastest move.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100us') && duration(self) <= duration('10s')",message="migration.maxLatencyImpact must be between 100us and 10s"
+	// +optional
+	MaxLatencyImpact *metav1.Duration `json:"maxLatencyImpact,omitempty"`
 }
 
 // RebalanceMode says what the operator does with an uneven slot

@@ -36,6 +36,9 @@ type SlotMover struct {
 	// Failpoint, when not nil, is asked after each step that names one;
 	// true stops the move with ErrStopped.
 	Failpoint func(point string) bool
+	// Pacer, when not nil, sizes the batches (at most KeysPerBatch) from
+	// the latency MIGRATE adds and lets one MIGRATE at a time touch a node.
+	Pacer *Pacer
 }
 
 // session is one worker's connections, by address.
@@ -155,14 +158,22 @@ func (s *session) stop(point string) bool {
 
 // moveKeys migrates the slot's keys from c in batches until it holds none.
 func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topology.SlotOp) error {
+	_, srcIP, srcPort, err := s.client(op.Node)
+	if err != nil {
+		return err
+	}
 	_, ip, port, err := s.client(op.Arg)
 	if err != nil {
 		return err
 	}
 	for batch := 0; ; batch++ {
+		size := s.m.KeysPerBatch
+		if s.m.Pacer != nil {
+			size = s.m.Pacer.Batch()
+		}
 		var keys []string
 		if err := s.timed(ctx, func(ctx context.Context) (err error) {
-			keys, err = c.GetKeysInSlot(ctx, op.Slot, s.m.KeysPerBatch)
+			keys, err = c.GetKeysInSlot(ctx, op.Slot, size)
 			return err
 		}); err != nil {
 			return err
@@ -175,7 +186,15 @@ func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topolo
 				return c.MigrateKeys(ctx, ip, port, keys, s.m.MigrateTimeout, s.m.Auth, replace)
 			})
 		}
-		err := migrate(false)
+		if s.m.Pacer != nil {
+			release := s.m.Pacer.Hold(fmt.Sprintf("%s:%d", srcIP, srcPort), fmt.Sprintf("%s:%d", ip, port))
+			start := time.Now()
+			err = migrate(false)
+			s.m.Pacer.Observe(len(keys), time.Since(start))
+			release()
+		} else {
+			err = migrate(false)
+		}
 		if isBusyKey(err) {
 			// The target holds a key the source still serves: a copy a
 			// MIGRATE left there before it failed (a target restarted
@@ -192,7 +211,7 @@ func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topolo
 		if batch == 0 && s.stop(op.Failpoint) {
 			return ErrStopped
 		}
-		if len(keys) < s.m.KeysPerBatch {
+		if len(keys) < size {
 			// The slot held fewer keys than a batch, and a node whose
 			// slot is migrating, or that does not serve the slot, gets
 			// no new keys in it (new keys are redirected with ASK or

@@ -29,6 +29,7 @@ type options struct {
 	value        int
 	from, to     int
 	inFlight     int
+	maxLatency   time.Duration
 	keysPerBatch int
 	clients      int
 	modes        string
@@ -43,7 +44,8 @@ func main() {
 	flag.IntVar(&o.from, "from", 3, "masters holding the data")
 	flag.IntVar(&o.to, "to", 5, "masters after the move")
 	flag.IntVar(&o.inFlight, "slots-in-flight", 8, "slots moved at the same time (ours)")
-	flag.IntVar(&o.keysPerBatch, "keys-per-batch", 1000, "keys per MIGRATE (ours)")
+	flag.IntVar(&o.keysPerBatch, "keys-per-batch", 1000, "keys per MIGRATE (ours; the most with -max-latency-impact)")
+	flag.DurationVar(&o.maxLatency, "max-latency-impact", 0, "pace our MIGRATEs to add at most this latency (spec.migration.maxLatencyImpact; 0: fixed batches)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
 	flag.BoolVar(&o.verbose, "v", false, "log progress")
@@ -389,6 +391,11 @@ func logf(o options, format string, args ...any) {
 func moveOurs(ctx context.Context, o options, addrs []string) error {
 	st := &opStats{}
 	defer func() { logf(o, "ours: time per command: %s", st) }()
+	var pacer *nodeadmin.Pacer
+	if o.maxLatency > 0 {
+		pacer = nodeadmin.NewPacer(o.maxLatency, o.keysPerBatch)
+		defer func() { logf(o, "ours: paced batches of %d keys at the end", pacer.Batch()) }()
+	}
 	base := clusteradmin.NewDialer(30 * time.Second)
 	dial := func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
 		return &timedClient{Client: base(addr, auth), st: st}
@@ -442,7 +449,8 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 		}
 		mover := &nodeadmin.SlotMover{
 			Dial: dial, KeysPerBatch: o.keysPerBatch, CommandTimeout: 30 * time.Second, MigrateTimeout: 20 * time.Second,
-			Addr: func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
+			Addr:  func(id string) (string, int, bool) { m, ok := byID[id]; return m.IP, m.Port, ok },
+			Pacer: pacer,
 		}
 		n, err := mover.Run(ctx, jobs, o.inFlight, time.Now().Add(3*time.Second))
 		logf(o, "ours: batch moved %d slots", n)
