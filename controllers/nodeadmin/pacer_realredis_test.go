@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
@@ -53,16 +51,8 @@ func (c *migrateRecorder) MigrateKeys(ctx context.Context, ip string, port int, 
 // slots in flight no node ever runs two MIGRATEs at once.
 func TestPacedSlotMoverAgainstRealRedis(t *testing.T) {
 	d := topology.Desired{Masters: 3}
-	nodes := startRedisNodes(t, 3)
-	clients := dial(t, nodes)
-	form(t, nodes, clients, d)
+	nodes, clients, cc := formedCluster(t, d)
 	ctx := context.Background()
-	var addrs []string
-	for _, n := range nodes {
-		addrs = append(addrs, n.addr())
-	}
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
-	defer cc.Close()
 	want := map[string]string{}
 	for s := range 4 {
 		for i := range 400 {

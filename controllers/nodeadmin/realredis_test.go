@@ -327,3 +327,18 @@ func TestClusterViewOfUnreachableNode(t *testing.T) {
 		t.Fatal("a node that does not listen must give an error")
 	}
 }
+
+// formedCluster starts Redis nodes, forms them as d and returns them, a
+// client of each and a cluster client (closed at the end of the test).
+func formedCluster(t *testing.T, d topology.Desired) ([]*redisNode, []clusteradmin.Client, *redis.ClusterClient) {
+	nodes := startRedisNodes(t, d.Masters)
+	clients := dial(t, nodes)
+	form(t, nodes, clients, d)
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, n.addr())
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
+	t.Cleanup(func() { _ = cc.Close() })
+	return nodes, clients, cc
+}

@@ -21,17 +21,8 @@ import (
 // keeps its value and redis-cli finds no open slot.
 func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	d := topology.Desired{Masters: 3}
-	nodes := startRedisNodes(t, 3)
-	clients := dial(t, nodes)
-	form(t, nodes, clients, d)
+	nodes, clients, cc := formedCluster(t, d)
 	ctx := context.Background()
-
-	var addrs []string
-	for _, n := range nodes {
-		addrs = append(addrs, n.addr())
-	}
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: password})
-	defer cc.Close()
 	want := map[string]string{}
 	for i := range 2000 {
 		want[fmt.Sprintf("k%d", i)] = fmt.Sprint(i)
