@@ -199,6 +199,9 @@ func SentinelConfig(rr *v1alpha1.RedisReplication, masterHost string) string {
 		}
 	}
 	fmt.Fprintf(&b, "dir %s\n", DataDir)
+	if port := rr.MetricsPort(); port != 0 {
+		fmt.Fprintf(&b, "metrics-port %d\n", port)
+	}
 	b.WriteString("sentinel resolve-hostnames yes\n")
 	b.WriteString("sentinel announce-hostnames yes\n")
 	fmt.Fprintf(&b, "sentinel monitor %s %s %d %d\n", name, masterHost, RedisPort, s.QuorumOrMajority())
@@ -399,6 +402,9 @@ func ReplicationSentinelStatefulSet(rr *v1alpha1.RedisReplication) *appsv1.State
 	c.Args = []string{"--sentinel", SentinelConfigFile}
 	c.Env = c.Env[:1] // POD_NAME only: the password is in the file
 	c.Ports = []corev1.ContainerPort{{Name: SentinelPortName, ContainerPort: SentinelPort, Protocol: corev1.ProtocolTCP}}
+	if p := rr.MetricsPort(); p != 0 {
+		c.Ports = append(c.Ports, metricsContainerPort(p))
+	}
 	c.VolumeMounts = mounts
 	probe := func(period, failures int32) *corev1.Probe {
 		return &corev1.Probe{
