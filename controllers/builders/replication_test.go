@@ -205,3 +205,45 @@ func TestReplicationPreStopAsksTheSentinels(t *testing.T) {
 		t.Errorf("a sentinel has a preStop hook: %+v", s.Lifecycle)
 	}
 }
+
+// TestReplicationDefaultUserOff: with auth.defaultUser Disabled the data
+// nodes start with the default user reset and the operator's users
+// (shoal-operator with the replication kind's rules, shoal-replication,
+// shoal-sentinel) instead of requirepass, replicate as shoal-replication,
+// run their probes and preStop hook as shoal-operator; the sentinels
+// authenticate as shoal-sentinel (auth-user) with the operator's password
+// from <name>-operator.
+func TestReplicationDefaultUserOff(t *testing.T) {
+	rr := replication(func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Auth = &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}
+	})
+	c := ReplicationNodeStatefulSet(rr, "h").Spec.Template.Spec.Containers[0]
+	args := strings.Join(c.Args, " ")
+	for _, want := range []string{
+		"--user default reset --user shoal-operator on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels -@all +info +ping +replicaof",
+		"+client|pause +client|unpause +acl|setuser +acl|deluser --user shoal-replication on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels -@all +psync +replconf +ping",
+		"--masteruser shoal-replication --masterauth $(SHOAL_OPERATOR_PASSWORD)",
+		"--user shoal-sentinel on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels &__sentinel__:hello -@all +ping +info +role +subscribe +publish +multi +exec +slaveof +replicaof +config|rewrite",
+		"--replica-announce-ip $(POD_NAME).rp-nodes.ns.svc",
+	} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q\nlack %q", args, want)
+		}
+	}
+	if strings.Contains(args, "--requirepass") || strings.Contains(args, "$(SHOAL_PASSWORD)") {
+		t.Errorf("args %q still set the default user's password", args)
+	}
+	assertRunsAsOperator(t, c, "rp-operator")
+
+	init := strings.Join(ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.InitContainers[0].Args, " ")
+	if !strings.Contains(init, "--append sentinel auth-user rp shoal-sentinel --append sentinel auth-pass rp $(SHOAL_OPERATOR_PASSWORD)") {
+		t.Errorf("sentinel init args %q", init)
+	}
+	on := strings.Join(ReplicationSentinelStatefulSet(replication()).Spec.Template.Spec.InitContainers[0].Args, " ")
+	if strings.Contains(on, "auth-user") || !strings.Contains(on, "--append sentinel auth-pass rp $(SHOAL_PASSWORD)") {
+		t.Errorf("sentinel init args with the default user on %q", on)
+	}
+	if s := ReplicationOperatorSecret(rr, "pw"); s.Name != "rp-operator" || string(s.Data["password"]) != "pw" || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].Kind != "RedisReplication" {
+		t.Errorf("operator Secret %s %v", s.Name, s.OwnerReferences)
+	}
+}

@@ -47,14 +47,22 @@ func TestDefaultUserOffStartsNodesWithTheOperatorsUsers(t *testing.T) {
 	if strings.Contains(args, "--requirepass") || strings.Contains(args, "$(SHOAL_PASSWORD)") {
 		t.Errorf("args %q still set the default user's password", args)
 	}
+	assertRunsAsOperator(t, c, "cache-operator")
+}
+
+// assertRunsAsOperator: the data node container c has the operator's
+// password and hash from the Secret secret, and its probes and preStop
+// hook authenticate as shoal-operator.
+func assertRunsAsOperator(t *testing.T, c corev1.Container, secret string) {
+	t.Helper()
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
 	for name, key := range map[string]string{OperatorPasswordEnv: "password", OperatorPasswordHashEnv: "sha256"} {
 		e, ok := env[name]
-		if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "cache-operator" || e.ValueFrom.SecretKeyRef.Key != key {
-			t.Errorf("env %s = %+v, want Secret cache-operator key %s", name, e, key)
+		if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != secret || e.ValueFrom.SecretKeyRef.Key != key {
+			t.Errorf("env %s = %+v, want Secret %s key %s", name, e, secret, key)
 		}
 	}
 	for name, cmd := range map[string][]string{
