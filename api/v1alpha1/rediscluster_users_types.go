@@ -75,4 +75,6 @@ func (s *RedisClusterSpec) IsDefaultUserDisabled() bool { return s.Auth.isDefaul
 // users of their own (shoal-operator, shoal-replication, shoal-sentinel).
 func (s *RedisReplicationSpec) IsDefaultUserDisabled() bool { return s.Auth.isDefaultUserDisabled() }
 
-func (a *AuthSpec) isDefaultUserDisabled() bool { return a != nil && a.DefaultUser == DefaultUserDisabled }
+func (a *AuthSpec) isDefaultUserDisabled() bool {
+	return a != nil && a.DefaultUser == DefaultUserDisabled
+}
