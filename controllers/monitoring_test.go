@@ -147,7 +147,9 @@ func waitGone(t *testing.T, objs ...*unstructured.Unstructured) {
 // TestReplicationMonitoringObjects: a RedisReplication's spec.monitoring
 // serves the data nodes' metrics on the named port (node.conf's
 // metrics-port) and makes their PodMonitor, owned by the
-// RedisReplication and labelled by it and the node's role, and their
+// RedisReplication and labelled by it and the node's role, serves the
+// sentinels' too (sentinel.conf's metrics-port) with a PodMonitor of
+// their own, and their
 // PrometheusRule, whose alerts select its series; prometheusRule: false
 // deletes the PrometheusRule only, and turned off, the PodMonitor goes.
 func TestReplicationMonitoringObjects(t *testing.T) {
@@ -159,6 +161,12 @@ func TestReplicationMonitoringObjects(t *testing.T) {
 	create(t, rr)
 
 	assertServesMetrics(t, ns, "rwatch-config", "rwatch-node")
+	assertServesMetricsFrom(t, ns, "rwatch-config", "sentinel.conf", "rwatch-sentinel")
+	sm := getMonitoringObject(t, builders.PodMonitorGVK, ns, "rwatch-sentinels")
+	assertControlledByReplication(t, sm, rr)
+	if sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels"); sel[builders.LabelReplication] != "rwatch" || sel[builders.LabelComponent] != "sentinel" {
+		t.Errorf("selector %v: not the sentinels of rwatch", sel)
+	}
 
 	pm := getMonitoringObject(t, builders.PodMonitorGVK, ns, "rwatch-nodes")
 	assertControlledByReplication(t, pm, rr)
@@ -176,7 +184,8 @@ func TestReplicationMonitoringObjects(t *testing.T) {
 	assertControlledByReplication(t, pr, rr)
 	alerts := alertExprs(t, pr)
 	for _, a := range []string{"RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisMasterWithoutReplica",
-		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors"} {
+		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors",
+		"RedisSentinelDown", "RedisSentinelMasterDown", "RedisSentinelQuorumAtRisk"} {
 		if !strings.Contains(alerts[a], fmt.Sprintf(`namespace=%q,redisreplication="rwatch"`, ns)) {
 			t.Errorf("alert %s: %q", a, alerts[a])
 		}
@@ -187,9 +196,10 @@ func TestReplicationMonitoringObjects(t *testing.T) {
 	waitGone(t, pr)
 	get(t, ns, "rwatch-nodes", pm)
 
-	// Off: the PodMonitor goes too.
+	// Off: the PodMonitors go too.
 	setReplicationMonitoring(t, rr, func(m *v1alpha1.MonitoringSpec) { m.Enabled = false })
 	waitGone(t, pm)
+	waitGone(t, sm)
 }
 
 // setReplicationMonitoring changes rr's spec.monitoring (again on a
@@ -218,10 +228,17 @@ func assertControlledByReplication(t *testing.T, obj client.Object, rr *v1alpha1
 // has a "metrics" port 9121.
 func assertServesMetrics(t *testing.T, ns, configMap, sts string) {
 	t.Helper()
+	assertServesMetricsFrom(t, ns, configMap, "node.conf", sts)
+}
+
+// assertServesMetricsFrom: the ConfigMap's file key sets metrics-port
+// 9121 and the StatefulSet's container has it as its metrics port.
+func assertServesMetricsFrom(t *testing.T, ns, configMap, key, sts string) {
+	t.Helper()
 	cm := &corev1.ConfigMap{}
 	get(t, ns, configMap, cm)
-	if !strings.Contains(cm.Data["node.conf"], "metrics-port 9121\n") {
-		t.Errorf("node.conf lacks metrics-port:\n%s", cm.Data["node.conf"])
+	if !strings.Contains(cm.Data[key], "metrics-port 9121\n") {
+		t.Errorf("%s lacks metrics-port:\n%s", key, cm.Data[key])
 	}
 	set := &appsv1.StatefulSet{}
 	get(t, ns, sts, set)

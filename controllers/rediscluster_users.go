@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,32 +28,54 @@ import (
 // From here on the operator talks to the nodes as shoal-operator.
 func (r *RedisClusterReconciler) ensureOperatorSecret(ctx context.Context, st *state) (ctrl.Result, error) {
 	key := client.ObjectKey{Namespace: st.rc.Namespace, Name: builders.OperatorSecretName(st.rc)}
-	secret := &corev1.Secret{}
-	err := r.Get(ctx, key, secret)
-	if apierrors.IsNotFound(err) {
-		password, perr := r.NewPassword()
-		if perr != nil {
-			return ctrl.Result{}, fmt.Errorf("generating a password: %w", perr)
-		}
-		secret = builders.OperatorSecret(st.desired, password)
-		err = r.Create(ctx, secret)
-		switch {
-		case err == nil:
-			r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventCreated, "Created Secret %s with the operator's generated password", key.Name)
-		case apierrors.IsAlreadyExists(err):
-			// Created by an earlier reconcile the cache has not seen yet.
-			err = r.APIReader.Get(ctx, key, secret)
-		}
-	}
+	password, err := ensureOperatorPassword(ctx, operatorSecretSource{r.Client, r.APIReader, r.Recorder, r.NewPassword}, st.rc, key,
+		func(pw string) *corev1.Secret { return builders.OperatorSecret(st.desired, pw) })
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	st.auth = clusteradmin.Auth{Username: users.OperatorUser, Password: password}
+	return ctrl.Result{}, nil
+}
+
+// operatorSecretSource is what ensureOperatorPassword reads and writes
+// with: the cached client, the API server itself, the events of the owner
+// and the source of passwords.
+type operatorSecretSource struct {
+	client.Client
+	api         client.Reader
+	recorder    record.EventRecorder
+	newPassword func() (string, error)
+}
+
+// ensureOperatorPassword reads the operator's password from the Secret
+// key, made by build from a new password when it does not exist yet
+// (generated once, never rewritten; an event on owner says so).
+func ensureOperatorPassword(ctx context.Context, src operatorSecretSource, owner runtime.Object, key client.ObjectKey, build func(string) *corev1.Secret) (string, error) {
+	secret := &corev1.Secret{}
+	err := src.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		password, perr := src.newPassword()
+		if perr != nil {
+			return "", fmt.Errorf("generating a password: %w", perr)
+		}
+		secret = build(password)
+		err = src.Create(ctx, secret)
+		switch {
+		case err == nil:
+			src.recorder.Eventf(owner, corev1.EventTypeNormal, eventCreated, "Created Secret %s with the operator's generated password", key.Name)
+		case apierrors.IsAlreadyExists(err):
+			// Created by an earlier reconcile the cache has not seen yet.
+			err = src.api.Get(ctx, key, secret)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
 	password := secret.Data[builders.OperatorSecretPasswordKey]
 	if len(password) == 0 {
-		return ctrl.Result{}, fmt.Errorf("secret %s has no key %q", key.Name, builders.OperatorSecretPasswordKey)
+		return "", fmt.Errorf("secret %s has no key %q", key.Name, builders.OperatorSecretPasswordKey)
 	}
-	st.auth = clusteradmin.Auth{Username: users.OperatorUser, Password: string(password)}
-	return ctrl.Result{}, nil
+	return string(password), nil
 }
 
 // ensureUsers makes the ACL users of every node with an address equal to

@@ -51,9 +51,6 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		{"config value smuggling a directive", "", func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Config = map[string]v1alpha1.ConfigValue{"maxmemory": "1gb\nreplicaof x 1"}
 		}, `spec.config.maxmemory in body should match '^[^\r\n]*$'`},
-		{"default user disabled", "", func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Auth = &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}
-		}, "auth.defaultUser Disabled is not supported by RedisReplication yet"},
 		{"operator label on pods", "", func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.PodTemplate.Labels = map[string]string{"redis.shoal.dev/role": "master"}
 		}, "podTemplate.labels cannot set redis.shoal.dev/*"},
@@ -85,7 +82,10 @@ func TestReplicationAdmissionRefusesImpossibleSpecs(t *testing.T) {
 		}, `spec.users[1]: Duplicate value`},
 		{"monitoring on the client port", "", func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 6379}
-		}, "monitoring.port must differ from the client (6379) and bus (16379) ports"},
+		}, "monitoring.port must differ from the client (6379), bus (16379) and sentinel (26379) ports"},
+		{"monitoring on the sentinel port", "", func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Monitoring = &v1alpha1.MonitoringSpec{Enabled: true, Port: 26379}
+		}, "monitoring.port must differ from the client (6379), bus (16379) and sentinel (26379) ports"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,7 +131,8 @@ func TestReplicationAdmissionAcceptsMonitoring(t *testing.T) {
 
 // TestReplicationAdmissionDefaults: an empty spec gets the documented
 // defaults from the API server, the same ones Default applies, and
-// auth.existingSecret cannot be changed.
+// auth.existingSecret, auth.defaultUser and the presence of spec.tls
+// cannot be changed.
 func TestReplicationAdmissionDefaults(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -177,6 +178,21 @@ func TestReplicationAdmissionDefaults(t *testing.T) {
 	// Its fields may change (another Secret, on a rotation).
 	if err := updateReplication(t, withTLS, func(rr *v1alpha1.RedisReplication) { rr.Spec.TLS.SecretName = "other" }); err != nil {
 		t.Fatalf("spec.tls.secretName changed: %v", err)
+	}
+	// auth.defaultUser Disabled is accepted at creation, and is
+	// immutable in either direction.
+	err = updateReplication(t, got, func(rr *v1alpha1.RedisReplication) { rr.Spec.Auth.DefaultUser = v1alpha1.DefaultUserDisabled })
+	if err == nil || !strings.Contains(err.Error(), "auth.defaultUser is immutable") {
+		t.Fatalf("defaultUser turned off: %v", err)
+	}
+	off := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "no-default-user"},
+		Spec: v1alpha1.RedisReplicationSpec{Auth: &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}}}
+	if err := testEnv.c.Create(ctx, off); err != nil {
+		t.Fatalf("defaultUser Disabled refused: %v", err)
+	}
+	err = updateReplication(t, off, func(rr *v1alpha1.RedisReplication) { rr.Spec.Auth.DefaultUser = v1alpha1.DefaultUserEnabled })
+	if err == nil || !strings.Contains(err.Error(), "auth.defaultUser is immutable") {
+		t.Fatalf("defaultUser turned on: %v", err)
 	}
 }
 

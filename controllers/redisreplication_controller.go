@@ -34,6 +34,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/controllers/replication"
+	"github.com/shoal-dev/shoal/controllers/users"
 )
 
 // The RedisReplication controller: it reads RedisReplications and writes
@@ -79,9 +80,13 @@ type RedisReplicationReconciler struct {
 
 // replState is what one reconcile of a RedisReplication observed.
 type replState struct {
-	log      logr.Logger
-	rr       *v1alpha1.RedisReplication
-	desired  *v1alpha1.RedisReplication
+	log     logr.Logger
+	rr      *v1alpha1.RedisReplication
+	desired *v1alpha1.RedisReplication
+	// username and password are who the operator is on the data nodes:
+	// the default user with spec.auth's password, or shoal-operator with
+	// its own when the default user is off.
+	username string
 	password string
 	// tls is the configuration of the operator's clients of the data
 	// nodes and sentinels with spec.tls (nil: plain TCP).
@@ -174,8 +179,25 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 }
 
 // ensureReplicationSecret reads the password, generating the Secret when
-// spec.auth names none.
+// spec.auth names none; with the default user off, the operator's own
+// (<name>-operator, generated once) is who it is on the data nodes.
 func (r *RedisReplicationReconciler) ensureReplicationSecret(ctx context.Context, st *replState) error {
+	if err := r.ensureAuthSecret(ctx, st); err != nil || !st.desired.Spec.IsDefaultUserDisabled() {
+		return err
+	}
+	key := client.ObjectKey{Namespace: st.rr.Namespace, Name: builders.ReplicationOperatorSecretName(st.desired)}
+	password, err := ensureOperatorPassword(ctx, operatorSecretSource{r.Client, r.APIReader, r.Recorder, r.NewPassword}, st.rr, key,
+		func(pw string) *corev1.Secret { return builders.ReplicationOperatorSecret(st.desired, pw) })
+	if err != nil {
+		return err
+	}
+	st.username, st.password = users.OperatorUser, password
+	return nil
+}
+
+// ensureAuthSecret reads spec.auth's password, generating the Secret when
+// spec.auth names none.
+func (r *RedisReplicationReconciler) ensureAuthSecret(ctx context.Context, st *replState) error {
 	ref, generated := st.desired.AuthSecret()
 	sec := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: st.rr.Namespace, Name: ref.Name}, sec)
@@ -295,18 +317,18 @@ func (r *RedisReplicationReconciler) timeout() time.Duration {
 // nodeClient is a client of the data node at ip, with the password and,
 // with spec.tls, over TLS.
 func (r *RedisReplicationReconciler) nodeClient(st *replState, ip string) *redis.Client {
-	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.RedisPort)), st.password)
+	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.RedisPort)), st.username, st.password)
 }
 
 // sentinelClient is a client of the sentinel at ip (over TLS with
 // spec.tls).
 func (r *RedisReplicationReconciler) sentinelClient(st *replState, ip string) *redis.Client {
-	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.SentinelPort)), "")
+	return r.client(st, net.JoinHostPort(ip, strconv.Itoa(builders.SentinelPort)), "", "")
 }
 
-func (r *RedisReplicationReconciler) client(st *replState, addr, password string) *redis.Client {
+func (r *RedisReplicationReconciler) client(st *replState, addr, username, password string) *redis.Client {
 	return redis.NewClient(&redis.Options{
-		Addr: addr, Password: password, TLSConfig: tlsConfigOf(st.tls),
+		Addr: addr, Username: username, Password: password, TLSConfig: tlsConfigOf(st.tls),
 		DialTimeout: r.timeout(), ReadTimeout: r.timeout(), WriteTimeout: r.timeout(),
 		MaxRetries: -1, PoolSize: 1, DisableIdentity: true,
 	})

@@ -40,6 +40,9 @@ type replSim struct {
 	rr       *v1alpha1.RedisReplication
 	bin      string
 	password string
+	// operator is the operator's password and its hash (<name>-operator)
+	// when the default user is off, read before the first pod starts.
+	operator map[string][]byte
 	// root holds the pods' directories and logs.
 	root string
 
@@ -188,6 +191,8 @@ func (s *replSim) syncPod(ctx context.Context, sts *appsv1.StatefulSet, name str
 func (s *replSim) subst(a, pod, dir string) string {
 	a = strings.ReplaceAll(a, "$("+builders.PodNameEnv+")", pod)
 	a = strings.ReplaceAll(a, "$("+builders.PasswordEnv+")", s.password)
+	a = strings.ReplaceAll(a, "$("+builders.OperatorPasswordHashEnv+")", string(s.operator[builders.OperatorSecretHashKey]))
+	a = strings.ReplaceAll(a, "$("+builders.OperatorPasswordEnv+")", string(s.operator[builders.OperatorSecretPasswordKey]))
 	a = strings.ReplaceAll(a, builders.ConfigDir+"/", dir+"/etc-")
 	if a == builders.DataDir || strings.HasPrefix(a, builders.DataDir+"/") {
 		a = dir + strings.TrimPrefix(a, builders.DataDir)
@@ -209,6 +214,13 @@ func (s *replSim) start(ctx context.Context, sts *appsv1.StatefulSet, pod string
 		if err := os.WriteFile(filepath.Join(n.dir, "etc-"+key), []byte(s.subst(body, pod, n.dir)), 0o600); err != nil {
 			return err
 		}
+	}
+	if s.rr.Spec.IsDefaultUserDisabled() && s.operator == nil {
+		sec := &corev1.Secret{}
+		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.rr.Namespace, Name: builders.ReplicationOperatorSecretName(s.rr)}, sec); err != nil {
+			return err
+		}
+		s.operator = sec.Data
 	}
 	spec := sts.Spec.Template.Spec
 	if err := s.mountSecrets(ctx, spec, pod, n.dir); err != nil {

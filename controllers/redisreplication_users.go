@@ -18,9 +18,9 @@ import (
 // reading and plan: users.PlanUsers against status.managedUsers), and
 // deletes the users the operator made that the spec no longer lists. It
 // runs on every reconcile, so a node that restarts (ACL SETUSER lives in
-// memory) or joins gets them back as soon as it answers. The operator,
-// the replicas and the sentinels authenticate as the default user
-// (spec.auth): RedisReplication has no operator users to keep.
+// memory) or joins gets them back as soon as it answers. The operator's
+// own users (default user off) are on the nodes' command line: there is
+// nothing of theirs to keep here.
 func (r *RedisReplicationReconciler) ensureReplicationUsers(ctx context.Context, st *replState) error {
 	if len(st.desired.Spec.Users) == 0 && len(st.rr.Status.ManagedUsers) == 0 {
 		return nil
@@ -41,7 +41,7 @@ func (r *RedisReplicationReconciler) ensureReplicationUsers(ctx context.Context,
 		}
 	}
 	failed := applyToNodes(st.log, addrs, func(addr string) error {
-		c := clusteradmin.New(addr, clusteradmin.Options{Password: st.password, Timeout: r.timeout(), TLS: tlsConfigOf(st.tls)})
+		c := clusteradmin.New(addr, clusteradmin.Options{Username: st.username, Password: st.password, Timeout: r.timeout(), TLS: tlsConfigOf(st.tls)})
 		defer c.Close() //nolint:errcheck // the replies are what count
 		return c.ApplyUsers(ctx, plan.Set, plan.Delete)
 	})

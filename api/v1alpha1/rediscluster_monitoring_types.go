@@ -15,7 +15,7 @@ type MonitoringSpec struct {
 	// Port of the metrics endpoint in the pods (9121 is redis_exporter's).
 	// +kubebuilder:validation:Minimum=1024
 	// +kubebuilder:validation:Maximum=65535
-	// +kubebuilder:validation:XValidation:rule="self != 6379 && self != 16379",message="monitoring.port must differ from the client (6379) and bus (16379) ports"
+	// +kubebuilder:validation:XValidation:rule="self != 6379 && self != 16379 && self != 26379",message="monitoring.port must differ from the client (6379), bus (16379) and sentinel (26379) ports"
 	// +kubebuilder:default=9121
 	// +optional
 	Port int32 `json:"port,omitempty"`

@@ -68,6 +68,13 @@ const (
 
 // IsDefaultUserDisabled reports whether spec.auth turns the default user
 // off.
-func (s *RedisClusterSpec) IsDefaultUserDisabled() bool {
-	return s.Auth != nil && s.Auth.DefaultUser == DefaultUserDisabled
+func (s *RedisClusterSpec) IsDefaultUserDisabled() bool { return s.Auth.isDefaultUserDisabled() }
+
+// IsDefaultUserDisabled reports whether spec.auth turns the default user
+// off: the operator, the replicas and the sentinels then authenticate as
+// users of their own (shoal-operator, shoal-replication, shoal-sentinel).
+func (s *RedisReplicationSpec) IsDefaultUserDisabled() bool { return s.Auth.isDefaultUserDisabled() }
+
+func (a *AuthSpec) isDefaultUserDisabled() bool {
+	return a != nil && a.DefaultUser == DefaultUserDisabled
 }

@@ -14,7 +14,7 @@ import (
 // ioredis, Jedis) through <name>-sentinel.
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.existingSecret)) == (has(oldSelf.auth) && has(oldSelf.auth.existingSecret)) && (!has(self.auth) || !has(self.auth.existingSecret) || self.auth.existingSecret == oldSelf.auth.existingSecret)",message="auth.existingSecret is immutable: changing the password source is not supported yet"
-// +kubebuilder:validation:XValidation:rule="!has(self.auth) || !has(self.auth.defaultUser) || self.auth.defaultUser == 'Enabled'",message="auth.defaultUser Disabled is not supported by RedisReplication yet: Sentinel and the replicas authenticate as the default user"
+// +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.defaultUser) && self.auth.defaultUser == 'Disabled') == (has(oldSelf.auth) && has(oldSelf.auth.defaultUser) && oldSelf.auth.defaultUser == 'Disabled')",message="auth.defaultUser is immutable: during a rolling update the replicas and the sentinels would authenticate one way to nodes that expect the other"
 // +kubebuilder:validation:XValidation:rule="has(self.tls) == has(oldSelf.tls)",message="spec.tls cannot be added or removed after creation: during the rolling update nodes and sentinels with and without TLS could not reach each other"
 type RedisReplicationSpec struct {
 	// Replicas is the number of data nodes: one master and Replicas-1
@@ -70,6 +70,11 @@ type RedisReplicationSpec struct {
 	// Auth selects the password of the default user (as RedisCluster's);
 	// the sentinels use it for the data nodes (auth-pass) and require it
 	// from their own clients. Unset: a generated password in <name>-auth.
+	// With defaultUser Disabled (immutable) the default user is off: the
+	// operator, the replicas (masteruser) and the sentinels (sentinel
+	// auth-user) authenticate as shoal-operator, shoal-replication and
+	// shoal-sentinel with the operator's generated password
+	// (<name>-operator), and applications as users of spec.users.
 	// +optional
 	Auth *AuthSpec `json:"auth,omitempty"`
 

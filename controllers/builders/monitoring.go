@@ -33,11 +33,16 @@ const (
 	// data node series: its name and the node's role (master, replica).
 	MetricLabelReplication = "redisreplication"
 	MetricLabelRole        = "role"
+	// MetricLabelComponent labels a RedisReplication's sentinel series
+	// (component="sentinel", from the pod's component label), so that the
+	// data node alerts can leave them out.
+	MetricLabelComponent = "component"
 )
 
 const (
-	podMonitorNameTail     = "-nodes"
-	prometheusRuleNameTail = "-alerts"
+	podMonitorNameTail         = "-nodes"
+	sentinelPodMonitorNameTail = "-sentinels"
+	prometheusRuleNameTail     = "-alerts"
 )
 
 // PodMonitorName and PrometheusRuleName name the monitoring objects.
@@ -110,6 +115,21 @@ func ReplicationPodMonitor(rr *v1alpha1.RedisReplication) *unstructured.Unstruct
 	u := monitoringObjectOf(PodMonitorGVK, replMeta(rr, ReplicationPodMonitorName(rr), ReplicationLabels(rr, componentNode)), rr.Spec.Monitoring)
 	return podMonitor(u, rr.Spec.Monitoring, ReplicationNodeSelector(rr),
 		[][2]string{{LabelReplication, MetricLabelReplication}, {LabelRole, MetricLabelRole}})
+}
+
+// ReplicationSentinelPodMonitorName names the PodMonitor of a
+// RedisReplication's sentinels.
+func ReplicationSentinelPodMonitorName(rr *v1alpha1.RedisReplication) string {
+	return rr.Name + sentinelPodMonitorNameTail
+}
+
+// ReplicationSentinelPodMonitor scrapes the metrics port of every sentinel
+// of rr (`shoal-node --sentinel` with metrics-port) and labels the series
+// with the RedisReplication and component="sentinel".
+func ReplicationSentinelPodMonitor(rr *v1alpha1.RedisReplication) *unstructured.Unstructured {
+	u := monitoringObjectOf(PodMonitorGVK, replMeta(rr, ReplicationSentinelPodMonitorName(rr), ReplicationLabels(rr, componentSentinel)), rr.Spec.Monitoring)
+	return podMonitor(u, rr.Spec.Monitoring, ReplicationSentinelSelector(rr),
+		[][2]string{{LabelReplication, MetricLabelReplication}, {LabelComponent, MetricLabelComponent}})
 }
 
 // podMonitor fills u's spec: scrape the metrics port of the pods
@@ -259,16 +279,18 @@ func replicationMasters(sel string) string {
 }
 
 // ReplicationAlertRules are the alerts of a healthy master, its replicas
-// and their sentinels, on rr's data node metrics: the node alerts of a
-// RedisCluster without the cluster's own, plus one for the number of
-// masters (the sentinels serve no metrics).
+// and their sentinels, on rr's metrics: on the data nodes', the node
+// alerts of a RedisCluster without the cluster's own, plus one for the
+// number of masters; on the sentinels' (ReplicationSentinelPodMonitor),
+// a sentinel down, a master down in a sentinel's view, and too few
+// usable sentinels for the quorum or a failover's authorization.
 func ReplicationAlertRules(rr *v1alpha1.RedisReplication) []AlertRule {
 	s := ReplicationSelector(rr)
 	masters := replicationMasters(s)
 	by := "namespace, " + MetricLabelReplication
 	rules := []AlertRule{
-		nodeDown("RedisReplicationNodeDown", s, "A data node of RedisReplication {{ $labels.namespace }}/{{ $labels.redisreplication }}",
-			"{{ $labels.pod }}"),
+		nodeDown("RedisReplicationNodeDown", fmt.Sprintf(`%s,%s!=%q`, s, MetricLabelComponent, componentSentinel),
+			"A data node of RedisReplication {{ $labels.namespace }}/{{ $labels.redisreplication }}", "{{ $labels.pod }}"),
 		// count() of nothing is nothing: the up series give a 0 when no
 		// node says it is master.
 		{Alert: "RedisReplicationMasterCountNotOne", For: "1m", Severity: "critical",
@@ -281,7 +303,26 @@ func ReplicationAlertRules(rr *v1alpha1.RedisReplication) []AlertRule {
 		rules = append(rules, masterWithoutReplica(s, masters,
 			"Losing this pod loses the data written since the last snapshot, and Sentinel has no replica to promote."))
 	}
-	return rules
+	return append(rules, sentinelAlertRules(s)...)
+}
+
+// sentinelAlertRules are the alerts on the sentinel series of sel
+// (node/metrics' redis_sentinel_*, redis_exporter's names).
+func sentinelAlertRules(sel string) []AlertRule {
+	return []AlertRule{
+		{Alert: "RedisSentinelDown", For: "1m", Severity: "warning",
+			Expr:        fmt.Sprintf(`up{%s,%s=%q} == 0`, sel, MetricLabelComponent, componentSentinel),
+			Summary:     "The sentinel {{ $labels.pod }} does not answer its metrics scrape",
+			Description: "One sentinel fewer to see the master fail and to vote for a failover."},
+		{Alert: "RedisSentinelMasterDown", For: "1m", Severity: "critical",
+			Expr:        fmt.Sprintf(`redis_sentinel_master_status{%s} == 0`, sel),
+			Summary:     "The sentinel {{ $labels.pod }} sees master {{ $labels.master_name }} at {{ $labels.master_address }} {{ $labels.master_status }}",
+			Description: "The master has not answered this sentinel for down-after-milliseconds (sdown), or enough sentinels agree it is down (odown), and no failover has replaced it for a minute: writes fail."},
+		{Alert: "RedisSentinelQuorumAtRisk", For: "2m", Severity: "warning",
+			Expr:        fmt.Sprintf(`redis_sentinel_master_ckquorum_status{%s} == 0`, sel),
+			Summary:     "The sentinel {{ $labels.pod }} cannot reach the quorum or a majority for master {{ $labels.master_name }}",
+			Description: "{{ $labels.message }}: a failure of the master would not be failed over."},
+	}
 }
 
 // PrometheusRule holds AlertRules as one rule group.

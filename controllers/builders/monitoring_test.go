@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/node/server"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // TestMonitoringNodeConfig: with spec.monitoring the node loads a
@@ -70,13 +71,11 @@ func TestAlertRulesSelectTheirCluster(t *testing.T) {
 // replica alert exists only when replicas are asked for.
 func TestReplicationAlertRulesSelectTheirReplication(t *testing.T) {
 	rr := replication()
-	var relabelled []string
-	ep := ReplicationPodMonitor(rr).Object["spec"].(map[string]any)["podMetricsEndpoints"].([]any)[0].(map[string]any)
-	for _, r := range ep["relabelings"].([]any) {
-		relabelled = append(relabelled, r.(map[string]any)["targetLabel"].(string))
-	}
-	if !slices.Contains(relabelled, MetricLabelReplication) {
-		t.Fatalf("the PodMonitor labels series %v, not %s", relabelled, MetricLabelReplication)
+	for _, pm := range []*unstructured.Unstructured{ReplicationPodMonitor(rr), ReplicationSentinelPodMonitor(rr)} {
+		relabelled := relabelTargets(pm.Object["spec"].(map[string]any)["podMetricsEndpoints"].([]any)[0].(map[string]any))
+		if !slices.Contains(relabelled, MetricLabelReplication) {
+			t.Fatalf("the PodMonitor %s labels series %v, not %s", pm.GetName(), relabelled, MetricLabelReplication)
+		}
 	}
 	names := map[string]string{}
 	for _, r := range ReplicationAlertRules(rr) {
@@ -89,10 +88,15 @@ func TestReplicationAlertRulesSelectTheirReplication(t *testing.T) {
 		}
 	}
 	for _, a := range []string{"RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisMasterWithoutReplica",
-		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors"} {
+		"RedisReplicaLinkDown", "RedisReplicaLagHigh", "RedisMemoryNearMax", "RedisPersistenceWriteErrors",
+		"RedisSentinelDown", "RedisSentinelMasterDown", "RedisSentinelQuorumAtRisk"} {
 		if _, ok := names[a]; !ok {
 			t.Errorf("no %s in %v", a, names)
 		}
+	}
+	// The sentinels' up series are theirs, not a data node's.
+	if !strings.Contains(names["RedisReplicationNodeDown"], `component!="sentinel"`) || !strings.Contains(names["RedisSentinelDown"], `component="sentinel"`) {
+		t.Errorf("node down %q, sentinel down %q", names["RedisReplicationNodeDown"], names["RedisSentinelDown"])
 	}
 	if e := names["RedisReplicationMasterCountNotOne"]; !strings.Contains(e, "count by (namespace, redisreplication)") || !strings.HasSuffix(e, "!= 1") {
 		t.Errorf("master count %q", e)

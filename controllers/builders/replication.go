@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/users"
 )
 
 // The objects of a RedisReplication: one StatefulSet of data nodes
@@ -199,6 +200,9 @@ func SentinelConfig(rr *v1alpha1.RedisReplication, masterHost string) string {
 		}
 	}
 	fmt.Fprintf(&b, "dir %s\n", DataDir)
+	if port := rr.MetricsPort(); port != 0 {
+		fmt.Fprintf(&b, "metrics-port %d\n", port)
+	}
 	b.WriteString("sentinel resolve-hostnames yes\n")
 	b.WriteString("sentinel announce-hostnames yes\n")
 	fmt.Fprintf(&b, "sentinel monitor %s %s %d %d\n", name, masterHost, RedisPort, s.QuorumOrMajority())
@@ -211,28 +215,40 @@ func SentinelConfig(rr *v1alpha1.RedisReplication, masterHost string) string {
 // SentinelInitArgs are the init container's arguments: copy the template
 // to the sentinel's writable file and add this pod's lines (Kubernetes
 // expands the $(VAR) references from the container's environment).
+// With the default user off, the sentinels authenticate as shoal-sentinel
+// (sentinel auth-user) with the operator's password.
 func SentinelInitArgs(rr *v1alpha1.RedisReplication) []string {
-	return []string{"install-file",
+	args := []string{"install-file",
 		"--from", ConfigDir + "/" + SentinelTemplateKey,
 		"--to", SentinelConfigFile,
 		"--append", fmt.Sprintf("sentinel announce-ip %s", ReplicationPodHost(rr, fmt.Sprintf("$(%s)", PodNameEnv))),
 		"--append", fmt.Sprintf("sentinel announce-port %d", SentinelPort),
-		"--append", fmt.Sprintf("sentinel auth-pass %s $(%s)", rr.SentinelMasterName(), PasswordEnv),
 	}
+	if !rr.Spec.IsDefaultUserDisabled() {
+		return append(args, "--append", fmt.Sprintf("sentinel auth-pass %s $(%s)", rr.SentinelMasterName(), PasswordEnv))
+	}
+	return append(args,
+		"--append", fmt.Sprintf("sentinel auth-user %s %s", rr.SentinelMasterName(), users.SentinelUser),
+		"--append", fmt.Sprintf("sentinel auth-pass %s $(%s)", rr.SentinelMasterName(), OperatorPasswordEnv))
 }
 
 // ReplicationNodeArgs is the data node's command line: the configuration
 // file, the data directory, the password, and the stable DNS name it
 // announces to its master (replica-announce-ip), which the sentinels
-// resolve.
+// resolve. With the default user off, the password's place is taken by
+// the default user reset and the operator's users (defaultUserOffArgs
+// with ReplicationOperatorRules, and shoal-sentinel).
 func ReplicationNodeArgs(rr *v1alpha1.RedisReplication) []string {
-	return []string{
-		ConfigDir + "/" + ConfigFileKey,
-		"--dir", DataDir,
-		"--requirepass", fmt.Sprintf("$(%s)", PasswordEnv),
-		"--masterauth", fmt.Sprintf("$(%s)", PasswordEnv),
-		"--replica-announce-ip", ReplicationPodHost(rr, fmt.Sprintf("$(%s)", PodNameEnv)),
+	args := []string{ConfigDir + "/" + ConfigFileKey, "--dir", DataDir}
+	if rr.Spec.IsDefaultUserDisabled() {
+		args = append(args, defaultUserOffArgs(users.ReplicationOperatorRules())...)
+		args = append(args, systemUserArgs(users.SentinelUser, users.SentinelRules())...)
+	} else {
+		args = append(args,
+			"--requirepass", fmt.Sprintf("$(%s)", PasswordEnv),
+			"--masterauth", fmt.Sprintf("$(%s)", PasswordEnv))
 	}
+	return append(args, "--replica-announce-ip", ReplicationPodHost(rr, fmt.Sprintf("$(%s)", PodNameEnv)))
 }
 
 // ReplicationConfigMap holds node.conf and the sentinel.conf template
@@ -340,8 +356,12 @@ func ReplicationNodeStatefulSet(rr *v1alpha1.RedisReplication, configHash string
 	if p := rr.MetricsPort(); p != 0 {
 		c.Ports = append(c.Ports, metricsContainerPort(p))
 	}
-	withNodeProbes(&c, func(cmd []string) []string { return cmd })
-	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: ReplicationPreStopCommand(rr)}}}
+	probe := func(cmd []string) []string { return cmd }
+	if rr.Spec.IsDefaultUserDisabled() {
+		probe = asOperator
+	}
+	withNodeProbes(&c, probe)
+	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: probe(ReplicationPreStopCommand(rr))}}}
 	vols := []corev1.Volume{configVolume(rr), {Name: tmpVolumeName, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	if rr.Spec.Storage.Ephemeral {
 		size := *rr.Spec.Storage.Size
@@ -399,6 +419,9 @@ func ReplicationSentinelStatefulSet(rr *v1alpha1.RedisReplication) *appsv1.State
 	c.Args = []string{"--sentinel", SentinelConfigFile}
 	c.Env = c.Env[:1] // POD_NAME only: the password is in the file
 	c.Ports = []corev1.ContainerPort{{Name: SentinelPortName, ContainerPort: SentinelPort, Protocol: corev1.ProtocolTCP}}
+	if p := rr.MetricsPort(); p != 0 {
+		c.Ports = append(c.Ports, metricsContainerPort(p))
+	}
 	c.VolumeMounts = mounts
 	probe := func(period, failures int32) *corev1.Probe {
 		return &corev1.Probe{
@@ -424,24 +447,29 @@ func configVolume(rr *v1alpha1.RedisReplication) corev1.Volume {
 }
 
 // replContainer is a node-image container with the pod name and the
-// password in its environment.
+// password in its environment, and the operator's password with the
+// default user off.
 func replContainer(rr *v1alpha1.RedisReplication, name string, res corev1.ResourceRequirements) corev1.Container {
 	sc := rr.Spec.SecurityContext
 	if sc == nil {
 		sc = v1alpha1.DefaultContainerSecurityContext()
 	}
 	auth, _ := rr.AuthSecret()
+	env := []corev1.EnvVar{
+		{Name: PodNameEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+		{Name: PasswordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: auth.Name},
+			Key:                  auth.Key,
+		}}},
+	}
+	if rr.Spec.IsDefaultUserDisabled() {
+		env = append(env, operatorEnv(ReplicationOperatorSecretName(rr))...)
+	}
 	return corev1.Container{
 		Name:            name,
 		Image:           rr.Spec.Image,
 		ImagePullPolicy: rr.Spec.ImagePullPolicy,
-		Env: []corev1.EnvVar{
-			{Name: PodNameEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
-			{Name: PasswordEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-				LocalObjectReference: corev1.LocalObjectReference{Name: auth.Name},
-				Key:                  auth.Key,
-			}}},
-		},
+		Env:             env,
 		Resources:       res,
 		SecurityContext: sc,
 		VolumeMounts: []corev1.VolumeMount{

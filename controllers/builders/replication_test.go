@@ -128,9 +128,11 @@ func TestReplicationTLSTarget(t *testing.T) {
 	}
 }
 
-// spec.monitoring: metrics-port in node.conf and a "metrics" port on the
-// data node container only; the PodMonitor selects the data nodes and
-// labels series with the RedisReplication and the role.
+// spec.monitoring: metrics-port in node.conf and in the sentinel.conf
+// template, a "metrics" port on the data node and the sentinel
+// containers; one PodMonitor selects the data nodes and labels series
+// with the RedisReplication and the role, another the sentinels, labelled
+// with the RedisReplication and component.
 func TestReplicationMonitoring(t *testing.T) {
 	off := replication()
 	if strings.Contains(ReplicationNodeConfig(off), "metrics-port") || len(ReplicationNodeStatefulSet(off, "h").Spec.Template.Spec.Containers[0].Ports) != 1 {
@@ -146,8 +148,24 @@ func TestReplicationMonitoring(t *testing.T) {
 	if len(ports) != 2 || ports[1].Name != v1alpha1.MetricsPortName || ports[1].ContainerPort != 9200 {
 		t.Errorf("node ports %+v", ports)
 	}
-	if p := ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.Containers[0].Ports; len(p) != 1 {
+	if p := ReplicationSentinelStatefulSet(off).Spec.Template.Spec.Containers[0].Ports; len(p) != 1 || strings.Contains(SentinelConfig(off, "m"), "metrics-port") {
+		t.Errorf("sentinel metrics served without spec.monitoring: %+v", p)
+	}
+	if p := ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.Containers[0].Ports; len(p) != 2 || p[1].Name != v1alpha1.MetricsPortName || p[1].ContainerPort != 9200 {
 		t.Errorf("sentinel ports %+v", p)
+	}
+	if conf := SentinelConfig(rr, "m"); !strings.Contains(conf, "\nmetrics-port 9200\n") {
+		t.Errorf("sentinel.conf lacks metrics-port:\n%s", conf)
+	}
+	sm := ReplicationSentinelPodMonitor(rr)
+	sspec := sm.Object["spec"].(map[string]any)
+	ssel := sspec["selector"].(map[string]any)["matchLabels"].(map[string]any)
+	if sm.GetName() != "rp-sentinels" || ssel[LabelReplication] != "rp" || ssel[LabelComponent] != componentSentinel {
+		t.Errorf("sentinel PodMonitor %s selector %v", sm.GetName(), ssel)
+	}
+	sep := sspec["podMetricsEndpoints"].([]any)[0].(map[string]any)
+	if sep["port"] != v1alpha1.MetricsPortName || sep["interval"] != "10s" || !slices.Equal(relabelTargets(sep), []string{MetricLabelReplication, MetricLabelComponent}) {
+		t.Errorf("sentinel endpoint %v", sep)
 	}
 	pm := ReplicationPodMonitor(rr)
 	spec := pm.Object["spec"].(map[string]any)
@@ -156,13 +174,18 @@ func TestReplicationMonitoring(t *testing.T) {
 		t.Errorf("PodMonitor %s selector %v", pm.GetName(), sel)
 	}
 	ep := spec["podMetricsEndpoints"].([]any)[0].(map[string]any)
+	if ep["interval"] != "10s" || !slices.Equal(relabelTargets(ep), []string{MetricLabelReplication, MetricLabelRole}) {
+		t.Errorf("endpoint %v", ep)
+	}
+}
+
+// relabelTargets are the labels a PodMonitor endpoint's relabelings set.
+func relabelTargets(ep map[string]any) []string {
 	var targets []string
 	for _, r := range ep["relabelings"].([]any) {
 		targets = append(targets, r.(map[string]any)["targetLabel"].(string))
 	}
-	if ep["interval"] != "10s" || !slices.Equal(targets, []string{MetricLabelReplication, MetricLabelRole}) {
-		t.Errorf("endpoint %v", ep)
-	}
+	return targets
 }
 
 // The data nodes' preStop hook hands a master's role over through the
@@ -180,5 +203,37 @@ func TestReplicationPreStopAsksTheSentinels(t *testing.T) {
 	}
 	if s := ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.Containers[0]; s.Lifecycle != nil {
 		t.Errorf("a sentinel has a preStop hook: %+v", s.Lifecycle)
+	}
+}
+
+// TestReplicationDefaultUserOff: with auth.defaultUser Disabled the data
+// nodes start with the default user reset and the operator's users
+// (shoal-operator with the replication kind's rules, shoal-replication,
+// shoal-sentinel) instead of requirepass, replicate as shoal-replication,
+// run their probes and preStop hook as shoal-operator; the sentinels
+// authenticate as shoal-sentinel (auth-user) with the operator's password
+// from <name>-operator.
+func TestReplicationDefaultUserOff(t *testing.T) {
+	rr := replication(func(rr *v1alpha1.RedisReplication) {
+		rr.Spec.Auth = &v1alpha1.AuthSpec{DefaultUser: v1alpha1.DefaultUserDisabled}
+	})
+	c := ReplicationNodeStatefulSet(rr, "h").Spec.Template.Spec.Containers[0]
+	assertDefaultUserOff(t, c, "rp-operator",
+		"--user default reset --user shoal-operator on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels -@all +info +ping +replicaof",
+		"+client|pause +client|unpause +acl|setuser +acl|deluser --user shoal-replication on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels -@all +psync +replconf +ping",
+		"--masteruser shoal-replication --masterauth $(SHOAL_OPERATOR_PASSWORD)",
+		"--user shoal-sentinel on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels &__sentinel__:hello -@all +ping +info +role +subscribe +publish +multi +exec +slaveof +replicaof +config|rewrite",
+		"--replica-announce-ip $(POD_NAME).rp-nodes.ns.svc")
+
+	init := strings.Join(ReplicationSentinelStatefulSet(rr).Spec.Template.Spec.InitContainers[0].Args, " ")
+	if !strings.Contains(init, "--append sentinel auth-user rp shoal-sentinel --append sentinel auth-pass rp $(SHOAL_OPERATOR_PASSWORD)") {
+		t.Errorf("sentinel init args %q", init)
+	}
+	on := strings.Join(ReplicationSentinelStatefulSet(replication()).Spec.Template.Spec.InitContainers[0].Args, " ")
+	if strings.Contains(on, "auth-user") || !strings.Contains(on, "--append sentinel auth-pass rp $(SHOAL_PASSWORD)") {
+		t.Errorf("sentinel init args with the default user on %q", on)
+	}
+	if s := ReplicationOperatorSecret(rr, "pw"); s.Name != "rp-operator" || string(s.Data["password"]) != "pw" || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].Kind != "RedisReplication" {
+		t.Errorf("operator Secret %s %v", s.Name, s.OwnerReferences)
 	}
 }

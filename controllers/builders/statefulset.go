@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/users"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -149,7 +150,7 @@ func NodeArgsOf(rc *v1alpha1.RedisCluster) []string {
 	if !rc.Spec.IsDefaultUserDisabled() {
 		return NodeArgs()
 	}
-	return append(NodeArgs()[:5], defaultUserOffArgs()...)
+	return append(NodeArgs()[:5], defaultUserOffArgs(users.OperatorRules())...)
 }
 
 func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
@@ -192,7 +193,7 @@ func nodeContainer(rc *v1alpha1.RedisCluster) corev1.Container {
 	// image holds nothing else): see HealthCommand and PreStopCommand.
 	withNodeProbes(&c, probe)
 	if rc.Spec.IsDefaultUserDisabled() {
-		c.Env = append(c.Env, operatorEnv(rc)...)
+		c.Env = append(c.Env, operatorEnv(OperatorSecretName(rc))...)
 	}
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/users"
@@ -33,14 +34,30 @@ const (
 // OperatorSecretName is the Secret of the operator's own password.
 func OperatorSecretName(rc *v1alpha1.RedisCluster) string { return rc.Name + operatorSecretNameTail }
 
+// ReplicationOperatorSecretName is the Secret of the operator's own
+// password for a RedisReplication whose default user is off.
+func ReplicationOperatorSecretName(rr *v1alpha1.RedisReplication) string {
+	return rr.Name + operatorSecretNameTail
+}
+
 // OperatorSecret is the Secret holding the password of shoal-operator and
 // shoal-replication, and its SHA-256. The password comes from the caller
 // (the only source of randomness).
 func OperatorSecret(rc *v1alpha1.RedisCluster, password string) *corev1.Secret {
+	return operatorSecret(objectMeta(rc, OperatorSecretName(rc), ClusterLabels(rc)), password)
+}
+
+// ReplicationOperatorSecret is OperatorSecret for a RedisReplication:
+// the password of shoal-operator, shoal-replication and shoal-sentinel.
+func ReplicationOperatorSecret(rr *v1alpha1.RedisReplication, password string) *corev1.Secret {
+	return operatorSecret(replMeta(rr, ReplicationOperatorSecretName(rr), ReplicationLabels(rr, componentNode)), password)
+}
+
+func operatorSecret(meta metav1.ObjectMeta, password string) *corev1.Secret {
 	sum := sha256.Sum256([]byte(password))
 	return &corev1.Secret{
 		TypeMeta:   typeMeta("v1", "Secret"),
-		ObjectMeta: objectMeta(rc, OperatorSecretName(rc), ClusterLabels(rc)),
+		ObjectMeta: meta,
 		Type:       corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
 			OperatorSecretPasswordKey: []byte(password),
@@ -53,23 +70,29 @@ func OperatorSecret(rc *v1alpha1.RedisCluster, password string) *corev1.Secret {
 // masterauth when the default user is off: the default user reset (off, no
 // password, no rights), the operator's users defined from the start (a new
 // node must answer the operator and its own probes before anyone could
-// create them), and replication as shoal-replication.
-func defaultUserOffArgs() []string {
-	hash := fmt.Sprintf("#$(%s)", OperatorPasswordHashEnv)
+// create them) with the operator's rules of the kind (operatorRules), and
+// replication as shoal-replication.
+func defaultUserOffArgs(operatorRules []string) []string {
 	args := append([]string{"--user", "default"}, users.DefaultUserOffRules()...)
-	args = append(args, "--user", users.OperatorUser, "on", hash)
-	args = append(args, users.OperatorRules()...)
-	args = append(args, "--user", users.ReplicationUser, "on", hash)
-	args = append(args, users.ReplicationRules()...)
+	args = append(args, systemUserArgs(users.OperatorUser, operatorRules)...)
+	args = append(args, systemUserArgs(users.ReplicationUser, users.ReplicationRules())...)
 	return append(args,
 		"--masteruser", users.ReplicationUser,
 		"--masterauth", fmt.Sprintf("$(%s)", OperatorPasswordEnv))
 }
 
-func operatorEnv(rc *v1alpha1.RedisCluster) []corev1.EnvVar {
+// systemUserArgs define one of the operator's users on the node's command
+// line, on, with the operator's password (by its hash) and rules.
+func systemUserArgs(name string, rules []string) []string {
+	return append([]string{"--user", name, "on", fmt.Sprintf("#$(%s)", OperatorPasswordHashEnv)}, rules...)
+}
+
+// operatorEnv are the variables of the operator's password and its hash,
+// from the Secret secretName.
+func operatorEnv(secretName string) []corev1.EnvVar {
 	ref := func(key string) *corev1.EnvVarSource {
 		return &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: OperatorSecretName(rc)},
+			LocalObjectReference: corev1.LocalObjectReference{Name: secretName},
 			Key:                  key,
 		}}
 	}

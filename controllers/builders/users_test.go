@@ -34,12 +34,19 @@ func TestDefaultUserOnKeepsTheCommandLineAsItWas(t *testing.T) {
 func TestDefaultUserOffStartsNodesWithTheOperatorsUsers(t *testing.T) {
 	rc := cluster(defaultUserOff)
 	c := ShardStatefulSet(rc, 0, "h").Spec.Template.Spec.Containers[0]
-	args := strings.Join(c.Args, " ")
-	for _, want := range []string{
+	assertDefaultUserOff(t, c, "cache-operator",
 		"--user default reset --user shoal-operator on #$(SHOAL_OPERATOR_PASSWORD_SHA256) ~* resetchannels -@all +cluster|nodes",
 		"+acl|setuser +acl|deluser --user shoal-replication on #$(SHOAL_OPERATOR_PASSWORD_SHA256) resetkeys resetchannels -@all +psync +replconf +ping",
-		"--masteruser shoal-replication --masterauth $(SHOAL_OPERATOR_PASSWORD)",
-	} {
+		"--masteruser shoal-replication --masterauth $(SHOAL_OPERATOR_PASSWORD)")
+}
+
+// assertDefaultUserOff: the data node container c's arguments hold every
+// one of wants and set no password of the default user, and it runs as
+// shoal-operator (assertRunsAsOperator).
+func assertDefaultUserOff(t *testing.T, c corev1.Container, secret string, wants ...string) {
+	t.Helper()
+	args := strings.Join(c.Args, " ")
+	for _, want := range wants {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q\nlack %q", args, want)
 		}
@@ -47,14 +54,22 @@ func TestDefaultUserOffStartsNodesWithTheOperatorsUsers(t *testing.T) {
 	if strings.Contains(args, "--requirepass") || strings.Contains(args, "$(SHOAL_PASSWORD)") {
 		t.Errorf("args %q still set the default user's password", args)
 	}
+	assertRunsAsOperator(t, c, secret)
+}
+
+// assertRunsAsOperator: the data node container c has the operator's
+// password and hash from the Secret secret, and its probes and preStop
+// hook authenticate as shoal-operator.
+func assertRunsAsOperator(t *testing.T, c corev1.Container, secret string) {
+	t.Helper()
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
 	for name, key := range map[string]string{OperatorPasswordEnv: "password", OperatorPasswordHashEnv: "sha256"} {
 		e, ok := env[name]
-		if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "cache-operator" || e.ValueFrom.SecretKeyRef.Key != key {
-			t.Errorf("env %s = %+v, want Secret cache-operator key %s", name, e, key)
+		if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != secret || e.ValueFrom.SecretKeyRef.Key != key {
+			t.Errorf("env %s = %+v, want Secret %s key %s", name, e, secret, key)
 		}
 	}
 	for name, cmd := range map[string][]string{

@@ -13,6 +13,10 @@ const (
 	// ReplicationUser is who a replica authenticates as on its master
 	// (masteruser) when the default user is off.
 	ReplicationUser = "shoal-replication"
+	// SentinelUser is who the sentinels of a RedisReplication
+	// authenticate as on its data nodes (sentinel auth-user) when the
+	// default user is off.
+	SentinelUser = "shoal-sentinel"
 )
 
 // OperatorCommands are all the commands sent as OperatorUser, and nothing
@@ -35,6 +39,45 @@ func OperatorCommands() []string {
 		"restore", "flushall", // spec.bootstrap.fromRedis: the copy and the cut-over's empty start
 		"acl|setuser", "acl|deluser",
 	}
+}
+
+// ReplicationOperatorCommands are all the commands sent as OperatorUser
+// to a RedisReplication's data nodes: the operator's (INFO replication,
+// REPLICAOF of a new node, the live configuration, replica-priority
+// before a switchover, spec.users), `shoal-node health` (PING, INFO) and
+// `shoal-node prestop --sentinel` (INFO, CLIENT PAUSE WRITE and UNPAUSE).
+func ReplicationOperatorCommands() []string {
+	return []string{
+		"info", "ping", "replicaof",
+		"config|get", "config|set",
+		"client|pause", "client|unpause",
+		"acl|setuser", "acl|deluser",
+	}
+}
+
+// ReplicationOperatorRules are OperatorUser's rules on a RedisReplication's
+// data nodes: no key, no channel, ReplicationOperatorCommands.
+func ReplicationOperatorRules() []string {
+	return append([]string{"resetkeys", "resetchannels", "-@all"}, allow(ReplicationOperatorCommands())...)
+}
+
+// SentinelCommands are what a sentinel sends to the data nodes it
+// monitors, as Redis's Sentinel documentation lists them for its user:
+// PING, INFO and ROLE to watch them, SUBSCRIBE and PUBLISH of the hello
+// messages, and a failover's MULTI, SLAVEOF/REPLICAOF, CONFIG REWRITE,
+// CLIENT KILL, EXEC (with CLIENT SETNAME and SCRIPT KILL).
+func SentinelCommands() []string {
+	return []string{
+		"ping", "info", "role", "subscribe", "publish",
+		"multi", "exec", "slaveof", "replicaof", "config|rewrite",
+		"client|setname", "client|kill", "script|kill",
+	}
+}
+
+// SentinelRules are SentinelUser's rules: no key, the hello channel only,
+// SentinelCommands.
+func SentinelRules() []string {
+	return append([]string{"resetkeys", "resetchannels", "&__sentinel__:hello", "-@all"}, allow(SentinelCommands())...)
 }
 
 // ReplicationCommands are what a replica sends to its master.

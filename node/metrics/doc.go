@@ -17,6 +17,11 @@
 // shoal_command_latency_seconds (finer buckets from the histogram's
 // 1/128-precision data, which no exporter can read).
 //
+// A sentinel (`shoal-node --sentinel` with metrics-port) serves its own
+// (sentinel.go): INFO's fields under the same names, plus the exporter's
+// redis_sentinel_* series of INFO sentinel and of SENTINEL MASTERS /
+// REPLICAS / SENTINELS / CKQUORUM, read from one sentinel.Scrape.
+//
 // Plugin plugs the endpoint into the engine (node/server hooks): it
 // listens when the client port does, on the same bind addresses, and
 // stops when the server closes. The package writes the text exposition

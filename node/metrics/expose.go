@@ -93,6 +93,10 @@ func exposeInfo(e *exposition, info string, now time.Time) map[string]string {
 			return
 		case "Keyspace":
 			return // exposeKeyspace
+		case "Sentinel":
+			if exposeSentinelInfo(e, key, value) {
+				return
+			}
 		}
 		exposeField(e, key, value)
 	})

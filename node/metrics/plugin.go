@@ -50,13 +50,27 @@ func (ep *endpoint) listen() error {
 	}
 	ep.listeners = lns
 	ep.reader = ep.s.NewScrapeReader(LatencyBoundsNs())
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", ep.serveMetrics)
-	ep.http = &http.Server{Handler: mux, ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout}
-	for _, ln := range ep.listeners {
-		go func() { _ = ep.http.Serve(ln) }()
-	}
+	ep.http = serve(ep.listeners, ep.expose)
 	return nil
+}
+
+// expose is one scrape's exposition.
+func (ep *endpoint) expose() []byte {
+	ep.mu.Lock()
+	sc := ep.reader.Read()
+	ep.mu.Unlock()
+	return Expose(sc, ep.databases, time.Now())
+}
+
+// serve serves GET /metrics (and /) on lns, each answered with expose().
+func serve(lns []net.Listener, expose func() []byte) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { serveMetrics(w, r, expose) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readTimeout, ReadTimeout: readTimeout}
+	for _, ln := range lns {
+		go func() { _ = srv.Serve(ln) }()
+	}
+	return srv
 }
 
 func (ep *endpoint) closeListeners() {
@@ -76,7 +90,7 @@ func (ep *endpoint) close() {
 }
 
 // serveMetrics answers GET /metrics (and /).
-func (ep *endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
+func serveMetrics(w http.ResponseWriter, r *http.Request, expose func() []byte) {
 	if r.URL.Path != Path && r.URL.Path != "/" {
 		http.NotFound(w, r)
 		return
@@ -86,10 +100,7 @@ func (ep *endpoint) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	ep.mu.Lock()
-	sc := ep.reader.Read()
-	ep.mu.Unlock()
-	body := Expose(sc, ep.databases, time.Now())
+	body := expose()
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodGet {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/resp"
@@ -394,31 +395,39 @@ func cmdInfo(s *Sentinel, _ *client, w *resp.Writer, argv []string) bool {
 	if len(argv) > 1 {
 		section = strings.ToLower(argv[1])
 	}
+	w.Verbatim("txt", s.infoText(section))
+	return false
+}
+
+// infoText is INFO section (lower case) as sentinelInfoCommand writes it:
+// server, clients, stats, cpu and sentinel by default. Caller holds s.mu.
+func (s *Sentinel) infoText(section string) string {
 	all := section == "default" || section == "all" || section == "everything"
 	var b strings.Builder
-	add := func(name string, lines ...string) {
+	add := func(name, title string, lines ...string) {
 		if !all && section != name {
 			return
 		}
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(name[:1]) + name[1:] + "\r\n")
+		b.WriteString("# " + title + "\r\n")
 		for _, l := range lines {
 			b.WriteString(l + "\r\n")
 		}
 	}
 	exe, _ := os.Executable()
 	up := time.Since(s.startTime)
-	add("server", "redis_version:"+RedisVersion, "redis_mode:sentinel", "os:"+runtime.GOOS+" "+runtime.GOARCH,
+	add("server", "Server", "redis_version:"+RedisVersion, "redis_mode:sentinel", "os:"+runtime.GOOS+" "+runtime.GOARCH,
 		"arch_bits:64", "process_id:"+strconv.Itoa(os.Getpid()), "run_id:"+s.runID,
 		"tcp_port:"+strconv.Itoa(s.port), "uptime_in_seconds:"+strconv.Itoa(int(up.Seconds())),
 		"uptime_in_days:"+strconv.Itoa(int(up.Hours()/24)), "hz:10", "configured_hz:10",
 		"executable:"+exe, "config_file:"+s.cfg.File)
-	add("clients", "connected_clients:"+strconv.Itoa(len(s.clients)), "blocked_clients:0")
-	add("stats", "total_connections_received:"+strconv.FormatInt(s.connections, 10),
+	add("clients", "Clients", "connected_clients:"+strconv.Itoa(len(s.clients)), "blocked_clients:0")
+	add("stats", "Stats", "total_connections_received:"+strconv.FormatInt(s.connections, 10),
 		"total_commands_processed:"+strconv.FormatInt(s.commands, 10),
 		"pubsub_channels:"+strconv.Itoa(len(s.pubsub.channels)), "pubsub_patterns:"+strconv.Itoa(len(s.pubsub.patterns)))
+	add("cpu", "CPU", cpuLines()...)
 	tilt, tiltSince := "0", "-1"
 	if s.tilt {
 		tilt, tiltSince = "1", strconv.Itoa(int(time.Since(s.tiltStart).Seconds()))
@@ -426,18 +435,24 @@ func cmdInfo(s *Sentinel, _ *client, w *resp.Writer, argv []string) bool {
 	lines := []string{"sentinel_masters:" + strconv.Itoa(len(s.masters)), "sentinel_tilt:" + tilt, "sentinel_tilt_since_seconds:" + tiltSince,
 		"sentinel_running_scripts:0", "sentinel_scripts_queue_length:0", "sentinel_simulate_failure_flags:0"}
 	for i, m := range s.sortedMasters() {
-		status := "ok"
-		if m.flags&flagODown != 0 {
-			status = "odown"
-		} else if m.flags&flagSDown != 0 {
-			status = "sdown"
-		}
 		lines = append(lines, fmt.Sprintf("master%d:name=%s,status=%s,address=%s,slaves=%d,sentinels=%d",
-			i, m.name, status, m.addr.String(), len(m.replicas), len(m.sentinels)+1))
+			i, m.name, m.status(), m.addr.String(), len(m.replicas), len(m.sentinels)+1))
 	}
-	add("sentinel", lines...)
-	w.Verbatim("txt", b.String())
-	return false
+	add("sentinel", "Sentinel", lines...)
+	return b.String()
+}
+
+// cpuLines are INFO cpu's fields, from the process's resource usage (one
+// thread of Redis's: the main thread's are the process's).
+func cpuLines() []string {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tv := func(t syscall.Timeval) string {
+		return strconv.FormatFloat(float64(t.Sec)+float64(t.Usec)/1e6, 'f', 6, 64)
+	}
+	return []string{"used_cpu_sys:" + tv(ru.Stime), "used_cpu_user:" + tv(ru.Utime),
+		"used_cpu_sys_children:0.000000", "used_cpu_user_children:0.000000",
+		"used_cpu_sys_main_thread:" + tv(ru.Stime), "used_cpu_user_main_thread:" + tv(ru.Utime)}
 }
 
 func sortStrings(a []string) {

@@ -27,6 +27,10 @@ type Config struct {
 	LogFile     string
 	PidFile     string
 	RequirePass string
+	// MetricsPort is metrics-port, the node's own directive: the port of
+	// the Prometheus endpoint (node/metrics) on the bind addresses; 0 is
+	// none.
+	MetricsPort int
 	// TLSPort is tls-port: clients (and other sentinels) connect over
 	// TLS there; 0 is none. With a TLS port, port 0 means no plain port
 	// (as Redis), not an ephemeral one.
@@ -176,6 +180,12 @@ func (cfg *Config) parse(text string) error {
 				return configError(n+1, line, "Invalid port")
 			}
 			cfg.Port = p
+		case name == "metrics-port" && len(argv) == 2:
+			p, err := strconv.Atoi(argv[1])
+			if err != nil || p < 0 || p > 65535 {
+				return configError(n+1, line, "Invalid metrics-port")
+			}
+			cfg.MetricsPort = p
 		case name == "bind" && len(argv) >= 2:
 			cfg.Bind = argv[1:]
 		case name == "dir" && len(argv) == 2:

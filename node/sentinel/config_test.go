@@ -49,6 +49,11 @@ func TestParseArgsCommandLineContract(t *testing.T) {
 	if want := [][]string{{"monitor", "m", "127.0.0.1", "6379", "2"}, {"down-after-milliseconds", "m", "1000"}}; !reflect.DeepEqual(cfg.Sentinel, want) {
 		t.Errorf("directives %v, want %v", cfg.Sentinel, want)
 	}
+	// metrics-port, the node's own directive, from the file or the
+	// command line.
+	if cfg, err := ParseArgs([]string{conf, "--sentinel", "--metrics-port", "9121"}); err != nil || cfg.MetricsPort != 9121 {
+		t.Errorf("--metrics-port 9121: %+v %v", cfg, err)
+	}
 	if !IsSentinelMode([]string{conf, "--sentinel"}) || IsSentinelMode([]string{conf, "--port", "1"}) {
 		t.Error("IsSentinelMode")
 	}
@@ -74,6 +79,8 @@ func TestConfigErrorsAreFatalAsInRedis(t *testing.T) {
 		"tls-replication maybe\n",
 		"tls-auth-clients sometimes\n",
 		"tls-frobnicate yes\n",
+		"metrics-port 70000\n",
+		"metrics-port x\n",
 		// tls-port with files that do not exist: New fails to load them.
 		"tls-port 26380\ntls-cert-file /nonexistent/tls.crt\ntls-key-file /nonexistent/tls.key\n",
 	} {

@@ -98,6 +98,7 @@ func (s *Sentinel) startFailover(m *instance, now time.Time) {
 	s.dirty = true
 	s.event('#', "+new-epoch", m, "%d", s.currentEpoch)
 	s.event('#', "+try-failover", m, "@")
+	m.failoversStarted++
 	m.failoverStartTime = now.Add(time.Duration(s.rand.Intn(maxDesync)) * time.Millisecond)
 	m.failoverStateChange = now
 }
@@ -285,6 +286,7 @@ func (s *Sentinel) failoverDetectEnd(m *instance, now time.Time) {
 	}
 	if notReconfigured == 0 {
 		s.event('#', "+failover-end", m, "@")
+		m.failoversEnded++
 		m.failoverState = failoverUpdateConfig
 		m.failoverStateChange = now
 	}
@@ -308,6 +310,7 @@ func (s *Sentinel) switchToPromoted(m *instance) {
 		ref = m.promoted
 	}
 	s.event('#', "+switch-master", m, "%s %s %d %s %d", m.name, m.addr.Host, m.addr.Port, ref.addr.Host, ref.addr.Port)
+	m.switches++
 	s.resetMasterAndChangeAddress(m, ref.addr)
 }
 

@@ -124,6 +124,13 @@ type instance struct {
 	failoverStartTime   time.Time
 	failoverStateChange time.Time
 	promoted            *instance
+
+	// Counters of this sentinel's view since it started (metrics):
+	// failovers it tried (+try-failover), failovers it led to the end
+	// (+failover-end) and master address changes (+switch-master).
+	failoversStarted uint64
+	failoversEnded   uint64
+	switches         uint64
 }
 
 func newMaster(name string, addr Addr, quorum int) *instance {
@@ -133,6 +140,17 @@ func newMaster(name string, addr Addr, quorum int) *instance {
 		replicas: map[string]*instance{}, sentinels: map[string]*instance{},
 		roleReported: flagMaster, replicaPriority: 100,
 	}
+}
+
+// status is a master's status in INFO sentinel: odown, sdown or ok.
+func (ri *instance) status() string {
+	switch {
+	case ri.flags&flagODown != 0:
+		return "odown"
+	case ri.flags&flagSDown != 0:
+		return "sdown"
+	}
+	return "ok"
 }
 
 // typeString is sentinelRedisInstanceTypeStr.

@@ -440,6 +440,7 @@ func (s *Sentinel) processHello(hello string) {
 		if !m.addr.equal(Addr{Host: tok[5], Port: mport}) {
 			s.event('#', "+config-update-from", si, "@")
 			s.event('#', "+switch-master", m, "%s %s %d %s %d", m.name, m.addr.Host, m.addr.Port, tok[5], mport)
+			m.switches++
 			s.resetMasterAndChangeAddress(m, Addr{Host: tok[5], Port: mport})
 		}
 	}

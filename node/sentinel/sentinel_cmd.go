@@ -325,29 +325,11 @@ func (s *Sentinel) cmdConfigChange(w *resp.Writer, sub string, argv []string, ma
 		if m == nil {
 			return
 		}
-		usable := 1
-		for _, ri := range m.sentinels {
-			if ri.flags&(flagSDown|flagODown) == 0 {
-				usable++
-			}
+		if msg, ok := ckQuorum(m); ok {
+			w.SimpleString(msg)
+		} else {
+			w.Error(msg)
 		}
-		voters := len(m.sentinels) + 1
-		noQuorum, noAuth := usable < m.quorum, usable < voters/2+1
-		if !noQuorum && !noAuth {
-			w.SimpleString(fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable))
-			return
-		}
-		e := fmt.Sprintf("NOQUORUM %d usable Sentinels. ", usable)
-		if noQuorum {
-			e += "Not enough available Sentinels to reach the specified quorum for this master"
-		}
-		if noAuth {
-			if noQuorum {
-				e += ". "
-			}
-			e += "Not enough available Sentinels to reach the majority and authorize a failover"
-		}
-		w.Error(e)
 	case "set":
 		s.cmdSet(w, argv, masterOrErr)
 	}
@@ -537,4 +519,28 @@ func (s *Sentinel) cmdInfoCache(w *resp.Writer, argv []string, now time.Time) {
 			}
 		}
 	}
+}
+
+// ckQuorum is SENTINEL CKQUORUM's check (sentinelCheckQuorum): enough
+// usable sentinels (not s_down or o_down, this one included) for the
+// quorum and for a majority to authorize a failover; the reply's text
+// (without the "-" of the error) and whether both hold.
+func ckQuorum(m *instance) (string, bool) {
+	usable := countUp(m.sentinels) + 1
+	voters := len(m.sentinels) + 1
+	noQuorum, noAuth := usable < m.quorum, usable < voters/2+1
+	if !noQuorum && !noAuth {
+		return fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable), true
+	}
+	e := fmt.Sprintf("NOQUORUM %d usable Sentinels. ", usable)
+	if noQuorum {
+		e += "Not enough available Sentinels to reach the specified quorum for this master"
+	}
+	if noAuth {
+		if noQuorum {
+			e += ". "
+		}
+		e += "Not enough available Sentinels to reach the majority and authorize a failover"
+	}
+	return e, false
 }

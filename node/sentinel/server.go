@@ -129,10 +129,7 @@ func (s *Sentinel) Listen() error {
 	// without one it is an ephemeral port (tests).
 	plain := s.cfg.Port != 0 || s.cfg.TLSPort == 0
 	for _, b := range binds {
-		b = strings.TrimPrefix(b, "-")
-		if b == "*" || b == "::*" {
-			b = ""
-		}
+		b = normalizeBind(b)
 		if plain {
 			ln, err := net.Listen("tcp", net.JoinHostPort(b, strconv.Itoa(s.cfg.Port)))
 			if err != nil {
@@ -158,6 +155,16 @@ func (s *Sentinel) Listen() error {
 		s.port = s.cfg.TLSPort
 	}
 	return nil
+}
+
+// normalizeBind is a bind address as net.Listen takes it: "-" (optional)
+// dropped, "*" and "::*" all interfaces.
+func normalizeBind(b string) string {
+	b = strings.TrimPrefix(b, "-")
+	if b == "*" || b == "::*" {
+		return ""
+	}
+	return b
 }
 
 func (s *Sentinel) closeListeners() {

@@ -6,7 +6,8 @@
 // short for: durations), starts it as a process, and asks its HTTP API
 // whether every query of the chart's Grafana dashboard returns data and
 // whether the alerts fire when a node is killed and clear when it is back;
-// the same for a RedisReplication's master and replica with its rules
+// the same for a RedisReplication's master, replica and sentinels
+// (`shoal-node --sentinel` with metrics-port) with its rules
 // (controllers/builders.ReplicationRuleGroup).
 // It has no non-test code.
 package prometheus

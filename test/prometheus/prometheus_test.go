@@ -204,12 +204,8 @@ func TestPrometheusScrapesNodes(t *testing.T) {
 // master; REPLICAOF clears everything; killing the master leaves no
 // master and the replica's link down.
 func TestPrometheusReplicationAlerts(t *testing.T) {
-	promBin := testenv.LookTool(t, "prometheus", "prometheus")
-	promtool := testenv.LookTool(t, "promtool", "prometheus")
+	promBin, promtool, master, replica := startReplicationMembers(t)
 	ctx := context.Background()
-
-	master := newStandaloneMember(t, "repl-node-0")
-	replica := newStandaloneMember(t, "repl-node-1")
 	rcl := replica.client(t)
 	follow := func() {
 		if err := rcl.Do(ctx, "replicaof", "127.0.0.1", strconv.Itoa(master.port)).Err(); err != nil {
@@ -246,6 +242,79 @@ func TestPrometheusReplicationAlerts(t *testing.T) {
 	prom.waitAlerts(t, "", all...)
 	master.proc.Kill()
 	prom.waitAlerts(t, "firing", "RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne", "RedisReplicaLinkDown")
+}
+
+// TestPrometheusReplicationSentinelAlerts: a real Prometheus scrapes a
+// RedisReplication's master, replica and two sentinels (`shoal-node
+// --sentinel` with metrics-port, labelled as the sentinels' PodMonitor
+// labels them), with the RedisReplication's rules: nothing fires while
+// healthy; one sentinel killed fires sentinel down and, once the other
+// flags it down, quorum at risk (quorum 2 of 2); the master killed is
+// then sdown for the sentinel left, which cannot fail it over alone:
+// master down fires, and the data node alerts name the data nodes only.
+func TestPrometheusReplicationSentinelAlerts(t *testing.T) {
+	promBin, promtool, master, replica := startReplicationMembers(t)
+	ctx := context.Background()
+	if err := replica.client(t).Do(ctx, "replicaof", "127.0.0.1", strconv.Itoa(master.port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sentinels := []*member{newSentinelMember(t, "repl-sentinel-0", master.port), newSentinelMember(t, "repl-sentinel-1", master.port)}
+	sc := redis.NewClient(&redis.Options{Addr: sentinels[0].proc.Addr, Protocol: 2})
+	t.Cleanup(func() { sc.Close() })
+	poll(t, readyTimeout, "the sentinels know each other and the replica", func() string {
+		m, err := sc.Do(ctx, "SENTINEL", "MASTER", "m").StringSlice()
+		if err != nil {
+			return err.Error()
+		}
+		if s := fmt.Sprint(m); !strings.Contains(s, "num-slaves 1 ") || !strings.Contains(s, "num-other-sentinels 1 ") {
+			return s
+		}
+		return ""
+	})
+
+	rr := &v1alpha1.RedisReplication{ObjectMeta: metav1.ObjectMeta{Name: "repl", Namespace: testNamespace},
+		Spec: v1alpha1.RedisReplicationSpec{Replicas: 2}}
+	node := map[string]string{builders.MetricLabelReplication: rr.Name}
+	sentinel := map[string]string{builders.MetricLabelReplication: rr.Name, builders.MetricLabelComponent: "sentinel"}
+	targets := []any{master.target(node), replica.target(map[string]string{builders.MetricLabelReplication: rr.Name, builders.MetricLabelRole: builders.RoleReplica}),
+		sentinels[0].target(sentinel), sentinels[1].target(sentinel)}
+	prom := startPrometheusWithRules(t, promBin, promtool, builders.ReplicationRuleGroup(rr, "1s"), targets)
+
+	all := []string{"RedisSentinelDown", "RedisSentinelMasterDown", "RedisSentinelQuorumAtRisk", "RedisReplicationNodeDown", "RedisReplicationMasterCountNotOne"}
+	prom.waitAlerts(t, "", all...)
+	poll(t, dataTimeout, "both sentinels scraped saying the master is ok", func() string {
+		if n, err := prom.query(`redis_sentinel_master_status{master_status="ok"} == 1`); err != nil || n != 2 {
+			return fmt.Sprintf("%d series (%v)", n, err)
+		}
+		return ""
+	})
+	sentinels[1].proc.Kill()
+	prom.waitAlerts(t, "firing", "RedisSentinelDown", "RedisSentinelQuorumAtRisk")
+	prom.waitAlerts(t, "", "RedisReplicationNodeDown", "RedisSentinelMasterDown")
+	master.proc.Kill()
+	prom.waitAlerts(t, "firing", "RedisSentinelMasterDown", "RedisReplicationNodeDown")
+	if n, err := prom.query(`ALERTS{alertname="RedisReplicationNodeDown",alertstate="firing",pod=~".*sentinel.*"}`); err != nil || n != 0 {
+		t.Errorf("%d sentinels reported as a data node down (%v)", n, err)
+	}
+}
+
+// startReplicationMembers finds Prometheus and promtool and starts a
+// RedisReplication's two data nodes (standalone, no REPLICAOF yet).
+func startReplicationMembers(t *testing.T) (promBin, promtool string, master, replica *member) {
+	promBin = testenv.LookTool(t, "prometheus", "prometheus")
+	promtool = testenv.LookTool(t, "promtool", "prometheus")
+	return promBin, promtool, newStandaloneMember(t, "repl-node-0"), newStandaloneMember(t, "repl-node-1")
+}
+
+// newSentinelMember runs `shoal-node --sentinel` with metrics-port,
+// monitoring the master on masterPort as "m" with quorum 2, flagging an
+// instance down after a second.
+func newSentinelMember(t *testing.T, pod string, masterPort int) *member {
+	m := &member{pod: pod, port: nodetest.FreePort(t), metricsPort: nodetest.FreePort(t), dir: t.TempDir()}
+	conf := filepath.Join(m.dir, "sentinel.conf")
+	writeFile(t, conf, fmt.Appendf(nil, "metrics-port %d\nsentinel monitor m 127.0.0.1 %d 2\nsentinel down-after-milliseconds m 1000\n", m.metricsPort, masterPort))
+	m.proc = nodetest.Start(t, nodetest.Options{Port: m.port, Dir: m.dir, Config: conf, Args: []string{"--sentinel"}})
+	return m
 }
 
 // target is m's static scrape target with the labels a PodMonitor gives

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
@@ -42,21 +44,8 @@ func TestReplicaOffsetsAndCaughtUp(t *testing.T) {
 // it, and the old master takes no write after it acknowledged the last
 // one the new master has. A replica's hook returns at once.
 func TestPrestopSentinelHandsTheMasterRoleOver(t *testing.T) {
-	master, replica := startNodeProc(t, false), startNodeProc(t, false)
+	master, replica, mc, rc := startMasterAndReplica(t)
 	ctx := t.Context()
-	rc := replica.client()
-	defer rc.Close()
-	if err := rc.Do(ctx, "REPLICAOF", "127.0.0.1", strconv.Itoa(master.Port)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	mc := master.client()
-	defer mc.Close()
-	waitFor(t, "the replica online", func() error {
-		if info, err := mc.Info(ctx, "replication").Result(); err != nil || len(replicaOffsets(parseInfo(info))) != 1 {
-			return fmt.Errorf("%v %q", err, info)
-		}
-		return nil
-	})
 
 	// down-after-milliseconds is long: the failover must come from the hook.
 	dir := t.TempDir()
@@ -154,4 +143,25 @@ func TestPrestopSentinelHandsTheMasterRoleOver(t *testing.T) {
 			t.Errorf("prestop --sentinel without --master-name: exit %d", r.Code)
 		}
 	})
+}
+
+// startMasterAndReplica runs two nodes, the second the replica of the
+// first, and waits until the master sees it online; their clients close
+// when the test ends.
+func startMasterAndReplica(t *testing.T) (master, replica *nodeProc, mc, rc *redis.Client) {
+	t.Helper()
+	master, replica = startNodeProc(t, false), startNodeProc(t, false)
+	ctx := t.Context()
+	rc, mc = replica.client(), master.client()
+	t.Cleanup(func() { rc.Close(); mc.Close() })
+	if err := rc.Do(ctx, "REPLICAOF", "127.0.0.1", strconv.Itoa(master.Port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica online", func() error {
+		if info, err := mc.Info(ctx, "replication").Result(); err != nil || len(replicaOffsets(parseInfo(info))) != 1 {
+			return fmt.Errorf("%v %q", err, info)
+		}
+		return nil
+	})
+	return master, replica, mc, rc
 }

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/shoal-dev/shoal/node/metrics"
 	"github.com/shoal-dev/shoal/node/sentinel"
 )
 
 // runSentinel is `shoal-node --sentinel`: Redis Sentinel (node/sentinel)
-// with sentinel.conf in Redis's syntax, rewritten with the state.
+// with sentinel.conf in Redis's syntax, rewritten with the state, and its
+// Prometheus metrics on metrics-port when set.
 func runSentinel(args []string) int {
 	cfg, err := sentinel.ParseArgs(args)
 	if err != nil {
@@ -44,6 +46,15 @@ func runSentinel(args []string) int {
 		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
 		return 1
 	}
+	// metrics-port: the Prometheus endpoint (node/metrics), as a data
+	// node's.
+	ep, err := metrics.ListenSentinel(s)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Could not create server TCP listening socket: %v\n", err)
+		s.Stop()
+		return 1
+	}
+	defer ep.Close()
 	if cfg.PidFile != "" {
 		if abs, err := filepath.Abs(cfg.PidFile); err == nil {
 			cfg.PidFile = abs
