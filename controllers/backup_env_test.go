@@ -243,9 +243,9 @@ func getObject(t *testing.T, s *backup.Store, key string) []byte {
 	return b
 }
 
-// fillCluster writes n keys of every type through a cluster client, a
-// third of them with a TTL.
-func fillCluster(t *testing.T, cc *redis.ClusterClient, n int) {
+// fillCluster writes n keys of every type through a client (of a cluster,
+// or of one database of a node), a third of them with a TTL.
+func fillCluster(t *testing.T, cc redis.Cmdable, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := range n {
