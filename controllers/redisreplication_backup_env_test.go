@@ -110,7 +110,9 @@ func TestReplicationBackupAndRestore(t *testing.T) {
 	}
 	done := waitBackup(t, client.ObjectKeyFromObject(b1), completed).Status
 	sealed := waitBackup(t, client.ObjectKeyFromObject(b2), completed).Status
-	isReplica := slices.ContainsFunc(ready.Status.Replicas, func(r v1alpha1.ReplicationReplicaStatus) bool { return len(done.Shards) == 1 && r.Pod == done.Shards[0].Pod })
+	isReplica := slices.ContainsFunc(ready.Status.Replicas, func(r v1alpha1.ReplicationReplicaStatus) bool {
+		return len(done.Shards) == 1 && r.Pod == done.Shards[0].Pod
+	})
 	if len(done.Shards) != 1 || !isReplica || !strings.HasPrefix(done.Location, "s3://"+testBucket+"/backups/"+ns+"/src/b1/") {
 		t.Fatalf("status of the backup from a replica: %+v (replicas %+v)", done, ready.Status.Replicas)
 	}
