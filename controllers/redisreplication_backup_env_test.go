@@ -3,8 +3,6 @@ package controllers
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -21,7 +19,6 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
 	"github.com/shoal-dev/shoal/controllers/builders"
-	"github.com/shoal-dev/shoal/internal/s3test"
 )
 
 // replicationDBs are the databases the backup tests fill.
@@ -42,23 +39,9 @@ var replicationDBs = []int{0, 3, 15} //nolint:gochecknoglobals // test data
 // RedisCluster.
 func TestReplicationBackupAndRestore(t *testing.T) {
 	ctx := context.Background()
-	s3 := s3test.Start(t, "127.0.0.1", testBucket)
-	ns := newNamespace(t)
-	key := func() string {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		return base64.StdEncoding.EncodeToString(b)
-	}
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-		StringData: map[string]string{"accessKeyID": "shoal", "secretAccessKey": "shoal-secret"}})
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "backup-key"}, StringData: map[string]string{"key": key()}})
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other-key"}, StringData: map[string]string{"key": key()}})
-	dest := v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Prefix: "backups", Insecure: true,
-		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}
-	store, err := backup.NewStore(backup.StoreConfig{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true, AccessKeyID: "shoal", SecretAccessKey: "shoal-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, dest, store := startBackupStore(t, "backups")
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "backup-key"}, StringData: map[string]string{"key": newBackupKey()}})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "other-key"}, StringData: map[string]string{"key": newBackupKey()}})
 	const password = "repl-backup"
 
 	src, sim := startReplication(t, ns, "src", password, func(rr *v1alpha1.RedisReplication) {
