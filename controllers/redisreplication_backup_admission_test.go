@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,7 +19,8 @@ import (
 // changes (nor does one turn into the other); spec.bootstrap of a
 // RedisReplication is set at creation only and cannot change; its
 // fromBackup takes the same rules as a RedisCluster's; spec.backup takes
-// the schedule's.
+// the schedule's. A backup of a replication that does not exist waits
+// (WaitingForReplication).
 func TestReplicationBackupAdmission(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -49,13 +51,27 @@ func TestReplicationBackupAdmission(t *testing.T) {
 	if err := testEnv.c.Create(ctx, rb); err != nil {
 		t.Fatalf("a RedisReplication's backup refused: %v", err)
 	}
-	update := func(b *v1alpha1.RedisBackup, change func(*v1alpha1.RedisBackup)) error {
-		cur := &v1alpha1.RedisBackup{}
-		if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
-			t.Fatal(err)
+	// The backup of a replication that does not exist waits for it.
+	waitBackup(t, client.ObjectKeyFromObject(rb), func(b *v1alpha1.RedisBackup) error {
+		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
+		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(v1alpha1.ReasonBackupWaitingForReplication) || c.Message != "RedisReplication r not found" {
+			return fmt.Errorf("phase %s, condition %+v; want Pending, WaitingForReplication", b.Status.Phase, c)
 		}
-		change(cur)
-		return testEnv.c.Update(ctx, cur)
+		return nil
+	})
+	// update tries again on a conflict with the backup controller's
+	// status writes.
+	update := func(b *v1alpha1.RedisBackup, change func(*v1alpha1.RedisBackup)) error {
+		for {
+			cur := &v1alpha1.RedisBackup{}
+			if err := testEnv.c.Get(ctx, client.ObjectKeyFromObject(b), cur); err != nil {
+				t.Fatal(err)
+			}
+			change(cur)
+			if err := testEnv.c.Update(ctx, cur); !apierrors.IsConflict(err) {
+				return err
+			}
+		}
 	}
 	refused(t, update(rb, func(b *v1alpha1.RedisBackup) { b.Spec.Replication = "other" }), "replication is immutable")
 	refused(t, update(rb, func(b *v1alpha1.RedisBackup) { b.Spec.Replication, b.Spec.Cluster = "", "r" }), "cluster and replication are immutable")

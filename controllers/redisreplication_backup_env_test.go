@@ -21,9 +21,6 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 )
 
-// replicationDBs are the databases the backup tests fill.
-var replicationDBs = []int{0, 3, 15} //nolint:gochecknoglobals // test data
-
 // TestReplicationBackupAndRestore backs up a RedisReplication of real
 // shoal-node processes (3 data nodes, 3 sentinels) whose master holds keys
 // of every type, a third with a TTL, in databases 0, 3 and 15, to a real
@@ -52,7 +49,7 @@ func TestReplicationBackupAndRestore(t *testing.T) {
 	})
 	ready := waitReplicationReady(t, client.ObjectKeyFromObject(src), 3*waitFor)
 	masterAddr := sim.ip(ready.Status.Master) + ":6379"
-	for _, db := range replicationDBs {
+	for _, db := range []int{0, 3, 15} {
 		c := redis.NewClient(&redis.Options{Addr: masterAddr, Password: password, DB: db, MaxRetries: -1})
 		fillCluster(t, c, 300)
 		if err := c.Set(ctx, "db", strconv.Itoa(db), 0).Err(); err != nil {
