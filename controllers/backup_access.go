@@ -53,16 +53,49 @@ func readClusterAccess(ctx context.Context, c client.Reader, rc *v1alpha1.RedisC
 	if rc.Spec.TLS == nil {
 		return a, "", nil
 	}
-	name = rc.TLSSecretName()
-	err = c.Get(ctx, types.NamespacedName{Namespace: rc.Namespace, Name: name}, secret)
-	if apierrors.IsNotFound(err) || err == nil && missingTLSKeys(secret) != "" {
-		return a, fmt.Sprintf("TLS Secret %s not found or incomplete", name), nil
+	a.tls, problem, err = readTLSClientConfig(ctx, c, rc.Namespace, rc.TLSSecretName())
+	return a, problem, err
+}
+
+// readReplicationAccess reads the Secrets of rr: its password (the
+// default user's, which its replicas and the operator use) and, with
+// spec.tls, its TLS Secret; problem says which is missing.
+func readReplicationAccess(ctx context.Context, c client.Reader, rr *v1alpha1.RedisReplication) (a clusterAccess, problem string, err error) {
+	ref, _ := rr.AuthSecret()
+	secret := &corev1.Secret{}
+	err = c.Get(ctx, types.NamespacedName{Namespace: rr.Namespace, Name: ref.Name}, secret)
+	if apierrors.IsNotFound(err) {
+		return a, fmt.Sprintf("Secret %s not found", ref.Name), nil
 	}
 	if err != nil {
 		return a, "", err
 	}
-	a.tls, err = tlsconf.ClientConfigFromPEM(secret.Data[builders.TLSCertKey], secret.Data[builders.TLSKeyKey], secret.Data[builders.TLSCAKey])
-	return a, "", err
+	pw, ok := secret.Data[ref.Key]
+	if !ok {
+		return a, fmt.Sprintf("Secret %s has no key %s", ref.Name, ref.Key), nil
+	}
+	a.admin = clusteradmin.Auth{Password: string(pw)}
+	a.replication = a.admin
+	if rr.Spec.TLS == nil {
+		return a, "", nil
+	}
+	a.tls, problem, err = readTLSClientConfig(ctx, c, rr.Namespace, rr.TLSSecretName())
+	return a, problem, err
+}
+
+// readTLSClientConfig is the client configuration of the TLS Secret name
+// (its certificate, key and CA); problem says when it is missing.
+func readTLSClientConfig(ctx context.Context, c client.Reader, ns, name string) (*tls.Config, string, error) {
+	secret := &corev1.Secret{}
+	err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, secret)
+	if apierrors.IsNotFound(err) || err == nil && missingTLSKeys(secret) != "" {
+		return nil, fmt.Sprintf("TLS Secret %s not found or incomplete", name), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := tlsconf.ClientConfigFromPEM(secret.Data[builders.TLSCertKey], secret.Data[builders.TLSKeyKey], secret.Data[builders.TLSCAKey])
+	return cfg, "", err
 }
 
 // observeMembers lists the node pods of rc and asks each for its view.

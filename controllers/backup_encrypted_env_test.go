@@ -30,11 +30,7 @@ func TestEncryptedBackupAndRestore(t *testing.T) {
 	ctx := context.Background()
 	s3 := s3test.Start(t, "127.0.0.1", testBucket)
 	ns := newNamespace(t)
-	key := func() string {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		return base64.StdEncoding.EncodeToString(b) + "\n"
-	}
+	key := func() string { return newBackupKey() + "\n" }
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
 		StringData: map[string]string{"accessKeyID": "shoal", "secretAccessKey": "shoal-secret"}})
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "backup-key"}, StringData: map[string]string{"key": key()}})
@@ -101,4 +97,12 @@ func TestEncryptedBackupAndRestore(t *testing.T) {
 		t.Fatalf("restore status %+v", r)
 	}
 	compareClusters(ctx, t, cc, gc)
+}
+
+// newBackupKey is a random 32-byte key in base64, as
+// `openssl rand -base64 32` prints it.
+func newBackupKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }

@@ -33,12 +33,7 @@ const testBucket = "shoal-backups"
 // with the checksum named, and loads nothing.
 func TestBackupAndRestore(t *testing.T) {
 	ctx := context.Background()
-	s3 := s3test.Start(t, "127.0.0.1", testBucket)
-	ns := newNamespace(t)
-	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-		StringData: map[string]string{"accessKeyID": "shoal", "secretAccessKey": "shoal-secret"}})
-	dest := v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Prefix: "backups", Insecure: true,
-		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}
+	ns, dest, store := startBackupStore(t, "backups")
 
 	src, password, addrs, cc := startFilledCluster(t, ns, "src", 3000)
 
@@ -116,10 +111,6 @@ func TestBackupAndRestore(t *testing.T) {
 	compareClusters(ctx, t, cc, dc)
 
 	// A copy of the backup whose shard 0 object lost its last bytes.
-	store, err := backup.NewStore(backup.StoreConfig{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true, AccessKeyID: "shoal", SecretAccessKey: "shoal-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	folder := strings.TrimSuffix(st.Manifest, backup.ManifestName)
 	keys, err := store.List(ctx, folder)
 	if err != nil || len(keys) != 4 {
@@ -154,6 +145,24 @@ func TestBackupAndRestore(t *testing.T) {
 	if n, err := clusterKeys(ctx, bc); err != nil || n != 0 {
 		t.Errorf("the refused backup loaded %d keys (%v)", n, err)
 	}
+}
+
+// startBackupStore starts the S3-compatible server, makes a namespace
+// holding its credentials in the Secret "s3", and returns the namespace,
+// a destination in the bucket under prefix, and a client of the store.
+func startBackupStore(t *testing.T, prefix string) (string, v1alpha1.S3Destination, *backup.Store) {
+	t.Helper()
+	s3 := s3test.Start(t, "127.0.0.1", testBucket)
+	ns := newNamespace(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+		StringData: map[string]string{"accessKeyID": "shoal", "secretAccessKey": "shoal-secret"}})
+	dest := v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Prefix: prefix, Insecure: true,
+		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}
+	store, err := backup.NewStore(backup.StoreConfig{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true, AccessKeyID: "shoal", SecretAccessKey: "shoal-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns, dest, store
 }
 
 // startFilledCluster creates a RedisCluster of three shoal-node masters,
@@ -243,9 +252,9 @@ func getObject(t *testing.T, s *backup.Store, key string) []byte {
 	return b
 }
 
-// fillCluster writes n keys of every type through a cluster client, a
-// third of them with a TTL.
-func fillCluster(t *testing.T, cc *redis.ClusterClient, n int) {
+// fillCluster writes n keys of every type through a client (of a cluster,
+// or of one database of a node), a third of them with a TTL.
+func fillCluster(t *testing.T, cc redis.Cmdable, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := range n {

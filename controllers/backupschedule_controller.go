@@ -27,33 +27,67 @@ const (
 	eventScheduleInvalid = "InvalidBackupSchedule"
 )
 
-// BackupScheduleReconciler carries out spec.backup of RedisClusters: a
-// RedisBackup at every run time of the schedule, and the removal of the
-// backups the retention policy no longer keeps. It keeps no state of its
-// own: the last run is the newest scheduled RedisBackup's time (the
-// RedisCluster's creation before the first), and a run's RedisBackup has a
-// name derived from its time, so a run is never taken twice.
+// BackupScheduleReconciler carries out spec.backup of RedisClusters and
+// RedisReplications: a RedisBackup at every run time of the schedule, and
+// the removal of the backups the retention policy no longer keeps. It
+// keeps no state of its own: the last run is the newest scheduled
+// RedisBackup's time (the resource's creation before the first), and a
+// run's RedisBackup has a name derived from its time, so a run is never
+// taken twice.
 type BackupScheduleReconciler struct {
 	client.Client
 	APIReader client.Reader
 	Recorder  record.EventRecorder
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+
+	kind scheduledKind
+}
+
+// scheduledKind is what the schedule needs of a kind with spec.backup.
+type scheduledKind struct {
+	// controller is the controller's name; label the label naming the
+	// resource on its scheduled RedisBackups.
+	controller, label string
+	object            func() client.Object
+	// schedule is the object's spec.backup (nil: none).
+	schedule func(client.Object) *v1alpha1.ScheduledBackupSpec
+	// name is a run's RedisBackup name; source sets spec.cluster or
+	// spec.replication.
+	name   func(owner string, due time.Time) string
+	source func(spec *v1alpha1.RedisBackupSpec, owner string)
+}
+
+// scheduledKinds are the kinds with spec.backup. A RedisReplication's
+// backups are named <name>-rr-<unix time>, apart from those of a
+// RedisCluster of its name.
+func scheduledKinds() []scheduledKind {
+	cluster := scheduledKind{controller: "backupschedule", label: v1alpha1.LabelBackupCluster,
+		object:   func() client.Object { return &v1alpha1.RedisCluster{} },
+		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisCluster).Spec.Backup },
+		name:     scheduledBackupName,
+		source:   func(s *v1alpha1.RedisBackupSpec, owner string) { s.Cluster = owner }}
+	replication := scheduledKind{controller: "replicationbackupschedule", label: v1alpha1.LabelBackupReplication,
+		object:   func() client.Object { return &v1alpha1.RedisReplication{} },
+		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisReplication).Spec.Backup },
+		name:     func(owner string, due time.Time) string { return scheduledBackupName(owner+"-rr", due) },
+		source:   func(s *v1alpha1.RedisBackupSpec, owner string) { s.Replication = owner }}
+	return []scheduledKind{cluster, replication}
 }
 
 // Reconcile takes the due backup and prunes, then waits for the next run.
 func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	rc := &v1alpha1.RedisCluster{}
-	if err := r.Get(ctx, req.NamespacedName, rc); err != nil {
+	owner := r.kind.object()
+	if err := r.Get(ctx, req.NamespacedName, owner); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	spec := rc.Spec.Backup
-	if spec == nil || !rc.DeletionTimestamp.IsZero() {
+	spec := r.kind.schedule(owner)
+	if spec == nil || !owner.GetDeletionTimestamp().IsZero() {
 		return ctrl.Result{}, nil
 	}
 	sched, err := backup.ParseSchedule(spec.Schedule)
 	if err != nil {
-		r.Recorder.Event(rc, corev1.EventTypeWarning, eventScheduleInvalid, err.Error())
+		r.Recorder.Event(owner, corev1.EventTypeWarning, eventScheduleInvalid, err.Error())
 		return ctrl.Result{}, nil
 	}
 	now := time.Now()
@@ -61,10 +95,10 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		now = r.Now()
 	}
 	var list v1alpha1.RedisBackupList
-	if err := r.List(ctx, &list, client.InNamespace(rc.Namespace), client.MatchingLabels{v1alpha1.LabelBackupCluster: rc.Name}); err != nil {
+	if err := r.List(ctx, &list, client.InNamespace(owner.GetNamespace()), client.MatchingLabels{r.kind.label: owner.GetName()}); err != nil {
 		return ctrl.Result{}, err
 	}
-	last := rc.CreationTimestamp.Time
+	last := owner.GetCreationTimestamp().Time
 	var kept []backup.Kept
 	for _, b := range list.Items {
 		t, err := time.Parse(time.RFC3339, b.Annotations[v1alpha1.AnnotationScheduledTime])
@@ -79,11 +113,11 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	due, ok, next := backup.Due(sched, last, now)
 	if ok {
-		if err := r.createScheduled(ctx, rc, due); err != nil {
+		if err := r.createScheduled(ctx, owner, spec, due); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
-	if err := r.prune(ctx, rc, list.Items, kept, now); err != nil {
+	if err := r.prune(ctx, owner, spec.Retention, list.Items, kept, now); err != nil {
 		return ctrl.Result{}, err
 	}
 	// Pruning looks again soon while a backup runs; otherwise at the next
@@ -91,17 +125,17 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return ctrl.Result{RequeueAfter: min(max(next.Sub(now), time.Second), healthyResync)}, nil
 }
 
-func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, rc *v1alpha1.RedisCluster, due time.Time) error {
-	spec := rc.Spec.Backup
+func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, owner client.Object, spec *v1alpha1.ScheduledBackupSpec, due time.Time) error {
 	b := &v1alpha1.RedisBackup{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace:   rc.Namespace,
-			Name:        scheduledBackupName(rc.Name, due),
-			Labels:      map[string]string{v1alpha1.LabelBackupCluster: rc.Name},
+			Namespace:   owner.GetNamespace(),
+			Name:        r.kind.name(owner.GetName(), due),
+			Labels:      map[string]string{r.kind.label: owner.GetName()},
 			Annotations: map[string]string{v1alpha1.AnnotationScheduledTime: due.UTC().Format(time.RFC3339)},
 		},
-		Spec: v1alpha1.RedisBackupSpec{Cluster: rc.Name, Destination: spec.Destination, Source: spec.Source, Compression: spec.Compression, Encryption: spec.Encryption},
+		Spec: v1alpha1.RedisBackupSpec{Destination: spec.Destination, Source: spec.Source, Compression: spec.Compression, Encryption: spec.Encryption},
 	}
+	r.kind.source(&b.Spec, owner.GetName())
 	err := r.Create(ctx, b)
 	if apierrors.IsAlreadyExists(err) {
 		return nil
@@ -109,19 +143,18 @@ func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, rc *v1al
 	if err != nil {
 		return err
 	}
-	r.Recorder.Eventf(rc, corev1.EventTypeNormal, eventScheduledBackup, "RedisBackup %s created for the run of %s", b.Name, due.UTC().Format(time.RFC3339))
+	r.Recorder.Eventf(owner, corev1.EventTypeNormal, eventScheduledBackup, "RedisBackup %s created for the run of %s", b.Name, due.UTC().Format(time.RFC3339))
 	return nil
 }
 
-// scheduledBackupName is <cluster>-<unix seconds of the run>.
-func scheduledBackupName(cluster string, due time.Time) string {
-	return cluster + "-" + strconv.FormatInt(due.Unix(), 10)
+// scheduledBackupName is <owner>-<unix seconds of the run>.
+func scheduledBackupName(owner string, due time.Time) string {
+	return owner + "-" + strconv.FormatInt(due.Unix(), 10)
 }
 
 // prune removes the objects of each backup the retention policy drops,
 // then the RedisBackup.
-func (r *BackupScheduleReconciler) prune(ctx context.Context, rc *v1alpha1.RedisCluster, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) error {
-	ret := rc.Spec.Backup.Retention
+func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Object, ret v1alpha1.BackupRetention, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) error {
 	count := int(ret.Count)
 	if count < 1 {
 		count = 7
@@ -157,25 +190,32 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, rc *v1alpha1.Redis
 		if err := r.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
-		r.Recorder.Eventf(rc, corev1.EventTypeNormal, eventBackupPruned, "RedisBackup %s (run of %s) and its objects removed by the retention policy",
+		r.Recorder.Eventf(owner, corev1.EventTypeNormal, eventBackupPruned, "RedisBackup %s (run of %s) and its objects removed by the retention policy",
 			b.Name, b.Annotations[v1alpha1.AnnotationScheduledTime])
 	}
 	return nil
 }
 
-// SetupWithManager registers the controller: RedisClusters, and the
-// RedisBackups a schedule made (by label), so pruning follows a backup's
-// completion.
+// SetupWithManager registers one controller per kind with spec.backup:
+// the RedisClusters (or RedisReplications), and the RedisBackups their
+// schedules made (by label), so pruning follows a backup's completion.
 func (r *BackupScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.RedisCluster{}).
-		Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			name, ok := o.GetLabels()[v1alpha1.LabelBackupCluster]
-			if !ok {
-				return nil
-			}
-			return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
-		})).
-		Named("backupschedule").
-		Complete(r)
+	for _, kind := range scheduledKinds() {
+		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now, kind: kind}
+		err := ctrl.NewControllerManagedBy(mgr).
+			For(kind.object()).
+			Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+				name, ok := o.GetLabels()[kind.label]
+				if !ok {
+					return nil
+				}
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+			})).
+			Named(kind.controller).
+			Complete(kr)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

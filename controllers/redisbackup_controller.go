@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,7 @@ import (
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
 	"github.com/shoal-dev/shoal/controllers/backup/sealed"
+	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
@@ -104,17 +107,130 @@ func (r *RedisBackupReconciler) fail(b *v1alpha1.RedisBackup, msg string) {
 	r.Recorder.Event(b, corev1.EventTypeWarning, eventBackupFailed, msg)
 }
 
-func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBackup) (ctrl.Result, error) {
+// backupTarget is what a backup reads: the nodes of its shards' snapshots
+// and how to reach them.
+type backupTarget struct {
+	// kind and name of the resource backed up (backup.KindCluster or
+	// backup.KindReplication).
+	kind, name string
+	sources    []backup.Source
+	// auth is the user a replica authenticates as (PSYNC); tls the
+	// nodes' TLS (nil: plain TCP).
+	auth clusteradmin.Auth
+	tls  *tls.Config
+	// changed, when not nil, reports after the snapshots why they are not
+	// consistent together ("" when they are).
+	changed func(context.Context) (string, error)
+}
+
+// target finds the resource b names and the nodes to read, or why the
+// backup must wait (reason and message).
+func (r *RedisBackupReconciler) target(ctx context.Context, b *v1alpha1.RedisBackup) (*backupTarget, v1alpha1.ConditionReason, string, error) {
+	if b.Spec.Replication != "" {
+		return r.replicationTarget(ctx, b)
+	}
+	return r.clusterTarget(ctx, b)
+}
+
+// clusterTarget: every shard's master (or in-sync replica), while no slot
+// moves; the slot map is checked again after the snapshots.
+func (r *RedisBackupReconciler) clusterTarget(ctx context.Context, b *v1alpha1.RedisBackup) (*backupTarget, v1alpha1.ConditionReason, string, error) {
 	rc := &v1alpha1.RedisCluster{}
 	err := r.Get(ctx, types.NamespacedName{Namespace: b.Namespace, Name: b.Spec.Cluster}, rc)
 	if apierrors.IsNotFound(err) {
-		return r.wait(b, v1alpha1.ReasonBackupWaitingForCluster, fmt.Sprintf("RedisCluster %s not found", b.Spec.Cluster))
+		return nil, v1alpha1.ReasonBackupWaitingForCluster, fmt.Sprintf("RedisCluster %s not found", b.Spec.Cluster), nil
 	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	if m := rc.Status.Migration; m != nil {
+		return nil, v1alpha1.ReasonBackupSlotsMoving, fmt.Sprintf("slots are moving (%s, %d of %d slots moved)", m.Reason, m.MovedSlots, m.TotalSlots), nil
+	}
+	access, problem, err := readClusterAccess(ctx, r.APIReader, rc)
+	if err != nil || problem != "" {
+		return nil, v1alpha1.ReasonBackupWaitingForCluster, problem, err
+	}
+	dial := r.Dial
+	if access.tls != nil && r.DialTLS != nil {
+		dial = r.DialTLS(access.tls)
+	}
+	members, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
+	if err != nil {
+		return nil, "", "", err
+	}
+	sources, why := backup.ChooseSources(members, b.Spec.Source == v1alpha1.BackupFromReplica)
+	if why != "" {
+		reason := v1alpha1.ReasonBackupWaitingForCluster
+		if strings.HasPrefix(why, "slots are moving") {
+			reason = v1alpha1.ReasonBackupSlotsMoving
+		}
+		return nil, reason, why, nil
+	}
+	// The slot map must not have changed while the snapshots were taken:
+	// keys moved between two shards' snapshots would be missed or doubled.
+	changed := func(ctx context.Context) (string, error) {
+		after, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
+		if err != nil {
+			return "", err
+		}
+		now, why := backup.ChooseSources(after, false)
+		if why == "" {
+			why = backup.SlotMapChanged(sources, now)
+		}
+		if why != "" {
+			why = "the cluster changed during the backup, which is not consistent: " + why
+		}
+		return why, nil
+	}
+	return &backupTarget{kind: backup.KindCluster, name: rc.Name, sources: sources, auth: access.replication, tls: access.tls, changed: changed}, "", "", nil
+}
+
+// replicationTarget: one snapshot, every database, of the master the
+// RedisReplication's status names (or of an in-sync replica).
+func (r *RedisBackupReconciler) replicationTarget(ctx context.Context, b *v1alpha1.RedisBackup) (*backupTarget, v1alpha1.ConditionReason, string, error) {
+	const waiting = v1alpha1.ReasonBackupWaitingForReplication
+	rr := &v1alpha1.RedisReplication{}
+	err := r.Get(ctx, types.NamespacedName{Namespace: b.Namespace, Name: b.Spec.Replication}, rr)
+	if apierrors.IsNotFound(err) {
+		return nil, waiting, fmt.Sprintf("RedisReplication %s not found", b.Spec.Replication), nil
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	if rr.Status.Master == "" {
+		return nil, waiting, fmt.Sprintf("RedisReplication %s has no master yet", rr.Name), nil
+	}
+	if rs := rr.Status.FromBackup; rs != nil && rs.Phase != v1alpha1.RestoreCompleted {
+		return nil, waiting, fmt.Sprintf("RedisReplication %s is restoring from a backup (%s)", rr.Name, rs.Phase), nil
+	}
+	access, problem, err := readReplicationAccess(ctx, r.APIReader, rr)
+	if err != nil || problem != "" {
+		return nil, waiting, problem, err
+	}
+	links := make([]backup.ReplicaLink, 0, len(rr.Status.Replicas))
+	for _, rep := range rr.Status.Replicas {
+		links = append(links, backup.ReplicaLink{Pod: rep.Pod, Synced: rep.Synced, LagBytes: rep.LagBytes})
+	}
+	name := backup.ChooseReplicationSource(rr.Status.Master, links, b.Spec.Source == v1alpha1.BackupFromReplica)
+	pod := &corev1.Pod{}
+	err = r.Get(ctx, types.NamespacedName{Namespace: rr.Namespace, Name: name}, pod)
+	if apierrors.IsNotFound(err) || err == nil && (pod.Status.PodIP == "" || !pod.DeletionTimestamp.IsZero()) {
+		return nil, waiting, fmt.Sprintf("pod %s of RedisReplication %s is not running", name, rr.Name), nil
+	}
+	if err != nil {
+		return nil, "", "", err
+	}
+	src := backup.Source{Pod: name, Addr: net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(builders.RedisPort))}
+	return &backupTarget{kind: backup.KindReplication, name: rr.Name, sources: []backup.Source{src}, auth: access.replication, tls: access.tls}, "", "", nil
+}
+
+func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBackup) (ctrl.Result, error) {
+	target, reason, why, err := r.target(ctx, b)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if m := rc.Status.Migration; m != nil {
-		return r.wait(b, v1alpha1.ReasonBackupSlotsMoving, fmt.Sprintf("slots are moving (%s, %d of %d slots moved)", m.Reason, m.MovedSlots, m.TotalSlots))
+	if why != "" {
+		return r.wait(b, reason, why)
 	}
 	store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
 	if err != nil {
@@ -130,33 +246,11 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	if problem != "" {
 		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
 	}
-	access, problem, err := readClusterAccess(ctx, r.APIReader, rc)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if problem != "" {
-		return r.wait(b, v1alpha1.ReasonBackupWaitingForCluster, problem)
-	}
-	dial := r.Dial
-	if access.tls != nil && r.DialTLS != nil {
-		dial = r.DialTLS(access.tls)
-	}
-	members, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	sources, why := backup.ChooseSources(members, b.Spec.Source == v1alpha1.BackupFromReplica)
-	if why != "" {
-		reason := v1alpha1.ReasonBackupWaitingForCluster
-		if strings.HasPrefix(why, "slots are moving") {
-			reason = v1alpha1.ReasonBackupSlotsMoving
-		}
-		return r.wait(b, reason, why)
-	}
+	sources := target.sources
 
 	// Running is written before the snapshots start, so a watcher sees it.
 	start := metav1.Now()
-	folder := backup.Folder(b.Spec.Destination.S3.Prefix, b.Namespace, b.Spec.Cluster, b.Name)
+	folder := backup.Folder(b.Spec.Destination.S3.Prefix, b.Namespace, target.name, b.Name)
 	b.Status.Phase = v1alpha1.BackupRunning
 	b.Status.StartTime = &start
 	b.Status.Location = "s3://" + store.Bucket() + "/" + folder
@@ -179,28 +273,24 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	}
 	format := backup.Format{Compression: compression, Key: encKey}
 	objects, err := uploadShards(ctx, store, folder, format, sources, backup.Options{
-		Username: access.replication.Username, Password: access.replication.Password, TLS: access.tls, Timeout: backupStreamTimeout})
+		Username: target.auth.Username, Password: target.auth.Password, TLS: target.tls, Timeout: backupStreamTimeout})
 	if err != nil {
 		r.fail(b, err.Error())
 		return ctrl.Result{}, nil
 	}
-	// The slot map must not have changed while the snapshots were taken:
-	// keys moved between two shards' snapshots would be missed or doubled.
-	after, err := observeMembers(ctx, r.Client, rc, dial, access.admin)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	now, why := backup.ChooseSources(after, false)
-	if why == "" {
-		why = backup.SlotMapChanged(sources, now)
-	}
-	if why != "" {
-		r.fail(b, "the cluster changed during the backup, which is not consistent: "+why)
-		return ctrl.Result{}, nil
+	if target.changed != nil {
+		why, err := target.changed(ctx)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if why != "" {
+			r.fail(b, why)
+			return ctrl.Result{}, nil
+		}
 	}
 
 	done := metav1.Now()
-	m := manifestOf(b, format, sources, objects, start.Time, done.Time)
+	m := manifestOf(b, target, format, objects, start.Time, done.Time)
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return ctrl.Result{}, err
@@ -246,9 +336,10 @@ func uploadShards(ctx context.Context, s *backup.Store, folder string, f backup.
 	return out, nil
 }
 
-func manifestOf(b *v1alpha1.RedisBackup, f backup.Format, sources []backup.Source, objects []backup.ShardObject, start, done time.Time) backup.Manifest {
-	m := backup.Manifest{Format: backup.ManifestFormat, Namespace: b.Namespace, Cluster: b.Spec.Cluster, Backup: b.Name,
-		StartTime: start.UTC(), CompletionTime: done.UTC(), Compression: f.Compression}
+func manifestOf(b *v1alpha1.RedisBackup, t *backupTarget, f backup.Format, objects []backup.ShardObject, start, done time.Time) backup.Manifest {
+	m := backup.Manifest{Format: backup.ManifestFormat, Kind: t.kind, Namespace: b.Namespace, Cluster: b.Spec.Cluster, Replication: b.Spec.Replication,
+		Backup: b.Name, StartTime: start.UTC(), CompletionTime: done.UTC(), Compression: f.Compression}
+	sources := t.sources
 	if f.Key != nil {
 		m.Encryption, m.KeyID = sealed.Algorithm, sealed.KeyID(f.Key)
 	}

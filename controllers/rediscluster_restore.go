@@ -11,8 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
@@ -79,34 +82,74 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 		return ctrl.Result{}, nil
 	}
 
-	store, folder, enc, problem, err := r.backupLocation(ctx, st.rc.Namespace, spec)
-	if err != nil {
+	run := &importRun{r: r, st: st}
+	defer run.close()
+	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget)
+	switch {
+	case err != nil:
 		return ctrl.Result{}, err
+	case step.refused != "":
+		return refuse(step.refused)
+	case step.waiting != "":
+		return waiting(step.waiting)
 	}
-	if problem != "" {
-		return waiting(problem)
+	if step.shard != nil {
+		r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventRestoreShardLoaded, "Shard %d of the backup loaded (%d keys)", step.shard.Shard, step.keys)
 	}
-	encKey, problem, err := readBackupKey(ctx, r.APIReader, st.rc.Namespace, enc)
-	if err != nil {
-		return ctrl.Result{}, err
+	if status.Phase == v1alpha1.RestoreCompleted {
+		restoreDone(r.Recorder, st.rc, status)
+		return ctrl.Result{}, nil
 	}
-	if problem != "" {
-		return waiting(problem)
+	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
+	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)
+	st.progress(v1alpha1.ReasonRestoreLoading, "restoring from a backup: "+msg)
+	st.halt = true
+	return ctrl.Result{RequeueAfter: importRequeue}, nil
+}
+
+// restoreStep is the outcome of one step of a restore: the shard loaded
+// (and its keys), or why the restore waits (tried again) or is refused
+// (for good). status.Phase is RestoreCompleted once every shard is in.
+type restoreStep struct {
+	shard            *backup.ManifestShard
+	keys             int64
+	waiting, refused string
+}
+
+// restoreNext carries out one step of spec (spec.bootstrap.fromBackup)
+// into a resource of kind (backup.KindCluster or backup.KindReplication)
+// in namespace ns, recording progress in status: the manifest is read and
+// checked (its kind, its key), then the next shard's object is verified
+// against its SHA-256 (a corrupt or truncated object, or one sealed with
+// another key, is refused before any of its keys is loaded) and loaded
+// into the target open returns.
+func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
+	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
+	store, folder, enc, problem, err := backupLocation(ctx, c, secrets, ns, spec)
+	if err != nil || problem != "" {
+		return restoreStep{waiting: problem}, err
+	}
+	encKey, problem, err := readBackupKey(ctx, secrets, ns, enc)
+	if err != nil || problem != "" {
+		return restoreStep{waiting: problem}, err
 	}
 	status.Location = "s3://" + store.Bucket() + "/" + folder
 	m, err := readManifest(ctx, store, folder)
 	if errors.Is(err, backup.ErrNotFound) {
-		return refuse(fmt.Sprintf("%s has no %s: not a completed backup", status.Location, backup.ManifestName))
+		return restoreStep{refused: fmt.Sprintf("%s has no %s: not a completed backup", status.Location, backup.ManifestName)}, nil
 	}
 	var bad *badManifestError
 	if errors.As(err, &bad) {
-		return refuse(err.Error())
+		return restoreStep{refused: err.Error()}, nil
 	}
 	if err != nil {
-		return waiting(err.Error())
+		return restoreStep{waiting: err.Error()}, nil
+	}
+	if err := m.CheckKind(kind); err != nil {
+		return restoreStep{refused: err.Error() + "; nothing was loaded"}, nil
 	}
 	if err := m.CheckKey(encKey); err != nil {
-		return refuse(err.Error() + "; nothing was loaded")
+		return restoreStep{refused: err.Error() + "; nothing was loaded"}, nil
 	}
 	if status.Phase == v1alpha1.RestoreWaiting {
 		now := metav1.Now()
@@ -114,7 +157,8 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	}
 	i := int(status.ShardsLoaded)
 	if i >= len(m.Shards) {
-		return r.restoreDone(st, status)
+		status.Phase = v1alpha1.RestoreCompleted
+		return restoreStep{}, nil
 	}
 	shard := m.Shards[i]
 	key := folder + shard.Object
@@ -124,46 +168,46 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	}
 	if err := backup.VerifyObject(ctx, store, key, format, shard.Size, shard.SHA256); err != nil {
 		if errors.Is(err, backup.ErrChecksum) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, sealed.ErrCorrupt) || errors.Is(err, sealed.ErrWrongKey) {
-			return refuse(fmt.Sprintf("shard %d: %v; nothing of it was loaded", shard.Shard, err))
+			return restoreStep{refused: fmt.Sprintf("shard %d: %v; nothing of it was loaded", shard.Shard, err)}, nil
 		}
-		return waiting(err.Error())
+		return restoreStep{waiting: err.Error()}, nil
 	}
-	run := &importRun{r: r, st: st}
-	defer run.close()
-	target, err := run.importTarget()
+	target, err := open()
 	if err != nil {
-		return waiting(err.Error())
+		return restoreStep{waiting: err.Error()}, nil
 	}
-	loaded, err := loadShard(ctx, store, key, format, shard, target)
+	loaded, err := loadShard(ctx, store, key, format, shard, kind == backup.KindReplication, target)
 	if err != nil {
 		var le *persistence.LoadError
 		var te *targetError
 		if !errors.As(err, &te) && (errors.Is(err, backup.ErrChecksum) || errors.As(err, &le) || errors.Is(err, sealed.ErrCorrupt) || errors.Is(err, sealed.ErrWrongKey)) {
-			return refuse(fmt.Sprintf("shard %d: %v", shard.Shard, err))
+			return restoreStep{refused: fmt.Sprintf("shard %d: %v", shard.Shard, err)}, nil
 		}
-		return waiting(fmt.Sprintf("shard %d: %v", shard.Shard, err))
+		return restoreStep{waiting: fmt.Sprintf("shard %d: %v", shard.Shard, err)}, nil
 	}
 	status.ShardsLoaded++
 	status.KeysLoaded += loaded
 	status.Message = ""
-	r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventRestoreShardLoaded, "Shard %d of the backup loaded (%d keys)", shard.Shard, loaded)
 	if int(status.ShardsLoaded) == len(m.Shards) {
-		return r.restoreDone(st, status)
+		status.Phase = v1alpha1.RestoreCompleted
 	}
-	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
-	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)
-	st.progress(v1alpha1.ReasonRestoreLoading, "restoring from a backup: "+msg)
-	st.halt = true
-	return ctrl.Result{RequeueAfter: importRequeue}, nil
+	return restoreStep{shard: &shard, keys: loaded}, nil
 }
 
-func (r *RedisClusterReconciler) restoreDone(st *state, status *v1alpha1.RestoreStatus) (ctrl.Result, error) {
+// restoreDone records a completed restore on obj (a RedisCluster or a
+// RedisReplication).
+func restoreDone(rec record.EventRecorder, obj restoredObject, status *v1alpha1.RestoreStatus) {
 	now := metav1.Now()
 	status.Phase, status.CompletionTime, status.Message = v1alpha1.RestoreCompleted, &now, ""
 	msg := fmt.Sprintf("%d shards, %d keys loaded from %s", status.Shards, status.KeysLoaded, status.Location)
-	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionTrue, v1alpha1.ReasonRestoreCompleted, msg)
-	r.Recorder.Event(st.rc, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
-	return ctrl.Result{}, nil
+	obj.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionTrue, v1alpha1.ReasonRestoreCompleted, msg)
+	rec.Event(obj, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
+}
+
+// restoredObject is a kind with spec.bootstrap.fromBackup.
+type restoredObject interface {
+	runtime.Object
+	SetCondition(t v1alpha1.ConditionType, status metav1.ConditionStatus, reason v1alpha1.ConditionReason, message string) bool
 }
 
 // restoreSpec is spec.bootstrap.fromBackup, nil when unset.
@@ -176,11 +220,12 @@ func restoreSpec(rc *v1alpha1.RedisCluster) *v1alpha1.FromBackupSpec {
 
 // backupLocation is the store and folder of the backup to load, and its
 // encryption key's Secret (spec's, else the RedisBackup's; nil: none).
-func (r *RedisClusterReconciler) backupLocation(ctx context.Context, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, *v1alpha1.BackupEncryption, string, error) {
+// The RedisBackup is read with c, the store's Secret with secrets.
+func backupLocation(ctx context.Context, c, secrets client.Reader, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, *v1alpha1.BackupEncryption, string, error) {
 	dest, folder, enc := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
 	if spec.BackupName != "" {
 		b := &v1alpha1.RedisBackup{}
-		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
+		err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
 		if apierrors.IsNotFound(err) {
 			return nil, "", nil, fmt.Sprintf("RedisBackup %s not found", spec.BackupName), nil
 		}
@@ -196,7 +241,7 @@ func (r *RedisClusterReconciler) backupLocation(ctx context.Context, ns string, 
 			enc = b.Spec.Encryption
 		}
 	}
-	store, problem, err := openStore(ctx, r.APIReader, ns, dest)
+	store, problem, err := openStore(ctx, secrets, ns, dest)
 	return store, folder, enc, problem, err
 }
 
@@ -222,9 +267,10 @@ func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.
 	return m, nil
 }
 
-// loadShard restores every key of one shard object into the cluster, and
-// its function libraries into every master.
-func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format, shard backup.ManifestShard, target *nodeadmin.ImportTarget) (int64, error) {
+// loadShard restores every key of one shard object into the target, and
+// its function libraries into every master. Keys of a database other than
+// 0 are refused unless multiDB (a RedisReplication's).
+func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format, shard backup.ManifestShard, multiDB bool, target *nodeadmin.ImportTarget) (int64, error) {
 	var batch []nodeadmin.RestoreKey
 	var libraries []string
 	var loaded int64
@@ -245,7 +291,7 @@ func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format
 			if rec.Legacy {
 				return fmt.Errorf("key %q: a record of an earlier snapshot format", rec.Key)
 			}
-			if rec.DB != 0 {
+			if rec.DB != 0 && !multiDB {
 				return fmt.Errorf("key %q in database %d: a cluster has database 0 only", rec.Key, rec.DB)
 			}
 			expireAt := int64(0)
@@ -255,7 +301,7 @@ func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format
 				}
 				expireAt = rec.ExpireAt
 			}
-			batch = append(batch, nodeadmin.RestoreKey{Key: string(rec.Key), Payload: string(persistence.AppendDump(nil, rec.Value)), ExpireAt: expireAt})
+			batch = append(batch, nodeadmin.RestoreKey{DB: rec.DB, Key: string(rec.Key), Payload: string(persistence.AppendDump(nil, rec.Value)), ExpireAt: expireAt})
 			if len(batch) >= restoreBatch {
 				if err := flush(); err != nil {
 					return &targetError{err}

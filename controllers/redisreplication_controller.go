@@ -155,6 +155,9 @@ func (r *RedisReplicationReconciler) steps(ctx context.Context, st *replState) (
 	if err := r.pointReplicas(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}
+	if res, held, err := r.ensureReplicationRestore(ctx, st); err != nil || held {
+		return res, err
+	}
 	if err := r.labelRoles(ctx, st); err != nil {
 		return ctrl.Result{}, err
 	}

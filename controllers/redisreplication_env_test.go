@@ -95,8 +95,9 @@ func (s *replSim) proc(pod string) *simNode {
 }
 
 func (s *replSim) sync(ctx context.Context) error {
+	// Only this replication's StatefulSets: a namespace may hold others.
 	var list appsv1.StatefulSetList
-	if err := s.c.List(ctx, &list, client.InNamespace(s.rr.Namespace)); err != nil {
+	if err := s.c.List(ctx, &list, client.InNamespace(s.rr.Namespace), client.MatchingLabels{builders.LabelReplication: s.rr.Name}); err != nil {
 		return err
 	}
 	// Every pod's address is known before any process starts, so that
@@ -301,14 +302,15 @@ func (s *replSim) mountSecrets(ctx context.Context, spec corev1.PodSpec, pod, di
 	return nil
 }
 
-// startReplication creates, in ns, the password Secret "pw" and a
+// startReplication creates, in ns, the password Secret "pw" (unless a
+// replication made before made it) and a
 // RedisReplication of 3 data nodes and 3 sentinels using it (then
 // changed by change), and the simulator that runs its pods.
 func startReplication(t *testing.T, ns, name, password string, change func(*v1alpha1.RedisReplication)) (*v1alpha1.RedisReplication, *replSim) {
 	t.Helper()
 	ctx := context.Background()
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pw"}, Data: map[string][]byte{"password": []byte(password)}}
-	if err := testEnv.c.Create(ctx, sec); err != nil {
+	if err := testEnv.c.Create(ctx, sec); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	rr := &v1alpha1.RedisReplication{

@@ -7,23 +7,38 @@ import (
 
 // RedisBackupSpec asks for one backup of a RedisCluster: every shard's
 // snapshot, taken while no slot moves, streamed to object storage with a
-// manifest that lists the shards, their slot ranges and checksums.
+// manifest that lists the shards, their slot ranges and checksums. Or of a
+// RedisReplication: one snapshot (every database) of its master or of an
+// in-sync replica, with the replication ID and offset it is consistent
+// with.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.cluster) != has(self.replication)",message="a RedisBackup names exactly one of cluster and replication"
+// +kubebuilder:validation:XValidation:rule="has(self.cluster) == has(oldSelf.cluster) && has(self.replication) == has(oldSelf.replication)",message="cluster and replication are immutable"
 type RedisBackupSpec struct {
 	// Cluster is the name of the RedisCluster to back up, in the
 	// RedisBackup's namespace.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="cluster is immutable"
-	Cluster string `json:"cluster"`
+	// +optional
+	Cluster string `json:"cluster,omitempty"`
+
+	// Replication is the name of the RedisReplication to back up, in the
+	// RedisBackup's namespace (instead of cluster).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="replication is immutable"
+	// +optional
+	Replication string `json:"replication,omitempty"`
 
 	// Destination is where the backup's objects are written.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="destination is immutable"
 	Destination BackupDestination `json:"destination"`
 
-	// Source is which node of each shard sends its snapshot: Master, or
-	// Replica (an in-sync replica, sparing the master the fork-free but
-	// not free work of encoding the snapshot; the master when the shard
-	// has no replica in sync).
+	// Source is which node of each shard (of the RedisReplication) sends
+	// its snapshot: Master, or Replica (an in-sync replica, sparing the
+	// master the fork-free but not free work of encoding the snapshot;
+	// the master when there is no replica in sync).
 	// +kubebuilder:validation:Enum=Master;Replica
 	// +kubebuilder:default=Master
 	// +optional
@@ -175,6 +190,9 @@ const (
 	// ReasonBackupWaitingForCluster: the RedisCluster does not exist or
 	// is not Ready.
 	ReasonBackupWaitingForCluster ConditionReason = "WaitingForCluster"
+	// ReasonBackupWaitingForReplication: the RedisReplication does not
+	// exist, has no master, or its Secrets are missing.
+	ReasonBackupWaitingForReplication ConditionReason = "WaitingForReplication"
 	// ReasonBackupSlotsMoving: slots are moving (a migration runs, or a
 	// node has slots MIGRATING or IMPORTING): the backup waits, as a
 	// snapshot per shard would miss keys or hold them twice.
@@ -224,7 +242,8 @@ type RedisBackupStatus struct {
 	Size int64 `json:"size,omitempty"`
 
 	// Shards are the shards' snapshots, by shard index: together, the
-	// slot map at the time of the backup.
+	// slot map at the time of the backup. A RedisReplication's backup has
+	// one, shard 0, without slots.
 	// +listType=atomic
 	// +optional
 	Shards []BackupShardStatus `json:"shards,omitempty"`
@@ -238,13 +257,17 @@ type RedisBackupStatus struct {
 type BackupShardStatus struct {
 	// Shard index (the StatefulSet <cluster>-<shard>).
 	Shard int32 `json:"shard"`
-	// NodeID of the master of the shard's slots at the time.
-	NodeID string `json:"nodeID"`
+	// NodeID of the master of the shard's slots at the time (none for a
+	// RedisReplication: its nodes are not in cluster mode).
+	// +optional
+	NodeID string `json:"nodeID,omitempty"`
 	// Pod that sent the snapshot (the master or a replica).
 	Pod string `json:"pod"`
-	// Slots the shard served, ranges "first-last" or single slots.
+	// Slots the shard served, ranges "first-last" or single slots (none
+	// for a RedisReplication).
 	// +listType=atomic
-	Slots []string `json:"slots"`
+	// +optional
+	Slots []string `json:"slots,omitempty"`
 	// Object is the key of the snapshot's object in the bucket.
 	Object string `json:"object"`
 	// Size of the object in bytes (compressed, when compressed);
@@ -262,12 +285,14 @@ type BackupShardStatus struct {
 	DurationMillis int64 `json:"durationMillis"`
 }
 
-// RedisBackup is one backup of a RedisCluster to object storage.
+// RedisBackup is one backup of a RedisCluster or a RedisReplication to
+// object storage.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rdb,categories=shoal
 // +kubebuilder:printcolumn:name="Cluster",type=string,JSONPath=`.spec.cluster`
+// +kubebuilder:printcolumn:name="Replication",type=string,JSONPath=`.spec.replication`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Size",type=integer,JSONPath=`.status.size`
 // +kubebuilder:printcolumn:name="Started",type=date,JSONPath=`.status.startTime`

@@ -97,6 +97,9 @@ type RestoreStatus struct {
 const (
 	// LabelBackupCluster names the RedisCluster of a scheduled backup.
 	LabelBackupCluster = "redis.shoal.dev/backup-cluster"
+	// LabelBackupReplication names the RedisReplication of a scheduled
+	// backup.
+	LabelBackupReplication = "redis.shoal.dev/backup-replication"
 	// AnnotationScheduledTime is the run time (RFC 3339) a scheduled
 	// backup was made for.
 	AnnotationScheduledTime = "redis.shoal.dev/scheduled-time"

@@ -15,6 +15,7 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.existingSecret)) == (has(oldSelf.auth) && has(oldSelf.auth.existingSecret)) && (!has(self.auth) || !has(self.auth.existingSecret) || self.auth.existingSecret == oldSelf.auth.existingSecret)",message="auth.existingSecret is immutable: changing the password source is not supported yet"
 // +kubebuilder:validation:XValidation:rule="(has(self.auth) && has(self.auth.defaultUser) && self.auth.defaultUser == 'Disabled') == (has(oldSelf.auth) && has(oldSelf.auth.defaultUser) && oldSelf.auth.defaultUser == 'Disabled')",message="auth.defaultUser is immutable: during a rolling update the replicas and the sentinels would authenticate one way to nodes that expect the other"
+// +kubebuilder:validation:XValidation:rule="!has(self.bootstrap) || has(oldSelf.bootstrap)",message="spec.bootstrap is set at creation only"
 // +kubebuilder:validation:XValidation:rule="has(self.tls) == has(oldSelf.tls)",message="spec.tls cannot be added or removed after creation: during the rolling update nodes and sentinels with and without TLS could not reach each other"
 type RedisReplicationSpec struct {
 	// Replicas is the number of data nodes: one master and Replicas-1
@@ -142,6 +143,33 @@ type RedisReplicationSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	PodDisruptionBudget PodDisruptionBudgetSpec `json:"podDisruptionBudget,omitempty"`
+
+	// Bootstrap brings in the data of a backup of a RedisReplication
+	// (set at creation only).
+	// +optional
+	Bootstrap *ReplicationBootstrapSpec `json:"bootstrap,omitempty"`
+
+	// Backup takes RedisBackups of the replication on a schedule and
+	// prunes them, as RedisCluster's spec.backup
+	// (rediscluster_backup_types.go). The RedisBackups are named
+	// <name>-rr-<unix time of the run>.
+	// +optional
+	Backup *ScheduledBackupSpec `json:"backup,omitempty"`
+}
+
+// ReplicationBootstrapSpec says where the first data of a new
+// RedisReplication comes from.
+//
+// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="bootstrap is immutable (it may be removed)"
+type ReplicationBootstrapSpec struct {
+	// FromBackup loads a backup of a RedisReplication (a RedisBackup, or
+	// a backup's folder in an object store) into the master, every
+	// database, before the role labels send clients to it; the replicas
+	// receive it by replication. The object's SHA-256 (and, encrypted, its
+	// key) is checked before any key is loaded; a backup of a RedisCluster
+	// is refused.
+	// +optional
+	FromBackup *FromBackupSpec `json:"fromBackup,omitempty"`
 }
 
 // SentinelSpec configures the sentinels: their number, the quorum and the
@@ -252,6 +280,10 @@ type RedisReplicationStatus struct {
 	// again while it may still complete.
 	// +optional
 	Failover *PendingFailover `json:"failover,omitempty"`
+
+	// FromBackup is the progress of spec.bootstrap.fromBackup.
+	// +optional
+	FromBackup *RestoreStatus `json:"fromBackup,omitempty"`
 }
 
 // ReplicationReplicaStatus is one replica as its INFO replication reports

@@ -21,13 +21,26 @@ const ManifestName = "manifest.json"
 // reads.
 const ManifestFormat = 1
 
+// The kinds a backup is of (Manifest.Kind).
+const (
+	KindCluster     = "RedisCluster"
+	KindReplication = "RedisReplication"
+)
+
 // Manifest describes a backup: one object per shard and the slot map at
 // the time. It is written last, so a folder without one is an unfinished
 // backup.
 type Manifest struct {
-	Format         int       `json:"format"`
-	Namespace      string    `json:"namespace"`
-	Cluster        string    `json:"cluster"`
+	Format int `json:"format"`
+	// Kind is what was backed up: RedisCluster (also when empty, as in
+	// manifests written before RedisReplication backups) or
+	// RedisReplication (one shard, every database, no slots).
+	Kind      string `json:"kind,omitempty"`
+	Namespace string `json:"namespace"`
+	// Cluster is the RedisCluster's name; Replication the
+	// RedisReplication's.
+	Cluster        string    `json:"cluster,omitempty"`
+	Replication    string    `json:"replication,omitempty"`
 	Backup         string    `json:"backup"`
 	StartTime      time.Time `json:"startTime"`
 	CompletionTime time.Time `json:"completionTime"`
@@ -43,9 +56,9 @@ type Manifest struct {
 // ManifestShard is one shard's snapshot.
 type ManifestShard struct {
 	Shard  int      `json:"shard"`
-	NodeID string   `json:"nodeID"`
+	NodeID string   `json:"nodeID,omitempty"`
 	Pod    string   `json:"pod"`
-	Slots  []string `json:"slots"`
+	Slots  []string `json:"slots,omitempty"`
 	// Object is the object's name in the backup's folder.
 	Object string `json:"object"`
 	// Size and SHA256 are the object's (compressed) bytes'; RDBSize and
@@ -74,6 +87,25 @@ func ObjectName(shard int, f Format) string {
 	return name
 }
 
+// SourceKind is Kind, RedisCluster when empty.
+func (m *Manifest) SourceKind() string {
+	if m.Kind == "" {
+		return KindCluster
+	}
+	return m.Kind
+}
+
+// CheckKind reports whether the backup restores into a resource of kind:
+// a backup of a RedisCluster only into a RedisCluster (its keys are in
+// database 0, placed by slot), a backup of a RedisReplication only into a
+// RedisReplication (its keys may be in any database).
+func (m *Manifest) CheckKind(kind string) error {
+	if k := m.SourceKind(); k != kind {
+		return fmt.Errorf("the backup is of a %s, it cannot be restored into a %s", k, kind)
+	}
+	return nil
+}
+
 // CheckKey reports whether key opens the manifest's objects: nil when it
 // is encrypted with key, or not encrypted (key is then not used).
 func (m *Manifest) CheckKey(key []byte) error {
@@ -90,7 +122,8 @@ func (m *Manifest) CheckKey(key []byte) error {
 
 // ParseManifest decodes and validates a manifest: its format, the shards'
 // object names and checksums, and that their slots cover every slot
-// exactly once.
+// exactly once (a RedisCluster's) or that it has one shard without slots
+// (a RedisReplication's).
 func ParseManifest(b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -119,7 +152,6 @@ func (m *Manifest) Validate() error {
 	if len(m.Shards) == 0 {
 		return errors.New("no shard")
 	}
-	var owner [clusteradmin.SlotCount]bool
 	for _, s := range m.Shards {
 		if s.Object == "" || strings.ContainsAny(s.Object, "/\\") || s.Object == "." || s.Object == ".." {
 			return fmt.Errorf("shard %d: bad object name %q", s.Shard, s.Object)
@@ -130,6 +162,24 @@ func (m *Manifest) Validate() error {
 		if s.Size < 0 {
 			return fmt.Errorf("shard %d: bad size %d", s.Shard, s.Size)
 		}
+	}
+	switch m.SourceKind() {
+	case KindCluster:
+		return m.validateSlots()
+	case KindReplication:
+		if len(m.Shards) != 1 || len(m.Shards[0].Slots) != 0 {
+			return fmt.Errorf("a backup of a %s has one shard without slots: this one has %d shards, the first with %d slot ranges", KindReplication, len(m.Shards), len(m.Shards[0].Slots))
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown kind %q", m.Kind)
+}
+
+// validateSlots checks that the shards' slots cover every slot exactly
+// once.
+func (m *Manifest) validateSlots() error {
+	var owner [clusteradmin.SlotCount]bool
+	for _, s := range m.Shards {
 		for _, r := range s.Slots {
 			sr, err := topology.ParseSlotRange(r)
 			if err != nil {

@@ -85,6 +85,31 @@ func inSyncReplica(members []topology.Member, masterID string, masterOffset int6
 	return topology.Member{}, false
 }
 
+// ReplicaLink is one replica of a RedisReplication as its status reports
+// it.
+type ReplicaLink struct {
+	Pod string
+	// Synced: the link is up and no full synchronisation runs.
+	Synced   bool
+	LagBytes int64
+}
+
+// ChooseReplicationSource picks the pod of a RedisReplication whose
+// snapshot is taken: the master, or with fromReplica the first replica in
+// sync and at most maxReplicaLag behind (the master when there is none).
+// A replication has no slots, so one snapshot of any node is consistent
+// on its own.
+func ChooseReplicationSource(master string, replicas []ReplicaLink, fromReplica bool) string {
+	if fromReplica {
+		for _, r := range replicas {
+			if r.Synced && r.LagBytes <= maxReplicaLag {
+				return r.Pod
+			}
+		}
+	}
+	return master
+}
+
 func openSlots(n clusteradmin.Node) string {
 	var parts []string
 	for s, id := range n.MigratingSlotsTo {

@@ -68,3 +68,22 @@ func TestChooseSources(t *testing.T) {
 		t.Error("a bumped epoch went unnoticed")
 	}
 }
+
+func TestChooseReplicationSource(t *testing.T) {
+	replicas := []ReplicaLink{{Pod: "n1", Synced: false}, {Pod: "n2", Synced: true, LagBytes: 2 << 20}, {Pod: "n3", Synced: true, LagBytes: 10}}
+	for _, tc := range []struct {
+		name        string
+		replicas    []ReplicaLink
+		fromReplica bool
+		want        string
+	}{
+		{"master asked", replicas, false, "n0"},
+		{"the first replica in sync and close", replicas, true, "n3"},
+		{"no replica in sync: the master", replicas[:2], true, "n0"},
+		{"no replica", nil, true, "n0"},
+	} {
+		if got := ChooseReplicationSource("n0", tc.replicas, tc.fromReplica); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

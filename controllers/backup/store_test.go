@@ -161,3 +161,36 @@ func TestParseManifestRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestManifestOfAReplication: a RedisReplication's manifest has one shard
+// without slots; it restores only into a RedisReplication, and a
+// RedisCluster's (kind unset, as written before replications) only into a
+// RedisCluster.
+func TestManifestOfAReplication(t *testing.T) {
+	sha := strings.Repeat("a", 64)
+	good := `{"format":1,"kind":"RedisReplication","compression":"None","shards":[{"shard":0,"object":"shard-0.rdb","size":1,"sha256":"` + sha + `"}]}`
+	m, err := ParseManifest([]byte(good))
+	if err != nil {
+		t.Fatalf("good manifest: %v", err)
+	}
+	if err := m.CheckKind(KindReplication); err != nil {
+		t.Errorf("into a replication: %v", err)
+	}
+	if err := m.CheckKind(KindCluster); err == nil || !strings.Contains(err.Error(), "the backup is of a RedisReplication, it cannot be restored into a RedisCluster") {
+		t.Errorf("into a cluster: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"slots":      strings.Replace(good, `"shard":0,`, `"shard":0,"slots":["0-16383"],`, 1),
+		"two shards": strings.Replace(good, `}]}`, `},{"shard":1,"object":"shard-1.rdb","size":1,"sha256":"`+sha+`"}]}`, 1),
+		"kind":       strings.Replace(good, `"RedisReplication"`, `"RedisSentinel"`, 1),
+	} {
+		if _, err := ParseManifest([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	cluster := `{"format":1,"compression":"None","shards":[{"shard":0,"slots":["0-16383"],"object":"shard-0.rdb","size":1,"sha256":"` + sha + `"}]}`
+	m, err = ParseManifest([]byte(cluster))
+	if err != nil || m.CheckKind(KindCluster) != nil || m.CheckKind(KindReplication) == nil {
+		t.Errorf("a cluster's manifest without kind: %v, into a cluster %v, into a replication %v", err, m.CheckKind(KindCluster), m.CheckKind(KindReplication))
+	}
+}

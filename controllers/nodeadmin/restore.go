@@ -10,9 +10,12 @@ import (
 	"github.com/shoal-dev/shoal/node/cluster"
 )
 
-// RestoreKey is one key of a backup: its DUMP payload and its absolute
-// expiry (unix ms; 0 for none).
+// RestoreKey is one key of a backup: its database, its DUMP payload and
+// its absolute expiry (unix ms; 0 for none).
 type RestoreKey struct {
+	// DB is the key's database: 0 on a cluster, any on a node without
+	// slots (NewNodeTarget).
+	DB       int
 	Key      string
 	Payload  string
 	ExpireAt int64
@@ -33,15 +36,23 @@ func (t *ImportTarget) RestoreKeys(ctx context.Context, keys []RestoreKey) (map[
 	for o, ks := range byMaster {
 		m := t.masters[o]
 		cmds, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			db := 0
 			for _, k := range ks {
+				if k.DB != db {
+					db = k.DB
+					p.Do(ctx, "SELECT", strconv.Itoa(db))
+				}
 				p.Do(ctx, "RESTORE", k.Key, strconv.FormatInt(k.ExpireAt, 10), k.Payload, "REPLACE", "ABSTTL")
+			}
+			if db != 0 {
+				p.Do(ctx, "SELECT", "0")
 			}
 			return nil
 		})
 		if err != nil {
-			for i, c := range cmds {
+			for _, c := range cmds {
 				if c.Err() != nil {
-					return nil, fmt.Errorf("RESTORE %q on shard %d: %w", ks[i].Key, m.shard, c.Err())
+					return nil, fmt.Errorf("%s %q on shard %d: %w", c.Name(), c.Args()[1], m.shard, c.Err())
 				}
 			}
 			return nil, fmt.Errorf("RESTORE on shard %d: %w", m.shard, err)
@@ -49,6 +60,12 @@ func (t *ImportTarget) RestoreKeys(ctx context.Context, keys []RestoreKey) (map[
 		restored[m.shard] += int64(len(ks))
 	}
 	return restored, nil
+}
+
+// NewNodeTarget is a target of one node that takes every key, of every
+// database: the master of a RedisReplication (no slots).
+func NewNodeTarget(addr string, auth SourceAuth) *ImportTarget {
+	return &ImportTarget{masters: []targetMaster{{shard: 0, client: DialSource(addr, auth)}}}
 }
 
 // LoadFunctions loads function libraries into every master (FUNCTION LOAD
