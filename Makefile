@@ -35,6 +35,7 @@ GINKGO_VERSION ?= v2.34.0
 # The S3-compatible server of the backup tests (a separate process on
 # 127.0.0.1 with its bolt on-disk backend; it does not check signatures).
 GOFAKES3_VERSION ?= v1.2.0
+METRICS_SERVER_VERSION ?= v0.8.0
 
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
@@ -43,6 +44,7 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
 KIND ?= $(LOCALBIN)/kind-$(KIND_VERSION)
 GINKGO ?= $(LOCALBIN)/ginkgo-$(GINKGO_VERSION)
 S3SERVER ?= $(LOCALBIN)/gofakes3-$(GOFAKES3_VERSION)
+METRICS_SERVER ?= $(LOCALBIN)/metrics-server-$(METRICS_SERVER_VERSION)
 
 # go-install-tool installs package $2 at version $3 as $1 (a versioned name in ./bin).
 define go-install-tool
@@ -121,11 +123,11 @@ fuzz-diff: ## Differential fuzzer, node vs redis-server: fixed seeds + one fresh
 	go run ./test/fuzzdiff -ci -duration $(FUZZDIFF_TIME)
 
 .PHONY: test-e2e-local
-test-e2e-local: images ginkgo helm s3server ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
+test-e2e-local: images ginkgo helm s3server metrics-server ## e2e on a local single-node Kubernetes (no Docker): up, load images, run, down.
 	hack/local-cluster.sh up
 	hack/local-cluster.sh load-image $(DIST)/images/node.tar
 	hack/local-cluster.sh load-image $(DIST)/images/operator.tar
-	rc=0; HELM="$(HELM)" SHOAL_S3SERVER="$(S3SERVER)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m $(E2E_ARGS) ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
+	rc=0; HELM="$(HELM)" SHOAL_S3SERVER="$(S3SERVER)" SHOAL_METRICS_SERVER="$(METRICS_SERVER)" KUBECONFIG="$$(hack/local-cluster.sh kubeconfig)" $(GINKGO) -v --timeout=40m $(E2E_ARGS) ./test/e2e -- -node-image=$(NODE_IMG) -operator-image=$(OPERATOR_IMG) || rc=$$?; \
 	hack/local-cluster.sh down; exit $$rc
 
 .PHONY: test-e2e
@@ -229,6 +231,10 @@ controller-gen: $(LOCALBIN)
 .PHONY: golangci-lint
 golangci-lint: $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: metrics-server
+metrics-server: $(LOCALBIN) ## Kubernetes metrics-server (the resource metrics API a HorizontalPodAutoscaler reads), run on the host by the autoscale e2e.
+	$(call go-install-tool,$(METRICS_SERVER),sigs.k8s.io/metrics-server/cmd/metrics-server,$(METRICS_SERVER_VERSION))
 
 .PHONY: s3server
 s3server: $(LOCALBIN) ## The S3-compatible server of the backup tests (gofakes3, on-disk bolt backend).

@@ -229,11 +229,12 @@ gen_pki() {
     openssl req -x509 -new -key ca.key -days 3650 -subj "/CN=shoal-local-ca" -out ca.crt 2>/dev/null
     key sa.key
     openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
-    sign() { # sign NAME SUBJECT EXTENSIONS
+    sign() { # sign NAME SUBJECT EXTENSIONS [CA]
+      local ca="${4:-ca}"
       key "$1.key"
       openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" 2>/dev/null
       printf '%s\n' "$3" >"$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      openssl x509 -req -in "$1.csr" -CA "$ca.crt" -CAkey "$ca.key" -CAcreateserial -days 3650 \
         -extfile "$1.ext" -out "$1.crt" 2>/dev/null
       rm -f "$1.csr" "$1.ext"
     }
@@ -244,6 +245,14 @@ subjectAltName=DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,
     sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
+    # The aggregation layer (APIService, e.g. metrics-server's metrics API for
+    # a HorizontalPodAutoscaler): the API server proxies to extension API
+    # servers with a client certificate of its own CA.
+    key front-proxy-ca.key
+    openssl req -x509 -new -key front-proxy-ca.key -days 3650 -subj "/CN=shoal-local-front-proxy-ca" -out front-proxy-ca.crt 2>/dev/null
+    sign front-proxy-client "/CN=front-proxy-client" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth" front-proxy-ca
   )
   # Static bearer tokens, one identity per component (token,user,uid,"groups").
   local who
@@ -436,6 +445,11 @@ start_apiserver() {
     --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
     --kubelet-preferred-address-types InternalIP \
+    --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
     --profiling=false --v=1
 }
 

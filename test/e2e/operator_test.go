@@ -119,6 +119,7 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 	describePlugin(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeFromRedis(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeExternal(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
+	describeAutoscale(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeBackup(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeSecurity(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeReplication(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
