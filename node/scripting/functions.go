@@ -394,7 +394,7 @@ func (rt *Runtime) Running() (name string, args [][]byte, start time.Time, ok bo
 	if run == nil || run.st.Function == "" {
 		return "", nil, time.Time{}, false
 	}
-	return run.st.Function, run.c.Args, run.start, true
+	return run.st.Function, run.c.Args, run.st.Start, true
 }
 
 // luaString is lua_tostring of a string or a number ("%.14g").

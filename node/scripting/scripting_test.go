@@ -93,3 +93,50 @@ func TestIntegerReplyToLua(t *testing.T) {
 		}
 	}
 }
+
+// TestRefillKeepsOnlyUntouchedTables: EVAL refills the last KEYS/ARGV
+// table only when it holds exactly 1..n; any other shape a script left
+// (a hole, an extra index or field, a metatable, another length) gets a
+// new table, and the refilled one holds the new values.
+func TestRefillKeepsOnlyUntouchedTables(t *testing.T) {
+	rt := New()
+	v := [][]byte{[]byte("a"), []byte("b")}
+	for _, c := range []struct {
+		name  string
+		touch func(*lua.LTable)
+		kept  bool
+	}{
+		{"untouched", func(*lua.LTable) {}, true},
+		{"same value rewritten", func(tb *lua.LTable) { tb.RawSetInt(1, lua.LString("x")) }, true},
+		{"hole", func(tb *lua.LTable) { tb.RawSetInt(1, lua.LNil) }, false},
+		{"extra index", func(tb *lua.LTable) { tb.RawSetInt(3, lua.LString("c")) }, false},
+		{"far index", func(tb *lua.LTable) { tb.RawSetInt(100, lua.LString("c")) }, false},
+		{"field", func(tb *lua.LTable) { tb.RawSetString("f", lua.LTrue) }, false},
+		{"field removed again", func(tb *lua.LTable) {
+			tb.RawSetString("f", lua.LTrue)
+			tb.RawSetString("f", lua.LNil)
+		}, true},
+		{"metatable", func(tb *lua.LTable) { tb.Metatable = rt.L.NewTable() }, false},
+		{"shorter", func(tb *lua.LTable) { tb.RawSetInt(2, lua.LNil) }, false},
+	} {
+		tb := rt.array(v)
+		c.touch(tb)
+		got := rt.refill(tb, v)
+		if (got == tb) != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.name, got == tb, c.kept)
+		}
+		n := 0
+		got.ForEach(func(lua.LValue, lua.LValue) { n++ })
+		if n != 2 || got.RawGetInt(1).String() != "a" || got.RawGetInt(2).String() != "b" {
+			t.Errorf("%s: refilled table holds %d entries, %v %v", c.name, n, got.RawGetInt(1), got.RawGetInt(2))
+		}
+	}
+	empty := rt.array(nil)
+	if rt.refill(empty, nil) != empty {
+		t.Error("an untouched empty table is not kept")
+	}
+	empty.RawSetString("f", lua.LTrue)
+	if rt.refill(empty, nil) == empty {
+		t.Error("an empty table with a field is kept")
+	}
+}

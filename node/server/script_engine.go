@@ -220,7 +220,11 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	st := &s.script
 	st.running = run
 	st.caller = c
-	st.start = time.Now()
+	st.start = c.cmdStart
+	if st.start.IsZero() {
+		st.start = time.Now()
+	}
+	run.Start = st.start
 	st.now = s.env.Now
 	st.busy = false
 	st.yields = 0
