@@ -140,7 +140,7 @@ func (rt *Runtime) redisCall(L *lua.LState, raiseErr bool) int {
 		L.Push(errorTable(L, refused))
 		return 1
 	}
-	v, isErr := replyToLua(L, reply)
+	v, isErr := replyToLua(L, rt.numbers, reply)
 	if isErr && raiseErr {
 		L.Error(v, 1)
 		return 0

@@ -40,8 +40,7 @@ type Runtime struct {
 	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
 	// the next EVAL when the script left them as they were (refill).
 	keysT, argvT *lua.LTable
-	// indexes are the boxed numbers 0, 1, ... of index.
-	indexes []lua.LValue
+	numbers      *numbers
 	// nargs is the argument count of the last library function called
 	// (countArgs).
 	nargs int
@@ -73,7 +72,7 @@ func newRuntime() any { return New() }
 
 // New makes a runtime with a fresh Lua state.
 func New() *Runtime {
-	rt := &Runtime{scripts: map[string]*Script{}}
+	rt := &Runtime{scripts: map[string]*Script{}, numbers: newNumbers()}
 	rt.reset()
 	rt.funcs = newFunctions()
 	return rt
@@ -309,23 +308,10 @@ func (rt *Runtime) onlyArray(t *lua.LTable, n int) bool {
 	}
 	var last lua.LValue = lua.LNil // Next(nil): the first entry
 	if n > 0 {
-		last = rt.index(n)
+		last = rt.numbers.box(lua.LNumber(n))
 	}
 	k, _ := t.Next(last)
 	return k == lua.LNil
-}
-
-// index is the Lua number i as an LValue, boxed once per runtime for
-// small i.
-func (rt *Runtime) index(i int) lua.LValue {
-	const kept = 256
-	for i < kept && len(rt.indexes) <= i {
-		rt.indexes = append(rt.indexes, lua.LNumber(len(rt.indexes)))
-	}
-	if i < len(rt.indexes) {
-		return rt.indexes[i]
-	}
-	return lua.LNumber(i)
 }
 
 // Exists reports whether sha is cached.

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -87,7 +88,7 @@ func TestIntegerReplyToLua(t *testing.T) {
 		{":9223372036854775807\r\n", 9223372036854775807},
 		{":-9223372036854775808\r\n", -9223372036854775808},
 	} {
-		v, isErr := replyToLua(L, []byte(c.reply))
+		v, isErr := replyToLua(L, newNumbers(), []byte(c.reply))
 		if n, ok := v.(lua.LNumber); !ok || float64(n) != c.want || isErr {
 			t.Errorf("%q: %v (error %v), want %v", c.reply, v, isErr, c.want)
 		}
@@ -138,5 +139,30 @@ func TestRefillKeepsOnlyUntouchedTables(t *testing.T) {
 	empty.RawSetString("f", lua.LTrue)
 	if rt.refill(empty, nil) == empty {
 		t.Error("an empty table with a field is kept")
+	}
+}
+
+// TestNumbersBox: boxed numbers read back as the numbers boxed, across
+// blocks and garbage collections, and compare equal to plain LNumbers.
+func TestNumbersBox(t *testing.T) {
+	nb := newNumbers()
+	var kept []lua.LValue
+	var want []float64
+	for i := -300; i < 3*numberBlock+300; i++ {
+		f := float64(i)
+		if i%7 == 0 {
+			f += 0.5
+		}
+		kept = append(kept, nb.box(lua.LNumber(f)))
+		want = append(want, f)
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+	for i, v := range kept {
+		n, ok := v.(lua.LNumber)
+		if !ok || float64(n) != want[i] || v != lua.LValue(lua.LNumber(want[i])) {
+			t.Fatalf("box(%v) = %v", want[i], v)
+		}
 	}
 }
