@@ -31,6 +31,9 @@ type Function struct {
 	Flags       Flags
 	Lib         *Library
 	fn          *lua.LFunction
+	// reuseArgs: the function only indexes its keys and args tables
+	// (paramsOnlyIndexed), so FCALL refills the last call's.
+	reuseArgs bool
 }
 
 type functions struct {
@@ -255,7 +258,8 @@ func (rt *Runtime) registerFunction(L *lua.LState) int {
 	if lib.Functions[name] != nil {
 		return raise(L, "Function already exists in the library")
 	}
-	lib.Functions[name] = &Function{Name: name, Description: desc, Flags: flags, Lib: lib, fn: cb}
+	lib.Functions[name] = &Function{Name: name, Description: desc, Flags: flags, Lib: lib, fn: cb,
+		reuseArgs: paramsOnlyIndexed(cb, 2)}
 	return 0
 }
 
@@ -333,8 +337,15 @@ func (rt *Runtime) FCall(c *command.Ctx, fn *Function, keys, args [][]byte, ro b
 		return
 	}
 	rt.L.Push(fn.fn)
-	rt.L.Push(rt.array(keys))
-	rt.L.Push(rt.array(args))
+	if fn.reuseArgs {
+		rt.fkeysT = rt.refill(rt.fkeysT, keys)
+		rt.fargsT = rt.refill(rt.fargsT, args)
+		rt.L.Push(rt.fkeysT)
+		rt.L.Push(rt.fargsT)
+	} else {
+		rt.L.Push(rt.array(keys))
+		rt.L.Push(rt.array(args))
+	}
 	rt.call(run, 2)
 }
 

@@ -40,7 +40,10 @@ type Runtime struct {
 	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
 	// the next EVAL when the script left them as they were (refill).
 	keysT, argvT *lua.LTable
-	numbers      *numbers
+	// fkeysT and fargsT are FCALL's, for functions that only index them
+	// (Function.reuseArgs).
+	fkeysT, fargsT *lua.LTable
+	numbers        *numbers
 	// nargs is the argument count of the last library function called
 	// (countArgs).
 	nargs int
@@ -84,7 +87,7 @@ func (rt *Runtime) reset() {
 		rt.L.Close()
 	}
 	rt.scripts = map[string]*Script{}
-	rt.keysT, rt.argvT = nil, nil
+	rt.keysT, rt.argvT, rt.fkeysT, rt.fargsT = nil, nil, nil, nil
 	rt.rand.seed(0)
 	rt.L = lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
 	rt.hook.rt = rt
@@ -282,8 +285,8 @@ func (rt *Runtime) array(v [][]byte) *lua.LTable {
 // t holds exactly as many values, at 1..n, and has no metatable: else a
 // new table. A script cannot keep a reference to KEYS or ARGV past its
 // run (the globals are read-only), so what it finds is what it would
-// find in a new table. FCALL's tables are always new: a library's
-// closure may keep them.
+// find in a new table. FCALL's are refilled only for a function that
+// cannot keep them (paramsOnlyIndexed): a library's closure may.
 func (rt *Runtime) refill(t *lua.LTable, v [][]byte) *lua.LTable {
 	if t == nil || t.Metatable != lua.LNil || t.Len() != len(v) || !rt.onlyArray(t, len(v)) {
 		return rt.array(v)

@@ -166,3 +166,50 @@ func TestNumbersBox(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsOnlyIndexed: a function whose keys and args are only indexed
+// gets refilled tables; any other use of them (stored, passed, returned,
+// captured, compared, assigned into, varargs) makes FCALL build new ones.
+func TestParamsOnlyIndexed(t *testing.T) {
+	for body, want := range map[string]bool{
+		"function(keys, args) return redis.call('INCR', keys[1]) end":                                    true,
+		"function(keys, args) local v for i = 1, 10 do v = redis.call('INCR', keys[1]) end return v end": true,
+		"function(keys, args) return #keys + #args end":                                                  true,
+		"function(keys, args) return {#keys, keys[1] or 'none', args[2] or 'none', keys[#keys]} end":     true,
+		"function(keys, args) return redis.call('SET', keys[1], args[1] .. args[2]) end":                 true,
+		"function() return 1 end":                                                                              true,
+		"function(k) return k[1] end":                                                                          true,
+		"function(keys, args) keys = {} return keys end":                                                       false,
+		"function(keys, args) return keys end":                                                                 false,
+		"function(keys, args) return 1, args end":                                                              false,
+		"function(keys, args) kept = keys end":                                                                 false,
+		"function(keys, args) return redis.call('GET', unpack(keys)) end":                                      false,
+		"function(keys, args) keys[1] = 'x' return keys[1] end":                                                false,
+		"function(keys, args) args.x = 1 end":                                                                  false,
+		"function(keys, args) return (function() return keys[1] end)() end":                                    false,
+		"function(keys, args) local t = {keys} return 1 end":                                                   false,
+		"function(keys, args) local t = {x = args} return 1 end":                                               false,
+		"function(keys, args) local k = keys return k[1] end":                                                  false,
+		"function(keys, ...) return keys[1] end":                                                               false,
+		"function(keys, args) for i, k in ipairs(keys) do end end":                                             false,
+		"function(keys, args) return keys:len() end":                                                           false,
+		"function(keys, args) return keys == args end":                                                         false,
+		"function(keys, args) local t = {} return t[keys] end":                                                 false,
+		"function(keys, args) if args then return 1 end end":                                                   false,
+		"function(keys, args) return not keys end":                                                             false,
+		"function(keys, args) return coroutine.wrap(function() return args end)() end":                         false,
+		"function(keys, args) return pcall(redis.call, 'GET', keys) end":                                       false,
+		"function(keys, args) local a = args or {} return a[1] end":                                            false,
+		"function(keys, args) for i = 1, #keys do redis.call('DEL', keys[i]) end return #keys end":             true,
+		"function(keys, args) local n = tonumber(args[1]) if n > 1 then return keys[2] end return keys[1] end": true,
+	} {
+		rt := New()
+		code := "#!lua name=lib\nlocal kept\nredis.register_function('f', " + body + ")"
+		if _, msg := rt.LoadLibrary(code, false); msg != "" {
+			t.Fatalf("%s: %s", body, msg)
+		}
+		if got := rt.Function("f").reuseArgs; got != want {
+			t.Errorf("%s: reuseArgs %v, want %v", body, got, want)
+		}
+	}
+}

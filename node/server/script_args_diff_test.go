@@ -27,3 +27,33 @@ func TestDifferentialScriptKeysArgvFresh(t *testing.T) {
 	ours, ref := startNode(t), startRedis(t)
 	runDifferential(t, ours, ref, scriptArgsSteps)
 }
+
+// functionArgsLib has functions that only index keys and args (the
+// runtime refills the last FCALL's tables for them) and functions that
+// keep, hand out or change them (new tables every call).
+const functionArgsLib = "#!lua name=argslib\n" +
+	"local kept\n" +
+	"redis.register_function('show', function(keys, args) return {#keys, #args, keys[1] or 'none', args[2] or 'none', keys[#keys] or 'none'} end)\n" +
+	"redis.register_function('count', function(keys, args) local n = 0 for i = 1, #keys do n = n + #keys[i] end return n end)\n" +
+	"redis.register_function('keep', function(keys, args) local prev = kept kept = keys return prev or {} end)\n" +
+	"redis.register_function('grow', function(keys, args) keys[#keys + 1] = 'g' args.x = 1 return #keys end)\n" +
+	"redis.register_function('both', function(keys, args) return {keys, args} end)\n"
+
+// functionArgsSteps: every FCALL finds tables holding its own keys and
+// arguments, whichever function ran before, and a table a function kept
+// still holds what it held.
+var functionArgsSteps = []step{
+	fload(functionArgsLib),
+	cmd("FCALL", "show", "2", "a", "b", "x", "y"), cmd("FCALL", "show", "0"),
+	cmd("FCALL", "show", "3", "a", "b", "c"), cmd("FCALL", "count", "2", "abc", "de"),
+	cmd("FCALL", "keep", "1", "k1"), cmd("FCALL", "show", "1", "c", "v1", "v2"),
+	cmd("FCALL", "keep", "2", "k2", "k3"), cmd("FCALL", "show", "1", "d"),
+	cmd("FCALL", "grow", "1", "e", "w"), cmd("FCALL", "show", "1", "f", "w1", "w2"),
+	cmd("FCALL", "both", "1", "g", "h"), cmd("FCALL", "show", "2", "i", "j"),
+	cmd("FCALL", "keep", "0"), cmd("FCALL_RO", "show", "1", "k"),
+}
+
+func TestDifferentialFunctionKeysArgsFresh(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runDifferential(t, ours, ref, functionArgsSteps)
+}
