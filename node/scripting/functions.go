@@ -191,6 +191,8 @@ func (rt *Runtime) runLoad(lib *Library, body string) string {
 		}
 		return "Error registering functions: " + msg
 	}
+	// From now on the library's functions run with the scripts' globals.
+	rt.bindGlobals(fn.Proto, false)
 	return ""
 }
 

@@ -142,6 +142,7 @@ func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
 	if err != nil {
 		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
 	}
+	rt.bindGlobals(fn.Proto, true)
 	s := &Script{SHA: sha, Body: body, Flags: flags, fn: fn}
 	rt.scripts[sha] = s
 	return sha, s, ""

@@ -57,3 +57,31 @@ func TestDifferentialFunctionKeysArgsFresh(t *testing.T) {
 	ours, ref := startNode(t), startRedis(t)
 	runDifferential(t, ours, ref, functionArgsSteps)
 }
+
+// scriptGlobalsSteps read globals in every way a compiled chunk can (the
+// runtime binds the reads of globals to their values when it compiles a
+// script, and a library's functions once its load ran): locals that
+// shadow them, writes refused, unknown globals, KEYS and ARGV changing
+// between calls, and a library whose load-time code may only see the
+// load globals while its functions see the scripts'.
+var scriptGlobalsSteps = []step{
+	evalN("return {type(redis.call), string.upper('a'), tostring(_G == _G), math.floor(2.5)}", "0"),
+	evalN("local redis = {call = function() return 5 end} return redis.call()", "0"),
+	evalN("redis = 1 return 1", "0"),
+	evalN("string.upper = nil return 1", "0"),
+	evalN("return nosuch", "0"),
+	evalN("local function f() return nosuch2 end return f()", "0"),
+	evalN("local function f(k) return redis.call('INCR', k) end return {f(KEYS[1]), #ARGV, ARGV[1]}", "1", "g1", "x"),
+	evalN("local function f(k) return redis.call('INCR', k) end return {f(KEYS[1]), #ARGV, ARGV[1]}", "1", "g1"),
+	evalN("return _G.redis.call('GET', KEYS[1])", "1", "g1"),
+	fload("#!lua name=bl\nlocal function s() return string.len('abc') end\nlocal n = s()\nredis.register_function('s', s)"),
+	fload("#!lua name=bl\nlocal function v() return redis.REDIS_VERSION_NUM end\nlocal atload = v()\n" +
+		"redis.register_function('h', function(keys) return {v() == atload, string.upper(keys[1]), type(redis.call), redis.call('INCR', keys[1])} end)\n" +
+		"redis.register_function('n', function() return nosuch end)"),
+	cmd("FCALL", "h", "1", "g2"), cmd("FCALL", "h", "1", "g2"), cmd("FCALL", "n", "0"),
+}
+
+func TestDifferentialScriptGlobals(t *testing.T) {
+	ours, ref := startNode(t), startRedis(t)
+	runDifferential(t, ours, ref, scriptGlobalsSteps)
+}

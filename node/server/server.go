@@ -51,9 +51,9 @@ type Server struct {
 	// setSpec and getSpec are the probes of a script's or function's
 	// flags (scriptCommandRefuses): a write, and neither write nor stale.
 	setSpec, getSpec *command.Spec
-	handlers []Handler     // by command ID
-	env      *keyspace.Env
-	dbs      []*keyspace.DB
+	handlers         []Handler // by command ID
+	env              *keyspace.Env
+	dbs              []*keyspace.DB
 
 	listeners []net.Listener
 	tls       tlsState          // the TLS material (tls.go)
