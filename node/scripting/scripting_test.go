@@ -213,3 +213,34 @@ func TestParamsOnlyIndexed(t *testing.T) {
 		}
 	}
 }
+
+// TestBindGlobals: the benchmark's script reads no global but KEYS, and
+// redis.call is a constant; a field read that a jump leads to stays.
+func TestBindGlobals(t *testing.T) {
+	rt := New()
+	count := func(body string) (globals, fields int) {
+		_, s, msg := rt.CreateScript(body)
+		if msg != "" {
+			t.Fatal(msg)
+		}
+		for _, inst := range s.fn.Proto.Code {
+			switch int(inst >> 26) {
+			case lua.OP_GETGLOBAL:
+				globals++
+			case lua.OP_GETTABLEKS:
+				fields++
+			}
+		}
+		return globals, fields
+	}
+	if g, f := count("return redis.call('INCR', KEYS[1])"); g != 1 || f != 0 {
+		t.Errorf("redis.call: %d global reads, %d field reads, want 1 (KEYS), 0", g, f)
+	}
+	// y.call is where both branches join: y may hold x.
+	if g, f := count("local x = {call = 6} local y if x then y = x else y = redis end return y.call"); g != 0 || f != 1 {
+		t.Errorf("y.call after if/else: %d global reads, %d field reads, want 0, 1", g, f)
+	}
+	if g, _ := count("return nosuch"); g != 1 {
+		t.Errorf("an unknown global: %d reads, want 1", g)
+	}
+}

@@ -74,6 +74,12 @@ var scriptGlobalsSteps = []step{
 	evalN("local function f(k) return redis.call('INCR', k) end return {f(KEYS[1]), #ARGV, ARGV[1]}", "1", "g1", "x"),
 	evalN("local function f(k) return redis.call('INCR', k) end return {f(KEYS[1]), #ARGV, ARGV[1]}", "1", "g1"),
 	evalN("return _G.redis.call('GET', KEYS[1])", "1", "g1"),
+	evalN("local x = {call = 5} return (x or redis).call", "0"),
+	evalN("local x = nil return type((x or redis).call)", "0"),
+	evalN("local x = {call = 6} local y if x then y = x else y = redis end return y.call", "0"),
+	evalN("local r = redis return tostring(r.call == redis.call)", "0"),
+	evalN("return {string.format('%d-%s', 5, 'a'), cjson.encode({1}), type(redis.nosuch), math.max(1, 3)}", "0"),
+	evalN("for i = 1, 2 do if i == 2 then return redis.call('GET', KEYS[1]) end end", "1", "g1"),
 	fload("#!lua name=bl\nlocal function s() return string.len('abc') end\nlocal n = s()\nredis.register_function('s', s)"),
 	fload("#!lua name=bl\nlocal function v() return redis.REDIS_VERSION_NUM end\nlocal atload = v()\n" +
 		"redis.register_function('h', function(keys) return {v() == atload, string.upper(keys[1]), type(redis.call), redis.call('INCR', keys[1])} end)\n" +
