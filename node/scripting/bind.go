@@ -9,13 +9,17 @@ import lua "github.com/yuin/gopher-lua"
 // costs a miss in the view, its metatable's __index and the globals
 // table; redis.call pays that on every call. The values cannot change
 // under a compiled chunk: scripts cannot write the globals (read-only,
-// rawset refuses them), the runtime sets only KEYS and ARGV (left as
-// reads) and SCRIPT FLUSH makes a new state and compiles again. Globals
-// that do not exist stay reads (their error is raised when read).
+// rawset refuses them), the runtime sets only KEYS and ARGV and SCRIPT
+// FLUSH makes a new state and compiles again. Globals that do not exist
+// stay reads (their error is raised when read).
+//
+// KEYS and ARGV, which EVAL sets before each run, become loads of
+// constants that Eval points at the tables of the run (argSlots), for an
+// EVAL script (slots not nil); a library's functions keep reading them.
 //
 // A library's chunk is left as it is (self false): it runs at FUNCTION
 // LOAD with the load globals, and its functions are bound once it ran.
-func (rt *Runtime) bindGlobals(p *lua.FunctionProto, self bool) {
+func (rt *Runtime) bindGlobals(p *lua.FunctionProto, self bool, slots *[]argSlot) {
 	if self {
 		bound := map[string]int{}
 		for i, inst := range p.Code {
@@ -27,14 +31,19 @@ func (rt *Runtime) bindGlobals(p *lua.FunctionProto, self bool) {
 				continue
 			}
 			name, ok := p.Constants[bx].(lua.LString)
-			if !ok || name == "KEYS" || name == "ARGV" {
+			isArgs := name == "KEYS" || name == "ARGV"
+			if !ok || isArgs && slots == nil {
 				continue
 			}
 			k, seen := bound[string(name)]
 			if !seen {
 				v := rt.globals.RawGetString(string(name))
-				if v == lua.LNil || len(p.Constants) > maxArgBx {
+				if v == lua.LNil && !isArgs || len(p.Constants) > maxArgBx {
 					continue
+				}
+				if isArgs {
+					v = lua.LNil // set by Eval (setArgs)
+					*slots = append(*slots, argSlot{p: p, k: len(p.Constants), argv: name == "ARGV"})
 				}
 				k = len(p.Constants)
 				p.Constants = append(p.Constants, v)
@@ -45,7 +54,28 @@ func (rt *Runtime) bindGlobals(p *lua.FunctionProto, self bool) {
 		rt.bindFields(p, len(p.Constants)-len(bound))
 	}
 	for _, sub := range p.FunctionPrototypes {
-		rt.bindGlobals(sub, true)
+		rt.bindGlobals(sub, true, slots)
+	}
+}
+
+// argSlot is a constant of p that stands for KEYS (or ARGV).
+type argSlot struct {
+	p    *lua.FunctionProto
+	k    int
+	argv bool
+}
+
+// setArgs points a script's KEYS and ARGV constants at the tables of
+// this run.
+func setArgs(slots []argSlot, keys, argv *lua.LTable) {
+	for _, s := range slots {
+		var t lua.LValue = keys
+		if s.argv {
+			t = argv
+		}
+		if s.p.Constants[s.k] != t {
+			s.p.Constants[s.k] = t
+		}
 	}
 }
 

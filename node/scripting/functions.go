@@ -192,7 +192,7 @@ func (rt *Runtime) runLoad(lib *Library, body string) string {
 		return "Error registering functions: " + msg
 	}
 	// From now on the library's functions run with the scripts' globals.
-	rt.bindGlobals(fn.Proto, false)
+	rt.bindGlobals(fn.Proto, false, nil)
 	return ""
 }
 

@@ -55,6 +55,7 @@ type Script struct {
 	Body  string
 	Flags Flags
 	fn    *lua.LFunction
+	args  []argSlot // its constants standing for KEYS and ARGV
 }
 
 // Run is one script or function run: its caller and engine state.
@@ -142,8 +143,9 @@ func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
 	if err != nil {
 		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
 	}
-	rt.bindGlobals(fn.Proto, true)
-	s := &Script{SHA: sha, Body: body, Flags: flags, fn: fn}
+	var slots []argSlot
+	rt.bindGlobals(fn.Proto, true, &slots)
+	s := &Script{SHA: sha, Body: body, Flags: flags, fn: fn, args: slots}
 	rt.scripts[sha] = s
 	return sha, s, ""
 }
@@ -208,6 +210,7 @@ func (rt *Runtime) Eval(c *command.Ctx, s *Script, keys, args [][]byte, ro bool)
 		rt.argvT = t
 		rt.globals.RawSetString("ARGV", t)
 	}
+	setArgs(s.args, rt.keysT, rt.argvT)
 	rt.L.Push(s.fn)
 	rt.call(run, 0)
 }

@@ -214,12 +214,15 @@ func TestParamsOnlyIndexed(t *testing.T) {
 	}
 }
 
-// TestBindGlobals: the benchmark's script reads no global but KEYS, and
-// redis.call is a constant; a field read that a jump leads to stays.
+// TestBindGlobals: the benchmark's script reads no global (KEYS is a
+// constant Eval sets) and redis.call is a constant; a field read that a
+// jump leads to stays.
 func TestBindGlobals(t *testing.T) {
 	rt := New()
+	var s *Script
 	count := func(body string) (globals, fields int) {
-		_, s, msg := rt.CreateScript(body)
+		var msg string
+		_, s, msg = rt.CreateScript(body)
 		if msg != "" {
 			t.Fatal(msg)
 		}
@@ -233,8 +236,11 @@ func TestBindGlobals(t *testing.T) {
 		}
 		return globals, fields
 	}
-	if g, f := count("return redis.call('INCR', KEYS[1])"); g != 1 || f != 0 {
-		t.Errorf("redis.call: %d global reads, %d field reads, want 1 (KEYS), 0", g, f)
+	if g, f := count("return redis.call('INCR', KEYS[1])"); g != 0 || f != 0 || len(s.args) != 1 || s.args[0].argv {
+		t.Errorf("redis.call: %d global reads, %d field reads, KEYS slots %v, want 0, 0, one", g, f, s.args)
+	}
+	if g, _ := count("local function f() return ARGV[1] end return {KEYS[1], f(), KEYS[2]}"); g != 0 || len(s.args) != 2 {
+		t.Errorf("KEYS and ARGV: %d global reads, slots %v, want 0 and two (one per function)", g, s.args)
 	}
 	// y.call is where both branches join: y may hold x.
 	if g, f := count("local x = {call = 6} local y if x then y = x else y = redis end return y.call"); g != 0 || f != 1 {
