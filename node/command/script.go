@@ -1,5 +1,7 @@
 package command
 
+import "time"
+
 // ScriptRun is the state of one script or function run that the engine
 // reads and updates on each redis.call (Redis's scriptRunCtx): the
 // script's own database (SELECT inside a script changes only the
@@ -32,6 +34,9 @@ type ScriptRun struct {
 	Wrote bool
 	// Function is the name of the running function ("" for EVAL).
 	Function string
+	// Start is when the run started (set by ScriptStart: its command's
+	// start, FUNCTION STATS's duration).
+	Start time.Time
 	// Killed is set by SCRIPT KILL / FUNCTION KILL from another client
 	// (lock held, while the script yields); the runtime's instruction
 	// hook polls it and ends the script with an error.

@@ -123,8 +123,9 @@ const maxKeptArgBytes = 64 << 10
 // (luaRedisGenericCommand).
 func (rt *Runtime) redisCall(L *lua.LState, raiseErr bool) int {
 	run := rt.current(L, "redis.call/pcall")
+	// The arguments stay on the stack: the VM takes the pushed result
+	// from the top.
 	args, msg := rt.argv(L)
-	L.SetTop(0)
 	if msg != "" {
 		if raiseErr {
 			return raise(L, msg)
@@ -140,7 +141,7 @@ func (rt *Runtime) redisCall(L *lua.LState, raiseErr bool) int {
 		L.Push(errorTable(L, refused))
 		return 1
 	}
-	v, isErr := replyToLua(L, reply)
+	v, isErr := replyToLua(L, rt.numbers, reply)
 	if isErr && raiseErr {
 		L.Error(v, 1)
 		return 0

@@ -16,8 +16,8 @@ import (
 // the Lua value redis.call returns (redisProtocolToLuaType). isErr
 // reports a top-level error reply. The reply is the engine's own output,
 // so a malformed one is a bug: it converts to false.
-func replyToLua(L *lua.LState, b []byte) (v lua.LValue, isErr bool) {
-	p := replyParser{L: L, b: b}
+func replyToLua(L *lua.LState, nb *numbers, b []byte) (v lua.LValue, isErr bool) {
+	p := replyParser{L: L, nb: nb, b: b}
 	isErr = len(b) > 0 && b[0] == '-'
 	v = p.value()
 	if v == nil {
@@ -28,6 +28,7 @@ func replyToLua(L *lua.LState, b []byte) (v lua.LValue, isErr bool) {
 
 type replyParser struct {
 	L   *lua.LState
+	nb  *numbers
 	b   []byte
 	pos int
 }
@@ -97,7 +98,7 @@ func (p *replyParser) value() lua.LValue {
 	L := p.L
 	switch p.b[p.pos] {
 	case ':':
-		return lua.LNumber(p.integer())
+		return p.nb.box(lua.LNumber(p.integer()))
 	case '$':
 		if s, ok := p.bulk(); ok {
 			return lua.LString(s)

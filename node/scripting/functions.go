@@ -31,6 +31,9 @@ type Function struct {
 	Flags       Flags
 	Lib         *Library
 	fn          *lua.LFunction
+	// reuseArgs: the function only indexes its keys and args tables
+	// (paramsOnlyIndexed), so FCALL refills the last call's.
+	reuseArgs bool
 }
 
 type functions struct {
@@ -188,6 +191,8 @@ func (rt *Runtime) runLoad(lib *Library, body string) string {
 		}
 		return "Error registering functions: " + msg
 	}
+	// From now on the library's functions run with the scripts' globals.
+	rt.bindGlobals(fn.Proto, false, nil)
 	return ""
 }
 
@@ -255,7 +260,8 @@ func (rt *Runtime) registerFunction(L *lua.LState) int {
 	if lib.Functions[name] != nil {
 		return raise(L, "Function already exists in the library")
 	}
-	lib.Functions[name] = &Function{Name: name, Description: desc, Flags: flags, Lib: lib, fn: cb}
+	lib.Functions[name] = &Function{Name: name, Description: desc, Flags: flags, Lib: lib, fn: cb,
+		reuseArgs: paramsOnlyIndexed(cb, 2)}
 	return 0
 }
 
@@ -333,8 +339,15 @@ func (rt *Runtime) FCall(c *command.Ctx, fn *Function, keys, args [][]byte, ro b
 		return
 	}
 	rt.L.Push(fn.fn)
-	rt.L.Push(rt.array(keys))
-	rt.L.Push(rt.array(args))
+	if fn.reuseArgs {
+		rt.fkeysT = rt.refill(rt.fkeysT, keys)
+		rt.fargsT = rt.refill(rt.fargsT, args)
+		rt.L.Push(rt.fkeysT)
+		rt.L.Push(rt.fargsT)
+	} else {
+		rt.L.Push(rt.array(keys))
+		rt.L.Push(rt.array(args))
+	}
 	rt.call(run, 2)
 }
 
@@ -394,7 +407,7 @@ func (rt *Runtime) Running() (name string, args [][]byte, start time.Time, ok bo
 	if run == nil || run.st.Function == "" {
 		return "", nil, time.Time{}, false
 	}
-	return run.st.Function, run.c.Args, run.start, true
+	return run.st.Function, run.c.Args, run.st.Start, true
 }
 
 // luaString is lua_tostring of a string or a number ("%.14g").

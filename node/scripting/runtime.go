@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
 	lua "github.com/yuin/gopher-lua"
@@ -41,6 +40,10 @@ type Runtime struct {
 	// keysT and argvT are the tables of EVAL's KEYS and ARGV, refilled by
 	// the next EVAL when the script left them as they were (refill).
 	keysT, argvT *lua.LTable
+	// fkeysT and fargsT are FCALL's, for functions that only index them
+	// (Function.reuseArgs).
+	fkeysT, fargsT *lua.LTable
+	numbers        *numbers
 	// nargs is the argument count of the last library function called
 	// (countArgs).
 	nargs int
@@ -48,17 +51,18 @@ type Runtime struct {
 
 // Script is a compiled EVAL script.
 type Script struct {
+	SHA   string // lower-case hex SHA1 of Body
 	Body  string
 	Flags Flags
 	fn    *lua.LFunction
+	args  []argSlot // its constants standing for KEYS and ARGV
 }
 
 // Run is one script or function run: its caller and engine state.
 type Run struct {
-	c     *command.Ctx
-	start time.Time
-	st    command.ScriptRun
-	name  string // the SHA1 or function name of error texts
+	c    *command.Ctx
+	st   command.ScriptRun
+	name string // the SHA1 or function name of error texts
 }
 
 // Of is the runtime of the server c runs on (made on first use).
@@ -72,7 +76,7 @@ func newRuntime() any { return New() }
 
 // New makes a runtime with a fresh Lua state.
 func New() *Runtime {
-	rt := &Runtime{scripts: map[string]*Script{}}
+	rt := &Runtime{scripts: map[string]*Script{}, numbers: newNumbers()}
 	rt.reset()
 	rt.funcs = newFunctions()
 	return rt
@@ -84,7 +88,7 @@ func (rt *Runtime) reset() {
 		rt.L.Close()
 	}
 	rt.scripts = map[string]*Script{}
-	rt.keysT, rt.argvT = nil, nil
+	rt.keysT, rt.argvT, rt.fkeysT, rt.fargsT = nil, nil, nil, nil
 	rt.rand.seed(0)
 	rt.L = lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
 	rt.hook.rt = rt
@@ -139,7 +143,9 @@ func (rt *Runtime) CreateScript(body string) (string, *Script, string) {
 	if err != nil {
 		return "", nil, "ERR Error compiling script (new function): " + compileError(err)
 	}
-	s := &Script{Body: body, Flags: flags, fn: fn}
+	var slots []argSlot
+	rt.bindGlobals(fn.Proto, true, &slots)
+	s := &Script{SHA: sha, Body: body, Flags: flags, fn: fn, args: slots}
 	rt.scripts[sha] = s
 	return sha, s, ""
 }
@@ -160,8 +166,24 @@ func compileError(err error) string {
 // parseErrorShape is gopher-lua's "chunk line:N(column:M) near 'tok': msg".
 var parseErrorShape = regexp.MustCompile(`^(\S+) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
 
-// Lookup is the cached script of sha (lower case), or nil.
+// Lookup is the cached script of sha (either case), or nil.
 func (rt *Runtime) Lookup(sha string) *Script { return rt.scripts[strings.ToLower(sha)] }
+
+// LookupSHA is Lookup of EVALSHA's argument, without allocating: a
+// SHA1 in upper case is lowered into a buffer first.
+func (rt *Runtime) LookupSHA(sha []byte) *Script {
+	var buf [40]byte
+	if len(sha) == len(buf) {
+		for i, b := range sha {
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			buf[i] = b
+		}
+		sha = buf[:]
+	}
+	return rt.scripts[string(sha)]
+}
 
 // Flush forgets every script and starts a new Lua state (SCRIPT FLUSH);
 // the function libraries are compiled again into it.
@@ -172,16 +194,23 @@ func (rt *Runtime) Flush() {
 
 // Eval runs a script for c (evalGenericCommand, luaCallFunction): keys
 // and args become KEYS and ARGV; the reply goes to c.
-func (rt *Runtime) Eval(c *command.Ctx, sha string, s *Script, keys, args [][]byte, ro bool) {
-	run := rt.newRun(c, sha, command.ScriptRun{Flags: s.Flags, RO: ro})
+func (rt *Runtime) Eval(c *command.Ctx, s *Script, keys, args [][]byte, ro bool) {
+	run := rt.newRun(c, s.SHA, command.ScriptRun{Flags: s.Flags, RO: ro})
 	if msg := c.ScriptStart(&run.st); msg != "" {
 		c.Error(msg)
 		return
 	}
-	rt.keysT = rt.refill(rt.keysT, keys)
-	rt.argvT = rt.refill(rt.argvT, args)
-	rt.globals.RawSetString("KEYS", rt.keysT)
-	rt.globals.RawSetString("ARGV", rt.argvT)
+	// Only Eval sets KEYS and ARGV (scripts cannot): a refilled table is
+	// in place already.
+	if t := rt.refill(rt.keysT, keys); t != rt.keysT {
+		rt.keysT = t
+		rt.globals.RawSetString("KEYS", t)
+	}
+	if t := rt.refill(rt.argvT, args); t != rt.argvT {
+		rt.argvT = t
+		rt.globals.RawSetString("ARGV", t)
+	}
+	setArgs(s.args, rt.keysT, rt.argvT)
 	rt.L.Push(s.fn)
 	rt.call(run, 0)
 }
@@ -200,7 +229,6 @@ func (rt *Runtime) newRun(c *command.Ctx, name string, st command.ScriptRun) *Ru
 func (rt *Runtime) call(run *Run, nargs int) {
 	L := rt.L
 	c := run.c
-	run.start = time.Now()
 	rt.run = run
 	rt.hook.start()
 	L.SetContext(&rt.hook)
@@ -261,26 +289,36 @@ func (rt *Runtime) array(v [][]byte) *lua.LTable {
 // t holds exactly as many values, at 1..n, and has no metatable: else a
 // new table. A script cannot keep a reference to KEYS or ARGV past its
 // run (the globals are read-only), so what it finds is what it would
-// find in a new table. FCALL's tables are always new: a library's
-// closure may keep them.
+// find in a new table. FCALL's are refilled only for a function that
+// cannot keep them (paramsOnlyIndexed): a library's closure may.
 func (rt *Runtime) refill(t *lua.LTable, v [][]byte) *lua.LTable {
-	if t == nil || t.Metatable != lua.LNil || t.Len() != len(v) {
+	if t == nil || t.Metatable != lua.LNil || t.Len() != len(v) || !rt.onlyArray(t, len(v)) {
 		return rt.array(v)
-	}
-	n := 0
-	t.ForEach(func(lua.LValue, lua.LValue) { n++ })
-	if n != len(v) {
-		return rt.array(v)
-	}
-	for i := range v {
-		if t.RawGetInt(i+1) == lua.LNil {
-			return rt.array(v)
-		}
 	}
 	for i, b := range v {
+		// An argument as the last call's (ARGV's constants) stays.
+		if old, ok := t.RawGetInt(i + 1).(lua.LString); ok && string(old) == string(b) {
+			continue
+		}
 		t.RawSetInt(i+1, lua.LString(b))
 	}
 	return t
+}
+
+// onlyArray reports whether t's entries are exactly 1..n: each of them
+// set and nothing after n (Next). ForEach would box every index.
+func (rt *Runtime) onlyArray(t *lua.LTable, n int) bool {
+	for i := 1; i <= n; i++ {
+		if t.RawGetInt(i) == lua.LNil {
+			return false
+		}
+	}
+	var last lua.LValue = lua.LNil // Next(nil): the first entry
+	if n > 0 {
+		last = rt.numbers.box(lua.LNumber(n))
+	}
+	k, _ := t.Next(last)
+	return k == lua.LNil
 }
 
 // Exists reports whether sha is cached.

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -87,9 +88,165 @@ func TestIntegerReplyToLua(t *testing.T) {
 		{":9223372036854775807\r\n", 9223372036854775807},
 		{":-9223372036854775808\r\n", -9223372036854775808},
 	} {
-		v, isErr := replyToLua(L, []byte(c.reply))
+		v, isErr := replyToLua(L, newNumbers(), []byte(c.reply))
 		if n, ok := v.(lua.LNumber); !ok || float64(n) != c.want || isErr {
 			t.Errorf("%q: %v (error %v), want %v", c.reply, v, isErr, c.want)
 		}
+	}
+}
+
+// TestRefillKeepsOnlyUntouchedTables: EVAL refills the last KEYS/ARGV
+// table only when it holds exactly 1..n; any other shape a script left
+// (a hole, an extra index or field, a metatable, another length) gets a
+// new table, and the refilled one holds the new values.
+func TestRefillKeepsOnlyUntouchedTables(t *testing.T) {
+	rt := New()
+	v := [][]byte{[]byte("a"), []byte("b")}
+	for _, c := range []struct {
+		name  string
+		touch func(*lua.LTable)
+		kept  bool
+	}{
+		{"untouched", func(*lua.LTable) {}, true},
+		{"same value rewritten", func(tb *lua.LTable) { tb.RawSetInt(1, lua.LString("x")) }, true},
+		{"hole", func(tb *lua.LTable) { tb.RawSetInt(1, lua.LNil) }, false},
+		{"extra index", func(tb *lua.LTable) { tb.RawSetInt(3, lua.LString("c")) }, false},
+		{"far index", func(tb *lua.LTable) { tb.RawSetInt(100, lua.LString("c")) }, false},
+		{"field", func(tb *lua.LTable) { tb.RawSetString("f", lua.LTrue) }, false},
+		{"field removed again", func(tb *lua.LTable) {
+			tb.RawSetString("f", lua.LTrue)
+			tb.RawSetString("f", lua.LNil)
+		}, true},
+		{"metatable", func(tb *lua.LTable) { tb.Metatable = rt.L.NewTable() }, false},
+		{"shorter", func(tb *lua.LTable) { tb.RawSetInt(2, lua.LNil) }, false},
+	} {
+		tb := rt.array(v)
+		c.touch(tb)
+		got := rt.refill(tb, v)
+		if (got == tb) != c.kept {
+			t.Errorf("%s: kept %v, want %v", c.name, got == tb, c.kept)
+		}
+		n := 0
+		got.ForEach(func(lua.LValue, lua.LValue) { n++ })
+		if n != 2 || got.RawGetInt(1).String() != "a" || got.RawGetInt(2).String() != "b" {
+			t.Errorf("%s: refilled table holds %d entries, %v %v", c.name, n, got.RawGetInt(1), got.RawGetInt(2))
+		}
+	}
+	empty := rt.array(nil)
+	if rt.refill(empty, nil) != empty {
+		t.Error("an untouched empty table is not kept")
+	}
+	empty.RawSetString("f", lua.LTrue)
+	if rt.refill(empty, nil) == empty {
+		t.Error("an empty table with a field is kept")
+	}
+}
+
+// TestNumbersBox: boxed numbers read back as the numbers boxed, across
+// blocks and garbage collections, and compare equal to plain LNumbers.
+func TestNumbersBox(t *testing.T) {
+	nb := newNumbers()
+	var kept []lua.LValue
+	var want []float64
+	for i := -300; i < 3*numberBlock+300; i++ {
+		f := float64(i)
+		if i%7 == 0 {
+			f += 0.5
+		}
+		kept = append(kept, nb.box(lua.LNumber(f)))
+		want = append(want, f)
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+	for i, v := range kept {
+		n, ok := v.(lua.LNumber)
+		if !ok || float64(n) != want[i] || v != lua.LValue(lua.LNumber(want[i])) {
+			t.Fatalf("box(%v) = %v", want[i], v)
+		}
+	}
+}
+
+// TestParamsOnlyIndexed: a function whose keys and args are only indexed
+// gets refilled tables; any other use of them (stored, passed, returned,
+// captured, compared, assigned into, varargs) makes FCALL build new ones.
+func TestParamsOnlyIndexed(t *testing.T) {
+	for body, want := range map[string]bool{
+		"function(keys, args) return redis.call('INCR', keys[1]) end":                                    true,
+		"function(keys, args) local v for i = 1, 10 do v = redis.call('INCR', keys[1]) end return v end": true,
+		"function(keys, args) return #keys + #args end":                                                  true,
+		"function(keys, args) return {#keys, keys[1] or 'none', args[2] or 'none', keys[#keys]} end":     true,
+		"function(keys, args) return redis.call('SET', keys[1], args[1] .. args[2]) end":                 true,
+		"function() return 1 end":                                                                              true,
+		"function(k) return k[1] end":                                                                          true,
+		"function(keys, args) keys = {} return keys end":                                                       false,
+		"function(keys, args) return keys end":                                                                 false,
+		"function(keys, args) return 1, args end":                                                              false,
+		"function(keys, args) kept = keys end":                                                                 false,
+		"function(keys, args) return redis.call('GET', unpack(keys)) end":                                      false,
+		"function(keys, args) keys[1] = 'x' return keys[1] end":                                                false,
+		"function(keys, args) args.x = 1 end":                                                                  false,
+		"function(keys, args) return (function() return keys[1] end)() end":                                    false,
+		"function(keys, args) local t = {keys} return 1 end":                                                   false,
+		"function(keys, args) local t = {x = args} return 1 end":                                               false,
+		"function(keys, args) local k = keys return k[1] end":                                                  false,
+		"function(keys, ...) return keys[1] end":                                                               false,
+		"function(keys, args) for i, k in ipairs(keys) do end end":                                             false,
+		"function(keys, args) return keys:len() end":                                                           false,
+		"function(keys, args) return keys == args end":                                                         false,
+		"function(keys, args) local t = {} return t[keys] end":                                                 false,
+		"function(keys, args) if args then return 1 end end":                                                   false,
+		"function(keys, args) return not keys end":                                                             false,
+		"function(keys, args) return coroutine.wrap(function() return args end)() end":                         false,
+		"function(keys, args) return pcall(redis.call, 'GET', keys) end":                                       false,
+		"function(keys, args) local a = args or {} return a[1] end":                                            false,
+		"function(keys, args) for i = 1, #keys do redis.call('DEL', keys[i]) end return #keys end":             true,
+		"function(keys, args) local n = tonumber(args[1]) if n > 1 then return keys[2] end return keys[1] end": true,
+	} {
+		rt := New()
+		code := "#!lua name=lib\nlocal kept\nredis.register_function('f', " + body + ")"
+		if _, msg := rt.LoadLibrary(code, false); msg != "" {
+			t.Fatalf("%s: %s", body, msg)
+		}
+		if got := rt.Function("f").reuseArgs; got != want {
+			t.Errorf("%s: reuseArgs %v, want %v", body, got, want)
+		}
+	}
+}
+
+// TestBindGlobals: the benchmark's script reads no global (KEYS is a
+// constant Eval sets) and redis.call is a constant; a field read that a
+// jump leads to stays.
+func TestBindGlobals(t *testing.T) {
+	rt := New()
+	var s *Script
+	count := func(body string) (globals, fields int) {
+		var msg string
+		_, s, msg = rt.CreateScript(body)
+		if msg != "" {
+			t.Fatal(msg)
+		}
+		for _, inst := range s.fn.Proto.Code {
+			switch int(inst >> 26) {
+			case lua.OP_GETGLOBAL:
+				globals++
+			case lua.OP_GETTABLEKS:
+				fields++
+			}
+		}
+		return globals, fields
+	}
+	if g, f := count("return redis.call('INCR', KEYS[1])"); g != 0 || f != 0 || len(s.args) != 1 || s.args[0].argv {
+		t.Errorf("redis.call: %d global reads, %d field reads, KEYS slots %v, want 0, 0, one", g, f, s.args)
+	}
+	if g, _ := count("local function f() return ARGV[1] end return {KEYS[1], f(), KEYS[2]}"); g != 0 || len(s.args) != 2 {
+		t.Errorf("KEYS and ARGV: %d global reads, slots %v, want 0 and two (one per function)", g, s.args)
+	}
+	// y.call is where both branches join: y may hold x.
+	if g, f := count("local x = {call = 6} local y if x then y = x else y = redis end return y.call"); g != 0 || f != 1 {
+		t.Errorf("y.call after if/else: %d global reads, %d field reads, want 0, 1", g, f)
+	}
+	if g, _ := count("return nosuch"); g != 1 {
+		t.Errorf("an unknown global: %d reads, want 1", g)
 	}
 }

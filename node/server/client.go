@@ -35,6 +35,9 @@ type Client struct {
 	closeAfter    bool // close once the replies are flushed (QUIT, protocol error, KILL)
 	killed        bool
 	lastCmd       string
+	// cmdStart is when the current command started (callAt): a script
+	// it runs starts then, without a clock read of its own.
+	cmdStart time.Time
 
 	multi   *multiState
 	watched []watchedKey

@@ -31,9 +31,12 @@ func (c *Client) CountLookup(hit bool) {
 
 // KeyModified invalidates WATCHers of key in db and counts a change.
 func (c *Client) KeyModified(db *keyspace.DB, key []byte) {
-	c.srv.dirty++
-	c.srv.touchWatched(db.ID, string(key))
-	c.srv.signalDeletedKeyAsReady(db, key)
+	s := c.srv
+	s.dirty++
+	if s.trk.active() || len(s.watched) > 0 { // the key as a string only for them
+		s.touchWatched(db.ID, string(key))
+	}
+	s.signalDeletedKeyAsReady(db, key)
 }
 
 // CountDirty counts n changes not about one key (FLUSHALL).

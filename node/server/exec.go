@@ -143,6 +143,7 @@ func (s *Server) call(c *Client, spec *command.Spec) { s.callAt(c, spec, time.No
 // callAt is call with the start time already taken.
 func (s *Server) callAt(c *Client, spec *command.Spec, start time.Time) {
 	c.Cmd = spec
+	c.cmdStart = start
 	c.lastCmd = spec.FullName()
 	c.rewrite = nil
 	c.noProp = false

@@ -220,7 +220,11 @@ func (c *Client) ScriptStart(run *command.ScriptRun) string {
 	st := &s.script
 	st.running = run
 	st.caller = c
-	st.start = time.Now()
+	st.start = c.cmdStart
+	if st.start.IsZero() {
+		st.start = time.Now()
+	}
+	run.Start = st.start
 	st.now = s.env.Now
 	st.busy = false
 	st.yields = 0
@@ -236,16 +240,16 @@ func (s *Server) scriptCommandRefuses(c *Client, f command.ScriptFlags) string {
 	if write && f&command.ScriptAllowOOM == 0 && s.cfg.MaxMemory > 0 && !s.performEvictions() {
 		return command.ErrOOM
 	}
-	if write && s.diskErrorRefuses(c, s.setSpec()) {
+	if write && s.diskErrorRefuses(c, s.setSpec) {
 		return ErrMisconf
 	}
 	if len(s.hooks.guard) > 0 {
 		// The Guard hooks (replication's) refuse as for a command with
 		// the script's flags: SET is a write, GET is neither write nor
 		// stale.
-		probe := s.cmds.Lookup([]byte("get"))
+		probe := s.getSpec
 		if write {
-			probe = s.setSpec()
+			probe = s.setSpec
 		}
 		if f&command.ScriptAllowStale == 0 || write {
 			if msg := s.guardRefuses(c, probe); msg != "" {
@@ -266,9 +270,6 @@ func (s *Server) callFlags(c *Client, spec *command.Spec, args [][]byte) command
 	}
 	return spec.CallFlags(&c.Ctx, args, spec.Flags)
 }
-
-// setSpec is SET's spec, a write command for the disk error check.
-func (s *Server) setSpec() *command.Spec { return s.cmds.Lookup([]byte("set")) }
 
 // ScriptEnd marks the end of the script run ScriptStart began.
 func (c *Client) ScriptEnd(run *command.ScriptRun) {
@@ -406,7 +407,7 @@ func (s *Server) shutdownDuringScript(nosave bool) string {
 		return ""
 	}
 	if !nosave {
-		return s.busyRefuses(nil, s.setSpec())
+		return s.busyRefuses(nil, s.setSpec)
 	}
 	st.running.Killed = true
 	return ""

@@ -48,9 +48,12 @@ type Server struct {
 	cmds     *command.Table
 	execSpec *command.Spec // EXEC: refusing it discards the transaction
 	pingSpec *command.Spec // PING: refused with the writes on a disk error
-	handlers []Handler     // by command ID
-	env      *keyspace.Env
-	dbs      []*keyspace.DB
+	// setSpec and getSpec are the probes of a script's or function's
+	// flags (scriptCommandRefuses): a write, and neither write nor stale.
+	setSpec, getSpec *command.Spec
+	handlers         []Handler // by command ID
+	env              *keyspace.Env
+	dbs              []*keyspace.DB
 
 	listeners []net.Listener
 	tls       tlsState          // the TLS material (tls.go)
@@ -203,6 +206,7 @@ func (s *Server) buildCommandTable() error {
 	s.cmds = t
 	s.execSpec = t.Lookup([]byte("exec"))
 	s.pingSpec = t.Lookup([]byte("ping"))
+	s.setSpec, s.getSpec = t.Lookup([]byte("set")), t.Lookup([]byte("get"))
 	s.handlers = make([]Handler, t.NumIDs())
 	s.cmdStats = make([]cmdStat, t.NumIDs())
 	for id := 0; id < t.NumIDs(); id++ {

@@ -1,8 +1,6 @@
 package scripting
 
 import (
-	"strings"
-
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/scripting"
 )
@@ -34,7 +32,7 @@ func evalshaCallFlags(c *command.Ctx, args [][]byte, flags command.Flags) comman
 	if len(args) < 2 || len(args[1]) != 40 {
 		return flags
 	}
-	if s := scripting.Of(c).Lookup(strings.ToLower(string(args[1]))); s != nil {
+	if s := scripting.Of(c).LookupSHA(args[1]); s != nil {
 		return scriptCallFlags(flags, s.Flags)
 	}
 	return flags

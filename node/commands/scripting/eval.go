@@ -1,8 +1,6 @@
 package scripting
 
 import (
-	"strings"
-
 	"github.com/shoal-dev/shoal/node/command"
 	"github.com/shoal-dev/shoal/node/scripting"
 )
@@ -46,24 +44,19 @@ func evalGeneric(c *command.Ctx, evalsha, ro bool) {
 	// The script's writes propagate themselves (effects replication).
 	c.PreventPropagation()
 	rt := scripting.Of(c)
-	var sha string
 	var s *scripting.Script
 	if evalsha {
-		sha = strings.ToLower(string(c.Args[1]))
-		if len(sha) == 40 {
-			s = rt.Lookup(sha)
-		}
-		if s == nil {
+		if s = rt.LookupSHA(c.Args[1]); s == nil {
 			c.Error(errNoScript)
 			return
 		}
 	} else {
 		var msg string
-		sha, s, msg = rt.CreateScript(string(c.Args[1]))
+		_, s, msg = rt.CreateScript(string(c.Args[1]))
 		if msg != "" {
 			c.Error(msg)
 			return
 		}
 	}
-	rt.Eval(c, sha, s, keys, args, ro)
+	rt.Eval(c, s, keys, args, ro)
 }
