@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 const (
@@ -48,6 +49,10 @@ func TestMain(m *testing.M) {
 
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// The API server's warnings (an Endpoints object is deprecated) go to
+	// the spec's output instead of controller-runtime's "SetLogger was
+	// never called" stack dump.
+	ctrllog.SetLogger(GinkgoLogr)
 	RunSpecs(t, "shoal e2e")
 }
 
