@@ -158,10 +158,6 @@ func (s *session) stop(point string) bool {
 
 // moveKeys migrates the slot's keys from c in batches until it holds none.
 func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topology.SlotOp) error {
-	_, srcIP, srcPort, err := s.client(op.Node)
-	if err != nil {
-		return err
-	}
 	_, ip, port, err := s.client(op.Arg)
 	if err != nil {
 		return err
@@ -187,7 +183,7 @@ func (s *session) moveKeys(ctx context.Context, c clusteradmin.Client, op topolo
 			})
 		}
 		if s.m.Pacer != nil {
-			release := s.m.Pacer.Hold(fmt.Sprintf("%s:%d", srcIP, srcPort), fmt.Sprintf("%s:%d", ip, port))
+			release := s.m.Pacer.Hold(op.Node, op.Arg) // source and target IDs
 			start := time.Now()
 			err = migrate(false)
 			s.m.Pacer.Observe(len(keys), time.Since(start))
