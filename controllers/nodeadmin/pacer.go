@@ -73,8 +73,9 @@ func nextBatch(batch, keys int, d, target time.Duration, maxKeys int) int {
 }
 
 // Hold waits until no other MIGRATE of this pacer involves any of the
-// nodes (any name unique to a node: the mover uses node IDs) and returns the function that lets them go. Nodes are
-// taken in one order, so two moves never wait for each other.
+// nodes (any name unique to a node: the mover uses node IDs) and returns
+// the function that lets them go. Nodes are taken in one order, so two
+// moves never wait for each other.
 func (p *Pacer) Hold(nodes ...string) (release func()) {
 	sorted := append([]string(nil), nodes...)
 	sort.Strings(sorted)
