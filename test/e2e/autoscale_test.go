@@ -184,10 +184,7 @@ func startMetricsServer(ctx SpecContext, c client.Client, operatorNS string) {
 	bin := os.Getenv(metricsServerEnv)
 	Expect(bin).NotTo(BeEmpty(), "%s names the metrics-server binary (make metrics-server)", metricsServerEnv)
 	kubeconfig := os.Getenv("KUBECONFIG")
-	var pods corev1.PodList
-	Expect(c.List(ctx, &pods, client.InNamespace(operatorNS), client.MatchingLabels{"app.kubernetes.io/component": "operator"})).To(Succeed())
-	Expect(pods.Items).NotTo(BeEmpty())
-	hostIP := localAddrToward(pods.Items[0].Status.PodIP)
+	hostIP := hostAddrTowardPods(ctx, c, operatorNS)
 	l, err := net.Listen("tcp", net.JoinHostPort(hostIP, "0"))
 	Expect(err).NotTo(HaveOccurred())
 	port := l.Addr().(*net.TCPAddr).Port

@@ -50,10 +50,7 @@ func describeBackup(env func() (client.Client, suiteConfig, string)) {
 			ns = createNamespace(ctx, c, "shoal-e2e-backup-")
 			bin := os.Getenv(s3test.BinaryVar)
 			Expect(bin).NotTo(BeEmpty(), "%s names the S3 server (make s3server)", s3test.BinaryVar)
-			var pods corev1.PodList
-			Expect(c.List(ctx, &pods, client.InNamespace(operatorNS), client.MatchingLabels{"app.kubernetes.io/component": "operator"})).To(Succeed())
-			Expect(pods.Items).NotTo(BeEmpty())
-			hostIP := localAddrToward(pods.Items[0].Status.PodIP)
+			hostIP := hostAddrTowardPods(ctx, c, operatorNS)
 			By("starting the S3 server on " + hostIP)
 			srv, err := s3test.StartProcess(bin, hostIP, GinkgoT().TempDir(), backupBucket)
 			Expect(err).NotTo(HaveOccurred())

@@ -52,10 +52,7 @@ func describeFromRedis(env func() (client.Client, suiteConfig, string)) {
 			Expect(err).NotTo(HaveOccurred(), "redis-server (Debian package redis-server) runs the source on the host")
 
 			By("finding the host's address toward the pods (the operator pod's IP)")
-			var pods corev1.PodList
-			Expect(c.List(ctx, &pods, client.InNamespace(operatorNS), client.MatchingLabels{"app.kubernetes.io/component": "operator"})).To(Succeed())
-			Expect(pods.Items).NotTo(BeEmpty())
-			hostIP := localAddrToward(pods.Items[0].Status.PodIP)
+			hostIP := hostAddrTowardPods(ctx, c, operatorNS)
 
 			By("starting redis-server on " + hostIP + " with a password")
 			l, err := net.Listen("tcp", net.JoinHostPort(hostIP, "0"))
@@ -193,6 +190,16 @@ func describeFromRedis(env func() (client.Client, suiteConfig, string)) {
 			Expect(cc.TTL(ctx, "fr:ttl:3").Val()).To(BeNumerically(">", 50*time.Minute))
 		}, SpecTimeout(formTimeout+fromRedisSyncTimeout+fromRedisCutoverTimeout+2*time.Minute))
 	})
+}
+
+// hostAddrTowardPods is the host's address as the pods reach it: the one
+// on its route toward the operator pod.
+func hostAddrTowardPods(ctx context.Context, c client.Client, operatorNS string) string {
+	GinkgoHelper()
+	var pods corev1.PodList
+	Expect(c.List(ctx, &pods, client.InNamespace(operatorNS), client.MatchingLabels{"app.kubernetes.io/component": "operator"})).To(Succeed())
+	Expect(pods.Items).NotTo(BeEmpty())
+	return localAddrToward(pods.Items[0].Status.PodIP)
 }
 
 // localAddrToward is the host's address on the route toward ip: the one
