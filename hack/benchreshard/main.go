@@ -11,9 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,6 +36,7 @@ type options struct {
 	clients      int
 	modes        string
 	verbose      bool
+	profile      string
 }
 
 func main() {
@@ -48,7 +51,8 @@ func main() {
 	flag.DurationVar(&o.maxLatency, "max-latency-impact", 0, "pace our MIGRATEs to add at most this latency (spec.migration.maxLatencyImpact; 0: fixed batches)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
-	flag.BoolVar(&o.verbose, "v", false, "log progress")
+	flag.BoolVar(&o.verbose, "v", false, "log progress and the commands the nodes logged as slow")
+	flag.StringVar(&o.profile, "profile", "", "directory for each node's CPU and lock-contention profiles (go tool pprof)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreshard:", err)
@@ -135,6 +139,12 @@ func startNodes(o options, dir string) ([]*node, error) {
 			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--dir", d, "--appendonly", "no", "--save", "",
 			"--cluster-node-timeout", "5000")
 		cmd.Dir = d
+		if o.profile != "" {
+			// One CPU and one lock-contention profile per node, in
+			// -profile's directory (written when the node stops).
+			cmd.Env = append(os.Environ(), "SHOAL_CPUPROFILE="+filepath.Join(o.profile, fmt.Sprintf("cpu-%d.prof", i)),
+				"SHOAL_MUTEXPROFILE="+filepath.Join(o.profile, fmt.Sprintf("mutex-%d.prof", i)))
+		}
 		logf, err := os.Create(filepath.Join(d, "log"))
 		if err != nil {
 			return nodes, err
@@ -163,8 +173,14 @@ func startNodes(o options, dir string) ([]*node, error) {
 
 func stopNodes(nodes []*node) {
 	for _, n := range nodes {
-		_ = n.cmd.Process.Kill()
-		<-n.done
+		// SIGTERM first: a node writes its profiles as it exits.
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.done:
+		case <-time.After(10 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-n.done
+		}
 	}
 }
 
@@ -338,6 +354,9 @@ func runOne(o options, mode string) (result, error) {
 	}
 	logf(o, "%s: loaded %d keys in %s", mode, o.keys, time.Since(t0).Round(time.Millisecond))
 
+	if o.verbose {
+		slowlogReset(ctx, addrs)
+	}
 	lctx, stopLoad := context.WithCancel(ctx)
 	lg := &loadGen{}
 	wg := lg.run(lctx, o, cc)
@@ -362,6 +381,9 @@ func runOne(o options, mode string) (result, error) {
 		return res, err
 	}
 	logf(o, "%s: moved in %s", mode, res.took.Round(time.Millisecond))
+	if o.verbose {
+		logf(o, "%s: commands over 2ms on the nodes: %s", mode, slowlogSummary(ctx, addrs))
+	}
 	res.errors, res.ops = lg.errs.Load(), lg.ops.Load()
 	res.p99Before, res.p99During = p99(lg.lat[0]), p99(lg.lat[1])
 	if e, ok := lg.firstErr.Load().(string); ok {
@@ -508,4 +530,55 @@ func (c *timedClient) GetKeysInSlot(ctx context.Context, slot, n int) ([]string,
 func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, auth clusteradmin.Auth, replace bool) error {
 	defer c.st.add("MIGRATE", time.Now())
 	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, auth, replace)
+}
+
+// slowlogReset makes every node log commands of 2 ms or more, from now.
+func slowlogReset(ctx context.Context, addrs []string) {
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		c.ConfigSet(ctx, "slowlog-log-slower-than", "2000")
+		c.ConfigSet(ctx, "slowlog-max-len", "100000")
+		c.SlowLogReset(ctx)
+		_ = c.Close()
+	}
+}
+
+// slowlogSummary counts the nodes' slow log entries by command, with the
+// longest of each.
+func slowlogSummary(ctx context.Context, addrs []string) string {
+	type agg struct {
+		n   int
+		max time.Duration
+	}
+	by := map[string]*agg{}
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		entries, _ := c.SlowLogGet(ctx, -1).Result()
+		_ = c.Close()
+		for _, e := range entries {
+			name := "?"
+			if len(e.Args) > 0 {
+				name = strings.ToUpper(e.Args[0])
+				if len(e.Args) > 1 && (name == "CLUSTER" || name == "CONFIG") {
+					name += " " + strings.ToUpper(e.Args[1])
+				}
+				if len(e.Args) > 3 && name == "CLUSTER SETSLOT" {
+					name += " " + strings.ToUpper(e.Args[3])
+				}
+			}
+			g := by[name]
+			if g == nil {
+				g = &agg{}
+				by[name] = g
+			}
+			g.n++
+			g.max = max(g.max, e.Duration)
+		}
+	}
+	var parts []string
+	for name, g := range by {
+		parts = append(parts, fmt.Sprintf("%s %d (max %s)", name, g.n, g.max))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
