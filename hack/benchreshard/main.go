@@ -268,12 +268,15 @@ func load(ctx context.Context, o options, cc *redis.ClusterClient) error {
 // loadGen runs o.clients clients doing GET and SET of random keys and
 // records latencies, split by phase.
 type loadGen struct {
-	mu       sync.Mutex
-	phase    int // 0 before, 1 during
-	lat      [2][]time.Duration
-	errs     atomic.Int64
-	ops      atomic.Int64
-	firstErr atomic.Value
+	mu    sync.Mutex
+	phase int // 0 before, 1 during
+	lat   [2][]time.Duration
+	// During the move: the operations served by the first node asked,
+	// and those that followed a MOVED or ASK.
+	direct, redirected []time.Duration
+	errs               atomic.Int64
+	ops                atomic.Int64
+	firstErr           atomic.Value
 }
 
 func (l *loadGen) run(ctx context.Context, o options, cc *redis.ClusterClient) *sync.WaitGroup {
@@ -283,12 +286,14 @@ func (l *loadGen) run(ctx context.Context, o options, cc *redis.ClusterClient) *
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
+				var attempts int32
+				octx := context.WithValue(ctx, attemptsKey{}, &attempts)
 				start := time.Now()
 				var err error
 				if rand.IntN(2) == 0 {
-					err = cc.Get(ctx, k).Err()
+					err = cc.Get(octx, k).Err()
 				} else {
-					err = cc.Set(ctx, k, val, 0).Err()
+					err = cc.Set(octx, k, val, 0).Err()
 				}
 				d := time.Since(start)
 				if ctx.Err() != nil {
@@ -302,6 +307,11 @@ func (l *loadGen) run(ctx context.Context, o options, cc *redis.ClusterClient) *
 				}
 				l.mu.Lock()
 				l.lat[l.phase] = append(l.lat[l.phase], d)
+				if l.phase == 1 && attempts > 1 {
+					l.redirected = append(l.redirected, d)
+				} else if l.phase == 1 {
+					l.direct = append(l.direct, d)
+				}
 				l.mu.Unlock()
 			}
 		})
@@ -347,6 +357,7 @@ func runOne(o options, mode string) (result, error) {
 		addrs = append(addrs, n.addr())
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRedirects: 16, ReadTimeout: 10 * time.Second, PoolSize: 32})
+	cc.OnNewNode(func(c *redis.Client) { c.AddHook(attemptHook{}) })
 	defer cc.Close()
 	t0 := time.Now()
 	if err := load(ctx, o, cc); err != nil {
@@ -383,6 +394,8 @@ func runOne(o options, mode string) (result, error) {
 	logf(o, "%s: moved in %s", mode, res.took.Round(time.Millisecond))
 	if o.verbose {
 		logf(o, "%s: commands over 2ms on the nodes: %s", mode, slowlogSummary(ctx, addrs))
+		logf(o, "%s: during the move, %d operations served at once (p99 %s), %d redirected (p99 %s)", mode,
+			len(lg.direct), p99(lg.direct), len(lg.redirected), p99(lg.redirected))
 	}
 	res.errors, res.ops = lg.errs.Load(), lg.ops.Load()
 	res.p99Before, res.p99During = p99(lg.lat[0]), p99(lg.lat[1])
@@ -581,4 +594,26 @@ func slowlogSummary(ctx context.Context, addrs []string) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// attemptsKey is the context key of an operation's attempt counter.
+type attemptsKey struct{}
+
+// attemptHook counts the nodes an operation was sent to (more than one:
+// it followed a MOVED or ASK).
+type attemptHook struct{}
+
+func (attemptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (attemptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n, ok := ctx.Value(attemptsKey{}).(*int32); ok {
+			*n++
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (attemptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
