@@ -2,24 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/hack/benchkit"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
@@ -92,224 +90,6 @@ func run(o options) error {
 	return nil
 }
 
-// node is one node process.
-type node struct {
-	port int
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func (n *node) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
-
-func freePort() (int, error) {
-	for range 1000 {
-		p := 10000 + rand.IntN(10000)
-		if portFree(p) && portFree(p+10000) {
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free port")
-}
-
-func portFree(p int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-	if err != nil {
-		return false
-	}
-	_ = l.Close()
-	return true
-}
-
-func startNodes(o options, dir string) ([]*node, error) {
-	var nodes []*node
-	for i := range o.to {
-		port, err := freePort()
-		if err != nil {
-			return nodes, err
-		}
-		d := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nodes, err
-		}
-		cmd := exec.Command(o.bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--dir", d, "--appendonly", "no", "--save", "",
-			"--cluster-node-timeout", "5000")
-		cmd.Dir = d
-		logf, err := os.Create(filepath.Join(d, "log"))
-		if err != nil {
-			return nodes, err
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			return nodes, err
-		}
-		n := &node{port: port, cmd: cmd, done: make(chan struct{})}
-		go func() { _ = cmd.Wait(); close(n.done) }()
-		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		if err := poll(30*time.Second, func() error {
-			c, err := net.Dial("tcp", n.addr())
-			if err == nil {
-				_ = c.Close()
-			}
-			return err
-		}); err != nil {
-			return nodes, err
-		}
-	}
-	return nodes, nil
-}
-
-func stopNodes(nodes []*node) {
-	for _, n := range nodes {
-		_ = n.cmd.Process.Kill()
-		<-n.done
-	}
-}
-
-func poll(d time.Duration, f func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// form meets every node and gives the first o.from nodes the slots.
-func form(ctx context.Context, o options, nodes []*node) error {
-	seed := redis.NewClient(&redis.Options{Addr: nodes[0].addr()})
-	defer seed.Close()
-	for _, n := range nodes[1:] {
-		if err := seed.ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(n.port)).Err(); err != nil {
-			return err
-		}
-	}
-	for i, r := range topology.EvenSlotRanges(o.from) {
-		c := redis.NewClient(&redis.Options{Addr: nodes[i].addr()})
-		err := c.ClusterAddSlotsRange(ctx, r.First, r.Last).Err()
-		_ = c.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return poll(60*time.Second, func() error { return clusterOK(ctx, nodes) })
-}
-
-func clusterOK(ctx context.Context, nodes []*node) error {
-	for _, n := range nodes {
-		c := redis.NewClient(&redis.Options{Addr: n.addr()})
-		info, err := c.ClusterInfo(ctx).Result()
-		nodesReply, err2 := c.ClusterNodes(ctx).Result()
-		_ = c.Close()
-		if err != nil || err2 != nil {
-			return errors.Join(err, err2)
-		}
-		if !strings.Contains(info, "cluster_state:ok") {
-			return fmt.Errorf("%s: not ok", n.addr())
-		}
-		if strings.Count(strings.TrimSpace(nodesReply), "\n")+1 != len(nodes) || strings.Contains(nodesReply, "handshake") {
-			return fmt.Errorf("%s: not every node known", n.addr())
-		}
-	}
-	return nil
-}
-
-func load(ctx context.Context, o options, cc *redis.ClusterClient) error {
-	val := strings.Repeat("v", o.value)
-	const chunk = 2000
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	next := atomic.Int64{}
-	for range 8 {
-		wg.Go(func() {
-			for {
-				start := int(next.Add(chunk)) - chunk
-				if start >= o.keys {
-					return
-				}
-				_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for i := start; i < min(start+chunk, o.keys); i++ {
-						p.Set(ctx, fmt.Sprintf("key:%d", i), val, 0)
-					}
-					return nil
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
-// loadGen runs o.clients clients doing GET and SET of random keys and
-// records latencies, split by phase.
-type loadGen struct {
-	mu       sync.Mutex
-	phase    int // 0 before, 1 during
-	lat      [2][]time.Duration
-	errs     atomic.Int64
-	ops      atomic.Int64
-	firstErr atomic.Value
-}
-
-func (l *loadGen) run(ctx context.Context, o options, cc *redis.ClusterClient) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	val := strings.Repeat("w", o.value)
-	for range o.clients {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
-				start := time.Now()
-				var err error
-				if rand.IntN(2) == 0 {
-					err = cc.Get(ctx, k).Err()
-				} else {
-					err = cc.Set(ctx, k, val, 0).Err()
-				}
-				d := time.Since(start)
-				if ctx.Err() != nil {
-					return
-				}
-				l.ops.Add(1)
-				if err != nil && !errors.Is(err, redis.Nil) {
-					l.errs.Add(1)
-					l.firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				l.mu.Lock()
-				l.lat[l.phase] = append(l.lat[l.phase], d)
-				l.mu.Unlock()
-			}
-		})
-	}
-	return &wg
-}
-
-func (l *loadGen) startMove() {
-	l.mu.Lock()
-	l.phase = 1
-	l.mu.Unlock()
-	l.errs.Store(0)
-	l.ops.Store(0)
-}
-
-func p99(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)*99/100].Round(10 * time.Microsecond)
-}
-
 func runOne(o options, mode string) (result, error) {
 	res := result{mode: mode}
 	dir, err := os.MkdirTemp("", "benchreshard-")
@@ -317,32 +97,38 @@ func runOne(o options, mode string) (result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	nodes, err := startNodes(o, dir)
-	defer stopNodes(nodes)
+	nodes, err := benchkit.StartNodes(o.bin, dir, o.to)
+	defer benchkit.StopNodes(nodes)
 	if err != nil {
 		return res, err
 	}
 	ctx := context.Background()
-	if err := form(ctx, o, nodes); err != nil {
+	if err := benchkit.Form(ctx, nodes, o.from); err != nil {
 		return res, fmt.Errorf("forming: %w", err)
 	}
-	var addrs []string
-	for _, n := range nodes {
-		addrs = append(addrs, n.addr())
-	}
+	addrs := benchkit.Addrs(nodes)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRedirects: 16, ReadTimeout: 10 * time.Second, PoolSize: 32})
 	defer cc.Close()
 	t0 := time.Now()
-	if err := load(ctx, o, cc); err != nil {
+	val := strings.Repeat("v", o.value)
+	if err := benchkit.Load(ctx, cc, o.keys, func(ctx context.Context, p redis.Pipeliner, i int) {
+		p.Set(ctx, fmt.Sprintf("key:%d", i), val, 0)
+	}); err != nil {
 		return res, fmt.Errorf("loading: %w", err)
 	}
 	logf(o, "%s: loaded %d keys in %s", mode, o.keys, time.Since(t0).Round(time.Millisecond))
 
-	lctx, stopLoad := context.WithCancel(ctx)
-	lg := &loadGen{}
-	wg := lg.run(lctx, o, cc)
+	w := strings.Repeat("w", o.value)
+	lg := &benchkit.LoadGen{Clients: o.clients, Op: func(ctx context.Context, _ int) error {
+		k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
+		if rand.IntN(2) == 0 {
+			return cc.Get(ctx, k).Err()
+		}
+		return cc.Set(ctx, k, w, 0).Err()
+	}}
+	lg.Start(ctx)
 	time.Sleep(3 * time.Second) // the "before" sample of the load
-	lg.startMove()
+	lg.Phase(1)
 	start := time.Now()
 	switch mode {
 	case "ours":
@@ -356,23 +142,16 @@ func runOne(o options, mode string) (result, error) {
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
-	stopLoad()
-	wg.Wait()
+	lg.Stop()
 	if err != nil {
 		return res, err
 	}
 	logf(o, "%s: moved in %s", mode, res.took.Round(time.Millisecond))
-	res.errors, res.ops = lg.errs.Load(), lg.ops.Load()
-	res.p99Before, res.p99During = p99(lg.lat[0]), p99(lg.lat[1])
-	if e, ok := lg.firstErr.Load().(string); ok {
-		res.firstErr = e
-	}
-	for _, a := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: a})
-		n, _ := c.DBSize(ctx).Result()
-		_ = c.Close()
-		res.keysAfter += n
-	}
+	before, during := lg.Stats(0), lg.Stats(1)
+	res.errors, res.ops = during.Errors, during.Ops
+	res.p99Before, res.p99During = before.P99, during.P99
+	res.firstErr = during.FirstErr
+	res.keysAfter, _ = benchkit.DBSize(ctx, addrs)
 	out, _ := exec.Command("redis-cli", "--cluster", "check", addrs[0]).CombinedOutput()
 	res.checkClean = strings.Contains(string(out), "[OK] All 16384 slots covered.") && !strings.Contains(string(out), "[ERR]") &&
 		!strings.Contains(string(out), "[WARNING]")

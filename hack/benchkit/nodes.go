@@ -1,0 +1,178 @@
+package benchkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shoal-dev/shoal/controllers/topology"
+)
+
+// Node is one node process on 127.0.0.1.
+type Node struct {
+	Port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Addr is host:port.
+func (n *Node) Addr() string { return fmt.Sprintf("127.0.0.1:%d", n.Port) }
+
+// Addrs are the nodes' addresses.
+func Addrs(nodes []*Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Addr()
+	}
+	return out
+}
+
+func freePort() (int, error) {
+	for range 1000 {
+		p := 10000 + rand.IntN(10000)
+		if portFree(p) && portFree(p+10000) {
+			return p, nil
+		}
+	}
+	return 0, errors.New("no free port")
+}
+
+func portFree(p int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// StartNodes starts n cluster-enabled nodes of bin, each in a folder of
+// dir, without persistence, and waits until each accepts connections.
+// The nodes started are returned also on error (for StopNodes).
+func StartNodes(bin, dir string, n int) ([]*Node, error) {
+	var nodes []*Node
+	for i := range n {
+		port, err := freePort()
+		if err != nil {
+			return nodes, err
+		}
+		d := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nodes, err
+		}
+		cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--dir", d, "--appendonly", "no", "--save", "",
+			"--cluster-node-timeout", "5000")
+		cmd.Dir = d
+		logf, err := os.Create(filepath.Join(d, "log"))
+		if err != nil {
+			return nodes, err
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			return nodes, err
+		}
+		node := &Node{Port: port, cmd: cmd, done: make(chan struct{})}
+		go func() { _ = cmd.Wait(); close(node.done) }()
+		nodes = append(nodes, node)
+	}
+	for _, n := range nodes {
+		if err := Poll(30*time.Second, func() error {
+			c, err := net.Dial("tcp", n.Addr())
+			if err == nil {
+				_ = c.Close()
+			}
+			return err
+		}); err != nil {
+			return nodes, err
+		}
+	}
+	return nodes, nil
+}
+
+// StopNodes kills the nodes (by PID) and waits for their exit.
+func StopNodes(nodes []*Node) {
+	for _, n := range nodes {
+		_ = n.cmd.Process.Kill()
+		<-n.done
+	}
+}
+
+// Poll calls f every 50 ms until it succeeds or d passed; its last error.
+func Poll(d time.Duration, f func() error) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Form meets every node and gives the first masters nodes the slots, in
+// even ranges (topology.EvenSlotRanges), then waits until every node
+// knows every other and says cluster_state:ok.
+func Form(ctx context.Context, nodes []*Node, masters int) error {
+	seed := redis.NewClient(&redis.Options{Addr: nodes[0].Addr()})
+	defer seed.Close()
+	for _, n := range nodes[1:] {
+		if err := seed.ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(n.Port)).Err(); err != nil {
+			return err
+		}
+	}
+	for i, r := range topology.EvenSlotRanges(masters) {
+		c := redis.NewClient(&redis.Options{Addr: nodes[i].Addr()})
+		err := c.ClusterAddSlotsRange(ctx, r.First, r.Last).Err()
+		_ = c.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return Poll(60*time.Second, func() error { return ClusterOK(ctx, nodes) })
+}
+
+// ClusterOK is nil when every node says cluster_state:ok and knows every
+// node, none in handshake.
+func ClusterOK(ctx context.Context, nodes []*Node) error {
+	for _, n := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: n.Addr()})
+		info, err := c.ClusterInfo(ctx).Result()
+		nodesReply, err2 := c.ClusterNodes(ctx).Result()
+		_ = c.Close()
+		if err != nil || err2 != nil {
+			return errors.Join(err, err2)
+		}
+		if !strings.Contains(info, "cluster_state:ok") {
+			return fmt.Errorf("%s: not ok", n.Addr())
+		}
+		if strings.Count(strings.TrimSpace(nodesReply), "\n")+1 != len(nodes) || strings.Contains(nodesReply, "handshake") {
+			return fmt.Errorf("%s: not every node known", n.Addr())
+		}
+	}
+	return nil
+}
+
+// DBSize is the sum of the nodes' DBSIZE.
+func DBSize(ctx context.Context, addrs []string) (int64, error) {
+	var total int64
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		n, err := c.DBSize(ctx).Result()
+		_ = c.Close()
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
