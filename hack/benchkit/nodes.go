@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Node is one node process on 127.0.0.1.
@@ -175,4 +177,29 @@ func DBSize(ctx context.Context, addrs []string) (int64, error) {
 		total += n
 	}
 	return total, nil
+}
+
+// Members observes the nodes at addrs as the operator's reconciler does
+// (CLUSTER NODES, INFO... through dial's ClusterView): node i is shard i,
+// its pod named by its address.
+func Members(ctx context.Context, addrs []string, dial clusteradmin.Dialer) ([]topology.Member, error) {
+	members := make([]topology.Member, len(addrs))
+	for i, a := range addrs {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			return nil, err
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, err
+		}
+		c := dial(a, clusteradmin.Auth{})
+		v, err := c.ClusterView(ctx)
+		_ = c.Close()
+		if err != nil {
+			return nil, err
+		}
+		members[i] = topology.Member{Pod: a, Shard: i, IP: host, Port: p, BusPort: p + 10000, View: v}
+	}
+	return members, nil
 }

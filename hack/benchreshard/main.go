@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -179,22 +178,7 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 	dial := func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
 		return &timedClient{Client: base(addr, auth), st: st}
 	}
-	observe := func() ([]topology.Member, error) {
-		members := make([]topology.Member, len(addrs))
-		for i, a := range addrs {
-			host, port, _ := net.SplitHostPort(a)
-			var p int
-			fmt.Sscan(port, &p)
-			c := dial(a, clusteradmin.Auth{})
-			v, err := c.ClusterView(ctx)
-			_ = c.Close()
-			if err != nil {
-				return nil, err
-			}
-			members[i] = topology.Member{Pod: a, Shard: i, IP: host, Port: p, BusPort: p + 10000, View: v}
-		}
-		return members, nil
-	}
+	observe := func() ([]topology.Member, error) { return benchkit.Members(ctx, addrs, dial) }
 	members, err := observe()
 	if err != nil {
 		return err
