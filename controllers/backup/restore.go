@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,15 +32,30 @@ func LoadShard(ctx context.Context, s Objects, key string, f Format, shard Manif
 	var libraries []string
 	var loaded int64
 	now := time.Now().UnixMilli()
-	flush := func() error {
-		if len(batch) == 0 {
+	// One batch is restored while the next is read: flush waits for the
+	// batch in flight, then sends batch on its way.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
 			return nil
 		}
-		if _, err := target.RestoreKeys(ctx, batch); err != nil {
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	flush := func() error {
+		if err := wait(); err != nil || len(batch) == 0 {
 			return err
 		}
-		loaded += int64(len(batch))
-		batch = batch[:0]
+		b, done := batch, make(chan error, 1)
+		batch, inflight = make([]nodeadmin.RestoreKey, 0, restoreBatch), done
+		go func() {
+			_, err := target.RestoreKeys(ctx, b)
+			if err == nil {
+				loaded += int64(len(b))
+			}
+			done <- err
+		}()
 		return nil
 	}
 	h := persistence.SnapshotHandler{
@@ -71,9 +87,12 @@ func LoadShard(ctx context.Context, s Objects, key string, f Format, shard Manif
 		},
 	}
 	if err := ReadShard(ctx, s, key, f, shard.Size, shard.SHA256, h); err != nil {
+		if werr := wait(); werr != nil {
+			err = errors.Join(err, &TargetError{werr})
+		}
 		return loaded, err
 	}
-	if err := flush(); err != nil {
+	if err := errors.Join(flush(), wait()); err != nil {
 		return loaded, &TargetError{err}
 	}
 	if err := target.LoadFunctions(ctx, libraries); err != nil {
