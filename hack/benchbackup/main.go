@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -173,6 +174,9 @@ type restoreResult struct {
 	keys           int64
 	took, verified time.Duration
 	rdbBytes       int64
+	// nodeCPU and ownCPU are the CPU seconds the masters and this
+	// process (reading, decoding, sending) used for the restore.
+	nodeCPU, ownCPU float64
 }
 
 func run(o options) error {
@@ -347,6 +351,11 @@ func restore(ctx context.Context, o options, d dataset, store backup.Objects, b 
 		return res, err
 	}
 	defer target.Close()
+	cpu0, err := benchkit.CPUSeconds(ctx, addrs)
+	if err != nil {
+		return res, err
+	}
+	own0 := ownCPU()
 	start := time.Now()
 	for i, shard := range b.shards {
 		key := b.keys[i]
@@ -362,11 +371,26 @@ func restore(ctx context.Context, o options, d dataset, store backup.Objects, b 
 		res.keys += n
 	}
 	res.took = time.Since(start)
+	res.ownCPU = ownCPU() - own0
+	cpu1, err := benchkit.CPUSeconds(ctx, addrs)
+	if err != nil {
+		return res, err
+	}
+	res.nodeCPU = cpu1 - cpu0
 	logf(o, "restore %s -> %d masters: %d keys in %s (verify %s)", b.compression, masters, res.keys, res.took.Round(time.Millisecond), res.verified.Round(time.Millisecond))
 	if err := d.check(ctx, addrs, o.sample); err != nil {
 		return res, fmt.Errorf("check: %w", err)
 	}
 	return res, nil
+}
+
+// ownCPU is the CPU seconds this process used so far.
+func ownCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func mbps(bytes int64, d time.Duration) float64 { return float64(bytes) / 1e6 / d.Seconds() }
@@ -392,9 +416,9 @@ func report(o options, before benchkit.PhaseStats, backups []backupResult, resto
 	}
 	fmt.Println()
 	fmt.Printf("\nrestore (shard after shard: verify the object, then RESTORE ... ABSTTL pipelined to each key's master); keys and sample checked\n")
-	fmt.Printf("%-12s %8s %10s %10s %10s %9s %10s\n", "compression", "masters", "keys", "time", "verify", "MB/s", "keys/s")
+	fmt.Printf("%-12s %8s %10s %10s %10s %9s %10s %10s %10s\n", "compression", "masters", "keys", "time", "verify", "MB/s", "keys/s", "node CPU", "own CPU")
 	for _, r := range restores {
-		fmt.Printf("%-12s %8d %10d %10s %10s %9.1f %10.0f\n", r.compression, r.masters, r.keys, r.took.Round(time.Millisecond),
-			r.verified.Round(time.Millisecond), mbps(r.rdbBytes, r.took), float64(r.keys)/r.took.Seconds())
+		fmt.Printf("%-12s %8d %10d %10s %10s %9.1f %10.0f %9.1fs %9.1fs\n", r.compression, r.masters, r.keys, r.took.Round(time.Millisecond),
+			r.verified.Round(time.Millisecond), mbps(r.rdbBytes, r.took), float64(r.keys)/r.took.Seconds(), r.nodeCPU, r.ownCPU)
 	}
 }

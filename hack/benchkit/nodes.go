@@ -203,3 +203,28 @@ func Members(ctx context.Context, addrs []string, dial clusteradmin.Dialer) ([]t
 	}
 	return members, nil
 }
+
+// CPUSeconds is the CPU time (user and system, INFO cpu) the nodes at
+// addrs used since they started.
+func CPUSeconds(ctx context.Context, addrs []string) (float64, error) {
+	var total float64
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		info, err := c.Info(ctx, "cpu").Result()
+		_ = c.Close()
+		if err != nil {
+			return total, err
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			k, v, _ := strings.Cut(l, ":")
+			if k == "used_cpu_user" || k == "used_cpu_sys" {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return total, fmt.Errorf("%s: %s: %w", a, l, err)
+				}
+				total += f
+			}
+		}
+	}
+	return total, nil
+}
