@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -36,6 +40,9 @@ type options struct {
 	sample         int
 	verbose        bool
 	cpuProfile     string
+	// loadgen: this process is the load's (see runLoad), on addrs.
+	loadgen bool
+	addrs   string
 }
 
 func main() {
@@ -56,6 +63,8 @@ func main() {
 	flag.IntVar(&o.sample, "sample", 2000, "keys whose value and expiry are checked after each restore")
 	flag.BoolVar(&o.verbose, "v", false, "log progress")
 	flag.StringVar(&o.cpuProfile, "restore-cpuprofile", "", "write the CPU profile of this process during the restores to this file")
+	flag.BoolVar(&o.loadgen, "loadgen", false, "internal: run the load on -addrs until stdin closes, then print its samples")
+	flag.StringVar(&o.addrs, "addrs", "", "internal: the cluster of -loadgen")
 	flag.Parse()
 	o.compressions = strings.Split(comps, ",")
 	for _, s := range strings.Split(restoreTo, ",") {
@@ -66,7 +75,11 @@ func main() {
 		}
 		o.restoreMasters = append(o.restoreMasters, n)
 	}
-	if err := run(o); err != nil {
+	runner := run
+	if o.loadgen {
+		runner = runLoad
+	}
+	if err := runner(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchbackup:", err)
 		os.Exit(1)
 	}
@@ -163,6 +176,7 @@ type backupResult struct {
 	shards            []backup.ManifestShard
 	keys              []string
 	rdbBytes, objSize int64
+	start             time.Time
 	took              time.Duration
 	load              benchkit.PhaseStats
 }
@@ -224,33 +238,31 @@ func run(o options) error {
 	}
 	logf(o, "loaded %d keys in %s", o.keys, time.Since(t0).Round(time.Millisecond))
 
-	// The load: GET, or SET of the same value keeping the expiry, of a
-	// random key, so the data a restore is checked against stays the
-	// same while the nodes take writes.
-	lg := &benchkit.LoadGen{Clients: o.clients, Rate: o.rate, Op: func(ctx context.Context, _ int) error {
-		i := rand.IntN(o.keys)
-		if rand.IntN(2) == 0 {
-			return cc.Get(ctx, d.key(i)).Err()
-		}
-		return cc.Do(ctx, "SET", d.key(i), d.value(i), "KEEPTTL").Err()
-	}}
-	lg.Start(ctx)
-	time.Sleep(o.before)
+	// The load runs in a process of its own, as clients do, so that the
+	// backup's compression and hashing in this one do not delay it.
+	load, err := startLoad(o, addrs)
+	if err != nil {
+		return err
+	}
+	beforeFrom := time.Now().Add(time.Second) // the clients' connections are made
+	time.Sleep(o.before + time.Second)
 	var backups []backupResult
-	for i, c := range o.compressions {
-		lg.Phase(i + 1)
+	for _, c := range o.compressions {
 		b, err := takeBackup(ctx, o, store, addrs, c)
 		if err != nil {
-			lg.Stop()
+			_, _ = load.stop()
 			return fmt.Errorf("backup %s: %w", c, err)
 		}
 		logf(o, "backup %s: %d RDB bytes, %d object bytes in %s", c, b.rdbBytes, b.objSize, b.took.Round(time.Millisecond))
 		backups = append(backups, b)
 	}
-	lg.Stop()
-	before := lg.Stats(0)
-	for i := range backups {
-		backups[i].load = lg.Stats(i + 1)
+	samples, err := load.stop()
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	before := benchkit.StatsOf(samples, beforeFrom, backups[0].start)
+	for i, b := range backups {
+		backups[i].load = benchkit.StatsOf(samples, b.start, b.start.Add(b.took))
 	}
 	benchkit.StopNodes(nodes)
 	nodes = nil
@@ -280,6 +292,73 @@ func run(o options) error {
 	return nil
 }
 
+// loadProcess is the load's process (runLoad).
+type loadProcess struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   bytes.Buffer
+}
+
+// startLoad starts this program with -loadgen on addrs.
+func startLoad(o options, addrs []string) (*loadProcess, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	l := &loadProcess{cmd: exec.Command(self, "-loadgen", "-addrs", strings.Join(addrs, ","), "-keys", strconv.Itoa(o.keys),
+		"-value-size", strconv.Itoa(o.valueSize), "-rate", strconv.Itoa(o.rate), "-clients", strconv.Itoa(o.clients))}
+	l.cmd.Stdout, l.cmd.Stderr = &l.out, os.Stderr
+	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	return l, l.cmd.Start()
+}
+
+// stop ends the load (its stdin closes) and parses its samples.
+func (l *loadProcess) stop() ([]benchkit.Sample, error) {
+	_ = l.stdin.Close()
+	if err := l.cmd.Wait(); err != nil {
+		return nil, err
+	}
+	var out []benchkit.Sample
+	for _, line := range strings.Split(strings.TrimSpace(l.out.String()), "\n") {
+		var end, lat int64
+		var msg string
+		if _, err := fmt.Sscanf(line, "%d %d %q", &end, &lat, &msg); err != nil {
+			return nil, fmt.Errorf("sample %q: %w", line, err)
+		}
+		out = append(out, benchkit.Sample{End: time.Unix(0, end), Latency: time.Duration(lat), Err: msg})
+	}
+	return out, nil
+}
+
+// runLoad is the load's process: GET, or SET of the same value keeping
+// the expiry, of a random key, so the data a restore is checked against
+// stays the same while the nodes take writes. It runs until its stdin
+// closes, then prints a line a call: its end (unix ns), its latency (ns)
+// and its error (quoted, "" for none).
+func runLoad(o options) error {
+	ctx := context.Background()
+	d := dataset{keys: o.keys, valueSize: o.valueSize}
+	cc := newClusterClient(strings.Split(o.addrs, ","))
+	defer cc.Close()
+	lg := &benchkit.LoadGen{Clients: o.clients, Rate: o.rate, Op: func(ctx context.Context, _ int) error {
+		i := rand.IntN(o.keys)
+		if rand.IntN(2) == 0 {
+			return cc.Get(ctx, d.key(i)).Err()
+		}
+		return cc.Do(ctx, "SET", d.key(i), d.value(i), "KEEPTTL").Err()
+	}}
+	lg.Start(ctx)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	lg.Stop()
+	w := bufio.NewWriter(os.Stdout)
+	for _, s := range lg.Samples() {
+		fmt.Fprintf(w, "%d %d %q\n", s.End.UnixNano(), s.Latency.Nanoseconds(), s.Err)
+	}
+	return w.Flush()
+}
+
 // takeBackup takes one backup as the RedisBackup reconciler does: the
 // sources chosen from the members' views, every shard streamed at once,
 // the slot map checked again afterwards.
@@ -295,9 +374,9 @@ func takeBackup(ctx context.Context, o options, store backup.Objects, addrs []st
 		return res, errors.New(why)
 	}
 	res.folder = backup.Folder("bench", "default", "src", strings.ToLower(compression))
-	start := time.Now()
+	res.start = time.Now()
 	objs, err := backup.UploadShards(ctx, store, res.folder, res.format, sources, backup.Options{Timeout: 30 * time.Second})
-	res.took = time.Since(start)
+	res.took = time.Since(res.start)
 	if err != nil {
 		return res, err
 	}

@@ -44,29 +44,31 @@ func Load(ctx context.Context, cc *redis.ClusterClient, n int, set func(ctx cont
 }
 
 // LoadGen runs Clients clients each calling Op in a loop and keeps each
-// call's latency in the phase it ended in (Phase sets it; 0 at first).
-// With Rate > 0 the clients together start at most Rate calls a second,
-// evenly spaced (a client behind its schedule does not wait); the latency
-// is measured from the call's start, as redis-benchmark does.
+// call's end, latency and error (Samples). Phase marks the start of a
+// phase; Stats is what the calls that ended in a phase saw. With Rate > 0
+// the clients together start at most Rate calls a second, evenly spaced
+// (a client behind its schedule does not wait); the latency is measured
+// from the call's start, as redis-benchmark does.
 type LoadGen struct {
 	Clients int
 	Rate    int
 	// Op is one call; redis.Nil is not an error.
 	Op func(ctx context.Context, client int) error
 
-	mu     sync.Mutex
-	phase  int
-	phases []*phaseStats
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
+	mu      sync.Mutex
+	samples []Sample
+	phases  []time.Time // the start of each phase
+	stopped time.Time
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
 }
 
-type phaseStats struct {
-	lat      []time.Duration
-	errs     int64
-	firstErr string
-	start    time.Time
-	end      time.Time
+// Sample is one call: when it ended, how long it took and its error ("",
+// none).
+type Sample struct {
+	End     time.Time
+	Latency time.Duration
+	Err     string
 }
 
 // PhaseStats is what the load saw in one phase.
@@ -78,7 +80,7 @@ type PhaseStats struct {
 	Rate float64
 }
 
-// Start runs the clients until Stop.
+// Start runs the clients until Stop; phase 0 starts.
 func (l *LoadGen) Start(ctx context.Context) {
 	ctx, l.cancel = context.WithCancel(ctx)
 	l.Phase(0)
@@ -98,43 +100,30 @@ func (l *LoadGen) Start(ctx context.Context) {
 				}
 				start := time.Now()
 				err := l.Op(ctx, c)
-				d := time.Since(start)
+				end := time.Now()
 				if ctx.Err() != nil {
 					return
 				}
-				l.record(d, err)
+				s := Sample{End: end, Latency: end.Sub(start)}
+				if err != nil && !errors.Is(err, redis.Nil) {
+					s.Err = err.Error()
+				}
+				l.mu.Lock()
+				l.samples = append(l.samples, s)
+				l.mu.Unlock()
 			}
 		})
 	}
 }
 
-func (l *LoadGen) record(d time.Duration, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	p := l.phases[l.phase]
-	if err != nil && !errors.Is(err, redis.Nil) {
-		p.errs++
-		if p.firstErr == "" {
-			p.firstErr = err.Error()
-		}
-		return
-	}
-	p.lat = append(p.lat, d)
-}
-
-// Phase starts phase i: the calls that end from now on count in it.
+// Phase starts phase i (phases are numbered in the order they start).
 func (l *LoadGen) Phase(i int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
-	if l.phase < len(l.phases) {
-		l.phases[l.phase].end = now
-	}
 	for len(l.phases) <= i {
-		l.phases = append(l.phases, &phaseStats{})
+		l.phases = append(l.phases, time.Time{})
 	}
-	l.phase = i
-	l.phases[i].start, l.phases[i].end = now, time.Time{}
+	l.phases[i] = time.Now()
 }
 
 // Stop ends the clients and waits for them.
@@ -142,20 +131,52 @@ func (l *LoadGen) Stop() {
 	l.cancel()
 	l.wg.Wait()
 	l.mu.Lock()
-	l.phases[l.phase].end = time.Now()
+	l.stopped = time.Now()
 	l.mu.Unlock()
 }
 
-// Stats of phase i (after Stop, or of a phase already ended).
+// Samples are the calls so far, in the order they ended.
+func (l *LoadGen) Samples() []Sample {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.samples)
+}
+
+// Stats of phase i: the calls that ended from its start to the next
+// phase's (or Stop).
 func (l *LoadGen) Stats(i int) PhaseStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if i >= len(l.phases) {
 		return PhaseStats{}
 	}
-	p := l.phases[i]
-	s := PhaseStats{Ops: int64(len(p.lat)) + p.errs, Errors: p.errs, FirstErr: p.firstErr, P99: P99(p.lat)}
-	if d := p.end.Sub(p.start); d > 0 {
+	end := l.stopped
+	if i+1 < len(l.phases) {
+		end = l.phases[i+1]
+	}
+	return StatsOf(l.samples, l.phases[i], end)
+}
+
+// StatsOf the samples that ended in [from, to).
+func StatsOf(samples []Sample, from, to time.Time) PhaseStats {
+	var s PhaseStats
+	var lat []time.Duration
+	for _, x := range samples {
+		if x.End.Before(from) || !x.End.Before(to) {
+			continue
+		}
+		s.Ops++
+		if x.Err != "" {
+			s.Errors++
+			if s.FirstErr == "" {
+				s.FirstErr = x.Err
+			}
+			continue
+		}
+		lat = append(lat, x.Latency)
+	}
+	s.P99 = P99(lat)
+	if d := to.Sub(from); d > 0 {
 		s.Rate = float64(s.Ops) / d.Seconds()
 	}
 	return s
