@@ -256,6 +256,9 @@ func run(o options) error {
 		logf(o, "backup %s: %d RDB bytes, %d object bytes in %s", c, b.rdbBytes, b.objSize, b.took.Round(time.Millisecond))
 		backups = append(backups, b)
 	}
+	for _, l := range benchkit.LogLines(nodes, "Snapshot for a replica") {
+		logf(o, "%s", l)
+	}
 	samples, err := load.stop()
 	if err != nil {
 		return fmt.Errorf("load: %w", err)

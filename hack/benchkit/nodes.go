@@ -22,8 +22,10 @@ import (
 // Node is one node process on 127.0.0.1.
 type Node struct {
 	Port int
-	cmd  *exec.Cmd
-	done chan struct{}
+	// LogPath is the file of its stdout and stderr.
+	LogPath string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // Addr is host:port.
@@ -75,7 +77,8 @@ func StartNodes(bin, dir string, n int) ([]*Node, error) {
 			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--dir", d, "--appendonly", "no", "--save", "",
 			"--cluster-node-timeout", "5000")
 		cmd.Dir = d
-		logf, err := os.Create(filepath.Join(d, "log"))
+		logPath := filepath.Join(d, "log")
+		logf, err := os.Create(logPath)
 		if err != nil {
 			return nodes, err
 		}
@@ -83,7 +86,7 @@ func StartNodes(bin, dir string, n int) ([]*Node, error) {
 		if err := cmd.Start(); err != nil {
 			return nodes, err
 		}
-		node := &Node{Port: port, cmd: cmd, done: make(chan struct{})}
+		node := &Node{Port: port, LogPath: logPath, cmd: cmd, done: make(chan struct{})}
 		go func() { _ = cmd.Wait(); close(node.done) }()
 		nodes = append(nodes, node)
 	}
@@ -227,4 +230,23 @@ func CPUSeconds(ctx context.Context, addrs []string) (float64, error) {
 		}
 	}
 	return total, nil
+}
+
+// LogLines are the lines of the nodes' logs that contain substr, each
+// after its node's address.
+func LogLines(nodes []*Node, substr string) []string {
+	var out []string
+	for _, n := range nodes {
+		b, err := os.ReadFile(n.LogPath)
+		if err != nil {
+			out = append(out, n.Addr()+": "+err.Error())
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, substr) {
+				out = append(out, n.Addr()+": "+l)
+			}
+		}
+	}
+	return out
 }
