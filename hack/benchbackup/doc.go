@@ -12,6 +12,15 @@
 // load's p99 before and during each backup with their ratio. It is a
 // report, not a test.
 //
+// The load runs in a process of its own (this program re-run with
+// -loadgen, which prints every call's end, latency and error when its
+// stdin closes), as an application's clients do, so the compression and
+// hashing of the backup in this process do not delay it; the nodes, the
+// S3 server and both processes still share the machine's cores. With -v
+// each node's own account of the snapshot it streamed is printed: keys,
+// bytes, and how often and how long it held the server lock, which is
+// what a client waits on during a backup.
+//
 // It owns no backup logic: the sources are backup.ChooseSources', the
 // snapshots are streamed by backup.UploadShards and each shard is
 // verified and loaded by backup.VerifyObject and backup.LoadShard, one
