@@ -475,19 +475,24 @@ func ownCPU() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
 func mbps(bytes int64, d time.Duration) float64 { return float64(bytes) / 1e6 / d.Seconds() }
 
 func report(o options, before benchkit.PhaseStats, backups []backupResult, restores []restoreResult) {
 	fmt.Printf("\nbackup of %d masters, %d keys of %d bytes (1 in %d with an expiry), to %s; load %d calls/s (%d clients, GET/SET)\n",
 		o.masters, o.keys, o.valueSize, o.ttlEvery, o.store, o.rate, o.clients)
-	fmt.Printf("%-12s %10s %10s %10s %9s %12s %12s %7s %8s\n", "compression", "RDB MB", "object MB", "time", "MB/s", "p99 before", "p99 during", "ratio", "errors")
+	fmt.Printf("%-12s %8s %10s %9s %7s %11s %11s %7s %11s %11s %12s\n", "compression", "RDB MB", "object MB", "time", "MB/s",
+		"p99 before", "p99 during", "ratio", "p50 before", "p50 during", "errors")
 	for _, b := range backups {
-		ratio := 0.0
-		if before.P99 > 0 {
-			ratio = float64(b.load.P99) / float64(before.P99)
-		}
-		fmt.Printf("%-12s %10.1f %10.1f %10s %9.1f %12s %12s %6.2fx %4d/%-6d\n", b.compression, float64(b.rdbBytes)/1e6, float64(b.objSize)/1e6,
-			b.took.Round(time.Millisecond), mbps(b.rdbBytes, b.took), before.P99, b.load.P99, ratio, b.load.Errors, b.load.Ops)
+		fmt.Printf("%-12s %8.1f %10.1f %9s %7.1f %11s %11s %6.2fx %11s %11s %5d/%-6d\n", b.compression, float64(b.rdbBytes)/1e6, float64(b.objSize)/1e6,
+			b.took.Round(time.Millisecond), mbps(b.rdbBytes, b.took), before.P99, b.load.P99, ratio(b.load.P99, before.P99),
+			before.P50, b.load.P50, b.load.Errors, b.load.Ops)
 		if b.load.FirstErr != "" {
 			fmt.Printf("  first load error: %s\n", b.load.FirstErr)
 		}

@@ -75,7 +75,7 @@ type Sample struct {
 type PhaseStats struct {
 	Ops, Errors int64
 	FirstErr    string
-	P99         time.Duration
+	P50, P99    time.Duration
 	// Rate is the calls a second done in the phase.
 	Rate float64
 }
@@ -175,7 +175,8 @@ func StatsOf(samples []Sample, from, to time.Time) PhaseStats {
 		}
 		lat = append(lat, x.Latency)
 	}
-	s.P99 = P99(lat)
+	slices.Sort(lat)
+	s.P50, s.P99 = percentile(lat, 50), percentile(lat, 99)
 	if d := to.Sub(from); d > 0 {
 		s.Rate = float64(s.Ops) / d.Seconds()
 	}
@@ -184,10 +185,15 @@ func StatsOf(samples []Sample, from, to time.Time) PhaseStats {
 
 // P99 of latencies, to 10 µs.
 func P99(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	return s[len(s)*99/100].Round(10 * time.Microsecond)
+	return percentile(s, 99)
+}
+
+// percentile q of sorted latencies, to 10 µs.
+func percentile(sorted []time.Duration, q int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[len(sorted)*q/100].Round(10 * time.Microsecond)
 }
