@@ -222,6 +222,10 @@ bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own form
 bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
 	hack/bench-reshard.sh
 
+.PHONY: bench-backup
+bench-backup: s3server ## Backup of 3 masters with 1M 100-byte keys to S3 (gofakes3) under a steady load, restore into 3 and 5 masters: MB/s, keys/s, p99 before/during.
+	S3SERVER=$(S3SERVER) hack/bench-backup.sh
+
 ##@ Tools
 
 .PHONY: controller-gen
