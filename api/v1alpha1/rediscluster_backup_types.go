@@ -71,9 +71,10 @@ type ContinuousBackupSpec struct {
 	UploadInterval metav1.Duration `json:"uploadInterval,omitempty"`
 }
 
-// ConditionContinuousBackup is True while every shard's stream is being
-// archived after the newest completed backup; False with the reason
-// (waiting for a first backup, a gap that needs a new backup).
+// ConditionContinuousBackup (in status.backup.continuous) is True while
+// every shard's stream is being archived after the newest completed
+// backup; False with the reason (waiting for a first backup, a gap that
+// needs a new backup).
 const ConditionContinuousBackup ConditionType = "ContinuousBackup"
 
 // The reasons of the ContinuousBackup condition.
@@ -107,6 +108,17 @@ type ContinuousBackupStatus struct {
 	// +listType=atomic
 	// +optional
 	Shards []ArchivedShardStatus `json:"shards,omitempty"`
+	// Conditions: ContinuousBackup (True while archiving; False with
+	// WaitingForBackup or Gap).
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// SetCondition records a condition of the archive for generation.
+func (s *ContinuousBackupStatus) SetCondition(generation int64, t ConditionType, status metav1.ConditionStatus, reason ConditionReason, message string) bool {
+	return setCondition(&s.Conditions, generation, t, status, reason, message)
 }
 
 // ArchivedShardStatus is one shard's archive.
