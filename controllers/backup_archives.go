@@ -49,18 +49,13 @@ func NewArchiveManager() *ArchiveManager {
 	return &ArchiveManager{runs: map[types.NamespacedName]*archiveRun{}}
 }
 
-// Start runs until ctx ends, then stops every archiver.
+// Start runs until ctx ends; the archivers run on contexts derived from
+// it, so they stop with it.
 func (m *ArchiveManager) Start(ctx context.Context) error {
 	m.mu.Lock()
 	m.ctx = ctx
 	m.mu.Unlock()
 	<-ctx.Done()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, r := range m.runs {
-		r.cancel()
-		delete(m.runs, k)
-	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,8 @@ func (r *BackupScheduleReconciler) ensureContinuous(ctx context.Context, owner c
 	}
 	st := &v1alpha1.ContinuousBackupStatus{}
 	if prev := rc.Status.Backup; prev != nil && prev.Continuous != nil {
-		st.Conditions = prev.Continuous.Conditions
+		// A copy: the patch is computed against rc as read.
+		st.Conditions = slices.Clone(prev.Continuous.Conditions)
 	}
 	base, busy := newestCompletedBackup(items)
 	newBase := func(why string) error {
@@ -72,7 +74,7 @@ func (r *BackupScheduleReconciler) ensureContinuous(ctx context.Context, owner c
 		s := v1alpha1.ArchivedShardStatus{Shard: int32(want.shards[i].Shard), ReplicationID: p.ReplID, Offset: p.Offset,
 			Segments: p.Segments, Message: p.LastError}
 		if !p.Time.IsZero() {
-			t := metav1.NewTime(p.Time)
+			t := metav1.NewMicroTime(p.Time)
 			s.Time = &t
 			if st.RestorableUntil == nil || p.Time.Before(st.RestorableUntil.Time) {
 				st.RestorableUntil = &t

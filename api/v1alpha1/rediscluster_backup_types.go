@@ -52,8 +52,9 @@ type FromBackupSpec struct {
 
 // PointInTimeSpec is the time a restore stops at.
 type PointInTimeSpec struct {
-	// Time (RFC 3339, for example 2026-12-06T14:30:00.250Z).
-	Time metav1.Time `json:"time"`
+	// Time (RFC 3339, for example 2026-12-06T14:30:00.250Z; to the
+	// microsecond).
+	Time metav1.MicroTime `json:"time"`
 }
 
 // ContinuousBackupSpec ships each master's replication stream (every
@@ -103,7 +104,7 @@ type ContinuousBackupStatus struct {
 	// RestorableUntil is the latest time a restore can stop at: the
 	// oldest of the shards' archived times.
 	// +optional
-	RestorableUntil *metav1.Time `json:"restorableUntil,omitempty"`
+	RestorableUntil *metav1.MicroTime `json:"restorableUntil,omitempty"`
 	// Shards is each shard's archive.
 	// +listType=atomic
 	// +optional
@@ -129,7 +130,7 @@ type ArchivedShardStatus struct {
 	ReplicationID string `json:"replicationID,omitempty"`
 	Offset        int64  `json:"offset"`
 	// +optional
-	Time *metav1.Time `json:"time,omitempty"`
+	Time *metav1.MicroTime `json:"time,omitempty"`
 	// Segments uploaded since the operator started.
 	// +optional
 	Segments int64 `json:"segments,omitempty"`
@@ -146,7 +147,7 @@ type ReplayedShardStatus struct {
 	FromOffset int64 `json:"fromOffset"`
 	Offset     int64 `json:"offset"`
 	// +optional
-	Time *metav1.Time `json:"time,omitempty"`
+	Time *metav1.MicroTime `json:"time,omitempty"`
 	// Commands replayed.
 	Commands int64 `json:"commands"`
 }
@@ -205,7 +206,7 @@ type RestoreStatus struct {
 	// PointInTime is the time restored to (spec's), and Replayed how far
 	// each shard's archived stream was replayed, in shard order.
 	// +optional
-	PointInTime *metav1.Time `json:"pointInTime,omitempty"`
+	PointInTime *metav1.MicroTime `json:"pointInTime,omitempty"`
 	// +listType=atomic
 	// +optional
 	Replayed []ReplayedShardStatus `json:"replayed,omitempty"`

@@ -196,3 +196,22 @@ func (r *segmentReader) Read(p []byte) (int, error) {
 	r.data = r.data[n:]
 	return n, nil
 }
+
+// Archived is how far shard's archive from base goes: the offset and
+// time of the last checkpoint of its chain (base and the zero time when
+// there is none).
+func Archived(ctx context.Context, store backup.Objects, folder string, shard int, base int64) (int64, time.Time, error) {
+	keys, err := store.List(ctx, Dir(folder, shard))
+	if err != nil {
+		return base, time.Time{}, err
+	}
+	chain, end := Chain(keys, base)
+	if len(chain) == 0 {
+		return base, time.Time{}, nil
+	}
+	s, err := readSegment(ctx, store, chain[len(chain)-1].Key)
+	if err != nil {
+		return base, time.Time{}, err
+	}
+	return end, s.Checkpoints[len(s.Checkpoints)-1].Time(), nil
+}

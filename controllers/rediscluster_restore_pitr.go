@@ -1,0 +1,96 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/backup/wal"
+	"github.com/shoal-dev/shoal/controllers/nodeadmin"
+)
+
+// checkPointInTime says whether the backup's archive restores the time t,
+// before anything is loaded: the backup completed by t, and every shard's
+// archived stream reaches t, is whole (every segment's SHA-256) and has no
+// slot move before t. A refusal is for good; waiting is tried again.
+func checkPointInTime(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, t time.Time) (refused, waiting string) {
+	if t.Before(m.CompletionTime) {
+		return fmt.Sprintf("the backup completed at %s, after the point in time %s: restore from an earlier backup",
+			m.CompletionTime.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano)), ""
+	}
+	for _, sh := range m.Shards {
+		if _, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t); err != nil {
+			return pitrProblem(sh.Shard, err)
+		}
+	}
+	return "", ""
+}
+
+// pitrProblem sorts an error of the archive: a time not covered or a
+// corrupt segment is refused, anything else (the store) waits.
+func pitrProblem(shard int, err error) (refused, waiting string) {
+	var nc *wal.NotCoveredError
+	if errors.As(err, &nc) || errors.Is(err, wal.ErrCorrupt) || errors.Is(err, backup.ErrNotFound) {
+		return fmt.Sprintf("point in time: %v; nothing of the archive was replayed", err), ""
+	}
+	return "", fmt.Sprintf("point in time, shard %d: %v", shard, err)
+}
+
+// replayNext replays the archived stream of the next shard (in the
+// manifest's order) up to the point in time, once every shard's snapshot
+// is loaded. A replay interrupted (an operator restart) would apply some
+// commands twice: the shard's replay is one step, recorded when whole.
+func replayNext(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, t time.Time, status *v1alpha1.RestoreStatus,
+	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
+	j := len(status.Replayed)
+	if j >= len(m.Shards) {
+		status.Phase = v1alpha1.RestoreCompleted
+		return restoreStep{}, nil
+	}
+	sh := m.Shards[j]
+	plan, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t)
+	if err != nil {
+		refused, waiting := pitrProblem(sh.Shard, err)
+		return restoreStep{refused: refused, waiting: waiting}, nil
+	}
+	slots, err := backup.ShardSlots(sh)
+	if err != nil {
+		return restoreStep{refused: err.Error()}, nil
+	}
+	target, err := open()
+	if err != nil {
+		return restoreStep{waiting: err.Error()}, nil
+	}
+	n, err := wal.Replay(ctx, store, folder, plan, slots, target)
+	if err != nil {
+		// Some commands may be applied: the restore cannot go on.
+		return restoreStep{refused: fmt.Sprintf("replaying shard %d's archive: %v", sh.Shard, err)}, nil
+	}
+	rs := v1alpha1.ReplayedShardStatus{Shard: int32(sh.Shard), FromOffset: plan.Base, Offset: plan.Cut, Commands: n}
+	if !plan.CutTime.IsZero() {
+		ct := metav1.NewMicroTime(plan.CutTime)
+		rs.Time = &ct
+	}
+	status.Replayed = append(status.Replayed, rs)
+	if len(status.Replayed) == len(m.Shards) {
+		status.Phase = v1alpha1.RestoreCompleted
+	}
+	return restoreStep{replayed: &rs}, nil
+}
+
+// replaysArchive reports whether the cluster is restored to a point in
+// time and not done: the operator's user then needs the rights to apply
+// the archived streams (users.ImportRules), as for an import.
+func replaysArchive(st *state) bool {
+	spec := restoreSpec(st.desired)
+	if spec == nil || spec.PointInTime == nil {
+		return false
+	}
+	fs := st.rc.Status.FromBackup
+	return fs == nil || fs.Phase != v1alpha1.RestoreCompleted
+}
