@@ -2,10 +2,12 @@ package wal
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,4 +142,134 @@ func TestArchiverAgainstMasters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestArchiverFollowsAFailover: the master dies, its replica is promoted
+// (REPLICAOF NO ONE) and the archiver, pointed at it, continues the same
+// history (+CONTINUE with the new replication ID): no gap, and a replay
+// holds every write of both masters in order. Redis 7.0 and our node.
+func TestArchiverFollowsAFailover(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		binary func(testing.TB) string
+	}{{"redis", nodetest.RedisServer}, {"shoal node", nodetest.Binary}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			m := nodetest.Start(t, nodetest.Options{Binary: c.binary(t)})
+			r := nodetest.Start(t, nodetest.Options{Binary: c.binary(t)})
+			mc := redis.NewClient(&redis.Options{Addr: m.Addr, Protocol: 2, DisableIdentity: true})
+			defer mc.Close() //nolint:errcheck // test client
+			rc := redis.NewClient(&redis.Options{Addr: r.Addr, Protocol: 2, DisableIdentity: true})
+			defer rc.Close() //nolint:errcheck // test client
+			host, port, _ := strings.Cut(m.Addr, ":")
+			if err := rc.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := backup.Stream(ctx, m.Addr, io.Discard, backup.Options{Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store, err := backup.NewDirStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			addr := m.Addr
+			a := NewArchiver(Options{Store: store, Folder: "f/", ReplID: snap.ReplID, Offset: snap.Offset,
+				Master: func() string { mu.Lock(); defer mu.Unlock(); return addr },
+				Conn:   backup.Options{Timeout: 2 * time.Second}, Interval: 100 * time.Millisecond})
+			actx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(actx) }()
+			defer func() { stop(); <-done }()
+
+			for i := range 20 {
+				if err := mc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := mc.Do(ctx, "WAIT", 1, 5000).Err(); err != nil {
+				t.Fatal(err)
+			}
+			want := replOffset(t, mc)
+			waitFor(t, 10*time.Second, "the archive of the first master", func() bool { return a.Progress().Offset >= want })
+			m.Kill()
+			if err := rc.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			addr = r.Addr
+			mu.Unlock()
+			for i := 20; i < 40; i++ {
+				if err := rc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want = replOffset(t, rc)
+			waitFor(t, 20*time.Second, "the archive of the promoted replica", func() bool { return a.Progress().Offset >= want })
+			p := a.Progress()
+			if p.Gap != "" || p.ReplID == snap.ReplID {
+				t.Errorf("after the failover: %+v (the first master's replid %s)", p, snap.ReplID)
+			}
+			plan, err := PlanShard(ctx, store, "f/", 0, snap.Offset, p.Time)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := newRecordingTarget(1)
+			if _, err := Replay(ctx, store, "f/", plan, nil, target); err != nil {
+				t.Fatal(err)
+			}
+			var sets []string
+			for _, cmd := range target.got[0] {
+				if f := strings.Fields(cmd); len(f) == 3 && strings.EqualFold(f[0], "set") {
+					sets = append(sets, f[1])
+				}
+			}
+			if len(sets) != 40 || sets[0] != "k0" || sets[39] != "k39" {
+				t.Errorf("replayed SETs %v", sets)
+			}
+		})
+	}
+}
+
+// TestArchiverReportsAGap: a master that no longer holds the offset (its
+// backlog overflowed while nothing archived) offers a full
+// resynchronisation: Run ends with ErrGap and Progress says so.
+func TestArchiverReportsAGap(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p := nodetest.Start(t, nodetest.Options{Binary: nodetest.RedisServer(t), Args: []string{"--repl-backlog-size", "16kb", "--repl-diskless-sync-delay", "0"}})
+	cl := redis.NewClient(&redis.Options{Addr: p.Addr, Protocol: 2, DisableIdentity: true})
+	defer cl.Close() //nolint:errcheck // test client
+	snap, err := backup.Stream(ctx, p.Addr, io.Discard, backup.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A replica keeps the backlog alive; 100 KB of writes overflow it.
+	if err := cl.Set(ctx, "x", strings.Repeat("v", 100<<10), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	store, err := backup.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewArchiver(Options{Store: store, Folder: "f/", ReplID: snap.ReplID, Offset: snap.Offset,
+		Master: func() string { return p.Addr }, Conn: backup.Options{Timeout: 5 * time.Second}})
+	if err := a.Run(ctx); !errors.Is(err, ErrGap) || !strings.Contains(a.Progress().Gap, "cannot be continued") {
+		t.Errorf("Run: %v, progress %+v", err, a.Progress())
+	}
+}
+
+func replOffset(t *testing.T, c *redis.Client) int64 {
+	t.Helper()
+	info := c.Info(context.Background(), "replication").Val()
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "master_repl_offset:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("no master_repl_offset in %q", info)
+	return 0
 }
