@@ -57,7 +57,7 @@ func (r *BackupScheduleReconciler) ensureContinuous(ctx context.Context, owner c
 		return continuousRequeue, r.patchArchiveStatus(ctx, rc, st)
 	}
 	st.Backup = base.Name
-	want, why, err := r.archiveWant(ctx, rc, base, spec.Continuous.UploadInterval.Duration)
+	want, why, err := r.archiveWant(ctx, rc, base, spec.Continuous.Interval())
 	if err != nil {
 		return 0, err
 	}

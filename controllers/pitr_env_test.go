@@ -52,7 +52,7 @@ func TestPointInTimeRestore(t *testing.T) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
 		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: dest},
-			Continuous: &v1alpha1.ContinuousBackupSpec{UploadInterval: metav1.Duration{Duration: pitrInterval}}}
+			Continuous: &v1alpha1.ContinuousBackupSpec{UploadInterval: &metav1.Duration{Duration: pitrInterval}}}
 	})
 	create(t, src)
 	key := client.ObjectKeyFromObject(src)

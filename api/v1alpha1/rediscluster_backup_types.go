@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -69,7 +71,15 @@ type ContinuousBackupSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="uploadInterval must be between 100ms and 5m"
 	// +kubebuilder:default="1s"
 	// +optional
-	UploadInterval metav1.Duration `json:"uploadInterval,omitempty"`
+	UploadInterval *metav1.Duration `json:"uploadInterval,omitempty"`
+}
+
+// Interval is the upload interval, 1s when unset.
+func (c *ContinuousBackupSpec) Interval() time.Duration {
+	if c.UploadInterval == nil || c.UploadInterval.Duration <= 0 {
+		return time.Second
+	}
+	return c.UploadInterval.Duration
 }
 
 // ConditionContinuousBackup (in status.backup.continuous) is True while

@@ -1,0 +1,53 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+)
+
+// TestContinuousBackupAdmission: spec.backup.continuous.uploadInterval
+// defaults to 1s and is bounded to 100ms..5m by the API server;
+// fromBackup.pointInTime is accepted on a RedisCluster.
+func TestContinuousBackupAdmission(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	dest := v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
+		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}
+	withInterval := func(name string, d *time.Duration) *v1alpha1.RedisCluster {
+		return newCluster(ns, name, func(rc *v1alpha1.RedisCluster) {
+			rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+			c := &v1alpha1.ContinuousBackupSpec{}
+			if d != nil {
+				c.UploadInterval = &metav1.Duration{Duration: *d}
+			}
+			rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Continuous: c}
+		})
+	}
+	for _, d := range []time.Duration{50 * time.Millisecond, 6 * time.Minute} {
+		err := testEnv.c.Create(ctx, withInterval("bad", &d))
+		if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "uploadInterval must be between 100ms and 5m") {
+			t.Errorf("uploadInterval %s: %v", d, err)
+		}
+	}
+	rc := withInterval("default", nil)
+	create(t, rc)
+	if got := rc.Spec.Backup.Continuous.UploadInterval; got == nil || got.Duration != time.Second {
+		t.Errorf("default uploadInterval %s, want 1s", got)
+	}
+	pit := newCluster(ns, "pit", func(rc *v1alpha1.RedisCluster) {
+		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: &v1alpha1.FromBackupSpec{BackupName: "b",
+			PointInTime: &v1alpha1.PointInTimeSpec{Time: metav1.NewMicroTime(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC))}}}
+	})
+	create(t, pit)
+	if got := pit.Spec.Bootstrap.FromBackup.PointInTime.Time; !got.Time.Equal(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC)) {
+		t.Errorf("pointInTime stored as %s", got)
+	}
+}
