@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
 )
 
 // TestContinuousBackupAdmission: spec.backup.continuous.uploadInterval
@@ -49,5 +50,19 @@ func TestContinuousBackupAdmission(t *testing.T) {
 	create(t, pit)
 	if got := pit.Spec.Bootstrap.FromBackup.PointInTime.Time; !got.Time.Equal(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC)) {
 		t.Errorf("pointInTime stored as %s", got)
+	}
+}
+
+// TestInterruptedReplayIsRefused: a shard recorded as being replayed but
+// not replayed (an operator restart in the middle, a lost status write)
+// refuses the restore instead of applying its commands twice; nothing is
+// read or written.
+func TestInterruptedReplayIsRefused(t *testing.T) {
+	zero := int32(0)
+	m := &backup.Manifest{Shards: []backup.ManifestShard{{Shard: 0}, {Shard: 1}}}
+	status := &v1alpha1.RestoreStatus{Phase: v1alpha1.RestoreLoading, ReplayingShard: &zero}
+	step, err := replayNext(context.Background(), nil, "f/", m, time.Now(), status, nil, nil)
+	if err != nil || !strings.Contains(step.refused, "the replay of shard 0's archive was interrupted") {
+		t.Errorf("step %+v, %v", step, err)
 	}
 }

@@ -87,7 +87,8 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 
 	run := &importRun{r: r, st: st}
 	defer run.close()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget)
+	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget,
+		func() error { return r.writeStatusNow(ctx, st) })
 	switch {
 	case err != nil:
 		return ctrl.Result{}, err
@@ -132,9 +133,10 @@ type restoreStep struct {
 // checked (its kind, its key), then the next shard's object is verified
 // against its SHA-256 (a corrupt or truncated object, or one sealed with
 // another key, is refused before any of its keys is loaded) and loaded
-// into the target open returns.
+// into the target open returns. With spec.pointInTime, each shard's
+// archive is replayed next (recordNow writes the status at once).
 func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
-	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
+	open func() (*nodeadmin.ImportTarget, error), recordNow func() error) (restoreStep, error) {
 	store, folder, enc, problem, err := backupLocation(ctx, c, secrets, ns, spec)
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
@@ -174,7 +176,7 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string,
 	}
 	i := int(status.ShardsLoaded)
 	if i >= len(m.Shards) && pit != nil {
-		return replayNext(ctx, store, folder, m, pit.Time.Time, status, open)
+		return replayNext(ctx, store, folder, m, pit.Time.Time, status, open, recordNow)
 	}
 	if i >= len(m.Shards) {
 		status.Phase = v1alpha1.RestoreCompleted

@@ -43,16 +43,21 @@ func pitrProblem(shard int, err error) (refused, waiting string) {
 
 // replayNext replays the archived stream of the next shard (in the
 // manifest's order) up to the point in time, once every shard's snapshot
-// is loaded. A replay interrupted (an operator restart) would apply some
-// commands twice: the shard's replay is one step, recorded when whole.
+// is loaded. Replaying a stream twice is not idempotent (INCR), so the
+// shard is recorded in status.replayingShard (recordNow writes the status
+// at once) before its replay starts: a replay found interrupted (an
+// operator restart, a status write lost) refuses the restore.
 func replayNext(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, t time.Time, status *v1alpha1.RestoreStatus,
-	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
+	open func() (*nodeadmin.ImportTarget, error), recordNow func() error) (restoreStep, error) {
 	j := len(status.Replayed)
 	if j >= len(m.Shards) {
 		status.Phase = v1alpha1.RestoreCompleted
 		return restoreStep{}, nil
 	}
 	sh := m.Shards[j]
+	if status.ReplayingShard != nil && int(*status.ReplayingShard) == j {
+		return restoreStep{refused: fmt.Sprintf("the replay of shard %d's archive was interrupted: some of its commands may be applied, and applying them again could double them; restore into a new cluster", sh.Shard)}, nil
+	}
 	plan, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t)
 	if err != nil {
 		refused, waiting := pitrProblem(sh.Shard, err)
@@ -66,6 +71,12 @@ func replayNext(ctx context.Context, store backup.Objects, folder string, m *bac
 	if err != nil {
 		return restoreStep{waiting: err.Error()}, nil
 	}
+	jj := int32(j)
+	status.ReplayingShard = &jj
+	if err := recordNow(); err != nil {
+		status.ReplayingShard = nil
+		return restoreStep{waiting: "recording the replay's start: " + err.Error()}, nil
+	}
 	n, err := wal.Replay(ctx, store, folder, plan, slots, target)
 	if err != nil {
 		// Some commands may be applied: the restore cannot go on.
@@ -76,7 +87,7 @@ func replayNext(ctx context.Context, store backup.Objects, folder string, m *bac
 		ct := metav1.NewMicroTime(plan.CutTime)
 		rs.Time = &ct
 	}
-	status.Replayed = append(status.Replayed, rs)
+	status.Replayed, status.ReplayingShard = append(status.Replayed, rs), nil
 	if len(status.Replayed) == len(m.Shards) {
 		status.Phase = v1alpha1.RestoreCompleted
 	}
@@ -93,4 +104,17 @@ func replaysArchive(st *state) bool {
 	}
 	fs := st.rc.Status.FromBackup
 	return fs == nil || fs.Phase != v1alpha1.RestoreCompleted
+}
+
+// writeStatusNow writes st's status at once (a step that must be on
+// record before it acts) and makes what was written the base of the
+// reconcile's own status write. A copy is written: the response replaces
+// the written object's status, and the steps hold pointers into st.rc's.
+func (r *RedisClusterReconciler) writeStatusNow(ctx context.Context, st *state) error {
+	written := st.rc.DeepCopy()
+	if err := r.patchStatus(ctx, st.before, written); err != nil {
+		return err
+	}
+	st.before = written
+	return nil
 }

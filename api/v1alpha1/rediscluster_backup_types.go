@@ -220,6 +220,12 @@ type RestoreStatus struct {
 	// +listType=atomic
 	// +optional
 	Replayed []ReplayedShardStatus `json:"replayed,omitempty"`
+	// ReplayingShard is the index (in the backup's shards) of the shard
+	// whose archive is being replayed, written before the replay starts:
+	// found again with that shard not in replayed, the replay was
+	// interrupted and is not done twice (the restore is refused).
+	// +optional
+	ReplayingShard *int32 `json:"replayingShard,omitempty"`
 }
 
 // Labels of the RedisBackups a schedule makes.
