@@ -177,8 +177,15 @@ func (r *BackupScheduleReconciler) archiveWant(ctx context.Context, rc *v1alpha1
 	return w, "", nil
 }
 
+// archiveStatusRefresh is how often the archive's progress alone
+// (offsets, times) is written: each write of the status makes the
+// RedisCluster reconciler's own status write of the moment conflict.
+const archiveStatusRefresh = 30 * time.Second
+
 // patchArchiveStatus writes status.backup.continuous (nil: none) when it
-// changed. It is the only writer of status.backup.
+// changed: at once for a change of backup, condition or message, at most
+// every archiveStatusRefresh for progress alone. It is the only writer of
+// status.backup.
 func (r *BackupScheduleReconciler) patchArchiveStatus(ctx context.Context, rc *v1alpha1.RedisCluster, st *v1alpha1.ContinuousBackupStatus) error {
 	var next *v1alpha1.ClusterBackupStatus
 	if st != nil {
@@ -187,7 +194,26 @@ func (r *BackupScheduleReconciler) patchArchiveStatus(ctx context.Context, rc *v
 	if equalJSON(rc.Status.Backup, next) {
 		return nil
 	}
+	if prev := rc.Status.Backup; prev != nil && st != nil && prev.Continuous != nil && prev.Continuous.RestorableUntil != nil &&
+		progressOnly(prev.Continuous, st) && time.Since(prev.Continuous.RestorableUntil.Time) < archiveStatusRefresh {
+		return nil
+	}
 	before := rc.DeepCopy()
 	rc.Status.Backup = next
 	return client.IgnoreNotFound(r.Status().Patch(ctx, rc, client.MergeFrom(before)))
+}
+
+// progressOnly reports whether two archive statuses differ only in
+// progress: the shards' offsets, times and segment counts, and
+// restorableUntil.
+func progressOnly(a, b *v1alpha1.ContinuousBackupStatus) bool {
+	strip := func(s *v1alpha1.ContinuousBackupStatus) *v1alpha1.ContinuousBackupStatus {
+		c := s.DeepCopy()
+		c.RestorableUntil = nil
+		for i := range c.Shards {
+			c.Shards[i].Offset, c.Shards[i].Time, c.Shards[i].Segments = 0, nil, 0
+		}
+		return c
+	}
+	return equalJSON(strip(a), strip(b))
 }

@@ -94,8 +94,9 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	spec := r.kind.schedule(owner)
 	if spec == nil || !owner.GetDeletionTimestamp().IsZero() {
-		if r.Archives != nil {
+		if rc, ok := owner.(*v1alpha1.RedisCluster); ok && r.Archives != nil {
 			r.Archives.Stop(req.NamespacedName)
+			return ctrl.Result{}, r.patchArchiveStatus(ctx, rc, nil)
 		}
 		return ctrl.Result{}, nil
 	}

@@ -66,3 +66,25 @@ func TestInterruptedReplayIsRefused(t *testing.T) {
 		t.Errorf("step %+v, %v", step, err)
 	}
 }
+
+// TestArchiveStatusProgressOnly: offsets, times and segment counts are
+// progress (written at most every archiveStatusRefresh); a message, a
+// condition or another backup is not.
+func TestArchiveStatusProgressOnly(t *testing.T) {
+	now := metav1.NowMicro()
+	a := &v1alpha1.ContinuousBackupStatus{Backup: "b1", Shards: []v1alpha1.ArchivedShardStatus{{Shard: 0, Offset: 10, Time: &now}}}
+	b := a.DeepCopy()
+	b.Shards[0].Offset, b.Shards[0].Segments, b.RestorableUntil = 99, 3, &now
+	if !progressOnly(a, b) {
+		t.Error("offsets and times are progress")
+	}
+	b.Shards[0].Message = "shard 0: gap"
+	if progressOnly(a, b) {
+		t.Error("a message is not progress")
+	}
+	c := a.DeepCopy()
+	c.Backup = "b2"
+	if progressOnly(a, c) {
+		t.Error("another backup is not progress")
+	}
+}
