@@ -334,3 +334,66 @@ func restoredWrites(t *testing.T, ctx context.Context, password string, addrs []
 	}
 	return got
 }
+
+// TestContinuousBackupAfterASlotMove: a slot that changes hands ends the
+// points in time of the archive's backup (their histories would mix): the
+// operator takes a new backup once the slot map is stable, and the
+// archive continues after it, on the new slot map.
+func TestContinuousBackupAfterASlotMove(t *testing.T) {
+	ctx := context.Background()
+	ns, dest, _ := startBackupStore(t, "moves")
+	src := newCluster(ns, "src", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: dest},
+			Continuous: &v1alpha1.ContinuousBackupSpec{}}
+	})
+	create(t, src)
+	key := client.ObjectKeyFromObject(src)
+	waitCondition(t, key, v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	password, addrs := startShoalPods(t, ns, "src", 3)
+	waitCondition(t, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)
+	first := waitArchive(t, key).Backup
+
+	// Slot s of master 0 goes to master 1 (the cluster is empty), with
+	// the reconciler paused so it does not undo it meanwhile.
+	setAnnotation(t, key, v1alpha1.PausedAnnotation, "true")
+	m0 := redis.NewClient(&redis.Options{Addr: addrs[0], Password: password})
+	defer m0.Close() //nolint:errcheck // test client
+	m1 := redis.NewClient(&redis.Options{Addr: addrs[1], Password: password})
+	defer m1.Close() //nolint:errcheck // test client
+	slot := firstSlot(t, ctx, m0)
+	id1 := m1.ClusterMyID(ctx).Val()
+	for _, m := range []*redis.Client{m1, m0} {
+		if err := m.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", id1).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAnnotation(t, key, v1alpha1.PausedAnnotation, "false")
+	eventually(t, func() error {
+		rc := &v1alpha1.RedisCluster{}
+		if err := testEnv.c.Get(ctx, key, rc); err != nil {
+			return err
+		}
+		st := rc.Status.Backup
+		if st == nil || st.Continuous == nil || st.Continuous.Backup == first {
+			return fmt.Errorf("the archive still continues %s: %+v", first, st)
+		}
+		c := findCondition(st.Continuous.Conditions, v1alpha1.ConditionContinuousBackup)
+		if c == nil || c.Status != metav1.ConditionTrue || len(st.Continuous.Shards) != 3 {
+			return fmt.Errorf("archive after the slot move: %+v", st.Continuous)
+		}
+		return nil
+	})
+	rc := &v1alpha1.RedisCluster{}
+	if err := testEnv.c.Get(ctx, key, rc); err != nil {
+		t.Fatal(err)
+	}
+	b := &v1alpha1.RedisBackup{}
+	get(t, ns, rc.Status.Backup.Continuous.Backup, b)
+	for _, s := range b.Status.Shards {
+		if s.Shard == 1 && !strings.Contains(strings.Join(s.Slots, " "), strconv.Itoa(slot)) {
+			t.Errorf("the new backup's shard 1 has slots %v, without slot %d", s.Slots, slot)
+		}
+	}
+}
