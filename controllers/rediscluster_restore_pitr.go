@@ -25,7 +25,11 @@ func checkPointInTime(ctx context.Context, store backup.Objects, folder string, 
 	}
 	for _, sh := range m.Shards {
 		if _, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t); err != nil {
-			return pitrProblem(sh.Shard, err)
+			refused, waiting := pitrProblem(sh.Shard, err)
+			if refused != "" {
+				refused += "; nothing was loaded"
+			}
+			return refused, waiting
 		}
 	}
 	return "", ""
@@ -35,8 +39,13 @@ func checkPointInTime(ctx context.Context, store backup.Objects, folder string, 
 // corrupt segment is refused, anything else (the store) waits.
 func pitrProblem(shard int, err error) (refused, waiting string) {
 	var nc *wal.NotCoveredError
-	if errors.As(err, &nc) || errors.Is(err, wal.ErrCorrupt) || errors.Is(err, backup.ErrNotFound) {
-		return fmt.Sprintf("point in time: %v; nothing of the archive was replayed", err), ""
+	if errors.As(err, &nc) {
+		// The archive after a backup ends soon after the next backup
+		// completes: later times are restored from that one.
+		return fmt.Sprintf("point in time: %v (restore from the newest backup completed before the time)", err), ""
+	}
+	if errors.Is(err, wal.ErrCorrupt) || errors.Is(err, backup.ErrNotFound) {
+		return fmt.Sprintf("point in time: %v", err), ""
 	}
 	return "", fmt.Sprintf("point in time, shard %d: %v", shard, err)
 }
