@@ -177,7 +177,8 @@ func run(args []string) error {
 	if err := br.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisBackup controller: %w", err)
 	}
-	sr := &controllers.BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	sr := &controllers.BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
+		Archives: controllers.NewArchiveManager(), Dial: r.Dial, DialTLS: r.DialTLS}
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the backup schedule controller: %w", err)
 	}

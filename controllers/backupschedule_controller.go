@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 // Events of a backup schedule.
@@ -40,6 +42,12 @@ type BackupScheduleReconciler struct {
 	Recorder  record.EventRecorder
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Archives runs the archivers of spec.backup.continuous (nil: none);
+	// Dial and DialTLS open admin clients to the nodes, to find the
+	// shards' masters.
+	Archives *ArchiveManager
+	Dial     clusteradmin.Dialer
+	DialTLS  func(*tls.Config) clusteradmin.Dialer
 
 	kind scheduledKind
 }
@@ -79,10 +87,17 @@ func scheduledKinds() []scheduledKind {
 func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	owner := r.kind.object()
 	if err := r.Get(ctx, req.NamespacedName, owner); err != nil {
+		if apierrors.IsNotFound(err) && r.Archives != nil {
+			r.Archives.Stop(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	spec := r.kind.schedule(owner)
 	if spec == nil || !owner.GetDeletionTimestamp().IsZero() {
+		if rc, ok := owner.(*v1alpha1.RedisCluster); ok && r.Archives != nil {
+			r.Archives.Stop(req.NamespacedName)
+			return ctrl.Result{}, r.patchArchiveStatus(ctx, rc, nil)
+		}
 		return ctrl.Result{}, nil
 	}
 	sched, err := backup.ParseSchedule(spec.Schedule)
@@ -122,7 +137,18 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	// Pruning looks again soon while a backup runs; otherwise at the next
 	// run time.
-	return ctrl.Result{RequeueAfter: min(max(next.Sub(now), time.Second), healthyResync)}, nil
+	after := min(max(next.Sub(now), time.Second), healthyResync)
+	if !ok {
+		// A backup created by this run is in the list next time.
+		again, err := r.ensureContinuous(ctx, owner, spec, list.Items, now)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if again > 0 {
+			after = min(after, again)
+		}
+	}
+	return ctrl.Result{RequeueAfter: after}, nil
 }
 
 func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, owner client.Object, spec *v1alpha1.ScheduledBackupSpec, due time.Time) error {
@@ -196,12 +222,19 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 	return nil
 }
 
-// SetupWithManager registers one controller per kind with spec.backup:
+// SetupWithManager registers one controller per kind with spec.backup
+// (and the archive manager, when set, as a runnable of mgr):
 // the RedisClusters (or RedisReplications), and the RedisBackups their
 // schedules made (by label), so pruning follows a backup's completion.
 func (r *BackupScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Archives != nil {
+		if err := mgr.Add(r.Archives); err != nil {
+			return err
+		}
+	}
 	for _, kind := range scheduledKinds() {
-		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now, kind: kind}
+		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now,
+			Archives: r.Archives, Dial: r.Dial, DialTLS: r.DialTLS, kind: kind}
 		err := ctrl.NewControllerManagedBy(mgr).
 			For(kind.object()).
 			Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

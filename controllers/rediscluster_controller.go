@@ -109,7 +109,10 @@ type state struct {
 	// rc is the live object; steps change only its status.
 	rc *v1alpha1.RedisCluster
 	// desired is a copy of rc with its spec defaulted: the builders' input.
-	desired    *v1alpha1.RedisCluster
+	desired *v1alpha1.RedisCluster
+	// before is rc as read (or as last written by writeStatusNow): what
+	// the status patch is computed against.
+	before     *v1alpha1.RedisCluster
 	configHash string
 	// password is the default user's (spec.auth); auth is who the operator
 	// talks to the nodes as (shoal-operator, ensureUsers).
@@ -201,13 +204,12 @@ func (r *RedisClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	desired := rc.DeepCopy()
 	desired.Spec.Default(r.DefaultNodeImage)
-	st := &state{log: log.FromContext(ctx), rc: rc, desired: desired}
-	before := rc.DeepCopy()
+	st := &state{log: log.FromContext(ctx), rc: rc, desired: desired, before: rc.DeepCopy()}
 	failedStep := ""
 	defer func() {
 		writeConditions(rc, st.outcome, rc.IsPaused())
-		r.metrics.observe(before, rc, failedStep)
-		perr := r.patchStatus(ctx, before, rc)
+		r.metrics.observe(st.before, rc, failedStep)
+		perr := r.patchStatus(ctx, st.before, rc)
 		switch {
 		case apierrors.IsConflict(perr):
 			// This reconcile began from a copy older than the stored

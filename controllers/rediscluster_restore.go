@@ -26,8 +26,11 @@ import (
 // Events of a restore.
 const (
 	eventRestoreShardLoaded = "RestoreShardLoaded"
-	eventRestoreCompleted   = "RestoreCompleted"
-	eventRestoreRefused     = "RestoreRefused"
+	// eventRestoreShardReplayed: a shard's archived stream was replayed
+	// up to the point in time.
+	eventRestoreShardReplayed = "RestoreShardReplayed"
+	eventRestoreCompleted     = "RestoreCompleted"
+	eventRestoreRefused       = "RestoreRefused"
 )
 
 // ensureFromBackup carries out spec.bootstrap.fromBackup on the formed,
@@ -80,7 +83,8 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 
 	run := &importRun{r: r, st: st}
 	defer run.close()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget)
+	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget,
+		func() error { return r.writeStatusNow(ctx, st) })
 	switch {
 	case err != nil:
 		return ctrl.Result{}, err
@@ -92,11 +96,17 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	if step.shard != nil {
 		r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventRestoreShardLoaded, "Shard %d of the backup loaded (%d keys)", step.shard.Shard, step.keys)
 	}
+	if rs := step.replayed; rs != nil {
+		r.Recorder.Eventf(st.rc, corev1.EventTypeNormal, eventRestoreShardReplayed, "Shard %d's archive replayed from offset %d to %d (%d commands)", rs.Shard, rs.FromOffset, rs.Offset, rs.Commands)
+	}
 	if status.Phase == v1alpha1.RestoreCompleted {
 		restoreDone(r.Recorder, st.rc, status)
 		return ctrl.Result{}, nil
 	}
 	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
+	if status.PointInTime != nil {
+		msg += fmt.Sprintf("; %d of %d shards' archives replayed to %s", len(status.Replayed), status.Shards, status.PointInTime.UTC().Format(time.RFC3339Nano))
+	}
 	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)
 	st.progress(v1alpha1.ReasonRestoreLoading, "restoring from a backup: "+msg)
 	st.halt = true
@@ -109,6 +119,7 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 type restoreStep struct {
 	shard            *backup.ManifestShard
 	keys             int64
+	replayed         *v1alpha1.ReplayedShardStatus
 	waiting, refused string
 }
 
@@ -118,9 +129,10 @@ type restoreStep struct {
 // checked (its kind, its key), then the next shard's object is verified
 // against its SHA-256 (a corrupt or truncated object, or one sealed with
 // another key, is refused before any of its keys is loaded) and loaded
-// into the target open returns.
+// into the target open returns. With spec.pointInTime, each shard's
+// archive is replayed next (recordNow writes the status at once).
 func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
-	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
+	open func() (*nodeadmin.ImportTarget, error), recordNow func() error) (restoreStep, error) {
 	store, folder, enc, problem, err := backupLocation(ctx, c, secrets, ns, spec)
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
@@ -147,11 +159,21 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string,
 	if err := m.CheckKey(encKey); err != nil {
 		return restoreStep{refused: err.Error() + "; nothing was loaded"}, nil
 	}
+	pit := spec.PointInTime
 	if status.Phase == v1alpha1.RestoreWaiting {
+		if pit != nil {
+			if refused, waiting := checkPointInTime(ctx, store, folder, m, pit.Time.Time); refused != "" || waiting != "" {
+				return restoreStep{refused: refused, waiting: waiting}, nil
+			}
+			status.PointInTime = pit.Time.DeepCopy()
+		}
 		now := metav1.Now()
 		status.Phase, status.StartTime, status.Shards = v1alpha1.RestoreLoading, &now, int32(len(m.Shards))
 	}
 	i := int(status.ShardsLoaded)
+	if i >= len(m.Shards) && pit != nil {
+		return replayNext(ctx, store, folder, m, pit.Time.Time, status, open, recordNow)
+	}
 	if i >= len(m.Shards) {
 		status.Phase = v1alpha1.RestoreCompleted
 		return restoreStep{}, nil
@@ -184,7 +206,7 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string,
 	status.ShardsLoaded++
 	status.KeysLoaded += loaded
 	status.Message = ""
-	if int(status.ShardsLoaded) == len(m.Shards) {
+	if int(status.ShardsLoaded) == len(m.Shards) && pit == nil {
 		status.Phase = v1alpha1.RestoreCompleted
 	}
 	return restoreStep{shard: &shard, keys: loaded}, nil
@@ -196,6 +218,9 @@ func restoreDone(rec record.EventRecorder, obj restoredObject, status *v1alpha1.
 	now := metav1.Now()
 	status.Phase, status.CompletionTime, status.Message = v1alpha1.RestoreCompleted, &now, ""
 	msg := fmt.Sprintf("%d shards, %d keys loaded from %s", status.Shards, status.KeysLoaded, status.Location)
+	if status.PointInTime != nil {
+		msg += ", archives replayed to " + status.PointInTime.UTC().Format(time.RFC3339Nano)
+	}
 	obj.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionTrue, v1alpha1.ReasonRestoreCompleted, msg)
 	rec.Event(obj, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
 }

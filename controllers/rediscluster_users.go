@@ -91,7 +91,7 @@ func (r *RedisClusterReconciler) ensureUsers(ctx context.Context, st *state) (ct
 		return ctrl.Result{}, err
 	}
 	plan := users.PlanUsers(set, held, st.rc.Status.ManagedUsers)
-	system := users.SystemUsers(st.auth.Password, replicatesSource(st))
+	system := users.SystemUsers(st.auth.Password, replicatesSource(st) || replaysArchive(st))
 
 	addrs := map[string]string{}
 	for _, m := range st.members {

@@ -93,6 +93,12 @@ func TestReplicationBackupAdmission(t *testing.T) {
 		"schedule retention 0": {func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Retention: v1alpha1.BackupRetention{Count: -1}}
 		}, "spec.backup.retention.count in body should be greater than or equal to 1"},
+		"continuous backup": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Continuous: &v1alpha1.ContinuousBackupSpec{}}
+		}, "backup.continuous (point-in-time recovery) is for RedisClusters only"},
+		"fromBackup to a point in time": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", PointInTime: &v1alpha1.PointInTimeSpec{Time: metav1.NowMicro()}})
+		}, "fromBackup.pointInTime is for RedisClusters only"},
 		"schedule compression unknown": {func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Compression: "Lz4"}
 		}, `spec.backup.compression: Unsupported value: "Lz4"`},

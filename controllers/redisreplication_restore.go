@@ -77,7 +77,7 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 			target.Close()
 		}
 	}()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, rr.Namespace, backup.KindReplication, spec, status, open)
+	step, err := restoreNext(ctx, r.Client, r.APIReader, rr.Namespace, backup.KindReplication, spec, status, open, nil)
 	switch {
 	case err != nil:
 		return ctrl.Result{}, true, err

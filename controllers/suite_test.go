@@ -148,7 +148,8 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "backup controller:", err)
 		return 1
 	}
-	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
+		Archives: NewArchiveManager(), Dial: r.Dial}
 	if err := sr.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, "backup schedule controller:", err)
 		return 1

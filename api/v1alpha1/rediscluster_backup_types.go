@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -38,6 +40,126 @@ type FromBackupSpec struct {
 	// encrypted backup without a key, is refused before anything is loaded.
 	// +optional
 	Encryption *BackupEncryption `json:"encryption,omitempty"`
+
+	// PointInTime restores the cluster as it was at a time after the
+	// backup: the backup is loaded, then each shard's archived stream
+	// (spec.backup.continuous of the backed-up cluster) is replayed up to
+	// the last write its archiver had received by then. The backup must
+	// have completed before the time, and no slot may have moved between
+	// them; a time the archive does not cover is refused with the reason.
+	// RedisClusters only.
+	// +optional
+	PointInTime *PointInTimeSpec `json:"pointInTime,omitempty"`
+}
+
+// PointInTimeSpec is the time a restore stops at.
+type PointInTimeSpec struct {
+	// Time (RFC 3339, for example 2026-12-06T14:30:00.250Z; to the
+	// microsecond).
+	Time metav1.MicroTime `json:"time"`
+}
+
+// ContinuousBackupSpec ships each master's replication stream (every
+// write it propagates) to the destination as it comes, after each
+// completed backup, so a new cluster can be restored to a point in time
+// (spec.bootstrap.fromBackup.pointInTime). Writes are at risk only for an
+// upload interval plus one read: the recovery point objective.
+type ContinuousBackupSpec struct {
+	// UploadInterval is how often each shard's stream is uploaded as a
+	// segment object (100ms to 5m).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100ms') && duration(self) <= duration('5m')",message="uploadInterval must be between 100ms and 5m"
+	// +kubebuilder:default="1s"
+	// +optional
+	UploadInterval *metav1.Duration `json:"uploadInterval,omitempty"`
+}
+
+// Interval is the upload interval, 1s when unset.
+func (c *ContinuousBackupSpec) Interval() time.Duration {
+	if c.UploadInterval == nil || c.UploadInterval.Duration <= 0 {
+		return time.Second
+	}
+	return c.UploadInterval.Duration
+}
+
+// ConditionContinuousBackup (in status.backup.continuous) is True while
+// every shard's stream is being archived after the newest completed
+// backup; False with the reason (waiting for a first backup, a gap that
+// needs a new backup).
+const ConditionContinuousBackup ConditionType = "ContinuousBackup"
+
+// The reasons of the ContinuousBackup condition.
+const (
+	ReasonArchiving ConditionReason = "Archiving"
+	// ReasonArchiveWaitingForBackup: no completed backup yet, or a new one
+	// is being taken (after a gap or a slot move).
+	ReasonArchiveWaitingForBackup ConditionReason = "WaitingForBackup"
+	// ReasonArchiveGap: a shard's stream could not be continued (the
+	// master offered a full resynchronisation); a new backup is taken.
+	ReasonArchiveGap ConditionReason = "Gap"
+)
+
+// ClusterBackupStatus is the state of spec.backup.
+type ClusterBackupStatus struct {
+	// Continuous is the archive of spec.backup.continuous.
+	// +optional
+	Continuous *ContinuousBackupStatus `json:"continuous,omitempty"`
+}
+
+// ContinuousBackupStatus is how far each shard's stream is archived.
+type ContinuousBackupStatus struct {
+	// Backup is the RedisBackup the archive continues (its folder holds
+	// the segments, under wal/<shard>/).
+	Backup string `json:"backup"`
+	// RestorableUntil is the latest time a restore can stop at: the
+	// oldest of the shards' archived times.
+	// +optional
+	RestorableUntil *metav1.MicroTime `json:"restorableUntil,omitempty"`
+	// Shards is each shard's archive.
+	// +listType=atomic
+	// +optional
+	Shards []ArchivedShardStatus `json:"shards,omitempty"`
+	// Conditions: ContinuousBackup (True while archiving; False with
+	// WaitingForBackup or Gap).
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// SetCondition records a condition of the archive for generation.
+func (s *ContinuousBackupStatus) SetCondition(generation int64, t ConditionType, status metav1.ConditionStatus, reason ConditionReason, message string) bool {
+	return setCondition(&s.Conditions, generation, t, status, reason, message)
+}
+
+// ArchivedShardStatus is one shard's archive.
+type ArchivedShardStatus struct {
+	Shard int32 `json:"shard"`
+	// ReplicationID and Offset: the stream archived up to Offset,
+	// received by Time.
+	ReplicationID string `json:"replicationID,omitempty"`
+	Offset        int64  `json:"offset"`
+	// +optional
+	Time *metav1.MicroTime `json:"time,omitempty"`
+	// Segments uploaded since the operator started.
+	// +optional
+	Segments int64 `json:"segments,omitempty"`
+	// Message is the last error or the gap.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// ReplayedShardStatus is how far a point-in-time restore replayed one
+// shard's archived stream.
+type ReplayedShardStatus struct {
+	Shard int32 `json:"shard"`
+	// Offset replayed up to, from the backup's; received by Time.
+	FromOffset int64 `json:"fromOffset"`
+	Offset     int64 `json:"offset"`
+	// +optional
+	Time *metav1.MicroTime `json:"time,omitempty"`
+	// Commands replayed.
+	Commands int64 `json:"commands"`
 }
 
 // ConditionRestored is True once spec.bootstrap.fromBackup is loaded;
@@ -91,6 +213,19 @@ type RestoreStatus struct {
 	// Message says what the restore waits for or why it failed.
 	// +optional
 	Message string `json:"message,omitempty"`
+	// PointInTime is the time restored to (spec's), and Replayed how far
+	// each shard's archived stream was replayed, in shard order.
+	// +optional
+	PointInTime *metav1.MicroTime `json:"pointInTime,omitempty"`
+	// +listType=atomic
+	// +optional
+	Replayed []ReplayedShardStatus `json:"replayed,omitempty"`
+	// ReplayingShard is the index (in the backup's shards) of the shard
+	// whose archive is being replayed, written before the replay starts:
+	// found again with that shard not in replayed, the replay was
+	// interrupted and is not done twice (the restore is refused).
+	// +optional
+	ReplayingShard *int32 `json:"replayingShard,omitempty"`
 }
 
 // Labels of the RedisBackups a schedule makes.
@@ -140,6 +275,11 @@ type ScheduledBackupSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	Retention BackupRetention `json:"retention,omitempty"`
+
+	// Continuous archives each master's writes after every completed
+	// backup, for point-in-time restores. RedisClusters only.
+	// +optional
+	Continuous *ContinuousBackupSpec `json:"continuous,omitempty"`
 }
 
 // BackupRetention keeps the newest Count completed backups, none older

@@ -575,6 +575,10 @@ type RedisClusterStatus struct {
 	// (rediscluster_backup_types.go).
 	// +optional
 	FromBackup *RestoreStatus `json:"fromBackup,omitempty"`
+
+	// Backup is the state of spec.backup: the continuous archive.
+	// +optional
+	Backup *ClusterBackupStatus `json:"backup,omitempty"`
 }
 
 // FunctionLibraryStatus is where one library of spec.functions is loaded.

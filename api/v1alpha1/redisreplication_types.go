@@ -152,7 +152,9 @@ type RedisReplicationSpec struct {
 	// Backup takes RedisBackups of the replication on a schedule and
 	// prunes them, as RedisCluster's spec.backup
 	// (rediscluster_backup_types.go). The RedisBackups are named
-	// <name>-rr-<unix time of the run>.
+	// <name>-rr-<unix time of the run>. Continuous archiving
+	// (backup.continuous) is for RedisClusters only.
+	// +kubebuilder:validation:XValidation:rule="!has(self.continuous)",message="backup.continuous (point-in-time recovery) is for RedisClusters only"
 	// +optional
 	Backup *ScheduledBackupSpec `json:"backup,omitempty"`
 }
@@ -167,7 +169,8 @@ type ReplicationBootstrapSpec struct {
 	// database, before the role labels send clients to it; the replicas
 	// receive it by replication. The object's SHA-256 (and, encrypted, its
 	// key) is checked before any key is loaded; a backup of a RedisCluster
-	// is refused.
+	// is refused. A point in time is for RedisClusters only.
+	// +kubebuilder:validation:XValidation:rule="!has(self.pointInTime)",message="fromBackup.pointInTime is for RedisClusters only"
 	// +optional
 	FromBackup *FromBackupSpec `json:"fromBackup,omitempty"`
 }

@@ -10,6 +10,10 @@
 // trailer (its CRC-64, when the master computed one), so a truncated or
 // corrupted transfer fails the backup instead of storing a bad object.
 //
+// Follow continues a master's stream from an offset (PSYNC <replid>
+// <offset+1>, +CONTINUE) for the archive of package wal; a master that
+// offers a full resynchronisation instead is ErrFullResync (a gap).
+//
 // It talks to a node as any replica does (Redis 7.0 or ours) and must not
 // import the node's internals beyond the RDB checksum of node/persistence.
 // It decides nothing about when to back up: that is the reconciler's.

@@ -139,3 +139,44 @@ func SlotMapChanged(before []Source, after []Source) string {
 	}
 	return ""
 }
+
+// ArchiveMasters matches the shards of a backup to the cluster's masters
+// now (ChooseSources of the cluster): the address of each shard's master,
+// or why the slot map is no longer the backup's (an archive continued
+// past a slot move would mix two shards' histories).
+func ArchiveMasters(shards []ManifestShard, now []Source) (map[int]string, string) {
+	if len(now) != len(shards) {
+		return nil, fmt.Sprintf("%d masters serve slots, the backup has %d shards", len(now), len(shards))
+	}
+	byShard := map[int]Source{}
+	for _, s := range now {
+		byShard[s.Shard] = s
+	}
+	addrs := map[int]string{}
+	for _, sh := range shards {
+		s, ok := byShard[sh.Shard]
+		if !ok {
+			return nil, fmt.Sprintf("shard %d has no master with slots", sh.Shard)
+		}
+		if got := clusteradmin.FormatSlots(s.Slots); got != strings.Join(sh.Slots, " ") {
+			return nil, fmt.Sprintf("shard %d serves slots %s, the backup's were %s", sh.Shard, got, strings.Join(sh.Slots, " "))
+		}
+		addrs[sh.Shard] = s.Addr
+	}
+	return addrs, ""
+}
+
+// ShardSlots are the slots of a manifest's shard, one by one.
+func ShardSlots(sh ManifestShard) ([]int, error) {
+	var out []int
+	for _, r := range sh.Slots {
+		sr, err := topology.ParseSlotRange(r)
+		if err != nil {
+			return nil, err
+		}
+		for s := sr.First; s <= sr.Last; s++ {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

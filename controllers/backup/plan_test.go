@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,5 +87,27 @@ func TestChooseReplicationSource(t *testing.T) {
 		if got := ChooseReplicationSource("n0", tc.replicas, tc.fromReplica); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestArchiveMasters: each shard's master while the slot map is the
+// backup's; the change named otherwise.
+func TestArchiveMasters(t *testing.T) {
+	shards := []ManifestShard{{Shard: 0, Slots: []string{"0-8191"}}, {Shard: 1, Slots: []string{"8192-16383"}}}
+	now := []Source{{Shard: 1, Addr: "b:6379", Slots: []clusteradmin.SlotRange{{First: 8192, Last: 16383}}},
+		{Shard: 0, Addr: "a:6379", Slots: []clusteradmin.SlotRange{{First: 0, Last: 8191}}}}
+	if addrs, why := ArchiveMasters(shards, now); why != "" || addrs[0] != "a:6379" || addrs[1] != "b:6379" {
+		t.Errorf("%v %q", addrs, why)
+	}
+	moved := slices.Clone(now)
+	moved[0].Slots = []clusteradmin.SlotRange{{First: 8000, Last: 16383}}
+	if _, why := ArchiveMasters(shards, moved); !strings.Contains(why, "shard 1 serves slots 8000-16383") {
+		t.Errorf("a moved slot range: %q", why)
+	}
+	if _, why := ArchiveMasters(shards, now[:1]); why == "" {
+		t.Error("a missing master")
+	}
+	if s, err := ShardSlots(ManifestShard{Slots: []string{"3", "5-7"}}); err != nil || fmt.Sprint(s) != "[3 5 6 7]" {
+		t.Errorf("%v %v", s, err)
 	}
 }

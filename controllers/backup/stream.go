@@ -68,30 +68,14 @@ const maxLine = 4096
 // resynchronisation and writes the snapshot it sends to w. It returns when
 // the whole payload is written, verified and the connection closed.
 func Stream(ctx context.Context, addr string, w io.Writer, o Options) (Snapshot, error) {
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
-	}
-	d := net.Dialer{Timeout: o.Timeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	s, err := dialMaster(ctx, addr, o)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	if o.TLS != nil {
-		tc := tls.Client(conn, o.TLS)
-		hctx, cancel := context.WithTimeout(ctx, o.Timeout)
-		err = tc.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
-			conn.Close()
-			return Snapshot{}, fmt.Errorf("TLS handshake with %s: %w", addr, err)
-		}
-		conn = tc
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer s.conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.SetDeadline(time.Now()) })
 	defer stop()
-	s := &session{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), timeout: o.Timeout}
-	snap, err := s.run(w, o.Username, o.Password)
+	snap, err := s.run(w)
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
@@ -107,19 +91,52 @@ type session struct {
 	timeout time.Duration
 }
 
-func (s *session) run(w io.Writer, username, password string) (Snapshot, error) {
+// dialMaster connects to the master at addr (over TLS when o.TLS is set),
+// authenticates and announces the capabilities of a replica: what comes
+// next is a PSYNC.
+func dialMaster(ctx context.Context, addr string, o Options) (*session, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	d := net.Dialer{Timeout: o.Timeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if o.TLS != nil {
+		tc := tls.Client(conn, o.TLS)
+		hctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		err = tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+		}
+		conn = tc
+	}
+	s := &session{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), timeout: o.Timeout}
+	if err := s.handshake(o.Username, o.Password); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	return s, nil
+}
+
+// handshake authenticates and sends REPLCONF capa, as a replica does.
+func (s *session) handshake(username, password string) error {
 	if password != "" {
 		auth := []string{"AUTH", password}
 		if username != "" {
 			auth = []string{"AUTH", username, password}
 		}
 		if err := s.command(auth...); err != nil {
-			return Snapshot{}, err
+			return err
 		}
 	}
-	if err := s.command(append([]string{"REPLCONF"}, replCapabilities...)...); err != nil {
-		return Snapshot{}, err
-	}
+	return s.command(append([]string{"REPLCONF"}, replCapabilities...)...)
+}
+
+func (s *session) run(w io.Writer) (Snapshot, error) {
 	// rdb-only (Redis 7.0): the master sends the snapshot and no stream
 	// after it. A master that refuses it still works: the stream after the
 	// payload is ignored.

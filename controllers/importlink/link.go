@@ -391,13 +391,13 @@ func (l *Link) stream(ctx context.Context, c *conn) error {
 	defer close(done)
 	go l.ackLoop(c, done)
 	b := NewBatch(l.o.Target.Masters())
-	rd := newCommandReader(c.br)
+	rd := NewCommandReader(c.br)
 	for {
 		b.Reset()
 		var consumed int64
 		getack := false
 		for {
-			args, n, err := rd.next()
+			args, n, err := rd.Next()
 			if err != nil {
 				if b.Commands > 0 || consumed > 0 {
 					if aerr := l.apply(ctx, b, consumed); aerr != nil {

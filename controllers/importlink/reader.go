@@ -16,18 +16,18 @@ const (
 	readChunk  = 64 << 10
 )
 
-// commandReader reads the commands of a replication stream (RESP arrays
+// CommandReader reads the commands of a replication stream (RESP arrays
 // of bulk strings) and counts the bytes each takes.
-type commandReader struct {
+type CommandReader struct {
 	br   *bufio.Reader
 	args [][]byte
 	buf  []byte
 }
 
-func newCommandReader(br *bufio.Reader) *commandReader { return &commandReader{br: br} }
+func NewCommandReader(br *bufio.Reader) *CommandReader { return &CommandReader{br: br} }
 
-// next reads one command; its arguments are valid until the next call.
-func (r *commandReader) next() (args [][]byte, n int64, err error) {
+// Next reads one command; its arguments are valid until the next call.
+func (r *CommandReader) Next() (args [][]byte, n int64, err error) {
 	r.args, r.buf = r.args[:0], r.buf[:0]
 	line, err := r.line(&n)
 	if err != nil {
@@ -80,7 +80,7 @@ func (r *commandReader) next() (args [][]byte, n int64, err error) {
 }
 
 // line reads one CRLF-terminated line (without it), at most 64 KB.
-func (r *commandReader) line(n *int64) ([]byte, error) {
+func (r *CommandReader) line(n *int64) ([]byte, error) {
 	b, err := r.br.ReadSlice('\n')
 	*n += int64(len(b))
 	if err == bufio.ErrBufferFull {

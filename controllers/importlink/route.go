@@ -46,6 +46,11 @@ type Router struct {
 	// Skipped counts the commands of other databases than 0, which a
 	// cluster does not have.
 	Skipped int64
+	// FlushShard, when set, is called for a FLUSHALL (or FLUSHDB of
+	// database 0) instead of sending it to every master: a replay of one
+	// shard's history, whose flush empties that shard's slots only. It
+	// gets the batch routed so far, which must reach the cluster first.
+	FlushShard func(b *Batch) error
 }
 
 // NewRouter makes a router for a cluster of masters masters; owner is the
@@ -75,6 +80,12 @@ func (r *Router) Route(args [][]byte, b *Batch) error {
 		return nil
 	}
 	name := strings.ToLower(string(args[0]))
+	if r.FlushShard != nil && (name == "flushall" || name == "flushdb" && r.db == 0) {
+		if r.inMulti {
+			return &UnroutableError{strings.ToUpper(name) + " in a transaction cannot be replayed on a shard's slots"}
+		}
+		return r.FlushShard(b)
+	}
 	switch name {
 	case "ping", "replconf", "publish", "spublish":
 		return nil // not data

@@ -326,3 +326,28 @@ func commandName(c []any) string {
 }
 
 func isExec(c []any) bool { return len(c) == 1 && strings.EqualFold(fmt.Sprint(c[0]), "exec") }
+
+// DeleteSlots deletes every key of the slots from the masters serving
+// them (CLUSTER GETKEYSINSLOT, then UNLINK, until none is left): a
+// FLUSHALL of one shard's history replayed on a cluster of another shape.
+func (t *ImportTarget) DeleteSlots(ctx context.Context, slots []int) error {
+	for _, s := range slots {
+		if s < 0 || s >= cluster.Slots {
+			return fmt.Errorf("slot %d out of range", s)
+		}
+		m := t.masters[t.slotOwner[s]]
+		for {
+			keys, err := m.client.ClusterGetKeysInSlot(ctx, s, 1000).Result()
+			if err != nil {
+				return fmt.Errorf("shard %d: CLUSTER GETKEYSINSLOT %d: %w", m.shard, s, err)
+			}
+			if len(keys) == 0 {
+				break
+			}
+			if err := m.client.Unlink(ctx, keys...).Err(); err != nil {
+				return fmt.Errorf("shard %d: UNLINK in slot %d: %w", m.shard, s, err)
+			}
+		}
+	}
+	return nil
+}
