@@ -142,7 +142,7 @@ func (m *Machine) updateSlots(marked *[Slots]byte, del bool) {
 			continue
 		}
 		// We are now the real owner of a slot we were importing.
-		m.importingSlotsFrom[j] = nil
+		m.setImporting(j, nil)
 		if del {
 			m.delSlot(j)
 		} else {
@@ -252,7 +252,7 @@ func (m *Machine) setSlot(slot int, action, nodeID string) error {
 		if n.isReplica() {
 			return ReplyError("ERR Target node is not a master")
 		}
-		m.migratingSlotsTo[slot] = n
+		m.setMigrating(slot, n)
 	case SetSlotImporting:
 		if m.slots[slot] == me {
 			return errorf("ERR I'm already the owner of hash slot %d", slot)
@@ -264,10 +264,10 @@ func (m *Machine) setSlot(slot int, action, nodeID string) error {
 		if n.isReplica() {
 			return ReplyError("ERR Target node is not a master")
 		}
-		m.importingSlotsFrom[slot] = n
+		m.setImporting(slot, n)
 	case SetSlotStable:
-		m.importingSlotsFrom[slot] = nil
-		m.migratingSlotsTo[slot] = nil
+		m.setImporting(slot, nil)
+		m.setMigrating(slot, nil)
 	case SetSlotNode:
 		return m.setSlotNode(slot, nodeID)
 	default:
@@ -293,7 +293,7 @@ func (m *Machine) setSlotNode(slot int, nodeID string) error {
 	}
 	// A migrating slot without keys left is no longer migrating.
 	if keys == 0 && m.migratingSlotsTo[slot] != nil {
-		m.migratingSlotsTo[slot] = nil
+		m.setMigrating(slot, nil)
 	}
 	slotWasMine := m.slots[slot] == me
 	m.delSlot(slot)
@@ -310,7 +310,7 @@ func (m *Machine) setSlotNode(slot int, nodeID string) error {
 		if m.bumpConfigEpochWithoutConsensus() {
 			m.logf(LogWarning, "configEpoch updated after importing slot %d", slot)
 		}
-		m.importingSlotsFrom[slot] = nil
+		m.setImporting(slot, nil)
 		// Let the other nodes know as soon as possible.
 		m.broadcastPong(false)
 	}

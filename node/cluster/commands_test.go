@@ -85,7 +85,7 @@ func (m *Machine) slotsText() string {
 func TestAddAndDelSlots(t *testing.T) {
 	m := ruleMachine(t, idA, nil)
 	now := ruleNow.Add(4 * time.Second)
-	m.importingSlotsFrom[400] = m.lookup(idB)
+	m.setImporting(400, m.lookup(idB))
 	rd, err := m.AddSlotsRange(now, []SlotRange{{300, 399}, {400, 400}})
 	if err != nil || !rd.SaveConfig {
 		t.Fatal(err)

@@ -313,9 +313,9 @@ func (m *Machine) failoverReplaceYourMaster() {
 		}
 		slot := int(o.Slot)
 		if o.Importing && m.slots[slot] != me {
-			m.importingSlotsFrom[slot] = other
+			m.setImporting(slot, other)
 		} else if !o.Importing && m.slots[slot] == me {
-			m.migratingSlotsTo[slot] = other
+			m.setMigrating(slot, other)
 		}
 	}
 	m.updateState()

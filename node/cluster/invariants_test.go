@@ -27,6 +27,10 @@ func (m *Machine) checkInvariants() error {
 	}
 	counts := map[*node]int{}
 	for j := range Slots {
+		open := m.migratingSlotsTo[j] != nil || m.importingSlotsFrom[j] != nil
+		if bit := m.openBits[j/64]&(1<<(j%64)) != 0; bit != open {
+			return fmt.Errorf("slot %d: open %v, openBits %v", j, open, bit)
+		}
 		n := m.slots[j]
 		if n == nil {
 			continue

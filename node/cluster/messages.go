@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"github.com/shoal-dev/shoal/node/bus"
+	"math/bits"
 )
 
 // buildHeader is clusterBuildMessageHdr: myself's view of its own
@@ -79,11 +80,15 @@ func (m *Machine) openSlots() []bus.OpenSlot {
 		return nil
 	}
 	var open []bus.OpenSlot
-	for j := range Slots {
-		if n := m.migratingSlotsTo[j]; n != nil {
-			open = append(open, bus.OpenSlot{Slot: uint16(j), NodeID: n.id})
-		} else if n := m.importingSlotsFrom[j]; n != nil {
-			open = append(open, bus.OpenSlot{Slot: uint16(j), Importing: true, NodeID: n.id})
+	for w, word := range m.openBits {
+		for word != 0 {
+			j := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if n := m.migratingSlotsTo[j]; n != nil {
+				open = append(open, bus.OpenSlot{Slot: uint16(j), NodeID: n.id})
+			} else if n := m.importingSlotsFrom[j]; n != nil {
+				open = append(open, bus.OpenSlot{Slot: uint16(j), Importing: true, NodeID: n.id})
+			}
 		}
 	}
 	return open

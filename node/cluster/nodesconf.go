@@ -278,9 +278,9 @@ func (m *Machine) parseSlotField(n *node, s string) error {
 		}
 		other := m.lookupOrCreate(id)
 		if migrating {
-			m.migratingSlotsTo[slot] = other
+			m.setMigrating(slot, other)
 		} else {
-			m.importingSlotsFrom[slot] = other
+			m.setImporting(slot, other)
 		}
 		return nil
 	}

@@ -106,7 +106,9 @@ type Ready struct {
 
 	SaveConfig bool
 	Fsync      bool
-	NodesConf  []byte
+	// NodesConf is what to write; nil for a save without Fsync once the
+	// I/O layer asked for DeferNodesConf (it calls NodesConf itself).
+	NodesConf []byte
 
 	// Replication is set when myself's replication target changed.
 	Replication *ReplicationTarget

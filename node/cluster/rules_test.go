@@ -270,7 +270,7 @@ func TestUpdateHigherConfigEpochWinsSlots(t *testing.T) {
 func TestClaimedSlotsRebind(t *testing.T) {
 	m := ruleMachine(t, idA, nil)
 	m.cfg.Keys = fakeKeys{10: 3}
-	m.importingSlotsFrom[150] = m.lookup(idB)
+	m.setImporting(150, m.lookup(idB))
 	ping := header(m, idC, bus.TypePing)
 	ping.ConfigEpoch = 5
 	for _, j := range []int{10, 11, 150} {

@@ -41,6 +41,10 @@ type confSaver struct {
 	// Guarded by the server lock.
 	gen     uint64        // generation of the latest state handed over
 	pending []byte        // latest state not yet handed to a write, nil when none
+	// deferred: a save is pending whose state serialize gives when it is
+	// written (the machine's DeferNodesConf).
+	deferred  bool
+	serialize func() []byte
 	closed  bool          // before start and after Close: every save is synchronous
 	wake    chan struct{} // capacity 1: the saver has something to do
 	// fileMu serializes the writes of nodes.conf and guards written.
@@ -58,14 +62,18 @@ func newConfSaver(path string, fatal func(error)) *confSaver {
 
 // save takes the state to write (lock held). With fsync, or once closed,
 // it is on disk when save returns; otherwise the saver writes it soon.
+// A nil data is the state serialize gives, taken when it is written.
 func (cs *confSaver) save(data []byte, fsync bool) {
 	cs.gen++
 	if fsync || cs.closed {
-		cs.pending = nil
+		cs.pending, cs.deferred = nil, false
+		if data == nil {
+			data = cs.serialize()
+		}
 		cs.write(cs.gen, data, fsync)
 		return
 	}
-	cs.pending = data
+	cs.pending, cs.deferred = data, data == nil
 	select {
 	case cs.wake <- struct{}{}:
 	default:
@@ -75,7 +83,10 @@ func (cs *confSaver) save(data []byte, fsync bool) {
 // take hands the pending state to a write (lock held).
 func (cs *confSaver) take() (uint64, []byte) {
 	data := cs.pending
-	cs.pending = nil
+	if cs.deferred {
+		data = cs.serialize()
+	}
+	cs.pending, cs.deferred = nil, false
 	return cs.gen, data
 }
 

@@ -177,6 +177,7 @@ func (p *plugin) init() error {
 		s.Logf("Fatal: can't update cluster config file: %v", err)
 		os.Exit(1)
 	})
+	cn.conf.serialize = func() []byte { return cn.m.NodesConf() }
 	cn.index = keyspace.NewSlotIndex(cluster.Slots, slotOfString)
 	s.SetKeyIndex(cn.index)
 	mc.Keys = cn
@@ -199,6 +200,7 @@ func (p *plugin) init() error {
 	if err != nil {
 		return err
 	}
+	cn.m.DeferNodesConf(true) // serialized by the saver when it writes
 	cn.applied = clusterPolicy(cfg)
 	p.node = cn
 	cn.apply(rd)
