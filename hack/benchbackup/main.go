@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -250,7 +246,7 @@ func run(o options) error {
 	for _, c := range o.compressions {
 		b, err := takeBackup(ctx, o, store, addrs, c)
 		if err != nil {
-			_, _ = load.stop()
+			_, _ = load.Stop()
 			return fmt.Errorf("backup %s: %w", c, err)
 		}
 		logf(o, "backup %s: %d RDB bytes, %d object bytes in %s", c, b.rdbBytes, b.objSize, b.took.Round(time.Millisecond))
@@ -259,7 +255,7 @@ func run(o options) error {
 	for _, l := range benchkit.LogLines(nodes, "Snapshot for a replica") {
 		logf(o, "%s", l)
 	}
-	samples, err := load.stop()
+	samples, err := load.Stop()
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
@@ -295,53 +291,16 @@ func run(o options) error {
 	return nil
 }
 
-// loadProcess is the load's process (runLoad).
-type loadProcess struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   bytes.Buffer
-}
-
 // startLoad starts this program with -loadgen on addrs.
-func startLoad(o options, addrs []string) (*loadProcess, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	l := &loadProcess{cmd: exec.Command(self, "-loadgen", "-addrs", strings.Join(addrs, ","), "-keys", strconv.Itoa(o.keys),
-		"-value-size", strconv.Itoa(o.valueSize), "-rate", strconv.Itoa(o.rate), "-clients", strconv.Itoa(o.clients))}
-	l.cmd.Stdout, l.cmd.Stderr = &l.out, os.Stderr
-	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	return l, l.cmd.Start()
+func startLoad(o options, addrs []string) (*benchkit.LoadProcess, error) {
+	return benchkit.StartLoadProcess("-loadgen", "-addrs", strings.Join(addrs, ","), "-keys", strconv.Itoa(o.keys),
+		"-value-size", strconv.Itoa(o.valueSize), "-rate", strconv.Itoa(o.rate), "-clients", strconv.Itoa(o.clients))
 }
 
-// stop ends the load (its stdin closes) and parses its samples.
-func (l *loadProcess) stop() ([]benchkit.Sample, error) {
-	_ = l.stdin.Close()
-	if err := l.cmd.Wait(); err != nil {
-		return nil, err
-	}
-	var out []benchkit.Sample
-	for _, line := range strings.Split(strings.TrimSpace(l.out.String()), "\n") {
-		var end, lat int64
-		var msg string
-		if _, err := fmt.Sscanf(line, "%d %d %q", &end, &lat, &msg); err != nil {
-			return nil, fmt.Errorf("sample %q: %w", line, err)
-		}
-		out = append(out, benchkit.Sample{End: time.Unix(0, end), Latency: time.Duration(lat), Err: msg})
-	}
-	return out, nil
-}
-
-// runLoad is the load's process: GET, or SET of the same value keeping
-// the expiry, of a random key, so the data a restore is checked against
-// stays the same while the nodes take writes. It runs until its stdin
-// closes, then prints a line a call: its end (unix ns), its latency (ns)
-// and its error (quoted, "" for none).
+// runLoad is the load's process (benchkit.ServeLoad): GET, or SET of the
+// same value keeping the expiry, of a random key, so the data a restore
+// is checked against stays the same while the nodes take writes.
 func runLoad(o options) error {
-	ctx := context.Background()
 	d := dataset{keys: o.keys, valueSize: o.valueSize}
 	cc := newClusterClient(strings.Split(o.addrs, ","))
 	defer cc.Close()
@@ -352,14 +311,7 @@ func runLoad(o options) error {
 		}
 		return cc.Do(ctx, "SET", d.key(i), d.value(i), "KEEPTTL").Err()
 	}}
-	lg.Start(ctx)
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	lg.Stop()
-	w := bufio.NewWriter(os.Stdout)
-	for _, s := range lg.Samples() {
-		fmt.Fprintf(w, "%d %d %q\n", s.End.UnixNano(), s.Latency.Nanoseconds(), s.Err)
-	}
-	return w.Flush()
+	return benchkit.ServeLoad(lg)
 }
 
 // takeBackup takes one backup as the RedisBackup reconciler does: the

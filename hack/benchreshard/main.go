@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type options struct {
 	modes        string
 	verbose      bool
 	profile      string
+	// loadgen: this process is the load's (runLoad), on addrs.
+	loadgen bool
+	addrs   string
 }
 
 func main() {
@@ -46,10 +50,16 @@ func main() {
 	flag.DurationVar(&o.maxLatency, "max-latency-impact", 0, "pace our MIGRATEs to add at most this latency (spec.migration.maxLatencyImpact; 0: fixed batches)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
-	flag.BoolVar(&o.verbose, "v", false, "log progress, the commands the nodes logged as slow and the redirected operations")
+	flag.BoolVar(&o.verbose, "v", false, "log progress and the commands the nodes logged as slow")
+	flag.BoolVar(&o.loadgen, "loadgen", false, "internal: run the load on -addrs until stdin closes, then print its samples")
+	flag.StringVar(&o.addrs, "addrs", "", "internal: the cluster of -loadgen")
 	flag.StringVar(&o.profile, "profile", "", "directory for each node's CPU and lock-contention profiles (go tool pprof)")
 	flag.Parse()
-	if err := run(o); err != nil {
+	runner := run
+	if o.loadgen {
+		runner = runLoad
+	}
+	if err := runner(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreshard:", err)
 		os.Exit(1)
 	}
@@ -110,7 +120,6 @@ func runOne(o options, mode string) (result, error) {
 	addrs := benchkit.Addrs(nodes)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRedirects: 16, ReadTimeout: 10 * time.Second, PoolSize: 32})
 	defer cc.Close()
-	cc.OnNewNode(func(c *redis.Client) { c.AddHook(attemptHook{}) })
 	t0 := time.Now()
 	val := strings.Repeat("v", o.value)
 	if err := benchkit.Load(ctx, cc, o.keys, func(ctx context.Context, p redis.Pipeliner, i int) {
@@ -120,29 +129,19 @@ func runOne(o options, mode string) (result, error) {
 	}
 	logf(o, "%s: loaded %d keys in %s", mode, o.keys, time.Since(t0).Round(time.Millisecond))
 
-	w := strings.Repeat("w", o.value)
-	redirects := &redirectStats{}
-	lg := &benchkit.LoadGen{Clients: o.clients, Op: func(ctx context.Context, _ int) error {
-		k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
-		var attempts int32
-		octx := context.WithValue(ctx, attemptsKey{}, &attempts)
-		start := time.Now()
-		var err error
-		if rand.IntN(2) == 0 {
-			err = cc.Get(octx, k).Err()
-		} else {
-			err = cc.Set(octx, k, w, 0).Err()
-		}
-		redirects.add(time.Since(start), attempts > 1)
-		return err
-	}}
 	if o.verbose {
 		slowlogReset(ctx, addrs)
 	}
-	lg.Start(ctx)
-	time.Sleep(3 * time.Second) // the "before" sample of the load
-	lg.Phase(1)
-	redirects.start()
+	// The load runs in a process of its own, as clients do: in this one,
+	// the mover's work and garbage would delay it (redis-cli moves from a
+	// process of its own too).
+	load, err := benchkit.StartLoadProcess("-loadgen", "-addrs", strings.Join(addrs, ","), "-keys", strconv.Itoa(o.keys),
+		"-value", strconv.Itoa(o.value), "-clients", strconv.Itoa(o.clients))
+	if err != nil {
+		return res, err
+	}
+	beforeFrom := time.Now().Add(time.Second) // the clients' connections are made
+	time.Sleep(4 * time.Second)               // the "before" sample of the load
 	start := time.Now()
 	switch mode {
 	case "ours":
@@ -156,16 +155,18 @@ func runOne(o options, mode string) (result, error) {
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
-	lg.Stop()
+	samples, lerr := load.Stop()
 	if err != nil {
 		return res, err
+	}
+	if lerr != nil {
+		return res, fmt.Errorf("load: %w", lerr)
 	}
 	logf(o, "%s: moved in %s", mode, res.took.Round(time.Millisecond))
 	if o.verbose {
 		logf(o, "%s: commands over 2ms on the nodes: %s", mode, slowlogSummary(ctx, addrs))
-		logf(o, "%s: during the move, %s", mode, redirects)
 	}
-	before, during := lg.Stats(0), lg.Stats(1)
+	before, during := benchkit.StatsOf(samples, beforeFrom, start), benchkit.StatsOf(samples, start, start.Add(res.took))
 	res.errors, res.ops = during.Errors, during.Ops
 	res.p99Before, res.p99During = before.P99, during.P99
 	res.firstErr = during.FirstErr
@@ -292,61 +293,6 @@ func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys
 	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, auth, replace)
 }
 
-// redirectStats splits the operations during the move into those served
-// by the first node asked and those that followed a MOVED or ASK.
-type redirectStats struct {
-	mu                 sync.Mutex
-	on                 bool
-	direct, redirected []time.Duration
-}
-
-func (r *redirectStats) start() {
-	r.mu.Lock()
-	r.on = true
-	r.mu.Unlock()
-}
-
-func (r *redirectStats) add(d time.Duration, redirected bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case !r.on:
-	case redirected:
-		r.redirected = append(r.redirected, d)
-	default:
-		r.direct = append(r.direct, d)
-	}
-}
-
-func (r *redirectStats) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return fmt.Sprintf("%d operations served at once (p99 %s), %d redirected (p99 %s)",
-		len(r.direct), benchkit.P99(r.direct), len(r.redirected), benchkit.P99(r.redirected))
-}
-
-// attemptsKey is the context key of an operation's attempt counter.
-type attemptsKey struct{}
-
-// attemptHook counts the nodes an operation was sent to (more than one:
-// it followed a MOVED or ASK).
-type attemptHook struct{}
-
-func (attemptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (attemptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n, ok := ctx.Value(attemptsKey{}).(*int32); ok {
-			*n++
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (attemptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
 // slowlogReset makes every node log commands of 2 ms or more, from now.
 func slowlogReset(ctx context.Context, addrs []string) {
 	for _, a := range addrs {
@@ -396,4 +342,19 @@ func slowlogSummary(ctx context.Context, addrs []string) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ", ")
+}
+
+// runLoad is the load's process (benchkit.ServeLoad): GET or SET of a
+// random key of the loaded ones.
+func runLoad(o options) error {
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(o.addrs, ","), MaxRedirects: 16, ReadTimeout: 10 * time.Second, PoolSize: 32})
+	defer cc.Close()
+	w := strings.Repeat("w", o.value)
+	return benchkit.ServeLoad(&benchkit.LoadGen{Clients: o.clients, Op: func(ctx context.Context, _ int) error {
+		k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
+		if rand.IntN(2) == 0 {
+			return cc.Get(ctx, k).Err()
+		}
+		return cc.Set(ctx, k, w, 0).Err()
+	}})
 }
