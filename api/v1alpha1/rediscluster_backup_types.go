@@ -14,8 +14,9 @@ import (
 // masters. A shard whose object does not match its checksum is refused,
 // before any of its keys is loaded.
 //
-// +kubebuilder:validation:XValidation:rule="has(self.backupName) != has(self.s3)",message="fromBackup needs exactly one of backupName and s3"
-// +kubebuilder:validation:XValidation:rule="has(self.s3) == has(self.path)",message="fromBackup.path goes with fromBackup.s3"
+// +kubebuilder:validation:XValidation:rule="(has(self.backupName) ? 1 : 0) + (has(self.s3) ? 1 : 0) + (has(self.pvc) ? 1 : 0) == 1",message="fromBackup needs exactly one of backupName, s3 and pvc"
+// +kubebuilder:validation:XValidation:rule="(has(self.s3) || has(self.pvc)) == has(self.path)",message="fromBackup.path goes with fromBackup.s3 or fromBackup.pvc"
+// +kubebuilder:validation:XValidation:rule="!has(self.pvc) || !has(self.pvc.subPath)",message="fromBackup.pvc takes no subPath: fromBackup.path is from the volume's root"
 type FromBackupSpec struct {
 	// BackupName is a Completed RedisBackup in the cluster's namespace.
 	// +kubebuilder:validation:MaxLength=253
@@ -26,8 +27,14 @@ type FromBackupSpec struct {
 	// +optional
 	S3 *S3Destination `json:"s3,omitempty"`
 
-	// Path is the backup's folder in the bucket (status.location of the
-	// RedisBackup without s3://<bucket>/): the folder of manifest.json.
+	// PVC is the PersistentVolumeClaim holding the backup (with Path),
+	// served by a store as a PVC destination's (see BackupDestination).
+	// +optional
+	PVC *PVCDestination `json:"pvc,omitempty"`
+
+	// Path is the backup's folder in the bucket or the volume
+	// (status.location of the RedisBackup without s3://<bucket>/ or
+	// pvc://<claim>/): the folder of manifest.json.
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^[^\s]+$`
 	// +optional
