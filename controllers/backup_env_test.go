@@ -49,7 +49,7 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	bk := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b1"},
-		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: dest}, Compression: v1alpha1.CompressionGzip}}
+		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: &dest}, Compression: v1alpha1.CompressionGzip}}
 	create(t, bk)
 	waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
 		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
@@ -340,7 +340,7 @@ func TestScheduledBackupsArePruned(t *testing.T) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
 		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 2s",
-			Destination: v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true,
+			Destination: v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true,
 				CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}},
 			Retention: v1alpha1.BackupRetention{Count: 2}}
 	})

@@ -40,6 +40,8 @@ type BackupScheduleReconciler struct {
 	Recorder  record.EventRecorder
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Stores opens the destinations (to prune).
+	Stores BackupStores
 
 	kind scheduledKind
 }
@@ -175,7 +177,8 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 			continue
 		}
 		if b.Status.Manifest != "" {
-			store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+			dest := b.Spec.Destination
+			store, _, problem, err := r.Stores.opener(r.Client, r.APIReader, b, "RedisBackup")(ctx, dest.S3, dest.PVC)
 			if err != nil {
 				return err
 			}
@@ -183,7 +186,7 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 				return fmt.Errorf("pruning %s: %s", b.Name, problem)
 			}
 			folder := strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
-			if err := store.RemoveAll(ctx, folder); err != nil {
+			if err := store.objects.RemoveAll(ctx, folder); err != nil {
 				return fmt.Errorf("pruning %s: %w", b.Name, err)
 			}
 		}
@@ -201,7 +204,7 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 // schedules made (by label), so pruning follows a backup's completion.
 func (r *BackupScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	for _, kind := range scheduledKinds() {
-		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now, kind: kind}
+		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now, Stores: r.Stores, kind: kind}
 		err := ctrl.NewControllerManagedBy(mgr).
 			For(kind.object()).
 			Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

@@ -66,6 +66,8 @@ type RedisBackupReconciler struct {
 	// controller's).
 	Dial    clusteradmin.Dialer
 	DialTLS func(*tls.Config) clusteradmin.Dialer
+	// Stores opens the destinations.
+	Stores BackupStores
 }
 
 // Reconcile takes one backup.
@@ -232,12 +234,13 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	if why != "" {
 		return r.wait(b, reason, why)
 	}
-	store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+	dest := b.Spec.Destination
+	store, reason, problem, err := r.Stores.opener(r.Client, r.APIReader, b, "RedisBackup")(ctx, dest.S3, dest.PVC)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if problem != "" {
-		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
+		return r.wait(b, reason, problem)
 	}
 	encKey, problem, err := readBackupKey(ctx, r.APIReader, b.Namespace, b.Spec.Encryption)
 	if err != nil {
@@ -250,10 +253,10 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 
 	// Running is written before the snapshots start, so a watcher sees it.
 	start := metav1.Now()
-	folder := backup.Folder(b.Spec.Destination.S3.Prefix, b.Namespace, target.name, b.Name)
+	folder := backup.Folder(store.prefix, b.Namespace, target.name, b.Name)
 	b.Status.Phase = v1alpha1.BackupRunning
 	b.Status.StartTime = &start
-	b.Status.Location = "s3://" + store.Bucket() + "/" + folder
+	b.Status.Location = store.root + folder
 	b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionFalse, v1alpha1.ReasonBackupRunning,
 		fmt.Sprintf("streaming the snapshots of %d shards", len(sources)))
 	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupStarted, "Backup of %d shards to %s started", len(sources), b.Status.Location)
@@ -272,7 +275,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 		compression = backup.CompressionNone
 	}
 	format := backup.Format{Compression: compression, Key: encKey}
-	objects, err := uploadShards(ctx, store, folder, format, sources, backup.Options{
+	objects, err := uploadShards(ctx, store.objects, folder, format, sources, backup.Options{
 		Username: target.auth.Username, Password: target.auth.Password, TLS: target.tls, Timeout: backupStreamTimeout})
 	if err != nil {
 		r.fail(b, err.Error())
@@ -296,7 +299,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 		return ctrl.Result{}, err
 	}
 	key := folder + backup.ManifestName
-	if err := store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "application/json"); err != nil {
+	if err := store.objects.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "application/json"); err != nil {
 		r.fail(b, err.Error())
 		return ctrl.Result{}, nil
 	}
@@ -314,7 +317,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 // uploadShards streams every source's snapshot to the store at once (the
 // snapshots are as close in time as the nodes allow). The first failure
 // fails the whole backup, with the shard named.
-func uploadShards(ctx context.Context, s *backup.Store, folder string, f backup.Format, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
+func uploadShards(ctx context.Context, s backup.Objects, folder string, f backup.Format, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
 	out := make([]backup.ShardObject, len(sources))
 	errs := make([]error, len(sources))
 	var wg sync.WaitGroup

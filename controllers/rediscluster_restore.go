@@ -84,7 +84,8 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 
 	run := &importRun{r: r, st: st}
 	defer run.close()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget)
+	stores := r.Stores.opener(r.Client, r.APIReader, st.rc, "RedisCluster")
+	step, err := restoreNext(ctx, r.Client, r.APIReader, stores, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget)
 	switch {
 	case err != nil:
 		return ctrl.Result{}, err
@@ -123,9 +124,9 @@ type restoreStep struct {
 // against its SHA-256 (a corrupt or truncated object, or one sealed with
 // another key, is refused before any of its keys is loaded) and loaded
 // into the target open returns.
-func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
+func restoreNext(ctx context.Context, c, secrets client.Reader, stores storeOpener, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
 	open func() (*nodeadmin.ImportTarget, error)) (restoreStep, error) {
-	store, folder, enc, problem, err := backupLocation(ctx, c, secrets, ns, spec)
+	opened, folder, enc, problem, err := backupLocation(ctx, c, stores, ns, spec)
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
 	}
@@ -133,7 +134,8 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string,
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
 	}
-	status.Location = "s3://" + store.Bucket() + "/" + folder
+	store := opened.objects
+	status.Location = opened.root + folder
 	m, err := readManifest(ctx, store, folder)
 	if errors.Is(err, backup.ErrNotFound) {
 		return restoreStep{refused: fmt.Sprintf("%s has no %s: not a completed backup", status.Location, backup.ManifestName)}, nil
@@ -220,9 +222,10 @@ func restoreSpec(rc *v1alpha1.RedisCluster) *v1alpha1.FromBackupSpec {
 
 // backupLocation is the store and folder of the backup to load, and its
 // encryption key's Secret (spec's, else the RedisBackup's; nil: none).
-// The RedisBackup is read with c, the store's Secret with secrets.
-func backupLocation(ctx context.Context, c, secrets client.Reader, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, *v1alpha1.BackupEncryption, string, error) {
-	dest, folder, enc := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
+// The RedisBackup is read with c, the store opened with stores.
+func backupLocation(ctx context.Context, c client.Reader, stores storeOpener, ns string, spec *v1alpha1.FromBackupSpec) (*openedStore, string, *v1alpha1.BackupEncryption, string, error) {
+	dest := v1alpha1.BackupDestination{S3: spec.S3, PVC: spec.PVC}
+	folder, enc := strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
 	if spec.BackupName != "" {
 		b := &v1alpha1.RedisBackup{}
 		err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
@@ -235,13 +238,13 @@ func backupLocation(ctx context.Context, c, secrets client.Reader, ns string, sp
 		if b.Status.Phase != v1alpha1.BackupCompleted {
 			return nil, "", nil, fmt.Sprintf("RedisBackup %s is %s, not Completed", spec.BackupName, b.Status.Phase), nil
 		}
-		dest = &b.Spec.Destination.S3
+		dest = b.Spec.Destination
 		folder = strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
 		if enc == nil {
 			enc = b.Spec.Encryption
 		}
 	}
-	store, problem, err := openStore(ctx, secrets, ns, dest)
+	store, _, problem, err := stores(ctx, dest.S3, dest.PVC)
 	return store, folder, enc, problem, err
 }
 
@@ -250,7 +253,7 @@ type badManifestError struct{ err error }
 
 func (e *badManifestError) Error() string { return e.err.Error() }
 
-func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.Manifest, error) {
+func readManifest(ctx context.Context, s backup.Objects, folder string) (*backup.Manifest, error) {
 	rd, err := s.Get(ctx, folder+backup.ManifestName)
 	if err != nil {
 		return nil, err
@@ -270,7 +273,7 @@ func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.
 // loadShard restores every key of one shard object into the target, and
 // its function libraries into every master. Keys of a database other than
 // 0 are refused unless multiDB (a RedisReplication's).
-func loadShard(ctx context.Context, s *backup.Store, key string, f backup.Format, shard backup.ManifestShard, multiDB bool, target *nodeadmin.ImportTarget) (int64, error) {
+func loadShard(ctx context.Context, s backup.Objects, key string, f backup.Format, shard backup.ManifestShard, multiDB bool, target *nodeadmin.ImportTarget) (int64, error) {
 	var batch []nodeadmin.RestoreKey
 	var libraries []string
 	var loaded int64

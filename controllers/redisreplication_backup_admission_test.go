@@ -24,7 +24,7 @@ import (
 func TestReplicationBackupAdmission(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	dest := v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
+	dest := v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
 		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}
 	refused := func(t *testing.T, err error, want string) {
 		t.Helper()
@@ -85,10 +85,10 @@ func TestReplicationBackupAdmission(t *testing.T) {
 		want   string
 	}{
 		"fromBackup with both sources": {func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", S3: &dest.S3, Path: "x"})
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", S3: dest.S3, Path: "x"})
 		}, "fromBackup needs exactly one of backupName and s3"},
 		"fromBackup s3 without a path": {func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{S3: &dest.S3})
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{S3: dest.S3})
 		}, "fromBackup.path goes with fromBackup.s3"},
 		"schedule retention 0": {func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Retention: v1alpha1.BackupRetention{Count: -1}}

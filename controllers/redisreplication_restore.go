@@ -77,7 +77,8 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 			target.Close()
 		}
 	}()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, rr.Namespace, backup.KindReplication, spec, status, open)
+	stores := r.Stores.opener(r.Client, r.APIReader, rr, "RedisReplication")
+	step, err := restoreNext(ctx, r.Client, r.APIReader, stores, rr.Namespace, backup.KindReplication, spec, status, open)
 	switch {
 	case err != nil:
 		return ctrl.Result{}, true, err

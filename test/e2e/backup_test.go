@@ -100,7 +100,7 @@ func describeBackup(env func() (client.Client, suiteConfig, string)) {
 			By("taking a RedisBackup to the S3 server (zstd)")
 			b := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nightly"},
 				Spec: v1alpha1.RedisBackupSpec{Cluster: backupClusterName, Compression: v1alpha1.CompressionZstd,
-					Destination: v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: endpoint, Bucket: backupBucket,
+					Destination: v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: endpoint, Bucket: backupBucket,
 						Prefix: "e2e", Insecure: true, CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}}}
 			Expect(c.Create(ctx, b)).To(Succeed())
 			start := time.Now()

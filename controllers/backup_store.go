@@ -1,0 +1,141 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/shoal-dev/shoal/api/v1alpha1"
+	"github.com/shoal-dev/shoal/controllers/backup"
+	"github.com/shoal-dev/shoal/controllers/builders"
+)
+
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;create;patch
+
+// BackupStores opens the stores of backup destinations: an S3 bucket
+// (credentials from a Secret), or a PersistentVolumeClaim, which the
+// operator cannot mount: a store pod of its own image mounts the claim
+// and serves it over HTTP (builders.StoreDeployment), made on first use
+// and owned by what uses it.
+type BackupStores struct {
+	// Image of the store pods: the operator's own.
+	Image string
+	// Address is the base URL of the store Service in namespace ns (nil:
+	// http://<service>.<ns>.svc:<port>). Tests without pods point it at a
+	// store served in the test.
+	Address func(ns, service string) string
+	// HTTP is the client of the stores (nil: one whose responses must
+	// start within storeResponseTimeout of a request's end).
+	HTTP *http.Client
+}
+
+// storeResponseTimeout bounds the wait for a store's answer once a
+// request is sent (an upload's answer follows its fsync).
+const storeResponseTimeout = 2 * time.Minute
+
+// openedStore is the store of a destination.
+type openedStore struct {
+	objects backup.Objects
+	// root starts the locations of its folders: s3://<bucket>/ or
+	// pvc://<claim>/; prefix is the destination's folder of backups (the
+	// S3 prefix, the PVC subPath).
+	root, prefix string
+}
+
+// storeOpener opens the store of a destination (s3 or pvc); when it
+// cannot yet, reason and problem say why (the credentials, a store pod
+// not ready).
+type storeOpener func(ctx context.Context, s3 *v1alpha1.S3Destination, pvc *v1alpha1.PVCDestination) (*openedStore, v1alpha1.ConditionReason, string, error)
+
+// opener opens destinations for owner (of kind, in its namespace): a PVC
+// store it uses is made with, or given, an owner reference to it. c
+// writes the store's objects, secrets reads them and the S3 credentials.
+func (s BackupStores) opener(c client.Client, secrets client.Reader, owner client.Object, kind string) storeOpener {
+	return func(ctx context.Context, s3 *v1alpha1.S3Destination, pvc *v1alpha1.PVCDestination) (*openedStore, v1alpha1.ConditionReason, string, error) {
+		ns := owner.GetNamespace()
+		if pvc == nil {
+			if s3 == nil {
+				return nil, "", "", fmt.Errorf("a destination without s3 or pvc")
+			}
+			st, problem, err := openStore(ctx, secrets, ns, s3)
+			if err != nil || problem != "" {
+				return nil, v1alpha1.ReasonBackupCredentials, problem, err
+			}
+			return &openedStore{objects: st, root: "s3://" + st.Bucket() + "/", prefix: s3.Prefix}, "", "", nil
+		}
+		token, ready, err := ensurePVCStore(ctx, c, secrets, ns, pvc.ClaimName, s.Image, builders.StoreOwner(owner, kind))
+		if err != nil {
+			return nil, "", "", err
+		}
+		if !ready {
+			return nil, v1alpha1.ReasonBackupWaitingForStore, fmt.Sprintf("waiting for the store of PersistentVolumeClaim %s (Deployment %s) to be ready",
+				pvc.ClaimName, builders.StoreName(pvc.ClaimName)), nil
+		}
+		addr := s.Address
+		if addr == nil {
+			addr = func(ns, svc string) string { return fmt.Sprintf("http://%s.%s.svc:%d", svc, ns, builders.StorePort) }
+		}
+		hc := s.HTTP
+		if hc == nil {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.ResponseHeaderTimeout = storeResponseTimeout
+			hc = &http.Client{Transport: t}
+		}
+		objs := backup.NewHTTPStore(addr(ns, builders.StoreName(pvc.ClaimName)), token, hc)
+		return &openedStore{objects: objs, root: "pvc://" + pvc.ClaimName + "/", prefix: pvc.SubPath}, "", "", nil
+	}
+}
+
+// ensurePVCStore makes the Secret, Service and Deployment of the store of
+// claim unless they exist, adds owner to their owners, and returns the
+// store's token and whether its pod is ready. Reads go to r (the API
+// server: the objects were maybe made a moment ago).
+func ensurePVCStore(ctx context.Context, c client.Client, r client.Reader, ns, claim, image string, owner metav1.OwnerReference) (string, bool, error) {
+	token, err := RandomPassword()
+	if err != nil {
+		return "", false, err
+	}
+	secret, d := &corev1.Secret{}, &appsv1.Deployment{}
+	if err := ensureOwnedObject(ctx, c, r, builders.StoreSecret(ns, claim, token, owner), secret, owner); err != nil {
+		return "", false, err
+	}
+	if err := ensureOwnedObject(ctx, c, r, builders.StoreService(ns, claim, owner), &corev1.Service{}, owner); err != nil {
+		return "", false, err
+	}
+	if err := ensureOwnedObject(ctx, c, r, builders.StoreDeployment(ns, claim, image, owner), d, owner); err != nil {
+		return "", false, err
+	}
+	return string(secret.Data[builders.StoreTokenKey]), builders.StoreReady(d), nil
+}
+
+// ensureOwnedObject creates want unless an object of its name exists,
+// reads the object into live (an empty object of its type) and adds owner
+// to its owners.
+func ensureOwnedObject(ctx context.Context, c client.Client, r client.Reader, want, live client.Object, owner metav1.OwnerReference) error {
+	key := client.ObjectKeyFromObject(want)
+	err := r.Get(ctx, key, live)
+	if apierrors.IsNotFound(err) {
+		if err := c.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		err = r.Get(ctx, key, live)
+	}
+	if err != nil {
+		return err
+	}
+	refs := live.GetOwnerReferences()
+	if slices.ContainsFunc(refs, func(o metav1.OwnerReference) bool { return o.UID == owner.UID }) {
+		return nil
+	}
+	before := live.DeepCopyObject().(client.Object)
+	live.SetOwnerReferences(append(refs, owner))
+	return c.Patch(ctx, live, client.MergeFrom(before))
+}
