@@ -115,6 +115,9 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	fp := newFailpoints()
+	// There are no store pods: a test serves a PVC store itself and
+	// registers its address (testStores).
+	stores := BackupStores{Image: "shoal/operator:envtest", Address: testStores.address}
 	r := &RedisClusterReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
@@ -123,6 +126,7 @@ func runSuite(m *testing.M) int {
 		Dial:             clusteradmin.NewDialer(2 * time.Second),
 		NewPassword:      RandomPassword,
 		Failpoint:        fp.Hit,
+		Stores:           stores,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
@@ -137,18 +141,19 @@ func runSuite(m *testing.M) int {
 		NodeTimeout:      2 * time.Second,
 		// envtest has no cluster DNS: the pods' addresses are their IPs.
 		PodHost: func(_ *v1alpha1.RedisReplication, p *corev1.Pod) string { return p.Status.PodIP },
+		Stores:  stores,
 	}
 	if err := rr.SetupWithManager(mgr, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "replication controller:", err)
 		return 1
 	}
 	br := &RedisBackupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial}
+		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial, Stores: stores}
 	if err := br.SetupWithManager(mgr, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "backup controller:", err)
 		return 1
 	}
-	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator")}
+	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"), Stores: stores}
 	if err := sr.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, "backup schedule controller:", err)
 		return 1
