@@ -41,20 +41,6 @@ func serveDir(t *testing.T, wrap func(Objects) Objects) (*HTTPStore, *httptest.S
 	return NewHTTPStore(srv.URL, testToken, srv.Client()), srv, parent
 }
 
-func readAll(t *testing.T, s Objects, key string) []byte {
-	t.Helper()
-	r, err := s.Get(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestHTTPStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := serveDir(t, nil)
@@ -65,7 +51,7 @@ func TestHTTPStoreRoundTrip(t *testing.T) {
 		}
 	}
 	for k, v := range objs {
-		if got := string(readAll(t, s, k)); got != v {
+		if got := string(getAll(t, s, k)); got != v {
 			t.Errorf("get %s: %q, want %q", k, got, v)
 		}
 	}
@@ -203,7 +189,7 @@ func TestHTTPStoreRefusesWithoutToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("get without a token: %s", resp.Status)
 	}
-	if got := string(readAll(t, s, "a/b")); got != "secret" {
+	if got := string(getAll(t, s, "a/b")); got != "secret" {
 		t.Errorf("the object after refused writes: %q", got)
 	}
 	resp, err = http.Get(srv.URL + HealthzPath)
