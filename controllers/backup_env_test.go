@@ -353,31 +353,36 @@ func TestScheduledBackupsArePruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The schedule goes on: the retention holds while backups come.
-	eventually(t, func() error {
-		var list v1alpha1.RedisBackupList
-		if err := testEnv.c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelBackupCluster: "sched"}); err != nil {
-			return err
+	eventually(t, func() error { return keptBackupsOnly(ctx, store, ns, "sched", "") })
+}
+
+// keptBackupsOnly checks the scheduled backups of the RedisCluster name:
+// one to three completed are kept, and the store holds (under prefix) the
+// objects of kept backups only.
+func keptBackupsOnly(ctx context.Context, store backup.Objects, ns, name, prefix string) error {
+	var list v1alpha1.RedisBackupList
+	if err := testEnv.c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelBackupCluster: name}); err != nil {
+		return err
+	}
+	folders := map[string]bool{}
+	completed := 0
+	for _, b := range list.Items {
+		if b.Status.Phase == v1alpha1.BackupCompleted {
+			completed++
 		}
-		folders := map[string]bool{}
-		completed := 0
-		for _, b := range list.Items {
-			if b.Status.Phase == v1alpha1.BackupCompleted {
-				completed++
-			}
-			folders[backup.Folder("", ns, "sched", b.Name)] = true
+		folders[backup.Folder(prefix, ns, name, b.Name)] = true
+	}
+	if completed == 0 || completed > 3 {
+		return fmt.Errorf("%d completed scheduled backups kept", completed)
+	}
+	keys, err := store.List(ctx, backup.Folder(prefix, ns, name, ""))
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !folders[k[:strings.LastIndex(k, "/")+1]] {
+			return fmt.Errorf("object %s belongs to no kept backup (kept %v)", k, folders)
 		}
-		if completed == 0 || completed > 3 {
-			return fmt.Errorf("%d completed scheduled backups kept", completed)
-		}
-		keys, err := store.List(ctx, ns+"/sched/")
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if !folders[k[:strings.LastIndex(k, "/")+1]] {
-				return fmt.Errorf("object %s belongs to no kept backup (kept %v)", k, folders)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -201,3 +201,30 @@ func sizeOf(fi os.FileInfo) int64 {
 	}
 	return fi.Size()
 }
+
+// TestScheduledBackupsToPVCArePruned runs spec.backup every 2 seconds to
+// a PersistentVolumeClaim with a retention of 2 on a cluster of three
+// real nodes: the scheduled RedisBackups complete through the claim's
+// store, old ones are pruned through it (the event says so), and the
+// volume holds the folders of the kept backups only.
+func TestScheduledBackupsToPVCArePruned(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	rc := newCluster(ns, "sched", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.ReplicasPerMaster = 0
+		rc.Spec.Storage.Ephemeral = true
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 2s",
+			Destination: v1alpha1.BackupDestination{PVC: &v1alpha1.PVCDestination{ClaimName: "nightly", SubPath: "runs"}},
+			Retention:   v1alpha1.BackupRetention{Count: 2}}
+	})
+	create(t, rc)
+	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	startShoalPods(t, ns, "sched", 3)
+	dir := servePVCStore(t, ns, "nightly")
+	eventually(t, func() error { return hasEvent(testEnv.c, ns, "BackupPruned", "RedisBackup sched-") })
+	volume, err := backup.NewDirStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() error { return keptBackupsOnly(ctx, volume, ns, "sched", "runs") })
+}
