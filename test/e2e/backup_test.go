@@ -64,11 +64,7 @@ func describeBackup(env func() (client.Client, suiteConfig, string)) {
 		}, NodeTimeout(time.Minute))
 
 		It("backs up a cluster, which is deleted, and restores every key and TTL into 4 masters", func(ctx SpecContext) {
-			By("forming a RedisCluster of 3 masters and writing keys")
-			rc := newRedisCluster(ns, backupClusterName, 3, 0, true)
-			Expect(c.Create(ctx, rc)).To(Succeed())
-			waitReady(ctx, c, rc, formTimeout)
-			want, ttls := writeBackupKeys(ctx, c, rc)
+			rc, want, ttls := filledBackupCluster(ctx, c, ns)
 
 			By("taking a RedisBackup to the S3 server (zstd)")
 			b := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nightly"},
@@ -109,11 +105,7 @@ func describeBackupToPVC(env func() (client.Client, suiteConfig, string)) {
 		}, NodeTimeout(time.Minute))
 
 		It("backs up a cluster to a PVC through its store and restores every key and TTL from it", func(ctx SpecContext) {
-			By("forming a RedisCluster of 3 masters and writing keys")
-			rc := newRedisCluster(ns, backupClusterName, 3, 0, true)
-			Expect(c.Create(ctx, rc)).To(Succeed())
-			waitReady(ctx, c, rc, formTimeout)
-			want, ttls := writeBackupKeys(ctx, c, rc)
+			rc, want, ttls := filledBackupCluster(ctx, c, ns)
 
 			By("taking a RedisBackup to the claim (gzip)")
 			b := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "to-pvc"},
@@ -142,9 +134,14 @@ func describeBackupToPVC(env func() (client.Client, suiteConfig, string)) {
 	})
 }
 
-// writeBackupKeys writes backupKeys keys of three types to rc, a quarter
-// with a TTL of an hour, and returns their dumps and TTLs.
-func writeBackupKeys(ctx context.Context, c client.Client, rc *v1alpha1.RedisCluster) (map[string]string, map[string]time.Duration) {
+// filledBackupCluster forms a RedisCluster of 3 masters and writes
+// backupKeys keys of three types to it, a quarter with a TTL of an hour;
+// it returns the cluster and the keys' dumps and TTLs.
+func filledBackupCluster(ctx context.Context, c client.Client, ns string) (*v1alpha1.RedisCluster, map[string]string, map[string]time.Duration) {
+	By("forming a RedisCluster of 3 masters and writing keys")
+	rc := newRedisCluster(ns, backupClusterName, 3, 0, true)
+	Expect(c.Create(ctx, rc)).To(Succeed())
+	waitReady(ctx, c, rc, formTimeout)
 	cc := clusterClientOf(ctx, c, rc)
 	defer cc.Close() //nolint:errcheck // read and written already
 	want := map[string]string{}
@@ -176,7 +173,7 @@ func writeBackupKeys(ctx context.Context, c client.Client, rc *v1alpha1.RedisClu
 		Expect(err).NotTo(HaveOccurred())
 		want[key] = v
 	}
-	return want, ttls
+	return rc, want, ttls
 }
 
 // takeBackup creates b and waits until it is Completed.
