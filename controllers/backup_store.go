@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,7 +19,7 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 )
 
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 
 // BackupStores opens the stores of backup destinations: an S3 bucket
 // (credentials from a Secret), or a PersistentVolumeClaim, which the
@@ -110,8 +111,18 @@ func ensurePVCStore(ctx context.Context, c client.Client, r client.Reader, ns, c
 	if err := ensureOwnedObject(ctx, c, r, builders.StoreService(ns, claim, owner), &corev1.Service{}, owner); err != nil {
 		return "", false, err
 	}
-	if err := ensureOwnedObject(ctx, c, r, builders.StoreDeployment(ns, claim, image, owner), d, owner); err != nil {
+	want := builders.StoreDeployment(ns, claim, image, owner)
+	if err := ensureOwnedObject(ctx, c, r, want, d, owner); err != nil {
 		return "", false, err
+	}
+	// A store made by an operator of another version runs the image of
+	// this one from now on (its pod is replaced: not ready meanwhile).
+	if !equality.Semantic.DeepDerivative(want.Spec.Template, d.Spec.Template) {
+		before := d.DeepCopy()
+		d.Spec.Template = want.Spec.Template
+		if err := c.Patch(ctx, d, client.MergeFrom(before)); err != nil {
+			return "", false, err
+		}
 	}
 	return string(secret.Data[builders.StoreTokenKey]), builders.StoreReady(d), nil
 }

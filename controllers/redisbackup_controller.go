@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -391,10 +393,12 @@ func equalJSON(a, b any) bool {
 
 // SetupWithManager registers the controller. Snapshots stream within a
 // reconcile, so backups of different clusters run side by side on
-// workers of their own.
+// workers of their own. A PVC store's Deployment wakes the backups that
+// own it (that wait for it to be ready).
 func (r *RedisBackupReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RedisBackup{}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.RedisBackup{})).
 		Named("redisbackup").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).
 		Complete(r)
