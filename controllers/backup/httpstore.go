@@ -16,10 +16,12 @@ import (
 // The HTTP protocol of a store served over the network (a PVC mounted by
 // a store pod, read and written by the operator):
 //
-//	PUT    /objects/<key>        the body, chunked, with the trailer
+//	PUT    /objects/<key>        the body, with a Content-Length, or
+//	                             chunked with the trailer
 //	                             Shoal-Object-Length: a body that ends
-//	                             before the length it declares is
-//	                             refused and leaves no object
+//	                             before the length it declares (or
+//	                             declares none) is refused and leaves no
+//	                             object
 //	GET    /objects/<key>        the object; 404 when missing
 //	DELETE /objects/<folder>/    removes the folder (RemoveAll)
 //	GET    /list?prefix=<p>      the keys under p, a JSON array
@@ -78,7 +80,11 @@ func (h *objectsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		body := &declaredBody{r: r.Body, trailer: func() string { return r.Trailer.Get(lengthTrailer) }}
+		declared := func() string { return r.Trailer.Get(lengthTrailer) }
+		if r.ContentLength >= 0 {
+			declared = func() string { return strconv.FormatInt(r.ContentLength, 10) }
+		}
+		body := &declaredBody{r: r.Body, trailer: declared}
 		if err := h.objs.Put(ctx, key, body, -1, r.Header.Get("Content-Type")); err != nil {
 			http.Error(w, err.Error(), statusOf(err))
 			return
@@ -115,8 +121,8 @@ func statusOf(err error) int {
 }
 
 // declaredBody reads an upload's body and, at its end, checks the length
-// the trailer declares: a body cut short by a client that stopped (its
-// chunked encoding ended cleanly, but early) is an error, not an end.
+// it declares: a body cut short by a client that stopped (its chunked
+// encoding ended cleanly, but early) is an error, not an end.
 type declaredBody struct {
 	r       io.Reader
 	n       int64

@@ -247,9 +247,10 @@ func TestHTTPStoreRefusesPathTraversal(t *testing.T) {
 }
 
 // TestHTTPStoreTruncatedUploadLeavesNoObject: an upload whose reader
-// fails, whose connection drops mid-body, whose body ends short of the
-// length it declares, or that declares none, leaves no object (nor a
-// temporary file, once the server is done with it).
+// fails, whose connection drops mid-body (chunked, or with a
+// Content-Length), whose body ends short of the length it declares, or
+// that declares none, leaves no object (nor a temporary file, once the
+// server is done with it).
 func TestHTTPStoreTruncatedUploadLeavesNoObject(t *testing.T) {
 	ctx := context.Background()
 	s, srv, parent := serveDir(t, nil)
@@ -277,15 +278,28 @@ func TestHTTPStoreTruncatedUploadLeavesNoObject(t *testing.T) {
 	if code := rawRequest(t, srv, fmt.Sprintf(head, "whole")+"5\r\nhello\r\n0\r\nShoal-Object-Length: 5\r\n\r\n"); code != http.StatusCreated {
 		t.Errorf("a whole raw upload: %d, want 201", code)
 	}
+	// With a Content-Length (curl -T file), and the connection dropped
+	// before its end.
+	if code := rawRequest(t, srv, "PUT /objects/t/sized HTTP/1.1\r\nHost: s\r\n"+auth+"Content-Length: 5\r\n\r\nhello"); code != http.StatusCreated {
+		t.Errorf("an upload with a Content-Length: %d, want 201", code)
+	}
+	conn, err = net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, "PUT /objects/t/cut HTTP/1.1\r\nHost: s\r\n"+auth+"Content-Length: 100000\r\n\r\n"+strings.Repeat("z", 4096)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		keys, err := s.List(ctx, "t/")
 		files, _ := filepath.Glob(filepath.Join(parent, "store", "t", "*"))
-		if err == nil && slices.Equal(keys, []string{"t/whole"}) && len(files) == 1 {
+		if err == nil && slices.Equal(keys, []string{"t/sized", "t/whole"}) && len(files) == 2 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after truncated uploads: keys %q (%v), files %q; want t/whole alone", keys, err, files)
+			t.Fatalf("after truncated uploads: keys %q (%v), files %q; want t/sized and t/whole alone", keys, err, files)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
