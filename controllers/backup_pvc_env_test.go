@@ -70,15 +70,22 @@ func servePVCStore(t *testing.T, ns, claim string) string {
 	srv := httptest.NewServer(backup.ObjectsHandler(d, string(secret.Data[builders.StoreTokenKey])))
 	t.Cleanup(srv.Close)
 	testStores.set(ns, name, srv.URL)
+	markStoreReady(t, ns, claim)
+	return dir
+}
+
+// markStoreReady sets the status the Deployment controller would write
+// once the store pod of claim is Ready.
+func markStoreReady(t *testing.T, ns, claim string) {
+	t.Helper()
 	eventually(t, func() error {
 		dep := &appsv1.Deployment{}
-		if err := testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, dep); err != nil {
+		if err := testEnv.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: builders.StoreName(claim)}, dep); err != nil {
 			return err
 		}
 		dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
-		return testEnv.c.Status().Update(ctx, dep)
+		return testEnv.c.Status().Update(context.Background(), dep)
 	})
-	return dir
 }
 
 // checkStoreObjects checks the store of claim: a Deployment mounting the
@@ -129,7 +136,8 @@ func checkStoreObjects(t *testing.T, ns, claim string, owners ...client.Object) 
 // says pvc://<claim>/<folder>/. A new cluster of four masters restores it
 // from the claim and path, and every key, its type, value and TTL come
 // back. The store's objects are owned by the backup and the restored
-// cluster.
+// cluster. A store whose pod template is another operator version's is
+// given this one's, and the next backup waits for it to be ready again.
 func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -193,6 +201,35 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	defer dc.Close() //nolint:errcheck // test client
 	compareClusters(ctx, t, cc, dc)
 	checkStoreObjects(t, ns, "backups", bk, restored)
+
+	// A store left by an operator of another version: the next backup
+	// gives it this operator's pod template and waits for it again.
+	key := client.ObjectKey{Namespace: ns, Name: builders.StoreName("backups")}
+	eventually(t, func() error {
+		dep := &appsv1.Deployment{}
+		if err := testEnv.c.Get(ctx, key, dep); err != nil {
+			return err
+		}
+		dep.Spec.Template.Spec.Containers[0].Image = "shoal/operator:old"
+		return testEnv.c.Update(ctx, dep)
+	})
+	b2 := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b2"}, Spec: bk.Spec}
+	create(t, b2)
+	waitBackup(t, client.ObjectKeyFromObject(b2), func(b *v1alpha1.RedisBackup) error {
+		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
+		if c == nil || c.Reason != string(v1alpha1.ReasonBackupWaitingForStore) {
+			return fmt.Errorf("condition %+v; want WaitingForStore", c)
+		}
+		return nil
+	})
+	checkStoreObjects(t, ns, "backups", bk, restored, b2)
+	markStoreReady(t, ns, "backups")
+	waitBackup(t, client.ObjectKeyFromObject(b2), func(b *v1alpha1.RedisBackup) error {
+		if b.Status.Phase != v1alpha1.BackupCompleted || b.Status.Location != "pvc://backups/shoal/"+ns+"/src/b2/" {
+			return fmt.Errorf("phase %s (%s), location %s", b.Status.Phase, b.Status.Reason, b.Status.Location)
+		}
+		return nil
+	})
 }
 
 func sizeOf(fi os.FileInfo) int64 {
