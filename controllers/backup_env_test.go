@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,12 +289,13 @@ func fillCluster(t *testing.T, cc redis.Cmdable, n int) {
 // b holds nothing else.
 func compareClusters(ctx context.Context, t *testing.T, a, b *redis.ClusterClient) {
 	t.Helper()
-	var want int64
+	// ForEachMaster calls its function on every master at once.
+	var want atomic.Int64
 	err := a.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 		iter := m.Scan(ctx, 0, "", 1000).Iterator()
 		for iter.Next(ctx) {
 			k := iter.Val()
-			want++
+			want.Add(1)
 			av, err := dumpValue(ctx, m, k)
 			if err != nil {
 				return err
@@ -313,15 +315,10 @@ func compareClusters(ctx context.Context, t *testing.T, a, b *redis.ClusterClien
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got int64
-	if err := b.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		n, err := m.DBSize(ctx).Result()
-		got += n
-		return err
-	}); err != nil || got != want {
-		t.Errorf("the restored cluster holds %d keys, the backed-up one %d (%v)", got, want, err)
+	if got, err := clusterKeys(ctx, b); err != nil || got != want.Load() {
+		t.Errorf("the restored cluster holds %d keys, the backed-up one %d (%v)", got, want.Load(), err)
 	}
-	if want == 0 {
+	if want.Load() == 0 {
 		t.Error("nothing to compare")
 	}
 }
