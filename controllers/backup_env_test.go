@@ -52,13 +52,7 @@ func TestBackupAndRestore(t *testing.T) {
 	bk := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b1"},
 		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: &dest}, Compression: v1alpha1.CompressionGzip}}
 	create(t, bk)
-	waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
-		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
-		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(v1alpha1.ReasonBackupSlotsMoving) {
-			return fmt.Errorf("phase %s, condition %+v; want Pending, SlotsMoving", b.Status.Phase, c)
-		}
-		return nil
-	})
+	waitBackup(t, client.ObjectKeyFromObject(bk), pendingFor(v1alpha1.ReasonBackupSlotsMoving))
 	if err := m0.Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +202,18 @@ func waitBackup(t *testing.T, key client.ObjectKey, check func(*v1alpha1.RedisBa
 		return check(b)
 	})
 	return b
+}
+
+// pendingFor checks a backup is Pending, its Completed condition saying
+// reason.
+func pendingFor(reason v1alpha1.ConditionReason) func(*v1alpha1.RedisBackup) error {
+	return func(b *v1alpha1.RedisBackup) error {
+		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
+		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(reason) {
+			return fmt.Errorf("phase %s, condition %+v; want Pending, %s", b.Status.Phase, c, reason)
+		}
+		return nil
+	}
 }
 
 func findCondition(cs []metav1.Condition, t v1alpha1.ConditionType) *metav1.Condition {

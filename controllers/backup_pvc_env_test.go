@@ -150,13 +150,7 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Compression: v1alpha1.CompressionGzip,
 			Destination: v1alpha1.BackupDestination{PVC: &v1alpha1.PVCDestination{ClaimName: "backups", SubPath: "shoal"}}}}
 	create(t, bk)
-	waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
-		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
-		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(v1alpha1.ReasonBackupWaitingForStore) {
-			return fmt.Errorf("phase %s, condition %+v; want Pending, WaitingForStore", b.Status.Phase, c)
-		}
-		return nil
-	})
+	waitBackup(t, client.ObjectKeyFromObject(bk), pendingFor(v1alpha1.ReasonBackupWaitingForStore))
 	checkStoreObjects(t, ns, "backups", bk)
 	dir := servePVCStore(t, ns, "backups")
 
@@ -215,13 +209,7 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	})
 	b2 := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b2"}, Spec: bk.Spec}
 	create(t, b2)
-	waitBackup(t, client.ObjectKeyFromObject(b2), func(b *v1alpha1.RedisBackup) error {
-		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
-		if c == nil || c.Reason != string(v1alpha1.ReasonBackupWaitingForStore) {
-			return fmt.Errorf("condition %+v; want WaitingForStore", c)
-		}
-		return nil
-	})
+	waitBackup(t, client.ObjectKeyFromObject(b2), pendingFor(v1alpha1.ReasonBackupWaitingForStore))
 	checkStoreObjects(t, ns, "backups", bk, restored, b2)
 	markStoreReady(t, ns, "backups")
 	waitBackup(t, client.ObjectKeyFromObject(b2), func(b *v1alpha1.RedisBackup) error {
