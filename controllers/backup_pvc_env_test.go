@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,40 +54,65 @@ func (s *storeRegistry) set(ns, service, addr string) {
 	s.addrs[ns+"/"+service] = addr
 }
 
-// servePVCStore plays the kubelet and the store pod of claim: once the
-// operator made the store's Secret, it serves a directory with the
-// Secret's token (as `shoal-operator store-serve` does in the pod),
-// registers the address, and marks the store's Deployment Ready. It
-// returns the directory (the volume).
-func servePVCStore(t *testing.T, ns, claim string) string {
+// servePVCStore plays the kubelet and the store pods of claim, whose
+// volume is dir, until the test ends: it serves dir with the token of the
+// store's Secret at the time of each request (as `shoal-operator
+// store-serve` does in a pod, which gets the Secret of its time),
+// registers the address, and marks every store Deployment of claim that
+// runs the operator's image (testStoreImage) Ready.
+func servePVCStore(t *testing.T, ns, claim, dir string) {
 	t.Helper()
-	ctx := context.Background()
 	name := builders.StoreName(claim)
-	secret := &corev1.Secret{}
-	eventually(t, func() error { return testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret) })
-	dir := t.TempDir()
 	d, err := backup.NewDirStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(backup.ObjectsHandler(d, string(secret.Data[builders.StoreTokenKey])))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := &corev1.Secret{}
+		if err := testEnv.c.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, secret); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		backup.ObjectsHandler(d, string(secret.Data[builders.StoreTokenKey])).ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	testStores.set(ns, name, srv.URL)
-	markStoreReady(t, ns, claim)
-	return dir
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(pollInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			dep := &appsv1.Deployment{}
+			if testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, dep) != nil ||
+				builders.StoreReady(dep) || dep.Spec.Template.Spec.Containers[0].Image != testStoreImage {
+				continue
+			}
+			dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
+			_ = testEnv.c.Status().Update(ctx, dep) // tried again at the next tick
+		}
+	}()
 }
 
-// markStoreReady sets the status the Deployment controller would write
-// once the store pod of claim is Ready.
-func markStoreReady(t *testing.T, ns, claim string) {
+// storeGone waits until the store objects of claim are deleted (released
+// by their last user).
+func storeGone(t *testing.T, ns, claim string) {
 	t.Helper()
+	key := client.ObjectKey{Namespace: ns, Name: builders.StoreName(claim)}
 	eventually(t, func() error {
-		dep := &appsv1.Deployment{}
-		if err := testEnv.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: builders.StoreName(claim)}, dep); err != nil {
-			return err
+		for _, o := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.Secret{}} {
+			if err := testEnv.c.Get(context.Background(), key, o); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%T %s: %v, want it deleted (owners %+v)", o, key.Name, err, o.GetOwnerReferences())
+			}
 		}
-		dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}
-		return testEnv.c.Status().Update(context.Background(), dep)
+		return nil
 	})
 }
 
@@ -114,7 +142,7 @@ func checkStoreObjects(t *testing.T, ns, claim string, owners ...client.Object) 
 		t.Errorf("the store does not mount claim %s: %+v", claim, pod.Volumes)
 	}
 	c := pod.Containers[0]
-	if !slices.Contains(c.Command, builders.StoreSubcommand) || c.Image != "shoal/operator:envtest" || len(c.VolumeMounts) != 1 {
+	if !slices.Contains(c.Command, builders.StoreSubcommand) || c.Image != testStoreImage || len(c.VolumeMounts) != 1 {
 		t.Errorf("store container %+v", c)
 	}
 	if len(c.Env) != 1 || c.Env[0].ValueFrom.SecretKeyRef.Name != secret.Name || len(secret.Data[builders.StoreTokenKey]) < 32 {
@@ -130,14 +158,14 @@ func checkStoreObjects(t *testing.T, ns, claim string, owners ...client.Object) 
 // TestBackupAndRestoreThroughPVCStore backs up a RedisCluster of three
 // real shoal-node masters to a PersistentVolumeClaim: the backup waits
 // (WaitingForStore) while the store the operator made for the claim (its
-// Deployment mounting the claim, Service and token Secret) is not Ready,
-// then streams through it (a store served in the test with the Secret's
-// token, as the store pod would) into the volume's files; status.location
-// says pvc://<claim>/<folder>/. A new cluster of four masters restores it
-// from the claim and path, and every key, its type, value and TTL come
-// back. The store's objects are owned by the backup and the restored
-// cluster. A store whose pod template is another operator version's is
-// given this one's, and the next backup waits for it to be ready again.
+// Deployment mounting the claim, Service and token Secret, owned by the
+// backup) is not Ready, then streams through it (served in the test with
+// the Secret's token, as the store pod would) into the volume's files;
+// status.location says pvc://<claim>/<folder>/. Done, the backup releases
+// the store, which is deleted. A new cluster of four masters restores it
+// from the claim and path through a new store, and every key, its type,
+// value and TTL come back. A store left with another operator version's
+// pod template is given this one's by the next backup.
 func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
@@ -152,7 +180,8 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	create(t, bk)
 	waitBackup(t, client.ObjectKeyFromObject(bk), pendingFor(v1alpha1.ReasonBackupWaitingForStore))
 	checkStoreObjects(t, ns, "backups", bk)
-	dir := servePVCStore(t, ns, "backups")
+	dir := t.TempDir()
+	servePVCStore(t, ns, "backups", dir)
 
 	done := waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
 		if b.Status.Phase != v1alpha1.BackupCompleted {
@@ -174,6 +203,7 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(st.Manifest))); err != nil {
 		t.Errorf("the manifest is not in the volume: %v", err)
 	}
+	storeGone(t, ns, "backups")
 
 	// Restore into four masters, from the claim and the backup's folder.
 	dst := newCluster(ns, "dst", func(rc *v1alpha1.RedisCluster) {
@@ -194,30 +224,23 @@ func TestBackupAndRestoreThroughPVCStore(t *testing.T) {
 	dc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: daddrs, Password: dpw})
 	defer dc.Close() //nolint:errcheck // test client
 	compareClusters(ctx, t, cc, dc)
-	checkStoreObjects(t, ns, "backups", bk, restored)
+	storeGone(t, ns, "backups")
 
-	// A store left by an operator of another version: the next backup
-	// gives it this operator's pod template and waits for it again.
-	key := client.ObjectKey{Namespace: ns, Name: builders.StoreName("backups")}
-	eventually(t, func() error {
-		dep := &appsv1.Deployment{}
-		if err := testEnv.c.Get(ctx, key, dep); err != nil {
-			return err
-		}
-		dep.Spec.Template.Spec.Containers[0].Image = "shoal/operator:old"
-		return testEnv.c.Update(ctx, dep)
-	})
+	// A store left by an operator of another version (whose image the
+	// fake kubelet does not run): the next backup gives it this
+	// operator's pod template, then completes, and releases it.
+	old := builders.StoreDeployment(ns, "backups", "shoal/operator:old", metav1.OwnerReference{})
+	old.OwnerReferences = nil
+	create(t, old)
 	b2 := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b2"}, Spec: bk.Spec}
 	create(t, b2)
-	waitBackup(t, client.ObjectKeyFromObject(b2), pendingFor(v1alpha1.ReasonBackupWaitingForStore))
-	checkStoreObjects(t, ns, "backups", bk, restored, b2)
-	markStoreReady(t, ns, "backups")
 	waitBackup(t, client.ObjectKeyFromObject(b2), func(b *v1alpha1.RedisBackup) error {
 		if b.Status.Phase != v1alpha1.BackupCompleted || b.Status.Location != "pvc://backups/shoal/"+ns+"/src/b2/" {
 			return fmt.Errorf("phase %s (%s), location %s", b.Status.Phase, b.Status.Reason, b.Status.Location)
 		}
 		return nil
 	})
+	storeGone(t, ns, "backups")
 }
 
 func sizeOf(fi os.FileInfo) int64 {
@@ -244,8 +267,9 @@ func TestScheduledBackupsToPVCArePruned(t *testing.T) {
 	})
 	create(t, rc)
 	waitCondition(t, client.ObjectKeyFromObject(rc), v1alpha1.ConditionProgressing, metav1.ConditionTrue, v1alpha1.ReasonWaitingForPods)
+	dir := t.TempDir()
+	servePVCStore(t, ns, "nightly", dir)
 	startShoalPods(t, ns, "sched", 3)
-	dir := servePVCStore(t, ns, "nightly")
 	eventually(t, func() error { return hasEvent(testEnv.c, ns, "BackupPruned", "RedisBackup sched-") })
 	volume, err := backup.NewDirStore(dir)
 	if err != nil {

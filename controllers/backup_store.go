@@ -11,7 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -19,13 +22,15 @@ import (
 	"github.com/shoal-dev/shoal/controllers/builders"
 )
 
-// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=delete
 
 // BackupStores opens the stores of backup destinations: an S3 bucket
 // (credentials from a Secret), or a PersistentVolumeClaim, which the
 // operator cannot mount: a store pod of its own image mounts the claim
-// and serves it over HTTP (builders.StoreDeployment), made on first use
-// and owned by what uses it.
+// and serves it over HTTP (builders.StoreDeployment), made when a backup,
+// a restore or a prune needs it and owned by each of them until it is
+// done (releasePVCStores): a store runs only while it is used.
 type BackupStores struct {
 	// Image of the store pods: the operator's own.
 	Image string
@@ -146,7 +151,44 @@ func ensureOwnedObject(ctx context.Context, c client.Client, r client.Reader, wa
 	if slices.ContainsFunc(refs, func(o metav1.OwnerReference) bool { return o.UID == owner.UID }) {
 		return nil
 	}
-	before := live.DeepCopyObject().(client.Object)
-	live.SetOwnerReferences(append(refs, owner))
-	return c.Patch(ctx, live, client.MergeFrom(before))
+	return patchOwners(ctx, c, live, append(refs, owner))
+}
+
+// patchOwners sets the owners of obj, failing on a conflict (a merge
+// patch replaces the whole list: one written meanwhile would be lost).
+func patchOwners(ctx context.Context, c client.Client, obj client.Object, owners []metav1.OwnerReference) error {
+	before := obj.DeepCopyObject().(client.Object)
+	obj.SetOwnerReferences(owners)
+	return c.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+}
+
+// releasePVCStores removes owner from the owners of the PVC store objects
+// of namespace ns, and deletes those it leaves without an owner (the
+// garbage collector only deletes an object once its owners are deleted).
+// A delete requires the object unchanged since it was read, so an owner
+// added meanwhile keeps it.
+func releasePVCStores(ctx context.Context, c client.Client, ns string, owner types.UID) error {
+	sel := client.MatchingLabels{builders.LabelComponent: builders.StoreComponent, builders.LabelManagedBy: builders.ManagedByLabel()[builders.LabelManagedBy]}
+	for _, list := range []client.ObjectList{&appsv1.DeploymentList{}, &corev1.ServiceList{}, &corev1.SecretList{}} {
+		if err := c.List(ctx, list, client.InNamespace(ns), sel); err != nil {
+			return err
+		}
+		err := meta.EachListItem(list, func(o runtime.Object) error {
+			obj := o.(client.Object)
+			refs := obj.GetOwnerReferences()
+			kept := slices.DeleteFunc(slices.Clone(refs), func(r metav1.OwnerReference) bool { return r.UID == owner })
+			switch {
+			case len(kept) == len(refs):
+				return nil
+			case len(kept) == 0:
+				rv := obj.GetResourceVersion()
+				return client.IgnoreNotFound(c.Delete(ctx, obj, client.Preconditions{ResourceVersion: &rv}))
+			}
+			return patchOwners(ctx, c, obj, kept)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

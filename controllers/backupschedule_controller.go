@@ -189,6 +189,11 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 			if err := store.objects.RemoveAll(ctx, folder); err != nil {
 				return fmt.Errorf("pruning %s: %w", b.Name, err)
 			}
+			if dest.PVC != nil {
+				if err := releasePVCStores(ctx, r.Client, b.Namespace, b.UID); err != nil {
+					return err
+				}
+			}
 		}
 		if err := r.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
 			return err

@@ -79,7 +79,10 @@ func (r *RedisBackupReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if b.Status.Phase == v1alpha1.BackupCompleted || b.Status.Phase == v1alpha1.BackupFailed || !b.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+		if b.Spec.Destination.PVC == nil {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, b.Namespace, b.UID)
 	}
 	before := b.DeepCopy()
 	res, err := r.take(ctx, b)

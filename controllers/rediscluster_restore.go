@@ -57,13 +57,13 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	status := st.rc.Status.FromBackup
 	switch status.Phase {
 	case v1alpha1.RestoreCompleted:
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, st.rc.Namespace, st.rc.UID)
 	case v1alpha1.RestoreFailed:
 		// Not Ready, ever: the cluster holds none or part of the backup.
 		// Delete it and restore from another backup.
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+status.Message)
 		st.halt = true
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, st.rc.Namespace, st.rc.UID)
 	}
 	waiting := func(msg string) (ctrl.Result, error) {
 		status.Message = msg
@@ -79,7 +79,7 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+msg)
 		r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventRestoreRefused, msg)
 		st.halt = true
-		return ctrl.Result{}, nil
+		return releaseAfterRestore(ctx, r.Client, st.rc), nil
 	}
 
 	run := &importRun{r: r, st: st}
@@ -99,7 +99,7 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	}
 	if status.Phase == v1alpha1.RestoreCompleted {
 		restoreDone(r.Recorder, st.rc, status)
-		return ctrl.Result{}, nil
+		return releaseAfterRestore(ctx, r.Client, st.rc), nil
 	}
 	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
 	st.rc.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)
@@ -204,6 +204,17 @@ func restoreDone(rec record.EventRecorder, obj restoredObject, status *v1alpha1.
 	msg := fmt.Sprintf("%d shards, %d keys loaded from %s", status.Shards, status.KeysLoaded, status.Location)
 	obj.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionTrue, v1alpha1.ReasonRestoreCompleted, msg)
 	rec.Event(obj, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
+}
+
+// releaseAfterRestore releases the PVC stores obj used, once its restore
+// is over (Completed or refused); a failure is tried again soon, as the
+// restore's status is written anyway.
+func releaseAfterRestore(ctx context.Context, c client.Client, obj client.Object) ctrl.Result {
+	if err := releasePVCStores(ctx, c, obj.GetNamespace(), obj.GetUID()); err != nil {
+		ctrl.LoggerFrom(ctx).Info("releasing the backup store failed, trying again", "error", err.Error())
+		return ctrl.Result{RequeueAfter: backupWaitRequeue}
+	}
+	return ctrl.Result{}
 }
 
 // restoredObject is a kind with spec.bootstrap.fromBackup.

@@ -39,6 +39,8 @@ const (
 	waitFor      = 60 * time.Second
 	pollInterval = 100 * time.Millisecond
 	testImage    = "shoal/node:envtest"
+	// testStoreImage is the image of the PVC stores (the operator's).
+	testStoreImage = "shoal/operator:envtest"
 )
 
 // env is the one test environment of this package: the API server, a client
@@ -117,7 +119,7 @@ func runSuite(m *testing.M) int {
 	fp := newFailpoints()
 	// There are no store pods: a test serves a PVC store itself and
 	// registers its address (testStores).
-	stores := BackupStores{Image: "shoal/operator:envtest", Address: testStores.address}
+	stores := BackupStores{Image: testStoreImage, Address: testStores.address}
 	r := &RedisClusterReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),

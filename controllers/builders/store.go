@@ -18,7 +18,8 @@ import (
 // (backup.ObjectsHandler) to the bearers of a token kept in a Secret, and
 // a ClusterIP Service in front of it. All three are named
 // shoal-store-<claim> and owned (not controlled: several backups, and the
-// restored resources, share one store per claim) by what uses them.
+// restored resources, share one store per claim) by what uses them while
+// they use it.
 const (
 	// StoreSubcommand is the operator binary's subcommand that serves a
 	// directory (OperatorBinary StoreSubcommand --root --listen).
@@ -35,10 +36,12 @@ const (
 	StoreTokenKey = "token"
 
 	storeNamePrefix = "shoal-store-"
-	componentStore  = "backup-store"
 	storeVolume     = "backup"
 	storePortName   = "http"
 )
+
+// StoreComponent is the component label of a store's objects.
+const StoreComponent = "backup-store"
 
 // StoreName is the name of the Deployment, Service and Secret of the
 // store of claim.
@@ -46,7 +49,7 @@ func StoreName(claim string) string { return storeNamePrefix + claim }
 
 // StoreSelector selects the store pod of claim.
 func StoreSelector(claim string) map[string]string {
-	return map[string]string{LabelName: labelNameValue, LabelComponent: componentStore, LabelInstance: StoreName(claim)}
+	return map[string]string{LabelName: labelNameValue, LabelComponent: StoreComponent, LabelInstance: StoreName(claim)}
 }
 
 func storeLabels(claim string) map[string]string {
