@@ -107,7 +107,7 @@ test: vet helm node-clients s3server ## Unit, node integration and envtest tests
 # node/persistence, node/replication and node/keyspace/... (the value types
 # use unsafe; -race turns on checkptr). Chosen to stay under 5 minutes on
 # 2 cores; the whole node/server package under -race takes far longer.
-RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion
+RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion|TestMigrateServesOthersWhileTargetWaits
 
 .PHONY: test-race
 test-race: ## go test -race (and so checkptr) over node/persistence, node/replication, node/keyspace/... and the concurrent parts of node/server (RACE_SERVER_TESTS).
@@ -221,6 +221,10 @@ bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own form
 .PHONY: bench-reshard
 bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
 	hack/bench-reshard.sh
+
+.PHONY: bench-backup
+bench-backup: s3server ## Backup of 3 masters with 1M 100-byte keys to S3 (gofakes3) under a steady load, restore into 3 and 5 masters: MB/s, keys/s, p99 before/during.
+	S3SERVER=$(S3SERVER) hack/bench-backup.sh
 
 ##@ Tools
 

@@ -10,7 +10,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -280,7 +279,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 		compression = backup.CompressionNone
 	}
 	format := backup.Format{Compression: compression, Key: encKey}
-	objects, err := uploadShards(ctx, store.objects, folder, format, sources, backup.Options{
+	objects, err := backup.UploadShards(ctx, store.objects, folder, format, sources, backup.Options{
 		Username: target.auth.Username, Password: target.auth.Password, TLS: target.tls, Timeout: backupStreamTimeout})
 	if err != nil {
 		r.fail(b, err.Error())
@@ -317,31 +316,6 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupCompleted, "Backup completed: %s", msg)
 	log.FromContext(ctx).Info("backup completed", "location", b.Status.Location, "shards", len(objects), "bytes", b.Status.Size)
 	return ctrl.Result{}, nil
-}
-
-// uploadShards streams every source's snapshot to the store at once (the
-// snapshots are as close in time as the nodes allow). The first failure
-// fails the whole backup, with the shard named.
-func uploadShards(ctx context.Context, s backup.Objects, folder string, f backup.Format, sources []backup.Source, o backup.Options) ([]backup.ShardObject, error) {
-	out := make([]backup.ShardObject, len(sources))
-	errs := make([]error, len(sources))
-	var wg sync.WaitGroup
-	for i, src := range sources {
-		wg.Go(func() {
-			key := folder + backup.ObjectName(src.Shard, f)
-			out[i], errs[i] = backup.UploadShard(ctx, s, key, src.Addr, f, o)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("shard %d (pod %s): %w", src.Shard, src.Pod, errs[i])
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 func manifestOf(b *v1alpha1.RedisBackup, t *backupTarget, f backup.Format, objects []backup.ShardObject, start, done time.Time) backup.Manifest {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,9 +29,6 @@ const (
 	eventRestoreCompleted   = "RestoreCompleted"
 	eventRestoreRefused     = "RestoreRefused"
 )
-
-// restoreBatch is how many keys one pipelined RESTORE round carries.
-const restoreBatch = 500
 
 // ensureFromBackup carries out spec.bootstrap.fromBackup on the formed,
 // converged cluster, one shard object per reconcile: the object's SHA-256
@@ -178,10 +174,10 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, stores storeOpen
 	if err != nil {
 		return restoreStep{waiting: err.Error()}, nil
 	}
-	loaded, err := loadShard(ctx, store, key, format, shard, kind == backup.KindReplication, target)
+	loaded, err := backup.LoadShard(ctx, store, key, format, shard, kind == backup.KindReplication, target)
 	if err != nil {
 		var le *persistence.LoadError
-		var te *targetError
+		var te *backup.TargetError
 		if !errors.As(err, &te) && (errors.Is(err, backup.ErrChecksum) || errors.As(err, &le) || errors.Is(err, sealed.ErrCorrupt) || errors.Is(err, sealed.ErrWrongKey)) {
 			return restoreStep{refused: fmt.Sprintf("shard %d: %v", shard.Shard, err)}, nil
 		}
@@ -280,69 +276,3 @@ func readManifest(ctx context.Context, s backup.Objects, folder string) (*backup
 	}
 	return m, nil
 }
-
-// loadShard restores every key of one shard object into the target, and
-// its function libraries into every master. Keys of a database other than
-// 0 are refused unless multiDB (a RedisReplication's).
-func loadShard(ctx context.Context, s backup.Objects, key string, f backup.Format, shard backup.ManifestShard, multiDB bool, target *nodeadmin.ImportTarget) (int64, error) {
-	var batch []nodeadmin.RestoreKey
-	var libraries []string
-	var loaded int64
-	now := time.Now().UnixMilli()
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if _, err := target.RestoreKeys(ctx, batch); err != nil {
-			return err
-		}
-		loaded += int64(len(batch))
-		batch = batch[:0]
-		return nil
-	}
-	h := persistence.SnapshotHandler{
-		Key: func(rec persistence.Record) error {
-			if rec.Legacy {
-				return fmt.Errorf("key %q: a record of an earlier snapshot format", rec.Key)
-			}
-			if rec.DB != 0 && !multiDB {
-				return fmt.Errorf("key %q in database %d: a cluster has database 0 only", rec.Key, rec.DB)
-			}
-			expireAt := int64(0)
-			if rec.ExpireAt != persistence.NoExpire {
-				if rec.ExpireAt <= now {
-					return nil // expired: Redis does not load it either
-				}
-				expireAt = rec.ExpireAt
-			}
-			batch = append(batch, nodeadmin.RestoreKey{DB: rec.DB, Key: string(rec.Key), Payload: string(persistence.AppendDump(nil, rec.Value)), ExpireAt: expireAt})
-			if len(batch) >= restoreBatch {
-				if err := flush(); err != nil {
-					return &targetError{err}
-				}
-			}
-			return nil
-		},
-		Function: func(code []byte) error {
-			libraries = append(libraries, string(code))
-			return nil
-		},
-	}
-	if err := backup.ReadShard(ctx, s, key, f, shard.Size, shard.SHA256, h); err != nil {
-		return loaded, err
-	}
-	if err := flush(); err != nil {
-		return loaded, &targetError{err}
-	}
-	if err := target.LoadFunctions(ctx, libraries); err != nil {
-		return loaded, &targetError{err}
-	}
-	return loaded, nil
-}
-
-// targetError: the cluster refused or did not answer a write of the
-// restore (tried again), as opposed to a backup that cannot be read.
-type targetError struct{ err error }
-
-func (e *targetError) Error() string { return e.err.Error() }
-func (e *targetError) Unwrap() error { return e.err }

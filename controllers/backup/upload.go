@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -58,6 +60,32 @@ func UploadShard(ctx context.Context, s Objects, key, addr string, f Format, o O
 	}
 	out.ObjectSize, out.ObjectSHA256 = sum.n, hex.EncodeToString(sum.h.Sum(nil))
 	out.Duration = time.Since(start)
+	return out, nil
+}
+
+// UploadShards streams every source's snapshot to its object in folder
+// (ObjectName of its shard) at once, so the snapshots are as close in time
+// as the nodes allow. The first failure fails the whole backup, with the
+// shard and pod named; the objects are in the order of sources.
+func UploadShards(ctx context.Context, s Objects, folder string, f Format, sources []Source, o Options) ([]ShardObject, error) {
+	out := make([]ShardObject, len(sources))
+	errs := make([]error, len(sources))
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		wg.Go(func() {
+			key := folder + ObjectName(src.Shard, f)
+			out[i], errs[i] = UploadShard(ctx, s, key, src.Addr, f, o)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("shard %d (pod %s): %w", src.Shard, src.Pod, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

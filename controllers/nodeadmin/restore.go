@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -22,44 +23,63 @@ type RestoreKey struct {
 }
 
 // RestoreKeys writes keys to the master of each key's slot with RESTORE
-// key <expire-at-ms> payload REPLACE ABSTTL (0: no expiry), pipelined per
-// master, and returns the number restored by shard. A key already expired
-// at restore time is skipped by the node as Redis skips it. Restoring the
-// same keys again gives the same values.
+// key <expire-at-ms> payload REPLACE ABSTTL (0: no expiry), one pipeline
+// per master, the masters at the same time, and returns the number
+// restored by shard. A key already expired at restore time is skipped by
+// the node as Redis skips it. Restoring the same keys again gives the
+// same values. The error named is that of the first master (in the
+// target's order) that failed.
 func (t *ImportTarget) RestoreKeys(ctx context.Context, keys []RestoreKey) (map[int]int64, error) {
-	byMaster := map[int][]RestoreKey{}
+	byMaster := make([][]RestoreKey, len(t.masters))
 	for _, k := range keys {
 		o := t.slotOwner[cluster.KeyHashSlot([]byte(k.Key))]
 		byMaster[o] = append(byMaster[o], k)
 	}
+	errs := make([]error, len(t.masters))
+	var wg sync.WaitGroup
+	for o, ks := range byMaster {
+		if len(ks) > 0 {
+			wg.Go(func() { errs[o] = t.masters[o].restore(ctx, ks) })
+		}
+	}
+	wg.Wait()
 	restored := map[int]int64{}
 	for o, ks := range byMaster {
-		m := t.masters[o]
-		cmds, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			db := 0
-			for _, k := range ks {
-				if k.DB != db {
-					db = k.DB
-					p.Do(ctx, "SELECT", strconv.Itoa(db))
-				}
-				p.Do(ctx, "RESTORE", k.Key, strconv.FormatInt(k.ExpireAt, 10), k.Payload, "REPLACE", "ABSTTL")
-			}
-			if db != 0 {
-				p.Do(ctx, "SELECT", "0")
-			}
-			return nil
-		})
-		if err != nil {
-			for _, c := range cmds {
-				if c.Err() != nil {
-					return nil, fmt.Errorf("%s %q on shard %d: %w", c.Name(), c.Args()[1], m.shard, c.Err())
-				}
-			}
-			return nil, fmt.Errorf("RESTORE on shard %d: %w", m.shard, err)
+		if errs[o] != nil {
+			return nil, errs[o]
 		}
-		restored[m.shard] += int64(len(ks))
+		if len(ks) > 0 {
+			restored[t.masters[o].shard] += int64(len(ks))
+		}
 	}
 	return restored, nil
+}
+
+// restore sends the RESTOREs of ks to m as one pipeline.
+func (m targetMaster) restore(ctx context.Context, ks []RestoreKey) error {
+	cmds, err := m.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		db := 0
+		for _, k := range ks {
+			if k.DB != db {
+				db = k.DB
+				p.Do(ctx, "SELECT", strconv.Itoa(db))
+			}
+			p.Do(ctx, "RESTORE", k.Key, strconv.FormatInt(k.ExpireAt, 10), k.Payload, "REPLACE", "ABSTTL")
+		}
+		if db != 0 {
+			p.Do(ctx, "SELECT", "0")
+		}
+		return nil
+	})
+	if err != nil {
+		for _, c := range cmds {
+			if c.Err() != nil {
+				return fmt.Errorf("%s %q on shard %d: %w", c.Name(), c.Args()[1], m.shard, c.Err())
+			}
+		}
+		return fmt.Errorf("RESTORE on shard %d: %w", m.shard, err)
+	}
+	return nil
 }
 
 // NewNodeTarget is a target of one node that takes every key, of every

@@ -2,24 +2,21 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/hack/benchkit"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
@@ -34,6 +31,7 @@ type options struct {
 	clients      int
 	modes        string
 	verbose      bool
+	profile      string
 }
 
 func main() {
@@ -48,7 +46,8 @@ func main() {
 	flag.DurationVar(&o.maxLatency, "max-latency-impact", 0, "pace our MIGRATEs to add at most this latency (spec.migration.maxLatencyImpact; 0: fixed batches)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
-	flag.BoolVar(&o.verbose, "v", false, "log progress")
+	flag.BoolVar(&o.verbose, "v", false, "log progress, the commands the nodes logged as slow and the redirected operations")
+	flag.StringVar(&o.profile, "profile", "", "directory for each node's CPU and lock-contention profiles (go tool pprof)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreshard:", err)
@@ -92,224 +91,6 @@ func run(o options) error {
 	return nil
 }
 
-// node is one node process.
-type node struct {
-	port int
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func (n *node) addr() string { return fmt.Sprintf("127.0.0.1:%d", n.port) }
-
-func freePort() (int, error) {
-	for range 1000 {
-		p := 10000 + rand.IntN(10000)
-		if portFree(p) && portFree(p+10000) {
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free port")
-}
-
-func portFree(p int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-	if err != nil {
-		return false
-	}
-	_ = l.Close()
-	return true
-}
-
-func startNodes(o options, dir string) ([]*node, error) {
-	var nodes []*node
-	for i := range o.to {
-		port, err := freePort()
-		if err != nil {
-			return nodes, err
-		}
-		d := filepath.Join(dir, fmt.Sprint(i))
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nodes, err
-		}
-		cmd := exec.Command(o.bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--dir", d, "--appendonly", "no", "--save", "",
-			"--cluster-node-timeout", "5000")
-		cmd.Dir = d
-		logf, err := os.Create(filepath.Join(d, "log"))
-		if err != nil {
-			return nodes, err
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			return nodes, err
-		}
-		n := &node{port: port, cmd: cmd, done: make(chan struct{})}
-		go func() { _ = cmd.Wait(); close(n.done) }()
-		nodes = append(nodes, n)
-	}
-	for _, n := range nodes {
-		if err := poll(30*time.Second, func() error {
-			c, err := net.Dial("tcp", n.addr())
-			if err == nil {
-				_ = c.Close()
-			}
-			return err
-		}); err != nil {
-			return nodes, err
-		}
-	}
-	return nodes, nil
-}
-
-func stopNodes(nodes []*node) {
-	for _, n := range nodes {
-		_ = n.cmd.Process.Kill()
-		<-n.done
-	}
-}
-
-func poll(d time.Duration, f func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// form meets every node and gives the first o.from nodes the slots.
-func form(ctx context.Context, o options, nodes []*node) error {
-	seed := redis.NewClient(&redis.Options{Addr: nodes[0].addr()})
-	defer seed.Close()
-	for _, n := range nodes[1:] {
-		if err := seed.ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(n.port)).Err(); err != nil {
-			return err
-		}
-	}
-	for i, r := range topology.EvenSlotRanges(o.from) {
-		c := redis.NewClient(&redis.Options{Addr: nodes[i].addr()})
-		err := c.ClusterAddSlotsRange(ctx, r.First, r.Last).Err()
-		_ = c.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return poll(60*time.Second, func() error { return clusterOK(ctx, nodes) })
-}
-
-func clusterOK(ctx context.Context, nodes []*node) error {
-	for _, n := range nodes {
-		c := redis.NewClient(&redis.Options{Addr: n.addr()})
-		info, err := c.ClusterInfo(ctx).Result()
-		nodesReply, err2 := c.ClusterNodes(ctx).Result()
-		_ = c.Close()
-		if err != nil || err2 != nil {
-			return errors.Join(err, err2)
-		}
-		if !strings.Contains(info, "cluster_state:ok") {
-			return fmt.Errorf("%s: not ok", n.addr())
-		}
-		if strings.Count(strings.TrimSpace(nodesReply), "\n")+1 != len(nodes) || strings.Contains(nodesReply, "handshake") {
-			return fmt.Errorf("%s: not every node known", n.addr())
-		}
-	}
-	return nil
-}
-
-func load(ctx context.Context, o options, cc *redis.ClusterClient) error {
-	val := strings.Repeat("v", o.value)
-	const chunk = 2000
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	next := atomic.Int64{}
-	for range 8 {
-		wg.Go(func() {
-			for {
-				start := int(next.Add(chunk)) - chunk
-				if start >= o.keys {
-					return
-				}
-				_, err := cc.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for i := start; i < min(start+chunk, o.keys); i++ {
-						p.Set(ctx, fmt.Sprintf("key:%d", i), val, 0)
-					}
-					return nil
-				})
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
-// loadGen runs o.clients clients doing GET and SET of random keys and
-// records latencies, split by phase.
-type loadGen struct {
-	mu       sync.Mutex
-	phase    int // 0 before, 1 during
-	lat      [2][]time.Duration
-	errs     atomic.Int64
-	ops      atomic.Int64
-	firstErr atomic.Value
-}
-
-func (l *loadGen) run(ctx context.Context, o options, cc *redis.ClusterClient) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	val := strings.Repeat("w", o.value)
-	for range o.clients {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
-				start := time.Now()
-				var err error
-				if rand.IntN(2) == 0 {
-					err = cc.Get(ctx, k).Err()
-				} else {
-					err = cc.Set(ctx, k, val, 0).Err()
-				}
-				d := time.Since(start)
-				if ctx.Err() != nil {
-					return
-				}
-				l.ops.Add(1)
-				if err != nil && !errors.Is(err, redis.Nil) {
-					l.errs.Add(1)
-					l.firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				l.mu.Lock()
-				l.lat[l.phase] = append(l.lat[l.phase], d)
-				l.mu.Unlock()
-			}
-		})
-	}
-	return &wg
-}
-
-func (l *loadGen) startMove() {
-	l.mu.Lock()
-	l.phase = 1
-	l.mu.Unlock()
-	l.errs.Store(0)
-	l.ops.Store(0)
-}
-
-func p99(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)*99/100].Round(10 * time.Microsecond)
-}
-
 func runOne(o options, mode string) (result, error) {
 	res := result{mode: mode}
 	dir, err := os.MkdirTemp("", "benchreshard-")
@@ -317,32 +98,51 @@ func runOne(o options, mode string) (result, error) {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	nodes, err := startNodes(o, dir)
-	defer stopNodes(nodes)
+	nodes, err := benchkit.StartNodes(o.bin, dir, o.to, o.profile)
+	defer benchkit.StopNodes(nodes)
 	if err != nil {
 		return res, err
 	}
 	ctx := context.Background()
-	if err := form(ctx, o, nodes); err != nil {
+	if err := benchkit.Form(ctx, nodes, o.from); err != nil {
 		return res, fmt.Errorf("forming: %w", err)
 	}
-	var addrs []string
-	for _, n := range nodes {
-		addrs = append(addrs, n.addr())
-	}
+	addrs := benchkit.Addrs(nodes)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, MaxRedirects: 16, ReadTimeout: 10 * time.Second, PoolSize: 32})
 	defer cc.Close()
+	cc.OnNewNode(func(c *redis.Client) { c.AddHook(attemptHook{}) })
 	t0 := time.Now()
-	if err := load(ctx, o, cc); err != nil {
+	val := strings.Repeat("v", o.value)
+	if err := benchkit.Load(ctx, cc, o.keys, func(ctx context.Context, p redis.Pipeliner, i int) {
+		p.Set(ctx, fmt.Sprintf("key:%d", i), val, 0)
+	}); err != nil {
 		return res, fmt.Errorf("loading: %w", err)
 	}
 	logf(o, "%s: loaded %d keys in %s", mode, o.keys, time.Since(t0).Round(time.Millisecond))
 
-	lctx, stopLoad := context.WithCancel(ctx)
-	lg := &loadGen{}
-	wg := lg.run(lctx, o, cc)
+	w := strings.Repeat("w", o.value)
+	redirects := &redirectStats{}
+	lg := &benchkit.LoadGen{Clients: o.clients, Op: func(ctx context.Context, _ int) error {
+		k := fmt.Sprintf("key:%d", rand.IntN(o.keys))
+		var attempts int32
+		octx := context.WithValue(ctx, attemptsKey{}, &attempts)
+		start := time.Now()
+		var err error
+		if rand.IntN(2) == 0 {
+			err = cc.Get(octx, k).Err()
+		} else {
+			err = cc.Set(octx, k, w, 0).Err()
+		}
+		redirects.add(time.Since(start), attempts > 1)
+		return err
+	}}
+	if o.verbose {
+		slowlogReset(ctx, addrs)
+	}
+	lg.Start(ctx)
 	time.Sleep(3 * time.Second) // the "before" sample of the load
-	lg.startMove()
+	lg.Phase(1)
+	redirects.start()
 	start := time.Now()
 	switch mode {
 	case "ours":
@@ -356,23 +156,20 @@ func runOne(o options, mode string) (result, error) {
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
-	stopLoad()
-	wg.Wait()
+	lg.Stop()
 	if err != nil {
 		return res, err
 	}
 	logf(o, "%s: moved in %s", mode, res.took.Round(time.Millisecond))
-	res.errors, res.ops = lg.errs.Load(), lg.ops.Load()
-	res.p99Before, res.p99During = p99(lg.lat[0]), p99(lg.lat[1])
-	if e, ok := lg.firstErr.Load().(string); ok {
-		res.firstErr = e
+	if o.verbose {
+		logf(o, "%s: commands over 2ms on the nodes: %s", mode, slowlogSummary(ctx, addrs))
+		logf(o, "%s: during the move, %s", mode, redirects)
 	}
-	for _, a := range addrs {
-		c := redis.NewClient(&redis.Options{Addr: a})
-		n, _ := c.DBSize(ctx).Result()
-		_ = c.Close()
-		res.keysAfter += n
-	}
+	before, during := lg.Stats(0), lg.Stats(1)
+	res.errors, res.ops = during.Errors, during.Ops
+	res.p99Before, res.p99During = before.P99, during.P99
+	res.firstErr = during.FirstErr
+	res.keysAfter, _ = benchkit.DBSize(ctx, addrs)
 	out, _ := exec.Command("redis-cli", "--cluster", "check", addrs[0]).CombinedOutput()
 	res.checkClean = strings.Contains(string(out), "[OK] All 16384 slots covered.") && !strings.Contains(string(out), "[ERR]") &&
 		!strings.Contains(string(out), "[WARNING]")
@@ -400,22 +197,7 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 	dial := func(addr string, auth clusteradmin.Auth) clusteradmin.Client {
 		return &timedClient{Client: base(addr, auth), st: st}
 	}
-	observe := func() ([]topology.Member, error) {
-		members := make([]topology.Member, len(addrs))
-		for i, a := range addrs {
-			host, port, _ := net.SplitHostPort(a)
-			var p int
-			fmt.Sscan(port, &p)
-			c := dial(a, clusteradmin.Auth{})
-			v, err := c.ClusterView(ctx)
-			_ = c.Close()
-			if err != nil {
-				return nil, err
-			}
-			members[i] = topology.Member{Pod: a, Shard: i, IP: host, Port: p, BusPort: p + 10000, View: v}
-		}
-		return members, nil
-	}
+	observe := func() ([]topology.Member, error) { return benchkit.Members(ctx, addrs, dial) }
 	members, err := observe()
 	if err != nil {
 		return err
@@ -508,4 +290,110 @@ func (c *timedClient) GetKeysInSlot(ctx context.Context, slot, n int) ([]string,
 func (c *timedClient) MigrateKeys(ctx context.Context, ip string, port int, keys []string, timeout time.Duration, auth clusteradmin.Auth, replace bool) error {
 	defer c.st.add("MIGRATE", time.Now())
 	return c.Client.MigrateKeys(ctx, ip, port, keys, timeout, auth, replace)
+}
+
+// redirectStats splits the operations during the move into those served
+// by the first node asked and those that followed a MOVED or ASK.
+type redirectStats struct {
+	mu                 sync.Mutex
+	on                 bool
+	direct, redirected []time.Duration
+}
+
+func (r *redirectStats) start() {
+	r.mu.Lock()
+	r.on = true
+	r.mu.Unlock()
+}
+
+func (r *redirectStats) add(d time.Duration, redirected bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case !r.on:
+	case redirected:
+		r.redirected = append(r.redirected, d)
+	default:
+		r.direct = append(r.direct, d)
+	}
+}
+
+func (r *redirectStats) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprintf("%d operations served at once (p99 %s), %d redirected (p99 %s)",
+		len(r.direct), benchkit.P99(r.direct), len(r.redirected), benchkit.P99(r.redirected))
+}
+
+// attemptsKey is the context key of an operation's attempt counter.
+type attemptsKey struct{}
+
+// attemptHook counts the nodes an operation was sent to (more than one:
+// it followed a MOVED or ASK).
+type attemptHook struct{}
+
+func (attemptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (attemptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if n, ok := ctx.Value(attemptsKey{}).(*int32); ok {
+			*n++
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (attemptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// slowlogReset makes every node log commands of 2 ms or more, from now.
+func slowlogReset(ctx context.Context, addrs []string) {
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		c.ConfigSet(ctx, "slowlog-log-slower-than", "2000")
+		c.ConfigSet(ctx, "slowlog-max-len", "100000")
+		c.SlowLogReset(ctx)
+		_ = c.Close()
+	}
+}
+
+// slowlogSummary counts the nodes' slow log entries by command (CLUSTER
+// SETSLOT by its state), with the longest of each.
+func slowlogSummary(ctx context.Context, addrs []string) string {
+	type agg struct {
+		n   int
+		max time.Duration
+	}
+	by := map[string]*agg{}
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		entries, _ := c.SlowLogGet(ctx, -1).Result()
+		_ = c.Close()
+		for _, e := range entries {
+			name := "?"
+			if len(e.Args) > 0 {
+				name = strings.ToUpper(e.Args[0])
+				if len(e.Args) > 1 && (name == "CLUSTER" || name == "CONFIG") {
+					name += " " + strings.ToUpper(e.Args[1])
+				}
+				if len(e.Args) > 3 && name == "CLUSTER SETSLOT" {
+					name += " " + strings.ToUpper(e.Args[3])
+				}
+			}
+			g := by[name]
+			if g == nil {
+				g = &agg{}
+				by[name] = g
+			}
+			g.n++
+			g.max = max(g.max, e.Duration)
+		}
+	}
+	var parts []string
+	for name, g := range by {
+		parts = append(parts, fmt.Sprintf("%s %d (max %s)", name, g.n, g.max))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
 }

@@ -6,5 +6,6 @@
 // multipart uploads, listing, deletes) but does not check request
 // signatures. The process is stopped, by its PID, when the test ends.
 //
-// It must not be imported by non-test code.
+// It must not be imported by the operator or the node: tests, the e2e
+// suite and the benchmarks under hack/ only.
 package s3test

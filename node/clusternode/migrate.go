@@ -23,10 +23,16 @@ import (
 // As Redis's migrateCommand: the values are serialized with DUMP's format
 // and sent as RESTORE (RESTORE-ASKING in cluster mode, so the target
 // accepts them in an IMPORTING slot) on a connection cached per target;
-// a key is deleted here only after the target acknowledged it. The whole
-// exchange runs under the server lock, as it runs in Redis's event loop:
-// no command can change a key between its DUMP and its deletion, which is
-// what makes the move of each key atomic.
+// a key is deleted here only after the target acknowledged it. Redis
+// runs the whole exchange in its event loop, so no command can change a
+// key between its DUMP and its deletion, which is what makes the move of
+// each key atomic. Here the values are serialized under the server lock,
+// the round trip to the target runs without it while the keys are held
+// (server.Client.Unlocked: a command that may write one of them waits for
+// the end of the exchange and then runs as it would after Redis's
+// MIGRATE), and the acknowledged keys are deleted under the lock again:
+// the move of each key is as atomic, and the other clients are not kept
+// waiting for the target.
 
 const (
 	migrateCacheTTL  = 10 * time.Second // MIGRATE_SOCKET_CACHE_TTL
@@ -46,20 +52,14 @@ type migrateCache struct {
 	conns map[string]*migrateConn
 }
 
-// get returns the cached connection to addr, or connects within timeout.
+// take returns the cached connection to addr, taken out of the cache
+// while one MIGRATE uses it (it runs without the lock: another MIGRATE to
+// the same target meanwhile connects anew), or connects within timeout.
 // tlsc, when not nil, wraps a new connection in TLS (tls-cluster).
-func (mc *migrateCache) get(addr string, timeout time.Duration, tlsc *tlsconf.Store) (*migrateConn, error) {
+func (mc *migrateCache) take(addr string, timeout time.Duration, tlsc *tlsconf.Store) (*migrateConn, error) {
 	if c := mc.conns[addr]; c != nil {
-		c.lastUse = time.Now()
+		delete(mc.conns, addr)
 		return c, nil
-	}
-	if len(mc.conns) >= migrateCacheSize {
-		// Too many items: drop one at random (Redis does the same).
-		for k, c := range mc.conns {
-			c.conn.Close()
-			delete(mc.conns, k)
-			break
-		}
 	}
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
@@ -71,9 +71,26 @@ func (mc *migrateCache) get(addr string, timeout time.Duration, tlsc *tlsconf.St
 		}
 	}
 	setNoDelay(conn)
-	c := &migrateConn{conn: conn, rd: bufio.NewReader(conn), lastDB: -1, lastUse: time.Now()}
+	return &migrateConn{conn: conn, rd: bufio.NewReader(conn), lastDB: -1}, nil
+}
+
+// put caches a connection taken (or made) by take, unless one is cached
+// for addr already.
+func (mc *migrateCache) put(addr string, c *migrateConn) {
+	if mc.conns[addr] != nil {
+		c.conn.Close()
+		return
+	}
+	if len(mc.conns) >= migrateCacheSize {
+		// Too many items: drop one at random (Redis does the same).
+		for k, old := range mc.conns {
+			old.conn.Close()
+			delete(mc.conns, k)
+			break
+		}
+	}
+	c.lastUse = time.Now()
 	mc.conns[addr] = c
-	return c, nil
 }
 
 func (mc *migrateCache) close(addr string) {
@@ -176,33 +193,48 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 	if !ok {
 		return
 	}
-	var keys []migrateKey
-	for _, k := range a.keys {
-		if e := c.LookupRead(k); e != nil {
-			keys = append(keys, migrateKey{k, e})
-		}
-	}
-	if len(keys) == 0 {
-		c.W.SimpleString("NOKEY")
-		return
-	}
 	restore := "RESTORE"
 	if p.node != nil {
 		restore = "RESTORE-ASKING"
 	}
 	for retry := true; ; retry = false {
-		mc, err := p.migrate.get(a.addr, a.timeout, p.migrateTLS())
+		// Looked up again for a retry: the first attempt ran without
+		// the lock (a key may have expired or been flushed meanwhile).
+		keys := migrateLookup(c, a.keys)
+		if len(keys) == 0 {
+			c.W.SimpleString("NOKEY")
+			return
+		}
+		mc, err := p.migrate.take(a.addr, a.timeout, p.migrateTLS())
 		if err != nil {
 			c.Error("IOERR error or timeout connecting to the client")
 			return
 		}
-		res := p.migrateOnce(c, mc, a, keys, restore)
+		req, ok := p.migrateRequest(c, mc, a, keys, restore)
+		if !ok {
+			p.migrate.put(a.addr, mc)
+			return
+		}
+		// The exchange runs without the lock, the keys held (their
+		// writers wait): the other clients are served meanwhile, not
+		// after the target's reply, as Redis's would be.
+		var ex migrateExchange
+		exchange := func() { ex = mc.exchange(req, a.timeout) }
+		if !c.Unlocked(req.keyNames(), exchange) {
+			exchange()
+		}
+		res := p.migrateApply(c, mc, a, req, ex)
 		if res.ioErr == "" {
+			if res.keepConn {
+				p.migrate.put(a.addr, mc)
+			} else {
+				mc.conn.Close()
+			}
 			return
 		}
 		// Nothing was acknowledged and the cached connection may just
 		// have been stale: retry once, unless it was a timeout.
-		p.migrate.close(a.addr)
+		mc.conn.Close()
 		if !(retry && res.acked == 0 && !res.timeout) {
 			c.Error(res.ioErr)
 			return
@@ -210,31 +242,73 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 	}
 }
 
-// migrateResult is how one attempt went: ioErr is the IOERR to reply (the
-// attempt replied nothing else) when the connection failed.
-type migrateResult struct {
-	ioErr   string
-	timeout bool
-	acked   int
-}
-
-// migrateOnce sends the keys on mc and reads the replies, deleting each
-// acknowledged key (unless COPY) and replying OK or the target's error.
-func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) migrateResult {
-	var buf []byte
-	if a.auth {
-		if a.user != "" {
-			buf = resp.AppendCommand(buf, [][]byte{[]byte("AUTH"), []byte(a.user), []byte(a.password)})
-		} else {
-			buf = resp.AppendCommand(buf, [][]byte{[]byte("AUTH"), []byte(a.password)})
+// migrateLookup finds the keys that exist.
+func migrateLookup(c *server.Client, names [][]byte) []migrateKey {
+	var keys []migrateKey
+	for _, k := range names {
+		if e := c.LookupRead(k); e != nil {
+			keys = append(keys, migrateKey{k, e})
 		}
 	}
-	selectDB := mc.lastDB != int(a.db)
-	if selectDB {
-		buf = resp.AppendCommand(buf, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, a.db, 10)})
+	return keys
+}
+
+// migrateResult is how one attempt went: ioErr is the IOERR to reply (the
+// attempt replied nothing else) when the connection failed; keepConn
+// when the connection may serve the next MIGRATE.
+type migrateResult struct {
+	ioErr    string
+	timeout  bool
+	acked    int
+	keepConn bool
+}
+
+// migrateReq is what one attempt sends: the commands, and the keys whose
+// RESTORE is among them, in order.
+type migrateReq struct {
+	buf      []byte
+	auth     bool
+	selectDB bool
+	sent     []migrateKey
+}
+
+// replies is how many reply lines the request asks for.
+func (r *migrateReq) replies() int {
+	n := len(r.sent)
+	if r.auth {
+		n++
+	}
+	if r.selectDB {
+		n++
+	}
+	return n
+}
+
+// keyNames are the names of the keys sent.
+func (r *migrateReq) keyNames() [][]byte {
+	names := make([][]byte, len(r.sent))
+	for i, k := range r.sent {
+		names[i] = k.key
+	}
+	return names
+}
+
+// migrateRequest serializes the keys as RESTORE commands (with AUTH and
+// SELECT when needed); false when a value cannot be (the error replied).
+// Called with the lock held.
+func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) (migrateReq, bool) {
+	req := migrateReq{auth: a.auth, selectDB: mc.lastDB != int(a.db)}
+	if a.auth {
+		if a.user != "" {
+			req.buf = resp.AppendCommand(req.buf, [][]byte{[]byte("AUTH"), []byte(a.user), []byte(a.password)})
+		} else {
+			req.buf = resp.AppendCommand(req.buf, [][]byte{[]byte("AUTH"), []byte(a.password)})
+		}
+	}
+	if req.selectDB {
+		req.buf = resp.AppendCommand(req.buf, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, a.db, 10)})
 	}
 	now := c.Now()
-	sent := keys[:0:0]
 	for _, k := range keys {
 		ttl := int64(0)
 		if at := k.entry.ExpireAt(); at != 0 {
@@ -251,66 +325,102 @@ func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, k
 		}
 		if err != nil {
 			c.Error("ERR " + err.Error())
-			return migrateResult{}
+			return migrateReq{}, false
 		}
 		cmd := [][]byte{[]byte(restore), k.key, strconv.AppendInt(nil, ttl, 10), payload}
 		if a.replace {
 			cmd = append(cmd, []byte("REPLACE"))
 		}
-		buf = resp.AppendCommand(buf, cmd)
-		sent = append(sent, k)
+		req.buf = resp.AppendCommand(req.buf, cmd)
+		req.sent = append(req.sent, k)
 	}
-	_ = mc.conn.SetWriteDeadline(time.Now().Add(a.timeout))
-	if _, err := mc.conn.Write(buf); err != nil {
-		return migrateResult{ioErr: "IOERR error or timeout writing to target instance", timeout: isTimeout(err)}
+	return req, true
+}
+
+// migrateExchange is what the target answered: the reply lines read, in
+// order, and the error that stopped the exchange (writeErr: before
+// anything was sent).
+type migrateExchange struct {
+	lines    []string
+	err      error
+	writeErr bool
+}
+
+// exchange sends the request and reads its replies, without touching the
+// server (it runs without the lock).
+func (mc *migrateConn) exchange(req migrateReq, timeout time.Duration) migrateExchange {
+	_ = mc.conn.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := mc.conn.Write(req.buf); err != nil {
+		return migrateExchange{err: err, writeErr: true}
 	}
-	readLine := func() (string, error) {
-		_ = mc.conn.SetReadDeadline(time.Now().Add(a.timeout))
+	n := req.replies()
+	ex := migrateExchange{lines: make([]string, 0, n)}
+	for range n {
+		_ = mc.conn.SetReadDeadline(time.Now().Add(timeout))
 		line, err := mc.rd.ReadString('\n')
 		if err != nil {
-			return "", err
+			ex.err = err
+			return ex
 		}
 		if len(line) >= 2 && line[len(line)-2] == '\r' {
 			line = line[:len(line)-2]
 		}
-		return line, nil
+		ex.lines = append(ex.lines, line)
 	}
-	readErr := func(err error) migrateResult {
-		return migrateResult{ioErr: "IOERR error or timeout reading to target instance", timeout: isTimeout(err)}
+	return ex
+}
+
+// migrateApply deletes each acknowledged key (unless COPY) and replies OK
+// or the target's error. A key is deleted only if it is still the value
+// sent: what happened meanwhile without the lock (an expiry, a FLUSHALL,
+// a full resync) won over the move. Called with the lock held.
+func (p *plugin) migrateApply(c *server.Client, mc *migrateConn, a migrateArgs, req migrateReq, ex migrateExchange) migrateResult {
+	if ex.writeErr {
+		return migrateResult{ioErr: "IOERR error or timeout writing to target instance", timeout: isTimeout(ex.err)}
+	}
+	readErr := migrateResult{ioErr: "IOERR error or timeout reading to target instance", timeout: isTimeout(ex.err)}
+	lines := ex.lines
+	next := func() (string, bool) {
+		if len(lines) == 0 {
+			return "", false
+		}
+		line := lines[0]
+		lines = lines[1:]
+		return line, true
 	}
 	var authReply, selectReply string
-	var err error
-	if a.auth {
-		if authReply, err = readLine(); err != nil {
-			return readErr(err)
+	if req.auth {
+		var ok bool
+		if authReply, ok = next(); !ok {
+			return readErr
 		}
 	}
-	if selectDB {
-		if selectReply, err = readLine(); err != nil {
-			return readErr(err)
+	if req.selectDB {
+		var ok bool
+		if selectReply, ok = next(); !ok {
+			return readErr
 		}
 	}
 	targetErr := ""
 	var deleted [][]byte
 	acked := 0
-	for _, k := range sent {
-		line, err := readLine()
-		if err != nil {
+	for _, k := range req.sent {
+		line, ok := next()
+		if !ok {
 			if acked == 0 && targetErr == "" {
-				return readErr(err)
+				return readErr
 			}
 			// Some keys moved: report what happened to them, then the
 			// socket error.
 			migrateDeleted(c, deleted)
-			p.migrate.close(a.addr)
 			c.Error("IOERR error or timeout reading to target instance")
 			return migrateResult{}
 		}
 		acked++
 		switch {
-		case a.auth && len(authReply) > 0 && authReply[0] == '-':
+		case req.auth && len(authReply) > 0 && authReply[0] == '-':
 			line = authReply
-		case selectDB && len(selectReply) > 0 && selectReply[0] == '-':
+		case req.selectDB && len(selectReply) > 0 && selectReply[0] == '-':
 			line = selectReply
 		}
 		if len(line) > 0 && line[0] == '-' {
@@ -321,7 +431,8 @@ func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, k
 			continue
 		}
 		if !a.copy {
-			if c.DB.Delete(k.key) {
+			if e := c.DB.Peek(k.key); e != nil && e == k.entry {
+				c.DB.DeleteEntry(e)
 				c.Modified(k.key)
 				c.Notify(command.NotifyGeneric, "del", c.DB.ID, k.key)
 				deleted = append(deleted, k.key)
@@ -331,11 +442,11 @@ func (p *plugin) migrateOnce(c *server.Client, mc *migrateConn, a migrateArgs, k
 	migrateDeleted(c, deleted)
 	if targetErr != "" {
 		c.Error(targetErr)
-		return migrateResult{}
+		return migrateResult{keepConn: true}
 	}
 	mc.lastDB = int(a.db)
 	c.W.OK()
-	return migrateResult{}
+	return migrateResult{keepConn: true}
 }
 
 // migrateDeleted makes MIGRATE propagate as DEL of the keys it moved

@@ -38,8 +38,9 @@ const (
 	// subscribed (Redis: PING, the (P|S)(UN)SUBSCRIBE family, QUIT, RESET).
 	SubscribedContext
 	// OwnGoroutine: the handler hands the connection to other goroutines
-	// (replication) or makes it async (pub/sub, MONITOR), so an event loop
-	// gives the connection a goroutine of its own before running it.
+	// (replication), makes it async (pub/sub, MONITOR) or gives up the
+	// server lock while it waits (MIGRATE), so an event loop gives the
+	// connection a goroutine of its own before running it.
 	OwnGoroutine
 )
 

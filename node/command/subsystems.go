@@ -16,7 +16,7 @@ func subsystemCommands() []Spec {
 				{Name: "key", Type: "key", KeySpecIndex: KeySpecAt(0)},
 			}},
 		},
-		{Name: "migrate", Arity: -6, Flags: Write, FirstKey: 3, LastKey: 3, Step: 1,
+		{Name: "migrate", Arity: -6, Flags: Write | OwnGoroutine, FirstKey: 3, LastKey: 3, Step: 1,
 			Keys:       MigrateKeys,
 			Secrets:    MigrateSecrets,
 			Categories: CatKeyspace | CatWrite | CatSlow | CatDangerous,

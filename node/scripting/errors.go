@@ -41,6 +41,18 @@ func (rt *Runtime) countArgs(t *lua.LTable) {
 	})
 }
 
+// runtimeMessage is a runtime error message in Lua 5.1's words, with the
+// variable's name when the frame that raised it tells (varinfo.go).
+// Called from an error handler, the failing frame just below it.
+func (rt *Runtime) runtimeMessage(L *lua.LState, s string) string {
+	if f, ok := failedFrame(L); ok {
+		if named, ok := namedTypeError(f, s); ok {
+			return named
+		}
+	}
+	return rt.lua51Message(s)
+}
+
 // lua51Message is a runtime error message in Lua 5.1's words.
 func (rt *Runtime) lua51Message(s string) string {
 	switch {

@@ -23,11 +23,13 @@ type Runtime struct {
 	// setmetatable refuse them.
 	protected  map[*lua.LTable]bool
 	errHandler *lua.LFunction
-	scripts    map[string]*Script
-	rand       lrand48
-	hook       hook
-	run        *Run // the script being run, nil between runs
-	funcs      *functions
+	// pcallHandler names the variables of pcall's errors (namingHandler).
+	pcallHandler *lua.LFunction
+	scripts      map[string]*Script
+	rand         lrand48
+	hook         hook
+	run          *Run // the script being run, nil between runs
+	funcs        *functions
 	// last is the command that used the runtime last (Of): the engine
 	// redis.log writes to outside a run (a library's code run by FUNCTION
 	// LOAD).

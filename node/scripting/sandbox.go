@@ -62,6 +62,7 @@ func (rt *Runtime) sandbox() {
 		rt.countArgs(g.RawGetString(name).(*lua.LTable))
 	}
 	rt.errHandler = L.NewFunction(rt.errorHandler)
+	rt.pcallHandler = L.NewFunction(rt.namingHandler)
 	g.RawSetString("__redis__err__handler", rt.errHandler)
 
 	rt.protected = map[*lua.LTable]bool{}
@@ -169,7 +170,7 @@ func (rt *Runtime) errorHandler(L *lua.LState) int {
 		t = L.CreateTable(0, 3)
 		msg := err.String()
 		if s, ok := err.(lua.LString); ok {
-			msg = rt.lua51Message(string(s))
+			msg = rt.runtimeMessage(L, string(s))
 		}
 		t.RawSetString("err", lua.LString("ERR "+msg))
 	}
@@ -192,12 +193,24 @@ func (rt *Runtime) errorHandler(L *lua.LState) int {
 	return 1
 }
 
+// namingHandler is pcall's message handler: a runtime error raised by
+// the VM gets Lua 5.1's words and the variable's name, which only the
+// failing frame, still on the stack here, can tell.
+func (rt *Runtime) namingHandler(L *lua.LState) int {
+	err := L.Get(1)
+	if s, ok := err.(lua.LString); ok {
+		err = lua.LString(rt.runtimeMessage(L, string(s)))
+	}
+	L.Push(err)
+	return 1
+}
+
 // luaPcall is Redis's luaRedisPcall: pcall whose error, when it is a
 // redis error table, is its err string (Redis 6 scripts expect a string).
 func (rt *Runtime) luaPcall(L *lua.LState) int {
 	L.CheckAny(1)
 	top := L.GetTop()
-	err := L.PCall(top-1, lua.MultRet, nil)
+	err := L.PCall(top-1, lua.MultRet, rt.pcallHandler)
 	if err == nil {
 		L.Insert(lua.LTrue, 1)
 		return L.GetTop()

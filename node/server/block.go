@@ -116,6 +116,10 @@ func (s *Server) serveReadyKeys() {
 				if c.blk == nil {
 					continue
 				}
+				if h := s.blockedHeldBy(c); h != nil {
+					h.deferred = append(h.deferred, dk)
+					continue
+				}
 				s.reexecute(c)
 			}
 		}

@@ -55,7 +55,8 @@ type Client struct {
 	pendRead chan error     // a read started while blocked
 	wake     chan struct{}
 
-	pausedArgs [][]byte // a command held by CLIENT PAUSE
+	pausedArgs [][]byte // a command held by CLIENT PAUSE or by heldOn
+	heldOn     *keyHold // the hold of a key the held command writes (keyhold.go)
 
 	// CLIENT REPLY: OFF drops every reply; SKIP drops the next command's
 	// (replySkipNext turns into replySkip once the SKIP itself is done).

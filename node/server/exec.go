@@ -60,6 +60,13 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			return
 		}
 	}
+	if len(s.holds.keys) > 0 && !(c.multi != nil && queuedInMulti(spec)) {
+		if h := s.heldBy(c, spec, args); h != nil {
+			c.pausedArgs = command.CopyArgs(args)
+			c.heldOn = h
+			return
+		}
+	}
 	if c.multi == nil && s.pause.done != nil && s.pause.blocksFlags(s.callFlags(c, spec, args)) {
 		c.pausedArgs = command.CopyArgs(args)
 		return

@@ -17,6 +17,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/redis/go-redis/v9"
+	"github.com/shoal-dev/shoal/node/nodetest"
 )
 
 // Linearizability of single-key operations through go-redis
@@ -354,6 +355,10 @@ func TestClusterLinearizable(t *testing.T) {
 		r.check(t)
 	})
 
+	t.Run("SlotMoves", func(t *testing.T) {
+		testLinearizableSlotMoves(t, ccs, clients, shards[0].master, shards[1].master)
+	})
+
 	t.Run("ManualFailover", func(t *testing.T) {
 		sh := shards[1]
 		keys := keysOfNode(t, sh.master, "linmf:", 4)
@@ -376,6 +381,37 @@ func TestClusterLinearizable(t *testing.T) {
 		wg.Wait()
 		r.check(t)
 	})
+}
+
+// testLinearizableSlotMoves: keys in the lowest slots of one shard, moved
+// to another shard and back by redis-cli --cluster reshard (MIGRATE of
+// up to 10 keys at a time, each key's writers waiting for its MIGRATE)
+// while the clients read and write them.
+func testLinearizableSlotMoves(t *testing.T, ccs []*redis.ClusterClient, clients int, src, dst *clusterProc) {
+	lo := mySlots(t, src)[0]
+	var keys []string
+	for _, off := range []int{0, 7, 31, 62, 99} {
+		keys = append(keys, keyInSlot("linmv:", lo+off))
+	}
+	r := &kvRecorder{start: time.Now()}
+	stop := make(chan struct{})
+	wg := r.runKV(ccs, clients, 1<<30, keys, stop)
+	waitUntil(t, failoverWait, "operations before the moves", func() error { return r.atLeast(1000) })
+	for _, move := range [][2]*clusterProc{{src, dst}, {dst, src}} {
+		out, err := runCLI(t, 3*time.Minute, "", "--cluster", "reshard", move[0].Addr(),
+			"--cluster-from", move[0].myID(t), "--cluster-to", move[1].myID(t), "--cluster-slots", "100", "--cluster-yes")
+		if err != nil || strings.Contains(out, "[ERR]") {
+			t.Fatalf("reshard: %v\n%s", err, nodetest.Tail(out, 40))
+		}
+		n := r.count()
+		waitUntil(t, failoverWait, "operations after the move", func() error { return r.atLeast(n + 500) })
+	}
+	close(stop)
+	wg.Wait()
+	if got := mySlots(t, src)[0]; got != lo {
+		t.Fatalf("the slots did not come back: lowest slot %d, want %d", got, lo)
+	}
+	r.check(t)
 }
 
 func (r *kvRecorder) count() int {

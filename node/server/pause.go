@@ -84,8 +84,20 @@ func (s *Server) expirePause() {
 func (s *Server) waitUnpaused(c *Client) bool {
 	for {
 		s.mu.Lock()
+		held := c.heldOn
+		c.heldOn = nil
 		done, until := s.pause.done, s.pause.until
 		s.mu.Unlock()
+		if held != nil {
+			// Dispatched again once the hold ends: it checks the pause
+			// then.
+			select {
+			case <-held.done:
+				return true
+			case <-s.closing:
+				return false
+			}
+		}
 		if done == nil {
 			return true
 		}

@@ -161,6 +161,12 @@ func (s *Server) scriptRouteRefuses(c *Client, run *command.ScriptRun, spec *com
 		}
 		return "Script attempted to access a non local key in a cluster node"
 	}
+	if len(s.holds.keys) > 0 && s.holdOf(sc, spec, args) != nil {
+		// A key MIGRATE is sending (keyhold.go): the script cannot wait
+		// for it, as a command does; Redis's answer to a key of a slot
+		// in the middle of a move (TRYAGAIN) in a script.
+		return "Script attempted to access a non local key in a cluster node"
+	}
 	if run.AllowCrossSlot {
 		return ""
 	}

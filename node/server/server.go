@@ -78,6 +78,7 @@ type Server struct {
 	pubsub   pubsubState
 	monitors []*Client
 	pause    pauseState
+	holds    holdState // keys a command works on without the lock (keyhold.go)
 
 	mem      memoryGauge
 	stats    stats

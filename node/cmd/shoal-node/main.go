@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -120,6 +121,12 @@ func run(args []string) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	// SHOAL_MUTEXPROFILE=file records who holds contended locks (the
+	// server lock: what makes other clients wait), written at exit.
+	if path := os.Getenv("SHOAL_MUTEXPROFILE"); path != "" {
+		runtime.SetMutexProfileFraction(1)
+		defer writeProfile("mutex", path)
+	}
 	port := cfg.Port // read before clients may CONFIG SET (which replaces *cfg under the server's lock)
 	srv.Logf("Server initialized, listening on tcp port %d", port)
 	loaded := srv.StartLoading()
@@ -139,4 +146,12 @@ func run(args []string) int {
 	}
 	srv.Logf("shoal-node is now ready to exit, bye bye...")
 	return 0
+}
+
+// writeProfile writes a runtime profile (SHOAL_MUTEXPROFILE).
+func writeProfile(name, path string) {
+	if f, err := os.Create(path); err == nil {
+		_ = pprof.Lookup(name).WriteTo(f, 0)
+		f.Close()
+	}
 }
