@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -49,9 +50,9 @@ type BackupScheduleReconciler struct {
 // scheduledKind is what the schedule needs of a kind with spec.backup.
 type scheduledKind struct {
 	// controller is the controller's name; label the label naming the
-	// resource on its scheduled RedisBackups.
-	controller, label string
-	object            func() client.Object
+	// resource on its scheduled RedisBackups; kind the resource's kind.
+	controller, label, kind string
+	object                  func() client.Object
 	// schedule is the object's spec.backup (nil: none).
 	schedule func(client.Object) *v1alpha1.ScheduledBackupSpec
 	// name is a run's RedisBackup name; source sets spec.cluster or
@@ -64,12 +65,12 @@ type scheduledKind struct {
 // backups are named <name>-rr-<unix time>, apart from those of a
 // RedisCluster of its name.
 func scheduledKinds() []scheduledKind {
-	cluster := scheduledKind{controller: "backupschedule", label: v1alpha1.LabelBackupCluster,
+	cluster := scheduledKind{controller: "backupschedule", label: v1alpha1.LabelBackupCluster, kind: "RedisCluster",
 		object:   func() client.Object { return &v1alpha1.RedisCluster{} },
 		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisCluster).Spec.Backup },
 		name:     scheduledBackupName,
 		source:   func(s *v1alpha1.RedisBackupSpec, owner string) { s.Cluster = owner }}
-	replication := scheduledKind{controller: "replicationbackupschedule", label: v1alpha1.LabelBackupReplication,
+	replication := scheduledKind{controller: "replicationbackupschedule", label: v1alpha1.LabelBackupReplication, kind: "RedisReplication",
 		object:   func() client.Object { return &v1alpha1.RedisReplication{} },
 		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisReplication).Spec.Backup },
 		name:     func(owner string, due time.Time) string { return scheduledBackupName(owner+"-rr", due) },
@@ -119,12 +120,17 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, err
 		}
 	}
-	if err := r.prune(ctx, owner, spec.Retention, list.Items, kept, now); err != nil {
+	waiting, err := r.prune(ctx, owner, spec.Retention, list.Items, kept, now)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	// Pruning looks again soon while a backup runs; otherwise at the next
-	// run time.
-	return ctrl.Result{RequeueAfter: min(max(next.Sub(now), time.Second), healthyResync)}, nil
+	// Pruning looks again soon while a backup runs or a store starts;
+	// otherwise at the next run time.
+	after := min(max(next.Sub(now), time.Second), healthyResync)
+	if waiting {
+		after = min(after, backupWaitRequeue)
+	}
+	return ctrl.Result{RequeueAfter: after}, nil
 }
 
 func (r *BackupScheduleReconciler) createScheduled(ctx context.Context, owner client.Object, spec *v1alpha1.ScheduledBackupSpec, due time.Time) error {
@@ -156,7 +162,7 @@ func scheduledBackupName(owner string, due time.Time) string {
 
 // prune removes the objects of each backup the retention policy drops,
 // then the RedisBackup.
-func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Object, ret v1alpha1.BackupRetention, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) error {
+func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Object, ret v1alpha1.BackupRetention, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) (waiting bool, err error) {
 	count := int(ret.Count)
 	if count < 1 {
 		count = 7
@@ -166,6 +172,7 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 		maxAge = ret.MaxAge.Duration
 	}
 	drop := backup.Prune(kept, count, maxAge, now)
+	usedPVC := false
 	for _, name := range drop {
 		var b *v1alpha1.RedisBackup
 		for i := range items {
@@ -177,31 +184,38 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 			continue
 		}
 		if b.Status.Manifest != "" {
+			// A PVC store is held by the scheduled resource, not by the
+			// completed backup (which releases what it holds).
 			dest := b.Spec.Destination
-			store, _, problem, err := r.Stores.opener(r.Client, r.APIReader, b, "RedisBackup")(ctx, dest.S3, dest.PVC)
+			usedPVC = usedPVC || dest.PVC != nil
+			store, _, problem, err := r.Stores.opener(r.Client, r.APIReader, owner, r.kind.kind)(ctx, dest.S3, dest.PVC)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if problem != "" {
-				return fmt.Errorf("pruning %s: %s", b.Name, problem)
+				// The credentials or the store's pod: tried again soon.
+				log.FromContext(ctx).Info("pruning waits", "backup", b.Name, "for", problem)
+				waiting = true
+				continue
 			}
 			folder := strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
 			if err := store.objects.RemoveAll(ctx, folder); err != nil {
-				return fmt.Errorf("pruning %s: %w", b.Name, err)
-			}
-			if dest.PVC != nil {
-				if err := releasePVCStores(ctx, r.Client, b.Namespace, b.UID); err != nil {
-					return err
-				}
+				return false, fmt.Errorf("pruning %s: %w", b.Name, err)
 			}
 		}
 		if err := r.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
-			return err
+			return false, err
 		}
 		r.Recorder.Eventf(owner, corev1.EventTypeNormal, eventBackupPruned, "RedisBackup %s (run of %s) and its objects removed by the retention policy",
 			b.Name, b.Annotations[v1alpha1.AnnotationScheduledTime])
 	}
-	return nil
+	if usedPVC && !waiting {
+		// Done with the stores of this round.
+		if err := releasePVCStores(ctx, r.Client, owner.GetNamespace(), owner.GetUID()); err != nil {
+			return false, err
+		}
+	}
+	return waiting, nil
 }
 
 // SetupWithManager registers one controller per kind with spec.backup:
