@@ -1,6 +1,9 @@
 // Command shoal-operator is the Shoal operator manager: it runs the
 // RedisCluster controller with leader election, a metrics endpoint and health
 // probes, watching one namespace, several, or all.
+//
+// "shoal-operator store-serve" is the store of a PVC backup destination
+// instead: it serves a mounted directory to the operator (store_serve.go).
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers"
+	"github.com/shoal-dev/shoal/controllers/builders"
 	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
@@ -40,6 +44,7 @@ type options struct {
 	leaderElectionNS     string
 	watchNamespaces      []string // empty: all namespaces
 	defaultNodeImage     string
+	storeImage           string
 	nodeTimeout          time.Duration
 	maxConcurrentWorkers int
 	zap                  zap.Options
@@ -54,6 +59,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the operator's own namespace).")
 	watch := fs.String("watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
 	fs.StringVar(&o.defaultNodeImage, "default-node-image", "shoal/node:dev", "Node image of RedisClusters that do not set spec.image.")
+	fs.StringVar(&o.storeImage, "store-image", "shoal/operator:dev", "Image of the stores of PVC backup destinations: the operator's own.")
 	fs.DurationVar(&o.nodeTimeout, "node-timeout", 3*time.Second, "Timeout of every admin command sent to a data node.")
 	fs.IntVar(&o.maxConcurrentWorkers, "max-concurrent-reconciles", 4, "RedisClusters reconciled in parallel.")
 	o.zap = zap.Options{}
@@ -103,6 +109,10 @@ func newScheme() (*runtime.Scheme, error) {
 }
 
 func main() {
+	run := run
+	if len(os.Args) > 1 && os.Args[1] == builders.StoreSubcommand {
+		run = func(args []string) error { return storeServe(args[1:]) }
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "shoal-operator:", err)
 		os.Exit(1)
@@ -144,6 +154,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	stores := controllers.BackupStores{Image: o.storeImage}
 	r := &controllers.RedisClusterReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
@@ -152,6 +163,7 @@ func run(args []string) error {
 		Dial:             clusteradmin.NewDialer(o.nodeTimeout),
 		DialTLS:          func(cfg *tls.Config) clusteradmin.Dialer { return clusteradmin.NewTLSDialer(o.nodeTimeout, cfg) },
 		NewPassword:      controllers.RandomPassword,
+		Stores:           stores,
 	}
 	if err := r.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisCluster controller: %w", err)
@@ -163,6 +175,7 @@ func run(args []string) error {
 		DefaultNodeImage: o.defaultNodeImage,
 		NewPassword:      controllers.RandomPassword,
 		NodeTimeout:      o.nodeTimeout,
+		Stores:           stores,
 	}
 	if err := rr.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisReplication controller: %w", err)
@@ -173,12 +186,13 @@ func run(args []string) error {
 		Recorder:  mgr.GetEventRecorderFor("shoal-operator"),
 		Dial:      r.Dial,
 		DialTLS:   r.DialTLS,
+		Stores:    stores,
 	}
 	if err := br.SetupWithManager(mgr, o.maxConcurrentWorkers); err != nil {
 		return fmt.Errorf("setting up the RedisBackup controller: %w", err)
 	}
 	sr := &controllers.BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
-		Archives: controllers.NewArchiveManager(), Dial: r.Dial, DialTLS: r.DialTLS}
+		Archives: controllers.NewArchiveManager(), Dial: r.Dial, DialTLS: r.DialTLS, Stores: stores}
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the backup schedule controller: %w", err)
 	}
@@ -188,7 +202,7 @@ func run(args []string) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("starting manager", "watchNamespaces", o.watchNamespaces, "defaultNodeImage", o.defaultNodeImage,
+	log.Info("starting manager", "watchNamespaces", o.watchNamespaces, "defaultNodeImage", o.defaultNodeImage, "storeImage", o.storeImage,
 		"leaderElection", o.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

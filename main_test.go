@@ -36,3 +36,14 @@ func TestParseFlagsDefaultsAndLogLevel(t *testing.T) {
 		t.Error("an empty default node image must be refused")
 	}
 }
+
+func TestParseStoreServeFlags(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	o, err := parseStoreServeFlags([]string{"--root=/store", "--listen=:9000"}, env("tok"))
+	if err != nil || o.root != "/store" || o.listen != ":9000" || o.token != "tok" {
+		t.Errorf("options %+v, %v", o, err)
+	}
+	if _, err := parseStoreServeFlags(nil, env("")); err == nil {
+		t.Error("store-serve without a token must be refused")
+	}
+}

@@ -40,7 +40,7 @@ func TestEncryptedBackupAndRestore(t *testing.T) {
 	_, _, _, cc := startFilledCluster(t, ns, "src", 600)
 
 	bk := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "enc"},
-		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: dest}, Compression: v1alpha1.CompressionZstd,
+		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: &dest}, Compression: v1alpha1.CompressionZstd,
 			Encryption: &v1alpha1.BackupEncryption{KeySecret: v1alpha1.BackupKeySecret{Name: "backup-key"}}}}
 	create(t, bk)
 	done := waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,15 +50,9 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	bk := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b1"},
-		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: dest}, Compression: v1alpha1.CompressionGzip}}
+		Spec: v1alpha1.RedisBackupSpec{Cluster: "src", Destination: v1alpha1.BackupDestination{S3: &dest}, Compression: v1alpha1.CompressionGzip}}
 	create(t, bk)
-	waitBackup(t, client.ObjectKeyFromObject(bk), func(b *v1alpha1.RedisBackup) error {
-		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
-		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(v1alpha1.ReasonBackupSlotsMoving) {
-			return fmt.Errorf("phase %s, condition %+v; want Pending, SlotsMoving", b.Status.Phase, c)
-		}
-		return nil
-	})
+	waitBackup(t, client.ObjectKeyFromObject(bk), pendingFor(v1alpha1.ReasonBackupSlotsMoving))
 	if err := m0.Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +204,18 @@ func waitBackup(t *testing.T, key client.ObjectKey, check func(*v1alpha1.RedisBa
 	return b
 }
 
+// pendingFor checks a backup is Pending, its Completed condition saying
+// reason.
+func pendingFor(reason v1alpha1.ConditionReason) func(*v1alpha1.RedisBackup) error {
+	return func(b *v1alpha1.RedisBackup) error {
+		c := findCondition(b.Status.Conditions, v1alpha1.ConditionBackupCompleted)
+		if b.Status.Phase != v1alpha1.BackupPending || c == nil || c.Reason != string(reason) {
+			return fmt.Errorf("phase %s, condition %+v; want Pending, %s", b.Status.Phase, c, reason)
+		}
+		return nil
+	}
+}
+
 func findCondition(cs []metav1.Condition, t v1alpha1.ConditionType) *metav1.Condition {
 	for i := range cs {
 		if cs[i].Type == string(t) {
@@ -288,12 +295,13 @@ func fillCluster(t *testing.T, cc redis.Cmdable, n int) {
 // b holds nothing else.
 func compareClusters(ctx context.Context, t *testing.T, a, b *redis.ClusterClient) {
 	t.Helper()
-	var want int64
+	// ForEachMaster calls its function on every master at once.
+	var want atomic.Int64
 	err := a.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 		iter := m.Scan(ctx, 0, "", 1000).Iterator()
 		for iter.Next(ctx) {
 			k := iter.Val()
-			want++
+			want.Add(1)
 			av, err := dumpValue(ctx, m, k)
 			if err != nil {
 				return err
@@ -313,15 +321,10 @@ func compareClusters(ctx context.Context, t *testing.T, a, b *redis.ClusterClien
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got int64
-	if err := b.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		n, err := m.DBSize(ctx).Result()
-		got += n
-		return err
-	}); err != nil || got != want {
-		t.Errorf("the restored cluster holds %d keys, the backed-up one %d (%v)", got, want, err)
+	if got, err := clusterKeys(ctx, b); err != nil || got != want.Load() {
+		t.Errorf("the restored cluster holds %d keys, the backed-up one %d (%v)", got, want.Load(), err)
 	}
-	if want == 0 {
+	if want.Load() == 0 {
 		t.Error("nothing to compare")
 	}
 }
@@ -340,7 +343,7 @@ func TestScheduledBackupsArePruned(t *testing.T) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
 		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 2s",
-			Destination: v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true,
+			Destination: v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: s3.Endpoint, Bucket: testBucket, Insecure: true,
 				CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}},
 			Retention: v1alpha1.BackupRetention{Count: 2}}
 	})
@@ -353,31 +356,36 @@ func TestScheduledBackupsArePruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The schedule goes on: the retention holds while backups come.
-	eventually(t, func() error {
-		var list v1alpha1.RedisBackupList
-		if err := testEnv.c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelBackupCluster: "sched"}); err != nil {
-			return err
+	eventually(t, func() error { return keptBackupsOnly(ctx, store, ns, "sched", "") })
+}
+
+// keptBackupsOnly checks the scheduled backups of the RedisCluster name:
+// one to three completed are kept, and the store holds (under prefix) the
+// objects of kept backups only.
+func keptBackupsOnly(ctx context.Context, store backup.Objects, ns, name, prefix string) error {
+	var list v1alpha1.RedisBackupList
+	if err := testEnv.c.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{v1alpha1.LabelBackupCluster: name}); err != nil {
+		return err
+	}
+	folders := map[string]bool{}
+	completed := 0
+	for _, b := range list.Items {
+		if b.Status.Phase == v1alpha1.BackupCompleted {
+			completed++
 		}
-		folders := map[string]bool{}
-		completed := 0
-		for _, b := range list.Items {
-			if b.Status.Phase == v1alpha1.BackupCompleted {
-				completed++
-			}
-			folders[backup.Folder("", ns, "sched", b.Name)] = true
+		folders[backup.Folder(prefix, ns, name, b.Name)] = true
+	}
+	if completed == 0 || completed > 3 {
+		return fmt.Errorf("%d completed scheduled backups kept", completed)
+	}
+	keys, err := store.List(ctx, backup.Folder(prefix, ns, name, ""))
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !folders[k[:strings.LastIndex(k, "/")+1]] {
+			return fmt.Errorf("object %s belongs to no kept backup (kept %v)", k, folders)
 		}
-		if completed == 0 || completed > 3 {
-			return fmt.Errorf("%d completed scheduled backups kept", completed)
-		}
-		keys, err := store.List(ctx, ns+"/sched/")
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if !folders[k[:strings.LastIndex(k, "/")+1]] {
-				return fmt.Errorf("object %s belongs to no kept backup (kept %v)", k, folders)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -139,7 +139,10 @@ type continuousWant struct {
 // archiveWant reads the base backup's manifest and the cluster's masters
 // now. A nil want comes with why the archive cannot run yet.
 func (r *BackupScheduleReconciler) archiveWant(ctx context.Context, rc *v1alpha1.RedisCluster, base *v1alpha1.RedisBackup, interval time.Duration) (*continuousWant, string, error) {
-	store, problem, err := openStore(ctx, r.APIReader, base.Namespace, &base.Spec.Destination.S3)
+	if base.Spec.Destination.S3 == nil {
+		return nil, fmt.Sprintf("backup %s is on a PVC: continuous archiving needs an S3 destination", base.Name), nil
+	}
+	store, problem, err := openStore(ctx, r.APIReader, base.Namespace, base.Spec.Destination.S3)
 	if err != nil || problem != "" {
 		return nil, problem, err
 	}

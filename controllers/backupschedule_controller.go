@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -48,6 +49,8 @@ type BackupScheduleReconciler struct {
 	Archives *ArchiveManager
 	Dial     clusteradmin.Dialer
 	DialTLS  func(*tls.Config) clusteradmin.Dialer
+	// Stores opens the destinations (to prune).
+	Stores BackupStores
 
 	kind scheduledKind
 }
@@ -55,9 +58,9 @@ type BackupScheduleReconciler struct {
 // scheduledKind is what the schedule needs of a kind with spec.backup.
 type scheduledKind struct {
 	// controller is the controller's name; label the label naming the
-	// resource on its scheduled RedisBackups.
-	controller, label string
-	object            func() client.Object
+	// resource on its scheduled RedisBackups; kind the resource's kind.
+	controller, label, kind string
+	object                  func() client.Object
 	// schedule is the object's spec.backup (nil: none).
 	schedule func(client.Object) *v1alpha1.ScheduledBackupSpec
 	// name is a run's RedisBackup name; source sets spec.cluster or
@@ -70,12 +73,12 @@ type scheduledKind struct {
 // backups are named <name>-rr-<unix time>, apart from those of a
 // RedisCluster of its name.
 func scheduledKinds() []scheduledKind {
-	cluster := scheduledKind{controller: "backupschedule", label: v1alpha1.LabelBackupCluster,
+	cluster := scheduledKind{controller: "backupschedule", label: v1alpha1.LabelBackupCluster, kind: "RedisCluster",
 		object:   func() client.Object { return &v1alpha1.RedisCluster{} },
 		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisCluster).Spec.Backup },
 		name:     scheduledBackupName,
 		source:   func(s *v1alpha1.RedisBackupSpec, owner string) { s.Cluster = owner }}
-	replication := scheduledKind{controller: "replicationbackupschedule", label: v1alpha1.LabelBackupReplication,
+	replication := scheduledKind{controller: "replicationbackupschedule", label: v1alpha1.LabelBackupReplication, kind: "RedisReplication",
 		object:   func() client.Object { return &v1alpha1.RedisReplication{} },
 		schedule: func(o client.Object) *v1alpha1.ScheduledBackupSpec { return o.(*v1alpha1.RedisReplication).Spec.Backup },
 		name:     func(owner string, due time.Time) string { return scheduledBackupName(owner+"-rr", due) },
@@ -132,12 +135,16 @@ func (r *BackupScheduleReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return ctrl.Result{}, err
 		}
 	}
-	if err := r.prune(ctx, owner, spec.Retention, list.Items, kept, now); err != nil {
+	waiting, err := r.prune(ctx, owner, spec.Retention, list.Items, kept, now)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	// Pruning looks again soon while a backup runs; otherwise at the next
-	// run time.
+	// Pruning looks again soon while a backup runs or a store starts;
+	// otherwise at the next run time.
 	after := min(max(next.Sub(now), time.Second), healthyResync)
+	if waiting {
+		after = min(after, backupWaitRequeue)
+	}
 	if !ok {
 		// A backup created by this run is in the list next time.
 		again, err := r.ensureContinuous(ctx, owner, spec, list.Items, now)
@@ -180,7 +187,7 @@ func scheduledBackupName(owner string, due time.Time) string {
 
 // prune removes the objects of each backup the retention policy drops,
 // then the RedisBackup.
-func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Object, ret v1alpha1.BackupRetention, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) error {
+func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Object, ret v1alpha1.BackupRetention, items []v1alpha1.RedisBackup, kept []backup.Kept, now time.Time) (waiting bool, err error) {
 	count := int(ret.Count)
 	if count < 1 {
 		count = 7
@@ -190,6 +197,7 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 		maxAge = ret.MaxAge.Duration
 	}
 	drop := backup.Prune(kept, count, maxAge, now)
+	usedPVC := false
 	for _, name := range drop {
 		var b *v1alpha1.RedisBackup
 		for i := range items {
@@ -201,25 +209,38 @@ func (r *BackupScheduleReconciler) prune(ctx context.Context, owner client.Objec
 			continue
 		}
 		if b.Status.Manifest != "" {
-			store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+			// A PVC store is held by the scheduled resource, not by the
+			// completed backup (which releases what it holds).
+			dest := b.Spec.Destination
+			usedPVC = usedPVC || dest.PVC != nil
+			store, _, problem, err := r.Stores.opener(r.Client, r.APIReader, owner, r.kind.kind)(ctx, dest.S3, dest.PVC)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if problem != "" {
-				return fmt.Errorf("pruning %s: %s", b.Name, problem)
+				// The credentials or the store's pod: tried again soon.
+				log.FromContext(ctx).Info("pruning waits", "backup", b.Name, "for", problem)
+				waiting = true
+				continue
 			}
 			folder := strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
-			if err := store.RemoveAll(ctx, folder); err != nil {
-				return fmt.Errorf("pruning %s: %w", b.Name, err)
+			if err := store.objects.RemoveAll(ctx, folder); err != nil {
+				return false, fmt.Errorf("pruning %s: %w", b.Name, err)
 			}
 		}
 		if err := r.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
-			return err
+			return false, err
 		}
 		r.Recorder.Eventf(owner, corev1.EventTypeNormal, eventBackupPruned, "RedisBackup %s (run of %s) and its objects removed by the retention policy",
 			b.Name, b.Annotations[v1alpha1.AnnotationScheduledTime])
 	}
-	return nil
+	if usedPVC && !waiting {
+		// Done with the stores of this round.
+		if err := releasePVCStores(ctx, r.Client, owner.GetNamespace(), owner.GetUID()); err != nil {
+			return false, err
+		}
+	}
+	return waiting, nil
 }
 
 // SetupWithManager registers one controller per kind with spec.backup
@@ -234,7 +255,7 @@ func (r *BackupScheduleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	for _, kind := range scheduledKinds() {
 		kr := &BackupScheduleReconciler{Client: r.Client, APIReader: r.APIReader, Recorder: r.Recorder, Now: r.Now,
-			Archives: r.Archives, Dial: r.Dial, DialTLS: r.DialTLS, kind: kind}
+			Archives: r.Archives, Dial: r.Dial, DialTLS: r.DialTLS, Stores: r.Stores, kind: kind}
 		err := ctrl.NewControllerManagedBy(mgr).
 			For(kind.object()).
 			Watches(&v1alpha1.RedisBackup{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

@@ -26,6 +26,7 @@ func CacheOptions(namespaces []string) cache.Options {
 			&corev1.ConfigMap{}:             managed,
 			&corev1.Service{}:               managed,
 			&appsv1.StatefulSet{}:           managed,
+			&appsv1.Deployment{}:            managed,
 			&policyv1.PodDisruptionBudget{}: managed,
 			&networkingv1.NetworkPolicy{}:   managed,
 		},

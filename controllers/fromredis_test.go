@@ -326,12 +326,7 @@ func compareWithSource(ctx context.Context, t *testing.T, source *redis.Client, 
 	if err := iter.Err(); err != nil {
 		t.Fatal(err)
 	}
-	var got int64
-	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		n, err := m.DBSize(ctx).Result()
-		got += n
-		return err
-	})
+	got, err := clusterKeys(ctx, cc)
 	if err != nil || got != want {
 		t.Errorf("the cluster holds %d keys, the source %d (%v)", got, want, err)
 	}

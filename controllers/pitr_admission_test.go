@@ -14,12 +14,13 @@ import (
 )
 
 // TestContinuousBackupAdmission: spec.backup.continuous.uploadInterval
-// defaults to 1s and is bounded to 100ms..5m by the API server;
+// defaults to 1s and is bounded to 100ms..5m by the API server, and needs
+// an S3 destination (the archivers write segments there);
 // fromBackup.pointInTime is accepted on a RedisCluster.
 func TestContinuousBackupAdmission(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	dest := v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
+	dest := v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
 		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}
 	withInterval := func(name string, d *time.Duration) *v1alpha1.RedisCluster {
 		return newCluster(ns, name, func(rc *v1alpha1.RedisCluster) {
@@ -36,6 +37,13 @@ func TestContinuousBackupAdmission(t *testing.T) {
 		if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "uploadInterval must be between 100ms and 5m") {
 			t.Errorf("uploadInterval %s: %v", d, err)
 		}
+	}
+	onPVC := newCluster(ns, "onpvc", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Continuous: &v1alpha1.ContinuousBackupSpec{},
+			Destination: v1alpha1.BackupDestination{PVC: &v1alpha1.PVCDestination{ClaimName: "backups"}}}
+	})
+	if err := testEnv.c.Create(ctx, onPVC); err == nil || !strings.Contains(err.Error(), "continuous archiving needs an s3 destination") {
+		t.Errorf("continuous to a PVC: %v", err)
 	}
 	rc := withInterval("default", nil)
 	create(t, rc)

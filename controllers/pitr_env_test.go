@@ -51,7 +51,7 @@ func TestPointInTimeRestore(t *testing.T) {
 	src := newCluster(ns, "src", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
-		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: dest},
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: &dest},
 			Continuous: &v1alpha1.ContinuousBackupSpec{UploadInterval: &metav1.Duration{Duration: pitrInterval}}}
 	})
 	create(t, src)
@@ -345,7 +345,7 @@ func TestContinuousBackupAfterASlotMove(t *testing.T) {
 	src := newCluster(ns, "src", func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
-		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: dest},
+		rc.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: v1alpha1.BackupDestination{S3: &dest},
 			Continuous: &v1alpha1.ContinuousBackupSpec{}}
 	})
 	create(t, src)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -65,6 +67,8 @@ type RedisBackupReconciler struct {
 	// controller's).
 	Dial    clusteradmin.Dialer
 	DialTLS func(*tls.Config) clusteradmin.Dialer
+	// Stores opens the destinations.
+	Stores BackupStores
 }
 
 // Reconcile takes one backup.
@@ -74,7 +78,10 @@ func (r *RedisBackupReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if b.Status.Phase == v1alpha1.BackupCompleted || b.Status.Phase == v1alpha1.BackupFailed || !b.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+		if b.Spec.Destination.PVC == nil {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, b.Namespace, b.UID)
 	}
 	before := b.DeepCopy()
 	res, err := r.take(ctx, b)
@@ -231,12 +238,13 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 	if why != "" {
 		return r.wait(b, reason, why)
 	}
-	store, problem, err := openStore(ctx, r.APIReader, b.Namespace, &b.Spec.Destination.S3)
+	dest := b.Spec.Destination
+	store, reason, problem, err := r.Stores.opener(r.Client, r.APIReader, b, "RedisBackup")(ctx, dest.S3, dest.PVC)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if problem != "" {
-		return r.wait(b, v1alpha1.ReasonBackupCredentials, problem)
+		return r.wait(b, reason, problem)
 	}
 	encKey, problem, err := readBackupKey(ctx, r.APIReader, b.Namespace, b.Spec.Encryption)
 	if err != nil {
@@ -249,10 +257,10 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 
 	// Running is written before the snapshots start, so a watcher sees it.
 	start := metav1.Now()
-	folder := backup.Folder(b.Spec.Destination.S3.Prefix, b.Namespace, target.name, b.Name)
+	folder := backup.Folder(store.prefix, b.Namespace, target.name, b.Name)
 	b.Status.Phase = v1alpha1.BackupRunning
 	b.Status.StartTime = &start
-	b.Status.Location = "s3://" + store.Bucket() + "/" + folder
+	b.Status.Location = store.root + folder
 	b.SetCondition(v1alpha1.ConditionBackupCompleted, metav1.ConditionFalse, v1alpha1.ReasonBackupRunning,
 		fmt.Sprintf("streaming the snapshots of %d shards", len(sources)))
 	r.Recorder.Eventf(b, corev1.EventTypeNormal, eventBackupStarted, "Backup of %d shards to %s started", len(sources), b.Status.Location)
@@ -271,7 +279,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 		compression = backup.CompressionNone
 	}
 	format := backup.Format{Compression: compression, Key: encKey}
-	objects, err := backup.UploadShards(ctx, store, folder, format, sources, backup.Options{
+	objects, err := backup.UploadShards(ctx, store.objects, folder, format, sources, backup.Options{
 		Username: target.auth.Username, Password: target.auth.Password, TLS: target.tls, Timeout: backupStreamTimeout})
 	if err != nil {
 		r.fail(b, err.Error())
@@ -295,7 +303,7 @@ func (r *RedisBackupReconciler) take(ctx context.Context, b *v1alpha1.RedisBacku
 		return ctrl.Result{}, err
 	}
 	key := folder + backup.ManifestName
-	if err := store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "application/json"); err != nil {
+	if err := store.objects.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "application/json"); err != nil {
 		r.fail(b, err.Error())
 		return ctrl.Result{}, nil
 	}
@@ -362,10 +370,12 @@ func equalJSON(a, b any) bool {
 
 // SetupWithManager registers the controller. Snapshots stream within a
 // reconcile, so backups of different clusters run side by side on
-// workers of their own.
+// workers of their own. A PVC store's Deployment wakes the backups that
+// own it (that wait for it to be ready).
 func (r *RedisBackupReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.RedisBackup{}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1alpha1.RedisBackup{})).
 		Named("redisbackup").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, workers)}).
 		Complete(r)

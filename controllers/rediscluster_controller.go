@@ -85,6 +85,8 @@ type RedisClusterReconciler struct {
 	// between non-atomic steps (a slot move, a rolling restart); when it
 	// returns true the step stops there as if the operator had crashed.
 	Failpoint func(cluster client.ObjectKey, point string) bool
+	// Stores opens the store of spec.bootstrap.fromBackup.
+	Stores BackupStores
 
 	// metrics are the operator's own per-cluster metrics (metrics.go),
 	// made by SetupWithManager; nil records nothing.

@@ -57,13 +57,13 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	status := st.rc.Status.FromBackup
 	switch status.Phase {
 	case v1alpha1.RestoreCompleted:
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, st.rc.Namespace, st.rc.UID)
 	case v1alpha1.RestoreFailed:
 		// Not Ready, ever: the cluster holds none or part of the backup.
 		// Delete it and restore from another backup.
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+status.Message)
 		st.halt = true
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, releasePVCStores(ctx, r.Client, st.rc.Namespace, st.rc.UID)
 	}
 	waiting := func(msg string) (ctrl.Result, error) {
 		status.Message = msg
@@ -79,12 +79,13 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 		st.degrade(v1alpha1.ReasonRestoreRefused, "the backup was refused: "+msg)
 		r.Recorder.Event(st.rc, corev1.EventTypeWarning, eventRestoreRefused, msg)
 		st.halt = true
-		return ctrl.Result{}, nil
+		return releaseAfterRestore(ctx, r.Client, st.rc), nil
 	}
 
 	run := &importRun{r: r, st: st}
 	defer run.close()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget,
+	stores := r.Stores.opener(r.Client, r.APIReader, st.rc, "RedisCluster")
+	step, err := restoreNext(ctx, r.Client, r.APIReader, stores, st.rc.Namespace, backup.KindCluster, spec, status, run.importTarget,
 		func() error { return r.writeStatusNow(ctx, st) })
 	switch {
 	case err != nil:
@@ -102,7 +103,7 @@ func (r *RedisClusterReconciler) ensureFromBackup(ctx context.Context, st *state
 	}
 	if status.Phase == v1alpha1.RestoreCompleted {
 		restoreDone(r.Recorder, st.rc, status)
-		return ctrl.Result{}, nil
+		return releaseAfterRestore(ctx, r.Client, st.rc), nil
 	}
 	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
 	if status.PointInTime != nil {
@@ -132,9 +133,9 @@ type restoreStep struct {
 // another key, is refused before any of its keys is loaded) and loaded
 // into the target open returns. With spec.pointInTime, each shard's
 // archive is replayed next (recordNow writes the status at once).
-func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
+func restoreNext(ctx context.Context, c, secrets client.Reader, stores storeOpener, ns, kind string, spec *v1alpha1.FromBackupSpec, status *v1alpha1.RestoreStatus,
 	open func() (*nodeadmin.ImportTarget, error), recordNow func() error) (restoreStep, error) {
-	store, folder, enc, problem, err := backupLocation(ctx, c, secrets, ns, spec)
+	opened, folder, enc, problem, err := backupLocation(ctx, c, stores, ns, spec)
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
 	}
@@ -142,7 +143,8 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, ns, kind string,
 	if err != nil || problem != "" {
 		return restoreStep{waiting: problem}, err
 	}
-	status.Location = "s3://" + store.Bucket() + "/" + folder
+	store := opened.objects
+	status.Location = opened.root + folder
 	m, err := readManifest(ctx, store, folder)
 	if errors.Is(err, backup.ErrNotFound) {
 		return restoreStep{refused: fmt.Sprintf("%s has no %s: not a completed backup", status.Location, backup.ManifestName)}, nil
@@ -226,6 +228,17 @@ func restoreDone(rec record.EventRecorder, obj restoredObject, status *v1alpha1.
 	rec.Event(obj, corev1.EventTypeNormal, eventRestoreCompleted, "Restore completed: "+msg)
 }
 
+// releaseAfterRestore releases the PVC stores obj used, once its restore
+// is over (Completed or refused); a failure is tried again soon, as the
+// restore's status is written anyway.
+func releaseAfterRestore(ctx context.Context, c client.Client, obj client.Object) ctrl.Result {
+	if err := releasePVCStores(ctx, c, obj.GetNamespace(), obj.GetUID()); err != nil {
+		ctrl.LoggerFrom(ctx).Info("releasing the backup store failed, trying again", "error", err.Error())
+		return ctrl.Result{RequeueAfter: backupWaitRequeue}
+	}
+	return ctrl.Result{}
+}
+
 // restoredObject is a kind with spec.bootstrap.fromBackup.
 type restoredObject interface {
 	runtime.Object
@@ -242,9 +255,10 @@ func restoreSpec(rc *v1alpha1.RedisCluster) *v1alpha1.FromBackupSpec {
 
 // backupLocation is the store and folder of the backup to load, and its
 // encryption key's Secret (spec's, else the RedisBackup's; nil: none).
-// The RedisBackup is read with c, the store's Secret with secrets.
-func backupLocation(ctx context.Context, c, secrets client.Reader, ns string, spec *v1alpha1.FromBackupSpec) (*backup.Store, string, *v1alpha1.BackupEncryption, string, error) {
-	dest, folder, enc := spec.S3, strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
+// The RedisBackup is read with c, the store opened with stores.
+func backupLocation(ctx context.Context, c client.Reader, stores storeOpener, ns string, spec *v1alpha1.FromBackupSpec) (*openedStore, string, *v1alpha1.BackupEncryption, string, error) {
+	dest := v1alpha1.BackupDestination{S3: spec.S3, PVC: spec.PVC}
+	folder, enc := strings.TrimSuffix(spec.Path, "/")+"/", spec.Encryption
 	if spec.BackupName != "" {
 		b := &v1alpha1.RedisBackup{}
 		err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: spec.BackupName}, b)
@@ -257,13 +271,13 @@ func backupLocation(ctx context.Context, c, secrets client.Reader, ns string, sp
 		if b.Status.Phase != v1alpha1.BackupCompleted {
 			return nil, "", nil, fmt.Sprintf("RedisBackup %s is %s, not Completed", spec.BackupName, b.Status.Phase), nil
 		}
-		dest = &b.Spec.Destination.S3
+		dest = b.Spec.Destination
 		folder = strings.TrimSuffix(b.Status.Manifest, backup.ManifestName)
 		if enc == nil {
 			enc = b.Spec.Encryption
 		}
 	}
-	store, problem, err := openStore(ctx, secrets, ns, dest)
+	store, _, problem, err := stores(ctx, dest.S3, dest.PVC)
 	return store, folder, enc, problem, err
 }
 
@@ -272,7 +286,7 @@ type badManifestError struct{ err error }
 
 func (e *badManifestError) Error() string { return e.err.Error() }
 
-func readManifest(ctx context.Context, s *backup.Store, folder string) (*backup.Manifest, error) {
+func readManifest(ctx context.Context, s backup.Objects, folder string) (*backup.Manifest, error) {
 	rd, err := s.Get(ctx, folder+backup.ManifestName)
 	if err != nil {
 		return nil, err

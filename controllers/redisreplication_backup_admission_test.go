@@ -24,7 +24,7 @@ import (
 func TestReplicationBackupAdmission(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t)
-	dest := v1alpha1.BackupDestination{S3: v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
+	dest := v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
 		CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}
 	refused := func(t *testing.T, err error, want string) {
 		t.Helper()
@@ -85,11 +85,35 @@ func TestReplicationBackupAdmission(t *testing.T) {
 		want   string
 	}{
 		"fromBackup with both sources": {func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", S3: &dest.S3, Path: "x"})
-		}, "fromBackup needs exactly one of backupName and s3"},
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", S3: dest.S3, Path: "x"})
+		}, "fromBackup needs exactly one of backupName, s3 and pvc"},
+		"fromBackup with s3 and pvc": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{S3: dest.S3, PVC: &v1alpha1.PVCDestination{ClaimName: "c"}, Path: "x"})
+		}, "fromBackup needs exactly one of backupName, s3 and pvc"},
+		"fromBackup pvc without a path": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{PVC: &v1alpha1.PVCDestination{ClaimName: "c"}})
+		}, "fromBackup.path goes with fromBackup.s3 or fromBackup.pvc"},
+		"fromBackup pvc with a subPath": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{PVC: &v1alpha1.PVCDestination{ClaimName: "c", SubPath: "a"}, Path: "x"})
+		}, "fromBackup.pvc takes no subPath"},
+		"schedule destination with s3 and pvc": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily",
+				Destination: v1alpha1.BackupDestination{S3: dest.S3, PVC: &v1alpha1.PVCDestination{ClaimName: "c"}}}
+		}, "a destination is exactly one of s3 and pvc"},
+		"schedule destination with neither": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily"}
+		}, "a destination is exactly one of s3 and pvc"},
+		"schedule pvc subPath leaving the volume": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily",
+				Destination: v1alpha1.BackupDestination{PVC: &v1alpha1.PVCDestination{ClaimName: "c", SubPath: "a/../.."}}}
+		}, "spec.backup.destination.pvc.subPath in body should match"},
+		"schedule pvc claim name too long for the store's Service": {func(rr *v1alpha1.RedisReplication) {
+			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily",
+				Destination: v1alpha1.BackupDestination{PVC: &v1alpha1.PVCDestination{ClaimName: strings.Repeat("c", 52)}}}
+		}, "spec.backup.destination.pvc.claimName: Too long"},
 		"fromBackup s3 without a path": {func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{S3: &dest.S3})
-		}, "fromBackup.path goes with fromBackup.s3"},
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{S3: dest.S3})
+		}, "fromBackup.path goes with fromBackup.s3 or fromBackup.pvc"},
 		"schedule retention 0": {func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Retention: v1alpha1.BackupRetention{Count: -1}}
 		}, "spec.backup.retention.count in body should be greater than or equal to 1"},

@@ -44,7 +44,7 @@ func TestReplicationBackupAndRestore(t *testing.T) {
 	src, sim := startReplication(t, ns, "src", password, func(rr *v1alpha1.RedisReplication) {
 		scheduled := dest
 		scheduled.Prefix = "scheduled"
-		rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 3s", Destination: v1alpha1.BackupDestination{S3: scheduled},
+		rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@every 3s", Destination: v1alpha1.BackupDestination{S3: &scheduled},
 			Retention: v1alpha1.BackupRetention{Count: 2}}
 	})
 	ready := waitReplicationReady(t, client.ObjectKeyFromObject(src), 3*waitFor)
@@ -75,10 +75,10 @@ func TestReplicationBackupAndRestore(t *testing.T) {
 	})
 
 	b1 := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b1"},
-		Spec: v1alpha1.RedisBackupSpec{Replication: "src", Destination: v1alpha1.BackupDestination{S3: dest},
+		Spec: v1alpha1.RedisBackupSpec{Replication: "src", Destination: v1alpha1.BackupDestination{S3: &dest},
 			Source: v1alpha1.BackupFromReplica, Compression: v1alpha1.CompressionGzip}}
 	b2 := &v1alpha1.RedisBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "b2"},
-		Spec: v1alpha1.RedisBackupSpec{Replication: "src", Destination: v1alpha1.BackupDestination{S3: dest}, Compression: v1alpha1.CompressionZstd,
+		Spec: v1alpha1.RedisBackupSpec{Replication: "src", Destination: v1alpha1.BackupDestination{S3: &dest}, Compression: v1alpha1.CompressionZstd,
 			Encryption: &v1alpha1.BackupEncryption{KeySecret: v1alpha1.BackupKeySecret{Name: "backup-key"}}}}
 	create(t, b1)
 	create(t, b2)

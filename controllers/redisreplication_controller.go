@@ -74,6 +74,8 @@ type RedisReplicationReconciler struct {
 	PodHost func(rr *v1alpha1.RedisReplication, pod *corev1.Pod) string
 	// Now is the clock of certificate renewals (nil: the wall clock).
 	Now func() time.Time
+	// Stores opens the store of spec.bootstrap.fromBackup.
+	Stores BackupStores
 
 	watcher *switchWatcher
 }

@@ -51,11 +51,11 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 	}
 	switch status.Phase {
 	case v1alpha1.RestoreCompleted:
-		return ctrl.Result{}, false, nil
+		return ctrl.Result{}, false, releasePVCStores(ctx, r.Client, rr.Namespace, rr.UID)
 	case v1alpha1.RestoreFailed:
 		// Never Ready: the master holds none or part of the backup.
 		// Delete the RedisReplication and restore from another backup.
-		return hold(v1alpha1.ReasonRestoreRefused, status.Message, true, ctrl.Result{})
+		return hold(v1alpha1.ReasonRestoreRefused, status.Message, true, releaseAfterRestore(ctx, r.Client, rr))
 	}
 	waiting := func(msg string) (ctrl.Result, bool, error) {
 		status.Message = msg
@@ -77,7 +77,8 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 			target.Close()
 		}
 	}()
-	step, err := restoreNext(ctx, r.Client, r.APIReader, rr.Namespace, backup.KindReplication, spec, status, open, nil)
+	stores := r.Stores.opener(r.Client, r.APIReader, rr, "RedisReplication")
+	step, err := restoreNext(ctx, r.Client, r.APIReader, stores, rr.Namespace, backup.KindReplication, spec, status, open, nil)
 	switch {
 	case err != nil:
 		return ctrl.Result{}, true, err
@@ -86,7 +87,7 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 		status.Phase, status.Message, status.CompletionTime = v1alpha1.RestoreFailed, step.refused, &now
 		rr.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreRefused, step.refused)
 		r.Recorder.Event(rr, corev1.EventTypeWarning, eventRestoreRefused, step.refused)
-		return hold(v1alpha1.ReasonRestoreRefused, step.refused, true, ctrl.Result{})
+		return hold(v1alpha1.ReasonRestoreRefused, step.refused, true, releaseAfterRestore(ctx, r.Client, rr))
 	case step.waiting != "":
 		return waiting(step.waiting)
 	}
@@ -95,7 +96,7 @@ func (r *RedisReplicationReconciler) ensureReplicationRestore(ctx context.Contex
 	}
 	if status.Phase == v1alpha1.RestoreCompleted {
 		restoreDone(r.Recorder, rr, status)
-		return ctrl.Result{}, false, nil
+		return releaseAfterRestore(ctx, r.Client, rr), false, nil
 	}
 	msg := fmt.Sprintf("%d of %d shards loaded, %d keys", status.ShardsLoaded, status.Shards, status.KeysLoaded)
 	rr.SetCondition(v1alpha1.ConditionRestored, metav1.ConditionFalse, v1alpha1.ReasonRestoreLoading, msg)

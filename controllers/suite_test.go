@@ -39,6 +39,8 @@ const (
 	waitFor      = 60 * time.Second
 	pollInterval = 100 * time.Millisecond
 	testImage    = "shoal/node:envtest"
+	// testStoreImage is the image of the PVC stores (the operator's).
+	testStoreImage = "shoal/operator:envtest"
 )
 
 // env is the one test environment of this package: the API server, a client
@@ -115,6 +117,9 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	fp := newFailpoints()
+	// There are no store pods: a test serves a PVC store itself and
+	// registers its address (testStores).
+	stores := BackupStores{Image: testStoreImage, Address: testStores.address}
 	r := &RedisClusterReconciler{
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
@@ -123,6 +128,7 @@ func runSuite(m *testing.M) int {
 		Dial:             clusteradmin.NewDialer(2 * time.Second),
 		NewPassword:      RandomPassword,
 		Failpoint:        fp.Hit,
+		Stores:           stores,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		fmt.Fprintln(os.Stderr, "controller:", err)
@@ -137,19 +143,20 @@ func runSuite(m *testing.M) int {
 		NodeTimeout:      2 * time.Second,
 		// envtest has no cluster DNS: the pods' addresses are their IPs.
 		PodHost: func(_ *v1alpha1.RedisReplication, p *corev1.Pod) string { return p.Status.PodIP },
+		Stores:  stores,
 	}
 	if err := rr.SetupWithManager(mgr, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "replication controller:", err)
 		return 1
 	}
 	br := &RedisBackupReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial}
+		Recorder: mgr.GetEventRecorderFor("shoal-operator"), Dial: r.Dial, Stores: stores}
 	if err := br.SetupWithManager(mgr, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "backup controller:", err)
 		return 1
 	}
 	sr := &BackupScheduleReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorderFor("shoal-operator"),
-		Archives: NewArchiveManager(), Dial: r.Dial}
+		Archives: NewArchiveManager(), Dial: r.Dial, Stores: stores}
 	if err := sr.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, "backup schedule controller:", err)
 		return 1

@@ -102,10 +102,43 @@ const (
 	CompressionZstd BackupCompression = "Zstd"
 )
 
-// BackupDestination is an object store location.
+// BackupDestination is where a backup's objects go: an S3-compatible
+// object store, or a PersistentVolumeClaim of the backup's namespace.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.s3) != has(self.pvc)",message="a destination is exactly one of s3 and pvc"
 type BackupDestination struct {
 	// S3 is an S3-compatible object store.
-	S3 S3Destination `json:"s3"`
+	// +optional
+	S3 *S3Destination `json:"s3,omitempty"`
+
+	// PVC is a PersistentVolumeClaim the backup's objects are written to,
+	// as files. The operator cannot mount it itself: it runs a store
+	// (a Deployment of one pod of the operator's image, named
+	// shoal-store-<claimName>, with a ClusterIP Service and a Secret
+	// holding the token it requires) that mounts the claim and serves
+	// its files to the operator alone.
+	// +optional
+	PVC *PVCDestination `json:"pvc,omitempty"`
+}
+
+// PVCDestination is a PersistentVolumeClaim and a folder in it. A
+// backup's objects are under <subPath>/<namespace>/<cluster>/<backup
+// name>/ from the volume's root.
+type PVCDestination struct {
+	// ClaimName is the PersistentVolumeClaim, in the namespace of the
+	// backup (or of the restored resource). At most 51 characters: the
+	// store's Service is shoal-store-<claimName>, a DNS label.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=51
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	ClaimName string `json:"claimName"`
+
+	// SubPath is the folder of the backups in the volume; empty for its
+	// root.
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^([^/\s.][^/\s]*(/[^/\s.][^/\s]*)*)?$`
+	// +optional
+	SubPath string `json:"subPath,omitempty"`
 }
 
 // S3Destination is a bucket of an S3-compatible object store and a prefix
@@ -197,6 +230,9 @@ const (
 	// node has slots MIGRATING or IMPORTING): the backup waits, as a
 	// snapshot per shard would miss keys or hold them twice.
 	ReasonBackupSlotsMoving ConditionReason = "SlotsMoving"
+	// ReasonBackupWaitingForStore: the store of a PVC destination (its
+	// pod) is not ready yet.
+	ReasonBackupWaitingForStore ConditionReason = "WaitingForStore"
 	// ReasonBackupCredentials: the credentials Secret or a key is missing,
 	// or the encryption key's Secret or key (or the key is not 32 bytes).
 	ReasonBackupCredentials ConditionReason = "CredentialsNotFound"
@@ -221,7 +257,8 @@ type RedisBackupStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// Location is the backup's folder: s3://<bucket>/<key prefix>/.
+	// Location is the backup's folder: s3://<bucket>/<key prefix>/, or
+	// pvc://<claim>/<folder>/ (the folder from the volume's root).
 	// +optional
 	Location string `json:"location,omitempty"`
 

@@ -16,8 +16,9 @@ import (
 // masters. A shard whose object does not match its checksum is refused,
 // before any of its keys is loaded.
 //
-// +kubebuilder:validation:XValidation:rule="has(self.backupName) != has(self.s3)",message="fromBackup needs exactly one of backupName and s3"
-// +kubebuilder:validation:XValidation:rule="has(self.s3) == has(self.path)",message="fromBackup.path goes with fromBackup.s3"
+// +kubebuilder:validation:XValidation:rule="(has(self.backupName) ? 1 : 0) + (has(self.s3) ? 1 : 0) + (has(self.pvc) ? 1 : 0) == 1",message="fromBackup needs exactly one of backupName, s3 and pvc"
+// +kubebuilder:validation:XValidation:rule="(has(self.s3) || has(self.pvc)) == has(self.path)",message="fromBackup.path goes with fromBackup.s3 or fromBackup.pvc"
+// +kubebuilder:validation:XValidation:rule="!has(self.pvc) || !has(self.pvc.subPath)",message="fromBackup.pvc takes no subPath: fromBackup.path is from the volume's root"
 type FromBackupSpec struct {
 	// BackupName is a Completed RedisBackup in the cluster's namespace.
 	// +kubebuilder:validation:MaxLength=253
@@ -28,8 +29,14 @@ type FromBackupSpec struct {
 	// +optional
 	S3 *S3Destination `json:"s3,omitempty"`
 
-	// Path is the backup's folder in the bucket (status.location of the
-	// RedisBackup without s3://<bucket>/): the folder of manifest.json.
+	// PVC is the PersistentVolumeClaim holding the backup (with Path),
+	// served by a store as a PVC destination's (see BackupDestination).
+	// +optional
+	PVC *PVCDestination `json:"pvc,omitempty"`
+
+	// Path is the backup's folder in the bucket or the volume
+	// (status.location of the RedisBackup without s3://<bucket>/ or
+	// pvc://<claim>/): the folder of manifest.json.
 	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^[^\s]+$`
 	// +optional
@@ -244,6 +251,8 @@ const (
 // removes the old ones (their objects first, then the RedisBackup). The
 // RedisBackups are named <cluster>-<unix time of the run> and are not
 // owned by the RedisCluster: they outlive it, so it can be restored.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.continuous) || has(self.destination.s3)",message="continuous archiving needs an s3 destination"
 type ScheduledBackupSpec struct {
 	// Schedule in cron syntax (minute hour day-of-month month
 	// day-of-week, UTC) or a descriptor (@daily, @every 6h). A run

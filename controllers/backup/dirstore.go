@@ -47,13 +47,26 @@ const tmpPrefix = ".partial-"
 // file is the path of key, which must be a clean relative slash path of
 // names that do not start a temporary file.
 func (d *DirStore) file(key string) (string, error) {
-	if key == "" || path.Clean(key) != key || path.IsAbs(key) || strings.HasPrefix(key, "../") || key == ".." || strings.Contains(key, "\\") {
-		return "", fmt.Errorf("bad object key %q", key)
-	}
-	if strings.HasPrefix(path.Base(key), tmpPrefix) {
-		return "", fmt.Errorf("bad object key %q: reserved name", key)
+	if err := CheckKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(d.root, filepath.FromSlash(key)), nil
+}
+
+// ErrBadKey: a key that is not a clean relative slash path (one that
+// would leave the store's directory, as ../x does), or that names a
+// file being written.
+var ErrBadKey = errors.New("bad object key")
+
+// CheckKey refuses the keys a DirStore cannot hold (ErrBadKey).
+func CheckKey(key string) error {
+	if key == "" || path.Clean(key) != key || path.IsAbs(key) || strings.HasPrefix(key, "../") || key == ".." || strings.Contains(key, "\\") {
+		return fmt.Errorf("%w %q", ErrBadKey, key)
+	}
+	if strings.HasPrefix(path.Base(key), tmpPrefix) {
+		return fmt.Errorf("%w %q: reserved name", ErrBadKey, key)
+	}
+	return nil
 }
 
 // Put writes r to key through a synced temporary file and a rename.

@@ -121,6 +121,7 @@ var _ = Describe("Operator", Label("operator"), Ordered, func() {
 	describeExternal(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeAutoscale(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeBackup(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
+	describeBackupToPVC(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeSecurity(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 	describeReplication(func() (client.Client, suiteConfig, string) { return c, cfg, operatorNS })
 
