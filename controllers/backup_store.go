@@ -3,8 +3,10 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -35,8 +37,11 @@ type BackupStores struct {
 	// Image of the store pods: the operator's own.
 	Image string
 	// Address is the base URL of the store Service in namespace ns (nil:
-	// http://<service>.<ns>.svc:<port>). Tests without pods point it at a
-	// store served in the test.
+	// http://<ready store pod's IP>:<port>: the Service's address works
+	// only once the cluster's proxies have its endpoint, a moment after
+	// the pod is ready, and a backup's first upload came sooner in the
+	// e2e: connection refused). Tests without pods point it at a store
+	// served in the test.
 	Address func(ns, service string) string
 	// HTTP is the client of the stores (nil: one whose responses must
 	// start within storeResponseTimeout of a request's end).
@@ -85,9 +90,19 @@ func (s BackupStores) opener(c client.Client, secrets client.Reader, owner clien
 			return nil, v1alpha1.ReasonBackupWaitingForStore, fmt.Sprintf("waiting for the store of PersistentVolumeClaim %s (Deployment %s) to be ready",
 				pvc.ClaimName, builders.StoreName(pvc.ClaimName)), nil
 		}
-		addr := s.Address
-		if addr == nil {
-			addr = func(ns, svc string) string { return fmt.Sprintf("http://%s.%s.svc:%d", svc, ns, builders.StorePort) }
+		var base string
+		if s.Address != nil {
+			base = s.Address(ns, builders.StoreName(pvc.ClaimName))
+		} else {
+			ip, err := storePodIP(ctx, secrets, ns, pvc.ClaimName)
+			if err != nil {
+				return nil, "", "", err
+			}
+			if ip == "" {
+				return nil, v1alpha1.ReasonBackupWaitingForStore, fmt.Sprintf("waiting for the store of PersistentVolumeClaim %s (Deployment %s) to have a ready pod",
+					pvc.ClaimName, builders.StoreName(pvc.ClaimName)), nil
+			}
+			base = fmt.Sprintf("http://%s", net.JoinHostPort(ip, strconv.Itoa(builders.StorePort)))
 		}
 		hc := s.HTTP
 		if hc == nil {
@@ -95,7 +110,7 @@ func (s BackupStores) opener(c client.Client, secrets client.Reader, owner clien
 			t.ResponseHeaderTimeout = storeResponseTimeout
 			hc = &http.Client{Transport: t}
 		}
-		objs := backup.NewHTTPStore(addr(ns, builders.StoreName(pvc.ClaimName)), token, hc)
+		objs := backup.NewHTTPStore(base, token, hc)
 		return &openedStore{objects: objs, root: "pvc://" + pvc.ClaimName + "/", prefix: pvc.SubPath}, "", "", nil
 	}
 }
@@ -191,4 +206,19 @@ func releasePVCStores(ctx context.Context, c client.Client, ns string, owner typ
 		}
 	}
 	return nil
+}
+
+// storePodIP is the IP of a ready pod of the store of claim ("" for
+// none yet).
+func storePodIP(ctx context.Context, r client.Reader, ns, claim string) (string, error) {
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels(builders.StoreSelector(claim))); err != nil {
+		return "", err
+	}
+	for i := range pods.Items {
+		if p := &pods.Items[i]; podReady(p) {
+			return p.Status.PodIP, nil
+		}
+	}
+	return "", nil
 }

@@ -111,6 +111,13 @@ func TestPointInTimeRestore(t *testing.T) {
 		last := writes[max(n-1, 0)]
 		mu.Unlock()
 		archived, err := archivedUntil(ctx, store, folder, bases)
+		if errors.Is(err, wal.ErrCorrupt) {
+			// The test's S3 server (gofakes3) can show an object while
+			// its PUT is still being stored: a sample taken then reads a
+			// short segment. Skipped: the restores below check every
+			// segment they use.
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
