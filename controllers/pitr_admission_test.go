@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
 	"github.com/shoal-dev/shoal/controllers/backup"
@@ -53,8 +54,21 @@ func TestContinuousBackupAdmission(t *testing.T) {
 	pit := newCluster(ns, "pit", func(rc *v1alpha1.RedisCluster) {
 		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
 		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: &v1alpha1.FromBackupSpec{BackupName: "b",
-			PointInTime: &v1alpha1.PointInTimeSpec{Time: metav1.NewMicroTime(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC))}}}
+			PointInTime: &v1alpha1.PointInTimeSpec{Time: ptr.To(metav1.NewMicroTime(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC)))}}}
 	})
+	both := newCluster(ns, "both", func(rc *v1alpha1.RedisCluster) {
+		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: &v1alpha1.FromBackupSpec{BackupName: "b",
+			PointInTime: &v1alpha1.PointInTimeSpec{Time: ptr.To(metav1.NowMicro()), Offsets: []v1alpha1.ShardOffset{{Shard: 0, Offset: 5}}}}}
+	})
+	if err := testEnv.c.Create(ctx, both); err == nil || !strings.Contains(err.Error(), "pointInTime takes exactly one of time and offsets") {
+		t.Errorf("a time and offsets: %v", err)
+	}
+	byOffsets := newCluster(ns, "offsets", func(rc *v1alpha1.RedisCluster) {
+		rc.Annotations = map[string]string{v1alpha1.PausedAnnotation: "true"}
+		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: &v1alpha1.FromBackupSpec{BackupName: "b",
+			PointInTime: &v1alpha1.PointInTimeSpec{Offsets: []v1alpha1.ShardOffset{{Shard: 0, Offset: 5}, {Shard: 1, Offset: 9}}}}}
+	})
+	create(t, byOffsets)
 	create(t, pit)
 	if got := pit.Spec.Bootstrap.FromBackup.PointInTime.Time; !got.Time.Equal(time.Date(2026, 12, 6, 14, 30, 0, 250000000, time.UTC)) {
 		t.Errorf("pointInTime stored as %s", got)
@@ -69,7 +83,7 @@ func TestInterruptedReplayIsRefused(t *testing.T) {
 	zero := int32(0)
 	m := &backup.Manifest{Shards: []backup.ManifestShard{{Shard: 0}, {Shard: 1}}}
 	status := &v1alpha1.RestoreStatus{Phase: v1alpha1.RestoreLoading, ReplayingShard: &zero}
-	step, err := replayNext(context.Background(), nil, "f/", m, time.Now(), status, nil, nil)
+	step, err := replayNext(context.Background(), nil, "f/", m, &v1alpha1.PointInTimeSpec{Time: ptr.To(metav1.NowMicro())}, status, nil, nil)
 	if err != nil || !strings.Contains(step.refused, "the replay of shard 0's archive was interrupted") {
 		t.Errorf("step %+v, %v", step, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis/go-redis/v9"
@@ -175,6 +176,21 @@ func TestPointInTimeRestore(t *testing.T) {
 	t.Logf("restore to T (the middle): %d of %d writes restored, the first missing k%d; δ observed (latest acknowledgement before T of a write not restored) %s",
 		restored, len(all), firstMissing, delta)
 
+	// The same point given as the offsets the restore to T stopped at:
+	// exactly the same writes.
+	mid := &v1alpha1.RedisCluster{}
+	if err := testEnv.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "mid"}, mid); err != nil {
+		t.Fatal(err)
+	}
+	var offsets []v1alpha1.ShardOffset
+	for _, r := range mid.Status.FromBackup.Replayed {
+		offsets = append(offsets, v1alpha1.ShardOffset{Shard: r.Shard, Offset: r.Offset})
+	}
+	_, opw, oaddrs := restoreTo(t, ns, "offsets", 3, arch.Backup, nil, "", &v1alpha1.PointInTimeSpec{Offsets: offsets})
+	if byOffset := restoredWrites(t, ctx, opw, oaddrs, all); !slices.Equal(byOffset, got) {
+		t.Errorf("the restore to the offsets %+v holds other writes than the restore to T", offsets)
+	}
+
 	// A restore to the latest time archived when last sampled (the
 	// moment of a disaster): the recovery point is the gap between the
 	// last write acknowledged then and the last one restored.
@@ -284,12 +300,18 @@ func archivedUntil(ctx context.Context, store *backup.Store, folder string, base
 // nodes' addresses.
 func restoreAt(t *testing.T, ns, name string, masters int32, backupName string, s3 *v1alpha1.S3Destination, path string, at time.Time) (*v1alpha1.RedisCluster, string, []string) {
 	t.Helper()
+	return restoreTo(t, ns, name, masters, backupName, s3, path, &v1alpha1.PointInTimeSpec{Time: ptr.To(metav1.NewMicroTime(at))})
+}
+
+// restoreTo is restoreAt for any point in time (a time or offsets).
+func restoreTo(t *testing.T, ns, name string, masters int32, backupName string, s3 *v1alpha1.S3Destination, path string, pit *v1alpha1.PointInTimeSpec) (*v1alpha1.RedisCluster, string, []string) {
+	t.Helper()
 	rc := newCluster(ns, name, func(rc *v1alpha1.RedisCluster) {
 		rc.Spec.Masters = masters
 		rc.Spec.ReplicasPerMaster = 0
 		rc.Spec.Storage.Ephemeral = true
 		rc.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: &v1alpha1.FromBackupSpec{BackupName: backupName, S3: s3, Path: path,
-			PointInTime: &v1alpha1.PointInTimeSpec{Time: metav1.NewMicroTime(at)}}}
+			PointInTime: pit}}
 	})
 	create(t, rc)
 	key := client.ObjectKeyFromObject(rc)
@@ -311,7 +333,8 @@ func restoreAt(t *testing.T, ns, name string, masters int32, backupName string, 
 	}
 	if r := out.Status.FromBackup; r.Phase == v1alpha1.RestoreCompleted {
 		t.Logf("%s: %s; replayed %+v", name, out.Condition(v1alpha1.ConditionRestored).Message, r.Replayed)
-		if len(r.Replayed) != 3 || r.PointInTime == nil || !r.PointInTime.Time.Equal(at.Truncate(time.Microsecond)) {
+		timeOK := pit.Time == nil || (r.PointInTime != nil && r.PointInTime.Time.Equal(pit.Time.Truncate(time.Microsecond)))
+		if len(r.Replayed) != 3 || !timeOK {
 			t.Errorf("%s: restore status %+v", name, r)
 		}
 		waitCondition(t, key, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonClusterOK)

@@ -165,17 +165,17 @@ func restoreNext(ctx context.Context, c, secrets client.Reader, stores storeOpen
 	pit := spec.PointInTime
 	if status.Phase == v1alpha1.RestoreWaiting {
 		if pit != nil {
-			if refused, waiting := checkPointInTime(ctx, store, folder, m, pit.Time.Time); refused != "" || waiting != "" {
+			if refused, waiting := checkPointInTime(ctx, store, folder, m, pit); refused != "" || waiting != "" {
 				return restoreStep{refused: refused, waiting: waiting}, nil
 			}
-			status.PointInTime = pit.Time.DeepCopy()
+			status.PointInTime = pit.Time.DeepCopy() // nil for offsets
 		}
 		now := metav1.Now()
 		status.Phase, status.StartTime, status.Shards = v1alpha1.RestoreLoading, &now, int32(len(m.Shards))
 	}
 	i := int(status.ShardsLoaded)
 	if i >= len(m.Shards) && pit != nil {
-		return replayNext(ctx, store, folder, m, pit.Time.Time, status, open, recordNow)
+		return replayNext(ctx, store, folder, m, pit, status, open, recordNow)
 	}
 	if i >= len(m.Shards) {
 		status.Phase = v1alpha1.RestoreCompleted

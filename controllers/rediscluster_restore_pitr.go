@@ -14,17 +14,18 @@ import (
 	"github.com/shoal-dev/shoal/controllers/nodeadmin"
 )
 
-// checkPointInTime says whether the backup's archive restores the time t,
-// before anything is loaded: the backup completed by t, and every shard's
-// archived stream reaches t, is whole (every segment's SHA-256) and has no
-// slot move before t. A refusal is for good; waiting is tried again.
-func checkPointInTime(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, t time.Time) (refused, waiting string) {
-	if t.Before(m.CompletionTime) {
+// checkPointInTime says whether the backup's archive restores the point
+// in time, before anything is loaded: the backup completed by its time (or
+// every shard has an offset), and every shard's archived stream reaches
+// it, is whole (every segment's SHA-256) and has no slot move before it. A
+// refusal is for good; waiting is tried again.
+func checkPointInTime(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, pit *v1alpha1.PointInTimeSpec) (refused, waiting string) {
+	if pit.Time != nil && pit.Time.Before(&metav1.MicroTime{Time: m.CompletionTime}) {
 		return fmt.Sprintf("the backup completed at %s, after the point in time %s: restore from an earlier backup",
-			m.CompletionTime.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano)), ""
+			m.CompletionTime.UTC().Format(time.RFC3339Nano), pit.Time.UTC().Format(time.RFC3339Nano)), ""
 	}
 	for _, sh := range m.Shards {
-		if _, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t); err != nil {
+		if _, err := planShard(ctx, store, folder, sh, pit); err != nil {
 			refused, waiting := pitrProblem(sh.Shard, err)
 			if refused != "" {
 				refused += "; nothing was loaded"
@@ -33,6 +34,18 @@ func checkPointInTime(ctx context.Context, store backup.Objects, folder string, 
 		}
 	}
 	return "", ""
+}
+
+// planShard plans the replay of a backup's shard to the point in time.
+func planShard(ctx context.Context, store backup.Objects, folder string, sh backup.ManifestShard, pit *v1alpha1.PointInTimeSpec) (wal.Plan, error) {
+	t, off, byOffset, ok := pit.StopOf(sh.Shard)
+	switch {
+	case !ok:
+		return wal.Plan{}, &wal.NotCoveredError{Msg: fmt.Sprintf("pointInTime.offsets has no offset for shard %d of the backup", sh.Shard)}
+	case byOffset:
+		return wal.PlanShardToOffset(ctx, store, folder, sh.Shard, sh.ReplicationOffset, off)
+	}
+	return wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t)
 }
 
 // pitrProblem sorts an error of the archive: a time not covered or a
@@ -56,7 +69,7 @@ func pitrProblem(shard int, err error) (refused, waiting string) {
 // shard is recorded in status.replayingShard (recordNow writes the status
 // at once) before its replay starts: a replay found interrupted (an
 // operator restart, a status write lost) refuses the restore.
-func replayNext(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, t time.Time, status *v1alpha1.RestoreStatus,
+func replayNext(ctx context.Context, store backup.Objects, folder string, m *backup.Manifest, pit *v1alpha1.PointInTimeSpec, status *v1alpha1.RestoreStatus,
 	open func() (*nodeadmin.ImportTarget, error), recordNow func() error) (restoreStep, error) {
 	j := len(status.Replayed)
 	if j >= len(m.Shards) {
@@ -67,7 +80,7 @@ func replayNext(ctx context.Context, store backup.Objects, folder string, m *bac
 	if status.ReplayingShard != nil && int(*status.ReplayingShard) == j {
 		return restoreStep{refused: fmt.Sprintf("the replay of shard %d's archive was interrupted: some of its commands may be applied, and applying them again could double them; restore into a new cluster", sh.Shard)}, nil
 	}
-	plan, err := wal.PlanShard(ctx, store, folder, sh.Shard, sh.ReplicationOffset, t)
+	plan, err := planShard(ctx, store, folder, sh, pit)
 	if err != nil {
 		refused, waiting := pitrProblem(sh.Shard, err)
 		return restoreStep{refused: refused, waiting: waiting}, nil

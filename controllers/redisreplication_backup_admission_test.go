@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -121,7 +122,7 @@ func TestReplicationBackupAdmission(t *testing.T) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Continuous: &v1alpha1.ContinuousBackupSpec{}}
 		}, "backup.continuous (point-in-time recovery) is for RedisClusters only"},
 		"fromBackup to a point in time": {func(rr *v1alpha1.RedisReplication) {
-			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", PointInTime: &v1alpha1.PointInTimeSpec{Time: metav1.NowMicro()}})
+			rr.Spec.Bootstrap = from(v1alpha1.FromBackupSpec{BackupName: "b", PointInTime: &v1alpha1.PointInTimeSpec{Time: ptr.To(metav1.NowMicro())}})
 		}, "fromBackup.pointInTime is for RedisClusters only"},
 		"schedule compression unknown": {func(rr *v1alpha1.RedisReplication) {
 			rr.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Compression: "Lz4"}

@@ -59,11 +59,49 @@ type FromBackupSpec struct {
 	PointInTime *PointInTimeSpec `json:"pointInTime,omitempty"`
 }
 
-// PointInTimeSpec is the time a restore stops at.
+// PointInTimeSpec is where a restore stops: a time, or an offset of each
+// shard's replication stream.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.time) != has(self.offsets)",message="pointInTime takes exactly one of time and offsets"
 type PointInTimeSpec struct {
 	// Time (RFC 3339, for example 2026-12-06T14:30:00.250Z; to the
 	// microsecond).
-	Time metav1.MicroTime `json:"time"`
+	// +optional
+	Time *metav1.MicroTime `json:"time,omitempty"`
+
+	// Offsets stops each shard of the backup (its number in the
+	// manifest) at an offset of its master's replication stream: the
+	// last command that ends at or before it is the last replayed. Every
+	// shard of the backup needs one, at or after its backup's offset.
+	// +kubebuilder:validation:MaxItems=1024
+	// +listType=map
+	// +listMapKey=shard
+	// +optional
+	Offsets []ShardOffset `json:"offsets,omitempty"`
+}
+
+// ShardOffset is a replication offset of one shard of a backup.
+type ShardOffset struct {
+	// Shard is the shard's number in the backup's manifest.
+	// +kubebuilder:validation:Minimum=0
+	Shard int32 `json:"shard"`
+	// Offset in the shard's replication stream.
+	// +kubebuilder:validation:Minimum=0
+	Offset int64 `json:"offset"`
+}
+
+// StopOf is where shard's replay stops: at Time, or at its offset (ok
+// false when Offsets has none for it).
+func (p *PointInTimeSpec) StopOf(shard int) (t time.Time, offset int64, byOffset, ok bool) {
+	if p.Time != nil {
+		return p.Time.Time, 0, false, true
+	}
+	for _, o := range p.Offsets {
+		if int(o.Shard) == shard {
+			return time.Time{}, o.Offset, true, true
+		}
+	}
+	return time.Time{}, 0, true, false
 }
 
 // ContinuousBackupSpec ships each master's replication stream (every

@@ -49,6 +49,44 @@ func (e *NotCoveredError) Error() string { return e.Msg }
 // its stream: its history mixes with another shard's), is a
 // *NotCoveredError; a corrupt segment is ErrCorrupt.
 func PlanShard(ctx context.Context, store backup.Objects, folder string, shard int, base int64, t time.Time) (Plan, error) {
+	return planShard(ctx, store, folder, shard, base, func(s *Segment) bool {
+		return s.Checkpoints[len(s.Checkpoints)-1].UnixMilli <= t.UnixMilli()
+	}, func(cps []Checkpoint) (int64, time.Time, string) {
+		cut, at, ok := Cut(cps, base, t)
+		if !ok {
+			return 0, time.Time{}, fmtTime(t)
+		}
+		return cut, at, ""
+	}, fmtTime(t))
+}
+
+// PlanShardToOffset is PlanShard for a replication offset: the replay
+// stops after the last command that ends at or before off.
+func PlanShardToOffset(ctx context.Context, store backup.Objects, folder string, shard int, base, off int64) (Plan, error) {
+	what := fmt.Sprintf("offset %d", off)
+	if off < base {
+		return Plan{Shard: shard, Base: base}, &NotCoveredError{fmt.Sprintf("shard %d's backup is at offset %d, after %s", shard, base, what)}
+	}
+	return planShard(ctx, store, folder, shard, base, func(s *Segment) bool {
+		return s.Checkpoints[len(s.Checkpoints)-1].Offset < off
+	}, func(cps []Checkpoint) (int64, time.Time, string) {
+		if off > max(base, lastOffset(cps)) {
+			return 0, time.Time{}, what
+		}
+		var at time.Time
+		for _, c := range cps {
+			if c.Offset <= off {
+				at = c.Time()
+			}
+		}
+		return off, at, ""
+	}, what)
+}
+
+// planShard reads the chain while more says so, then asks cut where to
+// stop (notYet, when the archive does not reach it: what it was asked).
+func planShard(ctx context.Context, store backup.Objects, folder string, shard int, base int64, more func(*Segment) bool,
+	cut func([]Checkpoint) (int64, time.Time, string), what string) (Plan, error) {
 	keys, err := store.List(ctx, Dir(folder, shard))
 	if err != nil {
 		return Plan{}, err
@@ -58,7 +96,7 @@ func PlanShard(ctx context.Context, store backup.Objects, folder string, shard i
 	var cps []Checkpoint
 	sr := &segmentReader{ctx: ctx, store: store, chain: chain, seen: func(s *Segment) bool {
 		cps = append(cps, s.Checkpoints...)
-		return s.Checkpoints[len(s.Checkpoints)-1].UnixMilli <= t.UnixMilli()
+		return more(s)
 	}}
 	moved := int64(-1)
 	err = walk(sr, base, func(args [][]byte, end int64) error {
@@ -73,16 +111,16 @@ func PlanShard(ctx context.Context, store backup.Objects, folder string, shard i
 	if len(cps) > 0 {
 		p.Archived = cps[len(cps)-1].Time()
 	}
-	cut, at, ok := Cut(cps, base, t)
-	if !ok {
+	at, atTime, notYet := cut(cps)
+	if notYet != "" {
 		return p, &NotCoveredError{fmt.Sprintf("shard %d is archived up to %s (offset %d), not yet to %s",
-			shard, fmtTime(p.Archived), max(base, lastOffset(cps)), fmtTime(t))}
+			shard, fmtTime(p.Archived), max(base, lastOffset(cps)), notYet)}
 	}
-	if moved >= 0 && moved <= cut {
+	if moved >= 0 && moved <= at {
 		return p, &NotCoveredError{fmt.Sprintf("a slot moved into shard %d at offset %d, before %s: restore from a base backup taken after the slot move",
-			shard, moved, fmtTime(t))}
+			shard, moved, what)}
 	}
-	p.Cut, p.CutTime = cut, at
+	p.Cut, p.CutTime = at, atTime
 	return p, nil
 }
 

@@ -159,3 +159,48 @@ func TestPlanRefusesSlotMovesAndCorruption(t *testing.T) {
 		t.Errorf("a corrupt segment: %v", err)
 	}
 }
+
+// TestPlanShardToOffset: a replay to an offset stops after the last
+// command that ends at or before it (one cut in the middle of a command
+// leaves that command out); an offset before the backup's, or past the
+// archive, is not covered.
+func TestPlanShardToOffset(t *testing.T) {
+	ctx := context.Background()
+	store, err := backup.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	putSegments(t, store, "o/", 7, [][]string{{"SET a 1", "SET b 2"}, {"SET c 3"}}, []int64{1000, 2000})
+	setA := int64(len(resp("SET a 1")))
+	for _, tc := range []struct {
+		off  int64
+		want string
+	}{
+		{7, "[[] [] []]"},
+		{7 + setA - 1, "[[] [] []]"},
+		{7 + setA, "[[] [] [SET a 1]]"},
+		{7 + setA + 3, "[[] [] [SET a 1]]"},
+	} {
+		p, err := PlanShardToOffset(ctx, store, "o/", 0, 7, tc.off)
+		if err != nil || p.Cut != tc.off {
+			t.Fatalf("offset %d: plan %+v, %v", tc.off, p, err)
+		}
+		target := newRecordingTarget(3)
+		if _, err := Replay(ctx, store, "o/", p, []int{1, 2, 3}, target); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(target.got) != tc.want {
+			t.Errorf("offset %d: replayed %q, want %s", tc.off, target.got, tc.want)
+		}
+	}
+	end := 7 + int64(len(resp("SET a 1", "SET b 2"))+len(resp("SET c 3")))
+	if p, err := PlanShardToOffset(ctx, store, "o/", 0, 7, end); err != nil || p.CutTime != time.UnixMilli(2000) {
+		t.Errorf("the archive's end: %+v %v", p, err)
+	}
+	if _, err := PlanShardToOffset(ctx, store, "o/", 0, 7, end+1); !isNotCovered(err, "archived up to") {
+		t.Errorf("an offset past the archive: %v", err)
+	}
+	if _, err := PlanShardToOffset(ctx, store, "o/", 0, 7, 6); !isNotCovered(err, "backup is at offset 7") {
+		t.Errorf("an offset before the backup: %v", err)
+	}
+}
