@@ -149,6 +149,42 @@ func TestPluginAgainstAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("backup and restore", func(t *testing.T) {
+		if _, _, err := run("backup", "sample"); err == nil || !strings.Contains(err.Error(), "has no spec.backup") {
+			t.Errorf("a backup of a cluster without spec.backup: %v", err)
+		}
+		live := &v1alpha1.RedisCluster{}
+		must(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "sample"}, live))
+		patch := client.MergeFrom(live.DeepCopy())
+		dest := v1alpha1.BackupDestination{S3: &v1alpha1.S3Destination{Endpoint: "s3.local:9000", Bucket: "backups",
+			CredentialsSecret: v1alpha1.S3Credentials{Name: "s3"}}}
+		live.Spec.Backup = &v1alpha1.ScheduledBackupSpec{Schedule: "@daily", Destination: dest, Compression: v1alpha1.CompressionZstd}
+		must(t, c.Patch(ctx, live, patch))
+		if out, _, err := run("backup", "sample", "--name", "now1"); err != nil || out != "redisbackups/now1 created\n" {
+			t.Fatalf("backup: %q %v", out, err)
+		}
+		b := &v1alpha1.RedisBackup{}
+		must(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "now1"}, b))
+		if b.Spec.Cluster != "sample" || b.Spec.Destination.S3 == nil || b.Spec.Destination.S3.Bucket != "backups" || b.Spec.Compression != v1alpha1.CompressionZstd {
+			t.Errorf("the backup's spec %+v", b.Spec)
+		}
+		if _, _, err := run("restore", "copy"); err == nil || !strings.Contains(err.Error(), "--from") {
+			t.Errorf("a restore without --from: %v", err)
+		}
+		out, _, err := run("restore", "copy", "--from", "now1", "--masters", "4", "--at", "2026-12-06T10:00:00.5Z")
+		if err != nil || out != "redisclusters/copy created from redisbackups/now1\n" {
+			t.Fatalf("restore: %q %v", out, err)
+		}
+		cp := &v1alpha1.RedisCluster{}
+		must(t, c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "copy"}, cp))
+		fb := cp.Spec.Bootstrap.FromBackup
+		if cp.Spec.Masters != 4 || cp.Spec.ReplicasPerMaster != live.Spec.ReplicasPerMaster || cp.Spec.Backup != nil || fb == nil ||
+			fb.BackupName != "now1" || fb.PointInTime == nil || !fb.PointInTime.Time.Equal(&metav1.MicroTime{Time: time.Date(2026, 12, 6, 10, 0, 0, 5e8, time.UTC)}) {
+			t.Errorf("the restored cluster's spec %+v", cp.Spec)
+		}
+		must(t, c.Delete(ctx, cp)) // the completion below lists the clusters
+	})
+
 	t.Run("switchover", func(t *testing.T) {
 		if _, _, err := run("switchover", "sample", "--shard", "1"); err == nil {
 			t.Error("shard 1 has no connected replica: want an error")

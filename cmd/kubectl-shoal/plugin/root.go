@@ -31,7 +31,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &options{config: genericclioptions.NewConfigFlags(true), streams: streams}
 	root := &cobra.Command{
 		Use:   "kubectl-shoal",
-		Short: "Operate Shoal RedisClusters: status, switchover, pause/resume, check, cli",
+		Short: "Operate Shoal RedisClusters: status, switchover, pause/resume, check, cli, backup, restore",
 		Long: "kubectl shoal operates the RedisClusters of the Shoal operator.\n\n" +
 			"Install: copy kubectl-shoal to a directory of PATH; kubectl then runs it as `kubectl shoal`.",
 		SilenceUsage: true,
@@ -43,7 +43,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	o.config.AddFlags(root.PersistentFlags())
 	root.PersistentFlags().DurationVar(&o.timeout, "node-timeout", 5*time.Second, "timeout of each command sent to a node")
 	root.AddCommand(newStatusCommand(o), newSwitchoverCommand(o), newPauseCommand(o, true), newPauseCommand(o, false),
-		newCheckCommand(o), newCLICommand(o))
+		newCheckCommand(o), newCLICommand(o), newBackupCommand(o), newRestoreCommand(o))
 	return root
 }
 
