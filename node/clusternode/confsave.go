@@ -39,14 +39,14 @@ const confSaveInterval = 20 * time.Millisecond
 type confSaver struct {
 	path string
 	// Guarded by the server lock.
-	gen     uint64        // generation of the latest state handed over
-	pending []byte        // latest state not yet handed to a write, nil when none
+	gen     uint64 // generation of the latest state handed over
+	pending []byte // latest state not yet handed to a write, nil when none
 	// deferred: a save is pending whose state serialize gives when it is
 	// written (the machine's DeferNodesConf).
 	deferred  bool
 	serialize func() []byte
-	closed  bool          // before start and after Close: every save is synchronous
-	wake    chan struct{} // capacity 1: the saver has something to do
+	closed    bool          // before start and after Close: every save is synchronous
+	wake      chan struct{} // capacity 1: the saver has something to do
 	// fileMu serializes the writes of nodes.conf and guards written.
 	fileMu  sync.Mutex
 	written uint64 // generation on disk
