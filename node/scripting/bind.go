@@ -139,21 +139,31 @@ func (rt *Runtime) viewField(v lua.LValue, name string) lua.LValue {
 }
 
 // jumpTargets are the instructions a jump or a skip (a test's pc++)
-// may lead to, with a margin of one either side of a jump's target (a
-// TFORLOOP jumps by its next JMP's offset from its own place).
+// may lead to, as gopher-lua's VM moves its pc: JMP, FORLOOP and FORPREP
+// land at their own place + 1 + sBx; a TFORLOOP that goes on lands where
+// its next JMP would (its pc moves by the JMP's offset, then past it),
+// one that ends, past that JMP. A loop's body starting with redis.call
+// (LOADK redis; GETTABLEKS call) is a target at the LOADK only.
 func jumpTargets(code []uint32) map[int]bool {
 	t := map[int]bool{}
 	for j, inst := range code {
 		switch int(inst >> 26) {
 		case lua.OP_JMP, lua.OP_FORLOOP, lua.OP_FORPREP:
-			to := j + 1 + int(inst&0x3ffff) - maxArgSBx
-			t[to-1], t[to], t[to+1] = true, true, true
-		case lua.OP_EQ, lua.OP_LT, lua.OP_LE, lua.OP_TEST, lua.OP_TESTSET, lua.OP_TFORLOOP, lua.OP_LOADBOOL:
+			t[j+1+sBx(inst)] = true
+		case lua.OP_TFORLOOP:
+			if j+1 < len(code) {
+				t[j+2+sBx(code[j+1])] = true
+			}
+			t[j+2] = true
+		case lua.OP_EQ, lua.OP_LT, lua.OP_LE, lua.OP_TEST, lua.OP_TESTSET, lua.OP_LOADBOOL:
 			t[j+2] = true
 		}
 	}
 	return t
 }
+
+// sBx is an instruction's signed Bx operand.
+func sBx(inst uint32) int { return int(inst&0x3ffff) - maxArgSBx }
 
 // maxArgSBx is the bias of a signed Bx operand.
 const maxArgSBx = maxArgBx >> 1

@@ -246,6 +246,18 @@ func TestBindGlobals(t *testing.T) {
 	if g, f := count("local x = {call = 6} local y if x then y = x else y = redis end return y.call"); g != 0 || f != 1 {
 		t.Errorf("y.call after if/else: %d global reads, %d field reads, want 0, 1", g, f)
 	}
+	// A loop's body starts at the global's load: only that load is a
+	// jump target (FORLOOP's, TFORLOOP's), so the field read is bound.
+	for _, body := range []string{
+		"local v for i = 1, 10 do v = redis.call('INCR', KEYS[1]) end return v",
+		"local v for _, k in ipairs(KEYS) do v = redis.call('INCR', k) end return v",
+		"local i, v = 0 while i < 10 do v = redis.call('INCR', KEYS[1]) i = i + 1 end return v",
+		"local i, v = 0 repeat v = redis.call('INCR', KEYS[1]) i = i + 1 until i == 10 return v",
+	} {
+		if g, f := count(body); g != 0 || f != 0 {
+			t.Errorf("%s: %d global reads, %d field reads, want 0, 0", body, g, f)
+		}
+	}
 	if g, _ := count("return nosuch"); g != 1 {
 		t.Errorf("an unknown global: %d reads, want 1", g)
 	}

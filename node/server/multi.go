@@ -123,7 +123,7 @@ func cmdExec(c *Client) {
 			c.Error(command.ErrOOM)
 			continue
 		}
-		s.call(c, q.spec)
+		s.callNested(c, q.spec)
 	}
 	c.inExec = false
 	c.Cmd = execSpec

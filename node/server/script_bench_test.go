@@ -3,6 +3,7 @@ package server
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/shoal-dev/shoal/node/resp"
 	"github.com/shoal-dev/shoal/node/scripting"
@@ -56,6 +57,7 @@ func benchScriptCalls(b *testing.B, setup [][]string, head []string) {
 	for i := 0; i < b.N; i++ {
 		args[len(args)-1] = keys[i%len(keys)]
 		c.W.Truncate(0)
+		s.clock = time.Now() // as runBatch does
 		c.run(args)
 		s.afterCommand()
 	}

@@ -133,7 +133,7 @@ func (c *Client) ScriptCall(run *command.ScriptRun, args [][]byte) ([]byte, stri
 	s.env.Now = s.script.now
 	mark := len(s.propBuf)
 	sc.Args = args
-	s.call(sc, spec)
+	s.callNested(sc, spec)
 	sc.Args = nil
 	run.DB = sc.DB.ID
 	if run.Repl == 0 && len(s.propBuf) > mark {
