@@ -63,7 +63,7 @@ func portFree(p int) bool {
 // StartNodes starts n cluster-enabled nodes of bin, each in a folder of
 // dir, without persistence, and waits until each accepts connections.
 // With profileDir, each node writes its CPU and lock-contention profiles
-// there (cpu-<i>.prof, mutex-<i>.prof) when StopNodes stops it. The nodes
+// there (cpu-<i>.prof, mutex-<i>.prof, alloc-<i>.prof) when StopNodes stops it. The nodes
 // started are returned also on error (for StopNodes).
 func StartNodes(bin, dir string, n int, profileDir string) ([]*Node, error) {
 	var nodes []*Node
@@ -82,7 +82,8 @@ func StartNodes(bin, dir string, n int, profileDir string) ([]*Node, error) {
 		cmd.Dir = d
 		if profileDir != "" {
 			cmd.Env = append(os.Environ(), "SHOAL_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%d.prof", i)),
-				"SHOAL_MUTEXPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mutex-%d.prof", i)))
+				"SHOAL_MUTEXPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mutex-%d.prof", i)),
+				"SHOAL_ALLOCPROFILE="+filepath.Join(profileDir, fmt.Sprintf("alloc-%d.prof", i)))
 		}
 		logPath := filepath.Join(d, "log")
 		logf, err := os.Create(logPath)

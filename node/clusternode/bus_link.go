@@ -38,6 +38,11 @@ type busState struct {
 	// bufLimitExceeded counts links dropped for cluster-link-sendbuf-limit
 	// (cluster_stats_..._links_buffer_limit_exceeded in CLUSTER INFO).
 	bufLimitExceeded uint64
+	// scratch is where sendAll encodes; each frame is then copied out at
+	// its exact size (a ping carries the 2 KB slot bitmap: encoding into
+	// a new slice grew it several times, most of a node's garbage while
+	// slots move).
+	scratch []byte
 }
 
 func (b *busState) init() { b.links = map[cluster.LinkID]*busLink{} }
@@ -238,12 +243,13 @@ func (cn *clusterNode) sendAll(envs []cluster.Envelope) {
 	var frame []byte
 	for _, e := range envs {
 		if e.Msg != lastMsg {
-			b, err := bus.Encode(nil, e.Msg)
+			b, err := bus.Encode(cn.bus.scratch[:0], e.Msg)
 			if err != nil {
 				cn.logf(cluster.LogWarning, "cluster bus: can't encode %s: %v", e.Msg.Type, err)
 				continue
 			}
-			lastMsg, frame = e.Msg, b
+			cn.bus.scratch = b
+			lastMsg, frame = e.Msg, append([]byte(nil), b...)
 		}
 		cn.send(e.Link, frame)
 	}

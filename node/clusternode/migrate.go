@@ -41,6 +41,9 @@ const (
 
 // migrateConn is a cached connection to a MIGRATE target.
 type migrateConn struct {
+	// buf is the last request's buffer, for the next one (the connection
+	// serves one MIGRATE at a time).
+	buf     []byte
 	conn    net.Conn
 	rd      *bufio.Reader
 	lastDB  int // -1: SELECT needed
@@ -224,6 +227,9 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 			exchange()
 		}
 		res := p.migrateApply(c, mc, a, req, ex)
+		if cap(req.buf) <= maxKeptRequest {
+			mc.buf = req.buf[:0]
+		}
 		if res.ioErr == "" {
 			if res.keepConn {
 				p.migrate.put(a.addr, mc)
@@ -241,6 +247,10 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 		}
 	}
 }
+
+// maxKeptRequest is the largest request buffer a cached connection keeps
+// for its next MIGRATE.
+const maxKeptRequest = 4 << 20
 
 // migrateLookup finds the keys that exist.
 func migrateLookup(c *server.Client, names [][]byte) []migrateKey {
@@ -297,7 +307,7 @@ func (r *migrateReq) keyNames() [][]byte {
 // SELECT when needed); false when a value cannot be (the error replied).
 // Called with the lock held.
 func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) (migrateReq, bool) {
-	req := migrateReq{auth: a.auth, selectDB: mc.lastDB != int(a.db)}
+	req := migrateReq{auth: a.auth, selectDB: mc.lastDB != int(a.db), buf: mc.buf[:0]}
 	if a.auth {
 		if a.user != "" {
 			req.buf = resp.AppendCommand(req.buf, [][]byte{[]byte("AUTH"), []byte(a.user), []byte(a.password)})
@@ -319,18 +329,21 @@ func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs
 			ttl = max(ttl, 1)
 		}
 		t, v, err := persistence.EntryValue(k.entry)
-		var payload []byte
 		if err == nil {
-			payload, err = p.s.Codecs().Dump(t, v)
+			p.scratch.payload, err = p.s.Codecs().AppendDumpOf(p.scratch.payload[:0], t, v)
 		}
 		if err != nil {
 			c.Error("ERR " + err.Error())
 			return migrateReq{}, false
 		}
-		cmd := [][]byte{[]byte(restore), k.key, strconv.AppendInt(nil, ttl, 10), payload}
+		// The scratch buffers are the lock's: the command is copied into
+		// req.buf at once.
+		cmd := append(p.scratch.cmd[:0], []byte(restore), k.key,
+			strconv.AppendInt(p.scratch.ttl[:0], ttl, 10), p.scratch.payload)
 		if a.replace {
 			cmd = append(cmd, []byte("REPLACE"))
 		}
+		p.scratch.cmd = cmd
 		req.buf = resp.AppendCommand(req.buf, cmd)
 		req.sent = append(req.sent, k)
 	}

@@ -41,6 +41,12 @@ type plugin struct {
 	node *clusterNode
 	// migrate caches MIGRATE's connections to target instances.
 	migrate migrateCache
+	// scratch is what migrateRequest builds one RESTORE in (lock held):
+	// a moved key cost four allocations besides its share of the request.
+	scratch struct {
+		payload, ttl []byte
+		cmd          [][]byte
+	}
 }
 
 // Plugin plugs the cluster node into a server

@@ -96,6 +96,18 @@ func (c *Codecs) Dump(t ValueType, v any) ([]byte, error) {
 	return AppendDump(make([]byte, 0, len(enc)+dumpTrailerLen), enc), nil
 }
 
+// AppendDumpOf appends the DUMP payload of a value to dst (Dump without
+// its allocations, for a caller that copies the payload on at once).
+func (c *Codecs) AppendDumpOf(dst []byte, t ValueType, v any) ([]byte, error) {
+	start := len(dst)
+	dst, err := c.AppendValue(dst, t, v)
+	if err != nil {
+		return dst[:start], err
+	}
+	dst = binary.LittleEndian.AppendUint16(dst, DumpVersion)
+	return binary.LittleEndian.AppendUint64(dst, CRC64(dst[start:])), nil
+}
+
 // Restore decodes a DUMP payload into a value: ErrDumpPayload for a bad
 // version or checksum, ErrBadDataFormat when the checksum holds but the
 // value does not decode (an empty collection included, as Redis), and

@@ -45,6 +45,23 @@ func TestDumpGoldenBytesRedis(t *testing.T) {
 	}
 }
 
+// AppendDumpOf appends exactly Dump's payload after what dst holds (the
+// CRC covers only the appended value), reusing dst's room.
+func TestAppendDumpOfIsDump(t *testing.T) {
+	c := stringCodecs(t)
+	buf := make([]byte, 0, 64)
+	for _, prefix := range []string{"", "RESTORE k 0 "} {
+		for _, v := range []string{"", "bar", string(bytes.Repeat([]byte{0, 0xff}, 100))} {
+			got := must(c.AppendDumpOf(append(buf[:0], prefix...), TypeString, []byte(v)))
+			want := append([]byte(prefix), must(c.Dump(TypeString, []byte(v)))...)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("AppendDumpOf(%q, %q) = %x, want %x", prefix, v[:min(len(v), 10)], got, want)
+			}
+			buf = got
+		}
+	}
+}
+
 func TestRestoreRoundTrip(t *testing.T) {
 	c := stringCodecs(t)
 	for _, v := range []string{"", "bar", string(bytes.Repeat([]byte{0, 0xff}, 5000))} {

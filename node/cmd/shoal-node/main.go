@@ -127,6 +127,11 @@ func run(args []string) int {
 		runtime.SetMutexProfileFraction(1)
 		defer writeProfile("mutex", path)
 	}
+	// SHOAL_ALLOCPROFILE=file records where memory was allocated (what
+	// makes the garbage collector run), written at exit.
+	if path := os.Getenv("SHOAL_ALLOCPROFILE"); path != "" {
+		defer writeProfile("allocs", path)
+	}
 	port := cfg.Port // read before clients may CONFIG SET (which replaces *cfg under the server's lock)
 	srv.Logf("Server initialized, listening on tcp port %d", port)
 	loaded := srv.StartLoading()
