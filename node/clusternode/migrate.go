@@ -338,14 +338,18 @@ func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs
 		}
 		// The scratch buffers are the lock's: the command is copied into
 		// req.buf at once.
-		cmd := append(p.scratch.cmd[:0], []byte(restore), k.key,
-			strconv.AppendInt(p.scratch.ttl[:0], ttl, 10), p.scratch.payload)
+		p.scratch.ttl = strconv.AppendInt(p.scratch.ttl[:0], ttl, 10)
+		cmd := append(p.scratch.cmd[:0], []byte(restore), k.key, p.scratch.ttl, p.scratch.payload)
 		if a.replace {
 			cmd = append(cmd, []byte("REPLACE"))
 		}
 		p.scratch.cmd = cmd
 		req.buf = resp.AppendCommand(req.buf, cmd)
 		req.sent = append(req.sent, k)
+	}
+	clear(p.scratch.cmd) // no key or payload kept alive by it
+	if cap(p.scratch.payload) > maxKeptRequest {
+		p.scratch.payload = nil // one big value's room is not kept
 	}
 	return req, true
 }
