@@ -237,6 +237,9 @@ func (cn *clusterNode) dropLink(l *busLink) {
 	cn.bus.down = append(cn.bus.down, l.id)
 }
 
+// maxKeptScratch is the most room sendAll's scratch keeps.
+const maxKeptScratch = 1 << 20
+
 // sendAll queues the messages of a Ready, encoding each message once.
 func (cn *clusterNode) sendAll(envs []cluster.Envelope) {
 	var lastMsg *bus.Message
@@ -248,7 +251,9 @@ func (cn *clusterNode) sendAll(envs []cluster.Envelope) {
 				cn.logf(cluster.LogWarning, "cluster bus: can't encode %s: %v", e.Msg.Type, err)
 				continue
 			}
-			cn.bus.scratch = b
+			if cap(b) <= maxKeptScratch { // a big PUBLISH's room is not kept
+				cn.bus.scratch = b
+			}
 			lastMsg, frame = e.Msg, append([]byte(nil), b...)
 		}
 		cn.send(e.Link, frame)
