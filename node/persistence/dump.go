@@ -36,10 +36,14 @@ var (
 // AppendDump appends a DUMP payload for a value whose RDB encoding (type
 // byte, object) is value.
 func AppendDump(dst []byte, value []byte) []byte {
-	start := len(dst)
-	dst = append(dst, value...)
-	dst = binary.LittleEndian.AppendUint16(dst, DumpVersion)
-	return binary.LittleEndian.AppendUint64(dst, CRC64(dst[start:]))
+	return sealDump(append(dst, value...), len(dst))
+}
+
+// sealDump appends the DUMP trailer (RDB version, CRC-64 of both) to the
+// value encoded in b from start on.
+func sealDump(b []byte, start int) []byte {
+	b = binary.LittleEndian.AppendUint16(b, DumpVersion)
+	return binary.LittleEndian.AppendUint64(b, CRC64(b[start:]))
 }
 
 // VerifyDump checks a payload's version and checksum (Redis's
@@ -104,8 +108,7 @@ func (c *Codecs) AppendDumpOf(dst []byte, t ValueType, v any) ([]byte, error) {
 	if err != nil {
 		return dst[:start], err
 	}
-	dst = binary.LittleEndian.AppendUint16(dst, DumpVersion)
-	return binary.LittleEndian.AppendUint64(dst, CRC64(dst[start:])), nil
+	return sealDump(dst, start), nil
 }
 
 // Restore decodes a DUMP payload into a value: ErrDumpPayload for a bad

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/shoal-dev/shoal/api/v1alpha1"
@@ -86,11 +85,7 @@ func newBackupCommand(o *options) *cobra.Command {
 // waitBackup polls a RedisBackup until it completed (its location
 // printed) or failed (its reason returned), within d.
 func waitBackup(ctx context.Context, c client.Client, key client.ObjectKey, d time.Duration, out io.Writer) error {
-	var b v1alpha1.RedisBackup
-	err := wait.PollUntilContextTimeout(ctx, time.Second, d, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, key, &b); err != nil {
-			return false, err
-		}
+	b, err := pollObject(ctx, c, key, d, func(b *v1alpha1.RedisBackup) (bool, error) {
 		switch b.Status.Phase {
 		case v1alpha1.BackupCompleted:
 			return true, nil
@@ -166,11 +161,7 @@ func newRestoreCommand(o *options) *cobra.Command {
 // waitRestore polls a restored RedisCluster until its restore completed
 // or failed, within d.
 func waitRestore(ctx context.Context, c client.Client, key client.ObjectKey, d time.Duration, out io.Writer) error {
-	var rc v1alpha1.RedisCluster
-	err := wait.PollUntilContextTimeout(ctx, time.Second, d, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, key, &rc); err != nil {
-			return false, err
-		}
+	rc, err := pollObject(ctx, c, key, d, func(rc *v1alpha1.RedisCluster) (bool, error) {
 		r := rc.Status.FromBackup
 		switch {
 		case r == nil:

@@ -171,13 +171,27 @@ func pickSwitchoverTarget(rc *v1alpha1.RedisCluster, shard int) (string, error) 
 	return "", fmt.Errorf("status.shards has no shard %s", name)
 }
 
-func (s *session) waitSwitchover(ctx context.Context, name, target string, timeout time.Duration) error {
-	var last *v1alpha1.SwitchoverStatus
-	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
-		rc := &v1alpha1.RedisCluster{}
-		if err := s.c.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: name}, rc); err != nil {
+// pollObject reads the object key (a new one each time) every second,
+// within d, until done says it is finished or fails; it returns the last
+// one read.
+func pollObject[T any, PT interface {
+	*T
+	client.Object
+}](ctx context.Context, c client.Client, key client.ObjectKey, d time.Duration, done func(PT) (bool, error)) (PT, error) {
+	var last PT
+	err := wait.PollUntilContextTimeout(ctx, time.Second, d, true, func(ctx context.Context) (bool, error) {
+		last = new(T)
+		if err := c.Get(ctx, key, last); err != nil {
 			return false, err
 		}
+		return done(last)
+	})
+	return last, err
+}
+
+func (s *session) waitSwitchover(ctx context.Context, name, target string, timeout time.Duration) error {
+	var last *v1alpha1.SwitchoverStatus
+	_, err := pollObject(ctx, s.c, client.ObjectKey{Namespace: s.namespace, Name: name}, timeout, func(rc *v1alpha1.RedisCluster) (bool, error) {
 		last = rc.Status.LastSwitchover
 		return last != nil && last.Pod == target && (last.Phase == "Succeeded" || last.Phase == "Failed"), nil
 	})
