@@ -8,6 +8,7 @@
 #   TESTS=set,get KEYS=100000 hack/bench-node.sh
 #   REPEAT=3 hack/bench-node.sh        # medians of 3 alternating runs
 #   OURS_ARGS="--event-loops 0" hack/bench-node.sh   # extra node arguments
+#   OURS_BIN=/tmp/shoal-node hack/bench-node.sh       # a prebuilt node
 #   TESTS=evalsha_1,evalsha_10,fcall_1,fcall_10 hack/bench-node.sh   # scripting
 #   TESTS=xadd,xreadgroup,pfadd,pfcount,geoadd,geosearch hack/bench-node.sh
 #
@@ -59,8 +60,12 @@ wait_up() { # port
   exit 1
 }
 
-echo "building shoal-node..."
-go build -o "$work/shoal-node" ./node/cmd/shoal-node
+if [ -n "${OURS_BIN:-}" ]; then # a prebuilt node (comparing builds)
+  cp "$OURS_BIN" "$work/shoal-node"
+else
+  echo "building shoal-node..."
+  go build -o "$work/shoal-node" ./node/cmd/shoal-node
+fi
 
 # start_servers: a fresh redis-server and shoal-node, each in its own
 # empty dir; sets rport/oport and rpid/opid.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-dev/shoal/node/command"
@@ -77,13 +78,17 @@ type waitTarget struct {
 
 // replica is one replica connected to this master.
 type replica struct {
-	c          *server.Client
-	ip         string
-	port       int // REPLCONF listening-port
-	state      string
-	ackOffset  int64
-	ackTime    time.Time
-	buf        []byte // stream bytes not yet written
+	c         *server.Client
+	ip        string
+	port      int // REPLCONF listening-port
+	state     string
+	ackOffset int64
+	ackTime   time.Time
+	buf       []byte // stream bytes not yet taken by the writer
+	// writing is set (lock held) when the writer takes bytes and cleared
+	// once its write of them returned: until then an acknowledged write
+	// may be only in this process, not yet in the replica's socket.
+	writing    atomic.Bool
 	notify     chan struct{}
 	closed     bool
 	syncOffset int64 // where its stream started
@@ -229,7 +234,7 @@ func (rs *replState) clientType(c *server.Client) string {
 // writer has not taken yet (lock held).
 func (rs *replState) replicasFed() bool {
 	for _, r := range rs.replicas {
-		if !r.closed && r.state == "online" && len(r.buf) > 0 {
+		if !r.closed && r.state == "online" && (len(r.buf) > 0 || r.writing.Load()) {
 			return true
 		}
 	}
@@ -487,6 +492,7 @@ func (rs *replState) replicaWriter(r *replica, first []byte, snap func(io.Writer
 	if snap != nil {
 		s.Lock()
 		out, r.buf = r.buf, nil
+		r.writing.Store(len(out) > 0)
 		s.Unlock()
 	} else {
 		out = first
@@ -494,14 +500,17 @@ func (rs *replState) replicaWriter(r *replica, first []byte, snap func(io.Writer
 	for {
 		if len(out) > 0 {
 			if _, err := conn.Write(out); err != nil {
+				r.writing.Store(false)
 				fail(err)
 				return
 			}
 		}
+		r.writing.Store(false)
 		spare := out[:0]
 		<-r.notify
 		s.Lock()
 		out, r.buf = r.buf, spare
+		r.writing.Store(len(out) > 0)
 		closed := r.closed
 		s.Unlock()
 		if closed {

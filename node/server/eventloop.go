@@ -66,6 +66,9 @@ type loopEngine struct {
 	// taken by AfterBatches for BeforeReplies
 	mark int64
 	fed  bool
+	// behind: the last wait for the writers ran out (a replica's socket
+	// full): the next pass does not wait again until they caught up.
+	behind bool
 }
 
 func (e *loopEngine) Lock()   { e.s.mu.Lock() }
@@ -92,24 +95,38 @@ func (e *loopEngine) BeforeReplies() {
 func (e *loopEngine) Logf(format string, args ...any) { e.s.log.Printf(format, args...) }
 
 // replicasFed reports whether an online replica has stream bytes its
-// writer has not taken yet (lock held).
+// writer has not taken or not finished writing yet (lock held).
 func (e *loopEngine) replicasFed() bool {
 	return e.s.writersPending()
 }
 
-// letReplicasTake gives the replicas' writers the lock before the
-// replies go out, so the replication stream of this iteration's writes
-// leaves no later than their replies, as with a goroutine per connection:
-// the loop would otherwise take the lock again at once, and the writers
+// replicaHandOffWait bounds how long a pass's replies wait for the
+// replicas' writers.
+const replicaHandOffWait = 5 * time.Millisecond
+
+// letReplicasTake gives the replicas' writers the lock and the CPU before
+// the replies go out, and waits (up to replicaHandOffWait) until they have
+// written this iteration's stream to the replicas' sockets, so a write is
+// in its replica's socket before its reply leaves: a master killed after
+// replying still delivers it (the kernel sends what a socket holds). The
+// loop would otherwise take the lock again at once, and the writers
 // (readied on this P, which raw system calls never give up) would lag.
+// Redis does not promise this for a plain write (WAIT does); it narrows
+// the window in which a failover loses an acknowledged one.
 func (e *loopEngine) letReplicasTake() {
 	s := e.s
-	for i := 0; i < 100; i++ {
+	start := time.Now()
+	for i := 1; ; i++ {
 		runtime.Gosched()
 		s.mu.Lock()
 		fed := e.replicasFed()
 		s.mu.Unlock()
 		if !fed {
+			e.behind = false
+			return
+		}
+		if e.behind || (i%8 == 0 && time.Since(start) > replicaHandOffWait) {
+			e.behind = true
 			return
 		}
 	}

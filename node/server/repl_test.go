@@ -440,3 +440,71 @@ func TestReplicationSyncCommand(t *testing.T) {
 		t.Fatalf("stream after the snapshot: %v", got)
 	}
 }
+
+// TestReplicationAckedWritesSurviveKill: a master replies to a write only
+// once its stream is in the replica's socket (the event loop's hand-off),
+// so after kill -9 of a master under a pipelined INCR load its replica
+// has every increment the master acknowledged. Redis promises this only
+// for WAIT; a node that replied first would lose the last ones.
+func TestReplicationAckedWritesSurviveKill(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		m := startNode(t)
+		r := startNode(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+		mc, rc := m.client(t), r.client(t)
+		replWaitInSync(t, mc, rc)
+
+		const workers, depth = 6, 16
+		acked := make([]atomic.Int64, workers)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				c := m.client(t, func(o *redis.Options) { o.MaxRetries = -1; o.PoolSize = 1 })
+				key := fmt.Sprintf("acked:%d", w)
+				for {
+					cmds, err := c.Pipelined(context.Background(), func(p redis.Pipeliner) error {
+						for i := 0; i < depth; i++ {
+							p.Incr(context.Background(), key)
+						}
+						return nil
+					})
+					for _, cmd := range cmds {
+						if v, err := cmd.(*redis.IntCmd).Result(); err == nil && v > acked[w].Load() {
+							acked[w].Store(v)
+						}
+					}
+					if err != nil {
+						return // the master is gone
+					}
+				}
+			}(w)
+		}
+		waitUntil(t, 30*time.Second, "the load to make progress", func() error {
+			for w := range acked {
+				if acked[w].Load() < 2000 {
+					return fmt.Errorf("worker %d at %d", w, acked[w].Load())
+				}
+			}
+			return nil
+		})
+		m.Kill()
+		wg.Wait()
+		waitUntil(t, 30*time.Second, "the replica to see its master gone", func() error {
+			if s := replInfo(t, rc, "replication", "master_link_status"); s != "down" {
+				return fmt.Errorf("master_link_status %q", s)
+			}
+			return nil
+		})
+		for w := range acked {
+			key := fmt.Sprintf("acked:%d", w)
+			got, err := rc.Get(ctxT(t), key).Int64()
+			if err != nil {
+				t.Fatalf("round %d: GET %s on the replica: %v", round, key, err)
+			}
+			if got < acked[w].Load() {
+				t.Errorf("round %d: %s = %d on the replica, the master acknowledged %d", round, key, got, acked[w].Load())
+			}
+		}
+	}
+}
