@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -18,12 +20,17 @@ import (
 
 type testEngine struct {
 	sync.Mutex
-	t    *testing.T
-	idle time.Duration
+	t      *testing.T
+	idle   time.Duration
+	onPass func() // AfterBatches (lock held), if set
 }
 
-func (e *testEngine) IdleTimeout() time.Duration      { return e.idle }
-func (e *testEngine) AfterBatches()                   {}
+func (e *testEngine) IdleTimeout() time.Duration { return e.idle }
+func (e *testEngine) AfterBatches() {
+	if e.onPass != nil {
+		e.onPass()
+	}
+}
 func (e *testEngine) BeforeReplies()                  {}
 func (e *testEngine) Logf(format string, args ...any) { e.t.Logf(format, args...) }
 
@@ -308,4 +315,59 @@ func TestLoopClosingDropsEveryConnectionAndEnds(t *testing.T) {
 	expectEvent(t, c2, "dropped")
 	expectEOF(t, r1)
 	expectEOF(t, r2)
+}
+
+// TestLoopKeepsItsThread: the loop's passes run on one OS thread however
+// often its goroutine parks (the engine's lock contended, the world
+// stopped by GC); a goroutine that parks otherwise resumes on whichever
+// thread has a P.
+func TestLoopKeepsItsThread(t *testing.T) {
+	tl := startLoop(t, 0)
+	tids := map[int]int{}
+	tl.eng.Lock()
+	tl.eng.onPass = func() { tids[syscall.Gettid()]++ }
+	tl.eng.Unlock()
+	conn, r, _ := tl.dial(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // holds the engine's lock for 50us at a time
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tl.eng.Lock()
+			for start := time.Now(); time.Since(start) < 50*time.Microsecond; {
+			}
+			tl.eng.Unlock()
+			runtime.Gosched()
+		}
+	}()
+	go func() { // stops the world now and then
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			runtime.GC()
+		}
+	}()
+	for i := 0; i < 1000; i++ {
+		if _, err := conn.Write([]byte("ping " + strconv.Itoa(i) + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		expectLine(t, r, "ping "+strconv.Itoa(i))
+	}
+	close(stop)
+	wg.Wait()
+	tl.eng.Lock()
+	defer tl.eng.Unlock()
+	if len(tids) != 1 {
+		t.Fatalf("the loop's passes ran on %d threads: %v", len(tids), tids)
+	}
 }
