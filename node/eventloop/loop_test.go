@@ -330,33 +330,28 @@ func TestLoopKeepsItsThread(t *testing.T) {
 	conn, r, _ := tl.dial(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // holds the engine's lock for 50us at a time
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	repeat := func(f func()) { // f until stop is closed
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					f()
+				}
 			}
-			tl.eng.Lock()
-			for start := time.Now(); time.Since(start) < 50*time.Microsecond; {
-			}
-			tl.eng.Unlock()
-			runtime.Gosched()
+		}()
+	}
+	repeat(func() { // holds the engine's lock for 50us at a time
+		tl.eng.Lock()
+		for start := time.Now(); time.Since(start) < 50*time.Microsecond; {
 		}
-	}()
-	go func() { // stops the world now and then
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			runtime.GC()
-		}
-	}()
+		tl.eng.Unlock()
+		runtime.Gosched()
+	})
+	repeat(runtime.GC) // stops the world now and then
 	for i := 0; i < 1000; i++ {
 		if _, err := conn.Write([]byte("ping " + strconv.Itoa(i) + "\n")); err != nil {
 			t.Fatal(err)
