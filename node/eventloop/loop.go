@@ -80,6 +80,10 @@ type Config struct {
 	// ready polls before it sleeps, in microseconds (0: never; see
 	// busyPollBudget).
 	BusyPollUsec int
+	// Nap lets the loop nap keeping its P while busy polling pays (nap):
+	// for an engine with fewer loops than Ps, so that napping loops never
+	// hold every P.
+	Nap bool
 }
 
 // Loop is one epoll loop and its connections.
@@ -90,6 +94,7 @@ type Loop struct {
 	wake    [2]int // a pipe: Socket.Close writes to wake[1]
 	events  []syscall.EpollEvent
 	busy    busyPoll
+	naps    bool // Config.Nap
 	ready   []*Socket
 	pending []pendingWrite
 	handoff []Conn
@@ -119,6 +124,7 @@ func New(cfg Config) (*Loop, error) {
 	}
 	l := &Loop{eng: cfg.Engine, stop: cfg.Closing, epfd: epfd, events: make([]syscall.EpollEvent, 256)}
 	l.busy.budget = busyPollBudget(cfg.BusyPollUsec)
+	l.naps = cfg.Nap
 	if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		syscall.Close(epfd)
 		return nil, os.NewSyscallError("pipe2", err)
@@ -351,9 +357,11 @@ func (l *Loop) wait() (int, error) {
 		if n := l.spin(idle); n > 0 {
 			return n, nil
 		}
-		if n := l.nap(); n > 0 {
-			l.busy.record(time.Since(idle))
-			return n, nil
+		if l.naps {
+			if n := l.nap(); n > 0 {
+				l.busy.record(time.Since(idle))
+				return n, nil
+			}
 		}
 	}
 	n, err := syscall.EpollWait(l.epfd, l.events, 100)
@@ -392,8 +400,9 @@ const napTimeout = 2 // milliseconds
 // once, on its own thread, where a blocking system call gives the P up
 // after 20us and the loop, woken, waits for a P (on a busy node: behind
 // the other goroutines). Only while busy polling pays (worth), so never
-// with one P. A stop of the world (GC) interrupts it: the runtime's
-// preemption signal ends the system call with EINTR.
+// with one P, and only with Config.Nap. A stop of the world (GC)
+// interrupts it: the runtime's preemption signal ends the system call
+// with EINTR.
 func (l *Loop) nap() int {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd),
 		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), napTimeout, 0, 0)

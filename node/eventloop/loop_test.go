@@ -124,7 +124,7 @@ func startLoop(t *testing.T, idle time.Duration) *testLoop {
 	t.Helper()
 	eng := &testEngine{t: t, idle: idle}
 	tl := &testLoop{eng: eng, closing: make(chan struct{}), conns: make(chan *echoConn, 16), ended: make(chan struct{})}
-	l, err := New(Config{Engine: eng, Closing: tl.closing, BusyPollUsec: 50})
+	l, err := New(Config{Engine: eng, Closing: tl.closing, BusyPollUsec: 50, Nap: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ func (s *Server) startLoops() error {
 			Engine:       &loopEngine{s: s},
 			Closing:      s.closing,
 			BusyPollUsec: s.cfg.EventLoopBusyPoll,
+			Nap:          s.cfg.EventLoops < runtime.GOMAXPROCS(0),
 		})
 		if err != nil {
 			return err
