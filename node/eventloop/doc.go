@@ -41,8 +41,9 @@
 // wake-up the next client pays for; then it naps in epoll_wait for up to
 // 2ms keeping its P, so the next event resumes it at once (Config.Nap: the
 // engine allows it with fewer loops than Ps). It never polls or naps with
-// one P or under a cgroup CPU limit below two CPUs (cpuquota.go). The loop's goroutine keeps one OS thread (LockOSThread),
-// as Redis's main thread: it does not move to the core its clients run on.
+// one P or under a cgroup CPU limit below two CPUs (cpuquota.go). The
+// loop's goroutine keeps one OS thread (LockOSThread), as Redis's main
+// thread: it does not move to the core its clients run on.
 //
 // config (node/server): event-loops (the number of loops; 0: a goroutine
 // per connection), event-loop-busy-poll (the polling budget in

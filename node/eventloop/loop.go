@@ -403,19 +403,17 @@ const napTimeout = 2 // milliseconds
 // with one P, and only with Config.Nap. A stop of the world (GC)
 // interrupts it: the runtime's preemption signal ends the system call
 // with EINTR.
-func (l *Loop) nap() int {
-	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd),
-		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), napTimeout, 0, 0)
-	if e != 0 {
-		return 0
-	}
-	return int(n)
-}
+func (l *Loop) nap() int { return l.rawWait(napTimeout) }
 
 // poll is epoll_wait without waiting, as a raw system call.
-func (l *Loop) poll() int {
+func (l *Loop) poll() int { return l.rawWait(0) }
+
+// rawWait is epoll_wait for up to ms milliseconds as a raw system call
+// (the scheduler does not see it: the thread keeps its P); errors, EINTR
+// included, count as nothing ready.
+func (l *Loop) rawWait(ms uintptr) int {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(l.epfd),
-		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+		uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), ms, 0, 0)
 	if e != 0 {
 		return 0
 	}

@@ -498,14 +498,15 @@ func (rs *replState) replicaWriter(r *replica, first []byte, snap func(io.Writer
 		out = first
 	}
 	for {
+		var err error
 		if len(out) > 0 {
-			if _, err := conn.Write(out); err != nil {
-				r.writing.Store(false)
-				fail(err)
-				return
-			}
+			_, err = conn.Write(out)
 		}
 		r.writing.Store(false)
+		if err != nil {
+			fail(err)
+			return
+		}
 		spare := out[:0]
 		<-r.notify
 		s.Lock()
