@@ -316,6 +316,11 @@ func (cn *clusterNode) writeLink(l *busLink, conn net.Conn) {
 	}
 }
 
+// busStepWait is how long a bus message waits for a busy event loop to
+// step the machine with it at the end of its pass (server.RunLocked)
+// before its reader queues on the lock.
+const busStepWait = 20 * time.Millisecond
+
 // readLink reads frames until the connection fails, stepping the machine
 // with each message.
 func (cn *clusterNode) readLink(l *busLink, conn net.Conn) {
@@ -341,13 +346,15 @@ func (cn *clusterNode) readLink(l *busLink, conn net.Conn) {
 		} else {
 			buf = nil
 		}
-		s.Lock()
-		if l.gone {
-			s.Unlock()
+		gone := false
+		s.RunLocked(func() {
+			if gone = l.gone; !gone {
+				cn.apply(cn.m.Step(time.Now(), cluster.Inbound{Link: l.id, RemoteIP: remoteIP, LocalIP: localIP, Msg: msg}))
+			}
+		}, busStepWait)
+		if gone {
 			return
 		}
-		cn.apply(cn.m.Step(time.Now(), cluster.Inbound{Link: l.id, RemoteIP: remoteIP, LocalIP: localIP, Msg: msg}))
-		s.Unlock()
 	}
 	s.Lock()
 	if !l.gone {

@@ -344,17 +344,18 @@ func (cn *clusterNode) tickLoop() {
 	s := cn.s
 	t := time.NewTicker(cluster.CronInterval)
 	defer t.Stop()
+	cronRound := func() {
+		if !cn.bus.closed {
+			cn.cron(time.Now())
+		}
+	}
 	for {
 		select {
 		case <-s.Closing():
 			return
 		case <-t.C:
 		}
-		s.Lock()
-		if !cn.bus.closed {
-			cn.cron(time.Now())
-		}
-		s.Unlock()
+		s.RunLocked(cronRound, cluster.CronInterval/2)
 	}
 }
 

@@ -80,6 +80,7 @@ func (e *loopEngine) IdleTimeout() time.Duration {
 }
 
 func (e *loopEngine) AfterBatches() {
+	e.s.runQueuedLocked()
 	e.mark = e.s.persistMark()
 	e.fed = e.replicasFed()
 }

@@ -65,6 +65,7 @@ type Server struct {
 	// without the lock (shutdown.go).
 	shutdownGrace atomic.Int64
 	wg            sync.WaitGroup
+	lockedQueue   lockedQueue // RunLocked calls a busy loop runs (runlocked.go)
 	closing       chan struct{}
 	closed        bool
 	log           *log.Logger
@@ -505,19 +506,38 @@ func (s *Server) cronLoop() {
 	s.mu.Unlock()
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
+	newHz := hz // what the last round saw (CONFIG SET hz)
+	cron := func() {
+		s.cron()
+		newHz = s.cfg.Hz
+	}
 	for {
 		select {
 		case <-s.closing:
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		s.cron()
-		if s.cfg.Hz != hz {
-			hz = s.cfg.Hz
+		s.RunLocked(cron, time.Second/time.Duration(hz)/2)
+		if newHz != hz {
+			hz = newHz
 			t.Reset(time.Second / time.Duration(hz))
 		}
-		s.mu.Unlock()
+	}
+}
+
+// rehashCron moves a growing or shrinking keyspace's entries to their new
+// table for at most a millisecond, in the first database that has any to
+// move, as Redis's databasesCron (incrementallyRehash): the lock is held,
+// and every command moves a few more by itself.
+func (s *Server) rehashCron() {
+	deadline := time.Now().Add(time.Millisecond)
+	for _, db := range s.dbs {
+		if !db.Rehash(100) {
+			continue
+		}
+		for time.Now().Before(deadline) && db.Rehash(100) {
+		}
+		return
 	}
 }
 
@@ -532,7 +552,6 @@ func (s *Server) cron() {
 		s.clientsCron(now)
 		return
 	}
-	deadline := now.Add(time.Second / time.Duration(s.cfg.Hz) / 4)
 	var expiring time.Duration // the active expire cycle's, for the latency monitor
 	for _, db := range s.dbs {
 		if !s.noActiveExpire {
@@ -540,9 +559,8 @@ func (s *Server) cron() {
 			db.ActiveExpireCycle(16)
 			expiring += time.Since(start)
 		}
-		for db.Rehash(100) && time.Now().Before(deadline) {
-		}
 	}
+	s.rehashCron()
 	s.latency.addIfNeeded("expire-cycle", expiring)
 	s.stats.sampleInstantaneous(now)
 	s.clientsCron(now)

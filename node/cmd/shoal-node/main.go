@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"syscall"
 
@@ -119,6 +120,13 @@ func run(args []string) int {
 	if path := os.Getenv("SHOAL_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
+	// SHOAL_TRACE=file records an execution trace of the whole run (go tool
+	// trace): where the event loop's goroutine waited, and for what.
+	if path := os.Getenv("SHOAL_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil && trace.Start(f) == nil {
+			defer func() { trace.Stop(); f.Close() }()
 		}
 	}
 	// SHOAL_MUTEXPROFILE=file records who holds contended locks (the

@@ -523,6 +523,7 @@ func (p *persister) shutdown(save bool) error {
 // cron checks the save rules and configuration changes ten times a second.
 func (p *persister) cron() {
 	s := p.s
+	tick := func() { p.tick(time.Now()) }
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -531,9 +532,7 @@ func (p *persister) cron() {
 			return
 		case <-t.C:
 		}
-		s.Lock()
-		p.tick(time.Now())
-		s.Unlock()
+		s.RunLocked(tick, 50*time.Millisecond)
 	}
 }
 
