@@ -107,7 +107,7 @@ test: vet helm node-clients s3server ## Unit, node integration and envtest tests
 # node/persistence, node/replication and node/keyspace/... (the value types
 # use unsafe; -race turns on checkptr). Chosen to stay under 5 minutes on
 # 2 cores; the whole node/server package under -race takes far longer.
-RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion|TestMigrateServesOthersWhileTargetWaits|TestReplicationAckedWritesSurviveKill
+RACE_SERVER_TESTS ?= TestEventLoop|TestPropagationOfEffectiveWrites|TestBlockedClientDisconnect|TestProtectedModeAndMaxclients|TestApplyWritePause|TestPersistBGSaveIsPointInTime|TestPersistShutdownDuringBGSave|TestPersistCrashLoses|TestLoadingSnapshotAnswersLoading|TestReplicationFullSyncUnderWrites|TestReplicationPartialResync|TestReplicationPromotion|TestMigrateServesOthersWhileTargetWaits|TestReplicationAckedWritesSurviveKill|TestRunLocked
 
 .PHONY: test-race
 test-race: ## go test -race (and so checkptr) over node/persistence, node/replication, node/keyspace/... and the concurrent parts of node/server (RACE_SERVER_TESTS).

@@ -83,7 +83,8 @@ func StartNodes(bin, dir string, n int, profileDir string) ([]*Node, error) {
 		if profileDir != "" {
 			cmd.Env = append(os.Environ(), "SHOAL_CPUPROFILE="+filepath.Join(profileDir, fmt.Sprintf("cpu-%d.prof", i)),
 				"SHOAL_MUTEXPROFILE="+filepath.Join(profileDir, fmt.Sprintf("mutex-%d.prof", i)),
-				"SHOAL_ALLOCPROFILE="+filepath.Join(profileDir, fmt.Sprintf("alloc-%d.prof", i)))
+				"SHOAL_ALLOCPROFILE="+filepath.Join(profileDir, fmt.Sprintf("alloc-%d.prof", i)),
+				"SHOAL_TRACE="+filepath.Join(profileDir, fmt.Sprintf("trace-%d.out", i)))
 		}
 		logPath := filepath.Join(d, "log")
 		logf, err := os.Create(logPath)

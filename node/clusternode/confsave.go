@@ -122,7 +122,7 @@ func (cs *confSaver) write(gen uint64, data []byte, fsync bool) {
 
 // loop is the saver goroutine: it writes the latest pending state each
 // time there is one, until the server closes (Close flushes the rest).
-func (cs *confSaver) loop(mu sync.Locker, closing <-chan struct{}, done func()) {
+func (cs *confSaver) loop(locked func(func()), closing <-chan struct{}, done func()) {
 	defer done()
 	var last time.Time
 	for {
@@ -143,9 +143,9 @@ func (cs *confSaver) loop(mu sync.Locker, closing <-chan struct{}, done func()) 
 			}
 		}
 		last = time.Now()
-		mu.Lock()
-		gen, data := cs.take()
-		mu.Unlock()
+		var gen uint64
+		var data []byte
+		locked(func() { gen, data = cs.take() })
 		if data != nil {
 			cs.write(gen, data, false)
 		}
@@ -164,5 +164,6 @@ func (cn *clusterNode) startConfSaver() {
 	default:
 	}
 	cn.conf.closed = false
-	s.Go(func() { cn.conf.loop(s, s.Closing(), func() {}) })
+	locked := func(fn func()) { s.RunLocked(fn, 20*time.Millisecond) }
+	s.Go(func() { cn.conf.loop(locked, s.Closing(), func() {}) })
 }

@@ -21,7 +21,8 @@ func runConfSaver(t *testing.T) (path string, mu *sync.Mutex, cs *confSaver, sto
 	mu.Lock()
 	cs.closed = false
 	mu.Unlock()
-	go cs.loop(mu, closing, func() { close(done) })
+	locked := func(fn func()) { mu.Lock(); fn(); mu.Unlock() }
+	go cs.loop(locked, closing, func() { close(done) })
 	var once sync.Once
 	stop = func() { once.Do(func() { close(closing); <-done }) }
 	t.Cleanup(stop)

@@ -143,6 +143,10 @@ func (l *Loop) closeFds() {
 	syscall.Close(l.wake[1])
 }
 
+// Wake makes the loop run a pass (Engine.AfterBatches) soon, even with no
+// socket ready. Safe from any goroutine.
+func (l *Loop) Wake() { l.wakeUp() }
+
 func (l *Loop) wakeUp() {
 	_, _ = syscall.Write(l.wake[1], []byte{0})
 }

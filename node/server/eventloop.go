@@ -31,6 +31,10 @@ func (s *Server) startLoops() error {
 			return err
 		}
 		s.loops = append(s.loops, l)
+		if i == 0 {
+			wake := l.Wake
+			s.lockedQueue.wake.Store(&wake) // RunLocked's calls go to it
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

@@ -7,30 +7,38 @@ import (
 )
 
 // RunLocked runs fn under the server's lock, for goroutines other than
-// the event loops (serverCron, the persister's save rules, the cluster
-// bus's cron and messages), and returns when it ran: at once when the lock
-// is free; else the event loop holding it runs fn at the end of its pass
-// (loopEngine.AfterBatches, runQueuedLocked); if no loop did within wait
-// (the lock held by other work, the loops idle), this goroutine queues on
-// the lock and runs fn itself. It returns early, without running fn, when
-// the server closes.
+// the event loops (serverCron, the persister's save rules, clusterCron, the
+// cluster bus's messages, the nodes.conf saver), and returns when it ran.
+// When the lock is free it runs at once; when it is held, in an event loop
+// at the end of its pass (loopEngine.AfterBatches, runQueuedLocked; the
+// loop is woken if it sleeps), as Redis runs serverCron, clusterCron and
+// the bus's handlers in its event loop; without event loops, or when no
+// loop ran it within wait (a loop busy with one long command, a script
+// that runs long), this goroutine queues on the lock and runs fn itself.
+// It returns early, without running fn, when the server closes.
 //
 // Why not s.mu.Lock: under load an event loop holds the lock for nearly
 // all of its passes, so a goroutine queueing on the lock waits over a
 // millisecond; sync.Mutex then turns to its starvation mode, and the
 // loop's next Unlock hands the lock, the loop's P and (its thread being
-// locked) a thread switch to the waiter: the loop's clients wait for two
-// thread wake-ups, for every cron round and bus message. Redis runs
-// serverCron, clusterCron and the bus's handlers in its event loop,
-// between passes; so do these when the lock is busy.
+// locked) a thread switch to the waiter: the clients of its pass wait for
+// two thread wake-ups.
 func (s *Server) RunLocked(fn func(), wait time.Duration) {
-	if s.mu.TryLock() {
+	wake := s.lockedQueue.wake.Load()
+	if wake == nil {
+		s.mu.Lock()
+		fn()
+		s.mu.Unlock()
+		return
+	}
+	if s.mu.TryLock() { // the loops idle: no pass to wait for
 		fn()
 		s.mu.Unlock()
 		return
 	}
 	c := &lockedCall{fn: fn, done: make(chan struct{})}
 	s.lockedQueue.push(c)
+	(*wake)()
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -60,7 +68,8 @@ type lockedCall struct {
 
 // lockedQueue holds the RunLocked calls waiting for a loop's pass.
 type lockedQueue struct {
-	n     atomic.Int32 // len(calls), read by every pass without mu
+	wake  atomic.Pointer[func()] // wakes the loop that runs the calls (nil: no loop runs)
+	n     atomic.Int32           // len(calls), read by every pass without mu
 	mu    sync.Mutex
 	calls []*lockedCall
 }

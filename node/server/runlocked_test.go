@@ -7,6 +7,15 @@ import (
 	"time"
 )
 
+// withLoop is a server whose RunLocked calls wait for a loop's pass
+// (runQueuedLocked), which the test runs.
+func withLoop() *Server {
+	s := &Server{closing: make(chan struct{})}
+	wake := func() {}
+	s.lockedQueue.wake.Store(&wake)
+	return s
+}
+
 // waitQueued polls until n RunLocked calls wait for a loop.
 func waitQueued(t *testing.T, s *Server, n int32) {
 	t.Helper()
@@ -24,7 +33,7 @@ func waitQueued(t *testing.T, s *Server, n int32) {
 // queueing would make the loop's Unlock hand it the lock, the loop's P and
 // a thread switch (sync.Mutex's starvation mode).
 func TestRunLockedRunsInTheLoopHoldingTheLock(t *testing.T) {
-	s := &Server{closing: make(chan struct{})}
+	s := withLoop()
 	var runs atomic.Int32
 	s.mu.Lock() // a loop's pass
 	returned := make(chan struct{})
@@ -49,18 +58,19 @@ func TestRunLockedRunsInTheLoopHoldingTheLock(t *testing.T) {
 	}
 }
 
-// With the lock free the caller runs fn itself; with the lock held by work
-// that is not a loop, it waits, then queues on the lock: fn runs once
-// either way.
+// Without event loops the caller runs fn itself under the lock; with a
+// loop that does not run it within the wait (busy with one long command),
+// it queues on the lock: fn runs once either way.
 func TestRunLockedWithoutALoop(t *testing.T) {
 	s := &Server{closing: make(chan struct{})}
 	var runs atomic.Int32
 	s.RunLocked(func() { runs.Add(1) }, time.Hour)
 	if got := runs.Load(); got != 1 {
-		t.Fatalf("free lock: ran %d times, want 1", got)
+		t.Fatalf("no loop: ran %d times, want 1", got)
 	}
 
-	s.mu.Lock() // not a loop: never calls runQueuedLocked
+	s = withLoop()
+	s.mu.Lock() // the loop's long pass: it does not reach runQueuedLocked
 	returned := make(chan struct{})
 	go func() {
 		s.RunLocked(func() { runs.Add(1) }, 10*time.Millisecond)
@@ -92,7 +102,7 @@ func TestRunLockedWithoutALoop(t *testing.T) {
 // A loop's pass and a caller whose wait ran out race for each call: in
 // every order fn runs exactly once, and never after RunLocked returned.
 func TestRunLockedRunsOnceInEveryOrder(t *testing.T) {
-	s := &Server{closing: make(chan struct{})}
+	s := withLoop()
 	var runs atomic.Int32
 	for round := int32(1); round <= 300; round++ {
 		s.mu.Lock()
@@ -114,7 +124,7 @@ func TestRunLockedRunsOnceInEveryOrder(t *testing.T) {
 // Calls queued by several goroutines run in the order they came, each
 // once, in one pass.
 func TestRunLockedRunsQueuedInOrder(t *testing.T) {
-	s := &Server{closing: make(chan struct{})}
+	s := withLoop()
 	var order []int
 	s.mu.Lock()
 	done := make(chan struct{}, 3)
@@ -137,7 +147,7 @@ func TestRunLockedRunsQueuedInOrder(t *testing.T) {
 
 // A caller waiting when the server closes returns without running fn.
 func TestRunLockedReturnsWhenClosing(t *testing.T) {
-	s := &Server{closing: make(chan struct{})}
+	s := withLoop()
 	var runs atomic.Int32
 	s.mu.Lock()
 	returned := make(chan struct{})
