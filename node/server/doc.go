@@ -28,6 +28,9 @@
 // longer before it sleeps while most of its recent idle gaps were that
 // short (event-loop-busy-poll): under a stream of requests from many
 // clients that saves the sleep and the wake-up the next client pays for.
+// Background work that needs the lock (serverCron, the persister's and the
+// cluster's crons, cluster bus messages) goes through RunLocked: while a
+// loop holds the lock, that loop runs it at the end of its pass.
 //
 // At start-up the node listens before it loads its data set, as Redis:
 // StartLoading hands the server lock to the loader (the Load hooks),

@@ -25,30 +25,33 @@ import (
 // two thread wake-ups.
 func (s *Server) RunLocked(fn func(), wait time.Duration) {
 	wake := s.lockedQueue.wake.Load()
-	if wake == nil {
+	switch {
+	case wake == nil:
 		s.mu.Lock()
-		fn()
-		s.mu.Unlock()
+	case !s.mu.TryLock(): // held: a loop's pass, most likely
+		s.runInLoop(fn, *wake, wait)
 		return
-	}
-	if s.mu.TryLock() { // the loops idle: no pass to wait for
-		fn()
-		s.mu.Unlock()
-		return
-	}
+	} // else the loops idle: no pass to wait for
+	fn()
+	s.mu.Unlock()
+}
+
+// runInLoop queues fn for the loop that wake wakes and waits for it to run
+// fn (RunLocked, the lock held by others); past wait it takes the lock and
+// runs fn itself unless the loop took it meanwhile.
+func (s *Server) runInLoop(fn func(), wake func(), wait time.Duration) {
 	c := &lockedCall{fn: fn, done: make(chan struct{})}
 	s.lockedQueue.push(c)
-	(*wake)()
+	wake()
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-c.done:
 		return
 	case <-s.closing:
-		if c.taken.CompareAndSwap(false, true) {
-			return
+		if !c.taken.CompareAndSwap(false, true) {
+			<-c.done // a loop runs it now
 		}
-		<-c.done // a loop runs it now
 		return
 	case <-t.C:
 	}
