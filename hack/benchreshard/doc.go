@@ -7,6 +7,11 @@
 // the time of each, the ratio, the load's client-visible errors, and its p99
 // latency before and during the move. It is a report, not a test.
 //
+// With -profile DIR, each node's profiles and execution trace (benchkit's
+// StartNodes) and the mover's own CPU profile (mover-cpu.prof) are kept
+// there. The -bin node may be Debian's redis-server: the same two movers
+// on Redis's own nodes, for reference.
+//
 // Every node runs on 127.0.0.1 in a temp dir without persistence; only the
 // processes it started are stopped, by PID.
 //

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "log progress and the commands the nodes logged as slow")
 	flag.BoolVar(&o.loadgen, "loadgen", false, "internal: run the load on -addrs until stdin closes, then print its samples")
 	flag.StringVar(&o.addrs, "addrs", "", "internal: the cluster of -loadgen")
-	flag.StringVar(&o.profile, "profile", "", "directory for each node's CPU and lock-contention profiles (go tool pprof)")
+	flag.StringVar(&o.profile, "profile", "", "directory for each node's CPU, lock-contention and allocation profiles and execution trace, and the mover's CPU profile (mover-cpu.prof; go tool pprof)")
 	flag.Parse()
 	runner := run
 	if o.loadgen {
@@ -145,7 +146,7 @@ func runOne(o options, mode string) (result, error) {
 	start := time.Now()
 	switch mode {
 	case "ours":
-		err = moveOurs(ctx, o, addrs)
+		err = profileMover(o, func() error { return moveOurs(ctx, o, addrs) })
 	case "redis-cli":
 		out, cerr := exec.Command("redis-cli", "--cluster", "rebalance", addrs[0], "--cluster-use-empty-masters").CombinedOutput()
 		if cerr != nil {
@@ -175,6 +176,20 @@ func runOne(o options, mode string) (result, error) {
 	res.checkClean = strings.Contains(string(out), "[OK] All 16384 slots covered.") && !strings.Contains(string(out), "[ERR]") &&
 		!strings.Contains(string(out), "[WARNING]")
 	return res, nil
+}
+
+// profileMover runs move, with -profile DIR under a CPU profile of this
+// process (DIR/mover-cpu.prof): the mover's own cost.
+func profileMover(o options, move func() error) error {
+	if o.profile == "" {
+		return move()
+	}
+	stop, err := benchkit.StartCPUProfile(filepath.Join(o.profile, "mover-cpu.prof"))
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return move()
 }
 
 func logf(o options, format string, args ...any) {

@@ -32,6 +32,12 @@
 // cluster's crons, cluster bus messages) goes through RunLocked: while a
 // loop holds the lock, that loop runs it at the end of its pass.
 //
+// The collector runs at a GC percent of 50 (evict.go; with maxmemory, a
+// soft memory limit just above it); serverCron's gcTuner widens the
+// headroom, by at most 64 MB, while the process allocates fast enough to
+// collect more than once a second, and takes it back (returning the
+// memory) half a second after the rate falls (gctune.go).
+//
 // At start-up the node listens before it loads its data set, as Redis:
 // StartLoading hands the server lock to the loader (the Load hooks),
 // which gives it up every 2 MB of file (or 20 ms); meanwhile commands

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,6 +83,7 @@ type Server struct {
 	holds    holdState // keys a command works on without the lock (keyhold.go)
 
 	mem      memoryGauge
+	gcTune   gcTuner
 	stats    stats
 	cmdStats []cmdStat
 	slowlog  slowlog
@@ -569,6 +571,13 @@ func (s *Server) cron() {
 	}
 	s.expirePause()
 	s.flushPropagation()
+	if s.gcTune.tick(now) {
+		s.wg.Add(1)
+		go func() { // a GC and the scavenge: not under the lock
+			defer s.wg.Done()
+			debug.FreeOSMemory()
+		}()
+	}
 }
 
 // keyExpired is the keyspace's callback for a key removed because its TTL
@@ -586,6 +595,7 @@ func (s *Server) keyExpired(db *keyspace.DB, key string) {
 // maxmemory set the runtime gets a soft memory limit just above it.
 func (s *Server) applyGC() {
 	setGCForMaxMemory(s.cfg.MaxMemory)
+	s.gcTune.reset()
 }
 
 // NumGoroutine is exposed for tests of leaks.
