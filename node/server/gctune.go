@@ -1,8 +1,11 @@
 package server
 
 import (
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,11 +18,14 @@ import (
 // (gcMaxExtraHeadroom) and taken back, with the memory returned to the
 // OS, half a second after the rate falls: an idle node keeps the RSS of
 // gcPercent. A large heap (where 50% is more than the bound) is never
-// changed; a memory limit from maxmemory still caps the heap.
+// changed; a memory limit from maxmemory still caps the heap, and in a
+// container with a memory limit the widened heap stays under 60% of it
+// (the pod's own limit is not the node's maxmemory).
 //
 // The GC percent is the process's: servers sharing a process (tests)
 // each set it from the same process-wide rates.
 type gcTuner struct {
+	ceiling int64 // the largest heap goal it may widen to (0: none)
 	sample  []metrics.Sample
 	last    time.Time
 	allocs  uint64
@@ -42,13 +48,17 @@ const (
 
 // gcPercentFor is the GC percent that gives a heap of live bytes, which
 // allocates rate bytes a second, one cycle per gcCycleEvery: never below
-// gcPercent, the headroom at most gcMaxExtraHeadroom, the percent at most
+// gcPercent, the headroom at most gcMaxExtraHeadroom and at most what
+// keeps the heap under ceiling (when > 0), the percent at most
 // gcMaxPercent.
-func gcPercentFor(live, rate float64) int {
+func gcPercentFor(live, rate, ceiling float64) int {
 	if live <= 0 {
 		return gcPercent
 	}
 	headroom := min(rate*gcCycleEvery.Seconds(), gcMaxExtraHeadroom)
+	if ceiling > 0 {
+		headroom = min(headroom, ceiling-live)
+	}
 	p := int(headroom * 100 / live)
 	return min(max(p, gcPercent), gcMaxPercent)
 }
@@ -60,6 +70,9 @@ func (t *gcTuner) tick(now time.Time) (released bool) {
 	if t.sample == nil {
 		t.sample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
 		t.percent = gcPercent
+		if limit := cgroupMemoryLimit(os.ReadFile); limit > 0 {
+			t.ceiling = limit * 6 / 10
+		}
 	}
 	metrics.Read(t.sample)
 	allocs, live := t.sample[0].Value.Uint64(), t.sample[1].Value.Uint64()
@@ -69,7 +82,7 @@ func (t *gcTuner) tick(now time.Time) (released bool) {
 	if prev == 0 || elapsed <= 0 || allocs < prev {
 		return false
 	}
-	want := gcPercentFor(float64(live), float64(allocs-prev)/elapsed.Seconds())
+	want := gcPercentFor(float64(live), float64(allocs-prev)/elapsed.Seconds(), float64(t.ceiling))
 	switch {
 	case want > t.percent*5/4:
 		t.low = 0
@@ -97,4 +110,23 @@ func (t *gcTuner) set(p int) {
 // reset is what setGCForMaxMemory set: the default.
 func (t *gcTuner) reset() {
 	t.percent, t.low = gcPercent, 0
+}
+
+// cgroupMemoryLimit is the memory limit of the node's cgroup in bytes, from
+// cgroup v2's memory.max or else v1's memory.limit_in_bytes as a container
+// sees them at /sys/fs/cgroup; 0 when there is none or it cannot be read
+// ("max", or v1's page-rounded maximum).
+func cgroupMemoryLimit(read func(string) ([]byte, error)) int64 {
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := read(path)
+		if err != nil {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil || n <= 0 || n >= 1<<62 {
+			return 0
+		}
+		return n
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"os"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -9,19 +10,48 @@ import (
 func TestGCPercentFor(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct {
-		live, rate float64
-		want       int
+		live, rate, ceiling float64
+		want                int
 	}{
-		{12 * mb, 0, gcPercent},          // idle: the default
-		{12 * mb, 3 * mb, gcPercent},     // a cycle a second already
-		{12 * mb, 15 * mb, 125},          // 15 MB of headroom
-		{12 * mb, 500 * mb, 533},         // the headroom's bound, 64 MB
-		{1 * mb, 500 * mb, gcMaxPercent}, // the percent's bound
-		{240 * mb, 500 * mb, gcPercent},  // a large heap: 50% is more than the bound
-		{0, 500 * mb, gcPercent},
+		{12 * mb, 0, 0, gcPercent},          // idle: the default
+		{12 * mb, 3 * mb, 0, gcPercent},     // a cycle a second already
+		{12 * mb, 15 * mb, 0, 125},          // 15 MB of headroom
+		{12 * mb, 500 * mb, 0, 533},         // the headroom's bound, 64 MB
+		{1 * mb, 500 * mb, 0, gcMaxPercent}, // the percent's bound
+		{240 * mb, 500 * mb, 0, gcPercent},  // a large heap: 50% is more than the bound
+		{0, 500 * mb, 0, gcPercent},
+		{12 * mb, 500 * mb, 36 * mb, 200},  // a container's limit: 24 MB of headroom
+		{60 * mb, 500 * mb, 76 * mb, 50},   // no more than the default under it
+		{12 * mb, 15 * mb, 1024 * mb, 125}, // a far limit changes nothing
 	} {
-		if got := gcPercentFor(c.live, c.rate); got != c.want {
-			t.Errorf("gcPercentFor(%v MB live, %v MB/s) = %d, want %d", c.live/mb, c.rate/mb, got, c.want)
+		if got := gcPercentFor(c.live, c.rate, c.ceiling); got != c.want {
+			t.Errorf("gcPercentFor(%v MB live, %v MB/s, ceiling %v MB) = %d, want %d", c.live/mb, c.rate/mb, c.ceiling/mb, got, c.want)
+		}
+	}
+}
+
+func TestCgroupMemoryLimit(t *testing.T) {
+	files := func(m map[string]string) func(string) ([]byte, error) {
+		return func(p string) ([]byte, error) {
+			if v, ok := m[p]; ok {
+				return []byte(v), nil
+			}
+			return nil, os.ErrNotExist
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  int64
+	}{
+		{"v2 limit", map[string]string{"/sys/fs/cgroup/memory.max": "268435456\n"}, 256 << 20},
+		{"v2 none", map[string]string{"/sys/fs/cgroup/memory.max": "max\n"}, 0},
+		{"v1 limit", map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "536870912\n"}, 512 << 20},
+		{"v1 none", map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n"}, 0},
+		{"no cgroup", nil, 0},
+	} {
+		if got := cgroupMemoryLimit(files(c.files)); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
 	}
 }
