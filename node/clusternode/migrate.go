@@ -26,13 +26,14 @@ import (
 // a key is deleted here only after the target acknowledged it. Redis
 // runs the whole exchange in its event loop, so no command can change a
 // key between its DUMP and its deletion, which is what makes the move of
-// each key atomic. Here the values are serialized under the server lock,
-// the round trip to the target runs without it while the keys are held
+// each key atomic. Here the keys are held from the lookup to the deletion
 // (server.Client.Unlocked: a command that may write one of them waits for
-// the end of the exchange and then runs as it would after Redis's
-// MIGRATE), and the acknowledged keys are deleted under the lock again:
-// the move of each key is as atomic, and the other clients are not kept
-// waiting for the target.
+// the end of the MIGRATE and then runs as it would after Redis's), the
+// values are serialized and the acknowledged keys deleted under the lock
+// in steps of about 32 KB or 128 keys, and the round trip to the target
+// (and a new connection's dial) runs without it: the move of each key is
+// as atomic, and the other clients wait neither for the target nor for
+// a whole batch's serialization.
 
 const (
 	migrateCacheTTL  = 10 * time.Second // MIGRATE_SOCKET_CACHE_TTL
@@ -55,15 +56,18 @@ type migrateCache struct {
 	conns map[string]*migrateConn
 }
 
-// take returns the cached connection to addr, taken out of the cache
-// while one MIGRATE uses it (it runs without the lock: another MIGRATE to
-// the same target meanwhile connects anew), or connects within timeout.
-// tlsc, when not nil, wraps a new connection in TLS (tls-cluster).
-func (mc *migrateCache) take(addr string, timeout time.Duration, tlsc *tlsconf.Store) (*migrateConn, error) {
-	if c := mc.conns[addr]; c != nil {
-		delete(mc.conns, addr)
-		return c, nil
-	}
+// take returns the cached connection to addr (nil: none), taken out of
+// the cache while one MIGRATE uses it (it runs without the lock: another
+// MIGRATE to the same target meanwhile connects anew).
+func (mc *migrateCache) take(addr string) *migrateConn {
+	c := mc.conns[addr]
+	delete(mc.conns, addr)
+	return c
+}
+
+// dialMigrate connects to a MIGRATE target within timeout; tlsc, when not
+// nil, wraps the connection in TLS (tls-cluster).
+func dialMigrate(addr string, timeout time.Duration, tlsc *tlsconf.Store) (*migrateConn, error) {
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
@@ -200,6 +204,7 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 	if p.node != nil {
 		restore = "RESTORE-ASKING"
 	}
+	tlsc := p.migrateTLS()
 	for retry := true; ; retry = false {
 		// Looked up again for a retry: the first attempt ran without
 		// the lock (a key may have expired or been flushed meanwhile).
@@ -208,44 +213,141 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 			c.W.SimpleString("NOKEY")
 			return
 		}
-		mc, err := p.migrate.take(a.addr, a.timeout, p.migrateTLS())
-		if err != nil {
-			c.Error("IOERR error or timeout connecting to the client")
+		// The move runs without the lock, the keys held (their writers
+		// wait), in short steps under it: the other clients are served
+		// meanwhile, not after the target's reply or a whole batch's
+		// serialization, as Redis's would be.
+		mc := p.migrate.take(a.addr)
+		var run migrateRun
+		work := func(locked func(step func())) { run = p.migrateKeys(c, mc, a, keys, restore, tlsc, locked) }
+		if !c.Unlocked(migrateKeyNames(keys), work) {
+			work(func(step func()) { step() })
+		}
+		res := run.reply(c, a)
+		if run.mc == nil {
 			return
 		}
-		req, ok := p.migrateRequest(c, mc, a, keys, restore)
-		if !ok {
-			p.migrate.put(a.addr, mc)
-			return
-		}
-		// The exchange runs without the lock, the keys held (their
-		// writers wait): the other clients are served meanwhile, not
-		// after the target's reply, as Redis's would be.
-		var ex migrateExchange
-		exchange := func() { ex = mc.exchange(req, a.timeout) }
-		if !c.Unlocked(req.keyNames(), exchange) {
-			exchange()
-		}
-		res := p.migrateApply(c, mc, a, req, ex)
-		if cap(req.buf) <= maxKeptRequest {
-			mc.buf = req.buf[:0]
+		if cap(run.req.buf) <= maxKeptRequest {
+			run.mc.buf = run.req.buf[:0]
 		}
 		if res.ioErr == "" {
 			if res.keepConn {
-				p.migrate.put(a.addr, mc)
+				p.migrate.put(a.addr, run.mc)
 			} else {
-				mc.conn.Close()
+				run.mc.conn.Close()
 			}
 			return
 		}
 		// Nothing was acknowledged and the cached connection may just
 		// have been stale: retry once, unless it was a timeout.
-		mc.conn.Close()
-		if !(retry && res.acked == 0 && !res.timeout) {
+		run.mc.conn.Close()
+		if !(retry && !res.timeout) {
 			c.Error(res.ioErr)
 			return
 		}
 	}
+}
+
+// migrateStepBytes is about how much of a MIGRATE one lock hold
+// serializes (or deletes, counting migrateStepKeyCost per key): enough to
+// amortise taking the lock, short enough (tens of microseconds) that the
+// other clients barely wait for it.
+const (
+	migrateStepBytes   = 32 << 10
+	migrateStepKeyCost = 256
+)
+
+// migrateRun is what one attempt did without the lock: mc is nil when no
+// connection could be made (connectErr); valueErr is a value that could
+// not be serialized (nothing was sent); otherwise out is what the target
+// answered and deleted the keys this node deleted for it.
+type migrateRun struct {
+	mc         *migrateConn
+	connectErr bool
+	valueErr   string
+	req        migrateReq
+	out        migrateOutcome
+	deleted    [][]byte
+}
+
+// migrateKeys connects (when no connection was cached), serializes the
+// keys, exchanges them with the target and deletes the acknowledged ones
+// (unless COPY). It runs without the lock, but for the steps it passes to
+// locked.
+func (p *plugin) migrateKeys(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string,
+	tlsc *tlsconf.Store, locked func(step func())) migrateRun {
+	if mc == nil {
+		var err error
+		if mc, err = dialMigrate(a.addr, a.timeout, tlsc); err != nil {
+			return migrateRun{connectErr: true}
+		}
+	}
+	run := migrateRun{mc: mc}
+	run.req, run.valueErr = p.migrateRequest(c, mc, a, keys, restore, locked)
+	if run.valueErr != "" {
+		return run
+	}
+	ex := mc.exchange(run.req, a.timeout)
+	run.out = migrateOutcomeOf(run.req, ex)
+	if !a.copy {
+		run.deleted = migrateDelete(c, run.req.sent, run.out.moved, locked)
+	}
+	return run
+}
+
+// migrateDelete deletes the moved keys, a step's worth per lock hold,
+// each only if it is still the value sent: what happened meanwhile
+// without the lock (an expiry, a FLUSHALL, a full resync) won over the
+// move. It returns the names deleted.
+func migrateDelete(c *server.Client, sent []migrateKey, moved []int, locked func(step func())) [][]byte {
+	var deleted [][]byte
+	for i := 0; i < len(moved); {
+		locked(func() {
+			for budget := 0; i < len(moved) && budget < migrateStepBytes; i++ {
+				k := sent[moved[i]]
+				budget += migrateStepKeyCost
+				if e := c.DB.Peek(k.key); e != nil && e == k.entry {
+					c.DB.DeleteEntry(e)
+					c.Modified(k.key)
+					c.Notify(command.NotifyGeneric, "del", c.DB.ID, k.key)
+					deleted = append(deleted, k.key)
+				}
+			}
+		})
+	}
+	return deleted
+}
+
+// reply answers the command for what the attempt did, and propagates it
+// as DEL of the keys deleted. The result's ioErr, when not empty, is
+// still to be replied (or the attempt retried): nothing moved. Called
+// with the lock held.
+func (r *migrateRun) reply(c *server.Client, a migrateArgs) migrateResult {
+	switch {
+	case r.connectErr:
+		c.Error("IOERR error or timeout connecting to the client")
+		return migrateResult{}
+	case r.valueErr != "":
+		c.Error(r.valueErr)
+		return migrateResult{keepConn: true}
+	case r.out.ioErr != "":
+		return migrateResult{ioErr: r.out.ioErr, timeout: r.out.timeout}
+	}
+	migrateDeleted(c, r.deleted)
+	switch {
+	case r.out.lateIOErr:
+		// Some keys moved: reported as moved (propagated), then the
+		// socket's error.
+		c.Error("IOERR error or timeout reading to target instance")
+		return migrateResult{}
+	case r.out.targetErr != "":
+		r.mc.lastDB = -1
+		c.Error(r.out.targetErr)
+	default:
+		r.mc.lastDB = int(a.db)
+		c.W.OK()
+	}
+	return migrateResult{keepConn: true}
 }
 
 // maxKeptRequest is the largest request buffer a cached connection keeps
@@ -263,13 +365,12 @@ func migrateLookup(c *server.Client, names [][]byte) []migrateKey {
 	return keys
 }
 
-// migrateResult is how one attempt went: ioErr is the IOERR to reply (the
-// attempt replied nothing else) when the connection failed; keepConn
-// when the connection may serve the next MIGRATE.
+// migrateResult is how one attempt went: ioErr is the IOERR to reply (or
+// to retry after: nothing was acknowledged) when the connection failed;
+// keepConn when the connection may serve the next MIGRATE.
 type migrateResult struct {
 	ioErr    string
 	timeout  bool
-	acked    int
 	keepConn bool
 }
 
@@ -294,19 +395,22 @@ func (r *migrateReq) replies() int {
 	return n
 }
 
-// keyNames are the names of the keys sent.
-func (r *migrateReq) keyNames() [][]byte {
-	names := make([][]byte, len(r.sent))
-	for i, k := range r.sent {
+// migrateKeyNames are the keys' names.
+func migrateKeyNames(keys []migrateKey) [][]byte {
+	names := make([][]byte, len(keys))
+	for i, k := range keys {
 		names[i] = k.key
 	}
 	return names
 }
 
 // migrateRequest serializes the keys as RESTORE commands (with AUTH and
-// SELECT when needed); false when a value cannot be (the error replied).
-// Called with the lock held.
-func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string) (migrateReq, bool) {
+// SELECT when needed), a step's worth per lock hold, skipping a key whose
+// value is no longer the one looked up (expired, flushed or evicted since)
+// or whose time to live ran out; it returns the error to reply when a
+// value cannot be serialized.
+func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs, keys []migrateKey, restore string,
+	locked func(step func())) (migrateReq, string) {
 	req := migrateReq{auth: a.auth, selectDB: mc.lastDB != int(a.db), buf: mc.buf[:0]}
 	if a.auth {
 		if a.user != "" {
@@ -318,8 +422,30 @@ func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs
 	if req.selectDB {
 		req.buf = resp.AppendCommand(req.buf, [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, a.db, 10)})
 	}
+	var errMsg string
+	for i := 0; i < len(keys) && errMsg == ""; {
+		locked(func() {
+			errMsg = p.appendRestores(c, &req, a, keys, &i, restore)
+		})
+	}
+	return req, errMsg
+}
+
+// appendRestores appends keys[*i:]'s RESTOREs to req until a step's worth
+// is serialized, advancing *i. Called with the lock held.
+func (p *plugin) appendRestores(c *server.Client, req *migrateReq, a migrateArgs, keys []migrateKey, i *int, restore string) string {
+	defer func() {
+		clear(p.scratch.cmd) // no key or payload kept alive by it
+		if cap(p.scratch.payload) > maxKeptRequest {
+			p.scratch.payload = nil // one big value's room is not kept
+		}
+	}()
 	now := c.Now()
-	for _, k := range keys {
+	for start := len(req.buf); *i < len(keys) && len(req.buf)-start < migrateStepBytes; *i++ {
+		k := keys[*i]
+		if c.DB.Peek(k.key) != k.entry {
+			continue
+		}
 		ttl := int64(0)
 		if at := k.entry.ExpireAt(); at != 0 {
 			ttl = at - now
@@ -333,8 +459,7 @@ func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs
 			p.scratch.payload, err = p.s.Codecs().AppendDumpOf(p.scratch.payload[:0], t, v)
 		}
 		if err != nil {
-			c.Error("ERR " + err.Error())
-			return migrateReq{}, false
+			return "ERR " + err.Error()
 		}
 		// The scratch buffers are the lock's: the command is copied into
 		// req.buf at once.
@@ -347,11 +472,7 @@ func (p *plugin) migrateRequest(c *server.Client, mc *migrateConn, a migrateArgs
 		req.buf = resp.AppendCommand(req.buf, cmd)
 		req.sent = append(req.sent, k)
 	}
-	clear(p.scratch.cmd) // no key or payload kept alive by it
-	if cap(p.scratch.payload) > maxKeptRequest {
-		p.scratch.payload = nil // one big value's room is not kept
-	}
-	return req, true
+	return ""
 }
 
 // migrateExchange is what the target answered: the reply lines read, in
@@ -387,15 +508,27 @@ func (mc *migrateConn) exchange(req migrateReq, timeout time.Duration) migrateEx
 	return ex
 }
 
-// migrateApply deletes each acknowledged key (unless COPY) and replies OK
-// or the target's error. A key is deleted only if it is still the value
-// sent: what happened meanwhile without the lock (an expiry, a FLUSHALL,
-// a full resync) won over the move. Called with the lock held.
-func (p *plugin) migrateApply(c *server.Client, mc *migrateConn, a migrateArgs, req migrateReq, ex migrateExchange) migrateResult {
+// migrateOutcome is what the target's replies say: ioErr (and timeout)
+// when the exchange failed before any key was acknowledged (nothing to
+// apply); otherwise moved are the indexes in the request's keys that the
+// target restored, targetErr its first error (the keys it refused stay),
+// and lateIOErr that the connection failed after some replies.
+type migrateOutcome struct {
+	ioErr     string
+	timeout   bool
+	acked     int
+	moved     []int
+	targetErr string
+	lateIOErr bool
+}
+
+// migrateOutcomeOf reads the exchange's reply lines as Redis's MIGRATE
+// does: an error to AUTH or SELECT is every key's error.
+func migrateOutcomeOf(req migrateReq, ex migrateExchange) migrateOutcome {
 	if ex.writeErr {
-		return migrateResult{ioErr: "IOERR error or timeout writing to target instance", timeout: isTimeout(ex.err)}
+		return migrateOutcome{ioErr: "IOERR error or timeout writing to target instance", timeout: isTimeout(ex.err)}
 	}
-	readErr := migrateResult{ioErr: "IOERR error or timeout reading to target instance", timeout: isTimeout(ex.err)}
+	readErr := migrateOutcome{ioErr: "IOERR error or timeout reading to target instance", timeout: isTimeout(ex.err)}
 	lines := ex.lines
 	next := func() (string, bool) {
 		if len(lines) == 0 {
@@ -418,22 +551,17 @@ func (p *plugin) migrateApply(c *server.Client, mc *migrateConn, a migrateArgs, 
 			return readErr
 		}
 	}
-	targetErr := ""
-	var deleted [][]byte
-	acked := 0
-	for _, k := range req.sent {
+	var out migrateOutcome
+	for i := range req.sent {
 		line, ok := next()
 		if !ok {
-			if acked == 0 && targetErr == "" {
+			if out.acked == 0 && out.targetErr == "" {
 				return readErr
 			}
-			// Some keys moved: report what happened to them, then the
-			// socket error.
-			migrateDeleted(c, deleted)
-			c.Error("IOERR error or timeout reading to target instance")
-			return migrateResult{}
+			out.lateIOErr = true
+			return out
 		}
-		acked++
+		out.acked++
 		switch {
 		case req.auth && len(authReply) > 0 && authReply[0] == '-':
 			line = authReply
@@ -441,29 +569,14 @@ func (p *plugin) migrateApply(c *server.Client, mc *migrateConn, a migrateArgs, 
 			line = selectReply
 		}
 		if len(line) > 0 && line[0] == '-' {
-			if targetErr == "" {
-				mc.lastDB = -1
-				targetErr = "ERR Target instance replied with error: " + line[1:]
+			if out.targetErr == "" {
+				out.targetErr = "ERR Target instance replied with error: " + line[1:]
 			}
 			continue
 		}
-		if !a.copy {
-			if e := c.DB.Peek(k.key); e != nil && e == k.entry {
-				c.DB.DeleteEntry(e)
-				c.Modified(k.key)
-				c.Notify(command.NotifyGeneric, "del", c.DB.ID, k.key)
-				deleted = append(deleted, k.key)
-			}
-		}
+		out.moved = append(out.moved, i)
 	}
-	migrateDeleted(c, deleted)
-	if targetErr != "" {
-		c.Error(targetErr)
-		return migrateResult{keepConn: true}
-	}
-	mc.lastDB = int(a.db)
-	c.W.OK()
-	return migrateResult{keepConn: true}
+	return out
 }
 
 // migrateDeleted makes MIGRATE propagate as DEL of the keys it moved

@@ -25,13 +25,17 @@ type holdState struct {
 
 // Unlocked runs fn without the server lock while holding keys: the
 // other clients run meanwhile, and wait for fn's end only to write one of
-// keys (see keyHold). fn must not touch the keyspace or the client; the
-// caller reads what it needs before and applies the outcome after, with
-// the lock held again. It reports false, running nothing, when the
-// command must keep the lock: inside MULTI/EXEC or a script, for a
-// blocked command served again, or on a connection served by an event
-// loop (give the command command.OwnGoroutine). Called with the lock held.
-func (c *Client) Unlocked(keys [][]byte, fn func()) bool {
+// keys (see keyHold). fn touches the keyspace and the client only inside
+// steps it passes to locked, which runs each with the lock held (short
+// ones: the other clients run between them); the keys stay held from
+// before the first step to after the last, so what the steps read and
+// change of them no other command sees in between. It reports false,
+// running nothing, when the command must keep the lock: inside MULTI/EXEC
+// or a script, for a blocked command served again, or on a connection
+// served by an event loop (give the command command.OwnGoroutine); the
+// caller then runs fn itself with a locked that just runs the step.
+// Called with the lock held.
+func (c *Client) Unlocked(keys [][]byte, fn func(locked func(step func()))) bool {
 	s := c.srv
 	if c.loop != nil || c.inExec || c.reexec || c.multi != nil || s.script.running != nil || c.conn == (nullConn{}) {
 		return false
@@ -48,10 +52,18 @@ func (c *Client) Unlocked(keys [][]byte, fn func()) bool {
 		}
 	}
 	tracking := s.trk.current == c
+	locked := func(step func()) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if tracking {
+			s.trk.current = c
+		}
+		step()
+	}
 	s.mu.Unlock()
 	func() {
 		defer s.mu.Lock()
-		fn()
+		fn(locked)
 	}()
 	if tracking {
 		s.trk.current = c
@@ -83,7 +95,8 @@ func (s *Server) heldBy(c *Client, spec *command.Spec, args [][]byte) *keyHold {
 	return s.holdOf(c, spec, args)
 }
 
-// holdOf is the hold of the first held key a command may write.
+// holdOf is the hold of the first held key a command may write; any
+// hold for a command that writes without naming keys.
 func (s *Server) holdOf(c *Client, spec *command.Spec, args [][]byte) *keyHold {
 	if spec.Flags&(command.Write|command.MayReplicate) == 0 {
 		return nil
@@ -95,6 +108,14 @@ func (s *Server) holdOf(c *Client, spec *command.Spec, args [][]byte) *keyHold {
 	}
 	for _, pos := range keys {
 		if h := s.holds.keys[string(args[pos])]; h != nil {
+			return h
+		}
+	}
+	if len(keys) == 0 && spec.Flags&command.Write != 0 {
+		// FLUSHALL, SWAPDB: a MIGRATE deletes its keys in steps and
+		// propagates the DEL at its end, which must not come after
+		// a SWAPDB that moved what it deleted.
+		for _, h := range s.holds.keys {
 			return h
 		}
 	}

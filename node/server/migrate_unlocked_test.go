@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,4 +86,107 @@ func TestMigrateServesOthersWhileTargetWaits(t *testing.T) {
 	expectReply(t, rs, ask, "GET", moving)
 	// The cached connection serves the next MIGRATE.
 	expectReply(t, rs, "+OK\r\n", "MIGRATE", "127.0.0.1", strconv.Itoa(dst.Port), tag+"k2", "0", "5000")
+}
+
+// TestMigrateDeletesInSteps checks that a MIGRATE of many keys lets the
+// other clients run between the short lock holds of its work, not only
+// while it waits for the target: a client that asks for the first and
+// the last key of the batch in one pipeline (one lock hold) sees, at some
+// point, the first one moved (ASK) and the last one still here. A MIGRATE
+// that deleted its batch in one lock hold, as before, never shows that.
+// The window is tens of milliseconds: up to five batches are moved until
+// the observer has caught it.
+func TestMigrateDeletesInSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two nodes")
+	}
+	nodes := formCluster(t, 2)
+	src, dst := nodes[0], nodes[1]
+	rs, rd := dialRaw(t, src), dialRaw(t, dst)
+	const n = 50000
+	moved := 0
+	for round := 0; round < 5; round++ {
+		counts := migrateObserved(t, src, dst, rs, rd, "{"+keyOnNode("steps"+strconv.Itoa(round), 0, 2)+"}", n)
+		moved += n
+		t.Logf("round %d: the first and the last key seen as %v", round, counts)
+		if counts[":0 ASK"]+counts[":1 ASK"] > 0 {
+			t.Fatalf("saw the last key moved before the first: %v", counts)
+		}
+		for k := range counts {
+			if strings.HasPrefix(k, "error") {
+				t.Fatalf("observer: %s", k)
+			}
+		}
+		expectReply(t, rd, ":"+strconv.Itoa(moved)+"\r\n", "DBSIZE")
+		expectReply(t, rs, ":0\r\n", "DBSIZE")
+		if counts["ASK :1"] > 0 {
+			return
+		}
+	}
+	t.Error("never saw the first key of a batch moved and the last one not yet")
+}
+
+// migrateObserved sets n keys of tag's slot on src, opens the slot's move
+// to dst, and moves them with one MIGRATE, while another client asks src,
+// over and over, whether the first and the last exist (one pipeline): how
+// often it saw each pair of replies (ASK for a moved key).
+func migrateObserved(t *testing.T, src, dst *clusterProc, rs, rd *rawConn, tag string, n int) map[string]int {
+	keys := make([]string, n)
+	var load strings.Builder
+	for i := range keys {
+		keys[i] = tag + strconv.Itoa(i)
+		load.WriteString(encodeCommand("SET", keys[i], "v"))
+	}
+	rs.send(load.String())
+	for range keys {
+		if got := rs.reply(); got != "+OK\r\n" {
+			t.Fatalf("SET: %q", got)
+		}
+	}
+	slot := strconv.Itoa(cluster.KeyHashSlot([]byte(tag)))
+	expectReply(t, rd, "+OK\r\n", "CLUSTER", "SETSLOT", slot, "IMPORTING", src.myID(t))
+	expectReply(t, rs, "+OK\r\n", "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.myID(t))
+	conn, err := net.Dial("tcp", src.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	probe := []byte(encodeCommand("EXISTS", keys[0]) + encodeCommand("EXISTS", keys[n-1]))
+	stop := make(chan struct{})
+	seen := make(chan map[string]int, 1)
+	go func() {
+		counts := map[string]int{}
+		defer func() { seen <- counts }()
+		br := bufio.NewReader(conn)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := conn.Write(probe); err != nil {
+				counts["error: "+err.Error()]++
+				return
+			}
+			var pair []string
+			for range 2 {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					counts["error: "+err.Error()]++
+					return
+				}
+				if strings.HasPrefix(line, "-ASK ") {
+					line = "ASK"
+				}
+				pair = append(pair, strings.TrimSpace(line))
+			}
+			counts[strings.Join(pair, " ")]++
+		}
+	}()
+	args := []string{"MIGRATE", "127.0.0.1", strconv.Itoa(dst.Port), "", "0", "60000", "KEYS"}
+	if got := rs.do(append(args, keys...)...); got != "+OK\r\n" {
+		t.Fatalf("MIGRATE: %q", got)
+	}
+	close(stop)
+	return <-seen
 }
