@@ -10,7 +10,11 @@
 // With -profile DIR, each node's profiles and execution trace (benchkit's
 // StartNodes) and the mover's own CPU profile (mover-cpu.prof) are kept
 // there. The -bin node may be Debian's redis-server: the same two movers
-// on Redis's own nodes, for reference.
+// on Redis's own nodes, for reference. -mover-sched idle runs either mover
+// (this process while it moves, or redis-cli) under SCHED_IDLE: on one
+// small machine a mover's wake-ups otherwise preempt the nodes and the
+// load, which a mover on a machine of its own (the operator's pod,
+// redis-cli on an admin host) does not.
 //
 // Every node runs on 127.0.0.1 in a temp dir without persistence; only the
 // processes it started are stopped, by PID.

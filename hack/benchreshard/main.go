@@ -31,6 +31,7 @@ type options struct {
 	maxLatency   time.Duration
 	keysPerBatch int
 	clients      int
+	moverSched   string
 	modes        string
 	verbose      bool
 	profile      string
@@ -49,6 +50,7 @@ func main() {
 	flag.IntVar(&o.inFlight, "slots-in-flight", 8, "slots moved at the same time (ours)")
 	flag.IntVar(&o.keysPerBatch, "keys-per-batch", 1000, "keys per MIGRATE (ours; the most with -max-latency-impact)")
 	flag.DurationVar(&o.maxLatency, "max-latency-impact", 0, "pace our MIGRATEs to add at most this latency (spec.migration.maxLatencyImpact; 0: fixed batches)")
+	flag.StringVar(&o.moverSched, "mover-sched", "normal", "the movers' CPU scheduling policy: normal, or idle (SCHED_IDLE: only the CPU the nodes and the load leave, as on a machine of its own)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
 	flag.BoolVar(&o.verbose, "v", false, "log progress and the commands the nodes logged as slow")
@@ -143,6 +145,13 @@ func runOne(o options, mode string) (result, error) {
 	}
 	beforeFrom := time.Now().Add(time.Second) // the clients' connections are made
 	time.Sleep(4 * time.Second)               // the "before" sample of the load
+	policy, err := moverPolicy(o.moverSched)
+	if err != nil {
+		return res, err
+	}
+	if err := setSched(policy); err != nil {
+		return res, err
+	}
 	start := time.Now()
 	switch mode {
 	case "ours":
@@ -156,6 +165,9 @@ func runOne(o options, mode string) (result, error) {
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
+	if serr := setSched(schedNormal); serr != nil && err == nil {
+		err = serr
+	}
 	samples, lerr := load.Stop()
 	if err != nil {
 		return res, err
