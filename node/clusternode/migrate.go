@@ -29,11 +29,11 @@ import (
 // each key atomic. Here the keys are held from the lookup to the deletion
 // (server.Client.Unlocked: a command that may write one of them waits for
 // the end of the MIGRATE and then runs as it would after Redis's), the
-// values are serialized and the acknowledged keys deleted under the lock
-// in steps of about 32 KB or 128 keys, and the round trip to the target
-// (and a new connection's dial) runs without it: the move of each key is
-// as atomic, and the other clients wait neither for the target nor for
-// a whole batch's serialization.
+// values are serialized (about 32 KB per lock hold) and the acknowledged
+// keys deleted (128 per lock hold) in short steps under the lock, and the
+// round trip to the target (and a new connection's dial) runs without
+// it: the move of each key is as atomic, and the other clients wait
+// neither for the target nor for a whole batch's serialization.
 
 const (
 	migrateCacheTTL  = 10 * time.Second // MIGRATE_SOCKET_CACHE_TTL
@@ -223,15 +223,15 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 		if !c.Unlocked(migrateKeyNames(keys), work) {
 			work(func(step func()) { step() })
 		}
-		res := run.reply(c, a)
+		keepConn := run.reply(c, a)
 		if run.mc == nil {
 			return
 		}
 		if cap(run.req.buf) <= maxKeptRequest {
 			run.mc.buf = run.req.buf[:0]
 		}
-		if res.ioErr == "" {
-			if res.keepConn {
+		if run.out.ioErr == "" {
+			if keepConn {
 				p.migrate.put(a.addr, run.mc)
 			} else {
 				run.mc.conn.Close()
@@ -241,20 +241,20 @@ func (p *plugin) cmdMigrate(c *server.Client) {
 		// Nothing was acknowledged and the cached connection may just
 		// have been stale: retry once, unless it was a timeout.
 		run.mc.conn.Close()
-		if !(retry && !res.timeout) {
-			c.Error(res.ioErr)
+		if !(retry && !run.out.timeout) {
+			c.Error(run.out.ioErr)
 			return
 		}
 	}
 }
 
 // migrateStepBytes is about how much of a MIGRATE one lock hold
-// serializes (or deletes, counting migrateStepKeyCost per key): enough to
+// serializes, migrateStepKeys how many keys one deletes: enough to
 // amortise taking the lock, short enough (tens of microseconds) that the
 // other clients barely wait for it.
 const (
-	migrateStepBytes   = 32 << 10
-	migrateStepKeyCost = 256
+	migrateStepBytes = 32 << 10
+	migrateStepKeys  = 128
 )
 
 // migrateRun is what one attempt did without the lock: mc is nil when no
@@ -303,9 +303,8 @@ func migrateDelete(c *server.Client, sent []migrateKey, moved []int, locked func
 	var deleted [][]byte
 	for i := 0; i < len(moved); {
 		locked(func() {
-			for budget := 0; i < len(moved) && budget < migrateStepBytes; i++ {
+			for n := 0; i < len(moved) && n < migrateStepKeys; i, n = i+1, n+1 {
 				k := sent[moved[i]]
-				budget += migrateStepKeyCost
 				if e := c.DB.Peek(k.key); e != nil && e == k.entry {
 					c.DB.DeleteEntry(e)
 					c.Modified(k.key)
@@ -319,19 +318,20 @@ func migrateDelete(c *server.Client, sent []migrateKey, moved []int, locked func
 }
 
 // reply answers the command for what the attempt did, and propagates it
-// as DEL of the keys deleted. The result's ioErr, when not empty, is
-// still to be replied (or the attempt retried): nothing moved. Called
+// as DEL of the keys deleted; it reports whether the connection may serve
+// the next MIGRATE. When r.out.ioErr is set nothing moved and it replies
+// nothing: the caller retries the attempt or replies that error. Called
 // with the lock held.
-func (r *migrateRun) reply(c *server.Client, a migrateArgs) migrateResult {
+func (r *migrateRun) reply(c *server.Client, a migrateArgs) (keepConn bool) {
 	switch {
 	case r.connectErr:
 		c.Error("IOERR error or timeout connecting to the client")
-		return migrateResult{}
+		return false
 	case r.valueErr != "":
 		c.Error(r.valueErr)
-		return migrateResult{keepConn: true}
+		return true
 	case r.out.ioErr != "":
-		return migrateResult{ioErr: r.out.ioErr, timeout: r.out.timeout}
+		return false
 	}
 	migrateDeleted(c, r.deleted)
 	switch {
@@ -339,7 +339,7 @@ func (r *migrateRun) reply(c *server.Client, a migrateArgs) migrateResult {
 		// Some keys moved: reported as moved (propagated), then the
 		// socket's error.
 		c.Error("IOERR error or timeout reading to target instance")
-		return migrateResult{}
+		return false
 	case r.out.targetErr != "":
 		r.mc.lastDB = -1
 		c.Error(r.out.targetErr)
@@ -347,7 +347,7 @@ func (r *migrateRun) reply(c *server.Client, a migrateArgs) migrateResult {
 		r.mc.lastDB = int(a.db)
 		c.W.OK()
 	}
-	return migrateResult{keepConn: true}
+	return true
 }
 
 // maxKeptRequest is the largest request buffer a cached connection keeps
@@ -363,15 +363,6 @@ func migrateLookup(c *server.Client, names [][]byte) []migrateKey {
 		}
 	}
 	return keys
-}
-
-// migrateResult is how one attempt went: ioErr is the IOERR to reply (or
-// to retry after: nothing was acknowledged) when the connection failed;
-// keepConn when the connection may serve the next MIGRATE.
-type migrateResult struct {
-	ioErr    string
-	timeout  bool
-	keepConn bool
 }
 
 // migrateReq is what one attempt sends: the commands, and the keys whose
