@@ -53,50 +53,49 @@ func (m *Machine) updateSlotsConfigWith(sender *node, senderEpoch uint64, slots 
 	}
 	var newMaster *node
 	var dirty []int
-	senderSlots, migratedOurSlots := 0, 0
-	for j := range Slots {
-		if !slots.Has(j) {
-			continue
-		}
-		senderSlots++
+	senderSlots, migratedOurSlots := slots.Count(), 0
+	// Only the claimed slots the sender does not own already can change:
+	// a pong of a master whose claim we know costs no slot-by-slot walk.
+	slots.EachNotIn(&sender.slots, func(j int) bool {
 		owner := m.slots[j]
 		if owner == sender {
-			continue
+			return true
 		}
 		// A slot we import is changed only by hand (the migration closes
 		// it with SETSLOT NODE), unless the claim comes from the node we
 		// import from (it was promoted in place of the old source).
 		if from := m.importingSlotsFrom[j]; from != nil && from != sender {
-			continue
+			return true
 		}
-		if owner == nil || owner.configEpoch < senderEpoch {
-			keys := 0
-			if owner != nil && owner == curMaster {
-				keys = m.keysInSlot(j)
-				newMaster = sender
-				migratedOurSlots++
-			}
-			// Our slot, that still has keys: they must go.
-			if owner == me && keys > 0 {
-				dirty = append(dirty, j)
-			}
-			m.delSlot(j)
-			m.addSlot(sender, j)
-			m.todo |= todoSaveConfig | todoUpdateState
-			// Losing a slot of ours (or our master's) that holds keys is
-			// fsynced before we reply, as Redis does. An empty slot of
-			// ours (the end of a migration, which SETSLOT NODE saves
-			// without fsync in Redis too) or a slot moving between two
-			// other nodes (only our view of the routing, taught again
-			// by the owner's pings after a restart: the greater
-			// configEpoch wins) is saved without: otherwise every slot a
-			// reshard moves holds the lock of the source and of every
-			// bystander master for an fsync.
-			if keys > 0 {
-				m.todo |= todoFsyncConfig
-			}
+		if owner != nil && owner.configEpoch >= senderEpoch {
+			return true
 		}
-	}
+		keys := 0
+		if owner != nil && owner == curMaster {
+			keys = m.keysInSlot(j)
+			newMaster = sender
+			migratedOurSlots++
+		}
+		// Our slot, that still has keys: they must go.
+		if owner == me && keys > 0 {
+			dirty = append(dirty, j)
+		}
+		m.delSlot(j)
+		m.addSlot(sender, j)
+		m.todo |= todoSaveConfig | todoUpdateState
+		// Losing a slot of ours (or our master's) that holds keys is
+		// fsynced before we reply, as Redis does. An empty slot of ours
+		// (the end of a migration, which SETSLOT NODE saves without fsync
+		// in Redis too) or a slot moving between two other nodes (only our
+		// view of the routing, taught again by the owner's pings after a
+		// restart: the greater configEpoch wins) is saved without:
+		// otherwise every slot a reshard moves holds the lock of the
+		// source and of every bystander master for an fsync.
+		if keys > 0 {
+			m.todo |= todoFsyncConfig
+		}
+		return true
+	})
 	switch {
 	case newMaster != nil && curMaster.numSlots == 0 && (m.cfg.AllowReplicaMigration || senderSlots == migratedOurSlots):
 		// We (or our master) lost the last slot to the sender: we were

@@ -127,7 +127,7 @@ func (m *Machine) appendNodeDescription(b []byte, n *node, forConf bool) []byte 
 	b = appendSlotRanges(b, &n.slots)
 	// Only for myself: the slots we are migrating or importing.
 	if n.isMyself() {
-		for j := range Slots {
+		m.eachOpenSlot(func(j int) {
 			if to := m.migratingSlotsTo[j]; to != nil {
 				b = append(b, " ["...)
 				b = strconv.AppendInt(b, int64(j), 10)
@@ -141,7 +141,7 @@ func (m *Machine) appendNodeDescription(b []byte, n *node, forConf bool) []byte 
 				b = append(b, from.id...)
 				b = append(b, ']')
 			}
-		}
+		})
 	}
 	return b
 }

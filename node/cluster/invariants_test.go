@@ -76,6 +76,16 @@ func (m *Machine) checkInvariants() error {
 			return fmt.Errorf("outbound link %d belongs to no node", l)
 		}
 	}
+	served := true
+	for j := range Slots {
+		if m.slots[j] == nil || m.slots[j].failed() {
+			served = false
+			break
+		}
+	}
+	if m.allSlotsServed() != served {
+		return fmt.Errorf("allSlotsServed %v, slot by slot %v", m.allSlotsServed(), served)
+	}
 	return nil
 }
 

@@ -80,18 +80,24 @@ func (m *Machine) openSlots() []bus.OpenSlot {
 		return nil
 	}
 	var open []bus.OpenSlot
+	m.eachOpenSlot(func(j int) {
+		if n := m.migratingSlotsTo[j]; n != nil {
+			open = append(open, bus.OpenSlot{Slot: uint16(j), NodeID: n.id})
+		} else if n := m.importingSlotsFrom[j]; n != nil {
+			open = append(open, bus.OpenSlot{Slot: uint16(j), Importing: true, NodeID: n.id})
+		}
+	})
+	return open
+}
+
+// eachOpenSlot calls fn with each MIGRATING or IMPORTING slot, in order,
+// from openBits (a reshard has a few open slots among 16384).
+func (m *Machine) eachOpenSlot(fn func(slot int)) {
 	for w, word := range m.openBits {
-		for word != 0 {
-			j := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			if n := m.migratingSlotsTo[j]; n != nil {
-				open = append(open, bus.OpenSlot{Slot: uint16(j), NodeID: n.id})
-			} else if n := m.importingSlotsFrom[j]; n != nil {
-				open = append(open, bus.OpenSlot{Slot: uint16(j), Importing: true, NodeID: n.id})
-			}
+		for ; word != 0; word &= word - 1 {
+			fn(w*64 + bits.TrailingZeros64(word))
 		}
 	}
-	return open
 }
 
 // sendPing is clusterSendPing: a PING, PONG or MEET with a gossip section

@@ -252,20 +252,15 @@ func (m *Machine) updateSlotsFromHeader(sender *node, msg *bus.Message) {
 	// 2) The sender claims slots that we know are served by a master with
 	// a greater configEpoch: tell it with an UPDATE. This is how a master
 	// that comes back after a failover learns it lost its slots.
-	for j := range Slots {
-		if !msg.Slots.Has(j) {
-			continue
-		}
+	msg.Slots.EachNotIn(&sender.slots, func(j int) bool {
 		owner := m.slots[j]
-		if owner == sender || owner == nil {
-			continue
+		if owner == sender || owner == nil || owner.configEpoch <= msg.ConfigEpoch {
+			return true
 		}
-		if owner.configEpoch > msg.ConfigEpoch {
-			m.logf(LogVerbose, "Node %s has old slots configuration, sending an UPDATE message about %s", sender.id, owner.id)
-			m.sendUpdate(sender, owner)
-			break
-		}
-	}
+		m.logf(LogVerbose, "Node %s has old slots configuration, sending an UPDATE message about %s", sender.id, owner.id)
+		m.sendUpdate(sender, owner)
+		return false
+	})
 }
 
 // updateAddressIfNeeded is nodeUpdateAddressIfNeeded: a node we know that

@@ -18,13 +18,8 @@ func (m *Machine) updateState() {
 		return
 	}
 	newState := bus.StateOK
-	if m.cfg.RequireFullCoverage {
-		for j := range Slots {
-			if m.slots[j] == nil || m.slots[j].failed() {
-				newState = bus.StateFail
-				break
-			}
-		}
+	if m.cfg.RequireFullCoverage && !m.allSlotsServed() {
+		newState = bus.StateFail
 	}
 	// The cluster size is the number of masters serving at least one slot.
 	reachableMasters := 0
@@ -56,4 +51,21 @@ func (m *Machine) updateState() {
 	}
 	m.state = newState
 	m.out.StateChanged = true
+}
+
+// allSlotsServed is whether every slot has an owner and none is failed,
+// counted by owner (every owner is in the table with numSlots of its
+// slots) rather than slot by slot: updateState runs after every change.
+func (m *Machine) allSlotsServed() bool {
+	served := 0
+	for _, n := range m.list {
+		if n.numSlots == 0 {
+			continue
+		}
+		if n.failed() {
+			return false
+		}
+		served += n.numSlots
+	}
+	return served == Slots
 }
