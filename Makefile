@@ -218,9 +218,15 @@ bench-sentinel: ## Sentinel failover: kill -9 of the master to the first write a
 bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own format, RDB (rdbcompression yes/no), redis-server's load of our file; us/key. BEFORE_COMMIT=<commit> adds that build's RDB rows.
 	node/persistence/interop/bench_rdb.sh
 
+# The movers on spare CPU only (as on a machine of their own: on two cores
+# they would otherwise take it from the nodes and the load), ours paced as
+# spec.migration {maxLatencyImpact: 5ms, slotsInFlight: 16}. Empty for the
+# unpaced engine at normal priority: make bench-reshard BENCH_RESHARD_ARGS=
+BENCH_RESHARD_ARGS ?= -mover-sched idle -max-latency-impact 5ms -slots-in-flight 16
+
 .PHONY: bench-reshard
-bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
-	hack/bench-reshard.sh
+bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's paced engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
+	hack/bench-reshard.sh $(BENCH_RESHARD_ARGS)
 
 .PHONY: bench-backup
 bench-backup: s3server ## Backup of 3 masters with 1M 100-byte keys to S3 (gofakes3) under a steady load, restore into 3 and 5 masters: MB/s, keys/s, p99 before/during.

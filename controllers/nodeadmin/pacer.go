@@ -6,17 +6,20 @@ import (
 	"time"
 )
 
-// Pacer keeps a slot move from being felt by clients: MIGRATE runs in the
-// event loop of the source (serialising and sending the keys, waiting for
-// the target's replies) and the target's RESTOREs in its own, so a client
-// of either waits for the whole command. The pacer keeps each MIGRATE near
-// half of Target by resizing the batch from the durations it observes
-// (halved when one took longer, grown by a quarter when one took less than
-// a quarter: the time of a MIGRATE is a fixed cost plus a cost per key, and
-// neither is known in advance), and lets one MIGRATE at a time touch a
-// node, so no client waits behind two of them. A batch is never smaller
-// than redis-cli's (--cluster-pipeline 10): on a node too busy for the
-// target, the move goes on at redis-cli's pace rather than stall.
+// Pacer keeps a slot move from being felt by clients. On Redis's nodes
+// MIGRATE runs in the event loop of the source (serialising and sending
+// the keys, waiting for the target's replies) and the target's RESTOREs in
+// its own, so a client of either waits for the whole command; ours
+// serialize and delete in short lock holds, and there a MIGRATE's time
+// says how busy the two nodes are. Either way the pacer keeps each
+// MIGRATE near half of Target by resizing the batch from the durations it
+// observes (halved when one took longer, grown by a quarter when one took
+// less than a quarter: the time of a MIGRATE is a fixed cost plus a cost
+// per key, and neither is known in advance), and lets one MIGRATE at a
+// time touch a node, so no client waits behind two of them. A batch is
+// never smaller than redis-cli's (--cluster-pipeline 10): on a node too
+// busy for the target, the move goes on at redis-cli's pace rather than
+// stall.
 type Pacer struct {
 	target  time.Duration
 	maxKeys int

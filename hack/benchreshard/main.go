@@ -98,6 +98,11 @@ func run(o options) error {
 			fmt.Printf("  first load error (%s): %s\n", r.mode, r.firstErr)
 		}
 	}
+	for _, r := range results {
+		if r.p99Before > 0 {
+			fmt.Printf("p99 during/before %s: %.2fx\n", r.mode, float64(r.p99During)/float64(r.p99Before))
+		}
+	}
 	if len(results) == 2 && results[0].took > 0 {
 		fmt.Printf("ratio %s/%s time: %.2fx faster\n", results[0].mode, results[1].mode, float64(results[1].took)/float64(results[0].took))
 	}
