@@ -220,9 +220,9 @@ bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own form
 
 # The movers on spare CPU only (as on a machine of their own: on two cores
 # they would otherwise take it from the nodes and the load), ours paced as
-# spec.migration {maxLatencyImpact: 5ms, slotsInFlight: 16}. Empty for the
+# spec.migration {maxLatencyImpact: 3ms, slotsInFlight: 16}. Empty for the
 # unpaced engine at normal priority: make bench-reshard BENCH_RESHARD_ARGS=
-BENCH_RESHARD_ARGS ?= -mover-sched idle -max-latency-impact 5ms -slots-in-flight 16
+BENCH_RESHARD_ARGS ?= -mover-sched idle -max-latency-impact 3ms -slots-in-flight 16
 
 .PHONY: bench-reshard
 bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's paced engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.

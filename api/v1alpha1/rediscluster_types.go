@@ -271,7 +271,7 @@ type MigrationSpec struct {
 	// is what its clients wait on Redis's nodes (it holds the event loop)
 	// and measures how busy the nodes are on ours (which serialize and
 	// delete in short steps). Unset: fixed batches of keysPerBatch, the
-	// fastest move; 5ms with slotsInFlight 16 kept the p99 of a loaded
+	// fastest move; 3ms with slotsInFlight 16 kept the p99 of a loaded
 	// cluster under twice its level at over twice redis-cli's speed
 	// (README, make bench-reshard).
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100us') && duration(self) <= duration('10s')",message="migration.maxLatencyImpact must be between 100us and 10s"

@@ -1,10 +1,15 @@
 package nodeadmin
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shoal-dev/shoal/controllers/topology"
+	"github.com/shoal-dev/shoal/node/clusteradmin"
 )
 
 func TestPacerBatchFollowsTheObservedDurations(t *testing.T) {
@@ -101,4 +106,58 @@ func TestPacerHoldIsExclusivePerNodeWithoutDeadlock(t *testing.T) {
 		t.Fatal("a move on node c waited for a move on node a")
 	}
 	release()
+}
+
+// slowLinkClient is a source whose every round trip takes rtt, and whose
+// MIGRATE takes work more: a mover far from its nodes, or one waiting for
+// a CPU to run on.
+type slowLinkClient struct {
+	clusteradmin.Client
+	rtt, work time.Duration
+	keys      []string
+}
+
+func (c *slowLinkClient) GetKeysInSlot(_ context.Context, _, count int) ([]string, error) {
+	time.Sleep(c.rtt)
+	n := min(count, len(c.keys))
+	return c.keys[:n], nil
+}
+
+func (c *slowLinkClient) MigrateKeys(_ context.Context, _ string, _ int, keys []string, _ time.Duration, _ clusteradmin.Auth, _ bool) error {
+	time.Sleep(c.rtt + c.work)
+	c.keys = c.keys[len(keys):]
+	return nil
+}
+
+func (c *slowLinkClient) Close() error { return nil }
+
+// The pacer is told what a MIGRATE took beyond a round trip to its
+// source: a slow link (or a busy mover's wake-up) is not time the nodes
+// spent, and must not shrink the batches. Here every round trip takes
+// 30 ms and each MIGRATE 1 ms more, against a 40 ms target (a quarter of
+// it is 10 ms: sleeps may overshoot by a few): the batch grows, where
+// counting the round trip would halve it.
+func TestPacerIsNotToldTheRoundTrip(t *testing.T) {
+	source := &slowLinkClient{rtt: 30 * time.Millisecond, work: time.Millisecond}
+	for i := range 2 * pacerFirstBatch {
+		source.keys = append(source.keys, fmt.Sprintf("k%d", i))
+	}
+	pacer := NewPacer(40*time.Millisecond, 1000)
+	m := &SlotMover{
+		Dial:           func(string, clusteradmin.Auth) clusteradmin.Client { return source },
+		Addr:           func(string) (string, int, bool) { return "127.0.0.1", 7000, true },
+		KeysPerBatch:   1000,
+		CommandTimeout: time.Minute,
+		Pacer:          pacer,
+	}
+	job := []topology.SlotOp{{Type: topology.OpMoveKeys, Slot: 1, Node: "source", Arg: "target"}}
+	if n, err := m.Run(context.Background(), [][]topology.SlotOp{job}, 1, time.Now().Add(time.Minute)); n != 1 || err != nil {
+		t.Fatalf("move: %d jobs, %v", n, err)
+	}
+	if len(source.keys) != 0 {
+		t.Fatalf("%d keys left on the source", len(source.keys))
+	}
+	if got := pacer.Batch(); got <= pacerFirstBatch {
+		t.Fatalf("batch %d after MIGRATEs of 1 ms beyond a 30 ms round trip, want more than %d", got, pacerFirstBatch)
+	}
 }
