@@ -107,6 +107,11 @@ func Plugin(s *server.Server) (server.Hooks, error) {
 		announced:       map[int64]replAnnounce{},
 		waits:           map[*server.Client]waitTarget{},
 		noReplicasSince: time.Now(),
+		// The first PING one period after the start, as Redis's cron
+		// (every repl-ping-replica-period cron loops from the start), not
+		// as soon as a replica is online: one sent then could reach one
+		// replica and not yet another that is about to be promoted.
+		lastPing: time.Now(),
 	}
 	return server.Hooks{
 		Name:                    "replication",
