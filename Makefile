@@ -222,11 +222,15 @@ bench-persist: ## Snapshot write (SAVE) and load of 1M keys: the former own form
 # they would otherwise take it from the nodes and the load), ours paced as
 # spec.migration {maxLatencyImpact: 3ms, slotsInFlight: 16}. Empty for the
 # unpaced engine at normal priority: make bench-reshard BENCH_RESHARD_ARGS=
+# Three runs of each mover, alternating, and their medians: single runs on
+# a shared two-core machine vary by tens of percent (BENCH_RESHARD_RUNS=1:
+# one run, about 1.5 minutes).
+BENCH_RESHARD_RUNS ?= 3
 BENCH_RESHARD_ARGS ?= -mover-sched idle -max-latency-impact 3ms -slots-in-flight 16
 
 .PHONY: bench-reshard
-bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's paced engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99.
-	hack/bench-reshard.sh $(BENCH_RESHARD_ARGS)
+bench-reshard: ## Slot migration 3 -> 5 masters of 1M 100-byte keys under load: the operator's paced engine vs redis-cli --cluster rebalance --cluster-use-empty-masters; ratio, errors, p99, CPU; medians of 3 runs.
+	hack/bench-reshard.sh -runs $(BENCH_RESHARD_RUNS) $(BENCH_RESHARD_ARGS)
 
 .PHONY: bench-backup
 bench-backup: s3server ## Backup of 3 masters with 1M 100-byte keys to S3 (gofakes3) under a steady load, restore into 3 and 5 masters: MB/s, keys/s, p99 before/during.

@@ -298,7 +298,7 @@ func (r *RedisClusterReconciler) migrateSlots(ctx context.Context, st *state) (c
 			st.progress(v1alpha1.ReasonMigratingSlots, fmt.Sprintf("waiting for a master in shard %d and %d", t.From, t.To))
 			return ctrl.Result{RequeueAfter: formationRequeue}, nil
 		}
-		jobs = append(jobs, topology.MoveSlotOps(t.Slot, from.ID(), to.ID(), d.masterIDs()))
+		jobs = append(jobs, topology.MoveSlotOps(t.Slot, from.ID(), to.ID()))
 	}
 	start := time.Now()
 	done, err := r.mover(st).Run(ctx, jobs, int(*spec.Migration.SlotsInFlight), start.Add(migrationBatch))

@@ -78,7 +78,7 @@ func TestPacedSlotMoverAgainstRealRedis(t *testing.T) {
 		slot := int(cc.ClusterKeySlot(ctx, fmt.Sprintf("{t%d}", s)).Val())
 		from := owners[slot]
 		slots = append(slots, slot)
-		jobs = append(jobs, topology.MoveSlotOps(slot, ids[from], ids[(from+1)%3], ids))
+		jobs = append(jobs, topology.MoveSlotOps(slot, ids[from], ids[(from+1)%3]))
 	}
 	log := &migrateLog{running: map[string]int{}}
 	mover := &nodeadmin.SlotMover{

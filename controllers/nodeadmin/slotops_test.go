@@ -74,7 +74,7 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	}
 	var jobs [][]topology.SlotOp
 	for _, s := range slots {
-		jobs = append(jobs, topology.MoveSlotOps(s, ids[from], ids[to], ids))
+		jobs = append(jobs, topology.MoveSlotOps(s, ids[from], ids[to]))
 	}
 	done, err := mover(byID, nil).Run(ctx, jobs, 4, time.Now().Add(time.Minute))
 	if err != nil || done != len(jobs) {
@@ -96,7 +96,7 @@ func TestSlotMoverAgainstRealRedis(t *testing.T) {
 	// back: both sides are open, keys on both.
 	ms, byID = observe()
 	stopped := mover(byID, func(p string) bool { return p == topology.FailpointMidKeys })
-	_, err = stopped.Run(ctx, [][]topology.SlotOp{topology.MoveSlotOps(tagSlot, ids[to], ids[from], ids)}, 1, time.Now().Add(time.Minute))
+	_, err = stopped.Run(ctx, [][]topology.SlotOp{topology.MoveSlotOps(tagSlot, ids[to], ids[from])}, 1, time.Now().Add(time.Minute))
 	if !errors.Is(err, nodeadmin.ErrStopped) {
 		t.Fatalf("Run = %v, want ErrStopped", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +34,7 @@ type options struct {
 	clients      int
 	moverSched   string
 	modes        string
+	runs         int
 	verbose      bool
 	profile      string
 	// loadgen: this process is the load's (runLoad), on addrs.
@@ -53,6 +55,7 @@ func main() {
 	flag.StringVar(&o.moverSched, "mover-sched", "normal", "the movers' CPU scheduling policy: normal, or idle (SCHED_IDLE: only the CPU the nodes and the load leave, as on a machine of its own)")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent load clients during the move")
 	flag.StringVar(&o.modes, "modes", "ours,redis-cli", "which movers to run, in order")
+	flag.IntVar(&o.runs, "runs", 1, "runs of every mover (alternating), then the medians")
 	flag.BoolVar(&o.verbose, "v", false, "log progress and the commands the nodes logged as slow")
 	flag.BoolVar(&o.loadgen, "loadgen", false, "internal: run the load on -addrs until stdin closes, then print its samples")
 	flag.StringVar(&o.addrs, "addrs", "", "internal: the cluster of -loadgen")
@@ -79,34 +82,113 @@ type result struct {
 	firstErr   string
 	keysAfter  int64
 	checkClean bool
+	// nodesCPU is the CPU the nodes used during the move beyond what they
+	// used per second before it (serving the load); moverCPU the mover's.
+	nodesCPU, moverCPU time.Duration
 }
 
 func run(o options) error {
-	var results []result
-	for _, mode := range strings.Split(o.modes, ",") {
-		r, err := runOne(o, mode)
-		if err != nil {
-			return fmt.Errorf("%s: %w", mode, err)
+	var runs [][]result
+	for i := range max(1, o.runs) {
+		var results []result
+		for _, mode := range strings.Split(o.modes, ",") {
+			r, err := runOne(o, mode)
+			if err != nil {
+				return fmt.Errorf("%s: %w", mode, err)
+			}
+			results = append(results, r)
 		}
-		results = append(results, r)
+		if o.runs > 1 {
+			fmt.Printf("\nrun %d of %d", i+1, o.runs)
+		}
+		printRun(o, results)
+		runs = append(runs, results)
 	}
+	if len(runs) > 1 {
+		fmt.Print(summary(runs))
+	}
+	return nil
+}
+
+// printRun prints one run's table: a row per mover, then its ratios.
+func printRun(o options, results []result) {
 	fmt.Printf("\nslot migration %d -> %d masters, %d keys of %d bytes, %d load clients\n", o.from, o.to, o.keys, o.value, o.clients)
-	fmt.Printf("%-10s %10s %10s %12s %12s %10s %8s\n", "mover", "time", "errors", "p99 before", "p99 during", "keys", "check")
+	fmt.Printf("%-10s %10s %10s %12s %12s %10s %8s %10s %10s\n", "mover", "time", "errors", "p99 before", "p99 during", "keys", "check", "node CPU+", "mover CPU")
 	for _, r := range results {
-		fmt.Printf("%-10s %10s %5d/%-6d %12s %12s %10d %8v\n", r.mode, r.took.Round(time.Millisecond), r.errors, r.ops, r.p99Before, r.p99During, r.keysAfter, r.checkClean)
+		fmt.Printf("%-10s %10s %5d/%-6d %12s %12s %10d %8v %10s %10s\n", r.mode, r.took.Round(time.Millisecond), r.errors, r.ops, r.p99Before, r.p99During, r.keysAfter, r.checkClean,
+			r.nodesCPU.Round(10*time.Millisecond), r.moverCPU.Round(10*time.Millisecond))
 		if r.firstErr != "" {
 			fmt.Printf("  first load error (%s): %s\n", r.mode, r.firstErr)
 		}
 	}
 	for _, r := range results {
 		if r.p99Before > 0 {
-			fmt.Printf("p99 during/before %s: %.2fx\n", r.mode, float64(r.p99During)/float64(r.p99Before))
+			fmt.Printf("p99 during/before %s: %.2fx\n", r.mode, r.p99Ratio())
 		}
 	}
 	if len(results) == 2 && results[0].took > 0 {
-		fmt.Printf("ratio %s/%s time: %.2fx faster\n", results[0].mode, results[1].mode, float64(results[1].took)/float64(results[0].took))
+		fmt.Printf("ratio %s/%s time: %.2fx faster\n", results[0].mode, results[1].mode, speedup(results))
 	}
-	return nil
+}
+
+func (r result) p99Ratio() float64 {
+	if r.p99Before <= 0 {
+		return 0
+	}
+	return float64(r.p99During) / float64(r.p99Before)
+}
+
+// speedup is how many times faster the first mover of a run was than the
+// second.
+func speedup(results []result) float64 {
+	if len(results) != 2 || results[0].took <= 0 {
+		return 0
+	}
+	return float64(results[1].took) / float64(results[0].took)
+}
+
+// summary is the medians over runs (each a row per mover, in the same
+// order): per mover its time and p99 during/before, and the speedup.
+// The machine's other work moves single runs by tens of percent.
+func summary(runs [][]result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nmedians of %d runs\n", len(runs))
+	for i, r := range runs[0] {
+		var took, p99 []float64
+		for _, run := range runs {
+			took = append(took, run[i].took.Seconds())
+			p99 = append(p99, run[i].p99Ratio())
+		}
+		fmt.Fprintf(&b, "%-10s time %.1fs (%s), p99 during/before %.2fx (%s)\n", r.mode, median(took), list(took, "%.1fs"), median(p99), list(p99, "%.2fx"))
+	}
+	if len(runs[0]) == 2 {
+		var ratio []float64
+		for _, run := range runs {
+			ratio = append(ratio, speedup(run))
+		}
+		fmt.Fprintf(&b, "ratio %s/%s time: %.2fx faster (%s)\n", runs[0][0].mode, runs[0][1].mode, median(ratio), list(ratio, "%.2fx"))
+	}
+	return b.String()
+}
+
+// median of xs (the mean of the middle two when their number is even).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+func list(xs []float64, format string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf(format, x)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func runOne(o options, mode string) (result, error) {
@@ -148,8 +230,13 @@ func runOne(o options, mode string) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	beforeFrom := time.Now().Add(time.Second) // the clients' connections are made
-	time.Sleep(4 * time.Second)               // the "before" sample of the load
+	time.Sleep(time.Second) // the clients' connections are made
+	beforeFrom := time.Now()
+	cpuBefore, err := benchkit.NodesCPU(nodes)
+	if err != nil {
+		return res, err
+	}
+	time.Sleep(3 * time.Second) // the "before" sample of the load
 	policy, err := moverPolicy(o.moverSched)
 	if err != nil {
 		return res, err
@@ -158,18 +245,31 @@ func runOne(o options, mode string) (result, error) {
 		return res, err
 	}
 	start := time.Now()
+	cpuStart, err := benchkit.NodesCPU(nodes)
+	if err != nil {
+		return res, err
+	}
+	selfStart := selfCPU()
 	switch mode {
 	case "ours":
 		err = profileMover(o, func() error { return moveOurs(ctx, o, addrs) })
+		res.moverCPU = selfCPU() - selfStart
 	case "redis-cli":
-		out, cerr := exec.Command("redis-cli", "--cluster", "rebalance", addrs[0], "--cluster-use-empty-masters").CombinedOutput()
+		cmd := exec.Command("redis-cli", "--cluster", "rebalance", addrs[0], "--cluster-use-empty-masters")
+		out, cerr := cmd.CombinedOutput()
 		if cerr != nil {
 			err = fmt.Errorf("%v\n%s", cerr, out)
+		}
+		if cmd.ProcessState != nil {
+			res.moverCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		}
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
+	if cpuEnd, cerr := benchkit.NodesCPU(nodes); cerr == nil {
+		res.nodesCPU = movedCPU(cpuStart-cpuBefore, start.Sub(beforeFrom), cpuEnd-cpuStart, res.took)
+	}
 	if serr := setSched(schedNormal); serr != nil && err == nil {
 		err = serr
 	}
@@ -193,6 +293,25 @@ func runOne(o options, mode string) (result, error) {
 	res.checkClean = strings.Contains(string(out), "[OK] All 16384 slots covered.") && !strings.Contains(string(out), "[ERR]") &&
 		!strings.Contains(string(out), "[WARNING]")
 	return res, nil
+}
+
+// movedCPU is the CPU a move added: what was used during it (took) beyond
+// the rate of the window before it.
+func movedCPU(before, beforeFor, during, took time.Duration) time.Duration {
+	if beforeFor <= 0 {
+		return during
+	}
+	return during - time.Duration(float64(before)*float64(took)/float64(beforeFor))
+}
+
+// selfCPU is the CPU this process has used (the mover's, in mode ours:
+// the load runs in a process of its own).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // profileMover runs move, with -profile DIR under a CPU profile of this
@@ -253,14 +372,12 @@ func moveOurs(ctx context.Context, o options, addrs []string) error {
 			continue
 		}
 		byID := map[string]topology.Member{}
-		var masterIDs []string
 		for _, m := range members {
 			byID[m.ID()] = m
-			masterIDs = append(masterIDs, m.ID())
 		}
 		jobs := make([][]topology.SlotOp, len(todo))
 		for i, t := range todo {
-			jobs[i] = topology.MoveSlotOps(t.Slot, members[t.From].ID(), members[t.To].ID(), masterIDs)
+			jobs[i] = topology.MoveSlotOps(t.Slot, members[t.From].ID(), members[t.To].ID())
 		}
 		mover := &nodeadmin.SlotMover{
 			Dial: dial, KeysPerBatch: o.keysPerBatch, CommandTimeout: 30 * time.Second, MigrateTimeout: 20 * time.Second,
