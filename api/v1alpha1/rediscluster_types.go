@@ -247,7 +247,8 @@ type ConfigMapKeyRef struct {
 
 // MigrationSpec tunes slot moves (the MIGRATING/IMPORTING protocol of the
 // Redis Cluster specification: SETSLOT IMPORTING on the target, MIGRATING on
-// the source, GETKEYSINSLOT + MIGRATE in batches, SETSLOT NODE everywhere).
+// the source, GETKEYSINSLOT + MIGRATE in batches, SETSLOT NODE on the target
+// and the source; the other masters learn it from the target's broadcast).
 type MigrationSpec struct {
 	// KeysPerBatch is how many keys one MIGRATE command moves.
 	// +kubebuilder:validation:Minimum=1
