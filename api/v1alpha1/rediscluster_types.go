@@ -273,8 +273,8 @@ type MigrationSpec struct {
 	// and measures how busy the nodes are on ours (which serialize and
 	// delete in short steps). Unset: fixed batches of keysPerBatch, the
 	// fastest move; 3ms with slotsInFlight 16 kept the p99 of a loaded
-	// cluster under twice its level at over twice redis-cli's speed
-	// (README, make bench-reshard).
+	// cluster under twice its level at over twice redis-cli's speed in
+	// the medians of make bench-reshard (README; single runs vary).
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('100us') && duration(self) <= duration('10s')",message="migration.maxLatencyImpact must be between 100us and 10s"
 	// +optional
 	MaxLatencyImpact *metav1.Duration `json:"maxLatencyImpact,omitempty"`
