@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -384,7 +383,7 @@ func restore(ctx context.Context, o options, d dataset, store backup.Objects, b 
 	if err != nil {
 		return res, err
 	}
-	own0 := ownCPU()
+	own0 := benchkit.OwnCPU()
 	start := time.Now()
 	for i, shard := range b.shards {
 		key := b.keys[i]
@@ -400,7 +399,7 @@ func restore(ctx context.Context, o options, d dataset, store backup.Objects, b 
 		res.keys += n
 	}
 	res.took = time.Since(start)
-	res.ownCPU = ownCPU() - own0
+	res.ownCPU = (benchkit.OwnCPU() - own0).Seconds()
 	cpu1, err := benchkit.CPUSeconds(ctx, addrs)
 	if err != nil {
 		return res, err
@@ -411,15 +410,6 @@ func restore(ctx context.Context, o options, d dataset, store backup.Objects, b 
 		return res, fmt.Errorf("check: %w", err)
 	}
 	return res, nil
-}
-
-// ownCPU is the CPU seconds this process used so far.
-func ownCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func ratio(a, b time.Duration) float64 {

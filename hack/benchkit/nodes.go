@@ -266,52 +266,11 @@ func LogLines(nodes []*Node, substr string) []string {
 	return out
 }
 
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on
-// every Linux architecture Go supports).
-const clockTicks = 100
-
-// CPUTime is the CPU (user and system) the node's process has used.
-func (n *Node) CPUTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
+// OwnCPU is the CPU (user and system) this process has used so far.
+func OwnCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
-	return procStatCPU(string(b))
-}
-
-// procStatCPU is utime+stime of a /proc/<pid>/stat line. The command
-// name (field 2, in parentheses) may hold spaces: fields are counted
-// after its closing parenthesis.
-func procStatCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat line")
-	}
-	f := strings.Fields(stat[i+1:])
-	// f[0] is field 3 (state): utime and stime are fields 14 and 15.
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat line")
-	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		ticks += v
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
-}
-
-// NodesCPU is the CPU all the nodes have used.
-func NodesCPU(nodes []*Node) (time.Duration, error) {
-	var sum time.Duration
-	for _, n := range nodes {
-		d, err := n.CPUTime()
-		if err != nil {
-			return 0, err
-		}
-		sum += d
-	}
-	return sum, nil
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

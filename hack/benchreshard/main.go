@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -126,8 +125,8 @@ func printRun(o options, results []result) {
 			fmt.Printf("p99 during/before %s: %.2fx\n", r.mode, r.p99Ratio())
 		}
 	}
-	if len(results) == 2 && results[0].took > 0 {
-		fmt.Printf("ratio %s/%s time: %.2fx faster\n", results[0].mode, results[1].mode, speedup(results))
+	if s := speedup(results); s > 0 {
+		fmt.Printf("ratio %s/%s time: %.2fx faster\n", results[0].mode, results[1].mode, s)
 	}
 }
 
@@ -232,7 +231,11 @@ func runOne(o options, mode string) (result, error) {
 	}
 	time.Sleep(time.Second) // the clients' connections are made
 	beforeFrom := time.Now()
-	cpuBefore, err := benchkit.NodesCPU(nodes)
+	nodesCPU := func() (time.Duration, error) {
+		s, err := benchkit.CPUSeconds(ctx, addrs)
+		return time.Duration(s * float64(time.Second)), err
+	}
+	cpuBefore, err := nodesCPU()
 	if err != nil {
 		return res, err
 	}
@@ -245,15 +248,15 @@ func runOne(o options, mode string) (result, error) {
 		return res, err
 	}
 	start := time.Now()
-	cpuStart, err := benchkit.NodesCPU(nodes)
+	cpuStart, err := nodesCPU()
 	if err != nil {
 		return res, err
 	}
-	selfStart := selfCPU()
+	selfStart := benchkit.OwnCPU()
 	switch mode {
 	case "ours":
 		err = profileMover(o, func() error { return moveOurs(ctx, o, addrs) })
-		res.moverCPU = selfCPU() - selfStart
+		res.moverCPU = benchkit.OwnCPU() - selfStart
 	case "redis-cli":
 		cmd := exec.Command("redis-cli", "--cluster", "rebalance", addrs[0], "--cluster-use-empty-masters")
 		out, cerr := cmd.CombinedOutput()
@@ -267,7 +270,7 @@ func runOne(o options, mode string) (result, error) {
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	res.took = time.Since(start)
-	if cpuEnd, cerr := benchkit.NodesCPU(nodes); cerr == nil {
+	if cpuEnd, cerr := nodesCPU(); cerr == nil {
 		res.nodesCPU = movedCPU(cpuStart-cpuBefore, start.Sub(beforeFrom), cpuEnd-cpuStart, res.took)
 	}
 	if serr := setSched(schedNormal); serr != nil && err == nil {
@@ -302,16 +305,6 @@ func movedCPU(before, beforeFor, during, took time.Duration) time.Duration {
 		return during
 	}
 	return during - time.Duration(float64(before)*float64(took)/float64(beforeFor))
-}
-
-// selfCPU is the CPU this process has used (the mover's, in mode ours:
-// the load runs in a process of its own).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // profileMover runs move, with -profile DIR under a CPU profile of this
